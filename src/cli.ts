@@ -1,0 +1,35 @@
+import { CommanderError } from 'commander'
+import { createProgram } from './args.ts'
+import type { RunContext } from './run.ts'
+
+/**
+ * The entry point: parses the command line and runs the command, returning its
+ * exit code. Usage errors exit 2 with a one-line message, never a stack trace.
+ */
+export async function main(argv: readonly string[], context: RunContext): Promise<number> {
+  const { program, exitCode } = createProgram({
+    async probe(url, flags) {
+      const { runProbe } = await import('./run.ts')
+      return runProbe(url, flags, context)
+    },
+  })
+  program.exitOverride().configureOutput({
+    writeOut: (text) => context.stdout.write(text),
+    writeErr: (text) => context.stderr.write(text),
+  })
+  try {
+    await program.parseAsync(argv, { from: 'user' })
+    return exitCode()
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version exit 0; everything else commander reports is a usage error.
+      return error.exitCode === 0 ? 0 : 2
+    }
+    if (error instanceof Error && error.name === 'UsageError') {
+      context.stderr.write(`error: ${error.message}\n`)
+      return 2
+    }
+    context.stderr.write(`sse-probe: internal error: ${error instanceof Error ? error.message : String(error)}\n`)
+    return 70
+  }
+}

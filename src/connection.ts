@@ -1,0 +1,147 @@
+import type { Readable } from 'node:stream'
+import type { Dispatcher } from 'undici'
+import { describeError } from './errors.ts'
+import type { Verdict } from './reconnect.ts'
+
+export interface StreamRequest {
+  url: URL
+  method: string
+  headers: Record<string, string>
+  body?: string | Buffer
+}
+
+export type Attempt =
+  | {
+      type: 'response'
+      verdict: Verdict
+      url: string
+      status: number
+      statusText: string
+      headers: Record<string, string>
+      body: Readable
+      /** Why the response was refused, with the start of its body. */
+      message?: string
+    }
+  | { type: 'network-error'; message: string }
+
+const MAX_REDIRECTS = 20
+const EXCERPT_BYTES = 300
+const EXCERPT_WAIT_MS = 1000
+// Credentials that fetch drops when a redirect leaves the origin.
+const ORIGIN_BOUND_HEADERS = ['authorization', 'cookie', 'proxy-authorization']
+
+/**
+ * One connection attempt: follows redirects, classifies the response as the
+ * EventSource rules do, and never throws (a transport error is an outcome).
+ */
+export async function openStream(
+  request: StreamRequest,
+  dispatcher: Dispatcher,
+  signal: AbortSignal,
+  connectTimeoutMs: number,
+): Promise<Attempt> {
+  const timeout = new AbortController()
+  const timer = setTimeout(() => timeout.abort(), connectTimeoutMs)
+  const attemptSignal = AbortSignal.any([signal, timeout.signal])
+  let { url, method, headers, body } = request
+  try {
+    for (let redirects = 0; ; redirects++) {
+      const response = await dispatcher.request({
+        origin: url.origin,
+        path: url.pathname + url.search,
+        method: method as Dispatcher.HttpMethod,
+        headers,
+        body,
+        signal: attemptSignal,
+      })
+      const responseHeaders = flattenHeaders(response.headers)
+      const location = responseHeaders.location
+      if (isRedirect(response.statusCode) && location !== undefined && redirects < MAX_REDIRECTS) {
+        response.body.destroy()
+        const next = new URL(location, url)
+        if (next.origin !== url.origin) headers = omit(headers, ORIGIN_BOUND_HEADERS)
+        // As fetch: 303 always, and 301/302 after a POST, continue as a GET without a body.
+        if (response.statusCode === 303 || ((response.statusCode === 301 || response.statusCode === 302) && method === 'POST')) {
+          if (method !== 'HEAD') method = 'GET'
+          body = undefined
+          headers = omit(headers, ['content-type', 'content-length'])
+        }
+        url = next
+        continue
+      }
+      clearTimeout(timer)
+      const verdict = classify(response.statusCode, responseHeaders['content-type'])
+      const attempt = {
+        type: 'response' as const,
+        verdict,
+        url: url.href,
+        status: response.statusCode,
+        statusText: response.statusText,
+        headers: responseHeaders,
+        body: response.body,
+      }
+      if (verdict === 'ok' || verdict === 'no-content') return attempt
+      const excerpt = await readExcerpt(response.body)
+      const status = `HTTP ${response.statusCode}${response.statusText ? ` ${response.statusText}` : ''}`
+      const why =
+        isRedirect(response.statusCode) && location !== undefined
+          ? `${status}: too many redirects (more than ${MAX_REDIRECTS})`
+          : verdict === 'not-event-stream'
+            ? `${status} with Content-Type ${responseHeaders['content-type'] ?? '(none)'}, not text/event-stream`
+            : status
+      return { ...attempt, message: excerpt ? `${why}: ${excerpt}` : why }
+    }
+  } catch (error) {
+    return {
+      type: 'network-error',
+      message: timeout.signal.aborted && !signal.aborted ? `no response within ${connectTimeoutMs}ms (--connect-timeout)` : describeError(error),
+    }
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+function classify(status: number, contentType: string | undefined): Verdict {
+  if (status === 204) return 'no-content'
+  if (status !== 200) return 'http-error'
+  // [spec] the MIME type essence must be text/event-stream; parameters such as charset are allowed.
+  const essence = contentType?.split(';')[0]?.trim().toLowerCase()
+  return essence === 'text/event-stream' ? 'ok' : 'not-event-stream'
+}
+
+function isRedirect(status: number): boolean {
+  return status === 301 || status === 302 || status === 303 || status === 307 || status === 308
+}
+
+function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const flat: Record<string, string> = {}
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value
+  }
+  return flat
+}
+
+function omit(headers: Record<string, string>, names: readonly string[]): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !names.includes(name.toLowerCase())))
+}
+
+/** The start of a refused response's body, on one line, for the error message. */
+async function readExcerpt(body: Readable): Promise<string> {
+  const chunks: Buffer[] = []
+  let length = 0
+  const gaveUp = setTimeout(() => body.destroy(), EXCERPT_WAIT_MS)
+  try {
+    for await (const chunk of body) {
+      chunks.push(chunk as Buffer)
+      length += (chunk as Buffer).length
+      if (length >= EXCERPT_BYTES) break
+    }
+  } catch {
+    // A body that breaks or dawdles still leaves what arrived.
+  } finally {
+    clearTimeout(gaveUp)
+    body.destroy()
+  }
+  const text = Buffer.concat(chunks).subarray(0, EXCERPT_BYTES).toString('utf8').replace(/\s+/g, ' ').trim()
+  return length > EXCERPT_BYTES ? `${text}…` : text
+}

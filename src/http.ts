@@ -1,0 +1,52 @@
+import { Agent, buildConnector, EnvHttpProxyAgent, ProxyAgent, type Dispatcher } from 'undici'
+
+export interface HttpOptions {
+  insecure: boolean
+  proxy?: string
+  connectTimeoutMs: number
+}
+
+export interface Http {
+  dispatcher: Dispatcher
+  /** '2' when the origin's last TLS handshake chose h2, else '1.1'. */
+  httpVersion(origin: string): string
+}
+
+const PROXY_VARIABLES = ['http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY']
+
+/**
+ * One dispatcher for the whole probe. Body and header timeouts are off: a quiet
+ * stream is healthy, and the probe enforces --idle-timeout and --connect-timeout itself.
+ */
+export function createHttp(options: HttpOptions): Http {
+  const tls = { rejectUnauthorized: !options.insecure, timeout: options.connectTimeoutMs }
+  const common = { bodyTimeout: 0, headersTimeout: 0 }
+  if (options.proxy) {
+    return { dispatcher: new ProxyAgent({ ...common, uri: options.proxy, requestTls: tls, proxyTls: tls }), httpVersion: () => '1.1' }
+  }
+  if (PROXY_VARIABLES.some((name) => process.env[name])) {
+    return { dispatcher: new EnvHttpProxyAgent({ ...common, connect: tls, requestTls: tls, proxyTls: tls }), httpVersion: () => '1.1' }
+  }
+  // undici does not say which protocol a response came over; the ALPN result of the socket does.
+  const alpnByOrigin = new Map<string, string>()
+  const connect = buildConnector(tls)
+  const connector: buildConnector.connector = (target, callback) =>
+    connect(target, (error, socket) => {
+      if (socket) {
+        const alpn = (socket as { alpnProtocol?: string | false }).alpnProtocol
+        alpnByOrigin.set(originKey(target.protocol, target.hostname, target.port), alpn === 'h2' ? '2' : '1.1')
+      }
+      callback(error as null, socket as never)
+    })
+  return {
+    dispatcher: new Agent({ ...common, connect: connector }),
+    httpVersion(origin) {
+      const url = new URL(origin)
+      return alpnByOrigin.get(originKey(url.protocol, url.hostname, url.port)) ?? '1.1'
+    },
+  }
+}
+
+function originKey(protocol: string, hostname: string, port: string): string {
+  return `${protocol}//${hostname}:${port || (protocol === 'https:' ? '443' : '80')}`
+}

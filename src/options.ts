@@ -1,0 +1,214 @@
+import { parseDuration } from './duration.ts'
+
+/**
+ * Thrown for bad flags and arguments: the CLI prints the message and exits 2.
+ * Shaped like commander's InvalidArgumentError, so that commander names the flag and value.
+ */
+export class UsageError extends Error {
+  override name = 'UsageError'
+  readonly code = 'commander.invalidArgument'
+  readonly exitCode = 2
+}
+
+export type Format = 'pretty' | 'json' | 'raw'
+export const FORMATS: readonly Format[] = ['pretty', 'json', 'raw']
+
+export interface ExpectationSpec {
+  events: string[]
+  dataPatterns: { source: string; regex: RegExp }[]
+  minEvents?: number
+  end: boolean
+  reconnect: boolean
+  maxGapMs?: number
+}
+
+export interface ProbeOptions {
+  url: URL
+  method: string
+  headers: [string, string][]
+  /** `-d` as given: text, `@file` or `@-`; read just before connecting. */
+  data?: string
+  lastEventId: string
+  connectTimeoutMs: number
+  insecure: boolean
+  proxy?: string
+  retryMs: number
+  reconnect: boolean
+  maxReconnects: number
+  maxEventSize: number
+  pingEvent: string
+  endEvents: string[]
+  endData: string[]
+  maxEvents?: number
+  durationMs?: number
+  timeoutMs?: number
+  idleTimeoutMs?: number
+  expect: ExpectationSpec
+  format: Format
+  color?: boolean
+  hidePings: boolean
+  include: boolean
+  quiet: boolean
+  showSecrets: boolean
+}
+
+// Validators for commander's argParser: each names what it expected, commander adds the flag and value.
+
+export function durationArg(text: string): number {
+  const ms = parseDuration(text)
+  if (ms === undefined) throw new UsageError('expected a duration such as 250ms, 5s, 2m, 1h or bare milliseconds')
+  return ms
+}
+
+export function positiveDurationArg(text: string): number {
+  const ms = durationArg(text)
+  if (ms <= 0) throw new UsageError('expected a duration greater than zero')
+  return ms
+}
+
+export function countArg(text: string): number {
+  if (!/^\d+$/.test(text.trim())) throw new UsageError('expected a whole number (0 or more)')
+  return Number(text)
+}
+
+export function positiveCountArg(text: string): number {
+  const count = countArg(text)
+  if (count < 1) throw new UsageError('expected a whole number of at least 1')
+  return count
+}
+
+const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 }
+
+export function byteSizeArg(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim())
+  const unit = match ? BYTE_UNITS[match[2]!.toLowerCase()] : undefined
+  if (!match || unit === undefined) throw new UsageError('expected a size in bytes such as 65536, 64KiB or 16MiB')
+  const bytes = Math.floor(Number(match[1]) * unit)
+  if (bytes < 1) throw new UsageError('expected a size of at least 1 byte')
+  return bytes
+}
+
+export function urlArg(text: string): URL {
+  let url: URL
+  try {
+    url = new URL(text)
+  } catch {
+    throw new UsageError(`expected an http:// or https:// URL`)
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new UsageError(`expected an http:// or https:// URL, not ${url.protocol}`)
+  }
+  return url
+}
+
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+
+export function headerArg(text: string, previous: [string, string][] = []): [string, string][] {
+  if (/[\r\n\0]/.test(text)) throw new UsageError('a header must not contain CR, LF or NUL')
+  const colon = text.indexOf(':')
+  if (colon < 1) throw new UsageError('expected "Name: value"')
+  const name = text.slice(0, colon).trim()
+  if (!HEADER_NAME.test(name)) throw new UsageError(`"${name}" is not a valid header name`)
+  return [...previous, [name, text.slice(colon + 1).trim()]]
+}
+
+export function regexArg(text: string, previous: ExpectationSpec['dataPatterns'] = []) {
+  try {
+    return [...previous, { source: text, regex: new RegExp(text) }]
+  } catch (error) {
+    throw new UsageError(`not a valid regular expression: ${(error as Error).message}`)
+  }
+}
+
+export function methodArg(text: string): string {
+  if (!HEADER_NAME.test(text)) throw new UsageError('expected an HTTP method such as GET or POST')
+  return text.toUpperCase()
+}
+
+export function formatArg(text: string): Format {
+  if (!(FORMATS as readonly string[]).includes(text)) throw new UsageError(`expected one of ${FORMATS.join(', ')}`)
+  return text as Format
+}
+
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value]
+}
+
+/** The flags as commander parsed them (see args.ts). */
+export interface RawProbeFlags {
+  method?: string
+  header?: [string, string][]
+  data?: string
+  lastEventId?: string
+  connectTimeout: number
+  insecure?: boolean
+  proxy?: string
+  retry: number
+  reconnect: boolean
+  maxReconnects?: number
+  maxEventSize: number
+  pingEvent: string
+  endEvent?: string[] | false
+  endData?: string[]
+  maxEvents?: number
+  duration?: number
+  timeout?: number
+  idleTimeout?: number
+  expectEvent?: string[]
+  expectData?: ExpectationSpec['dataPatterns']
+  expectMinEvents?: number
+  expectEnd?: boolean
+  expectReconnect?: boolean
+  expectMaxGap?: number
+  format: Format
+  json?: boolean
+  color?: boolean
+  hidePings?: boolean
+  include?: boolean
+  quiet?: boolean
+  showSecrets?: boolean
+}
+
+export function toProbeOptions(url: URL, flags: RawProbeFlags): ProbeOptions {
+  if (flags.json && flags.format !== 'pretty' && flags.format !== 'json') {
+    throw new UsageError(`--json conflicts with --format ${flags.format}`)
+  }
+  // A Last-Event-ID given with -H is the starting value of the buffer, which owns that header.
+  const headers = flags.header ?? []
+  const lastEventIdHeader = headers.findLast(([name]) => name.toLowerCase() === 'last-event-id')
+  return {
+    url,
+    method: flags.method ?? (flags.data !== undefined ? 'POST' : 'GET'),
+    headers: headers.filter(([name]) => name.toLowerCase() !== 'last-event-id'),
+    data: flags.data,
+    lastEventId: flags.lastEventId ?? lastEventIdHeader?.[1] ?? '',
+    connectTimeoutMs: flags.connectTimeout,
+    insecure: flags.insecure ?? false,
+    proxy: flags.proxy,
+    retryMs: flags.retry,
+    reconnect: flags.reconnect,
+    maxReconnects: flags.maxReconnects ?? Infinity,
+    maxEventSize: flags.maxEventSize,
+    pingEvent: flags.pingEvent,
+    endEvents: flags.endEvent === false ? [] : (flags.endEvent ?? ['end']),
+    endData: flags.endData ?? [],
+    maxEvents: flags.maxEvents,
+    durationMs: flags.duration,
+    timeoutMs: flags.timeout,
+    idleTimeoutMs: flags.idleTimeout,
+    expect: {
+      events: flags.expectEvent ?? [],
+      dataPatterns: flags.expectData ?? [],
+      minEvents: flags.expectMinEvents,
+      end: flags.expectEnd ?? false,
+      reconnect: flags.expectReconnect ?? false,
+      maxGapMs: flags.expectMaxGap,
+    },
+    format: flags.json ? 'json' : flags.format,
+    color: flags.color,
+    hidePings: flags.hidePings ?? false,
+    include: flags.include ?? false,
+    quiet: flags.quiet ?? false,
+    showSecrets: flags.showSecrets ?? false,
+  }
+}

@@ -1,0 +1,134 @@
+import type { Writable } from 'node:stream'
+import { Chalk, supportsColor, supportsColorStderr, type ColorSupportLevel } from 'chalk'
+import { formatDuration } from './duration.ts'
+import type { Format } from './options.ts'
+import type { ProbeRecord } from './records.ts'
+import { renderJson } from './render/json.ts'
+import { createPrettyRenderer } from './render/pretty.ts'
+
+export interface OutputOptions {
+  format: Format
+  quiet: boolean
+  color?: boolean
+  pingEvent: string
+  hidePings: boolean
+  include: boolean
+}
+
+export interface OutputStreams {
+  stdout: Writable & { isTTY?: boolean }
+  stderr: Writable & { isTTY?: boolean }
+  env: NodeJS.ProcessEnv
+}
+
+export interface Output {
+  emit(record: ProbeRecord): void
+  /** Present only for --format raw. */
+  raw?(chunk: Uint8Array): void
+  /** Writes what the records since the last flush produced: one write per stream and network chunk. */
+  flush(): void
+  close(): void
+}
+
+/**
+ * The only code that writes to the terminal. Records are rendered to strings,
+ * gathered per network chunk and written together; the spinner (a TTY only)
+ * is cleared around every write.
+ */
+export async function createOutput(options: OutputOptions, streams: OutputStreams): Promise<Output> {
+  const { stdout, stderr } = streams
+  let out = ''
+  let err = ''
+  const spinner = options.format !== 'json' && !options.quiet && stderr.isTTY ? await createSpinner(stderr) : undefined
+
+  let render: (record: ProbeRecord) => void
+  if (options.format === 'json') {
+    render = (record) => {
+      out += renderJson(record)
+    }
+  } else {
+    const pretty = createPrettyRenderer({
+      chalk: new Chalk({ level: colorLevel(options.color, supportsColor, streams.env) }),
+      chalkStderr: new Chalk({ level: colorLevel(options.color, supportsColorStderr, streams.env) }),
+      pingEvent: options.pingEvent,
+      hidePings: options.hidePings,
+      include: options.include,
+    })
+    const shown = (record: ProbeRecord) =>
+      options.quiet ? record.type === 'summary' || record.type === 'error' : options.format === 'pretty' || record.type !== 'event' && record.type !== 'comment'
+    render = (record) => {
+      if (!shown(record)) return
+      const rendered = pretty(record)
+      if (rendered?.stream === 'out') out += rendered.text
+      else if (rendered) err += rendered.text
+    }
+  }
+
+  function flush() {
+    if (out === '' && err === '') return
+    spinner?.clear()
+    if (out !== '') stdout.write(out)
+    if (err !== '') stderr.write(err)
+    out = ''
+    err = ''
+    spinner?.render()
+  }
+
+  return {
+    emit(record) {
+      spinner?.observe(record)
+      render(record)
+    },
+    raw:
+      options.format === 'raw'
+        ? (chunk) => {
+            flush()
+            spinner?.clear()
+            stdout.write(chunk)
+            spinner?.render()
+          }
+        : undefined,
+    flush,
+    close() {
+      spinner?.stop()
+      flush()
+    },
+  }
+}
+
+/** --color / --no-color first, then NO_COLOR (unless FORCE_COLOR), then chalk's detection for that stream. */
+function colorLevel(flag: boolean | undefined, detected: { level: ColorSupportLevel } | false, env: NodeJS.ProcessEnv): ColorSupportLevel {
+  if (flag === false) return 0
+  if (flag === true) return detected ? detected.level : 1
+  if (env.NO_COLOR && env.FORCE_COLOR === undefined) return 0
+  return detected ? detected.level : 0
+}
+
+/** A spinner that says what the probe is waiting for and how long the stream has been silent. */
+async function createSpinner(stream: Writable) {
+  const { default: ora } = await import('ora')
+  const spinner = ora({ stream, discardStdin: false, text: 'connecting' }).start()
+  let state = 'connecting'
+  let events = 0
+  let lastActivity = performance.now()
+  const ticker = setInterval(() => {
+    const silent = performance.now() - lastActivity
+    spinner.text = `${state} · ${events} events${silent >= 1000 ? ` · silent for ${formatDuration(Math.round(silent / 100) * 100)}` : ''}`
+  }, 250)
+  ticker.unref()
+  return {
+    observe(record: ProbeRecord) {
+      lastActivity = performance.now()
+      if (record.type === 'event') events++
+      else if (record.type === 'open') state = 'streaming'
+      else if (record.type === 'close') state = 'waiting to reconnect'
+      else if (record.type === 'reconnect') state = 'reconnecting'
+    },
+    clear: () => spinner.clear(),
+    render: () => spinner.render(),
+    stop() {
+      clearInterval(ticker)
+      spinner.stop()
+    },
+  }
+}

@@ -1,0 +1,214 @@
+import type { Readable } from 'node:stream'
+import { pipeline } from 'node:stream'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { createBrotliDecompress, createGunzip, createInflate, constants as zlib } from 'node:zlib'
+import { openStream } from './connection.ts'
+import { createHttp } from './http.ts'
+import type { ProbeOptions } from './options.ts'
+import { initialState, step, type ConnInput, type ConnState, type Effect } from './reconnect.ts'
+import { roundMs, type CloseRecord, type EndReason, type ProbeRecord } from './records.ts'
+import { requestHeaders } from './request.ts'
+import { createSession, type SessionStats } from './session.ts'
+import { createEventStream } from './stream.ts'
+
+export interface ProbeIo {
+  emit(record: ProbeRecord): void
+  /** Called once a network chunk has been handled: the moment to write what it produced. */
+  flush(): void
+  /** The body bytes exactly as received, for --format raw. */
+  raw?(chunk: Uint8Array): void
+}
+
+export interface ProbeResult {
+  reason: EndReason
+  message?: string
+  stats: SessionStats
+  t: number
+}
+
+export interface Probe {
+  done: Promise<ProbeResult>
+  /** Ends the probe from outside (signals, a closed pipe); the first reason given wins. */
+  stop(reason: EndReason, message?: string): void
+}
+
+/**
+ * The probe loop: the only code that connects, reads and sleeps. It performs
+ * the effects reconnect.ts decides and reports everything as records.
+ */
+export function startProbe(options: ProbeOptions, requestBody: Buffer | undefined, io: ProbeIo): Probe {
+  const startedAt = performance.now()
+  const now = () => roundMs(performance.now() - startedAt)
+  const controller = new AbortController()
+  const http = createHttp(options)
+  const session = createSession({
+    endEvents: options.endEvents,
+    endData: options.endData,
+    maxEvents: options.maxEvents,
+    dataPatterns: options.expect.dataPatterns.map((pattern) => pattern.regex),
+  })
+  let ending: { reason: EndReason; message?: string } | undefined
+  let state: ConnState = initialState(options.retryMs)
+
+  function stop(reason: EndReason, message?: string) {
+    if (ending) return
+    ending = { reason, message }
+    controller.abort()
+  }
+
+  const stream = createEventStream(
+    {
+      onEvent(e) {
+        if (ending) return
+        const t = now()
+        const { dt, end } = session.event(e, t)
+        state = step(state, { type: 'event' }, options)[0]
+        io.emit({ type: 'event', t, attempt: state.attempt, event: e.event, id: e.id, lastEventId: e.lastEventId, data: e.data, dt })
+        if (end) stop(end)
+      },
+      onComment(text) {
+        if (ending) return
+        const t = now()
+        session.comment(t)
+        io.emit({ type: 'comment', t, attempt: state.attempt, text })
+      },
+      onRetry(ms) {
+        if (ending) return
+        state = step(state, { type: 'retry', ms }, options)[0]
+        io.emit({ type: 'retry', t: now(), attempt: state.attempt, ms })
+      },
+      onTooLarge() {
+        stop('event-too-large', `a line or event grew past ${options.maxEventSize} bytes (--max-event-size)`)
+      },
+    },
+    { lastEventId: options.lastEventId, pingEvent: options.pingEvent, maxEventSize: options.maxEventSize },
+  )
+
+  function onBytes(chunk: Uint8Array) {
+    session.bytes(chunk.length)
+    idleTimer?.refresh()
+    io.raw?.(chunk)
+  }
+
+  let idleTimer: NodeJS.Timeout | undefined
+  const timers = [
+    options.timeoutMs && setTimeout(() => stop('timeout', `no end after ${options.timeoutMs}ms (--timeout)`), options.timeoutMs),
+    options.durationMs && setTimeout(() => stop('duration'), options.durationMs),
+  ]
+
+  /** Reads one established stream to its end; returns how it ended, or undefined when the probe stopped it. */
+  async function read(body: Readable, contentEncoding: string | undefined): Promise<Omit<CloseRecord, 't' | 'attempt' | 'type'> | undefined> {
+    if (options.idleTimeoutMs) {
+      idleTimer = setTimeout(() => stop('idle-timeout', `no data for ${options.idleTimeoutMs}ms (--idle-timeout)`), options.idleTimeoutMs)
+    }
+    let cause: CloseRecord['cause'] = 'server-closed'
+    let message: string | undefined
+    try {
+      const decompressor = createDecompressor(contentEncoding)
+      if (decompressor) {
+        body.on('data', onBytes)
+        for await (const chunk of pipeline(body, decompressor, () => {})) {
+          stream.feed(chunk as Buffer)
+          io.flush()
+          if (ending) break
+        }
+      } else {
+        for await (const chunk of body) {
+          onBytes(chunk as Buffer)
+          stream.feed(chunk as Buffer)
+          io.flush()
+          if (ending) break
+        }
+      }
+    } catch (error) {
+      cause = 'network-error'
+      message = (error as Error).message
+    } finally {
+      clearTimeout(idleTimer)
+      idleTimer = undefined
+      body.destroy()
+    }
+    const { discardedData } = stream.end()
+    if (ending) return undefined
+    return { cause, ...(message !== undefined && { message }), ...(discardedData !== undefined && { discardedBytes: Buffer.byteLength(discardedData) }) }
+  }
+
+  async function run(): Promise<void> {
+    let delayMs = 0
+    for (;;) {
+      const lastEventId = stream.lastEventId
+      if (state.attempt > 1) {
+        session.reconnecting()
+        io.emit({ type: 'reconnect', t: now(), attempt: state.attempt, delayMs, lastEventId: lastEventId === '' ? null : lastEventId })
+        io.flush()
+      }
+      const attempt = await openStream(
+        { url: options.url, method: options.method, headers: requestHeaders(options, requestBody, lastEventId), body: requestBody },
+        http.dispatcher,
+        controller.signal,
+        options.connectTimeoutMs,
+      )
+      if (ending) return
+      let input: ConnInput
+      if (attempt.type === 'network-error') {
+        input = attempt
+        io.emit({ type: 'error', t: now(), attempt: state.attempt, message: attempt.message })
+      } else {
+        input = { type: 'response', verdict: attempt.verdict }
+        if (attempt.verdict === 'ok') {
+          const url = new URL(attempt.url)
+          io.emit({ type: 'open', t: now(), attempt: state.attempt, url: attempt.url, status: attempt.status, httpVersion: http.httpVersion(url.origin), headers: attempt.headers })
+        } else if (attempt.message !== undefined) {
+          io.emit({ type: 'error', t: now(), attempt: state.attempt, message: attempt.message, status: attempt.status })
+        }
+      }
+      io.flush()
+      let effect: Effect
+      ;[state, effect] = step(state, input, options)
+      if (effect.type === 'end') return stop(effect.reason, attempt.message)
+      if (effect.type === 'read' && attempt.type === 'response') {
+        session.open(now())
+        const closed = await read(attempt.body, attempt.headers['content-encoding'])
+        if (!closed) return
+        const t = now()
+        session.closed(t)
+        io.emit({ type: 'close', t, attempt: state.attempt, ...closed })
+        io.flush()
+        ;[state, effect] = step(state, { type: 'closed' }, options)
+        if (effect.type === 'end') return stop(effect.reason)
+      }
+      if (effect.type === 'wait') {
+        delayMs = effect.ms
+        await sleep(effect.ms, undefined, { signal: controller.signal }).catch(() => {})
+        if (ending) return
+      }
+    }
+  }
+
+  const done = run()
+    .catch((error: unknown) => stop('connect-failed', (error as Error).message))
+    .then(() => {
+      for (const timer of timers) if (timer) clearTimeout(timer)
+      void http.dispatcher.destroy().catch(() => {})
+      const t = now()
+      const { reason, message } = ending!
+      return { reason, ...(message !== undefined && { message }), stats: session.stats(t), t }
+    })
+  return { done, stop }
+}
+
+function createDecompressor(encoding: string | undefined) {
+  // Flush every block as it comes, so compressed events are seen when the server sent them.
+  const flush = { flush: zlib.Z_SYNC_FLUSH, finishFlush: zlib.Z_SYNC_FLUSH }
+  switch (encoding?.trim().toLowerCase()) {
+    case 'gzip':
+    case 'x-gzip':
+      return createGunzip(flush)
+    case 'deflate':
+      return createInflate(flush)
+    case 'br':
+      return createBrotliDecompress({ flush: zlib.BROTLI_OPERATION_FLUSH, finishFlush: zlib.BROTLI_OPERATION_FLUSH })
+    default:
+      return undefined
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * The records a probe emits, one member per JSON record type of the contract
+ * (../shared/design/cli.md, "JSON records"). Renderers turn them into text;
+ * `--format json` writes them as they are.
+ */
+
+export type EndReason =
+  | 'end-event'
+  | 'end-data'
+  | 'max-events'
+  | 'duration'
+  | 'server-closed'
+  | 'no-content'
+  | 'timeout'
+  | 'idle-timeout'
+  | 'http-error'
+  | 'not-event-stream'
+  | 'connect-failed'
+  | 'reconnects-exhausted'
+  | 'event-too-large'
+  | 'interrupted'
+
+export interface OpenRecord {
+  type: 'open'
+  t: number
+  attempt: number
+  url: string
+  status: number
+  httpVersion: string
+  headers: Record<string, string>
+}
+
+export interface EventRecord {
+  type: 'event'
+  t: number
+  attempt: number
+  event: string
+  id: string | null
+  lastEventId: string
+  data: string
+  dt: number | null
+}
+
+export interface CommentRecord {
+  type: 'comment'
+  t: number
+  attempt: number
+  text: string
+}
+
+export interface RetryRecord {
+  type: 'retry'
+  t: number
+  attempt: number
+  ms: number
+}
+
+export interface CloseRecord {
+  type: 'close'
+  t: number
+  attempt: number
+  cause: 'server-closed' | 'network-error'
+  message?: string
+  /** Bytes of an event that was still incomplete when the stream ended (discarded, as the spec says). */
+  discardedBytes?: number
+}
+
+export interface ReconnectRecord {
+  type: 'reconnect'
+  t: number
+  attempt: number
+  delayMs: number
+  /** The Last-Event-ID header sent, or null when the buffer was empty and none was sent. */
+  lastEventId: string | null
+}
+
+export interface ErrorRecord {
+  type: 'error'
+  t: number
+  attempt: number
+  message: string
+  status?: number
+}
+
+export interface GapStats {
+  min: number
+  p50: number
+  p95: number
+  max: number
+}
+
+export interface ExpectationResult {
+  name: string
+  ok: boolean
+}
+
+export interface SummaryRecord {
+  type: 'summary'
+  t: number
+  reason: EndReason
+  exitCode: number
+  message?: string
+  events: number
+  eventsByType: Record<string, number>
+  pings: number
+  comments: number
+  reconnects: number
+  bytes: number
+  firstEventMs: number | null
+  gapMs: GapStats | null
+  expectations: ExpectationResult[]
+}
+
+export type ProbeRecord =
+  | OpenRecord
+  | EventRecord
+  | CommentRecord
+  | RetryRecord
+  | CloseRecord
+  | ReconnectRecord
+  | ErrorRecord
+  | SummaryRecord
+
+/** Milliseconds with at most 3 decimals, as every `t` and duration in the records. */
+export function roundMs(ms: number): number {
+  return Math.round(ms * 1000) / 1000
+}

@@ -1,0 +1,80 @@
+import { readFile } from 'node:fs/promises'
+import { evaluateExpectations } from './expectations.ts'
+import { exitCodeFor, SIGNAL_EXIT_CODES, type StopSignal } from './exit-code.ts'
+import { toProbeOptions, UsageError, type ProbeOptions, type RawProbeFlags } from './options.ts'
+import { createOutput, type OutputStreams } from './output.ts'
+import { startProbe } from './probe.ts'
+import type { SummaryRecord } from './records.ts'
+
+export interface RunContext extends OutputStreams {
+  stdin: NodeJS.ReadableStream
+  /** Signals and a closed stdout stop the probe; tests drive them through `process`. */
+  process: NodeJS.Process
+}
+
+/** `sse-probe <url>`: probe, print the summary, return the exit code. */
+export async function runProbe(url: URL, flags: RawProbeFlags, context: RunContext): Promise<number> {
+  const options = toProbeOptions(url, flags)
+  const body = await readRequestBody(options.data, context.stdin)
+  return probeAndSummarise(options, body, context)
+}
+
+export async function probeAndSummarise(options: ProbeOptions, body: Buffer | undefined, context: RunContext): Promise<number> {
+  const output = await createOutput(options, context)
+  const probe = startProbe(options, body, output)
+  let signal: StopSignal | undefined
+  const onSignal = (name: StopSignal) => {
+    // A second signal means the user is done waiting, even for the summary.
+    if (signal) context.process.exit(SIGNAL_EXIT_CODES[name])
+    signal = name
+    probe.stop('interrupted')
+  }
+  const onSigint = () => onSignal('SIGINT')
+  const onSigterm = () => onSignal('SIGTERM')
+  let stdoutClosed = false
+  const onStdoutError = (error: NodeJS.ErrnoException) => {
+    // `sse-probe URL | head`: the reader has gone, so stop quietly.
+    if (error.code === 'EPIPE') stdoutClosed = true
+    probe.stop('interrupted')
+  }
+  context.process.on('SIGINT', onSigint)
+  context.process.on('SIGTERM', onSigterm)
+  context.stdout.on('error', onStdoutError)
+  try {
+    const result = await probe.done
+    const expectations = evaluateExpectations(options.expect, result.stats, result.reason)
+    const exitCode = stdoutClosed ? 0 : exitCodeFor(result.reason, expectations, signal)
+    const { maxSilenceMs: _silence, dataMatched: _matched, ...counts } = result.stats
+    const summary: SummaryRecord = {
+      type: 'summary',
+      t: result.t,
+      reason: result.reason,
+      exitCode,
+      ...(result.message !== undefined && { message: result.message }),
+      ...counts,
+      expectations,
+    }
+    if (!stdoutClosed) output.emit(summary)
+    output.close()
+    return exitCode
+  } finally {
+    context.process.off('SIGINT', onSigint)
+    context.process.off('SIGTERM', onSigterm)
+  }
+}
+
+/** `-d text`, `-d @file` or `-d @-` (stdin), read once and sent on every (re)connection. */
+async function readRequestBody(data: string | undefined, stdin: NodeJS.ReadableStream): Promise<Buffer | undefined> {
+  if (data === undefined) return undefined
+  if (!data.startsWith('@')) return Buffer.from(data)
+  if (data === '@-') {
+    const chunks: Buffer[] = []
+    for await (const chunk of stdin) chunks.push(Buffer.from(chunk as Buffer))
+    return Buffer.concat(chunks)
+  }
+  try {
+    return await readFile(data.slice(1))
+  } catch (error) {
+    throw new UsageError(`option '-d, --data <text|@file|@->' cannot read '${data.slice(1)}': ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+  }
+}

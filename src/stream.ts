@@ -1,0 +1,105 @@
+import { createParser, type EventSourceMessage } from 'eventsource-parser'
+import { createCommentText } from './comment-text.ts'
+
+export interface StreamEvent {
+  event: string
+  id: string | null
+  lastEventId: string
+  data: string
+  ping: boolean
+}
+
+export interface StreamCallbacks {
+  onEvent(event: StreamEvent): void
+  onComment(text: string): void
+  onRetry(ms: number): void
+  onTooLarge(): void
+}
+
+export interface EventStream {
+  /** Bytes of the response body, in order; decoded as UTF-8 across chunk boundaries. */
+  feed(bytes: Uint8Array): void
+  /**
+   * The body ended or broke. Returns the data of an event that was still incomplete,
+   * which is discarded as the spec says, and readies the parser for the next connection.
+   */
+  end(): { discardedData?: string }
+  /** The last-event-ID buffer: persists across events and reconnects, changed only by `id:`. */
+  readonly lastEventId: string
+}
+
+export function createEventStream(
+  callbacks: StreamCallbacks,
+  options: { lastEventId: string; pingEvent: string; maxEventSize: number },
+): EventStream {
+  let lastEventId = options.lastEventId
+  // Set while end() flushes the parser: what it dispatches then was never complete.
+  let discarding: EventSourceMessage | undefined | false = false
+  // [spec] the stream is UTF-8; a leading BOM is dropped by the parser, so the decoder must keep it.
+  let decoder = new TextDecoder('utf-8', { ignoreBOM: true })
+  let tooLarge = false
+  const commentText = createCommentText()
+
+  const parser = createParser({
+    maxBufferSize: options.maxEventSize,
+    // [spec] an id field sets the last-event-ID buffer, even in a block without data.
+    onId(id) {
+      if (discarding === false) lastEventId = id
+    },
+    onEvent(message) {
+      if (discarding !== false) {
+        discarding = message
+        return
+      }
+      const event = message.event ?? 'message'
+      callbacks.onEvent({
+        event,
+        id: message.id ?? null,
+        lastEventId,
+        data: message.data,
+        ping: event === options.pingEvent,
+      })
+    },
+    // [spec] at the end of the stream an incomplete line is discarded, whatever its field.
+    onComment(text) {
+      if (discarding === false) callbacks.onComment(commentText.text(text))
+    },
+    onRetry(ms) {
+      if (discarding === false) callbacks.onRetry(ms)
+    },
+    onError(error) {
+      if (error.type === 'max-buffer-size-exceeded') {
+        tooLarge = true
+        callbacks.onTooLarge()
+      }
+    },
+  })
+
+  return {
+    feed(bytes) {
+      if (tooLarge) return
+      const text = decoder.decode(bytes, { stream: true })
+      commentText.beforeFeed(text)
+      parser.feed(text)
+      commentText.afterFeed()
+    },
+    end() {
+      let discardedData: string | undefined
+      if (!tooLarge) {
+        discarding = undefined
+        // Two line ends complete whatever block was pending, so the parser shows it to us.
+        parser.feed(`${decoder.decode()}\n\n`)
+        if (discarding) discardedData = (discarding as EventSourceMessage).data
+      }
+      discarding = false
+      tooLarge = false
+      parser.reset()
+      commentText.reset()
+      decoder = new TextDecoder('utf-8', { ignoreBOM: true })
+      return { discardedData }
+    },
+    get lastEventId() {
+      return lastEventId
+    },
+  }
+}

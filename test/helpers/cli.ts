@@ -1,0 +1,61 @@
+import { spawn, type SpawnOptions } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import type { ProbeRecord } from '../../src/records.ts'
+
+export const CLI = fileURLToPath(new URL('../../bin/sse-probe.js', import.meta.url))
+
+export interface CliRun {
+  exitCode: number | null
+  signal: NodeJS.Signals | null
+  stdout: string
+  stderr: string
+  /** stdout parsed as NDJSON records (for --json runs). */
+  records: ProbeRecord[]
+  ofType<T extends ProbeRecord['type']>(type: T): Extract<ProbeRecord, { type: T }>[]
+  summary: Extract<ProbeRecord, { type: 'summary' }>
+}
+
+export interface RunOptions {
+  env?: Record<string, string | undefined>
+  stdin?: string
+  /** Called once the process has started, e.g. to send it a signal later. */
+  onSpawn?: (child: import('node:child_process').ChildProcess) => void
+  timeoutMs?: number
+}
+
+/** Runs the built CLI as a child process, with colour forced off unless the test sets it. */
+export function runCli(args: string[], options: RunOptions = {}): Promise<CliRun> {
+  const spawnOptions: SpawnOptions = {
+    env: { ...process.env, FORCE_COLOR: undefined, NO_COLOR: undefined, ...options.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  }
+  const child = spawn(process.execPath, [CLI, ...args], spawnOptions)
+  options.onSpawn?.(child)
+  let stdout = ''
+  let stderr = ''
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+  child.stdin!.end(options.stdin ?? '')
+  const killer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 15_000)
+  return new Promise((resolve, reject) => {
+    child.on('error', reject)
+    child.on('close', (exitCode, signal) => {
+      clearTimeout(killer)
+      const records = stdout.startsWith('{') ? stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as ProbeRecord) : []
+      const ofType = <T extends ProbeRecord['type']>(type: T) => records.filter((r): r is Extract<ProbeRecord, { type: T }> => r.type === type)
+      resolve({
+        exitCode,
+        signal,
+        stdout,
+        stderr,
+        records,
+        ofType,
+        get summary() {
+          const summary = ofType('summary')[0]
+          if (!summary) throw new Error(`no summary record in:\n${stdout}\n${stderr}`)
+          return summary
+        },
+      })
+    })
+  })
+}

@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest'
+import { createEventStream, type StreamEvent } from '../src/stream.ts'
+
+type Seen = ['event', StreamEvent] | ['comment', string] | ['retry', number] | ['too-large']
+
+function parse(chunks: (string | Uint8Array)[], options: { lastEventId?: string; maxEventSize?: number } = {}) {
+  const seen: Seen[] = []
+  const stream = createEventStream(
+    {
+      onEvent: (e) => seen.push(['event', e]),
+      onComment: (text) => seen.push(['comment', text]),
+      onRetry: (ms) => seen.push(['retry', ms]),
+      onTooLarge: () => seen.push(['too-large']),
+    },
+    { lastEventId: options.lastEventId ?? '', pingEvent: 'ping', maxEventSize: options.maxEventSize ?? 1 << 20 },
+  )
+  for (const chunk of chunks) stream.feed(typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk)
+  const end = stream.end()
+  return { seen, events: seen.filter((s) => s[0] === 'event').map((s) => s[1] as StreamEvent), end, stream }
+}
+
+const byteByByte = (text: string) => [...new TextEncoder().encode(text)].map((byte) => Uint8Array.of(byte))
+
+describe('the event stream, as the WHATWG spec parses it', () => {
+  it('defaults the type to message and joins data lines with LF', () => {
+    const { events } = parse(['data: a\ndata:b\ndata:  c\n\n'])
+    expect(events).toEqual([{ event: 'message', id: null, lastEventId: '', data: 'a\nb\n c', ping: false }])
+  })
+
+  it('accepts CR, LF and CRLF line ends alike', () => {
+    const lf = parse(['event: x\ndata: 1\n\n']).events
+    expect(parse(['event: x\rdata: 1\r\r']).events).toEqual(lf)
+    expect(parse(['event: x\r\ndata: 1\r\n\r\n']).events).toEqual(lf)
+    expect(parse(['event: x\r', '\ndata: 1\r', '\n\r', '\n']).events).toEqual(lf)
+  })
+
+  it('drops one leading BOM and only one', () => {
+    expect(parse(['\uFEFFdata: a\n\n']).events.map((e) => e.data)).toEqual(['a'])
+    expect(parse([Uint8Array.of(0xef), Uint8Array.of(0xbb, 0xbf), 'data: b\n\n']).events.map((e) => e.data)).toEqual(['b'])
+    // A second BOM makes the first field name "\uFEFFdata", which is unknown and ignored.
+    expect(parse(['\uFEFF\uFEFFdata: a\n\ndata: c\n\n']).events.map((e) => e.data)).toEqual(['c'])
+  })
+
+  it('keeps the last-event-ID buffer across events until an id field changes it', () => {
+    const { events } = parse(['id: 1\ndata: a\n\ndata: b\n\nid:\ndata: c\n\nid: 3\n\ndata: d\n\n'])
+    expect(events.map((e) => [e.id, e.lastEventId])).toEqual([
+      ['1', '1'],
+      [null, '1'],
+      ['', ''],
+      [null, '3'],
+    ])
+  })
+
+  it('ignores an id that contains NUL', () => {
+    const { events } = parse(['id: 1\ndata: a\n\nid: 2\0x\ndata: b\n\n'])
+    expect(events.map((e) => e.lastEventId)).toEqual(['1', '1'])
+  })
+
+  it('takes retry only when it is all digits', () => {
+    const { seen } = parse(['retry: 1500\n\nretry: 1.5\n\nretry: -1\n\nretry:  20\n\nretry: 20x\n\nretry: 0\n\n'])
+    expect(seen).toEqual([
+      ['retry', 1500],
+      ['retry', 0],
+    ])
+  })
+
+  it('reports comments with everything after the colon, and dispatches no event for them', () => {
+    const stream = ': ping\n\n:tight\n:  two spaces\n\ndata: x\n\n'
+    const expected = [['comment', ' ping'], ['comment', 'tight'], ['comment', '  two spaces'], ['event', expect.objectContaining({ data: 'x' })]]
+    expect(parse([stream]).seen).toEqual(expected)
+    expect(parse(byteByByte(stream)).seen).toEqual(expected)
+  })
+
+  it('does not dispatch an event without data, nor unknown fields', () => {
+    expect(parse(['event: x\n\nfoo: bar\n\ndata\n\n']).events).toEqual([expect.objectContaining({ event: 'message', data: '' })])
+  })
+
+  it('discards an unterminated event at the end of the stream and says so', () => {
+    const { events, end } = parse(['data: a\n\nid: 9\ndata: partial'])
+    expect(events.map((e) => e.data)).toEqual(['a'])
+    expect(end.discardedData).toBe('partial')
+  })
+
+  it('does not let an incomplete block change the last-event-ID buffer', () => {
+    const { stream } = parse(['id: 1\ndata: a\n\nid: 2\ndata: b\n'])
+    expect(stream.lastEventId).toBe('1')
+  })
+
+  it('decodes UTF-8 split across chunks, and invalid bytes as U+FFFD', () => {
+    const bytes = new TextEncoder().encode('data: héllo €\n\n')
+    expect(parse(byteByByte(new TextDecoder().decode(bytes))).events[0]!.data).toBe('héllo €')
+    expect(parse([Uint8Array.of(...new TextEncoder().encode('data: a'), 0xff, 0x0a, 0x0a)]).events[0]!.data).toBe('a\uFFFD')
+  })
+
+  it('gives the same result for one chunk and byte by byte', () => {
+    const stream = '\uFEFF: hi\r\nretry: 10\nid: 7\r\nevent: status\rdata: {"p": 1}\n\ndata: x\r\rid\n\n:\n\ndata: y\n'
+    const whole = parse([stream])
+    const bytes = parse(byteByByte(stream))
+    expect(bytes.seen).toEqual(whole.seen)
+    expect(bytes.end).toEqual(whole.end)
+    expect(whole.events.map((e) => e.lastEventId)).toEqual(['7', '7'])
+  })
+
+  it('marks events of the ping type as pings', () => {
+    expect(parse(['event: ping\ndata: x\n\n']).events[0]!.ping).toBe(true)
+  })
+
+  it('reports an event that grows past the size limit', () => {
+    const { seen } = parse(['data: ' + 'x'.repeat(2000)], { maxEventSize: 1000 })
+    expect(seen).toEqual([['too-large']])
+  })
+})
