@@ -57,7 +57,7 @@ export async function openStream(
       const responseHeaders = flattenHeaders(response.headers)
       const location = responseHeaders.location
       if (isRedirect(response.statusCode) && location !== undefined && redirects < MAX_REDIRECTS) {
-        response.body.destroy()
+        discardBody(response.body)
         const next = new URL(location, url)
         if (next.origin !== url.origin) headers = omit(headers, ORIGIN_BOUND_HEADERS)
         // As fetch: 303 always, and 301/302 after a POST, continue as a GET without a body.
@@ -129,7 +129,7 @@ function omit(headers: Record<string, string>, names: readonly string[]): Record
 async function readExcerpt(body: Readable): Promise<string> {
   const chunks: Buffer[] = []
   let length = 0
-  const gaveUp = setTimeout(() => body.destroy(), EXCERPT_WAIT_MS)
+  const gaveUp = setTimeout(() => discardBody(body), EXCERPT_WAIT_MS)
   try {
     for await (const chunk of body) {
       chunks.push(chunk as Buffer)
@@ -140,8 +140,14 @@ async function readExcerpt(body: Readable): Promise<string> {
     // A body that breaks or dawdles still leaves what arrived.
   } finally {
     clearTimeout(gaveUp)
-    body.destroy()
+    discardBody(body)
   }
   const text = Buffer.concat(chunks).subarray(0, EXCERPT_BYTES).toString('utf8').replace(/\s+/g, ' ').trim()
   return length > EXCERPT_BYTES ? `${text}…` : text
+}
+
+/** Closes a response body we are done with; undici reports that as an error nobody needs to hear. */
+export function discardBody(body: Readable): void {
+  body.on('error', () => {})
+  body.destroy()
 }

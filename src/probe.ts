@@ -2,11 +2,12 @@ import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createBrotliDecompress, createGunzip, createInflate, constants as zlib } from 'node:zlib'
-import { openStream } from './connection.ts'
+import { discardBody, openStream } from './connection.ts'
 import { createHttp } from './http.ts'
 import type { ProbeOptions } from './options.ts'
 import { initialState, step, type ConnInput, type ConnState, type Effect } from './reconnect.ts'
 import { roundMs, type CloseRecord, type EndReason, type ProbeRecord } from './records.ts'
+import { redactHeaders } from './redact.ts'
 import { requestHeaders } from './request.ts'
 import { createSession, type SessionStats } from './session.ts'
 import { createEventStream } from './stream.ts'
@@ -126,7 +127,7 @@ export function startProbe(options: ProbeOptions, requestBody: Buffer | undefine
     } finally {
       clearTimeout(idleTimer)
       idleTimer = undefined
-      body.destroy()
+      discardBody(body)
     }
     const { discardedData } = stream.end()
     if (ending) return undefined
@@ -157,7 +158,7 @@ export function startProbe(options: ProbeOptions, requestBody: Buffer | undefine
         input = { type: 'response', verdict: attempt.verdict }
         if (attempt.verdict === 'ok') {
           const url = new URL(attempt.url)
-          io.emit({ type: 'open', t: now(), attempt: state.attempt, url: attempt.url, status: attempt.status, httpVersion: http.httpVersion(url.origin), headers: attempt.headers })
+          io.emit({ type: 'open', t: now(), attempt: state.attempt, url: attempt.url, status: attempt.status, httpVersion: http.httpVersion(url.origin), headers: redactHeaders(attempt.headers, options.showSecrets) })
         } else if (attempt.message !== undefined) {
           io.emit({ type: 'error', t: now(), attempt: state.attempt, message: attempt.message, status: attempt.status })
         }

@@ -8,6 +8,7 @@ export interface CliRun {
   exitCode: number | null
   signal: NodeJS.Signals | null
   stdout: string
+  stdoutBytes: Buffer
   stderr: string
   /** stdout parsed as NDJSON records (for --json runs). */
   records: ProbeRecord[]
@@ -31,9 +32,9 @@ export function runCli(args: string[], options: RunOptions = {}): Promise<CliRun
   }
   const child = spawn(process.execPath, [CLI, ...args], spawnOptions)
   options.onSpawn?.(child)
-  let stdout = ''
+  const stdoutChunks: Buffer[] = []
   let stderr = ''
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
+  child.stdout!.on('data', (chunk: Buffer) => stdoutChunks.push(chunk))
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
   child.stdin!.end(options.stdin ?? '')
   const killer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 15_000)
@@ -41,12 +42,15 @@ export function runCli(args: string[], options: RunOptions = {}): Promise<CliRun
     child.on('error', reject)
     child.on('close', (exitCode, signal) => {
       clearTimeout(killer)
+      const stdoutBytes = Buffer.concat(stdoutChunks)
+      const stdout = stdoutBytes.toString('utf8')
       const records = stdout.startsWith('{') ? stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as ProbeRecord) : []
       const ofType = <T extends ProbeRecord['type']>(type: T) => records.filter((r): r is Extract<ProbeRecord, { type: T }> => r.type === type)
       resolve({
         exitCode,
         signal,
         stdout,
+        stdoutBytes,
         stderr,
         records,
         ofType,

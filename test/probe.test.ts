@@ -1,0 +1,498 @@
+import { writeFileSync, mkdtempSync } from 'node:fs'
+import { createServer as createNetServer, type Socket } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { runCli } from './helpers/cli.ts'
+import { sseServer, startServer, writeSlowly } from './helpers/server.ts'
+
+const SSE = { 'content-type': 'text/event-stream' }
+
+describe('records and reconnection', () => {
+  it('reconnects after a close with the server\'s retry delay and Last-Event-ID', async () => {
+    const server = await sseServer('retry: 50\nid: 7\nevent: status\ndata: a\n\n', 'event: end\ndata: bye\n\n')
+    const run = await runCli([server.url, '--json'])
+    expect(run.exitCode).toBe(0)
+    expect(server.requests.map((r) => r.headers['last-event-id'])).toEqual([undefined, '7'])
+    expect(run.records.map((r) => r.type)).toEqual(['open', 'retry', 'event', 'close', 'reconnect', 'open', 'event', 'summary'])
+    const reconnect = run.ofType('reconnect')[0]!
+    expect(reconnect).toMatchObject({ attempt: 2, delayMs: 50, lastEventId: '7' })
+    expect(reconnect.t - run.ofType('close')[0]!.t).toBeGreaterThanOrEqual(45)
+    expect(run.summary).toMatchObject({ reason: 'end-event', exitCode: 0, reconnects: 1, events: 2 })
+  })
+
+  it('sends the browser\'s headers, the user\'s -H, and --last-event-id on the first connection', async () => {
+    const server = await sseServer('event: end\ndata: x\n\n')
+    await runCli([server.url, '--json', '-H', 'X-Trace: abc', '-H', 'Accept: text/event-stream, */*', '--last-event-id', '42'])
+    const headers = server.requests[0]!.headers
+    expect(headers).toMatchObject({ accept: 'text/event-stream, */*', 'cache-control': 'no-cache', 'x-trace': 'abc', 'last-event-id': '42' })
+    expect(headers['accept-encoding']).toBeUndefined()
+  })
+
+  it('sends no Last-Event-ID once an empty id: has reset the buffer', async () => {
+    const server = await sseServer('retry: 10\nid: 5\ndata: a\n\nid:\ndata: b\n\n', 'event: end\ndata: x\n\n')
+    const run = await runCli([server.url, '--json'])
+    expect(server.requests.map((r) => r.headers['last-event-id'])).toEqual([undefined, undefined])
+    expect(run.ofType('reconnect')[0]!.lastEventId).toBeNull()
+    expect(run.ofType('event').map((e) => [e.id, e.lastEventId])).toEqual([['5', '5'], ['', ''], [null, '']])
+  })
+
+  it('keeps an id from a block without data for the reconnect', async () => {
+    const server = await sseServer('retry: 10\ndata: a\n\nid: 99\n\n', 'event: end\ndata: x\n\n')
+    await runCli([server.url, '--json'])
+    expect(server.requests[1]!.headers['last-event-id']).toBe('99')
+  })
+
+  it('writes every record type with the contract\'s fields', async () => {
+    const server = await startServer(async (req, res, index) => {
+      res.writeHead(200, SSE)
+      if (index === 0) {
+        await writeSlowly(res, [': ping\n\n', 'retry: 20\n\n', 'id: 1\nevent: status\ndata: {"a": 1}\n\n', 'data: two\n\n'], 20)
+        res.end()
+      } else res.end('event: end\ndata: bye\n\n')
+    })
+    const run = await runCli([server.url, '--json'])
+    const [open, comment, retry, first, second, close, reconnect] = run.records
+    expect(open).toEqual({ type: 'open', t: expect.any(Number), attempt: 1, url: `${server.url}/`, status: 200, httpVersion: '1.1', headers: expect.objectContaining({ 'content-type': 'text/event-stream' }) })
+    expect(comment).toEqual({ type: 'comment', t: expect.any(Number), attempt: 1, text: ' ping' })
+    expect(retry).toEqual({ type: 'retry', t: expect.any(Number), attempt: 1, ms: 20 })
+    expect(first).toEqual({ type: 'event', t: expect.any(Number), attempt: 1, event: 'status', id: '1', lastEventId: '1', data: '{"a": 1}', dt: null })
+    expect(second).toMatchObject({ type: 'event', event: 'message', id: null, lastEventId: '1', data: 'two' })
+    expect((second as { dt: number }).dt).toBeGreaterThan(10)
+    expect(close).toEqual({ type: 'close', t: expect.any(Number), attempt: 1, cause: 'server-closed' })
+    expect(reconnect).toEqual({ type: 'reconnect', t: expect.any(Number), attempt: 2, delayMs: 20, lastEventId: '1' })
+    expect(run.summary).toEqual({
+      type: 'summary',
+      t: expect.any(Number),
+      reason: 'end-event',
+      exitCode: 0,
+      events: 3,
+      eventsByType: { status: 1, message: 1, end: 1 },
+      pings: 1,
+      comments: 1,
+      reconnects: 1,
+      bytes: expect.any(Number),
+      firstEventMs: first!.t,
+      gapMs: { min: expect.any(Number), p50: expect.any(Number), p95: expect.any(Number), max: expect.any(Number) },
+      expectations: [],
+    })
+    for (const record of run.records) expect(String(record.t)).toMatch(/^\d+(\.\d{1,3})?$/)
+  })
+
+  it('reports a connection broken in the middle of an event as a network error and discards the partial event', async () => {
+    const server = await startServer((_req, res, index) => {
+      res.writeHead(200, SSE)
+      if (index === 0) {
+        res.write('retry: 10\ndata: whole\n\ndata: half')
+        setTimeout(() => res.socket?.destroy(), 20)
+      } else res.end('event: end\ndata: x\n\n')
+    })
+    const run = await runCli([server.url, '--json'])
+    expect(run.ofType('close')[0]).toMatchObject({ cause: 'network-error', message: expect.any(String), discardedBytes: 4 })
+    expect(run.ofType('event').map((e) => e.data)).toEqual(['whole', 'x'])
+  })
+
+  it('gives the same records whether the stream arrives in one chunk or byte by byte', async () => {
+    const body = '\uFEFF: hi\r\nretry: 10\r\nid: 7\nevent: status\rdata: é€\n\ndata: x\r\ndata: y\r\n\r\nevent: end\ndata: z\n\n'
+    const whole = await sseServer(body)
+    const bytes = await startServer(async (_req, res) => {
+      res.writeHead(200, SSE)
+      await writeSlowly(res, [...Buffer.from(body)].map((b) => Buffer.of(b)), 1)
+      res.end()
+    })
+    const strip = (records: unknown[]) => records.map((r) => ({ ...(r as object), t: 0, dt: 0, headers: 0, url: 0, bytes: 0, firstEventMs: 0, gapMs: 0 }))
+    const a = await runCli([whole.url, '--json'])
+    const b = await runCli([bytes.url, '--json'])
+    expect(strip(b.records)).toEqual(strip(a.records))
+    expect(a.ofType('event').map((e) => e.data)).toEqual(['é€', 'x\ny', 'z'])
+  })
+})
+
+describe('fatal responses', () => {
+  it('ends without error on 204', async () => {
+    const server = await startServer((_req, res) => res.writeHead(204).end())
+    const run = await runCli([server.url, '--json'])
+    expect(run.exitCode).toBe(0)
+    expect(run.summary.reason).toBe('no-content')
+  })
+
+  it('stops on a 204 answering a reconnect', async () => {
+    const server = await startServer((_req, res, index) => (index === 0 ? res.writeHead(200, SSE).end('retry: 10\ndata: a\n\n') : res.writeHead(204).end()))
+    const run = await runCli([server.url, '--json'])
+    expect(run.exitCode).toBe(0)
+    expect(run.summary).toMatchObject({ reason: 'no-content', events: 1, reconnects: 1 })
+  })
+
+  it.each([
+    [401, '{"error":"invalid token"}'],
+    [500, 'Internal trouble'],
+  ])('exits 3 on %d and shows the start of the body', async (status, body) => {
+    const server = await startServer((_req, res) => res.writeHead(status, { 'content-type': 'application/json' }).end(body))
+    const json = await runCli([server.url, '--json'])
+    expect(json.exitCode).toBe(3)
+    expect(json.ofType('error')[0]).toMatchObject({ status, message: expect.stringContaining(body) })
+    expect(json.summary).toMatchObject({ reason: 'http-error', exitCode: 3 })
+    expect(server.requests).toHaveLength(1)
+    const pretty = await runCli([server.url, '--no-color'])
+    expect(pretty.exitCode).toBe(3)
+    expect(pretty.stderr).toContain(`HTTP ${status}`)
+    expect(pretty.stderr).toContain(body)
+  })
+
+  it('exits 3 on a 200 that is not text/event-stream, but accepts parameters', async () => {
+    const html = await startServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html>hi</html>'))
+    const run = await runCli([html.url, '--json'])
+    expect(run.exitCode).toBe(3)
+    expect(run.summary).toMatchObject({ reason: 'not-event-stream', message: expect.stringContaining('text/html') })
+    const withCharset = await startServer((_req, res) => res.writeHead(200, { 'content-type': 'Text/Event-Stream; charset=utf-8' }).end('event: end\ndata: x\n\n'))
+    expect((await runCli([withCharset.url, '--json'])).exitCode).toBe(0)
+  })
+
+  it('exits 3 at once when the first connection is refused', async () => {
+    const closed = await startServer(() => {})
+    await closed.close()
+    const started = performance.now()
+    const run = await runCli([closed.url, '--json', '--retry', '10'])
+    expect(run.exitCode).toBe(3)
+    expect(run.summary).toMatchObject({ reason: 'connect-failed', message: expect.stringContaining('ECONNREFUSED') })
+    expect(performance.now() - started).toBeLessThan(5000)
+  })
+
+  it('exits 3 when a first connection gets no answer within --connect-timeout', async () => {
+    const sockets: Socket[] = []
+    const silent = createNetServer((socket) => sockets.push(socket))
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+    const port = (silent.address() as { port: number }).port
+    try {
+      const run = await runCli([`http://127.0.0.1:${port}/`, '--json', '--connect-timeout', '300ms'])
+      expect(run.exitCode).toBe(3)
+      expect(run.summary).toMatchObject({ reason: 'connect-failed', message: expect.stringContaining('--connect-timeout') })
+    } finally {
+      sockets.forEach((s) => s.destroy())
+      silent.close()
+    }
+  })
+
+  it('gives up after --max-reconnects barren reconnects', async () => {
+    const server = await sseServer('retry: 5\ndata: a\n\n', 'retry: 5\n\n')
+    const run = await runCli([server.url, '--json', '--max-reconnects', '2'])
+    expect(run.exitCode).toBe(3)
+    expect(run.summary).toMatchObject({ reason: 'reconnects-exhausted', reconnects: 2 })
+    expect(server.requests).toHaveLength(3)
+  })
+
+  it('retries network errors while reconnecting', async () => {
+    let refuse = true
+    const server = await startServer((_req, res, index) => {
+      if (index === 0) return res.writeHead(200, SSE).end('retry: 30\ndata: a\n\n')
+      if (refuse) {
+        refuse = false
+        return res.socket?.destroy()
+      }
+      res.writeHead(200, SSE).end('event: end\ndata: b\n\n')
+    })
+    const run = await runCli([server.url, '--json'])
+    expect(run.exitCode).toBe(0)
+    expect(run.summary).toMatchObject({ reason: 'end-event', reconnects: 2 })
+    expect(run.ofType('error')).toHaveLength(1)
+  })
+
+  it('follows redirects and keeps the final URL in the open record', async () => {
+    const server = await startServer((req, res) => {
+      if (req.url === '/old') return res.writeHead(302, { location: '/new' }).end()
+      res.writeHead(200, SSE).end('event: end\ndata: x\n\n')
+    })
+    const run = await runCli([`${server.url}/old`, '--json'])
+    expect(run.exitCode).toBe(0)
+    expect(run.ofType('open')[0]!.url).toBe(`${server.url}/new`)
+  })
+})
+
+describe('end conditions and exit codes', () => {
+  const stream = 'data: 1\n\nevent: status\ndata: 2\n\ndata: [DONE]\n\nevent: end\ndata: 3\n\n'
+
+  it.each([
+    [['--end-data', '[DONE]'], 'end-data', 0, 3],
+    [[], 'end-event', 0, 4],
+    [['-n', '2'], 'max-events', 0, 2],
+    [['--no-end-event', '--no-reconnect'], 'server-closed', 0, 4],
+    [['--end-event', 'status'], 'end-event', 0, 2],
+  ])('%j ends with %s (exit %d) after %d events', async (flags, reason, exitCode, events) => {
+    const server = await sseServer(stream)
+    const run = await runCli([server.url, '--json', ...flags])
+    expect(run.exitCode).toBe(exitCode)
+    expect(run.summary).toMatchObject({ reason, exitCode, events })
+    expect(run.ofType('event')).toHaveLength(events)
+  })
+
+  const silentStream = () => startServer((_req, res) => res.writeHead(200, SSE).write(': hello\n\n'))
+
+  it('--duration ends an open stream with exit 0', async () => {
+    const run = await runCli([(await silentStream()).url, '--json', '--duration', '300ms'])
+    expect(run.exitCode).toBe(0)
+    expect(run.summary.reason).toBe('duration')
+    expect(run.summary.t).toBeGreaterThanOrEqual(290)
+  })
+
+  it('--timeout fails with exit 4', async () => {
+    const run = await runCli([(await silentStream()).url, '--json', '--timeout', '300ms'])
+    expect(run.exitCode).toBe(4)
+    expect(run.summary.reason).toBe('timeout')
+  })
+
+  it('--idle-timeout fails with exit 4 when no byte arrives, and pings keep it alive', async () => {
+    const idle = await runCli([(await silentStream()).url, '--json', '--idle-timeout', '300ms'])
+    expect(idle.exitCode).toBe(4)
+    expect(idle.summary.reason).toBe('idle-timeout')
+    const pinging = await startServer((_req, res) => {
+      res.writeHead(200, SSE)
+      const timer = setInterval(() => res.write(':\n\n'), 50)
+      res.on('close', () => clearInterval(timer))
+    })
+    const alive = await runCli([pinging.url, '--json', '--idle-timeout', '300ms', '--duration', '700ms'])
+    expect(alive.summary).toMatchObject({ reason: 'duration', exitCode: 0 })
+    expect(alive.summary.pings).toBeGreaterThan(5)
+  })
+
+  it('a quiet but healthy stream is not cut by a body timeout', async () => {
+    const server = await startServer((_req, res) => {
+      res.writeHead(200, SSE).write(': open\n\n')
+      setTimeout(() => res.end('event: end\ndata: late\n\n'), 1500)
+    })
+    const run = await runCli([server.url, '--json'])
+    expect(run.summary).toMatchObject({ reason: 'end-event', events: 1, reconnects: 0 })
+  })
+})
+
+describe('expectations', () => {
+  const stream = 'retry: 10\nevent: status\ndata: {"state":"running"}\n\n'
+  const passing = [
+    ['--expect-event', 'status'],
+    ['--expect-data', '"state":"done"'],
+    ['--expect-min-events', '3'],
+    ['--expect-end'],
+    ['--expect-reconnect'],
+    ['--expect-max-gap', '2s'],
+  ]
+
+  it('all hold: exit 0 and every result in the summary', async () => {
+    const server = await sseServer(stream, 'event: status\ndata: {"state":"done"}\n\nevent: end\ndata: x\n\n')
+    const run = await runCli([server.url, '--json', ...passing.flat()])
+    expect(run.summary.expectations).toEqual([
+      { name: '--expect-event status', ok: true },
+      { name: '--expect-data "state":"done"', ok: true },
+      { name: '--expect-min-events 3', ok: true },
+      { name: '--expect-end', ok: true },
+      { name: '--expect-reconnect', ok: true },
+      { name: '--expect-max-gap 2s', ok: true },
+    ])
+    expect(run.exitCode).toBe(0)
+  })
+
+  it.each([
+    [['--expect-event', 'nope']],
+    [['--expect-data', '^never$']],
+    [['--expect-min-events', '5']],
+    [['--expect-end', '--no-end-event', '-n', '1']],
+    [['--expect-reconnect', '-n', '1']],
+  ])('%j fails: exit 1', async (flags) => {
+    const server = await sseServer(stream, 'event: end\ndata: x\n\n')
+    const run = await runCli([server.url, '--json', ...flags])
+    expect(run.exitCode).toBe(1)
+    expect(run.summary.expectations.some((e) => !e.ok)).toBe(true)
+  })
+
+  it('--expect-max-gap fails on a long silence', async () => {
+    const server = await startServer((_req, res) => {
+      res.writeHead(200, SSE).write('data: a\n\n')
+      setTimeout(() => res.end('event: end\ndata: b\n\n'), 600)
+    })
+    const run = await runCli([server.url, '--json', '--expect-max-gap', '300ms'])
+    expect(run.exitCode).toBe(1)
+    expect(run.summary.expectations).toEqual([{ name: '--expect-max-gap 300ms', ok: false }])
+  })
+
+  it('a failed expectation does not hide a non-zero reason', async () => {
+    const server = await startServer((_req, res) => res.writeHead(500).end())
+    const run = await runCli([server.url, '--json', '--expect-event', 'x'])
+    expect(run.exitCode).toBe(3)
+    expect(run.summary.expectations).toEqual([{ name: '--expect-event x', ok: false }])
+  })
+})
+
+describe('output', () => {
+  const stream = ': ping\n\nid: 7\nevent: status\ndata: {"progress": 40, "state": "running"}\n\ndata: line one\ndata: line two\n\nevent: end\ndata: bye\n\n'
+
+  it('pretty: events on stdout, status and summary on stderr, no colour codes with --no-color', async () => {
+    const server = await sseServer(stream)
+    const run = await runCli([server.url, '--no-color'])
+    expect(run.exitCode).toBe(0)
+    expect(run.stdout).not.toMatch(/\x1b/)
+    expect(run.stderr).not.toMatch(/\x1b/)
+    expect(run.stdout).toMatch(/\d\.\d{3}s {2}: ping\n/)
+    expect(run.stdout).toMatch(/\d\.\d{3}s {2}status {2}id 7\n {11}\{"progress":40,"state":"running"\}\n/)
+    expect(run.stdout).toMatch(/message {2}\+[\d.]+ms\n {11}line one\n {11}line two\n/)
+    expect(run.stderr).toContain('connected  200  HTTP/1.1')
+    expect(run.stderr).toMatch(/summary {2}end-event {2}exit 0/)
+    expect(run.stderr).toMatch(/events {7}3 {2}\(status 1, message 1, end 1\)/)
+    expect(run.stderr).toMatch(/pings {8}1/)
+  })
+
+  it('pretty: colour when forced, none with NO_COLOR, --hide-pings hides but counts', async () => {
+    const server = await sseServer(stream)
+    const forced = await runCli([server.url], { env: { FORCE_COLOR: '1' } })
+    expect(forced.stdout).toMatch(/\x1b\[/)
+    const noColor = await runCli([server.url], { env: { NO_COLOR: '1' } })
+    expect(noColor.stdout + noColor.stderr).not.toMatch(/\x1b/)
+    const hidden = await runCli([server.url, '--hide-pings'])
+    expect(hidden.stdout).not.toContain('ping')
+    expect(hidden.stderr).toMatch(/pings {8}1/)
+  })
+
+  it('pretty: no spinner when stderr is not a TTY', async () => {
+    const server = await startServer((_req, res) => {
+      res.writeHead(200, SSE).write(': x\n\n')
+      setTimeout(() => res.end('event: end\ndata: y\n\n'), 600)
+    })
+    const run = await runCli([server.url])
+    expect(run.stderr).not.toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]|\x1b\[\?25l/)
+  })
+
+  it('-i shows the response headers, credentials redacted', async () => {
+    const server = await startServer((_req, res) => res.writeHead(200, { ...SSE, 'x-served-by': 'test', 'set-cookie': 'session=secret' }).end('event: end\ndata: x\n\n'))
+    const run = await runCli([server.url, '-i', '--no-color'])
+    expect(run.stderr).toContain('x-served-by: test')
+    expect(run.stderr).toContain('set-cookie: <redacted>')
+    expect(run.stderr).not.toContain('secret')
+  })
+
+  it('-q prints only the summary', async () => {
+    const server = await sseServer(stream)
+    const run = await runCli([server.url, '-q', '--no-color'])
+    expect(run.stdout).toBe('')
+    expect(run.stderr).toMatch(/^── summary {2}end-event/)
+  })
+
+  it('raw: the body bytes exactly as received', async () => {
+    const body = Buffer.concat([Buffer.from('\uFEFF: raw\r\ndata: \x1b[31mred\r\n\r\n'), Buffer.of(0xff, 0xfe), Buffer.from('\nevent: end\ndata: x\n\n')])
+    const server = await startServer((_req, res) => res.writeHead(200, SSE).end(body))
+    const run = await runCli([server.url, '--format', 'raw'])
+    expect(run.exitCode).toBe(0)
+    expect(run.stdoutBytes.equals(body)).toBe(true)
+    expect(run.stderr).toContain('summary')
+  })
+
+  it('json: every line is one record, written as events arrive', async () => {
+    const server = await startServer((_req, res) => {
+      res.writeHead(200, SSE).write('data: first\n\n')
+      setTimeout(() => res.end('event: end\ndata: x\n\n'), 2000)
+    })
+    let firstEventAt = 0
+    const started = performance.now()
+    await runCli([server.url, '--json'], {
+      onSpawn: (child) => child.stdout!.on('data', (c: Buffer) => {
+        if (!firstEventAt && c.toString().includes('"data":"first"')) firstEventAt = performance.now() - started
+      }),
+    })
+    expect(firstEventAt).toBeGreaterThan(0)
+    expect(firstEventAt).toBeLessThan(1900)
+  })
+})
+
+describe('request', () => {
+  it('-d @file sends a POST with the file as body, on every connection', async () => {
+    const bodies: string[] = []
+    const server = await startServer(async (req, res, index) => {
+      let body = ''
+      for await (const chunk of req) body += chunk
+      bodies.push(`${req.method} ${req.headers['content-type']} ${body}`)
+      res.writeHead(200, SSE).end(index === 0 ? 'retry: 10\ndata: a\n\n' : 'data: [DONE]\n\n')
+    })
+    const file = join(mkdtempSync(join(tmpdir(), 'sse-probe-')), 'body.json')
+    writeFileSync(file, '{"prompt":"hi"}')
+    const run = await runCli([server.url, '--json', '-d', `@${file}`, '--end-data', '[DONE]', '-H', 'Authorization: Bearer t0k3n'])
+    expect(run.summary.reason).toBe('end-data')
+    expect(bodies).toEqual(['POST application/json {"prompt":"hi"}', 'POST application/json {"prompt":"hi"}'])
+    expect(server.requests[0]!.headers.authorization).toBe('Bearer t0k3n')
+  })
+
+  it('-d @- reads stdin; -X overrides the method', async () => {
+    let seen = ''
+    const server = await startServer(async (req, res) => {
+      let body = ''
+      for await (const chunk of req) body += chunk
+      seen = `${req.method} ${body}`
+      res.writeHead(200, SSE).end('event: end\ndata: x\n\n')
+    })
+    await runCli([server.url, '--json', '-X', 'put', '-d', '@-'], { stdin: 'from stdin' })
+    expect(seen).toBe('PUT from stdin')
+  })
+
+  it('goes through --proxy and through HTTP_PROXY', async () => {
+    const target = await sseServer('event: end\ndata: via proxy\n\n')
+    const proxied: string[] = []
+    const proxy = await startServer(async (req, res) => {
+      proxied.push(req.url!)
+      const upstream = await fetch(req.url!, { headers: { accept: req.headers.accept ?? '' } })
+      res.writeHead(upstream.status, Object.fromEntries(upstream.headers))
+      res.end(Buffer.from(await upstream.arrayBuffer()))
+    })
+    const flag = await runCli([`${target.url}/flag`, '--json', '--proxy', proxy.url])
+    expect(flag.ofType('event')[0]!.data).toBe('via proxy')
+    const env = await runCli([`${target.url}/env`, '--json'], { env: { HTTP_PROXY: proxy.url } })
+    expect(env.ofType('event')[0]!.data).toBe('via proxy')
+    expect(proxied).toEqual([`${target.url}/flag`, `${target.url}/env`])
+  })
+})
+
+describe('usage errors and signals', () => {
+  it.each([
+    [['ftp://x']],
+    [['not a url']],
+    [['http://x', '--timeout', 'soon']],
+    [['http://x', '-n', '-1']],
+    [['http://x', '--format', 'xml']],
+    [['http://x', '-H', 'NoColon']],
+    [['http://x', '--expect-data', '(']],
+    [['http://x', '--bogus']],
+    [[]],
+  ])('%j exits 2 with a one-line message', async (args) => {
+    const run = await runCli(args)
+    expect(run.exitCode).toBe(2)
+    expect(run.stderr).toMatch(/^error: /)
+    expect(run.stderr).not.toMatch(/\n\s+at /)
+  })
+
+  it('-d @missing exits 2 before any request', async () => {
+    const server = await sseServer('data: x\n\n')
+    const run = await runCli([server.url, '-d', '@/nonexistent/file.json'])
+    expect(run.exitCode).toBe(2)
+    expect(run.stderr).toContain('/nonexistent/file.json')
+    expect(server.requests).toHaveLength(0)
+  })
+
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)('%s closes the connection, prints the summary and exits %d', async (signal, code) => {
+    let closed = false
+    const server = await startServer((req, res) => {
+      res.writeHead(200, SSE).write('data: a\n\n')
+      req.socket.on('close', () => (closed = true))
+    })
+    const run = await runCli([server.url, '--json'], {
+      onSpawn: (child) => child.stdout!.once('data', () => setTimeout(() => child.kill(signal), 100)),
+    })
+    expect(run.exitCode).toBe(code)
+    expect(run.summary).toMatchObject({ reason: 'interrupted', exitCode: code, events: 1 })
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(closed).toBe(true)
+  })
+
+  it('--version and --help exit 0', async () => {
+    expect((await runCli(['--version'])).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/)
+    const help = await runCli(['--help'])
+    expect(help.exitCode).toBe(0)
+    expect(help.stdout).toContain('--expect-max-gap')
+  })
+})
