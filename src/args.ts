@@ -37,7 +37,7 @@ export function addRequestOptions(command: Command): Command {
     .option('-H, --header <"Name: value">', 'extra request header, repeatable', headerArg)
     .option('-d, --data <text|@file|@->', 'request body: text, @file, or @- for stdin')
     .option('--last-event-id <id>', 'Last-Event-ID header for the first connection')
-    .option('--connect-timeout <duration>', 'give up on a connection attempt after this long', positiveDurationArg, 10_000)
+    .addOption(new Option('--connect-timeout <duration>', 'give up on a connection attempt after this long').argParser(positiveDurationArg).default(10_000, '10s'))
     .option('-k, --insecure', 'accept any TLS certificate')
     .option('--proxy <url>', 'HTTP(S) proxy (default: HTTPS_PROXY / HTTP_PROXY / NO_PROXY)', (text) => urlArg(text).href)
 }
@@ -45,10 +45,10 @@ export function addRequestOptions(command: Command): Command {
 /** How the stream is followed and when the probe ends. */
 export function addStreamOptions(command: Command): Command {
   return command
-    .option('--retry <ms>', 'initial reconnection time, replaced by the server\'s retry: fields', durationArg, 3000)
+    .addOption(new Option('--retry <ms>', "initial reconnection time, replaced by the server's retry: fields").argParser(durationArg).default(3000, '3000'))
     .option('--no-reconnect', 'do not reconnect: a server-side close ends the probe')
     .option('--max-reconnects <n>', 'give up (exit 3) after n reconnects in a row without an event', countArg)
-    .option('--max-event-size <bytes>', 'a line or event larger than this ends the probe (exit 3)', byteSizeArg, 16 * 1024 ** 2)
+    .addOption(new Option('--max-event-size <bytes>', 'a line or event larger than this ends the probe (exit 3)').argParser(byteSizeArg).default(16 * 1024 ** 2, '16MiB'))
     .option('--ping-event <type>', 'event type counted as a ping', 'ping')
     .option('--end-event <type>', 'end on an event of this type, repeatable (default: end)', collect)
     .option('--no-end-event', 'do not end on any event type')

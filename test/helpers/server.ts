@@ -10,14 +10,14 @@ export interface TestServer {
   close(): Promise<void>
 }
 
-type Handler = (req: IncomingMessage, res: ServerResponse, index: number) => void | Promise<void>
+type Handler = (req: IncomingMessage, res: ServerResponse, index: number) => unknown
 
 /** A real HTTP server on 127.0.0.1 and an ephemeral port, closed when the test ends. */
 export async function startServer(handler: Handler): Promise<TestServer> {
   const requests: IncomingMessage[] = []
   const server = createServer((req, res) => {
     requests.push(req)
-    void handler(req, res, requests.length - 1)
+    void Promise.resolve(handler(req, res, requests.length - 1))
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
