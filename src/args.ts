@@ -87,6 +87,9 @@ export function addOutputOptions(command: Command): Command {
 
 export interface CliHandlers {
   probe(url: URL, flags: RawProbeFlags): Promise<number>
+  demo(flags: Record<string, unknown>): Promise<number>
+  serve(file: string, flags: Record<string, unknown>): Promise<number>
+  check(url: URL, flags: Record<string, unknown>): Promise<number>
 }
 
 /**
@@ -107,6 +110,25 @@ export function createProgram(handlers: CliHandlers): { program: Command; exitCo
   addOutputOptions(program)
   program.action(async (url: URL, flags: RawProbeFlags) => {
     exitCode = await handlers.probe(url, flags)
+  })
+
+  // Subcommands: each defines its own flags here and runs from src/commands/.
+  const demo = program.command('demo').description('start the built-in demo endpoint and probe it')
+  addOutputOptions(demo).action(async (flags: Record<string, unknown>) => {
+    exitCode = await handlers.demo(flags)
+  })
+
+  program
+    .command('serve')
+    .description('replay a recorded stream as a local SSE endpoint')
+    .argument('<file>', 'a transcript written by --record, or a plain event-stream file')
+    .action(async (file: string, flags: Record<string, unknown>) => {
+      exitCode = await handlers.serve(file, flags)
+    })
+
+  const check = program.command('check').description('lint an endpoint against SSE best practice').argument('<url>', 'the event stream', urlArg)
+  addRequestOptions(check).action(async (url: URL, flags: Record<string, unknown>) => {
+    exitCode = await handlers.check(url, flags)
   })
   return { program, exitCode: () => exitCode }
 }

@@ -12,6 +12,18 @@ export async function main(argv: readonly string[], context: RunContext): Promis
       const { runProbe } = await import('./run.ts')
       return runProbe(url, flags, context)
     },
+    async demo(flags) {
+      const { runDemo } = await import('./commands/demo.ts')
+      return runDemo(flags, context)
+    },
+    async serve(file, flags) {
+      const { runServe } = await import('./commands/serve.ts')
+      return runServe(file, flags, context)
+    },
+    async check(url, flags) {
+      const { runCheck } = await import('./commands/check.ts')
+      return runCheck(url, flags, context)
+    },
   })
   program.exitOverride().configureOutput({
     writeOut: (text) => context.stdout.write(text),
