@@ -20,7 +20,8 @@ const PROXY_VARIABLES = ['http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY
  */
 export function createHttp(options: HttpOptions): Http {
   const tls = { rejectUnauthorized: !options.insecure, timeout: options.connectTimeoutMs }
-  const common = { bodyTimeout: 0, headersTimeout: 0 }
+  // HTTP/2 when the server offers it over TLS, as browsers do.
+  const common = { bodyTimeout: 0, headersTimeout: 0, allowH2: true }
   if (options.proxy) {
     return { dispatcher: new ProxyAgent({ ...common, uri: options.proxy, requestTls: tls, proxyTls: tls }), httpVersion: () => '1.1' }
   }
@@ -29,7 +30,7 @@ export function createHttp(options: HttpOptions): Http {
   }
   // undici does not say which protocol a response came over; the ALPN result of the socket does.
   const alpnByOrigin = new Map<string, string>()
-  const connect = buildConnector(tls)
+  const connect = buildConnector({ ...tls, allowH2: true })
   const connector: buildConnector.connector = (target, callback) =>
     connect(target, (error, socket) => {
       if (socket) {
