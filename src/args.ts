@@ -102,6 +102,7 @@ export function createProgram(handlers: CliHandlers): { program: Command; exitCo
     .description('Inspect and test a Server-Sent Events endpoint, following reconnects as a browser does.')
     .version(VERSION, '-V, --version')
     .argument('<url>', 'the event stream (http:// or https://)', urlArg)
+    .usage('[options] <url>')
     .showHelpAfterError('(run sse-probe --help for usage)')
     .addHelpText('after', `\n${DURATIONS}\n${EXIT_CODES}\n\nFormats: ${FORMATS.join(', ')}. Raw output is the body as received: control characters are not escaped.`)
   addRequestOptions(program)

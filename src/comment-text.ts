@@ -20,10 +20,18 @@ export function createCommentText() {
   let carriedComment: boolean | undefined
   let streamStart = true
 
-  function startsLine(i: number): boolean {
-    if (i === 0) return carried === 'line-start'
-    const before = chunk.charCodeAt(i - 1)
-    return before === LF || before === CR
+  // Where the next "\n:" and "\r:" are, searched again only once passed, so that many comments
+  // in one chunk do not rescan it each time (-1: none left in this chunk, -2: not searched yet).
+  let afterLf = -2
+  let afterCr = -2
+
+  /** The next colon that starts a line: after LF or CR (data lines are full of other colons). */
+  function nextCommentColon(): number {
+    if (cursor === 0 && carried === 'line-start' && chunk.charCodeAt(0) === COLON) return 0
+    if (afterLf !== -1 && afterLf < cursor) afterLf = chunk.indexOf('\n:', cursor)
+    if (afterCr !== -1 && afterCr < cursor) afterCr = chunk.indexOf('\r:', cursor)
+    if (afterLf === -1 && afterCr === -1) return -1
+    return (afterLf === -1 ? afterCr : afterCr === -1 ? afterLf : Math.min(afterLf, afterCr)) + 1
   }
 
   function classify(line: string): LineState {
@@ -43,12 +51,16 @@ export function createCommentText() {
       }
       chunk = text
       cursor = 0
+      afterLf = -2
+      afterCr = -2
       if (carried === 'colon' && text.length > 0) carried = text.charCodeAt(0) === SPACE ? 'space' : 'no-space'
       carriedComment = carried === 'space' ? true : carried === 'no-space' ? false : undefined
     },
     /** Call after feeding: remembers how the trailing, unfinished line began. */
     afterFeed() {
-      const lastLineEnd = Math.max(chunk.lastIndexOf('\n'), chunk.lastIndexOf('\r'))
+      // Backwards from the end: chunks nearly always end with a line end, so this stops at once.
+      let lastLineEnd = chunk.length - 1
+      while (lastLineEnd >= 0 && chunk.charCodeAt(lastLineEnd) !== LF && chunk.charCodeAt(lastLineEnd) !== CR) lastLineEnd--
       if (lastLineEnd !== -1) carried = classify(chunk.slice(lastLineEnd + 1, lastLineEnd + 3))
       else if (carried === 'line-start') carried = classify(chunk.slice(0, 2))
     },
@@ -59,8 +71,7 @@ export function createCommentText() {
         carriedComment = undefined
         return space ? ` ${parsed}` : parsed
       }
-      let i = chunk.indexOf(':', cursor)
-      while (i !== -1 && !startsLine(i)) i = chunk.indexOf(':', i + 1)
+      const i = nextCommentColon()
       if (i === -1) return parsed
       cursor = i + 1
       return chunk.charCodeAt(i + 1) === SPACE ? ` ${parsed}` : parsed

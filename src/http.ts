@@ -22,11 +22,14 @@ export function createHttp(options: HttpOptions): Http {
   const tls = { rejectUnauthorized: !options.insecure, timeout: options.connectTimeoutMs }
   // HTTP/2 when the server offers it over TLS, as browsers do.
   const common = { bodyTimeout: 0, headersTimeout: 0, allowH2: true }
+  // As curl: plain http:// goes to the proxy in absolute form, https:// through CONNECT
+  // (many proxies refuse CONNECT to port 80).
+  const proxied = { ...common, requestTls: tls, proxyTls: tls, proxyTunnel: false }
   if (options.proxy) {
-    return { dispatcher: new ProxyAgent({ ...common, uri: options.proxy, requestTls: tls, proxyTls: tls }), httpVersion: () => '1.1' }
+    return { dispatcher: new ProxyAgent({ ...proxied, uri: options.proxy }), httpVersion: () => '1.1' }
   }
   if (PROXY_VARIABLES.some((name) => process.env[name])) {
-    return { dispatcher: new EnvHttpProxyAgent({ ...common, connect: tls, requestTls: tls, proxyTls: tls }), httpVersion: () => '1.1' }
+    return { dispatcher: new EnvHttpProxyAgent({ ...proxied, connect: tls }), httpVersion: () => '1.1' }
   }
   // undici does not say which protocol a response came over; the ALPN result of the socket does.
   const alpnByOrigin = new Map<string, string>()

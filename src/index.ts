@@ -1,4 +1,5 @@
-import { main } from './cli.ts'
+import { readFileSync } from 'node:fs'
+import { VERSION } from './version.ts'
 
 // A last resort: whatever slipped through is one line, not a stack trace.
 process.on('uncaughtException', (error) => {
@@ -6,10 +7,32 @@ process.on('uncaughtException', (error) => {
   process.exit(70)
 })
 
-process.exitCode = await main(process.argv.slice(2), {
-  stdout: process.stdout,
-  stderr: process.stderr,
-  stdin: process.stdin,
-  env: process.env,
-  process,
-})
+const args = process.argv.slice(2)
+const only = args.length === 1 ? args[0] : undefined
+let help: string | undefined
+
+// `--version` and `--help` answer without loading commander: start-up is what
+// `npx` users and scripts feel on every call. The help text is commander's own,
+// written next to the bundle at build time (scripts/build.js).
+if (only === '--version' || only === '-V') {
+  process.stdout.write(`${VERSION}\n`)
+} else if ((only === '--help' || only === '-h') && (help ??= prebuiltHelp()) !== undefined) {
+  process.stdout.write(help)
+} else {
+  const { main } = await import('./cli.ts')
+  process.exitCode = await main(args, {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    env: process.env,
+    process,
+  })
+}
+
+function prebuiltHelp(): string | undefined {
+  try {
+    return readFileSync(new URL('help.txt', import.meta.url), 'utf8')
+  } catch {
+    return undefined
+  }
+}

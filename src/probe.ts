@@ -6,7 +6,7 @@ import { discardBody, openStream } from './connection.ts'
 import { createHttp } from './http.ts'
 import type { ProbeOptions } from './options.ts'
 import { initialState, step, type ConnInput, type ConnState, type Effect } from './reconnect.ts'
-import { roundMs, type CloseRecord, type EndReason, type ProbeRecord } from './records.ts'
+import { roundMs, type CloseRecord, type EndReason, type EventRecord, type ProbeRecord } from './records.ts'
 import { redactHeaders } from './redact.ts'
 import { requestHeaders } from './request.ts'
 import { createSession, type SessionStats } from './session.ts'
@@ -43,6 +43,7 @@ export function startProbe(options: ProbeOptions, requestBody: Buffer | undefine
   const controller = new AbortController()
   const http = createHttp(options)
   const session = createSession({
+    pingEvent: options.pingEvent,
     endEvents: options.endEvents,
     endData: options.endData,
     maxEvents: options.maxEvents,
@@ -50,6 +51,10 @@ export function startProbe(options: ProbeOptions, requestBody: Buffer | undefine
   })
   let ending: { reason: EndReason; message?: string } | undefined
   let state: ConnState = initialState(options.retryMs)
+  // One clock reading per network chunk: what arrived together is stamped together.
+  let chunkAt = 0
+  // Only a connection's first event can change the reconnect state (it ends a run of barren reconnects).
+  let connectionHadEvent = false
 
   function stop(reason: EndReason, message?: string) {
     if (ending) return
@@ -59,33 +64,36 @@ export function startProbe(options: ProbeOptions, requestBody: Buffer | undefine
 
   const stream = createEventStream(
     {
-      onEvent(e) {
+      onEvent(event, id, data, lastEventId) {
         if (ending) return
-        const t = now()
-        const { dt, end } = session.event(e, t)
-        state = step(state, { type: 'event' }, options)[0]
-        io.emit({ type: 'event', t, attempt: state.attempt, event: e.event, id: e.id, lastEventId: e.lastEventId, data: e.data, dt })
+        if (!connectionHadEvent) {
+          connectionHadEvent = true
+          state = step(state, { type: 'event' }, options)[0]
+        }
+        const record: EventRecord = { type: 'event', t: chunkAt, attempt: state.attempt, event, id, lastEventId, data, dt: null }
+        const end = session.event(record)
+        io.emit(record)
         if (end) stop(end)
       },
       onComment(text) {
         if (ending) return
-        const t = now()
-        session.comment(t)
-        io.emit({ type: 'comment', t, attempt: state.attempt, text })
+        session.comment(chunkAt)
+        io.emit({ type: 'comment', t: chunkAt, attempt: state.attempt, text })
       },
       onRetry(ms) {
         if (ending) return
         state = step(state, { type: 'retry', ms }, options)[0]
-        io.emit({ type: 'retry', t: now(), attempt: state.attempt, ms })
+        io.emit({ type: 'retry', t: chunkAt, attempt: state.attempt, ms })
       },
       onTooLarge() {
         stop('event-too-large', `a line or event grew past ${options.maxEventSize} bytes (--max-event-size)`)
       },
     },
-    { lastEventId: options.lastEventId, pingEvent: options.pingEvent, maxEventSize: options.maxEventSize },
+    { lastEventId: options.lastEventId, maxEventSize: options.maxEventSize },
   )
 
   function onBytes(chunk: Uint8Array) {
+    chunkAt = now()
     session.bytes(chunk.length)
     idleTimer?.refresh()
     io.raw?.(chunk)
@@ -99,6 +107,7 @@ export function startProbe(options: ProbeOptions, requestBody: Buffer | undefine
 
   /** Reads one established stream to its end; returns how it ended, or undefined when the probe stopped it. */
   async function read(body: Readable, contentEncoding: string | undefined): Promise<Omit<CloseRecord, 't' | 'attempt' | 'type'> | undefined> {
+    connectionHadEvent = false
     if (options.idleTimeoutMs) {
       idleTimer = setTimeout(() => stop('idle-timeout', `no data for ${options.idleTimeoutMs}ms (--idle-timeout)`), options.idleTimeoutMs)
     }
@@ -109,6 +118,7 @@ export function startProbe(options: ProbeOptions, requestBody: Buffer | undefine
       if (decompressor) {
         body.on('data', onBytes)
         for await (const chunk of pipeline(body, decompressor, () => {})) {
+          chunkAt = now()
           stream.feed(chunk as Buffer)
           io.flush()
           if (ending) break

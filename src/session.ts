@@ -1,8 +1,8 @@
 import { createGapStats } from './stats.ts'
-import { roundMs, type EndReason, type GapStats } from './records.ts'
-import type { StreamEvent } from './stream.ts'
+import { roundMs, type EndReason, type EventRecord, type GapStats } from './records.ts'
 
 export interface SessionOptions {
+  pingEvent: string
   endEvents: readonly string[]
   endData: readonly string[]
   maxEvents?: number
@@ -30,7 +30,7 @@ export interface SessionStats {
  */
 export function createSession(options: SessionOptions) {
   const endEvents = new Set(options.endEvents)
-  const endData = new Set(options.endData)
+  const { endData, pingEvent } = options
   const eventsByType = new Map<string, number>()
   const gaps = createGapStats()
   const dataMatched = options.dataPatterns.map(() => false)
@@ -70,32 +70,29 @@ export function createSession(options: SessionOptions) {
       pings++
       message(t)
     },
-    /** Records an event; returns its gap to the previous one and the end reason it triggers, if any. */
-    event(e: StreamEvent, t: number): { dt: number | null; end?: EndReason } {
+    /** Counts an event and fills in its `dt`; returns the end reason it triggers, if any. */
+    event(record: EventRecord): EndReason | undefined {
+      const { t, event, data } = record
       events++
-      if (e.ping) pings++
-      eventsByType.set(e.event, (eventsByType.get(e.event) ?? 0) + 1)
+      if (event === pingEvent) pings++
+      eventsByType.set(event, (eventsByType.get(event) ?? 0) + 1)
       message(t)
-      const dt = lastEventAt === undefined ? null : roundMs(t - lastEventAt)
-      if (dt === null) firstEventMs = roundMs(t)
-      else gaps.add(dt)
+      if (lastEventAt === undefined) firstEventMs = t
+      else gaps.add((record.dt = roundMs(t - lastEventAt)))
       lastEventAt = t
       if (unmatchedPatterns > 0) {
         options.dataPatterns.forEach((pattern, i) => {
-          if (!dataMatched[i] && pattern.test(e.data)) {
+          if (!dataMatched[i] && pattern.test(data)) {
             dataMatched[i] = true
             unmatchedPatterns--
           }
         })
       }
-      const end: EndReason | undefined = endEvents.has(e.event)
-        ? 'end-event'
-        : endData.has(e.data)
-          ? 'end-data'
-          : options.maxEvents !== undefined && events >= options.maxEvents
-            ? 'max-events'
-            : undefined
-      return { dt, end }
+      if (endEvents.has(event)) return 'end-event'
+      // Compared only when the lengths match: hashing every large payload for a Set lookup is not free.
+      if (endData.length > 0 && endData.some((text) => text.length === data.length && text === data)) return 'end-data'
+      if (options.maxEvents !== undefined && events >= options.maxEvents) return 'max-events'
+      return undefined
     },
     /** The statistics at time t; a connection still open counts its silence so far. */
     stats(t: number): SessionStats {

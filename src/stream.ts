@@ -1,16 +1,9 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser'
 import { createCommentText } from './comment-text.ts'
 
-export interface StreamEvent {
-  event: string
-  id: string | null
-  lastEventId: string
-  data: string
-  ping: boolean
-}
-
 export interface StreamCallbacks {
-  onEvent(event: StreamEvent): void
+  /** Positional rather than an object: this runs once per event, and the caller builds its own record. */
+  onEvent(type: string, id: string | null, data: string, lastEventId: string): void
   onComment(text: string): void
   onRetry(ms: number): void
   onTooLarge(): void
@@ -30,7 +23,7 @@ export interface EventStream {
 
 export function createEventStream(
   callbacks: StreamCallbacks,
-  options: { lastEventId: string; pingEvent: string; maxEventSize: number },
+  options: { lastEventId: string; maxEventSize: number },
 ): EventStream {
   let lastEventId = options.lastEventId
   // Set while end() flushes the parser: what it dispatches then was never complete.
@@ -51,14 +44,7 @@ export function createEventStream(
         discarding = message
         return
       }
-      const event = message.event ?? 'message'
-      callbacks.onEvent({
-        event,
-        id: message.id ?? null,
-        lastEventId,
-        data: message.data,
-        ping: event === options.pingEvent,
-      })
+      callbacks.onEvent(message.event ?? 'message', message.id ?? null, message.data, lastEventId)
     },
     // [spec] at the end of the stream an incomplete line is discarded, whatever its field.
     onComment(text) {

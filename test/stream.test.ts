@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { createEventStream, type StreamEvent } from '../src/stream.ts'
+import { createEventStream } from '../src/stream.ts'
+
+interface StreamEvent {
+  event: string
+  id: string | null
+  lastEventId: string
+  data: string
+}
 
 type Seen = ['event', StreamEvent] | ['comment', string] | ['retry', number] | ['too-large']
 
@@ -7,12 +14,12 @@ function parse(chunks: (string | Uint8Array)[], options: { lastEventId?: string;
   const seen: Seen[] = []
   const stream = createEventStream(
     {
-      onEvent: (e) => seen.push(['event', e]),
+      onEvent: (event, id, data, lastEventId) => seen.push(['event', { event, id, lastEventId, data }]),
       onComment: (text) => seen.push(['comment', text]),
       onRetry: (ms) => seen.push(['retry', ms]),
       onTooLarge: () => seen.push(['too-large']),
     },
-    { lastEventId: options.lastEventId ?? '', pingEvent: 'ping', maxEventSize: options.maxEventSize ?? 1 << 20 },
+    { lastEventId: options.lastEventId ?? '', maxEventSize: options.maxEventSize ?? 1 << 20 },
   )
   for (const chunk of chunks) stream.feed(typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk)
   const end = stream.end()
@@ -24,7 +31,7 @@ const byteByByte = (text: string) => [...new TextEncoder().encode(text)].map((by
 describe('the event stream, as the WHATWG spec parses it', () => {
   it('defaults the type to message and joins data lines with LF', () => {
     const { events } = parse(['data: a\ndata:b\ndata:  c\n\n'])
-    expect(events).toEqual([{ event: 'message', id: null, lastEventId: '', data: 'a\nb\n c', ping: false }])
+    expect(events).toEqual([{ event: 'message', id: null, lastEventId: '', data: 'a\nb\n c' }])
   })
 
   it('accepts CR, LF and CRLF line ends alike', () => {
@@ -99,10 +106,6 @@ describe('the event stream, as the WHATWG spec parses it', () => {
     expect(bytes.seen).toEqual(whole.seen)
     expect(bytes.end).toEqual(whole.end)
     expect(whole.events.map((e) => e.lastEventId)).toEqual(['7', '7'])
-  })
-
-  it('marks events of the ping type as pings', () => {
-    expect(parse(['event: ping\ndata: x\n\n']).events[0]!.ping).toBe(true)
   })
 
   it('reports an event that grows past the size limit', () => {

@@ -1,5 +1,7 @@
 // C0 and C1 controls, DEL, and the bidi marks and overrides that reorder text on screen.
 const UNSAFE = /[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g
+// The same class without the g flag: a test per string is cheaper than a replace that finds nothing.
+const ANY_UNSAFE = new RegExp(UNSAFE.source)
 const NAMED: Record<string, string> = { '\t': '\\t', '\n': '\\n', '\r': '\\r' }
 
 /**
@@ -8,7 +10,7 @@ const NAMED: Record<string, string> = { '\t': '\\t', '\n': '\\n', '\r': '\\r' }
  * rewrite earlier lines, retitle the window or reach the clipboard.
  */
 export function visible(text: string): string {
-  return text.replace(UNSAFE, (char) => NAMED[char] ?? escapeCode(char.charCodeAt(0)))
+  return ANY_UNSAFE.test(text) ? text.replace(UNSAFE, (char) => NAMED[char] ?? escapeCode(char.charCodeAt(0))) : text
 }
 
 function escapeCode(code: number): string {

@@ -23,8 +23,18 @@ const INDENT = ' '.repeat(11)
 export function createPrettyRenderer(options: PrettyOptions): (record: ProbeRecord) => Rendered | undefined {
   const c = options.chalk
   const e = options.chalkStderr
-  const time = (t: number, chalk = c) => chalk.dim(`${(t / 1000).toFixed(3)}s`.padStart(9))
-  const status = (t: number, text: string): Rendered => ({ stream: 'err', text: `${time(t, e)}  ${text}\n` })
+  const formatTime = (t: number, chalk: ChalkInstance) => chalk.dim(`${(t / 1000).toFixed(3)}s`.padStart(9))
+  // Events of one network chunk share their time: format it once.
+  let lastT = -1
+  let lastTime = ''
+  const time = (t: number) => {
+    if (t !== lastT) {
+      lastT = t
+      lastTime = formatTime(t, c)
+    }
+    return lastTime
+  }
+  const status = (t: number, text: string): Rendered => ({ stream: 'err', text: `${formatTime(t, e)}  ${text}\n` })
 
   function renderEvent(record: EventRecord): Rendered | undefined {
     const ping = record.event === options.pingEvent
@@ -81,6 +91,7 @@ function renderData(data: string, c: ChalkInstance): string {
   if (data === '') return INDENT + c.dim('(empty data)')
   const json = compactJson(data)
   if (json !== undefined) return INDENT + (c.level > 0 ? highlightJson(visible(json), c) : visible(json))
+  if (data.indexOf('\n') === -1) return INDENT + visible(data)
   return data
     .split('\n')
     .map((line) => INDENT + visible(line))
