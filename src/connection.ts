@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http'
 import type { Readable } from 'node:stream'
 import type { Dispatcher } from 'undici'
 import { describeError } from './errors.ts'
@@ -19,8 +20,10 @@ export type Attempt =
       statusText: string
       headers: Record<string, string>
       body: Readable
-      /** Why the response was refused, with the start of its body. */
+      /** Why the response was refused. */
       message?: string
+      /** The start of a refused response's body, on one line. */
+      excerpt?: string
     }
   | { type: 'network-error'; message: string }
 
@@ -82,14 +85,16 @@ export async function openStream(
       }
       if (verdict === 'ok' || verdict === 'no-content') return attempt
       const excerpt = await readExcerpt(response.body)
-      const status = `HTTP ${response.statusCode}${response.statusText ? ` ${response.statusText}` : ''}`
+      // HTTP/2 has no reason phrase: use the standard one.
+      const reason = response.statusText || STATUS_CODES[response.statusCode]
+      const status = `HTTP ${response.statusCode}${reason ? ` ${reason}` : ''}`
       const why =
         isRedirect(response.statusCode) && location !== undefined
           ? `${status}: too many redirects (more than ${MAX_REDIRECTS})`
           : verdict === 'not-event-stream'
             ? `${status} with Content-Type ${responseHeaders['content-type'] ?? '(none)'}, not text/event-stream`
             : status
-      return { ...attempt, message: excerpt ? `${why}: ${excerpt}` : why }
+      return { ...attempt, message: why, ...(excerpt && { excerpt }) }
     }
   } catch (error) {
     return {
@@ -125,7 +130,7 @@ function omit(headers: Record<string, string>, names: readonly string[]): Record
   return Object.fromEntries(Object.entries(headers).filter(([name]) => !names.includes(name.toLowerCase())))
 }
 
-/** The start of a refused response's body, on one line, for the error message. */
+/** The start of a refused response's body, on one line, to show with the error. */
 async function readExcerpt(body: Readable): Promise<string> {
   const chunks: Buffer[] = []
   let length = 0

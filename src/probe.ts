@@ -170,7 +170,7 @@ export function startProbe(options: ProbeOptions, requestBody: Buffer | undefine
           const url = new URL(attempt.url)
           io.emit({ type: 'open', t: now(), attempt: state.attempt, url: attempt.url, status: attempt.status, httpVersion: http.httpVersion(url.origin), headers: redactHeaders(attempt.headers, options.showSecrets) })
         } else if (attempt.message !== undefined) {
-          io.emit({ type: 'error', t: now(), attempt: state.attempt, message: attempt.message, status: attempt.status })
+          io.emit({ type: 'error', t: now(), attempt: state.attempt, message: attempt.message, status: attempt.status, ...(attempt.excerpt !== undefined && { body: attempt.excerpt }) })
         }
       }
       io.flush()

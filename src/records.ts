@@ -80,6 +80,8 @@ export interface ErrorRecord {
   attempt: number
   message: string
   status?: number
+  /** The start of a refused response's body (e.g. a JSON error), on one line. */
+  body?: string
 }
 
 export interface GapStats {

@@ -130,7 +130,7 @@ describe('fatal responses', () => {
     const server = await startServer((_req, res) => res.writeHead(status, { 'content-type': 'application/json' }).end(body))
     const json = await runCli([server.url, '--json'])
     expect(json.exitCode).toBe(3)
-    expect(json.ofType('error')[0]).toMatchObject({ status, message: expect.stringContaining(body) })
+    expect(json.ofType('error')[0]).toMatchObject({ status, message: expect.stringMatching(new RegExp(`^HTTP ${status} \\w`)), body })
     expect(json.summary).toMatchObject({ reason: 'http-error', exitCode: 3 })
     expect(server.requests).toHaveLength(1)
     const pretty = await runCli([server.url, '--no-color'])

@@ -79,8 +79,10 @@ export function createPrettyRenderer(options: PrettyOptions): (record: ProbeReco
         const id = record.lastEventId === null ? 'no Last-Event-ID' : `Last-Event-ID: ${visible(record.lastEventId)}`
         return status(record.t, `${e.blue('↻')} reconnecting (attempt ${record.attempt}) after ${formatDuration(record.delayMs)}, ${id}`)
       }
-      case 'error':
-        return status(record.t, `${e.red('✗')} ${visible(record.message)}`)
+      case 'error': {
+        const body = record.body === undefined ? '' : `\n${INDENT}${e.dim(visible(record.body))}`
+        return status(record.t, `${e.red('✗')} ${visible(record.message)}${body}`)
+      }
       case 'summary':
         return { stream: 'err', text: renderSummary(record, e) }
     }
