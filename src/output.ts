@@ -3,6 +3,7 @@ import { Chalk, supportsColor, supportsColorStderr, type ColorSupportLevel } fro
 import { formatDuration } from './duration.ts'
 import type { Format } from './options.ts'
 import type { ProbeRecord } from './records.ts'
+import { visible } from './render/escape.ts'
 import { renderJson } from './render/json.ts'
 import { createPrettyRenderer } from './render/pretty.ts'
 
@@ -41,10 +42,15 @@ export async function createOutput(options: OutputOptions, streams: OutputStream
   let err = ''
   const spinner = options.format !== 'json' && !options.quiet && stderr.isTTY ? await createSpinner(stderr) : undefined
 
+  // --quiet keeps only what says how it ended: errors and the summary.
+  const hiddenByQuiet = (record: ProbeRecord) => options.quiet && record.type !== 'summary' && record.type !== 'error'
   let render: (record: ProbeRecord) => void
   if (options.format === 'json') {
     render = (record) => {
+      if (hiddenByQuiet(record)) return
       out += renderJson(record)
+      // stderr holds the human-readable errors, for whoever reads the job's log.
+      if (record.type === 'error') err += `error: ${visible(record.message)}\n`
     }
   } else {
     const pretty = createPrettyRenderer({
@@ -54,10 +60,10 @@ export async function createOutput(options: OutputOptions, streams: OutputStream
       hidePings: options.hidePings,
       include: options.include,
     })
-    const shown = (record: ProbeRecord) =>
-      options.quiet ? record.type === 'summary' || record.type === 'error' : options.format === 'pretty' || record.type !== 'event' && record.type !== 'comment'
+    // Raw format writes the body itself: events and comments are already there.
+    const inBody = (record: ProbeRecord) => options.format === 'raw' && (record.type === 'event' || record.type === 'comment')
     render = (record) => {
-      if (!shown(record)) return
+      if (hiddenByQuiet(record) || inBody(record)) return
       const rendered = pretty(record)
       if (rendered?.stream === 'out') out += rendered.text
       else if (rendered) err += rendered.text

@@ -373,6 +373,17 @@ describe('output', () => {
     expect(run.stderr).toMatch(/^── summary {2}end-event/)
   })
 
+  it('json: -q keeps only errors and the summary; errors also reach stderr in words', async () => {
+    const server = await sseServer(stream)
+    const quiet = await runCli([server.url, '--json', '-q'])
+    expect(quiet.records.map((r) => r.type)).toEqual(['summary'])
+    expect(quiet.stderr).toBe('')
+    const failing = await startServer((_req, res) => res.writeHead(503).end('busy'))
+    const run = await runCli([failing.url, '--json'])
+    expect(run.records.map((r) => r.type)).toEqual(['error', 'summary'])
+    expect(run.stderr).toBe('error: HTTP 503 Service Unavailable\n')
+  })
+
   it('raw: the body bytes exactly as received', async () => {
     const body = Buffer.concat([Buffer.from('\uFEFF: raw\r\ndata: \x1b[31mred\r\n\r\n'), Buffer.of(0xff, 0xfe), Buffer.from('\nevent: end\ndata: x\n\n')])
     const server = await startServer((_req, res) => res.writeHead(200, SSE).end(body))
