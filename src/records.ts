@@ -96,12 +96,8 @@ export interface ExpectationResult {
   ok: boolean
 }
 
-export interface SummaryRecord {
-  type: 'summary'
-  t: number
-  reason: EndReason
-  exitCode: number
-  message?: string
+/** The counts and timings of a whole probe, as the summary reports them. */
+export interface SummaryCounts {
   events: number
   eventsByType: Record<string, number>
   pings: number
@@ -110,6 +106,14 @@ export interface SummaryRecord {
   bytes: number
   firstEventMs: number | null
   gapMs: GapStats | null
+}
+
+export interface SummaryRecord extends SummaryCounts {
+  type: 'summary'
+  t: number
+  reason: EndReason
+  exitCode: number
+  message?: string
   expectations: ExpectationResult[]
 }
 

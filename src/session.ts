@@ -1,5 +1,5 @@
 import { createGapStats } from './stats.ts'
-import { roundMs, type EndReason, type EventRecord, type GapStats } from './records.ts'
+import { roundMs, type EndReason, type EventRecord, type SummaryCounts } from './records.ts'
 
 export interface SessionOptions {
   pingEvent: string
@@ -10,15 +10,7 @@ export interface SessionOptions {
 }
 
 /** What a session has seen, as the summary and the expectations need it. */
-export interface SessionStats {
-  events: number
-  eventsByType: Record<string, number>
-  pings: number
-  comments: number
-  reconnects: number
-  bytes: number
-  firstEventMs: number | null
-  gapMs: GapStats | null
+export interface SessionStats extends SummaryCounts {
   /** The longest silence between messages (events, pings, comments), counted from each open. */
   maxSilenceMs: number
   dataMatched: boolean[]
