@@ -23,21 +23,20 @@ export function createRecorder(path: string, warn: (message: string) => void): R
   } catch (error) {
     throw new UsageError(`option '--record <file>' cannot write '${path}': ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
   }
-  return {
-    write(record) {
-      if (fd === undefined) return
-      const redacted = record.type === 'open' ? { ...record, headers: redactHeaders(record.headers, false) } : record
-      try {
-        writeFileSync(fd, renderJson(redacted))
-      } catch (error) {
-        // A full disk should not end the probe, but the user must know the transcript is incomplete.
-        warn(`--record stopped: cannot write '${path}': ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
-        this.close()
-      }
-    },
-    close() {
-      if (fd !== undefined) closeSync(fd)
-      fd = undefined
-    },
+  function close() {
+    if (fd !== undefined) closeSync(fd)
+    fd = undefined
   }
+  function write(record: ProbeRecord) {
+    if (fd === undefined) return
+    const redacted = record.type === 'open' ? { ...record, headers: redactHeaders(record.headers, false) } : record
+    try {
+      writeFileSync(fd, renderJson(redacted))
+    } catch (error) {
+      // A full disk should not end the probe, but the user must know the transcript is incomplete.
+      warn(`--record stopped: cannot write '${path}': ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+      close()
+    }
+  }
+  return { write, close }
 }

@@ -68,8 +68,13 @@ export function startStream(res: ServerResponse): void {
 export function send(res: ServerResponse, text: string): Promise<void> {
   return new Promise((resolve) => {
     if (res.destroyed || res.write(text)) return resolve()
-    res.once('drain', resolve)
-    res.once('close', resolve)
+    const done = () => {
+      res.off('drain', done)
+      res.off('close', done)
+      resolve()
+    }
+    res.on('drain', done)
+    res.on('close', done)
   })
 }
 

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createConnectionLog, drop, lastEventIdOf, listenLocally, pause, send, startStream, type LocalServer } from './local-server.ts'
-import { resolveStart, type ReplayPlan, type StreamConnection } from './replay-plan.ts'
+import { resolveStart, type ReplayPlan } from './replay-plan.ts'
 
 export interface ReplayOptions {
   port: number
@@ -47,8 +47,10 @@ export function startReplay(plan: ReplayPlan, options: ReplayOptions): Promise<L
       return pause(due - performance.now(), signal)
     }
     let { connection: c, step: s } = start
-    // Past the end: the recording ended with its connection open, and so does this one.
-    for (let stream = first; stream; stream = plan.connections[c] as StreamConnection) {
+    for (;;) {
+      const stream = plan.connections[c]
+      // Past the end: the recording ended with its connection open, and so does this one.
+      if (stream?.type !== 'stream') return
       for (const step of stream.steps.slice(s)) {
         if (!(await wait(step.delayMs))) return
         await send(res, step.text)
