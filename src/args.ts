@@ -4,15 +4,20 @@ import {
   collect,
   countArg,
   durationArg,
+  CONNECT_TIMEOUT_MS,
   formatArg,
   headerArg,
   methodArg,
+  portArg,
   positiveCountArg,
   positiveDurationArg,
   regexArg,
+  speedArg,
   urlArg,
   FORMATS,
+  type DemoFlags,
   type RawProbeFlags,
+  type ServeFlags,
 } from './options.ts'
 import { VERSION } from './version.ts'
 
@@ -37,7 +42,7 @@ export function addRequestOptions(command: Command): Command {
     .option('-H, --header <"Name: value">', 'extra request header, repeatable', headerArg)
     .option('-d, --data <text|@file|@->', 'request body: text, @file, or @- for stdin')
     .option('--last-event-id <id>', 'Last-Event-ID header for the first connection')
-    .addOption(new Option('--connect-timeout <duration>', 'give up on a connection attempt after this long').argParser(positiveDurationArg).default(10_000, '10s'))
+    .addOption(new Option('--connect-timeout <duration>', 'give up on a connection attempt after this long').argParser(positiveDurationArg).default(CONNECT_TIMEOUT_MS, '10s'))
     .option('-k, --insecure', 'accept any TLS certificate')
     .option('--proxy <url>', 'HTTP(S) proxy (default: HTTPS_PROXY / HTTP_PROXY / NO_PROXY)', (text) => urlArg(text).href)
 }
@@ -83,12 +88,33 @@ export function addOutputOptions(command: Command): Command {
     .option('-i, --include', 'show response status and headers')
     .option('-q, --quiet', 'print only the summary and errors')
     .option('--show-secrets', 'show Authorization, Cookie and Set-Cookie values instead of <redacted>')
+    .option('--record <file>', 'also write every record to this file as it happens (JSON lines, credentials always redacted), for sse-probe serve')
 }
+
+const DEMO_NOTES = `The endpoint sends six status events with ids and JSON data, pings between
+them, and an end event; after event 3 it sends retry: 1000 and drops the
+connection, and the probe resumes with Last-Event-ID. About 5 seconds.
+The probe's stream, expectation and output flags work as for a URL (see
+sse-probe --help and its exit codes); --timeout defaults to 20s here.
+--serve-only ignores them: Ctrl-C stops the endpoint (exit 0). A --port in use: exit 2.`
+
+const DEMO_EXAMPLES = `Examples:
+  sse-probe demo                       watch it: events, pings, the restart and the reconnect
+  sse-probe demo --json                the same as JSON records
+  sse-probe demo --record demo.ndjson  keep a transcript, then: sse-probe serve demo.ndjson
+  sse-probe demo --serve-only --port 8000   an endpoint for your own client`
+
+const SERVE_NOTES = `A file whose first line is a JSON object is a transcript: its events, comments,
+retry fields and closes are replayed with their recorded timing (--speed), and
+failed reconnects fail again. Anything else is read as an event stream and sent
+with --interval between events. A client's Last-Event-ID resumes after that id.
+The URL goes to stdout, one line per client connection to stderr. Ctrl-C stops
+the server (exit 0). A bad file or an unusable port: an error naming it, exit 2.`
 
 export interface CliHandlers {
   probe(url: URL, flags: RawProbeFlags): Promise<number>
-  demo(flags: Record<string, unknown>): Promise<number>
-  serve(file: string, flags: Record<string, unknown>): Promise<number>
+  demo(flags: DemoFlags): Promise<number>
+  serve(file: string, flags: ServeFlags): Promise<number>
   check(url: URL, flags: Record<string, unknown>): Promise<number>
 }
 
@@ -104,6 +130,8 @@ export function createProgram(handlers: CliHandlers): { program: Command; exitCo
     .argument('<url>', 'the event stream (http:// or https://)', urlArg)
     .usage('[options] <url>')
     .showHelpAfterError('(run sse-probe --help for usage)')
+    // demo and serve reuse the probe's flag names: each command parses its own.
+    .enablePositionalOptions()
     .addHelpText('after', `\n${DURATIONS}\n${EXIT_CODES}\n\nFormats: ${FORMATS.join(', ')}. Raw output is the body as received: control characters are not escaped.`)
   addRequestOptions(program)
   addStreamOptions(program)
@@ -114,16 +142,30 @@ export function createProgram(handlers: CliHandlers): { program: Command; exitCo
   })
 
   // Subcommands: each defines its own flags here and runs from src/commands/.
-  const demo = program.command('demo').description('start the built-in demo endpoint and probe it')
-  addOutputOptions(demo).action(async (flags: Record<string, unknown>) => {
+  const demo = program
+    .command('demo')
+    .description('start the built-in demo endpoint (a status stream whose server restarts part way) and probe it')
+    .showHelpAfterError('(run sse-probe demo --help for usage)')
+    .option('--serve-only', 'only run the endpoint and print its URL, for a browser, curl -N or another sse-probe; Ctrl-C stops it')
+    .addOption(new Option('--port <n>', 'port of the endpoint on 127.0.0.1').argParser(portArg).default(0, 'any free port'))
+    .addHelpText('after', `\n${DEMO_NOTES}\n\n${DEMO_EXAMPLES}`)
+  addStreamOptions(demo)
+  addExpectOptions(demo)
+  addOutputOptions(demo).action(async (flags: DemoFlags) => {
     exitCode = await handlers.demo(flags)
   })
 
   program
     .command('serve')
-    .description('replay a recorded stream as a local SSE endpoint')
-    .argument('<file>', 'a transcript written by --record, or a plain event-stream file')
-    .action(async (file: string, flags: Record<string, unknown>) => {
+    .description('replay a recorded stream as a local SSE endpoint, until Ctrl-C')
+    .showHelpAfterError('(run sse-probe serve --help for usage)')
+    .argument('<file>', 'a transcript written by --record (or --json), or a plain event-stream file')
+    .addOption(new Option('--port <n>', 'port on 127.0.0.1').argParser(portArg).default(0, 'any free port'))
+    .addOption(new Option('--speed <x>', 'timing: 1 as recorded, 2 twice as fast, 0 as fast as possible').argParser(speedArg).default(1))
+    .option('--loop', 'start again from the beginning after the last record')
+    .option('--interval <duration>', 'time between the events of a plain event-stream file (default 1s)', durationArg)
+    .addHelpText('after', `\n${DURATIONS}\n\n${SERVE_NOTES}`)
+    .action(async (file: string, flags: ServeFlags) => {
       exitCode = await handlers.serve(file, flags)
     })
 

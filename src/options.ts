@@ -50,6 +50,8 @@ export interface ProbeOptions {
   include: boolean
   quiet: boolean
   showSecrets: boolean
+  /** --record: the transcript file. */
+  record?: string
 }
 
 // Validators for commander's argParser: each names what it expected, commander adds the flag and value.
@@ -125,6 +127,17 @@ export function methodArg(text: string): string {
   return text.toUpperCase()
 }
 
+export function portArg(text: string): number {
+  const port = countArg(text)
+  if (port > 65535) throw new UsageError('expected a port number from 0 to 65535 (0: any free port)')
+  return port
+}
+
+export function speedArg(text: string): number {
+  if (!/^\d+(\.\d+)?$/.test(text.trim())) throw new UsageError('expected a number: 1 plays the recorded timing, 2 twice as fast, 0 as fast as possible')
+  return Number(text)
+}
+
 export function formatArg(text: string): Format {
   if (!(FORMATS as readonly string[]).includes(text)) throw new UsageError(`expected one of ${FORMATS.join(', ')}`)
   return text as Format
@@ -167,7 +180,20 @@ export interface RawProbeFlags {
   include?: boolean
   quiet?: boolean
   showSecrets?: boolean
+  record?: string
 }
+
+/** `sse-probe demo`: the probe's stream, expectation and output flags, and the endpoint's own. */
+export type DemoFlags = Omit<RawProbeFlags, 'connectTimeout'> & { serveOnly?: boolean; port: number }
+
+export interface ServeFlags {
+  port: number
+  speed: number
+  loop?: boolean
+  interval?: number
+}
+
+export const CONNECT_TIMEOUT_MS = 10_000
 
 export function toProbeOptions(url: URL, flags: RawProbeFlags): ProbeOptions {
   if (flags.json && flags.format !== 'pretty' && flags.format !== 'json') {
@@ -210,5 +236,6 @@ export function toProbeOptions(url: URL, flags: RawProbeFlags): ProbeOptions {
     include: flags.include ?? false,
     quiet: flags.quiet ?? false,
     showSecrets: flags.showSecrets ?? false,
+    record: flags.record,
   }
 }

@@ -3,7 +3,8 @@ import { evaluateExpectations } from './expectations.ts'
 import { exitCodeFor, SIGNAL_EXIT_CODES, type StopSignal } from './exit-code.ts'
 import { toProbeOptions, UsageError, type ProbeOptions, type RawProbeFlags } from './options.ts'
 import { createOutput, type OutputStreams } from './output.ts'
-import { startProbe } from './probe.ts'
+import { startProbe, type ProbeIo } from './probe.ts'
+import { createRecorder } from './record.ts'
 import type { SummaryRecord } from './records.ts'
 
 export interface RunContext extends OutputStreams {
@@ -20,8 +21,20 @@ export async function runProbe(url: URL, flags: RawProbeFlags, context: RunConte
 }
 
 export async function probeAndSummarise(options: ProbeOptions, body: Buffer | undefined, context: RunContext): Promise<number> {
+  const recorder = options.record === undefined ? undefined : createRecorder(options.record, (message) => context.stderr.write(`sse-probe: ${message}\n`))
   const output = await createOutput(options, context)
-  const probe = startProbe(options, body, output)
+  // The transcript sees every record, whatever the format shows.
+  const io: ProbeIo = recorder
+    ? {
+        emit(record) {
+          recorder.write(record)
+          output.emit(record)
+        },
+        flush: output.flush,
+        raw: output.raw,
+      }
+    : output
+  const probe = startProbe(options, body, io)
   let signal: StopSignal | undefined
   const onSignal = (name: StopSignal) => {
     // A second signal means the user is done waiting, even for the summary.
@@ -54,10 +67,12 @@ export async function probeAndSummarise(options: ProbeOptions, body: Buffer | un
       ...counts,
       expectations,
     }
+    recorder?.write(summary)
     if (!stdoutClosed) output.emit(summary)
     output.close()
     return exitCode
   } finally {
+    recorder?.close()
     context.process.off('SIGINT', onSigint)
     context.process.off('SIGTERM', onSigterm)
   }

@@ -1,5 +1,6 @@
 import { spawn, type SpawnOptions } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { onTestFinished } from 'vitest'
 import type { ProbeRecord } from '../../src/records.ts'
 
 export const CLI = fileURLToPath(new URL('../../bin/sse-probe.js', import.meta.url))
@@ -62,4 +63,41 @@ export function runCli(args: string[], options: RunOptions = {}): Promise<CliRun
       })
     })
   })
+}
+
+export interface RunningCli {
+  /** The first line the command printed on stdout: the URL of its endpoint. */
+  url: string
+  child: import('node:child_process').ChildProcess
+  stderr(): string
+  /** Sends the signal (SIGINT by default) and waits for the exit. */
+  stop(signal?: NodeJS.Signals): Promise<{ exitCode: number | null; stderr: string }>
+}
+
+/** Starts a long-running command (`serve`, `demo --serve-only`), waits for the URL it prints, and kills it when the test ends. */
+export async function startCli(args: string[]): Promise<RunningCli> {
+  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, FORCE_COLOR: undefined, NO_COLOR: undefined }, stdio: ['ignore', 'pipe', 'pipe'] })
+  onTestFinished(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+  const exited = new Promise<{ exitCode: number | null; stderr: string }>((resolve) => child.on('close', (exitCode) => resolve({ exitCode, stderr })))
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk
+      if (stdout.includes('\n')) resolve(stdout.split('\n')[0]!)
+    })
+    void exited.then(({ exitCode }) => reject(new Error(`exited ${exitCode} before printing a URL:\n${stderr}`)))
+  })
+  return {
+    url,
+    child,
+    stderr: () => stderr,
+    stop(signal = 'SIGINT') {
+      child.kill(signal)
+      return exited
+    },
+  }
 }

@@ -1,0 +1,42 @@
+import { closeSync, openSync, writeFileSync } from 'node:fs'
+import { UsageError } from './options.ts'
+import type { ProbeRecord } from './records.ts'
+import { redactHeaders } from './redact.ts'
+import { renderJson } from './render/json.ts'
+
+export interface Recorder {
+  write(record: ProbeRecord): void
+  close(): void
+}
+
+/**
+ * `--record <file>`: the session as a transcript, one JSON record per line, as
+ * `--json` prints them. Each record is written synchronously the moment it is
+ * emitted, so a crash or a second Ctrl-C loses nothing already received.
+ * Credentials are redacted even with --show-secrets: a transcript is meant to
+ * be kept and shared (as a CI fixture, say).
+ */
+export function createRecorder(path: string, warn: (message: string) => void): Recorder {
+  let fd: number | undefined
+  try {
+    fd = openSync(path, 'w')
+  } catch (error) {
+    throw new UsageError(`option '--record <file>' cannot write '${path}': ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+  }
+  function close() {
+    if (fd !== undefined) closeSync(fd)
+    fd = undefined
+  }
+  function write(record: ProbeRecord) {
+    if (fd === undefined) return
+    const redacted = record.type === 'open' ? { ...record, headers: redactHeaders(record.headers, false) } : record
+    try {
+      writeFileSync(fd, renderJson(redacted))
+    } catch (error) {
+      // A full disk should not end the probe, but the user must know the transcript is incomplete.
+      warn(`--record stopped: cannot write '${path}': ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+      close()
+    }
+  }
+  return { write, close }
+}

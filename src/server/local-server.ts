@@ -1,0 +1,125 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { UsageError } from '../options.ts'
+import { visible } from '../render/escape.ts'
+
+/** A local endpoint (the demo or a replay) on 127.0.0.1. */
+export interface LocalServer {
+  /** The URL to point a client at. */
+  url: string
+  /** Closes the server and every connection still open. */
+  close(): Promise<void>
+}
+
+/** A handler gets a signal that aborts when the client goes away or the server closes. */
+export type StreamHandler = (req: IncomingMessage, res: ServerResponse, signal: AbortSignal) => Promise<void> | void
+
+const HOST = '127.0.0.1'
+
+/**
+ * Listens on 127.0.0.1 (port 0: any free port). A port that cannot be used is
+ * a bad --port value: a UsageError, exit 2.
+ */
+export async function listenLocally(handler: StreamHandler, port: number, path = '/'): Promise<LocalServer> {
+  const server = createServer((req, res) => {
+    const controller = new AbortController()
+    res.on('close', () => controller.abort())
+    void Promise.resolve(handler(req, res, controller.signal)).catch(() => res.destroy())
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => reject(listenError(error, port)))
+    server.listen(port, HOST, resolve)
+  })
+  const { port: bound } = server.address() as AddressInfo
+  return {
+    url: `http://${HOST}:${bound}${path}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  }
+}
+
+function listenError(error: NodeJS.ErrnoException, port: number): Error {
+  const why =
+    error.code === 'EADDRINUSE'
+      ? 'is already in use: choose another --port, or 0 for any free port'
+      : error.code === 'EACCES'
+        ? 'needs privileges (ports below 1024): choose another --port'
+        : `cannot be used: ${error.message}`
+  return new UsageError(`port ${port} on ${HOST} ${why}`)
+}
+
+/** The response headers of a stream; CORS is open so that a page on any origin can try the endpoint. */
+export function startStream(res: ServerResponse): void {
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    'access-control-allow-origin': '*',
+    'x-accel-buffering': 'no',
+  })
+  // The client sees the connection open at once, even when the first message is a while away.
+  res.flushHeaders()
+}
+
+/** Writes and waits until the text has left (or the client has gone), so a slow reader is not buried. */
+export function send(res: ServerResponse, text: string): Promise<void> {
+  return new Promise((resolve) => {
+    if (res.destroyed || res.write(text)) return resolve()
+    const done = () => {
+      res.off('drain', done)
+      res.off('close', done)
+      resolve()
+    }
+    res.on('drain', done)
+    res.on('close', done)
+  })
+}
+
+/**
+ * A crash or a restart as the client sees it: the connection ends without the
+ * end of the chunked body, after everything already written has been sent.
+ */
+export function drop(res: ServerResponse): void {
+  res.socket?.end()
+}
+
+/** Waits, or returns false at once when the client has gone. */
+export async function pause(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return false
+  if (ms <= 0) return true
+  return sleep(ms, true, { signal }).catch(() => false)
+}
+
+/** The Last-Event-ID a client sent, or null (an empty header is the same as none). */
+export function lastEventIdOf(req: IncomingMessage): string | null {
+  const header = req.headers['last-event-id']
+  return typeof header === 'string' && header !== '' ? header : null
+}
+
+/** One line per client connection: when, what it asked for, and what the server does about it. */
+export function createConnectionLog(write: (text: string) => void) {
+  const started = performance.now()
+  return (req: IncomingMessage, what: string) => {
+    const t = `${((performance.now() - started) / 1000).toFixed(3)}s`.padStart(9)
+    const id = lastEventIdOf(req)
+    const asked = id === null ? 'no Last-Event-ID' : `Last-Event-ID: ${visible(id)}`
+    write(`${t}  ▶ ${visible(req.method ?? '')} ${visible(req.url ?? '')}  ${asked}  → ${what}\n`)
+  }
+}
+
+/** Keeps a server running until Ctrl-C or SIGTERM, which end it normally (exit 0). */
+export async function runUntilStopped(server: LocalServer, process: NodeJS.Process): Promise<number> {
+  let stop = () => {}
+  await new Promise<void>((resolve) => {
+    stop = resolve
+    process.on('SIGINT', stop)
+    process.on('SIGTERM', stop)
+  })
+  process.off('SIGINT', stop)
+  process.off('SIGTERM', stop)
+  await server.close()
+  return 0
+}

@@ -1,0 +1,74 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { createConnectionLog, drop, lastEventIdOf, listenLocally, pause, send, startStream, type LocalServer } from './local-server.ts'
+import { resolveStart, type ReplayPlan } from './replay-plan.ts'
+
+export interface ReplayOptions {
+  port: number
+  /** 1 plays the recorded timing, 2 twice as fast, 0 as fast as possible. */
+  speed: number
+  /** Start again from the beginning after the last record, for ever. */
+  loop: boolean
+  log?: (text: string) => void
+}
+
+/**
+ * Serves a replay plan on 127.0.0.1, on every path and method (a recorded POST
+ * stream is replayed for a POST too). Steps are scheduled from the connection's
+ * start, so timing does not drift over a long recording.
+ */
+export function startReplay(plan: ReplayPlan, options: ReplayOptions): Promise<LocalServer> {
+  const log = options.log && createConnectionLog(options.log)
+  const scaled = (ms: number) => (options.speed === 0 ? 0 : ms / options.speed)
+  // The connection the recording went on to after the last close or refusal served.
+  let expected: number | undefined
+  const after = (c: number) => (c + 1 < plan.connections.length ? c + 1 : undefined)
+
+  async function handle(req: IncomingMessage, res: ServerResponse, signal: AbortSignal) {
+    const start = resolveStart(plan, lastEventIdOf(req), expected, options.loop)
+    const first = plan.connections[start.connection]
+    if (first?.type === 'refuse') {
+      log?.(req, `${start.note}: refused as recorded (${first.status ?? 'no response'})`)
+      expected = after(start.connection)
+      if (first.status === undefined) res.destroy()
+      else res.writeHead(first.status, { 'content-type': 'text/plain; charset=utf-8' }).end(`${first.message}\n`)
+      return
+    }
+    if (first?.type === 'no-content') {
+      log?.(req, `${start.note}: 204 as recorded`)
+      expected = after(start.connection)
+      res.writeHead(204).end()
+      return
+    }
+    log?.(req, start.note)
+    startStream(res)
+    let due = performance.now()
+    const wait = (ms: number) => {
+      due += scaled(ms)
+      return pause(due - performance.now(), signal)
+    }
+    let { connection: c, step: s } = start
+    for (;;) {
+      const stream = plan.connections[c]
+      // Past the end: the recording ended with its connection open, and so does this one.
+      if (stream?.type !== 'stream') return
+      for (const step of stream.steps.slice(s)) {
+        if (!(await wait(step.delayMs))) return
+        await send(res, step.text)
+      }
+      if (stream.close) {
+        if (!(await wait(stream.close.delayMs))) return
+        expected = after(c)
+        if (stream.close.cause === 'server-closed') res.end()
+        else drop(res)
+        return
+      }
+      if (!options.loop) return
+      // Only the last connection can end open; the first is always a stream.
+      ;[c, s] = [0, 0]
+      await new Promise(setImmediate)
+      if (!(await wait(plan.loopGapMs))) return
+    }
+  }
+
+  return listenLocally(handle, options.port)
+}
