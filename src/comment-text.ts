@@ -18,7 +18,6 @@ export function createCommentText() {
   let carried: LineState = 'line-start'
   // Whether the first comment of this chunk is the one carried over from earlier chunks.
   let carriedComment: boolean | undefined
-  let streamStart = true
 
   function startsLine(i: number): boolean {
     if (i === 0) return carried === 'line-start'
@@ -36,11 +35,6 @@ export function createCommentText() {
   return {
     /** Call before feeding the parser a decoded chunk. */
     beforeFeed(text: string) {
-      // The parser drops a leading BOM; so does this, as positions here are only compared with each other.
-      if (streamStart && text !== '') {
-        streamStart = false
-        if (text.charCodeAt(0) === 0xfeff) text = text.slice(1)
-      }
       chunk = text
       cursor = 0
       if (carried === 'colon' && text.length > 0) carried = text.charCodeAt(0) === SPACE ? 'space' : 'no-space'
@@ -68,7 +62,6 @@ export function createCommentText() {
     reset() {
       carried = 'line-start'
       carriedComment = undefined
-      streamStart = true
     },
   }
 }
