@@ -61,7 +61,6 @@ export interface Scenario {
   types?: string[]
   /** Observe for this long instead of until an `end` event or a fatal error. */
   durationMs?: number
-  probeArgs?: string[]
 }
 
 export type Client = 'browser' | 'probe'
@@ -195,16 +194,18 @@ export async function runInBrowser(page: Page, url: string, scenario: Scenario):
 
 /** The probe's JSON records as the browser would have seen them. */
 export function probeEntries(records: ProbeRecord[]): Entry[] {
-  const summary = records.find((r) => r.type === 'summary')
-  const fatal = summary !== undefined && ['http-error', 'not-event-stream', 'no-content'].includes(summary.reason)
   const entries: Entry[] = []
   for (const record of records) {
     if (record.type === 'open') entries.push({ kind: 'open' })
     else if (record.type === 'event') entries.push({ kind: 'event', type: record.event, data: record.data, lastEventId: record.lastEventId })
     // A close or a failed reconnect is the browser's error event while it reconnects.
-    else if (record.type === 'close' || (record.type === 'error' && !fatal)) entries.push({ kind: 'error', closed: false })
+    else if (record.type === 'close' || record.type === 'error') entries.push({ kind: 'error', closed: false })
+    else if (record.type === 'summary' && ['http-error', 'not-event-stream', 'no-content'].includes(record.reason)) {
+      // A refused response is the browser's last error, with the connection closed (a 204 has no error record).
+      if (record.reason !== 'no-content') entries.pop()
+      entries.push({ kind: 'error', closed: true })
+    }
   }
-  if (fatal) entries.push({ kind: 'error', closed: true })
   return entries
 }
 
