@@ -18,7 +18,6 @@ export function createCommentText() {
   let carried: LineState = 'line-start'
   // Whether the first comment of this chunk is the one carried over from earlier chunks.
   let carriedComment: boolean | undefined
-  let streamStart = true
 
   // Where the next "\n:" and "\r:" are, searched again only once passed, so that many comments
   // in one chunk do not rescan it each time (-1: none left in this chunk, -2: not searched yet).
@@ -44,11 +43,6 @@ export function createCommentText() {
   return {
     /** Call before feeding the parser a decoded chunk. */
     beforeFeed(text: string) {
-      // The parser drops a leading BOM; so does this, as positions here are only compared with each other.
-      if (streamStart && text !== '') {
-        streamStart = false
-        if (text.charCodeAt(0) === 0xfeff) text = text.slice(1)
-      }
       chunk = text
       cursor = 0
       afterLf = -2
@@ -79,7 +73,6 @@ export function createCommentText() {
     reset() {
       carried = 'line-start'
       carriedComment = undefined
-      streamStart = true
     },
   }
 }

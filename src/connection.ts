@@ -15,6 +15,8 @@ export type Attempt =
   | {
       type: 'response'
       verdict: Verdict
+      /** The request as redirects left it (URL, method, body, credentials): what a reconnect sends again. */
+      request: StreamRequest
       url: string
       status: number
       statusText: string
@@ -77,6 +79,7 @@ export async function openStream(
       const attempt = {
         type: 'response' as const,
         verdict,
+        request: { url, method, headers, body },
         url: url.href,
         status: response.statusCode,
         statusText: response.statusText,
@@ -110,8 +113,21 @@ function classify(status: number, contentType: string | undefined): Verdict {
   if (status === 204) return 'no-content'
   if (status !== 200) return 'http-error'
   // [spec] the MIME type essence must be text/event-stream; parameters such as charset are allowed.
-  const essence = contentType?.split(';')[0]?.trim().toLowerCase()
-  return essence === 'text/event-stream' ? 'ok' : 'not-event-stream'
+  return mimeEssence(contentType ?? '') === 'text/event-stream' ? 'ok' : 'not-event-stream'
+}
+
+const TOKEN = "[!#$%&'*+.^_`|~0-9a-z-]+"
+const ESSENCE = new RegExp(`^${TOKEN}/${TOKEN}$`)
+
+/** [spec] fetch's "extract a MIME type": of several values (repeated headers joined by commas) the last valid one counts. */
+function mimeEssence(contentType: string): string | undefined {
+  let essence: string | undefined
+  // A comma inside a quoted parameter value does not separate values.
+  for (const value of contentType.match(/(?:"(?:\\.|[^"\\])*"?|[^,"])+/g) ?? []) {
+    const candidate = value.split(';')[0]!.trim().toLowerCase()
+    if (ESSENCE.test(candidate) && candidate !== '*/*') essence = candidate
+  }
+  return essence
 }
 
 function isRedirect(status: number): boolean {

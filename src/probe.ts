@@ -2,15 +2,18 @@ import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createBrotliDecompress, createGunzip, createInflate, constants as zlib } from 'node:zlib'
-import { discardBody, openStream } from './connection.ts'
+import { discardBody, openStream, type StreamRequest } from './connection.ts'
 import { createHttp } from './http.ts'
 import type { ProbeOptions } from './options.ts'
 import { initialState, step, type ConnInput, type ConnState, type Effect } from './reconnect.ts'
 import { roundMs, type CloseRecord, type EndReason, type EventRecord, type ProbeRecord } from './records.ts'
 import { redactHeaders } from './redact.ts'
-import { requestHeaders } from './request.ts'
+import { requestHeaders, withLastEventId } from './request.ts'
 import { createSession, type SessionStats } from './session.ts'
 import { createEventStream } from './stream.ts'
+
+// Node fires a longer timer after 1ms; 24.8 days is as good as the server's "never" for a probe.
+const MAX_TIMER_MS = 2 ** 31 - 1
 
 export interface ProbeIo {
   emit(record: ProbeRecord): void
@@ -146,6 +149,8 @@ export function startProbe(options: ProbeOptions, requestBody: Buffer | undefine
 
   async function run(): Promise<void> {
     let delayMs = 0
+    // [spec] a reconnect fetches the same request again, as redirects changed it (whatwg/html#503).
+    let request: StreamRequest = { url: options.url, method: options.method, headers: requestHeaders(options, requestBody), body: requestBody }
     for (;;) {
       const lastEventId = stream.lastEventId
       if (state.attempt > 1) {
@@ -153,13 +158,9 @@ export function startProbe(options: ProbeOptions, requestBody: Buffer | undefine
         io.emit({ type: 'reconnect', t: now(), attempt: state.attempt, delayMs, lastEventId: lastEventId === '' ? null : lastEventId })
         io.flush()
       }
-      const attempt = await openStream(
-        { url: options.url, method: options.method, headers: requestHeaders(options, requestBody, lastEventId), body: requestBody },
-        http.dispatcher,
-        controller.signal,
-        options.connectTimeoutMs,
-      )
+      const attempt = await openStream({ ...request, headers: withLastEventId(request.headers, lastEventId) }, http.dispatcher, controller.signal, options.connectTimeoutMs)
       if (ending) return
+      if (attempt.type === 'response') request = attempt.request
       let input: ConnInput
       if (attempt.type === 'network-error') {
         input = attempt
@@ -190,7 +191,7 @@ export function startProbe(options: ProbeOptions, requestBody: Buffer | undefine
       }
       if (effect.type === 'wait') {
         delayMs = effect.ms
-        await sleep(effect.ms, undefined, { signal: controller.signal }).catch(() => {})
+        await sleep(Math.min(effect.ms, MAX_TIMER_MS), undefined, { signal: controller.signal }).catch(() => {})
         if (ending) return
       }
     }

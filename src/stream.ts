@@ -28,8 +28,8 @@ export function createEventStream(
   let lastEventId = options.lastEventId
   // Set while end() flushes the parser: what it dispatches then was never complete.
   let discarding: EventSourceMessage | undefined | false = false
-  // [spec] the stream is UTF-8; a leading BOM is dropped by the parser, so the decoder must keep it.
-  let decoder = new TextDecoder('utf-8', { ignoreBOM: true })
+  // [spec] the stream is UTF-8, and the decoder drops one leading BOM (also split across chunks).
+  let decoder = new TextDecoder('utf-8')
   let tooLarge = false
   const commentText = createCommentText()
 
@@ -61,6 +61,11 @@ export function createEventStream(
     },
   })
 
+  // The parser strips a leading BOM itself, but also the characters "ï»¿" (a BOM read as Latin-1),
+  // which are ordinary text in a decoded stream: giving it a BOM first disarms that check.
+  const startStream = () => parser.feed('\uFEFF')
+  startStream()
+
   return {
     feed(bytes) {
       if (tooLarge) return
@@ -80,8 +85,9 @@ export function createEventStream(
       discarding = false
       tooLarge = false
       parser.reset()
+      startStream()
       commentText.reset()
-      decoder = new TextDecoder('utf-8', { ignoreBOM: true })
+      decoder = new TextDecoder('utf-8')
       return { discardedData }
     },
     get lastEventId() {

@@ -37,6 +37,19 @@ describe('records and reconnection', () => {
     expect(run.ofType('event').map((e) => [e.id, e.lastEventId])).toEqual([['5', '5'], ['', ''], [null, '']])
   })
 
+  it('waits as long as a retry: longer than a Node timer asks', async () => {
+    const server = await sseServer('retry: 99999999999\ndata: a\n\n')
+    const run = await runCli([server.url, '--json', '--duration', '500ms'])
+    expect(run.summary.reason).toBe('duration')
+    expect(server.requests).toHaveLength(1)
+  })
+
+  it('drops a Last-Event-ID given with -H once an empty id: has reset the buffer', async () => {
+    const server = await sseServer('retry: 10\nid:\ndata: a\n\n', 'event: end\ndata: x\n\n')
+    await runCli([server.url, '--json', '-H', 'Last-Event-ID: 42'])
+    expect(server.requests.map((r) => r.headers['last-event-id'])).toEqual(['42', undefined])
+  })
+
   it('keeps an id from a block without data for the reconnect', async () => {
     const server = await sseServer('retry: 10\ndata: a\n\nid: 99\n\n', 'event: end\ndata: x\n\n')
     await runCli([server.url, '--json'])
@@ -146,6 +159,9 @@ describe('fatal responses', () => {
     expect(run.summary).toMatchObject({ reason: 'not-event-stream', message: expect.stringContaining('text/html') })
     const withCharset = await startServer((_req, res) => res.writeHead(200, { 'content-type': 'Text/Event-Stream; charset=utf-8' }).end('event: end\ndata: x\n\n'))
     expect((await runCli([withCharset.url, '--json'])).exitCode).toBe(0)
+    // As fetch extracts a MIME type: of repeated headers the last valid value counts.
+    const repeated = await startServer((_req, res) => res.setHeader('content-type', ['text/html', 'text/event-stream', 'nonsense']).writeHead(200).end('event: end\ndata: x\n\n'))
+    expect((await runCli([repeated.url, '--json'])).exitCode).toBe(0)
   })
 
   it('exits 3 at once when the first connection is refused', async () => {
@@ -195,6 +211,18 @@ describe('fatal responses', () => {
     expect(run.exitCode).toBe(0)
     expect(run.summary).toMatchObject({ reason: 'end-event', reconnects: 2 })
     expect(run.ofType('error')).toHaveLength(1)
+  })
+
+  it('reconnects to where the redirects led, with Last-Event-ID as UTF-8', async () => {
+    const server = await startServer((req, res) => {
+      if (req.url === '/old') return res.writeHead(307, { location: '/new' }).end()
+      res.writeHead(200, SSE).end(req.headers['last-event-id'] ? 'event: end\ndata: x\n\n' : 'retry: 10\nid: é日\ndata: a\n\n')
+    })
+    const run = await runCli([`${server.url}/old`, '--json'])
+    expect(run.exitCode).toBe(0)
+    expect(server.requests.map((r) => r.url)).toEqual(['/old', '/new', '/new'])
+    // Node reads header bytes as Latin-1.
+    expect(Buffer.from(server.requests[2]!.headers['last-event-id'] as string, 'latin1').toString('utf8')).toBe('é日')
   })
 
   it('follows redirects and keeps the final URL in the open record', async () => {

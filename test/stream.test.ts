@@ -46,6 +46,8 @@ describe('the event stream, as the WHATWG spec parses it', () => {
     expect(parse([Uint8Array.of(0xef), Uint8Array.of(0xbb, 0xbf), 'data: b\n\n']).events.map((e) => e.data)).toEqual(['b'])
     // A second BOM makes the first field name "\uFEFFdata", which is unknown and ignored.
     expect(parse(['\uFEFF\uFEFFdata: a\n\ndata: c\n\n']).events.map((e) => e.data)).toEqual(['c'])
+    // The BOM's bytes read as Latin-1 are text, not a BOM: "ï»¿data" is an unknown field too.
+    expect(parse(['\u00EF\u00BB\u00BFdata: a\n\ndata: c\n\n']).events.map((e) => e.data)).toEqual(['c'])
   })
 
   it('keeps the last-event-ID buffer across events until an id field changes it', () => {
