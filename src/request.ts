@@ -1,5 +1,5 @@
 import { VERSION } from './version.ts'
-import type { ProbeOptions } from './options.ts'
+import type { RequestOptions } from './options.ts'
 
 /**
  * The request headers of one attempt: what a browser's EventSource sends,
@@ -7,7 +7,7 @@ import type { ProbeOptions } from './options.ts'
  * No Accept-Encoding: a compressing server may hold events back to fill its
  * buffers, and the probe shows the stream as the server flushes it.
  */
-export function requestHeaders(options: ProbeOptions, body: Buffer | undefined, lastEventId: string): Record<string, string> {
+export function requestHeaders(options: Pick<RequestOptions, 'headers'>, body: Buffer | undefined, lastEventId: string): Record<string, string> {
   const headers: Record<string, string> = {
     accept: 'text/event-stream',
     'cache-control': 'no-cache',
