@@ -102,7 +102,7 @@ export function checkCacheControl(o: Observation): Verdict {
   if (value === undefined) return warn('no Cache-Control header', HINTS.cache)
   const directives = value.toLowerCase().split(',').map((d) => d.trim())
   if (directives.some((d) => d === 'no-cache' || d === 'no-store')) return pass(`Cache-Control: ${value}`)
-  if (directives.some((d) => d === 'public' || /^(s-)?max-age\s*=\s*"?0*[1-9]/.test(d))) {
+  if (directives.some((d) => d === 'public' || /^(max-age|s-maxage)\s*=\s*"?0*[1-9]/.test(d))) {
     return fail(`Cache-Control: ${value}: a cache may keep the stream and serve it again`, HINTS.cache)
   }
   return warn(`Cache-Control: ${value}, without no-cache or no-store`, HINTS.cache)
@@ -147,7 +147,7 @@ export function checkEarlyHeaders(o: Observation): Verdict {
   const eventMs = firstEventMs(c)
   const event = eventMs === undefined ? `no event in ${fmt(o.observedMs)}` : `first event after ${fmt(eventMs)}`
   if (headersMs < LATE_HEADERS_MS) return pass(`headers after ${fmt(headersMs)}, ${event}`)
-  const together = c.reads[0] !== undefined && c.reads[0].silenceMs < TOGETHER_MS
+  const together = c.reads[0] !== undefined && c.reads[0].t - c.headersAt! < TOGETHER_MS
   return warn(`headers after ${fmt(headersMs)}${together ? ', held back until the first data' : ''}; ${event}`, HINTS.headers)
 }
 
@@ -155,7 +155,7 @@ export function checkKeepAlive(o: Observation): Verdict {
   const connections = readConnections(o)
   const pings = sum(connections.map((c) => c.comments + c.events.filter((e) => e.ping).length))
   const longest = Math.max(0, ...connections.map(longestSilence))
-  const openMs = sum(connections.map((c) => c.end!.t - c.headersAt!))
+  const openMs = sum(connections.map((c) => c.end!.t - c.requestAt))
   const silence = `longest silence ${fmt(longest)}`
   if (longest >= CLOUDFLARE_IDLE_MS) return fail(`${silence}: longer than the idle timeouts of nginx and AWS ALB (60s) and Cloudflare (100s)`, HINTS.keepAlive)
   if (longest >= NGINX_ALB_IDLE_MS) return fail(`${silence}: longer than the 60s idle timeout of nginx and AWS ALB`, HINTS.keepAlive)
@@ -185,7 +185,7 @@ export function checkIds(o: Observation): Verdict {
   if (c.response!.status === 204) return fail(`a reconnect with ${sent} got 204, though id ${expected} and more followed it`, HINTS.resume)
   if (c.response!.verdict !== 'ok') return fail(`a reconnect with ${sent} got ${statusLine(c.response)}`, HINTS.resume)
   const got = c.events.find((e) => !e.ping)
-  if (!got) return warn(`no event within ${fmt(c.end!.t - c.headersAt!)} of reconnecting with ${sent}`, HINTS.resume)
+  if (!got) return warn(`no event within ${fmt(c.end!.t - c.requestAt)} of reconnecting with ${sent}`, HINTS.resume)
   const gotId = got.id ?? '(none)'
   if (got.id === expected) return pass(`${events.length} events with ids; a reconnect with ${sent} resumed right after it, at id ${expected}`)
   const index = got.id ? r.ids.indexOf(got.id) : -1
@@ -208,12 +208,12 @@ export function checkEndOfStream(o: Observation): Verdict {
   const closed = o.connections.findIndex((c) => c.end?.cause === 'server-closed' || c.end?.cause === 'network-error')
   if (ended !== -1 && (closed === -1 || ended < closed)) {
     const c = o.connections[ended]!
-    return pass(`ended with an "${c.events.at(-1)!.event}" event after ${fmt(c.end!.t - c.headersAt!)}`)
+    return pass(`ended with an "${c.events.at(-1)!.event}" event after ${fmt(c.end!.t - c.requestAt)}`)
   }
   const after = o.connections[closed + 1]
   if (closed === -1 || !after) return skip(`the stream stayed open for the whole ${fmt(o.windowMs)} window`, 'observe longer with --window to see how it ends')
   const c = o.connections[closed]!
-  const how = `the stream ${c.end!.cause === 'server-closed' ? 'closed' : 'broke'} after ${fmt(c.end!.t - c.headersAt!)} without an "${endName}" event`
+  const how = `the stream ${c.end!.cause === 'server-closed' ? 'closed' : 'broke'} after ${fmt(c.end!.t - c.requestAt)} without an "${endName}" event`
   if (after.response?.status === 204) return pass(`${how}, and the reconnect got 204: clients stop`)
   if (after.error) return warn(`${how}; the reconnect failed: ${after.error}`, HINTS.end)
   if (after.response!.verdict === 'ok') return warn(`${how}, and the reconnect got a new stream: a browser reconnects (and replays) forever`, HINTS.end)
@@ -247,9 +247,9 @@ function streamEnded(o: Observation): boolean {
   return o.connections.some((c) => c.end?.cause === 'end-event' || c.response?.status === 204)
 }
 
-/** The longest stretch without a byte, from the response headers to the end of reading. */
+/** The longest stretch without a byte, from the request (a proxy's idle timer runs while headers are held too) to the end of reading. */
 function longestSilence(c: ConnectionSeen): number {
-  const times = [c.headersAt!, ...c.reads.map((r) => r.t), c.end!.t]
+  const times = [c.requestAt, ...c.reads.map((r) => r.t), c.end!.t]
   let longest = 0
   for (let i = 1; i < times.length; i++) longest = Math.max(longest, times[i]! - times[i - 1]!)
   return longest

@@ -8,7 +8,7 @@ export const BROWSER_ACCEPT_ENCODING = 'gzip, deflate, br'
 /** What one network read of a response body brought. Times are ms since the check started. */
 export interface ReadSeen {
   t: number
-  /** Since the previous read, or since the response headers for the first one. */
+  /** Since the previous read, or since the request for the first one (headers held back with the data are part of the silence). */
   silenceMs: number
   /** Events and comments completed by this read. */
   messages: number

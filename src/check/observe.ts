@@ -141,7 +141,7 @@ function createWatcher(http: Http, clock: Clock, lastEventId: string, stopAt: (e
   )
 
   async function read(seen: ConnectionSeen, body: Readable, contentEncoding: string | undefined, signal: AbortSignal): Promise<ReadEnd> {
-    let lastReadAt = seen.headersAt!
+    let lastReadAt = seen.requestAt
     let broke = false
     try {
       const decompressor = createDecompressor(contentEncoding)
