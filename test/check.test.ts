@@ -61,7 +61,7 @@ describe('check: each check catches its problem', () => {
     ['gzip holding events back', { gzip: true, count: 8, intervalMs: 60 }, [], 'compression', 'warn', /^gzip-compressed: first event after \d+ms, \d+ms later than uncompressed \(\d+ms\)$/],
     ['events written in bursts', { batch: 3, intervalMs: 400 }, [], 'buffering', 'warn', /^6 of \d+ messages arrived in 2 bursts \(up to 3 in one read after \d+ms of silence\): buffered on the way/],
     ['headers held until the first event', { holdHeadersMs: 1100 }, ['--window', '3s'], 'early-headers', 'warn', /^headers after 1\.\d+s, held back until the first data; first event after 1\.\d+s$/],
-    ['no ping or comment', { greeting: false, end: 'never' }, ['--window', '1s'], 'keep-alive', 'warn', /^no ping or comment in (\d+ms|1(\.\d+)?s); longest silence \d+ms$/],
+    ['no ping or comment', { greeting: false, end: 'never' }, ['--window', '1s'], 'keep-alive', 'warn', /^no ping or comment in (\d+ms|1(\.\d+)?s) of streaming; longest silence \d+ms$/],
     ['HTTP/1.1', {}, [], 'http-version', 'warn', /^HTTP\/1\.1: browsers open at most 6 connections per origin, so a user with 6 tabs open stalls$/],
     ['events without ids', { ids: 'none' }, [], 'ids', 'warn', /^6 of 6 events without an id: clients cannot resume$/],
     ['a resume that replays from the start', { ids: 'replay' }, [], 'ids', 'fail', /^a reconnect with Last-Event-ID: 3 replayed from the start \(id 1\) instead of resuming at id 4$/],

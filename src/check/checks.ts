@@ -159,7 +159,7 @@ export function checkKeepAlive(o: Observation): Verdict {
   const silence = `longest silence ${fmt(longest)}`
   if (longest >= CLOUDFLARE_IDLE_MS) return fail(`${silence}: longer than the idle timeouts of nginx and AWS ALB (60s) and Cloudflare (100s)`, HINTS.keepAlive)
   if (longest >= NGINX_ALB_IDLE_MS) return fail(`${silence}: longer than the 60s idle timeout of nginx and AWS ALB`, HINTS.keepAlive)
-  if (pings === 0 && !streamEnded(o)) return warn(`no ping or comment in ${fmt(openMs)}; ${silence}`, HINTS.keepAlive)
+  if (pings === 0 && !streamEnded(o)) return warn(`no ping or comment in ${fmt(openMs)} of streaming; ${silence}`, HINTS.keepAlive)
   if (longest >= KEEP_ALIVE_MARGIN_MS) return warn(`${silence}: close to the 60s idle timeout of nginx and AWS ALB`, HINTS.keepAlive)
   return pass(pings === 0 ? `${silence}, no pings needed: the stream ended` : `${silence}, ${pings} ping${plural(pings)} or comment${plural(pings)}`)
 }
