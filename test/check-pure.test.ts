@@ -24,13 +24,13 @@ function response(overrides: Partial<ResponseSeen> = {}): ResponseSeen {
 
 /** A connection that opened at `at`, got headers 5ms later, and read what `reads` says (times since the headers). */
 function connection(at = 0, overrides: Partial<ConnectionSeen> = {}): ConnectionSeen {
-  return { requestAt: at, lastEventId: '', headersAt: at + 5, response: response(), reads: [], events: [], comments: 0, retries: [], end: { t: at + 1000, cause: 'server-closed' }, ...overrides }
+  return { requestAt: at, headersAt: at + 5, response: response(), reads: [], events: [], comments: 0, retries: [], end: { t: at + 1000, cause: 'server-closed' }, ...overrides }
 }
 
 const events = (ids: (string | null)[], t = 10) => ids.map((id) => ({ t, event: 'message', id, ping: false }))
 
 function observation(overrides: Partial<Observation> = {}): Observation {
-  return { url: 'http://host/', windowMs: 20_000, observedMs: 20_000, endEvents: ['end'], credentials: false, connections: [connection()], compressed: connection(), ...overrides }
+  return { windowMs: 20_000, observedMs: 20_000, endEvents: ['end'], credentials: false, connections: [connection()], compressed: connection(), ...overrides }
 }
 
 describe('content-type and cache-control', () => {

@@ -19,7 +19,7 @@ describe('check: an endpoint that does everything right', () => {
     expect(summary).toMatchObject({ exitCode: 0, pass: 11, warn: 0, fail: 0, skip: 0, connections: 1, events: 7 })
     expect(checks['http-version'].measured).toBe('HTTP/2')
     expect(checks.ids.measured).toBe('6 events with ids; a reconnect with Last-Event-ID: 3 resumed right after it, at id 4')
-    expect(checks['end-of-stream'].measured).toMatch(/^ended with an "end" event after \d+ms$/)
+    expect(checks['end-of-stream'].measured).toMatch(/^ended with an "end" event after [\d.]+m?s$/)
     expect(checks.cors.measured).toBe(`Access-Control-Allow-Origin: ${ORIGIN}`)
     expect(checks.compression.measured).toBe('not compressed, also with Accept-Encoding: gzip, deflate, br')
     // The stream, its compressed twin and the resume, each with the page's Origin as a browser sends it.
@@ -34,7 +34,7 @@ describe('check: an endpoint that does everything right', () => {
     const server = await startServer(sseEndpoint())
     const run = await runCli(['check', server.url, '--window', '2s', '--no-color'])
     expect(run.exitCode).toBe(0)
-    expect(run.stdout).toMatch(/^check {2}http:\/\/127\.0\.0\.1:\d+\/ {2}observed \d+ms, 1 connection, 7 events\n\n/)
+    expect(run.stdout).toMatch(/^check {2}http:\/\/127\.0\.0\.1:\d+\/ {2}observed [\d.]+m?s, 1 connection, 7 events\n\n/)
     expect(run.stdout).toContain('✓ content-type   200, text/event-stream\n')
     expect(run.stdout).toMatch(/\n! http-version {3}HTTP\/1\.1: browsers open at most 6 connections per origin[^\n]*\n {17}→ serve the stream over HTTPS with HTTP\/2/)
     expect(run.stdout).toMatch(/\n- cors {11}not checked without --origin\n {17}→ give --origin/)
@@ -58,16 +58,16 @@ describe('check: each check catches its problem', () => {
     ['a charset other than UTF-8', { headers: { 'content-type': 'text/event-stream; charset=iso-8859-1' } }, [], 'content-type', 'warn', /charset=iso-8859-1: SSE is decoded as UTF-8/],
     ['no Cache-Control', { headers: { 'cache-control': null } }, [], 'cache-control', 'warn', /^no Cache-Control header$/],
     ['a cacheable stream', { headers: { 'cache-control': 'public, max-age=60' } }, [], 'cache-control', 'fail', /^Cache-Control: public, max-age=60: a cache may keep/],
-    ['gzip holding events back', { gzip: true, count: 8, intervalMs: 60 }, [], 'compression', 'warn', /^gzip-compressed: first event after \d+ms, \d+ms later than uncompressed \(\d+ms\)$/],
-    ['events written in bursts', { batch: 3, intervalMs: 400 }, [], 'buffering', 'warn', /^6 of \d+ messages arrived in 2 bursts \(up to 3 in one read after \d+ms of silence\): buffered on the way/],
-    ['headers held until the first event', { holdHeadersMs: 1100 }, ['--window', '3s'], 'early-headers', 'warn', /^headers after 1\.\d+s, held back until the first data; first event after 1\.\d+s$/],
-    ['no ping or comment', { greeting: false, end: 'never' }, ['--window', '1s'], 'keep-alive', 'warn', /^no ping or comment in (\d+ms|1(\.\d+)?s) of streaming; longest silence \d+ms$/],
+    ['gzip holding events back', { gzip: true, count: 8, intervalMs: 60 }, [], 'compression', 'warn', /^gzip-compressed: first event after [\d.]+m?s, [\d.]+m?s later than uncompressed \([\d.]+m?s\)$/],
+    ['events written in bursts', { batch: 3, intervalMs: 400 }, [], 'buffering', 'warn', /^6 of \d+ messages arrived in 2 bursts \(up to 3 in one read after [\d.]+m?s of silence\): buffered on the way/],
+    ['headers held until the first event', { holdHeadersMs: 1100 }, ['--window', '3s'], 'early-headers', 'warn', /^headers after [12](\.\d+)?s, held back until the first data; first event after [12](\.\d+)?s$/],
+    ['no ping or comment', { greeting: false, end: 'never' }, ['--window', '1s'], 'keep-alive', 'warn', /^no ping or comment in (\d+ms|1(\.\d+)?s) of streaming; longest silence [\d.]+m?s$/],
     ['HTTP/1.1', {}, [], 'http-version', 'warn', /^HTTP\/1\.1: browsers open at most 6 connections per origin, so a user with 6 tabs open stalls$/],
     ['events without ids', { ids: 'none' }, [], 'ids', 'warn', /^6 of 6 events without an id: clients cannot resume$/],
     ['a resume that replays from the start', { ids: 'replay' }, [], 'ids', 'fail', /^a reconnect with Last-Event-ID: 3 replayed from the start \(id 1\) instead of resuming at id 4$/],
     ['a resume that skips events', { ids: 'skip' }, [], 'ids', 'fail', /^a reconnect with Last-Event-ID: 3 skipped to id 6: 2 events lost$/],
     ['no retry field', { retry: null }, [], 'retry', 'warn', /^no retry: field/],
-    ['a close without an end event', { end: 'close', retry: 100 }, [], 'end-of-stream', 'warn', /^the stream closed after \d+ms without an "end" event, and the reconnect got a new stream: a browser reconnects \(and replays\) forever$/],
+    ['a close without an end event', { end: 'close', retry: 100 }, ['--window', '1s'], 'end-of-stream', 'warn', /^the stream closed after [\d.]+m?s without an "end" event, and the reconnect got a new stream: a browser reconnects \(and replays\) forever$/],
     ['no CORS headers for the origin', {}, ['--origin', ORIGIN], 'cors', 'fail', /^no Access-Control-Allow-Origin for Origin: https:\/\/app\.example/],
     ['CORS * with cookies', { headers: { 'access-control-allow-origin': '*' } }, ['--origin', ORIGIN, '-H', 'Cookie: session=1'], 'cors', 'fail', /^Access-Control-Allow-Origin: \* with cookies/],
   ]
@@ -81,8 +81,8 @@ describe('check: each check catches its problem', () => {
   })
 
   const passing: [string, EndpointShape, string[], CheckId, RegExp][] = [
-    ['a 204 answering the reconnect', { end: 'close-then-204', retry: 100 }, [], 'end-of-stream', /^the stream closed after \d+ms without an "end" event, and the reconnect got 204: clients stop$/],
-    ['a stream whose only silences are short', {}, [], 'keep-alive', /^longest silence \d+ms, 1 ping or comment$/],
+    ['a 204 answering the reconnect', { end: 'close-then-204', retry: 100 }, [], 'end-of-stream', /^the stream closed after [\d.]+m?s without an "end" event, and the reconnect got 204: clients stop$/],
+    ['a stream whose only silences are short', {}, [], 'keep-alive', /^longest silence [\d.]+m?s, 1 ping or comment$/],
     ['charset=utf-8', { headers: { 'content-type': 'text/event-stream; charset=utf-8' } }, [], 'content-type', /^200, text\/event-stream; charset=utf-8$/],
     ['CORS * without credentials', { headers: { 'access-control-allow-origin': '*' } }, ['--origin', ORIGIN], 'cors', /^Access-Control-Allow-Origin: \* \(without credentials/],
     ['CORS for the origin with credentials', { cors: true, headers: { 'access-control-allow-credentials': 'true' } }, ['--origin', ORIGIN, '-H', 'Cookie: session=1'], 'cors', /^Access-Control-Allow-Origin: https:\/\/app\.example, with credentials$/],

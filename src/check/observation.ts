@@ -30,13 +30,11 @@ export interface ResponseSeen {
   httpVersion: string
 }
 
-export type ReadEnd = 'end-event' | 'first-event' | 'server-closed' | 'network-error' | 'window' | 'too-large'
+export type ReadEnd = 'end-event' | 'first-event' | 'server-closed' | 'network-error' | 'window'
 
 /** One request and, when it was an event stream that was read, everything it delivered. */
 export interface ConnectionSeen {
   requestAt: number
-  /** The Last-Event-ID sent ('' when none). */
-  lastEventId: string
   headersAt?: number
   response?: ResponseSeen
   /** A transport error instead of a response. */
@@ -57,7 +55,6 @@ export interface ResumeSeen {
 }
 
 export interface Observation {
-  url: string
   windowMs: number
   /** How long the main observation lasted (less than the window when the stream ended). */
   observedMs: number

@@ -43,11 +43,11 @@ export async function observe(options: CheckOptions, body: Buffer | undefined): 
     const isEnd = (e: EventSeen) => (options.endEvents.includes(e.event) ? 'end-event' : undefined)
     const main = createWatcher(http, clock, options.lastEventId, isEnd)
     const compressed = createWatcher(http, clock, options.lastEventId, () => 'first-event')
+    let observedMs = 0
     const [connections, compressedConnection] = await Promise.all([
-      followStream(main, (lastEventId) => open(lastEventId), window.signal),
+      followStream(main, (lastEventId) => open(lastEventId), window.signal).finally(() => (observedMs = clock())),
       compressed.watch(open(options.lastEventId, { 'accept-encoding': BROWSER_ACCEPT_ENCODING }), window.signal),
     ])
-    const observedMs = clock()
     const ids = idsSeen(connections, options.endEvents)
     let resume: ResumeSeen | undefined
     if (ids.length >= 2) {
@@ -58,7 +58,7 @@ export async function observe(options: CheckOptions, body: Buffer | undefined): 
       resume = { ids, lastEventId, connection: await resumer.watch(open(lastEventId), wait) }
     }
     const credentials = options.headers.some(([name]) => name.toLowerCase() === 'cookie')
-    return { url: options.url.href, windowMs: options.windowMs, observedMs, endEvents: options.endEvents, origin: options.origin, credentials, connections, compressed: compressedConnection, resume }
+    return { windowMs: options.windowMs, observedMs, endEvents: options.endEvents, origin: options.origin, credentials, connections, compressed: compressedConnection, resume }
   } finally {
     clearTimeout(timer)
     void http.dispatcher.destroy().catch(() => {})
@@ -133,9 +133,8 @@ function createWatcher(http: Http, clock: Clock, lastEventId: string, stopAt: (e
       onRetry(ms) {
         if (!stopped) connection?.retries.push(ms)
       },
-      onTooLarge() {
-        stopped ??= 'too-large'
-      },
+      // Past 16 MiB the parser stops for the rest of that connection, which is still timed.
+      onTooLarge() {},
     },
     { lastEventId, pingEvent: PING_EVENT, maxEventSize: MAX_EVENT_SIZE },
   )
@@ -165,7 +164,7 @@ function createWatcher(http: Http, clock: Clock, lastEventId: string, stopAt: (e
 
   return {
     async watch(request, until, reading = true) {
-      const seen: ConnectionSeen = { requestAt: clock(), lastEventId: stream.lastEventId, reads: [], events: [], comments: 0, retries: [] }
+      const seen: ConnectionSeen = { requestAt: clock(), reads: [], events: [], comments: 0, retries: [] }
       connection = seen
       stopped = undefined
       const own = new AbortController()
