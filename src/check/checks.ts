@@ -26,17 +26,17 @@ export interface CheckResult {
   hint?: string
 }
 
-type Verdict = Omit<CheckResult, 'id'>
-const pass = (measured: string): Verdict => ({ status: 'pass', measured })
-const warn = (measured: string, hint: string): Verdict => ({ status: 'warn', measured, hint })
-const fail = (measured: string, hint: string): Verdict => ({ status: 'fail', measured, hint })
-const skip = (measured: string, hint: string): Verdict => ({ status: 'skip', measured, hint })
+type Judgement = Omit<CheckResult, 'id'>
+const pass = (measured: string): Judgement => ({ status: 'pass', measured })
+const warn = (measured: string, hint: string): Judgement => ({ status: 'warn', measured, hint })
+const fail = (measured: string, hint: string): Judgement => ({ status: 'fail', measured, hint })
+const skip = (measured: string, hint: string): Judgement => ({ status: 'skip', measured, hint })
 
 // A read that completes several messages after this much silence looks held back on the way.
-export const BURST_SILENCE_MS = 250
+const BURST_SILENCE_MS = 250
 const MIN_MESSAGES_FOR_BUFFERING = 3
 // Response headers this late are noticed: EventSource's open fires late and proxies may give up.
-export const LATE_HEADERS_MS = 1000
+const LATE_HEADERS_MS = 1000
 // Headers and the first body bytes this close together were sent together.
 const TOGETHER_MS = 50
 // Idle timeouts of the proxies most streams pass through.
@@ -64,7 +64,7 @@ const HINTS = {
 /** Every check, in report order. The first connection's response is the one judged. */
 export function runChecks(o: Observation): CheckResult[] {
   const response = o.connections[0]?.response
-  const checks: [CheckId, (o: Observation) => Verdict][] = [
+  const checks: [CheckId, (o: Observation) => Judgement][] = [
     ['cache-control', checkCacheControl],
     ['compression', checkCompression],
     ['buffering', checkBuffering],
@@ -85,7 +85,7 @@ export function checkExitCode(results: readonly CheckResult[], strict: boolean):
   return results.some((r) => r.status === 'fail' || (strict && r.status === 'warn')) ? 1 : 0
 }
 
-export function checkContentType(o: Observation): Verdict {
+export function checkContentType(o: Observation): Judgement {
   const r = firstResponse(o)
   const type = r.headers['content-type']
   if (r.status !== 200) {
@@ -97,7 +97,7 @@ export function checkContentType(o: Observation): Verdict {
   return pass(`200, ${type}`)
 }
 
-export function checkCacheControl(o: Observation): Verdict {
+export function checkCacheControl(o: Observation): Judgement {
   const value = firstResponse(o).headers['cache-control']
   if (value === undefined) return warn('no Cache-Control header', HINTS.cache)
   const directives = value.toLowerCase().split(',').map((d) => d.trim())
@@ -108,7 +108,7 @@ export function checkCacheControl(o: Observation): Verdict {
   return warn(`Cache-Control: ${value}, without no-cache or no-store`, HINTS.cache)
 }
 
-export function checkCompression(o: Observation): Verdict {
+export function checkCompression(o: Observation): Judgement {
   const c = o.compressed
   if (c.error) return skip(`the request with Accept-Encoding: ${BROWSER_ACCEPT_ENCODING} failed: ${c.error}`, 'retry the check')
   if (c.response?.verdict !== 'ok') return skip(`the request with Accept-Encoding: ${BROWSER_ACCEPT_ENCODING} got ${statusLine(c.response)}`, 'retry the check')
@@ -124,7 +124,7 @@ export function checkCompression(o: Observation): Verdict {
   return warn(`${encoding}-compressed: first event after ${fmt(compressedMs)}, ${comparison}`, HINTS.compression)
 }
 
-export function checkBuffering(o: Observation): Verdict {
+export function checkBuffering(o: Observation): Judgement {
   const reads = readConnections(o).flatMap((c) => c.reads)
   const messages = sum(reads.map((r) => r.messages))
   if (messages < MIN_MESSAGES_FOR_BUFFERING) return skip(`${messages} event${plural(messages)} and comments in ${fmt(o.observedMs)}: too few to tell`, LONGER_WINDOW)
@@ -141,7 +141,7 @@ export function checkBuffering(o: Observation): Verdict {
   return pass(`${messages} messages in ${reads.length} reads, at most ${most} per read`)
 }
 
-export function checkEarlyHeaders(o: Observation): Verdict {
+export function checkEarlyHeaders(o: Observation): Judgement {
   const c = o.connections[0]!
   const headersMs = c.headersAt! - c.requestAt
   const eventMs = firstEventMs(c)
@@ -151,7 +151,7 @@ export function checkEarlyHeaders(o: Observation): Verdict {
   return warn(`headers after ${fmt(headersMs)}${together ? ', held back until the first data' : ''}; ${event}`, HINTS.headers)
 }
 
-export function checkKeepAlive(o: Observation): Verdict {
+export function checkKeepAlive(o: Observation): Judgement {
   const connections = readConnections(o)
   const pings = sum(connections.map((c) => c.comments + c.events.filter((e) => e.ping).length))
   const longest = Math.max(0, ...connections.map(longestSilence))
@@ -164,13 +164,13 @@ export function checkKeepAlive(o: Observation): Verdict {
   return pass(pings === 0 ? `${silence}, no pings needed: the stream ended` : `${silence}, ${pings} ping${plural(pings)} or comment${plural(pings)}`)
 }
 
-export function checkHttpVersion(o: Observation): Verdict {
+export function checkHttpVersion(o: Observation): Judgement {
   const version = firstResponse(o).httpVersion
   if (version === '2') return pass('HTTP/2')
   return warn(`HTTP/${version}: browsers open at most 6 connections per origin, so a user with 6 tabs open stalls`, HINTS.httpVersion)
 }
 
-export function checkIds(o: Observation): Verdict {
+export function checkIds(o: Observation): Judgement {
   const events = o.connections.flatMap((c) => c.events).filter((e) => !e.ping && !o.endEvents.includes(e.event))
   if (events.length === 0) return skip(`no events in ${fmt(o.observedMs)}`, LONGER_WINDOW)
   const withoutId = events.filter((e) => !e.id).length
@@ -195,14 +195,14 @@ export function checkIds(o: Observation): Verdict {
   return fail(`a reconnect with ${sent} went on with id ${gotId}, not ${expected}, which had followed it`, HINTS.resume)
 }
 
-export function checkRetry(o: Observation): Verdict {
+export function checkRetry(o: Observation): Judgement {
   const retries = o.connections.flatMap((c) => c.retries)
   if (retries.length === 0) return warn('no retry: field; browsers pick their own reconnection time (a few seconds)', HINTS.retry)
   const ms = retries.at(-1)!
   return pass(`retry: ${ms} (clients reconnect after ${fmt(ms)})`)
 }
 
-export function checkEndOfStream(o: Observation): Verdict {
+export function checkEndOfStream(o: Observation): Judgement {
   const endName = o.endEvents[0] ?? 'end'
   const ended = o.connections.findIndex((c) => c.end?.cause === 'end-event')
   const closed = o.connections.findIndex((c) => c.end?.cause === 'server-closed' || c.end?.cause === 'network-error')
@@ -220,7 +220,7 @@ export function checkEndOfStream(o: Observation): Verdict {
   return warn(`${how}; the reconnect got ${statusLine(after.response)}: a browser stops with an error`, HINTS.end)
 }
 
-export function checkCors(o: Observation): Verdict {
+export function checkCors(o: Observation): Judgement {
   if (o.origin === undefined) return skip('not checked without --origin', "give --origin with your page's origin (e.g. --origin https://app.example)")
   const headers = firstResponse(o).headers
   const allowed = headers['access-control-allow-origin']?.trim()
