@@ -8,6 +8,7 @@ import {
   formatArg,
   headerArg,
   methodArg,
+  originArg,
   portArg,
   positiveCountArg,
   positiveDurationArg,
@@ -19,6 +20,7 @@ import {
   type RawProbeFlags,
   type ServeFlags,
 } from './options.ts'
+import type { RawCheckFlags } from './check/options.ts'
 import { VERSION } from './version.ts'
 
 
@@ -34,6 +36,18 @@ Exit codes:
        reconnects exhausted, event larger than --max-event-size
   4    --timeout or --idle-timeout elapsed
   130  interrupted (SIGINT), 143 terminated (SIGTERM)`
+
+const CHECK_HELP = `
+Observes the stream for the window (less if it ends), reconnecting as a browser
+does, then runs 11 checks: content-type, cache-control, compression, buffering,
+early-headers, keep-alive, http-version, ids, retry, end-of-stream, cors.
+Each prints ✓ pass, ! warn, ✗ fail or - not measured, with what was measured and a hint.
+
+Exit codes:
+  0    no check failed (warnings allowed, unless --strict)
+  1    a check failed, or warned with --strict
+  2    bad flags or URL
+  3    could not connect at all`
 
 /** Request flags, shared by the probe and `check`. */
 export function addRequestOptions(command: Command): Command {
@@ -115,7 +129,7 @@ export interface CliHandlers {
   probe(url: URL, flags: RawProbeFlags): Promise<number>
   demo(flags: DemoFlags): Promise<number>
   serve(file: string, flags: ServeFlags): Promise<number>
-  check(url: URL, flags: Record<string, unknown>): Promise<number>
+  check(url: URL, flags: RawCheckFlags): Promise<number>
 }
 
 /**
@@ -130,7 +144,7 @@ export function createProgram(handlers: CliHandlers): { program: Command; exitCo
     .argument('<url>', 'the event stream (http:// or https://)', urlArg)
     .usage('[options] <url>')
     .showHelpAfterError('(run sse-probe --help for usage)')
-    // demo and serve reuse the probe's flag names: each command parses its own.
+    // Subcommands reuse the probe's flag names (--json, --color): each command parses its own.
     .enablePositionalOptions()
     .addHelpText('after', `\n${DURATIONS}\n${EXIT_CODES}\n\nFormats: ${FORMATS.join(', ')}. Raw output is the body as received: control characters are not escaped.`)
   addRequestOptions(program)
@@ -169,9 +183,21 @@ export function createProgram(handlers: CliHandlers): { program: Command; exitCo
       exitCode = await handlers.serve(file, flags)
     })
 
-  const check = program.command('check').description('lint an endpoint against SSE best practice').argument('<url>', 'the event stream', urlArg)
-  addRequestOptions(check).action(async (url: URL, flags: Record<string, unknown>) => {
-    exitCode = await handlers.check(url, flags)
-  })
+  const check = program
+    .command('check')
+    .description('lint an endpoint against SSE best practice')
+    .argument('<url>', 'the event stream', urlArg)
+    .addHelpText('after', `${CHECK_HELP}\n\n${DURATIONS}`)
+  addRequestOptions(check)
+    .addOption(new Option('--window <duration>', 'observe for this long (less if the stream ends)').argParser(positiveDurationArg).default(20_000, '20s'))
+    .option('--origin <origin>', "send Origin and check that CORS allows it (your page's origin, e.g. https://app.example)", originArg)
+    .option('--end-event <type>', 'the event type that ends the stream, repeatable (default: end)', collect)
+    .option('--json', 'one JSON record per check, then a summary')
+    .option('--strict', 'exit 1 on warnings too')
+    .option('--color', 'force colour')
+    .option('--no-color', 'no colour (NO_COLOR and FORCE_COLOR are honoured too)')
+    .action(async (url: URL, flags: RawCheckFlags) => {
+      exitCode = await handlers.check(url, flags)
+    })
   return { program, exitCode: () => exitCode }
 }

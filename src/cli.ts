@@ -25,10 +25,13 @@ export async function main(argv: readonly string[], context: RunContext): Promis
       return runCheck(url, flags, context)
     },
   })
-  program.exitOverride().configureOutput({
-    writeOut: (text) => context.stdout.write(text),
-    writeErr: (text) => context.stderr.write(text),
-  })
+  // Subcommands copy these settings only when created, so each gets them here.
+  for (const command of [program, ...program.commands]) {
+    command.exitOverride().configureOutput({
+      writeOut: (text) => context.stdout.write(text),
+      writeErr: (text) => context.stderr.write(text),
+    })
+  }
   try {
     await program.parseAsync(argv, { from: 'user' })
     return exitCode()

@@ -22,7 +22,8 @@ export interface ExpectationSpec {
   maxGapMs?: number
 }
 
-export interface ProbeOptions {
+/** What every request needs: shared by the probe and `check`. */
+export interface RequestOptions {
   url: URL
   method: string
   headers: [string, string][]
@@ -32,6 +33,9 @@ export interface ProbeOptions {
   connectTimeoutMs: number
   insecure: boolean
   proxy?: string
+}
+
+export interface ProbeOptions extends RequestOptions {
   retryMs: number
   reconnect: boolean
   maxReconnects: number
@@ -103,6 +107,15 @@ export function urlArg(text: string): URL {
   return url
 }
 
+/** A browser origin (scheme, host, port), as a page at that address sends it in `Origin`. */
+export function originArg(text: string): string {
+  const url = urlArg(text)
+  if (url.pathname !== '/' || url.search || url.hash || url.username || url.password) {
+    throw new UsageError('expected an origin such as https://app.example (scheme, host and port only)')
+  }
+  return url.origin
+}
+
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 
 export function headerArg(text: string, previous: [string, string][] = []): [string, string][] {
@@ -147,8 +160,8 @@ export function collect(value: string, previous: string[] | undefined): string[]
   return [...(previous ?? []), value]
 }
 
-/** The flags as commander parsed them (see args.ts). */
-export interface RawProbeFlags {
+/** The request flags as commander parsed them (addRequestOptions in args.ts). */
+export interface RawRequestFlags {
   method?: string
   header?: [string, string][]
   data?: string
@@ -156,6 +169,10 @@ export interface RawProbeFlags {
   connectTimeout: number
   insecure?: boolean
   proxy?: string
+}
+
+/** The flags as commander parsed them (see args.ts). */
+export interface RawProbeFlags extends RawRequestFlags {
   retry: number
   reconnect: boolean
   maxReconnects?: number
@@ -195,10 +212,7 @@ export interface ServeFlags {
 
 export const CONNECT_TIMEOUT_MS = 10_000
 
-export function toProbeOptions(url: URL, flags: RawProbeFlags): ProbeOptions {
-  if (flags.json && flags.format !== 'pretty' && flags.format !== 'json') {
-    throw new UsageError(`--json conflicts with --format ${flags.format}`)
-  }
+export function toRequestOptions(url: URL, flags: RawRequestFlags): RequestOptions {
   // A Last-Event-ID given with -H is the starting value of the buffer, which owns that header.
   const headers = flags.header ?? []
   const lastEventIdHeader = headers.findLast(([name]) => name.toLowerCase() === 'last-event-id')
@@ -211,6 +225,15 @@ export function toProbeOptions(url: URL, flags: RawProbeFlags): ProbeOptions {
     connectTimeoutMs: flags.connectTimeout,
     insecure: flags.insecure ?? false,
     proxy: flags.proxy,
+  }
+}
+
+export function toProbeOptions(url: URL, flags: RawProbeFlags): ProbeOptions {
+  if (flags.json && flags.format !== 'pretty' && flags.format !== 'json') {
+    throw new UsageError(`--json conflicts with --format ${flags.format}`)
+  }
+  return {
+    ...toRequestOptions(url, flags),
     retryMs: flags.retry,
     reconnect: flags.reconnect,
     maxReconnects: flags.maxReconnects ?? Infinity,

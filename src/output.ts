@@ -103,7 +103,7 @@ export async function createOutput(options: OutputOptions, streams: OutputStream
 }
 
 /** --color / --no-color first, then NO_COLOR (unless FORCE_COLOR), then chalk's detection for that stream. */
-function colorLevel(flag: boolean | undefined, detected: { level: ColorSupportLevel } | false, env: NodeJS.ProcessEnv): ColorSupportLevel {
+export function colorLevel(flag: boolean | undefined, detected: { level: ColorSupportLevel } | false, env: NodeJS.ProcessEnv): ColorSupportLevel {
   if (flag === false) return 0
   if (flag === true) return detected ? detected.level : 1
   if (env.NO_COLOR && env.FORCE_COLOR === undefined) return 0

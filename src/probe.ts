@@ -1,8 +1,8 @@
 import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { createBrotliDecompress, createGunzip, createInflate, constants as zlib } from 'node:zlib'
 import { discardBody, openStream, type StreamRequest } from './connection.ts'
+import { createDecompressor } from './decompress.ts'
 import { createHttp } from './http.ts'
 import type { ProbeOptions } from './options.ts'
 import { initialState, step, type ConnInput, type ConnState, type Effect } from './reconnect.ts'
@@ -207,20 +207,4 @@ export function startProbe(options: ProbeOptions, requestBody: Buffer | undefine
       return { reason, ...(message !== undefined && { message }), stats: session.stats(t), t }
     })
   return { done, stop }
-}
-
-function createDecompressor(encoding: string | undefined) {
-  // Flush every block as it comes, so compressed events are seen when the server sent them.
-  const flush = { flush: zlib.Z_SYNC_FLUSH, finishFlush: zlib.Z_SYNC_FLUSH }
-  switch (encoding?.trim().toLowerCase()) {
-    case 'gzip':
-    case 'x-gzip':
-      return createGunzip(flush)
-    case 'deflate':
-      return createInflate(flush)
-    case 'br':
-      return createBrotliDecompress({ flush: zlib.BROTLI_OPERATION_FLUSH, finishFlush: zlib.BROTLI_OPERATION_FLUSH })
-    default:
-      return undefined
-  }
 }

@@ -1,12 +1,12 @@
 import { VERSION } from './version.ts'
-import type { ProbeOptions } from './options.ts'
+import type { RequestOptions } from './options.ts'
 
 /**
  * The request headers: what a browser's EventSource sends, the user's -H on top.
  * No Accept-Encoding: a compressing server may hold events back to fill its
  * buffers, and the probe shows the stream as the server flushes it.
  */
-export function requestHeaders(options: ProbeOptions, body: Buffer | undefined): Record<string, string> {
+export function requestHeaders(options: Pick<RequestOptions, 'headers'>, body: Buffer | undefined): Record<string, string> {
   const headers: Record<string, string> = {
     accept: 'text/event-stream',
     'cache-control': 'no-cache',

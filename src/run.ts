@@ -79,7 +79,7 @@ export async function probeAndSummarise(options: ProbeOptions, body: Buffer | un
 }
 
 /** `-d text`, `-d @file` or `-d @-` (stdin), read once and sent on every (re)connection. */
-async function readRequestBody(data: string | undefined, stdin: NodeJS.ReadableStream): Promise<Buffer | undefined> {
+export async function readRequestBody(data: string | undefined, stdin: NodeJS.ReadableStream): Promise<Buffer | undefined> {
   if (data === undefined) return undefined
   if (!data.startsWith('@')) return Buffer.from(data)
   if (data === '@-') {

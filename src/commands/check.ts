@@ -1,7 +1,34 @@
-import type { RunContext } from '../run.ts'
+import { Chalk, supportsColor } from 'chalk'
+import { checkExitCode, runChecks } from '../check/checks.ts'
+import { observe } from '../check/observe.ts'
+import { toCheckOptions, type RawCheckFlags } from '../check/options.ts'
+import { renderCheckJson, renderCheckPretty, type CheckReport } from '../check/render.ts'
+import { formatDuration } from '../duration.ts'
+import { colorLevel } from '../output.ts'
+import { visible } from '../render/escape.ts'
+import { readRequestBody, type RunContext } from '../run.ts'
 
-// Placeholder until its issue lands: the command exists so that its flags and help have a home.
-export async function runCheck(url: URL, flags: Record<string, unknown>, context: RunContext): Promise<number> {
-  context.stderr.write('error: sse-probe check is not available yet\n')
-  return 2
+const COULD_NOT_CONNECT = 3
+
+/** `sse-probe check <url>`: observe the endpoint, judge it, print the report, return the exit code. */
+export async function runCheck(url: URL, flags: RawCheckFlags, context: RunContext): Promise<number> {
+  const options = toCheckOptions(url, flags)
+  const body = await readRequestBody(options.data, context.stdin)
+  // The report is written once at the end: a reader that has gone (`| head`) is not an error.
+  context.stdout.on('error', () => {})
+  if (!options.json && context.stderr.isTTY) context.stderr.write(`checking ${visible(url.href)} for up to ${formatDuration(options.windowMs)}…\n`)
+  const observation = await observe(options, body)
+  const error = observation.connections[0]!.error
+  let report: CheckReport
+  if (error !== undefined) {
+    context.stderr.write(`error: could not connect to ${visible(url.href)}: ${visible(error)}\n`)
+    report = { url: url.href, results: [], exitCode: COULD_NOT_CONNECT, message: error }
+    if (options.json) context.stdout.write(renderCheckJson(report))
+    return report.exitCode
+  }
+  const results = runChecks(observation)
+  report = { url: url.href, observation, results, exitCode: checkExitCode(results, options.strict) }
+  const chalk = new Chalk({ level: colorLevel(options.color, supportsColor, context.env) })
+  context.stdout.write(options.json ? renderCheckJson(report) : renderCheckPretty(report, chalk))
+  return report.exitCode
 }

@@ -1,0 +1,83 @@
+import type { Verdict } from '../reconnect.ts'
+
+// What check/observe.ts measures, as plain data: check/checks.ts judges it without sockets.
+
+/** What browsers send; the probe itself asks for no compression. */
+export const BROWSER_ACCEPT_ENCODING = 'gzip, deflate, br'
+
+/** What one network read of a response body brought. Times are ms since the check started. */
+export interface ReadSeen {
+  t: number
+  /** Since the previous read, or since the request for the first one (headers held back with the data are part of the silence). */
+  silenceMs: number
+  /** Events and comments completed by this read. */
+  messages: number
+}
+
+export interface EventSeen {
+  t: number
+  event: string
+  id: string | null
+  ping: boolean
+}
+
+export interface ResponseSeen {
+  url: string
+  status: number
+  statusText: string
+  headers: Record<string, string>
+  verdict: Verdict
+  httpVersion: string
+}
+
+export type ReadEnd = 'end-event' | 'first-event' | 'server-closed' | 'network-error' | 'window'
+
+/** One request and, when it was an event stream that was read, everything it delivered. */
+export interface ConnectionSeen {
+  requestAt: number
+  headersAt?: number
+  response?: ResponseSeen
+  /** A transport error instead of a response. */
+  error?: string
+  reads: ReadSeen[]
+  events: EventSeen[]
+  comments: number
+  retries: number[]
+  /** How reading ended; absent when the body was not read. */
+  end?: { t: number; cause: ReadEnd }
+}
+
+export interface ResumeSeen {
+  /** The ids seen in the main observation, in order, each once. */
+  ids: string[]
+  lastEventId: string
+  connection: ConnectionSeen
+}
+
+export interface Observation {
+  windowMs: number
+  /** How long the main observation lasted (less than the window when the stream ended). */
+  observedMs: number
+  endEvents: string[]
+  origin?: string
+  /** Whether the request carried cookies, which an EventSource sends only with withCredentials. */
+  credentials: boolean
+  /**
+   * The stream as a browser follows it: the first connection and every reconnect, plus,
+   * when the window ended while a reconnect was due, that reconnect (its answer only).
+   */
+  connections: ConnectionSeen[]
+  /** The same request with a browser's Accept-Encoding, made alongside the first connection. */
+  compressed: ConnectionSeen
+  /** A reconnect with a Last-Event-ID from the middle of what was seen, when at least two ids were. */
+  resume?: ResumeSeen
+}
+
+/** The ids of the events that carry one (pings and end events aside), in order, each once. */
+export function idsSeen(connections: readonly ConnectionSeen[], endEvents: readonly string[]): string[] {
+  const ids = new Set<string>()
+  for (const c of connections) {
+    for (const e of c.events) if (!e.ping && !endEvents.includes(e.event) && e.id) ids.add(e.id)
+  }
+  return [...ids]
+}

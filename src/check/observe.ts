@@ -1,0 +1,204 @@
+import type { Readable } from 'node:stream'
+import { pipeline } from 'node:stream'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { discardBody, openStream } from '../connection.ts'
+import { createDecompressor } from '../decompress.ts'
+import { createHttp, type Http } from '../http.ts'
+import { initialState, step, type ConnInput, type Effect } from '../reconnect.ts'
+import { roundMs } from '../records.ts'
+import { requestHeaders, withLastEventId } from '../request.ts'
+import { createEventStream } from '../stream.ts'
+import { BROWSER_ACCEPT_ENCODING, idsSeen, type ConnectionSeen, type EventSeen, type Observation, type ReadEnd, type ResumeSeen } from './observation.ts'
+import type { CheckOptions } from './options.ts'
+
+const PING_EVENT = 'ping'
+const MAX_EVENT_SIZE = 16 * 1024 ** 2
+// Browsers' default reconnection time is a few seconds; a server's retry: replaces it.
+const DEFAULT_RETRY_MS = 3000
+// A server that answers retry: 0 and closes at once must not turn the check into a flood.
+const MIN_RECONNECT_DELAY_MS = 100
+const MAX_RESUME_WAIT_MS = 10_000
+const RECONNECT = { reconnect: true, maxReconnects: Infinity }
+
+type Clock = () => number
+
+/**
+ * Observes an endpoint for the window: the stream as a browser follows it, a compressed
+ * twin of the first request, then a resume with Last-Event-ID. The only I/O of `check`.
+ */
+export async function observe(options: CheckOptions, body: Buffer | undefined): Promise<Observation> {
+  const started = performance.now()
+  const clock: Clock = () => roundMs(performance.now() - started)
+  const http = createHttp(options)
+  const window = new AbortController()
+  const timer = setTimeout(() => window.abort(), options.windowMs)
+  const open = (lastEventId: string, extraHeaders: Record<string, string> = {}) => ({
+    url: options.url,
+    method: options.method,
+    headers: { ...withLastEventId(requestHeaders(options, body), lastEventId), ...extraHeaders },
+    body,
+    connectTimeoutMs: options.connectTimeoutMs,
+  })
+  try {
+    const isEnd = (e: EventSeen) => (options.endEvents.includes(e.event) ? 'end-event' : undefined)
+    const main = createWatcher(http, clock, options.lastEventId, isEnd)
+    const compressed = createWatcher(http, clock, options.lastEventId, () => 'first-event')
+    let observedMs = 0
+    const [connections, compressedConnection] = await Promise.all([
+      followStream(main, (lastEventId) => open(lastEventId), window.signal).finally(() => (observedMs = clock())),
+      compressed.watch(open(options.lastEventId, { 'accept-encoding': BROWSER_ACCEPT_ENCODING }), window.signal),
+    ])
+    const ids = idsSeen(connections, options.endEvents)
+    let resume: ResumeSeen | undefined
+    if (ids.length >= 2) {
+      // The middle, so that the server has events both before and after it to get wrong.
+      const lastEventId = ids[Math.floor((ids.length - 1) / 2)]!
+      const resumer = createWatcher(http, clock, lastEventId, (e) => (e.ping ? undefined : 'first-event'))
+      const wait = AbortSignal.timeout(Math.min(options.windowMs, MAX_RESUME_WAIT_MS))
+      resume = { ids, lastEventId, connection: await resumer.watch(open(lastEventId), wait) }
+    }
+    const credentials = options.headers.some(([name]) => name.toLowerCase() === 'cookie')
+    return { windowMs: options.windowMs, observedMs, endEvents: options.endEvents, origin: options.origin, credentials, connections, compressed: compressedConnection, resume }
+  } finally {
+    clearTimeout(timer)
+    void http.dispatcher.destroy().catch(() => {})
+  }
+}
+
+/**
+ * Follows the stream as EventSource does (reconnect.ts decides) until it ends or the window
+ * does. A reconnect that falls due after the window is still made, for its answer only: a 204
+ * there is how a server says "no more".
+ */
+async function followStream(watcher: Watcher, request: (lastEventId: string) => WatchRequest, window: AbortSignal): Promise<ConnectionSeen[]> {
+  const connections: ConnectionSeen[] = []
+  let state = initialState(DEFAULT_RETRY_MS)
+  for (;;) {
+    const reading = !window.aborted
+    const connection = await watcher.watch(request(watcher.lastEventId), window, reading)
+    connections.push(connection)
+    if (!reading) return connections
+    const input: ConnInput = connection.response ? { type: 'response', verdict: connection.response.verdict } : { type: 'network-error' }
+    let effect: Effect
+    ;[state, effect] = step(state, input, RECONNECT)
+    for (const ms of connection.retries) [state] = step(state, { type: 'retry', ms }, RECONNECT)
+    if (effect.type === 'end') return connections
+    if (effect.type === 'read') {
+      const cause = connection.end?.cause
+      if (cause !== 'server-closed' && cause !== 'network-error') return connections
+      ;[state, effect] = step(state, { type: 'closed' }, RECONNECT)
+    }
+    if (effect.type === 'wait') await sleep(Math.max(effect.ms, MIN_RECONNECT_DELAY_MS), undefined, { signal: window }).catch(() => {})
+  }
+}
+
+interface WatchRequest {
+  url: URL
+  method: string
+  headers: Record<string, string>
+  body?: Buffer
+  connectTimeoutMs: number
+}
+
+interface Watcher {
+  /** One request; `until` ends reading (never the wait for the response: --connect-timeout governs that). */
+  watch(request: WatchRequest, until: AbortSignal, read?: boolean): Promise<ConnectionSeen>
+  /** The last-event-ID buffer, kept across this watcher's connections as a browser keeps it. */
+  readonly lastEventId: string
+}
+
+/**
+ * Opens and reads connections, timing every network read. `stopAt` ends reading
+ * at an event (the end event, or the first event when that is all a probe needs).
+ */
+function createWatcher(http: Http, clock: Clock, lastEventId: string, stopAt: (e: EventSeen) => ReadEnd | undefined): Watcher {
+  let connection: ConnectionSeen | undefined
+  let stopped: ReadEnd | undefined
+  let readAt = 0
+  let messages = 0
+  const stream = createEventStream(
+    {
+      onEvent(event, id) {
+        if (!connection || stopped) return
+        const seen = { t: readAt, event, id, ping: event === PING_EVENT }
+        connection.events.push(seen)
+        messages++
+        stopped = stopAt(seen)
+      },
+      onComment() {
+        if (!connection || stopped) return
+        connection.comments++
+        messages++
+      },
+      onRetry(ms) {
+        if (!stopped) connection?.retries.push(ms)
+      },
+      // Past 16 MiB the parser stops for the rest of that connection, which is still timed.
+      onTooLarge() {},
+    },
+    { lastEventId, maxEventSize: MAX_EVENT_SIZE },
+  )
+
+  async function read(seen: ConnectionSeen, body: Readable, contentEncoding: string | undefined, signal: AbortSignal): Promise<ReadEnd> {
+    let lastReadAt = seen.requestAt
+    let broke = false
+    try {
+      const decompressor = createDecompressor(contentEncoding)
+      const chunks: AsyncIterable<Buffer> = decompressor ? pipeline(body, decompressor, () => {}) : body
+      for await (const chunk of chunks) {
+        readAt = clock()
+        messages = 0
+        stream.feed(chunk)
+        seen.reads.push({ t: readAt, silenceMs: roundMs(readAt - lastReadAt), messages })
+        lastReadAt = readAt
+        if (stopped) break
+      }
+    } catch {
+      broke = true
+    } finally {
+      discardBody(body)
+    }
+    stream.end()
+    return stopped ?? (signal.aborted ? 'window' : broke ? 'network-error' : 'server-closed')
+  }
+
+  return {
+    async watch(request, until, reading = true) {
+      const seen: ConnectionSeen = { requestAt: clock(), reads: [], events: [], comments: 0, retries: [] }
+      connection = seen
+      stopped = undefined
+      const own = new AbortController()
+      const attempt = await openStream(request, http.dispatcher, own.signal, request.connectTimeoutMs)
+      if (attempt.type === 'network-error') {
+        seen.error = attempt.message
+        return seen
+      }
+      seen.headersAt = clock()
+      seen.response = {
+        url: attempt.url,
+        status: attempt.status,
+        statusText: attempt.statusText,
+        headers: attempt.headers,
+        verdict: attempt.verdict,
+        httpVersion: http.httpVersion(new URL(attempt.url).origin),
+      }
+      if (attempt.verdict !== 'ok' || !reading) {
+        discardBody(attempt.body)
+        return seen
+      }
+      const stop = () => own.abort()
+      if (until.aborted) stop()
+      else until.addEventListener('abort', stop, { once: true })
+      try {
+        const cause = await read(seen, attempt.body, attempt.headers['content-encoding'], own.signal)
+        seen.end = { t: clock(), cause }
+      } finally {
+        until.removeEventListener('abort', stop)
+      }
+      return seen
+    },
+    get lastEventId() {
+      return stream.lastEventId
+    },
+  }
+}

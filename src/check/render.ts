@@ -1,0 +1,79 @@
+import type { ChalkInstance } from 'chalk'
+import { formatDuration } from '../duration.ts'
+import { visible } from '../render/escape.ts'
+import type { CheckResult, CheckStatus } from './checks.ts'
+import type { Observation } from './observation.ts'
+
+export interface CheckRecord {
+  type: 'check'
+  id: CheckResult['id']
+  status: CheckStatus
+  measured: string
+  hint: string | null
+}
+
+export interface CheckSummaryRecord {
+  type: 'summary'
+  url: string
+  exitCode: number
+  /** Why nothing could be checked (exit 3). */
+  message?: string
+  observedMs: number
+  connections: number
+  events: number
+  pass: number
+  warn: number
+  fail: number
+  skip: number
+}
+
+export interface CheckReport {
+  observation?: Observation
+  results: CheckResult[]
+  exitCode: number
+  message?: string
+  url: string
+}
+
+const SYMBOLS: Record<CheckStatus, string> = { pass: '✓', warn: '!', fail: '✗', skip: '-' }
+const LABEL_WIDTH = 15
+
+export function summarise(report: CheckReport): CheckSummaryRecord {
+  const o = report.observation
+  const count = (status: CheckStatus) => report.results.filter((r) => r.status === status).length
+  return {
+    type: 'summary',
+    url: report.url,
+    exitCode: report.exitCode,
+    ...(report.message !== undefined && { message: report.message }),
+    observedMs: o?.observedMs ?? 0,
+    connections: o?.connections.length ?? 0,
+    events: o?.connections.reduce((n, c) => n + c.events.length, 0) ?? 0,
+    pass: count('pass'),
+    warn: count('warn'),
+    fail: count('fail'),
+    skip: count('skip'),
+  }
+}
+
+/** One JSON record per check, then the summary. */
+export function renderCheckJson(report: CheckReport): string {
+  const records: (CheckRecord | CheckSummaryRecord)[] = report.results.map((r) => ({ type: 'check', id: r.id, status: r.status, measured: r.measured, hint: r.hint ?? null }))
+  records.push(summarise(report))
+  return records.map((record) => `${JSON.stringify(record)}\n`).join('')
+}
+
+/** The report: one line per check, the hint under anything that did not pass, then the totals. */
+export function renderCheckPretty(report: CheckReport, c: ChalkInstance): string {
+  const s = summarise(report)
+  const colour: Record<CheckStatus, (text: string) => string> = { pass: c.green, warn: c.yellow, fail: c.red, skip: c.dim }
+  const lines = [`${c.bold('check')}  ${visible(report.url)}  ${c.dim(`observed ${formatDuration(s.observedMs)}, ${s.connections} connection${s.connections === 1 ? '' : 's'}, ${s.events} event${s.events === 1 ? '' : 's'}`)}`, '']
+  for (const r of report.results) {
+    lines.push(`${colour[r.status](SYMBOLS[r.status])} ${c.bold(r.id.padEnd(LABEL_WIDTH))}${visible(r.measured)}`)
+    if (r.hint) lines.push(`  ${' '.repeat(LABEL_WIDTH)}${c.dim(`→ ${r.hint}`)}`)
+  }
+  const totals = [`${s.pass} passed`, `${s.warn} warned`, `${s.fail} failed`, `${s.skip} not measured`].join(', ')
+  const code = s.exitCode === 0 ? c.green(`exit ${s.exitCode}`) : c.red(`exit ${s.exitCode}`)
+  lines.push('', `${totals}  ${code}`)
+  return `${lines.join('\n')}\n`
+}
