@@ -188,6 +188,12 @@ describe('retry, end of stream, CORS', () => {
     expect(result.measured).toBe(`the stream broke after 500ms without an "end" event${status === 'pass' ? ', and ' : '; '}${measured}${status === 'pass' ? ': clients stop' : ''}`)
   })
 
+  it('end of stream: a drop that the reconnect resumes is not the end, the end event is', () => {
+    const dropped = connection(0, { end: { t: 500, cause: 'network-error' } })
+    const resumed = connection(1500, { events: [{ t: 100, event: 'end', id: '7', ping: false }], end: { t: 1600, cause: 'end-event' } })
+    expect(checkEndOfStream(observation({ connections: [dropped, resumed] }))).toEqual({ status: 'pass', measured: 'ended with an "end" event after 100ms, on connection 2 after a reconnect' })
+  })
+
   it('end of stream: a stream still open at the end of the window is not judged', () => {
     expect(checkEndOfStream(observation({ connections: [connection(0, { end: { t: 20_000, cause: 'window' } })] })).status).toBe('skip')
   })

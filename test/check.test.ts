@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { CheckId, CheckStatus } from '../src/check/checks.ts'
 import { runCheck } from './helpers/check.ts'
-import { runCli } from './helpers/cli.ts'
+import { runCli, startCli } from './helpers/cli.ts'
 import { startH2Server } from './helpers/h2-server.ts'
 import { startServer } from './helpers/server.ts'
 import { sseEndpoint, type EndpointShape } from './helpers/sse-endpoint.ts'
@@ -127,5 +127,15 @@ describe('check: connection and usage errors', () => {
     expect(run.exitCode).toBe(2)
     expect(run.stderr).toMatch(/^error: /)
     expect(run.stderr).not.toMatch(/\n\s+at /)
+  })
+})
+
+describe('check: the demo endpoint, a stream that drops once and resumes', () => {
+  it('judges the end by the end event that follows the resume, not by the drop', async () => {
+    const demo = await startCli(['demo', '--serve-only'])
+    const { run, checks } = await runCheck(demo.url, ['--window', '8s'])
+    expect(checks['end-of-stream']).toMatchObject({ status: 'pass', measured: expect.stringMatching(/^ended with an "end" event after .*, on connection 2 after a reconnect$/) })
+    expect(checks.ids.status).toBe('pass')
+    expect(run.exitCode).toBe(0)
   })
 })

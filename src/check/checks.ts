@@ -206,9 +206,11 @@ export function checkEndOfStream(o: Observation): Judgement {
   const endName = o.endEvents[0] ?? 'end'
   const ended = o.connections.findIndex((c) => c.end?.cause === 'end-event')
   const closed = o.connections.findIndex((c) => c.end?.cause === 'server-closed' || c.end?.cause === 'network-error')
-  if (ended !== -1 && (closed === -1 || ended < closed)) {
+  // A stream that dropped and resumed but then ended properly ends properly: the drop is not the end.
+  if (ended !== -1) {
     const c = o.connections[ended]!
-    return pass(`ended with an "${c.events.at(-1)!.event}" event after ${fmt(c.end!.t - c.requestAt)}`)
+    const resumed = ended > 0 ? `, on connection ${ended + 1} after ${ended === 1 ? 'a reconnect' : `${ended} reconnects`}` : ''
+    return pass(`ended with an "${c.events.at(-1)!.event}" event after ${fmt(c.end!.t - c.requestAt)}${resumed}`)
   }
   const after = o.connections[closed + 1]
   if (closed === -1 || !after) return skip(`the stream stayed open for the whole ${fmt(o.windowMs)} window`, 'observe longer with --window to see how it ends')
