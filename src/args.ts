@@ -6,6 +6,7 @@ import {
   durationArg,
   formatArg,
   headerArg,
+  lastEventIdArg,
   methodArg,
   positiveCountArg,
   positiveDurationArg,
@@ -36,7 +37,7 @@ export function addRequestOptions(command: Command): Command {
     .option('-X, --method <method>', 'HTTP method (default GET, POST with --data)', methodArg)
     .option('-H, --header <"Name: value">', 'extra request header, repeatable', headerArg)
     .option('-d, --data <text|@file|@->', 'request body: text, @file, or @- for stdin')
-    .option('--last-event-id <id>', 'Last-Event-ID header for the first connection')
+    .option('--last-event-id <id>', 'Last-Event-ID header for the first connection', lastEventIdArg)
     .addOption(new Option('--connect-timeout <duration>', 'give up on a connection attempt after this long').argParser(positiveDurationArg).default(10_000, '10s'))
     .option('-k, --insecure', 'accept any TLS certificate')
     .option('--proxy <url>', 'HTTP(S) proxy (default: HTTPS_PROXY / HTTP_PROXY / NO_PROXY)', (text) => urlArg(text).href)

@@ -1,5 +1,7 @@
 import { CommanderError } from 'commander'
 import { createProgram } from './args.ts'
+import { redactText } from './redact.ts'
+import { visible } from './render/escape.ts'
 import type { RunContext } from './run.ts'
 
 /**
@@ -25,9 +27,11 @@ export async function main(argv: readonly string[], context: RunContext): Promis
       return runCheck(url, flags, context)
     },
   })
+  const showSecrets = argv.includes('--show-secrets')
   program.exitOverride().configureOutput({
     writeOut: (text) => context.stdout.write(text),
     writeErr: (text) => context.stderr.write(text),
+    outputError: (text, write) => write(errorLine(text, showSecrets)),
   })
   try {
     await program.parseAsync(argv, { from: 'user' })
@@ -38,10 +42,19 @@ export async function main(argv: readonly string[], context: RunContext): Promis
       return error.exitCode === 0 ? 0 : 2
     }
     if (error instanceof Error && error.name === 'UsageError') {
-      context.stderr.write(`error: ${error.message}\n`)
+      context.stderr.write(errorLine(`error: ${error.message}`, showSecrets))
       return 2
     }
     context.stderr.write(`sse-probe: internal error: ${error instanceof Error ? error.message : String(error)}\n`)
     return 70
   }
+}
+
+/**
+ * A usage error quotes the value as typed: credentials stay out of terminals and CI
+ * logs, and control characters are shown escaped, on one line.
+ */
+function errorLine(text: string, showSecrets: boolean): string {
+  const line = text.replace(/\n$/, '')
+  return `${visible(showSecrets ? line : redactText(line))}\n`
 }

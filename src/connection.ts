@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream'
 import type { Dispatcher } from 'undici'
 import { describeError } from './errors.ts'
+import { redactUrl } from './redact.ts'
 import type { Verdict } from './reconnect.ts'
 
 export interface StreamRequest {
@@ -58,7 +59,11 @@ export async function openStream(
       const location = responseHeaders.location
       if (isRedirect(response.statusCode) && location !== undefined && redirects < MAX_REDIRECTS) {
         discardBody(response.body)
-        const next = new URL(location, url)
+        const next = URL.parse(location, url.href)
+        if (next?.protocol !== 'http:' && next?.protocol !== 'https:') {
+          const target = next ? 'a URL that is not http(s)' : 'an invalid URL'
+          return { type: 'network-error', message: `HTTP ${response.statusCode} redirect to ${target}, not followed: ${redactUrl(location)}` }
+        }
         if (next.origin !== url.origin) headers = omit(headers, ORIGIN_BOUND_HEADERS)
         // As fetch: 303 always, and 301/302 after a POST, continue as a GET without a body.
         if (response.statusCode === 303 || ((response.statusCode === 301 || response.statusCode === 302) && method === 'POST')) {

@@ -14,9 +14,15 @@ export function requestHeaders(options: ProbeOptions, body: Buffer | undefined, 
     'user-agent': `sse-probe/${VERSION}`,
   }
   if (body !== undefined) headers['content-type'] = looksLikeJson(body) ? 'application/json' : 'text/plain;charset=UTF-8'
-  for (const [name, value] of options.headers) headers[name.toLowerCase()] = value
-  if (lastEventId !== '') headers['last-event-id'] = lastEventId
+  for (const [name, value] of options.headers) headers[name.toLowerCase()] = headerBytes(value)
+  // [spec] Last-Event-ID is the last event ID string, encoded as UTF-8.
+  if (lastEventId !== '') headers['last-event-id'] = headerBytes(lastEventId)
   return headers
+}
+
+/** Header values are bytes: text goes out as UTF-8 (as curl sends -H), which undici takes as a latin1 string. */
+function headerBytes(text: string): string {
+  return /[^\x00-\x7f]/.test(text) ? Buffer.from(text).toString('latin1') : text
 }
 
 function looksLikeJson(body: Buffer): boolean {

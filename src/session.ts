@@ -3,6 +3,8 @@ import { roundMs, type EndReason, type GapStats } from './records.ts'
 import type { StreamEvent } from './stream.ts'
 
 export interface SessionOptions {
+  /** Types counted by name even past MAX_EVENT_TYPES, because an expectation asks about them. */
+  expectedEvents?: readonly string[]
   endEvents: readonly string[]
   endData: readonly string[]
   maxEvents?: number
@@ -24,12 +26,17 @@ export interface SessionStats {
   dataMatched: boolean[]
 }
 
+// A server that puts a unique value in `event:` must not make the summary (and memory) grow per event.
+export const MAX_EVENT_TYPES = 100
+export const OTHER_EVENT_TYPES = '(other types)'
+
 /**
  * Counts, gaps and end conditions. Pure: the caller passes the time of each
  * observation, so it is tested without sockets or clocks.
  */
 export function createSession(options: SessionOptions) {
   const endEvents = new Set(options.endEvents)
+  const expectedEvents = new Set(options.expectedEvents)
   const endData = new Set(options.endData)
   const eventsByType = new Map<string, number>()
   const gaps = createGapStats()
@@ -74,7 +81,10 @@ export function createSession(options: SessionOptions) {
     event(e: StreamEvent, t: number): { dt: number | null; end?: EndReason } {
       events++
       if (e.ping) pings++
-      eventsByType.set(e.event, (eventsByType.get(e.event) ?? 0) + 1)
+      const count = eventsByType.get(e.event)
+      if (count !== undefined) eventsByType.set(e.event, count + 1)
+      else if (eventsByType.size < MAX_EVENT_TYPES || expectedEvents.has(e.event)) eventsByType.set(e.event, 1)
+      else eventsByType.set(OTHER_EVENT_TYPES, (eventsByType.get(OTHER_EVENT_TYPES) ?? 0) + 1)
       message(t)
       const dt = lastEventAt === undefined ? null : roundMs(t - lastEventAt)
       if (dt === null) firstEventMs = roundMs(t)

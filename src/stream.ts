@@ -13,7 +13,8 @@ export interface StreamCallbacks {
   onEvent(event: StreamEvent): void
   onComment(text: string): void
   onRetry(ms: number): void
-  onTooLarge(): void
+  /** A line or event grew past maxEventSize; says what was received. Nothing more is parsed until end(). */
+  onTooLarge(message: string): void
 }
 
 export interface EventStream {
@@ -51,6 +52,12 @@ export function createEventStream(
         discarding = message
         return
       }
+      if (tooLarge) return
+      // The parser's limit counts UTF-16 units; an event of multi-byte characters may pass it and still be too large.
+      if (message.data.length * 3 > options.maxEventSize) {
+        const bytes = Buffer.byteLength(message.data)
+        if (bytes > options.maxEventSize) return reportTooLarge(`an event of ${bytes} bytes`)
+      }
       const event = message.event ?? 'message'
       callbacks.onEvent({
         event,
@@ -68,12 +75,14 @@ export function createEventStream(
       if (discarding === false) callbacks.onRetry(ms)
     },
     onError(error) {
-      if (error.type === 'max-buffer-size-exceeded') {
-        tooLarge = true
-        callbacks.onTooLarge()
-      }
+      if (error.type === 'max-buffer-size-exceeded') reportTooLarge(`more than ${options.maxEventSize} bytes of a line or event that had not ended`)
     },
   })
+
+  function reportTooLarge(received: string) {
+    tooLarge = true
+    callbacks.onTooLarge(`received ${received} (--max-event-size ${options.maxEventSize})`)
+  }
 
   return {
     feed(bytes) {
