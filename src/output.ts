@@ -43,7 +43,7 @@ export async function createOutput(options: OutputOptions, streams: OutputStream
   let out = ''
   let err = ''
   // A terminal without a width (a pty nobody sized) would make ora clear lines forever.
-  const spinner = options.format !== 'json' && !options.quiet && stderr.isTTY && stderr.columns ? await createSpinner(stderr) : undefined
+  let spinner = options.format !== 'json' && !options.quiet && stderr.isTTY && stderr.columns ? await createSpinner(stderr) : undefined
 
   let render: (record: ProbeRecord) => void
   if (options.format === 'json') {
@@ -100,8 +100,10 @@ export async function createOutput(options: OutputOptions, streams: OutputStream
         : undefined,
     flush,
     close() {
-      write()
+      // Stopped first, so that no spinner frame is drawn after the summary.
       spinner?.stop()
+      spinner = undefined
+      write()
     },
   }
 }
