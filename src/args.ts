@@ -83,7 +83,7 @@ export function addOutputOptions(command: Command): Command {
     .option('--hide-pings', 'do not show pings and comments (they are still counted)')
     .option('-i, --include', 'show response status and headers')
     .option('-q, --quiet', 'print only the summary and errors')
-    .option('--show-secrets', 'show Authorization, Cookie and Set-Cookie values instead of <redacted>')
+    .option('--show-secrets', 'show credentials (Authorization, Proxy-Authorization, Cookie, Set-Cookie, URL user:password) instead of <redacted>')
 }
 
 export interface CliHandlers {
