@@ -1,6 +1,9 @@
 import { spawnSync } from 'node:child_process'
 import { createGzip } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
+import { MAX_DELAY_MS } from '../src/duration.ts'
+import { initialState, step } from '../src/reconnect.ts'
+import { createSession, MAX_EVENT_TYPES, OTHER_EVENT_TYPES } from '../src/session.ts'
 import { CLI, runCli } from './helpers/cli.ts'
 import { drained, rawResponse, startRawServer } from './helpers/raw-server.ts'
 import { sseServer, startServer, writeSlowly } from './helpers/server.ts'
@@ -293,5 +296,24 @@ describe.skipIf(!hasScript)('the spinner on a terminal (needs util-linux script 
     expect(output).toMatch(/summary {2}duration/)
     expect(output).not.toContain('streaming ·')
     expect(output.length).toBeLessThan(10_000)
+  })
+})
+
+describe('pure safeguards', () => {
+  it('a retry: beyond what a timer can wait is kept at that limit', () => {
+    const [state] = step(initialState(3000), { type: 'retry', ms: 1e14 }, { reconnect: true, maxReconnects: Infinity })
+    expect(state.retryMs).toBe(MAX_DELAY_MS)
+  })
+
+  it('event types past the limit are counted together, except those an expectation names', () => {
+    const session = createSession({ expectedEvents: ['late'], endEvents: [], endData: [], dataPatterns: [] })
+    const event = (type: string) => session.event({ event: type, id: null, lastEventId: '', data: 'x', ping: false }, 0)
+    for (let i = 0; i < MAX_EVENT_TYPES + 50; i++) event(`t${i}`)
+    event('late')
+    event('t0')
+    const { eventsByType, events } = session.stats(0)
+    expect(Object.keys(eventsByType)).toHaveLength(MAX_EVENT_TYPES + 2)
+    expect(eventsByType).toMatchObject({ t0: 2, [OTHER_EVENT_TYPES]: 50, late: 1 })
+    expect(Object.values(eventsByType).reduce((a, b) => a + b)).toBe(events)
   })
 })

@@ -26,6 +26,13 @@ function within<T>(promise: Promise<T>, ms: number): Promise<T | 'late'> {
   return Promise.race([promise, new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), ms))])
 }
 
+async function eventually(condition: () => boolean, ms: number): Promise<boolean> {
+  for (const started = performance.now(); performance.now() - started < ms; await new Promise((resolve) => setTimeout(resolve, 20))) {
+    if (condition()) return true
+  }
+  return condition()
+}
+
 const STACK_TRACE = /\n\s+at |internal error|EPIPE/
 
 describe('pipes', () => {
@@ -88,45 +95,54 @@ describe('signals', () => {
     expect((closedAt as number) - killedAt).toBeLessThan(1000)
   })
 
-  it('with stdout stalled, the probe stops reading; Ctrl-C still ends it with the summary, and a second Ctrl-C exits at once', async () => {
-    let written = 0
+  /** A server that writes as fast as it may, and a probe whose stdout (the events) is a pipe nobody reads. */
+  async function stalledProbe(flags: string[]) {
+    const state = { written: 0 }
     let markClosed: () => void = () => {}
     const closed = new Promise<void>((resolve) => (markClosed = resolve))
     const block = Buffer.from('data: a line of output that nobody reads\n\n'.repeat(1000))
     const server = await startServer(async (req, res) => {
       req.socket.on('close', () => markClosed())
       res.writeHead(200, SSE)
-      while (!res.destroyed && written < 500 * 2 ** 20) {
-        written += block.length
+      while (!res.destroyed && state.written < 500 * 2 ** 20) {
+        state.written += block.length
         if (!res.write(block)) await drained(res)
       }
     })
-    // stdout (the events) is a pipe nobody reads: once it is full, the probe must stop reading the stream.
-    const child = spawn(process.execPath, [CLI, server.url, '--no-color'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [CLI, server.url, '--no-color', ...flags], { stdio: ['ignore', 'pipe', 'pipe'] })
     onTestFinished(() => void child.kill('SIGKILL'))
     let stderr = ''
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
     const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('exit', (code, signal) => resolve([code, signal])))
+    return { state, closed, child, exited, stderr: () => stderr }
+  }
 
+  it('with stdout stalled, the probe stops reading; Ctrl-C still ends it with the summary, and a second Ctrl-C exits at once', async () => {
+    const { state, closed, child, exited, stderr } = await stalledProbe([])
     await new Promise((resolve) => setTimeout(resolve, 1500))
-    const writtenWhileStalled = written
+    const writtenWhileStalled = state.written
     await new Promise((resolve) => setTimeout(resolve, 500))
     // Held back by TCP: the kernel's buffers, not hundreds of MB in the probe.
-    expect(written).toBeGreaterThan(0)
-    expect(written).toBeLessThan(32 * 2 ** 20)
-    expect(written).toBe(writtenWhileStalled)
+    expect(state.written).toBeGreaterThan(0)
+    expect(state.written).toBeLessThan(32 * 2 ** 20)
+    expect(state.written).toBe(writtenWhileStalled)
 
     child.kill('SIGINT')
-    expect(await within(closed, 1000)).not.toBe('late')
-    await new Promise((resolve) => setTimeout(resolve, 300))
-    expect(stderr).toMatch(/summary {2}interrupted {2}exit 130/)
+    expect(await within(closed, 2000)).not.toBe('late')
+    expect(await eventually(() => /summary {2}interrupted {2}exit 130/.test(stderr()), 2000)).toBe(true)
     // The events before it cannot all reach the stalled pipe, so the process waits for them...
     expect(await within(exited, 300)).toBe('late')
     // ...until the user presses Ctrl-C again.
     child.kill('SIGINT')
-    const ended = await within(exited, 1000)
+    const ended = await within(exited, 2000)
     expect(ended).not.toBe('late')
     const [code, signal] = ended as [number | null, NodeJS.Signals | null]
     expect(code === 130 || signal === 'SIGINT').toBe(true)
+  })
+
+  it('waiting for a slow reader of stdout is not the server\'s silence (--idle-timeout)', async () => {
+    const { stderr } = await stalledProbe(['--idle-timeout', '300ms', '--duration', '1500ms'])
+    expect(await eventually(() => /summary {2}[a-z-]+/.test(stderr()), 5000)).toBe(true)
+    expect(stderr()).toMatch(/summary {2}duration {2}exit 0/)
   })
 })
