@@ -5,7 +5,7 @@ import { MAX_DELAY_MS } from '../src/duration.ts'
 import { initialState, step } from '../src/reconnect.ts'
 import { createSession, MAX_EVENT_TYPES, OTHER_EVENT_TYPES } from '../src/session.ts'
 import { CLI, runCli } from './helpers/cli.ts'
-import { drained, rawResponse, startRawServer } from './helpers/raw-server.ts'
+import { drained, endlessLineServer, rawResponse, startRawServer } from './helpers/hostile-servers.ts'
 import { sseServer, startServer, writeSlowly } from './helpers/server.ts'
 
 const SSE = { 'content-type': 'text/event-stream' }
@@ -215,20 +215,11 @@ describe('slow, silent and broken servers', () => {
 
 describe('bounded memory: --max-event-size', () => {
   it('an endless line ends the probe with exit 3 and a message saying what was received', async () => {
-    let sent = 0
-    const server = await startServer(async (_req, res) => {
-      res.writeHead(200, SSE).write('data: ')
-      const chunk = Buffer.alloc(64 * 1024, 'x')
-      // Several hundred MB unless the probe hangs up.
-      while (!res.destroyed && sent < 600 * 2 ** 20) {
-        sent += chunk.length
-        if (!res.write(chunk)) await drained(res)
-      }
-    })
+    const server = await endlessLineServer()
     const run = await runCli([server.url, '--no-color'])
     expect(run.exitCode).toBe(3)
     expect(run.stderr).toMatch(/summary {2}event-too-large: received more than 16777216 bytes of a line or event that had not ended \(--max-event-size 16777216\) {2}exit 3/)
-    expect(sent).toBeLessThan(100 * 2 ** 20)
+    expect(server.sent()).toBeLessThan(100 * 2 ** 20)
   })
 
   it('counts bytes, not characters: an event of multi-byte characters can be too large', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { CAN_MEASURE_RSS, runCliStreamed } from './helpers/process.ts'
-import { drained } from './helpers/raw-server.ts'
+import { drained, endlessLineServer } from './helpers/hostile-servers.ts'
 import { startServer } from './helpers/server.ts'
 
 const SSE = { 'content-type': 'text/event-stream' }
@@ -10,21 +10,13 @@ const MEMORY_BOUND_MIB = 200
 
 describe.skipIf(!CAN_MEASURE_RSS)('bounded memory (peak RSS of the probe, from /proc)', () => {
   it('an endless line of several hundred MB ends the probe, in bounded memory', async () => {
-    let sent = 0
-    const server = await startServer(async (_req, res) => {
-      res.writeHead(200, SSE).write('data: ')
-      const chunk = Buffer.alloc(256 * 1024, 'x')
-      while (!res.destroyed && sent < 800 * 2 ** 20) {
-        sent += chunk.length
-        if (!res.write(chunk)) await drained(res)
-      }
-    })
+    const server = await endlessLineServer()
     const run = await runCliStreamed([server.url, '--json'])
     expect(run.exitCode).toBe(3)
     expect(JSON.parse(run.lastLine)).toMatchObject({ type: 'summary', reason: 'event-too-large' })
     expect(run.peakRssMiB).toBeGreaterThan(0)
     expect(run.peakRssMiB).toBeLessThan(MEMORY_BOUND_MIB)
-    expect(sent).toBeLessThan(100 * 2 ** 20)
+    expect(server.sent()).toBeLessThan(100 * 2 ** 20)
   })
 
   it('two million small events run in flat memory, also when stdout is a pipe', async () => {

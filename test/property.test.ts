@@ -6,7 +6,7 @@ import type { EndReason, ProbeRecord } from '../src/records.ts'
 import { createPrettyRenderer } from '../src/render/pretty.ts'
 import { createEventStream } from '../src/stream.ts'
 import { runCli } from './helpers/cli.ts'
-import { startRawServer } from './helpers/raw-server.ts'
+import { startRawServer } from './helpers/hostile-servers.ts'
 import { startServer } from './helpers/server.ts'
 
 const SSE = { 'content-type': 'text/event-stream' }

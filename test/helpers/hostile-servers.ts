@@ -1,6 +1,7 @@
 import { createServer, type AddressInfo, type Socket } from 'node:net'
 import type { Writable } from 'node:stream'
 import { onTestFinished } from 'vitest'
+import { startServer } from './server.ts'
 
 export interface RawServer {
   url: string
@@ -45,4 +46,18 @@ export function drained(stream: Writable): Promise<void> {
     }
     stream.on('drain', done).on('close', done)
   })
+}
+
+/** An event stream that is one endless `data:` line, up to `limit` bytes unless the client hangs up; `sent()` says how much went out. */
+export async function endlessLineServer(limit = 800 * 2 ** 20) {
+  let sent = 0
+  const server = await startServer(async (_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' }).write('data: ')
+    const chunk = Buffer.alloc(256 * 1024, 'x')
+    while (!res.destroyed && sent < limit) {
+      sent += chunk.length
+      if (!res.write(chunk)) await drained(res)
+    }
+  })
+  return { url: server.url, sent: () => sent }
 }
