@@ -7,6 +7,7 @@ import {
   CONNECT_TIMEOUT_MS,
   formatArg,
   headerArg,
+  lastEventIdArg,
   methodArg,
   originArg,
   portArg,
@@ -55,7 +56,7 @@ export function addRequestOptions(command: Command): Command {
     .option('-X, --method <method>', 'HTTP method (default GET, POST with --data)', methodArg)
     .option('-H, --header <"Name: value">', 'extra request header, repeatable', headerArg)
     .option('-d, --data <text|@file|@->', 'request body: text, @file, or @- for stdin')
-    .option('--last-event-id <id>', 'Last-Event-ID header for the first connection')
+    .option('--last-event-id <id>', 'Last-Event-ID header for the first connection', lastEventIdArg)
     .addOption(new Option('--connect-timeout <duration>', 'give up on a connection attempt after this long').argParser(positiveDurationArg).default(CONNECT_TIMEOUT_MS, '10s'))
     .option('-k, --insecure', 'accept any TLS certificate')
     .option('--proxy <url>', 'HTTP(S) proxy (default: HTTPS_PROXY / HTTP_PROXY / NO_PROXY)', (text) => urlArg(text).href)
@@ -101,7 +102,7 @@ export function addOutputOptions(command: Command): Command {
     .option('--hide-pings', 'do not show pings and comments (they are still counted)')
     .option('-i, --include', 'show response status and headers')
     .option('-q, --quiet', 'print only the summary and errors')
-    .option('--show-secrets', 'show Authorization, Cookie and Set-Cookie values instead of <redacted>')
+    .option('--show-secrets', 'show credentials (Authorization, Proxy-Authorization, Cookie, Set-Cookie, URL user:password) instead of <redacted>')
     .option('--record <file>', 'also write every record to this file as it happens (JSON lines, credentials always redacted), for sse-probe serve')
 }
 

@@ -1,5 +1,7 @@
 import { CommanderError } from 'commander'
 import { createProgram } from './args.ts'
+import { redactText } from './redact.ts'
+import { visible } from './render/escape.ts'
 import type { RunContext } from './run.ts'
 
 /**
@@ -25,11 +27,13 @@ export async function main(argv: readonly string[], context: RunContext): Promis
       return runCheck(url, flags, context)
     },
   })
+  const showSecrets = argv.includes('--show-secrets')
   // Subcommands copy these settings only when created, so each gets them here.
   for (const command of [program, ...program.commands]) {
     command.exitOverride().configureOutput({
       writeOut: (text) => context.stdout.write(text),
       writeErr: (text) => context.stderr.write(text),
+      outputError: (text, write) => write(errorLine(text, showSecrets)),
     })
   }
   try {
@@ -41,10 +45,19 @@ export async function main(argv: readonly string[], context: RunContext): Promis
       return error.exitCode === 0 ? 0 : 2
     }
     if (error instanceof Error && error.name === 'UsageError') {
-      context.stderr.write(`error: ${error.message}\n`)
+      context.stderr.write(errorLine(`error: ${error.message}`, showSecrets))
       return 2
     }
     context.stderr.write(`sse-probe: internal error: ${error instanceof Error ? error.message : String(error)}\n`)
     return 70
   }
+}
+
+/**
+ * A usage error quotes the value as typed: credentials stay out of terminals and CI
+ * logs, and control characters are shown escaped, on one line.
+ */
+function errorLine(text: string, showSecrets: boolean): string {
+  const line = text.replace(/\n$/, '')
+  return `${visible(showSecrets ? line : redactText(line))}\n`
 }

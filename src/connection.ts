@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http'
 import type { Readable } from 'node:stream'
 import type { Dispatcher } from 'undici'
 import { describeError } from './errors.ts'
+import { redactUrl } from './redact.ts'
 import type { Verdict } from './reconnect.ts'
 
 export interface StreamRequest {
@@ -45,9 +46,6 @@ export async function openStream(
   signal: AbortSignal,
   connectTimeoutMs: number,
 ): Promise<Attempt> {
-  const timeout = new AbortController()
-  const timer = setTimeout(() => timeout.abort(), connectTimeoutMs)
-  const attemptSignal = AbortSignal.any([signal, timeout.signal])
   let { url, method, headers, body } = request
   try {
     for (let redirects = 0; ; redirects++) {
@@ -57,13 +55,20 @@ export async function openStream(
         method: method as Dispatcher.HttpMethod,
         headers,
         body,
-        signal: attemptSignal,
+        signal,
+        // undici's own limit for the wait between request and headers (the connector's covers
+        // TCP and TLS): aborting a request that waits leaves undici 7 opening a spare connection.
+        headersTimeout: connectTimeoutMs,
       })
       const responseHeaders = flattenHeaders(response.headers)
       const location = responseHeaders.location
       if (isRedirect(response.statusCode) && location !== undefined && redirects < MAX_REDIRECTS) {
         discardBody(response.body)
-        const next = new URL(location, url)
+        const next = URL.parse(location, url.href)
+        if (next?.protocol !== 'http:' && next?.protocol !== 'https:') {
+          const target = next ? 'a URL that is not http(s)' : 'an invalid URL'
+          return { type: 'network-error', message: `HTTP ${response.statusCode} redirect to ${target}, not followed: ${redactUrl(location)}` }
+        }
         if (next.origin !== url.origin) headers = omit(headers, ORIGIN_BOUND_HEADERS)
         // As fetch: 303 always, and 301/302 after a POST, continue as a GET without a body.
         if (response.statusCode === 303 || ((response.statusCode === 301 || response.statusCode === 302) && method === 'POST')) {
@@ -74,7 +79,6 @@ export async function openStream(
         url = next
         continue
       }
-      clearTimeout(timer)
       const verdict = classify(response.statusCode, responseHeaders['content-type'])
       const attempt = {
         type: 'response' as const,
@@ -102,11 +106,14 @@ export async function openStream(
   } catch (error) {
     return {
       type: 'network-error',
-      message: timeout.signal.aborted && !signal.aborted ? `no response within ${connectTimeoutMs}ms (--connect-timeout)` : describeError(error),
+      message: isTimeout(error) ? `no response within ${connectTimeoutMs}ms (--connect-timeout)` : describeError(error),
     }
-  } finally {
-    clearTimeout(timer)
   }
+}
+
+function isTimeout(error: unknown): boolean {
+  const code = (error as { code?: string }).code
+  return code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT'
 }
 
 function classify(status: number, contentType: string | undefined): Verdict {

@@ -1,5 +1,8 @@
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
 
+/** The longest delay a Node timer can wait (about 24.8 days); a longer one fires at once. */
+export const MAX_DELAY_MS = 2 ** 31 - 1
+
 /** '250ms' | '5s' | '2m' | '1h' | '1.5s' | '1500' (bare milliseconds) → milliseconds, or undefined. */
 export function parseDuration(text: string): number | undefined {
   const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim())

@@ -1,4 +1,5 @@
-import { parseDuration } from './duration.ts'
+import { MAX_DELAY_MS, parseDuration } from './duration.ts'
+import { redactUrl } from './redact.ts'
 
 /**
  * Thrown for bad flags and arguments: the CLI prints the message and exits 2.
@@ -63,6 +64,7 @@ export interface ProbeOptions extends RequestOptions {
 export function durationArg(text: string): number {
   const ms = parseDuration(text)
   if (ms === undefined) throw new UsageError('expected a duration such as 250ms, 5s, 2m, 1h or bare milliseconds')
+  if (ms > MAX_DELAY_MS) throw new UsageError('expected a duration of at most 24 days')
   return ms
 }
 
@@ -117,14 +119,22 @@ export function originArg(text: string): string {
 }
 
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+// HTTP field values allow tabs but no other control character (CR and LF would inject headers).
+const HEADER_CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/
 
 export function headerArg(text: string, previous: [string, string][] = []): [string, string][] {
-  if (/[\r\n\0]/.test(text)) throw new UsageError('a header must not contain CR, LF or NUL')
+  if (HEADER_CONTROL.test(text)) throw new UsageError('a header must not contain CR, LF or other control characters')
   const colon = text.indexOf(':')
   if (colon < 1) throw new UsageError('expected "Name: value"')
   const name = text.slice(0, colon).trim()
   if (!HEADER_NAME.test(name)) throw new UsageError(`"${name}" is not a valid header name`)
   return [...previous, [name, text.slice(colon + 1).trim()]]
+}
+
+/** --last-event-id: sent as a header, so held to the same rules as a header value. */
+export function lastEventIdArg(text: string): string {
+  if (HEADER_CONTROL.test(text)) throw new UsageError('an id must not contain CR, LF or other control characters')
+  return text
 }
 
 export function regexArg(text: string, previous: ExpectationSpec['dataPatterns'] = []) {
@@ -216,10 +226,15 @@ export function toRequestOptions(url: URL, flags: RawRequestFlags): RequestOptio
   // A Last-Event-ID given with -H is the starting value of the buffer, which owns that header.
   const headers = flags.header ?? []
   const lastEventIdHeader = headers.findLast(([name]) => name.toLowerCase() === 'last-event-id')
+  const credentials = basicAuthorization(url)
+  const hasAuthorization = headers.some(([name]) => name.toLowerCase() === 'authorization')
   return {
-    url,
+    url: credentials ? withoutCredentials(url) : url,
     method: flags.method ?? (flags.data !== undefined ? 'POST' : 'GET'),
-    headers: headers.filter(([name]) => name.toLowerCase() !== 'last-event-id'),
+    headers: [
+      ...(credentials && !hasAuthorization ? [['Authorization', credentials] as [string, string]] : []),
+      ...headers.filter(([name]) => name.toLowerCase() !== 'last-event-id'),
+    ],
     data: flags.data,
     lastEventId: flags.lastEventId ?? lastEventIdHeader?.[1] ?? '',
     connectTimeoutMs: flags.connectTimeout,
@@ -260,5 +275,49 @@ export function toProbeOptions(url: URL, flags: RawProbeFlags): ProbeOptions {
     quiet: flags.quiet ?? false,
     showSecrets: flags.showSecrets ?? false,
     record: flags.record,
+  }
+}
+
+/**
+ * `https://user:password@host/` sends Basic credentials, as curl does. The URL
+ * itself is used without them, so that they never reach a record or the screen.
+ */
+function basicAuthorization(url: URL): string | undefined {
+  if (url.username === '' && url.password === '') return undefined
+  return `Basic ${Buffer.from(`${percentDecoded(url.username)}:${percentDecoded(url.password)}`).toString('base64')}`
+}
+
+function withoutCredentials(url: URL): URL {
+  const bare = new URL(url)
+  bare.username = ''
+  bare.password = ''
+  return bare
+}
+
+function percentDecoded(text: string): string {
+  try {
+    return decodeURIComponent(text)
+  } catch {
+    return text
+  }
+}
+
+const PROXY_SCHEMES = ['http:', 'https:', 'socks:', 'socks5:']
+
+/** The proxy variables undici reads (lower case first): a malformed one is a usage error, not a crash. */
+export function checkProxyVariables(env: NodeJS.ProcessEnv): void {
+  for (const [lower, upper] of [['http_proxy', 'HTTP_PROXY'], ['https_proxy', 'HTTPS_PROXY']] as const) {
+    const name = env[lower] !== undefined ? lower : upper
+    const value = env[name]
+    if (!value) continue
+    let scheme: string | undefined
+    try {
+      scheme = new URL(value).protocol
+    } catch {
+      // reported below
+    }
+    if (!scheme || !PROXY_SCHEMES.includes(scheme)) {
+      throw new UsageError(`environment variable ${name} '${redactUrl(value)}' is not a proxy URL such as http://proxy.example:3128`)
+    }
   }
 }

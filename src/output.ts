@@ -18,7 +18,7 @@ export interface OutputOptions {
 
 export interface OutputStreams {
   stdout: Writable & { isTTY?: boolean }
-  stderr: Writable & { isTTY?: boolean }
+  stderr: Writable & { isTTY?: boolean; columns?: number }
   env: NodeJS.ProcessEnv
 }
 
@@ -26,8 +26,11 @@ export interface Output {
   emit(record: ProbeRecord): void
   /** Present only for --format raw. */
   raw?(chunk: Uint8Array): void
-  /** Writes what the records since the last flush produced: one write per stream and network chunk. */
-  flush(): void
+  /**
+   * Writes what the records since the last flush produced: one write per stream and network chunk.
+   * Returns a promise that resolves once stdout and stderr have drained, when either is backed up.
+   */
+  flush(): Promise<void> | undefined
   close(): void
 }
 
@@ -40,7 +43,8 @@ export async function createOutput(options: OutputOptions, streams: OutputStream
   const { stdout, stderr } = streams
   let out = ''
   let err = ''
-  const spinner = options.format !== 'json' && !options.quiet && stderr.isTTY ? await createSpinner(stderr) : undefined
+  // A terminal without a width (a pty nobody sized) would make ora clear lines forever.
+  let spinner = options.format !== 'json' && !options.quiet && stderr.isTTY && stderr.columns ? await createSpinner(stderr) : undefined
 
   // --quiet keeps only what says how it ended: errors and the summary.
   const hiddenByQuiet = (record: ProbeRecord) => options.quiet && record.type !== 'summary' && record.type !== 'error'
@@ -70,7 +74,7 @@ export async function createOutput(options: OutputOptions, streams: OutputStream
     }
   }
 
-  function flush() {
+  function write() {
     if (out === '' && err === '') return
     spinner?.clear()
     if (out !== '') stdout.write(out)
@@ -78,6 +82,12 @@ export async function createOutput(options: OutputOptions, streams: OutputStream
     out = ''
     err = ''
     spinner?.render()
+  }
+
+  function flush() {
+    spinner?.active()
+    write()
+    return stdout.writableNeedDrain ? drained(stdout) : stderr.writableNeedDrain ? drained(stderr) : undefined
   }
 
   return {
@@ -88,7 +98,7 @@ export async function createOutput(options: OutputOptions, streams: OutputStream
     raw:
       options.format === 'raw'
         ? (chunk) => {
-            flush()
+            write()
             spinner?.clear()
             stdout.write(chunk)
             spinner?.render()
@@ -96,8 +106,10 @@ export async function createOutput(options: OutputOptions, streams: OutputStream
         : undefined,
     flush,
     close() {
+      // Stopped first, so that no spinner frame is drawn after the summary.
       spinner?.stop()
-      flush()
+      spinner = undefined
+      write()
     },
   }
 }
@@ -110,7 +122,17 @@ export function colorLevel(flag: boolean | undefined, detected: { level: ColorSu
   return detected ? detected.level : 0
 }
 
-/** A spinner that says what the probe is waiting for and how long the stream has been silent. */
+function drained(stream: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off('drain', done).off('close', done).off('error', done)
+      resolve()
+    }
+    stream.on('drain', done).on('close', done).on('error', done)
+  })
+}
+
+/** A spinner that says what the probe is waiting for and how long the stream has been silent (no byte at all). */
 async function createSpinner(stream: Writable) {
   const { default: ora } = await import('ora')
   const spinner = ora({ stream, discardStdin: false, text: 'connecting' }).start()
@@ -123,8 +145,11 @@ async function createSpinner(stream: Writable) {
   }, 250)
   ticker.unref()
   return {
-    observe(record: ProbeRecord) {
+    /** Bytes arrived, or a connection changed state. */
+    active() {
       lastActivity = performance.now()
+    },
+    observe(record: ProbeRecord) {
       if (record.type === 'event') events++
       else if (record.type === 'open') state = 'streaming'
       else if (record.type === 'close') state = 'waiting to reconnect'

@@ -7,18 +7,18 @@ import { createHttp } from './http.ts'
 import type { ProbeOptions } from './options.ts'
 import { initialState, step, type ConnInput, type ConnState, type Effect } from './reconnect.ts'
 import { roundMs, type CloseRecord, type EndReason, type EventRecord, type ProbeRecord } from './records.ts'
-import { redactHeaders } from './redact.ts'
+import { redactHeaders, redactUrl } from './redact.ts'
 import { requestHeaders, withLastEventId } from './request.ts'
 import { createSession, type SessionStats } from './session.ts'
 import { createEventStream } from './stream.ts'
 
-// Node fires a longer timer after 1ms; 24.8 days is as good as the server's "never" for a probe.
-const MAX_TIMER_MS = 2 ** 31 - 1
-
 export interface ProbeIo {
   emit(record: ProbeRecord): void
-  /** Called once a network chunk has been handled: the moment to write what it produced. */
-  flush(): void
+  /**
+   * Called once a network chunk has been handled: the moment to write what it produced.
+   * Returns a promise while the output is backed up (a slow reader of stdout).
+   */
+  flush(): Promise<void> | undefined
   /** The body bytes exactly as received, for --format raw. */
   raw?(chunk: Uint8Array): void
 }
@@ -47,6 +47,7 @@ export function startProbe(options: ProbeOptions, requestBody: Buffer | undefine
   const http = createHttp(options)
   const session = createSession({
     pingEvent: options.pingEvent,
+    expectedEvents: options.expect.events,
     endEvents: options.endEvents,
     endData: options.endData,
     maxEvents: options.maxEvents,
@@ -58,6 +59,7 @@ export function startProbe(options: ProbeOptions, requestBody: Buffer | undefine
   let chunkAt = 0
   // Only a connection's first event can change the reconnect state (it ends a run of barren reconnects).
   let connectionHadEvent = false
+  const stopped = new Promise<void>((resolve) => controller.signal.addEventListener('abort', () => resolve(), { once: true }))
 
   function stop(reason: EndReason, message?: string) {
     if (ending) return
@@ -88,8 +90,8 @@ export function startProbe(options: ProbeOptions, requestBody: Buffer | undefine
         state = step(state, { type: 'retry', ms }, options)[0]
         io.emit({ type: 'retry', t: chunkAt, attempt: state.attempt, ms })
       },
-      onTooLarge() {
-        stop('event-too-large', `a line or event grew past ${options.maxEventSize} bytes (--max-event-size)`)
+      onTooLarge(message) {
+        stop('event-too-large', message)
       },
     },
     { lastEventId: options.lastEventId, maxEventSize: options.maxEventSize },
@@ -103,6 +105,19 @@ export function startProbe(options: ProbeOptions, requestBody: Buffer | undefine
   }
 
   let idleTimer: NodeJS.Timeout | undefined
+  const startIdleTimer = () =>
+    options.idleTimeoutMs ? setTimeout(() => stop('idle-timeout', `no data for ${options.idleTimeoutMs}ms (--idle-timeout)`), options.idleTimeoutMs) : undefined
+
+  /**
+   * Reads no more while the output is backed up, so that a slow reader of stdout
+   * keeps memory flat (the server is held back by TCP instead); that wait is not the server's silence.
+   */
+  async function outputDrained(backlog: Promise<void>) {
+    clearTimeout(idleTimer)
+    await Promise.race([backlog, stopped])
+    idleTimer = startIdleTimer()
+  }
+
   const timers = [
     options.timeoutMs && setTimeout(() => stop('timeout', `no end after ${options.timeoutMs}ms (--timeout)`), options.timeoutMs),
     options.durationMs && setTimeout(() => stop('duration'), options.durationMs),
@@ -111,9 +126,7 @@ export function startProbe(options: ProbeOptions, requestBody: Buffer | undefine
   /** Reads one established stream to its end; returns how it ended, or undefined when the probe stopped it. */
   async function read(body: Readable, contentEncoding: string | undefined): Promise<Omit<CloseRecord, 't' | 'attempt' | 'type'> | undefined> {
     connectionHadEvent = false
-    if (options.idleTimeoutMs) {
-      idleTimer = setTimeout(() => stop('idle-timeout', `no data for ${options.idleTimeoutMs}ms (--idle-timeout)`), options.idleTimeoutMs)
-    }
+    idleTimer = startIdleTimer()
     let cause: CloseRecord['cause'] = 'server-closed'
     let message: string | undefined
     try {
@@ -123,14 +136,16 @@ export function startProbe(options: ProbeOptions, requestBody: Buffer | undefine
         for await (const chunk of pipeline(body, decompressor, () => {})) {
           chunkAt = now()
           stream.feed(chunk as Buffer)
-          io.flush()
+          const backlog = io.flush()
+          if (backlog) await outputDrained(backlog)
           if (ending) break
         }
       } else {
         for await (const chunk of body) {
           onBytes(chunk as Buffer)
           stream.feed(chunk as Buffer)
-          io.flush()
+          const backlog = io.flush()
+          if (backlog) await outputDrained(backlog)
           if (ending) break
         }
       }
@@ -169,7 +184,7 @@ export function startProbe(options: ProbeOptions, requestBody: Buffer | undefine
         input = { type: 'response', verdict: attempt.verdict }
         if (attempt.verdict === 'ok') {
           const url = new URL(attempt.url)
-          io.emit({ type: 'open', t: now(), attempt: state.attempt, url: attempt.url, status: attempt.status, httpVersion: http.httpVersion(url.origin), headers: redactHeaders(attempt.headers, options.showSecrets) })
+          io.emit({ type: 'open', t: now(), attempt: state.attempt, url: options.showSecrets ? attempt.url : redactUrl(attempt.url), status: attempt.status, httpVersion: http.httpVersion(url.origin), headers: redactHeaders(attempt.headers, options.showSecrets) })
         } else if (attempt.message !== undefined) {
           io.emit({ type: 'error', t: now(), attempt: state.attempt, message: attempt.message, status: attempt.status, ...(attempt.excerpt !== undefined && { body: attempt.excerpt }) })
         }
@@ -191,7 +206,7 @@ export function startProbe(options: ProbeOptions, requestBody: Buffer | undefine
       }
       if (effect.type === 'wait') {
         delayMs = effect.ms
-        await sleep(Math.min(effect.ms, MAX_TIMER_MS), undefined, { signal: controller.signal }).catch(() => {})
+        await sleep(effect.ms, undefined, { signal: controller.signal }).catch(() => {})
         if (ending) return
       }
     }

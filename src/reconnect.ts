@@ -1,3 +1,4 @@
+import { MAX_DELAY_MS } from './duration.ts'
 import type { EndReason } from './records.ts'
 
 /**
@@ -46,7 +47,8 @@ export function initialState(retryMs: number): ConnState {
 export function step(s: ConnState, input: ConnInput, o: ReconnectOptions): [ConnState, Effect] {
   switch (input.type) {
     case 'retry':
-      return [{ ...s, retryMs: input.ms }, NONE]
+      // A server's `retry: 99999999999` means "much later", not "at once" as an overflowing timer would.
+      return [{ ...s, retryMs: Math.min(input.ms, MAX_DELAY_MS) }, NONE]
     case 'event':
       return s.barren === 0 ? [s, NONE] : [{ ...s, barren: 0 }, NONE]
     case 'response':

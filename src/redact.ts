@@ -14,3 +14,18 @@ export function redactHeaders(headers: Record<string, string>, showSecrets: bool
   }
   return redacted ?? headers
 }
+
+// The userinfo of a URL: after the scheme, up to the last '@' before the path.
+const USERINFO = /\b([a-z][a-z\d+.-]*:\/\/)[^/?#\s]*@/gi
+// A secret header written as "Name: value" in text; commander quotes a rejected value as '…' is invalid.
+const SECRET_HEADER_TEXT = /\b(proxy-authorization|authorization|set-cookie|cookie)(\s*:)[\s\S]*?(?=' is invalid|$)/gi
+
+/** A URL (the probe's, a proxy's, a redirect's) without the `user:password@` it may carry. */
+export function redactUrl(href: string): string {
+  return href.replace(USERINFO, `$1${REDACTED}@`)
+}
+
+/** Free text that may quote what the user typed (usage errors): URL credentials and secret header values replaced. */
+export function redactText(text: string): string {
+  return redactUrl(text).replace(SECRET_HEADER_TEXT, `$1$2 ${REDACTED}`)
+}

@@ -13,7 +13,7 @@ export function requestHeaders(options: Pick<RequestOptions, 'headers'>, body: B
     'user-agent': `sse-probe/${VERSION}`,
   }
   if (body !== undefined) headers['content-type'] = looksLikeJson(body) ? 'application/json' : 'text/plain;charset=UTF-8'
-  for (const [name, value] of options.headers) headers[name.toLowerCase()] = value
+  for (const [name, value] of options.headers) headers[name.toLowerCase()] = headerBytes(value)
   return headers
 }
 
@@ -21,9 +21,14 @@ export function requestHeaders(options: Pick<RequestOptions, 'headers'>, body: B
 export function withLastEventId(headers: Record<string, string>, lastEventId: string): Record<string, string> {
   const withId = { ...headers }
   delete withId['last-event-id']
-  // [spec] the ID goes as UTF-8; undici writes header strings as Latin-1, so one character per byte.
-  if (lastEventId !== '') withId['last-event-id'] = Buffer.from(lastEventId, 'utf8').toString('latin1')
+  // [spec] Last-Event-ID is the last event ID string, encoded as UTF-8.
+  if (lastEventId !== '') withId['last-event-id'] = headerBytes(lastEventId)
   return withId
+}
+
+/** Header values are bytes: text goes out as UTF-8 (as curl sends -H), which undici takes as a latin1 string. */
+function headerBytes(text: string): string {
+  return /[^\x00-\x7f]/.test(text) ? Buffer.from(text).toString('latin1') : text
 }
 
 function looksLikeJson(body: Buffer): boolean {

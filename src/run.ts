@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { evaluateExpectations } from './expectations.ts'
 import { exitCodeFor, SIGNAL_EXIT_CODES, type StopSignal } from './exit-code.ts'
-import { toProbeOptions, UsageError, type ProbeOptions, type RawProbeFlags } from './options.ts'
+import { checkProxyVariables, toProbeOptions, UsageError, type ProbeOptions, type RawProbeFlags } from './options.ts'
 import { createOutput, type OutputStreams } from './output.ts'
 import { startProbe, type ProbeIo } from './probe.ts'
 import { createRecorder } from './record.ts'
@@ -16,6 +16,7 @@ export interface RunContext extends OutputStreams {
 /** `sse-probe <url>`: probe, print the summary, return the exit code. */
 export async function runProbe(url: URL, flags: RawProbeFlags, context: RunContext): Promise<number> {
   const options = toProbeOptions(url, flags)
+  if (!options.proxy) checkProxyVariables(context.env)
   const body = await readRequestBody(options.data, context.stdin)
   return probeAndSummarise(options, body, context)
 }
@@ -44,19 +45,20 @@ export async function probeAndSummarise(options: ProbeOptions, body: Buffer | un
   }
   const onSigint = () => onSignal('SIGINT')
   const onSigterm = () => onSignal('SIGTERM')
-  let stdoutClosed = false
-  const onStdoutError = (error: NodeJS.ErrnoException) => {
-    // `sse-probe URL | head`: the reader has gone, so stop quietly.
-    if (error.code === 'EPIPE') stdoutClosed = true
+  let outputClosed = false
+  const onOutputError = (error: NodeJS.ErrnoException) => {
+    // `sse-probe URL | head` (or `2>&1 | head`): the reader has gone, so stop quietly.
+    if (error.code === 'EPIPE') outputClosed = true
     probe.stop('interrupted')
   }
   context.process.on('SIGINT', onSigint)
   context.process.on('SIGTERM', onSigterm)
-  context.stdout.on('error', onStdoutError)
+  context.stdout.on('error', onOutputError)
+  context.stderr.on('error', onOutputError)
   try {
     const result = await probe.done
     const expectations = evaluateExpectations(options.expect, result.stats, result.reason)
-    const exitCode = stdoutClosed ? 0 : exitCodeFor(result.reason, expectations, signal)
+    const exitCode = outputClosed ? 0 : exitCodeFor(result.reason, expectations, signal)
     const { maxSilenceMs: _silence, dataMatched: _matched, ...counts } = result.stats
     const summary: SummaryRecord = {
       type: 'summary',
@@ -68,7 +70,7 @@ export async function probeAndSummarise(options: ProbeOptions, body: Buffer | un
       expectations,
     }
     recorder?.write(summary)
-    if (!stdoutClosed) output.emit(summary)
+    if (!outputClosed) output.emit(summary)
     output.close()
     return exitCode
   } finally {

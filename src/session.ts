@@ -3,6 +3,8 @@ import { roundMs, type EndReason, type EventRecord, type SummaryCounts } from '.
 
 export interface SessionOptions {
   pingEvent: string
+  /** Types counted by name even past MAX_EVENT_TYPES, because an expectation asks about them. */
+  expectedEvents?: readonly string[]
   endEvents: readonly string[]
   endData: readonly string[]
   maxEvents?: number
@@ -16,12 +18,17 @@ export interface SessionStats extends SummaryCounts {
   dataMatched: boolean[]
 }
 
+// A server that puts a unique value in `event:` must not make the summary (and memory) grow per event.
+export const MAX_EVENT_TYPES = 100
+export const OTHER_EVENT_TYPES = '(other types)'
+
 /**
  * Counts, gaps and end conditions. Pure: the caller passes the time of each
  * observation, so it is tested without sockets or clocks.
  */
 export function createSession(options: SessionOptions) {
   const endEvents = new Set(options.endEvents)
+  const expectedEvents = new Set(options.expectedEvents)
   const { endData, pingEvent } = options
   const eventsByType = new Map<string, number>()
   const gaps = createGapStats()
@@ -67,7 +74,10 @@ export function createSession(options: SessionOptions) {
       const { t, event, data } = record
       events++
       if (event === pingEvent) pings++
-      eventsByType.set(event, (eventsByType.get(event) ?? 0) + 1)
+      const count = eventsByType.get(event)
+      if (count !== undefined) eventsByType.set(event, count + 1)
+      else if (eventsByType.size < MAX_EVENT_TYPES || expectedEvents.has(event)) eventsByType.set(event, 1)
+      else eventsByType.set(OTHER_EVENT_TYPES, (eventsByType.get(OTHER_EVENT_TYPES) ?? 0) + 1)
       message(t)
       if (lastEventAt === undefined) firstEventMs = t
       else gaps.add((record.dt = roundMs(t - lastEventAt)))

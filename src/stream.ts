@@ -6,7 +6,8 @@ export interface StreamCallbacks {
   onEvent(type: string, id: string | null, data: string, lastEventId: string): void
   onComment(text: string): void
   onRetry(ms: number): void
-  onTooLarge(): void
+  /** A line or event grew past maxEventSize; says what was received. Nothing more is parsed until end(). */
+  onTooLarge(message: string): void
 }
 
 export interface EventStream {
@@ -44,6 +45,12 @@ export function createEventStream(
         discarding = message
         return
       }
+      if (tooLarge) return
+      // The parser's limit counts UTF-16 units; an event of multi-byte characters may pass it and still be too large.
+      if (message.data.length * 3 > options.maxEventSize) {
+        const bytes = Buffer.byteLength(message.data)
+        if (bytes > options.maxEventSize) return reportTooLarge(`an event of ${bytes} bytes`)
+      }
       callbacks.onEvent(message.event ?? 'message', message.id ?? null, message.data, lastEventId)
     },
     // [spec] at the end of the stream an incomplete line is discarded, whatever its field.
@@ -54,10 +61,7 @@ export function createEventStream(
       if (discarding === false) callbacks.onRetry(ms)
     },
     onError(error) {
-      if (error.type === 'max-buffer-size-exceeded') {
-        tooLarge = true
-        callbacks.onTooLarge()
-      }
+      if (error.type === 'max-buffer-size-exceeded') reportTooLarge(`more than ${options.maxEventSize} bytes of a line or event that had not ended`)
     },
   })
 
@@ -65,6 +69,11 @@ export function createEventStream(
   // which are ordinary text in a decoded stream: giving it a BOM first disarms that check.
   const startStream = () => parser.feed('\uFEFF')
   startStream()
+
+  function reportTooLarge(received: string) {
+    tooLarge = true
+    callbacks.onTooLarge(`received ${received} (--max-event-size ${options.maxEventSize})`)
+  }
 
   return {
     feed(bytes) {

@@ -1,0 +1,310 @@
+import { spawnSync } from 'node:child_process'
+import { createGzip } from 'node:zlib'
+import { describe, expect, it } from 'vitest'
+import { MAX_DELAY_MS } from '../src/duration.ts'
+import { initialState, step } from '../src/reconnect.ts'
+import { createSession, MAX_EVENT_TYPES, OTHER_EVENT_TYPES } from '../src/session.ts'
+import { CLI, runCli } from './helpers/cli.ts'
+import { drained, endlessLineServer, rawResponse, startRawServer } from './helpers/hostile-servers.ts'
+import { sseServer, startServer, writeSlowly } from './helpers/server.ts'
+
+const SSE = { 'content-type': 'text/event-stream' }
+// What a terminal would obey: C0 and C1 controls, DEL and the bidi overrides (a chalk colour is \x1b[..m).
+const RAW_CONTROL = /[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/
+
+describe('the terminal is not the server\'s', () => {
+  const type = 'sta\x1b[2Jtus\u202e'
+  const id = '7\x07\x08'
+  const dataLines = ['one \x1b]0;pwned\x07', 'two \x1b]52;c;ZXZpbA==\x07', 'three \u009b31m \u2066']
+  const comment = ' ping\x1b[1A\x1b[2K'
+  const json = '{"t":"\u009b\u202e","n":1}'
+  const body = `:${comment}\n\nevent: ${type}\nid: ${id}\n${dataLines.map((line) => `data: ${line}\n`).join('')}\ndata: ${json}\n\nevent: end\ndata: \x1b[?1049h\n\n`
+
+  it('pretty: control characters in types, ids, data and comments are shown escaped; multi-line data stays indented', async () => {
+    const server = await sseServer(body)
+    const run = await runCli([server.url, '--no-color'])
+    expect(run.exitCode).toBe(0)
+    expect(run.stdout).not.toMatch(RAW_CONTROL)
+    expect(run.stderr).not.toMatch(RAW_CONTROL)
+    expect(run.stdout).toContain(': ping\\x1b[1A\\x1b[2K\n')
+    expect(run.stdout).toContain('sta\\x1b[2Jtus\\u202e  id 7\\x07\\x08')
+    expect(run.stdout).toMatch(/\n {11}one \\x1b\]0;pwned\\x07\n {11}two \\x1b\]52;c;ZXZpbA==\\x07\n {11}three \\x9b31m \\u2066\n/)
+    expect(run.stdout).toContain('{"t":"\\x9b\\u202e","n":1}')
+    expect(run.stdout).toContain('\\x1b[?1049h')
+    // The summary lists the event types, escaped too.
+    expect(run.stderr).toContain('sta\\x1b[2Jtus\\u202e 1')
+  })
+
+  it('pretty with colour: the only escape sequences are the colours', async () => {
+    const server = await sseServer(body)
+    const run = await runCli([server.url], { env: { FORCE_COLOR: '3' } })
+    const withoutColours = (text: string) => text.replace(/\x1b\[[\d;]*m/g, '')
+    expect(run.stdout).toMatch(/\x1b\[/)
+    expect(withoutColours(run.stdout)).not.toMatch(RAW_CONTROL)
+    expect(withoutColours(run.stderr)).not.toMatch(RAW_CONTROL)
+  })
+
+  it('json: escapes as JSON does, and the data survives exactly', async () => {
+    const server = await sseServer(body)
+    const run = await runCli([server.url, '--json'])
+    expect(run.stdout).not.toMatch(/[\x00-\x09\x0b-\x1f]/)
+    expect(run.ofType('event').map((e) => [e.event, e.id, e.data])).toEqual([
+      [type, id, dataLines.join('\n')],
+      ['message', null, json],
+      ['end', null, '\x1b[?1049h'],
+    ])
+    expect(run.ofType('comment')[0]!.text).toBe(comment)
+  })
+
+  it('raw: the bytes as received, and --help says so', async () => {
+    const server = await sseServer(body)
+    const run = await runCli([server.url, '--format', 'raw'])
+    expect(run.stdoutBytes.equals(Buffer.from(body))).toBe(true)
+    expect((await runCli(['--help'])).stdout).toMatch(/raw[\s\S]*control characters are not escaped/)
+  })
+
+  it('-i: response header values are shown escaped', async () => {
+    const header = Buffer.concat([Buffer.from('x-evil: a'), Buffer.of(0x9b), Buffer.from('31m\u202e'), Buffer.from('\r\n')])
+    const server = await startRawServer((socket) =>
+      socket.end(Buffer.concat([Buffer.from('HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n'), header, Buffer.from('connection: close\r\n\r\nevent: end\ndata: x\n\n')])),
+    )
+    const run = await runCli([server.url, '-i', '--no-color'])
+    expect(run.exitCode).toBe(0)
+    expect(run.stderr).toMatch(/x-evil: a\\x9b31m/)
+    expect(run.stderr).not.toMatch(RAW_CONTROL)
+  })
+
+  it('the start of a refused response\'s body is shown escaped', async () => {
+    const server = await startServer((_req, res) => res.writeHead(500, { 'content-type': 'text/plain' }).end('boom \x1b]0;title\x07\x1b[31m'))
+    const run = await runCli([server.url, '--no-color'])
+    expect(run.exitCode).toBe(3)
+    expect(run.stderr).toContain('boom \\x1b]0;title\\x07\\x1b[31m')
+    expect(run.stderr).not.toMatch(RAW_CONTROL)
+  })
+})
+
+describe('slow, silent and broken servers', () => {
+  it('parses a stream that arrives one byte every 100 ms, printing each event when it is complete', async () => {
+    const first = 'data: hé\n\n'
+    const second = 'event: end\ndata: x\n\n'
+    const sentAt: number[] = []
+    const server = await startServer(async (_req, res) => {
+      res.writeHead(200, SSE)
+      for (const byte of Buffer.from(first + second)) {
+        if (res.destroyed) return
+        res.write(Buffer.of(byte))
+        sentAt.push(performance.now())
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+      res.end()
+    })
+    let firstEventAt = 0
+    const run = await runCli([server.url, '--json'], {
+      onSpawn: (child) =>
+        child.stdout!.on('data', (chunk: Buffer) => {
+          if (!firstEventAt && chunk.toString().includes('"type":"event"')) firstEventAt = performance.now()
+        }),
+    })
+    expect(run.ofType('event').map((e) => e.data)).toEqual(['hé', 'x'])
+    // The first event is printed after its last byte was sent, long before the second one is complete.
+    const firstComplete = sentAt[Buffer.byteLength(first) - 1]!
+    expect(firstEventAt).toBeGreaterThanOrEqual(firstComplete)
+    expect(firstEventAt).toBeLessThan(sentAt[sentAt.length - 1]!)
+  })
+
+  it('decodes invalid UTF-8 with U+FFFD replacements, as browsers do', async () => {
+    const bytes = Buffer.concat([
+      Buffer.from('data: a'),
+      Buffer.of(0xff), // never valid
+      Buffer.from('b'),
+      Buffer.of(0xc0, 0xaf), // overlong
+      Buffer.from('c'),
+      Buffer.of(0xed, 0xa0, 0x80), // an encoded surrogate
+      Buffer.from('d'),
+      Buffer.of(0xe2, 0x82), // truncated before the line end
+      Buffer.from('\n\nevent: end\ndata: '),
+      Buffer.of(0xf0, 0x9f, 0x98), // truncated, then the stream ends the event
+      Buffer.from('\n\n'),
+    ])
+    const server = await startServer((_req, res) => res.writeHead(200, SSE).end(bytes))
+    const run = await runCli([server.url, '--json'])
+    expect(run.ofType('event').map((e) => e.data)).toEqual(['a\uFFFDb\uFFFD\uFFFDc\uFFFD\uFFFD\uFFFDd\uFFFD', '\uFFFD'])
+    const pretty = await runCli([server.url, '--no-color'])
+    expect(pretty.stdout).toContain('a\uFFFDb')
+  })
+
+  it('a close in the middle of an event discards it, says so, and reconnects without its id', async () => {
+    const server = await startServer((_req, res, index) => {
+      res.writeHead(200, SSE)
+      if (index === 0) res.end('retry: 20\nid: 1\ndata: whole\n\nid: 2\ndata: part')
+      else res.end('event: end\ndata: again\n\n')
+    })
+    const run = await runCli([server.url, '--no-color'])
+    expect(run.exitCode).toBe(0)
+    expect(run.stdout).toContain('whole')
+    expect(run.stdout).not.toContain('part')
+    expect(run.stderr).toMatch(/server closed the stream \(incomplete event of 4 bytes discarded\)\n.*reconnecting \(attempt 2\) after 20ms, Last-Event-ID: 1\n/)
+    expect(server.requests[1]!.headers['last-event-id']).toBe('1')
+  })
+
+  it('answers headers, then silence: --idle-timeout ends it with exit 4', async () => {
+    const server = await startServer((_req, res) => {
+      res.writeHead(200, SSE)
+      res.flushHeaders()
+    })
+    const run = await runCli([server.url, '--json', '--idle-timeout', '400ms'])
+    expect(run.exitCode).toBe(4)
+    expect(run.records.map((r) => r.type)).toEqual(['open', 'summary'])
+    expect(run.summary).toMatchObject({ reason: 'idle-timeout', bytes: 0, message: expect.stringContaining('--idle-timeout') })
+  })
+
+  it('accepts but never answers a reconnect: --connect-timeout fails that attempt, and the next one is made', async () => {
+    const server = await startRawServer((socket, index) => {
+      if (index === 0) socket.end(rawResponse('retry: 20\ndata: a\n\n'))
+      else if (index === 2) socket.end(rawResponse('event: end\ndata: b\n\n'))
+      // index 1: accepted, request read, never answered
+    })
+    const run = await runCli([server.url, '--json', '--connect-timeout', '300ms'])
+    expect(run.exitCode).toBe(0)
+    expect(server.connections).toHaveLength(3)
+    expect(run.records.map((r) => r.type)).toEqual(['open', 'retry', 'event', 'close', 'reconnect', 'error', 'reconnect', 'open', 'event', 'summary'])
+    expect(run.ofType('error')[0]!.message).toContain('no response within 300ms (--connect-timeout)')
+    expect(run.summary).toMatchObject({ reason: 'end-event', reconnects: 2 })
+  })
+
+  it('a redirect loop ends with a clear error, exit 3', async () => {
+    const server = await startServer((req, res) => res.writeHead(302, { location: req.url === '/a' ? '/b' : '/a' }).end())
+    const run = await runCli([`${server.url}/a`, '--no-color'])
+    expect(run.exitCode).toBe(3)
+    expect(run.stderr).toMatch(/HTTP 302 Found: too many redirects \(more than 20\)/)
+    expect(run.stderr).toMatch(/summary {2}http-error/)
+    expect(server.requests).toHaveLength(21)
+  })
+
+  it.each([
+    ['ftp://example.com/stream', /redirect to a URL that is not http\(s\), not followed: ftp:\/\/example\.com\/stream/],
+    ['http://[bad', /redirect to an invalid URL, not followed: http:\/\/\[bad/],
+  ])('a redirect to %s is not followed, with a clear error', async (location, message) => {
+    const server = await startServer((_req, res) => res.writeHead(302, { location }).end())
+    const run = await runCli([server.url, '--json'])
+    expect(run.exitCode).toBe(3)
+    expect(run.summary).toMatchObject({ reason: 'connect-failed', message: expect.stringMatching(message) })
+  })
+
+  it('a retry: too large for a timer waits (it does not reconnect at once)', async () => {
+    const server = await sseServer('retry: 99999999999999\ndata: a\n\n')
+    const run = await runCli([server.url, '--json', '--timeout', '1s'])
+    expect(run.exitCode).toBe(4)
+    expect(run.records.map((r) => r.type)).toEqual(['open', 'retry', 'event', 'close', 'summary'])
+    expect(run.summary).toMatchObject({ reason: 'timeout', reconnects: 0 })
+    expect(server.requests).toHaveLength(1)
+    expect(run.stderr).toBe('')
+  })
+
+  it('a server that gives every event its own type does not grow the summary', async () => {
+    const events = Array.from({ length: 3000 }, (_, i) => `event: t${i}\ndata: x\n\n`).join('')
+    const server = await sseServer(`${events}event: t2999\ndata: y\n\n`)
+    const run = await runCli([server.url, '--json', '--no-reconnect', '--expect-event', 't2999'])
+    const byType = run.summary.eventsByType
+    expect(Object.keys(byType)).toHaveLength(102)
+    expect(byType['(other types)']).toBe(2899)
+    expect(byType.t2999).toBe(2)
+    expect(run.summary).toMatchObject({ events: 3001, exitCode: 0, expectations: [{ name: '--expect-event t2999', ok: true }] })
+  })
+})
+
+describe('bounded memory: --max-event-size', () => {
+  it('an endless line ends the probe with exit 3 and a message saying what was received', async () => {
+    const server = await endlessLineServer()
+    const run = await runCli([server.url, '--no-color'])
+    expect(run.exitCode).toBe(3)
+    expect(run.stderr).toMatch(/summary {2}event-too-large: received more than 16777216 bytes of a line or event that had not ended \(--max-event-size 16777216\) {2}exit 3/)
+    expect(server.sent()).toBeLessThan(100 * 2 ** 20)
+  })
+
+  it('counts bytes, not characters: an event of multi-byte characters can be too large', async () => {
+    const server = await sseServer(`data: ${'é'.repeat(600)}\n\n`)
+    const run = await runCli([server.url, '--json', '--max-event-size', '1000'])
+    expect(run.exitCode).toBe(3)
+    expect(run.ofType('event')).toHaveLength(0)
+    expect(run.summary).toMatchObject({ reason: 'event-too-large', message: 'received an event of 1200 bytes (--max-event-size 1000)' })
+  })
+
+  it('a compressed endless line (a gzip bomb) is stopped the same way', async () => {
+    const server = await startServer(async (_req, res) => {
+      res.writeHead(200, { ...SSE, 'content-encoding': 'gzip' })
+      const gzip = createGzip()
+      gzip.pipe(res)
+      gzip.write('data: ')
+      const chunk = Buffer.alloc(1024 * 1024, 'x')
+      for (let i = 0; i < 400 && !res.destroyed; i++) {
+        if (!gzip.write(chunk)) await drained(gzip)
+      }
+      gzip.end()
+    })
+    const run = await runCli([server.url, '--json', '-H', 'Accept-Encoding: gzip', '--max-event-size', '4MiB'])
+    expect(run.exitCode).toBe(3)
+    expect(run.summary.reason).toBe('event-too-large')
+  })
+})
+
+// `script` (util-linux) runs a command in a pseudo-terminal: the only way to see the spinner.
+const hasScript = spawnSync('script', ['--version']).status === 0
+
+describe.skipIf(!hasScript)('the spinner on a terminal (needs util-linux script for a pty)', () => {
+  async function inTerminal(command: string, url: string) {
+    const { spawn } = await import('node:child_process')
+    const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm-256color', FORCE_COLOR: undefined, NO_COLOR: undefined }
+    delete env.CI // ora stays still when it sees CI
+    const child = spawn('script', ['-qfec', command.replace('URL', url), '/dev/null'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+    let output = ''
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk.slice(0, 1_000_000 - output.length)))
+    const killer = setTimeout(() => child.kill('SIGKILL'), 10_000)
+    const exitCode = await new Promise((resolve) => child.on('close', resolve))
+    clearTimeout(killer)
+    return { output, exitCode }
+  }
+  const silentAfterHeaders = () =>
+    startServer((_req, res) => {
+      res.writeHead(200, SSE)
+      res.flushHeaders()
+    })
+  const probe = `${process.execPath} ${CLI} URL --no-color --duration 2500ms`
+
+  it('shows how long a stream has been silent', async () => {
+    const server = await silentAfterHeaders()
+    const { output, exitCode } = await inTerminal(`stty cols 100 rows 30; exec ${probe}`, server.url)
+    expect(exitCode).toBe(0)
+    expect(output).toMatch(/streaming · 0 events · silent for [12](\.\d)?s/)
+    // The summary is the last thing left on screen: no spinner frame after it.
+    expect(output.slice(output.lastIndexOf('summary'))).not.toContain('silent for')
+  })
+
+  it('stays off on a terminal that reports no width', async () => {
+    const server = await silentAfterHeaders()
+    const { output, exitCode } = await inTerminal(probe.replace('2500ms', '1s'), server.url)
+    expect(exitCode).toBe(0)
+    expect(output).toMatch(/summary {2}duration/)
+    expect(output).not.toContain('streaming ·')
+    expect(output.length).toBeLessThan(10_000)
+  })
+})
+
+describe('pure safeguards', () => {
+  it('a retry: beyond what a timer can wait is kept at that limit', () => {
+    const [state] = step(initialState(3000), { type: 'retry', ms: 1e14 }, { reconnect: true, maxReconnects: Infinity })
+    expect(state.retryMs).toBe(MAX_DELAY_MS)
+  })
+
+  it('event types past the limit are counted together, except those an expectation names', () => {
+    const session = createSession({ pingEvent: 'ping', expectedEvents: ['late'], endEvents: [], endData: [], dataPatterns: [] })
+    const event = (type: string) => session.event({ type: 'event', t: 0, attempt: 1, event: type, id: null, lastEventId: '', data: 'x', dt: null })
+    for (let i = 0; i < MAX_EVENT_TYPES + 50; i++) event(`t${i}`)
+    event('late')
+    event('t0')
+    const { eventsByType, events } = session.stats(0)
+    expect(Object.keys(eventsByType)).toHaveLength(MAX_EVENT_TYPES + 2)
+    expect(eventsByType).toMatchObject({ t0: 2, [OTHER_EVENT_TYPES]: 50, late: 1 })
+    expect(Object.values(eventsByType).reduce((a, b) => a + b)).toBe(events)
+  })
+})

@@ -1,0 +1,148 @@
+import { spawn } from 'node:child_process'
+import { describe, expect, it, onTestFinished } from 'vitest'
+import { CLI, runCli } from './helpers/cli.ts'
+import { drained } from './helpers/hostile-servers.ts'
+import { startServer } from './helpers/server.ts'
+
+const SSE = { 'content-type': 'text/event-stream' }
+
+/** A server that sends an event every 20 ms until the client goes; `closed` resolves with the time it went. */
+async function endlessServer() {
+  let markClosed: (at: number) => void = () => {}
+  const closed = new Promise<number>((resolve) => (markClosed = resolve))
+  const server = await startServer((req, res) => {
+    res.writeHead(200, SSE)
+    let n = 0
+    const timer = setInterval(() => res.write(`id: ${++n}\ndata: event ${n}\n\n`), 20)
+    req.socket.on('close', () => {
+      clearInterval(timer)
+      markClosed(performance.now())
+    })
+  })
+  return { ...server, closed }
+}
+
+function within<T>(promise: Promise<T>, ms: number): Promise<T | 'late'> {
+  return Promise.race([promise, new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), ms))])
+}
+
+async function eventually(condition: () => boolean, ms: number): Promise<boolean> {
+  for (const started = performance.now(); performance.now() - started < ms; await new Promise((resolve) => setTimeout(resolve, 20))) {
+    if (condition()) return true
+  }
+  return condition()
+}
+
+const STACK_TRACE = /\n\s+at |internal error|EPIPE/
+
+describe('pipes', () => {
+  async function pipedIntoHead(args: string[], redirection: string) {
+    const probe = [process.execPath, CLI, ...args].map((word) => `'${word}'`).join(' ')
+    const script = `${probe} ${redirection} | head -n 3; echo "probe exit $\{PIPESTATUS[0]}" >&2`
+    const child = spawn('bash', ['-c', script], { env: { ...process.env, FORCE_COLOR: undefined }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+    await new Promise((resolve) => child.on('close', resolve))
+    return { stdout, stderr }
+  }
+
+  it.each([
+    ['pretty', [], ''],
+    ['json', ['--json'], ''],
+    ['pretty, stderr into the pipe too', [], '2>&1'],
+  ] as const)('`sse-probe URL | head -n 3` (%s) exits quietly and closes the connection', async (_name, flags, redirection) => {
+    const server = await endlessServer()
+    const { stdout, stderr } = await pipedIntoHead([server.url, '--no-color', ...flags], redirection)
+    expect(stdout.split('\n')).toHaveLength(4) // three lines and the final newline
+    expect(stderr).toMatch(/probe exit 0\n$/)
+    expect(stderr).not.toMatch(STACK_TRACE)
+    expect(await within(server.closed, 2000)).not.toBe('late')
+  })
+
+  it('only the status lines into `head`: exits quietly when the next one fails', async () => {
+    const server = await startServer((_req, res, index) => res.writeHead(200, SSE).end(`retry: 20\nid: ${index}\ndata: x\n\n`))
+    const { stdout, stderr } = await pipedIntoHead([server.url, '--no-color'], '2>&1 >/dev/null')
+    expect(stdout).toMatch(/^.*connected.*\n.*retry: 20ms\n.*server closed the stream\n$/)
+    expect(stderr).toMatch(/probe exit 0\n$/)
+    expect(stderr).not.toMatch(STACK_TRACE)
+    const requests = server.requests.length
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    expect(server.requests).toHaveLength(requests)
+  })
+})
+
+describe('signals', () => {
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)('%s: the server sees the connection close at once, the summary is printed, exit %d', async (signal, code) => {
+    const server = await endlessServer()
+    let killedAt = 0
+    const run = await runCli([server.url, '--no-color'], {
+      onSpawn: (child) =>
+        child.stdout!.once('data', () => {
+          killedAt = performance.now()
+          child.kill(signal)
+        }),
+    })
+    expect(run.exitCode).toBe(code)
+    expect(run.stderr).toMatch(new RegExp(`summary {2}interrupted {2}exit ${code}`))
+    expect(run.stderr).not.toMatch(STACK_TRACE)
+    const closedAt = await within(server.closed, 2000)
+    expect(closedAt).not.toBe('late')
+    expect((closedAt as number) - killedAt).toBeLessThan(1000)
+  })
+
+  /** A server that writes as fast as it may, and a probe whose stdout (the events) is a pipe nobody reads. */
+  async function stalledProbe(flags: string[]) {
+    const state = { written: 0 }
+    let markClosed: () => void = () => {}
+    const closed = new Promise<void>((resolve) => (markClosed = resolve))
+    const block = Buffer.from('data: a line of output that nobody reads\n\n'.repeat(1000))
+    const server = await startServer(async (req, res) => {
+      req.socket.on('close', () => markClosed())
+      res.writeHead(200, SSE)
+      while (!res.destroyed && state.written < 500 * 2 ** 20) {
+        state.written += block.length
+        if (!res.write(block)) await drained(res)
+      }
+    })
+    const child = spawn(process.execPath, [CLI, server.url, '--no-color', ...flags], { stdio: ['ignore', 'pipe', 'pipe'] })
+    onTestFinished(() => void child.kill('SIGKILL'))
+    let stderr = ''
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+    const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('exit', (code, signal) => resolve([code, signal])))
+    return { state, closed, child, exited, stderr: () => stderr }
+  }
+
+  it('with stdout stalled, the probe stops reading; Ctrl-C still ends it with the summary, and a second Ctrl-C exits at once', async () => {
+    const { state, closed, child, exited, stderr } = await stalledProbe([])
+    await new Promise((resolve) => setTimeout(resolve, 1500))
+    const writtenWhileStalled = state.written
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    // Held back by TCP: the kernel's buffers, not hundreds of MB in the probe.
+    expect(state.written).toBeGreaterThan(0)
+    expect(state.written).toBeLessThan(32 * 2 ** 20)
+    expect(state.written).toBe(writtenWhileStalled)
+
+    child.kill('SIGINT')
+    expect(await within(closed, 2000)).not.toBe('late')
+    expect(await eventually(() => /summary {2}interrupted {2}exit 130/.test(stderr()), 2000)).toBe(true)
+    // The events before it cannot all reach the stalled pipe, so the process waits for them...
+    expect(await within(exited, 300)).toBe('late')
+    // ...until the user presses Ctrl-C again.
+    child.kill('SIGINT')
+    const ended = await within(exited, 2000)
+    expect(ended).not.toBe('late')
+    const [code, signal] = ended as [number | null, NodeJS.Signals | null]
+    expect(code === 130 || signal === 'SIGINT').toBe(true)
+  })
+
+  it('waiting for a slow reader of stdout is not the server\'s silence (--idle-timeout)', async () => {
+    const { stderr } = await stalledProbe(['--idle-timeout', '300ms', '--duration', '1500ms'])
+    expect(await eventually(() => /summary {2}[a-z-]+/.test(stderr()), 5000)).toBe(true)
+    expect(stderr()).toMatch(/summary {2}duration {2}exit 0/)
+  })
+})
