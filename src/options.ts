@@ -1,5 +1,6 @@
 import { MAX_DELAY_MS, parseDuration } from './duration.ts'
 import { redactUrl } from './redact.ts'
+import { hasHeaderControl } from './request.ts'
 
 /**
  * Thrown for bad flags and arguments: the CLI prints the message and exits 2.
@@ -120,10 +121,9 @@ export function originArg(text: string): string {
 
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 // HTTP field values allow tabs but no other control character (CR and LF would inject headers).
-const HEADER_CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/
 
 export function headerArg(text: string, previous: [string, string][] = []): [string, string][] {
-  if (HEADER_CONTROL.test(text)) throw new UsageError('a header must not contain CR, LF or other control characters')
+  if (hasHeaderControl(text)) throw new UsageError('a header must not contain CR, LF or other control characters')
   const colon = text.indexOf(':')
   if (colon < 1) throw new UsageError('expected "Name: value"')
   const name = text.slice(0, colon).trim()
@@ -133,7 +133,7 @@ export function headerArg(text: string, previous: [string, string][] = []): [str
 
 /** --last-event-id: sent as a header, so held to the same rules as a header value. */
 export function lastEventIdArg(text: string): string {
-  if (HEADER_CONTROL.test(text)) throw new UsageError('an id must not contain CR, LF or other control characters')
+  if (hasHeaderControl(text)) throw new UsageError('an id must not contain CR, LF or other control characters')
   return text
 }
 

@@ -8,7 +8,7 @@ import type { ProbeOptions } from './options.ts'
 import { initialState, step, type ConnInput, type ConnState, type Effect } from './reconnect.ts'
 import { roundMs, type CloseRecord, type EndReason, type EventRecord, type ProbeRecord } from './records.ts'
 import { redactHeaders, redactUrl } from './redact.ts'
-import { requestHeaders, withLastEventId } from './request.ts'
+import { hasHeaderControl, requestHeaders, withLastEventId } from './request.ts'
 import { createSession, type SessionStats } from './session.ts'
 import { createEventStream } from './stream.ts'
 
@@ -173,6 +173,8 @@ export function startProbe(options: ProbeOptions, requestBody: Buffer | undefine
         io.emit({ type: 'reconnect', t: now(), attempt: state.attempt, delayMs, lastEventId: lastEventId === '' ? null : lastEventId })
         io.flush()
       }
+      // A browser sends such an id raw; undici refuses it on every attempt, so say so once and stop.
+      if (hasHeaderControl(lastEventId)) return stop('connect-failed', `cannot reconnect: the last event ID ${JSON.stringify(lastEventId)} has control characters that an HTTP header cannot carry`)
       const attempt = await openStream({ ...request, headers: withLastEventId(request.headers, lastEventId) }, http.dispatcher, controller.signal, options.connectTimeoutMs)
       if (ending) return
       if (attempt.type === 'response') request = attempt.request

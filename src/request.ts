@@ -26,6 +26,11 @@ export function withLastEventId(headers: Record<string, string>, lastEventId: st
   return withId
 }
 
+/** Control characters other than tab, which no HTTP header value may carry (undici refuses them). */
+export function hasHeaderControl(text: string): boolean {
+  return /[\x00-\x08\x0a-\x1f\x7f]/.test(text)
+}
+
 /** Header values are bytes: text goes out as UTF-8 (as curl sends -H), which undici takes as a latin1 string. */
 function headerBytes(text: string): string {
   return /[^\x00-\x7f]/.test(text) ? Buffer.from(text).toString('latin1') : text

@@ -197,6 +197,14 @@ describe('fatal responses', () => {
     expect(server.requests).toHaveLength(3)
   })
 
+  it('stops with a clear error when the last event ID cannot be sent back as a header', async () => {
+    const server = await sseServer('retry: 10\nid: a\x01b\ndata: x\n\n')
+    const run = await runCli([server.url, '--json'])
+    expect(run.exitCode).toBe(3)
+    expect(run.summary).toMatchObject({ reason: 'connect-failed', message: expect.stringContaining('"a\\u0001b" has control characters') })
+    expect(server.requests).toHaveLength(1)
+  })
+
   it('retries network errors while reconnecting', async () => {
     let refuse = true
     const server = await startServer((_req, res, index) => {
