@@ -32,6 +32,10 @@ export interface Output {
    */
   flush(): Promise<void> | undefined
   close(): void
+  /** Whether event records are used: shown (not with -q, nor in raw, where the body shows them) or counted by the spinner. */
+  events: boolean
+  /** Whether comment records reach the screen (raw shows them as body bytes, -q and --hide-pings not at all). */
+  commentText: boolean
 }
 
 /**
@@ -105,6 +109,8 @@ export async function createOutput(options: OutputOptions, streams: OutputStream
           }
         : undefined,
     flush,
+    events: spinner !== undefined || (!options.quiet && options.format !== 'raw'),
+    commentText: !options.quiet && (options.format === 'json' || (options.format === 'pretty' && !options.hidePings)),
     close() {
       // Stopped first, so that no spinner frame is drawn after the summary.
       spinner?.stop()

@@ -6,7 +6,7 @@ import { createDecompressor } from './decompress.ts'
 import { createHttp } from './http.ts'
 import type { ProbeOptions } from './options.ts'
 import { initialState, step, type ConnInput, type ConnState, type Effect } from './reconnect.ts'
-import { roundMs, type CloseRecord, type EndReason, type EventRecord, type ProbeRecord } from './records.ts'
+import { roundMs, type CloseRecord, type EndReason, type ProbeRecord } from './records.ts'
 import { redactHeaders, redactUrl } from './redact.ts'
 import { hasHeaderControl, requestHeaders, withLastEventId } from './request.ts'
 import { createSession, type SessionStats } from './session.ts'
@@ -21,6 +21,10 @@ export interface ProbeIo {
   flush(): Promise<void> | undefined
   /** The body bytes exactly as received, for --format raw. */
   raw?(chunk: Uint8Array): void
+  /** Whether event records are shown, counted or kept: millions of them are not made for nothing. */
+  events: boolean
+  /** Whether comment records are shown or kept: only then is their exact text worth recovering. */
+  commentText: boolean
 }
 
 export interface ProbeResult {
@@ -75,9 +79,8 @@ export function startProbe(options: ProbeOptions, requestBody: Buffer | undefine
           connectionHadEvent = true
           state = step(state, { type: 'event' }, options)[0]
         }
-        const record: EventRecord = { type: 'event', t: chunkAt, attempt: state.attempt, event, id, lastEventId, data, dt: null }
-        const end = session.event(record)
-        io.emit(record)
+        const end = session.event(chunkAt, event, data)
+        if (io.events) io.emit({ type: 'event', t: chunkAt, attempt: state.attempt, event, id, lastEventId, data, dt: session.dt })
         if (end) stop(end)
       },
       onComment(text) {
@@ -94,7 +97,7 @@ export function startProbe(options: ProbeOptions, requestBody: Buffer | undefine
         stop('event-too-large', message)
       },
     },
-    { lastEventId: options.lastEventId, maxEventSize: options.maxEventSize },
+    { lastEventId: options.lastEventId, maxEventSize: options.maxEventSize, exactComments: io.commentText },
   )
 
   function onBytes(chunk: Uint8Array) {

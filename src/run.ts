@@ -33,6 +33,8 @@ export async function probeAndSummarise(options: ProbeOptions, body: Buffer | un
         },
         flush: output.flush,
         raw: output.raw,
+        events: true,
+        commentText: true,
       }
     : output
   const probe = startProbe(options, body, io)

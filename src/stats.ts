@@ -6,6 +6,8 @@ const EXACT_SAMPLES = 4096
 const BUCKET_GROWTH = 1.01
 const LOG_GROWTH = Math.log(BUCKET_GROWTH)
 const SMALLEST_MS = 0.001
+// Gaps up to 2^31 ms (the longest wait a timer allows) fit in this many buckets; longer ones share the last.
+const BUCKETS = Math.ceil(Math.log(2 ** 31 / SMALLEST_MS) / LOG_GROWTH) + 1
 
 export interface GapStatsCollector {
   add(ms: number): void
@@ -17,22 +19,22 @@ export function createGapStats(): GapStatsCollector {
   let min = Infinity
   let max = -Infinity
   let samples: number[] | undefined = []
-  const buckets = new Map<number, number>()
+  // Allocated only once the exact samples overflow: most sessions never need it.
+  let buckets: Float64Array | undefined
 
-  const bucketOf = (ms: number) => (ms <= SMALLEST_MS ? 0 : Math.ceil(Math.log(ms / SMALLEST_MS) / LOG_GROWTH))
+  const bucketOf = (ms: number) => (ms <= SMALLEST_MS ? 0 : Math.min(BUCKETS - 1, Math.ceil(Math.log(ms / SMALLEST_MS) / LOG_GROWTH)))
   const bucketValue = (bucket: number) => (bucket === 0 ? 0 : SMALLEST_MS * BUCKET_GROWTH ** bucket)
 
   function addToHistogram(ms: number) {
-    const bucket = bucketOf(ms)
-    buckets.set(bucket, (buckets.get(bucket) ?? 0) + 1)
+    buckets![bucketOf(ms)]!++
   }
 
   function percentile(p: number): number {
     const rank = Math.max(1, Math.ceil((p / 100) * count))
     if (samples) return [...samples].sort((a, b) => a - b)[rank - 1]!
     let seen = 0
-    for (const bucket of [...buckets.keys()].sort((a, b) => a - b)) {
-      seen += buckets.get(bucket)!
+    for (let bucket = 0; bucket < BUCKETS; bucket++) {
+      seen += buckets![bucket]!
       if (seen >= rank) return Math.min(max, Math.max(min, bucketValue(bucket)))
     }
     return max
@@ -46,6 +48,7 @@ export function createGapStats(): GapStatsCollector {
       if (samples) {
         samples.push(ms)
         if (samples.length > EXACT_SAMPLES) {
+          buckets = new Float64Array(BUCKETS)
           samples.forEach(addToHistogram)
           samples = undefined
         }

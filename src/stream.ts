@@ -24,7 +24,8 @@ export interface EventStream {
 
 export function createEventStream(
   callbacks: StreamCallbacks,
-  options: { lastEventId: string; maxEventSize: number },
+  /** exactComments: recover the space after a comment's colon (costs a scan of each chunk with a comment). */
+  options: { lastEventId: string; maxEventSize: number; exactComments?: boolean },
 ): EventStream {
   let lastEventId = options.lastEventId
   // Set while end() flushes the parser: what it dispatches then was never complete.
@@ -32,7 +33,7 @@ export function createEventStream(
   // [spec] the stream is UTF-8, and the decoder drops one leading BOM (also split across chunks).
   let decoder = new TextDecoder('utf-8')
   let tooLarge = false
-  const commentText = createCommentText()
+  const commentText = options.exactComments === false ? undefined : createCommentText()
 
   const parser = createParser({
     maxBufferSize: options.maxEventSize,
@@ -55,7 +56,7 @@ export function createEventStream(
     },
     // [spec] at the end of the stream an incomplete line is discarded, whatever its field.
     onComment(text) {
-      if (discarding === false) callbacks.onComment(commentText.text(text))
+      if (discarding === false) callbacks.onComment(commentText ? commentText.text(text) : text)
     },
     onRetry(ms) {
       if (discarding === false) callbacks.onRetry(ms)
@@ -79,9 +80,9 @@ export function createEventStream(
     feed(bytes) {
       if (tooLarge) return
       const text = decoder.decode(bytes, { stream: true })
-      commentText.beforeFeed(text)
+      commentText?.beforeFeed(text)
       parser.feed(text)
-      commentText.afterFeed()
+      commentText?.afterFeed()
     },
     end() {
       let discardedData: string | undefined
@@ -95,7 +96,7 @@ export function createEventStream(
       tooLarge = false
       parser.reset()
       startStream()
-      commentText.reset()
+      commentText?.reset()
       decoder = new TextDecoder('utf-8')
       return { discardedData }
     },

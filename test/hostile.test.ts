@@ -298,7 +298,7 @@ describe('pure safeguards', () => {
 
   it('event types past the limit are counted together, except those an expectation names', () => {
     const session = createSession({ pingEvent: 'ping', expectedEvents: ['late'], endEvents: [], endData: [], dataPatterns: [] })
-    const event = (type: string) => session.event({ type: 'event', t: 0, attempt: 1, event: type, id: null, lastEventId: '', data: 'x', dt: null })
+    const event = (type: string) => session.event(0, type, 'x')
     for (let i = 0; i < MAX_EVENT_TYPES + 50; i++) event(`t${i}`)
     event('late')
     event('t0')

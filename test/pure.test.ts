@@ -3,7 +3,6 @@ import { formatDuration, parseDuration } from '../src/duration.ts'
 import { evaluateExpectations } from '../src/expectations.ts'
 import { exitCodeFor } from '../src/exit-code.ts'
 import { initialState, step, type ConnState } from '../src/reconnect.ts'
-import type { EventRecord } from '../src/records.ts'
 import { createSession } from '../src/session.ts'
 import { createGapStats } from '../src/stats.ts'
 import { visible } from '../src/render/escape.ts'
@@ -82,41 +81,39 @@ describe('gap statistics', () => {
 })
 
 describe('session', () => {
-  const event = (type: string, t: number, data = 'x'): EventRecord => ({ type: 'event', t, attempt: 1, event: type, id: null, lastEventId: '', data, dt: null })
   const options = { pingEvent: 'ping', endEvents: [], endData: [], dataPatterns: [] }
 
   it('counts events, pings and comments and measures gaps', () => {
     const s = createSession({ ...options, endEvents: ['end'], dataPatterns: [/ok/] })
     s.open(0)
-    const first = event('status', 100)
-    expect(s.event(first)).toBeUndefined()
-    expect(first.dt).toBeNull()
+    expect(s.event(100, 'status', 'x')).toBeUndefined()
+    expect(s.dt).toBeNull()
     s.comment(150)
-    const ping = event('ping', 300)
-    s.event(ping)
-    expect(ping.dt).toBe(200)
-    const last = event('status', 350, 'ok')
-    expect(s.event(last)).toBeUndefined()
-    expect(last.dt).toBe(50)
+    s.event(300, 'ping', 'x')
+    expect(s.dt).toBe(200)
+    expect(s.event(350, 'status', 'ok')).toBeUndefined()
+    expect(s.dt).toBe(50)
+    s.event(350, 'status', 'same chunk')
+    expect(s.dt).toBe(0)
     const stats = s.stats(350)
-    expect(stats).toMatchObject({ events: 3, pings: 2, comments: 1, eventsByType: { status: 2, ping: 1 }, firstEventMs: 100, maxSilenceMs: 150, dataMatched: [true] })
-    expect(stats.gapMs).toEqual({ min: 50, p50: 50, p95: 200, max: 200 })
+    expect(stats).toMatchObject({ events: 4, pings: 2, comments: 1, eventsByType: { status: 3, ping: 1 }, firstEventMs: 100, maxSilenceMs: 150, dataMatched: [true] })
+    expect(stats.gapMs).toEqual({ min: 0, p50: 50, p95: 200, max: 200 })
   })
 
   it('ends on an end type, end data or the event count, in that order', () => {
     const s = createSession({ ...options, endEvents: ['end', 'done'], endData: ['[DONE]'], maxEvents: 3 })
-    expect(s.event(event('message', 1, '[DONE]'))).toBe('end-data')
-    expect(s.event(event('done', 2))).toBe('end-event')
-    expect(s.event(event('message', 3, '[DONE!]'))).toBe('max-events')
+    expect(s.event(1, 'message', '[DONE]')).toBe('end-data')
+    expect(s.event(2, 'done', 'x')).toBe('end-event')
+    expect(s.event(3, 'message', '[DONE!]')).toBe('max-events')
   })
 
   it('counts the silence of a connection still open, not the wait before a reconnect', () => {
     const s = createSession(options)
     s.open(0)
-    s.event(event('a', 100))
+    s.event(100, 'a', 'x')
     s.closed(150)
     s.open(5000)
-    s.event(event('a', 5100))
+    s.event(5100, 'a', 'x')
     expect(s.stats(5200).maxSilenceMs).toBe(100)
     expect(s.stats(6000).maxSilenceMs).toBe(900)
   })
