@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { describeError } from './errors.ts'
 import { discardBody, openStream, type StreamRequest } from './connection.ts'
 import { createDecompressor } from './decompress.ts'
 import { createHttp } from './http.ts'
@@ -154,7 +155,7 @@ export function startProbe(options: ProbeOptions, requestBody: Buffer | undefine
       }
     } catch (error) {
       cause = 'network-error'
-      message = (error as Error).message
+      message = describeError(error)
     } finally {
       clearTimeout(idleTimer)
       idleTimer = undefined
