@@ -114,4 +114,36 @@ describe('the event stream, as the WHATWG spec parses it', () => {
     const { seen } = parse(['data: ' + 'x'.repeat(2000)], { maxEventSize: 1000 })
     expect(seen).toEqual([['too-large']])
   })
+
+  describe('cases of the cross-language SSE contract tests', () => {
+    const BOM = Uint8Array.of(0xef, 0xbb, 0xbf)
+    const bytes = (text: string) => new TextEncoder().encode(text)
+    const data = (chunks: (string | Uint8Array)[]) => parse(chunks).events.map((e) => e.data)
+
+    it('strips a BOM split across chunks, byte by byte too', () => {
+      expect(data([BOM.subarray(0, 2), Uint8Array.of(0xbf, ...bytes('data: Hello\n\n'))])).toEqual(['Hello'])
+      expect(data([BOM.subarray(0, 1), BOM.subarray(1, 2), BOM.subarray(2), 'data: Hello\n\n'])).toEqual(['Hello'])
+    })
+
+    it('keeps a BOM that is not at the start of the stream', () => {
+      expect(data(['data: First\n\n', Uint8Array.of(...bytes('data: '), ...BOM, ...bytes('Second\n\n'))])).toEqual(['First', '\uFEFFSecond'])
+      expect(data([Uint8Array.of(...BOM, ...bytes('data: '), ...BOM, ...bytes('Hello\n\n'))])).toEqual(['\uFEFFHello'])
+    })
+
+    it('reports a comment after a BOM, and without a blank line after it', () => {
+      expect(parse([Uint8Array.of(...BOM, ...bytes(':comment\ndata: Hello\n\n'))]).seen).toEqual([['comment', 'comment'], ['event', expect.objectContaining({ data: 'Hello' })]])
+    })
+
+    it('treats a bare field name as an empty value', () => {
+      expect(data(['data\n\ndata\ndata\n\n'])).toEqual(['', '\n'])
+    })
+
+    it('keeps the extra leading space of a value', () => {
+      expect(parse(['event:  greeting\ndata:  Hello\n\n']).events).toEqual([expect.objectContaining({ event: ' greeting', data: ' Hello' })])
+    })
+
+    it.each([1023, 4096, 8195, 65536, 1048576])('delivers a payload of %d bytes whole', (size) => {
+      expect(data([`data: ${'x'.repeat(size)}\n\n`])[0]).toHaveLength(size)
+    })
+  })
 })
