@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http'
 import type { Readable } from 'node:stream'
 import type { Dispatcher } from 'undici'
 import { describeError } from './errors.ts'
+import { createHttp, type HttpOptions } from './http.ts'
 import { redactUrl } from './redact.ts'
 import type { Verdict } from './reconnect.ts'
 
@@ -19,10 +20,14 @@ export type Attempt =
       /** The request as redirects left it (URL, method, body, credentials): what a reconnect sends again. */
       request: StreamRequest
       url: string
+      /** '2' or '1.1', as the TLS handshake chose. */
+      httpVersion: string
       status: number
       statusText: string
       headers: Record<string, string>
       body: Readable
+      /** Closes the connection (and its dispatcher): call once the body is no longer read. */
+      release(): void
       /** Why the response was refused. */
       message?: string
       /** The start of a refused response's body, on one line. */
@@ -40,13 +45,26 @@ const ORIGIN_BOUND_HEADERS = ['authorization', 'cookie', 'proxy-authorization']
  * One connection attempt: follows redirects, classifies the response as the
  * EventSource rules do, and never throws (a transport error is an outcome).
  */
-export async function openStream(
-  request: StreamRequest,
-  dispatcher: Dispatcher,
-  signal: AbortSignal,
-  connectTimeoutMs: number,
-): Promise<Attempt> {
+export async function openStream(request: StreamRequest, options: HttpOptions, signal: AbortSignal): Promise<Attempt> {
+  // A dispatcher of its own: destroying it ends the attempt at once wherever it is (connecting,
+  // in a proxy's tunnel, waiting for headers, reading), which aborting a request does not (undici 7
+  // leaves connects pending and opens spare connections), and it is what `release` frees.
+  const { dispatcher, httpVersion } = createHttp(options)
+  const destroy = () => void dispatcher.destroy().catch(() => {})
+  const release = () => {
+    signal.removeEventListener('abort', destroy)
+    destroy()
+  }
+  signal.addEventListener('abort', destroy, { once: true })
+  if (signal.aborted) destroy()
+  let timedOut = false
+  const connectTimer = setTimeout(() => {
+    timedOut = true
+    destroy()
+  }, options.connectTimeoutMs)
   let { url, method, headers, body } = request
+  // Only a stream that is read keeps its connection; everything else is released on the way out.
+  let keep = false
   try {
     for (let redirects = 0; ; redirects++) {
       const response = await dispatcher.request({
@@ -55,10 +73,6 @@ export async function openStream(
         method: method as Dispatcher.HttpMethod,
         headers,
         body,
-        signal,
-        // undici's own limit for the wait between request and headers (the connector's covers
-        // TCP and TLS): aborting a request that waits leaves undici 7 opening a spare connection.
-        headersTimeout: connectTimeoutMs,
       })
       const responseHeaders = flattenHeaders(response.headers)
       const location = responseHeaders.location
@@ -79,17 +93,21 @@ export async function openStream(
         url = next
         continue
       }
+      clearTimeout(connectTimer)
       const verdict = classify(response.statusCode, responseHeaders['content-type'])
       const attempt = {
         type: 'response' as const,
         verdict,
         request: { url, method, headers, body },
         url: url.href,
+        httpVersion: httpVersion(url.origin),
         status: response.statusCode,
         statusText: response.statusText,
         headers: responseHeaders,
         body: response.body,
+        release,
       }
+      keep = verdict === 'ok'
       if (verdict === 'ok' || verdict === 'no-content') return attempt
       const excerpt = await readExcerpt(response.body)
       // HTTP/2 has no reason phrase: use the standard one.
@@ -104,16 +122,12 @@ export async function openStream(
       return { ...attempt, message: why, ...(excerpt && { excerpt }) }
     }
   } catch (error) {
-    return {
-      type: 'network-error',
-      message: isTimeout(error) ? `no response within ${connectTimeoutMs}ms (--connect-timeout)` : describeError(error),
-    }
+    const timeout = timedOut || (error as { code?: string }).code === 'UND_ERR_CONNECT_TIMEOUT'
+    return { type: 'network-error', message: timeout ? `no response within ${options.connectTimeoutMs}ms (--connect-timeout)` : describeError(error) }
+  } finally {
+    clearTimeout(connectTimer)
+    if (!keep) release()
   }
-}
-
-function isTimeout(error: unknown): boolean {
-  const code = (error as { code?: string }).code
-  return code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT'
 }
 
 function classify(status: number, contentType: string | undefined): Verdict {

@@ -4,7 +4,6 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { describeError } from './errors.ts'
 import { discardBody, openStream, type StreamRequest } from './connection.ts'
 import { createDecompressor } from './decompress.ts'
-import { createHttp } from './http.ts'
 import type { ProbeOptions } from './options.ts'
 import { initialState, step, type ConnInput, type ConnState, type Effect } from './reconnect.ts'
 import { roundMs, type CloseRecord, type EndReason, type ProbeRecord } from './records.ts'
@@ -49,7 +48,6 @@ export function startProbe(options: ProbeOptions, requestBody: Buffer | undefine
   const startedAt = performance.now()
   const now = () => roundMs(performance.now() - startedAt)
   const controller = new AbortController()
-  const http = createHttp(options)
   const session = createSession({
     pingEvent: options.pingEvent,
     expectedEvents: options.expect.events,
@@ -179,7 +177,7 @@ export function startProbe(options: ProbeOptions, requestBody: Buffer | undefine
       }
       // A browser sends such an id raw; undici refuses it on every attempt, so say so once and stop.
       if (hasHeaderControl(lastEventId)) return stop('connect-failed', `cannot reconnect: the last event ID ${JSON.stringify(lastEventId)} has control characters that an HTTP header cannot carry`)
-      const attempt = await openStream({ ...request, headers: withLastEventId(request.headers, lastEventId) }, http.dispatcher, controller.signal, options.connectTimeoutMs)
+      const attempt = await openStream({ ...request, headers: withLastEventId(request.headers, lastEventId) }, options, controller.signal)
       if (ending) return
       if (attempt.type === 'response') request = attempt.request
       let input: ConnInput
@@ -190,7 +188,7 @@ export function startProbe(options: ProbeOptions, requestBody: Buffer | undefine
         input = { type: 'response', verdict: attempt.verdict }
         if (attempt.verdict === 'ok') {
           const url = new URL(attempt.url)
-          io.emit({ type: 'open', t: now(), attempt: state.attempt, url: options.showSecrets ? attempt.url : redactUrl(attempt.url), status: attempt.status, httpVersion: http.httpVersion(url.origin), headers: redactHeaders(attempt.headers, options.showSecrets) })
+          io.emit({ type: 'open', t: now(), attempt: state.attempt, url: options.showSecrets ? attempt.url : redactUrl(attempt.url), status: attempt.status, httpVersion: attempt.httpVersion, headers: redactHeaders(attempt.headers, options.showSecrets) })
         } else if (attempt.message !== undefined) {
           io.emit({ type: 'error', t: now(), attempt: state.attempt, message: attempt.message, status: attempt.status, ...(attempt.excerpt !== undefined && { body: attempt.excerpt }) })
         }
@@ -202,6 +200,7 @@ export function startProbe(options: ProbeOptions, requestBody: Buffer | undefine
       if (effect.type === 'read' && attempt.type === 'response') {
         session.open(now())
         const closed = await read(attempt.body, attempt.headers['content-encoding'])
+        attempt.release()
         if (!closed) return
         const t = now()
         session.closed(t)
@@ -222,7 +221,6 @@ export function startProbe(options: ProbeOptions, requestBody: Buffer | undefine
     .catch((error: unknown) => stop('connect-failed', (error as Error).message))
     .then(() => {
       for (const timer of timers) if (timer) clearTimeout(timer)
-      void http.dispatcher.destroy().catch(() => {})
       const t = now()
       const { reason, message } = ending!
       return { reason, ...(message !== undefined && { message }), stats: session.stats(t), t }

@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { discardBody, openStream } from '../connection.ts'
 import { createDecompressor } from '../decompress.ts'
-import { createHttp, type Http } from '../http.ts'
+import type { HttpOptions } from '../http.ts'
 import { initialState, step, type ConnInput, type Effect } from '../reconnect.ts'
 import { roundMs } from '../records.ts'
 import { requestHeaders, withLastEventId } from '../request.ts'
@@ -29,7 +29,6 @@ type Clock = () => number
 export async function observe(options: CheckOptions, body: Buffer | undefined): Promise<Observation> {
   const started = performance.now()
   const clock: Clock = () => roundMs(performance.now() - started)
-  const http = createHttp(options)
   const window = new AbortController()
   const timer = setTimeout(() => window.abort(), options.windowMs)
   const open = (lastEventId: string, extraHeaders: Record<string, string> = {}) => ({
@@ -37,12 +36,11 @@ export async function observe(options: CheckOptions, body: Buffer | undefined): 
     method: options.method,
     headers: { ...withLastEventId(requestHeaders(options, body), lastEventId), ...extraHeaders },
     body,
-    connectTimeoutMs: options.connectTimeoutMs,
   })
   try {
     const isEnd = (e: EventSeen) => (options.endEvents.includes(e.event) ? 'end-event' : undefined)
-    const main = createWatcher(http, clock, options.lastEventId, isEnd)
-    const compressed = createWatcher(http, clock, options.lastEventId, () => 'first-event')
+    const main = createWatcher(options, clock, options.lastEventId, isEnd)
+    const compressed = createWatcher(options, clock, options.lastEventId, () => 'first-event')
     let observedMs = 0
     const [connections, compressedConnection] = await Promise.all([
       followStream(main, (lastEventId) => open(lastEventId), window.signal).finally(() => (observedMs = clock())),
@@ -53,7 +51,7 @@ export async function observe(options: CheckOptions, body: Buffer | undefined): 
     if (ids.length >= 2) {
       // The middle, so that the server has events both before and after it to get wrong.
       const lastEventId = ids[Math.floor((ids.length - 1) / 2)]!
-      const resumer = createWatcher(http, clock, lastEventId, (e) => (e.ping ? undefined : 'first-event'))
+      const resumer = createWatcher(options, clock, lastEventId, (e) => (e.ping ? undefined : 'first-event'))
       const wait = AbortSignal.timeout(Math.min(options.windowMs, MAX_RESUME_WAIT_MS))
       resume = { ids, lastEventId, connection: await resumer.watch(open(lastEventId), wait) }
     }
@@ -61,7 +59,6 @@ export async function observe(options: CheckOptions, body: Buffer | undefined): 
     return { windowMs: options.windowMs, observedMs, endEvents: options.endEvents, origin: options.origin, credentials, connections, compressed: compressedConnection, resume }
   } finally {
     clearTimeout(timer)
-    void http.dispatcher.destroy().catch(() => {})
   }
 }
 
@@ -97,7 +94,6 @@ interface WatchRequest {
   method: string
   headers: Record<string, string>
   body?: Buffer
-  connectTimeoutMs: number
 }
 
 interface Watcher {
@@ -111,7 +107,7 @@ interface Watcher {
  * Opens and reads connections, timing every network read. `stopAt` ends reading
  * at an event (the end event, or the first event when that is all a probe needs).
  */
-function createWatcher(http: Http, clock: Clock, lastEventId: string, stopAt: (e: EventSeen) => ReadEnd | undefined): Watcher {
+function createWatcher(http: HttpOptions, clock: Clock, lastEventId: string, stopAt: (e: EventSeen) => ReadEnd | undefined): Watcher {
   let connection: ConnectionSeen | undefined
   let stopped: ReadEnd | undefined
   let readAt = 0
@@ -168,7 +164,7 @@ function createWatcher(http: Http, clock: Clock, lastEventId: string, stopAt: (e
       connection = seen
       stopped = undefined
       const own = new AbortController()
-      const attempt = await openStream(request, http.dispatcher, own.signal, request.connectTimeoutMs)
+      const attempt = await openStream(request, http, own.signal)
       if (attempt.type === 'network-error') {
         seen.error = attempt.message
         return seen
@@ -180,10 +176,10 @@ function createWatcher(http: Http, clock: Clock, lastEventId: string, stopAt: (e
         statusText: attempt.statusText,
         headers: attempt.headers,
         verdict: attempt.verdict,
-        httpVersion: http.httpVersion(new URL(attempt.url).origin),
+        httpVersion: attempt.httpVersion,
       }
       if (attempt.verdict !== 'ok' || !reading) {
-        discardBody(attempt.body)
+        attempt.release()
         return seen
       }
       const stop = () => own.abort()
@@ -194,6 +190,7 @@ function createWatcher(http: Http, clock: Clock, lastEventId: string, stopAt: (e
         seen.end = { t: clock(), cause }
       } finally {
         until.removeEventListener('abort', stop)
+        attempt.release()
       }
       return seen
     },
