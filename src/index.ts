@@ -20,12 +20,25 @@ if (only === '--version' || only === '-V') {
   process.stdout.write(help)
 } else {
   const { main } = await import('./cli.ts')
-  process.exitCode = await main(args, {
+  const exitCode = await main(args, {
     stdout: process.stdout,
     stderr: process.stderr,
     stdin: process.stdin,
     env: process.env,
     process,
+  })
+  // Exit once the output is out: a connection still being set up when the probe ended (a host
+  // that never answers) would otherwise keep the process alive until its own timeout.
+  await Promise.all([written(process.stdout), written(process.stderr)])
+  process.exit(exitCode)
+}
+
+function written(stream: NodeJS.WriteStream): Promise<void> {
+  if (stream.writableLength === 0 || stream.destroyed) return Promise.resolve()
+  return new Promise((resolve) => {
+    stream.once('drain', resolve)
+    stream.once('close', resolve)
+    stream.once('error', resolve)
   })
 }
 

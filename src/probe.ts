@@ -106,9 +106,10 @@ export function startProbe(options: ProbeOptions, requestBody: Buffer | undefine
     io.raw?.(chunk)
   }
 
-  let idleTimer: NodeJS.Timeout | undefined
+  // "No bytes at all": it runs from the start, through connection attempts and reconnect waits too.
   const startIdleTimer = () =>
     options.idleTimeoutMs ? setTimeout(() => stop('idle-timeout', `no data for ${options.idleTimeoutMs}ms (--idle-timeout)`), options.idleTimeoutMs) : undefined
+  let idleTimer = startIdleTimer()
 
   /**
    * Reads no more while the output is backed up, so that a slow reader of stdout
@@ -128,7 +129,6 @@ export function startProbe(options: ProbeOptions, requestBody: Buffer | undefine
   /** Reads one established stream to its end; returns how it ended, or undefined when the probe stopped it. */
   async function read(body: Readable, contentEncoding: string | undefined): Promise<Omit<CloseRecord, 't' | 'attempt' | 'type'> | undefined> {
     connectionHadEvent = false
-    idleTimer = startIdleTimer()
     let cause: CloseRecord['cause'] = 'server-closed'
     let message: string | undefined
     try {
@@ -155,8 +155,6 @@ export function startProbe(options: ProbeOptions, requestBody: Buffer | undefine
       cause = 'network-error'
       message = describeError(error)
     } finally {
-      clearTimeout(idleTimer)
-      idleTimer = undefined
       discardBody(body)
     }
     const { discardedData } = stream.end()
@@ -220,7 +218,7 @@ export function startProbe(options: ProbeOptions, requestBody: Buffer | undefine
   const done = run()
     .catch((error: unknown) => stop('connect-failed', (error as Error).message))
     .then(() => {
-      for (const timer of timers) if (timer) clearTimeout(timer)
+      for (const timer of [...timers, idleTimer]) if (timer) clearTimeout(timer)
       const t = now()
       const { reason, message } = ending!
       return { reason, ...(message !== undefined && { message }), stats: session.stats(t), t }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { runCli } from './helpers/cli.ts'
+import { startRawServer } from './helpers/hostile-servers.ts'
 import { sseServer, startServer, writeSlowly } from './helpers/server.ts'
 
 const SSE = { 'content-type': 'text/event-stream' }
@@ -541,5 +542,39 @@ describe('usage errors and signals', () => {
     const help = await runCli(['--help'])
     expect(help.exitCode).toBe(0)
     expect(help.stdout).toContain('--expect-max-gap')
+  })
+})
+
+describe('connection setup', () => {
+  it('Ctrl-C while the server has not answered ends at once, with the summary', async () => {
+    const silent = await startRawServer(() => {})
+    const started = performance.now()
+    const run = await runCli([silent.url, '--json'], { onSpawn: (child) => setTimeout(() => child.kill('SIGINT'), 500) })
+    expect(run.exitCode).toBe(130)
+    expect(run.summary.reason).toBe('interrupted')
+    expect(performance.now() - started).toBeLessThan(5000)
+  })
+
+  it('--connect-timeout is kept to the millisecond scale, not rounded to seconds', async () => {
+    const silent = await startRawServer(() => {})
+    const run = await runCli([silent.url, '--json', '--connect-timeout', '150ms'])
+    expect(run.summary).toMatchObject({ reason: 'connect-failed', message: 'no response within 150ms (--connect-timeout)' })
+    expect(run.ofType('error')[0]!.t).toBeLessThan(900)
+  })
+
+  it('--connect-timeout covers the tunnel of an https:// URL through a proxy that never answers', async () => {
+    const proxy = await startRawServer(() => {})
+    const run = await runCli(['https://127.0.0.1:9/', '--json', '--connect-timeout', '300ms', '--proxy', proxy.url], { timeoutMs: 10_000 })
+    expect(run.exitCode).toBe(3)
+    expect(run.summary).toMatchObject({ reason: 'connect-failed', message: expect.stringContaining('--connect-timeout') })
+  })
+
+  it('--idle-timeout also counts the silence while reconnecting to a server that went away', async () => {
+    const server = await sseServer('retry: 50\nid: 1\ndata: a\n\n')
+    server.server.on('request', () => void server.close())
+    const run = await runCli([server.url, '--json', '--idle-timeout', '600ms'])
+    expect(run.exitCode).toBe(4)
+    expect(run.summary).toMatchObject({ reason: 'idle-timeout', events: 1 })
+    expect(run.summary.reconnects).toBeGreaterThan(1)
   })
 })
