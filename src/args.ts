@@ -144,7 +144,6 @@ export function createProgram(handlers: CliHandlers): { program: Command; exitCo
     .version(VERSION, '-V, --version')
     .argument('<url>', 'the event stream (http:// or https://)', urlArg)
     .usage('[options] <url>')
-    .showHelpAfterError('(run sse-probe --help for usage)')
     // Subcommands reuse the probe's flag names (--json, --color): each command parses its own.
     .enablePositionalOptions()
     .addHelpText('after', `\n${DURATIONS}\n${EXIT_CODES}\n\nFormats: ${FORMATS.join(', ')}. Raw output is the body as received: control characters are not escaped.`)
@@ -160,7 +159,6 @@ export function createProgram(handlers: CliHandlers): { program: Command; exitCo
   const demo = program
     .command('demo')
     .description('start the built-in demo endpoint (a status stream whose server restarts part way) and probe it')
-    .showHelpAfterError('(run sse-probe demo --help for usage)')
     .option('--serve-only', 'only run the endpoint and print its URL, for a browser, curl -N or another sse-probe; Ctrl-C stops it')
     .addOption(new Option('--port <n>', 'port of the endpoint on 127.0.0.1').argParser(portArg).default(0, 'any free port'))
     .addHelpText('after', `\n${DEMO_NOTES}\n\n${DEMO_EXAMPLES}`)
@@ -173,7 +171,6 @@ export function createProgram(handlers: CliHandlers): { program: Command; exitCo
   program
     .command('serve')
     .description('replay a recorded stream as a local SSE endpoint, until Ctrl-C')
-    .showHelpAfterError('(run sse-probe serve --help for usage)')
     .argument('<file>', 'a transcript written by --record (or --json), or a plain event-stream file')
     .addOption(new Option('--port <n>', 'port on 127.0.0.1').argParser(portArg).default(0, 'any free port'))
     .addOption(new Option('--speed <x>', 'timing: 1 as recorded, 2 twice as fast, 0 as fast as possible').argParser(speedArg).default(1))

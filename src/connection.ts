@@ -108,7 +108,8 @@ export async function openStream(request: StreamRequest, options: HttpOptions, s
         release,
       }
       keep = verdict === 'ok'
-      if (verdict === 'ok' || verdict === 'no-content') return attempt
+      if (verdict === 'ok') return attempt
+      if (verdict === 'no-content') return { ...attempt, message: 'HTTP 204 No Content: the server asked the client to stop' }
       const excerpt = await readExcerpt(response.body)
       // HTTP/2 has no reason phrase: use the standard one.
       const reason = response.statusText || STATUS_CODES[response.statusCode]

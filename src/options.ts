@@ -145,8 +145,12 @@ export function regexArg(text: string, previous: ExpectationSpec['dataPatterns']
   }
 }
 
+// As fetch: these cannot carry an event stream.
+const FORBIDDEN_METHODS = new Set(['CONNECT', 'TRACE', 'TRACK'])
+
 export function methodArg(text: string): string {
   if (!HEADER_NAME.test(text)) throw new UsageError('expected an HTTP method such as GET or POST')
+  if (FORBIDDEN_METHODS.has(text.toUpperCase())) throw new UsageError(`${text.toUpperCase()} cannot open an event stream`)
   return text.toUpperCase()
 }
 

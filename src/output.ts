@@ -54,11 +54,16 @@ export async function createOutput(options: OutputOptions, streams: OutputStream
   const hiddenByQuiet = (record: ProbeRecord) => options.quiet && record.type !== 'summary' && record.type !== 'error'
   let render: (record: ProbeRecord) => void
   if (options.format === 'json') {
+    // stderr holds the human-readable errors, for whoever reads the job's log: each error
+    // record, and why a failing probe ended when no error record said it already.
+    let lastError: string | undefined
     render = (record) => {
       if (hiddenByQuiet(record)) return
       out += renderJson(record)
-      // stderr holds the human-readable errors, for whoever reads the job's log.
-      if (record.type === 'error') err += `error: ${visible(record.message)}\n`
+      if (record.type === 'error') err += `error: ${visible((lastError = record.message))}\n`
+      if (record.type !== 'summary') return
+      if (record.message !== undefined && record.message !== lastError && record.exitCode > 1) err += `error: ${record.reason}: ${visible(record.message)}\n`
+      for (const expectation of record.expectations) if (!expectation.ok) err += `error: expectation failed: ${visible(expectation.name)}\n`
     }
   } else {
     const pretty = createPrettyRenderer({
@@ -147,7 +152,7 @@ async function createSpinner(stream: Writable) {
   let lastActivity = performance.now()
   const ticker = setInterval(() => {
     const silent = performance.now() - lastActivity
-    spinner.text = `${state} · ${events} events${silent >= 1000 ? ` · silent for ${formatDuration(Math.round(silent / 100) * 100)}` : ''}`
+    spinner.text = `${state} · ${events} ${events === 1 ? "event" : "events"}${silent >= 1000 ? ` · silent for ${formatDuration(Math.round(silent / 100) * 100)}` : ''}`
   }, 250)
   ticker.unref()
   return {

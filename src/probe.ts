@@ -187,8 +187,9 @@ export function startProbe(options: ProbeOptions, requestBody: Buffer | undefine
         if (attempt.verdict === 'ok') {
           const url = new URL(attempt.url)
           io.emit({ type: 'open', t: now(), attempt: state.attempt, url: options.showSecrets ? attempt.url : redactUrl(attempt.url), status: attempt.status, httpVersion: attempt.httpVersion, headers: redactHeaders(attempt.headers, options.showSecrets) })
-        } else if (attempt.message !== undefined) {
-          io.emit({ type: 'error', t: now(), attempt: state.attempt, message: attempt.message, status: attempt.status, ...(attempt.excerpt !== undefined && { body: attempt.excerpt }) })
+        } else if (attempt.verdict !== 'no-content') {
+          const headers = redactHeaders(attempt.headers, options.showSecrets)
+          io.emit({ type: 'error', t: now(), attempt: state.attempt, message: attempt.message!, status: attempt.status, headers, ...(attempt.excerpt !== undefined && { body: attempt.excerpt }) })
         }
       }
       io.flush()

@@ -80,6 +80,8 @@ export interface ErrorRecord {
   attempt: number
   message: string
   status?: number
+  /** The response headers of a refused response (credentials redacted). */
+  headers?: Record<string, string>
   /** The start of a refused response's body (e.g. a JSON error), on one line. */
   body?: string
 }

@@ -198,7 +198,8 @@ describe('slow, silent and broken servers', () => {
     expect(run.records.map((r) => r.type)).toEqual(['open', 'retry', 'event', 'close', 'summary'])
     expect(run.summary).toMatchObject({ reason: 'timeout', reconnects: 0 })
     expect(server.requests).toHaveLength(1)
-    expect(run.stderr).toBe('')
+    // In JSON mode, stderr says in words why the probe failed, and nothing else.
+    expect(run.stderr).toBe('error: timeout: no end after 1000ms (--timeout)\n')
   })
 
   it('a server that gives every event its own type does not grow the summary', async () => {

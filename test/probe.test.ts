@@ -123,11 +123,13 @@ describe('records and reconnection', () => {
 })
 
 describe('fatal responses', () => {
-  it('ends without error on 204', async () => {
+  it('ends without error on 204, and says why', async () => {
     const server = await startServer((_req, res) => res.writeHead(204).end())
     const run = await runCli([server.url, '--json'])
     expect(run.exitCode).toBe(0)
-    expect(run.summary.reason).toBe('no-content')
+    expect(run.summary).toMatchObject({ reason: 'no-content', message: 'HTTP 204 No Content: the server asked the client to stop' })
+    expect(run.ofType('error')).toEqual([])
+    expect(run.stderr).toBe('')
   })
 
   it('stops on a 204 answering a reconnect', async () => {
@@ -415,10 +417,13 @@ describe('output', () => {
     const quiet = await runCli([server.url, '--json', '-q'])
     expect(quiet.records.map((r) => r.type)).toEqual(['summary'])
     expect(quiet.stderr).toBe('')
-    const failing = await startServer((_req, res) => res.writeHead(503).end('busy'))
-    const run = await runCli([failing.url, '--json'])
+    const failing = await startServer((_req, res) => res.writeHead(503, { 'retry-after': '30' }).end('busy'))
+    const run = await runCli([failing.url, '--json', '--expect-event', 'x'])
     expect(run.records.map((r) => r.type)).toEqual(['error', 'summary'])
-    expect(run.stderr).toBe('error: HTTP 503 Service Unavailable\n')
+    expect(run.ofType('error')[0]).toMatchObject({ status: 503, body: 'busy', headers: expect.objectContaining({ 'retry-after': '30' }) })
+    expect(run.stderr).toBe('error: HTTP 503 Service Unavailable\nerror: expectation failed: --expect-event x\n')
+    const pretty = await runCli([failing.url, '-i', '--no-color'])
+    expect(pretty.stderr).toMatch(/✗ HTTP 503 Service Unavailable\n {11}retry-after: 30\n(.*\n)* {11}busy\n/)
   })
 
   it('raw: the body bytes exactly as received', async () => {
@@ -503,6 +508,7 @@ describe('usage errors and signals', () => {
     [['http://x', '-H', 'NoColon']],
     [['http://x', '--expect-data', '(']],
     [['http://x', '--bogus']],
+    [['http://x', '-X', 'CONNECT']],
     [[]],
   ])('%j exits 2 with a one-line message', async (args) => {
     const run = await runCli(args)

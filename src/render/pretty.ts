@@ -36,13 +36,21 @@ export function createPrettyRenderer(options: PrettyOptions): (record: ProbeReco
   }
   const status = (t: number, text: string): Rendered => ({ stream: 'err', text: `${formatTime(t, e)}  ${text}\n` })
 
+  /** The response headers under a status line, with -i. */
+  function included(headers: Record<string, string> | undefined): string {
+    if (!options.include || headers === undefined) return ''
+    return Object.entries(headers)
+      .map(([name, value]) => `\n${INDENT}${e.dim(`${visible(name)}:`)} ${visible(value)}`)
+      .join('')
+  }
+
   function renderEvent(record: EventRecord): Rendered | undefined {
     const ping = record.event === options.pingEvent
     if (ping && options.hidePings) return undefined
     const head = [
       time(record.t),
       c.bold.cyan(visible(record.event)),
-      record.id === null ? '' : c.yellow(`id ${visible(record.id)}`),
+      record.id === null ? '' : c.yellow(`id ${record.id === '' ? '""' : visible(record.id)}`),
       record.dt === null ? '' : c.dim(`+${formatDuration(record.dt)}`),
     ]
       .filter(Boolean)
@@ -60,13 +68,7 @@ export function createPrettyRenderer(options: PrettyOptions): (record: ProbeReco
         return options.hidePings ? undefined : { stream: 'out', text: c.dim(`${time(record.t)}  :${visible(record.text)}\n`) }
       case 'open': {
         const verb = record.attempt === 1 ? 'connected' : 'reconnected'
-        let text = `${e.green('▶')} ${verb}  ${record.status}  HTTP/${record.httpVersion}  ${visible(record.url)}`
-        if (options.include) {
-          text += Object.entries(record.headers)
-            .map(([name, value]) => `\n${INDENT}${e.dim(`${visible(name)}:`)} ${visible(value)}`)
-            .join('')
-        }
-        return status(record.t, text)
+        return status(record.t, `${e.green('▶')} ${verb}  ${record.status}  HTTP/${record.httpVersion}  ${visible(record.url)}${included(record.headers)}`)
       }
       case 'retry':
         return status(record.t, `${e.blue('↻')} retry: ${record.ms}ms`)
@@ -81,7 +83,7 @@ export function createPrettyRenderer(options: PrettyOptions): (record: ProbeReco
       }
       case 'error': {
         const body = record.body === undefined ? '' : `\n${INDENT}${e.dim(visible(record.body))}`
-        return status(record.t, `${e.red('✗')} ${visible(record.message)}${body}`)
+        return status(record.t, `${e.red('✗')} ${visible(record.message)}${included(record.headers)}${body}`)
       }
       case 'summary':
         return { stream: 'err', text: renderSummary(record, e) }
