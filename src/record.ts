@@ -1,7 +1,7 @@
 import { closeSync, openSync, writeFileSync } from 'node:fs'
 import { UsageError } from './options.ts'
 import type { ProbeRecord } from './records.ts'
-import { redactHeaders } from './redact.ts'
+import { redactHeaders, redactUrl } from './redact.ts'
 import { renderJson } from './render/json.ts'
 
 export interface Recorder {
@@ -29,7 +29,12 @@ export function createRecorder(path: string, warn: (message: string) => void): R
   }
   function write(record: ProbeRecord) {
     if (fd === undefined) return
-    const redacted = record.type === 'open' ? { ...record, headers: redactHeaders(record.headers, false) } : record
+    const redacted =
+      record.type === 'open'
+        ? { ...record, url: redactUrl(record.url), headers: redactHeaders(record.headers, false) }
+        : record.type === 'error' && record.headers
+          ? { ...record, headers: redactHeaders(record.headers, false) }
+          : record
     try {
       writeFileSync(fd, renderJson(redacted))
     } catch (error) {

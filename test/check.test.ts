@@ -116,6 +116,36 @@ describe('check: connection and usage errors', () => {
     expect(run.stderr).toMatch(/^error: could not connect to http:\/\/127\.0\.0\.1:\d+\/: .*ECONNREFUSED/)
   })
 
+  it('never shows the password of a URL, and a bad proxy variable is a usage error', async () => {
+    const closed = await startServer(() => {})
+    await closed.close()
+    const url = closed.url.replace('//', '//alice:s3cret@')
+    const { run, summary } = await runCheck(url)
+    expect(run.exitCode).toBe(3)
+    expect(run.stdout + run.stderr).not.toContain('s3cret')
+    expect(summary).toMatchObject({ url: expect.stringContaining('<redacted>@') })
+    const proxied = await runCli(['check', closed.url], { env: { HTTP_PROXY: 'garbage' } })
+    expect(proxied.exitCode).toBe(2)
+    expect(proxied.stderr).toMatch(/^error: .*HTTP_PROXY/)
+  })
+
+  it('keeps what it needs of a stream faster than it can matter, and ends on time', async () => {
+    const server = await startServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' })
+      const block = 'id: 1\ndata: x\n\n'.repeat(1000)
+      const pump = () => {
+        while (!res.destroyed && res.write(block));
+        if (!res.destroyed) res.once('drain', pump)
+      }
+      pump()
+    })
+    const started = performance.now()
+    const { run, summary } = await runCheck(server.url, ['--window', '3s'])
+    expect(run.exitCode).not.toBe(3)
+    expect(summary.events).toBeGreaterThanOrEqual(10_000)
+    expect(performance.now() - started).toBeLessThan(15_000)
+  })
+
   it.each([
     [['--origin', 'https://app.example/page']],
     [['--origin', 'app.example']],

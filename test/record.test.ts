@@ -42,6 +42,18 @@ describe('--record <file>', () => {
     expect(recorded[0]).toMatchObject({ headers: { 'x-kept': 'visible' } })
   })
 
+  it('redacts the headers of a refused reconnect and the URL credentials too', async () => {
+    const server = await startServer((_req, res, index) => {
+      if (index === 0) return res.writeHead(200, SSE).end('retry: 10\ndata: a\n\n')
+      res.writeHead(401, { 'set-cookie': 'sess=ERRSECRET' }).end()
+    })
+    const file = tempFile('refused.ndjson')
+    await runCli([server.url.replace('//', '//alice:pw5ecret@'), '--json', '--show-secrets', '--record', file])
+    const text = readFileSync(file, 'utf8')
+    expect(text).not.toMatch(/ERRSECRET|pw5ecret/)
+    expect(readRecords(file).find((r) => r.type === 'error')).toMatchObject({ status: 401, headers: { 'set-cookie': '<redacted>' } })
+  })
+
   it('records whatever the output shows: pretty and -q', async () => {
     const server = await sseServer('data: a\n\nevent: end\ndata: b\n\n')
     const file = tempFile('quiet.ndjson')

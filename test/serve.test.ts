@@ -89,6 +89,18 @@ describe('sse-probe serve: a recorded session, probed again', () => {
     expect(run.summary).toMatchObject({ reason: 'end-event', reconnects: 2 })
     expect(server.stderr()).toContain('refused as recorded (no response)')
   })
+
+  it('a fresh client starts from the beginning again, also after a recording without ids', async () => {
+    const server = await startCli([
+      'serve',
+      '--speed',
+      '0',
+      file('noids.ndjson', [OPEN, ev(1, null, 'a1'), { type: 'retry', t: 2, attempt: 1, ms: 10 }, { type: 'close', t: 3, attempt: 1, cause: 'server-closed' }, { type: 'reconnect', t: 20, attempt: 2, delayMs: 10, lastEventId: null }, { ...OPEN, t: 21 }, ev(22, null, 'b1', 'end')]),
+    ])
+    for (let run = 0; run < 2; run++) {
+      expect((await runCli([server.url, '--json'])).ofType('event').map((e) => e.data)).toEqual(['a1', 'b1'])
+    }
+  })
 })
 
 describe('sse-probe serve: bad input', () => {
@@ -130,8 +142,8 @@ describe('sse-probe serve: bad input', () => {
 })
 
 const OPEN = { type: 'open', t: 0, attempt: 1, url: 'http://x/', status: 200, httpVersion: '1.1', headers: {} }
-function ev(t: number, id: string, data: string, event = 'message') {
-  return { type: 'event', t, attempt: 1, event, id, lastEventId: id, data, dt: null }
+function ev(t: number, id: string | null, data: string, event = 'message') {
+  return { type: 'event', t, attempt: 1, event, id, lastEventId: id ?? '', data, dt: null }
 }
 const RECORDING = [OPEN, ev(5, '1', 'a'), ev(10, '2', 'b'), ev(15, '3', 'c', 'end'), { type: 'summary', t: 16, reason: 'end-event', exitCode: 0 }]
 const RECORDING_TEXT = RECORDING.map((r) => `${JSON.stringify(r)}\n`).join('')

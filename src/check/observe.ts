@@ -107,6 +107,9 @@ interface Watcher {
  * Opens and reads connections, timing every network read. `stopAt` ends reading
  * at an event (the end event, or the first event when that is all a probe needs).
  */
+// Events and reads kept per connection: plenty to judge by, and a fast stream cannot fill memory.
+const MAX_SEEN = 10_000
+
 function createWatcher(http: HttpOptions, clock: Clock, lastEventId: string, stopAt: (e: EventSeen) => ReadEnd | undefined): Watcher {
   let connection: ConnectionSeen | undefined
   let stopped: ReadEnd | undefined
@@ -119,7 +122,7 @@ function createWatcher(http: HttpOptions, clock: Clock, lastEventId: string, sto
         const seen = { t: readAt, event, id, ping: event === PING_EVENT }
         connection.events.push(seen)
         messages++
-        stopped = stopAt(seen)
+        stopped = stopAt(seen) ?? (connection.events.length >= MAX_SEEN ? 'window' : undefined)
       },
       onComment() {
         if (!connection || stopped) return
@@ -146,6 +149,7 @@ function createWatcher(http: HttpOptions, clock: Clock, lastEventId: string, sto
         messages = 0
         stream.feed(chunk)
         seen.reads.push({ t: readAt, silenceMs: roundMs(readAt - lastReadAt), messages })
+        if (seen.reads.length >= MAX_SEEN) stopped ??= 'window'
         lastReadAt = readAt
         if (stopped) break
       }

@@ -5,6 +5,8 @@ import { toCheckOptions, type RawCheckFlags } from '../check/options.ts'
 import { renderCheckJson, renderCheckPretty, type CheckReport } from '../check/render.ts'
 import { formatDuration } from '../duration.ts'
 import { colorLevel } from '../output.ts'
+import { checkProxyVariables } from '../options.ts'
+import { redactUrl } from '../redact.ts'
 import { visible } from '../render/escape.ts'
 import { readRequestBody, type RunContext } from '../run.ts'
 
@@ -13,21 +15,23 @@ const COULD_NOT_CONNECT = 3
 /** `sse-probe check <url>`: observe the endpoint, judge it, print the report, return the exit code. */
 export async function runCheck(url: URL, flags: RawCheckFlags, context: RunContext): Promise<number> {
   const options = toCheckOptions(url, flags)
+  if (!options.proxy) checkProxyVariables(context.env)
+  const shownUrl = redactUrl(url.href)
   const body = await readRequestBody(options.data, context.stdin)
   // The report is written once at the end: a reader that has gone (`| head`) is not an error.
   context.stdout.on('error', () => {})
-  if (!options.json && context.stderr.isTTY) context.stderr.write(`checking ${visible(url.href)} for up to ${formatDuration(options.windowMs)}…\n`)
+  if (!options.json && context.stderr.isTTY) context.stderr.write(`checking ${visible(shownUrl)} for up to ${formatDuration(options.windowMs)}…\n`)
   const observation = await observe(options, body)
   const error = observation.connections[0]!.error
   let report: CheckReport
   if (error !== undefined) {
-    context.stderr.write(`error: could not connect to ${visible(url.href)}: ${visible(error)}\n`)
-    report = { url: url.href, results: [], exitCode: COULD_NOT_CONNECT, message: error }
+    context.stderr.write(`error: could not connect to ${visible(shownUrl)}: ${visible(error)}\n`)
+    report = { url: shownUrl, results: [], exitCode: COULD_NOT_CONNECT, message: error }
     if (options.json) context.stdout.write(renderCheckJson(report))
     return report.exitCode
   }
   const results = runChecks(observation)
-  report = { url: url.href, observation, results, exitCode: checkExitCode(results, options.strict) }
+  report = { url: shownUrl, observation, results, exitCode: checkExitCode(results, options.strict) }
   const chalk = new Chalk({ level: colorLevel(options.color, supportsColor, context.env) })
   context.stdout.write(options.json ? renderCheckJson(report) : renderCheckPretty(report, chalk))
   return report.exitCode

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import { formatDuration } from '../duration.ts'
 import { UsageError, type ServeFlags } from '../options.ts'
 import type { RunContext } from '../run.ts'
@@ -15,11 +15,17 @@ export async function runServe(file: string, flags: ServeFlags, context: RunCont
   return runUntilStopped(server, context.process)
 }
 
+// A replay is held in memory whole: past this a file is refused, not a crash.
+const MAX_FILE_BYTES = 256 * 1024 ** 2
+
 async function readPlan(file: string, intervalMs: number | undefined): Promise<ReplayPlan> {
   let bytes: Buffer
   try {
+    const { size } = await stat(file)
+    if (size > MAX_FILE_BYTES) throw new UsageError(`'${file}' is too large to replay (${Math.round(size / 1024 ** 2)} MiB; at most 256 MiB)`)
     bytes = await readFile(file)
   } catch (error) {
+    if (error instanceof UsageError) throw error
     const code = (error as NodeJS.ErrnoException).code
     throw new UsageError(`cannot read '${file}': ${code === 'ENOENT' ? 'no such file' : (code ?? (error as Error).message)}`)
   }

@@ -19,12 +19,14 @@ export interface ReplayOptions {
 export function startReplay(plan: ReplayPlan, options: ReplayOptions): Promise<LocalServer> {
   const log = options.log && createConnectionLog(options.log)
   const scaled = (ms: number) => (options.speed === 0 ? 0 : ms / options.speed)
-  // The connection the recording went on to after the last close or refusal served.
+  // The connection the recording went on to after the close or refusal just served: for the
+  // client that reconnects now. Taken by the next client, so a later fresh one starts over.
   let expected: number | undefined
   const after = (c: number) => (c + 1 < plan.connections.length ? c + 1 : undefined)
 
   async function handle(req: IncomingMessage, res: ServerResponse, signal: AbortSignal) {
     const start = resolveStart(plan, lastEventIdOf(req), expected, options.loop)
+    expected = undefined
     const first = plan.connections[start.connection]
     if (first?.type === 'refuse') {
       log?.(req, `${start.note}: refused as recorded (${first.status ?? 'no response'})`)
