@@ -1,11 +1,12 @@
 import { readFile } from 'node:fs/promises'
 import { evaluateExpectations } from './expectations.ts'
-import { exitCodeFor, SIGNAL_EXIT_CODES, type StopSignal } from './exit-code.ts'
+import { exitCodeFor } from './exit-code.ts'
 import { checkProxyVariables, toProbeOptions, UsageError, type ProbeOptions, type RawProbeFlags } from './options.ts'
 import { createOutput, type OutputStreams } from './output.ts'
 import { startProbe, type ProbeIo } from './probe.ts'
 import { createRecorder } from './record.ts'
 import type { SummaryRecord } from './records.ts'
+import { onStopSignals } from './signals.ts'
 
 export interface RunContext extends OutputStreams {
   stdin: NodeJS.ReadableStream
@@ -38,29 +39,19 @@ export async function probeAndSummarise(options: ProbeOptions, body: Buffer | un
       }
     : output
   const probe = startProbe(options, body, io)
-  let signal: StopSignal | undefined
-  const onSignal = (name: StopSignal) => {
-    // A second signal means the user is done waiting, even for the summary.
-    if (signal) context.process.exit(SIGNAL_EXIT_CODES[name])
-    signal = name
-    probe.stop('interrupted')
-  }
-  const onSigint = () => onSignal('SIGINT')
-  const onSigterm = () => onSignal('SIGTERM')
+  const signals = onStopSignals(context.process, () => probe.stop('interrupted'))
   let outputClosed = false
   const onOutputError = (error: NodeJS.ErrnoException) => {
     // `sse-probe URL | head` (or `2>&1 | head`): the reader has gone, so stop quietly.
     if (error.code === 'EPIPE') outputClosed = true
     probe.stop('interrupted')
   }
-  context.process.on('SIGINT', onSigint)
-  context.process.on('SIGTERM', onSigterm)
   context.stdout.on('error', onOutputError)
   context.stderr.on('error', onOutputError)
   try {
     const result = await probe.done
     const expectations = evaluateExpectations(options.expect, result.stats, result.reason)
-    const exitCode = outputClosed ? 0 : exitCodeFor(result.reason, expectations, signal)
+    const exitCode = outputClosed ? 0 : exitCodeFor(result.reason, expectations, signals.received)
     const { maxSilenceMs: _silence, dataMatched: _matched, ...counts } = result.stats
     const summary: SummaryRecord = {
       type: 'summary',
@@ -77,8 +68,7 @@ export async function probeAndSummarise(options: ProbeOptions, body: Buffer | un
     return exitCode
   } finally {
     recorder?.close()
-    context.process.off('SIGINT', onSigint)
-    context.process.off('SIGTERM', onSigterm)
+    signals.dispose()
   }
 }
 

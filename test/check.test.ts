@@ -129,6 +129,15 @@ describe('check: connection and usage errors', () => {
     expect(proxied.stderr).toMatch(/^error: .*HTTP_PROXY/)
   })
 
+  it('Ctrl-C ends the window early: the report covers what was seen, exit 130', async () => {
+    const server = await startServer(sseEndpoint({ end: 'never', count: 1000, intervalMs: 100 }))
+    const started = performance.now()
+    const run = await runCli(['check', server.url, '--json', '--window', '20s'], { onSpawn: (child) => setTimeout(() => child.kill('SIGINT'), 1000) })
+    expect(run.exitCode).toBe(130)
+    expect(run.records.at(-1)).toMatchObject({ type: 'summary' })
+    expect(performance.now() - started).toBeLessThan(10_000)
+  })
+
   it('keeps what it needs of a stream faster than it can matter, and ends on time', async () => {
     const server = await startServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' })

@@ -26,11 +26,13 @@ type Clock = () => number
  * Observes an endpoint for the window: the stream as a browser follows it, a compressed
  * twin of the first request, then a resume with Last-Event-ID. The only I/O of `check`.
  */
-export async function observe(options: CheckOptions, body: Buffer | undefined): Promise<Observation> {
+export async function observe(options: CheckOptions, body: Buffer | undefined, interrupted?: AbortSignal): Promise<Observation> {
   const started = performance.now()
   const clock: Clock = () => roundMs(performance.now() - started)
   const window = new AbortController()
   const timer = setTimeout(() => window.abort(), options.windowMs)
+  // Ctrl-C ends the window early: the report covers what was seen so far.
+  interrupted?.addEventListener('abort', () => window.abort(), { once: true })
   const open = (lastEventId: string, extraHeaders: Record<string, string> = {}) => ({
     url: options.url,
     method: options.method,
@@ -48,7 +50,7 @@ export async function observe(options: CheckOptions, body: Buffer | undefined): 
     ])
     const ids = idsSeen(connections, options.endEvents)
     let resume: ResumeSeen | undefined
-    if (ids.length >= 2) {
+    if (ids.length >= 2 && !interrupted?.aborted) {
       // The middle, so that the server has events both before and after it to get wrong.
       const lastEventId = ids[Math.floor((ids.length - 1) / 2)]!
       const resumer = createWatcher(options, clock, lastEventId, (e) => (e.ping ? undefined : 'first-event'))

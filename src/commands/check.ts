@@ -8,6 +8,8 @@ import { colorLevel } from '../output.ts'
 import { checkProxyVariables } from '../options.ts'
 import { redactUrl } from '../redact.ts'
 import { visible } from '../render/escape.ts'
+import { SIGNAL_EXIT_CODES } from '../exit-code.ts'
+import { onStopSignals } from '../signals.ts'
 import { readRequestBody, type RunContext } from '../run.ts'
 
 const COULD_NOT_CONNECT = 3
@@ -21,7 +23,9 @@ export async function runCheck(url: URL, flags: RawCheckFlags, context: RunConte
   // The report is written once at the end: a reader that has gone (`| head`) is not an error.
   context.stdout.on('error', () => {})
   if (!options.json && context.stderr.isTTY) context.stderr.write(`checking ${visible(shownUrl)} for up to ${formatDuration(options.windowMs)}…\n`)
-  const observation = await observe(options, body)
+  const interrupt = new AbortController()
+  const signals = onStopSignals(context.process, () => interrupt.abort())
+  const observation = await observe(options, body, interrupt.signal).finally(() => signals.dispose())
   const error = observation.connections[0]!.error
   let report: CheckReport
   if (error !== undefined) {
@@ -34,5 +38,5 @@ export async function runCheck(url: URL, flags: RawCheckFlags, context: RunConte
   report = { url: shownUrl, observation, results, exitCode: checkExitCode(results, options.strict) }
   const chalk = new Chalk({ level: colorLevel(options.color, supportsColor, context.env) })
   context.stdout.write(options.json ? renderCheckJson(report) : renderCheckPretty(report, chalk))
-  return report.exitCode
+  return signals.received ? SIGNAL_EXIT_CODES[signals.received] : report.exitCode
 }
