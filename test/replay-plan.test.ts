@@ -144,6 +144,12 @@ describe('where a client starts', () => {
     expect(resolveStart(plan, '2', undefined, false)).toEqual({ connection: 1, step: 0, note: 'resuming after id 2' })
   })
 
+  it('on the recorded 204 when that is what followed the close after the id', () => {
+    const stopped = parseTranscript(lines(open(0), event(1, '1', 'a'), close(2, 'server-closed'), reconnect(3, '1'), summary(4, 'no-content')), 'r')
+    expect(stopped.connections[1]).toMatchObject({ type: 'no-content' })
+    expect(resolveStart(stopped, '1', undefined, false)).toEqual({ connection: 1, step: 0, note: 'resuming after id 1' })
+  })
+
   it('past the end after the last id, or from the start again with --loop', () => {
     expect(resolveStart(plan, '4', undefined, false)).toMatchObject({ connection: 1, step: 2 })
     const closedAtEnd = parseTranscript(lines(open(0), event(1, '1', 'a'), close(2, 'server-closed')), 'r')

@@ -273,8 +273,8 @@ export function resolveStart(plan: ReplayPlan, lastEventId: string | null, expec
     const note = `resuming after id ${lastEventId}`
     // When only a close was left after that id, the client has seen it: that is why it reconnects.
     if (!connection.close || connection.steps.slice(s + 1).some((step) => step.event)) return { connection: c, step: s + 1, note }
-    const next = plan.connections.findIndex((other, i) => i > c && other.type === 'stream')
-    if (next !== -1) return { connection: next, step: 0, note }
+    // The next recorded connection, whatever it was: a 204 or a refusal is replayed too.
+    if (c + 1 < plan.connections.length) return { connection: c + 1, step: 0, note }
     return loop ? { connection: 0, step: 0, note: `${note}: the recording starts again` } : { connection: plan.connections.length, step: 0, note: `${note}: nothing left to send` }
   }
   return { connection: 0, step: 0, note: `id ${lastEventId} is not in the recording: from the start` }
