@@ -185,7 +185,6 @@ export function startProbe(options: ProbeOptions, requestBody: Buffer | undefine
       } else {
         input = { type: 'response', verdict: attempt.verdict }
         if (attempt.verdict === 'ok') {
-          const url = new URL(attempt.url)
           io.emit({ type: 'open', t: now(), attempt: state.attempt, url: options.showSecrets ? attempt.url : redactUrl(attempt.url), status: attempt.status, httpVersion: attempt.httpVersion, headers: redactHeaders(attempt.headers, options.showSecrets) })
         } else if (attempt.verdict !== 'no-content') {
           const headers = redactHeaders(attempt.headers, options.showSecrets)

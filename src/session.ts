@@ -134,4 +134,3 @@ export function createSession(options: SessionOptions) {
   }
 }
 
-export type Session = ReturnType<typeof createSession>

@@ -6,7 +6,7 @@ import { initialState, step } from '../src/reconnect.ts'
 import { createSession, MAX_EVENT_TYPES, OTHER_EVENT_TYPES } from '../src/session.ts'
 import { CLI, runCli } from './helpers/cli.ts'
 import { drained, endlessLineServer, rawResponse, startRawServer } from './helpers/hostile-servers.ts'
-import { sseServer, startServer, writeSlowly } from './helpers/server.ts'
+import { sseServer, startServer } from './helpers/server.ts'
 
 const SSE = { 'content-type': 'text/event-stream' }
 // What a terminal would obey: C0 and C1 controls, DEL and the bidi overrides (a chalk colour is \x1b[..m).

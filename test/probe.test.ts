@@ -58,7 +58,7 @@ describe('records and reconnection', () => {
   })
 
   it('writes every record type with the contract\'s fields', async () => {
-    const server = await startServer(async (req, res, index) => {
+    const server = await startServer(async (_req, res, index) => {
       res.writeHead(200, SSE)
       if (index === 0) {
         await writeSlowly(res, [': ping\n\n', 'retry: 20\n\n', 'id: 1\nevent: status\ndata: {"a": 1}\n\n', 'data: two\n\n'], 20)

@@ -111,7 +111,7 @@ describe('random re-chunking never changes the records', () => {
   it('through the real CLI and a server that writes the pieces with pauses', async () => {
     const body = CORPUS.slice(0, 3).map((b) => Buffer.from(b).toString('utf8'))
     const pieces: Buffer[][] = []
-    const server = await startServer(async (req, res) => {
+    const server = await startServer(async (_req, res) => {
       res.writeHead(200, SSE)
       res.socket?.setNoDelay(true)
       for (const piece of pieces.shift()!) {
