@@ -1,4 +1,4 @@
-import { Agent, buildConnector, EnvHttpProxyAgent, ProxyAgent, type Dispatcher } from 'undici'
+import { Agent, buildConnector, EnvHttpProxyAgent, ProxyAgent, type Dispatcher } from './undici-lite.ts'
 
 export interface HttpOptions {
   insecure: boolean
@@ -34,7 +34,7 @@ export function createHttp(options: HttpOptions): Http {
   // undici does not say which protocol a response came over; the ALPN result of the socket does.
   const alpnByOrigin = new Map<string, string>()
   const connect = buildConnector({ ...tls, allowH2: true })
-  const connector: buildConnector.connector = (target, callback) =>
+  const connector: import('undici').buildConnector.connector = (target, callback) =>
     connect(target, (error, socket) => {
       if (socket) {
         const alpn = (socket as { alpnProtocol?: string | false }).alpnProtocol
