@@ -1,7 +1,7 @@
 import type { ChalkInstance } from 'chalk'
-import { formatDuration } from '../duration.ts'
-import { visible } from '../render/escape.ts'
-import type { CheckResult, CheckStatus } from './checks.ts'
+import { formatDuration } from '../engine/duration.ts'
+import { visible } from '../engine/escape.ts'
+import { type CheckResult, type CheckStatus, checkExitCode, runChecks } from './checks.ts'
 import type { Observation } from './observation.ts'
 
 export interface CheckRecord {
@@ -56,23 +56,62 @@ export function summarise(report: CheckReport): CheckSummaryRecord {
   }
 }
 
+// An endpoint that could not be reached at all: nothing to check.
+const COULD_NOT_CONNECT = 3
+
+/** The report on an observation; `url` as it may be shown (credentials redacted). */
+export function judge(observation: Observation, url: string, strict: boolean): CheckReport {
+  const error = observation.connections[0]!.error
+  if (error !== undefined) return { url, results: [], exitCode: COULD_NOT_CONNECT, message: error }
+  const results = runChecks(observation)
+  return { url, observation, results, exitCode: checkExitCode(results, strict) }
+}
+
+/** One record per check, then the summary: what `check --json` prints. */
+export function checkRecords(report: CheckReport): (CheckRecord | CheckSummaryRecord)[] {
+  const records: (CheckRecord | CheckSummaryRecord)[] = report.results.map((r) => ({
+    type: 'check',
+    id: r.id,
+    status: r.status,
+    measured: r.measured,
+    hint: r.hint ?? null,
+  }))
+  records.push(summarise(report))
+  return records
+}
+
 /** One JSON record per check, then the summary. */
 export function renderCheckJson(report: CheckReport): string {
-  const records: (CheckRecord | CheckSummaryRecord)[] = report.results.map((r) => ({ type: 'check', id: r.id, status: r.status, measured: r.measured, hint: r.hint ?? null }))
-  records.push(summarise(report))
-  return records.map((record) => `${JSON.stringify(record)}\n`).join('')
+  return checkRecords(report)
+    .map((record) => `${JSON.stringify(record)}\n`)
+    .join('')
 }
 
 /** The report: one line per check, the hint under anything that did not pass, then the totals. */
 export function renderCheckPretty(report: CheckReport, c: ChalkInstance): string {
   const s = summarise(report)
-  const colour: Record<CheckStatus, (text: string) => string> = { pass: c.green, warn: c.yellow, fail: c.red, skip: c.dim }
-  const lines = [`${c.bold('check')}  ${visible(report.url)}  ${c.dim(`observed ${formatDuration(s.observedMs)}, ${s.connections} connection${s.connections === 1 ? '' : 's'}, ${s.events} event${s.events === 1 ? '' : 's'}`)}`, '']
+  const colour: Record<CheckStatus, (text: string) => string> = {
+    pass: c.green,
+    warn: c.yellow,
+    fail: c.red,
+    skip: c.dim,
+  }
+  const lines = [
+    `${c.bold('check')}  ${visible(report.url)}  ${c.dim(`observed ${formatDuration(s.observedMs)}, ${s.connections} connection${s.connections === 1 ? '' : 's'}, ${s.events} event${s.events === 1 ? '' : 's'}`)}`,
+    '',
+  ]
   for (const r of report.results) {
-    lines.push(`${colour[r.status](SYMBOLS[r.status])} ${c.bold(r.id.padEnd(LABEL_WIDTH))}${visible(r.measured)}`)
+    lines.push(
+      `${colour[r.status](SYMBOLS[r.status])} ${c.bold(r.id.padEnd(LABEL_WIDTH))}${visible(r.measured)}`,
+    )
     if (r.hint) lines.push(`  ${' '.repeat(LABEL_WIDTH)}${c.dim(`→ ${r.hint}`)}`)
   }
-  const totals = [`${s.pass} passed`, `${s.warn} warned`, `${s.fail} failed`, `${s.skip} not measured`].join(', ')
+  const totals = [
+    `${s.pass} passed`,
+    `${s.warn} warned`,
+    `${s.fail} failed`,
+    `${s.skip} not measured`,
+  ].join(', ')
   const code = s.exitCode === 0 ? c.green(`exit ${s.exitCode}`) : c.red(`exit ${s.exitCode}`)
   lines.push('', `${totals}  ${code}`)
   return `${lines.join('\n')}\n`

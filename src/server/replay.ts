@@ -1,9 +1,22 @@
+import { readFile, stat } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { createConnectionLog, drop, lastEventIdOf, listenLocally, pause, send, startStream, type LocalServer } from './local-server.ts'
-import { resolveStart, type ReplayPlan } from './replay-plan.ts'
+import { SseProbeUsageError } from '../engine/errors.ts'
+import {
+  createConnectionLog,
+  drop,
+  type LocalServer,
+  lastEventIdOf,
+  listenLocally,
+  pause,
+  send,
+  startStream,
+} from './local-server.ts'
+import { parseReplayFile, type ReplayPlan, resolveStart } from './replay-plan.ts'
 
 export interface ReplayOptions {
   port: number
+  /** 127.0.0.1 unless said otherwise. */
+  host?: string
   /** 1 plays the recorded timing, 2 twice as fast, 0 as fast as possible. */
   speed: number
   /** Start again from the beginning after the last record, for ever. */
@@ -32,7 +45,10 @@ export function startReplay(plan: ReplayPlan, options: ReplayOptions): Promise<L
       log?.(req, `${start.note}: refused as recorded (${first.status ?? 'no response'})`)
       expected = after(start.connection)
       if (first.status === undefined) res.destroy()
-      else res.writeHead(first.status, { 'content-type': 'text/plain; charset=utf-8' }).end(`${first.message}\n`)
+      else
+        res
+          .writeHead(first.status, { 'content-type': 'text/plain; charset=utf-8' })
+          .end(`${first.message}\n`)
       return
     }
     if (first?.type === 'no-content') {
@@ -64,13 +80,39 @@ export function startReplay(plan: ReplayPlan, options: ReplayOptions): Promise<L
         else drop(res)
         return
       }
-      if (!options.loop) return
-      // Only the last connection can end open; the first is always a stream.
+      if (!options.loop)
+        return // Only the last connection can end open; the first is always a stream.
       ;[c, s] = [0, 0]
       await new Promise(setImmediate)
       if (!(await wait(plan.loopGapMs))) return
     }
   }
 
-  return listenLocally(handle, options.port)
+  return listenLocally(handle, options.port, '/', options.host)
+}
+
+// A replay is held in memory whole: past this a file is refused, not a crash.
+const MAX_FILE_BYTES = 256 * 1024 ** 2
+
+/** Reads a transcript or an event-stream file; a bad one is a usage error naming it. */
+export async function readReplayFile(
+  file: string,
+  intervalMs: number | undefined,
+): Promise<ReplayPlan> {
+  let bytes: Buffer
+  try {
+    const { size } = await stat(file)
+    if (size > MAX_FILE_BYTES)
+      throw new SseProbeUsageError(
+        `'${file}' is too large to replay (${Math.round(size / 1024 ** 2)} MiB; at most 256 MiB)`,
+      )
+    bytes = await readFile(file)
+  } catch (error) {
+    if (error instanceof SseProbeUsageError) throw error
+    const code = (error as NodeJS.ErrnoException).code
+    throw new SseProbeUsageError(
+      `cannot read '${file}': ${code === 'ENOENT' ? 'no such file' : (code ?? (error as Error).message)}`,
+    )
+  }
+  return parseReplayFile(bytes, file, intervalMs)
 }

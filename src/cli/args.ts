@@ -1,0 +1,388 @@
+import { Command, Option } from 'commander'
+import { SseProbeUsageError } from '../engine/errors.ts'
+import { RECONNECT_WHEN, type ReconnectWhen } from '../engine/options.ts'
+import { CONNECT_TIMEOUT_MS } from '../engine/request.ts'
+import {
+  byteSizeArg,
+  countArg,
+  type DataPattern,
+  durationArg,
+  headerArg,
+  lastEventIdArg,
+  methodArg,
+  originArg,
+  portArg,
+  positiveCountArg,
+  positiveDurationArg,
+  regexArg,
+  speedArg,
+  urlArg,
+} from '../engine/validate.ts'
+import { VERSION } from '../engine/version.ts'
+
+export type Format = 'pretty' | 'json' | 'raw'
+export const FORMATS: readonly Format[] = ['pretty', 'json', 'raw']
+
+function formatArg(text: string): Format {
+  if (!(FORMATS as readonly string[]).includes(text)) {
+    throw new SseProbeUsageError(`expected one of ${FORMATS.join(', ')}`)
+  }
+  return text as Format
+}
+
+function reconnectArg(text: string): ReconnectWhen {
+  if (!(RECONNECT_WHEN as readonly string[]).includes(text)) {
+    throw new SseProbeUsageError(`expected one of ${RECONNECT_WHEN.join(', ')}`)
+  }
+  return text as ReconnectWhen
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value]
+}
+
+/** The request flags as commander parsed them (addRequestOptions). */
+export interface RawRequestFlags {
+  method?: string
+  header?: [string, string][]
+  data?: string
+  lastEventId?: string
+  connectTimeout: number
+  insecure?: boolean
+  proxy?: string
+}
+
+/** The display flags (addOutputOptions): the CLI's own, not the engine's. */
+export interface DisplayFlags {
+  format: Format
+  json?: boolean
+  color?: boolean
+  hidePings?: boolean
+  include?: boolean
+  quiet?: boolean
+  showSecrets?: boolean
+  record?: string
+}
+
+/** The flags of `sse-probe <url>` as commander parsed them. */
+export interface RawProbeFlags extends RawRequestFlags, DisplayFlags {
+  retry: number
+  /** false: --no-reconnect. */
+  reconnect?: ReconnectWhen | false
+  maxReconnects?: number
+  maxEventSize: number
+  pingEvent: string
+  endEvent?: string[] | false
+  endData?: string[]
+  maxEvents?: number
+  duration?: number
+  timeout?: number
+  idleTimeout?: number
+  expectEvent?: string[]
+  expectData?: DataPattern[]
+  expectMinEvents?: number
+  expectEnd?: boolean
+  expectReconnect?: boolean
+  expectMaxGap?: number
+}
+
+/** `sse-probe demo`: the probe's stream, expectation and output flags, and the endpoint's own. */
+export type DemoFlags = Omit<RawProbeFlags, 'connectTimeout'> & {
+  serveOnly?: boolean
+  port: number
+}
+
+export interface ServeFlags {
+  port: number
+  speed: number
+  loop?: boolean
+  interval?: number
+}
+
+/** The flags of `check` as commander parsed them. */
+export interface RawCheckFlags extends RawRequestFlags {
+  window: number
+  origin?: string
+  endEvent?: string[]
+  json?: boolean
+  strict?: boolean
+  color?: boolean
+}
+
+const DURATIONS = 'Durations: 250ms, 5s, 2m, 1h, or bare milliseconds.'
+
+const EXIT_CODES = `
+Exit codes:
+  0    ended as asked: end event or data, --max-events, --duration,
+       server closed with --no-reconnect, HTTP 204
+  1    an --expect-* expectation failed
+  2    bad flags or URL
+  3    HTTP error status, not text/event-stream, first connection impossible,
+       reconnects exhausted, event larger than --max-event-size
+  4    --timeout or --idle-timeout elapsed
+  130  interrupted (SIGINT), 143 terminated (SIGTERM)`
+
+const CHECK_HELP = `
+Observes the stream for the window (less if it ends), reconnecting as a browser
+does, then runs 11 checks: content-type, cache-control, compression, buffering,
+early-headers, keep-alive, http-version, ids, retry, end-of-stream, cors.
+Each prints ✓ pass, ! warn, ✗ fail or - not measured, with what was measured and a hint.
+
+Exit codes:
+  0    no check failed (warnings allowed, unless --strict)
+  1    a check failed, or warned with --strict
+  2    bad flags or URL
+  3    could not connect at all`
+
+/** Request flags, shared by the probe and `check`. */
+export function addRequestOptions(command: Command): Command {
+  return command
+    .option('-X, --method <method>', 'HTTP method (default GET, POST with --data)', methodArg)
+    .option('-H, --header <"Name: value">', 'extra request header, repeatable', headerArg)
+    .option('-d, --data <text|@file|@->', 'request body: text, @file, or @- for stdin')
+    .option('--last-event-id <id>', 'Last-Event-ID header for the first connection', lastEventIdArg)
+    .addOption(
+      new Option('--connect-timeout <duration>', 'give up on a connection attempt after this long')
+        .argParser(positiveDurationArg)
+        .default(CONNECT_TIMEOUT_MS, '10s'),
+    )
+    .option('-k, --insecure', 'accept any TLS certificate')
+    .option(
+      '--proxy <url>',
+      'HTTP(S) proxy (default: HTTPS_PROXY / HTTP_PROXY / NO_PROXY)',
+      (text) => urlArg(text).href,
+    )
+}
+
+/** How the stream is followed and when the probe ends. */
+export function addStreamOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option(
+        '--retry <ms>',
+        "initial reconnection time, replaced by the server's retry: fields",
+      )
+        .argParser(durationArg)
+        .default(3000, '3000'),
+    )
+    .option(
+      '--reconnect <when>',
+      'always, on-error (not after a clean close) or never (default: always for GET, on-error otherwise)',
+      reconnectArg,
+    )
+    .option('--no-reconnect', 'same as --reconnect never')
+    .option(
+      '--max-reconnects <n>',
+      'give up (exit 3) after n reconnects in a row without an event',
+      countArg,
+    )
+    .addOption(
+      new Option(
+        '--max-event-size <bytes>',
+        'a line or event larger than this ends the probe (exit 3)',
+      )
+        .argParser(byteSizeArg)
+        .default(16 * 1024 ** 2, '16MiB'),
+    )
+    .option('--ping-event <type>', 'event type counted as a ping', 'ping')
+    .option(
+      '--end-event <type>',
+      'end on an event of this type, repeatable (default: end)',
+      collect,
+    )
+    .option('--no-end-event', 'do not end on any event type')
+    .option(
+      '--end-data <text>',
+      'end on an event whose data equals this, repeatable (e.g. [DONE])',
+      collect,
+    )
+    .option('-n, --max-events <n>', 'end after n events', positiveCountArg)
+    .option(
+      '--duration <duration>',
+      'observe for this long, then end (exit 0)',
+      positiveDurationArg,
+    )
+    .option(
+      '-t, --timeout <duration>',
+      'fail (exit 4) if the probe has not ended after this long',
+      positiveDurationArg,
+    )
+    .option(
+      '--idle-timeout <duration>',
+      'fail (exit 4) after this long without a single byte',
+      positiveDurationArg,
+    )
+}
+
+export function addExpectOptions(command: Command): Command {
+  return command
+    .option('--expect-event <type>', 'expect at least one event of this type, repeatable', collect)
+    .option('--expect-data <regex>', 'expect an event whose data matches, repeatable', regexArg)
+    .option('--expect-min-events <n>', 'expect at least n events', countArg)
+    .option('--expect-end', 'expect the probe to end by --end-event or --end-data')
+    .option('--expect-reconnect', 'expect at least one reconnect')
+    .option(
+      '--expect-max-gap <duration>',
+      'expect no silence between messages longer than this',
+      positiveDurationArg,
+    )
+}
+
+export function addOutputOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option(
+        '--format <format>',
+        'pretty, json (one record per line) or raw (body bytes as received, unfiltered)',
+      )
+        .argParser(formatArg)
+        .default('pretty'),
+    )
+    .option('--json', 'same as --format json')
+    .option('--color', 'force colour')
+    .option('--no-color', 'no colour (NO_COLOR and FORCE_COLOR are honoured too)')
+    .option('--hide-pings', 'do not show pings and comments (they are still counted)')
+    .option('-i, --include', 'show response status and headers')
+    .option('-q, --quiet', 'print only the summary and errors')
+    .option(
+      '--show-secrets',
+      'show credentials (Authorization, Proxy-Authorization, Cookie, Set-Cookie, URL user:password) instead of <redacted>',
+    )
+    .option(
+      '--record <file>',
+      'also write every record to this file as it happens (JSON lines, credentials always redacted), for sse-probe serve',
+    )
+}
+
+const DEMO_NOTES = `The endpoint sends six status events with ids and JSON data, pings between
+them, and an end event; after event 3 it sends retry: 1000 and drops the
+connection, and the probe resumes with Last-Event-ID. About 5 seconds.
+The probe's stream, expectation and output flags work as for a URL (see
+sse-probe --help and its exit codes); --timeout defaults to 20s here.
+--serve-only ignores them: Ctrl-C stops the endpoint (exit 0). A --port in use: exit 2.`
+
+const DEMO_EXAMPLES = `Examples:
+  sse-probe demo                       watch it: events, pings, the restart and the reconnect
+  sse-probe demo --json                the same as JSON records
+  sse-probe demo --record demo.ndjson  keep a transcript, then: sse-probe serve demo.ndjson
+  sse-probe demo --serve-only --port 8000   an endpoint for your own client`
+
+const SERVE_NOTES = `A file whose first line is a JSON object is a transcript: its events, comments,
+retry fields and closes are replayed with their recorded timing (--speed), and
+failed reconnects fail again. Anything else is read as an event stream and sent
+with --interval between events. A client's Last-Event-ID resumes after that id.
+The URL goes to stdout, one line per client connection to stderr. Ctrl-C stops
+the server (exit 0). A bad file or an unusable port: an error naming it, exit 2.`
+
+export interface CliHandlers {
+  probe(url: URL, flags: RawProbeFlags): Promise<number>
+  demo(flags: DemoFlags): Promise<number>
+  serve(file: string, flags: ServeFlags): Promise<number>
+  check(url: URL, flags: RawCheckFlags): Promise<number>
+}
+
+/**
+ * The whole command line. Actions import their implementation lazily so that
+ * `--help` and `--version` load nothing but commander.
+ */
+export function createProgram(handlers: CliHandlers): { program: Command; exitCode: () => number } {
+  let exitCode = 0
+  const program = new Command('sse-probe')
+    .description(
+      'Inspect and test a Server-Sent Events endpoint, following reconnects as a browser does.',
+    )
+    .version(VERSION, '-V, --version')
+    .argument('<url>', 'the event stream (http:// or https://)', urlArg)
+    .usage('[options] <url>')
+    // Subcommands reuse the probe's flag names (--json, --color): each command parses its own.
+    .enablePositionalOptions()
+    .addHelpText(
+      'after',
+      `\n${DURATIONS}\n${EXIT_CODES}\n\nFormats: ${FORMATS.join(', ')}. Raw output is the body as received: control characters are not escaped.`,
+    )
+  addRequestOptions(program)
+  addStreamOptions(program)
+  addExpectOptions(program)
+  addOutputOptions(program)
+  program.action(async (url: URL, flags: RawProbeFlags) => {
+    exitCode = await handlers.probe(url, flags)
+  })
+
+  // Subcommands: each defines its own flags here and runs from src/commands/.
+  const demo = program
+    .command('demo')
+    .description(
+      'start the built-in demo endpoint (a status stream whose server restarts part way) and probe it',
+    )
+    .option(
+      '--serve-only',
+      'only run the endpoint and print its URL, for a browser, curl -N or another sse-probe; Ctrl-C stops it',
+    )
+    .addOption(
+      new Option('--port <n>', 'port of the endpoint on 127.0.0.1')
+        .argParser(portArg)
+        .default(0, 'any free port'),
+    )
+    .addHelpText('after', `\n${DEMO_NOTES}\n\n${DEMO_EXAMPLES}`)
+  addStreamOptions(demo)
+  addExpectOptions(demo)
+  addOutputOptions(demo).action(async (flags: DemoFlags) => {
+    exitCode = await handlers.demo(flags)
+  })
+
+  program
+    .command('serve')
+    .description('replay a recorded stream as a local SSE endpoint, until Ctrl-C')
+    .argument(
+      '<file>',
+      'a transcript written by --record (or --json), or a plain event-stream file',
+    )
+    .addOption(
+      new Option('--port <n>', 'port on 127.0.0.1').argParser(portArg).default(0, 'any free port'),
+    )
+    .addOption(
+      new Option('--speed <x>', 'timing: 1 as recorded, 2 twice as fast, 0 as fast as possible')
+        .argParser(speedArg)
+        .default(1),
+    )
+    .option('--loop', 'start again from the beginning after the last record')
+    .option(
+      '--interval <duration>',
+      'time between the events of a plain event-stream file (default 1s)',
+      durationArg,
+    )
+    .addHelpText('after', `\n${DURATIONS}\n\n${SERVE_NOTES}`)
+    .action(async (file: string, flags: ServeFlags) => {
+      exitCode = await handlers.serve(file, flags)
+    })
+
+  const check = program
+    .command('check')
+    .description('lint an endpoint against SSE best practice')
+    .argument('<url>', 'the event stream', urlArg)
+    .addHelpText('after', `${CHECK_HELP}\n\n${DURATIONS}`)
+  addRequestOptions(check)
+    .addOption(
+      new Option('--window <duration>', 'observe for this long (less if the stream ends)')
+        .argParser(positiveDurationArg)
+        .default(20_000, '20s'),
+    )
+    .option(
+      '--origin <origin>',
+      "send Origin and check that CORS allows it (your page's origin, e.g. https://app.example)",
+      originArg,
+    )
+    .option(
+      '--end-event <type>',
+      'the event type that ends the stream, repeatable (default: end)',
+      collect,
+    )
+    .option('--json', 'one JSON record per check, then a summary')
+    .option('--strict', 'exit 1 on warnings too')
+    .option('--color', 'force colour')
+    .option('--no-color', 'no colour (NO_COLOR and FORCE_COLOR are honoured too)')
+    .action(async (url: URL, flags: RawCheckFlags) => {
+      exitCode = await handlers.check(url, flags)
+    })
+  return { program, exitCode: () => exitCode }
+}

@@ -1,0 +1,67 @@
+import { CommanderError } from 'commander'
+import { SseProbeUsageError } from '../engine/errors.ts'
+import { visible } from '../engine/escape.ts'
+import { redactText } from '../engine/redact.ts'
+import { createProgram } from './args.ts'
+import type { RunContext } from './commands/probe.ts'
+import { createTerminal } from './output.ts'
+
+/**
+ * The entry point: parses the command line and runs the command, returning its
+ * exit code. Usage errors exit 2 with a one-line message, never a stack trace.
+ */
+export async function main(argv: readonly string[], context: RunContext): Promise<number> {
+  const { program, exitCode } = createProgram({
+    async probe(url, flags) {
+      const { runProbe } = await import('./commands/probe.ts')
+      return runProbe(url, flags, context)
+    },
+    async demo(flags) {
+      const { runDemo } = await import('./commands/demo.ts')
+      return runDemo(flags, context)
+    },
+    async serve(file, flags) {
+      const { runServe } = await import('./commands/serve.ts')
+      return runServe(file, flags, context)
+    },
+    async check(url, flags) {
+      const { runCheck } = await import('./commands/check.ts')
+      return runCheck(url, flags, context)
+    },
+  })
+  const terminal = createTerminal(context)
+  const showSecrets = argv.includes('--show-secrets')
+  // Subcommands copy these settings only when created, so each gets them here.
+  for (const command of [program, ...program.commands]) {
+    command.exitOverride().configureOutput({
+      writeOut: terminal.out,
+      writeErr: terminal.err,
+      outputError: (text, write) => write(errorLine(text, showSecrets)),
+    })
+  }
+  try {
+    await program.parseAsync(argv, { from: 'user' })
+    return exitCode()
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version exit 0; everything else commander reports is a usage error.
+      return error.exitCode === 0 ? 0 : 2
+    }
+    if (error instanceof SseProbeUsageError) {
+      terminal.err(errorLine(`error: ${error.message}`, showSecrets))
+      return 2
+    }
+    const message = error instanceof Error ? error.message : String(error)
+    terminal.err(`sse-probe: internal error: ${visible(message.split('\n')[0]!)}\n`)
+    return 70
+  }
+}
+
+/**
+ * A usage error quotes the value as typed: credentials stay out of terminals and CI
+ * logs, and control characters are shown escaped, on one line.
+ */
+function errorLine(text: string, showSecrets: boolean): string {
+  const line = text.replace(/\n$/, '')
+  return `${visible(showSecrets ? line : redactText(line))}\n`
+}

@@ -1,0 +1,244 @@
+import type { Writable } from 'node:stream'
+import {
+  Chalk,
+  type ChalkInstance,
+  type ColorSupportLevel,
+  supportsColor,
+  supportsColorStderr,
+} from 'chalk'
+import { formatDuration } from '../engine/duration.ts'
+import { visible } from '../engine/escape.ts'
+import type { ProbeRecord } from '../engine/records.ts'
+import type { Format } from './args.ts'
+import { renderJson } from './render/json.ts'
+import { createPrettyRenderer } from './render/pretty.ts'
+
+/** How the probe's records are shown: the CLI's own options, which the library does not have. */
+export interface DisplayOptions {
+  format: Format
+  quiet: boolean
+  color?: boolean
+  hidePings: boolean
+  include: boolean
+}
+
+export interface OutputOptions extends DisplayOptions {
+  pingEvent: string
+}
+
+export interface OutputStreams {
+  stdout: Writable & { isTTY?: boolean }
+  stderr: Writable & { isTTY?: boolean; columns?: number }
+  env: NodeJS.ProcessEnv
+}
+
+export interface Output {
+  emit(record: ProbeRecord): void
+  /** Present only for --format raw. */
+  raw?(chunk: Uint8Array): void
+  /**
+   * Writes what the records since the last flush produced: one write per stream and network chunk.
+   * Returns a promise that resolves once stdout and stderr have drained, when either is backed up.
+   */
+  flush(): Promise<void> | undefined
+  close(): void
+  /** A line on stderr (a warning), written in turn with the records. */
+  error(line: string): void
+  /** The reader has gone (EPIPE): nothing more is written. */
+  mute(): void
+  /** Whether event records are used: shown (not with -q, nor in raw, where the body shows them) or counted by the spinner. */
+  events: boolean
+  /** Whether comment records reach the screen (raw shows them as body bytes, -q and --hide-pings not at all). */
+  commentText: boolean
+}
+
+/**
+ * The only code that writes to the terminal. Records are rendered to strings,
+ * gathered per network chunk and written together; the spinner (a TTY only)
+ * is cleared around every write.
+ */
+export async function createOutput(
+  options: OutputOptions,
+  streams: OutputStreams,
+): Promise<Output> {
+  const { stdout, stderr } = streams
+  let out = ''
+  let err = ''
+  // A terminal without a width (a pty nobody sized) would make ora clear lines forever.
+  let spinner =
+    options.format !== 'json' && !options.quiet && stderr.isTTY && stderr.columns
+      ? await createSpinner(stderr)
+      : undefined
+
+  // --quiet keeps only what says how it ended: errors and the summary.
+  const hiddenByQuiet = (record: ProbeRecord) =>
+    options.quiet && record.type !== 'summary' && record.type !== 'error'
+  let render: (record: ProbeRecord) => void
+  if (options.format === 'json') {
+    // stderr holds the human-readable errors, for whoever reads the job's log: each error
+    // record, and why a failing probe ended when no error record said it already.
+    let lastError: string | undefined
+    render = (record) => {
+      if (hiddenByQuiet(record)) return
+      out += renderJson(record)
+      if (record.type === 'error') err += `error: ${visible((lastError = record.message))}\n`
+      if (record.type !== 'summary') return
+      if (record.message !== undefined && record.message !== lastError && record.exitCode > 1)
+        err += `error: ${record.reason}: ${visible(record.message)}\n`
+      for (const expectation of record.expectations)
+        if (!expectation.ok) err += `error: expectation failed: ${visible(expectation.name)}\n`
+    }
+  } else {
+    const pretty = createPrettyRenderer({
+      ...colors(streams, options.color),
+      pingEvent: options.pingEvent,
+      hidePings: options.hidePings,
+      include: options.include,
+    })
+    // Raw format writes the body itself: events and comments are already there.
+    const inBody = (record: ProbeRecord) =>
+      options.format === 'raw' && (record.type === 'event' || record.type === 'comment')
+    render = (record) => {
+      if (hiddenByQuiet(record) || inBody(record)) return
+      const rendered = pretty(record)
+      if (rendered?.stream === 'out') out += rendered.text
+      else if (rendered) err += rendered.text
+    }
+  }
+
+  let muted = false
+  function write() {
+    if (muted || (out === '' && err === '')) return
+    spinner?.clear()
+    if (out !== '') stdout.write(out)
+    if (err !== '') stderr.write(err)
+    out = ''
+    err = ''
+    spinner?.render()
+  }
+
+  function flush() {
+    spinner?.active()
+    write()
+    return stdout.writableNeedDrain
+      ? drained(stdout)
+      : stderr.writableNeedDrain
+        ? drained(stderr)
+        : undefined
+  }
+
+  return {
+    emit(record) {
+      spinner?.observe(record)
+      render(record)
+    },
+    raw:
+      options.format === 'raw'
+        ? (chunk) => {
+            write()
+            spinner?.clear()
+            stdout.write(chunk)
+            spinner?.render()
+          }
+        : undefined,
+    flush,
+    events: spinner !== undefined || (!options.quiet && options.format !== 'raw'),
+    commentText:
+      !options.quiet &&
+      (options.format === 'json' || (options.format === 'pretty' && !options.hidePings)),
+    error(line) {
+      err += `${line}\n`
+      write()
+    },
+    mute() {
+      muted = true
+    },
+    close() {
+      // Stopped first, so that no spinner frame is drawn after the summary.
+      spinner?.stop()
+      spinner = undefined
+      write()
+    },
+  }
+}
+
+/**
+ * The colours of a command's output, decided here only: for stdout and for stderr, each of which
+ * may be a terminal or a file.
+ */
+export function colors(
+  streams: Pick<OutputStreams, 'env'>,
+  flag: boolean | undefined,
+): { chalk: ChalkInstance; chalkStderr: ChalkInstance } {
+  return {
+    chalk: new Chalk({ level: colorLevel(flag, supportsColor, streams.env) }),
+    chalkStderr: new Chalk({ level: colorLevel(flag, supportsColorStderr, streams.env) }),
+  }
+}
+
+/** The writer of the commands other than the probe (check, demo, serve) and of usage errors. */
+export interface Terminal {
+  out(text: string): void
+  err(text: string): void
+}
+
+export function createTerminal(streams: Pick<OutputStreams, 'stdout' | 'stderr'>): Terminal {
+  return {
+    out: (text) => void streams.stdout.write(text),
+    err: (text) => void streams.stderr.write(text),
+  }
+}
+
+/** --color / --no-color first, then NO_COLOR (unless FORCE_COLOR), then chalk's detection for that stream. */
+function colorLevel(
+  flag: boolean | undefined,
+  detected: { level: ColorSupportLevel } | false,
+  env: NodeJS.ProcessEnv,
+): ColorSupportLevel {
+  if (flag === false) return 0
+  if (flag === true) return detected ? detected.level : 1
+  if (env.NO_COLOR && env.FORCE_COLOR === undefined) return 0
+  return detected ? detected.level : 0
+}
+
+function drained(stream: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off('drain', done).off('close', done).off('error', done)
+      resolve()
+    }
+    stream.on('drain', done).on('close', done).on('error', done)
+  })
+}
+
+/** A spinner that says what the probe is waiting for and how long the stream has been silent (no byte at all). */
+async function createSpinner(stream: Writable) {
+  const { default: ora } = await import('ora')
+  const spinner = ora({ stream, discardStdin: false, text: 'connecting' }).start()
+  let state = 'connecting'
+  let events = 0
+  let lastActivity = performance.now()
+  const ticker = setInterval(() => {
+    const silent = performance.now() - lastActivity
+    spinner.text = `${state} · ${events} ${events === 1 ? 'event' : 'events'}${silent >= 1000 ? ` · silent for ${formatDuration(Math.round(silent / 100) * 100)}` : ''}`
+  }, 250)
+  ticker.unref()
+  return {
+    /** Bytes arrived, or a connection changed state. */
+    active() {
+      lastActivity = performance.now()
+    },
+    observe(record: ProbeRecord) {
+      if (record.type === 'event') events++
+      else if (record.type === 'open') state = 'streaming'
+      else if (record.type === 'close') state = 'waiting to reconnect'
+      else if (record.type === 'reconnect') state = 'reconnecting'
+    },
+    clear: () => spinner.clear(),
+    render: () => spinner.render(),
+    stop() {
+      clearInterval(ticker)
+      spinner.stop()
+    },
+  }
+}

@@ -1,0 +1,218 @@
+import { STATUS_CODES } from 'node:http'
+import type { Readable } from 'node:stream'
+import type { Dispatcher } from 'undici'
+import { describeError } from './errors.ts'
+import { createHttp, type Http, type HttpOptions } from './http.ts'
+import type { Verdict } from './reconnect.ts'
+import { redactUrl } from './redact.ts'
+import type { StreamRequest } from './request.ts'
+
+export type Attempt =
+  | {
+      type: 'response'
+      verdict: Verdict
+      /** The request as redirects left it (URL, method, body, credentials): what a reconnect sends again. */
+      request: StreamRequest
+      url: string
+      /** '2' or '1.1', as the TLS handshake chose. */
+      httpVersion: string
+      status: number
+      statusText: string
+      headers: Record<string, string>
+      body: Readable
+      /** Closes the connection (and its dispatcher): call once the body is no longer read. */
+      release(): void
+      /** Why the response was refused. */
+      message?: string
+      /** The start of a refused response's body, on one line. */
+      excerpt?: string
+    }
+  | { type: 'network-error'; message: string }
+
+const MAX_REDIRECTS = 20
+const EXCERPT_BYTES = 300
+const EXCERPT_WAIT_MS = 1000
+// Credentials that fetch drops when a redirect leaves the origin.
+const ORIGIN_BOUND_HEADERS = ['authorization', 'cookie', 'proxy-authorization']
+
+/**
+ * One connection attempt: follows redirects, classifies the response as the
+ * EventSource rules do, and never throws (a transport error is an outcome).
+ */
+export async function openStream(
+  request: StreamRequest,
+  options: HttpOptions,
+  signal: AbortSignal,
+  shared?: Http,
+): Promise<Attempt> {
+  // A dispatcher of its own: destroying it ends the attempt at once wherever it is (connecting,
+  // in a proxy's tunnel, waiting for headers, reading), which aborting a request does not (undici 7
+  // leaves connects pending and opens spare connections), and it is what `release` frees.
+  // A shared one (thousands of probes in `load`) is never destroyed: its request is aborted.
+  const { dispatcher, httpVersion } = shared ?? createHttp(options)
+  const aborter = shared ? new AbortController() : undefined
+  const destroy = aborter ? () => aborter.abort() : () => void dispatcher.destroy().catch(() => {})
+  const release = () => {
+    signal.removeEventListener('abort', destroy)
+    if (!shared) destroy()
+  }
+  signal.addEventListener('abort', destroy, { once: true })
+  if (signal.aborted) destroy()
+  let timedOut = false
+  const connectTimer = setTimeout(() => {
+    timedOut = true
+    destroy()
+  }, options.connectTimeoutMs)
+  let { url, method, headers, body } = request
+  // Only a stream that is read keeps its connection; everything else is released on the way out.
+  let keep = false
+  try {
+    for (let redirects = 0; ; redirects++) {
+      const response = await dispatcher.request({
+        origin: url.origin,
+        path: url.pathname + url.search,
+        method: method as Dispatcher.HttpMethod,
+        headers,
+        body,
+        ...(aborter && { signal: aborter.signal }),
+      })
+      const responseHeaders = flattenHeaders(response.headers)
+      const location = responseHeaders.location
+      if (isRedirect(response.statusCode) && location !== undefined && redirects < MAX_REDIRECTS) {
+        discardBody(response.body)
+        const next = URL.parse(location, url.href)
+        if (next?.protocol !== 'http:' && next?.protocol !== 'https:') {
+          const target = next ? 'a URL that is not http(s)' : 'an invalid URL'
+          return {
+            type: 'network-error',
+            message: `HTTP ${response.statusCode} redirect to ${target}, not followed: ${redactUrl(location)}`,
+          }
+        }
+        if (next.origin !== url.origin) headers = omit(headers, ORIGIN_BOUND_HEADERS)
+        // As fetch: 303 always, and 301/302 after a POST, continue as a GET without a body.
+        if (
+          response.statusCode === 303 ||
+          ((response.statusCode === 301 || response.statusCode === 302) && method === 'POST')
+        ) {
+          if (method !== 'HEAD') method = 'GET'
+          body = undefined
+          headers = omit(headers, ['content-type', 'content-length'])
+        }
+        url = next
+        continue
+      }
+      clearTimeout(connectTimer)
+      const verdict = classify(response.statusCode, responseHeaders['content-type'])
+      const attempt = {
+        type: 'response' as const,
+        verdict,
+        request: { url, method, headers, body },
+        url: url.href,
+        httpVersion: httpVersion(url.origin),
+        status: response.statusCode,
+        statusText: response.statusText,
+        headers: responseHeaders,
+        body: response.body,
+        release,
+      }
+      keep = verdict === 'ok'
+      if (verdict === 'ok') return attempt
+      if (verdict === 'no-content')
+        return { ...attempt, message: 'HTTP 204 No Content: the server asked the client to stop' }
+      const excerpt = await readExcerpt(response.body)
+      // HTTP/2 has no reason phrase: use the standard one.
+      const reason = response.statusText || STATUS_CODES[response.statusCode]
+      const status = `HTTP ${response.statusCode}${reason ? ` ${reason}` : ''}`
+      const why =
+        isRedirect(response.statusCode) && location !== undefined
+          ? `${status}: too many redirects (more than ${MAX_REDIRECTS})`
+          : verdict === 'not-event-stream'
+            ? `${status} with Content-Type ${responseHeaders['content-type'] ?? '(none)'}, not text/event-stream`
+            : status
+      return { ...attempt, message: why, ...(excerpt && { excerpt }) }
+    }
+  } catch (error) {
+    const timeout = timedOut || (error as { code?: string }).code === 'UND_ERR_CONNECT_TIMEOUT'
+    return {
+      type: 'network-error',
+      message: timeout
+        ? `no response within ${options.connectTimeoutMs}ms (--connect-timeout)`
+        : describeError(error),
+    }
+  } finally {
+    clearTimeout(connectTimer)
+    if (!keep) release()
+  }
+}
+
+function classify(status: number, contentType: string | undefined): Verdict {
+  if (status === 204) return 'no-content'
+  if (status !== 200) return 'http-error'
+  // [spec] the MIME type essence must be text/event-stream; parameters such as charset are allowed.
+  return mimeEssence(contentType ?? '') === 'text/event-stream' ? 'ok' : 'not-event-stream'
+}
+
+const TOKEN = "[!#$%&'*+.^_`|~0-9a-z-]+"
+const ESSENCE = new RegExp(`^${TOKEN}/${TOKEN}$`)
+
+/** [spec] fetch's "extract a MIME type": of several values (repeated headers joined by commas) the last valid one counts. */
+function mimeEssence(contentType: string): string | undefined {
+  let essence: string | undefined
+  // A comma inside a quoted parameter value does not separate values.
+  for (const value of contentType.match(/(?:"(?:\\.|[^"\\])*"?|[^,"])+/g) ?? []) {
+    const candidate = value.split(';')[0]!.trim().toLowerCase()
+    if (ESSENCE.test(candidate) && candidate !== '*/*') essence = candidate
+  }
+  return essence
+}
+
+function isRedirect(status: number): boolean {
+  return status === 301 || status === 302 || status === 303 || status === 307 || status === 308
+}
+
+function flattenHeaders(
+  headers: Record<string, string | string[] | undefined>,
+): Record<string, string> {
+  const flat: Record<string, string> = {}
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value
+  }
+  return flat
+}
+
+function omit(headers: Record<string, string>, names: readonly string[]): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(headers).filter(([name]) => !names.includes(name.toLowerCase())),
+  )
+}
+
+/** The start of a refused response's body, on one line, to show with the error. */
+async function readExcerpt(body: Readable): Promise<string> {
+  const chunks: Buffer[] = []
+  let length = 0
+  const gaveUp = setTimeout(() => discardBody(body), EXCERPT_WAIT_MS)
+  try {
+    for await (const chunk of body) {
+      chunks.push(chunk as Buffer)
+      length += (chunk as Buffer).length
+      if (length >= EXCERPT_BYTES) break
+    }
+  } catch {
+    // A body that breaks or dawdles still leaves what arrived.
+  } finally {
+    clearTimeout(gaveUp)
+    discardBody(body)
+  }
+  const text = Buffer.concat(chunks)
+    .subarray(0, EXCERPT_BYTES)
+    .toString('utf8')
+    .replace(/\s+/g, ' ')
+    .trim()
+  return length > EXCERPT_BYTES ? `${text}…` : text
+}
+
+/** Closes a response body we are done with; undici reports that as an error nobody needs to hear. */
+export function discardBody(body: Readable): void {
+  body.on('error', () => {})
+  body.destroy()
+}

@@ -1,0 +1,50 @@
+const TLS_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+])
+
+interface ErrorLike {
+  message?: string
+  code?: string
+  cause?: unknown
+  errors?: unknown[]
+}
+
+/**
+ * One line for a transport error. undici's errors nest the reason in `cause` and
+ * happy-eyeballs failures in `AggregateError.errors`; the user wants the innermost.
+ */
+export function describeError(error: unknown): string {
+  const parts: string[] = []
+  let tls = false
+  const visit = (value: unknown, depth: number) => {
+    if (depth > 5 || value === null || typeof value !== 'object') return
+    const e = value as ErrorLike
+    if (e.code && TLS_CODES.has(e.code)) tls = true
+    const message = e.message?.trim()
+    if (message && !parts.some((part) => part.includes(message))) parts.push(message)
+    for (const inner of e.errors ?? []) visit(inner, depth + 1)
+    visit(e.cause, depth + 1)
+  }
+  visit(error, 0)
+  const generic = /^(fetch failed|terminated|other side closed)$/
+  const specific = parts.filter((part) => !generic.test(part))
+  const line = (specific.length > 0 ? specific : parts).join(': ') || String(error)
+  return tls ? `TLS error: ${line} (use -k/--insecure to accept any certificate)` : line
+}
+
+/**
+ * A bad option, flag or argument: the CLI prints the message and exits 2, the library throws it
+ * synchronously. Shaped like commander's InvalidArgumentError, so that commander names the flag
+ * and the value when one of its argument parsers throws it.
+ */
+export class SseProbeUsageError extends Error {
+  override name = 'SseProbeUsageError'
+  readonly code = 'commander.invalidArgument'
+  readonly exitCode = 2
+}

@@ -1,0 +1,22 @@
+// C0 and C1 controls, DEL, and the bidi marks and overrides that reorder text on screen.
+const UNSAFE = /[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g
+// The same class without the g flag: a test per string is cheaper than a replace that finds nothing.
+const ANY_UNSAFE = new RegExp(UNSAFE.source)
+const NAMED: Record<string, string> = { '\t': '\\t', '\n': '\\n', '\r': '\\r' }
+
+/**
+ * Makes server-controlled text safe for a terminal: every control character is
+ * shown as an escape (\x1b, \u202e) so a stream cannot move the cursor,
+ * rewrite earlier lines, retitle the window or reach the clipboard.
+ */
+export function visible(text: string): string {
+  return ANY_UNSAFE.test(text)
+    ? text.replace(UNSAFE, (char) => NAMED[char] ?? escapeCode(char.charCodeAt(0)))
+    : text
+}
+
+function escapeCode(code: number): string {
+  return code <= 0xff
+    ? `\\x${code.toString(16).padStart(2, '0')}`
+    : `\\u${code.toString(16).padStart(4, '0')}`
+}

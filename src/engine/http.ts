@@ -1,0 +1,73 @@
+import {
+  Agent,
+  buildConnector,
+  type Connector,
+  type Dispatcher,
+  EnvHttpProxyAgent,
+  ProxyAgent,
+} from './undici-lite.ts'
+
+export interface HttpOptions {
+  insecure: boolean
+  proxy?: string
+  connectTimeoutMs: number
+}
+
+export interface Http {
+  dispatcher: Dispatcher
+  /** '2' when the origin's last TLS handshake chose h2, else '1.1'. */
+  httpVersion(origin: string): string
+}
+
+const PROXY_VARIABLES = ['http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY']
+
+/**
+ * A dispatcher for one connection attempt (connection.ts destroys it to end the attempt), or one
+ * shared by many probes (`load`). Body and header timeouts are off: a quiet stream is healthy,
+ * and the probe enforces --idle-timeout and --connect-timeout itself.
+ */
+export function createHttp(options: HttpOptions): Http {
+  const tls = { rejectUnauthorized: !options.insecure, timeout: options.connectTimeoutMs }
+  // HTTP/2 when the server offers it over TLS, as browsers do.
+  const common = { bodyTimeout: 0, headersTimeout: 0, allowH2: true }
+  // As curl: plain http:// goes to the proxy in absolute form, https:// through CONNECT
+  // (many proxies refuse CONNECT to port 80).
+  const proxied = { ...common, requestTls: tls, proxyTls: tls, proxyTunnel: false }
+  if (options.proxy) {
+    return {
+      dispatcher: new ProxyAgent({ ...proxied, uri: options.proxy }),
+      httpVersion: () => '1.1',
+    }
+  }
+  if (PROXY_VARIABLES.some((name) => process.env[name])) {
+    return {
+      dispatcher: new EnvHttpProxyAgent({ ...proxied, connect: tls }),
+      httpVersion: () => '1.1',
+    }
+  }
+  // undici does not say which protocol a response came over; the ALPN result of the socket does.
+  const alpnByOrigin = new Map<string, string>()
+  const connect = buildConnector({ ...tls, allowH2: true })
+  const connector: Connector = (target, callback) =>
+    connect(target, (error, socket) => {
+      if (socket) {
+        const alpn = (socket as { alpnProtocol?: string | false }).alpnProtocol
+        alpnByOrigin.set(
+          originKey(target.protocol, target.hostname, target.port),
+          alpn === 'h2' ? '2' : '1.1',
+        )
+      }
+      callback(error as null, socket as never)
+    })
+  return {
+    dispatcher: new Agent({ ...common, connect: connector }),
+    httpVersion(origin) {
+      const url = new URL(origin)
+      return alpnByOrigin.get(originKey(url.protocol, url.hostname, url.port)) ?? '1.1'
+    },
+  }
+}
+
+function originKey(protocol: string, hostname: string, port: string): string {
+  return `${protocol}//${hostname}:${port || (protocol === 'https:' ? '443' : '80')}`
+}

@@ -1,0 +1,35 @@
+const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie'])
+
+export const REDACTED = '<redacted>'
+
+/** Headers with credential values replaced, for anything shown or recorded. */
+export function redactHeaders(
+  headers: Record<string, string>,
+  showSecrets: boolean,
+): Record<string, string> {
+  if (showSecrets) return headers
+  let redacted: Record<string, string> | undefined
+  for (const name of Object.keys(headers)) {
+    if (SECRET_HEADERS.has(name.toLowerCase())) {
+      redacted ??= { ...headers }
+      redacted[name] = REDACTED
+    }
+  }
+  return redacted ?? headers
+}
+
+// The userinfo of a URL: after the scheme, up to the last '@' before the path.
+const USERINFO = /\b([a-z][a-z\d+.-]*:\/\/)[^/?#\s]*@/gi
+// A secret header written as "Name: value" in text; commander quotes a rejected value as '…' is invalid.
+const SECRET_HEADER_TEXT =
+  /\b(proxy-authorization|authorization|set-cookie|cookie)(\s*:)[\s\S]*?(?=' is invalid|$)/gi
+
+/** A URL (the probe's, a proxy's, a redirect's) without the `user:password@` it may carry. */
+export function redactUrl(href: string): string {
+  return href.replace(USERINFO, `$1${REDACTED}@`)
+}
+
+/** Free text that may quote what the user typed (usage errors): URL credentials and secret header values replaced. */
+export function redactText(text: string): string {
+  return redactUrl(text).replace(SECRET_HEADER_TEXT, `$1$2 ${REDACTED}`)
+}

@@ -1,0 +1,110 @@
+import { createParser, type EventSourceMessage } from 'eventsource-parser'
+import { createCommentText } from './comment-text.ts'
+
+export interface StreamCallbacks {
+  /** Positional rather than an object: this runs once per event, and the caller builds its own record. */
+  onEvent(type: string, id: string | null, data: string, lastEventId: string): void
+  onComment(text: string): void
+  onRetry(ms: number): void
+  /** A line or event grew past maxEventSize; says what was received. Nothing more is parsed until end(). */
+  onTooLarge(message: string): void
+}
+
+export interface EventStream {
+  /** Bytes of the response body, in order; decoded as UTF-8 across chunk boundaries. */
+  feed(bytes: Uint8Array): void
+  /**
+   * The body ended or broke. Returns the data of an event that was still incomplete,
+   * which is discarded as the spec says, and readies the parser for the next connection.
+   */
+  end(): { discardedData?: string }
+  /** The last-event-ID buffer: persists across events and reconnects, changed only by `id:`. */
+  readonly lastEventId: string
+}
+
+export function createEventStream(
+  callbacks: StreamCallbacks,
+  /** exactComments: recover the space after a comment's colon (costs a scan of each chunk with a comment). */
+  options: { lastEventId: string; maxEventSize: number; exactComments?: boolean },
+): EventStream {
+  let lastEventId = options.lastEventId
+  // Set while end() flushes the parser: what it dispatches then was never complete.
+  let discarding: EventSourceMessage | undefined | false = false
+  // [spec] the stream is UTF-8, and the decoder drops one leading BOM (also split across chunks).
+  let decoder = new TextDecoder('utf-8')
+  let tooLarge = false
+  const commentText = options.exactComments === false ? undefined : createCommentText()
+
+  const parser = createParser({
+    maxBufferSize: options.maxEventSize,
+    // [spec] an id field sets the last-event-ID buffer, even in a block without data.
+    onId(id) {
+      if (discarding === false) lastEventId = id
+    },
+    onEvent(message) {
+      if (discarding !== false) {
+        discarding = message
+        return
+      }
+      if (tooLarge) return
+      // The parser's limit counts UTF-16 units; an event of multi-byte characters may pass it and still be too large.
+      if (message.data.length * 3 > options.maxEventSize) {
+        const bytes = Buffer.byteLength(message.data)
+        if (bytes > options.maxEventSize) return reportTooLarge(`an event of ${bytes} bytes`)
+      }
+      callbacks.onEvent(message.event ?? 'message', message.id ?? null, message.data, lastEventId)
+    },
+    // [spec] at the end of the stream an incomplete line is discarded, whatever its field.
+    onComment(text) {
+      if (discarding === false) callbacks.onComment(commentText ? commentText.text(text) : text)
+    },
+    onRetry(ms) {
+      if (discarding === false) callbacks.onRetry(ms)
+    },
+    onError(error) {
+      if (error.type === 'max-buffer-size-exceeded')
+        reportTooLarge(
+          `more than ${options.maxEventSize} bytes of a line or event that had not ended`,
+        )
+    },
+  })
+
+  // The parser strips a leading BOM itself, but also the characters "ï»¿" (a BOM read as Latin-1),
+  // which are ordinary text in a decoded stream: giving it a BOM first disarms that check.
+  const startStream = () => parser.feed('\uFEFF')
+  startStream()
+
+  function reportTooLarge(received: string) {
+    tooLarge = true
+    callbacks.onTooLarge(`received ${received} (--max-event-size ${options.maxEventSize})`)
+  }
+
+  return {
+    feed(bytes) {
+      if (tooLarge) return
+      const text = decoder.decode(bytes, { stream: true })
+      commentText?.beforeFeed(text)
+      parser.feed(text)
+      commentText?.afterFeed()
+    },
+    end() {
+      let discardedData: string | undefined
+      if (!tooLarge) {
+        discarding = undefined
+        // Two line ends complete whatever block was pending, so the parser shows it to us.
+        parser.feed(`${decoder.decode()}\n\n`)
+        if (discarding) discardedData = (discarding as EventSourceMessage).data
+      }
+      discarding = false
+      tooLarge = false
+      parser.reset()
+      startStream()
+      commentText?.reset()
+      decoder = new TextDecoder('utf-8')
+      return { discardedData }
+    },
+    get lastEventId() {
+      return lastEventId
+    },
+  }
+}

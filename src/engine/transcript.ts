@@ -1,0 +1,50 @@
+import { closeSync, openSync, writeFileSync } from 'node:fs'
+import { SseProbeUsageError } from './errors.ts'
+import type { ProbeRecord } from './records.ts'
+import { redactHeaders, redactUrl } from './redact.ts'
+
+export interface Recorder {
+  write(record: ProbeRecord): void
+  close(): void
+}
+
+/**
+ * `--record <file>`: the session as a transcript, one JSON record per line, as
+ * `--json` prints them. Each record is written synchronously the moment it is
+ * emitted, so a crash or a second Ctrl-C loses nothing already received.
+ * Credentials are redacted even with --show-secrets: a transcript is meant to
+ * be kept and shared (as a CI fixture, say).
+ */
+export function createRecorder(path: string, warn: (message: string) => void): Recorder {
+  let fd: number | undefined
+  try {
+    fd = openSync(path, 'w')
+  } catch (error) {
+    throw new SseProbeUsageError(
+      `option '--record <file>' cannot write '${path}': ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    )
+  }
+  function close() {
+    if (fd !== undefined) closeSync(fd)
+    fd = undefined
+  }
+  function write(record: ProbeRecord) {
+    if (fd === undefined) return
+    const redacted =
+      record.type === 'open'
+        ? { ...record, url: redactUrl(record.url), headers: redactHeaders(record.headers, false) }
+        : record.type === 'error' && record.headers
+          ? { ...record, headers: redactHeaders(record.headers, false) }
+          : record
+    try {
+      writeFileSync(fd, `${JSON.stringify(redacted)}\n`)
+    } catch (error) {
+      // A full disk should not end the probe, but the user must know the transcript is incomplete.
+      warn(
+        `--record stopped: cannot write '${path}': ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      )
+      close()
+    }
+  }
+  return { write, close }
+}
