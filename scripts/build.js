@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process'
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { build } from 'esbuild'
-import { builtinsThroughRequire, deferRequires } from './startup-plugins.js'
+import { builtinsThroughRequire, deferRequires, requireBuiltins } from './startup-plugins.js'
 
 const dist = new URL('../dist/', import.meta.url)
 rmSync(dist, { recursive: true, force: true })
@@ -20,10 +20,7 @@ await build({
   minifySyntax: true,
   legalComments: 'none',
   chunkNames: 'chunks/[name]-[hash]',
-  // Some bundled CommonJS (undici) calls require() for Node's built-ins.
-  banner: {
-    js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-  },
+  banner: { js: requireBuiltins },
   logLevel: 'warning',
   plugins: [builtinsThroughRequire, deferRequires],
 })

@@ -2,6 +2,17 @@
 // event (docs/performance.md says what each one saves).
 import { readFile } from 'node:fs/promises'
 
+/**
+ * Bundled CommonJS (undici) and the stand-ins below call require(), only ever for Node's
+ * built-ins (checkBuiltinRequires makes sure). process.getBuiltinModule() serves them without
+ * what createRequire() costs in every chunk: importing node:module and resolving a path.
+ */
+export const requireBuiltins = `const require = (id) => {
+  const builtin = process.getBuiltinModule(id)
+  if (builtin === undefined) throw new Error(\`Cannot find module '\${id}'\`)
+  return builtin
+};`
+
 // commander imports node:child_process (and with it dgram and process handles) for executable
 // subcommands, which sse-probe has none of. Only the default import is offered, and the module
 // loads when a property of it is first read.
@@ -19,6 +30,19 @@ export const builtinsThroughRequire = {
     build.onResolve({ filter: /^node:/ }, (args) =>
       args.kind === 'import-statement' ? { path: args.path, namespace: 'builtin' } : undefined,
     )
+    build.onResolve({ filter: /^node:assert$/ }, (args) =>
+      args.kind === 'require-call' && /[\\/]undici[\\/]/.test(args.importer)
+        ? { path: args.path, namespace: 'assert-on-failure' }
+        : undefined,
+    )
+    // undici checks its invariants with assert(value) alone; node:assert (and the diffing it
+    // brings) loads only when one fails, to throw its AssertionError.
+    build.onLoad({ filter: /.*/, namespace: 'assert-on-failure' }, () => ({
+      contents: `module.exports = (value, message) => {
+  if (!value) require('node:assert')(value, message)
+}`,
+      loader: 'js',
+    }))
     build.onLoad({ filter: /.*/, namespace: 'builtin' }, ({ path }) => {
       const specifier = JSON.stringify(path)
       if (loadedOnUse.has(path)) {
