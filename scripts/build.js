@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process'
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { build } from 'esbuild'
-import { builtinsThroughRequire, deferRequires, requireBuiltins } from './startup-plugins.js'
+import { requireBuiltins, startupPlugins } from './startup-plugins.js'
 
 const dist = new URL('../dist/', import.meta.url)
 rmSync(dist, { recursive: true, force: true })
@@ -22,7 +22,7 @@ await build({
   chunkNames: 'chunks/[name]-[hash]',
   banner: { js: requireBuiltins },
   logLevel: 'warning',
-  plugins: [builtinsThroughRequire, deferRequires],
+  plugins: startupPlugins,
 })
 
 // commander's help, rendered once at the width it uses when not on a terminal (80),
