@@ -1,29 +1,39 @@
-// Bundles the CLI and the library into dist/ with code splitting: `--help` and `--version` load
-// only the small entry chunk, the probe's dependencies load when a probe runs, and the library
-// (dist/index.js) shares the engine's chunks without loading the CLI's commander, chalk or ora.
+// Bundles the library and the CLI into dist/, each on its own. The library (dist/index.js) never
+// loads the CLI's commander, chalk or ora. The CLI is two files: dist/cli.js answers `--help` and
+// `--version` by itself and loads dist/cli-main.js, everything else in one file, for any other
+// command: one module to load instead of a dozen chunks shared with the library makes a probe
+// start faster, at the price of a second copy of the engine in the package (docs/performance.md).
 import { execFileSync } from 'node:child_process'
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { build } from 'esbuild'
-import { requireBuiltins, startupPlugins } from './startup-plugins.js'
+import { cliMainApart, requireBuiltins, startupPlugins } from './startup-plugins.js'
 
 const dist = new URL('../dist/', import.meta.url)
 rmSync(dist, { recursive: true, force: true })
-const { metafile } = await build({
-  entryPoints: { cli: 'src/cli/entry.ts', index: 'src/index.ts' },
+const options = {
   outdir: 'dist',
   bundle: true,
-  splitting: true,
   format: 'esm',
   platform: 'node',
   target: 'node22',
   minifyWhitespace: true,
   minifySyntax: true,
   legalComments: 'none',
-  chunkNames: 'chunks/[name]-[hash]',
   banner: { js: requireBuiltins },
   logLevel: 'warning',
   metafile: true,
+}
+const { metafile } = await build({
+  ...options,
+  entryPoints: { index: 'src/index.ts' },
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
   plugins: startupPlugins,
+})
+await build({
+  ...options,
+  entryPoints: { cli: 'src/cli/entry.ts', 'cli-main': 'src/cli/main.ts' },
+  plugins: [cliMainApart, ...startupPlugins],
 })
 
 // Importing the library must not load the CLI's argument parser, colour or spinner: follow the

@@ -4,15 +4,17 @@ import { readFile } from 'node:fs/promises'
 import { isBuiltin } from 'node:module'
 
 /**
- * The banner of every chunk. Bundled CommonJS (undici) and the stand-ins below call require(),
- * only ever for Node's built-ins (checkBuiltinRequires makes sure): process.getBuiltinModule()
- * serves them without what createRequire() costs in every chunk (importing node:module,
- * resolving a path).
+ * The banner of every file the build writes. Bundled CommonJS (undici) and the stand-ins below
+ * call require(), only ever for Node's built-ins (checkBuiltinRequires makes sure):
+ * process.getBuiltinModule() serves them without what createRequire() costs in every file
+ * (importing node:module, resolving a path). Its import.meta also tells tools that guess a file's
+ * module format from its text (publint) that this is an ES module.
  */
 export const requireBuiltins = `const require = (id) => {
   const builtin = process.getBuiltinModule(id)
-  if (builtin === undefined) throw new Error(\`Cannot find module '\${id}'\`)
-  return builtin
+  if (builtin !== undefined) return builtin
+  const chunk = import.meta.url
+  throw new Error(\`Cannot find module '\${id}' from \${chunk}\`)
 };`
 
 /** Fails the build if a chunk would require() anything but a built-in. */
@@ -116,6 +118,18 @@ const http2OnUse = {
       const deferred = "const connectH2 = (...args) => require('./client-h2.js')(...args)"
       return { contents: source.replace(line, deferred), loader: 'js' }
     })
+  },
+}
+
+/** dist/cli.js imports dist/cli-main.js, built on its own, rather than bundling it. */
+export const cliMainApart = {
+  name: 'cli-main-apart',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/main\.ts$/ }, (args) =>
+      /[\\/]src[\\/]cli[\\/]entry\.ts$/.test(args.importer)
+        ? { path: './cli-main.js', external: true }
+        : undefined,
+    )
   },
 }
 
