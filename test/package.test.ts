@@ -1,6 +1,6 @@
 import { execFile, execFileSync } from 'node:child_process'
 import { promisify } from 'node:util'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { createSecureServer } from 'node:http2'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -17,6 +17,11 @@ describe('the published package', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sse-probe-pack-'))
     // dist/ is already built by `npm test`; rebuilding here would pull it from under the other tests.
     const tarball = execFileSync('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', dir], { cwd: root, encoding: 'utf8' }).trim().split('\n').pop()!
+    // npm adds README.md and LICENSE; the licence is the one package.json names.
+    const files = execFileSync('tar', ['-tzf', join(dir, tarball)], { encoding: 'utf8' }).split('\n')
+    expect(files).toEqual(expect.arrayContaining(['package/LICENSE', 'package/README.md']))
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { license: string }
+    expect(readFileSync(join(root, 'LICENSE'), 'utf8')).toMatch(new RegExp(`^${pkg.license} License\n`))
     const app = join(dir, 'app')
     execFileSync('mkdir', [app])
     writeFileSync(join(app, 'package.json'), '{"name":"app","private":true}')
