@@ -84,18 +84,18 @@ describe('compression', () => {
 })
 
 describe('buffering', () => {
-  const withReads = (reads: [number, number][]) => observation({ connections: [connection(0, { reads: reads.map(([silenceMs, messages], i) => ({ t: i, silenceMs, messages })) })] })
+  const withReads = (reads: [number, number][]) => observation({ connections: [connection(0, { reads: reads.map(([silenceMs, events], i) => ({ t: i, silenceMs, events })) })] })
 
-  it('warns when most messages came in reads after a long silence', () => {
-    expect(checkBuffering(withReads([[1200, 23], [800, 18]]))).toMatchObject({ status: 'warn', measured: expect.stringMatching(/^41 of 41 messages arrived in 2 bursts \(up to 23 in one read after 1\.2s of silence\)/) })
+  it('warns when most events came in reads after a long silence', () => {
+    expect(checkBuffering(withReads([[1200, 23], [800, 18]]))).toMatchObject({ status: 'warn', measured: expect.stringMatching(/^41 of 41 events arrived together in 2 bursts \(up to 23 in one read after 1\.2s of silence\)/) })
   })
 
-  it('passes a stream with an occasional pair, and quick reads of several messages', () => {
+  it('passes a stream with an occasional pair, and quick reads of several events', () => {
     expect(checkBuffering(withReads([[1000, 1], [1000, 2], [1000, 1], [1000, 1], [1000, 1]])).status).toBe('pass')
     expect(checkBuffering(withReads([[10, 5], [10, 5]])).status).toBe('pass')
   })
 
-  it('cannot tell from fewer than 3 messages', () => {
+  it('cannot tell from fewer than 3 events', () => {
     expect(checkBuffering(withReads([[2000, 2]])).status).toBe('skip')
   })
 })
@@ -103,7 +103,7 @@ describe('buffering', () => {
 describe('early headers', () => {
   const first = (headersMs: number, readAfterHeadersMs: number | undefined, eventMs?: number) =>
     observation({
-      connections: [connection(0, { headersAt: headersMs, reads: readAfterHeadersMs === undefined ? [] : [{ t: headersMs + readAfterHeadersMs, silenceMs: headersMs + readAfterHeadersMs, messages: 1 }], events: eventMs === undefined ? [] : events(['1'], eventMs) })],
+      connections: [connection(0, { headersAt: headersMs, reads: readAfterHeadersMs === undefined ? [] : [{ t: headersMs + readAfterHeadersMs, silenceMs: headersMs + readAfterHeadersMs, events: 1 }], events: eventMs === undefined ? [] : events(['1'], eventMs) })],
     })
 
   it('passes headers that come before a late first event', () => {
@@ -118,7 +118,7 @@ describe('early headers', () => {
 
 describe('keep-alive', () => {
   const silent = (ms: number, comments = 3, overrides: Partial<ConnectionSeen> = {}) =>
-    observation({ connections: [connection(0, { reads: [{ t: 10, silenceMs: 5, messages: 1 }, { t: 10 + ms, silenceMs: ms, messages: 1 }], comments, end: { t: 20 + ms, cause: 'window' }, ...overrides })] })
+    observation({ connections: [connection(0, { reads: [{ t: 10, silenceMs: 5, events: 1 }, { t: 10 + ms, silenceMs: ms, events: 1 }], comments, end: { t: 20 + ms, cause: 'window' }, ...overrides })] })
 
   it.each([
     [5_000, 'pass', 'longest silence 5s, 3 pings or comments'],
@@ -130,7 +130,7 @@ describe('keep-alive', () => {
   })
 
   it('counts the wait for held-back headers as silence: a proxy idle timer runs then too', () => {
-    const held = connection(0, { headersAt: 65_000, reads: [{ t: 65_001, silenceMs: 65_001, messages: 2 }], comments: 1, end: { t: 65_100, cause: 'end-event' } })
+    const held = connection(0, { headersAt: 65_000, reads: [{ t: 65_001, silenceMs: 65_001, events: 1 }], comments: 1, end: { t: 65_100, cause: 'end-event' } })
     expect(checkKeepAlive(observation({ connections: [held] }))).toMatchObject({ status: 'fail', measured: expect.stringMatching(/^longest silence 1m05s/) })
   })
 

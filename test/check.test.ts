@@ -3,6 +3,7 @@ import type { CheckId, CheckStatus } from '../src/check/checks.ts'
 import { runCheck } from './helpers/check.ts'
 import { runCli, startCli } from './helpers/cli.ts'
 import { startH2Server } from './helpers/h2-server.ts'
+import { startBufferingProxy } from './helpers/buffering-proxy.ts'
 import { startServer } from './helpers/server.ts'
 import { sseEndpoint, type EndpointShape } from './helpers/sse-endpoint.ts'
 
@@ -59,7 +60,6 @@ describe('check: each check catches its problem', () => {
     ['no Cache-Control', { headers: { 'cache-control': null } }, [], 'cache-control', 'warn', /^no Cache-Control header$/],
     ['a cacheable stream', { headers: { 'cache-control': 'public, max-age=60' } }, [], 'cache-control', 'fail', /^Cache-Control: public, max-age=60: a cache may keep/],
     ['gzip holding events back', { gzip: true, count: 8, intervalMs: 60 }, [], 'compression', 'warn', /^gzip-compressed: first event after [\d.]+m?s, [\d.]+m?s later than uncompressed \([\d.]+m?s\)$/],
-    ['events written in bursts', { batch: 3, intervalMs: 400 }, [], 'buffering', 'warn', /^6 of \d+ messages arrived in 2 bursts \(up to 3 in one read after [\d.]+m?s of silence\): buffered on the way/],
     ['headers held until the first event', { holdHeadersMs: 1100 }, ['--window', '3s'], 'early-headers', 'warn', /^headers after [12](\.\d+)?s, held back until the first data; first event after [12](\.\d+)?s$/],
     ['no ping or comment', { greeting: false, end: 'never' }, ['--window', '1s'], 'keep-alive', 'warn', /^no ping or comment in (\d+ms|1(\.\d+)?s) of streaming; longest silence [\d.]+m?s$/],
     ['HTTP/1.1', {}, [], 'http-version', 'warn', /^HTTP\/1\.1: browsers open at most 6 connections per origin, so a user with 6 tabs open stalls$/],
@@ -82,6 +82,7 @@ describe('check: each check catches its problem', () => {
 
   const passing: [string, EndpointShape, string[], CheckId, RegExp][] = [
     ['a 204 answering the reconnect', { end: 'close-then-204', retry: 100 }, [], 'end-of-stream', /^the stream closed after [\d.]+m?s without an "end" event, and the reconnect got 204: clients stop$/],
+    ['each event written with its keep-alive comment, every 300ms', { keepAliveWithEvents: true, intervalMs: 300 }, ['--window', '3s'], 'buffering', /^7 events in \d+ reads, at most 1 per read$/],
     ['a stream whose only silences are short', {}, [], 'keep-alive', /^longest silence [\d.]+m?s, 1 ping or comment$/],
     ['charset=utf-8', { headers: { 'content-type': 'text/event-stream; charset=utf-8' } }, [], 'content-type', /^200, text\/event-stream; charset=utf-8$/],
     ['CORS * without credentials', { headers: { 'access-control-allow-origin': '*' } }, ['--origin', ORIGIN], 'cors', /^Access-Control-Allow-Origin: \* \(without credentials/],
@@ -92,6 +93,14 @@ describe('check: each check catches its problem', () => {
     const server = await startServer(sseEndpoint(shape))
     const { checks } = await runCheck(server.url, flags)
     expect(checks[id]).toEqual({ type: 'check', id, status: 'pass', measured: expect.stringMatching(measured), hint: null })
+  })
+
+  it('events the server wrote apart that a proxy holds and passes on together: buffering', async () => {
+    const server = await startServer(sseEndpoint({ count: 12, intervalMs: 100, keepAliveWithEvents: true }))
+    const proxy = await startBufferingProxy(server.url, 500)
+    const { checks } = await runCheck(proxy.url, ['--window', '3s'])
+    expect(checks.buffering).toMatchObject({ status: 'warn', hint: expect.stringContaining('X-Accel-Buffering: no') })
+    expect(checks.buffering.measured).toMatch(/^\d+ of 13 events arrived together in \d+ bursts \(up to \d in one read after [\d.]+m?s of silence\): held back on the way, e.g. by a proxy/)
   })
 
   it('an error status fails content-type and leaves the stream checks unmeasured', async () => {

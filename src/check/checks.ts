@@ -32,9 +32,9 @@ const warn = (measured: string, hint: string): Judgement => ({ status: 'warn', m
 const fail = (measured: string, hint: string): Judgement => ({ status: 'fail', measured, hint })
 const skip = (measured: string, hint: string): Judgement => ({ status: 'skip', measured, hint })
 
-// A read that completes several messages after this much silence looks held back on the way.
+// A read that completes several events after this much silence looks held back on the way.
 const BURST_SILENCE_MS = 250
-const MIN_MESSAGES_FOR_BUFFERING = 3
+const MIN_EVENTS_FOR_BUFFERING = 3
 // Response headers this late are noticed: EventSource's open fires late and proxies may give up.
 const LATE_HEADERS_MS = 1000
 // Headers and the first body bytes this close together were sent together.
@@ -126,19 +126,20 @@ export function checkCompression(o: Observation): Judgement {
 
 export function checkBuffering(o: Observation): Judgement {
   const reads = readConnections(o).flatMap((c) => c.reads)
-  const messages = sum(reads.map((r) => r.messages))
-  if (messages < MIN_MESSAGES_FOR_BUFFERING) return skip(`${messages} event${plural(messages)} and comments in ${fmt(o.observedMs)}: too few to tell`, LONGER_WINDOW)
-  const bursts = reads.filter((r) => r.messages >= 2 && r.silenceMs >= BURST_SILENCE_MS)
-  const inBursts = sum(bursts.map((r) => r.messages))
-  if (bursts.length > 0 && inBursts * 2 >= messages) {
-    const largest = bursts.reduce((a, b) => (b.messages > a.messages ? b : a))
+  const events = sum(reads.map((r) => r.events))
+  if (events < MIN_EVENTS_FOR_BUFFERING) return skip(`${events} event${plural(events)} (pings aside) in ${fmt(o.observedMs)}: too few to tell`, LONGER_WINDOW)
+  // Only events count: a server that writes each event with its keep-alive comment sends one chunk.
+  const bursts = reads.filter((r) => r.events >= 2 && r.silenceMs >= BURST_SILENCE_MS)
+  const inBursts = sum(bursts.map((r) => r.events))
+  if (bursts.length > 0 && inBursts * 2 >= events) {
+    const largest = bursts.reduce((a, b) => (b.events > a.events ? b : a))
     return warn(
-      `${inBursts} of ${messages} messages arrived in ${bursts.length} burst${plural(bursts.length)} (up to ${largest.messages} in one read after ${fmt(largest.silenceMs)} of silence): buffered on the way, e.g. by a proxy`,
+      `${inBursts} of ${events} events arrived together in ${bursts.length} burst${plural(bursts.length)} (up to ${largest.events} in one read after ${fmt(largest.silenceMs)} of silence): held back on the way, e.g. by a proxy, unless the server writes them in one go`,
       HINTS.buffering,
     )
   }
-  const most = Math.max(...reads.map((r) => r.messages))
-  return pass(`${messages} messages in ${reads.length} reads, at most ${most} per read`)
+  const most = Math.max(...reads.map((r) => r.events))
+  return pass(`${events} events in ${reads.length} reads, at most ${most} per read`)
 }
 
 export function checkEarlyHeaders(o: Observation): Judgement {

@@ -10,8 +10,11 @@ export interface ReadSeen {
   t: number
   /** Since the previous read, or since the request for the first one (headers held back with the data are part of the silence). */
   silenceMs: number
-  /** Events and comments completed by this read. */
-  messages: number
+  /**
+   * Events completed by this read, pings aside: a keep-alive written with an event is one
+   * write, while events that a server sent apart and arrive together were held on the way.
+   */
+  events: number
 }
 
 export interface EventSeen {

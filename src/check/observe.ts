@@ -116,20 +116,19 @@ function createWatcher(http: HttpOptions, clock: Clock, lastEventId: string, sto
   let connection: ConnectionSeen | undefined
   let stopped: ReadEnd | undefined
   let readAt = 0
-  let messages = 0
+  let events = 0
   const stream = createEventStream(
     {
       onEvent(event, id) {
         if (!connection || stopped) return
         const seen = { t: readAt, event, id, ping: event === PING_EVENT }
         connection.events.push(seen)
-        messages++
+        if (!seen.ping) events++
         stopped = stopAt(seen) ?? (connection.events.length >= MAX_SEEN ? 'window' : undefined)
       },
       onComment() {
         if (!connection || stopped) return
         connection.comments++
-        messages++
       },
       onRetry(ms) {
         if (!stopped) connection?.retries.push(ms)
@@ -148,9 +147,9 @@ function createWatcher(http: HttpOptions, clock: Clock, lastEventId: string, sto
       const chunks: AsyncIterable<Buffer> = decompressor ? pipeline(body, decompressor, () => {}) : body
       for await (const chunk of chunks) {
         readAt = clock()
-        messages = 0
+        events = 0
         stream.feed(chunk)
-        seen.reads.push({ t: readAt, silenceMs: roundMs(readAt - lastReadAt), messages })
+        seen.reads.push({ t: readAt, silenceMs: roundMs(readAt - lastReadAt), events })
         if (seen.reads.length >= MAX_SEEN) stopped ??= 'window'
         lastReadAt = readAt
         if (stopped) break

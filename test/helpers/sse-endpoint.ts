@@ -26,8 +26,8 @@ export interface EndpointShape {
   ids?: 'resume' | 'replay' | 'skip' | 'none'
   count?: number
   intervalMs?: number
-  /** Events per write: more than one writes them in bursts. */
-  batch?: number
+  /** Write a keep-alive comment with every event, in the same write. */
+  keepAliveWithEvents?: boolean
   /** Bytes of filler in each event's data, to fill a proxy's buffers. */
   padding?: number
   retry?: number | null
@@ -45,7 +45,7 @@ export interface EndpointShape {
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 export function sseEndpoint(shape: EndpointShape = {}) {
-  const { count = 6, intervalMs = 40, batch = 1, padding = 0, ids = 'resume', end = 'event', greeting = true } = shape
+  const { count = 6, intervalMs = 40, padding = 0, ids = 'resume', end = 'event', greeting = true } = shape
   const retry = shape.retry === undefined ? 2000 : shape.retry
   return async (req: EndpointRequest, res: EndpointResponse) => {
     const lastEventId = Number(req.headers['last-event-id'] ?? 0)
@@ -82,12 +82,10 @@ export function sseEndpoint(shape: EndpointShape = {}) {
     if (head) write(head)
     const first = ids === 'replay' ? 1 : ids === 'skip' && lastEventId > 0 ? lastEventId + 3 : lastEventId + 1
     const filler = padding > 0 ? ` ${'x'.repeat(padding)}` : ''
-    for (let id = first; id <= count; id += batch) {
+    for (let id = first; id <= count; id++) {
       await pause(intervalMs)
       if (closed) return
-      let text = ''
-      for (let i = id; i < id + batch && i <= count; i++) text += `${ids === 'none' ? '' : `id: ${i}\n`}data: tick ${i}${filler}\n\n`
-      write(text)
+      write(`${ids === 'none' ? '' : `id: ${id}\n`}data: tick ${id}${filler}\n\n${shape.keepAliveWithEvents ? ': keep-alive\n\n' : ''}`)
     }
     await pause(intervalMs)
     if (closed) return
