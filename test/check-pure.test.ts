@@ -30,7 +30,7 @@ function connection(at = 0, overrides: Partial<ConnectionSeen> = {}): Connection
 const events = (ids: (string | null)[], t = 10) => ids.map((id) => ({ t, event: 'message', id, ping: false }))
 
 function observation(overrides: Partial<Observation> = {}): Observation {
-  return { windowMs: 20_000, observedMs: 20_000, endEvents: ['end'], credentials: false, connections: [connection()], compressed: connection(), ...overrides }
+  return { windowMs: 20_000, interrupted: false, observedMs: 20_000, endEvents: ['end'], credentials: false, connections: [connection()], compressed: connection(), ...overrides }
 }
 
 describe('content-type and cache-control', () => {
@@ -55,6 +55,16 @@ describe('content-type and cache-control', () => {
   ] as const)('Cache-Control: %s is %s', (value, status) => {
     const r = response({ headers: { ...SSE, 'cache-control': value } })
     expect(checkCacheControl(observation({ connections: [connection(0, { response: r })] })).status).toBe(status)
+  })
+
+  it.each([
+    [401, 'Unauthorized', '{"error":"invalid api key"}', 'HTTP 401 Unauthorized: {"error":"invalid api key"}', /^the endpoint wants credentials: pass them with -H/],
+    [403, 'Forbidden', undefined, 'HTTP 403 Forbidden', /^the credentials were refused/],
+    [404, 'Not Found', 'no such page', 'HTTP 404 Not Found: no such page', /^nothing at this URL/],
+    [503, 'Service Unavailable', undefined, 'HTTP 503 Service Unavailable', /^the server failed/],
+  ] as const)('HTTP %d: shows the body the server sent, and a hint for that status', (status, statusText, body, measured, hint) => {
+    const r = response({ status, statusText, verdict: 'http-error', headers: { 'content-type': 'application/json' }, ...(body && { body }) })
+    expect(checkContentType(observation({ connections: [connection(0, { response: r })] }))).toEqual({ status: 'fail', measured, hint: expect.stringMatching(hint) })
   })
 
   it('skips the stream checks when there is no event stream, and judges the status alone', () => {
@@ -168,6 +178,10 @@ describe('ids and resuming', () => {
     expect(idsSeen([connection(0, { events: [ping, ...events(['1', '2', '1', '']), end] })], ['end'])).toEqual(['1', '2'])
   })
 
+  it('says that resuming was not tested when Ctrl-C ended the check', () => {
+    expect(checkIds(observation({ interrupted: true, connections: [connection(0, { events: events(['1', '2', '3']) })] }))).toMatchObject({ status: 'skip', measured: '3 events with ids; resuming not tested: the check was interrupted' })
+  })
+
   it('cannot test resuming with fewer than two ids', () => {
     expect(checkIds(observation({ connections: [connection(0, { events: events(['7']) })] }))).toMatchObject({ status: 'skip', measured: 'one id (7) in 1 event: two are needed to test resuming' })
   })
@@ -194,8 +208,10 @@ describe('retry, end of stream, CORS', () => {
     expect(checkEndOfStream(observation({ connections: [dropped, resumed] }))).toEqual({ status: 'pass', measured: 'ended with an "end" event after 100ms, on connection 2 after a reconnect' })
   })
 
-  it('end of stream: a stream still open at the end of the window is not judged', () => {
-    expect(checkEndOfStream(observation({ connections: [connection(0, { end: { t: 20_000, cause: 'window' } })] })).status).toBe('skip')
+  it('end of stream: a stream still open at the end of the window, or when Ctrl-C came, is not judged', () => {
+    expect(checkEndOfStream(observation({ connections: [connection(0, { end: { t: 20_000, cause: 'window' } })] }))).toMatchObject({ status: 'skip', measured: 'the stream stayed open for the whole 20s window' })
+    const interrupted = observation({ interrupted: true, observedMs: 2500, connections: [connection(0, { end: { t: 2500, cause: 'window' } })] })
+    expect(checkEndOfStream(interrupted)).toMatchObject({ status: 'skip', measured: 'the stream stayed open for the 2.5s observed before the check was interrupted' })
   })
 
   const withCors = (headers: Record<string, string>, credentials = false) =>

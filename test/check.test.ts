@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
 import type { CheckId, CheckStatus } from '../src/check/checks.ts'
 import { runCheck } from './helpers/check.ts'
@@ -6,6 +7,7 @@ import { startH2Server } from './helpers/h2-server.ts'
 import { startBufferingProxy } from './helpers/buffering-proxy.ts'
 import { startServer } from './helpers/server.ts'
 import { sseEndpoint, type EndpointShape } from './helpers/sse-endpoint.ts'
+import { HAS_TMUX, runInTerminal } from './helpers/tty.ts'
 
 const ORIGIN = 'https://app.example'
 const ALL_CHECKS: CheckId[] = ['content-type', 'cache-control', 'compression', 'buffering', 'early-headers', 'keep-alive', 'http-version', 'ids', 'retry', 'end-of-stream', 'cors']
@@ -106,7 +108,7 @@ describe('check: each check catches its problem', () => {
   it('an error status fails content-type and leaves the stream checks unmeasured', async () => {
     const server = await startServer((_req, res) => res.writeHead(500, { 'content-type': 'text/plain' }).end('oops'))
     const { run, checks, summary } = await runCheck(server.url)
-    expect(checks['content-type']).toMatchObject({ status: 'fail', measured: 'HTTP 500 Internal Server Error' })
+    expect(checks['content-type']).toMatchObject({ status: 'fail', measured: 'HTTP 500 Internal Server Error: oops', hint: expect.stringMatching(/^the server failed/) })
     expect(Object.values(checks).filter((c) => c.status === 'skip').map((c) => c.id)).toEqual(ALL_CHECKS.slice(1))
     expect(checks.buffering.measured).toBe('no event stream to observe (HTTP 500 Internal Server Error)')
     expect(summary).toMatchObject({ fail: 1, skip: 10, exitCode: 1 })
@@ -138,13 +140,30 @@ describe('check: connection and usage errors', () => {
     expect(proxied.stderr).toMatch(/^error: .*HTTP_PROXY/)
   })
 
-  it('Ctrl-C ends the window early: the report covers what was seen, exit 130', async () => {
+  it('Ctrl-C ends the window early: the report covers what was seen and says exit 130', async () => {
     const server = await startServer(sseEndpoint({ end: 'never', count: 1000, intervalMs: 100 }))
     const started = performance.now()
-    const run = await runCli(['check', server.url, '--json', '--window', '20s'], { onSpawn: (child) => setTimeout(() => child.kill('SIGINT'), 1000) })
+    const interrupt = { onSpawn: (child: ChildProcess) => setTimeout(() => child.kill('SIGINT'), 1000) }
+    const run = await runCli(['check', server.url, '--json', '--window', '20s'], interrupt)
     expect(run.exitCode).toBe(130)
-    expect(run.records.at(-1)).toMatchObject({ type: 'summary' })
+    expect(run.records.at(-1)).toMatchObject({ type: 'summary', exitCode: 130 })
     expect(performance.now() - started).toBeLessThan(10_000)
+    const pretty = await runCli(['check', server.url, '--window', '20s'], interrupt)
+    expect(pretty.exitCode).toBe(130)
+    expect(pretty.stdout).toMatch(/^check {2}\S+ {2}interrupted after [\d.]+m?s, 1 connection/)
+    expect(pretty.stdout).toMatch(/\n- ids {12}\d+ events with ids; resuming not tested: the check was interrupted\n/)
+    expect(pretty.stdout).toMatch(/ {2}exit 130\n$/)
+  })
+
+  it('a 401 shows the error body and a hint about credentials, and the unmeasured checks in one line', async () => {
+    const server = await startServer((_req, res) => res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":{"message":"Invalid API key"}}\n'))
+    const run = await runCli(['check', server.url])
+    expect(run.exitCode).toBe(1)
+    expect(run.stdout).toContain('✗ content-type   HTTP 401 Unauthorized: {"error":{"message":"Invalid API key"}}\n')
+    expect(run.stdout).toMatch(/\n {17}→ the endpoint wants credentials: pass them with -H, e\.g\. -H "Authorization: Bearer …"/)
+    expect(run.stdout).toContain('\n- 10 checks      no event stream to observe (HTTP 401 Unauthorized)\n')
+    expect(run.stdout.match(/→/g)).toHaveLength(2)
+    expect(run.stdout).not.toContain('text/event-stream')
   })
 
   it('keeps what it needs of a stream faster than it can matter, and ends on time', async () => {
@@ -185,5 +204,21 @@ describe('check: the demo endpoint, a stream that drops once and resumes', () =>
     expect(checks['end-of-stream']).toMatchObject({ status: 'pass', measured: expect.stringMatching(/^ended with an "end" event after .*, on connection 2 after a reconnect$/) })
     expect(checks.ids.status).toBe('pass')
     expect(run.exitCode).toBe(0)
+  })
+})
+
+describe.skipIf(!HAS_TMUX)('check in a terminal', () => {
+  it('shows the time left, does not echo typed keys, and on Ctrl-C reports from a clean line', async () => {
+    const server = await startServer(sseEndpoint({ end: 'never', count: 1000, intervalMs: 100 }))
+    const terminal = await runInTerminal(['check', server.url, '--window', '20s'])
+    await terminal.waitFor(/^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] checking http:\/\/127\.0\.0\.1:\d+\/? · 1\ds left · Ctrl-C reports now$/m)
+    terminal.keys('hello')
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    terminal.keys('C-c')
+    expect(await terminal.exitCode()).toBe(130)
+    const screen = terminal.screen()
+    expect(screen[0]).toMatch(/^check {2}http:\/\/127\.0\.0\.1:\d+\/? {2}interrupted after/)
+    expect(screen.join('\n')).not.toMatch(/hello|\^C|left ·/)
+    expect(screen.at(-2)).toMatch(/ {2}exit 130$/)
   })
 })

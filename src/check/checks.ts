@@ -45,6 +45,7 @@ const CLOUDFLARE_IDLE_MS = 100_000
 const KEEP_ALIVE_MARGIN_MS = 30_000
 
 const LONGER_WINDOW = 'observe longer with --window'
+const INTERRUPTED = 'let the check run its whole window'
 const HINTS = {
   contentType: 'answer 200 with Content-Type: text/event-stream; EventSource refuses anything else',
   charset: 'SSE is always decoded as UTF-8: send UTF-8 and drop the charset (or say charset=utf-8)',
@@ -76,7 +77,7 @@ export function runChecks(o: Observation): CheckResult[] {
     ['end-of-stream', checkEndOfStream],
     ['cors', checkCors],
   ]
-  const notStream = response?.verdict === 'ok' ? undefined : skip(`no event stream to observe (${statusLine(response)})`, 'fix content-type first')
+  const notStream = response?.verdict === 'ok' ? undefined : skip(`no event stream to observe (${statusLine(response)})`, 'fix the content-type failure above first')
   return [{ id: 'content-type', ...checkContentType(o) }, ...checks.map(([id, check]) => ({ id, ...(notStream ?? check(o)) }))]
 }
 
@@ -88,9 +89,7 @@ export function checkExitCode(results: readonly CheckResult[], strict: boolean):
 export function checkContentType(o: Observation): Judgement {
   const r = firstResponse(o)
   const type = r.headers['content-type']
-  if (r.status !== 200) {
-    return fail(statusLine(r), r.status === 204 ? '204 tells EventSource to stop for good: answer 200 while there is something to stream' : HINTS.contentType)
-  }
+  if (r.status !== 200) return fail(`${statusLine(r)}${r.body ? `: ${r.body}` : ''}`, statusHint(r.status))
   if (r.verdict !== 'ok') return fail(`200 with Content-Type ${type ?? '(none)'}`, HINTS.contentType)
   const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(type ?? '')?.[1]
   if (charset && !/^utf-?8$/i.test(charset)) return warn(`200, ${type}: SSE is decoded as UTF-8 whatever the charset says`, HINTS.charset)
@@ -177,6 +176,7 @@ export function checkIds(o: Observation): Judgement {
   const withoutId = events.filter((e) => !e.id).length
   if (withoutId > 0) return warn(`${withoutId} of ${events.length} event${plural(events.length)} without an id: clients cannot resume`, HINTS.ids)
   const r = o.resume
+  if (!r && o.interrupted) return skip(`${events.length} event${plural(events.length)} with ids; resuming not tested: the check was interrupted`, INTERRUPTED)
   if (!r) return skip(`one id (${events[0]!.id}) in ${events.length} event${plural(events.length)}: two are needed to test resuming`, LONGER_WINDOW)
   const c = r.connection
   const mid = r.ids.indexOf(r.lastEventId)
@@ -214,7 +214,10 @@ export function checkEndOfStream(o: Observation): Judgement {
     return pass(`ended with an "${c.events.at(-1)!.event}" event after ${fmt(c.end!.t - c.requestAt)}${resumed}`)
   }
   const after = o.connections[closed + 1]
-  if (closed === -1 || !after) return skip(`the stream stayed open for the whole ${fmt(o.windowMs)} window`, 'observe longer with --window to see how it ends')
+  if (closed === -1 || !after) {
+    if (o.interrupted) return skip(`the stream stayed open for the ${fmt(o.observedMs)} observed before the check was interrupted`, INTERRUPTED)
+    return skip(`the stream stayed open for the whole ${fmt(o.windowMs)} window`, 'observe longer with --window to see how it ends')
+  }
   const c = o.connections[closed]!
   const how = `the stream ${c.end!.cause === 'server-closed' ? 'closed' : 'broke'} after ${fmt(c.end!.t - c.requestAt)} without an "${endName}" event`
   if (after.response?.status === 204) return pass(`${how}, and the reconnect got 204: clients stop`)
@@ -235,6 +238,18 @@ export function checkCors(o: Observation): Judgement {
   if (o.credentials && !credentials) return fail(`allows ${o.origin} but not credentials (no Access-Control-Allow-Credentials: true), and the request carries cookies`, HINTS.cors)
   if (allowed === '*') return pass('Access-Control-Allow-Origin: * (without credentials: withCredentials needs the exact origin)')
   return pass(`Access-Control-Allow-Origin: ${allowed}${credentials ? ', with credentials' : ''}`)
+}
+
+/** What to do about a refused request: most statuses are not about the stream's headers. */
+function statusHint(status: number): string {
+  if (status === 204) return '204 tells EventSource to stop for good: answer 200 while there is something to stream'
+  if (status === 401) return 'the endpoint wants credentials: pass them with -H, e.g. -H "Authorization: Bearer …" or -H "Cookie: session=…" (a browser\'s EventSource can send only cookies)'
+  if (status === 403) return 'the credentials were refused or may not read this stream: check them (-H) and their permissions'
+  if (status === 404 || status === 410) return 'nothing at this URL: check the path'
+  if (status === 405) return 'the endpoint does not take this method: EventSource sends GET; for a POST stream give -d (and -X)'
+  if (status === 429) return 'rate limited: wait (see Retry-After) and check again'
+  if (status >= 500) return 'the server failed: its logs say why'
+  return HINTS.contentType
 }
 
 function firstResponse(o: Observation): ResponseSeen {

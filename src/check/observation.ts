@@ -31,6 +31,8 @@ export interface ResponseSeen {
   headers: Record<string, string>
   verdict: Verdict
   httpVersion: string
+  /** The start of a refused response's body, on one line (an API's error message). */
+  body?: string
 }
 
 export type ReadEnd = 'end-event' | 'first-event' | 'server-closed' | 'network-error' | 'window'
@@ -59,6 +61,8 @@ export interface ResumeSeen {
 
 export interface Observation {
   windowMs: number
+  /** Ctrl-C ended the window early (and no resume was tried). */
+  interrupted: boolean
   /** How long the main observation lasted (less than the window when the stream ended). */
   observedMs: number
   endEvents: string[]

@@ -58,7 +58,7 @@ export async function observe(options: CheckOptions, body: Buffer | undefined, i
       resume = { ids, lastEventId, connection: await resumer.watch(open(lastEventId), wait) }
     }
     const credentials = options.headers.some(([name]) => name.toLowerCase() === 'cookie')
-    return { windowMs: options.windowMs, observedMs, endEvents: options.endEvents, origin: options.origin, credentials, connections, compressed: compressedConnection, resume }
+    return { windowMs: options.windowMs, interrupted: interrupted?.aborted ?? false, observedMs, endEvents: options.endEvents, origin: options.origin, credentials, connections, compressed: compressedConnection, resume }
   } finally {
     clearTimeout(timer)
   }
@@ -182,6 +182,7 @@ function createWatcher(http: HttpOptions, clock: Clock, lastEventId: string, sto
         headers: attempt.headers,
         verdict: attempt.verdict,
         httpVersion: attempt.httpVersion,
+        ...(attempt.excerpt !== undefined && { body: attempt.excerpt }),
       }
       if (attempt.verdict !== 'ok' || !reading) {
         attempt.release()
