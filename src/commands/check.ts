@@ -1,29 +1,36 @@
 import { Chalk, supportsColor } from 'chalk'
 import { checkExitCode, runChecks } from '../check/checks.ts'
 import { observe } from '../check/observe.ts'
-import { toCheckOptions, type RawCheckFlags } from '../check/options.ts'
-import { renderCheckJson, renderCheckPretty, type CheckReport } from '../check/render.ts'
+import { type RawCheckFlags, toCheckOptions } from '../check/options.ts'
+import { type CheckReport, renderCheckJson, renderCheckPretty } from '../check/render.ts'
 import { formatDuration } from '../duration.ts'
-import { colorLevel } from '../output.ts'
+import { SIGNAL_EXIT_CODES } from '../exit-code.ts'
 import { checkProxyVariables } from '../options.ts'
+import { colorLevel } from '../output.ts'
 import { redactUrl } from '../redact.ts'
 import { visible } from '../render/escape.ts'
-import { SIGNAL_EXIT_CODES } from '../exit-code.ts'
+import { type RunContext, readRequestBody } from '../run.ts'
 import { onStopSignals } from '../signals.ts'
-import { readRequestBody, type RunContext } from '../run.ts'
 
 const COULD_NOT_CONNECT = 3
 const ERASE_LINE = '\r\x1b[2K'
 
 /** `sse-probe check <url>`: observe the endpoint, judge it, print the report, return the exit code. */
-export async function runCheck(url: URL, flags: RawCheckFlags, context: RunContext): Promise<number> {
+export async function runCheck(
+  url: URL,
+  flags: RawCheckFlags,
+  context: RunContext,
+): Promise<number> {
   const options = toCheckOptions(url, flags)
   if (!options.proxy) checkProxyVariables(context.env)
   const shownUrl = redactUrl(url.href)
   const body = await readRequestBody(options.data, context.stdin)
   // The report is written once at the end: a reader that has gone (`| head`) is not an error.
   context.stdout.on('error', () => {})
-  const progress = !options.json && context.stderr.isTTY ? await showTimeLeft(context.stderr, shownUrl, options.windowMs) : undefined
+  const progress =
+    !options.json && context.stderr.isTTY
+      ? await showTimeLeft(context.stderr, shownUrl, options.windowMs)
+      : undefined
   const interrupt = new AbortController()
   const signals = onStopSignals(context.process, () => interrupt.abort())
   const observation = await observe(options, body, interrupt.signal).finally(() => {
@@ -37,12 +44,22 @@ export async function runCheck(url: URL, flags: RawCheckFlags, context: RunConte
   let report: CheckReport
   if (error !== undefined) {
     context.stderr.write(`error: could not connect to ${visible(shownUrl)}: ${visible(error)}\n`)
-    report = { url: shownUrl, results: [], exitCode: interrupted || COULD_NOT_CONNECT, message: error }
+    report = {
+      url: shownUrl,
+      results: [],
+      exitCode: interrupted || COULD_NOT_CONNECT,
+      message: error,
+    }
     if (options.json) context.stdout.write(renderCheckJson(report))
     return report.exitCode
   }
   const results = runChecks(observation)
-  report = { url: shownUrl, observation, results, exitCode: interrupted || checkExitCode(results, options.strict) }
+  report = {
+    url: shownUrl,
+    observation,
+    results,
+    exitCode: interrupted || checkExitCode(results, options.strict),
+  }
   const chalk = new Chalk({ level: colorLevel(options.color, supportsColor, context.env) })
   context.stdout.write(options.json ? renderCheckJson(report) : renderCheckPretty(report, chalk))
   return report.exitCode

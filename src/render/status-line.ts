@@ -30,7 +30,11 @@ export interface StatusLine {
  * a terminal stdin is in raw mode: keys typed meanwhile are not echoed into the line, and
  * Ctrl-C, which raw mode delivers as a byte, is turned back into SIGINT.
  */
-export function startStatusLine(stream: Terminal, text: () => string, stdin: NodeJS.ReadStream = process.stdin): StatusLine {
+export function startStatusLine(
+  stream: Terminal,
+  text: () => string,
+  stdin: NodeJS.ReadStream = process.stdin,
+): StatusLine {
   let frame = 0
   // Columns the line takes on screen; 0 when it is not drawn.
   let drawn = 0
@@ -39,14 +43,14 @@ export function startStatusLine(stream: Terminal, text: () => string, stdin: Nod
   function clear() {
     if (drawn === 0) return
     // A terminal made narrower reflows the line onto more rows, leaving the cursor on the last.
-    stream.write(ERASE_LINE + ERASE_LINE_ABOVE.repeat(Math.ceil(drawn / columns()) - 1) + '\r')
+    stream.write(`${ERASE_LINE}${ERASE_LINE_ABOVE.repeat(Math.ceil(drawn / columns()) - 1)}\r`)
     drawn = 0
   }
 
   function render() {
     clear()
     // One column spare, so that the cursor never waits past the edge to wrap.
-    const line = fit(`${FRAMES[frame]} ${text()}`, columns() - 1)
+    const line = truncate(`${FRAMES[frame]} ${text()}`, columns() - 1)
     stream.write(line)
     drawn = stringWidth(line)
   }
@@ -57,7 +61,8 @@ export function startStatusLine(stream: Terminal, text: () => string, stdin: Nod
   }, FRAME_MS)
   timer.unref()
   stream.on('resize', render)
-  const keys = stdin.isTTY && typeof stdin.setRawMode === 'function' ? swallowKeys(stdin) : undefined
+  const keys =
+    stdin.isTTY && typeof stdin.setRawMode === 'function' ? swallowKeys(stdin) : undefined
   // A second Ctrl-C exits at once: the cursor must not stay hidden.
   const showCursor = () => stream.write(SHOW_CURSOR)
   process.once('exit', showCursor)
@@ -98,7 +103,7 @@ function swallowKeys(stdin: NodeJS.ReadStream) {
 }
 
 /** The text cut to `width` columns, with an ellipsis when something was cut. */
-function fit(text: string, width: number): string {
+function truncate(text: string, width: number): string {
   if (stringWidth(text) <= width) return text
   let fitted = ''
   let used = 1 // the ellipsis

@@ -1,11 +1,14 @@
-import { connect, createServer, type AddressInfo, type Socket } from 'node:net'
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net'
 import { onTestFinished } from 'vitest'
 
 /**
  * A TCP relay in front of `upstream` that holds what the server sends and passes it on
  * every `flushMs`, as a buffering proxy does: events the server wrote apart arrive together.
  */
-export async function startBufferingProxy(upstream: string, flushMs: number): Promise<{ url: string }> {
+export async function startBufferingProxy(
+  upstream: string,
+  flushMs: number,
+): Promise<{ url: string }> {
   const target = new URL(upstream)
   const sockets = new Set<Socket>()
   const server = createServer((client) => {

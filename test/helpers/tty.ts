@@ -24,21 +24,40 @@ let sessions = 0
  * Runs the built CLI in a real terminal (a detached tmux session on a server of its own,
  * so that a test neither sees nor disturbs anyone's tmux), killed when the test ends.
  */
-export async function runInTerminal(args: string[], { columns = 100, rows = 30 } = {}): Promise<Terminal> {
+export async function runInTerminal(
+  args: string[],
+  { columns = 100, rows = 30 } = {},
+): Promise<Terminal> {
   const socket = `sse-probe-test-${process.pid}-${++sessions}`
-  const tmux = (...words: string[]) => execFileSync('tmux', ['-L', socket, '-f', '/dev/null', ...words], { encoding: 'utf8' })
+  const tmux = (...words: string[]) =>
+    execFileSync('tmux', ['-L', socket, '-f', '/dev/null', ...words], { encoding: 'utf8' })
   const quote = (word: string) => `'${word.replaceAll("'", "'\\''")}'`
   const command = [process.execPath, CLI, ...args].map(quote).join(' ')
   // The exit code is printed where the test can read it, and the pane stays for the last screen.
-  tmux('new-session', '-d', '-x', String(columns), '-y', String(rows), '-s', 'cli', `env -u FORCE_COLOR NO_COLOR=1 ${command}; echo "[exit $?]"; sleep 600`)
+  tmux(
+    'new-session',
+    '-d',
+    '-x',
+    String(columns),
+    '-y',
+    String(rows),
+    '-s',
+    'cli',
+    `env -u FORCE_COLOR NO_COLOR=1 ${command}; echo "[exit $?]"; sleep 600`,
+  )
   onTestFinished(() => void spawnSync('tmux', ['-L', socket, 'kill-server']))
-  const screen = () => tmux('capture-pane', '-p', '-t', 'cli').replace(/\n+$/, '').split('\n').map((row) => row.trimEnd())
+  const screen = () =>
+    tmux('capture-pane', '-p', '-t', 'cli')
+      .replace(/\n+$/, '')
+      .split('\n')
+      .map((row) => row.trimEnd())
   async function waitFor(pattern: RegExp, timeoutMs = 10_000) {
     const started = performance.now()
     for (;;) {
       const text = screen().join('\n')
       if (pattern.test(text)) return text
-      if (performance.now() - started > timeoutMs) throw new Error(`the terminal never showed ${pattern}; it shows:\n${text}`)
+      if (performance.now() - started > timeoutMs)
+        throw new Error(`the terminal never showed ${pattern}; it shows:\n${text}`)
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
   }
