@@ -7,7 +7,7 @@ import { runCli, startCli } from './helpers/cli.ts'
 import { startH2Server } from './helpers/h2-server.ts'
 import { startServer } from './helpers/server.ts'
 import { type EndpointShape, sseEndpoint } from './helpers/sse-endpoint.ts'
-import { HAS_TMUX, runInTerminal } from './helpers/tty.ts'
+import { runInTerminal, TERMINAL_TESTS } from './helpers/tty.ts'
 
 const ORIGIN = 'https://app.example'
 const ALL_CHECKS: CheckId[] = [
@@ -430,7 +430,7 @@ describe('check: the demo endpoint, a stream that drops once and resumes', () =>
   })
 })
 
-describe.skipIf(!HAS_TMUX)('check in a terminal', () => {
+describe.runIf(TERMINAL_TESTS)('check in a terminal', () => {
   it('shows the time left, does not echo typed keys, and on Ctrl-C reports from a clean line', async () => {
     const server = await startServer(sseEndpoint({ end: 'never', count: 1000, intervalMs: 100 }))
     const terminal = await runInTerminal(['check', server.url, '--window', '20s'])
