@@ -18,14 +18,30 @@ describe('options before a subcommand apply to it, or are refused by name', () =
     expect(run.stdout).toBe('')
     expect(run.stderr).toMatch(/── summary {2}max-events {2}exit 0/)
     expect(run.stderr).not.toMatch(/status {2}id 1/)
-    const records = readFileSync(file, 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line))
+    const records = readFileSync(file, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line))
     expect(records.filter((r) => r.type === 'event')).toHaveLength(2)
     expect(records.at(-1)).toMatchObject({ type: 'summary', reason: 'max-events' })
   })
 
   it('`--last-event-id` and `-H` before `check` are sent, merged with those after it', async () => {
-    const server = await startServer((_req, res) => res.writeHead(200, SSE).end('event: end\ndata: x\n\n'))
-    const run = await runCli(['--last-event-id', '42', '-H', 'X-Before: 1', 'check', server.url, '-H', 'X-After: 2', '--window', '1s'])
+    const server = await startServer((_req, res) =>
+      res.writeHead(200, SSE).end('event: end\ndata: x\n\n'),
+    )
+    const run = await runCli([
+      '--last-event-id',
+      '42',
+      '-H',
+      'X-Before: 1',
+      'check',
+      server.url,
+      '-H',
+      'X-After: 2',
+      '--window',
+      '1s',
+    ])
     expect(run.exitCode).toBe(0)
     const first = server.requests[0]!.headers
     expect(first).toMatchObject({ 'last-event-id': '42', 'x-before': '1', 'x-after': '2' })
@@ -77,12 +93,18 @@ describe("commander's messages and the first commands", () => {
     expect(lines.length).toBeLessThanOrEqual(10)
   })
 
-  it.each(['check', 'demo', 'serve'])('`sse-probe help %s` is `sse-probe %s --help`', async (command) => {
-    const [viaHelp, viaFlag] = await Promise.all([runCli(['help', command]), runCli([command, '--help'])])
-    expect(viaHelp.exitCode).toBe(0)
-    expect(viaHelp.stdout).toMatch(new RegExp(`^Usage: sse-probe ${command} `))
-    expect(viaHelp.stdout).toBe(viaFlag.stdout)
-  })
+  it.each(['check', 'demo', 'serve'])(
+    '`sse-probe help %s` is `sse-probe %s --help`',
+    async (command) => {
+      const [viaHelp, viaFlag] = await Promise.all([
+        runCli(['help', command]),
+        runCli([command, '--help']),
+      ])
+      expect(viaHelp.exitCode).toBe(0)
+      expect(viaHelp.stdout).toMatch(new RegExp(`^Usage: sse-probe ${command} `))
+      expect(viaHelp.stdout).toBe(viaFlag.stdout)
+    },
+  )
 
   it('`sse-probe help` is `sse-probe --help` (which answers from the prebuilt text)', async () => {
     const [viaHelp, prebuilt] = await Promise.all([runCli(['help']), runCli(['--help'])])
@@ -94,7 +116,13 @@ describe("commander's messages and the first commands", () => {
 describe('--help: grouped, with examples, for every command', () => {
   const groups: Record<string, string[]> = {
     '': ['Request:', 'Stream and reconnection:', 'When it ends:', 'Expectations:', 'Output:'],
-    demo: ['Demo endpoint:', 'Stream and reconnection:', 'When it ends:', 'Expectations:', 'Output:'],
+    demo: [
+      'Demo endpoint:',
+      'Stream and reconnection:',
+      'When it ends:',
+      'Expectations:',
+      'Output:',
+    ],
     check: ['Request:', 'Check:', 'Output:'],
     serve: ['Replay:'],
   }
@@ -111,9 +139,16 @@ describe('--help: grouped, with examples, for every command', () => {
 describe('-v, --verbose', () => {
   it('shows the request line and headers sent on every connection, credentials redacted', async () => {
     const server = await startServer((_req, res, index) =>
-      res.writeHead(200, SSE).end(index === 0 ? 'retry: 10\nid: 7\ndata: a\n\n' : 'event: end\ndata: b\n\n'),
+      res
+        .writeHead(200, SSE)
+        .end(index === 0 ? 'retry: 10\nid: 7\ndata: a\n\n' : 'event: end\ndata: b\n\n'),
     )
-    const run = await runCli(['-v', '-H', 'Authorization: Bearer s3cret', `${server.url}/stream?x=1`])
+    const run = await runCli([
+      '-v',
+      '-H',
+      'Authorization: Bearer s3cret',
+      `${server.url}/stream?x=1`,
+    ])
     expect(run.exitCode).toBe(0)
     expect(run.stderr).not.toContain('s3cret')
     const requests = run.stderr.split('\n').filter((line) => line.startsWith('> ') || line === '>')
