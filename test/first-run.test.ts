@@ -94,7 +94,7 @@ describe("commander's messages and the first commands", () => {
   })
 
   it.each(['check', 'demo', 'serve'])(
-    '`sse-probe help %s` is `sse-probe %s --help`',
+    '`sse-probe help %s` is the same as its --help',
     async (command) => {
       const [viaHelp, viaFlag] = await Promise.all([
         runCli(['help', command]),
