@@ -60,6 +60,7 @@ export interface DisplayFlags {
   hidePings?: boolean
   include?: boolean
   quiet?: boolean
+  verbose?: boolean
   showSecrets?: boolean
   record?: string
 }

@@ -20,6 +20,8 @@ export interface DisplayOptions {
   color?: boolean
   hidePings: boolean
   include: boolean
+  /** -v: the request line and headers of every connection, on stderr. */
+  verbose: boolean
 }
 
 export interface OutputOptions extends DisplayOptions {
