@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { runCli } from './helpers/cli.ts'
 import { sseServer, startServer } from './helpers/server.ts'
+import { runInTerminal, TERMINAL_TESTS } from './helpers/tty.ts'
 
 // A newcomer's first commands (issue 10): each through the real CLI.
 
@@ -166,5 +167,40 @@ describe('-v, --verbose', () => {
     const run = await runCli(['--json', '--verbose', server.url])
     expect(run.stderr).toMatch(/^> GET \/$/m)
     expect(run.records.every((record) => typeof record.type === 'string')).toBe(true)
+  })
+})
+
+describe.runIf(TERMINAL_TESTS)('the spinner, in a terminal', () => {
+  const SPINNER = /^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] /
+
+  it('does not echo typed keys, counts what is printed, leaves no stale line when narrowed', async () => {
+    const server = await startServer((_req, res) => {
+      res.writeHead(200, SSE)
+      let n = 0
+      const timer = setInterval(() => res.write(`id: ${++n}\ndata: tick ${n}\n\n`), 150)
+      res.on('close', () => clearInterval(timer))
+    })
+    const terminal = await runInTerminal([server.url], { columns: 100, rows: 20 })
+    await terminal.waitFor(/id 3/)
+    terminal.keys('hello')
+    await new Promise((resolve) => setTimeout(resolve, 400))
+    for (let i = 0; i < 3; i++) {
+      const rows = terminal.screen().filter((row) => row !== '')
+      const ids = rows.flatMap((row) => /message {2}id (\d+)/.exec(row)?.[1] ?? []).map(Number)
+      expect(rows.at(-1)).toMatch(
+        new RegExp(`${SPINNER.source}streaming · ${Math.max(...ids)} events`),
+      )
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    expect(terminal.screen().join('\n')).not.toContain('hello')
+    terminal.resize(15)
+    await new Promise((resolve) => setTimeout(resolve, 400))
+    expect(terminal.screen().filter((row) => SPINNER.test(row))).toHaveLength(1)
+    terminal.keys('C-c')
+    expect(await terminal.exitCode()).toBe(130)
+    // 15 columns wrap the summary: its rows joined again.
+    const screen = terminal.screen().join('')
+    expect(screen).toMatch(/── summary {2}interrupted/)
+    expect(screen).not.toMatch(/\^C|hello/)
   })
 })

@@ -5,12 +5,13 @@ import stringWidth from 'string-width'
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏']
 const FRAME_MS = 80
 const CTRL_C = 0x03
+const CTRL_Z = 0x1a
 const HIDE_CURSOR = '\x1b[?25l'
 const SHOW_CURSOR = '\x1b[?25h'
 const ERASE_LINE = '\r\x1b[2K'
 const ERASE_LINE_ABOVE = '\x1b[1A\x1b[2K'
 
-export interface Terminal extends Writable {
+export interface TtyStream extends Writable {
   isTTY?: boolean
   columns?: number
 }
@@ -27,11 +28,10 @@ export interface StatusLine {
 /**
  * A spinner line at the bottom of a terminal, its text asked for at every frame (so that it
  * never lags behind what was printed above it), cut to the terminal's width. While it spins,
- * a terminal stdin is in raw mode: keys typed meanwhile are not echoed into the line, and
- * Ctrl-C, which raw mode delivers as a byte, is turned back into SIGINT.
+ * a terminal stdin is in raw mode: keys typed meanwhile are not echoed into the line.
  */
 export function startStatusLine(
-  stream: Terminal,
+  stream: TtyStream,
   text: () => string,
   stdin: NodeJS.ReadStream = process.stdin,
 ): StatusLine {
@@ -83,12 +83,22 @@ export function startStatusLine(
   }
 }
 
-/** Raw mode on a terminal stdin: typed keys are read and dropped, Ctrl-C still interrupts. */
+/**
+ * Raw mode on a terminal stdin: typed keys are read and dropped, and the keys that raw mode
+ * no longer turns into signals do what they did: Ctrl-C interrupts, Ctrl-Z suspends.
+ */
 function swallowKeys(stdin: NodeJS.ReadStream) {
   const wasRaw = stdin.isRaw
   const wasPaused = stdin.isPaused()
+  const resume = () => stdin.setRawMode(true)
   const onData = (chunk: Buffer) => {
     if (chunk.includes(CTRL_C)) process.kill(process.pid, 'SIGINT')
+    else if (chunk.includes(CTRL_Z)) {
+      // The shell's `fg` continues the process; the terminal is the shell's meanwhile.
+      stdin.setRawMode(wasRaw)
+      process.once('SIGCONT', resume)
+      process.kill(process.pid, 'SIGTSTP')
+    }
   }
   stdin.setRawMode(true)
   stdin.on('data', onData)
@@ -96,6 +106,7 @@ function swallowKeys(stdin: NodeJS.ReadStream) {
   return {
     restore() {
       stdin.off('data', onData)
+      process.off('SIGCONT', resume)
       stdin.setRawMode(wasRaw)
       if (wasPaused) stdin.pause()
     },
