@@ -347,8 +347,16 @@ describe('check: connection and usage errors', () => {
   it('Ctrl-C ends the window early: the report covers what was seen and says exit 130', async () => {
     const server = await startServer(sseEndpoint({ end: 'never', count: 1000, intervalMs: 100 }))
     const started = performance.now()
+    // Ctrl-C once the check is under way (its handler is in place before its first request).
     const interrupt = {
-      onSpawn: (child: ChildProcess) => setTimeout(() => child.kill('SIGINT'), 1000),
+      onSpawn(child: ChildProcess) {
+        const seen = server.requests.length
+        const waiting = setInterval(() => {
+          if (server.requests.length === seen) return
+          clearInterval(waiting)
+          setTimeout(() => child.kill('SIGINT'), 500)
+        }, 20)
+      },
     }
     const run = await runCli(['check', server.url, '--json', '--window', '20s'], interrupt)
     expect(run.exitCode).toBe(130)
