@@ -117,7 +117,7 @@ const DURATIONS =
 const EXIT_CODES = `
 Exit codes:
   0    ended as asked: end event or data, --max-events, --duration,
-       server closed with --no-reconnect, HTTP 204
+       server closed when --reconnect says stop, HTTP 204
   1    an --expect-* expectation failed
   2    bad flags or URL
   3    HTTP error status, not text/event-stream, first connection impossible,
@@ -135,7 +135,8 @@ Exit codes:
   0    no check failed (warnings allowed, unless --strict)
   1    a check failed, or warned with --strict
   2    bad flags or URL
-  3    could not connect at all`
+  3    could not connect at all
+  130  interrupted (SIGINT), 143 terminated (SIGTERM): the report covers what was seen`
 
 /** Request flags, shared by the probe and `check`. */
 export function addRequestOptions(command: Command): Command {
