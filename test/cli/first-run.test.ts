@@ -2,9 +2,9 @@ import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { runCli } from './helpers/cli.ts'
-import { sseServer, startServer } from './helpers/server.ts'
-import { runInTerminal, TERMINAL_TESTS } from './helpers/tty.ts'
+import { runCli } from '../helpers/cli.ts'
+import { sseServer, startServer } from '../helpers/server.ts'
+import { runInTerminal, TERMINAL_TESTS } from '../helpers/tty.ts'
 
 // A newcomer's first commands (issue 10): each through the real CLI.
 
