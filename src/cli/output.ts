@@ -70,7 +70,7 @@ export async function createOutput(
   // A terminal without a width (a pty nobody sized) cannot have a line fitted to it.
   let spinner =
     options.format !== 'json' && !options.quiet && stderr.isTTY && stderr.columns
-      ? await createSpinner(stderr)
+      ? await createSpinner(stderr, stdout.isTTY ? process.stdin : undefined)
       : undefined
 
   // --quiet keeps only what says how it ended: errors and the summary.
@@ -219,17 +219,21 @@ function drained(stream: Writable): Promise<void> {
  * long the stream has been silent (no byte at all). Its text is made at every frame, so that
  * the count is never behind the events above it.
  */
-async function createSpinner(stream: TtyStream) {
+async function createSpinner(stream: TtyStream, keyboard: NodeJS.ReadStream | undefined) {
   const { startStatusLine } = await import('./render/status-line.ts')
   let state = 'connecting'
   let events = 0
   let lastActivity = performance.now()
-  const line = startStatusLine(stream, () => {
-    const silent = performance.now() - lastActivity
-    const silence =
-      silent >= 1000 ? ` · silent for ${formatDuration(Math.round(silent / 100) * 100)}` : ''
-    return `${state} · ${events} ${events === 1 ? 'event' : 'events'}${silence}`
-  })
+  const line = startStatusLine(
+    stream,
+    () => {
+      const silent = performance.now() - lastActivity
+      const silence =
+        silent >= 1000 ? ` · silent for ${formatDuration(Math.round(silent / 100) * 100)}` : ''
+      return `${state} · ${events} ${events === 1 ? 'event' : 'events'}${silence}`
+    },
+    keyboard,
+  )
   return {
     /** Bytes arrived, or a connection changed state. */
     active() {

@@ -42,7 +42,7 @@ export async function runCheck(
   context.stdout.on('error', () => {})
   const progress =
     !json && context.stderr.isTTY
-      ? await showTimeLeft(context.stderr, shownUrl, options.windowMs)
+      ? await showTimeLeft(context, shownUrl, options.windowMs)
       : undefined
   const interrupt = new AbortController()
   const signals = onStopSignals(context.process, () => interrupt.abort())
@@ -67,12 +67,18 @@ export async function runCheck(
 }
 
 /** On a terminal, while the window runs: what is checked and how long it has left. */
-async function showTimeLeft(stderr: RunContext['stderr'], url: string, windowMs: number) {
+async function showTimeLeft(context: RunContext, url: string, windowMs: number) {
   const { startStatusLine } = await import('../render/status-line.ts')
   const started = performance.now()
-  return startStatusLine(stderr, () => {
-    const left = windowMs - (performance.now() - started)
-    const time = left > 0 ? `${formatDuration(Math.ceil(left / 1000) * 1000)} left` : 'finishing'
-    return `checking ${visible(url)} · ${time} · Ctrl-C reports now`
-  })
+  // The report goes to stdout: piped (`| less`), another program may be reading the keyboard.
+  const keyboard = context.stdout.isTTY ? process.stdin : undefined
+  return startStatusLine(
+    context.stderr,
+    () => {
+      const left = windowMs - (performance.now() - started)
+      const time = left > 0 ? `${formatDuration(Math.ceil(left / 1000) * 1000)} left` : 'finishing'
+      return `checking ${visible(url)} · ${time} · Ctrl-C reports now`
+    },
+    keyboard,
+  )
 }

@@ -27,13 +27,14 @@ export interface StatusLine {
 
 /**
  * A spinner line at the bottom of a terminal, its text asked for at every frame (so that it
- * never lags behind what was printed above it), cut to the terminal's width. While it spins,
- * a terminal stdin is in raw mode: keys typed meanwhile are not echoed into the line.
+ * never lags behind what was printed above it), cut to the terminal's width. With `keyboard`
+ * (a terminal stdin that nothing else reads: stdout is the terminal too, not `| less`), that
+ * stdin is in raw mode while it spins, so that keys typed meanwhile are not echoed into the line.
  */
 export function startStatusLine(
   stream: TtyStream,
   text: () => string,
-  stdin: NodeJS.ReadStream = process.stdin,
+  keyboard?: NodeJS.ReadStream,
 ): StatusLine {
   let frame = 0
   // Columns the line takes on screen; 0 when it is not drawn.
@@ -62,7 +63,7 @@ export function startStatusLine(
   timer.unref()
   stream.on('resize', render)
   const keys =
-    stdin.isTTY && typeof stdin.setRawMode === 'function' ? swallowKeys(stdin) : undefined
+    keyboard?.isTTY && typeof keyboard.setRawMode === 'function' ? swallowKeys(keyboard) : undefined
   // A second Ctrl-C exits at once: the cursor must not stay hidden.
   const showCursor = () => stream.write(SHOW_CURSOR)
   process.once('exit', showCursor)
