@@ -61,6 +61,7 @@ export interface DisplayFlags {
   hidePings?: boolean
   include?: boolean
   quiet?: boolean
+  verbose?: boolean
   showSecrets?: boolean
   record?: string
 }
@@ -116,7 +117,7 @@ const DURATIONS =
 const EXIT_CODES = `
 Exit codes:
   0    ended as asked: end event or data, --max-events, --duration,
-       server closed with --no-reconnect, HTTP 204
+       server closed when --reconnect says stop, HTTP 204
   1    an --expect-* expectation failed
   2    bad flags or URL
   3    HTTP error status, not text/event-stream, first connection impossible,
@@ -134,11 +135,13 @@ Exit codes:
   0    no check failed (warnings allowed, unless --strict)
   1    a check failed, or warned with --strict
   2    bad flags or URL
-  3    could not connect at all`
+  3    could not connect at all
+  130  interrupted (SIGINT), 143 terminated (SIGTERM): the report covers what was seen`
 
 /** Request flags, shared by the probe and `check`. */
 export function addRequestOptions(command: Command): Command {
   return command
+    .optionsGroup('Request:')
     .option('-X, --method <method>', 'HTTP method (default GET, POST with --data)', methodArg)
     .option('-H, --header <"Name: value">', 'extra request header, repeatable', headerArg)
     .option('-d, --data <text|@file|@->', 'request body: text, @file, or @- for stdin')
@@ -159,6 +162,7 @@ export function addRequestOptions(command: Command): Command {
 /** How the stream is followed and when the probe ends. */
 export function addStreamOptions(command: Command): Command {
   return command
+    .optionsGroup('Stream and reconnection:')
     .addOption(
       new Option(
         '--retry <ms>',
@@ -187,6 +191,7 @@ export function addStreamOptions(command: Command): Command {
         .default(16 * 1024 ** 2, '16MiB'),
     )
     .option('--ping-event <type>', 'event type counted as a ping', 'ping')
+    .optionsGroup('When it ends:')
     .option(
       '--end-event <type>',
       'end on an event of this type, repeatable (default: end)',
@@ -218,6 +223,7 @@ export function addStreamOptions(command: Command): Command {
 
 export function addExpectOptions(command: Command): Command {
   return command
+    .optionsGroup('Expectations:')
     .option('--expect-event <type>', 'expect at least one event of this type, repeatable', collect)
     .option('--expect-data <regex>', 'expect an event whose data matches, repeatable', regexArg)
     .option('--expect-min-events <n>', 'expect at least n events', countArg)
@@ -232,6 +238,7 @@ export function addExpectOptions(command: Command): Command {
 
 export function addOutputOptions(command: Command): Command {
   return command
+    .optionsGroup('Output:')
     .addOption(
       new Option(
         '--format <format>',
@@ -246,6 +253,7 @@ export function addOutputOptions(command: Command): Command {
     .option('--hide-pings', 'do not show pings and comments (they are still counted)')
     .option('-i, --include', 'show response status and headers')
     .option('-q, --quiet', 'print only the summary and errors')
+    .option('-v, --verbose', 'show the request line and headers sent, on every connection (stderr)')
     .option(
       '--show-secrets',
       'show credentials (Authorization, Proxy-Authorization, Cookie, Set-Cookie, URL user:password) instead of <redacted>',
@@ -276,6 +284,58 @@ with --interval between events. A client's Last-Event-ID resumes after that id.
 The URL goes to stdout, one line per client connection to stderr. Ctrl-C stops
 the server (exit 0). A bad file or an unusable port: an error naming it, exit 2.`
 
+const PROBE_EXAMPLES = `Examples:
+  sse-probe demo                             start here: the built-in demo stream
+  sse-probe https://host/stream              watch a stream; Ctrl-C for the summary
+  sse-probe localhost:8000/stream -i         no scheme means http://; -i shows headers
+  sse-probe -t 30s --expect-event end https://host/stream    a check for CI
+  sse-probe --json https://host/stream | jq -c .data         JSON records
+  sse-probe -H 'Authorization: Bearer …' -d @body.json --end-data '[DONE]' https://api.example.com/v1/chat
+  sse-probe --record s.ndjson https://host/stream            keep a transcript to replay
+  sse-probe check https://host/stream        lint the endpoint (sse-probe help check)`
+
+const SERVE_EXAMPLES = `Examples:
+  sse-probe serve session.ndjson             replay a transcript from --record
+  sse-probe serve session.ndjson --speed 0   as fast as possible
+  sse-probe serve capture.sse --interval 250ms --loop --port 8000`
+
+const CHECK_EXAMPLES = `Examples:
+  sse-probe check https://host/stream
+  sse-probe check https://host/stream --origin https://app.example --window 1m
+  sse-probe check https://host/stream -H 'Cookie: session=…' --json --strict`
+
+/** What `sse-probe` alone prints: the first things to try. */
+export const SHORT_USAGE = `Usage: sse-probe [options] <url>
+
+  sse-probe demo                       try it on the built-in demo stream
+  sse-probe https://host/stream        probe your own endpoint
+  sse-probe check https://host/stream  lint it against SSE best practice
+  sse-probe --help                     every option, with examples
+`
+
+/** The options every command has, last in its help. */
+function otherOptions(command: Command): Command {
+  return command.optionsGroup('Other:').helpOption('-h, --help', 'show this help')
+}
+
+/**
+ * Options given before a subcommand (`sse-probe --json demo`) were parsed as the program's:
+ * they apply to the subcommand when it has them (its own, given after its name, come later
+ * and win, or add up when repeatable); any other is refused, never dropped.
+ */
+function carryOptions(program: Command, command: Command): void {
+  for (const option of program.options) {
+    const name = option.attributeName()
+    if (program.getOptionValueSource(name) !== 'cli') continue
+    if (!command.options.some((own) => own.attributeName() === name)) {
+      throw new SseProbeUsageError(
+        `option '${option.flags}' was given before '${command.name()}', which has no such option`,
+      )
+    }
+    command.setOptionValueWithSource(name, program.getOptionValue(name), 'cli')
+  }
+}
+
 export interface CliHandlers {
   probe(url: URL, flags: RawProbeFlags): Promise<number>
   demo(flags: DemoFlags): Promise<number>
@@ -293,19 +353,20 @@ export function createProgram(handlers: CliHandlers): { program: Command; exitCo
     .description(
       'Inspect and test a Server-Sent Events endpoint, following reconnects as a browser does.',
     )
-    .version(VERSION, '-V, --version')
     .argument('<url>', 'the event stream (http:// or https://)', urlArg)
     .usage('[options] <url>')
-    // Subcommands reuse the probe's flag names (--json, --color): each command parses its own.
+    // Subcommands reuse the probe's flag names (--json, --color): each command parses its own,
+    // and carryOptions() hands it those given before its name.
     .enablePositionalOptions()
-    .addHelpText(
-      'after',
-      `\n${DURATIONS}\n${EXIT_CODES}\n\nFormats: ${FORMATS.join(', ')}. Raw output is the body as received: control characters are not escaped.`,
-    )
+    // `sse-probe help check`, although the program itself takes an argument.
+    .helpCommand('help [command]', 'show the help of a command: sse-probe help check')
+    .addHelpText('after', `\n${DURATIONS}\n${EXIT_CODES}\n\n${PROBE_EXAMPLES}`)
   addRequestOptions(program)
   addStreamOptions(program)
   addExpectOptions(program)
   addOutputOptions(program)
+  otherOptions(program).version(VERSION, '-V, --version')
+  program.hook('preSubcommand', carryOptions)
   program.action(async (url: URL, flags: RawProbeFlags) => {
     exitCode = await handlers.probe(url, flags)
   })
@@ -316,6 +377,7 @@ export function createProgram(handlers: CliHandlers): { program: Command; exitCo
     .description(
       'start the built-in demo endpoint (a status stream whose server restarts part way) and probe it',
     )
+    .optionsGroup('Demo endpoint:')
     .option(
       '--serve-only',
       'only run the endpoint and print its URL, for a browser, curl -N or another sse-probe; Ctrl-C stops it',
@@ -328,17 +390,18 @@ export function createProgram(handlers: CliHandlers): { program: Command; exitCo
     .addHelpText('after', `\n${DEMO_NOTES}\n\n${DEMO_EXAMPLES}`)
   addStreamOptions(demo)
   addExpectOptions(demo)
-  addOutputOptions(demo).action(async (flags: DemoFlags) => {
+  otherOptions(addOutputOptions(demo)).action(async (flags: DemoFlags) => {
     exitCode = await handlers.demo(flags)
   })
 
-  program
+  const serve = program
     .command('serve')
     .description('replay a recorded stream as a local SSE endpoint, until Ctrl-C')
     .argument(
       '<file>',
       'a transcript written by --record (or --json), or a plain event-stream file',
     )
+    .optionsGroup('Replay:')
     .addOption(
       new Option('--port <n>', 'port on 127.0.0.1').argParser(portArg).default(0, 'any free port'),
     )
@@ -353,17 +416,18 @@ export function createProgram(handlers: CliHandlers): { program: Command; exitCo
       'time between the events of a plain event-stream file (default 1s)',
       durationArg,
     )
-    .addHelpText('after', `\n${DURATIONS}\n\n${SERVE_NOTES}`)
-    .action(async (file: string, flags: ServeFlags) => {
-      exitCode = await handlers.serve(file, flags)
-    })
+    .addHelpText('after', `\n${DURATIONS}\n\n${SERVE_NOTES}\n\n${SERVE_EXAMPLES}`)
+  otherOptions(serve).action(async (file: string, flags: ServeFlags) => {
+    exitCode = await handlers.serve(file, flags)
+  })
 
   const check = program
     .command('check')
     .description('lint an endpoint against SSE best practice')
     .argument('<url>', 'the event stream', urlArg)
-    .addHelpText('after', `${CHECK_HELP}\n\n${DURATIONS}`)
+    .addHelpText('after', `${CHECK_HELP}\n\n${DURATIONS}\n\n${CHECK_EXAMPLES}`)
   addRequestOptions(check)
+    .optionsGroup('Check:')
     .addOption(
       new Option('--window <duration>', 'observe for this long (less if the stream ends)')
         .argParser(positiveDurationArg)
@@ -379,12 +443,13 @@ export function createProgram(handlers: CliHandlers): { program: Command; exitCo
       'the event type that ends the stream, repeatable (default: end)',
       collect,
     )
-    .option('--json', 'one JSON record per check, then a summary')
     .option('--strict', 'exit 1 on warnings too')
+    .optionsGroup('Output:')
+    .option('--json', 'one JSON record per check, then a summary')
     .option('--color', 'force colour')
     .option('--no-color', 'no colour (NO_COLOR and FORCE_COLOR are honoured too)')
-    .action(async (url: URL, flags: RawCheckFlags) => {
-      exitCode = await handlers.check(url, flags)
-    })
+  otherOptions(check).action(async (url: URL, flags: RawCheckFlags) => {
+    exitCode = await handlers.check(url, flags)
+  })
   return { program, exitCode: () => exitCode }
 }

@@ -6,6 +6,7 @@ import type { ProbeRecord } from '../engine/records.ts'
 import type { Format } from './args.ts'
 import { renderJson } from './render/json.ts'
 import { createPrettyRenderer } from './render/pretty.ts'
+import type { TtyStream } from './render/status-line.ts'
 
 /** How the probe's records are shown: the CLI's own options, which the library does not have. */
 export interface DisplayOptions {
@@ -14,6 +15,8 @@ export interface DisplayOptions {
   color?: boolean
   hidePings: boolean
   include: boolean
+  /** -v: the request line and headers of every connection, on stderr. */
+  verbose: boolean
 }
 
 export interface OutputOptions extends DisplayOptions {
@@ -58,10 +61,10 @@ export async function createOutput(
   const { stdout, stderr } = streams
   let out = ''
   let err = ''
-  // A terminal without a width (a pty nobody sized) would make ora clear lines forever.
+  // A terminal without a width (a pty nobody sized) cannot have a line fitted to it.
   let spinner =
     options.format !== 'json' && !options.quiet && stderr.isTTY && stderr.columns
-      ? await createSpinner(stderr)
+      ? await createSpinner(stderr, stdout.isTTY ? process.stdin : undefined)
       : undefined
 
   // --quiet keeps only what says how it ended: errors and the summary.
@@ -207,18 +210,26 @@ function drained(stream: Writable): Promise<void> {
   })
 }
 
-/** A spinner that says what the probe is waiting for and how long the stream has been silent (no byte at all). */
-async function createSpinner(stream: Writable) {
-  const { default: ora } = await import('ora')
-  const spinner = ora({ stream, discardStdin: false, text: 'connecting' }).start()
+/**
+ * A spinner that says what the probe is waiting for, how many events it has printed and how
+ * long the stream has been silent (no byte at all). Its text is made at every frame, so that
+ * the count is never behind the events above it.
+ */
+async function createSpinner(stream: TtyStream, keyboard: NodeJS.ReadStream | undefined) {
+  const { startStatusLine } = await import('./render/status-line.ts')
   let state = 'connecting'
   let events = 0
   let lastActivity = performance.now()
-  const ticker = setInterval(() => {
-    const silent = performance.now() - lastActivity
-    spinner.text = `${state} · ${events} ${events === 1 ? 'event' : 'events'}${silent >= 1000 ? ` · silent for ${formatDuration(Math.round(silent / 100) * 100)}` : ''}`
-  }, 250)
-  ticker.unref()
+  const line = startStatusLine(
+    stream,
+    () => {
+      const silent = performance.now() - lastActivity
+      const silence =
+        silent >= 1000 ? ` · silent for ${formatDuration(Math.round(silent / 100) * 100)}` : ''
+      return `${state} · ${events} ${events === 1 ? 'event' : 'events'}${silence}`
+    },
+    keyboard,
+  )
   return {
     /** Bytes arrived, or a connection changed state. */
     active() {
@@ -230,11 +241,8 @@ async function createSpinner(stream: Writable) {
       else if (record.type === 'close') state = 'waiting to reconnect'
       else if (record.type === 'reconnect') state = 'reconnecting'
     },
-    clear: () => spinner.clear(),
-    render: () => spinner.render(),
-    stop() {
-      clearInterval(ticker)
-      spinner.stop()
-    },
+    clear: line.clear,
+    render: line.render,
+    stop: line.stop,
   }
 }

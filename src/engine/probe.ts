@@ -14,7 +14,7 @@ import {
   type SummaryRecord,
 } from './records.ts'
 import { redactHeaders, redactUrl } from './redact.ts'
-import { firstRequest } from './request.ts'
+import { firstRequest, type StreamRequest } from './request.ts'
 import { createSession } from './session.ts'
 import { createEventStream } from './stream.ts'
 import { createRecorder } from './transcript.ts'
@@ -35,6 +35,8 @@ export interface ProbeSink {
   commentText: boolean
   /** Something the user should know that does not end the probe (a transcript that stopped). */
   warn?(message: string): void
+  /** Each request, as it is about to be sent (credentials not redacted): what `-v` shows. */
+  request?(request: StreamRequest): void
 }
 
 export interface Probe {
@@ -241,6 +243,7 @@ export function startProbe(options: ProbeOptions, sink: ProbeSink): Probe {
       }
       let effect = dispatch({ type: 'connect', lastEventId })
       if (effect.type !== 'connect') return
+      sink.request?.(effect.request)
       const attempt = await openStream(
         effect.request,
         options.request,

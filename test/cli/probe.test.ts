@@ -719,7 +719,6 @@ describe('usage errors and signals', () => {
     [['http://x', '--expect-data', '(']],
     [['http://x', '--bogus']],
     [['http://x', '-X', 'CONNECT']],
-    [[]],
   ])('%j exits 2 with a one-line message', async (args) => {
     const run = await runCli(args)
     expect(run.exitCode).toBe(2)
@@ -764,10 +763,13 @@ describe('usage errors and signals', () => {
 
 describe('connection setup', () => {
   it('Ctrl-C while the server has not answered ends at once, with the summary', async () => {
-    const silent = await startRawServer(() => {})
+    // Ctrl-C once the request is out (the handler is in place by then), however slow the start.
+    let requested: () => void = () => {}
+    const request = new Promise<void>((resolve) => (requested = resolve))
+    const silent = await startRawServer(() => requested())
     const started = performance.now()
     const run = await runCli([silent.url, '--json'], {
-      onSpawn: (child) => setTimeout(() => child.kill('SIGINT'), 500),
+      onSpawn: (child) => void request.then(() => child.kill('SIGINT')),
     })
     expect(run.exitCode).toBe(130)
     expect(run.summary.reason).toBe('interrupted')

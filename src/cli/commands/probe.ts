@@ -1,8 +1,10 @@
 import { readFile } from 'node:fs/promises'
 import { SseProbeUsageError } from '../../engine/errors.ts'
+import { visible } from '../../engine/escape.ts'
 import { type ProbeOptions, toProbeOptions } from '../../engine/options.ts'
 import { type ProbeSink, startProbe } from '../../engine/probe.ts'
-import { checkProxyVariables, type RequestInput } from '../../engine/request.ts'
+import { redactHeaders } from '../../engine/redact.ts'
+import { checkProxyVariables, type RequestInput, type StreamRequest } from '../../engine/request.ts'
 import type { DemoFlags, RawProbeFlags, RawRequestFlags } from '../args.ts'
 import { createOutput, type DisplayOptions, type OutputStreams } from '../output.ts'
 import { onStopSignals } from '../signals.ts'
@@ -85,6 +87,7 @@ export function displayOptionsFrom(flags: RawProbeFlags | DemoFlags): DisplayOpt
     ...(flags.color !== undefined && { color: flags.color }),
     hidePings: flags.hidePings ?? false,
     include: flags.include ?? false,
+    verbose: flags.verbose ?? false,
   }
 }
 
@@ -102,6 +105,9 @@ export async function probeAndSummarise(
     events: output.events,
     commentText: output.commentText,
     warn: (message) => output.error(`sse-probe: ${message}`),
+    ...(display.verbose && {
+      request: (request) => output.error(requestLines(request, options.showSecrets)),
+    }),
   }
   let probe: ReturnType<typeof startProbe>
   try {
@@ -129,6 +135,17 @@ export async function probeAndSummarise(
   } finally {
     signals.dispose()
   }
+}
+
+/** What `-v` shows of a request, as `curl -v` does: its line and headers, credentials redacted. */
+export function requestLines(request: StreamRequest, showSecrets: boolean): string {
+  const { url, method, headers, body } = request
+  const lines = [`${method} ${url.pathname}${url.search}`, `Host: ${url.host}`]
+  for (const [name, value] of Object.entries(redactHeaders(headers, showSecrets))) {
+    lines.push(`${name}: ${value}`)
+  }
+  if (body) lines.push(`(a body of ${body.length} bytes)`)
+  return lines.map((line) => `> ${visible(line)}`).join('\n')
 }
 
 /** `-d text`, `-d @file` or `-d @-` (stdin), read once and sent on every (re)connection. */
