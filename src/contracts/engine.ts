@@ -3,12 +3,19 @@
  * refactor lands, the extension interface and the new records are defined
  * here with the shapes of COMMON.md and contracts.md.
  */
+
+export { formatDuration, parseDuration } from '../duration.ts'
 export { UsageError } from '../options.ts'
 export { roundMs } from '../records.ts'
-export { formatDuration, parseDuration } from '../duration.ts'
 export { createGapStats } from '../stats.ts'
 export { createEventStream } from '../stream.ts'
-import type { EndReason as BaseEndReason, ExpectationResult as BaseExpectation, ProbeRecord as BaseRecord } from '../records.ts'
+
+import type {
+  EndReason as BaseEndReason,
+  ExpectationResult as BaseExpectation,
+  ProbeRecord as BaseRecord,
+} from '../records.ts'
+
 export type { EventRecord, GapStats } from '../records.ts'
 
 export type EndReason = BaseEndReason | 'stream-error' | 'expectation-failed' | 'trigger-failed'
@@ -60,5 +67,6 @@ export interface ProbeExtension {
   onRecord?(record: ProbeRecord, context: ExtensionContext): void
   finish?(ending: { reason: EndReason; t: number }): ExtensionResult
 }
-export { redactUrl } from '../redact.ts'
 export { describeError } from '../errors.ts'
+export { redactUrl } from '../redact.ts'
+export { readTranscript } from '../server/replay-plan.ts'

@@ -18,12 +18,23 @@ export function createGapWatch(maxGapMs: number): ProbeExtension {
       }
       if (record.type !== 'open' && record.type !== 'event' && record.type !== 'comment') return
       if (lastAt !== undefined && record.t - lastAt > maxGapMs) {
-        return context.end('expectation-failed', `${name}: ${formatDuration(record.t - lastAt)} without a message`)
+        return context.end(
+          'expectation-failed',
+          `${name}: ${formatDuration(record.t - lastAt)} without a message`,
+        )
       }
       lastAt = record.t
       // One timer, pushed back by each message: cheap enough for every event of a fast stream.
       if (timer) timer.refresh()
-      else timer = setTimeout(() => context.end('expectation-failed', `${name}: more than ${formatDuration(maxGapMs)} without a message`), maxGapMs + 1)
+      else
+        timer = setTimeout(
+          () =>
+            context.end(
+              'expectation-failed',
+              `${name}: more than ${formatDuration(maxGapMs)} without a message`,
+            ),
+          maxGapMs + 1,
+        )
     },
     finish() {
       clearTimeout(timer)

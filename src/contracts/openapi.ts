@@ -3,7 +3,14 @@ import type { AnySchema, AnySchemaObject, ErrorObject } from 'ajv'
 import type { DataValidateFunction } from 'ajv/dist/types/index.js'
 import { parse as parseYaml } from 'yaml'
 import { UsageError } from './engine.ts'
-import { checkWith, compileSchema, createAjv, firstLine, readDocument, type ValueCheck } from './schema.ts'
+import {
+  checkWith,
+  compileSchema,
+  createAjv,
+  firstLine,
+  readDocument,
+  type ValueCheck,
+} from './schema.ts'
 
 /**
  * `--openapi <file> [--operation <id>]`: the per-event schema of an
@@ -38,9 +45,12 @@ const JSON_KEYWORD = 'x-sse-probe-json'
 export async function loadOpenApi(target: OpenApiTarget): Promise<OpenApiCheck> {
   const flag = `--openapi ${target.file}`
   const document = readDocument(target.file, '--openapi')
-  const version = isObject(document) && typeof document.openapi === 'string' ? document.openapi : undefined
+  const version =
+    isObject(document) && typeof document.openapi === 'string' ? document.openapi : undefined
   if (!version || !/^3\.[0-2]\./.test(version)) {
-    throw new UsageError(`${flag}: not an OpenAPI 3.0, 3.1 or 3.2 document (its "openapi" field is ${JSON.stringify(version ?? null)})`)
+    throw new UsageError(
+      `${flag}: not an OpenAPI 3.0, 3.1 or 3.2 document (its "openapi" field is ${JSON.stringify(version ?? null)})`,
+    )
   }
   const parser = new $RefParser()
   let resolved: Json
@@ -48,11 +58,19 @@ export async function loadOpenApi(target: OpenApiTarget): Promise<OpenApiCheck> 
     resolved = (await parser.dereference(target.file, document as Json, {
       // Only files next to the document: a contract check must not reach the network.
       resolve: { http: false },
-      parse: { yaml: { order: 200, canParse: ['.yaml', '.yml'], parse: (file: { data: Buffer | string }) => parseYaml(file.data.toString()) } },
+      parse: {
+        yaml: {
+          order: 200,
+          canParse: ['.yaml', '.yml'],
+          parse: (file: { data: Buffer | string }) => parseYaml(file.data.toString()),
+        },
+      },
       dereference: { circular: 'ignore' },
     })) as Json
   } catch (error) {
-    throw new UsageError(`${flag}: cannot resolve its references: ${firstLine((error as Error).message)}`)
+    throw new UsageError(
+      `${flag}: cannot resolve its references: ${firstLine((error as Error).message)}`,
+    )
   }
   const operation = findOperation(resolved, target, flag)
   const where = `${flag} (${operation.label})`
@@ -86,7 +104,14 @@ export async function loadOpenApi(target: OpenApiTarget): Promise<OpenApiCheck> 
         try {
           value = JSON.parse(data as string)
         } catch (error) {
-          validate.errors = [jsonError(at, typeof data === 'string' ? `is not JSON: ${(error as Error).message}` : 'must be a string of JSON')]
+          validate.errors = [
+            jsonError(
+              at,
+              typeof data === 'string'
+                ? `is not JSON: ${(error as Error).message}`
+                : 'must be a string of JSON',
+            ),
+          ]
           return false
         }
         if (inner(value)) return true
@@ -98,7 +123,10 @@ export async function loadOpenApi(target: OpenApiTarget): Promise<OpenApiCheck> 
   })
   ajv.addSchema(resolved as AnySchemaObject, DOC_ID, undefined, false)
   const validate = compileSchema(ajv, { $ref: `${DOC_ID}#/${ITEM}` }, where)
-  return { name: target.operationId ? `${flag} --operation ${target.operationId}` : flag, check: checkWith(validate) }
+  return {
+    name: target.operationId ? `${flag} --operation ${target.operationId}` : flag,
+    check: checkWith(validate),
+  }
 }
 
 function jsonError(instancePath: string, message: string): ErrorObject {
@@ -111,38 +139,60 @@ interface FoundOperation {
 }
 
 /** By operationId when given; otherwise the path template that matches the URL's path, for its method. */
-export function findOperation(document: Json, target: Pick<OpenApiTarget, 'operationId' | 'url' | 'method'>, flag: string): FoundOperation {
+export function findOperation(
+  document: Json,
+  target: Pick<OpenApiTarget, 'operationId' | 'url' | 'method'>,
+  flag: string,
+): FoundOperation {
   const paths = isObject(document.paths) ? document.paths : {}
   const operations: { template: string; method: string; value: Json; servers: unknown }[] = []
   for (const [template, item] of Object.entries(paths)) {
     if (!isObject(item)) continue
     for (const method of METHODS) {
       const value = item[method]
-      if (isObject(value)) operations.push({ template, method, value, servers: value.servers ?? item.servers ?? document.servers })
+      if (isObject(value))
+        operations.push({
+          template,
+          method,
+          value,
+          servers: value.servers ?? item.servers ?? document.servers,
+        })
     }
   }
-  const label = (o: (typeof operations)[number]) => `${o.method.toUpperCase()} ${o.template}${typeof o.value.operationId === 'string' ? `, ${o.value.operationId}` : ''}`
+  const label = (o: (typeof operations)[number]) =>
+    `${o.method.toUpperCase()} ${o.template}${typeof o.value.operationId === 'string' ? `, ${o.value.operationId}` : ''}`
   if (target.operationId !== undefined) {
     const found = operations.find((o) => o.value.operationId === target.operationId)
-    if (!found) throw new UsageError(`${flag}: no operation with operationId ${JSON.stringify(target.operationId)}${knownIds(operations)}`)
+    if (!found)
+      throw new UsageError(
+        `${flag}: no operation with operationId ${JSON.stringify(target.operationId)}${knownIds(operations)}`,
+      )
     return { value: found.value, label: label(found) }
   }
   const method = target.method.toLowerCase()
   const path = decodePath(target.url.pathname)
   // Literal segments beat template variables: /jobs/latest before /jobs/{id}.
   const candidates = operations
-    .filter((o) => o.method === method && serverPaths(o.servers).some((base) => matchesTemplate(path, base, o.template)))
+    .filter(
+      (o) =>
+        o.method === method &&
+        serverPaths(o.servers).some((base) => matchesTemplate(path, base, o.template)),
+    )
     .sort((a, b) => literalLength(b.template) - literalLength(a.template))
   const found = candidates[0]
   if (!found) {
-    throw new UsageError(`${flag}: no operation for ${target.method} ${target.url.pathname} (give --operation <operationId>)${knownIds(operations)}`)
+    throw new UsageError(
+      `${flag}: no operation for ${target.method} ${target.url.pathname} (give --operation <operationId>)${knownIds(operations)}`,
+    )
   }
   return { value: found.value, label: label(found) }
 }
 
 function knownIds(operations: { value: Json }[]): string {
   const ids = operations.map((o) => o.value.operationId).filter((id) => typeof id === 'string')
-  return ids.length > 0 ? `; operations: ${ids.slice(0, 10).join(', ')}${ids.length > 10 ? ', …' : ''}` : ''
+  return ids.length > 0
+    ? `; operations: ${ids.slice(0, 10).join(', ')}${ids.length > 10 ? ', …' : ''}`
+    : ''
 }
 
 /** The path part of each server URL (variables match any segment); '' when there are none. */
@@ -156,7 +206,11 @@ function serverPaths(servers: unknown): string[] {
 }
 
 function matchesTemplate(path: string, base: string, template: string): boolean {
-  const pattern = (text: string) => text.split(/(\{[^}]*\})/).map((part) => (part.startsWith('{') ? '[^/]+' : escapeRegex(part))).join('')
+  const pattern = (text: string) =>
+    text
+      .split(/(\{[^}]*\})/)
+      .map((part) => (part.startsWith('{') ? '[^/]+' : escapeRegex(part)))
+      .join('')
   return new RegExp(`^${pattern(base)}${pattern(template.replace(/\/+$/, ''))}/?$`).test(path)
 }
 
@@ -182,11 +236,15 @@ function eventStreamSchema(operation: Json, where: string): AnySchema {
   const response = responses['200'] ?? responses['2XX']
   if (!isObject(response)) throw new UsageError(`${where}: the operation has no 200 response`)
   const content = isObject(response.content) ? response.content : {}
-  const key = Object.keys(content).find((type) => type.split(';')[0]!.trim().toLowerCase() === 'text/event-stream')
+  const key = Object.keys(content).find(
+    (type) => type.split(';')[0]!.trim().toLowerCase() === 'text/event-stream',
+  )
   const media = key === undefined ? undefined : content[key]
-  if (!isObject(media)) throw new UsageError(`${where}: its 200 response has no text/event-stream content`)
+  if (!isObject(media))
+    throw new UsageError(`${where}: its 200 response has no text/event-stream content`)
   const schema = media.itemSchema ?? media.schema
-  if (!isObject(schema) && typeof schema !== 'boolean') throw new UsageError(`${where}: its text/event-stream content has no itemSchema or schema`)
+  if (!isObject(schema) && typeof schema !== 'boolean')
+    throw new UsageError(`${where}: its text/event-stream content has no itemSchema or schema`)
   return schema as AnySchema
 }
 
@@ -196,7 +254,12 @@ function eventStreamSchema(operation: Json, where: string): AnySchema {
  * `contentMediaType: application/json` with a `contentSchema` (the OAS meaning),
  * or a schema that does not accept a string at all (an object, as ASP.NET writes).
  */
-export function rewriteData(original: AnySchema, contentSchemas: unknown[], follow: (schema: unknown) => unknown, seen = new WeakSet<object>()): AnySchema {
+export function rewriteData(
+  original: AnySchema,
+  contentSchemas: unknown[],
+  follow: (schema: unknown) => unknown,
+  seen = new WeakSet<object>(),
+): AnySchema {
   const schema = follow(original)
   if (!isObject(schema) || seen.has(schema)) return original
   seen.add(schema)
@@ -207,7 +270,11 @@ export function rewriteData(original: AnySchema, contentSchemas: unknown[], foll
       contentSchemas.push(inner)
       return { ...rest, [JSON_KEYWORD]: contentSchemas.length - 1 }
     }
-    if (isObject(data) && isJsonMediaType(data.contentMediaType) && data.contentSchema !== undefined) {
+    if (
+      isObject(data) &&
+      isJsonMediaType(data.contentMediaType) &&
+      data.contentSchema !== undefined
+    ) {
       const { contentSchema, ...rest } = data
       schema.properties = { ...properties, data: json(contentSchema, rest) }
     } else if (!acceptsString(data, follow)) {
@@ -216,9 +283,11 @@ export function rewriteData(original: AnySchema, contentSchemas: unknown[], foll
   }
   for (const key of ['oneOf', 'anyOf', 'allOf']) {
     const branches = schema[key]
-    if (Array.isArray(branches)) for (const branch of branches) rewriteData(branch as AnySchema, contentSchemas, follow, seen)
+    if (Array.isArray(branches))
+      for (const branch of branches) rewriteData(branch as AnySchema, contentSchemas, follow, seen)
   }
-  for (const key of ['if', 'then', 'else']) rewriteData(schema[key] as AnySchema, contentSchemas, follow, seen)
+  for (const key of ['if', 'then', 'else'])
+    rewriteData(schema[key] as AnySchema, contentSchemas, follow, seen)
   return original
 }
 
@@ -227,12 +296,17 @@ function isJsonMediaType(value: unknown): boolean {
 }
 
 /** Whether a schema lets a string through, as far as its type, const, enum and branches say. */
-export function acceptsString(original: unknown, follow: (schema: unknown) => unknown, depth = 0): boolean {
+export function acceptsString(
+  original: unknown,
+  follow: (schema: unknown) => unknown,
+  depth = 0,
+): boolean {
   const schema = follow(original)
   // A union that refers to itself: assume it may be a string, so the data is left as it is.
   if (!isObject(schema) || depth > 20) return schema !== false
   const type = schema.type
-  if (typeof type === 'string' || Array.isArray(type)) return ([] as unknown[]).concat(type).includes('string')
+  if (typeof type === 'string' || Array.isArray(type))
+    return ([] as unknown[]).concat(type).includes('string')
   if ('const' in schema) return typeof schema.const === 'string'
   if (Array.isArray(schema.enum)) return schema.enum.some((value) => typeof value === 'string')
   const accepts = (branch: unknown) => acceptsString(branch, follow, depth + 1)

@@ -25,12 +25,19 @@ export function createOrderCheck(expected: readonly string[]) {
       return prefix
     },
     result() {
-      return { name: `--expect-order ${expected.join(',')}`, ok: prefix && length === expected.length, actual: length > MAX_SEEN ? [...seen, '…'] : [...seen] }
+      return {
+        name: `--expect-order ${expected.join(',')}`,
+        ok: prefix && length === expected.length,
+        actual: length > MAX_SEEN ? [...seen, '…'] : [...seen],
+      }
     },
   }
 }
 
-export function createOrderExtension(expected: readonly string[], failFast: boolean): ProbeExtension {
+export function createOrderExtension(
+  expected: readonly string[],
+  failFast: boolean,
+): ProbeExtension {
   const order = createOrderCheck(expected)
   let failed = false
   return {
@@ -38,7 +45,11 @@ export function createOrderExtension(expected: readonly string[], failFast: bool
       if (record.type !== 'event' || failed) return
       if (!order.add(record.event)) {
         failed = true
-        if (failFast) context.end('expectation-failed', `--expect-order ${expected.join(',')}: got ${order.result().actual.join(',')}`)
+        if (failFast)
+          context.end(
+            'expectation-failed',
+            `--expect-order ${expected.join(',')}: got ${order.result().actual.join(',')}`,
+          )
       }
     },
     finish: () => ({ expectations: [order.result()] }),

@@ -18,11 +18,15 @@ export type ValueCheck = (value: unknown) => Problem | undefined
 export type Dialect = '2020-12' | '2019-09' | 'draft-07'
 
 // ajv-formats is CommonJS whose default export is the plugin function itself.
-const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as unknown as (ajv: Ajv) => Ajv
+const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule })
+  .default ?? addFormatsModule) as unknown as (ajv: Ajv) => Ajv
 
 /** The dialect a schema's `$schema` names; 2020-12 when it names none. */
 export function dialectOf(schema: unknown): Dialect {
-  const uri = typeof schema === 'object' && schema !== null ? (schema as { $schema?: unknown }).$schema : undefined
+  const uri =
+    typeof schema === 'object' && schema !== null
+      ? (schema as { $schema?: unknown }).$schema
+      : undefined
   if (typeof uri !== 'string') return '2020-12'
   if (uri.includes('2019-09')) return '2019-09'
   if (/draft-0[4-7]/.test(uri)) return 'draft-07'
@@ -37,7 +41,12 @@ export function dialectOf(schema: unknown): Dialect {
  */
 export function createAjv(dialect: Dialect): Ajv {
   const options = { strict: false, allErrors: false, allowUnionTypes: true }
-  const ajv = dialect === '2020-12' ? new Ajv2020(options) : dialect === '2019-09' ? new Ajv2019(options) : new Ajv(options)
+  const ajv =
+    dialect === '2020-12'
+      ? new Ajv2020(options)
+      : dialect === '2019-09'
+        ? new Ajv2019(options)
+        : new Ajv(options)
   addFormats(ajv)
   return ajv
 }
@@ -48,17 +57,22 @@ export function readDocument(file: string, flag: string): unknown {
   try {
     text = readFileSync(file, 'utf8').replace(/^\uFEFF/, '')
   } catch (error) {
-    throw new UsageError(`${flag}: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+    throw new UsageError(
+      `${flag}: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    )
   }
   try {
     return JSON.parse(text)
   } catch (jsonError) {
-    if (/\.json$/i.test(file)) throw new UsageError(`${flag}: ${file} is not valid JSON: ${(jsonError as Error).message}`)
+    if (/\.json$/i.test(file))
+      throw new UsageError(`${flag}: ${file} is not valid JSON: ${(jsonError as Error).message}`)
   }
   try {
     return parseYaml(text, { prettyErrors: false })
   } catch (yamlError) {
-    throw new UsageError(`${flag}: ${file} is neither JSON nor valid YAML: ${firstLine((yamlError as Error).message)}`)
+    throw new UsageError(
+      `${flag}: ${file} is neither JSON nor valid YAML: ${firstLine((yamlError as Error).message)}`,
+    )
   }
 }
 
@@ -66,9 +80,12 @@ export function readDocument(file: string, flag: string): unknown {
 export function describeAjvError(error: ErrorObject): Problem {
   const params = error.params as Record<string, unknown>
   let message = error.message ?? `fails ${error.keyword}`
-  if (error.keyword === 'additionalProperties') message += `: ${JSON.stringify(params.additionalProperty)}`
-  else if (error.keyword === 'unevaluatedProperties') message += `: ${JSON.stringify(params.unevaluatedProperty)}`
-  else if (error.keyword === 'enum') message += `: ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`
+  if (error.keyword === 'additionalProperties')
+    message += `: ${JSON.stringify(params.additionalProperty)}`
+  else if (error.keyword === 'unevaluatedProperties')
+    message += `: ${JSON.stringify(params.unevaluatedProperty)}`
+  else if (error.keyword === 'enum')
+    message += `: ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`
   else if (error.keyword === 'const') message += `: ${JSON.stringify(params.allowedValue)}`
   return { pointer: error.instancePath, message }
 }
@@ -106,10 +123,15 @@ export function parseSchemaSpec(text: string, exists: (file: string) => boolean)
 /** Loads and compiles one `--schema` file: the check for the parsed data of an event. */
 export function loadSchema(spec: SchemaSpec): ValueCheck {
   const schema = readDocument(spec.file, spec.name)
-  if (typeof schema !== 'boolean' && (typeof schema !== 'object' || schema === null || Array.isArray(schema))) {
+  if (
+    typeof schema !== 'boolean' &&
+    (typeof schema !== 'object' || schema === null || Array.isArray(schema))
+  ) {
     throw new UsageError(`${spec.name}: ${spec.file} is not a JSON Schema (expected an object)`)
   }
-  return checkWith(compileSchema(createAjv(dialectOf(schema)), schema as AnySchema, `${spec.name}: ${spec.file}`))
+  return checkWith(
+    compileSchema(createAjv(dialectOf(schema)), schema as AnySchema, `${spec.name}: ${spec.file}`),
+  )
 }
 
 export function firstLine(text: string): string {

@@ -1,6 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { request } from 'undici'
-import { describeError, formatDuration, redactUrl, roundMs, type ExpectationResult, type ProbeExtension } from './engine.ts'
+import {
+  describeError,
+  type ExpectationResult,
+  formatDuration,
+  type ProbeExtension,
+  redactUrl,
+  roundMs,
+} from './engine.ts'
 
 /** `--trigger '<METHOD> <url>'` with its body, headers and delay, validated. */
 export interface TriggerSpec {
@@ -30,32 +37,67 @@ export function createTriggerExtension(spec: TriggerSpec, options: TriggerOption
   let sentAt: number | undefined
   let eventAt: number | undefined
   let withinTimer: NodeJS.Timeout | undefined
-  const withinName = expectWithinMs === undefined ? '' : `--expect-within ${formatDuration(expectWithinMs)}`
+  const withinName =
+    expectWithinMs === undefined ? '' : `--expect-within ${formatDuration(expectWithinMs)}`
   const headers = Object.fromEntries(spec.headers)
-  if (spec.body && !Object.keys(headers).some((name) => name.toLowerCase() === 'content-type') && isJson(spec.body)) headers['content-type'] = 'application/json'
+  if (
+    spec.body &&
+    !Object.keys(headers).some((name) => name.toLowerCase() === 'content-type') &&
+    isJson(spec.body)
+  )
+    headers['content-type'] = 'application/json'
 
   async function send(context: Parameters<NonNullable<ProbeExtension['onRecord']>>[1]) {
-    if (spec.delayMs > 0) await sleep(spec.delayMs, undefined, { signal: context.signal }).catch(() => {})
+    if (spec.delayMs > 0)
+      await sleep(spec.delayMs, undefined, { signal: context.signal }).catch(() => {})
     if (context.signal.aborted) return
     const t = context.now()
     sentAt = t
     if (expectWithinMs !== undefined) {
       withinTimer = setTimeout(() => {
-        if (failFast && eventAt === undefined) context.end('expectation-failed', `${withinName}: no event within ${formatDuration(expectWithinMs)} of the trigger`)
+        if (failFast && eventAt === undefined)
+          context.end(
+            'expectation-failed',
+            `${withinName}: no event within ${formatDuration(expectWithinMs)} of the trigger`,
+          )
       }, expectWithinMs)
     }
     try {
-      const response = await request(spec.url, { method: spec.method as 'POST', headers, body: spec.body, signal: context.signal })
+      const response = await request(spec.url, {
+        method: spec.method as 'POST',
+        headers,
+        body: spec.body,
+        signal: context.signal,
+      })
       await response.body.dump()
-      context.emit({ type: 'trigger', t, method: spec.method, url, status: response.statusCode, ms: roundMs(context.now() - t) })
-      if (response.statusCode >= 400) fail(context, `--trigger ${spec.method} ${url}: HTTP ${response.statusCode}`, response.statusCode)
+      context.emit({
+        type: 'trigger',
+        t,
+        method: spec.method,
+        url,
+        status: response.statusCode,
+        ms: roundMs(context.now() - t),
+      })
+      if (response.statusCode >= 400)
+        fail(
+          context,
+          `--trigger ${spec.method} ${url}: HTTP ${response.statusCode}`,
+          response.statusCode,
+        )
     } catch (error) {
-      if (!context.signal.aborted) fail(context, `--trigger ${spec.method} ${url}: ${describeError(error)}`)
+      if (!context.signal.aborted)
+        fail(context, `--trigger ${spec.method} ${url}: ${describeError(error)}`)
     }
   }
 
   function fail(context: Parameters<typeof send>[0], message: string, status?: number) {
-    context.emit({ type: 'error', t: context.now(), attempt: 1, message, ...(status !== undefined && { status }) })
+    context.emit({
+      type: 'error',
+      t: context.now(),
+      attempt: 1,
+      message,
+      ...(status !== undefined && { status }),
+    })
     context.end('trigger-failed', message)
   }
 
@@ -64,19 +106,34 @@ export function createTriggerExtension(spec: TriggerSpec, options: TriggerOption
       if (record.type === 'open' && !started) {
         started = true
         void send(context)
-      } else if (record.type === 'event' && sentAt !== undefined && eventAt === undefined && record.event !== pingEvent && record.t >= sentAt) {
+      } else if (
+        record.type === 'event' &&
+        sentAt !== undefined &&
+        eventAt === undefined &&
+        record.event !== pingEvent &&
+        record.t >= sentAt
+      ) {
         eventAt = record.t
         clearTimeout(withinTimer)
         if (failFast && expectWithinMs !== undefined && eventAt - sentAt > expectWithinMs) {
-          context.end('expectation-failed', `${withinName}: the first event came ${formatDuration(roundMs(eventAt - sentAt))} after the trigger`)
+          context.end(
+            'expectation-failed',
+            `${withinName}: the first event came ${formatDuration(roundMs(eventAt - sentAt))} after the trigger`,
+          )
         }
       }
     },
     finish() {
       clearTimeout(withinTimer)
-      const triggerToEventMs = sentAt === undefined || eventAt === undefined ? null : roundMs(eventAt - sentAt)
+      const triggerToEventMs =
+        sentAt === undefined || eventAt === undefined ? null : roundMs(eventAt - sentAt)
       const expectations: ExpectationResult[] = []
-      if (expectWithinMs !== undefined) expectations.push({ name: withinName, ok: triggerToEventMs !== null && triggerToEventMs <= expectWithinMs, actual: triggerToEventMs })
+      if (expectWithinMs !== undefined)
+        expectations.push({
+          name: withinName,
+          ok: triggerToEventMs !== null && triggerToEventMs <= expectWithinMs,
+          actual: triggerToEventMs,
+        })
       return { summary: { triggerToEventMs }, expectations }
     },
   }

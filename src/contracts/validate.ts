@@ -1,4 +1,10 @@
-import type { EventRecord, ExpectationResult, ProbeExtension, ProbeRecord, ViolationRecord } from './engine.ts'
+import type {
+  EventRecord,
+  ExpectationResult,
+  ProbeExtension,
+  ProbeRecord,
+  ViolationRecord,
+} from './engine.ts'
 import type { Problem, ValueCheck } from './schema.ts'
 
 /** One `--schema` or `--openapi` flag, compiled. */
@@ -25,14 +31,20 @@ export interface ControlEvents {
  * check that fails, and one expectation per check with the number of
  * violating events and the first violation.
  */
-export function createValidationExtension(checks: readonly EventCheck[], control: ControlEvents): ProbeExtension {
+export function createValidationExtension(
+  checks: readonly EventCheck[],
+  control: ControlEvents,
+): ProbeExtension {
   const results = checks.map(() => ({ count: 0, first: undefined as ViolationRecord | undefined }))
   const endData = new Set(control.endData)
   let index = 0
   // A retry field in the block of an event: the retry record comes just before it, in the same read.
   let retry: { t: number; attempt: number; ms: number } | undefined
 
-  function validate(record: EventRecord, each: (check: EventCheck, i: number, problem: Problem) => void) {
+  function validate(
+    record: EventRecord,
+    each: (check: EventCheck, i: number, problem: Problem) => void,
+  ) {
     let parsed: { value: unknown } | { error: string } | undefined
     const data = () => {
       if (parsed) return parsed
@@ -47,10 +59,16 @@ export function createValidationExtension(checks: readonly EventCheck[], control
       if (check.type !== undefined && check.type !== record.event) continue
       let problem: Problem | undefined
       if (check.target === 'event') {
-        problem = check.check(eventObject(record, retry?.t === record.t && retry.attempt === record.attempt ? retry.ms : undefined))
+        problem = check.check(
+          eventObject(
+            record,
+            retry?.t === record.t && retry.attempt === record.attempt ? retry.ms : undefined,
+          ),
+        )
       } else {
         const value = data()
-        problem = 'error' in value ? { pointer: '', message: value.error } : check.check(value.value)
+        problem =
+          'error' in value ? { pointer: '', message: value.error } : check.check(value.value)
       }
       if (problem) each(check, i, problem)
     }
@@ -63,12 +81,25 @@ export function createValidationExtension(checks: readonly EventCheck[], control
       index++
       if (record.event === control.pingEvent || endData.has(record.data)) return
       validate(record, (check, i, problem) => {
-        const violation: ViolationRecord = { type: 'violation', t: record.t, attempt: record.attempt, index, id: record.id, event: record.event, check: check.name, ...problem }
+        const violation: ViolationRecord = {
+          type: 'violation',
+          t: record.t,
+          attempt: record.attempt,
+          index,
+          id: record.id,
+          event: record.event,
+          check: check.name,
+          ...problem,
+        }
         const result = results[i]!
         result.count++
         result.first ??= violation
         context.emit(violation)
-        if (control.failFast) context.end('expectation-failed', `${check.name}: event ${index} ${problem.pointer || '(data)'} ${problem.message}`)
+        if (control.failFast)
+          context.end(
+            'expectation-failed',
+            `${check.name}: event ${index} ${problem.pointer || '(data)'} ${problem.message}`,
+          )
       })
       retry = undefined
     },
@@ -84,5 +115,10 @@ export function createValidationExtension(checks: readonly EventCheck[], control
 
 /** [OAS 3.2] An SSE event as `itemSchema` describes it: `event` defaults to message, `id` and `retry` only when present. */
 export function eventObject(record: EventRecord, retry: number | undefined) {
-  return { data: record.data, event: record.event, ...(record.id !== null && { id: record.id }), ...(retry !== undefined && { retry }) }
+  return {
+    data: record.data,
+    event: record.event,
+    ...(record.id !== null && { id: record.id }),
+    ...(retry !== undefined && { retry }),
+  }
 }
