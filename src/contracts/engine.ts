@@ -5,7 +5,7 @@
  */
 
 export { formatDuration, parseDuration } from '../duration.ts'
-export { UsageError } from '../options.ts'
+export { durationArg, headerArg, methodArg, UsageError, urlArg } from '../options.ts'
 export { roundMs } from '../records.ts'
 export { createGapStats } from '../stats.ts'
 export { createEventStream } from '../stream.ts'
