@@ -1,4 +1,5 @@
 import type { DiffRecord, DiffSummary, SideTiming } from './diff.ts'
+import { visible } from './engine.ts'
 
 export interface DiffStyle {
   bad(text: string): string
@@ -6,7 +7,7 @@ export interface DiffStyle {
   dim(text: string): string
 }
 
-const value = (v: unknown) => (v === undefined ? '(absent)' : JSON.stringify(v))
+const value = (v: unknown) => (v === undefined ? '(absent)' : visible(JSON.stringify(v)))
 const where = (r: { event: string; id: string | null }) =>
   `${r.event}${r.id === null ? '' : ` id ${r.id}`}`
 
@@ -31,7 +32,7 @@ export function renderDiff(
     if (record.kind === 'changed') {
       if (previous?.kind !== 'changed' || previous.left !== record.left)
         lines.push(`  ~ #${record.left} ↔ #${record.right} ${where(record)}`)
-      const name = record.field ?? (record.pointer || '(data)')
+      const name = record.field ?? visible(record.pointer || '(data)')
       lines.push(
         `      ${name}: ${style.bad(value(record.leftValue))} → ${style.good(value(record.rightValue))}`,
       )

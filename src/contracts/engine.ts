@@ -69,4 +69,5 @@ export interface ProbeExtension {
 }
 export { describeError } from '../errors.ts'
 export { redactUrl } from '../redact.ts'
+export { visible } from '../render/escape.ts'
 export { readTranscript } from '../server/replay-plan.ts'
