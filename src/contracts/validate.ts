@@ -1,6 +1,7 @@
 import type {
   EventRecord,
   ExpectationResult,
+  ExtensionContext,
   ProbeExtension,
   ProbeRecord,
   ViolationRecord,
@@ -36,72 +37,59 @@ export function createValidationExtension(
   control: ControlEvents,
 ): ProbeExtension {
   const results = checks.map(() => ({ count: 0, first: undefined as ViolationRecord | undefined }))
-  const endData = new Set(control.endData)
+  const { endData, pingEvent } = control
   let index = 0
   // A retry field in the block of an event: the retry record comes just before it, in the same read.
   let retry: { t: number; attempt: number; ms: number } | undefined
 
-  function validate(
-    record: EventRecord,
-    each: (check: EventCheck, i: number, problem: Problem) => void,
-  ) {
-    let parsed: { value: unknown } | { error: string } | undefined
-    const data = () => {
-      if (parsed) return parsed
-      try {
-        parsed = { value: JSON.parse(record.data) }
-      } catch (error) {
-        parsed = { error: `data is not JSON: ${(error as Error).message}` }
-      }
-      return parsed
+  function report(record: EventRecord, i: number, problem: Problem, context: ExtensionContext) {
+    const check = checks[i]!
+    const violation: ViolationRecord = {
+      type: 'violation',
+      t: record.t,
+      attempt: record.attempt,
+      index,
+      id: record.id,
+      event: record.event,
+      check: check.name,
+      ...problem,
     }
-    for (const [i, check] of checks.entries()) {
-      if (check.type !== undefined && check.type !== record.event) continue
-      let problem: Problem | undefined
-      if (check.target === 'event') {
-        problem = check.check(
-          eventObject(
-            record,
-            retry?.t === record.t && retry.attempt === record.attempt ? retry.ms : undefined,
-          ),
-        )
-      } else {
-        const value = data()
-        problem =
-          'error' in value ? { pointer: '', message: value.error } : check.check(value.value)
-      }
-      if (problem) each(check, i, problem)
+    const result = results[i]!
+    result.count++
+    result.first ??= violation
+    context.emit(violation)
+    if (control.failFast) {
+      const where = problem.pointer || '(data)'
+      context.end('expectation-failed', `${check.name}: event ${index} ${where} ${problem.message}`)
     }
   }
 
+  // This runs for every event of streams of millions: no closure, iterator or Set hash per event.
   return {
     onRecord(record: ProbeRecord, context) {
-      if (record.type === 'retry') retry = record
-      if (record.type !== 'event') return
+      if (record.type !== 'event') {
+        if (record.type === 'retry') retry = record
+        return
+      }
       index++
-      if (record.event === control.pingEvent || endData.has(record.data)) return
-      validate(record, (check, i, problem) => {
-        const violation: ViolationRecord = {
-          type: 'violation',
-          t: record.t,
-          attempt: record.attempt,
-          index,
-          id: record.id,
-          event: record.event,
-          check: check.name,
-          ...problem,
-        }
-        const result = results[i]!
-        result.count++
-        result.first ??= violation
-        context.emit(violation)
-        if (control.failFast)
-          context.end(
-            'expectation-failed',
-            `${check.name}: event ${index} ${problem.pointer || '(data)'} ${problem.message}`,
-          )
-      })
+      const blockRetry =
+        retry !== undefined && retry.t === record.t && retry.attempt === record.attempt
+          ? retry.ms
+          : undefined
       retry = undefined
+      if (record.event === pingEvent || isEndData(record.data, endData)) return
+      let data: unknown = UNPARSED
+      for (let i = 0; i < checks.length; i++) {
+        const check = checks[i]!
+        if (check.type !== undefined && check.type !== record.event) continue
+        let problem: Problem | undefined
+        if (check.target === 'event') problem = check.check(eventObject(record, blockRetry))
+        else {
+          if (data === UNPARSED) data = parseData(record.data)
+          problem = data instanceof NotJson ? data.problem : check.check(data)
+        }
+        if (problem) report(record, i, problem, context)
+      }
     },
     finish() {
       const expectations: ExpectationResult[] = checks.map((check, i) => {
@@ -121,4 +109,27 @@ export function eventObject(record: EventRecord, retry: number | undefined) {
     ...(record.id !== null && { id: record.id }),
     ...(retry !== undefined && { retry }),
   }
+}
+
+const UNPARSED = Symbol('unparsed')
+
+class NotJson {
+  readonly problem: Problem
+  constructor(problem: Problem) {
+    this.problem = problem
+  }
+}
+
+function parseData(data: string): unknown {
+  try {
+    return JSON.parse(data)
+  } catch (error) {
+    return new NotJson({ pointer: '', message: `data is not JSON: ${(error as Error).message}` })
+  }
+}
+
+/** Compared only when the lengths match: hashing every large payload for a Set lookup is not free. */
+function isEndData(data: string, endData: readonly string[]): boolean {
+  for (const text of endData) if (text.length === data.length && text === data) return true
+  return false
 }
