@@ -28,6 +28,10 @@ export async function main(argv: readonly string[], context: RunContext): Promis
       const { runCheck } = await import('./commands/check.ts')
       return runCheck(url, flags, context)
     },
+    async diff(left, right, flags) {
+      const { runDiffCommand } = await import('./commands/diff.ts')
+      return runDiffCommand(left, right, flags, context)
+    },
   })
   const terminal = createTerminal(context)
   const showSecrets = argv.includes('--show-secrets')

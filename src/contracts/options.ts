@@ -36,8 +36,9 @@ export const CONTRACT_OPTIONS = [
 ] as const satisfies readonly (keyof ContractOptions)[]
 
 /** Whether any contract option is set: only then is the validation code loaded. */
-export function hasContracts(options: Record<string, unknown>): boolean {
-  return CONTRACT_OPTIONS.some((name) => options[name] !== undefined && options[name] !== false)
+export function hasContracts(options: object): boolean {
+  const given = options as Record<string, unknown>
+  return CONTRACT_OPTIONS.some((name) => given[name] !== undefined && given[name] !== false)
 }
 
 /** The CLI's spelling of each, for messages. */

@@ -42,8 +42,9 @@ export function createOrderExtension(
   let failed = false
   return {
     onRecord(record, context) {
-      if (record.type !== 'event' || failed) return
-      if (!order.add(record.event)) {
+      if (record.type !== 'event') return
+      // Fed on after a failure too: `actual` shows the whole sequence.
+      if (!order.add(record.event) && !failed) {
         failed = true
         if (failFast)
           context.end(

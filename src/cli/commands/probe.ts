@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises'
+import { hasContracts } from '../../contracts/options.ts'
 import { SseProbeUsageError } from '../../engine/errors.ts'
 import { type ProbeOptions, toProbeOptions } from '../../engine/options.ts'
 import { type ProbeSink, startProbe } from '../../engine/probe.ts'
@@ -22,7 +23,23 @@ export async function runProbe(
   const body = await readRequestBody(flags.data, context.stdin)
   const options = probeOptionsFrom(url, flags, body)
   if (!options.request.proxy) checkProxyVariables(context.env)
+  // Schemas and documents are read and compiled before any request; Ajv loads only then.
+  if (hasContracts(flags)) {
+    const { createContractExtensions } = await import('../../contracts/index.ts')
+    options.extensions.push(...(await createContractExtensions(flags, contractFacts(options))))
+  }
   return probeAndSummarise(options, displayOptionsFrom(flags), context)
+}
+
+/** What the contracts need to know of the probe they take part in. */
+export function contractFacts(options: ProbeOptions) {
+  return {
+    url: options.request.url,
+    method: options.request.method,
+    pingEvent: options.stream.pingEvent,
+    endData: options.end.endData,
+    ...(options.expect.maxGapMs !== undefined && { maxGapMs: options.expect.maxGapMs }),
+  }
 }
 
 /** The flags as the engine's options: the same path the library's options take. */

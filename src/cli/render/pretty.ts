@@ -1,4 +1,5 @@
 import type { ChalkInstance } from 'chalk'
+import { renderTrigger, renderViolation } from '../../contracts/render.ts'
 import { formatDuration } from '../../engine/duration.ts'
 import { visible } from '../../engine/escape.ts'
 import type { EventRecord, ProbeRecord, SummaryRecord } from '../../engine/records.ts'
@@ -111,6 +112,10 @@ export function createPrettyRenderer(
           `${e.red('✗')} ${visible(record.message)}${included(record.headers)}${body}`,
         )
       }
+      case 'violation':
+        return status(record.t, renderViolation(record, e))
+      case 'trigger':
+        return status(record.t, renderTrigger(record, e))
       case 'summary':
         return { stream: 'err', text: renderSummary(record, e) }
     }
@@ -161,6 +166,13 @@ function highlightJson(json: string, c: ChalkInstance): string {
   )
 }
 
+/** What a failed expectation saw, as `(got …)`: a count, a time, a sequence of types. */
+function got(actual: unknown): string {
+  if (actual === undefined) return ''
+  const text = Array.isArray(actual) ? actual.join(',') : actual === null ? 'none' : String(actual)
+  return ` (got ${visible(text)})`
+}
+
 function renderSummary(s: SummaryRecord, c: ChalkInstance): string {
   const byType = Object.entries(s.eventsByType)
     .map(([type, count]) => `${visible(type)} ${count}`)
@@ -180,7 +192,16 @@ function renderSummary(s: SummaryRecord, c: ChalkInstance): string {
       `gaps         min ${formatDuration(g.min)} · p50 ${formatDuration(g.p50)} · p95 ${formatDuration(g.p95)} · max ${formatDuration(g.max)}`,
     )
   }
+  if (s.triggerToEventMs !== undefined) {
+    const ms =
+      s.triggerToEventMs === null ? 'no event after it' : formatDuration(s.triggerToEventMs)
+    lines.push(`trigger      ${ms} to the first event`)
+  }
   for (const e of s.expectations)
-    lines.push(e.ok ? `${c.green('✓')} ${visible(e.name)}` : `${c.red('✗')} ${visible(e.name)}`)
+    lines.push(
+      e.ok
+        ? `${c.green('✓')} ${visible(e.name)}`
+        : `${c.red('✗')} ${visible(e.name)}${got(e.actual)}`,
+    )
   return `${lines.join('\n')}\n`
 }
