@@ -404,3 +404,31 @@ describe('sse-probe diff', () => {
     expect(pretty.stdout).toMatch(/first event +\d+(\.\d+)?ms +\d+(\.\d+)?ms +✗/)
   })
 })
+
+describe('the library', () => {
+  it('takes the contract options by their camelCase names', async () => {
+    const { probe } = await import('../src/index.ts')
+    const server = await endless((i) => JSON.stringify({ progress: i * 40 }))
+    const run = probe(server.url, {
+      schema: `status=${fixture('status.schema.yaml')}`,
+      failFast: true,
+      timeout: '10s',
+    })
+    const records = []
+    for await (const record of run) records.push(record)
+    const summary = await run.summary
+    expect(summary).toMatchObject({ reason: 'expectation-failed', exitCode: 1, events: 3 })
+    expect(records.filter((r) => r.type === 'violation')).toMatchObject([
+      { index: 3, id: '3', pointer: '/progress' },
+    ])
+  })
+
+  it('an unusable schema rejects the summary with SseProbeUsageError, before any request', async () => {
+    const { probe, SseProbeUsageError } = await import('../src/index.ts')
+    const server = await sseServer('data: x\n\n')
+    const run = probe(server.url, { schema: join(work, 'absent.json') })
+    await expect(run.summary).rejects.toThrow(SseProbeUsageError)
+    await expect(run.summary).rejects.toThrow(/cannot read .*absent.json: ENOENT/)
+    expect(server.requests).toHaveLength(0)
+  })
+})

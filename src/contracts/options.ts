@@ -1,3 +1,5 @@
+import type { ProbeOptions } from '../engine/options.ts'
+
 /**
  * The contract options (contracts.md) as the CLI's flags and the library's
  * camelCase options give them. Light on purpose: the CLI checks `hasContracts`
@@ -53,4 +55,15 @@ export const CONTRACT_FLAGS: Record<(typeof CONTRACT_OPTIONS)[number], string> =
   triggerDelay: '--trigger-delay <duration>',
   expectWithin: '--expect-within <duration>',
   failFast: '--fail-fast',
+}
+
+/** What the contracts need to know of the probe they take part in. */
+export function contractFacts(options: ProbeOptions) {
+  return {
+    url: options.request.url,
+    method: options.request.method,
+    pingEvent: options.stream.pingEvent,
+    endData: options.end.endData,
+    ...(options.expect.maxGapMs !== undefined && { maxGapMs: options.expect.maxGapMs }),
+  }
 }

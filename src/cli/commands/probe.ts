@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises'
-import { hasContracts } from '../../contracts/options.ts'
+import { contractFacts, hasContracts } from '../../contracts/options.ts'
 import { SseProbeUsageError } from '../../engine/errors.ts'
 import { type ProbeOptions, toProbeOptions } from '../../engine/options.ts'
 import { type ProbeSink, startProbe } from '../../engine/probe.ts'
@@ -29,17 +29,6 @@ export async function runProbe(
     options.extensions.push(...(await createContractExtensions(flags, contractFacts(options))))
   }
   return probeAndSummarise(options, displayOptionsFrom(flags), context)
-}
-
-/** What the contracts need to know of the probe they take part in. */
-export function contractFacts(options: ProbeOptions) {
-  return {
-    url: options.request.url,
-    method: options.request.method,
-    pingEvent: options.stream.pingEvent,
-    endData: options.end.endData,
-    ...(options.expect.maxGapMs !== undefined && { maxGapMs: options.expect.maxGapMs }),
-  }
 }
 
 /** The flags as the engine's options: the same path the library's options take. */
