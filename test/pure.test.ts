@@ -15,10 +15,10 @@ describe('durations', () => {
     ['1.5s', 1500],
     ['2m', 120_000],
     ['1h', 3_600_000],
-    ['1500', 1500],
+    ['1m30s', 90_000],
     ['0', 0],
   ])('%s is %d ms', (text, ms) => expect(parseDuration(text)).toBe(ms))
-  it.each(['', 'abc', '5x', '-1s', '1e3', '5 s s'])('rejects %j', (text) =>
+  it.each(['', 'abc', '5x', '-1s', '1e3', '5 s s', '1500', '1s30'])('rejects %j', (text) =>
     expect(parseDuration(text)).toBeUndefined(),
   )
   it('formats short and long durations', () => {

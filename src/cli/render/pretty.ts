@@ -2,7 +2,12 @@ import type { ChalkInstance } from 'chalk'
 import { renderTrigger, renderViolation } from '../../contracts/render.ts'
 import { formatDuration } from '../../engine/duration.ts'
 import { visible } from '../../engine/escape.ts'
-import type { EventRecord, ProbeRecord, SummaryRecord } from '../../engine/records.ts'
+import type {
+  EventRecord,
+  ExpectationResult,
+  ProbeRecord,
+  SummaryRecord,
+} from '../../engine/records.ts'
 
 export interface PrettyOptions {
   /** Colours for stdout (events) and stderr (status lines, summary): either may be a file. */
@@ -166,11 +171,18 @@ function highlightJson(json: string, c: ChalkInstance): string {
   )
 }
 
-/** What a failed expectation saw, as `(got …)`: a count, a time, a sequence of types. */
-function got(actual: unknown): string {
-  if (actual === undefined) return ''
-  const text = Array.isArray(actual) ? actual.join(',') : actual === null ? 'none' : String(actual)
-  return ` (got ${visible(text)})`
+/** What an expectation saw, as its flag reads it: a count, a gap, a reason, a match. */
+function shownActual(e: ExpectationResult): string {
+  const { actual } = e
+  if (typeof actual === 'number' && e.name.startsWith('--expect-max-gap')) {
+    return `a ${formatDuration(actual)} gap`
+  }
+  if (typeof actual === 'boolean') return actual ? 'a match' : 'no match'
+  // --expect-order: the types seen; --expect-within: no event after the trigger.
+  if (Array.isArray(actual)) return visible(actual.join(','))
+  if (actual === null) return 'none'
+  if (typeof actual === 'string' || typeof actual === 'number') return visible(String(actual))
+  return visible(JSON.stringify(actual))
 }
 
 function renderSummary(s: SummaryRecord, c: ChalkInstance): string {
@@ -182,7 +194,8 @@ function renderSummary(s: SummaryRecord, c: ChalkInstance): string {
     `${c.bold('── summary')}  ${c.bold(s.reason)}${s.message ? `: ${visible(s.message)}` : ''}  ${code}  after ${formatDuration(s.t)}`,
     `events       ${s.events}${byType ? `  (${byType})` : ''}`,
     `pings        ${s.pings}  (comments ${s.comments})`,
-    `reconnects   ${s.reconnects}`,
+    // Attempts, and how many of them got a stream (every connection after the first).
+    `reconnects   ${s.reconnects}${s.reconnects > 0 ? `  (${Math.max(0, s.connections - 1)} connected)` : ''}`,
     `bytes        ${s.bytes}`,
   ]
   if (s.firstEventMs !== null) lines.push(`first event  ${formatDuration(s.firstEventMs)}`)
@@ -197,11 +210,10 @@ function renderSummary(s: SummaryRecord, c: ChalkInstance): string {
       s.triggerToEventMs === null ? 'no event after it' : formatDuration(s.triggerToEventMs)
     lines.push(`trigger      ${ms} to the first event`)
   }
-  for (const e of s.expectations)
-    lines.push(
-      e.ok
-        ? `${c.green('✓')} ${visible(e.name)}`
-        : `${c.red('✗')} ${visible(e.name)}${got(e.actual)}`,
-    )
+  for (const e of s.expectations) {
+    const mark = e.ok ? c.green('✓') : c.red('✗')
+    const got = e.ok || e.actual === undefined ? '' : ` ${c.dim(`(got ${shownActual(e)})`)}`
+    lines.push(`${mark} ${visible(e.name)}${got}`)
+  }
   return `${lines.join('\n')}\n`
 }
