@@ -139,10 +139,11 @@ const EXIT_CODES = `
 Exit codes:
   0    ended as asked: end event or data, --max-events, --duration,
        server closed with --no-reconnect, HTTP 204
-  1    an --expect-* expectation failed
-  2    bad flags or URL
+  1    an --expect-* expectation failed, or a --schema/--openapi violation
+       (with --fail-fast: at once)
+  2    bad flags or URL, an unusable schema or OpenAPI document
   3    HTTP error status, not text/event-stream, first connection impossible,
-       reconnects exhausted, event larger than --max-event-size
+       reconnects exhausted, event larger than --max-event-size, --trigger failed
   4    --timeout or --idle-timeout elapsed
   130  interrupted (SIGINT), 143 terminated (SIGTERM)`
 
