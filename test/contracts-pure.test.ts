@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import type { EventRecord, ProbeRecord } from '../src/contracts/engine.ts'
 import { loadOpenApi } from '../src/contracts/openapi.ts'
-import { createOrderCheck } from '../src/contracts/order.ts'
+import { createOrderCheck, createOrderExtension } from '../src/contracts/order.ts'
 import { dialectOf, loadSchema, parseSchemaSpec } from '../src/contracts/schema.ts'
 import { createValidationExtension, type EventCheck } from '../src/contracts/validate.ts'
 
@@ -231,3 +231,21 @@ describe('--expect-order', () => {
 })
 
 it('fixtures exist', () => expect(existsSync(fixture('aspnet.json'))).toBe(true))
+
+it('--expect-order with --fail-fast ends once, at the first type out of order', () => {
+  const ends: string[] = []
+  const extension = createOrderExtension(['a', 'b'], true)
+  const context = {
+    now: () => 0,
+    emit: () => {},
+    end: (reason: string) => void ends.push(reason),
+    signal: new AbortController().signal,
+    request: { url: new URL('http://x'), method: 'GET' },
+  }
+  for (const type of ['a', 'b', 'a', 'b'])
+    extension.onRecord!(event({ event: type, data: '' }), context)
+  expect(ends).toEqual(['expectation-failed'])
+  expect(extension.finish!({ reason: 'expectation-failed', t: 1 }).expectations).toEqual([
+    { name: '--expect-order a,b', ok: false, actual: ['a', 'b', 'a', 'b'] },
+  ])
+})

@@ -69,14 +69,17 @@ export function createTriggerExtension(spec: TriggerSpec, options: TriggerOption
         body: spec.body,
         signal: context.signal,
       })
+      const ms = roundMs(context.now() - t)
       await response.body.dump()
+      // Nothing after the summary: a probe that its event ended first keeps triggerToEventMs only.
+      if (context.signal.aborted) return
       context.emit({
         type: 'trigger',
         t,
         method: spec.method,
         url,
         status: response.statusCode,
-        ms: roundMs(context.now() - t),
+        ms,
       })
       if (response.statusCode >= 400)
         fail(
