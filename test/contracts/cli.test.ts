@@ -4,11 +4,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { runCli } from './helpers/cli.ts'
-import { sseServer, startServer } from './helpers/server.ts'
+import { runMain } from '../helpers/main.ts'
+import { sseServer, startServer } from '../helpers/server.ts'
 
-const fixture = (name: string) =>
-  fileURLToPath(new URL(`fixtures/contracts/${name}`, import.meta.url))
+const fixture = (name: string) => fileURLToPath(new URL(`fixtures/${name}`, import.meta.url))
 const work = mkdtempSync(join(tmpdir(), 'sse-probe-contracts-'))
 const file = (name: string, text: string) => {
   const path = join(work, name)
@@ -43,7 +42,7 @@ describe('--schema', () => {
       ].join(''),
     )
     const schema = `status=${fixture('status.schema.yaml')}`
-    const run = await runCli(['--json', '--schema', schema, `${server.url}/`])
+    const run = await runMain(['--json', '--schema', schema, `${server.url}/`])
     expect(run.exitCode).toBe(1)
     const violations = run.records.filter((r) => r.type === 'violation')
     expect(violations).toMatchObject([
@@ -63,7 +62,7 @@ describe('--schema', () => {
       actual: 2,
       first: violations[0],
     })
-    const pretty = await runCli(['--schema', schema, '--no-color', `${server.url}/`])
+    const pretty = await runMain(['--schema', schema, '--no-color', `${server.url}/`])
     expect(pretty.stderr + pretty.stdout).toContain(
       '✗ event #3 status id 2  /progress must be <= 100',
     )
@@ -71,7 +70,7 @@ describe('--schema', () => {
 
   it('--fail-fast ends an endless stream at the first violation', async () => {
     const server = await endless((i) => JSON.stringify({ progress: i * 30 }))
-    const run = await runCli([
+    const run = await runMain([
       '--json',
       '--fail-fast',
       '--timeout',
@@ -100,7 +99,7 @@ describe('--schema', () => {
       [['--expect-within', '1s'], /give --trigger/],
       [['--expect-order', 'a,,b'], /--expect-order/],
     ] as const) {
-      const run = await runCli([...args, `${server.url}/nowhere`])
+      const run = await runMain([...args, `${server.url}/nowhere`])
       expect(run.stderr).toMatch(message)
       expect(run.exitCode).toBe(2)
     }
@@ -113,7 +112,7 @@ describe('--openapi', () => {
     const server = await sseServer(
       'data: {"state":"running","progress":40}\n\nid: 9\ndata: {"state":"lost","progress":40}\n\nevent: end\ndata: {}\n\n',
     )
-    const run = await runCli([
+    const run = await runMain([
       '--json',
       '--openapi',
       fixture('aspnet.json'),
@@ -137,7 +136,7 @@ describe('--expect-order', () => {
   it('holds with repeats, fails with the collapsed sequence', async () => {
     const body = (types: string[]) => types.map((t) => `event: ${t}\ndata: x\n\n`).join('')
     const good = await sseServer(body(['queued', 'running', 'running', 'log', 'done', 'end']))
-    const ok = await runCli(['--json', '--expect-order', 'queued,running,done', good.url])
+    const ok = await runMain(['--json', '--expect-order', 'queued,running,done', good.url])
     expect(ok.exitCode).toBe(0)
     expect(ok.summary.expectations).toContainEqual({
       name: '--expect-order queued,running,done',
@@ -145,7 +144,7 @@ describe('--expect-order', () => {
       actual: ['queued', 'running', 'done'],
     })
     const bad = await sseServer(body(['queued', 'running', 'queued', 'done', 'end']))
-    const failed = await runCli(['--json', '--expect-order', 'queued,running,done', bad.url])
+    const failed = await runMain(['--json', '--expect-order', 'queued,running,done', bad.url])
     expect(failed.exitCode).toBe(1)
     expect(failed.summary.expectations).toContainEqual({
       name: '--expect-order queued,running,done',
@@ -186,7 +185,7 @@ async function pubSub() {
 describe('--trigger', () => {
   it('is sent once the stream is open, so its event is never missed', async () => {
     const server = await pubSub()
-    const run = await runCli([
+    const run = await runMain([
       '--json',
       '--end-event',
       'job',
@@ -221,7 +220,7 @@ describe('--trigger', () => {
 
   it('a refused trigger ends the probe with trigger-failed, exit 3', async () => {
     const server = await pubSub()
-    const run = await runCli([
+    const run = await runMain([
       '--json',
       '--timeout',
       '5s',
@@ -239,7 +238,7 @@ describe('--trigger', () => {
 
   it('--fail-fast ends when --expect-within is missed', async () => {
     const server = await pubSub()
-    const run = await runCli([
+    const run = await runMain([
       '--json',
       '--fail-fast',
       '--timeout',
@@ -267,7 +266,7 @@ describe('--fail-fast with --expect-max-gap', () => {
       res.writeHead(200, SSE)
       res.write('data: one\n\n')
     })
-    const run = await runCli([
+    const run = await runMain([
       '--json',
       '--fail-fast',
       '--expect-max-gap',
@@ -305,7 +304,7 @@ async function bufferingRelay(upstream: string, flushMs: number) {
 describe('sse-probe diff', () => {
   const transcript = async (url: string, name: string) => {
     const path = join(work, name)
-    const run = await runCli(['--json', '--record', path, url])
+    const run = await runMain(['--json', '--record', path, url])
     expect(run.exitCode).toBe(0)
     return path
   }
@@ -321,7 +320,7 @@ describe('sse-probe diff', () => {
       ].join('')
     const golden = await transcript((await sseServer(events(false, 'monday'))).url, 'golden.ndjson')
     const live = await sseServer(events(true, 'tuesday'))
-    const run = await runCli(['diff', '--json', '--ignore', '/at', golden, live.url])
+    const run = await runMain(['diff', '--json', '--ignore', '/at', golden, live.url])
     expect(run.exitCode).toBe(1)
     const records = run.stdout
       .trim()
@@ -336,7 +335,7 @@ describe('sse-probe diff', () => {
         events: { left: 4, right: 5 },
       }),
     ])
-    const same = await runCli([
+    const same = await runMain([
       'diff',
       '--ignore',
       '/at',
@@ -346,7 +345,7 @@ describe('sse-probe diff', () => {
     ])
     expect(same.exitCode).toBe(0)
     expect(same.stdout).toMatch(/✓ same: 4 events on each side/)
-    const changed = await runCli([
+    const changed = await runMain([
       'diff',
       '--json',
       golden,
@@ -361,15 +360,15 @@ describe('sse-probe diff', () => {
   it('a raw capture, and an unreadable side exits 3', async () => {
     const capture = file('capture.sse', 'data: a\n\n: ping\n\nevent: ping\ndata: \n\ndata: b\n\n')
     const other = file('other.sse', 'data: a\n\ndata: b\n\n')
-    expect((await runCli(['diff', capture, other])).exitCode).toBe(0)
-    expect((await runCli(['diff', '--pings', capture, other])).exitCode).toBe(1)
-    const missing = await runCli(['diff', capture, join(work, 'nope.ndjson')])
+    expect((await runMain(['diff', capture, other])).exitCode).toBe(0)
+    expect((await runMain(['diff', '--pings', capture, other])).exitCode).toBe(1)
+    const missing = await runMain(['diff', capture, join(work, 'nope.ndjson')])
     expect(missing.exitCode).toBe(3)
     expect(missing.stderr).toMatch(/cannot read .*nope.ndjson: ENOENT/)
-    const usage = await runCli(['diff', '--ignore', 'at', capture, other])
+    const usage = await runMain(['diff', '--ignore', 'at', capture, other])
     expect(usage.exitCode).toBe(2)
     const refused = await startServer((_req, res) => res.writeHead(500).end('down'))
-    const down = await runCli(['diff', capture, refused.url])
+    const down = await runMain(['diff', capture, refused.url])
     expect(down.exitCode).toBe(3)
     expect(down.stderr).toMatch(/HTTP 500/)
   })
@@ -384,9 +383,9 @@ describe('sse-probe diff', () => {
       res.end('event: end\ndata: bye\n\n')
     })
     const relay = await bufferingRelay(upstream.url, 400)
-    const plain = await runCli(['diff', '--json', upstream.url, relay.url])
+    const plain = await runMain(['diff', '--json', upstream.url, relay.url])
     expect(plain.exitCode).toBe(0)
-    const timed = await runCli(['diff', '--json', '--timing', upstream.url, relay.url])
+    const timed = await runMain(['diff', '--json', '--timing', upstream.url, relay.url])
     expect(timed.exitCode).toBe(1)
     const records = timed.stdout
       .trim()
@@ -400,14 +399,14 @@ describe('sse-probe diff', () => {
     expect(summary.timing.right.maxEventsPerRead).toBeGreaterThan(
       summary.timing.left.maxEventsPerRead,
     )
-    const pretty = await runCli(['diff', '--timing', '--no-color', upstream.url, relay.url])
+    const pretty = await runMain(['diff', '--timing', '--no-color', upstream.url, relay.url])
     expect(pretty.stdout).toMatch(/first event +\d+(\.\d+)?ms +\d+(\.\d+)?ms +✗/)
   })
 })
 
 describe('the library', () => {
   it('takes the contract options by their camelCase names', async () => {
-    const { probe } = await import('../src/index.ts')
+    const { probe } = await import('../../src/index.ts')
     const server = await endless((i) => JSON.stringify({ progress: i * 40 }))
     const run = probe(server.url, {
       schema: `status=${fixture('status.schema.yaml')}`,
@@ -424,7 +423,7 @@ describe('the library', () => {
   })
 
   it('an unusable schema rejects the summary with SseProbeUsageError, before any request', async () => {
-    const { probe, SseProbeUsageError } = await import('../src/index.ts')
+    const { probe, SseProbeUsageError } = await import('../../src/index.ts')
     const server = await sseServer('data: x\n\n')
     const run = probe(server.url, { schema: join(work, 'absent.json') })
     await expect(run.summary).rejects.toThrow(SseProbeUsageError)

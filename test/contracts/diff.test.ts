@@ -9,8 +9,8 @@ import {
   parseTolerance,
   type StreamEvent,
   sideFromRecords,
-} from '../src/contracts/diff.ts'
-import type { ProbeRecord } from '../src/contracts/engine.ts'
+} from '../../src/contracts/diff.ts'
+import type { ProbeRecord } from '../../src/contracts/engine.ts'
 
 const options: DiffOptions = {
   ignore: [],

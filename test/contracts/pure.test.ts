@@ -1,14 +1,13 @@
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import type { EventRecord, ProbeRecord } from '../src/contracts/engine.ts'
-import { loadOpenApi } from '../src/contracts/openapi.ts'
-import { createOrderCheck, createOrderExtension } from '../src/contracts/order.ts'
-import { dialectOf, loadSchema, parseSchemaSpec } from '../src/contracts/schema.ts'
-import { createValidationExtension, type EventCheck } from '../src/contracts/validate.ts'
+import type { EventRecord, ProbeRecord } from '../../src/contracts/engine.ts'
+import { loadOpenApi } from '../../src/contracts/openapi.ts'
+import { createOrderCheck, createOrderExtension } from '../../src/contracts/order.ts'
+import { dialectOf, loadSchema, parseSchemaSpec } from '../../src/contracts/schema.ts'
+import { createValidationExtension, type EventCheck } from '../../src/contracts/validate.ts'
 
-const fixture = (name: string) =>
-  fileURLToPath(new URL(`fixtures/contracts/${name}`, import.meta.url))
+const fixture = (name: string) => fileURLToPath(new URL(`fixtures/${name}`, import.meta.url))
 const event = (e: Partial<EventRecord> & { data: string }): EventRecord => ({
   type: 'event',
   t: 1,
