@@ -90,7 +90,8 @@ export async function loadOpenApi(target: OpenApiTarget): Promise<OpenApiCheck> 
   resolved[ITEM] = item
   resolved[CONTENT] = contentSchemas
 
-  const ajv = createAjv(version.startsWith('3.0.') ? 'draft-07' : '2020-12')
+  // 3.0's Schema Object is draft-04's (boolean exclusiveMinimum, nullable); 3.1 and 3.2 are 2020-12.
+  const ajv = createAjv(version.startsWith('3.0.') ? 'draft-04' : '2020-12')
   ajv.addKeyword({
     keyword: JSON_KEYWORD,
     schemaType: 'number',

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { Ajv, type AnySchema, type ErrorObject, type ValidateFunction } from 'ajv'
 import { Ajv2019 } from 'ajv/dist/2019.js'
 import { Ajv2020 } from 'ajv/dist/2020.js'
+import AjvDraft04Module from 'ajv-draft-04'
 import addFormatsModule from 'ajv-formats'
 import { parse as parseYaml } from 'yaml'
 import { UsageError } from './engine.ts'
@@ -15,11 +16,15 @@ export interface Problem {
 /** Checks one value; undefined when it is valid. Compiled once, called per event. */
 export type ValueCheck = (value: unknown) => Problem | undefined
 
-export type Dialect = '2020-12' | '2019-09' | 'draft-07'
+export type Dialect = '2020-12' | '2019-09' | 'draft-07' | 'draft-04'
 
 // ajv-formats is CommonJS whose default export is the plugin function itself.
 const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule })
   .default ?? addFormatsModule) as unknown as (ajv: Ajv) => Ajv
+
+// CommonJS whose default export is the class itself.
+const AjvDraft04 = ((AjvDraft04Module as unknown as { default?: typeof AjvDraft04Module })
+  .default ?? AjvDraft04Module) as unknown as typeof Ajv
 
 /** The dialect a schema's `$schema` names; 2020-12 when it names none. */
 export function dialectOf(schema: unknown): Dialect {
@@ -29,7 +34,8 @@ export function dialectOf(schema: unknown): Dialect {
       : undefined
   if (typeof uri !== 'string') return '2020-12'
   if (uri.includes('2019-09')) return '2019-09'
-  if (/draft-0[4-7]/.test(uri)) return 'draft-07'
+  if (uri.includes('draft-04')) return 'draft-04'
+  if (/draft-0[67]/.test(uri)) return 'draft-07'
   return '2020-12'
 }
 
@@ -46,7 +52,9 @@ export function createAjv(dialect: Dialect): Ajv {
       ? new Ajv2020(options)
       : dialect === '2019-09'
         ? new Ajv2019(options)
-        : new Ajv(options)
+        : dialect === 'draft-04'
+          ? new AjvDraft04(options)
+          : new Ajv(options)
   addFormats(ajv)
   return ajv
 }

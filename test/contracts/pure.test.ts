@@ -41,6 +41,7 @@ describe('--schema', () => {
     expect(dialectOf({})).toBe('2020-12')
     expect(dialectOf({ $schema: 'https://json-schema.org/draft/2019-09/schema' })).toBe('2019-09')
     expect(dialectOf({ $schema: 'http://json-schema.org/draft-07/schema#' })).toBe('draft-07')
+    expect(dialectOf({ $schema: 'http://json-schema.org/draft-04/schema#' })).toBe('draft-04')
   })
 
   it('validates YAML 2020-12 with local $refs and formats', () => {
@@ -129,6 +130,16 @@ describe('--openapi', () => {
     expect(check({ event: 'tick', data: '{"price":3}' })).toBeUndefined()
     expect(check({ event: 'tick', data: '{"price":0}' })).toEqual({
       pointer: '/data/price',
+      message: 'must be > 0',
+    })
+  })
+
+  it('3.0: draft-04 keywords (boolean exclusiveMinimum, nullable)', async () => {
+    const { check } = await loadOpenApi(target('legacy30.yaml', '/s'))
+    expect(check({ event: 'message', data: '{"n":null}' })).toBeUndefined()
+    expect(check({ event: 'message', data: '{"n":1}' })).toBeUndefined()
+    expect(check({ event: 'message', data: '{"n":0}' })).toEqual({
+      pointer: '/data/n',
       message: 'must be > 0',
     })
   })
