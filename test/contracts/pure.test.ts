@@ -1,4 +1,6 @@
-import { existsSync } from 'node:fs'
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import type { EventRecord, ProbeRecord } from '../../src/contracts/engine.ts'
@@ -65,6 +67,17 @@ describe('--schema', () => {
   })
 
   it('refuses unreadable and unusable schemas, naming the file', () => {
+    const broken: [string, string][] = [
+      ['minimum.json', '{"minimum":"5"}'],
+      ['pattern.json', '{"pattern":"("}'],
+      ['type.json', '{"type":"int"}'],
+      ['list.json', '[1]'],
+    ]
+    for (const [name, schema] of broken) {
+      const path = join(mkdtempSync(join(tmpdir(), 'schema-')), name)
+      writeFileSync(path, schema)
+      expect(() => loadSchema({ name: '--schema x', file: path })).toThrow(new RegExp(name))
+    }
     expect(() => loadSchema({ name: '--schema nope.json', file: 'nope.json' })).toThrow(
       /--schema nope.json: cannot read nope.json: ENOENT/,
     )
