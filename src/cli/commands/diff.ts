@@ -18,7 +18,7 @@ export async function runDiffCommand(
   context: RunContext,
 ): Promise<number> {
   const terminal = createTerminal(context)
-  const { chalk } = colors(context, flags.color)
+  const { chalk } = await colors(context, flags.color)
   const body = await readRequestBody(flags.data, context.stdin)
   const running = new Set<ReturnType<typeof startProbe>>()
   const signals = onStopSignals(context.process, (name) => {
