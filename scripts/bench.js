@@ -51,8 +51,18 @@ function makeStream(count, size) {
   return Buffer.from(parts.join(''))
 }
 
+/** `count` events of about 64 bytes whose data is a small JSON object, then `end`: what --schema validates. */
+function makeJsonStream(count) {
+  const parts = []
+  for (let i = 1; i <= count; i++)
+    parts.push(`id: ${i}\ndata: {"n":${i},"state":"running","ok":true}\n\n`)
+  parts.push('event: end\ndata: {"n":0,"state":"done","ok":true}\n\n')
+  return Buffer.from(parts.join(''))
+}
+
 const streams = {
   '200k x 64 B': makeStream(200_000, 64),
+  '200k x 64 B JSON': makeJsonStream(200_000),
   '20k x 4 KiB': makeStream(20_000, 4096),
   '2M x 64 B': makeStream(2_000_000, 64),
 }
@@ -278,6 +288,54 @@ for (const name of ['sse-probe --json', 'sse-probe pretty > file', 'sse-probe --
   )
 }
 out()
+
+// --schema compiles once and validates every event: its cost against the same probe without it.
+const schemaFile = join(work, 'event.schema.json')
+writeFileSync(
+  schemaFile,
+  JSON.stringify({
+    type: 'object',
+    required: ['n', 'state'],
+    properties: {
+      n: { type: 'integer', minimum: 0 },
+      state: { enum: ['queued', 'running', 'done'] },
+      ok: { type: 'boolean' },
+    },
+  }),
+)
+const schemaClients = [
+  { name: 'sse-probe --json', args: (url) => [node, CLI, '--json', '--no-reconnect', url] },
+  {
+    name: 'sse-probe --json --schema',
+    args: (url) => [node, CLI, '--json', '--no-reconnect', '--schema', schemaFile, url],
+  },
+]
+const schemaRuns = new Map(schemaClients.map((c) => [c.name, []]))
+for (let round = 0; round < ROUNDS; round++) {
+  for (const client of schemaClients) {
+    const run = await measure(client.args(urlOf('200k x 64 B JSON')), 'null')
+    schemaRuns.get(client.name).push(run)
+  }
+}
+out('### --schema on 200k JSON events')
+out()
+out('| client | median wall ms | CPU ms | peak RSS MiB |')
+out('| --- | ---: | ---: | ---: |')
+for (const [name, runs] of schemaRuns) {
+  const rss = Math.max(...runs.map((r) => r.rssKiB)) / 1024
+  out(
+    `| ${name} | ${fmt(median(runs.map((r) => r.wallMs)))} | ${fmt(median(runs.map((r) => r.cpuMs)))} | ${fmt(rss, 1)} |`,
+  )
+}
+out()
+const schemaWall = (name) => median(schemaRuns.get(name).map((r) => r.wallMs))
+ratios.push({
+  stream: '200k x 64 B JSON',
+  name: 'sse-probe --json --schema',
+  reference: 'sse-probe --json',
+  ratio: schemaWall('sse-probe --json --schema') / schemaWall('sse-probe --json'),
+  goal: 1.3,
+})
 
 const { cold, first } = await startup()
 out('### Start-up')

@@ -86,6 +86,28 @@ export interface RawProbeFlags extends RawRequestFlags, DisplayFlags {
   expectEnd?: boolean
   expectReconnect?: boolean
   expectMaxGap?: number
+  /** Contract flags (addContractOptions); validated by contracts/ when one is given. */
+  schema?: string[]
+  openapi?: string
+  operation?: string
+  expectOrder?: string
+  trigger?: string
+  triggerData?: string
+  triggerHeader?: string[]
+  triggerDelay?: number
+  expectWithin?: number
+  failFast?: boolean
+}
+
+/** `sse-probe diff`: its own flags, and the probe's request, stream and end flags for URL sides. */
+export interface DiffFlags
+  extends Omit<RawProbeFlags, keyof DisplayFlags>,
+    Pick<DisplayFlags, 'json' | 'color'> {
+  ignore?: string[]
+  ignoreIds?: boolean
+  pings?: boolean
+  timing?: boolean
+  timeTolerance?: string
 }
 
 /** `sse-probe demo`: the probe's stream, expectation and output flags, and the endpoint's own. */
@@ -118,10 +140,11 @@ const EXIT_CODES = `
 Exit codes:
   0    ended as asked: end event or data, --max-events, --duration,
        server closed when --reconnect says stop, HTTP 204
-  1    an --expect-* expectation failed
-  2    bad flags or URL
+  1    an --expect-* expectation failed, or a --schema/--openapi violation
+       (with --fail-fast: at once)
+  2    bad flags or URL, an unusable schema or OpenAPI document
   3    HTTP error status, not text/event-stream, first connection impossible,
-       reconnects exhausted, event larger than --max-event-size
+       reconnects exhausted, event larger than --max-event-size, --trigger failed
   4    --timeout or --idle-timeout elapsed
   130  interrupted (SIGINT), 143 terminated (SIGTERM)`
 
@@ -236,6 +259,50 @@ export function addExpectOptions(command: Command): Command {
     )
 }
 
+/** contracts.md: schemas, OpenAPI, order, trigger, fail fast. Validated when the probe starts. */
+export function addContractOptions(command: Command): Command {
+  return command
+    .optionsGroup('Contracts (schemas, order, trigger):')
+    .option(
+      '--schema <[type=]file>',
+      'validate the data of every event (of that type) against a JSON Schema (JSON or YAML), repeatable',
+      collect,
+    )
+    .option(
+      '--openapi <file>',
+      "validate every event against the operation's text/event-stream itemSchema",
+    )
+    .option(
+      '--operation <operationId>',
+      'the --openapi operation (default: found from the URL and method)',
+    )
+    .option(
+      '--expect-order <t1,t2,…>',
+      'expect these event types in this order (repeats collapsed)',
+    )
+    .option(
+      '--trigger <"METHOD url">',
+      'send this request once the stream is open (the action that causes the events)',
+    )
+    .option('--trigger-data <text|@file>', 'the body of the --trigger request')
+    .option(
+      '--trigger-header <"Name: value">',
+      'a header of the --trigger request, repeatable',
+      collect,
+    )
+    .option(
+      '--trigger-delay <duration>',
+      'wait this long after the open before the trigger',
+      durationArg,
+    )
+    .option(
+      '--expect-within <duration>',
+      'expect the first event after the trigger within this long',
+      positiveDurationArg,
+    )
+    .option('--fail-fast', 'end (exit 1) at the first expectation that can no longer hold')
+}
+
 export function addOutputOptions(command: Command): Command {
   return command
     .optionsGroup('Output:')
@@ -341,6 +408,7 @@ export interface CliHandlers {
   demo(flags: DemoFlags): Promise<number>
   serve(file: string, flags: ServeFlags): Promise<number>
   check(url: URL, flags: RawCheckFlags): Promise<number>
+  diff(left: string, right: string, flags: DiffFlags): Promise<number>
 }
 
 /**
@@ -364,6 +432,7 @@ export function createProgram(handlers: CliHandlers): { program: Command; exitCo
   addRequestOptions(program)
   addStreamOptions(program)
   addExpectOptions(program)
+  addContractOptions(program)
   addOutputOptions(program)
   otherOptions(program).version(VERSION, '-V, --version')
   program.hook('preSubcommand', carryOptions)
@@ -451,5 +520,46 @@ export function createProgram(handlers: CliHandlers): { program: Command; exitCo
   otherOptions(check).action(async (url: URL, flags: RawCheckFlags) => {
     exitCode = await handlers.check(url, flags)
   })
+  const diff = program
+    .command('diff')
+    .description(
+      'compare two streams: transcripts (--record), raw captures (.sse) or URLs probed live',
+    )
+    .argument('<left>', 'a transcript, a raw capture or a URL')
+    .argument('<right>', 'a transcript, a raw capture or a URL')
+    .addHelpText('after', `\n${DIFF_NOTES}\n\n${DURATIONS}`)
+    .option(
+      '--ignore <pointer>',
+      'drop this JSON pointer from JSON data before comparing, repeatable',
+      collect,
+    )
+    .option('--ignore-ids', 'do not compare event ids')
+    .option('--pings', 'compare ping events and comments too')
+    .option('--timing', 'make timing part of the verdict (first event, gap p50, batching)')
+    .option(
+      '--time-tolerance <percent>',
+      'how much slower a side may be with --timing (default 50%, at least 50 ms)',
+    )
+    .optionsGroup('Output:')
+    .option('--json', 'one JSON record per difference, then a diff-summary')
+    .option('--color', 'force colour')
+    .option('--no-color', 'no colour (NO_COLOR and FORCE_COLOR are honoured too)')
+  addRequestOptions(diff)
+  addStreamOptions(diff)
+  otherOptions(diff).action(async (left: string, right: string, flags: DiffFlags) => {
+    exitCode = await handlers.diff(left, right, flags)
+  })
   return { program, exitCode: () => exitCode }
 }
+
+const DIFF_NOTES = `Events (pings and comments excluded unless --pings) are aligned as a sequence
+diff on type, id and data; JSON data is compared as JSON. Timing (first event,
+gaps, events per network read, reconnects) is shown side by side. A URL side is
+probed with the request, stream and end flags given (both at once): give it an
+end (--max-events, --end-event, --duration).
+
+Exit codes:
+  0    same
+  1    different
+  2    bad flags or JSON pointer
+  3    a side could not be read or probed`

@@ -33,6 +33,10 @@ export async function main(argv: readonly string[], context: RunContext): Promis
       const { runCheck } = await import('./commands/check.ts')
       return runCheck(url, flags, context)
     },
+    async diff(left, right, flags) {
+      const { runDiffCommand } = await import('./commands/diff.ts')
+      return runDiffCommand(left, right, flags, context)
+    },
   })
   const showSecrets = argv.includes('--show-secrets')
   // Subcommands copy these settings only when created, so each gets them here.

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises'
+import { contractFacts, hasContracts } from '../../contracts/options.ts'
 import { SseProbeUsageError } from '../../engine/errors.ts'
 import { visible } from '../../engine/escape.ts'
 import { type ProbeOptions, toProbeOptions } from '../../engine/options.ts'
@@ -24,6 +25,11 @@ export async function runProbe(
   const body = await readRequestBody(flags.data, context.stdin)
   const options = probeOptionsFrom(url, flags, body)
   if (!options.request.proxy) checkProxyVariables(context.env)
+  // Schemas and documents are read and compiled before any request; Ajv loads only then.
+  if (hasContracts(flags)) {
+    const { createContractExtensions } = await import('../../contracts/index.ts')
+    options.extensions.push(...(await createContractExtensions(flags, contractFacts(options))))
+  }
   return probeAndSummarise(options, displayOptionsFrom(flags), context)
 }
 

@@ -1,4 +1,5 @@
 import type { ChalkInstance } from 'chalk'
+import { renderTrigger, renderViolation } from '../../contracts/render.ts'
 import { formatDuration } from '../../engine/duration.ts'
 import { visible } from '../../engine/escape.ts'
 import type {
@@ -116,6 +117,10 @@ export function createPrettyRenderer(
           `${e.red('✗')} ${visible(record.message)}${included(record.headers)}${body}`,
         )
       }
+      case 'violation':
+        return status(record.t, renderViolation(record, e))
+      case 'trigger':
+        return status(record.t, renderTrigger(record, e))
       case 'summary':
         return { stream: 'err', text: renderSummary(record, e) }
     }
@@ -173,6 +178,9 @@ function shownActual(e: ExpectationResult): string {
     return `a ${formatDuration(actual)} gap`
   }
   if (typeof actual === 'boolean') return actual ? 'a match' : 'no match'
+  // --expect-order: the types seen; --expect-within: no event after the trigger.
+  if (Array.isArray(actual)) return visible(actual.join(','))
+  if (actual === null) return 'none'
   if (typeof actual === 'string' || typeof actual === 'number') return visible(String(actual))
   return visible(JSON.stringify(actual))
 }
@@ -196,6 +204,11 @@ function renderSummary(s: SummaryRecord, c: ChalkInstance): string {
     lines.push(
       `gaps         min ${formatDuration(g.min)} · p50 ${formatDuration(g.p50)} · p95 ${formatDuration(g.p95)} · max ${formatDuration(g.max)}`,
     )
+  }
+  if (s.triggerToEventMs !== undefined) {
+    const ms =
+      s.triggerToEventMs === null ? 'no event after it' : formatDuration(s.triggerToEventMs)
+    lines.push(`trigger      ${ms} to the first event`)
   }
   for (const e of s.expectations) {
     const mark = e.ok ? c.green('✓') : c.red('✗')
