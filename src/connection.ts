@@ -2,7 +2,7 @@ import { STATUS_CODES } from 'node:http'
 import type { Readable } from 'node:stream'
 import type { Dispatcher } from 'undici'
 import { describeError } from './errors.ts'
-import { createHttp, type HttpOptions } from './http.ts'
+import { createHttp, type Http, type HttpOptions } from './http.ts'
 import { redactUrl } from './redact.ts'
 import type { Verdict } from './reconnect.ts'
 
@@ -46,17 +46,7 @@ const ORIGIN_BOUND_HEADERS = ['authorization', 'cookie', 'proxy-authorization']
  * EventSource rules do, and never throws (a transport error is an outcome).
  */
 export async function openStream(request: StreamRequest, options: HttpOptions, signal: AbortSignal): Promise<Attempt> {
-  // A dispatcher of its own: destroying it ends the attempt at once wherever it is (connecting,
-  // in a proxy's tunnel, waiting for headers, reading), which aborting a request does not (undici 7
-  // leaves connects pending and opens spare connections), and it is what `release` frees.
-  const { dispatcher, httpVersion } = createHttp(options)
-  const destroy = () => void dispatcher.destroy().catch(() => {})
-  const release = () => {
-    signal.removeEventListener('abort', destroy)
-    destroy()
-  }
-  signal.addEventListener('abort', destroy, { once: true })
-  if (signal.aborted) destroy()
+  const { dispatcher, httpVersion, ownSignal, destroy, release } = options.http ? sharedAttempt(options.http, signal) : ownAttempt(options, signal)
   let timedOut = false
   const connectTimer = setTimeout(() => {
     timedOut = true
@@ -73,6 +63,7 @@ export async function openStream(request: StreamRequest, options: HttpOptions, s
         method: method as Dispatcher.HttpMethod,
         headers,
         body,
+        ...(ownSignal && { signal: ownSignal }),
       })
       const responseHeaders = flattenHeaders(response.headers)
       const location = responseHeaders.location
@@ -128,6 +119,43 @@ export async function openStream(request: StreamRequest, options: HttpOptions, s
   } finally {
     clearTimeout(connectTimer)
     if (!keep) release()
+  }
+}
+
+interface AttemptDispatcher extends Http {
+  /** The signal of this attempt's request, when the dispatcher is shared. */
+  ownSignal?: AbortSignal
+  /** Ends the attempt at once, wherever it is. */
+  destroy(): void
+  /** Frees the attempt once its body is no longer read. */
+  release(): void
+}
+
+/**
+ * A dispatcher of its own: destroying it ends the attempt at once wherever it is (connecting,
+ * in a proxy's tunnel, waiting for headers, reading), which aborting a request does not (undici 7
+ * leaves connects pending and opens spare connections), and it is what `release` frees.
+ */
+function ownAttempt(options: HttpOptions, signal: AbortSignal): AttemptDispatcher {
+  const http = createHttp(options)
+  return { ...http, ...endedBy(signal, () => void http.dispatcher.destroy().catch(() => {})) }
+}
+
+/** A shared dispatcher lives on: the attempt's own request is aborted instead. */
+function sharedAttempt(http: Http, signal: AbortSignal): AttemptDispatcher {
+  const attempt = new AbortController()
+  return { ...http, ownSignal: attempt.signal, ...endedBy(signal, () => attempt.abort()) }
+}
+
+function endedBy(signal: AbortSignal, destroy: () => void): Pick<AttemptDispatcher, 'destroy' | 'release'> {
+  signal.addEventListener('abort', destroy, { once: true })
+  if (signal.aborted) destroy()
+  return {
+    destroy,
+    release() {
+      signal.removeEventListener('abort', destroy)
+      destroy()
+    },
   }
 }
 

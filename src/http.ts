@@ -4,6 +4,12 @@ export interface HttpOptions {
   insecure: boolean
   proxy?: string
   connectTimeoutMs: number
+  /**
+   * One dispatcher shared by many probes (`load`): a dispatcher per connection attempt costs
+   * kilobytes that thousands of connections cannot afford. Attempts are then ended by aborting
+   * their request instead of destroying their own dispatcher.
+   */
+  http?: Http
 }
 
 export interface Http {

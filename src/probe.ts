@@ -25,6 +25,8 @@ export interface ProbeIo {
   events: boolean
   /** Whether comment records are shown or kept: only then is their exact text worth recovering. */
   commentText: boolean
+  /** false: no gap percentiles in the stats (`load` holds thousands of probes). */
+  gaps?: boolean
 }
 
 export interface ProbeResult {
@@ -55,6 +57,7 @@ export function startProbe(options: ProbeOptions, requestBody: Buffer | undefine
     endData: options.endData,
     maxEvents: options.maxEvents,
     dataPatterns: options.expect.dataPatterns.map((pattern) => pattern.regex),
+    gaps: io.gaps,
   })
   let ending: { reason: EndReason; message?: string } | undefined
   let state: ConnState = initialState(options.retryMs)

@@ -19,8 +19,9 @@ export function requestHeaders(options: Pick<RequestOptions, 'headers'>, body: B
 
 /** The headers of one attempt: Last-Event-ID when the buffer is not empty, none when it is. */
 export function withLastEventId(headers: Record<string, string>, lastEventId: string): Record<string, string> {
-  const withId = { ...headers }
-  delete withId['last-event-id']
+  // Copied without `delete`, which would turn the object into a slow dictionary twice the size (held per connection).
+  const withId: Record<string, string> = {}
+  for (const name in headers) if (name !== 'last-event-id') withId[name] = headers[name]!
   // [spec] Last-Event-ID is the last event ID string, encoded as UTF-8.
   if (lastEventId !== '') withId['last-event-id'] = headerBytes(lastEventId)
   return withId
