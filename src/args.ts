@@ -22,6 +22,7 @@ import {
   type ServeFlags,
 } from './options.ts'
 import type { RawCheckFlags } from './check/options.ts'
+import { connectedArg, exportArg, jsonPointerArg, triggerArg, type RawLoadFlags } from './load/options.ts'
 import { VERSION } from './version.ts'
 
 
@@ -62,9 +63,9 @@ export function addRequestOptions(command: Command): Command {
     .option('--proxy <url>', 'HTTP(S) proxy (default: HTTPS_PROXY / HTTP_PROXY / NO_PROXY)', (text) => urlArg(text).href)
 }
 
-/** How the stream is followed and when the probe ends. */
-export function addStreamOptions(command: Command): Command {
-  return command
+/** How the stream is followed and when the probe ends (`load` has a --duration of its own). */
+export function addStreamOptions(command: Command, { duration = true } = {}): Command {
+  command
     .addOption(new Option('--retry <ms>', "initial reconnection time, replaced by the server's retry: fields").argParser(durationArg).default(3000, '3000'))
     .option('--no-reconnect', 'do not reconnect: a server-side close ends the probe')
     .option('--max-reconnects <n>', 'give up (exit 3) after n reconnects in a row without an event', countArg)
@@ -74,7 +75,8 @@ export function addStreamOptions(command: Command): Command {
     .option('--no-end-event', 'do not end on any event type')
     .option('--end-data <text>', 'end on an event whose data equals this, repeatable (e.g. [DONE])', collect)
     .option('-n, --max-events <n>', 'end after n events', positiveCountArg)
-    .option('--duration <duration>', 'observe for this long, then end (exit 0)', positiveDurationArg)
+  if (duration) command.option('--duration <duration>', 'observe for this long, then end (exit 0)', positiveDurationArg)
+  return command
     .option('-t, --timeout <duration>', 'fail (exit 4) if the probe has not ended after this long', positiveDurationArg)
     .option('--idle-timeout <duration>', 'fail (exit 4) after this long without a single byte', positiveDurationArg)
 }
@@ -126,8 +128,24 @@ with --interval between events. A client's Last-Event-ID resumes after that id.
 The URL goes to stdout, one line per client connection to stderr. Ctrl-C stops
 the server (exit 0). A bad file or an unusable port: an error naming it, exit 2.`
 
+const LOAD_HELP = `
+Opens -c connections (evenly over --ramp), holds them for --duration, then
+prints a summary: connect and first-event latency, events per second and per
+connection, reconnects and the worst second of a reconnect storm, fan-out
+latency, errors by kind, memory. Each connection follows retry: and
+Last-Event-ID as a browser does; the probe's request, stream and --expect-*
+flags apply to each (an --expect-* fails when any connection fails it).
+
+Exit codes:
+  0    held as asked, every expectation met
+  1    an expectation failed
+  2    bad flags or URL
+  3    no connection could be made, too few file descriptors, trigger failed
+  130  interrupted (SIGINT), 143 terminated (SIGTERM)`
+
 export interface CliHandlers {
   probe(url: URL, flags: RawProbeFlags): Promise<number>
+  load(url: URL, flags: RawLoadFlags): Promise<number>
   demo(flags: DemoFlags): Promise<number>
   serve(file: string, flags: ServeFlags): Promise<number>
   check(url: URL, flags: RawCheckFlags): Promise<number>
@@ -197,5 +215,31 @@ export function createProgram(handlers: CliHandlers): { program: Command; exitCo
     .action(async (url: URL, flags: RawCheckFlags) => {
       exitCode = await handlers.check(url, flags)
     })
+  const load = program
+    .command('load')
+    .description('hold many connections at once and measure what each saw (latency, fan-out, reconnect storms)')
+    .argument('<url>', 'the event stream', urlArg)
+    .requiredOption('-c, --connections <n>', 'connections to hold', positiveCountArg)
+    .addOption(new Option('--ramp <duration>', 'open them evenly over this long').argParser(durationArg).default(0, 'all at once'))
+    .addOption(new Option('--duration <duration>', 'hold them this long once all are open, then close all').argParser(positiveDurationArg).default(30_000, '30s'))
+    .option('--trigger <"METHOD url">', 'send this request once every connection is open; fan-out is measured from it', triggerArg)
+    .option('--trigger-data <text|@file>', 'body of the trigger')
+    .option('--trigger-header <"Name: value">', 'header of the trigger, repeatable', headerArg)
+    .option('--latency-field <pointer>', 'JSON pointer to the send time (epoch ms) in the event data, for fan-out', jsonPointerArg)
+    .option('--expect-connected <n|pct>', 'expect at least this many connections (or % of -c) to open', connectedArg)
+    .option('--expect-max-errors <n>', 'expect at most n errors in all', countArg)
+    .option('--expect-fanout-p95 <duration>', 'expect a fan-out p95 of at most this', positiveDurationArg)
+    .addOption(new Option('--interval <duration>', 'how often a stats record is written with --json').argParser(positiveDurationArg).default(1000, '1s'))
+    .option('--export <format>', 'print the same test as a k6 script (xk6-sse) and exit without connecting', exportArg)
+    .option('--json', 'stats records, then a load-summary record (JSON lines)')
+    .option('-q, --quiet', 'no status line')
+    .option('--color', 'force colour')
+    .option('--no-color', 'no colour (NO_COLOR and FORCE_COLOR are honoured too)')
+    .addHelpText('after', `${LOAD_HELP}\n\n${DURATIONS}`)
+  addRequestOptions(load)
+  addStreamOptions(load, { duration: false })
+  addExpectOptions(load).action(async (url: URL, flags: RawLoadFlags) => {
+    exitCode = await handlers.load(url, flags)
+  })
   return { program, exitCode: () => exitCode }
 }

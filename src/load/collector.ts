@@ -11,8 +11,7 @@ export interface CollectorOptions {
   epochAtStart: number
 }
 
-// Connection states, one byte each.
-const IDLE = 0
+// Connection states, one byte each (0: not started).
 const CONNECTING = 1
 const OPEN = 2
 const BETWEEN = 3
@@ -97,7 +96,7 @@ export function createCollector(options: CollectorOptions) {
 
   return {
     /** Connection i sends its first request at run time `at`. */
-    started(i: number, at: number) {
+    start(i: number, at: number) {
       started++
       startedAt[i] = at
       requestAt[i] = at
@@ -157,6 +156,10 @@ export function createCollector(options: CollectorOptions) {
       let total = 0
       for (const count of errors.values()) total += count
       return total
+    },
+    /** The counters now, for the status line. */
+    get counts() {
+      return { open, opened, failed, events, reconnects }
     },
     stats(t: number): StatsRecord {
       const seconds = (t - lastStats.t) / 1000

@@ -39,8 +39,10 @@ export function createLatencyHistogram(): LatencyHistogram {
     },
     percentiles() {
       if (histogram.totalCount === 0) return null
-      const at = (p: number) => roundMs(histogram.getValueAtPercentile(p) / 1000)
-      return { p50: at(50), p95: at(95), p99: at(99), max: roundMs(histogram.maxValue / 1000) }
+      const max = histogram.maxValue
+      // A percentile is the top of its bucket, which can lie above the largest value recorded.
+      const at = (p: number) => roundMs(Math.min(histogram.getValueAtPercentile(p), max) / 1000)
+      return { p50: at(50), p95: at(95), p99: at(99), max: roundMs(max / 1000) }
     },
   }
 }
