@@ -10,7 +10,7 @@ const clients = new Set()
 const clock = () => performance.timeOrigin + performance.now()
 let id = 0
 
-const server = createServer((req, res) => {
+const server = createServer((_req, res) => {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' })
   res.write('retry: 1000\n\n')
   clients.add(res)
@@ -31,4 +31,6 @@ process.on('message', (message) => {
   }
 })
 
-server.listen(0, '127.0.0.1', () => process.send({ type: 'listening', port: server.address().port }))
+server.listen(0, '127.0.0.1', () =>
+  process.send({ type: 'listening', port: server.address().port }),
+)

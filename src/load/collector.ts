@@ -1,4 +1,4 @@
-import { roundMs, type ProbeRecord } from '../records.ts'
+import { type ProbeRecord, roundMs } from '../records.ts'
 import { createLatencyHistogram } from './histogram.ts'
 import type { LoadSummaryRecord, StatsRecord } from './records.ts'
 
@@ -124,7 +124,8 @@ export function createCollector(options: CollectorOptions) {
           return setState(i, BETWEEN)
         }
         case 'close':
-          if (record.cause === 'network-error') countError(errorKind(record.message ?? 'network error'))
+          if (record.cause === 'network-error')
+            countError(errorKind(record.message ?? 'network error'))
           return setState(i, BETWEEN)
         case 'error':
           countError(errorKind(record.message, record.status))
@@ -165,12 +166,28 @@ export function createCollector(options: CollectorOptions) {
       const seconds = (t - lastStats.t) / 1000
       const perSecond = seconds > 0 ? (events - lastStats.events) / seconds : 0
       lastStats = { t, events }
-      return { type: 'stats', t: roundMs(t), open, opened, failed, events, eventsPerSecond: Math.round(perSecond * 10) / 10, reconnects, errors: Object.fromEntries(errors) }
+      return {
+        type: 'stats',
+        t: roundMs(t),
+        open,
+        opened,
+        failed,
+        events,
+        eventsPerSecond: Math.round(perSecond * 10) / 10,
+        reconnects,
+        errors: Object.fromEntries(errors),
+      }
     },
     /** The measured part of the summary, at run time t. */
-    summary(t: number): Pick<LoadSummaryRecord, 'connections' | 'connectMs' | 'firstEventMs' | 'events' | 'reconnects' | 'fanoutMs' | 'errors'> {
+    summary(
+      t: number,
+    ): Pick<
+      LoadSummaryRecord,
+      'connections' | 'connectMs' | 'firstEventMs' | 'events' | 'reconnects' | 'fanoutMs' | 'errors'
+    > {
       const perConnection = eventsOf.slice(0, started).sort()
-      const rank = (p: number) => perConnection[Math.max(0, Math.ceil(p * perConnection.length) - 1)] ?? 0
+      const rank = (p: number) =>
+        perConnection[Math.max(0, Math.ceil(p * perConnection.length) - 1)] ?? 0
       const first = firstEvent.percentiles()
       const delay = reconnectDelay.percentiles()
       return {
@@ -180,9 +197,17 @@ export function createCollector(options: CollectorOptions) {
         events: {
           total: events,
           perSecond: t > 0 ? Math.round((events / t) * 10_000) / 10 : 0,
-          perConnection: { min: perConnection[0] ?? 0, p50: rank(0.5), max: perConnection[perConnection.length - 1] ?? 0 },
+          perConnection: {
+            min: perConnection[0] ?? 0,
+            p50: rank(0.5),
+            max: perConnection[perConnection.length - 1] ?? 0,
+          },
         },
-        reconnects: { total: reconnects, delayMs: delay && { p50: delay.p50, p95: delay.p95 }, maxPerSecond },
+        reconnects: {
+          total: reconnects,
+          delayMs: delay && { p50: delay.p50, p95: delay.p95 },
+          maxPerSecond,
+        },
         fanoutMs: fanout.percentiles(),
         errors: Object.fromEntries(errors),
       }

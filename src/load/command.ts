@@ -6,13 +6,13 @@ import { SIGNAL_EXIT_CODES } from '../exit-code.ts'
 import { checkProxyVariables, UsageError } from '../options.ts'
 import { colorLevel } from '../output.ts'
 import { visible } from '../render/escape.ts'
-import { readRequestBody, type RunContext } from '../run.ts'
+import { type RunContext, readRequestBody } from '../run.ts'
 import { onStopSignals } from '../signals.ts'
 import { renderK6Script } from './k6.ts'
-import { toLoadOptions, type LoadOptions, type RawLoadFlags } from './options.ts'
+import { type LoadOptions, type RawLoadFlags, toLoadOptions } from './options.ts'
 import type { LoadRecord, LoadSummaryRecord } from './records.ts'
 import { renderLoadSummary, startStatusLine } from './render.ts'
-import { loadExpectations, startLoad, type LoadResult } from './runner.ts'
+import { type LoadResult, loadExpectations, startLoad } from './runner.ts'
 
 const NO_CONNECTION = 3
 
@@ -25,16 +25,19 @@ export async function runLoad(url: URL, flags: RawLoadFlags, context: RunContext
     return 0
   }
   if (!options.probe.proxy) checkProxyVariables(context.env)
-  if (options.trigger?.data !== undefined) options.trigger.data = await readTriggerData(options.trigger.data as string)
+  if (options.trigger?.data !== undefined)
+    options.trigger.data = await readTriggerData(options.trigger.data as string)
   // Records are written as they come and the summary at the end: a reader that has gone is not an error.
   context.stdout.on('error', () => {})
   let statusLine: ReturnType<typeof startStatusLine> | undefined
   const write = (record: LoadRecord) => {
     if (options.json) context.stdout.write(`${JSON.stringify(record)}\n`)
-    else if (record.type === 'error') context.stderr.write(`${statusLine ? '\r\x1b[2K' : ''}error: ${visible(record.message)}\n`)
+    else if (record.type === 'error')
+      context.stderr.write(`${statusLine ? '\r\x1b[2K' : ''}error: ${visible(record.message)}\n`)
   }
   const run = startLoad(options, body, { emit: write })
-  if (!options.json && !options.quiet && context.stderr.isTTY) statusLine = startStatusLine(context.stderr, run.collector, options.connections)
+  if (!options.json && !options.quiet && context.stderr.isTTY)
+    statusLine = startStatusLine(context.stderr, run.collector, options.connections)
   const signals = onStopSignals(context.process, () => run.stop('interrupted'))
   let result: LoadResult
   try {
@@ -46,21 +49,35 @@ export async function runLoad(url: URL, flags: RawLoadFlags, context: RunContext
   const summary = summarise(options, result, signals.received)
   if (options.json) {
     write(summary)
-    for (const expectation of summary.expectations) if (!expectation.ok) context.stderr.write(`error: expectation failed: ${visible(expectation.name)}\n`)
+    for (const expectation of summary.expectations)
+      if (!expectation.ok)
+        context.stderr.write(`error: expectation failed: ${visible(expectation.name)}\n`)
   } else {
-    context.stdout.write(renderLoadSummary(summary, new Chalk({ level: colorLevel(options.color, supportsColor, context.env) })))
+    context.stdout.write(
+      renderLoadSummary(
+        summary,
+        new Chalk({ level: colorLevel(options.color, supportsColor, context.env) }),
+      ),
+    )
   }
-  if (result.reason === 'too-many-open-files') context.stderr.write(tooManyFilesHelp(options.connections, summary.connections.opened))
+  if (result.reason === 'too-many-open-files')
+    context.stderr.write(tooManyFilesHelp(options.connections, summary.connections.opened))
   return summary.exitCode
 }
 
-function summarise(options: LoadOptions, result: LoadResult, signal: keyof typeof SIGNAL_EXIT_CODES | undefined): LoadSummaryRecord {
+function summarise(
+  options: LoadOptions,
+  result: LoadResult,
+  signal: keyof typeof SIGNAL_EXIT_CODES | undefined,
+): LoadSummaryRecord {
   const measured = result.collector.summary(result.t)
   const expectations = loadExpectations(options, result, measured.fanoutMs?.p95 ?? null)
   const exitCode =
     result.reason === 'interrupted'
       ? SIGNAL_EXIT_CODES[signal ?? 'SIGINT']
-      : result.reason === 'too-many-open-files' || result.reason === 'trigger-failed' || measured.connections.opened === 0
+      : result.reason === 'too-many-open-files' ||
+          result.reason === 'trigger-failed' ||
+          measured.connections.opened === 0
         ? NO_CONNECTION
         : expectations.some((e) => !e.ok)
           ? 1
@@ -82,7 +99,9 @@ async function readTriggerData(data: string): Promise<string | Buffer> {
   try {
     return await readFile(data.slice(1))
   } catch (error) {
-    throw new UsageError(`option '--trigger-data <text|@file>' cannot read '${data.slice(1)}': ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+    throw new UsageError(
+      `option '--trigger-data <text|@file>' cannot read '${data.slice(1)}': ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    )
   }
 }
 

@@ -5,7 +5,8 @@ import { roundMs } from '../records.ts'
 
 // A CommonJS module marked __esModule: Node hands its exports object over as `default`, bundlers its `default`.
 type Int32HistogramClass = typeof int32.default.default
-const Int32Histogram: Int32HistogramClass = int32.default.default ?? (int32.default as unknown as Int32HistogramClass)
+const Int32Histogram: Int32HistogramClass =
+  int32.default.default ?? (int32.default as unknown as Int32HistogramClass)
 
 export interface Percentiles {
   p50: number

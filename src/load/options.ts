@@ -1,4 +1,4 @@
-import { toProbeOptions, UsageError, type ProbeOptions, type RawProbeFlags } from '../options.ts'
+import { type ProbeOptions, type RawProbeFlags, toProbeOptions, UsageError } from '../options.ts'
 import type { TriggerSpec } from './trigger.ts'
 
 /** `--expect-connected 2000` or `--expect-connected 95%`. */
@@ -44,10 +44,14 @@ export interface RawLoadFlags extends Omit<RawProbeFlags, 'format' | 'duration'>
 }
 
 export function toLoadOptions(url: URL, flags: RawLoadFlags): LoadOptions {
-  if (flags.trigger && flags.latencyField) throw new UsageError('--trigger and --latency-field measure fan-out two ways: give one')
-  if (!flags.trigger && (flags.triggerData !== undefined || flags.triggerHeader)) throw new UsageError('--trigger-data and --trigger-header need --trigger')
+  if (flags.trigger && flags.latencyField)
+    throw new UsageError('--trigger and --latency-field measure fan-out two ways: give one')
+  if (!flags.trigger && (flags.triggerData !== undefined || flags.triggerHeader))
+    throw new UsageError('--trigger-data and --trigger-header need --trigger')
   if (flags.expectFanoutP95 !== undefined && !flags.trigger && !flags.latencyField) {
-    throw new UsageError('--expect-fanout-p95 needs --trigger or --latency-field to measure fan-out')
+    throw new UsageError(
+      '--expect-fanout-p95 needs --trigger or --latency-field to measure fan-out',
+    )
   }
   // The connections' own end: --duration belongs to the whole run here.
   const probe = toProbeOptions(url, { ...flags, format: 'json', duration: undefined })
@@ -60,7 +64,11 @@ export function toLoadOptions(url: URL, flags: RawLoadFlags): LoadOptions {
     json: flags.json ?? false,
     quiet: flags.quiet ?? false,
     color: flags.color,
-    trigger: flags.trigger && { ...flags.trigger, data: flags.triggerData, headers: flags.triggerHeader ?? [] },
+    trigger: flags.trigger && {
+      ...flags.trigger,
+      data: flags.triggerData,
+      headers: flags.triggerHeader ?? [],
+    },
     latencyField: flags.latencyField,
     expectConnected: flags.expectConnected?.(flags.connections),
     expectMaxErrors: flags.expectMaxErrors,
@@ -72,7 +80,10 @@ export function toLoadOptions(url: URL, flags: RawLoadFlags): LoadOptions {
 /** --expect-connected: a count, or a percentage of -c (resolved once -c is known). */
 export function connectedArg(text: string): (target: number) => ConnectedExpectation {
   const match = /^(\d+(?:\.\d+)?)(%?)$/.exec(text.trim())
-  if (!match || (match[2] === '' && match[1]!.includes('.'))) throw new UsageError('expected a number of connections such as 2000, or a percentage such as 95%')
+  if (!match || (match[2] === '' && match[1]!.includes('.')))
+    throw new UsageError(
+      'expected a number of connections such as 2000, or a percentage such as 95%',
+    )
   const value = Number(match[1])
   if (match[2] === '%' && value > 100) throw new UsageError('expected a percentage of at most 100%')
   return (target) => ({ text, count: match[2] === '%' ? Math.ceil((value / 100) * target) : value })
@@ -80,22 +91,31 @@ export function connectedArg(text: string): (target: number) => ConnectedExpecta
 
 /** [RFC 6901] a JSON pointer: '' (the whole value) or '/a/0/b', with ~1 for '/' and ~0 for '~'. */
 export function jsonPointerArg(text: string): NonNullable<LoadOptions['latencyField']> {
-  if (text !== '' && !text.startsWith('/')) throw new UsageError("expected a JSON pointer such as /sentAt or /meta/ts (starting with '/')")
-  const path = text === '' ? [] : text.slice(1).split('/').map((part) => part.replaceAll('~1', '/').replaceAll('~0', '~'))
+  if (text !== '' && !text.startsWith('/'))
+    throw new UsageError("expected a JSON pointer such as /sentAt or /meta/ts (starting with '/')")
+  const path =
+    text === ''
+      ? []
+      : text
+          .slice(1)
+          .split('/')
+          .map((part) => part.replaceAll('~1', '/').replaceAll('~0', '~'))
   return { text, path }
 }
 
 /** --trigger '<METHOD> <url>'. */
 export function triggerArg(text: string): { method: string; url: URL } {
   const match = /^\s*([!#$%&'*+\-.^_`|~0-9A-Za-z]+)\s+(\S+)\s*$/.exec(text)
-  if (!match) throw new UsageError("expected '<METHOD> <url>', such as 'POST http://localhost:8080/publish'")
+  if (!match)
+    throw new UsageError("expected '<METHOD> <url>', such as 'POST http://localhost:8080/publish'")
   let url: URL
   try {
     url = new URL(match[2]!)
   } catch {
     throw new UsageError('expected an http:// or https:// URL after the method')
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError('expected an http:// or https:// URL after the method')
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new UsageError('expected an http:// or https:// URL after the method')
   return { method: match[1]!.toUpperCase(), url }
 }
 

@@ -49,8 +49,16 @@ export interface LoadSummaryRecord {
   connections: { target: number; opened: number; peakOpen: number; failed: number }
   connectMs: Percentiles | null
   firstEventMs: Omit<Percentiles, 'p99'> | null
-  events: { total: number; perSecond: number; perConnection: { min: number; p50: number; max: number } }
-  reconnects: { total: number; delayMs: Pick<Percentiles, 'p50' | 'p95'> | null; maxPerSecond: number }
+  events: {
+    total: number
+    perSecond: number
+    perConnection: { min: number; p50: number; max: number }
+  }
+  reconnects: {
+    total: number
+    delayMs: Pick<Percentiles, 'p50' | 'p95'> | null
+    maxPerSecond: number
+  }
   fanoutMs: Percentiles | null
   errors: Record<string, number>
   rssMiB: number

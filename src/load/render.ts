@@ -21,7 +21,9 @@ export function startStatusLine(stream: Writable, collector: Collector, target: 
     const perSecond = ((events - last.events) / (at - last.at)) * 1000
     last = { at, events }
     const errors = collector.errorCount
-    stream.write(`\r\x1b[2K${open}/${target} open · ${Math.round(perSecond)} events/s · ${reconnects} reconnects · ${errors} ${errors === 1 ? 'error' : 'errors'} · ${formatDuration(Math.round((at - startedAt) / 1000) * 1000)}`)
+    stream.write(
+      `\r\x1b[2K${open}/${target} open · ${Math.round(perSecond)} events/s · ${reconnects} reconnects · ${errors} ${errors === 1 ? 'error' : 'errors'} · ${formatDuration(Math.round((at - startedAt) / 1000) * 1000)}`,
+    )
   }
   const timer = setInterval(draw, REDRAW_MS)
   timer.unref()
@@ -46,19 +48,38 @@ export function renderLoadSummary(summary: LoadSummaryRecord, chalk: ChalkInstan
   const { connections: c, events: e, reconnects: r } = summary
   const errors = Object.entries(summary.errors)
   const rows: [string, string][] = [
-    ['connections', `${c.opened}/${c.target} opened · peak ${c.peakOpen} open at once · ${c.failed} failed`],
+    [
+      'connections',
+      `${c.opened}/${c.target} opened · peak ${c.peakOpen} open at once · ${c.failed} failed`,
+    ],
     ['connect', percentiles(summary.connectMs, chalk)],
     ['first event', percentiles(summary.firstEventMs, chalk)],
-    ['events', `${e.total} · ${e.perSecond}/s · per connection ${chalk.dim('min')} ${e.perConnection.min}  ${chalk.dim('p50')} ${e.perConnection.p50}  ${chalk.dim('max')} ${e.perConnection.max}`],
-    ['reconnects', `${r.total}${r.delayMs ? ` · delay ${percentiles(r.delayMs, chalk)}` : ''} · worst second ${r.maxPerSecond}`],
+    [
+      'events',
+      `${e.total} · ${e.perSecond}/s · per connection ${chalk.dim('min')} ${e.perConnection.min}  ${chalk.dim('p50')} ${e.perConnection.p50}  ${chalk.dim('max')} ${e.perConnection.max}`,
+    ],
+    [
+      'reconnects',
+      `${r.total}${r.delayMs ? ` · delay ${percentiles(r.delayMs, chalk)}` : ''} · worst second ${r.maxPerSecond}`,
+    ],
     ['fan-out', percentiles(summary.fanoutMs, chalk)],
-    ['errors', errors.length === 0 ? chalk.dim('none') : errors.map(([kind, count]) => `${visible(kind)} ×${count}`).join(' · ')],
+    [
+      'errors',
+      errors.length === 0
+        ? chalk.dim('none')
+        : errors.map(([kind, count]) => `${visible(kind)} ×${count}`).join(' · '),
+    ],
     ['memory', `${summary.rssMiB} MiB RSS`],
   ]
   const lines = rows.map(([name, value]) => `  ${name.padEnd(12)} ${value}`)
   for (const expectation of summary.expectations) {
-    const actual = expectation.actual === undefined ? '' : chalk.dim(` (${expectation.actual ?? 'not measured'})`)
-    lines.push(`  ${expectation.ok ? chalk.green('✓') : chalk.red('✗')} ${visible(expectation.name)}${actual}`)
+    const actual =
+      expectation.actual === undefined
+        ? ''
+        : chalk.dim(` (${expectation.actual ?? 'not measured'})`)
+    lines.push(
+      `  ${expectation.ok ? chalk.green('✓') : chalk.red('✗')} ${visible(expectation.name)}${actual}`,
+    )
   }
   const ending = `${summary.reason}${summary.message !== undefined ? `: ${visible(summary.message)}` : ''}`
   const status = summary.exitCode === 0 ? chalk.green(ending) : chalk.red(ending)

@@ -1,9 +1,9 @@
 import { formatDuration } from '../duration.ts'
 import { evaluateExpectations } from '../expectations.ts'
 import { createHttp } from '../http.ts'
-import { startProbe, type Probe, type ProbeIo } from '../probe.ts'
-import { roundMs, type ExpectationResult, type ProbeRecord } from '../records.ts'
-import { createCollector, type Collector } from './collector.ts'
+import { type Probe, type ProbeIo, startProbe } from '../probe.ts'
+import { type ExpectationResult, type ProbeRecord, roundMs } from '../records.ts'
+import { type Collector, createCollector } from './collector.ts'
 import type { LoadOptions } from './options.ts'
 import type { LoadEndReason, LoadRecord } from './records.ts'
 import { sendTrigger } from './trigger.ts'
@@ -38,7 +38,11 @@ const RAMP_TICK_MS = 10
  * Holds `connections` probes in one process, each an EventSource of its own (its own
  * last-event-ID, reconnection time and end), all on one shared dispatcher.
  */
-export function startLoad(options: LoadOptions, requestBody: Buffer | undefined, hooks: LoadHooks): LoadRun {
+export function startLoad(
+  options: LoadOptions,
+  requestBody: Buffer | undefined,
+  hooks: LoadHooks,
+): LoadRun {
   const runStart = performance.now()
   const now = () => performance.now() - runStart
   const target = options.connections
@@ -100,7 +104,9 @@ export function startLoad(options: LoadOptions, requestBody: Buffer | undefined,
       collector.ended(i)
       const results = evaluateExpectations(options.probe.expect, result.stats, result.reason)
       if (expectationNames.length === 0) expectationNames = results.map((r) => r.name)
-      results.forEach((r, k) => (expectationFailures[k] = (expectationFailures[k] ?? 0) + (r.ok ? 0 : 1)))
+      results.forEach((r, k) => {
+        if (!r.ok) expectationFailures[k] = (expectationFailures[k] ?? 0) + 1
+      })
       afterSettled()
       if (collector.running === 0 && collector.started === target) stop('connections-ended')
     })
@@ -108,8 +114,12 @@ export function startLoad(options: LoadOptions, requestBody: Buffer | undefined,
 
   /** Opens connections evenly over --ramp (all at once without), then holds them for --duration. */
   function ramp() {
-    const due = options.rampMs > 0 ? Math.min(target, Math.floor((now() / options.rampMs) * target) + 1) : target
-    for (let opened = 0; collector.started < due && opened < BATCH && !ending; opened++) open(collector.started)
+    const due =
+      options.rampMs > 0
+        ? Math.min(target, Math.floor((now() / options.rampMs) * target) + 1)
+        : target
+    for (let opened = 0; collector.started < due && opened < BATCH && !ending; opened++)
+      open(collector.started)
     if (ending) return
     if (collector.started < target) {
       rampTimer = setTimeout(ramp, options.rampMs > 0 ? RAMP_TICK_MS : 0)
@@ -121,22 +131,43 @@ export function startLoad(options: LoadOptions, requestBody: Buffer | undefined,
 
   /** Once every connection is open (or has given up), the trigger goes out: all of them can receive its events. */
   function afterSettled() {
-    if (triggered || !options.trigger || ending || collector.started < target || collector.connecting > 0) return
+    if (
+      triggered ||
+      !options.trigger ||
+      ending ||
+      collector.started < target ||
+      collector.connecting > 0
+    )
+      return
     triggered = true
     const t = now()
     collector.triggerSent(t)
     const trigger = options.trigger
     void sendTrigger(trigger, probeOptions.http.dispatcher, interrupt.signal).then((outcome) => {
       if (ending) return
-      hooks.emit({ type: 'trigger', t: roundMs(t), method: trigger.method, url: trigger.url.href, status: outcome.status ?? null, ms: outcome.ms })
+      hooks.emit({
+        type: 'trigger',
+        t: roundMs(t),
+        method: trigger.method,
+        url: trigger.url.href,
+        status: outcome.status ?? null,
+        ms: outcome.ms,
+      })
       if (!outcome.ok) {
-        hooks.emit({ type: 'error', t: roundMs(now()), message: outcome.message, ...(outcome.status !== undefined && { status: outcome.status }) })
+        hooks.emit({
+          type: 'error',
+          t: roundMs(now()),
+          message: outcome.message,
+          ...(outcome.status !== undefined && { status: outcome.status }),
+        })
         stop('trigger-failed', outcome.message)
       }
     })
   }
 
-  const statsTimer = options.json ? setInterval(() => hooks.emit(collector.stats(now())), options.intervalMs) : undefined
+  const statsTimer = options.json
+    ? setInterval(() => hooks.emit(collector.stats(now())), options.intervalMs)
+    : undefined
   ramp()
 
   const done = endedSignal.then(async () => {
@@ -145,25 +176,45 @@ export function startLoad(options: LoadOptions, requestBody: Buffer | undefined,
     for (const probe of probes) probe.stop(reason)
     await Promise.all(probes.map((probe) => probe.done))
     await probeOptions.http.dispatcher.destroy().catch(() => {})
-    const perConnection = expectationNames.map((name, k) => ({ name, failed: expectationFailures[k] ?? 0 }))
+    const perConnection = expectationNames.map((name, k) => ({
+      name,
+      failed: expectationFailures[k] ?? 0,
+    }))
     return { ...ending!, t: roundMs(now()), collector, perConnection }
   })
   return { done, stop, collector }
 }
 
 /** The expectations of the whole run: load's own, then the probe's, each failed by how many connections. */
-export function loadExpectations(options: LoadOptions, result: LoadResult, fanoutP95: number | null): (ExpectationResult & { actual?: number | null })[] {
+export function loadExpectations(
+  options: LoadOptions,
+  result: LoadResult,
+  fanoutP95: number | null,
+): (ExpectationResult & { actual?: number | null })[] {
   const expectations: (ExpectationResult & { actual?: number | null })[] = []
   const { collector } = result
   if (options.expectConnected) {
-    expectations.push({ name: `--expect-connected ${options.expectConnected.text}`, ok: collector.opened >= options.expectConnected.count, actual: collector.opened })
+    expectations.push({
+      name: `--expect-connected ${options.expectConnected.text}`,
+      ok: collector.opened >= options.expectConnected.count,
+      actual: collector.opened,
+    })
   }
   if (options.expectMaxErrors !== undefined) {
-    expectations.push({ name: `--expect-max-errors ${options.expectMaxErrors}`, ok: collector.errorCount <= options.expectMaxErrors, actual: collector.errorCount })
+    expectations.push({
+      name: `--expect-max-errors ${options.expectMaxErrors}`,
+      ok: collector.errorCount <= options.expectMaxErrors,
+      actual: collector.errorCount,
+    })
   }
   if (options.expectFanoutP95Ms !== undefined) {
-    expectations.push({ name: `--expect-fanout-p95 ${formatDuration(options.expectFanoutP95Ms)}`, ok: fanoutP95 !== null && fanoutP95 <= options.expectFanoutP95Ms, actual: fanoutP95 })
+    expectations.push({
+      name: `--expect-fanout-p95 ${formatDuration(options.expectFanoutP95Ms)}`,
+      ok: fanoutP95 !== null && fanoutP95 <= options.expectFanoutP95Ms,
+      actual: fanoutP95,
+    })
   }
-  for (const { name, failed } of result.perConnection) expectations.push({ name, ok: failed === 0, actual: failed })
+  for (const { name, failed } of result.perConnection)
+    expectations.push({ name, ok: failed === 0, actual: failed })
   return expectations
 }

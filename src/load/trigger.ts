@@ -1,6 +1,6 @@
 import type { Dispatcher } from 'undici'
-import { describeError } from '../errors.ts'
 import { discardBody } from '../connection.ts'
+import { describeError } from '../errors.ts'
 import { roundMs } from '../records.ts'
 
 /**
@@ -20,7 +20,11 @@ export type TriggerOutcome =
   | { ok: false; status?: number; ms: number; message: string }
 
 /** Sends the trigger; a transport error or a 4xx/5xx answer is a failed trigger. */
-export async function sendTrigger(spec: TriggerSpec, dispatcher: Dispatcher, signal: AbortSignal): Promise<TriggerOutcome> {
+export async function sendTrigger(
+  spec: TriggerSpec,
+  dispatcher: Dispatcher,
+  signal: AbortSignal,
+): Promise<TriggerOutcome> {
   const startedAt = performance.now()
   const ms = () => roundMs(performance.now() - startedAt)
   try {
@@ -33,9 +37,19 @@ export async function sendTrigger(spec: TriggerSpec, dispatcher: Dispatcher, sig
       signal,
     })
     discardBody(response.body)
-    if (response.statusCode >= 400) return { ok: false, status: response.statusCode, ms: ms(), message: `the trigger was answered with HTTP ${response.statusCode}` }
+    if (response.statusCode >= 400)
+      return {
+        ok: false,
+        status: response.statusCode,
+        ms: ms(),
+        message: `the trigger was answered with HTTP ${response.statusCode}`,
+      }
     return { ok: true, status: response.statusCode, ms: ms() }
   } catch (error) {
-    return { ok: false, ms: ms(), message: `the trigger could not be sent: ${describeError(error)}` }
+    return {
+      ok: false,
+      ms: ms(),
+      message: `the trigger could not be sent: ${describeError(error)}`,
+    }
   }
 }
