@@ -29,15 +29,15 @@ export async function runLoad(url: URL, flags: RawLoadFlags, context: RunContext
     options.trigger.data = await readTriggerData(options.trigger.data as string)
   // Records are written as they come and the summary at the end: a reader that has gone is not an error.
   context.stdout.on('error', () => {})
-  let statusLine: ReturnType<typeof startStatusLine> | undefined
+  // Load-level errors (trigger, file descriptors) also end the run: people read them in the summary.
   const write = (record: LoadRecord) => {
     if (options.json) context.stdout.write(`${JSON.stringify(record)}\n`)
-    else if (record.type === 'error')
-      context.stderr.write(`${statusLine ? '\r\x1b[2K' : ''}error: ${visible(record.message)}\n`)
   }
   const run = startLoad(options, body, { emit: write })
-  if (!options.json && !options.quiet && context.stderr.isTTY)
-    statusLine = startStatusLine(context.stderr, run.collector, options.connections)
+  const statusLine =
+    !options.json && !options.quiet && context.stderr.isTTY
+      ? startStatusLine(context.stderr, run.collector, options.connections)
+      : undefined
   const signals = onStopSignals(context.process, () => run.stop('interrupted'))
   let result: LoadResult
   try {

@@ -33,6 +33,7 @@ export interface LoadRun {
 // thousand connects at once do not starve the reads, timers and the status line.
 const BATCH = 100
 const RAMP_TICK_MS = 10
+const TOO_MANY_FILES = 'too many open files (EMFILE): stopped opening connections'
 
 /**
  * Holds `connections` probes in one process, each an EventSource of its own (its own
@@ -61,6 +62,7 @@ export function startLoad(
   let holdTimer: NodeJS.Timeout | undefined
   let rampTimer: NodeJS.Timeout | undefined
   let triggered = false
+  let outOfFiles = false
   let resolveEnded!: () => void
   const endedSignal = new Promise<void>((resolve) => (resolveEnded = resolve))
 
@@ -82,7 +84,7 @@ export function startLoad(
         const at = startedAt + record.t
         collector.record(i, record, at)
         if (record.type === 'error' && /\bE[MN]FILE\b/.test(record.message)) onTooManyFiles()
-        else if (record.type === 'open' || record.type === 'error') afterSettled()
+        if (record.type === 'open' || record.type === 'error') afterSettled()
       },
       flush: () => undefined,
       events: true,
@@ -91,10 +93,17 @@ export function startLoad(
     }
   }
 
+  /** Out of file descriptors: open no more, let the connections under way settle, then end with what is held. */
   function onTooManyFiles() {
-    const message = 'too many open files (EMFILE): stopped opening connections'
-    hooks.emit({ type: 'error', t: roundMs(now()), message })
-    stop('too-many-open-files', message)
+    if (outOfFiles || ending) return
+    outOfFiles = true
+    clearTimeout(rampTimer)
+    hooks.emit({ type: 'error', t: roundMs(now()), message: TOO_MANY_FILES })
+    endIfOutOfFiles()
+  }
+
+  function endIfOutOfFiles() {
+    if (outOfFiles && collector.connecting === 0) stop('too-many-open-files', TOO_MANY_FILES)
   }
 
   function open(i: number) {
@@ -118,9 +127,13 @@ export function startLoad(
       options.rampMs > 0
         ? Math.min(target, Math.floor((now() / options.rampMs) * target) + 1)
         : target
-    for (let opened = 0; collector.started < due && opened < BATCH && !ending; opened++)
+    for (
+      let opened = 0;
+      collector.started < due && opened < BATCH && !ending && !outOfFiles;
+      opened++
+    )
       open(collector.started)
-    if (ending) return
+    if (ending || outOfFiles) return
     if (collector.started < target) {
       rampTimer = setTimeout(ramp, options.rampMs > 0 ? RAMP_TICK_MS : 0)
       return
@@ -131,6 +144,7 @@ export function startLoad(
 
   /** Once every connection is open (or has given up), the trigger goes out: all of them can receive its events. */
   function afterSettled() {
+    endIfOutOfFiles()
     if (
       triggered ||
       !options.trigger ||
