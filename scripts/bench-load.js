@@ -7,7 +7,8 @@
 //   read from /proc a few seconds after the last connection opened;
 // - fan-out latency added by the client: receipt minus send time (--latency-field),
 //   p50/p95/max over all connections and broadcasts.
-// The same for N instances of the `eventsource` npm package in one process.
+// The same for N instances of the `eventsource` npm package in one process, and for
+// N raw sockets that only find the send time in the bytes: the machine's floor.
 //
 // Environment: BENCH_CONNECTIONS (default 10000), BENCH_BROADCASTS (default 10).
 import { fork, spawn } from 'node:child_process'
@@ -18,6 +19,7 @@ import { fileURLToPath } from 'node:url'
 const root = fileURLToPath(new URL('..', import.meta.url))
 const CLI = join(root, 'bin/sse-probe.js')
 const EVENTSOURCE = join(root, 'scripts/bench/eventsource-client.js')
+const RAW = join(root, 'scripts/bench/raw-client.js')
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10_000)
 const BROADCASTS = Number(process.env.BENCH_BROADCASTS ?? 10)
 const SETTLE_MS = 3000
@@ -119,8 +121,9 @@ const probe = (count) => [
   '--latency-field',
   '/sentAt',
 ]
-const eventsourceOpen = (line, count) => line === `open ${count}`
+const linesOpen = (line, count) => line === `open ${count}`
 const eventsource = (count) => [process.execPath, EVENTSOURCE, url, String(count)]
+const raw = (count) => [process.execPath, RAW, url, String(count)]
 
 console.log(
   `Holding ${CONNECTIONS} connections to a local server, ${BROADCASTS} broadcasts a second apart…`,
@@ -128,15 +131,12 @@ console.log(
 const probeBase = await hold(probe(1), 1, probeOpen, server, 0)
 const probeMany = await hold(probe(CONNECTIONS), CONNECTIONS, probeOpen, server, BROADCASTS)
 const probeSummary = JSON.parse(probeMany.lastLine)
-const esBase = await hold(eventsource(1), 1, eventsourceOpen, server, 0)
-const esMany = await hold(
-  eventsource(CONNECTIONS),
-  CONNECTIONS,
-  eventsourceOpen,
-  server,
-  BROADCASTS,
-)
+const esBase = await hold(eventsource(1), 1, linesOpen, server, 0)
+const esMany = await hold(eventsource(CONNECTIONS), CONNECTIONS, linesOpen, server, BROADCASTS)
 const esLatency = JSON.parse(esMany.lastLine)
+const rawBase = await hold(raw(1), 1, linesOpen, server, 0)
+const rawMany = await hold(raw(CONNECTIONS), CONNECTIONS, linesOpen, server, BROADCASTS)
+const rawLatency = JSON.parse(rawMany.lastLine)
 server.stop()
 
 const perConnection = (many, base) => ((many.rss - base.rss) / (CONNECTIONS - 1)).toFixed(1)
@@ -150,6 +150,13 @@ const rows = [
     probeSummary.fanoutMs ?? {},
   ],
   ['eventsource package', perConnection(esMany, esBase), esMany.rss, esMany.openMs, esLatency],
+  [
+    'floor: raw sockets, no parsing',
+    perConnection(rawMany, rawBase),
+    rawMany.rss,
+    rawMany.openMs,
+    rawLatency,
+  ],
 ]
 console.log(
   `\n| client (${CONNECTIONS} connections, one process) | KiB per connection above baseline | RSS holding them | all open after | fan-out p50 | fan-out p95 | fan-out max |`,

@@ -3,11 +3,11 @@
 // minus the send time in the data). Prints `open N` once all are open, and the
 // latency percentiles on SIGINT.
 import { EventSource } from 'eventsource'
+import { clock, reportOnSigint } from './latencies.js'
 
 const [url, count] = [process.argv[2], Number(process.argv[3])]
 const latencies = []
 let open = 0
-const clock = () => performance.timeOrigin + performance.now()
 
 for (let i = 0; i < count; i++) {
   const source = new EventSource(url)
@@ -19,11 +19,4 @@ for (let i = 0; i < count; i++) {
   if (i % 100 === 99) await new Promise((resolve) => setImmediate(resolve))
 }
 
-process.on('SIGINT', () => {
-  latencies.sort((a, b) => a - b)
-  const at = (p) => latencies[Math.max(0, Math.ceil(p * latencies.length) - 1)] ?? null
-  process.stdout.write(
-    `${JSON.stringify({ open, samples: latencies.length, p50: at(0.5), p95: at(0.95), max: at(1) })}\n`,
-  )
-  process.exit(0)
-})
+reportOnSigint(latencies, () => open)
