@@ -332,7 +332,7 @@ export function createProgram(handlers: CliHandlers): { program: Command; exitCo
         .default(0, 'all at once'),
     )
     .addOption(
-      new Option('--duration <duration>', 'hold them this long once all are open, then close all')
+      new Option('--duration <duration>', 'hold them this long after the ramp, then close all')
         .argParser(positiveDurationArg)
         .default(30_000, '30s'),
     )

@@ -1,10 +1,13 @@
+import { spawn } from 'node:child_process'
 import { createServer, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { Writable } from 'node:stream'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { errorKind, numberAt } from '../src/load/collector.ts'
+import { createCollector, errorKind, numberAt } from '../src/load/collector.ts'
 import { createLatencyHistogram } from '../src/load/histogram.ts'
 import { connectedArg, jsonPointerArg, triggerArg } from '../src/load/options.ts'
 import type { LoadRecord, LoadSummaryRecord } from '../src/load/records.ts'
+import { startStatusLine } from '../src/load/render.ts'
 import { CLI, type CliRun, runCli } from './helpers/cli.ts'
 import { startServer } from './helpers/server.ts'
 
@@ -296,11 +299,13 @@ describe('sse-probe load', () => {
 
   it('says once how to raise the file descriptor limit (EMFILE), then exits 3', async () => {
     const server = await holdingServer()
-    const { spawn } = await import('node:child_process')
     const child = spawn('bash', [
       '-c',
       `ulimit -n 64; exec "${process.execPath}" "${CLI}" load ${server.url} -c 200 --duration 5s --no-color`,
     ])
+    onTestFinished(() => {
+      if (child.exitCode === null) child.kill('SIGKILL')
+    })
     let stdout = ''
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
@@ -397,3 +402,38 @@ async function waitFor(condition: () => boolean, ms = 10_000): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 10))
   }
 }
+
+describe('load status line', () => {
+  it('redraws one line at most 4 times a second', async () => {
+    const writes: string[] = []
+    const stream = new Writable({
+      write(chunk, _encoding, callback) {
+        writes.push(String(chunk))
+        callback()
+      },
+    })
+    const collector = createCollector({ target: 10, pingEvent: 'ping', epochAtStart: Date.now() })
+    collector.start(0, 0)
+    collector.record(
+      0,
+      {
+        type: 'open',
+        t: 1,
+        attempt: 1,
+        url: 'http://x/',
+        status: 200,
+        httpVersion: '1.1',
+        headers: {},
+      },
+      1,
+    )
+    const line = startStatusLine(stream, collector, 10)
+    await new Promise((resolve) => setTimeout(resolve, 1100))
+    line.clear()
+    const draws = writes.filter((text) => text.includes('open'))
+    expect(draws.length).toBeGreaterThanOrEqual(2)
+    expect(draws.length).toBeLessThanOrEqual(5)
+    expect(draws[0]).toMatch(/^\r\x1b\[2K1\/10 open · \d+ events\/s · 0 reconnects · 0 errors/)
+    expect(writes.at(-1)).toBe('\r\x1b[2K')
+  })
+})
