@@ -47,8 +47,8 @@ describe('sse-probe load', () => {
       ['load', server.url, '-c', '300', '--duration', '1s', '--json', '--interval', '250ms'],
       { timeoutMs: 30_000 },
     )
-    expect(run.exitCode).toBe(0)
     const summary = loadSummary(run)
+    expect(run.exitCode).toBe(0)
     expect(summary).toMatchObject({
       reason: 'duration',
       exitCode: 0,

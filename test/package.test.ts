@@ -12,24 +12,57 @@ import { selfSignedCertificate } from './helpers/tls.ts'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 
+const CONSUMER_TEST = `import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { type ProbeRecord, probe, SseProbeUsageError, serve } from 'sse-probe'
+
+test('probe() reads what serve() replays', async () => {
+  const recorded: ProbeRecord[] = [
+    { type: 'event', t: 1, attempt: 1, event: 'status', id: '1', lastEventId: '1', data: 'a', dt: null },
+    { type: 'event', t: 2, attempt: 1, event: 'end', id: null, lastEventId: '1', data: 'b', dt: 1 },
+  ]
+  const server = await serve(recorded, { speed: 0 })
+  try {
+    const data: string[] = []
+    for await (const record of probe(server.url, { timeout: '5s' })) {
+      if (record.type === 'event') data.push(record.data)
+    }
+    assert.deepEqual(data, ['a', 'b'])
+    assert.throws(() => probe(server.url, { timeout: 'soon' }), SseProbeUsageError)
+  } finally {
+    await server.close()
+  }
+})
+`
+
 describe('the published package', () => {
-  it('installs from its tarball into an empty folder and runs with npx', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sse-probe-pack-'))
-    // dist/ is already built by `npm test`; rebuilding here would pull it from under the other tests.
-    const tarball = execFileSync(
-      'npm',
-      ['pack', '--ignore-scripts', '--silent', '--pack-destination', dir],
-      { cwd: root, encoding: 'utf8' },
-    )
+  const dir = mkdtempSync(join(tmpdir(), 'sse-probe-pack-'))
+  // dist/ is already built by \`npm test\`; rebuilding here would pull it from under the other tests.
+  const tarball = join(
+    dir,
+    execFileSync('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', dir], {
+      cwd: root,
+      encoding: 'utf8',
+    })
       .trim()
       .split('\n')
-      .pop()!
+      .pop()!,
+  )
+  const bin = (name: string) => join(root, 'node_modules', '.bin', name)
+
+  it('passes publint and arethetypeswrong (ESM only)', async () => {
+    const run = promisify(execFile)
+    const publint = await run(bin('publint'), ['run', tarball, '--strict'], { encoding: 'utf8' })
+    expect(publint.stdout).toContain('All good')
+    // Exits non-zero on any problem for ESM consumers.
+    await run(bin('attw'), ['--profile', 'esm-only', '--format', 'ascii', tarball])
+  }, 60_000)
+
+  it('installs into an empty project: the CLI runs with npx, the library under node:test in TypeScript', async () => {
     const app = join(dir, 'app')
     execFileSync('mkdir', [app])
-    writeFileSync(join(app, 'package.json'), '{"name":"app","private":true}')
-    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--silent', join(dir, tarball)], {
-      cwd: app,
-    })
+    writeFileSync(join(app, 'package.json'), '{"name":"app","private":true,"type":"module"}')
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--silent', tarball], { cwd: app })
     expect(
       execFileSync('npx', ['--no-install', 'sse-probe', '--version'], {
         cwd: app,
@@ -44,7 +77,14 @@ describe('the published package', () => {
       { cwd: app, encoding: 'utf8' },
     )
     expect(stdout).toContain('"data":"packed"')
-  })
+    writeFileSync(join(app, 'consumer.test.ts'), CONSUMER_TEST)
+    const test = await promisify(execFile)(
+      process.execPath,
+      ['--experimental-strip-types', '--no-warnings', '--test', 'consumer.test.ts'],
+      { cwd: app, encoding: 'utf8' },
+    )
+    expect(test.stdout).toMatch(/# pass 1\n# fail 0/)
+  }, 90_000)
 })
 
 describe('HTTP/2 over TLS', () => {

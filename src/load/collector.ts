@@ -1,4 +1,4 @@
-import { type ProbeRecord, roundMs } from '../records.ts'
+import { type ProbeRecord, roundMs } from '../engine/records.ts'
 import { createLatencyHistogram } from './histogram.ts'
 import type { LoadSummaryRecord, StatsRecord } from './records.ts'
 

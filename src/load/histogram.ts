@@ -1,7 +1,7 @@
 // The class alone: the package's index also bundles its WebAssembly build and a
 // compression library (140 KB) that percentiles do not need.
 import * as int32 from 'hdr-histogram-js/dist/Int32Histogram.js'
-import { roundMs } from '../records.ts'
+import { roundMs } from '../engine/records.ts'
 
 // A CommonJS module marked __esModule: Node hands its exports object over as `default`, bundlers its `default`.
 type Int32HistogramClass = typeof int32.default.default

@@ -1,5 +1,5 @@
-import { requestHeaders } from '../request.ts'
-import { VERSION } from '../version.ts'
+import { requestHeaders } from '../engine/request.ts'
+import { VERSION } from '../engine/version.ts'
 import type { LoadOptions } from './options.ts'
 
 const seconds = (ms: number) => `${Math.max(1, Math.ceil(ms / 1000))}s`
@@ -10,8 +10,10 @@ const json = (value: unknown) => JSON.stringify(value, null, 2)
  * for xk6-sse, whose tooling (k6 cloud, the k6 operator) runs it from many machines.
  * One virtual user holds one stream; k6 starts a new iteration when a stream ends.
  */
-export function renderK6Script(options: LoadOptions, body: Buffer | undefined): string {
-  const { probe, connections } = options
+export function renderK6Script(options: LoadOptions): string {
+  const { connections } = options
+  const { request: probe, end } = options.probe
+  const { body } = probe
   const headers = requestHeaders(probe, body)
   if (probe.lastEventId !== '') headers['last-event-id'] = probe.lastEventId
   const params = {
@@ -38,7 +40,7 @@ import { Counter, Trend } from 'k6/metrics'
 
 const URL = ${JSON.stringify(probe.url.href)}
 const PARAMS = ${json(params)}
-const END_EVENTS = ${JSON.stringify(probe.endEvents)}
+const END_EVENTS = ${JSON.stringify(end.endEvents)}
 const HOLD_MS = ${options.rampMs + options.durationMs}
 ${latency ? `const LATENCY_FIELD = ${JSON.stringify(latency.path)}\n` : ''}
 const events = new Counter('sse_events')

@@ -1,4 +1,5 @@
-import { type ProbeOptions, type RawProbeFlags, toProbeOptions, UsageError } from '../options.ts'
+import { SseProbeUsageError as UsageError } from '../engine/errors.ts'
+import type { ProbeOptions } from '../engine/options.ts'
 import type { TriggerSpec } from './trigger.ts'
 
 /** `--expect-connected 2000` or `--expect-connected 95%`. */
@@ -25,56 +26,6 @@ export interface LoadOptions {
   expectMaxErrors?: number
   expectFanoutP95Ms?: number
   export?: 'k6'
-}
-
-/** The flags of `load` as commander parsed them (see args.ts). */
-export interface RawLoadFlags extends Omit<RawProbeFlags, 'format' | 'duration'> {
-  connections: number
-  ramp: number
-  duration: number
-  interval: number
-  trigger?: { method: string; url: URL }
-  triggerData?: string
-  triggerHeader?: [string, string][]
-  latencyField?: LoadOptions['latencyField']
-  expectConnected?: (target: number) => ConnectedExpectation
-  expectMaxErrors?: number
-  expectFanoutP95?: number
-  export?: 'k6'
-}
-
-export function toLoadOptions(url: URL, flags: RawLoadFlags): LoadOptions {
-  if (flags.trigger && flags.latencyField)
-    throw new UsageError('--trigger and --latency-field measure fan-out two ways: give one')
-  if (!flags.trigger && (flags.triggerData !== undefined || flags.triggerHeader))
-    throw new UsageError('--trigger-data and --trigger-header need --trigger')
-  if (flags.expectFanoutP95 !== undefined && !flags.trigger && !flags.latencyField) {
-    throw new UsageError(
-      '--expect-fanout-p95 needs --trigger or --latency-field to measure fan-out',
-    )
-  }
-  // The connections' own end: --duration belongs to the whole run here.
-  const probe = toProbeOptions(url, { ...flags, format: 'json', duration: undefined })
-  return {
-    probe,
-    connections: flags.connections,
-    rampMs: flags.ramp,
-    durationMs: flags.duration,
-    intervalMs: flags.interval,
-    json: flags.json ?? false,
-    quiet: flags.quiet ?? false,
-    color: flags.color,
-    trigger: flags.trigger && {
-      ...flags.trigger,
-      data: flags.triggerData,
-      headers: flags.triggerHeader ?? [],
-    },
-    latencyField: flags.latencyField,
-    expectConnected: flags.expectConnected?.(flags.connections),
-    expectMaxErrors: flags.expectMaxErrors,
-    expectFanoutP95Ms: flags.expectFanoutP95,
-    export: flags.export,
-  }
 }
 
 /** --expect-connected: a count, or a percentage of -c (resolved once -c is known). */

@@ -1,4 +1,4 @@
-import type { ErrorRecord, ExpectationResult } from '../records.ts'
+import type { ErrorRecord, ExpectationResult } from '../engine/records.ts'
 import type { Percentiles } from './histogram.ts'
 
 /**

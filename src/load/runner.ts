@@ -1,12 +1,11 @@
-import { formatDuration } from '../duration.ts'
-import { evaluateExpectations } from '../expectations.ts'
-import { createHttp } from '../http.ts'
-import { type Probe, type ProbeIo, startProbe } from '../probe.ts'
-import { type ExpectationResult, type ProbeRecord, roundMs } from '../records.ts'
+import { formatDuration } from '../engine/duration.ts'
+import { createHttp } from '../engine/http.ts'
+import { type Probe, type ProbeSink, startProbe } from '../engine/probe.ts'
+import { type ExpectationResult, type ProbeRecord, roundMs } from '../engine/records.ts'
 import { type Collector, createCollector } from './collector.ts'
 import type { LoadOptions } from './options.ts'
 import type { LoadEndReason, LoadRecord } from './records.ts'
-import { sendTrigger } from './trigger.ts'
+import { sendTrigger, type TriggerSpec } from './trigger.ts'
 
 export interface LoadHooks {
   /** stats, trigger and load-level error records, as they happen. */
@@ -39,18 +38,15 @@ const TOO_MANY_FILES = 'too many open files (EMFILE): stopped opening connection
  * Holds `connections` probes in one process, each an EventSource of its own (its own
  * last-event-ID, reconnection time and end), all on one shared dispatcher.
  */
-export function startLoad(
-  options: LoadOptions,
-  requestBody: Buffer | undefined,
-  hooks: LoadHooks,
-): LoadRun {
+export function startLoad(options: LoadOptions, hooks: LoadHooks): LoadRun {
   const runStart = performance.now()
   const now = () => performance.now() - runStart
   const target = options.connections
-  const probeOptions = { ...options.probe, http: createHttp(options.probe) }
+  const http = createHttp(options.probe.request)
+  const probeOptions = { ...options.probe, http }
   const collector = createCollector({
     target,
-    pingEvent: options.probe.pingEvent,
+    pingEvent: options.probe.stream.pingEvent,
     latencyPath: options.latencyField?.path,
     epochAtStart: performance.timeOrigin + runStart,
   })
@@ -61,7 +57,6 @@ export function startLoad(
   let ending: { reason: LoadEndReason; message?: string } | undefined
   let holdTimer: NodeJS.Timeout | undefined
   let rampTimer: NodeJS.Timeout | undefined
-  let triggered = false
   let outOfFiles = false
   let resolveEnded!: () => void
   const endedSignal = new Promise<void>((resolve) => (resolveEnded = resolve))
@@ -76,11 +71,13 @@ export function startLoad(
   }
 
   /** One connection's view of the engine: records go to the counters and are dropped. */
-  function ioFor(i: number): ProbeIo {
+  function sinkFor(i: number): ProbeSink {
     const startedAt = now()
     collector.start(i, startedAt)
     return {
       emit(record: ProbeRecord) {
+        // Each probe's summary is read from its `done`.
+        if (record.type === 'summary') return
         const at = startedAt + record.t
         collector.record(i, record, at)
         if (record.type === 'error' && /\bE[MN]FILE\b/.test(record.message)) onTooManyFiles()
@@ -107,11 +104,12 @@ export function startLoad(
   }
 
   function open(i: number) {
-    const probe = startProbe(probeOptions, requestBody, ioFor(i))
+    const probe = startProbe(probeOptions, sinkFor(i))
     probes.push(probe)
-    void probe.done.then((result) => {
+    void probe.done.then((summary) => {
       collector.ended(i)
-      const results = evaluateExpectations(options.probe.expect, result.stats, result.reason)
+      // The probe's own --expect-*, as the engine evaluated them for this connection.
+      const results = summary.expectations
       if (expectationNames.length === 0) expectationNames = results.map((r) => r.name)
       results.forEach((r, k) => {
         if (!r.ok) expectationFailures[k] = (expectationFailures[k] ?? 0) + 1
@@ -138,32 +136,30 @@ export function startLoad(
       rampTimer = setTimeout(ramp, options.rampMs > 0 ? RAMP_TICK_MS : 0)
       return
     }
-    holdTimer = setTimeout(() => stop('duration'), options.durationMs)
     afterSettled()
   }
 
-  /** Once every connection is open (or has given up), the trigger goes out: all of them can receive its events. */
+  /**
+   * Once every connection is open (or has given up), the hold begins and the trigger goes out:
+   * all of them can receive its events.
+   */
   function afterSettled() {
     endIfOutOfFiles()
-    if (
-      triggered ||
-      !options.trigger ||
-      ending ||
-      collector.started < target ||
-      collector.connecting > 0
-    )
-      return
-    triggered = true
+    if (ending || holdTimer || collector.started < target || collector.connecting > 0) return
+    holdTimer = setTimeout(() => stop('duration'), options.durationMs)
+    if (options.trigger) trigger(options.trigger)
+  }
+
+  function trigger(spec: TriggerSpec) {
     const t = now()
     collector.triggerSent(t)
-    const trigger = options.trigger
-    void sendTrigger(trigger, probeOptions.http.dispatcher, interrupt.signal).then((outcome) => {
+    void sendTrigger(spec, http.dispatcher, interrupt.signal).then((outcome) => {
       if (ending) return
       hooks.emit({
         type: 'trigger',
         t: roundMs(t),
-        method: trigger.method,
-        url: trigger.url.href,
+        method: spec.method,
+        url: spec.url.href,
         status: outcome.status ?? null,
         ms: outcome.ms,
       })
@@ -186,10 +182,11 @@ export function startLoad(
 
   const done = endedSignal.then(async () => {
     clearInterval(statsTimer)
-    const reason = ending!.reason === 'interrupted' ? 'interrupted' : 'duration'
-    for (const probe of probes) probe.stop(reason)
+    // Ended from outside, each probe ends as interrupted: of its expectations only --expect-end
+    // looks at the reason, and a connection that was still held did not end by itself.
+    for (const probe of probes) probe.interrupt()
     await Promise.all(probes.map((probe) => probe.done))
-    await probeOptions.http.dispatcher.destroy().catch(() => {})
+    await http.dispatcher.destroy().catch(() => {})
     const perConnection = expectationNames.map((name, k) => ({
       name,
       failed: expectationFailures[k] ?? 0,

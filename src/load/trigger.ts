@@ -1,7 +1,7 @@
 import type { Dispatcher } from 'undici'
-import { discardBody } from '../connection.ts'
-import { describeError } from '../errors.ts'
-import { roundMs } from '../records.ts'
+import { discardBody } from '../engine/connection.ts'
+import { describeError } from '../engine/errors.ts'
+import { roundMs } from '../engine/records.ts'
 
 /**
  * The request that causes the events whose fan-out is measured. A small sender of

@@ -5,13 +5,7 @@ import { describeError } from './errors.ts'
 import { createHttp, type Http, type HttpOptions } from './http.ts'
 import type { Verdict } from './reconnect.ts'
 import { redactUrl } from './redact.ts'
-
-export interface StreamRequest {
-  url: URL
-  method: string
-  headers: Record<string, string>
-  body?: string | Buffer
-}
+import type { StreamRequest } from './request.ts'
 
 export type Attempt =
   | {
@@ -49,10 +43,21 @@ export async function openStream(
   request: StreamRequest,
   options: HttpOptions,
   signal: AbortSignal,
+  shared?: Http,
 ): Promise<Attempt> {
-  const { dispatcher, httpVersion, ownSignal, destroy, release } = options.http
-    ? sharedAttempt(options.http, signal)
-    : ownAttempt(options, signal)
+  // A dispatcher of its own: destroying it ends the attempt at once wherever it is (connecting,
+  // in a proxy's tunnel, waiting for headers, reading), which aborting a request does not (undici 7
+  // leaves connects pending and opens spare connections), and it is what `release` frees.
+  // A shared one (thousands of probes in `load`) is never destroyed: its request is aborted.
+  const { dispatcher, httpVersion } = shared ?? createHttp(options)
+  const aborter = shared ? new AbortController() : undefined
+  const destroy = aborter ? () => aborter.abort() : () => void dispatcher.destroy().catch(() => {})
+  const release = () => {
+    signal.removeEventListener('abort', destroy)
+    if (!shared) destroy()
+  }
+  signal.addEventListener('abort', destroy, { once: true })
+  if (signal.aborted) destroy()
   let timedOut = false
   const connectTimer = setTimeout(() => {
     timedOut = true
@@ -69,7 +74,7 @@ export async function openStream(
         method: method as Dispatcher.HttpMethod,
         headers,
         body,
-        ...(ownSignal && { signal: ownSignal }),
+        ...(aborter && { signal: aborter.signal }),
       })
       const responseHeaders = flattenHeaders(response.headers)
       const location = responseHeaders.location
@@ -137,46 +142,6 @@ export async function openStream(
   } finally {
     clearTimeout(connectTimer)
     if (!keep) release()
-  }
-}
-
-interface AttemptDispatcher extends Http {
-  /** The signal of this attempt's request, when the dispatcher is shared. */
-  ownSignal?: AbortSignal
-  /** Ends the attempt at once, wherever it is. */
-  destroy(): void
-  /** Frees the attempt once its body is no longer read. */
-  release(): void
-}
-
-/**
- * A dispatcher of its own: destroying it ends the attempt at once wherever it is (connecting,
- * in a proxy's tunnel, waiting for headers, reading), which aborting a request does not (undici 7
- * leaves connects pending and opens spare connections), and it is what `release` frees.
- */
-function ownAttempt(options: HttpOptions, signal: AbortSignal): AttemptDispatcher {
-  const http = createHttp(options)
-  return { ...http, ...endedBy(signal, () => void http.dispatcher.destroy().catch(() => {})) }
-}
-
-/** A shared dispatcher lives on: the attempt's own request is aborted instead. */
-function sharedAttempt(http: Http, signal: AbortSignal): AttemptDispatcher {
-  const attempt = new AbortController()
-  return { ...http, ownSignal: attempt.signal, ...endedBy(signal, () => attempt.abort()) }
-}
-
-function endedBy(
-  signal: AbortSignal,
-  destroy: () => void,
-): Pick<AttemptDispatcher, 'destroy' | 'release'> {
-  signal.addEventListener('abort', destroy, { once: true })
-  if (signal.aborted) destroy()
-  return {
-    destroy,
-    release() {
-      signal.removeEventListener('abort', destroy)
-      destroy()
-    },
   }
 }
 

@@ -1,39 +1,38 @@
 import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
-import { Chalk, supportsColor } from 'chalk'
-import { SIGNAL_EXIT_CODES } from '../exit-code.ts'
-import { checkProxyVariables, UsageError } from '../options.ts'
-import { colorLevel } from '../output.ts'
-import { visible } from '../render/escape.ts'
-import { type RunContext, readRequestBody } from '../run.ts'
+import { SseProbeUsageError } from '../../engine/errors.ts'
+import { visible } from '../../engine/escape.ts'
+import { SIGNAL_EXIT_CODES, type StopSignal } from '../../engine/exit-code.ts'
+import { checkProxyVariables } from '../../engine/request.ts'
+import { renderK6Script } from '../../load/k6.ts'
+import type { LoadOptions } from '../../load/options.ts'
+import type { LoadRecord, LoadSummaryRecord } from '../../load/records.ts'
+import { renderLoadSummary, startStatusLine } from '../../load/render.ts'
+import { type LoadResult, loadExpectations, startLoad } from '../../load/runner.ts'
+import type { RawLoadFlags, RawProbeFlags } from '../args.ts'
+import { colors } from '../output.ts'
 import { onStopSignals } from '../signals.ts'
-import { renderK6Script } from './k6.ts'
-import { type LoadOptions, type RawLoadFlags, toLoadOptions } from './options.ts'
-import type { LoadRecord, LoadSummaryRecord } from './records.ts'
-import { renderLoadSummary, startStatusLine } from './render.ts'
-import { type LoadResult, loadExpectations, startLoad } from './runner.ts'
+import { probeOptionsFrom, type RunContext, readRequestBody } from './probe.ts'
 
 const NO_CONNECTION = 3
 
 /** `sse-probe load <url> -c <n>`: hold the connections, print the summary, return the exit code. */
 export async function runLoad(url: URL, flags: RawLoadFlags, context: RunContext): Promise<number> {
-  const options = toLoadOptions(url, flags)
-  const body = await readRequestBody(options.probe.data, context.stdin)
+  const body = await readRequestBody(flags.data, context.stdin)
+  const options = await loadOptionsFrom(url, flags, body)
   if (options.export === 'k6') {
-    context.stdout.write(renderK6Script(options, body))
+    context.stdout.write(renderK6Script(options))
     return 0
   }
-  if (!options.probe.proxy) checkProxyVariables(context.env)
-  if (options.trigger?.data !== undefined)
-    options.trigger.data = await readTriggerData(options.trigger.data as string)
+  if (!options.probe.request.proxy) checkProxyVariables(context.env)
   // Records are written as they come and the summary at the end: a reader that has gone is not an error.
   context.stdout.on('error', () => {})
   // Load-level errors (trigger, file descriptors) also end the run: people read them in the summary.
   const write = (record: LoadRecord) => {
     if (options.json) context.stdout.write(`${JSON.stringify(record)}\n`)
   }
-  const run = startLoad(options, body, { emit: write })
+  const run = startLoad(options, { emit: write })
   const statusLine =
     !options.json && !options.quiet && context.stderr.isTTY
       ? startStatusLine(context.stderr, run.collector, options.connections)
@@ -49,35 +48,76 @@ export async function runLoad(url: URL, flags: RawLoadFlags, context: RunContext
   const summary = summarise(options, result, signals.received)
   if (options.json) {
     write(summary)
-    for (const expectation of summary.expectations)
+    for (const expectation of summary.expectations) {
       if (!expectation.ok)
         context.stderr.write(`error: expectation failed: ${visible(expectation.name)}\n`)
+    }
   } else {
-    context.stdout.write(
-      renderLoadSummary(
-        summary,
-        new Chalk({ level: colorLevel(options.color, supportsColor, context.env) }),
-      ),
+    context.stdout.write(renderLoadSummary(summary, colors(context, options.color).chalk))
+  }
+  if (result.reason === 'too-many-open-files') {
+    context.stderr.write(tooManyFilesHelp(options.connections, summary.connections.opened))
+  }
+  return summary.exitCode
+}
+
+async function loadOptionsFrom(
+  url: URL,
+  flags: RawLoadFlags,
+  body: Buffer | undefined,
+): Promise<LoadOptions> {
+  if (flags.trigger && flags.latencyField) {
+    throw new SseProbeUsageError('--trigger and --latency-field measure fan-out two ways: give one')
+  }
+  if (!flags.trigger && (flags.triggerData !== undefined || flags.triggerHeader)) {
+    throw new SseProbeUsageError('--trigger-data and --trigger-header need --trigger')
+  }
+  if (flags.expectFanoutP95 !== undefined && !flags.trigger && !flags.latencyField) {
+    throw new SseProbeUsageError(
+      '--expect-fanout-p95 needs --trigger or --latency-field to measure fan-out',
     )
   }
-  if (result.reason === 'too-many-open-files')
-    context.stderr.write(tooManyFilesHelp(options.connections, summary.connections.opened))
-  return summary.exitCode
+  // --duration is the whole run's here, not each connection's.
+  const probeFlags = { ...flags, duration: undefined, format: 'json' } as RawProbeFlags
+  return {
+    probe: probeOptionsFrom(url, probeFlags, body),
+    connections: flags.connections,
+    rampMs: flags.ramp,
+    durationMs: flags.duration,
+    intervalMs: flags.interval,
+    json: flags.json ?? false,
+    quiet: flags.quiet ?? false,
+    ...(flags.color !== undefined && { color: flags.color }),
+    ...(flags.trigger && {
+      trigger: {
+        ...flags.trigger,
+        headers: flags.triggerHeader ?? [],
+        ...(flags.triggerData !== undefined && { data: await readTriggerData(flags.triggerData) }),
+      },
+    }),
+    ...(flags.latencyField && { latencyField: flags.latencyField }),
+    ...(flags.expectConnected && { expectConnected: flags.expectConnected(flags.connections) }),
+    ...(flags.expectMaxErrors !== undefined && { expectMaxErrors: flags.expectMaxErrors }),
+    ...(flags.expectFanoutP95 !== undefined && { expectFanoutP95Ms: flags.expectFanoutP95 }),
+    ...(flags.export && { export: flags.export }),
+  }
 }
 
 function summarise(
   options: LoadOptions,
   result: LoadResult,
-  signal: keyof typeof SIGNAL_EXIT_CODES | undefined,
+  signal: StopSignal | undefined,
 ): LoadSummaryRecord {
   const measured = result.collector.summary(result.t)
   const expectations = loadExpectations(options, result, measured.fanoutMs?.p95 ?? null)
+  const failedToStart =
+    result.reason === 'too-many-open-files' ||
+    result.reason === 'trigger-failed' ||
+    measured.connections.opened === 0
   const exitCode =
     result.reason === 'interrupted'
       ? SIGNAL_EXIT_CODES[signal ?? 'SIGINT']
-      : result.reason === 'too-many-open-files' ||
-          result.reason === 'trigger-failed' ||
-          measured.connections.opened === 0
+      : failedToStart
         ? NO_CONNECTION
         : expectations.some((e) => !e.ok)
           ? 1
@@ -99,8 +139,9 @@ async function readTriggerData(data: string): Promise<string | Buffer> {
   try {
     return await readFile(data.slice(1))
   } catch (error) {
-    throw new UsageError(
-      `option '--trigger-data <text|@file>' cannot read '${data.slice(1)}': ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    const why = (error as NodeJS.ErrnoException).code ?? (error as Error).message
+    throw new SseProbeUsageError(
+      `option '--trigger-data <text|@file>' cannot read '${data.slice(1)}': ${why}`,
     )
   }
 }
