@@ -6,11 +6,11 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { runCli } from './helpers/cli.ts'
-import { sseServer } from './helpers/server.ts'
-import { selfSignedCertificate } from './helpers/tls.ts'
+import { runCli } from '../helpers/cli.ts'
+import { sseServer } from '../helpers/server.ts'
+import { selfSignedCertificate } from '../helpers/tls.ts'
 
-const root = fileURLToPath(new URL('..', import.meta.url))
+const root = fileURLToPath(new URL('../..', import.meta.url))
 
 const CONSUMER_TEST = `import assert from 'node:assert/strict'
 import { test } from 'node:test'

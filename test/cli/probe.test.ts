@@ -3,9 +3,9 @@ import { createServer as createNetServer, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { runCli } from './helpers/cli.ts'
-import { startRawServer } from './helpers/hostile-servers.ts'
-import { sseServer, startServer, writeSlowly } from './helpers/server.ts'
+import { runCli } from '../helpers/cli.ts'
+import { startRawServer } from '../helpers/hostile-servers.ts'
+import { sseServer, startServer, writeSlowly } from '../helpers/server.ts'
 
 const SSE = { 'content-type': 'text/event-stream' }
 
