@@ -23,6 +23,7 @@ import { VERSION } from '../engine/version.ts'
 import {
   type ConnectedExpectation,
   connectedArg,
+  connectionsArg,
   exportArg,
   jsonPointerArg,
   type LoadOptions,
@@ -437,7 +438,7 @@ export function createProgram(handlers: CliHandlers): { program: Command; exitCo
       'hold many connections at once and measure what each saw (latency, fan-out, reconnect storms)',
     )
     .argument('<url>', 'the event stream', urlArg)
-    .requiredOption('-c, --connections <n>', 'connections to hold', positiveCountArg)
+    .requiredOption('-c, --connections <n>', 'connections to hold', connectionsArg)
     .addOption(
       new Option('--ramp <duration>', 'open them evenly over this long')
         .argParser(durationArg)

@@ -28,6 +28,20 @@ export interface LoadOptions {
   export?: 'k6'
 }
 
+// One client address reaches one server port through at most ~64k ephemeral ports; beyond a
+// million the per-connection counters alone would be a mistake, not a test.
+const MAX_CONNECTIONS = 1_000_000
+
+/** -c: how many connections one process holds. */
+export function connectionsArg(text: string): number {
+  if (!/^\d+$/.test(text.trim())) throw new UsageError('expected a whole number of at least 1')
+  const count = Number(text)
+  if (count < 1 || count > MAX_CONNECTIONS) {
+    throw new UsageError(`expected a number from 1 to ${MAX_CONNECTIONS}`)
+  }
+  return count
+}
+
 /** --expect-connected: a count, or a percentage of -c (resolved once -c is known). */
 export function connectedArg(text: string): (target: number) => ConnectedExpectation {
   const match = /^(\d+(?:\.\d+)?)(%?)$/.exec(text.trim())

@@ -341,6 +341,7 @@ describe('sse-probe load', () => {
     for (const args of [
       ['load', server.url],
       ['load', server.url, '-c', '0'],
+      ['load', server.url, '-c', '2000000'],
       ['load', server.url, '-c', '2', '--latency-field', 'sentAt'],
       ['load', server.url, '-c', '2', '--expect-connected', '120%'],
       ['load', server.url, '-c', '2', '--export', 'jmeter'],
