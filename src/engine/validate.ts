@@ -96,8 +96,9 @@ export function urlArg(text: string): URL {
 
 /** A browser origin (scheme, host, port), as a page at that address sends it in `Origin`. */
 export function originArg(text: string): string {
-  const url = urlArg(text)
-  if (url.pathname !== '/' || url.search || url.hash || url.username || url.password) {
+  // No scheme implied here: a page's origin is http or https, and CORS tells them apart.
+  const url = text.includes('://') ? urlArg(text) : undefined
+  if (!url || url.pathname !== '/' || url.search || url.hash || url.username || url.password) {
     throw new SseProbeUsageError(
       'expected an origin such as https://app.example (scheme, host and port only)',
     )

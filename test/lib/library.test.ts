@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { check, type ProbeRecord, probe, SseProbeUsageError, serve } from '../../src/index.ts'
 import { runCli } from '../helpers/cli.ts'
@@ -188,5 +189,14 @@ describe('check()', () => {
     expect(report.checks.map((c) => c.id)).toContain('content-type')
     expect(report.checks.find((c) => c.id === 'content-type')).toMatchObject({ status: 'pass' })
     expect(report.summary).toMatchObject({ type: 'summary', exitCode: expect.any(Number) })
+  })
+})
+
+describe('the documentation', () => {
+  it('shows the vitest example that test/lib/readme-example.test.ts runs, as written', () => {
+    const example = readFileSync(new URL('readme-example.test.ts', import.meta.url), 'utf8')
+    for (const doc of ['../../docs/library.md', '../../README.md']) {
+      expect(readFileSync(new URL(doc, import.meta.url), 'utf8')).toContain(example.trimEnd())
+    }
   })
 })
