@@ -53,7 +53,8 @@ export async function runLoad(url: URL, flags: RawLoadFlags, context: RunContext
         context.stderr.write(`error: expectation failed: ${visible(expectation.name)}\n`)
     }
   } else {
-    context.stdout.write(renderLoadSummary(summary, colors(context, options.color).chalk))
+    const { chalk } = await colors(context, options.color)
+    context.stdout.write(renderLoadSummary(summary, chalk))
   }
   if (result.reason === 'too-many-open-files') {
     context.stderr.write(tooManyFilesHelp(options.connections, summary.connections.opened))
