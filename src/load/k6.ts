@@ -15,6 +15,8 @@ export function renderK6Script(options: LoadOptions): string {
   const { request: probe, end } = options.probe
   const { body } = probe
   const headers = requestHeaders(probe, body)
+  // k6 says who it is itself.
+  delete headers['user-agent']
   if (probe.lastEventId !== '') headers['last-event-id'] = probe.lastEventId
   const params = {
     method: probe.method,
@@ -38,7 +40,7 @@ import sse from 'k6/x/sse'
 import { check } from 'k6'
 import { Counter, Trend } from 'k6/metrics'
 
-const URL = ${JSON.stringify(probe.url.href)}
+const STREAM_URL = ${JSON.stringify(probe.url.href)}
 const PARAMS = ${json(params)}
 const END_EVENTS = ${JSON.stringify(end.endEvents)}
 const HOLD_MS = ${options.rampMs + options.durationMs}
@@ -62,7 +64,7 @@ export const options = {
 export default function () {
   const startedAt = Date.now()
   let seen = 0
-  const response = sse.open(URL, PARAMS, function (client) {
+  const response = sse.open(STREAM_URL, PARAMS, function (client) {
     client.on('event', function (event) {
       if (seen++ === 0) firstEvent.add(Date.now() - startedAt)
       events.add(1)

@@ -287,14 +287,15 @@ describe('sse-probe load', () => {
     expect(server.requests).toHaveLength(0)
     const script = run.stdout
     expect(script).toContain("import sse from 'k6/x/sse'")
-    expect(script).toContain(`const URL = "${server.url}/stream?room=1"`)
+    expect(script).toContain(`const STREAM_URL = "${server.url}/stream?room=1"`)
     expect(script).toContain('"authorization": "Bearer t"')
     expect(script).toContain('"accept": "text/event-stream"')
     expect(script).toMatch(
       /stages: \[\s*\{\s*"duration": "10s",\s*"target": 500\s*\},\s*\{\s*"duration": "60s",\s*"target": 500/,
     )
     expect(script).toContain('"p(95)<=200"')
-    expect(script).toContain('sse.open(URL, PARAMS')
+    expect(script).toContain('sse.open(STREAM_URL, PARAMS')
+    expect(script).not.toContain('user-agent')
   })
 
   it('says once how to raise the file descriptor limit (EMFILE), then exits 3', async () => {
