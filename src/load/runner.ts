@@ -2,6 +2,7 @@ import { formatDuration } from '../engine/duration.ts'
 import { createHttp } from '../engine/http.ts'
 import { type Probe, type ProbeSink, startProbe } from '../engine/probe.ts'
 import { type ExpectationResult, type ProbeRecord, roundMs } from '../engine/records.ts'
+import { redactUrl } from '../engine/redact.ts'
 import { type Collector, createCollector } from './collector.ts'
 import type { LoadOptions } from './options.ts'
 import type { LoadEndReason, LoadRecord } from './records.ts'
@@ -159,7 +160,7 @@ export function startLoad(options: LoadOptions, hooks: LoadHooks): LoadRun {
         type: 'trigger',
         t: roundMs(t),
         method: spec.method,
-        url: spec.url.href,
+        url: redactUrl(spec.url.href),
         status: outcome.status ?? null,
         ms: outcome.ms,
       })

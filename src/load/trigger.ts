@@ -2,6 +2,7 @@ import type { Dispatcher } from 'undici'
 import { discardBody } from '../engine/connection.ts'
 import { describeError } from '../engine/errors.ts'
 import { roundMs } from '../engine/records.ts'
+import { toRequestOptions } from '../engine/request.ts'
 
 /**
  * The request that causes the events whose fan-out is measured. A small sender of
@@ -27,12 +28,18 @@ export async function sendTrigger(
 ): Promise<TriggerOutcome> {
   const startedAt = performance.now()
   const ms = () => roundMs(performance.now() - startedAt)
+  // As the probe's own request: URL credentials become an Authorization header.
+  const { url, method, headers } = toRequestOptions({
+    url: spec.url,
+    method: spec.method,
+    headers: spec.headers,
+  })
   try {
     const response = await dispatcher.request({
-      origin: spec.url.origin,
-      path: spec.url.pathname + spec.url.search,
-      method: spec.method as Dispatcher.HttpMethod,
-      headers: Object.fromEntries(spec.headers),
+      origin: url.origin,
+      path: url.pathname + url.search,
+      method: method as Dispatcher.HttpMethod,
+      headers: Object.fromEntries(headers),
       body: spec.data,
       signal,
     })

@@ -166,9 +166,11 @@ describe('sse-probe load', () => {
   it('measures fan-out from --trigger on every connection', async () => {
     const streams = new Set<ServerResponse>()
     let openWhenTriggered = -1
+    let authorization: string | undefined
     const server = await startServer((req, res) => {
       if (req.url === '/publish') {
         openWhenTriggered = streams.size
+        authorization = req.headers.authorization
         for (const stream of streams) stream.write('event: news\ndata: published\n\n')
         res.writeHead(202)
         res.end()
@@ -191,7 +193,7 @@ describe('sse-probe load', () => {
         '700ms',
         '--json',
         '--trigger',
-        `POST ${server.url}/publish`,
+        `POST ${server.url.replace('://', '://ops:s3cret@')}/publish`,
         '--expect-fanout-p95',
         '10s',
       ],
@@ -208,9 +210,12 @@ describe('sse-probe load', () => {
     ])
     expect(loadRecords(run).find((r) => r.type === 'trigger')).toMatchObject({
       method: 'POST',
-      url: `${server.url}/publish`,
+      url: `${server.url.replace('://', '://<redacted>@')}/publish`,
       status: 202,
     })
+    // URL credentials are sent as Basic authorization, and never printed.
+    expect(authorization).toBe(`Basic ${Buffer.from('ops:s3cret').toString('base64')}`)
+    expect(run.stdout).not.toContain('s3cret')
   })
 
   it('ends with exit 3 when the trigger is refused', async () => {
