@@ -12,7 +12,7 @@ export interface TriggerSpec {
   method: string
   url: URL
   /** --trigger-data, already read (a file's content for @file). */
-  data?: string | Buffer
+  data?: Buffer
   headers: [string, string][]
 }
 

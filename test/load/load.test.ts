@@ -167,10 +167,12 @@ describe('sse-probe load', () => {
     const streams = new Set<ServerResponse>()
     let openWhenTriggered = -1
     let authorization: string | undefined
+    let published = ''
     const server = await startServer((req, res) => {
       if (req.url === '/publish') {
         openWhenTriggered = streams.size
         authorization = req.headers.authorization
+        req.setEncoding('utf8').on('data', (chunk: string) => (published += chunk))
         for (const stream of streams) stream.write('event: news\ndata: published\n\n')
         res.writeHead(202)
         res.end()
@@ -194,6 +196,8 @@ describe('sse-probe load', () => {
         '--json',
         '--trigger',
         `POST ${server.url.replace('://', '://ops:s3cret@')}/publish`,
+        '--trigger-data',
+        '{"msg":"hi"}',
         '--expect-fanout-p95',
         '10s',
       ],
@@ -216,6 +220,7 @@ describe('sse-probe load', () => {
     // URL credentials are sent as Basic authorization, and never printed.
     expect(authorization).toBe(`Basic ${Buffer.from('ops:s3cret').toString('base64')}`)
     expect(run.stdout).not.toContain('s3cret')
+    expect(published).toBe('{"msg":"hi"}')
   })
 
   it('ends with exit 3 when the trigger is refused', async () => {

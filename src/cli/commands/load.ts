@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { readFile } from 'node:fs/promises'
 import { SseProbeUsageError } from '../../engine/errors.ts'
 import { visible } from '../../engine/escape.ts'
 import { SIGNAL_EXIT_CODES, type StopSignal } from '../../engine/exit-code.ts'
@@ -20,7 +19,7 @@ const NO_CONNECTION = 3
 /** `sse-probe load <url> -c <n>`: hold the connections, print the summary, return the exit code. */
 export async function runLoad(url: URL, flags: RawLoadFlags, context: RunContext): Promise<number> {
   const body = await readRequestBody(flags.data, context.stdin)
-  const options = await loadOptionsFrom(url, flags, body)
+  const options = await loadOptionsFrom(url, flags, body, context.stdin)
   if (options.export === 'k6') {
     context.stdout.write(renderK6Script(options))
     return 0
@@ -66,6 +65,7 @@ async function loadOptionsFrom(
   url: URL,
   flags: RawLoadFlags,
   body: Buffer | undefined,
+  stdin: NodeJS.ReadableStream,
 ): Promise<LoadOptions> {
   if (flags.trigger && flags.latencyField) {
     throw new SseProbeUsageError('--trigger and --latency-field measure fan-out two ways: give one')
@@ -93,7 +93,9 @@ async function loadOptionsFrom(
       trigger: {
         ...flags.trigger,
         headers: flags.triggerHeader ?? [],
-        ...(flags.triggerData !== undefined && { data: await readTriggerData(flags.triggerData) }),
+        ...(flags.triggerData !== undefined && {
+          data: await readRequestBody(flags.triggerData, stdin, '--trigger-data <text|@file>'),
+        }),
       },
     }),
     ...(flags.latencyField && { latencyField: flags.latencyField }),
@@ -132,18 +134,6 @@ function summarise(
     ...measured,
     rssMiB: Math.round((process.memoryUsage.rss() / 2 ** 20) * 10) / 10,
     expectations,
-  }
-}
-
-async function readTriggerData(data: string): Promise<string | Buffer> {
-  if (!data.startsWith('@')) return data
-  try {
-    return await readFile(data.slice(1))
-  } catch (error) {
-    const why = (error as NodeJS.ErrnoException).code ?? (error as Error).message
-    throw new SseProbeUsageError(
-      `option '--trigger-data <text|@file>' cannot read '${data.slice(1)}': ${why}`,
-    )
   }
 }
 
