@@ -14,15 +14,20 @@ const REDRAW_MS = 250
  */
 export function startStatusLine(stream: Writable, collector: Collector, target: number) {
   const startedAt = performance.now()
-  let last = { at: startedAt, events: 0 }
+  // Events per second over the last second (4 redraws), not since the last redraw: a server
+  // that broadcasts twice a second would otherwise make the rate jump between 0 and twice it.
+  const window: { at: number; events: number }[] = [{ at: startedAt, events: 0 }]
   const draw = () => {
     const at = performance.now()
     const { open, events, reconnects } = collector.counts
-    const perSecond = ((events - last.events) / (at - last.at)) * 1000
-    last = { at, events }
+    const oldest = window[0]!
+    const perSecond = ((events - oldest.events) / (at - oldest.at)) * 1000
+    window.push({ at, events })
+    if (window.length > 1000 / REDRAW_MS) window.shift()
     const errors = collector.errorCount
+    const elapsed = Math.floor((at - startedAt) / 1000) * 1000
     stream.write(
-      `\r\x1b[2K${open}/${target} open · ${Math.round(perSecond)} events/s · ${reconnects} reconnects · ${errors} ${errors === 1 ? 'error' : 'errors'} · ${formatDuration(Math.round((at - startedAt) / 1000) * 1000)}`,
+      `\r\x1b[2K${open}/${target} open · ${Math.round(perSecond)} events/s · ${reconnects} reconnects · ${errors} ${errors === 1 ? 'error' : 'errors'} · ${elapsed === 0 ? '0s' : formatDuration(elapsed)}`,
     )
   }
   const timer = setInterval(draw, REDRAW_MS)
