@@ -20,6 +20,15 @@ import {
   urlArg,
 } from '../engine/validate.ts'
 import { VERSION } from '../engine/version.ts'
+import {
+  type ConnectedExpectation,
+  connectedArg,
+  connectionsArg,
+  exportArg,
+  jsonPointerArg,
+  type LoadOptions,
+  triggerArg,
+} from '../load/options.ts'
 
 export type Format = 'pretty' | 'json' | 'raw'
 export const FORMATS: readonly Format[] = ['pretty', 'json', 'raw']
@@ -110,6 +119,26 @@ export interface DiffFlags
   timeTolerance?: string
 }
 
+/** `sse-probe load`: the probe's request, stream and expectation flags, and its own. */
+export interface RawLoadFlags
+  extends Omit<RawProbeFlags, keyof DisplayFlags | 'duration' | 'trigger' | 'triggerHeader'> {
+  connections: number
+  ramp: number
+  duration: number
+  interval: number
+  trigger?: { method: string; url: URL }
+  triggerData?: string
+  triggerHeader?: [string, string][]
+  latencyField?: LoadOptions['latencyField']
+  expectConnected?: (target: number) => ConnectedExpectation
+  expectMaxErrors?: number
+  expectFanoutP95?: number
+  export?: 'k6'
+  json?: boolean
+  quiet?: boolean
+  color?: boolean
+}
+
 /** `sse-probe demo`: the probe's stream, expectation and output flags, and the endpoint's own. */
 export type DemoFlags = Omit<RawProbeFlags, 'connectTimeout'> & {
   serveOnly?: boolean
@@ -182,9 +211,9 @@ export function addRequestOptions(command: Command): Command {
     )
 }
 
-/** How the stream is followed and when the probe ends. */
-export function addStreamOptions(command: Command): Command {
-  return command
+/** How the stream is followed and when the probe ends (`load` has a --duration of its own). */
+export function addStreamOptions(command: Command, { duration = true } = {}): Command {
+  command
     .optionsGroup('Stream and reconnection:')
     .addOption(
       new Option(
@@ -227,11 +256,13 @@ export function addStreamOptions(command: Command): Command {
       collect,
     )
     .option('-n, --max-events <n>', 'end after n events', positiveCountArg)
-    .option(
+  if (duration)
+    command.option(
       '--duration <duration>',
       'observe for this long, then end (exit 0)',
       positiveDurationArg,
     )
+  return command
     .option(
       '-t, --timeout <duration>',
       'fail (exit 4) if the probe has not ended after this long',
@@ -403,8 +434,24 @@ function carryOptions(program: Command, command: Command): void {
   }
 }
 
+const LOAD_HELP = `
+Opens -c connections (evenly over --ramp), holds them for --duration, then
+prints a summary: connect and first-event latency, events per second and per
+connection, reconnects and the worst second of a reconnect storm, fan-out
+latency, errors by kind, memory. Each connection follows retry: and
+Last-Event-ID as a browser does; the probe's request, stream and --expect-*
+flags apply to each (an --expect-* fails when any connection fails it).
+
+Exit codes:
+  0    held as asked, every expectation met
+  1    an expectation failed
+  2    bad flags or URL
+  3    no connection could be made, too few file descriptors, trigger failed
+  130  interrupted (SIGINT), 143 terminated (SIGTERM)`
+
 export interface CliHandlers {
   probe(url: URL, flags: RawProbeFlags): Promise<number>
+  load(url: URL, flags: RawLoadFlags): Promise<number>
   demo(flags: DemoFlags): Promise<number>
   serve(file: string, flags: ServeFlags): Promise<number>
   check(url: URL, flags: RawCheckFlags): Promise<number>
@@ -548,6 +595,72 @@ export function createProgram(handlers: CliHandlers): { program: Command; exitCo
   addStreamOptions(diff)
   otherOptions(diff).action(async (left: string, right: string, flags: DiffFlags) => {
     exitCode = await handlers.diff(left, right, flags)
+  })
+  const load = program
+    .command('load')
+    .description(
+      'hold many connections at once and measure what each saw (latency, fan-out, reconnect storms)',
+    )
+    .argument('<url>', 'the event stream', urlArg)
+    .optionsGroup('Load:')
+    .requiredOption('-c, --connections <n>', 'connections to hold', connectionsArg)
+    .addOption(
+      new Option('--ramp <duration>', 'open them evenly over this long')
+        .argParser(durationArg)
+        .default(0, 'all at once'),
+    )
+    .addOption(
+      new Option(
+        '--duration <duration>',
+        'hold them this long once all are open (or failed), then close all',
+      )
+        .argParser(positiveDurationArg)
+        .default(30_000, '30s'),
+    )
+    .option(
+      '--trigger <"METHOD url">',
+      'send this request once every connection is open; fan-out is measured from it',
+      triggerArg,
+    )
+    .option('--trigger-data <text|@file>', 'body of the trigger')
+    .option('--trigger-header <"Name: value">', 'header of the trigger, repeatable', headerArg)
+    .option(
+      '--latency-field <pointer>',
+      'JSON pointer to the send time (epoch ms) in the event data, for fan-out',
+      jsonPointerArg,
+    )
+    .option(
+      '--expect-connected <n|pct>',
+      'expect at least this many connections (or % of -c) to open',
+      connectedArg,
+    )
+    .option('--expect-max-errors <n>', 'expect at most n errors in all', countArg)
+    .option(
+      '--expect-fanout-p95 <duration>',
+      'expect a fan-out p95 of at most this',
+      positiveDurationArg,
+    )
+    .addOption(
+      new Option('--interval <duration>', 'how often a stats record is written with --json')
+        .argParser(positiveDurationArg)
+        .default(1000, '1s'),
+    )
+    .option(
+      '--export <format>',
+      'print the same test as a k6 script (xk6-sse) and exit without connecting',
+      exportArg,
+    )
+    .optionsGroup('Output:')
+    .option('--json', 'stats records, then a load-summary record (JSON lines)')
+    .option('-q, --quiet', 'no status line')
+    .option('--color', 'force colour')
+    .option('--no-color', 'no colour (NO_COLOR and FORCE_COLOR are honoured too)')
+    .addHelpText('after', `${LOAD_HELP}\n\n${DURATIONS}`)
+  addRequestOptions(load)
+  addStreamOptions(load, { duration: false })
+  addExpectOptions(load)
+  otherOptions(load).action(async (url: URL, flags: RawLoadFlags) => {
+    exitCode = await handlers.load(url, flags)
   })
   return { program, exitCode: () => exitCode }
 }

@@ -21,6 +21,10 @@ export async function main(argv: readonly string[], context: RunContext): Promis
       const { runProbe } = await import('./commands/probe.ts')
       return runProbe(url, flags, context)
     },
+    async load(url, flags) {
+      const { runLoad } = await import('./commands/load.ts')
+      return runLoad(url, flags, context)
+    },
     async demo(flags) {
       const { runDemo } = await import('./commands/demo.ts')
       return runDemo(flags, context)

@@ -37,6 +37,8 @@ export interface ProbeSink {
   warn?(message: string): void
   /** Each request, as it is about to be sent (credentials not redacted): what `-v` shows. */
   request?(request: StreamRequest): void
+  /** false: no gap percentiles in the summary (`load` holds thousands of probes; they take up to 32 KiB each). */
+  gaps?: boolean
 }
 
 export interface Probe {
@@ -69,6 +71,7 @@ export function startProbe(options: ProbeOptions, sink: ProbeSink): Probe {
     endData: ends.endData,
     maxEvents: ends.maxEvents,
     dataPatterns: options.expect.dataPatterns.map((pattern) => pattern.regex),
+    ...(sink.gaps === false && { gaps: false }),
   })
   let state: ConnState = initialState(options.reconnect.retryMs, firstRequest(options.request))
   let signal: StopSignal = 'SIGINT'

@@ -158,6 +158,8 @@ export function requestLines(request: StreamRequest, showSecrets: boolean): stri
 export async function readRequestBody(
   data: string | undefined,
   stdin: NodeJS.ReadableStream,
+  /** The flag as the error names it (`load --trigger-data` reads its body the same way). */
+  flag = '-d, --data <text|@file|@->',
 ): Promise<Buffer | undefined> {
   if (data === undefined) return undefined
   if (!data.startsWith('@')) return Buffer.from(data)
@@ -170,8 +172,6 @@ export async function readRequestBody(
     return await readFile(data.slice(1))
   } catch (error) {
     const why = (error as NodeJS.ErrnoException).code ?? (error as Error).message
-    throw new SseProbeUsageError(
-      `option '-d, --data <text|@file|@->' cannot read '${data.slice(1)}': ${why}`,
-    )
+    throw new SseProbeUsageError(`option '${flag}' cannot read '${data.slice(1)}': ${why}`)
   }
 }
