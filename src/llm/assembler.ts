@@ -12,7 +12,13 @@ export interface Sink {
   text(choice: number, text: unknown): void
   reasoning(choice: number, text: unknown): void
   /** A tool call appears or names itself; empty ids and names change nothing (the SDKs keep the last non-empty). */
-  toolStart(choice: number, key: number | string, id: unknown, name: unknown, fallback?: string): void
+  toolStart(
+    choice: number,
+    key: number | string,
+    id: unknown,
+    name: unknown,
+    fallback?: string,
+  ): void
   toolArguments(choice: number, key: number | string, fragment: unknown): void
   /** The tool call is complete; `fallback`: its arguments when no fragment carried any. */
   toolDone(choice: number, key: number | string, fallback?: string): void
@@ -117,7 +123,8 @@ export function createAssembler(
   function complete(choice: ChoiceState, call: CallState) {
     if (call.done) return
     call.done = true
-    if (onOutput && choice.index === firstIndex()) onOutput({ kind: 'tool-call', call: toolCall(call) })
+    if (onOutput && choice.index === firstIndex())
+      onOutput({ kind: 'tool-call', call: toolCall(call) })
   }
 
   function callState(choice: ChoiceState, key: number | string): CallState {
@@ -198,10 +205,17 @@ export function createAssembler(
         const error = jsonError(argumentsOf(call))
         if (error === undefined) return
         const where = all.length > 1 ? `choice ${choice.index} ` : ''
-        found.push({ code: 'invalid-tool-arguments', message: `${where}tool call ${i} (${call.name ?? 'unnamed'}): arguments are not JSON: ${error}` })
+        found.push({
+          code: 'invalid-tool-arguments',
+          message: `${where}tool call ${i} (${call.name ?? 'unnamed'}): arguments are not JSON: ${error}`,
+        })
       })
     }
-    if (deltas === 0) found.push({ code: 'no-deltas', message: 'the stream carried no text, reasoning or tool-call arguments' })
+    if (deltas === 0)
+      found.push({
+        code: 'no-deltas',
+        message: 'the stream carried no text, reasoning or tool-call arguments',
+      })
     const { inputTokens, outputTokens } = tokens(profile, usage)
     const streamedMs = firstDeltaT === undefined ? 0 : lastDeltaT - firstDeltaT
     const itl = gaps.result()
@@ -216,7 +230,10 @@ export function createAssembler(
       maxDeltasPerRead,
       inputTokens,
       outputTokens,
-      tokensPerSecond: outputTokens === null || streamedMs <= 0 ? null : Math.round((outputTokens / streamedMs) * 10_000) / 10,
+      tokensPerSecond:
+        outputTokens === null || streamedMs <= 0
+          ? null
+          : Math.round((outputTokens / streamedMs) * 10_000) / 10,
       text: first?.text ?? '',
       reasoning: first?.reasoning ?? '',
       toolCalls,
@@ -224,7 +241,13 @@ export function createAssembler(
       usage,
       choices:
         all.length > 1
-          ? all.map((c) => ({ index: c.index, text: c.text, reasoning: c.reasoning, toolCalls: c.order.map(toolCall), finishReason: c.finishReason }))
+          ? all.map((c) => ({
+              index: c.index,
+              text: c.text,
+              reasoning: c.reasoning,
+              toolCalls: c.order.map(toolCall),
+              finishReason: c.finishReason,
+            }))
           : null,
       problems: found,
     }
@@ -246,7 +269,8 @@ export function createAssembler(
 }
 
 /** Fragments as joined; when none carried anything, the arguments the stream gave whole (Anthropic's input at the start). */
-const argumentsOf = (call: CallState) => (call.arguments === '' && call.fallback !== undefined ? call.fallback : call.arguments)
+const argumentsOf = (call: CallState) =>
+  call.arguments === '' && call.fallback !== undefined ? call.fallback : call.arguments
 
 function toolCall(call: CallState): LlmToolCall {
   const args = argumentsOf(call)
@@ -263,8 +287,12 @@ function jsonError(text: string): string | undefined {
 }
 
 /** Input and output tokens from the usage object, named as each provider names them. */
-function tokens(profile: LlmProfile, usage: Record<string, unknown> | null): { inputTokens: number | null; outputTokens: number | null } {
-  const count = (key: string) => (usage && typeof usage[key] === 'number' ? (usage[key] as number) : null)
+function tokens(
+  profile: LlmProfile,
+  usage: Record<string, unknown> | null,
+): { inputTokens: number | null; outputTokens: number | null } {
+  const count = (key: string) =>
+    usage && typeof usage[key] === 'number' ? (usage[key] as number) : null
   return profile === 'openai-chat'
     ? { inputTokens: count('prompt_tokens'), outputTokens: count('completion_tokens') }
     : { inputTokens: count('input_tokens'), outputTokens: count('output_tokens') }

@@ -8,8 +8,8 @@ export interface ExpectationResult {
 }
 
 export { roundMs } from '../records.ts'
-export type { EndReason, ProbeRecord }
 export { createGapStats } from '../stats.ts'
+export type { EndReason, ProbeRecord }
 
 export interface ExtensionContext {
   now(): number

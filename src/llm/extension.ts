@@ -1,4 +1,4 @@
-import { createAssembler, type Assembler } from './assembler.ts'
+import { type Assembler, createAssembler } from './assembler.ts'
 import type { ExpectationResult, ProbeExtension } from './engine.ts'
 import { detectProfile, profileParser } from './profiles.ts'
 import type { LlmMode, LlmOutput, LlmProblem, LlmProfile, LlmSummary } from './types.ts'
@@ -46,7 +46,8 @@ export function createLlmExtension(options: LlmExtensionOptions): LlmExtension {
   }
   if (options.mode !== 'auto' && options.mode !== 'off') start(options.mode)
 
-  const newAssembler = (p: LlmProfile) => createAssembler(p, profileParser(p), sentAt, options.onOutput)
+  const newAssembler = (p: LlmProfile) =>
+    createAssembler(p, profileParser(p), sentAt, options.onOutput)
 
   return {
     get profile() {
@@ -57,7 +58,8 @@ export function createLlmExtension(options: LlmExtensionOptions): LlmExtension {
         case 'event': {
           if (ended) return
           if (!profile) {
-            if (options.mode !== 'auto' || eventsSeen >= EVENTS_TO_RECOGNISE || record.data === '') return
+            if (options.mode !== 'auto' || eventsSeen >= EVENTS_TO_RECOGNISE || record.data === '')
+              return
             eventsSeen++
             const recognised = detectProfile(record.event, record.data)
             if (!recognised) return
@@ -79,7 +81,11 @@ export function createLlmExtension(options: LlmExtensionOptions): LlmExtension {
           ended = false
           return
         case 'close':
-          if (profile && !ended) problems.push({ code: 'no-end-marker', message: `the stream closed before its end marker (${END_MARKER[profile]})` })
+          if (profile && !ended)
+            problems.push({
+              code: 'no-end-marker',
+              message: `the stream closed before its end marker (${END_MARKER[profile]})`,
+            })
           return
       }
     },
@@ -91,7 +97,14 @@ export function createLlmExtension(options: LlmExtensionOptions): LlmExtension {
         assembler.flush()
         llm = assembler.summary(problems)
       }
-      if (options.expect) expectations.push({ name: '--expect-llm', ok: llm !== undefined && llm.problems.length === 0, ...(llm === undefined ? { actual: 'no LLM stream recognised' } : llm.problems.length > 0 && { actual: llm.problems.map((p) => p.code).join(', ') }) })
+      if (options.expect)
+        expectations.push({
+          name: '--expect-llm',
+          ok: llm !== undefined && llm.problems.length === 0,
+          ...(llm === undefined
+            ? { actual: 'no LLM stream recognised' }
+            : llm.problems.length > 0 && { actual: llm.problems.map((p) => p.code).join(', ') }),
+        })
       return { ...(llm && { summary: { llm } }), expectations }
     },
   }

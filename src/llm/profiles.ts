@@ -16,7 +16,8 @@ function parseJson(data: string): Json {
   }
 }
 
-const isObject = (value: unknown): value is Record<string, Json> => value !== null && typeof value === 'object' && !Array.isArray(value)
+const isObject = (value: unknown): value is Record<string, Json> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value)
 
 /** The message of an error object as providers send it (`{error: {message}}`, `{message}`), else its JSON. */
 export function errorMessage(error: Json): string {
@@ -87,7 +88,8 @@ const openaiResponses: ProfileParser = (type, data, sink) => {
       const item = event.item
       if (!isObject(item) || item.type !== 'function_call') break
       const args = typeof item.arguments === 'string' ? item.arguments : undefined
-      if (kind === 'response.output_item.added') sink.toolStart(0, key, item.call_id, item.name, args)
+      if (kind === 'response.output_item.added')
+        sink.toolStart(0, key, item.call_id, item.name, args)
       else sink.toolDone(0, key, args)
       break
     }
@@ -101,13 +103,21 @@ function lifecycle(kind: string, response: Json, sink: Parameters<ProfileParser>
   if (!kind.startsWith('response.') || !isObject(response)) return undefined
   sink.model(response.model)
   if (response.usage) sink.usage(response.usage)
-  if (kind === 'response.completed' || kind === 'response.incomplete' || kind === 'response.failed') sink.finish(0, response.status)
-  if (kind === 'response.failed') return { error: response.error ? errorMessage(response.error) : 'response.failed' }
+  if (kind === 'response.completed' || kind === 'response.incomplete' || kind === 'response.failed')
+    sink.finish(0, response.status)
+  if (kind === 'response.failed')
+    return { error: response.error ? errorMessage(response.error) : 'response.failed' }
   if (kind === 'response.completed' || kind === 'response.incomplete') return END_EVENT
   return undefined
 }
 
-const CUMULATIVE_USAGE = ['input_tokens', 'cache_creation_input_tokens', 'cache_read_input_tokens', 'server_tool_use', 'output_tokens_details']
+const CUMULATIVE_USAGE = [
+  'input_tokens',
+  'cache_creation_input_tokens',
+  'cache_read_input_tokens',
+  'server_tool_use',
+  'output_tokens_details',
+]
 
 /** The Messages API: `message_start`, content blocks by index, `message_delta`, `message_stop`. */
 function createAnthropicParser(): ProfileParser {
@@ -115,7 +125,8 @@ function createAnthropicParser(): ProfileParser {
   let usage: Record<string, Json> | undefined
   return (type, data, sink) => {
     const event = parseJson(data)
-    if (type === 'error' || (isObject(event) && event.type === 'error')) return { error: errorMessage(event ?? data) }
+    if (type === 'error' || (isObject(event) && event.type === 'error'))
+      return { error: errorMessage(event ?? data) }
     if (!isObject(event)) return undefined
     switch (event.type) {
       case 'message_start': {
@@ -140,7 +151,8 @@ function createAnthropicParser(): ProfileParser {
         if (!isObject(delta)) break
         if (delta.type === 'text_delta') sink.text(0, delta.text)
         else if (delta.type === 'thinking_delta') sink.reasoning(0, delta.thinking)
-        else if (delta.type === 'input_json_delta') sink.toolArguments(0, event.index, delta.partial_json)
+        else if (delta.type === 'input_json_delta')
+          sink.toolArguments(0, event.index, delta.partial_json)
         break
       }
       case 'content_block_stop':

@@ -22,7 +22,11 @@ export interface LlmChoice {
   finishReason: string | null
 }
 
-export type LlmProblemCode = 'stream-error' | 'no-end-marker' | 'invalid-tool-arguments' | 'no-deltas'
+export type LlmProblemCode =
+  | 'stream-error'
+  | 'no-end-marker'
+  | 'invalid-tool-arguments'
+  | 'no-deltas'
 
 export interface LlmProblem {
   code: LlmProblemCode
