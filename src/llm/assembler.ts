@@ -55,7 +55,13 @@ export interface Assembler {
   /** Completes the tool calls still open, so a live view shows them before the summary. */
   flush(): void
   summary(problems: readonly LlmProblem[]): LlmSummary
+  /** The median number of deltas per read that carried any (0 without deltas). */
+  medianDeltasPerRead(): number
 }
+
+/** llm.md: deltas that arrive this batched mean something between client and model buffers the stream. */
+export const isBatched = (deltas: number, medianPerRead: number) =>
+  deltas >= 20 && medianPerRead >= 4
 
 const nonEmpty = (value: unknown): value is string => typeof value === 'string' && value !== ''
 
@@ -265,6 +271,15 @@ export function createAssembler(
       for (const choice of choices.values()) for (const call of choice.order) complete(choice, call)
     },
     summary,
+    medianDeltasPerRead() {
+      endRead()
+      let seen = 0
+      for (const [count, times] of [...readsByCount].sort((a, b) => a[0] - b[0])) {
+        seen += times
+        if (seen * 2 >= reads) return count
+      }
+      return 0
+    },
   }
 }
 

@@ -1,4 +1,4 @@
-import { type Assembler, createAssembler } from './assembler.ts'
+import { type Assembler, createAssembler, isBatched } from './assembler.ts'
 import type { ExpectationResult, ProbeExtension } from './engine.ts'
 import { detectProfile, profileParser } from './profiles.ts'
 import type { LlmMode, LlmOutput, LlmProblem, LlmProfile, LlmSummary } from './types.ts'
@@ -15,6 +15,8 @@ export interface LlmExtensionOptions {
 
 export interface LlmExtension extends ProbeExtension {
   readonly profile: LlmProfile | undefined
+  /** After finish: whether the deltas arrived batched (the pretty summary warns). */
+  readonly batched: boolean
 }
 
 // auto decides on the first events with data, so a stream that is not a model's is left alone for good.
@@ -38,6 +40,7 @@ export function createLlmExtension(options: LlmExtensionOptions): LlmExtension {
   // When the current connection's request was sent: TTFT counts from there.
   let sentAt = 0
   let ended = false
+  let batched = false
   const problems: LlmProblem[] = []
 
   function start(recognised: LlmProfile) {
@@ -52,6 +55,9 @@ export function createLlmExtension(options: LlmExtensionOptions): LlmExtension {
   return {
     get profile() {
       return profile
+    },
+    get batched() {
+      return batched
     },
     onRecord(record, context) {
       switch (record.type) {
@@ -96,6 +102,7 @@ export function createLlmExtension(options: LlmExtensionOptions): LlmExtension {
         assembler ??= newAssembler(profile)
         assembler.flush()
         llm = assembler.summary(problems)
+        batched = isBatched(llm.deltas, assembler.medianDeltasPerRead())
       }
       if (options.expect)
         expectations.push({
