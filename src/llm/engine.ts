@@ -28,3 +28,4 @@ export interface ProbeExtension {
   onRecord?(record: ProbeRecord, context: ExtensionContext): void
   finish?(ending: { reason: EndReason; t: number }): ExtensionResult
 }
+export { formatDuration } from '../duration.ts'
