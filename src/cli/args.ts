@@ -1,14 +1,12 @@
 import { Command, Option } from 'commander'
-import type { RawCheckFlags } from './check/options.ts'
+import { SseProbeUsageError } from '../engine/errors.ts'
+import { RECONNECT_WHEN, type ReconnectWhen } from '../engine/options.ts'
+import { CONNECT_TIMEOUT_MS } from '../engine/request.ts'
 import {
   byteSizeArg,
-  CONNECT_TIMEOUT_MS,
-  collect,
   countArg,
-  type DemoFlags,
+  type DataPattern,
   durationArg,
-  FORMATS,
-  formatArg,
   headerArg,
   lastEventIdArg,
   methodArg,
@@ -16,13 +14,100 @@ import {
   portArg,
   positiveCountArg,
   positiveDurationArg,
-  type RawProbeFlags,
   regexArg,
-  type ServeFlags,
   speedArg,
   urlArg,
-} from './options.ts'
-import { VERSION } from './version.ts'
+} from '../engine/validate.ts'
+import { VERSION } from '../engine/version.ts'
+
+export type Format = 'pretty' | 'json' | 'raw'
+export const FORMATS: readonly Format[] = ['pretty', 'json', 'raw']
+
+function formatArg(text: string): Format {
+  if (!(FORMATS as readonly string[]).includes(text)) {
+    throw new SseProbeUsageError(`expected one of ${FORMATS.join(', ')}`)
+  }
+  return text as Format
+}
+
+function reconnectArg(text: string): ReconnectWhen {
+  if (!(RECONNECT_WHEN as readonly string[]).includes(text)) {
+    throw new SseProbeUsageError(`expected one of ${RECONNECT_WHEN.join(', ')}`)
+  }
+  return text as ReconnectWhen
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value]
+}
+
+/** The request flags as commander parsed them (addRequestOptions). */
+export interface RawRequestFlags {
+  method?: string
+  header?: [string, string][]
+  data?: string
+  lastEventId?: string
+  connectTimeout: number
+  insecure?: boolean
+  proxy?: string
+}
+
+/** The display flags (addOutputOptions): the CLI's own, not the engine's. */
+export interface DisplayFlags {
+  format: Format
+  json?: boolean
+  color?: boolean
+  hidePings?: boolean
+  include?: boolean
+  quiet?: boolean
+  showSecrets?: boolean
+  record?: string
+}
+
+/** The flags of `sse-probe <url>` as commander parsed them. */
+export interface RawProbeFlags extends RawRequestFlags, DisplayFlags {
+  retry: number
+  /** false: --no-reconnect. */
+  reconnect?: ReconnectWhen | false
+  maxReconnects?: number
+  maxEventSize: number
+  pingEvent: string
+  endEvent?: string[] | false
+  endData?: string[]
+  maxEvents?: number
+  duration?: number
+  timeout?: number
+  idleTimeout?: number
+  expectEvent?: string[]
+  expectData?: DataPattern[]
+  expectMinEvents?: number
+  expectEnd?: boolean
+  expectReconnect?: boolean
+  expectMaxGap?: number
+}
+
+/** `sse-probe demo`: the probe's stream, expectation and output flags, and the endpoint's own. */
+export type DemoFlags = Omit<RawProbeFlags, 'connectTimeout'> & {
+  serveOnly?: boolean
+  port: number
+}
+
+export interface ServeFlags {
+  port: number
+  speed: number
+  loop?: boolean
+  interval?: number
+}
+
+/** The flags of `check` as commander parsed them. */
+export interface RawCheckFlags extends RawRequestFlags {
+  window: number
+  origin?: string
+  endEvent?: string[]
+  json?: boolean
+  strict?: boolean
+  color?: boolean
+}
 
 const DURATIONS = 'Durations: 250ms, 5s, 2m, 1h, or bare milliseconds.'
 
@@ -80,7 +165,12 @@ export function addStreamOptions(command: Command): Command {
         .argParser(durationArg)
         .default(3000, '3000'),
     )
-    .option('--no-reconnect', 'do not reconnect: a server-side close ends the probe')
+    .option(
+      '--reconnect <when>',
+      'always, on-error (not after a clean close) or never (default: always for GET, on-error otherwise)',
+      reconnectArg,
+    )
+    .option('--no-reconnect', 'same as --reconnect never')
     .option(
       '--max-reconnects <n>',
       'give up (exit 3) after n reconnects in a row without an event',

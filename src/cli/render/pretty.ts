@@ -1,7 +1,7 @@
 import type { ChalkInstance } from 'chalk'
-import { formatDuration } from '../duration.ts'
-import type { EventRecord, ProbeRecord, SummaryRecord } from '../records.ts'
-import { visible } from './escape.ts'
+import { formatDuration } from '../../engine/duration.ts'
+import { visible } from '../../engine/escape.ts'
+import type { EventRecord, ProbeRecord, SummaryRecord } from '../../engine/records.ts'
 
 export interface PrettyOptions {
   /** Colours for stdout (events) and stderr (status lines, summary): either may be a file. */
