@@ -9,6 +9,8 @@ import {
 import { formatDuration } from '../engine/duration.ts'
 import { visible } from '../engine/escape.ts'
 import type { ProbeRecord } from '../engine/records.ts'
+import type { LlmRenderer } from '../llm/render.ts'
+import type { LlmOutput, LlmSummary } from '../llm/types.ts'
 import type { Format } from './args.ts'
 import { renderJson } from './render/json.ts'
 import { createPrettyRenderer } from './render/pretty.ts'
@@ -20,6 +22,8 @@ export interface DisplayOptions {
   color?: boolean
   hidePings: boolean
   include: boolean
+  /** --events: with an LLM stream, the event blocks rather than the model's text. */
+  events?: boolean
 }
 
 export interface OutputOptions extends DisplayOptions {
@@ -48,6 +52,16 @@ export interface Output {
   mute(): void
   /** Whether event records are used: shown (not with -q, nor in raw, where the body shows them) or counted by the spinner. */
   events: boolean
+  /**
+   * An LLM stream was recognised (llm.md, "Display"): loads its view, which shows the model's
+   * text instead of event blocks (pretty) and the LLM block in the summary (pretty and raw).
+   * `batched` is asked when the summary is shown.
+   */
+  startLlm(batched: () => boolean): void
+  /** What the model says, as it arrives (see LlmOutput). */
+  llmOutput(output: LlmOutput): void
+  /** Resolves once everything emitted has been rendered (the LLM view loads asynchronously). */
+  settled(): Promise<void> | undefined
   /** Whether comment records reach the screen (raw shows them as body bytes, -q and --hide-pings not at all). */
   commentText: boolean
 }
@@ -73,6 +87,21 @@ export async function createOutput(
   // --quiet keeps only what says how it ended: errors and the summary.
   const hiddenByQuiet = (record: ProbeRecord) =>
     options.quiet && record.type !== 'summary' && record.type !== 'error'
+  // The LLM view, once a profile is recognised: loaded then, and until it is, what is emitted
+  // waits in order.
+  const llm: {
+    load?: () => Promise<LlmRenderer>
+    loading?: Promise<void>
+    renderer?: LlmRenderer
+    /** The model's text replaces the event blocks. */
+    live: boolean
+    batched: () => boolean
+    pending: (() => void)[]
+  } = { live: false, batched: () => false, pending: [] }
+  const inOrder = (action: () => void) => {
+    if (llm.loading && !llm.renderer) llm.pending.push(action)
+    else action()
+  }
   let render: (record: ProbeRecord) => void
   if (options.format === 'json') {
     // stderr holds the human-readable errors, for whoever reads the job's log: each error
@@ -89,17 +118,30 @@ export async function createOutput(
         if (!expectation.ok) err += `error: expectation failed: ${visible(expectation.name)}\n`
     }
   } else {
+    const palette = colors(streams, options.color)
     const pretty = createPrettyRenderer({
-      ...colors(streams, options.color),
+      ...palette,
       pingEvent: options.pingEvent,
       hidePings: options.hidePings,
       include: options.include,
+      summaryBlock: (summary) =>
+        llm.renderer && summary.llm
+          ? llm.renderer.summary(summary.llm as unknown as LlmSummary, llm.batched())
+          : [],
     })
+    llm.load = async () => {
+      const { createLlmRenderer } = await import('../llm/render.ts')
+      return createLlmRenderer(palette.chalk, palette.chalkStderr)
+    }
     // Raw format writes the body itself: events and comments are already there.
     const inBody = (record: ProbeRecord) =>
       options.format === 'raw' && (record.type === 'event' || record.type === 'comment')
     render = (record) => {
       if (hiddenByQuiet(record) || inBody(record)) return
+      if (llm.live) {
+        if (record.type === 'event') return
+        if (record.type === 'summary') out += llm.renderer!.end()
+      }
       const rendered = pretty(record)
       if (rendered?.stream === 'out') out += rendered.text
       else if (rendered) err += rendered.text
@@ -119,6 +161,8 @@ export async function createOutput(
 
   function flush() {
     spinner?.active()
+    // Reads wait while the LLM view loads, so nothing piles up meanwhile.
+    if (llm.loading && !llm.renderer) return llm.loading
     write()
     return stdout.writableNeedDrain
       ? drained(stdout)
@@ -130,8 +174,24 @@ export async function createOutput(
   return {
     emit(record) {
       spinner?.observe(record)
-      render(record)
+      inOrder(() => render(record))
     },
+    startLlm(batched) {
+      if (!llm.load || llm.loading) return
+      llm.batched = batched
+      llm.loading = llm.load().then((renderer) => {
+        llm.renderer = renderer
+        llm.live = options.format === 'pretty' && !options.quiet && !options.events
+        for (const action of llm.pending) action()
+        llm.pending = []
+      })
+    },
+    llmOutput(piece) {
+      inOrder(() => {
+        if (llm.live) out += llm.renderer!.output(piece)
+      })
+    },
+    settled: () => (llm.renderer ? undefined : llm.loading),
     raw:
       options.format === 'raw'
         ? (chunk) => {

@@ -1,4 +1,5 @@
-import { createGapStats, roundMs } from './engine.ts'
+import { roundMs } from '../engine/records.ts'
+import { createGapStats } from '../engine/stats.ts'
 import type { LlmOutput, LlmProblem, LlmProfile, LlmSummary, LlmToolCall } from './types.ts'
 
 /** What one event means for the probe: nothing, the end marker, or an error the provider streamed. */

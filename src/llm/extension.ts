@@ -1,5 +1,6 @@
+import type { ProbeExtension } from '../engine/extension.ts'
+import type { ExpectationResult } from '../engine/records.ts'
 import { type Assembler, createAssembler, isBatched } from './assembler.ts'
-import type { ExpectationResult, ProbeExtension } from './engine.ts'
 import { detectProfile, profileParser } from './profiles.ts'
 import type { LlmMode, LlmOutput, LlmProblem, LlmProfile, LlmSummary } from './types.ts'
 

@@ -1,5 +1,5 @@
 import type { ChalkInstance } from 'chalk'
-import { formatDuration } from './engine.ts'
+import { formatDuration } from '../engine/duration.ts'
 import type { LlmOutput, LlmSummary } from './types.ts'
 
 // Control characters but tab and line feed, and the bidi overrides: a model's text keeps its lines,

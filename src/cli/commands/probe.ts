@@ -3,6 +3,7 @@ import { SseProbeUsageError } from '../../engine/errors.ts'
 import { type ProbeOptions, toProbeOptions } from '../../engine/options.ts'
 import { type ProbeSink, startProbe } from '../../engine/probe.ts'
 import { checkProxyVariables } from '../../engine/request.ts'
+import { llmExtensionFor } from '../../llm/options.ts'
 import type { DemoFlags, RawProbeFlags } from '../args.ts'
 import { createOutput, type DisplayOptions, type OutputStreams } from '../output.ts'
 import { onStopSignals } from '../signals.ts'
@@ -22,7 +23,7 @@ export async function runProbe(
   const body = await readRequestBody(flags.data, context.stdin)
   const options = probeOptionsFrom(url, flags, body)
   if (!options.request.proxy) checkProxyVariables(context.env)
-  return probeAndSummarise(options, displayOptionsFrom(flags), context)
+  return probeAndSummarise(options, displayOptionsFrom(flags), context, flags)
 }
 
 /** The flags as the engine's options: the same path the library's options take. */
@@ -73,6 +74,7 @@ export function displayOptionsFrom(flags: RawProbeFlags | DemoFlags): DisplayOpt
     quiet: flags.quiet ?? false,
     ...(flags.color !== undefined && { color: flags.color }),
     hidePings: flags.hidePings ?? false,
+    events: flags.events ?? false,
     include: flags.include ?? false,
   }
 }
@@ -82,8 +84,14 @@ export async function probeAndSummarise(
   options: ProbeOptions,
   display: DisplayOptions,
   context: RunContext,
+  flags: Pick<RawProbeFlags, 'llm' | 'expectLlm'>,
 ): Promise<number> {
   const output = await createOutput({ ...display, pingEvent: options.stream.pingEvent }, context)
+  const llm = llmExtensionFor(flags.llm, flags.expectLlm ?? false, {
+    onProfile: () => output.startLlm(() => llm?.batched ?? false),
+    onOutput: output.llmOutput,
+  })
+  if (llm) options = { ...options, extensions: [...options.extensions, llm] }
   const sink: ProbeSink = {
     emit: output.emit,
     flush: output.flush,
@@ -113,6 +121,7 @@ export async function probeAndSummarise(
   context.stderr.on('error', onOutputError)
   try {
     const summary = await probe.done
+    await output.settled()
     output.close()
     return outputClosed ? 0 : summary.exitCode
   } finally {

@@ -10,6 +10,8 @@ export interface PrettyOptions {
   pingEvent: string
   hidePings: boolean
   include: boolean
+  /** Lines a consumer adds to the summary, before the expectations (the LLM block). */
+  summaryBlock?: (summary: SummaryRecord) => string[]
 }
 
 /** Where a rendered record goes: events and pings to stdout, status lines and the summary to stderr. */
@@ -112,7 +114,7 @@ export function createPrettyRenderer(
         )
       }
       case 'summary':
-        return { stream: 'err', text: renderSummary(record, e) }
+        return { stream: 'err', text: renderSummary(record, e, options.summaryBlock?.(record)) }
     }
   }
 }
@@ -161,7 +163,7 @@ function highlightJson(json: string, c: ChalkInstance): string {
   )
 }
 
-function renderSummary(s: SummaryRecord, c: ChalkInstance): string {
+function renderSummary(s: SummaryRecord, c: ChalkInstance, block: string[] = []): string {
   const byType = Object.entries(s.eventsByType)
     .map(([type, count]) => `${visible(type)} ${count}`)
     .join(', ')
@@ -180,6 +182,7 @@ function renderSummary(s: SummaryRecord, c: ChalkInstance): string {
       `gaps         min ${formatDuration(g.min)} · p50 ${formatDuration(g.p50)} · p95 ${formatDuration(g.p95)} · max ${formatDuration(g.max)}`,
     )
   }
+  lines.push(...block)
   for (const e of s.expectations)
     lines.push(e.ok ? `${c.green('✓')} ${visible(e.name)}` : `${c.red('✗')} ${visible(e.name)}`)
   return `${lines.join('\n')}\n`
