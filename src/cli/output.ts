@@ -88,7 +88,7 @@ export async function createOutput(
   const hiddenByQuiet = (record: ProbeRecord) =>
     options.quiet && record.type !== 'summary' && record.type !== 'error'
   // The LLM view, once a profile is recognised: loaded then, and until it is, what is emitted
-  // waits in order.
+  // waits in order. Reading goes on meanwhile: holding it would merge reads and fake batching.
   const llm: {
     load?: () => Promise<LlmRenderer>
     loading?: Promise<void>
@@ -161,8 +161,6 @@ export async function createOutput(
 
   function flush() {
     spinner?.active()
-    // Reads wait while the LLM view loads, so nothing piles up meanwhile.
-    if (llm.loading && !llm.renderer) return llm.loading
     write()
     return stdout.writableNeedDrain
       ? drained(stdout)

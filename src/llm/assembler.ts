@@ -137,8 +137,6 @@ export function createAssembler(
   function callState(choice: ChoiceState, key: number | string): CallState {
     let call = choice.calls.get(key)
     if (!call) {
-      // A new call in OpenAI's Chat stream means the ones before it are complete.
-      if (profile === 'openai-chat') for (const open of choice.order) complete(choice, open)
       call = { id: null, name: null, arguments: '', fallback: undefined, done: false }
       choice.calls.set(key, call)
       choice.order.push(call)
@@ -191,6 +189,7 @@ export function createAssembler(
       started = true
       const choice = choiceState(index)
       choice.finishReason = reason
+      // Only the finish says a Chat call is complete: parallel calls may interleave by index.
       for (const call of choice.order) complete(choice, call)
     },
     usage(value) {
