@@ -1,3 +1,4 @@
+import fastCheck from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { createLlmExtension, type LlmExtensionOptions } from '../src/llm/extension.ts'
 import { detectProfile } from '../src/llm/profiles.ts'
@@ -293,5 +294,44 @@ describe('what is stitched', () => {
       finishReason: 'incomplete',
       outputTokens: 2,
     })
+  })
+})
+
+describe('the fast path for text-only Chat chunks', () => {
+  it('stitches exactly what a full parse does, whatever the text and the chunk around it', () => {
+    const fc = fastCheck
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(
+            fc.string({ unit: 'binary' }),
+            fc.constantFrom('"', '\\', '"content":"x"', '\u2028', 'é😀'),
+          ),
+          { maxLength: 8 },
+        ),
+        fc.boolean(),
+        (texts, logprobs) => {
+          const chunks = texts.map((content, i) => ({
+            t: i + 2,
+            data: JSON.stringify({
+              id: 'c',
+              object: 'chat.completion.chunk',
+              model: 'm',
+              choices: [
+                {
+                  index: 0,
+                  delta: { content },
+                  logprobs: logprobs ? { content: [] } : null,
+                  finish_reason: null,
+                },
+              ],
+            }),
+          }))
+          const { llm } = run([text(1, 'start:'), ...chunks])
+          expect(llm!.text).toBe(`start:${texts.join('')}`)
+          expect(llm!.deltas).toBe(1 + texts.filter((t) => t !== '').length)
+        },
+      ),
+    )
   })
 })

@@ -31,35 +31,88 @@ export function errorMessage(error: Json): string {
 }
 
 /** Chat Completions (and compatible servers): `chat.completion.chunk` objects, then `[DONE]`. */
-const openaiChat: ProfileParser = (_type, data, sink) => {
-  if (data === '[DONE]') return END_DATA
-  const chunk = parseJson(data)
-  if (!isObject(chunk)) return undefined
-  // The openai SDK throws on any data with an `error`: the stream failed.
-  if (chunk.error) return { error: errorMessage(chunk.error) }
-  sink.model(chunk.model)
-  if (chunk.usage) sink.usage(chunk.usage)
-  if (!Array.isArray(chunk.choices)) return undefined
-  for (const choice of chunk.choices) {
-    if (!isObject(choice)) continue
-    const index = typeof choice.index === 'number' ? choice.index : 0
-    const delta = choice.delta
-    if (isObject(delta)) {
-      sink.text(index, delta.content)
-      // vLLM and DeepSeek say reasoning_content, OpenRouter and Ollama reasoning; some send both, alike.
-      sink.reasoning(index, delta.reasoning_content ?? delta.reasoning)
-      if (Array.isArray(delta.tool_calls)) {
-        delta.tool_calls.forEach((call: Json, i: number) => {
-          if (!isObject(call)) return
-          const key = typeof call.index === 'number' ? call.index : i
-          sink.toolStart(index, key, call.id, call.function?.name)
-          sink.toolArguments(index, key, call.function?.arguments)
-        })
-      }
+function createOpenaiChatParser(): ProfileParser {
+  let modelSeen = false
+  return (_type, data, sink) => {
+    if (data === '[DONE]') return END_DATA
+    // Most chunks carry one token of text and nothing else: read without building the object.
+    const token = modelSeen ? textOnlyChunk(data) : undefined
+    if (token) {
+      sink.text(token.index, token.content)
+      return undefined
     }
-    sink.finish(index, choice.finish_reason)
+    const chunk = parseJson(data)
+    if (!isObject(chunk)) return undefined
+    // The openai SDK throws on any data with an `error`: the stream failed.
+    if (chunk.error) return { error: errorMessage(chunk.error) }
+    sink.model(chunk.model)
+    modelSeen ||= typeof chunk.model === 'string' && chunk.model !== ''
+    if (chunk.usage) sink.usage(chunk.usage)
+    if (!Array.isArray(chunk.choices)) return undefined
+    for (const choice of chunk.choices) {
+      if (!isObject(choice)) continue
+      const index = typeof choice.index === 'number' ? choice.index : 0
+      const delta = choice.delta
+      if (isObject(delta)) {
+        sink.text(index, delta.content)
+        // vLLM and DeepSeek say reasoning_content, OpenRouter and Ollama reasoning; some send both, alike.
+        sink.reasoning(index, delta.reasoning_content ?? delta.reasoning)
+        if (Array.isArray(delta.tool_calls)) {
+          delta.tool_calls.forEach((call: Json, i: number) => {
+            if (!isObject(call)) return
+            const key = typeof call.index === 'number' ? call.index : i
+            sink.toolStart(index, key, call.id, call.function?.name)
+            sink.toolArguments(index, key, call.function?.arguments)
+          })
+        }
+      }
+      sink.finish(index, choice.finish_reason)
+    }
+    return undefined
   }
-  return undefined
+}
+
+const once = (data: string, key: string) => {
+  const at = data.indexOf(key)
+  return at !== -1 && data.indexOf(key, at + key.length) === -1 ? at : -1
+}
+
+/**
+ * The choice index and text of a compact chunk that has exactly one choice, one `content` and
+ * nothing else that matters (no tool calls, reasoning, error, usage or finish); undefined for any
+ * other chunk, which is then parsed whole. Keys are found as raw text: inside a JSON string a
+ * quote is always escaped, so `"content":` cannot match there.
+ */
+function textOnlyChunk(data: string): { index: number; content: string | null } | undefined {
+  if (data.charCodeAt(data.length - 1) !== 125) return undefined // '}'
+  for (const key of ['"tool_calls"', '"function_call"', '"reasoning', '"error"']) {
+    if (data.includes(key)) return undefined
+  }
+  for (const key of ['"usage"', '"finish_reason"']) {
+    const at = data.indexOf(key)
+    if (at !== -1 && !data.startsWith(':null', at + key.length)) return undefined
+  }
+  const index = once(data, '"index":')
+  const content = once(data, '"content":')
+  if (index === -1 || content === -1) return undefined
+  const digits = /^\d+(?=[,}])/.exec(data.slice(index + 8, index + 20))
+  if (!digits) return undefined
+  const at = content + 10
+  if (data.startsWith('null', at)) return { index: Number(digits[0]), content: null }
+  if (data.charCodeAt(at) !== 34) return undefined // '"'
+  // The closing quote: the first one not escaped by an odd run of backslashes.
+  let end = at
+  for (;;) {
+    end = data.indexOf('"', end + 1)
+    if (end === -1) return undefined
+    let backslashes = 0
+    while (data.charCodeAt(end - 1 - backslashes) === 92) backslashes++
+    if (backslashes % 2 === 0) break
+  }
+  const raw = data.slice(at + 1, end)
+  if (!raw.includes('\\')) return { index: Number(digits[0]), content: raw }
+  const text = parseJson(`["${raw}"]`)
+  return text ? { index: Number(digits[0]), content: text[0] } : undefined
 }
 
 /** The Responses API: typed events from `response.created` to `response.completed`. */
@@ -176,9 +229,9 @@ function createAnthropicParser(): ProfileParser {
   }
 }
 
-/** A fresh parser for a profile (Anthropic's keeps the usage between events). */
+/** A fresh parser for a profile (they keep state between events). */
 export function profileParser(profile: LlmProfile): ProfileParser {
-  if (profile === 'openai-chat') return openaiChat
+  if (profile === 'openai-chat') return createOpenaiChatParser()
   if (profile === 'openai-responses') return openaiResponses
   return createAnthropicParser()
 }
