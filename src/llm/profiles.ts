@@ -72,47 +72,28 @@ function createOpenaiChatParser(): ProfileParser {
   }
 }
 
-const once = (data: string, key: string) => {
-  const at = data.indexOf(key)
-  return at !== -1 && data.indexOf(key, at + key.length) === -1 ? at : -1
-}
+// Anything in a chunk that is more than one choice's text sends it to the full parse.
+const MORE_THAN_TEXT =
+  /"(?:tool_calls|function_call|reasoning[^"]*|error)"|"(?:usage|finish_reason)":(?!null)/
+// The one choice of a compact chunk whose delta is text only (a role may come with it).
+const TEXT_CHOICE =
+  /"choices":\[\{"index":(\d+),"delta":\{(?:"role":"assistant",)?"content":("(?:[^"\\]|\\.)*"|null)\}(?:,"logprobs":null)?(?:,"finish_reason":null)?\}\]/
 
 /**
- * The choice index and text of a compact chunk that has exactly one choice, one `content` and
- * nothing else that matters (no tool calls, reasoning, error, usage or finish); undefined for any
- * other chunk, which is then parsed whole. Keys are found as raw text: inside a JSON string a
- * quote is always escaped, so `"content":` cannot match there.
+ * The choice index and text of a compact chunk with one choice whose delta is text only, and
+ * nothing else that matters; undefined for any other chunk, which is then parsed whole. Keys are
+ * matched as raw text: inside a JSON string a quote is always escaped, so they cannot match there.
  */
 function textOnlyChunk(data: string): { index: number; content: string | null } | undefined {
-  if (data.charCodeAt(data.length - 1) !== 125) return undefined // '}'
-  for (const key of ['"tool_calls"', '"function_call"', '"reasoning', '"error"']) {
-    if (data.includes(key)) return undefined
-  }
-  for (const key of ['"usage"', '"finish_reason"']) {
-    const at = data.indexOf(key)
-    if (at !== -1 && !data.startsWith(':null', at + key.length)) return undefined
-  }
-  const index = once(data, '"index":')
-  const content = once(data, '"content":')
-  if (index === -1 || content === -1) return undefined
-  const digits = /^\d+(?=[,}])/.exec(data.slice(index + 8, index + 20))
-  if (!digits) return undefined
-  const at = content + 10
-  if (data.startsWith('null', at)) return { index: Number(digits[0]), content: null }
-  if (data.charCodeAt(at) !== 34) return undefined // '"'
-  // The closing quote: the first one not escaped by an odd run of backslashes.
-  let end = at
-  for (;;) {
-    end = data.indexOf('"', end + 1)
-    if (end === -1) return undefined
-    let backslashes = 0
-    while (data.charCodeAt(end - 1 - backslashes) === 92) backslashes++
-    if (backslashes % 2 === 0) break
-  }
-  const raw = data.slice(at + 1, end)
-  if (!raw.includes('\\')) return { index: Number(digits[0]), content: raw }
-  const text = parseJson(`["${raw}"]`)
-  return text ? { index: Number(digits[0]), content: text[0] } : undefined
+  if (MORE_THAN_TEXT.test(data)) return undefined
+  const match = TEXT_CHOICE.exec(data)
+  if (!match) return undefined
+  const literal = match[2]!
+  const index = Number(match[1])
+  if (literal === 'null') return { index, content: null }
+  if (!literal.includes('\\')) return { index, content: literal.slice(1, -1) }
+  const text = parseJson(`[${literal}]`)
+  return text ? { index, content: text[0] } : undefined
 }
 
 /** The Responses API: typed events from `response.created` to `response.completed`. */
