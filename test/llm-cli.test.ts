@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest'
 import type { LlmSummary } from '../src/llm/types.ts'
 import { runCli } from './helpers/cli.ts'
 import {
-  anthropicTools,
   chatBadArguments,
   chatChoices,
   chatCut,
@@ -11,7 +10,6 @@ import {
   chatError,
   chatTokens,
   chatTools,
-  responsesTools,
   serveLlmStreams,
   statusStream,
 } from './helpers/llm-streams.ts'
@@ -63,20 +61,6 @@ describe('sse-probe --json on LLM streams', () => {
     expect(llm.reads).toBeGreaterThanOrEqual(1)
     // JSON output is the usual records: every event is there.
     expect(run.ofType('event')).toHaveLength(chatTools.frames.length)
-  })
-
-  it('the same summary.llm for every format as in process (itself checked against the SDKs)', async () => {
-    const url = await serveLlmStreams({ anthropicTools, responsesTools, chatChoices })
-    for (const [name, profile] of [
-      ['anthropicTools', 'anthropic'],
-      ['responsesTools', 'openai-responses'],
-      ['chatChoices', 'openai-chat'],
-    ]) {
-      const run = await runCli(['--json', `${url}/${name}`])
-      expect(run.exitCode, name).toBe(0)
-      expect(run.summary.reason, name).toBe(name === 'chatChoices' ? 'end-data' : 'end-event')
-      expect(llmOf(run.summary)?.profile).toBe(profile)
-    }
   })
 
   it('a streamed error ends with stream-error, exit 3, its message in the summary', async () => {

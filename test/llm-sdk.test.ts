@@ -6,11 +6,14 @@ import OpenAI from 'openai'
 import { describe, expect, it } from 'vitest'
 import { createLlmExtension } from '../src/llm/extension.ts'
 import type { LlmMode, LlmSummary } from '../src/llm/types.ts'
+import { runCli } from './helpers/cli.ts'
 import {
   anthropicError,
   anthropicTools,
+  chatBadArguments,
   chatChoices,
   chatCut,
+  chatEmpty,
   chatError,
   chatTools,
   type LlmStream,
@@ -246,5 +249,47 @@ describe('openai-responses against the openai SDK', () => {
     })
     expect(llm.finishReason).toBe(final.status)
     expect(llm.text).toBe('Sure')
+  })
+})
+
+describe('through the real CLI', () => {
+  // What depends on the network's timing; everything else must be the same as in process.
+  const stitched = ({
+    ttftMs,
+    ttfoMs,
+    itlMs,
+    reads,
+    maxDeltasPerRead,
+    tokensPerSecond,
+    ...rest
+  }: LlmSummary) => rest
+
+  it('sse-probe --json stitches every stream as the in-process assembly (checked above against the SDKs)', async () => {
+    const streams = {
+      chatTools,
+      chatChoices,
+      chatError,
+      chatCut,
+      chatBadArguments,
+      chatEmpty,
+      anthropicTools,
+      anthropicError,
+      responsesTools,
+      responsesFailed,
+    }
+    const url = await serveLlmStreams(streams)
+    for (const [name, stream] of Object.entries(streams)) {
+      const run = await runCli([
+        '--json',
+        '--reconnect',
+        'never',
+        '-d',
+        '{"stream":true}',
+        `${url}/${name}`,
+      ])
+      const { llm, ended } = assemble(stream)
+      expect(stitched(run.summary.llm as unknown as LlmSummary), name).toEqual(stitched(llm))
+      expect(run.summary.reason, name).toBe(ended?.reason ?? 'server-closed')
+    }
   })
 })
