@@ -7,7 +7,7 @@ import { build } from 'esbuild'
 
 const dist = new URL('../dist/', import.meta.url)
 rmSync(dist, { recursive: true, force: true })
-await build({
+const { metafile } = await build({
   entryPoints: { cli: 'src/cli/entry.ts', index: 'src/index.ts' },
   outdir: 'dist',
   bundle: true,
@@ -24,7 +24,25 @@ await build({
     js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
   },
   logLevel: 'warning',
+  metafile: true,
 })
+
+// Importing the library must not load the CLI's argument parser, colour or spinner: follow the
+// static imports of dist/index.js and refuse a build where they lead to one.
+const seen = new Set()
+const visit = (file) => {
+  if (seen.has(file)) return
+  seen.add(file)
+  for (const { path, kind } of metafile.outputs[file].imports) {
+    if (kind === 'import-statement' && !path.startsWith('node:')) visit(path)
+  }
+}
+visit('dist/index.js')
+const cliOnly = /node_modules\/(commander|chalk|ora)\//
+for (const file of seen) {
+  const input = Object.keys(metafile.outputs[file].inputs).find((name) => cliOnly.test(name))
+  if (input) throw new Error(`the library loads ${input} (through ${file})`)
+}
 
 // commander's help, rendered once at the width it uses when not on a terminal (80),
 // so that `sse-probe --help` starts as fast as `--version`.

@@ -1,7 +1,12 @@
 import type { ChalkInstance } from 'chalk'
 import { formatDuration } from '../../engine/duration.ts'
 import { visible } from '../../engine/escape.ts'
-import type { EventRecord, ProbeRecord, SummaryRecord } from '../../engine/records.ts'
+import type {
+  EventRecord,
+  ExpectationResult,
+  ProbeRecord,
+  SummaryRecord,
+} from '../../engine/records.ts'
 
 export interface PrettyOptions {
   /** Colours for stdout (events) and stderr (status lines, summary): either may be a file. */
@@ -163,6 +168,17 @@ function highlightJson(json: string, c: ChalkInstance): string {
   )
 }
 
+/** What an expectation saw, as its flag reads it: a count, a gap, a reason, a match. */
+function shownActual(e: ExpectationResult): string {
+  const { actual } = e
+  if (typeof actual === 'number' && e.name.startsWith('--expect-max-gap')) {
+    return `a ${formatDuration(actual)} gap`
+  }
+  if (typeof actual === 'boolean') return actual ? 'a match' : 'no match'
+  if (typeof actual === 'string' || typeof actual === 'number') return visible(String(actual))
+  return visible(JSON.stringify(actual))
+}
+
 function renderSummary(s: SummaryRecord, c: ChalkInstance, block: string[] = []): string {
   const byType = Object.entries(s.eventsByType)
     .map(([type, count]) => `${visible(type)} ${count}`)
@@ -172,7 +188,8 @@ function renderSummary(s: SummaryRecord, c: ChalkInstance, block: string[] = [])
     `${c.bold('── summary')}  ${c.bold(s.reason)}${s.message ? `: ${visible(s.message)}` : ''}  ${code}  after ${formatDuration(s.t)}`,
     `events       ${s.events}${byType ? `  (${byType})` : ''}`,
     `pings        ${s.pings}  (comments ${s.comments})`,
-    `reconnects   ${s.reconnects}`,
+    // Attempts, and how many of them got a stream (every connection after the first).
+    `reconnects   ${s.reconnects}${s.reconnects > 0 ? `  (${Math.max(0, s.connections - 1)} connected)` : ''}`,
     `bytes        ${s.bytes}`,
   ]
   if (s.firstEventMs !== null) lines.push(`first event  ${formatDuration(s.firstEventMs)}`)
@@ -183,7 +200,10 @@ function renderSummary(s: SummaryRecord, c: ChalkInstance, block: string[] = [])
     )
   }
   lines.push(...block)
-  for (const e of s.expectations)
-    lines.push(e.ok ? `${c.green('✓')} ${visible(e.name)}` : `${c.red('✗')} ${visible(e.name)}`)
+  for (const e of s.expectations) {
+    const mark = e.ok ? c.green('✓') : c.red('✗')
+    const got = e.ok || e.actual === undefined ? '' : ` ${c.dim(`(got ${shownActual(e)})`)}`
+    lines.push(`${mark} ${visible(e.name)}${got}`)
+  }
   return `${lines.join('\n')}\n`
 }
