@@ -52,8 +52,10 @@ export interface Output {
    * `batched` is asked when the summary is shown.
    */
   startLlm(batched: () => boolean): void
-  /** What the model says, as it arrives (see LlmOutput). */
+  /** What the model says, as it arrives (see LlmOutput); wanted only when `llmLive`. */
   llmOutput(output: LlmOutput): void
+  /** Whether the model's text is shown live (pretty, not -q, not --events). */
+  llmLive: boolean
   /** Resolves once everything emitted has been rendered (the LLM view loads asynchronously). */
   settled(): Promise<void> | undefined
   /** Whether comment records reach the screen (raw shows them as body bytes, -q and --hide-pings not at all). */
@@ -92,6 +94,7 @@ export async function createOutput(
     batched: () => boolean
     pending: (() => void)[]
   } = { live: false, batched: () => false, pending: [] }
+  const llmLive = options.format === 'pretty' && !options.quiet && !options.events
   const inOrder = (action: () => void) => {
     if (llm.loading && !llm.renderer) llm.pending.push(action)
     else action()
@@ -173,16 +176,17 @@ export async function createOutput(
       llm.batched = batched
       llm.loading = llm.load().then((renderer) => {
         llm.renderer = renderer
-        llm.live = options.format === 'pretty' && !options.quiet && !options.events
+        llm.live = llmLive
         for (const action of llm.pending) action()
         llm.pending = []
       })
     },
     llmOutput(piece) {
       inOrder(() => {
-        if (llm.live) out += llm.renderer!.output(piece)
+        out += llm.renderer!.output(piece)
       })
     },
+    llmLive,
     settled: () => (llm.renderer ? undefined : llm.loading),
     raw:
       options.format === 'raw'

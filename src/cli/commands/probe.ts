@@ -98,9 +98,12 @@ export async function probeAndSummarise(
   flags: Pick<RawProbeFlags, 'llm' | 'expectLlm'>,
 ): Promise<number> {
   const output = await createOutput({ ...display, pingEvent: options.stream.pingEvent }, context)
+  // JSON has nothing to show but summary.llm: no view, and nothing handed over per delta.
+  const view = display.format !== 'json'
+  const live = output.llmLive
   const llm = llmExtensionFor(flags.llm, flags.expectLlm ?? false, {
-    onProfile: () => output.startLlm(() => llm?.batched ?? false),
-    onOutput: output.llmOutput,
+    ...(view && { onProfile: () => output.startLlm(() => llm?.batched ?? false) }),
+    ...(live && { onOutput: output.llmOutput }),
   })
   if (llm) options = { ...options, extensions: [...options.extensions, llm] }
   const sink: ProbeSink = {
