@@ -215,3 +215,24 @@ describe('sse-probe demo llm', () => {
     expect(llm.itlMs!.p50).toBeGreaterThan(5)
   })
 })
+
+describe('the library', () => {
+  it('probe() takes llm and expectLlm, and its summary has summary.llm', async () => {
+    const { probe, SseProbeUsageError } = await import('../src/index.ts')
+    const url = await serveLlmStreams({ chatTools, chatCut })
+    const summary = await probe(`${url}/chatTools`, { data: '{}', expectLlm: true }).summary
+    expect(summary).toMatchObject({
+      reason: 'end-data',
+      exitCode: 0,
+      expectations: [{ name: '--expect-llm', ok: true }],
+    })
+    expect(llmOf(summary)?.toolCalls).toHaveLength(2)
+    const off = await probe(`${url}/chatTools`, { data: '{}', llm: 'off' }).summary
+    expect(off.reason).toBe('server-closed')
+    expect(llmOf(off)).toBeUndefined()
+    const cut = await probe(`${url}/chatCut`, { data: '{}', reconnect: false, expectLlm: true })
+      .summary
+    expect(cut.exitCode).toBe(1)
+    expect(() => probe(url, { llm: 'gemini' as never })).toThrow(SseProbeUsageError)
+  })
+})
