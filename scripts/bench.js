@@ -60,7 +60,28 @@ function makeJsonStream(count) {
   return Buffer.from(parts.join(''))
 }
 
+/** `count` Chat Completions chunks of one token each, then `[DONE]`: an LLM stream for --llm. */
+function makeLlmStream(count) {
+  const parts = []
+  for (let i = 0; i < count; i++) {
+    const chunk = {
+      id: 'chatcmpl-bench',
+      object: 'chat.completion.chunk',
+      created: 1700000000,
+      model: 'gpt-bench',
+      system_fingerprint: 'fp_bench',
+      choices: [{ index: 0, delta: { content: ` tok${i}` }, logprobs: null, finish_reason: null }],
+      usage: null,
+    }
+    parts.push(`data: ${JSON.stringify(chunk)}\n\n`)
+  }
+  parts.push('data: [DONE]\n\n')
+  return Buffer.from(parts.join(''))
+}
+
+const LLM_STREAM = '100k LLM chunks'
 const streams = {
+  [LLM_STREAM]: makeLlmStream(100_000),
   '200k x 64 B': makeStream(200_000, 64),
   '200k x 64 B JSON': makeJsonStream(200_000),
   '20k x 4 KiB': makeStream(20_000, 4096),
@@ -236,6 +257,65 @@ out(
 out()
 
 const ratios = []
+
+// The LLM profile's cost: --json on an LLM stream with the profile on (auto) vs --llm off, both
+// ending at [DONE].
+{
+  const url = urlOf(LLM_STREAM)
+  const variants = {
+    'sse-probe --json (llm auto)': [node, CLI, '--json', '--no-reconnect', url],
+    'sse-probe --json --llm off': [
+      node,
+      CLI,
+      '--json',
+      '--no-reconnect',
+      '--llm',
+      'off',
+      '--end-data',
+      '[DONE]',
+      url,
+    ],
+  }
+  const runs = Object.fromEntries(Object.keys(variants).map((name) => [name, []]))
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, argv] of Object.entries(variants))
+      runs[name].push(await measure(argv, 'null'))
+  }
+  out(`### ${LLM_STREAM} (openai-chat)`)
+  out()
+  out('| client | median wall ms | best ms | chunks/s | CPU ms | peak RSS MiB |')
+  out('| --- | ---: | ---: | ---: | ---: | ---: |')
+  const wall = {}
+  for (const [name, rs] of Object.entries(runs)) {
+    wall[name] = median(rs.map((r) => r.wallMs))
+    const row = [
+      fmt(wall[name]),
+      fmt(Math.min(...rs.map((r) => r.wallMs))),
+      fmt(100_000 / (wall[name] / 1000)),
+    ]
+    out(
+      `| ${name} | ${row.join(' | ')} | ${fmt(median(rs.map((r) => r.cpuMs)))} | ${fmt(Math.max(...rs.map((r) => r.rssKiB)) / 1024, 1)} |`,
+    )
+  }
+  out()
+  const [on, off] = Object.keys(variants)
+  ratios.push({
+    stream: LLM_STREAM,
+    name: on,
+    reference: off,
+    ratio: wall[on] / wall[off],
+    goal: 1.15,
+  })
+  // npm run bench -- --llm-only: this case alone.
+  if (process.argv.includes('--llm-only')) {
+    out(`${on} vs ${off}: ${fmt(wall[on] / wall[off], 2)}× (goal ≤ 1.15×)`)
+    server.closeAllConnections()
+    server.close()
+    rmSync(work, { recursive: true, force: true })
+    process.exit(0)
+  }
+}
+
 const byStream = {}
 for (const [stream, rounds] of [
   ['200k x 64 B', ROUNDS],

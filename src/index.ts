@@ -22,6 +22,8 @@ import type { ProbeRecord, SummaryRecord } from './engine/records.ts'
 import { redactUrl } from './engine/redact.ts'
 import { checkProxyVariables } from './engine/request.ts'
 import { originArg, speedArg } from './engine/validate.ts'
+import { llmExtensionFor } from './llm/options.ts'
+import type { LlmMode } from './llm/types.ts'
 import type { LocalServer } from './server/local-server.ts'
 import { readReplayFile, startReplay } from './server/replay.ts'
 import { parseReplayFile } from './server/replay-plan.ts'
@@ -53,7 +55,27 @@ export type {
   TriggerRecord,
   ViolationRecord,
 } from './engine/records.ts'
+export type {
+  LlmChoice,
+  LlmMode,
+  LlmProblem,
+  LlmProfile,
+  LlmSummary,
+  LlmToolCall,
+} from './llm/types.ts'
+export type { ContractOptions }
 export { SseProbeUsageError }
+
+/**
+ * `probe(url, options)`: every option of `sse-probe <url>` by its long name in camelCase, the
+ * contract flags included (contracts.md).
+ */
+export interface ProbeOptions extends ProbeLibraryOptions, ContractOptions {
+  /** LLM stream format (llm.md): 'auto' (default), a profile to force, or 'off'. */
+  llm?: LlmMode
+  /** --expect-llm: an LLM stream was recognised and `summary.llm.problems` is empty. */
+  expectLlm?: boolean
+}
 
 /** A running probe: its records as an async iterable (the summary last), its summary, abort(). */
 export interface ProbeRun extends AsyncIterable<ProbeRecord> {
@@ -76,12 +98,10 @@ const LOW_WATER = 64
  * next tick. A bad option throws SseProbeUsageError now, with the CLI's message; every failure of
  * the endpoint ends in the summary's `reason`.
  */
-/** `probe(url, options)`: every option of `sse-probe <url>`, the contract flags included (contracts.md). */
-export type ProbeOptions = ProbeLibraryOptions & ContractOptions
-export type { ContractOptions }
-
 export function probe(url: string | URL, options: ProbeOptions = {}): ProbeRun {
-  const { signal, ...rest } = options ?? {}
+  const { signal, llm: mode, expectLlm, ...rest } = options ?? {}
+  const llm = llmExtensionFor(mode, expectLlm === true)
+  if (llm) rest.extensions = [...(rest.extensions ?? []), llm]
   const probeOptions = fromLibraryOptions(url, rest)
   if (!probeOptions.request.proxy) checkProxyVariables(process.env)
   if (signal !== undefined && !(signal instanceof AbortSignal)) {

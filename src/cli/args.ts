@@ -20,6 +20,8 @@ import {
   urlArg,
 } from '../engine/validate.ts'
 import { VERSION } from '../engine/version.ts'
+import { llmModeArg } from '../llm/options.ts'
+import type { LlmMode } from '../llm/types.ts'
 import {
   type ConnectedExpectation,
   connectedArg,
@@ -45,6 +47,15 @@ function reconnectArg(text: string): ReconnectWhen {
     throw new SseProbeUsageError(`expected one of ${RECONNECT_WHEN.join(', ')}`)
   }
   return text as ReconnectWhen
+}
+
+export type DemoKind = 'status' | 'llm'
+
+function demoKindArg(text: string | undefined): DemoKind {
+  if (text === undefined || text === 'status' || text === 'llm') return text ?? 'status'
+  throw new SseProbeUsageError(
+    `unknown demo '${text}': expected status (the default) or llm (an OpenAI-style model stream)`,
+  )
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -106,6 +117,9 @@ export interface RawProbeFlags extends RawRequestFlags, DisplayFlags {
   triggerDelay?: number
   expectWithin?: number
   failFast?: boolean
+  llm: LlmMode
+  expectLlm?: boolean
+  events?: boolean
 }
 
 /** `sse-probe diff`: its own flags, and the probe's request, stream and end flags for URL sides. */
@@ -141,6 +155,8 @@ export interface RawLoadFlags
 
 /** `sse-probe demo`: the probe's stream, expectation and output flags, and the endpoint's own. */
 export type DemoFlags = Omit<RawProbeFlags, 'connectTimeout'> & {
+  /** status (the default) or llm. */
+  kind: DemoKind
   serveOnly?: boolean
   port: number
 }
@@ -173,7 +189,8 @@ Exit codes:
        (with --fail-fast: at once)
   2    bad flags or URL, an unusable schema or OpenAPI document
   3    HTTP error status, not text/event-stream, first connection impossible,
-       reconnects exhausted, event larger than --max-event-size, --trigger failed
+       reconnects exhausted, event larger than --max-event-size, --trigger failed,
+       an error streamed by an LLM API
   4    --timeout or --idle-timeout elapsed
   130  interrupted (SIGINT), 143 terminated (SIGTERM)`
 
@@ -334,6 +351,25 @@ export function addContractOptions(command: Command): Command {
     .option('--fail-fast', 'end (exit 1) at the first expectation that can no longer hold')
 }
 
+/** LLM streams (llm.md): the profile, its expectation, and the event blocks instead of the text. */
+export function addLlmOptions(command: Command): Command {
+  return command
+    .optionsGroup('LLM streams:')
+    .addOption(
+      new Option(
+        '--llm <profile>',
+        'LLM stream format: auto (recognise it), openai-chat, openai-responses, anthropic, off',
+      )
+        .argParser(llmModeArg)
+        .default('auto'),
+    )
+    .option(
+      '--expect-llm',
+      'expect an LLM stream without problems: no stream error, its end marker, JSON tool arguments, some output',
+    )
+    .option('--events', 'with an LLM stream, show the event blocks instead of the text')
+}
+
 export function addOutputOptions(command: Command): Command {
   return command
     .optionsGroup('Output:')
@@ -373,7 +409,8 @@ const DEMO_EXAMPLES = `Examples:
   sse-probe demo                       watch it: events, pings, the restart and the reconnect
   sse-probe demo --json                the same as JSON records
   sse-probe demo --record demo.ndjson  keep a transcript, then: sse-probe serve demo.ndjson
-  sse-probe demo --serve-only --port 8000   an endpoint for your own client`
+  sse-probe demo --serve-only --port 8000   an endpoint for your own client
+  sse-probe demo llm                   a model's answer streamed token by token, then its timings`
 
 const SERVE_NOTES = `A file whose first line is a JSON object is a transcript: its events, comments,
 retry fields and closes are replayed with their recorded timing (--speed), and
@@ -480,6 +517,7 @@ export function createProgram(handlers: CliHandlers): { program: Command; exitCo
   addStreamOptions(program)
   addExpectOptions(program)
   addContractOptions(program)
+  addLlmOptions(program)
   addOutputOptions(program)
   otherOptions(program).version(VERSION, '-V, --version')
   program.hook('preSubcommand', carryOptions)
@@ -490,6 +528,7 @@ export function createProgram(handlers: CliHandlers): { program: Command; exitCo
   // Subcommands: each defines its own flags here and runs from src/commands/.
   const demo = program
     .command('demo')
+    .argument('[kind]', 'status (default) or llm: an OpenAI-style model stream with a tool call')
     .description(
       'start the built-in demo endpoint (a status stream whose server restarts part way) and probe it',
     )
@@ -506,9 +545,12 @@ export function createProgram(handlers: CliHandlers): { program: Command; exitCo
     .addHelpText('after', `\n${DEMO_NOTES}\n\n${DEMO_EXAMPLES}`)
   addStreamOptions(demo)
   addExpectOptions(demo)
-  otherOptions(addOutputOptions(demo)).action(async (flags: DemoFlags) => {
-    exitCode = await handlers.demo(flags)
-  })
+  addLlmOptions(demo)
+  otherOptions(addOutputOptions(demo)).action(
+    async (kind: string | undefined, flags: DemoFlags) => {
+      exitCode = await handlers.demo({ ...flags, kind: demoKindArg(kind) })
+    },
+  )
 
   const serve = program
     .command('serve')

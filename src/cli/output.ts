@@ -3,6 +3,8 @@ import type { ChalkInstance, ColorSupportLevel } from 'chalk'
 import { formatDuration } from '../engine/duration.ts'
 import { visible } from '../engine/escape.ts'
 import type { ProbeRecord } from '../engine/records.ts'
+import type { LlmRenderer } from '../llm/render.ts'
+import type { LlmOutput, LlmSummary } from '../llm/types.ts'
 import type { Format } from './args.ts'
 import { renderJson } from './render/json.ts'
 import { createPrettyRenderer } from './render/pretty.ts'
@@ -17,6 +19,8 @@ export interface DisplayOptions {
   include: boolean
   /** -v: the request line and headers of every connection, on stderr. */
   verbose: boolean
+  /** --events: with an LLM stream, the event blocks rather than the model's text. */
+  events?: boolean
 }
 
 export interface OutputOptions extends DisplayOptions {
@@ -45,6 +49,18 @@ export interface Output {
   mute(): void
   /** Whether event records are used: shown (not with -q, nor in raw, where the body shows them) or counted by the spinner. */
   events: boolean
+  /**
+   * An LLM stream was recognised (llm.md, "Display"): loads its view, which shows the model's
+   * text instead of event blocks (pretty) and the LLM block in the summary (pretty and raw).
+   * `batched` is asked when the summary is shown.
+   */
+  startLlm(batched: () => boolean): void
+  /** What the model says, as it arrives (see LlmOutput); wanted only when `llmLive`. */
+  llmOutput(output: LlmOutput): void
+  /** Whether the model's text is shown live (pretty, not -q, not --events). */
+  llmLive: boolean
+  /** Resolves once everything emitted has been rendered (the LLM view loads asynchronously). */
+  settled(): Promise<void> | undefined
   /** Whether comment records reach the screen (raw shows them as body bytes, -q and --hide-pings not at all). */
   commentText: boolean
 }
@@ -70,6 +86,22 @@ export async function createOutput(
   // --quiet keeps only what says how it ended: errors and the summary.
   const hiddenByQuiet = (record: ProbeRecord) =>
     options.quiet && record.type !== 'summary' && record.type !== 'error'
+  // The LLM view, once a profile is recognised: loaded then, and until it is, what is emitted
+  // waits in order. Reading goes on meanwhile: holding it would merge reads and fake batching.
+  const llm: {
+    load?: () => Promise<LlmRenderer>
+    loading?: Promise<void>
+    renderer?: LlmRenderer
+    /** The model's text replaces the event blocks. */
+    live: boolean
+    batched: () => boolean
+    pending: (() => void)[]
+  } = { live: false, batched: () => false, pending: [] }
+  const llmLive = options.format === 'pretty' && !options.quiet && !options.events
+  const inOrder = (action: () => void) => {
+    if (llm.loading && !llm.renderer) llm.pending.push(action)
+    else action()
+  }
   let render: (record: ProbeRecord) => void
   if (options.format === 'json') {
     // stderr holds the human-readable errors, for whoever reads the job's log: each error
@@ -86,17 +118,30 @@ export async function createOutput(
         if (!expectation.ok) err += `error: expectation failed: ${visible(expectation.name)}\n`
     }
   } else {
+    const palette = await colors(streams, options.color)
     const pretty = createPrettyRenderer({
-      ...(await colors(streams, options.color)),
+      ...palette,
       pingEvent: options.pingEvent,
       hidePings: options.hidePings,
       include: options.include,
+      summaryBlock: (summary) =>
+        llm.renderer && summary.llm
+          ? llm.renderer.summary(summary.llm as unknown as LlmSummary, llm.batched())
+          : [],
     })
+    llm.load = async () => {
+      const { createLlmRenderer } = await import('../llm/render.ts')
+      return createLlmRenderer(palette.chalk, palette.chalkStderr)
+    }
     // Raw format writes the body itself: events and comments are already there.
     const inBody = (record: ProbeRecord) =>
       options.format === 'raw' && (record.type === 'event' || record.type === 'comment')
     render = (record) => {
       if (hiddenByQuiet(record) || inBody(record)) return
+      if (llm.live) {
+        if (record.type === 'event') return
+        if (record.type === 'summary') out += llm.renderer!.end()
+      }
       const rendered = pretty(record)
       if (rendered?.stream === 'out') out += rendered.text
       else if (rendered) err += rendered.text
@@ -127,8 +172,25 @@ export async function createOutput(
   return {
     emit(record) {
       spinner?.observe(record)
-      render(record)
+      inOrder(() => render(record))
     },
+    startLlm(batched) {
+      if (!llm.load || llm.loading) return
+      llm.batched = batched
+      llm.loading = llm.load().then((renderer) => {
+        llm.renderer = renderer
+        llm.live = llmLive
+        for (const action of llm.pending) action()
+        llm.pending = []
+      })
+    },
+    llmOutput(piece) {
+      inOrder(() => {
+        out += llm.renderer!.output(piece)
+      })
+    },
+    llmLive,
+    settled: () => (llm.renderer ? undefined : llm.loading),
     raw:
       options.format === 'raw'
         ? (chunk) => {

@@ -6,6 +6,7 @@ import { type ProbeOptions, toProbeOptions } from '../../engine/options.ts'
 import { type ProbeSink, startProbe } from '../../engine/probe.ts'
 import { redactHeaders } from '../../engine/redact.ts'
 import { checkProxyVariables, type RequestInput, type StreamRequest } from '../../engine/request.ts'
+import { llmExtensionFor } from '../../llm/options.ts'
 import type { DemoFlags, RawProbeFlags, RawRequestFlags } from '../args.ts'
 import { createOutput, type DisplayOptions, type OutputStreams } from '../output.ts'
 import { onStopSignals } from '../signals.ts'
@@ -30,7 +31,7 @@ export async function runProbe(
     const { createContractExtensions } = await import('../../contracts/index.ts')
     options.extensions.push(...(await createContractExtensions(flags, contractFacts(options))))
   }
-  return probeAndSummarise(options, displayOptionsFrom(flags), context)
+  return probeAndSummarise(options, displayOptionsFrom(flags), context, flags)
 }
 
 /** The flags as the engine's options: the same path the library's options take. */
@@ -92,6 +93,7 @@ export function displayOptionsFrom(flags: RawProbeFlags | DemoFlags): DisplayOpt
     quiet: flags.quiet ?? false,
     ...(flags.color !== undefined && { color: flags.color }),
     hidePings: flags.hidePings ?? false,
+    events: flags.events ?? false,
     include: flags.include ?? false,
     verbose: flags.verbose ?? false,
   }
@@ -102,8 +104,17 @@ export async function probeAndSummarise(
   options: ProbeOptions,
   display: DisplayOptions,
   context: RunContext,
+  flags: Pick<RawProbeFlags, 'llm' | 'expectLlm'>,
 ): Promise<number> {
   const output = await createOutput({ ...display, pingEvent: options.stream.pingEvent }, context)
+  // JSON has nothing to show but summary.llm: no view, and nothing handed over per delta.
+  const view = display.format !== 'json'
+  const live = output.llmLive
+  const llm = llmExtensionFor(flags.llm, flags.expectLlm ?? false, {
+    ...(view && { onProfile: () => output.startLlm(() => llm?.batched ?? false) }),
+    ...(live && { onOutput: output.llmOutput }),
+  })
+  if (llm) options = { ...options, extensions: [...options.extensions, llm] }
   const sink: ProbeSink = {
     emit: output.emit,
     flush: output.flush,
@@ -136,6 +147,7 @@ export async function probeAndSummarise(
   context.stderr.on('error', onOutputError)
   try {
     const summary = await probe.done
+    await output.settled()
     output.close()
     return outputClosed ? 0 : summary.exitCode
   } finally {

@@ -16,6 +16,8 @@ export interface PrettyOptions {
   pingEvent: string
   hidePings: boolean
   include: boolean
+  /** Lines a consumer adds to the summary, before the expectations (the LLM block). */
+  summaryBlock?: (summary: SummaryRecord) => string[]
 }
 
 /** Where a rendered record goes: events and pings to stdout, status lines and the summary to stderr. */
@@ -122,7 +124,7 @@ export function createPrettyRenderer(
       case 'trigger':
         return status(record.t, renderTrigger(record, e))
       case 'summary':
-        return { stream: 'err', text: renderSummary(record, e) }
+        return { stream: 'err', text: renderSummary(record, e, options.summaryBlock?.(record)) }
     }
   }
 }
@@ -185,7 +187,7 @@ function shownActual(e: ExpectationResult): string {
   return visible(JSON.stringify(actual))
 }
 
-function renderSummary(s: SummaryRecord, c: ChalkInstance): string {
+function renderSummary(s: SummaryRecord, c: ChalkInstance, block: string[] = []): string {
   const byType = Object.entries(s.eventsByType)
     .map(([type, count]) => `${visible(type)} ${count}`)
     .join(', ')
@@ -210,6 +212,7 @@ function renderSummary(s: SummaryRecord, c: ChalkInstance): string {
       s.triggerToEventMs === null ? 'no event after it' : formatDuration(s.triggerToEventMs)
     lines.push(`trigger      ${ms} to the first event`)
   }
+  lines.push(...block)
   for (const e of s.expectations) {
     const mark = e.ok ? c.green('✓') : c.red('✗')
     const got = e.ok || e.actual === undefined ? '' : ` ${c.dim(`(got ${shownActual(e)})`)}`
