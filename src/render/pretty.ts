@@ -2,6 +2,7 @@ import type { ChalkInstance } from 'chalk'
 import { formatDuration } from '../duration.ts'
 import type { EventRecord, ProbeRecord, SummaryRecord } from '../records.ts'
 import { visible } from './escape.ts'
+import { compactJson, highlightJson } from './text.ts'
 
 export interface PrettyOptions {
   /** Colours for stdout (events) and stderr (status lines, summary): either may be a file. */
@@ -100,28 +101,6 @@ function renderData(data: string, c: ChalkInstance): string {
     .split('\n')
     .map((line) => INDENT + visible(line))
     .join('\n')
-}
-
-/** Data that is a JSON object or array, re-serialised on one line; undefined for anything else. */
-function compactJson(data: string): string | undefined {
-  const first = data.charCodeAt(0)
-  // '{' or '[' (leading white space is rare in SSE data and not worth a trim per event)
-  if (first !== 123 && first !== 91) return undefined
-  try {
-    return JSON.stringify(JSON.parse(data))
-  } catch {
-    return undefined
-  }
-}
-
-const JSON_TOKEN = /("(?:[^"\\]|\\.)*")(:?)|(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|\b(true|false|null)\b/g
-
-function highlightJson(json: string, c: ChalkInstance): string {
-  return json.replace(JSON_TOKEN, (_, string: string | undefined, colon: string, number: string | undefined, literal: string | undefined) => {
-    if (string !== undefined) return colon ? `${c.cyan(string)}:` : c.green(string)
-    if (number !== undefined) return c.yellow(number)
-    return c.magenta(literal!)
-  })
 }
 
 function renderSummary(s: SummaryRecord, c: ChalkInstance): string {
