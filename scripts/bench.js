@@ -8,7 +8,15 @@
 //
 // Environment: BENCH_ROUNDS (default 5), BENCH_MEMORY_ROUNDS (default 2).
 import { spawn } from 'node:child_process'
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import { createServer } from 'node:http'
 import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -65,11 +73,27 @@ const urlOf = (stream) => `${base}/${encodeURIComponent(stream)}`
 // ---- clients ---------------------------------------------------------------
 
 const clients = [
-  { name: 'sse-probe --json', args: (url) => [node, CLI, '--json', '--no-reconnect', url], stdout: 'null' },
-  { name: 'sse-probe pretty > file', args: (url) => [node, CLI, '--no-color', '--no-reconnect', url], stdout: 'file' },
-  { name: 'sse-probe --quiet', args: (url) => [node, CLI, '--quiet', '--no-reconnect', url], stdout: 'null' },
+  {
+    name: 'sse-probe --json',
+    args: (url) => [node, CLI, '--json', '--no-reconnect', url],
+    stdout: 'null',
+  },
+  {
+    name: 'sse-probe pretty > file',
+    args: (url) => [node, CLI, '--no-color', '--no-reconnect', url],
+    stdout: 'file',
+  },
+  {
+    name: 'sse-probe --quiet',
+    args: (url) => [node, CLI, '--quiet', '--no-reconnect', url],
+    stdout: 'null',
+  },
   { name: 'minimal client (JSON lines)', args: (url) => [node, MINIMAL, url], stdout: 'null' },
-  { name: 'minimal client (count only)', args: (url) => [node, MINIMAL, url, '--count'], stdout: 'null' },
+  {
+    name: 'minimal client (count only)',
+    args: (url) => [node, MINIMAL, url, '--count'],
+    stdout: 'null',
+  },
   ...(curl ? [{ name: 'curl -sN', args: (url) => [curl, '-sN', url], stdout: 'null' }] : []),
 ]
 
@@ -83,12 +107,19 @@ function measure(argv, stdoutTo) {
   const stdout = stdoutTo === 'file' ? openSync(outFile, 'w') : 'ignore'
   return new Promise((resolve, reject) => {
     const started = performance.now()
-    const child = spawn(TIME, ['-f', '%U %S %M', '-o', timeFile, ...argv], { stdio: ['ignore', stdout, 'ignore'] })
+    const child = spawn(TIME, ['-f', '%U %S %M', '-o', timeFile, ...argv], {
+      stdio: ['ignore', stdout, 'ignore'],
+    })
     child.on('error', reject)
     child.on('close', (code) => {
       const wallMs = performance.now() - started
       if (typeof stdout === 'number') closeSync(stdout)
-      const [user, sys, rss] = readFileSync(timeFile, 'utf8').trim().split('\n').pop().split(' ').map(Number)
+      const [user, sys, rss] = readFileSync(timeFile, 'utf8')
+        .trim()
+        .split('\n')
+        .pop()
+        .split(' ')
+        .map(Number)
       if (code !== 0) return reject(new Error(`${argv.join(' ')} exited ${code}`))
       resolve({ wallMs, cpuMs: (user + sys) * 1000, rssKiB: rss })
     })
@@ -116,10 +147,16 @@ async function benchStream(stream, rounds, only) {
   const selected = clients.filter((c) => !only || only.includes(c.name))
   const results = new Map(selected.map((c) => [c.name, []]))
   for (let round = 0; round < rounds; round++) {
-    for (const client of selected) results.get(client.name).push(await measure(client.args(url), client.stdout))
+    for (const client of selected)
+      results.get(client.name).push(await measure(client.args(url), client.stdout))
   }
   const bytes = streams[stream].length
-  const events = Number(stream.match(/^(\d+)([kM])/).slice(1).reduce((n, unit) => n * (unit === 'k' ? 1e3 : 1e6)))
+  const events = Number(
+    stream
+      .match(/^(\d+)([kM])/)
+      .slice(1)
+      .reduce((n, unit) => n * (unit === 'k' ? 1e3 : 1e6)),
+  )
   return selected.map((client) => {
     const runs = results.get(client.name)
     const wall = median(runs.map((r) => r.wallMs))
@@ -163,37 +200,58 @@ async function startup() {
   const first = { 'sse-probe --json': [], 'minimal client (JSON lines)': [] }
   for (let round = 0; round < ROUNDS * 2; round++) {
     first['sse-probe --json'].push(await timeToFirstEvent([node, CLI, '--json', `${base}/first`]))
-    first['minimal client (JSON lines)'].push(await timeToFirstEvent([node, MINIMAL, `${base}/first`]))
+    first['minimal client (JSON lines)'].push(
+      await timeToFirstEvent([node, MINIMAL, `${base}/first`]),
+    )
   }
-  return { cold: Object.entries(times).map(([name, t]) => [name, median(t)]), first: Object.entries(first).map(([name, t]) => [name, median(t)]) }
+  return {
+    cold: Object.entries(times).map(([name, t]) => [name, median(t)]),
+    first: Object.entries(first).map(([name, t]) => [name, median(t)]),
+  }
 }
 
 // ---- report ----------------------------------------------------------------
 
-const fmt = (n, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+const fmt = (n, digits = 0) =>
+  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
 const lines = []
 const out = (line = '') => {
   lines.push(line)
   console.log(line)
 }
 const nodeVersion = process.version
-out(`Machine: ${cpus().length} × ${cpus()[0]?.model.trim()}, Node ${nodeVersion}, ${ROUNDS} interleaved rounds (memory stream: ${MEMORY_ROUNDS}).`)
+out(
+  `Machine: ${cpus().length} × ${cpus()[0]?.model.trim()}, Node ${nodeVersion}, ${ROUNDS} interleaved rounds (memory stream: ${MEMORY_ROUNDS}).`,
+)
 out()
 
 const ratios = []
 const byStream = {}
-for (const [stream, rounds] of [['200k x 64 B', ROUNDS], ['20k x 4 KiB', ROUNDS], ['2M x 64 B', MEMORY_ROUNDS]]) {
-  const only = stream.startsWith('2M') ? clients.map((c) => c.name).filter((n) => n !== 'curl -sN') : undefined
+for (const [stream, rounds] of [
+  ['200k x 64 B', ROUNDS],
+  ['20k x 4 KiB', ROUNDS],
+  ['2M x 64 B', MEMORY_ROUNDS],
+]) {
+  const only = stream.startsWith('2M')
+    ? clients.map((c) => c.name).filter((n) => n !== 'curl -sN')
+    : undefined
   const rows = await benchStream(stream, rounds, only)
   byStream[stream] = rows
   const get = (name) => rows.find((r) => r.client === name)
   out(`### ${stream}`)
   out()
-  out('| client | median wall ms | best ms | events/s | MB/s | CPU ms | peak RSS MiB | wall vs minimal |')
+  out(
+    '| client | median wall ms | best ms | events/s | MB/s | CPU ms | peak RSS MiB | wall vs minimal |',
+  )
   out('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
   for (const r of rows) {
-    const reference = r.client === 'sse-probe --quiet' ? get('minimal client (count only)') : get('minimal client (JSON lines)')
-    out(`| ${r.client} | ${fmt(r.wall)} | ${fmt(r.best)} | ${fmt(r.eventsPerSec)} | ${fmt(r.mbPerSec, 1)} | ${fmt(r.cpu)} | ${fmt(r.rssMiB, 1)} | ${r.client.startsWith('sse-probe') ? `${fmt(r.wall / reference.wall, 2)}×` : ''} |`)
+    const reference =
+      r.client === 'sse-probe --quiet'
+        ? get('minimal client (count only)')
+        : get('minimal client (JSON lines)')
+    out(
+      `| ${r.client} | ${fmt(r.wall)} | ${fmt(r.best)} | ${fmt(r.eventsPerSec)} | ${fmt(r.mbPerSec, 1)} | ${fmt(r.cpu)} | ${fmt(r.rssMiB, 1)} | ${r.client.startsWith('sse-probe') ? `${fmt(r.wall / reference.wall, 2)}×` : ''} |`,
+    )
   }
   out()
   for (const [name, reference, goal] of [
@@ -215,7 +273,9 @@ for (const name of ['sse-probe --json', 'sse-probe pretty > file', 'sse-probe --
   const large = byStream['2M x 64 B'].find((r) => r.client === name).rssMiB
   const allowed = Math.max(16, small * 0.25)
   memoryOk.push(large - small <= allowed)
-  out(`| ${name} | ${fmt(small, 1)} | ${fmt(large, 1)} | ${fmt(large - small, 1)} | ${fmt(allowed, 1)} | ${large - small <= allowed ? '✓' : '✗'} |`)
+  out(
+    `| ${name} | ${fmt(small, 1)} | ${fmt(large, 1)} | ${fmt(large - small, 1)} | ${fmt(allowed, 1)} | ${large - small <= allowed ? '✓' : '✗'} |`,
+  )
 }
 out()
 
@@ -233,10 +293,20 @@ out('### Goals')
 out()
 out('| stream | sse-probe | vs | ratio | goal | ok |')
 out('| --- | --- | --- | ---: | ---: | :---: |')
-for (const r of ratios) out(`| ${r.stream} | ${r.name} | ${r.reference} | ${fmt(r.ratio, 2)}× | ≤ ${r.goal}× | ${r.ratio <= r.goal ? '✓' : '✗'} |`)
-for (const [name, ms] of cold.slice(1)) out(`| start-up | ${name} | node -e 0 | ${fmt(ms / nodeStart, 2)}× | ≤ 1.5× | ${ms / nodeStart <= 1.5 ? '✓' : '✗'} |`)
-out(`| first event | sse-probe --json | minimal client | ${fmt(first[0][1] / first[1][1], 2)}× | ≤ 1× | ${first[0][1] <= first[1][1] ? '✓' : '✗'} |`)
-out(`| memory | every format | 2M vs 200k | | ≤ max(16 MiB, 25 %) | ${memoryOk.every(Boolean) ? '✓' : '✗'} |`)
+for (const r of ratios)
+  out(
+    `| ${r.stream} | ${r.name} | ${r.reference} | ${fmt(r.ratio, 2)}× | ≤ ${r.goal}× | ${r.ratio <= r.goal ? '✓' : '✗'} |`,
+  )
+for (const [name, ms] of cold.slice(1))
+  out(
+    `| start-up | ${name} | node -e 0 | ${fmt(ms / nodeStart, 2)}× | ≤ 1.5× | ${ms / nodeStart <= 1.5 ? '✓' : '✗'} |`,
+  )
+out(
+  `| first event | sse-probe --json | minimal client | ${fmt(first[0][1] / first[1][1], 2)}× | ≤ 1× | ${first[0][1] <= first[1][1] ? '✓' : '✗'} |`,
+)
+out(
+  `| memory | every format | 2M vs 200k | | ≤ max(16 MiB, 25 %) | ${memoryOk.every(Boolean) ? '✓' : '✗'} |`,
+)
 
 server.closeAllConnections()
 server.close()
@@ -250,6 +320,9 @@ if (process.argv.includes('--update-readme')) {
   const at = text.indexOf(start)
   const until = text.indexOf(end)
   if (at === -1 || until === -1) throw new Error('README.md has no bench markers')
-  writeFileSync(readme, `${text.slice(0, at + start.length)}\n${lines.join('\n')}\n${text.slice(until)}`)
+  writeFileSync(
+    readme,
+    `${text.slice(0, at + start.length)}\n${lines.join('\n')}\n${text.slice(until)}`,
+  )
   console.log('\nREADME.md updated.')
 }

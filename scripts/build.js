@@ -19,11 +19,15 @@ await build({
   legalComments: 'none',
   chunkNames: 'chunks/[name]-[hash]',
   // Some bundled CommonJS (undici) calls require() for Node's built-ins.
-  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+  },
   logLevel: 'warning',
 })
 
 // commander's help, rendered once at the width it uses when not on a terminal (80),
 // so that `sse-probe --help` starts as fast as `--version`.
-const help = execFileSync(process.execPath, [new URL('cli.js', dist).pathname, '--help'], { encoding: 'utf8' })
+const help = execFileSync(process.execPath, [new URL('cli.js', dist).pathname, '--help'], {
+  encoding: 'utf8',
+})
 writeFileSync(new URL('help.txt', dist), help)

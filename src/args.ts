@@ -1,10 +1,13 @@
 import { Command, Option } from 'commander'
+import type { RawCheckFlags } from './check/options.ts'
 import {
   byteSizeArg,
+  CONNECT_TIMEOUT_MS,
   collect,
   countArg,
+  type DemoFlags,
   durationArg,
-  CONNECT_TIMEOUT_MS,
+  FORMATS,
   formatArg,
   headerArg,
   lastEventIdArg,
@@ -13,17 +16,13 @@ import {
   portArg,
   positiveCountArg,
   positiveDurationArg,
+  type RawProbeFlags,
   regexArg,
+  type ServeFlags,
   speedArg,
   urlArg,
-  FORMATS,
-  type DemoFlags,
-  type RawProbeFlags,
-  type ServeFlags,
 } from './options.ts'
-import type { RawCheckFlags } from './check/options.ts'
 import { VERSION } from './version.ts'
-
 
 const DURATIONS = 'Durations: 250ms, 5s, 2m, 1h, or bare milliseconds.'
 
@@ -57,26 +56,72 @@ export function addRequestOptions(command: Command): Command {
     .option('-H, --header <"Name: value">', 'extra request header, repeatable', headerArg)
     .option('-d, --data <text|@file|@->', 'request body: text, @file, or @- for stdin')
     .option('--last-event-id <id>', 'Last-Event-ID header for the first connection', lastEventIdArg)
-    .addOption(new Option('--connect-timeout <duration>', 'give up on a connection attempt after this long').argParser(positiveDurationArg).default(CONNECT_TIMEOUT_MS, '10s'))
+    .addOption(
+      new Option('--connect-timeout <duration>', 'give up on a connection attempt after this long')
+        .argParser(positiveDurationArg)
+        .default(CONNECT_TIMEOUT_MS, '10s'),
+    )
     .option('-k, --insecure', 'accept any TLS certificate')
-    .option('--proxy <url>', 'HTTP(S) proxy (default: HTTPS_PROXY / HTTP_PROXY / NO_PROXY)', (text) => urlArg(text).href)
+    .option(
+      '--proxy <url>',
+      'HTTP(S) proxy (default: HTTPS_PROXY / HTTP_PROXY / NO_PROXY)',
+      (text) => urlArg(text).href,
+    )
 }
 
 /** How the stream is followed and when the probe ends. */
 export function addStreamOptions(command: Command): Command {
   return command
-    .addOption(new Option('--retry <ms>', "initial reconnection time, replaced by the server's retry: fields").argParser(durationArg).default(3000, '3000'))
+    .addOption(
+      new Option(
+        '--retry <ms>',
+        "initial reconnection time, replaced by the server's retry: fields",
+      )
+        .argParser(durationArg)
+        .default(3000, '3000'),
+    )
     .option('--no-reconnect', 'do not reconnect: a server-side close ends the probe')
-    .option('--max-reconnects <n>', 'give up (exit 3) after n reconnects in a row without an event', countArg)
-    .addOption(new Option('--max-event-size <bytes>', 'a line or event larger than this ends the probe (exit 3)').argParser(byteSizeArg).default(16 * 1024 ** 2, '16MiB'))
+    .option(
+      '--max-reconnects <n>',
+      'give up (exit 3) after n reconnects in a row without an event',
+      countArg,
+    )
+    .addOption(
+      new Option(
+        '--max-event-size <bytes>',
+        'a line or event larger than this ends the probe (exit 3)',
+      )
+        .argParser(byteSizeArg)
+        .default(16 * 1024 ** 2, '16MiB'),
+    )
     .option('--ping-event <type>', 'event type counted as a ping', 'ping')
-    .option('--end-event <type>', 'end on an event of this type, repeatable (default: end)', collect)
+    .option(
+      '--end-event <type>',
+      'end on an event of this type, repeatable (default: end)',
+      collect,
+    )
     .option('--no-end-event', 'do not end on any event type')
-    .option('--end-data <text>', 'end on an event whose data equals this, repeatable (e.g. [DONE])', collect)
+    .option(
+      '--end-data <text>',
+      'end on an event whose data equals this, repeatable (e.g. [DONE])',
+      collect,
+    )
     .option('-n, --max-events <n>', 'end after n events', positiveCountArg)
-    .option('--duration <duration>', 'observe for this long, then end (exit 0)', positiveDurationArg)
-    .option('-t, --timeout <duration>', 'fail (exit 4) if the probe has not ended after this long', positiveDurationArg)
-    .option('--idle-timeout <duration>', 'fail (exit 4) after this long without a single byte', positiveDurationArg)
+    .option(
+      '--duration <duration>',
+      'observe for this long, then end (exit 0)',
+      positiveDurationArg,
+    )
+    .option(
+      '-t, --timeout <duration>',
+      'fail (exit 4) if the probe has not ended after this long',
+      positiveDurationArg,
+    )
+    .option(
+      '--idle-timeout <duration>',
+      'fail (exit 4) after this long without a single byte',
+      positiveDurationArg,
+    )
 }
 
 export function addExpectOptions(command: Command): Command {
@@ -86,13 +131,20 @@ export function addExpectOptions(command: Command): Command {
     .option('--expect-min-events <n>', 'expect at least n events', countArg)
     .option('--expect-end', 'expect the probe to end by --end-event or --end-data')
     .option('--expect-reconnect', 'expect at least one reconnect')
-    .option('--expect-max-gap <duration>', 'expect no silence between messages longer than this', positiveDurationArg)
+    .option(
+      '--expect-max-gap <duration>',
+      'expect no silence between messages longer than this',
+      positiveDurationArg,
+    )
 }
 
 export function addOutputOptions(command: Command): Command {
   return command
     .addOption(
-      new Option('--format <format>', 'pretty, json (one record per line) or raw (body bytes as received, unfiltered)')
+      new Option(
+        '--format <format>',
+        'pretty, json (one record per line) or raw (body bytes as received, unfiltered)',
+      )
         .argParser(formatArg)
         .default('pretty'),
     )
@@ -102,8 +154,14 @@ export function addOutputOptions(command: Command): Command {
     .option('--hide-pings', 'do not show pings and comments (they are still counted)')
     .option('-i, --include', 'show response status and headers')
     .option('-q, --quiet', 'print only the summary and errors')
-    .option('--show-secrets', 'show credentials (Authorization, Proxy-Authorization, Cookie, Set-Cookie, URL user:password) instead of <redacted>')
-    .option('--record <file>', 'also write every record to this file as it happens (JSON lines, credentials always redacted), for sse-probe serve')
+    .option(
+      '--show-secrets',
+      'show credentials (Authorization, Proxy-Authorization, Cookie, Set-Cookie, URL user:password) instead of <redacted>',
+    )
+    .option(
+      '--record <file>',
+      'also write every record to this file as it happens (JSON lines, credentials always redacted), for sse-probe serve',
+    )
 }
 
 const DEMO_NOTES = `The endpoint sends six status events with ids and JSON data, pings between
@@ -140,13 +198,18 @@ export interface CliHandlers {
 export function createProgram(handlers: CliHandlers): { program: Command; exitCode: () => number } {
   let exitCode = 0
   const program = new Command('sse-probe')
-    .description('Inspect and test a Server-Sent Events endpoint, following reconnects as a browser does.')
+    .description(
+      'Inspect and test a Server-Sent Events endpoint, following reconnects as a browser does.',
+    )
     .version(VERSION, '-V, --version')
     .argument('<url>', 'the event stream (http:// or https://)', urlArg)
     .usage('[options] <url>')
     // Subcommands reuse the probe's flag names (--json, --color): each command parses its own.
     .enablePositionalOptions()
-    .addHelpText('after', `\n${DURATIONS}\n${EXIT_CODES}\n\nFormats: ${FORMATS.join(', ')}. Raw output is the body as received: control characters are not escaped.`)
+    .addHelpText(
+      'after',
+      `\n${DURATIONS}\n${EXIT_CODES}\n\nFormats: ${FORMATS.join(', ')}. Raw output is the body as received: control characters are not escaped.`,
+    )
   addRequestOptions(program)
   addStreamOptions(program)
   addExpectOptions(program)
@@ -158,9 +221,18 @@ export function createProgram(handlers: CliHandlers): { program: Command; exitCo
   // Subcommands: each defines its own flags here and runs from src/commands/.
   const demo = program
     .command('demo')
-    .description('start the built-in demo endpoint (a status stream whose server restarts part way) and probe it')
-    .option('--serve-only', 'only run the endpoint and print its URL, for a browser, curl -N or another sse-probe; Ctrl-C stops it')
-    .addOption(new Option('--port <n>', 'port of the endpoint on 127.0.0.1').argParser(portArg).default(0, 'any free port'))
+    .description(
+      'start the built-in demo endpoint (a status stream whose server restarts part way) and probe it',
+    )
+    .option(
+      '--serve-only',
+      'only run the endpoint and print its URL, for a browser, curl -N or another sse-probe; Ctrl-C stops it',
+    )
+    .addOption(
+      new Option('--port <n>', 'port of the endpoint on 127.0.0.1')
+        .argParser(portArg)
+        .default(0, 'any free port'),
+    )
     .addHelpText('after', `\n${DEMO_NOTES}\n\n${DEMO_EXAMPLES}`)
   addStreamOptions(demo)
   addExpectOptions(demo)
@@ -171,11 +243,24 @@ export function createProgram(handlers: CliHandlers): { program: Command; exitCo
   program
     .command('serve')
     .description('replay a recorded stream as a local SSE endpoint, until Ctrl-C')
-    .argument('<file>', 'a transcript written by --record (or --json), or a plain event-stream file')
-    .addOption(new Option('--port <n>', 'port on 127.0.0.1').argParser(portArg).default(0, 'any free port'))
-    .addOption(new Option('--speed <x>', 'timing: 1 as recorded, 2 twice as fast, 0 as fast as possible').argParser(speedArg).default(1))
+    .argument(
+      '<file>',
+      'a transcript written by --record (or --json), or a plain event-stream file',
+    )
+    .addOption(
+      new Option('--port <n>', 'port on 127.0.0.1').argParser(portArg).default(0, 'any free port'),
+    )
+    .addOption(
+      new Option('--speed <x>', 'timing: 1 as recorded, 2 twice as fast, 0 as fast as possible')
+        .argParser(speedArg)
+        .default(1),
+    )
     .option('--loop', 'start again from the beginning after the last record')
-    .option('--interval <duration>', 'time between the events of a plain event-stream file (default 1s)', durationArg)
+    .option(
+      '--interval <duration>',
+      'time between the events of a plain event-stream file (default 1s)',
+      durationArg,
+    )
     .addHelpText('after', `\n${DURATIONS}\n\n${SERVE_NOTES}`)
     .action(async (file: string, flags: ServeFlags) => {
       exitCode = await handlers.serve(file, flags)
@@ -187,9 +272,21 @@ export function createProgram(handlers: CliHandlers): { program: Command; exitCo
     .argument('<url>', 'the event stream', urlArg)
     .addHelpText('after', `${CHECK_HELP}\n\n${DURATIONS}`)
   addRequestOptions(check)
-    .addOption(new Option('--window <duration>', 'observe for this long (less if the stream ends)').argParser(positiveDurationArg).default(20_000, '20s'))
-    .option('--origin <origin>', "send Origin and check that CORS allows it (your page's origin, e.g. https://app.example)", originArg)
-    .option('--end-event <type>', 'the event type that ends the stream, repeatable (default: end)', collect)
+    .addOption(
+      new Option('--window <duration>', 'observe for this long (less if the stream ends)')
+        .argParser(positiveDurationArg)
+        .default(20_000, '20s'),
+    )
+    .option(
+      '--origin <origin>',
+      "send Origin and check that CORS allows it (your page's origin, e.g. https://app.example)",
+      originArg,
+    )
+    .option(
+      '--end-event <type>',
+      'the event type that ends the stream, repeatable (default: end)',
+      collect,
+    )
     .option('--json', 'one JSON record per check, then a summary')
     .option('--strict', 'exit 1 on warnings too')
     .option('--color', 'force colour')

@@ -48,7 +48,9 @@ export async function main(argv: readonly string[], context: RunContext): Promis
       context.stderr.write(errorLine(`error: ${error.message}`, showSecrets))
       return 2
     }
-    context.stderr.write(`sse-probe: internal error: ${error instanceof Error ? error.message : String(error)}\n`)
+    context.stderr.write(
+      `sse-probe: internal error: ${error instanceof Error ? error.message : String(error)}\n`,
+    )
     return 70
   }
 }

@@ -47,14 +47,20 @@ export function createCommentText() {
       cursor = 0
       afterLf = -2
       afterCr = -2
-      if (carried === 'colon' && text.length > 0) carried = text.charCodeAt(0) === SPACE ? 'space' : 'no-space'
+      if (carried === 'colon' && text.length > 0)
+        carried = text.charCodeAt(0) === SPACE ? 'space' : 'no-space'
       carriedComment = carried === 'space' ? true : carried === 'no-space' ? false : undefined
     },
     /** Call after feeding: remembers how the trailing, unfinished line began. */
     afterFeed() {
       // Backwards from the end: chunks nearly always end with a line end, so this stops at once.
       let lastLineEnd = chunk.length - 1
-      while (lastLineEnd >= 0 && chunk.charCodeAt(lastLineEnd) !== LF && chunk.charCodeAt(lastLineEnd) !== CR) lastLineEnd--
+      while (
+        lastLineEnd >= 0 &&
+        chunk.charCodeAt(lastLineEnd) !== LF &&
+        chunk.charCodeAt(lastLineEnd) !== CR
+      )
+        lastLineEnd--
       if (lastLineEnd !== -1) carried = classify(chunk.slice(lastLineEnd + 1, lastLineEnd + 3))
       else if (carried === 'line-start') carried = classify(chunk.slice(0, 2))
     },

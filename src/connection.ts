@@ -3,8 +3,8 @@ import type { Readable } from 'node:stream'
 import type { Dispatcher } from 'undici'
 import { describeError } from './errors.ts'
 import { createHttp, type HttpOptions } from './http.ts'
-import { redactUrl } from './redact.ts'
 import type { Verdict } from './reconnect.ts'
+import { redactUrl } from './redact.ts'
 
 export interface StreamRequest {
   url: URL
@@ -45,7 +45,11 @@ const ORIGIN_BOUND_HEADERS = ['authorization', 'cookie', 'proxy-authorization']
  * One connection attempt: follows redirects, classifies the response as the
  * EventSource rules do, and never throws (a transport error is an outcome).
  */
-export async function openStream(request: StreamRequest, options: HttpOptions, signal: AbortSignal): Promise<Attempt> {
+export async function openStream(
+  request: StreamRequest,
+  options: HttpOptions,
+  signal: AbortSignal,
+): Promise<Attempt> {
   // A dispatcher of its own: destroying it ends the attempt at once wherever it is (connecting,
   // in a proxy's tunnel, waiting for headers, reading), which aborting a request does not (undici 7
   // leaves connects pending and opens spare connections), and it is what `release` frees.
@@ -81,11 +85,17 @@ export async function openStream(request: StreamRequest, options: HttpOptions, s
         const next = URL.parse(location, url.href)
         if (next?.protocol !== 'http:' && next?.protocol !== 'https:') {
           const target = next ? 'a URL that is not http(s)' : 'an invalid URL'
-          return { type: 'network-error', message: `HTTP ${response.statusCode} redirect to ${target}, not followed: ${redactUrl(location)}` }
+          return {
+            type: 'network-error',
+            message: `HTTP ${response.statusCode} redirect to ${target}, not followed: ${redactUrl(location)}`,
+          }
         }
         if (next.origin !== url.origin) headers = omit(headers, ORIGIN_BOUND_HEADERS)
         // As fetch: 303 always, and 301/302 after a POST, continue as a GET without a body.
-        if (response.statusCode === 303 || ((response.statusCode === 301 || response.statusCode === 302) && method === 'POST')) {
+        if (
+          response.statusCode === 303 ||
+          ((response.statusCode === 301 || response.statusCode === 302) && method === 'POST')
+        ) {
           if (method !== 'HEAD') method = 'GET'
           body = undefined
           headers = omit(headers, ['content-type', 'content-length'])
@@ -109,7 +119,8 @@ export async function openStream(request: StreamRequest, options: HttpOptions, s
       }
       keep = verdict === 'ok'
       if (verdict === 'ok') return attempt
-      if (verdict === 'no-content') return { ...attempt, message: 'HTTP 204 No Content: the server asked the client to stop' }
+      if (verdict === 'no-content')
+        return { ...attempt, message: 'HTTP 204 No Content: the server asked the client to stop' }
       const excerpt = await readExcerpt(response.body)
       // HTTP/2 has no reason phrase: use the standard one.
       const reason = response.statusText || STATUS_CODES[response.statusCode]
@@ -124,7 +135,12 @@ export async function openStream(request: StreamRequest, options: HttpOptions, s
     }
   } catch (error) {
     const timeout = timedOut || (error as { code?: string }).code === 'UND_ERR_CONNECT_TIMEOUT'
-    return { type: 'network-error', message: timeout ? `no response within ${options.connectTimeoutMs}ms (--connect-timeout)` : describeError(error) }
+    return {
+      type: 'network-error',
+      message: timeout
+        ? `no response within ${options.connectTimeoutMs}ms (--connect-timeout)`
+        : describeError(error),
+    }
   } finally {
     clearTimeout(connectTimer)
     if (!keep) release()
@@ -156,7 +172,9 @@ function isRedirect(status: number): boolean {
   return status === 301 || status === 302 || status === 303 || status === 307 || status === 308
 }
 
-function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+function flattenHeaders(
+  headers: Record<string, string | string[] | undefined>,
+): Record<string, string> {
   const flat: Record<string, string> = {}
   for (const [name, value] of Object.entries(headers)) {
     if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value
@@ -165,7 +183,9 @@ function flattenHeaders(headers: Record<string, string | string[] | undefined>):
 }
 
 function omit(headers: Record<string, string>, names: readonly string[]): Record<string, string> {
-  return Object.fromEntries(Object.entries(headers).filter(([name]) => !names.includes(name.toLowerCase())))
+  return Object.fromEntries(
+    Object.entries(headers).filter(([name]) => !names.includes(name.toLowerCase())),
+  )
 }
 
 /** The start of a refused response's body, on one line, to show with the error. */
@@ -185,7 +205,11 @@ async function readExcerpt(body: Readable): Promise<string> {
     clearTimeout(gaveUp)
     discardBody(body)
   }
-  const text = Buffer.concat(chunks).subarray(0, EXCERPT_BYTES).toString('utf8').replace(/\s+/g, ' ').trim()
+  const text = Buffer.concat(chunks)
+    .subarray(0, EXCERPT_BYTES)
+    .toString('utf8')
+    .replace(/\s+/g, ' ')
+    .trim()
   return length > EXCERPT_BYTES ? `${text}…` : text
 }
 

@@ -11,7 +11,10 @@ export function createDecompressor(encoding: string | undefined) {
     case 'deflate':
       return createInflate(flush)
     case 'br':
-      return createBrotliDecompress({ flush: zlib.BROTLI_OPERATION_FLUSH, finishFlush: zlib.BROTLI_OPERATION_FLUSH })
+      return createBrotliDecompress({
+        flush: zlib.BROTLI_OPERATION_FLUSH,
+        finishFlush: zlib.BROTLI_OPERATION_FLUSH,
+      })
     default:
       return undefined
   }

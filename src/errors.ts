@@ -28,7 +28,7 @@ export function describeError(error: unknown): string {
     if (e.code && TLS_CODES.has(e.code)) tls = true
     const message = e.message?.trim()
     if (message && !parts.some((part) => part.includes(message))) parts.push(message)
-    e.errors?.forEach((inner) => visit(inner, depth + 1))
+    for (const inner of e.errors ?? []) visit(inner, depth + 1)
     visit(e.cause, depth + 1)
   }
   visit(error, 0)

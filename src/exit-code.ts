@@ -21,7 +21,11 @@ export const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const
 export type StopSignal = keyof typeof SIGNAL_EXIT_CODES
 
 /** The exit code for how the probe ended: a failed expectation turns 0 into 1, other codes stand. */
-export function exitCodeFor(reason: EndReason, expectations: readonly ExpectationResult[], signal: StopSignal = 'SIGINT'): number {
+export function exitCodeFor(
+  reason: EndReason,
+  expectations: readonly ExpectationResult[],
+  signal: StopSignal = 'SIGINT',
+): number {
   const code = reason === 'interrupted' ? SIGNAL_EXIT_CODES[signal] : EXIT_CODES[reason]
   return code === 0 && expectations.some((e) => !e.ok) ? 1 : code
 }

@@ -1,4 +1,4 @@
-import { Agent, buildConnector, EnvHttpProxyAgent, ProxyAgent, type Dispatcher } from 'undici'
+import { Agent, buildConnector, type Dispatcher, EnvHttpProxyAgent, ProxyAgent } from 'undici'
 
 export interface HttpOptions {
   insecure: boolean
@@ -26,10 +26,16 @@ export function createHttp(options: HttpOptions): Http {
   // (many proxies refuse CONNECT to port 80).
   const proxied = { ...common, requestTls: tls, proxyTls: tls, proxyTunnel: false }
   if (options.proxy) {
-    return { dispatcher: new ProxyAgent({ ...proxied, uri: options.proxy }), httpVersion: () => '1.1' }
+    return {
+      dispatcher: new ProxyAgent({ ...proxied, uri: options.proxy }),
+      httpVersion: () => '1.1',
+    }
   }
   if (PROXY_VARIABLES.some((name) => process.env[name])) {
-    return { dispatcher: new EnvHttpProxyAgent({ ...proxied, connect: tls }), httpVersion: () => '1.1' }
+    return {
+      dispatcher: new EnvHttpProxyAgent({ ...proxied, connect: tls }),
+      httpVersion: () => '1.1',
+    }
   }
   // undici does not say which protocol a response came over; the ALPN result of the socket does.
   const alpnByOrigin = new Map<string, string>()
@@ -38,7 +44,10 @@ export function createHttp(options: HttpOptions): Http {
     connect(target, (error, socket) => {
       if (socket) {
         const alpn = (socket as { alpnProtocol?: string | false }).alpnProtocol
-        alpnByOrigin.set(originKey(target.protocol, target.hostname, target.port), alpn === 'h2' ? '2' : '1.1')
+        alpnByOrigin.set(
+          originKey(target.protocol, target.hostname, target.port),
+          alpn === 'h2' ? '2' : '1.1',
+        )
       }
       callback(error as null, socket as never)
     })

@@ -64,7 +64,8 @@ export interface ProbeOptions extends RequestOptions {
 
 export function durationArg(text: string): number {
   const ms = parseDuration(text)
-  if (ms === undefined) throw new UsageError('expected a duration such as 250ms, 5s, 2m, 1h or bare milliseconds')
+  if (ms === undefined)
+    throw new UsageError('expected a duration such as 250ms, 5s, 2m, 1h or bare milliseconds')
   if (ms > MAX_DELAY_MS) throw new UsageError('expected a duration of at most 24 days')
   return ms
 }
@@ -86,12 +87,25 @@ export function positiveCountArg(text: string): number {
   return count
 }
 
-const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 }
+const BYTE_UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1024 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1024 ** 3,
+  gib: 1024 ** 3,
+}
 
 export function byteSizeArg(text: string): number {
   const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim())
   const unit = match ? BYTE_UNITS[match[2]!.toLowerCase()] : undefined
-  if (!match || unit === undefined) throw new UsageError('expected a size in bytes such as 65536, 64KiB or 16MiB')
+  if (!match || unit === undefined)
+    throw new UsageError('expected a size in bytes such as 65536, 64KiB or 16MiB')
   const bytes = Math.floor(Number(match[1]) * unit)
   if (bytes < 1) throw new UsageError('expected a size of at least 1 byte')
   return bytes
@@ -114,7 +128,9 @@ export function urlArg(text: string): URL {
 export function originArg(text: string): string {
   const url = urlArg(text)
   if (url.pathname !== '/' || url.search || url.hash || url.username || url.password) {
-    throw new UsageError('expected an origin such as https://app.example (scheme, host and port only)')
+    throw new UsageError(
+      'expected an origin such as https://app.example (scheme, host and port only)',
+    )
   }
   return url.origin
 }
@@ -123,7 +139,8 @@ const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 // HTTP field values allow tabs but no other control character (CR and LF would inject headers).
 
 export function headerArg(text: string, previous: [string, string][] = []): [string, string][] {
-  if (hasHeaderControl(text)) throw new UsageError('a header must not contain CR, LF or other control characters')
+  if (hasHeaderControl(text))
+    throw new UsageError('a header must not contain CR, LF or other control characters')
   const colon = text.indexOf(':')
   if (colon < 1) throw new UsageError('expected "Name: value"')
   const name = text.slice(0, colon).trim()
@@ -133,7 +150,8 @@ export function headerArg(text: string, previous: [string, string][] = []): [str
 
 /** --last-event-id: sent as a header, so held to the same rules as a header value. */
 export function lastEventIdArg(text: string): string {
-  if (hasHeaderControl(text)) throw new UsageError('an id must not contain CR, LF or other control characters')
+  if (hasHeaderControl(text))
+    throw new UsageError('an id must not contain CR, LF or other control characters')
   return text
 }
 
@@ -150,23 +168,29 @@ const FORBIDDEN_METHODS = new Set(['CONNECT', 'TRACE', 'TRACK'])
 
 export function methodArg(text: string): string {
   if (!HEADER_NAME.test(text)) throw new UsageError('expected an HTTP method such as GET or POST')
-  if (FORBIDDEN_METHODS.has(text.toUpperCase())) throw new UsageError(`${text.toUpperCase()} cannot open an event stream`)
+  if (FORBIDDEN_METHODS.has(text.toUpperCase()))
+    throw new UsageError(`${text.toUpperCase()} cannot open an event stream`)
   return text.toUpperCase()
 }
 
 export function portArg(text: string): number {
   const port = countArg(text)
-  if (port > 65535) throw new UsageError('expected a port number from 0 to 65535 (0: any free port)')
+  if (port > 65535)
+    throw new UsageError('expected a port number from 0 to 65535 (0: any free port)')
   return port
 }
 
 export function speedArg(text: string): number {
-  if (!/^\d+(\.\d+)?$/.test(text.trim())) throw new UsageError('expected a number: 1 plays the recorded timing, 2 twice as fast, 0 as fast as possible')
+  if (!/^\d+(\.\d+)?$/.test(text.trim()))
+    throw new UsageError(
+      'expected a number: 1 plays the recorded timing, 2 twice as fast, 0 as fast as possible',
+    )
   return Number(text)
 }
 
 export function formatArg(text: string): Format {
-  if (!(FORMATS as readonly string[]).includes(text)) throw new UsageError(`expected one of ${FORMATS.join(', ')}`)
+  if (!(FORMATS as readonly string[]).includes(text))
+    throw new UsageError(`expected one of ${FORMATS.join(', ')}`)
   return text as Format
 }
 
@@ -215,7 +239,10 @@ export interface RawProbeFlags extends RawRequestFlags {
 }
 
 /** `sse-probe demo`: the probe's stream, expectation and output flags, and the endpoint's own. */
-export type DemoFlags = Omit<RawProbeFlags, 'connectTimeout'> & { serveOnly?: boolean; port: number }
+export type DemoFlags = Omit<RawProbeFlags, 'connectTimeout'> & {
+  serveOnly?: boolean
+  port: number
+}
 
 export interface ServeFlags {
   port: number
@@ -236,7 +263,9 @@ export function toRequestOptions(url: URL, flags: RawRequestFlags): RequestOptio
     url: credentials ? withoutCredentials(url) : url,
     method: flags.method ?? (flags.data !== undefined ? 'POST' : 'GET'),
     headers: [
-      ...(credentials && !hasAuthorization ? [['Authorization', credentials] as [string, string]] : []),
+      ...(credentials && !hasAuthorization
+        ? [['Authorization', credentials] as [string, string]]
+        : []),
       ...headers.filter(([name]) => name.toLowerCase() !== 'last-event-id'),
     ],
     data: flags.data,
@@ -310,7 +339,10 @@ const PROXY_SCHEMES = ['http:', 'https:', 'socks:', 'socks5:']
 
 /** The proxy variables undici reads (lower case first): a malformed one is a usage error, not a crash. */
 export function checkProxyVariables(env: NodeJS.ProcessEnv): void {
-  for (const [lower, upper] of [['http_proxy', 'HTTP_PROXY'], ['https_proxy', 'HTTPS_PROXY']] as const) {
+  for (const [lower, upper] of [
+    ['http_proxy', 'HTTP_PROXY'],
+    ['https_proxy', 'HTTPS_PROXY'],
+  ] as const) {
     const name = env[lower] !== undefined ? lower : upper
     const value = env[name]
     if (!value) continue
@@ -321,7 +353,9 @@ export function checkProxyVariables(env: NodeJS.ProcessEnv): void {
       // reported below
     }
     if (!scheme || !PROXY_SCHEMES.includes(scheme)) {
-      throw new UsageError(`environment variable ${name} '${redactUrl(value)}' is not a proxy URL such as http://proxy.example:3128`)
+      throw new UsageError(
+        `environment variable ${name} '${redactUrl(value)}' is not a proxy URL such as http://proxy.example:3128`,
+      )
     }
   }
 }

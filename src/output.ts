@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream'
-import { Chalk, supportsColor, supportsColorStderr, type ColorSupportLevel } from 'chalk'
+import { Chalk, type ColorSupportLevel, supportsColor, supportsColorStderr } from 'chalk'
 import { formatDuration } from './duration.ts'
 import type { Format } from './options.ts'
 import type { ProbeRecord } from './records.ts'
@@ -43,15 +43,22 @@ export interface Output {
  * gathered per network chunk and written together; the spinner (a TTY only)
  * is cleared around every write.
  */
-export async function createOutput(options: OutputOptions, streams: OutputStreams): Promise<Output> {
+export async function createOutput(
+  options: OutputOptions,
+  streams: OutputStreams,
+): Promise<Output> {
   const { stdout, stderr } = streams
   let out = ''
   let err = ''
   // A terminal without a width (a pty nobody sized) would make ora clear lines forever.
-  let spinner = options.format !== 'json' && !options.quiet && stderr.isTTY && stderr.columns ? await createSpinner(stderr) : undefined
+  let spinner =
+    options.format !== 'json' && !options.quiet && stderr.isTTY && stderr.columns
+      ? await createSpinner(stderr)
+      : undefined
 
   // --quiet keeps only what says how it ended: errors and the summary.
-  const hiddenByQuiet = (record: ProbeRecord) => options.quiet && record.type !== 'summary' && record.type !== 'error'
+  const hiddenByQuiet = (record: ProbeRecord) =>
+    options.quiet && record.type !== 'summary' && record.type !== 'error'
   let render: (record: ProbeRecord) => void
   if (options.format === 'json') {
     // stderr holds the human-readable errors, for whoever reads the job's log: each error
@@ -62,19 +69,24 @@ export async function createOutput(options: OutputOptions, streams: OutputStream
       out += renderJson(record)
       if (record.type === 'error') err += `error: ${visible((lastError = record.message))}\n`
       if (record.type !== 'summary') return
-      if (record.message !== undefined && record.message !== lastError && record.exitCode > 1) err += `error: ${record.reason}: ${visible(record.message)}\n`
-      for (const expectation of record.expectations) if (!expectation.ok) err += `error: expectation failed: ${visible(expectation.name)}\n`
+      if (record.message !== undefined && record.message !== lastError && record.exitCode > 1)
+        err += `error: ${record.reason}: ${visible(record.message)}\n`
+      for (const expectation of record.expectations)
+        if (!expectation.ok) err += `error: expectation failed: ${visible(expectation.name)}\n`
     }
   } else {
     const pretty = createPrettyRenderer({
       chalk: new Chalk({ level: colorLevel(options.color, supportsColor, streams.env) }),
-      chalkStderr: new Chalk({ level: colorLevel(options.color, supportsColorStderr, streams.env) }),
+      chalkStderr: new Chalk({
+        level: colorLevel(options.color, supportsColorStderr, streams.env),
+      }),
       pingEvent: options.pingEvent,
       hidePings: options.hidePings,
       include: options.include,
     })
     // Raw format writes the body itself: events and comments are already there.
-    const inBody = (record: ProbeRecord) => options.format === 'raw' && (record.type === 'event' || record.type === 'comment')
+    const inBody = (record: ProbeRecord) =>
+      options.format === 'raw' && (record.type === 'event' || record.type === 'comment')
     render = (record) => {
       if (hiddenByQuiet(record) || inBody(record)) return
       const rendered = pretty(record)
@@ -96,7 +108,11 @@ export async function createOutput(options: OutputOptions, streams: OutputStream
   function flush() {
     spinner?.active()
     write()
-    return stdout.writableNeedDrain ? drained(stdout) : stderr.writableNeedDrain ? drained(stderr) : undefined
+    return stdout.writableNeedDrain
+      ? drained(stdout)
+      : stderr.writableNeedDrain
+        ? drained(stderr)
+        : undefined
   }
 
   return {
@@ -115,7 +131,9 @@ export async function createOutput(options: OutputOptions, streams: OutputStream
         : undefined,
     flush,
     events: spinner !== undefined || (!options.quiet && options.format !== 'raw'),
-    commentText: !options.quiet && (options.format === 'json' || (options.format === 'pretty' && !options.hidePings)),
+    commentText:
+      !options.quiet &&
+      (options.format === 'json' || (options.format === 'pretty' && !options.hidePings)),
     close() {
       // Stopped first, so that no spinner frame is drawn after the summary.
       spinner?.stop()
@@ -126,7 +144,11 @@ export async function createOutput(options: OutputOptions, streams: OutputStream
 }
 
 /** --color / --no-color first, then NO_COLOR (unless FORCE_COLOR), then chalk's detection for that stream. */
-export function colorLevel(flag: boolean | undefined, detected: { level: ColorSupportLevel } | false, env: NodeJS.ProcessEnv): ColorSupportLevel {
+export function colorLevel(
+  flag: boolean | undefined,
+  detected: { level: ColorSupportLevel } | false,
+  env: NodeJS.ProcessEnv,
+): ColorSupportLevel {
   if (flag === false) return 0
   if (flag === true) return detected ? detected.level : 1
   if (env.NO_COLOR && env.FORCE_COLOR === undefined) return 0
@@ -152,7 +174,7 @@ async function createSpinner(stream: Writable) {
   let lastActivity = performance.now()
   const ticker = setInterval(() => {
     const silent = performance.now() - lastActivity
-    spinner.text = `${state} · ${events} ${events === 1 ? "event" : "events"}${silent >= 1000 ? ` · silent for ${formatDuration(Math.round(silent / 100) * 100)}` : ''}`
+    spinner.text = `${state} · ${events} ${events === 1 ? 'event' : 'events'}${silent >= 1000 ? ` · silent for ${formatDuration(Math.round(silent / 100) * 100)}` : ''}`
   }, 250)
   ticker.unref()
   return {

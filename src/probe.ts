@@ -1,12 +1,12 @@
 import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { describeError } from './errors.ts'
 import { discardBody, openStream, type StreamRequest } from './connection.ts'
 import { createDecompressor } from './decompress.ts'
+import { describeError } from './errors.ts'
 import type { ProbeOptions } from './options.ts'
-import { initialState, step, type ConnInput, type ConnState, type Effect } from './reconnect.ts'
-import { roundMs, type CloseRecord, type EndReason, type ProbeRecord } from './records.ts'
+import { type ConnInput, type ConnState, type Effect, initialState, step } from './reconnect.ts'
+import { type CloseRecord, type EndReason, type ProbeRecord, roundMs } from './records.ts'
 import { redactHeaders, redactUrl } from './redact.ts'
 import { hasHeaderControl, requestHeaders, withLastEventId } from './request.ts'
 import { createSession, type SessionStats } from './session.ts'
@@ -44,7 +44,11 @@ export interface Probe {
  * The probe loop: the only code that connects, reads and sleeps. It performs
  * the effects reconnect.ts decides and reports everything as records.
  */
-export function startProbe(options: ProbeOptions, requestBody: Buffer | undefined, io: ProbeIo): Probe {
+export function startProbe(
+  options: ProbeOptions,
+  requestBody: Buffer | undefined,
+  io: ProbeIo,
+): Probe {
   const startedAt = performance.now()
   const now = () => roundMs(performance.now() - startedAt)
   const controller = new AbortController()
@@ -62,7 +66,9 @@ export function startProbe(options: ProbeOptions, requestBody: Buffer | undefine
   let chunkAt = 0
   // Only a connection's first event can change the reconnect state (it ends a run of barren reconnects).
   let connectionHadEvent = false
-  const stopped = new Promise<void>((resolve) => controller.signal.addEventListener('abort', () => resolve(), { once: true }))
+  const stopped = new Promise<void>((resolve) =>
+    controller.signal.addEventListener('abort', () => resolve(), { once: true }),
+  )
 
   function stop(reason: EndReason, message?: string) {
     if (ending) return
@@ -79,7 +85,17 @@ export function startProbe(options: ProbeOptions, requestBody: Buffer | undefine
           state = step(state, { type: 'event' }, options)[0]
         }
         const end = session.event(chunkAt, event, data)
-        if (io.events) io.emit({ type: 'event', t: chunkAt, attempt: state.attempt, event, id, lastEventId, data, dt: session.dt })
+        if (io.events)
+          io.emit({
+            type: 'event',
+            t: chunkAt,
+            attempt: state.attempt,
+            event,
+            id,
+            lastEventId,
+            data,
+            dt: session.dt,
+          })
         if (end) stop(end)
       },
       onComment(text) {
@@ -96,7 +112,11 @@ export function startProbe(options: ProbeOptions, requestBody: Buffer | undefine
         stop('event-too-large', message)
       },
     },
-    { lastEventId: options.lastEventId, maxEventSize: options.maxEventSize, exactComments: io.commentText },
+    {
+      lastEventId: options.lastEventId,
+      maxEventSize: options.maxEventSize,
+      exactComments: io.commentText,
+    },
   )
 
   function onBytes(chunk: Uint8Array) {
@@ -108,7 +128,12 @@ export function startProbe(options: ProbeOptions, requestBody: Buffer | undefine
 
   // "No bytes at all": it runs from the start, through connection attempts and reconnect waits too.
   const startIdleTimer = () =>
-    options.idleTimeoutMs ? setTimeout(() => stop('idle-timeout', `no data for ${options.idleTimeoutMs}ms (--idle-timeout)`), options.idleTimeoutMs) : undefined
+    options.idleTimeoutMs
+      ? setTimeout(
+          () => stop('idle-timeout', `no data for ${options.idleTimeoutMs}ms (--idle-timeout)`),
+          options.idleTimeoutMs,
+        )
+      : undefined
   let idleTimer = startIdleTimer()
 
   /**
@@ -122,12 +147,19 @@ export function startProbe(options: ProbeOptions, requestBody: Buffer | undefine
   }
 
   const timers = [
-    options.timeoutMs && setTimeout(() => stop('timeout', `no end after ${options.timeoutMs}ms (--timeout)`), options.timeoutMs),
+    options.timeoutMs &&
+      setTimeout(
+        () => stop('timeout', `no end after ${options.timeoutMs}ms (--timeout)`),
+        options.timeoutMs,
+      ),
     options.durationMs && setTimeout(() => stop('duration'), options.durationMs),
   ]
 
   /** Reads one established stream to its end; returns how it ended, or undefined when the probe stopped it. */
-  async function read(body: Readable, contentEncoding: string | undefined): Promise<Omit<CloseRecord, 't' | 'attempt' | 'type'> | undefined> {
+  async function read(
+    body: Readable,
+    contentEncoding: string | undefined,
+  ): Promise<Omit<CloseRecord, 't' | 'attempt' | 'type'> | undefined> {
     connectionHadEvent = false
     let cause: CloseRecord['cause'] = 'server-closed'
     let message: string | undefined
@@ -159,23 +191,46 @@ export function startProbe(options: ProbeOptions, requestBody: Buffer | undefine
     }
     const { discardedData } = stream.end()
     if (ending) return undefined
-    return { cause, ...(message !== undefined && { message }), ...(discardedData !== undefined && { discardedBytes: Buffer.byteLength(discardedData) }) }
+    return {
+      cause,
+      ...(message !== undefined && { message }),
+      ...(discardedData !== undefined && { discardedBytes: Buffer.byteLength(discardedData) }),
+    }
   }
 
   async function run(): Promise<void> {
     let delayMs = 0
     // [spec] a reconnect fetches the same request again, as redirects changed it (whatwg/html#503).
-    let request: StreamRequest = { url: options.url, method: options.method, headers: requestHeaders(options, requestBody), body: requestBody }
+    let request: StreamRequest = {
+      url: options.url,
+      method: options.method,
+      headers: requestHeaders(options, requestBody),
+      body: requestBody,
+    }
     for (;;) {
       const lastEventId = stream.lastEventId
       if (state.attempt > 1) {
         session.reconnecting()
-        io.emit({ type: 'reconnect', t: now(), attempt: state.attempt, delayMs, lastEventId: lastEventId === '' ? null : lastEventId })
+        io.emit({
+          type: 'reconnect',
+          t: now(),
+          attempt: state.attempt,
+          delayMs,
+          lastEventId: lastEventId === '' ? null : lastEventId,
+        })
         io.flush()
       }
       // A browser sends such an id raw; undici refuses it on every attempt, so say so once and stop.
-      if (hasHeaderControl(lastEventId)) return stop('connect-failed', `cannot reconnect: the last event ID ${JSON.stringify(lastEventId)} has control characters that an HTTP header cannot carry`)
-      const attempt = await openStream({ ...request, headers: withLastEventId(request.headers, lastEventId) }, options, controller.signal)
+      if (hasHeaderControl(lastEventId))
+        return stop(
+          'connect-failed',
+          `cannot reconnect: the last event ID ${JSON.stringify(lastEventId)} has control characters that an HTTP header cannot carry`,
+        )
+      const attempt = await openStream(
+        { ...request, headers: withLastEventId(request.headers, lastEventId) },
+        options,
+        controller.signal,
+      )
       if (ending) return
       if (attempt.type === 'response') request = attempt.request
       let input: ConnInput
@@ -185,10 +240,26 @@ export function startProbe(options: ProbeOptions, requestBody: Buffer | undefine
       } else {
         input = { type: 'response', verdict: attempt.verdict }
         if (attempt.verdict === 'ok') {
-          io.emit({ type: 'open', t: now(), attempt: state.attempt, url: options.showSecrets ? attempt.url : redactUrl(attempt.url), status: attempt.status, httpVersion: attempt.httpVersion, headers: redactHeaders(attempt.headers, options.showSecrets) })
+          io.emit({
+            type: 'open',
+            t: now(),
+            attempt: state.attempt,
+            url: options.showSecrets ? attempt.url : redactUrl(attempt.url),
+            status: attempt.status,
+            httpVersion: attempt.httpVersion,
+            headers: redactHeaders(attempt.headers, options.showSecrets),
+          })
         } else if (attempt.verdict !== 'no-content') {
           const headers = redactHeaders(attempt.headers, options.showSecrets)
-          io.emit({ type: 'error', t: now(), attempt: state.attempt, message: attempt.message!, status: attempt.status, headers, ...(attempt.excerpt !== undefined && { body: attempt.excerpt }) })
+          io.emit({
+            type: 'error',
+            t: now(),
+            attempt: state.attempt,
+            message: attempt.message!,
+            status: attempt.status,
+            headers,
+            ...(attempt.excerpt !== undefined && { body: attempt.excerpt }),
+          })
         }
       }
       io.flush()

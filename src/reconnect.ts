@@ -66,5 +66,8 @@ export function step(s: ConnState, input: ConnInput, o: ReconnectOptions): [Conn
 function retry(s: ConnState, o: ReconnectOptions): [ConnState, Effect] {
   if (!o.reconnect) return [s, end('server-closed')]
   if (s.barren >= o.maxReconnects) return [s, end('reconnects-exhausted')]
-  return [{ ...s, barren: s.barren + 1, attempt: s.attempt + 1 }, { type: 'wait', ms: s.retryMs }]
+  return [
+    { ...s, barren: s.barren + 1, attempt: s.attempt + 1 },
+    { type: 'wait', ms: s.retryMs },
+  ]
 }

@@ -21,7 +21,9 @@ export function createRecorder(path: string, warn: (message: string) => void): R
   try {
     fd = openSync(path, 'w')
   } catch (error) {
-    throw new UsageError(`option '--record <file>' cannot write '${path}': ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+    throw new UsageError(
+      `option '--record <file>' cannot write '${path}': ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    )
   }
   function close() {
     if (fd !== undefined) closeSync(fd)
@@ -39,7 +41,9 @@ export function createRecorder(path: string, warn: (message: string) => void): R
       writeFileSync(fd, renderJson(redacted))
     } catch (error) {
       // A full disk should not end the probe, but the user must know the transcript is incomplete.
-      warn(`--record stopped: cannot write '${path}': ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+      warn(
+        `--record stopped: cannot write '${path}': ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      )
       close()
     }
   }

@@ -3,7 +3,10 @@ const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie'
 export const REDACTED = '<redacted>'
 
 /** Headers with credential values replaced, for anything shown or recorded. */
-export function redactHeaders(headers: Record<string, string>, showSecrets: boolean): Record<string, string> {
+export function redactHeaders(
+  headers: Record<string, string>,
+  showSecrets: boolean,
+): Record<string, string> {
   if (showSecrets) return headers
   let redacted: Record<string, string> | undefined
   for (const name of Object.keys(headers)) {
@@ -18,7 +21,8 @@ export function redactHeaders(headers: Record<string, string>, showSecrets: bool
 // The userinfo of a URL: after the scheme, up to the last '@' before the path.
 const USERINFO = /\b([a-z][a-z\d+.-]*:\/\/)[^/?#\s]*@/gi
 // A secret header written as "Name: value" in text; commander quotes a rejected value as '…' is invalid.
-const SECRET_HEADER_TEXT = /\b(proxy-authorization|authorization|set-cookie|cookie)(\s*:)[\s\S]*?(?=' is invalid|$)/gi
+const SECRET_HEADER_TEXT =
+  /\b(proxy-authorization|authorization|set-cookie|cookie)(\s*:)[\s\S]*?(?=' is invalid|$)/gi
 
 /** A URL (the probe's, a proxy's, a redirect's) without the `user:password@` it may carry. */
 export function redactUrl(href: string): string {

@@ -1,24 +1,31 @@
-import { VERSION } from './version.ts'
 import type { RequestOptions } from './options.ts'
+import { VERSION } from './version.ts'
 
 /**
  * The request headers: what a browser's EventSource sends, the user's -H on top.
  * No Accept-Encoding: a compressing server may hold events back to fill its
  * buffers, and the probe shows the stream as the server flushes it.
  */
-export function requestHeaders(options: Pick<RequestOptions, 'headers'>, body: Buffer | undefined): Record<string, string> {
+export function requestHeaders(
+  options: Pick<RequestOptions, 'headers'>,
+  body: Buffer | undefined,
+): Record<string, string> {
   const headers: Record<string, string> = {
     accept: 'text/event-stream',
     'cache-control': 'no-cache',
     'user-agent': `sse-probe/${VERSION}`,
   }
-  if (body !== undefined) headers['content-type'] = looksLikeJson(body) ? 'application/json' : 'text/plain;charset=UTF-8'
+  if (body !== undefined)
+    headers['content-type'] = looksLikeJson(body) ? 'application/json' : 'text/plain;charset=UTF-8'
   for (const [name, value] of options.headers) headers[name.toLowerCase()] = headerBytes(value)
   return headers
 }
 
 /** The headers of one attempt: Last-Event-ID when the buffer is not empty, none when it is. */
-export function withLastEventId(headers: Record<string, string>, lastEventId: string): Record<string, string> {
+export function withLastEventId(
+  headers: Record<string, string>,
+  lastEventId: string,
+): Record<string, string> {
   const withId = { ...headers }
   delete withId['last-event-id']
   // [spec] Last-Event-ID is the last event ID string, encoded as UTF-8.

@@ -1,9 +1,15 @@
 import { readFile } from 'node:fs/promises'
-import { evaluateExpectations } from './expectations.ts'
 import { exitCodeFor } from './exit-code.ts'
-import { checkProxyVariables, toProbeOptions, UsageError, type ProbeOptions, type RawProbeFlags } from './options.ts'
+import { evaluateExpectations } from './expectations.ts'
+import {
+  checkProxyVariables,
+  type ProbeOptions,
+  type RawProbeFlags,
+  toProbeOptions,
+  UsageError,
+} from './options.ts'
 import { createOutput, type OutputStreams } from './output.ts'
-import { startProbe, type ProbeIo } from './probe.ts'
+import { type ProbeIo, startProbe } from './probe.ts'
 import { createRecorder } from './record.ts'
 import type { SummaryRecord } from './records.ts'
 import { onStopSignals } from './signals.ts'
@@ -15,15 +21,26 @@ export interface RunContext extends OutputStreams {
 }
 
 /** `sse-probe <url>`: probe, print the summary, return the exit code. */
-export async function runProbe(url: URL, flags: RawProbeFlags, context: RunContext): Promise<number> {
+export async function runProbe(
+  url: URL,
+  flags: RawProbeFlags,
+  context: RunContext,
+): Promise<number> {
   const options = toProbeOptions(url, flags)
   if (!options.proxy) checkProxyVariables(context.env)
   const body = await readRequestBody(options.data, context.stdin)
   return probeAndSummarise(options, body, context)
 }
 
-export async function probeAndSummarise(options: ProbeOptions, body: Buffer | undefined, context: RunContext): Promise<number> {
-  const recorder = options.record === undefined ? undefined : createRecorder(options.record, (message) => context.stderr.write(`sse-probe: ${message}\n`))
+export async function probeAndSummarise(
+  options: ProbeOptions,
+  body: Buffer | undefined,
+  context: RunContext,
+): Promise<number> {
+  const recorder =
+    options.record === undefined
+      ? undefined
+      : createRecorder(options.record, (message) => context.stderr.write(`sse-probe: ${message}\n`))
   const output = await createOutput(options, context)
   // The transcript sees every record, whatever the format shows.
   const io: ProbeIo = recorder
@@ -73,7 +90,10 @@ export async function probeAndSummarise(options: ProbeOptions, body: Buffer | un
 }
 
 /** `-d text`, `-d @file` or `-d @-` (stdin), read once and sent on every (re)connection. */
-export async function readRequestBody(data: string | undefined, stdin: NodeJS.ReadableStream): Promise<Buffer | undefined> {
+export async function readRequestBody(
+  data: string | undefined,
+  stdin: NodeJS.ReadableStream,
+): Promise<Buffer | undefined> {
   if (data === undefined) return undefined
   if (!data.startsWith('@')) return Buffer.from(data)
   if (data === '@-') {
@@ -84,6 +104,8 @@ export async function readRequestBody(data: string | undefined, stdin: NodeJS.Re
   try {
     return await readFile(data.slice(1))
   } catch (error) {
-    throw new UsageError(`option '-d, --data <text|@file|@->' cannot read '${data.slice(1)}': ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+    throw new UsageError(
+      `option '-d, --data <text|@file|@->' cannot read '${data.slice(1)}': ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    )
   }
 }

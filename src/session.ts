@@ -1,5 +1,5 @@
+import { type EndReason, roundMs, type SummaryCounts } from './records.ts'
 import { createGapStats } from './stats.ts'
-import { roundMs, type EndReason, type SummaryCounts } from './records.ts'
 
 export interface SessionOptions {
   pingEvent: string
@@ -88,7 +88,8 @@ export function createSession(options: SessionOptions) {
       if (event === pingEvent) pings++
       const count = eventsByType.get(event)
       if (count !== undefined) eventsByType.set(event, count + 1)
-      else if (eventsByType.size < MAX_EVENT_TYPES || expectedEvents.has(event)) eventsByType.set(event, 1)
+      else if (eventsByType.size < MAX_EVENT_TYPES || expectedEvents.has(event))
+        eventsByType.set(event, 1)
       else eventsByType.set(OTHER_EVENT_TYPES, (eventsByType.get(OTHER_EVENT_TYPES) ?? 0) + 1)
       message(t)
       const lastEventAt = clock[LAST_EVENT_AT]!
@@ -111,7 +112,11 @@ export function createSession(options: SessionOptions) {
       }
       if (endEvents.has(event)) return 'end-event'
       // Compared only when the lengths match: hashing every large payload for a Set lookup is not free.
-      if (endData.length > 0 && endData.some((text) => text.length === data.length && text === data)) return 'end-data'
+      if (
+        endData.length > 0 &&
+        endData.some((text) => text.length === data.length && text === data)
+      )
+        return 'end-data'
       if (options.maxEvents !== undefined && events >= options.maxEvents) return 'max-events'
       return undefined
     },
@@ -133,4 +138,3 @@ export function createSession(options: SessionOptions) {
     },
   }
 }
-

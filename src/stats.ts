@@ -1,4 +1,4 @@
-import { roundMs, type GapStats } from './records.ts'
+import { type GapStats, roundMs } from './records.ts'
 
 // Exact percentiles for the samples of a typical debugging session; past that,
 // a log-scale histogram (1 % relative error) keeps memory flat for millions of events.
@@ -22,7 +22,10 @@ export function createGapStats(): GapStatsCollector {
   // Allocated only once the exact samples overflow: most sessions never need it.
   let buckets: Float64Array | undefined
 
-  const bucketOf = (ms: number) => (ms <= SMALLEST_MS ? 0 : Math.min(BUCKETS - 1, Math.ceil(Math.log(ms / SMALLEST_MS) / LOG_GROWTH)))
+  const bucketOf = (ms: number) =>
+    ms <= SMALLEST_MS
+      ? 0
+      : Math.min(BUCKETS - 1, Math.ceil(Math.log(ms / SMALLEST_MS) / LOG_GROWTH))
   const bucketValue = (bucket: number) => (bucket === 0 ? 0 : SMALLEST_MS * BUCKET_GROWTH ** bucket)
 
   function addToHistogram(ms: number) {
@@ -58,7 +61,12 @@ export function createGapStats(): GapStatsCollector {
     },
     result() {
       if (count === 0) return null
-      return { min: roundMs(min), p50: roundMs(percentile(50)), p95: roundMs(percentile(95)), max: roundMs(max) }
+      return {
+        min: roundMs(min),
+        p50: roundMs(percentile(50)),
+        p95: roundMs(percentile(95)),
+        max: roundMs(max),
+      }
     },
   }
 }

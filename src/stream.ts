@@ -62,7 +62,10 @@ export function createEventStream(
       if (discarding === false) callbacks.onRetry(ms)
     },
     onError(error) {
-      if (error.type === 'max-buffer-size-exceeded') reportTooLarge(`more than ${options.maxEventSize} bytes of a line or event that had not ended`)
+      if (error.type === 'max-buffer-size-exceeded')
+        reportTooLarge(
+          `more than ${options.maxEventSize} bytes of a line or event that had not ended`,
+        )
     },
   })
 

@@ -2,13 +2,16 @@ import { describe, expect, it } from 'vitest'
 import { runCheck } from './helpers/check.ts'
 import { findNginx, startNginx } from './helpers/nginx.ts'
 import { startServer } from './helpers/server.ts'
-import { sseEndpoint, type EndpointShape } from './helpers/sse-endpoint.ts'
+import { type EndpointShape, sseEndpoint } from './helpers/sse-endpoint.ts'
 
 // Behind a real nginx (Debian's package; .ci/run installs it). In CI a missing nginx
 // fails these tests; elsewhere they are skipped, and say so.
 const nginx = findNginx()
 const inCi = Boolean(process.env.CI)
-if (!nginx && !inCi) console.warn('check-nginx: skipped, nginx is not installed (apt-get install nginx, as .ci/run does)')
+if (!nginx && !inCi)
+  console.warn(
+    'check-nginx: skipped, nginx is not installed (apt-get install nginx, as .ci/run does)',
+  )
 
 // About 6 KB over 1.2s: more than one 4 KB proxy buffer, so a buffering nginx sends it in bursts.
 const STREAM: EndpointShape = { count: 40, intervalMs: 30, padding: 120 }
@@ -19,7 +22,10 @@ const GZIP = 'proxy_http_version 1.1; gzip on; gzip_types text/event-stream;'
 describe.skipIf(!nginx && !inCi)('check behind nginx', () => {
   async function behindNginx(shape: EndpointShape, directives: string) {
     // Each test fails on its own, so that CI's pass/fail count shows it.
-    if (!nginx) throw new Error('nginx is not installed, but CI is set: .ci/run should have installed it (apt-get install nginx)')
+    if (!nginx)
+      throw new Error(
+        'nginx is not installed, but CI is set: .ci/run should have installed it (apt-get install nginx)',
+      )
     const upstream = await startServer(sseEndpoint(shape))
     const proxy = await startNginx(nginx, upstream.url, directives)
     return runCheck(proxy.url, ['--window', '4s'])
@@ -27,20 +33,35 @@ describe.skipIf(!nginx && !inCi)('check behind nginx', () => {
 
   it('catches proxy_buffering on: events arrive in bursts', async () => {
     const { checks } = await behindNginx(STREAM, BUFFERING)
-    expect(checks.buffering).toMatchObject({ status: 'warn', hint: expect.stringContaining('X-Accel-Buffering: no') })
-    expect(checks.buffering.measured).toMatch(/^(\d+) of \d+ messages arrived in \d+ bursts? \(up to \d+ in one read after \d+(\.\d+)?m?s of silence\): buffered on the way/)
+    expect(checks.buffering).toMatchObject({
+      status: 'warn',
+      hint: expect.stringContaining('X-Accel-Buffering: no'),
+    })
+    expect(checks.buffering.measured).toMatch(
+      /^(\d+) of \d+ messages arrived in \d+ bursts? \(up to \d+ in one read after \d+(\.\d+)?m?s of silence\): buffered on the way/,
+    )
   })
 
   it('passes the same nginx when the upstream says X-Accel-Buffering: no', async () => {
-    const { checks } = await behindNginx({ ...STREAM, headers: { 'x-accel-buffering': 'no' } }, BUFFERING)
-    expect(checks.buffering).toMatchObject({ status: 'pass', measured: expect.stringMatching(/^42 messages in \d+ reads, at most \d+ per read$/) })
+    const { checks } = await behindNginx(
+      { ...STREAM, headers: { 'x-accel-buffering': 'no' } },
+      BUFFERING,
+    )
+    expect(checks.buffering).toMatchObject({
+      status: 'pass',
+      measured: expect.stringMatching(/^42 messages in \d+ reads, at most \d+ per read$/),
+    })
     expect(checks.compression.status).toBe('pass')
   })
 
   it('catches gzip on for text/event-stream, with how much later the first event came', async () => {
     const { checks } = await behindNginx(STREAM, GZIP)
-    expect(checks.compression).toMatchObject({ status: 'warn', measured: expect.stringMatching(/^gzip-compressed: first event after /) })
-    const [, later, unit] = /, ([\d.]+)(ms|s) later than uncompressed/.exec(checks.compression.measured) ?? []
+    expect(checks.compression).toMatchObject({
+      status: 'warn',
+      measured: expect.stringMatching(/^gzip-compressed: first event after /),
+    })
+    const [, later, unit] =
+      /, ([\d.]+)(ms|s) later than uncompressed/.exec(checks.compression.measured) ?? []
     // nginx's gzip holds the whole 1.2s stream; uncompressed, events pass at once.
     expect(Number(later) * (unit === 's' ? 1000 : 1)).toBeGreaterThan(500)
   })

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import {
+  type CheckResult,
   checkBuffering,
   checkCacheControl,
   checkCompression,
@@ -12,33 +13,84 @@ import {
   checkKeepAlive,
   checkRetry,
   runChecks,
-  type CheckResult,
 } from '../src/check/checks.ts'
-import { idsSeen, type ConnectionSeen, type Observation, type ResponseSeen } from '../src/check/observation.ts'
+import {
+  type ConnectionSeen,
+  idsSeen,
+  type Observation,
+  type ResponseSeen,
+} from '../src/check/observation.ts'
 
 const SSE = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' }
 
 function response(overrides: Partial<ResponseSeen> = {}): ResponseSeen {
-  return { url: 'http://host/', status: 200, statusText: 'OK', headers: SSE, verdict: 'ok', httpVersion: '1.1', ...overrides }
+  return {
+    url: 'http://host/',
+    status: 200,
+    statusText: 'OK',
+    headers: SSE,
+    verdict: 'ok',
+    httpVersion: '1.1',
+    ...overrides,
+  }
 }
 
 /** A connection that opened at `at`, got headers 5ms later, and read what `reads` says (times since the headers). */
 function connection(at = 0, overrides: Partial<ConnectionSeen> = {}): ConnectionSeen {
-  return { requestAt: at, headersAt: at + 5, response: response(), reads: [], events: [], comments: 0, retries: [], end: { t: at + 1000, cause: 'server-closed' }, ...overrides }
+  return {
+    requestAt: at,
+    headersAt: at + 5,
+    response: response(),
+    reads: [],
+    events: [],
+    comments: 0,
+    retries: [],
+    end: { t: at + 1000, cause: 'server-closed' },
+    ...overrides,
+  }
 }
 
-const events = (ids: (string | null)[], t = 10) => ids.map((id) => ({ t, event: 'message', id, ping: false }))
+const events = (ids: (string | null)[], t = 10) =>
+  ids.map((id) => ({ t, event: 'message', id, ping: false }))
 
 function observation(overrides: Partial<Observation> = {}): Observation {
-  return { windowMs: 20_000, observedMs: 20_000, endEvents: ['end'], credentials: false, connections: [connection()], compressed: connection(), ...overrides }
+  return {
+    windowMs: 20_000,
+    observedMs: 20_000,
+    endEvents: ['end'],
+    credentials: false,
+    connections: [connection()],
+    compressed: connection(),
+    ...overrides,
+  }
 }
 
 describe('content-type and cache-control', () => {
   it.each([
-    ['204', response({ status: 204, statusText: 'No Content', verdict: 'no-content' }), 'fail', 'HTTP 204 No Content'],
-    ['no Content-Type', response({ headers: {}, verdict: 'not-event-stream' }), 'fail', '200 with Content-Type (none)'],
-    ['a quoted Shift_JIS charset', response({ headers: { 'content-type': 'text/event-stream;charset="Shift_JIS"' } }), 'warn', 'Shift_JIS'],
-    ['charset=UTF8', response({ headers: { 'content-type': 'text/event-stream; charset=UTF8' } }), 'pass', 'charset=UTF8'],
+    [
+      '204',
+      response({ status: 204, statusText: 'No Content', verdict: 'no-content' }),
+      'fail',
+      'HTTP 204 No Content',
+    ],
+    [
+      'no Content-Type',
+      response({ headers: {}, verdict: 'not-event-stream' }),
+      'fail',
+      '200 with Content-Type (none)',
+    ],
+    [
+      'a quoted Shift_JIS charset',
+      response({ headers: { 'content-type': 'text/event-stream;charset="Shift_JIS"' } }),
+      'warn',
+      'Shift_JIS',
+    ],
+    [
+      'charset=UTF8',
+      response({ headers: { 'content-type': 'text/event-stream; charset=UTF8' } }),
+      'pass',
+      'charset=UTF8',
+    ],
   ] as const)('%s: %s', (_case, r, status, measured) => {
     const result = checkContentType(observation({ connections: [connection(0, { response: r })] }))
     expect(result).toMatchObject({ status })
@@ -54,45 +106,124 @@ describe('content-type and cache-control', () => {
     ['public', 'fail'],
   ] as const)('Cache-Control: %s is %s', (value, status) => {
     const r = response({ headers: { ...SSE, 'cache-control': value } })
-    expect(checkCacheControl(observation({ connections: [connection(0, { response: r })] })).status).toBe(status)
+    expect(
+      checkCacheControl(observation({ connections: [connection(0, { response: r })] })).status,
+    ).toBe(status)
   })
 
   it('skips the stream checks when there is no event stream, and judges the status alone', () => {
-    const results = runChecks(observation({ connections: [connection(0, { response: response({ status: 404, statusText: 'Not Found', verdict: 'http-error' }), end: undefined })] }))
+    const results = runChecks(
+      observation({
+        connections: [
+          connection(0, {
+            response: response({ status: 404, statusText: 'Not Found', verdict: 'http-error' }),
+            end: undefined,
+          }),
+        ],
+      }),
+    )
     expect(results.map((r) => r.status)).toEqual(['fail', ...Array(10).fill('skip')])
   })
 })
 
 describe('compression', () => {
   const compressed = (first: number | undefined) =>
-    connection(0, { response: response({ headers: { ...SSE, 'content-encoding': 'br' } }), events: first === undefined ? [] : events(['1'], first) })
+    connection(0, {
+      response: response({ headers: { ...SSE, 'content-encoding': 'br' } }),
+      events: first === undefined ? [] : events(['1'], first),
+    })
 
   it('reports how much later the first compressed event came', () => {
-    const o = observation({ connections: [connection(0, { events: events(['1'], 40) })], compressed: compressed(1540) })
-    expect(checkCompression(o)).toMatchObject({ status: 'warn', measured: 'br-compressed: first event after 1.54s, 1.5s later than uncompressed (40ms)' })
+    const o = observation({
+      connections: [connection(0, { events: events(['1'], 40) })],
+      compressed: compressed(1540),
+    })
+    expect(checkCompression(o)).toMatchObject({
+      status: 'warn',
+      measured: 'br-compressed: first event after 1.54s, 1.5s later than uncompressed (40ms)',
+    })
   })
 
   it('warns also when no compressed event came, or none at all to compare', () => {
-    expect(checkCompression(observation({ connections: [connection(0, { events: events(['1'], 40) })], compressed: compressed(undefined) })).measured).toBe('br-compressed: no event within the window, against 40ms uncompressed')
-    expect(checkCompression(observation({ compressed: compressed(undefined) })).measured).toMatch(/^br-compressed \(no event in the window/)
+    expect(
+      checkCompression(
+        observation({
+          connections: [connection(0, { events: events(['1'], 40) })],
+          compressed: compressed(undefined),
+        }),
+      ).measured,
+    ).toBe('br-compressed: no event within the window, against 40ms uncompressed')
+    expect(checkCompression(observation({ compressed: compressed(undefined) })).measured).toMatch(
+      /^br-compressed \(no event in the window/,
+    )
   })
 
   it('skips when the compressed request failed; identity is not compression', () => {
-    expect(checkCompression(observation({ compressed: connection(0, { error: 'socket hang up', response: undefined }) })).status).toBe('skip')
-    expect(checkCompression(observation({ compressed: connection(0, { response: response({ headers: { ...SSE, 'content-encoding': 'identity' } }) }) })).status).toBe('pass')
+    expect(
+      checkCompression(
+        observation({
+          compressed: connection(0, { error: 'socket hang up', response: undefined }),
+        }),
+      ).status,
+    ).toBe('skip')
+    expect(
+      checkCompression(
+        observation({
+          compressed: connection(0, {
+            response: response({ headers: { ...SSE, 'content-encoding': 'identity' } }),
+          }),
+        }),
+      ).status,
+    ).toBe('pass')
   })
 })
 
 describe('buffering', () => {
-  const withReads = (reads: [number, number][]) => observation({ connections: [connection(0, { reads: reads.map(([silenceMs, messages], i) => ({ t: i, silenceMs, messages })) })] })
+  const withReads = (reads: [number, number][]) =>
+    observation({
+      connections: [
+        connection(0, {
+          reads: reads.map(([silenceMs, messages], i) => ({ t: i, silenceMs, messages })),
+        }),
+      ],
+    })
 
   it('warns when most messages came in reads after a long silence', () => {
-    expect(checkBuffering(withReads([[1200, 23], [800, 18]]))).toMatchObject({ status: 'warn', measured: expect.stringMatching(/^41 of 41 messages arrived in 2 bursts \(up to 23 in one read after 1\.2s of silence\)/) })
+    expect(
+      checkBuffering(
+        withReads([
+          [1200, 23],
+          [800, 18],
+        ]),
+      ),
+    ).toMatchObject({
+      status: 'warn',
+      measured: expect.stringMatching(
+        /^41 of 41 messages arrived in 2 bursts \(up to 23 in one read after 1\.2s of silence\)/,
+      ),
+    })
   })
 
   it('passes a stream with an occasional pair, and quick reads of several messages', () => {
-    expect(checkBuffering(withReads([[1000, 1], [1000, 2], [1000, 1], [1000, 1], [1000, 1]])).status).toBe('pass')
-    expect(checkBuffering(withReads([[10, 5], [10, 5]])).status).toBe('pass')
+    expect(
+      checkBuffering(
+        withReads([
+          [1000, 1],
+          [1000, 2],
+          [1000, 1],
+          [1000, 1],
+          [1000, 1],
+        ]),
+      ).status,
+    ).toBe('pass')
+    expect(
+      checkBuffering(
+        withReads([
+          [10, 5],
+          [10, 5],
+        ]),
+      ).status,
+    ).toBe('pass')
   })
 
   it('cannot tell from fewer than 3 messages', () => {
@@ -103,58 +234,168 @@ describe('buffering', () => {
 describe('early headers', () => {
   const first = (headersMs: number, readAfterHeadersMs: number | undefined, eventMs?: number) =>
     observation({
-      connections: [connection(0, { headersAt: headersMs, reads: readAfterHeadersMs === undefined ? [] : [{ t: headersMs + readAfterHeadersMs, silenceMs: headersMs + readAfterHeadersMs, messages: 1 }], events: eventMs === undefined ? [] : events(['1'], eventMs) })],
+      connections: [
+        connection(0, {
+          headersAt: headersMs,
+          reads:
+            readAfterHeadersMs === undefined
+              ? []
+              : [
+                  {
+                    t: headersMs + readAfterHeadersMs,
+                    silenceMs: headersMs + readAfterHeadersMs,
+                    messages: 1,
+                  },
+                ],
+          events: eventMs === undefined ? [] : events(['1'], eventMs),
+        }),
+      ],
     })
 
   it('passes headers that come before a late first event', () => {
-    expect(checkEarlyHeaders(first(3, 2000, 2003))).toMatchObject({ status: 'pass', measured: 'headers after 3ms, first event after 2s' })
+    expect(checkEarlyHeaders(first(3, 2000, 2003))).toMatchObject({
+      status: 'pass',
+      measured: 'headers after 3ms, first event after 2s',
+    })
   })
 
   it('warns on late headers, saying when they came with the first data', () => {
-    expect(checkEarlyHeaders(first(1500, 1, 1501)).measured).toBe('headers after 1.5s, held back until the first data; first event after 1.5s')
-    expect(checkEarlyHeaders(first(1500, undefined)).measured).toBe('headers after 1.5s; no event in 20s')
+    expect(checkEarlyHeaders(first(1500, 1, 1501)).measured).toBe(
+      'headers after 1.5s, held back until the first data; first event after 1.5s',
+    )
+    expect(checkEarlyHeaders(first(1500, undefined)).measured).toBe(
+      'headers after 1.5s; no event in 20s',
+    )
   })
 })
 
 describe('keep-alive', () => {
   const silent = (ms: number, comments = 3, overrides: Partial<ConnectionSeen> = {}) =>
-    observation({ connections: [connection(0, { reads: [{ t: 10, silenceMs: 5, messages: 1 }, { t: 10 + ms, silenceMs: ms, messages: 1 }], comments, end: { t: 20 + ms, cause: 'window' }, ...overrides })] })
+    observation({
+      connections: [
+        connection(0, {
+          reads: [
+            { t: 10, silenceMs: 5, messages: 1 },
+            { t: 10 + ms, silenceMs: ms, messages: 1 },
+          ],
+          comments,
+          end: { t: 20 + ms, cause: 'window' },
+          ...overrides,
+        }),
+      ],
+    })
 
   it.each([
     [5_000, 'pass', 'longest silence 5s, 3 pings or comments'],
     [35_000, 'warn', 'longest silence 35s: close to the 60s idle timeout of nginx and AWS ALB'],
-    [60_000, 'fail', 'longest silence 1m00s: longer than the 60s idle timeout of nginx and AWS ALB'],
-    [100_000, 'fail', 'longest silence 1m40s: longer than the idle timeouts of nginx and AWS ALB (60s) and Cloudflare (100s)'],
+    [
+      60_000,
+      'fail',
+      'longest silence 1m00s: longer than the 60s idle timeout of nginx and AWS ALB',
+    ],
+    [
+      100_000,
+      'fail',
+      'longest silence 1m40s: longer than the idle timeouts of nginx and AWS ALB (60s) and Cloudflare (100s)',
+    ],
   ] as const)('a silence of %d ms: %s', (ms, status, measured) => {
-    expect(checkKeepAlive(silent(ms))).toEqual({ status, measured, ...(status !== 'pass' && { hint: expect.stringContaining(': ping') }) })
+    expect(checkKeepAlive(silent(ms))).toEqual({
+      status,
+      measured,
+      ...(status !== 'pass' && { hint: expect.stringContaining(': ping') }),
+    })
   })
 
   it('counts the wait for held-back headers as silence: a proxy idle timer runs then too', () => {
-    const held = connection(0, { headersAt: 65_000, reads: [{ t: 65_001, silenceMs: 65_001, messages: 2 }], comments: 1, end: { t: 65_100, cause: 'end-event' } })
-    expect(checkKeepAlive(observation({ connections: [held] }))).toMatchObject({ status: 'fail', measured: expect.stringMatching(/^longest silence 1m05s/) })
+    const held = connection(0, {
+      headersAt: 65_000,
+      reads: [{ t: 65_001, silenceMs: 65_001, messages: 2 }],
+      comments: 1,
+      end: { t: 65_100, cause: 'end-event' },
+    })
+    expect(checkKeepAlive(observation({ connections: [held] }))).toMatchObject({
+      status: 'fail',
+      measured: expect.stringMatching(/^longest silence 1m05s/),
+    })
   })
 
   it('counts ping events as pings, and needs none from a stream that ended', () => {
     expect(checkKeepAlive(silent(1000, 0)).status).toBe('warn')
-    expect(checkKeepAlive(silent(1000, 0, { events: [{ t: 5, event: 'ping', id: null, ping: true }] })).status).toBe('pass')
-    expect(checkKeepAlive(silent(1000, 0, { end: { t: 1020, cause: 'end-event' } }))).toMatchObject({ status: 'pass', measured: 'longest silence 1s, no pings needed: the stream ended' })
+    expect(
+      checkKeepAlive(silent(1000, 0, { events: [{ t: 5, event: 'ping', id: null, ping: true }] }))
+        .status,
+    ).toBe('pass')
+    expect(checkKeepAlive(silent(1000, 0, { end: { t: 1020, cause: 'end-event' } }))).toMatchObject(
+      { status: 'pass', measured: 'longest silence 1s, no pings needed: the stream ended' },
+    )
   })
 })
 
 describe('ids and resuming', () => {
-  const resumedWith = (got: ConnectionSeen) => observation({ connections: [connection(0, { events: events(['a', 'b', 'c', 'd', 'e']) })], resume: { ids: ['a', 'b', 'c', 'd', 'e'], lastEventId: 'c', connection: got } })
+  const resumedWith = (got: ConnectionSeen) =>
+    observation({
+      connections: [connection(0, { events: events(['a', 'b', 'c', 'd', 'e']) })],
+      resume: { ids: ['a', 'b', 'c', 'd', 'e'], lastEventId: 'c', connection: got },
+    })
 
   it.each([
-    ['the next id', connection(0, { events: events(['d']) }), 'pass', 'resumed right after it, at id d'],
-    ['a ping, then the next id', connection(0, { events: [{ t: 1, event: 'ping', id: null, ping: true }, ...events(['d'])] }), 'pass', 'at id d'],
-    ['an earlier id', connection(0, { events: events(['b']) }), 'fail', 'replayed from id b instead of resuming at id d'],
+    [
+      'the next id',
+      connection(0, { events: events(['d']) }),
+      'pass',
+      'resumed right after it, at id d',
+    ],
+    [
+      'a ping, then the next id',
+      connection(0, { events: [{ t: 1, event: 'ping', id: null, ping: true }, ...events(['d'])] }),
+      'pass',
+      'at id d',
+    ],
+    [
+      'an earlier id',
+      connection(0, { events: events(['b']) }),
+      'fail',
+      'replayed from id b instead of resuming at id d',
+    ],
     ['the same id', connection(0, { events: events(['c']) }), 'fail', 'replayed from id c'],
-    ['an unknown id', connection(0, { events: events(['zz']) }), 'fail', 'went on with id zz, not d, which had followed it'],
+    [
+      'an unknown id',
+      connection(0, { events: events(['zz']) }),
+      'fail',
+      'went on with id zz, not d, which had followed it',
+    ],
     ['no id', connection(0, { events: events([null]) }), 'fail', 'went on with id (none)'],
-    ['204', connection(0, { response: response({ status: 204, verdict: 'no-content' }), end: undefined }), 'fail', 'got 204, though id d and more followed it'],
-    ['500', connection(0, { response: response({ status: 500, statusText: 'Internal Server Error', verdict: 'http-error' }), end: undefined }), 'fail', 'got HTTP 500 Internal Server Error'],
-    ['nothing', connection(0, { events: [] }), 'warn', 'no event within 1s of reconnecting with Last-Event-ID: c'],
-    ['a network error', connection(0, { error: 'socket hang up', response: undefined }), 'warn', 'could not reconnect with Last-Event-ID: c: socket hang up'],
+    [
+      '204',
+      connection(0, { response: response({ status: 204, verdict: 'no-content' }), end: undefined }),
+      'fail',
+      'got 204, though id d and more followed it',
+    ],
+    [
+      '500',
+      connection(0, {
+        response: response({
+          status: 500,
+          statusText: 'Internal Server Error',
+          verdict: 'http-error',
+        }),
+        end: undefined,
+      }),
+      'fail',
+      'got HTTP 500 Internal Server Error',
+    ],
+    [
+      'nothing',
+      connection(0, { events: [] }),
+      'warn',
+      'no event within 1s of reconnecting with Last-Event-ID: c',
+    ],
+    [
+      'a network error',
+      connection(0, { error: 'socket hang up', response: undefined }),
+      'warn',
+      'could not reconnect with Last-Event-ID: c: socket hang up',
+    ],
   ] as const)('resuming with %s: %s', (_case, got, status, measured) => {
     const result = checkIds(resumedWith(got))
     expect(result.status).toBe(status)
@@ -164,47 +405,130 @@ describe('ids and resuming', () => {
   it('ignores pings and end events, and an empty id counts as none', () => {
     const end = { t: 1, event: 'end', id: null, ping: false }
     const ping = { t: 1, event: 'ping', id: null, ping: true }
-    expect(checkIds(observation({ connections: [connection(0, { events: [ping, ...events(['1', '']), end] })] })).measured).toBe('1 of 2 events without an id: clients cannot resume')
-    expect(idsSeen([connection(0, { events: [ping, ...events(['1', '2', '1', '']), end] })], ['end'])).toEqual(['1', '2'])
+    expect(
+      checkIds(
+        observation({
+          connections: [connection(0, { events: [ping, ...events(['1', '']), end] })],
+        }),
+      ).measured,
+    ).toBe('1 of 2 events without an id: clients cannot resume')
+    expect(
+      idsSeen([connection(0, { events: [ping, ...events(['1', '2', '1', '']), end] })], ['end']),
+    ).toEqual(['1', '2'])
   })
 
   it('cannot test resuming with fewer than two ids', () => {
-    expect(checkIds(observation({ connections: [connection(0, { events: events(['7']) })] }))).toMatchObject({ status: 'skip', measured: 'one id (7) in 1 event: two are needed to test resuming' })
+    expect(
+      checkIds(observation({ connections: [connection(0, { events: events(['7']) })] })),
+    ).toMatchObject({
+      status: 'skip',
+      measured: 'one id (7) in 1 event: two are needed to test resuming',
+    })
   })
 })
 
 describe('retry, end of stream, CORS', () => {
   it('retry: the last value the server set', () => {
-    expect(checkRetry(observation({ connections: [connection(0, { retries: [1000, 5000] })] })).measured).toBe('retry: 5000 (clients reconnect after 5s)')
+    expect(
+      checkRetry(observation({ connections: [connection(0, { retries: [1000, 5000] })] })).measured,
+    ).toBe('retry: 5000 (clients reconnect after 5s)')
   })
 
   it.each([
-    ['500', connection(2000, { end: undefined, response: response({ status: 500, statusText: 'Internal Server Error', verdict: 'http-error' }) }), 'warn', 'the reconnect got HTTP 500 Internal Server Error: a browser stops with an error'],
-    ['a refused connection', connection(2000, { end: undefined, error: 'ECONNREFUSED', response: undefined }), 'warn', 'the reconnect failed: ECONNREFUSED'],
-    ['204', connection(2000, { end: undefined, response: response({ status: 204, verdict: 'no-content' }) }), 'pass', 'the reconnect got 204'],
+    [
+      '500',
+      connection(2000, {
+        end: undefined,
+        response: response({
+          status: 500,
+          statusText: 'Internal Server Error',
+          verdict: 'http-error',
+        }),
+      }),
+      'warn',
+      'the reconnect got HTTP 500 Internal Server Error: a browser stops with an error',
+    ],
+    [
+      'a refused connection',
+      connection(2000, { end: undefined, error: 'ECONNREFUSED', response: undefined }),
+      'warn',
+      'the reconnect failed: ECONNREFUSED',
+    ],
+    [
+      '204',
+      connection(2000, {
+        end: undefined,
+        response: response({ status: 204, verdict: 'no-content' }),
+      }),
+      'pass',
+      'the reconnect got 204',
+    ],
   ] as const)('end of stream: a break, then %s: %s', (_case, after, status, measured) => {
-    const result = checkEndOfStream(observation({ connections: [connection(0, { end: { t: 500, cause: 'network-error' } }), after] }))
+    const result = checkEndOfStream(
+      observation({
+        connections: [connection(0, { end: { t: 500, cause: 'network-error' } }), after],
+      }),
+    )
     expect(result.status).toBe(status)
-    expect(result.measured).toBe(`the stream broke after 500ms without an "end" event${status === 'pass' ? ', and ' : '; '}${measured}${status === 'pass' ? ': clients stop' : ''}`)
+    expect(result.measured).toBe(
+      `the stream broke after 500ms without an "end" event${status === 'pass' ? ', and ' : '; '}${measured}${status === 'pass' ? ': clients stop' : ''}`,
+    )
   })
 
   it('end of stream: a drop that the reconnect resumes is not the end, the end event is', () => {
     const dropped = connection(0, { end: { t: 500, cause: 'network-error' } })
-    const resumed = connection(1500, { events: [{ t: 100, event: 'end', id: '7', ping: false }], end: { t: 1600, cause: 'end-event' } })
-    expect(checkEndOfStream(observation({ connections: [dropped, resumed] }))).toEqual({ status: 'pass', measured: 'ended with an "end" event after 100ms, on connection 2 after a reconnect' })
+    const resumed = connection(1500, {
+      events: [{ t: 100, event: 'end', id: '7', ping: false }],
+      end: { t: 1600, cause: 'end-event' },
+    })
+    expect(checkEndOfStream(observation({ connections: [dropped, resumed] }))).toEqual({
+      status: 'pass',
+      measured: 'ended with an "end" event after 100ms, on connection 2 after a reconnect',
+    })
   })
 
   it('end of stream: a stream still open at the end of the window is not judged', () => {
-    expect(checkEndOfStream(observation({ connections: [connection(0, { end: { t: 20_000, cause: 'window' } })] })).status).toBe('skip')
+    expect(
+      checkEndOfStream(
+        observation({ connections: [connection(0, { end: { t: 20_000, cause: 'window' } })] }),
+      ).status,
+    ).toBe('skip')
   })
 
   const withCors = (headers: Record<string, string>, credentials = false) =>
-    checkCors(observation({ origin: 'https://app.example', credentials, connections: [connection(0, { response: response({ headers: { ...SSE, ...headers } }) })] }))
+    checkCors(
+      observation({
+        origin: 'https://app.example',
+        credentials,
+        connections: [connection(0, { response: response({ headers: { ...SSE, ...headers } }) })],
+      }),
+    )
 
   it.each([
-    ['another origin', { 'access-control-allow-origin': 'https://other.example' }, false, 'fail', 'Access-Control-Allow-Origin: https://other.example, not https://app.example'],
-    ['cookies without Allow-Credentials', { 'access-control-allow-origin': 'https://app.example' }, true, 'fail', 'no Access-Control-Allow-Credentials: true'],
-    ['cookies with Allow-Credentials', { 'access-control-allow-origin': 'https://app.example', 'access-control-allow-credentials': 'true' }, true, 'pass', 'with credentials'],
+    [
+      'another origin',
+      { 'access-control-allow-origin': 'https://other.example' },
+      false,
+      'fail',
+      'Access-Control-Allow-Origin: https://other.example, not https://app.example',
+    ],
+    [
+      'cookies without Allow-Credentials',
+      { 'access-control-allow-origin': 'https://app.example' },
+      true,
+      'fail',
+      'no Access-Control-Allow-Credentials: true',
+    ],
+    [
+      'cookies with Allow-Credentials',
+      {
+        'access-control-allow-origin': 'https://app.example',
+        'access-control-allow-credentials': 'true',
+      },
+      true,
+      'pass',
+      'with credentials',
+    ],
   ] as const)('CORS, %s: %s', (_case, headers, credentials, status, measured) => {
     const result = withCors(headers, credentials)
     expect(result.status).toBe(status)
@@ -213,7 +537,8 @@ describe('retry, end of stream, CORS', () => {
 })
 
 describe('exit code', () => {
-  const results = (...statuses: CheckResult['status'][]): CheckResult[] => statuses.map((status) => ({ id: 'retry', status, measured: '' }))
+  const results = (...statuses: CheckResult['status'][]): CheckResult[] =>
+    statuses.map((status) => ({ id: 'retry', status, measured: '' }))
   it.each([
     [['pass', 'skip'], false, 0],
     [['pass', 'warn'], false, 0],

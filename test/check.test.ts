@@ -4,24 +4,53 @@ import { runCheck } from './helpers/check.ts'
 import { runCli, startCli } from './helpers/cli.ts'
 import { startH2Server } from './helpers/h2-server.ts'
 import { startServer } from './helpers/server.ts'
-import { sseEndpoint, type EndpointShape } from './helpers/sse-endpoint.ts'
+import { type EndpointShape, sseEndpoint } from './helpers/sse-endpoint.ts'
 
 const ORIGIN = 'https://app.example'
-const ALL_CHECKS: CheckId[] = ['content-type', 'cache-control', 'compression', 'buffering', 'early-headers', 'keep-alive', 'http-version', 'ids', 'retry', 'end-of-stream', 'cors']
+const ALL_CHECKS: CheckId[] = [
+  'content-type',
+  'cache-control',
+  'compression',
+  'buffering',
+  'early-headers',
+  'keep-alive',
+  'http-version',
+  'ids',
+  'retry',
+  'end-of-stream',
+  'cors',
+]
 
 describe('check: an endpoint that does everything right', () => {
   it('passes all 11 checks over HTTP/2 with CORS, and exits 0 even with --strict', async () => {
     const server = await startH2Server(sseEndpoint({ cors: true }))
-    const { run, checks, summary } = await runCheck(server.url, ['-k', '--origin', ORIGIN, '--strict'])
+    const { run, checks, summary } = await runCheck(server.url, [
+      '-k',
+      '--origin',
+      ORIGIN,
+      '--strict',
+    ])
     expect(Object.keys(checks)).toEqual(ALL_CHECKS)
     expect(Object.values(checks).filter((c) => c.status !== 'pass')).toEqual([])
     expect(run.exitCode).toBe(0)
-    expect(summary).toMatchObject({ exitCode: 0, pass: 11, warn: 0, fail: 0, skip: 0, connections: 1, events: 7 })
+    expect(summary).toMatchObject({
+      exitCode: 0,
+      pass: 11,
+      warn: 0,
+      fail: 0,
+      skip: 0,
+      connections: 1,
+      events: 7,
+    })
     expect(checks['http-version'].measured).toBe('HTTP/2')
-    expect(checks.ids.measured).toBe('6 events with ids; a reconnect with Last-Event-ID: 3 resumed right after it, at id 4')
+    expect(checks.ids.measured).toBe(
+      '6 events with ids; a reconnect with Last-Event-ID: 3 resumed right after it, at id 4',
+    )
     expect(checks['end-of-stream'].measured).toMatch(/^ended with an "end" event after [\d.]+m?s$/)
     expect(checks.cors.measured).toBe(`Access-Control-Allow-Origin: ${ORIGIN}`)
-    expect(checks.compression.measured).toBe('not compressed, also with Accept-Encoding: gzip, deflate, br')
+    expect(checks.compression.measured).toBe(
+      'not compressed, also with Accept-Encoding: gzip, deflate, br',
+    )
     // The stream, its compressed twin and the resume, each with the page's Origin as a browser sends it.
     const headers = server.requests.map((r) => r.headers)
     expect(headers).toHaveLength(3)
@@ -34,9 +63,13 @@ describe('check: an endpoint that does everything right', () => {
     const server = await startServer(sseEndpoint())
     const run = await runCli(['check', server.url, '--window', '2s', '--no-color'])
     expect(run.exitCode).toBe(0)
-    expect(run.stdout).toMatch(/^check {2}http:\/\/127\.0\.0\.1:\d+\/ {2}observed [\d.]+m?s, 1 connection, 7 events\n\n/)
+    expect(run.stdout).toMatch(
+      /^check {2}http:\/\/127\.0\.0\.1:\d+\/ {2}observed [\d.]+m?s, 1 connection, 7 events\n\n/,
+    )
     expect(run.stdout).toContain('✓ content-type   200, text/event-stream\n')
-    expect(run.stdout).toMatch(/\n! http-version {3}HTTP\/1\.1: browsers open at most 6 connections per origin[^\n]*\n {17}→ serve the stream over HTTPS with HTTP\/2/)
+    expect(run.stdout).toMatch(
+      /\n! http-version {3}HTTP\/1\.1: browsers open at most 6 connections per origin[^\n]*\n {17}→ serve the stream over HTTPS with HTTP\/2/,
+    )
     expect(run.stdout).toMatch(/\n- cors {11}not checked without --origin\n {17}→ give --origin/)
     expect(run.stdout).toMatch(/\n\n9 passed, 1 warned, 0 failed, 1 not measured {2}exit 0\n$/)
     expect(run.stdout.match(/^[✓!✗-] /gm)).toHaveLength(11)
@@ -54,52 +87,210 @@ describe('check: an endpoint that does everything right', () => {
 describe('check: each check catches its problem', () => {
   // [what is wrong, the endpoint, extra flags, the check, its status, what it measured]
   const cases: [string, EndpointShape, string[], CheckId, CheckStatus, RegExp][] = [
-    ['Content-Type is not text/event-stream', { headers: { 'content-type': 'text/html' } }, [], 'content-type', 'fail', /^200 with Content-Type text\/html$/],
-    ['a charset other than UTF-8', { headers: { 'content-type': 'text/event-stream; charset=iso-8859-1' } }, [], 'content-type', 'warn', /charset=iso-8859-1: SSE is decoded as UTF-8/],
-    ['no Cache-Control', { headers: { 'cache-control': null } }, [], 'cache-control', 'warn', /^no Cache-Control header$/],
-    ['a cacheable stream', { headers: { 'cache-control': 'public, max-age=60' } }, [], 'cache-control', 'fail', /^Cache-Control: public, max-age=60: a cache may keep/],
-    ['gzip holding events back', { gzip: true, count: 8, intervalMs: 60 }, [], 'compression', 'warn', /^gzip-compressed: first event after [\d.]+m?s, [\d.]+m?s later than uncompressed \([\d.]+m?s\)$/],
-    ['events written in bursts', { batch: 3, intervalMs: 400 }, [], 'buffering', 'warn', /^6 of \d+ messages arrived in 2 bursts \(up to 3 in one read after [\d.]+m?s of silence\): buffered on the way/],
-    ['headers held until the first event', { holdHeadersMs: 1100 }, ['--window', '3s'], 'early-headers', 'warn', /^headers after [12](\.\d+)?s, held back until the first data; first event after [12](\.\d+)?s$/],
-    ['no ping or comment', { greeting: false, end: 'never' }, ['--window', '1s'], 'keep-alive', 'warn', /^no ping or comment in (\d+ms|1(\.\d+)?s) of streaming; longest silence [\d.]+m?s$/],
-    ['HTTP/1.1', {}, [], 'http-version', 'warn', /^HTTP\/1\.1: browsers open at most 6 connections per origin, so a user with 6 tabs open stalls$/],
-    ['events without ids', { ids: 'none' }, [], 'ids', 'warn', /^6 of 6 events without an id: clients cannot resume$/],
-    ['a resume that replays from the start', { ids: 'replay' }, [], 'ids', 'fail', /^a reconnect with Last-Event-ID: 3 replayed from the start \(id 1\) instead of resuming at id 4$/],
-    ['a resume that skips events', { ids: 'skip' }, [], 'ids', 'fail', /^a reconnect with Last-Event-ID: 3 skipped to id 6: 2 events lost$/],
+    [
+      'Content-Type is not text/event-stream',
+      { headers: { 'content-type': 'text/html' } },
+      [],
+      'content-type',
+      'fail',
+      /^200 with Content-Type text\/html$/,
+    ],
+    [
+      'a charset other than UTF-8',
+      { headers: { 'content-type': 'text/event-stream; charset=iso-8859-1' } },
+      [],
+      'content-type',
+      'warn',
+      /charset=iso-8859-1: SSE is decoded as UTF-8/,
+    ],
+    [
+      'no Cache-Control',
+      { headers: { 'cache-control': null } },
+      [],
+      'cache-control',
+      'warn',
+      /^no Cache-Control header$/,
+    ],
+    [
+      'a cacheable stream',
+      { headers: { 'cache-control': 'public, max-age=60' } },
+      [],
+      'cache-control',
+      'fail',
+      /^Cache-Control: public, max-age=60: a cache may keep/,
+    ],
+    [
+      'gzip holding events back',
+      { gzip: true, count: 8, intervalMs: 60 },
+      [],
+      'compression',
+      'warn',
+      /^gzip-compressed: first event after [\d.]+m?s, [\d.]+m?s later than uncompressed \([\d.]+m?s\)$/,
+    ],
+    [
+      'events written in bursts',
+      { batch: 3, intervalMs: 400 },
+      [],
+      'buffering',
+      'warn',
+      /^6 of \d+ messages arrived in 2 bursts \(up to 3 in one read after [\d.]+m?s of silence\): buffered on the way/,
+    ],
+    [
+      'headers held until the first event',
+      { holdHeadersMs: 1100 },
+      ['--window', '3s'],
+      'early-headers',
+      'warn',
+      /^headers after [12](\.\d+)?s, held back until the first data; first event after [12](\.\d+)?s$/,
+    ],
+    [
+      'no ping or comment',
+      { greeting: false, end: 'never' },
+      ['--window', '1s'],
+      'keep-alive',
+      'warn',
+      /^no ping or comment in (\d+ms|1(\.\d+)?s) of streaming; longest silence [\d.]+m?s$/,
+    ],
+    [
+      'HTTP/1.1',
+      {},
+      [],
+      'http-version',
+      'warn',
+      /^HTTP\/1\.1: browsers open at most 6 connections per origin, so a user with 6 tabs open stalls$/,
+    ],
+    [
+      'events without ids',
+      { ids: 'none' },
+      [],
+      'ids',
+      'warn',
+      /^6 of 6 events without an id: clients cannot resume$/,
+    ],
+    [
+      'a resume that replays from the start',
+      { ids: 'replay' },
+      [],
+      'ids',
+      'fail',
+      /^a reconnect with Last-Event-ID: 3 replayed from the start \(id 1\) instead of resuming at id 4$/,
+    ],
+    [
+      'a resume that skips events',
+      { ids: 'skip' },
+      [],
+      'ids',
+      'fail',
+      /^a reconnect with Last-Event-ID: 3 skipped to id 6: 2 events lost$/,
+    ],
     ['no retry field', { retry: null }, [], 'retry', 'warn', /^no retry: field/],
-    ['a close without an end event', { end: 'close', retry: 100 }, ['--window', '1s'], 'end-of-stream', 'warn', /^the stream closed after [\d.]+m?s without an "end" event, and the reconnect got a new stream: a browser reconnects \(and replays\) forever$/],
-    ['no CORS headers for the origin', {}, ['--origin', ORIGIN], 'cors', 'fail', /^no Access-Control-Allow-Origin for Origin: https:\/\/app\.example/],
-    ['CORS * with cookies', { headers: { 'access-control-allow-origin': '*' } }, ['--origin', ORIGIN, '-H', 'Cookie: session=1'], 'cors', 'fail', /^Access-Control-Allow-Origin: \* with cookies/],
+    [
+      'a close without an end event',
+      { end: 'close', retry: 100 },
+      ['--window', '1s'],
+      'end-of-stream',
+      'warn',
+      /^the stream closed after [\d.]+m?s without an "end" event, and the reconnect got a new stream: a browser reconnects \(and replays\) forever$/,
+    ],
+    [
+      'no CORS headers for the origin',
+      {},
+      ['--origin', ORIGIN],
+      'cors',
+      'fail',
+      /^no Access-Control-Allow-Origin for Origin: https:\/\/app\.example/,
+    ],
+    [
+      'CORS * with cookies',
+      { headers: { 'access-control-allow-origin': '*' } },
+      ['--origin', ORIGIN, '-H', 'Cookie: session=1'],
+      'cors',
+      'fail',
+      /^Access-Control-Allow-Origin: \* with cookies/,
+    ],
   ]
 
   it.each(cases)('%s', async (_problem, shape, flags, id, status, measured) => {
     const server = await startServer(sseEndpoint(shape))
     const { run, checks } = await runCheck(server.url, flags)
-    expect(checks[id]).toEqual({ type: 'check', id, status, measured: expect.stringMatching(measured), hint: expect.any(String) })
+    expect(checks[id]).toEqual({
+      type: 'check',
+      id,
+      status,
+      measured: expect.stringMatching(measured),
+      hint: expect.any(String),
+    })
     // Nothing else fails: each endpoint breaks one practice.
     expect(run.exitCode).toBe(status === 'fail' ? 1 : 0)
   })
 
   const passing: [string, EndpointShape, string[], CheckId, RegExp][] = [
-    ['a 204 answering the reconnect', { end: 'close-then-204', retry: 100 }, [], 'end-of-stream', /^the stream closed after [\d.]+m?s without an "end" event, and the reconnect got 204: clients stop$/],
-    ['a stream whose only silences are short', {}, [], 'keep-alive', /^longest silence [\d.]+m?s, 1 ping or comment$/],
-    ['charset=utf-8', { headers: { 'content-type': 'text/event-stream; charset=utf-8' } }, [], 'content-type', /^200, text\/event-stream; charset=utf-8$/],
-    ['CORS * without credentials', { headers: { 'access-control-allow-origin': '*' } }, ['--origin', ORIGIN], 'cors', /^Access-Control-Allow-Origin: \* \(without credentials/],
-    ['CORS for the origin with credentials', { cors: true, headers: { 'access-control-allow-credentials': 'true' } }, ['--origin', ORIGIN, '-H', 'Cookie: session=1'], 'cors', /^Access-Control-Allow-Origin: https:\/\/app\.example, with credentials$/],
+    [
+      'a 204 answering the reconnect',
+      { end: 'close-then-204', retry: 100 },
+      [],
+      'end-of-stream',
+      /^the stream closed after [\d.]+m?s without an "end" event, and the reconnect got 204: clients stop$/,
+    ],
+    [
+      'a stream whose only silences are short',
+      {},
+      [],
+      'keep-alive',
+      /^longest silence [\d.]+m?s, 1 ping or comment$/,
+    ],
+    [
+      'charset=utf-8',
+      { headers: { 'content-type': 'text/event-stream; charset=utf-8' } },
+      [],
+      'content-type',
+      /^200, text\/event-stream; charset=utf-8$/,
+    ],
+    [
+      'CORS * without credentials',
+      { headers: { 'access-control-allow-origin': '*' } },
+      ['--origin', ORIGIN],
+      'cors',
+      /^Access-Control-Allow-Origin: \* \(without credentials/,
+    ],
+    [
+      'CORS for the origin with credentials',
+      { cors: true, headers: { 'access-control-allow-credentials': 'true' } },
+      ['--origin', ORIGIN, '-H', 'Cookie: session=1'],
+      'cors',
+      /^Access-Control-Allow-Origin: https:\/\/app\.example, with credentials$/,
+    ],
   ]
 
   it.each(passing)('passes: %s', async (_case, shape, flags, id, measured) => {
     const server = await startServer(sseEndpoint(shape))
     const { checks } = await runCheck(server.url, flags)
-    expect(checks[id]).toEqual({ type: 'check', id, status: 'pass', measured: expect.stringMatching(measured), hint: null })
+    expect(checks[id]).toEqual({
+      type: 'check',
+      id,
+      status: 'pass',
+      measured: expect.stringMatching(measured),
+      hint: null,
+    })
   })
 
   it('an error status fails content-type and leaves the stream checks unmeasured', async () => {
-    const server = await startServer((_req, res) => res.writeHead(500, { 'content-type': 'text/plain' }).end('oops'))
+    const server = await startServer((_req, res) =>
+      res.writeHead(500, { 'content-type': 'text/plain' }).end('oops'),
+    )
     const { run, checks, summary } = await runCheck(server.url)
-    expect(checks['content-type']).toMatchObject({ status: 'fail', measured: 'HTTP 500 Internal Server Error' })
-    expect(Object.values(checks).filter((c) => c.status === 'skip').map((c) => c.id)).toEqual(ALL_CHECKS.slice(1))
-    expect(checks.buffering.measured).toBe('no event stream to observe (HTTP 500 Internal Server Error)')
+    expect(checks['content-type']).toMatchObject({
+      status: 'fail',
+      measured: 'HTTP 500 Internal Server Error',
+    })
+    expect(
+      Object.values(checks)
+        .filter((c) => c.status === 'skip')
+        .map((c) => c.id),
+    ).toEqual(ALL_CHECKS.slice(1))
+    expect(checks.buffering.measured).toBe(
+      'no event stream to observe (HTTP 500 Internal Server Error)',
+    )
     expect(summary).toMatchObject({ fail: 1, skip: 10, exitCode: 1 })
     expect(run.exitCode).toBe(1)
   })
@@ -112,8 +303,14 @@ describe('check: connection and usage errors', () => {
     const { run, checks, summary } = await runCheck(closed.url)
     expect(run.exitCode).toBe(3)
     expect(checks).toEqual({})
-    expect(summary).toMatchObject({ exitCode: 3, message: expect.stringContaining('ECONNREFUSED'), connections: 0 })
-    expect(run.stderr).toMatch(/^error: could not connect to http:\/\/127\.0\.0\.1:\d+\/: .*ECONNREFUSED/)
+    expect(summary).toMatchObject({
+      exitCode: 3,
+      message: expect.stringContaining('ECONNREFUSED'),
+      connections: 0,
+    })
+    expect(run.stderr).toMatch(
+      /^error: could not connect to http:\/\/127\.0\.0\.1:\d+\/: .*ECONNREFUSED/,
+    )
   })
 
   it('never shows the password of a URL, and a bad proxy variable is a usage error', async () => {
@@ -132,7 +329,9 @@ describe('check: connection and usage errors', () => {
   it('Ctrl-C ends the window early: the report covers what was seen, exit 130', async () => {
     const server = await startServer(sseEndpoint({ end: 'never', count: 1000, intervalMs: 100 }))
     const started = performance.now()
-    const run = await runCli(['check', server.url, '--json', '--window', '20s'], { onSpawn: (child) => setTimeout(() => child.kill('SIGINT'), 1000) })
+    const run = await runCli(['check', server.url, '--json', '--window', '20s'], {
+      onSpawn: (child) => setTimeout(() => child.kill('SIGINT'), 1000),
+    })
     expect(run.exitCode).toBe(130)
     expect(run.records.at(-1)).toMatchObject({ type: 'summary' })
     expect(performance.now() - started).toBeLessThan(10_000)
@@ -173,7 +372,12 @@ describe('check: the demo endpoint, a stream that drops once and resumes', () =>
   it('judges the end by the end event that follows the resume, not by the drop', async () => {
     const demo = await startCli(['demo', '--serve-only'])
     const { run, checks } = await runCheck(demo.url, ['--window', '8s'])
-    expect(checks['end-of-stream']).toMatchObject({ status: 'pass', measured: expect.stringMatching(/^ended with an "end" event after .*, on connection 2 after a reconnect$/) })
+    expect(checks['end-of-stream']).toMatchObject({
+      status: 'pass',
+      measured: expect.stringMatching(
+        /^ended with an "end" event after .*, on connection 2 after a reconnect$/,
+      ),
+    })
     expect(checks.ids.status).toBe('pass')
     expect(run.exitCode).toBe(0)
   })

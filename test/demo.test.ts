@@ -12,16 +12,35 @@ describe('sse-probe demo', () => {
     expect(run.exitCode).toBe(0)
     expect(run.stderr).toBe('')
     const events = run.ofType('event')
-    expect(events.map((e) => [e.event, e.id, e.data])).toEqual(DEMO_EVENTS.map((e) => [e.event, e.id, e.data]))
-    expect(events.slice(0, -1).map((e) => JSON.parse(e.data).progress)).toEqual([0, 20, 40, 60, 80, 100])
+    expect(events.map((e) => [e.event, e.id, e.data])).toEqual(
+      DEMO_EVENTS.map((e) => [e.event, e.id, e.data]),
+    )
+    expect(events.slice(0, -1).map((e) => JSON.parse(e.data).progress)).toEqual([
+      0, 20, 40, 60, 80, 100,
+    ])
     // The restart: a short retry, the connection drops, the probe resumes after id 3 on attempt 2.
-    expect(run.records.map((r) => r.type).filter((t) => t !== 'comment' && t !== 'event')).toEqual(['open', 'retry', 'close', 'reconnect', 'open', 'summary'])
+    expect(run.records.map((r) => r.type).filter((t) => t !== 'comment' && t !== 'event')).toEqual([
+      'open',
+      'retry',
+      'close',
+      'reconnect',
+      'open',
+      'summary',
+    ])
     expect(run.ofType('retry')).toMatchObject([{ attempt: 1, ms: 1000 }])
     expect(run.ofType('close')).toMatchObject([{ attempt: 1, cause: 'network-error' }])
     expect(run.ofType('reconnect')).toMatchObject([{ attempt: 2, delayMs: 1000, lastEventId: '3' }])
     expect(events.map((e) => e.attempt)).toEqual([1, 1, 1, 2, 2, 2, 2])
-    expect(run.ofType('open')[0]!.url).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:\\d+${DEMO_PATH}$`))
-    expect(run.summary).toMatchObject({ reason: 'end-event', exitCode: 0, events: 7, eventsByType: { status: 6, end: 1 }, reconnects: 1 })
+    expect(run.ofType('open')[0]!.url).toMatch(
+      new RegExp(`^http://127\\.0\\.0\\.1:\\d+${DEMO_PATH}$`),
+    )
+    expect(run.summary).toMatchObject({
+      reason: 'end-event',
+      exitCode: 0,
+      events: 7,
+      eventsByType: { status: 6, end: 1 },
+      reconnects: 1,
+    })
     expect(run.summary.pings).toBeGreaterThanOrEqual(4)
   })
 
@@ -32,20 +51,24 @@ describe('sse-probe demo', () => {
     expect(run.stdout).not.toContain(': ping')
     expect([...run.stdout.matchAll(/status {2}id (\d)/g)].map((m) => m[1])).toEqual(ids.slice(0, 6))
     expect(run.stdout).toMatch(/end {2}id 7 .*\n {11}\{"result":"ok"\}/)
-    expect(run.stderr).toMatch(/^demo: a status stream on http:\/\/127\.0\.0\.1:\d+\/status\/stream/)
+    expect(run.stderr).toMatch(
+      /^demo: a status stream on http:\/\/127\.0\.0\.1:\d+\/status\/stream/,
+    )
     expect(run.stderr).toContain('retry: 1000ms')
     expect(run.stderr).toContain('connection broke')
     expect(run.stderr).toContain('reconnecting (attempt 2) after 1s, Last-Event-ID: 3')
     expect(run.stderr).toMatch(/summary {2}end-event {2}exit 0/)
   })
 
-  it('takes the probe\'s other flags: -q, --format raw, -n, expectations', async () => {
+  it("takes the probe's other flags: -q, --format raw, -n, expectations", async () => {
     const quiet = await runCli(['demo', '-q', '-n', '1'])
     expect(quiet.exitCode).toBe(0)
     expect(quiet.stdout).toBe('')
     expect(quiet.stderr).toMatch(/^── summary {2}max-events/)
     const raw = await runCli(['demo', '--format', 'raw', '-n', '2'])
-    expect(raw.stdout).toMatch(/^event: status\nid: 1\ndata: \{"progress": 0, "state": "queued"\}\n\n/)
+    expect(raw.stdout).toMatch(
+      /^event: status\nid: 1\ndata: \{"progress": 0, "state": "queued"\}\n\n/,
+    )
     const failing = await runCli(['demo', '--json', '-n', '1', '--expect-reconnect'])
     expect(failing.exitCode).toBe(1)
     const bad = await runCli(['demo', '--format', 'xml'])
@@ -78,7 +101,9 @@ describe('sse-probe demo', () => {
     try {
       const run = await runCli(['demo', '--serve-only', '--port', String(port)])
       expect(run.exitCode).toBe(2)
-      expect(run.stderr).toBe(`error: port ${port} on 127.0.0.1 is already in use: choose another --port, or 0 for any free port\n`)
+      expect(run.stderr).toBe(
+        `error: port ${port} on 127.0.0.1 is already in use: choose another --port, or 0 for any free port\n`,
+      )
       const probe = await runCli(['demo', '--port', String(port)])
       expect(probe.exitCode).toBe(2)
     } finally {

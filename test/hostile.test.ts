@@ -5,14 +5,19 @@ import { MAX_DELAY_MS } from '../src/duration.ts'
 import { initialState, step } from '../src/reconnect.ts'
 import { createSession, MAX_EVENT_TYPES, OTHER_EVENT_TYPES } from '../src/session.ts'
 import { CLI, runCli } from './helpers/cli.ts'
-import { drained, endlessLineServer, rawResponse, startRawServer } from './helpers/hostile-servers.ts'
+import {
+  drained,
+  endlessLineServer,
+  rawResponse,
+  startRawServer,
+} from './helpers/hostile-servers.ts'
 import { sseServer, startServer } from './helpers/server.ts'
 
 const SSE = { 'content-type': 'text/event-stream' }
 // What a terminal would obey: C0 and C1 controls, DEL and the bidi overrides (a chalk colour is \x1b[..m).
 const RAW_CONTROL = /[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/
 
-describe('the terminal is not the server\'s', () => {
+describe("the terminal is not the server's", () => {
   const type = 'sta\x1b[2Jtus\u202e'
   const id = '7\x07\x08'
   const dataLines = ['one \x1b]0;pwned\x07', 'two \x1b]52;c;ZXZpbA==\x07', 'three \u009b31m \u2066']
@@ -28,7 +33,9 @@ describe('the terminal is not the server\'s', () => {
     expect(run.stderr).not.toMatch(RAW_CONTROL)
     expect(run.stdout).toContain(': ping\\x1b[1A\\x1b[2K\n')
     expect(run.stdout).toContain('sta\\x1b[2Jtus\\u202e  id 7\\x07\\x08')
-    expect(run.stdout).toMatch(/\n {11}one \\x1b\]0;pwned\\x07\n {11}two \\x1b\]52;c;ZXZpbA==\\x07\n {11}three \\x9b31m \\u2066\n/)
+    expect(run.stdout).toMatch(
+      /\n {11}one \\x1b\]0;pwned\\x07\n {11}two \\x1b\]52;c;ZXZpbA==\\x07\n {11}three \\x9b31m \\u2066\n/,
+    )
     expect(run.stdout).toContain('{"t":"\\x9b\\u202e","n":1}')
     expect(run.stdout).toContain('\\x1b[?1049h')
     // The summary lists the event types, escaped too.
@@ -60,13 +67,26 @@ describe('the terminal is not the server\'s', () => {
     const server = await sseServer(body)
     const run = await runCli([server.url, '--format', 'raw'])
     expect(run.stdoutBytes.equals(Buffer.from(body))).toBe(true)
-    expect((await runCli(['--help'])).stdout).toMatch(/raw[\s\S]*control characters are not escaped/)
+    expect((await runCli(['--help'])).stdout).toMatch(
+      /raw[\s\S]*control characters are not escaped/,
+    )
   })
 
   it('-i: response header values are shown escaped', async () => {
-    const header = Buffer.concat([Buffer.from('x-evil: a'), Buffer.of(0x9b), Buffer.from('31m\u202e'), Buffer.from('\r\n')])
+    const header = Buffer.concat([
+      Buffer.from('x-evil: a'),
+      Buffer.of(0x9b),
+      Buffer.from('31m\u202e'),
+      Buffer.from('\r\n'),
+    ])
     const server = await startRawServer((socket) =>
-      socket.end(Buffer.concat([Buffer.from('HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n'), header, Buffer.from('connection: close\r\n\r\nevent: end\ndata: x\n\n')])),
+      socket.end(
+        Buffer.concat([
+          Buffer.from('HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n'),
+          header,
+          Buffer.from('connection: close\r\n\r\nevent: end\ndata: x\n\n'),
+        ]),
+      ),
     )
     const run = await runCli([server.url, '-i', '--no-color'])
     expect(run.exitCode).toBe(0)
@@ -74,8 +94,10 @@ describe('the terminal is not the server\'s', () => {
     expect(run.stderr).not.toMatch(RAW_CONTROL)
   })
 
-  it('the start of a refused response\'s body is shown escaped', async () => {
-    const server = await startServer((_req, res) => res.writeHead(500, { 'content-type': 'text/plain' }).end('boom \x1b]0;title\x07\x1b[31m'))
+  it("the start of a refused response's body is shown escaped", async () => {
+    const server = await startServer((_req, res) =>
+      res.writeHead(500, { 'content-type': 'text/plain' }).end('boom \x1b]0;title\x07\x1b[31m'),
+    )
     const run = await runCli([server.url, '--no-color'])
     expect(run.exitCode).toBe(3)
     expect(run.stderr).toContain('boom \\x1b]0;title\\x07\\x1b[31m')
@@ -102,7 +124,8 @@ describe('slow, silent and broken servers', () => {
     const run = await runCli([server.url, '--json'], {
       onSpawn: (child) =>
         child.stdout!.on('data', (chunk: Buffer) => {
-          if (!firstEventAt && chunk.toString().includes('"type":"event"')) firstEventAt = performance.now()
+          if (!firstEventAt && chunk.toString().includes('"type":"event"'))
+            firstEventAt = performance.now()
         }),
     })
     expect(run.ofType('event').map((e) => e.data)).toEqual(['hé', 'x'])
@@ -128,7 +151,10 @@ describe('slow, silent and broken servers', () => {
     ])
     const server = await startServer((_req, res) => res.writeHead(200, SSE).end(bytes))
     const run = await runCli([server.url, '--json'])
-    expect(run.ofType('event').map((e) => e.data)).toEqual(['a\uFFFDb\uFFFD\uFFFDc\uFFFD\uFFFD\uFFFDd\uFFFD', '\uFFFD'])
+    expect(run.ofType('event').map((e) => e.data)).toEqual([
+      'a\uFFFDb\uFFFD\uFFFDc\uFFFD\uFFFD\uFFFDd\uFFFD',
+      '\uFFFD',
+    ])
     const pretty = await runCli([server.url, '--no-color'])
     expect(pretty.stdout).toContain('a\uFFFDb')
   })
@@ -143,7 +169,9 @@ describe('slow, silent and broken servers', () => {
     expect(run.exitCode).toBe(0)
     expect(run.stdout).toContain('whole')
     expect(run.stdout).not.toContain('part')
-    expect(run.stderr).toMatch(/server closed the stream \(incomplete event of 4 bytes discarded\)\n.*reconnecting \(attempt 2\) after 20ms, Last-Event-ID: 1\n/)
+    expect(run.stderr).toMatch(
+      /server closed the stream \(incomplete event of 4 bytes discarded\)\n.*reconnecting \(attempt 2\) after 20ms, Last-Event-ID: 1\n/,
+    )
     expect(server.requests[1]!.headers['last-event-id']).toBe('1')
   })
 
@@ -155,7 +183,11 @@ describe('slow, silent and broken servers', () => {
     const run = await runCli([server.url, '--json', '--idle-timeout', '400ms'])
     expect(run.exitCode).toBe(4)
     expect(run.records.map((r) => r.type)).toEqual(['open', 'summary'])
-    expect(run.summary).toMatchObject({ reason: 'idle-timeout', bytes: 0, message: expect.stringContaining('--idle-timeout') })
+    expect(run.summary).toMatchObject({
+      reason: 'idle-timeout',
+      bytes: 0,
+      message: expect.stringContaining('--idle-timeout'),
+    })
   })
 
   it('accepts but never answers a reconnect: --connect-timeout fails that attempt, and the next one is made', async () => {
@@ -167,13 +199,28 @@ describe('slow, silent and broken servers', () => {
     const run = await runCli([server.url, '--json', '--connect-timeout', '300ms'])
     expect(run.exitCode).toBe(0)
     expect(server.connections).toHaveLength(3)
-    expect(run.records.map((r) => r.type)).toEqual(['open', 'retry', 'event', 'close', 'reconnect', 'error', 'reconnect', 'open', 'event', 'summary'])
-    expect(run.ofType('error')[0]!.message).toContain('no response within 300ms (--connect-timeout)')
+    expect(run.records.map((r) => r.type)).toEqual([
+      'open',
+      'retry',
+      'event',
+      'close',
+      'reconnect',
+      'error',
+      'reconnect',
+      'open',
+      'event',
+      'summary',
+    ])
+    expect(run.ofType('error')[0]!.message).toContain(
+      'no response within 300ms (--connect-timeout)',
+    )
     expect(run.summary).toMatchObject({ reason: 'end-event', reconnects: 2 })
   })
 
   it('a redirect loop ends with a clear error, exit 3', async () => {
-    const server = await startServer((req, res) => res.writeHead(302, { location: req.url === '/a' ? '/b' : '/a' }).end())
+    const server = await startServer((req, res) =>
+      res.writeHead(302, { location: req.url === '/a' ? '/b' : '/a' }).end(),
+    )
     const run = await runCli([`${server.url}/a`, '--no-color'])
     expect(run.exitCode).toBe(3)
     expect(run.stderr).toMatch(/HTTP 302 Found: too many redirects \(more than 20\)/)
@@ -182,13 +229,19 @@ describe('slow, silent and broken servers', () => {
   })
 
   it.each([
-    ['ftp://example.com/stream', /redirect to a URL that is not http\(s\), not followed: ftp:\/\/example\.com\/stream/],
+    [
+      'ftp://example.com/stream',
+      /redirect to a URL that is not http\(s\), not followed: ftp:\/\/example\.com\/stream/,
+    ],
     ['http://[bad', /redirect to an invalid URL, not followed: http:\/\/\[bad/],
   ])('a redirect to %s is not followed, with a clear error', async (location, message) => {
     const server = await startServer((_req, res) => res.writeHead(302, { location }).end())
     const run = await runCli([server.url, '--json'])
     expect(run.exitCode).toBe(3)
-    expect(run.summary).toMatchObject({ reason: 'connect-failed', message: expect.stringMatching(message) })
+    expect(run.summary).toMatchObject({
+      reason: 'connect-failed',
+      message: expect.stringMatching(message),
+    })
   })
 
   it('a retry: too large for a timer waits (it does not reconnect at once)', async () => {
@@ -210,7 +263,11 @@ describe('slow, silent and broken servers', () => {
     expect(Object.keys(byType)).toHaveLength(102)
     expect(byType['(other types)']).toBe(2899)
     expect(byType.t2999).toBe(2)
-    expect(run.summary).toMatchObject({ events: 3001, exitCode: 0, expectations: [{ name: '--expect-event t2999', ok: true }] })
+    expect(run.summary).toMatchObject({
+      events: 3001,
+      exitCode: 0,
+      expectations: [{ name: '--expect-event t2999', ok: true }],
+    })
   })
 })
 
@@ -219,7 +276,9 @@ describe('bounded memory: --max-event-size', () => {
     const server = await endlessLineServer()
     const run = await runCli([server.url, '--no-color'])
     expect(run.exitCode).toBe(3)
-    expect(run.stderr).toMatch(/summary {2}event-too-large: received more than 16777216 bytes of a line or event that had not ended \(--max-event-size 16777216\) {2}exit 3/)
+    expect(run.stderr).toMatch(
+      /summary {2}event-too-large: received more than 16777216 bytes of a line or event that had not ended \(--max-event-size 16777216\) {2}exit 3/,
+    )
     expect(server.sent()).toBeLessThan(100 * 2 ** 20)
   })
 
@@ -228,7 +287,10 @@ describe('bounded memory: --max-event-size', () => {
     const run = await runCli([server.url, '--json', '--max-event-size', '1000'])
     expect(run.exitCode).toBe(3)
     expect(run.ofType('event')).toHaveLength(0)
-    expect(run.summary).toMatchObject({ reason: 'event-too-large', message: 'received an event of 1200 bytes (--max-event-size 1000)' })
+    expect(run.summary).toMatchObject({
+      reason: 'event-too-large',
+      message: 'received an event of 1200 bytes (--max-event-size 1000)',
+    })
   })
 
   it('a compressed endless line (a gzip bomb) is stopped the same way', async () => {
@@ -243,7 +305,14 @@ describe('bounded memory: --max-event-size', () => {
       }
       gzip.end()
     })
-    const run = await runCli([server.url, '--json', '-H', 'Accept-Encoding: gzip', '--max-event-size', '4MiB'])
+    const run = await runCli([
+      server.url,
+      '--json',
+      '-H',
+      'Accept-Encoding: gzip',
+      '--max-event-size',
+      '4MiB',
+    ])
     expect(run.exitCode).toBe(3)
     expect(run.summary.reason).toBe('event-too-large')
   })
@@ -255,11 +324,21 @@ const hasScript = spawnSync('script', ['--version']).status === 0
 describe.skipIf(!hasScript)('the spinner on a terminal (needs util-linux script for a pty)', () => {
   async function inTerminal(command: string, url: string) {
     const { spawn } = await import('node:child_process')
-    const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm-256color', FORCE_COLOR: undefined, NO_COLOR: undefined }
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      TERM: 'xterm-256color',
+      FORCE_COLOR: undefined,
+      NO_COLOR: undefined,
+    }
     delete env.CI // ora stays still when it sees CI
-    const child = spawn('script', ['-qfec', command.replace('URL', url), '/dev/null'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn('script', ['-qfec', command.replace('URL', url), '/dev/null'], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let output = ''
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk.slice(0, 1_000_000 - output.length)))
+    child.stdout
+      .setEncoding('utf8')
+      .on('data', (chunk: string) => (output += chunk.slice(0, 1_000_000 - output.length)))
     const killer = setTimeout(() => child.kill('SIGKILL'), 10_000)
     const exitCode = await new Promise((resolve) => child.on('close', resolve))
     clearTimeout(killer)
@@ -274,7 +353,10 @@ describe.skipIf(!hasScript)('the spinner on a terminal (needs util-linux script 
 
   it('shows how long a stream has been silent', async () => {
     const server = await silentAfterHeaders()
-    const { output, exitCode } = await inTerminal(`stty cols 100 rows 30; exec ${probe}`, server.url)
+    const { output, exitCode } = await inTerminal(
+      `stty cols 100 rows 30; exec ${probe}`,
+      server.url,
+    )
     expect(exitCode).toBe(0)
     expect(output).toMatch(/streaming · 0 events · silent for [12](\.\d)?s/)
     // The summary is the last thing left on screen: no spinner frame after it.
@@ -293,12 +375,22 @@ describe.skipIf(!hasScript)('the spinner on a terminal (needs util-linux script 
 
 describe('pure safeguards', () => {
   it('a retry: beyond what a timer can wait is kept at that limit', () => {
-    const [state] = step(initialState(3000), { type: 'retry', ms: 1e14 }, { reconnect: true, maxReconnects: Infinity })
+    const [state] = step(
+      initialState(3000),
+      { type: 'retry', ms: 1e14 },
+      { reconnect: true, maxReconnects: Infinity },
+    )
     expect(state.retryMs).toBe(MAX_DELAY_MS)
   })
 
   it('event types past the limit are counted together, except those an expectation names', () => {
-    const session = createSession({ pingEvent: 'ping', expectedEvents: ['late'], endEvents: [], endData: [], dataPatterns: [] })
+    const session = createSession({
+      pingEvent: 'ping',
+      expectedEvents: ['late'],
+      endEvents: [],
+      endData: [],
+      dataPatterns: [],
+    })
     const event = (type: string) => session.event(0, type, 'x')
     for (let i = 0; i < MAX_EVENT_TYPES + 50; i++) event(`t${i}`)
     event('late')

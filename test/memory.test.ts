@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { CAN_MEASURE_RSS, runCliStreamed } from './helpers/process.ts'
 import { drained, endlessLineServer } from './helpers/hostile-servers.ts'
+import { CAN_MEASURE_RSS, runCliStreamed } from './helpers/process.ts'
 import { startServer } from './helpers/server.ts'
 
 const SSE = { 'content-type': 'text/event-stream' }
@@ -31,7 +31,12 @@ describe.skipIf(!CAN_MEASURE_RSS)('bounded memory (peak RSS of the probe, from /
     })
     const run = await runCliStreamed([server.url, '--json'])
     expect(run.exitCode).toBe(0)
-    expect(JSON.parse(run.lastLine)).toMatchObject({ type: 'summary', reason: 'end-event', events: EVENTS + 1, gapMs: expect.any(Object) })
+    expect(JSON.parse(run.lastLine)).toMatchObject({
+      type: 'summary',
+      reason: 'end-event',
+      events: EVENTS + 1,
+      gapMs: expect.any(Object),
+    })
     // open, every event, summary: all of them reached the reader
     expect(run.stdoutLines).toBe(EVENTS + 3)
     expect(run.peakRssMiB).toBeGreaterThan(0)

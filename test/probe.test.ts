@@ -1,4 +1,4 @@
-import { writeFileSync, mkdtempSync } from 'node:fs'
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import { createServer as createNetServer, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -10,32 +10,70 @@ import { sseServer, startServer, writeSlowly } from './helpers/server.ts'
 const SSE = { 'content-type': 'text/event-stream' }
 
 describe('records and reconnection', () => {
-  it('reconnects after a close with the server\'s retry delay and Last-Event-ID', async () => {
-    const server = await sseServer('retry: 50\nid: 7\nevent: status\ndata: a\n\n', 'event: end\ndata: bye\n\n')
+  it("reconnects after a close with the server's retry delay and Last-Event-ID", async () => {
+    const server = await sseServer(
+      'retry: 50\nid: 7\nevent: status\ndata: a\n\n',
+      'event: end\ndata: bye\n\n',
+    )
     const run = await runCli([server.url, '--json'])
     expect(run.exitCode).toBe(0)
     expect(server.requests.map((r) => r.headers['last-event-id'])).toEqual([undefined, '7'])
-    expect(run.records.map((r) => r.type)).toEqual(['open', 'retry', 'event', 'close', 'reconnect', 'open', 'event', 'summary'])
+    expect(run.records.map((r) => r.type)).toEqual([
+      'open',
+      'retry',
+      'event',
+      'close',
+      'reconnect',
+      'open',
+      'event',
+      'summary',
+    ])
     const reconnect = run.ofType('reconnect')[0]!
     expect(reconnect).toMatchObject({ attempt: 2, delayMs: 50, lastEventId: '7' })
     expect(reconnect.t - run.ofType('close')[0]!.t).toBeGreaterThanOrEqual(45)
-    expect(run.summary).toMatchObject({ reason: 'end-event', exitCode: 0, reconnects: 1, events: 2 })
+    expect(run.summary).toMatchObject({
+      reason: 'end-event',
+      exitCode: 0,
+      reconnects: 1,
+      events: 2,
+    })
   })
 
-  it('sends the browser\'s headers, the user\'s -H, and --last-event-id on the first connection', async () => {
+  it("sends the browser's headers, the user's -H, and --last-event-id on the first connection", async () => {
     const server = await sseServer('event: end\ndata: x\n\n')
-    await runCli([server.url, '--json', '-H', 'X-Trace: abc', '-H', 'Accept: text/event-stream, */*', '--last-event-id', '42'])
+    await runCli([
+      server.url,
+      '--json',
+      '-H',
+      'X-Trace: abc',
+      '-H',
+      'Accept: text/event-stream, */*',
+      '--last-event-id',
+      '42',
+    ])
     const headers = server.requests[0]!.headers
-    expect(headers).toMatchObject({ accept: 'text/event-stream, */*', 'cache-control': 'no-cache', 'x-trace': 'abc', 'last-event-id': '42' })
+    expect(headers).toMatchObject({
+      accept: 'text/event-stream, */*',
+      'cache-control': 'no-cache',
+      'x-trace': 'abc',
+      'last-event-id': '42',
+    })
     expect(headers['accept-encoding']).toBeUndefined()
   })
 
   it('sends no Last-Event-ID once an empty id: has reset the buffer', async () => {
-    const server = await sseServer('retry: 10\nid: 5\ndata: a\n\nid:\ndata: b\n\n', 'event: end\ndata: x\n\n')
+    const server = await sseServer(
+      'retry: 10\nid: 5\ndata: a\n\nid:\ndata: b\n\n',
+      'event: end\ndata: x\n\n',
+    )
     const run = await runCli([server.url, '--json'])
     expect(server.requests.map((r) => r.headers['last-event-id'])).toEqual([undefined, undefined])
     expect(run.ofType('reconnect')[0]!.lastEventId).toBeNull()
-    expect(run.ofType('event').map((e) => [e.id, e.lastEventId])).toEqual([['5', '5'], ['', ''], [null, '']])
+    expect(run.ofType('event').map((e) => [e.id, e.lastEventId])).toEqual([
+      ['5', '5'],
+      ['', ''],
+      [null, ''],
+    ])
   })
 
   it('waits as long as a retry: longer than a Node timer asks', async () => {
@@ -57,24 +95,67 @@ describe('records and reconnection', () => {
     expect(server.requests[1]!.headers['last-event-id']).toBe('99')
   })
 
-  it('writes every record type with the contract\'s fields', async () => {
+  it("writes every record type with the contract's fields", async () => {
     const server = await startServer(async (_req, res, index) => {
       res.writeHead(200, SSE)
       if (index === 0) {
-        await writeSlowly(res, [': ping\n\n', 'retry: 20\n\n', 'id: 1\nevent: status\ndata: {"a": 1}\n\n', 'data: two\n\n'], 20)
+        await writeSlowly(
+          res,
+          [
+            ': ping\n\n',
+            'retry: 20\n\n',
+            'id: 1\nevent: status\ndata: {"a": 1}\n\n',
+            'data: two\n\n',
+          ],
+          20,
+        )
         res.end()
       } else res.end('event: end\ndata: bye\n\n')
     })
     const run = await runCli([server.url, '--json'])
     const [open, comment, retry, first, second, close, reconnect] = run.records
-    expect(open).toEqual({ type: 'open', t: expect.any(Number), attempt: 1, url: `${server.url}/`, status: 200, httpVersion: '1.1', headers: expect.objectContaining({ 'content-type': 'text/event-stream' }) })
+    expect(open).toEqual({
+      type: 'open',
+      t: expect.any(Number),
+      attempt: 1,
+      url: `${server.url}/`,
+      status: 200,
+      httpVersion: '1.1',
+      headers: expect.objectContaining({ 'content-type': 'text/event-stream' }),
+    })
     expect(comment).toEqual({ type: 'comment', t: expect.any(Number), attempt: 1, text: ' ping' })
     expect(retry).toEqual({ type: 'retry', t: expect.any(Number), attempt: 1, ms: 20 })
-    expect(first).toEqual({ type: 'event', t: expect.any(Number), attempt: 1, event: 'status', id: '1', lastEventId: '1', data: '{"a": 1}', dt: null })
-    expect(second).toMatchObject({ type: 'event', event: 'message', id: null, lastEventId: '1', data: 'two' })
+    expect(first).toEqual({
+      type: 'event',
+      t: expect.any(Number),
+      attempt: 1,
+      event: 'status',
+      id: '1',
+      lastEventId: '1',
+      data: '{"a": 1}',
+      dt: null,
+    })
+    expect(second).toMatchObject({
+      type: 'event',
+      event: 'message',
+      id: null,
+      lastEventId: '1',
+      data: 'two',
+    })
     expect((second as { dt: number }).dt).toBeGreaterThan(10)
-    expect(close).toEqual({ type: 'close', t: expect.any(Number), attempt: 1, cause: 'server-closed' })
-    expect(reconnect).toEqual({ type: 'reconnect', t: expect.any(Number), attempt: 2, delayMs: 20, lastEventId: '1' })
+    expect(close).toEqual({
+      type: 'close',
+      t: expect.any(Number),
+      attempt: 1,
+      cause: 'server-closed',
+    })
+    expect(reconnect).toEqual({
+      type: 'reconnect',
+      t: expect.any(Number),
+      attempt: 2,
+      delayMs: 20,
+      lastEventId: '1',
+    })
     expect(run.summary).toEqual({
       type: 'summary',
       t: expect.any(Number),
@@ -87,7 +168,12 @@ describe('records and reconnection', () => {
       reconnects: 1,
       bytes: expect.any(Number),
       firstEventMs: first!.t,
-      gapMs: { min: expect.any(Number), p50: expect.any(Number), p95: expect.any(Number), max: expect.any(Number) },
+      gapMs: {
+        min: expect.any(Number),
+        p50: expect.any(Number),
+        p95: expect.any(Number),
+        max: expect.any(Number),
+      },
       expectations: [],
     })
     for (const record of run.records) expect(String(record.t)).toMatch(/^\d+(\.\d{1,3})?$/)
@@ -102,19 +188,38 @@ describe('records and reconnection', () => {
       } else res.end('event: end\ndata: x\n\n')
     })
     const run = await runCli([server.url, '--json'])
-    expect(run.ofType('close')[0]).toMatchObject({ cause: 'network-error', message: expect.any(String), discardedBytes: 4 })
+    expect(run.ofType('close')[0]).toMatchObject({
+      cause: 'network-error',
+      message: expect.any(String),
+      discardedBytes: 4,
+    })
     expect(run.ofType('event').map((e) => e.data)).toEqual(['whole', 'x'])
   })
 
   it('gives the same records whether the stream arrives in one chunk or byte by byte', async () => {
-    const body = '\uFEFF: hi\r\nretry: 10\r\nid: 7\nevent: status\rdata: é€\n\ndata: x\r\ndata: y\r\n\r\nevent: end\ndata: z\n\n'
+    const body =
+      '\uFEFF: hi\r\nretry: 10\r\nid: 7\nevent: status\rdata: é€\n\ndata: x\r\ndata: y\r\n\r\nevent: end\ndata: z\n\n'
     const whole = await sseServer(body)
     const bytes = await startServer(async (_req, res) => {
       res.writeHead(200, SSE)
-      await writeSlowly(res, [...Buffer.from(body)].map((b) => Buffer.of(b)), 1)
+      await writeSlowly(
+        res,
+        [...Buffer.from(body)].map((b) => Buffer.of(b)),
+        1,
+      )
       res.end()
     })
-    const strip = (records: unknown[]) => records.map((r) => ({ ...(r as object), t: 0, dt: 0, headers: 0, url: 0, bytes: 0, firstEventMs: 0, gapMs: 0 }))
+    const strip = (records: unknown[]) =>
+      records.map((r) => ({
+        ...(r as object),
+        t: 0,
+        dt: 0,
+        headers: 0,
+        url: 0,
+        bytes: 0,
+        firstEventMs: 0,
+        gapMs: 0,
+      }))
     const a = await runCli([whole.url, '--json'])
     const b = await runCli([bytes.url, '--json'])
     expect(strip(b.records)).toEqual(strip(a.records))
@@ -127,13 +232,20 @@ describe('fatal responses', () => {
     const server = await startServer((_req, res) => res.writeHead(204).end())
     const run = await runCli([server.url, '--json'])
     expect(run.exitCode).toBe(0)
-    expect(run.summary).toMatchObject({ reason: 'no-content', message: 'HTTP 204 No Content: the server asked the client to stop' })
+    expect(run.summary).toMatchObject({
+      reason: 'no-content',
+      message: 'HTTP 204 No Content: the server asked the client to stop',
+    })
     expect(run.ofType('error')).toEqual([])
     expect(run.stderr).toBe('')
   })
 
   it('stops on a 204 answering a reconnect', async () => {
-    const server = await startServer((_req, res, index) => (index === 0 ? res.writeHead(200, SSE).end('retry: 10\ndata: a\n\n') : res.writeHead(204).end()))
+    const server = await startServer((_req, res, index) =>
+      index === 0
+        ? res.writeHead(200, SSE).end('retry: 10\ndata: a\n\n')
+        : res.writeHead(204).end(),
+    )
     const run = await runCli([server.url, '--json'])
     expect(run.exitCode).toBe(0)
     expect(run.summary).toMatchObject({ reason: 'no-content', events: 1, reconnects: 1 })
@@ -143,10 +255,16 @@ describe('fatal responses', () => {
     [401, '{"error":"invalid token"}'],
     [500, 'Internal trouble'],
   ])('exits 3 on %d and shows the start of the body', async (status, body) => {
-    const server = await startServer((_req, res) => res.writeHead(status, { 'content-type': 'application/json' }).end(body))
+    const server = await startServer((_req, res) =>
+      res.writeHead(status, { 'content-type': 'application/json' }).end(body),
+    )
     const json = await runCli([server.url, '--json'])
     expect(json.exitCode).toBe(3)
-    expect(json.ofType('error')[0]).toMatchObject({ status, message: expect.stringMatching(new RegExp(`^HTTP ${status} \\w`)), body })
+    expect(json.ofType('error')[0]).toMatchObject({
+      status,
+      message: expect.stringMatching(new RegExp(`^HTTP ${status} \\w`)),
+      body,
+    })
     expect(json.summary).toMatchObject({ reason: 'http-error', exitCode: 3 })
     expect(server.requests).toHaveLength(1)
     const pretty = await runCli([server.url, '--no-color'])
@@ -156,14 +274,28 @@ describe('fatal responses', () => {
   })
 
   it('exits 3 on a 200 that is not text/event-stream, but accepts parameters', async () => {
-    const html = await startServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html>hi</html>'))
+    const html = await startServer((_req, res) =>
+      res.writeHead(200, { 'content-type': 'text/html' }).end('<html>hi</html>'),
+    )
     const run = await runCli([html.url, '--json'])
     expect(run.exitCode).toBe(3)
-    expect(run.summary).toMatchObject({ reason: 'not-event-stream', message: expect.stringContaining('text/html') })
-    const withCharset = await startServer((_req, res) => res.writeHead(200, { 'content-type': 'Text/Event-Stream; charset=utf-8' }).end('event: end\ndata: x\n\n'))
+    expect(run.summary).toMatchObject({
+      reason: 'not-event-stream',
+      message: expect.stringContaining('text/html'),
+    })
+    const withCharset = await startServer((_req, res) =>
+      res
+        .writeHead(200, { 'content-type': 'Text/Event-Stream; charset=utf-8' })
+        .end('event: end\ndata: x\n\n'),
+    )
     expect((await runCli([withCharset.url, '--json'])).exitCode).toBe(0)
     // As fetch extracts a MIME type: of repeated headers the last valid value counts.
-    const repeated = await startServer((_req, res) => res.setHeader('content-type', ['text/html', 'text/event-stream', 'nonsense']).writeHead(200).end('event: end\ndata: x\n\n'))
+    const repeated = await startServer((_req, res) =>
+      res
+        .setHeader('content-type', ['text/html', 'text/event-stream', 'nonsense'])
+        .writeHead(200)
+        .end('event: end\ndata: x\n\n'),
+    )
     expect((await runCli([repeated.url, '--json'])).exitCode).toBe(0)
   })
 
@@ -173,7 +305,10 @@ describe('fatal responses', () => {
     const started = performance.now()
     const run = await runCli([closed.url, '--json', '--retry', '10'])
     expect(run.exitCode).toBe(3)
-    expect(run.summary).toMatchObject({ reason: 'connect-failed', message: expect.stringContaining('ECONNREFUSED') })
+    expect(run.summary).toMatchObject({
+      reason: 'connect-failed',
+      message: expect.stringContaining('ECONNREFUSED'),
+    })
     expect(performance.now() - started).toBeLessThan(5000)
   })
 
@@ -183,11 +318,19 @@ describe('fatal responses', () => {
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
     const port = (silent.address() as { port: number }).port
     try {
-      const run = await runCli([`http://127.0.0.1:${port}/`, '--json', '--connect-timeout', '300ms'])
+      const run = await runCli([
+        `http://127.0.0.1:${port}/`,
+        '--json',
+        '--connect-timeout',
+        '300ms',
+      ])
       expect(run.exitCode).toBe(3)
-      expect(run.summary).toMatchObject({ reason: 'connect-failed', message: expect.stringContaining('--connect-timeout') })
+      expect(run.summary).toMatchObject({
+        reason: 'connect-failed',
+        message: expect.stringContaining('--connect-timeout'),
+      })
     } finally {
-      sockets.forEach((s) => s.destroy())
+      for (const s of sockets) s.destroy()
       silent.close()
     }
   })
@@ -204,7 +347,10 @@ describe('fatal responses', () => {
     const server = await sseServer('retry: 10\nid: a\x01b\ndata: x\n\n')
     const run = await runCli([server.url, '--json'])
     expect(run.exitCode).toBe(3)
-    expect(run.summary).toMatchObject({ reason: 'connect-failed', message: expect.stringContaining('"a\\u0001b" has control characters') })
+    expect(run.summary).toMatchObject({
+      reason: 'connect-failed',
+      message: expect.stringContaining('"a\\u0001b" has control characters'),
+    })
     expect(server.requests).toHaveLength(1)
   })
 
@@ -227,13 +373,23 @@ describe('fatal responses', () => {
   it('reconnects to where the redirects led, with Last-Event-ID as UTF-8', async () => {
     const server = await startServer((req, res) => {
       if (req.url === '/old') return res.writeHead(307, { location: '/new' }).end()
-      res.writeHead(200, SSE).end(req.headers['last-event-id'] ? 'event: end\ndata: x\n\n' : 'retry: 10\nid: é日\ndata: a\n\n')
+      res
+        .writeHead(200, SSE)
+        .end(
+          req.headers['last-event-id']
+            ? 'event: end\ndata: x\n\n'
+            : 'retry: 10\nid: é日\ndata: a\n\n',
+        )
     })
     const run = await runCli([`${server.url}/old`, '--json'])
     expect(run.exitCode).toBe(0)
     expect(server.requests.map((r) => r.url)).toEqual(['/old', '/new', '/new'])
     // Node reads header bytes as Latin-1.
-    expect(Buffer.from(server.requests[2]!.headers['last-event-id'] as string, 'latin1').toString('utf8')).toBe('é日')
+    expect(
+      Buffer.from(server.requests[2]!.headers['last-event-id'] as string, 'latin1').toString(
+        'utf8',
+      ),
+    ).toBe('é日')
   })
 
   it('follows redirects and keeps the final URL in the open record', async () => {
@@ -264,7 +420,8 @@ describe('end conditions and exit codes', () => {
     expect(run.ofType('event')).toHaveLength(events)
   })
 
-  const silentStream = () => startServer((_req, res) => res.writeHead(200, SSE).write(': hello\n\n'))
+  const silentStream = () =>
+    startServer((_req, res) => res.writeHead(200, SSE).write(': hello\n\n'))
 
   it('--duration ends an open stream with exit 0', async () => {
     const run = await runCli([(await silentStream()).url, '--json', '--duration', '300ms'])
@@ -288,7 +445,14 @@ describe('end conditions and exit codes', () => {
       const timer = setInterval(() => res.write(':\n\n'), 50)
       res.on('close', () => clearInterval(timer))
     })
-    const alive = await runCli([pinging.url, '--json', '--idle-timeout', '300ms', '--duration', '700ms'])
+    const alive = await runCli([
+      pinging.url,
+      '--json',
+      '--idle-timeout',
+      '300ms',
+      '--duration',
+      '700ms',
+    ])
     expect(alive.summary).toMatchObject({ reason: 'duration', exitCode: 0 })
     expect(alive.summary.pings).toBeGreaterThan(5)
   })
@@ -315,7 +479,10 @@ describe('expectations', () => {
   ]
 
   it('all hold: exit 0 and every result in the summary', async () => {
-    const server = await sseServer(stream, 'event: status\ndata: {"state":"done"}\n\nevent: end\ndata: x\n\n')
+    const server = await sseServer(
+      stream,
+      'event: status\ndata: {"state":"done"}\n\nevent: end\ndata: x\n\n',
+    )
     const run = await runCli([server.url, '--json', ...passing.flat()])
     expect(run.summary.expectations).toEqual([
       { name: '--expect-event status', ok: true },
@@ -360,7 +527,8 @@ describe('expectations', () => {
 })
 
 describe('output', () => {
-  const stream = ': ping\n\nid: 7\nevent: status\ndata: {"progress": 40, "state": "running"}\n\ndata: line one\ndata: line two\n\nevent: end\ndata: bye\n\n'
+  const stream =
+    ': ping\n\nid: 7\nevent: status\ndata: {"progress": 40, "state": "running"}\n\ndata: line one\ndata: line two\n\nevent: end\ndata: bye\n\n'
 
   it('pretty: events on stdout, status and summary on stderr, no colour codes with --no-color', async () => {
     const server = await sseServer(stream)
@@ -369,7 +537,9 @@ describe('output', () => {
     expect(run.stdout).not.toMatch(/\x1b/)
     expect(run.stderr).not.toMatch(/\x1b/)
     expect(run.stdout).toMatch(/\d\.\d{3}s {2}: ping\n/)
-    expect(run.stdout).toMatch(/\d\.\d{3}s {2}status {2}id 7\n {11}\{"progress":40,"state":"running"\}\n/)
+    expect(run.stdout).toMatch(
+      /\d\.\d{3}s {2}status {2}id 7\n {11}\{"progress":40,"state":"running"\}\n/,
+    )
     expect(run.stdout).toMatch(/message {2}\+[\d.]+ms\n {11}line one\n {11}line two\n/)
     expect(run.stderr).toContain('connected  200  HTTP/1.1')
     expect(run.stderr).toMatch(/summary {2}end-event {2}exit 0/)
@@ -398,7 +568,11 @@ describe('output', () => {
   })
 
   it('-i shows the response headers, credentials redacted', async () => {
-    const server = await startServer((_req, res) => res.writeHead(200, { ...SSE, 'x-served-by': 'test', 'set-cookie': 'session=secret' }).end('event: end\ndata: x\n\n'))
+    const server = await startServer((_req, res) =>
+      res
+        .writeHead(200, { ...SSE, 'x-served-by': 'test', 'set-cookie': 'session=secret' })
+        .end('event: end\ndata: x\n\n'),
+    )
     const run = await runCli([server.url, '-i', '--no-color'])
     expect(run.stderr).toContain('x-served-by: test')
     expect(run.stderr).toContain('set-cookie: <redacted>')
@@ -417,17 +591,31 @@ describe('output', () => {
     const quiet = await runCli([server.url, '--json', '-q'])
     expect(quiet.records.map((r) => r.type)).toEqual(['summary'])
     expect(quiet.stderr).toBe('')
-    const failing = await startServer((_req, res) => res.writeHead(503, { 'retry-after': '30' }).end('busy'))
+    const failing = await startServer((_req, res) =>
+      res.writeHead(503, { 'retry-after': '30' }).end('busy'),
+    )
     const run = await runCli([failing.url, '--json', '--expect-event', 'x'])
     expect(run.records.map((r) => r.type)).toEqual(['error', 'summary'])
-    expect(run.ofType('error')[0]).toMatchObject({ status: 503, body: 'busy', headers: expect.objectContaining({ 'retry-after': '30' }) })
-    expect(run.stderr).toBe('error: HTTP 503 Service Unavailable\nerror: expectation failed: --expect-event x\n')
+    expect(run.ofType('error')[0]).toMatchObject({
+      status: 503,
+      body: 'busy',
+      headers: expect.objectContaining({ 'retry-after': '30' }),
+    })
+    expect(run.stderr).toBe(
+      'error: HTTP 503 Service Unavailable\nerror: expectation failed: --expect-event x\n',
+    )
     const pretty = await runCli([failing.url, '-i', '--no-color'])
-    expect(pretty.stderr).toMatch(/✗ HTTP 503 Service Unavailable\n {11}retry-after: 30\n(.*\n)* {11}busy\n/)
+    expect(pretty.stderr).toMatch(
+      /✗ HTTP 503 Service Unavailable\n {11}retry-after: 30\n(.*\n)* {11}busy\n/,
+    )
   })
 
   it('raw: the body bytes exactly as received', async () => {
-    const body = Buffer.concat([Buffer.from('\uFEFF: raw\r\ndata: \x1b[31mred\r\n\r\n'), Buffer.of(0xff, 0xfe), Buffer.from('\nevent: end\ndata: x\n\n')])
+    const body = Buffer.concat([
+      Buffer.from('\uFEFF: raw\r\ndata: \x1b[31mred\r\n\r\n'),
+      Buffer.of(0xff, 0xfe),
+      Buffer.from('\nevent: end\ndata: x\n\n'),
+    ])
     const server = await startServer((_req, res) => res.writeHead(200, SSE).end(body))
     const run = await runCli([server.url, '--format', 'raw'])
     expect(run.exitCode).toBe(0)
@@ -443,9 +631,11 @@ describe('output', () => {
     let firstEventAt = 0
     const started = performance.now()
     await runCli([server.url, '--json'], {
-      onSpawn: (child) => child.stdout!.on('data', (c: Buffer) => {
-        if (!firstEventAt && c.toString().includes('"data":"first"')) firstEventAt = performance.now() - started
-      }),
+      onSpawn: (child) =>
+        child.stdout!.on('data', (c: Buffer) => {
+          if (!firstEventAt && c.toString().includes('"data":"first"'))
+            firstEventAt = performance.now() - started
+        }),
     })
     expect(firstEventAt).toBeGreaterThan(0)
     expect(firstEventAt).toBeLessThan(1900)
@@ -463,9 +653,21 @@ describe('request', () => {
     })
     const file = join(mkdtempSync(join(tmpdir(), 'sse-probe-')), 'body.json')
     writeFileSync(file, '{"prompt":"hi"}')
-    const run = await runCli([server.url, '--json', '-d', `@${file}`, '--end-data', '[DONE]', '-H', 'Authorization: Bearer t0k3n'])
+    const run = await runCli([
+      server.url,
+      '--json',
+      '-d',
+      `@${file}`,
+      '--end-data',
+      '[DONE]',
+      '-H',
+      'Authorization: Bearer t0k3n',
+    ])
     expect(run.summary.reason).toBe('end-data')
-    expect(bodies).toEqual(['POST application/json {"prompt":"hi"}', 'POST application/json {"prompt":"hi"}'])
+    expect(bodies).toEqual([
+      'POST application/json {"prompt":"hi"}',
+      'POST application/json {"prompt":"hi"}',
+    ])
     expect(server.requests[0]!.headers.authorization).toBe('Bearer t0k3n')
   })
 
@@ -535,7 +737,8 @@ describe('usage errors and signals', () => {
       req.socket.on('close', () => (closed = true))
     })
     const run = await runCli([server.url, '--json'], {
-      onSpawn: (child) => child.stdout!.once('data', () => setTimeout(() => child.kill(signal), 100)),
+      onSpawn: (child) =>
+        child.stdout!.once('data', () => setTimeout(() => child.kill(signal), 100)),
     })
     expect(run.exitCode).toBe(code)
     expect(run.summary).toMatchObject({ reason: 'interrupted', exitCode: code, events: 1 })
@@ -555,7 +758,9 @@ describe('connection setup', () => {
   it('Ctrl-C while the server has not answered ends at once, with the summary', async () => {
     const silent = await startRawServer(() => {})
     const started = performance.now()
-    const run = await runCli([silent.url, '--json'], { onSpawn: (child) => setTimeout(() => child.kill('SIGINT'), 500) })
+    const run = await runCli([silent.url, '--json'], {
+      onSpawn: (child) => setTimeout(() => child.kill('SIGINT'), 500),
+    })
     expect(run.exitCode).toBe(130)
     expect(run.summary.reason).toBe('interrupted')
     expect(performance.now() - started).toBeLessThan(5000)
@@ -564,15 +769,24 @@ describe('connection setup', () => {
   it('--connect-timeout is kept to the millisecond scale, not rounded to seconds', async () => {
     const silent = await startRawServer(() => {})
     const run = await runCli([silent.url, '--json', '--connect-timeout', '150ms'])
-    expect(run.summary).toMatchObject({ reason: 'connect-failed', message: 'no response within 150ms (--connect-timeout)' })
+    expect(run.summary).toMatchObject({
+      reason: 'connect-failed',
+      message: 'no response within 150ms (--connect-timeout)',
+    })
     expect(run.ofType('error')[0]!.t).toBeLessThan(900)
   })
 
   it('--connect-timeout covers the tunnel of an https:// URL through a proxy that never answers', async () => {
     const proxy = await startRawServer(() => {})
-    const run = await runCli(['https://127.0.0.1:9/', '--json', '--connect-timeout', '300ms', '--proxy', proxy.url], { timeoutMs: 10_000 })
+    const run = await runCli(
+      ['https://127.0.0.1:9/', '--json', '--connect-timeout', '300ms', '--proxy', proxy.url],
+      { timeoutMs: 10_000 },
+    )
     expect(run.exitCode).toBe(3)
-    expect(run.summary).toMatchObject({ reason: 'connect-failed', message: expect.stringContaining('--connect-timeout') })
+    expect(run.summary).toMatchObject({
+      reason: 'connect-failed',
+      message: expect.stringContaining('--connect-timeout'),
+    })
   })
 
   it('--idle-timeout also counts the silence while reconnecting to a server that went away', async () => {

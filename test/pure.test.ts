@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { formatDuration, parseDuration } from '../src/duration.ts'
-import { evaluateExpectations } from '../src/expectations.ts'
 import { exitCodeFor } from '../src/exit-code.ts'
-import { initialState, step, type ConnState } from '../src/reconnect.ts'
+import { evaluateExpectations } from '../src/expectations.ts'
+import { type ConnState, initialState, step } from '../src/reconnect.ts'
+import { redactHeaders } from '../src/redact.ts'
+import { visible } from '../src/render/escape.ts'
 import { createSession } from '../src/session.ts'
 import { createGapStats } from '../src/stats.ts'
-import { visible } from '../src/render/escape.ts'
-import { redactHeaders } from '../src/redact.ts'
 
 describe('durations', () => {
   it.each([
@@ -18,9 +18,16 @@ describe('durations', () => {
     ['1500', 1500],
     ['0', 0],
   ])('%s is %d ms', (text, ms) => expect(parseDuration(text)).toBe(ms))
-  it.each(['', 'abc', '5x', '-1s', '1e3', '5 s s'])('rejects %j', (text) => expect(parseDuration(text)).toBeUndefined())
+  it.each(['', 'abc', '5x', '-1s', '1e3', '5 s s'])('rejects %j', (text) =>
+    expect(parseDuration(text)).toBeUndefined(),
+  )
   it('formats short and long durations', () => {
-    expect([formatDuration(0.5), formatDuration(850), formatDuration(1250), formatDuration(125_000)]).toEqual(['0.5ms', '850ms', '1.25s', '2m05s'])
+    expect([
+      formatDuration(0.5),
+      formatDuration(850),
+      formatDuration(1250),
+      formatDuration(125_000),
+    ]).toEqual(['0.5ms', '850ms', '1.25s', '2m05s'])
   })
 })
 
@@ -29,14 +36,28 @@ describe('reconnection decisions', () => {
   const opened: ConnState = { ...initialState(3000), opened: true }
 
   it('reads an ok response, ends on the others without retrying', () => {
-    expect(step(initialState(3000), { type: 'response', verdict: 'ok' }, o)[1]).toEqual({ type: 'read' })
-    expect(step(opened, { type: 'response', verdict: 'no-content' }, o)[1]).toEqual({ type: 'end', reason: 'no-content' })
-    expect(step(opened, { type: 'response', verdict: 'http-error' }, o)[1]).toEqual({ type: 'end', reason: 'http-error' })
-    expect(step(opened, { type: 'response', verdict: 'not-event-stream' }, o)[1]).toEqual({ type: 'end', reason: 'not-event-stream' })
+    expect(step(initialState(3000), { type: 'response', verdict: 'ok' }, o)[1]).toEqual({
+      type: 'read',
+    })
+    expect(step(opened, { type: 'response', verdict: 'no-content' }, o)[1]).toEqual({
+      type: 'end',
+      reason: 'no-content',
+    })
+    expect(step(opened, { type: 'response', verdict: 'http-error' }, o)[1]).toEqual({
+      type: 'end',
+      reason: 'http-error',
+    })
+    expect(step(opened, { type: 'response', verdict: 'not-event-stream' }, o)[1]).toEqual({
+      type: 'end',
+      reason: 'not-event-stream',
+    })
   })
 
   it('fails at once when the very first connection cannot be made', () => {
-    expect(step(initialState(3000), { type: 'network-error' }, o)[1]).toEqual({ type: 'end', reason: 'connect-failed' })
+    expect(step(initialState(3000), { type: 'network-error' }, o)[1]).toEqual({
+      type: 'end',
+      reason: 'connect-failed',
+    })
   })
 
   it('waits the current retry time after a close or a later network error', () => {
@@ -48,7 +69,9 @@ describe('reconnection decisions', () => {
   })
 
   it('ends normally on a close with --no-reconnect', () => {
-    expect(step(opened, { type: 'closed' }, { reconnect: false, maxReconnects: Infinity })[1]).toEqual({ type: 'end', reason: 'server-closed' })
+    expect(
+      step(opened, { type: 'closed' }, { reconnect: false, maxReconnects: Infinity })[1],
+    ).toEqual({ type: 'end', reason: 'server-closed' })
   })
 
   it('gives up after n barren reconnects in a row, and an event resets the count', () => {
@@ -56,7 +79,10 @@ describe('reconnection decisions', () => {
     let s = opened
     ;[s] = step(s, { type: 'closed' }, limited)
     ;[s] = step(s, { type: 'network-error' }, limited)
-    expect(step(s, { type: 'closed' }, limited)[1]).toEqual({ type: 'end', reason: 'reconnects-exhausted' })
+    expect(step(s, { type: 'closed' }, limited)[1]).toEqual({
+      type: 'end',
+      reason: 'reconnects-exhausted',
+    })
     ;[s] = step(s, { type: 'event' }, limited)
     expect(step(s, { type: 'closed' }, limited)[1]).toEqual({ type: 'wait', ms: 3000 })
   })
@@ -96,12 +122,25 @@ describe('session', () => {
     s.event(350, 'status', 'same chunk')
     expect(s.dt).toBe(0)
     const stats = s.stats(350)
-    expect(stats).toMatchObject({ events: 4, pings: 2, comments: 1, eventsByType: { status: 3, ping: 1 }, firstEventMs: 100, maxSilenceMs: 150, dataMatched: [true] })
+    expect(stats).toMatchObject({
+      events: 4,
+      pings: 2,
+      comments: 1,
+      eventsByType: { status: 3, ping: 1 },
+      firstEventMs: 100,
+      maxSilenceMs: 150,
+      dataMatched: [true],
+    })
     expect(stats.gapMs).toEqual({ min: 0, p50: 50, p95: 200, max: 200 })
   })
 
   it('ends on an end type, end data or the event count, in that order', () => {
-    const s = createSession({ ...options, endEvents: ['end', 'done'], endData: ['[DONE]'], maxEvents: 3 })
+    const s = createSession({
+      ...options,
+      endEvents: ['end', 'done'],
+      endData: ['[DONE]'],
+      maxEvents: 3,
+    })
     expect(s.event(1, 'message', '[DONE]')).toBe('end-data')
     expect(s.event(2, 'done', 'x')).toBe('end-event')
     expect(s.event(3, 'message', '[DONE!]')).toBe('max-events')
@@ -120,8 +159,26 @@ describe('session', () => {
 })
 
 describe('expectations and exit codes', () => {
-  const stats = { events: 2, eventsByType: { status: 2 }, pings: 0, comments: 0, reconnects: 0, bytes: 10, firstEventMs: 1, gapMs: null, maxSilenceMs: 1500, dataMatched: [false] }
-  const spec = { events: ['status', 'end'], dataPatterns: [{ source: 'done', regex: /done/ }], minEvents: 2, end: true, reconnect: true, maxGapMs: 1000 }
+  const stats = {
+    events: 2,
+    eventsByType: { status: 2 },
+    pings: 0,
+    comments: 0,
+    reconnects: 0,
+    bytes: 10,
+    firstEventMs: 1,
+    gapMs: null,
+    maxSilenceMs: 1500,
+    dataMatched: [false],
+  }
+  const spec = {
+    events: ['status', 'end'],
+    dataPatterns: [{ source: 'done', regex: /done/ }],
+    minEvents: 2,
+    end: true,
+    reconnect: true,
+    maxGapMs: 1000,
+  }
 
   it('names each expectation after its flag and checks it', () => {
     expect(evaluateExpectations(spec, stats, 'server-closed')).toEqual([
@@ -133,7 +190,13 @@ describe('expectations and exit codes', () => {
       { name: '--expect-reconnect', ok: false },
       { name: '--expect-max-gap 1s', ok: false },
     ])
-    expect(evaluateExpectations({ ...spec, events: [] }, { ...stats, reconnects: 1, maxSilenceMs: 10, dataMatched: [true] }, 'end-data').every((e) => e.ok)).toBe(true)
+    expect(
+      evaluateExpectations(
+        { ...spec, events: [] },
+        { ...stats, reconnects: 1, maxSilenceMs: 10, dataMatched: [true] },
+        'end-data',
+      ).every((e) => e.ok),
+    ).toBe(true)
   })
 
   it('maps reasons to exit codes; a failed expectation turns only 0 into 1', () => {
@@ -155,7 +218,11 @@ describe('terminal safety and secrets', () => {
   })
   it('redacts credentials unless asked', () => {
     const headers = { 'set-cookie': 'a=b', Authorization: 'Bearer x', accept: '*/*' }
-    expect(redactHeaders(headers, false)).toEqual({ 'set-cookie': '<redacted>', Authorization: '<redacted>', accept: '*/*' })
+    expect(redactHeaders(headers, false)).toEqual({
+      'set-cookie': '<redacted>',
+      Authorization: '<redacted>',
+      accept: '*/*',
+    })
     expect(redactHeaders(headers, true)).toBe(headers)
   })
 })

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest'
 import type { ProbeRecord } from '../src/records.ts'
 import { parseTranscript } from '../src/server/replay-plan.ts'
 import { runCli } from './helpers/cli.ts'
-import { startServer, sseServer } from './helpers/server.ts'
+import { sseServer, startServer } from './helpers/server.ts'
 
 const SSE = { 'content-type': 'text/event-stream' }
 const tempFile = (name: string) => join(mkdtempSync(join(tmpdir(), 'sse-probe-record-')), name)
@@ -25,7 +25,12 @@ async function eventually(check: () => boolean, timeoutMs = 5000): Promise<void>
 
 describe('--record <file>', () => {
   it('writes the records --json prints, credentials redacted even with --show-secrets', async () => {
-    const secrets = { authorization: 'Bearer s1', 'proxy-authorization': 'Basic s2', cookie: 'a=s3', 'set-cookie': 'b=s4' }
+    const secrets = {
+      authorization: 'Bearer s1',
+      'proxy-authorization': 'Basic s2',
+      cookie: 'a=s3',
+      'set-cookie': 'b=s4',
+    }
     const server = await startServer((_req, res, index) => {
       res.writeHead(200, { ...SSE, ...secrets, 'x-kept': 'visible' })
       res.end(index === 0 ? ': hi\nretry: 10\nid: 1\ndata: a\n\n' : 'event: end\ndata: b\n\n')
@@ -35,8 +40,28 @@ describe('--record <file>', () => {
     expect(run.exitCode).toBe(0)
     expect(run.ofType('open')[0]!.headers).toMatchObject(secrets)
     const recorded = readRecords(file)
-    expect(recorded.map((r) => r.type)).toEqual(['open', 'comment', 'retry', 'event', 'close', 'reconnect', 'open', 'event', 'summary'])
-    const redacted = run.records.map((r) => (r.type === 'open' ? { ...r, headers: { ...r.headers, ...Object.fromEntries(Object.keys(secrets).map((k) => [k, '<redacted>'])) } } : r))
+    expect(recorded.map((r) => r.type)).toEqual([
+      'open',
+      'comment',
+      'retry',
+      'event',
+      'close',
+      'reconnect',
+      'open',
+      'event',
+      'summary',
+    ])
+    const redacted = run.records.map((r) =>
+      r.type === 'open'
+        ? {
+            ...r,
+            headers: {
+              ...r.headers,
+              ...Object.fromEntries(Object.keys(secrets).map((k) => [k, '<redacted>'])),
+            },
+          }
+        : r,
+    )
     expect(recorded).toEqual(redacted)
     expect(readFileSync(file, 'utf8')).not.toMatch(/s[1-4]/)
     expect(recorded[0]).toMatchObject({ headers: { 'x-kept': 'visible' } })
@@ -48,10 +73,19 @@ describe('--record <file>', () => {
       res.writeHead(401, { 'set-cookie': 'sess=ERRSECRET' }).end()
     })
     const file = tempFile('refused.ndjson')
-    await runCli([server.url.replace('//', '//alice:pw5ecret@'), '--json', '--show-secrets', '--record', file])
+    await runCli([
+      server.url.replace('//', '//alice:pw5ecret@'),
+      '--json',
+      '--show-secrets',
+      '--record',
+      file,
+    ])
     const text = readFileSync(file, 'utf8')
     expect(text).not.toMatch(/ERRSECRET|pw5ecret/)
-    expect(readRecords(file).find((r) => r.type === 'error')).toMatchObject({ status: 401, headers: { 'set-cookie': '<redacted>' } })
+    expect(readRecords(file).find((r) => r.type === 'error')).toMatchObject({
+      status: 401,
+      headers: { 'set-cookie': '<redacted>' },
+    })
   })
 
   it('records whatever the output shows: pretty and -q', async () => {
@@ -63,17 +97,21 @@ describe('--record <file>', () => {
   })
 
   it('has every record on disk as it arrives: Ctrl-C adds the summary, a crash loses nothing before it', async () => {
-    const server = await startServer((_req, res) => res.writeHead(200, SSE).write('id: 1\ndata: a\n\n: ping\n\nid: 2\ndata: b\n\n'))
+    const server = await startServer((_req, res) =>
+      res.writeHead(200, SSE).write('id: 1\ndata: a\n\n: ping\n\nid: 2\ndata: b\n\n'),
+    )
     for (const signal of ['SIGINT', 'SIGKILL'] as const) {
       const file = tempFile(`${signal}.ndjson`)
       let onDisk: ProbeRecord[] = []
       const run = await runCli([server.url, '--record', file], {
         onSpawn: (child) => {
-          void eventually(() => existsSync(file) && (onDisk = readRecords(file)).length === 4).then(() => {
-            // Read while the probe still runs: nothing waits for the end to be written.
-            expect(child.exitCode).toBeNull()
-            child.kill(signal)
-          })
+          void eventually(() => existsSync(file) && (onDisk = readRecords(file)).length === 4).then(
+            () => {
+              // Read while the probe still runs: nothing waits for the end to be written.
+              expect(child.exitCode).toBeNull()
+              child.kill(signal)
+            },
+          )
         },
       })
       expect(onDisk.map((r) => r.type)).toEqual(['open', 'event', 'comment', 'event'])
@@ -95,22 +133,33 @@ describe('--record <file>', () => {
     const file = tempFile('demo.ndjson')
     const run = await runCli(['demo', '-q', '-n', '2', '--record', file])
     expect(run.exitCode).toBe(0)
-    expect(readRecords(file).map((r) => r.type)).toEqual(['open', 'event', 'comment', 'event', 'summary'])
+    expect(readRecords(file).map((r) => r.type)).toEqual([
+      'open',
+      'event',
+      'comment',
+      'event',
+      'summary',
+    ])
   })
 
   it('a file that cannot be written is a usage error before anything connects', async () => {
     const server = await sseServer('event: end\ndata: x\n\n')
     const run = await runCli([server.url, '--record', '/nonexistent-dir/x.ndjson'])
     expect(run.exitCode).toBe(2)
-    expect(run.stderr).toBe("error: option '--record <file>' cannot write '/nonexistent-dir/x.ndjson': ENOENT\n")
+    expect(run.stderr).toBe(
+      "error: option '--record <file>' cannot write '/nonexistent-dir/x.ndjson': ENOENT\n",
+    )
     expect(server.requests).toHaveLength(0)
   })
 
-  it.runIf(existsSync('/dev/full'))('a write that fails (disk full) is reported once; the probe goes on', async () => {
-    const server = await sseServer('data: a\n\ndata: b\n\nevent: end\ndata: x\n\n')
-    const run = await runCli([server.url, '--json', '--record', '/dev/full'])
-    expect(run.exitCode).toBe(0)
-    expect(run.ofType('event')).toHaveLength(3)
-    expect(run.stderr).toBe("sse-probe: --record stopped: cannot write '/dev/full': ENOSPC\n")
-  })
+  it.runIf(existsSync('/dev/full'))(
+    'a write that fails (disk full) is reported once; the probe goes on',
+    async () => {
+      const server = await sseServer('data: a\n\ndata: b\n\nevent: end\ndata: x\n\n')
+      const run = await runCli([server.url, '--json', '--record', '/dev/full'])
+      expect(run.exitCode).toBe(0)
+      expect(run.ofType('event')).toHaveLength(3)
+      expect(run.stderr).toBe("sse-probe: --record stopped: cannot write '/dev/full': ENOSPC\n")
+    },
+  )
 })

@@ -28,10 +28,16 @@ describe('credentials are never shown unless --show-secrets', () => {
     const server = await secretResponse()
     const pretty = await runCli([server.url, '-i', '--no-color'])
     expect(pretty.stderr).toContain('x-served-by: test')
-    for (const name of ['set-cookie', 'authorization', 'proxy-authorization', 'cookie']) expect(pretty.stderr).toContain(`${name}: <redacted>`)
+    for (const name of ['set-cookie', 'authorization', 'proxy-authorization', 'cookie'])
+      expect(pretty.stderr).toContain(`${name}: <redacted>`)
     expect(pretty.stdout + pretty.stderr).not.toContain('secret-')
     const json = await runCli([server.url, '--json'])
-    expect(json.ofType('open')[0]!.headers).toMatchObject({ 'set-cookie': '<redacted>', authorization: '<redacted>', 'proxy-authorization': '<redacted>', cookie: '<redacted>' })
+    expect(json.ofType('open')[0]!.headers).toMatchObject({
+      'set-cookie': '<redacted>',
+      authorization: '<redacted>',
+      'proxy-authorization': '<redacted>',
+      cookie: '<redacted>',
+    })
     expect(json.stdout).not.toContain('secret-')
   })
 
@@ -47,7 +53,9 @@ describe('credentials are never shown unless --show-secrets', () => {
     const url = server.url.replace('http://', 'http://us%40er:s3cret@')
     const run = await runCli([url, '--json'])
     expect(run.exitCode).toBe(0)
-    expect(server.requests[0]!.headers.authorization).toBe(`Basic ${Buffer.from('us@er:s3cret').toString('base64')}`)
+    expect(server.requests[0]!.headers.authorization).toBe(
+      `Basic ${Buffer.from('us@er:s3cret').toString('base64')}`,
+    )
     expect(run.ofType('open')[0]!.url).toBe(`${server.url}/`)
     expect(run.stdout).not.toContain('s3cret')
     // An explicit -H Authorization wins over the URL's.
@@ -57,9 +65,13 @@ describe('credentials are never shown unless --show-secrets', () => {
 
   it('credentials in a redirect target are not shown', async () => {
     const target = await startServer((_req, res) => res.writeHead(200, SSE).end(END))
-    const server = await startServer((_req, res) => res.writeHead(302, { location: target.url.replace('http://', 'http://u:s3cret@') }).end())
+    const server = await startServer((_req, res) =>
+      res.writeHead(302, { location: target.url.replace('http://', 'http://u:s3cret@') }).end(),
+    )
     const json = await runCli([server.url, '--json'])
-    expect(json.ofType('open')[0]!.url).toBe(`${target.url.replace('http://', 'http://<redacted>@')}/`)
+    expect(json.ofType('open')[0]!.url).toBe(
+      `${target.url.replace('http://', 'http://<redacted>@')}/`,
+    )
     expect(json.stdout).not.toContain('s3cret')
     const pretty = await runCli([server.url, '--no-color'])
     expect(pretty.stderr).not.toContain('s3cret')
@@ -70,7 +82,12 @@ describe('credentials are never shown unless --show-secrets', () => {
     await closed.close()
     const direct = await runCli([closed.url.replace('http://', 'http://u:s3cret@'), '--no-color'])
     expect(direct.exitCode).toBe(3)
-    const proxied = await runCli(['http://example.invalid/', '--no-color', '--proxy', closed.url.replace('http://', 'http://u:s3cret@')])
+    const proxied = await runCli([
+      'http://example.invalid/',
+      '--no-color',
+      '--proxy',
+      closed.url.replace('http://', 'http://u:s3cret@'),
+    ])
     expect(proxied.exitCode).toBe(3)
     expect(direct.stderr + proxied.stderr).toMatch(/ECONNREFUSED/)
     expect(direct.stderr + proxied.stderr).not.toContain('s3cret')
@@ -89,13 +106,22 @@ describe('credentials are never shown unless --show-secrets', () => {
   })
 
   it('a malformed proxy variable is a usage error that redacts its credentials', async () => {
-    const run = await runCli(['http://x/'], { env: { HTTPS_PROXY: 'http://u:s3cret@[bad', https_proxy: undefined } })
+    const run = await runCli(['http://x/'], {
+      env: { HTTPS_PROXY: 'http://u:s3cret@[bad', https_proxy: undefined },
+    })
     expect(run.exitCode).toBe(2)
-    expect(run.stderr).toMatch(/^error: environment variable HTTPS_PROXY 'http:\/\/<redacted>@\[bad' is not a proxy URL/)
+    expect(run.stderr).toMatch(
+      /^error: environment variable HTTPS_PROXY 'http:\/\/<redacted>@\[bad' is not a proxy URL/,
+    )
   })
 
   it('--show-secrets shows what a usage error quotes', async () => {
-    const run = await runCli(['http://x/', '--show-secrets', '-H', 'Authorization: Bearer s3cret\r'])
+    const run = await runCli([
+      'http://x/',
+      '--show-secrets',
+      '-H',
+      'Authorization: Bearer s3cret\r',
+    ])
     expect(run.exitCode).toBe(2)
     expect(run.stderr).toContain("'Authorization: Bearer s3cret\\r'")
   })
@@ -108,7 +134,16 @@ describe('redirects to another origin', () => {
       if (req.url === '/same') return res.writeHead(307, { location: '/away' }).end()
       if (req.url === '/away') return res.writeHead(302, { location: `${other.url}/stream` }).end()
     })
-    const run = await runCli([`${server.url}/same`, '--json', '-H', 'Authorization: Bearer t0k3n', '-H', 'Cookie: sid=1', '-H', 'X-Trace: t'])
+    const run = await runCli([
+      `${server.url}/same`,
+      '--json',
+      '-H',
+      'Authorization: Bearer t0k3n',
+      '-H',
+      'Cookie: sid=1',
+      '-H',
+      'X-Trace: t',
+    ])
     expect(run.exitCode).toBe(0)
     expect(server.requests.map((r) => [r.url, r.headers.authorization, r.headers.cookie])).toEqual([
       ['/same', 'Bearer t0k3n', 'sid=1'],
@@ -124,26 +159,42 @@ describe('redirects to another origin', () => {
 describe('TLS', () => {
   function listen(server: HttpsServer | ReturnType<typeof createSecureServer>): Promise<string> {
     onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())))
-    return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`https://127.0.0.1:${(server.address() as AddressInfo).port}/`)))
+    return new Promise((resolve) =>
+      server.listen(0, '127.0.0.1', () =>
+        resolve(`https://127.0.0.1:${(server.address() as AddressInfo).port}/`),
+      ),
+    )
   }
-  const https = (expired: boolean) => listen(createHttpsServer(selfSignedCertificate({ expired }), (_req, res) => res.writeHead(200, SSE).end(END)))
+  const https = (expired: boolean) =>
+    listen(
+      createHttpsServer(selfSignedCertificate({ expired }), (_req, res) =>
+        res.writeHead(200, SSE).end(END),
+      ),
+    )
 
   it.each([
     [false, 'self-signed certificate'],
     [true, 'certificate has expired'],
-  ])('a certificate that cannot be verified (expired: %s) gives a clear message suggesting -k; -k then works', async (expired, why) => {
-    const url = await https(expired)
-    const refused = await runCli([url, '--no-color'])
-    expect(refused.exitCode).toBe(3)
-    expect(refused.stderr).toContain(`TLS error: ${why} (use -k/--insecure to accept any certificate)`)
-    expect(refused.stderr).toMatch(/summary {2}connect-failed/)
-    const insecure = await runCli([url, '--json', '-k'])
-    expect(insecure.exitCode).toBe(0)
-    expect(insecure.ofType('event')[0]!.data).toBe('x')
-  })
+  ])(
+    'a certificate that cannot be verified (expired: %s) gives a clear message suggesting -k; -k then works',
+    async (expired, why) => {
+      const url = await https(expired)
+      const refused = await runCli([url, '--no-color'])
+      expect(refused.exitCode).toBe(3)
+      expect(refused.stderr).toContain(
+        `TLS error: ${why} (use -k/--insecure to accept any certificate)`,
+      )
+      expect(refused.stderr).toMatch(/summary {2}connect-failed/)
+      const insecure = await runCli([url, '--json', '-k'])
+      expect(insecure.exitCode).toBe(0)
+      expect(insecure.ofType('event')[0]!.data).toBe('x')
+    },
+  )
 
   it('-k works over HTTP/2 too', async () => {
-    const url = await listen(createSecureServer(selfSignedCertificate(), (_req, res) => res.writeHead(200, SSE).end(END)))
+    const url = await listen(
+      createSecureServer(selfSignedCertificate(), (_req, res) => res.writeHead(200, SSE).end(END)),
+    )
     const refused = await runCli([url, '--json'])
     expect(refused.summary.message).toContain('-k')
     const run = await runCli([url, '--json', '-k'])

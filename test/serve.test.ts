@@ -5,12 +5,15 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { ProbeRecord } from '../src/records.ts'
 import { startDemoEndpoint } from '../src/server/demo-endpoint.ts'
-import { runCli, startCli, type CliRun } from './helpers/cli.ts'
+import { type CliRun, runCli, startCli } from './helpers/cli.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'sse-probe-serve-'))
 function file(name: string, content: string | object[]): string {
   const path = join(dir, name)
-  writeFileSync(path, typeof content === 'string' ? content : content.map((r) => `${JSON.stringify(r)}\n`).join(''))
+  writeFileSync(
+    path,
+    typeof content === 'string' ? content : content.map((r) => `${JSON.stringify(r)}\n`).join(''),
+  )
   return path
 }
 const eventsOf = (run: CliRun) => run.ofType('event').map((e) => [e.event, e.id, e.data])
@@ -32,13 +35,18 @@ describe('sse-probe serve: a recorded session, probed again', () => {
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/)
     const replayed = await runCli([server.url, '--json'])
     expect(eventsOf(replayed)).toEqual(eventsOf(recorded))
-    const shape = (run: CliRun) => run.records.filter((r) => r.type !== 'event').map((r) => ({ type: r.type, ...pick(r) }))
+    const shape = (run: CliRun) =>
+      run.records.filter((r) => r.type !== 'event').map((r) => ({ type: r.type, ...pick(r) }))
     expect(shape(replayed)).toEqual(shape(recorded))
     const recordedTimes = recorded.ofType('event').map((e) => e.t)
-    replayed.ofType('event').forEach((e, i) => expect(Math.abs(e.t - recordedTimes[i]!)).toBeLessThan(TOLERANCE_MS))
+    replayed.ofType('event').forEach((e, i) => {
+      expect(Math.abs(e.t - recordedTimes[i]!)).toBeLessThan(TOLERANCE_MS)
+    })
     const { exitCode, stderr } = await server.stop()
     expect(exitCode).toBe(0)
-    expect(stderr).toMatch(/^serving .*live\.ndjson: 7 events in 2 connections, speed 1; Ctrl-C stops it\n/)
+    expect(stderr).toMatch(
+      /^serving .*live\.ndjson: 7 events in 2 connections, speed 1; Ctrl-C stops it\n/,
+    )
     expect(stderr.match(/▶ GET \//g)).toHaveLength(2)
     expect(stderr).toContain('Last-Event-ID: 3  → connection 2 of the recording')
   })
@@ -46,17 +54,30 @@ describe('sse-probe serve: a recorded session, probed again', () => {
   it('answers Last-Event-ID by resuming after that id', async () => {
     const server = await startCli(['serve', file('resume.ndjson', RECORDING)])
     const run = await runCli([server.url, '--json', '--last-event-id', '1'])
-    expect(eventsOf(run)).toEqual([['message', '2', 'b'], ['end', '3', 'c']])
+    expect(eventsOf(run)).toEqual([
+      ['message', '2', 'b'],
+      ['end', '3', 'c'],
+    ])
     expect(run.ofType('reconnect')).toEqual([])
   })
 
   it('--speed scales the recorded timing: 0 is as fast as possible', async () => {
-    const slow = file('slow.ndjson', [OPEN, ev(0, '1', 'a'), ev(1500, '2', 'b'), ev(3000, '3', 'c', 'end')])
+    const slow = file('slow.ndjson', [
+      OPEN,
+      ev(0, '1', 'a'),
+      ev(1500, '2', 'b'),
+      ev(3000, '3', 'c', 'end'),
+    ])
     const fast = await startCli(['serve', slow, '--speed', '0'])
     const run = await runCli([fast.url, '--json'])
     expect(eventsOf(run).map((e) => e[2])).toEqual(['a', 'b', 'c'])
     expect(run.summary.t).toBeLessThan(1500)
-    const doubled = await startCli(['serve', file('gap.ndjson', [OPEN, ev(0, '1', 'a'), ev(600, '2', 'b', 'end')]), '--speed', '2'])
+    const doubled = await startCli([
+      'serve',
+      file('gap.ndjson', [OPEN, ev(0, '1', 'a'), ev(600, '2', 'b', 'end')]),
+      '--speed',
+      '2',
+    ])
     const gap = (await runCli([doubled.url, '--json'])).ofType('event')[1]!.dt!
     expect(gap).toBeGreaterThan(200)
     expect(gap).toBeLessThan(500)
@@ -66,7 +87,13 @@ describe('sse-probe serve: a recorded session, probed again', () => {
     const sse = file('plain.sse', 'id: 1\ndata: a\n\n: ping\n\nid: 2\ndata: b\n')
     const server = await startCli(['serve', sse, '--interval', '200ms', '--loop'])
     const run = await runCli([server.url, '--json', '-n', '5'])
-    expect(eventsOf(run)).toEqual([['message', '1', 'a'], ['message', '2', 'b'], ['message', '1', 'a'], ['message', '2', 'b'], ['message', '1', 'a']])
+    expect(eventsOf(run)).toEqual([
+      ['message', '1', 'a'],
+      ['message', '2', 'b'],
+      ['message', '1', 'a'],
+      ['message', '2', 'b'],
+      ['message', '1', 'a'],
+    ])
     for (const e of run.ofType('event').slice(1)) expect(e.dt).toBeGreaterThan(150)
     expect(run.ofType('comment').length).toBeGreaterThanOrEqual(2)
     expect(server.stderr()).toMatch(/serving .*plain\.sse: 2 events, every 200ms, looping/)
@@ -81,10 +108,31 @@ describe('sse-probe serve: a recorded session, probed again', () => {
   it('replays failed reconnects: no response, then a stream again', async () => {
     const server = await startCli([
       'serve',
-      file('failing.ndjson', [OPEN, ev(1, '1', 'a'), { type: 'retry', t: 2, attempt: 1, ms: 20 }, { type: 'close', t: 3, attempt: 1, cause: 'server-closed' }, { type: 'reconnect', t: 30, attempt: 2, delayMs: 20, lastEventId: '1' }, { type: 'error', t: 31, attempt: 2, message: 'other side closed' }, { type: 'reconnect', t: 60, attempt: 3, delayMs: 20, lastEventId: '1' }, { ...OPEN, t: 61 }, ev(62, '2', 'b', 'end')]),
+      file('failing.ndjson', [
+        OPEN,
+        ev(1, '1', 'a'),
+        { type: 'retry', t: 2, attempt: 1, ms: 20 },
+        { type: 'close', t: 3, attempt: 1, cause: 'server-closed' },
+        { type: 'reconnect', t: 30, attempt: 2, delayMs: 20, lastEventId: '1' },
+        { type: 'error', t: 31, attempt: 2, message: 'other side closed' },
+        { type: 'reconnect', t: 60, attempt: 3, delayMs: 20, lastEventId: '1' },
+        { ...OPEN, t: 61 },
+        ev(62, '2', 'b', 'end'),
+      ]),
     ])
     const run = await runCli([server.url, '--json'])
-    expect(run.records.map((r) => r.type)).toEqual(['open', 'event', 'retry', 'close', 'reconnect', 'error', 'reconnect', 'open', 'event', 'summary'])
+    expect(run.records.map((r) => r.type)).toEqual([
+      'open',
+      'event',
+      'retry',
+      'close',
+      'reconnect',
+      'error',
+      'reconnect',
+      'open',
+      'event',
+      'summary',
+    ])
     expect(run.ofType('close')).toMatchObject([{ cause: 'server-closed' }])
     expect(run.summary).toMatchObject({ reason: 'end-event', reconnects: 2 })
     expect(server.stderr()).toContain('refused as recorded (no response)')
@@ -95,22 +143,57 @@ describe('sse-probe serve: a recorded session, probed again', () => {
       'serve',
       '--speed',
       '0',
-      file('noids.ndjson', [OPEN, ev(1, null, 'a1'), { type: 'retry', t: 2, attempt: 1, ms: 10 }, { type: 'close', t: 3, attempt: 1, cause: 'server-closed' }, { type: 'reconnect', t: 20, attempt: 2, delayMs: 10, lastEventId: null }, { ...OPEN, t: 21 }, ev(22, null, 'b1', 'end')]),
+      file('noids.ndjson', [
+        OPEN,
+        ev(1, null, 'a1'),
+        { type: 'retry', t: 2, attempt: 1, ms: 10 },
+        { type: 'close', t: 3, attempt: 1, cause: 'server-closed' },
+        { type: 'reconnect', t: 20, attempt: 2, delayMs: 10, lastEventId: null },
+        { ...OPEN, t: 21 },
+        ev(22, null, 'b1', 'end'),
+      ]),
     ])
     for (let run = 0; run < 2; run++) {
-      expect((await runCli([server.url, '--json'])).ofType('event').map((e) => e.data)).toEqual(['a1', 'b1'])
+      expect((await runCli([server.url, '--json'])).ofType('event').map((e) => e.data)).toEqual([
+        'a1',
+        'b1',
+      ])
     }
   })
 })
 
 describe('sse-probe serve: bad input', () => {
   it.each([
-    ['a missing file', () => join(dir, 'missing.ndjson'), /^error: cannot read '.*missing\.ndjson': no such file\n$/],
-    ['an empty file', () => file('empty.ndjson', ''), /^error: .*empty\.ndjson:1: the file is empty: nothing to replay\n$/],
-    ['a truncated transcript', () => file('cut.ndjson', RECORDING_TEXT.slice(0, -20)), /^error: .*cut\.ndjson:5: truncated: the file ends in the middle of a record\n$/],
-    ['a malformed line', () => file('bad.ndjson', RECORDING_TEXT.replace('"data":"b"', '"data":b')), /^error: .*bad\.ndjson:3: not a JSON record \(.*\)\n$/],
-    ['a record that makes no sense', () => file('odd.ndjson', [OPEN, { type: 'event', t: 1 }]), /^error: .*odd\.ndjson:2: event record: "event" is missing/],
-    ['an event-stream file without events', () => file('none.sse', ': nothing\n\n'), /^error: .*none\.sse: no event to replay/],
+    [
+      'a missing file',
+      () => join(dir, 'missing.ndjson'),
+      /^error: cannot read '.*missing\.ndjson': no such file\n$/,
+    ],
+    [
+      'an empty file',
+      () => file('empty.ndjson', ''),
+      /^error: .*empty\.ndjson:1: the file is empty: nothing to replay\n$/,
+    ],
+    [
+      'a truncated transcript',
+      () => file('cut.ndjson', RECORDING_TEXT.slice(0, -20)),
+      /^error: .*cut\.ndjson:5: truncated: the file ends in the middle of a record\n$/,
+    ],
+    [
+      'a malformed line',
+      () => file('bad.ndjson', RECORDING_TEXT.replace('"data":"b"', '"data":b')),
+      /^error: .*bad\.ndjson:3: not a JSON record \(.*\)\n$/,
+    ],
+    [
+      'a record that makes no sense',
+      () => file('odd.ndjson', [OPEN, { type: 'event', t: 1 }]),
+      /^error: .*odd\.ndjson:2: event record: "event" is missing/,
+    ],
+    [
+      'an event-stream file without events',
+      () => file('none.sse', ': nothing\n\n'),
+      /^error: .*none\.sse: no event to replay/,
+    ],
   ])('%s: exit 2 with the file and line', async (_what, path, message) => {
     const run = await runCli(['serve', path()])
     expect(run.exitCode).toBe(2)
@@ -120,11 +203,18 @@ describe('sse-probe serve: bad input', () => {
 
   it('bad flags: exit 2', async () => {
     const transcript = file('flags.ndjson', RECORDING)
-    for (const flags of [['--speed', 'fast'], ['--speed', '-1'], ['--port', 'http'], ['--interval', '1s']]) {
+    for (const flags of [
+      ['--speed', 'fast'],
+      ['--speed', '-1'],
+      ['--port', 'http'],
+      ['--interval', '1s'],
+    ]) {
       const run = await runCli(['serve', transcript, ...flags])
       expect(run.exitCode, flags.join(' ')).toBe(2)
     }
-    expect((await runCli(['serve', transcript, '--interval', '1s'])).stderr).toContain('--interval is for plain event-stream files')
+    expect((await runCli(['serve', transcript, '--interval', '1s'])).stderr).toContain(
+      '--interval is for plain event-stream files',
+    )
   })
 
   it('a port in use: exit 2 with the port', async () => {
@@ -134,18 +224,34 @@ describe('sse-probe serve: bad input', () => {
     try {
       const run = await runCli(['serve', file('port.ndjson', RECORDING), '--port', String(port)])
       expect(run.exitCode).toBe(2)
-      expect(run.stderr).toBe(`error: port ${port} on 127.0.0.1 is already in use: choose another --port, or 0 for any free port\n`)
+      expect(run.stderr).toBe(
+        `error: port ${port} on 127.0.0.1 is already in use: choose another --port, or 0 for any free port\n`,
+      )
     } finally {
       taken.close()
     }
   })
 })
 
-const OPEN = { type: 'open', t: 0, attempt: 1, url: 'http://x/', status: 200, httpVersion: '1.1', headers: {} }
+const OPEN = {
+  type: 'open',
+  t: 0,
+  attempt: 1,
+  url: 'http://x/',
+  status: 200,
+  httpVersion: '1.1',
+  headers: {},
+}
 function ev(t: number, id: string | null, data: string, event = 'message') {
   return { type: 'event', t, attempt: 1, event, id, lastEventId: id ?? '', data, dt: null }
 }
-const RECORDING = [OPEN, ev(5, '1', 'a'), ev(10, '2', 'b'), ev(15, '3', 'c', 'end'), { type: 'summary', t: 16, reason: 'end-event', exitCode: 0 }]
+const RECORDING = [
+  OPEN,
+  ev(5, '1', 'a'),
+  ev(10, '2', 'b'),
+  ev(15, '3', 'c', 'end'),
+  { type: 'summary', t: 16, reason: 'end-event', exitCode: 0 },
+]
 const RECORDING_TEXT = RECORDING.map((r) => `${JSON.stringify(r)}\n`).join('')
 
 /** What must match between a session and its replay, apart from times, URLs and byte counts. */
@@ -158,7 +264,13 @@ function pick(record: ProbeRecord): object {
     case 'reconnect':
       return { attempt: record.attempt, delayMs: record.delayMs, lastEventId: record.lastEventId }
     case 'summary':
-      return { reason: record.reason, events: record.events, eventsByType: record.eventsByType, pings: record.pings, reconnects: record.reconnects }
+      return {
+        reason: record.reason,
+        events: record.events,
+        eventsByType: record.eventsByType,
+        pings: record.pings,
+        reconnects: record.reconnects,
+      }
     case 'comment':
       return { attempt: record.attempt, text: record.text }
     case 'retry':

@@ -23,11 +23,18 @@ async function endlessServer() {
 }
 
 function within<T>(promise: Promise<T>, ms: number): Promise<T | 'late'> {
-  return Promise.race([promise, new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), ms))])
+  return Promise.race([
+    promise,
+    new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), ms)),
+  ])
 }
 
 async function eventually(condition: () => boolean, ms: number): Promise<boolean> {
-  for (const started = performance.now(); performance.now() - started < ms; await new Promise((resolve) => setTimeout(resolve, 20))) {
+  for (
+    const started = performance.now();
+    performance.now() - started < ms;
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  ) {
     if (condition()) return true
   }
   return condition()
@@ -39,7 +46,10 @@ describe('pipes', () => {
   async function pipedIntoHead(args: string[], redirection: string) {
     const probe = [process.execPath, CLI, ...args].map((word) => `'${word}'`).join(' ')
     const script = `${probe} ${redirection} | head -n 3; echo "probe exit $\{PIPESTATUS[0]}" >&2`
-    const child = spawn('bash', ['-c', script], { env: { ...process.env, FORCE_COLOR: undefined }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn('bash', ['-c', script], {
+      env: { ...process.env, FORCE_COLOR: undefined },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let stdout = ''
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
@@ -52,17 +62,25 @@ describe('pipes', () => {
     ['pretty', [], ''],
     ['json', ['--json'], ''],
     ['pretty, stderr into the pipe too', [], '2>&1'],
-  ] as const)('`sse-probe URL | head -n 3` (%s) exits quietly and closes the connection', async (_name, flags, redirection) => {
-    const server = await endlessServer()
-    const { stdout, stderr } = await pipedIntoHead([server.url, '--no-color', ...flags], redirection)
-    expect(stdout.split('\n')).toHaveLength(4) // three lines and the final newline
-    expect(stderr).toMatch(/probe exit 0\n$/)
-    expect(stderr).not.toMatch(STACK_TRACE)
-    expect(await within(server.closed, 2000)).not.toBe('late')
-  })
+  ] as const)(
+    '`sse-probe URL | head -n 3` (%s) exits quietly and closes the connection',
+    async (_name, flags, redirection) => {
+      const server = await endlessServer()
+      const { stdout, stderr } = await pipedIntoHead(
+        [server.url, '--no-color', ...flags],
+        redirection,
+      )
+      expect(stdout.split('\n')).toHaveLength(4) // three lines and the final newline
+      expect(stderr).toMatch(/probe exit 0\n$/)
+      expect(stderr).not.toMatch(STACK_TRACE)
+      expect(await within(server.closed, 2000)).not.toBe('late')
+    },
+  )
 
   it('only the status lines into `head`: exits quietly when the next one fails', async () => {
-    const server = await startServer((_req, res, index) => res.writeHead(200, SSE).end(`retry: 20\nid: ${index}\ndata: x\n\n`))
+    const server = await startServer((_req, res, index) =>
+      res.writeHead(200, SSE).end(`retry: 20\nid: ${index}\ndata: x\n\n`),
+    )
     const { stdout, stderr } = await pipedIntoHead([server.url, '--no-color'], '2>&1 >/dev/null')
     expect(stdout).toMatch(/^.*connected.*\n.*retry: 20ms\n.*server closed the stream\n$/)
     expect(stderr).toMatch(/probe exit 0\n$/)
@@ -77,23 +95,26 @@ describe('signals', () => {
   it.each([
     ['SIGINT', 130],
     ['SIGTERM', 143],
-  ] as const)('%s: the server sees the connection close at once, the summary is printed, exit %d', async (signal, code) => {
-    const server = await endlessServer()
-    let killedAt = 0
-    const run = await runCli([server.url, '--no-color'], {
-      onSpawn: (child) =>
-        child.stdout!.once('data', () => {
-          killedAt = performance.now()
-          child.kill(signal)
-        }),
-    })
-    expect(run.exitCode).toBe(code)
-    expect(run.stderr).toMatch(new RegExp(`summary {2}interrupted {2}exit ${code}`))
-    expect(run.stderr).not.toMatch(STACK_TRACE)
-    const closedAt = await within(server.closed, 2000)
-    expect(closedAt).not.toBe('late')
-    expect((closedAt as number) - killedAt).toBeLessThan(1000)
-  })
+  ] as const)(
+    '%s: the server sees the connection close at once, the summary is printed, exit %d',
+    async (signal, code) => {
+      const server = await endlessServer()
+      let killedAt = 0
+      const run = await runCli([server.url, '--no-color'], {
+        onSpawn: (child) =>
+          child.stdout!.once('data', () => {
+            killedAt = performance.now()
+            child.kill(signal)
+          }),
+      })
+      expect(run.exitCode).toBe(code)
+      expect(run.stderr).toMatch(new RegExp(`summary {2}interrupted {2}exit ${code}`))
+      expect(run.stderr).not.toMatch(STACK_TRACE)
+      const closedAt = await within(server.closed, 2000)
+      expect(closedAt).not.toBe('late')
+      expect((closedAt as number) - killedAt).toBeLessThan(1000)
+    },
+  )
 
   /** A server that writes as fast as it may, and a probe whose stdout (the events) is a pipe nobody reads. */
   async function stalledProbe(flags: string[]) {
@@ -109,11 +130,15 @@ describe('signals', () => {
         if (!res.write(block)) await drained(res)
       }
     })
-    const child = spawn(process.execPath, [CLI, server.url, '--no-color', ...flags], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [CLI, server.url, '--no-color', ...flags], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     onTestFinished(() => void child.kill('SIGKILL'))
     let stderr = ''
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
-    const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('exit', (code, signal) => resolve([code, signal])))
+    const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+      child.on('exit', (code, signal) => resolve([code, signal])),
+    )
     return { state, closed, child, exited, stderr: () => stderr }
   }
 
@@ -129,7 +154,9 @@ describe('signals', () => {
 
     child.kill('SIGINT')
     expect(await within(closed, 2000)).not.toBe('late')
-    expect(await eventually(() => /summary {2}interrupted {2}exit 130/.test(stderr()), 2000)).toBe(true)
+    expect(await eventually(() => /summary {2}interrupted {2}exit 130/.test(stderr()), 2000)).toBe(
+      true,
+    )
     // The events before it cannot all reach the stalled pipe, so the process waits for them...
     expect(await within(exited, 300)).toBe('late')
     // ...until the user presses Ctrl-C again.
@@ -140,7 +167,7 @@ describe('signals', () => {
     expect(code === 130 || signal === 'SIGINT').toBe(true)
   })
 
-  it('waiting for a slow reader of stdout is not the server\'s silence (--idle-timeout)', async () => {
+  it("waiting for a slow reader of stdout is not the server's silence (--idle-timeout)", async () => {
     const { stderr } = await stalledProbe(['--idle-timeout', '300ms', '--duration', '1500ms'])
     expect(await eventually(() => /summary {2}[a-z-]+/.test(stderr()), 5000)).toBe(true)
     expect(stderr()).toMatch(/summary {2}duration {2}exit 0/)

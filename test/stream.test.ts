@@ -10,23 +10,34 @@ interface StreamEvent {
 
 type Seen = ['event', StreamEvent] | ['comment', string] | ['retry', number] | ['too-large']
 
-function parse(chunks: (string | Uint8Array)[], options: { lastEventId?: string; maxEventSize?: number } = {}) {
+function parse(
+  chunks: (string | Uint8Array)[],
+  options: { lastEventId?: string; maxEventSize?: number } = {},
+) {
   const seen: Seen[] = []
   const stream = createEventStream(
     {
-      onEvent: (event, id, data, lastEventId) => seen.push(['event', { event, id, lastEventId, data }]),
+      onEvent: (event, id, data, lastEventId) =>
+        seen.push(['event', { event, id, lastEventId, data }]),
       onComment: (text) => seen.push(['comment', text]),
       onRetry: (ms) => seen.push(['retry', ms]),
       onTooLarge: () => seen.push(['too-large']),
     },
     { lastEventId: options.lastEventId ?? '', maxEventSize: options.maxEventSize ?? 1 << 20 },
   )
-  for (const chunk of chunks) stream.feed(typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk)
+  for (const chunk of chunks)
+    stream.feed(typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk)
   const end = stream.end()
-  return { seen, events: seen.filter((s) => s[0] === 'event').map((s) => s[1] as StreamEvent), end, stream }
+  return {
+    seen,
+    events: seen.filter((s) => s[0] === 'event').map((s) => s[1] as StreamEvent),
+    end,
+    stream,
+  }
 }
 
-const byteByByte = (text: string) => [...new TextEncoder().encode(text)].map((byte) => Uint8Array.of(byte))
+const byteByByte = (text: string) =>
+  [...new TextEncoder().encode(text)].map((byte) => Uint8Array.of(byte))
 
 describe('the event stream, as the WHATWG spec parses it', () => {
   it('defaults the type to message and joins data lines with LF', () => {
@@ -43,11 +54,17 @@ describe('the event stream, as the WHATWG spec parses it', () => {
 
   it('drops one leading BOM and only one', () => {
     expect(parse(['\uFEFFdata: a\n\n']).events.map((e) => e.data)).toEqual(['a'])
-    expect(parse([Uint8Array.of(0xef), Uint8Array.of(0xbb, 0xbf), 'data: b\n\n']).events.map((e) => e.data)).toEqual(['b'])
+    expect(
+      parse([Uint8Array.of(0xef), Uint8Array.of(0xbb, 0xbf), 'data: b\n\n']).events.map(
+        (e) => e.data,
+      ),
+    ).toEqual(['b'])
     // A second BOM makes the first field name "\uFEFFdata", which is unknown and ignored.
     expect(parse(['\uFEFF\uFEFFdata: a\n\ndata: c\n\n']).events.map((e) => e.data)).toEqual(['c'])
     // The BOM's bytes read as Latin-1 are text, not a BOM: "ï»¿data" is an unknown field too.
-    expect(parse(['\u00EF\u00BB\u00BFdata: a\n\ndata: c\n\n']).events.map((e) => e.data)).toEqual(['c'])
+    expect(parse(['\u00EF\u00BB\u00BFdata: a\n\ndata: c\n\n']).events.map((e) => e.data)).toEqual([
+      'c',
+    ])
   })
 
   it('keeps the last-event-ID buffer across events until an id field changes it', () => {
@@ -66,7 +83,9 @@ describe('the event stream, as the WHATWG spec parses it', () => {
   })
 
   it('takes retry only when it is all digits', () => {
-    const { seen } = parse(['retry: 1500\n\nretry: 1.5\n\nretry: -1\n\nretry:  20\n\nretry: 20x\n\nretry: 0\n\n'])
+    const { seen } = parse([
+      'retry: 1500\n\nretry: 1.5\n\nretry: -1\n\nretry:  20\n\nretry: 20x\n\nretry: 0\n\n',
+    ])
     expect(seen).toEqual([
       ['retry', 1500],
       ['retry', 0],
@@ -75,13 +94,20 @@ describe('the event stream, as the WHATWG spec parses it', () => {
 
   it('reports comments with everything after the colon, and dispatches no event for them', () => {
     const stream = ': ping\n\n:tight\n:  two spaces\n\ndata: x\n\n'
-    const expected = [['comment', ' ping'], ['comment', 'tight'], ['comment', '  two spaces'], ['event', expect.objectContaining({ data: 'x' })]]
+    const expected = [
+      ['comment', ' ping'],
+      ['comment', 'tight'],
+      ['comment', '  two spaces'],
+      ['event', expect.objectContaining({ data: 'x' })],
+    ]
     expect(parse([stream]).seen).toEqual(expected)
     expect(parse(byteByByte(stream)).seen).toEqual(expected)
   })
 
   it('does not dispatch an event without data, nor unknown fields', () => {
-    expect(parse(['event: x\n\nfoo: bar\n\ndata\n\n']).events).toEqual([expect.objectContaining({ event: 'message', data: '' })])
+    expect(parse(['event: x\n\nfoo: bar\n\ndata\n\n']).events).toEqual([
+      expect.objectContaining({ event: 'message', data: '' }),
+    ])
   })
 
   it('discards an unterminated event at the end of the stream and says so', () => {
@@ -98,11 +124,15 @@ describe('the event stream, as the WHATWG spec parses it', () => {
   it('decodes UTF-8 split across chunks, and invalid bytes as U+FFFD', () => {
     const bytes = new TextEncoder().encode('data: héllo €\n\n')
     expect(parse(byteByByte(new TextDecoder().decode(bytes))).events[0]!.data).toBe('héllo €')
-    expect(parse([Uint8Array.of(...new TextEncoder().encode('data: a'), 0xff, 0x0a, 0x0a)]).events[0]!.data).toBe('a\uFFFD')
+    expect(
+      parse([Uint8Array.of(...new TextEncoder().encode('data: a'), 0xff, 0x0a, 0x0a)]).events[0]!
+        .data,
+    ).toBe('a\uFFFD')
   })
 
   it('gives the same result for one chunk and byte by byte', () => {
-    const stream = '\uFEFF: hi\r\nretry: 10\nid: 7\r\nevent: status\rdata: {"p": 1}\n\ndata: x\r\rid\n\n:\n\ndata: y\n'
+    const stream =
+      '\uFEFF: hi\r\nretry: 10\nid: 7\r\nevent: status\rdata: {"p": 1}\n\ndata: x\r\rid\n\n:\n\ndata: y\n'
     const whole = parse([stream])
     const bytes = parse(byteByByte(stream))
     expect(bytes.seen).toEqual(whole.seen)
@@ -121,17 +151,31 @@ describe('the event stream, as the WHATWG spec parses it', () => {
     const data = (chunks: (string | Uint8Array)[]) => parse(chunks).events.map((e) => e.data)
 
     it('strips a BOM split across chunks, byte by byte too', () => {
-      expect(data([BOM.subarray(0, 2), Uint8Array.of(0xbf, ...bytes('data: Hello\n\n'))])).toEqual(['Hello'])
-      expect(data([BOM.subarray(0, 1), BOM.subarray(1, 2), BOM.subarray(2), 'data: Hello\n\n'])).toEqual(['Hello'])
+      expect(data([BOM.subarray(0, 2), Uint8Array.of(0xbf, ...bytes('data: Hello\n\n'))])).toEqual([
+        'Hello',
+      ])
+      expect(
+        data([BOM.subarray(0, 1), BOM.subarray(1, 2), BOM.subarray(2), 'data: Hello\n\n']),
+      ).toEqual(['Hello'])
     })
 
     it('keeps a BOM that is not at the start of the stream', () => {
-      expect(data(['data: First\n\n', Uint8Array.of(...bytes('data: '), ...BOM, ...bytes('Second\n\n'))])).toEqual(['First', '\uFEFFSecond'])
-      expect(data([Uint8Array.of(...BOM, ...bytes('data: '), ...BOM, ...bytes('Hello\n\n'))])).toEqual(['\uFEFFHello'])
+      expect(
+        data([
+          'data: First\n\n',
+          Uint8Array.of(...bytes('data: '), ...BOM, ...bytes('Second\n\n')),
+        ]),
+      ).toEqual(['First', '\uFEFFSecond'])
+      expect(
+        data([Uint8Array.of(...BOM, ...bytes('data: '), ...BOM, ...bytes('Hello\n\n'))]),
+      ).toEqual(['\uFEFFHello'])
     })
 
     it('reports a comment after a BOM, and without a blank line after it', () => {
-      expect(parse([Uint8Array.of(...BOM, ...bytes(':comment\ndata: Hello\n\n'))]).seen).toEqual([['comment', 'comment'], ['event', expect.objectContaining({ data: 'Hello' })]])
+      expect(parse([Uint8Array.of(...BOM, ...bytes(':comment\ndata: Hello\n\n'))]).seen).toEqual([
+        ['comment', 'comment'],
+        ['event', expect.objectContaining({ data: 'Hello' })],
+      ])
     })
 
     it('treats a bare field name as an empty value', () => {
@@ -139,7 +183,9 @@ describe('the event stream, as the WHATWG spec parses it', () => {
     })
 
     it('keeps the extra leading space of a value', () => {
-      expect(parse(['event:  greeting\ndata:  Hello\n\n']).events).toEqual([expect.objectContaining({ event: ' greeting', data: ' Hello' })])
+      expect(parse(['event:  greeting\ndata:  Hello\n\n']).events).toEqual([
+        expect.objectContaining({ event: ' greeting', data: ' Hello' }),
+      ])
     })
 
     it.each([1023, 4096, 8195, 65536, 1048576])('delivers a payload of %d bytes whole', (size) => {

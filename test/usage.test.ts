@@ -1,8 +1,15 @@
 import { describe, expect, it } from 'vitest'
 import { MAX_DELAY_MS } from '../src/duration.ts'
-import { checkProxyVariables, durationArg, headerArg, lastEventIdArg, toProbeOptions, type RawProbeFlags } from '../src/options.ts'
-import { requestHeaders, withLastEventId } from '../src/request.ts'
+import {
+  checkProxyVariables,
+  durationArg,
+  headerArg,
+  lastEventIdArg,
+  type RawProbeFlags,
+  toProbeOptions,
+} from '../src/options.ts'
 import { redactText, redactUrl } from '../src/redact.ts'
+import { requestHeaders, withLastEventId } from '../src/request.ts'
 import { runCli } from './helpers/cli.ts'
 import { startServer } from './helpers/server.ts'
 
@@ -48,7 +55,9 @@ describe('every flag given a bad value exits 2, names the flag and the value, an
   ]
 
   it.each(cases)('%j', async (args, flag, value) => {
-    const server = await startServer((_req, res) => res.writeHead(200, { 'content-type': 'text/event-stream' }).end('event: end\ndata: x\n\n'))
+    const server = await startServer((_req, res) =>
+      res.writeHead(200, { 'content-type': 'text/event-stream' }).end('event: end\ndata: x\n\n'),
+    )
     const run = await runCli([server.url, ...args])
     expect(run.exitCode).toBe(2)
     const [message, ...rest] = run.stderr.trimEnd().split('\n')
@@ -61,17 +70,28 @@ describe('every flag given a bad value exits 2, names the flag and the value, an
     expect(server.requests).toHaveLength(0)
   })
 
-  it.each([['ftp://example.com/'], ['not a url'], ['http://'], ['//example.com/x']])('the URL %j', async (url) => {
-    const run = await runCli([url])
-    expect(run.exitCode).toBe(2)
-    expect(run.stderr).toMatch(new RegExp(`^error: command-argument value '${url.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}' is invalid for argument 'url'\\. expected an http:// or https:// URL`))
-  })
+  it.each([['ftp://example.com/'], ['not a url'], ['http://'], ['//example.com/x']])(
+    'the URL %j',
+    async (url) => {
+      const run = await runCli([url])
+      expect(run.exitCode).toBe(2)
+      expect(run.stderr).toMatch(
+        new RegExp(
+          `^error: command-argument value '${url.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}' is invalid for argument 'url'\\. expected an http:// or https:// URL`,
+        ),
+      )
+    },
+  )
 
   it('a malformed proxy variable', async () => {
     const server = await startServer(() => {})
-    const run = await runCli([server.url], { env: { HTTP_PROXY: 'garbage', http_proxy: undefined } })
+    const run = await runCli([server.url], {
+      env: { HTTP_PROXY: 'garbage', http_proxy: undefined },
+    })
     expect(run.exitCode).toBe(2)
-    expect(run.stderr).toBe("error: environment variable HTTP_PROXY 'garbage' is not a proxy URL such as http://proxy.example:3128\n")
+    expect(run.stderr).toBe(
+      "error: environment variable HTTP_PROXY 'garbage' is not a proxy URL such as http://proxy.example:3128\n",
+    )
     expect(server.requests).toHaveLength(0)
   })
 })
@@ -86,20 +106,25 @@ describe('validators', () => {
 
   it('headers and ids allow tabs and any Unicode, no other control character', () => {
     expect(headerArg('X-A: a\tb é 🚀')).toEqual([['X-A', 'a\tb é 🚀']])
-    for (const bad of ['X: a\rb', 'X: a\nb', 'X: a\0b', 'X: a\x1bb', 'X: a\x7fb']) expect(() => headerArg(bad)).toThrow('control characters')
+    for (const bad of ['X: a\rb', 'X: a\nb', 'X: a\0b', 'X: a\x1bb', 'X: a\x7fb'])
+      expect(() => headerArg(bad)).toThrow('control characters')
     expect(lastEventIdArg('é 7')).toBe('é 7')
     expect(() => lastEventIdArg('7\r\nX-Injected: 1')).toThrow('control characters')
   })
 
   it('non-ASCII header values and Last-Event-ID go out as UTF-8 bytes', () => {
-    const options = toProbeOptions(new URL('http://x/'), { header: [['X-Name', 'é🚀']] } as RawProbeFlags)
+    const options = toProbeOptions(new URL('http://x/'), {
+      header: [['X-Name', 'é🚀']],
+    } as RawProbeFlags)
     const headers = withLastEventId(requestHeaders(options, undefined), 'id-é')
     expect(Buffer.from(headers['x-name']!, 'latin1').toString('utf8')).toBe('é🚀')
     expect(Buffer.from(headers['last-event-id']!, 'latin1').toString('utf8')).toBe('id-é')
   })
 
   it('proxy variables: the one undici reads must be a proxy URL', () => {
-    expect(() => checkProxyVariables({ HTTPS_PROXY: 'http://proxy:3128', NO_PROXY: '*' })).not.toThrow()
+    expect(() =>
+      checkProxyVariables({ HTTPS_PROXY: 'http://proxy:3128', NO_PROXY: '*' }),
+    ).not.toThrow()
     expect(() => checkProxyVariables({ http_proxy: 'socks5://proxy:1080' })).not.toThrow()
     expect(() => checkProxyVariables({ http_proxy: '', HTTP_PROXY: 'garbage' })).not.toThrow() // the empty lower-case one wins
     expect(() => checkProxyVariables({ https_proxy: 'proxy:3128' })).toThrow('https_proxy')
@@ -108,15 +133,23 @@ describe('validators', () => {
 
 describe('redaction helpers', () => {
   it('redactUrl hides the whole userinfo and leaves other URLs alone', () => {
-    expect(redactUrl('https://user:pa%40ss@host:8443/p?q#h')).toBe('https://<redacted>@host:8443/p?q#h')
+    expect(redactUrl('https://user:pa%40ss@host:8443/p?q#h')).toBe(
+      'https://<redacted>@host:8443/p?q#h',
+    )
     expect(redactUrl('https://token@host/')).toBe('https://<redacted>@host/')
     expect(redactUrl('https://host/path@not-userinfo')).toBe('https://host/path@not-userinfo')
   })
 
   it('redactText hides secret header values and URL credentials in a message', () => {
-    expect(redactText("argument 'Authorization: Bearer x' is invalid. why")).toBe("argument 'Authorization: <redacted>' is invalid. why")
-    expect(redactText("argument 'set-cookie:a=1' is invalid")).toBe("argument 'set-cookie: <redacted>' is invalid")
-    expect(redactText("value 'ftp://u:p@h/' is invalid")).toBe("value 'ftp://<redacted>@h/' is invalid")
+    expect(redactText("argument 'Authorization: Bearer x' is invalid. why")).toBe(
+      "argument 'Authorization: <redacted>' is invalid. why",
+    )
+    expect(redactText("argument 'set-cookie:a=1' is invalid")).toBe(
+      "argument 'set-cookie: <redacted>' is invalid",
+    )
+    expect(redactText("value 'ftp://u:p@h/' is invalid")).toBe(
+      "value 'ftp://<redacted>@h/' is invalid",
+    )
     expect(redactText("argument 'X-Trace: t' is invalid")).toBe("argument 'X-Trace: t' is invalid")
   })
 })

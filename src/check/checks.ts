@@ -1,5 +1,10 @@
 import { formatDuration as fmt } from '../duration.ts'
-import { BROWSER_ACCEPT_ENCODING, type ConnectionSeen, type Observation, type ResponseSeen } from './observation.ts'
+import {
+  BROWSER_ACCEPT_ENCODING,
+  type ConnectionSeen,
+  type Observation,
+  type ResponseSeen,
+} from './observation.ts'
 
 export type CheckId =
   | 'content-type'
@@ -48,14 +53,20 @@ const LONGER_WINDOW = 'observe longer with --window'
 const HINTS = {
   contentType: 'answer 200 with Content-Type: text/event-stream; EventSource refuses anything else',
   charset: 'SSE is always decoded as UTF-8: send UTF-8 and drop the charset (or say charset=utf-8)',
-  cache: 'send Cache-Control: no-cache (or no-store) so that proxies and CDNs neither cache nor hold the stream',
-  compression: 'do not compress text/event-stream (nginx: leave it out of gzip_types), or flush the compressor after every event',
-  buffering: 'turn buffering off between server and client: X-Accel-Buffering: no (nginx), proxy_buffering off, and flush after every event',
-  headers: 'send the headers at once (Node: res.flushHeaders(), or write a comment such as ": connected")',
-  keepAlive: 'send a comment (": ping") every 15-30s: nginx and AWS ALB close idle connections after 60s, Cloudflare after 100s',
+  cache:
+    'send Cache-Control: no-cache (or no-store) so that proxies and CDNs neither cache nor hold the stream',
+  compression:
+    'do not compress text/event-stream (nginx: leave it out of gzip_types), or flush the compressor after every event',
+  buffering:
+    'turn buffering off between server and client: X-Accel-Buffering: no (nginx), proxy_buffering off, and flush after every event',
+  headers:
+    'send the headers at once (Node: res.flushHeaders(), or write a comment such as ": connected")',
+  keepAlive:
+    'send a comment (": ping") every 15-30s: nginx and AWS ALB close idle connections after 60s, Cloudflare after 100s',
   httpVersion: 'serve the stream over HTTPS with HTTP/2 (browsers use HTTP/2 only over TLS)',
   ids: 'give every event an id: so that a reconnecting client sends Last-Event-ID and resumes where it stopped',
-  resume: 'on a request with Last-Event-ID, send the events that came after that id, then continue live',
+  resume:
+    'on a request with Last-Event-ID, send the events that came after that id, then continue live',
   retry: 'send "retry: <ms>" once at the start of the stream to choose how soon clients reconnect',
   end: 'send a final event (e.g. "event: end") and close the EventSource on it, or answer the reconnect with 204',
   cors: 'answer with Access-Control-Allow-Origin: <the page origin> (and Access-Control-Allow-Credentials: true for withCredentials)',
@@ -76,8 +87,14 @@ export function runChecks(o: Observation): CheckResult[] {
     ['end-of-stream', checkEndOfStream],
     ['cors', checkCors],
   ]
-  const notStream = response?.verdict === 'ok' ? undefined : skip(`no event stream to observe (${statusLine(response)})`, 'fix content-type first')
-  return [{ id: 'content-type', ...checkContentType(o) }, ...checks.map(([id, check]) => ({ id, ...(notStream ?? check(o)) }))]
+  const notStream =
+    response?.verdict === 'ok'
+      ? undefined
+      : skip(`no event stream to observe (${statusLine(response)})`, 'fix content-type first')
+  return [
+    { id: 'content-type', ...checkContentType(o) },
+    ...checks.map(([id, check]) => ({ id, ...(notStream ?? check(o)) })),
+  ]
 }
 
 /** 1 when a check failed, or warned with --strict; skipped checks never count. */
@@ -89,45 +106,86 @@ export function checkContentType(o: Observation): Judgement {
   const r = firstResponse(o)
   const type = r.headers['content-type']
   if (r.status !== 200) {
-    return fail(statusLine(r), r.status === 204 ? '204 tells EventSource to stop for good: answer 200 while there is something to stream' : HINTS.contentType)
+    return fail(
+      statusLine(r),
+      r.status === 204
+        ? '204 tells EventSource to stop for good: answer 200 while there is something to stream'
+        : HINTS.contentType,
+    )
   }
-  if (r.verdict !== 'ok') return fail(`200 with Content-Type ${type ?? '(none)'}`, HINTS.contentType)
+  if (r.verdict !== 'ok')
+    return fail(`200 with Content-Type ${type ?? '(none)'}`, HINTS.contentType)
   const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(type ?? '')?.[1]
-  if (charset && !/^utf-?8$/i.test(charset)) return warn(`200, ${type}: SSE is decoded as UTF-8 whatever the charset says`, HINTS.charset)
+  if (charset && !/^utf-?8$/i.test(charset))
+    return warn(`200, ${type}: SSE is decoded as UTF-8 whatever the charset says`, HINTS.charset)
   return pass(`200, ${type}`)
 }
 
 export function checkCacheControl(o: Observation): Judgement {
   const value = firstResponse(o).headers['cache-control']
   if (value === undefined) return warn('no Cache-Control header', HINTS.cache)
-  const directives = value.toLowerCase().split(',').map((d) => d.trim())
-  if (directives.some((d) => d === 'no-cache' || d === 'no-store')) return pass(`Cache-Control: ${value}`)
+  const directives = value
+    .toLowerCase()
+    .split(',')
+    .map((d) => d.trim())
+  if (directives.some((d) => d === 'no-cache' || d === 'no-store'))
+    return pass(`Cache-Control: ${value}`)
   if (directives.some((d) => d === 'public' || /^(max-age|s-maxage)\s*=\s*"?0*[1-9]/.test(d))) {
-    return fail(`Cache-Control: ${value}: a cache may keep the stream and serve it again`, HINTS.cache)
+    return fail(
+      `Cache-Control: ${value}: a cache may keep the stream and serve it again`,
+      HINTS.cache,
+    )
   }
   return warn(`Cache-Control: ${value}, without no-cache or no-store`, HINTS.cache)
 }
 
 export function checkCompression(o: Observation): Judgement {
   const c = o.compressed
-  if (c.error) return skip(`the request with Accept-Encoding: ${BROWSER_ACCEPT_ENCODING} failed: ${c.error}`, 'retry the check')
-  if (c.response?.verdict !== 'ok') return skip(`the request with Accept-Encoding: ${BROWSER_ACCEPT_ENCODING} got ${statusLine(c.response)}`, 'retry the check')
+  if (c.error)
+    return skip(
+      `the request with Accept-Encoding: ${BROWSER_ACCEPT_ENCODING} failed: ${c.error}`,
+      'retry the check',
+    )
+  if (c.response?.verdict !== 'ok')
+    return skip(
+      `the request with Accept-Encoding: ${BROWSER_ACCEPT_ENCODING} got ${statusLine(c.response)}`,
+      'retry the check',
+    )
   const plain = o.connections[0]!
   const encoding = contentEncoding(c) ?? contentEncoding(plain)
-  if (encoding === undefined) return pass(`not compressed, also with Accept-Encoding: ${BROWSER_ACCEPT_ENCODING}`)
+  if (encoding === undefined)
+    return pass(`not compressed, also with Accept-Encoding: ${BROWSER_ACCEPT_ENCODING}`)
   const compressedMs = firstEventMs(c)
   const plainMs = firstEventMs(plain)
-  if (plainMs === undefined) return warn(`${encoding}-compressed (no event in the window to compare first-event times)`, HINTS.compression)
-  if (compressedMs === undefined) return warn(`${encoding}-compressed: no event within the window, against ${fmt(plainMs)} uncompressed`, HINTS.compression)
+  if (plainMs === undefined)
+    return warn(
+      `${encoding}-compressed (no event in the window to compare first-event times)`,
+      HINTS.compression,
+    )
+  if (compressedMs === undefined)
+    return warn(
+      `${encoding}-compressed: no event within the window, against ${fmt(plainMs)} uncompressed`,
+      HINTS.compression,
+    )
   const later = compressedMs - plainMs
-  const comparison = later > 0 ? `${fmt(later)} later than uncompressed (${fmt(plainMs)})` : `uncompressed ${fmt(plainMs)}`
-  return warn(`${encoding}-compressed: first event after ${fmt(compressedMs)}, ${comparison}`, HINTS.compression)
+  const comparison =
+    later > 0
+      ? `${fmt(later)} later than uncompressed (${fmt(plainMs)})`
+      : `uncompressed ${fmt(plainMs)}`
+  return warn(
+    `${encoding}-compressed: first event after ${fmt(compressedMs)}, ${comparison}`,
+    HINTS.compression,
+  )
 }
 
 export function checkBuffering(o: Observation): Judgement {
   const reads = readConnections(o).flatMap((c) => c.reads)
   const messages = sum(reads.map((r) => r.messages))
-  if (messages < MIN_MESSAGES_FOR_BUFFERING) return skip(`${messages} event${plural(messages)} and comments in ${fmt(o.observedMs)}: too few to tell`, LONGER_WINDOW)
+  if (messages < MIN_MESSAGES_FOR_BUFFERING)
+    return skip(
+      `${messages} event${plural(messages)} and comments in ${fmt(o.observedMs)}: too few to tell`,
+      LONGER_WINDOW,
+    )
   const bursts = reads.filter((r) => r.messages >= 2 && r.silenceMs >= BURST_SILENCE_MS)
   const inBursts = sum(bursts.map((r) => r.messages))
   if (bursts.length > 0 && inBursts * 2 >= messages) {
@@ -145,10 +203,14 @@ export function checkEarlyHeaders(o: Observation): Judgement {
   const c = o.connections[0]!
   const headersMs = c.headersAt! - c.requestAt
   const eventMs = firstEventMs(c)
-  const event = eventMs === undefined ? `no event in ${fmt(o.observedMs)}` : `first event after ${fmt(eventMs)}`
+  const event =
+    eventMs === undefined ? `no event in ${fmt(o.observedMs)}` : `first event after ${fmt(eventMs)}`
   if (headersMs < LATE_HEADERS_MS) return pass(`headers after ${fmt(headersMs)}, ${event}`)
   const together = c.reads[0] !== undefined && c.reads[0].t - c.headersAt! < TOGETHER_MS
-  return warn(`headers after ${fmt(headersMs)}${together ? ', held back until the first data' : ''}; ${event}`, HINTS.headers)
+  return warn(
+    `headers after ${fmt(headersMs)}${together ? ', held back until the first data' : ''}; ${event}`,
+    HINTS.headers,
+  )
 }
 
 export function checkKeepAlive(o: Observation): Judgement {
@@ -157,47 +219,105 @@ export function checkKeepAlive(o: Observation): Judgement {
   const longest = Math.max(0, ...connections.map(longestSilence))
   const openMs = sum(connections.map((c) => c.end!.t - c.requestAt))
   const silence = `longest silence ${fmt(longest)}`
-  if (longest >= CLOUDFLARE_IDLE_MS) return fail(`${silence}: longer than the idle timeouts of nginx and AWS ALB (60s) and Cloudflare (100s)`, HINTS.keepAlive)
-  if (longest >= NGINX_ALB_IDLE_MS) return fail(`${silence}: longer than the 60s idle timeout of nginx and AWS ALB`, HINTS.keepAlive)
-  if (pings === 0 && !streamEnded(o)) return warn(`no ping or comment in ${fmt(openMs)} of streaming; ${silence}`, HINTS.keepAlive)
-  if (longest >= KEEP_ALIVE_MARGIN_MS) return warn(`${silence}: close to the 60s idle timeout of nginx and AWS ALB`, HINTS.keepAlive)
-  return pass(pings === 0 ? `${silence}, no pings needed: the stream ended` : `${silence}, ${pings} ping${plural(pings)} or comment${plural(pings)}`)
+  if (longest >= CLOUDFLARE_IDLE_MS)
+    return fail(
+      `${silence}: longer than the idle timeouts of nginx and AWS ALB (60s) and Cloudflare (100s)`,
+      HINTS.keepAlive,
+    )
+  if (longest >= NGINX_ALB_IDLE_MS)
+    return fail(
+      `${silence}: longer than the 60s idle timeout of nginx and AWS ALB`,
+      HINTS.keepAlive,
+    )
+  if (pings === 0 && !streamEnded(o))
+    return warn(`no ping or comment in ${fmt(openMs)} of streaming; ${silence}`, HINTS.keepAlive)
+  if (longest >= KEEP_ALIVE_MARGIN_MS)
+    return warn(`${silence}: close to the 60s idle timeout of nginx and AWS ALB`, HINTS.keepAlive)
+  return pass(
+    pings === 0
+      ? `${silence}, no pings needed: the stream ended`
+      : `${silence}, ${pings} ping${plural(pings)} or comment${plural(pings)}`,
+  )
 }
 
 export function checkHttpVersion(o: Observation): Judgement {
   const version = firstResponse(o).httpVersion
   if (version === '2') return pass('HTTP/2')
-  return warn(`HTTP/${version}: browsers open at most 6 connections per origin, so a user with 6 tabs open stalls`, HINTS.httpVersion)
+  return warn(
+    `HTTP/${version}: browsers open at most 6 connections per origin, so a user with 6 tabs open stalls`,
+    HINTS.httpVersion,
+  )
 }
 
 export function checkIds(o: Observation): Judgement {
-  const events = o.connections.flatMap((c) => c.events).filter((e) => !e.ping && !o.endEvents.includes(e.event))
+  const events = o.connections
+    .flatMap((c) => c.events)
+    .filter((e) => !e.ping && !o.endEvents.includes(e.event))
   if (events.length === 0) return skip(`no events in ${fmt(o.observedMs)}`, LONGER_WINDOW)
   const withoutId = events.filter((e) => !e.id).length
-  if (withoutId > 0) return warn(`${withoutId} of ${events.length} event${plural(events.length)} without an id: clients cannot resume`, HINTS.ids)
+  if (withoutId > 0)
+    return warn(
+      `${withoutId} of ${events.length} event${plural(events.length)} without an id: clients cannot resume`,
+      HINTS.ids,
+    )
   const r = o.resume
-  if (!r) return skip(`one id (${events[0]!.id}) in ${events.length} event${plural(events.length)}: two are needed to test resuming`, LONGER_WINDOW)
+  if (!r)
+    return skip(
+      `one id (${events[0]!.id}) in ${events.length} event${plural(events.length)}: two are needed to test resuming`,
+      LONGER_WINDOW,
+    )
   const c = r.connection
   const mid = r.ids.indexOf(r.lastEventId)
   const expected = r.ids[mid + 1]!
   const sent = `Last-Event-ID: ${r.lastEventId}`
   if (c.error) return warn(`could not reconnect with ${sent}: ${c.error}`, 'retry the check')
-  if (c.response!.status === 204) return fail(`a reconnect with ${sent} got 204, though id ${expected} and more followed it`, HINTS.resume)
-  if (c.response!.verdict !== 'ok') return fail(`a reconnect with ${sent} got ${statusLine(c.response)}`, HINTS.resume)
+  if (c.response!.status === 204)
+    return fail(
+      `a reconnect with ${sent} got 204, though id ${expected} and more followed it`,
+      HINTS.resume,
+    )
+  if (c.response!.verdict !== 'ok')
+    return fail(`a reconnect with ${sent} got ${statusLine(c.response)}`, HINTS.resume)
   const got = c.events.find((e) => !e.ping)
-  if (!got) return warn(`no event within ${fmt(c.end!.t - c.requestAt)} of reconnecting with ${sent}`, HINTS.resume)
+  if (!got)
+    return warn(
+      `no event within ${fmt(c.end!.t - c.requestAt)} of reconnecting with ${sent}`,
+      HINTS.resume,
+    )
   const gotId = got.id ?? '(none)'
-  if (got.id === expected) return pass(`${events.length} events with ids; a reconnect with ${sent} resumed right after it, at id ${expected}`)
+  if (got.id === expected)
+    return pass(
+      `${events.length} events with ids; a reconnect with ${sent} resumed right after it, at id ${expected}`,
+    )
   const index = got.id ? r.ids.indexOf(got.id) : -1
-  if (index === 0) return fail(`a reconnect with ${sent} replayed from the start (id ${gotId}) instead of resuming at id ${expected}`, HINTS.resume)
-  if (index !== -1 && index <= mid) return fail(`a reconnect with ${sent} replayed from id ${gotId} instead of resuming at id ${expected}`, HINTS.resume)
-  if (index > mid + 1) return fail(`a reconnect with ${sent} skipped to id ${gotId}: ${index - mid - 1} event${plural(index - mid - 1)} lost`, HINTS.resume)
-  return fail(`a reconnect with ${sent} went on with id ${gotId}, not ${expected}, which had followed it`, HINTS.resume)
+  if (index === 0)
+    return fail(
+      `a reconnect with ${sent} replayed from the start (id ${gotId}) instead of resuming at id ${expected}`,
+      HINTS.resume,
+    )
+  if (index !== -1 && index <= mid)
+    return fail(
+      `a reconnect with ${sent} replayed from id ${gotId} instead of resuming at id ${expected}`,
+      HINTS.resume,
+    )
+  if (index > mid + 1)
+    return fail(
+      `a reconnect with ${sent} skipped to id ${gotId}: ${index - mid - 1} event${plural(index - mid - 1)} lost`,
+      HINTS.resume,
+    )
+  return fail(
+    `a reconnect with ${sent} went on with id ${gotId}, not ${expected}, which had followed it`,
+    HINTS.resume,
+  )
 }
 
 export function checkRetry(o: Observation): Judgement {
   const retries = o.connections.flatMap((c) => c.retries)
-  if (retries.length === 0) return warn('no retry: field; browsers pick their own reconnection time (a few seconds)', HINTS.retry)
+  if (retries.length === 0)
+    return warn(
+      'no retry: field; browsers pick their own reconnection time (a few seconds)',
+      HINTS.retry,
+    )
   const ms = retries.at(-1)!
   return pass(`retry: ${ms} (clients reconnect after ${fmt(ms)})`)
 }
@@ -205,34 +325,72 @@ export function checkRetry(o: Observation): Judgement {
 export function checkEndOfStream(o: Observation): Judgement {
   const endName = o.endEvents[0] ?? 'end'
   const ended = o.connections.findIndex((c) => c.end?.cause === 'end-event')
-  const closed = o.connections.findIndex((c) => c.end?.cause === 'server-closed' || c.end?.cause === 'network-error')
+  const closed = o.connections.findIndex(
+    (c) => c.end?.cause === 'server-closed' || c.end?.cause === 'network-error',
+  )
   // A stream that dropped and resumed but then ended properly ends properly: the drop is not the end.
   if (ended !== -1) {
     const c = o.connections[ended]!
-    const resumed = ended > 0 ? `, on connection ${ended + 1} after ${ended === 1 ? 'a reconnect' : `${ended} reconnects`}` : ''
-    return pass(`ended with an "${c.events.at(-1)!.event}" event after ${fmt(c.end!.t - c.requestAt)}${resumed}`)
+    const resumed =
+      ended > 0
+        ? `, on connection ${ended + 1} after ${ended === 1 ? 'a reconnect' : `${ended} reconnects`}`
+        : ''
+    return pass(
+      `ended with an "${c.events.at(-1)!.event}" event after ${fmt(c.end!.t - c.requestAt)}${resumed}`,
+    )
   }
   const after = o.connections[closed + 1]
-  if (closed === -1 || !after) return skip(`the stream stayed open for the whole ${fmt(o.windowMs)} window`, 'observe longer with --window to see how it ends')
+  if (closed === -1 || !after)
+    return skip(
+      `the stream stayed open for the whole ${fmt(o.windowMs)} window`,
+      'observe longer with --window to see how it ends',
+    )
   const c = o.connections[closed]!
   const how = `the stream ${c.end!.cause === 'server-closed' ? 'closed' : 'broke'} after ${fmt(c.end!.t - c.requestAt)} without an "${endName}" event`
   if (after.response?.status === 204) return pass(`${how}, and the reconnect got 204: clients stop`)
   if (after.error) return warn(`${how}; the reconnect failed: ${after.error}`, HINTS.end)
-  if (after.response!.verdict === 'ok') return warn(`${how}, and the reconnect got a new stream: a browser reconnects (and replays) forever`, HINTS.end)
-  return warn(`${how}; the reconnect got ${statusLine(after.response)}: a browser stops with an error`, HINTS.end)
+  if (after.response!.verdict === 'ok')
+    return warn(
+      `${how}, and the reconnect got a new stream: a browser reconnects (and replays) forever`,
+      HINTS.end,
+    )
+  return warn(
+    `${how}; the reconnect got ${statusLine(after.response)}: a browser stops with an error`,
+    HINTS.end,
+  )
 }
 
 export function checkCors(o: Observation): Judgement {
-  if (o.origin === undefined) return skip('not checked without --origin', "give --origin with your page's origin (e.g. --origin https://app.example)")
+  if (o.origin === undefined)
+    return skip(
+      'not checked without --origin',
+      "give --origin with your page's origin (e.g. --origin https://app.example)",
+    )
   const headers = firstResponse(o).headers
   const allowed = headers['access-control-allow-origin']?.trim()
   const credentials = headers['access-control-allow-credentials']?.trim().toLowerCase() === 'true'
   const sent = `Origin: ${o.origin}`
-  if (allowed === undefined) return fail(`no Access-Control-Allow-Origin for ${sent}: a page there cannot open the stream`, HINTS.cors)
-  if (allowed !== '*' && allowed !== o.origin) return fail(`Access-Control-Allow-Origin: ${allowed}, not ${o.origin}`, HINTS.cors)
-  if (o.credentials && allowed === '*') return fail(`Access-Control-Allow-Origin: * with cookies: browsers refuse * for withCredentials`, HINTS.cors)
-  if (o.credentials && !credentials) return fail(`allows ${o.origin} but not credentials (no Access-Control-Allow-Credentials: true), and the request carries cookies`, HINTS.cors)
-  if (allowed === '*') return pass('Access-Control-Allow-Origin: * (without credentials: withCredentials needs the exact origin)')
+  if (allowed === undefined)
+    return fail(
+      `no Access-Control-Allow-Origin for ${sent}: a page there cannot open the stream`,
+      HINTS.cors,
+    )
+  if (allowed !== '*' && allowed !== o.origin)
+    return fail(`Access-Control-Allow-Origin: ${allowed}, not ${o.origin}`, HINTS.cors)
+  if (o.credentials && allowed === '*')
+    return fail(
+      `Access-Control-Allow-Origin: * with cookies: browsers refuse * for withCredentials`,
+      HINTS.cors,
+    )
+  if (o.credentials && !credentials)
+    return fail(
+      `allows ${o.origin} but not credentials (no Access-Control-Allow-Credentials: true), and the request carries cookies`,
+      HINTS.cors,
+    )
+  if (allowed === '*')
+    return pass(
+      'Access-Control-Allow-Origin: * (without credentials: withCredentials needs the exact origin)',
+    )
   return pass(`Access-Control-Allow-Origin: ${allowed}${credentials ? ', with credentials' : ''}`)
 }
 

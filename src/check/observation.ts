@@ -74,7 +74,10 @@ export interface Observation {
 }
 
 /** The ids of the events that carry one (pings and end events aside), in order, each once. */
-export function idsSeen(connections: readonly ConnectionSeen[], endEvents: readonly string[]): string[] {
+export function idsSeen(
+  connections: readonly ConnectionSeen[],
+  endEvents: readonly string[],
+): string[] {
   const ids = new Set<string>()
   for (const c of connections) {
     for (const e of c.events) if (!e.ping && !endEvents.includes(e.event) && e.id) ids.add(e.id)

@@ -4,11 +4,19 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { discardBody, openStream } from '../connection.ts'
 import { createDecompressor } from '../decompress.ts'
 import type { HttpOptions } from '../http.ts'
-import { initialState, step, type ConnInput, type Effect } from '../reconnect.ts'
+import { type ConnInput, type Effect, initialState, step } from '../reconnect.ts'
 import { roundMs } from '../records.ts'
 import { requestHeaders, withLastEventId } from '../request.ts'
 import { createEventStream } from '../stream.ts'
-import { BROWSER_ACCEPT_ENCODING, idsSeen, type ConnectionSeen, type EventSeen, type Observation, type ReadEnd, type ResumeSeen } from './observation.ts'
+import {
+  BROWSER_ACCEPT_ENCODING,
+  type ConnectionSeen,
+  type EventSeen,
+  idsSeen,
+  type Observation,
+  type ReadEnd,
+  type ResumeSeen,
+} from './observation.ts'
 import type { CheckOptions } from './options.ts'
 
 const PING_EVENT = 'ping'
@@ -26,7 +34,11 @@ type Clock = () => number
  * Observes an endpoint for the window: the stream as a browser follows it, a compressed
  * twin of the first request, then a resume with Last-Event-ID. The only I/O of `check`.
  */
-export async function observe(options: CheckOptions, body: Buffer | undefined, interrupted?: AbortSignal): Promise<Observation> {
+export async function observe(
+  options: CheckOptions,
+  body: Buffer | undefined,
+  interrupted?: AbortSignal,
+): Promise<Observation> {
   const started = performance.now()
   const clock: Clock = () => roundMs(performance.now() - started)
   const window = new AbortController()
@@ -45,20 +57,36 @@ export async function observe(options: CheckOptions, body: Buffer | undefined, i
     const compressed = createWatcher(options, clock, options.lastEventId, () => 'first-event')
     let observedMs = 0
     const [connections, compressedConnection] = await Promise.all([
-      followStream(main, (lastEventId) => open(lastEventId), window.signal).finally(() => (observedMs = clock())),
-      compressed.watch(open(options.lastEventId, { 'accept-encoding': BROWSER_ACCEPT_ENCODING }), window.signal),
+      followStream(main, (lastEventId) => open(lastEventId), window.signal).finally(
+        () => (observedMs = clock()),
+      ),
+      compressed.watch(
+        open(options.lastEventId, { 'accept-encoding': BROWSER_ACCEPT_ENCODING }),
+        window.signal,
+      ),
     ])
     const ids = idsSeen(connections, options.endEvents)
     let resume: ResumeSeen | undefined
     if (ids.length >= 2 && !interrupted?.aborted) {
       // The middle, so that the server has events both before and after it to get wrong.
       const lastEventId = ids[Math.floor((ids.length - 1) / 2)]!
-      const resumer = createWatcher(options, clock, lastEventId, (e) => (e.ping ? undefined : 'first-event'))
+      const resumer = createWatcher(options, clock, lastEventId, (e) =>
+        e.ping ? undefined : 'first-event',
+      )
       const wait = AbortSignal.timeout(Math.min(options.windowMs, MAX_RESUME_WAIT_MS))
       resume = { ids, lastEventId, connection: await resumer.watch(open(lastEventId), wait) }
     }
     const credentials = options.headers.some(([name]) => name.toLowerCase() === 'cookie')
-    return { windowMs: options.windowMs, observedMs, endEvents: options.endEvents, origin: options.origin, credentials, connections, compressed: compressedConnection, resume }
+    return {
+      windowMs: options.windowMs,
+      observedMs,
+      endEvents: options.endEvents,
+      origin: options.origin,
+      credentials,
+      connections,
+      compressed: compressedConnection,
+      resume,
+    }
   } finally {
     clearTimeout(timer)
   }
@@ -69,7 +97,11 @@ export async function observe(options: CheckOptions, body: Buffer | undefined, i
  * does. A reconnect that falls due after the window is still made, for its answer only: a 204
  * there is how a server says "no more".
  */
-async function followStream(watcher: Watcher, request: (lastEventId: string) => WatchRequest, window: AbortSignal): Promise<ConnectionSeen[]> {
+async function followStream(
+  watcher: Watcher,
+  request: (lastEventId: string) => WatchRequest,
+  window: AbortSignal,
+): Promise<ConnectionSeen[]> {
   const connections: ConnectionSeen[] = []
   let state = initialState(DEFAULT_RETRY_MS)
   for (;;) {
@@ -77,7 +109,9 @@ async function followStream(watcher: Watcher, request: (lastEventId: string) => 
     const connection = await watcher.watch(request(watcher.lastEventId), window, reading)
     connections.push(connection)
     if (!reading) return connections
-    const input: ConnInput = connection.response ? { type: 'response', verdict: connection.response.verdict } : { type: 'network-error' }
+    const input: ConnInput = connection.response
+      ? { type: 'response', verdict: connection.response.verdict }
+      : { type: 'network-error' }
     let effect: Effect
     ;[state, effect] = step(state, input, RECONNECT)
     for (const ms of connection.retries) [state] = step(state, { type: 'retry', ms }, RECONNECT)
@@ -87,7 +121,10 @@ async function followStream(watcher: Watcher, request: (lastEventId: string) => 
       if (cause !== 'server-closed' && cause !== 'network-error') return connections
       ;[state, effect] = step(state, { type: 'closed' }, RECONNECT)
     }
-    if (effect.type === 'wait') await sleep(Math.max(effect.ms, MIN_RECONNECT_DELAY_MS), undefined, { signal: window }).catch(() => {})
+    if (effect.type === 'wait')
+      await sleep(Math.max(effect.ms, MIN_RECONNECT_DELAY_MS), undefined, { signal: window }).catch(
+        () => {},
+      )
   }
 }
 
@@ -112,7 +149,12 @@ interface Watcher {
 // Events and reads kept per connection: plenty to judge by, and a fast stream cannot fill memory.
 const MAX_SEEN = 10_000
 
-function createWatcher(http: HttpOptions, clock: Clock, lastEventId: string, stopAt: (e: EventSeen) => ReadEnd | undefined): Watcher {
+function createWatcher(
+  http: HttpOptions,
+  clock: Clock,
+  lastEventId: string,
+  stopAt: (e: EventSeen) => ReadEnd | undefined,
+): Watcher {
   let connection: ConnectionSeen | undefined
   let stopped: ReadEnd | undefined
   let readAt = 0
@@ -140,12 +182,19 @@ function createWatcher(http: HttpOptions, clock: Clock, lastEventId: string, sto
     { lastEventId, maxEventSize: MAX_EVENT_SIZE },
   )
 
-  async function read(seen: ConnectionSeen, body: Readable, contentEncoding: string | undefined, signal: AbortSignal): Promise<ReadEnd> {
+  async function read(
+    seen: ConnectionSeen,
+    body: Readable,
+    contentEncoding: string | undefined,
+    signal: AbortSignal,
+  ): Promise<ReadEnd> {
     let lastReadAt = seen.requestAt
     let broke = false
     try {
       const decompressor = createDecompressor(contentEncoding)
-      const chunks: AsyncIterable<Buffer> = decompressor ? pipeline(body, decompressor, () => {}) : body
+      const chunks: AsyncIterable<Buffer> = decompressor
+        ? pipeline(body, decompressor, () => {})
+        : body
       for await (const chunk of chunks) {
         readAt = clock()
         messages = 0
@@ -166,7 +215,13 @@ function createWatcher(http: HttpOptions, clock: Clock, lastEventId: string, sto
 
   return {
     async watch(request, until, reading = true) {
-      const seen: ConnectionSeen = { requestAt: clock(), reads: [], events: [], comments: 0, retries: [] }
+      const seen: ConnectionSeen = {
+        requestAt: clock(),
+        reads: [],
+        events: [],
+        comments: 0,
+        retries: [],
+      }
       connection = seen
       stopped = undefined
       const own = new AbortController()
@@ -192,7 +247,12 @@ function createWatcher(http: HttpOptions, clock: Clock, lastEventId: string, sto
       if (until.aborted) stop()
       else until.addEventListener('abort', stop, { once: true })
       try {
-        const cause = await read(seen, attempt.body, attempt.headers['content-encoding'], own.signal)
+        const cause = await read(
+          seen,
+          attempt.body,
+          attempt.headers['content-encoding'],
+          own.signal,
+        )
         seen.end = { t: clock(), cause }
       } finally {
         until.removeEventListener('abort', stop)

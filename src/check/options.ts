@@ -1,4 +1,4 @@
-import { toRequestOptions, type RawRequestFlags, type RequestOptions } from '../options.ts'
+import { type RawRequestFlags, type RequestOptions, toRequestOptions } from '../options.ts'
 
 /** The flags of `check` as commander parsed them (see args.ts). */
 export interface RawCheckFlags extends RawRequestFlags {
@@ -25,7 +25,13 @@ export function toCheckOptions(url: URL, flags: RawCheckFlags): CheckOptions {
   // A browser sends Origin on every cross-origin request, reconnects included; --origin wins over -H.
   const originHeader = request.headers.findLast(([name]) => name.toLowerCase() === 'origin')?.[1]
   const origin = flags.origin ?? originHeader
-  const headers = flags.origin === undefined ? request.headers : [...request.headers.filter(([name]) => name.toLowerCase() !== 'origin'), ['Origin', flags.origin] as [string, string]]
+  const headers =
+    flags.origin === undefined
+      ? request.headers
+      : [
+          ...request.headers.filter(([name]) => name.toLowerCase() !== 'origin'),
+          ['Origin', flags.origin] as [string, string],
+        ]
   return {
     ...request,
     headers,

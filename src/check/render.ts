@@ -58,7 +58,13 @@ export function summarise(report: CheckReport): CheckSummaryRecord {
 
 /** One JSON record per check, then the summary. */
 export function renderCheckJson(report: CheckReport): string {
-  const records: (CheckRecord | CheckSummaryRecord)[] = report.results.map((r) => ({ type: 'check', id: r.id, status: r.status, measured: r.measured, hint: r.hint ?? null }))
+  const records: (CheckRecord | CheckSummaryRecord)[] = report.results.map((r) => ({
+    type: 'check',
+    id: r.id,
+    status: r.status,
+    measured: r.measured,
+    hint: r.hint ?? null,
+  }))
   records.push(summarise(report))
   return records.map((record) => `${JSON.stringify(record)}\n`).join('')
 }
@@ -66,13 +72,28 @@ export function renderCheckJson(report: CheckReport): string {
 /** The report: one line per check, the hint under anything that did not pass, then the totals. */
 export function renderCheckPretty(report: CheckReport, c: ChalkInstance): string {
   const s = summarise(report)
-  const colour: Record<CheckStatus, (text: string) => string> = { pass: c.green, warn: c.yellow, fail: c.red, skip: c.dim }
-  const lines = [`${c.bold('check')}  ${visible(report.url)}  ${c.dim(`observed ${formatDuration(s.observedMs)}, ${s.connections} connection${s.connections === 1 ? '' : 's'}, ${s.events} event${s.events === 1 ? '' : 's'}`)}`, '']
+  const colour: Record<CheckStatus, (text: string) => string> = {
+    pass: c.green,
+    warn: c.yellow,
+    fail: c.red,
+    skip: c.dim,
+  }
+  const lines = [
+    `${c.bold('check')}  ${visible(report.url)}  ${c.dim(`observed ${formatDuration(s.observedMs)}, ${s.connections} connection${s.connections === 1 ? '' : 's'}, ${s.events} event${s.events === 1 ? '' : 's'}`)}`,
+    '',
+  ]
   for (const r of report.results) {
-    lines.push(`${colour[r.status](SYMBOLS[r.status])} ${c.bold(r.id.padEnd(LABEL_WIDTH))}${visible(r.measured)}`)
+    lines.push(
+      `${colour[r.status](SYMBOLS[r.status])} ${c.bold(r.id.padEnd(LABEL_WIDTH))}${visible(r.measured)}`,
+    )
     if (r.hint) lines.push(`  ${' '.repeat(LABEL_WIDTH)}${c.dim(`→ ${r.hint}`)}`)
   }
-  const totals = [`${s.pass} passed`, `${s.warn} warned`, `${s.fail} failed`, `${s.skip} not measured`].join(', ')
+  const totals = [
+    `${s.pass} passed`,
+    `${s.warn} warned`,
+    `${s.fail} failed`,
+    `${s.skip} not measured`,
+  ].join(', ')
   const code = s.exitCode === 0 ? c.green(`exit ${s.exitCode}`) : c.red(`exit ${s.exitCode}`)
   lines.push('', `${totals}  ${code}`)
   return `${lines.join('\n')}\n`

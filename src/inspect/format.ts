@@ -99,7 +99,11 @@ export function detailLines(
     )
     const compact = compactJson(r.data)
     json = compact !== undefined
-    body = (compact === undefined ? r.data || '(empty data)' : JSON.stringify(JSON.parse(compact), null, 2))
+    body = (
+      compact === undefined
+        ? r.data || '(empty data)'
+        : JSON.stringify(JSON.parse(compact), null, 2)
+    )
       .split('\n')
       .map(visible)
   } else if (r.type === 'comment') {
@@ -113,8 +117,9 @@ export function detailLines(
         body.push(`${visible(name)}: ${visible(value)}`)
     if (r.type === 'error' && r.body !== undefined) body.push(visible(r.body))
   }
-  const head = [...fields.map(([name, value]) => `${name.padEnd(12)}${value}`), '']
-    .flatMap((line) => wrap(line, state.width))
+  const head = [...fields.map(([name, value]) => `${name.padEnd(12)}${value}`), ''].flatMap(
+    (line) => wrap(line, state.width),
+  )
   return {
     lines: [...head, ...body.flatMap((line) => wrap(line, state.width))],
     bodyFrom: head.length,

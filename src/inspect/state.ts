@@ -1,7 +1,7 @@
 import type { EndReason, ProbeRecord, SummaryRecord } from '../records.ts'
 import { Deque } from './deque.ts'
-import { detailLines } from './format.ts'
 import { type Filter, NO_FILTER, parseFilter } from './filter.ts'
+import { detailLines } from './format.ts'
 
 /**
  * Everything the inspect screen shows, changed only by `reduce`: records arriving, keys,
@@ -220,14 +220,17 @@ export function reduce(state: InspectState, action: Action): InspectState {
     case 'filter-edit': {
       if (!state.editing) return state
       const parsed = parseFilter(action.text)
-      if ('error' in parsed) return { ...state, editing: { ...state.editing, text: action.text, error: parsed.error } }
+      if ('error' in parsed)
+        return { ...state, editing: { ...state.editing, text: action.text, error: parsed.error } }
       // Applied as it is typed: the grid answers each key.
       return refilter({ ...state, editing: { ...state.editing, text: action.text } }, parsed)
     }
     case 'filter-apply':
       return { ...state, editing: undefined }
     case 'filter-cancel':
-      return state.editing ? refilter({ ...state, editing: undefined }, state.editing.previous) : state
+      return state.editing
+        ? refilter({ ...state, editing: undefined }, state.editing.previous)
+        : state
     case 'pause':
       return state.paused
         ? { ...state, paused: undefined }

@@ -25,7 +25,13 @@ export function InspectScreen({ state, chalk }: { state: InspectState; chalk: Ch
         )}
       </Text>
       {rows.map((row) => (
-        <GridRow key={row.n} row={row} selected={row.n === selectedN} state={state} widths={widths} />
+        <GridRow
+          key={row.n}
+          row={row}
+          selected={row.n === selectedN}
+          state={state}
+          widths={widths}
+        />
       ))}
       {Array.from({ length: gridRows - rows.length }, (_, i) => (
         // biome-ignore lint/suspicious/noArrayIndexKey: blank filler lines have nothing else to key on
@@ -150,7 +156,15 @@ function GridRow(props: { row: Row; selected: boolean; state: InspectState; widt
   )
 }
 
-function Detail({ state, rows, chalk }: { state: InspectState; rows: number; chalk: ChalkInstance }) {
+function Detail({
+  state,
+  rows,
+  chalk,
+}: {
+  state: InspectState
+  rows: number
+  chalk: ChalkInstance
+}) {
   const detail = state.detail!
   const body = detail.lines.slice(detail.scroll, detail.scroll + rows - 1)
   const more = detail.lines.length - detail.scroll - body.length

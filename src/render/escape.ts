@@ -10,9 +10,13 @@ const NAMED: Record<string, string> = { '\t': '\\t', '\n': '\\n', '\r': '\\r' }
  * rewrite earlier lines, retitle the window or reach the clipboard.
  */
 export function visible(text: string): string {
-  return ANY_UNSAFE.test(text) ? text.replace(UNSAFE, (char) => NAMED[char] ?? escapeCode(char.charCodeAt(0))) : text
+  return ANY_UNSAFE.test(text)
+    ? text.replace(UNSAFE, (char) => NAMED[char] ?? escapeCode(char.charCodeAt(0)))
+    : text
 }
 
 function escapeCode(code: number): string {
-  return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`
+  return code <= 0xff
+    ? `\\x${code.toString(16).padStart(2, '0')}`
+    : `\\u${code.toString(16).padStart(4, '0')}`
 }

@@ -21,10 +21,13 @@ export interface Rendered {
 
 const INDENT = ' '.repeat(11)
 
-export function createPrettyRenderer(options: PrettyOptions): (record: ProbeRecord) => Rendered | undefined {
+export function createPrettyRenderer(
+  options: PrettyOptions,
+): (record: ProbeRecord) => Rendered | undefined {
   const c = options.chalk
   const e = options.chalkStderr
-  const formatTime = (t: number, chalk: ChalkInstance) => chalk.dim(`${(t / 1000).toFixed(3)}s`.padStart(9))
+  const formatTime = (t: number, chalk: ChalkInstance) =>
+    chalk.dim(`${(t / 1000).toFixed(3)}s`.padStart(9))
   // Events of one network chunk share their time: format it once.
   let lastT = -1
   let lastTime = ''
@@ -35,7 +38,10 @@ export function createPrettyRenderer(options: PrettyOptions): (record: ProbeReco
     }
     return lastTime
   }
-  const status = (t: number, text: string): Rendered => ({ stream: 'err', text: `${formatTime(t, e)}  ${text}\n` })
+  const status = (t: number, text: string): Rendered => ({
+    stream: 'err',
+    text: `${formatTime(t, e)}  ${text}\n`,
+  })
 
   /** The response headers under a status line, with -i. */
   function included(headers: Record<string, string> | undefined): string {
@@ -66,25 +72,45 @@ export function createPrettyRenderer(options: PrettyOptions): (record: ProbeReco
       case 'event':
         return renderEvent(record)
       case 'comment':
-        return options.hidePings ? undefined : { stream: 'out', text: c.dim(`${time(record.t)}  :${visible(record.text)}\n`) }
+        return options.hidePings
+          ? undefined
+          : { stream: 'out', text: c.dim(`${time(record.t)}  :${visible(record.text)}\n`) }
       case 'open': {
         const verb = record.attempt === 1 ? 'connected' : 'reconnected'
-        return status(record.t, `${e.green('▶')} ${verb}  ${record.status}  HTTP/${record.httpVersion}  ${visible(record.url)}${included(record.headers)}`)
+        return status(
+          record.t,
+          `${e.green('▶')} ${verb}  ${record.status}  HTTP/${record.httpVersion}  ${visible(record.url)}${included(record.headers)}`,
+        )
       }
       case 'retry':
         return status(record.t, `${e.blue('↻')} retry: ${record.ms}ms`)
       case 'close': {
-        const how = record.cause === 'server-closed' ? 'server closed the stream' : `connection broke: ${visible(record.message ?? '')}`
-        const discarded = record.discardedBytes === undefined ? '' : e.yellow(` (incomplete event of ${record.discardedBytes} bytes discarded)`)
+        const how =
+          record.cause === 'server-closed'
+            ? 'server closed the stream'
+            : `connection broke: ${visible(record.message ?? '')}`
+        const discarded =
+          record.discardedBytes === undefined
+            ? ''
+            : e.yellow(` (incomplete event of ${record.discardedBytes} bytes discarded)`)
         return status(record.t, `${e.yellow('■')} ${how}${discarded}`)
       }
       case 'reconnect': {
-        const id = record.lastEventId === null ? 'no Last-Event-ID' : `Last-Event-ID: ${visible(record.lastEventId)}`
-        return status(record.t, `${e.blue('↻')} reconnecting (attempt ${record.attempt}) after ${formatDuration(record.delayMs)}, ${id}`)
+        const id =
+          record.lastEventId === null
+            ? 'no Last-Event-ID'
+            : `Last-Event-ID: ${visible(record.lastEventId)}`
+        return status(
+          record.t,
+          `${e.blue('↻')} reconnecting (attempt ${record.attempt}) after ${formatDuration(record.delayMs)}, ${id}`,
+        )
       }
       case 'error': {
         const body = record.body === undefined ? '' : `\n${INDENT}${e.dim(visible(record.body))}`
-        return status(record.t, `${e.red('✗')} ${visible(record.message)}${included(record.headers)}${body}`)
+        return status(
+          record.t,
+          `${e.red('✗')} ${visible(record.message)}${included(record.headers)}${body}`,
+        )
       }
       case 'summary':
         return { stream: 'err', text: renderSummary(record, e) }
@@ -95,7 +121,8 @@ export function createPrettyRenderer(options: PrettyOptions): (record: ProbeReco
 function renderData(data: string, c: ChalkInstance): string {
   if (data === '') return INDENT + c.dim('(empty data)')
   const json = compactJson(data)
-  if (json !== undefined) return INDENT + (c.level > 0 ? highlightJson(visible(json), c) : visible(json))
+  if (json !== undefined)
+    return INDENT + (c.level > 0 ? highlightJson(visible(json), c) : visible(json))
   if (data.indexOf('\n') === -1) return INDENT + visible(data)
   return data
     .split('\n')
@@ -118,8 +145,11 @@ function renderSummary(s: SummaryRecord, c: ChalkInstance): string {
   if (s.firstEventMs !== null) lines.push(`first event  ${formatDuration(s.firstEventMs)}`)
   if (s.gapMs) {
     const g = s.gapMs
-    lines.push(`gaps         min ${formatDuration(g.min)} · p50 ${formatDuration(g.p50)} · p95 ${formatDuration(g.p95)} · max ${formatDuration(g.max)}`)
+    lines.push(
+      `gaps         min ${formatDuration(g.min)} · p50 ${formatDuration(g.p50)} · p95 ${formatDuration(g.p95)} · max ${formatDuration(g.max)}`,
+    )
   }
-  for (const e of s.expectations) lines.push(e.ok ? `${c.green('✓')} ${visible(e.name)}` : `${c.red('✗')} ${visible(e.name)}`)
+  for (const e of s.expectations)
+    lines.push(e.ok ? `${c.green('✓')} ${visible(e.name)}` : `${c.red('✗')} ${visible(e.name)}`)
   return `${lines.join('\n')}\n`
 }

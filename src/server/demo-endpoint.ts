@@ -1,6 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { createConnectionLog, drop, lastEventIdOf, listenLocally, pause, send, startStream, type LocalServer } from './local-server.ts'
-import { sseComment, sseEvent, sseRetry, type SseMessage } from './sse-text.ts'
+import {
+  createConnectionLog,
+  drop,
+  type LocalServer,
+  lastEventIdOf,
+  listenLocally,
+  pause,
+  send,
+  startStream,
+} from './local-server.ts'
+import { type SseMessage, sseComment, sseEvent, sseRetry } from './sse-text.ts'
 
 export const DEMO_PATH = '/status/stream'
 
@@ -14,7 +23,11 @@ const PROGRESS: [number, string][] = [
   [100, 'done'],
 ]
 export const DEMO_EVENTS: SseMessage[] = [
-  ...PROGRESS.map(([progress, state], i) => ({ event: 'status', id: String(i + 1), data: `{"progress": ${progress}, "state": "${state}"}` })),
+  ...PROGRESS.map(([progress, state], i) => ({
+    event: 'status',
+    id: String(i + 1),
+    data: `{"progress": ${progress}, "state": "${state}"}`,
+  })),
   { event: 'end', id: String(PROGRESS.length + 1), data: '{"result": "ok"}' },
 ]
 /** The "server restart" comes after this event: the connection drops and the client must resume. */
@@ -45,7 +58,9 @@ export function startDemoEndpoint(options: DemoOptions): Promise<LocalServer> {
   async function handle(req: IncomingMessage, res: ServerResponse, signal: AbortSignal) {
     if (new URL(req.url ?? '/', 'http://x').pathname !== DEMO_PATH) {
       log?.(req, '404')
-      res.writeHead(404, { 'content-type': 'text/plain' }).end(`Not found: the demo stream is at ${DEMO_PATH}\n`)
+      res
+        .writeHead(404, { 'content-type': 'text/plain' })
+        .end(`Not found: the demo stream is at ${DEMO_PATH}\n`)
       return
     }
     const resumeAfter = resumePoint(lastEventIdOf(req), last)

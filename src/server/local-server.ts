@@ -13,7 +13,11 @@ export interface LocalServer {
 }
 
 /** A handler gets a signal that aborts when the client goes away or the server closes. */
-export type StreamHandler = (req: IncomingMessage, res: ServerResponse, signal: AbortSignal) => Promise<void> | void
+export type StreamHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  signal: AbortSignal,
+) => Promise<void> | void
 
 const HOST = '127.0.0.1'
 
@@ -21,7 +25,11 @@ const HOST = '127.0.0.1'
  * Listens on 127.0.0.1 (port 0: any free port). A port that cannot be used is
  * a bad --port value: a UsageError, exit 2.
  */
-export async function listenLocally(handler: StreamHandler, port: number, path = '/'): Promise<LocalServer> {
+export async function listenLocally(
+  handler: StreamHandler,
+  port: number,
+  path = '/',
+): Promise<LocalServer> {
   const server = createServer((req, res) => {
     const controller = new AbortController()
     res.on('close', () => controller.abort())
@@ -111,7 +119,10 @@ export function createConnectionLog(write: (text: string) => void) {
 }
 
 /** Keeps a server running until Ctrl-C or SIGTERM, which end it normally (exit 0). */
-export async function runUntilStopped(server: LocalServer, process: NodeJS.Process): Promise<number> {
+export async function runUntilStopped(
+  server: LocalServer,
+  process: NodeJS.Process,
+): Promise<number> {
   let stop = () => {}
   await new Promise<void>((resolve) => {
     stop = resolve

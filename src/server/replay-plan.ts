@@ -1,5 +1,5 @@
 import { UsageError } from '../options.ts'
-import { roundMs, type CloseRecord, type ProbeRecord } from '../records.ts'
+import { type CloseRecord, type ProbeRecord, roundMs } from '../records.ts'
 import { createEventStream } from '../stream.ts'
 import { sseComment, sseEvent, sseId, sseRetry } from './sse-text.ts'
 
@@ -59,11 +59,24 @@ export interface ReplayPlan {
  * A file is a transcript when the first thing in it is a JSON object; anything
  * else is an event stream, sent with intervalMs between events (given only for those).
  */
-export function parseReplayFile(bytes: Uint8Array, file: string, intervalMs: number | undefined): ReplayPlan {
+export function parseReplayFile(
+  bytes: Uint8Array,
+  file: string,
+  intervalMs: number | undefined,
+): ReplayPlan {
   const text = new TextDecoder().decode(bytes)
   if (text.trim() === '') throw new UsageError(`${file}:1: the file is empty: nothing to replay`)
-  if (!text.replace(/^\uFEFF/, '').trimStart().startsWith('{')) return parseEventStreamFile(bytes, file, intervalMs ?? DEFAULT_INTERVAL_MS)
-  if (intervalMs !== undefined) throw new UsageError(`--interval is for plain event-stream files; ${file} is a transcript, which keeps its recorded timing`)
+  if (
+    !text
+      .replace(/^\uFEFF/, '')
+      .trimStart()
+      .startsWith('{')
+  )
+    return parseEventStreamFile(bytes, file, intervalMs ?? DEFAULT_INTERVAL_MS)
+  if (intervalMs !== undefined)
+    throw new UsageError(
+      `--interval is for plain event-stream files; ${file} is a transcript, which keeps its recorded timing`,
+    )
   return parseTranscript(text, file)
 }
 
@@ -83,20 +96,28 @@ export function parseTranscript(text: string, file: string): ReplayPlan {
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw
     if (line.trim() === '') continue
     try {
-      if (summaryLine !== undefined) throw new LineProblem(`a record after the summary on line ${summaryLine}: one recording per file`)
+      if (summaryLine !== undefined)
+        throw new LineProblem(
+          `a record after the summary on line ${summaryLine}: one recording per file`,
+        )
       let value: unknown
       try {
         value = JSON.parse(line)
       } catch (error) {
         const last = index === lines.length - 1
-        throw new LineProblem(last ? 'truncated: the file ends in the middle of a record' : `not a JSON record (${(error as Error).message})`)
+        throw new LineProblem(
+          last
+            ? 'truncated: the file ends in the middle of a record'
+            : `not a JSON record (${(error as Error).message})`,
+        )
       }
       const record = checkRecord(value)
       plan.add(record, lineNumber)
       records++
       if (record.type === 'summary') summaryLine = lineNumber
     } catch (error) {
-      if (error instanceof LineProblem) throw new UsageError(`${file}:${lineNumber}: ${error.message}`)
+      if (error instanceof LineProblem)
+        throw new UsageError(`${file}:${lineNumber}: ${error.message}`)
       throw error
     }
   }
@@ -110,9 +131,16 @@ export function parseTranscript(text: string, file: string): ReplayPlan {
  * and retry fields go out with the event before them. The end of the file ends
  * its last event, even without the blank line.
  */
-export function parseEventStreamFile(bytes: Uint8Array, file: string, intervalMs: number): ReplayPlan {
+export function parseEventStreamFile(
+  bytes: Uint8Array,
+  file: string,
+  intervalMs: number,
+): ReplayPlan {
   const plan = createPlanBuilder()
-  plan.add({ type: 'open', t: 0, attempt: 1, url: '', status: 200, httpVersion: '1.1', headers: {} }, 1)
+  plan.add(
+    { type: 'open', t: 0, attempt: 1, url: '', status: 200, httpVersion: '1.1', headers: {} },
+    1,
+  )
   let t = 0
   let events = 0
   const stream = createEventStream(
@@ -130,7 +158,10 @@ export function parseEventStreamFile(bytes: Uint8Array, file: string, intervalMs
   stream.feed(bytes)
   stream.feed(new TextEncoder().encode('\n\n'))
   stream.end()
-  if (events === 0) throw new UsageError(`${file}: no event to replay (an event is a data: line followed by a blank line)`)
+  if (events === 0)
+    throw new UsageError(
+      `${file}: no event to replay (an event is a data: line followed by a blank line)`,
+    )
   return plan.finish(file, 'event-stream', intervalMs)
 }
 
@@ -152,7 +183,8 @@ function createPlanBuilder() {
   }
 
   function step(t: number, text: string, extra: { event: boolean; id?: string }) {
-    if (!open) throw new LineProblem('a stream record outside a connection (no open record before it)')
+    if (!open)
+      throw new LineProblem('a stream record outside a connection (no open record before it)')
     open.connection.steps.push({ delayMs: roundMs(Math.max(0, t - lastT)), text, ...extra })
     lastT = t
   }
@@ -161,16 +193,27 @@ function createPlanBuilder() {
     add(record: ProbeRecord, line: number) {
       switch (record.type) {
         case 'open':
-          if (open) throw new LineProblem(`an open record while the connection opened on line ${open.line} is still open (no close record)`)
-          lastStream = { type: 'stream', ...(reconnect && { lastEventId: reconnect.lastEventId }), steps: [] }
+          if (open)
+            throw new LineProblem(
+              `an open record while the connection opened on line ${open.line} is still open (no close record)`,
+            )
+          lastStream = {
+            type: 'stream',
+            ...(reconnect && { lastEventId: reconnect.lastEventId }),
+            steps: [],
+          }
           push(lastStream)
           open = { connection: lastStream, line }
           lastT = record.t
           return
         case 'event': {
           // An id set by a block without data shows only in lastEventId: send it as such a block.
-          const idBlock = record.id === null && record.lastEventId !== buffer ? sseId(record.lastEventId) : ''
-          step(record.t, idBlock + sseEvent(record), { event: true, id: record.id ?? (idBlock ? record.lastEventId : undefined) })
+          const idBlock =
+            record.id === null && record.lastEventId !== buffer ? sseId(record.lastEventId) : ''
+          step(record.t, idBlock + sseEvent(record), {
+            event: true,
+            id: record.id ?? (idBlock ? record.lastEventId : undefined),
+          })
           buffer = record.lastEventId
           events++
           return
@@ -180,31 +223,56 @@ function createPlanBuilder() {
         case 'retry':
           return step(record.t, sseRetry(record.ms), { event: false })
         case 'close':
-          if (!open) throw new LineProblem('a close record outside a connection (no open record before it)')
-          open.connection.close = { delayMs: roundMs(Math.max(0, record.t - lastT)), cause: record.cause }
+          if (!open)
+            throw new LineProblem('a close record outside a connection (no open record before it)')
+          open.connection.close = {
+            delayMs: roundMs(Math.max(0, record.t - lastT)),
+            cause: record.cause,
+          }
           open = undefined
           return
         case 'reconnect':
-          if (open) throw new LineProblem(`a reconnect record while the connection opened on line ${open.line} is still open (no close record)`)
+          if (open)
+            throw new LineProblem(
+              `a reconnect record while the connection opened on line ${open.line} is still open (no close record)`,
+            )
           if ((record.lastEventId ?? '') !== buffer && lastStream) {
             // The last connection set the id after its last event, in a block without data.
-            lastStream.steps.push({ delayMs: 0, text: sseId(record.lastEventId ?? ''), event: false, id: record.lastEventId ?? '' })
+            lastStream.steps.push({
+              delayMs: 0,
+              text: sseId(record.lastEventId ?? ''),
+              event: false,
+              id: record.lastEventId ?? '',
+            })
             buffer = record.lastEventId ?? ''
           }
           reconnect = { lastEventId: record.lastEventId }
           return
         case 'error':
-          if (open) throw new LineProblem(`an error record while the connection opened on line ${open.line} is still open (no close record)`)
-          return push({ type: 'refuse', lastEventId: reconnect?.lastEventId ?? null, ...(record.status !== undefined && { status: record.status }), message: record.body ?? record.message })
+          if (open)
+            throw new LineProblem(
+              `an error record while the connection opened on line ${open.line} is still open (no close record)`,
+            )
+          return push({
+            type: 'refuse',
+            lastEventId: reconnect?.lastEventId ?? null,
+            ...(record.status !== undefined && { status: record.status }),
+            message: record.body ?? record.message,
+          })
         case 'summary':
           // A 204 leaves no record of its own: a reconnect, then the summary says why it ended.
-          if (reconnect && record.reason === 'no-content') push({ type: 'no-content', lastEventId: reconnect.lastEventId })
+          if (reconnect && record.reason === 'no-content')
+            push({ type: 'no-content', lastEventId: reconnect.lastEventId })
           return
       }
     },
     finish(file: string, source: ReplayPlan['source'], loopGapMs: number): ReplayPlan {
-      if (connections[0]?.type !== 'stream') throw new UsageError(`${file}:1: nothing to replay: the recording has no open record (its first connection failed)`)
-      if (events === 0) throw new UsageError(`${file}:1: nothing to replay: the recording has no event`)
+      if (connections[0]?.type !== 'stream')
+        throw new UsageError(
+          `${file}:1: nothing to replay: the recording has no open record (its first connection failed)`,
+        )
+      if (events === 0)
+        throw new UsageError(`${file}:1: nothing to replay: the recording has no event`)
       return { connections, events, source, loopGapMs }
     },
   }
@@ -212,13 +280,25 @@ function createPlanBuilder() {
 
 type Check = [test: (value: unknown) => boolean, expected: string]
 
-const oneLine: Check = [(v) => typeof v === 'string' && !/[\r\n]/.test(v), 'a string without line breaks']
-const oneLineOrNull: Check = [(v) => v === null || oneLine[0](v), 'a string without line breaks, or null']
+const oneLine: Check = [
+  (v) => typeof v === 'string' && !/[\r\n]/.test(v),
+  'a string without line breaks',
+]
+const oneLineOrNull: Check = [
+  (v) => v === null || oneLine[0](v),
+  'a string without line breaks, or null',
+]
 const text: Check = [(v) => typeof v === 'string', 'a string']
 const optionalText: Check = [(v) => v === undefined || typeof v === 'string', 'a string']
 const count: Check = [(v) => Number.isInteger(v) && (v as number) >= 0, 'a whole number']
-const optionalStatus: Check = [(v) => v === undefined || (Number.isInteger(v) && (v as number) >= 100 && (v as number) <= 599), 'an HTTP status']
-const closeCause: Check = [(v) => v === 'server-closed' || v === 'network-error', '"server-closed" or "network-error"']
+const optionalStatus: Check = [
+  (v) => v === undefined || (Number.isInteger(v) && (v as number) >= 100 && (v as number) <= 599),
+  'an HTTP status',
+]
+const closeCause: Check = [
+  (v) => v === 'server-closed' || v === 'network-error',
+  '"server-closed" or "network-error"',
+]
 
 /** The fields the replay reads, per record type; the rest of a record is not needed and not checked. */
 const FIELDS: Record<ProbeRecord['type'], Record<string, Check>> = {
@@ -233,15 +313,22 @@ const FIELDS: Record<ProbeRecord['type'], Record<string, Check>> = {
 }
 
 function checkRecord(value: unknown): ProbeRecord {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new LineProblem('not a record: expected a JSON object')
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new LineProblem('not a record: expected a JSON object')
   const record = value as Record<string, unknown>
   const type = record.type
   if (typeof type !== 'string' || !Object.hasOwn(FIELDS, type)) {
-    throw new LineProblem(`unknown record type ${JSON.stringify(type)} (expected one of ${Object.keys(FIELDS).join(', ')})`)
+    throw new LineProblem(
+      `unknown record type ${JSON.stringify(type)} (expected one of ${Object.keys(FIELDS).join(', ')})`,
+    )
   }
-  if (typeof record.t !== 'number' || !(record.t >= 0)) throw new LineProblem(`${type} record: "t" must be a number of milliseconds`)
+  if (typeof record.t !== 'number' || !(record.t >= 0))
+    throw new LineProblem(`${type} record: "t" must be a number of milliseconds`)
   for (const [field, [test, expected]] of Object.entries(FIELDS[type as ProbeRecord['type']])) {
-    if (!test(record[field])) throw new LineProblem(`${type} record: "${field}" ${field in record ? 'must be' : 'is missing: expected'} ${expected}`)
+    if (!test(record[field]))
+      throw new LineProblem(
+        `${type} record: "${field}" ${field in record ? 'must be' : 'is missing: expected'} ${expected}`,
+      )
   }
   return record as unknown as ProbeRecord
 }
@@ -261,7 +348,12 @@ export interface ReplayStart {
  * it, failed reconnects included. Otherwise Last-Event-ID resumes after the
  * block that set that id, and no Last-Event-ID starts from the beginning.
  */
-export function resolveStart(plan: ReplayPlan, lastEventId: string | null, expected: number | undefined, loop: boolean): ReplayStart {
+export function resolveStart(
+  plan: ReplayPlan,
+  lastEventId: string | null,
+  expected: number | undefined,
+  loop: boolean,
+): ReplayStart {
   if (expected !== undefined && plan.connections[expected]?.lastEventId === lastEventId) {
     return { connection: expected, step: 0, note: `connection ${expected + 1} of the recording` }
   }
@@ -272,10 +364,17 @@ export function resolveStart(plan: ReplayPlan, lastEventId: string | null, expec
     if (s === -1) continue
     const note = `resuming after id ${lastEventId}`
     // When only a close was left after that id, the client has seen it: that is why it reconnects.
-    if (!connection.close || connection.steps.slice(s + 1).some((step) => step.event)) return { connection: c, step: s + 1, note }
+    if (!connection.close || connection.steps.slice(s + 1).some((step) => step.event))
+      return { connection: c, step: s + 1, note }
     // The next recorded connection, whatever it was: a 204 or a refusal is replayed too.
     if (c + 1 < plan.connections.length) return { connection: c + 1, step: 0, note }
-    return loop ? { connection: 0, step: 0, note: `${note}: the recording starts again` } : { connection: plan.connections.length, step: 0, note: `${note}: nothing left to send` }
+    return loop
+      ? { connection: 0, step: 0, note: `${note}: the recording starts again` }
+      : { connection: plan.connections.length, step: 0, note: `${note}: nothing left to send` }
   }
-  return { connection: 0, step: 0, note: `id ${lastEventId} is not in the recording: from the start` }
+  return {
+    connection: 0,
+    step: 0,
+    note: `id ${lastEventId} is not in the recording: from the start`,
+  }
 }

@@ -1,6 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { createConnectionLog, drop, lastEventIdOf, listenLocally, pause, send, startStream, type LocalServer } from './local-server.ts'
-import { resolveStart, type ReplayPlan } from './replay-plan.ts'
+import {
+  createConnectionLog,
+  drop,
+  type LocalServer,
+  lastEventIdOf,
+  listenLocally,
+  pause,
+  send,
+  startStream,
+} from './local-server.ts'
+import { type ReplayPlan, resolveStart } from './replay-plan.ts'
 
 export interface ReplayOptions {
   port: number
@@ -32,7 +41,10 @@ export function startReplay(plan: ReplayPlan, options: ReplayOptions): Promise<L
       log?.(req, `${start.note}: refused as recorded (${first.status ?? 'no response'})`)
       expected = after(start.connection)
       if (first.status === undefined) res.destroy()
-      else res.writeHead(first.status, { 'content-type': 'text/plain; charset=utf-8' }).end(`${first.message}\n`)
+      else
+        res
+          .writeHead(first.status, { 'content-type': 'text/plain; charset=utf-8' })
+          .end(`${first.message}\n`)
       return
     }
     if (first?.type === 'no-content') {
@@ -64,8 +76,8 @@ export function startReplay(plan: ReplayPlan, options: ReplayOptions): Promise<L
         else drop(res)
         return
       }
-      if (!options.loop) return
-      // Only the last connection can end open; the first is always a stream.
+      if (!options.loop)
+        return // Only the last connection can end open; the first is always a stream.
       ;[c, s] = [0, 0]
       await new Promise(setImmediate)
       if (!(await wait(plan.loopGapMs))) return

@@ -28,7 +28,11 @@ export function chromiumInstalled(): boolean {
 /** One headless Chromium with a fresh profile, and one page in it. */
 export async function launchChromium(): Promise<{ page: Page; close(): Promise<void> }> {
   const profile = mkdtempSync(join(tmpdir(), 'sse-probe-chromium-'))
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS })
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: CHROMIUM_ARGS,
+  })
   const page = context.pages()[0] ?? (await context.newPage())
   return {
     page,
@@ -137,10 +141,20 @@ export async function startDifferentialServer(scenarios: Scenario[]) {
     const requests = seen.get(key) ?? []
     seen.set(key, requests)
     const header = (name: string) => req.headers[name]?.toString()
-    const request: SeenRequest = { below, lastEventId: header('last-event-id'), accept: header('accept'), cacheControl: header('cache-control'), at: performance.now() }
+    const request: SeenRequest = {
+      below,
+      lastEventId: header('last-event-id'),
+      accept: header('accept'),
+      cacheControl: header('cache-control'),
+      at: performance.now(),
+    }
     const index = requests.filter((r) => r.below === below).length
     requests.push(request)
-    void serve(res, replies[Math.min(index, replies.length - 1)]!, () => (request.endedAt = performance.now()))
+    void serve(
+      res,
+      replies[Math.min(index, replies.length - 1)]!,
+      () => (request.endedAt = performance.now()),
+    )
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
@@ -166,7 +180,10 @@ async function serve(res: ServerResponse, reply: Reply, ended: () => void) {
     ended()
     return
   }
-  res.writeHead(reply.status ?? 200, reply.headers ?? { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' })
+  res.writeHead(
+    reply.status ?? 200,
+    reply.headers ?? { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' },
+  )
   if (!reply.chunks?.length) res.flushHeaders()
   for (const chunk of reply.chunks ?? []) {
     if (res.destroyed) return
@@ -186,7 +203,11 @@ async function serve(res: ServerResponse, reply: Reply, ended: () => void) {
 const MAX_MS = 8000
 
 /** Runs a scenario in the page; `how` tells whether it ended by `end`, a fatal error, its duration, or a timeout. */
-export async function runInBrowser(page: Page, url: string, scenario: Scenario): Promise<{ log: Entry[]; how: string }> {
+export async function runInBrowser(
+  page: Page,
+  url: string,
+  scenario: Scenario,
+): Promise<{ log: Entry[]; how: string }> {
   const types = [...new Set(['message', 'end', ...(scenario.types ?? [])])]
   const args = { url, types, durationMs: scenario.durationMs, maxMs: MAX_MS }
   return page.evaluate(`runScenario(${JSON.stringify(args)})`)
@@ -197,10 +218,20 @@ export function probeEntries(records: ProbeRecord[]): Entry[] {
   const entries: Entry[] = []
   for (const record of records) {
     if (record.type === 'open') entries.push({ kind: 'open' })
-    else if (record.type === 'event') entries.push({ kind: 'event', type: record.event, data: record.data, lastEventId: record.lastEventId })
+    else if (record.type === 'event')
+      entries.push({
+        kind: 'event',
+        type: record.event,
+        data: record.data,
+        lastEventId: record.lastEventId,
+      })
     // A close or a failed reconnect is the browser's error event while it reconnects.
-    else if (record.type === 'close' || record.type === 'error') entries.push({ kind: 'error', closed: false })
-    else if (record.type === 'summary' && ['http-error', 'not-event-stream', 'no-content'].includes(record.reason)) {
+    else if (record.type === 'close' || record.type === 'error')
+      entries.push({ kind: 'error', closed: false })
+    else if (
+      record.type === 'summary' &&
+      ['http-error', 'not-event-stream', 'no-content'].includes(record.reason)
+    ) {
       // A refused response is the browser's last error, with the connection closed (a 204 has no error record).
       if (record.reason !== 'no-content') entries.pop()
       entries.push({ kind: 'error', closed: true })
@@ -212,7 +243,12 @@ export function probeEntries(records: ProbeRecord[]): Entry[] {
 /** Long data as length and hash, so a difference reads in one line. */
 export function abbreviate(entries: Entry[]): Entry[] {
   return entries.map((e) =>
-    e.kind === 'event' && e.data.length > 200 ? { ...e, data: `${e.data.length} chars, sha1 ${createHash('sha1').update(e.data).digest('hex')}` } : e,
+    e.kind === 'event' && e.data.length > 200
+      ? {
+          ...e,
+          data: `${e.data.length} chars, sha1 ${createHash('sha1').update(e.data).digest('hex')}`,
+        }
+      : e,
   )
 }
 

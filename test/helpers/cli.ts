@@ -1,4 +1,4 @@
-import { spawn, type SpawnOptions } from 'node:child_process'
+import { type SpawnOptions, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { onTestFinished } from 'vitest'
 import type { ProbeRecord } from '../../src/records.ts'
@@ -45,8 +45,14 @@ export function runCli(args: string[], options: RunOptions = {}): Promise<CliRun
       clearTimeout(killer)
       const stdoutBytes = Buffer.concat(stdoutChunks)
       const stdout = stdoutBytes.toString('utf8')
-      const records = stdout.startsWith('{') ? stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as ProbeRecord) : []
-      const ofType = <T extends ProbeRecord['type']>(type: T) => records.filter((r): r is Extract<ProbeRecord, { type: T }> => r.type === type)
+      const records = stdout.startsWith('{')
+        ? stdout
+            .trimEnd()
+            .split('\n')
+            .map((line) => JSON.parse(line) as ProbeRecord)
+        : []
+      const ofType = <T extends ProbeRecord['type']>(type: T) =>
+        records.filter((r): r is Extract<ProbeRecord, { type: T }> => r.type === type)
       resolve({
         exitCode,
         signal,
@@ -76,20 +82,27 @@ export interface RunningCli {
 
 /** Starts a long-running command (`serve`, `demo --serve-only`), waits for the URL it prints, and kills it when the test ends. */
 export async function startCli(args: string[]): Promise<RunningCli> {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, FORCE_COLOR: undefined, NO_COLOR: undefined }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { ...process.env, FORCE_COLOR: undefined, NO_COLOR: undefined },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   onTestFinished(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
   })
   let stdout = ''
   let stderr = ''
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
-  const exited = new Promise<{ exitCode: number | null; stderr: string }>((resolve) => child.on('close', (exitCode) => resolve({ exitCode, stderr })))
+  const exited = new Promise<{ exitCode: number | null; stderr: string }>((resolve) =>
+    child.on('close', (exitCode) => resolve({ exitCode, stderr })),
+  )
   const url = await new Promise<string>((resolve, reject) => {
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       stdout += chunk
       if (stdout.includes('\n')) resolve(stdout.split('\n')[0]!)
     })
-    void exited.then(({ exitCode }) => reject(new Error(`exited ${exitCode} before printing a URL:\n${stderr}`)))
+    void exited.then(({ exitCode }) =>
+      reject(new Error(`exited ${exitCode} before printing a URL:\n${stderr}`)),
+    )
   })
   return {
     url,

@@ -1,4 +1,9 @@
-import { createSecureServer, type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session } from 'node:http2'
+import {
+  createSecureServer,
+  type Http2ServerRequest,
+  type Http2ServerResponse,
+  type ServerHttp2Session,
+} from 'node:http2'
 import type { AddressInfo } from 'node:net'
 import { onTestFinished } from 'vitest'
 import { selfSignedCertificate } from './tls.ts'
@@ -8,13 +13,18 @@ import { selfSignedCertificate } from './tls.ts'
  * on 127.0.0.1 and an ephemeral port, with a self-signed certificate (use -k);
  * closed when the test ends.
  */
-export async function startH2Server(handler: (req: Http2ServerRequest, res: Http2ServerResponse) => unknown): Promise<{ url: string; requests: Http2ServerRequest[] }> {
+export async function startH2Server(
+  handler: (req: Http2ServerRequest, res: Http2ServerResponse) => unknown,
+): Promise<{ url: string; requests: Http2ServerRequest[] }> {
   const requests: Http2ServerRequest[] = []
   const sessions = new Set<ServerHttp2Session>()
-  const server = createSecureServer({ ...selfSignedCertificate(), allowHTTP1: true }, (req, res) => {
-    requests.push(req)
-    void Promise.resolve(handler(req, res))
-  })
+  const server = createSecureServer(
+    { ...selfSignedCertificate(), allowHTTP1: true },
+    (req, res) => {
+      requests.push(req)
+      void Promise.resolve(handler(req, res))
+    },
+  )
   server.on('session', (session) => {
     sessions.add(session)
     session.on('close', () => sessions.delete(session))

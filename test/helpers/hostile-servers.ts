@@ -1,4 +1,4 @@
-import { createServer, type AddressInfo, type Socket } from 'node:net'
+import { type AddressInfo, createServer, type Socket } from 'node:net'
 import type { Writable } from 'node:stream'
 import { onTestFinished } from 'vitest'
 import { startServer } from './server.ts'
@@ -14,7 +14,9 @@ export interface RawServer {
  * gets the handler, with its index, once the request has arrived. For responses
  * node:http refuses to produce (bad header bytes, silence after accepting).
  */
-export async function startRawServer(handler: (socket: Socket, index: number) => void): Promise<RawServer> {
+export async function startRawServer(
+  handler: (socket: Socket, index: number) => void,
+): Promise<RawServer> {
   const connections: Socket[] = []
   const server = createServer((socket) => {
     const index = connections.push(socket) - 1
@@ -25,7 +27,7 @@ export async function startRawServer(handler: (socket: Socket, index: number) =>
   onTestFinished(
     () =>
       new Promise<void>((resolve) => {
-        connections.forEach((socket) => socket.destroy())
+        for (const socket of connections) socket.destroy()
         server.close(() => resolve())
       }),
   )
@@ -33,8 +35,14 @@ export async function startRawServer(handler: (socket: Socket, index: number) =>
 }
 
 /** A complete HTTP/1.1 response that closes the connection after the body. */
-export function rawResponse(body: string | Buffer, headers = 'content-type: text/event-stream\r\n'): Buffer {
-  return Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\n${headers}connection: close\r\n\r\n`, 'latin1'), Buffer.from(body)])
+export function rawResponse(
+  body: string | Buffer,
+  headers = 'content-type: text/event-stream\r\n',
+): Buffer {
+  return Buffer.concat([
+    Buffer.from(`HTTP/1.1 200 OK\r\n${headers}connection: close\r\n\r\n`, 'latin1'),
+    Buffer.from(body),
+  ])
 }
 
 /** Resolves when a response (or any writable) can take more, or has closed: for servers that write as fast as they may. */

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import { accessSync, chmodSync, constants, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { createConnection, createServer, type AddressInfo } from 'node:net'
+import { type AddressInfo, createConnection, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { delimiter, join } from 'node:path'
 import { onTestFinished } from 'vitest'
@@ -24,7 +24,11 @@ export function findNginx(): string | undefined {
  * in its location block. Everything it writes (pid, logs, temp files) stays in a
  * temporary folder; it is stopped when the test ends.
  */
-export async function startNginx(nginx: string, upstream: string, directives: string): Promise<{ url: string }> {
+export async function startNginx(
+  nginx: string,
+  upstream: string,
+  directives: string,
+): Promise<{ url: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'sse-probe-nginx-'))
   // Worker processes run as nobody when the tests run as root.
   chmodSync(dir, 0o755)
@@ -54,7 +58,11 @@ http {
 }
 `,
   )
-  const child = spawn(nginx, ['-p', dir, '-c', conf, '-e', join(dir, 'error.log'), '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'pipe'] })
+  const child = spawn(
+    nginx,
+    ['-p', dir, '-c', conf, '-e', join(dir, 'error.log'), '-g', 'daemon off;'],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  )
   let stderr = ''
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()))

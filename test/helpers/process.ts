@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { CLI } from './cli.ts'
 
@@ -63,7 +63,15 @@ export function runCliStreamed(args: string[], timeoutMs = 20_000): Promise<Stre
     child.on('close', (exitCode, signal) => {
       clearTimeout(killer)
       const lines = tail.trimEnd().split('\n')
-      resolve({ exitCode, signal, stdoutBytes, stdoutLines, lastLine: lines[lines.length - 1]!, stderr, peakRssMiB: peak() })
+      resolve({
+        exitCode,
+        signal,
+        stdoutBytes,
+        stdoutLines,
+        lastLine: lines[lines.length - 1]!,
+        stderr,
+        peakRssMiB: peak(),
+      })
     })
   })
 }

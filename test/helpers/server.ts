@@ -39,7 +39,11 @@ export function sseServer(...bodies: string[]): Promise<TestServer> {
 }
 
 /** Writes an event-stream body chunk by chunk, with a pause between chunks. */
-export async function writeSlowly(res: ServerResponse, chunks: (string | Buffer)[], pauseMs = 5): Promise<void> {
+export async function writeSlowly(
+  res: ServerResponse,
+  chunks: (string | Buffer)[],
+  pauseMs = 5,
+): Promise<void> {
   for (const chunk of chunks) {
     if (res.destroyed) return
     res.write(chunk)

@@ -45,7 +45,15 @@ export interface EndpointShape {
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 export function sseEndpoint(shape: EndpointShape = {}) {
-  const { count = 6, intervalMs = 40, batch = 1, padding = 0, ids = 'resume', end = 'event', greeting = true } = shape
+  const {
+    count = 6,
+    intervalMs = 40,
+    batch = 1,
+    padding = 0,
+    ids = 'resume',
+    end = 'event',
+    greeting = true,
+  } = shape
   const retry = shape.retry === undefined ? 2000 : shape.retry
   return async (req: EndpointRequest, res: EndpointResponse) => {
     const lastEventId = Number(req.headers['last-event-id'] ?? 0)
@@ -53,13 +61,20 @@ export function sseEndpoint(shape: EndpointShape = {}) {
       res.writeHead(204, {})
       return res.end()
     }
-    const headers: Record<string, string> = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' }
-    if (shape.cors && typeof req.headers.origin === 'string') headers['access-control-allow-origin'] = req.headers.origin
+    const headers: Record<string, string> = {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+    }
+    if (shape.cors && typeof req.headers.origin === 'string')
+      headers['access-control-allow-origin'] = req.headers.origin
     for (const [name, value] of Object.entries(shape.headers ?? {})) {
       if (value === null) delete headers[name]
       else headers[name] = value
     }
-    const gzip = shape.gzip && /gzip/.test(String(req.headers['accept-encoding'] ?? '')) ? createGzip() : undefined
+    const gzip =
+      shape.gzip && /gzip/.test(String(req.headers['accept-encoding'] ?? ''))
+        ? createGzip()
+        : undefined
     if (gzip) {
       headers['content-encoding'] = 'gzip'
       gzip.on('data', (chunk: Buffer) => res.write(chunk))
@@ -80,13 +95,15 @@ export function sseEndpoint(shape: EndpointShape = {}) {
     let head = greeting ? ': connected\n\n' : ''
     if (retry !== null) head += `retry: ${retry}\n\n`
     if (head) write(head)
-    const first = ids === 'replay' ? 1 : ids === 'skip' && lastEventId > 0 ? lastEventId + 3 : lastEventId + 1
+    const first =
+      ids === 'replay' ? 1 : ids === 'skip' && lastEventId > 0 ? lastEventId + 3 : lastEventId + 1
     const filler = padding > 0 ? ` ${'x'.repeat(padding)}` : ''
     for (let id = first; id <= count; id += batch) {
       await pause(intervalMs)
       if (closed) return
       let text = ''
-      for (let i = id; i < id + batch && i <= count; i++) text += `${ids === 'none' ? '' : `id: ${i}\n`}data: tick ${i}${filler}\n\n`
+      for (let i = id; i < id + batch && i <= count; i++)
+        text += `${ids === 'none' ? '' : `id: ${i}\n`}data: tick ${i}${filler}\n\n`
       write(text)
     }
     await pause(intervalMs)

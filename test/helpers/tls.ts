@@ -25,14 +25,52 @@ export function selfSignedCertificate(options: { expired?: boolean } = {}): Test
   if (options.expired) {
     // openssl 3.0's x509 cannot date a certificate in the past; its `ca` command can.
     const csr = join(dir, 'req.csr')
-    execFileSync('openssl', ['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', csr, ...subject], { stdio: 'ignore' })
+    execFileSync(
+      'openssl',
+      ['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', csr, ...subject],
+      { stdio: 'ignore' },
+    )
     writeFileSync(join(dir, 'index.txt'), '')
     writeFileSync(join(dir, 'serial'), '01\n')
     writeFileSync(join(dir, 'ca.cnf'), CA_CONFIG)
-    const ca = ['ca', '-batch', '-config', 'ca.cnf', '-selfsign', '-keyfile', key, '-in', csr, '-out', cert, '-notext']
-    execFileSync('openssl', [...ca, '-startdate', '20200101000000Z', '-enddate', '20200102000000Z'], { cwd: dir, stdio: 'ignore' })
+    const ca = [
+      'ca',
+      '-batch',
+      '-config',
+      'ca.cnf',
+      '-selfsign',
+      '-keyfile',
+      key,
+      '-in',
+      csr,
+      '-out',
+      cert,
+      '-notext',
+    ]
+    execFileSync(
+      'openssl',
+      [...ca, '-startdate', '20200101000000Z', '-enddate', '20200102000000Z'],
+      { cwd: dir, stdio: 'ignore' },
+    )
   } else {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', ...subject], { stdio: 'ignore' })
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '2',
+        ...subject,
+      ],
+      { stdio: 'ignore' },
+    )
   }
   const pair = { key: readFileSync(key, 'utf8'), cert: readFileSync(cert, 'utf8') }
   made.set(kind, pair)
