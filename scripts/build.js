@@ -17,6 +17,11 @@ await build({
   minifyWhitespace: true,
   minifySyntax: true,
   legalComments: 'none',
+  jsx: 'automatic',
+  // React picks its development build unless told otherwise; Ink loads react-devtools-core only
+  // with DEV=true and when it is installed, which a bundle never has.
+  define: { 'process.env.NODE_ENV': '"production"' },
+  external: ['react-devtools-core'],
   chunkNames: 'chunks/[name]-[hash]',
   // Some bundled CommonJS (undici) calls require() for Node's built-ins.
   banner: {

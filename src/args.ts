@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander'
 import type { RawCheckFlags } from './check/options.ts'
+import type { RawInspectFlags } from './inspect/run.tsx'
 import {
   byteSizeArg,
   CONNECT_TIMEOUT_MS,
@@ -184,7 +185,16 @@ with --interval between events. A client's Last-Event-ID resumes after that id.
 The URL goes to stdout, one line per client connection to stderr. Ctrl-C stops
 the server (exit 0). A bad file or an unusable port: an error naming it, exit 2.`
 
+const INSPECT_NOTES = `A full-screen grid of the stream, as the EventStream tab of a browser's developer
+tools, with pings, reconnects and pauses. Needs a terminal (otherwise exit 2: use
+sse-probe <url>). Keys: ↑↓ j k PgUp PgDn g G move (G follows the tail), Enter/Esc
+detail, / filter (text, type:name, /regex/), space pause, h pings, t time,
+c clear, r reconnect now, w write the shown rows as NDJSON, q or Ctrl-C quit.
+Quitting prints the summary on stderr and exits 130 while the stream is live,
+or with the exit code of the end it reached (see sse-probe --help).`
+
 export interface CliHandlers {
+  inspect(url: URL, flags: RawInspectFlags): Promise<number>
   probe(url: URL, flags: RawProbeFlags): Promise<number>
   demo(flags: DemoFlags): Promise<number>
   serve(file: string, flags: ServeFlags): Promise<number>
@@ -239,6 +249,31 @@ export function createProgram(handlers: CliHandlers): { program: Command; exitCo
   addOutputOptions(demo).action(async (flags: DemoFlags) => {
     exitCode = await handlers.demo(flags)
   })
+
+  const inspect = program
+    .command('inspect')
+    .description('watch a stream full screen: filter, pause, inspect one event, force a reconnect')
+    .argument('<url>', 'the event stream (http:// or https://)', urlArg)
+    .addHelpText('after', `\n${DURATIONS}\n\n${INSPECT_NOTES}`)
+  addRequestOptions(inspect)
+  addStreamOptions(inspect)
+  addExpectOptions(inspect)
+    .addOption(
+      new Option('--buffer <n>', 'rows kept for scrolling and w (everything is counted)')
+        .argParser(positiveCountArg)
+        .default(10_000),
+    )
+    .option('--hide-pings', 'start with pings and comments hidden (h shows them)')
+    .option('--color', 'force colour')
+    .option('--no-color', 'no colour (NO_COLOR and FORCE_COLOR are honoured too)')
+    .option('--show-secrets', 'show credentials instead of <redacted>')
+    .option(
+      '--record <file>',
+      'also write every record to this file (JSON lines), for sse-probe serve',
+    )
+    .action(async (url: URL, flags: RawInspectFlags) => {
+      exitCode = await handlers.inspect(url, flags)
+    })
 
   program
     .command('serve')

@@ -38,7 +38,14 @@ export interface Probe {
   done: Promise<ProbeResult>
   /** Ends the probe from outside (signals, a closed pipe); the first reason given wins. */
   stop(reason: EndReason, message?: string): void
+  /**
+   * Drops the open connection as a network failure would (inspect's `r`): the probe then
+   * reconnects with Last-Event-ID as usual. While it waits to reconnect, the wait is cut short.
+   */
+  reconnect(): void
 }
+
+export const DROPPED_MESSAGE = 'dropped on request (reconnect now)'
 
 /**
  * The probe loop: the only code that connects, reads and sleeps. It performs
@@ -69,6 +76,9 @@ export function startProbe(
   const stopped = new Promise<void>((resolve) =>
     controller.signal.addEventListener('abort', () => resolve(), { once: true }),
   )
+
+  // Cuts the current read or reconnect wait short, for reconnect().
+  let interrupt: (() => void) | undefined
 
   function stop(reason: EndReason, message?: string) {
     if (ending) return
@@ -161,6 +171,7 @@ export function startProbe(
     contentEncoding: string | undefined,
   ): Promise<Omit<CloseRecord, 't' | 'attempt' | 'type'> | undefined> {
     connectionHadEvent = false
+    interrupt = () => body.destroy(new Error(DROPPED_MESSAGE))
     let cause: CloseRecord['cause'] = 'server-closed'
     let message: string | undefined
     try {
@@ -187,6 +198,7 @@ export function startProbe(
       cause = 'network-error'
       message = describeError(error)
     } finally {
+      interrupt = undefined
       discardBody(body)
     }
     const { discardedData } = stream.end()
@@ -280,7 +292,12 @@ export function startProbe(
       }
       if (effect.type === 'wait') {
         delayMs = effect.ms
-        await sleep(effect.ms, undefined, { signal: controller.signal }).catch(() => {})
+        const wait = new AbortController()
+        interrupt = () => wait.abort()
+        await sleep(effect.ms, undefined, {
+          signal: AbortSignal.any([controller.signal, wait.signal]),
+        }).catch(() => {})
+        interrupt = undefined
         if (ending) return
       }
     }
@@ -294,5 +311,5 @@ export function startProbe(
       const { reason, message } = ending!
       return { reason, ...(message !== undefined && { message }), stats: session.stats(t), t }
     })
-  return { done, stop }
+  return { done, stop, reconnect: () => interrupt?.() }
 }

@@ -1,0 +1,211 @@
+import { writeFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { Chalk } from 'chalk'
+import { render } from 'ink'
+import { exitCodeFor } from '../exit-code.ts'
+import { evaluateExpectations } from '../expectations.ts'
+import { checkProxyVariables, type RawProbeFlags, toProbeOptions } from '../options.ts'
+import { colorLevel } from '../output.ts'
+import { type ProbeIo, startProbe } from '../probe.ts'
+import { createRecorder } from '../record.ts'
+import type { ProbeRecord, SummaryRecord } from '../records.ts'
+import { createPrettyRenderer } from '../render/pretty.ts'
+import { type RunContext, readRequestBody } from '../run.ts'
+import { onStopSignals } from '../signals.ts'
+import { isCommand, type KeyInfo, keyAction } from './keys.ts'
+import { displayedRecords, type InspectState, initialState, reduce } from './state.ts'
+import { InspectApp } from './view.tsx'
+
+/** The flags of `sse-probe inspect`: the probe's request, stream, end and expectation flags. */
+export type RawInspectFlags = Omit<RawProbeFlags, 'format' | 'json' | 'include' | 'quiet'> & {
+  buffer: number
+}
+
+/** At most 20 frames a second: records that arrive between frames are applied together. */
+const FRAME_MS = 50
+/** The header's clock, rate and countdown move even when the stream is silent. */
+const TICK_MS = 250
+
+/**
+ * `sse-probe inspect <url>`: the full-screen view. The probe runs as for `sse-probe <url>`;
+ * its records go to the reducer instead of stdout, and the summary goes to stderr on quitting.
+ */
+export async function runInspect(
+  url: URL,
+  flags: RawInspectFlags,
+  context: RunContext,
+): Promise<number> {
+  const stdin = context.stdin as NodeJS.ReadStream
+  const stdout = context.stdout as NodeJS.WriteStream
+  if (!stdout.isTTY || !stdin.isTTY) {
+    context.stderr.write(
+      'error: sse-probe inspect needs a terminal (stdin and stdout); to print or pipe the stream use: sse-probe <url>\n',
+    )
+    return 2
+  }
+  const options = toProbeOptions(url, { ...flags, format: 'pretty' })
+  if (!options.proxy) checkProxyVariables(context.env)
+  const body = await readRequestBody(options.data, context.stdin)
+  const recorder =
+    options.record === undefined
+      ? undefined
+      : createRecorder(options.record, (message) => context.stderr.write(`sse-probe: ${message}\n`))
+  const level = colorLevel(options.color, { level: 3 }, context.env)
+  const chalk = new Chalk({ level: stdout.hasColors?.() === false ? 0 : level })
+
+  let state: InspectState = initialState({
+    url: url.href,
+    pingEvent: options.pingEvent,
+    capacity: flags.buffer,
+    retryMs: options.retryMs,
+    startedAt: Date.now(),
+    hidePings: options.hidePings,
+    width: stdout.columns,
+    height: stdout.rows,
+  })
+  const startedAt = performance.now()
+  const now = () => performance.now() - startedAt
+  let pending: ProbeRecord[] = []
+  let pendingBytes = 0
+  let frameTimer: NodeJS.Timeout | undefined
+  let lastFrame = 0
+
+  const io: ProbeIo = {
+    emit(record) {
+      recorder?.write(record)
+      pending.push(record)
+    },
+    flush() {
+      schedule()
+      return undefined
+    },
+    raw(chunk) {
+      pendingBytes += chunk.length
+    },
+    events: true,
+    commentText: true,
+  }
+
+  const ink = render(<InspectApp state={state} chalk={chalk} onKey={onKey} />, {
+    stdout,
+    stdin,
+    stderr: context.stderr as NodeJS.WriteStream,
+    exitOnCtrlC: false,
+    patchConsole: false,
+    alternateScreen: true,
+    // A terminal is required above: CI=true (where Ink would draw only the last frame) is no reason to refuse one.
+    interactive: true,
+    maxFps: 1000 / FRAME_MS,
+  })
+
+  function frame() {
+    frameTimer = undefined
+    lastFrame = performance.now()
+    if (pending.length > 0 || pendingBytes > 0) {
+      state = reduce(state, { type: 'records', records: pending, bytes: pendingBytes, now: now() })
+      pending = []
+      pendingBytes = 0
+    }
+    state = reduce(state, { type: 'tick', now: now() })
+    ink.rerender(<InspectApp state={state} chalk={chalk} onKey={onKey} />)
+  }
+
+  function schedule() {
+    frameTimer ??= setTimeout(frame, Math.max(0, lastFrame + FRAME_MS - performance.now()))
+  }
+
+  const ticker = setInterval(schedule, TICK_MS)
+  const onResize = () => {
+    state = reduce(state, { type: 'resize', width: stdout.columns, height: stdout.rows })
+    schedule()
+  }
+  stdout.on('resize', onResize)
+
+  const probe = startProbe(options, body, io)
+  let quit: () => void = () => {}
+  const quitting = new Promise<void>((resolve) => (quit = resolve))
+  const signals = onStopSignals(context.process, quit)
+
+  function onKey(input: string, key: KeyInfo) {
+    const action = keyAction(state, input, key)
+    if (!action) return
+    if (!isCommand(action)) {
+      state = reduce(state, action)
+      return schedule()
+    }
+    if (action.type === 'quit') return quit()
+    if (action.type === 'reconnect') {
+      probe.reconnect()
+      state = reduce(state, { type: 'notice', text: 'reconnecting: the connection was dropped' })
+      return schedule()
+    }
+    state = reduce(state, { type: 'notice', text: writeRows(state) })
+    schedule()
+  }
+
+  const ended = probe.done.then((result) => {
+    const expectations = evaluateExpectations(options.expect, result.stats, result.reason)
+    const { maxSilenceMs: _silence, dataMatched: _matched, ...counts } = result.stats
+    const summary: SummaryRecord = {
+      type: 'summary',
+      t: result.t,
+      reason: result.reason,
+      exitCode: exitCodeFor(result.reason, expectations, signals.received),
+      ...(result.message !== undefined && { message: result.message }),
+      ...counts,
+      expectations,
+    }
+    recorder?.write(summary)
+    pending.push(summary)
+    schedule()
+    return summary
+  })
+
+  try {
+    // The screen stays after the stream has ended, until the user quits (the header says how it ended).
+    await quitting
+    probe.stop('interrupted')
+    const summary = await ended
+    return summary.exitCode
+  } finally {
+    clearInterval(ticker)
+    clearTimeout(frameTimer)
+    stdout.off('resize', onResize)
+    signals.dispose()
+    recorder?.close()
+    ink.unmount()
+    await ink.waitUntilExit().catch(() => {})
+    const summary = await ended.catch(() => undefined)
+    if (summary) context.stderr.write(renderSummary(summary, context))
+  }
+}
+
+function renderSummary(summary: SummaryRecord, context: RunContext): string {
+  const stderr = context.stderr as NodeJS.WriteStream
+  const chalk = new Chalk({
+    level: stderr.isTTY ? colorLevel(undefined, { level: 1 }, context.env) : 0,
+  })
+  const pretty = createPrettyRenderer({
+    chalk,
+    chalkStderr: chalk,
+    pingEvent: '',
+    hidePings: true,
+    include: false,
+  })
+  return pretty(summary)?.text ?? ''
+}
+
+/** `w`: what the grid holds, as NDJSON records, in a new file in the working directory. */
+function writeRows(state: InspectState): string {
+  const records = displayedRecords(state)
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-')
+  const path = resolve(`sse-probe-inspect-${stamp}.ndjson`)
+  try {
+    writeFileSync(path, records.map((record) => `${JSON.stringify(record)}\n`).join(''), {
+      flag: 'wx',
+    })
+  } catch (error) {
+    return `could not write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`
+  }
+  return `wrote ${records.length} ${records.length === 1 ? 'record' : 'records'} to ${path}`
+}
