@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { parseFilter } from '../src/inspect/filter.ts'
-import { keyAction } from '../src/inspect/keys.ts'
+import { keyAction, splitKeys } from '../src/inspect/keys.ts'
 import {
   type Action,
   displayedRecords,
@@ -283,6 +283,15 @@ describe('inspect keys', () => {
     ['q', {}, { type: 'quit' }],
     ['c', { ctrl: true }, { type: 'quit' }],
   ])('%j %j', (input, key, action) => expect(keyAction(s, input, key)).toEqual(action))
+
+  it('several characters at once are several keys, a carriage return is Enter', () => {
+    expect(splitKeys('ab\r', {})).toEqual([
+      ['a', {}],
+      ['b', {}],
+      ['', { return: true }],
+    ])
+    expect(splitKeys('j', { ctrl: false })).toEqual([['j', { ctrl: false }]])
+  })
 
   it('while the filter prompt is open, keys are text', () => {
     const editing = apply(s, { type: 'filter-start' }, { type: 'filter-edit', text: 'ab' })

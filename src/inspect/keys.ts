@@ -63,6 +63,17 @@ export function keyAction(
   return undefined
 }
 
+/**
+ * Ink hands over several characters at once as one input (a paste, or keys typed faster than
+ * they are read): each is then a key of its own, a carriage return being Enter.
+ */
+export function splitKeys(input: string, key: KeyInfo): [string, KeyInfo][] {
+  if (input.length <= 1 || key.ctrl) return [[input, key]]
+  return [...input].map((char) =>
+    char === '\r' || char === '\n' ? ['', { return: true }] : [char, {}],
+  )
+}
+
 export function isCommand(value: Action | Command): value is Command {
   return value.type === 'quit' || value.type === 'reconnect' || value.type === 'write'
 }

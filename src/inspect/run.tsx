@@ -12,7 +12,7 @@ import type { ProbeRecord, SummaryRecord } from '../records.ts'
 import { createPrettyRenderer } from '../render/pretty.ts'
 import { type RunContext, readRequestBody } from '../run.ts'
 import { onStopSignals } from '../signals.ts'
-import { isCommand, type KeyInfo, keyAction } from './keys.ts'
+import { isCommand, type KeyInfo, keyAction, splitKeys } from './keys.ts'
 import { displayedRecords, type InspectState, initialState, reduce } from './state.ts'
 import { InspectApp } from './view.tsx'
 
@@ -127,6 +127,10 @@ export async function runInspect(
   const signals = onStopSignals(context.process, quit)
 
   function onKey(input: string, key: KeyInfo) {
+    for (const [char, info] of splitKeys(input, key)) onOneKey(char, info)
+  }
+
+  function onOneKey(input: string, key: KeyInfo) {
     const action = keyAction(state, input, key)
     if (!action) return
     if (!isCommand(action)) {
