@@ -23,6 +23,7 @@ import {
   speedArg,
   urlArg,
 } from './options.ts'
+import { grepArg, timestampsArg } from './render/display.ts'
 import { VERSION } from './version.ts'
 
 const DURATIONS = 'Durations: 250ms, 5s, 2m, 1h, or bare milliseconds.'
@@ -153,6 +154,25 @@ export function addOutputOptions(command: Command): Command {
     .option('--color', 'force colour')
     .option('--no-color', 'no colour (NO_COLOR and FORCE_COLOR are honoured too)')
     .option('--hide-pings', 'do not show pings and comments (they are still counted)')
+    .option(
+      '--compact',
+      'one line per event (data cut to the terminal width; whole when not a terminal)',
+    )
+    .option(
+      '--only <type>',
+      'show only events of this type, repeatable (all are still counted)',
+      collect,
+    )
+    .option('--exclude <type>', 'hide events of this type, repeatable', collect)
+    .option('--grep <regex>', 'show only events whose data matches', grepArg)
+    .addOption(
+      new Option('--timestamps <relative|wall>', 'time since start, or wall clock HH:MM:SS.mmm')
+        .argParser(timestampsArg)
+        .default('relative'),
+    )
+    .option('--data-only', "print only each event's data and a newline, as sent (like ssecat)")
+    .option('--full', 'never cut long data (on a terminal: 20 lines or 4 KiB by default)')
+    .option('--pretty-json', 'indent JSON data instead of compacting it')
     .option('-i, --include', 'show response status and headers')
     .option('-q, --quiet', 'print only the summary and errors')
     .option(

@@ -1,5 +1,6 @@
 import { MAX_DELAY_MS, parseDuration } from './duration.ts'
 import { redactUrl } from './redact.ts'
+import { type DisplayOptions, type RawDisplayFlags, toDisplayOptions } from './render/display.ts'
 import { hasHeaderControl } from './request.ts'
 
 /**
@@ -54,6 +55,7 @@ export interface ProbeOptions extends RequestOptions {
   color?: boolean
   hidePings: boolean
   include: boolean
+  display: DisplayOptions
   quiet: boolean
   showSecrets: boolean
   /** --record: the transcript file. */
@@ -210,7 +212,7 @@ export interface RawRequestFlags {
 }
 
 /** The flags as commander parsed them (see args.ts). */
-export interface RawProbeFlags extends RawRequestFlags {
+export interface RawProbeFlags extends RawRequestFlags, RawDisplayFlags {
   retry: number
   reconnect: boolean
   maxReconnects?: number
@@ -305,6 +307,7 @@ export function toProbeOptions(url: URL, flags: RawProbeFlags): ProbeOptions {
     color: flags.color,
     hidePings: flags.hidePings ?? false,
     include: flags.include ?? false,
+    display: toDisplayOptions(flags),
     quiet: flags.quiet ?? false,
     showSecrets: flags.showSecrets ?? false,
     record: flags.record,

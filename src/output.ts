@@ -3,6 +3,7 @@ import { Chalk, type ColorSupportLevel, supportsColor, supportsColorStderr } fro
 import { formatDuration } from './duration.ts'
 import type { Format } from './options.ts'
 import type { ProbeRecord } from './records.ts'
+import type { DisplayOptions } from './render/display.ts'
 import { visible } from './render/escape.ts'
 import { renderJson } from './render/json.ts'
 import { createPrettyRenderer } from './render/pretty.ts'
@@ -14,6 +15,7 @@ export interface OutputOptions {
   pingEvent: string
   hidePings: boolean
   include: boolean
+  display?: DisplayOptions
 }
 
 export interface OutputStreams {
@@ -83,6 +85,9 @@ export async function createOutput(
       pingEvent: options.pingEvent,
       hidePings: options.hidePings,
       include: options.include,
+      display: options.display,
+      startedAt: Date.now(),
+      columns: stdout.isTTY ? ((stdout as { columns?: number }).columns ?? 80) : undefined,
     })
     // Raw format writes the body itself: events and comments are already there.
     const inBody = (record: ProbeRecord) =>

@@ -9,7 +9,7 @@ import { colorLevel } from '../output.ts'
 import { type ProbeIo, startProbe } from '../probe.ts'
 import { createRecorder } from '../record.ts'
 import type { ProbeRecord, SummaryRecord } from '../records.ts'
-import { createPrettyRenderer } from '../render/pretty.ts'
+import { renderSummary } from '../render/pretty.ts'
 import { type RunContext, readRequestBody } from '../run.ts'
 import { onStopSignals } from '../signals.ts'
 import { isCommand, type KeyInfo, keyAction, splitKeys } from './keys.ts'
@@ -52,6 +52,13 @@ export async function runInspect(
       : createRecorder(options.record, (message) => context.stderr.write(`sse-probe: ${message}\n`))
   const level = colorLevel(options.color, { level: 3 }, context.env)
   const chalk = new Chalk({ level: stdout.hasColors?.() === false ? 0 : level })
+  const summaryChalk = new Chalk({
+    level: colorLevel(
+      options.color,
+      (context.stderr as NodeJS.WriteStream).isTTY && { level: 1 },
+      context.env,
+    ),
+  })
 
   let state: InspectState = initialState({
     url: url.href,
@@ -180,23 +187,8 @@ export async function runInspect(
     ink.unmount()
     await ink.waitUntilExit().catch(() => {})
     const summary = await ended.catch(() => undefined)
-    if (summary) context.stderr.write(renderSummary(summary, context))
+    if (summary) context.stderr.write(renderSummary(summary, summaryChalk))
   }
-}
-
-function renderSummary(summary: SummaryRecord, context: RunContext): string {
-  const stderr = context.stderr as NodeJS.WriteStream
-  const chalk = new Chalk({
-    level: stderr.isTTY ? colorLevel(undefined, { level: 1 }, context.env) : 0,
-  })
-  const pretty = createPrettyRenderer({
-    chalk,
-    chalkStderr: chalk,
-    pingEvent: '',
-    hidePings: true,
-    include: false,
-  })
-  return pretty(summary)?.text ?? ''
 }
 
 /** `w`: what the grid holds, as NDJSON records, in a new file in the working directory. */

@@ -45,12 +45,7 @@ export function runCli(args: string[], options: RunOptions = {}): Promise<CliRun
       clearTimeout(killer)
       const stdoutBytes = Buffer.concat(stdoutChunks)
       const stdout = stdoutBytes.toString('utf8')
-      const records = stdout.startsWith('{')
-        ? stdout
-            .trimEnd()
-            .split('\n')
-            .map((line) => JSON.parse(line) as ProbeRecord)
-        : []
+      const records = parseRecords(stdout)
       const ofType = <T extends ProbeRecord['type']>(type: T) =>
         records.filter((r): r is Extract<ProbeRecord, { type: T }> => r.type === type)
       resolve({
@@ -112,5 +107,18 @@ export async function startCli(args: string[]): Promise<RunningCli> {
       child.kill(signal)
       return exited
     },
+  }
+}
+
+/** stdout as NDJSON records, or none when it is not (pretty output, --data-only that starts with `{`). */
+function parseRecords(stdout: string): ProbeRecord[] {
+  if (!stdout.startsWith('{')) return []
+  try {
+    return stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as ProbeRecord)
+  } catch {
+    return []
   }
 }
