@@ -102,7 +102,12 @@ export async function runInspect(
     alternateScreen: true,
     // A terminal is required above: CI=true (where Ink would draw only the last frame) is no reason to refuse one.
     interactive: true,
-    maxFps: 1000 / FRAME_MS,
+    // Frames are already limited to 20 a second by schedule(): Ink's own throttle, set higher,
+    // must not hold a key's frame back by another 50 ms.
+    maxFps: 60,
+    // Only the lines that changed are written: with the grid following the tail that is most of
+    // them, but the header and a paused grid are left alone.
+    incrementalRendering: true,
   })
 
   function frame() {
