@@ -1,13 +1,14 @@
-// Bundles the CLI into dist/ with code splitting: `--help` and `--version` load
-// only the small entry chunk, the probe's dependencies load when a probe runs.
+// Bundles the CLI and the library into dist/ with code splitting: `--help` and `--version` load
+// only the small entry chunk, the probe's dependencies load when a probe runs, and the library
+// (dist/index.js) shares the engine's chunks without loading the CLI's commander, chalk or ora.
 import { execFileSync } from 'node:child_process'
-import { rmSync, writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { build } from 'esbuild'
 
 const dist = new URL('../dist/', import.meta.url)
 rmSync(dist, { recursive: true, force: true })
 await build({
-  entryPoints: { cli: 'src/index.ts' },
+  entryPoints: { cli: 'src/cli/entry.ts', index: 'src/index.ts' },
   outdir: 'dist',
   bundle: true,
   splitting: true,
@@ -36,3 +37,15 @@ const help = execFileSync(process.execPath, [new URL('cli.js', dist).pathname, '
   encoding: 'utf8',
 })
 writeFileSync(new URL('help.txt', dist), help)
+
+// The library's types, generated from the source. Declarations keep the source's `.ts` import
+// paths; published, they point at the `.d.ts` files beside them as `.js`.
+const tsc = new URL('../node_modules/typescript/bin/tsc', import.meta.url).pathname
+execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { stdio: 'inherit' })
+const types = new URL('types/', dist)
+for (const file of readdirSync(types, { recursive: true, encoding: 'utf8' })) {
+  if (!file.endsWith('.d.ts')) continue
+  const path = new URL(file, types)
+  const text = readFileSync(path, 'utf8')
+  writeFileSync(path, text.replace(/(from ['"]\.{1,2}\/[^'"]*)\.ts(['"])/g, '$1.js$2'))
+}

@@ -1,51 +1,245 @@
-import { readFileSync } from 'node:fs'
-import { VERSION } from './version.ts'
+/**
+ * sse-probe as a library (api.md): the records the CLI prints, as values. Nothing here prints,
+ * installs a signal handler, exits the process or keeps global state.
+ */
+import { observe } from './check/observe.ts'
+import { toCheckOptions } from './check/options.ts'
+import { type CheckRecord, type CheckSummaryRecord, checkRecords, judge } from './check/render.ts'
+import { SseProbeUsageError } from './engine/errors.ts'
+import {
+  checked,
+  type Duration,
+  durationOption,
+  fromLibraryOptions,
+  type ProbeLibraryOptions,
+  type RequestLibraryOptions,
+  requestFromLibrary,
+} from './engine/options.ts'
+import { type ProbeSink, startProbe } from './engine/probe.ts'
+import type { ProbeRecord, SummaryRecord } from './engine/records.ts'
+import { redactUrl } from './engine/redact.ts'
+import { checkProxyVariables } from './engine/request.ts'
+import { originArg, speedArg } from './engine/validate.ts'
+import type { LocalServer } from './server/local-server.ts'
+import { readReplayFile, startReplay } from './server/replay.ts'
+import { parseReplayFile } from './server/replay-plan.ts'
 
-// A last resort: whatever slipped through is one line, not a stack trace.
-process.on('uncaughtException', (error) => {
-  process.stderr.write(`sse-probe: internal error: ${error.message}\n`)
-  process.exit(70)
-})
+export type { CheckRecord, CheckSummaryRecord } from './check/render.ts'
+export type {
+  ExtensionContext,
+  ExtensionResult,
+  ProbeExtension,
+} from './engine/extension.ts'
+export type {
+  Duration,
+  ProbeLibraryOptions as ProbeOptions,
+  ReconnectWhen,
+  RequestLibraryOptions as RequestOptions,
+} from './engine/options.ts'
+export type {
+  CloseRecord,
+  CommentRecord,
+  EndReason,
+  ErrorRecord,
+  EventRecord,
+  ExpectationResult,
+  GapStats,
+  OpenRecord,
+  ProbeRecord,
+  ReconnectRecord,
+  RetryRecord,
+  SummaryRecord,
+  TriggerRecord,
+  ViolationRecord,
+} from './engine/records.ts'
+export { SseProbeUsageError }
 
-const args = process.argv.slice(2)
-const only = args.length === 1 ? args[0] : undefined
-let help: string | undefined
-
-// `--version` and `--help` answer without loading commander: start-up is what
-// `npx` users and scripts feel on every call. The help text is commander's own,
-// written next to the bundle at build time (scripts/build.js).
-if (only === '--version' || only === '-V') {
-  process.stdout.write(`${VERSION}\n`)
-} else if ((only === '--help' || only === '-h') && (help ??= prebuiltHelp()) !== undefined) {
-  process.stdout.write(help)
-} else {
-  const { main } = await import('./cli.ts')
-  const exitCode = await main(args, {
-    stdout: process.stdout,
-    stderr: process.stderr,
-    stdin: process.stdin,
-    env: process.env,
-    process,
-  })
-  // Exit once the output is out: a connection still being set up when the probe ended (a host
-  // that never answers) would otherwise keep the process alive until its own timeout.
-  await Promise.all([written(process.stdout), written(process.stderr)])
-  process.exit(exitCode)
+/** A running probe: its records as an async iterable (the summary last), its summary, abort(). */
+export interface ProbeRun extends AsyncIterable<ProbeRecord> {
+  /**
+   * Resolves when the probe ends, whether or not anyone iterates. Asked for before iterating,
+   * it tells the probe that nobody will: records are then not kept.
+   */
+  readonly summary: Promise<SummaryRecord>
+  /** Ends the probe as Ctrl-C does: reason `interrupted`, exit code 130, summary still produced. */
+  abort(): void
 }
 
-function written(stream: NodeJS.WriteStream): Promise<void> {
-  if (stream.writableLength === 0 || stream.destroyed) return Promise.resolve()
-  return new Promise((resolve) => {
-    stream.once('drain', resolve)
-    stream.once('close', resolve)
-    stream.once('error', resolve)
+// Records held for a slow consumer before the connection is read no further (TCP then holds the
+// server back), and the level at which reading resumes.
+const HIGH_WATER = 256
+const LOW_WATER = 64
+
+/**
+ * Probes an SSE endpoint as `sse-probe <url>` does. Returns at once; the connection starts on the
+ * next tick. A bad option throws SseProbeUsageError now, with the CLI's message; every failure of
+ * the endpoint ends in the summary's `reason`.
+ */
+export function probe(url: string | URL, options: ProbeLibraryOptions = {}): ProbeRun {
+  const { signal, ...rest } = options ?? {}
+  const probeOptions = fromLibraryOptions(url, rest)
+  if (!probeOptions.request.proxy) checkProxyVariables(process.env)
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new SseProbeUsageError('option signal: expected an AbortSignal')
+  }
+  const queue: ProbeRecord[] = []
+  let keep = true
+  let iterating = false
+  let wake: (() => void) | undefined
+  let resume: (() => void) | undefined
+  let backlog: Promise<void> | undefined
+  const sink: ProbeSink = {
+    emit(record) {
+      if (!keep && record.type !== 'summary') return
+      queue.push(record)
+      wake?.()
+    },
+    flush() {
+      if (!iterating || queue.length < HIGH_WATER) return undefined
+      backlog ??= new Promise<void>((resolve) => (resume = resolve))
+      return backlog
+    },
+    events: true,
+    commentText: true,
+  }
+  const running = startProbe(probeOptions, sink)
+  let failure: { error: unknown } | undefined
+  running.done.catch((error: unknown) => {
+    failure = { error }
+    wake?.()
   })
+  const abort = () => running.interrupt('SIGINT')
+  if (signal?.aborted) abort()
+  else signal?.addEventListener('abort', abort, { once: true })
+  void running.done.finally(() => signal?.removeEventListener('abort', abort)).catch(() => {})
+
+  async function* records(): AsyncGenerator<ProbeRecord> {
+    iterating = true
+    try {
+      for (;;) {
+        const record = queue.shift()
+        if (record) {
+          if (resume && queue.length <= LOW_WATER) {
+            resume()
+            resume = backlog = undefined
+          }
+          yield record
+          if (record.type === 'summary') return
+          continue
+        }
+        if (failure) throw failure.error
+        await new Promise<void>((resolve) => (wake = resolve))
+        wake = undefined
+      }
+    } finally {
+      // A loop left early (break, throw) is done with the probe.
+      abort()
+      resume?.()
+    }
+  }
+
+  return {
+    get summary() {
+      if (!iterating) {
+        keep = false
+        queue.length = 0
+      }
+      return running.done
+    },
+    abort,
+    [Symbol.asyncIterator]: records,
+  }
 }
 
-function prebuiltHelp(): string | undefined {
-  try {
-    return readFileSync(new URL('help.txt', import.meta.url), 'utf8')
-  } catch {
-    return undefined
+/** `serve(source, options)`: how the replay is played. */
+export interface ServeOptions {
+  /** 0 (default): any free port. */
+  port?: number
+  /** 127.0.0.1 unless said otherwise. */
+  host?: string
+  /** 1 (default) plays the recorded timing, 2 twice as fast, 0 as fast as possible. */
+  speed?: number
+  /** Start again from the beginning after the last record. */
+  loop?: boolean
+  /** Between the events of a plain event-stream file (default 1s). */
+  interval?: Duration
+}
+
+export interface SseServer {
+  /** The URL to point a client at. */
+  url: string
+  /** Closes the server and every connection still open. */
+  close(): Promise<void>
+}
+
+/**
+ * A mock SSE endpoint, as `sse-probe serve` runs it: replays a transcript (`--record` output), a
+ * raw `.sse` capture, or an array of records.
+ */
+export async function serve(
+  source: string | readonly ProbeRecord[],
+  options: ServeOptions = {},
+): Promise<SseServer> {
+  const intervalMs = durationOption('interval', options.interval, true)
+  const speed = options.speed ?? 1
+  if (typeof speed !== 'number' || !(speed >= 0)) checked('speed', String(speed), speedArg)
+  const port = options.port ?? 0
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    checked('port', String(port), () => {
+      throw new SseProbeUsageError('expected a port number from 0 to 65535 (0: any free port)')
+    })
+  }
+  let plan: Awaited<ReturnType<typeof readReplayFile>>
+  if (typeof source === 'string') plan = await readReplayFile(source, intervalMs)
+  else if (Array.isArray(source)) {
+    const lines = source.map((record) => JSON.stringify(record)).join('\n')
+    plan = parseReplayFile(Buffer.from(lines), 'records', intervalMs)
+  } else throw new SseProbeUsageError('serve(source): expected a file path or an array of records')
+  const server: LocalServer = await startReplay(plan, {
+    port,
+    speed,
+    loop: options.loop ?? false,
+    ...(options.host !== undefined && { host: options.host }),
+  })
+  return server
+}
+
+/** `check(url, options)`: the options of `sse-probe check`. */
+export interface CheckOptions extends RequestLibraryOptions {
+  /** How long to observe (default 20s; less if the stream ends). */
+  window?: Duration
+  /** Send Origin and check that CORS allows it. */
+  origin?: string
+  endEvent?: string | string[]
+  /** Warnings fail too. */
+  strict?: boolean
+  /** Ends the observation early; the report covers what was seen. */
+  signal?: AbortSignal
+}
+
+export interface CheckReport {
+  checks: CheckRecord[]
+  summary: CheckSummaryRecord
+}
+
+/** Lints an endpoint as `sse-probe check --json` does; resolves to its records as objects. */
+export async function check(url: string | URL, options: CheckOptions = {}): Promise<CheckReport> {
+  const request = requestFromLibrary(url, options)
+  const origin = options.origin
+  const endEvent = options.endEvent
+  const checkOptions = toCheckOptions({
+    ...request,
+    windowMs: durationOption('window', options.window, true),
+    ...(origin !== undefined && { origin: checked('origin', String(origin), originArg) }),
+    ...(endEvent !== undefined && { endEvents: Array.isArray(endEvent) ? endEvent : [endEvent] }),
+    strict: options.strict ?? false,
+  })
+  if (!checkOptions.proxy) checkProxyVariables(process.env)
+  const observation = await observe(checkOptions, options.signal)
+  const report = judge(observation, redactUrl(request.url.href), checkOptions.strict)
+  const records = checkRecords(report)
+  return {
+    checks: records.filter((record): record is CheckRecord => record.type === 'check'),
+    summary: records.at(-1) as CheckSummaryRecord,
   }
 }

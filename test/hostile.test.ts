@@ -1,9 +1,7 @@
 import { spawnSync } from 'node:child_process'
 import { createGzip } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
-import { MAX_DELAY_MS } from '../src/duration.ts'
-import { initialState, step } from '../src/reconnect.ts'
-import { createSession, MAX_EVENT_TYPES, OTHER_EVENT_TYPES } from '../src/session.ts'
+import { createSession, MAX_EVENT_TYPES, OTHER_EVENT_TYPES } from '../src/engine/session.ts'
 import { CLI, runCli } from './helpers/cli.ts'
 import {
   drained,
@@ -374,15 +372,6 @@ describe.skipIf(!hasScript)('the spinner on a terminal (needs util-linux script 
 })
 
 describe('pure safeguards', () => {
-  it('a retry: beyond what a timer can wait is kept at that limit', () => {
-    const [state] = step(
-      initialState(3000),
-      { type: 'retry', ms: 1e14 },
-      { reconnect: true, maxReconnects: Infinity },
-    )
-    expect(state.retryMs).toBe(MAX_DELAY_MS)
-  })
-
   it('event types past the limit are counted together, except those an expectation names', () => {
     const session = createSession({
       pingEvent: 'ping',

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import type { ProbeRecord } from '../src/engine/records.ts'
 import { parseFilter } from '../src/inspect/filter.ts'
 import { keyAction, splitKeys } from '../src/inspect/keys.ts'
 import {
@@ -10,7 +11,6 @@ import {
   reduce,
   visibleRows,
 } from '../src/inspect/state.ts'
-import type { ProbeRecord } from '../src/records.ts'
 
 const start = (options: Partial<Parameters<typeof initialState>[0]> = {}) =>
   initialState({
@@ -238,6 +238,8 @@ describe('inspect state: connection header', () => {
       {
         type: 'summary',
         t: 2300,
+        startedAt: '2026-01-01T00:00:00.000Z',
+        connections: 1,
         reason: 'end-event',
         exitCode: 0,
         expectations: [],

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import type { ProbeRecord } from '../src/records.ts'
+import type { ProbeRecord } from '../src/engine/records.ts'
 import { runCli } from './helpers/cli.ts'
 import { sseServer, startServer } from './helpers/server.ts'
 import { HAS_TMUX, runInTerminal } from './helpers/tmux.ts'

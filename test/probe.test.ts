@@ -165,8 +165,10 @@ describe('records and reconnection', () => {
       eventsByType: { status: 1, message: 1, end: 1 },
       pings: 1,
       comments: 1,
+      connections: 2,
       reconnects: 1,
       bytes: expect.any(Number),
+      startedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
       firstEventMs: first!.t,
       gapMs: {
         min: expect.any(Number),
@@ -219,6 +221,7 @@ describe('records and reconnection', () => {
         bytes: 0,
         firstEventMs: 0,
         gapMs: 0,
+        startedAt: 0,
       }))
     const a = await runCli([whole.url, '--json'])
     const b = await runCli([bytes.url, '--json'])
@@ -485,12 +488,12 @@ describe('expectations', () => {
     )
     const run = await runCli([server.url, '--json', ...passing.flat()])
     expect(run.summary.expectations).toEqual([
-      { name: '--expect-event status', ok: true },
-      { name: '--expect-data "state":"done"', ok: true },
-      { name: '--expect-min-events 3', ok: true },
-      { name: '--expect-end', ok: true },
-      { name: '--expect-reconnect', ok: true },
-      { name: '--expect-max-gap 2s', ok: true },
+      { name: '--expect-event status', ok: true, actual: 2 },
+      { name: '--expect-data "state":"done"', ok: true, actual: true },
+      { name: '--expect-min-events 3', ok: true, actual: 3 },
+      { name: '--expect-end', ok: true, actual: 'end-event' },
+      { name: '--expect-reconnect', ok: true, actual: 1 },
+      { name: '--expect-max-gap 2s', ok: true, actual: expect.any(Number) },
     ])
     expect(run.exitCode).toBe(0)
   })
@@ -515,14 +518,17 @@ describe('expectations', () => {
     })
     const run = await runCli([server.url, '--json', '--expect-max-gap', '300ms'])
     expect(run.exitCode).toBe(1)
-    expect(run.summary.expectations).toEqual([{ name: '--expect-max-gap 300ms', ok: false }])
+    expect(run.summary.expectations).toEqual([
+      { name: '--expect-max-gap 300ms', ok: false, actual: expect.any(Number) },
+    ])
+    expect(run.summary.expectations[0]!.actual).toBeGreaterThanOrEqual(550)
   })
 
   it('a failed expectation does not hide a non-zero reason', async () => {
     const server = await startServer((_req, res) => res.writeHead(500).end())
     const run = await runCli([server.url, '--json', '--expect-event', 'x'])
     expect(run.exitCode).toBe(3)
-    expect(run.summary.expectations).toEqual([{ name: '--expect-event x', ok: false }])
+    expect(run.summary.expectations).toEqual([{ name: '--expect-event x', ok: false, actual: 0 }])
   })
 })
 
@@ -662,6 +668,8 @@ describe('request', () => {
       '[DONE]',
       '-H',
       'Authorization: Bearer t0k3n',
+      '--reconnect',
+      'always',
     ])
     expect(run.summary.reason).toBe('end-data')
     expect(bodies).toEqual([

@@ -2,9 +2,9 @@ import { gzipSync } from 'node:zlib'
 import { Chalk } from 'chalk'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import type { EndReason, ProbeRecord } from '../src/records.ts'
-import { createPrettyRenderer } from '../src/render/pretty.ts'
-import { createEventStream } from '../src/stream.ts'
+import { createPrettyRenderer } from '../src/cli/render/pretty.ts'
+import type { EndReason, ProbeRecord } from '../src/engine/records.ts'
+import { createEventStream } from '../src/engine/stream.ts'
 import { runCli } from './helpers/cli.ts'
 import { startRawServer } from './helpers/hostile-servers.ts'
 import { startServer } from './helpers/server.ts'
@@ -189,7 +189,7 @@ describe('random re-chunking never changes the records', () => {
         t: 0,
         ...('dt' in r && { dt: 0 }),
         ...(r.type === 'open' && { headers: {} }),
-        ...(r.type === 'summary' && { firstEventMs: 0, gapMs: 0 }),
+        ...(r.type === 'summary' && { firstEventMs: 0, gapMs: 0, startedAt: 0 }),
       }))
     const wholeRecords = new Map<number, unknown[]>()
     for (const [index, stream] of body.entries()) {

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { formatDuration, parseDuration } from '../src/duration.ts'
-import { exitCodeFor } from '../src/exit-code.ts'
-import { evaluateExpectations } from '../src/expectations.ts'
-import { type ConnState, initialState, step } from '../src/reconnect.ts'
-import { redactHeaders } from '../src/redact.ts'
-import { visible } from '../src/render/escape.ts'
-import { createSession } from '../src/session.ts'
-import { createGapStats } from '../src/stats.ts'
+import { formatDuration, MAX_DELAY_MS, parseDuration } from '../src/engine/duration.ts'
+import { visible } from '../src/engine/escape.ts'
+import { exitCodeFor } from '../src/engine/exit-code.ts'
+import { evaluateExpectations } from '../src/engine/expectations.ts'
+import { type ConnState, initialState, step, type Verdict } from '../src/engine/reconnect.ts'
+import { redactHeaders } from '../src/engine/redact.ts'
+import { createSession } from '../src/engine/session.ts'
+import { createGapStats } from '../src/engine/stats.ts'
 
 describe('durations', () => {
   it.each([
@@ -31,60 +31,87 @@ describe('durations', () => {
   })
 })
 
-describe('reconnection decisions', () => {
-  const o = { reconnect: true, maxReconnects: Infinity }
-  const opened: ConnState = { ...initialState(3000), opened: true }
+describe('reconnection decisions (step)', () => {
+  const o = { when: 'always', maxReconnects: Infinity } as const
+  const request = { url: new URL('http://x/'), method: 'GET', headers: {} }
+  const start = initialState(3000, request)
+  const opened: ConnState = { ...start, opened: true }
+  const response = (verdict: Verdict) => ({ type: 'response', verdict, request }) as const
+  const closed = { type: 'closed', cause: 'server-closed' } as const
+  const broke = { type: 'closed', cause: 'network-error' } as const
+  const networkError = { type: 'network-error', message: 'ECONNRESET' } as const
 
   it('reads an ok response, ends on the others without retrying', () => {
-    expect(step(initialState(3000), { type: 'response', verdict: 'ok' }, o)[1]).toEqual({
-      type: 'read',
-    })
-    expect(step(opened, { type: 'response', verdict: 'no-content' }, o)[1]).toEqual({
-      type: 'end',
-      reason: 'no-content',
-    })
-    expect(step(opened, { type: 'response', verdict: 'http-error' }, o)[1]).toEqual({
-      type: 'end',
-      reason: 'http-error',
-    })
-    expect(step(opened, { type: 'response', verdict: 'not-event-stream' }, o)[1]).toEqual({
-      type: 'end',
-      reason: 'not-event-stream',
-    })
+    expect(step(start, response('ok'), o)[1]).toEqual({ type: 'read' })
+    for (const verdict of ['no-content', 'http-error', 'not-event-stream'] as const) {
+      expect(step(opened, response(verdict), o)[1]).toEqual({ type: 'end', reason: verdict })
+    }
   })
 
   it('fails at once when the very first connection cannot be made', () => {
-    expect(step(initialState(3000), { type: 'network-error' }, o)[1]).toEqual({
+    expect(step(start, networkError, o)[1]).toEqual({
       type: 'end',
       reason: 'connect-failed',
+      message: 'ECONNRESET',
     })
   })
 
   it('waits the current retry time after a close or a later network error', () => {
     const [afterRetry] = step(opened, { type: 'retry', ms: 250 }, o)
-    const [next, effect] = step(afterRetry, { type: 'closed' }, o)
+    const [next, effect] = step(afterRetry, closed, o)
     expect(effect).toEqual({ type: 'wait', ms: 250 })
-    expect(next.attempt).toBe(2)
-    expect(step(next, { type: 'network-error' }, o)[1]).toEqual({ type: 'wait', ms: 250 })
+    expect(next).toMatchObject({ attempt: 2, delayMs: 250 })
+    expect(step(next, networkError, o)[1]).toEqual({ type: 'wait', ms: 250 })
   })
 
-  it('ends normally on a close with --no-reconnect', () => {
-    expect(
-      step(opened, { type: 'closed' }, { reconnect: false, maxReconnects: Infinity })[1],
-    ).toEqual({ type: 'end', reason: 'server-closed' })
+  it('--reconnect never ends on any close; on-error only on a clean one', () => {
+    const never = { ...o, when: 'never' } as const
+    const onError = { ...o, when: 'on-error' } as const
+    expect(step(opened, closed, never)[1]).toEqual({ type: 'end', reason: 'server-closed' })
+    expect(step(opened, broke, never)[1]).toEqual({ type: 'end', reason: 'server-closed' })
+    expect(step(opened, closed, onError)[1]).toEqual({ type: 'end', reason: 'server-closed' })
+    expect(step(opened, broke, onError)[1]).toEqual({ type: 'wait', ms: 3000 })
   })
 
   it('gives up after n barren reconnects in a row, and an event resets the count', () => {
-    const limited = { reconnect: true, maxReconnects: 2 }
+    const limited = { ...o, maxReconnects: 2 }
     let s = opened
-    ;[s] = step(s, { type: 'closed' }, limited)
-    ;[s] = step(s, { type: 'network-error' }, limited)
-    expect(step(s, { type: 'closed' }, limited)[1]).toEqual({
-      type: 'end',
-      reason: 'reconnects-exhausted',
-    })
+    ;[s] = step(s, closed, limited)
+    ;[s] = step(s, networkError, limited)
+    expect(step(s, closed, limited)[1]).toMatchObject({ reason: 'reconnects-exhausted' })
     ;[s] = step(s, { type: 'event' }, limited)
-    expect(step(s, { type: 'closed' }, limited)[1]).toEqual({ type: 'wait', ms: 3000 })
+    expect(step(s, closed, limited)[1]).toEqual({ type: 'wait', ms: 3000 })
+  })
+
+  it('the first end wins: later inputs change nothing', () => {
+    const [ended, effect] = step(opened, { type: 'stop', reason: 'timeout', message: 'late' }, o)
+    expect(effect).toEqual({ type: 'end', reason: 'timeout', message: 'late' })
+    expect(step(ended, { type: 'event', end: 'end-event' }, o)).toEqual([ended, { type: 'none' }])
+    expect(step(ended, { type: 'stop', reason: 'interrupted' }, o)[1]).toEqual({ type: 'none' })
+  })
+
+  it('an event that meets an end condition ends the probe', () => {
+    expect(step(opened, { type: 'event', end: 'max-events' }, o)[1]).toEqual({
+      type: 'end',
+      reason: 'max-events',
+    })
+  })
+
+  it('a connect sends the Last-Event-ID buffer; one a header cannot carry ends the probe', () => {
+    const [, effect] = step(opened, { type: 'connect', lastEventId: '7' }, o)
+    expect(effect).toMatchObject({
+      type: 'connect',
+      request: { headers: { 'last-event-id': '7' } },
+    })
+    expect(step(opened, { type: 'connect', lastEventId: 'a\nb' }, o)[1]).toMatchObject({
+      type: 'end',
+      reason: 'connect-failed',
+      message: expect.stringContaining('control characters'),
+    })
+  })
+
+  it('a retry: beyond what a timer can wait is kept at that limit', () => {
+    expect(step(start, { type: 'retry', ms: 1e14 }, o)[0].retryMs).toBe(MAX_DELAY_MS)
   })
 })
 
@@ -165,6 +192,7 @@ describe('expectations and exit codes', () => {
     pings: 0,
     comments: 0,
     reconnects: 0,
+    connections: 1,
     bytes: 10,
     firstEventMs: 1,
     gapMs: null,
@@ -182,13 +210,13 @@ describe('expectations and exit codes', () => {
 
   it('names each expectation after its flag and checks it', () => {
     expect(evaluateExpectations(spec, stats, 'server-closed')).toEqual([
-      { name: '--expect-event status', ok: true },
-      { name: '--expect-event end', ok: false },
-      { name: '--expect-data done', ok: false },
-      { name: '--expect-min-events 2', ok: true },
-      { name: '--expect-end', ok: false },
-      { name: '--expect-reconnect', ok: false },
-      { name: '--expect-max-gap 1s', ok: false },
+      { name: '--expect-event status', ok: true, actual: 2 },
+      { name: '--expect-event end', ok: false, actual: 0 },
+      { name: '--expect-data done', ok: false, actual: false },
+      { name: '--expect-min-events 2', ok: true, actual: 2 },
+      { name: '--expect-end', ok: false, actual: 'server-closed' },
+      { name: '--expect-reconnect', ok: false, actual: 0 },
+      { name: '--expect-max-gap 1s', ok: false, actual: 1500 },
     ])
     expect(
       evaluateExpectations(

@@ -147,7 +147,7 @@ describe('transcripts', () => {
     [
       lines(open(0), { type: 'ping', t: 1 }),
       2,
-      'unknown record type "ping" (expected one of open, event, comment, retry, close, reconnect, error, summary)',
+      'unknown record type "ping" (expected one of open, event, comment, retry, close, reconnect, error, summary, violation, trigger)',
     ],
     [
       lines(open(0), { type: 'event', t: 1, id: null, lastEventId: '', data: 'x' }),

@@ -1,15 +1,13 @@
 import { describe, expect, it } from 'vitest'
-import { MAX_DELAY_MS } from '../src/duration.ts'
+import { MAX_DELAY_MS } from '../src/engine/duration.ts'
+import { redactText, redactUrl } from '../src/engine/redact.ts'
 import {
   checkProxyVariables,
-  durationArg,
-  headerArg,
-  lastEventIdArg,
-  type RawProbeFlags,
-  toProbeOptions,
-} from '../src/options.ts'
-import { redactText, redactUrl } from '../src/redact.ts'
-import { requestHeaders, withLastEventId } from '../src/request.ts'
+  requestHeaders,
+  toRequestOptions,
+  withLastEventId,
+} from '../src/engine/request.ts'
+import { durationArg, headerArg, lastEventIdArg } from '../src/engine/validate.ts'
 import { runCli } from './helpers/cli.ts'
 import { startServer } from './helpers/server.ts'
 
@@ -113,9 +111,7 @@ describe('validators', () => {
   })
 
   it('non-ASCII header values and Last-Event-ID go out as UTF-8 bytes', () => {
-    const options = toProbeOptions(new URL('http://x/'), {
-      header: [['X-Name', 'é🚀']],
-    } as RawProbeFlags)
+    const options = toRequestOptions({ url: new URL('http://x/'), headers: [['X-Name', 'é🚀']] })
     const headers = withLastEventId(requestHeaders(options, undefined), 'id-é')
     expect(Buffer.from(headers['x-name']!, 'latin1').toString('utf8')).toBe('é🚀')
     expect(Buffer.from(headers['last-event-id']!, 'latin1').toString('utf8')).toBe('id-é')

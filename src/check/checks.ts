@@ -1,4 +1,4 @@
-import { formatDuration as fmt } from '../duration.ts'
+import { formatDuration as fmt } from '../engine/duration.ts'
 import {
   BROWSER_ACCEPT_ENCODING,
   type ConnectionSeen,

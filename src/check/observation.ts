@@ -1,4 +1,4 @@
-import type { Verdict } from '../reconnect.ts'
+import type { Verdict } from '../engine/reconnect.ts'
 
 // What check/observe.ts measures, as plain data: check/checks.ts judges it without sockets.
 

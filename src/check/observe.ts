@@ -1,13 +1,12 @@
 import type { Readable } from 'node:stream'
-import { pipeline } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { discardBody, openStream } from '../connection.ts'
-import { createDecompressor } from '../decompress.ts'
-import type { HttpOptions } from '../http.ts'
-import { type ConnInput, type Effect, initialState, step } from '../reconnect.ts'
-import { roundMs } from '../records.ts'
-import { requestHeaders, withLastEventId } from '../request.ts'
-import { createEventStream } from '../stream.ts'
+import { readBody } from '../engine/body.ts'
+import { openStream } from '../engine/connection.ts'
+import type { HttpOptions } from '../engine/http.ts'
+import { type ConnInput, type Effect, initialState, step } from '../engine/reconnect.ts'
+import { roundMs } from '../engine/records.ts'
+import { firstRequest, type StreamRequest, withLastEventId } from '../engine/request.ts'
+import { createEventStream } from '../engine/stream.ts'
 import {
   BROWSER_ACCEPT_ENCODING,
   type ConnectionSeen,
@@ -26,7 +25,7 @@ const DEFAULT_RETRY_MS = 3000
 // A server that answers retry: 0 and closes at once must not turn the check into a flood.
 const MIN_RECONNECT_DELAY_MS = 100
 const MAX_RESUME_WAIT_MS = 10_000
-const RECONNECT = { reconnect: true, maxReconnects: Infinity }
+const RECONNECT = { when: 'always', maxReconnects: Infinity } as const
 
 type Clock = () => number
 
@@ -36,7 +35,6 @@ type Clock = () => number
  */
 export async function observe(
   options: CheckOptions,
-  body: Buffer | undefined,
   interrupted?: AbortSignal,
 ): Promise<Observation> {
   const started = performance.now()
@@ -45,11 +43,10 @@ export async function observe(
   const timer = setTimeout(() => window.abort(), options.windowMs)
   // Ctrl-C ends the window early: the report covers what was seen so far.
   interrupted?.addEventListener('abort', () => window.abort(), { once: true })
-  const open = (lastEventId: string, extraHeaders: Record<string, string> = {}) => ({
-    url: options.url,
-    method: options.method,
-    headers: { ...withLastEventId(requestHeaders(options, body), lastEventId), ...extraHeaders },
-    body,
+  const first = firstRequest(options)
+  const open = (lastEventId: string, extraHeaders: Record<string, string> = {}): StreamRequest => ({
+    ...first,
+    headers: { ...withLastEventId(first.headers, lastEventId), ...extraHeaders },
   })
   try {
     const isEnd = (e: EventSeen) => (options.endEvents.includes(e.event) ? 'end-event' : undefined)
@@ -57,9 +54,7 @@ export async function observe(
     const compressed = createWatcher(options, clock, options.lastEventId, () => 'first-event')
     let observedMs = 0
     const [connections, compressedConnection] = await Promise.all([
-      followStream(main, (lastEventId) => open(lastEventId), window.signal).finally(
-        () => (observedMs = clock()),
-      ),
+      followStream(main, first, window.signal).finally(() => (observedMs = clock())),
       compressed.watch(
         open(options.lastEventId, { 'accept-encoding': BROWSER_ACCEPT_ENCODING }),
         window.signal,
@@ -99,56 +94,49 @@ export async function observe(
  */
 async function followStream(
   watcher: Watcher,
-  request: (lastEventId: string) => WatchRequest,
+  first: StreamRequest,
   window: AbortSignal,
 ): Promise<ConnectionSeen[]> {
   const connections: ConnectionSeen[] = []
-  let state = initialState(DEFAULT_RETRY_MS)
+  let state = initialState(DEFAULT_RETRY_MS, first)
+  let effect: Effect
   for (;;) {
+    ;[state, effect] = step(state, { type: 'connect', lastEventId: watcher.lastEventId }, RECONNECT)
+    if (effect.type !== 'connect') return connections
     const reading = !window.aborted
-    const connection = await watcher.watch(request(watcher.lastEventId), window, reading)
+    const connection = await watcher.watch(effect.request, window, reading)
     connections.push(connection)
     if (!reading) return connections
     const input: ConnInput = connection.response
-      ? { type: 'response', verdict: connection.response.verdict }
-      : { type: 'network-error' }
-    let effect: Effect
+      ? { type: 'response', verdict: connection.response.verdict, request: effect.request }
+      : { type: 'network-error', message: connection.error ?? '' }
     ;[state, effect] = step(state, input, RECONNECT)
     for (const ms of connection.retries) [state] = step(state, { type: 'retry', ms }, RECONNECT)
-    if (effect.type === 'end') return connections
     if (effect.type === 'read') {
       const cause = connection.end?.cause
       if (cause !== 'server-closed' && cause !== 'network-error') return connections
-      ;[state, effect] = step(state, { type: 'closed' }, RECONNECT)
+      ;[state, effect] = step(state, { type: 'closed', cause }, RECONNECT)
     }
-    if (effect.type === 'wait')
-      await sleep(Math.max(effect.ms, MIN_RECONNECT_DELAY_MS), undefined, { signal: window }).catch(
-        () => {},
-      )
+    if (effect.type !== 'wait') return connections
+    const delay = Math.max(effect.ms, MIN_RECONNECT_DELAY_MS)
+    await sleep(delay, undefined, { signal: window }).catch(() => {})
   }
-}
-
-interface WatchRequest {
-  url: URL
-  method: string
-  headers: Record<string, string>
-  body?: Buffer
 }
 
 interface Watcher {
   /** One request; `until` ends reading (never the wait for the response: --connect-timeout governs that). */
-  watch(request: WatchRequest, until: AbortSignal, read?: boolean): Promise<ConnectionSeen>
+  watch(request: StreamRequest, until: AbortSignal, read?: boolean): Promise<ConnectionSeen>
   /** The last-event-ID buffer, kept across this watcher's connections as a browser keeps it. */
   readonly lastEventId: string
 }
+
+// Events and reads kept per connection: plenty to judge by, and a fast stream cannot fill memory.
+const MAX_SEEN = 10_000
 
 /**
  * Opens and reads connections, timing every network read. `stopAt` ends reading
  * at an event (the end event, or the first event when that is all a probe needs).
  */
-// Events and reads kept per connection: plenty to judge by, and a fast stream cannot fill memory.
-const MAX_SEEN = 10_000
-
 function createWatcher(
   http: HttpOptions,
   clock: Clock,
@@ -189,28 +177,21 @@ function createWatcher(
     signal: AbortSignal,
   ): Promise<ReadEnd> {
     let lastReadAt = seen.requestAt
-    let broke = false
-    try {
-      const decompressor = createDecompressor(contentEncoding)
-      const chunks: AsyncIterable<Buffer> = decompressor
-        ? pipeline(body, decompressor, () => {})
-        : body
-      for await (const chunk of chunks) {
+    const end = await readBody(body, contentEncoding, {
+      onData(chunk) {
         readAt = clock()
         messages = 0
         stream.feed(chunk)
         seen.reads.push({ t: readAt, silenceMs: roundMs(readAt - lastReadAt), messages })
         if (seen.reads.length >= MAX_SEEN) stopped ??= 'window'
         lastReadAt = readAt
-        if (stopped) break
-      }
-    } catch {
-      broke = true
-    } finally {
-      discardBody(body)
-    }
+        return stopped !== undefined
+      },
+    })
     stream.end()
-    return stopped ?? (signal.aborted ? 'window' : broke ? 'network-error' : 'server-closed')
+    if (stopped) return stopped
+    if (signal.aborted) return 'window'
+    return end.cause === 'network-error' ? 'network-error' : 'server-closed'
   }
 
   return {

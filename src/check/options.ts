@@ -1,45 +1,42 @@
-import { type RawRequestFlags, type RequestOptions, toRequestOptions } from '../options.ts'
-
-/** The flags of `check` as commander parsed them (see args.ts). */
-export interface RawCheckFlags extends RawRequestFlags {
-  window: number
-  origin?: string
-  endEvent?: string[]
-  json?: boolean
-  strict?: boolean
-  color?: boolean
-}
+import { type RequestInput, type RequestOptions, toRequestOptions } from '../engine/request.ts'
 
 export interface CheckOptions extends RequestOptions {
   windowMs: number
   /** The page origin a browser would send; CORS is checked only when there is one. */
   origin?: string
   endEvents: string[]
-  json: boolean
+  /** Warnings fail too. */
   strict: boolean
-  color?: boolean
 }
 
-export function toCheckOptions(url: URL, flags: RawCheckFlags): CheckOptions {
-  const request = toRequestOptions(url, flags)
+/** The options as validated values: what the CLI's flags and the library's options become. */
+export interface CheckInput extends RequestInput {
+  windowMs?: number
+  origin?: string
+  endEvents?: string[]
+  strict?: boolean
+}
+
+export const DEFAULT_WINDOW_MS = 20_000
+
+export function toCheckOptions(input: CheckInput): CheckOptions {
+  const request = toRequestOptions(input)
   // A browser sends Origin on every cross-origin request, reconnects included; --origin wins over -H.
   const originHeader = request.headers.findLast(([name]) => name.toLowerCase() === 'origin')?.[1]
-  const origin = flags.origin ?? originHeader
+  const origin = input.origin ?? originHeader
   const headers =
-    flags.origin === undefined
+    input.origin === undefined
       ? request.headers
       : [
           ...request.headers.filter(([name]) => name.toLowerCase() !== 'origin'),
-          ['Origin', flags.origin] as [string, string],
+          ['Origin', input.origin] as [string, string],
         ]
   return {
     ...request,
     headers,
-    windowMs: flags.window,
-    origin,
-    endEvents: flags.endEvent ?? ['end'],
-    json: flags.json ?? false,
-    strict: flags.strict ?? false,
-    color: flags.color,
+    windowMs: input.windowMs ?? DEFAULT_WINDOW_MS,
+    ...(origin !== undefined && { origin }),
+    endEvents: input.endEvents ?? ['end'],
+    strict: input.strict ?? false,
   }
 }

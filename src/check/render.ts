@@ -1,7 +1,7 @@
 import type { ChalkInstance } from 'chalk'
-import { formatDuration } from '../duration.ts'
-import { visible } from '../render/escape.ts'
-import type { CheckResult, CheckStatus } from './checks.ts'
+import { formatDuration } from '../engine/duration.ts'
+import { visible } from '../engine/escape.ts'
+import { type CheckResult, type CheckStatus, checkExitCode, runChecks } from './checks.ts'
 import type { Observation } from './observation.ts'
 
 export interface CheckRecord {
@@ -56,8 +56,19 @@ export function summarise(report: CheckReport): CheckSummaryRecord {
   }
 }
 
-/** One JSON record per check, then the summary. */
-export function renderCheckJson(report: CheckReport): string {
+// An endpoint that could not be reached at all: nothing to check.
+const COULD_NOT_CONNECT = 3
+
+/** The report on an observation; `url` as it may be shown (credentials redacted). */
+export function judge(observation: Observation, url: string, strict: boolean): CheckReport {
+  const error = observation.connections[0]!.error
+  if (error !== undefined) return { url, results: [], exitCode: COULD_NOT_CONNECT, message: error }
+  const results = runChecks(observation)
+  return { url, observation, results, exitCode: checkExitCode(results, strict) }
+}
+
+/** One record per check, then the summary: what `check --json` prints. */
+export function checkRecords(report: CheckReport): (CheckRecord | CheckSummaryRecord)[] {
   const records: (CheckRecord | CheckSummaryRecord)[] = report.results.map((r) => ({
     type: 'check',
     id: r.id,
@@ -66,7 +77,14 @@ export function renderCheckJson(report: CheckReport): string {
     hint: r.hint ?? null,
   }))
   records.push(summarise(report))
-  return records.map((record) => `${JSON.stringify(record)}\n`).join('')
+  return records
+}
+
+/** One JSON record per check, then the summary. */
+export function renderCheckJson(report: CheckReport): string {
+  return checkRecords(report)
+    .map((record) => `${JSON.stringify(record)}\n`)
+    .join('')
 }
 
 /** The report: one line per check, the hint under anything that did not pass, then the totals. */

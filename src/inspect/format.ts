@@ -1,6 +1,6 @@
-import { formatDuration } from '../duration.ts'
-import { visible } from '../render/escape.ts'
-import { compactJson, wallClock } from '../render/text.ts'
+import { compactJson, wallClock } from '../cli/render/text.ts'
+import { formatDuration } from '../engine/duration.ts'
+import { visible } from '../engine/escape.ts'
 import type { InspectState, Row, RowRecord } from './state.ts'
 
 /** The text of one grid row, cell by cell, server text already escaped. */
@@ -64,6 +64,12 @@ export function statusText(r: Exclude<RowRecord, { type: 'event' | 'comment' }>)
       return `retry: ${r.ms}ms`
     case 'error':
       return visible(r.message)
+    case 'violation':
+      return `${visible(r.rule)}: ${visible(r.message)}`
+    case 'trigger': {
+      const { type: _type, t: _t, ...rest } = r
+      return visible(JSON.stringify(rest))
+    }
   }
 }
 
@@ -85,7 +91,7 @@ export function detailLines(
   const fields: [string, string][] = [
     ['#', String(row.n)],
     ['time', formatTime(r.t, state)],
-    ['attempt', String(r.attempt)],
+    ['attempt', String(r.attempt ?? '')],
   ]
   let body: string[] = []
   let json = false

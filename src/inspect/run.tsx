@@ -1,25 +1,24 @@
 import { writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { Chalk } from 'chalk'
 import { render } from 'ink'
-import { exitCodeFor } from '../exit-code.ts'
-import { evaluateExpectations } from '../expectations.ts'
-import { checkProxyVariables, type RawProbeFlags, toProbeOptions } from '../options.ts'
-import { colorLevel } from '../output.ts'
-import { type ProbeIo, startProbe } from '../probe.ts'
-import { createRecorder } from '../record.ts'
-import type { ProbeRecord, SummaryRecord } from '../records.ts'
-import { renderSummary } from '../render/pretty.ts'
-import { type RunContext, readRequestBody } from '../run.ts'
-import { onStopSignals } from '../signals.ts'
+import type { RawProbeFlags } from '../cli/args.ts'
+import { probeOptionsFrom, type RunContext, readRequestBody } from '../cli/commands/probe.ts'
+import { colors } from '../cli/output.ts'
+import { renderSummary } from '../cli/render/pretty.ts'
+import { onStopSignals } from '../cli/signals.ts'
+import { type ProbeSink, startProbe } from '../engine/probe.ts'
+import type { ProbeRecord } from '../engine/records.ts'
+import { checkProxyVariables } from '../engine/request.ts'
 import { isCommand, type KeyInfo, keyAction, splitKeys } from './keys.ts'
 import { displayedRecords, type InspectState, initialState, reduce } from './state.ts'
 import { InspectApp } from './view.tsx'
 
 /** The flags of `sse-probe inspect`: the probe's request, stream, end and expectation flags. */
-export type RawInspectFlags = Omit<RawProbeFlags, 'format' | 'json' | 'include' | 'quiet'> & {
-  buffer: number
-}
+export type RawInspectFlags = Pick<
+  RawProbeFlags,
+  'color' | 'hidePings' | 'showSecrets' | 'record'
+> &
+  Omit<RawProbeFlags, keyof import('../cli/args.ts').DisplayFlags> & { buffer: number }
 
 /** At most 20 frames a second: records that arrive between frames are applied together. */
 const FRAME_MS = 50
@@ -43,30 +42,18 @@ export async function runInspect(
     )
     return 2
   }
-  const options = toProbeOptions(url, { ...flags, format: 'pretty' })
-  if (!options.proxy) checkProxyVariables(context.env)
-  const body = await readRequestBody(options.data, context.stdin)
-  const recorder =
-    options.record === undefined
-      ? undefined
-      : createRecorder(options.record, (message) => context.stderr.write(`sse-probe: ${message}\n`))
-  const level = colorLevel(options.color, { level: 3 }, context.env)
-  const chalk = new Chalk({ level: stdout.hasColors?.() === false ? 0 : level })
-  const summaryChalk = new Chalk({
-    level: colorLevel(
-      options.color,
-      (context.stderr as NodeJS.WriteStream).isTTY && { level: 1 },
-      context.env,
-    ),
-  })
+  const body = await readRequestBody(flags.data, context.stdin)
+  const options = probeOptionsFrom(url, { ...flags, format: 'pretty' }, body)
+  if (!options.request.proxy) checkProxyVariables(context.env)
+  const { chalk, chalkStderr } = colors(context, flags.color)
 
   let state: InspectState = initialState({
     url: url.href,
-    pingEvent: options.pingEvent,
+    pingEvent: options.stream.pingEvent,
     capacity: flags.buffer,
-    retryMs: options.retryMs,
+    retryMs: options.reconnect.retryMs,
     startedAt: Date.now(),
-    hidePings: options.hidePings,
+    hidePings: flags.hidePings ?? false,
     width: stdout.columns,
     height: stdout.rows,
   })
@@ -77,9 +64,8 @@ export async function runInspect(
   let frameTimer: NodeJS.Timeout | undefined
   let lastFrame = 0
 
-  const io: ProbeIo = {
+  const sink: ProbeSink = {
     emit(record) {
-      recorder?.write(record)
       pending.push(record)
     },
     flush() {
@@ -91,6 +77,9 @@ export async function runInspect(
     },
     events: true,
     commentText: true,
+    warn(message) {
+      state = reduce(state, { type: 'notice', text: message })
+    },
   }
 
   const ink = render(<InspectApp state={state} chalk={chalk} onKey={onKey} />, {
@@ -133,10 +122,14 @@ export async function runInspect(
   }
   stdout.on('resize', onResize)
 
-  const probe = startProbe(options, body, io)
+  const probe = startProbe(options, sink)
   let quit: () => void = () => {}
   const quitting = new Promise<void>((resolve) => (quit = resolve))
-  const signals = onStopSignals(context.process, quit)
+  // SIGINT and SIGTERM end the probe as in `sse-probe <url>` (130, 143) and leave the screen.
+  const signals = onStopSignals(context.process, (name) => {
+    probe.interrupt(name)
+    quit()
+  })
 
   function onKey(input: string, key: KeyInfo) {
     for (const [char, info] of splitKeys(input, key)) onOneKey(char, info)
@@ -159,40 +152,20 @@ export async function runInspect(
     schedule()
   }
 
-  const ended = probe.done.then((result) => {
-    const expectations = evaluateExpectations(options.expect, result.stats, result.reason)
-    const { maxSilenceMs: _silence, dataMatched: _matched, ...counts } = result.stats
-    const summary: SummaryRecord = {
-      type: 'summary',
-      t: result.t,
-      reason: result.reason,
-      exitCode: exitCodeFor(result.reason, expectations, signals.received),
-      ...(result.message !== undefined && { message: result.message }),
-      ...counts,
-      expectations,
-    }
-    recorder?.write(summary)
-    pending.push(summary)
-    schedule()
-    return summary
-  })
-
   try {
     // The screen stays after the stream has ended, until the user quits (the header says how it ended).
     await quitting
-    probe.stop('interrupted')
-    const summary = await ended
-    return summary.exitCode
+    probe.interrupt()
+    return (await probe.done).exitCode
   } finally {
     clearInterval(ticker)
     clearTimeout(frameTimer)
     stdout.off('resize', onResize)
     signals.dispose()
-    recorder?.close()
     ink.unmount()
     await ink.waitUntilExit().catch(() => {})
-    const summary = await ended.catch(() => undefined)
-    if (summary) context.stderr.write(renderSummary(summary, summaryChalk))
+    const summary = await probe.done.catch(() => undefined)
+    if (summary) context.stderr.write(renderSummary(summary, chalkStderr))
   }
 }
 

@@ -1,4 +1,4 @@
-import type { EndReason, ProbeRecord, SummaryRecord } from '../records.ts'
+import type { EndReason, ProbeRecord, SummaryRecord } from '../engine/records.ts'
 import { Deque } from './deque.ts'
 import { type Filter, NO_FILTER, parseFilter } from './filter.ts'
 import { detailLines } from './format.ts'

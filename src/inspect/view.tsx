@@ -1,8 +1,8 @@
 import type { ChalkInstance } from 'chalk'
 import { Box, Text, useInput } from 'ink'
-import { formatDuration } from '../duration.ts'
-import { visible } from '../render/escape.ts'
-import { highlightJson } from '../render/text.ts'
+import { highlightJson } from '../cli/render/text.ts'
+import { formatDuration } from '../engine/duration.ts'
+import { visible } from '../engine/escape.ts'
 import { type Cells, cells, cut } from './format.ts'
 import type { KeyInfo } from './keys.ts'
 import { gridWindow, type InspectState, layout, type Row, visibleRows } from './state.ts'
@@ -139,6 +139,8 @@ const STATUS_COLOURS: Record<string, string> = {
   reconnect: 'blue',
   retry: 'blue',
   error: 'red',
+  violation: 'red',
+  trigger: 'magenta',
 }
 
 function GridRow(props: { row: Row; selected: boolean; state: InspectState; widths: Widths }) {

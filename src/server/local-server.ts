@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { UsageError } from '../options.ts'
-import { visible } from '../render/escape.ts'
+import { SseProbeUsageError } from '../engine/errors.ts'
+import { visible } from '../engine/escape.ts'
 
 /** A local endpoint (the demo or a replay) on 127.0.0.1. */
 export interface LocalServer {
@@ -23,12 +23,13 @@ const HOST = '127.0.0.1'
 
 /**
  * Listens on 127.0.0.1 (port 0: any free port). A port that cannot be used is
- * a bad --port value: a UsageError, exit 2.
+ * a bad --port value: a SseProbeUsageError, exit 2.
  */
 export async function listenLocally(
   handler: StreamHandler,
   port: number,
   path = '/',
+  host = HOST,
 ): Promise<LocalServer> {
   const server = createServer((req, res) => {
     const controller = new AbortController()
@@ -36,12 +37,12 @@ export async function listenLocally(
     void Promise.resolve(handler(req, res, controller.signal)).catch(() => res.destroy())
   })
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) => reject(listenError(error, port)))
-    server.listen(port, HOST, resolve)
+    server.once('error', (error: NodeJS.ErrnoException) => reject(listenError(error, port, host)))
+    server.listen(port, host, resolve)
   })
   const { port: bound } = server.address() as AddressInfo
   return {
-    url: `http://${HOST}:${bound}${path}`,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${bound}${path}`,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections()
@@ -50,14 +51,14 @@ export async function listenLocally(
   }
 }
 
-function listenError(error: NodeJS.ErrnoException, port: number): Error {
+function listenError(error: NodeJS.ErrnoException, port: number, host: string): Error {
   const why =
     error.code === 'EADDRINUSE'
       ? 'is already in use: choose another --port, or 0 for any free port'
       : error.code === 'EACCES'
         ? 'needs privileges (ports below 1024): choose another --port'
         : `cannot be used: ${error.message}`
-  return new UsageError(`port ${port} on ${HOST} ${why}`)
+  return new SseProbeUsageError(`port ${port} on ${host} ${why}`)
 }
 
 /** The response headers of a stream; CORS is open so that a page on any origin can try the endpoint. */

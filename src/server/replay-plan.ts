@@ -1,12 +1,12 @@
-import { UsageError } from '../options.ts'
-import { type CloseRecord, type ProbeRecord, roundMs } from '../records.ts'
-import { createEventStream } from '../stream.ts'
+import { SseProbeUsageError } from '../engine/errors.ts'
+import { type CloseRecord, type ProbeRecord, roundMs } from '../engine/records.ts'
+import { createEventStream } from '../engine/stream.ts'
 import { sseComment, sseEvent, sseId, sseRetry } from './sse-text.ts'
 
 /**
  * What `sse-probe serve` replays, made from a file without any I/O: a
  * transcript (the JSON records of --record or --json, one per line) or a plain
- * event-stream file. Bad input is a UsageError naming the file and line.
+ * event-stream file. Bad input is a SseProbeUsageError naming the file and line.
  */
 
 export interface ReplayStep {
@@ -65,7 +65,8 @@ export function parseReplayFile(
   intervalMs: number | undefined,
 ): ReplayPlan {
   const text = new TextDecoder().decode(bytes)
-  if (text.trim() === '') throw new UsageError(`${file}:1: the file is empty: nothing to replay`)
+  if (text.trim() === '')
+    throw new SseProbeUsageError(`${file}:1: the file is empty: nothing to replay`)
   if (
     !text
       .replace(/^\uFEFF/, '')
@@ -74,7 +75,7 @@ export function parseReplayFile(
   )
     return parseEventStreamFile(bytes, file, intervalMs ?? DEFAULT_INTERVAL_MS)
   if (intervalMs !== undefined)
-    throw new UsageError(
+    throw new SseProbeUsageError(
       `--interval is for plain event-stream files; ${file} is a transcript, which keeps its recorded timing`,
     )
   return parseTranscript(text, file)
@@ -117,11 +118,12 @@ export function parseTranscript(text: string, file: string): ReplayPlan {
       if (record.type === 'summary') summaryLine = lineNumber
     } catch (error) {
       if (error instanceof LineProblem)
-        throw new UsageError(`${file}:${lineNumber}: ${error.message}`)
+        throw new SseProbeUsageError(`${file}:${lineNumber}: ${error.message}`)
       throw error
     }
   }
-  if (records === 0) throw new UsageError(`${file}:1: the file is empty: no records to replay`)
+  if (records === 0)
+    throw new SseProbeUsageError(`${file}:1: the file is empty: no records to replay`)
   return plan.finish(file, 'transcript', 0)
 }
 
@@ -159,7 +161,7 @@ export function parseEventStreamFile(
   stream.feed(new TextEncoder().encode('\n\n'))
   stream.end()
   if (events === 0)
-    throw new UsageError(
+    throw new SseProbeUsageError(
       `${file}: no event to replay (an event is a data: line followed by a blank line)`,
     )
   return plan.finish(file, 'event-stream', intervalMs)
@@ -268,11 +270,11 @@ function createPlanBuilder() {
     },
     finish(file: string, source: ReplayPlan['source'], loopGapMs: number): ReplayPlan {
       if (connections[0]?.type !== 'stream')
-        throw new UsageError(
+        throw new SseProbeUsageError(
           `${file}:1: nothing to replay: the recording has no open record (its first connection failed)`,
         )
       if (events === 0)
-        throw new UsageError(`${file}:1: nothing to replay: the recording has no event`)
+        throw new SseProbeUsageError(`${file}:1: nothing to replay: the recording has no event`)
       return { connections, events, source, loopGapMs }
     },
   }
@@ -310,6 +312,9 @@ const FIELDS: Record<ProbeRecord['type'], Record<string, Check>> = {
   reconnect: { lastEventId: oneLineOrNull },
   error: { message: text, status: optionalStatus, body: optionalText },
   summary: { reason: text },
+  // What extensions add (contracts.md): kept in a transcript, nothing to replay.
+  violation: {},
+  trigger: {},
 }
 
 function checkRecord(value: unknown): ProbeRecord {

@@ -1,4 +1,6 @@
+import { readFile, stat } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { SseProbeUsageError } from '../engine/errors.ts'
 import {
   createConnectionLog,
   drop,
@@ -9,10 +11,12 @@ import {
   send,
   startStream,
 } from './local-server.ts'
-import { type ReplayPlan, resolveStart } from './replay-plan.ts'
+import { parseReplayFile, type ReplayPlan, resolveStart } from './replay-plan.ts'
 
 export interface ReplayOptions {
   port: number
+  /** 127.0.0.1 unless said otherwise. */
+  host?: string
   /** 1 plays the recorded timing, 2 twice as fast, 0 as fast as possible. */
   speed: number
   /** Start again from the beginning after the last record, for ever. */
@@ -84,5 +88,31 @@ export function startReplay(plan: ReplayPlan, options: ReplayOptions): Promise<L
     }
   }
 
-  return listenLocally(handle, options.port)
+  return listenLocally(handle, options.port, '/', options.host)
+}
+
+// A replay is held in memory whole: past this a file is refused, not a crash.
+const MAX_FILE_BYTES = 256 * 1024 ** 2
+
+/** Reads a transcript or an event-stream file; a bad one is a usage error naming it. */
+export async function readReplayFile(
+  file: string,
+  intervalMs: number | undefined,
+): Promise<ReplayPlan> {
+  let bytes: Buffer
+  try {
+    const { size } = await stat(file)
+    if (size > MAX_FILE_BYTES)
+      throw new SseProbeUsageError(
+        `'${file}' is too large to replay (${Math.round(size / 1024 ** 2)} MiB; at most 256 MiB)`,
+      )
+    bytes = await readFile(file)
+  } catch (error) {
+    if (error instanceof SseProbeUsageError) throw error
+    const code = (error as NodeJS.ErrnoException).code
+    throw new SseProbeUsageError(
+      `cannot read '${file}': ${code === 'ENOENT' ? 'no such file' : (code ?? (error as Error).message)}`,
+    )
+  }
+  return parseReplayFile(bytes, file, intervalMs)
 }

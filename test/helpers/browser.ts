@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type Page } from 'playwright-core'
-import type { ProbeRecord } from '../../src/records.ts'
+import type { ProbeRecord } from '../../src/engine/records.ts'
 
 /** Debian's chromium; never a downloaded browser. */
 export const CHROMIUM_PATH = '/usr/bin/chromium'

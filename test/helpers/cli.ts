@@ -1,7 +1,7 @@
 import { type SpawnOptions, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { onTestFinished } from 'vitest'
-import type { ProbeRecord } from '../../src/records.ts'
+import type { ProbeRecord } from '../../src/engine/records.ts'
 
 export const CLI = fileURLToPath(new URL('../../bin/sse-probe.js', import.meta.url))
 

@@ -36,6 +36,8 @@ export function runInTerminal(args: string[], size = { width: 120, height: 30 })
     execFileSync('tmux', ['-L', socket, ...tmuxArgs], { encoding: 'utf8' })
   const quote = (text: string) => `'${text.replaceAll("'", `'\\''`)}'`
   const command = [
+    // As runCli: colour as the terminal (not the test runner's environment) decides.
+    'unset FORCE_COLOR NO_COLOR',
     `cd ${quote(dir)}`,
     'echo BEFORE-INSPECT',
     // In the foreground, so that the terminal is its stdin; the inner shell becomes it (exec) to give its pid.
@@ -50,8 +52,6 @@ export function runInTerminal(args: string[], size = { width: 120, height: 30 })
     String(size.width),
     '-y',
     String(size.height),
-    '-e',
-    'FORCE_COLOR=',
     'sh',
     '-c',
     command,

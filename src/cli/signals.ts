@@ -1,4 +1,4 @@
-import { SIGNAL_EXIT_CODES, type StopSignal } from './exit-code.ts'
+import { SIGNAL_EXIT_CODES, type StopSignal } from '../engine/exit-code.ts'
 
 export interface StopSignals {
   /** The first signal received, if any. */
@@ -10,12 +10,15 @@ export interface StopSignals {
  * SIGINT and SIGTERM: the first asks the command to finish with what it has (a
  * summary, a report); a second means the user is done waiting, and exits at once.
  */
-export function onStopSignals(process: NodeJS.Process, stop: () => void): StopSignals {
+export function onStopSignals(
+  process: NodeJS.Process,
+  stop: (signal: StopSignal) => void,
+): StopSignals {
   let received: StopSignal | undefined
   const handle = (name: StopSignal) => {
     if (received) process.exit(SIGNAL_EXIT_CODES[name])
     received = name
-    stop()
+    stop(name)
   }
   const onSigint = () => handle('SIGINT')
   const onSigterm = () => handle('SIGTERM')

@@ -2,16 +2,10 @@ import { STATUS_CODES } from 'node:http'
 import type { Readable } from 'node:stream'
 import type { Dispatcher } from 'undici'
 import { describeError } from './errors.ts'
-import { createHttp, type HttpOptions } from './http.ts'
+import { createHttp, type Http, type HttpOptions } from './http.ts'
 import type { Verdict } from './reconnect.ts'
 import { redactUrl } from './redact.ts'
-
-export interface StreamRequest {
-  url: URL
-  method: string
-  headers: Record<string, string>
-  body?: string | Buffer
-}
+import type { StreamRequest } from './request.ts'
 
 export type Attempt =
   | {
@@ -49,15 +43,18 @@ export async function openStream(
   request: StreamRequest,
   options: HttpOptions,
   signal: AbortSignal,
+  shared?: Http,
 ): Promise<Attempt> {
   // A dispatcher of its own: destroying it ends the attempt at once wherever it is (connecting,
   // in a proxy's tunnel, waiting for headers, reading), which aborting a request does not (undici 7
   // leaves connects pending and opens spare connections), and it is what `release` frees.
-  const { dispatcher, httpVersion } = createHttp(options)
-  const destroy = () => void dispatcher.destroy().catch(() => {})
+  // A shared one (thousands of probes in `load`) is never destroyed: its request is aborted.
+  const { dispatcher, httpVersion } = shared ?? createHttp(options)
+  const aborter = shared ? new AbortController() : undefined
+  const destroy = aborter ? () => aborter.abort() : () => void dispatcher.destroy().catch(() => {})
   const release = () => {
     signal.removeEventListener('abort', destroy)
-    destroy()
+    if (!shared) destroy()
   }
   signal.addEventListener('abort', destroy, { once: true })
   if (signal.aborted) destroy()
@@ -77,6 +74,7 @@ export async function openStream(
         method: method as Dispatcher.HttpMethod,
         headers,
         body,
+        ...(aborter && { signal: aborter.signal }),
       })
       const responseHeaders = flattenHeaders(response.headers)
       const location = responseHeaders.location

@@ -1,14 +1,8 @@
 import type { ChalkInstance } from 'chalk'
-import { formatDuration } from '../duration.ts'
-import type { EventRecord, ProbeRecord, SummaryRecord } from '../records.ts'
-import {
-  cutLongData,
-  type DisplayOptions,
-  showsComments,
-  showsEvent,
-  toDisplayOptions,
-} from './display.ts'
-import { visible } from './escape.ts'
+import { formatDuration } from '../../engine/duration.ts'
+import { visible } from '../../engine/escape.ts'
+import type { EventRecord, ProbeRecord, SummaryRecord } from '../../engine/records.ts'
+import { cutLongData, type PrettyView, showsComments, showsEvent, toPrettyView } from './display.ts'
 import { compactJson, highlightJson, wallClock } from './text.ts'
 
 export interface PrettyOptions {
@@ -18,8 +12,8 @@ export interface PrettyOptions {
   pingEvent: string
   hidePings: boolean
   include: boolean
-  /** The display flags; none given by default. */
-  display?: DisplayOptions
+  /** How events are shown (--compact, --only, …); as without those flags by default. */
+  view?: PrettyView
   /** The wall clock at t = 0, for --timestamps wall. */
   startedAt?: number
   /** The width of stdout when it is a terminal: --compact lines are cut to it, long data is cut. */
@@ -39,7 +33,7 @@ export function createPrettyRenderer(
 ): (record: ProbeRecord) => Rendered | undefined {
   const c = options.chalk
   const e = options.chalkStderr
-  const display = options.display ?? toDisplayOptions({})
+  const display = options.view ?? toPrettyView({})
   const startedAt = options.startedAt ?? Date.now()
   const formatTime = (t: number, chalk: ChalkInstance) =>
     chalk.dim(

@@ -1,21 +1,32 @@
 import type { Writable } from 'node:stream'
-import { Chalk, type ColorSupportLevel, supportsColor, supportsColorStderr } from 'chalk'
-import { formatDuration } from './duration.ts'
-import type { Format } from './options.ts'
-import type { ProbeRecord } from './records.ts'
-import type { DisplayOptions } from './render/display.ts'
-import { visible } from './render/escape.ts'
+import {
+  Chalk,
+  type ChalkInstance,
+  type ColorSupportLevel,
+  supportsColor,
+  supportsColorStderr,
+} from 'chalk'
+import { formatDuration } from '../engine/duration.ts'
+import { visible } from '../engine/escape.ts'
+import type { ProbeRecord } from '../engine/records.ts'
+import type { Format } from './args.ts'
+import type { PrettyView } from './render/display.ts'
 import { renderJson } from './render/json.ts'
 import { createPrettyRenderer } from './render/pretty.ts'
 
-export interface OutputOptions {
+/** How the probe's records are shown: the CLI's own options, which the library does not have. */
+export interface DisplayOptions {
   format: Format
   quiet: boolean
   color?: boolean
-  pingEvent: string
   hidePings: boolean
   include: boolean
-  display?: DisplayOptions
+  /** How the pretty format shows events (--compact, --only, …). */
+  view?: PrettyView
+}
+
+export interface OutputOptions extends DisplayOptions {
+  pingEvent: string
 }
 
 export interface OutputStreams {
@@ -34,6 +45,10 @@ export interface Output {
    */
   flush(): Promise<void> | undefined
   close(): void
+  /** A line on stderr (a warning), written in turn with the records. */
+  error(line: string): void
+  /** The reader has gone (EPIPE): nothing more is written. */
+  mute(): void
   /** Whether event records are used: shown (not with -q, nor in raw, where the body shows them) or counted by the spinner. */
   events: boolean
   /** Whether comment records reach the screen (raw shows them as body bytes, -q and --hide-pings not at all). */
@@ -78,16 +93,13 @@ export async function createOutput(
     }
   } else {
     const pretty = createPrettyRenderer({
-      chalk: new Chalk({ level: colorLevel(options.color, supportsColor, streams.env) }),
-      chalkStderr: new Chalk({
-        level: colorLevel(options.color, supportsColorStderr, streams.env),
-      }),
+      ...colors(streams, options.color),
       pingEvent: options.pingEvent,
       hidePings: options.hidePings,
       include: options.include,
-      display: options.display,
+      ...(options.view && { view: options.view }),
       startedAt: Date.now(),
-      columns: stdout.isTTY ? ((stdout as { columns?: number }).columns ?? 80) : undefined,
+      ...(stdout.isTTY && { columns: (stdout as { columns?: number }).columns ?? 80 }),
     })
     // Raw format writes the body itself: events and comments are already there.
     const inBody = (record: ProbeRecord) =>
@@ -100,8 +112,9 @@ export async function createOutput(
     }
   }
 
+  let muted = false
   function write() {
-    if (out === '' && err === '') return
+    if (muted || (out === '' && err === '')) return
     spinner?.clear()
     if (out !== '') stdout.write(out)
     if (err !== '') stderr.write(err)
@@ -139,6 +152,13 @@ export async function createOutput(
     commentText:
       !options.quiet &&
       (options.format === 'json' || (options.format === 'pretty' && !options.hidePings)),
+    error(line) {
+      err += `${line}\n`
+      write()
+    },
+    mute() {
+      muted = true
+    },
     close() {
       // Stopped first, so that no spinner frame is drawn after the summary.
       spinner?.stop()
@@ -148,8 +168,35 @@ export async function createOutput(
   }
 }
 
+/**
+ * The colours of a command's output, decided here only: for stdout and for stderr, each of which
+ * may be a terminal or a file.
+ */
+export function colors(
+  streams: Pick<OutputStreams, 'env'>,
+  flag: boolean | undefined,
+): { chalk: ChalkInstance; chalkStderr: ChalkInstance } {
+  return {
+    chalk: new Chalk({ level: colorLevel(flag, supportsColor, streams.env) }),
+    chalkStderr: new Chalk({ level: colorLevel(flag, supportsColorStderr, streams.env) }),
+  }
+}
+
+/** The writer of the commands other than the probe (check, demo, serve) and of usage errors. */
+export interface Terminal {
+  out(text: string): void
+  err(text: string): void
+}
+
+export function createTerminal(streams: Pick<OutputStreams, 'stdout' | 'stderr'>): Terminal {
+  return {
+    out: (text) => void streams.stdout.write(text),
+    err: (text) => void streams.stderr.write(text),
+  }
+}
+
 /** --color / --no-color first, then NO_COLOR (unless FORCE_COLOR), then chalk's detection for that stream. */
-export function colorLevel(
+function colorLevel(
   flag: boolean | undefined,
   detected: { level: ColorSupportLevel } | false,
   env: NodeJS.ProcessEnv,

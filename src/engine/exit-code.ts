@@ -14,6 +14,9 @@ const EXIT_CODES: Record<Exclude<EndReason, 'interrupted'>, number> = {
   'connect-failed': 3,
   'reconnects-exhausted': 3,
   'event-too-large': 3,
+  'stream-error': 3,
+  'expectation-failed': 1,
+  'trigger-failed': 3,
 }
 
 /** SIGINT → 130, SIGTERM → 143 (128 + the signal's number), as shells report them. */

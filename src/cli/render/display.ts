@@ -1,7 +1,7 @@
-import { UsageError } from '../options.ts'
+import { SseProbeUsageError } from '../../engine/errors.ts'
 
 /** How the pretty format shows events: what the display flags ask for. Counting never changes. */
-export interface DisplayOptions {
+export interface PrettyView {
   compact: boolean
   only: string[]
   exclude: string[]
@@ -13,19 +13,19 @@ export interface DisplayOptions {
   prettyJson: boolean
 }
 
-/** The display flags as commander parsed them (addDisplayOptions in args.ts). */
-export interface RawDisplayFlags {
+/** The display flags as commander parsed them (addOutputOptions in args.ts). */
+export interface ViewFlags {
   compact?: boolean
   only?: string[]
   exclude?: string[]
   grep?: RegExp
-  timestamps?: DisplayOptions['timestamps']
+  timestamps?: PrettyView['timestamps']
   dataOnly?: boolean
   full?: boolean
   prettyJson?: boolean
 }
 
-export function toDisplayOptions(flags: RawDisplayFlags): DisplayOptions {
+export function toPrettyView(flags: ViewFlags): PrettyView {
   return {
     compact: flags.compact ?? false,
     only: flags.only ?? [],
@@ -38,8 +38,9 @@ export function toDisplayOptions(flags: RawDisplayFlags): DisplayOptions {
   }
 }
 
-export function timestampsArg(text: string): DisplayOptions['timestamps'] {
-  if (text !== 'relative' && text !== 'wall') throw new UsageError('expected relative or wall')
+export function timestampsArg(text: string): PrettyView['timestamps'] {
+  if (text !== 'relative' && text !== 'wall')
+    throw new SseProbeUsageError('expected relative or wall')
   return text
 }
 
@@ -47,19 +48,19 @@ export function grepArg(text: string): RegExp {
   try {
     return new RegExp(text)
   } catch (error) {
-    throw new UsageError(`not a valid regular expression: ${(error as Error).message}`)
+    throw new SseProbeUsageError(`not a valid regular expression: ${(error as Error).message}`)
   }
 }
 
 /** Whether an event is shown: --only, --exclude and --grep. */
-export function showsEvent(display: DisplayOptions, event: string, data: string): boolean {
+export function showsEvent(display: PrettyView, event: string, data: string): boolean {
   if (display.only.length > 0 && !display.only.includes(event)) return false
   if (display.exclude.includes(event)) return false
   return display.grep === undefined || display.grep.test(data)
 }
 
 /** Comments have no type and no data: a display that asks for some types or data hides them. */
-export function showsComments(display: DisplayOptions): boolean {
+export function showsComments(display: PrettyView): boolean {
   return display.only.length === 0 && display.grep === undefined && !display.dataOnly
 }
 

@@ -1,4 +1,4 @@
-import type { ProbeRecord } from '../records.ts'
+import type { ProbeRecord } from '../../engine/records.ts'
 
 /** One record per line; JSON.stringify escapes every control character. */
 export function renderJson(record: ProbeRecord): string {

@@ -1,8 +1,10 @@
 import { CommanderError } from 'commander'
+import { SseProbeUsageError } from '../engine/errors.ts'
+import { visible } from '../engine/escape.ts'
+import { redactText } from '../engine/redact.ts'
 import { createProgram } from './args.ts'
-import { redactText } from './redact.ts'
-import { visible } from './render/escape.ts'
-import type { RunContext } from './run.ts'
+import type { RunContext } from './commands/probe.ts'
+import { createTerminal } from './output.ts'
 
 /**
  * The entry point: parses the command line and runs the command, returning its
@@ -11,12 +13,12 @@ import type { RunContext } from './run.ts'
 export async function main(argv: readonly string[], context: RunContext): Promise<number> {
   const { program, exitCode } = createProgram({
     async probe(url, flags) {
-      const { runProbe } = await import('./run.ts')
+      const { runProbe } = await import('./commands/probe.ts')
       return runProbe(url, flags, context)
     },
     async inspect(url, flags) {
       // Ink and React load here only: every other command starts without them.
-      const { runInspect } = await import('./inspect/run.tsx')
+      const { runInspect } = await import('../inspect/run.tsx')
       return runInspect(url, flags, context)
     },
     async demo(flags) {
@@ -32,12 +34,13 @@ export async function main(argv: readonly string[], context: RunContext): Promis
       return runCheck(url, flags, context)
     },
   })
+  const terminal = createTerminal(context)
   const showSecrets = argv.includes('--show-secrets')
   // Subcommands copy these settings only when created, so each gets them here.
   for (const command of [program, ...program.commands]) {
     command.exitOverride().configureOutput({
-      writeOut: (text) => context.stdout.write(text),
-      writeErr: (text) => context.stderr.write(text),
+      writeOut: terminal.out,
+      writeErr: terminal.err,
       outputError: (text, write) => write(errorLine(text, showSecrets)),
     })
   }
@@ -49,13 +52,12 @@ export async function main(argv: readonly string[], context: RunContext): Promis
       // Help and version exit 0; everything else commander reports is a usage error.
       return error.exitCode === 0 ? 0 : 2
     }
-    if (error instanceof Error && error.name === 'UsageError') {
-      context.stderr.write(errorLine(`error: ${error.message}`, showSecrets))
+    if (error instanceof SseProbeUsageError) {
+      terminal.err(errorLine(`error: ${error.message}`, showSecrets))
       return 2
     }
-    context.stderr.write(
-      `sse-probe: internal error: ${error instanceof Error ? error.message : String(error)}\n`,
-    )
+    const message = error instanceof Error ? error.message : String(error)
+    terminal.err(`sse-probe: internal error: ${visible(message.split('\n')[0]!)}\n`)
     return 70
   }
 }

@@ -15,8 +15,9 @@ export interface Http {
 const PROXY_VARIABLES = ['http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY']
 
 /**
- * One dispatcher for the whole probe. Body and header timeouts are off: a quiet
- * stream is healthy, and the probe enforces --idle-timeout and --connect-timeout itself.
+ * A dispatcher for one connection attempt (connection.ts destroys it to end the attempt), or one
+ * shared by many probes (`load`). Body and header timeouts are off: a quiet stream is healthy,
+ * and the probe enforces --idle-timeout and --connect-timeout itself.
  */
 export function createHttp(options: HttpOptions): Http {
   const tls = { rejectUnauthorized: !options.insecure, timeout: options.connectTimeoutMs }

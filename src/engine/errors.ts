@@ -37,3 +37,14 @@ export function describeError(error: unknown): string {
   const line = (specific.length > 0 ? specific : parts).join(': ') || String(error)
   return tls ? `TLS error: ${line} (use -k/--insecure to accept any certificate)` : line
 }
+
+/**
+ * A bad option, flag or argument: the CLI prints the message and exits 2, the library throws it
+ * synchronously. Shaped like commander's InvalidArgumentError, so that commander names the flag
+ * and the value when one of its argument parsers throws it.
+ */
+export class SseProbeUsageError extends Error {
+  override name = 'SseProbeUsageError'
+  readonly code = 'commander.invalidArgument'
+  readonly exitCode = 2
+}

@@ -1,8 +1,7 @@
 import { closeSync, openSync, writeFileSync } from 'node:fs'
-import { UsageError } from './options.ts'
+import { SseProbeUsageError } from './errors.ts'
 import type { ProbeRecord } from './records.ts'
 import { redactHeaders, redactUrl } from './redact.ts'
-import { renderJson } from './render/json.ts'
 
 export interface Recorder {
   write(record: ProbeRecord): void
@@ -21,7 +20,7 @@ export function createRecorder(path: string, warn: (message: string) => void): R
   try {
     fd = openSync(path, 'w')
   } catch (error) {
-    throw new UsageError(
+    throw new SseProbeUsageError(
       `option '--record <file>' cannot write '${path}': ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
     )
   }
@@ -38,7 +37,7 @@ export function createRecorder(path: string, warn: (message: string) => void): R
           ? { ...record, headers: redactHeaders(record.headers, false) }
           : record
     try {
-      writeFileSync(fd, renderJson(redacted))
+      writeFileSync(fd, `${JSON.stringify(redacted)}\n`)
     } catch (error) {
       // A full disk should not end the probe, but the user must know the transcript is incomplete.
       warn(

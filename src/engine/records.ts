@@ -19,6 +19,12 @@ export type EndReason =
   | 'reconnects-exhausted'
   | 'event-too-large'
   | 'interrupted'
+  /** A stream that breaks a rule an extension enforces (contracts: a schema, an order). */
+  | 'stream-error'
+  /** An extension found an expectation failed and ended the probe early. */
+  | 'expectation-failed'
+  /** The action that should have made the server send (contracts: --trigger) failed. */
+  | 'trigger-failed'
 
 export interface OpenRecord {
   type: 'open'
@@ -94,8 +100,13 @@ export interface GapStats {
 }
 
 export interface ExpectationResult {
+  /** The flag as typed: `--expect-min-events 50`. */
   name: string
   ok: boolean
+  /** What was seen: a count, the longest gap in ms, the types seen in order, … */
+  actual?: unknown
+  /** Where it first went wrong (an extension's own detail, e.g. a record's `t`). */
+  first?: unknown
 }
 
 /** The counts and timings of a whole probe, as the summary reports them. */
@@ -104,6 +115,9 @@ export interface SummaryCounts {
   eventsByType: Record<string, number>
   pings: number
   comments: number
+  /** Connections that opened (200 and text/event-stream). */
+  connections: number
+  /** Reconnect attempts, successful or not. */
   reconnects: number
   bytes: number
   firstEventMs: number | null
@@ -113,10 +127,34 @@ export interface SummaryCounts {
 export interface SummaryRecord extends SummaryCounts {
   type: 'summary'
   t: number
+  /** The wall clock (ISO 8601) of t = 0, to match any `t` with server logs. */
+  startedAt: string
   reason: EndReason
   exitCode: number
   message?: string
   expectations: ExpectationResult[]
+  /** LLM stream assembly (llm.md), when the probe followed one. */
+  llm?: Record<string, unknown>
+  /** From a trigger to the first event it caused (contracts.md). */
+  triggerToEventMs?: number | null
+}
+
+/** A rule an extension enforces was broken by a record (contracts.md). */
+export interface ViolationRecord {
+  type: 'violation'
+  t: number
+  attempt?: number
+  /** What was broken: 'schema', 'order', … */
+  rule: string
+  message: string
+  [key: string]: unknown
+}
+
+/** An action run to make the server send (contracts.md, --trigger). */
+export interface TriggerRecord {
+  type: 'trigger'
+  t: number
+  [key: string]: unknown
 }
 
 export type ProbeRecord =
@@ -127,6 +165,8 @@ export type ProbeRecord =
   | CloseRecord
   | ReconnectRecord
   | ErrorRecord
+  | ViolationRecord
+  | TriggerRecord
   | SummaryRecord
 
 /** Milliseconds with at most 3 decimals, as every `t` and duration in the records. */

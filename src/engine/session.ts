@@ -38,6 +38,7 @@ export function createSession(options: SessionOptions) {
   let pings = 0
   let comments = 0
   let reconnects = 0
+  let connections = 0
   let bytes = 0
   let firstEventMs: number | null = null
   let dt: number | null = null
@@ -62,6 +63,7 @@ export function createSession(options: SessionOptions) {
       return dt
     },
     open(t: number) {
+      connections++
       clock[LAST_MESSAGE_AT] = t
     },
     closed(t: number) {
@@ -128,6 +130,7 @@ export function createSession(options: SessionOptions) {
         eventsByType: Object.fromEntries(eventsByType),
         pings,
         comments,
+        connections,
         reconnects,
         bytes,
         firstEventMs,

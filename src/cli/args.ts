@@ -1,15 +1,12 @@
 import { Command, Option } from 'commander'
-import type { RawCheckFlags } from './check/options.ts'
-import type { RawInspectFlags } from './inspect/run.tsx'
+import { SseProbeUsageError } from '../engine/errors.ts'
+import { RECONNECT_WHEN, type ReconnectWhen } from '../engine/options.ts'
+import { CONNECT_TIMEOUT_MS } from '../engine/request.ts'
 import {
   byteSizeArg,
-  CONNECT_TIMEOUT_MS,
-  collect,
   countArg,
-  type DemoFlags,
+  type DataPattern,
   durationArg,
-  FORMATS,
-  formatArg,
   headerArg,
   lastEventIdArg,
   methodArg,
@@ -17,14 +14,102 @@ import {
   portArg,
   positiveCountArg,
   positiveDurationArg,
-  type RawProbeFlags,
   regexArg,
-  type ServeFlags,
   speedArg,
   urlArg,
-} from './options.ts'
-import { grepArg, timestampsArg } from './render/display.ts'
-import { VERSION } from './version.ts'
+} from '../engine/validate.ts'
+import { VERSION } from '../engine/version.ts'
+import type { RawInspectFlags } from '../inspect/run.tsx'
+import { grepArg, timestampsArg, type ViewFlags } from './render/display.ts'
+
+export type Format = 'pretty' | 'json' | 'raw'
+export const FORMATS: readonly Format[] = ['pretty', 'json', 'raw']
+
+function formatArg(text: string): Format {
+  if (!(FORMATS as readonly string[]).includes(text)) {
+    throw new SseProbeUsageError(`expected one of ${FORMATS.join(', ')}`)
+  }
+  return text as Format
+}
+
+function reconnectArg(text: string): ReconnectWhen {
+  if (!(RECONNECT_WHEN as readonly string[]).includes(text)) {
+    throw new SseProbeUsageError(`expected one of ${RECONNECT_WHEN.join(', ')}`)
+  }
+  return text as ReconnectWhen
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value]
+}
+
+/** The request flags as commander parsed them (addRequestOptions). */
+export interface RawRequestFlags {
+  method?: string
+  header?: [string, string][]
+  data?: string
+  lastEventId?: string
+  connectTimeout: number
+  insecure?: boolean
+  proxy?: string
+}
+
+/** The display flags (addOutputOptions): the CLI's own, not the engine's. */
+export interface DisplayFlags extends ViewFlags {
+  format: Format
+  json?: boolean
+  color?: boolean
+  hidePings?: boolean
+  include?: boolean
+  quiet?: boolean
+  showSecrets?: boolean
+  record?: string
+}
+
+/** The flags of `sse-probe <url>` as commander parsed them. */
+export interface RawProbeFlags extends RawRequestFlags, DisplayFlags {
+  retry: number
+  /** false: --no-reconnect. */
+  reconnect?: ReconnectWhen | false
+  maxReconnects?: number
+  maxEventSize: number
+  pingEvent: string
+  endEvent?: string[] | false
+  endData?: string[]
+  maxEvents?: number
+  duration?: number
+  timeout?: number
+  idleTimeout?: number
+  expectEvent?: string[]
+  expectData?: DataPattern[]
+  expectMinEvents?: number
+  expectEnd?: boolean
+  expectReconnect?: boolean
+  expectMaxGap?: number
+}
+
+/** `sse-probe demo`: the probe's stream, expectation and output flags, and the endpoint's own. */
+export type DemoFlags = Omit<RawProbeFlags, 'connectTimeout'> & {
+  serveOnly?: boolean
+  port: number
+}
+
+export interface ServeFlags {
+  port: number
+  speed: number
+  loop?: boolean
+  interval?: number
+}
+
+/** The flags of `check` as commander parsed them. */
+export interface RawCheckFlags extends RawRequestFlags {
+  window: number
+  origin?: string
+  endEvent?: string[]
+  json?: boolean
+  strict?: boolean
+  color?: boolean
+}
 
 const DURATIONS = 'Durations: 250ms, 5s, 2m, 1h, or bare milliseconds.'
 
@@ -82,7 +167,12 @@ export function addStreamOptions(command: Command): Command {
         .argParser(durationArg)
         .default(3000, '3000'),
     )
-    .option('--no-reconnect', 'do not reconnect: a server-side close ends the probe')
+    .option(
+      '--reconnect <when>',
+      'always, on-error (not after a clean close) or never (default: always for GET, on-error otherwise)',
+      reconnectArg,
+    )
+    .option('--no-reconnect', 'same as --reconnect never')
     .option(
       '--max-reconnects <n>',
       'give up (exit 3) after n reconnects in a row without an event',
@@ -213,6 +303,11 @@ c clear, r reconnect now, w write the shown rows as NDJSON, q or Ctrl-C quit.
 Quitting prints the summary on stderr and exits 130 while the stream is live,
 or with the exit code of the end it reached (see sse-probe --help).`
 
+const INSPECT_EXAMPLES = `Examples:
+  sse-probe inspect https://host/status/stream
+  sse-probe inspect http://127.0.0.1:8000/events --retry 500 --hide-pings
+  sse-probe inspect https://host/stream -H "Authorization: Bearer $TOKEN" --record run.ndjson`
+
 export interface CliHandlers {
   inspect(url: URL, flags: RawInspectFlags): Promise<number>
   probe(url: URL, flags: RawProbeFlags): Promise<number>
@@ -274,7 +369,7 @@ export function createProgram(handlers: CliHandlers): { program: Command; exitCo
     .command('inspect')
     .description('watch a stream full screen: filter, pause, inspect one event, force a reconnect')
     .argument('<url>', 'the event stream (http:// or https://)', urlArg)
-    .addHelpText('after', `\n${DURATIONS}\n\n${INSPECT_NOTES}`)
+    .addHelpText('after', `\n${DURATIONS}\n\n${INSPECT_NOTES}\n\n${INSPECT_EXAMPLES}`)
   addRequestOptions(inspect)
   addStreamOptions(inspect)
   addExpectOptions(inspect)

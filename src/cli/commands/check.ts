@@ -1,0 +1,56 @@
+import { observe } from '../../check/observe.ts'
+import { toCheckOptions } from '../../check/options.ts'
+import { judge, renderCheckJson, renderCheckPretty } from '../../check/render.ts'
+import { formatDuration } from '../../engine/duration.ts'
+import { visible } from '../../engine/escape.ts'
+import { SIGNAL_EXIT_CODES } from '../../engine/exit-code.ts'
+import { redactUrl } from '../../engine/redact.ts'
+import { checkProxyVariables } from '../../engine/request.ts'
+import type { RawCheckFlags } from '../args.ts'
+import { colors, createTerminal } from '../output.ts'
+import { onStopSignals } from '../signals.ts'
+import { type RunContext, readRequestBody } from './probe.ts'
+
+/** `sse-probe check <url>`: observe the endpoint, judge it, print the report, return the exit code. */
+export async function runCheck(
+  url: URL,
+  flags: RawCheckFlags,
+  context: RunContext,
+): Promise<number> {
+  const terminal = createTerminal(context)
+  const body = await readRequestBody(flags.data, context.stdin)
+  const options = toCheckOptions({
+    url,
+    method: flags.method,
+    headers: flags.header,
+    body,
+    lastEventId: flags.lastEventId,
+    connectTimeoutMs: flags.connectTimeout,
+    insecure: flags.insecure,
+    proxy: flags.proxy,
+    windowMs: flags.window,
+    origin: flags.origin,
+    endEvents: flags.endEvent,
+    strict: flags.strict,
+  })
+  if (!options.proxy) checkProxyVariables(context.env)
+  const json = flags.json ?? false
+  const shownUrl = redactUrl(url.href)
+  // The report is written once at the end: a reader that has gone (`| head`) is not an error.
+  context.stdout.on('error', () => {})
+  if (!json && context.stderr.isTTY) {
+    terminal.err(`checking ${visible(shownUrl)} for up to ${formatDuration(options.windowMs)}…\n`)
+  }
+  const interrupt = new AbortController()
+  const signals = onStopSignals(context.process, () => interrupt.abort())
+  const observation = await observe(options, interrupt.signal).finally(() => signals.dispose())
+  const report = judge(observation, shownUrl, options.strict)
+  if (report.message !== undefined) {
+    terminal.err(`error: could not connect to ${visible(shownUrl)}: ${visible(report.message)}\n`)
+    if (json) terminal.out(renderCheckJson(report))
+    return report.exitCode
+  }
+  const { chalk } = colors(context, flags.color)
+  terminal.out(json ? renderCheckJson(report) : renderCheckPretty(report, chalk))
+  return signals.received ? SIGNAL_EXIT_CODES[signals.received] : report.exitCode
+}

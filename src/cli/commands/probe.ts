@@ -1,0 +1,145 @@
+import { readFile } from 'node:fs/promises'
+import { SseProbeUsageError } from '../../engine/errors.ts'
+import { type ProbeOptions, toProbeOptions } from '../../engine/options.ts'
+import { type ProbeSink, startProbe } from '../../engine/probe.ts'
+import { checkProxyVariables } from '../../engine/request.ts'
+import type { DemoFlags, RawProbeFlags } from '../args.ts'
+import { createOutput, type DisplayOptions, type OutputStreams } from '../output.ts'
+import { toPrettyView } from '../render/display.ts'
+import { onStopSignals } from '../signals.ts'
+
+export interface RunContext extends OutputStreams {
+  stdin: NodeJS.ReadableStream
+  /** Signals and a closed stdout stop the probe; tests drive them through `process`. */
+  process: NodeJS.Process
+}
+
+/** `sse-probe <url>`: probe, print the summary, return the exit code. */
+export async function runProbe(
+  url: URL,
+  flags: RawProbeFlags,
+  context: RunContext,
+): Promise<number> {
+  const body = await readRequestBody(flags.data, context.stdin)
+  const options = probeOptionsFrom(url, flags, body)
+  if (!options.request.proxy) checkProxyVariables(context.env)
+  return probeAndSummarise(options, displayOptionsFrom(flags), context)
+}
+
+/** The flags as the engine's options: the same path the library's options take. */
+export function probeOptionsFrom(
+  url: URL,
+  flags: RawProbeFlags | (DemoFlags & { connectTimeout: number }),
+  body: Buffer | undefined,
+): ProbeOptions {
+  return toProbeOptions({
+    url,
+    method: flags.method,
+    headers: flags.header,
+    body,
+    lastEventId: flags.lastEventId,
+    connectTimeoutMs: flags.connectTimeout,
+    insecure: flags.insecure,
+    proxy: flags.proxy,
+    retryMs: flags.retry,
+    reconnect: flags.reconnect,
+    maxReconnects: flags.maxReconnects,
+    maxEventSize: flags.maxEventSize,
+    pingEvent: flags.pingEvent,
+    endEvents: flags.endEvent,
+    endData: flags.endData,
+    maxEvents: flags.maxEvents,
+    durationMs: flags.duration,
+    timeoutMs: flags.timeout,
+    idleTimeoutMs: flags.idleTimeout,
+    expect: {
+      events: flags.expectEvent ?? [],
+      dataPatterns: flags.expectData ?? [],
+      minEvents: flags.expectMinEvents,
+      end: flags.expectEnd ?? false,
+      reconnect: flags.expectReconnect ?? false,
+      maxGapMs: flags.expectMaxGap,
+    },
+    showSecrets: flags.showSecrets,
+    record: flags.record,
+  })
+}
+
+export function displayOptionsFrom(flags: RawProbeFlags | DemoFlags): DisplayOptions {
+  if (flags.json && flags.format !== 'pretty' && flags.format !== 'json') {
+    throw new SseProbeUsageError(`--json conflicts with --format ${flags.format}`)
+  }
+  return {
+    format: flags.json ? 'json' : flags.format,
+    quiet: flags.quiet ?? false,
+    ...(flags.color !== undefined && { color: flags.color }),
+    hidePings: flags.hidePings ?? false,
+    include: flags.include ?? false,
+    view: toPrettyView(flags),
+  }
+}
+
+/** Runs the probe with the terminal as its sink: the same records the library yields. */
+export async function probeAndSummarise(
+  options: ProbeOptions,
+  display: DisplayOptions,
+  context: RunContext,
+): Promise<number> {
+  const output = await createOutput({ ...display, pingEvent: options.stream.pingEvent }, context)
+  const sink: ProbeSink = {
+    emit: output.emit,
+    flush: output.flush,
+    ...(output.raw && { raw: output.raw }),
+    events: output.events,
+    commentText: output.commentText,
+    warn: (message) => output.error(`sse-probe: ${message}`),
+  }
+  let probe: ReturnType<typeof startProbe>
+  try {
+    probe = startProbe(options, sink)
+  } catch (error) {
+    output.close()
+    throw error
+  }
+  const signals = onStopSignals(context.process, (name) => probe.interrupt(name))
+  let outputClosed = false
+  const onOutputError = (error: NodeJS.ErrnoException) => {
+    // `sse-probe URL | head` (or `2>&1 | head`): the reader has gone, so stop quietly.
+    if (error.code === 'EPIPE') {
+      outputClosed = true
+      output.mute()
+    }
+    probe.interrupt()
+  }
+  context.stdout.on('error', onOutputError)
+  context.stderr.on('error', onOutputError)
+  try {
+    const summary = await probe.done
+    output.close()
+    return outputClosed ? 0 : summary.exitCode
+  } finally {
+    signals.dispose()
+  }
+}
+
+/** `-d text`, `-d @file` or `-d @-` (stdin), read once and sent on every (re)connection. */
+export async function readRequestBody(
+  data: string | undefined,
+  stdin: NodeJS.ReadableStream,
+): Promise<Buffer | undefined> {
+  if (data === undefined) return undefined
+  if (!data.startsWith('@')) return Buffer.from(data)
+  if (data === '@-') {
+    const chunks: Buffer[] = []
+    for await (const chunk of stdin) chunks.push(Buffer.from(chunk as Buffer))
+    return Buffer.concat(chunks)
+  }
+  try {
+    return await readFile(data.slice(1))
+  } catch (error) {
+    const why = (error as NodeJS.ErrnoException).code ?? (error as Error).message
+    throw new SseProbeUsageError(
+      `option '-d, --data <text|@file|@->' cannot read '${data.slice(1)}': ${why}`,
+    )
+  }
+}

@@ -1,0 +1,38 @@
+import { formatDuration } from '../../engine/duration.ts'
+import { runUntilStopped } from '../../server/local-server.ts'
+import { readReplayFile, startReplay } from '../../server/replay.ts'
+import { DEFAULT_INTERVAL_MS, type ReplayPlan } from '../../server/replay-plan.ts'
+import type { ServeFlags } from '../args.ts'
+import { createTerminal } from '../output.ts'
+import type { RunContext } from './probe.ts'
+
+/** `sse-probe serve <file>`: replays a transcript or an event-stream file until Ctrl-C. */
+export async function runServe(
+  file: string,
+  flags: ServeFlags,
+  context: RunContext,
+): Promise<number> {
+  const terminal = createTerminal(context)
+  const plan = await readReplayFile(file, flags.interval)
+  const server = await startReplay(plan, {
+    port: flags.port,
+    speed: flags.speed,
+    loop: flags.loop ?? false,
+    log: terminal.err,
+  })
+  terminal.out(`${server.url}\n`)
+  terminal.err(`serving ${file}: ${describe(plan, flags)}; Ctrl-C stops it\n`)
+  return runUntilStopped(server, context.process)
+}
+
+function describe(plan: ReplayPlan, flags: ServeFlags): string {
+  const connections = plan.connections.length
+  const what = `${plan.events} event${plan.events === 1 ? '' : 's'}${plan.source === 'transcript' ? ` in ${connections} connection${connections === 1 ? '' : 's'}` : ''}`
+  const pace =
+    flags.speed === 0
+      ? 'as fast as possible'
+      : plan.source === 'transcript'
+        ? `speed ${flags.speed}`
+        : `every ${formatDuration((flags.interval ?? DEFAULT_INTERVAL_MS) / flags.speed)}`
+  return `${what}, ${pace}${flags.loop ? ', looping' : ''}`
+}

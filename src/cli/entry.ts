@@ -1,0 +1,51 @@
+import { readFileSync } from 'node:fs'
+import { VERSION } from '../engine/version.ts'
+
+// A last resort: whatever slipped through is one line, not a stack trace.
+process.on('uncaughtException', (error) => {
+  process.stderr.write(`sse-probe: internal error: ${error.message}\n`)
+  process.exit(70)
+})
+
+const args = process.argv.slice(2)
+const only = args.length === 1 ? args[0] : undefined
+let help: string | undefined
+
+// `--version` and `--help` answer without loading commander: start-up is what
+// `npx` users and scripts feel on every call. The help text is commander's own,
+// written next to the bundle at build time (scripts/build.js).
+if (only === '--version' || only === '-V') {
+  process.stdout.write(`${VERSION}\n`)
+} else if ((only === '--help' || only === '-h') && (help ??= prebuiltHelp()) !== undefined) {
+  process.stdout.write(help)
+} else {
+  const { main } = await import('./main.ts')
+  const exitCode = await main(args, {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    env: process.env,
+    process,
+  })
+  // Exit once the output is out: a connection still being set up when the probe ended (a host
+  // that never answers) would otherwise keep the process alive until its own timeout.
+  await Promise.all([written(process.stdout), written(process.stderr)])
+  process.exit(exitCode)
+}
+
+function written(stream: NodeJS.WriteStream): Promise<void> {
+  if (stream.writableLength === 0 || stream.destroyed) return Promise.resolve()
+  return new Promise((resolve) => {
+    stream.once('drain', resolve)
+    stream.once('close', resolve)
+    stream.once('error', resolve)
+  })
+}
+
+function prebuiltHelp(): string | undefined {
+  try {
+    return readFileSync(new URL('help.txt', import.meta.url), 'utf8')
+  } catch {
+    return undefined
+  }
+}

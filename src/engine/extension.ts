@@ -1,0 +1,33 @@
+import type { EndReason, ExpectationResult, ProbeRecord } from './records.ts'
+
+/**
+ * How a consumer (llm/, contracts/, load/) takes part in a probe without touching the loop: it
+ * sees every record, may add records of its own or end the probe, and adds to the summary.
+ * The same extensions run under the CLI and the library.
+ */
+export interface ProbeExtension {
+  /** Every record the engine produces, in order, before it is yielded/printed/recorded. */
+  onRecord?(record: ProbeRecord, context: ExtensionContext): void
+  /** Once, when the probe ends, before the summary is built. */
+  finish?(ending: { reason: EndReason; t: number }): ExtensionResult
+}
+
+export interface ExtensionContext {
+  /** Milliseconds since t = 0 (the same clock as record.t). */
+  now(): number
+  /** A record of its own (violation, trigger): yielded, printed and recorded like the engine's. */
+  emit(record: ProbeRecord): void
+  /** Ends the probe; the first end wins. */
+  end(reason: EndReason, message?: string): void
+  /** Aborted when the probe ends. */
+  signal: AbortSignal
+  /** The probe's request. */
+  request: { url: URL; method: string }
+}
+
+export interface ExtensionResult {
+  /** Merged into the summary (llm, triggerToEventMs). */
+  summary?: Record<string, unknown>
+  /** Appended to summary.expectations. */
+  expectations?: ExpectationResult[]
+}

@@ -1,0 +1,365 @@
+import { MAX_DELAY_MS } from './duration.ts'
+import { SseProbeUsageError } from './errors.ts'
+import type { ExpectationSpec } from './expectations.ts'
+import type { ProbeExtension } from './extension.ts'
+import type { Http } from './http.ts'
+import { type RequestInput, type RequestOptions, toRequestOptions } from './request.ts'
+import {
+  byteSizeArg,
+  type DataPattern,
+  durationArg,
+  headerArg,
+  invalidOption,
+  lastEventIdArg,
+  methodArg,
+  positiveDurationArg,
+  regexArg,
+  urlArg,
+} from './validate.ts'
+
+/** When a closed or broken stream is reconnected (cli.md, --reconnect). */
+export type ReconnectWhen = 'always' | 'on-error' | 'never'
+export const RECONNECT_WHEN: readonly ReconnectWhen[] = ['always', 'on-error', 'never']
+
+export interface ReconnectOptions {
+  /** The initial reconnection time, replaced by every valid `retry:` field. */
+  retryMs: number
+  when: ReconnectWhen
+  /** Reconnects in a row without an event before giving up. */
+  maxReconnects: number
+}
+
+export interface StreamOptions {
+  maxEventSize: number
+  pingEvent: string
+}
+
+/** When the probe ends by itself (cli.md, "When the probe ends"). */
+export interface EndOptions {
+  endEvents: string[]
+  endData: string[]
+  maxEvents?: number
+  durationMs?: number
+  timeoutMs?: number
+  idleTimeoutMs?: number
+}
+
+/**
+ * A probe's options, in the parts each layer takes: the request (connection.ts), the reconnect
+ * policy (reconnect.ts), the stream (stream.ts), the end conditions and the expectations
+ * (session.ts, expectations.ts). Display options are the CLI's own (cli/output.ts).
+ */
+export interface ProbeOptions {
+  request: RequestOptions
+  reconnect: ReconnectOptions
+  stream: StreamOptions
+  end: EndOptions
+  expect: ExpectationSpec
+  /** Records show credentials (URL user:password, Authorization, Cookie) instead of <redacted>. */
+  showSecrets: boolean
+  /** A transcript file: every record as a JSON line, credentials always redacted. */
+  record?: string
+  extensions: ProbeExtension[]
+  /** Connections through this dispatcher (createHttp) instead of one per attempt: `load` runs thousands of probes. */
+  http?: Http
+}
+
+/** The options as validated values (milliseconds, parsed headers): what the CLI's flags become. */
+export interface ProbeInput extends RequestInput {
+  retryMs?: number
+  /** false: never (--no-reconnect). Default: always for GET, on-error for other methods. */
+  reconnect?: ReconnectWhen | boolean
+  maxReconnects?: number
+  maxEventSize?: number
+  pingEvent?: string
+  /** false: no end event (--no-end-event). */
+  endEvents?: string[] | false
+  endData?: string[]
+  maxEvents?: number
+  durationMs?: number
+  timeoutMs?: number
+  idleTimeoutMs?: number
+  expect?: Partial<ExpectationSpec>
+  showSecrets?: boolean
+  record?: string
+  extensions?: ProbeExtension[]
+  http?: Http
+}
+
+export const DEFAULT_RETRY_MS = 3000
+export const DEFAULT_MAX_EVENT_SIZE = 16 * 1024 ** 2
+
+export function toProbeOptions(input: ProbeInput): ProbeOptions {
+  const request = toRequestOptions(input)
+  const reconnect =
+    input.reconnect === false
+      ? 'never'
+      : input.reconnect === true || input.reconnect === undefined
+        ? // As fetch-based clients: re-sending a POST after a complete answer costs money.
+          request.method === 'GET'
+          ? 'always'
+          : 'on-error'
+        : input.reconnect
+  return {
+    request,
+    reconnect: {
+      retryMs: input.retryMs ?? DEFAULT_RETRY_MS,
+      when: reconnect,
+      maxReconnects: input.maxReconnects ?? Infinity,
+    },
+    stream: {
+      maxEventSize: input.maxEventSize ?? DEFAULT_MAX_EVENT_SIZE,
+      pingEvent: input.pingEvent ?? 'ping',
+    },
+    end: {
+      endEvents: input.endEvents === false ? [] : (input.endEvents ?? ['end']),
+      endData: input.endData ?? [],
+      maxEvents: input.maxEvents,
+      durationMs: input.durationMs,
+      timeoutMs: input.timeoutMs,
+      idleTimeoutMs: input.idleTimeoutMs,
+    },
+    expect: {
+      events: input.expect?.events ?? [],
+      dataPatterns: input.expect?.dataPatterns ?? [],
+      minEvents: input.expect?.minEvents,
+      end: input.expect?.end ?? false,
+      reconnect: input.expect?.reconnect ?? false,
+      maxGapMs: input.expect?.maxGapMs,
+    },
+    showSecrets: input.showSecrets ?? false,
+    ...(input.record !== undefined && { record: input.record }),
+    extensions: input.extensions ?? [],
+    ...(input.http !== undefined && { http: input.http }),
+  }
+}
+
+/** A duration in the library's options: a string with a unit, or milliseconds. */
+export type Duration = string | number
+
+/** `probe(url, options)`: every option of `sse-probe <url>` by its long name in camelCase. */
+export interface ProbeLibraryOptions extends RequestLibraryOptions {
+  /** Milliseconds, as the `retry:` field it mirrors. */
+  retry?: Duration
+  /** When to reconnect; false = never. Default: always for GET, on-error otherwise. */
+  reconnect?: ReconnectWhen | boolean
+  maxReconnects?: number
+  /** Bytes, or a size such as '64KiB'. */
+  maxEventSize?: number | string
+  pingEvent?: string
+  /** false: do not end on any event type (default 'end'). */
+  endEvent?: string | string[] | false
+  endData?: string | string[]
+  maxEvents?: number
+  duration?: Duration
+  timeout?: Duration
+  idleTimeout?: Duration
+  expectEvent?: string | string[]
+  expectData?: string | RegExp | (string | RegExp)[]
+  expectMinEvents?: number
+  expectEnd?: boolean
+  expectReconnect?: boolean
+  expectMaxGap?: Duration
+  showSecrets?: boolean
+  /** A transcript file, as `--record` writes it. */
+  record?: string
+  /** Ends the probe as abort() does. */
+  signal?: AbortSignal
+  /** Consumers taking part in the probe (see ProbeExtension). */
+  extensions?: ProbeExtension[]
+  /** @internal One dispatcher for many probes (createHttp), as `load` runs them. */
+  http?: Http
+}
+
+/**
+ * The CLI's spelling of each option: a bad value in the library is reported exactly as the CLI
+ * reports it (cli/args.ts defines the flags with these).
+ */
+export const FLAGS = {
+  method: '-X, --method <method>',
+  header: '-H, --header <"Name: value">',
+  data: '-d, --data <text|@file|@->',
+  lastEventId: '--last-event-id <id>',
+  connectTimeout: '--connect-timeout <duration>',
+  insecure: '-k, --insecure',
+  proxy: '--proxy <url>',
+  retry: '--retry <ms>',
+  reconnect: '--reconnect <when>',
+  maxReconnects: '--max-reconnects <n>',
+  maxEventSize: '--max-event-size <bytes>',
+  pingEvent: '--ping-event <type>',
+  endEvent: '--end-event <type>',
+  endData: '--end-data <text>',
+  maxEvents: '-n, --max-events <n>',
+  duration: '--duration <duration>',
+  timeout: '-t, --timeout <duration>',
+  idleTimeout: '--idle-timeout <duration>',
+  expectEvent: '--expect-event <type>',
+  expectData: '--expect-data <regex>',
+  expectMinEvents: '--expect-min-events <n>',
+  expectMaxGap: '--expect-max-gap <duration>',
+  record: '--record <file>',
+  window: '--window <duration>',
+  origin: '--origin <origin>',
+  port: '--port <n>',
+  speed: '--speed <x>',
+  interval: '--interval <duration>',
+} as const
+
+export type Flag = keyof typeof FLAGS
+
+/** Runs a validator on a value as the CLI would, naming the option in the error. */
+export function checked<T>(flag: Flag, text: string, parse: (text: string) => T): T {
+  try {
+    return parse(text)
+  } catch (error) {
+    if (error instanceof SseProbeUsageError) throw invalidOption(FLAGS[flag], text, error.message)
+    throw error
+  }
+}
+
+const list = <T>(value: T | T[] | undefined): T[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value]
+
+export function durationOption(flag: Flag, value: Duration | undefined, positive: boolean) {
+  if (value === undefined) return undefined
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value) || value < 0 || (positive && value === 0) || value > MAX_DELAY_MS) {
+      throw invalidOption(
+        FLAGS[flag],
+        String(value),
+        `expected milliseconds ${positive ? 'greater than zero' : '(0 or more)'}, at most 24 days`,
+      )
+    }
+    return value
+  }
+  return checked(flag, value, positive ? positiveDurationArg : durationArg)
+}
+
+function countOption(flag: Flag, value: number | undefined, least: number) {
+  if (value === undefined) return undefined
+  if (!Number.isInteger(value) || value < least) {
+    throw invalidOption(FLAGS[flag], String(value), `expected a whole number of at least ${least}`)
+  }
+  return value
+}
+
+function stringOption(flag: Flag, value: unknown): string | undefined {
+  if (value === undefined || typeof value === 'string') return value
+  throw invalidOption(FLAGS[flag], String(value), 'expected a string')
+}
+
+/** The request options every library function takes (probe, check). */
+export interface RequestLibraryOptions {
+  method?: string
+  /** "Name: value", several of them, or an object. */
+  header?: string | string[] | Record<string, string>
+  /** The request body: text as is (no @file), or bytes. Makes the default method POST. */
+  data?: string | Uint8Array
+  lastEventId?: string
+  connectTimeout?: Duration
+  insecure?: boolean
+  proxy?: string | URL
+}
+
+/** The request part of the library's options, validated as the CLI validates its flags. */
+export function requestFromLibrary(
+  url: string | URL,
+  options: RequestLibraryOptions,
+): RequestInput {
+  if (options === null || typeof options !== 'object') {
+    throw new SseProbeUsageError('options must be an object')
+  }
+  let parsedUrl: URL
+  try {
+    parsedUrl = urlArg(String(url))
+  } catch (error) {
+    throw new SseProbeUsageError(
+      `command-argument value '${String(url)}' is invalid for argument 'url'. ${(error as Error).message}`,
+    )
+  }
+  let headers: [string, string][] = []
+  const header = options.header
+  const headerLines =
+    header !== undefined && typeof header === 'object' && !Array.isArray(header)
+      ? Object.entries(header).map(([name, value]) => `${name}: ${value}`)
+      : list(header)
+  for (const line of headerLines)
+    headers = checked('header', line, (text) => headerArg(text, headers))
+  const data = options.data
+  if (data !== undefined && typeof data !== 'string' && !(data instanceof Uint8Array)) {
+    throw invalidOption(FLAGS.data, String(data), 'expected a string or a Uint8Array')
+  }
+  const method = stringOption('method', options.method)
+  const lastEventId = stringOption('lastEventId', options.lastEventId)
+  const proxy =
+    options.proxy === undefined ? undefined : checked('proxy', String(options.proxy), urlArg).href
+  return {
+    url: parsedUrl,
+    ...(method !== undefined && { method: checked('method', method, methodArg) }),
+    headers,
+    ...(data !== undefined && { body: Buffer.from(data) }),
+    ...(lastEventId !== undefined && {
+      lastEventId: checked('lastEventId', lastEventId, lastEventIdArg),
+    }),
+    connectTimeoutMs: durationOption('connectTimeout', options.connectTimeout, true),
+    insecure: options.insecure ?? false,
+    ...(proxy !== undefined && { proxy }),
+  }
+}
+
+/**
+ * The library's options, validated as the CLI validates its flags: a bad one throws
+ * SseProbeUsageError with the CLI's message.
+ */
+export function fromLibraryOptions(
+  url: string | URL,
+  options: ProbeLibraryOptions = {},
+): ProbeOptions {
+  const request = requestFromLibrary(url, options)
+  let dataPatterns: DataPattern[] = []
+  for (const pattern of list(options.expectData)) {
+    if (pattern instanceof RegExp) dataPatterns.push({ source: pattern.source, regex: pattern })
+    else dataPatterns = checked('expectData', pattern, (text) => regexArg(text, dataPatterns))
+  }
+  const reconnect = options.reconnect
+  if (
+    reconnect !== undefined &&
+    typeof reconnect !== 'boolean' &&
+    !RECONNECT_WHEN.includes(reconnect)
+  ) {
+    const expected = `expected one of ${RECONNECT_WHEN.join(', ')}`
+    throw invalidOption(FLAGS.reconnect, String(reconnect), expected)
+  }
+  const maxEventSize = options.maxEventSize
+  const endEvent = options.endEvent
+  return toProbeOptions({
+    ...request,
+    retryMs: durationOption('retry', options.retry, false),
+    reconnect,
+    maxReconnects: countOption('maxReconnects', options.maxReconnects, 0),
+    maxEventSize:
+      typeof maxEventSize === 'string'
+        ? checked('maxEventSize', maxEventSize, byteSizeArg)
+        : countOption('maxEventSize', maxEventSize, 1),
+    pingEvent: stringOption('pingEvent', options.pingEvent),
+    endEvents: endEvent === false ? false : endEvent === undefined ? undefined : list(endEvent),
+    endData: list(options.endData),
+    maxEvents: countOption('maxEvents', options.maxEvents, 1),
+    durationMs: durationOption('duration', options.duration, true),
+    timeoutMs: durationOption('timeout', options.timeout, true),
+    idleTimeoutMs: durationOption('idleTimeout', options.idleTimeout, true),
+    expect: {
+      events: list(options.expectEvent),
+      dataPatterns,
+      minEvents: countOption('expectMinEvents', options.expectMinEvents, 0),
+      end: options.expectEnd ?? false,
+      reconnect: options.expectReconnect ?? false,
+      maxGapMs: durationOption('expectMaxGap', options.expectMaxGap, true),
+    },
+    showSecrets: options.showSecrets ?? false,
+    ...(options.record !== undefined && { record: options.record }),
+    extensions: options.extensions ?? [],
+    ...(options.http !== undefined && { http: options.http }),
+  })
+}

@@ -1,0 +1,342 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { readBody } from './body.ts'
+import { type Attempt, openStream } from './connection.ts'
+import { exitCodeFor, type StopSignal } from './exit-code.ts'
+import { evaluateExpectations } from './expectations.ts'
+import type { ExtensionContext } from './extension.ts'
+import type { ProbeOptions } from './options.ts'
+import { type ConnInput, type ConnState, type Effect, initialState, step } from './reconnect.ts'
+import {
+  type CloseRecord,
+  type ExpectationResult,
+  type ProbeRecord,
+  roundMs,
+  type SummaryRecord,
+} from './records.ts'
+import { redactHeaders, redactUrl } from './redact.ts'
+import { firstRequest } from './request.ts'
+import { createSession } from './session.ts'
+import { createEventStream } from './stream.ts'
+import { createRecorder } from './transcript.ts'
+
+/** Where a probe's records go: the CLI's output, or the library's iterator. */
+export interface ProbeSink {
+  emit(record: ProbeRecord): void
+  /**
+   * Called once a network chunk has been handled: the moment to write what it produced.
+   * Returns a promise while the consumer is backed up (a slow reader of stdout, a slow loop).
+   */
+  flush(): Promise<void> | undefined
+  /** The body bytes exactly as received, for --format raw. */
+  raw?(chunk: Uint8Array): void
+  /** Whether event records are used: millions of them are not made for nothing. */
+  events: boolean
+  /** Whether comment records are shown or kept: only then is their exact text worth recovering. */
+  commentText: boolean
+  /** Something the user should know that does not end the probe (a transcript that stopped). */
+  warn?(message: string): void
+}
+
+export interface Probe {
+  /** The summary, also emitted as the last record. Rejects only on a bug (exit 70). */
+  done: Promise<SummaryRecord>
+  /** Ends the probe as Ctrl-C does (SIGINT: 130, SIGTERM: 143); the summary is still produced. */
+  interrupt(signal?: StopSignal): void
+  /**
+   * Drops the open connection as a network failure would (inspect's `r`): the probe reconnects
+   * with Last-Event-ID as after any drop. While it waits to reconnect, the wait is cut short.
+   */
+  reconnect(): void
+}
+
+/** The message of the close record of a connection that reconnect() dropped. */
+export const DROPPED_MESSAGE = 'dropped on request (reconnect now)'
+
+/**
+ * The probe loop: the only code that connects, reads and sleeps. It feeds what happens into
+ * step() (reconnect.ts), which decides what to do next and when the probe ends, and reports
+ * everything as records: to the extensions, the transcript, then the sink.
+ */
+export function startProbe(options: ProbeOptions, sink: ProbeSink): Probe {
+  const origin = performance.now()
+  const startedAt = new Date().toISOString()
+  const now = () => roundMs(performance.now() - origin)
+  const controller = new AbortController()
+  const { end: ends, extensions } = options
+  // Opened at once: a file that cannot be written is a usage error before anything is sent.
+  const recorder =
+    options.record === undefined
+      ? undefined
+      : createRecorder(options.record, (message) => sink.warn?.(message))
+  const session = createSession({
+    pingEvent: options.stream.pingEvent,
+    expectedEvents: options.expect.events,
+    endEvents: ends.endEvents,
+    endData: ends.endData,
+    maxEvents: ends.maxEvents,
+    dataPatterns: options.expect.dataPatterns.map((pattern) => pattern.regex),
+  })
+  let state: ConnState = initialState(options.reconnect.retryMs, firstRequest(options.request))
+  let signal: StopSignal = 'SIGINT'
+  // One clock reading per network chunk: what arrived together is stamped together.
+  let chunkAt = 0
+  const stopped = new Promise<void>((resolve) =>
+    controller.signal.addEventListener('abort', () => resolve(), { once: true }),
+  )
+
+  const context: ExtensionContext = {
+    now,
+    emit: deliver,
+    end: (reason, message) => dispatch({ type: 'stop', reason, message }),
+    signal: controller.signal,
+    request: { url: options.request.url, method: options.request.method },
+  }
+  /** A record as the consumers get it: the transcript, then the sink. */
+  function deliver(record: ProbeRecord) {
+    recorder?.write(record)
+    sink.emit(record)
+  }
+  // Without extensions or a transcript, records go straight to the sink: the hot path of -q.
+  const emit =
+    extensions.length === 0 && !recorder
+      ? sink.emit
+      : (record: ProbeRecord) => {
+          for (const extension of extensions) extension.onRecord?.(record, context)
+          deliver(record)
+        }
+  const wantEvents = sink.events || extensions.length > 0 || recorder !== undefined
+  const wantCommentText = sink.commentText || extensions.length > 0 || recorder !== undefined
+
+  function dispatch(input: ConnInput): Effect {
+    const [next, effect] = step(state, input, options.reconnect)
+    state = next
+    if (effect.type === 'end') controller.abort()
+    return effect
+  }
+
+  const stream = createEventStream(
+    {
+      onEvent(event, id, data, lastEventId) {
+        if (state.ended) return
+        const end = session.event(chunkAt, event, data)
+        if (wantEvents) {
+          const { attempt } = state
+          const dt = session.dt
+          emit({ type: 'event', t: chunkAt, attempt, event, id, lastEventId, data, dt })
+        }
+        if (end || !state.connectionHadEvent) dispatch({ type: 'event', end })
+      },
+      onComment(text) {
+        if (state.ended) return
+        session.comment(chunkAt)
+        emit({ type: 'comment', t: chunkAt, attempt: state.attempt, text })
+      },
+      onRetry(ms) {
+        if (state.ended) return
+        dispatch({ type: 'retry', ms })
+        emit({ type: 'retry', t: chunkAt, attempt: state.attempt, ms })
+      },
+      onTooLarge(message) {
+        dispatch({ type: 'stop', reason: 'event-too-large', message })
+      },
+    },
+    {
+      lastEventId: options.request.lastEventId,
+      maxEventSize: options.stream.maxEventSize,
+      exactComments: wantCommentText,
+    },
+  )
+
+  // "No bytes at all": it runs from the start, through connection attempts and reconnect waits too.
+  const idleMs = ends.idleTimeoutMs
+  const startIdleTimer = () =>
+    idleMs
+      ? setTimeout(() => {
+          const message = `no data for ${idleMs}ms (--idle-timeout)`
+          dispatch({ type: 'stop', reason: 'idle-timeout', message })
+        }, idleMs)
+      : undefined
+  let idleTimer = startIdleTimer()
+  const timers = [
+    ends.timeoutMs &&
+      setTimeout(() => {
+        const message = `no end after ${ends.timeoutMs}ms (--timeout)`
+        dispatch({ type: 'stop', reason: 'timeout', message })
+      }, ends.timeoutMs),
+    ends.durationMs &&
+      setTimeout(() => dispatch({ type: 'stop', reason: 'duration' }), ends.durationMs),
+  ]
+
+  /**
+   * Reads no more while the consumer is backed up, so that a slow reader keeps memory flat (the
+   * server is held back by TCP instead); that wait is not the server's silence.
+   */
+  async function drained(backlog: Promise<void>): Promise<boolean> {
+    clearTimeout(idleTimer)
+    await Promise.race([backlog, stopped])
+    idleTimer = startIdleTimer()
+    return state.ended !== undefined
+  }
+
+  /** Reads one established stream to its end; undefined when the probe was ended meanwhile. */
+  async function read(
+    attempt: Extract<Attempt, { type: 'response' }>,
+  ): Promise<Omit<CloseRecord, 't' | 'attempt' | 'type'> | undefined> {
+    cutShort = () => attempt.body.destroy(new Error(DROPPED_MESSAGE))
+    const end = await readBody(attempt.body, attempt.headers['content-encoding'], {
+      onBytes(chunk) {
+        chunkAt = now()
+        session.bytes(chunk.length)
+        idleTimer?.refresh()
+        sink.raw?.(chunk)
+      },
+      onData(chunk) {
+        stream.feed(chunk)
+        const backlog = sink.flush()
+        return backlog ? drained(backlog) : state.ended !== undefined
+      },
+    })
+    cutShort = undefined
+    attempt.release()
+    const { discardedData } = stream.end()
+    if (state.ended || end.cause === 'stopped') return undefined
+    return {
+      cause: end.cause,
+      ...(end.message !== undefined && { message: end.message }),
+      ...(discardedData !== undefined && { discardedBytes: Buffer.byteLength(discardedData) }),
+    }
+  }
+
+  /** The response (or the failure) as a record and as the input step() needs. */
+  function report(attempt: Attempt): ConnInput {
+    const t = now()
+    const base = { t, attempt: state.attempt }
+    if (attempt.type === 'network-error') {
+      emit({ type: 'error', ...base, message: attempt.message })
+      return attempt
+    }
+    const headers = redactHeaders(attempt.headers, options.showSecrets)
+    if (attempt.verdict === 'ok') {
+      const url = options.showSecrets ? attempt.url : redactUrl(attempt.url)
+      const { status, httpVersion } = attempt
+      emit({ type: 'open', ...base, url, status, httpVersion, headers })
+    } else if (attempt.verdict !== 'no-content') {
+      emit({
+        type: 'error',
+        ...base,
+        message: attempt.message!,
+        status: attempt.status,
+        headers,
+        ...(attempt.excerpt !== undefined && { body: attempt.excerpt }),
+      })
+    }
+    const { verdict, request, message } = attempt
+    return { type: 'response', verdict, request, ...(message !== undefined && { message }) }
+  }
+
+  /** Ends the current read or reconnect wait early, for reconnect(). */
+  let cutShort: (() => void) | undefined
+
+  async function run(): Promise<void> {
+    for (;;) {
+      const lastEventId = stream.lastEventId
+      if (state.attempt > 1) {
+        session.reconnecting()
+        const id = lastEventId === '' ? null : lastEventId
+        emit({
+          type: 'reconnect',
+          t: now(),
+          attempt: state.attempt,
+          delayMs: state.delayMs,
+          lastEventId: id,
+        })
+        sink.flush()
+      }
+      let effect = dispatch({ type: 'connect', lastEventId })
+      if (effect.type !== 'connect') return
+      const attempt = await openStream(
+        effect.request,
+        options.request,
+        controller.signal,
+        options.http,
+      )
+      if (state.ended) {
+        if (attempt.type === 'response') attempt.release()
+        return
+      }
+      const input = report(attempt)
+      sink.flush()
+      effect = dispatch(input)
+      if (effect.type === 'read' && attempt.type === 'response') {
+        session.open(now())
+        const closed = await read(attempt)
+        if (!closed) return
+        const t = now()
+        session.closed(t)
+        emit({ type: 'close', t, attempt: state.attempt, ...closed })
+        sink.flush()
+        effect = dispatch({ type: 'closed', cause: closed.cause })
+      }
+      if (effect.type !== 'wait') return
+      const wait = new AbortController()
+      cutShort = () => wait.abort()
+      await sleep(effect.ms, undefined, {
+        signal: AbortSignal.any([controller.signal, wait.signal]),
+      }).catch(() => {})
+      cutShort = undefined
+      if (state.ended) return
+    }
+  }
+
+  function summarise(): SummaryRecord {
+    for (const timer of [...timers, idleTimer]) if (timer) clearTimeout(timer)
+    const t = now()
+    const { reason, message } = state.ended!
+    const stats = session.stats(t)
+    const expectations: ExpectationResult[] = evaluateExpectations(options.expect, stats, reason)
+    const extra: Record<string, unknown> = {}
+    for (const extension of extensions) {
+      const result = extension.finish?.({ reason, t })
+      if (result?.summary) Object.assign(extra, result.summary)
+      if (result?.expectations) expectations.push(...result.expectations)
+    }
+    const { maxSilenceMs: _silence, dataMatched: _matched, ...counts } = stats
+    return {
+      type: 'summary',
+      t,
+      startedAt,
+      reason,
+      exitCode: exitCodeFor(reason, expectations, signal),
+      ...(message !== undefined && { message }),
+      ...counts,
+      expectations,
+      ...extra,
+    }
+  }
+
+  // The caller gets the probe before anything happens: the library's contract (api.md).
+  const done = new Promise<void>((resolve) => process.nextTick(resolve)).then(run).then(
+    () => {
+      const summary = summarise()
+      deliver(summary)
+      recorder?.close()
+      return summary
+    },
+    (error: unknown) => {
+      // A bug, not an outcome of the endpoint: no reason may stand for it (exit 70).
+      controller.abort()
+      for (const timer of [...timers, idleTimer]) if (timer) clearTimeout(timer)
+      recorder?.close()
+      throw error
+    },
+  )
+  return {
+    done,
+    interrupt(stopSignal = 'SIGINT') {
+      if (state.ended) return
+      signal = stopSignal
+      dispatch({ type: 'stop', reason: 'interrupted' })
+    },
+    reconnect: () => cutShort?.(),
+  }
+}

@@ -1,0 +1,157 @@
+import { MAX_DELAY_MS, parseDuration } from './duration.ts'
+import { SseProbeUsageError } from './errors.ts'
+import { hasHeaderControl } from './request.ts'
+
+/**
+ * The validators of option values, shared by the CLI (as commander's argument parsers) and the
+ * library (on its camelCase options). Each throws a SseProbeUsageError saying what it expected;
+ * the caller names the option and the value (options.ts, or commander).
+ */
+
+export function durationArg(text: string): number {
+  const ms = parseDuration(text)
+  if (ms === undefined) {
+    throw new SseProbeUsageError(
+      'expected a duration such as 250ms, 5s, 2m, 1h or bare milliseconds',
+    )
+  }
+  if (ms > MAX_DELAY_MS) throw new SseProbeUsageError('expected a duration of at most 24 days')
+  return ms
+}
+
+export function positiveDurationArg(text: string): number {
+  const ms = durationArg(text)
+  if (ms <= 0) throw new SseProbeUsageError('expected a duration greater than zero')
+  return ms
+}
+
+export function countArg(text: string): number {
+  if (!/^\d+$/.test(text.trim()))
+    throw new SseProbeUsageError('expected a whole number (0 or more)')
+  return Number(text)
+}
+
+export function positiveCountArg(text: string): number {
+  const count = countArg(text)
+  if (count < 1) throw new SseProbeUsageError('expected a whole number of at least 1')
+  return count
+}
+
+const BYTE_UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1024 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1024 ** 3,
+  gib: 1024 ** 3,
+}
+
+export function byteSizeArg(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim())
+  const unit = match ? BYTE_UNITS[match[2]!.toLowerCase()] : undefined
+  if (!match || unit === undefined) {
+    throw new SseProbeUsageError('expected a size in bytes such as 65536, 64KiB or 16MiB')
+  }
+  const bytes = Math.floor(Number(match[1]) * unit)
+  if (bytes < 1) throw new SseProbeUsageError('expected a size of at least 1 byte')
+  return bytes
+}
+
+export function urlArg(text: string): URL {
+  let url: URL
+  try {
+    url = new URL(text)
+  } catch {
+    throw new SseProbeUsageError(`expected an http:// or https:// URL`)
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new SseProbeUsageError(`expected an http:// or https:// URL, not ${url.protocol}`)
+  }
+  return url
+}
+
+/** A browser origin (scheme, host, port), as a page at that address sends it in `Origin`. */
+export function originArg(text: string): string {
+  const url = urlArg(text)
+  if (url.pathname !== '/' || url.search || url.hash || url.username || url.password) {
+    throw new SseProbeUsageError(
+      'expected an origin such as https://app.example (scheme, host and port only)',
+    )
+  }
+  return url.origin
+}
+
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+
+export function headerArg(text: string, previous: [string, string][] = []): [string, string][] {
+  // HTTP field values allow tabs but no other control character (CR and LF would inject headers).
+  if (hasHeaderControl(text)) {
+    throw new SseProbeUsageError('a header must not contain CR, LF or other control characters')
+  }
+  const colon = text.indexOf(':')
+  if (colon < 1) throw new SseProbeUsageError('expected "Name: value"')
+  const name = text.slice(0, colon).trim()
+  if (!HEADER_NAME.test(name)) throw new SseProbeUsageError(`"${name}" is not a valid header name`)
+  return [...previous, [name, text.slice(colon + 1).trim()]]
+}
+
+/** --last-event-id: sent as a header, so held to the same rules as a header value. */
+export function lastEventIdArg(text: string): string {
+  if (hasHeaderControl(text)) {
+    throw new SseProbeUsageError('an id must not contain CR, LF or other control characters')
+  }
+  return text
+}
+
+export interface DataPattern {
+  source: string
+  regex: RegExp
+}
+
+export function regexArg(text: string, previous: DataPattern[] = []): DataPattern[] {
+  try {
+    return [...previous, { source: text, regex: new RegExp(text) }]
+  } catch (error) {
+    throw new SseProbeUsageError(`not a valid regular expression: ${(error as Error).message}`)
+  }
+}
+
+// As fetch: these cannot carry an event stream.
+const FORBIDDEN_METHODS = new Set(['CONNECT', 'TRACE', 'TRACK'])
+
+export function methodArg(text: string): string {
+  if (!HEADER_NAME.test(text)) {
+    throw new SseProbeUsageError('expected an HTTP method such as GET or POST')
+  }
+  if (FORBIDDEN_METHODS.has(text.toUpperCase())) {
+    throw new SseProbeUsageError(`${text.toUpperCase()} cannot open an event stream`)
+  }
+  return text.toUpperCase()
+}
+
+export function portArg(text: string): number {
+  const port = countArg(text)
+  if (port > 65535) {
+    throw new SseProbeUsageError('expected a port number from 0 to 65535 (0: any free port)')
+  }
+  return port
+}
+
+export function speedArg(text: string): number {
+  if (!/^\d+(\.\d+)?$/.test(text.trim())) {
+    throw new SseProbeUsageError(
+      'expected a number: 1 plays the recorded timing, 2 twice as fast, 0 as fast as possible',
+    )
+  }
+  return Number(text)
+}
+
+/** A value given to an option: the message names both as the CLI's user typed them. */
+export function invalidOption(flag: string, value: string, reason: string): SseProbeUsageError {
+  return new SseProbeUsageError(`option '${flag}' argument '${value}' is invalid. ${reason}`)
+}
