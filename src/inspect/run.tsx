@@ -125,6 +125,12 @@ export async function runInspect(
   const probe = startProbe(options, sink)
   let quit: () => void = () => {}
   const quitting = new Promise<void>((resolve) => (quit = resolve))
+  // An exception while drawing: Ink has already left the screen; the probe ends and it is reported.
+  let crash: unknown
+  ink.waitUntilExit().catch((error: unknown) => {
+    crash = error
+    quit()
+  })
   // SIGINT and SIGTERM end the probe as in `sse-probe <url>` (130, 143) and leave the screen.
   const signals = onStopSignals(context.process, (name) => {
     probe.interrupt(name)
@@ -144,8 +150,10 @@ export async function runInspect(
     }
     if (action.type === 'quit') return quit()
     if (action.type === 'reconnect') {
-      probe.reconnect()
-      state = reduce(state, { type: 'notice', text: 'reconnecting: the connection was dropped' })
+      const live = state.connection.state !== 'ended'
+      if (live) probe.reconnect()
+      const text = live ? 'reconnect now: the connection is dropped' : 'the stream has ended'
+      state = reduce(state, { type: 'notice', text })
       return schedule()
     }
     state = reduce(state, { type: 'notice', text: writeRows(state) })
@@ -156,7 +164,9 @@ export async function runInspect(
     // The screen stays after the stream has ended, until the user quits (the header says how it ended).
     await quitting
     probe.interrupt()
-    return (await probe.done).exitCode
+    const { exitCode } = await probe.done
+    if (crash) throw crash
+    return exitCode
   } finally {
     clearInterval(ticker)
     clearTimeout(frameTimer)
