@@ -96,7 +96,7 @@ describe('display options of the pretty format', () => {
   })
 })
 
-describe.skipIf(!HAS_TMUX)('display options on a terminal', () => {
+describe.skipIf(!HAS_TMUX && !process.env.CI)('display options on a terminal', () => {
   const long = Array.from({ length: 100 }, (_, i) => `data: line ${i}`).join('\n')
   const wide = `data: ${'w'.repeat(300)}`
 
