@@ -7,7 +7,7 @@ import { build } from 'esbuild'
 
 const dist = new URL('../dist/', import.meta.url)
 rmSync(dist, { recursive: true, force: true })
-await build({
+const { metafile } = await build({
   entryPoints: { cli: 'src/cli/entry.ts', index: 'src/index.ts' },
   outdir: 'dist',
   bundle: true,
@@ -29,7 +29,37 @@ await build({
     js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
   },
   logLevel: 'warning',
+  metafile: true,
 })
+
+/** The output files that loading `file` loads with it (static imports, followed). */
+function staticClosure(file, seen = new Set()) {
+  if (seen.has(file)) return seen
+  seen.add(file)
+  for (const { path, kind } of metafile.outputs[file].imports) {
+    if (kind === 'import-statement' && !path.startsWith('node:')) staticClosure(path, seen)
+  }
+  return seen
+}
+
+function refuse(entry, what, pattern) {
+  for (const file of staticClosure(entry)) {
+    const input = Object.keys(metafile.outputs[file].inputs).find((name) => pattern.test(name))
+    if (input) throw new Error(`${what} loads ${input} (through ${file})`)
+  }
+}
+
+// Importing the library must not load the CLI's argument parser, colour, spinner or screen.
+refuse(
+  'dist/index.js',
+  'the library',
+  /node_modules\/(commander|chalk|ora|ink|react|react-reconciler|yoga-layout)\//,
+)
+// Ink and React are for `inspect` alone: the plain probe starts without them.
+const probeChunk = Object.keys(metafile.outputs).find(
+  (file) => 'src/cli/commands/probe.ts' in metafile.outputs[file].inputs,
+)
+refuse(probeChunk, 'the probe command', /node_modules\/(ink|react|react-reconciler|yoga-layout)\//)
 
 // commander's help, rendered once at the width it uses when not on a terminal (80),
 // so that `sse-probe --help` starts as fast as `--version`.

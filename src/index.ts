@@ -174,7 +174,7 @@ export interface SseServer {
 
 /**
  * A mock SSE endpoint, as `sse-probe serve` runs it: replays a transcript (`--record` output), a
- * raw `.sse` capture, or an array of records.
+ * raw `.sse` capture, or an array of records (events alone will do: an `open` is implied).
  */
 export async function serve(
   source: string | readonly ProbeRecord[],
@@ -192,7 +192,18 @@ export async function serve(
   let plan: Awaited<ReturnType<typeof readReplayFile>>
   if (typeof source === 'string') plan = await readReplayFile(source, intervalMs)
   else if (Array.isArray(source)) {
-    const lines = source.map((record) => JSON.stringify(record)).join('\n')
+    // Events alone are enough: a connection opens before them, as a recording would show it.
+    const opened = source.find((record) => record.type !== 'summary')?.type === 'open'
+    const open = {
+      type: 'open',
+      t: 0,
+      attempt: 1,
+      url: '',
+      status: 200,
+      httpVersion: '1.1',
+      headers: {},
+    }
+    const lines = [...(opened ? [] : [open]), ...source].map((r) => JSON.stringify(r)).join('\n')
     plan = parseReplayFile(Buffer.from(lines), 'records', intervalMs)
   } else throw new SseProbeUsageError('serve(source): expected a file path or an array of records')
   const server: LocalServer = await startReplay(plan, {

@@ -15,6 +15,7 @@ import {
   positiveCountArg,
   positiveDurationArg,
   regexArg,
+  retryArg,
   speedArg,
   urlArg,
 } from '../engine/validate.ts'
@@ -111,7 +112,8 @@ export interface RawCheckFlags extends RawRequestFlags {
   color?: boolean
 }
 
-const DURATIONS = 'Durations: 250ms, 5s, 2m, 1h, or bare milliseconds.'
+const DURATIONS =
+  'Durations need a unit: 250ms, 5s, 2m, 1h, 1m30s (0 alone where zero makes sense).'
 
 const EXIT_CODES = `
 Exit codes:
@@ -164,7 +166,7 @@ export function addStreamOptions(command: Command): Command {
         '--retry <ms>',
         "initial reconnection time, replaced by the server's retry: fields",
       )
-        .argParser(durationArg)
+        .argParser(retryArg)
         .default(3000, '3000'),
     )
     .option(

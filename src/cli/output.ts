@@ -1,11 +1,5 @@
 import type { Writable } from 'node:stream'
-import {
-  Chalk,
-  type ChalkInstance,
-  type ColorSupportLevel,
-  supportsColor,
-  supportsColorStderr,
-} from 'chalk'
+import type { ChalkInstance, ColorSupportLevel } from 'chalk'
 import { formatDuration } from '../engine/duration.ts'
 import { visible } from '../engine/escape.ts'
 import type { ProbeRecord } from '../engine/records.ts'
@@ -93,7 +87,7 @@ export async function createOutput(
     }
   } else {
     const pretty = createPrettyRenderer({
-      ...colors(streams, options.color),
+      ...(await colors(streams, options.color)),
       pingEvent: options.pingEvent,
       hidePings: options.hidePings,
       include: options.include,
@@ -172,10 +166,12 @@ export async function createOutput(
  * The colours of a command's output, decided here only: for stdout and for stderr, each of which
  * may be a terminal or a file.
  */
-export function colors(
+export async function colors(
   streams: Pick<OutputStreams, 'env'>,
   flag: boolean | undefined,
-): { chalk: ChalkInstance; chalkStderr: ChalkInstance } {
+): Promise<{ chalk: ChalkInstance; chalkStderr: ChalkInstance }> {
+  // Loaded when something is coloured: usage errors and the other writers do without it.
+  const { Chalk, supportsColor, supportsColorStderr } = await import('chalk')
   return {
     chalk: new Chalk({ level: colorLevel(flag, supportsColor, streams.env) }),
     chalkStderr: new Chalk({ level: colorLevel(flag, supportsColorStderr, streams.env) }),

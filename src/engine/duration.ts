@@ -3,11 +3,21 @@ const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_00
 /** The longest delay a Node timer can wait (about 24.8 days); a longer one fires at once. */
 export const MAX_DELAY_MS = 2 ** 31 - 1
 
-/** '250ms' | '5s' | '2m' | '1h' | '1.5s' | '1500' (bare milliseconds) → milliseconds, or undefined. */
+const PARTS = /^(?:\d+(?:\.\d+)?(?:ms|h|m|s))+$/
+const PART = /(\d+(?:\.\d+)?)(ms|h|m|s)/g
+
+/**
+ * '250ms' | '5s' | '2m' | '1h' | '1.5s' | '1m30s' → milliseconds, or undefined. A unit is needed:
+ * a bare number reads as seconds to users of curl and as milliseconds to users of `retry:`.
+ * '0' alone needs none.
+ */
 export function parseDuration(text: string): number | undefined {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim())
-  if (!match) return undefined
-  return Number(match[1]) * UNIT_MS[match[2] ?? 'ms']!
+  const trimmed = text.trim()
+  if (trimmed === '0') return 0
+  if (!PARTS.test(trimmed)) return undefined
+  let ms = 0
+  for (const [, amount, unit] of trimmed.matchAll(PART)) ms += Number(amount) * UNIT_MS[unit!]!
+  return ms
 }
 
 /** A short human form of a duration: 850ms, 1.25s, 2m05s. */

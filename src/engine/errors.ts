@@ -35,6 +35,13 @@ export function describeError(error: unknown): string {
   const generic = /^(fetch failed|terminated|other side closed)$/
   const specific = parts.filter((part) => !generic.test(part))
   const line = (specific.length > 0 ? specific : parts).join(': ') || String(error)
+  // OpenSSL's words for a TLS hello answered in plain HTTP.
+  if (/wrong version number|packet length too long|ssl3_get_record|http request/i.test(line)) {
+    return 'TLS handshake failed: the server speaks plain HTTP on that port; use http:// instead of https://'
+  }
+  if (/socket disconnected before secure TLS connection/i.test(line)) {
+    return 'the server closed the connection during the TLS handshake (is it an https:// port?)'
+  }
   return tls ? `TLS error: ${line} (use -k/--insecure to accept any certificate)` : line
 }
 

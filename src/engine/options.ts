@@ -14,6 +14,7 @@ import {
   methodArg,
   positiveDurationArg,
   regexArg,
+  retryArg,
   urlArg,
 } from './validate.ts'
 
@@ -335,7 +336,10 @@ export function fromLibraryOptions(
   const endEvent = options.endEvent
   return toProbeOptions({
     ...request,
-    retryMs: durationOption('retry', options.retry, false),
+    retryMs:
+      typeof options.retry === 'string'
+        ? checked('retry', options.retry, retryArg)
+        : durationOption('retry', options.retry, false),
     reconnect,
     maxReconnects: countOption('maxReconnects', options.maxReconnects, 0),
     maxEventSize:

@@ -10,13 +10,20 @@ import { hasHeaderControl } from './request.ts'
 
 export function durationArg(text: string): number {
   const ms = parseDuration(text)
+  const bare = /^\d+(?:\.\d+)?$/.exec(text.trim())?.[0]
+  if (bare !== undefined && ms === undefined) {
+    throw new SseProbeUsageError(`add a unit, e.g. ${bare}s or ${bare}ms`)
+  }
   if (ms === undefined) {
-    throw new SseProbeUsageError(
-      'expected a duration such as 250ms, 5s, 2m, 1h or bare milliseconds',
-    )
+    throw new SseProbeUsageError('expected a duration such as 250ms, 5s, 2m, 1h or 1m30s')
   }
   if (ms > MAX_DELAY_MS) throw new SseProbeUsageError('expected a duration of at most 24 days')
   return ms
+}
+
+/** --retry: milliseconds, as the `retry:` field it mirrors; a unit is allowed. */
+export function retryArg(text: string): number {
+  return /^\d+$/.test(text.trim()) ? durationArg(`${text.trim()}ms`) : durationArg(text)
 }
 
 export function positiveDurationArg(text: string): number {
@@ -62,10 +69,22 @@ export function byteSizeArg(text: string): number {
   return bytes
 }
 
+/**
+ * A URL without a scheme means http:// (`localhost:8000/stream`), and `:8000/stream` means
+ * localhost, as HTTPie reads them.
+ */
 export function urlArg(text: string): URL {
   let url: URL
+  const trimmed = text.trim()
+  const full = /^[a-z][a-z\d+.-]*:\/\//i.test(trimmed)
+    ? trimmed
+    : trimmed.startsWith(':')
+      ? `http://localhost${trimmed}`
+      : trimmed.startsWith('/')
+        ? trimmed
+        : `http://${trimmed}`
   try {
-    url = new URL(text)
+    url = new URL(full)
   } catch {
     throw new SseProbeUsageError(`expected an http:// or https:// URL`)
   }
@@ -77,8 +96,9 @@ export function urlArg(text: string): URL {
 
 /** A browser origin (scheme, host, port), as a page at that address sends it in `Origin`. */
 export function originArg(text: string): string {
-  const url = urlArg(text)
-  if (url.pathname !== '/' || url.search || url.hash || url.username || url.password) {
+  // No scheme implied here: a page's origin is http or https, and CORS tells them apart.
+  const url = text.includes('://') ? urlArg(text) : undefined
+  if (!url || url.pathname !== '/' || url.search || url.hash || url.username || url.password) {
     throw new SseProbeUsageError(
       'expected an origin such as https://app.example (scheme, host and port only)',
     )

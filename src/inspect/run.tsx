@@ -45,7 +45,7 @@ export async function runInspect(
   const body = await readRequestBody(flags.data, context.stdin)
   const options = probeOptionsFrom(url, { ...flags, format: 'pretty' }, body)
   if (!options.request.proxy) checkProxyVariables(context.env)
-  const { chalk, chalkStderr } = colors(context, flags.color)
+  const { chalk, chalkStderr } = await colors(context, flags.color)
 
   let state: InspectState = initialState({
     url: url.href,

@@ -9,7 +9,7 @@ import { checkProxyVariables } from '../../engine/request.ts'
 import type { RawCheckFlags } from '../args.ts'
 import { colors, createTerminal } from '../output.ts'
 import { onStopSignals } from '../signals.ts'
-import { type RunContext, readRequestBody } from './probe.ts'
+import { type RunContext, readRequestBody, requestInputFrom } from './probe.ts'
 
 /** `sse-probe check <url>`: observe the endpoint, judge it, print the report, return the exit code. */
 export async function runCheck(
@@ -20,14 +20,7 @@ export async function runCheck(
   const terminal = createTerminal(context)
   const body = await readRequestBody(flags.data, context.stdin)
   const options = toCheckOptions({
-    url,
-    method: flags.method,
-    headers: flags.header,
-    body,
-    lastEventId: flags.lastEventId,
-    connectTimeoutMs: flags.connectTimeout,
-    insecure: flags.insecure,
-    proxy: flags.proxy,
+    ...requestInputFrom(url, flags, body),
     windowMs: flags.window,
     origin: flags.origin,
     endEvents: flags.endEvent,
@@ -50,7 +43,7 @@ export async function runCheck(
     if (json) terminal.out(renderCheckJson(report))
     return report.exitCode
   }
-  const { chalk } = colors(context, flags.color)
+  const { chalk } = await colors(context, flags.color)
   terminal.out(json ? renderCheckJson(report) : renderCheckPretty(report, chalk))
   return signals.received ? SIGNAL_EXIT_CODES[signals.received] : report.exitCode
 }

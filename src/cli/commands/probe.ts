@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises'
 import { SseProbeUsageError } from '../../engine/errors.ts'
 import { type ProbeOptions, toProbeOptions } from '../../engine/options.ts'
 import { type ProbeSink, startProbe } from '../../engine/probe.ts'
-import { checkProxyVariables } from '../../engine/request.ts'
-import type { DemoFlags, RawProbeFlags } from '../args.ts'
+import { checkProxyVariables, type RequestInput } from '../../engine/request.ts'
+import type { DemoFlags, RawProbeFlags, RawRequestFlags } from '../args.ts'
 import { createOutput, type DisplayOptions, type OutputStreams } from '../output.ts'
 import { toPrettyView } from '../render/display.ts'
 import { onStopSignals } from '../signals.ts'
@@ -33,14 +33,7 @@ export function probeOptionsFrom(
   body: Buffer | undefined,
 ): ProbeOptions {
   return toProbeOptions({
-    url,
-    method: flags.method,
-    headers: flags.header,
-    body,
-    lastEventId: flags.lastEventId,
-    connectTimeoutMs: flags.connectTimeout,
-    insecure: flags.insecure,
-    proxy: flags.proxy,
+    ...requestInputFrom(url, flags, body),
     retryMs: flags.retry,
     reconnect: flags.reconnect,
     maxReconnects: flags.maxReconnects,
@@ -63,6 +56,24 @@ export function probeOptionsFrom(
     showSecrets: flags.showSecrets,
     record: flags.record,
   })
+}
+
+/** The request flags (args.ts addRequestOptions) as the engine's request input. */
+export function requestInputFrom(
+  url: URL,
+  flags: RawRequestFlags,
+  body: Buffer | undefined,
+): RequestInput {
+  return {
+    url,
+    method: flags.method,
+    headers: flags.header,
+    body,
+    lastEventId: flags.lastEventId,
+    connectTimeoutMs: flags.connectTimeout,
+    insecure: flags.insecure,
+    proxy: flags.proxy,
+  }
 }
 
 export function displayOptionsFrom(flags: RawProbeFlags | DemoFlags): DisplayOptions {

@@ -1,7 +1,12 @@
 import type { ChalkInstance } from 'chalk'
 import { formatDuration } from '../../engine/duration.ts'
 import { visible } from '../../engine/escape.ts'
-import type { EventRecord, ProbeRecord, SummaryRecord } from '../../engine/records.ts'
+import type {
+  EventRecord,
+  ExpectationResult,
+  ProbeRecord,
+  SummaryRecord,
+} from '../../engine/records.ts'
 import { cutLongData, type PrettyView, showsComments, showsEvent, toPrettyView } from './display.ts'
 import { compactJson, highlightJson, wallClock } from './text.ts'
 
@@ -177,6 +182,17 @@ export function createPrettyRenderer(
   }
 }
 
+/** What an expectation saw, as its flag reads it: a count, a gap, a reason, a match. */
+function shownActual(e: ExpectationResult): string {
+  const { actual } = e
+  if (typeof actual === 'number' && e.name.startsWith('--expect-max-gap')) {
+    return `a ${formatDuration(actual)} gap`
+  }
+  if (typeof actual === 'boolean') return actual ? 'a match' : 'no match'
+  if (typeof actual === 'string' || typeof actual === 'number') return visible(String(actual))
+  return visible(JSON.stringify(actual))
+}
+
 export function renderSummary(s: SummaryRecord, c: ChalkInstance): string {
   const byType = Object.entries(s.eventsByType)
     .map(([type, count]) => `${visible(type)} ${count}`)
@@ -186,7 +202,8 @@ export function renderSummary(s: SummaryRecord, c: ChalkInstance): string {
     `${c.bold('── summary')}  ${c.bold(s.reason)}${s.message ? `: ${visible(s.message)}` : ''}  ${code}  after ${formatDuration(s.t)}`,
     `events       ${s.events}${byType ? `  (${byType})` : ''}`,
     `pings        ${s.pings}  (comments ${s.comments})`,
-    `reconnects   ${s.reconnects}`,
+    // Attempts, and how many of them got a stream (every connection after the first).
+    `reconnects   ${s.reconnects}${s.reconnects > 0 ? `  (${Math.max(0, s.connections - 1)} connected)` : ''}`,
     `bytes        ${s.bytes}`,
   ]
   if (s.firstEventMs !== null) lines.push(`first event  ${formatDuration(s.firstEventMs)}`)
@@ -196,7 +213,10 @@ export function renderSummary(s: SummaryRecord, c: ChalkInstance): string {
       `gaps         min ${formatDuration(g.min)} · p50 ${formatDuration(g.p50)} · p95 ${formatDuration(g.p95)} · max ${formatDuration(g.max)}`,
     )
   }
-  for (const e of s.expectations)
-    lines.push(e.ok ? `${c.green('✓')} ${visible(e.name)}` : `${c.red('✗')} ${visible(e.name)}`)
+  for (const e of s.expectations) {
+    const mark = e.ok ? c.green('✓') : c.red('✗')
+    const got = e.ok || e.actual === undefined ? '' : ` ${c.dim(`(got ${shownActual(e)})`)}`
+    lines.push(`${mark} ${visible(e.name)}${got}`)
+  }
   return `${lines.join('\n')}\n`
 }

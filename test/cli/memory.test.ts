@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { drained, endlessLineServer } from './helpers/hostile-servers.ts'
-import { CAN_MEASURE_RSS, runCliStreamed } from './helpers/process.ts'
-import { startServer } from './helpers/server.ts'
+import { drained, endlessLineServer } from '../helpers/hostile-servers.ts'
+import { CAN_MEASURE_RSS, runCliStreamed } from '../helpers/process.ts'
+import { startServer } from '../helpers/server.ts'
 
 const SSE = { 'content-type': 'text/event-stream' }
 // A Node process probing a tiny stream peaks near 80 MiB; keeping every event of

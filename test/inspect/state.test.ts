@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import type { ProbeRecord } from '../src/engine/records.ts'
-import { parseFilter } from '../src/inspect/filter.ts'
-import { keyAction, splitKeys } from '../src/inspect/keys.ts'
+import type { ProbeRecord } from '../../src/engine/records.ts'
+import { parseFilter } from '../../src/inspect/filter.ts'
+import { keyAction, splitKeys } from '../../src/inspect/keys.ts'
 import {
   type Action,
   displayedRecords,
@@ -10,7 +10,7 @@ import {
   initialState,
   reduce,
   visibleRows,
-} from '../src/inspect/state.ts'
+} from '../../src/inspect/state.ts'
 
 const start = (options: Partial<Parameters<typeof initialState>[0]> = {}) =>
   initialState({

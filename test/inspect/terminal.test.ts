@@ -1,10 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import type { ProbeRecord } from '../src/engine/records.ts'
-import { runCli } from './helpers/cli.ts'
-import { sseServer, startServer } from './helpers/server.ts'
-import { HAS_TMUX, runInTerminal } from './helpers/tmux.ts'
+import type { ProbeRecord } from '../../src/engine/records.ts'
+import { runCli } from '../helpers/cli.ts'
+import { sseServer, startServer } from '../helpers/server.ts'
+import { HAS_TMUX, runInTerminal } from '../helpers/tmux.ts'
 
 /** An endless stream: ids from Last-Event-ID + 1, `status` every third event, `tick` otherwise. */
 function endlessServer(intervalMs = 20) {

@@ -2,9 +2,9 @@ import { createSecureServer } from 'node:http2'
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { runCli } from './helpers/cli.ts'
-import { startServer } from './helpers/server.ts'
-import { selfSignedCertificate } from './helpers/tls.ts'
+import { runCli } from '../helpers/cli.ts'
+import { startServer } from '../helpers/server.ts'
+import { selfSignedCertificate } from '../helpers/tls.ts'
 
 const SSE = { 'content-type': 'text/event-stream' }
 const END = 'event: end\ndata: x\n\n'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createEventStream } from '../src/engine/stream.ts'
+import { createEventStream } from '../../src/engine/stream.ts'
 
 interface StreamEvent {
   event: string

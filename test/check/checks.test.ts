@@ -13,13 +13,13 @@ import {
   checkKeepAlive,
   checkRetry,
   runChecks,
-} from '../src/check/checks.ts'
+} from '../../src/check/checks.ts'
 import {
   type ConnectionSeen,
   idsSeen,
   type Observation,
   type ResponseSeen,
-} from '../src/check/observation.ts'
+} from '../../src/check/observation.ts'
 
 const SSE = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' }
 

@@ -2,10 +2,10 @@ import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { cutLongData } from '../src/cli/render/display.ts'
-import { runCli } from './helpers/cli.ts'
-import { sseServer } from './helpers/server.ts'
-import { HAS_TMUX, runInTerminal } from './helpers/tmux.ts'
+import { cutLongData } from '../../src/cli/render/display.ts'
+import { runCli } from '../helpers/cli.ts'
+import { sseServer } from '../helpers/server.ts'
+import { HAS_TMUX, runInTerminal } from '../helpers/tmux.ts'
 
 const STREAM = [
   'id: 1\nevent: status\ndata: {"state": "ok", "n": [1, 2]}\n\n',

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import type { CheckId, CheckStatus } from '../src/check/checks.ts'
-import { runCheck } from './helpers/check.ts'
-import { runCli, startCli } from './helpers/cli.ts'
-import { startH2Server } from './helpers/h2-server.ts'
-import { startServer } from './helpers/server.ts'
-import { type EndpointShape, sseEndpoint } from './helpers/sse-endpoint.ts'
+import type { CheckId, CheckStatus } from '../../src/check/checks.ts'
+import { runCheck } from '../helpers/check.ts'
+import { runCli, startCli } from '../helpers/cli.ts'
+import { startH2Server } from '../helpers/h2-server.ts'
+import { startServer } from '../helpers/server.ts'
+import { type EndpointShape, sseEndpoint } from '../helpers/sse-endpoint.ts'
 
 const ORIGIN = 'https://app.example'
 const ALL_CHECKS: CheckId[] = [

@@ -2,10 +2,10 @@ import { Chalk } from 'chalk'
 import { render } from 'ink-testing-library'
 import { createElement } from 'react'
 import { describe, expect, it } from 'vitest'
-import type { ProbeRecord } from '../src/engine/records.ts'
-import type { KeyInfo } from '../src/inspect/keys.ts'
-import { type Action, initialState, reduce } from '../src/inspect/state.ts'
-import { InspectApp, InspectScreen } from '../src/inspect/view.tsx'
+import type { ProbeRecord } from '../../src/engine/records.ts'
+import type { KeyInfo } from '../../src/inspect/keys.ts'
+import { type Action, initialState, reduce } from '../../src/inspect/state.ts'
+import { InspectApp, InspectScreen } from '../../src/inspect/view.tsx'
 
 const chalk = new Chalk({ level: 0 })
 

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { CLI, runCli } from './helpers/cli.ts'
-import { drained } from './helpers/hostile-servers.ts'
-import { startServer } from './helpers/server.ts'
+import { CLI, runCli } from '../helpers/cli.ts'
+import { drained } from '../helpers/hostile-servers.ts'
+import { startServer } from '../helpers/server.ts'
 
 const SSE = { 'content-type': 'text/event-stream' }
 

@@ -5,7 +5,7 @@ import {
   parseTranscript,
   type ReplayPlan,
   resolveStart,
-} from '../src/server/replay-plan.ts'
+} from '../../src/server/replay-plan.ts'
 
 const lines = (...records: object[]) => records.map((r) => `${JSON.stringify(r)}\n`).join('')
 const open = (t: number) => ({

@@ -3,9 +3,9 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import type { ProbeRecord } from '../src/engine/records.ts'
-import { startDemoEndpoint } from '../src/server/demo-endpoint.ts'
-import { type CliRun, runCli, startCli } from './helpers/cli.ts'
+import type { ProbeRecord } from '../../src/engine/records.ts'
+import { startDemoEndpoint } from '../../src/server/demo-endpoint.ts'
+import { type CliRun, runCli, startCli } from '../helpers/cli.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'sse-probe-serve-'))
 function file(name: string, content: string | object[]): string {

@@ -2,12 +2,12 @@ import { gzipSync } from 'node:zlib'
 import { Chalk } from 'chalk'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { createPrettyRenderer } from '../src/cli/render/pretty.ts'
-import type { EndReason, ProbeRecord } from '../src/engine/records.ts'
-import { createEventStream } from '../src/engine/stream.ts'
-import { runCli } from './helpers/cli.ts'
-import { startRawServer } from './helpers/hostile-servers.ts'
-import { startServer } from './helpers/server.ts'
+import { createPrettyRenderer } from '../../src/cli/render/pretty.ts'
+import type { EndReason, ProbeRecord } from '../../src/engine/records.ts'
+import { createEventStream } from '../../src/engine/stream.ts'
+import { runCli } from '../helpers/cli.ts'
+import { startRawServer } from '../helpers/hostile-servers.ts'
+import { startServer } from '../helpers/server.ts'
 
 const SSE = { 'content-type': 'text/event-stream' }
 const REASONS: EndReason[] = [

@@ -13,8 +13,8 @@ import {
   runInBrowser,
   type Scenario,
   startDifferentialServer,
-} from './helpers/browser.ts'
-import { runCli } from './helpers/cli.ts'
+} from '../helpers/browser.ts'
+import { runCli } from '../helpers/cli.ts'
 
 /**
  * Differential tests: every scenario is served both to Chromium's EventSource

@@ -1,15 +1,15 @@
 import { spawnSync } from 'node:child_process'
 import { createGzip } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
-import { createSession, MAX_EVENT_TYPES, OTHER_EVENT_TYPES } from '../src/engine/session.ts'
-import { CLI, runCli } from './helpers/cli.ts'
+import { createSession, MAX_EVENT_TYPES, OTHER_EVENT_TYPES } from '../../src/engine/session.ts'
+import { CLI, runCli } from '../helpers/cli.ts'
 import {
   drained,
   endlessLineServer,
   rawResponse,
   startRawServer,
-} from './helpers/hostile-servers.ts'
-import { sseServer, startServer } from './helpers/server.ts'
+} from '../helpers/hostile-servers.ts'
+import { sseServer, startServer } from '../helpers/server.ts'
 
 const SSE = { 'content-type': 'text/event-stream' }
 // What a terminal would obey: C0 and C1 controls, DEL and the bidi overrides (a chalk colour is \x1b[..m).

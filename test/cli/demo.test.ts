@@ -1,7 +1,7 @@
 import { createServer } from 'node:net'
 import { describe, expect, it } from 'vitest'
-import { DEMO_EVENTS, DEMO_PATH } from '../src/server/demo-endpoint.ts'
-import { runCli, startCli } from './helpers/cli.ts'
+import { DEMO_EVENTS, DEMO_PATH } from '../../src/server/demo-endpoint.ts'
+import { runCli, startCli } from '../helpers/cli.ts'
 
 const ids = DEMO_EVENTS.map((e) => e.id)
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { runCheck } from './helpers/check.ts'
-import { findNginx, startNginx } from './helpers/nginx.ts'
-import { startServer } from './helpers/server.ts'
-import { type EndpointShape, sseEndpoint } from './helpers/sse-endpoint.ts'
+import { runCheck } from '../helpers/check.ts'
+import { findNginx, startNginx } from '../helpers/nginx.ts'
+import { startServer } from '../helpers/server.ts'
+import { type EndpointShape, sseEndpoint } from '../helpers/sse-endpoint.ts'
 
 // Behind a real nginx (Debian's package; .ci/run installs it). In CI a missing nginx
 // fails these tests; elsewhere they are skipped, and say so.

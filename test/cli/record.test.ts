@@ -2,10 +2,10 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import type { ProbeRecord } from '../src/engine/records.ts'
-import { parseTranscript } from '../src/server/replay-plan.ts'
-import { runCli } from './helpers/cli.ts'
-import { sseServer, startServer } from './helpers/server.ts'
+import type { ProbeRecord } from '../../src/engine/records.ts'
+import { parseTranscript } from '../../src/server/replay-plan.ts'
+import { runCli } from '../helpers/cli.ts'
+import { sseServer, startServer } from '../helpers/server.ts'
 
 const SSE = { 'content-type': 'text/event-stream' }
 const tempFile = (name: string) => join(mkdtempSync(join(tmpdir(), 'sse-probe-record-')), name)

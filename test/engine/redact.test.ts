@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest'
+import { redactHeaders, redactText, redactUrl } from '../../src/engine/redact.ts'
+
+// Redaction, in one place: what the screen, records and transcripts show of secrets is tested
+// end to end in test/cli/secrets.test.ts.
+describe('redaction', () => {
+  it('redacts credentials unless asked', () => {
+    const headers = { 'set-cookie': 'a=b', Authorization: 'Bearer x', accept: '*/*' }
+    expect(redactHeaders(headers, false)).toEqual({
+      'set-cookie': '<redacted>',
+      Authorization: '<redacted>',
+      accept: '*/*',
+    })
+    expect(redactHeaders(headers, true)).toBe(headers)
+  })
+  it('redactUrl hides the whole userinfo and leaves other URLs alone', () => {
+    expect(redactUrl('https://user:pa%40ss@host:8443/p?q#h')).toBe(
+      'https://<redacted>@host:8443/p?q#h',
+    )
+    expect(redactUrl('https://token@host/')).toBe('https://<redacted>@host/')
+    expect(redactUrl('https://host/path@not-userinfo')).toBe('https://host/path@not-userinfo')
+  })
+
+  it('redactText hides secret header values and URL credentials in a message', () => {
+    expect(redactText("argument 'Authorization: Bearer x' is invalid. why")).toBe(
+      "argument 'Authorization: <redacted>' is invalid. why",
+    )
+    expect(redactText("argument 'set-cookie:a=1' is invalid")).toBe(
+      "argument 'set-cookie: <redacted>' is invalid",
+    )
+    expect(redactText("value 'ftp://u:p@h/' is invalid")).toBe(
+      "value 'ftp://<redacted>@h/' is invalid",
+    )
+    expect(redactText("argument 'X-Trace: t' is invalid")).toBe("argument 'X-Trace: t' is invalid")
+  })
+})

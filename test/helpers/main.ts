@@ -1,0 +1,76 @@
+import { EventEmitter } from 'node:events'
+import { Readable, Writable } from 'node:stream'
+import { main } from '../../src/cli/main.ts'
+import type { ProbeRecord } from '../../src/engine/records.ts'
+
+export interface MainRun {
+  exitCode: number
+  stdout: string
+  stderr: string
+  /** stdout parsed as NDJSON records (for --json runs). */
+  records: ProbeRecord[]
+  ofType<T extends ProbeRecord['type']>(type: T): Extract<ProbeRecord, { type: T }>[]
+  summary: Extract<ProbeRecord, { type: 'summary' }>
+}
+
+export interface MainOptions {
+  env?: Record<string, string>
+  stdin?: string
+  /** Called with the fake process once main runs, e.g. to emit 'SIGINT' later. */
+  onStart?: (process: NodeJS.Process) => void
+  /** Replaces stdout's write (to break it). */
+  stdoutWrite?: Writable['_write']
+}
+
+/**
+ * Runs the CLI's main(argv, io) in this process, with fake streams and a fake process: what the
+ * user sees, without spawning. Spawn (helpers/cli.ts) only for the entry, piping and real signals.
+ */
+export async function runMain(argv: string[], options: MainOptions = {}): Promise<MainRun> {
+  let stdout = ''
+  let stderr = ''
+  const sink = (append: (text: string) => void) =>
+    new Writable({
+      write(chunk, _encoding, callback) {
+        append(chunk.toString())
+        callback()
+      },
+    })
+  const out = options.stdoutWrite
+    ? new Writable({ write: options.stdoutWrite })
+    : sink((text) => (stdout += text))
+  const fakeProcess = new EventEmitter() as unknown as NodeJS.Process
+  fakeProcess.exit = ((code: number) => {
+    throw new Error(`process.exit(${code}) called in process`)
+  }) as NodeJS.Process['exit']
+  const running = main(argv, {
+    stdout: out,
+    stderr: sink((text) => (stderr += text)),
+    stdin: Readable.from([options.stdin ?? '']),
+    // Colour off unless the test asks: chalk's detection looks at this process's own terminal.
+    env: options.env ?? { NO_COLOR: '1' },
+    process: fakeProcess,
+  })
+  options.onStart?.(fakeProcess)
+  const exitCode = await running
+  const records = stdout.startsWith('{')
+    ? stdout
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line) as ProbeRecord)
+    : []
+  const ofType = <T extends ProbeRecord['type']>(type: T) =>
+    records.filter((r): r is Extract<ProbeRecord, { type: T }> => r.type === type)
+  return {
+    exitCode,
+    stdout,
+    stderr,
+    records,
+    ofType,
+    get summary() {
+      const summary = ofType('summary')[0]
+      if (!summary) throw new Error(`no summary record in:\n${stdout}\n${stderr}`)
+      return summary
+    },
+  }
+}

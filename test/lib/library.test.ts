@@ -1,0 +1,202 @@
+import { readFileSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+import { check, type ProbeRecord, probe, SseProbeUsageError, serve } from '../../src/index.ts'
+import { runCli } from '../helpers/cli.ts'
+import { sseServer, startServer } from '../helpers/server.ts'
+
+const STREAM =
+  'retry: 10\nid: 1\nevent: status\ndata: {"a":1}\n\n: ping\n\nevent: end\ndata: bye\n\n'
+
+/** What does not depend on timing or on the run. */
+const stable = (records: readonly ProbeRecord[]) =>
+  records.map((r) => ({
+    ...r,
+    t: 0,
+    ...('dt' in r && { dt: 0 }),
+    ...(r.type === 'open' && { headers: {} }),
+    ...(r.type === 'summary' && { startedAt: '', bytes: 0, firstEventMs: 0, gapMs: null }),
+  }))
+
+async function collect(run: AsyncIterable<ProbeRecord>): Promise<ProbeRecord[]> {
+  const records: ProbeRecord[] = []
+  for await (const record of run) records.push(record)
+  return records
+}
+
+describe('probe()', () => {
+  it('yields the records the CLI prints with --json, the summary last', async () => {
+    const server = await sseServer(STREAM)
+    const records = await collect(probe(server.url, { expectEvent: 'status' }))
+    const cli = await runCli([server.url, '--json', '--expect-event', 'status'])
+    expect(stable(records)).toEqual(stable(cli.records))
+    expect(records.at(-1)).toMatchObject({ type: 'summary', reason: 'end-event', exitCode: 0 })
+  })
+
+  it('resolves the summary without anyone iterating', async () => {
+    const server = await sseServer(STREAM)
+    const summary = await probe(server.url).summary
+    expect(summary).toMatchObject({ reason: 'end-event', events: 2, connections: 1 })
+  })
+
+  it('starts on the next tick, not before', async () => {
+    const server = await sseServer(STREAM)
+    const run = probe(server.url)
+    expect(server.requests).toHaveLength(0)
+    await run.summary
+    expect(server.requests).toHaveLength(1)
+  })
+
+  it('abort() ends it as Ctrl-C does: interrupted, 130, with a summary', async () => {
+    const server = await startServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' }).write('data: first\n\n')
+    })
+    const run = probe(server.url)
+    const seen: string[] = []
+    for await (const record of run) {
+      seen.push(record.type)
+      if (record.type === 'event') run.abort()
+    }
+    expect(seen).toEqual(['open', 'event', 'summary'])
+    expect(await run.summary).toMatchObject({ reason: 'interrupted', exitCode: 130, events: 1 })
+  })
+
+  it('an AbortSignal ends it the same way', async () => {
+    const server = await startServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' }).write(': open\n\n')
+    })
+    const summary = await probe(server.url, { signal: AbortSignal.timeout(100) }).summary
+    expect(summary).toMatchObject({ reason: 'interrupted', exitCode: 130 })
+  })
+
+  it('a bad option throws SseProbeUsageError at once, with the message the CLI prints', async () => {
+    let thrown: unknown
+    try {
+      probe('http://127.0.0.1:9/', { timeout: '5' })
+    } catch (error) {
+      thrown = error
+    }
+    expect(thrown).toBeInstanceOf(SseProbeUsageError)
+    const cli = await runCli(['http://127.0.0.1:9/', '--timeout', '5'])
+    expect(cli.stderr).toBe(`error: ${(thrown as Error).message}\n`)
+    expect(() => probe('ftp://x/')).toThrow(SseProbeUsageError)
+    expect(() => probe('http://x/', { header: 'no colon' })).toThrow(/--header/)
+    expect(() => probe('http://x/', { reconnect: 'sometimes' as never })).toThrow(/--reconnect/)
+  })
+
+  it('takes headers as an object, data as bytes, durations as numbers of ms', async () => {
+    const server = await startServer(async (req, res) => {
+      let body = ''
+      for await (const chunk of req) body += chunk
+      res.writeHead(200, { 'content-type': 'text/event-stream' })
+      res.end(`data: ${req.method} ${req.headers['x-a']} ${body}\n\n`)
+    })
+    const records = await collect(
+      probe(server.url, {
+        header: { 'X-A': 'b' },
+        data: new TextEncoder().encode('hi'),
+        timeout: 5000,
+      }),
+    )
+    const event = records.find((r) => r.type === 'event')
+    expect(event).toMatchObject({ data: 'POST b hi' })
+    // A POST is not sent again after a complete answer.
+    expect(records.at(-1)).toMatchObject({ reason: 'server-closed', exitCode: 0 })
+  })
+
+  it('runs many probes at once in one process', async () => {
+    const server = await sseServer(STREAM)
+    const summaries = await Promise.all(
+      Array.from({ length: 100 }, () => probe(server.url).summary),
+    )
+    expect(summaries.every((s) => s.reason === 'end-event' && s.events === 2)).toBe(true)
+    expect(server.requests).toHaveLength(100)
+  })
+
+  it('holds the connection back while the loop is slow (backpressure)', async () => {
+    let written = 0
+    let stalled = false
+    const server = await startServer(async (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' })
+      const block = `data: ${'x'.repeat(1000)}\n\n`.repeat(100)
+      while (!res.destroyed && written < 200_000_000) {
+        written += block.length
+        if (!res.write(block)) {
+          stalled = true
+          await new Promise((resolve) => res.once('drain', resolve))
+        }
+      }
+    })
+    const run = probe(server.url)
+    let events = 0
+    for await (const record of run) {
+      if (record.type !== 'event') continue
+      if (++events === 2000) break
+      if (events % 500 === 0) await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    expect(stalled).toBe(true)
+    // The server was held back: it could not run far ahead of what was read.
+    expect(written).toBeLessThan(50_000_000)
+    expect(await run.summary).toMatchObject({ reason: 'interrupted' })
+  })
+})
+
+describe('serve()', () => {
+  it('replays an array of records as a mock endpoint, which probe() reads back', async () => {
+    const server = await serve(
+      [
+        { type: 'open', t: 0, attempt: 1, url: 'x', status: 200, httpVersion: '1.1', headers: {} },
+        {
+          type: 'event',
+          t: 5,
+          attempt: 1,
+          event: 'status',
+          id: '1',
+          lastEventId: '1',
+          data: 'a',
+          dt: null,
+        },
+        {
+          type: 'event',
+          t: 10,
+          attempt: 1,
+          event: 'end',
+          id: null,
+          lastEventId: '1',
+          data: 'b',
+          dt: 5,
+        },
+      ],
+      { speed: 0 },
+    )
+    try {
+      expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/)
+      const records = await collect(probe(server.url))
+      expect(records.filter((r) => r.type === 'event').map((r) => r.data)).toEqual(['a', 'b'])
+    } finally {
+      await server.close()
+    }
+  })
+
+  it('a file that cannot be read is a usage error', async () => {
+    await expect(serve('/nonexistent.ndjson')).rejects.toThrow(SseProbeUsageError)
+  })
+})
+
+describe('check()', () => {
+  it('resolves to the records of check --json', async () => {
+    const server = await sseServer(STREAM)
+    const report = await check(server.url, { window: '1s' })
+    expect(report.checks.map((c) => c.id)).toContain('content-type')
+    expect(report.checks.find((c) => c.id === 'content-type')).toMatchObject({ status: 'pass' })
+    expect(report.summary).toMatchObject({ type: 'summary', exitCode: expect.any(Number) })
+  })
+})
+
+describe('the documentation', () => {
+  it('shows the vitest example that test/lib/readme-example.test.ts runs, as written', () => {
+    const example = readFileSync(new URL('readme-example.test.ts', import.meta.url), 'utf8')
+    for (const doc of ['../../docs/library.md', '../../README.md']) {
+      expect(readFileSync(new URL(doc, import.meta.url), 'utf8')).toContain(example.trimEnd())
+    }
+  })
+})

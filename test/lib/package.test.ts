@@ -1,0 +1,110 @@
+import { execFile, execFileSync } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { createSecureServer } from 'node:http2'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { describe, expect, it, onTestFinished } from 'vitest'
+import { runCli } from '../helpers/cli.ts'
+import { sseServer } from '../helpers/server.ts'
+import { selfSignedCertificate } from '../helpers/tls.ts'
+
+const root = fileURLToPath(new URL('../..', import.meta.url))
+
+const CONSUMER_TEST = `import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { type ProbeRecord, probe, SseProbeUsageError, serve } from 'sse-probe'
+
+test('probe() reads what serve() replays', async () => {
+  const recorded: ProbeRecord[] = [
+    { type: 'event', t: 1, attempt: 1, event: 'status', id: '1', lastEventId: '1', data: 'a', dt: null },
+    { type: 'event', t: 2, attempt: 1, event: 'end', id: null, lastEventId: '1', data: 'b', dt: 1 },
+  ]
+  const server = await serve(recorded, { speed: 0 })
+  try {
+    const data: string[] = []
+    for await (const record of probe(server.url, { timeout: '5s' })) {
+      if (record.type === 'event') data.push(record.data)
+    }
+    assert.deepEqual(data, ['a', 'b'])
+    assert.throws(() => probe(server.url, { timeout: 'soon' }), SseProbeUsageError)
+  } finally {
+    await server.close()
+  }
+})
+`
+
+describe('the published package', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sse-probe-pack-'))
+  // dist/ is already built by \`npm test\`; rebuilding here would pull it from under the other tests.
+  const tarball = join(
+    dir,
+    execFileSync('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', dir], {
+      cwd: root,
+      encoding: 'utf8',
+    })
+      .trim()
+      .split('\n')
+      .pop()!,
+  )
+  const bin = (name: string) => join(root, 'node_modules', '.bin', name)
+
+  it('passes publint and arethetypeswrong (ESM only)', async () => {
+    const run = promisify(execFile)
+    const publint = await run(bin('publint'), ['run', tarball, '--strict'], { encoding: 'utf8' })
+    expect(publint.stdout).toContain('All good')
+    // Exits non-zero on any problem for ESM consumers.
+    await run(bin('attw'), ['--profile', 'esm-only', '--format', 'ascii', tarball])
+  }, 60_000)
+
+  it('installs into an empty project: the CLI runs with npx, the library under node:test in TypeScript', async () => {
+    const app = join(dir, 'app')
+    execFileSync('mkdir', [app])
+    writeFileSync(join(app, 'package.json'), '{"name":"app","private":true,"type":"module"}')
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--silent', tarball], { cwd: app })
+    expect(
+      execFileSync('npx', ['--no-install', 'sse-probe', '--version'], {
+        cwd: app,
+        encoding: 'utf8',
+      }).trim(),
+    ).toMatch(/^\d+\.\d+\.\d+$/)
+    const server = await sseServer('event: end\ndata: packed\n\n')
+    // Asynchronously: the server answers from this process.
+    const { stdout } = await promisify(execFile)(
+      'npx',
+      ['--no-install', 'sse-probe', '--json', server.url],
+      { cwd: app, encoding: 'utf8' },
+    )
+    expect(stdout).toContain('"data":"packed"')
+    writeFileSync(join(app, 'consumer.test.ts'), CONSUMER_TEST)
+    const test = await promisify(execFile)(
+      process.execPath,
+      ['--experimental-strip-types', '--no-warnings', '--test', 'consumer.test.ts'],
+      { cwd: app, encoding: 'utf8' },
+    )
+    expect(test.stdout).toMatch(/# pass 1\n# fail 0/)
+  }, 90_000)
+})
+
+describe('HTTP/2 over TLS', () => {
+  it('negotiates h2 as a browser does, and -k accepts a self-signed certificate', async () => {
+    const server = createSecureServer(
+      { ...selfSignedCertificate(), allowHTTP1: true },
+      (_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' })
+        res.end('event: end\ndata: over h2\n\n')
+      },
+    )
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    onTestFinished(() => void server.close())
+    const url = `https://127.0.0.1:${(server.address() as { port: number }).port}/`
+    const refused = await runCli([url, '--json'])
+    expect(refused.exitCode).toBe(3)
+    expect(refused.summary.message).toMatch(/self-signed.*-k/)
+    const run = await runCli([url, '--json', '-k'])
+    expect(run.exitCode).toBe(0)
+    expect(run.ofType('open')[0]!.httpVersion).toBe('2')
+    expect(run.ofType('event')[0]!.data).toBe('over h2')
+  })
+})
