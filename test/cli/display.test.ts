@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { cutLongData } from '../../src/cli/render/display.ts'
-import { runCli } from '../helpers/cli.ts'
+import { runMain } from '../helpers/main.ts'
 import { sseServer } from '../helpers/server.ts'
 import { HAS_TMUX, runInTerminal } from '../helpers/tmux.ts'
 
@@ -18,7 +18,7 @@ const STREAM = [
 
 const probe = async (...args: string[]) => {
   const server = await sseServer(STREAM)
-  return runCli([server.url, '--no-reconnect', ...args])
+  return runMain([server.url, '--no-reconnect', ...args])
 }
 
 describe('display options of the pretty format', () => {

@@ -111,7 +111,7 @@ export async function startCli(args: string[]): Promise<RunningCli> {
 }
 
 /** stdout as NDJSON records, or none when it is not (pretty output, --data-only that starts with `{`). */
-function parseRecords(stdout: string): ProbeRecord[] {
+export function parseRecords(stdout: string): ProbeRecord[] {
   if (!stdout.startsWith('{')) return []
   try {
     return stdout

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events'
 import { Readable, Writable } from 'node:stream'
 import { main } from '../../src/cli/main.ts'
 import type { ProbeRecord } from '../../src/engine/records.ts'
+import { parseRecords } from './cli.ts'
 
 export interface MainRun {
   exitCode: number
@@ -53,12 +54,7 @@ export async function runMain(argv: string[], options: MainOptions = {}): Promis
   })
   options.onStart?.(fakeProcess)
   const exitCode = await running
-  const records = stdout.startsWith('{')
-    ? stdout
-        .trimEnd()
-        .split('\n')
-        .map((line) => JSON.parse(line) as ProbeRecord)
-    : []
+  const records = parseRecords(stdout)
   const ofType = <T extends ProbeRecord['type']>(type: T) =>
     records.filter((r): r is Extract<ProbeRecord, { type: T }> => r.type === type)
   return {

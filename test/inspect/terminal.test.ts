@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { ProbeRecord } from '../../src/engine/records.ts'
-import { runCli } from '../helpers/cli.ts'
+import { runMain } from '../helpers/main.ts'
 import { sseServer, startServer } from '../helpers/server.ts'
 import { HAS_TMUX, runInTerminal } from '../helpers/tmux.ts'
 
@@ -26,14 +26,14 @@ const header = (screen: string) => screen.split('\n').slice(0, 2).join('\n')
 describe('sse-probe inspect without a terminal', () => {
   it('exits 2 and points to sse-probe <url>', async () => {
     const server = await sseServer('data: x\n\n')
-    const run = await runCli(['inspect', server.url])
+    const run = await runMain(['inspect', server.url])
     expect(run.exitCode).toBe(2)
     expect(run.stderr).toMatch(/needs a terminal.*sse-probe <url>/)
     expect(server.requests).toHaveLength(0)
   })
 
   it('takes the probe options: a bad one is a usage error', async () => {
-    const run = await runCli(['inspect', 'http://127.0.0.1:1/', '--retry', 'soon'])
+    const run = await runMain(['inspect', 'http://127.0.0.1:1/', '--retry', 'soon'])
     expect(run.exitCode).toBe(2)
     expect(run.stderr).toMatch(/--retry/)
   })
