@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { resolve as resolvePath } from 'node:path'
 import { render } from 'ink'
-import type { RawProbeFlags } from '../cli/args.ts'
+import type { DisplayFlags, RawProbeFlags } from '../cli/args.ts'
 import { probeOptionsFrom, type RunContext, readRequestBody } from '../cli/commands/probe.ts'
 import { colors } from '../cli/output.ts'
 import { renderSummary } from '../cli/render/pretty.ts'
@@ -18,7 +18,7 @@ export type RawInspectFlags = Pick<
   RawProbeFlags,
   'color' | 'hidePings' | 'showSecrets' | 'record'
 > &
-  Omit<RawProbeFlags, keyof import('../cli/args.ts').DisplayFlags> & { buffer: number }
+  Omit<RawProbeFlags, keyof DisplayFlags> & { buffer: number }
 
 /** At most 20 frames a second: records that arrive between frames are applied together. */
 const FRAME_MS = 50
@@ -82,6 +82,9 @@ export async function runInspect(
     },
   }
 
+  // Before the screen is taken: a usage error (a --record file that cannot be written) is
+  // then printed where the user sees it.
+  const probe = startProbe(options, sink)
   const ink = render(<InspectApp state={state} chalk={chalk} onKey={onKey} />, {
     stdout,
     stdin,
@@ -89,7 +92,7 @@ export async function runInspect(
     exitOnCtrlC: false,
     patchConsole: false,
     alternateScreen: true,
-    // A terminal is required above: CI=true (where Ink would draw only the last frame) is no reason to refuse one.
+    // A terminal is required above: under CI=true Ink would otherwise draw only the last frame.
     interactive: true,
     // Frames are already limited to 20 a second by schedule(): Ink's own throttle, set higher,
     // must not hold a key's frame back by another 50 ms.
@@ -122,7 +125,6 @@ export async function runInspect(
   }
   stdout.on('resize', onResize)
 
-  const probe = startProbe(options, sink)
   let quit: () => void = () => {}
   const quitting = new Promise<void>((resolve) => (quit = resolve))
   // An exception while drawing: Ink has already left the screen; the probe ends and it is reported.
@@ -183,7 +185,7 @@ export async function runInspect(
 function writeRows(state: InspectState): string {
   const records = displayedRecords(state)
   const stamp = new Date().toISOString().replace(/[:.]/g, '-')
-  const path = resolve(`sse-probe-inspect-${stamp}.ndjson`)
+  const path = resolvePath(`sse-probe-inspect-${stamp}.ndjson`)
   try {
     writeFileSync(path, records.map((record) => `${JSON.stringify(record)}\n`).join(''), {
       flag: 'wx',

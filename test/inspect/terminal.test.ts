@@ -109,6 +109,14 @@ describe.skipIf(!HAS_TMUX && !process.env.CI)('sse-probe inspect in a terminal',
     expect(term.screen()).toContain('BEFORE-INSPECT')
   })
 
+  it('a --record file that cannot be written is a usage error, before the screen is taken', async () => {
+    const server = await sseServer('data: x\n\n')
+    const term = runInTerminal(['inspect', server.url, '--record', '/nonexistent/dir/run.ndjson'])
+    expect(await term.exited()).toBe(2)
+    expect(term.stderr()).toMatch(/^error: .*run\.ndjson/m)
+    expect(term.screen()).toContain('BEFORE-INSPECT')
+  })
+
   it('restores the terminal on SIGTERM and exits 143', async () => {
     const server = await endlessServer(100)
     const term = runInTerminal(['inspect', server.url])
