@@ -18,6 +18,11 @@ const { metafile } = await build({
   minifyWhitespace: true,
   minifySyntax: true,
   legalComments: 'none',
+  jsx: 'automatic',
+  // React picks its development build unless told otherwise; Ink loads react-devtools-core only
+  // with DEV=true and when it is installed, which a bundle never has.
+  define: { 'process.env.NODE_ENV': '"production"' },
+  external: ['react-devtools-core'],
   chunkNames: 'chunks/[name]-[hash]',
   // Some bundled CommonJS (undici) calls require() for Node's built-ins.
   banner: {
@@ -27,22 +32,34 @@ const { metafile } = await build({
   metafile: true,
 })
 
-// Importing the library must not load the CLI's argument parser, colour or spinner: follow the
-// static imports of dist/index.js and refuse a build where they lead to one.
-const seen = new Set()
-const visit = (file) => {
-  if (seen.has(file)) return
+/** The output files that loading `file` loads with it (static imports, followed). */
+function staticClosure(file, seen = new Set()) {
+  if (seen.has(file)) return seen
   seen.add(file)
   for (const { path, kind } of metafile.outputs[file].imports) {
-    if (kind === 'import-statement' && !path.startsWith('node:')) visit(path)
+    if (kind === 'import-statement' && !path.startsWith('node:')) staticClosure(path, seen)
+  }
+  return seen
+}
+
+function refuse(entry, what, pattern) {
+  for (const file of staticClosure(entry)) {
+    const input = Object.keys(metafile.outputs[file].inputs).find((name) => pattern.test(name))
+    if (input) throw new Error(`${what} loads ${input} (through ${file})`)
   }
 }
-visit('dist/index.js')
-const cliOnly = /node_modules\/(commander|chalk|ora)\//
-for (const file of seen) {
-  const input = Object.keys(metafile.outputs[file].inputs).find((name) => cliOnly.test(name))
-  if (input) throw new Error(`the library loads ${input} (through ${file})`)
-}
+
+// Importing the library must not load the CLI's argument parser, colour, spinner or screen.
+refuse(
+  'dist/index.js',
+  'the library',
+  /node_modules\/(commander|chalk|ora|ink|react|react-reconciler|yoga-layout)\//,
+)
+// Ink and React are for `inspect` alone: the plain probe starts without them.
+const probeChunk = Object.keys(metafile.outputs).find(
+  (file) => 'src/cli/commands/probe.ts' in metafile.outputs[file].inputs,
+)
+refuse(probeChunk, 'the probe command', /node_modules\/(ink|react|react-reconciler|yoga-layout)\//)
 
 // commander's help, rendered once at the width it uses when not on a terminal (80),
 // so that `sse-probe --help` starts as fast as `--version`.

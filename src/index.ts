@@ -205,6 +205,7 @@ function startWithContracts(
       if (probe) probe.interrupt(...signal)
       else interrupted = signal
     },
+    reconnect: () => probe?.reconnect(),
   }
 }
 

@@ -20,6 +20,7 @@ import {
   urlArg,
 } from '../engine/validate.ts'
 import { VERSION } from '../engine/version.ts'
+import type { RawInspectFlags } from '../inspect/run.tsx'
 import { llmModeArg } from '../llm/options.ts'
 import type { LlmMode } from '../llm/types.ts'
 import {
@@ -31,6 +32,7 @@ import {
   type LoadOptions,
   triggerArg,
 } from '../load/options.ts'
+import { grepArg, timestampsArg, type ViewFlags } from './render/display.ts'
 
 export type Format = 'pretty' | 'json' | 'raw'
 export const FORMATS: readonly Format[] = ['pretty', 'json', 'raw']
@@ -74,7 +76,7 @@ export interface RawRequestFlags {
 }
 
 /** The display flags (addOutputOptions): the CLI's own, not the engine's. */
-export interface DisplayFlags {
+export interface DisplayFlags extends ViewFlags {
   format: Format
   json?: boolean
   color?: boolean
@@ -385,6 +387,25 @@ export function addOutputOptions(command: Command): Command {
     .option('--color', 'force colour')
     .option('--no-color', 'no colour (NO_COLOR and FORCE_COLOR are honoured too)')
     .option('--hide-pings', 'do not show pings and comments (they are still counted)')
+    .option(
+      '--compact',
+      'one line per event (data cut to the terminal width; whole when not a terminal)',
+    )
+    .option(
+      '--only <type>',
+      'show only events of this type, repeatable (all are still counted)',
+      collect,
+    )
+    .option('--exclude <type>', 'hide events of this type, repeatable', collect)
+    .option('--grep <regex>', 'show only events whose data matches', grepArg)
+    .addOption(
+      new Option('--timestamps <relative|wall>', 'time since start, or wall clock HH:MM:SS.mmm')
+        .argParser(timestampsArg)
+        .default('relative'),
+    )
+    .option('--data-only', "print only each event's data and a newline, as sent (like ssecat)")
+    .option('--full', 'never cut long data (on a terminal: 20 lines or 4 KiB by default)')
+    .option('--pretty-json', 'indent JSON data instead of compacting it')
     .option('-i, --include', 'show response status and headers')
     .option('-q, --quiet', 'print only the summary and errors')
     .option('-v, --verbose', 'show the request line and headers sent, on every connection (stderr)')
@@ -486,7 +507,21 @@ Exit codes:
   3    no connection could be made, too few file descriptors, trigger failed
   130  interrupted (SIGINT), 143 terminated (SIGTERM)`
 
+const INSPECT_NOTES = `A full-screen grid of the stream, as the EventStream tab of a browser's developer
+tools, with pings, reconnects and pauses. Needs a terminal (otherwise exit 2: use
+sse-probe <url>). Keys: ↑↓ j k PgUp PgDn g G move (G follows the tail), Enter/Esc
+detail, / filter (text, type:name, /regex/), space pause, h pings, t time,
+c clear, r reconnect now, w write the shown rows as NDJSON, q or Ctrl-C quit.
+Quitting prints the summary on stderr and exits 130 while the stream is live,
+or with the exit code of the end it reached (see sse-probe --help).`
+
+const INSPECT_EXAMPLES = `Examples:
+  sse-probe inspect https://host/status/stream
+  sse-probe inspect http://127.0.0.1:8000/events --retry 500 --hide-pings
+  sse-probe inspect https://host/stream -H "Authorization: Bearer $TOKEN" --record run.ndjson`
+
 export interface CliHandlers {
+  inspect(url: URL, flags: RawInspectFlags): Promise<number>
   probe(url: URL, flags: RawProbeFlags): Promise<number>
   load(url: URL, flags: RawLoadFlags): Promise<number>
   demo(flags: DemoFlags): Promise<number>
@@ -551,6 +586,32 @@ export function createProgram(handlers: CliHandlers): { program: Command; exitCo
       exitCode = await handlers.demo({ ...flags, kind: demoKindArg(kind) })
     },
   )
+
+  const inspect = program
+    .command('inspect')
+    .description('watch a stream full screen: filter, pause, inspect one event, force a reconnect')
+    .argument('<url>', 'the event stream (http:// or https://)', urlArg)
+    .addHelpText('after', `\n${DURATIONS}\n\n${INSPECT_NOTES}\n\n${INSPECT_EXAMPLES}`)
+  addRequestOptions(inspect)
+  addStreamOptions(inspect)
+  addExpectOptions(inspect)
+    .optionsGroup('Inspect:')
+    .addOption(
+      new Option('--buffer <n>', 'rows kept for scrolling and w (everything is counted)')
+        .argParser(positiveCountArg)
+        .default(10_000),
+    )
+    .option('--hide-pings', 'start with pings and comments hidden (h shows them)')
+    .option('--color', 'force colour')
+    .option('--no-color', 'no colour (NO_COLOR and FORCE_COLOR are honoured too)')
+    .option('--show-secrets', 'show credentials instead of <redacted>')
+    .option(
+      '--record <file>',
+      'also write every record to this file (JSON lines), for sse-probe serve',
+    )
+  otherOptions(inspect).action(async (url: URL, flags: RawInspectFlags) => {
+    exitCode = await handlers.inspect(url, flags)
+  })
 
   const serve = program
     .command('serve')

@@ -25,6 +25,11 @@ export async function main(argv: readonly string[], context: RunContext): Promis
       const { runLoad } = await import('./commands/load.ts')
       return runLoad(url, flags, context)
     },
+    async inspect(url, flags) {
+      // Ink and React load here only: every other command starts without them.
+      const { runInspect } = await import('../inspect/run.tsx')
+      return runInspect(url, flags, context)
+    },
     async demo(flags) {
       const { runDemo } = await import('./commands/demo.ts')
       return runDemo(flags, context)

@@ -6,6 +6,7 @@ import type { ProbeRecord } from '../engine/records.ts'
 import type { LlmRenderer } from '../llm/render.ts'
 import type { LlmOutput, LlmSummary } from '../llm/types.ts'
 import type { Format } from './args.ts'
+import type { PrettyView } from './render/display.ts'
 import { renderJson } from './render/json.ts'
 import { createPrettyRenderer } from './render/pretty.ts'
 import type { TtyStream } from './render/status-line.ts'
@@ -21,6 +22,8 @@ export interface DisplayOptions {
   verbose: boolean
   /** --events: with an LLM stream, the event blocks rather than the model's text. */
   events?: boolean
+  /** How the pretty format shows events (--compact, --only, …). */
+  view?: PrettyView
 }
 
 export interface OutputOptions extends DisplayOptions {
@@ -128,6 +131,9 @@ export async function createOutput(
         llm.renderer && summary.llm
           ? llm.renderer.summary(summary.llm as unknown as LlmSummary, llm.batched())
           : [],
+      ...(options.view && { view: options.view }),
+      startedAt: Date.now(),
+      ...(stdout.isTTY && { columns: (stdout as { columns?: number }).columns ?? 80 }),
     })
     llm.load = async () => {
       const { createLlmRenderer } = await import('../llm/render.ts')

@@ -46,7 +46,15 @@ export interface Probe {
   done: Promise<SummaryRecord>
   /** Ends the probe as Ctrl-C does (SIGINT: 130, SIGTERM: 143); the summary is still produced. */
   interrupt(signal?: StopSignal): void
+  /**
+   * Drops the open connection as a network failure would (inspect's `r`): the probe reconnects
+   * with Last-Event-ID as after any drop. While it waits to reconnect, the wait is cut short.
+   */
+  reconnect(): void
 }
+
+/** The message of the close record of a connection that reconnect() dropped. */
+export const DROPPED_MESSAGE = 'dropped on request (reconnect now)'
 
 /**
  * The probe loop: the only code that connects, reads and sleeps. It feeds what happens into
@@ -179,6 +187,7 @@ export function startProbe(options: ProbeOptions, sink: ProbeSink): Probe {
   async function read(
     attempt: Extract<Attempt, { type: 'response' }>,
   ): Promise<Omit<CloseRecord, 't' | 'attempt' | 'type'> | undefined> {
+    cutShort = () => attempt.body.destroy(new Error(DROPPED_MESSAGE))
     const end = await readBody(attempt.body, attempt.headers['content-encoding'], {
       onBytes(chunk) {
         chunkAt = now()
@@ -192,6 +201,7 @@ export function startProbe(options: ProbeOptions, sink: ProbeSink): Probe {
         return backlog ? drained(backlog) : state.ended !== undefined
       },
     })
+    cutShort = undefined
     attempt.release()
     const { discardedData } = stream.end()
     if (state.ended || end.cause === 'stopped') return undefined
@@ -228,6 +238,9 @@ export function startProbe(options: ProbeOptions, sink: ProbeSink): Probe {
     const { verdict, request, message } = attempt
     return { type: 'response', verdict, request, ...(message !== undefined && { message }) }
   }
+
+  /** Ends the current read or reconnect wait early, for reconnect(). */
+  let cutShort: (() => void) | undefined
 
   async function run(): Promise<void> {
     for (;;) {
@@ -271,7 +284,12 @@ export function startProbe(options: ProbeOptions, sink: ProbeSink): Probe {
         effect = dispatch({ type: 'closed', cause: closed.cause })
       }
       if (effect.type !== 'wait') return
-      await sleep(effect.ms, undefined, { signal: controller.signal }).catch(() => {})
+      const wait = new AbortController()
+      cutShort = () => wait.abort()
+      await sleep(effect.ms, undefined, {
+        signal: AbortSignal.any([controller.signal, wait.signal]),
+      }).catch(() => {})
+      cutShort = undefined
       if (state.ended) return
     }
   }
@@ -325,5 +343,6 @@ export function startProbe(options: ProbeOptions, sink: ProbeSink): Probe {
       signal = stopSignal
       dispatch({ type: 'stop', reason: 'interrupted' })
     },
+    reconnect: () => cutShort?.(),
   }
 }

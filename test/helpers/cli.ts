@@ -125,3 +125,16 @@ export async function startCli(args: string[]): Promise<RunningCli> {
     },
   }
 }
+
+/** stdout as NDJSON records, or none when it is not (pretty output, --data-only that starts with `{`). */
+export function parseRecords(stdout: string): ProbeRecord[] {
+  if (!stdout.startsWith('{')) return []
+  try {
+    return stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as ProbeRecord)
+  } catch {
+    return []
+  }
+}

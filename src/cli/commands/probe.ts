@@ -9,6 +9,7 @@ import { checkProxyVariables, type RequestInput, type StreamRequest } from '../.
 import { llmExtensionFor } from '../../llm/options.ts'
 import type { DemoFlags, RawProbeFlags, RawRequestFlags } from '../args.ts'
 import { createOutput, type DisplayOptions, type OutputStreams } from '../output.ts'
+import { toPrettyView } from '../render/display.ts'
 import { onStopSignals } from '../signals.ts'
 
 export interface RunContext extends OutputStreams {
@@ -96,6 +97,7 @@ export function displayOptionsFrom(flags: RawProbeFlags | DemoFlags): DisplayOpt
     events: flags.events ?? false,
     include: flags.include ?? false,
     verbose: flags.verbose ?? false,
+    view: toPrettyView(flags),
   }
 }
 
