@@ -1,2 +1,7 @@
 #!/usr/bin/env node
-import '../dist/cli.js'
+// Node keeps the compiled bundle on disk (in the OS temp folder unless NODE_COMPILE_CACHE says
+// where), so every run after the first skips compiling it.
+import { enableCompileCache } from 'node:module'
+
+enableCompileCache?.()
+await import('../dist/cli.js')

@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const CLI = join(root, 'bin/sse-probe.js')
-const EVENTSOURCE = join(root, 'scripts/bench/eventsource-client.js')
+const EVENTSOURCE = join(root, 'scripts/bench/eventsource-load-client.js')
 const RAW = join(root, 'scripts/bench/raw-client.js')
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10_000)
 const BROADCASTS = Number(process.env.BENCH_BROADCASTS ?? 10)

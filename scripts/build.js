@@ -1,17 +1,18 @@
-// Bundles the CLI and the library into dist/ with code splitting: `--help` and `--version` load
-// only the small entry chunk, the probe's dependencies load when a probe runs, and the library
-// (dist/index.js) shares the engine's chunks without loading the CLI's commander, chalk or ora.
+// Bundles the library and the CLI into dist/, each on its own. The library (dist/index.js) never
+// loads the CLI's commander, chalk or ora. The CLI is two files: dist/cli.js answers `--help` and
+// `--version` by itself and loads dist/cli-main.js, everything else in one file, for any other
+// command: one module to load instead of a dozen chunks shared with the library makes a probe
+// start faster, at the price of a second copy of the engine in the package (docs/performance.md).
 import { execFileSync } from 'node:child_process'
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { build } from 'esbuild'
+import { cliMainApart, requireBuiltins, startupPlugins } from './startup-plugins.js'
 
 const dist = new URL('../dist/', import.meta.url)
 rmSync(dist, { recursive: true, force: true })
-const { metafile } = await build({
-  entryPoints: { cli: 'src/cli/entry.ts', index: 'src/index.ts' },
+const options = {
   outdir: 'dist',
   bundle: true,
-  splitting: true,
   format: 'esm',
   platform: 'node',
   target: 'node22',
@@ -23,43 +24,60 @@ const { metafile } = await build({
   // with DEV=true and when it is installed, which a bundle never has.
   define: { 'process.env.NODE_ENV': '"production"' },
   external: ['react-devtools-core'],
-  chunkNames: 'chunks/[name]-[hash]',
-  // Some bundled CommonJS (undici) calls require() for Node's built-ins.
-  banner: {
-    js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-  },
+  banner: { js: requireBuiltins },
   logLevel: 'warning',
   metafile: true,
+}
+const { metafile } = await build({
+  ...options,
+  entryPoints: { index: 'src/index.ts' },
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  plugins: startupPlugins,
+})
+const cli = await build({
+  ...options,
+  entryPoints: { cli: 'src/cli/entry.ts', 'cli-main': 'src/cli/main.ts' },
+  // What only one command needs (inspect's screen, the contracts' Ajv) stays in its own chunk.
+  splitting: true,
+  chunkNames: 'chunks/cli-[name]-[hash]',
+  plugins: [cliMainApart, ...startupPlugins],
 })
 
 /** The output files that loading `file` loads with it (static imports, followed). */
-function staticClosure(file, seen = new Set()) {
+function staticClosure(outputs, file, seen = new Set()) {
   if (seen.has(file)) return seen
   seen.add(file)
-  for (const { path, kind } of metafile.outputs[file].imports) {
-    if (kind === 'import-statement' && !path.startsWith('node:')) staticClosure(path, seen)
+  for (const { path, kind } of outputs[file].imports) {
+    if (kind === 'import-statement' && !path.startsWith('node:')) staticClosure(outputs, path, seen)
   }
   return seen
 }
 
-function refuse(entry, what, pattern) {
-  for (const file of staticClosure(entry)) {
-    const input = Object.keys(metafile.outputs[file].inputs).find((name) => pattern.test(name))
+function refuse(outputs, entry, what, pattern) {
+  for (const file of staticClosure(outputs, entry)) {
+    const input = Object.keys(outputs[file].inputs).find((name) => pattern.test(name))
     if (input) throw new Error(`${what} loads ${input} (through ${file})`)
   }
 }
 
 // Importing the library must not load the CLI's argument parser, colour, spinner or screen.
 refuse(
+  metafile.outputs,
   'dist/index.js',
   'the library',
   /node_modules\/(commander|chalk|ora|ink|react|react-reconciler|yoga-layout)\//,
 )
-// Ink and React are for `inspect` alone: the plain probe starts without them.
-const probeChunk = Object.keys(metafile.outputs).find(
-  (file) => 'src/cli/commands/probe.ts' in metafile.outputs[file].inputs,
+// Ink and React are for `inspect` alone, Ajv for the contract flags: a plain probe starts without.
+const probeChunk = Object.keys(cli.metafile.outputs).find(
+  (file) => 'src/cli/commands/probe.ts' in cli.metafile.outputs[file].inputs,
 )
-refuse(probeChunk, 'the probe command', /node_modules\/(ink|react|react-reconciler|yoga-layout)\//)
+refuse(
+  cli.metafile.outputs,
+  probeChunk,
+  'the probe command',
+  /node_modules\/(ink|react|react-reconciler|yoga-layout|ajv|yaml)\//,
+)
 
 // commander's help, rendered once at the width it uses when not on a terminal (80),
 // so that `sse-probe --help` starts as fast as `--version`.

@@ -23,7 +23,10 @@ if (only === '--version' || only === '-V') {
   const exitCode = await main(args, {
     stdout: process.stdout,
     stderr: process.stderr,
-    stdin: process.stdin,
+    // Reading process.stdin sets the stream up; only `-d @-` needs it.
+    get stdin() {
+      return process.stdin
+    },
     env: process.env,
     process,
   })

@@ -1,4 +1,11 @@
-import { Agent, buildConnector, type Dispatcher, EnvHttpProxyAgent, ProxyAgent } from 'undici'
+import {
+  Agent,
+  buildConnector,
+  type Connector,
+  type Dispatcher,
+  EnvHttpProxyAgent,
+  ProxyAgent,
+} from './undici-lite.ts'
 
 export interface HttpOptions {
   insecure: boolean
@@ -41,7 +48,7 @@ export function createHttp(options: HttpOptions): Http {
   // undici does not say which protocol a response came over; the ALPN result of the socket does.
   const alpnByOrigin = new Map<string, string>()
   const connect = buildConnector({ ...tls, allowH2: true })
-  const connector: buildConnector.connector = (target, callback) =>
+  const connector: Connector = (target, callback) =>
     connect(target, (error, socket) => {
       if (socket) {
         const alpn = (socket as { alpnProtocol?: string | false }).alpnProtocol

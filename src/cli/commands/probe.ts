@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises'
 import { contractFacts, hasContracts } from '../../contracts/options.ts'
 import { SseProbeUsageError } from '../../engine/errors.ts'
 import { visible } from '../../engine/escape.ts'
@@ -183,7 +182,8 @@ export async function readRequestBody(
     return Buffer.concat(chunks)
   }
   try {
-    return await readFile(data.slice(1))
+    // Loaded here: node:fs/promises costs every probe's start-up, and only -d @file needs it.
+    return await process.getBuiltinModule('node:fs/promises').readFile(data.slice(1))
   } catch (error) {
     const why = (error as NodeJS.ErrnoException).code ?? (error as Error).message
     throw new SseProbeUsageError(`option '${flag}' cannot read '${data.slice(1)}': ${why}`)

@@ -1,0 +1,4 @@
+declare module 'undici/lib/*' {
+  const value: unknown
+  export default value
+}
