@@ -440,6 +440,8 @@ with --interval between events. A client's Last-Event-ID resumes after that id.
 The URL goes to stdout, one line per client connection to stderr. Ctrl-C stops
 the server (exit 0). A bad file or an unusable port: an error naming it, exit 2.`
 
+const RAW_OUTPUT = 'Raw output is the body as received: control characters are not escaped.'
+
 const PROBE_EXAMPLES = `Examples:
   sse-probe demo                             start here: the built-in demo stream
   sse-probe https://host/stream              watch a stream; Ctrl-C for the summary
@@ -547,7 +549,7 @@ export function createProgram(handlers: CliHandlers): { program: Command; exitCo
     .enablePositionalOptions()
     // `sse-probe help check`, although the program itself takes an argument.
     .helpCommand('help [command]', 'show the help of a command: sse-probe help check')
-    .addHelpText('after', `\n${DURATIONS}\n${EXIT_CODES}\n\n${PROBE_EXAMPLES}`)
+    .addHelpText('after', `\n${DURATIONS}\n${RAW_OUTPUT}\n${EXIT_CODES}\n\n${PROBE_EXAMPLES}`)
   addRequestOptions(program)
   addStreamOptions(program)
   addExpectOptions(program)

@@ -186,7 +186,7 @@ describe.runIf(TERMINAL_TESTS)('the spinner, in a terminal', () => {
     await new Promise((resolve) => setTimeout(resolve, 400))
     // A screen caught between an event and the spinner drawn again under it is read again.
     async function drawn() {
-      for (let tries = 0; tries < 50; tries++) {
+      for (let tries = 0; tries < 150; tries++) {
         await new Promise((resolve) => setTimeout(resolve, 60))
         const rows = terminal.screen().filter((row) => row !== '')
         if (SPINNER.test(rows.at(-1)!)) return rows

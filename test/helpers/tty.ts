@@ -1,4 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process'
+import { rmSync } from 'node:fs'
 import { onTestFinished } from 'vitest'
 import { CLI } from './cli.ts'
 
@@ -55,7 +56,11 @@ export async function runInTerminal(
     'cli',
     `env -u FORCE_COLOR NO_COLOR=1 ${command}; echo "[exit $?]"; sleep 600`,
   )
-  onTestFinished(() => void spawnSync('tmux', ['-L', socket, 'kill-server']))
+  const socketPath = tmux('display-message', '-p', '#{socket_path}').trim()
+  onTestFinished(() => {
+    spawnSync('tmux', ['-L', socket, 'kill-server'])
+    rmSync(socketPath, { force: true })
+  })
   const screen = () =>
     tmux('capture-pane', '-p', '-t', 'cli')
       .replace(/\n+$/, '')
