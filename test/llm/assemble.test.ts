@@ -1,8 +1,8 @@
 import fastCheck from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { createLlmExtension, type LlmExtensionOptions } from '../src/llm/extension.ts'
-import { detectProfile } from '../src/llm/profiles.ts'
-import type { LlmOutput, LlmSummary } from '../src/llm/types.ts'
+import { createLlmExtension, type LlmExtensionOptions } from '../../src/llm/extension.ts'
+import { detectProfile } from '../../src/llm/profiles.ts'
+import type { LlmOutput, LlmSummary } from '../../src/llm/types.ts'
 
 type Step = { t: number; data: string; event?: string } | { t: number; type: 'reconnect' | 'close' }
 
