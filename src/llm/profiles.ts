@@ -72,9 +72,6 @@ function createOpenaiChatParser(): ProfileParser {
   }
 }
 
-// Anything in a chunk that is more than one choice's text sends it to the full parse.
-const MORE_THAN_TEXT =
-  /"(?:tool_calls|function_call|reasoning[^"]*|error)"|"(?:usage|finish_reason)":(?!null)/
 // The one choice of a compact chunk whose delta is text only (a role may come with it).
 const TEXT_CHOICE =
   /"choices":\[\{"index":(\d+),"delta":\{(?:"role":"assistant",)?"content":("(?:[^"\\]|\\.)*"|null)\}(?:,"logprobs":null)?(?:,"finish_reason":null)?\}\]/
@@ -85,9 +82,16 @@ const TEXT_CHOICE =
  * matched as raw text: inside a JSON string a quote is always escaped, so they cannot match there.
  */
 function textOnlyChunk(data: string): { index: number; content: string | null } | undefined {
-  if (MORE_THAN_TEXT.test(data)) return undefined
   const match = TEXT_CHOICE.exec(data)
   if (!match) return undefined
+  // Outside the choice only the top level is left, where an error or a usage would matter.
+  const start = match.index
+  const end = start + match[0].length
+  if (data.lastIndexOf('"error"', start) !== -1 || data.indexOf('"error"', end) !== -1)
+    return undefined
+  for (const at of [data.lastIndexOf('"usage":', start), data.indexOf('"usage":', end)]) {
+    if (at !== -1 && !data.startsWith('null', at + 8)) return undefined
+  }
   const literal = match[2]!
   const index = Number(match[1])
   if (literal === 'null') return { index, content: null }

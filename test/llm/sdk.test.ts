@@ -4,9 +4,8 @@ import Anthropic from '@anthropic-ai/sdk'
 import { createParser } from 'eventsource-parser'
 import OpenAI from 'openai'
 import { describe, expect, it } from 'vitest'
-import { createLlmExtension } from '../src/llm/extension.ts'
-import type { LlmMode, LlmSummary } from '../src/llm/types.ts'
-import { runCli } from './helpers/cli.ts'
+import { createLlmExtension } from '../../src/llm/extension.ts'
+import type { LlmMode, LlmSummary } from '../../src/llm/types.ts'
 import {
   anthropicError,
   anthropicTools,
@@ -21,7 +20,8 @@ import {
   responsesTools,
   serveLlmStreams,
   textOf,
-} from './helpers/llm-streams.ts'
+} from '../helpers/llm-streams.ts'
+import { runMain } from '../helpers/main.ts'
 
 /** What sse-probe makes of a stream (its bytes through the SSE parser, one record per event). */
 function assemble(stream: LlmStream, mode: LlmMode = 'auto') {
@@ -279,7 +279,7 @@ describe('through the real CLI', () => {
     }
     const url = await serveLlmStreams(streams)
     for (const [name, stream] of Object.entries(streams)) {
-      const run = await runCli([
+      const run = await runMain([
         '--json',
         '--reconnect',
         'never',

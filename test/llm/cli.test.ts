@@ -1,7 +1,6 @@
 // LLM streams through the real CLI, against local servers.
 import { describe, expect, it } from 'vitest'
-import type { LlmSummary } from '../src/llm/types.ts'
-import { runCli } from './helpers/cli.ts'
+import type { LlmSummary } from '../../src/llm/types.ts'
 import {
   chatBadArguments,
   chatChoices,
@@ -12,7 +11,8 @@ import {
   chatTools,
   serveLlmStreams,
   statusStream,
-} from './helpers/llm-streams.ts'
+} from '../helpers/llm-streams.ts'
+import { runMain } from '../helpers/main.ts'
 
 const SUMMARY_LLM_FIELDS = [
   'profile',
@@ -40,7 +40,7 @@ const llmOf = (summary: unknown) => (summary as { llm?: LlmSummary }).llm
 describe('sse-probe --json on LLM streams', () => {
   it('ends by itself at [DONE] and gives summary.llm with exactly the contract fields', async () => {
     const url = await serveLlmStreams({ chatTools })
-    const run = await runCli(['--json', '-d', '{"stream":true}', `${url}/chatTools`])
+    const run = await runMain(['--json', '-d', '{"stream":true}', `${url}/chatTools`])
     expect(run.exitCode).toBe(0)
     expect(run.summary.reason).toBe('end-data')
     const llm = llmOf(run.summary)!
@@ -65,7 +65,7 @@ describe('sse-probe --json on LLM streams', () => {
 
   it('a streamed error ends with stream-error, exit 3, its message in the summary', async () => {
     const url = await serveLlmStreams({ chatError })
-    const run = await runCli(['--json', '-d', '{}', `${url}/chatError`])
+    const run = await runMain(['--json', '-d', '{}', `${url}/chatError`])
     expect(run.exitCode).toBe(3)
     expect(run.summary.reason).toBe('stream-error')
     expect(run.summary.message).toBe(
@@ -82,7 +82,7 @@ describe('sse-probe --json on LLM streams', () => {
       ['chatCut', 'no-end-marker'],
       ['chatEmpty', 'no-deltas'],
     ]) {
-      const run = await runCli([
+      const run = await runMain([
         '--json',
         '--expect-llm',
         '--reconnect',
@@ -98,14 +98,14 @@ describe('sse-probe --json on LLM streams', () => {
       ).toEqual([code])
       expect(run.summary.expectations).toEqual([{ name: '--expect-llm', ok: false, actual: code }])
     }
-    const good = await runCli(['--json', '--expect-llm', '-d', '{}', `${url}/chatTools`])
+    const good = await runMain(['--json', '--expect-llm', '-d', '{}', `${url}/chatTools`])
     expect(good.exitCode).toBe(0)
     expect(good.summary.expectations).toEqual([{ name: '--expect-llm', ok: true }])
   })
 
   it('--expect-llm fails when no LLM stream is recognised', async () => {
     const url = await serveLlmStreams({ statusStream })
-    const run = await runCli(['--json', '--expect-llm', `${url}/statusStream`])
+    const run = await runMain(['--json', '--expect-llm', `${url}/statusStream`])
     expect(run.exitCode).toBe(1)
     expect(llmOf(run.summary)).toBeUndefined()
   })
@@ -128,8 +128,8 @@ describe('detection never fires on other streams', () => {
   it('a status stream with JSON data looks exactly as with --llm off', async () => {
     const url = await serveLlmStreams({ statusStream })
     for (const format of [[], ['--json']]) {
-      const auto = await runCli([...format, `${url}/statusStream`])
-      const off = await runCli([...format, '--llm', 'off', `${url}/statusStream`])
+      const auto = await runMain([...format, `${url}/statusStream`])
+      const off = await runMain([...format, '--llm', 'off', `${url}/statusStream`])
       expect(auto.exitCode).toBe(0)
       expect(normalise(auto.stdout)).toBe(normalise(off.stdout))
       expect(auto.stdout).toContain('message_start')
@@ -142,7 +142,7 @@ describe('detection never fires on other streams', () => {
 describe('the pretty view', () => {
   it('streams the text, shows tool calls when complete, and the LLM block in the summary', async () => {
     const url = await serveLlmStreams({ chatTools })
-    const run = await runCli(['-d', '{}', `${url}/chatTools`])
+    const run = await runMain(['-d', '{}', `${url}/chatTools`])
     expect(run.exitCode).toBe(0)
     expect(run.stdout).toBe(
       'Checking the weather in Zürich 🌦\n⚙ get_weather {"city":"Z\\u00fcrich"}\n⚙ search {"q":"say \\"hi\\" 😀"}\n',
@@ -156,7 +156,7 @@ describe('the pretty view', () => {
 
   it('--events shows the usual event blocks instead', async () => {
     const url = await serveLlmStreams({ chatTools })
-    const run = await runCli(['--events', '-d', '{}', `${url}/chatTools`])
+    const run = await runMain(['--events', '-d', '{}', `${url}/chatTools`])
     expect(run.stdout).toContain('"object":"chat.completion.chunk"')
     expect(run.stderr).toContain('llm          openai-chat')
   })
@@ -168,19 +168,19 @@ describe('the pretty view', () => {
       frames: chatTokens(3, 1).frames.filter((frame) => !frame.includes('"usage":{')),
     }
     const url = await serveLlmStreams({ batched, single, noUsage })
-    const a = await runCli(['-d', '{}', `${url}/batched`])
+    const a = await runMain(['-d', '{}', `${url}/batched`])
     expect(a.stderr).toMatch(/deltas arrived batched \(40 in \d reads, up to \d+ at once\)/)
-    const b = await runCli(['-d', '{}', `${url}/single`])
+    const b = await runMain(['-d', '{}', `${url}/single`])
     expect(b.stderr).not.toContain('batched')
     expect(b.stdout).toBe(`${Array.from({ length: 25 }, (_, i) => `t${i} `).join('')}\n`)
-    const c = await runCli(['-d', '{}', `${url}/noUsage`])
+    const c = await runMain(['-d', '{}', `${url}/noUsage`])
     expect(c.stderr).toContain('"stream_options": {"include_usage": true}')
     expect(b.stderr).not.toContain('include_usage')
   })
 
   it('dims reasoning and keeps control characters from reaching the terminal', async () => {
     const url = await serveLlmStreams({ chatChoices })
-    const run = await runCli(['--color', '-d', '{}', `${url}/chatChoices`])
+    const run = await runMain(['--color', '-d', '{}', `${url}/chatChoices`])
     expect(run.stdout).toContain('\x1b[2mThink\x1b[22m')
     expect(run.stdout).toContain('Bonjour le monde')
     expect(run.stdout).not.toContain('Hello')
@@ -189,7 +189,7 @@ describe('the pretty view', () => {
 
 describe('sse-probe demo llm', () => {
   it('serves and probes an OpenAI-style stream: text, a tool call, usage, [DONE]', async () => {
-    const run = await runCli(['demo', 'llm', '--json'], { timeoutMs: 20_000 })
+    const run = await runMain(['demo', 'llm', '--json'])
     expect(run.exitCode).toBe(0)
     expect(run.summary.reason).toBe('end-data')
     const llm = llmOf(run.summary)!
@@ -218,7 +218,7 @@ describe('sse-probe demo llm', () => {
 
 describe('the library', () => {
   it('probe() takes llm and expectLlm, and its summary has summary.llm', async () => {
-    const { probe, SseProbeUsageError } = await import('../src/index.ts')
+    const { probe, SseProbeUsageError } = await import('../../src/index.ts')
     const url = await serveLlmStreams({ chatTools, chatCut })
     const summary = await probe(`${url}/chatTools`, { data: '{}', expectLlm: true }).summary
     expect(summary).toMatchObject({

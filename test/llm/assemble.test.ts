@@ -1,8 +1,8 @@
 import fastCheck from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { createLlmExtension, type LlmExtensionOptions } from '../src/llm/extension.ts'
-import { detectProfile } from '../src/llm/profiles.ts'
-import type { LlmOutput, LlmSummary } from '../src/llm/types.ts'
+import { createLlmExtension, type LlmExtensionOptions } from '../../src/llm/extension.ts'
+import { detectProfile } from '../../src/llm/profiles.ts'
+import type { LlmOutput, LlmSummary } from '../../src/llm/types.ts'
 
 type Step = { t: number; data: string; event?: string } | { t: number; type: 'reconnect' | 'close' }
 
@@ -298,6 +298,17 @@ describe('what is stitched', () => {
 })
 
 describe('the fast path for text-only Chat chunks', () => {
+  it('leaves a chunk with usage or an error beside its text to the full parse', () => {
+    const usage = { completion_tokens: 2 }
+    const { llm, ends } = run([
+      text(1, 'a'),
+      { t: 2, data: chunk({ content: 'b' }, { usage }) },
+      { t: 3, data: chunk({ content: 'c' }, { error: { message: 'boom' } }) },
+    ])
+    expect(llm).toMatchObject({ text: 'ab', usage, outputTokens: 2 })
+    expect(ends).toEqual([{ reason: 'stream-error', message: 'boom' }])
+  })
+
   it('stitches exactly what a full parse does, whatever the text and the chunk around it', () => {
     const fc = fastCheck
     fc.assert(
