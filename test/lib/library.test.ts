@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
+import { createHttp } from '../../src/engine/http.ts'
 import { check, type ProbeRecord, probe, SseProbeUsageError, serve } from '../../src/index.ts'
 import { runCli } from '../helpers/cli.ts'
 import { sseServer, startServer } from '../helpers/server.ts'
@@ -110,6 +111,22 @@ describe('probe()', () => {
     )
     expect(summaries.every((s) => s.reason === 'end-event' && s.events === 2)).toBe(true)
     expect(server.requests).toHaveLength(100)
+  })
+
+  it('many probes can share one dispatcher (as load runs them), and still end at once', async () => {
+    const http = createHttp({ insecure: false, connectTimeoutMs: 10_000 })
+    try {
+      const server = await sseServer(STREAM)
+      const runs = Array.from({ length: 20 }, () => probe(server.url, { http }).summary)
+      expect((await Promise.all(runs)).every((s) => s.reason === 'end-event')).toBe(true)
+      const silent = await startServer((_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' }).write(': open\n\n')
+      })
+      const open = probe(silent.url, { http, signal: AbortSignal.timeout(200) })
+      expect(await open.summary).toMatchObject({ reason: 'interrupted', connections: 1 })
+    } finally {
+      await http.dispatcher.destroy()
+    }
   })
 
   it('holds the connection back while the loop is slow (backpressure)', async () => {
