@@ -21,12 +21,7 @@ export function parseOutput<T extends object>(
   stderr: string,
   extra: T,
 ): Output & T {
-  const records = stdout.startsWith('{')
-    ? stdout
-        .trimEnd()
-        .split('\n')
-        .map((line) => JSON.parse(line) as ProbeRecord)
-    : []
+  const records = parseRecords(stdout)
   const ofType = <T extends ProbeRecord['type']>(type: T) =>
     records.filter((r): r is Extract<ProbeRecord, { type: T }> => r.type === type)
   return {
@@ -127,7 +122,7 @@ export async function startCli(args: string[]): Promise<RunningCli> {
 }
 
 /** stdout as NDJSON records, or none when it is not (pretty output, --data-only that starts with `{`). */
-export function parseRecords(stdout: string): ProbeRecord[] {
+function parseRecords(stdout: string): ProbeRecord[] {
   if (!stdout.startsWith('{')) return []
   try {
     return stdout
