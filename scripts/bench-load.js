@@ -58,6 +58,11 @@ function startServer() {
   }
 }
 
+/** User and system CPU time of a process so far (clock ticks of 10 ms). */
+const cpuMs = (pid) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * 10
+}
 const rssKiB = (pid) =>
   Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/)[1])
 
@@ -93,13 +98,18 @@ async function hold(argv, count, isOpen, server, broadcasts) {
   const openMs = performance.now() - startedAt
   await sleep(SETTLE_MS)
   const rss = rssKiB(child.pid)
+  const cpuBefore = cpuMs(child.pid)
   for (let i = 0; i < broadcasts; i++) {
     await server.broadcast()
     await sleep(1000)
   }
+  // CPU per event does not depend on how busy the machine is, unlike the latencies.
+  const cpuUsPerEvent = broadcasts
+    ? ((cpuMs(child.pid) - cpuBefore) * 1000) / (count * broadcasts)
+    : 0
   child.kill('SIGINT')
   await exited
-  return { rss, openMs, lastLine }
+  return { rss, openMs, lastLine, cpuUsPerEvent }
 }
 
 const server = startServer()
@@ -142,30 +152,25 @@ server.stop()
 const perConnection = (many, base) => ((many.rss - base.rss) / (CONNECTIONS - 1)).toFixed(1)
 const ms = (value) => (value === null || value === undefined ? 'n/a' : `${value.toFixed(1)} ms`)
 const rows = [
-  [
-    'sse-probe load',
-    perConnection(probeMany, probeBase),
-    probeMany.rss,
-    probeMany.openMs,
-    probeSummary.fanoutMs ?? {},
-  ],
-  ['eventsource package', perConnection(esMany, esBase), esMany.rss, esMany.openMs, esLatency],
-  [
-    'floor: raw sockets, no parsing',
-    perConnection(rawMany, rawBase),
-    rawMany.rss,
-    rawMany.openMs,
-    rawLatency,
-  ],
+  ['sse-probe load', probeMany, probeBase, probeSummary.fanoutMs ?? {}],
+  ['eventsource package', esMany, esBase, esLatency],
+  ['floor: raw sockets, no parsing', rawMany, rawBase, rawLatency],
 ]
 console.log(
-  `\n| client (${CONNECTIONS} connections, one process) | KiB per connection above baseline | RSS holding them | all open after | fan-out p50 | fan-out p95 | fan-out max |`,
+  `\n| client (${CONNECTIONS} connections, one process) | KiB per connection above baseline | RSS holding them | all open after | CPU per event | fan-out p50 | fan-out p95 | fan-out max |`,
 )
-console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |')
-for (const [name, perConn, rss, openMs, latency] of rows) {
-  console.log(
-    `| ${name} | ${perConn} | ${(rss / 1024).toFixed(0)} MiB | ${(openMs / 1000).toFixed(1)} s | ${ms(latency.p50)} | ${ms(latency.p95)} | ${ms(latency.max)} |`,
-  )
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
+for (const [name, many, base, latency] of rows) {
+  const cells = [
+    perConnection(many, base),
+    `${(many.rss / 1024).toFixed(0)} MiB`,
+    `${(many.openMs / 1000).toFixed(1)} s`,
+    `${many.cpuUsPerEvent.toFixed(1)} µs`,
+    ms(latency.p50),
+    ms(latency.p95),
+    ms(latency.max),
+  ]
+  console.log(`| ${name} | ${cells.join(' | ')} |`)
 }
 console.log(
   `\nsse-probe: ${probeSummary.connections.opened}/${CONNECTIONS} opened, ${probeSummary.events.total} events, errors ${JSON.stringify(probeSummary.errors)}`,
