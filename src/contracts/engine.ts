@@ -7,6 +7,7 @@ export type {
   ExtensionResult,
   ProbeExtension,
 } from '../engine/extension.ts'
+export { createHttp } from '../engine/http.ts'
 export type {
   EndReason,
   EventRecord,
@@ -18,7 +19,9 @@ export type {
 } from '../engine/records.ts'
 export { roundMs } from '../engine/records.ts'
 export { redactUrl } from '../engine/redact.ts'
+export { CONNECT_TIMEOUT_MS } from '../engine/request.ts'
 export { createGapStats } from '../engine/stats.ts'
 export { createEventStream } from '../engine/stream.ts'
+export { sendTrigger, type TriggerSpec } from '../engine/trigger.ts'
 export { durationArg, headerArg, methodArg, urlArg } from '../engine/validate.ts'
 export { readTranscript } from '../server/replay-plan.ts'

@@ -11,7 +11,7 @@ import { createGapWatch } from './gap.ts'
 import { CONTRACT_FLAGS, type ContractOptions } from './options.ts'
 import { createOrderExtension } from './order.ts'
 import { loadSchema, parseSchemaSpec } from './schema.ts'
-import { createTriggerExtension, type TriggerSpec } from './trigger.ts'
+import { createTriggerExtension, type DelayedTrigger } from './trigger.ts'
 import { createValidationExtension, type EventCheck } from './validate.ts'
 
 export type { ContractOptions } from './options.ts'
@@ -91,7 +91,7 @@ export async function createContractExtensions(
   return extensions
 }
 
-function triggerSpec(options: ContractOptions): TriggerSpec | undefined {
+function triggerSpec(options: ContractOptions): DelayedTrigger | undefined {
   if (options.trigger === undefined) {
     const orphan = (['triggerData', 'triggerHeader', 'triggerDelay'] as const).find(
       (name) => options[name] !== undefined,

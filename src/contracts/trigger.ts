@@ -1,20 +1,18 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { request } from 'undici'
 import {
-  describeError,
+  CONNECT_TIMEOUT_MS,
+  createHttp,
   type ExpectationResult,
   formatDuration,
   type ProbeExtension,
   redactUrl,
   roundMs,
+  sendTrigger,
+  type TriggerSpec,
 } from './engine.ts'
 
 /** `--trigger '<METHOD> <url>'` with its body, headers and delay, validated. */
-export interface TriggerSpec {
-  method: string
-  url: URL
-  headers: [string, string][]
-  body?: Buffer
+export interface DelayedTrigger extends TriggerSpec {
   delayMs: number
 }
 
@@ -30,7 +28,10 @@ export interface TriggerOptions {
  * (so no event it causes can be missed), and measures the time from sending it
  * to the first event after it.
  */
-export function createTriggerExtension(spec: TriggerSpec, options: TriggerOptions): ProbeExtension {
+export function createTriggerExtension(
+  spec: DelayedTrigger,
+  options: TriggerOptions,
+): ProbeExtension {
   const { expectWithinMs, failFast, pingEvent } = options
   const url = redactUrl(spec.url.href)
   let started = false
@@ -39,13 +40,6 @@ export function createTriggerExtension(spec: TriggerSpec, options: TriggerOption
   let withinTimer: NodeJS.Timeout | undefined
   const withinName =
     expectWithinMs === undefined ? '' : `--expect-within ${formatDuration(expectWithinMs)}`
-  const headers = Object.fromEntries(spec.headers)
-  if (
-    spec.body &&
-    !Object.keys(headers).some((name) => name.toLowerCase() === 'content-type') &&
-    isJson(spec.body)
-  )
-    headers['content-type'] = 'application/json'
 
   async function send(context: Parameters<NonNullable<ProbeExtension['onRecord']>>[1]) {
     if (spec.delayMs > 0)
@@ -62,35 +56,23 @@ export function createTriggerExtension(spec: TriggerSpec, options: TriggerOption
           )
       }, expectWithinMs)
     }
-    try {
-      const response = await request(spec.url, {
-        method: spec.method as 'POST',
-        headers,
-        body: spec.body,
-        signal: context.signal,
-      })
-      const ms = roundMs(context.now() - t)
-      await response.body.dump()
-      // Nothing after the summary: a probe that its event ended first keeps triggerToEventMs only.
-      if (context.signal.aborted) return
+    const http = createHttp({ insecure: false, connectTimeoutMs: CONNECT_TIMEOUT_MS })
+    const outcome = await sendTrigger(spec, http.dispatcher, context.signal)
+    void http.dispatcher.close()
+    // Nothing after the summary: a probe that its event ended first keeps triggerToEventMs only.
+    if (context.signal.aborted) return
+    if (outcome.status !== undefined) {
       context.emit({
         type: 'trigger',
         t,
         method: spec.method,
         url,
-        status: response.statusCode,
-        ms,
+        status: outcome.status,
+        ms: outcome.ms,
       })
-      if (response.statusCode >= 400)
-        fail(
-          context,
-          `--trigger ${spec.method} ${url}: HTTP ${response.statusCode}`,
-          response.statusCode,
-        )
-    } catch (error) {
-      if (!context.signal.aborted)
-        fail(context, `--trigger ${spec.method} ${url}: ${describeError(error)}`)
     }
+    if (!outcome.ok)
+      fail(context, `--trigger ${spec.method} ${url}: ${outcome.message}`, outcome.status)
   }
 
   function fail(context: Parameters<typeof send>[0], message: string, status?: number) {
@@ -139,14 +121,5 @@ export function createTriggerExtension(spec: TriggerSpec, options: TriggerOption
         })
       return { summary: { triggerToEventMs }, expectations }
     },
-  }
-}
-
-function isJson(body: Buffer): boolean {
-  try {
-    JSON.parse(body.toString('utf8'))
-    return true
-  } catch {
-    return false
   }
 }

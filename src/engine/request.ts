@@ -84,9 +84,18 @@ export function requestHeaders(
     'cache-control': 'no-cache',
     'user-agent': `sse-probe/${VERSION}`,
   }
+  return withBody(headers, options.headers, body)
+}
+
+/** A body's Content-Type as `-d` sends it, then the user's headers on top. */
+export function withBody(
+  headers: Record<string, string>,
+  userHeaders: [string, string][],
+  body: Buffer | undefined,
+): Record<string, string> {
   if (body !== undefined)
     headers['content-type'] = looksLikeJson(body) ? 'application/json' : 'text/plain;charset=UTF-8'
-  for (const [name, value] of options.headers) headers[name.toLowerCase()] = headerBytes(value)
+  for (const [name, value] of userHeaders) headers[name.toLowerCase()] = headerBytes(value)
   return headers
 }
 

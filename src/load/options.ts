@@ -1,6 +1,6 @@
 import { SseProbeUsageError as UsageError } from '../engine/errors.ts'
 import type { ProbeOptions } from '../engine/options.ts'
-import type { TriggerSpec } from './trigger.ts'
+import type { TriggerSpec } from '../engine/trigger.ts'
 
 /** `--expect-connected 2000` or `--expect-connected 95%`. */
 export interface ConnectedExpectation {

@@ -3,10 +3,10 @@ import { createHttp } from '../engine/http.ts'
 import { type Probe, type ProbeSink, startProbe } from '../engine/probe.ts'
 import { type ExpectationResult, type ProbeRecord, roundMs } from '../engine/records.ts'
 import { redactUrl } from '../engine/redact.ts'
+import { sendTrigger, type TriggerSpec } from '../engine/trigger.ts'
 import { type Collector, createCollector } from './collector.ts'
 import type { LoadOptions } from './options.ts'
 import type { LoadEndReason, LoadRecord } from './records.ts'
-import { sendTrigger, type TriggerSpec } from './trigger.ts'
 
 export interface LoadHooks {
   /** stats, trigger and load-level error records, as they happen. */
@@ -165,13 +165,17 @@ export function startLoad(options: LoadOptions, hooks: LoadHooks): LoadRun {
         ms: outcome.ms,
       })
       if (!outcome.ok) {
+        const message =
+          outcome.status === undefined
+            ? `the trigger could not be sent: ${outcome.message}`
+            : `the trigger was answered with ${outcome.message}`
         hooks.emit({
           type: 'error',
           t: roundMs(now()),
-          message: outcome.message,
+          message,
           ...(outcome.status !== undefined && { status: outcome.status }),
         })
-        stop('trigger-failed', outcome.message)
+        stop('trigger-failed', message)
       }
     })
   }

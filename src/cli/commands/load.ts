@@ -94,7 +94,7 @@ async function loadOptionsFrom(
         ...flags.trigger,
         headers: flags.triggerHeader ?? [],
         ...(flags.triggerData !== undefined && {
-          data: await readRequestBody(flags.triggerData, stdin, '--trigger-data <text|@file>'),
+          body: await readRequestBody(flags.triggerData, stdin, '--trigger-data <text|@file>'),
         }),
       },
     }),

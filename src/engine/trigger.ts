@@ -1,19 +1,20 @@
-import type { Dispatcher } from 'undici'
-import { discardBody } from '../engine/connection.ts'
-import { describeError } from '../engine/errors.ts'
-import { roundMs } from '../engine/records.ts'
-import { toRequestOptions } from '../engine/request.ts'
+import { discardBody } from './connection.ts'
+import { describeError } from './errors.ts'
+import { roundMs } from './records.ts'
+import { toRequestOptions, withBody } from './request.ts'
+import type { Dispatcher } from './undici-lite.ts'
+import { VERSION } from './version.ts'
 
 /**
- * The request that causes the events whose fan-out is measured. A small sender of
- * its own until the contracts helper's `--trigger` lands in the engine.
+ * `--trigger`: the request that causes the events (contracts.md, load.md). Sent once, never
+ * retried; a probe and `load` each decide when, and what its outcome means for them.
  */
 export interface TriggerSpec {
   method: string
   url: URL
-  /** --trigger-data, already read (a file's content for @file). */
-  data?: Buffer
   headers: [string, string][]
+  /** --trigger-data, already read (a file's content for @file). */
+  body?: Buffer
 }
 
 export type TriggerOutcome =
@@ -28,35 +29,34 @@ export async function sendTrigger(
 ): Promise<TriggerOutcome> {
   const startedAt = performance.now()
   const ms = () => roundMs(performance.now() - startedAt)
-  // As the probe's own request: URL credentials become an Authorization header.
+  // As the probe's own request: URL credentials become an Authorization header, and a JSON
+  // body is sent as application/json unless a Content-Type is given.
   const { url, method, headers } = toRequestOptions({
     url: spec.url,
     method: spec.method,
     headers: spec.headers,
+    ...(spec.body && { body: spec.body }),
   })
   try {
     const response = await dispatcher.request({
       origin: url.origin,
       path: url.pathname + url.search,
       method: method as Dispatcher.HttpMethod,
-      headers: Object.fromEntries(headers),
-      body: spec.data,
+      headers: withBody({ 'user-agent': `sse-probe/${VERSION}` }, headers, spec.body),
+      body: spec.body,
       signal,
     })
     discardBody(response.body)
-    if (response.statusCode >= 400)
+    if (response.statusCode >= 400) {
       return {
         ok: false,
         status: response.statusCode,
         ms: ms(),
-        message: `the trigger was answered with HTTP ${response.statusCode}`,
+        message: `HTTP ${response.statusCode}`,
       }
+    }
     return { ok: true, status: response.statusCode, ms: ms() }
   } catch (error) {
-    return {
-      ok: false,
-      ms: ms(),
-      message: `the trigger could not be sent: ${describeError(error)}`,
-    }
+    return { ok: false, ms: ms(), message: describeError(error) }
   }
 }
