@@ -720,7 +720,6 @@ describe('usage errors and signals', () => {
     [['http://x', '--expect-data', '(']],
     [['http://x', '--bogus']],
     [['http://x', '-X', 'CONNECT']],
-    [[]],
   ])('%j exits 2 with a one-line message', async (args) => {
     const run = await runCli(args)
     expect(run.exitCode).toBe(2)
