@@ -29,11 +29,15 @@ export async function readBody(
   handlers: BodyHandlers,
 ): Promise<BodyEnd> {
   const { onBytes, onData } = handlers
-  const decompressor = createDecompressor(contentEncoding)
-  if (!decompressor) return readPlainBody(body, handlers)
   try {
-    if (onBytes) body.on('data', onBytes)
-    for await (const chunk of pipeline(body, decompressor, () => {})) {
+    const decompressor = createDecompressor(contentEncoding)
+    let chunks: AsyncIterable<Uint8Array> = body
+    if (decompressor) {
+      if (onBytes) body.on('data', onBytes)
+      chunks = pipeline(body, decompressor, () => {})
+    }
+    for await (const chunk of chunks) {
+      if (!decompressor) onBytes?.(chunk)
       const stop = onData(chunk)
       if (stop === true || (stop !== false && (await stop))) return { cause: 'stopped' }
     }
@@ -43,38 +47,4 @@ export async function readBody(
   } finally {
     discardBody(body)
   }
-}
-
-/**
- * The common case, an uncompressed body, read with 'data' events: an async iterator costs a
- * promise and a generator step per chunk, about a quarter of the CPU per event when `load` holds
- * thousands of streams (27 → 20 µs per event at 2,000 connections).
- */
-function readPlainBody(body: Readable, { onBytes, onData }: BodyHandlers): Promise<BodyEnd> {
-  return new Promise((resolve) => {
-    let ended = false
-    const finish = (end: BodyEnd) => {
-      if (ended) return
-      ended = true
-      body.off('data', onChunk)
-      discardBody(body)
-      resolve(end)
-    }
-    const failed = (error: unknown) =>
-      finish({ cause: 'network-error', message: describeError(error) })
-    function onChunk(chunk: Uint8Array) {
-      onBytes?.(chunk)
-      const stop = onData(chunk)
-      if (stop === true) return finish({ cause: 'stopped' })
-      if (stop === false) return
-      // A backed-up consumer: no more reads (TCP holds the server back) until it has caught up.
-      body.pause()
-      stop.then((stopped) => (stopped ? finish({ cause: 'stopped' }) : body.resume()), failed)
-    }
-    body.on('data', onChunk)
-    body.once('end', () => finish({ cause: 'server-closed' }))
-    body.once('error', failed)
-    // Destroyed without an error: what the async iterator reported as a premature close.
-    body.once('close', () => failed(new Error('Premature close')))
-  })
 }
