@@ -9,7 +9,7 @@
 // docs/performance.md between the bench markers.
 //
 // Environment: BENCH_ROUNDS (default 5), BENCH_MEMORY_ROUNDS (default 2).
-import { execFileSync, spawn } from 'node:child_process'
+import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import {
   closeSync,
   existsSync,
@@ -55,8 +55,39 @@ function makeStream(count, size) {
   return Buffer.from(parts.join(''))
 }
 
+/** `count` events of about 64 bytes whose data is a small JSON object, then `end`: what --schema validates. */
+function makeJsonStream(count) {
+  const parts = []
+  for (let i = 1; i <= count; i++)
+    parts.push(`id: ${i}\ndata: {"n":${i},"state":"running","ok":true}\n\n`)
+  parts.push('event: end\ndata: {"n":0,"state":"done","ok":true}\n\n')
+  return Buffer.from(parts.join(''))
+}
+
+/** `count` Chat Completions chunks of one token each, then `[DONE]`: an LLM stream for --llm. */
+function makeLlmStream(count) {
+  const parts = []
+  for (let i = 0; i < count; i++) {
+    const chunk = {
+      id: 'chatcmpl-bench',
+      object: 'chat.completion.chunk',
+      created: 1700000000,
+      model: 'gpt-bench',
+      system_fingerprint: 'fp_bench',
+      choices: [{ index: 0, delta: { content: ` tok${i}` }, logprobs: null, finish_reason: null }],
+      usage: null,
+    }
+    parts.push(`data: ${JSON.stringify(chunk)}\n\n`)
+  }
+  parts.push('data: [DONE]\n\n')
+  return Buffer.from(parts.join(''))
+}
+
+const LLM_STREAM = '100k LLM chunks'
 const streams = {
+  [LLM_STREAM]: makeLlmStream(100_000),
   '200k x 64 B': makeStream(200_000, 64),
+  '200k x 64 B JSON': makeJsonStream(200_000),
   '20k x 4 KiB': makeStream(20_000, 4096),
   '2M x 64 B': makeStream(2_000_000, 64),
 }
@@ -271,6 +302,65 @@ out(
 out()
 
 const ratios = []
+
+// The LLM profile's cost: --json on an LLM stream with the profile on (auto) vs --llm off, both
+// ending at [DONE].
+{
+  const url = urlOf(LLM_STREAM)
+  const variants = {
+    'sse-probe --json (llm auto)': [node, CLI, '--json', '--no-reconnect', url],
+    'sse-probe --json --llm off': [
+      node,
+      CLI,
+      '--json',
+      '--no-reconnect',
+      '--llm',
+      'off',
+      '--end-data',
+      '[DONE]',
+      url,
+    ],
+  }
+  const runs = Object.fromEntries(Object.keys(variants).map((name) => [name, []]))
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, argv] of Object.entries(variants))
+      runs[name].push(await measure(argv, 'null'))
+  }
+  out(`### ${LLM_STREAM} (openai-chat)`)
+  out()
+  out('| client | median wall ms | best ms | chunks/s | CPU ms | peak RSS MiB |')
+  out('| --- | ---: | ---: | ---: | ---: | ---: |')
+  const wall = {}
+  for (const [name, rs] of Object.entries(runs)) {
+    wall[name] = median(rs.map((r) => r.wallMs))
+    const row = [
+      fmt(wall[name]),
+      fmt(Math.min(...rs.map((r) => r.wallMs))),
+      fmt(100_000 / (wall[name] / 1000)),
+    ]
+    out(
+      `| ${name} | ${row.join(' | ')} | ${fmt(median(rs.map((r) => r.cpuMs)))} | ${fmt(Math.max(...rs.map((r) => r.rssKiB)) / 1024, 1)} |`,
+    )
+  }
+  out()
+  const [on, off] = Object.keys(variants)
+  ratios.push({
+    stream: LLM_STREAM,
+    name: on,
+    reference: off,
+    ratio: wall[on] / wall[off],
+    goal: 1.15,
+  })
+  // npm run bench -- --llm-only: this case alone.
+  if (process.argv.includes('--llm-only')) {
+    out(`${on} vs ${off}: ${fmt(wall[on] / wall[off], 2)}× (goal ≤ 1.15×)`)
+    server.closeAllConnections()
+    server.close()
+    rmSync(work, { recursive: true, force: true })
+    process.exit(0)
+  }
+}
+
 const byStream = {}
 for (const [stream, rounds] of [
   ['200k x 64 B', ROUNDS],
@@ -323,6 +413,54 @@ for (const name of ['sse-probe --json', 'sse-probe pretty > file', 'sse-probe --
   )
 }
 out()
+
+// --schema compiles once and validates every event: its cost against the same probe without it.
+const schemaFile = join(work, 'event.schema.json')
+writeFileSync(
+  schemaFile,
+  JSON.stringify({
+    type: 'object',
+    required: ['n', 'state'],
+    properties: {
+      n: { type: 'integer', minimum: 0 },
+      state: { enum: ['queued', 'running', 'done'] },
+      ok: { type: 'boolean' },
+    },
+  }),
+)
+const schemaClients = [
+  { name: 'sse-probe --json', args: (url) => [node, CLI, '--json', '--no-reconnect', url] },
+  {
+    name: 'sse-probe --json --schema',
+    args: (url) => [node, CLI, '--json', '--no-reconnect', '--schema', schemaFile, url],
+  },
+]
+const schemaRuns = new Map(schemaClients.map((c) => [c.name, []]))
+for (let round = 0; round < ROUNDS; round++) {
+  for (const client of schemaClients) {
+    const run = await measure(client.args(urlOf('200k x 64 B JSON')), 'null')
+    schemaRuns.get(client.name).push(run)
+  }
+}
+out('### --schema on 200k JSON events')
+out()
+out('| client | median wall ms | CPU ms | peak RSS MiB |')
+out('| --- | ---: | ---: | ---: |')
+for (const [name, runs] of schemaRuns) {
+  const rss = Math.max(...runs.map((r) => r.rssKiB)) / 1024
+  out(
+    `| ${name} | ${fmt(median(runs.map((r) => r.wallMs)))} | ${fmt(median(runs.map((r) => r.cpuMs)))} | ${fmt(rss, 1)} |`,
+  )
+}
+out()
+const schemaWall = (name) => median(schemaRuns.get(name).map((r) => r.wallMs))
+ratios.push({
+  stream: '200k x 64 B JSON',
+  name: 'sse-probe --json --schema',
+  reference: 'sse-probe --json',
+  ratio: schemaWall('sse-probe --json --schema') / schemaWall('sse-probe --json'),
+  goal: 1.3,
+})
 
 const { cold, first } = await startup()
 out(`### Start-up (load average ${load()})`)
@@ -379,5 +517,9 @@ if (process.argv.includes('--update-docs')) {
     doc,
     `${text.slice(0, at + start.length)}\n${lines.join('\n')}\n${text.slice(until)}`,
   )
+  // Aligned as `npm run lint` wants the tables.
+  spawnSync(join(root, 'node_modules', '.bin', 'biome'), ['format', '--write', doc], {
+    stdio: 'ignore',
+  })
   console.log('\ndocs/performance.md updated.')
 }

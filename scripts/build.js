@@ -19,6 +19,11 @@ const options = {
   minifyWhitespace: true,
   minifySyntax: true,
   legalComments: 'none',
+  jsx: 'automatic',
+  // React picks its development build unless told otherwise; Ink loads react-devtools-core only
+  // with DEV=true and when it is installed, which a bundle never has.
+  define: { 'process.env.NODE_ENV': '"production"' },
+  external: ['react-devtools-core'],
   banner: { js: requireBuiltins },
   logLevel: 'warning',
   metafile: true,
@@ -30,28 +35,49 @@ const { metafile } = await build({
   chunkNames: 'chunks/[name]-[hash]',
   plugins: startupPlugins,
 })
-await build({
+const cli = await build({
   ...options,
   entryPoints: { cli: 'src/cli/entry.ts', 'cli-main': 'src/cli/main.ts' },
+  // What only one command needs (inspect's screen, the contracts' Ajv) stays in its own chunk.
+  splitting: true,
+  chunkNames: 'chunks/cli-[name]-[hash]',
   plugins: [cliMainApart, ...startupPlugins],
 })
 
-// Importing the library must not load the CLI's argument parser, colour or spinner: follow the
-// static imports of dist/index.js and refuse a build where they lead to one.
-const seen = new Set()
-const visit = (file) => {
-  if (seen.has(file)) return
+/** The output files that loading `file` loads with it (static imports, followed). */
+function staticClosure(outputs, file, seen = new Set()) {
+  if (seen.has(file)) return seen
   seen.add(file)
-  for (const { path, kind } of metafile.outputs[file].imports) {
-    if (kind === 'import-statement' && !path.startsWith('node:')) visit(path)
+  for (const { path, kind } of outputs[file].imports) {
+    if (kind === 'import-statement' && !path.startsWith('node:')) staticClosure(outputs, path, seen)
+  }
+  return seen
+}
+
+function refuse(outputs, entry, what, pattern) {
+  for (const file of staticClosure(outputs, entry)) {
+    const input = Object.keys(outputs[file].inputs).find((name) => pattern.test(name))
+    if (input) throw new Error(`${what} loads ${input} (through ${file})`)
   }
 }
-visit('dist/index.js')
-const cliOnly = /node_modules\/(commander|chalk|ora)\//
-for (const file of seen) {
-  const input = Object.keys(metafile.outputs[file].inputs).find((name) => cliOnly.test(name))
-  if (input) throw new Error(`the library loads ${input} (through ${file})`)
-}
+
+// Importing the library must not load the CLI's argument parser, colour, spinner or screen.
+refuse(
+  metafile.outputs,
+  'dist/index.js',
+  'the library',
+  /node_modules\/(commander|chalk|ora|ink|react|react-reconciler|yoga-layout)\//,
+)
+// Ink and React are for `inspect` alone, Ajv for the contract flags: a plain probe starts without.
+const probeChunk = Object.keys(cli.metafile.outputs).find(
+  (file) => 'src/cli/commands/probe.ts' in cli.metafile.outputs[file].inputs,
+)
+refuse(
+  cli.metafile.outputs,
+  probeChunk,
+  'the probe command',
+  /node_modules\/(ink|react|react-reconciler|yoga-layout|ajv|yaml)\//,
+)
 
 // commander's help, rendered once at the width it uses when not on a terminal (80),
 // so that `sse-probe --help` starts as fast as `--version`.

@@ -74,11 +74,19 @@ const childProcessOnUse = {
     build.onResolve({ filter: /^node:child_process$/ }, (args) =>
       args.kind === 'import-statement' ? { path: args.path, namespace: 'on-use' } : undefined,
     )
-    build.onLoad({ filter: /.*/, namespace: 'on-use' }, ({ path }) => ({
-      contents: `let builtin
-export default new Proxy({}, { get: (_, name) => (builtin ??= require(${JSON.stringify(path)}))[name] })`,
-      loader: 'js',
-    }))
+    build.onLoad({ filter: /.*/, namespace: 'on-use' }, ({ path }) => {
+      // Named imports become functions that load the module on their first call.
+      const functions = Object.entries(process.getBuiltinModule(path))
+        .filter(([, value]) => typeof value === 'function')
+        .map(([name]) => name)
+      return {
+        contents: `let builtin
+const load = () => (builtin ??= require(${JSON.stringify(path)}))
+export default new Proxy({}, { get: (_, name) => load()[name] })
+${functions.map((name) => `export const ${name} = (...args) => load().${name}(...args)`).join('\n')}`,
+        loader: 'js',
+      }
+    })
   },
 }
 

@@ -5,7 +5,9 @@
 import { observe } from './check/observe.ts'
 import { toCheckOptions } from './check/options.ts'
 import { type CheckRecord, type CheckSummaryRecord, checkRecords, judge } from './check/render.ts'
+import { type ContractOptions, contractFacts, hasContracts } from './contracts/options.ts'
 import { SseProbeUsageError } from './engine/errors.ts'
+import type { ProbeOptions as EngineOptions } from './engine/options.ts'
 import {
   checked,
   type Duration,
@@ -15,11 +17,13 @@ import {
   type RequestLibraryOptions,
   requestFromLibrary,
 } from './engine/options.ts'
-import { type ProbeSink, startProbe } from './engine/probe.ts'
+import { type Probe, type ProbeSink, startProbe } from './engine/probe.ts'
 import type { ProbeRecord, SummaryRecord } from './engine/records.ts'
 import { redactUrl } from './engine/redact.ts'
 import { checkProxyVariables } from './engine/request.ts'
 import { originArg, speedArg } from './engine/validate.ts'
+import { llmExtensionFor } from './llm/options.ts'
+import type { LlmMode } from './llm/types.ts'
 import type { LocalServer } from './server/local-server.ts'
 import { readReplayFile, startReplay } from './server/replay.ts'
 import { parseReplayFile } from './server/replay-plan.ts'
@@ -32,7 +36,6 @@ export type {
 } from './engine/extension.ts'
 export type {
   Duration,
-  ProbeLibraryOptions as ProbeOptions,
   ReconnectWhen,
   RequestLibraryOptions as RequestOptions,
 } from './engine/options.ts'
@@ -52,7 +55,27 @@ export type {
   TriggerRecord,
   ViolationRecord,
 } from './engine/records.ts'
+export type {
+  LlmChoice,
+  LlmMode,
+  LlmProblem,
+  LlmProfile,
+  LlmSummary,
+  LlmToolCall,
+} from './llm/types.ts'
+export type { ContractOptions }
 export { SseProbeUsageError }
+
+/**
+ * `probe(url, options)`: every option of `sse-probe <url>` by its long name in camelCase, the
+ * contract flags included (contracts.md).
+ */
+export interface ProbeOptions extends ProbeLibraryOptions, ContractOptions {
+  /** LLM stream format (llm.md): 'auto' (default), a profile to force, or 'off'. */
+  llm?: LlmMode
+  /** --expect-llm: an LLM stream was recognised and `summary.llm.problems` is empty. */
+  expectLlm?: boolean
+}
 
 /** A running probe: its records as an async iterable (the summary last), its summary, abort(). */
 export interface ProbeRun extends AsyncIterable<ProbeRecord> {
@@ -75,8 +98,10 @@ const LOW_WATER = 64
  * next tick. A bad option throws SseProbeUsageError now, with the CLI's message; every failure of
  * the endpoint ends in the summary's `reason`.
  */
-export function probe(url: string | URL, options: ProbeLibraryOptions = {}): ProbeRun {
-  const { signal, ...rest } = options ?? {}
+export function probe(url: string | URL, options: ProbeOptions = {}): ProbeRun {
+  const { signal, llm: mode, expectLlm, ...rest } = options ?? {}
+  const llm = llmExtensionFor(mode, expectLlm === true)
+  if (llm) rest.extensions = [...(rest.extensions ?? []), llm]
   const probeOptions = fromLibraryOptions(url, rest)
   if (!probeOptions.request.proxy) checkProxyVariables(process.env)
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
@@ -102,7 +127,9 @@ export function probe(url: string | URL, options: ProbeLibraryOptions = {}): Pro
     events: true,
     commentText: true,
   }
-  const running = startProbe(probeOptions, sink)
+  const running = hasContracts(rest)
+    ? startWithContracts(probeOptions, rest, sink)
+    : startProbe(probeOptions, sink)
   let failure: { error: unknown } | undefined
   running.done.catch((error: unknown) => {
     failure = { error }
@@ -148,6 +175,37 @@ export function probe(url: string | URL, options: ProbeLibraryOptions = {}): Pro
     },
     abort,
     [Symbol.asyncIterator]: records,
+  }
+}
+
+/**
+ * A probe with contract options: schemas and documents are read (asynchronously, an OpenAPI
+ * document's references too) before it connects. One that cannot be used rejects the summary
+ * (and the iteration) with SseProbeUsageError, and no request is sent.
+ */
+function startWithContracts(
+  options: EngineOptions,
+  contracts: ContractOptions,
+  sink: ProbeSink,
+): Probe {
+  let probe: Probe | undefined
+  let interrupted: Parameters<Probe['interrupt']> | undefined
+  const done = import('./contracts/index.ts')
+    .then(({ createContractExtensions }) =>
+      createContractExtensions(contracts, contractFacts(options)),
+    )
+    .then((extensions) => {
+      probe = startProbe({ ...options, extensions: [...options.extensions, ...extensions] }, sink)
+      if (interrupted) probe.interrupt(...interrupted)
+      return probe.done
+    })
+  return {
+    done,
+    interrupt(...signal) {
+      if (probe) probe.interrupt(...signal)
+      else interrupted = signal
+    },
+    reconnect: () => probe?.reconnect(),
   }
 }
 

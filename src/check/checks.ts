@@ -37,9 +37,9 @@ const warn = (measured: string, hint: string): Judgement => ({ status: 'warn', m
 const fail = (measured: string, hint: string): Judgement => ({ status: 'fail', measured, hint })
 const skip = (measured: string, hint: string): Judgement => ({ status: 'skip', measured, hint })
 
-// A read that completes several messages after this much silence looks held back on the way.
+// A read that completes several events after this much silence looks held back on the way.
 const BURST_SILENCE_MS = 250
-const MIN_MESSAGES_FOR_BUFFERING = 3
+const MIN_EVENTS_FOR_BUFFERING = 3
 // Response headers this late are noticed: EventSource's open fires late and proxies may give up.
 const LATE_HEADERS_MS = 1000
 // Headers and the first body bytes this close together were sent together.
@@ -50,6 +50,7 @@ const CLOUDFLARE_IDLE_MS = 100_000
 const KEEP_ALIVE_MARGIN_MS = 30_000
 
 const LONGER_WINDOW = 'observe longer with --window'
+const INTERRUPTED = 'let the check run its whole window'
 const HINTS = {
   contentType: 'answer 200 with Content-Type: text/event-stream; EventSource refuses anything else',
   charset: 'SSE is always decoded as UTF-8: send UTF-8 and drop the charset (or say charset=utf-8)',
@@ -90,7 +91,10 @@ export function runChecks(o: Observation): CheckResult[] {
   const notStream =
     response?.verdict === 'ok'
       ? undefined
-      : skip(`no event stream to observe (${statusLine(response)})`, 'fix content-type first')
+      : skip(
+          `no event stream to observe (${statusLine(response)})`,
+          'fix the content-type failure above first',
+        )
   return [
     { id: 'content-type', ...checkContentType(o) },
     ...checks.map(([id, check]) => ({ id, ...(notStream ?? check(o)) })),
@@ -105,14 +109,8 @@ export function checkExitCode(results: readonly CheckResult[], strict: boolean):
 export function checkContentType(o: Observation): Judgement {
   const r = firstResponse(o)
   const type = r.headers['content-type']
-  if (r.status !== 200) {
-    return fail(
-      statusLine(r),
-      r.status === 204
-        ? '204 tells EventSource to stop for good: answer 200 while there is something to stream'
-        : HINTS.contentType,
-    )
-  }
+  if (r.status !== 200)
+    return fail(`${statusLine(r)}${r.body ? `: ${r.body}` : ''}`, statusHint(r.status))
   if (r.verdict !== 'ok')
     return fail(`200 with Content-Type ${type ?? '(none)'}`, HINTS.contentType)
   const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(type ?? '')?.[1]
@@ -180,23 +178,24 @@ export function checkCompression(o: Observation): Judgement {
 
 export function checkBuffering(o: Observation): Judgement {
   const reads = readConnections(o).flatMap((c) => c.reads)
-  const messages = sum(reads.map((r) => r.messages))
-  if (messages < MIN_MESSAGES_FOR_BUFFERING)
+  const events = sum(reads.map((r) => r.events))
+  if (events < MIN_EVENTS_FOR_BUFFERING)
     return skip(
-      `${messages} event${plural(messages)} and comments in ${fmt(o.observedMs)}: too few to tell`,
+      `${events} event${plural(events)} (pings aside) in ${fmt(o.observedMs)}: too few to tell`,
       LONGER_WINDOW,
     )
-  const bursts = reads.filter((r) => r.messages >= 2 && r.silenceMs >= BURST_SILENCE_MS)
-  const inBursts = sum(bursts.map((r) => r.messages))
-  if (bursts.length > 0 && inBursts * 2 >= messages) {
-    const largest = bursts.reduce((a, b) => (b.messages > a.messages ? b : a))
+  // Only events count: a server that writes each event with its keep-alive comment sends one chunk.
+  const bursts = reads.filter((r) => r.events >= 2 && r.silenceMs >= BURST_SILENCE_MS)
+  const inBursts = sum(bursts.map((r) => r.events))
+  if (bursts.length > 0 && inBursts * 2 >= events) {
+    const largest = bursts.reduce((a, b) => (b.events > a.events ? b : a))
     return warn(
-      `${inBursts} of ${messages} messages arrived in ${bursts.length} burst${plural(bursts.length)} (up to ${largest.messages} in one read after ${fmt(largest.silenceMs)} of silence): buffered on the way, e.g. by a proxy`,
+      `${inBursts} of ${events} events arrived together in ${bursts.length} burst${plural(bursts.length)} (up to ${largest.events} in one read after ${fmt(largest.silenceMs)} of silence): held back on the way, e.g. by a proxy, unless the server writes them in one go`,
       HINTS.buffering,
     )
   }
-  const most = Math.max(...reads.map((r) => r.messages))
-  return pass(`${messages} messages in ${reads.length} reads, at most ${most} per read`)
+  const most = Math.max(...reads.map((r) => r.events))
+  return pass(`${events} events in ${reads.length} reads, at most ${most} per read`)
 }
 
 export function checkEarlyHeaders(o: Observation): Judgement {
@@ -261,6 +260,11 @@ export function checkIds(o: Observation): Judgement {
       HINTS.ids,
     )
   const r = o.resume
+  if (!r && o.interrupted)
+    return skip(
+      `${events.length} event${plural(events.length)} with ids; resuming not tested: the check was interrupted`,
+      INTERRUPTED,
+    )
   if (!r)
     return skip(
       `one id (${events[0]!.id}) in ${events.length} event${plural(events.length)}: two are needed to test resuming`,
@@ -340,11 +344,17 @@ export function checkEndOfStream(o: Observation): Judgement {
     )
   }
   const after = o.connections[closed + 1]
-  if (closed === -1 || !after)
+  if (closed === -1 || !after) {
+    if (o.interrupted)
+      return skip(
+        `the stream stayed open for the ${fmt(o.observedMs)} observed before the check was interrupted`,
+        INTERRUPTED,
+      )
     return skip(
       `the stream stayed open for the whole ${fmt(o.windowMs)} window`,
       'observe longer with --window to see how it ends',
     )
+  }
   const c = o.connections[closed]!
   const how = `the stream ${c.end!.cause === 'server-closed' ? 'closed' : 'broke'} after ${fmt(c.end!.t - c.requestAt)} without an "${endName}" event`
   if (after.response?.status === 204) return pass(`${how}, and the reconnect got 204: clients stop`)
@@ -392,6 +402,22 @@ export function checkCors(o: Observation): Judgement {
       'Access-Control-Allow-Origin: * (without credentials: withCredentials needs the exact origin)',
     )
   return pass(`Access-Control-Allow-Origin: ${allowed}${credentials ? ', with credentials' : ''}`)
+}
+
+/** What to do about a refused request: most statuses are not about the stream's headers. */
+function statusHint(status: number): string {
+  if (status === 204)
+    return '204 tells EventSource to stop for good: answer 200 while there is something to stream'
+  if (status === 401)
+    return 'the endpoint wants credentials: pass them with -H, e.g. -H "Authorization: Bearer …" or -H "Cookie: session=…" (a browser\'s EventSource can send only cookies)'
+  if (status === 403)
+    return 'the credentials were refused or may not read this stream: check them (-H) and their permissions'
+  if (status === 404 || status === 410) return 'nothing at this URL: check the path'
+  if (status === 405)
+    return 'the endpoint does not take this method: EventSource sends GET; for a POST stream give -d (and -X)'
+  if (status === 429) return 'rate limited: wait (see Retry-After) and check again'
+  if (status >= 500) return 'the server failed: its logs say why'
+  return HINTS.contentType
 }
 
 function firstResponse(o: Observation): ResponseSeen {

@@ -10,8 +10,11 @@ export interface ReadSeen {
   t: number
   /** Since the previous read, or since the request for the first one (headers held back with the data are part of the silence). */
   silenceMs: number
-  /** Events and comments completed by this read. */
-  messages: number
+  /**
+   * Events completed by this read, pings aside: a keep-alive written with an event is one
+   * write, while events that a server sent apart and arrive together were held on the way.
+   */
+  events: number
 }
 
 export interface EventSeen {
@@ -28,6 +31,8 @@ export interface ResponseSeen {
   headers: Record<string, string>
   verdict: Verdict
   httpVersion: string
+  /** The start of a refused response's body, on one line (an API's error message). */
+  body?: string
 }
 
 export type ReadEnd = 'end-event' | 'first-event' | 'server-closed' | 'network-error' | 'window'
@@ -56,6 +61,8 @@ export interface ResumeSeen {
 
 export interface Observation {
   windowMs: number
+  /** Ctrl-C ended the window early (and no resume was tried). */
+  interrupted: boolean
   /** How long the main observation lasted (less than the window when the stream ended). */
   observedMs: number
   endEvents: string[]

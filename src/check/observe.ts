@@ -74,6 +74,7 @@ export async function observe(
     const credentials = options.headers.some(([name]) => name.toLowerCase() === 'cookie')
     return {
       windowMs: options.windowMs,
+      interrupted: interrupted?.aborted ?? false,
       observedMs,
       endEvents: options.endEvents,
       origin: options.origin,
@@ -146,20 +147,19 @@ function createWatcher(
   let connection: ConnectionSeen | undefined
   let stopped: ReadEnd | undefined
   let readAt = 0
-  let messages = 0
+  let events = 0
   const stream = createEventStream(
     {
       onEvent(event, id) {
         if (!connection || stopped) return
         const seen = { t: readAt, event, id, ping: event === PING_EVENT }
         connection.events.push(seen)
-        messages++
+        if (!seen.ping) events++
         stopped = stopAt(seen) ?? (connection.events.length >= MAX_SEEN ? 'window' : undefined)
       },
       onComment() {
         if (!connection || stopped) return
         connection.comments++
-        messages++
       },
       onRetry(ms) {
         if (!stopped) connection?.retries.push(ms)
@@ -180,9 +180,9 @@ function createWatcher(
     const end = await readBody(body, contentEncoding, {
       onData(chunk) {
         readAt = clock()
-        messages = 0
+        events = 0
         stream.feed(chunk)
-        seen.reads.push({ t: readAt, silenceMs: roundMs(readAt - lastReadAt), messages })
+        seen.reads.push({ t: readAt, silenceMs: roundMs(readAt - lastReadAt), events })
         if (seen.reads.length >= MAX_SEEN) stopped ??= 'window'
         lastReadAt = readAt
         return stopped !== undefined
@@ -219,6 +219,7 @@ function createWatcher(
         headers: attempt.headers,
         verdict: attempt.verdict,
         httpVersion: attempt.httpVersion,
+        ...(attempt.excerpt !== undefined && { body: attempt.excerpt }),
       }
       if (attempt.verdict !== 'ok' || !reading) {
         attempt.release()

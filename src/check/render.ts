@@ -87,7 +87,10 @@ export function renderCheckJson(report: CheckReport): string {
     .join('')
 }
 
-/** The report: one line per check, the hint under anything that did not pass, then the totals. */
+/**
+ * The report: one line per check, the hint under anything that did not pass, then the totals.
+ * Checks skipped for the same reason (no event stream to observe) share one line.
+ */
 export function renderCheckPretty(report: CheckReport, c: ChalkInstance): string {
   const s = summarise(report)
   const colour: Record<CheckStatus, (text: string) => string> = {
@@ -96,15 +99,21 @@ export function renderCheckPretty(report: CheckReport, c: ChalkInstance): string
     fail: c.red,
     skip: c.dim,
   }
+  const observed = `${report.observation?.interrupted ? 'interrupted after' : 'observed'} ${formatDuration(s.observedMs)}`
   const lines = [
-    `${c.bold('check')}  ${visible(report.url)}  ${c.dim(`observed ${formatDuration(s.observedMs)}, ${s.connections} connection${s.connections === 1 ? '' : 's'}, ${s.events} event${s.events === 1 ? '' : 's'}`)}`,
+    `${c.bold('check')}  ${visible(report.url)}  ${c.dim(`${observed}, ${s.connections} connection${s.connections === 1 ? '' : 's'}, ${s.events} event${s.events === 1 ? '' : 's'}`)}`,
     '',
   ]
-  for (const r of report.results) {
+  for (let i = 0; i < report.results.length; ) {
+    const r = report.results[i]!
+    let same = 1
+    while (r.status === 'skip' && sameJudgement(r, report.results[i + same])) same++
+    const label = same === 1 ? r.id : `${same} checks`
     lines.push(
-      `${colour[r.status](SYMBOLS[r.status])} ${c.bold(r.id.padEnd(LABEL_WIDTH))}${visible(r.measured)}`,
+      `${colour[r.status](SYMBOLS[r.status])} ${c.bold(label.padEnd(LABEL_WIDTH))}${visible(r.measured)}`,
     )
-    if (r.hint) lines.push(`  ${' '.repeat(LABEL_WIDTH)}${c.dim(`→ ${r.hint}`)}`)
+    if (r.hint) lines.push(`  ${' '.repeat(LABEL_WIDTH)}${c.dim(`→ ${visible(r.hint)}`)}`)
+    i += same
   }
   const totals = [
     `${s.pass} passed`,
@@ -115,4 +124,8 @@ export function renderCheckPretty(report: CheckReport, c: ChalkInstance): string
   const code = s.exitCode === 0 ? c.green(`exit ${s.exitCode}`) : c.red(`exit ${s.exitCode}`)
   lines.push('', `${totals}  ${code}`)
   return `${lines.join('\n')}\n`
+}
+
+function sameJudgement(a: CheckResult, b: CheckResult | undefined): boolean {
+  return b !== undefined && b.status === a.status && b.measured === a.measured && b.hint === a.hint
 }

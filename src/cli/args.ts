@@ -20,6 +20,19 @@ import {
   urlArg,
 } from '../engine/validate.ts'
 import { VERSION } from '../engine/version.ts'
+import type { RawInspectFlags } from '../inspect/run.tsx'
+import { llmModeArg } from '../llm/options.ts'
+import type { LlmMode } from '../llm/types.ts'
+import {
+  type ConnectedExpectation,
+  connectedArg,
+  connectionsArg,
+  exportArg,
+  jsonPointerArg,
+  type LoadOptions,
+  triggerArg,
+} from '../load/options.ts'
+import { grepArg, timestampsArg, type ViewFlags } from './render/display.ts'
 
 export type Format = 'pretty' | 'json' | 'raw'
 export const FORMATS: readonly Format[] = ['pretty', 'json', 'raw']
@@ -38,6 +51,15 @@ function reconnectArg(text: string): ReconnectWhen {
   return text as ReconnectWhen
 }
 
+export type DemoKind = 'status' | 'llm'
+
+function demoKindArg(text: string | undefined): DemoKind {
+  if (text === undefined || text === 'status' || text === 'llm') return text ?? 'status'
+  throw new SseProbeUsageError(
+    `unknown demo '${text}': expected status (the default) or llm (an OpenAI-style model stream)`,
+  )
+}
+
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value]
 }
@@ -54,13 +76,14 @@ export interface RawRequestFlags {
 }
 
 /** The display flags (addOutputOptions): the CLI's own, not the engine's. */
-export interface DisplayFlags {
+export interface DisplayFlags extends ViewFlags {
   format: Format
   json?: boolean
   color?: boolean
   hidePings?: boolean
   include?: boolean
   quiet?: boolean
+  verbose?: boolean
   showSecrets?: boolean
   record?: string
 }
@@ -85,10 +108,57 @@ export interface RawProbeFlags extends RawRequestFlags, DisplayFlags {
   expectEnd?: boolean
   expectReconnect?: boolean
   expectMaxGap?: number
+  /** Contract flags (addContractOptions); validated by contracts/ when one is given. */
+  schema?: string[]
+  openapi?: string
+  operation?: string
+  expectOrder?: string
+  trigger?: string
+  triggerData?: string
+  triggerHeader?: string[]
+  triggerDelay?: number
+  expectWithin?: number
+  failFast?: boolean
+  llm: LlmMode
+  expectLlm?: boolean
+  events?: boolean
+}
+
+/** `sse-probe diff`: its own flags, and the probe's request, stream and end flags for URL sides. */
+export interface DiffFlags
+  extends Omit<RawProbeFlags, keyof DisplayFlags>,
+    Pick<DisplayFlags, 'json' | 'color'> {
+  ignore?: string[]
+  ignoreIds?: boolean
+  pings?: boolean
+  timing?: boolean
+  timeTolerance?: string
+}
+
+/** `sse-probe load`: the probe's request, stream and expectation flags, and its own. */
+export interface RawLoadFlags
+  extends Omit<RawProbeFlags, keyof DisplayFlags | 'duration' | 'trigger' | 'triggerHeader'> {
+  connections: number
+  ramp: number
+  duration: number
+  interval: number
+  trigger?: { method: string; url: URL }
+  triggerData?: string
+  triggerHeader?: [string, string][]
+  latencyField?: LoadOptions['latencyField']
+  expectConnected?: (target: number) => ConnectedExpectation
+  expectMaxErrors?: number
+  expectFanoutP95?: number
+  export?: 'k6'
+  json?: boolean
+  quiet?: boolean
+  color?: boolean
 }
 
 /** `sse-probe demo`: the probe's stream, expectation and output flags, and the endpoint's own. */
 export type DemoFlags = Omit<RawProbeFlags, 'connectTimeout'> & {
+  /** status (the default) or llm. */
+  kind: DemoKind
   serveOnly?: boolean
   port: number
 }
@@ -116,11 +186,13 @@ const DURATIONS =
 const EXIT_CODES = `
 Exit codes:
   0    ended as asked: end event or data, --max-events, --duration,
-       server closed with --no-reconnect, HTTP 204
-  1    an --expect-* expectation failed
-  2    bad flags or URL
+       server closed when --reconnect says stop, HTTP 204
+  1    an --expect-* expectation failed, or a --schema/--openapi violation
+       (with --fail-fast: at once)
+  2    bad flags or URL, an unusable schema or OpenAPI document
   3    HTTP error status, not text/event-stream, first connection impossible,
-       reconnects exhausted, event larger than --max-event-size
+       reconnects exhausted, event larger than --max-event-size, --trigger failed,
+       an error streamed by an LLM API
   4    --timeout or --idle-timeout elapsed
   130  interrupted (SIGINT), 143 terminated (SIGTERM)`
 
@@ -134,11 +206,13 @@ Exit codes:
   0    no check failed (warnings allowed, unless --strict)
   1    a check failed, or warned with --strict
   2    bad flags or URL
-  3    could not connect at all`
+  3    could not connect at all
+  130  interrupted (SIGINT), 143 terminated (SIGTERM): the report covers what was seen`
 
 /** Request flags, shared by the probe and `check`. */
 export function addRequestOptions(command: Command): Command {
   return command
+    .optionsGroup('Request:')
     .option('-X, --method <method>', 'HTTP method (default GET, POST with --data)', methodArg)
     .option('-H, --header <"Name: value">', 'extra request header, repeatable', headerArg)
     .option('-d, --data <text|@file|@->', 'request body: text, @file, or @- for stdin')
@@ -156,9 +230,10 @@ export function addRequestOptions(command: Command): Command {
     )
 }
 
-/** How the stream is followed and when the probe ends. */
-export function addStreamOptions(command: Command): Command {
-  return command
+/** How the stream is followed and when the probe ends (`load` has a --duration of its own). */
+export function addStreamOptions(command: Command, { duration = true } = {}): Command {
+  command
+    .optionsGroup('Stream and reconnection:')
     .addOption(
       new Option(
         '--retry <ms>',
@@ -187,6 +262,7 @@ export function addStreamOptions(command: Command): Command {
         .default(16 * 1024 ** 2, '16MiB'),
     )
     .option('--ping-event <type>', 'event type counted as a ping', 'ping')
+    .optionsGroup('When it ends:')
     .option(
       '--end-event <type>',
       'end on an event of this type, repeatable (default: end)',
@@ -199,11 +275,13 @@ export function addStreamOptions(command: Command): Command {
       collect,
     )
     .option('-n, --max-events <n>', 'end after n events', positiveCountArg)
-    .option(
+  if (duration)
+    command.option(
       '--duration <duration>',
       'observe for this long, then end (exit 0)',
       positiveDurationArg,
     )
+  return command
     .option(
       '-t, --timeout <duration>',
       'fail (exit 4) if the probe has not ended after this long',
@@ -218,6 +296,7 @@ export function addStreamOptions(command: Command): Command {
 
 export function addExpectOptions(command: Command): Command {
   return command
+    .optionsGroup('Expectations:')
     .option('--expect-event <type>', 'expect at least one event of this type, repeatable', collect)
     .option('--expect-data <regex>', 'expect an event whose data matches, repeatable', regexArg)
     .option('--expect-min-events <n>', 'expect at least n events', countArg)
@@ -230,8 +309,72 @@ export function addExpectOptions(command: Command): Command {
     )
 }
 
+/** contracts.md: schemas, OpenAPI, order, trigger, fail fast. Validated when the probe starts. */
+export function addContractOptions(command: Command): Command {
+  return command
+    .optionsGroup('Contracts (schemas, order, trigger):')
+    .option(
+      '--schema <[type=]file>',
+      'validate the data of every event (of that type) against a JSON Schema (JSON or YAML), repeatable',
+      collect,
+    )
+    .option(
+      '--openapi <file>',
+      "validate every event against the operation's text/event-stream itemSchema",
+    )
+    .option(
+      '--operation <operationId>',
+      'the --openapi operation (default: found from the URL and method)',
+    )
+    .option(
+      '--expect-order <t1,t2,…>',
+      'expect these event types in this order (repeats collapsed)',
+    )
+    .option(
+      '--trigger <"METHOD url">',
+      'send this request once the stream is open (the action that causes the events)',
+    )
+    .option('--trigger-data <text|@file>', 'the body of the --trigger request')
+    .option(
+      '--trigger-header <"Name: value">',
+      'a header of the --trigger request, repeatable',
+      collect,
+    )
+    .option(
+      '--trigger-delay <duration>',
+      'wait this long after the open before the trigger',
+      durationArg,
+    )
+    .option(
+      '--expect-within <duration>',
+      'expect the first event after the trigger within this long',
+      positiveDurationArg,
+    )
+    .option('--fail-fast', 'end (exit 1) at the first expectation that can no longer hold')
+}
+
+/** LLM streams (llm.md): the profile, its expectation, and the event blocks instead of the text. */
+export function addLlmOptions(command: Command): Command {
+  return command
+    .optionsGroup('LLM streams:')
+    .addOption(
+      new Option(
+        '--llm <profile>',
+        'LLM stream format: auto (recognise it), openai-chat, openai-responses, anthropic, off',
+      )
+        .argParser(llmModeArg)
+        .default('auto'),
+    )
+    .option(
+      '--expect-llm',
+      'expect an LLM stream without problems: no stream error, its end marker, JSON tool arguments, some output',
+    )
+    .option('--events', 'with an LLM stream, show the event blocks instead of the text')
+}
+
 export function addOutputOptions(command: Command): Command {
   return command
+    .optionsGroup('Output:')
     .addOption(
       new Option(
         '--format <format>',
@@ -244,8 +387,28 @@ export function addOutputOptions(command: Command): Command {
     .option('--color', 'force colour')
     .option('--no-color', 'no colour (NO_COLOR and FORCE_COLOR are honoured too)')
     .option('--hide-pings', 'do not show pings and comments (they are still counted)')
+    .option(
+      '--compact',
+      'one line per event (data cut to the terminal width; whole when not a terminal)',
+    )
+    .option(
+      '--only <type>',
+      'show only events of this type, repeatable (all are still counted)',
+      collect,
+    )
+    .option('--exclude <type>', 'hide events of this type, repeatable', collect)
+    .option('--grep <regex>', 'show only events whose data matches', grepArg)
+    .addOption(
+      new Option('--timestamps <relative|wall>', 'time since start, or wall clock HH:MM:SS.mmm')
+        .argParser(timestampsArg)
+        .default('relative'),
+    )
+    .option('--data-only', "print only each event's data and a newline, as sent (like ssecat)")
+    .option('--full', 'never cut long data (on a terminal: 20 lines or 4 KiB by default)')
+    .option('--pretty-json', 'indent JSON data instead of compacting it')
     .option('-i, --include', 'show response status and headers')
     .option('-q, --quiet', 'print only the summary and errors')
+    .option('-v, --verbose', 'show the request line and headers sent, on every connection (stderr)')
     .option(
       '--show-secrets',
       'show credentials (Authorization, Proxy-Authorization, Cookie, Set-Cookie, URL user:password) instead of <redacted>',
@@ -267,7 +430,8 @@ const DEMO_EXAMPLES = `Examples:
   sse-probe demo                       watch it: events, pings, the restart and the reconnect
   sse-probe demo --json                the same as JSON records
   sse-probe demo --record demo.ndjson  keep a transcript, then: sse-probe serve demo.ndjson
-  sse-probe demo --serve-only --port 8000   an endpoint for your own client`
+  sse-probe demo --serve-only --port 8000   an endpoint for your own client
+  sse-probe demo llm                   a model's answer streamed token by token, then its timings`
 
 const SERVE_NOTES = `A file whose first line is a JSON object is a transcript: its events, comments,
 retry fields and closes are replayed with their recorded timing (--speed), and
@@ -276,11 +440,96 @@ with --interval between events. A client's Last-Event-ID resumes after that id.
 The URL goes to stdout, one line per client connection to stderr. Ctrl-C stops
 the server (exit 0). A bad file or an unusable port: an error naming it, exit 2.`
 
+const RAW_OUTPUT = 'Raw output is the body as received: control characters are not escaped.'
+
+const PROBE_EXAMPLES = `Examples:
+  sse-probe demo                             start here: the built-in demo stream
+  sse-probe https://host/stream              watch a stream; Ctrl-C for the summary
+  sse-probe localhost:8000/stream -i         no scheme means http://; -i shows headers
+  sse-probe -t 30s --expect-event end https://host/stream    a check for CI
+  sse-probe --json https://host/stream | jq -c .data         JSON records
+  sse-probe -H 'Authorization: Bearer …' -d @body.json --end-data '[DONE]' https://api.example.com/v1/chat
+  sse-probe --record s.ndjson https://host/stream            keep a transcript to replay
+  sse-probe check https://host/stream        lint the endpoint (sse-probe help check)`
+
+const SERVE_EXAMPLES = `Examples:
+  sse-probe serve session.ndjson             replay a transcript from --record
+  sse-probe serve session.ndjson --speed 0   as fast as possible
+  sse-probe serve capture.sse --interval 250ms --loop --port 8000`
+
+const CHECK_EXAMPLES = `Examples:
+  sse-probe check https://host/stream
+  sse-probe check https://host/stream --origin https://app.example --window 1m
+  sse-probe check https://host/stream -H 'Cookie: session=…' --json --strict`
+
+/** What `sse-probe` alone prints: the first things to try. */
+export const SHORT_USAGE = `Usage: sse-probe [options] <url>
+
+  sse-probe demo                       try it on the built-in demo stream
+  sse-probe https://host/stream        probe your own endpoint
+  sse-probe check https://host/stream  lint it against SSE best practice
+  sse-probe --help                     every option, with examples
+`
+
+/** The options every command has, last in its help. */
+function otherOptions(command: Command): Command {
+  return command.optionsGroup('Other:').helpOption('-h, --help', 'show this help')
+}
+
+/**
+ * Options given before a subcommand (`sse-probe --json demo`) were parsed as the program's:
+ * they apply to the subcommand when it has them (its own, given after its name, come later
+ * and win, or add up when repeatable); any other is refused, never dropped.
+ */
+function carryOptions(program: Command, command: Command): void {
+  for (const option of program.options) {
+    const name = option.attributeName()
+    if (program.getOptionValueSource(name) !== 'cli') continue
+    if (!command.options.some((own) => own.attributeName() === name)) {
+      throw new SseProbeUsageError(
+        `option '${option.flags}' was given before '${command.name()}', which has no such option`,
+      )
+    }
+    command.setOptionValueWithSource(name, program.getOptionValue(name), 'cli')
+  }
+}
+
+const LOAD_HELP = `
+Opens -c connections (evenly over --ramp), holds them for --duration, then
+prints a summary: connect and first-event latency, events per second and per
+connection, reconnects and the worst second of a reconnect storm, fan-out
+latency, errors by kind, memory. Each connection follows retry: and
+Last-Event-ID as a browser does; the probe's request, stream and --expect-*
+flags apply to each (an --expect-* fails when any connection fails it).
+
+Exit codes:
+  0    held as asked, every expectation met
+  1    an expectation failed
+  2    bad flags or URL
+  3    no connection could be made, too few file descriptors, trigger failed
+  130  interrupted (SIGINT), 143 terminated (SIGTERM)`
+
+const INSPECT_NOTES = `A full-screen grid of the stream, as the EventStream tab of a browser's developer
+tools, with pings, reconnects and pauses. Needs a terminal (otherwise exit 2: use
+sse-probe <url>). Keys: ↑↓ j k PgUp PgDn g G move (G follows the tail), Enter/Esc
+detail, / filter (text, type:name, /regex/), space pause, h pings, t time,
+c clear, r reconnect now, w write the shown rows as NDJSON, q or Ctrl-C quit.
+Quitting prints the summary on stderr and exits 130 while the stream is live,
+or with the exit code of the end it reached (see sse-probe --help).`
+
+const INSPECT_EXAMPLES = `Examples:
+  sse-probe inspect https://host/status/stream
+  sse-probe inspect http://127.0.0.1:8000/events --retry 500 --hide-pings
+  sse-probe inspect https://host/stream -H "Authorization: Bearer $TOKEN" --record run.ndjson`
+
 export interface CliHandlers {
+  inspect(url: URL, flags: RawInspectFlags): Promise<number>
   probe(url: URL, flags: RawProbeFlags): Promise<number>
+  load(url: URL, flags: RawLoadFlags): Promise<number>
   demo(flags: DemoFlags): Promise<number>
   serve(file: string, flags: ServeFlags): Promise<number>
   check(url: URL, flags: RawCheckFlags): Promise<number>
+  diff(left: string, right: string, flags: DiffFlags): Promise<number>
 }
 
 /**
@@ -293,19 +542,22 @@ export function createProgram(handlers: CliHandlers): { program: Command; exitCo
     .description(
       'Inspect and test a Server-Sent Events endpoint, following reconnects as a browser does.',
     )
-    .version(VERSION, '-V, --version')
     .argument('<url>', 'the event stream (http:// or https://)', urlArg)
     .usage('[options] <url>')
-    // Subcommands reuse the probe's flag names (--json, --color): each command parses its own.
+    // Subcommands reuse the probe's flag names (--json, --color): each command parses its own,
+    // and carryOptions() hands it those given before its name.
     .enablePositionalOptions()
-    .addHelpText(
-      'after',
-      `\n${DURATIONS}\n${EXIT_CODES}\n\nFormats: ${FORMATS.join(', ')}. Raw output is the body as received: control characters are not escaped.`,
-    )
+    // `sse-probe help check`, although the program itself takes an argument.
+    .helpCommand('help [command]', 'show the help of a command: sse-probe help check')
+    .addHelpText('after', `\n${DURATIONS}\n${RAW_OUTPUT}\n${EXIT_CODES}\n\n${PROBE_EXAMPLES}`)
   addRequestOptions(program)
   addStreamOptions(program)
   addExpectOptions(program)
+  addContractOptions(program)
+  addLlmOptions(program)
   addOutputOptions(program)
+  otherOptions(program).version(VERSION, '-V, --version')
+  program.hook('preSubcommand', carryOptions)
   program.action(async (url: URL, flags: RawProbeFlags) => {
     exitCode = await handlers.probe(url, flags)
   })
@@ -313,9 +565,11 @@ export function createProgram(handlers: CliHandlers): { program: Command; exitCo
   // Subcommands: each defines its own flags here and runs from src/commands/.
   const demo = program
     .command('demo')
+    .argument('[kind]', 'status (default) or llm: an OpenAI-style model stream with a tool call')
     .description(
       'start the built-in demo endpoint (a status stream whose server restarts part way) and probe it',
     )
+    .optionsGroup('Demo endpoint:')
     .option(
       '--serve-only',
       'only run the endpoint and print its URL, for a browser, curl -N or another sse-probe; Ctrl-C stops it',
@@ -328,17 +582,47 @@ export function createProgram(handlers: CliHandlers): { program: Command; exitCo
     .addHelpText('after', `\n${DEMO_NOTES}\n\n${DEMO_EXAMPLES}`)
   addStreamOptions(demo)
   addExpectOptions(demo)
-  addOutputOptions(demo).action(async (flags: DemoFlags) => {
-    exitCode = await handlers.demo(flags)
+  addLlmOptions(demo)
+  otherOptions(addOutputOptions(demo)).action(
+    async (kind: string | undefined, flags: DemoFlags) => {
+      exitCode = await handlers.demo({ ...flags, kind: demoKindArg(kind) })
+    },
+  )
+
+  const inspect = program
+    .command('inspect')
+    .description('watch a stream full screen: filter, pause, inspect one event, force a reconnect')
+    .argument('<url>', 'the event stream (http:// or https://)', urlArg)
+    .addHelpText('after', `\n${DURATIONS}\n\n${INSPECT_NOTES}\n\n${INSPECT_EXAMPLES}`)
+  addRequestOptions(inspect)
+  addStreamOptions(inspect)
+  addExpectOptions(inspect)
+    .optionsGroup('Inspect:')
+    .addOption(
+      new Option('--buffer <n>', 'rows kept for scrolling and w (everything is counted)')
+        .argParser(positiveCountArg)
+        .default(10_000),
+    )
+    .option('--hide-pings', 'start with pings and comments hidden (h shows them)')
+    .option('--color', 'force colour')
+    .option('--no-color', 'no colour (NO_COLOR and FORCE_COLOR are honoured too)')
+    .option('--show-secrets', 'show credentials instead of <redacted>')
+    .option(
+      '--record <file>',
+      'also write every record to this file (JSON lines), for sse-probe serve',
+    )
+  otherOptions(inspect).action(async (url: URL, flags: RawInspectFlags) => {
+    exitCode = await handlers.inspect(url, flags)
   })
 
-  program
+  const serve = program
     .command('serve')
     .description('replay a recorded stream as a local SSE endpoint, until Ctrl-C')
     .argument(
       '<file>',
       'a transcript written by --record (or --json), or a plain event-stream file',
     )
+    .optionsGroup('Replay:')
     .addOption(
       new Option('--port <n>', 'port on 127.0.0.1').argParser(portArg).default(0, 'any free port'),
     )
@@ -353,17 +637,18 @@ export function createProgram(handlers: CliHandlers): { program: Command; exitCo
       'time between the events of a plain event-stream file (default 1s)',
       durationArg,
     )
-    .addHelpText('after', `\n${DURATIONS}\n\n${SERVE_NOTES}`)
-    .action(async (file: string, flags: ServeFlags) => {
-      exitCode = await handlers.serve(file, flags)
-    })
+    .addHelpText('after', `\n${DURATIONS}\n\n${SERVE_NOTES}\n\n${SERVE_EXAMPLES}`)
+  otherOptions(serve).action(async (file: string, flags: ServeFlags) => {
+    exitCode = await handlers.serve(file, flags)
+  })
 
   const check = program
     .command('check')
     .description('lint an endpoint against SSE best practice')
     .argument('<url>', 'the event stream', urlArg)
-    .addHelpText('after', `${CHECK_HELP}\n\n${DURATIONS}`)
+    .addHelpText('after', `${CHECK_HELP}\n\n${DURATIONS}\n\n${CHECK_EXAMPLES}`)
   addRequestOptions(check)
+    .optionsGroup('Check:')
     .addOption(
       new Option('--window <duration>', 'observe for this long (less if the stream ends)')
         .argParser(positiveDurationArg)
@@ -379,12 +664,120 @@ export function createProgram(handlers: CliHandlers): { program: Command; exitCo
       'the event type that ends the stream, repeatable (default: end)',
       collect,
     )
-    .option('--json', 'one JSON record per check, then a summary')
     .option('--strict', 'exit 1 on warnings too')
+    .optionsGroup('Output:')
+    .option('--json', 'one JSON record per check, then a summary')
     .option('--color', 'force colour')
     .option('--no-color', 'no colour (NO_COLOR and FORCE_COLOR are honoured too)')
-    .action(async (url: URL, flags: RawCheckFlags) => {
-      exitCode = await handlers.check(url, flags)
-    })
+  otherOptions(check).action(async (url: URL, flags: RawCheckFlags) => {
+    exitCode = await handlers.check(url, flags)
+  })
+  const diff = program
+    .command('diff')
+    .description(
+      'compare two streams: transcripts (--record), raw captures (.sse) or URLs probed live',
+    )
+    .argument('<left>', 'a transcript, a raw capture or a URL')
+    .argument('<right>', 'a transcript, a raw capture or a URL')
+    .addHelpText('after', `\n${DIFF_NOTES}\n\n${DURATIONS}`)
+    .option(
+      '--ignore <pointer>',
+      'drop this JSON pointer from JSON data before comparing, repeatable',
+      collect,
+    )
+    .option('--ignore-ids', 'do not compare event ids')
+    .option('--pings', 'compare ping events and comments too')
+    .option('--timing', 'make timing part of the verdict (first event, gap p50, batching)')
+    .option(
+      '--time-tolerance <percent>',
+      'how much slower a side may be with --timing (default 50%, at least 50 ms)',
+    )
+    .optionsGroup('Output:')
+    .option('--json', 'one JSON record per difference, then a diff-summary')
+    .option('--color', 'force colour')
+    .option('--no-color', 'no colour (NO_COLOR and FORCE_COLOR are honoured too)')
+  addRequestOptions(diff)
+  addStreamOptions(diff)
+  otherOptions(diff).action(async (left: string, right: string, flags: DiffFlags) => {
+    exitCode = await handlers.diff(left, right, flags)
+  })
+  const load = program
+    .command('load')
+    .description(
+      'hold many connections at once and measure what each saw (latency, fan-out, reconnect storms)',
+    )
+    .argument('<url>', 'the event stream', urlArg)
+    .optionsGroup('Load:')
+    .requiredOption('-c, --connections <n>', 'connections to hold', connectionsArg)
+    .addOption(
+      new Option('--ramp <duration>', 'open them evenly over this long')
+        .argParser(durationArg)
+        .default(0, 'all at once'),
+    )
+    .addOption(
+      new Option(
+        '--duration <duration>',
+        'hold them this long once all are open (or failed), then close all',
+      )
+        .argParser(positiveDurationArg)
+        .default(30_000, '30s'),
+    )
+    .option(
+      '--trigger <"METHOD url">',
+      'send this request once every connection is open; fan-out is measured from it',
+      triggerArg,
+    )
+    .option('--trigger-data <text|@file>', 'body of the trigger')
+    .option('--trigger-header <"Name: value">', 'header of the trigger, repeatable', headerArg)
+    .option(
+      '--latency-field <pointer>',
+      'JSON pointer to the send time (epoch ms) in the event data, for fan-out',
+      jsonPointerArg,
+    )
+    .option(
+      '--expect-connected <n|pct>',
+      'expect at least this many connections (or % of -c) to open',
+      connectedArg,
+    )
+    .option('--expect-max-errors <n>', 'expect at most n errors in all', countArg)
+    .option(
+      '--expect-fanout-p95 <duration>',
+      'expect a fan-out p95 of at most this',
+      positiveDurationArg,
+    )
+    .addOption(
+      new Option('--interval <duration>', 'how often a stats record is written with --json')
+        .argParser(positiveDurationArg)
+        .default(1000, '1s'),
+    )
+    .option(
+      '--export <format>',
+      'print the same test as a k6 script (xk6-sse) and exit without connecting',
+      exportArg,
+    )
+    .optionsGroup('Output:')
+    .option('--json', 'stats records, then a load-summary record (JSON lines)')
+    .option('-q, --quiet', 'no status line')
+    .option('--color', 'force colour')
+    .option('--no-color', 'no colour (NO_COLOR and FORCE_COLOR are honoured too)')
+    .addHelpText('after', `${LOAD_HELP}\n\n${DURATIONS}`)
+  addRequestOptions(load)
+  addStreamOptions(load, { duration: false })
+  addExpectOptions(load)
+  otherOptions(load).action(async (url: URL, flags: RawLoadFlags) => {
+    exitCode = await handlers.load(url, flags)
+  })
   return { program, exitCode: () => exitCode }
 }
+
+const DIFF_NOTES = `Events (pings and comments excluded unless --pings) are aligned as a sequence
+diff on type, id and data; JSON data is compared as JSON. Timing (first event,
+gaps, events per network read, reconnects) is shown side by side. A URL side is
+probed with the request, stream and end flags given (both at once): give it an
+end (--max-events, --end-event, --duration).
+
+Exit codes:
+  0    same
+  1    different
+  2    bad flags or JSON pointer
+  3    a side could not be read or probed`

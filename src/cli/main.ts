@@ -2,7 +2,7 @@ import { CommanderError } from 'commander'
 import { SseProbeUsageError } from '../engine/errors.ts'
 import { visible } from '../engine/escape.ts'
 import { redactText } from '../engine/redact.ts'
-import { createProgram } from './args.ts'
+import { createProgram, SHORT_USAGE } from './args.ts'
 import type { RunContext } from './commands/probe.ts'
 import { createTerminal } from './output.ts'
 
@@ -11,10 +11,24 @@ import { createTerminal } from './output.ts'
  * exit code. Usage errors exit 2 with a one-line message, never a stack trace.
  */
 export async function main(argv: readonly string[], context: RunContext): Promise<number> {
+  const terminal = createTerminal(context)
+  if (argv.length === 0) {
+    terminal.err(SHORT_USAGE)
+    return 2
+  }
   const { program, exitCode } = createProgram({
     async probe(url, flags) {
       const { runProbe } = await import('./commands/probe.ts')
       return runProbe(url, flags, context)
+    },
+    async load(url, flags) {
+      const { runLoad } = await import('./commands/load.ts')
+      return runLoad(url, flags, context)
+    },
+    async inspect(url, flags) {
+      // Ink and React load here only: every other command starts without them.
+      const { runInspect } = await import('../inspect/run.tsx')
+      return runInspect(url, flags, context)
     },
     async demo(flags) {
       const { runDemo } = await import('./commands/demo.ts')
@@ -28,8 +42,11 @@ export async function main(argv: readonly string[], context: RunContext): Promis
       const { runCheck } = await import('./commands/check.ts')
       return runCheck(url, flags, context)
     },
+    async diff(left, right, flags) {
+      const { runDiffCommand } = await import('./commands/diff.ts')
+      return runDiffCommand(left, right, flags, context)
+    },
   })
-  const terminal = createTerminal(context)
   const showSecrets = argv.includes('--show-secrets')
   // Subcommands copy these settings only when created, so each gets them here.
   for (const command of [program, ...program.commands]) {
@@ -59,9 +76,10 @@ export async function main(argv: readonly string[], context: RunContext): Promis
 
 /**
  * A usage error quotes the value as typed: credentials stay out of terminals and CI
- * logs, and control characters are shown escaped, on one line.
+ * logs, and control characters are shown escaped, on one line. commander's suggestion
+ * ("(Did you mean --json?)") is its own text, on a line of its own.
  */
 function errorLine(text: string, showSecrets: boolean): string {
-  const line = text.replace(/\n$/, '')
-  return `${visible(showSecrets ? line : redactText(line))}\n`
+  const [, message, suggestion = ''] = /^([\s\S]*?)(\n\(Did you mean [^\n]*\?\))?\n?$/.exec(text)!
+  return `${visible(showSecrets ? message! : redactText(message!))}${suggestion}\n`
 }

@@ -3,9 +3,13 @@ import type { ChalkInstance, ColorSupportLevel } from 'chalk'
 import { formatDuration } from '../engine/duration.ts'
 import { visible } from '../engine/escape.ts'
 import type { ProbeRecord } from '../engine/records.ts'
+import type { LlmRenderer } from '../llm/render.ts'
+import type { LlmOutput, LlmSummary } from '../llm/types.ts'
 import type { Format } from './args.ts'
+import type { PrettyView } from './render/display.ts'
 import { renderJson } from './render/json.ts'
 import { createPrettyRenderer } from './render/pretty.ts'
+import type { TtyStream } from './render/status-line.ts'
 
 /** How the probe's records are shown: the CLI's own options, which the library does not have. */
 export interface DisplayOptions {
@@ -14,6 +18,12 @@ export interface DisplayOptions {
   color?: boolean
   hidePings: boolean
   include: boolean
+  /** -v: the request line and headers of every connection, on stderr. */
+  verbose: boolean
+  /** --events: with an LLM stream, the event blocks rather than the model's text. */
+  events?: boolean
+  /** How the pretty format shows events (--compact, --only, …). */
+  view?: PrettyView
 }
 
 export interface OutputOptions extends DisplayOptions {
@@ -42,6 +52,18 @@ export interface Output {
   mute(): void
   /** Whether event records are used: shown (not with -q, nor in raw, where the body shows them) or counted by the spinner. */
   events: boolean
+  /**
+   * An LLM stream was recognised (llm.md, "Display"): loads its view, which shows the model's
+   * text instead of event blocks (pretty) and the LLM block in the summary (pretty and raw).
+   * `batched` is asked when the summary is shown.
+   */
+  startLlm(batched: () => boolean): void
+  /** What the model says, as it arrives (see LlmOutput); wanted only when `llmLive`. */
+  llmOutput(output: LlmOutput): void
+  /** Whether the model's text is shown live (pretty, not -q, not --events). */
+  llmLive: boolean
+  /** Resolves once everything emitted has been rendered (the LLM view loads asynchronously). */
+  settled(): Promise<void> | undefined
   /** Whether comment records reach the screen (raw shows them as body bytes, -q and --hide-pings not at all). */
   commentText: boolean
 }
@@ -58,15 +80,31 @@ export async function createOutput(
   const { stdout, stderr } = streams
   let out = ''
   let err = ''
-  // A terminal without a width (a pty nobody sized) would make ora clear lines forever.
+  // A terminal without a width (a pty nobody sized) cannot have a line fitted to it.
   let spinner =
     options.format !== 'json' && !options.quiet && stderr.isTTY && stderr.columns
-      ? await createSpinner(stderr)
+      ? await createSpinner(stderr, stdout.isTTY ? process.stdin : undefined)
       : undefined
 
   // --quiet keeps only what says how it ended: errors and the summary.
   const hiddenByQuiet = (record: ProbeRecord) =>
     options.quiet && record.type !== 'summary' && record.type !== 'error'
+  // The LLM view, once a profile is recognised: loaded then, and until it is, what is emitted
+  // waits in order. Reading goes on meanwhile: holding it would merge reads and fake batching.
+  const llm: {
+    load?: () => Promise<LlmRenderer>
+    loading?: Promise<void>
+    renderer?: LlmRenderer
+    /** The model's text replaces the event blocks. */
+    live: boolean
+    batched: () => boolean
+    pending: (() => void)[]
+  } = { live: false, batched: () => false, pending: [] }
+  const llmLive = options.format === 'pretty' && !options.quiet && !options.events
+  const inOrder = (action: () => void) => {
+    if (llm.loading && !llm.renderer) llm.pending.push(action)
+    else action()
+  }
   let render: (record: ProbeRecord) => void
   if (options.format === 'json') {
     // stderr holds the human-readable errors, for whoever reads the job's log: each error
@@ -83,17 +121,33 @@ export async function createOutput(
         if (!expectation.ok) err += `error: expectation failed: ${visible(expectation.name)}\n`
     }
   } else {
+    const palette = await colors(streams, options.color)
     const pretty = createPrettyRenderer({
-      ...(await colors(streams, options.color)),
+      ...palette,
       pingEvent: options.pingEvent,
       hidePings: options.hidePings,
       include: options.include,
+      summaryBlock: (summary) =>
+        llm.renderer && summary.llm
+          ? llm.renderer.summary(summary.llm as unknown as LlmSummary, llm.batched())
+          : [],
+      ...(options.view && { view: options.view }),
+      startedAt: Date.now(),
+      ...(stdout.isTTY && { columns: (stdout as { columns?: number }).columns ?? 80 }),
     })
+    llm.load = async () => {
+      const { createLlmRenderer } = await import('../llm/render.ts')
+      return createLlmRenderer(palette.chalk, palette.chalkStderr)
+    }
     // Raw format writes the body itself: events and comments are already there.
     const inBody = (record: ProbeRecord) =>
       options.format === 'raw' && (record.type === 'event' || record.type === 'comment')
     render = (record) => {
       if (hiddenByQuiet(record) || inBody(record)) return
+      if (llm.live) {
+        if (record.type === 'event') return
+        if (record.type === 'summary') out += llm.renderer!.end()
+      }
       const rendered = pretty(record)
       if (rendered?.stream === 'out') out += rendered.text
       else if (rendered) err += rendered.text
@@ -124,8 +178,25 @@ export async function createOutput(
   return {
     emit(record) {
       spinner?.observe(record)
-      render(record)
+      inOrder(() => render(record))
     },
+    startLlm(batched) {
+      if (!llm.load || llm.loading) return
+      llm.batched = batched
+      llm.loading = llm.load().then((renderer) => {
+        llm.renderer = renderer
+        llm.live = llmLive
+        for (const action of llm.pending) action()
+        llm.pending = []
+      })
+    },
+    llmOutput(piece) {
+      inOrder(() => {
+        out += llm.renderer!.output(piece)
+      })
+    },
+    llmLive,
+    settled: () => (llm.renderer ? undefined : llm.loading),
     raw:
       options.format === 'raw'
         ? (chunk) => {
@@ -207,18 +278,26 @@ function drained(stream: Writable): Promise<void> {
   })
 }
 
-/** A spinner that says what the probe is waiting for and how long the stream has been silent (no byte at all). */
-async function createSpinner(stream: Writable) {
-  const { default: ora } = await import('ora')
-  const spinner = ora({ stream, discardStdin: false, text: 'connecting' }).start()
+/**
+ * A spinner that says what the probe is waiting for, how many events it has printed and how
+ * long the stream has been silent (no byte at all). Its text is made at every frame, so that
+ * the count is never behind the events above it.
+ */
+async function createSpinner(stream: TtyStream, keyboard: NodeJS.ReadStream | undefined) {
+  const { startStatusLine } = await import('./render/status-line.ts')
   let state = 'connecting'
   let events = 0
   let lastActivity = performance.now()
-  const ticker = setInterval(() => {
-    const silent = performance.now() - lastActivity
-    spinner.text = `${state} · ${events} ${events === 1 ? 'event' : 'events'}${silent >= 1000 ? ` · silent for ${formatDuration(Math.round(silent / 100) * 100)}` : ''}`
-  }, 250)
-  ticker.unref()
+  const line = startStatusLine(
+    stream,
+    () => {
+      const silent = performance.now() - lastActivity
+      const silence =
+        silent >= 1000 ? ` · silent for ${formatDuration(Math.round(silent / 100) * 100)}` : ''
+      return `${state} · ${events} ${events === 1 ? 'event' : 'events'}${silence}`
+    },
+    keyboard,
+  )
   return {
     /** Bytes arrived, or a connection changed state. */
     active() {
@@ -230,11 +309,8 @@ async function createSpinner(stream: Writable) {
       else if (record.type === 'close') state = 'waiting to reconnect'
       else if (record.type === 'reconnect') state = 'reconnecting'
     },
-    clear: () => spinner.clear(),
-    render: () => spinner.render(),
-    stop() {
-      clearInterval(ticker)
-      spinner.stop()
-    },
+    clear: line.clear,
+    render: line.render,
+    stop: line.stop,
   }
 }

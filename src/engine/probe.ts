@@ -14,7 +14,7 @@ import {
   type SummaryRecord,
 } from './records.ts'
 import { redactHeaders, redactUrl } from './redact.ts'
-import { firstRequest } from './request.ts'
+import { firstRequest, type StreamRequest } from './request.ts'
 import { createSession } from './session.ts'
 import { createEventStream } from './stream.ts'
 import { createRecorder } from './transcript.ts'
@@ -35,6 +35,10 @@ export interface ProbeSink {
   commentText: boolean
   /** Something the user should know that does not end the probe (a transcript that stopped). */
   warn?(message: string): void
+  /** Each request, as it is about to be sent (credentials not redacted): what `-v` shows. */
+  request?(request: StreamRequest): void
+  /** false: no gap percentiles in the summary (`load` holds thousands of probes; they take up to 32 KiB each). */
+  gaps?: boolean
 }
 
 export interface Probe {
@@ -42,7 +46,15 @@ export interface Probe {
   done: Promise<SummaryRecord>
   /** Ends the probe as Ctrl-C does (SIGINT: 130, SIGTERM: 143); the summary is still produced. */
   interrupt(signal?: StopSignal): void
+  /**
+   * Drops the open connection as a network failure would (inspect's `r`): the probe reconnects
+   * with Last-Event-ID as after any drop. While it waits to reconnect, the wait is cut short.
+   */
+  reconnect(): void
 }
+
+/** The message of the close record of a connection that reconnect() dropped. */
+export const DROPPED_MESSAGE = 'dropped on request (reconnect now)'
 
 /**
  * The probe loop: the only code that connects, reads and sleeps. It feeds what happens into
@@ -67,6 +79,7 @@ export function startProbe(options: ProbeOptions, sink: ProbeSink): Probe {
     endData: ends.endData,
     maxEvents: ends.maxEvents,
     dataPatterns: options.expect.dataPatterns.map((pattern) => pattern.regex),
+    ...(sink.gaps === false && { gaps: false }),
   })
   let state: ConnState = initialState(options.reconnect.retryMs, firstRequest(options.request))
   let signal: StopSignal = 'SIGINT'
@@ -174,6 +187,7 @@ export function startProbe(options: ProbeOptions, sink: ProbeSink): Probe {
   async function read(
     attempt: Extract<Attempt, { type: 'response' }>,
   ): Promise<Omit<CloseRecord, 't' | 'attempt' | 'type'> | undefined> {
+    cutShort = () => attempt.body.destroy(new Error(DROPPED_MESSAGE))
     const end = await readBody(attempt.body, attempt.headers['content-encoding'], {
       onBytes(chunk) {
         chunkAt = now()
@@ -187,6 +201,7 @@ export function startProbe(options: ProbeOptions, sink: ProbeSink): Probe {
         return backlog ? drained(backlog) : state.ended !== undefined
       },
     })
+    cutShort = undefined
     attempt.release()
     const { discardedData } = stream.end()
     if (state.ended || end.cause === 'stopped') return undefined
@@ -224,6 +239,9 @@ export function startProbe(options: ProbeOptions, sink: ProbeSink): Probe {
     return { type: 'response', verdict, request, ...(message !== undefined && { message }) }
   }
 
+  /** Ends the current read or reconnect wait early, for reconnect(). */
+  let cutShort: (() => void) | undefined
+
   async function run(): Promise<void> {
     for (;;) {
       const lastEventId = stream.lastEventId
@@ -241,6 +259,7 @@ export function startProbe(options: ProbeOptions, sink: ProbeSink): Probe {
       }
       let effect = dispatch({ type: 'connect', lastEventId })
       if (effect.type !== 'connect') return
+      sink.request?.(effect.request)
       const attempt = await openStream(
         effect.request,
         options.request,
@@ -265,7 +284,12 @@ export function startProbe(options: ProbeOptions, sink: ProbeSink): Probe {
         effect = dispatch({ type: 'closed', cause: closed.cause })
       }
       if (effect.type !== 'wait') return
-      await sleep(effect.ms, undefined, { signal: controller.signal }).catch(() => {})
+      const wait = new AbortController()
+      cutShort = () => wait.abort()
+      await sleep(effect.ms, undefined, {
+        signal: AbortSignal.any([controller.signal, wait.signal]),
+      }).catch(() => {})
+      cutShort = undefined
       if (state.ended) return
     }
   }
@@ -319,5 +343,6 @@ export function startProbe(options: ProbeOptions, sink: ProbeSink): Probe {
       signal = stopSignal
       dispatch({ type: 'stop', reason: 'interrupted' })
     },
+    reconnect: () => cutShort?.(),
   }
 }

@@ -139,22 +139,31 @@ export interface SummaryRecord extends SummaryCounts {
   triggerToEventMs?: number | null
 }
 
-/** A rule an extension enforces was broken by a record (contracts.md). */
+/** An event that broke a contract: `--schema`, `--openapi` (contracts.md). */
 export interface ViolationRecord {
   type: 'violation'
   t: number
-  attempt?: number
-  /** What was broken: 'schema', 'order', … */
-  rule: string
+  attempt: number
+  /** The event's position, counted from 1, pings included. */
+  index: number
+  id: string | null
+  event: string
+  /** The flag as typed: `--schema status=status.json`. */
+  check: string
+  /** A JSON pointer into the data (into the event object for --openapi). */
+  pointer: string
   message: string
-  [key: string]: unknown
 }
 
-/** An action run to make the server send (contracts.md, --trigger). */
+/** The request that makes the server send (contracts.md, --trigger): when it was sent, its answer. */
 export interface TriggerRecord {
   type: 'trigger'
   t: number
-  [key: string]: unknown
+  method: string
+  url: string
+  status: number
+  /** Until its response. */
+  ms: number
 }
 
 export type ProbeRecord =

@@ -9,6 +9,8 @@ export interface SessionOptions {
   endData: readonly string[]
   maxEvents?: number
   dataPatterns: readonly RegExp[]
+  /** false: no gap percentiles (`load` keeps only counters per connection; they take up to 32 KiB). */
+  gaps?: boolean
 }
 
 /** What a session has seen, as the summary and the expectations need it. */
@@ -31,7 +33,7 @@ export function createSession(options: SessionOptions) {
   const expectedEvents = new Set(options.expectedEvents)
   const { endData, pingEvent } = options
   const eventsByType = new Map<string, number>()
-  const gaps = createGapStats()
+  const gaps = options.gaps === false ? undefined : createGapStats()
   const dataMatched = options.dataPatterns.map(() => false)
   let unmatchedPatterns = dataMatched.length
   let events = 0
@@ -101,7 +103,7 @@ export function createSession(options: SessionOptions) {
       } else {
         // Events of one chunk share their time: no subtraction (and no rounding) for them.
         dt = t === lastEventAt ? 0 : roundMs(t - lastEventAt)
-        gaps.add(dt)
+        gaps?.add(dt)
       }
       clock[LAST_EVENT_AT] = t
       if (unmatchedPatterns > 0) {
@@ -134,7 +136,7 @@ export function createSession(options: SessionOptions) {
         reconnects,
         bytes,
         firstEventMs,
-        gapMs: gaps.result(),
+        gapMs: gaps?.result() ?? null,
         maxSilenceMs: roundMs(silence > clock[MAX_SILENCE]! ? silence : clock[MAX_SILENCE]!),
         dataMatched,
       }

@@ -88,9 +88,22 @@ class LineProblem extends Error {}
 
 /** Replays what a probe recorded: its connections, their closes and failed reconnects, with their timing. */
 export function parseTranscript(text: string, file: string): ReplayPlan {
-  const lines = text.replace(/^\uFEFF/, '').split('\n')
   const plan = createPlanBuilder()
-  let records = 0
+  readTranscript(text, file, (record, line) => plan.add(record, line))
+  return plan.finish(file, 'transcript', 0)
+}
+
+/**
+ * The records of a transcript, checked line by line (serve replays them, diff
+ * compares them); `visit` sees each in turn and may refuse it with a LineProblem.
+ */
+export function readTranscript(
+  text: string,
+  file: string,
+  visit?: (record: ProbeRecord, line: number) => void,
+): ProbeRecord[] {
+  const lines = text.replace(/^\uFEFF/, '').split('\n')
+  const records: ProbeRecord[] = []
   let summaryLine: number | undefined
   for (const [index, raw] of lines.entries()) {
     const lineNumber = index + 1
@@ -113,8 +126,8 @@ export function parseTranscript(text: string, file: string): ReplayPlan {
         )
       }
       const record = checkRecord(value)
-      plan.add(record, lineNumber)
-      records++
+      visit?.(record, lineNumber)
+      records.push(record)
       if (record.type === 'summary') summaryLine = lineNumber
     } catch (error) {
       if (error instanceof LineProblem)
@@ -122,9 +135,9 @@ export function parseTranscript(text: string, file: string): ReplayPlan {
       throw error
     }
   }
-  if (records === 0)
+  if (records.length === 0)
     throw new SseProbeUsageError(`${file}:1: the file is empty: no records to replay`)
-  return plan.finish(file, 'transcript', 0)
+  return records
 }
 
 /**

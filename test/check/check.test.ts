@@ -1,10 +1,13 @@
+import type { ChildProcess } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
 import type { CheckId, CheckStatus } from '../../src/check/checks.ts'
+import { startBufferingProxy } from '../helpers/buffering-proxy.ts'
 import { runCheck } from '../helpers/check.ts'
 import { runCli, startCli } from '../helpers/cli.ts'
 import { startH2Server } from '../helpers/h2-server.ts'
 import { startServer } from '../helpers/server.ts'
 import { type EndpointShape, sseEndpoint } from '../helpers/sse-endpoint.ts'
+import { runInTerminal, TERMINAL_TESTS } from '../helpers/tty.ts'
 
 const ORIGIN = 'https://app.example'
 const ALL_CHECKS: CheckId[] = [
@@ -128,14 +131,6 @@ describe('check: each check catches its problem', () => {
       /^gzip-compressed: first event after [\d.]+m?s, [\d.]+m?s later than uncompressed \([\d.]+m?s\)$/,
     ],
     [
-      'events written in bursts',
-      { batch: 3, intervalMs: 400 },
-      [],
-      'buffering',
-      'warn',
-      /^6 of \d+ messages arrived in 2 bursts \(up to 3 in one read after [\d.]+m?s of silence\): buffered on the way/,
-    ],
-    [
       'headers held until the first event',
       { holdHeadersMs: 1100 },
       ['--window', '3s'],
@@ -233,6 +228,13 @@ describe('check: each check catches its problem', () => {
       /^the stream closed after [\d.]+m?s without an "end" event, and the reconnect got 204: clients stop$/,
     ],
     [
+      'each event written with its keep-alive comment, every 300ms',
+      { keepAliveWithEvents: true, intervalMs: 300 },
+      ['--window', '3s'],
+      'buffering',
+      /^7 events in \d+ reads, at most 1 per read$/,
+    ],
+    [
       'a stream whose only silences are short',
       {},
       [],
@@ -274,6 +276,21 @@ describe('check: each check catches its problem', () => {
     })
   })
 
+  it('events the server wrote apart that a proxy holds and passes on together: buffering', async () => {
+    const server = await startServer(
+      sseEndpoint({ count: 12, intervalMs: 100, keepAliveWithEvents: true }),
+    )
+    const proxy = await startBufferingProxy(server.url, 500)
+    const { checks } = await runCheck(proxy.url, ['--window', '3s'])
+    expect(checks.buffering).toMatchObject({
+      status: 'warn',
+      hint: expect.stringContaining('X-Accel-Buffering: no'),
+    })
+    expect(checks.buffering.measured).toMatch(
+      /^\d+ of 13 events arrived together in \d+ bursts \(up to \d in one read after [\d.]+m?s of silence\): held back on the way, e.g. by a proxy/,
+    )
+  })
+
   it('an error status fails content-type and leaves the stream checks unmeasured', async () => {
     const server = await startServer((_req, res) =>
       res.writeHead(500, { 'content-type': 'text/plain' }).end('oops'),
@@ -281,7 +298,8 @@ describe('check: each check catches its problem', () => {
     const { run, checks, summary } = await runCheck(server.url)
     expect(checks['content-type']).toMatchObject({
       status: 'fail',
-      measured: 'HTTP 500 Internal Server Error',
+      measured: 'HTTP 500 Internal Server Error: oops',
+      hint: expect.stringMatching(/^the server failed/),
     })
     expect(
       Object.values(checks)
@@ -326,15 +344,52 @@ describe('check: connection and usage errors', () => {
     expect(proxied.stderr).toMatch(/^error: .*HTTP_PROXY/)
   })
 
-  it('Ctrl-C ends the window early: the report covers what was seen, exit 130', async () => {
+  it('Ctrl-C ends the window early: the report covers what was seen and says exit 130', async () => {
     const server = await startServer(sseEndpoint({ end: 'never', count: 1000, intervalMs: 100 }))
     const started = performance.now()
-    const run = await runCli(['check', server.url, '--json', '--window', '20s'], {
-      onSpawn: (child) => setTimeout(() => child.kill('SIGINT'), 1000),
-    })
+    // Ctrl-C once the check is under way (its handler is in place before its first request).
+    const interrupt = {
+      onSpawn(child: ChildProcess) {
+        const seen = server.requests.length
+        const waiting = setInterval(() => {
+          if (server.requests.length === seen) return
+          clearInterval(waiting)
+          setTimeout(() => child.kill('SIGINT'), 500)
+        }, 20)
+      },
+    }
+    const run = await runCli(['check', server.url, '--json', '--window', '20s'], interrupt)
     expect(run.exitCode).toBe(130)
-    expect(run.records.at(-1)).toMatchObject({ type: 'summary' })
+    expect(run.records.at(-1)).toMatchObject({ type: 'summary', exitCode: 130 })
     expect(performance.now() - started).toBeLessThan(10_000)
+    const pretty = await runCli(['check', server.url, '--window', '20s'], interrupt)
+    expect(pretty.exitCode).toBe(130)
+    expect(pretty.stdout).toMatch(/^check {2}\S+ {2}interrupted after [\d.]+m?s, 1 connection/)
+    expect(pretty.stdout).toMatch(
+      /\n- ids {12}\d+ events with ids; resuming not tested: the check was interrupted\n/,
+    )
+    expect(pretty.stdout).toMatch(/ {2}exit 130\n$/)
+  })
+
+  it('a 401 shows the error body and a hint about credentials, and the unmeasured checks in one line', async () => {
+    const server = await startServer((_req, res) =>
+      res
+        .writeHead(401, { 'content-type': 'application/json' })
+        .end('{"error":{"message":"Invalid API key"}}\n'),
+    )
+    const run = await runCli(['check', server.url])
+    expect(run.exitCode).toBe(1)
+    expect(run.stdout).toContain(
+      '✗ content-type   HTTP 401 Unauthorized: {"error":{"message":"Invalid API key"}}\n',
+    )
+    expect(run.stdout).toMatch(
+      /\n {17}→ the endpoint wants credentials: pass them with -H, e\.g\. -H "Authorization: Bearer …"/,
+    )
+    expect(run.stdout).toContain(
+      '\n- 10 checks      no event stream to observe (HTTP 401 Unauthorized)\n',
+    )
+    expect(run.stdout.match(/→/g)).toHaveLength(2)
+    expect(run.stdout).not.toContain('text/event-stream')
   })
 
   it('keeps what it needs of a stream faster than it can matter, and ends on time', async () => {
@@ -380,5 +435,23 @@ describe('check: the demo endpoint, a stream that drops once and resumes', () =>
     })
     expect(checks.ids.status).toBe('pass')
     expect(run.exitCode).toBe(0)
+  })
+})
+
+describe.runIf(TERMINAL_TESTS)('check in a terminal', () => {
+  it('shows the time left, does not echo typed keys, and on Ctrl-C reports from a clean line', async () => {
+    const server = await startServer(sseEndpoint({ end: 'never', count: 1000, intervalMs: 100 }))
+    const terminal = await runInTerminal(['check', server.url, '--window', '20s'])
+    await terminal.waitFor(
+      /^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] checking http:\/\/127\.0\.0\.1:\d+\/? · 1\ds left · Ctrl-C reports now$/m,
+    )
+    terminal.keys('hello')
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    terminal.keys('C-c')
+    expect(await terminal.exitCode()).toBe(130)
+    const screen = terminal.screen()
+    expect(screen[0]).toMatch(/^check {2}http:\/\/127\.0\.0\.1:\d+\/? {2}interrupted after/)
+    expect(screen.join('\n')).not.toMatch(/hello|\^C|left ·/)
+    expect(screen.at(-2)).toMatch(/ {2}exit 130$/)
   })
 })

@@ -56,6 +56,7 @@ const events = (ids: (string | null)[], t = 10) =>
 function observation(overrides: Partial<Observation> = {}): Observation {
   return {
     windowMs: 20_000,
+    interrupted: false,
     observedMs: 20_000,
     endEvents: ['end'],
     credentials: false,
@@ -110,6 +111,33 @@ describe('content-type and cache-control', () => {
       checkCacheControl(observation({ connections: [connection(0, { response: r })] })).status,
     ).toBe(status)
   })
+
+  it.each([
+    [
+      401,
+      'Unauthorized',
+      '{"error":"invalid api key"}',
+      'HTTP 401 Unauthorized: {"error":"invalid api key"}',
+      /^the endpoint wants credentials: pass them with -H/,
+    ],
+    [403, 'Forbidden', undefined, 'HTTP 403 Forbidden', /^the credentials were refused/],
+    [404, 'Not Found', 'no such page', 'HTTP 404 Not Found: no such page', /^nothing at this URL/],
+    [503, 'Service Unavailable', undefined, 'HTTP 503 Service Unavailable', /^the server failed/],
+  ] as const)(
+    'HTTP %d: shows the body the server sent, and a hint for that status',
+    (status, statusText, body, measured, hint) => {
+      const r = response({
+        status,
+        statusText,
+        verdict: 'http-error',
+        headers: { 'content-type': 'application/json' },
+        ...(body && { body }),
+      })
+      expect(
+        checkContentType(observation({ connections: [connection(0, { response: r })] })),
+      ).toEqual({ status: 'fail', measured, hint: expect.stringMatching(hint) })
+    },
+  )
 
   it('skips the stream checks when there is no event stream, and judges the status alone', () => {
     const results = runChecks(
@@ -183,12 +211,12 @@ describe('buffering', () => {
     observation({
       connections: [
         connection(0, {
-          reads: reads.map(([silenceMs, messages], i) => ({ t: i, silenceMs, messages })),
+          reads: reads.map(([silenceMs, events], i) => ({ t: i, silenceMs, events })),
         }),
       ],
     })
 
-  it('warns when most messages came in reads after a long silence', () => {
+  it('warns when most events came in reads after a long silence', () => {
     expect(
       checkBuffering(
         withReads([
@@ -199,12 +227,12 @@ describe('buffering', () => {
     ).toMatchObject({
       status: 'warn',
       measured: expect.stringMatching(
-        /^41 of 41 messages arrived in 2 bursts \(up to 23 in one read after 1\.2s of silence\)/,
+        /^41 of 41 events arrived together in 2 bursts \(up to 23 in one read after 1\.2s of silence\)/,
       ),
     })
   })
 
-  it('passes a stream with an occasional pair, and quick reads of several messages', () => {
+  it('passes a stream with an occasional pair, and quick reads of several events', () => {
     expect(
       checkBuffering(
         withReads([
@@ -226,7 +254,7 @@ describe('buffering', () => {
     ).toBe('pass')
   })
 
-  it('cannot tell from fewer than 3 messages', () => {
+  it('cannot tell from fewer than 3 events', () => {
     expect(checkBuffering(withReads([[2000, 2]])).status).toBe('skip')
   })
 })
@@ -244,7 +272,7 @@ describe('early headers', () => {
                   {
                     t: headersMs + readAfterHeadersMs,
                     silenceMs: headersMs + readAfterHeadersMs,
-                    messages: 1,
+                    events: 1,
                   },
                 ],
           events: eventMs === undefined ? [] : events(['1'], eventMs),
@@ -275,8 +303,8 @@ describe('keep-alive', () => {
       connections: [
         connection(0, {
           reads: [
-            { t: 10, silenceMs: 5, messages: 1 },
-            { t: 10 + ms, silenceMs: ms, messages: 1 },
+            { t: 10, silenceMs: 5, events: 1 },
+            { t: 10 + ms, silenceMs: ms, events: 1 },
           ],
           comments,
           end: { t: 20 + ms, cause: 'window' },
@@ -309,7 +337,7 @@ describe('keep-alive', () => {
   it('counts the wait for held-back headers as silence: a proxy idle timer runs then too', () => {
     const held = connection(0, {
       headersAt: 65_000,
-      reads: [{ t: 65_001, silenceMs: 65_001, messages: 2 }],
+      reads: [{ t: 65_001, silenceMs: 65_001, events: 1 }],
       comments: 1,
       end: { t: 65_100, cause: 'end-event' },
     })
@@ -417,6 +445,20 @@ describe('ids and resuming', () => {
     ).toEqual(['1', '2'])
   })
 
+  it('says that resuming was not tested when Ctrl-C ended the check', () => {
+    expect(
+      checkIds(
+        observation({
+          interrupted: true,
+          connections: [connection(0, { events: events(['1', '2', '3']) })],
+        }),
+      ),
+    ).toMatchObject({
+      status: 'skip',
+      measured: '3 events with ids; resuming not tested: the check was interrupted',
+    })
+  })
+
   it('cannot test resuming with fewer than two ids', () => {
     expect(
       checkIds(observation({ connections: [connection(0, { events: events(['7']) })] })),
@@ -487,12 +529,21 @@ describe('retry, end of stream, CORS', () => {
     })
   })
 
-  it('end of stream: a stream still open at the end of the window is not judged', () => {
+  it('end of stream: a stream still open at the end of the window, or when Ctrl-C came, is not judged', () => {
     expect(
       checkEndOfStream(
         observation({ connections: [connection(0, { end: { t: 20_000, cause: 'window' } })] }),
-      ).status,
-    ).toBe('skip')
+      ),
+    ).toMatchObject({ status: 'skip', measured: 'the stream stayed open for the whole 20s window' })
+    const interrupted = observation({
+      interrupted: true,
+      observedMs: 2500,
+      connections: [connection(0, { end: { t: 2500, cause: 'window' } })],
+    })
+    expect(checkEndOfStream(interrupted)).toMatchObject({
+      status: 'skip',
+      measured: 'the stream stayed open for the 2.5s observed before the check was interrupted',
+    })
   })
 
   const withCors = (headers: Record<string, string>, credentials = false) =>

@@ -5,16 +5,43 @@ import type { ProbeRecord } from '../../src/engine/records.ts'
 
 export const CLI = fileURLToPath(new URL('../../bin/sse-probe.js', import.meta.url))
 
-export interface CliRun {
-  exitCode: number | null
-  signal: NodeJS.Signals | null
+/** What a run printed, with stdout read as records when it holds JSON lines. */
+export interface Output {
   stdout: string
-  stdoutBytes: Buffer
   stderr: string
   /** stdout parsed as NDJSON records (for --json runs). */
   records: ProbeRecord[]
   ofType<T extends ProbeRecord['type']>(type: T): Extract<ProbeRecord, { type: T }>[]
   summary: Extract<ProbeRecord, { type: 'summary' }>
+}
+
+/** `extra` is merged in here: spreading the result would run the summary getter. */
+export function parseOutput<T extends object>(
+  stdout: string,
+  stderr: string,
+  extra: T,
+): Output & T {
+  const records = parseRecords(stdout)
+  const ofType = <T extends ProbeRecord['type']>(type: T) =>
+    records.filter((r): r is Extract<ProbeRecord, { type: T }> => r.type === type)
+  return {
+    ...extra,
+    stdout,
+    stderr,
+    records,
+    ofType,
+    get summary() {
+      const summary = ofType('summary')[0]
+      if (!summary) throw new Error(`no summary record in:\n${stdout}\n${stderr}`)
+      return summary
+    },
+  }
+}
+
+export interface CliRun extends Output {
+  exitCode: number | null
+  signal: NodeJS.Signals | null
+  stdoutBytes: Buffer
 }
 
 export interface RunOptions {
@@ -45,28 +72,7 @@ export function runCli(args: string[], options: RunOptions = {}): Promise<CliRun
       clearTimeout(killer)
       const stdoutBytes = Buffer.concat(stdoutChunks)
       const stdout = stdoutBytes.toString('utf8')
-      const records = stdout.startsWith('{')
-        ? stdout
-            .trimEnd()
-            .split('\n')
-            .map((line) => JSON.parse(line) as ProbeRecord)
-        : []
-      const ofType = <T extends ProbeRecord['type']>(type: T) =>
-        records.filter((r): r is Extract<ProbeRecord, { type: T }> => r.type === type)
-      resolve({
-        exitCode,
-        signal,
-        stdout,
-        stdoutBytes,
-        stderr,
-        records,
-        ofType,
-        get summary() {
-          const summary = ofType('summary')[0]
-          if (!summary) throw new Error(`no summary record in:\n${stdout}\n${stderr}`)
-          return summary
-        },
-      })
+      resolve(parseOutput(stdout, stderr, { exitCode, signal, stdoutBytes }))
     })
   })
 }
@@ -112,5 +118,18 @@ export async function startCli(args: string[]): Promise<RunningCli> {
       child.kill(signal)
       return exited
     },
+  }
+}
+
+/** stdout as NDJSON records, or none when it is not (pretty output, --data-only that starts with `{`). */
+function parseRecords(stdout: string): ProbeRecord[] {
+  if (!stdout.startsWith('{')) return []
+  try {
+    return stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as ProbeRecord)
+  } catch {
+    return []
   }
 }

@@ -1,16 +1,10 @@
 import { EventEmitter } from 'node:events'
 import { Readable, Writable } from 'node:stream'
 import { main } from '../../src/cli/main.ts'
-import type { ProbeRecord } from '../../src/engine/records.ts'
+import { type Output, parseOutput } from './cli.ts'
 
-export interface MainRun {
+export interface MainRun extends Output {
   exitCode: number
-  stdout: string
-  stderr: string
-  /** stdout parsed as NDJSON records (for --json runs). */
-  records: ProbeRecord[]
-  ofType<T extends ProbeRecord['type']>(type: T): Extract<ProbeRecord, { type: T }>[]
-  summary: Extract<ProbeRecord, { type: 'summary' }>
 }
 
 export interface MainOptions {
@@ -53,24 +47,5 @@ export async function runMain(argv: string[], options: MainOptions = {}): Promis
   })
   options.onStart?.(fakeProcess)
   const exitCode = await running
-  const records = stdout.startsWith('{')
-    ? stdout
-        .trimEnd()
-        .split('\n')
-        .map((line) => JSON.parse(line) as ProbeRecord)
-    : []
-  const ofType = <T extends ProbeRecord['type']>(type: T) =>
-    records.filter((r): r is Extract<ProbeRecord, { type: T }> => r.type === type)
-  return {
-    exitCode,
-    stdout,
-    stderr,
-    records,
-    ofType,
-    get summary() {
-      const summary = ofType('summary')[0]
-      if (!summary) throw new Error(`no summary record in:\n${stdout}\n${stderr}`)
-      return summary
-    },
-  }
+  return parseOutput(stdout, stderr, { exitCode })
 }

@@ -26,8 +26,8 @@ export interface EndpointShape {
   ids?: 'resume' | 'replay' | 'skip' | 'none'
   count?: number
   intervalMs?: number
-  /** Events per write: more than one writes them in bursts. */
-  batch?: number
+  /** Write a keep-alive comment with every event, in the same write. */
+  keepAliveWithEvents?: boolean
   /** Bytes of filler in each event's data, to fill a proxy's buffers. */
   padding?: number
   retry?: number | null
@@ -48,7 +48,6 @@ export function sseEndpoint(shape: EndpointShape = {}) {
   const {
     count = 6,
     intervalMs = 40,
-    batch = 1,
     padding = 0,
     ids = 'resume',
     end = 'event',
@@ -98,13 +97,12 @@ export function sseEndpoint(shape: EndpointShape = {}) {
     const first =
       ids === 'replay' ? 1 : ids === 'skip' && lastEventId > 0 ? lastEventId + 3 : lastEventId + 1
     const filler = padding > 0 ? ` ${'x'.repeat(padding)}` : ''
-    for (let id = first; id <= count; id += batch) {
+    for (let id = first; id <= count; id++) {
       await pause(intervalMs)
       if (closed) return
-      let text = ''
-      for (let i = id; i < id + batch && i <= count; i++)
-        text += `${ids === 'none' ? '' : `id: ${i}\n`}data: tick ${i}${filler}\n\n`
-      write(text)
+      write(
+        `${ids === 'none' ? '' : `id: ${id}\n`}data: tick ${id}${filler}\n\n${shape.keepAliveWithEvents ? ': keep-alive\n\n' : ''}`,
+      )
     }
     await pause(intervalMs)
     if (closed) return

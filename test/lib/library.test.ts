@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
+import { createHttp } from '../../src/engine/http.ts'
 import { check, type ProbeRecord, probe, SseProbeUsageError, serve } from '../../src/index.ts'
 import { runCli } from '../helpers/cli.ts'
 import { sseServer, startServer } from '../helpers/server.ts'
@@ -112,6 +113,22 @@ describe('probe()', () => {
     expect(server.requests).toHaveLength(100)
   })
 
+  it('many probes can share one dispatcher (as load runs them), and still end at once', async () => {
+    const http = createHttp({ insecure: false, connectTimeoutMs: 10_000 })
+    try {
+      const server = await sseServer(STREAM)
+      const runs = Array.from({ length: 20 }, () => probe(server.url, { http }).summary)
+      expect((await Promise.all(runs)).every((s) => s.reason === 'end-event')).toBe(true)
+      const silent = await startServer((_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' }).write(': open\n\n')
+      })
+      const open = probe(silent.url, { http, signal: AbortSignal.timeout(200) })
+      expect(await open.summary).toMatchObject({ reason: 'interrupted', connections: 1 })
+    } finally {
+      await http.dispatcher.destroy()
+    }
+  })
+
   it('holds the connection back while the loop is slow (backpressure)', async () => {
     let written = 0
     let stalled = false
@@ -195,8 +212,10 @@ describe('check()', () => {
 describe('the documentation', () => {
   it('shows the vitest example that test/lib/readme-example.test.ts runs, as written', () => {
     const example = readFileSync(new URL('readme-example.test.ts', import.meta.url), 'utf8')
-    for (const doc of ['../../docs/library.md', '../../README.md']) {
-      expect(readFileSync(new URL(doc, import.meta.url), 'utf8')).toContain(example.trimEnd())
-    }
+    const read = (doc: string) => readFileSync(new URL(doc, import.meta.url), 'utf8')
+    expect(read('../../docs/library.md')).toContain(example.trimEnd())
+    // The README, read in five minutes, shows its first test.
+    const first = /^test\('the status stream[\s\S]*?^\}\)$/m.exec(example)![0]
+    expect(read('../../README.md')).toContain(first)
   })
 })

@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { createSecureServer } from 'node:http2'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -49,6 +49,15 @@ describe('the published package', () => {
       .pop()!,
   )
   const bin = (name: string) => join(root, 'node_modules', '.bin', name)
+
+  it('carries README.md and the LICENSE that package.json names', () => {
+    const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).split('\n')
+    expect(files).toEqual(expect.arrayContaining(['package/LICENSE', 'package/README.md']))
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { license: string }
+    expect(readFileSync(join(root, 'LICENSE'), 'utf8')).toMatch(
+      new RegExp(`^${pkg.license} License\n`),
+    )
+  })
 
   it('passes publint and arethetypeswrong (ESM only)', async () => {
     const run = promisify(execFile)

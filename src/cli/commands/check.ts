@@ -11,6 +11,8 @@ import { colors, createTerminal } from '../output.ts'
 import { onStopSignals } from '../signals.ts'
 import { type RunContext, readRequestBody, requestInputFrom } from './probe.ts'
 
+const ERASE_LINE = '\r\x1b[2K'
+
 /** `sse-probe check <url>`: observe the endpoint, judge it, print the report, return the exit code. */
 export async function runCheck(
   url: URL,
@@ -31,13 +33,22 @@ export async function runCheck(
   const shownUrl = redactUrl(url.href)
   // The report is written once at the end: a reader that has gone (`| head`) is not an error.
   context.stdout.on('error', () => {})
-  if (!json && context.stderr.isTTY) {
-    terminal.err(`checking ${visible(shownUrl)} for up to ${formatDuration(options.windowMs)}…\n`)
-  }
+  const progress =
+    !json && context.stderr.isTTY
+      ? await showTimeLeft(context, shownUrl, options.windowMs)
+      : undefined
   const interrupt = new AbortController()
   const signals = onStopSignals(context.process, () => interrupt.abort())
-  const observation = await observe(options, interrupt.signal).finally(() => signals.dispose())
-  const report = judge(observation, shownUrl, options.strict)
+  const observation = await observe(options, interrupt.signal).finally(() => {
+    signals.dispose()
+    progress?.stop()
+  })
+  // The terminal echoed ^C where the cursor was: the report starts on that line, cleared.
+  if (signals.received && context.stdout.isTTY) terminal.out(ERASE_LINE)
+  const judged = judge(observation, shownUrl, options.strict)
+  const report = signals.received
+    ? { ...judged, exitCode: SIGNAL_EXIT_CODES[signals.received] }
+    : judged
   if (report.message !== undefined) {
     terminal.err(`error: could not connect to ${visible(shownUrl)}: ${visible(report.message)}\n`)
     if (json) terminal.out(renderCheckJson(report))
@@ -45,5 +56,22 @@ export async function runCheck(
   }
   const { chalk } = await colors(context, flags.color)
   terminal.out(json ? renderCheckJson(report) : renderCheckPretty(report, chalk))
-  return signals.received ? SIGNAL_EXIT_CODES[signals.received] : report.exitCode
+  return report.exitCode
+}
+
+/** On a terminal, while the window runs: what is checked and how long it has left. */
+async function showTimeLeft(context: RunContext, url: string, windowMs: number) {
+  const { startStatusLine } = await import('../render/status-line.ts')
+  const started = performance.now()
+  // The report goes to stdout: piped (`| less`), another program may be reading the keyboard.
+  const keyboard = context.stdout.isTTY ? process.stdin : undefined
+  return startStatusLine(
+    context.stderr,
+    () => {
+      const left = windowMs - (performance.now() - started)
+      const time = left > 0 ? `${formatDuration(Math.ceil(left / 1000) * 1000)} left` : 'finishing'
+      return `checking ${visible(url)} · ${time} · Ctrl-C reports now`
+    },
+    keyboard,
+  )
 }

@@ -1,9 +1,14 @@
+import { contractFacts, hasContracts } from '../../contracts/options.ts'
 import { SseProbeUsageError } from '../../engine/errors.ts'
+import { visible } from '../../engine/escape.ts'
 import { type ProbeOptions, toProbeOptions } from '../../engine/options.ts'
 import { type ProbeSink, startProbe } from '../../engine/probe.ts'
-import { checkProxyVariables, type RequestInput } from '../../engine/request.ts'
+import { redactHeaders } from '../../engine/redact.ts'
+import { checkProxyVariables, type RequestInput, type StreamRequest } from '../../engine/request.ts'
+import { llmExtensionFor } from '../../llm/options.ts'
 import type { DemoFlags, RawProbeFlags, RawRequestFlags } from '../args.ts'
 import { createOutput, type DisplayOptions, type OutputStreams } from '../output.ts'
+import { toPrettyView } from '../render/display.ts'
 import { onStopSignals } from '../signals.ts'
 
 export interface RunContext extends OutputStreams {
@@ -21,7 +26,12 @@ export async function runProbe(
   const body = await readRequestBody(flags.data, context.stdin)
   const options = probeOptionsFrom(url, flags, body)
   if (!options.request.proxy) checkProxyVariables(context.env)
-  return probeAndSummarise(options, displayOptionsFrom(flags), context)
+  // Schemas and documents are read and compiled before any request; Ajv loads only then.
+  if (hasContracts(flags)) {
+    const { createContractExtensions } = await import('../../contracts/index.ts')
+    options.extensions.push(...(await createContractExtensions(flags, contractFacts(options))))
+  }
+  return probeAndSummarise(options, displayOptionsFrom(flags), context, flags)
 }
 
 /** The flags as the engine's options: the same path the library's options take. */
@@ -83,7 +93,10 @@ export function displayOptionsFrom(flags: RawProbeFlags | DemoFlags): DisplayOpt
     quiet: flags.quiet ?? false,
     ...(flags.color !== undefined && { color: flags.color }),
     hidePings: flags.hidePings ?? false,
+    events: flags.events ?? false,
     include: flags.include ?? false,
+    verbose: flags.verbose ?? false,
+    view: toPrettyView(flags),
   }
 }
 
@@ -92,8 +105,17 @@ export async function probeAndSummarise(
   options: ProbeOptions,
   display: DisplayOptions,
   context: RunContext,
+  flags: Pick<RawProbeFlags, 'llm' | 'expectLlm'>,
 ): Promise<number> {
   const output = await createOutput({ ...display, pingEvent: options.stream.pingEvent }, context)
+  // JSON has nothing to show but summary.llm: no view, and nothing handed over per delta.
+  const view = display.format !== 'json'
+  const live = output.llmLive
+  const llm = llmExtensionFor(flags.llm, flags.expectLlm ?? false, {
+    ...(view && { onProfile: () => output.startLlm(() => llm?.batched ?? false) }),
+    ...(live && { onOutput: output.llmOutput }),
+  })
+  if (llm) options = { ...options, extensions: [...options.extensions, llm] }
   const sink: ProbeSink = {
     emit: output.emit,
     flush: output.flush,
@@ -101,6 +123,9 @@ export async function probeAndSummarise(
     events: output.events,
     commentText: output.commentText,
     warn: (message) => output.error(`sse-probe: ${message}`),
+    ...(display.verbose && {
+      request: (request) => output.error(requestLines(request, options.showSecrets)),
+    }),
   }
   let probe: ReturnType<typeof startProbe>
   try {
@@ -123,6 +148,7 @@ export async function probeAndSummarise(
   context.stderr.on('error', onOutputError)
   try {
     const summary = await probe.done
+    await output.settled()
     output.close()
     return outputClosed ? 0 : summary.exitCode
   } finally {
@@ -130,10 +156,23 @@ export async function probeAndSummarise(
   }
 }
 
+/** What `-v` shows of a request, as `curl -v` does: its line and headers, credentials redacted. */
+export function requestLines(request: StreamRequest, showSecrets: boolean): string {
+  const { url, method, headers, body } = request
+  const lines = [`${method} ${url.pathname}${url.search}`, `Host: ${url.host}`]
+  for (const [name, value] of Object.entries(redactHeaders(headers, showSecrets))) {
+    lines.push(`${name}: ${value}`)
+  }
+  if (body) lines.push(`(a body of ${body.length} bytes)`)
+  return lines.map((line) => `> ${visible(line)}`).join('\n')
+}
+
 /** `-d text`, `-d @file` or `-d @-` (stdin), read once and sent on every (re)connection. */
 export async function readRequestBody(
   data: string | undefined,
   stdin: NodeJS.ReadableStream,
+  /** The flag as the error names it (`load --trigger-data` reads its body the same way). */
+  flag = '-d, --data <text|@file|@->',
 ): Promise<Buffer | undefined> {
   if (data === undefined) return undefined
   if (!data.startsWith('@')) return Buffer.from(data)
@@ -147,8 +186,6 @@ export async function readRequestBody(
     return await process.getBuiltinModule('node:fs/promises').readFile(data.slice(1))
   } catch (error) {
     const why = (error as NodeJS.ErrnoException).code ?? (error as Error).message
-    throw new SseProbeUsageError(
-      `option '-d, --data <text|@file|@->' cannot read '${data.slice(1)}': ${why}`,
-    )
+    throw new SseProbeUsageError(`option '${flag}' cannot read '${data.slice(1)}': ${why}`)
   }
 }

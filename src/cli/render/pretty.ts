@@ -1,4 +1,5 @@
 import type { ChalkInstance } from 'chalk'
+import { renderTrigger, renderViolation } from '../../contracts/render.ts'
 import { formatDuration } from '../../engine/duration.ts'
 import { visible } from '../../engine/escape.ts'
 import type {
@@ -7,6 +8,8 @@ import type {
   ProbeRecord,
   SummaryRecord,
 } from '../../engine/records.ts'
+import { cutLongData, type PrettyView, showsComments, showsEvent, toPrettyView } from './display.ts'
+import { compactJson, highlightJson, wallClock } from './text.ts'
 
 export interface PrettyOptions {
   /** Colours for stdout (events) and stderr (status lines, summary): either may be a file. */
@@ -15,6 +18,14 @@ export interface PrettyOptions {
   pingEvent: string
   hidePings: boolean
   include: boolean
+  /** Lines a consumer adds to the summary, before the expectations (the LLM block). */
+  summaryBlock?: (summary: SummaryRecord) => string[]
+  /** How events are shown (--compact, --only, …); as without those flags by default. */
+  view?: PrettyView
+  /** The wall clock at t = 0, for --timestamps wall. */
+  startedAt?: number
+  /** The width of stdout when it is a terminal: --compact lines are cut to it, long data is cut. */
+  columns?: number
 }
 
 /** Where a rendered record goes: events and pings to stdout, status lines and the summary to stderr. */
@@ -30,8 +41,15 @@ export function createPrettyRenderer(
 ): (record: ProbeRecord) => Rendered | undefined {
   const c = options.chalk
   const e = options.chalkStderr
+  const display = options.view ?? toPrettyView({})
+  const startedAt = options.startedAt ?? Date.now()
   const formatTime = (t: number, chalk: ChalkInstance) =>
-    chalk.dim(`${(t / 1000).toFixed(3)}s`.padStart(9))
+    chalk.dim(
+      display.timestamps === 'wall'
+        ? wallClock(startedAt + t)
+        : `${(t / 1000).toFixed(3)}s`.padStart(9),
+    )
+  const cut = options.columns !== undefined && !display.full
   // Events of one network chunk share their time: format it once.
   let lastT = -1
   let lastTime = ''
@@ -58,17 +76,62 @@ export function createPrettyRenderer(
   function renderEvent(record: EventRecord): Rendered | undefined {
     const ping = record.event === options.pingEvent
     if (ping && options.hidePings) return undefined
-    const head = [
-      time(record.t),
-      c.bold.cyan(visible(record.event)),
-      record.id === null ? '' : c.yellow(`id ${record.id === '' ? '""' : visible(record.id)}`),
-      record.dt === null ? '' : c.dim(`+${formatDuration(record.dt)}`),
+    if (!showsEvent(display, record.event, record.data)) return undefined
+    if (display.dataOnly) return { stream: 'out', text: dataOnly(record.data) }
+    const parts = [
+      record.event,
+      record.id === null ? '' : `id ${record.id === '' ? '""' : visible(record.id)}`,
+      record.dt === null ? '' : `+${formatDuration(record.dt)}`,
     ]
-      .filter(Boolean)
-      .join('  ')
-    const body = renderData(record.data, c)
-    const text = `${head}\n${body}\n`
+    const styled = [
+      c.bold.cyan(visible(parts[0]!)),
+      parts[1] && c.yellow(parts[1]),
+      parts[2] && c.dim(parts[2]),
+    ]
+    const head = [time(record.t), ...styled].filter(Boolean).join('  ')
+    let text: string
+    if (display.compact) {
+      // The plain width of what precedes the data: the time column, then each part and its gap.
+      const used = timeWidth + parts.reduce((sum, part) => sum + (part ? part.length + 2 : 0), 0)
+      text = `${head}  ${compactData(record.data, options.columns && options.columns - used - 2)}\n`
+    } else {
+      text = `${head}\n${renderData(record.data)}\n`
+    }
     return { stream: 'out', text: ping ? c.dim(text) : text }
+  }
+
+  const timeWidth = display.timestamps === 'wall' ? 12 : 9
+
+  /** --compact: the data on one line (JSON compacted, line breaks shown as \\n), cut to the width. */
+  function compactData(data: string, width: number | undefined): string {
+    let line = visible(compactJson(data) ?? data)
+    if (width !== undefined && line.length > Math.max(width, 10))
+      line = `${line.slice(0, Math.max(width, 10) - 1)}…`
+    const json = line.charCodeAt(0) === 123 || line.charCodeAt(0) === 91
+    return json && c.level > 0 ? highlightJson(line, c) : line
+  }
+
+  /** --data-only: the data as sent, escaped only when it goes to a terminal. */
+  function dataOnly(data: string): string {
+    return `${options.columns === undefined ? data : data.split('\n').map(visible).join('\n')}\n`
+  }
+
+  function renderData(data: string): string {
+    if (data === '') return INDENT + c.dim('(empty data)')
+    const json = compactJson(data)
+    const text =
+      json === undefined
+        ? data
+        : display.prettyJson
+          ? JSON.stringify(JSON.parse(json), null, 2)
+          : json
+    const long = cut ? cutLongData(text) : undefined
+    const lines = (long ? long.shown : text).split('\n').map((line) => {
+      const safe = visible(line)
+      return INDENT + (json !== undefined && c.level > 0 ? highlightJson(safe, c) : safe)
+    })
+    if (long) lines.push(INDENT + c.dim(long.note))
+    return lines.join('\n')
   }
 
   return (record) => {
@@ -76,7 +139,7 @@ export function createPrettyRenderer(
       case 'event':
         return renderEvent(record)
       case 'comment':
-        return options.hidePings
+        return options.hidePings || !showsComments(display)
           ? undefined
           : { stream: 'out', text: c.dim(`${time(record.t)}  :${visible(record.text)}\n`) }
       case 'open': {
@@ -116,54 +179,14 @@ export function createPrettyRenderer(
           `${e.red('✗')} ${visible(record.message)}${included(record.headers)}${body}`,
         )
       }
+      case 'violation':
+        return status(record.t, renderViolation(record, e))
+      case 'trigger':
+        return status(record.t, renderTrigger(record, e))
       case 'summary':
-        return { stream: 'err', text: renderSummary(record, e) }
+        return { stream: 'err', text: renderSummary(record, e, options.summaryBlock?.(record)) }
     }
   }
-}
-
-function renderData(data: string, c: ChalkInstance): string {
-  if (data === '') return INDENT + c.dim('(empty data)')
-  const json = compactJson(data)
-  if (json !== undefined)
-    return INDENT + (c.level > 0 ? highlightJson(visible(json), c) : visible(json))
-  if (data.indexOf('\n') === -1) return INDENT + visible(data)
-  return data
-    .split('\n')
-    .map((line) => INDENT + visible(line))
-    .join('\n')
-}
-
-/** Data that is a JSON object or array, re-serialised on one line; undefined for anything else. */
-function compactJson(data: string): string | undefined {
-  const first = data.charCodeAt(0)
-  // '{' or '[' (leading white space is rare in SSE data and not worth a trim per event)
-  if (first !== 123 && first !== 91) return undefined
-  try {
-    return JSON.stringify(JSON.parse(data))
-  } catch {
-    return undefined
-  }
-}
-
-const JSON_TOKEN =
-  /("(?:[^"\\]|\\.)*")(:?)|(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|\b(true|false|null)\b/g
-
-function highlightJson(json: string, c: ChalkInstance): string {
-  return json.replace(
-    JSON_TOKEN,
-    (
-      _,
-      string: string | undefined,
-      colon: string,
-      number: string | undefined,
-      literal: string | undefined,
-    ) => {
-      if (string !== undefined) return colon ? `${c.cyan(string)}:` : c.green(string)
-      if (number !== undefined) return c.yellow(number)
-      return c.magenta(literal!)
-    },
-  )
 }
 
 /** What an expectation saw, as its flag reads it: a count, a gap, a reason, a match. */
@@ -173,11 +196,14 @@ function shownActual(e: ExpectationResult): string {
     return `a ${formatDuration(actual)} gap`
   }
   if (typeof actual === 'boolean') return actual ? 'a match' : 'no match'
+  // --expect-order: the types seen; --expect-within: no event after the trigger.
+  if (Array.isArray(actual)) return visible(actual.join(','))
+  if (actual === null) return 'none'
   if (typeof actual === 'string' || typeof actual === 'number') return visible(String(actual))
   return visible(JSON.stringify(actual))
 }
 
-function renderSummary(s: SummaryRecord, c: ChalkInstance): string {
+export function renderSummary(s: SummaryRecord, c: ChalkInstance, block: string[] = []): string {
   const byType = Object.entries(s.eventsByType)
     .map(([type, count]) => `${visible(type)} ${count}`)
     .join(', ')
@@ -197,6 +223,12 @@ function renderSummary(s: SummaryRecord, c: ChalkInstance): string {
       `gaps         min ${formatDuration(g.min)} · p50 ${formatDuration(g.p50)} · p95 ${formatDuration(g.p95)} · max ${formatDuration(g.max)}`,
     )
   }
+  if (s.triggerToEventMs !== undefined) {
+    const ms =
+      s.triggerToEventMs === null ? 'no event after it' : formatDuration(s.triggerToEventMs)
+    lines.push(`trigger      ${ms} to the first event`)
+  }
+  lines.push(...block)
   for (const e of s.expectations) {
     const mark = e.ok ? c.green('✓') : c.red('✗')
     const got = e.ok || e.actual === undefined ? '' : ` ${c.dim(`(got ${shownActual(e)})`)}`

@@ -1,0 +1,62 @@
+import { runDiff } from '../../contracts/diff-command.ts'
+import { SideUnreadable } from '../../contracts/diff-sides.ts'
+import { SIGNAL_EXIT_CODES } from '../../engine/exit-code.ts'
+import { startProbe } from '../../engine/probe.ts'
+import type { ProbeRecord } from '../../engine/records.ts'
+import { checkProxyVariables } from '../../engine/request.ts'
+import { urlArg } from '../../engine/validate.ts'
+import type { DiffFlags, RawProbeFlags } from '../args.ts'
+import { colors, createTerminal } from '../output.ts'
+import { onStopSignals } from '../signals.ts'
+import { probeOptionsFrom, type RunContext, readRequestBody } from './probe.ts'
+
+/** `sse-probe diff <left> <right>`: URL sides are probed here, with the request, stream and end flags. */
+export async function runDiffCommand(
+  left: string,
+  right: string,
+  flags: DiffFlags,
+  context: RunContext,
+): Promise<number> {
+  const terminal = createTerminal(context)
+  const { chalk } = await colors(context, flags.color)
+  const body = await readRequestBody(flags.data, context.stdin)
+  const running = new Set<ReturnType<typeof startProbe>>()
+  const signals = onStopSignals(context.process, (name) => {
+    for (const probe of running) probe.interrupt(name)
+  })
+  context.stdout.on('error', () => {})
+  try {
+    const code = await runDiff(left, right, flags, {
+      stdout: { write: terminal.out },
+      stderr: { write: terminal.err },
+      style: { bad: chalk.red, good: chalk.green, dim: chalk.dim },
+      async probe(text) {
+        let url: URL
+        try {
+          url = urlArg(text)
+        } catch (error) {
+          throw new SideUnreadable(`${text}: ${(error as Error).message}`)
+        }
+        // The probe's own display flags do not exist here: only what shapes the stream matters.
+        const options = probeOptionsFrom(url, { ...flags, format: 'json' } as RawProbeFlags, body)
+        if (!options.request.proxy) checkProxyVariables(context.env)
+        const records: ProbeRecord[] = []
+        const probe = startProbe(options, {
+          emit: (record) => void records.push(record),
+          flush: () => undefined,
+          events: true,
+          commentText: flags.pings === true,
+        })
+        running.add(probe)
+        const summary = await probe.done
+        if (summary.exitCode === 3 || summary.reason === 'interrupted') {
+          throw new SideUnreadable(`${text}: ${summary.message ?? summary.reason}`)
+        }
+        return records
+      },
+    })
+    return signals.received ? SIGNAL_EXIT_CODES[signals.received] : code
+  } finally {
+    signals.dispose()
+  }
+}

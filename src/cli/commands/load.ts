@@ -1,0 +1,162 @@
+import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { SseProbeUsageError } from '../../engine/errors.ts'
+import { visible } from '../../engine/escape.ts'
+import { SIGNAL_EXIT_CODES, type StopSignal } from '../../engine/exit-code.ts'
+import { checkProxyVariables } from '../../engine/request.ts'
+import { renderK6Script } from '../../load/k6.ts'
+import type { LoadOptions } from '../../load/options.ts'
+import type { LoadRecord, LoadSummaryRecord } from '../../load/records.ts'
+import { renderLoadSummary, startStatusLine } from '../../load/render.ts'
+import { type LoadResult, loadExpectations, startLoad } from '../../load/runner.ts'
+import type { RawLoadFlags, RawProbeFlags } from '../args.ts'
+import { colors } from '../output.ts'
+import { onStopSignals } from '../signals.ts'
+import { probeOptionsFrom, type RunContext, readRequestBody } from './probe.ts'
+
+const NO_CONNECTION = 3
+
+/** `sse-probe load <url> -c <n>`: hold the connections, print the summary, return the exit code. */
+export async function runLoad(url: URL, flags: RawLoadFlags, context: RunContext): Promise<number> {
+  const body = await readRequestBody(flags.data, context.stdin)
+  const options = await loadOptionsFrom(url, flags, body, context.stdin)
+  if (options.export === 'k6') {
+    context.stdout.write(renderK6Script(options))
+    return 0
+  }
+  if (!options.probe.request.proxy) checkProxyVariables(context.env)
+  // Records are written as they come and the summary at the end: a reader that has gone is not an error.
+  context.stdout.on('error', () => {})
+  // Load-level errors (trigger, file descriptors) also end the run: people read them in the summary.
+  const write = (record: LoadRecord) => {
+    if (options.json) context.stdout.write(`${JSON.stringify(record)}\n`)
+  }
+  const run = startLoad(options, { emit: write })
+  const statusLine =
+    !options.json && !options.quiet && context.stderr.isTTY
+      ? startStatusLine(context.stderr, run.collector, options.connections)
+      : undefined
+  const signals = onStopSignals(context.process, () => run.stop('interrupted'))
+  let result: LoadResult
+  try {
+    result = await run.done
+  } finally {
+    signals.dispose()
+    statusLine?.clear()
+  }
+  const summary = summarise(options, result, signals.received)
+  if (options.json) {
+    write(summary)
+    for (const expectation of summary.expectations) {
+      if (!expectation.ok)
+        context.stderr.write(`error: expectation failed: ${visible(expectation.name)}\n`)
+    }
+  } else {
+    const { chalk } = await colors(context, options.color)
+    context.stdout.write(renderLoadSummary(summary, chalk))
+  }
+  if (result.reason === 'too-many-open-files') {
+    context.stderr.write(tooManyFilesHelp(options.connections, summary.connections.opened))
+  }
+  return summary.exitCode
+}
+
+async function loadOptionsFrom(
+  url: URL,
+  flags: RawLoadFlags,
+  body: Buffer | undefined,
+  stdin: NodeJS.ReadableStream,
+): Promise<LoadOptions> {
+  if (flags.trigger && flags.latencyField) {
+    throw new SseProbeUsageError('--trigger and --latency-field measure fan-out two ways: give one')
+  }
+  if (!flags.trigger && (flags.triggerData !== undefined || flags.triggerHeader)) {
+    throw new SseProbeUsageError('--trigger-data and --trigger-header need --trigger')
+  }
+  if (flags.expectFanoutP95 !== undefined && !flags.trigger && !flags.latencyField) {
+    throw new SseProbeUsageError(
+      '--expect-fanout-p95 needs --trigger or --latency-field to measure fan-out',
+    )
+  }
+  // --duration is the whole run's here, not each connection's.
+  const probeFlags = { ...flags, duration: undefined, format: 'json' } as RawProbeFlags
+  return {
+    probe: probeOptionsFrom(url, probeFlags, body),
+    connections: flags.connections,
+    rampMs: flags.ramp,
+    durationMs: flags.duration,
+    intervalMs: flags.interval,
+    json: flags.json ?? false,
+    quiet: flags.quiet ?? false,
+    ...(flags.color !== undefined && { color: flags.color }),
+    ...(flags.trigger && {
+      trigger: {
+        ...flags.trigger,
+        headers: flags.triggerHeader ?? [],
+        ...(flags.triggerData !== undefined && {
+          body: await readRequestBody(flags.triggerData, stdin, '--trigger-data <text|@file>'),
+        }),
+      },
+    }),
+    ...(flags.latencyField && { latencyField: flags.latencyField }),
+    ...(flags.expectConnected && { expectConnected: flags.expectConnected(flags.connections) }),
+    ...(flags.expectMaxErrors !== undefined && { expectMaxErrors: flags.expectMaxErrors }),
+    ...(flags.expectFanoutP95 !== undefined && { expectFanoutP95Ms: flags.expectFanoutP95 }),
+    ...(flags.export && { export: flags.export }),
+  }
+}
+
+function summarise(
+  options: LoadOptions,
+  result: LoadResult,
+  signal: StopSignal | undefined,
+): LoadSummaryRecord {
+  const measured = result.collector.summary(result.t)
+  const expectations = loadExpectations(options, result, measured.fanoutMs?.p95 ?? null)
+  const failedToStart =
+    result.reason === 'too-many-open-files' ||
+    result.reason === 'trigger-failed' ||
+    measured.connections.opened === 0
+  const exitCode =
+    result.reason === 'interrupted'
+      ? SIGNAL_EXIT_CODES[signal ?? 'SIGINT']
+      : failedToStart
+        ? NO_CONNECTION
+        : expectations.some((e) => !e.ok)
+          ? 1
+          : 0
+  return {
+    type: 'load-summary',
+    t: result.t,
+    reason: result.reason,
+    exitCode,
+    ...(result.message !== undefined && { message: result.message }),
+    ...measured,
+    rssMiB: Math.round((process.memoryUsage.rss() / 2 ** 20) * 10) / 10,
+    expectations,
+  }
+}
+
+/** Said once, with the numbers and the fix, instead of thousands of EMFILE errors. */
+function tooManyFilesHelp(target: number, opened: number): string {
+  const limit = openFilesLimit()
+  // Each connection is one socket; Node itself keeps a few dozen descriptors open.
+  const needed = target + 64
+  return (
+    `sse-probe: too many open files: ${opened} of ${target} connections opened before the process ran out of file descriptors` +
+    ` (ulimit -n is ${limit ?? 'unknown'}; ${target} connections need about ${needed}).\n` +
+    `Raise the limit in the shell that runs sse-probe, e.g. \`ulimit -n ${Math.max(needed, 1024)}\` (up to \`ulimit -Hn\`; in a systemd unit, LimitNOFILE=), or use fewer connections.\n`
+  )
+}
+
+function openFilesLimit(): string | undefined {
+  try {
+    return /^Max open files\s+(\S+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1]
+  } catch {
+    try {
+      return execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim()
+    } catch {
+      return undefined
+    }
+  }
+}

@@ -1,0 +1,101 @@
+import { SseProbeUsageError } from '../../engine/errors.ts'
+
+/** How the pretty format shows events: what the display flags ask for. Counting never changes. */
+export interface PrettyView {
+  compact: boolean
+  only: string[]
+  exclude: string[]
+  grep?: RegExp
+  timestamps: 'relative' | 'wall'
+  dataOnly: boolean
+  /** --full: never cut long data (by default it is cut on a terminal). */
+  full: boolean
+  prettyJson: boolean
+}
+
+/** The display flags as commander parsed them (addOutputOptions in args.ts). */
+export interface ViewFlags {
+  compact?: boolean
+  only?: string[]
+  exclude?: string[]
+  grep?: RegExp
+  timestamps?: PrettyView['timestamps']
+  dataOnly?: boolean
+  full?: boolean
+  prettyJson?: boolean
+}
+
+export function toPrettyView(flags: ViewFlags): PrettyView {
+  return {
+    compact: flags.compact ?? false,
+    only: flags.only ?? [],
+    exclude: flags.exclude ?? [],
+    grep: flags.grep,
+    timestamps: flags.timestamps ?? 'relative',
+    dataOnly: flags.dataOnly ?? false,
+    full: flags.full ?? false,
+    prettyJson: flags.prettyJson ?? false,
+  }
+}
+
+export function timestampsArg(text: string): PrettyView['timestamps'] {
+  if (text !== 'relative' && text !== 'wall')
+    throw new SseProbeUsageError('expected relative or wall')
+  return text
+}
+
+export function grepArg(text: string): RegExp {
+  try {
+    return new RegExp(text)
+  } catch (error) {
+    throw new SseProbeUsageError(`not a valid regular expression: ${(error as Error).message}`)
+  }
+}
+
+/** Whether an event is shown: --only, --exclude and --grep. */
+export function showsEvent(display: PrettyView, event: string, data: string): boolean {
+  if (display.only.length > 0 && !display.only.includes(event)) return false
+  if (display.exclude.includes(event)) return false
+  return display.grep === undefined || display.grep.test(data)
+}
+
+/** Comments have no type and no data: a display that asks for some types or data hides them. */
+export function showsComments(display: PrettyView): boolean {
+  return display.only.length === 0 && display.grep === undefined && !display.dataOnly
+}
+
+export const CUT_LINES = 20
+export const CUT_BYTES = 4096
+
+/**
+ * Long data on a terminal: its first 20 lines (at most 4 KiB), then what was left out. Returns
+ * the lines to show and the note, or undefined when the data fits.
+ */
+export function cutLongData(text: string): { shown: string; note: string } | undefined {
+  let end = 0
+  for (let line = 0; line < CUT_LINES; line++) {
+    const next = text.indexOf('\n', end)
+    if (next === -1) {
+      end = text.length
+      break
+    }
+    end = next + 1
+  }
+  // The 4 KiB bound counts characters: close enough to bytes for a screen's worth.
+  end = Math.min(end, CUT_BYTES)
+  if (end >= text.length) return undefined
+  const shown = text.slice(0, end).replace(/\n$/, '')
+  const rest = text.slice(end)
+  const moreLines = rest.split('\n').length - (text[end - 1] === '\n' ? 0 : 1)
+  const size = formatSize(Buffer.byteLength(rest))
+  return {
+    shown,
+    note: `… ${moreLines > 0 ? `${moreLines} more lines (${size})` : `${size} more`}, --full to see all`,
+  }
+}
+
+function formatSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`
+  if (bytes < 1024 ** 2) return `${Math.round(bytes / 1024)} KiB`
+  return `${(bytes / 1024 ** 2).toFixed(1)} MiB`
+}

@@ -1,0 +1,41 @@
+import type { ChalkInstance } from 'chalk'
+
+/** Data that is a JSON object or array, re-serialised on one line; undefined for anything else. */
+export function compactJson(data: string): string | undefined {
+  const first = data.charCodeAt(0)
+  // '{' or '[' (leading white space is rare in SSE data and not worth a trim per event)
+  if (first !== 123 && first !== 91) return undefined
+  try {
+    return JSON.stringify(JSON.parse(data))
+  } catch {
+    return undefined
+  }
+}
+
+const JSON_TOKEN =
+  /("(?:[^"\\]|\\.)*")(:?)|(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|\b(true|false|null)\b/g
+
+/** Colours the keys, strings, numbers and literals of (compact or indented) JSON text. */
+export function highlightJson(json: string, c: ChalkInstance): string {
+  return json.replace(
+    JSON_TOKEN,
+    (
+      _,
+      string: string | undefined,
+      colon: string,
+      number: string | undefined,
+      literal: string | undefined,
+    ) => {
+      if (string !== undefined) return colon ? `${c.cyan(string)}:` : c.green(string)
+      if (number !== undefined) return c.yellow(number)
+      return c.magenta(literal!)
+    },
+  )
+}
+
+/** Local time of day as DevTools' Time column shows it: HH:MM:SS.mmm. */
+export function wallClock(epochMs: number): string {
+  const date = new Date(epochMs)
+  const two = (n: number) => String(n).padStart(2, '0')
+  return `${two(date.getHours())}:${two(date.getMinutes())}:${two(date.getSeconds())}.${String(date.getMilliseconds()).padStart(3, '0')}`
+}

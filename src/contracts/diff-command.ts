@@ -1,0 +1,74 @@
+import { existsSync } from 'node:fs'
+import {
+  type DiffOptions,
+  diffSides,
+  parsePointer,
+  parseTolerance,
+  type Side,
+  sideFromRecords,
+} from './diff.ts'
+import { type DiffStyle, renderDiff } from './diff-render.ts'
+import { readSideFile, SideUnreadable } from './diff-sides.ts'
+import type { ProbeRecord } from './engine.ts'
+
+/** `sse-probe diff`'s own flags, as commander parsed them. */
+export interface DiffFlags {
+  ignore?: string[]
+  ignoreIds?: boolean
+  pings?: boolean
+  timing?: boolean
+  timeTolerance?: string
+  json?: boolean
+  pingEvent: string
+}
+
+export interface DiffIo {
+  stdout: { write(text: string): unknown }
+  stderr: { write(text: string): unknown }
+  style: DiffStyle
+  /**
+   * Probes a URL with the request, stream and end flags of the command line; resolves to its
+   * records, or rejects with SideUnreadable when it could not be probed (an HTTP error, no connection).
+   */
+  probe(url: string): Promise<ProbeRecord[]>
+}
+
+/** Whether a side is a URL to probe rather than a file: an existing file always wins. */
+export function isLiveSide(text: string): boolean {
+  return !existsSync(text) && /^(https?:\/\/|[\w.-]*:\d+(\/|$))/i.test(text)
+}
+
+/** Compares the two sides; exit 0 same, 1 different, 3 a side unreadable (usage errors throw before). */
+export async function runDiff(
+  left: string,
+  right: string,
+  flags: DiffFlags,
+  io: DiffIo,
+): Promise<number> {
+  const options: DiffOptions = {
+    ignore: (flags.ignore ?? []).map(parsePointer),
+    ignoreIds: flags.ignoreIds === true,
+    pings: flags.pings === true,
+    pingEvent: flags.pingEvent,
+    timing: flags.timing === true,
+    tolerance: parseTolerance(flags.timeTolerance ?? '50%'),
+  }
+  const load = async (text: string): Promise<Side> =>
+    isLiveSide(text)
+      ? sideFromRecords(text, await io.probe(text), options)
+      : readSideFile(text, options)
+  let sides: [Side, Side]
+  try {
+    // Both live sides at once: the same moment of the stream, and half the wait.
+    sides = await Promise.all([load(left), load(right)])
+  } catch (error) {
+    if (!(error instanceof SideUnreadable)) throw error
+    io.stderr.write(`sse-probe diff: ${error.message}\n`)
+    return 3
+  }
+  const { records, summary } = diffSides(sides[0], sides[1], options)
+  if (flags.json)
+    io.stdout.write([...records, summary].map((r) => `${JSON.stringify(r)}\n`).join(''))
+  else io.stdout.write(renderDiff(records, summary, { left, right }, io.style))
+  return summary.same ? 0 : 1
+}

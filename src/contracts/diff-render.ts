@@ -1,0 +1,87 @@
+import type { DiffRecord, DiffSummary, SideTiming } from './diff.ts'
+import { visible } from './engine.ts'
+
+export interface DiffStyle {
+  bad(text: string): string
+  good(text: string): string
+  dim(text: string): string
+}
+
+const value = (v: unknown) => (v === undefined ? '(absent)' : visible(JSON.stringify(v)))
+const where = (r: { event: string; id: string | null }) =>
+  `${r.event}${r.id === null ? '' : ` id ${r.id}`}`
+
+/** Pretty `diff`: the verdict, each difference, then the timing side by side. */
+export function renderDiff(
+  records: readonly DiffRecord[],
+  summary: DiffSummary,
+  labels: { left: string; right: string },
+  style: DiffStyle,
+): string {
+  const lines: string[] = []
+  const { left, right } = summary.events
+  lines.push(
+    summary.same
+      ? style.good(`✓ same: ${left} events on each side`)
+      : style.bad(
+          `✗ different: ${summary.differences} difference${summary.differences === 1 ? '' : 's'} (${left} events left, ${right} right)`,
+        ),
+  )
+  let previous: DiffRecord | undefined
+  for (const record of records) {
+    if (record.kind === 'changed') {
+      if (previous?.kind !== 'changed' || previous.left !== record.left)
+        lines.push(`  ~ #${record.left} ↔ #${record.right} ${where(record)}`)
+      const name = record.field ?? visible(record.pointer || '(data)')
+      lines.push(
+        `      ${name}: ${style.bad(value(record.leftValue))} → ${style.good(value(record.rightValue))}`,
+      )
+    } else if (record.kind === 'missing')
+      lines.push(`  - #${record.left} ${where(record)} ${style.dim('only on the left')}`)
+    else if (record.kind === 'extra')
+      lines.push(`  + #${record.right} ${where(record)} ${style.dim('only on the right')}`)
+    previous = record
+  }
+  lines.push('', ...renderTiming(summary.timing, labels, records, style))
+  return `${lines.join('\n')}\n`
+}
+
+function renderTiming(
+  timing: DiffSummary['timing'],
+  labels: { left: string; right: string },
+  records: readonly DiffRecord[],
+  style: DiffStyle,
+): string[] {
+  const flagged = new Set(records.flatMap((r) => (r.kind === 'timing' ? [r.metric] : [])))
+  const ms = (v: number | null | undefined) => (v == null ? '–' : `${v}ms`)
+  const rows: [string, string, (t: SideTiming) => string][] = [
+    ['first event', 'firstEventMs', (t) => ms(t.firstEventMs)],
+    ['gap p50', 'gapMs.p50', (t) => ms(t.gapMs?.p50)],
+    ['gap p95', 'gapMs.p95', (t) => ms(t.gapMs?.p95)],
+    ['events per read', 'maxEventsPerRead', (t) => `max ${t.maxEventsPerRead}`],
+    ['reconnects', 'reconnects', (t) => String(t.reconnects)],
+  ]
+  const cell = (t: SideTiming | null, get: (t: SideTiming) => string) => (t ? get(t) : 'no timing')
+  const width =
+    Math.max(
+      16,
+      ...rows.map(([, , get]) => cell(timing.left, get).length),
+      shorten(labels.left).length,
+    ) + 2
+  const out = [
+    style.dim(
+      `  ${'timing'.padEnd(16)}${shorten(labels.left).padEnd(width)}${shorten(labels.right)}`,
+    ),
+  ]
+  for (const [label, metric, get] of rows) {
+    const mark = flagged.has(metric) ? style.bad('  ✗') : ''
+    out.push(
+      `  ${label.padEnd(16)}${cell(timing.left, get).padEnd(width)}${cell(timing.right, get)}${mark}`,
+    )
+  }
+  return out
+}
+
+function shorten(label: string): string {
+  return label.length > 40 ? `…${label.slice(-39)}` : label
+}

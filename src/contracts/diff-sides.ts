@@ -1,0 +1,69 @@
+import { readFile } from 'node:fs/promises'
+import type { DiffOptions, Side, StreamEvent } from './diff.ts'
+import { sideFromRecords } from './diff.ts'
+import { createEventStream, readTranscript, UsageError } from './engine.ts'
+
+/** A side that could not be read or probed: exit 3, as for a probe that cannot connect. */
+export class SideUnreadable extends Error {
+  override name = 'SideUnreadable'
+}
+
+/**
+ * A file side: a transcript (`--record`, JSON lines) or a raw capture
+ * (`--format raw`, `.sse`), told apart as `serve` does, by a first `{`.
+ */
+export async function readSideFile(
+  file: string,
+  options: Pick<DiffOptions, 'pings' | 'pingEvent'>,
+): Promise<Side> {
+  let bytes: Buffer
+  try {
+    bytes = await readFile(file)
+  } catch (error) {
+    throw new SideUnreadable(
+      `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    )
+  }
+  const text = bytes.toString('utf8')
+  if (
+    text
+      .replace(/^\uFEFF/, '')
+      .trimStart()
+      .startsWith('{')
+  ) {
+    try {
+      return sideFromRecords(file, readTranscript(text, file), options)
+    } catch (error) {
+      if (error instanceof UsageError) throw new SideUnreadable(error.message)
+      throw error
+    }
+  }
+  return { label: file, events: readCapture(bytes, options), timing: null }
+}
+
+/** The events of a raw capture, without timing: what a browser would dispatch, the end of the file ending the last one. */
+function readCapture(
+  bytes: Uint8Array,
+  options: Pick<DiffOptions, 'pings' | 'pingEvent'>,
+): StreamEvent[] {
+  const events: StreamEvent[] = []
+  const stream = createEventStream(
+    {
+      onEvent(event, id, data) {
+        if (options.pings || event !== options.pingEvent)
+          events.push({ event, id, data, t: null, attempt: 1 })
+      },
+      onComment(text) {
+        if (options.pings)
+          events.push({ event: '(comment)', id: null, data: text, t: null, attempt: 1 })
+      },
+      onRetry() {},
+      onTooLarge() {},
+    },
+    { lastEventId: '', maxEventSize: Number.POSITIVE_INFINITY },
+  )
+  stream.feed(bytes)
+  stream.feed(new TextEncoder().encode('\n\n'))
+  stream.end()
+  return events
+}

@@ -1,0 +1,413 @@
+import { diff as myersDiff } from 'fast-myers-diff'
+import { createGapStats, type ProbeRecord, UsageError } from './engine.ts'
+
+/**
+ * `sse-probe diff`: two streams compared as sequences of events. Pure: the
+ * sides arrive as records (a transcript, a capture, a live probe) and leave as
+ * `diff` records and a `diff-summary`.
+ */
+
+export interface StreamEvent {
+  event: string
+  id: string | null
+  data: string
+  /** When it arrived (ms since the start of its side); null for a raw capture, which has no timing. */
+  t: number | null
+  attempt: number
+}
+
+export interface SideTiming {
+  firstEventMs: number | null
+  gapMs: { p50: number; p95: number } | null
+  maxEventsPerRead: number
+  reconnects: number
+}
+
+export interface Side {
+  /** What the user gave: a file or a URL. */
+  label: string
+  events: StreamEvent[]
+  /** Null when the side has no timing (a raw capture). */
+  timing: SideTiming | null
+}
+
+export interface DiffOptions {
+  /** JSON pointers dropped from JSON data before comparing (`--ignore`). */
+  ignore: string[][]
+  ignoreIds: boolean
+  pings: boolean
+  pingEvent: string
+  timing: boolean
+  /** `--time-tolerance` as a fraction (0.5 for 50%). */
+  tolerance: number
+}
+
+export type DiffRecord =
+  | {
+      type: 'diff'
+      kind: 'changed'
+      left: number
+      right: number
+      event: string
+      id: string | null
+      pointer?: string
+      field?: 'id'
+      leftValue?: unknown
+      rightValue?: unknown
+    }
+  | { type: 'diff'; kind: 'missing'; left: number; right: null; event: string; id: string | null }
+  | { type: 'diff'; kind: 'extra'; left: null; right: number; event: string; id: string | null }
+  | {
+      type: 'diff'
+      kind: 'timing'
+      metric: string
+      leftValue: number | null
+      rightValue: number | null
+    }
+
+export interface DiffSummary {
+  type: 'diff-summary'
+  same: boolean
+  differences: number
+  events: { left: number; right: number }
+  timing: { left: SideTiming | null; right: SideTiming | null }
+}
+
+/** The least a timing difference must be, however fast both sides are: scheduling noise is not a regression. */
+export const MIN_TIME_DIFFERENCE_MS = 50
+
+/** `--ignore /a/b~1c`: the pointer's tokens; anything but a JSON pointer to a field is a usage error. */
+export function parsePointer(text: string): string[] {
+  if (!text.startsWith('/'))
+    throw new UsageError(
+      `--ignore ${text}: expected a JSON pointer such as /timestamp or /usage/total`,
+    )
+  if (/~[^01]|~$/.test(text))
+    throw new UsageError(`--ignore ${text}: "~" must be written ~0, and "/" inside a name ~1`)
+  return text
+    .slice(1)
+    .split('/')
+    .map((token) => token.replaceAll('~1', '/').replaceAll('~0', '~'))
+}
+
+/** `--time-tolerance 50%`: a fraction. */
+export function parseTolerance(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)%$/.exec(text.trim())
+  if (!match) throw new UsageError(`--time-tolerance ${text}: expected a percentage such as 50%`)
+  return Number(match[1]) / 100
+}
+
+/** The events of a probe's records, and their timing as the transcript shows it. */
+export function sideFromRecords(
+  label: string,
+  records: readonly ProbeRecord[],
+  options: Pick<DiffOptions, 'pings' | 'pingEvent'>,
+): Side {
+  const events: StreamEvent[] = []
+  let reconnects = 0
+  for (const record of records) {
+    if (record.type === 'reconnect') reconnects++
+    else if (record.type === 'event') {
+      if (options.pings || record.event !== options.pingEvent) events.push(record)
+    } else if (record.type === 'comment' && options.pings) {
+      events.push({
+        event: '(comment)',
+        id: null,
+        data: record.text,
+        t: record.t,
+        attempt: record.attempt,
+      })
+    }
+  }
+  return { label, events, timing: timingOf(events, reconnects) }
+}
+
+/** Events of one network read share their `t`: a run of equal `t` on one connection is one read. */
+export function timingOf(events: readonly StreamEvent[], reconnects: number): SideTiming {
+  const gaps = createGapStats()
+  let maxEventsPerRead = 0
+  let run = 0
+  for (const [i, event] of events.entries()) {
+    const previous = events[i - 1]
+    if (previous && previous.t === event.t && previous.attempt === event.attempt) run++
+    else run = 1
+    if (run > maxEventsPerRead) maxEventsPerRead = run
+    if (previous && previous.attempt === event.attempt) gaps.add(event.t! - previous.t!)
+  }
+  const gap = gaps.result()
+  return {
+    firstEventMs: events[0]?.t ?? null,
+    gapMs: gap && { p50: gap.p50, p95: gap.p95 },
+    maxEventsPerRead,
+    reconnects,
+  }
+}
+
+type Normalised = { json: true; value: unknown } | { json: false; value: string }
+
+function normalise(data: string, ignore: readonly string[][]): Normalised {
+  const first = data.trimStart()[0]
+  // Only text that can be a JSON object or array is worth parsing; a bare 42 or "x" stays text.
+  if (first !== '{' && first !== '[') return { json: false, value: data }
+  try {
+    const value: unknown = JSON.parse(data)
+    for (const pointer of ignore) drop(value, pointer)
+    return { json: true, value }
+  } catch {
+    return { json: false, value: data }
+  }
+}
+
+function drop(value: unknown, pointer: readonly string[]) {
+  let node = value
+  for (const [i, token] of pointer.entries()) {
+    if (typeof node !== 'object' || node === null || !Object.hasOwn(node, token)) return
+    if (i === pointer.length - 1) delete (node as Record<string, unknown>)[token]
+    else node = (node as Record<string, unknown>)[token]
+  }
+}
+
+/** JSON text with object keys sorted: equal for values equal as JSON, whatever the key order. */
+export function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.keys(value)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonical((value as Record<string, unknown>)[key])}`)
+    return `{${entries.join(',')}}`
+  }
+  return JSON.stringify(value)
+}
+
+interface Compared {
+  event: StreamEvent
+  data: Normalised
+  key: string
+}
+
+function prepare(events: readonly StreamEvent[], options: DiffOptions): Compared[] {
+  return events.map((event) => {
+    const data = normalise(event.data, options.ignore)
+    const text = data.json ? canonical(data.value) : `"${data.value}`
+    return {
+      event,
+      data,
+      key: `${event.event}\n${options.ignoreIds ? '' : (event.id ?? '\0')}\n${text}`,
+    }
+  })
+}
+
+/** The fields that differ between two values, by JSON pointer (leaves only). */
+export function changedFields(
+  left: unknown,
+  right: unknown,
+  pointer = '',
+): { pointer: string; left: unknown; right: unknown }[] {
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v)
+  if (isObject(left) && isObject(right)) {
+    const keys = [...new Set([...Object.keys(left), ...Object.keys(right)])].sort()
+    return keys.flatMap((key) =>
+      changedFields(
+        left[key],
+        right[key],
+        `${pointer}/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`,
+      ),
+    )
+  }
+  if (Array.isArray(left) && Array.isArray(right)) {
+    const length = Math.max(left.length, right.length)
+    return Array.from({ length }, (_, i) =>
+      changedFields(left[i], right[i], `${pointer}/${i}`),
+    ).flat()
+  }
+  if (left === undefined && right === undefined) return []
+  if (left !== undefined && right !== undefined && canonical(left) === canonical(right)) return []
+  return [{ pointer, left, right }]
+}
+
+/**
+ * Aligns the two sequences (Myers: an inserted event is one difference, not a
+ * cascade), then pairs the events of each changed stretch by type, so that an
+ * event whose data changed is one `changed` difference rather than a missing
+ * one and an extra one.
+ */
+export function compareEvents(
+  leftEvents: readonly StreamEvent[],
+  rightEvents: readonly StreamEvent[],
+  options: DiffOptions,
+): DiffRecord[] {
+  const left = prepare(leftEvents, options)
+  const right = prepare(rightEvents, options)
+  const records: DiffRecord[] = []
+  for (const [sx, ex, sy, ey] of stretches(left, right)) {
+    const l = left.slice(sx, ex)
+    const r = right.slice(sy, ey)
+    let i = 0
+    let j = 0
+    const flush = (untilLeft: number, untilRight: number) => {
+      for (; i < untilLeft; i++)
+        records.push({
+          type: 'diff',
+          kind: 'missing',
+          left: sx + i + 1,
+          right: null,
+          event: l[i]!.event.event,
+          id: l[i]!.event.id,
+        })
+      for (; j < untilRight; j++)
+        records.push({
+          type: 'diff',
+          kind: 'extra',
+          left: null,
+          right: sy + j + 1,
+          event: r[j]!.event.event,
+          id: r[j]!.event.id,
+        })
+    }
+    for (const [pi, pj] of pairByType(l, r)) {
+      flush(pi, pj)
+      records.push(...changed(l[i]!, r[j]!, sx + i + 1, sy + j + 1, options))
+      i++
+      j++
+    }
+    flush(l.length, r.length)
+  }
+  return records
+}
+
+/** The differing stretches [sx, ex, sy, ey], with a deletion and an insertion at one place joined. */
+function stretches(left: Compared[], right: Compared[]): [number, number, number, number][] {
+  const joined: [number, number, number, number][] = []
+  for (const [sx, ex, sy, ey] of myersDiff(left, right, (i, j) => left[i]!.key === right[j]!.key)) {
+    const last = joined.at(-1)
+    if (last && last[1] === sx && last[3] === sy) {
+      last[1] = ex
+      last[3] = ey
+    } else joined.push([sx, ex, sy, ey])
+  }
+  return joined
+}
+
+// Past this many cells the pairing of one stretch falls back to a greedy walk: memory stays bounded.
+const MAX_PAIRING_CELLS = 1_000_000
+
+/**
+ * The events of a stretch that correspond, as [left index, right index] pairs
+ * in order: the longest common subsequence of their types.
+ */
+function pairByType(l: Compared[], r: Compared[]): [number, number][] {
+  const same = (i: number, j: number) => l[i]!.event.event === r[j]!.event.event
+  const pairs: [number, number][] = []
+  if (l.length * r.length > MAX_PAIRING_CELLS) {
+    for (let i = 0, j = 0; i < l.length && j < r.length; i++, j++)
+      if (same(i, j)) pairs.push([i, j])
+    return pairs
+  }
+  const width = r.length + 1
+  const table = new Uint32Array((l.length + 1) * width)
+  for (let i = l.length - 1; i >= 0; i--) {
+    for (let j = r.length - 1; j >= 0; j--) {
+      table[i * width + j] = same(i, j)
+        ? table[(i + 1) * width + j + 1]! + 1
+        : Math.max(table[(i + 1) * width + j]!, table[i * width + j + 1]!)
+    }
+  }
+  for (let i = 0, j = 0; i < l.length && j < r.length; ) {
+    if (same(i, j)) pairs.push([i++, j++])
+    else if (table[(i + 1) * width + j]! >= table[i * width + j + 1]!) i++
+    else j++
+  }
+  return pairs
+}
+
+function changed(
+  l: Compared,
+  r: Compared,
+  left: number,
+  right: number,
+  options: DiffOptions,
+): DiffRecord[] {
+  const base = {
+    type: 'diff',
+    kind: 'changed',
+    left,
+    right,
+    event: l.event.event,
+    id: l.event.id,
+  } as const
+  const records: DiffRecord[] = []
+  if (!options.ignoreIds && l.event.id !== r.event.id)
+    records.push({ ...base, field: 'id', leftValue: l.event.id, rightValue: r.event.id })
+  if (l.data.json && r.data.json) {
+    for (const field of changedFields(l.data.value, r.data.value)) {
+      records.push({
+        ...base,
+        pointer: field.pointer,
+        ...(field.left !== undefined && { leftValue: field.left }),
+        ...(field.right !== undefined && { rightValue: field.right }),
+      })
+    }
+  } else if (l.data.json !== r.data.json || l.data.value !== r.data.value) {
+    records.push({ ...base, pointer: '', leftValue: l.event.data, rightValue: r.event.data })
+  }
+  return records
+}
+
+/** `--timing`: the metrics where one side is slower than the other beyond the tolerance, or batched where the other is not. */
+export function compareTiming(
+  left: SideTiming,
+  right: SideTiming,
+  tolerance: number,
+): DiffRecord[] {
+  const records: DiffRecord[] = []
+  const slower = (a: number | null, b: number | null) => {
+    // One side never got there (no event, no gap): that differs only if the other did.
+    if (a === null || b === null) return a !== b
+    const allowed = (x: number) => Math.max(x * tolerance, MIN_TIME_DIFFERENCE_MS)
+    return a > b + allowed(b) || b > a + allowed(a)
+  }
+  const metric = (name: string, a: number | null, b: number | null) => {
+    if (slower(a, b))
+      records.push({ type: 'diff', kind: 'timing', metric: name, leftValue: a, rightValue: b })
+  }
+  metric('firstEventMs', left.firstEventMs, right.firstEventMs)
+  metric('gapMs.p50', left.gapMs?.p50 ?? null, right.gapMs?.p50 ?? null)
+  if (left.maxEventsPerRead > 1 !== right.maxEventsPerRead > 1) {
+    records.push({
+      type: 'diff',
+      kind: 'timing',
+      metric: 'maxEventsPerRead',
+      leftValue: left.maxEventsPerRead,
+      rightValue: right.maxEventsPerRead,
+    })
+  }
+  return records
+}
+
+export function diffSides(
+  left: Side,
+  right: Side,
+  options: DiffOptions,
+): { records: DiffRecord[]; summary: DiffSummary } {
+  const records = compareEvents(left.events, right.events, options)
+  if (options.timing) {
+    if (!left.timing || !right.timing) {
+      const raw = !left.timing ? left.label : right.label
+      throw new UsageError(
+        `--timing: ${raw} is a raw capture, which has no timing (use a --record transcript or a URL)`,
+      )
+    }
+    records.push(...compareTiming(left.timing, right.timing, options.tolerance))
+  }
+  return {
+    records,
+    summary: {
+      type: 'diff-summary',
+      same: records.length === 0,
+      differences: records.length,
+      events: { left: left.events.length, right: right.events.length },
+      timing: { left: left.timing, right: right.timing },
+    },
+  }
+}

@@ -1,0 +1,27 @@
+/** What contracts/ takes from the engine, in one place. */
+export { formatDuration, parseDuration } from '../engine/duration.ts'
+export { describeError, SseProbeUsageError as UsageError } from '../engine/errors.ts'
+export { visible } from '../engine/escape.ts'
+export type {
+  ExtensionContext,
+  ExtensionResult,
+  ProbeExtension,
+} from '../engine/extension.ts'
+export { createHttp } from '../engine/http.ts'
+export type {
+  EndReason,
+  EventRecord,
+  ExpectationResult,
+  GapStats,
+  ProbeRecord,
+  TriggerRecord,
+  ViolationRecord,
+} from '../engine/records.ts'
+export { roundMs } from '../engine/records.ts'
+export { redactUrl } from '../engine/redact.ts'
+export { CONNECT_TIMEOUT_MS } from '../engine/request.ts'
+export { createGapStats } from '../engine/stats.ts'
+export { createEventStream } from '../engine/stream.ts'
+export { sendTrigger, type TriggerSpec } from '../engine/trigger.ts'
+export { durationArg, headerArg, methodArg, urlArg } from '../engine/validate.ts'
+export { readTranscript } from '../server/replay-plan.ts'

@@ -1,0 +1,322 @@
+import { $RefParser } from '@apidevtools/json-schema-ref-parser'
+import type { AnySchema, AnySchemaObject, ErrorObject } from 'ajv'
+import type { DataValidateFunction } from 'ajv/dist/types/index.js'
+import { parse as parseYaml } from 'yaml'
+import { UsageError } from './engine.ts'
+import {
+  checkWith,
+  compileSchema,
+  createAjv,
+  firstLine,
+  readDocument,
+  type ValueCheck,
+} from './schema.ts'
+
+/**
+ * `--openapi <file> [--operation <id>]`: the per-event schema of an
+ * operation's `text/event-stream` response, as OpenAPI 3.2 defines it
+ * (`itemSchema`) and as 3.0/3.1 documents write it (`schema`).
+ */
+
+export interface OpenApiCheck {
+  /** The expectation's name: the flag, the file and the operation found. */
+  name: string
+  /** Validates an event object {data, event, id?, retry?}; pointers point into it. */
+  check: ValueCheck
+}
+
+export interface OpenApiTarget {
+  file: string
+  operationId?: string
+  url: URL
+  method: string
+}
+
+type Json = Record<string, unknown>
+
+const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace', 'query']
+// Where the chosen schemas are put inside the document, so that the $refs the ref
+// parser leaves (circular ones) resolve against the document, as they were written.
+const DOC_ID = 'sse-probe:openapi'
+const ITEM = 'x-sse-probe-item'
+const CONTENT = 'x-sse-probe-content'
+const JSON_KEYWORD = 'x-sse-probe-json'
+
+export async function loadOpenApi(target: OpenApiTarget): Promise<OpenApiCheck> {
+  const flag = `--openapi ${target.file}`
+  const document = readDocument(target.file, '--openapi')
+  const version =
+    isObject(document) && typeof document.openapi === 'string' ? document.openapi : undefined
+  if (!version || !/^3\.[0-2]\./.test(version)) {
+    throw new UsageError(
+      `${flag}: not an OpenAPI 3.0, 3.1 or 3.2 document (its "openapi" field is ${JSON.stringify(version ?? null)})`,
+    )
+  }
+  const parser = new $RefParser()
+  let resolved: Json
+  try {
+    resolved = (await parser.dereference(target.file, document as Json, {
+      // Only files next to the document: a contract check must not reach the network.
+      resolve: { http: false },
+      parse: {
+        yaml: {
+          order: 200,
+          canParse: ['.yaml', '.yml'],
+          parse: (file: { data: Buffer | string }) => parseYaml(file.data.toString()),
+        },
+      },
+      dereference: { circular: 'ignore' },
+    })) as Json
+  } catch (error) {
+    throw new UsageError(
+      `${flag}: cannot resolve its references: ${firstLine((error as Error).message)}`,
+    )
+  }
+  const operation = findOperation(resolved, target, flag)
+  const where = `${flag} (${operation.label})`
+  const itemSchema = eventStreamSchema(operation.value, where)
+  const contentSchemas: unknown[] = []
+  // Circular references stay $refs after dereferencing; the rewrite must see through them.
+  const follow = (schema: unknown): unknown => {
+    const ref = isObject(schema) ? schema.$ref : undefined
+    if (typeof ref !== 'string' || !ref.startsWith('#')) return schema
+    try {
+      return parser.$refs.get(ref)
+    } catch {
+      return schema
+    }
+  }
+  const item = rewriteData(itemSchema, contentSchemas, follow)
+  resolved[ITEM] = item
+  resolved[CONTENT] = contentSchemas
+
+  // 3.0's Schema Object is draft-04's (boolean exclusiveMinimum, nullable); 3.1 and 3.2 are 2020-12.
+  const ajv = createAjv(version.startsWith('3.0.') ? 'draft-04' : '2020-12')
+  ajv.addKeyword({
+    keyword: JSON_KEYWORD,
+    schemaType: 'number',
+    errors: true,
+    compile(index: number) {
+      const inner = ajv.getSchema(`${DOC_ID}#/${CONTENT}/${index}`)!
+      // [OAS 3.2] contentMediaType/contentSchema: the string is parsed and the result validated.
+      const validate: DataValidateFunction = (data: unknown, context) => {
+        const at = context?.instancePath ?? ''
+        let value: unknown
+        try {
+          value = JSON.parse(data as string)
+        } catch (error) {
+          validate.errors = [
+            jsonError(
+              at,
+              typeof data === 'string'
+                ? `is not JSON: ${(error as Error).message}`
+                : 'must be a string of JSON',
+            ),
+          ]
+          return false
+        }
+        if (inner(value)) return true
+        validate.errors = inner.errors!.map((e) => ({ ...e, instancePath: at + e.instancePath }))
+        return false
+      }
+      return validate
+    },
+  })
+  ajv.addSchema(resolved as AnySchemaObject, DOC_ID, undefined, false)
+  const validate = compileSchema(ajv, { $ref: `${DOC_ID}#/${ITEM}` }, where)
+  return {
+    name: target.operationId ? `${flag} --operation ${target.operationId}` : flag,
+    check: checkWith(validate),
+  }
+}
+
+function jsonError(instancePath: string, message: string): ErrorObject {
+  return { keyword: JSON_KEYWORD, instancePath, schemaPath: '', params: {}, message }
+}
+
+interface FoundOperation {
+  value: Json
+  label: string
+}
+
+/** By operationId when given; otherwise the path template that matches the URL's path, for its method. */
+export function findOperation(
+  document: Json,
+  target: Pick<OpenApiTarget, 'operationId' | 'url' | 'method'>,
+  flag: string,
+): FoundOperation {
+  const paths = isObject(document.paths) ? document.paths : {}
+  const operations: { template: string; method: string; value: Json; servers: unknown }[] = []
+  for (const [template, item] of Object.entries(paths)) {
+    if (!isObject(item)) continue
+    for (const method of METHODS) {
+      const value = item[method]
+      if (isObject(value))
+        operations.push({
+          template,
+          method,
+          value,
+          servers: value.servers ?? item.servers ?? document.servers,
+        })
+    }
+  }
+  const label = (o: (typeof operations)[number]) =>
+    `${o.method.toUpperCase()} ${o.template}${typeof o.value.operationId === 'string' ? `, ${o.value.operationId}` : ''}`
+  if (target.operationId !== undefined) {
+    const found = operations.find((o) => o.value.operationId === target.operationId)
+    if (!found)
+      throw new UsageError(
+        `${flag}: no operation with operationId ${JSON.stringify(target.operationId)}${knownIds(operations)}`,
+      )
+    return { value: found.value, label: label(found) }
+  }
+  const method = target.method.toLowerCase()
+  const path = decodePath(target.url.pathname)
+  // Literal segments beat template variables: /jobs/latest before /jobs/{id}.
+  const candidates = operations
+    .filter(
+      (o) =>
+        o.method === method &&
+        serverPaths(o.servers).some((base) => matchesTemplate(path, base, o.template)),
+    )
+    .sort((a, b) => literalLength(b.template) - literalLength(a.template))
+  const found = candidates[0]
+  if (!found) {
+    throw new UsageError(
+      `${flag}: no operation for ${target.method} ${target.url.pathname} (give --operation <operationId>)${knownIds(operations)}`,
+    )
+  }
+  return { value: found.value, label: label(found) }
+}
+
+function knownIds(operations: { value: Json }[]): string {
+  const ids = operations.map((o) => o.value.operationId).filter((id) => typeof id === 'string')
+  return ids.length > 0
+    ? `; operations: ${ids.slice(0, 10).join(', ')}${ids.length > 10 ? ', …' : ''}`
+    : ''
+}
+
+/** The path part of each server URL (variables match any segment); '' when there are none. */
+function serverPaths(servers: unknown): string[] {
+  if (!Array.isArray(servers) || servers.length === 0) return ['']
+  return servers.map((server) => {
+    const url = isObject(server) && typeof server.url === 'string' ? server.url : ''
+    const path = url.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i, '').replace(/[?#].*$/, '')
+    return path.replace(/\/+$/, '')
+  })
+}
+
+function matchesTemplate(path: string, base: string, template: string): boolean {
+  const pattern = (text: string) =>
+    text
+      .split(/(\{[^}]*\})/)
+      .map((part) => (part.startsWith('{') ? '[^/]+' : escapeRegex(part)))
+      .join('')
+  return new RegExp(`^${pattern(base)}${pattern(template.replace(/\/+$/, ''))}/?$`).test(path)
+}
+
+function literalLength(template: string): number {
+  return template.replace(/\{[^}]*\}/g, '').length
+}
+
+function decodePath(path: string): string {
+  try {
+    return decodeURIComponent(path)
+  } catch {
+    return path
+  }
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+}
+
+/** The 200 response's `text/event-stream` per-event schema: `itemSchema` (3.2), else `schema` (as Schemathesis reads 3.0/3.1). */
+function eventStreamSchema(operation: Json, where: string): AnySchema {
+  const responses = isObject(operation.responses) ? operation.responses : {}
+  const response = responses['200'] ?? responses['2XX']
+  if (!isObject(response)) throw new UsageError(`${where}: the operation has no 200 response`)
+  const content = isObject(response.content) ? response.content : {}
+  const key = Object.keys(content).find(
+    (type) => type.split(';')[0]!.trim().toLowerCase() === 'text/event-stream',
+  )
+  const media = key === undefined ? undefined : content[key]
+  if (!isObject(media))
+    throw new UsageError(`${where}: its 200 response has no text/event-stream content`)
+  const schema = media.itemSchema ?? media.schema
+  if (!isObject(schema) && typeof schema !== 'boolean')
+    throw new UsageError(`${where}: its text/event-stream content has no itemSchema or schema`)
+  return schema as AnySchema
+}
+
+/**
+ * Rewrites the schemas of `data` in the event object (in every branch) so that
+ * the data is parsed as JSON and validated where the document says it is JSON:
+ * `contentMediaType: application/json` with a `contentSchema` (the OAS meaning),
+ * or a schema that does not accept a string at all (an object, as ASP.NET writes).
+ */
+export function rewriteData(
+  original: AnySchema,
+  contentSchemas: unknown[],
+  follow: (schema: unknown) => unknown,
+  seen = new WeakSet<object>(),
+): AnySchema {
+  const schema = follow(original)
+  if (!isObject(schema) || seen.has(schema)) return original
+  seen.add(schema)
+  const properties = schema.properties
+  if (isObject(properties) && properties.data !== undefined) {
+    const data = follow(properties.data)
+    const json = (inner: unknown, rest: Json) => {
+      contentSchemas.push(inner)
+      return { ...rest, [JSON_KEYWORD]: contentSchemas.length - 1 }
+    }
+    if (
+      isObject(data) &&
+      isJsonMediaType(data.contentMediaType) &&
+      data.contentSchema !== undefined
+    ) {
+      const { contentSchema, ...rest } = data
+      schema.properties = { ...properties, data: json(contentSchema, rest) }
+    } else if (!acceptsString(data, follow)) {
+      schema.properties = { ...properties, data: json(properties.data, {}) }
+    }
+  }
+  for (const key of ['oneOf', 'anyOf', 'allOf']) {
+    const branches = schema[key]
+    if (Array.isArray(branches))
+      for (const branch of branches) rewriteData(branch as AnySchema, contentSchemas, follow, seen)
+  }
+  for (const key of ['if', 'then', 'else'])
+    rewriteData(schema[key] as AnySchema, contentSchemas, follow, seen)
+  return original
+}
+
+function isJsonMediaType(value: unknown): boolean {
+  return typeof value === 'string' && /^application\/([\w.-]+\+)?json\s*(;|$)/i.test(value)
+}
+
+/** Whether a schema lets a string through, as far as its type, const, enum and branches say. */
+export function acceptsString(
+  original: unknown,
+  follow: (schema: unknown) => unknown,
+  depth = 0,
+): boolean {
+  const schema = follow(original)
+  // A union that refers to itself: assume it may be a string, so the data is left as it is.
+  if (!isObject(schema) || depth > 20) return schema !== false
+  const type = schema.type
+  if (typeof type === 'string' || Array.isArray(type))
+    return ([] as unknown[]).concat(type).includes('string')
+  if ('const' in schema) return typeof schema.const === 'string'
+  if (Array.isArray(schema.enum)) return schema.enum.some((value) => typeof value === 'string')
+  const accepts = (branch: unknown) => acceptsString(branch, follow, depth + 1)
+  if (Array.isArray(schema.oneOf)) return schema.oneOf.some(accepts)
+  if (Array.isArray(schema.anyOf)) return schema.anyOf.some(accepts)
+  if (Array.isArray(schema.allOf)) return schema.allOf.every(accepts)
+  return true
+}
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}

@@ -1,0 +1,156 @@
+import { readFileSync } from 'node:fs'
+import { Ajv, type AnySchema, type ErrorObject, type ValidateFunction } from 'ajv'
+import { Ajv2019 } from 'ajv/dist/2019.js'
+import { Ajv2020 } from 'ajv/dist/2020.js'
+import AjvDraft04Module from 'ajv-draft-04'
+import addFormatsModule from 'ajv-formats'
+import { parse as parseYaml } from 'yaml'
+import { UsageError } from './engine.ts'
+
+/** One thing wrong with a value: where (a JSON pointer) and what. */
+export interface Problem {
+  pointer: string
+  message: string
+}
+
+/** Checks one value; undefined when it is valid. Compiled once, called per event. */
+export type ValueCheck = (value: unknown) => Problem | undefined
+
+export type Dialect = '2020-12' | '2019-09' | 'draft-07' | 'draft-04'
+
+// ajv-formats is CommonJS whose default export is the plugin function itself.
+const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule })
+  .default ?? addFormatsModule) as unknown as (ajv: Ajv) => Ajv
+
+// CommonJS whose default export is the class itself.
+const AjvDraft04 = ((AjvDraft04Module as unknown as { default?: typeof AjvDraft04Module })
+  .default ?? AjvDraft04Module) as unknown as typeof Ajv
+
+/** The dialect a schema's `$schema` names; 2020-12 when it names none. */
+export function dialectOf(schema: unknown): Dialect {
+  const uri =
+    typeof schema === 'object' && schema !== null
+      ? (schema as { $schema?: unknown }).$schema
+      : undefined
+  if (typeof uri !== 'string') return '2020-12'
+  if (uri.includes('2019-09')) return '2019-09'
+  if (uri.includes('draft-04')) return 'draft-04'
+  if (/draft-0[67]/.test(uri)) return 'draft-07'
+  return '2020-12'
+}
+
+/**
+ * An Ajv instance for a dialect, with formats. Not strict: unknown keywords are
+ * annotations in JSON Schema (and generators write `example`, `x-…`, `nullable`).
+ * First error only: a violation is one line, and stopping early is what keeps
+ * validating every event cheap.
+ */
+export function createAjv(dialect: Dialect): Ajv {
+  // No validation against the meta-schema: compiling it costs more than the whole schema, and
+  // compiling checks the keywords anyway (a wrong type, a bad regex, a misplaced value).
+  // No logger: an unknown format is ignored, as JSON Schema says, without a warning on stderr.
+  const options = {
+    strict: false,
+    allErrors: false,
+    allowUnionTypes: true,
+    validateSchema: false,
+    logger: false,
+  } as const
+  const ajv =
+    dialect === '2020-12'
+      ? new Ajv2020(options)
+      : dialect === '2019-09'
+        ? new Ajv2019(options)
+        : dialect === 'draft-04'
+          ? new AjvDraft04(options)
+          : new Ajv(options)
+  addFormats(ajv)
+  return ajv
+}
+
+/** A JSON or YAML file, parsed; a file that cannot be read or parsed is a usage error naming it. */
+export function readDocument(file: string, flag: string): unknown {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8').replace(/^\uFEFF/, '')
+  } catch (error) {
+    throw new UsageError(
+      `${flag}: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    )
+  }
+  try {
+    return JSON.parse(text)
+  } catch (jsonError) {
+    if (/\.json$/i.test(file))
+      throw new UsageError(`${flag}: ${file} is not valid JSON: ${(jsonError as Error).message}`)
+  }
+  try {
+    return parseYaml(text, { prettyErrors: false })
+  } catch (yamlError) {
+    throw new UsageError(
+      `${flag}: ${file} is neither JSON nor valid YAML: ${firstLine((yamlError as Error).message)}`,
+    )
+  }
+}
+
+/** Ajv's first error as a pointer and a message that says what was expected. */
+export function describeAjvError(error: ErrorObject): Problem {
+  const params = error.params as Record<string, unknown>
+  let message = error.message ?? `fails ${error.keyword}`
+  if (error.keyword === 'additionalProperties')
+    message += `: ${JSON.stringify(params.additionalProperty)}`
+  else if (error.keyword === 'unevaluatedProperties')
+    message += `: ${JSON.stringify(params.unevaluatedProperty)}`
+  else if (error.keyword === 'enum')
+    message += `: ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`
+  else if (error.keyword === 'const') message += `: ${JSON.stringify(params.allowedValue)}`
+  return { pointer: error.instancePath, message }
+}
+
+/** Compiles a schema, turning Ajv's complaints into a usage error with the given prefix. */
+export function compileSchema(ajv: Ajv, schema: AnySchema, where: string): ValidateFunction {
+  try {
+    return ajv.compile(schema)
+  } catch (error) {
+    throw new UsageError(`${where}: unusable schema: ${firstLine((error as Error).message)}`)
+  }
+}
+
+export function checkWith(validate: ValidateFunction): ValueCheck {
+  return (value) => (validate(value) ? undefined : describeAjvError(validate.errors![0]!))
+}
+
+/** `--schema [<type>=]<file>`: the event type it is for (none: every type) and the file. */
+export interface SchemaSpec {
+  /** The flag as the user gave it, for messages and the expectation's name. */
+  name: string
+  type?: string
+  file: string
+}
+
+/** Splits `status=status.json`; a path that merely contains `=` stays a path when it exists as given. */
+export function parseSchemaSpec(text: string, exists: (file: string) => boolean): SchemaSpec {
+  const name = `--schema ${text}`
+  const match = /^([^=/\\]+)=(.+)$/.exec(text)
+  if (match && !exists(text)) return { name, type: match[1]!, file: match[2]! }
+  if (text === '') throw new UsageError(`--schema: expected [<type>=]<file>`)
+  return { name, file: text }
+}
+
+/** Loads and compiles one `--schema` file: the check for the parsed data of an event. */
+export function loadSchema(spec: SchemaSpec): ValueCheck {
+  const schema = readDocument(spec.file, spec.name)
+  if (
+    typeof schema !== 'boolean' &&
+    (typeof schema !== 'object' || schema === null || Array.isArray(schema))
+  ) {
+    throw new UsageError(`${spec.name}: ${spec.file} is not a JSON Schema (expected an object)`)
+  }
+  return checkWith(
+    compileSchema(createAjv(dialectOf(schema)), schema as AnySchema, `${spec.name}: ${spec.file}`),
+  )
+}
+
+export function firstLine(text: string): string {
+  return text.split('\n', 1)[0]!
+}

@@ -1,0 +1,62 @@
+import { discardBody } from './connection.ts'
+import { describeError } from './errors.ts'
+import { roundMs } from './records.ts'
+import { toRequestOptions, withBody } from './request.ts'
+import type { Dispatcher } from './undici-lite.ts'
+import { VERSION } from './version.ts'
+
+/**
+ * `--trigger`: the request that causes the events (contracts.md, load.md). Sent once, never
+ * retried; a probe and `load` each decide when, and what its outcome means for them.
+ */
+export interface TriggerSpec {
+  method: string
+  url: URL
+  headers: [string, string][]
+  /** --trigger-data, already read (a file's content for @file). */
+  body?: Buffer
+}
+
+export type TriggerOutcome =
+  | { ok: true; status: number; ms: number }
+  | { ok: false; status?: number; ms: number; message: string }
+
+/** Sends the trigger; a transport error or a 4xx/5xx answer is a failed trigger. */
+export async function sendTrigger(
+  spec: TriggerSpec,
+  dispatcher: Dispatcher,
+  signal: AbortSignal,
+): Promise<TriggerOutcome> {
+  const startedAt = performance.now()
+  const ms = () => roundMs(performance.now() - startedAt)
+  // As the probe's own request: URL credentials become an Authorization header, and a JSON
+  // body is sent as application/json unless a Content-Type is given.
+  const { url, method, headers } = toRequestOptions({
+    url: spec.url,
+    method: spec.method,
+    headers: spec.headers,
+    ...(spec.body && { body: spec.body }),
+  })
+  try {
+    const response = await dispatcher.request({
+      origin: url.origin,
+      path: url.pathname + url.search,
+      method: method as Dispatcher.HttpMethod,
+      headers: withBody({ 'user-agent': `sse-probe/${VERSION}` }, headers, spec.body),
+      body: spec.body,
+      signal,
+    })
+    discardBody(response.body)
+    if (response.statusCode >= 400) {
+      return {
+        ok: false,
+        status: response.statusCode,
+        ms: ms(),
+        message: `HTTP ${response.statusCode}`,
+      }
+    }
+    return { ok: true, status: response.statusCode, ms: ms() }
+  } catch (error) {
+    return { ok: false, ms: ms(), message: describeError(error) }
+  }
+}

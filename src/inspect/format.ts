@@ -1,0 +1,141 @@
+import { compactJson, wallClock } from '../cli/render/text.ts'
+import { formatDuration } from '../engine/duration.ts'
+import { visible } from '../engine/escape.ts'
+import type { InspectState, Row, RowRecord } from './state.ts'
+
+/** The text of one grid row, cell by cell, server text already escaped. */
+export interface Cells {
+  n: string
+  time: string
+  gap: string
+  id: string
+  type: string
+  data: string
+}
+
+type TimeContext = Pick<InspectState, 'wallTime' | 'startedAt'>
+
+export function formatTime(t: number, context: TimeContext): string {
+  return context.wallTime ? wallClock(context.startedAt + t) : `${(t / 1000).toFixed(3)}s`
+}
+
+export function cells(row: Row, context: TimeContext): Cells {
+  const r = row.record
+  const base = { n: String(row.n), time: formatTime(r.t, context), gap: '', id: '' }
+  switch (r.type) {
+    case 'event':
+      return {
+        ...base,
+        gap: r.dt === null ? '' : `+${formatDuration(r.dt)}`,
+        id: r.id === null ? '' : r.id === '' ? '""' : visible(r.id),
+        type: visible(r.event),
+        data: oneLine(r.data),
+      }
+    case 'comment':
+      return { ...base, type: ':', data: visible(r.text) }
+    default:
+      return { ...base, type: r.type, data: statusText(r) }
+  }
+}
+
+/** Data on one line: JSON compacted, anything else with its line breaks shown as \n. */
+export function oneLine(data: string): string {
+  return visible(compactJson(data) ?? data)
+}
+
+export function statusText(r: Exclude<RowRecord, { type: 'event' | 'comment' }>): string {
+  switch (r.type) {
+    case 'open':
+      return `${r.attempt === 1 ? 'connected' : 'reconnected'}  ${r.status}  HTTP/${r.httpVersion}`
+    case 'close': {
+      const how =
+        r.cause === 'server-closed'
+          ? 'server closed the stream'
+          : `connection broke: ${visible(r.message ?? '')}`
+      return r.discardedBytes === undefined
+        ? how
+        : `${how} (incomplete event of ${r.discardedBytes} bytes discarded)`
+    }
+    case 'reconnect':
+      return `attempt ${r.attempt} after ${formatDuration(r.delayMs)}, ${
+        r.lastEventId === null ? 'no Last-Event-ID' : `Last-Event-ID: ${visible(r.lastEventId)}`
+      }`
+    case 'retry':
+      return `retry: ${r.ms}ms`
+    case 'error':
+      return visible(r.message)
+    case 'violation':
+      return `${visible(r.check)} ${visible(r.pointer)}: ${visible(r.message)}`
+    case 'trigger': {
+      const { type: _type, t: _t, ...rest } = r
+      return visible(JSON.stringify(rest))
+    }
+  }
+}
+
+/** Cuts text to `width` columns, marking the cut with `…`. */
+export function cut(text: string, width: number): string {
+  if (width <= 0) return ''
+  return text.length <= width ? text : `${text.slice(0, Math.max(0, width - 1))}…`
+}
+
+/**
+ * The detail pane's lines for one row: its fields, then the data whole (JSON indented),
+ * wrapped to the width so that nothing is cut.
+ */
+export function detailLines(
+  row: Row,
+  state: TimeContext & { width: number },
+): { lines: string[]; bodyFrom: number; json: boolean } {
+  const r = row.record
+  const fields: [string, string][] = [
+    ['#', String(row.n)],
+    ['time', formatTime(r.t, state)],
+    ['attempt', 'attempt' in r ? String(r.attempt) : ''],
+  ]
+  let body: string[] = []
+  let json = false
+  if (r.type === 'event') {
+    fields.unshift(['type', visible(r.event)])
+    fields.push(
+      ['id', r.id === null ? '(none)' : visible(JSON.stringify(r.id))],
+      ['lastEventId', visible(JSON.stringify(r.lastEventId))],
+      ['gap', r.dt === null ? '(first event)' : formatDuration(r.dt)],
+      ['size', `${Buffer.byteLength(r.data)} bytes`],
+    )
+    const compact = compactJson(r.data)
+    json = compact !== undefined
+    body = (
+      compact === undefined
+        ? r.data || '(empty data)'
+        : JSON.stringify(JSON.parse(compact), null, 2)
+    )
+      .split('\n')
+      .map(visible)
+  } else if (r.type === 'comment') {
+    fields.unshift(['type', 'comment'])
+    body = [visible(r.text)]
+  } else {
+    fields.unshift(['type', r.type])
+    body = [statusText(r)]
+    if (r.type === 'open' || r.type === 'error')
+      for (const [name, value] of Object.entries(r.headers ?? {}))
+        body.push(`${visible(name)}: ${visible(value)}`)
+    if (r.type === 'error' && r.body !== undefined) body.push(visible(r.body))
+  }
+  const head = [...fields.map(([name, value]) => `${name.padEnd(12)}${value}`), ''].flatMap(
+    (line) => wrap(line, state.width),
+  )
+  return {
+    lines: [...head, ...body.flatMap((line) => wrap(line, state.width))],
+    bodyFrom: head.length,
+    json,
+  }
+}
+
+function wrap(line: string, width: number): string[] {
+  if (width <= 0 || line.length <= width) return [line]
+  const parts: string[] = []
+  for (let i = 0; i < line.length; i += width) parts.push(line.slice(i, i + width))
+  return parts
+}

@@ -1,0 +1,79 @@
+import type { Action, InspectState } from './state.ts'
+
+/** What a key asks of the world outside the state: the runner performs these. */
+export type Command = { type: 'quit' } | { type: 'reconnect' } | { type: 'write' }
+
+/** The parts of Ink's `Key` the screen reads (named as Ink names them). */
+export interface KeyInfo {
+  upArrow?: boolean
+  downArrow?: boolean
+  pageUp?: boolean
+  pageDown?: boolean
+  home?: boolean
+  end?: boolean
+  return?: boolean
+  escape?: boolean
+  ctrl?: boolean
+  backspace?: boolean
+  delete?: boolean
+}
+
+/** One key press → a state change, a command, or nothing. Pure, as the reducer. */
+export function keyAction(
+  state: InspectState,
+  input: string,
+  key: KeyInfo,
+): Action | Command | undefined {
+  if (key.ctrl && input === 'c') return { type: 'quit' }
+  if (state.editing) {
+    if (key.return) return { type: 'filter-apply' }
+    if (key.escape) return { type: 'filter-cancel' }
+    // Terminals send DEL (0x7f) for Backspace, which Ink may report as either.
+    if (key.backspace || key.delete)
+      return { type: 'filter-edit', text: state.editing.text.slice(0, -1) }
+    if (key.ctrl || input === '') return undefined
+    return { type: 'filter-edit', text: state.editing.text + input }
+  }
+  if (key.upArrow || input === 'k') return { type: 'move', by: -1 }
+  if (key.downArrow || input === 'j') return { type: 'move', by: 1 }
+  if (key.pageUp) return { type: 'page', by: -1 }
+  if (key.pageDown) return { type: 'page', by: 1 }
+  if (key.home || input === 'g') return { type: 'first' }
+  if (key.end || input === 'G') return { type: 'last' }
+  if (key.return) return { type: 'open-detail' }
+  if (key.escape) return state.detail ? { type: 'close-detail' } : undefined
+  switch (input) {
+    case '/':
+      return { type: 'filter-start' }
+    case ' ':
+      return { type: 'pause' }
+    case 'h':
+      return { type: 'toggle-pings' }
+    case 't':
+      return { type: 'toggle-time' }
+    case 'c':
+      return { type: 'clear' }
+    case 'r':
+      return { type: 'reconnect' }
+    case 'w':
+      return { type: 'write' }
+    case 'q':
+      return { type: 'quit' }
+  }
+  return undefined
+}
+
+/**
+ * Ink hands over several characters at once as one input (a paste, or keys typed faster than
+ * they are read): each is then a key of its own, a carriage return being Enter.
+ */
+export function splitKeys(input: string, key: KeyInfo): [string, KeyInfo][] {
+  if (input.length <= 1 || key.ctrl) return [[input, key]]
+  return [...input].map((char) =>
+    char === '\r' || char === '\n' ? ['', { return: true }] : [char, {}],
+  )
+}
+
+export function isCommand(value: Action | Command): value is Command {
+  return value.type === 'quit' || value.type === 'reconnect' || value.type === 'write'
+}

@@ -1,0 +1,197 @@
+import { writeFileSync } from 'node:fs'
+import { resolve as resolvePath } from 'node:path'
+import { render } from 'ink'
+import type { DisplayFlags, RawProbeFlags } from '../cli/args.ts'
+import { probeOptionsFrom, type RunContext, readRequestBody } from '../cli/commands/probe.ts'
+import { colors } from '../cli/output.ts'
+import { renderSummary } from '../cli/render/pretty.ts'
+import { onStopSignals } from '../cli/signals.ts'
+import { type ProbeSink, startProbe } from '../engine/probe.ts'
+import type { ProbeRecord } from '../engine/records.ts'
+import { checkProxyVariables } from '../engine/request.ts'
+import { isCommand, type KeyInfo, keyAction, splitKeys } from './keys.ts'
+import { displayedRecords, type InspectState, initialState, reduce } from './state.ts'
+import { InspectApp } from './view.tsx'
+
+/** The flags of `sse-probe inspect`: the probe's request, stream, end and expectation flags. */
+export type RawInspectFlags = Pick<
+  RawProbeFlags,
+  'color' | 'hidePings' | 'showSecrets' | 'record'
+> &
+  Omit<RawProbeFlags, keyof DisplayFlags> & { buffer: number }
+
+/** At most 20 frames a second: records that arrive between frames are applied together. */
+const FRAME_MS = 50
+/** The header's clock, rate and countdown move even when the stream is silent. */
+const TICK_MS = 250
+
+/**
+ * `sse-probe inspect <url>`: the full-screen view. The probe runs as for `sse-probe <url>`;
+ * its records go to the reducer instead of stdout, and the summary goes to stderr on quitting.
+ */
+export async function runInspect(
+  url: URL,
+  flags: RawInspectFlags,
+  context: RunContext,
+): Promise<number> {
+  const stdin = context.stdin as NodeJS.ReadStream
+  const stdout = context.stdout as NodeJS.WriteStream
+  if (!stdout.isTTY || !stdin.isTTY) {
+    context.stderr.write(
+      'error: sse-probe inspect needs a terminal (stdin and stdout); to print or pipe the stream use: sse-probe <url>\n',
+    )
+    return 2
+  }
+  const body = await readRequestBody(flags.data, context.stdin)
+  const options = probeOptionsFrom(url, { ...flags, format: 'pretty' }, body)
+  if (!options.request.proxy) checkProxyVariables(context.env)
+  const { chalk, chalkStderr } = await colors(context, flags.color)
+
+  let state: InspectState = initialState({
+    url: url.href,
+    pingEvent: options.stream.pingEvent,
+    capacity: flags.buffer,
+    retryMs: options.reconnect.retryMs,
+    startedAt: Date.now(),
+    hidePings: flags.hidePings ?? false,
+    width: stdout.columns,
+    height: stdout.rows,
+  })
+  const startedAt = performance.now()
+  const now = () => performance.now() - startedAt
+  let pending: ProbeRecord[] = []
+  let pendingBytes = 0
+  let frameTimer: NodeJS.Timeout | undefined
+  let lastFrame = 0
+
+  const sink: ProbeSink = {
+    emit(record) {
+      pending.push(record)
+    },
+    flush() {
+      schedule()
+      return undefined
+    },
+    raw(chunk) {
+      pendingBytes += chunk.length
+    },
+    events: true,
+    commentText: true,
+    warn(message) {
+      state = reduce(state, { type: 'notice', text: message })
+    },
+  }
+
+  // Before the screen is taken: a usage error (a --record file that cannot be written) is
+  // then printed where the user sees it.
+  const probe = startProbe(options, sink)
+  const ink = render(<InspectApp state={state} chalk={chalk} onKey={onKey} />, {
+    stdout,
+    stdin,
+    stderr: context.stderr as NodeJS.WriteStream,
+    exitOnCtrlC: false,
+    patchConsole: false,
+    alternateScreen: true,
+    // A terminal is required above: under CI=true Ink would otherwise draw only the last frame.
+    interactive: true,
+    // Frames are already limited to 20 a second by schedule(): Ink's own throttle, set higher,
+    // must not hold a key's frame back by another 50 ms.
+    maxFps: 60,
+    // Only the lines that changed are written: with the grid following the tail that is most of
+    // them, but the header and a paused grid are left alone.
+    incrementalRendering: true,
+  })
+
+  function frame() {
+    frameTimer = undefined
+    lastFrame = performance.now()
+    if (pending.length > 0 || pendingBytes > 0) {
+      state = reduce(state, { type: 'records', records: pending, bytes: pendingBytes, now: now() })
+      pending = []
+      pendingBytes = 0
+    }
+    state = reduce(state, { type: 'tick', now: now() })
+    ink.rerender(<InspectApp state={state} chalk={chalk} onKey={onKey} />)
+  }
+
+  function schedule() {
+    frameTimer ??= setTimeout(frame, Math.max(0, lastFrame + FRAME_MS - performance.now()))
+  }
+
+  const ticker = setInterval(schedule, TICK_MS)
+  const onResize = () => {
+    state = reduce(state, { type: 'resize', width: stdout.columns, height: stdout.rows })
+    schedule()
+  }
+  stdout.on('resize', onResize)
+
+  let quit: () => void = () => {}
+  const quitting = new Promise<void>((resolve) => (quit = resolve))
+  // An exception while drawing: Ink has already left the screen; the probe ends and it is reported.
+  let crash: unknown
+  ink.waitUntilExit().catch((error: unknown) => {
+    crash = error
+    quit()
+  })
+  // SIGINT and SIGTERM end the probe as in `sse-probe <url>` (130, 143) and leave the screen.
+  const signals = onStopSignals(context.process, (name) => {
+    probe.interrupt(name)
+    quit()
+  })
+
+  function onKey(input: string, key: KeyInfo) {
+    for (const [char, info] of splitKeys(input, key)) onOneKey(char, info)
+  }
+
+  function onOneKey(input: string, key: KeyInfo) {
+    const action = keyAction(state, input, key)
+    if (!action) return
+    if (!isCommand(action)) {
+      state = reduce(state, action)
+      return schedule()
+    }
+    if (action.type === 'quit') return quit()
+    if (action.type === 'reconnect') {
+      const live = state.connection.state !== 'ended'
+      if (live) probe.reconnect()
+      const text = live ? 'reconnect now: the connection is dropped' : 'the stream has ended'
+      state = reduce(state, { type: 'notice', text })
+      return schedule()
+    }
+    state = reduce(state, { type: 'notice', text: writeRows(state) })
+    schedule()
+  }
+
+  try {
+    // The screen stays after the stream has ended, until the user quits (the header says how it ended).
+    await quitting
+    probe.interrupt()
+    const { exitCode } = await probe.done
+    if (crash) throw crash
+    return exitCode
+  } finally {
+    clearInterval(ticker)
+    clearTimeout(frameTimer)
+    stdout.off('resize', onResize)
+    signals.dispose()
+    ink.unmount()
+    await ink.waitUntilExit().catch(() => {})
+    const summary = await probe.done.catch(() => undefined)
+    if (summary) context.stderr.write(renderSummary(summary, chalkStderr))
+  }
+}
+
+/** `w`: what the grid holds, as NDJSON records, in a new file in the working directory. */
+function writeRows(state: InspectState): string {
+  const records = displayedRecords(state)
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-')
+  const path = resolvePath(`sse-probe-inspect-${stamp}.ndjson`)
+  try {
+    writeFileSync(path, records.map((record) => `${JSON.stringify(record)}\n`).join(''), {
+      flag: 'wx',
+    })
+  } catch (error) {
+    return `could not write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`
+  }
+  return `wrote ${records.length} ${records.length === 1 ? 'record' : 'records'} to ${path}`
+}

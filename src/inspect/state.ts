@@ -1,0 +1,375 @@
+import type { EndReason, ProbeRecord, SummaryRecord } from '../engine/records.ts'
+import { Deque } from './deque.ts'
+import { type Filter, NO_FILTER, parseFilter } from './filter.ts'
+import { detailLines } from './format.ts'
+
+/**
+ * Everything the inspect screen shows, changed only by `reduce`: records arriving, keys,
+ * the clock and the terminal's size. No I/O and no timers, so that every key and every
+ * arrival is tested as a plain call; the components only draw a state.
+ */
+
+export type RowRecord = Exclude<ProbeRecord, SummaryRecord>
+
+export interface Row {
+  /** 1, 2, 3… over the whole probe: `c` and the buffer's limit drop rows, never renumber. */
+  n: number
+  record: RowRecord
+  /** ping: a ping event or a comment (dimmed, hidden by `h`); status: the connection's life. */
+  kind: 'event' | 'ping' | 'status'
+}
+
+export type Connection =
+  | { state: 'connecting'; attempt: number }
+  | { state: 'open'; status: number; httpVersion: string }
+  /** Waiting to reconnect: the next request goes out at t = `at`. */
+  | { state: 'waiting'; at: number }
+  | { state: 'ended'; reason: EndReason; exitCode: number; message?: string }
+
+export interface Counts {
+  events: number
+  pings: number
+  comments: number
+  reconnects: number
+  bytes: number
+}
+
+export interface InspectState {
+  url: string
+  pingEvent: string
+  /** --buffer: the rows kept. */
+  capacity: number
+  /** The wall clock at t = 0 (ms since the epoch), for `t`. */
+  startedAt: number
+  /** ms since t = 0, moved by `tick` and by records; frozen at the end. */
+  now: number
+  width: number
+  height: number
+  rows: Deque<Row>
+  /** The rows that pass the filter and `h`, in order: what the grid can show. */
+  shown: Deque<Row>
+  nextN: number
+  counts: Counts
+  /** Events per second over the last second, from the samples taken by `tick`. */
+  rate: number
+  samples: { t: number; events: number }[]
+  connection: Connection
+  retryMs: number
+  filter: Filter
+  /** The `/` prompt while it is open; `error` when the text is not a valid filter. */
+  editing?: { text: string; previous: Filter; error?: string }
+  /** The selected row's n; `follow` keeps it on the last row as rows arrive. */
+  selected?: number
+  follow: boolean
+  /** n of the top row of the grid, kept so that the grid does not jump while the stream runs. */
+  top: number
+  /** Display frozen at row `lastN`; `events` have arrived since. */
+  paused?: { lastN: number; events: number }
+  hidePings: boolean
+  wallTime: boolean
+  detail?: { row: Row; lines: string[]; bodyFrom: number; json: boolean; scroll: number }
+  notice?: string
+}
+
+export type Action =
+  | { type: 'records'; records: readonly ProbeRecord[]; bytes: number; now: number }
+  | { type: 'tick'; now: number }
+  | { type: 'resize'; width: number; height: number }
+  | { type: 'move'; by: number }
+  | { type: 'page'; by: number }
+  | { type: 'first' }
+  | { type: 'last' }
+  | { type: 'open-detail' }
+  | { type: 'close-detail' }
+  | { type: 'filter-start' }
+  | { type: 'filter-edit'; text: string }
+  | { type: 'filter-apply' }
+  | { type: 'filter-cancel' }
+  | { type: 'pause' }
+  | { type: 'toggle-pings' }
+  | { type: 'toggle-time' }
+  | { type: 'clear' }
+  | { type: 'notice'; text: string }
+
+export interface InspectOptions {
+  url: string
+  pingEvent: string
+  capacity: number
+  retryMs: number
+  startedAt: number
+  hidePings?: boolean
+  width?: number
+  height?: number
+}
+
+export function initialState(o: InspectOptions): InspectState {
+  return {
+    url: o.url,
+    pingEvent: o.pingEvent,
+    capacity: o.capacity,
+    startedAt: o.startedAt,
+    now: 0,
+    width: o.width ?? 80,
+    height: o.height ?? 24,
+    rows: new Deque(),
+    shown: new Deque(),
+    nextN: 1,
+    counts: { events: 0, pings: 0, comments: 0, reconnects: 0, bytes: 0 },
+    rate: 0,
+    samples: [],
+    connection: { state: 'connecting', attempt: 1 },
+    retryMs: o.retryMs,
+    filter: NO_FILTER,
+    follow: true,
+    top: 1,
+    hidePings: o.hidePings ?? false,
+    wallTime: false,
+  }
+}
+
+/** Lines of the screen that are not grid or detail: two of header, the column names, the footer. */
+const CHROME_LINES = 4
+
+/** How the screen's height is shared: the detail pane takes the lower part, at least 5 lines. */
+export function layout(state: Pick<InspectState, 'height' | 'detail'>): {
+  gridRows: number
+  detailRows: number
+} {
+  const body = Math.max(2, state.height - CHROME_LINES)
+  if (!state.detail) return { gridRows: body, detailRows: 0 }
+  const detailRows = Math.max(1, Math.min(body - 1, Math.max(5, Math.floor(body * 0.6))))
+  return { gridRows: body - detailRows, detailRows }
+}
+
+const visibleKind = (state: Pick<InspectState, 'hidePings'>, row: Row) =>
+  !(state.hidePings && row.kind === 'ping')
+
+/** How many rows of `shown` the grid may show: all, or those before the pause. */
+export function displayedCount(state: InspectState): number {
+  const { paused } = state
+  if (!paused) return state.shown.length
+  return state.shown.lowerBound((row) => row.n <= paused.lastN)
+}
+
+/** The grid's window: the selected index and the top index within the displayed rows. */
+export function gridWindow(state: InspectState): { count: number; selected: number; top: number } {
+  const count = displayedCount(state)
+  const { gridRows } = layout(state)
+  if (count === 0) return { count, selected: -1, top: 0 }
+  const wanted = state.selected
+  const selected =
+    state.follow || wanted === undefined
+      ? count - 1
+      : Math.min(
+          count - 1,
+          state.shown.lowerBound((row) => row.n < wanted),
+        )
+  let top = state.follow ? count - gridRows : state.shown.lowerBound((row) => row.n < state.top)
+  if (selected < top) top = selected
+  if (selected >= top + gridRows) top = selected - gridRows + 1
+  top = Math.max(0, Math.min(top, count - gridRows))
+  return { count, selected, top }
+}
+
+/** The rows the grid shows now, top to bottom. */
+export function visibleRows(state: InspectState): Row[] {
+  const { top } = gridWindow(state)
+  return state.shown.slice(top, Math.min(top + layout(state).gridRows, displayedCount(state)))
+}
+
+/** What `w` writes: every row the grid could scroll to (filter, `h` and pause applied). */
+export function displayedRecords(state: InspectState): RowRecord[] {
+  return state.shown.slice(0, displayedCount(state)).map((row) => row.record)
+}
+
+export function reduce(state: InspectState, action: Action): InspectState {
+  switch (action.type) {
+    case 'records':
+      return addRecords(state, action.records, action.bytes, action.now)
+    case 'tick':
+      return tick(state, action.now)
+    case 'resize':
+      return withDetail({ ...state, width: action.width, height: action.height })
+    case 'move':
+    case 'page': {
+      if (state.detail) {
+        const step = action.type === 'page' ? action.by * pageOf(state) : action.by
+        return scrollDetail(state, state.detail.scroll + step)
+      }
+      const step = action.type === 'page' ? action.by * pageOf(state) : action.by
+      return select(state, (w) => w.selected + step)
+    }
+    case 'first':
+      return state.detail ? scrollDetail(state, 0) : select(state, () => 0)
+    case 'last':
+      return state.detail ? scrollDetail(state, Infinity) : select(state, (w) => w.count - 1)
+    case 'open-detail': {
+      const { selected } = gridWindow(state)
+      const row = selected < 0 ? undefined : state.shown.at(selected)
+      if (!row) return state
+      return withDetail({
+        ...state,
+        detail: { row, lines: [], bodyFrom: 0, json: false, scroll: 0 },
+        notice: undefined,
+      })
+    }
+    case 'close-detail':
+      return { ...state, detail: undefined }
+    case 'filter-start':
+      return { ...state, editing: { text: state.filter.source, previous: state.filter } }
+    case 'filter-edit': {
+      if (!state.editing) return state
+      const parsed = parseFilter(action.text)
+      if ('error' in parsed)
+        return { ...state, editing: { ...state.editing, text: action.text, error: parsed.error } }
+      // Applied as it is typed: the grid answers each key.
+      return refilter({ ...state, editing: { ...state.editing, text: action.text } }, parsed)
+    }
+    case 'filter-apply':
+      return { ...state, editing: undefined }
+    case 'filter-cancel':
+      return state.editing
+        ? refilter({ ...state, editing: undefined }, state.editing.previous)
+        : state
+    case 'pause':
+      return state.paused
+        ? { ...state, paused: undefined }
+        : { ...state, paused: { lastN: state.nextN - 1, events: 0 } }
+    case 'toggle-pings':
+      return refilter({ ...state, hidePings: !state.hidePings }, state.filter)
+    case 'toggle-time':
+      return withDetail({ ...state, wallTime: !state.wallTime })
+    case 'clear':
+      return {
+        ...state,
+        rows: new Deque(),
+        shown: new Deque(),
+        selected: undefined,
+        follow: true,
+        detail: undefined,
+        notice: undefined,
+      }
+    case 'notice':
+      return { ...state, notice: action.text }
+  }
+}
+
+function pageOf(state: InspectState): number {
+  const { gridRows, detailRows } = layout(state)
+  return Math.max(1, (state.detail ? detailRows : gridRows) - 1)
+}
+
+/** Moves the selection to `to(window)`, clamped; on the last row the grid follows again. */
+function select(
+  state: InspectState,
+  to: (w: { count: number; selected: number }) => number,
+): InspectState {
+  const w = gridWindow(state)
+  if (w.count === 0) return state
+  const index = Math.max(0, Math.min(w.count - 1, to(w)))
+  const moved: InspectState = {
+    ...state,
+    selected: state.shown.at(index)!.n,
+    follow: index === w.count - 1,
+    top: state.shown.at(w.top)!.n,
+    notice: undefined,
+  }
+  // The window is worked out again with the new selection, then kept as the new top.
+  const after = gridWindow(moved)
+  return { ...moved, top: state.shown.at(after.top)!.n }
+}
+
+function scrollDetail(state: InspectState, to: number): InspectState {
+  const detail = state.detail!
+  const max = Math.max(0, detail.lines.length - layout(state).detailRows)
+  return { ...state, detail: { ...detail, scroll: Math.max(0, Math.min(max, to)) } }
+}
+
+/** The detail pane's lines depend on the width and the time mode: laid out again when they change. */
+function withDetail(state: InspectState): InspectState {
+  if (!state.detail) return state
+  const laidOut = detailLines(state.detail.row, state)
+  return scrollDetail({ ...state, detail: { ...state.detail, ...laidOut } }, state.detail.scroll)
+}
+
+function refilter(state: InspectState, filter: Filter): InspectState {
+  const shown = new Deque<Row>()
+  for (const row of state.rows) if (visibleKind(state, row) && filter.matches(row)) shown.push(row)
+  return { ...state, filter, shown }
+}
+
+function rowKind(record: RowRecord, pingEvent: string): Row['kind'] {
+  if (record.type === 'comment') return 'ping'
+  if (record.type === 'event') return record.event === pingEvent ? 'ping' : 'event'
+  return 'status'
+}
+
+function addRecords(
+  state: InspectState,
+  records: readonly ProbeRecord[],
+  bytes: number,
+  now: number,
+): InspectState {
+  const counts = { ...state.counts, bytes: state.counts.bytes + bytes }
+  let { nextN, connection, retryMs, paused } = state
+  const { rows, shown, filter } = state
+  for (const record of records) {
+    switch (record.type) {
+      case 'summary':
+        connection = {
+          state: 'ended',
+          reason: record.reason,
+          exitCode: record.exitCode,
+          ...(record.message !== undefined && { message: record.message }),
+        }
+        continue
+      case 'event':
+        counts.events++
+        if (record.event === state.pingEvent) counts.pings++
+        if (paused) paused = { ...paused, events: paused.events + 1 }
+        break
+      case 'comment':
+        counts.comments++
+        counts.pings++
+        break
+      case 'open':
+        connection = { state: 'open', status: record.status, httpVersion: record.httpVersion }
+        break
+      case 'retry':
+        retryMs = record.ms
+        break
+      case 'close':
+      case 'error':
+        // Either the engine waits `retry` and tries again, or a summary says it ended.
+        connection = { state: 'waiting', at: record.t + retryMs }
+        break
+      case 'reconnect':
+        counts.reconnects++
+        connection = { state: 'connecting', attempt: record.attempt }
+        break
+    }
+    const row: Row = { n: nextN++, record, kind: rowKind(record, state.pingEvent) }
+    rows.push(row)
+    if (visibleKind(state, row) && filter.matches(row)) shown.push(row)
+    if (rows.length > state.capacity) {
+      const dropped = rows.shift()!
+      if (shown.at(0) === dropped) shown.shift()
+    }
+  }
+  const last = records.at(-1)
+  const t = connection.state === 'ended' && last?.type === 'summary' ? last.t : now
+  return { ...state, counts, nextN, connection, retryMs, paused, now: Math.max(state.now, t) }
+}
+
+const RATE_WINDOW_MS = 1000
+
+function tick(state: InspectState, now: number): InspectState {
+  if (state.connection.state === 'ended') return state
+  const samples = [...state.samples, { t: now, events: state.counts.events }].filter(
+    (sample) => now - sample.t <= RATE_WINDOW_MS,
+  )
+  const oldest = samples[0]!
+  const span = now - oldest.t
+  const rate = span > 0 ? ((state.counts.events - oldest.events) * 1000) / span : state.rate
+  return { ...state, now, samples, rate }
+}

@@ -1,0 +1,216 @@
+import type { ChalkInstance } from 'chalk'
+import { Box, Text, useInput } from 'ink'
+import { highlightJson } from '../cli/render/text.ts'
+import { formatDuration } from '../engine/duration.ts'
+import { visible } from '../engine/escape.ts'
+import { type Cells, cells, cut } from './format.ts'
+import type { KeyInfo } from './keys.ts'
+import { gridWindow, type InspectState, layout, type Row, visibleRows } from './state.ts'
+
+/** The whole screen, drawn from a state: header, column names, the visible rows, detail, footer. */
+export function InspectScreen({ state, chalk }: { state: InspectState; chalk: ChalkInstance }) {
+  const { gridRows, detailRows } = layout(state)
+  const rows = visibleRows(state)
+  const window = gridWindow(state)
+  const selectedN = window.selected < 0 ? undefined : state.shown.at(window.selected)?.n
+  const widths = columnWidths(state)
+  return (
+    <Box flexDirection="column" width={state.width}>
+      <Header state={state} />
+      <Text bold wrap="truncate">
+        {line(
+          { n: '#', time: 'time', gap: 'gap', id: 'id', type: 'type', data: 'data' },
+          widths,
+          ' ',
+        )}
+      </Text>
+      {rows.map((row) => (
+        <GridRow
+          key={row.n}
+          row={row}
+          selected={row.n === selectedN}
+          state={state}
+          widths={widths}
+        />
+      ))}
+      {Array.from({ length: gridRows - rows.length }, (_, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: blank filler lines have nothing else to key on
+        <Text key={`blank-${i}`}> </Text>
+      ))}
+      {state.detail && <Detail state={state} rows={detailRows} chalk={chalk} />}
+      <Footer state={state} />
+    </Box>
+  )
+}
+
+/** The screen plus its keys: each key goes to `onKey`, which owns the state. */
+export function InspectApp(props: {
+  state: InspectState
+  chalk: ChalkInstance
+  onKey: (input: string, key: KeyInfo) => void
+}) {
+  useInput((input, key) => props.onKey(input, key))
+  return <InspectScreen state={props.state} chalk={props.chalk} />
+}
+
+export function connectionText(state: InspectState): string {
+  const c = state.connection
+  switch (c.state) {
+    case 'connecting':
+      return c.attempt === 1 ? 'connecting' : `reconnecting (attempt ${c.attempt})`
+    case 'open':
+      return 'open'
+    case 'waiting':
+      return `reconnecting in ${formatSeconds(Math.max(0, c.at - state.now))}`
+    case 'ended':
+      return `ended: ${c.reason}${c.message ? ` (${visible(c.message)})` : ''}`
+  }
+}
+
+const formatSeconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`
+
+function Header({ state }: { state: InspectState }) {
+  const c = state.connection
+  const colour =
+    c.state === 'open'
+      ? 'green'
+      : c.state === 'ended'
+        ? c.exitCode === 0
+          ? 'green'
+          : 'red'
+        : 'yellow'
+  const { counts } = state
+  const stats = [
+    formatDuration(Math.round(state.now / 100) * 100),
+    `${counts.events} events`,
+    `${counts.pings} pings`,
+    `${counts.reconnects} reconnects`,
+    formatBytes(counts.bytes),
+    `${Math.round(state.rate)}/s`,
+  ]
+  if (state.filter.source) stats.push(`filter: ${visible(state.filter.source)}`)
+  if (state.hidePings) stats.push('pings hidden')
+  return (
+    <>
+      <Text wrap="truncate">
+        <Text bold>{visible(state.url)}</Text>
+        {'  '}
+        <Text color={colour}>● {connectionText(state)}</Text>
+      </Text>
+      <Text wrap="truncate">
+        {stats.join(' · ')}
+        {state.paused && <Text color="yellow" inverse>{` paused · +${state.paused.events} `}</Text>}
+      </Text>
+    </>
+  )
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`
+  if (bytes < 1024 ** 2) return `${(bytes / 1024).toFixed(1)} KiB`
+  return `${(bytes / 1024 ** 2).toFixed(1)} MiB`
+}
+
+type Widths = Record<Exclude<keyof Cells, 'data'>, number> & { data: number }
+
+function columnWidths(state: InspectState): Widths {
+  const n = Math.max(3, String(state.nextN).length)
+  const time = state.wallTime ? 12 : 9
+  const fixed = { n, time, gap: 8, id: 8, type: 10 }
+  // Two columns for the selection mark, one space between cells.
+  const used = 2 + Object.values(fixed).reduce((sum, width) => sum + width + 1, 0)
+  return { ...fixed, data: Math.max(10, state.width - used) }
+}
+
+function line(c: Cells, w: Widths, mark: string): string {
+  return [
+    `${mark} ${c.n.padStart(w.n)}`,
+    c.time.padStart(w.time),
+    cut(c.gap, w.gap).padEnd(w.gap),
+    cut(c.id, w.id).padEnd(w.id),
+    cut(c.type, w.type).padEnd(w.type),
+    cut(c.data, w.data),
+  ].join(' ')
+}
+
+const STATUS_COLOURS: Record<string, string> = {
+  open: 'green',
+  close: 'yellow',
+  reconnect: 'blue',
+  retry: 'blue',
+  error: 'red',
+  violation: 'red',
+  trigger: 'magenta',
+}
+
+function GridRow(props: { row: Row; selected: boolean; state: InspectState; widths: Widths }) {
+  const { row, selected } = props
+  const text = line(cells(row, props.state), props.widths, selected ? '›' : ' ')
+  return (
+    <Text
+      wrap="truncate"
+      inverse={selected}
+      dimColor={row.kind === 'ping'}
+      color={row.kind === 'status' ? STATUS_COLOURS[row.record.type] : undefined}
+    >
+      {text}
+    </Text>
+  )
+}
+
+function Detail({
+  state,
+  rows,
+  chalk,
+}: {
+  state: InspectState
+  rows: number
+  chalk: ChalkInstance
+}) {
+  const detail = state.detail!
+  const body = detail.lines.slice(detail.scroll, detail.scroll + rows - 1)
+  const more = detail.lines.length - detail.scroll - body.length
+  const title = `── #${detail.row.n} ${more > 0 ? `(${more} more lines, ↑↓ PgUp PgDn scroll) ` : ''}Esc closes `
+  return (
+    <Box flexDirection="column">
+      <Text dimColor wrap="truncate">
+        {title.padEnd(state.width, '─')}
+      </Text>
+      {body.map((text, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: a line's position is its identity here
+        <Text key={i} wrap="truncate">
+          {detail.json && detail.scroll + i >= detail.bodyFrom ? highlightJson(text, chalk) : text}
+        </Text>
+      ))}
+      {Array.from({ length: rows - 1 - body.length }, (_, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: blank filler lines have nothing else to key on
+        <Text key={`blank-${i}`}> </Text>
+      ))}
+    </Box>
+  )
+}
+
+const HINTS =
+  '↑↓ move  Enter detail  / filter  space pause  h pings  t time  c clear  r reconnect  w write  q quit'
+
+function Footer({ state }: { state: InspectState }) {
+  if (state.editing)
+    return (
+      <Text wrap="truncate">
+        <Text color="cyan">/</Text>
+        {visible(state.editing.text)}
+        <Text inverse> </Text>
+        {state.editing.error ? (
+          <Text color="red">{`  ${state.editing.error}`}</Text>
+        ) : (
+          <Text dimColor>{'  Enter keeps it, Esc cancels; type:name, /regex/ or text'}</Text>
+        )}
+      </Text>
+    )
+  if (state.notice) return <Text wrap="truncate">{state.notice}</Text>
+  return (
+    <Text dimColor wrap="truncate">
+      {HINTS}
+    </Text>
+  )
+}

@@ -1,0 +1,314 @@
+import { roundMs } from '../engine/records.ts'
+import { createGapStats } from '../engine/stats.ts'
+import type { LlmOutput, LlmProblem, LlmProfile, LlmSummary, LlmToolCall } from './types.ts'
+
+/** What one event means for the probe: nothing, the end marker, or an error the provider streamed. */
+export type Signal = undefined | { end: 'end-data' | 'end-event' } | { error: string }
+export const END_DATA: Signal = { end: 'end-data' }
+export const END_EVENT: Signal = { end: 'end-event' }
+
+/** What a profile's parser reports as it reads a stream; the assembler keeps and times it. */
+export interface Sink {
+  model(name: unknown): void
+  text(choice: number, text: unknown): void
+  reasoning(choice: number, text: unknown): void
+  /** A tool call appears or names itself; empty ids and names change nothing (the SDKs keep the last non-empty). */
+  toolStart(
+    choice: number,
+    key: number | string,
+    id: unknown,
+    name: unknown,
+    fallback?: string,
+  ): void
+  toolArguments(choice: number, key: number | string, fragment: unknown): void
+  /** The tool call is complete; `fallback`: its arguments when no fragment carried any. */
+  toolDone(choice: number, key: number | string, fallback?: string): void
+  finish(choice: number, reason: unknown): void
+  /** The usage so far, as the provider's SDK keeps it (replaced, not merged). */
+  usage(usage: unknown): void
+}
+
+/** One profile's reading of events: type and data in, facts out through the sink. */
+export type ProfileParser = (type: string, data: string, sink: Sink) => Signal
+
+interface CallState {
+  id: string | null
+  name: string | null
+  arguments: string
+  fallback: string | undefined
+  done: boolean
+}
+
+interface ChoiceState {
+  index: number
+  text: string
+  reasoning: string
+  calls: Map<number | string, CallState>
+  order: CallState[]
+  finishReason: string | null
+}
+
+export interface Assembler {
+  /** One event of the stream, received at `t` (events of one network read share it). */
+  event(type: string, data: string, t: number): Signal
+  /** Whether any event has meant something to the profile. */
+  readonly started: boolean
+  /** Completes the tool calls still open, so a live view shows them before the summary. */
+  flush(): void
+  summary(problems: readonly LlmProblem[]): LlmSummary
+  /** The median number of deltas per read that carried any (0 without deltas). */
+  medianDeltasPerRead(): number
+}
+
+/** llm.md: deltas that arrive this batched mean something between client and model buffers the stream. */
+export const isBatched = (deltas: number, medianPerRead: number) =>
+  deltas >= 20 && medianPerRead >= 4
+
+const nonEmpty = (value: unknown): value is string => typeof value === 'string' && value !== ''
+
+/**
+ * Stitches one stream's deltas the way the provider's SDK does, and times them
+ * on the wire: `sentAt` is when the request of this connection was sent.
+ */
+export function createAssembler(
+  profile: LlmProfile,
+  parse: ProfileParser,
+  sentAt: number,
+  onOutput?: (output: LlmOutput) => void,
+): Assembler {
+  const choices = new Map<number, ChoiceState>()
+  let model: string | null = null
+  let usage: Record<string, unknown> | null = null
+  let started = false
+  let t = 0
+
+  // Timing: a delta is an event that carries output; a new `t` is a new network read.
+  const gaps = createGapStats()
+  let deltas = 0
+  let reads = 0
+  let maxDeltasPerRead = 0
+  let readT = -1
+  let inRead = 0
+  // How many reads carried n deltas: enough for the median, in constant memory.
+  const readsByCount = new Map<number, number>()
+  let firstDeltaT: number | undefined
+  let lastDeltaT = 0
+  let firstOutputT: number | undefined
+
+  function endRead() {
+    if (inRead === 0) return
+    readsByCount.set(inRead, (readsByCount.get(inRead) ?? 0) + 1)
+    if (inRead > maxDeltasPerRead) maxDeltasPerRead = inRead
+    inRead = 0
+  }
+
+  function delta(output: boolean) {
+    if (t !== readT) {
+      endRead()
+      readT = t
+      reads++
+    }
+    inRead++
+    deltas++
+    if (firstDeltaT === undefined) firstDeltaT = t
+    else gaps.add(t - lastDeltaT)
+    lastDeltaT = t
+    if (output && firstOutputT === undefined) firstOutputT = t
+  }
+
+  function choiceState(index: number): ChoiceState {
+    let state = choices.get(index)
+    if (!state) {
+      state = { index, text: '', reasoning: '', calls: new Map(), order: [], finishReason: null }
+      choices.set(index, state)
+    }
+    return state
+  }
+
+  const firstIndex = () => (choices.has(0) ? 0 : (choices.keys().next().value ?? 0))
+
+  function complete(choice: ChoiceState, call: CallState) {
+    if (call.done) return
+    call.done = true
+    if (onOutput && choice.index === firstIndex())
+      onOutput({ kind: 'tool-call', call: toolCall(call) })
+  }
+
+  function callState(choice: ChoiceState, key: number | string): CallState {
+    let call = choice.calls.get(key)
+    if (!call) {
+      call = { id: null, name: null, arguments: '', fallback: undefined, done: false }
+      choice.calls.set(key, call)
+      choice.order.push(call)
+    }
+    return call
+  }
+
+  const sink: Sink = {
+    model(name) {
+      if (model === null && nonEmpty(name)) model = name
+    },
+    text(index, text) {
+      if (!nonEmpty(text)) return
+      started = true
+      delta(true)
+      const choice = choiceState(index)
+      choice.text += text
+      if (onOutput && index === firstIndex()) onOutput({ kind: 'text', text })
+    },
+    reasoning(index, text) {
+      if (!nonEmpty(text)) return
+      started = true
+      delta(false)
+      const choice = choiceState(index)
+      choice.reasoning += text
+      if (onOutput && index === firstIndex()) onOutput({ kind: 'reasoning', text })
+    },
+    toolStart(index, key, id, name, fallback) {
+      started = true
+      const call = callState(choiceState(index), key)
+      if (nonEmpty(id)) call.id = id
+      if (nonEmpty(name)) call.name = name
+      if (fallback !== undefined) call.fallback = fallback
+    },
+    toolArguments(index, key, fragment) {
+      if (!nonEmpty(fragment)) return
+      started = true
+      delta(true)
+      callState(choiceState(index), key).arguments += fragment
+    },
+    toolDone(index, key, fallback) {
+      const choice = choiceState(index)
+      const call = choice.calls.get(key)
+      if (!call) return
+      if (fallback !== undefined) call.fallback = fallback
+      complete(choice, call)
+    },
+    finish(index, reason) {
+      if (!nonEmpty(reason)) return
+      started = true
+      const choice = choiceState(index)
+      choice.finishReason = reason
+      // Only the finish says a Chat call is complete: parallel calls may interleave by index.
+      for (const call of choice.order) complete(choice, call)
+    },
+    usage(value) {
+      if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+        started = true
+        usage = value as Record<string, unknown>
+      }
+    },
+  }
+
+  function summary(problems: readonly LlmProblem[]): LlmSummary {
+    endRead()
+    const all = [...choices.values()].sort((a, b) => a.index - b.index)
+    const first = choices.get(firstIndex())
+    const toolCalls = first ? first.order.map(toolCall) : []
+    const found: LlmProblem[] = [...problems]
+    for (const choice of all) {
+      choice.order.forEach((call, i) => {
+        const error = jsonError(argumentsOf(call))
+        if (error === undefined) return
+        const where = all.length > 1 ? `choice ${choice.index} ` : ''
+        found.push({
+          code: 'invalid-tool-arguments',
+          message: `${where}tool call ${i} (${call.name ?? 'unnamed'}): arguments are not JSON: ${error}`,
+        })
+      })
+    }
+    if (deltas === 0)
+      found.push({
+        code: 'no-deltas',
+        message: 'the stream carried no text, reasoning or tool-call arguments',
+      })
+    const { inputTokens, outputTokens } = tokens(profile, usage)
+    const streamedMs = firstDeltaT === undefined ? 0 : lastDeltaT - firstDeltaT
+    const itl = gaps.result()
+    return {
+      profile,
+      model,
+      ttftMs: firstDeltaT === undefined ? null : roundMs(firstDeltaT - sentAt),
+      ttfoMs: firstOutputT === undefined ? null : roundMs(firstOutputT - sentAt),
+      itlMs: itl && { p50: itl.p50, p95: itl.p95, max: itl.max },
+      deltas,
+      reads,
+      maxDeltasPerRead,
+      inputTokens,
+      outputTokens,
+      tokensPerSecond:
+        outputTokens === null || streamedMs <= 0
+          ? null
+          : Math.round((outputTokens / streamedMs) * 10_000) / 10,
+      text: first?.text ?? '',
+      reasoning: first?.reasoning ?? '',
+      toolCalls,
+      finishReason: first?.finishReason ?? null,
+      usage,
+      choices:
+        all.length > 1
+          ? all.map((c) => ({
+              index: c.index,
+              text: c.text,
+              reasoning: c.reasoning,
+              toolCalls: c.order.map(toolCall),
+              finishReason: c.finishReason,
+            }))
+          : null,
+      problems: found,
+    }
+  }
+
+  return {
+    event(type, data, at) {
+      t = at
+      return parse(type, data, sink)
+    },
+    get started() {
+      return started
+    },
+    flush() {
+      for (const choice of choices.values()) for (const call of choice.order) complete(choice, call)
+    },
+    summary,
+    medianDeltasPerRead() {
+      endRead()
+      let seen = 0
+      for (const [count, times] of [...readsByCount].sort((a, b) => a[0] - b[0])) {
+        seen += times
+        if (seen * 2 >= reads) return count
+      }
+      return 0
+    },
+  }
+}
+
+/** Fragments as joined; when none carried anything, the arguments the stream gave whole (Anthropic's input at the start). */
+const argumentsOf = (call: CallState) =>
+  call.arguments === '' && call.fallback !== undefined ? call.fallback : call.arguments
+
+function toolCall(call: CallState): LlmToolCall {
+  const args = argumentsOf(call)
+  return { id: call.id, name: call.name, arguments: args, valid: jsonError(args) === undefined }
+}
+
+function jsonError(text: string): string | undefined {
+  try {
+    JSON.parse(text)
+    return undefined
+  } catch (error) {
+    return text === '' ? 'empty' : (error as Error).message
+  }
+}
+
+/** Input and output tokens from the usage object, named as each provider names them. */
+function tokens(
+  profile: LlmProfile,
+  usage: Record<string, unknown> | null,
+): { inputTokens: number | null; outputTokens: number | null } {
+  const count = (key: string) =>
+    usage && typeof usage[key] === 'number' ? (usage[key] as number) : null
+  return profile === 'openai-chat'
+    ? { inputTokens: count('prompt_tokens'), outputTokens: count('completion_tokens') }
+    : { inputTokens: count('input_tokens'), outputTokens: count('output_tokens') }
+}

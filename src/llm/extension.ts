@@ -1,0 +1,119 @@
+import type { ProbeExtension } from '../engine/extension.ts'
+import type { ExpectationResult } from '../engine/records.ts'
+import { type Assembler, createAssembler, isBatched } from './assembler.ts'
+import { detectProfile, profileParser } from './profiles.ts'
+import type { LlmMode, LlmOutput, LlmProblem, LlmProfile, LlmSummary } from './types.ts'
+
+export interface LlmExtensionOptions {
+  mode: LlmMode
+  /** --expect-llm: a profile was recognised and no problem was found. */
+  expect?: boolean
+  /** Called once, when a profile is recognised (or at once when forced): the moment to switch to a live view. */
+  onProfile?(profile: LlmProfile): void
+  /** Output of the first choice as it arrives. */
+  onOutput?(output: LlmOutput): void
+}
+
+export interface LlmExtension extends ProbeExtension {
+  readonly profile: LlmProfile | undefined
+  /** After finish: whether the deltas arrived batched (the pretty summary warns). */
+  readonly batched: boolean
+}
+
+// auto decides on the first events with data, so a stream that is not a model's is left alone for good.
+const EVENTS_TO_RECOGNISE = 3
+
+const END_MARKER: Record<LlmProfile, string> = {
+  'openai-chat': 'data [DONE]',
+  'openai-responses': 'response.completed',
+  anthropic: 'message_stop',
+}
+
+/**
+ * The probe extension of llm.md: recognises a profile, feeds every event to its
+ * assembler, ends the probe at the end marker or a streamed error, and adds
+ * `summary.llm` (and the --expect-llm result).
+ */
+export function createLlmExtension(options: LlmExtensionOptions): LlmExtension {
+  let profile: LlmProfile | undefined
+  let assembler: Assembler | undefined
+  let eventsSeen = 0
+  // When the current connection's request was sent: TTFT counts from there.
+  let sentAt = 0
+  let ended = false
+  let batched = false
+  const problems: LlmProblem[] = []
+
+  function start(recognised: LlmProfile) {
+    profile = recognised
+    options.onProfile?.(recognised)
+  }
+  if (options.mode !== 'auto' && options.mode !== 'off') start(options.mode)
+
+  const newAssembler = (p: LlmProfile) =>
+    createAssembler(p, profileParser(p), sentAt, options.onOutput)
+
+  return {
+    get profile() {
+      return profile
+    },
+    get batched() {
+      return batched
+    },
+    onRecord(record, context) {
+      switch (record.type) {
+        case 'event': {
+          if (ended) return
+          if (!profile) {
+            if (options.mode !== 'auto' || eventsSeen >= EVENTS_TO_RECOGNISE || record.data === '')
+              return
+            eventsSeen++
+            const recognised = detectProfile(record.event, record.data)
+            if (!recognised) return
+            start(recognised)
+          }
+          assembler ??= newAssembler(profile!)
+          const signal = assembler.event(record.event, record.data, record.t)
+          if (signal === undefined) return
+          ended = true
+          if ('end' in signal) return context.end(signal.end)
+          problems.push({ code: 'stream-error', message: signal.error })
+          context.end('stream-error', signal.error)
+          return
+        }
+        case 'reconnect':
+          sentAt = record.t
+          // A re-sent request streams a new answer: the summary is the last one's, problems add up.
+          if (assembler?.started) assembler = undefined
+          ended = false
+          return
+        case 'close':
+          if (profile && !ended)
+            problems.push({
+              code: 'no-end-marker',
+              message: `the stream closed before its end marker (${END_MARKER[profile]})`,
+            })
+          return
+      }
+    },
+    finish() {
+      const expectations: ExpectationResult[] = []
+      let llm: LlmSummary | undefined
+      if (profile) {
+        assembler ??= newAssembler(profile)
+        assembler.flush()
+        llm = assembler.summary(problems)
+        batched = isBatched(llm.deltas, assembler.medianDeltasPerRead())
+      }
+      if (options.expect)
+        expectations.push({
+          name: '--expect-llm',
+          ok: llm !== undefined && llm.problems.length === 0,
+          ...(llm === undefined
+            ? { actual: 'no LLM stream recognised' }
+            : llm.problems.length > 0 && { actual: llm.problems.map((p) => p.code).join(', ') }),
+        })
+      return { ...(llm && { summary: { llm } }), expectations }
+    },
+  }
+}

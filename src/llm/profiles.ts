@@ -1,0 +1,236 @@
+import { END_DATA, END_EVENT, type ProfileParser, type Signal } from './assembler.ts'
+import type { LlmProfile } from './types.ts'
+
+// Provider JSON is read loosely: a field of the wrong type is treated as absent, never thrown on.
+// biome-ignore lint: the shapes are the providers', checked field by field where used
+type Json = any
+
+/** Parses data that may be JSON; anything else (a keep-alive, `[DONE]`) is undefined. */
+function parseJson(data: string): Json {
+  const first = data.charCodeAt(0)
+  if (first !== 123 && first !== 91) return undefined // '{' '['
+  try {
+    return JSON.parse(data)
+  } catch {
+    return undefined
+  }
+}
+
+const isObject = (value: unknown): value is Record<string, Json> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value)
+
+/** The message of an error object as providers send it (`{error: {message}}`, `{message}`), else its JSON. */
+export function errorMessage(error: Json): string {
+  const inner = isObject(error) && isObject(error.error) ? error.error : error
+  if (isObject(inner) && typeof inner.message === 'string' && inner.message !== '') {
+    // `type` names the error (Anthropic, Chat); a Responses error event's own type is just 'error'.
+    const name = inner.type !== 'error' && typeof inner.type === 'string' ? inner.type : inner.code
+    return typeof name === 'string' && name !== '' ? `${name}: ${inner.message}` : inner.message
+  }
+  return typeof inner === 'string' ? inner : JSON.stringify(inner)
+}
+
+/** Chat Completions (and compatible servers): `chat.completion.chunk` objects, then `[DONE]`. */
+function createOpenaiChatParser(): ProfileParser {
+  let modelSeen = false
+  return (_type, data, sink) => {
+    if (data === '[DONE]') return END_DATA
+    // Most chunks carry one token of text and nothing else: read without building the object.
+    const token = modelSeen ? textOnlyChunk(data) : undefined
+    if (token) {
+      sink.text(token.index, token.content)
+      return undefined
+    }
+    const chunk = parseJson(data)
+    if (!isObject(chunk)) return undefined
+    // The openai SDK throws on any data with an `error`: the stream failed.
+    if (chunk.error) return { error: errorMessage(chunk.error) }
+    sink.model(chunk.model)
+    modelSeen ||= typeof chunk.model === 'string' && chunk.model !== ''
+    if (chunk.usage) sink.usage(chunk.usage)
+    if (!Array.isArray(chunk.choices)) return undefined
+    for (const choice of chunk.choices) {
+      if (!isObject(choice)) continue
+      const index = typeof choice.index === 'number' ? choice.index : 0
+      const delta = choice.delta
+      if (isObject(delta)) {
+        sink.text(index, delta.content)
+        // vLLM and DeepSeek say reasoning_content, OpenRouter and Ollama reasoning; some send both, alike.
+        sink.reasoning(index, delta.reasoning_content ?? delta.reasoning)
+        if (Array.isArray(delta.tool_calls)) {
+          delta.tool_calls.forEach((call: Json, i: number) => {
+            if (!isObject(call)) return
+            const key = typeof call.index === 'number' ? call.index : i
+            sink.toolStart(index, key, call.id, call.function?.name)
+            sink.toolArguments(index, key, call.function?.arguments)
+          })
+        }
+      }
+      sink.finish(index, choice.finish_reason)
+    }
+    return undefined
+  }
+}
+
+// The one choice of a compact chunk whose delta is text only (a role may come with it).
+const TEXT_CHOICE =
+  /"choices":\[\{"index":(\d+),"delta":\{(?:"role":"assistant",)?"content":("(?:[^"\\]|\\.)*"|null)\}(?:,"logprobs":null)?(?:,"finish_reason":null)?\}\]/
+
+/**
+ * The choice index and text of a compact chunk with one choice whose delta is text only, and
+ * nothing else that matters; undefined for any other chunk, which is then parsed whole. Keys are
+ * matched as raw text: inside a JSON string a quote is always escaped, so they cannot match there.
+ */
+function textOnlyChunk(data: string): { index: number; content: string | null } | undefined {
+  const match = TEXT_CHOICE.exec(data)
+  if (!match) return undefined
+  // Outside the choice only the top level is left, where an error or a usage would matter.
+  const start = match.index
+  const end = start + match[0].length
+  if (data.lastIndexOf('"error"', start) !== -1 || data.indexOf('"error"', end) !== -1)
+    return undefined
+  for (const at of [data.lastIndexOf('"usage":', start), data.indexOf('"usage":', end)]) {
+    if (at !== -1 && !data.startsWith('null', at + 8)) return undefined
+  }
+  const literal = match[2]!
+  const index = Number(match[1])
+  if (literal === 'null') return { index, content: null }
+  if (!literal.includes('\\')) return { index, content: literal.slice(1, -1) }
+  const text = parseJson(`[${literal}]`)
+  return text ? { index, content: text[0] } : undefined
+}
+
+/** The Responses API: typed events from `response.created` to `response.completed`. */
+const openaiResponses: ProfileParser = (type, data, sink) => {
+  const event = parseJson(data)
+  const kind: string = isObject(event) && typeof event.type === 'string' ? event.type : type
+  if (kind === 'error') return { error: errorMessage(event ?? data) }
+  if (!isObject(event)) return undefined
+  const key = typeof event.output_index === 'number' ? event.output_index : event.item_id
+  switch (kind) {
+    case 'response.output_text.delta':
+      sink.text(0, event.delta)
+      break
+    case 'response.reasoning_text.delta':
+    case 'response.reasoning_summary_text.delta':
+      sink.reasoning(0, event.delta)
+      break
+    case 'response.function_call_arguments.delta':
+      sink.toolArguments(0, key, event.delta)
+      break
+    case 'response.function_call_arguments.done':
+      sink.toolDone(0, key, typeof event.arguments === 'string' ? event.arguments : undefined)
+      break
+    case 'response.output_item.added':
+    case 'response.output_item.done': {
+      const item = event.item
+      if (!isObject(item) || item.type !== 'function_call') break
+      const args = typeof item.arguments === 'string' ? item.arguments : undefined
+      if (kind === 'response.output_item.added')
+        sink.toolStart(0, key, item.call_id, item.name, args)
+      else sink.toolDone(0, key, args)
+      break
+    }
+    default:
+      return lifecycle(kind, event.response, sink)
+  }
+  return undefined
+}
+
+function lifecycle(kind: string, response: Json, sink: Parameters<ProfileParser>[2]): Signal {
+  if (!kind.startsWith('response.') || !isObject(response)) return undefined
+  sink.model(response.model)
+  if (response.usage) sink.usage(response.usage)
+  if (kind === 'response.completed' || kind === 'response.incomplete' || kind === 'response.failed')
+    sink.finish(0, response.status)
+  if (kind === 'response.failed')
+    return { error: response.error ? errorMessage(response.error) : 'response.failed' }
+  if (kind === 'response.completed' || kind === 'response.incomplete') return END_EVENT
+  return undefined
+}
+
+const CUMULATIVE_USAGE = [
+  'input_tokens',
+  'cache_creation_input_tokens',
+  'cache_read_input_tokens',
+  'server_tool_use',
+  'output_tokens_details',
+]
+
+/** The Messages API: `message_start`, content blocks by index, `message_delta`, `message_stop`. */
+function createAnthropicParser(): ProfileParser {
+  // The usage as the SDK keeps it: message_start's, updated by each message_delta.
+  let usage: Record<string, Json> | undefined
+  return (type, data, sink) => {
+    const event = parseJson(data)
+    if (type === 'error' || (isObject(event) && event.type === 'error'))
+      return { error: errorMessage(event ?? data) }
+    if (!isObject(event)) return undefined
+    switch (event.type) {
+      case 'message_start': {
+        const message = event.message
+        if (!isObject(message)) break
+        sink.model(message.model)
+        if (isObject(message.usage)) sink.usage((usage = { ...message.usage }))
+        break
+      }
+      case 'content_block_start': {
+        const block = event.content_block
+        if (!isObject(block)) break
+        if (block.type === 'text') sink.text(0, block.text)
+        else if (block.type === 'thinking') sink.reasoning(0, block.thinking)
+        else if (block.type === 'tool_use' || block.type === 'server_tool_use') {
+          sink.toolStart(0, event.index, block.id, block.name, JSON.stringify(block.input ?? {}))
+        }
+        break
+      }
+      case 'content_block_delta': {
+        const delta = event.delta
+        if (!isObject(delta)) break
+        if (delta.type === 'text_delta') sink.text(0, delta.text)
+        else if (delta.type === 'thinking_delta') sink.reasoning(0, delta.thinking)
+        else if (delta.type === 'input_json_delta')
+          sink.toolArguments(0, event.index, delta.partial_json)
+        break
+      }
+      case 'content_block_stop':
+        sink.toolDone(0, event.index)
+        break
+      case 'message_delta': {
+        if (isObject(event.delta)) sink.finish(0, event.delta.stop_reason)
+        const update = event.usage
+        if (!isObject(update)) break
+        usage ??= {}
+        // output_tokens always; the other counters are whole-message totals, given when they apply.
+        usage.output_tokens = update.output_tokens
+        for (const name of CUMULATIVE_USAGE) if (update[name] != null) usage[name] = update[name]
+        sink.usage(usage)
+        break
+      }
+      case 'message_stop':
+        return END_EVENT
+    }
+    return undefined
+  }
+}
+
+/** A fresh parser for a profile (they keep state between events). */
+export function profileParser(profile: LlmProfile): ProfileParser {
+  if (profile === 'openai-chat') return createOpenaiChatParser()
+  if (profile === 'openai-responses') return openaiResponses
+  return createAnthropicParser()
+}
+
+/**
+ * Recognises a profile from one event with data (llm.md, "recognised by");
+ * undefined for anything else, so other streams are never taken for a model's.
+ */
+export function detectProfile(type: string, data: string): LlmProfile | undefined {
+  if (type === 'response.created') return 'openai-responses'
+  const json = parseJson(data)
+  if (!isObject(json)) return undefined
+  if (json.object === 'chat.completion.chunk') return 'openai-chat'
+  if (typeof json.type === 'string' && json.type.startsWith('response.')) return 'openai-responses'
+  if (type === 'message_start' && json.type === 'message_start') return 'anthropic'
+  return undefined
+}

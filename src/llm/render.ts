@@ -1,0 +1,86 @@
+import type { ChalkInstance } from 'chalk'
+import { formatDuration } from '../engine/duration.ts'
+import type { LlmOutput, LlmSummary } from './types.ts'
+
+// Control characters but tab and line feed, and the bidi overrides: a model's text keeps its lines,
+// a hostile stream cannot move the cursor or retitle the terminal.
+const UNSAFE = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/
+const UNSAFE_ALL = new RegExp(UNSAFE.source, 'g')
+const safe = (text: string) =>
+  UNSAFE.test(text)
+    ? text.replace(UNSAFE_ALL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+    : text
+
+export interface LlmRenderer {
+  /** What one piece of output adds to stdout; cheap per delta (the view keeps up with 10,000/s). */
+  output(output: LlmOutput): string
+  /** What ends the streamed text before the summary: a line end when one is missing. */
+  end(): string
+  /** The LLM block of the pretty summary (stderr). */
+  summary(llm: LlmSummary, batched: boolean): string[]
+}
+
+/** The live text view of llm.md: text as it arrives, reasoning dimmed, tool calls when complete. */
+export function createLlmRenderer(c: ChalkInstance, e: ChalkInstance): LlmRenderer {
+  let lineStart = true
+  let last: LlmOutput['kind'] | undefined
+
+  function output(piece: LlmOutput): string {
+    // A blank line between reasoning and the answer; tool calls on lines of their own.
+    const gap =
+      last !== undefined && last !== piece.kind && piece.kind !== 'tool-call'
+        ? lineStart
+          ? '\n'
+          : '\n\n'
+        : ''
+    last = piece.kind
+    if (piece.kind === 'tool-call') {
+      const { name, arguments: args, valid } = piece.call
+      const text = `${lineStart ? '' : '\n'}${c.magenta('⚙')} ${c.bold(safe(name ?? '(unnamed)'))} ${valid ? safe(args) : c.red(safe(args))}\n`
+      lineStart = true
+      return text
+    }
+    if (piece.text === '') return gap
+    lineStart = piece.text.endsWith('\n')
+    return gap + (piece.kind === 'reasoning' ? c.dim(safe(piece.text)) : safe(piece.text))
+  }
+
+  function summary(llm: LlmSummary, batched: boolean): string[] {
+    const ms = (value: number | null) => (value === null ? '–' : formatDuration(value))
+    const lines = [`llm          ${llm.profile}${llm.model ? `  model ${safe(llm.model)}` : ''}`]
+    lines.push(`first token  ${ms(llm.ttftMs)}  (first output ${ms(llm.ttfoMs)})`)
+    if (llm.itlMs)
+      lines.push(
+        `token gaps   p50 ${ms(llm.itlMs.p50)} · p95 ${ms(llm.itlMs.p95)} · max ${ms(llm.itlMs.max)}`,
+      )
+    const count = (n: number | null) => (n === null ? '?' : String(n))
+    const rate = llm.tokensPerSecond === null ? '' : ` · ${llm.tokensPerSecond} tokens/s`
+    lines.push(
+      `tokens       in ${count(llm.inputTokens)} · out ${count(llm.outputTokens)}${rate}  (${llm.deltas} deltas in ${llm.reads} reads)`,
+    )
+    lines.push(`finish       ${llm.finishReason === null ? '–' : safe(llm.finishReason)}`)
+    if (batched) {
+      lines.push(
+        e.yellow(
+          `⚠ deltas arrived batched (${llm.deltas} in ${llm.reads} reads, up to ${llm.maxDeltasPerRead} at once): something between the client and the model buffers the stream`,
+        ),
+      )
+    }
+    if (llm.usage === null && llm.profile === 'openai-chat') {
+      lines.push(
+        e.dim(
+          'no usage in the stream: send "stream_options": {"include_usage": true} to get token counts',
+        ),
+      )
+    }
+    for (const problem of llm.problems)
+      lines.push(`${e.red('✗')} ${problem.code}: ${safe(problem.message)}`)
+    return lines
+  }
+
+  return {
+    output,
+    end: () => (lineStart ? '' : '\n'),
+    summary,
+  }
+}

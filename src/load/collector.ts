@@ -1,0 +1,247 @@
+import { type ProbeRecord, roundMs } from '../engine/records.ts'
+import { createLatencyHistogram } from './histogram.ts'
+import type { LoadSummaryRecord, StatsRecord } from './records.ts'
+
+export interface CollectorOptions {
+  target: number
+  pingEvent: string
+  /** --latency-field: the path to the send time (epoch ms) in each event's JSON data. */
+  latencyPath?: string[]
+  /** The epoch time (ms) of run time 0, to compare with send times in the data. */
+  epochAtStart: number
+}
+
+// Connection states, one byte each (0: not started).
+const CONNECTING = 1
+const OPEN = 2
+const BETWEEN = 3
+const ENDED = 4
+// Flags, one byte each.
+const OPENED = 1
+const HAD_EVENT = 2
+const FANNED_OUT = 4
+
+/** Beyond this many kinds, errors are counted as one more kind: a message with a port in it must not grow memory. */
+export const MAX_ERROR_KINDS = 50
+export const OTHER_ERRORS = '(other errors)'
+
+/**
+ * Everything `load` reports, from the records of all connections. Per connection
+ * only a few numbers in typed arrays (about 20 bytes); latencies go into HDR
+ * histograms. Times are run times in ms (since the run started), given by the caller.
+ */
+export function createCollector(options: CollectorOptions) {
+  const { target, pingEvent, latencyPath } = options
+  const state = new Uint8Array(target)
+  const flags = new Uint8Array(target)
+  const startedAt = new Float64Array(target)
+  const requestAt = new Float64Array(target)
+  const eventsOf = new Uint32Array(target)
+  const connect = createLatencyHistogram()
+  const firstEvent = createLatencyHistogram()
+  const reconnectDelay = createLatencyHistogram()
+  const fanout = createLatencyHistogram()
+  const errors = new Map<string, number>()
+  let started = 0
+  let connecting = 0
+  let open = 0
+  let peakOpen = 0
+  let opened = 0
+  let failed = 0
+  let ended = 0
+  let events = 0
+  let reconnects = 0
+  let stormSecond = -1
+  let stormCount = 0
+  let maxPerSecond = 0
+  let triggerAt: number | undefined
+  let lastStats = { t: 0, events: 0 }
+
+  function setState(i: number, next: number) {
+    const previous = state[i]!
+    if (previous === next) return
+    if (previous === OPEN) open--
+    if (previous === CONNECTING) connecting--
+    if (next === OPEN) {
+      open++
+      if (open > peakOpen) peakOpen = open
+    }
+    if (next === CONNECTING) connecting++
+    state[i] = next
+  }
+
+  function countError(kind: string) {
+    const count = errors.get(kind)
+    if (count !== undefined) errors.set(kind, count + 1)
+    else if (errors.size < MAX_ERROR_KINDS) errors.set(kind, 1)
+    else errors.set(OTHER_ERRORS, (errors.get(OTHER_ERRORS) ?? 0) + 1)
+  }
+
+  function onEvent(i: number, type: string, data: string, at: number) {
+    events++
+    eventsOf[i]!++
+    if (!(flags[i]! & HAD_EVENT)) {
+      flags[i]! |= HAD_EVENT
+      firstEvent.record(at - startedAt[i]!)
+    }
+    if (triggerAt !== undefined && !(flags[i]! & FANNED_OUT) && type !== pingEvent) {
+      flags[i]! |= FANNED_OUT
+      fanout.record(at - triggerAt)
+    }
+    if (latencyPath) {
+      const sentAt = numberAt(data, latencyPath)
+      if (sentAt !== undefined) fanout.record(options.epochAtStart + at - sentAt)
+    }
+  }
+
+  return {
+    /** Connection i sends its first request at run time `at`. */
+    start(i: number, at: number) {
+      started++
+      startedAt[i] = at
+      requestAt[i] = at
+      setState(i, CONNECTING)
+    },
+    record(i: number, record: ProbeRecord, at: number) {
+      switch (record.type) {
+        case 'event':
+          return onEvent(i, record.event, record.data, at)
+        case 'open':
+          connect.record(at - requestAt[i]!)
+          if (!(flags[i]! & OPENED)) {
+            flags[i]! |= OPENED
+            opened++
+          }
+          return setState(i, OPEN)
+        case 'reconnect': {
+          reconnects++
+          requestAt[i] = at
+          reconnectDelay.record(record.delayMs)
+          const second = Math.floor(at / 1000)
+          stormCount = second === stormSecond ? stormCount + 1 : 1
+          stormSecond = second
+          if (stormCount > maxPerSecond) maxPerSecond = stormCount
+          return setState(i, BETWEEN)
+        }
+        case 'close':
+          if (record.cause === 'network-error')
+            countError(errorKind(record.message ?? 'network error'))
+          return setState(i, BETWEEN)
+        case 'error':
+          countError(errorKind(record.message, record.status))
+          return setState(i, BETWEEN)
+      }
+    },
+    ended(i: number) {
+      setState(i, ENDED)
+      ended++
+      if (!(flags[i]! & OPENED)) failed++
+    },
+    triggerSent(at: number) {
+      triggerAt = at
+    },
+    get started() {
+      return started
+    },
+    /** Started connections still waiting for their first answer. */
+    get connecting() {
+      return connecting
+    },
+    get running() {
+      return started - ended
+    },
+    get opened() {
+      return opened
+    },
+    get errorCount() {
+      let total = 0
+      for (const count of errors.values()) total += count
+      return total
+    },
+    /** The counters now, for the status line. */
+    get counts() {
+      return { open, opened, failed, events, reconnects }
+    },
+    stats(t: number): StatsRecord {
+      const seconds = (t - lastStats.t) / 1000
+      const perSecond = seconds > 0 ? (events - lastStats.events) / seconds : 0
+      lastStats = { t, events }
+      return {
+        type: 'stats',
+        t: roundMs(t),
+        open,
+        opened,
+        failed,
+        events,
+        eventsPerSecond: Math.round(perSecond * 10) / 10,
+        reconnects,
+        errors: Object.fromEntries(errors),
+      }
+    },
+    /** The measured part of the summary, at run time t. */
+    summary(
+      t: number,
+    ): Pick<
+      LoadSummaryRecord,
+      'connections' | 'connectMs' | 'firstEventMs' | 'events' | 'reconnects' | 'fanoutMs' | 'errors'
+    > {
+      const perConnection = eventsOf.slice(0, started).sort()
+      const rank = (p: number) =>
+        perConnection[Math.max(0, Math.ceil(p * perConnection.length) - 1)] ?? 0
+      const first = firstEvent.percentiles()
+      const delay = reconnectDelay.percentiles()
+      return {
+        connections: { target, opened, peakOpen, failed },
+        connectMs: connect.percentiles(),
+        firstEventMs: first && { p50: first.p50, p95: first.p95, max: first.max },
+        events: {
+          total: events,
+          perSecond: t > 0 ? Math.round((events / t) * 10_000) / 10 : 0,
+          perConnection: {
+            min: perConnection[0] ?? 0,
+            p50: rank(0.5),
+            max: perConnection[perConnection.length - 1] ?? 0,
+          },
+        },
+        reconnects: {
+          total: reconnects,
+          delayMs: delay && { p50: delay.p50, p95: delay.p95 },
+          maxPerSecond,
+        },
+        fanoutMs: fanout.percentiles(),
+        errors: Object.fromEntries(errors),
+      }
+    },
+  }
+}
+
+export type Collector = ReturnType<typeof createCollector>
+
+/**
+ * What kind of error a message is, to count alike errors together: the status
+ * of a refused response, else the system error code (ECONNRESET, EMFILE), else
+ * the message without numbers (ports, byte counts and times differ between connections).
+ */
+export function errorKind(message: string, status?: number): string {
+  if (status === 200) return 'not text/event-stream'
+  if (status !== undefined) return `HTTP ${status}`
+  const code = /\b(E[A-Z]{3,}|UND_ERR_[A-Z_]+)\b/.exec(message)
+  if (code) return code[1]!
+  if (message.includes('--connect-timeout')) return 'connect timeout'
+  return message.replace(/\d+(\.\d+)?/g, 'N').slice(0, 80)
+}
+
+/** The number at a JSON pointer in an event's data; undefined when the data is not JSON or has none there. */
+export function numberAt(data: string, path: readonly string[]): number | undefined {
+  let value: unknown
+  try {
+    value = JSON.parse(data)
+  } catch {
+    return undefined
+  }
+  for (const key of path) {
+    if (value === null || typeof value !== 'object') return undefined
+    value = (value as Record<string, unknown>)[key]
+  }
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined
+}

@@ -1,0 +1,49 @@
+// The class alone: the package's index also bundles its WebAssembly build and a
+// compression library (140 KB) that percentiles do not need.
+import * as int32 from 'hdr-histogram-js/dist/Int32Histogram.js'
+import { roundMs } from '../engine/records.ts'
+
+// A CommonJS module marked __esModule: Node hands its exports object over as `default`, bundlers its `default`.
+type Int32HistogramClass = typeof int32.default.default
+const Int32Histogram: Int32HistogramClass =
+  int32.default.default ?? (int32.default as unknown as Int32HistogramClass)
+
+export interface Percentiles {
+  p50: number
+  p95: number
+  p99: number
+  max: number
+}
+
+export interface LatencyHistogram {
+  /** Milliseconds; a negative value (clocks that disagree) counts as 0. */
+  record(ms: number): void
+  readonly count: number
+  /** null when nothing was recorded. */
+  percentiles(): Percentiles | null
+}
+
+/**
+ * An HDR histogram of milliseconds, as autocannon keeps its latencies: constant
+ * memory and 3 significant digits, whatever the number of samples. Stored in
+ * microseconds so that sub-millisecond latencies on a local network keep their digits.
+ */
+export function createLatencyHistogram(): LatencyHistogram {
+  const histogram = new Int32Histogram(1, 2, 3)
+  histogram.autoResize = true
+  return {
+    record(ms) {
+      histogram.recordValue(ms > 0 ? Math.round(ms * 1000) : 0)
+    },
+    get count() {
+      return histogram.totalCount
+    },
+    percentiles() {
+      if (histogram.totalCount === 0) return null
+      const max = histogram.maxValue
+      // A percentile is the top of its bucket, which can lie above the largest value recorded.
+      const at = (p: number) => roundMs(Math.min(histogram.getValueAtPercentile(p), max) / 1000)
+      return { p50: at(50), p95: at(95), p99: at(99), max: roundMs(max / 1000) }
+    },
+  }
+}

@@ -1,0 +1,236 @@
+import { formatDuration } from '../engine/duration.ts'
+import { createHttp } from '../engine/http.ts'
+import { type Probe, type ProbeSink, startProbe } from '../engine/probe.ts'
+import { type ExpectationResult, type ProbeRecord, roundMs } from '../engine/records.ts'
+import { redactUrl } from '../engine/redact.ts'
+import { sendTrigger, type TriggerSpec } from '../engine/trigger.ts'
+import { type Collector, createCollector } from './collector.ts'
+import type { LoadOptions } from './options.ts'
+import type { LoadEndReason, LoadRecord } from './records.ts'
+
+export interface LoadHooks {
+  /** stats, trigger and load-level error records, as they happen. */
+  emit(record: LoadRecord): void
+}
+
+export interface LoadResult {
+  reason: LoadEndReason
+  message?: string
+  t: number
+  collector: Collector
+  /** Per probe --expect-*: how many connections failed each. */
+  perConnection: { name: string; failed: number }[]
+}
+
+export interface LoadRun {
+  done: Promise<LoadResult>
+  /** Ends the run from outside (signals); the first reason wins. */
+  stop(reason: LoadEndReason, message?: string): void
+  collector: Collector
+}
+
+// Connections are started in batches, yielding to the event loop between them, so that a
+// thousand connects at once do not starve the reads, timers and the status line.
+const BATCH = 100
+const RAMP_TICK_MS = 10
+const TOO_MANY_FILES = 'too many open files (EMFILE): stopped opening connections'
+
+/**
+ * Holds `connections` probes in one process, each an EventSource of its own (its own
+ * last-event-ID, reconnection time and end), all on one shared dispatcher.
+ */
+export function startLoad(options: LoadOptions, hooks: LoadHooks): LoadRun {
+  const runStart = performance.now()
+  const now = () => performance.now() - runStart
+  const target = options.connections
+  const http = createHttp(options.probe.request)
+  const probeOptions = { ...options.probe, http }
+  const collector = createCollector({
+    target,
+    pingEvent: options.probe.stream.pingEvent,
+    latencyPath: options.latencyField?.path,
+    epochAtStart: performance.timeOrigin + runStart,
+  })
+  const probes: Probe[] = []
+  const expectationFailures: number[] = []
+  let expectationNames: string[] = []
+  const interrupt = new AbortController()
+  let ending: { reason: LoadEndReason; message?: string } | undefined
+  let holdTimer: NodeJS.Timeout | undefined
+  let rampTimer: NodeJS.Timeout | undefined
+  let outOfFiles = false
+  let resolveEnded!: () => void
+  const endedSignal = new Promise<void>((resolve) => (resolveEnded = resolve))
+
+  function stop(reason: LoadEndReason, message?: string) {
+    if (ending) return
+    ending = { reason, ...(message !== undefined && { message }) }
+    clearTimeout(rampTimer)
+    clearTimeout(holdTimer)
+    interrupt.abort()
+    resolveEnded()
+  }
+
+  /** One connection's view of the engine: records go to the counters and are dropped. */
+  function sinkFor(i: number): ProbeSink {
+    const startedAt = now()
+    collector.start(i, startedAt)
+    return {
+      emit(record: ProbeRecord) {
+        // Each probe's summary is read from its `done`.
+        if (record.type === 'summary') return
+        const at = startedAt + record.t
+        collector.record(i, record, at)
+        if (record.type === 'error' && /\bE[MN]FILE\b/.test(record.message)) onTooManyFiles()
+        if (record.type === 'open' || record.type === 'error') afterSettled()
+      },
+      flush: () => undefined,
+      events: true,
+      commentText: false,
+      gaps: false,
+    }
+  }
+
+  /** Out of file descriptors: open no more, let the connections under way settle, then end with what is held. */
+  function onTooManyFiles() {
+    if (outOfFiles || ending) return
+    outOfFiles = true
+    clearTimeout(rampTimer)
+    hooks.emit({ type: 'error', t: roundMs(now()), message: TOO_MANY_FILES })
+    endIfOutOfFiles()
+  }
+
+  function endIfOutOfFiles() {
+    if (outOfFiles && collector.connecting === 0) stop('too-many-open-files', TOO_MANY_FILES)
+  }
+
+  function open(i: number) {
+    const probe = startProbe(probeOptions, sinkFor(i))
+    probes.push(probe)
+    void probe.done.then((summary) => {
+      collector.ended(i)
+      // The probe's own --expect-*, as the engine evaluated them for this connection.
+      const results = summary.expectations
+      if (expectationNames.length === 0) expectationNames = results.map((r) => r.name)
+      results.forEach((r, k) => {
+        if (!r.ok) expectationFailures[k] = (expectationFailures[k] ?? 0) + 1
+      })
+      afterSettled()
+      if (collector.running === 0 && collector.started === target) stop('connections-ended')
+    })
+  }
+
+  /** Opens connections evenly over --ramp (all at once without), then holds them for --duration. */
+  function ramp() {
+    const due =
+      options.rampMs > 0
+        ? Math.min(target, Math.floor((now() / options.rampMs) * target) + 1)
+        : target
+    for (
+      let opened = 0;
+      collector.started < due && opened < BATCH && !ending && !outOfFiles;
+      opened++
+    )
+      open(collector.started)
+    if (ending || outOfFiles) return
+    if (collector.started < target) {
+      rampTimer = setTimeout(ramp, options.rampMs > 0 ? RAMP_TICK_MS : 0)
+      return
+    }
+    afterSettled()
+  }
+
+  /**
+   * Once every connection is open (or has given up), the hold begins and the trigger goes out:
+   * all of them can receive its events.
+   */
+  function afterSettled() {
+    endIfOutOfFiles()
+    if (ending || holdTimer || collector.started < target || collector.connecting > 0) return
+    holdTimer = setTimeout(() => stop('duration'), options.durationMs)
+    if (options.trigger) trigger(options.trigger)
+  }
+
+  function trigger(spec: TriggerSpec) {
+    const t = now()
+    collector.triggerSent(t)
+    void sendTrigger(spec, http.dispatcher, interrupt.signal).then((outcome) => {
+      if (ending) return
+      hooks.emit({
+        type: 'trigger',
+        t: roundMs(t),
+        method: spec.method,
+        url: redactUrl(spec.url.href),
+        status: outcome.status ?? null,
+        ms: outcome.ms,
+      })
+      if (!outcome.ok) {
+        const message =
+          outcome.status === undefined
+            ? `the trigger could not be sent: ${outcome.message}`
+            : `the trigger was answered with ${outcome.message}`
+        hooks.emit({
+          type: 'error',
+          t: roundMs(now()),
+          message,
+          ...(outcome.status !== undefined && { status: outcome.status }),
+        })
+        stop('trigger-failed', message)
+      }
+    })
+  }
+
+  const statsTimer = options.json
+    ? setInterval(() => hooks.emit(collector.stats(now())), options.intervalMs)
+    : undefined
+  ramp()
+
+  const done = endedSignal.then(async () => {
+    clearInterval(statsTimer)
+    // Ended from outside, each probe ends as interrupted: of its expectations only --expect-end
+    // looks at the reason, and a connection that was still held did not end by itself.
+    for (const probe of probes) probe.interrupt()
+    await Promise.all(probes.map((probe) => probe.done))
+    await http.dispatcher.destroy().catch(() => {})
+    const perConnection = expectationNames.map((name, k) => ({
+      name,
+      failed: expectationFailures[k] ?? 0,
+    }))
+    return { ...ending!, t: roundMs(now()), collector, perConnection }
+  })
+  return { done, stop, collector }
+}
+
+/** The expectations of the whole run: load's own, then the probe's, each failed by how many connections. */
+export function loadExpectations(
+  options: LoadOptions,
+  result: LoadResult,
+  fanoutP95: number | null,
+): (ExpectationResult & { actual?: number | null })[] {
+  const expectations: (ExpectationResult & { actual?: number | null })[] = []
+  const { collector } = result
+  if (options.expectConnected) {
+    expectations.push({
+      name: `--expect-connected ${options.expectConnected.text}`,
+      ok: collector.opened >= options.expectConnected.count,
+      actual: collector.opened,
+    })
+  }
+  if (options.expectMaxErrors !== undefined) {
+    expectations.push({
+      name: `--expect-max-errors ${options.expectMaxErrors}`,
+      ok: collector.errorCount <= options.expectMaxErrors,
+      actual: collector.errorCount,
+    })
+  }
+  if (options.expectFanoutP95Ms !== undefined) {
+    expectations.push({
+      name: `--expect-fanout-p95 ${formatDuration(options.expectFanoutP95Ms)}`,
+      ok: fanoutP95 !== null && fanoutP95 <= options.expectFanoutP95Ms,
+      actual: fanoutP95,
+    })
+  }
+  for (const { name, failed } of result.perConnection)
+    expectations.push({ name, ok: failed === 0, actual: failed })
+  return expectations
+}

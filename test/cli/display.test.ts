@@ -1,0 +1,134 @@
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { cutLongData } from '../../src/cli/render/display.ts'
+import { runMain } from '../helpers/main.ts'
+import { sseServer } from '../helpers/server.ts'
+import { HAS_TMUX, runInTerminal } from '../helpers/tmux.ts'
+
+const STREAM = [
+  'id: 1\nevent: status\ndata: {"state": "ok", "n": [1, 2]}\n\n',
+  ': keep-alive\n\n',
+  'event: tick\ndata: line one\ndata: line two\n\n',
+  'event: ping\ndata: \n\n',
+  'id: 2\nevent: status\ndata: {"state": "degraded"}\n\n',
+  'event: end\ndata: bye\n\n',
+].join('')
+
+const probe = async (...args: string[]) => {
+  const server = await sseServer(STREAM)
+  return runMain([server.url, '--no-reconnect', ...args])
+}
+
+describe('display options of the pretty format', () => {
+  it('--compact: one line per event, whole when not a terminal', async () => {
+    const run = await probe('--compact')
+    expect(run.stdout.split('\n').filter(Boolean)).toEqual([
+      expect.stringMatching(/^ +0\.\d{3}s {2}status {2}id 1 {2}\{"state":"ok","n":\[1,2\]\}$/),
+      expect.stringMatching(/^ +0\.\d{3}s {2}: keep-alive$/),
+      expect.stringMatching(/^ +0\.\d{3}s {2}tick {2}\+\d.*ms {2}line one\\nline two$/),
+      expect.stringMatching(/ping {2}\+.*ms {2}$/),
+      expect.stringMatching(/status {2}id 2 {2}\+.*ms {2}\{"state":"degraded"\}$/),
+      expect.stringMatching(/end {2}\+.*ms {2}bye$/),
+    ])
+  })
+
+  it('--only and --exclude choose what is shown; the summary and --record see everything', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sse-probe-display-'))
+    const record = join(dir, 'all.ndjson')
+    const run = await probe('--only', 'status', '--only', 'tick', '--record', record)
+    expect(
+      run.stdout.match(/^ +0\.\d{3}s {2}(\w+)/gm)?.map((line) => line.trim().split(/ +/)[1]),
+    ).toEqual(['status', 'tick', 'status'])
+    expect(run.stdout).not.toContain('keep-alive')
+    expect(run.stderr).toMatch(/events {7}5 {2}\(status 2, tick 1, ping 1, end 1\)/)
+    const recorded = readFileSync(record, 'utf8')
+    expect(recorded.match(/"type":"event"/g)).toHaveLength(5)
+
+    const excluded = await probe('--exclude', 'status', '--exclude', 'ping', '--compact')
+    expect(excluded.stdout).not.toMatch(/status|ping {2}/)
+    expect(excluded.stdout).toMatch(/tick.*\n.*end/)
+  })
+
+  it('--grep shows only the events whose data matches', async () => {
+    const run = await probe('--grep', 'degraded|line two', '--compact')
+    const types = run.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => line.trim().split(/ {2}/)[1])
+    expect(types).toEqual(['tick', 'status'])
+    expect((await probe('--grep', '(')).exitCode).toBe(2)
+  })
+
+  it('--timestamps wall: local time of day, HH:MM:SS.mmm', async () => {
+    const before = new Date()
+    const run = await probe('--timestamps', 'wall', '--compact', '--only', 'end')
+    const [, h, m, s] = /^(\d\d):(\d\d):(\d\d)\.\d{3} {2}end/.exec(run.stdout) ?? []
+    const shown = new Date(before)
+    shown.setHours(Number(h), Number(m), Number(s))
+    expect(Math.abs(shown.getTime() - before.getTime())).toBeLessThan(5000)
+    expect((await probe('--timestamps', 'utc')).stderr).toMatch(/expected relative or wall/)
+  })
+
+  it('--data-only prints each data and a newline, multi-line data as sent, nothing else', async () => {
+    const run = await probe('--data-only')
+    expect(run.stdout).toBe(
+      '{"state": "ok", "n": [1, 2]}\nline one\nline two\n\n{"state": "degraded"}\nbye\n',
+    )
+    expect(run.stderr).toMatch(/── summary {2}end-event/)
+  })
+
+  it('--pretty-json indents JSON data', async () => {
+    const run = await probe('--pretty-json', '--only', 'status')
+    expect(run.stdout).toContain('           {\n             "state": "ok",\n             "n": [\n')
+  })
+
+  it('cuts long data after 20 lines or 4 KiB', () => {
+    const lines = Array.from({ length: 100 }, (_, i) => `line ${i}`).join('\n')
+    const cut = cutLongData(lines)!
+    expect(cut.shown.split('\n')).toHaveLength(20)
+    expect(cut.note).toBe(
+      `… 80 more lines (${Buffer.byteLength(lines.slice(cut.shown.length + 1))} B), --full to see all`,
+    )
+    expect(cutLongData('x'.repeat(10_000))?.note).toBe('… 6 KiB more, --full to see all')
+    expect(cutLongData('short\ndata')).toBeUndefined()
+  })
+})
+
+describe.skipIf(!HAS_TMUX && !process.env.CI)('display options on a terminal', () => {
+  const long = Array.from({ length: 100 }, (_, i) => `data: line ${i}`).join('\n')
+  const wide = `data: ${'w'.repeat(300)}`
+
+  it('long data shows its start and what is left; --full shows all', async () => {
+    const server = await sseServer(`${long}\n\nevent: end\ndata: bye\n\n`)
+    const term = runInTerminal([server.url, '--no-reconnect'], { width: 120, height: 60 })
+    expect(await term.exited()).toBe(0)
+    const screen = term.screen()
+    expect(screen).toContain('line 19')
+    expect(screen).not.toContain('line 20')
+    expect(screen).toMatch(/… 80 more lines \(\d+ B\), --full to see all/)
+
+    const full = runInTerminal([server.url, '--no-reconnect', '--full', '--only', 'message'], {
+      width: 120,
+      height: 120,
+    })
+    expect(await full.exited()).toBe(0)
+    expect(full.screen()).toContain('line 99')
+  })
+
+  it('--compact cuts each line to the terminal width', async () => {
+    const server = await sseServer(`${wide}\n\nevent: end\ndata: bye\n\n`)
+    const term = runInTerminal([server.url, '--no-reconnect', '--compact'], {
+      width: 100,
+      height: 30,
+    })
+    expect(await term.exited()).toBe(0)
+    const line = term
+      .screen()
+      .split('\n')
+      .find((text) => text.includes('message'))!
+    expect(line).toMatch(/w…$/)
+    expect(line.length).toBeLessThanOrEqual(100)
+  })
+})

@@ -1,0 +1,212 @@
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { runCli } from '../helpers/cli.ts'
+import { sseServer, startServer } from '../helpers/server.ts'
+import { runInTerminal, TERMINAL_TESTS } from '../helpers/tty.ts'
+
+// A newcomer's first commands (issue 10): each through the real CLI.
+
+const SSE = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' }
+const tempFile = (name: string) => join(mkdtempSync(join(tmpdir(), 'sse-probe-first-')), name)
+
+describe('options before a subcommand apply to it, or are refused by name', () => {
+  it('`sse-probe -q --record x.ndjson -n 2 demo`: quiet, and the transcript is written', async () => {
+    const file = tempFile('demo.ndjson')
+    const run = await runCli(['-q', '--record', file, '-n', '2', 'demo'])
+    expect(run.exitCode).toBe(0)
+    expect(run.stdout).toBe('')
+    expect(run.stderr).toMatch(/── summary {2}max-events {2}exit 0/)
+    expect(run.stderr).not.toMatch(/status {2}id 1/)
+    const records = readFileSync(file, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line))
+    expect(records.filter((r) => r.type === 'event')).toHaveLength(2)
+    expect(records.at(-1)).toMatchObject({ type: 'summary', reason: 'max-events' })
+  })
+
+  it('`--last-event-id` and `-H` before `check` are sent, merged with those after it', async () => {
+    const server = await startServer((_req, res) =>
+      res.writeHead(200, SSE).end('event: end\ndata: x\n\n'),
+    )
+    const run = await runCli([
+      '--last-event-id',
+      '42',
+      '-H',
+      'X-Before: 1',
+      'check',
+      server.url,
+      '-H',
+      'X-After: 2',
+      '--window',
+      '1s',
+    ])
+    expect(run.exitCode).toBe(0)
+    const first = server.requests[0]!.headers
+    expect(first).toMatchObject({ 'last-event-id': '42', 'x-before': '1', 'x-after': '2' })
+  })
+
+  it('`--json` before `check` gives JSON', async () => {
+    const server = await sseServer('event: end\ndata: x\n\n')
+    const run = await runCli(['--json', 'check', server.url, '--window', '1s'])
+    expect(run.stdout.split('\n')[0]).toMatch(/^\{"type":"check"/)
+  })
+
+  it.each([
+    [['-i', 'check', 'http://127.0.0.1:9/'], "'-i, --include'", 'check'],
+    [['--expect-end', 'check', 'http://127.0.0.1:9/'], "'--expect-end'", 'check'],
+    [['--json', 'serve', 'x.ndjson'], "'--json'", 'serve'],
+    [['-H', 'X-A: 1', 'demo'], "'-H, --header", 'demo'],
+  ])('%j is a usage error naming the option', async (args, option, command) => {
+    const run = await runCli(args)
+    expect(run.exitCode).toBe(2)
+    expect(run.stderr).toMatch(/^error: option /)
+    expect(run.stderr).toContain(option)
+    expect(run.stderr).toContain(`'${command}'`)
+    expect(run.stderr.trimEnd().split('\n')).toHaveLength(1)
+  })
+})
+
+describe("commander's messages and the first commands", () => {
+  it('an unknown option suggests the right one on a line of its own', async () => {
+    const run = await runCli(['--jsno', 'http://127.0.0.1:9/'])
+    expect(run.exitCode).toBe(2)
+    expect(run.stderr).toBe("error: unknown option '--jsno'\n(Did you mean --json?)\n")
+  })
+
+  it('what the user typed stays escaped in a message', async () => {
+    const run = await runCli(['--jsno\x1b[31m', 'http://127.0.0.1:9/'])
+    expect(run.exitCode).toBe(2)
+    expect(run.stderr).toMatch(/^error: unknown option '--jsno\\x1b\[31m'\n/)
+  })
+
+  it('`sse-probe` alone offers the demo first, in a few lines, exit 2', async () => {
+    const run = await runCli([])
+    expect(run.exitCode).toBe(2)
+    expect(run.stdout).toBe('')
+    const lines = run.stderr.trimEnd().split('\n')
+    expect(lines[0]).toBe('Usage: sse-probe [options] <url>')
+    expect(lines.find((line) => line.includes('sse-probe '))).toBeDefined()
+    expect(run.stderr.indexOf('sse-probe demo')).toBeLessThan(run.stderr.indexOf('sse-probe check'))
+    expect(run.stderr).toContain('sse-probe --help')
+    expect(lines.length).toBeLessThanOrEqual(10)
+  })
+
+  it.each(['check', 'demo', 'serve'])(
+    '`sse-probe help %s` is the same as its --help',
+    async (command) => {
+      const [viaHelp, viaFlag] = await Promise.all([
+        runCli(['help', command]),
+        runCli([command, '--help']),
+      ])
+      expect(viaHelp.exitCode).toBe(0)
+      expect(viaHelp.stdout).toMatch(new RegExp(`^Usage: sse-probe ${command} `))
+      expect(viaHelp.stdout).toBe(viaFlag.stdout)
+    },
+  )
+
+  it('`sse-probe help` is `sse-probe --help` (which answers from the prebuilt text)', async () => {
+    const [viaHelp, prebuilt] = await Promise.all([runCli(['help']), runCli(['--help'])])
+    expect(viaHelp.exitCode).toBe(0)
+    expect(prebuilt.stdout).toBe(viaHelp.stdout)
+  })
+})
+
+describe('--help: grouped, with examples, for every command', () => {
+  const groups: Record<string, string[]> = {
+    '': ['Request:', 'Stream and reconnection:', 'When it ends:', 'Expectations:', 'Output:'],
+    demo: [
+      'Demo endpoint:',
+      'Stream and reconnection:',
+      'When it ends:',
+      'Expectations:',
+      'Output:',
+    ],
+    check: ['Request:', 'Check:', 'Output:'],
+    serve: ['Replay:'],
+  }
+  it.each(Object.entries(groups))('%j --help', async (command, headings) => {
+    const run = await runCli(command ? [command, '--help'] : ['--help'])
+    expect(run.exitCode).toBe(0)
+    const found = run.stdout.split('\n').filter((line) => /^[A-Z][\w ]+:$/.test(line))
+    expect(found.filter((heading) => headings.includes(heading))).toEqual(headings)
+    const examples = run.stdout.slice(run.stdout.lastIndexOf('\nExamples:\n'))
+    expect(examples).toMatch(/^\nExamples:\n( {2}sse-probe .+\n)+$/)
+  })
+})
+
+describe('-v, --verbose', () => {
+  it('shows the request line and headers sent on every connection, credentials redacted', async () => {
+    const server = await startServer((_req, res, index) =>
+      res
+        .writeHead(200, SSE)
+        .end(index === 0 ? 'retry: 10\nid: 7\ndata: a\n\n' : 'event: end\ndata: b\n\n'),
+    )
+    const run = await runCli([
+      '-v',
+      '-H',
+      'Authorization: Bearer s3cret',
+      `${server.url}/stream?x=1`,
+    ])
+    expect(run.exitCode).toBe(0)
+    expect(run.stderr).not.toContain('s3cret')
+    const requests = run.stderr.split('\n').filter((line) => line.startsWith('> ') || line === '>')
+    const sent = requests.join('\n')
+    expect(sent.match(/^> GET \/stream\?x=1$/gm)).toHaveLength(2)
+    expect(sent).toMatch(/^> Host: 127\.0\.0\.1:\d+$/m)
+    expect(sent).toMatch(/^> accept: text\/event-stream$/im)
+    expect(sent).toMatch(/^> authorization: <redacted>$/im)
+    expect(sent.match(/^> last-event-id: 7$/gim)).toHaveLength(1)
+    expect(server.requests[1]!.headers['last-event-id']).toBe('7')
+  })
+
+  it('goes to stderr, also with --json', async () => {
+    const server = await sseServer('event: end\ndata: x\n\n')
+    const run = await runCli(['--json', '--verbose', server.url])
+    expect(run.stderr).toMatch(/^> GET \/$/m)
+    expect(run.records.every((record) => typeof record.type === 'string')).toBe(true)
+  })
+})
+
+describe.runIf(TERMINAL_TESTS)('the spinner, in a terminal', () => {
+  const SPINNER = /^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] /
+
+  it('does not echo typed keys, counts what is printed, leaves no stale line when narrowed', async () => {
+    const server = await startServer((_req, res) => {
+      res.writeHead(200, SSE)
+      let n = 0
+      const timer = setInterval(() => res.write(`id: ${++n}\ndata: tick ${n}\n\n`), 150)
+      res.on('close', () => clearInterval(timer))
+    })
+    const terminal = await runInTerminal([server.url], { columns: 100, rows: 20 })
+    await terminal.waitFor(/id 3/)
+    terminal.keys('hello')
+    await new Promise((resolve) => setTimeout(resolve, 400))
+    // A screen caught between an event and the spinner drawn again under it is read again.
+    async function drawn() {
+      for (let tries = 0; tries < 150; tries++) {
+        await new Promise((resolve) => setTimeout(resolve, 60))
+        const rows = terminal.screen().filter((row) => row !== '')
+        if (SPINNER.test(rows.at(-1)!)) return rows
+      }
+      throw new Error(`no spinner on the last row:\n${terminal.screen().join('\n')}`)
+    }
+    for (let sample = 0; sample < 3; sample++) {
+      const rows = await drawn()
+      const ids = rows.flatMap((row) => /message {2}id (\d+)/.exec(row)?.[1] ?? []).map(Number)
+      expect(rows.at(-1)).toMatch(new RegExp(`^. streaming · ${Math.max(...ids)} events`))
+    }
+    expect(terminal.screen().join('\n')).not.toContain('hello')
+    terminal.resize(15)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect((await drawn()).filter((row) => SPINNER.test(row))).toHaveLength(1)
+    terminal.keys('C-c')
+    expect(await terminal.exitCode()).toBe(130)
+    // 15 columns wrap the summary: its rows joined again.
+    const screen = terminal.screen().join('')
+    expect(screen).toMatch(/── summary {2}interrupted/)
+    expect(screen).not.toMatch(/\^C|hello/)
+  })
+})

@@ -1,0 +1,433 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { request as httpRequest, type ServerResponse } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+import { runMain } from '../helpers/main.ts'
+import { sseServer, startServer } from '../helpers/server.ts'
+
+const fixture = (name: string) => fileURLToPath(new URL(`fixtures/${name}`, import.meta.url))
+const work = mkdtempSync(join(tmpdir(), 'sse-probe-contracts-'))
+const file = (name: string, text: string) => {
+  const path = join(work, name)
+  writeFileSync(path, text)
+  return path
+}
+const SSE = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' }
+
+/** An endless stream: one status event every intervalMs, its data from `data(i)`. */
+function endless(data: (i: number) => string, intervalMs = 20) {
+  return startServer((_req, res) => {
+    res.writeHead(200, SSE)
+    let i = 0
+    const timer = setInterval(() => {
+      i++
+      res.write(`event: status\nid: ${i}\ndata: ${data(i)}\n\n`)
+    }, intervalMs)
+    res.on('close', () => clearInterval(timer))
+  })
+}
+
+describe('--schema', () => {
+  it('reports each violation with index, id and pointer, and exits 1', async () => {
+    const server = await sseServer(
+      [
+        'event: ping\ndata: \n\n',
+        'event: status\nid: 1\ndata: {"progress":10}\n\n',
+        ': comment\n\n',
+        'event: status\nid: 2\ndata: {"progress":140}\n\n',
+        'event: status\nid: 3\ndata: not json\n\n',
+        'event: end\ndata: {}\n\n',
+      ].join(''),
+    )
+    const schema = `status=${fixture('status.schema.yaml')}`
+    const run = await runMain(['--json', '--schema', schema, `${server.url}/`])
+    expect(run.exitCode).toBe(1)
+    const violations = run.records.filter((r) => r.type === 'violation')
+    expect(violations).toMatchObject([
+      {
+        index: 3,
+        id: '2',
+        event: 'status',
+        check: `--schema ${schema}`,
+        pointer: '/progress',
+        message: 'must be <= 100',
+      },
+      { index: 4, id: '3', pointer: '', message: expect.stringMatching(/^data is not JSON/) },
+    ])
+    expect(run.summary.expectations).toContainEqual({
+      name: `--schema ${schema}`,
+      ok: false,
+      actual: 2,
+      first: violations[0],
+    })
+    const pretty = await runMain(['--schema', schema, '--no-color', `${server.url}/`])
+    expect(pretty.stderr + pretty.stdout).toContain(
+      '✗ event #3 status id 2  /progress must be <= 100',
+    )
+  })
+
+  it('--fail-fast ends an endless stream at the first violation', async () => {
+    const server = await endless((i) => JSON.stringify({ progress: i * 30 }))
+    const run = await runMain([
+      '--json',
+      '--fail-fast',
+      '--timeout',
+      '10s',
+      '--schema',
+      fixture('status.schema.yaml'),
+      server.url,
+    ])
+    expect(run.exitCode).toBe(1)
+    expect(run.summary.reason).toBe('expectation-failed')
+    expect(run.records.filter((r) => r.type === 'violation')).toHaveLength(1)
+    expect(run.summary.events).toBe(4)
+  })
+
+  it('usage errors name the file, before any request', async () => {
+    const server = await sseServer('data: x\n\n')
+    const broken = file('broken.json', '{"type": "object", "properties": {"a": {"type": "int"}}}')
+    for (const [args, message] of [
+      [['--schema', broken], /--schema .*broken.json: unusable schema/],
+      [['--schema', join(work, 'none.json')], /cannot read .*none.json: ENOENT/],
+      [['--openapi', fixture('aspnet.json')], /aspnet.json: no operation for GET \/nowhere/],
+      [
+        ['--openapi', fixture('aspnet.json'), '--operation', 'Missing'],
+        /no operation with operationId "Missing"/,
+      ],
+      [['--expect-within', '1s'], /give --trigger/],
+      [['--expect-order', 'a,,b'], /--expect-order/],
+    ] as const) {
+      const run = await runMain([...args, `${server.url}/nowhere`])
+      expect(run.stderr).toMatch(message)
+      expect(run.exitCode).toBe(2)
+    }
+    expect(server.requests).toHaveLength(0)
+  })
+})
+
+describe('--openapi', () => {
+  it('finds the operation from the URL and validates object data (ASP.NET style)', async () => {
+    const server = await sseServer(
+      'data: {"state":"running","progress":40}\n\nid: 9\ndata: {"state":"lost","progress":40}\n\nevent: end\ndata: {}\n\n',
+    )
+    const run = await runMain([
+      '--json',
+      '--openapi',
+      fixture('aspnet.json'),
+      `${server.url}/api/jobs/42/events`,
+    ])
+    expect(run.exitCode).toBe(1)
+    expect(run.records.filter((r) => r.type === 'violation')).toMatchObject([
+      {
+        index: 2,
+        id: '9',
+        event: 'message',
+        pointer: '/data/state',
+        message: expect.stringMatching(/^must be equal to one of the allowed values/),
+      },
+      { index: 3, event: 'end', pointer: '/data', message: "must have required property 'state'" },
+    ])
+  })
+})
+
+describe('--expect-order', () => {
+  it('holds with repeats, fails with the collapsed sequence', async () => {
+    const body = (types: string[]) => types.map((t) => `event: ${t}\ndata: x\n\n`).join('')
+    const good = await sseServer(body(['queued', 'running', 'running', 'log', 'done', 'end']))
+    const ok = await runMain(['--json', '--expect-order', 'queued,running,done', good.url])
+    expect(ok.exitCode).toBe(0)
+    expect(ok.summary.expectations).toContainEqual({
+      name: '--expect-order queued,running,done',
+      ok: true,
+      actual: ['queued', 'running', 'done'],
+    })
+    const bad = await sseServer(body(['queued', 'running', 'queued', 'done', 'end']))
+    const failed = await runMain(['--json', '--expect-order', 'queued,running,done', bad.url])
+    expect(failed.exitCode).toBe(1)
+    expect(failed.summary.expectations).toContainEqual({
+      name: '--expect-order queued,running,done',
+      ok: false,
+      actual: ['queued', 'running', 'queued', 'done'],
+    })
+  })
+})
+
+/** A pub/sub server: GET /events subscribes, POST /publish sends its body to every subscriber at once. */
+async function pubSub() {
+  const subscribers = new Set<ServerResponse>()
+  const log: string[] = []
+  const server = await startServer((req, res) => {
+    if (req.method === 'GET') {
+      log.push('subscribe')
+      res.writeHead(200, SSE)
+      res.flushHeaders()
+      subscribers.add(res)
+      res.on('close', () => subscribers.delete(res))
+      return
+    }
+    let body = ''
+    req.setEncoding('utf8').on('data', (chunk: string) => (body += chunk))
+    req.on('end', () => {
+      log.push(`publish ${req.headers['content-type']} ${req.headers['x-job']}`)
+      if (req.url === '/fail') {
+        res.writeHead(500).end('no')
+        return
+      }
+      for (const subscriber of subscribers) subscriber.write(`event: job\ndata: ${body}\n\n`)
+      res.writeHead(202).end()
+    })
+  })
+  return { ...server, log }
+}
+
+describe('--trigger', () => {
+  it('is sent once the stream is open, so its event is never missed', async () => {
+    const server = await pubSub()
+    const run = await runMain([
+      '--json',
+      '--end-event',
+      'job',
+      '--timeout',
+      '5s',
+      '--trigger',
+      `POST ${server.url}/publish`,
+      '--trigger-data',
+      '{"state":"done"}',
+      '--trigger-header',
+      'X-Job: 7',
+      '--expect-within',
+      '2s',
+      `${server.url}/events`,
+    ])
+    expect(run.exitCode).toBe(0)
+    expect(server.log).toEqual(['subscribe', 'publish application/json 7'])
+    expect(run.summary.reason).toBe('end-event')
+    expect(run.records.find((r) => r.type === 'trigger')).toMatchObject({
+      method: 'POST',
+      url: `${server.url}/publish`,
+      status: 202,
+    })
+    const summary = run.summary as { triggerToEventMs?: number | null }
+    expect(summary.triggerToEventMs).toBeGreaterThanOrEqual(0)
+    expect(run.summary.expectations).toContainEqual({
+      name: '--expect-within 2s',
+      ok: true,
+      actual: summary.triggerToEventMs,
+    })
+  })
+
+  it('a refused trigger ends the probe with trigger-failed, exit 3', async () => {
+    const server = await pubSub()
+    const run = await runMain([
+      '--json',
+      '--timeout',
+      '5s',
+      '--trigger',
+      `POST ${server.url}/fail`,
+      `${server.url}/events`,
+    ])
+    expect(run.exitCode).toBe(3)
+    expect(run.summary.reason).toBe('trigger-failed')
+    expect(run.records.filter((r) => r.type === 'error').at(-1)).toMatchObject({
+      message: expect.stringMatching(/--trigger POST .*\/fail: HTTP 500/),
+      status: 500,
+    })
+  })
+
+  it('--fail-fast ends when --expect-within is missed', async () => {
+    const server = await pubSub()
+    const run = await runMain([
+      '--json',
+      '--fail-fast',
+      '--timeout',
+      '10s',
+      '--trigger',
+      `GET ${server.url}/silent`,
+      '--expect-within',
+      '200ms',
+      `${server.url}/events`,
+    ])
+    expect(run.exitCode).toBe(1)
+    expect(run.summary.reason).toBe('expectation-failed')
+    expect(run.summary.t).toBeLessThan(5000)
+    expect(run.summary.expectations).toContainEqual({
+      name: '--expect-within 200ms',
+      ok: false,
+      actual: null,
+    })
+  })
+})
+
+describe('--fail-fast with --expect-max-gap', () => {
+  it('ends during a silence already longer than the gap', async () => {
+    const server = await startServer((_req, res) => {
+      res.writeHead(200, SSE)
+      res.write('data: one\n\n')
+    })
+    const run = await runMain([
+      '--json',
+      '--fail-fast',
+      '--expect-max-gap',
+      '300ms',
+      '--timeout',
+      '10s',
+      server.url,
+    ])
+    expect(run.exitCode).toBe(1)
+    expect(run.summary.reason).toBe('expectation-failed')
+    expect(run.summary.t).toBeLessThan(5000)
+  })
+})
+
+/** Relays an upstream stream, holding what arrives and writing it out every flushMs: a buffering proxy. */
+async function bufferingRelay(upstream: string, flushMs: number) {
+  return startServer((_req, res) => {
+    res.writeHead(200, SSE)
+    let held = ''
+    const timer = setInterval(() => {
+      if (held) res.write(held)
+      held = ''
+    }, flushMs)
+    httpRequest(upstream, (up) => {
+      up.setEncoding('utf8').on('data', (chunk: string) => (held += chunk))
+      up.on('end', () => {
+        clearInterval(timer)
+        res.end(held)
+      })
+    }).end()
+    res.on('close', () => clearInterval(timer))
+  })
+}
+
+describe('sse-probe diff', () => {
+  const transcript = async (url: string, name: string) => {
+    const path = join(work, name)
+    const run = await runMain(['--json', '--record', path, url])
+    expect(run.exitCode).toBe(0)
+    return path
+  }
+
+  it('a golden transcript against a live URL: one inserted event is one difference; --ignore', async () => {
+    const events = (extra: boolean, stamp: string) =>
+      [
+        `id: 1\ndata: {"n":1,"at":"${stamp}"}\n\n`,
+        `id: 2\ndata: {"n":2,"at":"${stamp}"}\n\n`,
+        ...(extra ? [`id: 2b\ndata: {"n":2.5,"at":"${stamp}"}\n\n`] : []),
+        `id: 3\ndata: {"at":"${stamp}","n":3}\n\n`,
+        'event: end\ndata: bye\n\n',
+      ].join('')
+    const golden = await transcript((await sseServer(events(false, 'monday'))).url, 'golden.ndjson')
+    const live = await sseServer(events(true, 'tuesday'))
+    const run = await runMain(['diff', '--json', '--ignore', '/at', golden, live.url])
+    expect(run.exitCode).toBe(1)
+    const records = run.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line))
+    expect(records).toEqual([
+      { type: 'diff', kind: 'extra', left: null, right: 3, event: 'message', id: '2b' },
+      expect.objectContaining({
+        type: 'diff-summary',
+        same: false,
+        differences: 1,
+        events: { left: 4, right: 5 },
+      }),
+    ])
+    const same = await runMain([
+      'diff',
+      '--ignore',
+      '/at',
+      golden,
+      (await sseServer(events(false, 'x'))).url,
+      '--no-color',
+    ])
+    expect(same.exitCode).toBe(0)
+    expect(same.stdout).toMatch(/✓ same: 4 events on each side/)
+    const changed = await runMain([
+      'diff',
+      '--json',
+      golden,
+      (await sseServer(events(false, 'x'))).url,
+    ])
+    expect(changed.stdout).toContain(
+      '"kind":"changed","left":1,"right":1,"event":"message","id":"1","pointer":"/at","leftValue":"monday","rightValue":"x"',
+    )
+    expect(live.requests.length).toBe(1)
+  })
+
+  it('a raw capture, and an unreadable side exits 3', async () => {
+    const capture = file('capture.sse', 'data: a\n\n: ping\n\nevent: ping\ndata: \n\ndata: b\n\n')
+    const other = file('other.sse', 'data: a\n\ndata: b\n\n')
+    expect((await runMain(['diff', capture, other])).exitCode).toBe(0)
+    expect((await runMain(['diff', '--pings', capture, other])).exitCode).toBe(1)
+    const missing = await runMain(['diff', capture, join(work, 'nope.ndjson')])
+    expect(missing.exitCode).toBe(3)
+    expect(missing.stderr).toMatch(/cannot read .*nope.ndjson: ENOENT/)
+    const usage = await runMain(['diff', '--ignore', 'at', capture, other])
+    expect(usage.exitCode).toBe(2)
+    const refused = await startServer((_req, res) => res.writeHead(500).end('down'))
+    const down = await runMain(['diff', capture, refused.url])
+    expect(down.exitCode).toBe(3)
+    expect(down.stderr).toMatch(/HTTP 500/)
+  })
+
+  it('--timing: a buffering relay differs from the direct stream in batching', async () => {
+    const upstream = await startServer(async (_req, res) => {
+      res.writeHead(200, SSE)
+      for (let i = 1; i <= 8; i++) {
+        res.write(`id: ${i}\ndata: {"n":${i}}\n\n`)
+        await new Promise((resolve) => setTimeout(resolve, 60))
+      }
+      res.end('event: end\ndata: bye\n\n')
+    })
+    const relay = await bufferingRelay(upstream.url, 400)
+    const plain = await runMain(['diff', '--json', upstream.url, relay.url])
+    expect(plain.exitCode).toBe(0)
+    const timed = await runMain(['diff', '--json', '--timing', upstream.url, relay.url])
+    expect(timed.exitCode).toBe(1)
+    const records = timed.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line))
+    // The relay holds the first event back and writes several in one read.
+    expect(records).toContainEqual(
+      expect.objectContaining({ kind: 'timing', metric: 'firstEventMs' }),
+    )
+    const summary = records.at(-1)
+    expect(summary.timing.right.maxEventsPerRead).toBeGreaterThan(
+      summary.timing.left.maxEventsPerRead,
+    )
+    const pretty = await runMain(['diff', '--timing', '--no-color', upstream.url, relay.url])
+    expect(pretty.stdout).toMatch(/first event +\d+(\.\d+)?ms +\d+(\.\d+)?ms +✗/)
+  })
+})
+
+describe('the library', () => {
+  it('takes the contract options by their camelCase names', async () => {
+    const { probe } = await import('../../src/index.ts')
+    const server = await endless((i) => JSON.stringify({ progress: i * 40 }))
+    const run = probe(server.url, {
+      schema: `status=${fixture('status.schema.yaml')}`,
+      failFast: true,
+      timeout: '10s',
+    })
+    const records = []
+    for await (const record of run) records.push(record)
+    const summary = await run.summary
+    expect(summary).toMatchObject({ reason: 'expectation-failed', exitCode: 1, events: 3 })
+    expect(records.filter((r) => r.type === 'violation')).toMatchObject([
+      { index: 3, id: '3', pointer: '/progress' },
+    ])
+  })
+
+  it('an unusable schema rejects the summary with SseProbeUsageError, before any request', async () => {
+    const { probe, SseProbeUsageError } = await import('../../src/index.ts')
+    const server = await sseServer('data: x\n\n')
+    const run = probe(server.url, { schema: join(work, 'absent.json') })
+    await expect(run.summary).rejects.toThrow(SseProbeUsageError)
+    await expect(run.summary).rejects.toThrow(/cannot read .*absent.json: ENOENT/)
+    expect(server.requests).toHaveLength(0)
+  })
+})

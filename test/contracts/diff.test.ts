@@ -1,0 +1,200 @@
+import { describe, expect, it } from 'vitest'
+import {
+  canonical,
+  compareEvents,
+  compareTiming,
+  type DiffOptions,
+  diffSides,
+  parsePointer,
+  parseTolerance,
+  type StreamEvent,
+  sideFromRecords,
+} from '../../src/contracts/diff.ts'
+import type { ProbeRecord } from '../../src/contracts/engine.ts'
+
+const options: DiffOptions = {
+  ignore: [],
+  ignoreIds: false,
+  pings: false,
+  pingEvent: 'ping',
+  timing: false,
+  tolerance: 0.5,
+}
+const ev = (id: string, data: unknown, event = 'status', t = 0): StreamEvent => ({
+  event,
+  id,
+  data: typeof data === 'string' ? data : JSON.stringify(data),
+  t,
+  attempt: 1,
+})
+const seq = (n: number) =>
+  Array.from({ length: n }, (_, i) => ev(String(i + 1), { n: i + 1, at: `t${i}` }))
+
+describe('compareEvents', () => {
+  it('an inserted event is one difference, not a cascade', () => {
+    const left = seq(6)
+    const right = [...left.slice(0, 3), ev('x', { n: 99 }), ...left.slice(3)]
+    expect(compareEvents(left, right, options)).toEqual([
+      { type: 'diff', kind: 'extra', left: null, right: 4, event: 'status', id: 'x' },
+    ])
+    expect(compareEvents(right, left, options)).toEqual([
+      { type: 'diff', kind: 'missing', left: 4, right: null, event: 'status', id: 'x' },
+    ])
+  })
+
+  it('a changed field is one record per pointer, JSON compared as JSON', () => {
+    const left = [ev('1', '{"a":1,"b":{"c":2,"d":[1,2]}}'), ev('2', 'x')]
+    const right = [ev('1', '{"b":{"d":[1,3],"c":2},"a":1,"e":true}'), ev('2', 'x')]
+    expect(compareEvents(left, right, options)).toEqual([
+      {
+        type: 'diff',
+        kind: 'changed',
+        left: 1,
+        right: 1,
+        event: 'status',
+        id: '1',
+        pointer: '/b/d/1',
+        leftValue: 2,
+        rightValue: 3,
+      },
+      {
+        type: 'diff',
+        kind: 'changed',
+        left: 1,
+        right: 1,
+        event: 'status',
+        id: '1',
+        pointer: '/e',
+        rightValue: true,
+      },
+    ])
+    expect(compareEvents([ev('1', '{"a":1,"b":2}')], [ev('1', '{"b":2,"a":1}')], options)).toEqual(
+      [],
+    )
+  })
+
+  it('--ignore drops a field and what is below it; --ignore-ids ignores ids', () => {
+    const left = [ev('1', { n: 1, at: 'a', usage: { total: 3 } })]
+    const right = [ev('9', { n: 1, at: 'b', usage: { total: 4 } })]
+    const ignore = [parsePointer('/at'), parsePointer('/usage')]
+    expect(compareEvents(left, right, { ...options, ignore, ignoreIds: true })).toEqual([])
+    expect(compareEvents(left, right, { ...options, ignore })).toEqual([
+      {
+        type: 'diff',
+        kind: 'changed',
+        left: 1,
+        right: 1,
+        event: 'status',
+        id: '1',
+        field: 'id',
+        leftValue: '1',
+        rightValue: '9',
+      },
+    ])
+  })
+
+  it('text data and a changed type', () => {
+    expect(compareEvents([ev('1', 'hello')], [ev('1', 'world')], options)).toEqual([
+      {
+        type: 'diff',
+        kind: 'changed',
+        left: 1,
+        right: 1,
+        event: 'status',
+        id: '1',
+        pointer: '',
+        leftValue: 'hello',
+        rightValue: 'world',
+      },
+    ])
+    expect(
+      compareEvents([ev('1', 'a', 'x')], [ev('1', 'a', 'y')], options).map((r) => r.kind),
+    ).toEqual(['missing', 'extra'])
+  })
+
+  it('pointers and tolerances are checked', () => {
+    expect(parsePointer('/a~1b/c~0d')).toEqual(['a/b', 'c~d'])
+    expect(() => parsePointer('timestamp')).toThrow(/JSON pointer/)
+    expect(parseTolerance('25%')).toBe(0.25)
+    expect(() => parseTolerance('fast')).toThrow(/percentage/)
+    expect(canonical({ b: [1, { d: 1, c: 2 }], a: null })).toBe('{"a":null,"b":[1,{"c":2,"d":1}]}')
+  })
+})
+
+describe('timing', () => {
+  const records = (times: number[], extra: ProbeRecord[] = []): ProbeRecord[] => [
+    ...times.map(
+      (t, i): ProbeRecord => ({
+        type: 'event',
+        t,
+        attempt: 1,
+        event: 'status',
+        id: String(i),
+        lastEventId: String(i),
+        data: '{}',
+        dt: null,
+      }),
+    ),
+    {
+      type: 'event',
+      t: 5,
+      attempt: 1,
+      event: 'ping',
+      id: null,
+      lastEventId: '',
+      data: '',
+      dt: null,
+    },
+    ...extra,
+  ]
+
+  it('reads first event, gaps, reads and reconnects from a transcript', () => {
+    const side = sideFromRecords(
+      'a',
+      records(
+        [10, 30, 50, 50, 50],
+        [{ type: 'reconnect', t: 60, attempt: 2, delayMs: 0, lastEventId: null }],
+      ),
+      options,
+    )
+    expect(side.events).toHaveLength(5)
+    expect(side.timing).toEqual({
+      firstEventMs: 10,
+      gapMs: { p50: 0, p95: 20 },
+      maxEventsPerRead: 3,
+      reconnects: 1,
+    })
+  })
+
+  it('flags a slower side beyond the tolerance (and 50 ms), and batching', () => {
+    const direct = {
+      firstEventMs: 10,
+      gapMs: { p50: 100, p95: 110 },
+      maxEventsPerRead: 1,
+      reconnects: 0,
+    }
+    expect(compareTiming(direct, { ...direct, firstEventMs: 55 }, 0.5)).toEqual([])
+    expect(
+      compareTiming(direct, { ...direct, gapMs: { p50: 140, p95: 150 }, maxEventsPerRead: 4 }, 0.5),
+    ).toEqual([
+      { type: 'diff', kind: 'timing', metric: 'maxEventsPerRead', leftValue: 1, rightValue: 4 },
+    ])
+    expect(compareTiming(direct, { ...direct, gapMs: { p50: 400, p95: 400 } }, 0.5)).toEqual([
+      { type: 'diff', kind: 'timing', metric: 'gapMs.p50', leftValue: 100, rightValue: 400 },
+    ])
+  })
+
+  it('summarises; --timing refuses a side without timing', () => {
+    const a = sideFromRecords('a', records([10, 20]), options)
+    const { summary } = diffSides(a, a, { ...options, timing: true })
+    expect(summary).toMatchObject({
+      type: 'diff-summary',
+      same: true,
+      differences: 0,
+      events: { left: 2, right: 2 },
+    })
+    expect(() =>
+      diffSides(a, { ...a, label: 'b.sse', timing: null }, { ...options, timing: true }),
+    ).toThrow(/b.sse is a raw capture/)
+  })
+})

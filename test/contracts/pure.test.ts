@@ -1,0 +1,274 @@
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+import type { EventRecord, ProbeRecord } from '../../src/contracts/engine.ts'
+import { loadOpenApi } from '../../src/contracts/openapi.ts'
+import { createOrderCheck, createOrderExtension } from '../../src/contracts/order.ts'
+import { dialectOf, loadSchema, parseSchemaSpec } from '../../src/contracts/schema.ts'
+import { createValidationExtension, type EventCheck } from '../../src/contracts/validate.ts'
+
+const fixture = (name: string) => fileURLToPath(new URL(`fixtures/${name}`, import.meta.url))
+const event = (e: Partial<EventRecord> & { data: string }): EventRecord => ({
+  type: 'event',
+  t: 1,
+  attempt: 1,
+  event: 'message',
+  id: null,
+  lastEventId: '',
+  dt: null,
+  ...e,
+})
+
+describe('--schema', () => {
+  it('splits [type=]file', () => {
+    expect(parseSchemaSpec('status=a.json', () => false)).toEqual({
+      name: '--schema status=a.json',
+      type: 'status',
+      file: 'a.json',
+    })
+    expect(parseSchemaSpec('a.json', () => false)).toEqual({
+      name: '--schema a.json',
+      file: 'a.json',
+    })
+    expect(parseSchemaSpec('dir/x=y.json', () => false)).toEqual({
+      name: '--schema dir/x=y.json',
+      file: 'dir/x=y.json',
+    })
+    expect(parseSchemaSpec('x=y.json', () => true).type).toBeUndefined()
+  })
+
+  it('picks the dialect by $schema', () => {
+    expect(dialectOf({})).toBe('2020-12')
+    expect(dialectOf({ $schema: 'https://json-schema.org/draft/2019-09/schema' })).toBe('2019-09')
+    expect(dialectOf({ $schema: 'http://json-schema.org/draft-07/schema#' })).toBe('draft-07')
+    expect(dialectOf({ $schema: 'http://json-schema.org/draft-04/schema#' })).toBe('draft-04')
+  })
+
+  it('validates YAML 2020-12 with local $refs and formats', () => {
+    const check = loadSchema({ name: 'x', file: fixture('status.schema.yaml') })
+    expect(check({ progress: 50, at: '2026-01-01T00:00:00Z' })).toBeUndefined()
+    expect(check({ progress: 101 })).toEqual({ pointer: '/progress', message: 'must be <= 100' })
+    expect(check({ progress: 1, at: 'yesterday' })).toEqual({
+      pointer: '/at',
+      message: 'must match format "date-time"',
+    })
+    expect(check({})).toEqual({ pointer: '', message: "must have required property 'progress'" })
+  })
+
+  it('validates draft-07 with definitions', () => {
+    const check = loadSchema({ name: 'x', file: fixture('draft7.schema.json') })
+    expect(check({ n: 1 })).toBeUndefined()
+    expect(check({ n: 1, m: 2 })).toEqual({
+      pointer: '',
+      message: 'must NOT have additional properties: "m"',
+    })
+  })
+
+  it('refuses unreadable and unusable schemas, naming the file', () => {
+    const broken: [string, string][] = [
+      ['minimum.json', '{"minimum":"5"}'],
+      ['pattern.json', '{"pattern":"("}'],
+      ['type.json', '{"type":"int"}'],
+      ['list.json', '[1]'],
+    ]
+    for (const [name, schema] of broken) {
+      const path = join(mkdtempSync(join(tmpdir(), 'schema-')), name)
+      writeFileSync(path, schema)
+      expect(() => loadSchema({ name: '--schema x', file: path })).toThrow(new RegExp(name))
+    }
+    expect(() => loadSchema({ name: '--schema nope.json', file: 'nope.json' })).toThrow(
+      /--schema nope.json: cannot read nope.json: ENOENT/,
+    )
+    expect(() =>
+      loadSchema({
+        name: '--schema s',
+        file: fixture('aspnet.json').replace('aspnet', '../../../package'),
+      }),
+    ).toThrow(/unusable schema/)
+  })
+})
+
+describe('--openapi', () => {
+  const target = (file: string, path: string, method = 'GET', operationId?: string) => ({
+    file: fixture(file),
+    url: new URL(`http://127.0.0.1:1${path}`),
+    method,
+    ...(operationId && { operationId }),
+  })
+
+  it('ASP.NET style: object data behind a $ref, after the server path', async () => {
+    const { check, name } = await loadOpenApi(target('aspnet.json', '/api/jobs/42/events'))
+    expect(name).toBe(`--openapi ${fixture('aspnet.json')}`)
+    expect(check({ data: '{"state":"running","progress":40}', event: 'message' })).toBeUndefined()
+    expect(check({ data: '{"state":"running","progress":140}', event: 'message' })).toEqual({
+      pointer: '/data/progress',
+      message: 'must be <= 100',
+    })
+    expect(check({ data: 'oops', event: 'message' })?.message).toMatch(/^is not JSON/)
+    expect(
+      check({ data: '{"state":"running","progress":1}', event: 'message', retry: -1 }),
+    ).toEqual({ pointer: '/retry', message: 'must be >= 0' })
+  })
+
+  it('FastAPI style: contentMediaType + contentSchema', async () => {
+    const { check } = await loadOpenApi(target('fastapi.json', '/items/stream'))
+    expect(
+      check({ data: '{"name":"Plumbus","description":null}', event: 'message' }),
+    ).toBeUndefined()
+    expect(check({ data: '{"name":1,"description":null}', event: 'message' })).toEqual({
+      pointer: '/data/name',
+      message: 'must be string',
+    })
+  })
+
+  it('hand-written 3.2: oneOf on event, recursive contentSchema, literal paths first', async () => {
+    const { check } = await loadOpenApi(target('handwritten.yaml', '/jobs/7/events'))
+    expect(check({ event: 'status', id: '3', data: '{"progress":5}' })).toBeUndefined()
+    expect(check({ event: 'end', data: '{"ok":true,"children":[{"ok":false}]}' })).toBeUndefined()
+    expect(check({ event: 'message', data: 'plain text' })).toBeUndefined()
+    expect(check({ event: 'status', data: '{"progress":500}' })).toBeDefined()
+    expect(check({ event: 'end', data: '{"ok":true,"children":[{"ok":1}]}' })).toBeDefined()
+    expect(check({ event: 'other', data: '{}' })).toBeDefined()
+    const latest = await loadOpenApi(target('handwritten.yaml', '/jobs/latest/events'))
+    expect(latest.check({ event: 'message', data: 'toolong' })).toEqual({
+      pointer: '/data',
+      message: 'must NOT have more than 5 characters',
+    })
+  })
+
+  it('3.1 with `schema` and object data, by method and server path', async () => {
+    const { check } = await loadOpenApi(target('legacy31.yaml', '/v2/ticker', 'POST'))
+    expect(check({ event: 'tick', data: '{"price":3}' })).toBeUndefined()
+    expect(check({ event: 'tick', data: '{"price":0}' })).toEqual({
+      pointer: '/data/price',
+      message: 'must be > 0',
+    })
+  })
+
+  it('3.0: draft-04 keywords (boolean exclusiveMinimum, nullable)', async () => {
+    const { check } = await loadOpenApi(target('legacy30.yaml', '/s'))
+    expect(check({ event: 'message', data: '{"n":null}' })).toBeUndefined()
+    expect(check({ event: 'message', data: '{"n":1}' })).toBeUndefined()
+    expect(check({ event: 'message', data: '{"n":0}' })).toEqual({
+      pointer: '/data/n',
+      message: 'must be > 0',
+    })
+  })
+
+  it('usage errors name the file and what was not found', async () => {
+    await expect(loadOpenApi(target('legacy31.yaml', '/v2/ticker', 'GET'))).rejects.toThrow(
+      /legacy31.yaml: no operation for GET \/v2\/ticker.*operations: ticker/,
+    )
+    await expect(loadOpenApi(target('aspnet.json', '/x', 'GET', 'Nope'))).rejects.toThrow(
+      /aspnet.json: no operation with operationId "Nope"/,
+    )
+    await expect(loadOpenApi(target('status.schema.yaml', '/x'))).rejects.toThrow(
+      /not an OpenAPI 3.0, 3.1 or 3.2 document/,
+    )
+    await expect(loadOpenApi(target('missing.yaml', '/x'))).rejects.toThrow(
+      /cannot read .*missing.yaml: ENOENT/,
+    )
+  })
+})
+
+describe('validation extension', () => {
+  it('emits violations with index, id, pointer; skips pings and the end data', () => {
+    const check: EventCheck = {
+      name: '--schema status=s.json',
+      type: 'status',
+      target: 'data',
+      check: (v) =>
+        (v as { p: number }).p > 100 ? { pointer: '/p', message: 'must be <= 100' } : undefined,
+    }
+    const extension = createValidationExtension([check], {
+      pingEvent: 'ping',
+      endData: ['[DONE]'],
+      failFast: false,
+    })
+    const emitted: ProbeRecord[] = []
+    const context = {
+      now: () => 0,
+      emit: (r: ProbeRecord) => emitted.push(r),
+      end: () => {},
+      signal: new AbortController().signal,
+      request: { url: new URL('http://x'), method: 'GET' },
+    }
+    for (const record of [
+      event({ event: 'ping', data: 'x' }),
+      event({ event: 'status', id: '1', data: '{"p":1}' }),
+      event({ event: 'status', id: '2', data: '{"p":101}', t: 5 }),
+      event({ event: 'other', data: 'not json' }),
+      event({ event: 'status', data: '[DONE]' }),
+      event({ event: 'status', data: 'nope' }),
+    ]) {
+      extension.onRecord!(record, context)
+    }
+    expect(emitted).toEqual([
+      {
+        type: 'violation',
+        t: 5,
+        attempt: 1,
+        index: 3,
+        id: '2',
+        event: 'status',
+        check: '--schema status=s.json',
+        pointer: '/p',
+        message: 'must be <= 100',
+      },
+      expect.objectContaining({
+        index: 6,
+        pointer: '',
+        message: expect.stringMatching(/^data is not JSON/),
+      }),
+    ])
+    const result = extension.finish!({ reason: 'server-closed', t: 9 })
+    expect(result.expectations).toEqual([
+      { name: '--schema status=s.json', ok: false, actual: 2, first: emitted[0] },
+    ])
+  })
+})
+
+describe('--expect-order', () => {
+  const run = (types: string[]) => {
+    const order = createOrderCheck(['queued', 'running', 'done'])
+    const live = types.map((type) => order.add(type))
+    return { ...order.result(), live }
+  }
+  it('holds with repeats collapsed and other types ignored', () => {
+    expect(run(['queued', 'ping', 'running', 'running', 'done'])).toMatchObject({
+      ok: true,
+      actual: ['queued', 'running', 'done'],
+    })
+  })
+  it('fails on a return or a skip, and says so at once', () => {
+    expect(run(['queued', 'running', 'queued', 'done'])).toMatchObject({
+      ok: false,
+      actual: ['queued', 'running', 'queued', 'done'],
+      live: [true, true, false, false],
+    })
+    expect(run(['queued', 'done'])).toMatchObject({ ok: false, live: [true, false] })
+    expect(run(['queued', 'running'])).toMatchObject({ ok: false, live: [true, true] })
+  })
+})
+
+it('fixtures exist', () => expect(existsSync(fixture('aspnet.json'))).toBe(true))
+
+it('--expect-order with --fail-fast ends once, at the first type out of order', () => {
+  const ends: string[] = []
+  const extension = createOrderExtension(['a', 'b'], true)
+  const context = {
+    now: () => 0,
+    emit: () => {},
+    end: (reason: string) => void ends.push(reason),
+    signal: new AbortController().signal,
+    request: { url: new URL('http://x'), method: 'GET' },
+  }
+  for (const type of ['a', 'b', 'a', 'b'])
+    extension.onRecord!(event({ event: type, data: '' }), context)
+  expect(ends).toEqual(['expectation-failed'])
+  expect(extension.finish!({ reason: 'expectation-failed', t: 1 }).expectations).toEqual([
+    { name: '--expect-order a,b', ok: false, actual: ['a', 'b', 'a', 'b'] },
+  ])
+})

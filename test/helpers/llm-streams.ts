@@ -1,0 +1,481 @@
+// LLM streams written the way the providers send them, for the SDK-oracle and CLI tests.
+import { createServer, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { onTestFinished } from 'vitest'
+
+export interface LlmStream {
+  /** Each frame is written on its own (so it arrives as its own network read, given the pause). */
+  frames: string[]
+  /** Cut the connection after the frames instead of ending the response. */
+  cut?: boolean
+  /** Split every frame into writes of this many bytes (inside multi-byte characters too). */
+  splitBytes?: number
+  /** Milliseconds between frames; default 1. */
+  pauseMs?: number
+  status?: number
+}
+
+const sse = (data: unknown, event?: string) =>
+  `${event ? `event: ${event}\n` : ''}data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`
+
+// ---- OpenAI Chat Completions -------------------------------------------------
+
+const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) =>
+  sse({
+    id: 'chatcmpl-1',
+    object: 'chat.completion.chunk',
+    created: 1700000000,
+    model: 'gpt-test-2026',
+    system_fingerprint: 'fp_1',
+    choices,
+    usage: null,
+    ...extra,
+  })
+const delta = (d: Record<string, unknown>, index = 0, finish: string | null = null) => ({
+  index,
+  delta: d,
+  logprobs: null,
+  finish_reason: finish,
+})
+const toolDelta = (index: number, args: string, head?: { id: string; name: string }) => ({
+  index,
+  ...(head && { id: head.id, type: 'function' }),
+  function: { ...(head && { name: head.name }), arguments: args },
+})
+
+/** Text, then two tool calls interleaved by index; arguments split inside a surrogate pair and an escape; usage after. */
+export const chatTools: LlmStream = {
+  frames: [
+    chunk([delta({ role: 'assistant', content: '', refusal: null })]),
+    chunk([delta({ content: 'Checking ' })]),
+    chunk([delta({ content: 'the weather in Zürich 🌦' })]),
+    chunk([delta({ tool_calls: [toolDelta(0, '', { id: 'call_A', name: 'get_weather' })] })]),
+    chunk([delta({ tool_calls: [toolDelta(0, '{"city":"Z\\u00fcri')] })]),
+    chunk([delta({ tool_calls: [toolDelta(1, '', { id: 'call_B', name: 'search' })] })]),
+    // A fragment ending inside an escape (\) and one inside a surrogate pair (😀 = \ud83d\ude00).
+    chunk([delta({ tool_calls: [toolDelta(1, '{"q":"say \\')] })]),
+    chunk([delta({ tool_calls: [toolDelta(0, 'ch"}')] })]),
+    chunk([delta({ tool_calls: [toolDelta(1, '"hi\\" \ud83d')] })]),
+    chunk([delta({ tool_calls: [toolDelta(1, '\ude00"}')] })]),
+    chunk([delta({}, 0, 'tool_calls')]),
+    chunk([], {
+      usage: {
+        prompt_tokens: 52,
+        completion_tokens: 31,
+        total_tokens: 83,
+        completion_tokens_details: { reasoning_tokens: 0 },
+      },
+    }),
+    sse('[DONE]'),
+  ],
+  splitBytes: 7,
+}
+
+/** Two choices interleaved (n = 2), reasoning_content in both, usage in the last chunk. */
+export const chatChoices: LlmStream = {
+  frames: [
+    chunk([
+      delta({ role: 'assistant', content: '' }, 0),
+      delta({ role: 'assistant', content: '' }, 1),
+    ]),
+    chunk([delta({ reasoning_content: 'Think' }, 0)]),
+    chunk([delta({ reasoning_content: 'ing…' }, 0), delta({ reasoning_content: 'Hmm' }, 1)]),
+    chunk([delta({ content: 'Hello' }, 1)]),
+    chunk([delta({ content: 'Bonjour' }, 0)]),
+    chunk([delta({ content: ' le monde' }, 0), delta({ content: ' world' }, 1)]),
+    chunk([delta({}, 1, 'stop')]),
+    chunk([delta({}, 0, 'length')], {
+      usage: { prompt_tokens: 10, completion_tokens: 9, total_tokens: 19 },
+    }),
+    sse('[DONE]'),
+  ],
+}
+
+/** Text, then an error object where the next chunk should be (as OpenAI and many gateways do). */
+export const chatError: LlmStream = {
+  frames: [
+    chunk([delta({ role: 'assistant', content: '' })]),
+    chunk([delta({ content: 'Partial' })]),
+    sse({
+      error: {
+        message: 'The server had an error while processing your request.',
+        type: 'server_error',
+        param: null,
+        code: null,
+      },
+    }),
+  ],
+}
+
+/** Text, then the connection drops: no finish_reason, no [DONE]. */
+export const chatCut: LlmStream = {
+  frames: [
+    chunk([delta({ role: 'assistant', content: '' })]),
+    chunk([delta({ content: 'Half an ans' })]),
+  ],
+  cut: true,
+}
+
+/** A tool call whose arguments do not join into JSON. */
+export const chatBadArguments: LlmStream = {
+  frames: [
+    chunk([
+      delta({ tool_calls: [toolDelta(0, '{"city":', { id: 'call_X', name: 'get_weather' })] }),
+    ]),
+    chunk([delta({ tool_calls: [toolDelta(0, '"Paris"')] })]),
+    chunk([delta({}, 0, 'tool_calls')]),
+    sse('[DONE]'),
+  ],
+}
+
+/** A role chunk and a finish, nothing said. */
+export const chatEmpty: LlmStream = {
+  frames: [
+    chunk([delta({ role: 'assistant', content: '' })]),
+    chunk([delta({}, 0, 'stop')]),
+    sse('[DONE]'),
+  ],
+}
+
+/** `count` one-token chunks, `perFrame` of them per write (a buffering gateway), then usage and [DONE]. */
+export function chatTokens(count: number, perFrame: number, pauseMs = 1): LlmStream {
+  const frames: string[] = [chunk([delta({ role: 'assistant', content: '' })])]
+  let frame = ''
+  for (let i = 0; i < count; i++) {
+    frame += chunk([delta({ content: `t${i} ` })])
+    if ((i + 1) % perFrame === 0) {
+      frames.push(frame)
+      frame = ''
+    }
+  }
+  if (frame) frames.push(frame)
+  frames.push(
+    chunk([delta({}, 0, 'stop')]),
+    chunk([], { usage: { prompt_tokens: 5, completion_tokens: count, total_tokens: count + 5 } }),
+    sse('[DONE]'),
+  )
+  return { frames, pauseMs }
+}
+
+// ---- Anthropic Messages ------------------------------------------------------
+
+const ev = (type: string, data: Record<string, unknown>) => sse({ type, ...data }, type)
+
+/** ping, thinking, text, a tool_use with input_json_delta split in an escape, a tool without fragments. */
+export const anthropicTools: LlmStream = {
+  frames: [
+    ev('message_start', {
+      message: {
+        id: 'msg_1',
+        type: 'message',
+        role: 'assistant',
+        model: 'claude-test-4',
+        content: [],
+        stop_reason: null,
+        stop_sequence: null,
+        usage: {
+          input_tokens: 472,
+          cache_creation_input_tokens: 0,
+          cache_read_input_tokens: 0,
+          output_tokens: 2,
+        },
+      },
+    }),
+    ev('ping', {}),
+    ev('content_block_start', {
+      index: 0,
+      content_block: { type: 'thinking', thinking: '', signature: '' },
+    }),
+    ev('content_block_delta', {
+      index: 0,
+      delta: { type: 'thinking_delta', thinking: 'The user wants ' },
+    }),
+    ev('content_block_delta', {
+      index: 0,
+      delta: { type: 'thinking_delta', thinking: 'the weather.' },
+    }),
+    ev('content_block_delta', {
+      index: 0,
+      delta: { type: 'signature_delta', signature: 'EqQBCgIYAhIM' },
+    }),
+    ev('content_block_stop', { index: 0 }),
+    ev('content_block_start', { index: 1, content_block: { type: 'text', text: '' } }),
+    ev('content_block_delta', { index: 1, delta: { type: 'text_delta', text: 'Let me check ' } }),
+    ev('content_block_delta', { index: 1, delta: { type: 'text_delta', text: 'Zürich.' } }),
+    ev('content_block_stop', { index: 1 }),
+    ev('ping', {}),
+    ev('content_block_start', {
+      index: 2,
+      content_block: { type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: {} },
+    }),
+    ev('content_block_delta', { index: 2, delta: { type: 'input_json_delta', partial_json: '' } }),
+    ev('content_block_delta', {
+      index: 2,
+      delta: { type: 'input_json_delta', partial_json: '{"city": "Z\\' },
+    }),
+    ev('content_block_delta', {
+      index: 2,
+      delta: { type: 'input_json_delta', partial_json: 'u00fcrich", "unit": "°C"}' },
+    }),
+    ev('content_block_stop', { index: 2 }),
+    ev('content_block_start', {
+      index: 3,
+      content_block: { type: 'tool_use', id: 'toolu_2', name: 'get_time', input: {} },
+    }),
+    ev('content_block_delta', { index: 3, delta: { type: 'input_json_delta', partial_json: '' } }),
+    ev('content_block_stop', { index: 3 }),
+    ev('message_delta', {
+      delta: { stop_reason: 'tool_use', stop_sequence: null },
+      usage: { output_tokens: 89 },
+    }),
+    ev('message_stop', {}),
+  ],
+  splitBytes: 11,
+}
+
+/** Text, then an `error` event (overloaded), as the Messages API streams it. */
+export const anthropicError: LlmStream = {
+  frames: [
+    anthropicTools.frames[0]!,
+    ev('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }),
+    ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'Hel' } }),
+    sse({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }, 'error'),
+  ],
+}
+
+// ---- OpenAI Responses ----------------------------------------------------------
+
+const response = (status: string, output: unknown[], usage: unknown = null) => ({
+  id: 'resp_1',
+  object: 'response',
+  created_at: 1700000000,
+  status,
+  model: 'gpt-test-2026-resp',
+  output,
+  usage,
+  error: null,
+  incomplete_details: null,
+})
+let sequence = 0
+const rev = (type: string, data: Record<string, unknown>) =>
+  sse({ type, sequence_number: sequence++, ...data }, type)
+const reasoningItem = {
+  id: 'rs_1',
+  type: 'reasoning',
+  summary: [{ type: 'summary_text', text: 'Weather lookup.' }],
+}
+const messageItem = {
+  id: 'msg_1',
+  type: 'message',
+  status: 'completed',
+  role: 'assistant',
+  content: [{ type: 'output_text', text: 'Sure — checking.', annotations: [] }],
+}
+const callItem = (args: string, status: string) => ({
+  id: 'fc_1',
+  type: 'function_call',
+  status,
+  call_id: 'call_R1',
+  name: 'get_weather',
+  arguments: args,
+})
+
+/** Reasoning summary, text, a function call, response.completed with usage. */
+export const responsesTools: LlmStream = {
+  frames: [
+    rev('response.created', { response: response('in_progress', []) }),
+    rev('response.in_progress', { response: response('in_progress', []) }),
+    rev('response.output_item.added', {
+      output_index: 0,
+      item: { id: 'rs_1', type: 'reasoning', summary: [] },
+    }),
+    rev('response.reasoning_summary_part.added', {
+      item_id: 'rs_1',
+      output_index: 0,
+      summary_index: 0,
+      part: { type: 'summary_text', text: '' },
+    }),
+    rev('response.reasoning_summary_text.delta', {
+      item_id: 'rs_1',
+      output_index: 0,
+      summary_index: 0,
+      delta: 'Weather ',
+    }),
+    rev('response.reasoning_summary_text.delta', {
+      item_id: 'rs_1',
+      output_index: 0,
+      summary_index: 0,
+      delta: 'lookup.',
+    }),
+    rev('response.reasoning_summary_text.done', {
+      item_id: 'rs_1',
+      output_index: 0,
+      summary_index: 0,
+      text: 'Weather lookup.',
+    }),
+    rev('response.reasoning_summary_part.done', {
+      item_id: 'rs_1',
+      output_index: 0,
+      summary_index: 0,
+      part: { type: 'summary_text', text: 'Weather lookup.' },
+    }),
+    rev('response.output_item.done', { output_index: 0, item: reasoningItem }),
+    rev('response.output_item.added', {
+      output_index: 1,
+      item: { ...messageItem, status: 'in_progress', content: [] },
+    }),
+    rev('response.content_part.added', {
+      item_id: 'msg_1',
+      output_index: 1,
+      content_index: 0,
+      part: { type: 'output_text', text: '', annotations: [] },
+    }),
+    rev('response.output_text.delta', {
+      item_id: 'msg_1',
+      output_index: 1,
+      content_index: 0,
+      delta: 'Sure — ',
+    }),
+    rev('response.output_text.delta', {
+      item_id: 'msg_1',
+      output_index: 1,
+      content_index: 0,
+      delta: 'checking.',
+    }),
+    rev('response.output_text.done', {
+      item_id: 'msg_1',
+      output_index: 1,
+      content_index: 0,
+      text: 'Sure — checking.',
+    }),
+    rev('response.content_part.done', {
+      item_id: 'msg_1',
+      output_index: 1,
+      content_index: 0,
+      part: messageItem.content[0],
+    }),
+    rev('response.output_item.done', { output_index: 1, item: messageItem }),
+    rev('response.output_item.added', { output_index: 2, item: callItem('', 'in_progress') }),
+    rev('response.function_call_arguments.delta', {
+      item_id: 'fc_1',
+      output_index: 2,
+      delta: '{"city":',
+    }),
+    rev('response.function_call_arguments.delta', {
+      item_id: 'fc_1',
+      output_index: 2,
+      delta: '"Paris"}',
+    }),
+    rev('response.function_call_arguments.done', {
+      item_id: 'fc_1',
+      output_index: 2,
+      arguments: '{"city":"Paris"}',
+    }),
+    rev('response.output_item.done', {
+      output_index: 2,
+      item: callItem('{"city":"Paris"}', 'completed'),
+    }),
+    rev('response.completed', {
+      response: response(
+        'completed',
+        [reasoningItem, messageItem, callItem('{"city":"Paris"}', 'completed')],
+        {
+          input_tokens: 37,
+          input_tokens_details: { cached_tokens: 0 },
+          output_tokens: 25,
+          output_tokens_details: { reasoning_tokens: 12 },
+          total_tokens: 62,
+        },
+      ),
+    }),
+  ],
+  splitBytes: 13,
+}
+
+/** Text, then response.failed. */
+export const responsesFailed: LlmStream = {
+  frames: [
+    responsesTools.frames[0]!,
+    rev('response.output_item.added', {
+      output_index: 0,
+      item: { ...messageItem, status: 'in_progress', content: [] },
+    }),
+    rev('response.content_part.added', {
+      item_id: 'msg_1',
+      output_index: 0,
+      content_index: 0,
+      part: { type: 'output_text', text: '', annotations: [] },
+    }),
+    rev('response.output_text.delta', {
+      item_id: 'msg_1',
+      output_index: 0,
+      content_index: 0,
+      delta: 'Sure',
+    }),
+    rev('response.failed', {
+      response: {
+        ...response('failed', []),
+        error: { code: 'server_error', message: 'The model failed.' },
+      },
+    }),
+  ],
+}
+
+// ---- Not an LLM stream ---------------------------------------------------------
+
+/** A job's progress as JSON status events: must look exactly as without --llm. */
+export const statusStream: LlmStream = {
+  frames: [
+    sse({ progress: 0, state: 'queued', object: 'job', type: 'status' }, 'status'),
+    sse({ progress: 50, state: 'running', choices: [] }, 'status'),
+    sse({ type: 'message_start' }),
+    sse({ progress: 100, state: 'done' }, 'status'),
+    sse({ result: 'ok' }, 'end'),
+  ],
+}
+
+// ---- Server ----------------------------------------------------------------------
+
+async function write(res: ServerResponse, text: string, splitBytes: number | undefined) {
+  const bytes = Buffer.from(text)
+  const size = splitBytes ?? bytes.length
+  for (let at = 0; at < bytes.length; at += size) {
+    if (!res.write(bytes.subarray(at, at + size)))
+      await new Promise((resolve) => res.once('drain', resolve))
+  }
+}
+
+/** Serves each stream at `/<name>` (any path below it too, for SDK base URLs), on 127.0.0.1; closed after the test. */
+export async function serveLlmStreams(streams: Record<string, LlmStream>): Promise<string> {
+  const server = createServer(async (req, res) => {
+    req.resume()
+    const name = (req.url ?? '/').split('/')[1] ?? ''
+    const stream = streams[name]
+    if (!stream) {
+      res.writeHead(404).end()
+      return
+    }
+    res.writeHead(stream.status ?? 200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+    })
+    for (const frame of stream.frames) {
+      await write(res, frame, stream.splitBytes)
+      await new Promise((resolve) => setTimeout(resolve, stream.pauseMs ?? 1))
+    }
+    if (stream.cut) res.socket?.destroy()
+    else res.end()
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  onTestFinished(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  )
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+}
+
+/** The whole stream as one text, as the server sends it. */
+export const textOf = (stream: LlmStream) => stream.frames.join('')

@@ -1,0 +1,108 @@
+import { execFileSync, spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { onTestFinished } from 'vitest'
+import { CLI } from './cli.ts'
+
+export const HAS_TMUX = spawnSync('tmux', ['-V']).status === 0
+
+export interface Terminal {
+  /** The directory the command runs in (where `w` writes). */
+  dir: string
+  /** The visible screen as text. */
+  screen(): string
+  /** tmux key names (`Up`, `Enter`, `Escape`, `C-c`, `Space`) or literal text with `{ literal }`. */
+  keys(...keys: string[]): void
+  type(text: string): void
+  /** Waits until the screen satisfies the test; fails with the last screen. */
+  waitFor(test: (screen: string) => boolean, what: string, timeoutMs?: number): Promise<string>
+  /** Resolves with the exit code once the command has exited. */
+  exited(timeoutMs?: number): Promise<number>
+  stderr(): string
+  pid(): number
+}
+
+let sessions = 0
+
+/**
+ * Runs the built CLI in a real pseudo-terminal (a detached tmux session on a private socket),
+ * so that the tests see the screen a user sees and type the keys a user types.
+ */
+export function runInTerminal(args: string[], size = { width: 120, height: 30 }): Terminal {
+  const dir = mkdtempSync(join(tmpdir(), 'sse-probe-inspect-'))
+  const socket = `sse-probe-test-${process.pid}-${++sessions}`
+  const tmux = (...tmuxArgs: string[]) =>
+    execFileSync('tmux', ['-L', socket, ...tmuxArgs], { encoding: 'utf8' })
+  const quote = (text: string) => `'${text.replaceAll("'", `'\\''`)}'`
+  const command = [
+    // As runCli: colour as the terminal (not the test runner's environment) decides.
+    'unset FORCE_COLOR NO_COLOR',
+    `cd ${quote(dir)}`,
+    'echo BEFORE-INSPECT',
+    // In the foreground, so that the terminal is its stdin; the inner shell becomes it (exec) to give its pid.
+    `sh -c ${quote(`echo $$ > pid.txt; exec ${[process.execPath, CLI, ...args].map(quote).join(' ')} 2>stderr.txt`)}`,
+    'echo $? > code.txt',
+    'sleep 600',
+  ].join('; ')
+  tmux(
+    'new-session',
+    '-d',
+    '-x',
+    String(size.width),
+    '-y',
+    String(size.height),
+    'sh',
+    '-c',
+    command,
+  )
+  onTestFinished(() => {
+    try {
+      tmux('kill-server')
+    } catch {
+      // already gone
+    }
+  })
+  const screen = () => tmux('capture-pane', '-p')
+  const poll = async <T>(get: () => T | undefined, what: string, timeoutMs: number): Promise<T> => {
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      const value = get()
+      if (value !== undefined) return value
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${what}; screen:\n${screen()}\nstderr:\n${stderr()}`)
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+  }
+  const stderr = () => {
+    const path = join(dir, 'stderr.txt')
+    return existsSync(path) ? readFileSync(path, 'utf8') : ''
+  }
+  return {
+    dir,
+    screen,
+    keys: (...keys) => void tmux('send-keys', ...keys),
+    type: (text) => void tmux('send-keys', '-l', text),
+    waitFor: (test, what, timeoutMs = 10_000) =>
+      poll(
+        () => {
+          const text = screen()
+          return test(text) ? text : undefined
+        },
+        what,
+        timeoutMs,
+      ),
+    exited: (timeoutMs = 10_000) =>
+      poll(
+        () => {
+          const path = join(dir, 'code.txt')
+          const text = existsSync(path) ? readFileSync(path, 'utf8').trim() : ''
+          return text === '' ? undefined : Number(text)
+        },
+        'the command to exit',
+        timeoutMs,
+      ),
+    stderr,
+    pid: () => Number(readFileSync(join(dir, 'pid.txt'), 'utf8')),
+  }
+}

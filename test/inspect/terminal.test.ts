@@ -1,0 +1,148 @@
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import type { ProbeRecord } from '../../src/engine/records.ts'
+import { runMain } from '../helpers/main.ts'
+import { sseServer, startServer } from '../helpers/server.ts'
+import { HAS_TMUX, runInTerminal } from '../helpers/tmux.ts'
+
+/** An endless stream: ids from Last-Event-ID + 1, `status` every third event, `tick` otherwise. */
+function endlessServer(intervalMs = 20) {
+  return startServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' })
+    res.write('retry: 300\n\n')
+    let id = Number(req.headers['last-event-id'] ?? 0)
+    const timer = setInterval(() => {
+      id++
+      const type = id % 3 === 0 ? 'status' : 'tick'
+      res.write(`id: ${id}\nevent: ${type}\ndata: {"n":${id},"type":"${type}"}\n\n`)
+    }, intervalMs)
+    res.on('close', () => clearInterval(timer))
+  })
+}
+
+const header = (screen: string) => screen.split('\n').slice(0, 2).join('\n')
+
+describe('sse-probe inspect without a terminal', () => {
+  it('exits 2 and points to sse-probe <url>', async () => {
+    const server = await sseServer('data: x\n\n')
+    const run = await runMain(['inspect', server.url])
+    expect(run.exitCode).toBe(2)
+    expect(run.stderr).toMatch(/needs a terminal.*sse-probe <url>/)
+    expect(server.requests).toHaveLength(0)
+  })
+
+  it('takes the probe options: a bad one is a usage error', async () => {
+    const run = await runMain(['inspect', 'http://127.0.0.1:1/', '--retry', 'soon'])
+    expect(run.exitCode).toBe(2)
+    expect(run.stderr).toMatch(/--retry/)
+  })
+})
+
+describe.skipIf(!HAS_TMUX && !process.env.CI)('sse-probe inspect in a terminal', () => {
+  it('filters, pauses with +N, shows one event whole, writes the rows, reconnects, quits with 130', async () => {
+    const server = await endlessServer()
+    const term = runInTerminal(['inspect', `${server.url}/s`])
+    await term.waitFor((s) => /● open/.test(s) && / status +\{"n":6/.test(s), 'events')
+
+    // Filter to one type while the stream runs.
+    term.keys('/')
+    term.type('type:status')
+    term.keys('Enter')
+    let screen = await term.waitFor((s) => s.includes('filter: type:status'), 'the filter')
+    const rows = screen.split('\n').filter((line) => /^[ ›]\s+\d+ +\d/.test(line))
+    expect(rows.length).toBeGreaterThan(1)
+    for (const row of rows) expect(row).toMatch(/ (status|retry|open) /)
+
+    // Pause: the header counts what arrives meanwhile; the grid stands still.
+    term.keys('Space')
+    const paused = await term.waitFor((s) => /paused · \+([1-9]\d)/.test(s), '+N to grow')
+    const frozen = paused.split('\n').slice(3).join('\n')
+    await term.waitFor((s) => Number(/\+(\d+)/.exec(header(s))?.[1]) >= 20, 'more events')
+    expect(term.screen().split('\n').slice(3).join('\n')).toBe(frozen)
+    term.keys('Space')
+    await term.waitFor((s) => !s.includes('paused'), 'the pause to end')
+
+    // The detail pane, then back.
+    term.keys('Enter')
+    screen = await term.waitFor((s) => s.includes('lastEventId'), 'the detail pane')
+    expect(screen).toMatch(/"type": "status"/)
+    term.keys('Escape')
+    await term.waitFor((s) => !s.includes('lastEventId'), 'the pane to close')
+
+    // w writes what the grid holds.
+    term.keys('w')
+    screen = await term.waitFor((s) => /wrote \d+ records to /.test(s), 'the written path')
+    const file = readdirSync(term.dir).find((name) => name.endsWith('.ndjson'))!
+    const written = readFileSync(join(term.dir, file), 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as ProbeRecord)
+    expect(written.length).toBeGreaterThan(2)
+    expect(written.filter((r) => r.type === 'event').every((r) => r.event === 'status')).toBe(true)
+
+    // r drops the connection; the server sees the resume with Last-Event-ID.
+    term.keys('r')
+    screen = await term.waitFor((s) => s.includes('reconnected  200'), 'the reconnect')
+    expect(server.requests).toHaveLength(2)
+    const resumedFrom = server.requests[1]!.headers['last-event-id']
+    expect(Number(resumedFrom)).toBeGreaterThan(6)
+    expect(screen).toContain(`Last-Event-ID: ${resumedFrom}`)
+    expect(screen).toMatch(/close +connection broke: dropped on request/)
+
+    term.keys('q')
+    expect(await term.exited()).toBe(130)
+    screen = term.screen()
+    expect(screen).toContain('BEFORE-INSPECT')
+    expect(screen).not.toContain('filter: type:status')
+    expect(term.stderr()).toMatch(/── summary {2}interrupted/)
+    expect(term.stderr()).toMatch(/reconnects {3}1/)
+  })
+
+  it('stays on an ended stream and exits with its code; the header says how it ended', async () => {
+    const server = await sseServer('id: 1\ndata: a\n\nid: 2\nevent: end\ndata: bye\n\n')
+    const term = runInTerminal(['inspect', server.url, '--expect-event', 'missing'])
+    await term.waitFor((s) => s.includes('ended: end-event'), 'the end')
+    term.keys('C-c')
+    expect(await term.exited()).toBe(1)
+    expect(term.stderr()).toMatch(/✗ --expect-event missing/)
+    expect(term.screen()).toContain('BEFORE-INSPECT')
+  })
+
+  it('a --record file that cannot be written is a usage error, before the screen is taken', async () => {
+    const server = await sseServer('data: x\n\n')
+    const term = runInTerminal(['inspect', server.url, '--record', '/nonexistent/dir/run.ndjson'])
+    expect(await term.exited()).toBe(2)
+    expect(term.stderr()).toMatch(/^error: .*run\.ndjson/m)
+    expect(term.screen()).toContain('BEFORE-INSPECT')
+  })
+
+  it('restores the terminal on SIGTERM and exits 143', async () => {
+    const server = await endlessServer(100)
+    const term = runInTerminal(['inspect', server.url])
+    await term.waitFor((s) => s.includes('● open'), 'the stream')
+    process.kill(term.pid(), 'SIGTERM')
+    expect(await term.exited()).toBe(143)
+    expect(term.screen()).toContain('BEFORE-INSPECT')
+    expect(term.stderr()).toMatch(/── summary {2}interrupted/)
+  })
+
+  it('h hides pings, t shows the wall clock, c clears the grid but not the counts', async () => {
+    const server = await startServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' })
+      res.write(': hello\n\nevent: ping\ndata: \n\nid: 1\ndata: one\n\n')
+    })
+    const term = runInTerminal(['inspect', server.url])
+    await term.waitFor((s) => / one/.test(s) && /: +hello/.test(s), 'the rows')
+    term.keys('h')
+    let screen = await term.waitFor((s) => s.includes('pings hidden'), 'pings hidden')
+    expect(screen).not.toMatch(/hello/)
+    term.keys('t')
+    screen = await term.waitFor((s) => /\d\d:\d\d:\d\d\.\d{3}/.test(s), 'wall clock')
+    term.keys('c')
+    screen = await term.waitFor((s) => !/ one/.test(s), 'the grid to clear')
+    expect(header(screen)).toMatch(/2 events · 2 pings/)
+    term.keys('q')
+    expect(await term.exited()).toBe(130)
+  })
+})

@@ -1,0 +1,111 @@
+import { Chalk } from 'chalk'
+import { render } from 'ink-testing-library'
+import { createElement } from 'react'
+import { describe, expect, it } from 'vitest'
+import type { ProbeRecord } from '../../src/engine/records.ts'
+import type { KeyInfo } from '../../src/inspect/keys.ts'
+import { type Action, initialState, reduce } from '../../src/inspect/state.ts'
+import { InspectApp, InspectScreen } from '../../src/inspect/view.tsx'
+
+const chalk = new Chalk({ level: 0 })
+
+function stateWith(records: ProbeRecord[], ...actions: Action[]) {
+  const start = initialState({
+    url: 'http://127.0.0.1:8000/status/stream',
+    pingEvent: 'ping',
+    capacity: 10_000,
+    retryMs: 3000,
+    startedAt: 0,
+    width: 100,
+    height: 16,
+  })
+  return [{ type: 'records', records, bytes: 1234, now: 2500 } as Action, ...actions].reduce(
+    reduce,
+    start,
+  )
+}
+
+const tick = (n: number, data = `{"n":${n}}`): ProbeRecord => ({
+  type: 'event',
+  t: n,
+  attempt: 1,
+  event: 'tick',
+  id: String(n),
+  lastEventId: String(n),
+  data,
+  dt: n === 1 ? null : 1,
+})
+
+const draw = (state: ReturnType<typeof stateWith>) =>
+  render(createElement(InspectScreen, { state, chalk })).lastFrame()!
+
+const settle = () => new Promise((resolve) => setTimeout(resolve, 20))
+
+describe('inspect components', () => {
+  it('draw the header, the column names and only the rows that fit', () => {
+    const records = Array.from({ length: 1000 }, (_, i) => tick(i + 1))
+    const frame = draw(stateWith(records))
+    const lines = frame.split('\n')
+    expect(lines).toHaveLength(16)
+    expect(lines[0]).toMatch(/^http:\/\/127\.0\.0\.1:8000\/status\/stream {2}● connecting/)
+    expect(lines[1]).toMatch(/^2\.5s · 1000 events · 0 pings · 0 reconnects · 1\.2 KiB/)
+    expect(lines[2]).toMatch(/#\s+time gap\s+id\s+type\s+data/)
+    // 12 grid rows, ending with the selected last row.
+    expect(lines.slice(3, 15).map((line) => /\{"n":(\d+)\}$/.exec(line)?.[1])).toEqual(
+      Array.from({ length: 12 }, (_, i) => String(989 + i)),
+    )
+    expect(lines[14]).toMatch(/^› 1000/)
+    expect(lines[15]).toMatch(/q quit/)
+  })
+
+  it('escape control characters from the server', () => {
+    const frame = draw(stateWith([tick(1, 'evil \x1b[2J\x07 \u202e')]))
+    expect(frame).toContain('evil \\x1b[2J\\x07 \\u202e')
+    expect(frame).not.toContain('\x1b[2J')
+  })
+
+  it('show paused · +N and the filter in the header', () => {
+    let state = stateWith([tick(1)], { type: 'pause' })
+    state = reduce(state, { type: 'records', records: [tick(2), tick(3)], bytes: 0, now: 3000 })
+    state = reduce(state, { type: 'filter-start' })
+    state = reduce(state, { type: 'filter-edit', text: 'tick' })
+    const frame = draw(state)
+    expect(frame).toMatch(/filter: tick +paused · \+2$/m)
+    expect(frame).toContain('/tick')
+    expect(frame).not.toContain('{"n":2}')
+  })
+
+  it('show the detail pane with the data indented', () => {
+    const frame = draw(
+      stateWith(
+        [tick(1, '{"a":{"b":[1,2]}}')],
+        { type: 'resize', width: 100, height: 40 },
+        { type: 'open-detail' },
+      ),
+    )
+    expect(frame).toMatch(/── #1 .*Esc closes/)
+    expect(frame).toContain('lastEventId "1"')
+    expect(frame).toContain('  "a": {')
+  })
+
+  it('hand each key to onKey as Ink reads it', async () => {
+    const keys: [string, KeyInfo][] = []
+    const app = render(
+      createElement(InspectApp, {
+        state: stateWith([tick(1)]),
+        chalk,
+        onKey: (input, key) => keys.push([input, key]),
+      }),
+    )
+    await settle()
+    for (const data of ['j', '\x1b[A', '\r', '/', '\x1b[6~', ' ']) {
+      app.stdin.write(data)
+      await settle()
+    }
+    expect(keys.map(([input]) => input)).toEqual(['j', '', '\r', '/', '', ' '])
+    expect(keys[1]![1].upArrow).toBe(true)
+    expect(keys[2]![1].return).toBe(true)
+    expect(keys[4]![1].pageDown).toBe(true)
+    app.unmount()
+  })
+})

@@ -1,0 +1,348 @@
+import fastCheck from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { createLlmExtension, type LlmExtensionOptions } from '../../src/llm/extension.ts'
+import { detectProfile } from '../../src/llm/profiles.ts'
+import type { LlmOutput, LlmSummary } from '../../src/llm/types.ts'
+
+type Step = { t: number; data: string; event?: string } | { t: number; type: 'reconnect' | 'close' }
+
+/** Feeds records to the extension as the engine would; returns what it decided. */
+function run(steps: Step[], options: Partial<LlmExtensionOptions> = {}) {
+  const outputs: LlmOutput[] = []
+  const extension = createLlmExtension({
+    mode: 'auto',
+    onOutput: (o) => outputs.push(o),
+    ...options,
+  })
+  const ends: { reason: string; message?: string }[] = []
+  const context = {
+    now: () => 0,
+    emit() {},
+    end: (reason: string, message?: string) => ends.push({ reason, message }),
+    signal: new AbortController().signal,
+    request: { url: new URL('http://127.0.0.1/'), method: 'POST' },
+  }
+  for (const step of steps) {
+    const record =
+      'data' in step
+        ? {
+            type: 'event',
+            t: step.t,
+            attempt: 1,
+            event: step.event ?? 'message',
+            id: null,
+            lastEventId: '',
+            data: step.data,
+            dt: null,
+          }
+        : {
+            type: step.type,
+            t: step.t,
+            attempt: 2,
+            delayMs: 0,
+            lastEventId: null,
+            cause: 'server-closed',
+          }
+    extension.onRecord!(record as never, context as never)
+  }
+  const result = extension.finish!({ reason: 'server-closed', t: 0 })
+  return {
+    llm: result.summary?.llm as LlmSummary | undefined,
+    expectations: result.expectations,
+    ends,
+    outputs,
+    extension,
+  }
+}
+
+const chunk = (delta: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+  JSON.stringify({
+    object: 'chat.completion.chunk',
+    model: 'm',
+    choices: [{ index: 0, delta, finish_reason: null }],
+    ...extra,
+  })
+const text = (t: number, content: string) => ({ t, data: chunk({ content }) })
+
+describe('detection', () => {
+  it('recognises each profile by its first event', () => {
+    expect(detectProfile('message', chunk({}))).toBe('openai-chat')
+    expect(detectProfile('response.created', '{}')).toBe('openai-responses')
+    expect(detectProfile('message', '{"type":"response.in_progress"}')).toBe('openai-responses')
+    expect(detectProfile('message_start', '{"type":"message_start","message":{}}')).toBe(
+      'anthropic',
+    )
+  })
+
+  it('never fires on other streams', () => {
+    expect(detectProfile('message', '{"type":"message_start"}')).toBeUndefined()
+    expect(detectProfile('status', '{"progress":50,"choices":[]}')).toBeUndefined()
+    expect(detectProfile('message', '[DONE]')).toBeUndefined()
+    expect(detectProfile('message', '{"object":"chat.completion.chunk"')).toBeUndefined()
+    const { llm, ends, expectations } = run(
+      [{ t: 1, data: '{"a":1}' }, { t: 2, data: 'x' }, { t: 3, data: '[1]' }, text(4, 'late')],
+      { expect: true },
+    )
+    expect(llm).toBeUndefined()
+    expect(ends).toEqual([])
+    expect(expectations).toEqual([
+      { name: '--expect-llm', ok: false, actual: 'no LLM stream recognised' },
+    ])
+  })
+
+  it('looks at the first three events with data only', () => {
+    expect(
+      run([{ t: 1, data: '' }, { t: 1, data: 'a' }, { t: 2, data: 'b' }, text(3, 'hi')]).llm?.text,
+    ).toBe('hi')
+    expect(
+      run([{ t: 1, data: 'a' }, { t: 1, data: 'b' }, { t: 2, data: 'c' }, text(3, 'hi')]).llm,
+    ).toBeUndefined()
+  })
+
+  it('off ignores everything; a forced profile reads from the first event', () => {
+    expect(run([text(1, 'hi')], { mode: 'off' }).llm).toBeUndefined()
+    const forced = run([{ t: 1, data: '{"choices":[{"index":0,"delta":{"content":"hi"}}]}' }], {
+      mode: 'openai-chat',
+    })
+    expect(forced.llm?.text).toBe('hi')
+    expect(forced.extension.profile).toBe('openai-chat')
+  })
+})
+
+describe('timing on the wire', () => {
+  it('TTFT and TTFO from the send time of the connection that streamed, ITL between deltas', () => {
+    const { llm } = run([
+      { t: 100, data: chunk({ role: 'assistant', content: '' }) },
+      { t: 120, data: chunk({ reasoning_content: 'hmm' }) },
+      text(150, 'a'),
+      text(150, 'b'),
+      text(190, 'c'),
+    ])
+    expect(llm).toMatchObject({
+      ttftMs: 120,
+      ttfoMs: 150,
+      deltas: 4,
+      reads: 3,
+      maxDeltasPerRead: 2,
+    })
+    expect(llm!.itlMs).toEqual({ p50: 30, p95: 40, max: 40 })
+  })
+
+  it('a reconnect restarts the clock and the answer; problems add up', () => {
+    const { llm } = run([
+      text(10, 'first'),
+      { t: 50, type: 'close' },
+      { t: 1000, type: 'reconnect' },
+      text(1200, 'second'),
+      { t: 1300, data: '[DONE]' },
+    ])
+    expect(llm).toMatchObject({ ttftMs: 200, text: 'second', deltas: 1 })
+    expect(llm!.problems.map((p) => p.code)).toEqual(['no-end-marker'])
+  })
+
+  it('tokens per second over first to last delta; null when all came in one read or usage is unknown', () => {
+    const usage = { usage: { prompt_tokens: 3, completion_tokens: 20 } }
+    expect(
+      run([text(0, 'a'), text(1000, 'b'), { t: 1000, data: chunk({}, usage) }]).llm!
+        .tokensPerSecond,
+    ).toBe(20)
+    expect(
+      run([text(5, 'a'), text(5, 'b'), { t: 5, data: chunk({}, usage) }]).llm!.tokensPerSecond,
+    ).toBeNull()
+    expect(run([text(0, 'a'), text(1000, 'b')]).llm).toMatchObject({
+      tokensPerSecond: null,
+      usage: null,
+      inputTokens: null,
+    })
+  })
+
+  it('batched: 20 deltas or more and a median of 4 or more per read', () => {
+    const batch = (perRead: number, count: number) =>
+      Array.from({ length: count }, (_, i) => text(Math.floor(i / perRead) * 30, 'x'))
+    expect(run(batch(4, 20)).extension.batched).toBe(true)
+    expect(run(batch(3, 30)).extension.batched).toBe(false)
+    expect(run(batch(5, 15)).extension.batched).toBe(false)
+  })
+})
+
+describe('what is stitched', () => {
+  it('an empty delta is not a token', () => {
+    const { llm } = run([
+      { t: 1, data: chunk({ content: '' }) },
+      { t: 2, data: chunk({ content: null }) },
+      { t: 3, data: '[DONE]' },
+    ])
+    expect(llm).toMatchObject({ deltas: 0, ttftMs: null, itlMs: null })
+    expect(llm!.problems).toEqual([
+      {
+        code: 'no-deltas',
+        message: 'the stream carried no text, reasoning or tool-call arguments',
+      },
+    ])
+  })
+
+  it('invalid tool arguments are a problem, and fail --expect-llm', () => {
+    const call = (args: string, head = false) => ({
+      index: 0,
+      ...(head && { id: 'c1', function: { name: 'f', arguments: args } }),
+      ...(!head && { function: { arguments: args } }),
+    })
+    const { llm, expectations } = run(
+      [
+        { t: 1, data: chunk({ tool_calls: [call('{"a":', true)] }) },
+        { t: 2, data: chunk({ tool_calls: [call('1')] }) },
+        { t: 3, data: '[DONE]' },
+      ],
+      { expect: true },
+    )
+    expect(llm!.toolCalls).toEqual([{ id: 'c1', name: 'f', arguments: '{"a":1', valid: false }])
+    expect(llm!.problems).toHaveLength(1)
+    expect(llm!.problems[0]!.code).toBe('invalid-tool-arguments')
+    expect(llm!.problems[0]!.message).toMatch(/^tool call 0 \(f\): arguments are not JSON: /)
+    expect(expectations).toEqual([
+      { name: '--expect-llm', ok: false, actual: 'invalid-tool-arguments' },
+    ])
+  })
+
+  it('[DONE] ends with end-data; a clean stream holds --expect-llm', () => {
+    const { ends, expectations } = run(
+      [text(1, 'hi'), { t: 2, data: '[DONE]' }, { t: 3, type: 'close' }],
+      { expect: true },
+    )
+    expect(ends).toEqual([{ reason: 'end-data', message: undefined }])
+    expect(expectations).toEqual([{ name: '--expect-llm', ok: true }])
+  })
+
+  it('message_stop ends with end-event; the model is the first non-empty one', () => {
+    const ev = (type: string, data: object) => ({
+      t: 1,
+      event: type,
+      data: JSON.stringify({ type, ...data }),
+    })
+    const { ends, llm } = run([
+      ev('message_start', { message: { model: '', usage: { input_tokens: 1, output_tokens: 1 } } }),
+      ev('message_delta', { delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 7 } }),
+      ev('message_stop', {}),
+    ])
+    expect(ends).toEqual([{ reason: 'end-event', message: undefined }])
+    expect(llm).toMatchObject({
+      model: null,
+      finishReason: 'end_turn',
+      usage: { input_tokens: 1, output_tokens: 7 },
+      outputTokens: 7,
+    })
+  })
+
+  it('live output: text and reasoning as they come, a tool call once complete, first choice only', () => {
+    const tool = (id: string | undefined, index: number, args: string) => ({
+      index,
+      ...(id && { id }),
+      function: { ...(id && { name: `f${index}` }), arguments: args },
+    })
+    const { outputs } = run([
+      { t: 1, data: chunk({ reasoning: 'r' }) },
+      text(2, 'a'),
+      {
+        t: 3,
+        data: JSON.stringify({
+          object: 'chat.completion.chunk',
+          choices: [{ index: 1, delta: { content: 'other' } }],
+        }),
+      },
+      { t: 4, data: chunk({ tool_calls: [tool('c0', 0, '{}')] }) },
+      { t: 5, data: chunk({ tool_calls: [tool('c1', 1, '{"x"')] }) },
+      { t: 6, data: chunk({ tool_calls: [tool(undefined, 1, ':1}')] }) },
+      {
+        t: 7,
+        data: JSON.stringify({
+          object: 'chat.completion.chunk',
+          choices: [{ index: 0, delta: {}, finish_reason: 'tool_calls' }],
+        }),
+      },
+    ])
+    expect(outputs).toEqual([
+      { kind: 'reasoning', text: 'r' },
+      { kind: 'text', text: 'a' },
+      { kind: 'tool-call', call: { id: 'c0', name: 'f0', arguments: '{}', valid: true } },
+      { kind: 'tool-call', call: { id: 'c1', name: 'f1', arguments: '{"x":1}', valid: true } },
+    ])
+  })
+
+  it('a Responses function call without argument deltas takes the arguments of its item', () => {
+    const ev = (type: string, data: object) => ({
+      t: 1,
+      event: type,
+      data: JSON.stringify({ type, ...data }),
+    })
+    const item = (args: string) => ({
+      type: 'function_call',
+      id: 'fc',
+      call_id: 'call_1',
+      name: 'f',
+      arguments: args,
+    })
+    const { llm } = run([
+      ev('response.created', { response: { model: 'm', output: [] } }),
+      ev('response.output_item.added', { output_index: 0, item: item('') }),
+      ev('response.output_item.done', { output_index: 0, item: item('{"a":1}') }),
+      ev('response.incomplete', {
+        response: { status: 'incomplete', usage: { input_tokens: 1, output_tokens: 2 } },
+      }),
+    ])
+    expect(llm).toMatchObject({
+      toolCalls: [{ id: 'call_1', name: 'f', arguments: '{"a":1}', valid: true }],
+      finishReason: 'incomplete',
+      outputTokens: 2,
+    })
+  })
+})
+
+describe('the fast path for text-only Chat chunks', () => {
+  it('leaves a chunk with usage or an error beside its text to the full parse', () => {
+    const usage = { completion_tokens: 2 }
+    const { llm, ends } = run([
+      text(1, 'a'),
+      { t: 2, data: chunk({ content: 'b' }, { usage }) },
+      { t: 3, data: chunk({ content: 'c' }, { error: { message: 'boom' } }) },
+    ])
+    expect(llm).toMatchObject({ text: 'ab', usage, outputTokens: 2 })
+    expect(ends).toEqual([{ reason: 'stream-error', message: 'boom' }])
+  })
+
+  it('stitches exactly what a full parse does, whatever the text and the chunk around it', () => {
+    const fc = fastCheck
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(
+            fc.string({ unit: 'binary' }),
+            fc.constantFrom('"', '\\', '"content":"x"', '\u2028', 'é😀'),
+          ),
+          { maxLength: 8 },
+        ),
+        fc.boolean(),
+        (texts, logprobs) => {
+          const chunks = texts.map((content, i) => ({
+            t: i + 2,
+            data: JSON.stringify({
+              id: 'c',
+              object: 'chat.completion.chunk',
+              model: 'm',
+              choices: [
+                {
+                  index: 0,
+                  delta: { content },
+                  logprobs: logprobs ? { content: [] } : null,
+                  finish_reason: null,
+                },
+              ],
+            }),
+          }))
+          const { llm } = run([text(1, 'start:'), ...chunks])
+          expect(llm!.text).toBe(`start:${texts.join('')}`)
+          expect(llm!.deltas).toBe(1 + texts.filter((t) => t !== '').length)
+        },
+      ),
+    )
+  })
+})

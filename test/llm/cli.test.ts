@@ -1,0 +1,238 @@
+// LLM streams through the real CLI, against local servers.
+import { describe, expect, it } from 'vitest'
+import type { LlmSummary } from '../../src/llm/types.ts'
+import {
+  chatBadArguments,
+  chatChoices,
+  chatCut,
+  chatEmpty,
+  chatError,
+  chatTokens,
+  chatTools,
+  serveLlmStreams,
+  statusStream,
+} from '../helpers/llm-streams.ts'
+import { runMain } from '../helpers/main.ts'
+
+const SUMMARY_LLM_FIELDS = [
+  'profile',
+  'model',
+  'ttftMs',
+  'ttfoMs',
+  'itlMs',
+  'deltas',
+  'reads',
+  'maxDeltasPerRead',
+  'inputTokens',
+  'outputTokens',
+  'tokensPerSecond',
+  'text',
+  'reasoning',
+  'toolCalls',
+  'finishReason',
+  'usage',
+  'choices',
+  'problems',
+]
+
+const llmOf = (summary: unknown) => (summary as { llm?: LlmSummary }).llm
+
+describe('sse-probe --json on LLM streams', () => {
+  it('ends by itself at [DONE] and gives summary.llm with exactly the contract fields', async () => {
+    const url = await serveLlmStreams({ chatTools })
+    const run = await runMain(['--json', '-d', '{"stream":true}', `${url}/chatTools`])
+    expect(run.exitCode).toBe(0)
+    expect(run.summary.reason).toBe('end-data')
+    const llm = llmOf(run.summary)!
+    expect(Object.keys(llm)).toEqual(SUMMARY_LLM_FIELDS)
+    expect(llm).toMatchObject({
+      profile: 'openai-chat',
+      model: 'gpt-test-2026',
+      text: 'Checking the weather in Zürich 🌦',
+      finishReason: 'tool_calls',
+      inputTokens: 52,
+      outputTokens: 31,
+      deltas: 7,
+      problems: [],
+    })
+    expect(llm.toolCalls.map((c) => c.name)).toEqual(['get_weather', 'search'])
+    expect(llm.ttftMs).toBeGreaterThan(0)
+    expect(llm.ttfoMs).toBe(llm.ttftMs)
+    expect(llm.reads).toBeGreaterThanOrEqual(1)
+    // JSON output is the usual records: every event is there.
+    expect(run.ofType('event')).toHaveLength(chatTools.frames.length)
+  })
+
+  it('a streamed error ends with stream-error, exit 3, its message in the summary', async () => {
+    const url = await serveLlmStreams({ chatError })
+    const run = await runMain(['--json', '-d', '{}', `${url}/chatError`])
+    expect(run.exitCode).toBe(3)
+    expect(run.summary.reason).toBe('stream-error')
+    expect(run.summary.message).toBe(
+      'server_error: The server had an error while processing your request.',
+    )
+    expect(llmOf(run.summary)!.problems.map((p) => p.code)).toEqual(['stream-error'])
+    expect(run.stderr).toContain('stream-error')
+  })
+
+  it('--expect-llm fails on invalid tool arguments, a cut stream, no output; holds on a good stream', async () => {
+    const url = await serveLlmStreams({ chatBadArguments, chatCut, chatEmpty, chatTools })
+    for (const [name, code] of [
+      ['chatBadArguments', 'invalid-tool-arguments'],
+      ['chatCut', 'no-end-marker'],
+      ['chatEmpty', 'no-deltas'],
+    ]) {
+      const run = await runMain([
+        '--json',
+        '--expect-llm',
+        '--reconnect',
+        'never',
+        '-d',
+        '{}',
+        `${url}/${name}`,
+      ])
+      expect(run.exitCode, name).toBe(1)
+      expect(
+        llmOf(run.summary)!.problems.map((p) => p.code),
+        name,
+      ).toEqual([code])
+      expect(run.summary.expectations).toEqual([{ name: '--expect-llm', ok: false, actual: code }])
+    }
+    const good = await runMain(['--json', '--expect-llm', '-d', '{}', `${url}/chatTools`])
+    expect(good.exitCode).toBe(0)
+    expect(good.summary.expectations).toEqual([{ name: '--expect-llm', ok: true }])
+  })
+
+  it('--expect-llm fails when no LLM stream is recognised', async () => {
+    const url = await serveLlmStreams({ statusStream })
+    const run = await runMain(['--json', '--expect-llm', `${url}/statusStream`])
+    expect(run.exitCode).toBe(1)
+    expect(llmOf(run.summary)).toBeUndefined()
+  })
+})
+
+describe('detection never fires on other streams', () => {
+  // Timings differ from run to run; everything else must not.
+  const TIMED = new Set(['t', 'dt', 'startedAt', 'date', 'firstEventMs', 'gapMs'])
+  const normalise = (text: string) =>
+    text.startsWith('{')
+      ? text
+          .trimEnd()
+          .split('\n')
+          .map((line) =>
+            JSON.stringify(JSON.parse(line), (key, value) => (TIMED.has(key) ? 'T' : value)),
+          )
+          .join('\n')
+      : text.replace(/\d+(\.\d+)?m?s\b/g, 'T')
+
+  it('a status stream with JSON data looks exactly as with --llm off', async () => {
+    const url = await serveLlmStreams({ statusStream })
+    for (const format of [[], ['--json']]) {
+      const auto = await runMain([...format, `${url}/statusStream`])
+      const off = await runMain([...format, '--llm', 'off', `${url}/statusStream`])
+      expect(auto.exitCode).toBe(0)
+      expect(normalise(auto.stdout)).toBe(normalise(off.stdout))
+      expect(auto.stdout).toContain('message_start')
+      expect(normalise(auto.stderr)).toBe(normalise(off.stderr))
+      if (format.length > 0) expect(llmOf(auto.summary)).toBeUndefined()
+    }
+  })
+})
+
+describe('the pretty view', () => {
+  it('streams the text, shows tool calls when complete, and the LLM block in the summary', async () => {
+    const url = await serveLlmStreams({ chatTools })
+    const run = await runMain(['-d', '{}', `${url}/chatTools`])
+    expect(run.exitCode).toBe(0)
+    expect(run.stdout).toBe(
+      'Checking the weather in Zürich 🌦\n⚙ get_weather {"city":"Z\\u00fcrich"}\n⚙ search {"q":"say \\"hi\\" 😀"}\n',
+    )
+    expect(run.stderr).toMatch(/llm {10}openai-chat {2}model gpt-test-2026/)
+    expect(run.stderr).toMatch(/first token {2}\S+ {2}\(first output \S+\)/)
+    expect(run.stderr).toContain('tokens       in 52 · out 31')
+    expect(run.stderr).toContain('finish       tool_calls')
+    expect(run.stderr).not.toContain('batched')
+  })
+
+  it('--events shows the usual event blocks instead', async () => {
+    const url = await serveLlmStreams({ chatTools })
+    const run = await runMain(['--events', '-d', '{}', `${url}/chatTools`])
+    expect(run.stdout).toContain('"object":"chat.completion.chunk"')
+    expect(run.stderr).toContain('llm          openai-chat')
+  })
+
+  it('warns when deltas arrive batched, not when they come one by one; hints at include_usage', async () => {
+    const batched = chatTokens(40, 8, 20)
+    const single = chatTokens(25, 1, 20)
+    const noUsage = {
+      frames: chatTokens(3, 1).frames.filter((frame) => !frame.includes('"usage":{')),
+    }
+    const url = await serveLlmStreams({ batched, single, noUsage })
+    const a = await runMain(['-d', '{}', `${url}/batched`])
+    expect(a.stderr).toMatch(/deltas arrived batched \(40 in \d reads, up to \d+ at once\)/)
+    const b = await runMain(['-d', '{}', `${url}/single`])
+    expect(b.stderr).not.toContain('batched')
+    expect(b.stdout).toBe(`${Array.from({ length: 25 }, (_, i) => `t${i} `).join('')}\n`)
+    const c = await runMain(['-d', '{}', `${url}/noUsage`])
+    expect(c.stderr).toContain('"stream_options": {"include_usage": true}')
+    expect(b.stderr).not.toContain('include_usage')
+  })
+
+  it('dims reasoning and keeps control characters from reaching the terminal', async () => {
+    const url = await serveLlmStreams({ chatChoices })
+    const run = await runMain(['--color', '-d', '{}', `${url}/chatChoices`])
+    expect(run.stdout).toContain('\x1b[2mThink\x1b[22m')
+    expect(run.stdout).toContain('Bonjour le monde')
+    expect(run.stdout).not.toContain('Hello')
+  })
+})
+
+describe('sse-probe demo llm', () => {
+  it('serves and probes an OpenAI-style stream: text, a tool call, usage, [DONE]', async () => {
+    const run = await runMain(['demo', 'llm', '--json'])
+    expect(run.exitCode).toBe(0)
+    expect(run.summary.reason).toBe('end-data')
+    const llm = llmOf(run.summary)!
+    expect(llm).toMatchObject({
+      profile: 'openai-chat',
+      model: 'sse-probe-demo-1',
+      finishReason: 'tool_calls',
+      inputTokens: 42,
+      problems: [],
+    })
+    expect(llm.toolCalls).toEqual([
+      {
+        id: 'call_demo_1',
+        name: 'get_weather',
+        arguments: '{"city": "Zürich", "unit": "celsius"}',
+        valid: true,
+      },
+    ])
+    expect(llm.text).toMatch(/^Sure! Server-Sent Events stream text/)
+    expect(llm.outputTokens).toBeGreaterThanOrEqual(llm.deltas)
+    // Realistic timing: tokens a few tens of milliseconds apart, one per read.
+    expect(llm.maxDeltasPerRead).toBe(1)
+    expect(llm.itlMs!.p50).toBeGreaterThan(5)
+  })
+})
+
+describe('the library', () => {
+  it('probe() takes llm and expectLlm, and its summary has summary.llm', async () => {
+    const { probe, SseProbeUsageError } = await import('../../src/index.ts')
+    const url = await serveLlmStreams({ chatTools, chatCut })
+    const summary = await probe(`${url}/chatTools`, { data: '{}', expectLlm: true }).summary
+    expect(summary).toMatchObject({
+      reason: 'end-data',
+      exitCode: 0,
+      expectations: [{ name: '--expect-llm', ok: true }],
+    })
+    expect(llmOf(summary)?.toolCalls).toHaveLength(2)
+    const off = await probe(`${url}/chatTools`, { data: '{}', llm: 'off' }).summary
+    expect(off.reason).toBe('server-closed')
+    expect(llmOf(off)).toBeUndefined()
+    const cut = await probe(`${url}/chatCut`, { data: '{}', reconnect: false, expectLlm: true })
+      .summary
+    expect(cut.exitCode).toBe(1)
+    expect(() => probe(url, { llm: 'gemini' as never })).toThrow(SseProbeUsageError)
+  })
+})

@@ -1,0 +1,295 @@
+// The official SDKs as oracles: what sse-probe stitches from a stream must equal
+// what `openai` and `@anthropic-ai/sdk` assemble from the same bytes.
+import Anthropic from '@anthropic-ai/sdk'
+import { createParser } from 'eventsource-parser'
+import OpenAI from 'openai'
+import { describe, expect, it } from 'vitest'
+import { createLlmExtension } from '../../src/llm/extension.ts'
+import type { LlmMode, LlmSummary } from '../../src/llm/types.ts'
+import {
+  anthropicError,
+  anthropicTools,
+  chatBadArguments,
+  chatChoices,
+  chatCut,
+  chatEmpty,
+  chatError,
+  chatTools,
+  type LlmStream,
+  responsesFailed,
+  responsesTools,
+  serveLlmStreams,
+  textOf,
+} from '../helpers/llm-streams.ts'
+import { runMain } from '../helpers/main.ts'
+
+/** What sse-probe makes of a stream (its bytes through the SSE parser, one record per event). */
+function assemble(stream: LlmStream, mode: LlmMode = 'auto') {
+  const extension = createLlmExtension({ mode })
+  let ended: { reason: string; message?: string } | undefined
+  const context = {
+    now: () => 0,
+    emit() {},
+    end(reason: string, message?: string) {
+      ended ??= { reason, message }
+    },
+    signal: new AbortController().signal,
+    request: { url: new URL('http://127.0.0.1/'), method: 'POST' },
+  }
+  const record = (r: Record<string, unknown>) =>
+    extension.onRecord!({ attempt: 1, ...r } as never, context as never)
+  let t = 0
+  const parser = createParser({
+    onEvent(message) {
+      if (ended) return
+      record({
+        type: 'event',
+        t: ++t,
+        event: message.event ?? 'message',
+        id: null,
+        lastEventId: '',
+        data: message.data,
+        dt: null,
+      })
+    },
+  })
+  parser.feed(textOf(stream))
+  if (!ended) record({ type: 'close', t: ++t, cause: 'server-closed' })
+  const result = extension.finish!({ reason: (ended?.reason ?? 'server-closed') as never, t })
+  return { ended, llm: result.summary?.llm as LlmSummary }
+}
+
+const openai = (url: string, name: string) =>
+  new OpenAI({ apiKey: 'sk-test', baseURL: `${url}/${name}/v1`, maxRetries: 0 })
+const anthropic = (url: string, name: string) =>
+  new Anthropic({ apiKey: 'sk-ant-test', baseURL: `${url}/${name}`, maxRetries: 0 })
+
+describe('openai-chat against the openai SDK', () => {
+  it('text, parallel tool calls by index, arguments split in a surrogate pair and an escape, usage chunk', async () => {
+    const url = await serveLlmStreams({ chatTools })
+    const final = await openai(url, 'chatTools')
+      .chat.completions.stream({
+        model: 'gpt-test',
+        messages: [{ role: 'user', content: 'hi' }],
+        stream_options: { include_usage: true },
+      })
+      .finalChatCompletion()
+    const { llm, ended } = assemble(chatTools)
+    expect(ended).toEqual({ reason: 'end-data', message: undefined })
+    const message = final.choices[0]!.message
+    expect(llm.profile).toBe('openai-chat')
+    expect(llm.text).toBe(message.content)
+    expect(llm.toolCalls).toEqual(
+      message.tool_calls!.map((call) => {
+        if (call.type !== 'function') throw new Error('not a function call')
+        return {
+          id: call.id,
+          name: call.function.name,
+          arguments: call.function.arguments,
+          valid: true,
+        }
+      }),
+    )
+    expect(JSON.parse(llm.toolCalls[1]!.arguments)).toEqual({ q: 'say "hi" 😀' })
+    expect(llm.finishReason).toBe(final.choices[0]!.finish_reason)
+    expect(llm.usage).toEqual(final.usage)
+    expect(llm.model).toBe(final.model)
+    expect(llm.inputTokens).toBe(52)
+    expect(llm.outputTokens).toBe(31)
+    expect(llm.choices).toBeNull()
+    expect(llm.problems).toEqual([])
+  })
+
+  it('several choices and reasoning_content (which the SDK does not join: the oracle joins its chunks)', async () => {
+    const url = await serveLlmStreams({ chatChoices })
+    const stream = openai(url, 'chatChoices').chat.completions.stream({
+      model: 'gpt-test',
+      messages: [{ role: 'user', content: 'hi' }],
+      n: 2,
+    })
+    const reasoning: string[] = ['', '']
+    stream.on('chunk', (chunk) => {
+      for (const choice of chunk.choices)
+        reasoning[choice.index] +=
+          (choice.delta as { reasoning_content?: string }).reasoning_content ?? ''
+    })
+    const final = await stream.finalChatCompletion()
+    const { llm } = assemble(chatChoices)
+    expect(llm.choices).toEqual(
+      final.choices.map((choice) => ({
+        index: choice.index,
+        text: choice.message.content,
+        reasoning: reasoning[choice.index],
+        toolCalls: [],
+        finishReason: choice.finish_reason,
+      })),
+    )
+    expect(llm.text).toBe('Bonjour le monde')
+    expect(llm.reasoning).toBe('Thinking…')
+    expect(llm.finishReason).toBe('length')
+    expect(llm.usage).toEqual(final.usage)
+  })
+
+  it('an error object mid-stream is a stream error, as the SDK throws it', async () => {
+    const url = await serveLlmStreams({ chatError })
+    const error = await openai(url, 'chatError')
+      .chat.completions.stream({ model: 'gpt-test', messages: [{ role: 'user', content: 'hi' }] })
+      .finalChatCompletion()
+      .catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(OpenAI.APIError)
+    const { llm, ended } = assemble(chatError)
+    expect(ended?.reason).toBe('stream-error')
+    expect(ended?.message).toContain(
+      (error as InstanceType<typeof OpenAI.APIError>).error &&
+        'The server had an error while processing your request.',
+    )
+    expect(llm.problems.map((p) => p.code)).toEqual(['stream-error'])
+    expect(llm.text).toBe('Partial')
+  })
+
+  it('a stream cut before [DONE]: the SDK fails, sse-probe reports no-end-marker and keeps the text', async () => {
+    const url = await serveLlmStreams({ chatCut })
+    const stream = openai(url, 'chatCut').chat.completions.stream({
+      model: 'gpt-test',
+      messages: [{ role: 'user', content: 'hi' }],
+    })
+    let text = ''
+    stream.on('content', (delta) => (text += delta))
+    await expect(stream.finalChatCompletion()).rejects.toThrow()
+    const { llm } = assemble(chatCut)
+    expect(llm.text).toBe(text)
+    expect(llm.problems.map((p) => p.code)).toEqual(['no-end-marker'])
+  })
+})
+
+describe('anthropic against @anthropic-ai/sdk', () => {
+  it('ping, thinking, text, tool_use with input_json_delta, a tool without fragments, usage', async () => {
+    const url = await serveLlmStreams({ anthropicTools })
+    const final = await anthropic(url, 'anthropicTools')
+      .messages.stream({
+        model: 'claude-test',
+        max_tokens: 100,
+        messages: [{ role: 'user', content: 'hi' }],
+      })
+      .finalMessage()
+    const { llm, ended } = assemble(anthropicTools)
+    expect(ended?.reason).toBe('end-event')
+    expect(llm.profile).toBe('anthropic')
+    const blocks = final.content
+    expect(llm.text).toBe(blocks.map((b) => (b.type === 'text' ? b.text : '')).join(''))
+    expect(llm.reasoning).toBe(
+      blocks.map((b) => (b.type === 'thinking' ? b.thinking : '')).join(''),
+    )
+    const tools = blocks.filter((b) => b.type === 'tool_use')
+    expect(
+      llm.toolCalls.map((c) => ({ id: c.id, name: c.name, input: JSON.parse(c.arguments) })),
+    ).toEqual(tools.map((b) => ({ id: b.id, name: b.name, input: b.input })))
+    expect(llm.toolCalls.map((c) => c.arguments)).toEqual([
+      '{"city": "Z\\u00fcrich", "unit": "°C"}',
+      '{}',
+    ])
+    expect(llm.finishReason).toBe(final.stop_reason)
+    expect(llm.usage).toEqual(final.usage)
+    expect(llm.model).toBe(final.model)
+    expect([llm.inputTokens, llm.outputTokens]).toEqual([472, 89])
+    expect(llm.problems).toEqual([])
+  })
+
+  it('an error event is a stream error, as the SDK throws it', async () => {
+    const url = await serveLlmStreams({ anthropicError })
+    const error = await anthropic(url, 'anthropicError')
+      .messages.stream({
+        model: 'claude-test',
+        max_tokens: 100,
+        messages: [{ role: 'user', content: 'hi' }],
+      })
+      .finalMessage()
+      .catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(Anthropic.APIError)
+    const { llm, ended } = assemble(anthropicError)
+    expect(ended).toEqual({ reason: 'stream-error', message: 'overloaded_error: Overloaded' })
+    expect(llm.text).toBe('Hel')
+  })
+})
+
+describe('openai-responses against the openai SDK', () => {
+  it('reasoning summary, text, a function call, usage and status', async () => {
+    const url = await serveLlmStreams({ responsesTools })
+    const stream = openai(url, 'responsesTools').responses.stream({
+      model: 'gpt-test',
+      input: 'hi',
+    })
+    let reasoning = ''
+    stream.on('response.reasoning_summary_text.delta', (event) => (reasoning += event.delta))
+    const final = await stream.finalResponse()
+    const { llm, ended } = assemble(responsesTools)
+    expect(ended?.reason).toBe('end-event')
+    expect(llm.profile).toBe('openai-responses')
+    expect(llm.text).toBe(final.output_text)
+    expect(llm.reasoning).toBe(reasoning)
+    const calls = final.output.filter((item) => item.type === 'function_call')
+    expect(llm.toolCalls).toEqual(
+      calls.map((c) => ({ id: c.call_id, name: c.name, arguments: c.arguments, valid: true })),
+    )
+    expect(llm.finishReason).toBe(final.status)
+    expect(llm.usage).toEqual(final.usage)
+    expect(llm.model).toBe(final.model)
+    expect(llm.problems).toEqual([])
+  })
+
+  it('response.failed (which the SDK resolves with status failed) is a stream error', async () => {
+    const url = await serveLlmStreams({ responsesFailed })
+    const final = await openai(url, 'responsesFailed')
+      .responses.stream({ model: 'gpt-test', input: 'hi' })
+      .finalResponse()
+    const { llm, ended } = assemble(responsesFailed)
+    expect(ended).toEqual({
+      reason: 'stream-error',
+      message: `server_error: ${final.error!.message}`,
+    })
+    expect(llm.finishReason).toBe(final.status)
+    expect(llm.text).toBe('Sure')
+  })
+})
+
+describe('through the real CLI', () => {
+  // What depends on the network's timing; everything else must be the same as in process.
+  const stitched = ({
+    ttftMs,
+    ttfoMs,
+    itlMs,
+    reads,
+    maxDeltasPerRead,
+    tokensPerSecond,
+    ...rest
+  }: LlmSummary) => rest
+
+  it('sse-probe --json stitches every stream as the in-process assembly (checked above against the SDKs)', async () => {
+    const streams = {
+      chatTools,
+      chatChoices,
+      chatError,
+      chatCut,
+      chatBadArguments,
+      chatEmpty,
+      anthropicTools,
+      anthropicError,
+      responsesTools,
+      responsesFailed,
+    }
+    const url = await serveLlmStreams(streams)
+    for (const [name, stream] of Object.entries(streams)) {
+      const run = await runMain([
+        '--json',
+        '--reconnect',
+        'never',
+        '-d',
+        '{"stream":true}',
+        `${url}/${name}`,
+      ])
+      const { llm, ended } = assemble(stream)
+      expect(stitched(run.summary.llm as unknown as LlmSummary), name).toEqual(stitched(llm))
+      expect(run.summary.reason, name).toBe(ended?.reason ?? 'server-closed')
+    }
+  })
+})

@@ -1,0 +1,451 @@
+import { spawn } from 'node:child_process'
+import { createServer, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { Writable } from 'node:stream'
+import { describe, expect, it, onTestFinished } from 'vitest'
+import { createCollector, errorKind, numberAt } from '../../src/load/collector.ts'
+import { createLatencyHistogram } from '../../src/load/histogram.ts'
+import { connectedArg, jsonPointerArg, triggerArg } from '../../src/load/options.ts'
+import type { LoadRecord, LoadSummaryRecord } from '../../src/load/records.ts'
+import { startStatusLine } from '../../src/load/render.ts'
+import { CLI, type CliRun, runCli } from '../helpers/cli.ts'
+import { startServer } from '../helpers/server.ts'
+
+const SSE = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' }
+
+function loadRecords(run: CliRun): LoadRecord[] {
+  return run.records as unknown as LoadRecord[]
+}
+
+function loadSummary(run: CliRun): LoadSummaryRecord {
+  const summary = loadRecords(run).find((r) => r.type === 'load-summary')
+  if (!summary) throw new Error(`no load-summary in:\n${run.stdout}\n${run.stderr}`)
+  return summary as LoadSummaryRecord
+}
+
+/** Streams that stay open; every stream gets `retry: 50` and three events with ids at once. */
+async function holdingServer(refuse: (index: number) => boolean = () => false) {
+  const open = new Set<ServerResponse>()
+  const server = await startServer((_req, res, index) => {
+    if (refuse(index)) {
+      res.writeHead(503, { 'content-type': 'text/plain' })
+      res.end('busy')
+      return
+    }
+    res.writeHead(200, SSE)
+    res.write('retry: 50\nid: 1\ndata: a\n\nid: 2\ndata: b\n\nid: 3\ndata: c\n\n')
+    open.add(res)
+    res.on('close', () => open.delete(res))
+  })
+  return { ...server, open }
+}
+
+describe('sse-probe load', () => {
+  it('opens and counts a few hundred connections exactly', async () => {
+    const server = await holdingServer()
+    const run = await runCli(
+      ['load', server.url, '-c', '300', '--duration', '1s', '--json', '--interval', '250ms'],
+      { timeoutMs: 30_000 },
+    )
+    const summary = loadSummary(run)
+    expect(run.exitCode).toBe(0)
+    expect(summary).toMatchObject({
+      reason: 'duration',
+      exitCode: 0,
+      connections: { target: 300, opened: 300, peakOpen: 300, failed: 0 },
+      events: { total: 900, perConnection: { min: 3, p50: 3, max: 3 } },
+      reconnects: { total: 0, delayMs: null, maxPerSecond: 0 },
+      fanoutMs: null,
+      errors: {},
+      expectations: [],
+    })
+    expect(server.requests).toHaveLength(300)
+    expect(summary.connectMs!.p50).toBeGreaterThan(0)
+    expect(summary.connectMs!.max).toBeGreaterThanOrEqual(summary.connectMs!.p99)
+    expect(summary.firstEventMs!.p50).toBeGreaterThanOrEqual(summary.connectMs!.p50)
+    expect(summary.rssMiB).toBeGreaterThan(10)
+    const stats = loadRecords(run).filter((r) => r.type === 'stats')
+    expect(stats.length).toBeGreaterThanOrEqual(2)
+    expect(stats.at(-1)).toMatchObject({ open: 300, opened: 300, failed: 0, events: 900 })
+  })
+
+  it('counts the reconnects of a server restart and resumes with Last-Event-ID', async () => {
+    const lastEventIds: (string | undefined)[] = []
+    let generation = 1
+    const handler = (req: import('node:http').IncomingMessage, res: ServerResponse) => {
+      lastEventIds.push(req.headers['last-event-id'] as string | undefined)
+      res.writeHead(200, SSE)
+      res.write(`retry: 100\nid: g${generation}\ndata: hello\n\n`)
+    }
+    const first = createServer(handler)
+    await new Promise<void>((resolve) => first.listen(0, '127.0.0.1', resolve))
+    const { port } = first.address() as AddressInfo
+    let second: import('node:http').Server | undefined
+    onTestFinished(() => {
+      first.closeAllConnections()
+      first.close()
+      second?.closeAllConnections()
+      second?.close()
+    })
+    const running = runCli(
+      ['load', `http://127.0.0.1:${port}/`, '-c', '20', '--duration', '1500ms', '--json'],
+      { timeoutMs: 30_000 },
+    )
+    await waitFor(() => lastEventIds.length === 20)
+    // The restart: every stream drops, the port refuses for a while, then a new server answers.
+    first.closeAllConnections()
+    first.close()
+    await new Promise((resolve) => setTimeout(resolve, 250))
+    generation = 2
+    second = createServer(handler)
+    await new Promise<void>((resolve) => second!.listen(port, '127.0.0.1', resolve))
+    const run = await running
+    expect(run.exitCode).toBe(0)
+    const summary = loadSummary(run)
+    expect(summary.connections).toEqual({ target: 20, opened: 20, peakOpen: 20, failed: 0 })
+    // Each connection reconnected at least once, all within the same second or two.
+    expect(summary.reconnects.total).toBeGreaterThanOrEqual(20)
+    expect(summary.reconnects.delayMs).toEqual({ p50: 100, p95: 100 })
+    expect(summary.reconnects.maxPerSecond).toBeGreaterThanOrEqual(10)
+    // Every stream broke ('other side closed'); attempts while the port was closed were refused.
+    const errors = Object.values(summary.errors).reduce((sum, count) => sum + count, 0)
+    expect(errors).toBeGreaterThanOrEqual(20)
+    expect(
+      Object.keys(summary.errors).every((kind) =>
+        ['other side closed', 'ECONNREFUSED', 'ECONNRESET'].includes(kind),
+      ),
+    ).toBe(true)
+    // Every request to the new server resumed after the old server's last id.
+    const resumed = lastEventIds.slice(20)
+    expect(resumed.filter((id) => id === 'g1').length).toBe(20)
+    expect(resumed.every((id) => id === 'g1' || id === 'g2')).toBe(true)
+    expect(summary.events.perConnection.min).toBeGreaterThanOrEqual(2)
+  })
+
+  it('counts refused connections by kind and fails --expect-connected', async () => {
+    const server = await holdingServer((index) => index % 4 === 3)
+    const run = await runCli(
+      [
+        'load',
+        server.url,
+        '-c',
+        '40',
+        '--duration',
+        '500ms',
+        '--json',
+        '--expect-connected',
+        '100%',
+        '--expect-max-errors',
+        '10',
+        '--expect-min-events',
+        '3',
+      ],
+      { timeoutMs: 30_000 },
+    )
+    expect(run.exitCode).toBe(1)
+    const summary = loadSummary(run)
+    expect(summary.connections).toEqual({ target: 40, opened: 30, peakOpen: 30, failed: 10 })
+    expect(summary.errors).toEqual({ 'HTTP 503': 10 })
+    expect(summary.expectations).toEqual([
+      { name: '--expect-connected 100%', ok: false, actual: 30 },
+      { name: '--expect-max-errors 10', ok: true, actual: 10 },
+      { name: '--expect-min-events 3', ok: false, actual: 10 },
+    ])
+    expect(run.stderr).toContain('expectation failed: --expect-connected 100%')
+  })
+
+  it('exits 3 when no connection could be made, and shows the summary table', async () => {
+    const server = await holdingServer(() => true)
+    const run = await runCli(['load', server.url, '-c', '5', '--duration', '5s', '--no-color'])
+    expect(run.exitCode).toBe(3)
+    expect(run.stdout).toContain('connections  0/5 opened')
+    expect(run.stdout).toContain('HTTP 503 ×5')
+    expect(run.stdout).toContain('connections-ended')
+  })
+
+  it('measures fan-out from --trigger on every connection', async () => {
+    const streams = new Set<ServerResponse>()
+    let openWhenTriggered = -1
+    let authorization: string | undefined
+    let published = ''
+    const server = await startServer((req, res) => {
+      if (req.url === '/publish') {
+        openWhenTriggered = streams.size
+        authorization = req.headers.authorization
+        req.setEncoding('utf8').on('data', (chunk: string) => (published += chunk))
+        for (const stream of streams) stream.write('event: news\ndata: published\n\n')
+        res.writeHead(202)
+        res.end()
+        return
+      }
+      res.writeHead(200, SSE)
+      res.write(': hello\n\n')
+      streams.add(res)
+      res.on('close', () => streams.delete(res))
+    })
+    const run = await runCli(
+      [
+        'load',
+        `${server.url}/stream`,
+        '-c',
+        '100',
+        '--ramp',
+        '200ms',
+        '--duration',
+        '700ms',
+        '--json',
+        '--trigger',
+        `POST ${server.url.replace('://', '://ops:s3cret@')}/publish`,
+        '--trigger-data',
+        '{"msg":"hi"}',
+        '--expect-fanout-p95',
+        '10s',
+      ],
+      { timeoutMs: 30_000 },
+    )
+    expect(run.exitCode).toBe(0)
+    expect(openWhenTriggered).toBe(100)
+    const summary = loadSummary(run)
+    expect(summary.events.perConnection).toEqual({ min: 1, p50: 1, max: 1 })
+    expect(summary.fanoutMs!.p50).toBeGreaterThan(0)
+    expect(summary.fanoutMs!.max).toBeGreaterThanOrEqual(summary.fanoutMs!.p95)
+    expect(summary.expectations).toEqual([
+      { name: '--expect-fanout-p95 10s', ok: true, actual: summary.fanoutMs!.p95 },
+    ])
+    expect(loadRecords(run).find((r) => r.type === 'trigger')).toMatchObject({
+      method: 'POST',
+      url: `${server.url.replace('://', '://<redacted>@')}/publish`,
+      status: 202,
+    })
+    // URL credentials are sent as Basic authorization, and never printed.
+    expect(authorization).toBe(`Basic ${Buffer.from('ops:s3cret').toString('base64')}`)
+    expect(run.stdout).not.toContain('s3cret')
+    expect(published).toBe('{"msg":"hi"}')
+  })
+
+  it('ends with exit 3 when the trigger is refused', async () => {
+    const server = await startServer((req, res) => {
+      if (req.url === '/publish') {
+        res.writeHead(500)
+        res.end()
+        return
+      }
+      res.writeHead(200, SSE)
+      res.write(': hello\n\n')
+    })
+    const run = await runCli([
+      'load',
+      server.url,
+      '-c',
+      '3',
+      '--json',
+      '--trigger',
+      `POST ${server.url}/publish`,
+    ])
+    expect(run.exitCode).toBe(3)
+    expect(loadSummary(run)).toMatchObject({
+      reason: 'trigger-failed',
+      message: 'the trigger was answered with HTTP 500',
+    })
+  })
+
+  it('measures fan-out from a send time in the data (--latency-field)', async () => {
+    const server = await startServer((_req, res) => {
+      res.writeHead(200, SSE)
+      const send = () => res.write(`data: {"meta":{"sent/at":${Date.now()}}}\n\n`)
+      const timer = setInterval(send, 100)
+      res.on('close', () => clearInterval(timer))
+    })
+    const run = await runCli([
+      'load',
+      server.url,
+      '-c',
+      '10',
+      '--duration',
+      '600ms',
+      '--json',
+      '--latency-field',
+      '/meta/sent~1at',
+    ])
+    expect(run.exitCode).toBe(0)
+    const { fanoutMs } = loadSummary(run)
+    expect(fanoutMs).not.toBeNull()
+    expect(fanoutMs!.max).toBeLessThan(5000)
+  })
+
+  it('prints a k6 script for the same test without connecting', async () => {
+    const server = await holdingServer()
+    const run = await runCli([
+      'load',
+      `${server.url}/stream?room=1`,
+      '-c',
+      '500',
+      '--ramp',
+      '10s',
+      '--duration',
+      '1m',
+      '-H',
+      'Authorization: Bearer t',
+      '--export',
+      'k6',
+      '--latency-field',
+      '/sentAt',
+      '--expect-fanout-p95',
+      '200ms',
+    ])
+    expect(run.exitCode).toBe(0)
+    expect(server.requests).toHaveLength(0)
+    const script = run.stdout
+    expect(script).toContain("import sse from 'k6/x/sse'")
+    expect(script).toContain(`const STREAM_URL = "${server.url}/stream?room=1"`)
+    expect(script).toContain('"authorization": "Bearer t"')
+    expect(script).toContain('"accept": "text/event-stream"')
+    expect(script).toMatch(
+      /stages: \[\s*\{\s*"duration": "10s",\s*"target": 500\s*\},\s*\{\s*"duration": "60s",\s*"target": 500/,
+    )
+    expect(script).toContain('"p(95)<=200"')
+    expect(script).toContain('sse.open(STREAM_URL, PARAMS')
+    expect(script).not.toContain('user-agent')
+  })
+
+  it('says once how to raise the file descriptor limit (EMFILE), then exits 3', async () => {
+    const server = await holdingServer()
+    const child = spawn('bash', [
+      '-c',
+      `ulimit -n 64; exec "${process.execPath}" "${CLI}" load ${server.url} -c 200 --duration 5s --no-color`,
+    ])
+    onTestFinished(() => {
+      if (child.exitCode === null) child.kill('SIGKILL')
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+    const exitCode = await new Promise<number | null>((resolve) => child.on('close', resolve))
+    expect(exitCode).toBe(3)
+    expect(stderr).toContain('ulimit -n is 64')
+    expect(stderr).toMatch(/Raise the limit .*ulimit -n \d+/)
+    expect(stderr.match(/too many open files/g)).toHaveLength(1)
+    expect(stdout).toContain('too-many-open-files')
+    const opened = Number(/connections {2}(\d+)\/200 opened/.exec(stdout)![1])
+    expect(opened).toBeGreaterThan(0)
+    expect(opened).toBeLessThan(64)
+  })
+
+  it('prints the summary and exits 130 on SIGINT', async () => {
+    const server = await holdingServer()
+    const run = await runCli(['load', server.url, '-c', '5', '--duration', '1m', '--json'], {
+      onSpawn: (child) => {
+        void waitFor(() => server.open.size === 5).then(() => child.kill('SIGINT'))
+      },
+    })
+    expect(run.exitCode).toBe(130)
+    expect(loadSummary(run)).toMatchObject({
+      reason: 'interrupted',
+      exitCode: 130,
+      connections: { opened: 5 },
+    })
+  })
+
+  it('refuses bad flags with exit 2', async () => {
+    const server = await holdingServer()
+    for (const args of [
+      ['load', server.url],
+      ['load', server.url, '-c', '0'],
+      ['load', server.url, '-c', '2000000'],
+      ['load', server.url, '-c', '2', '--latency-field', 'sentAt'],
+      ['load', server.url, '-c', '2', '--expect-connected', '120%'],
+      ['load', server.url, '-c', '2', '--export', 'jmeter'],
+      ['load', server.url, '-c', '2', '--expect-fanout-p95', '1s'],
+    ]) {
+      const run = await runCli(args)
+      expect(run.exitCode, args.join(' ')).toBe(2)
+      expect(run.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1)
+    }
+    expect(server.requests).toHaveLength(0)
+  })
+})
+
+describe('load, pure parts', () => {
+  it('names errors by kind', () => {
+    expect(errorKind('HTTP 503 Service Unavailable', 503)).toBe('HTTP 503')
+    expect(errorKind('HTTP 200 with Content-Type text/html, not text/event-stream', 200)).toBe(
+      'not text/event-stream',
+    )
+    expect(errorKind('read ECONNRESET')).toBe('ECONNRESET')
+    expect(errorKind('connect ECONNREFUSED 127.0.0.1:4000')).toBe('ECONNREFUSED')
+    expect(errorKind('no response within 10000ms (--connect-timeout)')).toBe('connect timeout')
+    expect(errorKind('other side closed after 1234 bytes')).toBe('other side closed after N bytes')
+  })
+
+  it('reads a number at a JSON pointer', () => {
+    expect(numberAt('{"a":{"b/c":12.5}}', jsonPointerArg('/a/b~1c').path)).toBe(12.5)
+    expect(numberAt('{"a":"12"}', ['a'])).toBeUndefined()
+    expect(numberAt('not json', ['a'])).toBeUndefined()
+    expect(numberAt('1700000000000', jsonPointerArg('').path)).toBe(1700000000000)
+  })
+
+  it('resolves --expect-connected against -c', () => {
+    expect(connectedArg('95%')(2000)).toEqual({ text: '95%', count: 1900 })
+    expect(connectedArg('33.3%')(10)).toEqual({ text: '33.3%', count: 4 })
+    expect(connectedArg('1500')(2000)).toEqual({ text: '1500', count: 1500 })
+    expect(() => connectedArg('1.5')).toThrow()
+    expect(triggerArg('post http://h/p')).toMatchObject({ method: 'POST' })
+    expect(() => triggerArg('http://h/p')).toThrow()
+  })
+
+  it('keeps percentiles within what was recorded', () => {
+    const histogram = createLatencyHistogram()
+    expect(histogram.percentiles()).toBeNull()
+    for (let ms = 1; ms <= 100; ms++) histogram.record(ms)
+    histogram.record(-5)
+    const p = histogram.percentiles()!
+    expect(histogram.count).toBe(101)
+    expect(p.p50).toBeCloseTo(50, 0)
+    expect(p.p99).toBeLessThanOrEqual(p.max)
+    expect(p.max).toBeCloseTo(100, 1)
+  })
+})
+
+async function waitFor(condition: () => boolean, ms = 10_000): Promise<void> {
+  const started = performance.now()
+  while (!condition()) {
+    if (performance.now() - started > ms) throw new Error('timed out waiting')
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
+
+describe('load status line', () => {
+  it('redraws one line at most 4 times a second', async () => {
+    const writes: string[] = []
+    const stream = new Writable({
+      write(chunk, _encoding, callback) {
+        writes.push(String(chunk))
+        callback()
+      },
+    })
+    const collector = createCollector({ target: 10, pingEvent: 'ping', epochAtStart: Date.now() })
+    collector.start(0, 0)
+    collector.record(
+      0,
+      {
+        type: 'open',
+        t: 1,
+        attempt: 1,
+        url: 'http://x/',
+        status: 200,
+        httpVersion: '1.1',
+        headers: {},
+      },
+      1,
+    )
+    const line = startStatusLine(stream, collector, 10)
+    await new Promise((resolve) => setTimeout(resolve, 1100))
+    line.clear()
+    const draws = writes.filter((text) => text.includes('open'))
+    expect(draws.length).toBeGreaterThanOrEqual(2)
+    expect(draws.length).toBeLessThanOrEqual(5)
+    expect(draws[0]).toMatch(/^\r\x1b\[2K1\/10 open · \d+ events\/s · 0 reconnects · 0 errors/)
+    expect(writes.at(-1)).toBe('\r\x1b[2K')
+  })
+})
