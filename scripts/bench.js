@@ -207,16 +207,23 @@ async function benchStream(stream, rounds, only) {
   })
 }
 
-/** Milliseconds from spawn to the first event on stdout; the server then idles. */
+/**
+ * Milliseconds from spawn to the first event on stdout; the server then idles. The command runs in
+ * a process group of its own, ended as a whole: npx leaves sse-probe running if only npx is killed.
+ */
 function timeToFirstEvent({ argv, cwd }) {
   return new Promise((resolve, reject) => {
     const started = performance.now()
-    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'ignore'], cwd })
+    const child = spawn(argv[0], argv.slice(1), {
+      stdio: ['ignore', 'pipe', 'ignore'],
+      cwd,
+      detached: true,
+    })
     child.on('error', reject)
     child.stdout.on('data', (chunk) => {
       if (chunk.includes('first')) {
         resolve(performance.now() - started)
-        child.kill()
+        process.kill(-child.pid, 'SIGTERM')
       }
     })
     child.on('close', () => reject(new Error(`${argv.join(' ')} ended before the first event`)))
