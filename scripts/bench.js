@@ -227,7 +227,8 @@ function timeToFirstEvent({ argv, cwd }) {
 function installFromTarball() {
   const project = join(work, 'installed')
   mkdirSync(project)
-  const npm = (args, cwd) => execFileSync('npm', args, { cwd, encoding: 'utf8' })
+  const npm = (args, cwd) =>
+    execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
   // The bench has just built dist/; prepack would build it again.
   const tarball = npm(['pack', '--ignore-scripts', '--pack-destination', work], root)
     .trim()

@@ -23,10 +23,7 @@ if (only === '--version' || only === '-V') {
   const exitCode = await main(args, {
     stdout: process.stdout,
     stderr: process.stderr,
-    // Reading process.stdin sets the stream up; only `-d @-` needs it.
-    get stdin() {
-      return process.stdin
-    },
+    stdin: process.stdin,
     env: process.env,
     process,
   })
