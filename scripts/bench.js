@@ -211,12 +211,17 @@ async function benchStream(stream, rounds, only) {
 function timeToFirstEvent({ argv, cwd }) {
   return new Promise((resolve, reject) => {
     const started = performance.now()
-    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'ignore'], cwd })
+    // A group of its own: `npx` runs sse-probe as its child, which must end with it.
+    const child = spawn(argv[0], argv.slice(1), {
+      stdio: ['ignore', 'pipe', 'ignore'],
+      cwd,
+      detached: true,
+    })
     child.on('error', reject)
     child.stdout.on('data', (chunk) => {
       if (chunk.includes('first')) {
         resolve(performance.now() - started)
-        child.kill()
+        process.kill(-child.pid)
       }
     })
     child.on('close', () => reject(new Error(`${argv.join(' ')} ended before the first event`)))
