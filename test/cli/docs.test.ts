@@ -25,7 +25,7 @@ describe('the documentation', () => {
     const readme = read('README.md')
     expect(readme).toContain('npx sse-probe demo')
     expect(readme).toContain('npm ci && npm start')
-    expect(readme).toMatch(/\nnpm test +# .*about 2 minutes/)
+    expect(readme).toMatch(/\nnpm test +# .*about 3 to 4 minutes/)
   })
 
   it.each(pages)('every link of %s leads to a file, and to a heading there', (page) => {
