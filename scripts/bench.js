@@ -528,3 +528,9 @@ if (process.argv.includes('--update-docs')) {
   })
   console.log('\ndocs/performance.md updated.')
 }
+
+// The many-connections benchmark (load.md) last, in a process of its own.
+const load = spawnSync(process.execPath, [join(root, 'scripts', 'bench-load.js')], {
+  stdio: 'inherit',
+})
+process.exitCode = load.status ?? 1
