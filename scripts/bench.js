@@ -530,7 +530,7 @@ if (process.argv.includes('--update-docs')) {
 }
 
 // The many-connections benchmark (load.md) last, in a process of its own.
-const load = spawnSync(process.execPath, [join(root, 'scripts', 'bench-load.js')], {
+const loadBench = spawnSync(process.execPath, [join(root, 'scripts', 'bench-load.js')], {
   stdio: 'inherit',
 })
-process.exitCode = load.status ?? 1
+process.exitCode = loadBench.status ?? 1
