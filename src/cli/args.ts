@@ -536,7 +536,10 @@ export interface CliHandlers {
  * The whole command line. Actions import their implementation lazily so that
  * `--help` and `--version` load nothing but commander.
  */
-export function createProgram(handlers: CliHandlers): { program: Command; exitCode: () => number } {
+export function createProgram(
+  handlers: CliHandlers,
+  argv?: readonly string[],
+): { program: Command; exitCode: () => number } {
   let exitCode = 0
   const program = new Command('sse-probe')
     .description(
@@ -562,211 +565,236 @@ export function createProgram(handlers: CliHandlers): { program: Command; exitCo
     exitCode = await handlers.probe(url, flags)
   })
 
-  // Subcommands: each defines its own flags here and runs from src/commands/.
-  const demo = program
-    .command('demo')
-    .argument('[kind]', 'status (default) or llm: an OpenAI-style model stream with a tool call')
-    .description(
-      'start the built-in demo endpoint (a status stream whose server restarts part way) and probe it',
-    )
-    .optionsGroup('Demo endpoint:')
-    .option(
-      '--serve-only',
-      'only run the endpoint and print its URL, for a browser, curl -N or another sse-probe; Ctrl-C stops it',
-    )
-    .addOption(
-      new Option('--port <n>', 'port of the endpoint on 127.0.0.1')
-        .argParser(portArg)
-        .default(0, 'any free port'),
-    )
-    .addHelpText('after', `\n${DEMO_NOTES}\n\n${DEMO_EXAMPLES}`)
-  addStreamOptions(demo)
-  addExpectOptions(demo)
-  addLlmOptions(demo)
-  otherOptions(addOutputOptions(demo)).action(
-    async (kind: string | undefined, flags: DemoFlags) => {
-      exitCode = await handlers.demo({ ...flags, kind: demoKindArg(kind) })
-    },
-  )
-
-  const inspect = program
-    .command('inspect')
-    .description('watch a stream full screen: filter, pause, inspect one event, force a reconnect')
-    .argument('<url>', 'the event stream (http:// or https://)', urlArg)
-    .addHelpText('after', `\n${DURATIONS}\n\n${INSPECT_NOTES}\n\n${INSPECT_EXAMPLES}`)
-  addRequestOptions(inspect)
-  addStreamOptions(inspect)
-  addExpectOptions(inspect)
-    .optionsGroup('Inspect:')
-    .addOption(
-      new Option('--buffer <n>', 'rows kept for scrolling and w (everything is counted)')
-        .argParser(positiveCountArg)
-        .default(10_000),
-    )
-    .option('--hide-pings', 'start with pings and comments hidden (h shows them)')
-    .option('--color', 'force colour')
-    .option('--no-color', 'no colour (NO_COLOR and FORCE_COLOR are honoured too)')
-    .option('--show-secrets', 'show credentials instead of <redacted>')
-    .option(
-      '--record <file>',
-      'also write every record to this file (JSON lines), for sse-probe serve',
-    )
-  otherOptions(inspect).action(async (url: URL, flags: RawInspectFlags) => {
-    exitCode = await handlers.inspect(url, flags)
-  })
-
-  const serve = program
-    .command('serve')
-    .description('replay a recorded stream as a local SSE endpoint, until Ctrl-C')
-    .argument(
-      '<file>',
-      'a transcript written by --record (or --json), or a plain event-stream file',
-    )
-    .optionsGroup('Replay:')
-    .addOption(
-      new Option('--port <n>', 'port on 127.0.0.1').argParser(portArg).default(0, 'any free port'),
-    )
-    .addOption(
-      new Option('--speed <x>', 'timing: 1 as recorded, 2 twice as fast, 0 as fast as possible')
-        .argParser(speedArg)
-        .default(1),
-    )
-    .option('--loop', 'start again from the beginning after the last record')
-    .option(
-      '--interval <duration>',
-      'time between the events of a plain event-stream file (default 1s)',
-      durationArg,
-    )
-    .addHelpText('after', `\n${DURATIONS}\n\n${SERVE_NOTES}\n\n${SERVE_EXAMPLES}`)
-  otherOptions(serve).action(async (file: string, flags: ServeFlags) => {
-    exitCode = await handlers.serve(file, flags)
-  })
-
-  const check = program
-    .command('check')
-    .description('lint an endpoint against SSE best practice')
-    .argument('<url>', 'the event stream', urlArg)
-    .addHelpText('after', `${CHECK_HELP}\n\n${DURATIONS}\n\n${CHECK_EXAMPLES}`)
-  addRequestOptions(check)
-    .optionsGroup('Check:')
-    .addOption(
-      new Option('--window <duration>', 'observe for this long (less if the stream ends)')
-        .argParser(positiveDurationArg)
-        .default(20_000, '20s'),
-    )
-    .option(
-      '--origin <origin>',
-      "send Origin and check that CORS allows it (your page's origin, e.g. https://app.example)",
-      originArg,
-    )
-    .option(
-      '--end-event <type>',
-      'the event type that ends the stream, repeatable (default: end)',
-      collect,
-    )
-    .option('--strict', 'exit 1 on warnings too')
-    .optionsGroup('Output:')
-    .option('--json', 'one JSON record per check, then a summary')
-    .option('--color', 'force colour')
-    .option('--no-color', 'no colour (NO_COLOR and FORCE_COLOR are honoured too)')
-  otherOptions(check).action(async (url: URL, flags: RawCheckFlags) => {
-    exitCode = await handlers.check(url, flags)
-  })
-  const diff = program
-    .command('diff')
-    .description(
-      'compare two streams: transcripts (--record), raw captures (.sse) or URLs probed live',
-    )
-    .argument('<left>', 'a transcript, a raw capture or a URL')
-    .argument('<right>', 'a transcript, a raw capture or a URL')
-    .addHelpText('after', `\n${DIFF_NOTES}\n\n${DURATIONS}`)
-    .option(
-      '--ignore <pointer>',
-      'drop this JSON pointer from JSON data before comparing, repeatable',
-      collect,
-    )
-    .option('--ignore-ids', 'do not compare event ids')
-    .option('--pings', 'compare ping events and comments too')
-    .option('--timing', 'make timing part of the verdict (first event, gap p50, batching)')
-    .option(
-      '--time-tolerance <percent>',
-      'how much slower a side may be with --timing (default 50%, at least 50 ms)',
-    )
-    .optionsGroup('Output:')
-    .option('--json', 'one JSON record per difference, then a diff-summary')
-    .option('--color', 'force colour')
-    .option('--no-color', 'no colour (NO_COLOR and FORCE_COLOR are honoured too)')
-  addRequestOptions(diff)
-  addStreamOptions(diff)
-  otherOptions(diff).action(async (left: string, right: string, flags: DiffFlags) => {
-    exitCode = await handlers.diff(left, right, flags)
-  })
-  const load = program
-    .command('load')
-    .description(
-      'hold many connections at once and measure what each saw (latency, fan-out, reconnect storms)',
-    )
-    .argument('<url>', 'the event stream', urlArg)
-    .optionsGroup('Load:')
-    .requiredOption('-c, --connections <n>', 'connections to hold', connectionsArg)
-    .addOption(
-      new Option('--ramp <duration>', 'open them evenly over this long')
-        .argParser(durationArg)
-        .default(0, 'all at once'),
-    )
-    .addOption(
-      new Option(
-        '--duration <duration>',
-        'hold them this long once all are open (or failed), then close all',
+  // Subcommands: each defines its own flags here and runs from src/commands/. Building one
+  // costs start-up time (commander makes an object per option), so only those the command line
+  // names are built: all of them for help, which lists them.
+  const subcommands: Record<string, () => void> = {
+    demo() {
+      const demo = program
+        .command('demo')
+        .argument(
+          '[kind]',
+          'status (default) or llm: an OpenAI-style model stream with a tool call',
+        )
+        .description(
+          'start the built-in demo endpoint (a status stream whose server restarts part way) and probe it',
+        )
+        .optionsGroup('Demo endpoint:')
+        .option(
+          '--serve-only',
+          'only run the endpoint and print its URL, for a browser, curl -N or another sse-probe; Ctrl-C stops it',
+        )
+        .addOption(
+          new Option('--port <n>', 'port of the endpoint on 127.0.0.1')
+            .argParser(portArg)
+            .default(0, 'any free port'),
+        )
+        .addHelpText('after', `\n${DEMO_NOTES}\n\n${DEMO_EXAMPLES}`)
+      addStreamOptions(demo)
+      addExpectOptions(demo)
+      addLlmOptions(demo)
+      otherOptions(addOutputOptions(demo)).action(
+        async (kind: string | undefined, flags: DemoFlags) => {
+          exitCode = await handlers.demo({ ...flags, kind: demoKindArg(kind) })
+        },
       )
-        .argParser(positiveDurationArg)
-        .default(30_000, '30s'),
-    )
-    .option(
-      '--trigger <"METHOD url">',
-      'send this request once every connection is open; fan-out is measured from it',
-      triggerArg,
-    )
-    .option('--trigger-data <text|@file>', 'body of the trigger')
-    .option('--trigger-header <"Name: value">', 'header of the trigger, repeatable', headerArg)
-    .option(
-      '--latency-field <pointer>',
-      'JSON pointer to the send time (epoch ms) in the event data, for fan-out',
-      jsonPointerArg,
-    )
-    .option(
-      '--expect-connected <n|pct>',
-      'expect at least this many connections (or % of -c) to open',
-      connectedArg,
-    )
-    .option('--expect-max-errors <n>', 'expect at most n errors in all', countArg)
-    .option(
-      '--expect-fanout-p95 <duration>',
-      'expect a fan-out p95 of at most this',
-      positiveDurationArg,
-    )
-    .addOption(
-      new Option('--interval <duration>', 'how often a stats record is written with --json')
-        .argParser(positiveDurationArg)
-        .default(1000, '1s'),
-    )
-    .option(
-      '--export <format>',
-      'print the same test as a k6 script (xk6-sse) and exit without connecting',
-      exportArg,
-    )
-    .optionsGroup('Output:')
-    .option('--json', 'stats records, then a load-summary record (JSON lines)')
-    .option('-q, --quiet', 'no status line')
-    .option('--color', 'force colour')
-    .option('--no-color', 'no colour (NO_COLOR and FORCE_COLOR are honoured too)')
-    .addHelpText('after', `${LOAD_HELP}\n\n${DURATIONS}`)
-  addRequestOptions(load)
-  addStreamOptions(load, { duration: false })
-  addExpectOptions(load)
-  otherOptions(load).action(async (url: URL, flags: RawLoadFlags) => {
-    exitCode = await handlers.load(url, flags)
-  })
+    },
+    inspect() {
+      const inspect = program
+        .command('inspect')
+        .description(
+          'watch a stream full screen: filter, pause, inspect one event, force a reconnect',
+        )
+        .argument('<url>', 'the event stream (http:// or https://)', urlArg)
+        .addHelpText('after', `\n${DURATIONS}\n\n${INSPECT_NOTES}\n\n${INSPECT_EXAMPLES}`)
+      addRequestOptions(inspect)
+      addStreamOptions(inspect)
+      addExpectOptions(inspect)
+        .optionsGroup('Inspect:')
+        .addOption(
+          new Option('--buffer <n>', 'rows kept for scrolling and w (everything is counted)')
+            .argParser(positiveCountArg)
+            .default(10_000),
+        )
+        .option('--hide-pings', 'start with pings and comments hidden (h shows them)')
+        .option('--color', 'force colour')
+        .option('--no-color', 'no colour (NO_COLOR and FORCE_COLOR are honoured too)')
+        .option('--show-secrets', 'show credentials instead of <redacted>')
+        .option(
+          '--record <file>',
+          'also write every record to this file (JSON lines), for sse-probe serve',
+        )
+      otherOptions(inspect).action(async (url: URL, flags: RawInspectFlags) => {
+        exitCode = await handlers.inspect(url, flags)
+      })
+    },
+    serve() {
+      const serve = program
+        .command('serve')
+        .description('replay a recorded stream as a local SSE endpoint, until Ctrl-C')
+        .argument(
+          '<file>',
+          'a transcript written by --record (or --json), or a plain event-stream file',
+        )
+        .optionsGroup('Replay:')
+        .addOption(
+          new Option('--port <n>', 'port on 127.0.0.1')
+            .argParser(portArg)
+            .default(0, 'any free port'),
+        )
+        .addOption(
+          new Option('--speed <x>', 'timing: 1 as recorded, 2 twice as fast, 0 as fast as possible')
+            .argParser(speedArg)
+            .default(1),
+        )
+        .option('--loop', 'start again from the beginning after the last record')
+        .option(
+          '--interval <duration>',
+          'time between the events of a plain event-stream file (default 1s)',
+          durationArg,
+        )
+        .addHelpText('after', `\n${DURATIONS}\n\n${SERVE_NOTES}\n\n${SERVE_EXAMPLES}`)
+      otherOptions(serve).action(async (file: string, flags: ServeFlags) => {
+        exitCode = await handlers.serve(file, flags)
+      })
+    },
+    check() {
+      const check = program
+        .command('check')
+        .description('lint an endpoint against SSE best practice')
+        .argument('<url>', 'the event stream', urlArg)
+        .addHelpText('after', `${CHECK_HELP}\n\n${DURATIONS}\n\n${CHECK_EXAMPLES}`)
+      addRequestOptions(check)
+        .optionsGroup('Check:')
+        .addOption(
+          new Option('--window <duration>', 'observe for this long (less if the stream ends)')
+            .argParser(positiveDurationArg)
+            .default(20_000, '20s'),
+        )
+        .option(
+          '--origin <origin>',
+          "send Origin and check that CORS allows it (your page's origin, e.g. https://app.example)",
+          originArg,
+        )
+        .option(
+          '--end-event <type>',
+          'the event type that ends the stream, repeatable (default: end)',
+          collect,
+        )
+        .option('--strict', 'exit 1 on warnings too')
+        .optionsGroup('Output:')
+        .option('--json', 'one JSON record per check, then a summary')
+        .option('--color', 'force colour')
+        .option('--no-color', 'no colour (NO_COLOR and FORCE_COLOR are honoured too)')
+      otherOptions(check).action(async (url: URL, flags: RawCheckFlags) => {
+        exitCode = await handlers.check(url, flags)
+      })
+    },
+    diff() {
+      const diff = program
+        .command('diff')
+        .description(
+          'compare two streams: transcripts (--record), raw captures (.sse) or URLs probed live',
+        )
+        .argument('<left>', 'a transcript, a raw capture or a URL')
+        .argument('<right>', 'a transcript, a raw capture or a URL')
+        .addHelpText('after', `\n${DIFF_NOTES}\n\n${DURATIONS}`)
+        .option(
+          '--ignore <pointer>',
+          'drop this JSON pointer from JSON data before comparing, repeatable',
+          collect,
+        )
+        .option('--ignore-ids', 'do not compare event ids')
+        .option('--pings', 'compare ping events and comments too')
+        .option('--timing', 'make timing part of the verdict (first event, gap p50, batching)')
+        .option(
+          '--time-tolerance <percent>',
+          'how much slower a side may be with --timing (default 50%, at least 50 ms)',
+        )
+        .optionsGroup('Output:')
+        .option('--json', 'one JSON record per difference, then a diff-summary')
+        .option('--color', 'force colour')
+        .option('--no-color', 'no colour (NO_COLOR and FORCE_COLOR are honoured too)')
+      addRequestOptions(diff)
+      addStreamOptions(diff)
+      otherOptions(diff).action(async (left: string, right: string, flags: DiffFlags) => {
+        exitCode = await handlers.diff(left, right, flags)
+      })
+    },
+    load() {
+      const load = program
+        .command('load')
+        .description(
+          'hold many connections at once and measure what each saw (latency, fan-out, reconnect storms)',
+        )
+        .argument('<url>', 'the event stream', urlArg)
+        .optionsGroup('Load:')
+        .requiredOption('-c, --connections <n>', 'connections to hold', connectionsArg)
+        .addOption(
+          new Option('--ramp <duration>', 'open them evenly over this long')
+            .argParser(durationArg)
+            .default(0, 'all at once'),
+        )
+        .addOption(
+          new Option(
+            '--duration <duration>',
+            'hold them this long once all are open (or failed), then close all',
+          )
+            .argParser(positiveDurationArg)
+            .default(30_000, '30s'),
+        )
+        .option(
+          '--trigger <"METHOD url">',
+          'send this request once every connection is open; fan-out is measured from it',
+          triggerArg,
+        )
+        .option('--trigger-data <text|@file>', 'body of the trigger')
+        .option('--trigger-header <"Name: value">', 'header of the trigger, repeatable', headerArg)
+        .option(
+          '--latency-field <pointer>',
+          'JSON pointer to the send time (epoch ms) in the event data, for fan-out',
+          jsonPointerArg,
+        )
+        .option(
+          '--expect-connected <n|pct>',
+          'expect at least this many connections (or % of -c) to open',
+          connectedArg,
+        )
+        .option('--expect-max-errors <n>', 'expect at most n errors in all', countArg)
+        .option(
+          '--expect-fanout-p95 <duration>',
+          'expect a fan-out p95 of at most this',
+          positiveDurationArg,
+        )
+        .addOption(
+          new Option('--interval <duration>', 'how often a stats record is written with --json')
+            .argParser(positiveDurationArg)
+            .default(1000, '1s'),
+        )
+        .option(
+          '--export <format>',
+          'print the same test as a k6 script (xk6-sse) and exit without connecting',
+          exportArg,
+        )
+        .optionsGroup('Output:')
+        .option('--json', 'stats records, then a load-summary record (JSON lines)')
+        .option('-q, --quiet', 'no status line')
+        .option('--color', 'force colour')
+        .option('--no-color', 'no colour (NO_COLOR and FORCE_COLOR are honoured too)')
+        .addHelpText('after', `${LOAD_HELP}\n\n${DURATIONS}`)
+      addRequestOptions(load)
+      addStreamOptions(load, { duration: false })
+      addExpectOptions(load)
+      otherOptions(load).action(async (url: URL, flags: RawLoadFlags) => {
+        exitCode = await handlers.load(url, flags)
+      })
+    },
+  }
+  const all =
+    argv === undefined || argv.some((arg) => arg === 'help' || arg === '--help' || arg === '-h')
+  for (const [name, define] of Object.entries(subcommands)) {
+    if (all || argv.includes(name)) define()
+  }
   return { program, exitCode: () => exitCode }
 }
 

@@ -23,7 +23,10 @@ if (only === '--version' || only === '-V') {
   const exitCode = await main(args, {
     stdout: process.stdout,
     stderr: process.stderr,
-    stdin: process.stdin,
+    // Opened on first use: process.stdin on a file or /dev/null loads fs streams and promises.
+    get stdin() {
+      return process.stdin
+    },
     env: process.env,
     process,
   })

@@ -16,37 +16,40 @@ export async function main(argv: readonly string[], context: RunContext): Promis
     terminal.err(SHORT_USAGE)
     return 2
   }
-  const { program, exitCode } = createProgram({
-    async probe(url, flags) {
-      const { runProbe } = await import('./commands/probe.ts')
-      return runProbe(url, flags, context)
+  const { program, exitCode } = createProgram(
+    {
+      async probe(url, flags) {
+        const { runProbe } = await import('./commands/probe.ts')
+        return runProbe(url, flags, context)
+      },
+      async load(url, flags) {
+        const { runLoad } = await import('./commands/load.ts')
+        return runLoad(url, flags, context)
+      },
+      async inspect(url, flags) {
+        // Ink and React load here only: every other command starts without them.
+        const { runInspect } = await import('../inspect/run.tsx')
+        return runInspect(url, flags, context)
+      },
+      async demo(flags) {
+        const { runDemo } = await import('./commands/demo.ts')
+        return runDemo(flags, context)
+      },
+      async serve(file, flags) {
+        const { runServe } = await import('./commands/serve.ts')
+        return runServe(file, flags, context)
+      },
+      async check(url, flags) {
+        const { runCheck } = await import('./commands/check.ts')
+        return runCheck(url, flags, context)
+      },
+      async diff(left, right, flags) {
+        const { runDiffCommand } = await import('./commands/diff.ts')
+        return runDiffCommand(left, right, flags, context)
+      },
     },
-    async load(url, flags) {
-      const { runLoad } = await import('./commands/load.ts')
-      return runLoad(url, flags, context)
-    },
-    async inspect(url, flags) {
-      // Ink and React load here only: every other command starts without them.
-      const { runInspect } = await import('../inspect/run.tsx')
-      return runInspect(url, flags, context)
-    },
-    async demo(flags) {
-      const { runDemo } = await import('./commands/demo.ts')
-      return runDemo(flags, context)
-    },
-    async serve(file, flags) {
-      const { runServe } = await import('./commands/serve.ts')
-      return runServe(file, flags, context)
-    },
-    async check(url, flags) {
-      const { runCheck } = await import('./commands/check.ts')
-      return runCheck(url, flags, context)
-    },
-    async diff(left, right, flags) {
-      const { runDiffCommand } = await import('./commands/diff.ts')
-      return runDiffCommand(left, right, flags, context)
-    },
-  })
+    argv,
+  )
   const showSecrets = argv.includes('--show-secrets')
   // Subcommands copy these settings only when created, so each gets them here.
   for (const command of [program, ...program.commands]) {

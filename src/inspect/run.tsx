@@ -42,7 +42,7 @@ export async function runInspect(
     )
     return 2
   }
-  const body = await readRequestBody(flags.data, context.stdin)
+  const body = await readRequestBody(flags.data, context)
   const options = probeOptionsFrom(url, { ...flags, format: 'pretty' }, body)
   if (!options.request.proxy) checkProxyVariables(context.env)
   const { chalk, chalkStderr } = await colors(context, flags.color)

@@ -112,6 +112,18 @@ describe("commander's messages and the first commands", () => {
     expect(viaHelp.exitCode).toBe(0)
     expect(prebuilt.stdout).toBe(viaHelp.stdout)
   })
+
+  it('help rendered on demand (--help after another flag) lists every command, as the prebuilt', async () => {
+    // A probe builds only the subcommands its command line names; help must still see them all.
+    const [onDemand, prebuilt] = await Promise.all([
+      runCli(['--json', '--help']),
+      runCli(['--help']),
+    ])
+    const commands = (help: string) => help.slice(help.indexOf('\nCommands:'))
+    expect(onDemand.exitCode).toBe(0)
+    expect(commands(prebuilt.stdout)).toMatch(/demo[\s\S]*inspect[\s\S]*serve[\s\S]*check/)
+    expect(commands(onDemand.stdout)).toBe(commands(prebuilt.stdout))
+  })
 })
 
 describe('--help: grouped, with examples, for every command', () => {

@@ -20,7 +20,7 @@ export async function runCheck(
   context: RunContext,
 ): Promise<number> {
   const terminal = createTerminal(context)
-  const body = await readRequestBody(flags.data, context.stdin)
+  const body = await readRequestBody(flags.data, context)
   const options = toCheckOptions({
     ...requestInputFrom(url, flags, body),
     windowMs: flags.window,

@@ -19,7 +19,7 @@ export async function runDiffCommand(
 ): Promise<number> {
   const terminal = createTerminal(context)
   const { chalk } = await colors(context, flags.color)
-  const body = await readRequestBody(flags.data, context.stdin)
+  const body = await readRequestBody(flags.data, context)
   const running = new Set<ReturnType<typeof startProbe>>()
   const signals = onStopSignals(context.process, (name) => {
     for (const probe of running) probe.interrupt(name)

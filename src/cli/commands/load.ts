@@ -18,8 +18,8 @@ const NO_CONNECTION = 3
 
 /** `sse-probe load <url> -c <n>`: hold the connections, print the summary, return the exit code. */
 export async function runLoad(url: URL, flags: RawLoadFlags, context: RunContext): Promise<number> {
-  const body = await readRequestBody(flags.data, context.stdin)
-  const options = await loadOptionsFrom(url, flags, body, context.stdin)
+  const body = await readRequestBody(flags.data, context)
+  const options = await loadOptionsFrom(url, flags, body, context)
   if (options.export === 'k6') {
     context.stdout.write(renderK6Script(options))
     return 0
@@ -65,7 +65,7 @@ async function loadOptionsFrom(
   url: URL,
   flags: RawLoadFlags,
   body: Buffer | undefined,
-  stdin: NodeJS.ReadableStream,
+  context: Pick<RunContext, 'stdin'>,
 ): Promise<LoadOptions> {
   if (flags.trigger && flags.latencyField) {
     throw new SseProbeUsageError('--trigger and --latency-field measure fan-out two ways: give one')
@@ -94,7 +94,7 @@ async function loadOptionsFrom(
         ...flags.trigger,
         headers: flags.triggerHeader ?? [],
         ...(flags.triggerData !== undefined && {
-          body: await readRequestBody(flags.triggerData, stdin, '--trigger-data <text|@file>'),
+          body: await readRequestBody(flags.triggerData, context, '--trigger-data <text|@file>'),
         }),
       },
     }),

@@ -23,7 +23,7 @@ export async function runProbe(
   flags: RawProbeFlags,
   context: RunContext,
 ): Promise<number> {
-  const body = await readRequestBody(flags.data, context.stdin)
+  const body = await readRequestBody(flags.data, context)
   const options = probeOptionsFrom(url, flags, body)
   if (!options.request.proxy) checkProxyVariables(context.env)
   // Schemas and documents are read and compiled before any request; Ajv loads only then.
@@ -170,7 +170,8 @@ export function requestLines(request: StreamRequest, showSecrets: boolean): stri
 /** `-d text`, `-d @file` or `-d @-` (stdin), read once and sent on every (re)connection. */
 export async function readRequestBody(
   data: string | undefined,
-  stdin: NodeJS.ReadableStream,
+  /** Read only for `@-`: touching process.stdin opens it, which costs every probe's start-up. */
+  context: Pick<RunContext, 'stdin'>,
   /** The flag as the error names it (`load --trigger-data` reads its body the same way). */
   flag = '-d, --data <text|@file|@->',
 ): Promise<Buffer | undefined> {
@@ -178,7 +179,7 @@ export async function readRequestBody(
   if (!data.startsWith('@')) return Buffer.from(data)
   if (data === '@-') {
     const chunks: Buffer[] = []
-    for await (const chunk of stdin) chunks.push(Buffer.from(chunk as Buffer))
+    for await (const chunk of context.stdin) chunks.push(Buffer.from(chunk as Buffer))
     return Buffer.concat(chunks)
   }
   try {
