@@ -1,12 +1,21 @@
 // Bundles the library and the CLI into dist/, each on its own. The library (dist/index.js) never
-// loads the CLI's commander, chalk or ora. The CLI is two files: dist/cli.js answers `--help` and
-// `--version` by itself and loads dist/cli-main.js, everything else in one file, for any other
-// command: one module to load instead of a dozen chunks shared with the library makes a probe
-// start faster, at the price of a second copy of the engine in the package (docs/performance.md).
+// loads the CLI's commander, chalk or ora. The CLI:
+// - dist/cli.js answers `--help` and `--version` by itself and loads dist/cli-main.js for any
+//   other command;
+// - dist/cli-main.js is every command in one file: a probe loads one module rather than a dozen
+//   chunks, each of which costs start-up time to resolve and load (docs/performance.md);
+// - what only `inspect` (Ink, React) and the contract flags (Ajv, yaml) need is built apart into
+//   dist/chunks/, loaded by those alone, and takes the engine from cli-main.js instead of a copy.
 import { execFileSync } from 'node:child_process'
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { build } from 'esbuild'
-import { cliMainApart, requireBuiltins, startupPlugins } from './startup-plugins.js'
+import {
+  cliMainApart,
+  hostImports,
+  hostModules,
+  requireBuiltins,
+  startupPlugins,
+} from './startup-plugins.js'
 
 const dist = new URL('../dist/', import.meta.url)
 rmSync(dist, { recursive: true, force: true })
@@ -35,12 +44,25 @@ const { metafile } = await build({
   chunkNames: 'chunks/[name]-[hash]',
   plugins: startupPlugins,
 })
-const cli = await build({
+// The heavy commands first: building them finds the modules of ours they take from cli-main.js.
+const HEAVY = { 'cli-inspect': 'src/inspect/run.tsx', 'cli-contracts': 'src/contracts/index.ts' }
+const hosted = new Map()
+const heavy = await build({
   ...options,
-  entryPoints: { cli: 'src/cli/entry.ts', 'cli-main': 'src/cli/main.ts' },
-  // What only one command needs (inspect's screen, the contracts' Ajv) stays in its own chunk.
+  entryPoints: HEAVY,
+  entryNames: 'chunks/[name]',
   splitting: true,
   chunkNames: 'chunks/cli-[name]-[hash]',
+  plugins: [hostImports(['src/inspect', 'src/contracts'], hosted), ...startupPlugins],
+})
+const cliMain = await build({
+  ...options,
+  entryPoints: { 'cli-main': 'src/cli/main.ts' },
+  plugins: [hostModules(HEAVY, hosted), ...startupPlugins],
+})
+await build({
+  ...options,
+  entryPoints: { cli: 'src/cli/entry.ts' },
   plugins: [cliMainApart, ...startupPlugins],
 })
 
@@ -69,15 +91,20 @@ refuse(
   /node_modules\/(commander|chalk|ora|ink|react|react-reconciler|yoga-layout)\//,
 )
 // Ink and React are for `inspect` alone, Ajv for the contract flags: a plain probe starts without.
-const probeChunk = Object.keys(cli.metafile.outputs).find(
-  (file) => 'src/cli/commands/probe.ts' in cli.metafile.outputs[file].inputs,
-)
 refuse(
-  cli.metafile.outputs,
-  probeChunk,
-  'the probe command',
+  cliMain.metafile.outputs,
+  'dist/cli-main.js',
+  'cli-main.js',
   /node_modules\/(ink|react|react-reconciler|yoga-layout|ajv|yaml)\//,
 )
+// The heavy chunks take the engine from cli-main.js: a copy would be a second undici, and a
+// second SseProbeUsageError that main's instanceof would not know.
+for (const [file, output] of Object.entries(heavy.metafile.outputs)) {
+  const copy = Object.keys(output.inputs).find(
+    (name) => name.startsWith('src/') && !/^src\/(inspect|contracts)\//.test(name),
+  )
+  if (copy) throw new Error(`${file} carries a copy of ${copy}`)
+}
 
 // commander's help, rendered once at the width it uses when not on a terminal (80),
 // so that `sse-probe --help` starts as fast as `--version`.

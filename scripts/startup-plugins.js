@@ -2,6 +2,8 @@
 // event. docs/performance.md says what each one saves.
 import { readFile } from 'node:fs/promises'
 import { isBuiltin } from 'node:module'
+import { relative, resolve } from 'node:path'
+import { build } from 'esbuild'
 
 /**
  * The banner of every file the build writes. Bundled CommonJS (undici) and the stand-ins below
@@ -139,6 +141,90 @@ export const cliMainApart = {
         : undefined,
     )
   },
+}
+
+/** The value exports of a source module, as esbuild sees them. */
+async function exportsOf(path) {
+  const { metafile } = await build({
+    entryPoints: [path],
+    bundle: false,
+    write: false,
+    metafile: true,
+    format: 'esm',
+    outdir: 'exports-of',
+    logLevel: 'silent',
+  })
+  return Object.values(metafile.outputs)[0].exports
+}
+
+/**
+ * For the heavy commands' build: an import of one of our modules outside `ownDirs` is served by
+ * dist/cli-main.js, which has already loaded it (its `__host` export, see hostModules). Records
+ * each such module, by path from the project root, in `hosted`.
+ */
+export function hostImports(ownDirs, hosted) {
+  return {
+    name: 'host-imports',
+    setup(build) {
+      const root = build.initialOptions.absWorkingDir ?? process.cwd()
+      const own = (path) =>
+        ownDirs.some((dir) => !relative(resolve(root, dir), path).startsWith('..'))
+      build.onResolve({ filter: /^\.\.?\// }, ({ path, resolveDir, importer }) => {
+        const target = resolve(resolveDir, path)
+        if (!own(importer) || own(target)) return undefined
+        const key = relative(root, target)
+        hosted.set(key, target)
+        return { path: key, namespace: 'hosted' }
+      })
+      build.onResolve({ filter: /^sse-probe-host$/ }, () => ({
+        path: '../cli-main.js',
+        external: true,
+      }))
+      build.onLoad({ filter: /.*/, namespace: 'hosted' }, async ({ path }) => {
+        const names = await exportsOf(hosted.get(path))
+        const plain = names.filter((name) => name !== 'default')
+        const lines = [
+          "import { __host } from 'sse-probe-host'",
+          `const hosted = __host[${JSON.stringify(path)}]`,
+          `export const { ${plain.join(', ')} } = hosted`,
+        ]
+        if (names.includes('default')) lines.push('export default hosted.default')
+        return { contents: lines.join('\n'), loader: 'js' }
+      })
+    },
+  }
+}
+
+/**
+ * For cli-main.js: exports `__host`, the namespace of every module the heavy commands take from
+ * it, and loads each heavy command (`heavy`: output name → source) from its chunk.
+ */
+export function hostModules(heavy, hosted) {
+  return {
+    name: 'host-modules',
+    setup(build) {
+      const root = build.initialOptions.absWorkingDir ?? process.cwd()
+      const chunkOf = new Map(
+        Object.entries(heavy).map(([name, source]) => [
+          resolve(root, source),
+          `./chunks/${name}.js`,
+        ]),
+      )
+      build.onResolve({ filter: /^\.\.?\// }, ({ path, resolveDir, kind }) => {
+        const chunk = kind === 'dynamic-import' && chunkOf.get(resolve(resolveDir, path))
+        return chunk ? { path: chunk, external: true } : undefined
+      })
+      build.onLoad({ filter: /[\\/]src[\\/]cli[\\/]main\.ts$/ }, async ({ path }) => {
+        const keys = [...hosted.keys()]
+        const lines = [
+          await readFile(path, 'utf8'),
+          ...keys.map((key, i) => `import * as hosted${i} from ${JSON.stringify(hosted.get(key))}`),
+          `export const __host = { ${keys.map((key, i) => `${JSON.stringify(key)}: hosted${i}`).join(', ')} }`,
+        ]
+        return { contents: lines.join('\n'), loader: 'ts' }
+      })
+    },
+  }
 }
 
 export const startupPlugins = [
