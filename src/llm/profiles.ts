@@ -1,4 +1,4 @@
-import { END_DATA, END_EVENT, type ProfileParser, type Signal } from './assembler.ts'
+import { END_DATA, END_EVENT, type ProfileParser, type Signal, type Sink } from './assembler.ts'
 import type { LlmProfile } from './types.ts'
 
 // Provider JSON is read loosely: a field of the wrong type is treated as absent, never thrown on.
@@ -36,11 +36,7 @@ function createOpenaiChatParser(): ProfileParser {
   return (_type, data, sink) => {
     if (data === '[DONE]') return END_DATA
     // Most chunks carry one token of text and nothing else: read without building the object.
-    const token = modelSeen ? textOnlyChunk(data) : undefined
-    if (token) {
-      sink.text(token.index, token.content)
-      return undefined
-    }
+    if (modelSeen && textOnlyChunk(data, sink)) return undefined
     const chunk = parseJson(data)
     if (!isObject(chunk)) return undefined
     // The openai SDK throws on any data with an `error`: the stream failed.
@@ -75,29 +71,27 @@ function createOpenaiChatParser(): ProfileParser {
 // The one choice of a compact chunk whose delta is text only (a role may come with it).
 const TEXT_CHOICE =
   /"choices":\[\{"index":(\d+),"delta":\{(?:"role":"assistant",)?"content":("(?:[^"\\]|\\.)*"|null)\}(?:,"logprobs":null)?(?:,"finish_reason":null)?\}\]/
+// An error, or a usage that is not null, anywhere in the chunk (even inside the text, which
+// only costs a full parse). One pass of a regular expression: String#lastIndexOf runs in C++.
+const MORE_THAN_TEXT = /"(?:error"|usage":(?!null))/
 
 /**
- * The choice index and text of a compact chunk with one choice whose delta is text only, and
- * nothing else that matters; undefined for any other chunk, which is then parsed whole. Keys are
+ * Hands the text of a compact chunk with one choice whose delta is text only, and nothing else
+ * that matters, to the sink; false for any other chunk, which is then parsed whole. Keys are
  * matched as raw text: inside a JSON string a quote is always escaped, so they cannot match there.
  */
-function textOnlyChunk(data: string): { index: number; content: string | null } | undefined {
+function textOnlyChunk(data: string, sink: Sink): boolean {
   const match = TEXT_CHOICE.exec(data)
-  if (!match) return undefined
-  // Outside the choice only the top level is left, where an error or a usage would matter.
-  const start = match.index
-  const end = start + match[0].length
-  if (data.lastIndexOf('"error"', start) !== -1 || data.indexOf('"error"', end) !== -1)
-    return undefined
-  for (const at of [data.lastIndexOf('"usage":', start), data.indexOf('"usage":', end)]) {
-    if (at !== -1 && !data.startsWith('null', at + 8)) return undefined
-  }
+  if (!match || MORE_THAN_TEXT.test(data)) return false
   const literal = match[2]!
-  const index = Number(match[1])
-  if (literal === 'null') return { index, content: null }
-  if (!literal.includes('\\')) return { index, content: literal.slice(1, -1) }
-  const text = parseJson(`[${literal}]`)
-  return text ? { index, content: text[0] } : undefined
+  let content: string | null = null
+  if (literal.includes('\\')) {
+    const text = parseJson(`[${literal}]`)
+    if (!text) return false
+    content = text[0]
+  } else if (literal !== 'null') content = literal.slice(1, -1)
+  sink.text(Number(match[1]), content)
+  return true
 }
 
 /** The Responses API: typed events from `response.created` to `response.completed`. */

@@ -268,6 +268,26 @@ describe('what is stitched', () => {
     ])
   })
 
+  it('long answers: text, reasoning and arguments of thousands of pieces, in order', () => {
+    const pieces = Array.from({ length: 2500 }, (_, i) => `p${i};`)
+    // The first fragment names the call, as the providers do.
+    const args = (i: number) =>
+      i === 0
+        ? { id: 'c', function: { name: 'f', arguments: '[' } }
+        : { function: { arguments: '1' } }
+    const { llm } = run(
+      pieces.flatMap((piece, i) => [
+        text(i, piece),
+        { t: i, data: chunk({ reasoning_content: piece }) },
+        { t: i, data: chunk({ tool_calls: [{ index: 0, ...args(i) }] }) },
+      ]),
+    )
+    expect(llm!.text).toBe(pieces.join(''))
+    expect(llm!.reasoning).toBe(pieces.join(''))
+    expect(llm!.toolCalls[0]!.arguments).toBe(`[${'1'.repeat(2499)}`)
+    expect(llm!.deltas).toBe(7500)
+  })
+
   it('a Responses function call without argument deltas takes the arguments of its item', () => {
     const ev = (type: string, data: object) => ({
       t: 1,
@@ -316,7 +336,7 @@ describe('the fast path for text-only Chat chunks', () => {
         fc.array(
           fc.oneof(
             fc.string({ unit: 'binary' }),
-            fc.constantFrom('"', '\\', '"content":"x"', '\u2028', 'é😀'),
+            fc.constantFrom('"', '\\', '"content":"x"', '\u2028', 'é😀', 'error', '"usage":{}'),
           ),
           { maxLength: 8 },
         ),
