@@ -322,10 +322,14 @@ describe('the fast path for text-only Chat chunks', () => {
     const usage = { completion_tokens: 2 }
     const { llm, ends } = run([
       text(1, 'a'),
-      { t: 2, data: chunk({ content: 'b' }, { usage }) },
-      { t: 3, data: chunk({ content: 'c' }, { error: { message: 'boom' } }) },
+      // Read fast, and the template of the next ones, which differ from it by more than the text.
+      text(2, 'b'),
+      { t: 2, data: chunk({ content: 'c' }, { usage }) },
+      text(3, 'd'),
+      { t: 3, data: chunk({ content: 'e' }, { id: 'x', usage: null }) },
+      { t: 3, data: chunk({ content: 'f' }, { error: { message: 'boom' } }) },
     ])
-    expect(llm).toMatchObject({ text: 'ab', usage, outputTokens: 2 })
+    expect(llm).toMatchObject({ text: 'abcde', usage, outputTokens: 2 })
     expect(ends).toEqual([{ reason: 'stream-error', message: 'boom' }])
   })
 
