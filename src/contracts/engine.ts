@@ -1,7 +1,7 @@
 /** What contracts/ takes from the engine, in one place. */
 export { formatDuration, parseDuration } from '../engine/duration.ts'
 export { describeError, SseProbeUsageError as UsageError } from '../engine/errors.ts'
-export { visible } from '../engine/escape.ts'
+export { escapeRegex, visible } from '../engine/escape.ts'
 export type {
   ExtensionContext,
   ExtensionResult,

@@ -2,7 +2,7 @@ import { $RefParser } from '@apidevtools/json-schema-ref-parser'
 import type { AnySchema, AnySchemaObject, ErrorObject } from 'ajv'
 import type { DataValidateFunction } from 'ajv/dist/types/index.js'
 import { parse as parseYaml } from 'yaml'
-import { UsageError } from './engine.ts'
+import { escapeRegex, UsageError } from './engine.ts'
 import {
   checkWith,
   compileSchema,
@@ -225,10 +225,6 @@ function decodePath(path: string): string {
   } catch {
     return path
   }
-}
-
-function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }
 
 /** The 200 response's `text/event-stream` per-event schema: `itemSchema` (3.2), else `schema` (as Schemathesis reads 3.0/3.1). */

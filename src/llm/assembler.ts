@@ -31,18 +31,42 @@ export interface Sink {
 /** One profile's reading of events: type and data in, facts out through the sink. */
 export type ProfileParser = (type: string, data: string, sink: Sink) => Signal
 
+/**
+ * A string built from many small pieces. `+=` would keep a cons string per piece (and the piece)
+ * alive to the end: for 100k tokens, megabytes that every scavenge copies. Joined in batches,
+ * only a few large strings outlive the young generation.
+ */
+class Stitched {
+  private joined = ''
+  private pieces: string[] = []
+
+  add(piece: string) {
+    if (this.pieces.push(piece) === 1024) this.join()
+  }
+
+  toString(): string {
+    if (this.pieces.length > 0) this.join()
+    return this.joined
+  }
+
+  private join() {
+    this.joined += this.pieces.join('')
+    this.pieces = []
+  }
+}
+
 interface CallState {
   id: string | null
   name: string | null
-  arguments: string
+  arguments: Stitched
   fallback: string | undefined
   done: boolean
 }
 
 interface ChoiceState {
   index: number
-  text: string
-  reasoning: string
+  text: Stitched
+  reasoning: Stitched
   calls: Map<number | string, CallState>
   order: CallState[]
   finishReason: string | null
@@ -119,7 +143,14 @@ export function createAssembler(
   function choiceState(index: number): ChoiceState {
     let state = choices.get(index)
     if (!state) {
-      state = { index, text: '', reasoning: '', calls: new Map(), order: [], finishReason: null }
+      state = {
+        index,
+        text: new Stitched(),
+        reasoning: new Stitched(),
+        calls: new Map(),
+        order: [],
+        finishReason: null,
+      }
       choices.set(index, state)
     }
     return state
@@ -137,7 +168,7 @@ export function createAssembler(
   function callState(choice: ChoiceState, key: number | string): CallState {
     let call = choice.calls.get(key)
     if (!call) {
-      call = { id: null, name: null, arguments: '', fallback: undefined, done: false }
+      call = { id: null, name: null, arguments: new Stitched(), fallback: undefined, done: false }
       choice.calls.set(key, call)
       choice.order.push(call)
     }
@@ -153,7 +184,7 @@ export function createAssembler(
       started = true
       delta(true)
       const choice = choiceState(index)
-      choice.text += text
+      choice.text.add(text)
       if (onOutput && index === firstIndex()) onOutput({ kind: 'text', text })
     },
     reasoning(index, text) {
@@ -161,7 +192,7 @@ export function createAssembler(
       started = true
       delta(false)
       const choice = choiceState(index)
-      choice.reasoning += text
+      choice.reasoning.add(text)
       if (onOutput && index === firstIndex()) onOutput({ kind: 'reasoning', text })
     },
     toolStart(index, key, id, name, fallback) {
@@ -175,7 +206,7 @@ export function createAssembler(
       if (!nonEmpty(fragment)) return
       started = true
       delta(true)
-      callState(choiceState(index), key).arguments += fragment
+      callState(choiceState(index), key).arguments.add(fragment)
     },
     toolDone(index, key, fallback) {
       const choice = choiceState(index)
@@ -240,8 +271,8 @@ export function createAssembler(
         outputTokens === null || streamedMs <= 0
           ? null
           : Math.round((outputTokens / streamedMs) * 10_000) / 10,
-      text: first?.text ?? '',
-      reasoning: first?.reasoning ?? '',
+      text: first?.text.toString() ?? '',
+      reasoning: first?.reasoning.toString() ?? '',
       toolCalls,
       finishReason: first?.finishReason ?? null,
       usage,
@@ -249,8 +280,8 @@ export function createAssembler(
         all.length > 1
           ? all.map((c) => ({
               index: c.index,
-              text: c.text,
-              reasoning: c.reasoning,
+              text: c.text.toString(),
+              reasoning: c.reasoning.toString(),
               toolCalls: c.order.map(toolCall),
               finishReason: c.finishReason,
             }))
@@ -284,8 +315,10 @@ export function createAssembler(
 }
 
 /** Fragments as joined; when none carried anything, the arguments the stream gave whole (Anthropic's input at the start). */
-const argumentsOf = (call: CallState) =>
-  call.arguments === '' && call.fallback !== undefined ? call.fallback : call.arguments
+function argumentsOf(call: CallState): string {
+  const joined = call.arguments.toString()
+  return joined === '' && call.fallback !== undefined ? call.fallback : joined
+}
 
 function toolCall(call: CallState): LlmToolCall {
   const args = argumentsOf(call)

@@ -1,4 +1,5 @@
-import { END_DATA, END_EVENT, type ProfileParser, type Signal } from './assembler.ts'
+import { escapeRegex } from '../engine/escape.ts'
+import { END_DATA, END_EVENT, type ProfileParser, type Signal, type Sink } from './assembler.ts'
 import type { LlmProfile } from './types.ts'
 
 // Provider JSON is read loosely: a field of the wrong type is treated as absent, never thrown on.
@@ -33,14 +34,11 @@ export function errorMessage(error: Json): string {
 /** Chat Completions (and compatible servers): `chat.completion.chunk` objects, then `[DONE]`. */
 function createOpenaiChatParser(): ProfileParser {
   let modelSeen = false
+  const fast = createTextChunkReader()
   return (_type, data, sink) => {
     if (data === '[DONE]') return END_DATA
     // Most chunks carry one token of text and nothing else: read without building the object.
-    const token = modelSeen ? textOnlyChunk(data) : undefined
-    if (token) {
-      sink.text(token.index, token.content)
-      return undefined
-    }
+    if (modelSeen && fast(data, sink)) return undefined
     const chunk = parseJson(data)
     if (!isObject(chunk)) return undefined
     // The openai SDK throws on any data with an `error`: the stream failed.
@@ -75,29 +73,73 @@ function createOpenaiChatParser(): ProfileParser {
 // The one choice of a compact chunk whose delta is text only (a role may come with it).
 const TEXT_CHOICE =
   /"choices":\[\{"index":(\d+),"delta":\{(?:"role":"assistant",)?"content":("(?:[^"\\]|\\.)*"|null)\}(?:,"logprobs":null)?(?:,"finish_reason":null)?\}\]/
+const CONTENT_KEY = '"content":'
+const STRING_BODY = '(?:[^"\\\\]|\\\\.)*'
+// An error, or a usage that is not null, anywhere in the chunk (even inside the text, which
+// only costs a full parse). One pass of a regular expression: String#lastIndexOf runs in C++.
+const MORE_THAN_TEXT = /"(?:error"|usage":(?!null))/
+// A template pays for its compilation after this many chunks; one that served fewer is not
+// replaced, as the stream's chunks differ by more than their text (an id or padding per chunk).
+const TEMPLATE_WORTH = 64
 
 /**
- * The choice index and text of a compact chunk with one choice whose delta is text only, and
- * nothing else that matters; undefined for any other chunk, which is then parsed whole. Keys are
+ * Reads the text of a compact chunk with one choice whose delta is text only, and nothing else
+ * that matters, into the sink; false for any other chunk, which is then parsed whole. Keys are
  * matched as raw text: inside a JSON string a quote is always escaped, so they cannot match there.
+ *
+ * A stream's text chunks are mostly the same bytes around a different token, so the first one
+ * read becomes a template: one anchored regular expression of the bytes around its text. A chunk
+ * that matches it differs only in that string, so it means the same plus its own text.
  */
-function textOnlyChunk(data: string): { index: number; content: string | null } | undefined {
-  const match = TEXT_CHOICE.exec(data)
-  if (!match) return undefined
-  // Outside the choice only the top level is left, where an error or a usage would matter.
-  const start = match.index
-  const end = start + match[0].length
-  if (data.lastIndexOf('"error"', start) !== -1 || data.indexOf('"error"', end) !== -1)
-    return undefined
-  for (const at of [data.lastIndexOf('"usage":', start), data.indexOf('"usage":', end)]) {
-    if (at !== -1 && !data.startsWith('null', at + 8)) return undefined
+function createTextChunkReader(): (data: string, sink: Sink) => boolean {
+  let template: RegExp | undefined
+  // The template's choice index, and how many characters precede and follow its text.
+  let choice = 0
+  let before = 0
+  let after = 0
+  let served = 0
+  let learning = true
+
+  return (data, sink) => {
+    if (template?.test(data)) {
+      const text = stringBody(data.slice(before, data.length - after))
+      if (text === undefined) return false
+      served++
+      sink.text(choice, text)
+      return true
+    }
+    if (template) {
+      learning = served >= TEMPLATE_WORTH
+      template = undefined
+    }
+    const match = TEXT_CHOICE.exec(data)
+    if (!match || MORE_THAN_TEXT.test(data)) return false
+    const index = Number(match[1])
+    const literal = match[2]!
+    if (literal === 'null') {
+      sink.text(index, null)
+      return true
+    }
+    const text = stringBody(literal.slice(1, -1))
+    if (text === undefined) return false
+    if (learning) {
+      choice = index
+      before = match.index + match[0].indexOf(CONTENT_KEY) + CONTENT_KEY.length + 1
+      after = data.length - before - literal.length + 2
+      const head = escapeRegex(data.slice(0, before))
+      template = new RegExp(`^${head}${STRING_BODY}${escapeRegex(data.slice(-after))}$`)
+      served = 0
+    }
+    sink.text(index, text)
+    return true
   }
-  const literal = match[2]!
-  const index = Number(match[1])
-  if (literal === 'null') return { index, content: null }
-  if (!literal.includes('\\')) return { index, content: literal.slice(1, -1) }
-  const text = parseJson(`[${literal}]`)
-  return text ? { index, content: text[0] } : undefined
+}
+
+/** The string whose body (between its quotes) a JSON string literal has; undefined if invalid. */
+function stringBody(body: string): string | undefined {
+  if (!body.includes('\\')) return body
+  const decoded = parseJson(`["${body}"]`)
+  return decoded?.[0]
 }
 
 /** The Responses API: typed events from `response.created` to `response.completed`. */

@@ -268,6 +268,26 @@ describe('what is stitched', () => {
     ])
   })
 
+  it('long answers: text, reasoning and arguments of thousands of pieces, in order', () => {
+    const pieces = Array.from({ length: 2500 }, (_, i) => `p${i};`)
+    // The first fragment names the call, as the providers do.
+    const args = (i: number) =>
+      i === 0
+        ? { id: 'c', function: { name: 'f', arguments: '[' } }
+        : { function: { arguments: '1' } }
+    const { llm } = run(
+      pieces.flatMap((piece, i) => [
+        text(i, piece),
+        { t: i, data: chunk({ reasoning_content: piece }) },
+        { t: i, data: chunk({ tool_calls: [{ index: 0, ...args(i) }] }) },
+      ]),
+    )
+    expect(llm!.text).toBe(pieces.join(''))
+    expect(llm!.reasoning).toBe(pieces.join(''))
+    expect(llm!.toolCalls[0]!.arguments).toBe(`[${'1'.repeat(2499)}`)
+    expect(llm!.deltas).toBe(7500)
+  })
+
   it('a Responses function call without argument deltas takes the arguments of its item', () => {
     const ev = (type: string, data: object) => ({
       t: 1,
@@ -302,10 +322,14 @@ describe('the fast path for text-only Chat chunks', () => {
     const usage = { completion_tokens: 2 }
     const { llm, ends } = run([
       text(1, 'a'),
-      { t: 2, data: chunk({ content: 'b' }, { usage }) },
-      { t: 3, data: chunk({ content: 'c' }, { error: { message: 'boom' } }) },
+      // Read fast, and the template of the next ones, which differ from it by more than the text.
+      text(2, 'b'),
+      { t: 2, data: chunk({ content: 'c' }, { usage }) },
+      text(3, 'd'),
+      { t: 3, data: chunk({ content: 'e' }, { id: 'x', usage: null }) },
+      { t: 3, data: chunk({ content: 'f' }, { error: { message: 'boom' } }) },
     ])
-    expect(llm).toMatchObject({ text: 'ab', usage, outputTokens: 2 })
+    expect(llm).toMatchObject({ text: 'abcde', usage, outputTokens: 2 })
     expect(ends).toEqual([{ reason: 'stream-error', message: 'boom' }])
   })
 
@@ -316,7 +340,7 @@ describe('the fast path for text-only Chat chunks', () => {
         fc.array(
           fc.oneof(
             fc.string({ unit: 'binary' }),
-            fc.constantFrom('"', '\\', '"content":"x"', '\u2028', 'é😀'),
+            fc.constantFrom('"', '\\', '"content":"x"', '\u2028', 'é😀', 'error', '"usage":{}'),
           ),
           { maxLength: 8 },
         ),
