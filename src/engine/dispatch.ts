@@ -32,6 +32,8 @@ export interface Response {
 export type RequestOptions = Omit<Dispatcher.DispatchOptions, 'signal'>
 
 const ABORTED = 'the request was aborted'
+// A microtask through a settled promise: queueMicrotask makes an AsyncResource for each.
+const resolved = Promise.resolve()
 
 /**
  * One request through undici's `dispatch` rather than `request`: the body is not a Readable read
@@ -109,7 +111,7 @@ class StreamHandler implements Dispatcher.DispatchHandler, Body {
   #schedule() {
     if (this.#scheduled || !this.#reader || this.#paused || this.#done) return
     this.#scheduled = true
-    queueMicrotask(this.#deliver)
+    resolved.then(this.#deliver)
   }
 
   #finish() {
