@@ -1,7 +1,7 @@
-import type { Readable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { readBody } from '../engine/body.ts'
 import { openStream } from '../engine/connection.ts'
+import type { Body } from '../engine/dispatch.ts'
 import type { HttpOptions } from '../engine/http.ts'
 import { type ConnInput, type Effect, initialState, step } from '../engine/reconnect.ts'
 import { roundMs } from '../engine/records.ts'
@@ -172,7 +172,7 @@ function createWatcher(
 
   async function read(
     seen: ConnectionSeen,
-    body: Readable,
+    body: Body,
     contentEncoding: string | undefined,
     signal: AbortSignal,
   ): Promise<ReadEnd> {

@@ -1,6 +1,6 @@
-import { pipeline, type Readable } from 'node:stream'
-import { discardBody } from './connection.ts'
+import type { Transform } from 'node:stream'
 import { createDecompressor } from './decompress.ts'
+import type { Body } from './dispatch.ts'
 import { describeError } from './errors.ts'
 
 export interface BodyHandlers {
@@ -23,28 +23,76 @@ export interface BodyEnd {
  * Reads one response body to its end: the probe's and check's one reader. The body is released
  * whatever happens.
  */
-export async function readBody(
-  body: Readable,
+export function readBody(
+  body: Body,
   contentEncoding: string | undefined,
   handlers: BodyHandlers,
 ): Promise<BodyEnd> {
-  const { onBytes, onData } = handlers
-  try {
-    const decompressor = createDecompressor(contentEncoding)
-    let chunks: AsyncIterable<Uint8Array> = body
-    if (decompressor) {
-      if (onBytes) body.on('data', onBytes)
-      chunks = pipeline(body, decompressor, () => {})
+  const decompressor = createDecompressor(contentEncoding)
+  return decompressor ? readCompressed(body, decompressor, handlers) : readPlain(body, handlers)
+}
+
+const networkError = (error: unknown): BodyEnd => ({
+  cause: 'network-error',
+  message: describeError(error),
+})
+
+/** The common case, with a callback per network read and no promise unless the consumer is backed up. */
+function readPlain(body: Body, { onBytes, onData }: BodyHandlers): Promise<BodyEnd> {
+  return new Promise((resolve) => {
+    let ended = false
+    const finish = (end: BodyEnd) => {
+      if (ended) return
+      ended = true
+      body.destroy()
+      resolve(end)
     }
-    for await (const chunk of chunks) {
-      if (!decompressor) onBytes?.(chunk)
+    const failed = (error: unknown) => finish(networkError(error))
+    body.read({
+      onData(chunk) {
+        let stop: boolean | Promise<boolean>
+        try {
+          onBytes?.(chunk)
+          stop = onData(chunk)
+        } catch (error) {
+          return failed(error)
+        }
+        if (stop === true) return finish({ cause: 'stopped' })
+        if (stop === false) return
+        // A backed-up consumer: no more reads (TCP holds the server back) until it has caught up.
+        body.pause()
+        stop.then((stopped) => (stopped ? finish({ cause: 'stopped' }) : body.resume()), failed)
+      },
+      onEnd: (error) => finish(error ? networkError(error) : { cause: 'server-closed' }),
+    })
+  })
+}
+
+/** A compressed body goes through zlib's stream, and is read from it as before. */
+async function readCompressed(
+  body: Body,
+  decompressor: Transform,
+  { onBytes, onData }: BodyHandlers,
+): Promise<BodyEnd> {
+  body.read({
+    onData(chunk) {
+      onBytes?.(chunk)
+      if (decompressor.write(chunk)) return
+      body.pause()
+      decompressor.once('drain', () => body.resume())
+    },
+    onEnd: (error) => (error ? decompressor.destroy(error) : decompressor.end()),
+  })
+  try {
+    for await (const chunk of decompressor) {
       const stop = onData(chunk)
       if (stop === true || (stop !== false && (await stop))) return { cause: 'stopped' }
     }
     return { cause: 'server-closed' }
   } catch (error) {
-    return { cause: 'network-error', message: describeError(error) }
+    return networkError(error)
   } finally {
-    discardBody(body)
+    body.destroy()
+    decompressor.destroy()
   }
 }

@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http'
-import type { Readable } from 'node:stream'
 import type { Dispatcher } from 'undici'
+import { type Body, sendRequest } from './dispatch.ts'
 import { describeError } from './errors.ts'
 import { createHttp, type Http, type HttpOptions } from './http.ts'
 import type { Verdict } from './reconnect.ts'
@@ -19,7 +19,7 @@ export type Attempt =
       status: number
       statusText: string
       headers: Record<string, string>
-      body: Readable
+      body: Body
       /** Closes the connection (and its dispatcher): call once the body is no longer read. */
       release(): void
       /** Why the response was refused. */
@@ -68,18 +68,21 @@ export async function openStream(
   let keep = false
   try {
     for (let redirects = 0; ; redirects++) {
-      const response = await dispatcher.request({
-        origin: url.origin,
-        path: url.pathname + url.search,
-        method: method as Dispatcher.HttpMethod,
-        headers,
-        body,
-        ...(aborter && { signal: aborter.signal }),
-      })
+      const response = await sendRequest(
+        dispatcher,
+        {
+          origin: url.origin,
+          path: url.pathname + url.search,
+          method: method as Dispatcher.HttpMethod,
+          headers,
+          body,
+        },
+        aborter?.signal,
+      )
       const responseHeaders = flattenHeaders(response.headers)
       const location = responseHeaders.location
       if (isRedirect(response.statusCode) && location !== undefined && redirects < MAX_REDIRECTS) {
-        discardBody(response.body)
+        response.body.destroy()
         const next = URL.parse(location, url.href)
         if (next?.protocol !== 'http:' && next?.protocol !== 'https:') {
           const target = next ? 'a URL that is not http(s)' : 'an invalid URL'
@@ -187,32 +190,33 @@ function omit(headers: Record<string, string>, names: readonly string[]): Record
 }
 
 /** The start of a refused response's body, on one line, to show with the error. */
-async function readExcerpt(body: Readable): Promise<string> {
+function readExcerpt(body: Body): Promise<string> {
   const chunks: Buffer[] = []
   let length = 0
-  const gaveUp = setTimeout(() => discardBody(body), EXCERPT_WAIT_MS)
-  try {
-    for await (const chunk of body) {
-      chunks.push(chunk as Buffer)
-      length += (chunk as Buffer).length
-      if (length >= EXCERPT_BYTES) break
-    }
-  } catch {
+  return new Promise((resolve) => {
     // A body that breaks or dawdles still leaves what arrived.
-  } finally {
-    clearTimeout(gaveUp)
-    discardBody(body)
-  }
+    const done = () => {
+      clearTimeout(gaveUp)
+      body.destroy()
+      resolve(excerpt(chunks, length))
+    }
+    const gaveUp = setTimeout(done, EXCERPT_WAIT_MS)
+    body.read({
+      onData(chunk) {
+        chunks.push(chunk)
+        length += chunk.length
+        if (length >= EXCERPT_BYTES) done()
+      },
+      onEnd: () => done(),
+    })
+  })
+}
+
+function excerpt(chunks: Buffer[], length: number): string {
   const text = Buffer.concat(chunks)
     .subarray(0, EXCERPT_BYTES)
     .toString('utf8')
     .replace(/\s+/g, ' ')
     .trim()
   return length > EXCERPT_BYTES ? `${text}…` : text
-}
-
-/** Closes a response body we are done with; undici reports that as an error nobody needs to hear. */
-export function discardBody(body: Readable): void {
-  body.on('error', () => {})
-  body.destroy()
 }

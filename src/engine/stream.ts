@@ -1,5 +1,6 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser'
 import { createCommentText } from './comment-text.ts'
+import { createUtf8Decoder } from './utf8.ts'
 
 export interface StreamCallbacks {
   /** Positional rather than an object: this runs once per event, and the caller builds its own record. */
@@ -31,7 +32,7 @@ export function createEventStream(
   // Set while end() flushes the parser: what it dispatches then was never complete.
   let discarding: EventSourceMessage | undefined | false = false
   // [spec] the stream is UTF-8, and the decoder drops one leading BOM (also split across chunks).
-  let decoder = new TextDecoder('utf-8')
+  let decoder = createUtf8Decoder()
   let tooLarge = false
   const commentText = options.exactComments === false ? undefined : createCommentText()
 
@@ -82,7 +83,7 @@ export function createEventStream(
   return {
     feed(bytes) {
       if (tooLarge) return
-      const text = decoder.decode(bytes, { stream: true })
+      const text = decoder.decode(bytes)
       commentText?.beforeFeed(text)
       parser.feed(text)
       commentText?.afterFeed()
@@ -92,7 +93,7 @@ export function createEventStream(
       if (!tooLarge) {
         discarding = undefined
         // Two line ends complete whatever block was pending, so the parser shows it to us.
-        parser.feed(`${decoder.decode()}\n\n`)
+        parser.feed(`${decoder.end()}\n\n`)
         if (discarding) discardedData = (discarding as EventSourceMessage).data
       }
       discarding = false
@@ -100,7 +101,7 @@ export function createEventStream(
       parser.reset()
       startStream()
       commentText?.reset()
-      decoder = new TextDecoder('utf-8')
+      decoder = createUtf8Decoder()
       return { discardedData }
     },
     get lastEventId() {

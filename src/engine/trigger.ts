@@ -1,4 +1,4 @@
-import { discardBody } from './connection.ts'
+import { sendRequest } from './dispatch.ts'
 import { describeError } from './errors.ts'
 import { roundMs } from './records.ts'
 import { toRequestOptions, withBody } from './request.ts'
@@ -38,15 +38,18 @@ export async function sendTrigger(
     ...(spec.body && { body: spec.body }),
   })
   try {
-    const response = await dispatcher.request({
-      origin: url.origin,
-      path: url.pathname + url.search,
-      method: method as Dispatcher.HttpMethod,
-      headers: withBody({ 'user-agent': `sse-probe/${VERSION}` }, headers, spec.body),
-      body: spec.body,
+    const response = await sendRequest(
+      dispatcher,
+      {
+        origin: url.origin,
+        path: url.pathname + url.search,
+        method: method as Dispatcher.HttpMethod,
+        headers: withBody({ 'user-agent': `sse-probe/${VERSION}` }, headers, spec.body),
+        body: spec.body,
+      },
       signal,
-    })
-    discardBody(response.body)
+    )
+    response.body.destroy()
     if (response.statusCode >= 400) {
       return {
         ok: false,
