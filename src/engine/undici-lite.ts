@@ -1,14 +1,15 @@
 // Only the parts of undici the probe uses: its index also loads fetch, WebSocket, caches and mocks,
 // which cost start-up time on every run.
 import type * as Undici from 'undici'
-import api from 'undici/lib/api/index.js'
+import connect from 'undici/lib/api/api-connect.js'
 import buildConnectorImpl from 'undici/lib/core/connect.js'
 import AgentImpl from 'undici/lib/dispatcher/agent.js'
 import DispatcherImpl from 'undici/lib/dispatcher/dispatcher.js'
 import EnvHttpProxyAgentImpl from 'undici/lib/dispatcher/env-http-proxy-agent.js'
 import ProxyAgentImpl from 'undici/lib/dispatcher/proxy-agent.js'
 
-Object.assign((DispatcherImpl as typeof Undici.Dispatcher).prototype, api)
+// Requests go through dispatch() (dispatch.ts); ProxyAgent's tunnels through connect().
+Object.assign((DispatcherImpl as typeof Undici.Dispatcher).prototype, { connect })
 
 export const Agent = AgentImpl as typeof Undici.Agent
 export const ProxyAgent = ProxyAgentImpl as typeof Undici.ProxyAgent
