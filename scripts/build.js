@@ -1,21 +1,17 @@
 // Bundles the library and the CLI into dist/, each on its own. The library (dist/index.js) never
 // loads the CLI's commander, chalk or ora. The CLI:
-// - dist/cli.js answers `--help` and `--version` by itself and loads dist/cli-main.js for any
+// - dist/cli.js answers `--help` and `--version` by itself and runs dist/cli-main.cjs for any
 //   other command;
-// - dist/cli-main.js is every command in one file: a probe loads one module rather than a dozen
-//   chunks, each of which costs start-up time to resolve and load (docs/performance.md);
+// - dist/cli-main.cjs is every command in one script: a probe loads one file rather than a dozen
+//   chunks, and src/cli/load-main.ts runs it with a code cache that holds every function a run
+//   compiled (docs/performance.md);
 // - what only `inspect` (Ink, React) and the contract flags (Ajv, yaml) need is built apart into
-//   dist/chunks/, loaded by those alone, and takes the engine from cli-main.js instead of a copy.
+//   dist/chunks/, loaded by those alone, and takes the engine from cli-main.cjs instead of a copy.
 import { execFileSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { build } from 'esbuild'
-import {
-  cliMainApart,
-  hostImports,
-  hostModules,
-  requireBuiltins,
-  startupPlugins,
-} from './startup-plugins.js'
+import { hostImports, hostModules, requireBuiltins, startupPlugins } from './startup-plugins.js'
 
 const dist = new URL('../dist/', import.meta.url)
 rmSync(dist, { recursive: true, force: true })
@@ -55,15 +51,25 @@ const heavy = await build({
   chunkNames: 'chunks/cli-[name]-[hash]',
   plugins: [hostImports(['src/inspect', 'src/contracts'], hosted), ...startupPlugins],
 })
+// A script, not a module: src/cli/load-main.ts runs it with a V8 code cache of its own.
 const cliMain = await build({
   ...options,
   entryPoints: { 'cli-main': 'src/cli/main.ts' },
+  format: 'cjs',
+  outExtension: { '.js': '.cjs' },
+  banner: { js: '(function (require, module, exports) {' },
+  footer: { js: '})' },
   plugins: [hostModules(HEAVY, hosted), ...startupPlugins],
 })
+const cliMainHash = createHash('sha256')
+  .update(readFileSync(new URL('cli-main.cjs', dist)))
+  .digest('hex')
+  .slice(0, 16)
 await build({
   ...options,
   entryPoints: { cli: 'src/cli/entry.ts' },
-  plugins: [cliMainApart, ...startupPlugins],
+  define: { ...options.define, CLI_MAIN_HASH: JSON.stringify(cliMainHash) },
+  plugins: startupPlugins,
 })
 
 /** The output files that loading `file` loads with it (static imports, followed). */
@@ -93,11 +99,11 @@ refuse(
 // Ink and React are for `inspect` alone, Ajv for the contract flags: a plain probe starts without.
 refuse(
   cliMain.metafile.outputs,
-  'dist/cli-main.js',
-  'cli-main.js',
+  'dist/cli-main.cjs',
+  'cli-main.cjs',
   /node_modules\/(ink|react|react-reconciler|yoga-layout|ajv|yaml)\//,
 )
-// The heavy chunks take the engine from cli-main.js: a copy would be a second undici, and a
+// The heavy chunks take the engine from cli-main.cjs: a copy would be a second undici, and a
 // second SseProbeUsageError that main's instanceof would not know.
 for (const [file, output] of Object.entries(heavy.metafile.outputs)) {
   const copy = Object.keys(output.inputs).find(

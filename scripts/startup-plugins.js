@@ -131,17 +131,8 @@ const http2OnUse = {
   },
 }
 
-/** dist/cli.js imports dist/cli-main.js, built on its own, rather than bundling it. */
-export const cliMainApart = {
-  name: 'cli-main-apart',
-  setup(build) {
-    build.onResolve({ filter: /^\.\/main\.ts$/ }, (args) =>
-      /[\\/]src[\\/]cli[\\/]entry\.ts$/.test(args.importer)
-        ? { path: './cli-main.js', external: true }
-        : undefined,
-    )
-  },
-}
+// Where cli-main.cjs leaves the modules the heavy commands take from it.
+const HOST = 'sse-probe.host'
 
 /** The value exports of a source module, as esbuild sees them. */
 async function exportsOf(path) {
@@ -159,7 +150,7 @@ async function exportsOf(path) {
 
 /**
  * For the heavy commands' build: an import of one of our modules outside `ownDirs` is served by
- * dist/cli-main.js, which has already loaded it (its `__host` export, see hostModules). Records
+ * dist/cli-main.cjs, which has already loaded it (see hostModules). Records
  * each such module, by path from the project root, in `hosted`.
  */
 export function hostImports(ownDirs, hosted) {
@@ -176,16 +167,11 @@ export function hostImports(ownDirs, hosted) {
         hosted.set(key, target)
         return { path: key, namespace: 'hosted' }
       })
-      build.onResolve({ filter: /^sse-probe-host$/ }, () => ({
-        path: '../cli-main.js',
-        external: true,
-      }))
       build.onLoad({ filter: /.*/, namespace: 'hosted' }, async ({ path }) => {
         const names = await exportsOf(hosted.get(path))
         const plain = names.filter((name) => name !== 'default')
         const lines = [
-          "import { __host } from 'sse-probe-host'",
-          `const hosted = __host[${JSON.stringify(path)}]`,
+          `const hosted = globalThis[Symbol.for(${JSON.stringify(HOST)})][${JSON.stringify(path)}]`,
           `export const { ${plain.join(', ')} } = hosted`,
         ]
         if (names.includes('default')) lines.push('export default hosted.default')
@@ -196,7 +182,7 @@ export function hostImports(ownDirs, hosted) {
 }
 
 /**
- * For cli-main.js: exports `__host`, the namespace of every module the heavy commands take from
+ * For cli-main.cjs: leaves in a global the namespace of every module the heavy commands take from
  * it, and loads each heavy command (`heavy`: output name → source) from its chunk.
  */
 export function hostModules(heavy, hosted) {
@@ -219,7 +205,7 @@ export function hostModules(heavy, hosted) {
         const lines = [
           await readFile(path, 'utf8'),
           ...keys.map((key, i) => `import * as hosted${i} from ${JSON.stringify(hosted.get(key))}`),
-          `export const __host = { ${keys.map((key, i) => `${JSON.stringify(key)}: hosted${i}`).join(', ')} }`,
+          `globalThis[Symbol.for(${JSON.stringify(HOST)})] = { ${keys.map((key, i) => `${JSON.stringify(key)}: hosted${i}`).join(', ')} }`,
         ]
         return { contents: lines.join('\n'), loader: 'ts' }
       })

@@ -1,5 +1,9 @@
 import { readFileSync } from 'node:fs'
 import { VERSION } from '../engine/version.ts'
+import { loadCliMain } from './load-main.ts'
+
+/** The content hash of dist/cli-main.cjs, written in by the build: it names the code cache. */
+declare const CLI_MAIN_HASH: string
 
 // A last resort: whatever slipped through is one line, not a stack trace.
 process.on('uncaughtException', (error) => {
@@ -19,7 +23,10 @@ if (only === '--version' || only === '-V') {
 } else if ((only === '--help' || only === '-h') && (help ??= prebuiltHelp()) !== undefined) {
   process.stdout.write(help)
 } else {
-  const { main } = await import('./main.ts')
+  const { main } = loadCliMain<typeof import('./main.ts')>(
+    new URL('cli-main.cjs', import.meta.url),
+    CLI_MAIN_HASH,
+  )
   const exitCode = await main(args, {
     stdout: process.stdout,
     stderr: process.stderr,

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -47,5 +47,41 @@ describe('start-up', () => {
     const { run, builtins } = await runAndListBuiltins([server.url, '--json', '-n', '1'])
     expect(run.ofType('event').map((e) => e.data)).toEqual(['packed'])
     expect(builtins).toContain('zlib')
+  })
+})
+
+describe("cli-main.cjs's code cache (src/cli/load-main.ts)", () => {
+  /** The cache files of cli-main.cjs under a compile cache folder. */
+  const cacheFiles = (dir: string) =>
+    readdirSync(dir, { recursive: true, encoding: 'utf8' })
+      .filter((name) => /sse-probe-cli-main-[0-9a-f]+$/.test(name))
+      .map((name) => join(dir, name))
+
+  it('is written by the first run, in Node’s compile cache folder, and a damaged one is replaced', async () => {
+    const server = await sseServer('data: hello\n\n')
+    const dir = mkdtempSync(join(tmpdir(), 'sse-probe-cache-'))
+    const env = { NODE_COMPILE_CACHE: dir }
+    const first = await runCli([server.url, '--json', '-n', '1'], { env })
+    expect(first.ofType('event').map((e) => e.data)).toEqual(['hello'])
+    const [file] = cacheFiles(dir)
+    expect(file).toBeDefined()
+    expect(readFileSync(file!).length).toBeGreaterThan(10_000)
+
+    writeFileSync(file!, 'not a V8 code cache')
+    const second = await runCli([server.url, '--json', '-n', '1'], { env })
+    expect(second.exitCode).toBe(0)
+    expect(second.ofType('event').map((e) => e.data)).toEqual(['hello'])
+    // Rejected by V8, so written anew at exit.
+    expect(readFileSync(file!).length).toBeGreaterThan(10_000)
+  })
+
+  it('is not written when Node’s compile cache is off', async () => {
+    const server = await sseServer('data: hello\n\n')
+    const dir = mkdtempSync(join(tmpdir(), 'sse-probe-cache-'))
+    const run = await runCli([server.url, '--json', '-n', '1'], {
+      env: { NODE_COMPILE_CACHE: dir, NODE_DISABLE_COMPILE_CACHE: '1' },
+    })
+    expect(run.ofType('event').map((e) => e.data)).toEqual(['hello'])
+    expect(cacheFiles(dir)).toEqual([])
   })
 })

@@ -1,0 +1,60 @@
+import { readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { getCompileCacheDir } from 'node:module'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { constants, Script } from 'node:vm'
+
+type Require = (id: string) => unknown
+
+/**
+ * Runs dist/cli-main.cjs (every command in one script, wrapped by the build in
+ * `(function (require, module, exports) { … })`) and returns its exports.
+ *
+ * Its V8 code cache is taken after a run, at exit, so that it holds every function the run
+ * compiled: Node's compile cache, taken when a module is compiled, holds only the top level, and
+ * every run would compile the rest again (docs/performance.md). The cache lives in Node's compile
+ * cache folder (none when that is off: NODE_DISABLE_COMPILE_CACHE), named by the script's content
+ * hash; Node names that folder by its version and V8 flags.
+ */
+export function loadCliMain<Exports>(file: URL, contentHash: string): Exports {
+  const path = fileURLToPath(file)
+  const dir = getCompileCacheDir()
+  const cacheFile = dir && join(dir, `sse-probe-cli-main-${contentHash}`)
+  const cachedData = cacheFile ? readIfThere(cacheFile) : undefined
+  const script = new Script(readFileSync(path, 'utf8'), {
+    filename: path,
+    cachedData,
+    importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+  })
+  if (cacheFile && (!cachedData || script.cachedDataRejected)) {
+    process.once('exit', () => save(cacheFile, script))
+  }
+  const module = { exports: {} as Exports }
+  const run = script.runInThisContext() as (require: Require, m: typeof module, e: Exports) => void
+  run(requireBuiltin, module, module.exports)
+  return module.exports
+}
+
+/** The bundle requires only Node's built-ins (the build checks). */
+function requireBuiltin(id: string): unknown {
+  const builtin = process.getBuiltinModule(id)
+  if (builtin === undefined) throw new Error(`Cannot find module '${id}'`)
+  return builtin
+}
+
+function readIfThere(file: string): Buffer | undefined {
+  try {
+    return readFileSync(file)
+  } catch {
+    return undefined
+  }
+}
+
+/** Written whole or not at all: another sse-probe may be reading it. A cache is never a reason to fail. */
+function save(file: string, script: Script) {
+  const partial = `${file}.${process.pid}`
+  try {
+    writeFileSync(partial, script.createCachedData())
+    renameSync(partial, file)
+  } catch {}
+}
