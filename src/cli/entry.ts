@@ -25,7 +25,7 @@ if (only === '--version' || only === '-V') {
 } else {
   const { main } = loadCliMain<typeof import('./main.ts')>(
     new URL('cli-main.cjs', import.meta.url),
-    CLI_MAIN_HASH,
+    `${CLI_MAIN_HASH}-${outputFormat(args)}`,
   )
   const exitCode = await main(args, {
     stdout: process.stdout,
@@ -50,6 +50,17 @@ function written(stream: NodeJS.WriteStream): Promise<void> {
     stream.once('close', resolve)
     stream.once('error', resolve)
   })
+}
+
+/**
+ * The code cache holds what its first run compiled, and runs of one output format compile the
+ * same functions: each format keeps a cache of its own. A guess from the arguments is enough.
+ */
+function outputFormat(args: string[]): string {
+  if (args.includes('--json')) return 'json'
+  const flag = args.findIndex((arg) => arg === '--format' || arg.startsWith('--format='))
+  if (flag === -1) return 'pretty'
+  return args[flag]!.includes('=') ? args[flag]!.slice('--format='.length) : (args[flag + 1] ?? '')
 }
 
 function prebuiltHelp(): string | undefined {

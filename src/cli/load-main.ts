@@ -14,12 +14,12 @@ type Require = (id: string) => unknown
  * compiled: Node's compile cache, taken when a module is compiled, holds only the top level, and
  * every run would compile the rest again (docs/performance.md). The cache lives in Node's compile
  * cache folder (none when that is off: NODE_DISABLE_COMPILE_CACHE), named by the script's content
- * hash; Node names that folder by its version and V8 flags.
+ * hash and what else `cacheName` says; Node names that folder by its version and V8 flags.
  */
-export function loadCliMain<Exports>(file: URL, contentHash: string): Exports {
+export function loadCliMain<Exports>(file: URL, cacheName: string): Exports {
   const path = fileURLToPath(file)
   const dir = getCompileCacheDir()
-  const cacheFile = dir && join(dir, `sse-probe-cli-main-${contentHash}`)
+  const cacheFile = dir && join(dir, `sse-probe-cli-main-${cacheName}`)
   const cachedData = cacheFile ? readIfThere(cacheFile) : undefined
   const script = new Script(readFileSync(path, 'utf8'), {
     filename: path,

@@ -54,7 +54,7 @@ describe("cli-main.cjs's code cache (src/cli/load-main.ts)", () => {
   /** The cache files of cli-main.cjs under a compile cache folder. */
   const cacheFiles = (dir: string) =>
     readdirSync(dir, { recursive: true, encoding: 'utf8' })
-      .filter((name) => /sse-probe-cli-main-[0-9a-f]+$/.test(name))
+      .filter((name) => /sse-probe-cli-main-[0-9a-f]+-json$/.test(name))
       .map((name) => join(dir, name))
 
   it('is written by the first run, in Node’s compile cache folder, and a damaged one is replaced', async () => {
