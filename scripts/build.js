@@ -40,7 +40,7 @@ const { metafile } = await build({
   chunkNames: 'chunks/[name]-[hash]',
   plugins: startupPlugins,
 })
-// The heavy commands first: building them finds the modules of ours they take from cli-main.js.
+// The heavy commands first: building them finds the modules of ours they take from cli-main.cjs.
 const HEAVY = { 'cli-inspect': 'src/inspect/run.tsx', 'cli-contracts': 'src/contracts/index.ts' }
 const hosted = new Map()
 const heavy = await build({
