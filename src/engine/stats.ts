@@ -21,8 +21,8 @@ export function createGapStats(): GapStatsCollector {
   let min = Infinity
   let max = -Infinity
   // Gaps of 0 ms are only counted (they fall in bucket 0): the results are the same as if they
-  // were stored. The other gaps: exact samples, then the histogram; the array
-  // stays an array (emptied) so the code that adds never sees its types change.
+  // were stored. The other gaps: exact samples, then the histogram; the samples array stays an
+  // array (emptied), so the code that adds never sees its types change.
   let zeros = 0
   const samples: number[] = []
   // Allocated only once the exact samples overflow: most sessions never need it.
@@ -58,23 +58,25 @@ export function createGapStats(): GapStatsCollector {
     return max
   }
 
+  function addZeros(n: number) {
+    if (n <= 0) return
+    count += n
+    zeros += n
+    if (min > 0) min = 0
+    if (max < 0) max = 0
+    if (!buckets && count > EXACT_SAMPLES) overflow()
+  }
+
   return {
     add(ms) {
-      if (ms === 0) return this.addZeros(1)
+      if (ms === 0) return addZeros(1)
       count++
       if (ms < min) min = ms
       if (ms > max) max = ms
       if (buckets) buckets[bucketOf(ms)]!++
       else if (samples.push(ms) + zeros > EXACT_SAMPLES) overflow()
     },
-    addZeros(n) {
-      if (n <= 0) return
-      count += n
-      zeros += n
-      if (min > 0) min = 0
-      if (max < 0) max = 0
-      if (!buckets && count > EXACT_SAMPLES) overflow()
-    },
+    addZeros,
     result() {
       if (count === 0) return null
       return {
