@@ -102,11 +102,13 @@ export function startProbe(options: ProbeOptions, sink: ProbeSink): Probe {
     sink.emit(record)
   }
   // Without extensions or a transcript, records go straight to the sink: the hot path of -q.
+  // The hooks are looked up once: a property load per record did not stay inline.
+  const onRecord = extensions.flatMap((e) => (e.onRecord ? [e.onRecord.bind(e)] : []))
   const emit =
     extensions.length === 0 && !recorder
       ? sink.emit
       : (record: ProbeRecord) => {
-          for (const extension of extensions) extension.onRecord?.(record, context)
+          for (const hook of onRecord) hook(record, context)
           deliver(record)
         }
   const wantEvents = sink.events || extensions.length > 0 || recorder !== undefined

@@ -34,24 +34,28 @@ export type ProfileParser = (type: string, data: string, sink: Sink) => Signal
 /**
  * A string built from many small pieces. `+=` would keep a cons string per piece (and the piece)
  * alive to the end: for 100k tokens, megabytes that every scavenge copies. Joined in batches,
- * only a few large strings outlive the young generation.
+ * only a few large strings outlive the young generation. One array of fixed length is reused, so
+ * adding is a plain store that never changes the array's kind.
  */
 class Stitched {
   private joined = ''
-  private pieces: string[] = []
+  private readonly pieces: string[] = new Array(STITCH_BATCH)
+  private count = 0
 
   add(piece: string) {
-    if (this.pieces.push(piece) === 1024) this.join()
+    this.pieces[this.count] = piece
+    if (++this.count === STITCH_BATCH) {
+      this.joined += this.pieces.join('')
+      this.count = 0
+    }
   }
 
   toString(): string {
-    if (this.pieces.length > 0) this.join()
+    if (this.count > 0) {
+      this.joined += this.pieces.slice(0, this.count).join('')
+      this.count = 0
+    }
     return this.joined
-  }
-
-  private join() {
-    this.joined += this.pieces.join('')
-    this.pieces = []
   }
 }
 
@@ -88,6 +92,8 @@ export interface Assembler {
 export const isBatched = (deltas: number, medianPerRead: number) =>
   deltas >= 20 && medianPerRead >= 4
 
+const STITCH_BATCH = 1024
+
 const nonEmpty = (value: unknown): value is string => typeof value === 'string' && value !== ''
 
 /**
@@ -106,7 +112,8 @@ export function createAssembler(
   let started = false
   let t = 0
 
-  // Timing: a delta is an event that carries output; a new `t` is a new network read.
+  // Timing: a delta is an event that carries output; a new `t` is a new network read. The work
+  // is done once per read: the deltas after a read's first one have gaps of 0, counted at its end.
   const gaps = createGapStats()
   let deltas = 0
   let reads = 0
@@ -116,11 +123,11 @@ export function createAssembler(
   // How many reads carried n deltas: enough for the median, in constant memory.
   const readsByCount = new Map<number, number>()
   let firstDeltaT: number | undefined
-  let lastDeltaT = 0
   let firstOutputT: number | undefined
 
   function endRead() {
     if (inRead === 0) return
+    gaps.addZeros(inRead - 1)
     readsByCount.set(inRead, (readsByCount.get(inRead) ?? 0) + 1)
     if (inRead > maxDeltasPerRead) maxDeltasPerRead = inRead
     inRead = 0
@@ -129,18 +136,20 @@ export function createAssembler(
   function delta(output: boolean) {
     if (t !== readT) {
       endRead()
+      if (firstDeltaT === undefined) firstDeltaT = t
+      else gaps.add(t - readT)
       readT = t
       reads++
     }
     inRead++
     deltas++
-    if (firstDeltaT === undefined) firstDeltaT = t
-    else gaps.add(t - lastDeltaT)
-    lastDeltaT = t
     if (output && firstOutputT === undefined) firstOutputT = t
   }
 
+  // Nearly every delta is the same choice's as the one before: no map lookup for it.
+  let lastChoice: ChoiceState | undefined
   function choiceState(index: number): ChoiceState {
+    if (lastChoice?.index === index) return lastChoice
     let state = choices.get(index)
     if (!state) {
       state = {
@@ -153,6 +162,7 @@ export function createAssembler(
       }
       choices.set(index, state)
     }
+    lastChoice = state
     return state
   }
 
@@ -254,7 +264,7 @@ export function createAssembler(
         message: 'the stream carried no text, reasoning or tool-call arguments',
       })
     const { inputTokens, outputTokens } = tokens(profile, usage)
-    const streamedMs = firstDeltaT === undefined ? 0 : lastDeltaT - firstDeltaT
+    const streamedMs = firstDeltaT === undefined ? 0 : readT - firstDeltaT
     const itl = gaps.result()
     return {
       profile,
@@ -292,7 +302,8 @@ export function createAssembler(
 
   return {
     event(type, data, at) {
-      t = at
+      // Stored only when it changes: a number in a closure is a heap object, each store a barrier.
+      if (at !== t) t = at
       return parse(type, data, sink)
     },
     get started() {

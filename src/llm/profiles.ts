@@ -75,6 +75,8 @@ const TEXT_CHOICE =
   /"choices":\[\{"index":(\d+),"delta":\{(?:"role":"assistant",)?"content":("(?:[^"\\]|\\.)*"|null)\}(?:,"logprobs":null)?(?:,"finish_reason":null)?\}\]/
 const CONTENT_KEY = '"content":'
 const STRING_BODY = '(?:[^"\\\\]|\\\\.)*'
+// A string body without escapes (most tokens): its text is its bytes, with no search for one.
+const PLAIN_BODY = '[^"\\\\]*'
 // An error, or a usage that is not null, anywhere in the chunk (even inside the text, which
 // only costs a full parse). One pass of a regular expression: String#lastIndexOf runs in C++.
 const MORE_THAN_TEXT = /"(?:error"|usage":(?!null))/
@@ -88,11 +90,13 @@ const TEMPLATE_WORTH = 64
  * matched as raw text: inside a JSON string a quote is always escaped, so they cannot match there.
  *
  * A stream's text chunks are mostly the same bytes around a different token, so the first one
- * read becomes a template: one anchored regular expression of the bytes around its text. A chunk
- * that matches it differs only in that string, so it means the same plus its own text.
+ * read becomes a template: anchored regular expressions of the bytes around its text, one for a
+ * text without escapes (then the text is the bytes as they are) and one for any. A chunk that
+ * matches differs only in that string, so it means the same plus its own text.
  */
 function createTextChunkReader(): (data: string, sink: Sink) => boolean {
-  let template: RegExp | undefined
+  let plain: RegExp | undefined
+  let escaped: RegExp | undefined
   // The template's choice index, and how many characters precede and follow its text.
   let choice = 0
   let before = 0
@@ -101,16 +105,21 @@ function createTextChunkReader(): (data: string, sink: Sink) => boolean {
   let learning = true
 
   return (data, sink) => {
-    if (template?.test(data)) {
-      const text = stringBody(data.slice(before, data.length - after))
-      if (text === undefined) return false
-      served++
-      sink.text(choice, text)
-      return true
-    }
-    if (template) {
+    if (plain) {
+      if (plain.test(data)) {
+        served++
+        sink.text(choice, data.slice(before, data.length - after))
+        return true
+      }
+      if (escaped!.test(data)) {
+        const text = stringBody(data.slice(before, data.length - after))
+        if (text === undefined) return false
+        served++
+        sink.text(choice, text)
+        return true
+      }
       learning = served >= TEMPLATE_WORTH
-      template = undefined
+      plain = escaped = undefined
     }
     const match = TEXT_CHOICE.exec(data)
     if (!match || MORE_THAN_TEXT.test(data)) return false
@@ -127,7 +136,9 @@ function createTextChunkReader(): (data: string, sink: Sink) => boolean {
       before = match.index + match[0].indexOf(CONTENT_KEY) + CONTENT_KEY.length + 1
       after = data.length - before - literal.length + 2
       const head = escapeRegex(data.slice(0, before))
-      template = new RegExp(`^${head}${STRING_BODY}${escapeRegex(data.slice(-after))}$`)
+      const tail = escapeRegex(data.slice(-after))
+      plain = new RegExp(`^${head}${PLAIN_BODY}${tail}$`)
+      escaped = new RegExp(`^${head}${STRING_BODY}${tail}$`)
       served = 0
     }
     sink.text(index, text)

@@ -130,6 +130,22 @@ describe('gap statistics', () => {
     expect(Math.abs(result.p95 - 950) / 950).toBeLessThan(0.011)
   })
   it('has nothing to say without samples', () => expect(createGapStats().result()).toBeNull())
+  it('counts gaps of 0 ms as if they were stored, exact and past the exact samples', () => {
+    const values = [5, 0, -1, 0, 3, 0, 0, 8, 0, 2]
+    const stats = createGapStats()
+    for (const ms of values) stats.add(ms)
+    stats.addZeros(3)
+    const sorted = [...values, 0, 0, 0].sort((a, b) => a - b)
+    const at = (p: number) => sorted[Math.ceil((p / 100) * sorted.length) - 1]
+    expect(stats.result()).toEqual({ min: -1, p50: at(50), p95: at(95), max: 8 })
+    const many = createGapStats()
+    for (let i = 1; i <= 3000; i++) many.add(i)
+    many.addZeros(7000)
+    const result = many.result()!
+    expect(result.p50).toBe(0)
+    expect(Math.abs(result.p95 - 2500) / 2500).toBeLessThan(0.011)
+    expect([result.min, result.max]).toEqual([0, 3000])
+  })
 })
 
 describe('session', () => {
