@@ -72,11 +72,12 @@ function createOpenaiChatParser(): ProfileParser {
 
 // The one choice of a compact chunk whose delta is text only (a role may come with it).
 const TEXT_CHOICE =
-  /"choices":\[\{"index":(\d+),"delta":\{(?:"role":"assistant",)?"content":("(?:[^"\\]|\\.)*"|null)\}(?:,"logprobs":null)?(?:,"finish_reason":null)?\}\]/
+  /"choices":\[\{"index":(\d+),"delta":\{(?:"role":"assistant",)?"content":("(?:[^"\\\x00-\x1f]|\\.)*"|null)\}(?:,"logprobs":null)?(?:,"finish_reason":null)?\}\]/
 const CONTENT_KEY = '"content":'
-const STRING_BODY = '(?:[^"\\\\]|\\\\.)*'
+// A raw control character is not JSON (JSON.parse, and so the SDKs, reject it): not matched.
+const STRING_BODY = '(?:[^"\\\\\\x00-\\x1f]|\\\\.)*'
 // A string body without escapes (most tokens): its text is its bytes, with no search for one.
-const PLAIN_BODY = '[^"\\\\]*'
+const PLAIN_BODY = '[^"\\\\\\x00-\\x1f]*'
 // An error, or a usage that is not null, anywhere in the chunk (even inside the text, which
 // only costs a full parse). One pass of a regular expression: String#lastIndexOf runs in C++.
 const MORE_THAN_TEXT = /"(?:error"|usage":(?!null))/

@@ -333,6 +333,13 @@ describe('the fast path for text-only Chat chunks', () => {
     expect(ends).toEqual([{ reason: 'stream-error', message: 'boom' }])
   })
 
+  it('leaves a raw control character in the text to the full parse, which rejects it as JSON does', () => {
+    const raw = (content: string) => ({ t: 3, data: chunk({ content: 'X' }).replace('X', content) })
+    const { llm } = run([text(1, 'a'), text(2, 'b'), raw('c\u0001'), raw('d\\u0001'), text(4, 'e')])
+    // The SDKs' JSON.parse throws on the third chunk; the fourth is a valid escape.
+    expect(llm!.text).toBe('abd\u0001e')
+  })
+
   it('stitches exactly what a full parse does, whatever the text and the chunk around it', () => {
     const fc = fastCheck
     fc.assert(
