@@ -31,6 +31,11 @@ export interface ProbeSink {
   raw?(chunk: Uint8Array): void
   /** Whether event records are used: millions of them are not made for nothing. */
   events: boolean
+  /**
+   * Each event when no event record is made (`events` false, no extension or transcript): what
+   * `load` counts and times, without a record object per event on its hot path.
+   */
+  event?(t: number, type: string, data: string): void
   /** Whether comment records are shown or kept: only then is their exact text worth recovering. */
   commentText: boolean
   /** Something the user should know that does not end the probe (a transcript that stopped). */
@@ -83,8 +88,9 @@ export function startProbe(options: ProbeOptions, sink: ProbeSink): Probe {
   })
   let state: ConnState = initialState(options.reconnect.retryMs, firstRequest(options.request))
   let signal: StopSignal = 'SIGINT'
-  // One clock reading per network chunk: what arrived together is stamped together.
-  let chunkAt = 0
+  // One clock reading per network chunk: what arrived together is stamped together. In a typed
+  // array: a closure variable holding a fraction is boxed anew on each write (once per chunk).
+  const chunkTime = new Float64Array(1)
   const stopped = new Promise<void>((resolve) =>
     controller.signal.addEventListener('abort', () => resolve(), { once: true }),
   )
@@ -125,23 +131,25 @@ export function startProbe(options: ProbeOptions, sink: ProbeSink): Probe {
     {
       onEvent(event, id, data, lastEventId) {
         if (state.ended) return
-        const end = session.event(chunkAt, event, data)
+        const t = chunkTime[0]!
+        const end = session.event(t, event, data)
         if (wantEvents) {
           const { attempt } = state
           const dt = session.dt
-          emit({ type: 'event', t: chunkAt, attempt, event, id, lastEventId, data, dt })
-        }
+          emit({ type: 'event', t, attempt, event, id, lastEventId, data, dt })
+        } else sink.event?.(t, event, data)
         if (end || !state.connectionHadEvent) dispatch({ type: 'event', end })
       },
       onComment(text) {
         if (state.ended) return
-        session.comment(chunkAt)
-        emit({ type: 'comment', t: chunkAt, attempt: state.attempt, text })
+        const t = chunkTime[0]!
+        session.comment(t)
+        emit({ type: 'comment', t, attempt: state.attempt, text })
       },
       onRetry(ms) {
         if (state.ended) return
         dispatch({ type: 'retry', ms })
-        emit({ type: 'retry', t: chunkAt, attempt: state.attempt, ms })
+        emit({ type: 'retry', t: chunkTime[0]!, attempt: state.attempt, ms })
       },
       onTooLarge(message) {
         dispatch({ type: 'stop', reason: 'event-too-large', message })
@@ -192,7 +200,7 @@ export function startProbe(options: ProbeOptions, sink: ProbeSink): Probe {
     cutShort = () => attempt.body.destroy(new Error(DROPPED_MESSAGE))
     const end = await readBody(attempt.body, attempt.headers['content-encoding'], {
       onBytes(chunk) {
-        chunkAt = now()
+        chunkTime[0] = now()
         session.bytes(chunk.length)
         idleTimer?.refresh()
         sink.raw?.(chunk)

@@ -43,15 +43,16 @@ export function createSession(options: SessionOptions) {
   let connections = 0
   let bytes = 0
   let firstEventMs: number | null = null
-  let dt: number | null = null
   // The times written on every event live in a typed array: a closure variable holding a
   // fraction is boxed anew on each write, which for millions of events is measurable garbage.
   // NaN stands for "none": no event yet, or (for the last message) no connection open, as the
   // wait before a reconnect is not the server's silence.
-  const clock = new Float64Array([NaN, NaN, 0])
+  const clock = new Float64Array([NaN, NaN, 0, NaN])
   const LAST_EVENT_AT = 0
   const LAST_MESSAGE_AT = 1
   const MAX_SILENCE = 2
+  /** The last event's dt; NaN for null. */
+  const DT = 3
 
   function message(t: number) {
     const silence = t - clock[LAST_MESSAGE_AT]!
@@ -62,7 +63,8 @@ export function createSession(options: SessionOptions) {
   return {
     /** Milliseconds between the last event and the one before it (null for the first). */
     get dt() {
-      return dt
+      const dt = clock[DT]!
+      return Number.isNaN(dt) ? null : dt
     },
     open(t: number) {
       connections++
@@ -99,10 +101,11 @@ export function createSession(options: SessionOptions) {
       const lastEventAt = clock[LAST_EVENT_AT]!
       if (Number.isNaN(lastEventAt)) {
         firstEventMs = t
-        dt = null
+        clock[DT] = NaN
       } else {
         // Events of one chunk share their time: no subtraction (and no rounding) for them.
-        dt = t === lastEventAt ? 0 : roundMs(t - lastEventAt)
+        const dt = t === lastEventAt ? 0 : roundMs(t - lastEventAt)
+        clock[DT] = dt
         gaps?.add(dt)
       }
       clock[LAST_EVENT_AT] = t

@@ -84,8 +84,10 @@ export function startLoad(options: LoadOptions, hooks: LoadHooks): LoadRun {
         if (record.type === 'error' && /\bE[MN]FILE\b/.test(record.message)) onTooManyFiles()
         if (record.type === 'open' || record.type === 'error') afterSettled()
       },
+      // Events come as arguments, not records: load only counts and times them.
+      event: (t, type, data) => collector.event(i, type, data, startedAt + t),
       flush: () => undefined,
-      events: true,
+      events: false,
       commentText: false,
       gaps: false,
     }

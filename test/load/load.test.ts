@@ -3,7 +3,7 @@ import { createServer, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Writable } from 'node:stream'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { createCollector, errorKind, numberAt } from '../../src/load/collector.ts'
+import { createCollector, errorKind, numberAt, numberReader } from '../../src/load/collector.ts'
 import { createLatencyHistogram } from '../../src/load/histogram.ts'
 import { connectedArg, jsonPointerArg, triggerArg } from '../../src/load/options.ts'
 import type { LoadRecord, LoadSummaryRecord } from '../../src/load/records.ts'
@@ -383,6 +383,25 @@ describe('load, pure parts', () => {
     expect(numberAt('{"a":"12"}', ['a'])).toBeUndefined()
     expect(numberAt('not json', ['a'])).toBeUndefined()
     expect(numberAt('1700000000000', jsonPointerArg('').path)).toBe(1700000000000)
+  })
+
+  it('reads {"key":number} without JSON.parse and gives what numberAt gives for any data', () => {
+    const read = numberReader(['sentAt'])
+    const datas = [
+      '{"sentAt":1700000000000.25}',
+      '{"sentAt":-0.5e3}',
+      '{"sentAt":01}',
+      '{"sentAt":1e999}',
+      '{"sentAt":0x10}',
+      '{"sentAt":"1"}',
+      '{"sentAt": 1 }',
+      '{"sentAt":1,"sentAt":2}',
+      '{"sentAt":1}x',
+      '{"sentAt":}',
+    ]
+    for (const data of datas) expect(read(data), data).toBe(numberAt(data, ['sentAt']))
+    expect(read('{"sentAt":1700000000000.25}')).toBe(1700000000000.25)
+    expect(numberReader(['a', 'b'])('{"a":{"b":3}}')).toBe(3)
   })
 
   it('resolves --expect-connected against -c', () => {
