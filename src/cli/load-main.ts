@@ -6,13 +6,18 @@ import { constants, Script } from 'node:vm'
 
 type Require = (id: string) => unknown
 
+// When the cache is taken: what a run needs up to its first events is compiled by then, and a long
+// run's garbage collections have not yet dropped the bytecode of its start-up, used only once.
+const CACHE_AFTER_MS = 250
+
 /**
  * Runs dist/cli-main.cjs (every command in one script, wrapped by the build in
  * `(function (require, module, exports) { … })`) and returns its exports.
  *
- * Its V8 code cache is taken after a run, at exit, so that it holds every function the run
- * compiled: Node's compile cache, taken when a module is compiled, holds only the top level, and
- * every run would compile the rest again (docs/performance.md). The cache lives in Node's compile
+ * Its V8 code cache is taken once the run is under way (or at exit, if sooner), so that it holds
+ * every function the run compiled to get there: Node's compile cache, taken when a module is
+ * compiled, holds only the top level, and every run would compile the rest again
+ * (docs/performance.md). The cache lives in Node's compile
  * cache folder (none when that is off: NODE_DISABLE_COMPILE_CACHE), named by the script's content
  * hash and what else `cacheName` says; Node names that folder by its version and V8 flags.
  */
@@ -27,7 +32,13 @@ export function loadCliMain<Exports>(file: URL, cacheName: string): Exports {
     importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   })
   if (cacheFile && (!cachedData || script.cachedDataRejected)) {
-    process.once('exit', () => save(cacheFile, script))
+    const saveOnce = () => {
+      clearTimeout(timer)
+      process.off('exit', saveOnce)
+      save(cacheFile, script)
+    }
+    const timer = setTimeout(saveOnce, CACHE_AFTER_MS).unref()
+    process.once('exit', saveOnce)
   }
   const module = { exports: {} as Exports }
   const run = script.runInThisContext() as (require: Require, m: typeof module, e: Exports) => void
