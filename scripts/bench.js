@@ -244,11 +244,17 @@ function installFromTarball() {
   return project
 }
 
-/** Interleaved rounds of `measure` over the commands; the median of each. */
+/**
+ * Interleaved rounds of `measure` over the commands; the median of each. Each round starts one
+ * command further on, so that none always runs right after the same one (`npx` leaves the machine
+ * busy for a moment after it is killed).
+ */
 async function medians(commands, rounds, measure) {
-  const times = Object.fromEntries(Object.keys(commands).map((name) => [name, []]))
+  const entries = Object.entries(commands)
+  const times = Object.fromEntries(entries.map(([name]) => [name, []]))
   for (let round = 0; round < rounds; round++) {
-    for (const [name, command] of Object.entries(commands)) {
+    for (let i = 0; i < entries.length; i++) {
+      const [name, command] = entries[(round + i) % entries.length]
       times[name].push(await measure(command))
     }
   }

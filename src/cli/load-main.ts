@@ -2,9 +2,10 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { getCompileCacheDir } from 'node:module'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { constants, Script } from 'node:vm'
+import { Script } from 'node:vm'
 
 type Require = (id: string) => unknown
+type ImportChunk = (path: string) => Promise<unknown>
 
 // When the cache is taken: what a run needs up to its first events is compiled by then, and a long
 // run's garbage collections have not yet dropped the bytecode of its start-up, used only once.
@@ -12,7 +13,8 @@ const CACHE_AFTER_MS = 250
 
 /**
  * Runs dist/cli-main.cjs (every command in one script, wrapped by the build in
- * `(function (require, module, exports) { … })`) and returns its exports.
+ * `(function (require, module, exports, importChunk) { … })`) and returns its exports.
+ * `importChunk` is its import() of the heavy commands' chunks, which are ES modules.
  *
  * Its V8 code cache is taken once the run is under way (or at exit, if sooner), so that it holds
  * every function the run compiled to get there: Node's compile cache, taken when a module is
@@ -29,7 +31,6 @@ export function loadCliMain<Exports>(file: URL, cacheName: string): Exports {
   const script = new Script(readFileSync(path, 'utf8'), {
     filename: path,
     cachedData,
-    importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   })
   if (cacheFile && (!cachedData || script.cachedDataRejected)) {
     const saveOnce = () => {
@@ -41,8 +42,13 @@ export function loadCliMain<Exports>(file: URL, cacheName: string): Exports {
     process.once('exit', saveOnce)
   }
   const module = { exports: {} as Exports }
-  const run = script.runInThisContext() as (require: Require, m: typeof module, e: Exports) => void
-  run(requireBuiltin, module, module.exports)
+  const run = script.runInThisContext() as (
+    require: Require,
+    m: typeof module,
+    e: Exports,
+    importChunk: ImportChunk,
+  ) => void
+  run(requireBuiltin, module, module.exports, (chunk) => import(new URL(chunk, file).href))
   return module.exports
 }
 

@@ -75,6 +75,16 @@ describe("cli-main.cjs's code cache (src/cli/load-main.ts)", () => {
     expect(readFileSync(file!).length).toBeGreaterThan(10_000)
   })
 
+  it('loads the heavy chunks without a warning of Node’s (--schema loads the contracts’ chunk)', async () => {
+    const server = await sseServer('data: {"n":1}\n\n')
+    const schema = join(mkdtempSync(join(tmpdir(), 'sse-probe-schema-')), 'event.json')
+    writeFileSync(schema, '{"type":"object","required":["n"]}')
+    const run = await runCli([server.url, '--json', '-n', '1', '--schema', schema])
+    expect(run.exitCode).toBe(0)
+    expect(run.ofType('event').map((e) => e.data)).toEqual(['{"n":1}'])
+    expect(run.stderr).toBe('')
+  })
+
   it('is not written when Node’s compile cache is off', async () => {
     const server = await sseServer('data: hello\n\n')
     const dir = mkdtempSync(join(tmpdir(), 'sse-probe-cache-'))
