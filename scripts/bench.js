@@ -254,18 +254,22 @@ function installFromTarball() {
 }
 
 /**
- * Interleaved rounds of `measure` over the commands; the median of each. Each round starts one
- * command further on, so that none always runs right after the same one (`npx` leaves the machine
- * busy for a moment after it is killed).
+ * Interleaved rounds of `measure` over the commands; the median of each. Each round runs them in
+ * another order (shuffled, the same every time the bench runs): with a fixed order, anything on
+ * the machine that recurs at about the length of a round hit the same command in every round.
  */
 async function medians(commands, rounds, measure) {
   const entries = Object.entries(commands)
   const times = Object.fromEntries(entries.map(([name]) => [name, []]))
+  let seed = 1
+  const random = () => ((seed = (seed * 48271) % 2147483647) - 1) / 2147483646
   for (let round = 0; round < rounds; round++) {
-    for (let i = 0; i < entries.length; i++) {
-      const [name, command] = entries[(round + i) % entries.length]
-      times[name].push(await measure(command))
+    const order = [...entries]
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1))
+      ;[order[i], order[j]] = [order[j], order[i]]
     }
+    for (const [name, command] of order) times[name].push(await measure(command))
   }
   return Object.entries(times).map(([name, t]) => [name, median(t)])
 }
