@@ -56,11 +56,14 @@ function written(stream: NodeJS.WriteStream): Promise<void> {
  * The code cache holds what its first run compiled, and runs of one output format compile the
  * same functions: each format keeps a cache of its own. A guess from the arguments is enough.
  */
-function outputFormat(args: string[]): string {
+function outputFormat(args: string[]): 'json' | 'raw' | 'pretty' {
   if (args.includes('--json')) return 'json'
   const flag = args.findIndex((arg) => arg === '--format' || arg.startsWith('--format='))
-  if (flag === -1) return 'pretty'
-  return args[flag]!.includes('=') ? args[flag]!.slice('--format='.length) : (args[flag + 1] ?? '')
+  const value = args[flag]?.startsWith('--format=')
+    ? args[flag]!.slice('--format='.length)
+    : args[flag + 1]
+  // Only a name of ours: it becomes part of a file's path, and commander has not checked it yet.
+  return flag !== -1 && (value === 'json' || value === 'raw') ? value : 'pretty'
 }
 
 function prebuiltHelp(): string | undefined {

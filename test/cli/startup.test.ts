@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -54,7 +54,7 @@ describe("cli-main.cjs's code cache (src/cli/load-main.ts)", () => {
   /** The cache files of cli-main.cjs under a compile cache folder. */
   const cacheFiles = (dir: string) =>
     readdirSync(dir, { recursive: true, encoding: 'utf8' })
-      .filter((name) => /sse-probe-cli-main-[0-9a-f]+-json$/.test(name))
+      .filter((name) => /sse-probe-cli-main-[0-9a-f]+-[a-z]+$/.test(name))
       .map((name) => join(dir, name))
 
   it('is written by the first run, in Node’s compile cache folder, and a damaged one is replaced', async () => {
@@ -83,6 +83,18 @@ describe("cli-main.cjs's code cache (src/cli/load-main.ts)", () => {
     expect(run.exitCode).toBe(0)
     expect(run.ofType('event').map((e) => e.data)).toEqual(['{"n":1}'])
     expect(run.stderr).toBe('')
+  })
+
+  it('names its file after a known output format only: --format cannot lead it elsewhere', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sse-probe-cache-'))
+    const escaped = join(dir, 'escaped')
+    // Relative to the cache folder Node makes inside dir: up and out of it, into dir.
+    const run = await runCli(['--format', '../../../escaped', 'http://127.0.0.1:9/'], {
+      env: { NODE_COMPILE_CACHE: dir },
+    })
+    expect(run.exitCode).toBe(2)
+    expect(existsSync(escaped)).toBe(false)
+    expect(cacheFiles(dir).map((file) => file.replace(/.*-/, ''))).toEqual(['pretty'])
   })
 
   it('is not written when Node’s compile cache is off', async () => {
