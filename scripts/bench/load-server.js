@@ -24,7 +24,10 @@ server.maxConnections = Infinity
 process.on('message', (message) => {
   if (message === 'broadcast') {
     id++
-    for (const res of clients) res.write(`id: ${id}\ndata: {"sentAt":${clock()}}\n\n`)
+    for (const res of clients) {
+      res.write(`id: ${id}\ndata: {"sentAt":${clock()}}\n\n`)
+      res.socket?.uncork()
+    }
     process.send({ type: 'broadcast', clients: clients.size })
   } else if (message === 'count') {
     process.send({ type: 'count', clients: clients.size })

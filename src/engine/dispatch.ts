@@ -67,7 +67,9 @@ class StreamHandler implements Dispatcher.DispatchHandler, Body {
   #signal: AbortSignal | undefined
   #controller: Dispatcher.DispatchController | undefined
   #reader: BodyReader | undefined
-  #chunks: Buffer[] = []
+  /** What arrived since the last delivery: most reads bring one piece, kept without an array. */
+  #chunk: Buffer | undefined
+  #moreChunks: Buffer[] | undefined
   /** How the body ended, once it has: null for a complete body. */
   #end: Error | null | undefined
   #paused = false
@@ -95,11 +97,12 @@ class StreamHandler implements Dispatcher.DispatchHandler, Body {
     this.#scheduled = false
     const reader = this.#reader
     if (!reader || this.#paused || this.#done) return
-    const chunks = this.#chunks
-    if (chunks.length > 0) {
-      const chunk = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)
-      chunks.length = 0
-      reader.onData(chunk)
+    const first = this.#chunk
+    if (first) {
+      const more = this.#moreChunks
+      this.#chunk = undefined
+      this.#moreChunks = undefined
+      reader.onData(more ? Buffer.concat([first, ...more]) : first)
       if (this.#paused || this.#done) return
     }
     if (this.#end !== undefined) {
@@ -116,7 +119,8 @@ class StreamHandler implements Dispatcher.DispatchHandler, Body {
 
   #finish() {
     this.#done = true
-    this.#chunks.length = 0
+    this.#chunk = undefined
+    this.#moreChunks = undefined
     this.#signal?.removeEventListener('abort', this.#onAbort)
   }
 
@@ -141,7 +145,9 @@ class StreamHandler implements Dispatcher.DispatchHandler, Body {
 
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer) {
     if (this.#done) return
-    this.#chunks.push(chunk)
+    if (!this.#chunk) this.#chunk = chunk
+    else if (this.#moreChunks) this.#moreChunks.push(chunk)
+    else this.#moreChunks = [chunk]
     this.#schedule()
   }
 

@@ -19,6 +19,9 @@ import { createSession } from './session.ts'
 import { createEventStream } from './stream.ts'
 import { createRecorder } from './transcript.ts'
 
+// Node defines the `performance` global with a getter: read once here, not at every network read.
+const clock = performance
+
 /** Where a probe's records go: the CLI's output, or the library's iterator. */
 export interface ProbeSink {
   emit(record: ProbeRecord): void
@@ -67,9 +70,9 @@ export const DROPPED_MESSAGE = 'dropped on request (reconnect now)'
  * everything as records: to the extensions, the transcript, then the sink.
  */
 export function startProbe(options: ProbeOptions, sink: ProbeSink): Probe {
-  const origin = performance.now()
+  const origin = clock.now()
   const startedAt = new Date().toISOString()
-  const now = () => roundMs(performance.now() - origin)
+  const now = () => roundMs(clock.now() - origin)
   const controller = new AbortController()
   const { end: ends, extensions } = options
   // Opened at once: a file that cannot be written is a usage error before anything is sent.

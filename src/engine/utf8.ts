@@ -25,7 +25,11 @@ export function createUtf8Decoder(): Utf8Decoder {
         // Past the start of the stream a BOM is an ordinary character: the decoder must not drop one.
         if (!started) decoder = new TextDecoder('utf-8', { ignoreBOM: true })
         started = true
-        return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1')
+        // Chunks come as Buffers: a view of one would cost an object per chunk.
+        const buffer = Buffer.isBuffer(bytes)
+          ? bytes
+          : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length)
+        return buffer.toString('latin1')
       }
       started = true
       // A character left incomplete ends with a byte of 0x80 or more; an ASCII byte completes all.

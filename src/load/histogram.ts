@@ -8,6 +8,25 @@ type Int32HistogramClass = typeof int32.default.default
 const Int32Histogram: Int32HistogramClass =
   int32.default.default ?? (int32.default as unknown as Int32HistogramClass)
 
+const POWERS_OF_TWO = Float64Array.from({ length: 64 }, (_, k) => 2 ** k)
+
+/**
+ * The library's index of a value, with its powers of two from a table: it calls Math.pow twice for
+ * every value recorded, a tenth of `load`'s CPU per event. Same formula, same indexes.
+ */
+class Histogram extends Int32Histogram {
+  override countsArrayIndex(value: number): number {
+    if (value < 0) throw new Error('Histogram recorded value cannot be negative.')
+    const bucketIndex = Math.max(
+      Math.floor(Math.log2(value)) - this.subBucketHalfCountMagnitude - this.unitMagnitude,
+      0,
+    )
+    const subBucketIndex = Math.floor(value / POWERS_OF_TWO[bucketIndex + this.unitMagnitude]!)
+    const bucketBaseIndex = (bucketIndex + 1) * POWERS_OF_TWO[this.subBucketHalfCountMagnitude]!
+    return bucketBaseIndex + subBucketIndex - this.subBucketHalfCount
+  }
+}
+
 export interface Percentiles {
   p50: number
   p95: number
@@ -29,7 +48,7 @@ export interface LatencyHistogram {
  * microseconds so that sub-millisecond latencies on a local network keep their digits.
  */
 export function createLatencyHistogram(): LatencyHistogram {
-  const histogram = new Int32Histogram(1, 2, 3)
+  const histogram = new Histogram(1, 2, 3)
   histogram.autoResize = true
   return {
     record(ms) {

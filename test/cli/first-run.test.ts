@@ -1,8 +1,9 @@
+import { execFileSync, spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { runCli } from '../helpers/cli.ts'
+import { CLI, runCli } from '../helpers/cli.ts'
 import { sseServer, startServer } from '../helpers/server.ts'
 import { runInTerminal, TERMINAL_TESTS } from '../helpers/tty.ts'
 
@@ -220,5 +221,26 @@ describe.runIf(TERMINAL_TESTS)('the spinner, in a terminal', () => {
     const screen = terminal.screen().join('')
     expect(screen).toMatch(/── summary {2}interrupted/)
     expect(screen).not.toMatch(/\^C|hello/)
+  })
+})
+
+// This machine's system Node is older than the floor: where one is on the PATH, it is refused by name.
+const olderNode = ['/usr/bin/node', '/usr/local/bin/node'].find((path) => {
+  try {
+    const version = execFileSync(path, ['--version'], { encoding: 'utf8' })
+    return Number(/^v(\d+)/.exec(version)?.[1]) < 22
+  } catch {
+    return false
+  }
+})
+
+describe('an older Node', () => {
+  it.runIf(olderNode)('says which Node sse-probe needs, in one line, exit 2', () => {
+    const run = spawnSync(olderNode!, [CLI, 'demo'], { encoding: 'utf8' })
+    expect(run.status).toBe(2)
+    expect(run.stdout).toBe('')
+    expect(run.stderr).toMatch(
+      /^sse-probe: needs Node\.js 22\.12 or later; this is Node\.js v\d+\.\d+\.\d+\n$/,
+    )
   })
 })

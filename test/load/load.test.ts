@@ -2,7 +2,10 @@ import { spawn } from 'node:child_process'
 import { createServer, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Writable } from 'node:stream'
+import fc from 'fast-check'
+import * as int32 from 'hdr-histogram-js/dist/Int32Histogram.js'
 import { describe, expect, it, onTestFinished } from 'vitest'
+import { roundMs } from '../../src/engine/records.ts'
 import { createCollector, errorKind, numberAt, numberReader } from '../../src/load/collector.ts'
 import { createLatencyHistogram } from '../../src/load/histogram.ts'
 import { connectedArg, jsonPointerArg, triggerArg } from '../../src/load/options.ts'
@@ -400,6 +403,15 @@ describe('load, pure parts', () => {
       '{"sentAt":}',
     ]
     for (const data of datas) expect(read(data), data).toBe(numberAt(data, ['sentAt']))
+    // Anything made of a number's characters, valid JSON or not.
+    const numberish = fc.string({ unit: fc.constantFrom(...'0123456789-+.eE }'), maxLength: 12 })
+    fc.assert(
+      fc.property(numberish, (text) => {
+        const data = `{"sentAt":${text}}`
+        expect(read(data), data).toBe(numberAt(data, ['sentAt']))
+      }),
+      { numRuns: 5000 },
+    )
     expect(read('{"sentAt":1700000000000.25}')).toBe(1700000000000.25)
     expect(numberReader(['a', 'b'])('{"a":{"b":3}}')).toBe(3)
   })
@@ -423,6 +435,29 @@ describe('load, pure parts', () => {
     expect(p.p50).toBeCloseTo(50, 0)
     expect(p.p99).toBeLessThanOrEqual(p.max)
     expect(p.max).toBeCloseTo(100, 1)
+  })
+
+  it('puts values where hdr-histogram-js does, from microseconds to hours', () => {
+    const ours = createLatencyHistogram()
+    const Int32Histogram = int32.default.default ?? int32.default
+    const library = new Int32Histogram(1, 2, 3)
+    library.autoResize = true
+    let seed = 7
+    for (let i = 0; i < 20_000; i++) {
+      seed = (seed * 48271) % 2147483647
+      // Spread over 0.001 ms .. 4e6 ms on a log scale: every bucket, and resizes past 2^31 µs.
+      const ms = 10 ** ((seed / 2147483647) * 9.6 - 3)
+      ours.record(ms)
+      library.recordValue(Math.round(ms * 1000))
+    }
+    const at = (p: number) =>
+      roundMs(Math.min(library.getValueAtPercentile(p), library.maxValue) / 1000)
+    expect(ours.percentiles()).toEqual({
+      p50: at(50),
+      p95: at(95),
+      p99: at(99),
+      max: roundMs(library.maxValue / 1000),
+    })
   })
 })
 
