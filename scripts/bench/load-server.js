@@ -26,6 +26,8 @@ process.on('message', (message) => {
     id++
     for (const res of clients) {
       res.write(`id: ${id}\ndata: {"sentAt":${clock()}}\n\n`)
+      // http corks a response's socket until the next tick: without this, every socket would be
+      // written after the loop, later than its stamp by the rest of the loop.
       res.socket?.uncork()
     }
     process.send({ type: 'broadcast', clients: clients.size })
