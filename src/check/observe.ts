@@ -243,7 +243,7 @@ function createWatcher(
       return seen
     },
     get lastEventId() {
-      return stream.lastEventId
+      return stream.lastEventId()
     },
   }
 }

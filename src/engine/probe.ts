@@ -138,7 +138,7 @@ export function startProbe(options: ProbeOptions, sink: ProbeSink): Probe {
         const end = session.event(t, event, data)
         if (wantEvents) {
           const { attempt } = state
-          const dt = session.dt
+          const dt = session.dt()
           emit({ type: 'event', t, attempt, event, id, lastEventId, data, dt })
         } else sink.event?.(t, event, data)
         if (end || !state.connectionHadEvent) dispatch({ type: 'event', end })
@@ -257,7 +257,7 @@ export function startProbe(options: ProbeOptions, sink: ProbeSink): Probe {
 
   async function run(): Promise<void> {
     for (;;) {
-      const lastEventId = stream.lastEventId
+      const lastEventId = stream.lastEventId()
       if (state.attempt > 1) {
         session.reconnecting()
         const id = lastEventId === '' ? null : lastEventId

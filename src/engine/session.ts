@@ -61,8 +61,11 @@ export function createSession(options: SessionOptions) {
   }
 
   return {
-    /** Milliseconds between the last event and the one before it (null for the first). */
-    get dt() {
+    /**
+     * Milliseconds between the last event and the one before it (null for the first). A method: an
+     * object literal with a getter is kept as a dictionary, and every call on it looked up.
+     */
+    dt() {
       const dt = clock[DT]!
       return Number.isNaN(dt) ? null : dt
     },

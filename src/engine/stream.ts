@@ -19,8 +19,11 @@ export interface EventStream {
    * which is discarded as the spec says, and readies the parser for the next connection.
    */
   end(): { discardedData?: string }
-  /** The last-event-ID buffer: persists across events and reconnects, changed only by `id:`. */
-  readonly lastEventId: string
+  /**
+   * The last-event-ID buffer: persists across events and reconnects, changed only by `id:`. A
+   * method: an object literal with a getter is kept as a dictionary, and every feed() looked up.
+   */
+  lastEventId(): string
 }
 
 export function createEventStream(
@@ -104,7 +107,7 @@ export function createEventStream(
       decoder = createUtf8Decoder()
       return { discardedData }
     },
-    get lastEventId() {
+    lastEventId() {
       return lastEventId
     },
   }

@@ -37,7 +37,8 @@ export interface Percentiles {
 export interface LatencyHistogram {
   /** Milliseconds; a negative value (clocks that disagree) counts as 0. */
   record(ms: number): void
-  readonly count: number
+  /** A method, not a getter: an object literal with a getter is a dictionary, slow to call record() on. */
+  count(): number
   /** null when nothing was recorded. */
   percentiles(): Percentiles | null
 }
@@ -54,7 +55,7 @@ export function createLatencyHistogram(): LatencyHistogram {
     record(ms) {
       histogram.recordValue(ms > 0 ? Math.round(ms * 1000) : 0)
     },
-    get count() {
+    count() {
       return histogram.totalCount
     },
     percentiles() {

@@ -43,7 +43,7 @@ function parse(chunks: Uint8Array[], maxEventSize = 1 << 20) {
   )
   for (const chunk of chunks) stream.feed(chunk)
   const end = stream.end()
-  return { seen, end, lastEventId: stream.lastEventId }
+  return { seen, end, lastEventId: stream.lastEventId() }
 }
 
 /** The bytes cut at the given positions. */

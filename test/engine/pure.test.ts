@@ -155,14 +155,14 @@ describe('session', () => {
     const s = createSession({ ...options, endEvents: ['end'], dataPatterns: [/ok/] })
     s.open(0)
     expect(s.event(100, 'status', 'x')).toBeUndefined()
-    expect(s.dt).toBeNull()
+    expect(s.dt()).toBeNull()
     s.comment(150)
     s.event(300, 'ping', 'x')
-    expect(s.dt).toBe(200)
+    expect(s.dt()).toBe(200)
     expect(s.event(350, 'status', 'ok')).toBeUndefined()
-    expect(s.dt).toBe(50)
+    expect(s.dt()).toBe(50)
     s.event(350, 'status', 'same chunk')
-    expect(s.dt).toBe(0)
+    expect(s.dt()).toBe(0)
     const stats = s.stats(350)
     expect(stats).toMatchObject({
       events: 4,

@@ -118,7 +118,7 @@ describe('the event stream, as the WHATWG spec parses it', () => {
 
   it('does not let an incomplete block change the last-event-ID buffer', () => {
     const { stream } = parse(['id: 1\ndata: a\n\nid: 2\ndata: b\n'])
-    expect(stream.lastEventId).toBe('1')
+    expect(stream.lastEventId()).toBe('1')
   })
 
   it('decodes UTF-8 split across chunks, and invalid bytes as U+FFFD', () => {

@@ -431,7 +431,7 @@ describe('load, pure parts', () => {
     for (let ms = 1; ms <= 100; ms++) histogram.record(ms)
     histogram.record(-5)
     const p = histogram.percentiles()!
-    expect(histogram.count).toBe(101)
+    expect(histogram.count()).toBe(101)
     expect(p.p50).toBeCloseTo(50, 0)
     expect(p.p99).toBeLessThanOrEqual(p.max)
     expect(p.max).toBeCloseTo(100, 1)
