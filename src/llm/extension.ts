@@ -98,7 +98,7 @@ export function createLlmExtension(options: LlmExtensionOptions): LlmExtension {
         case 'reconnect':
           sentAt = record.t
           // A re-sent request streams a new answer: the summary is the last one's, problems add up.
-          if (assembler?.started) assembler = undefined
+          if (assembler?.started()) assembler = undefined
           ended = false
           return
         case 'close':
