@@ -79,8 +79,12 @@ interface ChoiceState {
 export interface Assembler {
   /** One event of the stream, received at `t` (events of one network read share it). */
   event(type: string, data: string, t: number): Signal
-  /** Whether any event has meant something to the profile. */
-  readonly started: boolean
+  /**
+   * Whether any event has meant something to the profile. A method, not a getter: an object
+   * literal with an accessor is kept as a dictionary, and every event's call of `event` was then a
+   * generic property lookup.
+   */
+  started(): boolean
   /** Completes the tool calls still open, so a live view shows them before the summary. */
   flush(): void
   summary(problems: readonly LlmProblem[]): LlmSummary
@@ -306,9 +310,7 @@ export function createAssembler(
       if (at !== t) t = at
       return parse(type, data, sink)
     },
-    get started() {
-      return started
-    },
+    started: () => started,
     flush() {
       for (const choice of choices.values()) for (const call of choice.order) complete(choice, call)
     },

@@ -1,6 +1,6 @@
-import type { ProbeExtension } from '../engine/extension.ts'
-import type { ExpectationResult } from '../engine/records.ts'
-import { type Assembler, createAssembler, isBatched } from './assembler.ts'
+import type { ExtensionContext, ProbeExtension } from '../engine/extension.ts'
+import type { EventRecord, ExpectationResult } from '../engine/records.ts'
+import { type Assembler, createAssembler, isBatched, type Signal } from './assembler.ts'
 import { detectProfile, profileParser } from './profiles.ts'
 import type { LlmMode, LlmOutput, LlmProblem, LlmProfile, LlmSummary } from './types.ts'
 
@@ -53,6 +53,37 @@ export function createLlmExtension(options: LlmExtensionOptions): LlmExtension {
   const newAssembler = (p: LlmProfile) =>
     createAssembler(p, profileParser(p), sentAt, options.onOutput)
 
+  /** The assembler for an event, recognising the profile first if need be; undefined: not a model's stream (yet). */
+  function begin(event: EventRecord): Assembler | undefined {
+    if (!profile) {
+      if (options.mode !== 'auto' || eventsSeen >= EVENTS_TO_RECOGNISE || event.data === '')
+        return undefined
+      eventsSeen++
+      const recognised = detectProfile(event.event, event.data)
+      if (!recognised) return undefined
+      start(recognised)
+    }
+    assembler = newAssembler(profile!)
+    return assembler
+  }
+
+  function stop(signal: NonNullable<Signal>, context: ExtensionContext) {
+    ended = true
+    if ('end' in signal) return context.end(signal.end)
+    problems.push({ code: 'stream-error', message: signal.error })
+    context.end('stream-error', signal.error)
+  }
+
+  // Every event passes here: small, so that the optimised caller takes it in with the profile's
+  // hot path; what happens once (recognising, ending) is apart.
+  function onEvent(event: EventRecord, context: ExtensionContext) {
+    if (ended) return
+    const current = assembler ?? begin(event)
+    if (current === undefined) return
+    const signal = current.event(event.event, event.data, event.t)
+    if (signal !== undefined) stop(signal, context)
+  }
+
   return {
     get profile() {
       return profile
@@ -62,29 +93,12 @@ export function createLlmExtension(options: LlmExtensionOptions): LlmExtension {
     },
     onRecord(record, context) {
       switch (record.type) {
-        case 'event': {
-          if (ended) return
-          if (!profile) {
-            if (options.mode !== 'auto' || eventsSeen >= EVENTS_TO_RECOGNISE || record.data === '')
-              return
-            eventsSeen++
-            const recognised = detectProfile(record.event, record.data)
-            if (!recognised) return
-            start(recognised)
-          }
-          assembler ??= newAssembler(profile!)
-          const signal = assembler.event(record.event, record.data, record.t)
-          if (signal === undefined) return
-          ended = true
-          if ('end' in signal) return context.end(signal.end)
-          problems.push({ code: 'stream-error', message: signal.error })
-          context.end('stream-error', signal.error)
-          return
-        }
+        case 'event':
+          return onEvent(record, context)
         case 'reconnect':
           sentAt = record.t
           // A re-sent request streams a new answer: the summary is the last one's, problems add up.
-          if (assembler?.started) assembler = undefined
+          if (assembler?.started()) assembler = undefined
           ended = false
           return
         case 'close':

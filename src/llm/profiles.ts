@@ -35,10 +35,7 @@ export function errorMessage(error: Json): string {
 function createOpenaiChatParser(): ProfileParser {
   let modelSeen = false
   const fast = createTextChunkReader()
-  return (_type, data, sink) => {
-    if (data === '[DONE]') return END_DATA
-    // Most chunks carry one token of text and nothing else: read without building the object.
-    if (modelSeen && fast(data, sink)) return undefined
+  const full: ProfileParser = (_type, data, sink) => {
     const chunk = parseJson(data)
     if (!isObject(chunk)) return undefined
     // The openai SDK throws on any data with an `error`: the stream failed.
@@ -67,6 +64,14 @@ function createOpenaiChatParser(): ProfileParser {
       sink.finish(index, choice.finish_reason)
     }
     return undefined
+  }
+  // Kept small, apart from the full parse: TurboFan inlines it (and the reader's hot part) into
+  // the caller's optimised code, so most chunks are not read by unoptimised code meanwhile.
+  return (type, data, sink) => {
+    if (data === '[DONE]') return END_DATA
+    // Most chunks carry one token of text and nothing else: read without building the object.
+    if (modelSeen && fast(data, sink)) return undefined
+    return full(type, data, sink)
   }
 }
 
@@ -105,13 +110,9 @@ function createTextChunkReader(): (data: string, sink: Sink) => boolean {
   let served = 0
   let learning = true
 
-  return (data, sink) => {
+  /** A chunk the plain template does not match: the escaped one, else a new template. */
+  function other(data: string, sink: Sink): boolean {
     if (plain) {
-      if (plain.test(data)) {
-        served++
-        sink.text(choice, data.slice(before, data.length - after))
-        return true
-      }
       if (escaped!.test(data)) {
         const text = stringBody(data.slice(before, data.length - after))
         if (text === undefined) return false
@@ -143,6 +144,14 @@ function createTextChunkReader(): (data: string, sink: Sink) => boolean {
       served = 0
     }
     sink.text(index, text)
+    return true
+  }
+
+  // The hot part alone, small enough to be inlined (see createOpenaiChatParser).
+  return (data, sink) => {
+    if (plain?.test(data) !== true) return other(data, sink)
+    served++
+    sink.text(choice, data.slice(before, data.length - after))
     return true
   }
 }
