@@ -12,7 +12,8 @@ const POWERS_OF_TWO = Float64Array.from({ length: 64 }, (_, k) => 2 ** k)
 
 /**
  * The library's index of a value, with its powers of two from a table: it calls Math.pow twice for
- * every value recorded, a tenth of `load`'s CPU per event. Same formula, same indexes.
+ * every value recorded (about 600 instructions, 2 % of `load`'s per event). Same formula, same
+ * indexes.
  */
 class Histogram extends Int32Histogram {
   override countsArrayIndex(value: number): number {

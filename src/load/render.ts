@@ -19,12 +19,12 @@ export function startStatusLine(stream: Writable, collector: Collector, target: 
   const window: { at: number; events: number }[] = [{ at: startedAt, events: 0 }]
   const draw = () => {
     const at = performance.now()
-    const { open, events, reconnects } = collector.counts
+    const { open, events, reconnects } = collector.counts()
     const oldest = window[0]!
     const perSecond = ((events - oldest.events) / (at - oldest.at)) * 1000
     window.push({ at, events })
     if (window.length > 1000 / REDRAW_MS) window.shift()
-    const errors = collector.errorCount
+    const errors = collector.errorCount()
     const elapsed = Math.floor((at - startedAt) / 1000) * 1000
     stream.write(
       `\r\x1b[2K${open}/${target} open · ${Math.round(perSecond)} events/s · ${reconnects} reconnects · ${errors} ${errors === 1 ? 'error' : 'errors'} · ${elapsed === 0 ? '0s' : formatDuration(elapsed)}`,

@@ -71,9 +71,6 @@ export function startLoad(options: LoadOptions, hooks: LoadHooks): LoadRun {
     resolveEnded()
   }
 
-  // Read once: the collector has getters, so V8 keeps it as a dictionary and looks up every call.
-  const countEvent = collector.event
-
   /** One connection's view of the engine: records go to the counters and are dropped. */
   function sinkFor(i: number): ProbeSink {
     const startedAt = now()
@@ -88,7 +85,7 @@ export function startLoad(options: LoadOptions, hooks: LoadHooks): LoadRun {
         if (record.type === 'open' || record.type === 'error') afterSettled()
       },
       // Events come as arguments, not records: load only counts and times them.
-      event: (t, type, data) => countEvent(i, type, data, startedAt + t),
+      event: (t, type, data) => collector.event(i, type, data, startedAt + t),
       flush: () => undefined,
       events: false,
       commentText: false,
@@ -106,7 +103,7 @@ export function startLoad(options: LoadOptions, hooks: LoadHooks): LoadRun {
   }
 
   function endIfOutOfFiles() {
-    if (outOfFiles && collector.connecting === 0) stop('too-many-open-files', TOO_MANY_FILES)
+    if (outOfFiles && collector.connecting() === 0) stop('too-many-open-files', TOO_MANY_FILES)
   }
 
   function open(i: number) {
@@ -121,7 +118,7 @@ export function startLoad(options: LoadOptions, hooks: LoadHooks): LoadRun {
         if (!r.ok) expectationFailures[k] = (expectationFailures[k] ?? 0) + 1
       })
       afterSettled()
-      if (collector.running === 0 && collector.started === target) stop('connections-ended')
+      if (collector.running() === 0 && collector.started() === target) stop('connections-ended')
     })
   }
 
@@ -133,12 +130,12 @@ export function startLoad(options: LoadOptions, hooks: LoadHooks): LoadRun {
         : target
     for (
       let opened = 0;
-      collector.started < due && opened < BATCH && !ending && !outOfFiles;
+      collector.started() < due && opened < BATCH && !ending && !outOfFiles;
       opened++
     )
-      open(collector.started)
+      open(collector.started())
     if (ending || outOfFiles) return
-    if (collector.started < target) {
+    if (collector.started() < target) {
       rampTimer = setTimeout(ramp, options.rampMs > 0 ? RAMP_TICK_MS : 0)
       return
     }
@@ -151,7 +148,7 @@ export function startLoad(options: LoadOptions, hooks: LoadHooks): LoadRun {
    */
   function afterSettled() {
     endIfOutOfFiles()
-    if (ending || holdTimer || collector.started < target || collector.connecting > 0) return
+    if (ending || holdTimer || collector.started() < target || collector.connecting() > 0) return
     holdTimer = setTimeout(() => stop('duration'), options.durationMs)
     if (options.trigger) trigger(options.trigger)
   }
@@ -217,15 +214,15 @@ export function loadExpectations(
   if (options.expectConnected) {
     expectations.push({
       name: `--expect-connected ${options.expectConnected.text}`,
-      ok: collector.opened >= options.expectConnected.count,
-      actual: collector.opened,
+      ok: collector.opened() >= options.expectConnected.count,
+      actual: collector.opened(),
     })
   }
   if (options.expectMaxErrors !== undefined) {
     expectations.push({
       name: `--expect-max-errors ${options.expectMaxErrors}`,
-      ok: collector.errorCount <= options.expectMaxErrors,
-      actual: collector.errorCount,
+      ok: collector.errorCount() <= options.expectMaxErrors,
+      actual: collector.errorCount(),
     })
   }
   if (options.expectFanoutP95Ms !== undefined) {
