@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { VERSION } from '../engine/version.ts'
 import { loadCliMain } from './load-main.ts'
+import { written } from './written.ts'
 
 /** The content hash of dist/cli-main.cjs, written in by the build: it names the code cache. */
 declare const CLI_MAIN_HASH: string
@@ -41,15 +42,6 @@ if (only === '--version' || only === '-V') {
   // that never answers) would otherwise keep the process alive until its own timeout.
   await Promise.all([written(process.stdout), written(process.stderr)])
   process.exit(exitCode)
-}
-
-function written(stream: NodeJS.WriteStream): Promise<void> {
-  if (stream.writableLength === 0 || stream.destroyed) return Promise.resolve()
-  return new Promise((resolve) => {
-    stream.once('drain', resolve)
-    stream.once('close', resolve)
-    stream.once('error', resolve)
-  })
 }
 
 /**

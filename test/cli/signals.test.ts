@@ -77,6 +77,32 @@ describe('pipes', () => {
     },
   )
 
+  it("a reader slower than the stream: every line arrives and the exit code is the probe's", async () => {
+    // A last short line held by the full pipe made Node exit 13 ("unsettled top-level await") in
+    // about one run of ten; four at once, each reading in small bites.
+    const events = Array.from({ length: 20_000 }, (_, i) => `id: ${i}\ndata: {"n":${i}}\n\n`)
+    const server = await startServer((_req, res) => res.writeHead(200, SSE).end(events.join('')))
+    const slowlyRead = async () => {
+      const child = spawn(process.execPath, [CLI, '--json', '--no-reconnect', server.url], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+      onTestFinished(() => void child.kill('SIGKILL'))
+      let lines = 0
+      let stderr = ''
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+      child.stdout.on('data', (chunk: Buffer) => {
+        for (const byte of chunk) if (byte === 10) lines++
+        child.stdout.pause()
+        setTimeout(() => child.stdout.resume(), 1)
+      })
+      const exitCode = await new Promise((resolve) => child.on('close', resolve))
+      return { exitCode, lines, stderr }
+    }
+    const runs = await Promise.all([slowlyRead(), slowlyRead(), slowlyRead(), slowlyRead()])
+    // connected, the events, closed, the summary
+    expect(runs).toEqual(Array(4).fill({ exitCode: 0, lines: 20_003, stderr: '' }))
+  })
+
   it('only the status lines into `head`: exits quietly when the next one fails', async () => {
     const server = await startServer((_req, res, index) =>
       res.writeHead(200, SSE).end(`retry: 20\nid: ${index}\ndata: x\n\n`),
