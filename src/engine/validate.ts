@@ -98,7 +98,7 @@ export function urlArg(text: string): URL {
 export function originArg(text: string): string {
   // No scheme implied here: a page's origin is http or https, and CORS tells them apart.
   const url = text.includes('://') ? urlArg(text) : undefined
-  if (!url || url.pathname !== '/' || url.search || url.hash || url.username || url.password) {
+  if (url?.pathname !== '/' || url.search || url.hash || url.username || url.password) {
     throw new SseProbeUsageError(
       'expected an origin such as https://app.example (scheme, host and port only)',
     )

@@ -141,7 +141,7 @@ describe('the event stream, as the WHATWG spec parses it', () => {
   })
 
   it('reports an event that grows past the size limit', () => {
-    const { seen } = parse(['data: ' + 'x'.repeat(2000)], { maxEventSize: 1000 })
+    const { seen } = parse([`data: ${'x'.repeat(2000)}`], { maxEventSize: 1000 })
     expect(seen).toEqual([['too-large']])
   })
 
