@@ -87,23 +87,30 @@ const PLAIN_BODY = '[^"\\\\\\x00-\\x1f]*'
 // only costs a full parse). One pass of a regular expression: String#lastIndexOf runs in C++.
 const MORE_THAN_TEXT = /"(?:error"|usage":(?!null))/
 // A template pays for its compilation after this many chunks; one that served fewer is not
-// replaced, as the stream's chunks differ by more than their text (an id or padding per chunk).
+// replaced, as the stream's chunks differ by more than their text (an id per chunk): they get the
+// full parse.
 const TEMPLATE_WORTH = 64
+// OpenAI pads each chunk with random characters after its choices: a template takes any plain
+// string there, which no parse reads.
+const PADDING = /"obfuscation":"[^"\\\x00-\x1f]*"/
 
 /**
  * Reads the text of a compact chunk with one choice whose delta is text only, and nothing else
- * that matters, into the sink; false for any other chunk, which is then parsed whole. Keys are
- * matched as raw text: inside a JSON string a quote is always escaped, so they cannot match there.
+ * that matters, into the sink; false for any other chunk, which is then parsed whole.
  *
  * A stream's text chunks are mostly the same bytes around a different token, so the first one
- * read becomes a template: anchored regular expressions of the bytes around its text, one for a
- * text without escapes (then the text is the bytes as they are) and one for any. A chunk that
- * matches differs only in that string, so it means the same plus its own text.
+ * read becomes a template: anchored regular expressions of the bytes around its text (any padding
+ * after it aside), one for a text without escapes (then the text is the bytes as they are) and one
+ * for any. A chunk that matches differs only in that string (and its padding), so it means the
+ * same plus its own text. The template is learnt only from a chunk whose full parse reads its
+ * text and nothing else: a chunk can look text-only to a regular expression and mean more (a key
+ * written with escapes, a second `choices`, a control character elsewhere, JSON that is cut).
  */
 function createTextChunkReader(): (data: string, sink: Sink) => boolean {
   let plain: RegExp | undefined
   let escaped: RegExp | undefined
-  // The template's choice index, and how many characters precede and follow its text.
+  // The template's choice index, how many characters precede its text and, without padding,
+  // follow it (-1 with padding: the text then ends at the first quote).
   let choice = 0
   let before = 0
   let after = 0
@@ -113,8 +120,9 @@ function createTextChunkReader(): (data: string, sink: Sink) => boolean {
   /** A chunk the plain template does not match: the escaped one, else a new template. */
   function other(data: string, sink: Sink): boolean {
     if (plain) {
-      if (escaped!.test(data)) {
-        const text = stringBody(data.slice(before, data.length - after))
+      const match = escaped!.exec(data)
+      if (match) {
+        const text = stringBody(match[1]!)
         if (text === undefined) return false
         served++
         sink.text(choice, text)
@@ -123,26 +131,25 @@ function createTextChunkReader(): (data: string, sink: Sink) => boolean {
       learning = served >= TEMPLATE_WORTH
       plain = escaped = undefined
     }
+    if (!learning) return false
     const match = TEXT_CHOICE.exec(data)
-    if (!match || MORE_THAN_TEXT.test(data)) return false
+    if (!match || match[2] === 'null' || MORE_THAN_TEXT.test(data)) return false
     const index = Number(match[1])
     const literal = match[2]!
-    if (literal === 'null') {
-      sink.text(index, null)
-      return true
-    }
     const text = stringBody(literal.slice(1, -1))
-    if (text === undefined) return false
-    if (learning) {
-      choice = index
-      before = match.index + match[0].indexOf(CONTENT_KEY) + CONTENT_KEY.length + 1
-      after = data.length - before - literal.length + 2
-      const head = escapeRegex(data.slice(0, before))
-      const tail = escapeRegex(data.slice(-after))
-      plain = new RegExp(`^${head}${PLAIN_BODY}${tail}$`)
-      escaped = new RegExp(`^${head}${STRING_BODY}${tail}$`)
-      served = 0
-    }
+    if (text === undefined || !readsTextOnly(data, index, text)) return false
+    choice = index
+    before = match.index + match[0].indexOf(CONTENT_KEY) + CONTENT_KEY.length + 1
+    const tail = data.slice(before + literal.length - 2)
+    const padding = PADDING.exec(tail)
+    after = padding ? -1 : tail.length
+    const head = `^${escapeRegex(data.slice(0, before))}`
+    const end = padding
+      ? `${escapeRegex(tail.slice(0, padding.index))}${PADDING.source}${escapeRegex(tail.slice(padding.index + padding[0].length))}$`
+      : `${escapeRegex(tail)}$`
+    plain = new RegExp(`${head}${PLAIN_BODY}${end}`)
+    escaped = new RegExp(`${head}(${STRING_BODY})${end}`)
+    served = 0
     sink.text(index, text)
     return true
   }
@@ -151,9 +158,30 @@ function createTextChunkReader(): (data: string, sink: Sink) => boolean {
   return (data, sink) => {
     if (plain?.test(data) !== true) return other(data, sink)
     served++
-    sink.text(choice, data.slice(before, data.length - after))
+    sink.text(
+      choice,
+      data.slice(before, after < 0 ? data.indexOf('"', before) : data.length - after),
+    )
     return true
   }
+}
+
+/** Whether the full parse of a chunk reads one choice's text and nothing else (its model aside). */
+function readsTextOnly(data: string, index: number, text: string): boolean {
+  const chunk = parseJson(data)
+  if (!isObject(chunk) || chunk.error || chunk.usage || !Array.isArray(chunk.choices)) return false
+  const [only, ...more] = chunk.choices
+  if (!isObject(only) || more.length > 0) return false
+  const delta = only.delta
+  return (
+    only.index === index &&
+    only.finish_reason == null &&
+    isObject(delta) &&
+    delta.content === text &&
+    delta.reasoning_content == null &&
+    delta.reasoning == null &&
+    delta.tool_calls === undefined
+  )
 }
 
 /** The string whose body (between its quotes) a JSON string literal has; undefined if invalid. */

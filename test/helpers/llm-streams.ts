@@ -157,6 +157,150 @@ export function chatTokens(count: number, perFrame: number, pauseMs = 1): LlmStr
   return { frames, pauseMs }
 }
 
+// ---- OpenAI Chat as providers and compatible servers send it today -------------------
+
+// A token for each way a text differs from the bytes on the wire: escapes, \u escapes, astral
+// characters, a line separator, a key inside the text.
+const TOKENS = [
+  'Hello',
+  ' "quoted"',
+  '\n',
+  ' back\\slash',
+  ' caf\u00e9',
+  ' 😀',
+  '\u2028',
+  '\t',
+  ' "usage":{}',
+]
+
+/**
+ * OpenAI's chunks today: service_tier, and obfuscation padding of varying length per chunk (with
+ * runs where it repeats, so a template of the fast path serves, then fails); escapes written as
+ * \u escapes in some; a usage chunk with empty choices.
+ */
+export const chatObfuscated: LlmStream = (() => {
+  const extra = (i: number) => ({
+    service_tier: 'default',
+    usage: null,
+    // Alike for the first 70 chunks, then different in every one.
+    obfuscation: i < 70 ? 'Qm3' : 'x'.repeat(1 + (i % 9)),
+  })
+  const frames = [chunk([delta({ role: 'assistant', content: '', refusal: null })], extra(0))]
+  for (let i = 0; i < 160; i++) {
+    const frame = chunk([delta({ content: TOKENS[i % TOKENS.length] })], extra(i))
+    frames.push(i % 4 === 3 ? frame.replace('é', '\\u00e9') : frame)
+  }
+  frames.push(
+    chunk([delta({}, 0, 'stop')], extra(1)),
+    chunk([], {
+      ...extra(2),
+      usage: { prompt_tokens: 9, completion_tokens: 160, total_tokens: 169 },
+    }),
+    sse('[DONE]'),
+  )
+  return { frames, pauseMs: 0 }
+})()
+
+/** A refusal: the SDK keeps it in message.refusal, not in the content. */
+export const chatRefusal: LlmStream = {
+  frames: [
+    chunk([delta({ role: 'assistant', content: null, refusal: '' })]),
+    chunk([delta({ refusal: "I'm sorry, " })]),
+    chunk([delta({ refusal: 'I cannot help with that.' })]),
+    chunk([delta({}, 0, 'stop')]),
+    sse('[DONE]'),
+  ],
+}
+
+const filtered = {
+  hate: { filtered: false, severity: 'safe' },
+  self_harm: { filtered: false, severity: 'safe' },
+}
+// Azure writes the keys of its chunks in alphabetical order.
+const azure = (choices: unknown[], extra: Record<string, unknown> = {}) =>
+  sse({
+    choices,
+    created: 1720000000,
+    id: 'chatcmpl-AZ',
+    model: 'gpt-4o-2024-11-20',
+    object: 'chat.completion.chunk',
+    system_fingerprint: 'fp_az',
+    ...extra,
+  })
+const azureDelta = (d: Record<string, unknown>, finish: string | null = null) => ({
+  content_filter_results: finish ? {} : filtered,
+  delta: d,
+  finish_reason: finish,
+  index: 0,
+  logprobs: null,
+})
+
+/** Azure OpenAI: a first chunk of prompt_filter_results with empty choices and no object, content_filter_results per choice. */
+export const chatAzure: LlmStream = {
+  frames: [
+    sse({
+      choices: [],
+      created: 0,
+      id: '',
+      model: '',
+      object: '',
+      prompt_filter_results: [{ prompt_index: 0, content_filter_results: filtered }],
+    }),
+    azure([
+      {
+        ...azureDelta({ content: '', refusal: null, role: 'assistant' }),
+        content_filter_results: {},
+      },
+    ]),
+    azure([azureDelta({ content: 'Grüezi' })]),
+    azure([azureDelta({ content: ' mitenand' })]),
+    azure([azureDelta({}, 'stop')]),
+    azure([], { usage: { completion_tokens: 3, prompt_tokens: 8, total_tokens: 11 } }),
+    sse('[DONE]'),
+  ],
+}
+
+/**
+ * vLLM, Ollama, OpenRouter, DeepSeek: CRLF line endings, `data:` without a space, SSE comments,
+ * reasoning as `reasoning_content` and as `reasoning`, a tool call named in its first fragment
+ * only, a final chunk with both finish_reason and usage.
+ */
+export const chatCompat: LlmStream = {
+  frames: [
+    ': OPENROUTER PROCESSING\n\n',
+    chunk([delta({ role: 'assistant', content: null, reasoning_content: 'Let me ' })]),
+    ': OPENROUTER PROCESSING\n\n',
+    chunk([delta({ content: null, reasoning_content: 'think.' })]),
+    chunk([delta({ content: '', reasoning: ' Still.' })]),
+    chunk([delta({ content: 'Calling.' })]),
+    chunk([
+      delta({
+        tool_calls: [
+          {
+            index: 0,
+            id: 'chatcmpl-tool-9',
+            type: 'function',
+            function: { name: 'lookup', arguments: '' },
+          },
+        ],
+      }),
+    ]),
+    chunk([delta({ tool_calls: [{ index: 0, function: { arguments: '{"id": ' } }] })]),
+    chunk([delta({ tool_calls: [{ index: 0, function: { arguments: '7}' } }] })]),
+    chunk([delta({ content: '' }, 0, 'tool_calls')], {
+      usage: {
+        prompt_tokens: 20,
+        completion_tokens: 11,
+        total_tokens: 31,
+        prompt_tokens_details: { cached_tokens: 0 },
+        completion_tokens_details: { reasoning_tokens: 4 },
+      },
+    }),
+    sse('[DONE]'),
+  ].map((frame) => frame.replaceAll('data: ', 'data:').replaceAll('\n', '\r\n')),
+  splitBytes: 5,
+}
+
 // ---- Anthropic Messages ------------------------------------------------------
 
 const ev = (type: string, data: Record<string, unknown>) => sse({ type, ...data }, type)
@@ -241,6 +385,106 @@ export const anthropicError: LlmStream = {
     ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'Hel' } }),
     sse({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }, 'error'),
   ],
+}
+
+/**
+ * Thinking with its signature, a redacted_thinking block, a web search (server_tool_use, its
+ * result block), text with citations, a tool_use whose input_json_delta splits an escape and a
+ * surrogate pair, and message_delta usage with the server tool counters.
+ */
+export const anthropicWeb: LlmStream = {
+  frames: [
+    anthropicTools.frames[0]!,
+    ev('content_block_start', {
+      index: 0,
+      content_block: { type: 'thinking', thinking: '', signature: '' },
+    }),
+    ev('content_block_delta', { index: 0, delta: { type: 'thinking_delta', thinking: 'Search.' } }),
+    ev('content_block_delta', { index: 0, delta: { type: 'signature_delta', signature: 'Eq==' } }),
+    ev('content_block_stop', { index: 0 }),
+    ev('content_block_start', {
+      index: 1,
+      content_block: { type: 'redacted_thinking', data: 'EmwKAhgBEgy3va3pzix/LafPsn4a' },
+    }),
+    ev('content_block_stop', { index: 1 }),
+    ev('content_block_start', {
+      index: 2,
+      content_block: { type: 'server_tool_use', id: 'srvtoolu_1', name: 'web_search', input: {} },
+    }),
+    ev('content_block_delta', {
+      index: 2,
+      delta: { type: 'input_json_delta', partial_json: '{"query": "weather' },
+    }),
+    ev('content_block_delta', {
+      index: 2,
+      delta: { type: 'input_json_delta', partial_json: ' Zürich"}' },
+    }),
+    ev('content_block_stop', { index: 2 }),
+    ev('content_block_start', {
+      index: 3,
+      content_block: {
+        type: 'web_search_tool_result',
+        tool_use_id: 'srvtoolu_1',
+        content: [
+          {
+            type: 'web_search_result',
+            title: 'Weather',
+            url: 'https://example.com/w',
+            encrypted_content: 'Eq',
+            page_age: null,
+          },
+        ],
+      },
+    }),
+    ev('content_block_stop', { index: 3 }),
+    ev('content_block_start', {
+      index: 4,
+      content_block: { type: 'text', text: '', citations: [] },
+    }),
+    ev('content_block_delta', {
+      index: 4,
+      delta: {
+        type: 'citations_delta',
+        citation: {
+          type: 'web_search_result_location',
+          url: 'https://example.com/w',
+          title: 'Weather',
+          encrypted_index: 'Eo',
+          cited_text: 'Sunny, 21°C',
+        },
+      },
+    }),
+    ev('content_block_delta', { index: 4, delta: { type: 'text_delta', text: 'It is sunny.' } }),
+    ev('content_block_stop', { index: 4 }),
+    ev('content_block_start', {
+      index: 5,
+      content_block: { type: 'tool_use', id: 'toolu_9', name: 'notify', input: {} },
+    }),
+    ev('content_block_delta', {
+      index: 5,
+      delta: { type: 'input_json_delta', partial_json: '{"msg": "sunny \\' },
+    }),
+    ev('content_block_delta', {
+      index: 5,
+      delta: { type: 'input_json_delta', partial_json: '"ok\\" \ud83d' },
+    }),
+    ev('content_block_delta', {
+      index: 5,
+      delta: { type: 'input_json_delta', partial_json: '\ude00"}' },
+    }),
+    ev('content_block_stop', { index: 5 }),
+    ev('message_delta', {
+      delta: { stop_reason: 'tool_use', stop_sequence: null },
+      usage: {
+        input_tokens: 2100,
+        cache_read_input_tokens: 50,
+        output_tokens: 120,
+        server_tool_use: { web_search_requests: 1 },
+      },
+    }),
+    ev('message_stop', {}),
+  ],
+  splitBytes: 3,
 }
 
 // ---- OpenAI Responses ----------------------------------------------------------
@@ -421,6 +665,95 @@ export const responsesFailed: LlmStream = {
   ],
 }
 
+const refusalItem = {
+  id: 'msg_2',
+  type: 'message',
+  status: 'completed',
+  role: 'assistant',
+  content: [{ type: 'refusal', refusal: 'I cannot help.' }],
+}
+
+/** A refusal (which the SDK keeps apart from output_text), then a message cut by max_output_tokens: response.incomplete. */
+export const responsesIncomplete: LlmStream = {
+  frames: [
+    responsesTools.frames[0]!,
+    rev('response.output_item.added', {
+      output_index: 0,
+      item: { ...refusalItem, status: 'in_progress', content: [] },
+    }),
+    rev('response.content_part.added', {
+      item_id: 'msg_2',
+      output_index: 0,
+      content_index: 0,
+      part: { type: 'refusal', refusal: '' },
+    }),
+    rev('response.refusal.delta', {
+      item_id: 'msg_2',
+      output_index: 0,
+      content_index: 0,
+      delta: 'I cannot help.',
+    }),
+    rev('response.refusal.done', {
+      item_id: 'msg_2',
+      output_index: 0,
+      content_index: 0,
+      refusal: 'I cannot help.',
+    }),
+    rev('response.content_part.done', {
+      item_id: 'msg_2',
+      output_index: 0,
+      content_index: 0,
+      part: refusalItem.content[0],
+    }),
+    rev('response.output_item.done', { output_index: 0, item: refusalItem }),
+    rev('response.output_item.added', {
+      output_index: 1,
+      item: { ...messageItem, status: 'in_progress', content: [] },
+    }),
+    rev('response.content_part.added', {
+      item_id: 'msg_1',
+      output_index: 1,
+      content_index: 0,
+      part: { type: 'output_text', text: '', annotations: [] },
+    }),
+    rev('response.output_text.delta', {
+      item_id: 'msg_1',
+      output_index: 1,
+      content_index: 0,
+      delta: 'But here',
+    }),
+    rev('response.incomplete', {
+      response: {
+        ...response(
+          'incomplete',
+          [
+            refusalItem,
+            {
+              ...messageItem,
+              status: 'incomplete',
+              content: [{ type: 'output_text', text: 'But here', annotations: [] }],
+            },
+          ],
+          { input_tokens: 5, output_tokens: 16, total_tokens: 21 },
+        ),
+        incomplete_details: { reason: 'max_output_tokens' },
+      },
+    }),
+  ],
+}
+
+/** Text, then an `error` event as the Responses API streams it. */
+export const responsesError: LlmStream = {
+  frames: [
+    ...responsesFailed.frames.slice(0, 4),
+    rev('error', {
+      code: 'server_error',
+      message: 'The server had an error while processing your request.',
+      param: null,
+    }),
+  ],
+}
+
 // ---- Not an LLM stream ---------------------------------------------------------
 
 /** A job's progress as JSON status events: must look exactly as without --llm. */
@@ -431,6 +764,17 @@ export const statusStream: LlmStream = {
     sse({ type: 'message_start' }),
     sse({ progress: 100, state: 'done' }, 'status'),
     sse({ result: 'ok' }, 'end'),
+  ],
+}
+
+/** Log lines that quote a model's chunks inside strings, then one too late to be recognised. */
+export const logStream: LlmStream = {
+  frames: [
+    sse({ line: 'data: {"object":"chat.completion.chunk","choices":[]}' }, 'log'),
+    sse('{"object":"chat.completion.chunk" was sent}'),
+    sse({ line: '{"type":"response.created"}', type: 'log' }),
+    sse('[DONE]'),
+    chunk([delta({ content: 'late' })]),
   ],
 }
 

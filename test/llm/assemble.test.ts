@@ -340,6 +340,55 @@ describe('the fast path for text-only Chat chunks', () => {
     expect(llm!.text).toBe('abd\u0001e')
   })
 
+  it('learns from and reads no chunk that means more, or less, to a full parse than its text', () => {
+    const x = chunk({ content: 'X' })
+    // What a full parse reads in each: its text, or nothing, and a usage.
+    const odd: [string, string, string, object | null][] = [
+      ['a control character in the id', x.replace('{', '{"id":"\u0001",'), '', null],
+      ['cut JSON', x.slice(0, -1), '', null],
+      ['a second choices', x.replace(/}$/, ',"choices":[]}'), '', null],
+      ['choices nested', `${x.replace('"choices"', '"choices":[],"in":{"choices"')}}`, '', null],
+      [
+        'a usage key with an escape',
+        x.replace('{', '{"us\\u0061ge":{"completion_tokens":5},'),
+        'X',
+        { completion_tokens: 5 },
+      ],
+    ]
+    // As the first text chunk read fast (a template is learnt from it), and after a template
+    // that failed on it.
+    for (const start of [['a'], ['a', 'b']])
+      for (const [name, data, said, usage] of odd) {
+        const { llm } = run([
+          ...start.map((t) => text(1, t)),
+          { t: 2, data },
+          text(3, 'Z'),
+          text(4, 'Z'),
+        ])
+        expect(llm, name).toMatchObject({ text: `${start.join('')}${said}ZZ`, usage })
+      }
+    const error = x.replace('{', '{"\\u0065rror":{"message":"boom"},')
+    expect(run([text(1, 'a'), { t: 2, data: error }]).ends).toEqual([
+      { reason: 'stream-error', message: 'boom' },
+    ])
+  })
+
+  it('a template takes any padding OpenAI adds after the choices, and nothing else', () => {
+    const padded = (content: string, obfuscation: string) => ({
+      t: 1,
+      data: chunk({ content }, { usage: null, obfuscation }),
+    })
+    const { llm } = run([
+      text(1, 'a'),
+      padded('b', 'Qm'),
+      padded('c', 'x9Zk'),
+      padded('"d"', ''),
+      padded('e', 'p"q'),
+      { t: 2, data: padded('f', 'r').data.replace('"r"', '"r","usage":{"completion_tokens":9}') },
+    ])
+    expect(llm).toMatchObject({ text: 'abc"d"ef', usage: { completion_tokens: 9 } })
+  })
+
   it('stitches exactly what a full parse does, whatever the text and the chunk around it', () => {
     const fc = fastCheck
     fc.assert(
@@ -352,7 +401,10 @@ describe('the fast path for text-only Chat chunks', () => {
           { maxLength: 8 },
         ),
         fc.boolean(),
-        (texts, logprobs) => {
+        // OpenAI's padding: alike in a run of chunks, or different in each.
+        fc.option(fc.oneof(fc.string({ unit: 'binary' }), fc.constantFrom('"', '\\', '\u0001'))),
+        fc.boolean(),
+        (texts, logprobs, padding, perChunk) => {
           const chunks = texts.map((content, i) => ({
             t: i + 2,
             data: JSON.stringify({
@@ -367,6 +419,7 @@ describe('the fast path for text-only Chat chunks', () => {
                   finish_reason: null,
                 },
               ],
+              ...(padding !== null && { obfuscation: perChunk ? `${padding}${i}` : padding }),
             }),
           }))
           const { llm } = run([text(1, 'start:'), ...chunks])

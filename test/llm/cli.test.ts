@@ -9,6 +9,7 @@ import {
   chatError,
   chatTokens,
   chatTools,
+  logStream,
   serveLlmStreams,
   statusStream,
 } from '../helpers/llm-streams.ts'
@@ -125,17 +126,22 @@ describe('detection never fires on other streams', () => {
           .join('\n')
       : text.replace(/\d+(\.\d+)?m?s\b/g, 'T')
 
-  it('a status stream with JSON data looks exactly as with --llm off', async () => {
-    const url = await serveLlmStreams({ statusStream })
-    for (const format of [[], ['--json']]) {
-      const auto = await runMain([...format, `${url}/statusStream`])
-      const off = await runMain([...format, '--llm', 'off', `${url}/statusStream`])
-      expect(auto.exitCode).toBe(0)
-      expect(normalise(auto.stdout)).toBe(normalise(off.stdout))
-      expect(auto.stdout).toContain('message_start')
-      expect(normalise(auto.stderr)).toBe(normalise(off.stderr))
-      if (format.length > 0) expect(llmOf(auto.summary)).toBeUndefined()
-    }
+  it('a status stream, or a log quoting chunks in strings, looks exactly as with --llm off', async () => {
+    const url = await serveLlmStreams({ statusStream, logStream })
+    for (const [name, shown] of [
+      ['statusStream', 'message_start'],
+      ['logStream', 'late'],
+    ])
+      for (const format of [[], ['--json']]) {
+        const once = [...format, '--reconnect', 'never']
+        const auto = await runMain([...once, `${url}/${name}`])
+        const off = await runMain([...once, '--llm', 'off', `${url}/${name}`])
+        expect(auto.exitCode, name).toBe(0)
+        expect(normalise(auto.stdout), name).toBe(normalise(off.stdout))
+        expect(auto.stdout, name).toContain(shown)
+        expect(normalise(auto.stderr), name).toBe(normalise(off.stderr))
+        if (format.length > 0) expect(llmOf(auto.summary), name).toBeUndefined()
+      }
   })
 })
 

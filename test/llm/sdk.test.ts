@@ -9,14 +9,21 @@ import type { LlmMode, LlmSummary } from '../../src/llm/types.ts'
 import {
   anthropicError,
   anthropicTools,
+  anthropicWeb,
+  chatAzure,
   chatBadArguments,
   chatChoices,
+  chatCompat,
   chatCut,
   chatEmpty,
   chatError,
+  chatObfuscated,
+  chatRefusal,
   chatTools,
   type LlmStream,
+  responsesError,
   responsesFailed,
+  responsesIncomplete,
   responsesTools,
   serveLlmStreams,
   textOf,
@@ -162,6 +169,83 @@ describe('openai-chat against the openai SDK', () => {
   })
 })
 
+describe('openai-chat as providers and compatible servers send it today, against the openai SDK', () => {
+  /** The SDK's final completion, and the reasoning of each choice joined from its chunks (the SDK does not join it). */
+  async function oracle(url: string, name: string) {
+    const stream = openai(url, name).chat.completions.stream({
+      model: 'gpt-test',
+      messages: [{ role: 'user', content: 'hi' }],
+      stream_options: { include_usage: true },
+    })
+    let reasoning = ''
+    stream.on('chunk', (chunk) => {
+      for (const choice of chunk.choices) {
+        const d = choice.delta as { reasoning_content?: string | null; reasoning?: string | null }
+        if (choice.index === 0) reasoning += d.reasoning_content || d.reasoning || ''
+      }
+    })
+    return { final: await stream.finalChatCompletion(), reasoning }
+  }
+
+  /** Everything stitched, field by field, as the SDK has it. */
+  function expectSame(llm: LlmSummary, final: Awaited<ReturnType<typeof oracle>>['final']) {
+    const choice = final.choices[0]!
+    expect(llm.text).toBe(choice.message.content ?? '')
+    expect(llm.toolCalls).toEqual(
+      (choice.message.tool_calls ?? []).map((call) => {
+        if (call.type !== 'function') throw new Error('not a function call')
+        const { id, function: fn } = call
+        return { id, name: fn.name, arguments: fn.arguments, valid: true }
+      }),
+    )
+    expect(llm.finishReason).toBe(choice.finish_reason)
+    expect(llm.usage).toEqual(final.usage ?? null)
+    expect(llm.choices).toBeNull()
+  }
+
+  it('OpenAI: service_tier, obfuscation padding that changes from chunk to chunk, escapes, a usage chunk', async () => {
+    const url = await serveLlmStreams({ chatObfuscated })
+    const { final } = await oracle(url, 'chatObfuscated')
+    const { llm, ended } = assemble(chatObfuscated)
+    expect(ended?.reason).toBe('end-data')
+    expectSame(llm, final)
+    expect(llm.model).toBe(final.model)
+    expect(llm.deltas).toBe(160)
+    expect(llm.problems).toEqual([])
+  })
+
+  it('a refusal is not text: the SDK keeps it in message.refusal', async () => {
+    const url = await serveLlmStreams({ chatRefusal })
+    const { final } = await oracle(url, 'chatRefusal')
+    expect(final.choices[0]!.message.refusal).toBe("I'm sorry, I cannot help with that.")
+    const { llm } = assemble(chatRefusal)
+    expectSame(llm, final)
+  })
+
+  it('Azure: a prompt_filter_results chunk with empty choices first, content_filter_results per choice', async () => {
+    const url = await serveLlmStreams({ chatAzure })
+    const { final } = await oracle(url, 'chatAzure')
+    const { llm, ended } = assemble(chatAzure)
+    expect(ended?.reason).toBe('end-data')
+    expect(llm.profile).toBe('openai-chat')
+    expectSame(llm, final)
+    expect(llm.model).toBe(final.model)
+    expect(llm.problems).toEqual([])
+  })
+
+  it('vLLM, Ollama, OpenRouter, DeepSeek: CRLF, data: without a space, comments, reasoning, finish and usage in one chunk', async () => {
+    const url = await serveLlmStreams({ chatCompat })
+    const { final, reasoning } = await oracle(url, 'chatCompat')
+    const { llm, ended } = assemble(chatCompat)
+    expect(ended?.reason).toBe('end-data')
+    expectSame(llm, final)
+    expect(llm.reasoning).toBe(reasoning)
+    expect(llm.reasoning).toBe('Let me think. Still.')
+    expect(llm.toolCalls[0]!.arguments).toBe('{"id": 7}')
+    expect(llm.problems).toEqual([])
+  })
+})
+
 describe('anthropic against @anthropic-ai/sdk', () => {
   it('ping, thinking, text, tool_use with input_json_delta, a tool without fragments, usage', async () => {
     const url = await serveLlmStreams({ anthropicTools })
@@ -192,6 +276,33 @@ describe('anthropic against @anthropic-ai/sdk', () => {
     expect(llm.usage).toEqual(final.usage)
     expect(llm.model).toBe(final.model)
     expect([llm.inputTokens, llm.outputTokens]).toEqual([472, 89])
+    expect(llm.problems).toEqual([])
+  })
+
+  it('thinking with a signature, redacted_thinking, a web search with its result, citations, input split in an escape and a surrogate pair', async () => {
+    const url = await serveLlmStreams({ anthropicWeb })
+    const final = await anthropic(url, 'anthropicWeb')
+      .messages.stream({
+        model: 'claude-test',
+        max_tokens: 100,
+        messages: [{ role: 'user', content: 'hi' }],
+      })
+      .finalMessage()
+    const { llm, ended } = assemble(anthropicWeb)
+    expect(ended?.reason).toBe('end-event')
+    const blocks = final.content
+    expect(llm.text).toBe(blocks.map((b) => (b.type === 'text' ? b.text : '')).join(''))
+    expect(llm.reasoning).toBe(
+      blocks.map((b) => (b.type === 'thinking' ? b.thinking : '')).join(''),
+    )
+    const tools = blocks.filter((b) => b.type === 'tool_use' || b.type === 'server_tool_use')
+    expect(
+      llm.toolCalls.map((c) => ({ id: c.id, name: c.name, input: JSON.parse(c.arguments) })),
+    ).toEqual(tools.map((b) => ({ id: b.id, name: b.name, input: b.input })))
+    expect(JSON.parse(llm.toolCalls[1]!.arguments)).toEqual({ msg: 'sunny "ok" 😀' })
+    expect(llm.finishReason).toBe(final.stop_reason)
+    expect(llm.usage).toEqual(final.usage)
+    expect([llm.inputTokens, llm.outputTokens]).toEqual([2100, 120])
     expect(llm.problems).toEqual([])
   })
 
@@ -250,6 +361,33 @@ describe('openai-responses against the openai SDK', () => {
     expect(llm.finishReason).toBe(final.status)
     expect(llm.text).toBe('Sure')
   })
+  it('a refusal (not output_text) and response.incomplete: text, usage and status as the SDK has them', async () => {
+    const url = await serveLlmStreams({ responsesIncomplete })
+    const final = await openai(url, 'responsesIncomplete')
+      .responses.stream({ model: 'gpt-test', input: 'hi' })
+      .finalResponse()
+    const { llm, ended } = assemble(responsesIncomplete)
+    expect(ended).toEqual({ reason: 'end-event', message: undefined })
+    expect(llm.text).toBe(final.output_text)
+    expect(llm.finishReason).toBe(final.status)
+    expect(llm.usage).toEqual(final.usage)
+    expect(llm.problems).toEqual([])
+  })
+
+  it('an error event is a stream error, as the SDK throws it', async () => {
+    const url = await serveLlmStreams({ responsesError })
+    const error = await openai(url, 'responsesError')
+      .responses.stream({ model: 'gpt-test', input: 'hi' })
+      .finalResponse()
+      .catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(OpenAI.APIError)
+    const { llm, ended } = assemble(responsesError)
+    expect(ended).toEqual({
+      reason: 'stream-error',
+      message: 'server_error: The server had an error while processing your request.',
+    })
+    expect(llm.text).toBe('Sure')
+  })
 })
 
 describe('through the real CLI', () => {
@@ -276,6 +414,13 @@ describe('through the real CLI', () => {
       anthropicError,
       responsesTools,
       responsesFailed,
+      chatObfuscated,
+      chatRefusal,
+      chatAzure,
+      chatCompat,
+      anthropicWeb,
+      responsesIncomplete,
+      responsesError,
     }
     const url = await serveLlmStreams(streams)
     for (const [name, stream] of Object.entries(streams)) {
