@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { CLI, runCli } from '../helpers/cli.ts'
 import { drained, startRawServer } from '../helpers/hostile-servers.ts'
@@ -141,6 +144,18 @@ describe('signals', () => {
       expect((closedAt as number) - killedAt).toBeLessThan(1000)
     },
   )
+
+  it('SIGHUP (the terminal has gone): the summary still ends the --record transcript, exit 129', async () => {
+    const server = await endlessServer()
+    const transcript = join(mkdtempSync(join(tmpdir(), 'sse-probe-signals-')), 'run.ndjson')
+    const run = await runCli([server.url, '--no-color', '--record', transcript], {
+      onSpawn: (child) => child.stdout!.once('data', () => child.kill('SIGHUP')),
+    })
+    expect(run.exitCode).toBe(129)
+    expect(run.stderr).toMatch(/summary {2}interrupted {2}exit 129/)
+    const last = JSON.parse(readFileSync(transcript, 'utf8').trimEnd().split('\n').at(-1)!)
+    expect(last).toMatchObject({ type: 'summary', reason: 'interrupted', exitCode: 129 })
+  })
 
   it.each([
     ['the probe', [], /summary {2}interrupted {2}exit 143/],
