@@ -50,8 +50,14 @@ export async function observe(
   })
   try {
     const isEnd = (e: EventSeen) => (options.endEvents.includes(e.event) ? 'end-event' : undefined)
-    const main = createWatcher(options, clock, options.lastEventId, isEnd)
-    const compressed = createWatcher(options, clock, options.lastEventId, () => 'first-event')
+    const main = createWatcher(options, clock, options.lastEventId, isEnd, interrupted)
+    const compressed = createWatcher(
+      options,
+      clock,
+      options.lastEventId,
+      () => 'first-event',
+      interrupted,
+    )
     let observedMs = 0
     const [connections, compressedConnection] = await Promise.all([
       followStream(main, first, window.signal).finally(() => (observedMs = clock())),
@@ -65,8 +71,12 @@ export async function observe(
     if (ids.length >= 2 && !interrupted?.aborted) {
       // The middle, so that the server has events both before and after it to get wrong.
       const lastEventId = ids[Math.floor((ids.length - 1) / 2)]!
-      const resumer = createWatcher(options, clock, lastEventId, (e) =>
-        e.ping ? undefined : 'first-event',
+      const resumer = createWatcher(
+        options,
+        clock,
+        lastEventId,
+        (e) => (e.ping ? undefined : 'first-event'),
+        interrupted,
       )
       const wait = AbortSignal.timeout(Math.min(options.windowMs, MAX_RESUME_WAIT_MS))
       resume = { ids, lastEventId, connection: await resumer.watch(open(lastEventId), wait) }
@@ -143,6 +153,7 @@ function createWatcher(
   clock: Clock,
   lastEventId: string,
   stopAt: (e: EventSeen) => ReadEnd | undefined,
+  interrupted: AbortSignal | undefined,
 ): Watcher {
   let connection: ConnectionSeen | undefined
   let stopped: ReadEnd | undefined
@@ -206,9 +217,11 @@ function createWatcher(
       connection = seen
       stopped = undefined
       const own = new AbortController()
-      const attempt = await openStream(request, http, own.signal)
+      // Ctrl-C also ends the wait for a response, which the window's end does not.
+      const signal = interrupted ? AbortSignal.any([own.signal, interrupted]) : own.signal
+      const attempt = await openStream(request, http, signal)
       if (attempt.type === 'network-error') {
-        seen.error = attempt.message
+        seen.error = interrupted?.aborted ? 'interrupted before it answered' : attempt.message
         return seen
       }
       seen.headersAt = clock()

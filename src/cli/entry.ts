@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { VERSION } from '../engine/version.ts'
 import { loadCliMain } from './load-main.ts'
-import { written } from './written.ts'
+import { watchOutput } from './written.ts'
 
 /** The content hash of dist/cli-main.cjs, written in by the build: it names the code cache. */
 declare const CLI_MAIN_HASH: string
@@ -12,9 +12,12 @@ process.on('uncaughtException', (error) => {
   process.exit(70)
 })
 
+const output = watchOutput(process)
+
 const args = process.argv.slice(2)
 const only = args.length === 1 ? args[0] : undefined
 let help: string | undefined
+let exitCode = 0
 
 // `--version` and `--help` answer without loading commander: start-up is what
 // `npx` users and scripts feel on every call. The help text is commander's own,
@@ -28,7 +31,7 @@ if (only === '--version' || only === '-V') {
     new URL('cli-main.cjs', import.meta.url),
     `${CLI_MAIN_HASH}-${outputFormat(args)}`,
   )
-  const exitCode = await main(args, {
+  exitCode = await main(args, {
     stdout: process.stdout,
     stderr: process.stderr,
     // Opened on first use: process.stdin on a file or /dev/null loads fs streams and promises.
@@ -38,11 +41,10 @@ if (only === '--version' || only === '-V') {
     env: process.env,
     process,
   })
-  // Exit once the output is out: a connection still being set up when the probe ended (a host
-  // that never answers) would otherwise keep the process alive until its own timeout.
-  await Promise.all([written(process.stdout), written(process.stderr)])
-  process.exit(exitCode)
 }
+// Exit once the output is out: a connection still being set up when the probe ended (a host
+// that never answers) would otherwise keep the process alive until its own timeout.
+process.exit(await output.exitCode(exitCode))
 
 /**
  * The code cache holds what its first run compiled, and runs of one output format compile the

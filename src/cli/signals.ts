@@ -1,4 +1,4 @@
-import { SIGNAL_EXIT_CODES, type StopSignal } from '../engine/exit-code.ts'
+import { SIGNAL_EXIT_CODES, STOP_SIGNALS, type StopSignal } from '../engine/exit-code.ts'
 
 export interface StopSignals {
   /** The first signal received, if any. */
@@ -7,7 +7,7 @@ export interface StopSignals {
 }
 
 /**
- * SIGINT and SIGTERM: the first asks the command to finish with what it has (a
+ * SIGINT, SIGTERM and SIGHUP: the first asks the command to finish with what it has (a
  * summary, a report); a second means the user is done waiting, and exits at once.
  */
 export function onStopSignals(
@@ -20,17 +20,13 @@ export function onStopSignals(
     received = name
     stop(name)
   }
-  const onSigint = () => handle('SIGINT')
-  const onSigterm = () => handle('SIGTERM')
-  process.on('SIGINT', onSigint)
-  process.on('SIGTERM', onSigterm)
+  for (const name of STOP_SIGNALS) process.on(name, handle)
   return {
     get received() {
       return received
     },
     dispose() {
-      process.off('SIGINT', onSigint)
-      process.off('SIGTERM', onSigterm)
+      for (const name of STOP_SIGNALS) process.off(name, handle)
     },
   }
 }

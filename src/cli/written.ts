@@ -14,3 +14,35 @@ export function written(stream: Writable): Promise<void> {
     stream.once('close', resolve)
   })
 }
+
+/** Exit code when writing the output failed (EX_IOERR in sysexits.h, as 70 is EX_SOFTWARE). */
+export const OUTPUT_FAILED = 74
+
+/**
+ * Follows the writes to stdout and stderr from the start: a failed one is an 'error' event, never
+ * a crash (stdio streams are not destroyed by it, so `errored` does not keep it). `exitCode` is
+ * the code to exit with once the output is out: when a write failed (a full disk, an I/O error)
+ * the output is incomplete, so 74, said on stderr while stderr still takes it. A reader that has
+ * gone (EPIPE, `| head`) is not a failure: the command's own code stands.
+ */
+export function watchOutput(streams: { stdout: Writable; stderr: Writable }) {
+  const failed: { stdout?: NodeJS.ErrnoException; stderr?: NodeJS.ErrnoException } = {}
+  for (const name of ['stdout', 'stderr'] as const) {
+    streams[name].on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') failed[name] ??= error
+    })
+  }
+  return {
+    async exitCode(code: number): Promise<number> {
+      await Promise.all([written(streams.stdout), written(streams.stderr)])
+      // A write to a file fails at once, but its 'error' event comes on a later tick.
+      await new Promise((resolve) => setImmediate(resolve))
+      if (!failed.stdout && !failed.stderr) return code
+      if (failed.stdout && !failed.stderr) {
+        streams.stderr.write(`sse-probe: cannot write to stdout: ${failed.stdout.message}\n`)
+        await written(streams.stderr)
+      }
+      return OUTPUT_FAILED
+    },
+  }
+}

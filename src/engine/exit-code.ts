@@ -19,9 +19,14 @@ const EXIT_CODES: Record<Exclude<EndReason, 'interrupted'>, number> = {
   'trigger-failed': 3,
 }
 
-/** SIGINT → 130, SIGTERM → 143 (128 + the signal's number), as shells report them. */
-export const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const
+/**
+ * SIGINT → 130, SIGTERM → 143 (128 + the signal's number), as shells report them; SIGHUP → 129:
+ * the terminal has gone (a dropped SSH session), and a --record transcript still gets its summary.
+ */
+export const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const
 export type StopSignal = keyof typeof SIGNAL_EXIT_CODES
+/** The signals that stop a command, which then finishes with what it has. */
+export const STOP_SIGNALS = Object.keys(SIGNAL_EXIT_CODES) as StopSignal[]
 
 /** The exit code for how the probe ended: a failed expectation turns 0 into 1, other codes stand. */
 export function exitCodeFor(

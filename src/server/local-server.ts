@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { SseProbeUsageError } from '../engine/errors.ts'
 import { visible } from '../engine/escape.ts'
+import { STOP_SIGNALS } from '../engine/exit-code.ts'
 
 /** A local endpoint (the demo or a replay) on 127.0.0.1. */
 export interface LocalServer {
@@ -119,7 +120,7 @@ export function createConnectionLog(write: (text: string) => void) {
   }
 }
 
-/** Keeps a server running until Ctrl-C or SIGTERM, which end it normally (exit 0). */
+/** Keeps a server running until Ctrl-C, SIGTERM or SIGHUP, which end it normally (exit 0). */
 export async function runUntilStopped(
   server: LocalServer,
   process: NodeJS.Process,
@@ -127,11 +128,9 @@ export async function runUntilStopped(
   let stop = () => {}
   await new Promise<void>((resolve) => {
     stop = resolve
-    process.on('SIGINT', stop)
-    process.on('SIGTERM', stop)
+    for (const name of STOP_SIGNALS) process.on(name, stop)
   })
-  process.off('SIGINT', stop)
-  process.off('SIGTERM', stop)
+  for (const name of STOP_SIGNALS) process.off(name, stop)
   await server.close()
   return 0
 }

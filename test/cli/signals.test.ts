@@ -1,7 +1,10 @@
 import { spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { CLI, runCli } from '../helpers/cli.ts'
-import { drained } from '../helpers/hostile-servers.ts'
+import { drained, startRawServer } from '../helpers/hostile-servers.ts'
 import { startServer } from '../helpers/server.ts'
 
 const SSE = { 'content-type': 'text/event-stream' }
@@ -139,6 +142,38 @@ describe('signals', () => {
       const closedAt = await within(server.closed, 2000)
       expect(closedAt).not.toBe('late')
       expect((closedAt as number) - killedAt).toBeLessThan(1000)
+    },
+  )
+
+  it('SIGHUP (the terminal has gone): the summary still ends the --record transcript, exit 129', async () => {
+    const server = await endlessServer()
+    const transcript = join(mkdtempSync(join(tmpdir(), 'sse-probe-signals-')), 'run.ndjson')
+    const run = await runCli([server.url, '--no-color', '--record', transcript], {
+      onSpawn: (child) => child.stdout!.once('data', () => child.kill('SIGHUP')),
+    })
+    expect(run.exitCode).toBe(129)
+    expect(run.stderr).toMatch(/summary {2}interrupted {2}exit 129/)
+    const last = JSON.parse(readFileSync(transcript, 'utf8').trimEnd().split('\n').at(-1)!)
+    expect(last).toMatchObject({ type: 'summary', reason: 'interrupted', exitCode: 129 })
+  })
+
+  it.each([
+    ['the probe', [], /summary {2}interrupted {2}exit 143/],
+    ['check', ['check'], /could not connect to .*: interrupted before it answered/],
+  ])(
+    'SIGTERM while a host has not answered: %s exits 143 at once, not after --connect-timeout',
+    async (_name, command, said) => {
+      let child: import('node:child_process').ChildProcess | undefined
+      // Accepts, reads the request, never answers; one signal, once the first request is there
+      // (check sends two: a second signal would exit at once, without the report).
+      const server = await startRawServer((_socket, index) => index === 0 && child!.kill('SIGTERM'))
+      const run = await runCli([...command, server.url, '--connect-timeout', '30s'], {
+        onSpawn: (spawned) => (child = spawned),
+        timeoutMs: 5000,
+      })
+      expect(run.exitCode).toBe(143)
+      expect(run.stderr).toMatch(said)
+      expect(run.stderr).not.toMatch(STACK_TRACE)
     },
   )
 

@@ -136,12 +136,11 @@ export async function probeAndSummarise(
   }
   const signals = onStopSignals(context.process, (name) => probe.interrupt(name))
   let outputClosed = false
+  // `sse-probe URL | head` (or `2>&1 | head`): the reader has gone, so stop quietly. Any other
+  // failed write (a full disk) stops the probe too; the CLI's entry says so and exits 74.
   const onOutputError = (error: NodeJS.ErrnoException) => {
-    // `sse-probe URL | head` (or `2>&1 | head`): the reader has gone, so stop quietly.
-    if (error.code === 'EPIPE') {
-      outputClosed = true
-      output.mute()
-    }
+    outputClosed ||= error.code === 'EPIPE'
+    output.mute()
     probe.interrupt()
   }
   context.stdout.on('error', onOutputError)
