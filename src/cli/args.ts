@@ -194,7 +194,8 @@ Exit codes:
        reconnects exhausted, event larger than --max-event-size, --trigger failed,
        an error streamed by an LLM API
   4    --timeout or --idle-timeout elapsed
-  130  interrupted (SIGINT), 143 terminated (SIGTERM)`
+  74   writing the output failed (a full disk); a closed pipe (| head) is fine
+  130  interrupted (SIGINT), 143 terminated (SIGTERM), 129 hung up (SIGHUP)`
 
 const CHECK_HELP = `
 Observes the stream for the window (less if it ends), reconnecting as a browser
@@ -207,7 +208,9 @@ Exit codes:
   1    a check failed, or warned with --strict
   2    bad flags or URL
   3    could not connect at all
-  130  interrupted (SIGINT), 143 terminated (SIGTERM): the report covers what was seen`
+  74   writing the output failed (a full disk)
+  130  interrupted (SIGINT), 143 terminated (SIGTERM), 129 hung up (SIGHUP):
+       the report covers what was seen`
 
 /** Request flags, shared by the probe and `check`. */
 export function addRequestOptions(command: Command): Command {
@@ -507,7 +510,8 @@ Exit codes:
   1    an expectation failed
   2    bad flags or URL
   3    no connection could be made, too few file descriptors, trigger failed
-  130  interrupted (SIGINT), 143 terminated (SIGTERM)`
+  74   writing the output failed (a full disk); a closed pipe (| head) is fine
+  130  interrupted (SIGINT), 143 terminated (SIGTERM), 129 hung up (SIGHUP)`
 
 const INSPECT_NOTES = `A full-screen grid of the stream, as the EventStream tab of a browser's developer
 tools, with pings, reconnects and pauses. Needs a terminal (otherwise exit 2: use
