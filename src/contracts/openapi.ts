@@ -11,6 +11,7 @@ import {
   readDocument,
   type ValueCheck,
 } from './schema.ts'
+import { selectBranches } from './unions.ts'
 
 /**
  * `--openapi <file> [--operation <id>]`: the per-event schema of an
@@ -86,6 +87,7 @@ export async function loadOpenApi(target: OpenApiTarget): Promise<OpenApiCheck> 
       return schema
     }
   }
+  selectBranches(resolved, follow)
   const item = rewriteData(itemSchema, contentSchemas, follow)
   resolved[ITEM] = item
   resolved[CONTENT] = contentSchemas

@@ -6,6 +6,7 @@ import AjvDraft04Module from 'ajv-draft-04'
 import addFormatsModule from 'ajv-formats'
 import { parse as parseYaml } from 'yaml'
 import { UsageError } from './engine.ts'
+import { localFollow, selectBranches } from './unions.ts'
 
 /** One thing wrong with a value: where (a JSON pointer) and what. */
 export interface Problem {
@@ -146,6 +147,7 @@ export function loadSchema(spec: SchemaSpec): ValueCheck {
   ) {
     throw new UsageError(`${spec.name}: ${spec.file} is not a JSON Schema (expected an object)`)
   }
+  selectBranches(schema, localFollow(schema))
   return checkWith(
     compileSchema(createAjv(dialectOf(schema)), schema as AnySchema, `${spec.name}: ${spec.file}`),
   )
