@@ -1,10 +1,11 @@
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
+import { parse as parseYaml } from 'yaml'
 import type { EventRecord, ProbeRecord } from '../../src/contracts/engine.ts'
-import { loadOpenApi } from '../../src/contracts/openapi.ts'
+import { findOperation, loadOpenApi } from '../../src/contracts/openapi.ts'
 import { createOrderCheck, createOrderExtension } from '../../src/contracts/order.ts'
 import { dialectOf, loadSchema, parseSchemaSpec } from '../../src/contracts/schema.ts'
 import { createValidationExtension, type EventCheck } from '../../src/contracts/validate.ts'
@@ -191,6 +192,25 @@ describe('--openapi', () => {
     expect(check({ event: 'message', data: '{"n":0}' })).toEqual({
       pointer: '/data/n',
       message: 'must be > 0',
+    })
+  })
+
+  it('path matching: literal first, %2F inside a parameter, YAML aliases, ambiguity', async () => {
+    const operation = (path: string) =>
+      findOperation(parseYaml(readFileSync(fixture('paths.yaml'), 'utf8')), target('', path), 'f')
+    expect(operation('/files/latest.json').label).toBe('GET /files/latest.json, latest')
+    expect(operation('/files/x.json').label).toBe('GET /files/{name}.json, byName')
+    expect(operation('/files/x.txt').label).toBe('GET /files/{id}.{ext}, byIdAndExt')
+    expect(operation('/blobs/a%2Fb').label).toBe('GET /blobs/{key}, blob')
+    expect(operation('/blobs/a/').label).toBe('GET /blobs/{key}, blob')
+    expect(() => operation('/blobs/a/b')).toThrow(/no operation for GET \/blobs\/a\/b/)
+    expect(() => operation('/dup/1')).toThrow(
+      'f: GET /dup/1 matches both GET /dup/{a}, dupA and GET /dup/{b}, dupB (give --operation <operationId>)',
+    )
+    const { check } = await loadOpenApi(target('paths.yaml', '/blobs/k'))
+    expect(check({ event: 'message', data: '' })).toEqual({
+      pointer: '',
+      message: "must have required property 'id'",
     })
   })
 
