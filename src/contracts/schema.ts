@@ -113,7 +113,13 @@ export function compileSchema(ajv: Ajv, schema: AnySchema, where: string): Valid
   try {
     return ajv.compile(schema)
   } catch (error) {
-    throw new UsageError(`${where}: unusable schema: ${firstLine((error as Error).message)}`)
+    // Ajv's code generation recurses: a $ref that only refers to itself, or thousands of nested
+    // checks in one schema, overflow the stack.
+    const reason =
+      error instanceof RangeError
+        ? 'too large or too deeply nested to compile, or a $ref that refers only to itself'
+        : firstLine((error as Error).message)
+    throw new UsageError(`${where}: unusable schema: ${reason}`)
   }
 }
 

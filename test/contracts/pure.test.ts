@@ -97,6 +97,14 @@ describe('--schema', () => {
       writeFileSync(path, schema)
       expect(() => loadSchema({ name: '--schema x', file: path })).toThrow(new RegExp(name))
     }
+    const loop = join(mkdtempSync(join(tmpdir(), 'schema-')), 'loop.json')
+    writeFileSync(
+      loop,
+      '{"$defs":{"a":{"$ref":"#/$defs/b"},"b":{"$ref":"#/$defs/a"}},"$ref":"#/$defs/a"}',
+    )
+    expect(() => loadSchema({ name: '--schema loop.json', file: loop })).toThrow(
+      /loop.json: unusable schema: too large or too deeply nested to compile, or a \$ref that refers only to itself$/,
+    )
     expect(() => loadSchema({ name: '--schema nope.json', file: 'nope.json' })).toThrow(
       /--schema nope.json: cannot read nope.json: ENOENT/,
     )
