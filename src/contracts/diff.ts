@@ -278,6 +278,9 @@ export function compareEvents(
 
 /** The differing stretches [sx, ex, sy, ey], with a deletion and an insertion at one place joined. */
 function stretches(left: Compared[], right: Compared[]): [number, number, number, number][] {
+  // fast-myers-diff calls the comparison with index -1 when a side is empty.
+  if (left.length === 0 || right.length === 0)
+    return left.length === right.length ? [] : [[0, left.length, 0, right.length]]
   const joined: [number, number, number, number][] = []
   for (const [sx, ex, sy, ey] of myersDiff(left, right, (i, j) => left[i]!.key === right[j]!.key)) {
     const last = joined.at(-1)

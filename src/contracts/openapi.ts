@@ -11,6 +11,7 @@ import {
   readDocument,
   type ValueCheck,
 } from './schema.ts'
+import { selectBranches } from './unions.ts'
 
 /**
  * `--openapi <file> [--operation <id>]`: the per-event schema of an
@@ -86,6 +87,7 @@ export async function loadOpenApi(target: OpenApiTarget): Promise<OpenApiCheck> 
       return schema
     }
   }
+  selectBranches(resolved, follow)
   const item = rewriteData(itemSchema, contentSchemas, follow)
   resolved[ITEM] = item
   resolved[CONTENT] = contentSchemas
@@ -171,19 +173,24 @@ export function findOperation(
     return { value: found.value, label: label(found) }
   }
   const method = target.method.toLowerCase()
-  const path = decodePath(target.url.pathname)
-  // Literal segments beat template variables: /jobs/latest before /jobs/{id}.
-  const candidates = operations
-    .filter(
-      (o) =>
-        o.method === method &&
-        serverPaths(o.servers).some((base) => matchesTemplate(path, base, o.template)),
-    )
-    .sort((a, b) => literalLength(b.template) - literalLength(a.template))
-  const found = candidates[0]
+  const path = segments(target.url.pathname).map(decodeSegment)
+  const candidates = operations.flatMap((o) => {
+    if (o.method !== method) return []
+    const scores = serverPaths(o.servers).flatMap((base) => {
+      const score = matchScore(path, segments(base + o.template))
+      return score ? [score] : []
+    })
+    return scores.length > 0 ? [{ ...o, score: scores.sort(bySpecificity)[0]! }] : []
+  })
+  const [found, runnerUp] = candidates.sort((a, b) => bySpecificity(a.score, b.score))
   if (!found) {
     throw new UsageError(
       `${flag}: no operation for ${target.method} ${target.url.pathname} (give --operation <operationId>)${knownIds(operations)}`,
+    )
+  }
+  if (runnerUp && bySpecificity(found.score, runnerUp.score) === 0) {
+    throw new UsageError(
+      `${flag}: ${target.method} ${target.url.pathname} matches both ${label(found)} and ${label(runnerUp)} (give --operation <operationId>)`,
     )
   }
   return { value: found.value, label: label(found) }
@@ -206,25 +213,41 @@ function serverPaths(servers: unknown): string[] {
   })
 }
 
-function matchesTemplate(path: string, base: string, template: string): boolean {
-  const pattern = (text: string) =>
-    text
-      .split(/(\{[^}]*\})/)
-      .map((part) => (part.startsWith('{') ? '[^/]+' : escapeRegex(part)))
-      .join('')
-  return new RegExp(`^${pattern(base)}${pattern(template.replace(/\/+$/, ''))}/?$`).test(path)
+function segments(path: string): string[] {
+  return path.replace(/^\/+|\/+$/g, '').split('/')
 }
 
-function literalLength(template: string): number {
-  return template.replace(/\{[^}]*\}/g, '').length
-}
-
-function decodePath(path: string): string {
+/** Each segment decoded on its own: an encoded "/" (%2F) stays inside its path parameter. */
+function decodeSegment(segment: string): string {
   try {
-    return decodeURIComponent(path)
+    return decodeURIComponent(segment)
   } catch {
-    return path
+    return segment
   }
+}
+
+/**
+ * How specifically a path template matches the path, segment by segment: a literal segment
+ * beats any template, then the more literal characters the better (`{name}.json` before
+ * `{id}.{ext}`); undefined when it does not match.
+ */
+function matchScore(path: string[], template: string[]): number[] | undefined {
+  if (path.length !== template.length) return undefined
+  const score: number[] = []
+  for (const [i, part] of template.entries()) {
+    const pieces = part.split(/(\{[^}]*\})/).filter((piece) => piece !== '')
+    const pattern = pieces.map((p) => (p.startsWith('{') ? '.+' : escapeRegex(p))).join('')
+    if (!new RegExp(`^${pattern}$`, 's').test(path[i]!)) return undefined
+    const literal = pieces.filter((p) => !p.startsWith('{'))
+    score.push(literal.length === pieces.length ? Infinity : literal.join('').length)
+  }
+  return score
+}
+
+/** [OAS] Concrete paths match before templated ones: the first more literal segment wins. */
+function bySpecificity(a: number[], b: number[]): number {
+  for (const [i, value] of a.entries()) if (value !== b[i]) return b[i]! - value
+  return 0
 }
 
 /** The 200 response's `text/event-stream` per-event schema: `itemSchema` (3.2), else `schema` (as Schemathesis reads 3.0/3.1). */

@@ -6,6 +6,7 @@ import AjvDraft04Module from 'ajv-draft-04'
 import addFormatsModule from 'ajv-formats'
 import { parse as parseYaml } from 'yaml'
 import { UsageError } from './engine.ts'
+import { localFollow, selectBranches } from './unions.ts'
 
 /** One thing wrong with a value: where (a JSON pointer) and what. */
 export interface Problem {
@@ -112,7 +113,13 @@ export function compileSchema(ajv: Ajv, schema: AnySchema, where: string): Valid
   try {
     return ajv.compile(schema)
   } catch (error) {
-    throw new UsageError(`${where}: unusable schema: ${firstLine((error as Error).message)}`)
+    // Ajv's code generation recurses: a $ref that only refers to itself, or thousands of nested
+    // checks in one schema, overflow the stack.
+    const reason =
+      error instanceof RangeError
+        ? 'too large or too deeply nested to compile, or a $ref that refers only to itself'
+        : firstLine((error as Error).message)
+    throw new UsageError(`${where}: unusable schema: ${reason}`)
   }
 }
 
@@ -146,6 +153,7 @@ export function loadSchema(spec: SchemaSpec): ValueCheck {
   ) {
     throw new UsageError(`${spec.name}: ${spec.file} is not a JSON Schema (expected an object)`)
   }
+  selectBranches(schema, localFollow(schema))
   return checkWith(
     compileSchema(createAjv(dialectOf(schema)), schema as AnySchema, `${spec.name}: ${spec.file}`),
   )

@@ -42,6 +42,19 @@ describe('compareEvents', () => {
     ])
   })
 
+  it('an empty side: every event of the other is missing or extra; both empty are the same', () => {
+    const two = seq(2)
+    expect(compareEvents([], two, options)).toMatchObject([
+      { kind: 'extra', left: null, right: 1, id: '1' },
+      { kind: 'extra', left: null, right: 2, id: '2' },
+    ])
+    expect(compareEvents(two, [], options)).toMatchObject([
+      { kind: 'missing', left: 1, right: null },
+      { kind: 'missing', left: 2, right: null },
+    ])
+    expect(compareEvents([], [], options)).toEqual([])
+  })
+
   it('a changed field is one record per pointer, JSON compared as JSON', () => {
     const left = [ev('1', '{"a":1,"b":{"c":2,"d":[1,2]}}'), ev('2', 'x')]
     const right = [ev('1', '{"b":{"d":[1,3],"c":2},"a":1,"e":true}'), ev('2', 'x')]

@@ -1,10 +1,11 @@
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
+import { parse as parseYaml } from 'yaml'
 import type { EventRecord, ProbeRecord } from '../../src/contracts/engine.ts'
-import { loadOpenApi } from '../../src/contracts/openapi.ts'
+import { findOperation, loadOpenApi } from '../../src/contracts/openapi.ts'
 import { createOrderCheck, createOrderExtension } from '../../src/contracts/order.ts'
 import { dialectOf, loadSchema, parseSchemaSpec } from '../../src/contracts/schema.ts'
 import { createValidationExtension, type EventCheck } from '../../src/contracts/validate.ts'
@@ -57,6 +58,24 @@ describe('--schema', () => {
     expect(check({})).toEqual({ pointer: '', message: "must have required property 'progress'" })
   })
 
+  it('a pydantic discriminated union: the error of the branch the value selects', () => {
+    const check = loadSchema({ name: 'x', file: fixture('pydantic-union.schema.json') })
+    expect(check({ kind: 'dog', good: true })).toBeUndefined()
+    expect(check({ kind: 'dog', good: 'yes' })).toEqual({
+      pointer: '/good',
+      message: 'must be boolean',
+    })
+    expect(check({ kind: 'cow' })).toEqual({
+      pointer: '/kind',
+      message: 'must be equal to one of the allowed values: "cat", "dog"',
+    })
+    // Without the property, the union is checked as written.
+    expect(check({ lives: 3 })).toEqual({
+      pointer: '',
+      message: "must have required property 'kind'",
+    })
+  })
+
   it('validates draft-07 with definitions', () => {
     const check = loadSchema({ name: 'x', file: fixture('draft7.schema.json') })
     expect(check({ n: 1 })).toBeUndefined()
@@ -78,6 +97,14 @@ describe('--schema', () => {
       writeFileSync(path, schema)
       expect(() => loadSchema({ name: '--schema x', file: path })).toThrow(new RegExp(name))
     }
+    const loop = join(mkdtempSync(join(tmpdir(), 'schema-')), 'loop.json')
+    writeFileSync(
+      loop,
+      '{"$defs":{"a":{"$ref":"#/$defs/b"},"b":{"$ref":"#/$defs/a"}},"$ref":"#/$defs/a"}',
+    )
+    expect(() => loadSchema({ name: '--schema loop.json', file: loop })).toThrow(
+      /loop.json: unusable schema: too large or too deeply nested to compile, or a \$ref that refers only to itself$/,
+    )
     expect(() => loadSchema({ name: '--schema nope.json', file: 'nope.json' })).toThrow(
       /--schema nope.json: cannot read nope.json: ENOENT/,
     )
@@ -128,13 +155,32 @@ describe('--openapi', () => {
     expect(check({ event: 'status', id: '3', data: '{"progress":5}' })).toBeUndefined()
     expect(check({ event: 'end', data: '{"ok":true,"children":[{"ok":false}]}' })).toBeUndefined()
     expect(check({ event: 'message', data: 'plain text' })).toBeUndefined()
-    expect(check({ event: 'status', data: '{"progress":500}' })).toBeDefined()
-    expect(check({ event: 'end', data: '{"ok":true,"children":[{"ok":1}]}' })).toBeDefined()
-    expect(check({ event: 'other', data: '{}' })).toBeDefined()
+    // The violation is the one in the branch the event selects, not in the first branch.
+    expect(check({ event: 'status', data: '{"progress":500}' })).toEqual({
+      pointer: '/data/progress',
+      message: 'must be <= 100',
+    })
+    expect(check({ event: 'end', data: '{"ok":true,"children":[{"ok":1}]}' })).toEqual({
+      pointer: '/data/children/0/ok',
+      message: 'must be boolean',
+    })
+    expect(check({ event: 'other', data: '{}' })).toEqual({
+      pointer: '/event',
+      message: 'must be equal to one of the allowed values: "status", "end", "message"',
+    })
     const latest = await loadOpenApi(target('handwritten.yaml', '/jobs/latest/events'))
     expect(latest.check({ event: 'message', data: 'toolong' })).toEqual({
       pointer: '/data',
       message: 'must NOT have more than 5 characters',
+    })
+  })
+
+  it('springdoc style: a discriminator mapping on event, without const', async () => {
+    const { check } = await loadOpenApi(target('springdoc.yaml', '/events'))
+    expect(check({ event: 'status', data: '{"progress":5}' })).toBeUndefined()
+    expect(check({ event: 'done', data: '{"ok":3}' })).toEqual({
+      pointer: '/data/ok',
+      message: 'must be boolean',
     })
   })
 
@@ -154,6 +200,25 @@ describe('--openapi', () => {
     expect(check({ event: 'message', data: '{"n":0}' })).toEqual({
       pointer: '/data/n',
       message: 'must be > 0',
+    })
+  })
+
+  it('path matching: literal first, %2F inside a parameter, YAML aliases, ambiguity', async () => {
+    const operation = (path: string) =>
+      findOperation(parseYaml(readFileSync(fixture('paths.yaml'), 'utf8')), target('', path), 'f')
+    expect(operation('/files/latest.json').label).toBe('GET /files/latest.json, latest')
+    expect(operation('/files/x.json').label).toBe('GET /files/{name}.json, byName')
+    expect(operation('/files/x.txt').label).toBe('GET /files/{id}.{ext}, byIdAndExt')
+    expect(operation('/blobs/a%2Fb').label).toBe('GET /blobs/{key}, blob')
+    expect(operation('/blobs/a/').label).toBe('GET /blobs/{key}, blob')
+    expect(() => operation('/blobs/a/b')).toThrow(/no operation for GET \/blobs\/a\/b/)
+    expect(() => operation('/dup/1')).toThrow(
+      'f: GET /dup/1 matches both GET /dup/{a}, dupA and GET /dup/{b}, dupB (give --operation <operationId>)',
+    )
+    const { check } = await loadOpenApi(target('paths.yaml', '/blobs/k'))
+    expect(check({ event: 'message', data: '' })).toEqual({
+      pointer: '',
+      message: "must have required property 'id'",
     })
   })
 

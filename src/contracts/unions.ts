@@ -1,0 +1,119 @@
+/**
+ * Discriminated unions: a `oneOf` or `anyOf` whose branches each fix one
+ * property to their own values (`const`, `enum`, or a discriminator's
+ * `mapping`), as pydantic, ASP.NET and hand-written OpenAPI documents write a
+ * choice of event types. Ajv reports such a union's failure with the first
+ * branch's error (`/event must be equal to constant: "status"` for an `end`
+ * event whose data is wrong); rewritten so that only the branch the value
+ * selects is checked, the violation is the one in that branch.
+ */
+
+type Json = Record<string, unknown>
+type Follow = (schema: unknown) => unknown
+type Value = string | number | boolean
+
+/**
+ * Rewrites, in place, every discriminated union under `root` into an equivalent
+ * `allOf`: the value must be one of the branches' values, and the branch for
+ * the value must hold. Without the property the union stays as it was.
+ */
+export function selectBranches(root: unknown, follow: Follow): void {
+  const seen = new WeakSet<object>()
+  // A stack, not recursion: a deep document must not overflow the call stack.
+  const stack: unknown[] = [root]
+  while (stack.length > 0) {
+    const node = stack.pop()
+    if (typeof node !== 'object' || node === null || seen.has(node)) continue
+    seen.add(node)
+    stack.push(...Object.values(node))
+    if (!Array.isArray(node))
+      for (const key of ['oneOf', 'anyOf'] as const) rewriteUnion(node as Json, key, follow)
+  }
+}
+
+function rewriteUnion(schema: Json, key: 'oneOf' | 'anyOf', follow: Follow): void {
+  const branches = schema[key]
+  if (!Array.isArray(branches) || branches.length < 2) return
+  const discriminator = isObject(schema.discriminator) ? schema.discriminator : {}
+  const named = typeof discriminator.propertyName === 'string' ? discriminator.propertyName : null
+  const candidates = named === null ? Object.keys(propertiesOf(branches[0], follow)) : [named]
+  for (const property of candidates) {
+    const values = branches.map((branch) => [
+      ...new Set([
+        ...fixedValues(branch, property, follow),
+        ...mappedValues(discriminator.mapping, branch, follow),
+      ]),
+    ])
+    const all = values.flat()
+    if (values.some((v) => v.length === 0) || new Set(all).size !== all.length) continue
+    const is = (v: Value[]) => ({
+      required: [property],
+      properties: { [property]: v.length === 1 ? { const: v[0] } : { enum: v } },
+    })
+    const select = {
+      if: { required: [property] },
+      then: { properties: { [property]: { enum: all } } },
+      else: { [key]: branches },
+    }
+    const checks = branches.map((branch, i) => ({ if: is(values[i]!), then: branch }))
+    delete schema[key]
+    schema.allOf = [...(Array.isArray(schema.allOf) ? schema.allOf : []), select, ...checks]
+    return
+  }
+}
+
+/** The properties a branch declares, its own and those of its `allOf` members. */
+function propertiesOf(branch: unknown, follow: Follow): Json {
+  const schema = follow(branch)
+  if (!isObject(schema)) return {}
+  const own = isObject(schema.properties) ? schema.properties : {}
+  const members = Array.isArray(schema.allOf) ? schema.allOf : []
+  return Object.assign({}, ...members.map((m) => propertiesOf(m, follow)), own)
+}
+
+/** The values a branch allows for the property, when it fixes them with `const` or `enum`. */
+function fixedValues(branch: unknown, property: string, follow: Follow): Value[] {
+  const schema = follow(propertiesOf(branch, follow)[property])
+  if (!isObject(schema)) return []
+  const values = 'const' in schema ? [schema.const] : Array.isArray(schema.enum) ? schema.enum : []
+  return values.every(isPrimitive) ? values : []
+}
+
+/** [OAS] `discriminator.mapping`: the values whose schema (a reference or a component's name) is this branch. */
+function mappedValues(mapping: unknown, branch: unknown, follow: Follow): Value[] {
+  if (!isObject(mapping)) return []
+  const target = follow(branch)
+  return Object.entries(mapping).flatMap(([value, ref]) => {
+    if (typeof ref !== 'string') return []
+    const $ref = ref.includes('/') || ref.startsWith('#') ? ref : `#/components/schemas/${ref}`
+    return follow({ $ref }) === target ? [value] : []
+  })
+}
+
+/** A follow for one document: its `#/…` references, by JSON pointer (escapes and %-encoding decoded). */
+export function localFollow(root: unknown): Follow {
+  return (schema) => {
+    const ref = isObject(schema) ? schema.$ref : undefined
+    if (typeof ref !== 'string' || !ref.startsWith('#/')) return schema
+    let node: unknown = root
+    for (const raw of ref.slice(2).split('/')) {
+      let token: string
+      try {
+        token = decodeURIComponent(raw).replaceAll('~1', '/').replaceAll('~0', '~')
+      } catch {
+        return schema
+      }
+      if (!isObject(node) && !Array.isArray(node)) return schema
+      node = (node as Json)[token]
+    }
+    return node ?? schema
+  }
+}
+
+function isPrimitive(value: unknown): value is Value {
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
+}
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
