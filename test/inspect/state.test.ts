@@ -175,6 +175,25 @@ describe('inspect state: pause, pings, time, clear, detail', () => {
     expect(selectedId(s)).toBe('9')
   })
 
+  it('a paused grid keeps its rows while more than --buffer arrive; resuming shows the tail', () => {
+    let s = apply(feed(start({ capacity: 5 }), events(1, 5)), { type: 'pause' })
+    s = feed(s, events(6, 20))
+    expect(ids(s)).toEqual(['1', '2', '3', '4', '5'])
+    expect(displayedRecords(s)).toHaveLength(5)
+    expect(s.paused?.events).toBe(15)
+    s = apply(s, { type: 'pause' })
+    expect(ids(s)).toEqual(['16', '17', '18', '19', '20'])
+    expect(s.rows.length).toBe(5)
+  })
+
+  it('c while paused drops the held rows too', () => {
+    let s = apply(feed(start(), events(1, 3)), { type: 'pause' })
+    s = apply(feed(s, events(4, 5)), { type: 'clear' }, { type: 'pause' })
+    expect(ids(s)).toEqual([])
+    s = feed(s, events(6, 6))
+    expect(ids(s)).toEqual(['6'])
+  })
+
   it('h hides pings and comments, and shows them again', () => {
     let s = feed(start(), [
       event(1),
