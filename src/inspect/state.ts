@@ -200,17 +200,22 @@ export function reduce(state: InspectState, action: Action): InspectState {
     case 'last':
       return state.detail ? scrollDetail(state, Infinity) : select(state, (w) => w.count - 1)
     case 'open-detail': {
-      const { selected } = gridWindow(state)
+      const { selected, top } = gridWindow(state)
       const row = selected < 0 ? undefined : state.shown.at(selected)
       if (!row) return state
+      // The selection stays on the row the pane shows, however many rows arrive meanwhile.
       return withDetail({
         ...state,
+        selected: row.n,
+        follow: false,
+        top: state.shown.at(top)!.n,
         detail: { row, lines: [], bodyFrom: 0, json: false, scroll: 0 },
         notice: undefined,
       })
     }
     case 'close-detail':
-      return { ...state, detail: undefined }
+      // Back on the last row, the grid follows the tail again.
+      return select({ ...state, detail: undefined }, (w) => w.selected)
     case 'filter-start':
       return { ...state, editing: { text: state.filter.source, previous: state.filter } }
     case 'filter-edit': {

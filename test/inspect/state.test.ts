@@ -216,6 +216,18 @@ describe('inspect state: pause, pings, time, clear, detail', () => {
     expect(visibleRows(s).map((row) => row.n)).toEqual([6])
   })
 
+  it('the detail pane holds the selection on its row while the stream runs on', () => {
+    let s = apply(feed(start(), events(1, 5)), { type: 'open-detail' })
+    s = feed(s, events(6, 8))
+    expect(selectedId(s)).toBe('5')
+    expect(s.detail?.row.n).toBe(5)
+    s = apply(s, { type: 'close-detail' })
+    expect(selectedId(s)).toBe('5')
+    s = apply(s, { type: 'last' }, { type: 'open-detail' }, { type: 'close-detail' })
+    s = feed(s, events(9, 9))
+    expect(selectedId(s)).toBe('9')
+  })
+
   it('Enter shows the selected row whole, JSON indented; the pane scrolls and Esc closes', () => {
     const data = JSON.stringify({ items: Array.from({ length: 30 }, (_, i) => i) })
     let s = feed(start(), [event(1, { data, event: 'list' }), event(2)])
