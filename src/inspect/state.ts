@@ -226,8 +226,15 @@ export function reduce(state: InspectState, action: Action): InspectState {
       // Applied as it is typed: the grid answers each key.
       return refilter({ ...state, editing: { ...state.editing, text: action.text } }, parsed)
     }
-    case 'filter-apply':
-      return { ...state, editing: undefined }
+    case 'filter-apply': {
+      const error = state.editing?.error
+      if (!error) return { ...state, editing: undefined }
+      // Not the last valid prefix that the grid answered with while typing: nothing changes.
+      return {
+        ...refilter({ ...state, editing: undefined }, state.editing!.previous),
+        notice: `filter not changed: ${error}`,
+      }
+    }
     case 'filter-cancel':
       return state.editing
         ? refilter({ ...state, editing: undefined }, state.editing.previous)

@@ -143,7 +143,7 @@ describe('inspect state: filter', () => {
     expect(s.filter.source).toBe('')
   })
 
-  it('a bad regex is reported and the grid keeps the last good filter', () => {
+  it('a bad regex is reported; Enter then keeps the filter from before /', () => {
     let s = apply(
       feed(start(), mixed),
       { type: 'filter-start' },
@@ -152,6 +152,12 @@ describe('inspect state: filter', () => {
     s = apply(s, { type: 'filter-edit', text: '/(/' })
     expect(s.editing?.error).toMatch(/Invalid regular expression/)
     expect(ids(s)).toEqual(['open', '2'])
+    s = apply(s, { type: 'filter-apply' })
+    // The filter from before `/`, not the last one that parsed while typing.
+    expect(s.editing).toBeUndefined()
+    expect(s.filter.source).toBe('')
+    expect(ids(s)).toEqual(['open', '1', '2', '3', 'comment'])
+    expect(s.notice).toMatch(/^filter not changed: Invalid regular expression/)
   })
 
   it('parseFilter refuses g and y flags silently (a stateful regex would skip rows)', () => {
