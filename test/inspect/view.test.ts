@@ -3,7 +3,7 @@ import { render } from 'ink-testing-library'
 import { createElement } from 'react'
 import { describe, expect, it } from 'vitest'
 import type { ProbeRecord } from '../../src/engine/records.ts'
-import type { KeyInfo } from '../../src/inspect/keys.ts'
+import { type KeyInfo, splitKeys } from '../../src/inspect/keys.ts'
 import { type Action, initialState, reduce } from '../../src/inspect/state.ts'
 import { InspectApp, InspectScreen } from '../../src/inspect/view.tsx'
 
@@ -106,6 +106,26 @@ describe('inspect components', () => {
     expect(keys[1]![1].upArrow).toBe(true)
     expect(keys[2]![1].return).toBe(true)
     expect(keys[4]![1].pageDown).toBe(true)
+    app.unmount()
+  })
+  it('read Esc and the key after it in one chunk (Alt+key to Ink) as two keys', async () => {
+    const keys: string[] = []
+    const app = render(
+      createElement(InspectApp, {
+        state: stateWith([tick(1)]),
+        chalk,
+        onKey: (input, key) => {
+          for (const [char, info] of splitKeys(input, key))
+            keys.push(info.escape ? 'Esc' : info.return ? 'Enter' : info.upArrow ? 'Up' : char)
+        },
+      }),
+    )
+    await settle()
+    for (const data of ['\x1bj', '\x1b\r', '\x1b\x1b', '\x1b[1;3A']) {
+      app.stdin.write(data)
+      await settle()
+    }
+    expect(keys).toEqual(['Esc', 'j', 'Esc', 'Enter', 'Esc', 'Esc', 'Up'])
     app.unmount()
   })
 })
