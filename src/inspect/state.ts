@@ -138,7 +138,7 @@ export function layout(state: Pick<InspectState, 'height' | 'detail'>): {
   gridRows: number
   detailRows: number
 } {
-  const body = Math.max(2, state.height - CHROME_LINES)
+  const body = Math.max(1, state.height - CHROME_LINES)
   if (!state.detail) return { gridRows: body, detailRows: 0 }
   const detailRows = Math.max(1, Math.min(body - 1, Math.max(5, Math.floor(body * 0.6))))
   return { gridRows: body - detailRows, detailRows }
