@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs'
 import { resolve as resolvePath } from 'node:path'
+import inkChalk from 'chalk'
 import { render } from 'ink'
 import type { DisplayFlags, RawProbeFlags } from '../cli/args.ts'
 import { probeOptionsFrom, type RunContext, readRequestBody } from '../cli/commands/probe.ts'
@@ -46,6 +47,8 @@ export async function runInspect(
   const options = probeOptionsFrom(url, { ...flags, format: 'pretty' }, body)
   if (!options.request.proxy) checkProxyVariables(context.env)
   const { chalk, chalkStderr } = await colors(context, flags.color)
+  // Ink styles with chalk's default instance, which knows --no-color but not NO_COLOR.
+  inkChalk.level = chalk.level
 
   let state: InspectState = initialState({
     url: url.href,
