@@ -153,7 +153,7 @@ describe.skipIf(!HAS_TMUX && !process.env.CI)('sse-probe inspect in a terminal',
     term.keys('q')
     expect(await term.exited()).toBe(130)
   })
-  it('honours NO_COLOR in the grid's status colours too', async () => {
+  it('honours NO_COLOR in the status colours of the grid too', async () => {
     const server = await startServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' })
       res.write('retry: 100\n\nid: 1\ndata: one\n\n')
