@@ -105,6 +105,8 @@ describe.skipIf(!HAS_TMUX && !process.env.CI)('sse-probe inspect in a terminal',
     expect(screen).not.toContain('filter: type:status')
     expect(term.stderr()).toMatch(/── summary {2}interrupted/)
     expect(term.stderr()).toMatch(/reconnects {3}1/)
+    // The summary ends stderr, with no escape sequence after it (stderr is a file here).
+    expect(term.stderr()).not.toContain('\x1b')
   })
 
   it('stays on an ended stream and exits with its code; the header says how it ended', async () => {
