@@ -49,6 +49,7 @@ const heavy = await build({
   entryNames: 'chunks/[name]',
   splitting: true,
   chunkNames: 'chunks/cli-[name]-[hash]',
+  alias: { 'restore-cursor': './src/inspect/restore-cursor.ts' },
   plugins: [hostImports(['src/inspect', 'src/contracts'], hosted), ...startupPlugins],
 })
 // A script, not a module: src/cli/load-main.ts runs it with a V8 code cache of its own.

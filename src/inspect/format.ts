@@ -1,3 +1,4 @@
+import stringWidth from 'string-width'
 import { compactJson, wallClock } from '../cli/render/text.ts'
 import { formatDuration } from '../engine/duration.ts'
 import { visible } from '../engine/escape.ts'
@@ -73,10 +74,36 @@ export function statusText(r: Exclude<RowRecord, { type: 'event' | 'comment' }>)
   }
 }
 
-/** Cuts text to `width` columns, marking the cut with `…`. */
+/** Text of one column per UTF-16 unit: most data, measured and cut without segmenting it. */
+const NARROW = /^[\x20-\x7e]*$/
+const graphemes = new Intl.Segmenter()
+
+/** The characters as the terminal draws them, wide (CJK, emoji) or joined (ZWJ, accents). */
+function* characters(text: string): Generator<{ text: string; width: number }> {
+  for (const { segment } of graphemes.segment(text))
+    yield { text: segment, width: stringWidth(segment) }
+}
+
+/** Cuts text to `width` columns, marking the cut with `…`; wide characters take two. */
 export function cut(text: string, width: number): string {
   if (width <= 0) return ''
-  return text.length <= width ? text : `${text.slice(0, Math.max(0, width - 1))}…`
+  if (NARROW.test(text))
+    return text.length <= width ? text : `${text.slice(0, Math.max(0, width - 1))}…`
+  let used = 0
+  let end = 0
+  let fits = 0 // the end of the part that leaves a column for `…`
+  for (const character of characters(text)) {
+    if (used + character.width > width) return `${text.slice(0, fits)}…`
+    used += character.width
+    end += character.text.length
+    if (used < width) fits = end
+  }
+  return text
+}
+
+/** Pads text with spaces to `width` columns. */
+export function pad(text: string, width: number): string {
+  return text + ' '.repeat(Math.max(0, width - stringWidth(text)))
 }
 
 /**
@@ -133,9 +160,27 @@ export function detailLines(
   }
 }
 
+/** Splits a line into lines of `width` columns, never inside a character. */
 function wrap(line: string, width: number): string[] {
-  if (width <= 0 || line.length <= width) return [line]
+  if (width <= 0 || line.length <= width / 2) return [line]
+  if (NARROW.test(line)) {
+    if (line.length <= width) return [line]
+    const parts: string[] = []
+    for (let i = 0; i < line.length; i += width) parts.push(line.slice(i, i + width))
+    return parts
+  }
   const parts: string[] = []
-  for (let i = 0; i < line.length; i += width) parts.push(line.slice(i, i + width))
+  let part = ''
+  let used = 0
+  for (const character of characters(line)) {
+    if (used + character.width > width && part !== '') {
+      parts.push(part)
+      part = ''
+      used = 0
+    }
+    part += character.text
+    used += character.width
+  }
+  parts.push(part)
   return parts
 }

@@ -14,6 +14,7 @@ export interface KeyInfo {
   return?: boolean
   escape?: boolean
   ctrl?: boolean
+  meta?: boolean
   backspace?: boolean
   delete?: boolean
 }
@@ -68,6 +69,11 @@ export function keyAction(
  * they are read): each is then a key of its own, a carriage return being Enter.
  */
 export function splitKeys(input: string, key: KeyInfo): [string, KeyInfo][] {
+  // Esc and the next key in one read arrive as Alt+key (ESC j, ESC CR): no key here uses Alt, so
+  // it is the two keys, or `Esc` `j` would scroll the pane instead of closing it.
+  const { meta, ...rest } = key
+  if (meta && !(key.upArrow || key.downArrow || key.pageUp || key.pageDown || key.home || key.end))
+    return [['', { escape: true }], ...splitKeys(input, rest)]
   if (input.length <= 1 || key.ctrl) return [[input, key]]
   return [...input].map((char) =>
     char === '\r' || char === '\n' ? ['', { return: true }] : [char, {}],

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs'
 import { resolve as resolvePath } from 'node:path'
+import inkChalk from 'chalk'
 import { render } from 'ink'
 import type { DisplayFlags, RawProbeFlags } from '../cli/args.ts'
 import { probeOptionsFrom, type RunContext, readRequestBody } from '../cli/commands/probe.ts'
@@ -36,9 +37,15 @@ export async function runInspect(
 ): Promise<number> {
   const stdin = context.stdin as NodeJS.ReadStream
   const stdout = context.stdout as NodeJS.WriteStream
-  if (!stdout.isTTY || !stdin.isTTY) {
+  // A dumb terminal (Emacs' shell, some CI consoles) cannot move the cursor: every frame would
+  // be printed below the last, for ever.
+  const dumb = context.env.TERM === 'dumb'
+  if (!stdout.isTTY || !stdin.isTTY || dumb) {
+    const what = dumb
+      ? 'a terminal that can redraw the screen (TERM=dumb)'
+      : 'a terminal (stdin and stdout)'
     context.stderr.write(
-      'error: sse-probe inspect needs a terminal (stdin and stdout); to print or pipe the stream use: sse-probe <url>\n',
+      `error: sse-probe inspect needs ${what}; to print or pipe the stream use: sse-probe <url>\n`,
     )
     return 2
   }
@@ -46,6 +53,8 @@ export async function runInspect(
   const options = probeOptionsFrom(url, { ...flags, format: 'pretty' }, body)
   if (!options.request.proxy) checkProxyVariables(context.env)
   const { chalk, chalkStderr } = await colors(context, flags.color)
+  // Ink styles with chalk's default instance, which knows --no-color but not NO_COLOR.
+  inkChalk.level = chalk.level
 
   let state: InspectState = initialState({
     url: url.href,

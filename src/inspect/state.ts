@@ -63,8 +63,11 @@ export interface InspectState {
   follow: boolean
   /** n of the top row of the grid, kept so that the grid does not jump while the stream runs. */
   top: number
-  /** Display frozen at row `lastN`; `events` have arrived since. */
-  paused?: { lastN: number; events: number }
+  /**
+   * Display frozen: the rows that arrive meanwhile wait in `held` (the last --buffer of them),
+   * so that a fast stream does not push the frozen rows out of the buffer; `events` counts them.
+   */
+  paused?: { held: Deque<Row>; events: number }
   hidePings: boolean
   wallTime: boolean
   detail?: { row: Row; lines: string[]; bodyFrom: number; json: boolean; scroll: number }
@@ -135,7 +138,7 @@ export function layout(state: Pick<InspectState, 'height' | 'detail'>): {
   gridRows: number
   detailRows: number
 } {
-  const body = Math.max(2, state.height - CHROME_LINES)
+  const body = Math.max(1, state.height - CHROME_LINES)
   if (!state.detail) return { gridRows: body, detailRows: 0 }
   const detailRows = Math.max(1, Math.min(body - 1, Math.max(5, Math.floor(body * 0.6))))
   return { gridRows: body - detailRows, detailRows }
@@ -144,16 +147,9 @@ export function layout(state: Pick<InspectState, 'height' | 'detail'>): {
 const visibleKind = (state: Pick<InspectState, 'hidePings'>, row: Row) =>
   !(state.hidePings && row.kind === 'ping')
 
-/** How many rows of `shown` the grid may show: all, or those before the pause. */
-export function displayedCount(state: InspectState): number {
-  const { paused } = state
-  if (!paused) return state.shown.length
-  return state.shown.lowerBound((row) => row.n <= paused.lastN)
-}
-
 /** The grid's window: the selected index and the top index within the displayed rows. */
 export function gridWindow(state: InspectState): { count: number; selected: number; top: number } {
-  const count = displayedCount(state)
+  const count = state.shown.length
   const { gridRows } = layout(state)
   if (count === 0) return { count, selected: -1, top: 0 }
   const wanted = state.selected
@@ -174,12 +170,12 @@ export function gridWindow(state: InspectState): { count: number; selected: numb
 /** The rows the grid shows now, top to bottom. */
 export function visibleRows(state: InspectState): Row[] {
   const { top } = gridWindow(state)
-  return state.shown.slice(top, Math.min(top + layout(state).gridRows, displayedCount(state)))
+  return state.shown.slice(top, top + layout(state).gridRows)
 }
 
 /** What `w` writes: every row the grid could scroll to (filter, `h` and pause applied). */
 export function displayedRecords(state: InspectState): RowRecord[] {
-  return state.shown.slice(0, displayedCount(state)).map((row) => row.record)
+  return [...state.shown].map((row) => row.record)
 }
 
 export function reduce(state: InspectState, action: Action): InspectState {
@@ -204,17 +200,22 @@ export function reduce(state: InspectState, action: Action): InspectState {
     case 'last':
       return state.detail ? scrollDetail(state, Infinity) : select(state, (w) => w.count - 1)
     case 'open-detail': {
-      const { selected } = gridWindow(state)
+      const { selected, top } = gridWindow(state)
       const row = selected < 0 ? undefined : state.shown.at(selected)
       if (!row) return state
+      // The selection stays on the row the pane shows, however many rows arrive meanwhile.
       return withDetail({
         ...state,
+        selected: row.n,
+        follow: false,
+        top: state.shown.at(top)!.n,
         detail: { row, lines: [], bodyFrom: 0, json: false, scroll: 0 },
         notice: undefined,
       })
     }
     case 'close-detail':
-      return { ...state, detail: undefined }
+      // Back on the last row, the grid follows the tail again.
+      return select({ ...state, detail: undefined }, (w) => w.selected)
     case 'filter-start':
       return { ...state, editing: { text: state.filter.source, previous: state.filter } }
     case 'filter-edit': {
@@ -225,16 +226,23 @@ export function reduce(state: InspectState, action: Action): InspectState {
       // Applied as it is typed: the grid answers each key.
       return refilter({ ...state, editing: { ...state.editing, text: action.text } }, parsed)
     }
-    case 'filter-apply':
-      return { ...state, editing: undefined }
+    case 'filter-apply': {
+      const error = state.editing?.error
+      if (!error) return { ...state, editing: undefined }
+      // Not the last valid prefix that the grid answered with while typing: nothing changes.
+      return {
+        ...refilter({ ...state, editing: undefined }, state.editing!.previous),
+        notice: `filter not changed: ${error}`,
+      }
+    }
     case 'filter-cancel':
       return state.editing
         ? refilter({ ...state, editing: undefined }, state.editing.previous)
         : state
     case 'pause':
-      return state.paused
-        ? { ...state, paused: undefined }
-        : { ...state, paused: { lastN: state.nextN - 1, events: 0 } }
+      if (!state.paused) return { ...state, paused: { held: new Deque(), events: 0 } }
+      for (const row of state.paused.held) keep(state, row, state.filter)
+      return { ...state, paused: undefined }
     case 'toggle-pings':
       return refilter({ ...state, hidePings: !state.hidePings }, state.filter)
     case 'toggle-time':
@@ -248,6 +256,7 @@ export function reduce(state: InspectState, action: Action): InspectState {
         follow: true,
         detail: undefined,
         notice: undefined,
+        ...(state.paused && { paused: { ...state.paused, held: new Deque() } }),
       }
     case 'notice':
       return { ...state, notice: action.text }
@@ -304,6 +313,16 @@ function rowKind(record: RowRecord, pingEvent: string): Row['kind'] {
   return 'status'
 }
 
+/** A new row into the buffer (and the grid when it passes), the oldest dropped beyond --buffer. */
+function keep(state: InspectState, row: Row, filter: Filter): void {
+  state.rows.push(row)
+  if (visibleKind(state, row) && filter.matches(row)) state.shown.push(row)
+  if (state.rows.length > state.capacity) {
+    const dropped = state.rows.shift()!
+    if (state.shown.at(0) === dropped) state.shown.shift()
+  }
+}
+
 function addRecords(
   state: InspectState,
   records: readonly ProbeRecord[],
@@ -312,7 +331,7 @@ function addRecords(
 ): InspectState {
   const counts = { ...state.counts, bytes: state.counts.bytes + bytes }
   let { nextN, connection, retryMs, paused } = state
-  const { rows, shown, filter } = state
+  const { filter } = state
   for (const record of records) {
     switch (record.type) {
       case 'summary':
@@ -349,11 +368,10 @@ function addRecords(
         break
     }
     const row: Row = { n: nextN++, record, kind: rowKind(record, state.pingEvent) }
-    rows.push(row)
-    if (visibleKind(state, row) && filter.matches(row)) shown.push(row)
-    if (rows.length > state.capacity) {
-      const dropped = rows.shift()!
-      if (shown.at(0) === dropped) shown.shift()
+    if (!paused) keep(state, row, filter)
+    else {
+      paused.held.push(row)
+      if (paused.held.length > state.capacity) paused.held.shift()
     }
   }
   const last = records.at(-1)

@@ -3,7 +3,7 @@ import { Box, Text, useInput } from 'ink'
 import { highlightJson } from '../cli/render/text.ts'
 import { formatDuration } from '../engine/duration.ts'
 import { visible } from '../engine/escape.ts'
-import { type Cells, cells, cut } from './format.ts'
+import { type Cells, cells, cut, pad } from './format.ts'
 import type { KeyInfo } from './keys.ts'
 import { gridWindow, type InspectState, layout, type Row, visibleRows } from './state.ts'
 
@@ -111,26 +111,40 @@ export function formatBytes(bytes: number): string {
   return `${(bytes / 1024 ** 2).toFixed(1)} MiB`
 }
 
-type Widths = Record<Exclude<keyof Cells, 'data'>, number> & { data: number }
+/** The width of each column; 0 for a column left out of a narrow terminal. */
+type Widths = Record<keyof Cells, number>
+
+/** The data column's least width before columns are left out: it is what the grid is for. */
+const MIN_DATA = 12
 
 function columnWidths(state: InspectState): Widths {
-  const n = Math.max(3, String(state.nextN).length)
-  const time = state.wallTime ? 12 : 9
-  const fixed = { n, time, gap: 8, id: 8, type: 10 }
-  // Two columns for the selection mark, one space between cells.
-  const used = 2 + Object.values(fixed).reduce((sum, width) => sum + width + 1, 0)
-  return { ...fixed, data: Math.max(10, state.width - used) }
+  const widths = {
+    n: Math.max(3, String(state.nextN).length),
+    time: state.wallTime ? 12 : 9,
+    gap: 8,
+    id: 8,
+    type: 10,
+    data: 0,
+  }
+  // Two columns for the selection mark, one space after each cell but the data.
+  const rest = () =>
+    state.width - 2 - Object.values(widths).reduce((sum, width) => sum + (width && width + 1), 0)
+  for (const column of ['gap', 'id', 'time'] as const) if (rest() < MIN_DATA) widths[column] = 0
+  if (rest() < MIN_DATA) widths.type = 6
+  return { ...widths, data: Math.max(MIN_DATA, rest()) }
 }
 
 function line(c: Cells, w: Widths, mark: string): string {
   return [
     `${mark} ${c.n.padStart(w.n)}`,
-    c.time.padStart(w.time),
-    cut(c.gap, w.gap).padEnd(w.gap),
-    cut(c.id, w.id).padEnd(w.id),
-    cut(c.type, w.type).padEnd(w.type),
+    w.time && c.time.padStart(w.time),
+    w.gap && pad(cut(c.gap, w.gap), w.gap),
+    w.id && pad(cut(c.id, w.id), w.id),
+    pad(cut(c.type, w.type), w.type),
     cut(c.data, w.data),
-  ].join(' ')
+  ]
+    .filter((cell) => cell !== 0)
+    .join(' ')
 }
 
 const STATUS_COLOURS: Record<string, string> = {

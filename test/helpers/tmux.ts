@@ -10,8 +10,12 @@ export const HAS_TMUX = spawnSync('tmux', ['-V']).status === 0
 export interface Terminal {
   /** The directory the command runs in (where `w` writes). */
   dir: string
-  /** The visible screen as text. */
-  screen(): string
+  /** The visible screen as text; with `escapes`, with its colours and styles as SGR sequences. */
+  screen(options?: { escapes?: boolean }): string
+  /** The pane's modes (tmux formats): alternate screen, cursor shown. */
+  modes(): { alternateScreen: boolean; cursorShown: boolean }
+  /** `stty -a` in the terminal once the command has exited: echo and icanon back on. */
+  sttyAfter(): string
   /** tmux key names (`Up`, `Enter`, `Escape`, `C-c`, `Space`) or literal text with `{ literal }`. */
   keys(...keys: string[]): void
   type(text: string): void
@@ -29,7 +33,14 @@ let sessions = 0
  * Runs the built CLI in a real pseudo-terminal (a detached tmux session on a private socket),
  * so that the tests see the screen a user sees and type the keys a user types.
  */
-export function runInTerminal(args: string[], size = { width: 120, height: 30 }): Terminal {
+export function runInTerminal(
+  args: string[],
+  {
+    width = 120,
+    height = 30,
+    env = {},
+  }: { width?: number; height?: number; env?: Record<string, string> } = {},
+): Terminal {
   const dir = mkdtempSync(join(tmpdir(), 'sse-probe-inspect-'))
   const socket = `sse-probe-test-${process.pid}-${++sessions}`
   const tmux = (...tmuxArgs: string[]) =>
@@ -38,24 +49,18 @@ export function runInTerminal(args: string[], size = { width: 120, height: 30 })
   const command = [
     // As runCli: colour as the terminal (not the test runner's environment) decides.
     'unset FORCE_COLOR NO_COLOR',
+    ...Object.entries(env).map(([name, value]) => `export ${name}=${quote(value)}`),
     `cd ${quote(dir)}`,
     'echo BEFORE-INSPECT',
     // In the foreground, so that the terminal is its stdin; the inner shell becomes it (exec) to give its pid.
     `sh -c ${quote(`echo $$ > pid.txt; exec ${[process.execPath, CLI, ...args].map(quote).join(' ')} 2>stderr.txt`)}`,
-    'echo $? > code.txt',
+    // The terminal's settings first: code.txt tells the test that both are there.
+    'code=$?',
+    'stty -a > stty.txt',
+    'echo $code > code.txt',
     'sleep 600',
   ].join('; ')
-  tmux(
-    'new-session',
-    '-d',
-    '-x',
-    String(size.width),
-    '-y',
-    String(size.height),
-    'sh',
-    '-c',
-    command,
-  )
+  tmux('new-session', '-d', '-x', String(width), '-y', String(height), 'sh', '-c', command)
   onTestFinished(() => {
     try {
       tmux('kill-server')
@@ -63,7 +68,8 @@ export function runInTerminal(args: string[], size = { width: 120, height: 30 })
       // already gone
     }
   })
-  const screen = () => tmux('capture-pane', '-p')
+  const screen = (options: { escapes?: boolean } = {}) =>
+    tmux('capture-pane', '-p', ...(options.escapes ? ['-e'] : []))
   const poll = async <T>(get: () => T | undefined, what: string, timeoutMs: number): Promise<T> => {
     const deadline = Date.now() + timeoutMs
     for (;;) {
@@ -103,6 +109,13 @@ export function runInTerminal(args: string[], size = { width: 120, height: 30 })
         timeoutMs,
       ),
     stderr,
+    modes: () => {
+      const [alternate, cursor] = tmux('display-message', '-p', '#{alternate_on} #{cursor_flag}')
+        .trim()
+        .split(' ')
+      return { alternateScreen: alternate === '1', cursorShown: cursor === '1' }
+    },
+    sttyAfter: () => readFileSync(join(dir, 'stty.txt'), 'utf8'),
     pid: () => Number(readFileSync(join(dir, 'pid.txt'), 'utf8')),
   }
 }

@@ -143,7 +143,7 @@ describe('inspect state: filter', () => {
     expect(s.filter.source).toBe('')
   })
 
-  it('a bad regex is reported and the grid keeps the last good filter', () => {
+  it('a bad regex is reported; Enter then keeps the filter from before /', () => {
     let s = apply(
       feed(start(), mixed),
       { type: 'filter-start' },
@@ -152,6 +152,12 @@ describe('inspect state: filter', () => {
     s = apply(s, { type: 'filter-edit', text: '/(/' })
     expect(s.editing?.error).toMatch(/Invalid regular expression/)
     expect(ids(s)).toEqual(['open', '2'])
+    s = apply(s, { type: 'filter-apply' })
+    // The filter from before `/`, not the last one that parsed while typing.
+    expect(s.editing).toBeUndefined()
+    expect(s.filter.source).toBe('')
+    expect(ids(s)).toEqual(['open', '1', '2', '3', 'comment'])
+    expect(s.notice).toMatch(/^filter not changed: Invalid regular expression/)
   })
 
   it('parseFilter refuses g and y flags silently (a stateful regex would skip rows)', () => {
@@ -175,6 +181,25 @@ describe('inspect state: pause, pings, time, clear, detail', () => {
     expect(selectedId(s)).toBe('9')
   })
 
+  it('a paused grid keeps its rows while more than --buffer arrive; resuming shows the tail', () => {
+    let s = apply(feed(start({ capacity: 5 }), events(1, 5)), { type: 'pause' })
+    s = feed(s, events(6, 20))
+    expect(ids(s)).toEqual(['1', '2', '3', '4', '5'])
+    expect(displayedRecords(s)).toHaveLength(5)
+    expect(s.paused?.events).toBe(15)
+    s = apply(s, { type: 'pause' })
+    expect(ids(s)).toEqual(['16', '17', '18', '19', '20'])
+    expect(s.rows.length).toBe(5)
+  })
+
+  it('c while paused drops the held rows too', () => {
+    let s = apply(feed(start(), events(1, 3)), { type: 'pause' })
+    s = apply(feed(s, events(4, 5)), { type: 'clear' }, { type: 'pause' })
+    expect(ids(s)).toEqual([])
+    s = feed(s, events(6, 6))
+    expect(ids(s)).toEqual(['6'])
+  })
+
   it('h hides pings and comments, and shows them again', () => {
     let s = feed(start(), [
       event(1),
@@ -195,6 +220,18 @@ describe('inspect state: pause, pings, time, clear, detail', () => {
     expect(s.counts.events).toBe(5)
     s = feed(s, events(6, 6))
     expect(visibleRows(s).map((row) => row.n)).toEqual([6])
+  })
+
+  it('the detail pane holds the selection on its row while the stream runs on', () => {
+    let s = apply(feed(start(), events(1, 5)), { type: 'open-detail' })
+    s = feed(s, events(6, 8))
+    expect(selectedId(s)).toBe('5')
+    expect(s.detail?.row.n).toBe(5)
+    s = apply(s, { type: 'close-detail' })
+    expect(selectedId(s)).toBe('5')
+    s = apply(s, { type: 'last' }, { type: 'open-detail' }, { type: 'close-detail' })
+    s = feed(s, events(9, 9))
+    expect(selectedId(s)).toBe('9')
   })
 
   it('Enter shows the selected row whole, JSON indented; the pane scrolls and Esc closes', () => {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import type { ProbeRecord } from '../../src/engine/records.ts'
 import { runMain } from '../helpers/main.ts'
 import { sseServer, startServer } from '../helpers/server.ts'
-import { HAS_TMUX, runInTerminal } from '../helpers/tmux.ts'
+import { HAS_TMUX, runInTerminal, type Terminal } from '../helpers/tmux.ts'
 
 /** An endless stream: ids from Last-Event-ID + 1, `status` every third event, `tick` otherwise. */
 function endlessServer(intervalMs = 20) {
@@ -22,6 +22,14 @@ function endlessServer(intervalMs = 20) {
 }
 
 const header = (screen: string) => screen.split('\n').slice(0, 2).join('\n')
+
+/** Back on the shell's screen, the cursor shown, the line discipline cooked again. */
+function expectRestored(term: Terminal) {
+  expect(term.screen()).toContain('BEFORE-INSPECT')
+  expect(term.modes()).toEqual({ alternateScreen: false, cursorShown: true })
+  expect(term.sttyAfter()).toMatch(/(^|\s)icanon(\s|$)/m)
+  expect(term.sttyAfter()).toMatch(/(^|\s)echo(\s|$)/m)
+}
 
 describe('sse-probe inspect without a terminal', () => {
   it('exits 2 and points to sse-probe <url>', async () => {
@@ -92,11 +100,13 @@ describe.skipIf(!HAS_TMUX && !process.env.CI)('sse-probe inspect in a terminal',
 
     term.keys('q')
     expect(await term.exited()).toBe(130)
+    expectRestored(term)
     screen = term.screen()
-    expect(screen).toContain('BEFORE-INSPECT')
     expect(screen).not.toContain('filter: type:status')
     expect(term.stderr()).toMatch(/── summary {2}interrupted/)
     expect(term.stderr()).toMatch(/reconnects {3}1/)
+    // The summary ends stderr, with no escape sequence after it (stderr is a file here).
+    expect(term.stderr()).not.toContain('\x1b')
   })
 
   it('stays on an ended stream and exits with its code; the header says how it ended', async () => {
@@ -106,7 +116,7 @@ describe.skipIf(!HAS_TMUX && !process.env.CI)('sse-probe inspect in a terminal',
     term.keys('C-c')
     expect(await term.exited()).toBe(1)
     expect(term.stderr()).toMatch(/✗ --expect-event missing/)
-    expect(term.screen()).toContain('BEFORE-INSPECT')
+    expectRestored(term)
   })
 
   it('a --record file that cannot be written is a usage error, before the screen is taken', async () => {
@@ -123,7 +133,7 @@ describe.skipIf(!HAS_TMUX && !process.env.CI)('sse-probe inspect in a terminal',
     await term.waitFor((s) => s.includes('● open'), 'the stream')
     process.kill(term.pid(), 'SIGTERM')
     expect(await term.exited()).toBe(143)
-    expect(term.screen()).toContain('BEFORE-INSPECT')
+    expectRestored(term)
     expect(term.stderr()).toMatch(/── summary {2}interrupted/)
   })
 
@@ -144,5 +154,25 @@ describe.skipIf(!HAS_TMUX && !process.env.CI)('sse-probe inspect in a terminal',
     expect(header(screen)).toMatch(/2 events · 2 pings/)
     term.keys('q')
     expect(await term.exited()).toBe(130)
+  })
+  it('honours NO_COLOR in the status colours of the grid too', async () => {
+    const server = await startServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' })
+      res.write('retry: 100\n\nid: 1\ndata: one\n\n')
+      setTimeout(() => res.destroy(), 50)
+    })
+    const term = runInTerminal(['inspect', server.url], { env: { NO_COLOR: '1' } })
+    await term.waitFor((s) => / reconnect +attempt 2/.test(s), 'the status rows')
+    // SGR foreground colours: 30-37, 90-97, 38;…
+    expect(term.screen({ escapes: true })).not.toMatch(/\x1b\[(\d+;)*(3[0-8]|9[0-7])[;m]/)
+    term.keys('q')
+    expect(await term.exited()).toBe(130)
+  })
+  it('refuses a dumb terminal as it refuses a pipe: exit 2, one line', async () => {
+    const server = await sseServer('data: x\n\n')
+    const term = runInTerminal(['inspect', server.url], { env: { TERM: 'dumb' } })
+    expect(await term.exited()).toBe(2)
+    expect(term.stderr()).toMatch(/^error: .*needs a terminal .*TERM=dumb.*sse-probe <url>\n$/)
+    expect(server.requests).toHaveLength(0)
   })
 })

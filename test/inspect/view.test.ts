@@ -1,9 +1,11 @@
 import { Chalk } from 'chalk'
 import { render } from 'ink-testing-library'
 import { createElement } from 'react'
+import stringWidth from 'string-width'
 import { describe, expect, it } from 'vitest'
 import type { ProbeRecord } from '../../src/engine/records.ts'
-import type { KeyInfo } from '../../src/inspect/keys.ts'
+import { cut } from '../../src/inspect/format.ts'
+import { type KeyInfo, splitKeys } from '../../src/inspect/keys.ts'
 import { type Action, initialState, reduce } from '../../src/inspect/state.ts'
 import { InspectApp, InspectScreen } from '../../src/inspect/view.tsx'
 
@@ -58,6 +60,34 @@ describe('inspect components', () => {
     expect(lines[15]).toMatch(/q quit/)
   })
 
+  it('fit small terminals: the data column stays, the screen is no taller than the terminal', () => {
+    const narrow = draw(stateWith([tick(1), tick(2)], { type: 'resize', width: 40, height: 10 }))
+    expect(narrow).toMatch(/^› +2 +0\.002s +tick +\{"n":2\}$/m)
+    for (const line of narrow.split('\n')) expect(stringWidth(line)).toBeLessThanOrEqual(40)
+    const tiny = draw(stateWith([tick(1)], { type: 'resize', width: 20, height: 5 })).split('\n')
+    expect(tiny).toHaveLength(5)
+    expect(tiny[0]).toMatch(/^http:/)
+  })
+
+  it('measure wide characters in columns: cells stay aligned, the detail pane loses nothing', () => {
+    const cjk = '漢字'.repeat(30)
+    const state = stateWith([tick(1, cjk), { ...tick(2), id: '日本語日本語' } as ProbeRecord], {
+      type: 'resize',
+      width: 60,
+      height: 30,
+    })
+    const rows = draw(state).split('\n').slice(3, 5)
+    // The type column starts at the same column on both rows, after an id of wide characters.
+    const typeColumn = rows.map((row) => stringWidth(row.slice(0, row.indexOf('tick'))))
+    expect(typeColumn[1]).toBe(typeColumn[0])
+    expect(stringWidth(cut(cjk, 7))).toBe(7)
+    expect(cut(cjk, 7)).toBe('漢字漢…')
+    const { lines } = reduce(reduce(state, { type: 'first' }), { type: 'open-detail' }).detail!
+    const body = lines.slice(lines.indexOf('') + 1)
+    expect(body.join('')).toBe(cjk)
+    for (const line of body) expect(stringWidth(line)).toBeLessThanOrEqual(60)
+  })
+
   it('escape control characters from the server', () => {
     const frame = draw(stateWith([tick(1, 'evil \x1b[2J\x07 \u202e')]))
     expect(frame).toContain('evil \\x1b[2J\\x07 \\u202e')
@@ -106,6 +136,26 @@ describe('inspect components', () => {
     expect(keys[1]![1].upArrow).toBe(true)
     expect(keys[2]![1].return).toBe(true)
     expect(keys[4]![1].pageDown).toBe(true)
+    app.unmount()
+  })
+  it('read Esc and the key after it in one chunk (Alt+key to Ink) as two keys', async () => {
+    const keys: string[] = []
+    const app = render(
+      createElement(InspectApp, {
+        state: stateWith([tick(1)]),
+        chalk,
+        onKey: (input, key) => {
+          for (const [char, info] of splitKeys(input, key))
+            keys.push(info.escape ? 'Esc' : info.return ? 'Enter' : info.upArrow ? 'Up' : char)
+        },
+      }),
+    )
+    await settle()
+    for (const data of ['\x1bj', '\x1b\r', '\x1b\x1b', '\x1b[1;3A']) {
+      app.stdin.write(data)
+      await settle()
+    }
+    expect(keys).toEqual(['Esc', 'j', 'Esc', 'Enter', 'Esc', 'Esc', 'Up'])
     app.unmount()
   })
 })
