@@ -37,15 +37,9 @@ export async function runInspect(
 ): Promise<number> {
   const stdin = context.stdin as NodeJS.ReadStream
   const stdout = context.stdout as NodeJS.WriteStream
-  // A dumb terminal (Emacs' shell, some CI consoles) cannot move the cursor: every frame would
-  // be printed below the last, for ever.
-  const dumb = context.env.TERM === 'dumb'
-  if (!stdout.isTTY || !stdin.isTTY || dumb) {
-    const what = dumb
-      ? 'a terminal that can redraw the screen (TERM=dumb)'
-      : 'a terminal (stdin and stdout)'
+  if (!stdout.isTTY || !stdin.isTTY) {
     context.stderr.write(
-      `error: sse-probe inspect needs ${what}; to print or pipe the stream use: sse-probe <url>\n`,
+      'error: sse-probe inspect needs a terminal (stdin and stdout); to print or pipe the stream use: sse-probe <url>\n',
     )
     return 2
   }

@@ -168,11 +168,4 @@ describe.skipIf(!HAS_TMUX && !process.env.CI)('sse-probe inspect in a terminal',
     term.keys('q')
     expect(await term.exited()).toBe(130)
   })
-  it('refuses a dumb terminal as it refuses a pipe: exit 2, one line', async () => {
-    const server = await sseServer('data: x\n\n')
-    const term = runInTerminal(['inspect', server.url], { env: { TERM: 'dumb' } })
-    expect(await term.exited()).toBe(2)
-    expect(term.stderr()).toMatch(/^error: .*needs a terminal .*TERM=dumb.*sse-probe <url>\n$/)
-    expect(server.requests).toHaveLength(0)
-  })
 })
