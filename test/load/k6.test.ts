@@ -70,10 +70,13 @@ function runScript(script: string, streams: Stream[]): Iteration[] {
     },
   }
   const metric = class {
+    name: string
+    constructor(name: string) {
+      this.name = name
+    }
     add(value: number) {
       if (this.name === 'sse_events') current.events += value
     }
-    constructor(readonly name: string) {}
   }
   const exec = { scenario: { startTime: now } }
   const run = new Function(
