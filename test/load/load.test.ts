@@ -250,6 +250,15 @@ describe('sse-probe load', () => {
       reason: 'trigger-failed',
       message: 'the trigger was answered with HTTP 500',
     })
+    expect(run.stderr).toBe('error: the trigger was answered with HTTP 500\n')
+  })
+
+  it('says on stderr, with --json, why no connection could be made', async () => {
+    const server = await holdingServer(() => true)
+    const run = await runCli(['load', server.url, '-c', '4', '--json'])
+    expect(run.exitCode).toBe(3)
+    expect(loadSummary(run).reason).toBe('connections-ended')
+    expect(run.stderr).toBe('error: no connection could be made (HTTP 503 ×4)\n')
   })
 
   it('measures fan-out from a send time in the data (--latency-field)', async () => {

@@ -47,6 +47,9 @@ export async function runLoad(url: URL, flags: RawLoadFlags, context: RunContext
   const summary = summarise(options, result, signals.received)
   if (options.json) {
     write(summary)
+    // As the probe's: stderr says why in a word, the records say the rest.
+    const failure = noConnectionMessage(summary)
+    if (failure !== undefined) context.stderr.write(`error: ${visible(failure)}\n`)
     for (const expectation of summary.expectations) {
       if (!expectation.ok)
         context.stderr.write(`error: expectation failed: ${visible(expectation.name)}\n`)
@@ -135,6 +138,14 @@ function summarise(
     rssMiB: Math.round((process.memoryUsage.rss() / 2 ** 20) * 10) / 10,
     expectations,
   }
+}
+
+/** Why a run exited 3, but for file descriptors, which tooManyFilesHelp() explains. */
+function noConnectionMessage(summary: LoadSummaryRecord): string | undefined {
+  if (summary.exitCode !== NO_CONNECTION || summary.reason === 'too-many-open-files') return
+  if (summary.message !== undefined) return summary.message
+  const kinds = Object.entries(summary.errors).map(([kind, count]) => `${kind} ×${count}`)
+  return `no connection could be made${kinds.length > 0 ? ` (${kinds.join(', ')})` : ''}`
 }
 
 /** Said once, with the numbers and the fix, instead of thousands of EMFILE errors. */

@@ -1,0 +1,141 @@
+import { describe, expect, it } from 'vitest'
+import { runCli } from '../helpers/cli.ts'
+
+/** What one sse.open of xk6-sse sees: its status, the blocks it passes on, how the stream stops. */
+interface Stream {
+  status: number
+  blocks?: { name?: string; data?: string; comment?: string }[]
+  /** 'eof': the server closed it; 'error': a read error; 'hold': it stays open until closed. */
+  then?: 'eof' | 'error' | 'hold'
+  /** Errors xk6-sse reports without stopping (a line it does not know). */
+  warnings?: string[]
+}
+
+interface Iteration {
+  events: number
+  closedByScript: boolean
+  sleptMs: number
+}
+
+/**
+ * Runs the default function of an exported script once per stream, with the k6 modules as
+ * xk6-sse behaves (sse.go): every blank line passes on a block, data or not, with `name` ''
+ * when it had no `event:` field; open() returns once the client is closed or the stream ended.
+ * A clock that only sleep() moves stands for time.
+ */
+function runScript(script: string, streams: Stream[]): Iteration[] {
+  const body = script
+    .replace(/^import .*$/gm, '')
+    .replace('export const options', 'const options')
+    .replace('export default function', 'function iteration')
+  let now = 1_000_000
+  const clock = { now: () => now }
+  const iterations: Iteration[] = []
+  let current: Iteration
+  const sse = {
+    open(_url: string, _params: unknown, setup: (client: unknown) => void) {
+      const stream = streams[iterations.length - 1]!
+      const handlers: Record<string, ((value: unknown) => void)[]> = {}
+      let closed = false
+      const client = {
+        on: (name: string, handler: (value: unknown) => void) =>
+          (handlers[name] ??= []).push(handler),
+        close: () => {
+          closed = true
+          current.closedByScript = true
+        },
+      }
+      const emit = (name: string, value: unknown) => {
+        for (const handler of handlers[name] ?? []) handler(value)
+      }
+      setup(client)
+      if (stream.status !== 200) return { status: stream.status }
+      for (const message of stream.warnings ?? []) emit('error', { error: () => message })
+      for (const block of stream.blocks ?? []) {
+        if (closed) break
+        emit('event', { id: '', name: '', data: '', comment: '', ...block })
+      }
+      if (!closed && stream.then === 'error')
+        emit('error', { error: () => 'read tcp: connection reset by peer' })
+      if (!closed && stream.then === 'hold') throw new Error('the script never closed the stream')
+      return { status: 200 }
+    },
+  }
+  const k6 = {
+    check: (value: unknown, checks: Record<string, (v: unknown) => boolean>) =>
+      Object.values(checks).every((check) => check(value)),
+    sleep: (seconds: number) => {
+      current.sleptMs += seconds * 1000
+      now += seconds * 1000
+    },
+  }
+  const metric = class {
+    name: string
+    constructor(name: string) {
+      this.name = name
+    }
+    add(value: number) {
+      if (this.name === 'sse_events') current.events += value
+    }
+  }
+  const exec = { scenario: { startTime: now } }
+  const run = new Function(
+    'sse',
+    'check',
+    'sleep',
+    'exec',
+    'Counter',
+    'Trend',
+    'Date',
+    'console',
+    `${body}\nreturn iteration`,
+  )(sse, k6.check, k6.sleep, exec, metric, metric, clock, { error: () => {} }) as () => void
+  for (const _ of streams) {
+    current = { events: 0, closedByScript: false, sleptMs: 0 }
+    iterations.push(current)
+    run()
+  }
+  return iterations
+}
+
+async function exportK6(...args: string[]): Promise<string> {
+  const run = await runCli(['load', 'http://127.0.0.1:9/stream', '--export', 'k6', ...args])
+  expect(run.exitCode, run.stderr).toBe(0)
+  return run.stdout
+}
+
+describe('load --export k6, run as xk6-sse runs it', () => {
+  it('counts events, not comments or a lone retry:, and ends on an unnamed end event', async () => {
+    const script = await exportK6('-c', '10', '--duration', '10s', '--end-event', 'message')
+    const [iteration] = runScript(script, [
+      { status: 200, blocks: [{ comment: 'ping' }, {}, { data: 'x' }], then: 'hold' },
+    ])
+    expect(iteration).toEqual({ events: 1, closedByScript: true, sleptMs: 10_000 })
+  })
+
+  it('does not open a refused stream again, and opens an ended one after --retry', async () => {
+    const script = await exportK6('-c', '10', '--duration', '10s', '--retry', '500ms')
+    const iterations = runScript(script, [
+      { status: 200, blocks: [{ data: 'a' }], then: 'eof' },
+      { status: 503 },
+    ])
+    expect(iterations.map((i) => i.sleptMs)).toEqual([500, 9500])
+  })
+
+  it('ends a stream that broke, to open it again, and reads on past a line it does not know', async () => {
+    const script = await exportK6('-c', '10', '--duration', '10s', '--retry', '1s')
+    const [broken] = runScript(script, [
+      { status: 200, warnings: ['unknown event: foo'], blocks: [{ data: 'a' }], then: 'error' },
+    ])
+    expect(broken).toEqual({ events: 1, closedByScript: true, sleptMs: 1000 })
+    const never = await exportK6('-c', '10', '--duration', '10s', '--reconnect', 'never')
+    expect(runScript(never, [{ status: 200, then: 'eof' }])[0]!.sleptMs).toBe(10_000)
+  })
+
+  it('holds for the ramp and the duration to the millisecond, and passes on --insecure', async () => {
+    const script = await exportK6('-c', '10', '--ramp', '1500ms', '--duration', '2s', '-k')
+    expect(script).toMatch(/"duration": "1500ms",\s*"target": 10\s*\},\s*\{\s*"duration": "2s"/)
+    expect(script).toContain('const HOLD_MS = 3500')
+    expect(script).toContain('insecureSkipTLSVerify: true')
+  })
+})
