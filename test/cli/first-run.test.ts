@@ -213,8 +213,14 @@ describe.runIf(TERMINAL_TESTS)('the spinner, in a terminal', () => {
     }
     expect(terminal.screen().join('\n')).not.toContain('hello')
     terminal.resize(15)
-    await new Promise((resolve) => setTimeout(resolve, 300))
-    expect((await drawn()).filter((row) => SPINNER.test(row))).toHaveLength(1)
+    // Redrawn at the new width within a second (a busy machine is slow to deliver SIGWINCH), and
+    // then no stale line: a stale one would stay that long, as it takes seconds to scroll off.
+    let spinners: string[] = []
+    for (let tries = 0; tries < 10 && spinners.length !== 1; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      spinners = (await drawn()).filter((row) => SPINNER.test(row))
+    }
+    expect(spinners).toHaveLength(1)
     terminal.keys('C-c')
     expect(await terminal.exitCode()).toBe(130)
     // 15 columns wrap the summary: its rows joined again.
