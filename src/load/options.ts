@@ -51,7 +51,14 @@ export function connectedArg(text: string): (target: number) => ConnectedExpecta
     )
   const value = Number(match[1])
   if (match[2] === '%' && value > 100) throw new UsageError('expected a percentage of at most 100%')
-  return (target) => ({ text, count: match[2] === '%' ? Math.ceil((value / 100) * target) : value })
+  return (target) => {
+    // More than -c opens could never hold: a mistake in the command, not a failed run.
+    if (match[2] === '' && value > target)
+      throw new UsageError(
+        `--expect-connected ${text} is more than the ${target} connections -c opens`,
+      )
+    return { text, count: match[2] === '%' ? Math.ceil((value / 100) * target) : value }
+  }
 }
 
 /** [RFC 6901] a JSON pointer: '' (the whole value) or '/a/0/b', with ~1 for '/' and ~0 for '~'. */

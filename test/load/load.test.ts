@@ -367,6 +367,7 @@ describe('sse-probe load', () => {
       ['load', server.url, '-c', '2000000'],
       ['load', server.url, '-c', '2', '--latency-field', 'sentAt'],
       ['load', server.url, '-c', '2', '--expect-connected', '120%'],
+      ['load', server.url, '-c', '2', '--expect-connected', '3'],
       ['load', server.url, '-c', '2', '--export', 'jmeter'],
       ['load', server.url, '-c', '2', '--expect-fanout-p95', '1s'],
     ]) {
@@ -430,6 +431,7 @@ describe('load, pure parts', () => {
     expect(connectedArg('33.3%')(10)).toEqual({ text: '33.3%', count: 4 })
     expect(connectedArg('1500')(2000)).toEqual({ text: '1500', count: 1500 })
     expect(() => connectedArg('1.5')).toThrow()
+    expect(() => connectedArg('2001')(2000)).toThrow('more than the 2000 connections -c opens')
     expect(triggerArg('post http://h/p')).toMatchObject({ method: 'POST' })
     expect(() => triggerArg('http://h/p')).toThrow()
   })
