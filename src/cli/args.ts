@@ -430,11 +430,11 @@ sse-probe --help and its exit codes); --timeout defaults to 20s here.
 --serve-only ignores them: Ctrl-C stops the endpoint (exit 0). A --port in use: exit 2.`
 
 const DEMO_EXAMPLES = `Examples:
-  sse-probe demo                       watch it: events, pings, the restart and the reconnect
-  sse-probe demo --json                the same as JSON records
-  sse-probe demo --record demo.ndjson  keep a transcript, then: sse-probe serve demo.ndjson
+  sse-probe demo                            watch it: events, pings, the restart and the reconnect
+  sse-probe demo --json                     the same as JSON records
+  sse-probe demo --record demo.ndjson       keep a transcript, then: sse-probe serve demo.ndjson
   sse-probe demo --serve-only --port 8000   an endpoint for your own client
-  sse-probe demo llm                   a model's answer streamed token by token, then its timings`
+  sse-probe demo llm                        a model's answer streamed token by token, then its timings`
 
 const SERVE_NOTES = `A file whose first line is a JSON object is a transcript: its events, comments,
 retry fields and closes are replayed with their recorded timing (--speed), and
@@ -450,7 +450,7 @@ const PROBE_EXAMPLES = `Examples:
   sse-probe https://host/stream              watch a stream; Ctrl-C for the summary
   sse-probe localhost:8000/stream -i         no scheme means http://; -i shows headers
   sse-probe -t 30s --expect-event end https://host/stream    a check for CI
-  sse-probe --json https://host/stream | jq -c .data         JSON records
+  sse-probe --json https://host/stream | jq -c 'select(.type == "event")'   JSON records
   sse-probe -H 'Authorization: Bearer …' -d @body.json --end-data '[DONE]' https://api.example.com/v1/chat
   sse-probe --record s.ndjson https://host/stream            keep a transcript to replay
   sse-probe check https://host/stream        lint the endpoint (sse-probe help check)`
@@ -464,6 +464,15 @@ const CHECK_EXAMPLES = `Examples:
   sse-probe check https://host/stream
   sse-probe check https://host/stream --origin https://app.example --window 1m
   sse-probe check https://host/stream -H 'Cookie: session=…' --json --strict`
+
+const DIFF_EXAMPLES = `Examples:
+  sse-probe diff golden.ndjson http://127.0.0.1:8000/stream --ignore /timestamp -n 20
+  sse-probe diff http://app:8000/stream http://edge.example/stream --timing -n 50`
+
+const LOAD_EXAMPLES = `Examples:
+  sse-probe load https://host/stream -c 5000 --ramp 10s --duration 60s
+  sse-probe load https://host/stream -c 2000 --trigger 'POST https://host/publish' --expect-fanout-p95 200ms
+  sse-probe load https://host/stream -c 50000 --ramp 1m --export k6 > load-k6.js`
 
 /** What `sse-probe` alone prints: the first things to try. */
 export const SHORT_USAGE = `Usage: sse-probe [options] <url>
@@ -702,7 +711,7 @@ export function createProgram(
         )
         .argument('<left>', 'a transcript, a raw capture or a URL')
         .argument('<right>', 'a transcript, a raw capture or a URL')
-        .addHelpText('after', `\n${DIFF_NOTES}\n\n${DURATIONS}`)
+        .addHelpText('after', `\n${DIFF_NOTES}\n\n${DURATIONS}\n\n${DIFF_EXAMPLES}`)
         .option(
           '--ignore <pointer>',
           'drop this JSON pointer from JSON data before comparing, repeatable',
@@ -785,7 +794,7 @@ export function createProgram(
         .option('-q, --quiet', 'no status line')
         .option('--color', 'force colour')
         .option('--no-color', 'no colour (NO_COLOR and FORCE_COLOR are honoured too)')
-        .addHelpText('after', `${LOAD_HELP}\n\n${DURATIONS}`)
+        .addHelpText('after', `${LOAD_HELP}\n\n${DURATIONS}\n\n${LOAD_EXAMPLES}`)
       addRequestOptions(load)
       addStreamOptions(load, { duration: false })
       addExpectOptions(load)

@@ -139,6 +139,9 @@ describe('--help: grouped, with examples, for every command', () => {
     ],
     check: ['Request:', 'Check:', 'Output:'],
     serve: ['Replay:'],
+    inspect: ['Request:', 'Inspect:'],
+    diff: ['Output:', 'Request:', 'When it ends:'],
+    load: ['Load:', 'Output:', 'Request:', 'Expectations:'],
   }
   it.each(Object.entries(groups))('%j --help', async (command, headings) => {
     const run = await runCli(command ? [command, '--help'] : ['--help'])
