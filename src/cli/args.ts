@@ -545,6 +545,50 @@ export interface CliHandlers {
   diff(left: string, right: string, flags: DiffFlags): Promise<number>
 }
 
+const COMMANDS = ['demo', 'inspect', 'serve', 'check', 'diff', 'load', 'help'] as const
+type CommandName = Exclude<(typeof COMMANDS)[number], 'help'>
+
+/**
+ * A mistyped command name, which commander would otherwise take for the probe's URL:
+ * `sse-probe help chekc` printed the whole help with no word of what was wrong, and `sse-probe
+ * chekc URL` said "too many arguments". A lone word stays a URL: `sse-probe server` may be a host.
+ * Returns the usage error, with a "Did you mean" line as commander words it, or undefined.
+ */
+export function unknownCommand(argv: readonly string[]): string | undefined {
+  const [first, second] = argv
+  const word =
+    first === 'help'
+      ? second
+      : second !== undefined && !second.startsWith('-') && /^[a-z]+$/i.test(first ?? '')
+        ? first
+        : undefined
+  if (word === undefined || word.startsWith('-') || COMMANDS.includes(word as CommandName)) {
+    return undefined
+  }
+  const suggestion = COMMANDS.find((name) => editDistance(word.toLowerCase(), name) <= 2)
+  if (first !== 'help' && suggestion === undefined) return undefined
+  const hint = suggestion
+    ? `\n(Did you mean ${suggestion}?)`
+    : `; the commands are ${COMMANDS.slice(0, -1).join(', ')}`
+  return `error: unknown command '${word}'${hint}\n`
+}
+
+/** Edits (insert, delete, replace, swap two neighbours) that turn a into b. */
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)])
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost)
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1)
+      }
+    }
+  }
+  return d[a.length]![b.length]!
+}
+
 /**
  * The whole command line. Actions import their implementation lazily so that
  * `--help` and `--version` load nothing but commander.
@@ -581,7 +625,7 @@ export function createProgram(
   // Subcommands: each defines its own flags here and runs from src/commands/. Building one
   // costs start-up time (commander makes an object per option), so only those the command line
   // names are built: all of them for help, which lists them.
-  const subcommands: Record<string, () => void> = {
+  const subcommands: Record<CommandName, () => void> = {
     demo() {
       const demo = program
         .command('demo')
