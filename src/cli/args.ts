@@ -430,11 +430,11 @@ sse-probe --help and its exit codes); --timeout defaults to 20s here.
 --serve-only ignores them: Ctrl-C stops the endpoint (exit 0). A --port in use: exit 2.`
 
 const DEMO_EXAMPLES = `Examples:
-  sse-probe demo                       watch it: events, pings, the restart and the reconnect
-  sse-probe demo --json                the same as JSON records
-  sse-probe demo --record demo.ndjson  keep a transcript, then: sse-probe serve demo.ndjson
+  sse-probe demo                            watch it: events, pings, the restart and the reconnect
+  sse-probe demo --json                     the same as JSON records
+  sse-probe demo --record demo.ndjson       keep a transcript, then: sse-probe serve demo.ndjson
   sse-probe demo --serve-only --port 8000   an endpoint for your own client
-  sse-probe demo llm                   a model's answer streamed token by token, then its timings`
+  sse-probe demo llm                        a model's answer streamed token by token, then its timings`
 
 const SERVE_NOTES = `A file whose first line is a JSON object is a transcript: its events, comments,
 retry fields and closes are replayed with their recorded timing (--speed), and
@@ -450,7 +450,7 @@ const PROBE_EXAMPLES = `Examples:
   sse-probe https://host/stream              watch a stream; Ctrl-C for the summary
   sse-probe localhost:8000/stream -i         no scheme means http://; -i shows headers
   sse-probe -t 30s --expect-event end https://host/stream    a check for CI
-  sse-probe --json https://host/stream | jq -c .data         JSON records
+  sse-probe --json https://host/stream | jq -c 'select(.type == "event")'   JSON records
   sse-probe -H 'Authorization: Bearer …' -d @body.json --end-data '[DONE]' https://api.example.com/v1/chat
   sse-probe --record s.ndjson https://host/stream            keep a transcript to replay
   sse-probe check https://host/stream        lint the endpoint (sse-probe help check)`
@@ -464,6 +464,15 @@ const CHECK_EXAMPLES = `Examples:
   sse-probe check https://host/stream
   sse-probe check https://host/stream --origin https://app.example --window 1m
   sse-probe check https://host/stream -H 'Cookie: session=…' --json --strict`
+
+const DIFF_EXAMPLES = `Examples:
+  sse-probe diff golden.ndjson http://127.0.0.1:8000/stream --ignore /timestamp -n 20
+  sse-probe diff http://app:8000/stream http://edge.example/stream --timing -n 50`
+
+const LOAD_EXAMPLES = `Examples:
+  sse-probe load https://host/stream -c 5000 --ramp 10s --duration 60s
+  sse-probe load https://host/stream -c 2000 --trigger 'POST https://host/publish' --expect-fanout-p95 200ms
+  sse-probe load https://host/stream -c 50000 --ramp 1m --export k6 > load-k6.js`
 
 /** What `sse-probe` alone prints: the first things to try. */
 export const SHORT_USAGE = `Usage: sse-probe [options] <url>
@@ -536,6 +545,50 @@ export interface CliHandlers {
   diff(left: string, right: string, flags: DiffFlags): Promise<number>
 }
 
+const COMMANDS = ['demo', 'inspect', 'serve', 'check', 'diff', 'load', 'help'] as const
+type CommandName = Exclude<(typeof COMMANDS)[number], 'help'>
+
+/**
+ * A mistyped command name, which commander would otherwise take for the probe's URL:
+ * `sse-probe help chekc` printed the whole help with no word of what was wrong, and `sse-probe
+ * chekc URL` said "too many arguments". A lone word stays a URL: `sse-probe server` may be a host.
+ * Returns the usage error, with a "Did you mean" line as commander words it, or undefined.
+ */
+export function unknownCommand(argv: readonly string[]): string | undefined {
+  const [first, second] = argv
+  const word =
+    first === 'help'
+      ? second
+      : second !== undefined && !second.startsWith('-') && /^[a-z]+$/i.test(first ?? '')
+        ? first
+        : undefined
+  if (word === undefined || word.startsWith('-') || COMMANDS.includes(word as CommandName)) {
+    return undefined
+  }
+  const suggestion = COMMANDS.find((name) => editDistance(word.toLowerCase(), name) <= 2)
+  if (first !== 'help' && suggestion === undefined) return undefined
+  const hint = suggestion
+    ? `\n(Did you mean ${suggestion}?)`
+    : `; the commands are ${COMMANDS.slice(0, -1).join(', ')}`
+  return `error: unknown command '${word}'${hint}\n`
+}
+
+/** Edits (insert, delete, replace, swap two neighbours) that turn a into b. */
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)])
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost)
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1)
+      }
+    }
+  }
+  return d[a.length]![b.length]!
+}
+
 /**
  * The whole command line. Actions import their implementation lazily so that
  * `--help` and `--version` load nothing but commander.
@@ -572,7 +625,7 @@ export function createProgram(
   // Subcommands: each defines its own flags here and runs from src/commands/. Building one
   // costs start-up time (commander makes an object per option), so only those the command line
   // names are built: all of them for help, which lists them.
-  const subcommands: Record<string, () => void> = {
+  const subcommands: Record<CommandName, () => void> = {
     demo() {
       const demo = program
         .command('demo')
@@ -702,7 +755,7 @@ export function createProgram(
         )
         .argument('<left>', 'a transcript, a raw capture or a URL')
         .argument('<right>', 'a transcript, a raw capture or a URL')
-        .addHelpText('after', `\n${DIFF_NOTES}\n\n${DURATIONS}`)
+        .addHelpText('after', `\n${DIFF_NOTES}\n\n${DURATIONS}\n\n${DIFF_EXAMPLES}`)
         .option(
           '--ignore <pointer>',
           'drop this JSON pointer from JSON data before comparing, repeatable',
@@ -785,7 +838,7 @@ export function createProgram(
         .option('-q, --quiet', 'no status line')
         .option('--color', 'force colour')
         .option('--no-color', 'no colour (NO_COLOR and FORCE_COLOR are honoured too)')
-        .addHelpText('after', `${LOAD_HELP}\n\n${DURATIONS}`)
+        .addHelpText('after', `${LOAD_HELP}\n\n${DURATIONS}\n\n${LOAD_EXAMPLES}`)
       addRequestOptions(load)
       addStreamOptions(load, { duration: false })
       addExpectOptions(load)

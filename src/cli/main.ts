@@ -2,7 +2,7 @@ import { CommanderError } from 'commander'
 import { SseProbeUsageError } from '../engine/errors.ts'
 import { visible } from '../engine/escape.ts'
 import { redactText } from '../engine/redact.ts'
-import { createProgram, SHORT_USAGE } from './args.ts'
+import { createProgram, SHORT_USAGE, unknownCommand } from './args.ts'
 import type { RunContext } from './commands/probe.ts'
 import { createTerminal } from './output.ts'
 
@@ -14,6 +14,12 @@ export async function main(argv: readonly string[], context: RunContext): Promis
   const terminal = createTerminal(context)
   if (argv.length === 0) {
     terminal.err(SHORT_USAGE)
+    return 2
+  }
+  const showSecrets = argv.includes('--show-secrets')
+  const unknown = unknownCommand(argv)
+  if (unknown !== undefined) {
+    terminal.err(errorLine(unknown, showSecrets))
     return 2
   }
   const { program, exitCode } = createProgram(
@@ -50,7 +56,6 @@ export async function main(argv: readonly string[], context: RunContext): Promis
     },
     argv,
   )
-  const showSecrets = argv.includes('--show-secrets')
   // Subcommands copy these settings only when created, so each gets them here.
   for (const command of [program, ...program.commands]) {
     command.exitOverride().configureOutput({

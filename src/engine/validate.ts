@@ -86,7 +86,13 @@ export function urlArg(text: string): URL {
   try {
     url = new URL(full)
   } catch {
-    throw new SseProbeUsageError(`expected an http:// or https:// URL`)
+    // `localhost:80000`: the URL parser's refusal would otherwise read as a missing scheme.
+    const port = /^[a-z]+:\/\/[^/?#]*:(\d+)(?:[/?#]|$)/i.exec(full)?.[1]
+    throw new SseProbeUsageError(
+      port !== undefined && Number(port) > 65535
+        ? `port ${port} is out of range (0 to 65535)`
+        : 'expected an http:// or https:// URL',
+    )
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new SseProbeUsageError(`expected an http:// or https:// URL, not ${url.protocol}`)

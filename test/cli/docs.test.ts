@@ -1,7 +1,9 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import type { Command } from 'commander'
 import { describe, expect, it } from 'vitest'
+import { createProgram } from '../../src/cli/args.ts'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const pages = [
@@ -41,5 +43,87 @@ describe('the documentation', () => {
       )
       expect(headings, `${page} links to ${target}`).toContain(hash)
     }
+  })
+})
+
+/** The `sse-probe …` command lines of a page's code blocks (fenced or indented), synopses aside. */
+function commandLines(text: string): string[] {
+  const lines: string[] = []
+  let fenced = false
+  let pending = ''
+  for (const line of text.split('\n')) {
+    if (line.startsWith('```')) fenced = !fenced
+    else if (fenced || line.startsWith('    ')) {
+      const command = pending + line.trim().replace(/^\$ /, '').replace(/^npx /, '')
+      pending = command.endsWith('\\') ? command.slice(0, -1) : ''
+      if (!pending && command.startsWith('sse-probe ') && !/ (<\w|\[\w|\[-)/.test(command)) {
+        lines.push(command)
+      }
+    }
+  }
+  return lines
+}
+
+/** A command line's arguments as a shell passes them, up to a comment, pipe or redirection. */
+function shellWords(line: string): string[] {
+  const words: string[] = []
+  for (const [, single, double, bare] of line.matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g)) {
+    if (bare !== undefined && ['#', '|', '>', '&'].includes(bare)) break
+    words.push(single ?? double ?? bare!)
+  }
+  return words.slice(1)
+}
+
+/** Parses argv as the CLI does, running nothing: what commander would say, or ''. */
+async function parseError(argv: string[]): Promise<string> {
+  const run = async () => 0
+  const handlers = {
+    probe: run,
+    load: run,
+    inspect: run,
+    demo: run,
+    serve: run,
+    check: run,
+    diff: run,
+  }
+  const { program } = createProgram(handlers, argv)
+  let error = ''
+  const quiet = (command: Command) =>
+    command
+      .exitOverride()
+      .configureOutput({ writeOut: () => {}, writeErr: (text) => (error += text) })
+  for (const command of [program, ...program.commands]) quiet(command)
+  try {
+    await program.parseAsync(argv, { from: 'user' })
+  } catch (caught) {
+    error ||= String(caught)
+  }
+  return error
+}
+
+describe('the commands the documentation shows', () => {
+  const documented = pages.flatMap((page) =>
+    commandLines(read(page)).map((line) => [page, line] as const),
+  )
+  // Every command's --help ends with examples, each a command line and what it shows.
+  const { program } = createProgram({} as never)
+  const examples = [program, ...program.commands].flatMap((command) => {
+    let help = ''
+    command.configureOutput({ writeOut: (text) => (help += text) }).outputHelp()
+    const section = help.slice(help.lastIndexOf('\nExamples:\n'))
+    return [...section.matchAll(/^ {2}(sse-probe .+?)(?: {2,}.*)?$/gm)].map(([, line]) => line!)
+  })
+
+  it.each(documented)('%s: %s', async (_page, line) => {
+    expect(await parseError(shellWords(line))).toBe('')
+  })
+
+  it.each(examples)('--help: %s', async (line) => {
+    expect(await parseError(shellWords(line))).toBe('')
+  })
+
+  it('are found: the pages and every --help show commands', () => {
+    expect(documented.length).toBeGreaterThan(40)
+    expect(examples.length).toBeGreaterThan(20)
   })
 })

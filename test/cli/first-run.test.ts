@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { unknownCommand } from '../../src/cli/args.ts'
 import { CLI, runCli } from '../helpers/cli.ts'
 import { sseServer, startServer } from '../helpers/server.ts'
 import { runInTerminal, TERMINAL_TESTS } from '../helpers/tty.ts'
@@ -83,6 +84,30 @@ describe("commander's messages and the first commands", () => {
     expect(run.stderr).toMatch(/^error: unknown option '--jsno\\x1b\[31m'\n/)
   })
 
+  it.each([
+    [['help', 'chekc'], "error: unknown command 'chekc'\n(Did you mean check?)\n"],
+    [['chekc', 'http://127.0.0.1:9/'], "error: unknown command 'chekc'\n(Did you mean check?)\n"],
+    [
+      ['lod', 'http://127.0.0.1:9/', '-c', '2'],
+      "error: unknown command 'lod'\n(Did you mean load?)\n",
+    ],
+    [
+      ['help', 'nothing'],
+      "error: unknown command 'nothing'; the commands are demo, inspect, serve, check, diff, load\n",
+    ],
+  ])('a mistyped command %j is named, with the one meant, exit 2', async (args, message) => {
+    const run = await runCli(args)
+    expect(run.exitCode).toBe(2)
+    expect(run.stderr).toBe(message)
+    expect(run.stdout).toBe('')
+  })
+
+  it('a lone word, or one before options, is still a host (`sse-probe server -i`)', () => {
+    expect(unknownCommand(['server'])).toBeUndefined()
+    expect(unknownCommand(['server', '-i'])).toBeUndefined()
+    expect(unknownCommand(['http://127.0.0.1/', 'x'])).toBeUndefined()
+  })
+
   it('`sse-probe` alone offers the demo first, in a few lines, exit 2', async () => {
     const run = await runCli([])
     expect(run.exitCode).toBe(2)
@@ -139,6 +164,9 @@ describe('--help: grouped, with examples, for every command', () => {
     ],
     check: ['Request:', 'Check:', 'Output:'],
     serve: ['Replay:'],
+    inspect: ['Request:', 'Inspect:'],
+    diff: ['Output:', 'Request:', 'When it ends:'],
+    load: ['Load:', 'Output:', 'Request:', 'Expectations:'],
   }
   it.each(Object.entries(groups))('%j --help', async (command, headings) => {
     const run = await runCli(command ? [command, '--help'] : ['--help'])

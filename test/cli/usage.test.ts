@@ -81,6 +81,15 @@ describe('every flag given a bad value exits 2, names the flag and the value, an
     },
   )
 
+  it.each([['localhost:99999/stream'], ['http://127.0.0.1:123456/']])(
+    'the URL %j names its port as the problem',
+    async (url) => {
+      const run = await runMain([url])
+      expect(run.exitCode).toBe(2)
+      expect(run.stderr).toMatch(/ port \d+ is out of range \(0 to 65535\)\n$/)
+    },
+  )
+
   it('a malformed proxy variable', async () => {
     const server = await startServer(() => {})
     const run = await runCli([server.url], {
