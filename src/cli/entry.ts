@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { SIGNAL_EXIT_CODES, STOP_SIGNALS, type StopSignal } from '../engine/exit-code.ts'
 import { VERSION } from '../engine/version.ts'
 import { loadCliMain } from './load-main.ts'
 import { watchOutput } from './written.ts'
@@ -13,6 +14,22 @@ process.on('uncaughtException', (error) => {
 })
 
 const output = watchOutput(process)
+
+// Loading the CLI takes ~100 ms before a command listens for signals: a Ctrl-C then is held for
+// the command (which ends with its summary and code) rather than killing the process without
+// them. A second one exits at once, as it does once the command listens.
+let held: StopSignal | undefined
+const hold = (name: StopSignal) => {
+  if (held) process.exit(SIGNAL_EXIT_CODES[name])
+  held = name
+}
+for (const name of STOP_SIGNALS) process.on(name, hold)
+function heldSignal(): StopSignal | undefined {
+  for (const name of STOP_SIGNALS) process.off(name, hold)
+  const signal = held
+  held = undefined
+  return signal
+}
 
 const args = process.argv.slice(2)
 const only = args.length === 1 ? args[0] : undefined
@@ -40,8 +57,11 @@ if (only === '--version' || only === '-V') {
     },
     env: process.env,
     process,
+    heldSignal,
   })
 }
+// A signal no command took (a usage error, --help) still ends with its code.
+if (held) exitCode = SIGNAL_EXIT_CODES[held]
 // Exit once the output is out: a connection still being set up when the probe ended (a host
 // that never answers) would otherwise keep the process alive until its own timeout.
 process.exit(await output.exitCode(exitCode))

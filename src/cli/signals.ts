@@ -1,5 +1,15 @@
 import { SIGNAL_EXIT_CODES, STOP_SIGNALS, type StopSignal } from '../engine/exit-code.ts'
 
+/** Where a command hears stop signals: the process, and one held from start-up. */
+export interface SignalSource {
+  process: NodeJS.Process
+  /**
+   * A stop signal that came during start-up, before the command listened (src/cli/entry.ts).
+   * Taken once: the command then hears it as if it came now.
+   */
+  heldSignal?: () => StopSignal | undefined
+}
+
 export interface StopSignals {
   /** The first signal received, if any. */
   readonly received: StopSignal | undefined
@@ -11,9 +21,10 @@ export interface StopSignals {
  * summary, a report); a second means the user is done waiting, and exits at once.
  */
 export function onStopSignals(
-  process: NodeJS.Process,
+  source: SignalSource,
   stop: (signal: StopSignal) => void,
 ): StopSignals {
+  const { process } = source
   let received: StopSignal | undefined
   const handle = (name: StopSignal) => {
     if (received) process.exit(SIGNAL_EXIT_CODES[name])
@@ -21,6 +32,9 @@ export function onStopSignals(
     stop(name)
   }
   for (const name of STOP_SIGNALS) process.on(name, handle)
+  const held = source.heldSignal?.()
+  // As soon as the caller has what this returns, before any I/O: the signal came first.
+  if (held) queueMicrotask(() => handle(held))
   return {
     get received() {
       return received

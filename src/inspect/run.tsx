@@ -137,7 +137,7 @@ export async function runInspect(
     quit()
   })
   // SIGINT and SIGTERM end the probe as in `sse-probe <url>` (130, 143) and leave the screen.
-  const signals = onStopSignals(context.process, (name) => {
+  const signals = onStopSignals(context, (name) => {
     probe.interrupt(name)
     quit()
   })

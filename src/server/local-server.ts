@@ -123,12 +123,15 @@ export function createConnectionLog(write: (text: string) => void) {
 /** Keeps a server running until Ctrl-C, SIGTERM or SIGHUP, which end it normally (exit 0). */
 export async function runUntilStopped(
   server: LocalServer,
-  process: NodeJS.Process,
+  source: { process: NodeJS.Process; heldSignal?: () => unknown },
 ): Promise<number> {
+  const { process } = source
   let stop = () => {}
   await new Promise<void>((resolve) => {
     stop = resolve
     for (const name of STOP_SIGNALS) process.on(name, stop)
+    // One held from start-up (src/cli/entry.ts) stops it as well.
+    if (source.heldSignal?.()) stop()
   })
   for (const name of STOP_SIGNALS) process.off(name, stop)
   await server.close()

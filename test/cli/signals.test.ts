@@ -121,6 +121,28 @@ describe('pipes', () => {
 })
 
 describe('signals', () => {
+  it('a signal before the command listens (start-up, reading -d @-) is held for it: summary and 130', async () => {
+    const server = await startServer((_req, res) => {
+      res.writeHead(200, SSE).end('data: one\n\n')
+    })
+    const child = spawn(process.execPath, [CLI, server.url, '--no-color', '-d', '@-'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
+    onTestFinished(() => void child.kill('SIGKILL'))
+    let stderr = ''
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+    child.stdout.resume()
+    const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+      child.on('exit', (code, signal) => resolve([code, signal])),
+    )
+    // Still reading its body from stdin: no command has listened for signals yet.
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+    child.kill('SIGINT')
+    child.stdin.end('{"a":1}')
+    expect(await exited).toEqual([130, null])
+    expect(stderr).toMatch(/summary {2}interrupted {2}exit 130/)
+  })
+
   it.each([
     ['SIGINT', 130],
     ['SIGTERM', 143],

@@ -38,7 +38,7 @@ export async function runCheck(
       ? await showTimeLeft(context, shownUrl, options.windowMs)
       : undefined
   const interrupt = new AbortController()
-  const signals = onStopSignals(context.process, () => interrupt.abort())
+  const signals = onStopSignals(context, () => interrupt.abort())
   const observation = await observe(options, interrupt.signal).finally(() => {
     signals.dispose()
     progress?.stop()

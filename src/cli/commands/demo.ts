@@ -37,7 +37,7 @@ export async function runDemo(flags: DemoFlags, context: RunContext): Promise<nu
     terminal.err(
       'demo endpoint running: point a browser, curl -N or sse-probe at the URL above; Ctrl-C stops it\n',
     )
-    return runUntilStopped(endpoint, context.process)
+    return runUntilStopped(endpoint, context)
   }
   const display = displayOptionsFrom(flags)
   const endpoint = await demo.start({ port: flags.port })

@@ -21,7 +21,7 @@ export async function runDiffCommand(
   const { chalk } = await colors(context, flags.color)
   const body = await readRequestBody(flags.data, context)
   const running = new Set<ReturnType<typeof startProbe>>()
-  const signals = onStopSignals(context.process, (name) => {
+  const signals = onStopSignals(context, (name) => {
     for (const probe of running) probe.interrupt(name)
   })
   context.stdout.on('error', () => {})

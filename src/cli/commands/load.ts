@@ -36,7 +36,7 @@ export async function runLoad(url: URL, flags: RawLoadFlags, context: RunContext
     !options.json && !options.quiet && context.stderr.isTTY
       ? startStatusLine(context.stderr, run.collector, options.connections)
       : undefined
-  const signals = onStopSignals(context.process, () => run.stop('interrupted'))
+  const signals = onStopSignals(context, () => run.stop('interrupted'))
   let result: LoadResult
   try {
     result = await run.done

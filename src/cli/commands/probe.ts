@@ -9,9 +9,9 @@ import { llmExtensionFor } from '../../llm/options.ts'
 import type { DemoFlags, RawProbeFlags, RawRequestFlags } from '../args.ts'
 import { createOutput, type DisplayOptions, type OutputStreams } from '../output.ts'
 import { toPrettyView } from '../render/display.ts'
-import { onStopSignals } from '../signals.ts'
+import { onStopSignals, type SignalSource } from '../signals.ts'
 
-export interface RunContext extends OutputStreams {
+export interface RunContext extends OutputStreams, SignalSource {
   stdin: NodeJS.ReadableStream
   /** Signals and a closed stdout stop the probe; tests drive them through `process`. */
   process: NodeJS.Process
@@ -134,7 +134,7 @@ export async function probeAndSummarise(
     output.close()
     throw error
   }
-  const signals = onStopSignals(context.process, (name) => probe.interrupt(name))
+  const signals = onStopSignals(context, (name) => probe.interrupt(name))
   let outputClosed = false
   // `sse-probe URL | head` (or `2>&1 | head`): the reader has gone, so stop quietly. Any other
   // failed write (a full disk) stops the probe too; the CLI's entry says so and exits 74.

@@ -22,7 +22,7 @@ export async function runServe(
   })
   terminal.out(`${server.url}\n`)
   terminal.err(`serving ${file}: ${describe(plan, flags)}; Ctrl-C stops it\n`)
-  return runUntilStopped(server, context.process)
+  return runUntilStopped(server, context)
 }
 
 function describe(plan: ReplayPlan, flags: ServeFlags): string {
