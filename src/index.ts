@@ -110,14 +110,20 @@ export function probe(url: string | URL, options: ProbeOptions = {}): ProbeRun {
   const queue: ProbeRecord[] = []
   let keep = true
   let iterating = false
-  let wake: (() => void) | undefined
+  let settled = false
+  // Every loop waiting for a record: two loops over one probe share its records, and both end.
+  let waiting: (() => void)[] = []
+  const wake = () => {
+    for (const resolve of waiting) resolve()
+    waiting = []
+  }
   let resume: (() => void) | undefined
   let backlog: Promise<void> | undefined
   const sink: ProbeSink = {
     emit(record) {
       if (!keep && record.type !== 'summary') return
       queue.push(record)
-      wake?.()
+      wake()
     },
     flush() {
       if (!iterating || queue.length < HIGH_WATER) return undefined
@@ -131,10 +137,14 @@ export function probe(url: string | URL, options: ProbeOptions = {}): ProbeRun {
     ? startWithContracts(probeOptions, rest, sink)
     : startProbe(probeOptions, sink)
   let failure: { error: unknown } | undefined
-  running.done.catch((error: unknown) => {
-    failure = { error }
-    wake?.()
-  })
+  running.done
+    .catch((error: unknown) => {
+      failure = { error }
+    })
+    .finally(() => {
+      settled = true
+      wake()
+    })
   const abort = () => running.interrupt('SIGINT')
   if (signal?.aborted) abort()
   else signal?.addEventListener('abort', abort, { once: true })
@@ -155,8 +165,9 @@ export function probe(url: string | URL, options: ProbeOptions = {}): ProbeRun {
           continue
         }
         if (failure) throw failure.error
-        await new Promise<void>((resolve) => (wake = resolve))
-        wake = undefined
+        // The summary went to another loop, or to an earlier one: nothing more will come.
+        if (settled) return
+        await new Promise<void>((resolve) => waiting.push(resolve))
       }
     } finally {
       // A loop left early (break, throw) is done with the probe.

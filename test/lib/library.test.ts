@@ -61,6 +61,15 @@ describe('probe()', () => {
     expect(await run.summary).toMatchObject({ reason: 'interrupted', exitCode: 130, events: 1 })
   })
 
+  it('two loops at once share the records and both end; a loop after the end gets nothing', async () => {
+    const server = await sseServer(STREAM)
+    const run = probe(server.url)
+    const [first, second] = await Promise.all([collect(run), collect(run)])
+    const types = [...first, ...second].map((record) => record.type).sort()
+    expect(types).toEqual(['comment', 'event', 'event', 'open', 'retry', 'summary'])
+    expect(await collect(run)).toEqual([])
+  })
+
   it('an AbortSignal ends it the same way', async () => {
     const server = await startServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' }).write(': open\n\n')
