@@ -5,17 +5,30 @@
 import { observe } from './check/observe.ts'
 import { toCheckOptions } from './check/options.ts'
 import { type CheckRecord, type CheckSummaryRecord, checkRecords, judge } from './check/render.ts'
-import { type ContractOptions, contractFacts, hasContracts } from './contracts/options.ts'
+import {
+  CONTRACT_OPTIONS,
+  type ContractOptions,
+  type ContractPlan,
+  contractFacts,
+  contractPlan,
+  hasContracts,
+} from './contracts/options.ts'
 import { SseProbeUsageError } from './engine/errors.ts'
 import type { ProbeOptions as EngineOptions } from './engine/options.ts'
 import {
+  booleanOption,
   checked,
   type Duration,
   durationOption,
   fromLibraryOptions,
+  knownOptions,
+  PROBE_OPTIONS,
   type ProbeLibraryOptions,
+  REQUEST_OPTIONS,
   type RequestLibraryOptions,
   requestFromLibrary,
+  signalOption,
+  stringList,
 } from './engine/options.ts'
 import { type Probe, type ProbeSink, startProbe } from './engine/probe.ts'
 import type { ProbeRecord, SummaryRecord } from './engine/records.ts'
@@ -99,14 +112,14 @@ const LOW_WATER = 64
  * the endpoint ends in the summary's `reason`.
  */
 export function probe(url: string | URL, options: ProbeOptions = {}): ProbeRun {
-  const { signal, llm: mode, expectLlm, ...rest } = options ?? {}
-  const llm = llmExtensionFor(mode, expectLlm === true)
-  if (llm) rest.extensions = [...(rest.extensions ?? []), llm]
+  knownOptions(options, [...PROBE_OPTIONS, ...CONTRACT_OPTIONS, 'llm', 'expectLlm'])
+  const { signal, llm: mode, expectLlm, ...rest } = options
   const probeOptions = fromLibraryOptions(url, rest)
+  const llm = llmExtensionFor(mode, booleanOption('expectLlm', expectLlm))
+  if (llm) probeOptions.extensions.push(llm)
   if (!probeOptions.request.proxy) checkProxyVariables(process.env)
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new SseProbeUsageError('option signal: expected an AbortSignal')
-  }
+  signalOption(signal)
+  const contracts = hasContracts(rest) ? contractPlan(rest) : undefined
   const queue: ProbeRecord[] = []
   let keep = true
   let iterating = false
@@ -133,8 +146,8 @@ export function probe(url: string | URL, options: ProbeOptions = {}): ProbeRun {
     events: true,
     commentText: true,
   }
-  const running = hasContracts(rest)
-    ? startWithContracts(probeOptions, rest, sink)
+  const running = contracts
+    ? startWithContracts(probeOptions, contracts, sink)
     : startProbe(probeOptions, sink)
   let failure: { error: unknown } | undefined
   running.done
@@ -190,13 +203,13 @@ export function probe(url: string | URL, options: ProbeOptions = {}): ProbeRun {
 }
 
 /**
- * A probe with contract options: schemas and documents are read (asynchronously, an OpenAPI
- * document's references too) before it connects. One that cannot be used rejects the summary
- * (and the iteration) with SseProbeUsageError, and no request is sent.
+ * A probe with contract options (validated already): schemas and documents are read
+ * (asynchronously, an OpenAPI document's references too) before it connects. One that cannot be
+ * used rejects the summary (and the iteration) with SseProbeUsageError, and no request is sent.
  */
 function startWithContracts(
   options: EngineOptions,
-  contracts: ContractOptions,
+  contracts: ContractPlan,
   sink: ProbeSink,
 ): Probe {
   let probe: Probe | undefined
@@ -234,6 +247,14 @@ export interface ServeOptions {
   interval?: Duration
 }
 
+const serveNames: Record<keyof ServeOptions, true> = {
+  port: true,
+  host: true,
+  speed: true,
+  loop: true,
+  interval: true,
+}
+
 export interface SseServer {
   /** The URL to point a client at. */
   url: string
@@ -249,9 +270,12 @@ export async function serve(
   source: string | readonly ProbeRecord[],
   options: ServeOptions = {},
 ): Promise<SseServer> {
+  knownOptions(options, Object.keys(serveNames))
   const intervalMs = durationOption('interval', options.interval, true)
-  const speed = options.speed ?? 1
-  if (typeof speed !== 'number' || !(speed >= 0)) checked('speed', String(speed), speedArg)
+  const speed =
+    typeof options.speed === 'number' && options.speed >= 0
+      ? options.speed
+      : checked('speed', String(options.speed ?? 1), speedArg)
   const port = options.port ?? 0
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     checked('port', String(port), () => {
@@ -278,7 +302,7 @@ export async function serve(
   const server: LocalServer = await startReplay(plan, {
     port,
     speed,
-    loop: options.loop ?? false,
+    loop: booleanOption('loop', options.loop),
     ...(options.host !== undefined && { host: options.host }),
   })
   return server
@@ -297,6 +321,14 @@ export interface CheckOptions extends RequestLibraryOptions {
   signal?: AbortSignal
 }
 
+const checkNames: Record<Exclude<keyof CheckOptions, keyof RequestLibraryOptions>, true> = {
+  window: true,
+  origin: true,
+  endEvent: true,
+  strict: true,
+  signal: true,
+}
+
 export interface CheckReport {
   checks: CheckRecord[]
   summary: CheckSummaryRecord
@@ -304,6 +336,7 @@ export interface CheckReport {
 
 /** Lints an endpoint as `sse-probe check --json` does; resolves to its records as objects. */
 export async function check(url: string | URL, options: CheckOptions = {}): Promise<CheckReport> {
+  knownOptions(options, [...REQUEST_OPTIONS, ...Object.keys(checkNames)])
   const request = requestFromLibrary(url, options)
   const origin = options.origin
   const endEvent = options.endEvent
@@ -311,11 +344,11 @@ export async function check(url: string | URL, options: CheckOptions = {}): Prom
     ...request,
     windowMs: durationOption('window', options.window, true),
     ...(origin !== undefined && { origin: checked('origin', String(origin), originArg) }),
-    ...(endEvent !== undefined && { endEvents: Array.isArray(endEvent) ? endEvent : [endEvent] }),
-    strict: options.strict ?? false,
+    ...(endEvent !== undefined && { endEvents: stringList('endEvent', endEvent) }),
+    strict: booleanOption('strict', options.strict),
   })
   if (!checkOptions.proxy) checkProxyVariables(process.env)
-  const observation = await observe(checkOptions, options.signal)
+  const observation = await observe(checkOptions, signalOption(options.signal))
   const report = judge(observation, redactUrl(request.url.href), checkOptions.strict)
   const records = checkRecords(report)
   return {

@@ -93,6 +93,29 @@ describe('probe()', () => {
     expect(() => probe('http://x/', { reconnect: 'sometimes' as never })).toThrow(/--reconnect/)
   })
 
+  it('rejects at once an option it does not take, a value of the wrong type, a bad contract', async () => {
+    const url = 'http://127.0.0.1:9/'
+    const bad = (options: object) => () => probe(url, options as never)
+    expect(bad({ maxEvent: 3 })).toThrow("unknown option 'maxEvent' (did you mean maxEvents?)")
+    expect(bad({ format: 'json' })).toThrow("unknown option 'format'")
+    expect(bad({ header: 5 })).toThrow(/--header .*expected a string/)
+    expect(bad({ expectEnd: 'no' })).toThrow("option '--expect-end' argument 'no' is invalid")
+    expect(bad({ extensions: 5 })).toThrow('option extensions: expected an array')
+    expect(bad({ endEvent: 5 })).toThrow(/--end-event/)
+    expect(() => probe(5 as never)).toThrow(/argument 'url'. expected a string or a URL/)
+    expect(bad({ expectOrder: 5 })).toThrow(/--expect-order/)
+    expect(bad({ trigger: `GET ${url}`, triggerDelay: '5' })).toThrow(
+      "option '--trigger-delay <duration>' argument '5' is invalid. add a unit, e.g. 5s or 5ms",
+    )
+    for (const options of [{ loop: 'yes' }, { bogus: 1 }]) {
+      await expect(serve([], options as never)).rejects.toThrow(SseProbeUsageError)
+    }
+    await expect(check(url, { signal: {} as never })).rejects.toThrow(SseProbeUsageError)
+    for (const options of [{ maxEvent: 3 }, { header: 5 }, { expectOrder: 5 }, { trigger: 5 }]) {
+      expect(bad(options)).toThrow(SseProbeUsageError)
+    }
+  })
+
   it('takes headers as an object, data as bytes, durations as numbers of ms', async () => {
     const server = await startServer(async (req, res) => {
       let body = ''
