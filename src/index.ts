@@ -159,9 +159,8 @@ export function probe(url: string | URL, options: ProbeOptions = {}): ProbeRun {
       wake()
     })
   const abort = () => running.interrupt('SIGINT')
-  if (signal?.aborted) abort()
-  else signal?.addEventListener('abort', abort, { once: true })
-  void running.done.finally(() => signal?.removeEventListener('abort', abort)).catch(() => {})
+  const unlink = onAbort(signal, abort)
+  void running.done.finally(unlink).catch(() => {})
 
   async function* records(): AsyncGenerator<ProbeRecord> {
     iterating = true
@@ -200,6 +199,30 @@ export function probe(url: string | URL, options: ProbeOptions = {}): ProbeRun {
     abort,
     [Symbol.asyncIterator]: records,
   }
+}
+
+// The probes and checks that share each AbortSignal, behind one listener on it: past 10 listeners
+// on one signal, Node warns on stderr.
+const sharing = new WeakMap<AbortSignal, Set<() => void>>()
+
+/** Runs `abort` when `signal` aborts (now, if it has), until the returned function is called. */
+function onAbort(signal: AbortSignal | undefined, abort: () => void): () => void {
+  if (!signal) return () => {}
+  if (signal.aborted) {
+    abort()
+    return () => {}
+  }
+  let aborts = sharing.get(signal)
+  if (!aborts) {
+    const all = new Set<() => void>()
+    const abortAll = () => {
+      for (const each of all) each()
+    }
+    signal.addEventListener('abort', abortAll, { once: true })
+    sharing.set(signal, (aborts = all))
+  }
+  aborts.add(abort)
+  return () => aborts.delete(abort)
 }
 
 /**
@@ -348,7 +371,10 @@ export async function check(url: string | URL, options: CheckOptions = {}): Prom
     strict: booleanOption('strict', options.strict),
   })
   if (!checkOptions.proxy) checkProxyVariables(process.env)
-  const observation = await observe(checkOptions, signalOption(options.signal))
+  const signal = signalOption(options.signal)
+  const interrupt = new AbortController()
+  const unlink = onAbort(signal, () => interrupt.abort())
+  const observation = await observe(checkOptions, signal && interrupt.signal).finally(unlink)
   const report = judge(observation, redactUrl(request.url.href), checkOptions.strict)
   const records = checkRecords(report)
   return {

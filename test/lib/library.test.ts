@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events'
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { createHttp } from '../../src/engine/http.ts'
@@ -76,6 +77,38 @@ describe('probe()', () => {
     })
     const summary = await probe(server.url, { signal: AbortSignal.timeout(100) }).summary
     expect(summary).toMatchObject({ reason: 'interrupted', exitCode: 130 })
+  })
+
+  it('many probes and checks share one AbortSignal through one listener (no Node warning)', async () => {
+    const server = await startServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' }).write(': open\n\n')
+    })
+    const controller = new AbortController()
+    const runs = Array.from({ length: 20 }, () => probe(server.url, { signal: controller.signal }))
+    const checks = Array.from({ length: 12 }, () =>
+      check(server.url, { signal: controller.signal }),
+    )
+    // Past 10 listeners on one signal, Node prints a MaxListenersExceededWarning on stderr.
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1)
+    controller.abort()
+    const summaries = await Promise.all(runs.map((run) => run.summary))
+    expect(summaries.every((summary) => summary.reason === 'interrupted')).toBe(true)
+    expect((await Promise.all(checks)).every((report) => report.summary)).toBe(true)
+  })
+
+  it('an extension that throws ends the probe: the summary rejects with its error', async () => {
+    const server = await startServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' }).write('data: 1\n\n')
+    })
+    const mine = new Error('my extension broke')
+    const extension = {
+      onRecord(record: ProbeRecord) {
+        if (record.type === 'event') throw mine
+      },
+    }
+    const run = probe(server.url, { extensions: [extension], reconnect: 'never' })
+    await expect(collect(run)).rejects.toBe(mine)
+    await expect(run.summary).rejects.toBe(mine)
   })
 
   it('a bad option throws SseProbeUsageError at once, with the message the CLI prints', async () => {
