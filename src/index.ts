@@ -190,9 +190,14 @@ export function probe(url: string | URL, options: ProbeOptions = {}): ProbeRun {
 
   return {
     get summary() {
-      if (!iterating) {
-        keep = false
-        queue.length = 0
+      // Asked for before any loop, and no loop starts in this turn of the event loop either
+      // (`run.summary.then(…)` then `for await`): nobody iterates, and records are not kept.
+      if (!iterating && keep) {
+        setImmediate(() => {
+          if (iterating) return
+          keep = false
+          queue.splice(0, queue.at(-1)?.type === 'summary' ? queue.length - 1 : queue.length)
+        })
       }
       return running.done
     },

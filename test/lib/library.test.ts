@@ -40,6 +40,23 @@ describe('probe()', () => {
     expect(summary).toMatchObject({ reason: 'end-event', events: 2, connections: 1 })
   })
 
+  it('keeps every record for a loop that starts just after summary was asked for', async () => {
+    const server = await sseServer(STREAM)
+    const run = probe(server.url)
+    const summary = run.summary
+    await Promise.resolve()
+    const records = await collect(run)
+    expect(records.map((record) => record.type)).toEqual([
+      'open',
+      'retry',
+      'event',
+      'comment',
+      'event',
+      'summary',
+    ])
+    expect(await summary).toBe(records.at(-1))
+  })
+
   it('starts on the next tick, not before', async () => {
     const server = await sseServer(STREAM)
     const run = probe(server.url)
