@@ -128,6 +128,18 @@ describe('probe()', () => {
     await expect(run.summary).rejects.toBe(mine)
   })
 
+  it('types summary.llm as the LLM summary of llm.md', async () => {
+    const chunk = (delta: object) =>
+      `data: ${JSON.stringify({ object: 'chat.completion.chunk', choices: [{ index: 0, delta }] })}\n\n`
+    const server = await sseServer(
+      `${chunk({ role: 'assistant', content: 'Hel' })}${chunk({ content: 'lo' })}data: [DONE]\n\n`,
+    )
+    const summary = await probe(server.url, { llm: 'openai-chat' }).summary
+    const text: string | undefined = summary.llm?.text
+    expect(text).toBe('Hello')
+    expect(summary.llm?.problems).toEqual([])
+  })
+
   it('a bad option throws SseProbeUsageError at once, with the message the CLI prints', async () => {
     let thrown: unknown
     try {
