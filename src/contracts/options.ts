@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { SseProbeUsageError as UsageError } from '../engine/errors.ts'
-import type { ProbeOptions } from '../engine/options.ts'
+import { headerLines, type ProbeOptions } from '../engine/options.ts'
 import { durationArg, headerArg, invalidOption, methodArg, urlArg } from '../engine/validate.ts'
 import type { DelayedTrigger } from './trigger.ts'
 
@@ -144,15 +144,8 @@ function triggerSpec(options: ContractOptions): DelayedTrigger | undefined {
       'expected a method and a URL, e.g. "POST http://127.0.0.1:8000/jobs"',
     )
   let headers: [string, string][] = []
-  const header = options.triggerHeader
-  const lines =
-    header !== null && typeof header === 'object' && !Array.isArray(header)
-      ? Object.entries(header).map(([name, value]) => `${name}: ${value}`)
-      : list(header)
-  for (const line of lines) {
-    if (typeof line !== 'string') throw invalid('triggerHeader', String(line), 'expected a string')
+  for (const line of headerLines(CONTRACT_FLAGS.triggerHeader, options.triggerHeader))
     headers = check('triggerHeader', line, (value) => headerArg(value, headers))
-  }
   return {
     method: check('trigger', trigger, () => methodArg(method!)),
     url: check('trigger', trigger, () => urlArg(target)),

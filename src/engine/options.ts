@@ -261,6 +261,23 @@ export function stringList(flag: Flag, value: unknown): string[] {
   return list(value).map((item) => stringOption(flag, item)!)
 }
 
+/**
+ * Headers as "Name: value" lines: one, an array of them, or an object of names and values (a
+ * value that is not a string, such as an unset token, is refused rather than sent as "undefined").
+ */
+export function headerLines(flag: string, value: unknown): string[] {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return list(value).map((line) => {
+      if (typeof line === 'string') return line
+      throw invalidOption(flag, String(line), 'expected a string')
+    })
+  }
+  return Object.entries(value).map(([name, text]) => {
+    if (typeof text === 'string') return `${name}: ${text}`
+    throw invalidOption(flag, `${name}: ${text}`, 'expected a string value')
+  })
+}
+
 /** A flag without a value: true or false, never a truthy 'no'. */
 export function booleanOption(flag: Flag, value: unknown): boolean {
   if (value === undefined || typeof value === 'boolean') return value ?? false
@@ -372,12 +389,7 @@ export function requestFromLibrary(
     )
   }
   let headers: [string, string][] = []
-  const header = options.header
-  const headerLines =
-    header !== null && typeof header === 'object' && !Array.isArray(header)
-      ? Object.entries(header).map(([name, value]) => `${name}: ${value}`)
-      : stringList('header', header)
-  for (const line of headerLines)
+  for (const line of headerLines(FLAGS.header, options.header))
     headers = checked('header', line, (text) => headerArg(text, headers))
   const data = options.data
   if (data !== undefined && typeof data !== 'string' && !(data instanceof Uint8Array)) {

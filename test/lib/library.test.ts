@@ -161,6 +161,10 @@ describe('probe()', () => {
     expect(bad({ maxEvent: 3 })).toThrow("unknown option 'maxEvent' (did you mean maxEvents?)")
     expect(bad({ format: 'json' })).toThrow("unknown option 'format'")
     expect(bad({ header: 5 })).toThrow(/--header .*expected a string/)
+    // An unset token is not sent as "Authorization: undefined".
+    expect(bad({ header: { Authorization: undefined } })).toThrow(
+      "argument 'Authorization: undefined' is invalid. expected a string value",
+    )
     expect(bad({ expectEnd: 'no' })).toThrow("option '--expect-end' argument 'no' is invalid")
     expect(bad({ extensions: 5 })).toThrow('option extensions: expected an array')
     expect(bad({ endEvent: 5 })).toThrow(/--end-event/)
