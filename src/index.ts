@@ -5,17 +5,30 @@
 import { observe } from './check/observe.ts'
 import { toCheckOptions } from './check/options.ts'
 import { type CheckRecord, type CheckSummaryRecord, checkRecords, judge } from './check/render.ts'
-import { type ContractOptions, contractFacts, hasContracts } from './contracts/options.ts'
+import {
+  CONTRACT_OPTIONS,
+  type ContractOptions,
+  type ContractPlan,
+  contractFacts,
+  contractPlan,
+  hasContracts,
+} from './contracts/options.ts'
 import { SseProbeUsageError } from './engine/errors.ts'
 import type { ProbeOptions as EngineOptions } from './engine/options.ts'
 import {
+  booleanOption,
   checked,
   type Duration,
   durationOption,
   fromLibraryOptions,
+  knownOptions,
+  PROBE_OPTIONS,
   type ProbeLibraryOptions,
+  REQUEST_OPTIONS,
   type RequestLibraryOptions,
   requestFromLibrary,
+  signalOption,
+  stringList,
 } from './engine/options.ts'
 import { type Probe, type ProbeSink, startProbe } from './engine/probe.ts'
 import type { ProbeRecord, SummaryRecord } from './engine/records.ts'
@@ -99,25 +112,31 @@ const LOW_WATER = 64
  * the endpoint ends in the summary's `reason`.
  */
 export function probe(url: string | URL, options: ProbeOptions = {}): ProbeRun {
-  const { signal, llm: mode, expectLlm, ...rest } = options ?? {}
-  const llm = llmExtensionFor(mode, expectLlm === true)
-  if (llm) rest.extensions = [...(rest.extensions ?? []), llm]
+  knownOptions(options, [...PROBE_OPTIONS, ...CONTRACT_OPTIONS, 'llm', 'expectLlm'])
+  const { signal, llm: mode, expectLlm, ...rest } = options
   const probeOptions = fromLibraryOptions(url, rest)
+  const llm = llmExtensionFor(mode, booleanOption('expectLlm', expectLlm))
+  if (llm) probeOptions.extensions.push(llm)
   if (!probeOptions.request.proxy) checkProxyVariables(process.env)
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new SseProbeUsageError('option signal: expected an AbortSignal')
-  }
+  signalOption(signal)
+  const contracts = hasContracts(rest) ? contractPlan(rest) : undefined
   const queue: ProbeRecord[] = []
   let keep = true
   let iterating = false
-  let wake: (() => void) | undefined
+  let settled = false
+  // Every loop waiting for a record: two loops over one probe share its records, and both end.
+  let waiting: (() => void)[] = []
+  const wake = () => {
+    for (const resolve of waiting) resolve()
+    waiting = []
+  }
   let resume: (() => void) | undefined
   let backlog: Promise<void> | undefined
   const sink: ProbeSink = {
     emit(record) {
       if (!keep && record.type !== 'summary') return
       queue.push(record)
-      wake?.()
+      wake()
     },
     flush() {
       if (!iterating || queue.length < HIGH_WATER) return undefined
@@ -127,18 +146,21 @@ export function probe(url: string | URL, options: ProbeOptions = {}): ProbeRun {
     events: true,
     commentText: true,
   }
-  const running = hasContracts(rest)
-    ? startWithContracts(probeOptions, rest, sink)
+  const running = contracts
+    ? startWithContracts(probeOptions, contracts, sink)
     : startProbe(probeOptions, sink)
   let failure: { error: unknown } | undefined
-  running.done.catch((error: unknown) => {
-    failure = { error }
-    wake?.()
-  })
+  running.done
+    .catch((error: unknown) => {
+      failure = { error }
+    })
+    .finally(() => {
+      settled = true
+      wake()
+    })
   const abort = () => running.interrupt('SIGINT')
-  if (signal?.aborted) abort()
-  else signal?.addEventListener('abort', abort, { once: true })
-  void running.done.finally(() => signal?.removeEventListener('abort', abort)).catch(() => {})
+  const unlink = onAbort(signal, abort)
+  void running.done.finally(unlink).catch(() => {})
 
   async function* records(): AsyncGenerator<ProbeRecord> {
     iterating = true
@@ -155,8 +177,9 @@ export function probe(url: string | URL, options: ProbeOptions = {}): ProbeRun {
           continue
         }
         if (failure) throw failure.error
-        await new Promise<void>((resolve) => (wake = resolve))
-        wake = undefined
+        // The summary went to another loop, or to an earlier one: nothing more will come.
+        if (settled) return
+        await new Promise<void>((resolve) => waiting.push(resolve))
       }
     } finally {
       // A loop left early (break, throw) is done with the probe.
@@ -167,9 +190,14 @@ export function probe(url: string | URL, options: ProbeOptions = {}): ProbeRun {
 
   return {
     get summary() {
-      if (!iterating) {
-        keep = false
-        queue.length = 0
+      // Asked for before any loop, and no loop starts in this turn of the event loop either
+      // (`run.summary.then(…)` then `for await`): nobody iterates, and records are not kept.
+      if (!iterating && keep) {
+        setImmediate(() => {
+          if (iterating) return
+          keep = false
+          queue.splice(0, queue.at(-1)?.type === 'summary' ? queue.length - 1 : queue.length)
+        })
       }
       return running.done
     },
@@ -178,14 +206,38 @@ export function probe(url: string | URL, options: ProbeOptions = {}): ProbeRun {
   }
 }
 
+// The probes and checks that share each AbortSignal, behind one listener on it: past 10 listeners
+// on one signal, Node warns on stderr.
+const sharing = new WeakMap<AbortSignal, Set<() => void>>()
+
+/** Runs `abort` when `signal` aborts (now, if it has), until the returned function is called. */
+function onAbort(signal: AbortSignal | undefined, abort: () => void): () => void {
+  if (!signal) return () => {}
+  if (signal.aborted) {
+    abort()
+    return () => {}
+  }
+  let aborts = sharing.get(signal)
+  if (!aborts) {
+    const all = new Set<() => void>()
+    const abortAll = () => {
+      for (const each of all) each()
+    }
+    signal.addEventListener('abort', abortAll, { once: true })
+    sharing.set(signal, (aborts = all))
+  }
+  aborts.add(abort)
+  return () => aborts.delete(abort)
+}
+
 /**
- * A probe with contract options: schemas and documents are read (asynchronously, an OpenAPI
- * document's references too) before it connects. One that cannot be used rejects the summary
- * (and the iteration) with SseProbeUsageError, and no request is sent.
+ * A probe with contract options (validated already): schemas and documents are read
+ * (asynchronously, an OpenAPI document's references too) before it connects. One that cannot be
+ * used rejects the summary (and the iteration) with SseProbeUsageError, and no request is sent.
  */
 function startWithContracts(
   options: EngineOptions,
-  contracts: ContractOptions,
+  contracts: ContractPlan,
   sink: ProbeSink,
 ): Probe {
   let probe: Probe | undefined
@@ -223,6 +275,14 @@ export interface ServeOptions {
   interval?: Duration
 }
 
+const serveNames: Record<keyof ServeOptions, true> = {
+  port: true,
+  host: true,
+  speed: true,
+  loop: true,
+  interval: true,
+}
+
 export interface SseServer {
   /** The URL to point a client at. */
   url: string
@@ -238,9 +298,12 @@ export async function serve(
   source: string | readonly ProbeRecord[],
   options: ServeOptions = {},
 ): Promise<SseServer> {
+  knownOptions(options, Object.keys(serveNames))
   const intervalMs = durationOption('interval', options.interval, true)
-  const speed = options.speed ?? 1
-  if (typeof speed !== 'number' || !(speed >= 0)) checked('speed', String(speed), speedArg)
+  const speed =
+    typeof options.speed === 'number' && options.speed >= 0
+      ? options.speed
+      : checked('speed', String(options.speed ?? 1), speedArg)
   const port = options.port ?? 0
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     checked('port', String(port), () => {
@@ -267,7 +330,7 @@ export async function serve(
   const server: LocalServer = await startReplay(plan, {
     port,
     speed,
-    loop: options.loop ?? false,
+    loop: booleanOption('loop', options.loop),
     ...(options.host !== undefined && { host: options.host }),
   })
   return server
@@ -286,6 +349,14 @@ export interface CheckOptions extends RequestLibraryOptions {
   signal?: AbortSignal
 }
 
+const checkNames: Record<Exclude<keyof CheckOptions, keyof RequestLibraryOptions>, true> = {
+  window: true,
+  origin: true,
+  endEvent: true,
+  strict: true,
+  signal: true,
+}
+
 export interface CheckReport {
   checks: CheckRecord[]
   summary: CheckSummaryRecord
@@ -293,6 +364,7 @@ export interface CheckReport {
 
 /** Lints an endpoint as `sse-probe check --json` does; resolves to its records as objects. */
 export async function check(url: string | URL, options: CheckOptions = {}): Promise<CheckReport> {
+  knownOptions(options, [...REQUEST_OPTIONS, ...Object.keys(checkNames)])
   const request = requestFromLibrary(url, options)
   const origin = options.origin
   const endEvent = options.endEvent
@@ -300,11 +372,14 @@ export async function check(url: string | URL, options: CheckOptions = {}): Prom
     ...request,
     windowMs: durationOption('window', options.window, true),
     ...(origin !== undefined && { origin: checked('origin', String(origin), originArg) }),
-    ...(endEvent !== undefined && { endEvents: Array.isArray(endEvent) ? endEvent : [endEvent] }),
-    strict: options.strict ?? false,
+    ...(endEvent !== undefined && { endEvents: stringList('endEvent', endEvent) }),
+    strict: booleanOption('strict', options.strict),
   })
   if (!checkOptions.proxy) checkProxyVariables(process.env)
-  const observation = await observe(checkOptions, options.signal)
+  const signal = signalOption(options.signal)
+  const interrupt = new AbortController()
+  const unlink = onAbort(signal, () => interrupt.abort())
+  const observation = await observe(checkOptions, signal && interrupt.signal).finally(unlink)
   const report = judge(observation, redactUrl(request.url.href), checkOptions.strict)
   const records = checkRecords(report)
   return {

@@ -1,9 +1,14 @@
-import type { ProbeOptions } from '../engine/options.ts'
+import { readFileSync } from 'node:fs'
+import { SseProbeUsageError as UsageError } from '../engine/errors.ts'
+import { headerLines, type ProbeOptions } from '../engine/options.ts'
+import { durationArg, headerArg, invalidOption, methodArg, urlArg } from '../engine/validate.ts'
+import type { DelayedTrigger } from './trigger.ts'
 
 /**
  * The contract options (contracts.md) as the CLI's flags and the library's
  * camelCase options give them. Light on purpose: the CLI checks `hasContracts`
- * before it loads anything heavy.
+ * before it loads anything heavy, and the library validates with contractPlan
+ * synchronously, as it does its other options.
  */
 export interface ContractOptions {
   /** `--schema [<type>=]<file>`, repeatable. */
@@ -66,4 +71,138 @@ export function contractFacts(options: ProbeOptions) {
     endData: options.end.endData,
     ...(options.expect.maxGapMs !== undefined && { maxGapMs: options.expect.maxGapMs }),
   }
+}
+
+/** The contract options, validated: what createContractExtensions builds its checks from. */
+export interface ContractPlan {
+  /** `--schema` specs as given; their files are read with the schemas. */
+  schemas: string[]
+  openapi?: string
+  operation?: string
+  order?: string[]
+  trigger?: DelayedTrigger
+  expectWithinMs?: number
+  failFast: boolean
+}
+
+/** Validates everything that needs no schema: a bad value is a usage error before any request. */
+export function contractPlan(options: ContractOptions): ContractPlan {
+  const text = (name: ContractName, value: unknown) => {
+    if (value === undefined || typeof value === 'string') return value
+    throw invalid(name, String(value), 'expected a string')
+  }
+  if (options.failFast !== undefined && typeof options.failFast !== 'boolean')
+    throw invalid('failFast', String(options.failFast), 'expected true or false')
+  const openapi = text('openapi', options.openapi)
+  const operation = text('operation', options.operation)
+  if (operation !== undefined && openapi === undefined) {
+    throw new UsageError(
+      `${CONTRACT_FLAGS.operation} picks an operation of --openapi <file>: give the document too`,
+    )
+  }
+  const expectWithinMs = duration('expectWithin', options.expectWithin)
+  const trigger = triggerSpec(options)
+  if (!trigger && expectWithinMs !== undefined)
+    throw new UsageError(
+      `${CONTRACT_FLAGS.expectWithin} counts from the trigger: give --trigger '<METHOD> <url>' too`,
+    )
+  return {
+    schemas: list(options.schema).map((spec) => text('schema', spec)!),
+    ...(openapi !== undefined && { openapi }),
+    ...(operation !== undefined && { operation }),
+    ...(options.expectOrder !== undefined && { order: orderList(options.expectOrder) }),
+    ...(trigger && { trigger }),
+    ...(expectWithinMs !== undefined && { expectWithinMs }),
+    failFast: options.failFast === true,
+  }
+}
+
+type ContractName = keyof typeof CONTRACT_FLAGS
+
+function triggerSpec(options: ContractOptions): DelayedTrigger | undefined {
+  if (options.trigger === undefined) {
+    const orphan = (['triggerData', 'triggerHeader', 'triggerDelay'] as const).find(
+      (name) => options[name] !== undefined,
+    )
+    if (orphan)
+      throw new UsageError(
+        `${CONTRACT_FLAGS[orphan]} belongs to a trigger: give --trigger '<METHOD> <url>' too`,
+      )
+    return undefined
+  }
+  const { trigger, triggerData } = options
+  if (typeof trigger !== 'string') throw invalid('trigger', String(trigger), 'expected a string')
+  if (triggerData !== undefined && typeof triggerData !== 'string')
+    throw invalid('triggerData', String(triggerData), 'expected a string')
+  const parts = trigger.trim().split(/\s+/)
+  const [method, target] =
+    parts.length === 1 ? [triggerData === undefined ? 'GET' : 'POST', parts[0]!] : parts
+  if (parts.length > 2 || target === undefined)
+    throw invalid(
+      'trigger',
+      trigger,
+      'expected a method and a URL, e.g. "POST http://127.0.0.1:8000/jobs"',
+    )
+  let headers: [string, string][] = []
+  for (const line of headerLines(CONTRACT_FLAGS.triggerHeader, options.triggerHeader))
+    headers = check('triggerHeader', line, (value) => headerArg(value, headers))
+  return {
+    method: check('trigger', trigger, () => methodArg(method!)),
+    url: check('trigger', trigger, () => urlArg(target)),
+    headers,
+    ...(triggerData !== undefined && { body: triggerBody(triggerData) }),
+    delayMs: duration('triggerDelay', options.triggerDelay) ?? 0,
+  }
+}
+
+function triggerBody(data: string): Buffer {
+  if (!data.startsWith('@')) return Buffer.from(data)
+  try {
+    return readFileSync(data.slice(1))
+  } catch (error) {
+    throw invalid(
+      'triggerData',
+      data,
+      `cannot read ${data.slice(1)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    )
+  }
+}
+
+function orderList(value: unknown): string[] {
+  const types = typeof value === 'string' ? value.split(',') : value
+  if (
+    !Array.isArray(types) ||
+    types.length === 0 ||
+    types.some((type) => typeof type !== 'string' || type.trim() === '')
+  )
+    throw invalid(
+      'expectOrder',
+      String(value),
+      'expected event types separated by commas, e.g. queued,running,done',
+    )
+  return types.map((type: string) => type.trim())
+}
+
+function duration(name: 'triggerDelay' | 'expectWithin', value: unknown): number | undefined {
+  if (value === undefined) return undefined
+  if (typeof value === 'string') return check(name, value, durationArg)
+  if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value
+  throw invalid(name, String(value), 'expected a duration such as 5s, or milliseconds (0 or more)')
+}
+
+function check<T>(name: ContractName, value: string, parse: (text: string) => T): T {
+  try {
+    return parse(value)
+  } catch (error) {
+    if (error instanceof UsageError) throw invalid(name, value, error.message)
+    throw error
+  }
+}
+
+function invalid(name: ContractName, value: string, reason: string): UsageError {
+  return invalidOption(CONTRACT_FLAGS[name], value, reason)
+}
+
+function list<T>(value: T | T[] | undefined): T[] {
+  return value === undefined ? [] : Array.isArray(value) ? value : [value]
 }

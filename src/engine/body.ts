@@ -21,7 +21,8 @@ export interface BodyEnd {
 
 /**
  * Reads one response body to its end: the probe's and check's one reader. The body is released
- * whatever happens.
+ * whatever happens. An error thrown by a handler rejects: it is a bug (or an extension's own
+ * error), which no close cause may disguise.
  */
 export function readBody(
   body: Body,
@@ -39,15 +40,16 @@ const networkError = (error: unknown): BodyEnd => ({
 
 /** The common case, with a callback per network read and no promise unless the consumer is backed up. */
 function readPlain(body: Body, { onBytes, onData }: BodyHandlers): Promise<BodyEnd> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     let ended = false
-    const finish = (end: BodyEnd) => {
+    const finish = (end: BodyEnd | { bug: unknown }) => {
       if (ended) return
       ended = true
       body.destroy()
-      resolve(end)
+      if ('bug' in end) reject(end.bug)
+      else resolve(end)
     }
-    const failed = (error: unknown) => finish(networkError(error))
+    const failed = (bug: unknown) => finish({ bug })
     body.read({
       onData(chunk) {
         let stop: boolean | Promise<boolean>
@@ -83,13 +85,17 @@ async function readCompressed(
     },
     onEnd: (error) => (error ? decompressor.destroy(error) : decompressor.end()),
   })
+  let handling = false
   try {
     for await (const chunk of decompressor) {
+      handling = true
       const stop = onData(chunk)
       if (stop === true || (stop !== false && (await stop))) return { cause: 'stopped' }
+      handling = false
     }
     return { cause: 'server-closed' }
   } catch (error) {
+    if (handling) throw error
     return networkError(error)
   } finally {
     body.destroy()

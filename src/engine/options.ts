@@ -200,6 +200,12 @@ export const FLAGS = {
   expectMinEvents: '--expect-min-events <n>',
   expectMaxGap: '--expect-max-gap <duration>',
   record: '--record <file>',
+  expectEnd: '--expect-end',
+  expectReconnect: '--expect-reconnect',
+  showSecrets: '--show-secrets',
+  expectLlm: '--expect-llm',
+  strict: '--strict',
+  loop: '--loop',
   window: '--window <duration>',
   origin: '--origin <origin>',
   port: '--port <n>',
@@ -250,6 +256,71 @@ function stringOption(flag: Flag, value: unknown): string | undefined {
   throw invalidOption(FLAGS[flag], String(value), 'expected a string')
 }
 
+/** A repeatable option: one string or an array of them. */
+export function stringList(flag: Flag, value: unknown): string[] {
+  return list(value).map((item) => stringOption(flag, item)!)
+}
+
+/**
+ * Headers as "Name: value" lines: one, an array of them, or an object of names and values (a
+ * value that is not a string, such as an unset token, is refused rather than sent as "undefined").
+ */
+export function headerLines(flag: string, value: unknown): string[] {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return list(value).map((line) => {
+      if (typeof line === 'string') return line
+      throw invalidOption(flag, String(line), 'expected a string')
+    })
+  }
+  return Object.entries(value).map(([name, text]) => {
+    if (typeof text === 'string') return `${name}: ${text}`
+    throw invalidOption(flag, `${name}: ${text}`, 'expected a string value')
+  })
+}
+
+/** A flag without a value: true or false, never a truthy 'no'. */
+export function booleanOption(flag: Flag, value: unknown): boolean {
+  if (value === undefined || typeof value === 'boolean') return value ?? false
+  throw invalidOption(FLAGS[flag], String(value), 'expected true or false')
+}
+
+export function signalOption(value: unknown): AbortSignal | undefined {
+  if (value === undefined || value instanceof AbortSignal) return value
+  throw new SseProbeUsageError('option signal: expected an AbortSignal')
+}
+
+/** Insertions, deletions and substitutions from one name to another, for "did you mean". */
+function edits(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i]
+    for (let j = 1; j <= b.length; j++) {
+      const substitute = previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)
+      row[j] = Math.min(previous[j]! + 1, row[j - 1]! + 1, substitute)
+    }
+    previous = row
+  }
+  return previous[b.length]!
+}
+
+/**
+ * The options object of a library function. A name it does not take (a typo, a display option
+ * such as `format`) is a usage error, as an unknown flag is for the CLI: ignored, it would leave
+ * a test asserting less than it says.
+ */
+export function knownOptions(options: unknown, names: readonly string[]): void {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new SseProbeUsageError('options must be an object')
+  }
+  for (const [name, value] of Object.entries(options)) {
+    if (value === undefined || names.includes(name)) continue
+    const loose = (text: string) => text.replace(/[-_]/g, '').toLowerCase()
+    const meant = names.find((known) => edits(loose(known), loose(name)) <= 2)
+    const hint = meant === undefined ? '' : ` (did you mean ${meant}?)`
+    throw new SseProbeUsageError(`unknown option '${name}'${hint}`)
+  }
+}
+
 /** The request options every library function takes (probe, check). */
 export interface RequestLibraryOptions {
   method?: string
@@ -263,16 +334,54 @@ export interface RequestLibraryOptions {
   proxy?: string | URL
 }
 
+// The names each library function takes, for knownOptions (a Record: the compiler sees that none
+// is missing).
+const requestNames: Record<keyof RequestLibraryOptions, true> = {
+  method: true,
+  header: true,
+  data: true,
+  lastEventId: true,
+  connectTimeout: true,
+  insecure: true,
+  proxy: true,
+}
+export const REQUEST_OPTIONS = Object.keys(requestNames)
+const probeNames: Record<Exclude<keyof ProbeLibraryOptions, keyof RequestLibraryOptions>, true> = {
+  retry: true,
+  reconnect: true,
+  maxReconnects: true,
+  maxEventSize: true,
+  pingEvent: true,
+  endEvent: true,
+  endData: true,
+  maxEvents: true,
+  duration: true,
+  timeout: true,
+  idleTimeout: true,
+  expectEvent: true,
+  expectData: true,
+  expectMinEvents: true,
+  expectEnd: true,
+  expectReconnect: true,
+  expectMaxGap: true,
+  showSecrets: true,
+  record: true,
+  signal: true,
+  extensions: true,
+  http: true,
+}
+export const PROBE_OPTIONS = [...REQUEST_OPTIONS, ...Object.keys(probeNames)]
+
 /** The request part of the library's options, validated as the CLI validates its flags. */
 export function requestFromLibrary(
   url: string | URL,
   options: RequestLibraryOptions,
 ): RequestInput {
-  if (options === null || typeof options !== 'object') {
-    throw new SseProbeUsageError('options must be an object')
-  }
   let parsedUrl: URL
   try {
+    if (typeof url !== 'string' && !(url instanceof URL)) {
+      throw new SseProbeUsageError('expected a string or a URL')
+    }
     parsedUrl = urlArg(String(url))
   } catch (error) {
     throw new SseProbeUsageError(
@@ -280,12 +389,7 @@ export function requestFromLibrary(
     )
   }
   let headers: [string, string][] = []
-  const header = options.header
-  const headerLines =
-    header !== undefined && typeof header === 'object' && !Array.isArray(header)
-      ? Object.entries(header).map(([name, value]) => `${name}: ${value}`)
-      : list(header)
-  for (const line of headerLines)
+  for (const line of headerLines(FLAGS.header, options.header))
     headers = checked('header', line, (text) => headerArg(text, headers))
   const data = options.data
   if (data !== undefined && typeof data !== 'string' && !(data instanceof Uint8Array)) {
@@ -304,7 +408,7 @@ export function requestFromLibrary(
       lastEventId: checked('lastEventId', lastEventId, lastEventIdArg),
     }),
     connectTimeoutMs: durationOption('connectTimeout', options.connectTimeout, true),
-    insecure: options.insecure ?? false,
+    insecure: booleanOption('insecure', options.insecure),
     ...(proxy !== undefined && { proxy }),
   }
 }
@@ -321,7 +425,14 @@ export function fromLibraryOptions(
   let dataPatterns: DataPattern[] = []
   for (const pattern of list(options.expectData)) {
     if (pattern instanceof RegExp) dataPatterns.push({ source: pattern.source, regex: pattern })
-    else dataPatterns = checked('expectData', pattern, (text) => regexArg(text, dataPatterns))
+    else {
+      const text = stringOption('expectData', pattern)!
+      dataPatterns = checked('expectData', text, (value) => regexArg(value, dataPatterns))
+    }
+  }
+  const extensions = options.extensions ?? []
+  if (!Array.isArray(extensions) || extensions.some((e) => e === null || typeof e !== 'object')) {
+    throw new SseProbeUsageError('option extensions: expected an array of ProbeExtension objects')
   }
   const reconnect = options.reconnect
   if (
@@ -347,23 +458,29 @@ export function fromLibraryOptions(
         ? checked('maxEventSize', maxEventSize, byteSizeArg)
         : countOption('maxEventSize', maxEventSize, 1),
     pingEvent: stringOption('pingEvent', options.pingEvent),
-    endEvents: endEvent === false ? false : endEvent === undefined ? undefined : list(endEvent),
-    endData: list(options.endData),
+    endEvents:
+      endEvent === false
+        ? false
+        : endEvent === undefined
+          ? undefined
+          : stringList('endEvent', endEvent),
+    endData: stringList('endData', options.endData),
     maxEvents: countOption('maxEvents', options.maxEvents, 1),
     durationMs: durationOption('duration', options.duration, true),
     timeoutMs: durationOption('timeout', options.timeout, true),
     idleTimeoutMs: durationOption('idleTimeout', options.idleTimeout, true),
     expect: {
-      events: list(options.expectEvent),
+      events: stringList('expectEvent', options.expectEvent),
       dataPatterns,
       minEvents: countOption('expectMinEvents', options.expectMinEvents, 0),
-      end: options.expectEnd ?? false,
-      reconnect: options.expectReconnect ?? false,
+      end: booleanOption('expectEnd', options.expectEnd),
+      reconnect: booleanOption('expectReconnect', options.expectReconnect),
       maxGapMs: durationOption('expectMaxGap', options.expectMaxGap, true),
     },
-    showSecrets: options.showSecrets ?? false,
-    ...(options.record !== undefined && { record: options.record }),
-    extensions: options.extensions ?? [],
+    showSecrets: booleanOption('showSecrets', options.showSecrets),
+    ...(options.record !== undefined && { record: stringOption('record', options.record)! }),
+    // A copy: the library adds its own (llm) without touching the caller's array.
+    extensions: [...extensions],
     ...(options.http !== undefined && { http: options.http }),
   })
 }

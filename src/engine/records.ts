@@ -1,3 +1,5 @@
+import type { LlmSummary } from '../llm/types.ts'
+
 /**
  * The records a probe emits, one member per JSON record type of the contract
  * (../shared/design/cli.md, "JSON records"). Renderers turn them into text;
@@ -134,7 +136,7 @@ export interface SummaryRecord extends SummaryCounts {
   message?: string
   expectations: ExpectationResult[]
   /** LLM stream assembly (llm.md), when the probe followed one. */
-  llm?: Record<string, unknown>
+  llm?: LlmSummary
   /** From a trigger to the first event it caused (contracts.md). */
   triggerToEventMs?: number | null
 }

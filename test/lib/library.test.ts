@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events'
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { createHttp } from '../../src/engine/http.ts'
@@ -39,6 +40,23 @@ describe('probe()', () => {
     expect(summary).toMatchObject({ reason: 'end-event', events: 2, connections: 1 })
   })
 
+  it('keeps every record for a loop that starts just after summary was asked for', async () => {
+    const server = await sseServer(STREAM)
+    const run = probe(server.url)
+    const summary = run.summary
+    await Promise.resolve()
+    const records = await collect(run)
+    expect(records.map((record) => record.type)).toEqual([
+      'open',
+      'retry',
+      'event',
+      'comment',
+      'event',
+      'summary',
+    ])
+    expect(await summary).toBe(records.at(-1))
+  })
+
   it('starts on the next tick, not before', async () => {
     const server = await sseServer(STREAM)
     const run = probe(server.url)
@@ -61,12 +79,65 @@ describe('probe()', () => {
     expect(await run.summary).toMatchObject({ reason: 'interrupted', exitCode: 130, events: 1 })
   })
 
+  it('two loops at once share the records and both end; a loop after the end gets nothing', async () => {
+    const server = await sseServer(STREAM)
+    const run = probe(server.url)
+    const [first, second] = await Promise.all([collect(run), collect(run)])
+    const types = [...first, ...second].map((record) => record.type).sort()
+    expect(types).toEqual(['comment', 'event', 'event', 'open', 'retry', 'summary'])
+    expect(await collect(run)).toEqual([])
+  })
+
   it('an AbortSignal ends it the same way', async () => {
     const server = await startServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' }).write(': open\n\n')
     })
     const summary = await probe(server.url, { signal: AbortSignal.timeout(100) }).summary
     expect(summary).toMatchObject({ reason: 'interrupted', exitCode: 130 })
+  })
+
+  it('many probes and checks share one AbortSignal through one listener (no Node warning)', async () => {
+    const server = await startServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' }).write(': open\n\n')
+    })
+    const controller = new AbortController()
+    const runs = Array.from({ length: 20 }, () => probe(server.url, { signal: controller.signal }))
+    const checks = Array.from({ length: 12 }, () =>
+      check(server.url, { signal: controller.signal }),
+    )
+    // Past 10 listeners on one signal, Node prints a MaxListenersExceededWarning on stderr.
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1)
+    controller.abort()
+    const summaries = await Promise.all(runs.map((run) => run.summary))
+    expect(summaries.every((summary) => summary.reason === 'interrupted')).toBe(true)
+    expect((await Promise.all(checks)).every((report) => report.summary)).toBe(true)
+  })
+
+  it('an extension that throws ends the probe: the summary rejects with its error', async () => {
+    const server = await startServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' }).write('data: 1\n\n')
+    })
+    const mine = new Error('my extension broke')
+    const extension = {
+      onRecord(record: ProbeRecord) {
+        if (record.type === 'event') throw mine
+      },
+    }
+    const run = probe(server.url, { extensions: [extension], reconnect: 'never' })
+    await expect(collect(run)).rejects.toBe(mine)
+    await expect(run.summary).rejects.toBe(mine)
+  })
+
+  it('types summary.llm as the LLM summary of llm.md', async () => {
+    const chunk = (delta: object) =>
+      `data: ${JSON.stringify({ object: 'chat.completion.chunk', choices: [{ index: 0, delta }] })}\n\n`
+    const server = await sseServer(
+      `${chunk({ role: 'assistant', content: 'Hel' })}${chunk({ content: 'lo' })}data: [DONE]\n\n`,
+    )
+    const summary = await probe(server.url, { llm: 'openai-chat' }).summary
+    const text: string | undefined = summary.llm?.text
+    expect(text).toBe('Hello')
+    expect(summary.llm?.problems).toEqual([])
   })
 
   it('a bad option throws SseProbeUsageError at once, with the message the CLI prints', async () => {
@@ -82,6 +153,33 @@ describe('probe()', () => {
     expect(() => probe('ftp://x/')).toThrow(SseProbeUsageError)
     expect(() => probe('http://x/', { header: 'no colon' })).toThrow(/--header/)
     expect(() => probe('http://x/', { reconnect: 'sometimes' as never })).toThrow(/--reconnect/)
+  })
+
+  it('rejects at once an option it does not take, a value of the wrong type, a bad contract', async () => {
+    const url = 'http://127.0.0.1:9/'
+    const bad = (options: object) => () => probe(url, options as never)
+    expect(bad({ maxEvent: 3 })).toThrow("unknown option 'maxEvent' (did you mean maxEvents?)")
+    expect(bad({ format: 'json' })).toThrow("unknown option 'format'")
+    expect(bad({ header: 5 })).toThrow(/--header .*expected a string/)
+    // An unset token is not sent as "Authorization: undefined".
+    expect(bad({ header: { Authorization: undefined } })).toThrow(
+      "argument 'Authorization: undefined' is invalid. expected a string value",
+    )
+    expect(bad({ expectEnd: 'no' })).toThrow("option '--expect-end' argument 'no' is invalid")
+    expect(bad({ extensions: 5 })).toThrow('option extensions: expected an array')
+    expect(bad({ endEvent: 5 })).toThrow(/--end-event/)
+    expect(() => probe(5 as never)).toThrow(/argument 'url'. expected a string or a URL/)
+    expect(bad({ expectOrder: 5 })).toThrow(/--expect-order/)
+    expect(bad({ trigger: `GET ${url}`, triggerDelay: '5' })).toThrow(
+      "option '--trigger-delay <duration>' argument '5' is invalid. add a unit, e.g. 5s or 5ms",
+    )
+    for (const options of [{ loop: 'yes' }, { bogus: 1 }]) {
+      await expect(serve([], options as never)).rejects.toThrow(SseProbeUsageError)
+    }
+    await expect(check(url, { signal: {} as never })).rejects.toThrow(SseProbeUsageError)
+    for (const options of [{ maxEvent: 3 }, { header: 5 }, { expectOrder: 5 }, { trigger: 5 }]) {
+      expect(bad(options)).toThrow(SseProbeUsageError)
+    }
   })
 
   it('takes headers as an object, data as bytes, durations as numbers of ms', async () => {

@@ -1,4 +1,4 @@
-import { contractFacts, hasContracts } from '../../contracts/options.ts'
+import { contractFacts, contractPlan, hasContracts } from '../../contracts/options.ts'
 import { SseProbeUsageError } from '../../engine/errors.ts'
 import { visible } from '../../engine/escape.ts'
 import { type ProbeOptions, toProbeOptions } from '../../engine/options.ts'
@@ -29,7 +29,8 @@ export async function runProbe(
   // Schemas and documents are read and compiled before any request; Ajv loads only then.
   if (hasContracts(flags)) {
     const { createContractExtensions } = await import('../../contracts/index.ts')
-    options.extensions.push(...(await createContractExtensions(flags, contractFacts(options))))
+    const plan = contractPlan(flags)
+    options.extensions.push(...(await createContractExtensions(plan, contractFacts(options))))
   }
   return probeAndSummarise(options, displayOptionsFrom(flags), context, flags)
 }
