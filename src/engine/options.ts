@@ -262,8 +262,9 @@ export function stringList(flag: Flag, value: unknown): string[] {
 }
 
 /**
- * Headers as "Name: value" lines: one, an array of them, or an object of names and values (a
- * value that is not a string, such as an unset token, is refused rather than sent as "undefined").
+ * Headers as "Name: value" lines: one, an array of them, or an object (a Headers, a Map) of names
+ * and values (a value that is not a string, such as an unset token, is refused rather than sent as
+ * "undefined").
  */
 export function headerLines(flag: string, value: unknown): string[] {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
@@ -272,7 +273,10 @@ export function headerLines(flag: string, value: unknown): string[] {
       throw invalidOption(flag, String(line), 'expected a string')
     })
   }
-  return Object.entries(value).map(([name, text]) => {
+  // A Headers or a Map gives its pairs by entries(); Object.entries would see none.
+  const pairs =
+    value instanceof Headers || value instanceof Map ? [...value.entries()] : Object.entries(value)
+  return pairs.map(([name, text]) => {
     if (typeof text === 'string') return `${name}: ${text}`
     throw invalidOption(flag, `${name}: ${text}`, 'expected a string value')
   })
@@ -325,7 +329,7 @@ export function knownOptions(options: unknown, names: readonly string[]): void {
 export interface RequestLibraryOptions {
   method?: string
   /** "Name: value", several of them, or an object. */
-  header?: string | string[] | Record<string, string>
+  header?: string | string[] | Record<string, string> | Headers | Map<string, string>
   /** The request body: text as is (no @file), or bytes. Makes the default method POST. */
   data?: string | Uint8Array
   lastEventId?: string

@@ -202,6 +202,23 @@ describe('probe()', () => {
     expect(records.at(-1)).toMatchObject({ reason: 'server-closed', exitCode: 0 })
   })
 
+  it('takes headers as a Headers or a Map too', async () => {
+    const server = await startServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' })
+      res.end(`data: ${req.headers['x-a']} ${req.headers['x-b']}\n\n`)
+    })
+    for (const header of [
+      new Headers({ 'X-A': 'a', 'X-B': 'b' }),
+      new Map([
+        ['X-A', 'a'],
+        ['X-B', 'b'],
+      ]),
+    ]) {
+      const records = await collect(probe(server.url, { header, maxEvents: 1 }))
+      expect(records.find((r) => r.type === 'event')).toMatchObject({ data: 'a b' })
+    }
+  })
+
   it('runs many probes at once in one process', async () => {
     const server = await sseServer(STREAM)
     const summaries = await Promise.all(
