@@ -48,6 +48,9 @@ const TOGETHER_MS = 50
 const NGINX_ALB_IDLE_MS = 60_000
 const CLOUDFLARE_IDLE_MS = 100_000
 const KEEP_ALIVE_MARGIN_MS = 30_000
+// The low end of the advised ping interval (sse-starlette's default): a connection open for less
+// than this may belong to a server that pings properly and has not had to yet.
+const PING_INTERVAL_MS = 15_000
 
 const LONGER_WINDOW = 'observe longer with --window'
 const INTERRUPTED = 'let the check run its whole window'
@@ -228,8 +231,16 @@ export function checkKeepAlive(o: Observation): Judgement {
       `${silence}: longer than the 60s idle timeout of nginx and AWS ALB`,
       HINTS.keepAlive,
     )
-  if (pings === 0 && !streamEnded(o))
-    return warn(`no ping or comment in ${fmt(openMs)} of streaming; ${silence}`, HINTS.keepAlive)
+  if (pings === 0 && !streamEnded(o)) {
+    const measured = `no ping or comment in ${fmt(openMs)} of streaming; ${silence}`
+    const longestOpen = Math.max(0, ...connections.map((c) => c.end!.t - c.requestAt))
+    if (longestOpen < PING_INTERVAL_MS)
+      return skip(
+        `${measured}: too short to tell, a ping every 15s need not have come yet`,
+        'observe a connection for 15s or more with --window',
+      )
+    return warn(measured, HINTS.keepAlive)
+  }
   if (longest >= KEEP_ALIVE_MARGIN_MS)
     return warn(`${silence}: close to the 60s idle timeout of nginx and AWS ALB`, HINTS.keepAlive)
   return pass(

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net'
 import {
   Agent,
   buildConnector,
@@ -15,7 +16,7 @@ export interface HttpOptions {
 
 export interface Http {
   dispatcher: Dispatcher
-  /** '2' when the origin's last TLS handshake chose h2, else '1.1'. */
+  /** '2' when the origin's last TLS handshake chose h2, '1.0' when its last connection answered HTTP/1.0, else '1.1'. */
   httpVersion(origin: string): string
 }
 
@@ -52,10 +53,9 @@ export function createHttp(options: HttpOptions): Http {
     connect(target, (error, socket) => {
       if (socket) {
         const alpn = (socket as { alpnProtocol?: string | false }).alpnProtocol
-        alpnByOrigin.set(
-          originKey(target.protocol, target.hostname, target.port),
-          alpn === 'h2' ? '2' : '1.1',
-        )
+        const key = originKey(target.protocol, target.hostname, target.port)
+        alpnByOrigin.set(key, alpn === 'h2' ? '2' : '1.1')
+        if (alpn !== 'h2') onHttp10(socket as Socket, () => alpnByOrigin.set(key, '1.0'))
       }
       callback(error as null, socket as never)
     })
@@ -65,6 +65,22 @@ export function createHttp(options: HttpOptions): Http {
       const url = new URL(origin)
       return alpnByOrigin.get(originKey(url.protocol, url.hostname, url.port)) ?? '1.1'
     },
+  }
+}
+
+/**
+ * Calls back when the socket's first response is HTTP/1.0 (Python's http.server, Werkzeug), which
+ * undici does not say: it is in the status line, the first bytes undici reads from the socket.
+ */
+function onHttp10(socket: Socket, callback: () => void): void {
+  const read = socket.read
+  socket.read = function (this: Socket, size?: number) {
+    const chunk: Buffer | null = read.call(this, size)
+    if (chunk !== null) {
+      socket.read = read
+      if (chunk.toString('latin1', 0, 9) === 'HTTP/1.0 ') callback()
+    }
+    return chunk
   }
 }
 

@@ -348,14 +348,28 @@ describe('keep-alive', () => {
   })
 
   it('counts ping events as pings, and needs none from a stream that ended', () => {
-    expect(checkKeepAlive(silent(1000, 0)).status).toBe('warn')
+    expect(checkKeepAlive(silent(20_000, 0)).status).toBe('warn')
     expect(
-      checkKeepAlive(silent(1000, 0, { events: [{ t: 5, event: 'ping', id: null, ping: true }] }))
+      checkKeepAlive(silent(20_000, 0, { events: [{ t: 5, event: 'ping', id: null, ping: true }] }))
         .status,
     ).toBe('pass')
     expect(checkKeepAlive(silent(1000, 0, { end: { t: 1020, cause: 'end-event' } }))).toMatchObject(
       { status: 'pass', measured: 'longest silence 1s, no pings needed: the stream ended' },
     )
+  })
+
+  it('does not judge a stream without pings that no connection streamed 15s of', () => {
+    // sse-starlette pings every 15s: a 5s window cannot tell it from a server that never pings.
+    expect(checkKeepAlive(silent(14_000, 0))).toEqual({
+      status: 'skip',
+      measured:
+        'no ping or comment in 14.02s of streaming; longest silence 14s: too short to tell, a ping every 15s need not have come yet',
+      hint: 'observe a connection for 15s or more with --window',
+    })
+    expect(checkKeepAlive(silent(15_000, 0))).toMatchObject({
+      status: 'warn',
+      measured: 'no ping or comment in 15.02s of streaming; longest silence 15s',
+    })
   })
 })
 

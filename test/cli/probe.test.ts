@@ -236,6 +236,22 @@ describe('records and reconnection', () => {
   })
 })
 
+describe('HTTP/1.0 servers', () => {
+  it("reports HTTP/1.0 (Python's http.server, Werkzeug), whose body ends when the connection closes", async () => {
+    const server = await startRawServer((socket) => {
+      socket.end(
+        'HTTP/1.0 200 OK\r\nServer: Werkzeug/2.2.2 Python/3.11.2\r\n' +
+          'Content-Type: text/event-stream; charset=utf-8\r\n\r\nid: 1\ndata: one\n\n',
+      )
+    })
+    const run = await runCli([server.url, '--json', '--reconnect', 'never'])
+    expect(run.ofType('open')[0]?.httpVersion).toBe('1.0')
+    expect(run.ofType('event').map((e) => e.data)).toEqual(['one'])
+    expect(run.ofType('close')[0]?.cause).toBe('server-closed')
+    expect(run.exitCode).toBe(0)
+  })
+})
+
 describe('fatal responses', () => {
   it('ends without error on 204, and says why', async () => {
     const server = await startServer((_req, res) => res.writeHead(204).end())
