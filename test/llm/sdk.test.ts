@@ -70,6 +70,15 @@ const openai = (url: string, name: string) =>
   new OpenAI({ apiKey: 'sk-test', baseURL: `${url}/${name}/v1`, maxRetries: 0 })
 const anthropic = (url: string, name: string) =>
   new Anthropic({ apiKey: 'sk-ant-test', baseURL: `${url}/${name}`, maxRetries: 0 })
+/** The message @anthropic-ai/sdk assembles from the stream served under `name`. */
+const anthropicMessage = (url: string, name: string) =>
+  anthropic(url, name)
+    .messages.stream({
+      model: 'claude-test',
+      max_tokens: 100,
+      messages: [{ role: 'user', content: 'hi' }],
+    })
+    .finalMessage()
 
 describe('openai-chat against the openai SDK', () => {
   it('text, parallel tool calls by index, arguments split in a surrogate pair and an escape, usage chunk', async () => {
@@ -249,13 +258,7 @@ describe('openai-chat as providers and compatible servers send it today, against
 describe('anthropic against @anthropic-ai/sdk', () => {
   it('ping, thinking, text, tool_use with input_json_delta, a tool without fragments, usage', async () => {
     const url = await serveLlmStreams({ anthropicTools })
-    const final = await anthropic(url, 'anthropicTools')
-      .messages.stream({
-        model: 'claude-test',
-        max_tokens: 100,
-        messages: [{ role: 'user', content: 'hi' }],
-      })
-      .finalMessage()
+    const final = await anthropicMessage(url, 'anthropicTools')
     const { llm, ended } = assemble(anthropicTools)
     expect(ended?.reason).toBe('end-event')
     expect(llm.profile).toBe('anthropic')
@@ -281,13 +284,7 @@ describe('anthropic against @anthropic-ai/sdk', () => {
 
   it('thinking with a signature, redacted_thinking, a web search with its result, citations, input split in an escape and a surrogate pair', async () => {
     const url = await serveLlmStreams({ anthropicWeb })
-    const final = await anthropic(url, 'anthropicWeb')
-      .messages.stream({
-        model: 'claude-test',
-        max_tokens: 100,
-        messages: [{ role: 'user', content: 'hi' }],
-      })
-      .finalMessage()
+    const final = await anthropicMessage(url, 'anthropicWeb')
     const { llm, ended } = assemble(anthropicWeb)
     expect(ended?.reason).toBe('end-event')
     const blocks = final.content
@@ -308,14 +305,7 @@ describe('anthropic against @anthropic-ai/sdk', () => {
 
   it('an error event is a stream error, as the SDK throws it', async () => {
     const url = await serveLlmStreams({ anthropicError })
-    const error = await anthropic(url, 'anthropicError')
-      .messages.stream({
-        model: 'claude-test',
-        max_tokens: 100,
-        messages: [{ role: 'user', content: 'hi' }],
-      })
-      .finalMessage()
-      .catch((e: unknown) => e)
+    const error = await anthropicMessage(url, 'anthropicError').catch((e: unknown) => e)
     expect(error).toBeInstanceOf(Anthropic.APIError)
     const { llm, ended } = assemble(anthropicError)
     expect(ended).toEqual({ reason: 'stream-error', message: 'overloaded_error: Overloaded' })
