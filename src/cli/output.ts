@@ -7,7 +7,7 @@ import type { LlmRenderer } from '../llm/render.ts'
 import type { LlmOutput, LlmSummary } from '../llm/types.ts'
 import type { Format } from './args.ts'
 import type { PrettyView } from './render/display.ts'
-import { renderJson } from './render/json.ts'
+import { renderJson, renderJsonPieces } from './render/json.ts'
 import { createPrettyRenderer } from './render/pretty.ts'
 import type { TtyStream } from './render/status-line.ts'
 
@@ -80,6 +80,8 @@ export async function createOutput(
   const { stdout, stderr } = streams
   let out = ''
   let err = ''
+  // Written before `out`, one by one: a line in pieces (see renderJsonPieces).
+  let outPieces: string[] = []
   // A terminal without a width (a pty nobody sized) cannot have a line fitted to it.
   let spinner =
     options.format !== 'json' && !options.quiet && stderr.isTTY && stderr.columns
@@ -112,7 +114,10 @@ export async function createOutput(
     let lastError: string | undefined
     render = (record) => {
       if (hiddenByQuiet(record)) return
-      out += renderJson(record)
+      if (record.type === 'summary') {
+        outPieces.push(out, ...renderJsonPieces(record))
+        out = ''
+      } else out += renderJson(record)
       if (record.type === 'error') err += `error: ${visible((lastError = record.message))}\n`
       if (record.type !== 'summary') return
       if (record.message !== undefined && record.message !== lastError && record.exitCode > 1)
@@ -156,10 +161,12 @@ export async function createOutput(
 
   let muted = false
   function write() {
-    if (muted || (out === '' && err === '')) return
+    if (muted || (out === '' && err === '' && outPieces.length === 0)) return
     spinner?.clear()
+    for (const piece of outPieces) if (piece !== '') stdout.write(piece)
     if (out !== '') stdout.write(out)
     if (err !== '') stderr.write(err)
+    outPieces = []
     out = ''
     err = ''
     spinner?.render()

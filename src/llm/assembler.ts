@@ -34,18 +34,20 @@ export type ProfileParser = (type: string, data: string, sink: Sink) => Signal
 /**
  * A string built from many small pieces. `+=` would keep a cons string per piece (and the piece)
  * alive to the end: for 100k tokens, megabytes that every scavenge copies. Joined in batches,
- * only a few large strings outlive the young generation. One array of fixed length is reused, so
- * adding is a plain store that never changes the array's kind.
+ * only a few large strings outlive the young generation. Each batch has a new array of fixed
+ * length, so adding is a plain store that never changes the array's kind, into an array that is
+ * still young (a store into an old one is a call of the write barrier: ~50 instructions a piece).
  */
 class Stitched {
   private joined = ''
-  private readonly pieces: string[] = new Array(STITCH_BATCH)
+  private pieces: string[] = new Array(STITCH_BATCH)
   private count = 0
 
   add(piece: string) {
     this.pieces[this.count] = piece
     if (++this.count === STITCH_BATCH) {
       this.joined += this.pieces.join('')
+      this.pieces = new Array(STITCH_BATCH)
       this.count = 0
     }
   }

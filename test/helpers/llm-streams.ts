@@ -138,11 +138,16 @@ export const chatEmpty: LlmStream = {
 }
 
 /** `count` one-token chunks, `perFrame` of them per write (a buffering gateway), then usage and [DONE]. */
-export function chatTokens(count: number, perFrame: number, pauseMs = 1): LlmStream {
+export function chatTokens(
+  count: number,
+  perFrame: number,
+  pauseMs = 1,
+  token = (i: number) => `t${i} `,
+): LlmStream {
   const frames: string[] = [chunk([delta({ role: 'assistant', content: '' })])]
   let frame = ''
   for (let i = 0; i < count; i++) {
-    frame += chunk([delta({ content: `t${i} ` })])
+    frame += chunk([delta({ content: token(i) })])
     if ((i + 1) % perFrame === 0) {
       frames.push(frame)
       frame = ''

@@ -104,6 +104,20 @@ describe('sse-probe --json on LLM streams', () => {
     expect(good.summary.expectations).toEqual([{ name: '--expect-llm', ok: true }])
   })
 
+  it('writes a long stitched text whole: its summary line comes in pieces, as one JSON line', async () => {
+    // ~90 KB of text, escapes and astral characters falling on every offset of the pieces.
+    const token = (i: number) => ` "t${i}" \\ 😀 é${i % 7 === 0 ? '\n' : ''}`
+    const url = await serveLlmStreams({ long: chatTokens(6000, 500, 1, token) })
+    const run = await runMain(['--json', '-d', '{}', `${url}/long`])
+    expect(run.exitCode).toBe(0)
+    const text = Array.from({ length: 6000 }, (_, i) => token(i)).join('')
+    expect(text.length).toBeGreaterThan(80_000)
+    expect(llmOf(run.summary)!.text).toBe(text)
+    const lines = run.stdout.split('\n')
+    expect(lines.at(-1)).toBe('')
+    expect(JSON.parse(lines.at(-2)!).llm.text).toBe(text)
+  })
+
   it('--expect-llm fails when no LLM stream is recognised', async () => {
     const url = await serveLlmStreams({ statusStream })
     const run = await runMain(['--json', '--expect-llm', `${url}/statusStream`])
