@@ -107,7 +107,10 @@ const PADDING = /"obfuscation":"[^"\\\x00-\x1f]*"/
  * written with escapes, a second `choices`, a control character elsewhere, JSON that is cut).
  */
 function createTextChunkReader(): (data: string, sink: Sink) => boolean {
-  let plain: RegExp | undefined
+  // Matches a chunk that is NOT the template with a plain text: a test that fails writes no
+  // last-match record (its two stores, of a young string into an old object, cost more than
+  // the lookahead).
+  let notPlain: RegExp | undefined
   let escaped: RegExp | undefined
   // The template's choice index, how many characters precede its text and, without padding,
   // follow it (-1 with padding: the text then ends at the first quote).
@@ -119,7 +122,7 @@ function createTextChunkReader(): (data: string, sink: Sink) => boolean {
 
   /** A chunk the plain template does not match: the escaped one, else a new template. */
   function other(data: string, sink: Sink): boolean {
-    if (plain) {
+    if (notPlain) {
       const match = escaped!.exec(data)
       if (match) {
         const text = stringBody(match[1]!)
@@ -129,7 +132,7 @@ function createTextChunkReader(): (data: string, sink: Sink) => boolean {
         return true
       }
       learning = served >= TEMPLATE_WORTH
-      plain = escaped = undefined
+      notPlain = escaped = undefined
     }
     if (!learning) return false
     const match = TEXT_CHOICE.exec(data)
@@ -143,12 +146,12 @@ function createTextChunkReader(): (data: string, sink: Sink) => boolean {
     const tail = data.slice(before + literal.length - 2)
     const padding = PADDING.exec(tail)
     after = padding ? -1 : tail.length
-    const head = `^${escapeRegex(data.slice(0, before))}`
+    const head = escapeRegex(data.slice(0, before))
     const end = padding
       ? `${escapeRegex(tail.slice(0, padding.index))}${PADDING.source}${escapeRegex(tail.slice(padding.index + padding[0].length))}$`
       : `${escapeRegex(tail)}$`
-    plain = new RegExp(`${head}${PLAIN_BODY}${end}`)
-    escaped = new RegExp(`${head}(${STRING_BODY})${end}`)
+    notPlain = new RegExp(`^(?!${head}${PLAIN_BODY}${end})`)
+    escaped = new RegExp(`^${head}(${STRING_BODY})${end}`)
     served = 0
     sink.text(index, text)
     return true
@@ -156,7 +159,7 @@ function createTextChunkReader(): (data: string, sink: Sink) => boolean {
 
   // The hot part alone, small enough to be inlined (see createOpenaiChatParser).
   return (data, sink) => {
-    if (plain?.test(data) !== true) return other(data, sink)
+    if (notPlain === undefined || notPlain.test(data)) return other(data, sink)
     served++
     sink.text(
       choice,
