@@ -23,8 +23,6 @@ function summary(llm: Record<string, unknown>): ProbeRecord {
   } as unknown as SummaryRecord
 }
 
-const pieces = (record: ProbeRecord) => renderJsonPieces(record)
-
 describe('renderJsonPieces', () => {
   it('joins into exactly the line of renderJson, in pieces below the large-object size', () => {
     // Escapes, control characters, emoji and a lone surrogate, at every offset of a 16 Ki cut.
@@ -32,7 +30,7 @@ describe('renderJsonPieces', () => {
     const text = unit.repeat(Math.ceil(100_000 / unit.length))
     for (let shift = 0; shift < unit.length; shift++) {
       const record = summary({ text: text.slice(shift), reasoning: '', toolCalls: [] })
-      const parts = pieces(record)
+      const parts = renderJsonPieces(record)
       expect(parts.length).toBeGreaterThan(6)
       expect(parts.join('')).toBe(renderJson(record))
       for (const part of parts) expect(part.length).toBeLessThan(128 * 1024)
@@ -45,18 +43,18 @@ describe('renderJsonPieces', () => {
       text: long('a'),
       choices: [{ text: long('b'), toolCalls: [{ arguments: long('c') }] }],
     })
-    const parts = pieces(record)
+    const parts = renderJsonPieces(record)
     expect(parts.join('')).toBe(renderJson(record))
     expect(Math.max(...parts.map((p) => p.length))).toBeLessThanOrEqual(16_384)
   })
 
   it('is one line as renderJson makes it when nothing is long', () => {
     const record = summary({ text: 'short' })
-    expect(pieces(record)).toEqual([renderJson(record)])
+    expect(renderJsonPieces(record)).toEqual([renderJson(record)])
   })
 
   it('is not misled by a value that looks like its stand-in', () => {
     const record = summary({ text: 'x'.repeat(20_000), note: '\u0000sse-probe: long string\u0000' })
-    expect(pieces(record).join('')).toBe(renderJson(record))
+    expect(renderJsonPieces(record).join('')).toBe(renderJson(record))
   })
 })

@@ -309,6 +309,8 @@ export const chatCompat: LlmStream = {
 // ---- Anthropic Messages ------------------------------------------------------
 
 const ev = (type: string, data: Record<string, unknown>) => sse({ type, ...data }, type)
+const inputJson = (index: number, partial: string) =>
+  ev('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: partial } })
 
 /** ping, thinking, text, a tool_use with input_json_delta split in an escape, a tool without fragments. */
 export const anthropicTools: LlmStream = {
@@ -357,21 +359,15 @@ export const anthropicTools: LlmStream = {
       index: 2,
       content_block: { type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: {} },
     }),
-    ev('content_block_delta', { index: 2, delta: { type: 'input_json_delta', partial_json: '' } }),
-    ev('content_block_delta', {
-      index: 2,
-      delta: { type: 'input_json_delta', partial_json: '{"city": "Z\\' },
-    }),
-    ev('content_block_delta', {
-      index: 2,
-      delta: { type: 'input_json_delta', partial_json: 'u00fcrich", "unit": "°C"}' },
-    }),
+    inputJson(2, ''),
+    inputJson(2, '{"city": "Z\\'),
+    inputJson(2, 'u00fcrich", "unit": "°C"}'),
     ev('content_block_stop', { index: 2 }),
     ev('content_block_start', {
       index: 3,
       content_block: { type: 'tool_use', id: 'toolu_2', name: 'get_time', input: {} },
     }),
-    ev('content_block_delta', { index: 3, delta: { type: 'input_json_delta', partial_json: '' } }),
+    inputJson(3, ''),
     ev('content_block_stop', { index: 3 }),
     ev('message_delta', {
       delta: { stop_reason: 'tool_use', stop_sequence: null },
@@ -416,14 +412,8 @@ export const anthropicWeb: LlmStream = {
       index: 2,
       content_block: { type: 'server_tool_use', id: 'srvtoolu_1', name: 'web_search', input: {} },
     }),
-    ev('content_block_delta', {
-      index: 2,
-      delta: { type: 'input_json_delta', partial_json: '{"query": "weather' },
-    }),
-    ev('content_block_delta', {
-      index: 2,
-      delta: { type: 'input_json_delta', partial_json: ' Zürich"}' },
-    }),
+    inputJson(2, '{"query": "weather'),
+    inputJson(2, ' Zürich"}'),
     ev('content_block_stop', { index: 2 }),
     ev('content_block_start', {
       index: 3,
@@ -465,18 +455,9 @@ export const anthropicWeb: LlmStream = {
       index: 5,
       content_block: { type: 'tool_use', id: 'toolu_9', name: 'notify', input: {} },
     }),
-    ev('content_block_delta', {
-      index: 5,
-      delta: { type: 'input_json_delta', partial_json: '{"msg": "sunny \\' },
-    }),
-    ev('content_block_delta', {
-      index: 5,
-      delta: { type: 'input_json_delta', partial_json: '"ok\\" \ud83d' },
-    }),
-    ev('content_block_delta', {
-      index: 5,
-      delta: { type: 'input_json_delta', partial_json: '\ude00"}' },
-    }),
+    inputJson(5, '{"msg": "sunny \\'),
+    inputJson(5, '"ok\\" \ud83d'),
+    inputJson(5, '\ude00"}'),
     ev('content_block_stop', { index: 5 }),
     ev('message_delta', {
       delta: { stop_reason: 'tool_use', stop_sequence: null },

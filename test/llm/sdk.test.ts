@@ -70,6 +70,9 @@ const openai = (url: string, name: string) =>
   new OpenAI({ apiKey: 'sk-test', baseURL: `${url}/${name}/v1`, maxRetries: 0 })
 const anthropic = (url: string, name: string) =>
   new Anthropic({ apiKey: 'sk-ant-test', baseURL: `${url}/${name}`, maxRetries: 0 })
+/** The response the openai SDK's Responses stream finishes with, from the stream served under `name`. */
+const openaiResponse = (url: string, name: string) =>
+  openai(url, name).responses.stream({ model: 'gpt-test', input: 'hi' }).finalResponse()
 /** The message @anthropic-ai/sdk assembles from the stream served under `name`. */
 const anthropicMessage = (url: string, name: string) =>
   anthropic(url, name)
@@ -340,9 +343,7 @@ describe('openai-responses against the openai SDK', () => {
 
   it('response.failed (which the SDK resolves with status failed) is a stream error', async () => {
     const url = await serveLlmStreams({ responsesFailed })
-    const final = await openai(url, 'responsesFailed')
-      .responses.stream({ model: 'gpt-test', input: 'hi' })
-      .finalResponse()
+    const final = await openaiResponse(url, 'responsesFailed')
     const { llm, ended } = assemble(responsesFailed)
     expect(ended).toEqual({
       reason: 'stream-error',
@@ -353,9 +354,7 @@ describe('openai-responses against the openai SDK', () => {
   })
   it('a refusal (not output_text) and response.incomplete: text, usage and status as the SDK has them', async () => {
     const url = await serveLlmStreams({ responsesIncomplete })
-    const final = await openai(url, 'responsesIncomplete')
-      .responses.stream({ model: 'gpt-test', input: 'hi' })
-      .finalResponse()
+    const final = await openaiResponse(url, 'responsesIncomplete')
     const { llm, ended } = assemble(responsesIncomplete)
     expect(ended).toEqual({ reason: 'end-event', message: undefined })
     expect(llm.text).toBe(final.output_text)
@@ -366,10 +365,7 @@ describe('openai-responses against the openai SDK', () => {
 
   it('an error event is a stream error, as the SDK throws it', async () => {
     const url = await serveLlmStreams({ responsesError })
-    const error = await openai(url, 'responsesError')
-      .responses.stream({ model: 'gpt-test', input: 'hi' })
-      .finalResponse()
-      .catch((e: unknown) => e)
+    const error = await openaiResponse(url, 'responsesError').catch((e: unknown) => e)
     expect(error).toBeInstanceOf(OpenAI.APIError)
     const { llm, ended } = assemble(responsesError)
     expect(ended).toEqual({
