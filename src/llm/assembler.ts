@@ -28,6 +28,32 @@ export interface Sink {
   usage(usage: unknown): void
 }
 
+/** A call of a sink's method, as a recording notes it. */
+export interface SinkCall {
+  method: keyof Sink
+  args: unknown[]
+}
+
+/**
+ * Whether a call changes nothing when made again, at any time after it was first made: the model
+ * (the first non-empty one stays), a tool call named by neither id nor name (it exists once made),
+ * and any call whose value is empty. Anything else adds to or replaces what was there.
+ */
+export function isNoOpOnceMade({ method, args }: SinkCall): boolean {
+  switch (method) {
+    case 'model':
+      return true
+    case 'toolStart':
+      return !nonEmpty(args[2]) && !nonEmpty(args[3]) && args[4] === undefined
+    case 'usage':
+      return !isRecord(args[0])
+    case 'toolDone':
+      return false
+    default:
+      return !nonEmpty(args[args.length - 1])
+  }
+}
+
 /** One profile's reading of events: type and data in, facts out through the sink. */
 export type ProfileParser = (type: string, data: string, sink: Sink) => Signal
 
@@ -102,6 +128,8 @@ export const isBatched = (deltas: number, medianPerRead: number) =>
 const STITCH_BATCH = 1024
 
 const nonEmpty = (value: unknown): value is string => typeof value === 'string' && value !== ''
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value)
 
 /**
  * Stitches one stream's deltas the way the provider's SDK does, and times them
@@ -241,9 +269,9 @@ export function createAssembler(
       for (const call of choice.order) complete(choice, call)
     },
     usage(value) {
-      if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      if (isRecord(value)) {
         started = true
-        usage = value as Record<string, unknown>
+        usage = value
       }
     },
   }

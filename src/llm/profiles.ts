@@ -1,5 +1,5 @@
-import { escapeRegex } from '../engine/escape.ts'
-import { END_DATA, END_EVENT, type ProfileParser, type Signal, type Sink } from './assembler.ts'
+import { END_DATA, END_EVENT, type ProfileParser, type Signal } from './assembler.ts'
+import { withTemplates } from './template.ts'
 import type { LlmProfile } from './types.ts'
 
 // Provider JSON is read loosely: a field of the wrong type is treated as absent, never thrown on.
@@ -32,166 +32,35 @@ export function errorMessage(error: Json): string {
 }
 
 /** Chat Completions (and compatible servers): `chat.completion.chunk` objects, then `[DONE]`. */
-function createOpenaiChatParser(): ProfileParser {
-  let modelSeen = false
-  const fast = createTextChunkReader()
-  const full: ProfileParser = (_type, data, sink) => {
-    const chunk = parseJson(data)
-    if (!isObject(chunk)) return undefined
-    // The openai SDK throws on any data with an `error`: the stream failed.
-    if (chunk.error) return { error: errorMessage(chunk.error) }
-    sink.model(chunk.model)
-    modelSeen ||= typeof chunk.model === 'string' && chunk.model !== ''
-    if (chunk.usage) sink.usage(chunk.usage)
-    if (!Array.isArray(chunk.choices)) return undefined
-    for (const choice of chunk.choices) {
-      if (!isObject(choice)) continue
-      const index = typeof choice.index === 'number' ? choice.index : 0
-      const delta = choice.delta
-      if (isObject(delta)) {
-        sink.text(index, delta.content)
-        // vLLM and DeepSeek say reasoning_content, OpenRouter and Ollama reasoning; some send both, alike.
-        sink.reasoning(index, delta.reasoning_content ?? delta.reasoning)
-        if (Array.isArray(delta.tool_calls)) {
-          delta.tool_calls.forEach((call: Json, i: number) => {
-            if (!isObject(call)) return
-            const key = typeof call.index === 'number' ? call.index : i
-            sink.toolStart(index, key, call.id, call.function?.name)
-            sink.toolArguments(index, key, call.function?.arguments)
-          })
-        }
-      }
-      sink.finish(index, choice.finish_reason)
-    }
-    return undefined
-  }
-  // Kept small, apart from the full parse: TurboFan inlines it (and the reader's hot part) into
-  // the caller's optimised code, so most chunks are not read by unoptimised code meanwhile.
-  return (type, data, sink) => {
-    if (data === '[DONE]') return END_DATA
-    // Most chunks carry one token of text and nothing else: read without building the object.
-    if (modelSeen && fast(data, sink)) return undefined
-    return full(type, data, sink)
-  }
-}
-
-// The one choice of a compact chunk whose delta is text only (a role may come with it).
-const TEXT_CHOICE =
-  /"choices":\[\{"index":(\d+),"delta":\{(?:"role":"assistant",)?"content":("(?:[^"\\\x00-\x1f]|\\.)*"|null)\}(?:,"logprobs":null)?(?:,"finish_reason":null)?\}\]/
-const CONTENT_KEY = '"content":'
-// A raw control character is not JSON (JSON.parse, and so the SDKs, reject it): not matched.
-const STRING_BODY = '(?:[^"\\\\\\x00-\\x1f]|\\\\.)*'
-// A string body without escapes (most tokens): its text is its bytes, with no search for one.
-const PLAIN_BODY = '[^"\\\\\\x00-\\x1f]*'
-// An error, or a usage that is not null, anywhere in the chunk (even inside the text, which
-// only costs a full parse). One pass of a regular expression: String#lastIndexOf runs in C++.
-const MORE_THAN_TEXT = /"(?:error"|usage":(?!null))/
-// A template pays for its compilation after this many chunks; one that served fewer is not
-// replaced, as the stream's chunks differ by more than their text (an id per chunk): they get the
-// full parse.
-const TEMPLATE_WORTH = 64
-// OpenAI pads each chunk with random characters after its choices: a template takes any plain
-// string there, which no parse reads.
-const PADDING = /"obfuscation":"[^"\\\x00-\x1f]*"/
-
-/**
- * Reads the text of a compact chunk with one choice whose delta is text only, and nothing else
- * that matters, into the sink; false for any other chunk, which is then parsed whole.
- *
- * A stream's text chunks are mostly the same bytes around a different token, so the first one
- * read becomes a template: anchored regular expressions of the bytes around its text (any padding
- * after it aside), one for a text without escapes (then the text is the bytes as they are) and one
- * for any. A chunk that matches differs only in that string (and its padding), so it means the
- * same plus its own text. The template is learnt only from a chunk whose full parse reads its
- * text and nothing else: a chunk can look text-only to a regular expression and mean more (a key
- * written with escapes, a second `choices`, a control character elsewhere, JSON that is cut).
- */
-function createTextChunkReader(): (data: string, sink: Sink) => boolean {
-  // Matches a chunk that is NOT the template with a plain text: a test that fails writes no
-  // last-match record (its two stores, of a young string into an old object, cost more than
-  // the lookahead).
-  let notPlain: RegExp | undefined
-  let escaped: RegExp | undefined
-  // The template's choice index, how many characters precede its text and, without padding,
-  // follow it (-1 with padding: the text then ends at the first quote).
-  let choice = 0
-  let before = 0
-  let after = 0
-  let served = 0
-  let learning = true
-
-  /** A chunk the plain template does not match: the escaped one, else a new template. */
-  function other(data: string, sink: Sink): boolean {
-    if (notPlain) {
-      const match = escaped!.exec(data)
-      if (match) {
-        const text = stringBody(match[1]!)
-        if (text === undefined) return false
-        served++
-        sink.text(choice, text)
-        return true
-      }
-      learning = served >= TEMPLATE_WORTH
-      notPlain = escaped = undefined
-    }
-    if (!learning) return false
-    const match = TEXT_CHOICE.exec(data)
-    if (!match || match[2] === 'null' || MORE_THAN_TEXT.test(data)) return false
-    const index = Number(match[1])
-    const literal = match[2]!
-    const text = stringBody(literal.slice(1, -1))
-    if (text === undefined || !readsTextOnly(data, index, text)) return false
-    choice = index
-    before = match.index + match[0].indexOf(CONTENT_KEY) + CONTENT_KEY.length + 1
-    const tail = data.slice(before + literal.length - 2)
-    const padding = PADDING.exec(tail)
-    after = padding ? -1 : tail.length
-    const head = escapeRegex(data.slice(0, before))
-    const end = padding
-      ? `${escapeRegex(tail.slice(0, padding.index))}${PADDING.source}${escapeRegex(tail.slice(padding.index + padding[0].length))}$`
-      : `${escapeRegex(tail)}$`
-    notPlain = new RegExp(`^(?!${head}${PLAIN_BODY}${end})`)
-    escaped = new RegExp(`^${head}(${STRING_BODY})${end}`)
-    served = 0
-    sink.text(index, text)
-    return true
-  }
-
-  // The hot part alone, small enough to be inlined (see createOpenaiChatParser).
-  return (data, sink) => {
-    if (notPlain === undefined || notPlain.test(data)) return other(data, sink)
-    served++
-    sink.text(
-      choice,
-      data.slice(before, after < 0 ? data.indexOf('"', before) : data.length - after),
-    )
-    return true
-  }
-}
-
-/** Whether the full parse of a chunk reads one choice's text and nothing else (its model aside). */
-function readsTextOnly(data: string, index: number, text: string): boolean {
+const openaiChat: ProfileParser = (_type, data, sink) => {
+  if (data === '[DONE]') return END_DATA
   const chunk = parseJson(data)
-  if (!isObject(chunk) || chunk.error || chunk.usage || !Array.isArray(chunk.choices)) return false
-  const [only, ...more] = chunk.choices
-  if (!isObject(only) || more.length > 0) return false
-  const delta = only.delta
-  return (
-    only.index === index &&
-    only.finish_reason == null &&
-    isObject(delta) &&
-    delta.content === text &&
-    delta.reasoning_content == null &&
-    delta.reasoning == null &&
-    delta.tool_calls === undefined
-  )
-}
-
-/** The string whose body (between its quotes) a JSON string literal has; undefined if invalid. */
-function stringBody(body: string): string | undefined {
-  if (!body.includes('\\')) return body
-  const decoded = parseJson(`["${body}"]`)
-  return decoded?.[0]
+  if (!isObject(chunk)) return undefined
+  // The openai SDK throws on any data with an `error`: the stream failed.
+  if (chunk.error) return { error: errorMessage(chunk.error) }
+  sink.model(chunk.model)
+  if (chunk.usage) sink.usage(chunk.usage)
+  if (!Array.isArray(chunk.choices)) return undefined
+  for (const choice of chunk.choices) {
+    if (!isObject(choice)) continue
+    const index = typeof choice.index === 'number' ? choice.index : 0
+    const delta = choice.delta
+    if (isObject(delta)) {
+      sink.text(index, delta.content)
+      // vLLM and DeepSeek say reasoning_content, OpenRouter and Ollama reasoning; some send both, alike.
+      sink.reasoning(index, delta.reasoning_content ?? delta.reasoning)
+      if (Array.isArray(delta.tool_calls)) {
+        delta.tool_calls.forEach((call: Json, i: number) => {
+          if (!isObject(call)) return
+          const key = typeof call.index === 'number' ? call.index : i
+          sink.toolStart(index, key, call.id, call.function?.name)
+          sink.toolArguments(index, key, call.function?.arguments)
+        })
+      }
+    }
+    sink.finish(index, choice.finish_reason)
+  }
+  return undefined
 }
 
 /** The Responses API: typed events from `response.created` to `response.completed`. */
@@ -308,12 +177,16 @@ function createAnthropicParser(): ProfileParser {
   }
 }
 
-/** A fresh parser for a profile (they keep state between events). */
-export function profileParser(profile: LlmProfile): ProfileParser {
-  if (profile === 'openai-chat') return createOpenaiChatParser()
+/** A fresh parser for a profile (they keep state between events) that parses every event whole. */
+export function fullParser(profile: LlmProfile): ProfileParser {
+  if (profile === 'openai-chat') return openaiChat
   if (profile === 'openai-responses') return openaiResponses
   return createAnthropicParser()
 }
+
+/** A fresh parser for a profile that reads most deltas from a template (see withTemplates). */
+export const profileParser = (profile: LlmProfile): ProfileParser =>
+  withTemplates(fullParser(profile))
 
 /**
  * Recognises a profile from one event with data (llm.md, "recognised by");

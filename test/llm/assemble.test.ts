@@ -317,7 +317,7 @@ describe('what is stitched', () => {
   })
 })
 
-describe('the fast path for text-only Chat chunks', () => {
+describe('templates of Chat chunks (the fast path)', () => {
   it('leaves a chunk with usage or an error beside its text to the full parse', () => {
     const usage = { completion_tokens: 2 }
     const { llm, ends } = run([

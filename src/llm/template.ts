@@ -1,0 +1,216 @@
+import { escapeRegex } from '../engine/escape.ts'
+import {
+  isNoOpOnceMade,
+  type ProfileParser,
+  type Signal,
+  type Sink,
+  type SinkCall,
+} from './assembler.ts'
+
+// A JSON string's body: no quote, backslash or raw control character (JSON.parse, and so the
+// SDKs, reject a raw one), or an escape (checked when decoded).
+const STRING_BODY = '(?:[^"\\\\\\x00-\\x1f]|\\\\.)*'
+// A body without escapes (most deltas): its text is its characters, with no search for one.
+const PLAIN_BODY = '[^"\\\\\\x00-\\x1f]*'
+
+// Fields no profile reads whose values change from event to event: OpenAI's random padding
+// (Chat chunks, Responses events) and the Responses event counter. A template takes any value of
+// their type there; the event still means what the template means.
+const VARYING: Record<string, string> = {
+  '"obfuscation":': '"[^"\\\\\\x00-\\x1f]*"',
+  '"sequence_number":': '(?:0|[1-9]\\d*)',
+}
+const VARYING_FIELD = /"obfuscation":"[^"\\\x00-\x1f]*"|"sequence_number":(?:0|[1-9]\d*)/g
+
+// A template pays for its compilation after this many events. Once this many templates were
+// replaced having served fewer, the stream's deltas differ by more than their text (an id per
+// chunk, interleaved choices): its events get the full parse, with no more learning.
+const TEMPLATE_WORTH = 64
+const MAX_SHORT_LIVED = 8
+
+type Delta = 'text' | 'reasoning' | 'toolArguments'
+
+interface Template {
+  /** The SSE event type, which some profiles read. */
+  type: string
+  /** Matches data that is NOT the template with a plain delta (see withTemplates); undefined when the delta's position varies. */
+  notPlain: RegExp | undefined
+  /** The template with any delta, captured. */
+  any: RegExp
+  /** Where a plain delta starts, and how many characters follow it (-1: it ends at its quote). */
+  start: number
+  after: number
+  delta: Delta
+  choice: number
+  key: number | string
+  served: number
+}
+
+/**
+ * A profile's parser that reads most deltas without parsing. A model streams its answer as
+ * events whose data are the same bytes around a different piece of text, so an event whose full
+ * parse made one call that adds a string (its delta) and otherwise only calls that change nothing
+ * when made again becomes a template: an anchored regular expression of the bytes around that
+ * string. An event of the same type that matches it differs only in that string (and in the
+ * VARYING fields), so its parse would make the same call with its own string: the template makes
+ * that call alone. Before a template is used, the event is parsed once more with another string
+ * in its place, which must change that argument and nothing else: the string found in the bytes
+ * is then the one the parse read.
+ */
+export function withTemplates(parse: ProfileParser): ProfileParser {
+  let template: Template | undefined
+  let shortLived = 0
+  const recording: Recording = { calls: [], next: undefined }
+  const recorder = recordingSink(recording)
+
+  function deliver(t: Template, sink: Sink, text: string) {
+    t.served++
+    if (t.delta === 'text') sink.text(t.choice, text)
+    else if (t.delta === 'reasoning') sink.reasoning(t.choice, text)
+    else sink.toolArguments(t.choice, t.key, text)
+  }
+
+  /** An event the plain test did not take: the template with escapes, else the full parse. */
+  function other(type: string, data: string, sink: Sink): Signal {
+    const t = template
+    if (t !== undefined && type === t.type) {
+      const body = t.any.exec(data)?.[1]
+      if (body !== undefined) {
+        const text = stringBody(body)
+        if (text !== undefined) {
+          deliver(t, sink, text)
+          return undefined
+        }
+      }
+    }
+    if (shortLived >= MAX_SHORT_LIVED) return parse(type, data, sink)
+    recording.calls = []
+    recording.next = sink
+    const signal = parse(type, data, recorder)
+    const learnt = signal === undefined ? learn(type, data, recording.calls) : undefined
+    if (learnt !== undefined) {
+      if (t !== undefined && t.served < TEMPLATE_WORTH) shortLived++
+      template = shortLived < MAX_SHORT_LIVED ? learnt : undefined
+    }
+    return signal
+  }
+
+  function learn(type: string, data: string, calls: SinkCall[]): Template | undefined {
+    const delta = deltaCall(calls)
+    if (delta === undefined) return undefined
+    const text = delta.args[delta.args.length - 1] as string
+    const literal = JSON.stringify(text)
+    const at = data.indexOf(literal)
+    if (at < 0 || data.includes(literal, at + 1)) return undefined
+    const head = data.slice(0, at + 1)
+    const tail = data.slice(at + literal.length - 1)
+    // The same bytes around another string: the parse must make the same calls with it.
+    const another = `${text}x`
+    const probe: Recording = { calls: [], next: undefined }
+    const probeData = `${head}${JSON.stringify(another).slice(1, -1)}${tail}`
+    if (parse(type, probeData, recordingSink(probe)) !== undefined) return undefined
+    const expected = calls.map((call) =>
+      call === delta ? { ...call, args: [...call.args.slice(0, -1), another] } : call,
+    )
+    if (!sameCalls(probe.calls, expected)) return undefined
+    const headSource = withVarying(head)
+    const tailSource = withVarying(tail)
+    const fixedHead = headSource === escapeRegex(head)
+    const fixedTail = tailSource === escapeRegex(tail)
+    return {
+      type,
+      notPlain: fixedHead ? new RegExp(`^(?!${headSource}${PLAIN_BODY}${tailSource}$)`) : undefined,
+      any: new RegExp(`^${headSource}(${STRING_BODY})${tailSource}$`),
+      start: head.length,
+      after: fixedTail ? tail.length : -1,
+      delta: delta.method as Delta,
+      choice: delta.args[0] as number,
+      key: delta.method === 'toolArguments' ? (delta.args[1] as number | string) : 0,
+      served: 0,
+    }
+  }
+
+  // The hot part alone, small enough to be inlined into the engine's optimised code. The test
+  // fails on a match: a regular expression that fails writes no last-match record (two stores of
+  // a young string into an old object, each a write barrier, cost more than the lookahead).
+  return (type, data, sink) => {
+    const t = template
+    if (t === undefined || t.notPlain === undefined || type !== t.type || t.notPlain.test(data))
+      return other(type, data, sink)
+    deliver(
+      t,
+      sink,
+      data.slice(t.start, t.after < 0 ? data.indexOf('"', t.start) : data.length - t.after),
+    )
+    return undefined
+  }
+}
+
+/** The one call that adds a string, if every other call changes nothing when made again. */
+function deltaCall(calls: SinkCall[]): SinkCall | undefined {
+  let delta: SinkCall | undefined
+  for (const call of calls) {
+    if (isNoOpOnceMade(call)) continue
+    const isDelta =
+      call.method === 'text' || call.method === 'reasoning' || call.method === 'toolArguments'
+    if (!isDelta || delta !== undefined) return undefined
+    delta = call
+  }
+  return delta
+}
+
+const sameCalls = (a: SinkCall[], b: SinkCall[]) =>
+  a.length === b.length &&
+  a.every(
+    (call, i) =>
+      call.method === b[i]!.method &&
+      call.args.length === b[i]!.args.length &&
+      call.args.every((arg, j) => arg === b[i]!.args[j]),
+  )
+
+/** A template's bytes as a regular expression, with any value in the VARYING fields. */
+function withVarying(bytes: string): string {
+  let source = ''
+  let last = 0
+  for (const field of bytes.matchAll(VARYING_FIELD)) {
+    const name = field[0].slice(0, field[0].indexOf(':') + 1)
+    source += `${escapeRegex(bytes.slice(last, field.index))}${escapeRegex(name)}${VARYING[name]}`
+    last = field.index + field[0].length
+  }
+  return source + escapeRegex(bytes.slice(last))
+}
+
+/** The string whose body (between its quotes) a JSON string literal has; undefined if invalid. */
+function stringBody(body: string): string | undefined {
+  if (!body.includes('\\')) return body
+  try {
+    return JSON.parse(`"${body}"`)
+  } catch {
+    return undefined
+  }
+}
+
+interface Recording {
+  calls: SinkCall[]
+  next: Sink | undefined
+}
+
+/** A sink that notes each call in the recording (and passes it on to its next sink). */
+function recordingSink(recording: Recording): Sink {
+  const note =
+    (method: keyof Sink) =>
+    (...args: unknown[]) => {
+      recording.calls.push({ method, args })
+      ;(recording.next?.[method] as ((...a: unknown[]) => void) | undefined)?.(...args)
+    }
+  return {
+    model: note('model'),
+    text: note('text'),
+    reasoning: note('reasoning'),
+    toolStart: note('toolStart'),
+    toolArguments: note('toolArguments'),
+    toolDone: note('toolDone'),
+    finish: note('finish'),
+    usage: note('usage'),
+  }
+}

@@ -1,0 +1,304 @@
+// The templates that read most deltas without a parse must read exactly what the full parse does.
+import { createParser } from 'eventsource-parser'
+import fastCheck from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { createAssembler, type ProfileParser } from '../../src/llm/assembler.ts'
+import { fullParser } from '../../src/llm/profiles.ts'
+import { withTemplates } from '../../src/llm/template.ts'
+import type { LlmProfile } from '../../src/llm/types.ts'
+import * as streams from '../helpers/llm-streams.ts'
+
+interface Event {
+  type: string
+  data: string
+}
+
+const sse = (text: string): Event[] => {
+  const events: Event[] = []
+  const parser = createParser({
+    onEvent: (message) => events.push({ type: message.event ?? 'message', data: message.data }),
+  })
+  parser.feed(text)
+  return events
+}
+
+/** What an assembler makes of the events, with or without templates, and how many full parses that took. */
+function read(profile: LlmProfile, events: Event[], templates: boolean) {
+  let parses = 0
+  const full = fullParser(profile)
+  const counted: ProfileParser = (type, data, sink) => {
+    parses++
+    return full(type, data, sink)
+  }
+  const assembler = createAssembler(profile, templates ? withTemplates(counted) : counted, 0)
+  const signals = events.map((event, i) => assembler.event(event.type, event.data, i))
+  return { summary: assembler.summary([]), signals, parses }
+}
+
+/** Reads the events both ways: equal in every field; the full parses the templates took. */
+function readsAsFullParse(profile: LlmProfile, events: Event[]): number {
+  const templated = read(profile, events, true)
+  const full = read(profile, events, false)
+  expect(templated.summary).toEqual(full.summary)
+  expect(templated.signals).toEqual(full.signals)
+  return templated.parses
+}
+
+const chat = (delta: object, extra: object = {}) => ({
+  type: 'message',
+  data: JSON.stringify({
+    id: 'chatcmpl-1',
+    object: 'chat.completion.chunk',
+    created: 1700000000,
+    model: 'gpt-test',
+    choices: [{ index: 0, delta, logprobs: null, finish_reason: null }],
+    ...extra,
+  }),
+})
+const anthropic = (type: string, data: object) => ({
+  type,
+  data: JSON.stringify({ type, ...data }),
+})
+const responses = (type: string, sequence: number, data: object, obfuscation?: string) => ({
+  type,
+  data: JSON.stringify({
+    type,
+    sequence_number: sequence,
+    ...data,
+    ...(obfuscation !== undefined && { obfuscation }),
+  }),
+})
+
+/** Deltas of each profile and shape: an event for each string, as the providers write them. */
+const SHAPES: Record<string, [LlmProfile, (text: string, i: number) => Event]> = {
+  'Chat text': ['openai-chat', (text) => chat({ content: text })],
+  'Chat text with padding': [
+    'openai-chat',
+    (text, i) => chat({ content: text }, { usage: null, obfuscation: 'Qx9'.slice(i % 3) }),
+  ],
+  'Chat reasoning_content': ['openai-chat', (text) => chat({ reasoning_content: text })],
+  'Chat tool arguments': [
+    'openai-chat',
+    (text) => chat({ tool_calls: [{ index: 1, function: { arguments: text } }] }),
+  ],
+  'vLLM text (stop_reason)': [
+    'openai-chat',
+    (text) => ({
+      type: 'message',
+      data: JSON.stringify({
+        id: 'chatcmpl-v',
+        object: 'chat.completion.chunk',
+        model: 'llama',
+        choices: [{ index: 0, delta: { content: text }, finish_reason: null, stop_reason: null }],
+      }),
+    }),
+  ],
+  'Azure text (keys in order)': [
+    'openai-chat',
+    (text) => ({
+      type: 'message',
+      data: JSON.stringify({
+        choices: [
+          {
+            content_filter_results: { hate: { filtered: false, severity: 'safe' } },
+            delta: { content: text },
+            finish_reason: null,
+            index: 0,
+          },
+        ],
+        id: 'chatcmpl-az',
+        model: 'gpt-4o',
+        object: 'chat.completion.chunk',
+      }),
+    }),
+  ],
+  'Anthropic text_delta': [
+    'anthropic',
+    (text) => anthropic('content_block_delta', { index: 0, delta: { type: 'text_delta', text } }),
+  ],
+  'Anthropic thinking_delta': [
+    'anthropic',
+    (thinking) =>
+      anthropic('content_block_delta', {
+        index: 0,
+        delta: { type: 'thinking_delta', thinking },
+      }),
+  ],
+  'Anthropic input_json_delta': [
+    'anthropic',
+    (partial_json) =>
+      anthropic('content_block_delta', {
+        index: 2,
+        delta: { type: 'input_json_delta', partial_json },
+      }),
+  ],
+  'Responses output_text (counter, padding)': [
+    'openai-responses',
+    (delta, i) =>
+      responses(
+        'response.output_text.delta',
+        i + 4,
+        { item_id: 'msg_1', output_index: 1, content_index: 0, delta, logprobs: [] },
+        'pad'.slice(i % 3),
+      ),
+  ],
+  'Responses function_call_arguments': [
+    'openai-responses',
+    (delta, i) =>
+      responses('response.function_call_arguments.delta', i + 9, {
+        item_id: 'fc_1',
+        output_index: 2,
+        delta,
+      }),
+  ],
+}
+
+/** The events a stream starts with, so that what follows is a tool call's arguments or text. */
+const OPENING: Record<LlmProfile, Event[]> = {
+  'openai-chat': [
+    chat({ role: 'assistant', content: '' }),
+    chat({ tool_calls: [{ index: 1, id: 'call_1', function: { name: 'f', arguments: '' } }] }),
+  ],
+  anthropic: [
+    anthropic('message_start', { message: { model: 'claude', usage: { input_tokens: 3 } } }),
+    anthropic('content_block_start', {
+      index: 2,
+      content_block: { type: 'tool_use', id: 'toolu_1', name: 'f', input: {} },
+    }),
+  ],
+  'openai-responses': [
+    responses('response.created', 0, { response: { model: 'gpt', output: [] } }),
+    responses('response.output_item.added', 1, {
+      output_index: 2,
+      item: { type: 'function_call', call_id: 'call_1', name: 'f', arguments: '' },
+    }),
+  ],
+}
+
+const deltas = (shape: string, texts: string[]) => {
+  const [profile, event] = SHAPES[shape]!
+  return { profile, events: [...OPENING[profile], ...texts.map(event)] }
+}
+
+describe('templates', () => {
+  for (const shape of Object.keys(SHAPES))
+    it(`read a run of ${shape} deltas with the full parse of the first alone`, () => {
+      const texts = Array.from({ length: 100 }, (_, i) => ` tok${i}`)
+      const { profile, events } = deltas(shape, texts)
+      // The opening events, the first delta and its check with another string.
+      expect(readsAsFullParse(profile, events)).toBe(OPENING[profile].length + 2)
+    })
+
+  it('read deltas with escapes, quotes, keys and any character as the full parse does', () => {
+    fastCheck.assert(
+      fastCheck.property(
+        fastCheck.constantFrom(...Object.keys(SHAPES)),
+        fastCheck.array(
+          fastCheck.oneof(
+            fastCheck.string({ unit: 'binary' }),
+            fastCheck.constantFrom(
+              '"',
+              '\\',
+              '',
+              '"content":"x"',
+              '"text":"',
+              'gpt-test',
+              'msg_1',
+              '\u2028',
+              'é😀',
+              '\ud800',
+              'error',
+              '"usage":{}',
+            ),
+          ),
+          { maxLength: 12 },
+        ),
+        (shape, texts) => {
+          const { profile, events } = deltas(shape, ['plain', ...texts])
+          readsAsFullParse(profile, events)
+        },
+      ),
+    )
+  })
+
+  it('read the bytes providers write (\\u escapes, raw control characters, cut JSON) as the full parse does', () => {
+    for (const shape of Object.keys(SHAPES)) {
+      const { profile, events } = deltas(shape, ['a', 'b', 'c\u00e9', 'd', 'e', 'f'])
+      const [, , , unicode, control, cut] = events.slice(OPENING[profile].length - 1)
+      unicode!.data = unicode!.data.replace('é', '\\u00e9')
+      control!.data = control!.data.replace('e', '\u0001')
+      cut!.data = cut!.data.slice(0, -1)
+      readsAsFullParse(profile, events)
+    }
+  })
+
+  it('leave events of another type, or that mean more than a delta, to the full parse', () => {
+    const text = (t: string) =>
+      anthropic('content_block_delta', { index: 0, delta: { type: 'text_delta', text: t } })
+    const { signals, summary } = read(
+      'anthropic',
+      [
+        text('a'),
+        text('b'),
+        anthropic('ping', {}),
+        text('c'),
+        // The same bytes sent as an `error` event: the stream failed.
+        { ...text('d'), type: 'error' },
+      ],
+      true,
+    )
+    expect(summary.text).toBe('abc')
+    expect(signals.at(-1)).toEqual({ error: expect.any(String) })
+    const usage = { completion_tokens: 2 }
+    readsAsFullParse('openai-chat', [
+      chat({ content: 'a' }),
+      chat({ content: 'b' }),
+      chat({ content: 'c' }, { usage }),
+      chat({ content: 'd' }, { error: { message: 'boom' } }),
+    ])
+  })
+
+  it('are not learnt where the string is found elsewhere in the bytes, or what is found is not what was read', () => {
+    const model = chat({ content: 'gpt-test' })
+    // A \u escape in the text, and the same string, as written by JSON.stringify, as a key.
+    const key = {
+      ...chat({ content: 'choices' }),
+      data: chat({ content: 'X' }).data.replace('"X"', '"\\u0063hoices"'),
+    }
+    const then = [chat({ content: 'a' }), chat({ content: 'b' }), chat({ content: 'c' })]
+    // The model's name is found twice: not learnt. The second is learnt (one more parse, its
+    // check), the others read by it.
+    expect(readsAsFullParse('openai-chat', [model, ...then])).toBe(3)
+    // Found once, but as a key: its check (with another string there) reads no text. Learnt, it
+    // would read 'other' as the text of the next.
+    const otherKey = { ...key, data: key.data.replace('"choices"', '"other"') }
+    expect(readsAsFullParse('openai-chat', [key, otherKey, ...then])).toBe(5)
+  })
+
+  it('stop learning once templates keep failing (an id per chunk): every event is parsed whole', () => {
+    const events = Array.from({ length: 100 }, (_, i) =>
+      chat({ content: `t${i}` }, { id: `c${i}` }),
+    )
+    // The first nine are learnt (one more parse each): the eighth template that served fewer than
+    // its worth ends the learning.
+    expect(readsAsFullParse('openai-chat', events)).toBe(100 + 9)
+  })
+
+  it('read every stream of the SDK-oracle tests as the full parse does, with its deltas repeated', () => {
+    const profiles: [string, LlmProfile][] = [
+      ['chat', 'openai-chat'],
+      ['anthropic', 'anthropic'],
+      ['responses', 'openai-responses'],
+    ]
+    for (const [name, stream] of Object.entries(streams)) {
+      const profile = profiles.find(([prefix]) => name.startsWith(prefix))?.[1]
+      if (!profile || typeof stream !== 'object' || !('frames' in stream)) continue
+      const events = sse(stream.frames.join(''))
+      readsAsFullParse(profile, events)
+      readsAsFullParse(
+        profile,
+        events.flatMap((event) => (/delta/.test(event.data) ? [event, event, event] : [event])),
+      )
+    }
+  })
+})
