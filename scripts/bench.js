@@ -83,9 +83,85 @@ function makeLlmStream(count) {
   return Buffer.from(parts.join(''))
 }
 
-const LLM_STREAM = '100k LLM chunks'
+const sse = (type, data) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`
+
+/** An Anthropic Messages stream of `count` text deltas (and a ping every 1,000), ending at message_stop. */
+function makeAnthropicStream(count) {
+  const parts = [
+    sse('message_start', {
+      message: {
+        id: 'msg_bench',
+        type: 'message',
+        role: 'assistant',
+        model: 'claude-bench',
+        content: [],
+        usage: { input_tokens: 9, output_tokens: 1 },
+      },
+    }),
+    sse('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }),
+  ]
+  for (let i = 0; i < count; i++) {
+    if (i % 1000 === 999) parts.push(sse('ping', {}))
+    parts.push(
+      sse('content_block_delta', { index: 0, delta: { type: 'text_delta', text: ` tok${i}` } }),
+    )
+  }
+  parts.push(
+    sse('content_block_stop', { index: 0 }),
+    sse('message_delta', {
+      delta: { stop_reason: 'end_turn', stop_sequence: null },
+      usage: { output_tokens: count },
+    }),
+    sse('message_stop', {}),
+  )
+  return Buffer.from(parts.join(''))
+}
+
+/** An OpenAI Responses stream of `count` output_text deltas, numbered and padded as OpenAI sends them. */
+function makeResponsesStream(count) {
+  const response = (status) => ({
+    id: 'resp_bench',
+    object: 'response',
+    model: 'gpt-bench',
+    status,
+    output: [],
+  })
+  const parts = [sse('response.created', { sequence_number: 0, response: response('in_progress') })]
+  for (let i = 0; i < count; i++) {
+    parts.push(
+      sse('response.output_text.delta', {
+        sequence_number: i + 1,
+        item_id: 'msg_bench',
+        output_index: 0,
+        content_index: 0,
+        delta: ` tok${i}`,
+        logprobs: [],
+        obfuscation: 'kX9q'.slice(i % 4),
+      }),
+    )
+  }
+  parts.push(
+    sse('response.completed', {
+      sequence_number: count + 1,
+      response: { ...response('completed'), usage: { input_tokens: 9, output_tokens: count } },
+    }),
+  )
+  return Buffer.from(parts.join(''))
+}
+
+// Each LLM format, and what ends --llm off where the profile ends by itself.
+const LLM_STREAMS = {
+  '100k LLM chunks': { format: 'openai-chat', end: ['--end-data', '[DONE]'] },
+  '100k Anthropic deltas': { format: 'anthropic', end: ['--end-event', 'message_stop'] },
+  '100k Responses deltas': {
+    format: 'openai-responses',
+    end: ['--end-event', 'response.completed'],
+  },
+}
 const streams = {
-  [LLM_STREAM]: makeLlmStream(100_000),
+  '100k LLM chunks': makeLlmStream(100_000),
+  '100k Anthropic deltas': makeAnthropicStream(100_000),
+  '100k Responses deltas': makeResponsesStream(100_000),
   '200k x 64 B': makeStream(200_000, 64),
   '200k x 64 B JSON': makeJsonStream(200_000),
   '20k x 4 KiB': makeStream(20_000, 4096),
@@ -328,10 +404,10 @@ out()
 
 const ratios = []
 
-// The LLM profile's cost: --json on an LLM stream with the profile on (auto) vs --llm off, both
-// ending at [DONE].
-{
-  const url = urlOf(LLM_STREAM)
+// The LLM profile's cost: --json on a stream of each LLM format with the profile on (auto) vs
+// --llm off, both ending at the format's end marker. The two alternate in order round by round.
+for (const [stream, { format, end }] of Object.entries(LLM_STREAMS)) {
+  const url = urlOf(stream)
   const variants = {
     'sse-probe --json (llm auto)': [node, CLI, '--json', '--no-reconnect', url],
     'sse-probe --json --llm off': [
@@ -341,19 +417,19 @@ const ratios = []
       '--no-reconnect',
       '--llm',
       'off',
-      '--end-data',
-      '[DONE]',
+      ...end,
       url,
     ],
   }
   const runs = Object.fromEntries(Object.keys(variants).map((name) => [name, []]))
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [name, argv] of Object.entries(variants))
+    const order = Object.entries(variants)
+    for (const [name, argv] of round % 2 ? order.reverse() : order)
       runs[name].push(await measure(argv, 'null'))
   }
-  out(`### ${LLM_STREAM} (openai-chat)`)
+  out(`### ${stream} (${format})`)
   out()
-  out('| client | median wall ms | best ms | chunks/s | CPU ms | peak RSS MiB |')
+  out('| client | median wall ms | best ms | deltas/s | CPU ms | peak RSS MiB |')
   out('| --- | ---: | ---: | ---: | ---: | ---: |')
   const wall = {}
   for (const [name, rs] of Object.entries(runs)) {
@@ -369,21 +445,16 @@ const ratios = []
   }
   out()
   const [on, off] = Object.keys(variants)
-  ratios.push({
-    stream: LLM_STREAM,
-    name: on,
-    reference: off,
-    ratio: wall[on] / wall[off],
-    goal: 1.15,
-  })
-  // npm run bench -- --llm-only: this case alone.
-  if (process.argv.includes('--llm-only')) {
+  ratios.push({ stream, name: on, reference: off, ratio: wall[on] / wall[off], goal: 1.15 })
+  if (process.argv.includes('--llm-only'))
     out(`${on} vs ${off}: ${fmt(wall[on] / wall[off], 2)}× (goal ≤ 1.15×)`)
-    server.closeAllConnections()
-    server.close()
-    rmSync(work, { recursive: true, force: true })
-    process.exit(0)
-  }
+}
+// npm run bench -- --llm-only: these cases alone.
+if (process.argv.includes('--llm-only')) {
+  server.closeAllConnections()
+  server.close()
+  rmSync(work, { recursive: true, force: true })
+  process.exit(0)
 }
 
 const byStream = {}

@@ -38,6 +38,7 @@ export function createEventStream(
   let decoder = createUtf8Decoder()
   let tooLarge = false
   const commentText = options.exactComments === false ? undefined : createCommentText()
+  const types = createTypeTable()
 
   const parser = createParser({
     maxBufferSize: options.maxEventSize,
@@ -56,7 +57,8 @@ export function createEventStream(
         const bytes = Buffer.byteLength(message.data)
         if (bytes > options.maxEventSize) return reportTooLarge(`an event of ${bytes} bytes`)
       }
-      callbacks.onEvent(message.event ?? 'message', message.id ?? null, message.data, lastEventId)
+      const type = message.event === undefined ? 'message' : types.of(message.event)
+      callbacks.onEvent(type, message.id ?? null, message.data, lastEventId)
     },
     // [spec] at the end of the stream an incomplete line is discarded, whatever its field.
     onComment(text) {
@@ -109,6 +111,29 @@ export function createEventStream(
     },
     lastEventId() {
       return lastEventId
+    },
+  }
+}
+
+// Types kept, past which a type is passed on as it came (a server may send a new one each event).
+const MAX_TYPES = 256
+
+/**
+ * One string for each event type. The parser slices a type from the stream (a string of its own
+ * for each event, which V8 compares by a call into its runtime, character by character); each
+ * event's type is counted by name in a map and compared by the LLM profile's templates. One
+ * lookup here makes those compare by identity.
+ */
+function createTypeTable() {
+  const types = new Map<string, string>()
+  return {
+    of(type: string): string {
+      const known = types.get(type)
+      if (known !== undefined) return known
+      // A copy, not the slice: it would keep the whole decoded chunk it came from.
+      const kept: string = JSON.parse(JSON.stringify(type))
+      if (types.size < MAX_TYPES) types.set(kept, kept)
+      return kept
     },
   }
 }

@@ -16,9 +16,9 @@ const PLAIN_BODY = '[^"\\\\\\x00-\\x1f]*'
 // Fields no profile reads whose values change from event to event: OpenAI's random padding
 // (Chat chunks, Responses events) and the Responses event counter. A template takes any value of
 // their type there; the event still means what the template means.
-const VARYING: Record<string, string> = {
-  '"obfuscation":': '"[^"\\\\\\x00-\\x1f]*"',
-  '"sequence_number":': '(?:0|[1-9]\\d*)',
+const VARYING: Record<string, { value: string; number: boolean }> = {
+  '"obfuscation":': { value: '"[^"\\\\\\x00-\\x1f]*"', number: false },
+  '"sequence_number":': { value: '(?:0|[1-9]\\d*)', number: true },
 }
 const VARYING_FIELD = /"obfuscation":"[^"\\\x00-\x1f]*"|"sequence_number":(?:0|[1-9]\d*)/g
 
@@ -33,12 +33,13 @@ type Delta = 'text' | 'reasoning' | 'toolArguments'
 interface Template {
   /** The SSE event type, which some profiles read. */
   type: string
-  /** Matches data that is NOT the template with a plain delta (see withTemplates); undefined when the delta's position varies. */
-  notPlain: RegExp | undefined
+  /** Matches data that is NOT the template with a plain delta (see withTemplates). */
+  notPlain: RegExp
   /** The template with any delta, captured. */
   any: RegExp
-  /** Where a plain delta starts, and how many characters follow it (-1: it ends at its quote). */
-  start: number
+  /** The head before a delta: its fixed characters and its varying values (HeadParts). */
+  head: HeadParts
+  /** How many characters follow a delta (-1: they vary, it ends at its quote). */
   after: number
   delta: Delta
   choice: number
@@ -113,16 +114,14 @@ export function withTemplates(parse: ProfileParser): ProfileParser {
       call === delta ? { ...call, args: [...call.args.slice(0, -1), another] } : call,
     )
     if (!sameCalls(probe.calls, expected)) return undefined
-    const headSource = withVarying(head)
-    const tailSource = withVarying(tail)
-    const fixedHead = headSource === escapeRegex(head)
-    const fixedTail = tailSource === escapeRegex(tail)
+    const before = withVarying(head)
+    const after = withVarying(tail)
     return {
       type,
-      notPlain: fixedHead ? new RegExp(`^(?!${headSource}${PLAIN_BODY}${tailSource}$)`) : undefined,
-      any: new RegExp(`^${headSource}(${STRING_BODY})${tailSource}$`),
-      start: head.length,
-      after: fixedTail ? tail.length : -1,
+      notPlain: new RegExp(`^(?!${before.source}${PLAIN_BODY}${after.source}$)`),
+      any: new RegExp(`^${before.source}(${STRING_BODY})${after.source}$`),
+      head: before.parts,
+      after: after.parts.length === 1 ? tail.length : -1,
       delta: delta.method as Delta,
       choice: delta.args[0] as number,
       key: delta.method === 'toolArguments' ? (delta.args[1] as number | string) : 0,
@@ -135,12 +134,12 @@ export function withTemplates(parse: ProfileParser): ProfileParser {
   // a young string into an old object, each a write barrier, cost more than the lookahead).
   return (type, data, sink) => {
     const t = template
-    if (t === undefined || t.notPlain === undefined || type !== t.type || t.notPlain.test(data))
-      return other(type, data, sink)
+    if (t === undefined || type !== t.type || t.notPlain.test(data)) return other(type, data, sink)
+    const start = deltaStart(t.head, data)
     deliver(
       t,
       sink,
-      data.slice(t.start, t.after < 0 ? data.indexOf('"', t.start) : data.length - t.after),
+      data.slice(start, t.after < 0 ? data.indexOf('"', start) : data.length - t.after),
     )
     return undefined
   }
@@ -168,16 +167,41 @@ const sameCalls = (a: SinkCall[], b: SinkCall[]) =>
       call.args.every((arg, j) => arg === b[i]!.args[j]),
   )
 
-/** A template's bytes as a regular expression, with any value in the VARYING fields. */
-function withVarying(bytes: string): string {
+/**
+ * The bytes before a delta, as counts of characters: fixed ones (literal bytes, a varying field's
+ * key), then for each varying field NUMBER or STRING and the fixed ones after it.
+ */
+type HeadParts = number[]
+const NUMBER = -1
+const STRING = -2
+
+/** A template's bytes as a regular expression, with any value in the VARYING fields; and as HeadParts. */
+function withVarying(bytes: string): { source: string; parts: HeadParts } {
   let source = ''
+  const parts: HeadParts = []
   let last = 0
   for (const field of bytes.matchAll(VARYING_FIELD)) {
-    const name = field[0].slice(0, field[0].indexOf(':') + 1)
-    source += `${escapeRegex(bytes.slice(last, field.index))}${escapeRegex(name)}${VARYING[name]}`
+    const key = field[0].slice(0, field[0].indexOf(':') + 1)
+    const { value, number } = VARYING[key]!
+    source += `${escapeRegex(bytes.slice(last, field.index))}${escapeRegex(key)}${value}`
+    parts.push(field.index - last + key.length, number ? NUMBER : STRING)
     last = field.index + field[0].length
   }
-  return source + escapeRegex(bytes.slice(last))
+  parts.push(bytes.length - last)
+  return { source: source + escapeRegex(bytes.slice(last)), parts }
+}
+
+/** Where the delta of data that the template matched starts: after its head's fixed and varying characters. */
+function deltaStart(head: HeadParts, data: string): number {
+  let at = head[0]!
+  for (let i = 1; i < head.length; i += 2) {
+    if (head[i] === NUMBER) {
+      let code = data.charCodeAt(at)
+      while (code >= 48 && code <= 57) code = data.charCodeAt(++at)
+    } else at = data.indexOf('"', at + 1) + 1
+    at += head[i + 1]!
+  }
+  return at
 }
 
 /** The string whose body (between its quotes) a JSON string literal has; undefined if invalid. */
