@@ -45,6 +45,12 @@ describe('the event stream, as the WHATWG spec parses it', () => {
     expect(events).toEqual([{ event: 'message', id: null, lastEventId: '', data: 'a\nb\n c' }])
   })
 
+  it('gives every type as it came, also past the types it keeps as one string each', () => {
+    const types = Array.from({ length: 600 }, (_, i) => `content_block_delta_${i % 300}`)
+    const { events } = parse([types.map((type) => `event: ${type}\ndata: x\n\n`).join('')])
+    expect(events.map((e) => e.event)).toEqual(types)
+  })
+
   it('accepts CR, LF and CRLF line ends alike', () => {
     const lf = parse(['event: x\ndata: 1\n\n']).events
     expect(parse(['event: x\rdata: 1\r\r']).events).toEqual(lf)
