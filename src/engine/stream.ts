@@ -115,8 +115,10 @@ export function createEventStream(
   }
 }
 
-// Types kept, past which a type is passed on as it came (a server may send a new one each event).
+// Types kept, past which a type is passed on as it came (a server may send a new one each
+// event), and the longest kept (a server may send megabytes of one).
 const MAX_TYPES = 256
+const MAX_TYPE_LENGTH = 256
 
 /**
  * One string for each event type. The parser slices a type from the stream (a string of its own
@@ -128,11 +130,12 @@ function createTypeTable() {
   const types = new Map<string, string>()
   return {
     of(type: string): string {
+      if (type.length > MAX_TYPE_LENGTH) return type
       const known = types.get(type)
-      if (known !== undefined) return known
+      if (known !== undefined || types.size >= MAX_TYPES) return known ?? type
       // A copy, not the slice: it would keep the whole decoded chunk it came from.
       const kept: string = JSON.parse(JSON.stringify(type))
-      if (types.size < MAX_TYPES) types.set(kept, kept)
+      types.set(kept, kept)
       return kept
     },
   }
