@@ -27,6 +27,10 @@ const VARYING_FIELD = /"obfuscation":"[^"\\\x00-\x1f]*"|"sequence_number":(?:0|[
 // chunk, interleaved choices): its events get the full parse, with no more learning.
 const TEMPLATE_WORTH = 64
 const MAX_SHORT_LIVED = 8
+// The most characters around a delta that a template is made of. V8 compiles no regular expression
+// with a run of more than 32,767 fixed characters ("too large") and overflows its stack compiling
+// a few thousand varying fields: such events (rare, and long) get the full parse.
+const MAX_AROUND = 16 * 1024
 
 type Delta = 'text' | 'reasoning' | 'toolArguments'
 
@@ -75,13 +79,10 @@ export function withTemplates(parse: ProfileParser): ProfileParser {
   function other(type: string, data: string, sink: Sink): Signal {
     const t = template
     if (t !== undefined && type === t.type) {
-      const body = t.any.exec(data)?.[1]
-      if (body !== undefined) {
-        const text = stringBody(body)
-        if (text !== undefined) {
-          deliver(t, sink, text)
-          return undefined
-        }
+      const text = escapedDelta(t, data)
+      if (text !== undefined) {
+        deliver(t, sink, text)
+        return undefined
       }
     }
     if (shortLived >= MAX_SHORT_LIVED) return parse(type, data, sink)
@@ -101,6 +102,7 @@ export function withTemplates(parse: ProfileParser): ProfileParser {
     if (delta === undefined) return undefined
     const text = delta.args[delta.args.length - 1] as string
     const literal = JSON.stringify(text)
+    if (data.length - literal.length > MAX_AROUND) return undefined
     const at = data.indexOf(literal)
     if (at < 0 || data.includes(literal, at + 1)) return undefined
     const head = data.slice(0, at + 1)
@@ -202,6 +204,19 @@ function deltaStart(head: HeadParts, data: string): number {
     at += head[i + 1]!
   }
   return at
+}
+
+/** The delta of data that the template matches with escapes in its string; else undefined. */
+function escapedDelta(t: Template, data: string): string | undefined {
+  let body: string | undefined
+  try {
+    body = t.any.exec(data)?.[1]
+  } catch {
+    // V8 backtracks through the string a character or escape at a time and throws past ~8M of
+    // them (a delta of megabytes, escapes in it): the full parse reads it.
+    return undefined
+  }
+  return body === undefined ? undefined : stringBody(body)
 }
 
 /** The string whose body (between its quotes) a JSON string literal has; undefined if invalid. */

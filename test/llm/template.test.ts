@@ -275,6 +275,29 @@ describe('templates', () => {
     expect(readsAsFullParse('openai-chat', [key, otherKey, ...then])).toBe(5)
   })
 
+  it('are not made of more bytes around the delta than V8 compiles into a regular expression', () => {
+    // V8 compiles no run of more than 32,767 fixed characters ("too large"), nor thousands of
+    // varying fields ("stack overflow"): it threw on the second event, each time.
+    const pad = 'p'.repeat(40_000)
+    const fields = Object.fromEntries(
+      Array.from({ length: 10_000 }, (_, i) => [`k${i}`, { obfuscation: 'x' }]),
+    )
+    for (const extra of [{ id: pad }, { trace: pad }, fields]) {
+      const events = ['a', 'b', 'c'].map((text) => chat({ content: text }, extra))
+      expect(readsAsFullParse('openai-chat', events)).toBe(3)
+    }
+  })
+
+  it("read a delta of millions of escaped characters (past V8's backtracking stack) as the full parse does", () => {
+    // The template's expression took a step per character or escape of the string and threw.
+    const big = `${'c'.repeat(9_000_000)}\n`
+    readsAsFullParse('openai-chat', [
+      chat({ content: 'a' }),
+      chat({ content: 'b' }),
+      chat({ content: big }),
+    ])
+  })
+
   it('stop learning once templates keep failing (an id per chunk): every event is parsed whole', () => {
     const events = Array.from({ length: 100 }, (_, i) =>
       chat({ content: `t${i}` }, { id: `c${i}` }),
