@@ -118,6 +118,20 @@ describe('sse-probe --json on LLM streams', () => {
     expect(JSON.parse(lines.at(-2)!).llm.text).toBe(text)
   })
 
+  it('reads chunks that carry tens of kilobytes besides their delta (not an internal error)', async () => {
+    // A proxy's trace in every chunk: more bytes around the delta than V8 compiles into one
+    // regular expression, the template the profile learnt from the first.
+    const trace = 't'.repeat(40_000)
+    const frame = (content: string) =>
+      `data: ${JSON.stringify({ object: 'chat.completion.chunk', trace, choices: [{ index: 0, delta: { content } }] })}\n\n`
+    const frames = [...['a', 'b', 'c'].map(frame), 'data: [DONE]\n\n']
+    const url = await serveLlmStreams({ traced: { frames } })
+    const run = await runMain(['--json', '-d', '{}', `${url}/traced`])
+    expect(run.stderr).toBe('')
+    expect(run.exitCode).toBe(0)
+    expect(llmOf(run.summary)!.text).toBe('abc')
+  })
+
   it('--expect-llm fails when no LLM stream is recognised', async () => {
     const url = await serveLlmStreams({ statusStream })
     const run = await runMain(['--json', '--expect-llm', `${url}/statusStream`])
