@@ -14,8 +14,8 @@ const STRING_BODY = '(?:[^"\\\\\\x00-\\x1f]|\\\\.)*'
 const PLAIN_BODY = '[^"\\\\\\x00-\\x1f]*'
 
 // Fields no profile reads whose values change from event to event: OpenAI's random padding
-// (Chat chunks, Responses events) and the Responses event counter. A template takes any value of
-// their type there; the event still means what the template means.
+// (Chat chunks, Responses events) and the Responses event counter. A template takes other values
+// there (a string without escapes, a whole number); the event still means what the template means.
 const VARYING: Record<string, { value: string; number: boolean }> = {
   '"obfuscation":': { value: '"[^"\\\\\\x00-\\x1f]*"', number: false },
   '"sequence_number":': { value: '(?:0|[1-9]\\d*)', number: true },
