@@ -128,7 +128,8 @@ export const isBatched = (deltas: number, medianPerRead: number) =>
 const STITCH_BATCH = 1024
 
 const nonEmpty = (value: unknown): value is string => typeof value === 'string' && value !== ''
-const isRecord = (value: unknown): value is Record<string, unknown> =>
+/** A JSON object (not null, not an array), its values typed as the caller reads them. */
+export const isRecord = <Value = unknown>(value: unknown): value is Record<string, Value> =>
   value !== null && typeof value === 'object' && !Array.isArray(value)
 
 /**

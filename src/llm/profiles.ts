@@ -1,4 +1,4 @@
-import { END_DATA, END_EVENT, type ProfileParser, type Signal } from './assembler.ts'
+import { END_DATA, END_EVENT, isRecord, type ProfileParser, type Signal } from './assembler.ts'
 import { withTemplates } from './template.ts'
 import type { LlmProfile } from './types.ts'
 
@@ -17,8 +17,7 @@ function parseJson(data: string): Json {
   }
 }
 
-const isObject = (value: unknown): value is Record<string, Json> =>
-  value !== null && typeof value === 'object' && !Array.isArray(value)
+const isObject = isRecord<Json>
 
 /** The message of an error object as providers send it (`{error: {message}}`, `{message}`), else its JSON. */
 export function errorMessage(error: Json): string {

@@ -20,7 +20,12 @@ const VARYING: Record<string, { value: string; number: boolean }> = {
   '"obfuscation":': { value: '"[^"\\\\\\x00-\\x1f]*"', number: false },
   '"sequence_number":': { value: '(?:0|[1-9]\\d*)', number: true },
 }
-const VARYING_FIELD = /"obfuscation":"[^"\\\x00-\x1f]*"|"sequence_number":(?:0|[1-9]\d*)/g
+const VARYING_FIELD = new RegExp(
+  Object.entries(VARYING)
+    .map(([key, { value }]) => `${escapeRegex(key)}${value}`)
+    .join('|'),
+  'g',
+)
 
 // A template pays for its compilation after this many events. Once this many templates were
 // replaced having served fewer, the stream's deltas differ by more than their text (an id per
