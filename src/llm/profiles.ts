@@ -1,3 +1,4 @@
+import { jsonText } from '../engine/json-text.ts'
 import { END_DATA, END_EVENT, isRecord, type ProfileParser, type Signal } from './assembler.ts'
 import { withTemplates } from './template.ts'
 import type { LlmProfile } from './types.ts'
@@ -27,7 +28,7 @@ export function errorMessage(error: Json): string {
     const name = inner.type !== 'error' && typeof inner.type === 'string' ? inner.type : inner.code
     return typeof name === 'string' && name !== '' ? `${name}: ${inner.message}` : inner.message
   }
-  return typeof inner === 'string' ? inner : JSON.stringify(inner)
+  return typeof inner === 'string' ? inner : jsonText(inner)
 }
 
 /** Chat Completions (and compatible servers): `chat.completion.chunk` objects, then `[DONE]`. */
@@ -142,7 +143,7 @@ function createAnthropicParser(): ProfileParser {
         if (block.type === 'text') sink.text(0, block.text)
         else if (block.type === 'thinking') sink.reasoning(0, block.thinking)
         else if (block.type === 'tool_use' || block.type === 'server_tool_use') {
-          sink.toolStart(0, event.index, block.id, block.name, JSON.stringify(block.input ?? {}))
+          sink.toolStart(0, event.index, block.id, block.name, jsonText(block.input ?? {}))
         }
         break
       }
