@@ -1,0 +1,46 @@
+// Contracts and diff against data nested deeper than recursion goes: a verdict, never exit 70.
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { runCli } from '../helpers/cli.ts'
+import { sseServer } from '../helpers/server.ts'
+
+const work = mkdtempSync(join(tmpdir(), 'sse-probe-hostile-contracts-'))
+const file = (name: string, text: string) => {
+  const path = join(work, name)
+  writeFileSync(path, text)
+  return path
+}
+const DEPTH = 100_000
+const deep = (inner = '') => `${'['.repeat(DEPTH)}${inner}${']'.repeat(DEPTH)}`
+
+describe('data nested 100k deep', () => {
+  it('against a recursive schema: a violation, exit 1, the summary printed', async () => {
+    const schema = file(
+      'nested.json',
+      '{"$defs":{"n":{"type":"array","items":{"$ref":"#/$defs/n"}}},"$ref":"#/$defs/n"}',
+    )
+    const { url } = await sseServer(`data: [[]]\n\ndata: ${deep()}\n\n`)
+    const run = await runCli(['--json', '--max-events', '2', '--schema', schema, url])
+    expect(run.stderr).not.toContain('internal error')
+    expect(run.exitCode).toBe(1)
+    expect(run.ofType('violation')).toMatchObject([
+      { index: 2, pointer: '', message: 'nested too deeply to validate' },
+    ])
+  })
+
+  it('diff compares it as text: exit 1 when it differs, 0 when it does not', async () => {
+    const left = file('left.sse', `data: ${deep()}\n\n`)
+    const right = file('right.sse', `data: ${deep('1')}\n\n`)
+    const differs = await runCli(['diff', '--json', left, right])
+    expect(differs.stderr).toBe('')
+    expect(differs.exitCode).toBe(1)
+    expect(differs.records.filter((r) => (r.type as string) === 'diff')).toMatchObject([
+      { kind: 'changed', pointer: '' },
+    ])
+    const same = await runCli(['diff', left, left])
+    expect(same.stderr).toBe('')
+    expect(same.exitCode).toBe(0)
+  })
+})
