@@ -1,5 +1,6 @@
 // Contracts and diff against data nested deeper than recursion goes: a verdict, never exit 70.
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { constants } from 'node:buffer'
+import { mkdtempSync, truncateSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -42,5 +43,18 @@ describe('data nested 100k deep', () => {
     const same = await runCli(['diff', left, left])
     expect(same.stderr).toBe('')
     expect(same.exitCode).toBe(0)
+  })
+})
+
+describe('diff on a file larger than a string can hold', () => {
+  it('says so, exit 3 (not an internal error)', async () => {
+    // Sparse: no disk used. Reading it takes half a gigabyte for a moment.
+    const huge = file('huge.sse', '')
+    truncateSync(huge, constants.MAX_STRING_LENGTH + 1)
+    const run = await runCli(['diff', huge, huge])
+    expect(run.stderr).toBe(
+      `sse-probe diff: cannot read ${huge}: ${constants.MAX_STRING_LENGTH + 1} bytes, more than the ${constants.MAX_STRING_LENGTH} diff can compare\n`,
+    )
+    expect(run.exitCode).toBe(3)
   })
 })
