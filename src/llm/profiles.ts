@@ -20,9 +20,18 @@ function parseJson(data: string): Json {
 
 const isObject = isRecord<Json>
 
-/** The message of an error object as providers send it (`{error: {message}}`, `{message}`), else its JSON. */
+/** The message of an error object as providers send it (`{error: {message}}`, `{message}`, `{error: "…"}`), else its JSON. */
 export function errorMessage(error: Json): string {
-  const inner = isObject(error) && isObject(error.error) ? error.error : error
+  const text = errorText(error)
+  // The summary's and stderr's line must say something: an error event may have no data.
+  return text === '' ? 'an error with no message' : text
+}
+
+function errorText(error: Json): string {
+  const inner =
+    isObject(error) && (isObject(error.error) || typeof error.error === 'string')
+      ? error.error
+      : error
   if (isObject(inner) && typeof inner.message === 'string' && inner.message !== '') {
     // `type` names the error (Anthropic, Chat); a Responses error event's own type is just 'error'.
     const name = inner.type !== 'error' && typeof inner.type === 'string' ? inner.type : inner.code

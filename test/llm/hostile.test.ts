@@ -89,3 +89,21 @@ describe('many parallel tool calls', () => {
     expect(assembler.summary([]).toolCalls.length).toBe(calls)
   })
 })
+
+describe('streamed errors of odd shapes', () => {
+  it('give a message: the string an error field holds, or a note that there is none', () => {
+    expect(
+      fullParser('anthropic')('error', '{"type":"error","error":"overloaded"}', {} as never),
+    ).toEqual({
+      error: 'overloaded',
+    })
+    expect(fullParser('anthropic')('error', '', {} as never)).toEqual({
+      error: 'an error with no message',
+    })
+    expect(
+      fullParser('openai-responses')('error', '{"type":"error","error":42}', {} as never),
+    ).toEqual({
+      error: '{"type":"error","error":42}',
+    })
+  })
+})
