@@ -58,3 +58,44 @@ describe('diff on a file larger than a string can hold', () => {
     expect(run.exitCode).toBe(3)
   })
 })
+
+describe("an LLM profile's end marker", () => {
+  const chat = (content: string) =>
+    `data: {"object":"chat.completion.chunk","model":"m","choices":[{"index":0,"delta":{"content":"${content}"}}]}\n\n`
+  const anthropic = (type: string) => `event: ${type}\ndata: {"type":"${type}"}\n\n`
+
+  it('is a signal, not payload: [DONE] and message_stop are not validated (CLI and library)', async () => {
+    const object = file('object.json', '{"type":"object","required":["object"]}')
+    const { url } = await sseServer(`${chat('a')}${chat('b')}data: [DONE]\n\n`)
+    const run = await runCli(['--schema', object, '--fail-fast', url])
+    expect(run.stderr).toContain('── summary  end-data  exit 0')
+    expect(run.exitCode).toBe(0)
+
+    const { probe } = await import('../../src/index.ts')
+    const stop = file('stop.json', '{"required":["message"]}')
+    const messages = await sseServer(
+      'event: message_start\ndata: {"type":"message_start","message":{"model":"c","content":[]}}\n\n' +
+        'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"hi"}}\n\n' +
+        anthropic('message_stop'),
+    )
+    const summary = await probe(messages.url, { schema: `message_stop=${stop}` }).summary
+    expect(summary).toMatchObject({ reason: 'end-event', exitCode: 0 })
+  })
+
+  it('is validated when no profile reads the stream', async () => {
+    const stop = file('stop.json', '{"required":["message"]}')
+    const { url } = await sseServer(anthropic('message_start') + anthropic('message_stop'))
+    const run = await runCli([
+      '--llm',
+      'off',
+      '--no-reconnect',
+      '--schema',
+      `message_stop=${stop}`,
+      url,
+    ])
+    expect(run.stderr).toContain(
+      "✗ event #2 message_stop  (data) must have required property 'message'",
+    )
+    expect(run.exitCode).toBe(1)
+  })
+})
