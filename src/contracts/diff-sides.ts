@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises'
+import { constants } from 'node:buffer'
+import { open } from 'node:fs/promises'
 import type { DiffOptions, Side, StreamEvent } from './diff.ts'
 import { sideFromRecords } from './diff.ts'
 import { createEventStream, readTranscript, UsageError } from './engine.ts'
@@ -18,8 +19,20 @@ export async function readSideFile(
 ): Promise<Side> {
   let bytes: Buffer
   try {
-    bytes = await readFile(file)
+    const handle = await open(file)
+    try {
+      // Its text (a transcript), or its longest event (a capture), must fit in one string.
+      const { size } = await handle.stat()
+      if (size > constants.MAX_STRING_LENGTH)
+        throw new SideUnreadable(
+          `cannot read ${file}: ${size} bytes, more than the ${constants.MAX_STRING_LENGTH} diff can compare`,
+        )
+      bytes = await handle.readFile()
+    } finally {
+      await handle.close()
+    }
   } catch (error) {
+    if (error instanceof SideUnreadable) throw error
     throw new SideUnreadable(
       `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
     )

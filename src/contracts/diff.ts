@@ -1,5 +1,5 @@
 import { diff as myersDiff } from 'fast-myers-diff'
-import { createGapStats, type ProbeRecord, UsageError } from './engine.ts'
+import { createGapStats, nestedDeeperThan, type ProbeRecord, UsageError } from './engine.ts'
 
 /**
  * `sse-probe diff`: two streams compared as sequences of events. Pure: the
@@ -143,19 +143,25 @@ export function timingOf(events: readonly StreamEvent[], reconnects: number): Si
   }
 }
 
+// Comparing recurses as deep as the data; real data nests a few levels.
+const MAX_COMPARED_DEPTH = 1000
+
 type Normalised = { json: true; value: unknown } | { json: false; value: string }
 
 function normalise(data: string, ignore: readonly string[][]): Normalised {
   const first = data.trimStart()[0]
   // Only text that can be a JSON object or array is worth parsing; a bare 42 or "x" stays text.
   if (first !== '{' && first !== '[') return { json: false, value: data }
+  let value: unknown
   try {
-    const value: unknown = JSON.parse(data)
-    for (const pointer of ignore) drop(value, pointer)
-    return { json: true, value }
+    value = JSON.parse(data)
   } catch {
     return { json: false, value: data }
   }
+  // A server's `[[[[…` would overflow the stack: it is compared as text.
+  if (nestedDeeperThan(value, MAX_COMPARED_DEPTH)) return { json: false, value: data }
+  for (const pointer of ignore) drop(value, pointer)
+  return { json: true, value }
 }
 
 function drop(value: unknown, pointer: readonly string[]) {

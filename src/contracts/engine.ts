@@ -8,6 +8,7 @@ export type {
   ProbeExtension,
 } from '../engine/extension.ts'
 export { createHttp } from '../engine/http.ts'
+export { nestedDeeperThan } from '../engine/json-text.ts'
 export type {
   EndReason,
   EventRecord,

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs'
-import type { ProbeExtension } from './engine.ts'
+import type { EventRecord, ProbeExtension } from './engine.ts'
 import { createGapWatch } from './gap.ts'
 import type { ContractPlan } from './options.ts'
 import { createOrderExtension } from './order.ts'
@@ -13,6 +13,8 @@ export interface ProbeFacts {
   method: string
   pingEvent: string
   endData: readonly string[]
+  /** Whether an event is another extension's signal (an LLM end marker), not payload. */
+  isControlEvent?(record: EventRecord): boolean
   /** `--expect-max-gap`, which `--fail-fast` watches as it happens. */
   maxGapMs?: number
 }
@@ -53,6 +55,7 @@ export async function createContractExtensions(
       createValidationExtension(checks, {
         pingEvent: probe.pingEvent,
         endData: probe.endData,
+        ...(probe.isControlEvent && { isControlEvent: probe.isControlEvent }),
         failFast,
       }),
     )

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { SseProbeUsageError as UsageError } from '../engine/errors.ts'
 import { headerLines, type ProbeOptions } from '../engine/options.ts'
+import type { EventRecord } from '../engine/records.ts'
 import { durationArg, headerArg, invalidOption, methodArg, urlArg } from '../engine/validate.ts'
 import type { DelayedTrigger } from './trigger.ts'
 
@@ -69,6 +70,9 @@ export function contractFacts(options: ProbeOptions) {
     method: options.request.method,
     pingEvent: options.stream.pingEvent,
     endData: options.end.endData,
+    // Looked up when asked: the CLI adds the LLM extension after the contracts'.
+    isControlEvent: (record: EventRecord) =>
+      options.extensions.some((extension) => extension.isControlEvent?.(record) ?? false),
     ...(options.expect.maxGapMs !== undefined && { maxGapMs: options.expect.maxGapMs }),
   }
 }

@@ -124,7 +124,15 @@ export function compileSchema(ajv: Ajv, schema: AnySchema, where: string): Valid
 }
 
 export function checkWith(validate: ValidateFunction): ValueCheck {
-  return (value) => (validate(value) ? undefined : describeAjvError(validate.errors![0]!))
+  return (value) => {
+    try {
+      return validate(value) ? undefined : describeAjvError(validate.errors![0]!)
+    } catch (error) {
+      // A recursive schema recurses as deep as the data: a server's `[[[[…` overflows the stack.
+      if (!(error instanceof RangeError)) throw error
+      return { pointer: '', message: 'nested too deeply to validate' }
+    }
+  }
 }
 
 /** `--schema [<type>=]<file>`: the event type it is for (none: every type) and the file. */

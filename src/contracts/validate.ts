@@ -24,6 +24,8 @@ export interface ControlEvents {
   pingEvent: string
   /** The data that ends the probe (`--end-data`, an LLM profile's `[DONE]`) is a signal, not payload. */
   endData: readonly string[]
+  /** An LLM profile's end marker (`message_stop`, …): asked of events that fail a check. */
+  isControlEvent?(record: EventRecord): boolean
   failFast: boolean
 }
 
@@ -88,7 +90,10 @@ export function createValidationExtension(
           if (data === UNPARSED) data = parseData(record.data)
           problem = data instanceof NotJson ? data.problem : check.check(data)
         }
-        if (problem) report(record, i, problem, context)
+        if (problem) {
+          if (control.isControlEvent?.(record)) return
+          report(record, i, problem, context)
+        }
       }
     },
     finish() {

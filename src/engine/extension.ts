@@ -1,4 +1,4 @@
-import type { EndReason, ExpectationResult, ProbeRecord } from './records.ts'
+import type { EndReason, EventRecord, ExpectationResult, ProbeRecord } from './records.ts'
 
 /**
  * How a consumer (llm/, contracts/, load/) takes part in a probe without touching the loop: it
@@ -8,6 +8,11 @@ import type { EndReason, ExpectationResult, ProbeRecord } from './records.ts'
 export interface ProbeExtension {
   /** Every record the engine produces, in order, before it is yielded/printed/recorded. */
   onRecord?(record: ProbeRecord, context: ExtensionContext): void
+  /**
+   * Whether an event is a signal of this extension's rather than payload (an LLM stream's end
+   * marker): contracts do not validate it. Asked only of events that fail a check.
+   */
+  isControlEvent?(record: EventRecord): boolean
   /** Once, when the probe ends, before the summary is built. */
   finish?(ending: { reason: EndReason; t: number }): ExtensionResult
 }

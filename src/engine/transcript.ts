@@ -1,5 +1,6 @@
 import { closeSync, openSync, writeFileSync } from 'node:fs'
 import { SseProbeUsageError } from './errors.ts'
+import { jsonText } from './json-text.ts'
 import type { ProbeRecord } from './records.ts'
 import { redactHeaders, redactUrl } from './redact.ts'
 
@@ -37,7 +38,7 @@ export function createRecorder(path: string, warn: (message: string) => void): R
           ? { ...record, headers: redactHeaders(record.headers, false) }
           : record
     try {
-      writeFileSync(fd, `${JSON.stringify(redacted)}\n`)
+      writeFileSync(fd, `${jsonText(redacted)}\n`)
     } catch (error) {
       // A full disk should not end the probe, but the user must know the transcript is incomplete.
       warn(

@@ -102,6 +102,8 @@ interface ChoiceState {
   reasoning: Stitched
   calls: Map<number | string, CallState>
   order: CallState[]
+  /** The calls before this position in `order` are complete. */
+  completed: number
   finishReason: string | null
 }
 
@@ -194,6 +196,7 @@ export function createAssembler(
         reasoning: new Stitched(),
         calls: new Map(),
         order: [],
+        completed: 0,
         finishReason: null,
       }
       choices.set(index, state)
@@ -209,6 +212,13 @@ export function createAssembler(
     call.done = true
     if (onOutput && choice.index === firstIndex())
       onOutput({ kind: 'tool-call', call: toolCall(call) })
+  }
+
+  // From where the last one stopped: a server that sends a finish with each of 100k calls would
+  // otherwise have every finish walk all the calls before it.
+  function completeAll(choice: ChoiceState) {
+    for (; choice.completed < choice.order.length; choice.completed++)
+      complete(choice, choice.order[choice.completed]!)
   }
 
   function callState(choice: ChoiceState, key: number | string): CallState {
@@ -267,7 +277,7 @@ export function createAssembler(
       const choice = choiceState(index)
       choice.finishReason = reason
       // Only the finish says a Chat call is complete: parallel calls may interleave by index.
-      for (const call of choice.order) complete(choice, call)
+      completeAll(choice)
     },
     usage(value) {
       if (isRecord(value)) {
@@ -344,7 +354,7 @@ export function createAssembler(
     },
     started: () => started,
     flush() {
-      for (const choice of choices.values()) for (const call of choice.order) complete(choice, call)
+      for (const choice of choices.values()) completeAll(choice)
     },
     summary,
     medianDeltasPerRead() {

@@ -1,7 +1,7 @@
 import type { ExtensionContext, ProbeExtension } from '../engine/extension.ts'
 import type { EventRecord, ExpectationResult } from '../engine/records.ts'
-import { type Assembler, createAssembler, isBatched, type Signal } from './assembler.ts'
-import { detectProfile, profileParser } from './profiles.ts'
+import { type Assembler, createAssembler, isBatched, type Signal, type Sink } from './assembler.ts'
+import { detectProfile, fullParser, profileParser } from './profiles.ts'
 import type { LlmMode, LlmOutput, LlmProblem, LlmProfile, LlmSummary } from './types.ts'
 
 export interface LlmExtensionOptions {
@@ -27,6 +27,19 @@ const END_MARKER: Record<LlmProfile, string> = {
   'openai-chat': 'data [DONE]',
   'openai-responses': 'response.completed',
   anthropic: 'message_stop',
+}
+
+const ignore = () => {}
+/** A sink for a parse whose facts are not wanted. */
+const IGNORED: Sink = {
+  model: ignore,
+  text: ignore,
+  reasoning: ignore,
+  toolStart: ignore,
+  toolArguments: ignore,
+  toolDone: ignore,
+  finish: ignore,
+  usage: ignore,
 }
 
 /**
@@ -109,6 +122,11 @@ export function createLlmExtension(options: LlmExtensionOptions): LlmExtension {
             })
           return
       }
+    },
+    isControlEvent(record) {
+      if (!profile) return false
+      const signal = fullParser(profile)(record.event, record.data, IGNORED)
+      return signal !== undefined && 'end' in signal
     },
     finish() {
       const expectations: ExpectationResult[] = []

@@ -1,3 +1,4 @@
+import { jsonText } from '../engine/json-text.ts'
 import { END_DATA, END_EVENT, isRecord, type ProfileParser, type Signal } from './assembler.ts'
 import { withTemplates } from './template.ts'
 import type { LlmProfile } from './types.ts'
@@ -19,15 +20,24 @@ function parseJson(data: string): Json {
 
 const isObject = isRecord<Json>
 
-/** The message of an error object as providers send it (`{error: {message}}`, `{message}`), else its JSON. */
+/** The message of an error object as providers send it (`{error: {message}}`, `{message}`, `{error: "…"}`), else its JSON. */
 export function errorMessage(error: Json): string {
-  const inner = isObject(error) && isObject(error.error) ? error.error : error
+  const text = errorText(error)
+  // The summary's and stderr's line must say something: an error event may have no data.
+  return text === '' ? 'an error with no message' : text
+}
+
+function errorText(error: Json): string {
+  const inner =
+    isObject(error) && (isObject(error.error) || typeof error.error === 'string')
+      ? error.error
+      : error
   if (isObject(inner) && typeof inner.message === 'string' && inner.message !== '') {
     // `type` names the error (Anthropic, Chat); a Responses error event's own type is just 'error'.
     const name = inner.type !== 'error' && typeof inner.type === 'string' ? inner.type : inner.code
     return typeof name === 'string' && name !== '' ? `${name}: ${inner.message}` : inner.message
   }
-  return typeof inner === 'string' ? inner : JSON.stringify(inner)
+  return typeof inner === 'string' ? inner : jsonText(inner)
 }
 
 /** Chat Completions (and compatible servers): `chat.completion.chunk` objects, then `[DONE]`. */
@@ -142,7 +152,7 @@ function createAnthropicParser(): ProfileParser {
         if (block.type === 'text') sink.text(0, block.text)
         else if (block.type === 'thinking') sink.reasoning(0, block.thinking)
         else if (block.type === 'tool_use' || block.type === 'server_tool_use') {
-          sink.toolStart(0, event.index, block.id, block.name, JSON.stringify(block.input ?? {}))
+          sink.toolStart(0, event.index, block.id, block.name, jsonText(block.input ?? {}))
         }
         break
       }

@@ -116,7 +116,8 @@ export async function probeAndSummarise(
     ...(view && { onProfile: () => output.startLlm(() => llm?.batched ?? false) }),
     ...(live && { onOutput: output.llmOutput }),
   })
-  if (llm) options = { ...options, extensions: [...options.extensions, llm] }
+  // Into the same array: the contracts' isControlEvent looks for it there.
+  if (llm) options.extensions.push(llm)
   const sink: ProbeSink = {
     emit: output.emit,
     flush: output.flush,

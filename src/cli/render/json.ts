@@ -1,8 +1,9 @@
+import { jsonText } from '../../engine/json-text.ts'
 import type { ProbeRecord } from '../../engine/records.ts'
 
 /** One record per line; JSON.stringify escapes every control character. */
 export function renderJson(record: ProbeRecord): string {
-  return `${JSON.stringify(record)}\n`
+  return `${jsonText(record)}\n`
 }
 
 // Characters of a long string per piece: its JSON (up to 6 characters each) stays below V8's
@@ -22,11 +23,17 @@ const LONG_STRING_JSON = JSON.stringify(LONG_STRING)
  */
 export function renderJsonPieces(record: ProbeRecord): string[] {
   const long: string[] = []
-  const json = JSON.stringify(record, (_key, value: unknown) => {
-    if (typeof value !== 'string' || value.length <= PIECE) return value
-    long.push(value)
-    return LONG_STRING
-  })
+  let json: string
+  try {
+    json = JSON.stringify(record, (_key, value: unknown) => {
+      if (typeof value !== 'string' || value.length <= PIECE) return value
+      long.push(value)
+      return LONG_STRING
+    })
+  } catch {
+    // Nested too deeply for JSON.stringify (a server's usage object, say): renderJson copes.
+    return [renderJson(record)]
+  }
   const around = json.split(LONG_STRING_JSON)
   if (long.length === 0 || around.length !== long.length + 1) return [renderJson(record)]
   const pieces: string[] = []

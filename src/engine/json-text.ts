@@ -1,0 +1,66 @@
+/**
+ * `JSON.stringify(value)`, also for a value nested too deeply for it. V8 writes JSON recursively
+ * and throws a RangeError past a few thousand levels, which `JSON.parse` reads without complaint:
+ * a server's `[[[[…` (a usage object, a tool's input, an error) would otherwise end the command
+ * with an internal error and no summary. Records and parsed JSON only: no `toJSON`, no replacer.
+ */
+export function jsonText(value: unknown): string {
+  try {
+    return JSON.stringify(value)
+  } catch (error) {
+    if (!(error instanceof RangeError) || !nestedDeeperThan(value, SAFE_DEPTH)) throw error
+    return deepJsonText(value)
+  }
+}
+
+// Far below where JSON.stringify overflows the stack (some 4,000 levels), far above real data.
+const SAFE_DEPTH = 1000
+
+/** The same text as JSON.stringify, written by a loop over a stack of what is left to write. */
+function deepJsonText(root: unknown): string {
+  const out: string[] = []
+  // Literal text to write, or a value still to write (boxed), the next one last.
+  const todo: (string | { value: unknown })[] = [{ value: root }]
+  while (todo.length > 0) {
+    const next = todo.pop()!
+    if (typeof next === 'string') {
+      out.push(next)
+      continue
+    }
+    const { value } = next
+    if (Array.isArray(value)) {
+      out.push('[')
+      todo.push(']')
+      for (let i = value.length - 1; i >= 0; i--) {
+        todo.push({ value: isWritten(value[i]) ? value[i] : null })
+        if (i > 0) todo.push(',')
+      }
+    } else if (typeof value === 'object' && value !== null) {
+      const object = value as Record<string, unknown>
+      const keys = Object.keys(object).filter((key) => isWritten(object[key]))
+      out.push('{')
+      todo.push('}')
+      for (let i = keys.length - 1; i >= 0; i--) {
+        todo.push({ value: object[keys[i]!] })
+        todo.push(`${i > 0 ? ',' : ''}${JSON.stringify(keys[i])}:`)
+      }
+    } else out.push(JSON.stringify(value))
+  }
+  return out.join('')
+}
+
+/** Whether JSON.stringify writes the value (in an object; in an array it writes null instead). */
+const isWritten = (value: unknown) =>
+  value !== undefined && typeof value !== 'function' && typeof value !== 'symbol'
+
+/** Whether objects and arrays nest more than `depth` levels deep in the value; a loop, not recursion. */
+export function nestedDeeperThan(value: unknown, depth: number): boolean {
+  const todo: [unknown, number][] = [[value, 0]]
+  while (todo.length > 0) {
+    const [node, level] = todo.pop()!
+    if (typeof node !== 'object' || node === null) continue
+    if (level >= depth) return true
+    for (const child of Object.values(node)) todo.push([child, level + 1])
+  }
+  return false
+}

@@ -1,0 +1,101 @@
+// Contracts and diff against data nested deeper than recursion goes: a verdict, never exit 70.
+import { constants } from 'node:buffer'
+import { mkdtempSync, truncateSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { runCli } from '../helpers/cli.ts'
+import { sseServer } from '../helpers/server.ts'
+
+const work = mkdtempSync(join(tmpdir(), 'sse-probe-hostile-contracts-'))
+const file = (name: string, text: string) => {
+  const path = join(work, name)
+  writeFileSync(path, text)
+  return path
+}
+const DEPTH = 100_000
+const deep = (inner = '') => `${'['.repeat(DEPTH)}${inner}${']'.repeat(DEPTH)}`
+
+describe('data nested 100k deep', () => {
+  it('against a recursive schema: a violation, exit 1, the summary printed', async () => {
+    const schema = file(
+      'nested.json',
+      '{"$defs":{"n":{"type":"array","items":{"$ref":"#/$defs/n"}}},"$ref":"#/$defs/n"}',
+    )
+    const { url } = await sseServer(`data: [[]]\n\ndata: ${deep()}\n\n`)
+    const run = await runCli(['--json', '--max-events', '2', '--schema', schema, url])
+    expect(run.stderr).not.toContain('internal error')
+    expect(run.exitCode).toBe(1)
+    expect(run.ofType('violation')).toMatchObject([
+      { index: 2, pointer: '', message: 'nested too deeply to validate' },
+    ])
+  })
+
+  it('diff compares it as text: exit 1 when it differs, 0 when it does not', async () => {
+    const left = file('left.sse', `data: ${deep()}\n\n`)
+    const right = file('right.sse', `data: ${deep('1')}\n\n`)
+    const differs = await runCli(['diff', '--json', left, right])
+    expect(differs.stderr).toBe('')
+    expect(differs.exitCode).toBe(1)
+    expect(differs.records.filter((r) => (r.type as string) === 'diff')).toMatchObject([
+      { kind: 'changed', pointer: '' },
+    ])
+    const same = await runCli(['diff', left, left])
+    expect(same.stderr).toBe('')
+    expect(same.exitCode).toBe(0)
+  })
+})
+
+describe('diff on a file larger than a string can hold', () => {
+  it('says so, exit 3 (not an internal error)', async () => {
+    // Sparse: no disk used. Reading it takes half a gigabyte for a moment.
+    const huge = file('huge.sse', '')
+    truncateSync(huge, constants.MAX_STRING_LENGTH + 1)
+    const run = await runCli(['diff', huge, huge])
+    expect(run.stderr).toBe(
+      `sse-probe diff: cannot read ${huge}: ${constants.MAX_STRING_LENGTH + 1} bytes, more than the ${constants.MAX_STRING_LENGTH} diff can compare\n`,
+    )
+    expect(run.exitCode).toBe(3)
+  })
+})
+
+describe("an LLM profile's end marker", () => {
+  const chat = (content: string) =>
+    `data: {"object":"chat.completion.chunk","model":"m","choices":[{"index":0,"delta":{"content":"${content}"}}]}\n\n`
+  const anthropic = (type: string) => `event: ${type}\ndata: {"type":"${type}"}\n\n`
+
+  it('is a signal, not payload: [DONE] and message_stop are not validated (CLI and library)', async () => {
+    const object = file('object.json', '{"type":"object","required":["object"]}')
+    const { url } = await sseServer(`${chat('a')}${chat('b')}data: [DONE]\n\n`)
+    const run = await runCli(['--schema', object, '--fail-fast', url])
+    expect(run.stderr).toContain('── summary  end-data  exit 0')
+    expect(run.exitCode).toBe(0)
+
+    const { probe } = await import('../../src/index.ts')
+    const stop = file('stop.json', '{"required":["message"]}')
+    const messages = await sseServer(
+      'event: message_start\ndata: {"type":"message_start","message":{"model":"c","content":[]}}\n\n' +
+        'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"hi"}}\n\n' +
+        anthropic('message_stop'),
+    )
+    const summary = await probe(messages.url, { schema: `message_stop=${stop}` }).summary
+    expect(summary).toMatchObject({ reason: 'end-event', exitCode: 0 })
+  })
+
+  it('is validated when no profile reads the stream', async () => {
+    const stop = file('stop.json', '{"required":["message"]}')
+    const { url } = await sseServer(anthropic('message_start') + anthropic('message_stop'))
+    const run = await runCli([
+      '--llm',
+      'off',
+      '--no-reconnect',
+      '--schema',
+      `message_stop=${stop}`,
+      url,
+    ])
+    expect(run.stderr).toContain(
+      "✗ event #2 message_stop  (data) must have required property 'message'",
+    )
+    expect(run.exitCode).toBe(1)
+  })
+})

@@ -1,0 +1,109 @@
+// Hostile LLM streams: what the profile keeps must never end the command with an internal error.
+import { describe, expect, it } from 'vitest'
+import { createAssembler } from '../../src/llm/assembler.ts'
+import { fullParser } from '../../src/llm/profiles.ts'
+import type { LlmSummary } from '../../src/llm/types.ts'
+import { runCli } from '../helpers/cli.ts'
+import { sseServer } from '../helpers/server.ts'
+
+// JSON.parse reads this; JSON.stringify overflows the stack on it.
+const DEPTH = 100_000
+const deep = `${'['.repeat(DEPTH)}${']'.repeat(DEPTH)}`
+const depthOf = (value: unknown) => {
+  let depth = 0
+  for (let v = value; Array.isArray(v); v = v[0]) depth++
+  return depth
+}
+const llmOf = (summary: unknown) => (summary as { llm: LlmSummary }).llm
+
+const chat = (extra: string) =>
+  `data: {"object":"chat.completion.chunk","model":"m","choices":[${extra}]}\n\n`
+const anthropic = (type: string, data: string) => `event: ${type}\ndata: ${data}\n\n`
+const MESSAGE_START = anthropic(
+  'message_start',
+  '{"type":"message_start","message":{"model":"claude","content":[],"usage":{"input_tokens":1,"output_tokens":1}}}',
+)
+
+describe('JSON nested 100k deep in a chunk', () => {
+  it('a usage object: the --json summary is written whole, exit 0', async () => {
+    const { url } = await sseServer(
+      chat('{"index":0,"delta":{"content":"hi"}}') +
+        `data: {"object":"chat.completion.chunk","model":"m","choices":[],"usage":{"deep":${deep}}}\n\n` +
+        'data: [DONE]\n\n',
+    )
+    const run = await runCli(['--json', url])
+    expect(run.stderr).toBe('')
+    expect(run.exitCode).toBe(0)
+    const llm = llmOf(run.summary)
+    expect(llm.text).toBe('hi')
+    expect(depthOf((llm.usage as { deep: unknown }).deep)).toBe(DEPTH)
+  })
+
+  it("an Anthropic tool's input: its arguments are the input's JSON, exit 0", async () => {
+    const { url } = await sseServer(
+      MESSAGE_START +
+        anthropic(
+          'content_block_start',
+          `{"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"t","name":"n","input":${deep}}}`,
+        ) +
+        anthropic('content_block_stop', '{"type":"content_block_stop","index":0}') +
+        anthropic('message_stop', '{"type":"message_stop"}'),
+    )
+    const run = await runCli(['--json', '--record', '/dev/null', url])
+    expect(run.stderr).toBe('')
+    expect(run.exitCode).toBe(0)
+    const [call] = llmOf(run.summary).toolCalls
+    expect(call).toMatchObject({ name: 'n', valid: true })
+    expect(call!.arguments === deep).toBe(true)
+  })
+
+  it('a streamed error object: stream-error, exit 3, the summary printed', async () => {
+    const { url } = await sseServer(
+      MESSAGE_START + anthropic('error', `{"type":"error","error":${deep}}`),
+    )
+    const run = await runCli([url])
+    // No toContain on stderr: a failure would print the 200 KB message.
+    const summary = run.stderr.split('\n').find((line) => line.startsWith('── summary'))
+    expect(summary?.slice(0, 52)).toBe('── summary  stream-error: {"type":"error","error":[[')
+    expect(run.exitCode).toBe(3)
+  })
+})
+
+describe('many parallel tool calls', () => {
+  it('a finish after each of 150k calls completes each once, in linear time', () => {
+    const completed: string[] = []
+    const assembler = createAssembler('openai-chat', fullParser('openai-chat'), 0, (output) => {
+      if (output.kind === 'tool-call') completed.push(output.call.id!)
+    })
+    const calls = 150_000
+    for (let i = 0; i < calls; i++) {
+      // Each finish walked every call before it: 10¹⁰ steps, far past the test's timeout.
+      assembler.event(
+        'message',
+        `{"choices":[{"index":0,"delta":{"tool_calls":[{"index":${i},"id":"c${i}","function":{"name":"f","arguments":"{}"}}]},"finish_reason":"tool_calls"}]}`,
+        i,
+      )
+    }
+    expect(completed.length).toBe(calls)
+    expect(completed[calls - 1]).toBe(`c${calls - 1}`)
+    expect(assembler.summary([]).toolCalls.length).toBe(calls)
+  })
+})
+
+describe('streamed errors of odd shapes', () => {
+  it('give a message: the string an error field holds, or a note that there is none', () => {
+    expect(
+      fullParser('anthropic')('error', '{"type":"error","error":"overloaded"}', {} as never),
+    ).toEqual({
+      error: 'overloaded',
+    })
+    expect(fullParser('anthropic')('error', '', {} as never)).toEqual({
+      error: 'an error with no message',
+    })
+    expect(
+      fullParser('openai-responses')('error', '{"type":"error","error":42}', {} as never),
+    ).toEqual({
+      error: '{"type":"error","error":42}',
+    })
+  })
+})
