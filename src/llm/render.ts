@@ -14,8 +14,10 @@ const safe = (text: string) =>
 export interface LlmRenderer {
   /** What one piece of output adds to stdout; cheap per delta (the view keeps up with 10,000/s). */
   output(output: LlmOutput): string
-  /** What ends the streamed text before the summary: a line end when one is missing. */
+  /** What ends the streamed text before anything else is printed: a line end when one is missing. */
   end(): string
+  /** Whether the streamed text stopped in the middle of a line. */
+  lineOpen(): boolean
   /** The LLM block of the pretty summary (stderr). */
   summary(llm: LlmSummary, batched: boolean): string[]
 }
@@ -80,7 +82,12 @@ export function createLlmRenderer(c: ChalkInstance, e: ChalkInstance): LlmRender
 
   return {
     output,
-    end: () => (lineStart ? '' : '\n'),
+    end() {
+      if (lineStart) return ''
+      lineStart = true
+      return '\n'
+    },
+    lineOpen: () => !lineStart,
     summary,
   }
 }
