@@ -61,6 +61,11 @@ export function createLlmRenderer(c: ChalkInstance, e: ChalkInstance): LlmRender
       `tokens       in ${count(llm.inputTokens)} · out ${count(llm.outputTokens)}${rate}  (${llm.deltas} deltas in ${llm.reads} reads)`,
     )
     lines.push(`finish       ${llm.finishReason === null ? '–' : safe(llm.finishReason)}`)
+    // Only the first choice streams above: the others would go unnoticed.
+    if (llm.choices)
+      lines.push(
+        `choices      ${llm.choices.length}  (the text above is the first one's; --json has each)`,
+      )
     if (batched) {
       lines.push(
         e.yellow(

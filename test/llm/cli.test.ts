@@ -226,6 +226,9 @@ describe('the pretty view', () => {
     expect(run.stdout).toContain('\x1b[2mThink\x1b[22m')
     expect(run.stdout).toContain('Bonjour le monde')
     expect(run.stdout).not.toContain('Hello')
+    expect(run.stderr).toContain(
+      "choices      2  (the text above is the first one's; --json has each)",
+    )
   })
 })
 
