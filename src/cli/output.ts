@@ -149,11 +149,11 @@ export async function createOutput(
       options.format === 'raw' && (record.type === 'event' || record.type === 'comment')
     render = (record) => {
       if (hiddenByQuiet(record) || inBody(record)) return
-      if (llm.live) {
-        if (record.type === 'event') return
-        if (record.type === 'summary') out += llm.renderer!.end()
-      }
+      if (llm.live && record.type === 'event') return
       const rendered = pretty(record)
+      // A status line, a comment or the summary starts on a line of its own, not after the
+      // model's last words.
+      if (llm.live && rendered) out += llm.renderer!.end()
       if (rendered?.stream === 'out') out += rendered.text
       else if (rendered) err += rendered.text
     }
@@ -169,6 +169,8 @@ export async function createOutput(
     outPieces = []
     out = ''
     err = ''
+    // On the terminal the model's text shares, the spinner waits for the text's line to end.
+    if (llm.live && stdout.isTTY) spinner?.hold(llm.renderer!.lineOpen())
     spinner?.render()
   }
 
@@ -317,6 +319,7 @@ async function createSpinner(stream: TtyStream, keyboard: NodeJS.ReadStream | un
       else if (record.type === 'reconnect') state = 'reconnecting'
     },
     clear: line.clear,
+    hold: line.hold,
     render: line.render,
     stop: line.stop,
   }

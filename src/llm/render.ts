@@ -14,8 +14,10 @@ const safe = (text: string) =>
 export interface LlmRenderer {
   /** What one piece of output adds to stdout; cheap per delta (the view keeps up with 10,000/s). */
   output(output: LlmOutput): string
-  /** What ends the streamed text before the summary: a line end when one is missing. */
+  /** What ends the streamed text before anything else is printed: a line end when one is missing. */
   end(): string
+  /** Whether the streamed text stopped in the middle of a line. */
+  lineOpen(): boolean
   /** The LLM block of the pretty summary (stderr). */
   summary(llm: LlmSummary, batched: boolean): string[]
 }
@@ -59,6 +61,11 @@ export function createLlmRenderer(c: ChalkInstance, e: ChalkInstance): LlmRender
       `tokens       in ${count(llm.inputTokens)} · out ${count(llm.outputTokens)}${rate}  (${llm.deltas} deltas in ${llm.reads} reads)`,
     )
     lines.push(`finish       ${llm.finishReason === null ? '–' : safe(llm.finishReason)}`)
+    // Only the first choice streams above: the others would go unnoticed.
+    if (llm.choices)
+      lines.push(
+        `choices      ${llm.choices.length}  (the text above is the first one's; --json has each)`,
+      )
     if (batched) {
       lines.push(
         e.yellow(
@@ -80,7 +87,12 @@ export function createLlmRenderer(c: ChalkInstance, e: ChalkInstance): LlmRender
 
   return {
     output,
-    end: () => (lineStart ? '' : '\n'),
+    end() {
+      if (lineStart) return ''
+      lineStart = true
+      return '\n'
+    },
+    lineOpen: () => !lineStart,
     summary,
   }
 }

@@ -212,12 +212,23 @@ describe('the pretty view', () => {
     expect(b.stderr).not.toContain('include_usage')
   })
 
+  it('shows a comment in the middle of the answer on a line of its own', async () => {
+    const frames = chatTokens(4, 1).frames
+    frames.splice(3, 0, ': keep-alive\n\n')
+    const url = await serveLlmStreams({ pinged: { frames } })
+    const run = await runMain(['-d', '{}', `${url}/pinged`])
+    expect(run.stdout).toMatch(/^t0 t1 \n +\d+\.\d{3}s {2}: keep-alive\nt2 t3 \n$/)
+  })
+
   it('dims reasoning and keeps control characters from reaching the terminal', async () => {
     const url = await serveLlmStreams({ chatChoices })
     const run = await runMain(['--color', '-d', '{}', `${url}/chatChoices`])
     expect(run.stdout).toContain('\x1b[2mThink\x1b[22m')
     expect(run.stdout).toContain('Bonjour le monde')
     expect(run.stdout).not.toContain('Hello')
+    expect(run.stderr).toContain(
+      "choices      2  (the text above is the first one's; --json has each)",
+    )
   })
 })
 

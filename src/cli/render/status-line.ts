@@ -21,6 +21,11 @@ export interface StatusLine {
   clear(): void
   /** Draws the line again, with its text as of now. */
   render(): void
+  /**
+   * While held, the line is not drawn: output that stopped in the middle of a line (a model's
+   * text) stays where it is, instead of being followed by the line and erased with it.
+   */
+  hold(held: boolean): void
   /** Erases it for good and gives the terminal back as it was. */
   stop(): void
 }
@@ -39,6 +44,7 @@ export function startStatusLine(
   let frame = 0
   // Columns the line takes on screen; 0 when it is not drawn.
   let drawn = 0
+  let held = false
   const columns = () => stream.columns || 80
 
   function clear() {
@@ -50,6 +56,7 @@ export function startStatusLine(
 
   function render() {
     clear()
+    if (held) return
     // One column spare, so that the cursor never waits past the edge to wrap.
     const line = truncate(`${FRAMES[frame]} ${text()}`, columns() - 1)
     stream.write(line)
@@ -73,6 +80,9 @@ export function startStatusLine(
   return {
     clear,
     render,
+    hold(on) {
+      held = on
+    },
     stop() {
       clearInterval(timer)
       stream.off('resize', render)

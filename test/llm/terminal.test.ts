@@ -1,0 +1,31 @@
+// The LLM view in a real terminal, stdout and stderr both on it: what a user of the CLI sees.
+import { describe, expect, it } from 'vitest'
+import { chatCut, chatTools, serveLlmStreams } from '../helpers/llm-streams.ts'
+import { runInTerminal, TERMINAL_TESTS } from '../helpers/tty.ts'
+
+// Slow enough for the spinner to be drawn between the deltas.
+const paced = <T extends { frames: string[] }>(stream: T) => ({ ...stream, pauseMs: 60 })
+
+describe.runIf(TERMINAL_TESTS)('the LLM view on a terminal', () => {
+  it('keeps the text of a line the spinner shares the terminal with, and the tool calls under it', async () => {
+    const url = await serveLlmStreams({ chatTools: paced(chatTools) })
+    const terminal = await runInTerminal(['-d', '{}', `${url}/chatTools`])
+    expect(await terminal.exitCode()).toBe(0)
+    const rows = terminal.screen()
+    const text = rows.indexOf('Checking the weather in Zürich 🌦')
+    expect(text, rows.join('\n')).toBeGreaterThan(0)
+    expect(rows[text + 1]).toBe('⚙ get_weather {"city":"Z\\u00fcrich"}')
+    expect(rows[text + 2]).toBe('⚙ search {"q":"say \\"hi\\" 😀"}')
+    expect(rows[text + 3]).toMatch(/^── summary {2}end-data/)
+  })
+
+  it('ends the line of a cut answer before the status line that says so', async () => {
+    const url = await serveLlmStreams({ chatCut: paced(chatCut) })
+    const terminal = await runInTerminal(['-d', '{}', '--no-reconnect', `${url}/chatCut`])
+    expect(await terminal.exitCode()).toBe(0)
+    const rows = terminal.screen()
+    const text = rows.indexOf('Half an ans')
+    expect(text, rows.join('\n')).toBeGreaterThan(0)
+    expect(rows[text + 1]).toMatch(/^ +\d+\.\d{3}s {2}■ connection broke/)
+  })
+})
