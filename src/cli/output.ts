@@ -152,8 +152,14 @@ export async function createOutput(
       if (llm.live && record.type === 'event') return
       const rendered = pretty(record)
       // A status line, a comment or the summary starts on a line of its own, not after the
-      // model's last words.
-      if (llm.live && rendered) out += llm.renderer!.end()
+      // model's last words; a status line on stderr only where stdout shares its terminal, so
+      // that `> answer.txt` keeps the text as the model wrote it.
+      if (
+        llm.live &&
+        rendered &&
+        (rendered.stream === 'out' || record.type === 'summary' || stdout.isTTY)
+      )
+        out += llm.renderer!.end()
       if (rendered?.stream === 'out') out += rendered.text
       else if (rendered) err += rendered.text
     }

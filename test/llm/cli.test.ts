@@ -220,6 +220,15 @@ describe('the pretty view', () => {
     expect(run.stdout).toMatch(/^t0 t1 \n +\d+\.\d{3}s {2}: keep-alive\nt2 t3 \n$/)
   })
 
+  it('keeps the text on stdout as the model wrote it when a status line goes to stderr', async () => {
+    const frames = chatTokens(4, 1).frames
+    frames.splice(3, 0, 'retry: 500\n\n')
+    const url = await serveLlmStreams({ retried: { frames } })
+    const run = await runMain(['-d', '{}', `${url}/retried`])
+    expect(run.stderr).toContain('retry: 500ms')
+    expect(run.stdout).toBe('t0 t1 t2 t3 \n')
+  })
+
   it('dims reasoning and keeps control characters from reaching the terminal', async () => {
     const url = await serveLlmStreams({ chatChoices })
     const run = await runMain(['--color', '-d', '{}', `${url}/chatChoices`])
