@@ -160,9 +160,18 @@ export async function createOutput(
         (rendered.stream === 'out' || record.type === 'summary' || stdout.isTTY)
       )
         out += llm.renderer!.end()
-      if (rendered?.stream === 'out') out += rendered.text
+      if (rendered?.stream === 'out') toOut(rendered.text)
       else if (rendered) err += rendered.text
     }
+  }
+
+  /**
+   * Text for stdout after what is pending for stderr is written: where both go to one terminal
+   * or file, a status line between two events of one network read shows between them.
+   */
+  function toOut(text: string) {
+    if (err !== '') write()
+    out += text
   }
 
   let muted = false
@@ -207,7 +216,7 @@ export async function createOutput(
     },
     llmOutput(piece) {
       inOrder(() => {
-        out += llm.renderer!.output(piece)
+        toOut(llm.renderer!.output(piece))
       })
     },
     llmLive,

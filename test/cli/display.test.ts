@@ -1,8 +1,10 @@
+import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { cutLongData } from '../../src/cli/render/display.ts'
+import { CLI } from '../helpers/cli.ts'
 import { runMain } from '../helpers/main.ts'
 import { sseServer } from '../helpers/server.ts'
 import { HAS_TMUX, runInTerminal } from '../helpers/tmux.ts'
@@ -82,6 +84,25 @@ describe('display options of the pretty format', () => {
   it('--pretty-json indents JSON data', async () => {
     const run = await probe('--pretty-json', '--only', 'status')
     expect(run.stdout).toContain('           {\n             "state": "ok",\n             "n": [\n')
+  })
+
+  it('keeps events and status lines of one network read in order where stdout and stderr are one', async () => {
+    const server = await sseServer('data: a\n\nretry: 500\n\ndata: b\n\n')
+    const args = [CLI, server.url, '--no-reconnect', '--compact', '--no-color']
+    // `2>&1`: both streams into one pipe, as on a terminal.
+    const child = spawn('sh', ['-c', 'exec "$0" "$@" 2>&1', process.execPath, ...args], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
+    let merged = ''
+    child.stdout.setEncoding('utf8').on('data', (text: string) => {
+      merged += text
+    })
+    await new Promise((resolve) => child.on('close', resolve))
+    const lines = merged.split('\n')
+    const row = (pattern: RegExp) => lines.findIndex((line) => pattern.test(line))
+    expect(row(/message {2}a$/), merged).toBeGreaterThan(0)
+    expect(row(/↻ retry: 500ms/), merged).toBe(row(/message {2}a$/) + 1)
+    expect(row(/message .*b$/), merged).toBe(row(/↻ retry: 500ms/) + 1)
   })
 
   it('cuts long data after 20 lines or 4 KiB', () => {
