@@ -355,7 +355,7 @@ export function checkEndOfStream(o: Observation): Judgement {
     )
   }
   const after = o.connections[closed + 1]
-  if (closed === -1 || !after) {
+  if (closed === -1 || (!after && !o.interrupted)) {
     if (o.interrupted)
       return skip(
         `the stream stayed open for the ${fmt(o.observedMs)} observed before the check was interrupted`,
@@ -368,6 +368,9 @@ export function checkEndOfStream(o: Observation): Judgement {
   }
   const c = o.connections[closed]!
   const how = `the stream ${c.end!.cause === 'server-closed' ? 'closed' : 'broke'} after ${fmt(c.end!.t - c.requestAt)} without an "${endName}" event`
+  // Ctrl-C came before the reconnect was made or answered: how the server ends is not known.
+  if (!after || (o.interrupted && !after.response && after === o.connections.at(-1)))
+    return skip(`${how}; the check was interrupted before the reconnect`, INTERRUPTED)
   if (after.response?.status === 204) return pass(`${how}, and the reconnect got 204: clients stop`)
   if (after.error) return warn(`${how}; the reconnect failed: ${after.error}`, HINTS.end)
   if (after.response!.verdict === 'ok')
