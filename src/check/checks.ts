@@ -1,4 +1,6 @@
+import { isRedirect, MAX_REDIRECTS } from '../engine/connection.ts'
 import { formatDuration as fmt } from '../engine/duration.ts'
+import { redactUrl } from '../engine/redact.ts'
 import {
   BROWSER_ACCEPT_ENCODING,
   type ConnectionSeen,
@@ -112,6 +114,12 @@ export function checkExitCode(results: readonly CheckResult[], strict: boolean):
 export function checkContentType(o: Observation): Judgement {
   const r = firstResponse(o)
   const type = r.headers['content-type']
+  // A redirect with a Location is followed: one still there went round more than the limit.
+  if (isRedirect(r.status) && r.headers.location !== undefined)
+    return fail(
+      `${statusLine(r)}: too many redirects (more than ${MAX_REDIRECTS}), the last to ${redactUrl(r.headers.location)}`,
+      'the redirects go round in a loop: fix them, or check the URL the stream is really at',
+    )
   if (r.status !== 200)
     return fail(`${statusLine(r)}${r.body ? `: ${r.body}` : ''}`, statusHint(r.status))
   if (r.verdict !== 'ok')

@@ -422,6 +422,23 @@ describe('check: connection and usage errors', () => {
     })
   })
 
+  it('a redirect loop is named as one, not blamed on the Content-Type', async () => {
+    const server = await startServer((req, res) =>
+      res.writeHead(301, { location: `/loop${req.url}` }).end(),
+    )
+    const { run, checks } = await runCheck(server.url)
+    expect(run.exitCode).toBe(1)
+    expect(checks['content-type']).toEqual({
+      type: 'check',
+      id: 'content-type',
+      status: 'fail',
+      measured: expect.stringMatching(
+        /^HTTP 301 Moved Permanently: too many redirects \(more than 20\), the last to (\/loop){21}\/$/,
+      ),
+      hint: expect.stringMatching(/^the redirects go round in a loop/),
+    })
+  })
+
   it('a 401 shows the error body and a hint about credentials, and the unmeasured checks in one line', async () => {
     const server = await startServer((_req, res) =>
       res
