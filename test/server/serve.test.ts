@@ -105,6 +105,16 @@ describe('sse-probe serve: a recorded session, probed again', () => {
     expect(run.summary).toMatchObject({ reason: 'duration', events: 1, reconnects: 0 })
   })
 
+  it('waits a recorded gap longer than a Node timer can (24.8 days) instead of skipping it', async () => {
+    const server = await startCli([
+      'serve',
+      file('month.ndjson', [OPEN, ev(5, '1', 'a'), ev(3e9, '2', 'b')]),
+    ])
+    const run = await runCli([server.url, '--json', '--duration', '1s'])
+    expect(eventsOf(run)).toEqual([['message', '1', 'a']])
+    expect((await server.stop()).stderr).not.toContain('TimeoutOverflowWarning')
+  })
+
   it('replays failed reconnects: no response, then a stream again', async () => {
     const server = await startCli([
       'serve',
@@ -188,6 +198,11 @@ describe('sse-probe serve: bad input', () => {
       'a record that makes no sense',
       () => file('odd.ndjson', [OPEN, { type: 'event', t: 1 }]),
       /^error: .*odd\.ndjson:2: event record: "event" is missing/,
+    ],
+    [
+      'a time past any clock (JSON reads 1e400 as Infinity)',
+      () => file('inf.ndjson', RECORDING_TEXT.replace('"t":10,', '"t":1e400,')),
+      /^error: .*inf\.ndjson:3: event record: "t" must be a number of milliseconds\n$/,
     ],
     [
       'an event-stream file without events',
