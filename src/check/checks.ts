@@ -1,4 +1,6 @@
+import { isRedirect, MAX_REDIRECTS } from '../engine/connection.ts'
 import { formatDuration as fmt } from '../engine/duration.ts'
+import { redactUrl } from '../engine/redact.ts'
 import {
   BROWSER_ACCEPT_ENCODING,
   type ConnectionSeen,
@@ -112,6 +114,12 @@ export function checkExitCode(results: readonly CheckResult[], strict: boolean):
 export function checkContentType(o: Observation): Judgement {
   const r = firstResponse(o)
   const type = r.headers['content-type']
+  // A redirect with a Location is followed: one still there went round more than the limit.
+  if (isRedirect(r.status) && r.headers.location !== undefined)
+    return fail(
+      `${statusLine(r)}: too many redirects (more than ${MAX_REDIRECTS}), the last to ${redactUrl(r.headers.location)}`,
+      'the redirects go round in a loop: fix them, or check the URL the stream is really at',
+    )
   if (r.status !== 200)
     return fail(`${statusLine(r)}${r.body ? `: ${r.body}` : ''}`, statusHint(r.status))
   if (r.verdict !== 'ok')
@@ -355,7 +363,7 @@ export function checkEndOfStream(o: Observation): Judgement {
     )
   }
   const after = o.connections[closed + 1]
-  if (closed === -1 || !after) {
+  if (closed === -1 || (!after && !o.interrupted)) {
     if (o.interrupted)
       return skip(
         `the stream stayed open for the ${fmt(o.observedMs)} observed before the check was interrupted`,
@@ -368,6 +376,9 @@ export function checkEndOfStream(o: Observation): Judgement {
   }
   const c = o.connections[closed]!
   const how = `the stream ${c.end!.cause === 'server-closed' ? 'closed' : 'broke'} after ${fmt(c.end!.t - c.requestAt)} without an "${endName}" event`
+  // Ctrl-C came before the reconnect was made or answered: how the server ends is not known.
+  if (!after || (o.interrupted && !after.response && after === o.connections.at(-1)))
+    return skip(`${how}; the check was interrupted before the reconnect`, INTERRUPTED)
   if (after.response?.status === 204) return pass(`${how}, and the reconnect got 204: clients stop`)
   if (after.error) return warn(`${how}; the reconnect failed: ${after.error}`, HINTS.end)
   if (after.response!.verdict === 'ok')

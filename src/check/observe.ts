@@ -60,7 +60,7 @@ export async function observe(
     )
     let observedMs = 0
     const [connections, compressedConnection] = await Promise.all([
-      followStream(main, first, window.signal).finally(() => (observedMs = clock())),
+      followStream(main, first, window.signal, interrupted).finally(() => (observedMs = clock())),
       compressed.watch(
         open(options.lastEventId, { 'accept-encoding': BROWSER_ACCEPT_ENCODING }),
         window.signal,
@@ -101,19 +101,20 @@ export async function observe(
 /**
  * Follows the stream as EventSource does (reconnect.ts decides) until it ends or the window
  * does. A reconnect that falls due after the window is still made, for its answer only: a 204
- * there is how a server says "no more".
+ * there is how a server says "no more"; not after Ctrl-C, which would abort it unanswered.
  */
 async function followStream(
   watcher: Watcher,
   first: StreamRequest,
   window: AbortSignal,
+  interrupted: AbortSignal | undefined,
 ): Promise<ConnectionSeen[]> {
   const connections: ConnectionSeen[] = []
   let state = initialState(DEFAULT_RETRY_MS, first)
   let effect: Effect
   for (;;) {
     ;[state, effect] = step(state, { type: 'connect', lastEventId: watcher.lastEventId }, RECONNECT)
-    if (effect.type !== 'connect') return connections
+    if (effect.type !== 'connect' || interrupted?.aborted) return connections
     const reading = !window.aborted
     const connection = await watcher.watch(effect.request, window, reading)
     connections.push(connection)

@@ -29,7 +29,7 @@ export type Attempt =
     }
   | { type: 'network-error'; message: string }
 
-const MAX_REDIRECTS = 20
+export const MAX_REDIRECTS = 20
 const EXCERPT_BYTES = 300
 const EXCERPT_WAIT_MS = 1000
 // Credentials that fetch drops when a redirect leaves the origin.
@@ -169,7 +169,7 @@ function mimeEssence(contentType: string): string | undefined {
   return essence
 }
 
-function isRedirect(status: number): boolean {
+export function isRedirect(status: number): boolean {
   return status === 301 || status === 302 || status === 303 || status === 307 || status === 308
 }
 

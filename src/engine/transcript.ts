@@ -1,4 +1,4 @@
-import { closeSync, openSync, writeFileSync } from 'node:fs'
+import { closeSync, constants, openSync, writeFileSync } from 'node:fs'
 import { SseProbeUsageError } from './errors.ts'
 import { jsonText } from './json-text.ts'
 import type { ProbeRecord } from './records.ts'
@@ -17,13 +17,23 @@ export interface Recorder {
  * be kept and shared (as a CI fixture, say).
  */
 export function createRecorder(path: string, warn: (message: string) => void): Recorder {
+  // Opening a named pipe that nothing reads blocks until something does, and a blocked open
+  // cannot be interrupted (Ctrl-C included): a non-blocking open says so with ENXIO instead.
+  // It stays open until the real one is, so that a reader never sees the writers gone (EOF).
+  let probe: number | undefined
+  try {
+    probe = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENXIO')
+      throw cannotRecord(path, 'a named pipe that nothing reads')
+  }
   let fd: number | undefined
   try {
     fd = openSync(path, 'w')
   } catch (error) {
-    throw new SseProbeUsageError(
-      `option '--record <file>' cannot write '${path}': ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-    )
+    throw cannotRecord(path, (error as NodeJS.ErrnoException).code ?? (error as Error).message)
+  } finally {
+    if (probe !== undefined) closeSync(probe)
   }
   function close() {
     if (fd !== undefined) closeSync(fd)
@@ -48,4 +58,8 @@ export function createRecorder(path: string, warn: (message: string) => void): R
     }
   }
   return { write, close }
+}
+
+function cannotRecord(path: string, why: string): SseProbeUsageError {
+  return new SseProbeUsageError(`option '--record <file>' cannot write '${path}': ${why}`)
 }

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { MAX_DELAY_MS } from '../engine/duration.ts'
 import { SseProbeUsageError } from '../engine/errors.ts'
 import { visible } from '../engine/escape.ts'
 import { STOP_SIGNALS } from '../engine/exit-code.ts'
@@ -99,8 +100,12 @@ export function drop(res: ServerResponse): void {
 /** Waits, or returns false at once when the client has gone. */
 export async function pause(ms: number, signal: AbortSignal): Promise<boolean> {
   if (signal.aborted) return false
-  if (ms <= 0) return true
-  return sleep(ms, true, { signal }).catch(() => false)
+  // A Node timer fires at once past MAX_DELAY_MS (with a warning): a longer wait is made in parts.
+  for (let left = ms; left > 0; left -= MAX_DELAY_MS) {
+    const waited = await sleep(Math.min(left, MAX_DELAY_MS), true, { signal }).catch(() => false)
+    if (!waited) return false
+  }
+  return true
 }
 
 /** The Last-Event-ID a client sent, or null (an empty header is the same as none). */

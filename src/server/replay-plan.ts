@@ -340,7 +340,8 @@ function checkRecord(value: unknown): ProbeRecord {
       `unknown record type ${JSON.stringify(type)} (expected one of ${Object.keys(FIELDS).join(', ')})`,
     )
   }
-  if (typeof record.t !== 'number' || !(record.t >= 0))
+  // JSON.parse reads 1e400 as Infinity.
+  if (typeof record.t !== 'number' || !(record.t >= 0) || record.t === Infinity)
     throw new LineProblem(`${type} record: "t" must be a number of milliseconds`)
   for (const [field, [test, expected]] of Object.entries(FIELDS[type as ProbeRecord['type']])) {
     if (!test(record[field]))

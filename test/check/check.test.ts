@@ -376,20 +376,22 @@ describe('check: connection and usage errors', () => {
     expect(proxied.stderr).toMatch(/^error: .*HTTP_PROXY/)
   })
 
+  // Ctrl-C once the check is under way (its handler is in place before its first request).
+  const interruptOnceRequested = (server: { requests: unknown[] }) => ({
+    onSpawn(child: ChildProcess) {
+      const seen = server.requests.length
+      const waiting = setInterval(() => {
+        if (server.requests.length === seen) return
+        clearInterval(waiting)
+        setTimeout(() => child.kill('SIGINT'), 500)
+      }, 20)
+    },
+  })
+
   it('Ctrl-C ends the window early: the report covers what was seen and says exit 130', async () => {
     const server = await startServer(sseEndpoint({ end: 'never', count: 1000, intervalMs: 100 }))
     const started = performance.now()
-    // Ctrl-C once the check is under way (its handler is in place before its first request).
-    const interrupt = {
-      onSpawn(child: ChildProcess) {
-        const seen = server.requests.length
-        const waiting = setInterval(() => {
-          if (server.requests.length === seen) return
-          clearInterval(waiting)
-          setTimeout(() => child.kill('SIGINT'), 500)
-        }, 20)
-      },
-    }
+    const interrupt = interruptOnceRequested(server)
     const run = await runCli(['check', server.url, '--json', '--window', '20s'], interrupt)
     expect(run.exitCode).toBe(130)
     expect(run.records.at(-1)).toMatchObject({ type: 'summary', exitCode: 130 })
@@ -401,6 +403,40 @@ describe('check: connection and usage errors', () => {
       /\n- ids {12}\d+ events with ids; resuming not tested: the check was interrupted\n/,
     )
     expect(pretty.stdout).toMatch(/ {2}exit 130\n$/)
+  })
+
+  it('Ctrl-C while a reconnect is due does not make it, nor blame the server for it', async () => {
+    const server = await startServer(sseEndpoint({ end: 'close', count: 2, retry: 10_000 }))
+    const { run, checks, summary } = await runCheck(
+      server.url,
+      ['--window', '20s'],
+      interruptOnceRequested(server),
+    )
+    expect(run.exitCode).toBe(130)
+    expect(summary).toMatchObject({ connections: 1, exitCode: 130 })
+    expect(checks['end-of-stream']).toMatchObject({
+      status: 'skip',
+      measured: expect.stringMatching(
+        /^the stream closed after \d+ms without an "end" event; the check was interrupted before the reconnect$/,
+      ),
+    })
+  })
+
+  it('a redirect loop is named as one, not blamed on the Content-Type', async () => {
+    const server = await startServer((req, res) =>
+      res.writeHead(301, { location: `/loop${req.url}` }).end(),
+    )
+    const { run, checks } = await runCheck(server.url)
+    expect(run.exitCode).toBe(1)
+    expect(checks['content-type']).toEqual({
+      type: 'check',
+      id: 'content-type',
+      status: 'fail',
+      measured: expect.stringMatching(
+        /^HTTP 301 Moved Permanently: too many redirects \(more than 20\), the last to (\/loop){21}\/$/,
+      ),
+      hint: expect.stringMatching(/^the redirects go round in a loop/),
+    })
   })
 
   it('a 401 shows the error body and a hint about credentials, and the unmeasured checks in one line', async () => {

@@ -560,6 +560,21 @@ describe('retry, end of stream, CORS', () => {
     })
   })
 
+  it('end of stream: a close, then Ctrl-C before the reconnect answered, is not judged', () => {
+    const closed = connection(0, { end: { t: 500, cause: 'server-closed' } })
+    const unanswered = connection(3500, {
+      end: undefined,
+      response: undefined,
+      error: 'interrupted before it answered',
+    })
+    for (const connections of [[closed], [closed, unanswered]])
+      expect(checkEndOfStream(observation({ interrupted: true, connections }))).toMatchObject({
+        status: 'skip',
+        measured:
+          'the stream closed after 500ms without an "end" event; the check was interrupted before the reconnect',
+      })
+  })
+
   const withCors = (headers: Record<string, string>, credentials = false) =>
     checkCors(
       observation({

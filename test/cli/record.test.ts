@@ -1,4 +1,5 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
+import { execFileSync, spawn } from 'node:child_process'
+import { closeSync, constants, existsSync, mkdtempSync, openSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -151,6 +152,44 @@ describe('--record <file>', () => {
     )
     expect(server.requests).toHaveLength(0)
   })
+
+  it.runIf(process.platform === 'linux')(
+    'a named pipe that nothing reads is a usage error, not a hang; one that is read gets the transcript',
+    async () => {
+      const server = await sseServer('event: end\ndata: x\n\n')
+      const pipe = tempFile('pipe')
+      execFileSync('mkfifo', [pipe])
+      const unread = await runCli([server.url, '--record', pipe], { timeoutMs: 5000 })
+      expect(unread.exitCode).toBe(2)
+      expect(unread.stderr).toBe(
+        `error: option '--record <file>' cannot write '${pipe}': a named pipe that nothing reads\n`,
+      )
+      expect(server.requests).toHaveLength(0)
+      const reader = spawn('cat', [pipe])
+      let read = ''
+      reader.stdout.setEncoding('utf8').on('data', (chunk: string) => (read += chunk))
+      const done = new Promise((resolve) => reader.on('close', resolve))
+      // Once the reader has the pipe open, a writer of our own holds it open (no EOF) meanwhile.
+      let writer: number | undefined
+      await eventually(() => {
+        try {
+          writer = openSync(pipe, constants.O_WRONLY | constants.O_NONBLOCK)
+          return true
+        } catch {
+          return false
+        }
+      })
+      expect((await runCli([server.url, '--record', pipe, '-q'])).exitCode).toBe(0)
+      closeSync(writer!)
+      await done
+      expect(
+        read
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => JSON.parse(line).type),
+      ).toEqual(['open', 'event', 'summary'])
+    },
+  )
 
   it.runIf(existsSync('/dev/full'))(
     'a write that fails (disk full) is reported once; the probe goes on',

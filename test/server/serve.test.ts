@@ -1,4 +1,6 @@
+import { type ChildProcess, execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -105,6 +107,40 @@ describe('sse-probe serve: a recorded session, probed again', () => {
     expect(run.summary).toMatchObject({ reason: 'duration', events: 1, reconnects: 0 })
   })
 
+  it('waits a recorded gap longer than a Node timer can (24.8 days) instead of skipping it', async () => {
+    const server = await startCli([
+      'serve',
+      file('month.ndjson', [OPEN, ev(5, '1', 'a'), ev(3e9, '2', 'b')]),
+    ])
+    const run = await runCli([server.url, '--json', '--duration', '1s'])
+    expect(eventsOf(run)).toEqual([['message', '1', 'a']])
+    expect((await server.stop()).stderr).not.toContain('TimeoutOverflowWarning')
+  })
+
+  it.runIf(process.platform === 'linux')(
+    'reads a named pipe as it is written; Ctrl-C twice stops it while nothing writes',
+    async () => {
+      const pipe = join(dir, 'pipe')
+      execFileSync('mkfifo', [pipe])
+      // The first signal is held until the file is read (the command is still starting).
+      const twice = (child: ChildProcess) => {
+        setTimeout(() => child.kill('SIGINT'), 1000)
+        setTimeout(() => child.kill('SIGINT'), 1200)
+      }
+      const waiting = await runCli(['serve', pipe], { onSpawn: twice, timeoutMs: 5000 })
+      // (Killed by the first Ctrl-C when Node had not started yet; SIGKILL when it hung.)
+      expect([130, 'SIGINT']).toContain(waiting.exitCode ?? waiting.signal)
+      const server = startCli(['serve', pipe, '--speed', '0'])
+      await writeFile(pipe, RECORDING_TEXT)
+      const run = await runCli([(await server).url, '--json'])
+      expect(eventsOf(run)).toEqual([
+        ['message', '1', 'a'],
+        ['message', '2', 'b'],
+        ['end', '3', 'c'],
+      ])
+    },
+  )
+
   it('replays failed reconnects: no response, then a stream again', async () => {
     const server = await startCli([
       'serve',
@@ -188,6 +224,11 @@ describe('sse-probe serve: bad input', () => {
       'a record that makes no sense',
       () => file('odd.ndjson', [OPEN, { type: 'event', t: 1 }]),
       /^error: .*odd\.ndjson:2: event record: "event" is missing/,
+    ],
+    [
+      'a time past any clock (JSON reads 1e400 as Infinity)',
+      () => file('inf.ndjson', RECORDING_TEXT.replace('"t":10,', '"t":1e400,')),
+      /^error: .*inf\.ndjson:3: event record: "t" must be a number of milliseconds\n$/,
     ],
     [
       'an event-stream file without events',
