@@ -14,7 +14,7 @@ export interface ProbeFacts {
   pingEvent: string
   endData: readonly string[]
   /** Whether an event is another extension's signal (an LLM end marker), not payload. */
-  isControlEvent?(record: EventRecord): boolean
+  isControlEvent(record: EventRecord): boolean
   /** `--expect-max-gap`, which `--fail-fast` watches as it happens. */
   maxGapMs?: number
 }
@@ -55,7 +55,7 @@ export async function createContractExtensions(
       createValidationExtension(checks, {
         pingEvent: probe.pingEvent,
         endData: probe.endData,
-        ...(probe.isControlEvent && { isControlEvent: probe.isControlEvent }),
+        isControlEvent: probe.isControlEvent,
         failFast,
       }),
     )
