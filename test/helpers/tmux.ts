@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { onTestFinished } from 'vitest'
@@ -39,9 +39,17 @@ export function runInTerminal(
     width = 120,
     height = 30,
     env = {},
-  }: { width?: number; height?: number; env?: Record<string, string> } = {},
+    files = {},
+  }: {
+    width?: number
+    height?: number
+    env?: Record<string, string>
+    /** Files to put in the working directory first (a schema), by name. */
+    files?: Record<string, string>
+  } = {},
 ): Terminal {
   const dir = mkdtempSync(join(tmpdir(), 'sse-probe-inspect-'))
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text)
   const socket = `sse-probe-test-${process.pid}-${++sessions}`
   const tmux = (...tmuxArgs: string[]) =>
     execFileSync('tmux', ['-L', socket, ...tmuxArgs], { encoding: 'utf8' })
