@@ -153,6 +153,14 @@ export async function runInspect(
     quit()
   })
 
+  // The terminal has gone (its window closed) without a SIGHUP reaching us, as when the session's
+  // leader ignores it: stdin ends. Without this the probe ran on, unseen, until killed.
+  const onHangUp = () => {
+    probe.interrupt('SIGHUP')
+    quit()
+  }
+  stdin.once('end', onHangUp)
+
   function onKey(input: string, key: KeyInfo) {
     for (const [char, info] of splitKeys(input, key)) onOneKey(char, info)
   }
@@ -187,6 +195,7 @@ export async function runInspect(
     clearInterval(ticker)
     clearTimeout(frameTimer)
     stdout.off('resize', onResize)
+    stdin.off('end', onHangUp)
     signals.dispose()
     ink.unmount()
     await ink.waitUntilExit().catch(() => {})

@@ -21,6 +21,11 @@ export interface Terminal {
   type(text: string): void
   /** Waits until the screen satisfies the test; fails with the last screen. */
   waitFor(test: (screen: string) => boolean, what: string, timeoutMs?: number): Promise<string>
+  /**
+   * Closes the terminal as a window manager closes its window, under a shell that ignores the
+   * hang-up (so the command gets no SIGHUP, only the end of its input); the shell is killed later.
+   */
+  hangUp(): void
   /** Resolves with the exit code once the command has exited. */
   exited(timeoutMs?: number): Promise<number>
   stderr(): string
@@ -55,10 +60,13 @@ export function runInTerminal(
     execFileSync('tmux', ['-L', socket, ...tmuxArgs], { encoding: 'utf8' })
   const quote = (text: string) => `'${text.replaceAll("'", `'\\''`)}'`
   const command = [
+    // For hangUp(): the session's leader (this shell) stays when the terminal goes.
+    "trap '' HUP",
     // As runCli: colour as the terminal (not the test runner's environment) decides.
     'unset FORCE_COLOR NO_COLOR',
     ...Object.entries(env).map(([name, value]) => `export ${name}=${quote(value)}`),
     `cd ${quote(dir)}`,
+    'echo $$ > shell.txt',
     'echo BEFORE-INSPECT',
     // In the foreground, so that the terminal is its stdin; the inner shell becomes it (exec) to give its pid.
     `sh -c ${quote(`echo $$ > pid.txt; exec ${[process.execPath, CLI, ...args].map(quote).join(' ')} 2>stderr.txt`)}`,
@@ -72,6 +80,12 @@ export function runInTerminal(
   onTestFinished(() => {
     try {
       tmux('kill-server')
+    } catch {
+      // already gone
+    }
+    // The shell ignores SIGHUP: ended with its group (its sleep) here.
+    try {
+      process.kill(-Number(readFileSync(join(dir, 'shell.txt'), 'utf8')), 'SIGKILL')
     } catch {
       // already gone
     }
@@ -97,6 +111,7 @@ export function runInTerminal(
     screen,
     keys: (...keys) => void tmux('send-keys', ...keys),
     type: (text) => void tmux('send-keys', '-l', text),
+    hangUp: () => void tmux('kill-server'),
     waitFor: (test, what, timeoutMs = 10_000) =>
       poll(
         () => {

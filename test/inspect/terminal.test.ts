@@ -138,6 +138,15 @@ describe.skipIf(!HAS_TMUX && !process.env.CI)('sse-probe inspect in a terminal',
     expect(term.stderr()).toMatch(/── summary {2}interrupted/)
   })
 
+  it('ends when its terminal goes away, even with no SIGHUP: 129 and the summary', async () => {
+    const server = await endlessServer(100)
+    const term = runInTerminal(['inspect', server.url])
+    await term.waitFor((s) => s.includes('● open'), 'the stream')
+    term.hangUp()
+    expect(await term.exited()).toBe(129)
+    expect(term.stderr()).toMatch(/── summary {2}interrupted {2}exit 129/)
+  })
+
   it('h hides pings, t shows the wall clock, c clears the grid but not the counts', async () => {
     const server = await startServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' })
