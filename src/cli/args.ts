@@ -356,9 +356,12 @@ export function addContractOptions(command: Command): Command {
     .option('--fail-fast', 'end (exit 1) at the first expectation that can no longer hold')
 }
 
-/** LLM streams (llm.md): the profile, its expectation, and the event blocks instead of the text. */
-export function addLlmOptions(command: Command): Command {
-  return command
+/**
+ * LLM streams (llm.md): the profile, its expectation, and (where the stream is printed) the event
+ * blocks instead of the text.
+ */
+export function addLlmOptions(command: Command, { events = true } = {}): Command {
+  command
     .optionsGroup('LLM streams:')
     .addOption(
       new Option(
@@ -372,7 +375,9 @@ export function addLlmOptions(command: Command): Command {
       '--expect-llm',
       'expect an LLM stream without problems: no stream error, its end marker, JSON tool arguments, some output',
     )
-    .option('--events', 'with an LLM stream, show the event blocks instead of the text')
+  return events
+    ? command.option('--events', 'with an LLM stream, show the event blocks instead of the text')
+    : command
 }
 
 export function addOutputOptions(command: Command): Command {
@@ -667,6 +672,9 @@ export function createProgram(
       addRequestOptions(inspect)
       addStreamOptions(inspect)
       addExpectOptions(inspect)
+      addContractOptions(inspect)
+      // The grid shows every event block: --events has nothing to change.
+      addLlmOptions(inspect, { events: false })
         .optionsGroup('Inspect:')
         .addOption(
           new Option('--buffer <n>', 'rows kept for scrolling and w (everything is counted)')

@@ -23,13 +23,16 @@ export const OUTPUT_FAILED = 74
  * a crash (stdio streams are not destroyed by it, so `errored` does not keep it). `exitCode` is
  * the code to exit with once the output is out: when a write failed (a full disk, an I/O error)
  * the output is incomplete, so 74, said on stderr while stderr still takes it. A reader that has
- * gone (EPIPE, `| head`) is not a failure: the command's own code stands.
+ * gone is not a failure: a pipe's (EPIPE, `| head`) or a terminal's (EIO once its window is
+ * closed: the hang-up's 129 stands); the command's own code stands.
  */
 export function watchOutput(streams: { stdout: Writable; stderr: Writable }) {
   const failed: { stdout?: NodeJS.ErrnoException; stderr?: NodeJS.ErrnoException } = {}
   for (const name of ['stdout', 'stderr'] as const) {
-    streams[name].on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EPIPE') failed[name] ??= error
+    const stream = streams[name] as Writable & { isTTY?: boolean }
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      const gone = error.code === 'EPIPE' || (error.code === 'EIO' && stream.isTTY === true)
+      if (!gone) failed[name] ??= error
     })
   }
   return {

@@ -3,13 +3,19 @@ import { resolve as resolvePath } from 'node:path'
 import inkChalk from 'chalk'
 import { render } from 'ink'
 import type { DisplayFlags, RawProbeFlags } from '../cli/args.ts'
-import { probeOptionsFrom, type RunContext, readRequestBody } from '../cli/commands/probe.ts'
+import {
+  addContracts,
+  probeOptionsFrom,
+  type RunContext,
+  readRequestBody,
+} from '../cli/commands/probe.ts'
 import { colors } from '../cli/output.ts'
 import { renderSummary } from '../cli/render/pretty.ts'
 import { onStopSignals } from '../cli/signals.ts'
 import { type ProbeSink, startProbe } from '../engine/probe.ts'
-import type { ProbeRecord } from '../engine/records.ts'
+import type { ProbeRecord, SummaryRecord } from '../engine/records.ts'
 import { checkProxyVariables } from '../engine/request.ts'
+import { llmExtensionFor } from '../llm/options.ts'
 import { isCommand, type KeyInfo, keyAction, splitKeys } from './keys.ts'
 import { displayedRecords, type InspectState, initialState, reduce } from './state.ts'
 import { InspectApp } from './view.tsx'
@@ -46,6 +52,11 @@ export async function runInspect(
   const body = await readRequestBody(flags.data, context)
   const options = probeOptionsFrom(url, { ...flags, format: 'pretty' }, body)
   if (!options.request.proxy) checkProxyVariables(context.env)
+  // As for the probe: the contracts' extensions, then the LLM profile's (its end marker ends an
+  // LLM stream rather than reconnecting, which would send the request to the model again).
+  await addContracts(options, flags)
+  const llm = llmExtensionFor(flags.llm, flags.expectLlm ?? false)
+  if (llm) options.extensions.push(llm)
   const { chalk, chalkStderr } = await colors(context, flags.color)
   // Ink styles with chalk's default instance, which knows --no-color but not NO_COLOR.
   inkChalk.level = chalk.level
@@ -142,6 +153,14 @@ export async function runInspect(
     quit()
   })
 
+  // The terminal has gone (its window closed) without a SIGHUP reaching us, as when the session's
+  // leader ignores it: stdin ends. Without this the probe ran on, unseen, until killed.
+  const onHangUp = () => {
+    probe.interrupt('SIGHUP')
+    quit()
+  }
+  stdin.once('end', onHangUp)
+
   function onKey(input: string, key: KeyInfo) {
     for (const [char, info] of splitKeys(input, key)) onOneKey(char, info)
   }
@@ -176,11 +195,19 @@ export async function runInspect(
     clearInterval(ticker)
     clearTimeout(frameTimer)
     stdout.off('resize', onResize)
+    stdin.off('end', onHangUp)
     signals.dispose()
     ink.unmount()
     await ink.waitUntilExit().catch(() => {})
     const summary = await probe.done.catch(() => undefined)
-    if (summary) context.stderr.write(renderSummary(summary, chalkStderr))
+    if (summary) context.stderr.write(renderSummary(summary, chalkStderr, await llmBlock(summary)))
+  }
+
+  /** The LLM lines of the summary (model, token timings, finish), as the probe prints them. */
+  async function llmBlock(summary: SummaryRecord): Promise<string[]> {
+    if (!llm || !summary.llm) return []
+    const { createLlmRenderer } = await import('../llm/render.ts')
+    return createLlmRenderer(chalk, chalkStderr).summary(summary.llm, llm.batched)
   }
 }
 

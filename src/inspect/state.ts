@@ -54,6 +54,8 @@ export interface InspectState {
   rate: number
   samples: { t: number; events: number }[]
   connection: Connection
+  /** The last response: the header keeps its status and HTTP version through reconnects. */
+  response?: { status: number; httpVersion?: string }
   retryMs: number
   filter: Filter
   /** The `/` prompt while it is open; `error` when the text is not a valid filter. */
@@ -290,7 +292,8 @@ function select(
 
 function scrollDetail(state: InspectState, to: number): InspectState {
   const detail = state.detail!
-  const max = Math.max(0, detail.lines.length - layout(state).detailRows)
+  // The pane's first line is its title: the lines get the others.
+  const max = Math.max(0, detail.lines.length - (layout(state).detailRows - 1))
   return { ...state, detail: { ...detail, scroll: Math.max(0, Math.min(max, to)) } }
 }
 
@@ -330,7 +333,7 @@ function addRecords(
   now: number,
 ): InspectState {
   const counts = { ...state.counts, bytes: state.counts.bytes + bytes }
-  let { nextN, connection, retryMs, paused } = state
+  let { nextN, connection, response, retryMs, paused } = state
   const { filter } = state
   for (const record of records) {
     switch (record.type) {
@@ -353,12 +356,16 @@ function addRecords(
         break
       case 'open':
         connection = { state: 'open', status: record.status, httpVersion: record.httpVersion }
+        response = { status: record.status, httpVersion: record.httpVersion }
         break
       case 'retry':
         retryMs = record.ms
         break
       case 'close':
       case 'error':
+        // A refused response (HTTP 503): its status, with no HTTP version to tell.
+        if (record.type === 'error' && record.status !== undefined)
+          response = { status: record.status }
         // Either the engine waits `retry` and tries again, or a summary says it ended.
         connection = { state: 'waiting', at: record.t + retryMs }
         break
@@ -376,7 +383,16 @@ function addRecords(
   }
   const last = records.at(-1)
   const t = connection.state === 'ended' && last?.type === 'summary' ? last.t : now
-  return { ...state, counts, nextN, connection, retryMs, paused, now: Math.max(state.now, t) }
+  return {
+    ...state,
+    counts,
+    nextN,
+    connection,
+    ...(response && { response }),
+    retryMs,
+    paused,
+    now: Math.max(state.now, t),
+  }
 }
 
 const RATE_WINDOW_MS = 1000

@@ -67,6 +67,11 @@ export function connectionText(state: InspectState): string {
   }
 }
 
+/** `200 HTTP/1.1`: what the server last answered. */
+function responseText(response: NonNullable<InspectState['response']>): string {
+  return `${response.status}${response.httpVersion ? ` HTTP/${response.httpVersion}` : ''}`
+}
+
 const formatSeconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`
 
 function Header({ state }: { state: InspectState }) {
@@ -95,6 +100,7 @@ function Header({ state }: { state: InspectState }) {
       <Text wrap="truncate">
         <Text bold>{visible(state.url)}</Text>
         {'  '}
+        {state.response && `${responseText(state.response)}  `}
         <Text color={colour}>● {connectionText(state)}</Text>
       </Text>
       <Text wrap="truncate">
@@ -184,7 +190,7 @@ function Detail({
   const detail = state.detail!
   const body = detail.lines.slice(detail.scroll, detail.scroll + rows - 1)
   const more = detail.lines.length - detail.scroll - body.length
-  const title = `── #${detail.row.n} ${more > 0 ? `(${more} more lines, ↑↓ PgUp PgDn scroll) ` : ''}Esc closes `
+  const title = `── #${detail.row.n} ${more > 0 ? `(${more} more ${more === 1 ? 'line' : 'lines'}, ↑↓ PgUp PgDn scroll) ` : ''}Esc closes `
   return (
     <Box flexDirection="column">
       <Text dimColor wrap="truncate">

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { onTestFinished } from 'vitest'
@@ -21,6 +21,11 @@ export interface Terminal {
   type(text: string): void
   /** Waits until the screen satisfies the test; fails with the last screen. */
   waitFor(test: (screen: string) => boolean, what: string, timeoutMs?: number): Promise<string>
+  /**
+   * Closes the terminal as a window manager closes its window, under a shell that ignores the
+   * hang-up (so the command gets no SIGHUP, only the end of its input); the shell is killed later.
+   */
+  hangUp(): void
   /** Resolves with the exit code once the command has exited. */
   exited(timeoutMs?: number): Promise<number>
   stderr(): string
@@ -39,18 +44,29 @@ export function runInTerminal(
     width = 120,
     height = 30,
     env = {},
-  }: { width?: number; height?: number; env?: Record<string, string> } = {},
+    files = {},
+  }: {
+    width?: number
+    height?: number
+    env?: Record<string, string>
+    /** Files to put in the working directory first (a schema), by name. */
+    files?: Record<string, string>
+  } = {},
 ): Terminal {
   const dir = mkdtempSync(join(tmpdir(), 'sse-probe-inspect-'))
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text)
   const socket = `sse-probe-test-${process.pid}-${++sessions}`
   const tmux = (...tmuxArgs: string[]) =>
     execFileSync('tmux', ['-L', socket, ...tmuxArgs], { encoding: 'utf8' })
   const quote = (text: string) => `'${text.replaceAll("'", `'\\''`)}'`
   const command = [
+    // For hangUp(): the session's leader (this shell) stays when the terminal goes.
+    "trap '' HUP",
     // As runCli: colour as the terminal (not the test runner's environment) decides.
     'unset FORCE_COLOR NO_COLOR',
     ...Object.entries(env).map(([name, value]) => `export ${name}=${quote(value)}`),
     `cd ${quote(dir)}`,
+    'echo $$ > shell.txt',
     'echo BEFORE-INSPECT',
     // In the foreground, so that the terminal is its stdin; the inner shell becomes it (exec) to give its pid.
     `sh -c ${quote(`echo $$ > pid.txt; exec ${[process.execPath, CLI, ...args].map(quote).join(' ')} 2>stderr.txt`)}`,
@@ -64,6 +80,12 @@ export function runInTerminal(
   onTestFinished(() => {
     try {
       tmux('kill-server')
+    } catch {
+      // already gone
+    }
+    // The shell ignores SIGHUP: ended with its group (its sleep) here.
+    try {
+      process.kill(-Number(readFileSync(join(dir, 'shell.txt'), 'utf8')), 'SIGKILL')
     } catch {
       // already gone
     }
@@ -89,6 +111,7 @@ export function runInTerminal(
     screen,
     keys: (...keys) => void tmux('send-keys', ...keys),
     type: (text) => void tmux('send-keys', '-l', text),
+    hangUp: () => void tmux('kill-server'),
     waitFor: (test, what, timeoutMs = 10_000) =>
       poll(
         () => {

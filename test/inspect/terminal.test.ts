@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { ProbeRecord } from '../../src/engine/records.ts'
+import { chatTools } from '../helpers/llm-streams.ts'
 import { runMain } from '../helpers/main.ts'
 import { sseServer, startServer } from '../helpers/server.ts'
 import { HAS_TMUX, runInTerminal, type Terminal } from '../helpers/tmux.ts'
@@ -137,6 +138,15 @@ describe.skipIf(!HAS_TMUX && !process.env.CI)('sse-probe inspect in a terminal',
     expect(term.stderr()).toMatch(/── summary {2}interrupted/)
   })
 
+  it('ends when its terminal goes away, even with no SIGHUP: 129 and the summary', async () => {
+    const server = await endlessServer(100)
+    const term = runInTerminal(['inspect', server.url])
+    await term.waitFor((s) => s.includes('● open'), 'the stream')
+    term.hangUp()
+    expect(await term.exited()).toBe(129)
+    expect(term.stderr()).toMatch(/── summary {2}interrupted {2}exit 129/)
+  })
+
   it('h hides pings, t shows the wall clock, c clears the grid but not the counts', async () => {
     const server = await startServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' })
@@ -155,6 +165,30 @@ describe.skipIf(!HAS_TMUX && !process.env.CI)('sse-probe inspect in a terminal',
     term.keys('q')
     expect(await term.exited()).toBe(130)
   })
+  it('follows an LLM stream as the probe does: it ends at [DONE], the summary has the llm block', async () => {
+    const server = await sseServer(chatTools.frames.join(''))
+    const term = runInTerminal(['inspect', server.url, '--expect-llm'])
+    await term.waitFor((s) => s.includes('ended: end-data'), 'the end marker to end it')
+    term.keys('q')
+    expect(await term.exited()).toBe(0)
+    expect(term.stderr()).toMatch(/^llm +openai-chat {2}model gpt-test-2026$/m)
+    expect(term.stderr()).toMatch(/✓ --expect-llm/)
+    // Not asked again: a reconnect would have sent the request to the model a second time.
+    expect(server.requests).toHaveLength(1)
+  })
+
+  it('takes the contract options: a --schema violation is a row, and the exit code', async () => {
+    const server = await sseServer('id: 1\ndata: {"n":1}\n\nid: 2\ndata: {"n":200}\n\n')
+    const term = runInTerminal(['inspect', server.url, '--schema', 'n.json', '-n', '2'], {
+      files: { 'n.json': '{"properties":{"n":{"maximum":100}}}' },
+    })
+    const screen = await term.waitFor((s) => s.includes('ended: max-events'), 'the end')
+    expect(screen).toMatch(/ violation +--schema n\.json \/n: must be <= 100/)
+    term.keys('q')
+    expect(await term.exited()).toBe(1)
+    expect(term.stderr()).toMatch(/✗ --schema n\.json \(got 1\)/)
+  })
+
   it('honours NO_COLOR in the status colours of the grid too', async () => {
     const server = await startServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' })

@@ -118,6 +118,36 @@ describe('inspect components', () => {
     expect(frame).toContain('  "a": {')
   })
 
+  it('show the status and HTTP version of the last response in the header, through reconnects', () => {
+    const open: ProbeRecord = {
+      ...{ type: 'open', t: 1, attempt: 1, url: 'http://127.0.0.1:8000/status/stream' },
+      ...{ status: 200, httpVersion: '1.1', headers: {} },
+    }
+    const close: ProbeRecord = { type: 'close', t: 2, attempt: 1, cause: 'network-error' }
+    expect(draw(stateWith([open, tick(1)])).split('\n')[0]).toMatch(
+      /stream {2}200 HTTP\/1\.1 {2}● open$/,
+    )
+    const waiting = draw(stateWith([open, tick(1), close])).split('\n')[0]
+    expect(waiting).toMatch(/200 HTTP\/1\.1 {2}● reconnecting in/)
+    const refused: ProbeRecord = {
+      type: 'error',
+      t: 3,
+      attempt: 2,
+      message: 'HTTP 503',
+      status: 503,
+    }
+    expect(draw(stateWith([open, close, refused])).split('\n')[0]).toMatch(/stream {2}503 {2}● /)
+  })
+
+  it('scroll the detail pane down to the last line of the data', () => {
+    const data = Array.from({ length: 40 }, (_, i) => `line ${i + 1}`).join('\n')
+    const opened = stateWith([tick(1, data)], { type: 'open-detail' })
+    const frame = draw(reduce(opened, { type: 'last' }))
+    expect(frame).toContain('line 40')
+    expect(frame).toMatch(/── #1 Esc closes/)
+    expect(draw(reduce(opened, { type: 'move', by: 1 }))).toMatch(/── #1 \(\d+ more lines,/)
+  })
+
   it('hand each key to onKey as Ink reads it', async () => {
     const keys: [string, KeyInfo][] = []
     const app = render(

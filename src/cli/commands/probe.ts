@@ -1,4 +1,9 @@
-import { contractFacts, contractPlan, hasContracts } from '../../contracts/options.ts'
+import {
+  type ContractOptions,
+  contractFacts,
+  contractPlan,
+  hasContracts,
+} from '../../contracts/options.ts'
 import { SseProbeUsageError } from '../../engine/errors.ts'
 import { visible } from '../../engine/escape.ts'
 import { type ProbeOptions, toProbeOptions } from '../../engine/options.ts'
@@ -26,13 +31,19 @@ export async function runProbe(
   const body = await readRequestBody(flags.data, context)
   const options = probeOptionsFrom(url, flags, body)
   if (!options.request.proxy) checkProxyVariables(context.env)
-  // Schemas and documents are read and compiled before any request; Ajv loads only then.
-  if (hasContracts(flags)) {
-    const { createContractExtensions } = await import('../../contracts/index.ts')
-    const plan = contractPlan(flags)
-    options.extensions.push(...(await createContractExtensions(plan, contractFacts(options))))
-  }
+  await addContracts(options, flags)
   return probeAndSummarise(options, displayOptionsFrom(flags), context, flags)
+}
+
+/**
+ * The contract flags (--schema, --expect-order, --trigger…) as extensions of the probe. Schemas
+ * and documents are read and compiled before any request; Ajv loads only then.
+ */
+export async function addContracts(options: ProbeOptions, flags: ContractOptions): Promise<void> {
+  if (!hasContracts(flags)) return
+  const { createContractExtensions } = await import('../../contracts/index.ts')
+  const plan = contractPlan(flags)
+  options.extensions.push(...(await createContractExtensions(plan, contractFacts(options))))
 }
 
 /** The flags as the engine's options: the same path the library's options take. */
