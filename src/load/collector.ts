@@ -137,10 +137,11 @@ export function createCollector(options: CollectorOptions) {
           return setState(i, BETWEEN)
       }
     },
-    ended(i: number) {
+    /** Connection i ended; one interrupted before its first answer was not refused, only not measured. */
+    ended(i: number, interrupted: boolean) {
+      if (!(flags[i]! & OPENED) && !(interrupted && state[i] === CONNECTING)) failed++
       setState(i, ENDED)
       ended++
-      if (!(flags[i]! & OPENED)) failed++
     },
     triggerSent(at: number) {
       triggerAt = at

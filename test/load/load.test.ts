@@ -344,18 +344,30 @@ describe('sse-probe load', () => {
     expect(opened).toBeLessThan(64)
   })
 
-  it('prints the summary and exits 130 on SIGINT', async () => {
-    const server = await holdingServer()
-    const run = await runCli(['load', server.url, '-c', '5', '--duration', '1m', '--json'], {
+  it('prints the summary and exits 130 on SIGINT, not counting unanswered connections as failed', async () => {
+    const held = new Set<ServerResponse>()
+    let unanswered = 0
+    // Every other request is never answered: those connections are still connecting at Ctrl-C.
+    const server = await startServer((_req, res, index) => {
+      if (index % 2 === 1) {
+        unanswered++
+        return
+      }
+      res.writeHead(200, SSE)
+      res.write('data: a\n\n')
+      held.add(res)
+    })
+    const run = await runCli(['load', server.url, '-c', '6', '--duration', '1m', '--json'], {
       onSpawn: (child) => {
-        void waitFor(() => server.open.size === 5).then(() => child.kill('SIGINT'))
+        void waitFor(() => held.size === 3 && unanswered === 3).then(() => child.kill('SIGINT'))
       },
     })
     expect(run.exitCode).toBe(130)
     expect(loadSummary(run)).toMatchObject({
       reason: 'interrupted',
       exitCode: 130,
-      connections: { opened: 5 },
+      connections: { target: 6, opened: 3, failed: 0 },
+      errors: {},
     })
   })
 
