@@ -1,4 +1,4 @@
-import { type ProbeRecord, roundMs } from '../engine/records.ts'
+import { type EndReason, type ProbeRecord, roundMs } from '../engine/records.ts'
 import { createLatencyHistogram } from './histogram.ts'
 import type { LoadSummaryRecord, StatsRecord } from './records.ts'
 
@@ -20,6 +20,18 @@ const ENDED = 4
 const OPENED = 1
 const HAD_EVENT = 2
 const FANNED_OUT = 4
+
+/**
+ * The error kinds of a connection's end that the probe says only in its summary: a probe exits
+ * 3 or 4 for these (204: the server told the client to stop, so the connection is not held).
+ */
+const ENDING_ERRORS: Partial<Record<EndReason, string>> = {
+  'no-content': 'HTTP 204',
+  timeout: 'timeout',
+  'idle-timeout': 'idle timeout',
+  'event-too-large': 'event too large',
+  'reconnects-exhausted': 'reconnects exhausted',
+}
 
 /** Beyond this many kinds, errors are counted as one more kind: a message with a port in it must not grow memory. */
 export const MAX_ERROR_KINDS = 50
@@ -137,9 +149,14 @@ export function createCollector(options: CollectorOptions) {
           return setState(i, BETWEEN)
       }
     },
-    /** Connection i ended; one interrupted before its first answer was not refused, only not measured. */
-    ended(i: number, interrupted: boolean) {
-      if (!(flags[i]! & OPENED) && !(interrupted && state[i] === CONNECTING)) failed++
+    /**
+     * Connection i ended for `reason`. One interrupted before its first answer was not refused,
+     * only not measured; an ending that no error record told of is counted as an error here.
+     */
+    ended(i: number, reason: EndReason) {
+      if (!(flags[i]! & OPENED) && !(reason === 'interrupted' && state[i] === CONNECTING)) failed++
+      const kind = ENDING_ERRORS[reason]
+      if (kind !== undefined) countError(kind)
       setState(i, ENDED)
       ended++
     },

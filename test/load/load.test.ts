@@ -157,6 +157,28 @@ describe('sse-probe load', () => {
     expect(run.stderr).toContain('expectation failed: --expect-connected 100%')
   })
 
+  it('counts connections that end on --idle-timeout or a 204 as errors, by kind', async () => {
+    // Every other request gets 204; the others one event, then silence.
+    const server = await startServer((_req, res, index) => {
+      if (index % 2 === 1) {
+        res.writeHead(204)
+        res.end()
+        return
+      }
+      res.writeHead(200, SSE)
+      res.write('data: a\n\n')
+    })
+    const args = ['load', server.url, '-c', '6', '--idle-timeout', '300ms']
+    const run = await runCli([...args, '--duration', '1m', '--json', '--expect-max-errors', '0'])
+    expect(run.exitCode).toBe(1)
+    expect(loadSummary(run)).toMatchObject({
+      reason: 'connections-ended',
+      connections: { target: 6, opened: 3, failed: 3 },
+      errors: { 'HTTP 204': 3, 'idle timeout': 3 },
+      expectations: [{ name: '--expect-max-errors 0', ok: false, actual: 6 }],
+    })
+  })
+
   it('exits 3 when no connection could be made, and shows the summary table', async () => {
     const server = await holdingServer(() => true)
     const run = await runCli(['load', server.url, '-c', '5', '--duration', '5s', '--no-color'])
