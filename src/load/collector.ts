@@ -247,7 +247,12 @@ export type Collector = ReturnType<typeof createCollector>
  */
 export function errorKind(message: string, status?: number): string {
   if (status === 200) return 'not text/event-stream'
+  // A redirect loop: its last 3xx alone would read as a redirect not followed.
+  if (message.includes('too many redirects')) return 'too many redirects'
   if (status !== undefined) return `HTTP ${status}`
+  // Without the Location, which differs between connections.
+  const redirect = /^(HTTP 3\d\d redirect to [^,]+), not followed/.exec(message)
+  if (redirect) return redirect[1]!
   const code = /\b(E[A-Z]{3,}|UND_ERR_[A-Z_]+)\b/.exec(message)
   if (code) return code[1]!
   if (message.includes('--connect-timeout')) return 'connect timeout'

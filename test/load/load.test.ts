@@ -423,6 +423,12 @@ describe('load, pure parts', () => {
     expect(errorKind('connect ECONNREFUSED 127.0.0.1:4000')).toBe('ECONNREFUSED')
     expect(errorKind('no response within 10000ms (--connect-timeout)')).toBe('connect timeout')
     expect(errorKind('other side closed after 1234 bytes')).toBe('other side closed after N bytes')
+    expect(errorKind('HTTP 302 Found: too many redirects (more than 20)', 302)).toBe(
+      'too many redirects',
+    )
+    expect(
+      errorKind('HTTP 301 redirect to a URL that is not http(s), not followed: ftp://h/1'),
+    ).toBe('HTTP 301 redirect to a URL that is not http(s)')
   })
 
   it('reads a number at a JSON pointer', () => {
