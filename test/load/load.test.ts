@@ -486,6 +486,14 @@ describe('load, pure parts', () => {
     expect(p.p50).toBeCloseTo(50, 0)
     expect(p.p99).toBeLessThanOrEqual(p.max)
     expect(p.max).toBeCloseTo(100, 1)
+    // A send time of -1e300 in --latency-field: the largest value, not a broken histogram.
+    const huge = createLatencyHistogram()
+    for (const ms of [20, 21, 22, 1e300, 9e15, 1e300]) huge.record(ms)
+    const { p50, p95, max } = huge.percentiles()!
+    expect(p50).toBeCloseTo(22, 0)
+    expect(p95).toBe(max)
+    expect(max).toBeGreaterThan(9e12)
+    expect(max).toBeLessThan(1e13)
   })
 
   it('puts values where hdr-histogram-js does, from microseconds to hours', () => {
