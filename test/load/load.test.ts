@@ -127,24 +127,11 @@ describe('sse-probe load', () => {
 
   it('counts refused connections by kind and fails --expect-connected', async () => {
     const server = await holdingServer((index) => index % 4 === 3)
-    const run = await runCli(
-      [
-        'load',
-        server.url,
-        '-c',
-        '40',
-        '--duration',
-        '500ms',
-        '--json',
-        '--expect-connected',
-        '100%',
-        '--expect-max-errors',
-        '10',
-        '--expect-min-events',
-        '3',
-      ],
-      { timeoutMs: 30_000 },
-    )
+    const args = [
+      ...['load', server.url, '-c', '40', '--duration', '500ms'],
+      ...['--expect-connected', '100%', '--expect-max-errors', '10', '--expect-min-events', '3'],
+    ]
+    const run = await runCli([...args, '--json'], { timeoutMs: 30_000 })
     expect(run.exitCode).toBe(1)
     const summary = loadSummary(run)
     expect(summary.connections).toEqual({ target: 40, opened: 30, peakOpen: 30, failed: 10 })
@@ -155,6 +142,9 @@ describe('sse-probe load', () => {
       { name: '--expect-min-events 3', ok: false, actual: 10 },
     ])
     expect(run.stderr).toContain('expectation failed: --expect-connected 100%')
+    const pretty = await runCli(args, { timeoutMs: 30_000 })
+    expect(pretty.stdout).toContain('✗ --expect-connected 100% (30)')
+    expect(pretty.stdout).toContain('✗ --expect-min-events 3 (failed on 10 of 40 connections)')
   })
 
   it('counts connections that end on --idle-timeout or a 204 as errors, by kind', async () => {
