@@ -92,6 +92,8 @@ ${probe.insecure ? '  insecureSkipTLSVerify: true,\n' : ''}  scenarios: {
 
 // This virtual user's first stream: whether it opened is counted once, as sse-probe counts a connection.
 let first = true
+// Its events over all its streams, as -n counts them.
+let received = 0
 
 export default function () {
   const startedAt = Date.now()
@@ -121,7 +123,7 @@ ${
         if (
           END_EVENTS.includes(event.name || 'message') ||
           END_DATA.includes(event.data) ||
-          seen === MAX_EVENTS
+          ++received === MAX_EVENTS
         ) {
           ended = true
           client.close()
