@@ -1,4 +1,4 @@
-import { type ProbeRecord, roundMs } from '../engine/records.ts'
+import { type EndReason, type ProbeRecord, roundMs } from '../engine/records.ts'
 import { createLatencyHistogram } from './histogram.ts'
 import type { LoadSummaryRecord, StatsRecord } from './records.ts'
 
@@ -20,6 +20,18 @@ const ENDED = 4
 const OPENED = 1
 const HAD_EVENT = 2
 const FANNED_OUT = 4
+
+/**
+ * The error kinds of a connection's end that the probe says only in its summary: a probe exits
+ * 3 or 4 for these (204: the server told the client to stop, so the connection is not held).
+ */
+const ENDING_ERRORS: Partial<Record<EndReason, string>> = {
+  'no-content': 'HTTP 204',
+  timeout: 'timeout',
+  'idle-timeout': 'idle timeout',
+  'event-too-large': 'event too large',
+  'reconnects-exhausted': 'reconnects exhausted',
+}
 
 /** Beyond this many kinds, errors are counted as one more kind: a message with a port in it must not grow memory. */
 export const MAX_ERROR_KINDS = 50
@@ -137,10 +149,16 @@ export function createCollector(options: CollectorOptions) {
           return setState(i, BETWEEN)
       }
     },
-    ended(i: number) {
+    /**
+     * Connection i ended for `reason`. One interrupted before its first answer was not refused,
+     * only not measured; an ending that no error record told of is counted as an error here.
+     */
+    ended(i: number, reason: EndReason) {
+      if (!(flags[i]! & OPENED) && !(reason === 'interrupted' && state[i] === CONNECTING)) failed++
+      const kind = ENDING_ERRORS[reason]
+      if (kind !== undefined) countError(kind)
       setState(i, ENDED)
       ended++
-      if (!(flags[i]! & OPENED)) failed++
     },
     triggerSent(at: number) {
       triggerAt = at
@@ -229,7 +247,12 @@ export type Collector = ReturnType<typeof createCollector>
  */
 export function errorKind(message: string, status?: number): string {
   if (status === 200) return 'not text/event-stream'
+  // A redirect loop: its last 3xx alone would read as a redirect not followed.
+  if (message.includes('too many redirects')) return 'too many redirects'
   if (status !== undefined) return `HTTP ${status}`
+  // Without the Location, which differs between connections.
+  const redirect = /^(HTTP 3\d\d redirect to [^,]+), not followed/.exec(message)
+  if (redirect) return redirect[1]!
   const code = /\b(E[A-Z]{3,}|UND_ERR_[A-Z_]+)\b/.exec(message)
   if (code) return code[1]!
   if (message.includes('--connect-timeout')) return 'connect timeout'

@@ -28,6 +28,9 @@ class Histogram extends Int32Histogram {
   }
 }
 
+/** Past 2^53 the histogram's arithmetic loses integers, and its percentiles go wrong. */
+const MAX_MICROSECONDS = Number.MAX_SAFE_INTEGER
+
 export interface Percentiles {
   p50: number
   p95: number
@@ -36,7 +39,10 @@ export interface Percentiles {
 }
 
 export interface LatencyHistogram {
-  /** Milliseconds; a negative value (clocks that disagree) counts as 0. */
+  /**
+   * Milliseconds; a negative value (clocks that disagree) counts as 0, one beyond 285 years (a send
+   * time of -1e300 in --latency-field) as that: the histogram's buckets end there.
+   */
   record(ms: number): void
   /** A method, not a getter: an object literal with a getter is a dictionary, slow to call record() on. */
   count(): number
@@ -54,7 +60,7 @@ export function createLatencyHistogram(): LatencyHistogram {
   histogram.autoResize = true
   return {
     record(ms) {
-      histogram.recordValue(ms > 0 ? Math.round(ms * 1000) : 0)
+      histogram.recordValue(ms > 0 ? Math.min(Math.round(ms * 1000), MAX_MICROSECONDS) : 0)
     },
     count() {
       return histogram.totalCount

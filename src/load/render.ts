@@ -79,9 +79,7 @@ export function renderLoadSummary(summary: LoadSummaryRecord, chalk: ChalkInstan
   const lines = rows.map(([name, value]) => `  ${name.padEnd(12)} ${value}`)
   for (const expectation of summary.expectations) {
     const actual =
-      expectation.actual === undefined
-        ? ''
-        : chalk.dim(` (${expectation.actual ?? 'not measured'})`)
+      expectation.actual === undefined ? '' : chalk.dim(` (${shownActual(expectation, c.target)})`)
     lines.push(
       `  ${expectation.ok ? chalk.green('✓') : chalk.red('✗')} ${visible(expectation.name)}${actual}`,
     )
@@ -89,4 +87,15 @@ export function renderLoadSummary(summary: LoadSummaryRecord, chalk: ChalkInstan
   const ending = `${summary.reason}${summary.message !== undefined ? `: ${visible(summary.message)}` : ''}`
   const status = summary.exitCode === 0 ? chalk.green(ending) : chalk.red(ending)
   return `\n${chalk.bold('load')} ended after ${ms(summary.t)}: ${status} · exit ${summary.exitCode}\n${lines.join('\n')}\n`
+}
+
+/** The whole run's expectations; the probe's others are checked on each connection. */
+const RUN_EXPECTATIONS = /^--expect-(connected|max-errors|fanout-p95) /
+
+/** What was seen: the run's count or p95, or on how many connections a probe expectation failed. */
+function shownActual(e: LoadSummaryRecord['expectations'][number], target: number): string {
+  const { actual } = e
+  if (actual === null) return 'not measured'
+  if (!RUN_EXPECTATIONS.test(e.name)) return `failed on ${actual} of ${target} connections`
+  return e.name.startsWith('--expect-fanout-p95') ? `p95 ${ms(actual!)}` : String(actual)
 }

@@ -110,7 +110,7 @@ export function startLoad(options: LoadOptions, hooks: LoadHooks): LoadRun {
     const probe = startProbe(probeOptions, sinkFor(i))
     probes.push(probe)
     void probe.done.then((summary) => {
-      collector.ended(i)
+      collector.ended(i, summary.reason)
       // The probe's own --expect-*, as the engine evaluated them for this connection.
       const results = summary.expectations
       if (expectationNames.length === 0) expectationNames = results.map((r) => r.name)

@@ -3,7 +3,8 @@ import { runCli } from '../helpers/cli.ts'
 
 /** What one sse.open of xk6-sse sees: its status, the blocks it passes on, how the stream stops. */
 interface Stream {
-  status: number
+  /** 'throws': sse.open throws, as for a connection that cannot be made. */
+  status: number | 'throws'
   blocks?: { name?: string; data?: string; comment?: string }[]
   /** 'eof': the server closed it; 'error': a read error; 'hold': it stays open until closed. */
   then?: 'eof' | 'error' | 'hold'
@@ -23,7 +24,10 @@ interface Iteration {
  * when it had no `event:` field; open() returns once the client is closed or the stream ended.
  * A clock that only sleep() moves stands for time.
  */
-function runScript(script: string, streams: Stream[]): Iteration[] {
+function runScript(
+  script: string,
+  streams: Stream[],
+): Iteration[] & { samples: Record<string, number[]> } {
   const body = script
     .replace(/^import .*$/gm, '')
     .replace('export const options', 'const options')
@@ -48,6 +52,7 @@ function runScript(script: string, streams: Stream[]): Iteration[] {
       const emit = (name: string, value: unknown) => {
         for (const handler of handlers[name] ?? []) handler(value)
       }
+      if (stream.status === 'throws') throw new Error('dial tcp: connection refused')
       setup(client)
       if (stream.status !== 200) return { status: stream.status }
       for (const message of stream.warnings ?? []) emit('error', { error: () => message })
@@ -69,13 +74,15 @@ function runScript(script: string, streams: Stream[]): Iteration[] {
       now += seconds * 1000
     },
   }
+  const samples: Record<string, number[]> = {}
   const metric = class {
     name: string
     constructor(name: string) {
       this.name = name
     }
-    add(value: number) {
-      if (this.name === 'sse_events') current.events += value
+    add(value: number | boolean) {
+      ;(samples[this.name] ??= []).push(Number(value))
+      if (this.name === 'sse_events') current.events += Number(value)
     }
   }
   const exec = { scenario: { startTime: now } }
@@ -86,16 +93,19 @@ function runScript(script: string, streams: Stream[]): Iteration[] {
     'exec',
     'Counter',
     'Trend',
+    'Rate',
     'Date',
     'console',
     `${body}\nreturn iteration`,
-  )(sse, k6.check, k6.sleep, exec, metric, metric, clock, { error: () => {} }) as () => void
+  )(sse, k6.check, k6.sleep, exec, metric, metric, metric, clock, {
+    error: () => {},
+  }) as () => void
   for (const _ of streams) {
     current = { events: 0, closedByScript: false, sleptMs: 0 }
     iterations.push(current)
     run()
   }
-  return iterations
+  return Object.assign(iterations, { samples })
 }
 
 async function exportK6(...args: string[]): Promise<string> {
@@ -137,5 +147,52 @@ describe('load --export k6, run as xk6-sse runs it', () => {
     expect(script).toMatch(/"duration": "1500ms",\s*"target": 10\s*\},\s*\{\s*"duration": "2s"/)
     expect(script).toContain('const HOLD_MS = 3500')
     expect(script).toContain('insecureSkipTLSVerify: true')
+  })
+
+  it('ends a stream on --end-data and --max-events, and does not open it again', async () => {
+    const script = await exportK6(
+      '-c',
+      '10',
+      '--duration',
+      '10s',
+      '--end-data',
+      '[DONE]',
+      '-n',
+      '3',
+    )
+    const [endData] = runScript(script, [
+      { status: 200, blocks: [{ data: 'a' }, { data: '[DONE]' }, { data: 'b' }], then: 'hold' },
+    ])
+    expect(endData).toEqual({ events: 2, closedByScript: true, sleptMs: 10_000 })
+    // -n counts the events of every stream of the connection.
+    const maxEvents = runScript(script, [
+      { status: 200, blocks: [{ data: 'a' }, { data: 'b' }], then: 'eof' },
+      { status: 200, blocks: [{ data: 'c' }, { data: 'd' }], then: 'hold' },
+    ])
+    expect(maxEvents[1]).toEqual({ events: 1, closedByScript: true, sleptMs: 7_000 })
+  })
+
+  it('counts whether the first stream opened once, and every refused or broken stream', async () => {
+    const script = await exportK6('-c', '10', '--duration', '10s', '--retry', '1s')
+    const { samples } = runScript(script, [
+      { status: 200, blocks: [{ data: 'a' }], then: 'error' },
+      { status: 'throws' },
+    ])
+    expect(samples.sse_connected).toEqual([1])
+    expect(samples.sse_errors).toEqual([1, 1])
+    const refused = runScript(script, [{ status: 503 }])
+    expect(refused.samples.sse_connected).toEqual([0])
+  })
+
+  it('turns the load expectations into thresholds and names those it cannot export', async () => {
+    const script = await exportK6(
+      ...['-c', '200', '--expect-connected', '150', '--expect-max-errors', '5'],
+      ...['--expect-min-events', '3', '--expect-event', 'tick'],
+    )
+    expect(script).toMatch(/"sse_connected": \[\s*"rate>=0.75"\s*\]/)
+    expect(script).toMatch(/"sse_errors": \[\s*"count<=5"\s*\]/)
+    expect(script).not.toContain('checks')
+    expect(script).toContain('// Not exported: --expect-event tick, --expect-min-events 3.')
+    expect(await exportK6('-c', '2')).toMatch(/"sse_connected": \[\s*"rate>0"\s*\]/)
   })
 })

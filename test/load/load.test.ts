@@ -127,24 +127,11 @@ describe('sse-probe load', () => {
 
   it('counts refused connections by kind and fails --expect-connected', async () => {
     const server = await holdingServer((index) => index % 4 === 3)
-    const run = await runCli(
-      [
-        'load',
-        server.url,
-        '-c',
-        '40',
-        '--duration',
-        '500ms',
-        '--json',
-        '--expect-connected',
-        '100%',
-        '--expect-max-errors',
-        '10',
-        '--expect-min-events',
-        '3',
-      ],
-      { timeoutMs: 30_000 },
-    )
+    const args = [
+      ...['load', server.url, '-c', '40', '--duration', '500ms'],
+      ...['--expect-connected', '100%', '--expect-max-errors', '10', '--expect-min-events', '3'],
+    ]
+    const run = await runCli([...args, '--json'], { timeoutMs: 30_000 })
     expect(run.exitCode).toBe(1)
     const summary = loadSummary(run)
     expect(summary.connections).toEqual({ target: 40, opened: 30, peakOpen: 30, failed: 10 })
@@ -155,6 +142,31 @@ describe('sse-probe load', () => {
       { name: '--expect-min-events 3', ok: false, actual: 10 },
     ])
     expect(run.stderr).toContain('expectation failed: --expect-connected 100%')
+    const pretty = await runCli(args, { timeoutMs: 30_000 })
+    expect(pretty.stdout).toContain('✗ --expect-connected 100% (30)')
+    expect(pretty.stdout).toContain('✗ --expect-min-events 3 (failed on 10 of 40 connections)')
+  })
+
+  it('counts connections that end on --idle-timeout or a 204 as errors, by kind', async () => {
+    // Every other request gets 204; the others one event, then silence.
+    const server = await startServer((_req, res, index) => {
+      if (index % 2 === 1) {
+        res.writeHead(204)
+        res.end()
+        return
+      }
+      res.writeHead(200, SSE)
+      res.write('data: a\n\n')
+    })
+    const args = ['load', server.url, '-c', '6', '--idle-timeout', '300ms']
+    const run = await runCli([...args, '--duration', '1m', '--json', '--expect-max-errors', '0'])
+    expect(run.exitCode).toBe(1)
+    expect(loadSummary(run)).toMatchObject({
+      reason: 'connections-ended',
+      connections: { target: 6, opened: 3, failed: 3 },
+      errors: { 'HTTP 204': 3, 'idle timeout': 3 },
+      expectations: [{ name: '--expect-max-errors 0', ok: false, actual: 6 }],
+    })
   })
 
   it('exits 3 when no connection could be made, and shows the summary table', async () => {
@@ -344,18 +356,30 @@ describe('sse-probe load', () => {
     expect(opened).toBeLessThan(64)
   })
 
-  it('prints the summary and exits 130 on SIGINT', async () => {
-    const server = await holdingServer()
-    const run = await runCli(['load', server.url, '-c', '5', '--duration', '1m', '--json'], {
+  it('prints the summary and exits 130 on SIGINT, not counting unanswered connections as failed', async () => {
+    const held = new Set<ServerResponse>()
+    let unanswered = 0
+    // Every other request is never answered: those connections are still connecting at Ctrl-C.
+    const server = await startServer((_req, res, index) => {
+      if (index % 2 === 1) {
+        unanswered++
+        return
+      }
+      res.writeHead(200, SSE)
+      res.write('data: a\n\n')
+      held.add(res)
+    })
+    const run = await runCli(['load', server.url, '-c', '6', '--duration', '1m', '--json'], {
       onSpawn: (child) => {
-        void waitFor(() => server.open.size === 5).then(() => child.kill('SIGINT'))
+        void waitFor(() => held.size === 3 && unanswered === 3).then(() => child.kill('SIGINT'))
       },
     })
     expect(run.exitCode).toBe(130)
     expect(loadSummary(run)).toMatchObject({
       reason: 'interrupted',
       exitCode: 130,
-      connections: { opened: 5 },
+      connections: { target: 6, opened: 3, failed: 0 },
+      errors: {},
     })
   })
 
@@ -389,6 +413,12 @@ describe('load, pure parts', () => {
     expect(errorKind('connect ECONNREFUSED 127.0.0.1:4000')).toBe('ECONNREFUSED')
     expect(errorKind('no response within 10000ms (--connect-timeout)')).toBe('connect timeout')
     expect(errorKind('other side closed after 1234 bytes')).toBe('other side closed after N bytes')
+    expect(errorKind('HTTP 302 Found: too many redirects (more than 20)', 302)).toBe(
+      'too many redirects',
+    )
+    expect(
+      errorKind('HTTP 301 redirect to a URL that is not http(s), not followed: ftp://h/1'),
+    ).toBe('HTTP 301 redirect to a URL that is not http(s)')
   })
 
   it('reads a number at a JSON pointer', () => {
@@ -446,6 +476,14 @@ describe('load, pure parts', () => {
     expect(p.p50).toBeCloseTo(50, 0)
     expect(p.p99).toBeLessThanOrEqual(p.max)
     expect(p.max).toBeCloseTo(100, 1)
+    // A send time of -1e300 in --latency-field: the largest value, not a broken histogram.
+    const huge = createLatencyHistogram()
+    for (const ms of [20, 21, 22, 1e300, 9e15, 1e300]) huge.record(ms)
+    const { p50, p95, max } = huge.percentiles()!
+    expect(p50).toBeCloseTo(22, 0)
+    expect(p95).toBe(max)
+    expect(max).toBeGreaterThan(9e12)
+    expect(max).toBeLessThan(1e13)
   })
 
   it('puts values where hdr-histogram-js does, from microseconds to hours', () => {
