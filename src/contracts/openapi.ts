@@ -1,13 +1,14 @@
 import { $RefParser } from '@apidevtools/json-schema-ref-parser'
 import type { AnySchema, AnySchemaObject, ErrorObject } from 'ajv'
 import type { DataValidateFunction } from 'ajv/dist/types/index.js'
-import { parse as parseYaml } from 'yaml'
 import { escapeRegex, UsageError } from './engine.ts'
 import {
   checkWith,
   compileSchema,
   createAjv,
   firstLine,
+  nullableAsUnion,
+  parseYamlText,
   readDocument,
   type ValueCheck,
 } from './schema.ts'
@@ -63,7 +64,7 @@ export async function loadOpenApi(target: OpenApiTarget): Promise<OpenApiCheck> 
         yaml: {
           order: 200,
           canParse: ['.yaml', '.yml'],
-          parse: (file: { data: Buffer | string }) => parseYaml(file.data.toString()),
+          parse: (file: { data: Buffer | string }) => parseYamlText(file.data.toString()),
         },
       },
       dereference: { circular: 'ignore' },
@@ -91,6 +92,8 @@ export async function loadOpenApi(target: OpenApiTarget): Promise<OpenApiCheck> 
   const item = rewriteData(itemSchema, contentSchemas, follow)
   resolved[ITEM] = item
   resolved[CONTENT] = contentSchemas
+  // After the rewrites above, which read the properties and branches that this hides in an anyOf.
+  nullableAsUnion(resolved)
 
   // 3.0's Schema Object is draft-04's (boolean exclusiveMinimum, nullable); 3.1 and 3.2 are 2020-12.
   const ajv = createAjv(version.startsWith('3.0.') ? 'draft-04' : '2020-12')

@@ -203,6 +203,41 @@ describe('--openapi', () => {
     })
   })
 
+  it('NestJS and springdoc style: nullable next to allOf: [$ref] and next to an enum', async () => {
+    const { check } = await loadOpenApi(target('nestjs.json', '/notifications/sse'))
+    const data = (value: object) => ({ event: 'message', data: JSON.stringify(value) })
+    expect(check(data({ id: 1, level: null, author: null }))).toBeUndefined()
+    expect(check(data({ id: 1, level: 'info', author: { name: 'a' } }))).toBeUndefined()
+    expect(check(data({ id: 1, level: 'info', author: {} }))).toEqual({
+      pointer: '/data/author',
+      message: "must have required property 'name'",
+    })
+    expect(check(data({ id: 1, level: 'debug', author: null }))?.pointer).toBe('/data/level')
+  })
+
+  it('YAML: merge keys are merged, an anchor may be reused hundreds of times', async () => {
+    const { check } = await loadOpenApi(target('merge-keys.yaml', '/v1/chat', 'POST'))
+    expect(check({ event: 'message', data: 'abc' })).toBeUndefined()
+    expect(check({ event: 'message', data: 'abcd' })).toEqual({
+      pointer: '/data',
+      message: 'must NOT have more than 3 characters',
+    })
+    // One anchor reused by hundreds of operations (a shared response, PyYAML's *id001).
+    const dir = mkdtempSync(join(tmpdir(), 'sse-probe-aliases-'))
+    const operations = Array.from({ length: 300 }, (_, i) => `  /s${i}: { get: *op }`).join('\n')
+    writeFileSync(
+      join(dir, 'api.yaml'),
+      `openapi: 3.1.0
+x-op: &op
+  responses: { "200": { content: { text/event-stream: { schema: { required: [id] } } } } }
+paths:
+${operations}
+`,
+    )
+    const reused = await loadOpenApi({ ...target('', '/s299'), file: join(dir, 'api.yaml') })
+    expect(reused.check({ event: 'message', data: '' })?.message).toMatch(/required property 'id'/)
+  })
+
   it('path matching: literal first, %2F inside a parameter, YAML aliases, ambiguity', async () => {
     const operation = (path: string) =>
       findOperation(parseYaml(readFileSync(fixture('paths.yaml'), 'utf8')), target('', path), 'f')
