@@ -206,14 +206,33 @@ function knownIds(operations: { value: Json }[]): string {
     : ''
 }
 
-/** The path part of each server URL (variables match any segment); '' when there are none. */
+/** The path part of each server URL (variables in it match any segment); '' when there are none. */
 function serverPaths(servers: unknown): string[] {
   if (!Array.isArray(servers) || servers.length === 0) return ['']
-  return servers.map((server) => {
-    const url = isObject(server) && typeof server.url === 'string' ? server.url : ''
-    const path = url.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i, '').replace(/[?#].*$/, '')
-    return path.replace(/\/+$/, '')
-  })
+  return servers.map((server) =>
+    isObject(server) && typeof server.url === 'string'
+      ? serverPath(server.url, isObject(server.variables) ? server.variables : {})
+      : '',
+  )
+}
+
+/**
+ * [OAS] What follows the origin, which variables may spell (`{scheme}://{host}:{port}/v1`) or
+ * stand for (`{endpoint}/openai`, as TypeSpec writes for Azure: the path of its default, if
+ * any); a relative URL (`./v1`) is taken from the root.
+ */
+function serverPath(url: string, variables: Json): string {
+  let path = url.replace(/[?#].*$/, '')
+  const origin = /^(?:(?:[a-z][a-z0-9+.-]*|\{[^}]*\}):)?\/\/[^/]*/i.exec(path)
+  const leading = /^\{([^}]*)\}/.exec(path)
+  if (origin) path = path.slice(origin[0].length)
+  else if (leading) {
+    const variable = variables[leading[1]!]
+    const value = isObject(variable) && typeof variable.default === 'string' ? variable.default : ''
+    const base = value.includes('//') ? serverPath(value, {}) : value.startsWith('/') ? value : ''
+    path = base + path.slice(leading[0].length)
+  }
+  return path.replace(/^(\.\/)+/, '').replace(/\/+$/, '')
 }
 
 function segments(path: string): string[] {

@@ -257,6 +257,22 @@ ${operations}
     })
   })
 
+  it('server URLs whose origin is a variable, protocol-relative or relative', () => {
+    const operation = (url: string, path: string) => {
+      const document = {
+        servers: [{ url, variables: { endpoint: { default: 'https://x.openai.azure.com' } } }],
+        paths: { '/deployments/{id}/events': { get: { operationId: 'events' } } },
+      }
+      return findOperation(document, target('', path), 'f').label
+    }
+    const found = 'GET /deployments/{id}/events, events'
+    expect(operation('{endpoint}/openai', '/openai/deployments/a/events')).toBe(found)
+    expect(operation('{scheme}://{host}:{port}/v1', '/v1/deployments/a/events')).toBe(found)
+    expect(operation('//cdn.example.com/v1', '/v1/deployments/a/events')).toBe(found)
+    expect(operation('./v1', '/v1/deployments/a/events')).toBe(found)
+    expect(() => operation('{endpoint}/openai', '/deployments/a/events')).toThrow(/no operation/)
+  })
+
   it('usage errors name the file and what was not found', async () => {
     await expect(loadOpenApi(target('legacy31.yaml', '/v2/ticker', 'GET'))).rejects.toThrow(
       /legacy31.yaml: no operation for GET \/v2\/ticker.*operations: ticker/,
