@@ -175,6 +175,24 @@ describe('--openapi', () => {
     })
   })
 
+  it('TypeSpec style: a oneOf on event whose terminal branch fixes no event', async () => {
+    const { check } = await loadOpenApi(target('typespec.yaml', '/channel/c1'))
+    const message = (event: string, value: object) => ({ event, data: JSON.stringify(value) })
+    const time = '2024-01-01T00:00:00Z'
+    expect(check(message('usermessage', { username: 'a', time, text: 'hi' }))).toBeUndefined()
+    expect(check({ event: 'message', data: '[unsubscribe]' })).toBeUndefined()
+    // The violation is the one in the branch the event selects, not the first branch's event.
+    expect(check(message('usermessage', { username: 'a', time }))).toEqual({
+      pointer: '/data',
+      message: "must have required property 'text'",
+    })
+    expect(check(message('userconnect', { username: 'a', time: 'now' }))).toEqual({
+      pointer: '/data/time',
+      message: 'must match format "date-time"',
+    })
+    expect(check(message('bogus', {}))?.pointer).toBe('/data')
+  })
+
   it('springdoc style: a discriminator mapping on event, without const', async () => {
     const { check } = await loadOpenApi(target('springdoc.yaml', '/events'))
     expect(check({ event: 'status', data: '{"progress":5}' })).toBeUndefined()
