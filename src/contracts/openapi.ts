@@ -1,13 +1,14 @@
 import { $RefParser } from '@apidevtools/json-schema-ref-parser'
 import type { AnySchema, AnySchemaObject, ErrorObject } from 'ajv'
 import type { DataValidateFunction } from 'ajv/dist/types/index.js'
-import { parse as parseYaml } from 'yaml'
 import { escapeRegex, UsageError } from './engine.ts'
 import {
   checkWith,
   compileSchema,
   createAjv,
   firstLine,
+  nullableAsUnion,
+  parseYamlText,
   readDocument,
   type ValueCheck,
 } from './schema.ts'
@@ -63,7 +64,7 @@ export async function loadOpenApi(target: OpenApiTarget): Promise<OpenApiCheck> 
         yaml: {
           order: 200,
           canParse: ['.yaml', '.yml'],
-          parse: (file: { data: Buffer | string }) => parseYaml(file.data.toString()),
+          parse: (file: { data: Buffer | string }) => parseYamlText(file.data.toString()),
         },
       },
       dereference: { circular: 'ignore' },
@@ -91,6 +92,8 @@ export async function loadOpenApi(target: OpenApiTarget): Promise<OpenApiCheck> 
   const item = rewriteData(itemSchema, contentSchemas, follow)
   resolved[ITEM] = item
   resolved[CONTENT] = contentSchemas
+  // After the rewrites above, which read the properties and branches that this hides in an anyOf.
+  nullableAsUnion(resolved)
 
   // 3.0's Schema Object is draft-04's (boolean exclusiveMinimum, nullable); 3.1 and 3.2 are 2020-12.
   const ajv = createAjv(version.startsWith('3.0.') ? 'draft-04' : '2020-12')
@@ -203,14 +206,33 @@ function knownIds(operations: { value: Json }[]): string {
     : ''
 }
 
-/** The path part of each server URL (variables match any segment); '' when there are none. */
+/** The path part of each server URL (variables in it match any segment); '' when there are none. */
 function serverPaths(servers: unknown): string[] {
   if (!Array.isArray(servers) || servers.length === 0) return ['']
-  return servers.map((server) => {
-    const url = isObject(server) && typeof server.url === 'string' ? server.url : ''
-    const path = url.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i, '').replace(/[?#].*$/, '')
-    return path.replace(/\/+$/, '')
-  })
+  return servers.map((server) =>
+    isObject(server) && typeof server.url === 'string'
+      ? serverPath(server.url, isObject(server.variables) ? server.variables : {})
+      : '',
+  )
+}
+
+/**
+ * [OAS] What follows the origin, which variables may spell (`{scheme}://{host}:{port}/v1`) or
+ * stand for (`{endpoint}/openai`, as TypeSpec writes for Azure: the path of its default, if
+ * any); a relative URL (`./v1`) is taken from the root.
+ */
+function serverPath(url: string, variables: Json): string {
+  let path = url.replace(/[?#].*$/, '')
+  const origin = /^(?:(?:[a-z][a-z0-9+.-]*|\{[^}]*\}):)?\/\/[^/]*/i.exec(path)
+  const leading = /^\{([^}]*)\}/.exec(path)
+  if (origin) path = path.slice(origin[0].length)
+  else if (leading) {
+    const variable = variables[leading[1]!]
+    const value = isObject(variable) && typeof variable.default === 'string' ? variable.default : ''
+    const base = value.includes('//') ? serverPath(value, {}) : value.startsWith('/') ? value : ''
+    path = base + path.slice(leading[0].length)
+  }
+  return path.replace(/^(\.\/)+/, '').replace(/\/+$/, '')
 }
 
 function segments(path: string): string[] {

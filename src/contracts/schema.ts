@@ -86,12 +86,21 @@ export function readDocument(file: string, flag: string): unknown {
       throw new UsageError(`${flag}: ${file} is not valid JSON: ${(jsonError as Error).message}`)
   }
   try {
-    return parseYaml(text, { prettyErrors: false })
+    return parseYamlText(text)
   } catch (yamlError) {
     throw new UsageError(
       `${flag}: ${file} is neither JSON nor valid YAML: ${firstLine((yamlError as Error).message)}`,
     )
   }
+}
+
+/**
+ * YAML as OpenAPI documents are written: merge keys (`<<: *base`) merged, as YAML 1.1 tools
+ * (PyYAML, SnakeYAML, js-yaml) do, rather than kept as a property named `<<` that no validator
+ * reads; an anchor used hundreds of times (a shared response, PyYAML's `*id001`) is no attack.
+ */
+export function parseYamlText(text: string): unknown {
+  return parseYaml(text, { merge: true, maxAliasCount: 100_000, prettyErrors: false })
 }
 
 /** Ajv's first error as a pointer and a message that says what was expected. */
@@ -162,9 +171,32 @@ export function loadSchema(spec: SchemaSpec): ValueCheck {
     throw new UsageError(`${spec.name}: ${spec.file} is not a JSON Schema (expected an object)`)
   }
   selectBranches(schema, localFollow(schema))
+  nullableAsUnion(schema)
   return checkWith(
     compileSchema(createAjv(dialectOf(schema)), schema as AnySchema, `${spec.name}: ${spec.file}`),
   )
+}
+
+/**
+ * Rewrites, in place, every `nullable: true` under `root` into "this or null" (`anyOf`), as
+ * Schemathesis reads it: generators write it to mean null is allowed, also where Ajv would refuse
+ * the whole schema (without `type`: springdoc's and NestJS's `nullable` next to `allOf: [$ref]`)
+ * or still reject null (an `enum` without null).
+ */
+export function nullableAsUnion(root: unknown): void {
+  const seen = new WeakSet<object>()
+  // A stack, not recursion: a deep document must not overflow the call stack.
+  const stack: unknown[] = [root]
+  while (stack.length > 0) {
+    const node = stack.pop()
+    if (typeof node !== 'object' || node === null || seen.has(node)) continue
+    seen.add(node)
+    stack.push(...Object.values(node))
+    if (Array.isArray(node) || (node as { nullable?: unknown }).nullable !== true) continue
+    const { nullable: _, ...rest } = node as Record<string, unknown>
+    for (const key of Object.keys(node)) delete (node as Record<string, unknown>)[key]
+    Object.assign(node, { anyOf: [rest, { type: 'null' }] })
+  }
 }
 
 export function firstLine(text: string): string {

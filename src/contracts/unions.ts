@@ -1,8 +1,8 @@
 /**
- * Discriminated unions: a `oneOf` or `anyOf` whose branches each fix one
- * property to their own values (`const`, `enum`, or a discriminator's
- * `mapping`), as pydantic, ASP.NET and hand-written OpenAPI documents write a
- * choice of event types. Ajv reports such a union's failure with the first
+ * Discriminated unions: a `oneOf` or `anyOf` whose branches fix one property
+ * to their own values (`const`, `enum`, or a discriminator's `mapping`), as
+ * pydantic, ASP.NET, TypeSpec and hand-written OpenAPI documents write a
+ * choice of event types (TypeSpec's terminal event fixes none). Ajv reports such a union's failure with the first
  * branch's error (`/event must be equal to constant: "status"` for an `end`
  * event whose data is wrong); rewritten so that only the branch the value
  * selects is checked, the violation is the one in that branch.
@@ -15,7 +15,8 @@ type Value = string | number | boolean
 /**
  * Rewrites, in place, every discriminated union under `root` into an equivalent
  * `allOf`: the value must be one of the branches' values, and the branch for
- * the value must hold. Without the property the union stays as it was.
+ * the value must hold (or, where some branches fix no value, the union of that
+ * branch and those). Without the property the union stays as it was.
  */
 export function selectBranches(root: unknown, follow: Follow): void {
   const seen = new WeakSet<object>()
@@ -36,7 +37,11 @@ function rewriteUnion(schema: Json, key: 'oneOf' | 'anyOf', follow: Follow): voi
   if (!Array.isArray(branches) || branches.length < 2) return
   const discriminator = isObject(schema.discriminator) ? schema.discriminator : {}
   const named = typeof discriminator.propertyName === 'string' ? discriminator.propertyName : null
-  const candidates = named === null ? Object.keys(propertiesOf(branches[0], follow)) : [named]
+  const candidates =
+    named === null
+      ? [...new Set(branches.flatMap((branch) => Object.keys(propertiesOf(branch, follow))))]
+      : [named]
+  let best: { property: string; values: Value[][]; fixed: number } | undefined
   for (const property of candidates) {
     const values = branches.map((branch) => [
       ...new Set([
@@ -45,21 +50,46 @@ function rewriteUnion(schema: Json, key: 'oneOf' | 'anyOf', follow: Follow): voi
       ]),
     ])
     const all = values.flat()
-    if (values.some((v) => v.length === 0) || new Set(all).size !== all.length) continue
-    const is = (v: Value[]) => ({
-      required: [property],
-      properties: { [property]: v.length === 1 ? { const: v[0] } : { enum: v } },
-    })
-    const select = {
-      if: { required: [property] },
-      then: { properties: { [property]: { enum: all } } },
-      else: { [key]: branches },
-    }
-    const checks = branches.map((branch, i) => ({ if: is(values[i]!), then: branch }))
-    delete schema[key]
-    schema.allOf = [...(Array.isArray(schema.allOf) ? schema.allOf : []), select, ...checks]
-    return
+    const fixed = values.filter((v) => v.length > 0).length
+    if (new Set(all).size === all.length && fixed > (best?.fixed ?? 0))
+      best = { property, values, fixed }
   }
+  // One branch that fixes the property tells nothing about the others unless all the others do.
+  if (!best || (best.fixed < 2 && best.fixed < branches.length)) return
+  const { property, values } = best
+  const all = values.flat()
+  // Branches that do not fix the property (TypeSpec's terminal event, its unnamed variants) may
+  // hold whatever its value: they stay in the union next to the branch that the value selects.
+  const open = branches.filter((_, i) => values[i]!.length === 0)
+  const union = (selected: unknown[]) => (selected.length === 1 ? selected[0] : { [key]: selected })
+  const is = (v: Value[]) => ({
+    required: [property],
+    properties: { [property]: v.length === 1 ? { const: v[0] } : { enum: v } },
+  })
+  const select = {
+    if: { required: [property] },
+    then: open.length === 0 ? { properties: { [property]: { enum: all } } } : {},
+    else: { [key]: branches },
+  }
+  const checks = branches.flatMap((branch, i) =>
+    values[i]!.length === 0 ? [] : [{ if: is(values[i]!), then: union([branch, ...open]) }],
+  )
+  const others =
+    open.length === 0
+      ? []
+      : [
+          {
+            if: { required: [property], properties: { [property]: { not: { enum: all } } } },
+            then: union(open),
+          },
+        ]
+  delete schema[key]
+  schema.allOf = [
+    ...(Array.isArray(schema.allOf) ? schema.allOf : []),
+    select,
+    ...checks,
+    ...others,
+  ]
 }
 
 /** The properties a branch declares, its own and those of its `allOf` members. */

@@ -175,6 +175,24 @@ describe('--openapi', () => {
     })
   })
 
+  it('TypeSpec style: a oneOf on event whose terminal branch fixes no event', async () => {
+    const { check } = await loadOpenApi(target('typespec.yaml', '/channel/c1'))
+    const message = (event: string, value: object) => ({ event, data: JSON.stringify(value) })
+    const time = '2024-01-01T00:00:00Z'
+    expect(check(message('usermessage', { username: 'a', time, text: 'hi' }))).toBeUndefined()
+    expect(check({ event: 'message', data: '[unsubscribe]' })).toBeUndefined()
+    // The violation is the one in the branch the event selects, not the first branch's event.
+    expect(check(message('usermessage', { username: 'a', time }))).toEqual({
+      pointer: '/data',
+      message: "must have required property 'text'",
+    })
+    expect(check(message('userconnect', { username: 'a', time: 'now' }))).toEqual({
+      pointer: '/data/time',
+      message: 'must match format "date-time"',
+    })
+    expect(check(message('bogus', {}))?.pointer).toBe('/data')
+  })
+
   it('springdoc style: a discriminator mapping on event, without const', async () => {
     const { check } = await loadOpenApi(target('springdoc.yaml', '/events'))
     expect(check({ event: 'status', data: '{"progress":5}' })).toBeUndefined()
@@ -203,6 +221,41 @@ describe('--openapi', () => {
     })
   })
 
+  it('NestJS and springdoc style: nullable next to allOf: [$ref] and next to an enum', async () => {
+    const { check } = await loadOpenApi(target('nestjs.json', '/notifications/sse'))
+    const data = (value: object) => ({ event: 'message', data: JSON.stringify(value) })
+    expect(check(data({ id: 1, level: null, author: null }))).toBeUndefined()
+    expect(check(data({ id: 1, level: 'info', author: { name: 'a' } }))).toBeUndefined()
+    expect(check(data({ id: 1, level: 'info', author: {} }))).toEqual({
+      pointer: '/data/author',
+      message: "must have required property 'name'",
+    })
+    expect(check(data({ id: 1, level: 'debug', author: null }))?.pointer).toBe('/data/level')
+  })
+
+  it('YAML: merge keys are merged, an anchor may be reused hundreds of times', async () => {
+    const { check } = await loadOpenApi(target('merge-keys.yaml', '/v1/chat', 'POST'))
+    expect(check({ event: 'message', data: 'abc' })).toBeUndefined()
+    expect(check({ event: 'message', data: 'abcd' })).toEqual({
+      pointer: '/data',
+      message: 'must NOT have more than 3 characters',
+    })
+    // One anchor reused by hundreds of operations (a shared response, PyYAML's *id001).
+    const dir = mkdtempSync(join(tmpdir(), 'sse-probe-aliases-'))
+    const operations = Array.from({ length: 300 }, (_, i) => `  /s${i}: { get: *op }`).join('\n')
+    writeFileSync(
+      join(dir, 'api.yaml'),
+      `openapi: 3.1.0
+x-op: &op
+  responses: { "200": { content: { text/event-stream: { schema: { required: [id] } } } } }
+paths:
+${operations}
+`,
+    )
+    const reused = await loadOpenApi({ ...target('', '/s299'), file: join(dir, 'api.yaml') })
+    expect(reused.check({ event: 'message', data: '' })?.message).toMatch(/required property 'id'/)
+  })
+
   it('path matching: literal first, %2F inside a parameter, YAML aliases, ambiguity', async () => {
     const operation = (path: string) =>
       findOperation(parseYaml(readFileSync(fixture('paths.yaml'), 'utf8')), target('', path), 'f')
@@ -220,6 +273,22 @@ describe('--openapi', () => {
       pointer: '',
       message: "must have required property 'id'",
     })
+  })
+
+  it('server URLs whose origin is a variable, protocol-relative or relative', () => {
+    const operation = (url: string, path: string) => {
+      const document = {
+        servers: [{ url, variables: { endpoint: { default: 'https://x.openai.azure.com' } } }],
+        paths: { '/deployments/{id}/events': { get: { operationId: 'events' } } },
+      }
+      return findOperation(document, target('', path), 'f').label
+    }
+    const found = 'GET /deployments/{id}/events, events'
+    expect(operation('{endpoint}/openai', '/openai/deployments/a/events')).toBe(found)
+    expect(operation('{scheme}://{host}:{port}/v1', '/v1/deployments/a/events')).toBe(found)
+    expect(operation('//cdn.example.com/v1', '/v1/deployments/a/events')).toBe(found)
+    expect(operation('./v1', '/v1/deployments/a/events')).toBe(found)
+    expect(() => operation('{endpoint}/openai', '/deployments/a/events')).toThrow(/no operation/)
   })
 
   it('usage errors name the file and what was not found', async () => {
