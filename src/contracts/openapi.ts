@@ -177,14 +177,19 @@ export function findOperation(
   }
   const method = target.method.toLowerCase()
   const path = segments(target.url.pathname).map(decodeSegment)
-  const candidates = operations.flatMap((o) => {
-    if (o.method !== method) return []
-    const scores = serverPaths(o.servers).flatMap((base) => {
-      const score = matchScore(path, segments(base + o.template))
-      return score ? [score] : []
+  const matching = (basesOf: (o: (typeof operations)[number]) => string[]) =>
+    operations.flatMap((o) => {
+      if (o.method !== method) return []
+      const scores = basesOf(o).flatMap((base) => {
+        const score = matchScore(path, segments(base + o.template))
+        return score ? [score] : []
+      })
+      return scores.length > 0 ? [{ ...o, score: scores.sort(bySpecificity)[0]! }] : []
     })
-    return scores.length > 0 ? [{ ...o, score: scores.sort(bySpecificity)[0]! }] : []
-  })
+  let candidates = matching((o) => serverPaths(o.servers))
+  // The app probed without the path its servers add (directly, not through the proxy or gateway
+  // that mounts it there: FastAPI's root_path): the paths alone.
+  if (candidates.length === 0) candidates = matching(() => [''])
   const [found, runnerUp] = candidates.sort((a, b) => bySpecificity(a.score, b.score))
   if (!found) {
     throw new UsageError(

@@ -288,7 +288,9 @@ ${operations}
     expect(operation('{scheme}://{host}:{port}/v1', '/v1/deployments/a/events')).toBe(found)
     expect(operation('//cdn.example.com/v1', '/v1/deployments/a/events')).toBe(found)
     expect(operation('./v1', '/v1/deployments/a/events')).toBe(found)
-    expect(() => operation('{endpoint}/openai', '/deployments/a/events')).toThrow(/no operation/)
+    // The app itself, without the path its servers add (FastAPI behind a proxy, its root_path).
+    expect(operation('https://api.example.com/v2', '/deployments/a/events')).toBe(found)
+    expect(() => operation('{endpoint}/openai', '/v2/deployments/a/events')).toThrow(/no operation/)
   })
 
   it('usage errors name the file and what was not found', async () => {
