@@ -12,6 +12,7 @@
  * are generated on purpose. Each divergence is shrunk (events dropped) and printed.
  *
  *   npm run build && node scripts/fuzz-llm.ts [--seed 1] [--streams 2000] [--minutes 30] [--jobs 2]
+ *   node scripts/fuzz-llm.ts --templates-only --streams 100000    # the fast path alone, in process
  *
  * Exit 1 if any divergence was found. A script, not a test: a run takes minutes.
  */
@@ -24,7 +25,8 @@ import Anthropic from '@anthropic-ai/sdk'
 import { createParser } from 'eventsource-parser'
 import OpenAI from 'openai'
 import { createAssembler } from '../src/llm/assembler.ts'
-import { fullParser, profileParser } from '../src/llm/profiles.ts'
+import { fullParser } from '../src/llm/profiles.ts'
+import { withTemplates } from '../src/llm/template.ts'
 import type { LlmProfile, LlmSummary } from '../src/llm/types.ts'
 
 const CLI = fileURLToPath(new URL('../bin/sse-probe.js', import.meta.url))
@@ -711,6 +713,10 @@ const server = createServer((req, res) => {
 })
 let base = ''
 let nextKey = 0
+let events = 0
+let parses = 0
+/** `--templates-only`: only the in-process check of the fast path against the full parse (fast). */
+let templatesOnly = false
 
 /** What is compared: the stitched fields, as the SDK has them and as sse-probe reports them. */
 interface Stitched {
@@ -900,13 +906,21 @@ function runCli(url: string): Promise<{ llm?: LlmSummary; how: string }> {
 
 /** The summary in process, from the stream's events, with the template fast path or the full parse. */
 function inProcess(profile: LlmProfile, bytes: Buffer, templates: boolean): LlmSummary {
-  const parse = templates ? profileParser(profile) : fullParser(profile)
+  const full = fullParser(profile)
+  // Events the full parse did not see were served by a template (the count is for the report).
+  const parse = templates
+    ? withTemplates((type, data, sink) => {
+        parses++
+        return full(type, data, sink)
+      })
+    : full
   const assembler = createAssembler(profile, parse, 0)
   let t = 0
   let ended = false
   const parser = createParser({
     onEvent(m) {
       if (ended) return
+      if (templates) events++
       const signal = assembler.event(m.event ?? 'message', m.data, ++t)
       if (signal) ended = true
     },
@@ -937,6 +951,7 @@ async function run(g: Generated, seed: number, frames = g.frames): Promise<Outco
     differ.push('template-full')
     details.push(firstDifference('full', a, 'template', b))
   }
+  if (templatesOnly) return { differ, detail: details.join('\n  ') }
   const key = `${nextKey++}`
   served.set(key, cut(bytes, seed))
   try {
@@ -1017,9 +1032,11 @@ async function main() {
       streams: { type: 'string', default: '2000' },
       minutes: { type: 'string', default: '30' },
       jobs: { type: 'string', default: '2' },
+      'templates-only': { type: 'boolean', default: false },
     },
   })
   const seed = Number(values.seed)
+  templatesOnly = values['templates-only']
   const total = Number(values.streams)
   const deadline = Date.now() + Number(values.minutes) * 60_000
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -1059,7 +1076,7 @@ async function main() {
   }
   await Promise.all(Array.from({ length: Number(values.jobs) }, worker))
   console.log(
-    `\n${done} streams run (seed ${seed}; ${[...byProfile].map(([p, n]) => `${p} ${n}`).join(', ')}), ${diverged} divergent`,
+    `\n${done} streams run (seed ${seed}; ${[...byProfile].map(([p, n]) => `${p} ${n}`).join(', ')}), ${diverged} divergent; of their ${events} events, ${events - parses} or more were served by a template`,
   )
   for (const [kind, n] of sdkErrors) console.log(`the SDK threw on ${n}: ${kind}`)
   for (const [kind, { s, g, outcome }] of found) {
