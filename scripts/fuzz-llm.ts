@@ -958,8 +958,13 @@ async function run(g: Generated, seed: number, frames = g.frames): Promise<Outco
     const url = `${base}/s/${key}`
     const [sdk, cli] = await Promise.all([oracle(g.profile, url), runCli(`${url}/cli`)])
     const reason = cli.how.split(',')[0]
-    const failed = g.ending === 'error' || frames.at(-1)?.event === 'response.failed'
-    const expected = failed ? 'stream-error' : g.ending === 'cut' ? 'server-closed' : /^end-/
+    // From the frames as served (a shrunk stream may have lost its end).
+    const last = frames.at(-1)!
+    const failed = last === ERRORS[g.profile] || last.event === 'response.failed'
+    const ends =
+      last.data === '[DONE]' ||
+      /^(message_stop|response\.(completed|incomplete))$/.test(last.event ?? '')
+    const expected = failed ? 'stream-error' : ends ? /^end-/ : 'server-closed'
     if (!cli.llm || cli.llm.profile !== g.profile || !reason?.match(expected)) {
       differ.push('cli-failed')
       details.push(`cli: ${cli.how}, profile ${cli.llm?.profile}`)
