@@ -113,8 +113,8 @@ function lifecycle(kind: string, response: Json, sink: Parameters<ProfileParser>
   if (!kind.startsWith('response.') || !isObject(response)) return undefined
   sink.model(response.model)
   if (response.usage) sink.usage(response.usage)
-  if (kind === 'response.completed' || kind === 'response.incomplete' || kind === 'response.failed')
-    sink.finish(0, response.status)
+  // The status the response last had, as the SDK keeps it: in_progress when the stream closes early.
+  sink.finish(0, response.status)
   if (kind === 'response.failed')
     return { error: response.error ? errorMessage(response.error) : 'response.failed' }
   if (kind === 'response.completed' || kind === 'response.incomplete') return END_EVENT

@@ -728,6 +728,12 @@ export const responsesIncomplete: LlmStream = {
   ],
 }
 
+/**
+ * Reasoning, text and half a function call, then the server closes the response before
+ * response.completed (a clean end, which the SDK resolves with the status it last had).
+ */
+export const responsesCut: LlmStream = { frames: responsesTools.frames.slice(0, 18) }
+
 /** Text, then an `error` event as the Responses API streams it. */
 export const responsesError: LlmStream = {
   frames: [

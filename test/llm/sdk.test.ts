@@ -21,6 +21,7 @@ import {
   chatRefusal,
   chatTools,
   type LlmStream,
+  responsesCut,
   responsesError,
   responsesFailed,
   responsesIncomplete,
@@ -363,6 +364,22 @@ describe('openai-responses against the openai SDK', () => {
     expect(llm.problems).toEqual([])
   })
 
+  it('closed before response.completed: the SDK resolves with the last status (in_progress), sse-probe says the same', async () => {
+    const url = await serveLlmStreams({ responsesCut })
+    const final = await openaiResponse(url, 'responsesCut')
+    const { llm, ended } = assemble(responsesCut)
+    expect(ended).toBeUndefined()
+    expect(llm.finishReason).toBe(final.status)
+    expect(llm.finishReason).toBe('in_progress')
+    expect(llm.text).toBe(final.output_text)
+    const calls = final.output.filter((item) => item.type === 'function_call')
+    expect(llm.toolCalls).toEqual(
+      calls.map((c) => ({ id: c.call_id, name: c.name, arguments: c.arguments, valid: false })),
+    )
+    expect(llm.usage).toEqual(final.usage ?? null)
+    expect(llm.problems.map((p) => p.code)).toEqual(['no-end-marker', 'invalid-tool-arguments'])
+  })
+
   it('an error event is a stream error, as the SDK throws it', async () => {
     const url = await serveLlmStreams({ responsesError })
     const error = await openaiResponse(url, 'responsesError').catch((e: unknown) => e)
@@ -407,6 +424,7 @@ describe('through the real CLI', () => {
       anthropicWeb,
       responsesIncomplete,
       responsesError,
+      responsesCut,
     }
     const url = await serveLlmStreams(streams)
     for (const [name, stream] of Object.entries(streams)) {
