@@ -219,6 +219,17 @@ describe('probe()', () => {
     }
   })
 
+  it('a /g pattern in expectData matches in every probe that shares it', async () => {
+    const server = await sseServer('data: done\n\n')
+    const done = /done/g
+    // The caller's own test moved lastIndex past the end of the data.
+    done.test('done')
+    const summaries = await Promise.all(
+      [1, 2].map(() => probe(server.url, { expectData: done, maxEvents: 1 }).summary),
+    )
+    expect(summaries.map((s) => s.expectations[0]!.ok)).toEqual([true, true])
+  })
+
   it('runs many probes at once in one process', async () => {
     const server = await sseServer(STREAM)
     const summaries = await Promise.all(
