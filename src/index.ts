@@ -271,7 +271,7 @@ export interface ServeOptions {
   speed?: number
   /** Start again from the beginning after the last record. */
   loop?: boolean
-  /** Between the events of a plain event-stream file (default 1s). */
+  /** Between the events of a plain event-stream file (default 1s; 0: none). */
   interval?: Duration
 }
 
@@ -299,7 +299,7 @@ export async function serve(
   options: ServeOptions = {},
 ): Promise<SseServer> {
   knownOptions(options, Object.keys(serveNames))
-  const intervalMs = durationOption('interval', options.interval, true)
+  const intervalMs = durationOption('interval', options.interval, false)
   const speed =
     typeof options.speed === 'number' && options.speed >= 0
       ? options.speed

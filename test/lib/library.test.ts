@@ -1,6 +1,8 @@
 import { getEventListeners } from 'node:events'
-import { readFileSync } from 'node:fs'
-import { describe, expect, it } from 'vitest'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it, vi } from 'vitest'
 import { createHttp } from '../../src/engine/http.ts'
 import { check, type ProbeRecord, probe, SseProbeUsageError, serve } from '../../src/index.ts'
 import { runCli } from '../helpers/cli.ts'
@@ -343,5 +345,21 @@ describe('the documentation', () => {
     // The README, read in five minutes, shows its first test.
     const first = /^test\('the status stream[\s\S]*?^\}\)$/m.exec(example)![0]
     expect(read('../../README.md')).toContain(first)
+  })
+
+  it('an AbortSignal ends it as Ctrl-C does: a report, exit code 130', async () => {
+    const server = await startServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' }).write('id: 1\ndata: a\n\n')
+    })
+    const aborted = await check(server.url, { signal: AbortSignal.abort() })
+    expect(aborted.summary).toMatchObject({
+      exitCode: 130,
+      message: 'interrupted before it answered',
+    })
+    const controller = new AbortController()
+    const report = check(server.url, { signal: controller.signal })
+    await vi.waitFor(() => expect(server.requests.length).toBeGreaterThan(0))
+    controller.abort()
+    expect((await report).summary).toMatchObject({ exitCode: 130, connections: 1 })
   })
 })
