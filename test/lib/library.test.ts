@@ -325,6 +325,18 @@ describe('serve()', () => {
   it('a file that cannot be read is a usage error', async () => {
     await expect(serve('/nonexistent.ndjson')).rejects.toThrow(SseProbeUsageError)
   })
+
+  it('takes interval 0 for a raw capture, as serve --interval 0 does', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sse-probe-serve-'))
+    const file = join(dir, 'capture.sse')
+    writeFileSync(file, 'data: a\n\nevent: end\ndata: b\n\n')
+    const server = await serve(file, { interval: 0 })
+    try {
+      expect(await probe(server.url).summary).toMatchObject({ reason: 'end-event', events: 2 })
+    } finally {
+      await server.close()
+    }
+  })
 })
 
 describe('check()', () => {
@@ -334,17 +346,6 @@ describe('check()', () => {
     expect(report.checks.map((c) => c.id)).toContain('content-type')
     expect(report.checks.find((c) => c.id === 'content-type')).toMatchObject({ status: 'pass' })
     expect(report.summary).toMatchObject({ type: 'summary', exitCode: expect.any(Number) })
-  })
-})
-
-describe('the documentation', () => {
-  it('shows the vitest example that test/lib/readme-example.test.ts runs, as written', () => {
-    const example = readFileSync(new URL('readme-example.test.ts', import.meta.url), 'utf8')
-    const read = (doc: string) => readFileSync(new URL(doc, import.meta.url), 'utf8')
-    expect(read('../../docs/library.md')).toContain(example.trimEnd())
-    // The README, read in five minutes, shows its first test.
-    const first = /^test\('the status stream[\s\S]*?^\}\)$/m.exec(example)![0]
-    expect(read('../../README.md')).toContain(first)
   })
 
   it('an AbortSignal ends it as Ctrl-C does: a report, exit code 130', async () => {
@@ -361,5 +362,16 @@ describe('the documentation', () => {
     await vi.waitFor(() => expect(server.requests.length).toBeGreaterThan(0))
     controller.abort()
     expect((await report).summary).toMatchObject({ exitCode: 130, connections: 1 })
+  })
+})
+
+describe('the documentation', () => {
+  it('shows the vitest example that test/lib/readme-example.test.ts runs, as written', () => {
+    const example = readFileSync(new URL('readme-example.test.ts', import.meta.url), 'utf8')
+    const read = (doc: string) => readFileSync(new URL(doc, import.meta.url), 'utf8')
+    expect(read('../../docs/library.md')).toContain(example.trimEnd())
+    // The README, read in five minutes, shows its first test.
+    const first = /^test\('the status stream[\s\S]*?^\}\)$/m.exec(example)![0]
+    expect(read('../../README.md')).toContain(first)
   })
 })
