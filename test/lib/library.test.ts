@@ -232,6 +232,25 @@ describe('probe()', () => {
     expect(summaries.map((s) => s.expectations[0]!.ok)).toEqual([true, true])
   })
 
+  it('prints nothing for a YAML schema with a tag it does not know (no process warning)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sse-probe-yaml-'))
+    const schema = join(dir, 'status.yaml')
+    writeFileSync(schema, 'type: string\ndescription: !note a status\n')
+    const warnings: Error[] = []
+    const onWarning = (warning: Error) => warnings.push(warning)
+    process.on('warning', onWarning)
+    try {
+      const server = await sseServer('data: "ok"\n\n')
+      const summary = await probe(server.url, { schema, maxEvents: 1 }).summary
+      expect(summary).toMatchObject({ reason: 'max-events', exitCode: 0 })
+      // Warnings are emitted on the next tick.
+      await new Promise((resolve) => setImmediate(resolve))
+    } finally {
+      process.off('warning', onWarning)
+    }
+    expect(warnings.map((warning) => warning.message)).toEqual([])
+  })
+
   it('runs many probes at once in one process', async () => {
     const server = await sseServer(STREAM)
     const summaries = await Promise.all(
