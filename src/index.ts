@@ -14,6 +14,7 @@ import {
   hasContracts,
 } from './contracts/options.ts'
 import { SseProbeUsageError } from './engine/errors.ts'
+import { SIGNAL_EXIT_CODES } from './engine/exit-code.ts'
 import type { ProbeOptions as EngineOptions } from './engine/options.ts'
 import {
   booleanOption,
@@ -271,7 +272,7 @@ export interface ServeOptions {
   speed?: number
   /** Start again from the beginning after the last record. */
   loop?: boolean
-  /** Between the events of a plain event-stream file (default 1s). */
+  /** Between the events of a plain event-stream file (default 1s; 0: none). */
   interval?: Duration
 }
 
@@ -299,7 +300,7 @@ export async function serve(
   options: ServeOptions = {},
 ): Promise<SseServer> {
   knownOptions(options, Object.keys(serveNames))
-  const intervalMs = durationOption('interval', options.interval, true)
+  const intervalMs = durationOption('interval', options.interval, false)
   const speed =
     typeof options.speed === 'number' && options.speed >= 0
       ? options.speed
@@ -345,7 +346,7 @@ export interface CheckOptions extends RequestLibraryOptions {
   endEvent?: string | string[]
   /** Warnings fail too. */
   strict?: boolean
-  /** Ends the observation early; the report covers what was seen. */
+  /** Ends the observation early, as Ctrl-C does: the report covers what was seen, exit code 130. */
   signal?: AbortSignal
 }
 
@@ -380,7 +381,11 @@ export async function check(url: string | URL, options: CheckOptions = {}): Prom
   const interrupt = new AbortController()
   const unlink = onAbort(signal, () => interrupt.abort())
   const observation = await observe(checkOptions, signal && interrupt.signal).finally(unlink)
-  const report = judge(observation, redactUrl(request.url.href), checkOptions.strict)
+  const judged = judge(observation, redactUrl(request.url.href), checkOptions.strict)
+  // As the CLI after Ctrl-C: the report covers what was seen, and the exit code says interrupted.
+  const report = interrupt.signal.aborted
+    ? { ...judged, exitCode: SIGNAL_EXIT_CODES.SIGINT }
+    : judged
   const records = checkRecords(report)
   return {
     checks: records.filter((record): record is CheckRecord => record.type === 'check'),

@@ -114,7 +114,11 @@ async function followStream(
   let effect: Effect
   for (;;) {
     ;[state, effect] = step(state, { type: 'connect', lastEventId: watcher.lastEventId }, RECONNECT)
-    if (effect.type !== 'connect' || interrupted?.aborted) return connections
+    // The first request is made even when interrupted already: it fails at once and says so, and
+    // the report always has a connection to speak of.
+    if (effect.type !== 'connect' || (interrupted?.aborted && connections.length > 0)) {
+      return connections
+    }
     const reading = !window.aborted
     const connection = await watcher.watch(effect.request, window, reading)
     connections.push(connection)

@@ -98,9 +98,16 @@ export function readDocument(file: string, flag: string): unknown {
  * YAML as OpenAPI documents are written: merge keys (`<<: *base`) merged, as YAML 1.1 tools
  * (PyYAML, SnakeYAML, js-yaml) do, rather than kept as a property named `<<` that no validator
  * reads; an anchor used hundreds of times (a shared response, PyYAML's `*id001`) is no attack.
+ * Warnings (an unresolved `!tag`, read as plain text) are not emitted: yaml would print them as
+ * process warnings, on the CLI's stderr and from inside the library, which prints nothing.
  */
 export function parseYamlText(text: string): unknown {
-  return parseYaml(text, { merge: true, maxAliasCount: 100_000, prettyErrors: false })
+  return parseYaml(text, {
+    merge: true,
+    maxAliasCount: 100_000,
+    prettyErrors: false,
+    logLevel: 'error',
+  })
 }
 
 /** Ajv's first error as a pointer and a message that says what was expected. */

@@ -428,8 +428,11 @@ export function fromLibraryOptions(
   const request = requestFromLibrary(url, options)
   let dataPatterns: DataPattern[] = []
   for (const pattern of list(options.expectData)) {
-    if (pattern instanceof RegExp) dataPatterns.push({ source: pattern.source, regex: pattern })
-    else {
+    // A copy of its own: a /g or /y pattern tests from its lastIndex, which another probe sharing
+    // the pattern (or the caller's own earlier test) moves, and a match would be missed.
+    if (pattern instanceof RegExp) {
+      dataPatterns.push({ source: pattern.source, regex: new RegExp(pattern) })
+    } else {
       const text = stringOption('expectData', pattern)!
       dataPatterns = checked('expectData', text, (value) => regexArg(value, dataPatterns))
     }

@@ -1,6 +1,8 @@
 import { getEventListeners } from 'node:events'
-import { readFileSync } from 'node:fs'
-import { describe, expect, it } from 'vitest'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it, vi } from 'vitest'
 import { createHttp } from '../../src/engine/http.ts'
 import { check, type ProbeRecord, probe, SseProbeUsageError, serve } from '../../src/index.ts'
 import { runCli } from '../helpers/cli.ts'
@@ -219,6 +221,36 @@ describe('probe()', () => {
     }
   })
 
+  it('a /g pattern in expectData matches in every probe that shares it', async () => {
+    const server = await sseServer('data: done\n\n')
+    const done = /done/g
+    // The caller's own test moved lastIndex past the end of the data.
+    done.test('done')
+    const summaries = await Promise.all(
+      [1, 2].map(() => probe(server.url, { expectData: done, maxEvents: 1 }).summary),
+    )
+    expect(summaries.map((s) => s.expectations[0]!.ok)).toEqual([true, true])
+  })
+
+  it('prints nothing for a YAML schema with a tag it does not know (no process warning)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sse-probe-yaml-'))
+    const schema = join(dir, 'status.yaml')
+    writeFileSync(schema, 'type: string\ndescription: !note a status\n')
+    const warnings: Error[] = []
+    const onWarning = (warning: Error) => warnings.push(warning)
+    process.on('warning', onWarning)
+    try {
+      const server = await sseServer('data: "ok"\n\n')
+      const summary = await probe(server.url, { schema, maxEvents: 1 }).summary
+      expect(summary).toMatchObject({ reason: 'max-events', exitCode: 0 })
+      // Warnings are emitted on the next tick.
+      await new Promise((resolve) => setImmediate(resolve))
+    } finally {
+      process.off('warning', onWarning)
+    }
+    expect(warnings.map((warning) => warning.message)).toEqual([])
+  })
+
   it('runs many probes at once in one process', async () => {
     const server = await sseServer(STREAM)
     const summaries = await Promise.all(
@@ -312,6 +344,18 @@ describe('serve()', () => {
   it('a file that cannot be read is a usage error', async () => {
     await expect(serve('/nonexistent.ndjson')).rejects.toThrow(SseProbeUsageError)
   })
+
+  it('takes interval 0 for a raw capture, as serve --interval 0 does', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sse-probe-serve-'))
+    const file = join(dir, 'capture.sse')
+    writeFileSync(file, 'data: a\n\nevent: end\ndata: b\n\n')
+    const server = await serve(file, { interval: 0 })
+    try {
+      expect(await probe(server.url).summary).toMatchObject({ reason: 'end-event', events: 2 })
+    } finally {
+      await server.close()
+    }
+  })
 })
 
 describe('check()', () => {
@@ -321,6 +365,22 @@ describe('check()', () => {
     expect(report.checks.map((c) => c.id)).toContain('content-type')
     expect(report.checks.find((c) => c.id === 'content-type')).toMatchObject({ status: 'pass' })
     expect(report.summary).toMatchObject({ type: 'summary', exitCode: expect.any(Number) })
+  })
+
+  it('an AbortSignal ends it as Ctrl-C does: a report, exit code 130', async () => {
+    const server = await startServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' }).write('id: 1\ndata: a\n\n')
+    })
+    const aborted = await check(server.url, { signal: AbortSignal.abort() })
+    expect(aborted.summary).toMatchObject({
+      exitCode: 130,
+      message: 'interrupted before it answered',
+    })
+    const controller = new AbortController()
+    const report = check(server.url, { signal: controller.signal })
+    await vi.waitFor(() => expect(server.requests.length).toBeGreaterThan(0))
+    controller.abort()
+    expect((await report).summary).toMatchObject({ exitCode: 130, connections: 1 })
   })
 })
 
