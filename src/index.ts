@@ -44,6 +44,7 @@ import { parseReplayFile } from './server/replay-plan.ts'
 
 export type { CheckRecord, CheckSummaryRecord } from './check/render.ts'
 export type {
+  Ending,
   ExtensionContext,
   ExtensionResult,
   ProbeExtension,

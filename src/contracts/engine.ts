@@ -2,7 +2,9 @@
 export { formatDuration, parseDuration } from '../engine/duration.ts'
 export { describeError, SseProbeUsageError as UsageError } from '../engine/errors.ts'
 export { escapeRegex, visible } from '../engine/escape.ts'
+export { exitCodeFor } from '../engine/exit-code.ts'
 export type {
+  Ending,
   ExtensionContext,
   ExtensionResult,
   ProbeExtension,
@@ -23,6 +25,6 @@ export { redactUrl } from '../engine/redact.ts'
 export { CONNECT_TIMEOUT_MS } from '../engine/request.ts'
 export { createGapStats } from '../engine/stats.ts'
 export { createEventStream } from '../engine/stream.ts'
-export { sendTrigger, type TriggerSpec } from '../engine/trigger.ts'
+export { sendTrigger, type TriggerOutcome, type TriggerSpec } from '../engine/trigger.ts'
 export { durationArg, headerArg, methodArg, urlArg } from '../engine/validate.ts'
 export { readTranscript } from '../server/replay-plan.ts'

@@ -1,15 +1,24 @@
+import { once } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 import {
   CONNECT_TIMEOUT_MS,
   createHttp,
+  type Ending,
   type ExpectationResult,
+  exitCodeFor,
   formatDuration,
   type ProbeExtension,
   redactUrl,
   roundMs,
   sendTrigger,
+  type TriggerOutcome,
   type TriggerSpec,
 } from './engine.ts'
+
+type Context = Parameters<NonNullable<ProbeExtension['onRecord']>>[1]
+
+/** How long a probe that ended by itself still waits for its trigger's answer. */
+const ANSWER_WAIT_MS = 5000
 
 /** `--trigger '<METHOD> <url>'` with its body, headers and delay, validated. */
 export interface DelayedTrigger extends TriggerSpec {
@@ -41,7 +50,14 @@ export function createTriggerExtension(
   const withinName =
     expectWithinMs === undefined ? '' : `--expect-within ${formatDuration(expectWithinMs)}`
 
-  async function send(context: Parameters<NonNullable<ProbeExtension['onRecord']>>[1]) {
+  // The trigger's request ends with the probe only if the probe was cut short: otherwise its
+  // answer is awaited (settle) and reported, as the stream may end before the answer comes.
+  const request = new AbortController()
+  let answer: Promise<void> | undefined
+  let settled = false
+  let failure: Ending | undefined
+
+  async function send(context: Context) {
     if (spec.delayMs > 0)
       await sleep(spec.delayMs, undefined, { signal: context.signal }).catch(() => {})
     if (context.signal.aborted) return
@@ -57,10 +73,14 @@ export function createTriggerExtension(
       }, expectWithinMs)
     }
     const http = createHttp({ insecure: false, connectTimeoutMs: CONNECT_TIMEOUT_MS })
-    const outcome = await sendTrigger(spec, http.dispatcher, context.signal)
-    void http.dispatcher.close()
-    // Nothing after the summary: a probe that its event ended first keeps triggerToEventMs only.
-    if (context.signal.aborted) return
+    answer = sendTrigger(spec, http.dispatcher, request.signal).then((outcome) => {
+      void http.dispatcher.close()
+      // Nothing after the summary: a trigger that settle() stopped waiting for leaves no record.
+      if (!settled) report(context, t, outcome)
+    })
+  }
+
+  function report(context: Context, t: number, outcome: TriggerOutcome) {
     if (outcome.status !== undefined) {
       context.emit({
         type: 'trigger',
@@ -75,7 +95,7 @@ export function createTriggerExtension(
       fail(context, `--trigger ${spec.method} ${url}: ${outcome.message}`, outcome.status)
   }
 
-  function fail(context: Parameters<typeof send>[0], message: string, status?: number) {
+  function fail(context: Context, message: string, status?: number) {
     context.emit({
       type: 'error',
       t: context.now(),
@@ -83,10 +103,20 @@ export function createTriggerExtension(
       message,
       ...(status !== undefined && { status }),
     })
-    context.end('trigger-failed', message)
+    failure = { reason: 'trigger-failed', message }
+    context.end(failure.reason, message)
   }
 
   return {
+    async settle(ending, interrupted) {
+      if (answer !== undefined && exitCodeFor(ending.reason, []) === 0) {
+        const waited = AbortSignal.any([interrupted, AbortSignal.timeout(ANSWER_WAIT_MS)])
+        await Promise.race([answer, once(waited, 'abort')])
+      }
+      settled = true
+      request.abort()
+      return failure
+    },
     onRecord(record, context) {
       if (record.type === 'open' && !started) {
         started = true

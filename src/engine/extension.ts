@@ -13,8 +13,21 @@ export interface ProbeExtension {
    * marker): contracts do not validate it. Asked only of events that fail a check.
    */
   isControlEvent?(record: EventRecord): boolean
+  /**
+   * Once, when the probe ends, before finish: what the extension still awaits (a trigger sent but
+   * not yet answered when the stream ended), so that its records come before the summary. May
+   * resolve to the end it meant (the trigger failed): it replaces an end with exit code 0.
+   * `interrupted` aborts when the probe is interrupted meanwhile (Ctrl-C): stop waiting then.
+   */
+  settle?(ending: Ending, interrupted: AbortSignal): Promise<Ending | undefined>
   /** Once, when the probe ends, before the summary is built. */
   finish?(ending: { reason: EndReason; t: number }): ExtensionResult
+}
+
+/** How the probe ended: the summary's reason and message. */
+export interface Ending {
+  reason: EndReason
+  message?: string
 }
 
 export interface ExtensionContext {

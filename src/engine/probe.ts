@@ -3,7 +3,7 @@ import { readBody } from './body.ts'
 import { type Attempt, openStream } from './connection.ts'
 import { exitCodeFor, type StopSignal } from './exit-code.ts'
 import { evaluateExpectations } from './expectations.ts'
-import type { ExtensionContext } from './extension.ts'
+import type { Ending, ExtensionContext } from './extension.ts'
 import type { ProbeOptions } from './options.ts'
 import { type ConnInput, type ConnState, type Effect, initialState, step } from './reconnect.ts'
 import {
@@ -307,10 +307,21 @@ export function startProbe(options: ProbeOptions, sink: ProbeSink): Probe {
     }
   }
 
-  function summarise(): SummaryRecord {
+  const interruptedWhileSettling = new AbortController()
+  /** What the extensions still await; a failure one of them reports turns an exit-0 end into its own. */
+  async function settle(): Promise<Ending> {
+    const ending = state.ended!
+    const settling = extensions.flatMap((e) =>
+      e.settle ? [e.settle(ending, interruptedWhileSettling.signal)] : [],
+    )
+    if (settling.length === 0) return ending
+    const meant = (await Promise.all(settling)).find((end) => end !== undefined)
+    return meant !== undefined && exitCodeFor(ending.reason, []) === 0 ? meant : ending
+  }
+
+  function summarise({ reason, message }: Ending): SummaryRecord {
     for (const timer of [...timers, idleTimer]) if (timer) clearTimeout(timer)
     const t = now()
-    const { reason, message } = state.ended!
     const stats = session.stats(t)
     const expectations: ExpectationResult[] = evaluateExpectations(options.expect, stats, reason)
     const extra: Record<string, unknown> = {}
@@ -334,25 +345,28 @@ export function startProbe(options: ProbeOptions, sink: ProbeSink): Probe {
   }
 
   // The caller gets the probe before anything happens: the library's contract (api.md).
-  const done = new Promise<void>((resolve) => process.nextTick(resolve)).then(run).then(
-    () => {
-      const summary = summarise()
-      deliver(summary)
-      recorder?.close()
-      return summary
-    },
-    (error: unknown) => {
-      // A bug, not an outcome of the endpoint: no reason may stand for it (exit 70).
-      controller.abort()
-      for (const timer of [...timers, idleTimer]) if (timer) clearTimeout(timer)
-      recorder?.close()
-      throw error
-    },
-  )
+  const done = new Promise<void>((resolve) => process.nextTick(resolve))
+    .then(run)
+    .then(settle)
+    .then(
+      (ending) => {
+        const summary = summarise(ending)
+        deliver(summary)
+        recorder?.close()
+        return summary
+      },
+      (error: unknown) => {
+        // A bug, not an outcome of the endpoint: no reason may stand for it (exit 70).
+        controller.abort()
+        for (const timer of [...timers, idleTimer]) if (timer) clearTimeout(timer)
+        recorder?.close()
+        throw error
+      },
+    )
   return {
     done,
     interrupt(stopSignal = 'SIGINT') {
-      if (state.ended) return
+      if (state.ended) return interruptedWhileSettling.abort()
       signal = stopSignal
       dispatch({ type: 'stop', reason: 'interrupted' })
     },

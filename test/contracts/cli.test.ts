@@ -176,7 +176,10 @@ async function pubSub() {
         return
       }
       for (const subscriber of subscribers) subscriber.write(`event: job\ndata: ${body}\n\n`)
-      res.writeHead(202).end()
+      // The event goes out before the answer: a stream that ends on it ends first.
+      if (req.url === '/late') setTimeout(() => res.writeHead(202).end(), 300)
+      else if (req.url === '/late-fail') setTimeout(() => res.writeHead(500).end('no'), 300)
+      else if (req.url !== '/stall') res.writeHead(202).end()
     })
   })
   return { ...server, log }
@@ -234,6 +237,48 @@ describe('--trigger', () => {
       message: expect.stringMatching(/--trigger POST .*\/fail: HTTP 500/),
       status: 500,
     })
+  })
+
+  it('a stream that ended before the answer waits for it: its record, and a failure exits 3', async () => {
+    const server = await pubSub()
+    const probe = (path: string) =>
+      runMain([
+        '--json',
+        '--end-event',
+        'job',
+        '--trigger',
+        `POST ${server.url}${path}`,
+        `${server.url}/events`,
+      ])
+    const answered = await probe('/late')
+    expect(answered.exitCode).toBe(0)
+    expect(answered.summary.reason).toBe('end-event')
+    expect(answered.records.map((r) => r.type).slice(-3)).toEqual(['event', 'trigger', 'summary'])
+    expect(answered.records.find((r) => r.type === 'trigger')).toMatchObject({ status: 202 })
+
+    const refused = await probe('/late-fail')
+    expect(refused.exitCode).toBe(3)
+    expect(refused.summary).toMatchObject({
+      reason: 'trigger-failed',
+      message: expect.stringMatching(/--trigger POST .*\/late-fail: HTTP 500/),
+    })
+    expect(refused.records.find((r) => r.type === 'trigger')).toMatchObject({ status: 500 })
+  })
+
+  it('a probe cut short does not wait for the answer', async () => {
+    const server = await pubSub()
+    const run = await runMain([
+      '--json',
+      '--timeout',
+      '500ms',
+      '--trigger',
+      `POST ${server.url}/stall`,
+      `${server.url}/events`,
+    ])
+    expect(run.exitCode).toBe(4)
+    expect(run.summary.reason).toBe('timeout')
+    expect(run.summary.t).toBeLessThan(4000)
+    expect(run.records.some((r) => r.type === 'trigger')).toBe(false)
   })
 
   it('--fail-fast ends when --expect-within is missed', async () => {
