@@ -440,21 +440,24 @@ export function compareTiming(
   return records
 }
 
+/** `--timing` needs both sides' timing: a raw capture has none (a usage error). */
+export function checkTiming(side: Side, options: Pick<DiffOptions, 'timing'>) {
+  if (options.timing && !side.timing)
+    throw new UsageError(
+      `--timing: ${side.label} is a raw capture, which has no timing (use a --record transcript or a URL)`,
+    )
+}
+
 export function diffSides(
   left: Side,
   right: Side,
   options: DiffOptions,
 ): { records: DiffRecord[]; summary: DiffSummary } {
+  checkTiming(left, options)
+  checkTiming(right, options)
   const records = compareEvents(left.events, right.events, options)
-  if (options.timing) {
-    if (!left.timing || !right.timing) {
-      const raw = !left.timing ? left.label : right.label
-      throw new UsageError(
-        `--timing: ${raw} is a raw capture, which has no timing (use a --record transcript or a URL)`,
-      )
-    }
+  if (options.timing && left.timing && right.timing)
     records.push(...compareTiming(left.timing, right.timing, options.tolerance))
-  }
   return {
     records,
     summary: {

@@ -395,6 +395,18 @@ describe('sse-probe diff', () => {
     expect(pings.stdout).toContain('"events":{"left":0,"right":1}')
   })
 
+  it('a file side that cannot be used ends the command before the URL side is probed', async () => {
+    const server = await endless((i) => `{"n":${i}}`)
+    const capture = file('timeless.sse', 'data: a\n\n')
+    // The endless stream used to be probed forever before the usage error.
+    const timing = await runMain(['diff', '--timing', server.url, capture])
+    expect(timing.exitCode).toBe(2)
+    expect(timing.stderr).toMatch(/--timing: .*timeless.sse is a raw capture/)
+    const missing = await runMain(['diff', server.url, join(work, 'missing.sse')])
+    expect(missing.exitCode).toBe(3)
+    expect(server.requests).toHaveLength(0)
+  })
+
   it('Ctrl-C on two live sides with no end says how to give them one', async () => {
     const server = await endless((i) => `{"n":${i}}`, 50)
     const run = await runCli(['diff', server.url, `${server.url}?b`], {
