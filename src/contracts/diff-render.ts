@@ -31,8 +31,9 @@ export function shownValues(left: unknown, right: unknown): [string, string] {
   return [cut(l), cut(r)]
 }
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
+// A server's type and id are its own text: control characters are shown, never run.
 const where = (r: { event: string; id: string | null }) =>
-  `${r.event}${r.id === null ? '' : ` id ${r.id}`}`
+  visible(`${r.event}${r.id === null ? '' : ` id ${r.id}`}`)
 
 /** Pretty `diff`: the verdict, each difference, then the timing side by side. */
 export function renderDiff(

@@ -389,6 +389,11 @@ describe('sse-probe diff', () => {
       expect(run.stderr).toMatch(message)
       expect(run.stdout).toBe('')
     }
+    // A hostile type and id are shown escaped, never run on the terminal.
+    const hostile = file('hostile.sse', 'event: x\u001b[2J\nid: \u0007\ndata: 1\n\n')
+    const escaped = await runMain(['diff', '--no-color', hostile, capture])
+    expect(escaped.stdout).toContain('  - #1 x\\x1b[2J id \\x07 only on the left')
+    expect(escaped.stdout).not.toMatch(/[\u0007\u001b]/)
     // Pings alone are a stream that sent no event: 0 events compared, not an unreadable side.
     const pings = await runMain(['diff', file('pings.sse', ': ping\n\n'), capture, '--json'])
     expect(pings.exitCode).toBe(1)
