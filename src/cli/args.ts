@@ -773,8 +773,8 @@ export function createProgram(
         .option('--pings', 'compare ping events and comments too')
         .option('--timing', 'make timing part of the verdict (first event, gap p50, batching)')
         .option(
-          '--time-tolerance <percent>',
-          'how much slower a side may be with --timing (default 50%, at least 50 ms)',
+          '--time-tolerance <percent|duration>',
+          'how much slower a side may be with --timing: 50% (the default) or 200ms; at least 50 ms',
         )
         .optionsGroup('Output:')
         .option('--json', 'one JSON record per difference, then a diff-summary')

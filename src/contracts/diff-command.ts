@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs'
 import {
+  checkTiming,
   type DiffOptions,
   diffSides,
   parsePointer,
@@ -53,20 +54,29 @@ export async function runDiff(
     timing: flags.timing === true,
     tolerance: parseTolerance(flags.timeTolerance ?? '50%'),
   }
-  const load = async (text: string): Promise<Side> =>
-    isLiveSide(text)
-      ? sideFromRecords(text, await io.probe(text), options)
-      : readSideFile(text, options)
-  let sides: [Side, Side]
+  let sides: Side[]
   try {
+    // Files first: one that cannot be read, or a raw capture with --timing, ends the command
+    // before a live side is probed for nothing.
+    const files = new Map<string, Side>()
+    for (const text of [left, right]) {
+      if (isLiveSide(text)) continue
+      const side = await readSideFile(text, options)
+      checkTiming(side, options)
+      files.set(text, side)
+    }
     // Both live sides at once: the same moment of the stream, and half the wait.
-    sides = await Promise.all([load(left), load(right)])
+    sides = await Promise.all(
+      [left, right].map(
+        async (text) => files.get(text) ?? sideFromRecords(text, await io.probe(text), options),
+      ),
+    )
   } catch (error) {
     if (!(error instanceof SideUnreadable)) throw error
     io.stderr.write(`sse-probe diff: ${error.message}\n`)
     return 3
   }
-  const { records, summary } = diffSides(sides[0], sides[1], options)
+  const { records, summary } = diffSides(sides[0]!, sides[1]!, options)
   if (flags.json)
     io.stdout.write([...records, summary].map((r) => `${JSON.stringify(r)}\n`).join(''))
   else io.stdout.write(renderDiff(records, summary, { left, right }, io.style))

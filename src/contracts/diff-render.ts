@@ -7,9 +7,33 @@ export interface DiffStyle {
   dim(text: string): string
 }
 
-const value = (v: unknown) => (v === undefined ? '(absent)' : visible(JSON.stringify(v)))
+// A value longer than this is cut, around where the two sides first differ (--json has it whole).
+const MAX_VALUE = 120
+const CONTEXT = 20
+
+/** Both sides' values as one line each; long ones cut at the same place, where they first differ. */
+export function shownValues(left: unknown, right: unknown): [string, string] {
+  const texts = [left, right].map((v) => (v === undefined ? undefined : visible(JSON.stringify(v))))
+  const [l, r] = texts
+  if (texts.every((t) => t === undefined || t.length <= MAX_VALUE))
+    return [l ?? '(absent)', r ?? '(absent)']
+  let same = 0
+  if (l !== undefined && r !== undefined) while (same < l.length && l[same] === r[same]) same++
+  let start = Math.max(0, same - CONTEXT)
+  // A surrogate pair is not split.
+  if (/[\udc00-\udfff]/.test(l?.[start] ?? r?.[start] ?? '')) start--
+  const cut = (t: string | undefined) => {
+    if (t === undefined) return '(absent)'
+    let end = Math.min(t.length, start + MAX_VALUE)
+    if (end < t.length && /[\udc00-\udfff]/.test(t[end]!)) end--
+    return `${start > 0 ? '…' : ''}${t.slice(start, end)}${end < t.length ? `… (${t.length} chars)` : ''}`
+  }
+  return [cut(l), cut(r)]
+}
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
+// A server's type and id are its own text: control characters are shown, never run.
 const where = (r: { event: string; id: string | null }) =>
-  `${r.event}${r.id === null ? '' : ` id ${r.id}`}`
+  visible(`${r.event}${r.id === null ? '' : ` id ${r.id}`}`)
 
 /** Pretty `diff`: the verdict, each difference, then the timing side by side. */
 export function renderDiff(
@@ -22,9 +46,9 @@ export function renderDiff(
   const { left, right } = summary.events
   lines.push(
     summary.same
-      ? style.good(`✓ same: ${left} events on each side`)
+      ? style.good(`✓ same: ${plural(left, 'event')} on each side`)
       : style.bad(
-          `✗ different: ${summary.differences} difference${summary.differences === 1 ? '' : 's'} (${left} events left, ${right} right)`,
+          `✗ different: ${plural(summary.differences, 'difference')} (${plural(left, 'event')} left, ${right} right)`,
         ),
   )
   let previous: DiffRecord | undefined
@@ -33,9 +57,8 @@ export function renderDiff(
       if (previous?.kind !== 'changed' || previous.left !== record.left)
         lines.push(`  ~ #${record.left} ↔ #${record.right} ${where(record)}`)
       const name = record.field ?? visible(record.pointer || '(data)')
-      lines.push(
-        `      ${name}: ${style.bad(value(record.leftValue))} → ${style.good(value(record.rightValue))}`,
-      )
+      const [l, r] = shownValues(record.leftValue, record.rightValue)
+      lines.push(`      ${name}: ${style.bad(l)} → ${style.good(r)}`)
     } else if (record.kind === 'missing')
       lines.push(`  - #${record.left} ${where(record)} ${style.dim('only on the left')}`)
     else if (record.kind === 'extra')

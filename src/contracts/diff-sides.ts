@@ -33,8 +33,9 @@ export async function readSideFile(
     }
   } catch (error) {
     if (error instanceof SideUnreadable) throw error
+    const code = (error as NodeJS.ErrnoException).code
     throw new SideUnreadable(
-      `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      `cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a directory, not a file' : (code ?? (error as Error).message)}`,
     )
   }
   const text = bytes.toString('utf8')
@@ -51,26 +52,42 @@ export async function readSideFile(
       throw error
     }
   }
-  return { label: file, events: readCapture(bytes, options), timing: null }
+  const events = readCapture(bytes, options)
+  if (!events)
+    throw new SideUnreadable(
+      text.trim() === ''
+        ? `${file}: the file is empty`
+        : `${file}: neither a transcript (--record) nor a raw capture (--format raw): no event or comment in it`,
+    )
+  return { label: file, events, timing: null }
 }
 
-/** The events of a raw capture, without timing: what a browser would dispatch, the end of the file ending the last one. */
+/**
+ * The events of a raw capture, without timing: what a browser would dispatch, the end of the file
+ * ending the last one. Undefined when nothing in it is an event stream's (no event, no comment, no
+ * retry): an empty file, or not a capture at all, rather than a stream that sent nothing.
+ */
 function readCapture(
   bytes: Uint8Array,
   options: Pick<DiffOptions, 'pings' | 'pingEvent'>,
-): StreamEvent[] {
+): StreamEvent[] | undefined {
   const events: StreamEvent[] = []
+  let sse = false
   const stream = createEventStream(
     {
       onEvent(event, id, data) {
+        sse = true
         if (options.pings || event !== options.pingEvent)
           events.push({ event, id, data, t: null, attempt: 1 })
       },
       onComment(text) {
+        sse = true
         if (options.pings)
           events.push({ event: '(comment)', id: null, data: text, t: null, attempt: 1 })
       },
-      onRetry() {},
+      onRetry() {
+        sse = true
+      },
       onTooLarge() {},
     },
     { lastEventId: '', maxEventSize: Number.POSITIVE_INFINITY },
@@ -78,5 +95,5 @@ function readCapture(
   stream.feed(bytes)
   stream.feed(new TextEncoder().encode('\n\n'))
   stream.end()
-  return events
+  return sse ? events : undefined
 }

@@ -1,5 +1,11 @@
 import { diff as myersDiff } from 'fast-myers-diff'
-import { createGapStats, nestedDeeperThan, type ProbeRecord, UsageError } from './engine.ts'
+import {
+  createGapStats,
+  nestedDeeperThan,
+  type ProbeRecord,
+  parseDuration,
+  UsageError,
+} from './engine.ts'
 
 /**
  * `sse-probe diff`: two streams compared as sequences of events. Pure: the
@@ -38,9 +44,11 @@ export interface DiffOptions {
   pings: boolean
   pingEvent: string
   timing: boolean
-  /** `--time-tolerance` as a fraction (0.5 for 50%). */
-  tolerance: number
+  tolerance: Tolerance
 }
+
+/** `--time-tolerance`: a share of the faster side's time (50%), or a duration (200ms). */
+export type Tolerance = { fraction: number } | { ms: number }
 
 export type DiffRecord =
   | {
@@ -76,8 +84,9 @@ export interface DiffSummary {
 /** The least a timing difference must be, however fast both sides are: scheduling noise is not a regression. */
 export const MIN_TIME_DIFFERENCE_MS = 50
 
-/** `--ignore /a/b~1c`: the pointer's tokens; anything but a JSON pointer to a field is a usage error. */
+/** `--ignore /a/b~1c`: the pointer's tokens (none for `""`, the whole data); anything else is a usage error. */
 export function parsePointer(text: string): string[] {
+  if (text === '') return []
   if (!text.startsWith('/'))
     throw new UsageError(
       `--ignore ${text}: expected a JSON pointer such as /timestamp or /usage/total`,
@@ -90,11 +99,16 @@ export function parsePointer(text: string): string[] {
     .map((token) => token.replaceAll('~1', '/').replaceAll('~0', '~'))
 }
 
-/** `--time-tolerance 50%`: a fraction. */
-export function parseTolerance(text: string): number {
+/** `--time-tolerance 50%` or `200ms`. */
+export function parseTolerance(text: string): Tolerance {
   const match = /^(\d+(?:\.\d+)?)%$/.exec(text.trim())
-  if (!match) throw new UsageError(`--time-tolerance ${text}: expected a percentage such as 50%`)
-  return Number(match[1]) / 100
+  if (match) return { fraction: Number(match[1]) / 100 }
+  const ms = parseDuration(text)
+  if (ms === undefined)
+    throw new UsageError(
+      `--time-tolerance ${text}: expected a percentage such as 50% or a duration such as 200ms`,
+    )
+  return { ms }
 }
 
 /** The events of a probe's records, and their timing as the transcript shows it. */
@@ -149,9 +163,10 @@ const MAX_COMPARED_DEPTH = 1000
 type Normalised = { json: true; value: unknown } | { json: false; value: string }
 
 function normalise(data: string, ignore: readonly string[][]): Normalised {
-  const first = data.trimStart()[0]
-  // Only text that can be a JSON object or array is worth parsing; a bare 42 or "x" stays text.
-  if (first !== '{' && first !== '[') return { json: false, value: data }
+  // `--ignore ""`, the whole data: only types and ids are compared.
+  if (ignore.some((pointer) => pointer.length === 0)) return { json: true, value: null }
+  // Only text that can be JSON is worth parsing: most text data fails at its first character.
+  if (!/^\s*(?:[[{"\d-]|(?:true|false|null)\s*$)/.test(data)) return { json: false, value: data }
   let value: unknown
   try {
     value = JSON.parse(data)
@@ -164,12 +179,23 @@ function normalise(data: string, ignore: readonly string[][]): Normalised {
   return { json: true, value }
 }
 
+/** The value a JSON pointer token names in an object or array, if it has one (never a prototype's). */
+function child(node: unknown, token: string): { value: unknown } | undefined {
+  if (typeof node !== 'object' || node === null) return undefined
+  // An array's members are its indices: not `length`, not `01`.
+  if (Array.isArray(node) && !/^(?:0|[1-9]\d*)$/.test(token)) return undefined
+  return Object.hasOwn(node, token)
+    ? { value: (node as Record<string, unknown>)[token] }
+    : undefined
+}
+
 function drop(value: unknown, pointer: readonly string[]) {
   let node = value
   for (const [i, token] of pointer.entries()) {
-    if (typeof node !== 'object' || node === null || !Object.hasOwn(node, token)) return
+    const next = child(node, token)
+    if (!next) return
     if (i === pointer.length - 1) delete (node as Record<string, unknown>)[token]
-    else node = (node as Record<string, unknown>)[token]
+    else node = next.value
   }
 }
 
@@ -194,7 +220,7 @@ interface Compared {
 function prepare(events: readonly StreamEvent[], options: DiffOptions): Compared[] {
   return events.map((event) => {
     const data = normalise(event.data, options.ignore)
-    const text = data.json ? canonical(data.value) : `"${data.value}`
+    const text = data.json ? `j${canonical(data.value)}` : `t${data.value}`
     return {
       event,
       data,
@@ -215,8 +241,8 @@ export function changedFields(
     const keys = [...new Set([...Object.keys(left), ...Object.keys(right)])].sort()
     return keys.flatMap((key) =>
       changedFields(
-        left[key],
-        right[key],
+        child(left, key)?.value,
+        child(right, key)?.value,
         `${pointer}/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`,
       ),
     )
@@ -284,18 +310,37 @@ export function compareEvents(
 
 /** The differing stretches [sx, ex, sy, ey], with a deletion and an insertion at one place joined. */
 function stretches(left: Compared[], right: Compared[]): [number, number, number, number][] {
-  // fast-myers-diff calls the comparison with index -1 when a side is empty.
-  if (left.length === 0 || right.length === 0)
-    return left.length === right.length ? [] : [[0, left.length, 0, right.length]]
-  const joined: [number, number, number, number][] = []
-  for (const [sx, ex, sy, ey] of myersDiff(left, right, (i, j) => left[i]!.key === right[j]!.key)) {
-    const last = joined.at(-1)
-    if (last && last[1] === sx && last[3] === sy) {
-      last[1] = ex
-      last[3] = ey
-    } else joined.push([sx, ex, sy, ey])
+  // An event with no equal on the other side can only be missing or extra: aligning only the
+  // others gives the same alignment, and two streams with nothing in common (20,000 events
+  // each) take no time rather than Myers' (N + M) × D steps.
+  const inLeft = new Set(left.map((c) => c.key))
+  const inRight = new Set(right.map((c) => c.key))
+  const li = left.flatMap((c, i) => (inRight.has(c.key) ? [i] : []))
+  const ri = right.flatMap((c, j) => (inLeft.has(c.key) ? [j] : []))
+  const out: [number, number, number, number][] = []
+  // The last pair of equal events, as positions in the whole sequences.
+  let x = -1
+  let y = -1
+  const pair = (i: number, j: number) => {
+    if (i > x + 1 || j > y + 1) out.push([x + 1, i, y + 1, j])
+    x = i
+    y = j
   }
-  return joined
+  let a = 0
+  let b = 0
+  // fast-myers-diff calls the comparison with index -1 when a side is empty; none here.
+  if (li.length > 0) {
+    const lk = li.map((i) => left[i]!.key)
+    const rk = ri.map((j) => right[j]!.key)
+    for (const [sx, ex, , ey] of myersDiff(lk, rk)) {
+      for (; a < sx; a++, b++) pair(li[a]!, ri[b]!)
+      a = ex
+      b = ey
+    }
+  }
+  for (; a < li.length; a++, b++) pair(li[a]!, ri[b]!)
+  pair(left.length, right.length)
+  return out
 }
 
 // Past this many cells the pairing of one stretch falls back to a greedy walk: memory stays bounded.
@@ -367,13 +412,14 @@ function changed(
 export function compareTiming(
   left: SideTiming,
   right: SideTiming,
-  tolerance: number,
+  tolerance: Tolerance,
 ): DiffRecord[] {
   const records: DiffRecord[] = []
   const slower = (a: number | null, b: number | null) => {
     // One side never got there (no event, no gap): that differs only if the other did.
     if (a === null || b === null) return a !== b
-    const allowed = (x: number) => Math.max(x * tolerance, MIN_TIME_DIFFERENCE_MS)
+    const allowed = (x: number) =>
+      Math.max('ms' in tolerance ? tolerance.ms : x * tolerance.fraction, MIN_TIME_DIFFERENCE_MS)
     return a > b + allowed(b) || b > a + allowed(a)
   }
   const metric = (name: string, a: number | null, b: number | null) => {
@@ -394,21 +440,24 @@ export function compareTiming(
   return records
 }
 
+/** `--timing` needs both sides' timing: a raw capture has none (a usage error). */
+export function checkTiming(side: Side, options: Pick<DiffOptions, 'timing'>) {
+  if (options.timing && !side.timing)
+    throw new UsageError(
+      `--timing: ${side.label} is a raw capture, which has no timing (use a --record transcript or a URL)`,
+    )
+}
+
 export function diffSides(
   left: Side,
   right: Side,
   options: DiffOptions,
 ): { records: DiffRecord[]; summary: DiffSummary } {
+  checkTiming(left, options)
+  checkTiming(right, options)
   const records = compareEvents(left.events, right.events, options)
-  if (options.timing) {
-    if (!left.timing || !right.timing) {
-      const raw = !left.timing ? left.label : right.label
-      throw new UsageError(
-        `--timing: ${raw} is a raw capture, which has no timing (use a --record transcript or a URL)`,
-      )
-    }
+  if (options.timing && left.timing && right.timing)
     records.push(...compareTiming(left.timing, right.timing, options.tolerance))
-  }
   return {
     records,
     summary: {

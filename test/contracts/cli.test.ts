@@ -1,9 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { request as httpRequest, type ServerResponse } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
+import { runCli } from '../helpers/cli.ts'
 import { runMain } from '../helpers/main.ts'
 import { sseServer, startServer } from '../helpers/server.ts'
 
@@ -409,13 +410,97 @@ describe('sse-probe diff', () => {
     expect((await runMain(['diff', '--pings', capture, other])).exitCode).toBe(1)
     const missing = await runMain(['diff', capture, join(work, 'nope.ndjson')])
     expect(missing.exitCode).toBe(3)
-    expect(missing.stderr).toMatch(/cannot read .*nope.ndjson: ENOENT/)
+    expect(missing.stderr).toMatch(/cannot read .*nope.ndjson: no such file\n$/)
     const usage = await runMain(['diff', '--ignore', 'at', capture, other])
     expect(usage.exitCode).toBe(2)
     const refused = await startServer((_req, res) => res.writeHead(500).end('down'))
     const down = await runMain(['diff', capture, refused.url])
     expect(down.exitCode).toBe(3)
     expect(down.stderr).toMatch(/HTTP 500/)
+  })
+
+  it('a file that is neither a transcript nor a capture exits 3, naming why', async () => {
+    const capture = file('ok.sse', 'data: a\n\n')
+    const sides = [
+      [file('empty.sse', ''), /empty.sse: the file is empty\n$/],
+      [file('blank.ndjson', '\n  \r\n'), /blank.ndjson: the file is empty\n$/],
+      [file('notes.txt', 'hello world\n'), /notes.txt: neither a transcript .* nor a raw capture/],
+      [file('binary.dat', '\u0000\u0001PNG\u0000'), /binary.dat: neither a transcript/],
+      [work, /cannot read .*: a directory, not a file\n$/],
+    ] as const
+    for (const [side, message] of sides) {
+      const run = await runMain(['diff', side, capture])
+      expect(run.exitCode, side).toBe(3)
+      expect(run.stderr).toMatch(message)
+      expect(run.stdout).toBe('')
+    }
+    // A hostile type and id are shown escaped, never run on the terminal.
+    const hostile = file('hostile.sse', 'event: x\u001b[2J\nid: \u0007\ndata: 1\n\n')
+    const escaped = await runMain(['diff', '--no-color', hostile, capture])
+    expect(escaped.stdout).toContain('  - #1 x\\x1b[2J id \\x07 only on the left')
+    expect(escaped.stdout).not.toMatch(/[\u0007\u001b]/)
+    // Pings alone are a stream that sent no event: 0 events compared, not an unreadable side.
+    const pings = await runMain(['diff', file('pings.sse', ': ping\n\n'), capture, '--json'])
+    expect(pings.exitCode).toBe(1)
+    expect(pings.stdout).toContain('"events":{"left":0,"right":1}')
+  })
+
+  it('a file side that cannot be used ends the command before the URL side is probed', async () => {
+    const server = await endless((i) => `{"n":${i}}`)
+    const capture = file('timeless.sse', 'data: a\n\n')
+    // The endless stream used to be probed forever before the usage error.
+    const timing = await runMain(['diff', '--timing', server.url, capture])
+    expect(timing.exitCode).toBe(2)
+    expect(timing.stderr).toMatch(/--timing: .*timeless.sse is a raw capture/)
+    const missing = await runMain(['diff', server.url, join(work, 'missing.sse')])
+    expect(missing.exitCode).toBe(3)
+    expect(server.requests).toHaveLength(0)
+  })
+
+  it('Ctrl-C on two live sides with no end says how to give them one', async () => {
+    const server = await endless((i) => `{"n":${i}}`, 50)
+    const run = await runCli(['diff', server.url, `${server.url}?b`], {
+      onSpawn(child) {
+        const waiting = setInterval(() => {
+          if (server.requests.length < 2) return
+          clearInterval(waiting)
+          child.kill('SIGINT')
+        }, 20)
+      },
+    })
+    expect(run.exitCode).toBe(130)
+    expect(run.stderr).toMatch(/interrupted before the stream ended: give a URL side an end \(-n/)
+  })
+
+  it('--time-tolerance takes a duration too', async () => {
+    const transcript = file(
+      'timed.ndjson',
+      [10, 20, 30]
+        .map((t, i) =>
+          JSON.stringify({
+            type: 'event',
+            t,
+            attempt: 1,
+            event: 'message',
+            id: null,
+            lastEventId: '',
+            data: `${i}`,
+            dt: null,
+          }),
+        )
+        .join('\n'),
+    )
+    const later = file('later.ndjson', readFileSync(transcript, 'utf8').replaceAll('"t":', '"t":1'))
+    const diff = (tolerance: string) =>
+      runMain(['diff', '--timing', '--time-tolerance', tolerance, transcript, later, '--json'])
+    // The first event 100 ms later: beyond 80ms, within 150ms.
+    expect((await diff('80ms')).stdout).toContain(
+      '"metric":"firstEventMs","leftValue":10,"rightValue":110',
+    )
+    expect((await diff('150ms')).exitCode).toBe(0)
+    const bad = await diff('fast')
+    expect(bad.exitCode).toBe(2)
+    expect(bad.stderr).toMatch(/--time-tolerance fast: expected a percentage .* or a duration/)
   })
 
   it('--timing: a buffering relay differs from the direct stream in batching', async () => {

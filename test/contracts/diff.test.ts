@@ -10,6 +10,7 @@ import {
   type StreamEvent,
   sideFromRecords,
 } from '../../src/contracts/diff.ts'
+import { shownValues } from '../../src/contracts/diff-render.ts'
 import type { ProbeRecord } from '../../src/contracts/engine.ts'
 
 const options: DiffOptions = {
@@ -18,7 +19,7 @@ const options: DiffOptions = {
   pings: false,
   pingEvent: 'ping',
   timing: false,
-  tolerance: 0.5,
+  tolerance: { fraction: 0.5 },
 }
 const ev = (id: string, data: unknown, event = 'status', t = 0): StreamEvent => ({
   event,
@@ -125,11 +126,71 @@ describe('compareEvents', () => {
     ).toEqual(['missing', 'extra'])
   })
 
+  it('data that is JSON on both sides is compared as JSON, a bare number or string included', () => {
+    expect(compareEvents([ev('1', '1')], [ev('1', ' 1.0 ')], options)).toEqual([])
+    expect(compareEvents([ev('1', '"\\u00e9"')], [ev('1', '"é"')], options)).toEqual([])
+    expect(compareEvents([ev('1', '5')], [ev('1', '6')], options)).toMatchObject([
+      { pointer: '', leftValue: 5, rightValue: 6 },
+    ])
+    // Text that ends in a quote is not the JSON string it looks like once a quote is added.
+    expect(compareEvents([ev('1', 'hi"')], [ev('1', '"hi"')], options)).toMatchObject([
+      { pointer: '', leftValue: 'hi"', rightValue: '"hi"' },
+    ])
+  })
+
+  it('a key named like a property of every object is a field like any other', () => {
+    for (const key of ['__proto__', 'constructor', 'toString']) {
+      expect(compareEvents([ev('1', `{"${key}":5}`)], [ev('1', '{}')], options)).toEqual([
+        expect.objectContaining({ pointer: `/${key}`, leftValue: 5 }),
+      ])
+      const [record] = compareEvents([ev('1', '{}')], [ev('1', `{"${key}":{"a":1}}`)], options)
+      expect(record).not.toHaveProperty('leftValue')
+      expect(record).toMatchObject({ pointer: `/${key}`, rightValue: { a: 1 } })
+    }
+  })
+
+  it('--ignore: array indices, names that are not indices, and the root', () => {
+    const left = [ev('1', { a: [1, { t: 1 }], b: 1 })]
+    const right = [ev('1', { a: [1, { t: 2 }], b: 2 })]
+    const ignore = (...pointers: string[]) => ({ ...options, ignore: pointers.map(parsePointer) })
+    expect(compareEvents(left, right, ignore('/a/1/t', '/b'))).toEqual([])
+    // An array's `length` is no member of it: nothing to drop (it threw a TypeError).
+    expect(compareEvents([ev('1', [1, 2])], [ev('1', [1, 3])], ignore('/length'))).toMatchObject([
+      { pointer: '/1', leftValue: 2, rightValue: 3 },
+    ])
+    expect(compareEvents([ev('1', [1, 2])], [ev('1', [1, 3])], ignore('/01'))).toHaveLength(1)
+    // The root pointer drops all the data, JSON or not: types and ids are still compared.
+    expect(parsePointer('')).toEqual([])
+    expect(compareEvents(left, [ev('1', 'text')], ignore(''))).toEqual([])
+    expect(compareEvents(left, [ev('2', 'text')], ignore(''))).toMatchObject([{ field: 'id' }])
+  })
+
+  it('two long streams with no event in common: every event missing or extra, at once', () => {
+    const n = 30_000
+    const left = Array.from({ length: n }, (_, i) => ev(`L${i}`, { n: i }, 'a'))
+    const right = Array.from({ length: n }, (_, i) => ev(`R${i}`, { n: i }, 'b'))
+    // Myers' alignment of these took (N + M) × D steps: 20 s here, past the test's timeout.
+    const records = compareEvents(left, right, options)
+    expect(records).toHaveLength(2 * n)
+    expect(records[0]).toMatchObject({ kind: 'missing', left: 1 })
+    expect(records.at(-1)).toMatchObject({ kind: 'extra', right: n })
+    // The events they share are still aligned: one inserted and one deleted, no cascade.
+    const shared = seq(50)
+    const mixed = [ev('x', 'only left'), ...shared.slice(0, 25), ...shared.slice(26)]
+    const other = [...shared.slice(0, 40), ev('y', 'only right'), ...shared.slice(40)]
+    expect(compareEvents(mixed, other, options)).toMatchObject([
+      { kind: 'missing', left: 1, id: 'x' },
+      { kind: 'extra', right: 26, id: '26' },
+      { kind: 'extra', right: 41, id: 'y' },
+    ])
+  })
+
   it('pointers and tolerances are checked', () => {
     expect(parsePointer('/a~1b/c~0d')).toEqual(['a/b', 'c~d'])
     expect(() => parsePointer('timestamp')).toThrow(/JSON pointer/)
-    expect(parseTolerance('25%')).toBe(0.25)
-    expect(() => parseTolerance('fast')).toThrow(/percentage/)
+    expect(parseTolerance('25%')).toEqual({ fraction: 0.25 })
+    expect(parseTolerance('200ms')).toEqual({ ms: 200 })
+    expect(() => parseTolerance('fast')).toThrow(/percentage .* or a duration/)
     expect(canonical({ b: [1, { d: 1, c: 2 }], a: null })).toBe('{"a":null,"b":[1,{"c":2,"d":1}]}')
   })
 })
@@ -186,15 +247,29 @@ describe('timing', () => {
       maxEventsPerRead: 1,
       reconnects: 0,
     }
-    expect(compareTiming(direct, { ...direct, firstEventMs: 55 }, 0.5)).toEqual([])
+    expect(compareTiming(direct, { ...direct, firstEventMs: 55 }, { fraction: 0.5 })).toEqual([])
     expect(
-      compareTiming(direct, { ...direct, gapMs: { p50: 140, p95: 150 }, maxEventsPerRead: 4 }, 0.5),
+      compareTiming(
+        direct,
+        { ...direct, gapMs: { p50: 140, p95: 150 }, maxEventsPerRead: 4 },
+        { fraction: 0.5 },
+      ),
     ).toEqual([
       { type: 'diff', kind: 'timing', metric: 'maxEventsPerRead', leftValue: 1, rightValue: 4 },
     ])
-    expect(compareTiming(direct, { ...direct, gapMs: { p50: 400, p95: 400 } }, 0.5)).toEqual([
+    expect(
+      compareTiming(direct, { ...direct, gapMs: { p50: 400, p95: 400 } }, { fraction: 0.5 }),
+    ).toEqual([
       { type: 'diff', kind: 'timing', metric: 'gapMs.p50', leftValue: 100, rightValue: 400 },
     ])
+    // A duration: the same allowance whatever the times, and never under 50 ms.
+    const slowerBy = (ms: number) => ({ ...direct, gapMs: { p50: 100 + ms, p95: 200 } })
+    expect(compareTiming(direct, slowerBy(150), { ms: 200 })).toEqual([])
+    expect(compareTiming(direct, slowerBy(250), { ms: 200 })).toMatchObject([
+      { metric: 'gapMs.p50', rightValue: 350 },
+    ])
+    expect(compareTiming(direct, slowerBy(40), { ms: 10 })).toEqual([])
+    expect(compareTiming(direct, slowerBy(60), { ms: 10 })).toHaveLength(1)
   })
 
   it('summarises; --timing refuses a side without timing', () => {
@@ -209,5 +284,19 @@ describe('timing', () => {
     expect(() =>
       diffSides(a, { ...a, label: 'b.sse', timing: null }, { ...options, timing: true }),
     ).toThrow(/b.sse is a raw capture/)
+  })
+})
+
+describe('pretty values', () => {
+  it('a long value is cut where the two sides first differ, control characters escaped', () => {
+    const long = 'x'.repeat(5000)
+    const [left, right] = shownValues(`${long}1\u001b[2J`, `${long}2`)
+    expect(left).toBe(`…${'x'.repeat(20)}1\\u001b[2J"`)
+    expect(right).toBe(`…${'x'.repeat(20)}2"`)
+    const [head, absent] = shownValues({ a: long }, undefined)
+    expect(head).toMatch(/^\{"a":"x+… \(5008 chars\)$/)
+    expect(head.length).toBeLessThan(200)
+    expect(absent).toBe('(absent)')
+    expect(shownValues(1, 'a\nb')).toEqual(['1', '"a\\nb"'])
   })
 })

@@ -25,6 +25,9 @@ export async function runDiffCommand(
     for (const probe of running) probe.interrupt(name)
   })
   context.stdout.on('error', () => {})
+  const bounded = [flags.maxEvents, flags.duration, flags.timeout, flags.endData].some(
+    (flag) => flag !== undefined,
+  )
   try {
     const code = await runDiff(left, right, flags, {
       stdout: { write: terminal.out },
@@ -49,6 +52,12 @@ export async function runDiffCommand(
         })
         running.add(probe)
         const summary = await probe.done
+        if (summary.reason === 'interrupted' && !bounded) {
+          // A stream that closes and is reconnected to forever never ends by itself.
+          throw new SideUnreadable(
+            `${text}: interrupted before the stream ended: give a URL side an end (-n, --end-event, --duration, -t)`,
+          )
+        }
         if (summary.exitCode === 3 || summary.reason === 'interrupted') {
           throw new SideUnreadable(`${text}: ${summary.message ?? summary.reason}`)
         }
