@@ -25,9 +25,9 @@ export async function runDiffCommand(
     for (const probe of running) probe.interrupt(name)
   })
   context.stdout.on('error', () => {})
-  const bounded = [flags.maxEvents, flags.duration, flags.timeout, flags.endData].some(
-    (flag) => flag !== undefined,
-  )
+  const bounded =
+    [flags.maxEvents, flags.duration, flags.timeout, flags.endData].some((f) => f !== undefined) ||
+    (Array.isArray(flags.endEvent) && flags.endEvent.length > 0)
   try {
     const code = await runDiff(left, right, flags, {
       stdout: { write: terminal.out },
