@@ -138,7 +138,7 @@ export async function createOutput(
           : [],
       ...(options.view && { view: options.view }),
       startedAt: Date.now(),
-      ...(stdout.isTTY && { columns: (stdout as { columns?: number }).columns ?? 80 }),
+      ...(stdout.isTTY && { columns: (stdout as { columns?: number }).columns || 80 }),
     })
     llm.load = async () => {
       const { createLlmRenderer } = await import('../llm/render.ts')

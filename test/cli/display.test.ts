@@ -152,4 +152,25 @@ describe.skipIf(!HAS_TMUX && !process.env.CI)('display options on a terminal', (
     expect(line).toMatch(/w…$/)
     expect(line.length).toBeLessThanOrEqual(100)
   })
+
+  it('--compact counts columns: wide characters and escaped control characters fit the width', async () => {
+    const server = await sseServer(
+      [
+        `id: 1\ndata: ${'漢字'.repeat(80)}\n\n`,
+        `id: 2\ndata: x${'😀'.repeat(80)}\n\n`,
+        `event: st\x1b[31matus\nid: 3\ndata: ${'x'.repeat(200)}\n\n`,
+        'event: end\ndata: bye\n\n',
+      ].join(''),
+    )
+    const term = runInTerminal([server.url, '--no-reconnect', '--compact'], { width: 100 })
+    expect(await term.exited()).toBe(0)
+    const screen = term.screen()
+    const rows = screen.split('\n')
+    // A line longer than the terminal wraps: the row after each event is then not the next event.
+    for (const id of ['id 1', 'id 2', 'id 3']) {
+      const row = rows.findIndex((text) => text.includes(id))
+      expect(rows[row], screen).toMatch(/\S…$/)
+      expect(rows[row + 1], screen).toMatch(/^ +0\.\d{3}s {2}\S/)
+    }
+  })
 })
