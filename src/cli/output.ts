@@ -24,6 +24,8 @@ export interface DisplayOptions {
   events?: boolean
   /** How the pretty format shows events (--compact, --only, …). */
   view?: PrettyView
+  /** A line for stderr before the first record: the flags that the format ignores. */
+  warning?: string
 }
 
 export interface OutputOptions extends DisplayOptions {

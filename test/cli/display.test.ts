@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { cutLongData } from '../../src/cli/render/display.ts'
 import { CLI } from '../helpers/cli.ts'
+import { chatTools, serveLlmStreams } from '../helpers/llm-streams.ts'
 import { runMain } from '../helpers/main.ts'
 import { sseServer } from '../helpers/server.ts'
 import { HAS_TMUX, runInTerminal } from '../helpers/tmux.ts'
@@ -84,6 +85,32 @@ describe('display options of the pretty format', () => {
   it('--pretty-json indents JSON data', async () => {
     const run = await probe('--pretty-json', '--only', 'status')
     expect(run.stdout).toContain('           {\n             "state": "ok",\n             "n": [\n')
+  })
+
+  it('--json and --format raw say which display flags they ignore, and still show everything', async () => {
+    const json = await probe('--json', '--only', 'status', '--compact', '--timestamps', 'wall')
+    expect(json.exitCode).toBe(0)
+    expect(json.ofType('event')).toHaveLength(5)
+    expect(json.stderr).toBe(
+      'sse-probe: --compact, --only, --timestamps wall are for the pretty format: --format json shows every record\n',
+    )
+    // Raw's status lines keep the wall clock: only --data-only is ignored there.
+    const raw = await probe('--format', 'raw', '--data-only', '--timestamps', 'wall')
+    expect(raw.stdout).toBe(STREAM)
+    expect(raw.stderr).toMatch(
+      /^sse-probe: --data-only is for the pretty format: --format raw writes the body as received\n\d\d:\d\d:\d\d\.\d{3} {2}▶ connected/,
+    )
+    expect((await probe('--json')).stderr).toBe('')
+  })
+
+  it('on an LLM stream, a flag that chooses or shapes events shows the events, not the text', async () => {
+    const url = await serveLlmStreams({ chatTools })
+    const run = await runMain(['-d', '{}', `${url}/chatTools`, '--data-only', '--grep', 'Zürich'])
+    expect(run.exitCode).toBe(0)
+    const [line, ...rest] = run.stdout.split('\n')
+    expect(JSON.parse(line!).choices[0].delta).toEqual({ content: 'the weather in Zürich 🌦' })
+    expect(rest).toEqual([''])
+    expect(run.stderr).toMatch(/llm {10}openai-chat/)
   })
 
   it('keeps events and status lines of one network read in order where stdout and stderr are one', async () => {

@@ -38,6 +38,28 @@ export function toPrettyView(flags: ViewFlags): PrettyView {
   }
 }
 
+/** The flags given that choose or shape event blocks: with an LLM stream, they ask for those. */
+export function blockFlags(view: PrettyView): string[] {
+  return [
+    view.compact && '--compact',
+    view.only.length > 0 && '--only',
+    view.exclude.length > 0 && '--exclude',
+    view.grep && '--grep',
+    view.dataOnly && '--data-only',
+    view.prettyJson && '--pretty-json',
+  ].filter((flag) => typeof flag === 'string')
+}
+
+/**
+ * The display flags given that a format other than pretty ignores: json shows every record as it
+ * is, raw the body (its status lines on stderr keep --timestamps).
+ */
+export function ignoredFlags(view: PrettyView, format: 'json' | 'raw'): string[] {
+  const flags = [...blockFlags(view), ...(view.full ? ['--full'] : [])]
+  if (format === 'json' && view.timestamps === 'wall') flags.push('--timestamps wall')
+  return flags
+}
+
 export function timestampsArg(text: string): PrettyView['timestamps'] {
   if (text !== 'relative' && text !== 'wall')
     throw new SseProbeUsageError('expected relative or wall')
