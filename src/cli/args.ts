@@ -764,6 +764,7 @@ export function createProgram(
         .argument('<left>', 'a transcript, a raw capture or a URL')
         .argument('<right>', 'a transcript, a raw capture or a URL')
         .addHelpText('after', `\n${DIFF_NOTES}\n\n${DURATIONS}\n\n${DIFF_EXAMPLES}`)
+        .optionsGroup('Compare:')
         .option(
           '--ignore <pointer>',
           'drop this JSON pointer from JSON data before comparing, repeatable',
@@ -776,12 +777,12 @@ export function createProgram(
           '--time-tolerance <percent>',
           'how much slower a side may be with --timing (default 50%, at least 50 ms)',
         )
+      addRequestOptions(diff)
+      addStreamOptions(diff)
         .optionsGroup('Output:')
         .option('--json', 'one JSON record per difference, then a diff-summary')
         .option('--color', 'force colour')
         .option('--no-color', 'no colour (NO_COLOR and FORCE_COLOR are honoured too)')
-      addRequestOptions(diff)
-      addStreamOptions(diff)
       otherOptions(diff).action(async (left: string, right: string, flags: DiffFlags) => {
         exitCode = await handlers.diff(left, right, flags)
       })
@@ -841,15 +842,15 @@ export function createProgram(
           'print the same test as a k6 script (xk6-sse) and exit without connecting',
           exportArg,
         )
+        .addHelpText('after', `${LOAD_HELP}\n\n${DURATIONS}\n\n${LOAD_EXAMPLES}`)
+      addRequestOptions(load)
+      addStreamOptions(load, { duration: false })
+      addExpectOptions(load)
         .optionsGroup('Output:')
         .option('--json', 'stats records, then a load-summary record (JSON lines)')
         .option('-q, --quiet', 'no status line')
         .option('--color', 'force colour')
         .option('--no-color', 'no colour (NO_COLOR and FORCE_COLOR are honoured too)')
-        .addHelpText('after', `${LOAD_HELP}\n\n${DURATIONS}\n\n${LOAD_EXAMPLES}`)
-      addRequestOptions(load)
-      addStreamOptions(load, { duration: false })
-      addExpectOptions(load)
       otherOptions(load).action(async (url: URL, flags: RawLoadFlags) => {
         exitCode = await handlers.load(url, flags)
       })
