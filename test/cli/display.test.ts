@@ -139,7 +139,13 @@ describe('display options of the pretty format', () => {
     expect(cut.note).toBe(
       `… 80 more lines (${Buffer.byteLength(lines.slice(cut.shown.length + 1))} B), --full to see all`,
     )
-    expect(cutLongData('x'.repeat(10_000))?.note).toBe('… 6 KiB more, --full to see all')
+    expect(cutLongData('x'.repeat(10_000))?.note).toBe('… 5.8 KiB more, --full to see all')
+    // 4 KiB of UTF-8, not 4096 characters, and never half of one.
+    const cjk = cutLongData('漢'.repeat(3000))!
+    expect(Buffer.byteLength(cjk.shown)).toBe(4095)
+    const emoji = cutLongData(`x${'😀'.repeat(3000)}`)!
+    expect(emoji.shown).not.toMatch(/[\ud800-\udbff]$/)
+    expect(Buffer.byteLength(emoji.shown)).toBe(4093)
     expect(cutLongData('short\ndata')).toBeUndefined()
   })
 })

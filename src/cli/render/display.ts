@@ -88,6 +88,8 @@ export function showsComments(display: PrettyView): boolean {
 
 export const CUT_LINES = 20
 export const CUT_BYTES = 4096
+const utf8 = new TextEncoder()
+const cutBuffer = new Uint8Array(CUT_BYTES)
 
 /**
  * Long data on a terminal: its first 20 lines (at most 4 KiB), then what was left out. Returns
@@ -103,8 +105,8 @@ export function cutLongData(text: string): { shown: string; note: string } | und
     }
     end = next + 1
   }
-  // The 4 KiB bound counts characters: close enough to bytes for a screen's worth.
-  end = Math.min(end, CUT_BYTES)
+  // At most 4 KiB of UTF-8, never half a character: encodeInto stops before one that does not fit.
+  if (end > CUT_BYTES / 4) end = utf8.encodeInto(text.slice(0, end), cutBuffer).read
   if (end >= text.length) return undefined
   const shown = text.slice(0, end).replace(/\n$/, '')
   const rest = text.slice(end)
@@ -118,6 +120,7 @@ export function cutLongData(text: string): { shown: string; note: string } | und
 
 function formatSize(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`
+  if (bytes < 10 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`
   if (bytes < 1024 ** 2) return `${Math.round(bytes / 1024)} KiB`
   return `${(bytes / 1024 ** 2).toFixed(1)} MiB`
 }
