@@ -76,7 +76,8 @@ export function byteSizeArg(text: string): number {
 export function urlArg(text: string): URL {
   let url: URL
   const trimmed = text.trim()
-  const full = /^[a-z][a-z\d+.-]*:\/\//i.test(trimmed)
+  // `http:/host` too: a slash short, as browsers and the URL parser read it (not a host `http`).
+  const full = /^(?:[a-z][a-z\d+.-]*:\/\/|https?:\/)/i.test(trimmed)
     ? trimmed
     : trimmed.startsWith(':')
       ? `http://localhost${trimmed}`
