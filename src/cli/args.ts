@@ -4,6 +4,7 @@ import { RECONNECT_WHEN, type ReconnectWhen } from '../engine/options.ts'
 import { CONNECT_TIMEOUT_MS } from '../engine/request.ts'
 import {
   byteSizeArg,
+  compileRegex,
   countArg,
   type DataPattern,
   durationArg,
@@ -32,7 +33,7 @@ import {
   type LoadOptions,
   triggerArg,
 } from '../load/options.ts'
-import { grepArg, timestampsArg, type ViewFlags } from './render/display.ts'
+import { timestampsArg, type ViewFlags } from './render/display.ts'
 
 export type Format = 'pretty' | 'json' | 'raw'
 export const FORMATS: readonly Format[] = ['pretty', 'json', 'raw']
@@ -405,7 +406,7 @@ export function addOutputOptions(command: Command): Command {
       collect,
     )
     .option('--exclude <type>', 'hide events of this type, repeatable', collect)
-    .option('--grep <regex>', 'show only events whose data matches', grepArg)
+    .option('--grep <regex>', 'show only events whose data matches', compileRegex)
     .addOption(
       new Option('--timestamps <relative|wall>', 'time since start, or wall clock HH:MM:SS.mmm')
         .argParser(timestampsArg)

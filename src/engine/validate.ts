@@ -141,10 +141,17 @@ export interface DataPattern {
 }
 
 export function regexArg(text: string, previous: DataPattern[] = []): DataPattern[] {
+  return [...previous, { source: text, regex: compileRegex(text) }]
+}
+
+/** A regular expression from a flag, or a usage error that says what is wrong with it. */
+export function compileRegex(text: string): RegExp {
   try {
-    return [...previous, { source: text, regex: new RegExp(text) }]
+    return new RegExp(text)
   } catch (error) {
-    throw new SseProbeUsageError(`not a valid regular expression: ${(error as Error).message}`)
+    // V8 says `Invalid regular expression: /(/: Unterminated group`: the prefix once is enough.
+    const why = (error as Error).message.replace(/^Invalid regular expression: /, '')
+    throw new SseProbeUsageError(`not a valid regular expression: ${why}`)
   }
 }
 

@@ -61,7 +61,11 @@ describe('display options of the pretty format', () => {
       .filter(Boolean)
       .map((line) => line.trim().split(/ {2}/)[1])
     expect(types).toEqual(['tick', 'status'])
-    expect((await probe('--grep', '(')).exitCode).toBe(2)
+    const bad = await probe('--grep', '(')
+    expect(bad.exitCode).toBe(2)
+    expect(bad.stderr).toBe(
+      "error: option '--grep <regex>' argument '(' is invalid. not a valid regular expression: /(/: Unterminated group\n",
+    )
   })
 
   it('--timestamps wall: local time of day, HH:MM:SS.mmm', async () => {

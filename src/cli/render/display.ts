@@ -66,14 +66,6 @@ export function timestampsArg(text: string): PrettyView['timestamps'] {
   return text
 }
 
-export function grepArg(text: string): RegExp {
-  try {
-    return new RegExp(text)
-  } catch (error) {
-    throw new SseProbeUsageError(`not a valid regular expression: ${(error as Error).message}`)
-  }
-}
-
 /** Whether an event is shown: --only, --exclude and --grep. */
 export function showsEvent(display: PrettyView, event: string, data: string): boolean {
   if (display.only.length > 0 && !display.only.includes(event)) return false
