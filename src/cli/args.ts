@@ -4,6 +4,7 @@ import { RECONNECT_WHEN, type ReconnectWhen } from '../engine/options.ts'
 import { CONNECT_TIMEOUT_MS } from '../engine/request.ts'
 import {
   byteSizeArg,
+  compileRegex,
   countArg,
   type DataPattern,
   durationArg,
@@ -32,7 +33,7 @@ import {
   type LoadOptions,
   triggerArg,
 } from '../load/options.ts'
-import { grepArg, timestampsArg, type ViewFlags } from './render/display.ts'
+import { timestampsArg, type ViewFlags } from './render/display.ts'
 
 export type Format = 'pretty' | 'json' | 'raw'
 export const FORMATS: readonly Format[] = ['pretty', 'json', 'raw']
@@ -405,7 +406,7 @@ export function addOutputOptions(command: Command): Command {
       collect,
     )
     .option('--exclude <type>', 'hide events of this type, repeatable', collect)
-    .option('--grep <regex>', 'show only events whose data matches', grepArg)
+    .option('--grep <regex>', 'show only events whose data matches', compileRegex)
     .addOption(
       new Option('--timestamps <relative|wall>', 'time since start, or wall clock HH:MM:SS.mmm')
         .argParser(timestampsArg)
@@ -764,6 +765,7 @@ export function createProgram(
         .argument('<left>', 'a transcript, a raw capture or a URL')
         .argument('<right>', 'a transcript, a raw capture or a URL')
         .addHelpText('after', `\n${DIFF_NOTES}\n\n${DURATIONS}\n\n${DIFF_EXAMPLES}`)
+        .optionsGroup('Compare:')
         .option(
           '--ignore <pointer>',
           'drop this JSON pointer from JSON data before comparing, repeatable',
@@ -776,12 +778,12 @@ export function createProgram(
           '--time-tolerance <percent|duration>',
           'how much slower a side may be with --timing: 50% (the default) or 200ms; at least 50 ms',
         )
+      addRequestOptions(diff)
+      addStreamOptions(diff)
         .optionsGroup('Output:')
         .option('--json', 'one JSON record per difference, then a diff-summary')
         .option('--color', 'force colour')
         .option('--no-color', 'no colour (NO_COLOR and FORCE_COLOR are honoured too)')
-      addRequestOptions(diff)
-      addStreamOptions(diff)
       otherOptions(diff).action(async (left: string, right: string, flags: DiffFlags) => {
         exitCode = await handlers.diff(left, right, flags)
       })
@@ -841,15 +843,15 @@ export function createProgram(
           'print the same test as a k6 script (xk6-sse) and exit without connecting',
           exportArg,
         )
+        .addHelpText('after', `${LOAD_HELP}\n\n${DURATIONS}\n\n${LOAD_EXAMPLES}`)
+      addRequestOptions(load)
+      addStreamOptions(load, { duration: false })
+      addExpectOptions(load)
         .optionsGroup('Output:')
         .option('--json', 'stats records, then a load-summary record (JSON lines)')
         .option('-q, --quiet', 'no status line')
         .option('--color', 'force colour')
         .option('--no-color', 'no colour (NO_COLOR and FORCE_COLOR are honoured too)')
-        .addHelpText('after', `${LOAD_HELP}\n\n${DURATIONS}\n\n${LOAD_EXAMPLES}`)
-      addRequestOptions(load)
-      addStreamOptions(load, { duration: false })
-      addExpectOptions(load)
       otherOptions(load).action(async (url: URL, flags: RawLoadFlags) => {
         exitCode = await handlers.load(url, flags)
       })

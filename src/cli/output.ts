@@ -24,6 +24,8 @@ export interface DisplayOptions {
   events?: boolean
   /** How the pretty format shows events (--compact, --only, …). */
   view?: PrettyView
+  /** A line for stderr before the first record: the flags that the format ignores. */
+  warning?: string
 }
 
 export interface OutputOptions extends DisplayOptions {
@@ -138,7 +140,7 @@ export async function createOutput(
           : [],
       ...(options.view && { view: options.view }),
       startedAt: Date.now(),
-      ...(stdout.isTTY && { columns: (stdout as { columns?: number }).columns ?? 80 }),
+      ...(stdout.isTTY && { columns: (stdout as { columns?: number }).columns || 80 }),
     })
     llm.load = async () => {
       const { createLlmRenderer } = await import('../llm/render.ts')

@@ -76,7 +76,8 @@ export function byteSizeArg(text: string): number {
 export function urlArg(text: string): URL {
   let url: URL
   const trimmed = text.trim()
-  const full = /^[a-z][a-z\d+.-]*:\/\//i.test(trimmed)
+  // `http:/host` too: a slash short, as browsers and the URL parser read it (not a host `http`).
+  const full = /^(?:[a-z][a-z\d+.-]*:\/\/|https?:\/)/i.test(trimmed)
     ? trimmed
     : trimmed.startsWith(':')
       ? `http://localhost${trimmed}`
@@ -140,10 +141,17 @@ export interface DataPattern {
 }
 
 export function regexArg(text: string, previous: DataPattern[] = []): DataPattern[] {
+  return [...previous, { source: text, regex: compileRegex(text) }]
+}
+
+/** A regular expression from a flag, or a usage error that says what is wrong with it. */
+export function compileRegex(text: string): RegExp {
   try {
-    return [...previous, { source: text, regex: new RegExp(text) }]
+    return new RegExp(text)
   } catch (error) {
-    throw new SseProbeUsageError(`not a valid regular expression: ${(error as Error).message}`)
+    // V8 says `Invalid regular expression: /(/: Unterminated group`: the prefix once is enough.
+    const why = (error as Error).message.replace(/^Invalid regular expression: /, '')
+    throw new SseProbeUsageError(`not a valid regular expression: ${why}`)
   }
 }
 

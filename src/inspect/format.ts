@@ -1,5 +1,5 @@
 import stringWidth from 'string-width'
-import { compactJson, wallClock } from '../cli/render/text.ts'
+import { characters, compactJson, NARROW, wallClock } from '../cli/render/text.ts'
 import { formatDuration } from '../engine/duration.ts'
 import { visible } from '../engine/escape.ts'
 import type { InspectState, Row, RowRecord } from './state.ts'
@@ -72,33 +72,6 @@ export function statusText(r: Exclude<RowRecord, { type: 'event' | 'comment' }>)
       return visible(JSON.stringify(rest))
     }
   }
-}
-
-/** Text of one column per UTF-16 unit: most data, measured and cut without segmenting it. */
-const NARROW = /^[\x20-\x7e]*$/
-const graphemes = new Intl.Segmenter()
-
-/** The characters as the terminal draws them, wide (CJK, emoji) or joined (ZWJ, accents). */
-function* characters(text: string): Generator<{ text: string; width: number }> {
-  for (const { segment } of graphemes.segment(text))
-    yield { text: segment, width: stringWidth(segment) }
-}
-
-/** Cuts text to `width` columns, marking the cut with `…`; wide characters take two. */
-export function cut(text: string, width: number): string {
-  if (width <= 0) return ''
-  if (NARROW.test(text))
-    return text.length <= width ? text : `${text.slice(0, Math.max(0, width - 1))}…`
-  let used = 0
-  let end = 0
-  let fits = 0 // the end of the part that leaves a column for `…`
-  for (const character of characters(text)) {
-    if (used + character.width > width) return `${text.slice(0, fits)}…`
-    used += character.width
-    end += character.text.length
-    if (used < width) fits = end
-  }
-  return text
 }
 
 /** Pads text with spaces to `width` columns. */

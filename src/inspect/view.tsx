@@ -1,9 +1,9 @@
 import type { ChalkInstance } from 'chalk'
 import { Box, Text, useInput } from 'ink'
-import { highlightJson } from '../cli/render/text.ts'
+import { cut, highlightJson } from '../cli/render/text.ts'
 import { formatDuration } from '../engine/duration.ts'
 import { visible } from '../engine/escape.ts'
-import { type Cells, cells, cut, pad } from './format.ts'
+import { type Cells, cells, pad } from './format.ts'
 import type { KeyInfo } from './keys.ts'
 import { gridWindow, type InspectState, layout, type Row, visibleRows } from './state.ts'
 

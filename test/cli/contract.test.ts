@@ -34,6 +34,8 @@ describe('a URL without a scheme means http://', () => {
     (port: number) => `127.0.0.1:${port}/stream`,
     (port: number) => `localhost:${port}/stream`,
     (port: number) => `:${port}/stream`,
+    // One slash short: the scheme is there (as browsers read it), not a host named http.
+    (port: number) => `http:/localhost:${port}/stream`,
   ])('%#', async (form) => {
     const server = await sseServer('event: end\ndata: x\n\n')
     const port = Number(new URL(server.url).port)

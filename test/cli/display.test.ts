@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { cutLongData } from '../../src/cli/render/display.ts'
 import { CLI } from '../helpers/cli.ts'
+import { chatTools, serveLlmStreams } from '../helpers/llm-streams.ts'
 import { runMain } from '../helpers/main.ts'
 import { sseServer } from '../helpers/server.ts'
 import { HAS_TMUX, runInTerminal } from '../helpers/tmux.ts'
@@ -60,7 +61,11 @@ describe('display options of the pretty format', () => {
       .filter(Boolean)
       .map((line) => line.trim().split(/ {2}/)[1])
     expect(types).toEqual(['tick', 'status'])
-    expect((await probe('--grep', '(')).exitCode).toBe(2)
+    const bad = await probe('--grep', '(')
+    expect(bad.exitCode).toBe(2)
+    expect(bad.stderr).toBe(
+      "error: option '--grep <regex>' argument '(' is invalid. not a valid regular expression: /(/: Unterminated group\n",
+    )
   })
 
   it('--timestamps wall: local time of day, HH:MM:SS.mmm', async () => {
@@ -84,6 +89,32 @@ describe('display options of the pretty format', () => {
   it('--pretty-json indents JSON data', async () => {
     const run = await probe('--pretty-json', '--only', 'status')
     expect(run.stdout).toContain('           {\n             "state": "ok",\n             "n": [\n')
+  })
+
+  it('--json and --format raw say which display flags they ignore, and still show everything', async () => {
+    const json = await probe('--json', '--only', 'status', '--compact', '--timestamps', 'wall')
+    expect(json.exitCode).toBe(0)
+    expect(json.ofType('event')).toHaveLength(5)
+    expect(json.stderr).toBe(
+      'sse-probe: --compact, --only, --timestamps wall are for the pretty format: --format json shows every record\n',
+    )
+    // Raw's status lines keep the wall clock: only --data-only is ignored there.
+    const raw = await probe('--format', 'raw', '--data-only', '--timestamps', 'wall')
+    expect(raw.stdout).toBe(STREAM)
+    expect(raw.stderr).toMatch(
+      /^sse-probe: --data-only is for the pretty format: --format raw writes the body as received\n\d\d:\d\d:\d\d\.\d{3} {2}▶ connected/,
+    )
+    expect((await probe('--json')).stderr).toBe('')
+  })
+
+  it('on an LLM stream, a flag that chooses or shapes events shows the events, not the text', async () => {
+    const url = await serveLlmStreams({ chatTools })
+    const run = await runMain(['-d', '{}', `${url}/chatTools`, '--data-only', '--grep', 'Zürich'])
+    expect(run.exitCode).toBe(0)
+    const [line, ...rest] = run.stdout.split('\n')
+    expect(JSON.parse(line!).choices[0].delta).toEqual({ content: 'the weather in Zürich 🌦' })
+    expect(rest).toEqual([''])
+    expect(run.stderr).toMatch(/llm {10}openai-chat/)
   })
 
   it('keeps events and status lines of one network read in order where stdout and stderr are one', async () => {
@@ -112,7 +143,13 @@ describe('display options of the pretty format', () => {
     expect(cut.note).toBe(
       `… 80 more lines (${Buffer.byteLength(lines.slice(cut.shown.length + 1))} B), --full to see all`,
     )
-    expect(cutLongData('x'.repeat(10_000))?.note).toBe('… 6 KiB more, --full to see all')
+    expect(cutLongData('x'.repeat(10_000))?.note).toBe('… 5.8 KiB more, --full to see all')
+    // 4 KiB of UTF-8, not 4096 characters, and never half of one.
+    const cjk = cutLongData('漢'.repeat(3000))!
+    expect(Buffer.byteLength(cjk.shown)).toBe(4095)
+    const emoji = cutLongData(`x${'😀'.repeat(3000)}`)!
+    expect(emoji.shown).not.toMatch(/[\ud800-\udbff]$/)
+    expect(Buffer.byteLength(emoji.shown)).toBe(4093)
     expect(cutLongData('short\ndata')).toBeUndefined()
   })
 })
@@ -151,5 +188,26 @@ describe.skipIf(!HAS_TMUX && !process.env.CI)('display options on a terminal', (
       .find((text) => text.includes('message'))!
     expect(line).toMatch(/w…$/)
     expect(line.length).toBeLessThanOrEqual(100)
+  })
+
+  it('--compact counts columns: wide characters and escaped control characters fit the width', async () => {
+    const server = await sseServer(
+      [
+        `id: 1\ndata: ${'漢字'.repeat(80)}\n\n`,
+        `id: 2\ndata: x${'😀'.repeat(80)}\n\n`,
+        `event: st\x1b[31matus\nid: 3\ndata: ${'x'.repeat(200)}\n\n`,
+        'event: end\ndata: bye\n\n',
+      ].join(''),
+    )
+    const term = runInTerminal([server.url, '--no-reconnect', '--compact'], { width: 100 })
+    expect(await term.exited()).toBe(0)
+    const screen = term.screen()
+    const rows = screen.split('\n')
+    // A line longer than the terminal wraps: the row after each event is then not the next event.
+    for (const id of ['id 1', 'id 2', 'id 3']) {
+      const row = rows.findIndex((text) => text.includes(id))
+      expect(rows[row], screen).toMatch(/\S…$/)
+      expect(rows[row + 1], screen).toMatch(/^ +0\.\d{3}s {2}\S/)
+    }
   })
 })

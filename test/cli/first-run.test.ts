@@ -165,14 +165,17 @@ describe('--help: grouped, with examples, for every command', () => {
     check: ['Request:', 'Check:', 'Output:'],
     serve: ['Replay:'],
     inspect: ['Request:', 'Inspect:'],
-    diff: ['Output:', 'Request:', 'When it ends:'],
-    load: ['Load:', 'Output:', 'Request:', 'Expectations:'],
+    // The command's own group first, then the contract's order: request … expectations, output.
+    diff: ['Compare:', 'Request:', 'When it ends:', 'Output:'],
+    load: ['Load:', 'Request:', 'Expectations:', 'Output:'],
   }
   it.each(Object.entries(groups))('%j --help', async (command, headings) => {
     const run = await runCli(command ? [command, '--help'] : ['--help'])
     expect(run.exitCode).toBe(0)
     const found = run.stdout.split('\n').filter((line) => /^[A-Z][\w ]+:$/.test(line))
     expect(found.filter((heading) => headings.includes(heading))).toEqual(headings)
+    // Every option is in a named group: commander's catch-all says nothing.
+    expect(found).not.toContain('Options:')
     const examples = run.stdout.slice(run.stdout.lastIndexOf('\nExamples:\n'))
     expect(examples).toMatch(/^\nExamples:\n( {2}sse-probe .+\n)+$/)
   })

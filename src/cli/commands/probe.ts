@@ -13,7 +13,7 @@ import { checkProxyVariables, type RequestInput, type StreamRequest } from '../.
 import { llmExtensionFor } from '../../llm/options.ts'
 import type { DemoFlags, RawProbeFlags, RawRequestFlags } from '../args.ts'
 import { createOutput, type DisplayOptions, type OutputStreams } from '../output.ts'
-import { toPrettyView } from '../render/display.ts'
+import { blockFlags, ignoredFlags, toPrettyView } from '../render/display.ts'
 import { onStopSignals, type SignalSource } from '../signals.ts'
 
 export interface RunContext extends OutputStreams, SignalSource {
@@ -100,15 +100,23 @@ export function displayOptionsFrom(flags: RawProbeFlags | DemoFlags): DisplayOpt
   if (flags.json && flags.format !== 'pretty' && flags.format !== 'json') {
     throw new SseProbeUsageError(`--json conflicts with --format ${flags.format}`)
   }
+  const format = flags.json ? 'json' : flags.format
+  const view = toPrettyView(flags)
+  const ignored = format === 'pretty' ? [] : ignoredFlags(view, format)
+  const shows = format === 'json' ? 'shows every record' : 'writes the body as received'
   return {
-    format: flags.json ? 'json' : flags.format,
+    format,
     quiet: flags.quiet ?? false,
     ...(flags.color !== undefined && { color: flags.color }),
     hidePings: flags.hidePings ?? false,
-    events: flags.events ?? false,
+    // With an LLM stream, --compact or --only asks for event blocks rather than the model's text.
+    events: (flags.events ?? false) || blockFlags(view).length > 0,
     include: flags.include ?? false,
     verbose: flags.verbose ?? false,
-    view: toPrettyView(flags),
+    view,
+    ...(ignored.length > 0 && {
+      warning: `${ignored.join(', ')} ${ignored.length === 1 ? 'is' : 'are'} for the pretty format: --format ${format} ${shows}`,
+    }),
   }
 }
 
@@ -120,6 +128,7 @@ export async function probeAndSummarise(
   flags: Pick<RawProbeFlags, 'llm' | 'expectLlm'>,
 ): Promise<number> {
   const output = await createOutput({ ...display, pingEvent: options.stream.pingEvent }, context)
+  if (display.warning) output.error(`sse-probe: ${display.warning}`)
   // JSON has nothing to show but summary.llm: no view, and nothing handed over per delta.
   const view = display.format !== 'json'
   const live = output.llmLive

@@ -38,18 +38,32 @@ export function toPrettyView(flags: ViewFlags): PrettyView {
   }
 }
 
+/** The flags given that choose or shape event blocks: with an LLM stream, they ask for those. */
+export function blockFlags(view: PrettyView): string[] {
+  return [
+    view.compact && '--compact',
+    view.only.length > 0 && '--only',
+    view.exclude.length > 0 && '--exclude',
+    view.grep && '--grep',
+    view.dataOnly && '--data-only',
+    view.prettyJson && '--pretty-json',
+  ].filter((flag) => typeof flag === 'string')
+}
+
+/**
+ * The display flags given that a format other than pretty ignores: json shows every record as it
+ * is, raw the body (its status lines on stderr keep --timestamps).
+ */
+export function ignoredFlags(view: PrettyView, format: 'json' | 'raw'): string[] {
+  const flags = [...blockFlags(view), ...(view.full ? ['--full'] : [])]
+  if (format === 'json' && view.timestamps === 'wall') flags.push('--timestamps wall')
+  return flags
+}
+
 export function timestampsArg(text: string): PrettyView['timestamps'] {
   if (text !== 'relative' && text !== 'wall')
     throw new SseProbeUsageError('expected relative or wall')
   return text
-}
-
-export function grepArg(text: string): RegExp {
-  try {
-    return new RegExp(text)
-  } catch (error) {
-    throw new SseProbeUsageError(`not a valid regular expression: ${(error as Error).message}`)
-  }
 }
 
 /** Whether an event is shown: --only, --exclude and --grep. */
@@ -66,6 +80,8 @@ export function showsComments(display: PrettyView): boolean {
 
 export const CUT_LINES = 20
 export const CUT_BYTES = 4096
+const utf8 = new TextEncoder()
+const cutBuffer = new Uint8Array(CUT_BYTES)
 
 /**
  * Long data on a terminal: its first 20 lines (at most 4 KiB), then what was left out. Returns
@@ -81,8 +97,8 @@ export function cutLongData(text: string): { shown: string; note: string } | und
     }
     end = next + 1
   }
-  // The 4 KiB bound counts characters: close enough to bytes for a screen's worth.
-  end = Math.min(end, CUT_BYTES)
+  // At most 4 KiB of UTF-8, never half a character: encodeInto stops before one that does not fit.
+  if (end > CUT_BYTES / 4) end = utf8.encodeInto(text.slice(0, end), cutBuffer).read
   if (end >= text.length) return undefined
   const shown = text.slice(0, end).replace(/\n$/, '')
   const rest = text.slice(end)
@@ -96,6 +112,7 @@ export function cutLongData(text: string): { shown: string; note: string } | und
 
 function formatSize(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`
+  if (bytes < 10 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`
   if (bytes < 1024 ** 2) return `${Math.round(bytes / 1024)} KiB`
   return `${(bytes / 1024 ** 2).toFixed(1)} MiB`
 }

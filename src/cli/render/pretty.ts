@@ -1,4 +1,5 @@
 import type { ChalkInstance } from 'chalk'
+import stringWidth from 'string-width'
 import { renderTrigger, renderViolation } from '../../contracts/render.ts'
 import { formatDuration } from '../../engine/duration.ts'
 import { visible } from '../../engine/escape.ts'
@@ -9,7 +10,7 @@ import type {
   SummaryRecord,
 } from '../../engine/records.ts'
 import { cutLongData, type PrettyView, showsComments, showsEvent, toPrettyView } from './display.ts'
-import { compactJson, highlightJson, wallClock } from './text.ts'
+import { compactJson, cut, highlightJson, wallClock } from './text.ts'
 
 export interface PrettyOptions {
   /** Colours for stdout (events) and stderr (status lines, summary): either may be a file. */
@@ -49,7 +50,7 @@ export function createPrettyRenderer(
         ? wallClock(startedAt + t)
         : `${(t / 1000).toFixed(3)}s`.padStart(9),
     )
-  const cut = options.columns !== undefined && !display.full
+  const cutsLong = options.columns !== undefined && !display.full
   // Events of one network chunk share their time: format it once.
   let lastT = -1
   let lastTime = ''
@@ -78,35 +79,25 @@ export function createPrettyRenderer(
     if (ping && options.hidePings) return undefined
     if (!showsEvent(display, record.event, record.data)) return undefined
     if (display.dataOnly) return { stream: 'out', text: dataOnly(record.data) }
-    const parts = [
-      record.event,
-      record.id === null ? '' : `id ${record.id === '' ? '""' : visible(record.id)}`,
-      record.dt === null ? '' : `+${formatDuration(record.dt)}`,
-    ]
-    const styled = [
-      c.bold.cyan(visible(parts[0]!)),
-      parts[1] && c.yellow(parts[1]),
-      parts[2] && c.dim(parts[2]),
-    ]
+    const id = record.id === null ? '' : `id ${record.id === '' ? '""' : visible(record.id)}`
+    const dt = record.dt === null ? '' : `+${formatDuration(record.dt)}`
+    const styled = [c.bold.cyan(visible(record.event)), id && c.yellow(id), dt && c.dim(dt)]
     const head = [time(record.t), ...styled].filter(Boolean).join('  ')
     let text: string
     if (display.compact) {
-      // The plain width of what precedes the data: the time column, then each part and its gap.
-      const used = timeWidth + parts.reduce((sum, part) => sum + (part ? part.length + 2 : 0), 0)
-      text = `${head}  ${compactData(record.data, options.columns && options.columns - used - 2)}\n`
+      // Columns, not characters: the type or id may be wide (CJK, emoji) or escaped (\\x1b).
+      const width = options.columns && options.columns - stringWidth(head) - 4
+      text = `${head}  ${compactData(record.data, width)}\n`
     } else {
       text = `${head}\n${renderData(record.data)}\n`
     }
     return { stream: 'out', text: ping ? c.dim(text) : text }
   }
 
-  const timeWidth = display.timestamps === 'wall' ? 12 : 9
-
   /** --compact: the data on one line (JSON compacted, line breaks shown as \\n), cut to the width. */
   function compactData(data: string, width: number | undefined): string {
     let line = visible(compactJson(data) ?? data)
-    if (width !== undefined && line.length > Math.max(width, 10))
-      line = `${line.slice(0, Math.max(width, 10) - 1)}…`
+    if (width !== undefined) line = cut(line, Math.max(width, 10))
     const json = line.charCodeAt(0) === 123 || line.charCodeAt(0) === 91
     return json && c.level > 0 ? highlightJson(line, c) : line
   }
@@ -125,7 +116,7 @@ export function createPrettyRenderer(
         : display.prettyJson
           ? JSON.stringify(JSON.parse(json), null, 2)
           : json
-    const long = cut ? cutLongData(text) : undefined
+    const long = cutsLong ? cutLongData(text) : undefined
     const lines = (long ? long.shown : text).split('\n').map((line) => {
       const safe = visible(line)
       return INDENT + (json !== undefined && c.level > 0 ? highlightJson(safe, c) : safe)
