@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -275,6 +275,23 @@ describe('an older Node', () => {
     expect(run.stdout).toBe('')
     expect(run.stderr).toMatch(
       /^sse-probe: needs Node\.js 22\.12 or later; this is Node\.js v\d+\.\d+\.\d+\n$/,
+    )
+  })
+})
+
+describe('a clone that was never built', () => {
+  it('says to build, in one line, exit 2 (no resolver stack trace)', () => {
+    // bin/ without dist/ beside it: what `npm ci` leaves in a fresh clone.
+    const root = mkdtempSync(join(tmpdir(), 'sse-probe-unbuilt-'))
+    mkdirSync(join(root, 'bin'))
+    copyFileSync(CLI, join(root, 'bin', 'sse-probe.js'))
+    const run = spawnSync(process.execPath, [join(root, 'bin', 'sse-probe.js'), 'demo'], {
+      encoding: 'utf8',
+    })
+    expect(run.status).toBe(2)
+    expect(run.stdout).toBe('')
+    expect(run.stderr).toBe(
+      `sse-probe: not built: ${join(root, 'dist', 'cli.js')} is missing; run npm run build (npm start builds and runs the demo)\n`,
     )
   })
 })
