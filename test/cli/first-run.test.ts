@@ -295,3 +295,31 @@ describe('a clone that was never built', () => {
     )
   })
 })
+
+describe('a file that cannot be used says why in words, exit 2, before any request', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sse-probe-files-'))
+  it.each([
+    [
+      ['-d', '@missing.json'],
+      "option '-d, --data <text|@file|@->' cannot read 'missing.json': no such file",
+    ],
+    [
+      ['-d', `@${dir}`],
+      `option '-d, --data <text|@file|@->' cannot read '${dir}': a directory, not a file`,
+    ],
+    [
+      ['--schema', 'x=missing.json'],
+      '--schema x=missing.json: cannot read missing.json: no such file',
+    ],
+    [
+      ['--record', join(dir, 'no', 'x.ndjson')],
+      `option '--record <file>' cannot write '${join(dir, 'no', 'x.ndjson')}': no such directory`,
+    ],
+  ])('%j', async (args, message) => {
+    const server = await startServer(() => {})
+    const run = await runCli([server.url, ...args])
+    expect(run.exitCode).toBe(2)
+    expect(run.stderr).toBe(`error: ${message}\n`)
+    expect(server.requests).toHaveLength(0)
+  })
+})

@@ -90,7 +90,7 @@ describe('--schema', () => {
     const broken = file('broken.json', '{"type": "object", "properties": {"a": {"type": "int"}}}')
     for (const [args, message] of [
       [['--schema', broken], /--schema .*broken.json: unusable schema/],
-      [['--schema', join(work, 'none.json')], /cannot read .*none.json: ENOENT/],
+      [['--schema', join(work, 'none.json')], /cannot read .*none.json: no such file/],
       [['--openapi', fixture('aspnet.json')], /aspnet.json: no operation for GET \/nowhere/],
       [
         ['--openapi', fixture('aspnet.json'), '--operation', 'Missing'],
@@ -409,7 +409,7 @@ describe('sse-probe diff', () => {
     expect((await runMain(['diff', '--pings', capture, other])).exitCode).toBe(1)
     const missing = await runMain(['diff', capture, join(work, 'nope.ndjson')])
     expect(missing.exitCode).toBe(3)
-    expect(missing.stderr).toMatch(/cannot read .*nope.ndjson: ENOENT/)
+    expect(missing.stderr).toMatch(/cannot read .*nope.ndjson: no such file/)
     const usage = await runMain(['diff', '--ignore', 'at', capture, other])
     expect(usage.exitCode).toBe(2)
     const refused = await startServer((_req, res) => res.writeHead(500).end('down'))
@@ -472,7 +472,7 @@ describe('the library', () => {
     const server = await sseServer('data: x\n\n')
     const run = probe(server.url, { schema: join(work, 'absent.json') })
     await expect(run.summary).rejects.toThrow(SseProbeUsageError)
-    await expect(run.summary).rejects.toThrow(/cannot read .*absent.json: ENOENT/)
+    await expect(run.summary).rejects.toThrow(/cannot read .*absent.json: no such file/)
     expect(server.requests).toHaveLength(0)
   })
 })
