@@ -154,6 +154,15 @@ describe('--expect-order', () => {
   })
 })
 
+describe('--expect-order, pretty', () => {
+  it('says none of the types came, rather than (got )', async () => {
+    const server = await sseServer('event: status\ndata: x\n\nevent: end\ndata: x\n\n')
+    const run = await runMain(['--expect-order', 'queued,running,done', server.url])
+    expect(run.exitCode).toBe(1)
+    expect(run.stderr).toContain('\n✗ --expect-order queued,running,done (got none)\n')
+  })
+})
+
 /** A pub/sub server: GET /events subscribes, POST /publish sends its body to every subscriber at once. */
 async function pubSub() {
   const subscribers = new Set<ServerResponse>()
