@@ -10,8 +10,10 @@ import { createTerminal } from './output.ts'
  * The entry point: parses the command line and runs the command, returning its
  * exit code. Usage errors exit 2 with a one-line message, never a stack trace.
  */
-export async function main(argv: readonly string[], context: RunContext): Promise<number> {
+export async function main(given: readonly string[], context: RunContext): Promise<number> {
   const terminal = createTerminal(context)
+  // `help help` and `help --help` ask for help too: commander printed it as an error, exit 2.
+  const argv = given[0] === 'help' && /^(help|--help|-h)$/.test(given[1] ?? '') ? ['--help'] : given
   if (argv.length === 0) {
     terminal.err(SHORT_USAGE)
     return 2

@@ -139,6 +139,17 @@ describe("commander's messages and the first commands", () => {
     expect(prebuilt.stdout).toBe(viaHelp.stdout)
   })
 
+  it.each([
+    ['help', 'help'],
+    ['help', '--help'],
+    ['help', '-h'],
+  ])('`sse-probe %s %s` is `sse-probe --help` too, exit 0', async (...args) => {
+    const [asked, prebuilt] = await Promise.all([runCli(args), runCli(['--help'])])
+    expect(asked.exitCode).toBe(0)
+    expect(asked.stderr).toBe('')
+    expect(asked.stdout).toBe(prebuilt.stdout)
+  })
+
   it('help rendered on demand (--help after another flag) lists every command, as the prebuilt', async () => {
     // A probe builds only the subcommands its command line names; help must still see them all.
     const [onDemand, prebuilt] = await Promise.all([
