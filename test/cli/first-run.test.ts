@@ -3,7 +3,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { unknownCommand } from '../../src/cli/args.ts'
+import { commandMeant, unknownCommand } from '../../src/cli/args.ts'
 import { CLI, runCli } from '../helpers/cli.ts'
 import { sseServer, startServer } from '../helpers/server.ts'
 import { runInTerminal, TERMINAL_TESTS } from '../helpers/tty.ts'
@@ -106,6 +106,28 @@ describe("commander's messages and the first commands", () => {
     expect(unknownCommand(['server'])).toBeUndefined()
     expect(unknownCommand(['server', '-i'])).toBeUndefined()
     expect(unknownCommand(['http://127.0.0.1/', 'x'])).toBeUndefined()
+  })
+
+  it.each([
+    ['inpsect', 'inspect'],
+    ['version', '--version'],
+  ])(
+    'a lone %j that is no host is probed, then the command meant is named',
+    async (word, meant) => {
+      // Through a proxy nothing listens on: no DNS lookup of the word, on any machine.
+      const run = await runCli([word, '--proxy', 'http://127.0.0.1:9'])
+      expect(run.exitCode).toBe(3)
+      expect(run.stderr.trimEnd().split('\n').at(-1)).toBe(
+        `sse-probe: '${word}' was read as a host name (http://${word}/); did you mean sse-probe ${meant}?`,
+      )
+    },
+  )
+
+  it('no hint for a host that is no command, or a probe that did not fail to connect', () => {
+    expect(commandMeant(['localhost'])).toBeUndefined()
+    expect(commandMeant(['staging'])).toBeUndefined()
+    expect(commandMeant(['api.example.com'])).toBeUndefined()
+    expect(commandMeant(['chek'])).toBe('check')
   })
 
   it('`sse-probe` alone offers the demo first, in a few lines, exit 2', async () => {
