@@ -12,4 +12,15 @@ if (major < 22 || (major === 22 && minor < 12)) {
 // in the same folder (src/cli/load-main.ts). getBuiltinModule rather than an import: the ES module
 // facade of node:module also loads its source-map support.
 process.getBuiltinModule('node:module').enableCompileCache?.()
-await import('../dist/cli.js')
+const cli = new URL('../dist/cli.js', import.meta.url)
+try {
+  await import(cli.href)
+} catch (error) {
+  // A clone before its first build (npm ci does not build): one line, not a resolver stack trace.
+  if (error?.code !== 'ERR_MODULE_NOT_FOUND' || error.url !== cli.href) throw error
+  const missing = process.getBuiltinModule('node:url').fileURLToPath(cli)
+  process.stderr.write(
+    `sse-probe: not built: ${missing} is missing; run npm run build (npm start builds and runs the demo)\n`,
+  )
+  process.exit(2)
+}

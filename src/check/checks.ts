@@ -120,10 +120,11 @@ export function checkContentType(o: Observation): Judgement {
       `${statusLine(r)}: too many redirects (more than ${MAX_REDIRECTS}), the last to ${redactUrl(r.headers.location)}`,
       'the redirects go round in a loop: fix them, or check the URL the stream is really at',
     )
-  if (r.status !== 200)
-    return fail(`${statusLine(r)}${r.body ? `: ${r.body}` : ''}`, statusHint(r.status))
+  // What came back instead (an API's JSON error, a login page) says more than its status.
+  const body = r.body ? `: ${r.body}` : ''
+  if (r.status !== 200) return fail(`${statusLine(r)}${body}`, statusHint(r.status))
   if (r.verdict !== 'ok')
-    return fail(`200 with Content-Type ${type ?? '(none)'}`, HINTS.contentType)
+    return fail(`200 with Content-Type ${type ?? '(none)'}${body}`, HINTS.contentType)
   const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(type ?? '')?.[1]
   if (charset && !/^utf-?8$/i.test(charset))
     return warn(`200, ${type}: SSE is decoded as UTF-8 whatever the charset says`, HINTS.charset)

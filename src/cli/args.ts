@@ -579,6 +579,17 @@ export function unknownCommand(argv: readonly string[]): string | undefined {
   return `error: unknown command '${word}'${hint}\n`
 }
 
+/**
+ * The command a lone first word that was probed as a host (`sse-probe inpsect`, `sse-probe
+ * version`) was likely meant to be, for a hint once that host could not be reached.
+ */
+export function commandMeant(argv: readonly string[]): string | undefined {
+  const word = argv[0]?.toLowerCase()
+  if (word === undefined || !/^[a-z]+$/.test(word) || word === 'localhost') return undefined
+  if (word === 'version') return '--version'
+  return COMMANDS.find((name) => name !== word && editDistance(word, name) <= 2)
+}
+
 /** Edits (insert, delete, replace, swap two neighbours) that turn a into b. */
 function editDistance(a: string, b: string): number {
   const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)])

@@ -2,7 +2,7 @@ import { CommanderError } from 'commander'
 import { SseProbeUsageError } from '../engine/errors.ts'
 import { visible } from '../engine/escape.ts'
 import { redactText } from '../engine/redact.ts'
-import { createProgram, SHORT_USAGE, unknownCommand } from './args.ts'
+import { commandMeant, createProgram, SHORT_USAGE, unknownCommand } from './args.ts'
 import type { RunContext } from './commands/probe.ts'
 import { createTerminal } from './output.ts'
 
@@ -10,8 +10,10 @@ import { createTerminal } from './output.ts'
  * The entry point: parses the command line and runs the command, returning its
  * exit code. Usage errors exit 2 with a one-line message, never a stack trace.
  */
-export async function main(argv: readonly string[], context: RunContext): Promise<number> {
+export async function main(given: readonly string[], context: RunContext): Promise<number> {
   const terminal = createTerminal(context)
+  // `help help` and `help --help` ask for help too: commander printed it as an error, exit 2.
+  const argv = given[0] === 'help' && /^(help|--help|-h)$/.test(given[1] ?? '') ? ['--help'] : given
   if (argv.length === 0) {
     terminal.err(SHORT_USAGE)
     return 2
@@ -26,7 +28,14 @@ export async function main(argv: readonly string[], context: RunContext): Promis
     {
       async probe(url, flags) {
         const { runProbe } = await import('./commands/probe.ts')
-        return runProbe(url, flags, context)
+        const code = await runProbe(url, flags, context)
+        const meant = code === 3 ? commandMeant(argv) : undefined
+        if (meant !== undefined) {
+          terminal.err(
+            `sse-probe: '${visible(argv[0]!)}' was read as a host name (${visible(url.href)}); did you mean sse-probe ${meant}?\n`,
+          )
+        }
+        return code
       },
       async load(url, flags) {
         const { runLoad } = await import('./commands/load.ts')

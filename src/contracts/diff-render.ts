@@ -1,5 +1,5 @@
 import type { DiffRecord, DiffSummary, SideTiming } from './diff.ts'
-import { visible } from './engine.ts'
+import { formatDuration, visible } from './engine.ts'
 
 export interface DiffStyle {
   bad(text: string): string
@@ -76,7 +76,8 @@ function renderTiming(
   style: DiffStyle,
 ): string[] {
   const flagged = new Set(records.flatMap((r) => (r.kind === 'timing' ? [r.metric] : [])))
-  const ms = (v: number | null | undefined) => (v == null ? '–' : `${v}ms`)
+  // Rounded as the probe's summary shows times (226ms, 1.37s); --json keeps the exact values.
+  const ms = (v: number | null | undefined) => (v == null ? '–' : formatDuration(v))
   const rows: [string, string, (t: SideTiming) => string][] = [
     ['first event', 'firstEventMs', (t) => ms(t.firstEventMs)],
     ['gap p50', 'gapMs.p50', (t) => ms(t.gapMs?.p50)],

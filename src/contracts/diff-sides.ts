@@ -2,7 +2,7 @@ import { constants } from 'node:buffer'
 import { open } from 'node:fs/promises'
 import type { DiffOptions, Side, StreamEvent } from './diff.ts'
 import { sideFromRecords } from './diff.ts'
-import { createEventStream, readTranscript, UsageError } from './engine.ts'
+import { createEventStream, fileProblem, readTranscript, UsageError } from './engine.ts'
 
 /** A side that could not be read or probed: exit 3, as for a probe that cannot connect. */
 export class SideUnreadable extends Error {
@@ -33,10 +33,7 @@ export async function readSideFile(
     }
   } catch (error) {
     if (error instanceof SideUnreadable) throw error
-    const code = (error as NodeJS.ErrnoException).code
-    throw new SideUnreadable(
-      `cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a directory, not a file' : (code ?? (error as Error).message)}`,
-    )
+    throw new SideUnreadable(`cannot read ${file}: ${fileProblem(error)}`)
   }
   const text = bytes.toString('utf8')
   if (

@@ -1,6 +1,6 @@
 /** What contracts/ takes from the engine, in one place. */
 export { formatDuration, parseDuration } from '../engine/duration.ts'
-export { describeError, SseProbeUsageError as UsageError } from '../engine/errors.ts'
+export { describeError, fileProblem, SseProbeUsageError as UsageError } from '../engine/errors.ts'
 export { escapeRegex, visible } from '../engine/escape.ts'
 export { exitCodeFor } from '../engine/exit-code.ts'
 export type {

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { SseProbeUsageError as UsageError } from '../engine/errors.ts'
+import { fileProblem, SseProbeUsageError as UsageError } from '../engine/errors.ts'
 import { headerLines, type ProbeOptions } from '../engine/options.ts'
 import type { EventRecord } from '../engine/records.ts'
 import { durationArg, headerArg, invalidOption, methodArg, urlArg } from '../engine/validate.ts'
@@ -164,11 +164,7 @@ function triggerBody(data: string): Buffer {
   try {
     return readFileSync(data.slice(1))
   } catch (error) {
-    throw invalid(
-      'triggerData',
-      data,
-      `cannot read ${data.slice(1)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-    )
+    throw invalid('triggerData', data, `cannot read ${data.slice(1)}: ${fileProblem(error)}`)
   }
 }
 

@@ -5,7 +5,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js'
 import AjvDraft04Module from 'ajv-draft-04'
 import addFormatsModule from 'ajv-formats'
 import { parse as parseYaml } from 'yaml'
-import { UsageError } from './engine.ts'
+import { fileProblem, UsageError } from './engine.ts'
 import { localFollow, selectBranches } from './unions.ts'
 
 /** One thing wrong with a value: where (a JSON pointer) and what. */
@@ -75,9 +75,7 @@ export function readDocument(file: string, flag: string): unknown {
   try {
     text = readFileSync(file, 'utf8').replace(/^\uFEFF/, '')
   } catch (error) {
-    throw new UsageError(
-      `${flag}: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-    )
+    throw new UsageError(`${flag}: cannot read ${file}: ${fileProblem(error)}`)
   }
   try {
     return JSON.parse(text)

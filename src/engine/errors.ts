@@ -45,6 +45,21 @@ export function describeError(error: unknown): string {
   return tls ? `TLS error: ${line} (use -k/--insecure to accept any certificate)` : line
 }
 
+// A newcomer reads these better than the code, which `ENOENT` alone is.
+const FILE_PROBLEMS: Record<string, string> = {
+  ENOENT: 'no such file',
+  EISDIR: 'a directory, not a file',
+  ENOTDIR: 'a part of its path is not a directory',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+}
+
+/** Why a file could not be read or written, in words where the code has common ones. */
+export function fileProblem(error: unknown): string {
+  const { code, message } = error as ErrorLike
+  return (code && FILE_PROBLEMS[code]) || code || message || String(error)
+}
+
 /**
  * A bad option, flag or argument: the CLI prints the message and exits 2, the library throws it
  * synchronously. Shaped like commander's InvalidArgumentError, so that commander names the flag

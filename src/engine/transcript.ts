@@ -1,5 +1,5 @@
 import { closeSync, constants, openSync, writeFileSync } from 'node:fs'
-import { SseProbeUsageError } from './errors.ts'
+import { fileProblem, SseProbeUsageError } from './errors.ts'
 import { jsonText } from './json-text.ts'
 import type { ProbeRecord } from './records.ts'
 import { redactHeaders, redactUrl } from './redact.ts'
@@ -31,7 +31,9 @@ export function createRecorder(path: string, warn: (message: string) => void): R
   try {
     fd = openSync(path, 'w')
   } catch (error) {
-    throw cannotRecord(path, (error as NodeJS.ErrnoException).code ?? (error as Error).message)
+    // ENOENT on a write: the folder is what does not exist.
+    const code = (error as NodeJS.ErrnoException).code
+    throw cannotRecord(path, code === 'ENOENT' ? 'no such directory' : fileProblem(error))
   } finally {
     if (probe !== undefined) closeSync(probe)
   }
@@ -51,9 +53,7 @@ export function createRecorder(path: string, warn: (message: string) => void): R
       writeFileSync(fd, `${jsonText(redacted)}\n`)
     } catch (error) {
       // A full disk should not end the probe, but the user must know the transcript is incomplete.
-      warn(
-        `--record stopped: cannot write '${path}': ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-      )
+      warn(`--record stopped: cannot write '${path}': ${fileProblem(error)}`)
       close()
     }
   }

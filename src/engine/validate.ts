@@ -89,10 +89,12 @@ export function urlArg(text: string): URL {
   } catch {
     // `localhost:80000`: the URL parser's refusal would otherwise read as a missing scheme.
     const port = /^[a-z]+:\/\/[^/?#]*:(\d+)(?:[/?#]|$)/i.exec(full)?.[1]
+    // `https://` or `http://:8000/`: a URL that names no server, which the refusal alone hides.
+    const noHost = /^[a-z]+:\/\/(?:[^/?#]*@)?(?::\d*)?(?:[/?#]|$)/i.test(full)
     throw new SseProbeUsageError(
       port !== undefined && Number(port) > 65535
         ? `port ${port} is out of range (0 to 65535)`
-        : 'expected an http:// or https:// URL',
+        : `expected an http:// or https:// URL${noHost ? ': this one has no host' : ''}`,
     )
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {

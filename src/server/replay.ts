@@ -2,7 +2,7 @@ import { constants, openSync } from 'node:fs'
 import { readFile, stat } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Socket } from 'node:net'
-import { SseProbeUsageError } from '../engine/errors.ts'
+import { fileProblem, SseProbeUsageError } from '../engine/errors.ts'
 import {
   createConnectionLog,
   drop,
@@ -108,10 +108,7 @@ export async function readReplayFile(
     bytes = stats.isFIFO() ? await readPipe(file) : await readFile(file)
   } catch (error) {
     if (error instanceof SseProbeUsageError) throw error
-    const code = (error as NodeJS.ErrnoException).code
-    throw new SseProbeUsageError(
-      `cannot read '${file}': ${code === 'ENOENT' ? 'no such file' : (code ?? (error as Error).message)}`,
-    )
+    throw new SseProbeUsageError(`cannot read '${file}': ${fileProblem(error)}`)
   }
   return parseReplayFile(bytes, file, intervalMs)
 }

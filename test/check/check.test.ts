@@ -96,7 +96,7 @@ describe('check: each check catches its problem', () => {
       [],
       'content-type',
       'fail',
-      /^200 with Content-Type text\/html$/,
+      /^200 with Content-Type text\/html: : connected retry: 2000 id: 1 data: tick 1 /,
     ],
     [
       'a charset other than UTF-8',
@@ -458,6 +458,19 @@ describe('check: connection and usage errors', () => {
     )
     expect(run.stdout.match(/→/g)).toHaveLength(2)
     expect(run.stdout).not.toContain('text/event-stream')
+  })
+
+  it('JSON or a page served with 200 shows what came back, not only its Content-Type', async () => {
+    const server = await startServer((_req, res) =>
+      res
+        .writeHead(200, { 'content-type': 'text/html' })
+        .end('<!doctype html><title>Log in</title>\n'),
+    )
+    const run = await runCli(['check', server.url])
+    expect(run.exitCode).toBe(1)
+    expect(run.stdout).toContain(
+      '✗ content-type   200 with Content-Type text/html: <!doctype html><title>Log in</title>\n',
+    )
   })
 
   it('keeps what it needs of a stream faster than it can matter, and ends on time', async () => {

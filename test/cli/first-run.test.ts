@@ -1,9 +1,9 @@
 import { execFileSync, spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { unknownCommand } from '../../src/cli/args.ts'
+import { commandMeant, unknownCommand } from '../../src/cli/args.ts'
 import { CLI, runCli } from '../helpers/cli.ts'
 import { sseServer, startServer } from '../helpers/server.ts'
 import { runInTerminal, TERMINAL_TESTS } from '../helpers/tty.ts'
@@ -108,6 +108,28 @@ describe("commander's messages and the first commands", () => {
     expect(unknownCommand(['http://127.0.0.1/', 'x'])).toBeUndefined()
   })
 
+  it.each([
+    ['inpsect', 'inspect'],
+    ['version', '--version'],
+  ])(
+    'a lone %j that is no host is probed, then the command meant is named',
+    async (word, meant) => {
+      // Through a proxy nothing listens on: no DNS lookup of the word, on any machine.
+      const run = await runCli([word, '--proxy', 'http://127.0.0.1:9'])
+      expect(run.exitCode).toBe(3)
+      expect(run.stderr.trimEnd().split('\n').at(-1)).toBe(
+        `sse-probe: '${word}' was read as a host name (http://${word}/); did you mean sse-probe ${meant}?`,
+      )
+    },
+  )
+
+  it('no hint for a host that is no command, or a probe that did not fail to connect', () => {
+    expect(commandMeant(['localhost'])).toBeUndefined()
+    expect(commandMeant(['staging'])).toBeUndefined()
+    expect(commandMeant(['api.example.com'])).toBeUndefined()
+    expect(commandMeant(['chek'])).toBe('check')
+  })
+
   it('`sse-probe` alone offers the demo first, in a few lines, exit 2', async () => {
     const run = await runCli([])
     expect(run.exitCode).toBe(2)
@@ -137,6 +159,17 @@ describe("commander's messages and the first commands", () => {
     const [viaHelp, prebuilt] = await Promise.all([runCli(['help']), runCli(['--help'])])
     expect(viaHelp.exitCode).toBe(0)
     expect(prebuilt.stdout).toBe(viaHelp.stdout)
+  })
+
+  it.each([
+    ['help', 'help'],
+    ['help', '--help'],
+    ['help', '-h'],
+  ])('`sse-probe %s %s` is `sse-probe --help` too, exit 0', async (...args) => {
+    const [asked, prebuilt] = await Promise.all([runCli(args), runCli(['--help'])])
+    expect(asked.exitCode).toBe(0)
+    expect(asked.stderr).toBe('')
+    expect(asked.stdout).toBe(prebuilt.stdout)
   })
 
   it('help rendered on demand (--help after another flag) lists every command, as the prebuilt', async () => {
@@ -279,5 +312,50 @@ describe('an older Node', () => {
     expect(run.stderr).toMatch(
       /^sse-probe: needs Node\.js 22\.12 or later; this is Node\.js v\d+\.\d+\.\d+\n$/,
     )
+  })
+})
+
+describe('a clone that was never built', () => {
+  it('says to build, in one line, exit 2 (no resolver stack trace)', () => {
+    // bin/ without dist/ beside it: what `npm ci` leaves in a fresh clone.
+    const root = mkdtempSync(join(tmpdir(), 'sse-probe-unbuilt-'))
+    mkdirSync(join(root, 'bin'))
+    copyFileSync(CLI, join(root, 'bin', 'sse-probe.js'))
+    const run = spawnSync(process.execPath, [join(root, 'bin', 'sse-probe.js'), 'demo'], {
+      encoding: 'utf8',
+    })
+    expect(run.status).toBe(2)
+    expect(run.stdout).toBe('')
+    expect(run.stderr).toBe(
+      `sse-probe: not built: ${join(root, 'dist', 'cli.js')} is missing; run npm run build (npm start builds and runs the demo)\n`,
+    )
+  })
+})
+
+describe('a file that cannot be used says why in words, exit 2, before any request', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sse-probe-files-'))
+  it.each([
+    [
+      ['-d', '@missing.json'],
+      "option '-d, --data <text|@file|@->' cannot read 'missing.json': no such file",
+    ],
+    [
+      ['-d', `@${dir}`],
+      `option '-d, --data <text|@file|@->' cannot read '${dir}': a directory, not a file`,
+    ],
+    [
+      ['--schema', 'x=missing.json'],
+      '--schema x=missing.json: cannot read missing.json: no such file',
+    ],
+    [
+      ['--record', join(dir, 'no', 'x.ndjson')],
+      `option '--record <file>' cannot write '${join(dir, 'no', 'x.ndjson')}': no such directory`,
+    ],
+  ])('%j', async (args, message) => {
+    const server = await startServer(() => {})
+    const run = await runCli([server.url, ...args])
+    expect(run.exitCode).toBe(2)
+    expect(run.stderr).toBe(`error: ${message}\n`)
+    expect(server.requests).toHaveLength(0)
   })
 })

@@ -148,7 +148,7 @@ describe('--record <file>', () => {
     const run = await runCli([server.url, '--record', '/nonexistent-dir/x.ndjson'])
     expect(run.exitCode).toBe(2)
     expect(run.stderr).toBe(
-      "error: option '--record <file>' cannot write '/nonexistent-dir/x.ndjson': ENOENT\n",
+      "error: option '--record <file>' cannot write '/nonexistent-dir/x.ndjson': no such directory\n",
     )
     expect(server.requests).toHaveLength(0)
   })

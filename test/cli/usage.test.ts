@@ -81,6 +81,15 @@ describe('every flag given a bad value exits 2, names the flag and the value, an
     },
   )
 
+  it.each([['https://'], ['http://:8000/stream']])(
+    'the URL %j says it has no host',
+    async (url) => {
+      const run = await runMain([url])
+      expect(run.exitCode).toBe(2)
+      expect(run.stderr).toMatch(/ URL: this one has no host\n$/)
+    },
+  )
+
   it.each([['localhost:99999/stream'], ['http://127.0.0.1:123456/']])(
     'the URL %j names its port as the problem',
     async (url) => {

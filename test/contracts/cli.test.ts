@@ -91,7 +91,7 @@ describe('--schema', () => {
     const broken = file('broken.json', '{"type": "object", "properties": {"a": {"type": "int"}}}')
     for (const [args, message] of [
       [['--schema', broken], /--schema .*broken.json: unusable schema/],
-      [['--schema', join(work, 'none.json')], /cannot read .*none.json: ENOENT/],
+      [['--schema', join(work, 'none.json')], /cannot read .*none.json: no such file/],
       [['--openapi', fixture('aspnet.json')], /aspnet.json: no operation for GET \/nowhere/],
       [
         ['--openapi', fixture('aspnet.json'), '--operation', 'Missing'],
@@ -152,6 +152,15 @@ describe('--expect-order', () => {
       ok: false,
       actual: ['queued', 'running', 'queued', 'done'],
     })
+  })
+})
+
+describe('--expect-order, pretty', () => {
+  it('says none of the types came, rather than (got )', async () => {
+    const server = await sseServer('event: status\ndata: x\n\nevent: end\ndata: x\n\n')
+    const run = await runMain(['--expect-order', 'queued,running,done', server.url])
+    expect(run.exitCode).toBe(1)
+    expect(run.stderr).toContain('\n✗ --expect-order queued,running,done (got none)\n')
   })
 })
 
@@ -530,7 +539,8 @@ describe('sse-probe diff', () => {
       summary.timing.left.maxEventsPerRead,
     )
     const pretty = await runMain(['diff', '--timing', '--no-color', upstream.url, relay.url])
-    expect(pretty.stdout).toMatch(/first event +\d+(\.\d+)?ms +\d+(\.\d+)?ms +✗/)
+    // Rounded as the summary rounds (6.3ms, 406ms, 1.02s), not 406.123ms.
+    expect(pretty.stdout).toMatch(/first event +\d+(\.\d)?m?s +\d+(\.\d\d?)?m?s +✗/)
   })
 })
 
@@ -557,7 +567,7 @@ describe('the library', () => {
     const server = await sseServer('data: x\n\n')
     const run = probe(server.url, { schema: join(work, 'absent.json') })
     await expect(run.summary).rejects.toThrow(SseProbeUsageError)
-    await expect(run.summary).rejects.toThrow(/cannot read .*absent.json: ENOENT/)
+    await expect(run.summary).rejects.toThrow(/cannot read .*absent.json: no such file/)
     expect(server.requests).toHaveLength(0)
   })
 })

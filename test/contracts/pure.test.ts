@@ -106,7 +106,7 @@ describe('--schema', () => {
       /loop.json: unusable schema: too large or too deeply nested to compile, or a \$ref that refers only to itself$/,
     )
     expect(() => loadSchema({ name: '--schema nope.json', file: 'nope.json' })).toThrow(
-      /--schema nope.json: cannot read nope.json: ENOENT/,
+      /--schema nope.json: cannot read nope.json: no such file$/,
     )
     expect(() =>
       loadSchema({
@@ -304,7 +304,7 @@ ${operations}
       /not an OpenAPI 3.0, 3.1 or 3.2 document/,
     )
     await expect(loadOpenApi(target('missing.yaml', '/x'))).rejects.toThrow(
-      /cannot read .*missing.yaml: ENOENT/,
+      /cannot read .*missing.yaml: no such file/,
     )
   })
 })

@@ -4,7 +4,7 @@ import {
   contractPlan,
   hasContracts,
 } from '../../contracts/options.ts'
-import { SseProbeUsageError } from '../../engine/errors.ts'
+import { fileProblem, SseProbeUsageError } from '../../engine/errors.ts'
 import { visible } from '../../engine/escape.ts'
 import { type ProbeOptions, toProbeOptions } from '../../engine/options.ts'
 import { type ProbeSink, startProbe } from '../../engine/probe.ts'
@@ -207,7 +207,8 @@ export async function readRequestBody(
     // Loaded here: node:fs/promises costs every probe's start-up, and only -d @file needs it.
     return await process.getBuiltinModule('node:fs/promises').readFile(data.slice(1))
   } catch (error) {
-    const why = (error as NodeJS.ErrnoException).code ?? (error as Error).message
-    throw new SseProbeUsageError(`option '${flag}' cannot read '${data.slice(1)}': ${why}`)
+    throw new SseProbeUsageError(
+      `option '${flag}' cannot read '${data.slice(1)}': ${fileProblem(error)}`,
+    )
   }
 }

@@ -187,8 +187,9 @@ function shownActual(e: ExpectationResult): string {
     return `a ${formatDuration(actual)} gap`
   }
   if (typeof actual === 'boolean') return actual ? 'a match' : 'no match'
-  // --expect-order: the types seen; --expect-within: no event after the trigger.
-  if (Array.isArray(actual)) return visible(actual.join(','))
+  // --expect-order: the types seen (none of them: an empty list); --expect-within: no event after
+  // the trigger.
+  if (Array.isArray(actual)) return actual.length === 0 ? 'none' : visible(actual.join(','))
   if (actual === null) return 'none'
   if (typeof actual === 'string' || typeof actual === 'number') return visible(String(actual))
   return visible(JSON.stringify(actual))
