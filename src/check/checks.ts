@@ -162,7 +162,14 @@ export function checkCompression(o: Observation): Judgement {
       'retry the check',
     )
   const plain = o.connections[0]!
-  const encoding = contentEncoding(c) ?? contentEncoding(plain)
+  const unasked = contentEncoding(plain)
+  // Compressed without being asked (HTTP allows it): there is no uncompressed stream to compare.
+  if (unasked !== undefined) {
+    const firstMs = firstEventMs(plain)
+    const first = firstMs === undefined ? 'no event' : `first event after ${fmt(firstMs)}`
+    return warn(`${unasked}-compressed even without Accept-Encoding: ${first}`, HINTS.compression)
+  }
+  const encoding = contentEncoding(c)
   if (encoding === undefined)
     return pass(`not compressed, also with Accept-Encoding: ${BROWSER_ACCEPT_ENCODING}`)
   const compressedMs = firstEventMs(c)

@@ -47,6 +47,8 @@ export function createLlmRenderer(c: ChalkInstance, e: ChalkInstance): LlmRender
     return gap + (piece.kind === 'reasoning' ? c.dim(safe(piece.text)) : safe(piece.text))
   }
 
+  const counted = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`
+
   function summary(llm: LlmSummary, batched: boolean): string[] {
     const ms = (value: number | null) => (value === null ? '–' : formatDuration(value))
     const lines = [`llm          ${llm.profile}${llm.model ? `  model ${safe(llm.model)}` : ''}`]
@@ -58,7 +60,7 @@ export function createLlmRenderer(c: ChalkInstance, e: ChalkInstance): LlmRender
     const count = (n: number | null) => (n === null ? '?' : String(n))
     const rate = llm.tokensPerSecond === null ? '' : ` · ${llm.tokensPerSecond} tokens/s`
     lines.push(
-      `tokens       in ${count(llm.inputTokens)} · out ${count(llm.outputTokens)}${rate}  (${llm.deltas} deltas in ${llm.reads} reads)`,
+      `tokens       in ${count(llm.inputTokens)} · out ${count(llm.outputTokens)}${rate}  (${counted(llm.deltas, 'delta')} in ${counted(llm.reads, 'read')})`,
     )
     lines.push(`finish       ${llm.finishReason === null ? '–' : safe(llm.finishReason)}`)
     // Only the first choice streams above: the others would go unnoticed.
@@ -69,7 +71,7 @@ export function createLlmRenderer(c: ChalkInstance, e: ChalkInstance): LlmRender
     if (batched) {
       lines.push(
         e.yellow(
-          `⚠ deltas arrived batched (${llm.deltas} in ${llm.reads} reads, up to ${llm.maxDeltasPerRead} at once): something between the client and the model buffers the stream`,
+          `⚠ deltas arrived batched (${llm.deltas} in ${counted(llm.reads, 'read')}, up to ${llm.maxDeltasPerRead} at once): something between the client and the model buffers the stream`,
         ),
       )
     }

@@ -186,6 +186,20 @@ describe('compression', () => {
     )
   })
 
+  it('does not call a stream compressed without Accept-Encoding uncompressed', () => {
+    const gzip = (first: number) =>
+      connection(0, {
+        response: response({ headers: { ...SSE, 'content-encoding': 'gzip' } }),
+        events: events(['1'], first),
+      })
+    expect(
+      checkCompression(observation({ connections: [gzip(40)], compressed: gzip(45) })),
+    ).toMatchObject({
+      status: 'warn',
+      measured: 'gzip-compressed even without Accept-Encoding: first event after 40ms',
+    })
+  })
+
   it('skips when the compressed request failed; identity is not compression', () => {
     expect(
       checkCompression(

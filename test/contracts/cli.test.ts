@@ -249,6 +249,19 @@ describe('--trigger', () => {
     })
   })
 
+  it('pretty: a trigger with no event after it says so, once', async () => {
+    const server = await pubSub()
+    const run = await runMain([
+      '--timeout',
+      '5s',
+      '--trigger',
+      `POST ${server.url}/fail`,
+      `${server.url}/events`,
+    ])
+    expect(run.exitCode).toBe(3)
+    expect(run.stderr).toMatch(/^trigger {6}no event after it$/m)
+  })
+
   it('a stream that ended before the answer waits for it: its record, and a failure exits 3', async () => {
     const server = await pubSub()
     const probe = (path: string) =>

@@ -201,12 +201,14 @@ describe('the pretty view', () => {
     const noUsage = {
       frames: chatTokens(3, 1).frames.filter((frame) => !frame.includes('"usage":{')),
     }
-    const url = await serveLlmStreams({ batched, single, noUsage })
+    const url = await serveLlmStreams({ batched, single, noUsage, one: chatTokens(1, 1) })
     const a = await runMain(['-d', '{}', `${url}/batched`])
-    expect(a.stderr).toMatch(/deltas arrived batched \(40 in \d reads, up to \d+ at once\)/)
+    expect(a.stderr).toMatch(/deltas arrived batched \(40 in \d+ reads?, up to \d+ at once\)/)
     const b = await runMain(['-d', '{}', `${url}/single`])
     expect(b.stderr).not.toContain('batched')
     expect(b.stdout).toBe(`${Array.from({ length: 25 }, (_, i) => `t${i} `).join('')}\n`)
+    const one = await runMain(['-d', '{}', `${url}/one`])
+    expect(one.stderr).toContain('(1 delta in 1 read)')
     const c = await runMain(['-d', '{}', `${url}/noUsage`])
     expect(c.stderr).toContain('"stream_options": {"include_usage": true}')
     expect(b.stderr).not.toContain('include_usage')

@@ -466,6 +466,12 @@ describe('load, pure parts', () => {
     expect(() => triggerArg('http://h/p')).toThrow()
   })
 
+  it('reads the --trigger URL as the probe does: no scheme means http://', () => {
+    expect(triggerArg('POST :8000/publish').url.href).toBe('http://localhost:8000/publish')
+    expect(triggerArg('POST 127.0.0.1:8000/p').url.href).toBe('http://127.0.0.1:8000/p')
+    expect(() => triggerArg('POST ftp://h/p')).toThrow('expected an http:// or https:// URL')
+  })
+
   it('keeps percentiles within what was recorded', () => {
     const histogram = createLatencyHistogram()
     expect(histogram.percentiles()).toBeNull()

@@ -216,9 +216,11 @@ export function renderSummary(s: SummaryRecord, c: ChalkInstance, block: string[
     )
   }
   if (s.triggerToEventMs !== undefined) {
-    const ms =
-      s.triggerToEventMs === null ? 'no event after it' : formatDuration(s.triggerToEventMs)
-    lines.push(`trigger      ${ms} to the first event`)
+    const seen =
+      s.triggerToEventMs === null
+        ? 'no event after it'
+        : `${formatDuration(s.triggerToEventMs)} to the first event`
+    lines.push(`trigger      ${seen}`)
   }
   lines.push(...block)
   for (const e of s.expectations) {
