@@ -225,7 +225,8 @@ export function renderSummary(s: SummaryRecord, c: ChalkInstance, block: string[
   lines.push(...block)
   for (const e of s.expectations) {
     const mark = e.ok ? c.green('✓') : c.red('✗')
-    const got = e.ok || e.actual === undefined ? '' : ` ${c.dim(`(got ${shownActual(e)})`)}`
+    // What was seen, held or not (cli.md): a pass shows its margin too.
+    const got = e.actual === undefined ? '' : ` ${c.dim(`(got ${shownActual(e)})`)}`
     lines.push(`${mark} ${visible(e.name)}${got}`)
   }
   return `${lines.join('\n')}\n`
