@@ -141,6 +141,10 @@ export async function createOutput(
       ...(options.view && { view: options.view }),
       startedAt: Date.now(),
       ...(stdout.isTTY && { columns: (stdout as { columns?: number }).columns || 80 }),
+      ...(stdout.isTTY &&
+        options.view?.compact && {
+          width: await (await import('./render/width.ts')).loadTextWidth(),
+        }),
     })
     llm.load = async () => {
       const { createLlmRenderer } = await import('../llm/render.ts')

@@ -1,5 +1,5 @@
-import stringWidth from 'string-width'
-import { characters, compactJson, NARROW, wallClock } from '../cli/render/text.ts'
+import { compactJson, wallClock } from '../cli/render/text.ts'
+import { characters, NARROW, stringWidth } from '../cli/render/width.ts'
 import { formatDuration } from '../engine/duration.ts'
 import { visible } from '../engine/escape.ts'
 import type { InspectState, Row, RowRecord } from './state.ts'

@@ -11,6 +11,7 @@ import {
 } from '../cli/commands/probe.ts'
 import { colors } from '../cli/output.ts'
 import { renderSummary } from '../cli/render/pretty.ts'
+import { loadTextWidth } from '../cli/render/width.ts'
 import { onStopSignals } from '../cli/signals.ts'
 import { type ProbeSink, startProbe } from '../engine/probe.ts'
 import type { ProbeRecord, SummaryRecord } from '../engine/records.ts'
@@ -58,6 +59,8 @@ export async function runInspect(
   const llm = llmExtensionFor(flags.llm, flags.expectLlm ?? false)
   if (llm) options.extensions.push(llm)
   const { chalk, chalkStderr } = await colors(context, flags.color)
+  // The grid and the detail pane measure text in columns.
+  await loadTextWidth()
   // Ink styles with chalk's default instance, which knows --no-color but not NO_COLOR.
   inkChalk.level = chalk.level
 

@@ -1,6 +1,7 @@
 import type { ChalkInstance } from 'chalk'
 import { Box, Text, useInput } from 'ink'
-import { cut, highlightJson } from '../cli/render/text.ts'
+import { highlightJson } from '../cli/render/text.ts'
+import { cut } from '../cli/render/width.ts'
 import { formatDuration } from '../engine/duration.ts'
 import { visible } from '../engine/escape.ts'
 import { type Cells, cells, pad } from './format.ts'

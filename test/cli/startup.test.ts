@@ -28,6 +28,7 @@ const NOT_BEFORE_NEEDED = [
   'assert', // undici's invariants, loaded when one fails
   'zlib', // a compressed body only
   'worker_threads', // the ES module facade of node:util reads every lazy export
+  'Intl.Segmenter', // string-width makes one as it loads: text measured in columns only
 ]
 
 describe('start-up', () => {

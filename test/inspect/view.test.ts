@@ -2,11 +2,14 @@ import { Chalk } from 'chalk'
 import { render } from 'ink-testing-library'
 import { createElement } from 'react'
 import stringWidth from 'string-width'
-import { describe, expect, it } from 'vitest'
-import { cut } from '../../src/cli/render/text.ts'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { cut, loadTextWidth } from '../../src/cli/render/width.ts'
 import type { ProbeRecord } from '../../src/engine/records.ts'
 import { type KeyInfo, splitKeys } from '../../src/inspect/keys.ts'
 import { type Action, initialState, reduce } from '../../src/inspect/state.ts'
+
+beforeAll(loadTextWidth)
+
 import { InspectApp, InspectScreen } from '../../src/inspect/view.tsx'
 
 const chalk = new Chalk({ level: 0 })

@@ -1,5 +1,4 @@
 import type { ChalkInstance } from 'chalk'
-import stringWidth from 'string-width'
 import { renderTrigger, renderViolation } from '../../contracts/render.ts'
 import { formatDuration } from '../../engine/duration.ts'
 import { visible } from '../../engine/escape.ts'
@@ -10,7 +9,8 @@ import type {
   SummaryRecord,
 } from '../../engine/records.ts'
 import { cutLongData, type PrettyView, showsComments, showsEvent, toPrettyView } from './display.ts'
-import { compactJson, cut, highlightJson, wallClock } from './text.ts'
+import { compactJson, highlightJson, wallClock } from './text.ts'
+import type { TextWidth } from './width.ts'
 
 export interface PrettyOptions {
   /** Colours for stdout (events) and stderr (status lines, summary): either may be a file. */
@@ -27,6 +27,8 @@ export interface PrettyOptions {
   startedAt?: number
   /** The width of stdout when it is a terminal: --compact lines are cut to it, long data is cut. */
   columns?: number
+  /** How text is measured in columns: given with `columns` for --compact (loaded only then). */
+  width?: TextWidth
 }
 
 /** Where a rendered record goes: events and pings to stdout, status lines and the summary to stderr. */
@@ -86,7 +88,7 @@ export function createPrettyRenderer(
     let text: string
     if (display.compact) {
       // Columns, not characters: the type or id may be wide (CJK, emoji) or escaped (\\x1b).
-      const width = options.columns && options.columns - stringWidth(head) - 4
+      const width = options.width && options.columns! - options.width.stringWidth(head) - 4
       text = `${head}  ${compactData(record.data, width)}\n`
     } else {
       text = `${head}\n${renderData(record.data)}\n`
@@ -97,7 +99,7 @@ export function createPrettyRenderer(
   /** --compact: the data on one line (JSON compacted, line breaks shown as \\n), cut to the width. */
   function compactData(data: string, width: number | undefined): string {
     let line = visible(compactJson(data) ?? data)
-    if (width !== undefined) line = cut(line, Math.max(width, 10))
+    if (width !== undefined) line = options.width!.cut(line, Math.max(width, 10))
     const json = line.charCodeAt(0) === 123 || line.charCodeAt(0) === 91
     return json && c.level > 0 ? highlightJson(line, c) : line
   }
