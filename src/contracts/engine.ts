@@ -2,7 +2,6 @@
 export { formatDuration, parseDuration } from '../engine/duration.ts'
 export { describeError, fileProblem, SseProbeUsageError as UsageError } from '../engine/errors.ts'
 export { escapeRegex, visible } from '../engine/escape.ts'
-export { exitCodeFor } from '../engine/exit-code.ts'
 export type {
   Ending,
   ExtensionContext,

@@ -93,7 +93,10 @@ export async function loadOpenApi(target: OpenApiTarget): Promise<OpenApiCheck> 
   resolved[ITEM] = item
   resolved[CONTENT] = contentSchemas
   // After the rewrites above, which read the properties and branches that this hides in an anyOf.
-  nullableAsUnion(resolved)
+  // The schemas a circular $ref still points at are the components'.
+  const components = isObject(resolved.components) ? resolved.components : {}
+  const named = isObject(components.schemas) ? Object.values(components.schemas) : []
+  nullableAsUnion(item, ...contentSchemas, ...named)
 
   // 3.0's Schema Object is draft-04's (boolean exclusiveMinimum, nullable); 3.1 and 3.2 are 2020-12.
   const ajv = createAjv(version.startsWith('3.0.') ? 'draft-04' : '2020-12')

@@ -182,27 +182,57 @@ export function loadSchema(spec: SchemaSpec): ValueCheck {
   )
 }
 
+// Where a schema holds schemas (JSON Schema 2020-12 and draft-04, OpenAPI's itemSchema): its
+// nullable is rewritten there, never in data (`const`, `enum`, `example`) or a property's name.
+const SUBSCHEMA = [
+  ...['additionalProperties', 'additionalItems', 'not', 'if', 'then', 'else', 'contains'],
+  ...['propertyNames', 'unevaluatedItems', 'unevaluatedProperties', 'contentSchema', 'itemSchema'],
+]
+const SUBSCHEMA_LISTS = ['allOf', 'anyOf', 'oneOf', 'prefixItems', 'items']
+const SUBSCHEMA_MAPS = [
+  'properties',
+  'patternProperties',
+  '$defs',
+  'definitions',
+  'dependentSchemas',
+]
+// What stays on a rewritten schema: what names it, and what others reach it by ($defs).
+const IN_PLACE = new Set(['$id', '$schema', '$anchor', '$dynamicAnchor', '$defs', 'definitions'])
+
 /**
- * Rewrites, in place, every `nullable: true` under `root` into "this or null" (`anyOf`), as
- * Schemathesis reads it: generators write it to mean null is allowed, also where Ajv would refuse
- * the whole schema (without `type`: springdoc's and NestJS's `nullable` next to `allOf: [$ref]`)
- * or still reject null (an `enum` without null).
+ * Rewrites, in place, every `nullable: true` of the schemas under `roots` into "this or null"
+ * (`anyOf`), as Schemathesis reads it: generators write it to mean null is allowed, also where Ajv
+ * would refuse the whole schema (without `type`: springdoc's and NestJS's `nullable` next to
+ * `allOf: [$ref]`) or still reject null (an `enum` without null).
  */
-export function nullableAsUnion(root: unknown): void {
+export function nullableAsUnion(...roots: unknown[]): void {
   const seen = new WeakSet<object>()
   // A stack, not recursion: a deep document must not overflow the call stack.
-  const stack: unknown[] = [root]
+  const stack: unknown[] = [...roots]
+  const add = (values: unknown[]) => {
+    for (const value of values) stack.push(value)
+  }
   while (stack.length > 0) {
     const node = stack.pop()
-    if (typeof node !== 'object' || node === null || seen.has(node)) continue
+    if (!isSchemaObject(node) || seen.has(node)) continue
     seen.add(node)
-    stack.push(...Object.values(node))
-    if (Array.isArray(node) || (node as { nullable?: unknown }).nullable !== true) continue
-    const { nullable: _, ...rest } = node as Record<string, unknown>
-    for (const key of Object.keys(node)) delete (node as Record<string, unknown>)[key]
-    Object.assign(node, { anyOf: [rest, { type: 'null' }] })
+    for (const key of SUBSCHEMA) stack.push(node[key])
+    for (const key of SUBSCHEMA_LISTS) if (Array.isArray(node[key])) add(node[key])
+    for (const key of SUBSCHEMA_MAPS) if (isSchemaObject(node[key])) add(Object.values(node[key]))
+    if (node.nullable !== true) continue
+    const branch: Record<string, unknown> = {}
+    for (const [key, value] of Object.entries(node)) {
+      if (IN_PLACE.has(key) || key === 'nullable') continue
+      branch[key] = value
+      delete node[key]
+    }
+    delete node.nullable
+    node.anyOf = [branch, { type: 'null' }]
   }
 }
+
+const isSchemaObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
 
 export function firstLine(text: string): string {
   return text.split('\n', 1)[0]!

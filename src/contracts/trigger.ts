@@ -4,8 +4,8 @@ import {
   CONNECT_TIMEOUT_MS,
   createHttp,
   type Ending,
+  type EndReason,
   type ExpectationResult,
-  exitCodeFor,
   formatDuration,
   type ProbeExtension,
   redactUrl,
@@ -19,6 +19,11 @@ type Context = Parameters<NonNullable<ProbeExtension['onRecord']>>[1]
 
 /** How long a probe that ended by itself still waits for its trigger's answer. */
 const ANSWER_WAIT_MS = 5000
+/**
+ * The ends reached by what the stream sent, which may come before the trigger's answer: not a
+ * time window (--duration) or limit that cut the probe short, nor a failure.
+ */
+const ENDED_BY_ITSELF = new Set<EndReason>(['end-event', 'end-data', 'max-events', 'server-closed'])
 
 /** `--trigger '<METHOD> <url>'` with its body, headers and delay, validated. */
 export interface DelayedTrigger extends TriggerSpec {
@@ -109,7 +114,7 @@ export function createTriggerExtension(
 
   return {
     async settle(ending, interrupted) {
-      if (answer !== undefined && exitCodeFor(ending.reason, []) === 0) {
+      if (answer !== undefined && ENDED_BY_ITSELF.has(ending.reason) && !interrupted.aborted) {
         const waited = AbortSignal.any([interrupted, AbortSignal.timeout(ANSWER_WAIT_MS)])
         await Promise.race([answer, once(waited, 'abort')])
       }

@@ -288,18 +288,21 @@ describe('--trigger', () => {
     expect(refused.records.find((r) => r.type === 'trigger')).toMatchObject({ status: 500 })
   })
 
-  it('a probe cut short does not wait for the answer', async () => {
+  it.each([
+    ['--timeout', 'timeout', 4],
+    ['--duration', 'duration', 0],
+  ])('a probe cut short (%s) does not wait for the answer', async (flag, reason, code) => {
     const server = await pubSub()
     const run = await runMain([
       '--json',
-      '--timeout',
+      flag,
       '500ms',
       '--trigger',
       `POST ${server.url}/stall`,
       `${server.url}/events`,
     ])
-    expect(run.exitCode).toBe(4)
-    expect(run.summary.reason).toBe('timeout')
+    expect(run.exitCode).toBe(code)
+    expect(run.summary.reason).toBe(reason)
     expect(run.summary.t).toBeLessThan(4000)
     expect(run.records.some((r) => r.type === 'trigger')).toBe(false)
   })

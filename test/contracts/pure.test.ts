@@ -233,6 +233,31 @@ describe('--openapi', () => {
     expect(check(data({ id: 1, level: 'debug', author: null }))?.pointer).toBe('/data/level')
   })
 
+  it('nullable is read in schemas only: not in data, a property named nullable, or what $defs holds', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sse-probe-nullable-'))
+    const schema = (name: string, value: object) => {
+      writeFileSync(join(dir, name), JSON.stringify(value))
+      return loadSchema({ name: '--schema', file: join(dir, name) })
+    }
+    const named = schema('named.json', {
+      type: 'object',
+      properties: { nullable: true, name: { type: 'string' } },
+      additionalProperties: false,
+    })
+    expect(named({ nullable: true, name: 'x' })).toBeUndefined()
+    const constant = schema('const.json', { const: { nullable: true, kind: 'a' } })
+    expect(constant({ nullable: true, kind: 'a' })).toBeUndefined()
+    const root = schema('root.json', {
+      nullable: true,
+      type: 'object',
+      properties: { n: { $ref: '#/$defs/N' } },
+      $defs: { N: { type: 'integer', nullable: true } },
+    })
+    expect(root(null)).toBeUndefined()
+    expect(root({ n: null })).toBeUndefined()
+    expect(root({ n: 'x' })?.pointer).toBe('/n')
+  })
+
   it('YAML: merge keys are merged, an anchor may be reused hundreds of times', async () => {
     const { check } = await loadOpenApi(target('merge-keys.yaml', '/v1/chat', 'POST'))
     expect(check({ event: 'message', data: 'abc' })).toBeUndefined()

@@ -26,7 +26,9 @@ export async function runDiffCommand(
   })
   context.stdout.on('error', () => {})
   const bounded =
-    [flags.maxEvents, flags.duration, flags.timeout, flags.endData].some((f) => f !== undefined) ||
+    [flags.maxEvents, flags.duration, flags.timeout, flags.idleTimeout, flags.endData].some(
+      (f) => f !== undefined,
+    ) ||
     (Array.isArray(flags.endEvent) && flags.endEvent.length > 0)
   try {
     const code = await runDiff(left, right, flags, {
