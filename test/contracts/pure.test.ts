@@ -8,7 +8,9 @@ import type { EventRecord, ProbeRecord } from '../../src/contracts/engine.ts'
 import { findOperation, loadOpenApi } from '../../src/contracts/openapi.ts'
 import { createOrderCheck, createOrderExtension } from '../../src/contracts/order.ts'
 import { dialectOf, loadSchema, parseSchemaSpec } from '../../src/contracts/schema.ts'
+import { createTriggerExtension } from '../../src/contracts/trigger.ts'
 import { createValidationExtension, type EventCheck } from '../../src/contracts/validate.ts'
+import { startServer } from '../helpers/server.ts'
 
 const fixture = (name: string) => fileURLToPath(new URL(`fixtures/${name}`, import.meta.url))
 const event = (e: Partial<EventRecord> & { data: string }): EventRecord => ({
@@ -432,4 +434,34 @@ it('--expect-order with --fail-fast ends once, at the first type out of order', 
   expect(extension.finish!({ reason: 'expectation-failed', t: 1 }).expectations).toEqual([
     { name: '--expect-order a,b', ok: false, actual: ['a', 'b', 'a', 'b'] },
   ])
+})
+
+describe('--trigger extension', () => {
+  it('does not wait for an unanswered trigger once the probe was interrupted', async () => {
+    const server = await startServer((req) => {
+      req.resume() // read, never answered
+    })
+    const trigger = createTriggerExtension(
+      { method: 'POST', url: new URL(`${server.url}/stall`), headers: [], delayMs: 0 },
+      { failFast: false, pingEvent: 'ping' },
+    )
+    const running = new AbortController()
+    const context = {
+      now: () => 0,
+      emit: () => {},
+      end: () => {},
+      signal: running.signal,
+      request: { url: new URL(server.url), method: 'GET' },
+    }
+    trigger.onRecord!({ type: 'open', t: 0, attempt: 1, status: 200 } as ProbeRecord, context)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    running.abort()
+    // Interrupted before it settles (Ctrl-C, the library's abort()): an aborted signal is never
+    // 'abort'ed again, so a race on it alone would wait for the answer (undici: 300 s).
+    const settled = await Promise.race([
+      trigger.settle!({ reason: 'end-event' }, AbortSignal.abort()).then(() => 'settled'),
+      new Promise((resolve) => setTimeout(resolve, 3000, 'still waiting')),
+    ])
+    expect(settled).toBe('settled')
+  })
 })
