@@ -16,26 +16,12 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import type { Page } from 'playwright-core'
 import { chromiumInstalled, launchChromium } from '../test/helpers/browser.ts'
+import { int, pick, type Rng, rng } from './fuzz-random.ts'
 
 const CLI = fileURLToPath(new URL('../bin/sse-probe.js', import.meta.url))
 
 // ---------------------------------------------------------------- generation
 
-type Rng = () => number
-
-/** mulberry32: small, seedable, good enough to pick shapes. */
-function rng(seed: number): Rng {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-const int = (r: Rng, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1))
-const pick = <T>(r: Rng, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!
 const utf8 = (s: string) => [...Buffer.from(s)]
 
 /** Pieces of field values: ASCII, multi-byte characters, and bytes that are not UTF-8. */
