@@ -21,6 +21,7 @@ export type {
 } from '../engine/records.ts'
 export { roundMs } from '../engine/records.ts'
 export { redactUrl } from '../engine/redact.ts'
+export { userRegex } from '../engine/regex.ts'
 export { CONNECT_TIMEOUT_MS } from '../engine/request.ts'
 export { createGapStats } from '../engine/stats.ts'
 export { createEventStream } from '../engine/stream.ts'

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs'
-import { Ajv, type AnySchema, type ErrorObject, type ValidateFunction } from 'ajv'
+import { Ajv, type AnySchema, type CodeOptions, type ErrorObject, type ValidateFunction } from 'ajv'
 import { Ajv2019 } from 'ajv/dist/2019.js'
 import { Ajv2020 } from 'ajv/dist/2020.js'
 import AjvDraft04Module from 'ajv-draft-04'
 import addFormatsModule from 'ajv-formats'
 import { parse as parseYaml } from 'yaml'
-import { fileProblem, UsageError } from './engine.ts'
+import { fileProblem, UsageError, userRegex } from './engine.ts'
 import { localFollow, selectBranches } from './unions.ts'
 
 /** One thing wrong with a value: where (a JSON pointer) and what. */
@@ -40,6 +40,29 @@ export function dialectOf(schema: unknown): Dialect {
   return '2020-12'
 }
 
+// Syntax that means something else without `u` (\u{…}, \p{…}), and characters beyond U+FFFF.
+const UNICODE_ONLY = /\\[pPu]\{|[\ud800-\udfff]/
+const SURROGATE = /[\ud800-\udfff]/
+
+/**
+ * Ajv's engine for `pattern` and `patternProperties`, which JSON Schema compiles with `u`. A
+ * pattern valid with `u` and without its own syntax matches text without surrogates exactly as
+ * it does without `u`: such text gets the protected expression, other text the `u` one.
+ */
+const schemaRegExp: NonNullable<CodeOptions['regExp']> = Object.assign(
+  (pattern: string, flags: string) => {
+    const unicode = new RegExp(pattern, flags)
+    if (!flags.includes('u') || UNICODE_ONLY.test(pattern)) return unicode
+    const plain = userRegex(pattern, flags.replace('u', ''))
+    return {
+      test: (text: string) => (SURROGATE.test(text) ? unicode : plain).test(text),
+      // Ajv keeps one compiled pattern per key, and keys it by this text.
+      toString: () => unicode.toString(),
+    }
+  },
+  { code: 'new RegExp' },
+)
+
 /**
  * An Ajv instance for a dialect, with formats. Not strict: unknown keywords are
  * annotations in JSON Schema (and generators write `example`, `x-…`, `nullable`).
@@ -56,6 +79,7 @@ export function createAjv(dialect: Dialect): Ajv {
     allowUnionTypes: true,
     validateSchema: false,
     logger: false,
+    code: { regExp: schemaRegExp },
   } as const
   const ajv =
     dialect === '2020-12'

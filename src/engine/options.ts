@@ -3,6 +3,7 @@ import { SseProbeUsageError } from './errors.ts'
 import type { ExpectationSpec } from './expectations.ts'
 import type { ProbeExtension } from './extension.ts'
 import type { Http } from './http.ts'
+import { userRegex } from './regex.ts'
 import { type RequestInput, type RequestOptions, toRequestOptions } from './request.ts'
 import {
   byteSizeArg,
@@ -431,7 +432,7 @@ export function fromLibraryOptions(
     // A copy of its own: a /g or /y pattern tests from its lastIndex, which another probe sharing
     // the pattern (or the caller's own earlier test) moves, and a match would be missed.
     if (pattern instanceof RegExp) {
-      dataPatterns.push({ source: pattern.source, regex: new RegExp(pattern) })
+      dataPatterns.push({ source: pattern.source, regex: userRegex(pattern) })
     } else {
       const text = stringOption('expectData', pattern)!
       dataPatterns = checked('expectData', text, (value) => regexArg(value, dataPatterns))

@@ -1,5 +1,6 @@
 import { MAX_DELAY_MS, parseDuration } from './duration.ts'
 import { SseProbeUsageError } from './errors.ts'
+import { userRegex } from './regex.ts'
 import { hasHeaderControl } from './request.ts'
 
 /**
@@ -149,7 +150,7 @@ export function regexArg(text: string, previous: DataPattern[] = []): DataPatter
 /** A regular expression from a flag, or a usage error that says what is wrong with it. */
 export function compileRegex(text: string): RegExp {
   try {
-    return new RegExp(text)
+    return userRegex(text)
   } catch (error) {
     // V8 says `Invalid regular expression: /(/: Unterminated group`: the prefix once is enough.
     const why = (error as Error).message.replace(/^Invalid regular expression: /, '')

@@ -1,3 +1,4 @@
+import { userRegex } from '../engine/regex.ts'
 import type { Row } from './state.ts'
 
 /** What `/` typed, compiled once: the grid tests every new row against it. */
@@ -30,7 +31,7 @@ export function parseFilter(source: string): Filter | { error: string } {
     let pattern: RegExp
     try {
       // No g or y: a global regex remembers where it stopped and skips matches on the next row.
-      pattern = new RegExp(regex[1]!, regex[2]!.replace(/[gy]/g, ''))
+      pattern = userRegex(regex[1]!, regex[2]!.replace(/[gy]/g, ''))
     } catch (error) {
       return { error: (error as Error).message }
     }

@@ -371,6 +371,34 @@ describe.skipIf(!hasScript)('the spinner on a terminal (needs util-linux script 
   })
 })
 
+// `^(a+)+$` on 40 a's and a '!' backtracks for minutes, with the event loop (and every timeout) held.
+const CATASTROPHIC = '^(a+)+$'
+const BACKTRACKING_DATA = `${'a'.repeat(40)}!`
+
+describe('a pattern that backtracks catastrophically on what the server sends', () => {
+  it('--expect-data answers at once, and still matches where it should', async () => {
+    const server = await sseServer(`data: ${BACKTRACKING_DATA}\n\nevent: end\ndata: aaa\n\n`)
+    const run = await runCli([
+      '--json',
+      '--end-event',
+      'end',
+      '--expect-data',
+      CATASTROPHIC,
+      server.url,
+    ])
+    expect(run.exitCode).toBe(0)
+    const misses = await runCli([
+      '--end-event',
+      'end',
+      '--expect-data',
+      `${CATASTROPHIC}|^b`,
+      (await sseServer(`data: ${BACKTRACKING_DATA}\n\nevent: end\ndata: aa!\n\n`)).url,
+    ])
+    expect(misses.exitCode).toBe(1)
+    expect(misses.stderr).toContain('--expect-data')
+  })
+})
+
 describe('pure safeguards', () => {
   it('event types past the limit are counted together, except those an expectation names', () => {
     const session = createSession({

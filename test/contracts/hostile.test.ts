@@ -99,3 +99,25 @@ describe("an LLM profile's end marker", () => {
     expect(run.exitCode).toBe(1)
   })
 })
+
+describe('a schema pattern that backtracks catastrophically on the data', () => {
+  it('gives its verdict at once; text beyond U+FFFF is still matched by code points', async () => {
+    const schema = file(
+      'backtracking.json',
+      '{"properties":{"s":{"pattern":"^(a+)+$"},"pair":{"pattern":"^.{2}$"}}}',
+    )
+    const events = [
+      `{"s":"${'a'.repeat(40)}!"}`,
+      '{"s":"aaa"}',
+      '{"pair":"😀😀"}',
+      '{"pair":"abc"}',
+    ]
+    const { url } = await sseServer(events.map((data) => `data: ${data}\n\n`).join(''))
+    const run = await runCli(['--json', '--max-events', '4', '--schema', schema, url])
+    expect(run.exitCode).toBe(1)
+    expect(run.ofType('violation').map((v) => [v.index, v.pointer])).toEqual([
+      [1, '/s'],
+      [4, '/pair'],
+    ])
+  })
+})

@@ -128,6 +128,12 @@ describe('inspect state: filter', () => {
     expect(filtered('/"ok"|^tick$/')).toEqual(['open', '2', '3']))
   it('the comment text is searched too', () =>
     expect(filtered('keep-alive')).toEqual(['open', 'comment']))
+  it('a /regex/ that backtracks catastrophically on the data still answers (at once)', () => {
+    const slow = [...mixed, event(4, { data: `${'a'.repeat(40)}!` }), event(5, { data: 'aaa' })]
+    let s = apply(feed(start(), slow), { type: 'filter-start' })
+    s = reduce(s, { type: 'filter-edit', text: '/^(a+)+$/' })
+    expect(ids(reduce(s, { type: 'filter-apply' }))).toEqual(['open', '5'])
+  })
 
   it('applies new rows as they arrive, Esc restores the previous filter', () => {
     let s = apply(
