@@ -231,6 +231,25 @@ describe('--trigger', () => {
     })
   })
 
+  it('the pretty summary gives --expect-within what it saw as a duration, as the trigger line', async () => {
+    const server = await pubSub()
+    const run = await runMain([
+      '--end-event',
+      'job',
+      '--timeout',
+      '5s',
+      '--trigger',
+      `POST ${server.url}/publish`,
+      '--expect-within',
+      '2s',
+      `${server.url}/events`,
+    ])
+    expect(run.exitCode).toBe(0)
+    const seen = /trigger {6}(\S+) to the first event/.exec(run.stderr)?.[1]
+    expect(seen).toMatch(/^[\d.]+m?s$/)
+    expect(run.stderr).toContain(`✓ --expect-within 2s (got ${seen})`)
+  })
+
   it('a refused trigger ends the probe with trigger-failed, exit 3', async () => {
     const server = await pubSub()
     const run = await runMain([
