@@ -180,7 +180,16 @@ function orderList(value: unknown): string[] {
       String(value),
       'expected event types separated by commas, e.g. queued,running,done',
     )
-  return types.map((type: string) => type.trim())
+  const list = types.map((type: string) => type.trim())
+  // The types seen are collapsed, so a list that repeats one in a row could never hold.
+  const repeated = list.find((type, i) => type === list[i - 1])
+  if (repeated !== undefined)
+    throw invalid(
+      'expectOrder',
+      String(value),
+      `${repeated} twice in a row: repeats collapse, list it once`,
+    )
+  return list
 }
 
 function duration(name: 'triggerDelay' | 'expectWithin', value: unknown): number | undefined {

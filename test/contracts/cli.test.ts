@@ -100,6 +100,8 @@ describe('--schema', () => {
       ],
       [['--expect-within', '1s'], /give --trigger/],
       [['--expect-order', 'a,,b'], /--expect-order/],
+      // Repeats collapse, so a list that repeats a type could never hold.
+      [['--expect-order', 'a,b,b,c'], /--expect-order .*a,b,b,c.* b twice in a row/],
     ] as const) {
       const run = await runMain([...args, `${server.url}/nowhere`])
       expect(run.stderr).toMatch(message)
