@@ -141,7 +141,10 @@ function triggerSpec(options: ContractOptions): DelayedTrigger | undefined {
   const parts = trigger.trim().split(/\s+/)
   const [method, target] =
     parts.length === 1 ? [triggerData === undefined ? 'GET' : 'POST', parts[0]!] : parts
-  if (parts.length > 2 || target === undefined)
+  // A method alone ('POST') is a forgotten URL, not the host post.
+  const methodAlone =
+    parts.length === 1 && /^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)$/.test(target!)
+  if (parts.length > 2 || target === undefined || methodAlone)
     throw invalid(
       'trigger',
       trigger,

@@ -99,6 +99,7 @@ describe('--schema', () => {
         /no operation with operationId "Missing"/,
       ],
       [['--expect-within', '1s'], /give --trigger/],
+      [['--trigger', 'POST'], /--trigger .*'POST' is invalid\. expected a method and a URL/],
       [['--expect-order', 'a,,b'], /--expect-order/],
       // Repeats collapse, so a list that repeats a type could never hold.
       [['--expect-order', 'a,b,b,c'], /--expect-order .*a,b,b,c.* b twice in a row/],
