@@ -141,7 +141,10 @@ function triggerSpec(options: ContractOptions): DelayedTrigger | undefined {
   const parts = trigger.trim().split(/\s+/)
   const [method, target] =
     parts.length === 1 ? [triggerData === undefined ? 'GET' : 'POST', parts[0]!] : parts
-  if (parts.length > 2 || target === undefined)
+  // A method alone ('POST') is a forgotten URL, not the host post.
+  const methodAlone =
+    parts.length === 1 && /^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)$/.test(target!)
+  if (parts.length > 2 || target === undefined || methodAlone)
     throw invalid(
       'trigger',
       trigger,
@@ -180,7 +183,16 @@ function orderList(value: unknown): string[] {
       String(value),
       'expected event types separated by commas, e.g. queued,running,done',
     )
-  return types.map((type: string) => type.trim())
+  const list = types.map((type: string) => type.trim())
+  // The types seen are collapsed, so a list that repeats one in a row could never hold.
+  const repeated = list.find((type, i) => type === list[i - 1])
+  if (repeated !== undefined)
+    throw invalid(
+      'expectOrder',
+      String(value),
+      `${repeated} twice in a row: repeats collapse, list it once`,
+    )
+  return list
 }
 
 function duration(name: 'triggerDelay' | 'expectWithin', value: unknown): number | undefined {

@@ -304,7 +304,8 @@ export function createAssembler(
         })
       })
     }
-    if (deltas === 0)
+    // A call whose fragments were all empty (an Anthropic tool with no parameters) is output too.
+    if (deltas === 0 && all.every((choice) => choice.order.length === 0))
       found.push({
         code: 'no-deltas',
         message: 'the stream carried no text, reasoning or tool-call arguments',

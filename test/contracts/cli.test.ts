@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { runCli } from '../helpers/cli.ts'
+import { chatError, chatTools, textOf } from '../helpers/llm-streams.ts'
 import { runMain } from '../helpers/main.ts'
 import { sseServer, startServer } from '../helpers/server.ts'
 
@@ -98,7 +99,10 @@ describe('--schema', () => {
         /no operation with operationId "Missing"/,
       ],
       [['--expect-within', '1s'], /give --trigger/],
+      [['--trigger', 'POST'], /--trigger .*'POST' is invalid\. expected a method and a URL/],
       [['--expect-order', 'a,,b'], /--expect-order/],
+      // Repeats collapse, so a list that repeats a type could never hold.
+      [['--expect-order', 'a,b,b,c'], /--expect-order .*a,b,b,c.* b twice in a row/],
     ] as const) {
       const run = await runMain([...args, `${server.url}/nowhere`])
       expect(run.stderr).toMatch(message)
@@ -229,6 +233,25 @@ describe('--trigger', () => {
       ok: true,
       actual: summary.triggerToEventMs,
     })
+  })
+
+  it('the pretty summary gives --expect-within what it saw as a duration, as the trigger line', async () => {
+    const server = await pubSub()
+    const run = await runMain([
+      '--end-event',
+      'job',
+      '--timeout',
+      '5s',
+      '--trigger',
+      `POST ${server.url}/publish`,
+      '--expect-within',
+      '2s',
+      `${server.url}/events`,
+    ])
+    expect(run.exitCode).toBe(0)
+    const seen = /trigger {6}(\S+) to the first event/.exec(run.stderr)?.[1]
+    expect(seen).toMatch(/^[\d.]+m?s$/)
+    expect(run.stderr).toContain(`✓ --expect-within 2s (got ${seen})`)
   })
 
   it('a refused trigger ends the probe with trigger-failed, exit 3', async () => {
@@ -480,6 +503,44 @@ describe('sse-probe diff', () => {
     const missing = await runMain(['diff', server.url, join(work, 'missing.sse')])
     expect(missing.exitCode).toBe(3)
     expect(server.requests).toHaveLength(0)
+  })
+
+  it('a URL side ends as a probe does: at an LLM end marker ([DONE]), and at a streamed error', async () => {
+    const answer = textOf(chatTools)
+    const golden = await sseServer(answer)
+    const live = await sseServer(answer.replace('Zürich', 'Paris'))
+    const failing = await sseServer(textOf(chatError))
+    // GET streams that close: without an end, each side is reconnected to (at once) until -t.
+    const flags = ['--json', '--retry', '10', '-t', '4s']
+    const records = (stdout: string) =>
+      stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line))
+    const run = await runMain(['diff', ...flags, golden.url, live.url])
+    expect(records(run.stdout)).toEqual([
+      {
+        type: 'diff',
+        kind: 'changed',
+        left: 3,
+        right: 3,
+        event: 'message',
+        id: null,
+        pointer: '/choices/0/delta/content',
+        leftValue: 'the weather in Zürich 🌦',
+        rightValue: 'the weather in Paris 🌦',
+      },
+      expect.objectContaining({ type: 'diff-summary', events: { left: 13, right: 13 } }),
+    ])
+    expect(run.exitCode).toBe(1)
+    expect([golden.requests.length, live.requests.length]).toEqual([1, 1])
+    // A side whose stream carries the provider's error was probed: its events are compared.
+    const error = await runMain(['diff', ...flags, failing.url, failing.url])
+    expect(error.stderr).toBe('')
+    expect(records(error.stdout)).toEqual([
+      expect.objectContaining({ type: 'diff-summary', same: true, events: { left: 3, right: 3 } }),
+    ])
+    expect(error.exitCode).toBe(0)
   })
 
   it('Ctrl-C on two live sides with no end says how to give them one', async () => {

@@ -378,6 +378,27 @@ export const anthropicTools: LlmStream = {
   splitBytes: 11,
 }
 
+/**
+ * A tool with no parameters called and nothing else said (tool_choice forcing it): its only
+ * fragment is empty, and the call is the whole answer.
+ */
+export const anthropicToolOnly: LlmStream = {
+  frames: [
+    anthropicTools.frames[0]!,
+    ev('content_block_start', {
+      index: 0,
+      content_block: { type: 'tool_use', id: 'toolu_1', name: 'get_time', input: {} },
+    }),
+    inputJson(0, ''),
+    ev('content_block_stop', { index: 0 }),
+    ev('message_delta', {
+      delta: { stop_reason: 'tool_use', stop_sequence: null },
+      usage: { output_tokens: 12 },
+    }),
+    ev('message_stop', {}),
+  ],
+}
+
 /** Text, then an `error` event (overloaded), as the Messages API streams it. */
 export const anthropicError: LlmStream = {
   frames: [

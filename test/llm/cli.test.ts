@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest'
 import type { LlmSummary } from '../../src/llm/types.ts'
 import {
+  anthropicToolOnly,
   chatBadArguments,
   chatChoices,
   chatCut,
@@ -102,6 +103,19 @@ describe('sse-probe --json on LLM streams', () => {
     const good = await runMain(['--json', '--expect-llm', '-d', '{}', `${url}/chatTools`])
     expect(good.exitCode).toBe(0)
     expect(good.summary.expectations).toEqual([{ name: '--expect-llm', ok: true }])
+  })
+
+  it('--expect-llm holds on an answer that is only a call of a tool with no arguments', async () => {
+    // Its one fragment is empty, so no delta: the call is still output, not a stream without any.
+    const url = await serveLlmStreams({ anthropicToolOnly })
+    const run = await runMain(['--json', '--expect-llm', '-d', '{}', `${url}/anthropicToolOnly`])
+    expect(llmOf(run.summary)).toMatchObject({
+      deltas: 0,
+      toolCalls: [{ id: 'toolu_1', name: 'get_time', arguments: '{}', valid: true }],
+      problems: [],
+    })
+    expect(run.summary.expectations).toEqual([{ name: '--expect-llm', ok: true }])
+    expect(run.exitCode).toBe(0)
   })
 
   it('writes a long stitched text whole: its summary line comes in pieces, as one JSON line', async () => {

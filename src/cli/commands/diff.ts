@@ -5,6 +5,7 @@ import { startProbe } from '../../engine/probe.ts'
 import type { ProbeRecord } from '../../engine/records.ts'
 import { checkProxyVariables } from '../../engine/request.ts'
 import { urlArg } from '../../engine/validate.ts'
+import { llmExtensionFor } from '../../llm/options.ts'
 import type { DiffFlags, RawProbeFlags } from '../args.ts'
 import { colors, createTerminal } from '../output.ts'
 import { onStopSignals } from '../signals.ts'
@@ -44,6 +45,9 @@ export async function runDiffCommand(
         }
         // The probe's own display flags do not exist here: only what shapes the stream matters.
         const options = probeOptionsFrom(url, { ...flags, format: 'json' } as RawProbeFlags, body)
+        // As a probe does, it ends at an LLM stream's end marker ([DONE], message_stop) or error.
+        const llm = llmExtensionFor('auto', false)
+        if (llm) options.extensions.push(llm)
         if (!options.request.proxy) checkProxyVariables(context.env)
         const records: ProbeRecord[] = []
         const probe = startProbe(options, {
@@ -60,7 +64,9 @@ export async function runDiffCommand(
             `${text}: interrupted before the stream ended: give a URL side an end (-n, --end-event, --duration, -t)`,
           )
         }
-        if (summary.exitCode === 3 || summary.reason === 'interrupted') {
+        // A provider's streamed error was probed: it is an event to compare like any other.
+        const unread = summary.exitCode === 3 && summary.reason !== 'stream-error'
+        if (unread || summary.reason === 'interrupted') {
           throw new SideUnreadable(`${text}: ${summary.message ?? summary.reason}`)
         }
         return records

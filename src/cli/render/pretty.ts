@@ -188,6 +188,9 @@ function shownActual(e: ExpectationResult): string {
   if (typeof actual === 'number' && e.name.startsWith('--expect-max-gap')) {
     return `a ${formatDuration(actual)} gap`
   }
+  if (typeof actual === 'number' && e.name.startsWith('--expect-within')) {
+    return formatDuration(actual)
+  }
   if (typeof actual === 'boolean') return actual ? 'a match' : 'no match'
   // --expect-order: the types seen (none of them: an empty list); --expect-within: no event after
   // the trigger.
