@@ -110,13 +110,19 @@ const openaiResponses: ProfileParser = (type, data, sink) => {
 }
 
 function lifecycle(kind: string, response: Json, sink: Parameters<ProfileParser>[2]): Signal {
-  if (!kind.startsWith('response.') || !isObject(response)) return undefined
-  sink.model(response.model)
-  if (response.usage) sink.usage(response.usage)
-  // The status the response last had, as the SDK keeps it: in_progress when the stream closes early.
-  sink.finish(0, response.status)
+  if (!kind.startsWith('response.')) return undefined
+  // The event's type is the end marker or the error, whatever its response object holds.
+  if (isObject(response)) {
+    sink.model(response.model)
+    if (response.usage) sink.usage(response.usage)
+    // The status the response last had, as the SDK keeps it: in_progress when the stream closes early.
+    sink.finish(0, response.status)
+  }
   if (kind === 'response.failed')
-    return { error: response.error ? errorMessage(response.error) : 'response.failed' }
+    return {
+      error:
+        isObject(response) && response.error ? errorMessage(response.error) : 'response.failed',
+    }
   if (kind === 'response.completed' || kind === 'response.incomplete') return END_EVENT
   return undefined
 }

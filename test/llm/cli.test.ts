@@ -118,6 +118,28 @@ describe('sse-probe --json on LLM streams', () => {
     expect(run.exitCode).toBe(0)
   })
 
+  it('a Responses end marker or failure ends the probe whatever its response object holds', async () => {
+    const frame = (type: string, data: string) => `event: ${type}\ndata: ${data}\n\n`
+    const created = frame('response.created', '{"type":"response.created","response":{"id":"r"}}')
+    const url = await serveLlmStreams({
+      completed: {
+        frames: [
+          created,
+          frame('response.completed', '{"type":"response.completed","response":null}'),
+        ],
+      },
+      failed: { frames: [created, frame('response.failed', '{"type":"response.failed"}')] },
+    })
+    const completed = await runMain(['--json', '--no-reconnect', `${url}/completed`])
+    expect([completed.summary.reason, completed.exitCode]).toEqual(['end-event', 0])
+    const failed = await runMain(['--json', '--no-reconnect', `${url}/failed`])
+    expect([failed.summary.reason, failed.summary.message, failed.exitCode]).toEqual([
+      'stream-error',
+      'response.failed',
+      3,
+    ])
+  })
+
   it('writes a long stitched text whole: its summary line comes in pieces, as one JSON line', async () => {
     // ~90 KB of text, escapes and astral characters falling on every offset of the pieces.
     const token = (i: number) => ` "t${i}" \\ 😀 é${i % 7 === 0 ? '\n' : ''}`
