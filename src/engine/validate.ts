@@ -32,15 +32,19 @@ export function positiveDurationArg(text: string): number {
   return ms
 }
 
+// Commander passes the previous value as a second argument, so the bound is not a parameter.
 export function countArg(text: string): number {
-  if (!/^\d+$/.test(text.trim()))
-    throw new SseProbeUsageError('expected a whole number (0 or more)')
-  return Number(text)
+  return wholeNumber(text, 0, '(0 or more)')
 }
 
+// One message for '0', '-1' and '1.5': naming "0 or more" for a flag that refuses 0 misleads.
 export function positiveCountArg(text: string): number {
-  const count = countArg(text)
-  if (count < 1) throw new SseProbeUsageError('expected a whole number of at least 1')
+  return wholeNumber(text, 1, 'of at least 1')
+}
+
+function wholeNumber(text: string, least: number, expected: string): number {
+  const count = /^\d+$/.test(text.trim()) ? Number(text) : -1
+  if (count < least) throw new SseProbeUsageError(`expected a whole number ${expected}`)
   return count
 }
 

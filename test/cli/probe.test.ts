@@ -366,6 +366,10 @@ describe('fatal responses', () => {
     expect(run.exitCode).toBe(3)
     expect(run.summary).toMatchObject({ reason: 'reconnects-exhausted', reconnects: 2 })
     expect(server.requests).toHaveLength(3)
+    // An erroring probe says why it ended, in the summary and on stderr, as the others do.
+    const why = '2 reconnects in a row brought no event (--max-reconnects 2)'
+    expect(run.summary.message).toBe(why)
+    expect(run.stderr).toBe(`error: reconnects-exhausted: ${why}\n`)
   })
 
   it('stops with a clear error when the last event ID cannot be sent back as a header', async () => {
