@@ -23,7 +23,14 @@ export function durationArg(text: string): number {
 
 /** --retry: milliseconds, as the `retry:` field it mirrors; a unit is allowed. */
 export function retryArg(text: string): number {
-  return /^\d+$/.test(text.trim()) ? durationArg(`${text.trim()}ms`) : durationArg(text)
+  const trimmed = text.trim()
+  if (/^\d+$/.test(trimmed)) return durationArg(`${trimmed}ms`)
+  // Not "expected a duration": the flag is documented as milliseconds.
+  if (parseDuration(trimmed) === undefined)
+    throw new SseProbeUsageError(
+      'expected milliseconds (0 or more), e.g. 3000, or a duration such as 3s',
+    )
+  return durationArg(trimmed)
 }
 
 export function positiveDurationArg(text: string): number {

@@ -12,6 +12,7 @@ import {
   headerArg,
   lastEventIdArg,
   positiveCountArg,
+  retryArg,
 } from '../../src/engine/validate.ts'
 import { runCli } from '../helpers/cli.ts'
 import { runMain } from '../helpers/main.ts'
@@ -131,6 +132,12 @@ describe('validators', () => {
       expect(() => positiveCountArg(bad)).toThrow(/^expected a whole number of at least 1$/)
     expect(() => countArg('-1')).toThrow(/^expected a whole number \(0 or more\)$/)
     expect([countArg('0'), positiveCountArg(' 7 ')]).toEqual([0, 7])
+  })
+
+  it('--retry is milliseconds, and a bad value is told so rather than "expected a duration"', () => {
+    expect([retryArg('250'), retryArg('3s')]).toEqual([250, 3000])
+    for (const bad of ['-1', '1.5', 'soon'])
+      expect(() => retryArg(bad)).toThrow(/^expected milliseconds \(0 or more\), e\.g\. 3000/)
   })
 
   it('headers and ids allow tabs and any Unicode, no other control character', () => {
