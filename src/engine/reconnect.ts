@@ -119,7 +119,15 @@ export function step(s: ConnState, input: ConnInput, o: Policy): [ConnState, Eff
 
 function retry(s: ConnState, o: Policy, message?: string): [ConnState, Effect] {
   if (o.when === 'never') return end(s, 'server-closed')
-  if (s.barren >= o.maxReconnects) return end(s, 'reconnects-exhausted', message)
+  if (s.barren >= o.maxReconnects) {
+    // The summary says why an erroring probe ended, also when the last close was a clean one.
+    const n = o.maxReconnects
+    const why =
+      n === 0
+        ? 'the stream closed and --max-reconnects 0 allows no reconnect'
+        : `${n} reconnect${n === 1 ? '' : 's'} in a row brought no event (--max-reconnects ${n})`
+    return end(s, 'reconnects-exhausted', message === undefined ? why : `${why}: ${message}`)
+  }
   const next = { ...s, barren: s.barren + 1, attempt: s.attempt + 1, delayMs: s.retryMs }
   return [next, { type: 'wait', ms: s.retryMs }]
 }

@@ -95,7 +95,17 @@ export function withBody(
 ): Record<string, string> {
   if (body !== undefined)
     headers['content-type'] = looksLikeJson(body) ? 'application/json' : 'text/plain;charset=UTF-8'
-  for (const [name, value] of userHeaders) headers[name.toLowerCase()] = headerBytes(value)
+  // A user header replaces a default; the same name given twice sends both values, as curl does,
+  // combined as fetch's Headers.append does (cookies with the separator of a Cookie header).
+  const given = new Set<string>()
+  for (const [name, value] of userHeaders) {
+    const key = name.toLowerCase()
+    const previous = given.has(key) ? headers[key] : undefined
+    const separator = key === 'cookie' ? '; ' : ', '
+    headers[key] =
+      previous === undefined ? headerBytes(value) : previous + separator + headerBytes(value)
+    given.add(key)
+  }
   return headers
 }
 

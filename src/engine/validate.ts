@@ -24,7 +24,14 @@ export function durationArg(text: string): number {
 
 /** --retry: milliseconds, as the `retry:` field it mirrors; a unit is allowed. */
 export function retryArg(text: string): number {
-  return /^\d+$/.test(text.trim()) ? durationArg(`${text.trim()}ms`) : durationArg(text)
+  const trimmed = text.trim()
+  if (/^\d+$/.test(trimmed)) return durationArg(`${trimmed}ms`)
+  // Not "expected a duration": the flag is documented as milliseconds.
+  if (parseDuration(trimmed) === undefined)
+    throw new SseProbeUsageError(
+      'expected milliseconds (0 or more), e.g. 3000, or a duration such as 3s',
+    )
+  return durationArg(trimmed)
 }
 
 export function positiveDurationArg(text: string): number {
@@ -33,15 +40,19 @@ export function positiveDurationArg(text: string): number {
   return ms
 }
 
+// Commander passes the previous value as a second argument, so the bound is not a parameter.
 export function countArg(text: string): number {
-  if (!/^\d+$/.test(text.trim()))
-    throw new SseProbeUsageError('expected a whole number (0 or more)')
-  return Number(text)
+  return wholeNumber(text, 0, '(0 or more)')
 }
 
+// One message for '0', '-1' and '1.5': naming "0 or more" for a flag that refuses 0 misleads.
 export function positiveCountArg(text: string): number {
-  const count = countArg(text)
-  if (count < 1) throw new SseProbeUsageError('expected a whole number of at least 1')
+  return wholeNumber(text, 1, 'of at least 1')
+}
+
+function wholeNumber(text: string, least: number, expected: string): number {
+  const count = /^\d+$/.test(text.trim()) ? Number(text) : -1
+  if (count < least) throw new SseProbeUsageError(`expected a whole number ${expected}`)
   return count
 }
 

@@ -105,6 +105,10 @@ describe('display options of the pretty format', () => {
       /^sse-probe: --data-only is for the pretty format: --format raw writes the body as received\n\d\d:\d\d:\d\d\.\d{3} {2}▶ connected/,
     )
     expect((await probe('--json')).stderr).toBe('')
+    const hidden = await probe('--json', '--hide-pings')
+    expect(hidden.stderr).toBe(
+      'sse-probe: --hide-pings is for the pretty format: --format json shows every record\n',
+    )
   })
 
   it('on an LLM stream, a flag that chooses or shapes events shows the events, not the text', async () => {

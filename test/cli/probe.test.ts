@@ -62,6 +62,18 @@ describe('records and reconnection', () => {
     expect(headers['accept-encoding']).toBeUndefined()
   })
 
+  it('a header given twice sends both values, as curl does, rather than dropping the first', async () => {
+    const server = await sseServer('event: end\ndata: x\n\n')
+    const headers = ['X-A: 1', 'x-a: 2', 'Cookie: a=1', 'Cookie: b=2', 'Accept: */*']
+    await runCli([server.url, '--json', ...headers.flatMap((h) => ['-H', h])])
+    expect(server.requests[0]!.headers).toMatchObject({
+      'x-a': '1, 2',
+      cookie: 'a=1; b=2',
+      // A default header is replaced, not combined with the user's.
+      accept: '*/*',
+    })
+  })
+
   it('sends no Last-Event-ID once an empty id: has reset the buffer', async () => {
     const server = await sseServer(
       'retry: 10\nid: 5\ndata: a\n\nid:\ndata: b\n\n',
@@ -366,6 +378,10 @@ describe('fatal responses', () => {
     expect(run.exitCode).toBe(3)
     expect(run.summary).toMatchObject({ reason: 'reconnects-exhausted', reconnects: 2 })
     expect(server.requests).toHaveLength(3)
+    // An erroring probe says why it ended, in the summary and on stderr, as the others do.
+    const why = '2 reconnects in a row brought no event (--max-reconnects 2)'
+    expect(run.summary.message).toBe(why)
+    expect(run.stderr).toBe(`error: reconnects-exhausted: ${why}\n`)
   })
 
   it('stops with a clear error when the last event ID cannot be sent back as a header', async () => {

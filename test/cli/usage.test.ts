@@ -6,7 +6,14 @@ import {
   toRequestOptions,
   withLastEventId,
 } from '../../src/engine/request.ts'
-import { durationArg, headerArg, lastEventIdArg } from '../../src/engine/validate.ts'
+import {
+  countArg,
+  durationArg,
+  headerArg,
+  lastEventIdArg,
+  positiveCountArg,
+  retryArg,
+} from '../../src/engine/validate.ts'
 import { runCli } from '../helpers/cli.ts'
 import { runMain } from '../helpers/main.ts'
 import { startServer } from '../helpers/server.ts'
@@ -118,6 +125,19 @@ describe('validators', () => {
     expect(durationArg(`${MAX_DELAY_MS}ms`)).toBe(MAX_DELAY_MS)
     expect(() => durationArg(`${MAX_DELAY_MS + 1}ms`)).toThrow('at most 24 days')
     expect(() => durationArg(`${'9'.repeat(400)}ms`)).toThrow('at most 24 days')
+  })
+
+  it('a count that must be at least 1 says so for every bad value, not "0 or more"', () => {
+    for (const bad of ['0', '-1', '1.5', 'ten'])
+      expect(() => positiveCountArg(bad)).toThrow(/^expected a whole number of at least 1$/)
+    expect(() => countArg('-1')).toThrow(/^expected a whole number \(0 or more\)$/)
+    expect([countArg('0'), positiveCountArg(' 7 ')]).toEqual([0, 7])
+  })
+
+  it('--retry is milliseconds, and a bad value is told so rather than "expected a duration"', () => {
+    expect([retryArg('250'), retryArg('3s')]).toEqual([250, 3000])
+    for (const bad of ['-1', '1.5', 'soon'])
+      expect(() => retryArg(bad)).toThrow(/^expected milliseconds \(0 or more\), e\.g\. 3000/)
   })
 
   it('headers and ids allow tabs and any Unicode, no other control character', () => {

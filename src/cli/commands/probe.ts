@@ -102,7 +102,11 @@ export function displayOptionsFrom(flags: RawProbeFlags | DemoFlags): DisplayOpt
   }
   const format = flags.json ? 'json' : flags.format
   const view = toPrettyView(flags)
-  const ignored = format === 'pretty' ? [] : ignoredFlags(view, format)
+  // --hide-pings is a display flag too: JSON has every comment record, raw every body byte.
+  const ignored =
+    format === 'pretty'
+      ? []
+      : [...(flags.hidePings ? ['--hide-pings'] : []), ...ignoredFlags(view, format)]
   const shows = format === 'json' ? 'shows every record' : 'writes the body as received'
   return {
     format,
