@@ -256,6 +256,8 @@ export function startProbe(options: ProbeOptions, sink: ProbeSink): Probe {
   let cutShort: (() => void) | undefined
 
   async function run(): Promise<void> {
+    // What the last wait lasted: the reconnection time, or less when reconnect() cut it short.
+    let waitedMs = 0
     for (;;) {
       const lastEventId = stream.lastEventId()
       if (state.attempt > 1) {
@@ -265,7 +267,7 @@ export function startProbe(options: ProbeOptions, sink: ProbeSink): Probe {
           type: 'reconnect',
           t: now(),
           attempt: state.attempt,
-          delayMs: state.delayMs,
+          delayMs: waitedMs,
           lastEventId: id,
         })
         sink.flush()
@@ -299,10 +301,12 @@ export function startProbe(options: ProbeOptions, sink: ProbeSink): Probe {
       if (effect.type !== 'wait') return
       const wait = new AbortController()
       cutShort = () => wait.abort()
+      const waitFrom = clock.now()
       await sleep(effect.ms, undefined, {
         signal: AbortSignal.any([controller.signal, wait.signal]),
       }).catch(() => {})
       cutShort = undefined
+      waitedMs = wait.signal.aborted ? roundMs(clock.now() - waitFrom) : effect.ms
       if (state.ended) return
     }
   }

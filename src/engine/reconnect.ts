@@ -19,8 +19,6 @@ export interface ConnState {
   /** Reconnects in a row that have produced no event. */
   barren: number
   retryMs: number
-  /** The wait before the current attempt (0 for the first). */
-  delayMs: number
   /** [spec] a reconnect fetches the same request again, as redirects left it (whatwg/html#503). */
   request: StreamRequest
   /** Whether the current connection has dispatched an event. */
@@ -61,7 +59,6 @@ export function initialState(retryMs: number, request: StreamRequest): ConnState
     opened: false,
     barren: 0,
     retryMs,
-    delayMs: 0,
     request,
     connectionHadEvent: false,
   }
@@ -120,6 +117,6 @@ export function step(s: ConnState, input: ConnInput, o: Policy): [ConnState, Eff
 function retry(s: ConnState, o: Policy, message?: string): [ConnState, Effect] {
   if (o.when === 'never') return end(s, 'server-closed')
   if (s.barren >= o.maxReconnects) return end(s, 'reconnects-exhausted', message)
-  const next = { ...s, barren: s.barren + 1, attempt: s.attempt + 1, delayMs: s.retryMs }
+  const next = { ...s, barren: s.barren + 1, attempt: s.attempt + 1 }
   return [next, { type: 'wait', ms: s.retryMs }]
 }

@@ -128,6 +128,32 @@ describe.skipIf(!HAS_TMUX && !process.env.CI)('sse-probe inspect in a terminal',
     expect(term.screen()).toContain('BEFORE-INSPECT')
   })
 
+  it('r during a reconnect wait goes at once, and the reconnect says what was waited', async () => {
+    const server = await sseServer('id: 1\ndata: a\n\n')
+    const term = runInTerminal([
+      'inspect',
+      server.url,
+      '--retry',
+      '60000',
+      '--record',
+      'run.ndjson',
+    ])
+    await term.waitFor((s) => s.includes('● reconnecting in'), 'the wait')
+    term.keys('r')
+    const screen = await term.waitFor((s) => s.includes('reconnected  200'), 'the reconnect')
+    // Not 'after 1m': the minute was never waited.
+    expect(screen).toMatch(/reconnect +attempt 2 after \d+(\.\d+)?(ms|s), Last-Event-ID: 1/)
+    term.keys('q')
+    expect(await term.exited()).toBe(130)
+    const reconnect = readFileSync(join(term.dir, 'run.ndjson'), 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as ProbeRecord)
+      .find((r) => r.type === 'reconnect')
+    expect(reconnect).toMatchObject({ attempt: 2, lastEventId: '1' })
+    expect(reconnect!.type === 'reconnect' && reconnect!.delayMs).toBeLessThan(60_000)
+  })
+
   it('restores the terminal on SIGTERM and exits 143', async () => {
     const server = await endlessServer(100)
     const term = runInTerminal(['inspect', server.url])
