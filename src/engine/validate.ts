@@ -39,7 +39,8 @@ export function countArg(text: string): number {
 }
 
 export function positiveCountArg(text: string): number {
-  const count = countArg(text)
+  // Not countArg's message for 'ten': '(0 or more)' would invite the 0 refused here.
+  const count = /^\d+$/.test(text.trim()) ? Number(text) : 0
   if (count < 1) throw new SseProbeUsageError('expected a whole number of at least 1')
   return count
 }
