@@ -5,6 +5,7 @@ import stringWidth from 'string-width'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { cut, loadTextWidth } from '../../src/cli/render/width.ts'
 import type { ProbeRecord } from '../../src/engine/records.ts'
+import { cells } from '../../src/inspect/format.ts'
 import { type KeyInfo, splitKeys } from '../../src/inspect/keys.ts'
 import { type Action, initialState, reduce } from '../../src/inspect/state.ts'
 
@@ -95,6 +96,26 @@ describe('inspect components', () => {
     const frame = draw(stateWith([tick(1, 'evil \x1b[2J\x07 \u202e')]))
     expect(frame).toContain('evil \\x1b[2J\\x07 \\u202e')
     expect(frame).not.toContain('\x1b[2J')
+  })
+
+  it('lay out a row from the first KiB of a megabyte event, not from all of it', () => {
+    const big = JSON.stringify({ items: Array.from({ length: 50_000 }, (_, i) => i) }, null, 1)
+    const row = { n: 1, record: tick(1, big), kind: 'event' as const }
+    const comment: ProbeRecord = {
+      type: 'comment',
+      t: 1,
+      attempt: 1,
+      text: `\x1b${'c'.repeat(1e6)}`,
+    }
+    const context = { wallTime: false, startedAt: 0 }
+    for (const r of [row, { n: 2, record: comment, kind: 'ping' as const }]) {
+      const { data } = cells(r, context)
+      expect(data.length).toBeLessThan(5000)
+      expect(data).toMatch(/^(\{\\n "items": \[|\\x1bccc)/)
+      expect(data.endsWith('…')).toBe(true)
+    }
+    // Small JSON is still compacted.
+    expect(cells({ ...row, record: tick(1, '{ "a" : 1 }') }, context).data).toBe('{"a":1}')
   })
 
   it('show paused · +N and the filter in the header', () => {
