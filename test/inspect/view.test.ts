@@ -7,7 +7,13 @@ import { cut, loadTextWidth } from '../../src/cli/render/width.ts'
 import type { ProbeRecord } from '../../src/engine/records.ts'
 import { cells } from '../../src/inspect/format.ts'
 import { type KeyInfo, splitKeys } from '../../src/inspect/keys.ts'
-import { type Action, initialState, reduce } from '../../src/inspect/state.ts'
+import {
+  type Action,
+  initialState,
+  type Row,
+  type RowRecord,
+  reduce,
+} from '../../src/inspect/state.ts'
 
 beforeAll(loadTextWidth)
 
@@ -100,22 +106,23 @@ describe('inspect components', () => {
 
   it('lay out a row from the first KiB of a megabyte event, not from all of it', () => {
     const big = JSON.stringify({ items: Array.from({ length: 50_000 }, (_, i) => i) }, null, 1)
-    const row = { n: 1, record: tick(1, big), kind: 'event' as const }
-    const comment: ProbeRecord = {
+    const row: Row = { n: 1, record: tick(1, big) as RowRecord, kind: 'event' }
+    const comment: RowRecord = {
       type: 'comment',
       t: 1,
       attempt: 1,
       text: `\x1b${'c'.repeat(1e6)}`,
     }
     const context = { wallTime: false, startedAt: 0 }
-    for (const r of [row, { n: 2, record: comment, kind: 'ping' as const }]) {
+    for (const r of [row, { n: 2, record: comment, kind: 'ping' } satisfies Row]) {
       const { data } = cells(r, context)
       expect(data.length).toBeLessThan(5000)
       expect(data).toMatch(/^(\{\\n "items": \[|\\x1bccc)/)
       expect(data.endsWith('…')).toBe(true)
     }
     // Small JSON is still compacted.
-    expect(cells({ ...row, record: tick(1, '{ "a" : 1 }') }, context).data).toBe('{"a":1}')
+    const small = tick(1, '{ "a" : 1 }') as RowRecord
+    expect(cells({ ...row, record: small }, context).data).toBe('{"a":1}')
   })
 
   it('show paused · +N and the filter in the header', () => {
