@@ -177,14 +177,20 @@ export async function runInspect(
     }
     if (action.type === 'quit') return quit()
     if (action.type === 'reconnect') {
-      const live = state.connection.state !== 'ended'
-      if (live) probe.reconnect()
-      const text = live ? 'reconnect now: the connection is dropped' : 'the stream has ended'
-      state = reduce(state, { type: 'notice', text })
+      state = reduce(state, { type: 'notice', text: reconnectNow() })
       return schedule()
     }
     state = reduce(state, { type: 'notice', text: writeRows(state) })
     schedule()
+  }
+
+  /** `r`: drops the connection, unless that would end the probe instead of reconnecting. */
+  function reconnectNow(): string {
+    if (state.connection.state === 'ended') return 'the stream has ended'
+    // A drop ends a --reconnect never probe (as 'server-closed'): not what r is pressed for.
+    if (options.reconnect.when === 'never') return 'no reconnect with --reconnect never'
+    probe.reconnect()
+    return 'reconnect now: the connection is dropped'
   }
 
   try {

@@ -154,6 +154,19 @@ describe.skipIf(!HAS_TMUX && !process.env.CI)('sse-probe inspect in a terminal',
     expect(reconnect!.type === 'reconnect' && reconnect!.delayMs).toBeLessThan(60_000)
   })
 
+  it('r with --no-reconnect keeps the stream: a drop would end it, as if the server closed', async () => {
+    const server = await endlessServer(100)
+    const term = runInTerminal(['inspect', server.url, '--no-reconnect'])
+    await term.waitFor((s) => s.includes('● open'), 'the stream')
+    term.keys('r')
+    const screen = await term.waitFor((s) => s.includes('no reconnect with --reconnect never'), 'r')
+    expect(header(screen)).toContain('● open')
+    expect(screen).not.toContain('dropped on request')
+    term.keys('q')
+    expect(await term.exited()).toBe(130)
+    expect(server.requests).toHaveLength(1)
+  })
+
   it('restores the terminal on SIGTERM and exits 143', async () => {
     const server = await endlessServer(100)
     const term = runInTerminal(['inspect', server.url])
