@@ -57,8 +57,9 @@ export interface Probe {
   /**
    * Drops the open connection as a network failure would (inspect's `r`): the probe reconnects
    * with Last-Event-ID as after any drop. While it waits to reconnect, the wait is cut short.
+   * False when there was neither (a request still waiting for its response).
    */
-  reconnect(): void
+  reconnect(): boolean
 }
 
 /** The message of the close record of a connection that reconnect() dropped. */
@@ -374,6 +375,10 @@ export function startProbe(options: ProbeOptions, sink: ProbeSink): Probe {
       signal = stopSignal
       dispatch({ type: 'stop', reason: 'interrupted' })
     },
-    reconnect: () => cutShort?.(),
+    reconnect() {
+      const cut = cutShort
+      cut?.()
+      return cut !== undefined
+    },
   }
 }

@@ -189,8 +189,9 @@ export async function runInspect(
     if (state.connection.state === 'ended') return 'the stream has ended'
     // A drop ends a --reconnect never probe (as 'server-closed'): not what r is pressed for.
     if (options.reconnect.when === 'never') return 'no reconnect with --reconnect never'
-    probe.reconnect()
-    return 'reconnect now: the connection is dropped'
+    return probe.reconnect()
+      ? 'reconnect now: the connection is dropped'
+      : 'no connection to drop yet: the request waits for its response'
   }
 
   try {

@@ -167,6 +167,17 @@ describe.skipIf(!HAS_TMUX && !process.env.CI)('sse-probe inspect in a terminal',
     expect(server.requests).toHaveLength(1)
   })
 
+  it('r before the response says there is nothing to drop yet', async () => {
+    const server = await startServer(() => undefined)
+    const term = runInTerminal(['inspect', server.url])
+    await term.waitFor(() => server.requests.length === 1, 'the request')
+    term.keys('r')
+    const screen = await term.waitFor((s) => s.includes('no connection to drop yet'), 'r')
+    expect(header(screen)).toContain('● connecting')
+    term.keys('q')
+    expect(await term.exited()).toBe(130)
+  })
+
   it('restores the terminal on SIGTERM and exits 143', async () => {
     const server = await endlessServer(100)
     const term = runInTerminal(['inspect', server.url])
