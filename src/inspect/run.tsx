@@ -80,6 +80,8 @@ export async function runInspect(
   let pendingBytes = 0
   let frameTimer: NodeJS.Timeout | undefined
   let lastFrame = 0
+  // Shown in the footer, and said again on stderr once the screen is left (--record stopped).
+  const warnings: string[] = []
 
   const sink: ProbeSink = {
     emit(record) {
@@ -95,6 +97,7 @@ export async function runInspect(
     events: true,
     commentText: true,
     warn(message) {
+      warnings.push(message)
       state = reduce(state, { type: 'notice', text: message })
     },
   }
@@ -209,6 +212,7 @@ export async function runInspect(
     signals.dispose()
     ink.unmount()
     await ink.waitUntilExit().catch(() => {})
+    for (const message of warnings) context.stderr.write(`sse-probe: ${message}\n`)
     const summary = await probe.done.catch(() => undefined)
     if (summary) context.stderr.write(renderSummary(summary, chalkStderr, await llmBlock(summary)))
   }

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { ProbeRecord } from '../../src/engine/records.ts'
@@ -177,6 +177,20 @@ describe.skipIf(!HAS_TMUX && !process.env.CI)('sse-probe inspect in a terminal',
     term.keys('q')
     expect(await term.exited()).toBe(130)
   })
+
+  it.skipIf(!existsSync('/dev/full'))(
+    'a --record that stopped (a full disk) is said on stderr too, not only on the screen it leaves',
+    async () => {
+      const server = await endlessServer(100)
+      const term = runInTerminal(['inspect', server.url, '--record', '/dev/full'])
+      await term.waitFor((s) => s.includes('--record stopped'), 'the warning')
+      term.keys('q')
+      expect(await term.exited()).toBe(130)
+      expect(term.stderr()).toMatch(
+        /^sse-probe: --record stopped: cannot write '\/dev\/full': ENOSPC\n── summary/,
+      )
+    },
+  )
 
   it('restores the terminal on SIGTERM and exits 143', async () => {
     const server = await endlessServer(100)
