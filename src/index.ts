@@ -259,7 +259,7 @@ function startWithContracts(
       if (probe) probe.interrupt(...signal)
       else interrupted = signal
     },
-    reconnect: () => probe?.reconnect(),
+    reconnect: () => probe?.reconnect() ?? false,
   }
 }
 

@@ -694,6 +694,7 @@ export function createProgram(
             .default(10_000),
         )
         .option('--hide-pings', 'start with pings and comments hidden (h shows them)')
+        .optionsGroup('Output:')
         .option('--color', 'force colour')
         .option('--no-color', 'no colour (NO_COLOR and FORCE_COLOR are honoured too)')
         .option('--show-secrets', 'show credentials instead of <redacted>')

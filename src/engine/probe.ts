@@ -57,8 +57,9 @@ export interface Probe {
   /**
    * Drops the open connection as a network failure would (inspect's `r`): the probe reconnects
    * with Last-Event-ID as after any drop. While it waits to reconnect, the wait is cut short.
+   * False when there was neither (a request still waiting for its response).
    */
-  reconnect(): void
+  reconnect(): boolean
 }
 
 /** The message of the close record of a connection that reconnect() dropped. */
@@ -256,6 +257,8 @@ export function startProbe(options: ProbeOptions, sink: ProbeSink): Probe {
   let cutShort: (() => void) | undefined
 
   async function run(): Promise<void> {
+    // What the last wait lasted: the reconnection time, or less when reconnect() cut it short.
+    let waitedMs = 0
     for (;;) {
       const lastEventId = stream.lastEventId()
       if (state.attempt > 1) {
@@ -265,7 +268,7 @@ export function startProbe(options: ProbeOptions, sink: ProbeSink): Probe {
           type: 'reconnect',
           t: now(),
           attempt: state.attempt,
-          delayMs: state.delayMs,
+          delayMs: waitedMs,
           lastEventId: id,
         })
         sink.flush()
@@ -299,10 +302,12 @@ export function startProbe(options: ProbeOptions, sink: ProbeSink): Probe {
       if (effect.type !== 'wait') return
       const wait = new AbortController()
       cutShort = () => wait.abort()
+      const waitFrom = clock.now()
       await sleep(effect.ms, undefined, {
         signal: AbortSignal.any([controller.signal, wait.signal]),
       }).catch(() => {})
       cutShort = undefined
+      waitedMs = wait.signal.aborted ? roundMs(clock.now() - waitFrom) : effect.ms
       if (state.ended) return
     }
   }
@@ -370,6 +375,10 @@ export function startProbe(options: ProbeOptions, sink: ProbeSink): Probe {
       signal = stopSignal
       dispatch({ type: 'stop', reason: 'interrupted' })
     },
-    reconnect: () => cutShort?.(),
+    reconnect() {
+      const cut = cutShort
+      cut?.()
+      return cut !== undefined
+    },
   }
 }

@@ -19,8 +19,6 @@ export interface ConnState {
   /** Reconnects in a row that have produced no event. */
   barren: number
   retryMs: number
-  /** The wait before the current attempt (0 for the first). */
-  delayMs: number
   /** [spec] a reconnect fetches the same request again, as redirects left it (whatwg/html#503). */
   request: StreamRequest
   /** Whether the current connection has dispatched an event. */
@@ -61,7 +59,6 @@ export function initialState(retryMs: number, request: StreamRequest): ConnState
     opened: false,
     barren: 0,
     retryMs,
-    delayMs: 0,
     request,
     connectionHadEvent: false,
   }
@@ -128,6 +125,6 @@ function retry(s: ConnState, o: Policy, message?: string): [ConnState, Effect] {
         : `${n} reconnect${n === 1 ? '' : 's'} in a row brought no event (--max-reconnects ${n})`
     return end(s, 'reconnects-exhausted', message === undefined ? why : `${why}: ${message}`)
   }
-  const next = { ...s, barren: s.barren + 1, attempt: s.attempt + 1, delayMs: s.retryMs }
+  const next = { ...s, barren: s.barren + 1, attempt: s.attempt + 1 }
   return [next, { type: 'wait', ms: s.retryMs }]
 }

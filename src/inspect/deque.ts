@@ -6,9 +6,21 @@
 export class Deque<T> {
   #items: T[] = []
   #head = 0
+  #weight = 0
+  readonly #weigh: (item: T) => number
+
+  /** `weigh`: what an item counts towards `weight` (the bytes a row holds). */
+  constructor(weigh: (item: T) => number = () => 0) {
+    this.#weigh = weigh
+  }
 
   get length(): number {
     return this.#items.length - this.#head
+  }
+
+  /** The sum of the items' weights. */
+  get weight(): number {
+    return this.#weight
   }
 
   at(index: number): T | undefined {
@@ -17,11 +29,15 @@ export class Deque<T> {
 
   push(item: T): void {
     this.#items.push(item)
+    this.#weight += this.#weigh(item)
   }
 
   shift(): T | undefined {
     if (this.length === 0) return undefined
-    const item = this.#items[this.#head++]
+    const item = this.#items[this.#head]!
+    // Let go of it now, not at the next compaction: a row may hold a megabyte of data.
+    this.#items[this.#head++] = undefined as T
+    this.#weight -= this.#weigh(item)
     // Compacted once the dead front is as long as the live part: each item is copied O(1) times.
     if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
       this.#items = this.#items.slice(this.#head)

@@ -33,15 +33,24 @@ export function cells(row: Row, context: TimeContext): Cells {
         data: oneLine(r.data),
       }
     case 'comment':
-      return { ...base, type: ':', data: visible(r.text) }
+      return { ...base, type: ':', data: clipped(r.text) ?? visible(r.text) }
     default:
       return { ...base, type: r.type, data: statusText(r) }
   }
 }
 
+/**
+ * A grid row is one line, never wider than the terminal: text beyond this is left out before it is
+ * parsed or escaped, or every frame parsed each megabyte event on the screen whole (seconds a key).
+ */
+const ONE_LINE_MAX = 4096
+
+const clipped = (text: string) =>
+  text.length > ONE_LINE_MAX ? `${visible(text.slice(0, ONE_LINE_MAX))}…` : undefined
+
 /** Data on one line: JSON compacted, anything else with its line breaks shown as \n. */
 export function oneLine(data: string): string {
-  return visible(compactJson(data) ?? data)
+  return clipped(data) ?? visible(compactJson(data) ?? data)
 }
 
 export function statusText(r: Exclude<RowRecord, { type: 'event' | 'comment' }>): string {

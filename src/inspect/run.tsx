@@ -80,6 +80,8 @@ export async function runInspect(
   let pendingBytes = 0
   let frameTimer: NodeJS.Timeout | undefined
   let lastFrame = 0
+  // Shown in the footer, and said again on stderr once the screen is left (--record stopped).
+  const warnings: string[] = []
 
   const sink: ProbeSink = {
     emit(record) {
@@ -95,6 +97,7 @@ export async function runInspect(
     events: true,
     commentText: true,
     warn(message) {
+      warnings.push(message)
       state = reduce(state, { type: 'notice', text: message })
     },
   }
@@ -177,14 +180,21 @@ export async function runInspect(
     }
     if (action.type === 'quit') return quit()
     if (action.type === 'reconnect') {
-      const live = state.connection.state !== 'ended'
-      if (live) probe.reconnect()
-      const text = live ? 'reconnect now: the connection is dropped' : 'the stream has ended'
-      state = reduce(state, { type: 'notice', text })
+      state = reduce(state, { type: 'notice', text: reconnectNow() })
       return schedule()
     }
     state = reduce(state, { type: 'notice', text: writeRows(state) })
     schedule()
+  }
+
+  /** `r`: drops the connection, unless that would end the probe instead of reconnecting. */
+  function reconnectNow(): string {
+    if (state.connection.state === 'ended') return 'the stream has ended'
+    // A drop ends a --reconnect never probe (as 'server-closed'): not what r is pressed for.
+    if (options.reconnect.when === 'never') return 'no reconnect with --reconnect never'
+    return probe.reconnect()
+      ? 'reconnect now: the connection is dropped'
+      : 'no connection to drop yet: the request waits for its response'
   }
 
   try {
@@ -202,6 +212,7 @@ export async function runInspect(
     signals.dispose()
     ink.unmount()
     await ink.waitUntilExit().catch(() => {})
+    for (const message of warnings) context.stderr.write(`sse-probe: ${message}\n`)
     const summary = await probe.done.catch(() => undefined)
     if (summary) context.stderr.write(renderSummary(summary, chalkStderr, await llmBlock(summary)))
   }

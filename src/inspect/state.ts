@@ -107,6 +107,21 @@ export interface InspectOptions {
   height?: number
 }
 
+/**
+ * The data the rows may hold, whatever --buffer says: 10,000 rows of megabyte events outgrew
+ * Node's heap, a crash that leaves the terminal as it was. The oldest rows go first.
+ */
+export const MAX_BUFFER_CHARS = 64 * 2 ** 20
+
+const rowChars = ({ record: r }: Row) =>
+  r.type === 'event' ? r.data.length : r.type === 'comment' ? r.text.length : 0
+
+/** The rows as received: at most --buffer of them, and MAX_BUFFER_CHARS of data. */
+const rowBuffer = () => new Deque<Row>(rowChars)
+
+const overfull = (rows: Deque<Row>, capacity: number) =>
+  rows.length > capacity || (rows.weight > MAX_BUFFER_CHARS && rows.length > 1)
+
 export function initialState(o: InspectOptions): InspectState {
   return {
     url: o.url,
@@ -116,7 +131,7 @@ export function initialState(o: InspectOptions): InspectState {
     now: 0,
     width: o.width ?? 80,
     height: o.height ?? 24,
-    rows: new Deque(),
+    rows: rowBuffer(),
     shown: new Deque(),
     nextN: 1,
     counts: { events: 0, pings: 0, comments: 0, reconnects: 0, bytes: 0 },
@@ -242,7 +257,7 @@ export function reduce(state: InspectState, action: Action): InspectState {
         ? refilter({ ...state, editing: undefined }, state.editing.previous)
         : state
     case 'pause':
-      if (!state.paused) return { ...state, paused: { held: new Deque(), events: 0 } }
+      if (!state.paused) return { ...state, paused: { held: rowBuffer(), events: 0 } }
       for (const row of state.paused.held) keep(state, row, state.filter)
       return { ...state, paused: undefined }
     case 'toggle-pings':
@@ -252,13 +267,13 @@ export function reduce(state: InspectState, action: Action): InspectState {
     case 'clear':
       return {
         ...state,
-        rows: new Deque(),
+        rows: rowBuffer(),
         shown: new Deque(),
         selected: undefined,
         follow: true,
         detail: undefined,
         notice: undefined,
-        ...(state.paused && { paused: { ...state.paused, held: new Deque() } }),
+        ...(state.paused && { paused: { ...state.paused, held: rowBuffer() } }),
       }
     case 'notice':
       return { ...state, notice: action.text }
@@ -320,7 +335,7 @@ function rowKind(record: RowRecord, pingEvent: string): Row['kind'] {
 function keep(state: InspectState, row: Row, filter: Filter): void {
   state.rows.push(row)
   if (visibleKind(state, row) && filter.matches(row)) state.shown.push(row)
-  if (state.rows.length > state.capacity) {
+  while (overfull(state.rows, state.capacity)) {
     const dropped = state.rows.shift()!
     if (state.shown.at(0) === dropped) state.shown.shift()
   }
@@ -378,7 +393,7 @@ function addRecords(
     if (!paused) keep(state, row, filter)
     else {
       paused.held.push(row)
-      if (paused.held.length > state.capacity) paused.held.shift()
+      while (overfull(paused.held, state.capacity)) paused.held.shift()
     }
   }
   const last = records.at(-1)

@@ -197,7 +197,14 @@ describe('--help: grouped, with examples, for every command', () => {
     ],
     check: ['Request:', 'Check:', 'Output:'],
     serve: ['Replay:'],
-    inspect: ['Request:', 'Inspect:'],
+    inspect: [
+      'Request:',
+      'Stream and reconnection:',
+      'When it ends:',
+      'Expectations:',
+      'Inspect:',
+      'Output:',
+    ],
     // The command's own group first, then the contract's order: request … expectations, output.
     diff: ['Compare:', 'Request:', 'When it ends:', 'Output:'],
     load: ['Load:', 'Request:', 'Expectations:', 'Output:'],

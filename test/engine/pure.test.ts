@@ -59,7 +59,7 @@ describe('reconnection decisions (step)', () => {
     const [afterRetry] = step(opened, { type: 'retry', ms: 250 }, o)
     const [next, effect] = step(afterRetry, closed, o)
     expect(effect).toEqual({ type: 'wait', ms: 250 })
-    expect(next).toMatchObject({ attempt: 2, delayMs: 250 })
+    expect(next).toMatchObject({ attempt: 2 })
     expect(step(next, networkError, o)[1]).toEqual({ type: 'wait', ms: 250 })
   })
 

@@ -8,6 +8,7 @@ import {
   gridWindow,
   type InspectState,
   initialState,
+  MAX_BUFFER_CHARS,
   reduce,
   visibleRows,
 } from '../../src/inspect/state.ts'
@@ -75,6 +76,24 @@ describe('inspect state: rows and counts', () => {
     expect(s.counts.events).toBe(20)
     expect([...s.rows].map((row) => row.n)).toEqual([16, 17, 18, 19, 20])
     expect(ids(s)).toEqual(['16', '17', '18', '19', '20'])
+  })
+
+  it('keeps at most MAX_BUFFER_CHARS of data, paused or not: megabyte events outgrew the heap', () => {
+    // One string, shared: the test itself holds a mebibyte, the buffer counts each row's.
+    const mebibyte = 'x'.repeat(2 ** 20)
+    const big = (from: number, to: number) =>
+      Array.from({ length: to - from + 1 }, (_, i) => event(from + i, { data: mebibyte }))
+    const fit = MAX_BUFFER_CHARS / 2 ** 20
+    let s = feed(start({ capacity: 10_000 }), big(1, fit + 10))
+    expect(s.counts.events).toBe(fit + 10)
+    expect(s.rows.length).toBe(fit)
+    expect(s.rows.at(0)?.n).toBe(11)
+    expect(s.shown.length).toBe(fit)
+    s = feed(apply(s, { type: 'pause' }), big(fit + 11, 3 * fit))
+    expect(s.paused?.held.length).toBe(fit)
+    // One row larger than the whole budget is still shown.
+    s = feed(apply(s, { type: 'pause' }), [event(1, { data: 'y'.repeat(MAX_BUFFER_CHARS + 1) })])
+    expect(s.rows.length).toBe(1)
   })
 
   it('follows the tail while the selection is on the last row', () => {

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { ProbeRecord } from '../../src/engine/records.ts'
@@ -127,6 +127,70 @@ describe.skipIf(!HAS_TMUX && !process.env.CI)('sse-probe inspect in a terminal',
     expect(term.stderr()).toMatch(/^error: .*run\.ndjson/m)
     expect(term.screen()).toContain('BEFORE-INSPECT')
   })
+
+  it('r during a reconnect wait goes at once, and the reconnect says what was waited', async () => {
+    const server = await sseServer('id: 1\ndata: a\n\n')
+    const term = runInTerminal([
+      'inspect',
+      server.url,
+      '--retry',
+      '60000',
+      '--record',
+      'run.ndjson',
+    ])
+    await term.waitFor((s) => s.includes('● reconnecting in'), 'the wait')
+    term.keys('r')
+    const screen = await term.waitFor((s) => s.includes('reconnected  200'), 'the reconnect')
+    // Not 'after 1m': the minute was never waited.
+    expect(screen).toMatch(/reconnect +attempt 2 after \d+(\.\d+)?(ms|s), Last-Event-ID: 1/)
+    term.keys('q')
+    expect(await term.exited()).toBe(130)
+    const reconnect = readFileSync(join(term.dir, 'run.ndjson'), 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as ProbeRecord)
+      .find((r) => r.type === 'reconnect')
+    expect(reconnect).toMatchObject({ attempt: 2, lastEventId: '1' })
+    expect(reconnect!.type === 'reconnect' && reconnect!.delayMs).toBeLessThan(60_000)
+  })
+
+  it('r with --no-reconnect keeps the stream: a drop would end it, as if the server closed', async () => {
+    const server = await endlessServer(100)
+    const term = runInTerminal(['inspect', server.url, '--no-reconnect'])
+    await term.waitFor((s) => s.includes('● open'), 'the stream')
+    term.keys('r')
+    const screen = await term.waitFor((s) => s.includes('no reconnect with --reconnect never'), 'r')
+    expect(header(screen)).toContain('● open')
+    expect(screen).not.toContain('dropped on request')
+    term.keys('q')
+    expect(await term.exited()).toBe(130)
+    expect(server.requests).toHaveLength(1)
+  })
+
+  it('r before the response says there is nothing to drop yet', async () => {
+    const server = await startServer(() => undefined)
+    const term = runInTerminal(['inspect', server.url])
+    await term.waitFor(() => server.requests.length === 1, 'the request')
+    term.keys('r')
+    const screen = await term.waitFor((s) => s.includes('no connection to drop yet'), 'r')
+    expect(header(screen)).toContain('● connecting')
+    term.keys('q')
+    expect(await term.exited()).toBe(130)
+  })
+
+  it.skipIf(!existsSync('/dev/full'))(
+    'a --record that stopped (a full disk) is said on stderr too, not only on the screen it leaves',
+    async () => {
+      const server = await endlessServer(100)
+      const term = runInTerminal(['inspect', server.url, '--record', '/dev/full'])
+      await term.waitFor((s) => s.includes('--record stopped'), 'the warning')
+      term.keys('q')
+      expect(await term.exited()).toBe(130)
+      expect(term.stderr()).toMatch(
+        /^sse-probe: --record stopped: cannot write '\/dev\/full': ENOSPC\n── summary/,
+      )
+    },
+  )
 
   it('restores the terminal on SIGTERM and exits 143', async () => {
     const server = await endlessServer(100)

@@ -5,8 +5,15 @@ import stringWidth from 'string-width'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { cut, loadTextWidth } from '../../src/cli/render/width.ts'
 import type { ProbeRecord } from '../../src/engine/records.ts'
+import { cells } from '../../src/inspect/format.ts'
 import { type KeyInfo, splitKeys } from '../../src/inspect/keys.ts'
-import { type Action, initialState, reduce } from '../../src/inspect/state.ts'
+import {
+  type Action,
+  initialState,
+  type Row,
+  type RowRecord,
+  reduce,
+} from '../../src/inspect/state.ts'
 
 beforeAll(loadTextWidth)
 
@@ -95,6 +102,27 @@ describe('inspect components', () => {
     const frame = draw(stateWith([tick(1, 'evil \x1b[2J\x07 \u202e')]))
     expect(frame).toContain('evil \\x1b[2J\\x07 \\u202e')
     expect(frame).not.toContain('\x1b[2J')
+  })
+
+  it('lay out a row from the first KiB of a megabyte event, not from all of it', () => {
+    const big = JSON.stringify({ items: Array.from({ length: 50_000 }, (_, i) => i) }, null, 1)
+    const row: Row = { n: 1, record: tick(1, big) as RowRecord, kind: 'event' }
+    const comment: RowRecord = {
+      type: 'comment',
+      t: 1,
+      attempt: 1,
+      text: `\x1b${'c'.repeat(1e6)}`,
+    }
+    const context = { wallTime: false, startedAt: 0 }
+    for (const r of [row, { n: 2, record: comment, kind: 'ping' } satisfies Row]) {
+      const { data } = cells(r, context)
+      expect(data.length).toBeLessThan(5000)
+      expect(data).toMatch(/^(\{\\n "items": \[|\\x1bccc)/)
+      expect(data.endsWith('…')).toBe(true)
+    }
+    // Small JSON is still compacted.
+    const small = tick(1, '{ "a" : 1 }') as RowRecord
+    expect(cells({ ...row, record: small }, context).data).toBe('{"a":1}')
   })
 
   it('show paused · +N and the filter in the header', () => {

@@ -195,4 +195,16 @@ describe('load --export k6, run as xk6-sse runs it', () => {
     expect(script).toContain('// Not exported: --expect-event tick, --expect-min-events 3.')
     expect(await exportK6('-c', '2')).toMatch(/"sse_connected": \[\s*"rate>0"\s*\]/)
   })
+
+  it('keeps a line break in an expectation it names inside the comment', async () => {
+    const script = await exportK6(
+      ...['-c', '1', '--expect-data', 'a\nthrow new Error("ran")', '--expect-event', 'x\u2028y'],
+    )
+    expect(script).toContain(
+      '// Not exported: --expect-event x\\u2028y, --expect-data a\\nthrow new Error("ran").',
+    )
+    expect(runScript(script, [{ status: 200, blocks: [{ data: 'a' }], then: 'eof' }])).toHaveLength(
+      1,
+    )
+  })
 })

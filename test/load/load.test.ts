@@ -176,6 +176,8 @@ describe('sse-probe load', () => {
     expect(run.stdout).toContain('connections  0/5 opened')
     expect(run.stdout).toContain('HTTP 503 ×5')
     expect(run.stdout).toContain('connections-ended')
+    // Also when the table goes to a file: stderr says why.
+    expect(run.stderr).toBe('error: no connection could be made (HTTP 503 ×5)\n')
   })
 
   it('measures fan-out from --trigger on every connection', async () => {

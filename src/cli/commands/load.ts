@@ -47,9 +47,6 @@ export async function runLoad(url: URL, flags: RawLoadFlags, context: RunContext
   const summary = summarise(options, result, signals.received)
   if (options.json) {
     write(summary)
-    // As the probe's: stderr says why in a word, the records say the rest.
-    const failure = noConnectionMessage(summary)
-    if (failure !== undefined) context.stderr.write(`error: ${visible(failure)}\n`)
     for (const expectation of summary.expectations) {
       if (!expectation.ok)
         context.stderr.write(`error: expectation failed: ${visible(expectation.name)}\n`)
@@ -58,6 +55,9 @@ export async function runLoad(url: URL, flags: RawLoadFlags, context: RunContext
     const { chalk } = await colors(context, options.color)
     context.stdout.write(renderLoadSummary(summary, chalk))
   }
+  // As the probe's: stderr says why in a word, in both formats (the table may go to a file).
+  const failure = noConnectionMessage(summary)
+  if (failure !== undefined) context.stderr.write(`error: ${visible(failure)}\n`)
   if (result.reason === 'too-many-open-files') {
     context.stderr.write(tooManyFilesHelp(options.connections, summary.connections.opened))
   }
