@@ -385,12 +385,14 @@ describe('check()', () => {
 })
 
 describe('the documentation', () => {
-  it('shows the vitest example that test/lib/readme-example.test.ts runs, as written', () => {
+  it('shows the vitest examples that test/lib/*-example.test.ts run, as written', () => {
     const example = readFileSync(new URL('readme-example.test.ts', import.meta.url), 'utf8')
     const read = (doc: string) => readFileSync(new URL(doc, import.meta.url), 'utf8')
+    const serveExample = readFileSync(new URL('serve-example.test.ts', import.meta.url), 'utf8')
     expect(read('../../docs/library.md')).toContain(example.trimEnd())
-    // The README, read in five minutes, shows its first test.
-    const first = /^test\('the status stream[\s\S]*?^\}\)$/m.exec(example)![0]
-    expect(read('../../README.md')).toContain(first)
+    expect(read('../../docs/library.md')).toContain(serveExample.trimEnd())
+    // api.md: the README's section shows a complete vitest file.
+    expect(read('../../README.md')).toContain(`### Testing an SSE endpoint in your test suite\n`)
+    expect(read('../../README.md')).toContain(example.trimEnd())
   })
 })

@@ -1,6 +1,6 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { probe, serve } from 'sse-probe'
+import { probe } from 'sse-probe'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 
 // Your endpoint; here a stand-in that sends two status events and ends.
@@ -28,41 +28,4 @@ test('the status stream ends with an end event', async () => {
   expect(summary).toMatchObject({ reason: 'end-event', exitCode: 0 })
   expect(summary.expectations.every((e) => e.ok)).toBe(true)
   expect(states).toEqual(['running', 'done'])
-})
-
-test('a client under test reads a mock stream', async () => {
-  const mock = await serve(
-    [
-      {
-        type: 'event',
-        t: 0,
-        attempt: 1,
-        event: 'status',
-        id: '1',
-        lastEventId: '1',
-        data: 'a',
-        dt: null,
-      },
-      {
-        type: 'event',
-        t: 100,
-        attempt: 1,
-        event: 'end',
-        id: '2',
-        lastEventId: '2',
-        data: 'b',
-        dt: 100,
-      },
-      { type: 'close', t: 100, attempt: 1, cause: 'server-closed' },
-    ],
-    { speed: 0 },
-  )
-  try {
-    const response = await fetch(mock.url, { headers: { accept: 'text/event-stream' } })
-    expect(await response.text()).toBe(
-      'event: status\nid: 1\ndata: a\n\nevent: end\nid: 2\ndata: b\n\n',
-    )
-  } finally {
-    await mock.close()
-  }
 })
