@@ -194,6 +194,10 @@ describe('load --export k6, run as xk6-sse runs it', () => {
     expect(script).not.toContain('checks')
     expect(script).toContain('// Not exported: --expect-event tick, --expect-min-events 3.')
     expect(await exportK6('-c', '2')).toMatch(/"sse_connected": \[\s*"rate>0"\s*\]/)
+    const limits = ['-t', '30s', '--idle-timeout', '5s', '--proxy', 'http://127.0.0.1:9']
+    expect(await exportK6('-c', '1', ...limits)).toContain(
+      '// Not exported: -t 30s, --idle-timeout 5s, --proxy (set HTTPS_PROXY for k6).',
+    )
   })
 
   it('keeps a line break in an expectation it names inside the comment', async () => {
