@@ -132,7 +132,8 @@ export async function openStream(
           : verdict === 'not-event-stream'
             ? `${status} with Content-Type ${responseHeaders['content-type'] ?? '(none)'}, not text/event-stream`
             : status
-      return { ...attempt, message: why, ...(excerpt && { excerpt }) }
+      // cli.md: a refused response's record carries its body, an empty one too.
+      return { ...attempt, message: why, excerpt }
     }
   } catch (error) {
     const timeout = timedOut || (error as { code?: string }).code === 'UND_ERR_CONNECT_TIMEOUT'

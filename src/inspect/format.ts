@@ -130,7 +130,7 @@ export function detailLines(
     if (r.type === 'open' || r.type === 'error')
       for (const [name, value] of Object.entries(r.headers ?? {}))
         body.push(`${visible(name)}: ${visible(value)}`)
-    if (r.type === 'error' && r.body !== undefined) body.push(visible(r.body))
+    if (r.type === 'error' && r.body) body.push(visible(r.body))
   }
   const head = [...fields.map(([name, value]) => `${name.padEnd(12)}${value}`), ''].flatMap(
     (line) => wrap(line, state.width),

@@ -652,6 +652,12 @@ describe('output', () => {
     expect(pretty.stderr).toMatch(
       /✗ HTTP 503 Service Unavailable\n {11}retry-after: 30\n(.*\n)* {11}busy\n/,
     )
+    // cli.md: error records carry the body, an empty one too (and pretty shows no empty line).
+    const empty = await startServer((_req, res) => res.writeHead(401).end())
+    const refused = await runCli([empty.url, '--json'])
+    expect(refused.ofType('error')[0]).toMatchObject({ status: 401, body: '' })
+    const shown = await runCli([empty.url, '--no-color'])
+    expect(shown.stderr).toMatch(/✗ HTTP 401 Unauthorized\n(?! {11}\n)/)
   })
 
   it('raw: the body bytes exactly as received', async () => {

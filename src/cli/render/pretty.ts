@@ -166,7 +166,7 @@ export function createPrettyRenderer(
         )
       }
       case 'error': {
-        const body = record.body === undefined ? '' : `\n${INDENT}${e.dim(visible(record.body))}`
+        const body = !record.body ? '' : `\n${INDENT}${e.dim(visible(record.body))}`
         return status(
           record.t,
           `${e.red('✗')} ${visible(record.message)}${included(record.headers)}${body}`,
