@@ -26,8 +26,8 @@ export function evaluateExpectations(
     results.push({ name: `--expect-event ${type}`, ok: count > 0, actual: count })
   }
   spec.dataPatterns.forEach((pattern, i) => {
-    const matched = stats.dataMatched[i] === true
-    results.push({ name: `--expect-data ${pattern.source}`, ok: matched, actual: matched })
+    const count = stats.dataMatches[i] ?? 0
+    results.push({ name: `--expect-data ${pattern.source}`, ok: count > 0, actual: count })
   })
   if (spec.minEvents !== undefined) {
     const name = `--expect-min-events ${spec.minEvents}`

@@ -335,7 +335,7 @@ export function startProbe(options: ProbeOptions, sink: ProbeSink): Probe {
       if (result?.summary) Object.assign(extra, result.summary)
       if (result?.expectations) expectations.push(...result.expectations)
     }
-    const { maxSilenceMs: _silence, dataMatched: _matched, ...counts } = stats
+    const { maxSilenceMs: _silence, dataMatches: _matches, ...counts } = stats
     return {
       type: 'summary',
       t,

@@ -17,7 +17,8 @@ export interface SessionOptions {
 export interface SessionStats extends SummaryCounts {
   /** The longest silence between messages (events, pings, comments), counted from each open. */
   maxSilenceMs: number
-  dataMatched: boolean[]
+  /** Per --expect-data pattern: how many events' data it matched. */
+  dataMatches: number[]
 }
 
 // A server that puts a unique value in `event:` must not make the summary (and memory) grow per event.
@@ -34,8 +35,8 @@ export function createSession(options: SessionOptions) {
   const { endData, pingEvent } = options
   const eventsByType = new Map<string, number>()
   const gaps = options.gaps === false ? undefined : createGapStats()
-  const dataMatched = options.dataPatterns.map(() => false)
-  let unmatchedPatterns = dataMatched.length
+  const { dataPatterns } = options
+  const dataMatches = dataPatterns.map(() => 0)
   let events = 0
   let pings = 0
   let comments = 0
@@ -112,14 +113,8 @@ export function createSession(options: SessionOptions) {
         gaps?.add(dt)
       }
       clock[LAST_EVENT_AT] = t
-      if (unmatchedPatterns > 0) {
-        options.dataPatterns.forEach((pattern, i) => {
-          if (!dataMatched[i] && pattern.test(data)) {
-            dataMatched[i] = true
-            unmatchedPatterns--
-          }
-        })
-      }
+      for (let i = 0; i < dataPatterns.length; i++)
+        if (dataPatterns[i]!.test(data)) dataMatches[i]!++
       if (endEvents.has(event)) return 'end-event'
       // Compared only when the lengths match: hashing every large payload for a Set lookup is not free.
       if (
@@ -144,7 +139,7 @@ export function createSession(options: SessionOptions) {
         firstEventMs,
         gapMs: gaps?.result() ?? null,
         maxSilenceMs: roundMs(silence > clock[MAX_SILENCE]! ? silence : clock[MAX_SILENCE]!),
-        dataMatched,
+        dataMatches,
       }
     },
   }

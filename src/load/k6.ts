@@ -170,7 +170,7 @@ const commentText = (text: string) =>
 function probeExpectations(spec: ExpectationSpec): string[] {
   const nothing = {
     ...{ events: 0, eventsByType: {}, pings: 0, comments: 0, connections: 0, reconnects: 0 },
-    ...{ bytes: 0, firstEventMs: null, gapMs: null, maxSilenceMs: 0, dataMatched: [] },
+    ...{ bytes: 0, firstEventMs: null, gapMs: null, maxSilenceMs: 0, dataMatches: [] },
   }
   return evaluateExpectations(spec, nothing, 'duration').map((result) => result.name)
 }

@@ -97,8 +97,14 @@ describe('what expectations saw, and how many reconnects connected', () => {
     expect(json.summary.startedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
     expect(Date.now() - Date.parse(json.summary.startedAt)).toBeLessThan(60_000)
     const again = await sseServer('retry: 10\ndata: a\n\n', 'event: end\ndata: b\n\n')
-    const pretty = await runMain([again.url, '--expect-min-events', '50', '--expect-reconnect'])
+    const pretty = await runMain([
+      ...[again.url, '--expect-min-events', '50', '--expect-reconnect'],
+      ...['--expect-data', '^[ab]$', '--expect-data', 'c'],
+    ])
     expect(pretty.stderr).toContain('✗ --expect-min-events 50 (got 2)')
+    // --expect-data counts the events whose data matched (cli.md: actual is the count).
+    expect(pretty.stderr).toContain('✓ --expect-data ^[ab]$ (got 2 matching events)')
+    expect(pretty.stderr).toContain('✗ --expect-data c (got no match)')
     // A pass says what was seen too.
     expect(pretty.stderr).toContain('✓ --expect-reconnect (got 1)')
     expect(pretty.stderr).toMatch(/reconnects {3}1 {2}\(1 connected\)/)

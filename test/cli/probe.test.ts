@@ -527,7 +527,7 @@ describe('expectations', () => {
     const run = await runCli([server.url, '--json', ...passing.flat()])
     expect(run.summary.expectations).toEqual([
       { name: '--expect-event status', ok: true, actual: 2 },
-      { name: '--expect-data "state":"done"', ok: true, actual: true },
+      { name: '--expect-data "state":"done"', ok: true, actual: 1 },
       { name: '--expect-min-events 3', ok: true, actual: 3 },
       { name: '--expect-end', ok: true, actual: 'end-event' },
       { name: '--expect-reconnect', ok: true, actual: 1 },

@@ -182,7 +182,7 @@ export function createPrettyRenderer(
   }
 }
 
-/** What an expectation saw, as its flag reads it: a count, a gap, a reason, a match. */
+/** What an expectation saw, as its flag reads it: a count, a gap, a reason, matching events. */
 function shownActual(e: ExpectationResult): string {
   const { actual } = e
   if (typeof actual === 'number' && e.name.startsWith('--expect-max-gap')) {
@@ -191,7 +191,9 @@ function shownActual(e: ExpectationResult): string {
   if (typeof actual === 'number' && e.name.startsWith('--expect-within')) {
     return formatDuration(actual)
   }
-  if (typeof actual === 'boolean') return actual ? 'a match' : 'no match'
+  if (typeof actual === 'number' && e.name.startsWith('--expect-data')) {
+    return actual === 0 ? 'no match' : `${actual} matching event${actual === 1 ? '' : 's'}`
+  }
   // --expect-order: the types seen (none of them: an empty list); --expect-within: no event after
   // the trigger.
   if (Array.isArray(actual)) return actual.length === 0 ? 'none' : visible(actual.join(','))
