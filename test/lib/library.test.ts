@@ -2,6 +2,8 @@ import { getEventListeners } from 'node:events'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { runInNewContext } from 'node:vm'
+import { Headers as UndiciHeaders } from 'undici'
 import { describe, expect, it, vi } from 'vitest'
 import { createHttp } from '../../src/engine/http.ts'
 import { check, type ProbeRecord, probe, SseProbeUsageError, serve } from '../../src/index.ts'
@@ -218,6 +220,30 @@ describe('probe()', () => {
     ]) {
       const records = await collect(probe(server.url, { header, maxEvents: 1 }))
       expect(records.find((r) => r.type === 'event')).toMatchObject({ data: 'a b' })
+    }
+  })
+
+  it('takes headers, bytes and patterns made in another realm or by another copy of undici', async () => {
+    // What a test under jsdom, or one that imports undici itself, passes.
+    const server = await startServer(async (req, res) => {
+      let body = ''
+      for await (const chunk of req) body += chunk
+      res.writeHead(200, { 'content-type': 'text/event-stream' })
+      res.end(`data: ${req.headers['x-a']} ${body}\n\n`)
+    })
+    const other = (code: string) => runInNewContext(code)
+    const options = [
+      { header: new UndiciHeaders({ 'X-A': 'a' }) },
+      { header: other("new Map([['X-A', 'a']])") },
+      { header: { 'X-A': 'a' }, data: other('new Uint8Array([104, 105])') },
+    ]
+    for (const option of options) {
+      const run = probe(server.url, { ...option, reconnect: false, expectData: other('/^a/') })
+      const records = await collect(run)
+      expect(records.find((r) => r.type === 'event')).toMatchObject({
+        data: option.data ? 'a hi' : 'a ',
+      })
+      expect(records.at(-1)).toMatchObject({ exitCode: 0 })
     }
   })
 
