@@ -2,4 +2,11 @@
 // globals say. A test environment may replace the global setTimeout: vitest's jsdom in a vm
 // pool gives one whose timers are numbers, and undici's first unref() on one failed the probe
 // with "connect-failed: fastNowTimeout?.unref is not a function".
-export { clearInterval, clearTimeout, setInterval, setTimeout } from 'node:timers'
+export {
+  clearImmediate,
+  clearInterval,
+  clearTimeout,
+  setImmediate,
+  setInterval,
+  setTimeout,
+} from 'node:timers'
