@@ -36,7 +36,7 @@ const options = {
 const { metafile } = await build({
   ...options,
   entryPoints: { index: 'src/index.ts' },
-  inject: ['scripts/node-timers.js'],
+  inject: ['scripts/node-globals.js'],
   splitting: true,
   chunkNames: 'chunks/[name]-[hash]',
   plugins: startupPlugins,

@@ -97,11 +97,13 @@ describe('the published package', () => {
 })
 
 describe('the built library', () => {
-  it("keeps Node's timers when a test environment replaces the global setTimeout", async () => {
-    // As vitest's jsdom does in a vm pool: timers that are numbers, with no unref().
+  it("takes Node's timers and TextDecoder, whatever a test environment makes of the globals", async () => {
+    // As vitest's jsdom does in a vm pool: timers that are numbers, with no unref(); jest's
+    // jsdom has no TextDecoder.
     const script = `
       const nodeSetTimeout = setTimeout
       globalThis.setTimeout = (...args) => Number(nodeSetTimeout(...args))
+      delete globalThis.TextDecoder
       const { probe } = await import(process.argv[1])
       console.log(JSON.stringify(await probe(process.argv[2], { timeout: '5s' }).summary))`
     const server = await sseServer('event: end\ndata: x\n\n')
