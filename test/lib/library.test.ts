@@ -367,6 +367,16 @@ describe('serve()', () => {
     }
   })
 
+  it("names a bad record by its place in the array, not by a transcript's line", async () => {
+    const event = { type: 'event', t: 0, attempt: 1, event: 'status', id: null, lastEventId: '' }
+    const bad = [
+      { ...event, data: 'a', dt: null },
+      { ...event, dt: 0 },
+    ] as ProbeRecord[]
+    await expect(serve(bad)).rejects.toThrow(/^records\[1\]: event record: "data" is missing/)
+    await expect(serve([])).rejects.toThrow(/^records: nothing to replay/)
+  })
+
   it('a file that cannot be read is a usage error', async () => {
     await expect(serve('/nonexistent.ndjson')).rejects.toThrow(SseProbeUsageError)
   })
