@@ -36,6 +36,7 @@ const options = {
 const { metafile } = await build({
   ...options,
   entryPoints: { index: 'src/index.ts' },
+  inject: ['scripts/node-globals.js'],
   splitting: true,
   chunkNames: 'chunks/[name]-[hash]',
   plugins: startupPlugins,

@@ -327,7 +327,19 @@ export async function serve(
       headers: {},
     }
     const lines = [...(opened ? [] : [open]), ...source].map((r) => JSON.stringify(r)).join('\n')
-    plan = parseReplayFile(Buffer.from(lines), 'records', intervalMs)
+    try {
+      plan = parseReplayFile(Buffer.from(lines), 'records', intervalMs)
+    } catch (error) {
+      if (!(error instanceof SseProbeUsageError)) throw error
+      // The transcript's line numbers, as places in the caller's array (`records[0]` for the
+      // first), which the implied open is not one of.
+      throw new SseProbeUsageError(
+        error.message.replace(/^records:(\d+):/, (_, line: string) => {
+          const index = Number(line) - (opened ? 1 : 2)
+          return index < 0 ? 'records:' : `records[${index}]:`
+        }),
+      )
+    }
   } else throw new SseProbeUsageError('serve(source): expected a file path or an array of records')
   const server: LocalServer = await startReplay(plan, {
     port,

@@ -1,3 +1,4 @@
+import { isRegExp, isUint8Array } from 'node:util/types'
 import { MAX_DELAY_MS } from './duration.ts'
 import { SseProbeUsageError } from './errors.ts'
 import type { ExpectationSpec } from './expectations.ts'
@@ -274,9 +275,14 @@ export function headerLines(flag: string, value: unknown): string[] {
       throw invalidOption(flag, String(line), 'expected a string')
     })
   }
-  // A Headers or a Map gives its pairs by entries(); Object.entries would see none.
+  // A Headers or a Map gives its pairs by entries(); Object.entries would see none. Not by
+  // instanceof: undici's own Headers, or a Map made in a test environment's realm (jsdom), is
+  // another class, and its headers would silently not be sent.
+  const entries = (value as { entries?: unknown }).entries
   const pairs =
-    value instanceof Headers || value instanceof Map ? [...value.entries()] : Object.entries(value)
+    typeof entries === 'function'
+      ? [...(value as Map<unknown, unknown>).entries()]
+      : Object.entries(value)
   return pairs.map(([name, text]) => {
     if (typeof text === 'string') return `${name}: ${text}`
     throw invalidOption(flag, `${name}: ${text}`, 'expected a string value')
@@ -397,7 +403,9 @@ export function requestFromLibrary(
   for (const line of headerLines(FLAGS.header, options.header))
     headers = checked('header', line, (text) => headerArg(text, headers))
   const data = options.data
-  if (data !== undefined && typeof data !== 'string' && !(data instanceof Uint8Array)) {
+  // Not by instanceof: a Buffer or bytes made in a test environment's realm (jsdom) are from
+  // another Uint8Array.
+  if (data !== undefined && typeof data !== 'string' && !isUint8Array(data)) {
     throw invalidOption(FLAGS.data, String(data), 'expected a string or a Uint8Array')
   }
   const method = stringOption('method', options.method)
@@ -431,7 +439,8 @@ export function fromLibraryOptions(
   for (const pattern of list(options.expectData)) {
     // A copy of its own: a /g or /y pattern tests from its lastIndex, which another probe sharing
     // the pattern (or the caller's own earlier test) moves, and a match would be missed.
-    if (pattern instanceof RegExp) {
+    // Not by instanceof, as `data`: a pattern from another realm is a RegExp too.
+    if (isRegExp(pattern)) {
       dataPatterns.push({ source: pattern.source, regex: userRegex(pattern) })
     } else {
       const text = stringOption('expectData', pattern)!

@@ -2,6 +2,8 @@ import { getEventListeners } from 'node:events'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { runInNewContext } from 'node:vm'
+import { Headers as UndiciHeaders } from 'undici'
 import { describe, expect, it, vi } from 'vitest'
 import { createHttp } from '../../src/engine/http.ts'
 import { check, type ProbeRecord, probe, SseProbeUsageError, serve } from '../../src/index.ts'
@@ -221,6 +223,30 @@ describe('probe()', () => {
     }
   })
 
+  it('takes headers, bytes and patterns made in another realm or by another copy of undici', async () => {
+    // What a test under jsdom, or one that imports undici itself, passes.
+    const server = await startServer(async (req, res) => {
+      let body = ''
+      for await (const chunk of req) body += chunk
+      res.writeHead(200, { 'content-type': 'text/event-stream' })
+      res.end(`data: ${req.headers['x-a']} ${body}\n\n`)
+    })
+    const other = (code: string) => runInNewContext(code)
+    const options = [
+      { header: new UndiciHeaders({ 'X-A': 'a' }) },
+      { header: other("new Map([['X-A', 'a']])") },
+      { header: { 'X-A': 'a' }, data: other('new Uint8Array([104, 105])') },
+    ]
+    for (const option of options) {
+      const run = probe(server.url, { ...option, reconnect: false, expectData: other('/^a/') })
+      const records = await collect(run)
+      expect(records.find((r) => r.type === 'event')).toMatchObject({
+        data: option.data ? 'a hi' : 'a ',
+      })
+      expect(records.at(-1)).toMatchObject({ exitCode: 0 })
+    }
+  })
+
   it('a /g pattern in expectData matches in every probe that shares it', async () => {
     const server = await sseServer('data: done\n\n')
     const done = /done/g
@@ -339,6 +365,16 @@ describe('serve()', () => {
     } finally {
       await server.close()
     }
+  })
+
+  it("names a bad record by its place in the array, not by a transcript's line", async () => {
+    const event = { type: 'event', t: 0, attempt: 1, event: 'status', id: null, lastEventId: '' }
+    const bad = [
+      { ...event, data: 'a', dt: null },
+      { ...event, dt: 0 },
+    ] as ProbeRecord[]
+    await expect(serve(bad)).rejects.toThrow(/^records\[1\]: event record: "data" is missing/)
+    await expect(serve([])).rejects.toThrow(/^records: nothing to replay/)
   })
 
   it('a file that cannot be read is a usage error', async () => {

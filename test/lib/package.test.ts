@@ -96,6 +96,27 @@ describe('the published package', () => {
   }, 90_000)
 })
 
+describe('the built library', () => {
+  it("takes Node's timers and TextDecoder, whatever a test environment makes of the globals", async () => {
+    // As vitest's jsdom does in a vm pool: timers that are numbers, with no unref(); jest's
+    // jsdom has no TextDecoder.
+    const script = `
+      const nodeSetTimeout = setTimeout
+      globalThis.setTimeout = (...args) => Number(nodeSetTimeout(...args))
+      delete globalThis.TextDecoder
+      const { probe } = await import(process.argv[1])
+      console.log(JSON.stringify(await probe(process.argv[2], { timeout: '5s' }).summary))`
+    const server = await sseServer('event: end\ndata: x\n\n')
+    // Its error would quote a line of the bundle: the summary says enough.
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--input-type=module', '-e', script, join(root, 'dist', 'index.js'), server.url],
+      { encoding: 'utf8' },
+    ).catch((error: { stdout: string }) => error)
+    expect(JSON.parse(stdout)).toMatchObject({ reason: 'end-event', exitCode: 0 })
+  })
+})
+
 describe('HTTP/2 over TLS', () => {
   it('negotiates h2 as a browser does, and -k accepts a self-signed certificate', async () => {
     const server = createSecureServer(
