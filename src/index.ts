@@ -327,7 +327,11 @@ export async function serve(
       headers: {},
     }
     const lines = [...(opened ? [] : [open]), ...source].map((r) => JSON.stringify(r)).join('\n')
-    plan = parseReplayFile(Buffer.from(lines), 'records', intervalMs)
+    try {
+      plan = parseReplayFile(Buffer.from(lines), 'records', intervalMs)
+    } catch (error) {
+      throw atArrayIndex(error, opened ? 1 : 2)
+    }
   } else throw new SseProbeUsageError('serve(source): expected a file path or an array of records')
   const server: LocalServer = await startReplay(plan, {
     port,
@@ -336,6 +340,18 @@ export async function serve(
     ...(options.host !== undefined && { host: options.host }),
   })
   return server
+}
+
+/**
+ * The replay names a line of the JSON lines made of the array (`records:3:`); the caller knows
+ * the array, so name its index instead (line - offset), or nothing for the implied open.
+ */
+function atArrayIndex(error: unknown, offset: number): unknown {
+  const line = error instanceof SseProbeUsageError && /^records:(\d+): /.exec(error.message)
+  if (!line) return error
+  const index = Number(line[1]) - offset
+  const rest = error.message.slice(line[0].length)
+  return new SseProbeUsageError(index < 0 ? `records: ${rest}` : `records[${index}]: ${rest}`)
 }
 
 /** `check(url, options)`: the options of `sse-probe check`. */
