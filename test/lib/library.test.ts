@@ -381,6 +381,20 @@ describe('serve()', () => {
     await expect(serve('/nonexistent.ndjson')).rejects.toThrow(SseProbeUsageError)
   })
 
+  it('names the array index of a bad record, with or without an open record first', async () => {
+    const open = { type: 'open', t: 0, attempt: 1, url: '', status: 200, httpVersion: '1.1' }
+    const event = { type: 'event', t: 0, attempt: 1, event: 'm', id: null, lastEventId: '' }
+    const bad = (records: unknown[]) => serve(records as ProbeRecord[])
+    await expect(bad([{ type: 'event' }])).rejects.toThrow(/^records\[0\]: event record: "t"/)
+    await expect(bad([{ ...event, data: 'a', dt: null }, { type: 'bogus' }])).rejects.toThrow(
+      /^records\[1\]: unknown record type "bogus"/,
+    )
+    await expect(bad([{ ...open, headers: {} }, { type: 'event' }])).rejects.toThrow(
+      /^records\[1\]: event record/,
+    )
+    await expect(bad([])).rejects.toThrow(/^records: nothing to replay/)
+  })
+
   it('takes interval 0 for a raw capture, as serve --interval 0 does', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sse-probe-serve-'))
     const file = join(dir, 'capture.sse')
