@@ -141,9 +141,13 @@ export function createLlmExtension(options: LlmExtensionOptions): LlmExtension {
         expectations.push({
           name: '--expect-llm',
           ok: llm !== undefined && llm.problems.length === 0,
-          ...(llm === undefined
-            ? { actual: 'no LLM stream recognised' }
-            : llm.problems.length > 0 && { actual: llm.problems.map((p) => p.code).join(', ') }),
+          // What was seen, a pass too: the profile, or what went wrong.
+          actual:
+            llm === undefined
+              ? 'no LLM stream recognised'
+              : llm.problems.length > 0
+                ? llm.problems.map((p) => p.code).join(', ')
+                : llm.profile,
         })
       return { ...(llm && { summary: { llm } }), expectations }
     },

@@ -210,7 +210,7 @@ describe('what is stitched', () => {
       { expect: true },
     )
     expect(ends).toEqual([{ reason: 'end-data', message: undefined }])
-    expect(expectations).toEqual([{ name: '--expect-llm', ok: true }])
+    expect(expectations).toEqual([{ name: '--expect-llm', ok: true, actual: 'openai-chat' }])
   })
 
   it('message_stop ends with end-event; the model is the first non-empty one', () => {

@@ -102,7 +102,9 @@ describe('sse-probe --json on LLM streams', () => {
     }
     const good = await runMain(['--json', '--expect-llm', '-d', '{}', `${url}/chatTools`])
     expect(good.exitCode).toBe(0)
-    expect(good.summary.expectations).toEqual([{ name: '--expect-llm', ok: true }])
+    expect(good.summary.expectations).toEqual([
+      { name: '--expect-llm', ok: true, actual: 'openai-chat' },
+    ])
   })
 
   it('--expect-llm holds on an answer that is only a call of a tool with no arguments', async () => {
@@ -114,7 +116,9 @@ describe('sse-probe --json on LLM streams', () => {
       toolCalls: [{ id: 'toolu_1', name: 'get_time', arguments: '{}', valid: true }],
       problems: [],
     })
-    expect(run.summary.expectations).toEqual([{ name: '--expect-llm', ok: true }])
+    expect(run.summary.expectations).toEqual([
+      { name: '--expect-llm', ok: true, actual: 'anthropic' },
+    ])
     expect(run.exitCode).toBe(0)
   })
 
