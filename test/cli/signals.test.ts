@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { CLI, runCli } from '../helpers/cli.ts'
 import { drained, startRawServer } from '../helpers/hostile-servers.ts'
+import { chatTokens, serveLlmStreams } from '../helpers/llm-streams.ts'
 import { startServer } from '../helpers/server.ts'
 
 const SSE = { 'content-type': 'text/event-stream' }
@@ -248,6 +249,34 @@ describe('signals', () => {
     expect(ended).not.toBe('late')
     const [code, signal] = ended as [number | null, NodeJS.Signals | null]
     expect(code === 130 || signal === 'SIGINT').toBe(true)
+  })
+
+  it('a Ctrl-C after the summary, while it waits for stdout, exits with the code the summary gave', async () => {
+    // A model's answer of 300 KB: the summary that holds it is more than a pipe takes at once.
+    const url = await serveLlmStreams({ big: chatTokens(300, 50, 1, () => 'x'.repeat(1000)) })
+    const child = spawn(process.execPath, [CLI, `${url}/big`, '--json', '-q'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    onTestFinished(() => void child.kill('SIGKILL'))
+    const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+      child.on('exit', (code, signal) => resolve([code, signal])),
+    )
+    let stdout = ''
+    await new Promise<void>((resolve) =>
+      child.stdout.setEncoding('utf8').once('data', (chunk: string) => {
+        stdout = chunk
+        child.stdout.pause()
+        resolve()
+      }),
+    )
+    expect(stdout).toMatch(
+      /^\{"type":"summary","t":[\d.]+,"startedAt":"[^"]+","reason":"end-data","exitCode":0,/,
+    )
+    // The command has ended; the process waits for the pipe to take the rest of the summary.
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    child.kill('SIGINT')
+    child.stdout.resume()
+    expect(await exited).toEqual([0, null])
   })
 
   it("waiting for a slow reader of stdout is not the server's silence (--idle-timeout)", async () => {
