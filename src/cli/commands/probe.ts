@@ -140,8 +140,10 @@ export async function probeAndSummarise(
     ...(view && { onProfile: () => output.startLlm(() => llm?.batched ?? false) }),
     ...(live && { onOutput: output.llmOutput }),
   })
-  // Into the same array: the contracts' isControlEvent looks for it there.
-  if (llm) options.extensions.push(llm)
+  // Into the same array: the contracts' isControlEvent looks for it there. First, as the library
+  // has it: on an event that is both a streamed error and a --fail-fast violation, the stream
+  // error ends the probe (exit 3), as it does without --fail-fast; and the summary is the same.
+  if (llm) options.extensions.unshift(llm)
   const sink: ProbeSink = {
     emit: output.emit,
     flush: output.flush,
