@@ -144,6 +144,30 @@ describe('signals', () => {
     expect(stderr).toMatch(/summary {2}interrupted {2}exit 130/)
   })
 
+  it('Ctrl-C while -d @- reads a stdin that never ends (a terminal) stops the reading: summary and 130', async () => {
+    let requests = 0
+    const server = await startServer((_req, res) => {
+      requests++
+      res.writeHead(200, SSE).end('data: one\n\n')
+    })
+    const child = spawn(process.execPath, [CLI, server.url, '--no-color', '-d', '@-'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
+    onTestFinished(() => void child.kill('SIGKILL'))
+    let stderr = ''
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+    child.stdout.resume()
+    const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+      child.on('exit', (code, signal) => resolve([code, signal])),
+    )
+    child.stdin.write('{"a":')
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+    child.kill('SIGINT')
+    expect(await within(exited, 5000)).toEqual([130, null])
+    expect(stderr).toMatch(/summary {2}interrupted {2}exit 130/)
+    expect(requests).toBe(0)
+  })
+
   it.each([
     ['SIGINT', 130],
     ['SIGTERM', 143],
