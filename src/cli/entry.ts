@@ -17,15 +17,26 @@ const output = watchOutput(process)
 
 // Loading the CLI takes ~100 ms before a command listens for signals: a Ctrl-C then is held for
 // the command (which ends with its summary and code) rather than killing the process without
-// them. A second one exits at once, as it does once the command listens.
+// them. A second one exits at once, as it does once the command listens. This listener stays for
+// the whole run: once the command has stopped listening, its summary has said its code, and a
+// Ctrl-C while the output drains or Node shuts down (which can take 100 ms) must not kill the
+// process by the signal (130) against that summary.
 let held: StopSignal | undefined
+let signals = 0
+// Set when a command takes the signals over (heldSignal), and when it has returned its code.
+let commandListens = false
+let finalCode: number | undefined
 const hold = (name: StopSignal) => {
-  if (held) process.exit(SIGNAL_EXIT_CODES[name])
+  signals++
+  // The command's own listener has it.
+  if (commandListens && process.listenerCount(name) > 1) return
+  if (finalCode !== undefined) process.exit(finalCode)
+  if (signals > 1) process.exit(SIGNAL_EXIT_CODES[name])
   held = name
 }
 for (const name of STOP_SIGNALS) process.on(name, hold)
 function heldSignal(): StopSignal | undefined {
-  for (const name of STOP_SIGNALS) process.off(name, hold)
+  commandListens = true
   const signal = held
   held = undefined
   return signal
@@ -60,8 +71,10 @@ if (only === '--version' || only === '-V') {
     heldSignal,
   })
 }
-// A signal no command took (a usage error, --help) still ends with its code.
-if (held) exitCode = SIGNAL_EXIT_CODES[held]
+// A signal no command took (a usage error, --help) still ends with its code; one that came after
+// the command stopped listening does not change the code its summary gave.
+if (held && !commandListens) exitCode = SIGNAL_EXIT_CODES[held]
+finalCode = exitCode
 // Exit once the output is out: a connection still being set up when the probe ended (a host
 // that never answers) would otherwise keep the process alive until its own timeout.
 process.exit(await output.exitCode(exitCode))

@@ -44,3 +44,22 @@ export function onStopSignals(
     },
   }
 }
+
+/**
+ * What `work` resolves to, or undefined if a stop signal comes first: reading stdin or a pipe at
+ * start-up may never end (a terminal, a writer that stays), and the Ctrl-C that entry.ts holds
+ * for the command would wait for it. The signal stays held: the command takes it as usual.
+ */
+export async function untilStopSignal<T>(
+  process: NodeJS.Process,
+  work: Promise<T>,
+): Promise<T | undefined> {
+  let stop = () => {}
+  const signalled = new Promise<undefined>((resolve) => (stop = () => resolve(undefined)))
+  for (const name of STOP_SIGNALS) process.once(name, stop)
+  try {
+    return await Promise.race([work, signalled])
+  } finally {
+    for (const name of STOP_SIGNALS) process.off(name, stop)
+  }
+}

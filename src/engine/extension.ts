@@ -17,7 +17,8 @@ export interface ProbeExtension {
    * Once, when the probe ends, before finish: what the extension still awaits (a trigger sent but
    * not yet answered when the stream ended), so that its records come before the summary. May
    * resolve to the end it meant (the trigger failed): it replaces an end with exit code 0.
-   * `interrupted` aborts when the probe is interrupted meanwhile (Ctrl-C): stop waiting then.
+   * `interrupted` aborts when the probe is interrupted meanwhile (Ctrl-C) or its --timeout or
+   * --duration deadline passes: stop waiting then.
    */
   settle?(ending: Ending, interrupted: AbortSignal): Promise<Ending | undefined>
   /** Once, when the probe ends, before the summary is built. */

@@ -176,14 +176,21 @@ export function startProbe(options: ProbeOptions, sink: ProbeSink): Probe {
         }, idleMs)
       : undefined
   let idleTimer = startIdleTimer()
+  /**
+   * --timeout and --duration bound the run: the probe ends then, or, if it has ended by itself
+   * already, stops waiting for what the extensions await (a trigger's answer).
+   */
+  const deadline = (reason: 'timeout' | 'duration', message?: string) => {
+    if (state.ended) interruptedWhileSettling.abort()
+    else dispatch({ type: 'stop', reason, ...(message !== undefined && { message }) })
+  }
   const timers = [
     ends.timeoutMs &&
-      setTimeout(() => {
-        const message = `no end after ${ends.timeoutMs}ms (--timeout)`
-        dispatch({ type: 'stop', reason: 'timeout', message })
-      }, ends.timeoutMs),
-    ends.durationMs &&
-      setTimeout(() => dispatch({ type: 'stop', reason: 'duration' }), ends.durationMs),
+      setTimeout(
+        () => deadline('timeout', `no end after ${ends.timeoutMs}ms (--timeout)`),
+        ends.timeoutMs,
+      ),
+    ends.durationMs && setTimeout(() => deadline('duration'), ends.durationMs),
   ]
 
   /**

@@ -53,11 +53,11 @@ export async function runInspect(
   const body = await readRequestBody(flags.data, context)
   const options = probeOptionsFrom(url, { ...flags, format: 'pretty' }, body)
   if (!options.request.proxy) checkProxyVariables(context.env)
-  // As for the probe: the contracts' extensions, then the LLM profile's (its end marker ends an
-  // LLM stream rather than reconnecting, which would send the request to the model again).
+  // As for the probe: the LLM profile's extension (its end marker ends an LLM stream rather than
+  // reconnecting, which would send the request to the model again), then the contracts'.
   await addContracts(options, flags)
   const llm = llmExtensionFor(flags.llm, flags.expectLlm ?? false)
-  if (llm) options.extensions.push(llm)
+  if (llm) options.extensions.unshift(llm)
   const { chalk, chalkStderr } = await colors(context, flags.color)
   // The grid and the detail pane measure text in columns.
   await loadTextWidth()

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { CLI, runCli } from '../helpers/cli.ts'
 import { drained, startRawServer } from '../helpers/hostile-servers.ts'
+import { chatTokens, serveLlmStreams } from '../helpers/llm-streams.ts'
 import { startServer } from '../helpers/server.ts'
 
 const SSE = { 'content-type': 'text/event-stream' }
@@ -143,6 +144,30 @@ describe('signals', () => {
     expect(stderr).toMatch(/summary {2}interrupted {2}exit 130/)
   })
 
+  it('Ctrl-C while -d @- reads a stdin that never ends (a terminal) stops the reading: summary and 130', async () => {
+    let requests = 0
+    const server = await startServer((_req, res) => {
+      requests++
+      res.writeHead(200, SSE).end('data: one\n\n')
+    })
+    const child = spawn(process.execPath, [CLI, server.url, '--no-color', '-d', '@-'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
+    onTestFinished(() => void child.kill('SIGKILL'))
+    let stderr = ''
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+    child.stdout.resume()
+    const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+      child.on('exit', (code, signal) => resolve([code, signal])),
+    )
+    child.stdin.write('{"a":')
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+    child.kill('SIGINT')
+    expect(await within(exited, 5000)).toEqual([130, null])
+    expect(stderr).toMatch(/summary {2}interrupted {2}exit 130/)
+    expect(requests).toBe(0)
+  })
+
   it.each([
     ['SIGINT', 130],
     ['SIGTERM', 143],
@@ -248,6 +273,34 @@ describe('signals', () => {
     expect(ended).not.toBe('late')
     const [code, signal] = ended as [number | null, NodeJS.Signals | null]
     expect(code === 130 || signal === 'SIGINT').toBe(true)
+  })
+
+  it('a Ctrl-C after the summary, while it waits for stdout, exits with the code the summary gave', async () => {
+    // A model's answer of 300 KB: the summary that holds it is more than a pipe takes at once.
+    const url = await serveLlmStreams({ big: chatTokens(300, 50, 1, () => 'x'.repeat(1000)) })
+    const child = spawn(process.execPath, [CLI, `${url}/big`, '--json', '-q'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    onTestFinished(() => void child.kill('SIGKILL'))
+    const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+      child.on('exit', (code, signal) => resolve([code, signal])),
+    )
+    let stdout = ''
+    await new Promise<void>((resolve) =>
+      child.stdout.setEncoding('utf8').once('data', (chunk: string) => {
+        stdout = chunk
+        child.stdout.pause()
+        resolve()
+      }),
+    )
+    expect(stdout).toMatch(
+      /^\{"type":"summary","t":[\d.]+,"startedAt":"[^"]+","reason":"end-data","exitCode":0,/,
+    )
+    // The command has ended; the process waits for the pipe to take the rest of the summary.
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    child.kill('SIGINT')
+    child.stdout.resume()
+    expect(await exited).toEqual([0, null])
   })
 
   it("waiting for a slow reader of stdout is not the server's silence (--idle-timeout)", async () => {

@@ -330,6 +330,28 @@ describe('--trigger', () => {
     expect(run.records.some((r) => r.type === 'trigger')).toBe(false)
   })
 
+  it.each(['--timeout', '--duration'])(
+    'a stream that ended before the answer waits for it no longer than %s',
+    async (flag) => {
+      const server = await pubSub()
+      const run = await runMain([
+        '--json',
+        '--end-event',
+        'job',
+        flag,
+        '500ms',
+        '--trigger',
+        `POST ${server.url}/stall`,
+        `${server.url}/events`,
+      ])
+      expect(run.exitCode).toBe(0)
+      // It ended by itself, in time: the end stands; only the wait for the answer is cut.
+      expect(run.summary.reason).toBe('end-event')
+      expect(run.summary.t).toBeLessThan(4000)
+      expect(run.records.some((r) => r.type === 'trigger')).toBe(false)
+    },
+  )
+
   it('--fail-fast ends when --expect-within is missed', async () => {
     const server = await pubSub()
     const run = await runMain([

@@ -82,6 +82,33 @@ describe("an LLM profile's end marker", () => {
     expect(summary).toMatchObject({ reason: 'end-event', exitCode: 0 })
   })
 
+  it('a streamed error that also fails --schema with --fail-fast ends as the stream error, in the CLI as in the library', async () => {
+    const object = file('object.json', '{"type":"object","required":["object"]}')
+    const { url } = await sseServer(`${chat('a')}data: {"error":{"message":"overloaded"}}\n\n`)
+    const run = await runCli(['--json', '--schema', object, '--fail-fast', '--expect-llm', url])
+    expect(run.summary).toMatchObject({
+      reason: 'stream-error',
+      exitCode: 3,
+      message: 'overloaded',
+    })
+    expect(run.exitCode).toBe(3)
+
+    const { probe } = await import('../../src/index.ts')
+    const summary = await probe(url, { schema: object, failFast: true, expectLlm: true }).summary
+    // The same summary as the CLI's, in the same order (the fields, the expectations).
+    const shape = (s: object) => ({
+      ...s,
+      keys: Object.keys(s),
+      expectations: (s as typeof summary).expectations.map((e) => e.name),
+    })
+    expect(shape(summary)).toMatchObject({
+      reason: 'stream-error',
+      exitCode: 3,
+      keys: Object.keys(run.summary),
+      expectations: ['--expect-llm', `--schema ${object}`],
+    })
+  })
+
   it('is validated when no profile reads the stream', async () => {
     const stop = file('stop.json', '{"required":["message"]}')
     const { url } = await sseServer(anthropic('message_start') + anthropic('message_stop'))

@@ -68,7 +68,7 @@ async function loadOptionsFrom(
   url: URL,
   flags: RawLoadFlags,
   body: Buffer | undefined,
-  context: Pick<RunContext, 'stdin'>,
+  context: Pick<RunContext, 'stdin' | 'process'>,
 ): Promise<LoadOptions> {
   if (flags.trigger && flags.latencyField) {
     throw new SseProbeUsageError('--trigger and --latency-field measure fan-out two ways: give one')

@@ -14,7 +14,7 @@ import { llmExtensionFor } from '../../llm/options.ts'
 import type { DemoFlags, RawProbeFlags, RawRequestFlags } from '../args.ts'
 import { createOutput, type DisplayOptions, type OutputStreams } from '../output.ts'
 import { blockFlags, ignoredFlags, toPrettyView } from '../render/display.ts'
-import { onStopSignals, type SignalSource } from '../signals.ts'
+import { onStopSignals, type SignalSource, untilStopSignal } from '../signals.ts'
 
 export interface RunContext extends OutputStreams, SignalSource {
   stdin: NodeJS.ReadableStream
@@ -140,8 +140,10 @@ export async function probeAndSummarise(
     ...(view && { onProfile: () => output.startLlm(() => llm?.batched ?? false) }),
     ...(live && { onOutput: output.llmOutput }),
   })
-  // Into the same array: the contracts' isControlEvent looks for it there.
-  if (llm) options.extensions.push(llm)
+  // Into the same array: the contracts' isControlEvent looks for it there. First, as the library
+  // has it: on an event that is both a streamed error and a --fail-fast violation, the stream
+  // error ends the probe (exit 3), as it does without --fail-fast; and the summary is the same.
+  if (llm) options.extensions.unshift(llm)
   const sink: ProbeSink = {
     emit: output.emit,
     flush: output.flush,
@@ -196,7 +198,7 @@ export function requestLines(request: StreamRequest, showSecrets: boolean): stri
 export async function readRequestBody(
   data: string | undefined,
   /** Read only for `@-`: touching process.stdin opens it, which costs every probe's start-up. */
-  context: Pick<RunContext, 'stdin'>,
+  context: Pick<RunContext, 'stdin' | 'process'>,
   /** The flag as the error names it (`load --trigger-data` reads its body the same way). */
   flag = '-d, --data <text|@file|@->',
 ): Promise<Buffer | undefined> {
@@ -204,7 +206,13 @@ export async function readRequestBody(
   if (!data.startsWith('@')) return Buffer.from(data)
   if (data === '@-') {
     const chunks: Buffer[] = []
-    for await (const chunk of context.stdin) chunks.push(Buffer.from(chunk as Buffer))
+    // Ctrl-C at a terminal, where the end (Ctrl-D) may never come: the command starts, interrupted.
+    await untilStopSignal(
+      context.process,
+      (async () => {
+        for await (const chunk of context.stdin) chunks.push(Buffer.from(chunk as Buffer))
+      })(),
+    )
     return Buffer.concat(chunks)
   }
   try {

@@ -4,6 +4,7 @@ import { readReplayFile, startReplay } from '../../server/replay.ts'
 import { DEFAULT_INTERVAL_MS, type ReplayPlan } from '../../server/replay-plan.ts'
 import type { ServeFlags } from '../args.ts'
 import { createTerminal } from '../output.ts'
+import { untilStopSignal } from '../signals.ts'
 import type { RunContext } from './probe.ts'
 
 /** `sse-probe serve <file>`: replays a transcript or an event-stream file until Ctrl-C. */
@@ -13,7 +14,12 @@ export async function runServe(
   context: RunContext,
 ): Promise<number> {
   const terminal = createTerminal(context)
-  const plan = await readReplayFile(file, flags.interval)
+  const plan = await untilStopSignal(context.process, readReplayFile(file, flags.interval))
+  // Ctrl-C while a pipe was still being read: stopped before it served (exit 0, as after it).
+  if (plan === undefined) {
+    context.heldSignal?.()
+    return 0
+  }
   const server = await startReplay(plan, {
     port: flags.port,
     speed: flags.speed,
