@@ -121,27 +121,33 @@ describe('pipes', () => {
   })
 })
 
+/** A probe whose body comes from `-d @-`: stdin stays open until the test ends or writes it. */
+function probeReadingStdin(url: string) {
+  const child = spawn(process.execPath, [CLI, url, '--no-color', '-d', '@-'], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  })
+  onTestFinished(() => void child.kill('SIGKILL'))
+  let stderr = ''
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+  child.stdout.resume()
+  const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+    child.on('exit', (code, signal) => resolve([code, signal])),
+  )
+  return { child, exited, stderr: () => stderr }
+}
+
 describe('signals', () => {
   it('a signal before the command listens (start-up, reading -d @-) is held for it: summary and 130', async () => {
     const server = await startServer((_req, res) => {
       res.writeHead(200, SSE).end('data: one\n\n')
     })
-    const child = spawn(process.execPath, [CLI, server.url, '--no-color', '-d', '@-'], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-    })
-    onTestFinished(() => void child.kill('SIGKILL'))
-    let stderr = ''
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
-    child.stdout.resume()
-    const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
-      child.on('exit', (code, signal) => resolve([code, signal])),
-    )
+    const { child, exited, stderr } = probeReadingStdin(server.url)
     // Still reading its body from stdin: no command has listened for signals yet.
     await new Promise((resolve) => setTimeout(resolve, 1000))
     child.kill('SIGINT')
     child.stdin.end('{"a":1}')
     expect(await exited).toEqual([130, null])
-    expect(stderr).toMatch(/summary {2}interrupted {2}exit 130/)
+    expect(stderr()).toMatch(/summary {2}interrupted {2}exit 130/)
   })
 
   it('Ctrl-C while -d @- reads a stdin that never ends (a terminal) stops the reading: summary and 130', async () => {
@@ -150,21 +156,12 @@ describe('signals', () => {
       requests++
       res.writeHead(200, SSE).end('data: one\n\n')
     })
-    const child = spawn(process.execPath, [CLI, server.url, '--no-color', '-d', '@-'], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-    })
-    onTestFinished(() => void child.kill('SIGKILL'))
-    let stderr = ''
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
-    child.stdout.resume()
-    const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
-      child.on('exit', (code, signal) => resolve([code, signal])),
-    )
+    const { child, exited, stderr } = probeReadingStdin(server.url)
     child.stdin.write('{"a":')
     await new Promise((resolve) => setTimeout(resolve, 1000))
     child.kill('SIGINT')
     expect(await within(exited, 5000)).toEqual([130, null])
-    expect(stderr).toMatch(/summary {2}interrupted {2}exit 130/)
+    expect(stderr()).toMatch(/summary {2}interrupted {2}exit 130/)
     expect(requests).toBe(0)
   })
 
