@@ -1,3 +1,4 @@
+import { namedTypes } from '../engine/options.ts'
 import { type RequestInput, type RequestOptions, toRequestOptions } from '../engine/request.ts'
 
 export interface CheckOptions extends RequestOptions {
@@ -31,12 +32,14 @@ export function toCheckOptions(input: CheckInput): CheckOptions {
           ...request.headers.filter(([name]) => name.toLowerCase() !== 'origin'),
           ['Origin', input.origin] as [string, string],
         ]
+  const endEvents = input.endEvents ?? ['end']
+  namedTypes('endEvent', endEvents)
   return {
     ...request,
     headers,
     windowMs: input.windowMs ?? DEFAULT_WINDOW_MS,
     ...(origin !== undefined && { origin }),
-    endEvents: input.endEvents ?? ['end'],
+    endEvents,
     strict: input.strict ?? false,
   }
 }

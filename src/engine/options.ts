@@ -94,6 +94,10 @@ export const DEFAULT_MAX_EVENT_SIZE = 16 * 1024 ** 2
 
 export function toProbeOptions(input: ProbeInput): ProbeOptions {
   const request = toRequestOptions(input)
+  const endEvents = input.endEvents === false ? [] : (input.endEvents ?? ['end'])
+  const expectEvents = input.expect?.events ?? []
+  namedTypes('endEvent', endEvents)
+  namedTypes('expectEvent', expectEvents)
   const reconnect =
     input.reconnect === false
       ? 'never'
@@ -115,7 +119,7 @@ export function toProbeOptions(input: ProbeInput): ProbeOptions {
       pingEvent: input.pingEvent ?? 'ping',
     },
     end: {
-      endEvents: input.endEvents === false ? [] : (input.endEvents ?? ['end']),
+      endEvents,
       endData: input.endData ?? [],
       maxEvents: input.maxEvents,
       durationMs: input.durationMs,
@@ -123,7 +127,7 @@ export function toProbeOptions(input: ProbeInput): ProbeOptions {
       idleTimeoutMs: input.idleTimeoutMs,
     },
     expect: {
-      events: input.expect?.events ?? [],
+      events: expectEvents,
       dataPatterns: input.expect?.dataPatterns ?? [],
       minEvents: input.expect?.minEvents,
       end: input.expect?.end ?? false,
@@ -135,6 +139,12 @@ export function toProbeOptions(input: ProbeInput): ProbeOptions {
     extensions: input.extensions ?? [],
     ...(input.http !== undefined && { http: input.http }),
   }
+}
+
+/** Event types to end or expect on: an empty one would match nothing, an event without a type being a message. */
+export function namedTypes(flag: Flag, types: readonly string[]) {
+  if (types.includes(''))
+    throw invalidOption(FLAGS[flag], '', 'an event without a type is a message: name one')
 }
 
 /** A duration in the library's options: a string with a unit, or milliseconds. */

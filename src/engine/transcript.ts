@@ -17,6 +17,10 @@ export interface Recorder {
  * be kept and shared (as a CI fixture, say).
  */
 export function createRecorder(path: string, warn: (message: string) => void): Recorder {
+  if (path === '' || path === '-')
+    throw new SseProbeUsageError(
+      `option '--record <file>' takes a file name${path === '-' ? ", not '-'" : ''}: --json writes the same records to stdout`,
+    )
   // Opening a named pipe that nothing reads blocks until something does, and a blocked open
   // cannot be interrupted (Ctrl-C included): a non-blocking open says so with ENXIO instead.
   // It stays open until the real one is, so that a reader never sees the writers gone (EOF).

@@ -55,6 +55,10 @@ describe('every flag given a bad value exits 2, names the flag and the value, an
     [['--expect-max-gap', 'long'], '--expect-max-gap', 'long'],
     [['--format', 'xml'], '--format', 'xml'],
     [['--json', '--format', 'raw'], '--json', '--format raw'],
+    [['--end-event', ''], '--end-event', 'name one'],
+    [['--expect-event', 'end', '--expect-event', ''], '--expect-event', 'name one'],
+    [['--record', '-'], '--record', "not '-'"],
+    [['--record', ''], '--record', 'takes a file name'],
     [['--retry'], '--retry', 'argument missing'],
     [['--bogus'], "unknown option '--bogus'", '--bogus'],
   ]
@@ -72,6 +76,14 @@ describe('every flag given a bad value exits 2, names the flag and the value, an
     // At most a hint to --help after the one-line message; never a stack trace.
     expect(rest.join('\n')).toMatch(/^(\(run sse-probe --help for usage\))?$/)
     expect(run.stdout).toBe('')
+    expect(server.requests).toHaveLength(0)
+  })
+
+  it('check names an empty --end-event too', async () => {
+    const server = await startServer((_req, res) => res.end())
+    const run = await runMain(['check', server.url, '--end-event', ''])
+    expect(run.exitCode).toBe(2)
+    expect(run.stderr).toMatch(/^error: option '--end-event <type>' argument '' is invalid/)
     expect(server.requests).toHaveLength(0)
   })
 
