@@ -16,7 +16,9 @@ export function renderViolation(record: ViolationRecord, c: LineStyle): string {
 }
 
 export function renderTrigger(record: TriggerRecord, c: LineStyle): string {
-  const status =
-    record.status >= 400 ? c.red(String(record.status)) : c.green(String(record.status))
-  return `${c.green('→')} trigger ${record.method} ${visible(record.url)}  ${status} in ${formatDuration(record.ms)}`
+  const answer =
+    record.status === null
+      ? c.dim(`no answer after ${formatDuration(record.ms)}`)
+      : `${(record.status >= 400 ? c.red : c.green)(String(record.status))} in ${formatDuration(record.ms)}`
+  return `${c.green('→')} trigger ${record.method} ${visible(record.url)}  ${answer}`
 }

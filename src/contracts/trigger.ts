@@ -50,6 +50,8 @@ export function createTriggerExtension(
   const url = redactUrl(spec.url.href)
   let started = false
   let sentAt: number | undefined
+  // Where the trigger was sent from: its records (a late answer, none at all) are emitted there.
+  let sentFrom: Context | undefined
   let eventAt: number | undefined
   let withinTimer: NodeJS.Timeout | undefined
   const withinName =
@@ -59,6 +61,7 @@ export function createTriggerExtension(
   // answer is awaited (settle) and reported, as the stream may end before the answer comes.
   const request = new AbortController()
   let answer: Promise<void> | undefined
+  let answered = false
   let settled = false
   let failure: Ending | undefined
 
@@ -68,6 +71,7 @@ export function createTriggerExtension(
     if (context.signal.aborted) return
     const t = context.now()
     sentAt = t
+    sentFrom = context
     if (expectWithinMs !== undefined) {
       withinTimer = setTimeout(() => {
         if (failFast && eventAt === undefined)
@@ -79,6 +83,7 @@ export function createTriggerExtension(
     }
     const http = createHttp({ insecure: false, connectTimeoutMs: CONNECT_TIMEOUT_MS })
     answer = sendTrigger(spec, http.dispatcher, request.signal).then((outcome) => {
+      answered = true
       void http.dispatcher.close()
       // Nothing after the summary: a trigger that settle() stopped waiting for leaves no record.
       if (!settled) report(context, t, outcome)
@@ -117,6 +122,11 @@ export function createTriggerExtension(
       if (answer !== undefined && ENDED_BY_ITSELF.has(ending.reason) && !interrupted.aborted) {
         const waited = AbortSignal.any([interrupted, AbortSignal.timeout(ANSWER_WAIT_MS)])
         await Promise.race([answer, once(waited, 'abort')])
+        // The stream had what it needed; the user is told the trigger never answered.
+        if (!answered && sentFrom && sentAt !== undefined) {
+          const ms = roundMs(sentFrom.now() - sentAt)
+          sentFrom.emit({ type: 'trigger', t: sentAt, method: spec.method, url, status: null, ms })
+        }
       }
       settled = true
       request.abort()

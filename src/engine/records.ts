@@ -163,8 +163,9 @@ export interface TriggerRecord {
   t: number
   method: string
   url: string
-  status: number
-  /** Until its response. */
+  /** null: no answer before the probe stopped waiting for one (or it could not be sent: load). */
+  status: number | null
+  /** Until its response, or until the probe stopped waiting. */
   ms: number
 }
 

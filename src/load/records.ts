@@ -1,4 +1,4 @@
-import type { ErrorRecord, ExpectationResult } from '../engine/records.ts'
+import type { ErrorRecord, ExpectationResult, TriggerRecord } from '../engine/records.ts'
 import type { Percentiles } from './histogram.ts'
 
 /**
@@ -25,16 +25,6 @@ export interface StatsRecord {
   eventsPerSecond: number
   reconnects: number
   errors: Record<string, number>
-}
-
-/** As contracts.md's trigger record (the engine's TriggerRecord once it has one). */
-export interface TriggerRecord {
-  type: 'trigger'
-  t: number
-  method: string
-  url: string
-  status: number | null
-  ms: number
 }
 
 /** A load-level error (the trigger, file descriptors): not one connection's. */

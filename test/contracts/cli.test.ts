@@ -345,12 +345,32 @@ describe('--trigger', () => {
         `${server.url}/events`,
       ])
       expect(run.exitCode).toBe(0)
-      // It ended by itself, in time: the end stands; only the wait for the answer is cut.
+      // It ended by itself, in time: the end stands; only the wait for the answer is cut, and
+      // the record says the trigger had no answer by then.
       expect(run.summary.reason).toBe('end-event')
       expect(run.summary.t).toBeLessThan(4000)
-      expect(run.records.some((r) => r.type === 'trigger')).toBe(false)
+      expect(run.records.map((r) => r.type).slice(-2)).toEqual(['trigger', 'summary'])
+      const trigger = run.records.find((r) => r.type === 'trigger')
+      expect(trigger).toMatchObject({ method: 'POST', status: null })
+      expect(trigger?.ms).toBeGreaterThan(0)
     },
   )
+
+  it('pretty: a trigger without an answer says so', async () => {
+    const server = await pubSub()
+    const run = await runMain([
+      '--no-color',
+      '--end-event',
+      'job',
+      '-t',
+      '500ms',
+      '--trigger',
+      `POST ${server.url}/stall`,
+      `${server.url}/events`,
+    ])
+    expect(run.exitCode).toBe(0)
+    expect(run.stderr).toMatch(/→ trigger POST \S+\/stall {2}no answer after \d/)
+  })
 
   it('--fail-fast ends when --expect-within is missed', async () => {
     const server = await pubSub()
