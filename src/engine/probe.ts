@@ -99,9 +99,12 @@ export function startProbe(options: ProbeOptions, sink: ProbeSink): Probe {
     controller.signal.addEventListener('abort', () => resolve(), { once: true }),
   )
 
+  // What extensions emit while they look at a record (a violation of an event) follows that record.
+  let inHooks = false
+  const emittedInHooks: ProbeRecord[] = []
   const context: ExtensionContext = {
     now,
-    emit: deliver,
+    emit: (record) => (inHooks ? emittedInHooks.push(record) : deliver(record)),
     end: (reason, message) => dispatch({ type: 'stop', reason, message }),
     signal: controller.signal,
     request: { url: options.request.url, method: options.request.method },
@@ -118,8 +121,11 @@ export function startProbe(options: ProbeOptions, sink: ProbeSink): Probe {
     extensions.length === 0 && !recorder
       ? sink.emit
       : (record: ProbeRecord) => {
+          inHooks = true
           for (const hook of onRecord) hook(record, context)
+          inHooks = false
           deliver(record)
+          if (emittedInHooks.length > 0) for (const own of emittedInHooks.splice(0)) deliver(own)
         }
   const wantEvents = sink.events || extensions.length > 0 || recorder !== undefined
   const wantCommentText = sink.commentText || extensions.length > 0 || recorder !== undefined

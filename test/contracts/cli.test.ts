@@ -64,6 +64,14 @@ describe('--schema', () => {
       actual: 2,
       first: violations[0],
     })
+    // Each violation follows the event it is about.
+    const ids = run.records.map((r) => (r.type === 'event' ? `event ${r.id}` : r.type))
+    expect(ids.slice(ids.indexOf('event 2'), ids.indexOf('event 2') + 4)).toEqual([
+      'event 2',
+      'violation',
+      'event 3',
+      'violation',
+    ])
     const pretty = await runMain(['--schema', schema, '--no-color', `${server.url}/`])
     expect(pretty.stderr + pretty.stdout).toContain(
       '✗ event #3 status id 2  /progress must be <= 100',
