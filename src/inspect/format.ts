@@ -16,7 +16,7 @@ export interface Cells {
 
 type TimeContext = Pick<InspectState, 'wallTime' | 'startedAt'>
 
-export function formatTime(t: number, context: TimeContext): string {
+function formatTime(t: number, context: TimeContext): string {
   return context.wallTime ? wallClock(context.startedAt + t) : `${(t / 1000).toFixed(3)}s`
 }
 
@@ -49,11 +49,11 @@ const clipped = (text: string) =>
   text.length > ONE_LINE_MAX ? `${visible(text.slice(0, ONE_LINE_MAX))}…` : undefined
 
 /** Data on one line: JSON compacted, anything else with its line breaks shown as \n. */
-export function oneLine(data: string): string {
+function oneLine(data: string): string {
   return clipped(data) ?? visible(compactJson(data) ?? data)
 }
 
-export function statusText(r: Exclude<RowRecord, { type: 'event' | 'comment' }>): string {
+function statusText(r: Exclude<RowRecord, { type: 'event' | 'comment' }>): string {
   switch (r.type) {
     case 'open':
       return `${r.attempt === 1 ? 'connected' : 'reconnected'}  ${r.status}  HTTP/${r.httpVersion}`

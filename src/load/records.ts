@@ -28,7 +28,7 @@ export interface StatsRecord {
 }
 
 /** As contracts.md's trigger record (the engine's TriggerRecord once it has one). */
-export interface TriggerRecord {
+interface TriggerRecord {
   type: 'trigger'
   t: number
   method: string
@@ -38,7 +38,7 @@ export interface TriggerRecord {
 }
 
 /** A load-level error (the trigger, file descriptors): not one connection's. */
-export type LoadErrorRecord = Pick<ErrorRecord, 'type' | 't' | 'message'> & { status?: number }
+type LoadErrorRecord = Pick<ErrorRecord, 'type' | 't' | 'message'> & { status?: number }
 
 export interface LoadSummaryRecord {
   type: 'load-summary'

@@ -184,7 +184,7 @@ export async function probeAndSummarise(
 }
 
 /** What `-v` shows of a request, as `curl -v` does: its line and headers, credentials redacted. */
-export function requestLines(request: StreamRequest, showSecrets: boolean): string {
+function requestLines(request: StreamRequest, showSecrets: boolean): string {
   const { url, method, headers, body } = request
   const lines = [`${method} ${url.pathname}${url.search}`, `Host: ${url.host}`]
   for (const [name, value] of Object.entries(redactHeaders(headers, showSecrets))) {
