@@ -27,7 +27,10 @@ export interface StatsRecord {
   errors: Record<string, number>
 }
 
-/** As contracts.md's trigger record (the engine's TriggerRecord once it has one). */
+/**
+ * As contracts.md's trigger record (the engine's TriggerRecord), but one that could not be sent
+ * has one too, with a null status; an error record says why, and the run ends (trigger-failed).
+ */
 interface TriggerRecord {
   type: 'trigger'
   t: number
