@@ -1,4 +1,10 @@
-import { compactJson, wallClock } from '../cli/render/text.ts'
+import {
+  closedHow,
+  compactJson,
+  discardedNote,
+  lastEventIdText,
+  wallClock,
+} from '../cli/render/text.ts'
 import { characters, NARROW, stringWidth } from '../cli/render/width.ts'
 import { formatDuration } from '../engine/duration.ts'
 import { visible } from '../engine/escape.ts'
@@ -57,19 +63,10 @@ function statusText(r: Exclude<RowRecord, { type: 'event' | 'comment' }>): strin
   switch (r.type) {
     case 'open':
       return `${r.attempt === 1 ? 'connected' : 'reconnected'}  ${r.status}  HTTP/${r.httpVersion}`
-    case 'close': {
-      const how =
-        r.cause === 'server-closed'
-          ? 'server closed the stream'
-          : `connection broke: ${visible(r.message ?? '')}`
-      return r.discardedBytes === undefined
-        ? how
-        : `${how} (incomplete event of ${r.discardedBytes} bytes discarded)`
-    }
+    case 'close':
+      return closedHow(r) + discardedNote(r)
     case 'reconnect':
-      return `attempt ${r.attempt} after ${formatDuration(r.delayMs)}, ${
-        r.lastEventId === null ? 'no Last-Event-ID' : `Last-Event-ID: ${visible(r.lastEventId)}`
-      }`
+      return `attempt ${r.attempt} after ${formatDuration(r.delayMs)}, ${lastEventIdText(r.lastEventId)}`
     case 'retry':
       return `retry: ${r.ms}ms`
     case 'error':
