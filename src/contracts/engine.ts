@@ -1,4 +1,7 @@
-/** What contracts/ takes from the engine, in one place. */
+/**
+ * What the contracts chunk (loaded by the contract flags alone) takes from the engine, in one
+ * place. Not options.ts: it reads the flags before the chunk loads, so it is part of the CLI.
+ */
 export { formatDuration, parseDuration } from '../engine/duration.ts'
 export { fileProblem, SseProbeUsageError as UsageError } from '../engine/errors.ts'
 export { escapeRegex, visible } from '../engine/escape.ts'
