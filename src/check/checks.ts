@@ -266,7 +266,7 @@ export function checkKeepAlive(o: Observation): Judgement {
   )
 }
 
-export function checkHttpVersion(o: Observation): Judgement {
+function checkHttpVersion(o: Observation): Judgement {
   const version = firstResponse(o).httpVersion
   if (version === '2') return pass('HTTP/2')
   return warn(

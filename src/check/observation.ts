@@ -6,7 +6,7 @@ import type { Verdict } from '../engine/reconnect.ts'
 export const BROWSER_ACCEPT_ENCODING = 'gzip, deflate, br'
 
 /** What one network read of a response body brought. Times are ms since the check started. */
-export interface ReadSeen {
+interface ReadSeen {
   t: number
   /** Since the previous read, or since the request for the first one (headers held back with the data are part of the silence). */
   silenceMs: number

@@ -18,7 +18,7 @@ export interface CheckInput extends RequestInput {
   strict?: boolean
 }
 
-export const DEFAULT_WINDOW_MS = 20_000
+const DEFAULT_WINDOW_MS = 20_000
 
 export function toCheckOptions(input: CheckInput): CheckOptions {
   const request = toRequestOptions(input)

@@ -38,7 +38,7 @@ export interface CheckReport {
 const SYMBOLS: Record<CheckStatus, string> = { pass: '✓', warn: '!', fail: '✗', skip: '-' }
 const LABEL_WIDTH = 15
 
-export function summarise(report: CheckReport): CheckSummaryRecord {
+function summarise(report: CheckReport): CheckSummaryRecord {
   const o = report.observation
   const count = (status: CheckStatus) => report.results.filter((r) => r.status === status).length
   return {

@@ -36,7 +36,7 @@ import {
 import { timestampsArg, type ViewFlags } from './render/display.ts'
 
 export type Format = 'pretty' | 'json' | 'raw'
-export const FORMATS: readonly Format[] = ['pretty', 'json', 'raw']
+const FORMATS: readonly Format[] = ['pretty', 'json', 'raw']
 
 function formatArg(text: string): Format {
   if (!(FORMATS as readonly string[]).includes(text)) {
@@ -52,7 +52,7 @@ function reconnectArg(text: string): ReconnectWhen {
   return text as ReconnectWhen
 }
 
-export type DemoKind = 'status' | 'llm'
+type DemoKind = 'status' | 'llm'
 
 function demoKindArg(text: string | undefined): DemoKind {
   if (text === undefined || text === 'status' || text === 'llm') return text ?? 'status'
@@ -214,7 +214,7 @@ Exit codes:
        the report covers what was seen`
 
 /** Request flags, shared by the probe and `check`. */
-export function addRequestOptions(command: Command): Command {
+function addRequestOptions(command: Command): Command {
   return command
     .optionsGroup('Request:')
     .option('-X, --method <method>', 'HTTP method (default GET, POST with --data)', methodArg)
@@ -235,7 +235,7 @@ export function addRequestOptions(command: Command): Command {
 }
 
 /** How the stream is followed and when the probe ends (`load` has a --duration of its own). */
-export function addStreamOptions(command: Command, { duration = true } = {}): Command {
+function addStreamOptions(command: Command, { duration = true } = {}): Command {
   command
     .optionsGroup('Stream and reconnection:')
     .addOption(
@@ -298,7 +298,7 @@ export function addStreamOptions(command: Command, { duration = true } = {}): Co
     )
 }
 
-export function addExpectOptions(command: Command): Command {
+function addExpectOptions(command: Command): Command {
   return command
     .optionsGroup('Expectations:')
     .option('--expect-event <type>', 'expect at least one event of this type, repeatable', collect)
@@ -314,7 +314,7 @@ export function addExpectOptions(command: Command): Command {
 }
 
 /** contracts.md: schemas, OpenAPI, order, trigger, fail fast. Validated when the probe starts. */
-export function addContractOptions(command: Command): Command {
+function addContractOptions(command: Command): Command {
   return command
     .optionsGroup('Contracts (schemas, order, trigger):')
     .option(
@@ -361,7 +361,7 @@ export function addContractOptions(command: Command): Command {
  * LLM streams (llm.md): the profile, its expectation, and (where the stream is printed) the event
  * blocks instead of the text.
  */
-export function addLlmOptions(command: Command, { events = true } = {}): Command {
+function addLlmOptions(command: Command, { events = true } = {}): Command {
   command
     .optionsGroup('LLM streams:')
     .addOption(
@@ -381,7 +381,7 @@ export function addLlmOptions(command: Command, { events = true } = {}): Command
     : command
 }
 
-export function addOutputOptions(command: Command): Command {
+function addOutputOptions(command: Command): Command {
   return command
     .optionsGroup('Output:')
     .addOption(

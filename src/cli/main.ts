@@ -3,7 +3,7 @@ import { SseProbeUsageError } from '../engine/errors.ts'
 import { visible } from '../engine/escape.ts'
 import { redactText } from '../engine/redact.ts'
 import { commandMeant, createProgram, SHORT_USAGE, unknownCommand } from './args.ts'
-import type { RunContext } from './commands/probe.ts'
+import type { RunContext } from './context.ts'
 import { createTerminal } from './output.ts'
 
 /**

@@ -4,7 +4,7 @@ import { formatDuration } from '../engine/duration.ts'
 import { visible } from '../engine/escape.ts'
 import type { ProbeRecord } from '../engine/records.ts'
 import type { LlmRenderer } from '../llm/render.ts'
-import type { LlmOutput, LlmSummary } from '../llm/types.ts'
+import type { LlmOutput } from '../llm/types.ts'
 import type { Format } from './args.ts'
 import type { PrettyView } from './render/display.ts'
 import { renderJson, renderJsonPieces } from './render/json.ts'
@@ -135,9 +135,7 @@ export async function createOutput(
       hidePings: options.hidePings,
       include: options.include,
       summaryBlock: (summary) =>
-        llm.renderer && summary.llm
-          ? llm.renderer.summary(summary.llm as unknown as LlmSummary, llm.batched())
-          : [],
+        llm.renderer && summary.llm ? llm.renderer.summary(summary.llm, llm.batched()) : [],
       ...(options.view && { view: options.view }),
       startedAt: Date.now(),
       ...(stdout.isTTY && { columns: (stdout as { columns?: number }).columns || 80 }),

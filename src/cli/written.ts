@@ -16,7 +16,7 @@ export function written(stream: Writable): Promise<void> {
 }
 
 /** Exit code when writing the output failed (EX_IOERR in sysexits.h, as 70 is EX_SOFTWARE). */
-export const OUTPUT_FAILED = 74
+const OUTPUT_FAILED = 74
 
 /**
  * Follows the writes to stdout and stderr from the start: a failed one is an 'error' event, never

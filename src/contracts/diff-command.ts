@@ -35,7 +35,7 @@ export interface DiffIo {
 }
 
 /** Whether a side is a URL to probe rather than a file: an existing file always wins. */
-export function isLiveSide(text: string): boolean {
+function isLiveSide(text: string): boolean {
   return !existsSync(text) && /^(https?:\/\/|[\w.-]*:\d+(\/|$))/i.test(text)
 }
 

@@ -82,7 +82,7 @@ export interface DiffSummary {
 }
 
 /** The least a timing difference must be, however fast both sides are: scheduling noise is not a regression. */
-export const MIN_TIME_DIFFERENCE_MS = 50
+const MIN_TIME_DIFFERENCE_MS = 50
 
 /** `--ignore /a/b~1c`: the pointer's tokens (none for `""`, the whole data); anything else is a usage error. */
 export function parsePointer(text: string): string[] {
@@ -137,7 +137,7 @@ export function sideFromRecords(
 }
 
 /** Events of one network read share their `t`: a run of equal `t` on one connection is one read. */
-export function timingOf(events: readonly StreamEvent[], reconnects: number): SideTiming {
+function timingOf(events: readonly StreamEvent[], reconnects: number): SideTiming {
   const gaps = createGapStats()
   let maxEventsPerRead = 0
   let run = 0
@@ -230,7 +230,7 @@ function prepare(events: readonly StreamEvent[], options: DiffOptions): Compared
 }
 
 /** The fields that differ between two values, by JSON pointer (leaves only). */
-export function changedFields(
+function changedFields(
   left: unknown,
   right: unknown,
   pointer = '',

@@ -1,20 +1,17 @@
-/** What contracts/ takes from the engine, in one place. */
+/**
+ * What the contracts chunk (loaded by the contract flags alone) takes from the engine, in one
+ * place. Not options.ts: it reads the flags before the chunk loads, so it is part of the CLI.
+ */
 export { formatDuration, parseDuration } from '../engine/duration.ts'
-export { describeError, fileProblem, SseProbeUsageError as UsageError } from '../engine/errors.ts'
+export { fileProblem, SseProbeUsageError as UsageError } from '../engine/errors.ts'
 export { escapeRegex, visible } from '../engine/escape.ts'
-export type {
-  Ending,
-  ExtensionContext,
-  ExtensionResult,
-  ProbeExtension,
-} from '../engine/extension.ts'
+export type { Ending, ExtensionContext, ProbeExtension } from '../engine/extension.ts'
 export { createHttp } from '../engine/http.ts'
 export { nestedDeeperThan } from '../engine/json-text.ts'
 export type {
   EndReason,
   EventRecord,
   ExpectationResult,
-  GapStats,
   ProbeRecord,
   TriggerRecord,
   ViolationRecord,
@@ -26,5 +23,4 @@ export { CONNECT_TIMEOUT_MS } from '../engine/request.ts'
 export { createGapStats } from '../engine/stats.ts'
 export { createEventStream } from '../engine/stream.ts'
 export { sendTrigger, type TriggerOutcome, type TriggerSpec } from '../engine/trigger.ts'
-export { durationArg, headerArg, methodArg, urlArg } from '../engine/validate.ts'
 export { readTranscript } from '../server/replay-plan.ts'

@@ -304,7 +304,7 @@ function eventStreamSchema(operation: Json, where: string): AnySchema {
  * `contentMediaType: application/json` with a `contentSchema` (the OAS meaning),
  * or a schema that does not accept a string at all (an object, as ASP.NET writes).
  */
-export function rewriteData(
+function rewriteData(
   original: AnySchema,
   contentSchemas: unknown[],
   follow: (schema: unknown) => unknown,
@@ -346,7 +346,7 @@ function isJsonMediaType(value: unknown): boolean {
 }
 
 /** Whether a schema lets a string through, as far as its type, const, enum and branches say. */
-export function acceptsString(
+function acceptsString(
   original: unknown,
   follow: (schema: unknown) => unknown,
   depth = 0,

@@ -50,7 +50,7 @@ export function hasContracts(options: object): boolean {
 }
 
 /** The CLI's spelling of each, for messages. */
-export const CONTRACT_FLAGS: Record<(typeof CONTRACT_OPTIONS)[number], string> = {
+const CONTRACT_FLAGS: Record<(typeof CONTRACT_OPTIONS)[number], string> = {
   schema: '--schema [<type>=]<file>',
   openapi: '--openapi <file>',
   operation: '--operation <operationId>',

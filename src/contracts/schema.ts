@@ -133,7 +133,7 @@ export function parseYamlText(text: string): unknown {
 }
 
 /** Ajv's first error as a pointer and a message that says what was expected. */
-export function describeAjvError(error: ErrorObject): Problem {
+function describeAjvError(error: ErrorObject): Problem {
   const params = error.params as Record<string, unknown>
   let message = error.message ?? `fails ${error.keyword}`
   if (error.keyword === 'additionalProperties')

@@ -107,7 +107,7 @@ export function createValidationExtension(
 }
 
 /** [OAS 3.2] An SSE event as `itemSchema` describes it: `event` defaults to message, `id` and `retry` only when present. */
-export function eventObject(record: EventRecord, retry: number | undefined) {
+function eventObject(record: EventRecord, retry: number | undefined) {
   return {
     data: record.data,
     event: record.event,

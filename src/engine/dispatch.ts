@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Dispatcher } from './undici-lite.ts'
 
-export interface BodyReader {
+interface BodyReader {
   /** What one network read brought, as one chunk: the pieces of a chunked body that came together are joined. */
   onData(chunk: Buffer): void
   /** The body ended (no error) or broke. Once; nothing is delivered after it. */

@@ -32,13 +32,13 @@ export interface ReconnectOptions {
   maxReconnects: number
 }
 
-export interface StreamOptions {
+interface StreamOptions {
   maxEventSize: number
   pingEvent: string
 }
 
 /** When the probe ends by itself (cli.md, "When the probe ends"). */
-export interface EndOptions {
+interface EndOptions {
   endEvents: string[]
   endData: string[]
   maxEvents?: number
@@ -89,8 +89,8 @@ export interface ProbeInput extends RequestInput {
   http?: Http
 }
 
-export const DEFAULT_RETRY_MS = 3000
-export const DEFAULT_MAX_EVENT_SIZE = 16 * 1024 ** 2
+const DEFAULT_RETRY_MS = 3000
+const DEFAULT_MAX_EVENT_SIZE = 16 * 1024 ** 2
 
 export function toProbeOptions(input: ProbeInput): ProbeOptions {
   const request = toRequestOptions(input)
@@ -188,7 +188,7 @@ export interface ProbeLibraryOptions extends RequestLibraryOptions {
  * The CLI's spelling of each option: a bad value in the library is reported exactly as the CLI
  * reports it (cli/args.ts defines the flags with these).
  */
-export const FLAGS = {
+const FLAGS = {
   method: '-X, --method <method>',
   header: '-H, --header <"Name: value">',
   data: '-d, --data <text|@file|@->',

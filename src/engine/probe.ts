@@ -63,7 +63,7 @@ export interface Probe {
 }
 
 /** The message of the close record of a connection that reconnect() dropped. */
-export const DROPPED_MESSAGE = 'dropped on request (reconnect now)'
+const DROPPED_MESSAGE = 'dropped on request (reconnect now)'
 
 /**
  * The probe loop: the only code that connects, reads and sleeps. It feeds what happens into

@@ -1,6 +1,6 @@
 const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie'])
 
-export const REDACTED = '<redacted>'
+const REDACTED = '<redacted>'
 
 /** Headers with credential values replaced, for anything shown or recorded. */
 export function redactHeaders(

@@ -1,4 +1,10 @@
-import { compactJson, wallClock } from '../cli/render/text.ts'
+import {
+  closedHow,
+  compactJson,
+  discardedNote,
+  lastEventIdText,
+  wallClock,
+} from '../cli/render/text.ts'
 import { characters, NARROW, stringWidth } from '../cli/render/width.ts'
 import { formatDuration } from '../engine/duration.ts'
 import { visible } from '../engine/escape.ts'
@@ -16,7 +22,7 @@ export interface Cells {
 
 type TimeContext = Pick<InspectState, 'wallTime' | 'startedAt'>
 
-export function formatTime(t: number, context: TimeContext): string {
+function formatTime(t: number, context: TimeContext): string {
   return context.wallTime ? wallClock(context.startedAt + t) : `${(t / 1000).toFixed(3)}s`
 }
 
@@ -49,27 +55,18 @@ const clipped = (text: string) =>
   text.length > ONE_LINE_MAX ? `${visible(text.slice(0, ONE_LINE_MAX))}…` : undefined
 
 /** Data on one line: JSON compacted, anything else with its line breaks shown as \n. */
-export function oneLine(data: string): string {
+function oneLine(data: string): string {
   return clipped(data) ?? visible(compactJson(data) ?? data)
 }
 
-export function statusText(r: Exclude<RowRecord, { type: 'event' | 'comment' }>): string {
+function statusText(r: Exclude<RowRecord, { type: 'event' | 'comment' }>): string {
   switch (r.type) {
     case 'open':
       return `${r.attempt === 1 ? 'connected' : 'reconnected'}  ${r.status}  HTTP/${r.httpVersion}`
-    case 'close': {
-      const how =
-        r.cause === 'server-closed'
-          ? 'server closed the stream'
-          : `connection broke: ${visible(r.message ?? '')}`
-      return r.discardedBytes === undefined
-        ? how
-        : `${how} (incomplete event of ${r.discardedBytes} bytes discarded)`
-    }
+    case 'close':
+      return closedHow(r) + discardedNote(r)
     case 'reconnect':
-      return `attempt ${r.attempt} after ${formatDuration(r.delayMs)}, ${
-        r.lastEventId === null ? 'no Last-Event-ID' : `Last-Event-ID: ${visible(r.lastEventId)}`
-      }`
+      return `attempt ${r.attempt} after ${formatDuration(r.delayMs)}, ${lastEventIdText(r.lastEventId)}`
     case 'retry':
       return `retry: ${r.ms}ms`
     case 'error':

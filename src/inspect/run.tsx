@@ -3,12 +3,8 @@ import { resolve as resolvePath } from 'node:path'
 import inkChalk from 'chalk'
 import { render } from 'ink'
 import type { DisplayFlags, RawProbeFlags } from '../cli/args.ts'
-import {
-  addContracts,
-  probeOptionsFrom,
-  type RunContext,
-  readRequestBody,
-} from '../cli/commands/probe.ts'
+import type { RunContext } from '../cli/context.ts'
+import { addContracts, probeOptionsFrom, readRequestBody } from '../cli/options.ts'
 import { colors } from '../cli/output.ts'
 import { renderSummary } from '../cli/render/pretty.ts'
 import { loadTextWidth } from '../cli/render/width.ts'

@@ -19,14 +19,14 @@ export interface Row {
   kind: 'event' | 'ping' | 'status'
 }
 
-export type Connection =
+type Connection =
   | { state: 'connecting'; attempt: number }
   | { state: 'open'; status: number; httpVersion: string }
   /** Waiting to reconnect: the next request goes out at t = `at`. */
   | { state: 'waiting'; at: number }
   | { state: 'ended'; reason: EndReason; exitCode: number; message?: string }
 
-export interface Counts {
+interface Counts {
   events: number
   pings: number
   comments: number

@@ -54,7 +54,7 @@ export function InspectApp(props: {
   return <InspectScreen state={props.state} chalk={props.chalk} />
 }
 
-export function connectionText(state: InspectState): string {
+function connectionText(state: InspectState): string {
   const c = state.connection
   switch (c.state) {
     case 'connecting':
@@ -112,7 +112,7 @@ function Header({ state }: { state: InspectState }) {
   )
 }
 
-export function formatBytes(bytes: number): string {
+function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`
   if (bytes < 1024 ** 2) return `${(bytes / 1024).toFixed(1)} KiB`
   return `${(bytes / 1024 ** 2).toFixed(1)} MiB`

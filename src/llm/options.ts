@@ -3,7 +3,7 @@ import { invalidOption } from '../engine/validate.ts'
 import { createLlmExtension, type LlmExtension, type LlmExtensionOptions } from './extension.ts'
 import { LLM_MODES, type LlmMode } from './types.ts'
 
-export const LLM_FLAG = '--llm <profile>'
+const LLM_FLAG = '--llm <profile>'
 
 /** `--llm <profile>`: one of the modes, or a usage error. */
 export function llmModeArg(text: string): LlmMode {

@@ -21,7 +21,7 @@ function parseJson(data: string): Json {
 const isObject = isRecord<Json>
 
 /** The message of an error object as providers send it (`{error: {message}}`, `{message}`, `{error: "…"}`), else its JSON. */
-export function errorMessage(error: Json): string {
+function errorMessage(error: Json): string {
   const text = errorText(error)
   // The summary's and stderr's line must say something: an error event may have no data.
   return text === '' ? 'an error with no message' : text

@@ -1,5 +1,5 @@
 /** The stream formats sse-probe understands (llm.md, "Profiles"). */
-export const LLM_PROFILES = ['openai-chat', 'openai-responses', 'anthropic'] as const
+const LLM_PROFILES = ['openai-chat', 'openai-responses', 'anthropic'] as const
 export type LlmProfile = (typeof LLM_PROFILES)[number]
 /** `--llm`: a profile to force, `auto` to recognise one, `off`. */
 export type LlmMode = LlmProfile | 'auto' | 'off'
@@ -22,11 +22,7 @@ export interface LlmChoice {
   finishReason: string | null
 }
 
-export type LlmProblemCode =
-  | 'stream-error'
-  | 'no-end-marker'
-  | 'invalid-tool-arguments'
-  | 'no-deltas'
+type LlmProblemCode = 'stream-error' | 'no-end-marker' | 'invalid-tool-arguments' | 'no-deltas'
 
 export interface LlmProblem {
   code: LlmProblemCode

@@ -34,8 +34,8 @@ const ENDING_ERRORS: Partial<Record<EndReason, string>> = {
 }
 
 /** Beyond this many kinds, errors are counted as one more kind: a message with a port in it must not grow memory. */
-export const MAX_ERROR_KINDS = 50
-export const OTHER_ERRORS = '(other errors)'
+const MAX_ERROR_KINDS = 50
+const OTHER_ERRORS = '(other errors)'
 
 /**
  * Everything `load` reports, from the records of all connections. Per connection

@@ -28,7 +28,7 @@ export interface StatsRecord {
 }
 
 /** A load-level error (the trigger, file descriptors): not one connection's. */
-export type LoadErrorRecord = Pick<ErrorRecord, 'type' | 't' | 'message'> & { status?: number }
+type LoadErrorRecord = Pick<ErrorRecord, 'type' | 't' | 'message'> & { status?: number }
 
 export interface LoadSummaryRecord {
   type: 'load-summary'

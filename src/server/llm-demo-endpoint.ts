@@ -9,8 +9,8 @@ import {
 } from './local-server.ts'
 import { sseEvent } from './sse-text.ts'
 
-export const LLM_DEMO_PATH = '/v1/chat/completions'
-export const LLM_DEMO_MODEL = 'sse-probe-demo-1'
+const LLM_DEMO_PATH = '/v1/chat/completions'
+const LLM_DEMO_MODEL = 'sse-probe-demo-1'
 
 const ANSWER =
   'Sure! Server-Sent Events stream text one token at a time, so you see the answer while it is written. I will look up the weather in Zürich for you.'

@@ -9,7 +9,7 @@ import { sseComment, sseEvent, sseId, sseRetry } from './sse-text.ts'
  * event-stream file. Bad input is a SseProbeUsageError naming the file and line.
  */
 
-export interface ReplayStep {
+interface ReplayStep {
   /** After the previous step of the same connection, or after the response for the first. */
   delayMs: number
   /** One complete block of event-stream text. */
@@ -20,7 +20,7 @@ export interface ReplayStep {
   id?: string
 }
 
-export interface StreamConnection {
+interface StreamConnection {
   type: 'stream'
   /** The Last-Event-ID the recorded client sent (null: none); undefined for the first connection. */
   lastEventId?: string | null
@@ -30,7 +30,7 @@ export interface StreamConnection {
 }
 
 /** A reconnect the recorded server turned down: an HTTP status, or no response at all (status undefined). */
-export interface RefusedConnection {
+interface RefusedConnection {
   type: 'refuse'
   lastEventId: string | null
   status?: number
@@ -38,12 +38,12 @@ export interface RefusedConnection {
   message: string
 }
 
-export interface NoContentConnection {
+interface NoContentConnection {
   type: 'no-content'
   lastEventId: string | null
 }
 
-export type ReplayConnection = StreamConnection | RefusedConnection | NoContentConnection
+type ReplayConnection = StreamConnection | RefusedConnection | NoContentConnection
 
 export interface ReplayPlan {
   /** Every connection the recorded client made, in order; the first is always a stream. */

@@ -7,9 +7,10 @@ import { SIGNAL_EXIT_CODES } from '../../engine/exit-code.ts'
 import { redactUrl } from '../../engine/redact.ts'
 import { checkProxyVariables } from '../../engine/request.ts'
 import type { RawCheckFlags } from '../args.ts'
+import type { RunContext } from '../context.ts'
+import { readRequestBody, requestInputFrom } from '../options.ts'
 import { colors, createTerminal } from '../output.ts'
 import { onStopSignals } from '../signals.ts'
-import { type RunContext, readRequestBody, requestInputFrom } from './probe.ts'
 
 const ERASE_LINE = '\r\x1b[2K'
 

@@ -3,13 +3,10 @@ import { DEMO_RESTART_AFTER, startDemoEndpoint } from '../../server/demo-endpoin
 import { startLlmDemoEndpoint } from '../../server/llm-demo-endpoint.ts'
 import { runUntilStopped } from '../../server/local-server.ts'
 import type { DemoFlags } from '../args.ts'
+import type { RunContext } from '../context.ts'
+import { displayOptionsFrom, probeOptionsFrom } from '../options.ts'
 import { createTerminal } from '../output.ts'
-import {
-  displayOptionsFrom,
-  probeAndSummarise,
-  probeOptionsFrom,
-  type RunContext,
-} from './probe.ts'
+import { probeAndSummarise } from './probe.ts'
 
 // The demo takes about 5s; a probe that has not ended well after that is stuck, and says so.
 const DEMO_TIMEOUT_MS = 20_000

@@ -7,9 +7,10 @@ import { checkProxyVariables } from '../../engine/request.ts'
 import { urlArg } from '../../engine/validate.ts'
 import { llmExtensionFor } from '../../llm/options.ts'
 import type { DiffFlags, RawProbeFlags } from '../args.ts'
+import type { RunContext } from '../context.ts'
+import { probeOptionsFrom, readRequestBody } from '../options.ts'
 import { colors, createTerminal } from '../output.ts'
 import { onStopSignals } from '../signals.ts'
-import { probeOptionsFrom, type RunContext, readRequestBody } from './probe.ts'
 
 /** `sse-probe diff <left> <right>`: URL sides are probed here, with the request, stream and end flags. */
 export async function runDiffCommand(

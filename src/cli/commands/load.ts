@@ -10,9 +10,10 @@ import type { LoadRecord, LoadSummaryRecord } from '../../load/records.ts'
 import { renderLoadSummary, startStatusLine } from '../../load/render.ts'
 import { type LoadResult, loadExpectations, startLoad } from '../../load/runner.ts'
 import type { RawLoadFlags, RawProbeFlags } from '../args.ts'
+import type { RunContext } from '../context.ts'
+import { probeOptionsFrom, readRequestBody } from '../options.ts'
 import { colors } from '../output.ts'
 import { onStopSignals } from '../signals.ts'
-import { probeOptionsFrom, type RunContext, readRequestBody } from './probe.ts'
 
 const NO_CONNECTION = 3
 

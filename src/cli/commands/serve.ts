@@ -3,9 +3,9 @@ import { runUntilStopped } from '../../server/local-server.ts'
 import { readReplayFile, startReplay } from '../../server/replay.ts'
 import { DEFAULT_INTERVAL_MS, type ReplayPlan } from '../../server/replay-plan.ts'
 import type { ServeFlags } from '../args.ts'
+import type { RunContext } from '../context.ts'
 import { createTerminal } from '../output.ts'
 import { untilStopSignal } from '../signals.ts'
-import type { RunContext } from './probe.ts'
 
 /** `sse-probe serve <file>`: replays a transcript or an event-stream file until Ctrl-C. */
 export async function runServe(

@@ -78,8 +78,8 @@ export function showsComments(display: PrettyView): boolean {
   return display.only.length === 0 && display.grep === undefined && !display.dataOnly
 }
 
-export const CUT_LINES = 20
-export const CUT_BYTES = 4096
+const CUT_LINES = 20
+const CUT_BYTES = 4096
 const utf8 = new TextEncoder()
 const cutBuffer = new Uint8Array(CUT_BYTES)
 

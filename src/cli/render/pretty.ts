@@ -9,7 +9,14 @@ import type {
   SummaryRecord,
 } from '../../engine/records.ts'
 import { cutLongData, type PrettyView, showsComments, showsEvent, toPrettyView } from './display.ts'
-import { compactJson, highlightJson, wallClock } from './text.ts'
+import {
+  closedHow,
+  compactJson,
+  discardedNote,
+  highlightJson,
+  lastEventIdText,
+  wallClock,
+} from './text.ts'
 import type { TextWidth } from './width.ts'
 
 export interface PrettyOptions {
@@ -145,26 +152,17 @@ export function createPrettyRenderer(
       case 'retry':
         return status(record.t, `${e.blue('↻')} retry: ${record.ms}ms`)
       case 'close': {
-        const how =
-          record.cause === 'server-closed'
-            ? 'server closed the stream'
-            : `connection broke: ${visible(record.message ?? '')}`
-        const discarded =
-          record.discardedBytes === undefined
-            ? ''
-            : e.yellow(` (incomplete event of ${record.discardedBytes} bytes discarded)`)
-        return status(record.t, `${e.yellow('■')} ${how}${discarded}`)
-      }
-      case 'reconnect': {
-        const id =
-          record.lastEventId === null
-            ? 'no Last-Event-ID'
-            : `Last-Event-ID: ${visible(record.lastEventId)}`
+        const discarded = discardedNote(record)
         return status(
           record.t,
-          `${e.blue('↻')} reconnecting (attempt ${record.attempt}) after ${formatDuration(record.delayMs)}, ${id}`,
+          `${e.yellow('■')} ${closedHow(record)}${discarded && e.yellow(discarded)}`,
         )
       }
+      case 'reconnect':
+        return status(
+          record.t,
+          `${e.blue('↻')} reconnecting (attempt ${record.attempt}) after ${formatDuration(record.delayMs)}, ${lastEventIdText(record.lastEventId)}`,
+        )
       case 'error': {
         const body = !record.body ? '' : `\n${INDENT}${e.dim(visible(record.body))}`
         return status(

@@ -1,4 +1,6 @@
 import type { ChalkInstance } from 'chalk'
+import { visible } from '../../engine/escape.ts'
+import type { CloseRecord } from '../../engine/records.ts'
 
 /** Data that is a JSON object or array, re-serialised on one line; undefined for anything else. */
 export function compactJson(data: string): string | undefined {
@@ -38,4 +40,25 @@ export function wallClock(epochMs: number): string {
   const date = new Date(epochMs)
   const two = (n: number) => String(n).padStart(2, '0')
   return `${two(date.getHours())}:${two(date.getMinutes())}:${two(date.getSeconds())}.${String(date.getMilliseconds()).padStart(3, '0')}`
+}
+
+// The wording of the status lines, which pretty and inspect show alike.
+
+/** How a connection ended. */
+export function closedHow(record: CloseRecord): string {
+  return record.cause === 'server-closed'
+    ? 'server closed the stream'
+    : `connection broke: ${visible(record.message ?? '')}`
+}
+
+/** The partial event a close threw away, if any ('' when none). */
+export function discardedNote(record: CloseRecord): string {
+  return record.discardedBytes === undefined
+    ? ''
+    : ` (incomplete event of ${record.discardedBytes} bytes discarded)`
+}
+
+/** What a reconnection sent as Last-Event-ID. */
+export function lastEventIdText(id: string | null): string {
+  return id === null ? 'no Last-Event-ID' : `Last-Event-ID: ${visible(id)}`
 }
