@@ -489,6 +489,24 @@ describe('sse-probe diff', () => {
     expect(down.stderr).toMatch(/HTTP 500/)
   })
 
+  it('never shows the password of a URL side: not in the timing table, not in an error', async () => {
+    const capture = file('secret-side.sse', 'data: a\n\n')
+    const server = await sseServer('data: a\n\n')
+    const secret = server.url.replace('http://', 'http://alice:pa55word@')
+    const same = await runMain(['diff', '--no-color', '-n', '1', secret, capture])
+    expect(same.exitCode).toBe(0)
+    expect(same.stdout).toContain('timing')
+    const refused = await startServer((_req, res) => res.writeHead(500).end('down'))
+    const down = await runMain([
+      'diff',
+      refused.url.replace('http://', 'http://alice:pa55word@'),
+      capture,
+    ])
+    expect(down.exitCode).toBe(3)
+    expect(down.stderr).toMatch(/<redacted>@127\.0\.0\.1.*HTTP 500/)
+    expect(same.stdout + same.stderr + down.stdout + down.stderr).not.toMatch(/pa55word|alice/)
+  })
+
   it('a file that is neither a transcript nor a capture exits 3, naming why', async () => {
     const capture = file('ok.sse', 'data: a\n\n')
     const sides = [
