@@ -515,6 +515,11 @@ describe('sse-probe diff', () => {
       [file('notes.txt', 'hello world\n'), /notes.txt: neither a transcript .* nor a raw capture/],
       [file('binary.dat', '\u0000\u0001PNG\u0000'), /binary.dat: neither a transcript/],
       [work, /cannot read .*: a directory, not a file\n$/],
+      // What --json -q writes: a summary of events that are not there, not a stream of none.
+      [
+        file('quiet.ndjson', '{"type":"summary","t":9,"reason":"end-event","events":2}\n'),
+        /quiet.ndjson:1: only the summary of a stream \(its 2 events are not in the file\)/,
+      ],
     ] as const
     for (const [side, message] of sides) {
       const run = await runMain(['diff', side, capture])
