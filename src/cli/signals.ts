@@ -33,8 +33,12 @@ export function onStopSignals(
   }
   for (const name of STOP_SIGNALS) process.on(name, handle)
   const held = source.heldSignal?.()
-  // As soon as the caller has what this returns, before any I/O: the signal came first.
-  if (held) queueMicrotask(() => handle(held))
+  if (held) {
+    // Received already (a command that starts work before its next tick sees it); stopped as soon
+    // as the caller has what this returns, before any I/O: the signal came first.
+    received = held
+    queueMicrotask(() => stop(held))
+  }
   return {
     get received() {
       return received

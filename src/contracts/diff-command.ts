@@ -10,7 +10,7 @@ import {
 } from './diff.ts'
 import { type DiffStyle, renderDiff } from './diff-render.ts'
 import { readSideFile, SideUnreadable } from './diff-sides.ts'
-import type { ProbeRecord } from './engine.ts'
+import { type ProbeRecord, redactUrl } from './engine.ts'
 
 /** `sse-probe diff`'s own flags, as commander parsed them. */
 export interface DiffFlags {
@@ -73,12 +73,16 @@ export async function runDiff(
     )
   } catch (error) {
     if (!(error instanceof SideUnreadable)) throw error
-    io.stderr.write(`sse-probe diff: ${error.message}\n`)
+    // The message may quote a URL side, with the user:password@ that goes out as Authorization.
+    io.stderr.write(`sse-probe diff: ${redactUrl(error.message)}\n`)
     return 3
   }
   const { records, summary } = diffSides(sides[0]!, sides[1]!, options)
   if (flags.json)
     io.stdout.write([...records, summary].map((r) => `${JSON.stringify(r)}\n`).join(''))
-  else io.stdout.write(renderDiff(records, summary, { left, right }, io.style))
+  else {
+    const labels = { left: redactUrl(left), right: redactUrl(right) }
+    io.stdout.write(renderDiff(records, summary, labels, io.style))
+  }
   return summary.same ? 0 : 1
 }

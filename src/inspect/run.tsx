@@ -61,7 +61,8 @@ export async function runInspect(
   inkChalk.level = chalk.level
 
   let state: InspectState = initialState({
-    url: url.href,
+    // Without the user:password@ the URL may carry: it goes out as Authorization, never shown.
+    url: options.request.url.href,
     pingEvent: options.stream.pingEvent,
     capacity: flags.buffer,
     retryMs: options.reconnect.retryMs,

@@ -137,6 +137,13 @@ export function readTranscript(
   }
   if (records.length === 0)
     throw new SseProbeUsageError(`${file}:1: the file is empty: no records to replay`)
+  // What `--json -q` writes: the summary of a stream whose records are not in the file.
+  const summary = records.at(-1)
+  const counted = summary?.type === 'summary' ? (summary.events as unknown) : 0
+  if (typeof counted === 'number' && counted > 0 && !records.some((r) => r.type === 'open'))
+    throw new SseProbeUsageError(
+      `${file}:${summaryLine}: only the summary of a stream (its ${counted} events are not in the file): written with -q? --record (or --json without -q) writes every record`,
+    )
   return records
 }
 

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
@@ -121,9 +121,9 @@ describe('pipes', () => {
   })
 })
 
-/** A probe whose body comes from `-d @-`: stdin stays open until the test ends or writes it. */
-function probeReadingStdin(url: string) {
-  const child = spawn(process.execPath, [CLI, url, '--no-color', '-d', '@-'], {
+/** A probe (or another command) whose body comes from `-d @-`: stdin stays open until the test ends or writes it. */
+function probeReadingStdin(...args: string[]) {
+  const child = spawn(process.execPath, [CLI, ...args, '--no-color', '-d', '@-'], {
     stdio: ['pipe', 'pipe', 'pipe'],
   })
   onTestFinished(() => void child.kill('SIGKILL'))
@@ -162,6 +162,26 @@ describe('signals', () => {
     child.kill('SIGINT')
     expect(await within(exited, 5000)).toEqual([130, null])
     expect(stderr()).toMatch(/summary {2}interrupted {2}exit 130/)
+    expect(requests).toBe(0)
+  })
+
+  it('diff: Ctrl-C while -d @- reads stdin stops the command before a URL side is probed, 130', async () => {
+    let requests = 0
+    const server = await startServer((_req, res) => {
+      requests++
+      res.writeHead(200, SSE).end('data: one\n\n')
+    })
+    // The URL side used to be probed to the end after the Ctrl-C, and a verdict printed.
+    const capture = join(mkdtempSync(join(tmpdir(), 'sse-probe-signals-')), 'one.sse')
+    writeFileSync(capture, 'data: one\n\n')
+    const run = probeReadingStdin('diff', '-n', '1', server.url, capture)
+    let stdout = ''
+    run.child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+    run.child.kill('SIGINT')
+    expect(await within(run.exited, 5000)).toEqual([130, null])
+    expect(run.stderr()).toMatch(/interrupted before it was probed\n$/)
+    expect(stdout).toBe('')
     expect(requests).toBe(0)
   })
 

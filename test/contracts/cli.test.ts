@@ -517,6 +517,24 @@ describe('sse-probe diff', () => {
     expect(down.stderr).toMatch(/HTTP 500/)
   })
 
+  it('never shows the password of a URL side: not in the timing table, not in an error', async () => {
+    const capture = file('secret-side.sse', 'data: a\n\n')
+    const server = await sseServer('data: a\n\n')
+    const secret = server.url.replace('http://', 'http://alice:pa55word@')
+    const same = await runMain(['diff', '--no-color', '-n', '1', secret, capture])
+    expect(same.exitCode).toBe(0)
+    expect(same.stdout).toContain('timing')
+    const refused = await startServer((_req, res) => res.writeHead(500).end('down'))
+    const down = await runMain([
+      'diff',
+      refused.url.replace('http://', 'http://alice:pa55word@'),
+      capture,
+    ])
+    expect(down.exitCode).toBe(3)
+    expect(down.stderr).toMatch(/<redacted>@127\.0\.0\.1.*HTTP 500/)
+    expect(same.stdout + same.stderr + down.stdout + down.stderr).not.toMatch(/pa55word|alice/)
+  })
+
   it('a file that is neither a transcript nor a capture exits 3, naming why', async () => {
     const capture = file('ok.sse', 'data: a\n\n')
     const sides = [
@@ -525,6 +543,11 @@ describe('sse-probe diff', () => {
       [file('notes.txt', 'hello world\n'), /notes.txt: neither a transcript .* nor a raw capture/],
       [file('binary.dat', '\u0000\u0001PNG\u0000'), /binary.dat: neither a transcript/],
       [work, /cannot read .*: a directory, not a file\n$/],
+      // What --json -q writes: a summary of events that are not there, not a stream of none.
+      [
+        file('quiet.ndjson', '{"type":"summary","t":9,"reason":"end-event","events":2}\n'),
+        /quiet.ndjson:1: only the summary of a stream \(its 2 events are not in the file\)/,
+      ],
     ] as const
     for (const [side, message] of sides) {
       const run = await runMain(['diff', side, capture])

@@ -120,6 +120,19 @@ describe.skipIf(!HAS_TMUX && !process.env.CI)('sse-probe inspect in a terminal',
     expectRestored(term)
   })
 
+  it('the header never shows the password of the URL: it goes out as Authorization', async () => {
+    const server = await sseServer('data: a\n\nevent: end\ndata: bye\n\n')
+    const term = runInTerminal(['inspect', server.url.replace('http://', 'http://al:pa55word@')])
+    const screen = await term.waitFor((s) => s.includes('ended: end-event'), 'the end')
+    expect(header(screen)).toContain(`${server.url}/`)
+    expect(screen).not.toMatch(/pa55word|al:/)
+    expect(server.requests[0]?.headers.authorization).toBe(
+      `Basic ${Buffer.from('al:pa55word').toString('base64')}`,
+    )
+    term.keys('q')
+    expect(await term.exited()).toBe(0)
+  })
+
   it('a --record file that cannot be written is a usage error, before the screen is taken', async () => {
     const server = await sseServer('data: x\n\n')
     const term = runInTerminal(['inspect', server.url, '--record', '/nonexistent/dir/run.ndjson'])

@@ -208,6 +208,11 @@ describe('transcripts', () => {
       1,
       'nothing to replay: the recording has no event',
     ],
+    [
+      lines({ ...summary(400, 'end-data'), events: 13 }),
+      1,
+      'only the summary of a stream (its 13 events are not in the file): written with -q?',
+    ],
   ])('rejects bad input with the file and line: %#', (text, line, message) => {
     expect(() => parseReplayFile(bytes(text), 'bad.ndjson', undefined)).toThrow(
       `bad.ndjson:${line}: ${message}`,

@@ -50,6 +50,8 @@ export async function runDiffCommand(
         const llm = llmExtensionFor('auto', false)
         if (llm) options.extensions.push(llm)
         if (!options.request.proxy) checkProxyVariables(context.env)
+        // A Ctrl-C that came first (while -d @- was read, held until now) stops the command.
+        if (signals.received) throw new SideUnreadable(`${text}: interrupted before it was probed`)
         const records: ProbeRecord[] = []
         const probe = startProbe(options, {
           emit: (record) => void records.push(record),
