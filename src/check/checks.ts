@@ -371,6 +371,12 @@ export function checkEndOfStream(o: Observation): Judgement {
     )
   }
   const after = o.connections[closed + 1]
+  // Only fetch-based clients send another method, and they stop at a clean close.
+  const cleanClose = closed === -1 ? undefined : o.connections[closed]!
+  if (o.method !== 'GET' && cleanClose?.end?.cause === 'server-closed')
+    return pass(
+      `the stream closed after ${fmt(cleanClose.end.t - cleanClose.requestAt)}: a ${o.method} stream is read with fetch, which does not reconnect after a clean close`,
+    )
   if (closed === -1 || (!after && !o.interrupted)) {
     if (o.interrupted)
       return skip(

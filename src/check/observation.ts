@@ -65,6 +65,8 @@ export interface Observation {
   interrupted: boolean
   /** How long the main observation lasted (less than the window when the stream ended). */
   observedMs: number
+  /** GET is followed as EventSource does; another method as fetch-based clients do (on-error). */
+  method: string
   endEvents: string[]
   origin?: string
   /** Whether the request carried cookies, which an EventSource sends only with withCredentials. */

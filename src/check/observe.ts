@@ -25,7 +25,13 @@ const DEFAULT_RETRY_MS = 3000
 // A server that answers retry: 0 and closes at once must not turn the check into a flood.
 const MIN_RECONNECT_DELAY_MS = 100
 const MAX_RESUME_WAIT_MS = 10_000
-const RECONNECT = { when: 'always', maxReconnects: Infinity } as const
+/**
+ * EventSource's rules for GET; a request with another method is read with fetch, whose clients
+ * reconnect after an error but not after a clean close (as the probe's default): re-sending a
+ * POST to a model's API after its answer would cost money.
+ */
+const reconnectPolicy = (method: string) =>
+  ({ when: method === 'GET' ? 'always' : 'on-error', maxReconnects: Infinity }) as const
 
 type Clock = () => number
 
@@ -86,6 +92,7 @@ export async function observe(
       windowMs: options.windowMs,
       interrupted: interrupted?.aborted ?? false,
       observedMs,
+      method: first.method,
       endEvents: options.endEvents,
       origin: options.origin,
       credentials,
@@ -110,6 +117,7 @@ async function followStream(
   interrupted: AbortSignal | undefined,
 ): Promise<ConnectionSeen[]> {
   const connections: ConnectionSeen[] = []
+  const RECONNECT = reconnectPolicy(first.method)
   let state = initialState(DEFAULT_RETRY_MS, first)
   let effect: Effect
   for (;;) {

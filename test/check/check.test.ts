@@ -346,6 +346,23 @@ describe('check: each check catches its problem', () => {
   })
 })
 
+describe('check: a POST stream (an LLM API)', () => {
+  it('is not sent again after a clean close, which ends it as fetch-based clients end it', async () => {
+    const server = await startServer((req, res) => {
+      req.resume()
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' })
+      res.end('retry: 100\ndata: {"choices":[]}\n\ndata: [DONE]\n\n')
+    })
+    const { checks } = await runCheck(server.url, ['-d', '{"stream":true}'])
+    expect(checks['end-of-stream']).toMatchObject({
+      status: 'pass',
+      measured: expect.stringMatching(/closed after .*: a POST stream is read with fetch/),
+    })
+    // The stream and its compressed twin: no reconnect within the 2 s window despite retry: 100.
+    expect(server.requests.map((r) => r.method)).toEqual(['POST', 'POST'])
+  })
+})
+
 describe('check: connection and usage errors', () => {
   it('exits 3 when it cannot connect, with a summary record saying why', async () => {
     const closed = await startServer(() => {})

@@ -58,6 +58,7 @@ function observation(overrides: Partial<Observation> = {}): Observation {
     windowMs: 20_000,
     interrupted: false,
     observedMs: 20_000,
+    method: 'GET',
     endEvents: ['end'],
     credentials: false,
     connections: [connection()],
