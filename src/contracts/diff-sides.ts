@@ -2,12 +2,27 @@ import { constants } from 'node:buffer'
 import { open } from 'node:fs/promises'
 import type { DiffOptions, Side, StreamEvent } from './diff.ts'
 import { sideFromRecords } from './diff.ts'
-import { createEventStream, fileProblem, readTranscript, UsageError } from './engine.ts'
+import {
+  createEventStream,
+  fileProblem,
+  type ProbeRecord,
+  readTranscript,
+  type SummaryRecord,
+  UsageError,
+} from './engine.ts'
 
 /** A side that could not be read or probed: exit 3, as for a probe that cannot connect. */
 export class SideUnreadable extends Error {
   override name = 'SideUnreadable'
 }
+
+/**
+ * Whether a probe (live, or the one a transcript recorded) could not read the stream: exit 3
+ * (no connection, a refused response), except for a provider's streamed error, which was read and
+ * is an event to compare like any other.
+ */
+export const probeFailed = (summary: Pick<SummaryRecord, 'exitCode' | 'reason'>) =>
+  summary.exitCode === 3 && summary.reason !== 'stream-error'
 
 /**
  * A file side: a transcript (`--record`, JSON lines) or a raw capture
@@ -42,12 +57,19 @@ export async function readSideFile(
       .trimStart()
       .startsWith('{')
   ) {
+    let records: ProbeRecord[]
     try {
-      return sideFromRecords(file, readTranscript(text, file), options)
+      records = readTranscript(text, file)
     } catch (error) {
       if (error instanceof UsageError) throw new SideUnreadable(error.message)
       throw error
     }
+    const summary = records.findLast((r) => r.type === 'summary')
+    if (summary && probeFailed(summary))
+      throw new SideUnreadable(
+        `${file}: the recorded probe could not read the stream: ${summary.message ?? summary.reason}`,
+      )
+    return sideFromRecords(file, records, options)
   }
   const events = readCapture(bytes, options)
   if (!events)

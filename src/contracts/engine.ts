@@ -13,6 +13,7 @@ export type {
   EventRecord,
   ExpectationResult,
   ProbeRecord,
+  SummaryRecord,
   TriggerRecord,
   ViolationRecord,
 } from '../engine/records.ts'

@@ -515,6 +515,12 @@ describe('sse-probe diff', () => {
     const down = await runMain(['diff', capture, refused.url])
     expect(down.exitCode).toBe(3)
     expect(down.stderr).toMatch(/HTTP 500/)
+    // The same refusal recorded: a side that could not be read, not a stream of no events.
+    const recorded = join(work, 'refused.ndjson')
+    expect((await runMain(['--record', recorded, refused.url])).exitCode).toBe(3)
+    const replayed = await runMain(['diff', capture, recorded])
+    expect(replayed.exitCode).toBe(3)
+    expect(replayed.stderr).toMatch(/refused.ndjson: the recorded probe could not read .*HTTP 500/)
   })
 
   it('never shows the password of a URL side: not in the timing table, not in an error', async () => {

@@ -1,5 +1,5 @@
 import { runDiff } from '../../contracts/diff-command.ts'
-import { SideUnreadable } from '../../contracts/diff-sides.ts'
+import { probeFailed, SideUnreadable } from '../../contracts/diff-sides.ts'
 import { SIGNAL_EXIT_CODES } from '../../engine/exit-code.ts'
 import { startProbe } from '../../engine/probe.ts'
 import type { ProbeRecord } from '../../engine/records.ts'
@@ -67,9 +67,7 @@ export async function runDiffCommand(
             `${text}: interrupted before the stream ended: give a URL side an end (-n, --end-event, --duration, -t)`,
           )
         }
-        // A provider's streamed error was probed: it is an event to compare like any other.
-        const unread = summary.exitCode === 3 && summary.reason !== 'stream-error'
-        if (unread || summary.reason === 'interrupted') {
+        if (probeFailed(summary) || summary.reason === 'interrupted') {
           throw new SideUnreadable(`${text}: ${summary.message ?? summary.reason}`)
         }
         return records
