@@ -1,4 +1,14 @@
-const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie'])
+// Credentials, and the API keys of the model providers' streaming APIs: Anthropic's x-api-key,
+// Azure OpenAI's api-key, Gemini's x-goog-api-key.
+const SECRET_HEADERS = new Set([
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'set-cookie',
+  'x-api-key',
+  'api-key',
+  'x-goog-api-key',
+])
 
 const REDACTED = '<redacted>'
 
@@ -22,7 +32,7 @@ export function redactHeaders(
 const USERINFO = /\b([a-z][a-z\d+.-]*:\/\/)[^/?#\s]*@/gi
 // A secret header written as "Name: value" in text; commander quotes a rejected value as '…' is invalid.
 const SECRET_HEADER_TEXT =
-  /\b(proxy-authorization|authorization|set-cookie|cookie)(\s*:)[\s\S]*?(?=' is invalid|$)/gi
+  /\b(proxy-authorization|authorization|set-cookie|cookie|x-api-key|x-goog-api-key|api-key)(\s*:)[\s\S]*?(?=' is invalid|$)/gi
 
 /** A URL (the probe's, a proxy's, a redirect's) without the `user:password@` it may carry. */
 export function redactUrl(href: string): string {

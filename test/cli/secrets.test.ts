@@ -41,6 +41,17 @@ describe('credentials are never shown unless --show-secrets', () => {
     expect(json.stdout).not.toContain('secret-')
   })
 
+  it("-v redacts the model providers' API key headers as it redacts Authorization", async () => {
+    const server = await startServer((_req, res) => res.writeHead(200, SSE).end(END))
+    const keys = ['x-api-key: sk-ant-secret-6', 'api-key: secret-7', 'x-goog-api-key: secret-8']
+    const run = await runCli([server.url, '-v', '--no-color', ...keys.flatMap((h) => ['-H', h])])
+    for (const name of ['x-api-key', 'api-key', 'x-goog-api-key'])
+      expect(run.stderr).toContain(`> ${name}: <redacted>`)
+    expect(run.stdout + run.stderr).not.toContain('secret-')
+    // Sent as given all the same.
+    expect(server.requests[0]!.headers).toMatchObject({ 'x-api-key': 'sk-ant-secret-6' })
+  })
+
   it('--show-secrets shows them', async () => {
     const server = await secretResponse()
     const run = await runCli([server.url, '-i', '--no-color', '--show-secrets'])
