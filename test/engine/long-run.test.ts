@@ -43,4 +43,14 @@ describe('a long run holds no more than a short one', () => {
     // A handful per probe (its own signal, the current attempt's), not one per reconnect.
     expect(signals.most()).toBeLessThan(10)
   })
+
+  it('an LLM stream cut short on every connection lists its problem once, not once a connection', async () => {
+    const chunk = JSON.stringify({ choices: [{ index: 0, delta: { content: 'x' } }] })
+    const server = await sseServer(`retry: 1\ndata: ${chunk}\n\n`)
+    const summary = await probe(server.url, { llm: 'openai-chat', maxEvents: 50 }).summary
+    expect(summary).toMatchObject({ reason: 'max-events', reconnects: 49 })
+    expect(summary.llm?.problems).toEqual([
+      { code: 'no-end-marker', message: expect.stringContaining('end marker') },
+    ])
+  })
 })
