@@ -313,12 +313,15 @@ export function startProbe(options: ProbeOptions, sink: ProbeSink): Probe {
         effect = dispatch({ type: 'closed', cause: closed.cause })
       }
       if (effect.type !== 'wait') return
+      // Not AbortSignal.any() with the probe's signal: Node keeps a little of each composite on
+      // its sources for good, and a probe can wait thousands of times (a server's `retry: 1`).
       const wait = new AbortController()
-      cutShort = () => wait.abort()
+      const cut = () => wait.abort()
+      cutShort = cut
+      controller.signal.addEventListener('abort', cut, { once: true })
       const waitFrom = clock.now()
-      await sleep(effect.ms, undefined, {
-        signal: AbortSignal.any([controller.signal, wait.signal]),
-      }).catch(() => {})
+      await sleep(effect.ms, undefined, { signal: wait.signal }).catch(() => {})
+      controller.signal.removeEventListener('abort', cut)
       cutShort = undefined
       waitedMs = wait.signal.aborted ? roundMs(clock.now() - waitFrom) : effect.ms
       if (state.ended) return

@@ -56,6 +56,12 @@ export function createLlmExtension(options: LlmExtensionOptions): LlmExtension {
   let ended = false
   let batched = false
   const problems: LlmProblem[] = []
+  // Each connection of a flapping server can find the same problem: listed once, so that hours of
+  // reconnects leave a summary of the same size (the summary counts the reconnects).
+  function found(problem: LlmProblem) {
+    if (!problems.some((p) => p.code === problem.code && p.message === problem.message))
+      problems.push(problem)
+  }
 
   function start(recognised: LlmProfile) {
     profile = recognised
@@ -83,7 +89,7 @@ export function createLlmExtension(options: LlmExtensionOptions): LlmExtension {
   function stop(signal: NonNullable<Signal>, context: ExtensionContext) {
     ended = true
     if ('end' in signal) return context.end(signal.end)
-    problems.push({ code: 'stream-error', message: signal.error })
+    found({ code: 'stream-error', message: signal.error })
     context.end('stream-error', signal.error)
   }
 
@@ -116,7 +122,7 @@ export function createLlmExtension(options: LlmExtensionOptions): LlmExtension {
           return
         case 'close':
           if (profile && !ended)
-            problems.push({
+            found({
               code: 'no-end-marker',
               message: `the stream closed before its end marker (${END_MARKER[profile]})`,
             })
