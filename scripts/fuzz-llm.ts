@@ -153,6 +153,9 @@ interface Generated {
   ending: 'end' | 'cut' | 'error'
 }
 
+/** A block of MCP tool use, which only a beta request gets. */
+const isMcp = (f: Frame) => f.event === 'content_block_start' && f.data.includes('"mcp_tool_use"')
+
 const ERRORS: Record<LlmProfile, Frame> = {
   'openai-chat': {
     data: '{"error":{"message":"The server had an error.","type":"server_error","param":null,"code":null}}',
@@ -693,12 +696,21 @@ function anthropicStream(r: Rng): Omit<Generated, 'ending'> {
       })
     } else {
       tools++
-      const server = chance(r, 0.2)
+      const k = r()
       ev('content_block_start', {
         index,
-        content_block: server
-          ? { type: 'server_tool_use', id: `srvtoolu_${index}`, name: 'web_search', input: {} }
-          : { type: 'tool_use', id: `toolu_${index}`, name: pick(r, NAMES), input: {} },
+        content_block:
+          k < 0.2
+            ? { type: 'server_tool_use', id: `srvtoolu_${index}`, name: 'web_search', input: {} }
+            : k < 0.3
+              ? {
+                  type: 'mcp_tool_use',
+                  id: `mcptoolu_${index}`,
+                  name: pick(r, NAMES),
+                  server_name: 'tracker',
+                  input: {},
+                }
+              : { type: 'tool_use', id: `toolu_${index}`, name: pick(r, NAMES), input: {} },
       })
       const { fragments } = argumentFragments(r)
       if (chance(r, 0.5)) fragments.unshift('')
@@ -838,7 +850,26 @@ interface Oracle {
   streamed: string
 }
 
-async function oracle(profile: LlmProfile, url: string): Promise<Oracle> {
+/** The two message streams of @anthropic-ai/sdk (the beta one's blocks are a superset), as read here. */
+interface AnthropicStream {
+  on(event: 'text', listener: (delta: string) => void): unknown
+  finalMessage(): Promise<{
+    model: string
+    content: unknown[]
+    stop_reason: string | null
+    usage: unknown
+  }>
+}
+interface Block {
+  type: string
+  text?: string
+  thinking?: string
+  id?: string
+  name?: string
+  input?: unknown
+}
+
+async function oracle(profile: LlmProfile, url: string, beta: boolean): Promise<Oracle> {
   const result: Oracle = { streamed: '' }
   const settle = async (assemble: () => Promise<Stitched>) => {
     try {
@@ -850,21 +881,26 @@ async function oracle(profile: LlmProfile, url: string): Promise<Oracle> {
   }
   if (profile === 'anthropic') {
     const client = new Anthropic({ apiKey: 'k', baseURL: url, maxRetries: 0 })
-    const stream = client.messages.stream({
+    const params = {
       model: 'm',
       max_tokens: 9,
-      messages: [{ role: 'user', content: 'hi' }],
-    })
+      messages: [{ role: 'user' as const, content: 'hi' }],
+    }
+    // MCP tool use answers only a beta request, and only the beta stream assembles its input.
+    const stream: AnthropicStream = beta
+      ? client.beta.messages.stream(params)
+      : client.messages.stream(params)
     stream.on('text', (d) => (result.streamed += d))
     return settle(async () => {
       const m = await stream.finalMessage()
+      const blocks = m.content as Block[]
       return {
         model: m.model,
-        text: m.content.map((b) => (b.type === 'text' ? b.text : '')).join(''),
-        reasoning: m.content.map((b) => (b.type === 'thinking' ? b.thinking : '')).join(''),
-        toolCalls: m.content.flatMap((b) =>
-          b.type === 'tool_use' || b.type === 'server_tool_use'
-            ? [sdkCall(b.id, b.name, b.input)]
+        text: blocks.map((b) => (b.type === 'text' ? b.text : '')).join(''),
+        reasoning: blocks.map((b) => (b.type === 'thinking' ? b.thinking : '')).join(''),
+        toolCalls: blocks.flatMap((b) =>
+          /^(tool_use|server_tool_use|mcp_tool_use)$/.test(b.type)
+            ? [sdkCall(b.id!, b.name!, b.input)]
             : [],
         ),
         finishReason: m.stop_reason,
@@ -1041,7 +1077,10 @@ async function run(g: Generated, seed: number, frames = g.frames): Promise<Outco
   served.set(key, cut(bytes, seed))
   try {
     const url = `${base}/s/${key}`
-    const [sdk, cli] = await Promise.all([oracle(g.profile, url), runCli(`${url}/cli`)])
+    const [sdk, cli] = await Promise.all([
+      oracle(g.profile, url, frames.some(isMcp)),
+      runCli(`${url}/cli`),
+    ])
     const reason = cli.how.split(',')[0]
     // From the frames as served (a shrunk stream may have lost its end).
     const last = frames.at(-1)!
