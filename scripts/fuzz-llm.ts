@@ -356,7 +356,13 @@ function chatStream(r: Rng): Omit<Generated, 'ending'> {
       frames.push(chunk([choice(i, delta, last ? finishes[i]! : null)], extra))
     } else {
       done[i] = true
-      const extra = usageMode === 'finish' && done.every((d) => d) ? { usage } : {}
+      // A server that counts as it goes (vLLM's continuous usage) counts in the finish chunk too.
+      const extra =
+        usageMode === 'every'
+          ? { usage: { ...usage, completion_tokens: left[i]! } }
+          : usageMode === 'finish' && done.every((d) => d)
+            ? { usage }
+            : {}
       frames.push(
         chunk(
           [choice(i, shape === 'ollama' ? { role: 'assistant', content: '' } : {}, finishes[i]!)],
