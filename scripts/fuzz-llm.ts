@@ -153,6 +153,9 @@ interface Generated {
   ending: 'end' | 'cut' | 'error'
 }
 
+/** A block of MCP tool use, which only a beta request gets. */
+const isMcp = (f: Frame) => f.event === 'content_block_start' && f.data.includes('"mcp_tool_use"')
+
 const ERRORS: Record<LlmProfile, Frame> = {
   'openai-chat': {
     data: '{"error":{"message":"The server had an error.","type":"server_error","param":null,"code":null}}',
@@ -264,7 +267,10 @@ function chatStream(r: Rng): Omit<Generated, 'ending'> {
     if (chance(r, 0.3))
       for (const t of text(r))
         q.push({ [reasoningKey]: t, ...(shape === 'deepseek' && { content: null }) })
-    for (const t of chance(r, 0.85) ? text(r, 1, 20) : []) q.push({ content: t })
+    // A refusal streams in `refusal` deltas, not `content` (the SDK keeps it apart from the text).
+    const refuses = (shape === 'openai' || shape === 'azure') && chance(r, 0.08)
+    for (const t of chance(r, 0.85) ? text(r, 1, 20) : [])
+      q.push(refuses ? { refusal: t } : { content: t })
     const calls = chance(r, 0.3) ? int(r, 1, 3) : 0
     const perCall = Array.from({ length: calls }, (_, k) => {
       const { fragments } = argumentFragments(r)
@@ -308,10 +314,11 @@ function chatStream(r: Rng): Omit<Generated, 'ending'> {
   // The first chunk of each choice carries the role (the SDK needs it).
   const role: Record<string, unknown> =
     shape === 'azure' || shape === 'openai'
-      ? { role: 'assistant', content: '', refusal: null }
+      ? { role: 'assistant', content: chance(r, 0.2) ? null : '', refusal: null }
       : { role: 'assistant', content: '' }
   if (chance(r, 0.5)) frames.push(chunk(queues.map((_, i) => choice(i, { ...role }))))
   else for (let i = 0; i < n; i++) frames.push(chunk([choice(i, { ...role })]))
+  const started = frames.length
 
   const usage = { prompt_tokens: int(r, 1, 99), completion_tokens: int(r, 1, 999), total_tokens: 0 }
   usage.total_tokens = usage.prompt_tokens + usage.completion_tokens
@@ -349,7 +356,13 @@ function chatStream(r: Rng): Omit<Generated, 'ending'> {
       frames.push(chunk([choice(i, delta, last ? finishes[i]! : null)], extra))
     } else {
       done[i] = true
-      const extra = usageMode === 'finish' && done.every((d) => d) ? { usage } : {}
+      // A server that counts as it goes (vLLM's continuous usage) counts in the finish chunk too.
+      const extra =
+        usageMode === 'every'
+          ? { usage: { ...usage, completion_tokens: left[i]! } }
+          : usageMode === 'finish' && done.every((d) => d)
+            ? { usage }
+            : {}
       frames.push(
         chunk(
           [choice(i, shape === 'ollama' ? { role: 'assistant', content: '' } : {}, finishes[i]!)],
@@ -358,6 +371,31 @@ function chatStream(r: Rng): Omit<Generated, 'ending'> {
       )
     }
   }
+  // Azure's asynchronous filter: results for text already streamed, so never among the first events.
+  if (shape === 'azure' && frames.length > started)
+    for (let k = int(r, 0, 2); k > 0; k--) {
+      const filter = {
+        data: write(r, ascii, {
+          choices: [
+            {
+              content_filter_offsets: {
+                check_offset: 0,
+                start_offset: 0,
+                end_offset: int(r, 1, 99),
+              },
+              content_filter_results: { hate: { filtered: false, severity: 'safe' } },
+              finish_reason: null,
+              index: 0,
+            },
+          ],
+          created: 0,
+          id: '',
+          model: '',
+          object: '',
+        }),
+      }
+      frames.splice(int(r, started + 1, frames.length), 0, filter)
+    }
   if (usageMode === 'chunk' || usageMode === 'every') frames.push(chunk([], { usage }))
   frames.push({ data: '[DONE]' })
   return { profile: 'openai-chat', frames, ...lineStyle(r, shape), shape: `chat/${shape} n=${n}` }
@@ -392,6 +430,7 @@ function responsesStream(r: Rng): Omit<Generated, 'ending'> {
     ...extra,
   })
   ev('response.created', { response: response('in_progress', []) })
+  if (chance(r, 0.1)) ev('response.queued', { response: response('queued', []) })
   ev('response.in_progress', { response: response('in_progress', []) })
   const output: Record<string, unknown>[] = []
   const items = int(r, 1, 4)
@@ -457,6 +496,18 @@ function responsesStream(r: Rng): Omit<Generated, 'ending'> {
       })
       const content: Record<string, unknown>[] = []
       for (let ci = 0; ci < int(r, 1, 2); ci++) {
+        // A refusal is a part of its own, streamed as refusal deltas: not output text.
+        if (chance(r, 0.08)) {
+          const at = { item_id: id, output_index: oi, content_index: ci }
+          ev('response.content_part.added', { ...at, part: { type: 'refusal', refusal: '' } })
+          const parts = text(r)
+          for (const d of parts) ev('response.refusal.delta', { ...at, delta: d }, true)
+          const part = { type: 'refusal', refusal: parts.join('') }
+          ev('response.refusal.done', { ...at, refusal: part.refusal })
+          ev('response.content_part.done', { ...at, part })
+          content.push(part)
+          continue
+        }
         ev('response.content_part.added', {
           item_id: id,
           output_index: oi,
@@ -464,12 +515,30 @@ function responsesStream(r: Rng): Omit<Generated, 'ending'> {
           part: { type: 'output_text', annotations: [], logprobs: [], text: '' },
         })
         const parts = text(r, 1, 20)
-        for (const d of parts)
+        const annotations: unknown[] = []
+        parts.forEach((d, k) => {
           ev(
             'response.output_text.delta',
             { item_id: id, output_index: oi, content_index: ci, delta: d, logprobs: [] },
             true,
           )
+          if (!chance(r, 0.05)) return
+          const annotation = {
+            type: 'url_citation',
+            start_index: 0,
+            end_index: k,
+            title: 'A \u00e9 "source"',
+            url: 'https://example.com/a?b=1',
+          }
+          ev('response.output_text.annotation.added', {
+            item_id: id,
+            output_index: oi,
+            content_index: ci,
+            annotation_index: annotations.length,
+            annotation,
+          })
+          annotations.push(annotation)
+        })
         const whole = parts.join('')
         ev('response.output_text.done', {
           item_id: id,
@@ -478,7 +547,7 @@ function responsesStream(r: Rng): Omit<Generated, 'ending'> {
           text: whole,
           logprobs: [],
         })
-        const part = { type: 'output_text', annotations: [], logprobs: [], text: whole }
+        const part = { type: 'output_text', annotations, logprobs: [], text: whole }
         ev('response.content_part.done', { item_id: id, output_index: oi, content_index: ci, part })
         content.push(part)
       }
@@ -571,13 +640,50 @@ function anthropicStream(r: Rng): Omit<Generated, 'ending'> {
   const blocks = int(r, 1, 4)
   let tools = 0
   for (let index = 0; index < blocks; index++) {
-    const kind = pick(r, ['text', 'text', 'thinking', 'tool_use', 'redacted'])
+    const kind = pick(r, ['text', 'text', 'thinking', 'tool_use', 'redacted', 'search_result'])
     if (kind === 'text') {
-      ev('content_block_start', { index, content_block: { type: 'text', text: '' } })
+      // With citations on, a block starts with an empty list and cites between its text deltas.
+      const cites = chance(r, 0.2)
+      ev('content_block_start', {
+        index,
+        content_block: { type: 'text', text: '', ...(cites && { citations: [] }) },
+      })
       for (const t of text(r, 1, 20)) {
         ev('content_block_delta', { index, delta: { type: 'text_delta', text: t } })
+        if (cites && chance(r, 0.2))
+          ev('content_block_delta', {
+            index,
+            delta: {
+              type: 'citations_delta',
+              citation: {
+                type: 'web_search_result_location',
+                cited_text: 'caf\u00e9 "x"',
+                url: 'https://example.com/',
+                title: 'Example',
+                encrypted_index: 'Eo8BCioIAhgB',
+              },
+            },
+          })
         ping()
       }
+    } else if (kind === 'search_result') {
+      // A server tool's result: a whole block, no deltas, not a tool call.
+      ev('content_block_start', {
+        index,
+        content_block: {
+          type: 'web_search_tool_result',
+          tool_use_id: `srvtoolu_${index}`,
+          content: [
+            {
+              type: 'web_search_result',
+              title: 'Example',
+              url: 'https://example.com/',
+              encrypted_content: 'EqgfCioIAhgB',
+              page_age: null,
+            },
+          ],
+        },
+      })
     } else if (kind === 'thinking') {
       ev('content_block_start', {
         index,
@@ -596,12 +702,21 @@ function anthropicStream(r: Rng): Omit<Generated, 'ending'> {
       })
     } else {
       tools++
-      const server = chance(r, 0.2)
+      const k = r()
       ev('content_block_start', {
         index,
-        content_block: server
-          ? { type: 'server_tool_use', id: `srvtoolu_${index}`, name: 'web_search', input: {} }
-          : { type: 'tool_use', id: `toolu_${index}`, name: pick(r, NAMES), input: {} },
+        content_block:
+          k < 0.2
+            ? { type: 'server_tool_use', id: `srvtoolu_${index}`, name: 'web_search', input: {} }
+            : k < 0.3
+              ? {
+                  type: 'mcp_tool_use',
+                  id: `mcptoolu_${index}`,
+                  name: pick(r, NAMES),
+                  server_name: 'tracker',
+                  input: {},
+                }
+              : { type: 'tool_use', id: `toolu_${index}`, name: pick(r, NAMES), input: {} },
       })
       const { fragments } = argumentFragments(r)
       if (chance(r, 0.5)) fragments.unshift('')
@@ -613,6 +728,7 @@ function anthropicStream(r: Rng): Omit<Generated, 'ending'> {
     ev('content_block_stop', { index })
   }
   const usage: Record<string, unknown> = { output_tokens: int(r, 1, 999) }
+  if (chance(r, 0.2)) usage.server_tool_use = { web_search_requests: int(r, 1, 3) }
   if (chance(r, 0.3))
     Object.assign(usage, { input_tokens: startUsage.input_tokens, cache_read_input_tokens: 7 })
   ev('message_delta', {
@@ -740,7 +856,26 @@ interface Oracle {
   streamed: string
 }
 
-async function oracle(profile: LlmProfile, url: string): Promise<Oracle> {
+/** The two message streams of @anthropic-ai/sdk (the beta one's blocks are a superset), as read here. */
+interface AnthropicStream {
+  on(event: 'text', listener: (delta: string) => void): unknown
+  finalMessage(): Promise<{
+    model: string
+    content: unknown[]
+    stop_reason: string | null
+    usage: unknown
+  }>
+}
+interface Block {
+  type: string
+  text?: string
+  thinking?: string
+  id?: string
+  name?: string
+  input?: unknown
+}
+
+async function oracle(profile: LlmProfile, url: string, beta: boolean): Promise<Oracle> {
   const result: Oracle = { streamed: '' }
   const settle = async (assemble: () => Promise<Stitched>) => {
     try {
@@ -752,21 +887,26 @@ async function oracle(profile: LlmProfile, url: string): Promise<Oracle> {
   }
   if (profile === 'anthropic') {
     const client = new Anthropic({ apiKey: 'k', baseURL: url, maxRetries: 0 })
-    const stream = client.messages.stream({
+    const params = {
       model: 'm',
       max_tokens: 9,
-      messages: [{ role: 'user', content: 'hi' }],
-    })
+      messages: [{ role: 'user' as const, content: 'hi' }],
+    }
+    // MCP tool use answers only a beta request, and only the beta stream assembles its input.
+    const stream: AnthropicStream = beta
+      ? client.beta.messages.stream(params)
+      : client.messages.stream(params)
     stream.on('text', (d) => (result.streamed += d))
     return settle(async () => {
       const m = await stream.finalMessage()
+      const blocks = m.content as Block[]
       return {
         model: m.model,
-        text: m.content.map((b) => (b.type === 'text' ? b.text : '')).join(''),
-        reasoning: m.content.map((b) => (b.type === 'thinking' ? b.thinking : '')).join(''),
-        toolCalls: m.content.flatMap((b) =>
-          b.type === 'tool_use' || b.type === 'server_tool_use'
-            ? [sdkCall(b.id, b.name, b.input)]
+        text: blocks.map((b) => (b.type === 'text' ? b.text : '')).join(''),
+        reasoning: blocks.map((b) => (b.type === 'thinking' ? b.thinking : '')).join(''),
+        toolCalls: blocks.flatMap((b) =>
+          /^(tool_use|server_tool_use|mcp_tool_use)$/.test(b.type)
+            ? [sdkCall(b.id!, b.name!, b.input)]
             : [],
         ),
         finishReason: m.stop_reason,
@@ -807,7 +947,8 @@ async function oracle(profile: LlmProfile, url: string): Promise<Oracle> {
   const reasoning: string[] = []
   stream.on('chunk', (c) => {
     for (const ch of c.choices) {
-      const d = ch.delta as {
+      // Azure's content-filter chunks have no delta.
+      const d = (ch.delta ?? {}) as {
         content?: string | null
         reasoning_content?: string | null
         reasoning?: string | null
@@ -942,7 +1083,10 @@ async function run(g: Generated, seed: number, frames = g.frames): Promise<Outco
   served.set(key, cut(bytes, seed))
   try {
     const url = `${base}/s/${key}`
-    const [sdk, cli] = await Promise.all([oracle(g.profile, url), runCli(`${url}/cli`)])
+    const [sdk, cli] = await Promise.all([
+      oracle(g.profile, url, frames.some(isMcp)),
+      runCli(`${url}/cli`),
+    ])
     const reason = cli.how.split(',')[0]
     // From the frames as served (a shrunk stream may have lost its end).
     const last = frames.at(-1)!

@@ -135,10 +135,15 @@ const CUMULATIVE_USAGE = [
   'output_tokens_details',
 ]
 
+// The blocks whose input the SDK assembles from input_json_delta (MCP's as the beta SDK does: only
+// a beta request streams them); fragments of any other block are no call's.
+const TOOL_BLOCKS = new Set(['tool_use', 'server_tool_use', 'mcp_tool_use'])
+
 /** The Messages API: `message_start`, content blocks by index, `message_delta`, `message_stop`. */
 function createAnthropicParser(): ProfileParser {
   // The usage as the SDK keeps it: message_start's, updated by each message_delta.
   let usage: Record<string, Json> | undefined
+  const toolBlocks = new Set<unknown>()
   return (type, data, sink) => {
     const event = parseJson(data)
     if (type === 'error' || (isObject(event) && event.type === 'error'))
@@ -157,7 +162,8 @@ function createAnthropicParser(): ProfileParser {
         if (!isObject(block)) break
         if (block.type === 'text') sink.text(0, block.text)
         else if (block.type === 'thinking') sink.reasoning(0, block.thinking)
-        else if (block.type === 'tool_use' || block.type === 'server_tool_use') {
+        else if (TOOL_BLOCKS.has(block.type)) {
+          toolBlocks.add(event.index)
           sink.toolStart(0, event.index, block.id, block.name, jsonText(block.input ?? {}))
         }
         break
@@ -167,7 +173,7 @@ function createAnthropicParser(): ProfileParser {
         if (!isObject(delta)) break
         if (delta.type === 'text_delta') sink.text(0, delta.text)
         else if (delta.type === 'thinking_delta') sink.reasoning(0, delta.thinking)
-        else if (delta.type === 'input_json_delta')
+        else if (delta.type === 'input_json_delta' && toolBlocks.has(event.index))
           sink.toolArguments(0, event.index, delta.partial_json)
         break
       }

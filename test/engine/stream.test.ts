@@ -199,4 +199,38 @@ describe('the event stream, as the WHATWG spec parses it', () => {
       expect(data([`data: ${'x'.repeat(size)}\n\n`])[0]).toHaveLength(size)
     })
   })
+
+  // The bodies of web-platform-tests' eventsource/format-*.any.js (their server adds a final LF).
+  describe('the web-platform-tests format vectors, in one chunk and byte by byte', () => {
+    const long = 'x'.repeat(2048)
+    const vectors: [string, string, string[]][] = [
+      [
+        'field-parsing',
+        'data:\0\ndata:  2\rData:1\ndata\0:2\ndata:1\r\0data:4\nda-ta:3\rdata_5\ndata:3\rdata:\r\n data:32\ndata:4\n\n',
+        ['\0\n 2\n1\n3\n\n4'],
+      ],
+      ['newlines', 'data:test\r\ndata\ndata:test\r\n\r\n', ['test\n\ntest']],
+      [
+        'comments',
+        `data:1\r:\0\n:\r\ndata:2\n:${long}\rdata:3\n:data:fail\r:${long}\ndata:4\n\n`,
+        ['1\n2\n3\n4'],
+      ],
+      ['null-character', 'data:\0\n\n\n', ['\0']],
+      ['bom', '\uFEFFdata:1\n\n\uFEFFdata:2\n\ndata:3\n\n\n', ['1', '3']],
+      ['bom-2', '\uFEFF\uFEFFdata:1\n\ndata:2\n\ndata:3\n\n\n', ['2', '3']],
+      ['field-data', 'data:\n\ndata\ndata\n\ndata:test\n\n\n', ['', '\n', 'test']],
+      ['field-event-empty', 'event: \ndata:data\n\n\n', ['data']],
+      ['field-unknown', 'data:test\n field:x\nfield2:y\n\n', ['test']],
+      ['data-before-final-empty-line', 'retry:1000\ndata:test1\n\nid:test\ndata:test2', ['test1']],
+    ]
+    it.each(vectors)('%s', (_, body, expected) => {
+      for (const chunks of [[body], byteByByte(body)]) {
+        const { events, stream } = parse(chunks)
+        expect(events.map((e) => e.data)).toEqual(expected)
+        expect(events.map((e) => e.event)).toEqual(expected.map(() => 'message'))
+        // An id in an event the stream never finished is not kept for the reconnect.
+        expect(stream.lastEventId()).toBe('')
+      }
+    })
+  })
 })

@@ -494,6 +494,47 @@ export const anthropicWeb: LlmStream = {
   splitBytes: 3,
 }
 
+/**
+ * A call of a tool on an MCP server (the MCP connector, a beta request): an mcp_tool_use block
+ * whose input streams as input_json_delta, its mcp_tool_result, then text.
+ */
+export const anthropicMcp: LlmStream = {
+  frames: [
+    anthropicTools.frames[0]!,
+    ev('content_block_start', {
+      index: 0,
+      content_block: {
+        type: 'mcp_tool_use',
+        id: 'mcptoolu_1',
+        name: 'search_issues',
+        server_name: 'tracker',
+        input: {},
+      },
+    }),
+    inputJson(0, '{"query": "cr'),
+    inputJson(0, 'ash"}'),
+    ev('content_block_stop', { index: 0 }),
+    ev('content_block_start', {
+      index: 1,
+      content_block: {
+        type: 'mcp_tool_result',
+        tool_use_id: 'mcptoolu_1',
+        is_error: false,
+        content: [{ type: 'text', text: '2 issues' }],
+      },
+    }),
+    ev('content_block_stop', { index: 1 }),
+    ev('content_block_start', { index: 2, content_block: { type: 'text', text: '' } }),
+    ev('content_block_delta', { index: 2, delta: { type: 'text_delta', text: 'Two issues.' } }),
+    ev('content_block_stop', { index: 2 }),
+    ev('message_delta', {
+      delta: { stop_reason: 'end_turn', stop_sequence: null },
+      usage: { output_tokens: 40 },
+    }),
+    ev('message_stop', {}),
+  ],
+}
+
 // ---- OpenAI Responses ----------------------------------------------------------
 
 const response = (status: string, output: unknown[], usage: unknown = null) => ({

@@ -315,6 +315,29 @@ describe('what is stitched', () => {
       outputTokens: 2,
     })
   })
+
+  it('Anthropic input_json_delta of a block that is not a tool use is no call, as the SDK ignores it', () => {
+    const ev = (type: string, data: object) => ({
+      t: 1,
+      event: type,
+      data: JSON.stringify({ type, ...data }),
+    })
+    const { llm } = run([
+      ev('message_start', { message: { model: 'm', usage: { input_tokens: 1 } } }),
+      ev('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }),
+      ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'Hi' } }),
+      ev('content_block_delta', {
+        index: 0,
+        delta: { type: 'input_json_delta', partial_json: '{' },
+      }),
+      ev('content_block_delta', {
+        index: 1,
+        delta: { type: 'input_json_delta', partial_json: '{' },
+      }),
+      ev('message_stop', {}),
+    ])
+    expect(llm).toMatchObject({ text: 'Hi', toolCalls: [], problems: [] })
+  })
 })
 
 describe('templates of Chat chunks (the fast path)', () => {

@@ -8,6 +8,7 @@ import { createLlmExtension } from '../../src/llm/extension.ts'
 import type { LlmMode, LlmSummary } from '../../src/llm/types.ts'
 import {
   anthropicError,
+  anthropicMcp,
   anthropicTools,
   anthropicWeb,
   chatAzure,
@@ -304,6 +305,26 @@ describe('anthropic against @anthropic-ai/sdk', () => {
     expect(llm.finishReason).toBe(final.stop_reason)
     expect(llm.usage).toEqual(final.usage)
     expect([llm.inputTokens, llm.outputTokens]).toEqual([2100, 120])
+    expect(llm.problems).toEqual([])
+  })
+
+  it("an MCP server's tool call (beta): its id, name and input, as the beta SDK assembles them", async () => {
+    const url = await serveLlmStreams({ anthropicMcp })
+    const final = await anthropic(url, 'anthropicMcp')
+      .beta.messages.stream({
+        model: 'claude-test',
+        max_tokens: 100,
+        messages: [{ role: 'user', content: 'hi' }],
+      })
+      .finalMessage()
+    const { llm, ended } = assemble(anthropicMcp)
+    expect(ended?.reason).toBe('end-event')
+    const tools = final.content.filter((b) => b.type === 'mcp_tool_use')
+    expect(
+      llm.toolCalls.map((c) => ({ id: c.id, name: c.name, input: JSON.parse(c.arguments) })),
+    ).toEqual(tools.map((b) => ({ id: b.id, name: b.name, input: b.input })))
+    expect(llm.toolCalls).toHaveLength(1)
+    expect(llm.text).toBe('Two issues.')
     expect(llm.problems).toEqual([])
   })
 
