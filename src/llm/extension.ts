@@ -50,6 +50,8 @@ const IGNORED: Sink = {
 export function createLlmExtension(options: LlmExtensionOptions): LlmExtension {
   let profile: LlmProfile | undefined
   let assembler: Assembler | undefined
+  /** The last answer that began, until the next one does. */
+  let answered: Assembler | undefined
   let eventsSeen = 0
   // When the current connection's request was sent: TTFT counts from there.
   let sentAt = 0
@@ -117,7 +119,10 @@ export function createLlmExtension(options: LlmExtensionOptions): LlmExtension {
         case 'reconnect':
           sentAt = record.t
           // A re-sent request streams a new answer: the summary is the last one's, problems add up.
-          if (assembler?.started()) assembler = undefined
+          if (assembler?.started()) {
+            answered = assembler
+            assembler = undefined
+          }
           ended = false
           return
         case 'close':
@@ -138,7 +143,8 @@ export function createLlmExtension(options: LlmExtensionOptions): LlmExtension {
       const expectations: ExpectationResult[] = []
       let llm: LlmSummary | undefined
       if (profile) {
-        assembler ??= newAssembler(profile)
+        // A reconnect whose answer has not begun (cut by --duration, say): the last answer stands.
+        if (!assembler?.started()) assembler = answered ?? assembler ?? newAssembler(profile)
         assembler.flush()
         llm = assembler.summary(problems)
         batched = isBatched(llm.deltas, assembler.medianDeltasPerRead())

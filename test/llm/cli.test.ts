@@ -15,6 +15,7 @@ import {
   statusStream,
 } from '../helpers/llm-streams.ts'
 import { runMain } from '../helpers/main.ts'
+import { startServer } from '../helpers/server.ts'
 
 const SUMMARY_LLM_FIELDS = [
   'profile',
@@ -330,5 +331,24 @@ describe('the library', () => {
       .summary
     expect(cut.exitCode).toBe(1)
     expect(() => probe(url, { llm: 'gemini' as never })).toThrow(SseProbeUsageError)
+  })
+
+  it('a reconnect whose answer has not begun when the probe ends leaves the last answer summarised', async () => {
+    const { probe } = await import('../../src/index.ts')
+    const chunk = JSON.stringify({ choices: [{ index: 0, delta: { content: 'hello' } }] })
+    let requests = 0
+    const server = await startServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' })
+      // The first answer is cut before [DONE]; the request re-sent gets no answer yet.
+      if (++requests === 1) res.end(`retry: 1\ndata: ${chunk}\n\n`)
+      else res.flushHeaders()
+    })
+    const summary = await probe(server.url, { llm: 'openai-chat', duration: '500ms' }).summary
+    expect(summary).toMatchObject({ reason: 'duration', reconnects: 1 })
+    expect(llmOf(summary)).toMatchObject({
+      text: 'hello',
+      deltas: 1,
+      problems: [{ code: 'no-end-marker' }],
+    })
   })
 })
