@@ -1,7 +1,6 @@
 import { SseProbeUsageError as UsageError } from '../engine/errors.ts'
 import type { ProbeOptions } from '../engine/options.ts'
 import type { TriggerSpec } from '../engine/trigger.ts'
-import { urlArg } from '../engine/validate.ts'
 
 /** `--expect-connected 2000` or `--expect-connected 95%`. */
 export interface ConnectedExpectation {
@@ -74,15 +73,6 @@ export function jsonPointerArg(text: string): NonNullable<LoadOptions['latencyFi
           .split('/')
           .map((part) => part.replaceAll('~1', '/').replaceAll('~0', '~'))
   return { text, path }
-}
-
-/** --trigger '<METHOD> <url>'. */
-export function triggerArg(text: string): { method: string; url: URL } {
-  const match = /^\s*([!#$%&'*+\-.^_`|~0-9A-Za-z]+)\s+(\S+)\s*$/.exec(text)
-  if (!match)
-    throw new UsageError("expected '<METHOD> <url>', such as 'POST http://localhost:8080/publish'")
-  // The same URL rules as the probe's --trigger and <url>: `:8000/publish` is http://localhost.
-  return { method: match[1]!.toUpperCase(), url: urlArg(match[2]!) }
 }
 
 export function exportArg(text: string): 'k6' {
