@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs'
-import { fileProblem, SseProbeUsageError as UsageError } from '../engine/errors.ts'
+import { SseProbeUsageError as UsageError } from '../engine/errors.ts'
 import { headerLines, type ProbeOptions } from '../engine/options.ts'
 import type { EventRecord } from '../engine/records.ts'
-import { TRIGGER_FLAG, triggerArg } from '../engine/trigger.ts'
+import { TRIGGER_DATA_FLAG, TRIGGER_FLAG, triggerArg, triggerDataArg } from '../engine/trigger.ts'
 import { durationArg, headerArg, invalidOption } from '../engine/validate.ts'
 import type { DelayedTrigger } from './trigger.ts'
 
@@ -57,7 +56,7 @@ const CONTRACT_FLAGS: Record<(typeof CONTRACT_OPTIONS)[number], string> = {
   operation: '--operation <operationId>',
   expectOrder: '--expect-order <t1,t2,…>',
   trigger: TRIGGER_FLAG,
-  triggerData: '--trigger-data <text|@file>',
+  triggerData: TRIGGER_DATA_FLAG,
   triggerHeader: '--trigger-header <"Name: value">',
   triggerDelay: '--trigger-delay <duration>',
   expectWithin: '--expect-within <duration>',
@@ -146,17 +145,8 @@ function triggerSpec(options: ContractOptions): DelayedTrigger | undefined {
   return {
     ...request,
     headers,
-    ...(triggerData !== undefined && { body: triggerBody(triggerData) }),
+    ...(triggerData !== undefined && { body: triggerDataArg(triggerData) }),
     delayMs: duration('triggerDelay', options.triggerDelay) ?? 0,
-  }
-}
-
-function triggerBody(data: string): Buffer {
-  if (!data.startsWith('@')) return Buffer.from(data)
-  try {
-    return readFileSync(data.slice(1))
-  } catch (error) {
-    throw invalid('triggerData', data, `cannot read ${data.slice(1)}: ${fileProblem(error)}`)
   }
 }
 

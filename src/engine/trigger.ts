@@ -3,7 +3,7 @@ import { describeError, SseProbeUsageError } from './errors.ts'
 import { roundMs } from './records.ts'
 import { toRequestOptions, withBody } from './request.ts'
 import type { Dispatcher } from './undici-lite.ts'
-import { invalidOption, methodArg, urlArg } from './validate.ts'
+import { bodyArg, invalidOption, methodArg, urlArg } from './validate.ts'
 import { VERSION } from './version.ts'
 
 /**
@@ -18,8 +18,9 @@ export interface TriggerSpec {
   body?: Buffer
 }
 
-/** --trigger as the probe's and `load`'s messages name it. */
+/** --trigger and --trigger-data as the probe's and `load`'s messages name them. */
 export const TRIGGER_FLAG = "--trigger '<METHOD> <url>'"
+export const TRIGGER_DATA_FLAG = '--trigger-data <text|@file>'
 
 // A method alone ('POST') is a forgotten URL, not the host post.
 const METHOD_ALONE = /^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)$/i
@@ -43,6 +44,17 @@ export function triggerArg(text: string, hasBody: boolean): Pick<TriggerSpec, 'm
     if (error instanceof SseProbeUsageError) throw invalidOption(TRIGGER_FLAG, text, error.message)
     throw error
   }
+}
+
+/** --trigger-data: text or @file. Not stdin: -d @- may read it, and it can be read only once. */
+export function triggerDataArg(data: string): Buffer {
+  if (data === '@-')
+    throw invalidOption(
+      TRIGGER_DATA_FLAG,
+      data,
+      'stdin (@-) is for -d: give the body as text or @file',
+    )
+  return bodyArg(data, TRIGGER_DATA_FLAG)
 }
 
 export type TriggerOutcome =

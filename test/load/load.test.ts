@@ -288,15 +288,23 @@ describe('sse-probe load', () => {
     expect(triggers).toEqual(['GET', 'POST'])
   })
 
-  it("refuses a --trigger without a URL in the probe's words", async () => {
+  it("refuses a --trigger without a URL, or its data from stdin, in the probe's words", async () => {
     const server = await holdingServer()
-    const load = await runCli(['load', server.url, '-c', '1', '--trigger', 'POST'])
-    const probe = await runCli([server.url, '--trigger', 'POST'])
-    expect(load.exitCode).toBe(2)
-    expect(load.stderr).toBe(probe.stderr)
-    expect(load.stderr).toBe(
-      `error: option '--trigger '<METHOD> <url>'' argument 'POST' is invalid. expected a method and a URL, e.g. "POST http://127.0.0.1:8000/jobs", or a URL alone (GET)\n`,
-    )
+    const expected = {
+      POST: `option '--trigger '<METHOD> <url>'' argument 'POST' is invalid. expected a method and a URL, e.g. "POST http://127.0.0.1:8000/jobs", or a URL alone (GET)`,
+      // -d @- may read stdin too, and it can be read once.
+      '@-': `option '--trigger-data <text|@file>' argument '@-' is invalid. stdin (@-) is for -d: give the body as text or @file`,
+      '@missing.json': `option '--trigger-data <text|@file>' cannot read 'missing.json': no such file`,
+    }
+    for (const [value, message] of Object.entries(expected)) {
+      const flags =
+        value === 'POST' ? ['--trigger', value] : ['--trigger', server.url, '--trigger-data', value]
+      const load = await runCli(['load', server.url, '-c', '1', ...flags])
+      const probe = await runCli([server.url, ...flags])
+      expect(load.exitCode, value).toBe(2)
+      expect(load.stderr, value).toBe(`error: ${message}\n`)
+      expect(probe.stderr, value).toBe(load.stderr)
+    }
     expect(server.requests).toHaveLength(0)
   })
 

@@ -4,7 +4,7 @@ import { SseProbeUsageError } from '../../engine/errors.ts'
 import { visible } from '../../engine/escape.ts'
 import { SIGNAL_EXIT_CODES, type StopSignal } from '../../engine/exit-code.ts'
 import { checkProxyVariables } from '../../engine/request.ts'
-import { triggerArg } from '../../engine/trigger.ts'
+import { triggerArg, triggerDataArg } from '../../engine/trigger.ts'
 import { renderK6Script } from '../../load/k6.ts'
 import type { LoadOptions } from '../../load/options.ts'
 import type { LoadRecord, LoadSummaryRecord } from '../../load/records.ts'
@@ -101,7 +101,7 @@ async function loadOptionsFrom(
         ...trigger,
         headers: flags.triggerHeader ?? [],
         ...(flags.triggerData !== undefined && {
-          body: await readRequestBody(flags.triggerData, context, '--trigger-data <text|@file>'),
+          body: triggerDataArg(flags.triggerData),
         }),
       },
     }),
