@@ -7,6 +7,7 @@ export { fileProblem, SseProbeUsageError as UsageError } from '../engine/errors.
 export { escapeRegex, visible } from '../engine/escape.ts'
 export type { Ending, ExtensionContext, ProbeExtension } from '../engine/extension.ts'
 export { createHttp } from '../engine/http.ts'
+export { pointerTokens } from '../engine/json-pointer.ts'
 export { nestedDeeperThan } from '../engine/json-text.ts'
 export type {
   EndReason,

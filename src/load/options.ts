@@ -1,4 +1,5 @@
 import { SseProbeUsageError as UsageError } from '../engine/errors.ts'
+import { pointerTokens } from '../engine/json-pointer.ts'
 import type { ProbeOptions } from '../engine/options.ts'
 import type { TriggerSpec } from '../engine/trigger.ts'
 
@@ -65,14 +66,7 @@ export function connectedArg(text: string): (target: number) => ConnectedExpecta
 export function jsonPointerArg(text: string): NonNullable<LoadOptions['latencyField']> {
   if (text !== '' && !text.startsWith('/'))
     throw new UsageError("expected a JSON pointer such as /sentAt or /meta/ts (starting with '/')")
-  const path =
-    text === ''
-      ? []
-      : text
-          .slice(1)
-          .split('/')
-          .map((part) => part.replaceAll('~1', '/').replaceAll('~0', '~'))
-  return { text, path }
+  return { text, path: pointerTokens(text) }
 }
 
 export function exportArg(text: string): 'k6' {
