@@ -31,7 +31,6 @@ import {
   exportArg,
   jsonPointerArg,
   type LoadOptions,
-  triggerArg,
 } from '../load/options.ts'
 import { timestampsArg, type ViewFlags } from './render/display.ts'
 
@@ -138,13 +137,11 @@ export interface DiffFlags
 
 /** `sse-probe load`: the probe's request, stream and expectation flags, and its own. */
 export interface RawLoadFlags
-  extends Omit<RawProbeFlags, keyof DisplayFlags | 'duration' | 'trigger' | 'triggerHeader'> {
+  extends Omit<RawProbeFlags, keyof DisplayFlags | 'duration' | 'triggerHeader'> {
   connections: number
   ramp: number
   duration: number
   interval: number
-  trigger?: { method: string; url: URL }
-  triggerData?: string
   triggerHeader?: [string, string][]
   latencyField?: LoadOptions['latencyField']
   expectConnected?: (target: number) => ConnectedExpectation
@@ -824,8 +821,7 @@ export function createProgram(
         )
         .option(
           '--trigger <"METHOD url">',
-          'send this request once every connection is open; fan-out is measured from it',
-          triggerArg,
+          'send this request once every connection is open; fan-out is measured from it (a URL alone: GET, or POST with --trigger-data)',
         )
         .option('--trigger-data <text|@file>', 'body of the trigger')
         .option('--trigger-header <"Name: value">', 'header of the trigger, repeatable', headerArg)

@@ -6,9 +6,10 @@ import {
   contractPlan,
   hasContracts,
 } from '../contracts/options.ts'
-import { fileProblem, SseProbeUsageError } from '../engine/errors.ts'
+import { SseProbeUsageError } from '../engine/errors.ts'
 import { type ProbeOptions, toProbeOptions } from '../engine/options.ts'
 import type { RequestInput } from '../engine/request.ts'
+import { bodyArg } from '../engine/validate.ts'
 import type { DemoFlags, RawProbeFlags, RawRequestFlags } from './args.ts'
 import type { RunContext } from './context.ts'
 import type { DisplayOptions } from './output.ts'
@@ -109,11 +110,8 @@ export async function readRequestBody(
   data: string | undefined,
   /** Read only for `@-`: touching process.stdin opens it, which costs every probe's start-up. */
   context: Pick<RunContext, 'stdin' | 'process'>,
-  /** The flag as the error names it (`load --trigger-data` reads its body the same way). */
-  flag = '-d, --data <text|@file|@->',
 ): Promise<Buffer | undefined> {
   if (data === undefined) return undefined
-  if (!data.startsWith('@')) return Buffer.from(data)
   if (data === '@-') {
     const chunks: Buffer[] = []
     // Ctrl-C at a terminal, where the end (Ctrl-D) may never come: the command starts, interrupted.
@@ -125,12 +123,5 @@ export async function readRequestBody(
     )
     return Buffer.concat(chunks)
   }
-  try {
-    // Loaded here: node:fs/promises costs every probe's start-up, and only -d @file needs it.
-    return await process.getBuiltinModule('node:fs/promises').readFile(data.slice(1))
-  } catch (error) {
-    throw new SseProbeUsageError(
-      `option '${flag}' cannot read '${data.slice(1)}': ${fileProblem(error)}`,
-    )
-  }
+  return bodyArg(data, '-d, --data <text|@file|@->')
 }

@@ -4,6 +4,7 @@ import {
   nestedDeeperThan,
   type ProbeRecord,
   parseDuration,
+  pointerTokens,
   UsageError,
 } from './engine.ts'
 
@@ -93,10 +94,7 @@ export function parsePointer(text: string): string[] {
     )
   if (/~[^01]|~$/.test(text))
     throw new UsageError(`--ignore ${text}: "~" must be written ~0, and "/" inside a name ~1`)
-  return text
-    .slice(1)
-    .split('/')
-    .map((token) => token.replaceAll('~1', '/').replaceAll('~0', '~'))
+  return pointerTokens(text)
 }
 
 /** `--time-tolerance 50%` or `200ms`. */

@@ -7,6 +7,7 @@ export { fileProblem, SseProbeUsageError as UsageError } from '../engine/errors.
 export { escapeRegex, visible } from '../engine/escape.ts'
 export type { Ending, ExtensionContext, ProbeExtension } from '../engine/extension.ts'
 export { createHttp } from '../engine/http.ts'
+export { pointerTokens } from '../engine/json-pointer.ts'
 export { nestedDeeperThan } from '../engine/json-text.ts'
 export type {
   EndReason,
@@ -23,5 +24,5 @@ export { userRegex } from '../engine/regex.ts'
 export { CONNECT_TIMEOUT_MS } from '../engine/request.ts'
 export { createGapStats } from '../engine/stats.ts'
 export { createEventStream } from '../engine/stream.ts'
+export { readTranscript } from '../engine/transcript-read.ts'
 export { sendTrigger, type TriggerOutcome, type TriggerSpec } from '../engine/trigger.ts'
-export { readTranscript } from '../server/replay-plan.ts'

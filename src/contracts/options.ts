@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs'
-import { fileProblem, SseProbeUsageError as UsageError } from '../engine/errors.ts'
+import { SseProbeUsageError as UsageError } from '../engine/errors.ts'
 import { headerLines, type ProbeOptions } from '../engine/options.ts'
 import type { EventRecord } from '../engine/records.ts'
-import { durationArg, headerArg, invalidOption, methodArg, urlArg } from '../engine/validate.ts'
+import { TRIGGER_DATA_FLAG, TRIGGER_FLAG, triggerArg, triggerDataArg } from '../engine/trigger.ts'
+import { durationArg, headerArg, invalidOption } from '../engine/validate.ts'
 import type { DelayedTrigger } from './trigger.ts'
 
 /**
@@ -55,8 +55,8 @@ const CONTRACT_FLAGS: Record<(typeof CONTRACT_OPTIONS)[number], string> = {
   openapi: '--openapi <file>',
   operation: '--operation <operationId>',
   expectOrder: '--expect-order <t1,t2,…>',
-  trigger: "--trigger '<METHOD> <url>'",
-  triggerData: '--trigger-data <text|@file>',
+  trigger: TRIGGER_FLAG,
+  triggerData: TRIGGER_DATA_FLAG,
   triggerHeader: '--trigger-header <"Name: value">',
   triggerDelay: '--trigger-delay <duration>',
   expectWithin: '--expect-within <duration>',
@@ -138,36 +138,15 @@ function triggerSpec(options: ContractOptions): DelayedTrigger | undefined {
   if (typeof trigger !== 'string') throw invalid('trigger', String(trigger), 'expected a string')
   if (triggerData !== undefined && typeof triggerData !== 'string')
     throw invalid('triggerData', String(triggerData), 'expected a string')
-  const parts = trigger.trim().split(/\s+/)
-  const [method, target] =
-    parts.length === 1 ? [triggerData === undefined ? 'GET' : 'POST', parts[0]!] : parts
-  // A method alone ('POST') is a forgotten URL, not the host post.
-  const methodAlone =
-    parts.length === 1 && /^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)$/.test(target!)
-  if (parts.length > 2 || target === undefined || methodAlone)
-    throw invalid(
-      'trigger',
-      trigger,
-      'expected a method and a URL, e.g. "POST http://127.0.0.1:8000/jobs"',
-    )
+  const request = triggerArg(trigger, triggerData !== undefined)
   let headers: [string, string][] = []
   for (const line of headerLines(CONTRACT_FLAGS.triggerHeader, options.triggerHeader))
     headers = check('triggerHeader', line, (value) => headerArg(value, headers))
   return {
-    method: check('trigger', trigger, () => methodArg(method!)),
-    url: check('trigger', trigger, () => urlArg(target)),
+    ...request,
     headers,
-    ...(triggerData !== undefined && { body: triggerBody(triggerData) }),
+    ...(triggerData !== undefined && { body: triggerDataArg(triggerData) }),
     delayMs: duration('triggerDelay', options.triggerDelay) ?? 0,
-  }
-}
-
-function triggerBody(data: string): Buffer {
-  if (!data.startsWith('@')) return Buffer.from(data)
-  try {
-    return readFileSync(data.slice(1))
-  } catch (error) {
-    throw invalid('triggerData', data, `cannot read ${data.slice(1)}: ${fileProblem(error)}`)
   }
 }
 

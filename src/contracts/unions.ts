@@ -1,3 +1,5 @@
+import { pointerTokens } from './engine.ts'
+
 /**
  * Discriminated unions: a `oneOf` or `anyOf` whose branches fix one property
  * to their own values (`const`, `enum`, or a discriminator's `mapping`), as
@@ -125,14 +127,14 @@ export function localFollow(root: unknown): Follow {
   return (schema) => {
     const ref = isObject(schema) ? schema.$ref : undefined
     if (typeof ref !== 'string' || !ref.startsWith('#/')) return schema
+    let tokens: string[]
+    try {
+      tokens = pointerTokens(ref.slice(1), decodeURIComponent)
+    } catch {
+      return schema
+    }
     let node: unknown = root
-    for (const raw of ref.slice(2).split('/')) {
-      let token: string
-      try {
-        token = decodeURIComponent(raw).replaceAll('~1', '/').replaceAll('~0', '~')
-      } catch {
-        return schema
-      }
+    for (const token of tokens) {
       if (!isObject(node) && !Array.isArray(node)) return schema
       node = (node as Json)[token]
     }

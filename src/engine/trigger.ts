@@ -1,8 +1,9 @@
 import { sendRequest } from './dispatch.ts'
-import { describeError } from './errors.ts'
+import { describeError, SseProbeUsageError } from './errors.ts'
 import { roundMs } from './records.ts'
 import { toRequestOptions, withBody } from './request.ts'
 import type { Dispatcher } from './undici-lite.ts'
+import { bodyArg, invalidOption, methodArg, urlArg } from './validate.ts'
 import { VERSION } from './version.ts'
 
 /**
@@ -15,6 +16,45 @@ export interface TriggerSpec {
   headers: [string, string][]
   /** --trigger-data, already read (a file's content for @file). */
   body?: Buffer
+}
+
+/** --trigger and --trigger-data as the probe's and `load`'s messages name them. */
+export const TRIGGER_FLAG = "--trigger '<METHOD> <url>'"
+export const TRIGGER_DATA_FLAG = '--trigger-data <text|@file>'
+
+// A method alone ('POST') is a forgotten URL, not the host post.
+const METHOD_ALONE = /^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)$/i
+
+/**
+ * `--trigger '<METHOD> <url>'`, or a URL alone: GET, or POST when the trigger has a body
+ * (contracts.md). The URL is read as the probe's own (`:8000/jobs` is localhost).
+ */
+export function triggerArg(text: string, hasBody: boolean): Pick<TriggerSpec, 'method' | 'url'> {
+  const parts = text.trim().split(/\s+/)
+  const [method, target] = parts.length === 1 ? [hasBody ? 'POST' : 'GET', parts[0]] : parts
+  if (parts.length > 2 || !target || METHOD_ALONE.test(target))
+    throw invalidOption(
+      TRIGGER_FLAG,
+      text,
+      'expected a method and a URL, e.g. "POST http://127.0.0.1:8000/jobs", or a URL alone (GET)',
+    )
+  try {
+    return { method: methodArg(method!), url: urlArg(target) }
+  } catch (error) {
+    if (error instanceof SseProbeUsageError) throw invalidOption(TRIGGER_FLAG, text, error.message)
+    throw error
+  }
+}
+
+/** --trigger-data: text or @file. Not stdin: -d @- may read it, and it can be read only once. */
+export function triggerDataArg(data: string): Buffer {
+  if (data === '@-')
+    throw invalidOption(
+      TRIGGER_DATA_FLAG,
+      data,
+      'stdin (@-) is for -d: give the body as text or @file',
+    )
+  return bodyArg(data, TRIGGER_DATA_FLAG)
 }
 
 export type TriggerOutcome =

@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs'
 import { MAX_DELAY_MS, parseDuration } from './duration.ts'
-import { SseProbeUsageError } from './errors.ts'
+import { fileProblem, SseProbeUsageError } from './errors.ts'
 import { userRegex } from './regex.ts'
 import { hasHeaderControl } from './request.ts'
 
@@ -197,6 +198,18 @@ export function speedArg(text: string): number {
     )
   }
   return Number(text)
+}
+
+/** `<text|@file>`: the text, or the file's content. `@-` (stdin) is the CLI's to read. */
+export function bodyArg(data: string, flag: string): Buffer {
+  if (!data.startsWith('@')) return Buffer.from(data)
+  try {
+    return readFileSync(data.slice(1))
+  } catch (error) {
+    throw new SseProbeUsageError(
+      `option '${flag}' cannot read '${data.slice(1)}': ${fileProblem(error)}`,
+    )
+  }
 }
 
 /** A value given to an option: the message names both as the CLI's user typed them. */

@@ -1,7 +1,7 @@
 import { SseProbeUsageError as UsageError } from '../engine/errors.ts'
+import { pointerTokens } from '../engine/json-pointer.ts'
 import type { ProbeOptions } from '../engine/options.ts'
 import type { TriggerSpec } from '../engine/trigger.ts'
-import { urlArg } from '../engine/validate.ts'
 
 /** `--expect-connected 2000` or `--expect-connected 95%`. */
 export interface ConnectedExpectation {
@@ -66,23 +66,7 @@ export function connectedArg(text: string): (target: number) => ConnectedExpecta
 export function jsonPointerArg(text: string): NonNullable<LoadOptions['latencyField']> {
   if (text !== '' && !text.startsWith('/'))
     throw new UsageError("expected a JSON pointer such as /sentAt or /meta/ts (starting with '/')")
-  const path =
-    text === ''
-      ? []
-      : text
-          .slice(1)
-          .split('/')
-          .map((part) => part.replaceAll('~1', '/').replaceAll('~0', '~'))
-  return { text, path }
-}
-
-/** --trigger '<METHOD> <url>'. */
-export function triggerArg(text: string): { method: string; url: URL } {
-  const match = /^\s*([!#$%&'*+\-.^_`|~0-9A-Za-z]+)\s+(\S+)\s*$/.exec(text)
-  if (!match)
-    throw new UsageError("expected '<METHOD> <url>', such as 'POST http://localhost:8080/publish'")
-  // The same URL rules as the probe's --trigger and <url>: `:8000/publish` is http://localhost.
-  return { method: match[1]!.toUpperCase(), url: urlArg(match[2]!) }
+  return { text, path: pointerTokens(text) }
 }
 
 export function exportArg(text: string): 'k6' {

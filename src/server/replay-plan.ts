@@ -1,6 +1,7 @@
 import { SseProbeUsageError } from '../engine/errors.ts'
 import { type CloseRecord, type ProbeRecord, roundMs } from '../engine/records.ts'
 import { createEventStream } from '../engine/stream.ts'
+import { LineProblem, readTranscript } from '../engine/transcript-read.ts'
 import { sseComment, sseEvent, sseId, sseRetry } from './sse-text.ts'
 
 /**
@@ -83,68 +84,11 @@ export function parseReplayFile(
 
 export const DEFAULT_INTERVAL_MS = 1000
 
-/** A problem with one line; the caller adds the file name and line number. */
-class LineProblem extends Error {}
-
 /** Replays what a probe recorded: its connections, their closes and failed reconnects, with their timing. */
 export function parseTranscript(text: string, file: string): ReplayPlan {
   const plan = createPlanBuilder()
   readTranscript(text, file, (record, line) => plan.add(record, line))
   return plan.finish(file, 'transcript', 0)
-}
-
-/**
- * The records of a transcript, checked line by line (serve replays them, diff
- * compares them); `visit` sees each in turn and may refuse it with a LineProblem.
- */
-export function readTranscript(
-  text: string,
-  file: string,
-  visit?: (record: ProbeRecord, line: number) => void,
-): ProbeRecord[] {
-  const lines = text.replace(/^\uFEFF/, '').split('\n')
-  const records: ProbeRecord[] = []
-  let summaryLine: number | undefined
-  for (const [index, raw] of lines.entries()) {
-    const lineNumber = index + 1
-    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw
-    if (line.trim() === '') continue
-    try {
-      if (summaryLine !== undefined)
-        throw new LineProblem(
-          `a record after the summary on line ${summaryLine}: one recording per file`,
-        )
-      let value: unknown
-      try {
-        value = JSON.parse(line)
-      } catch (error) {
-        const last = index === lines.length - 1
-        throw new LineProblem(
-          last
-            ? 'truncated: the file ends in the middle of a record'
-            : `not a JSON record (${(error as Error).message})`,
-        )
-      }
-      const record = checkRecord(value)
-      visit?.(record, lineNumber)
-      records.push(record)
-      if (record.type === 'summary') summaryLine = lineNumber
-    } catch (error) {
-      if (error instanceof LineProblem)
-        throw new SseProbeUsageError(`${file}:${lineNumber}: ${error.message}`)
-      throw error
-    }
-  }
-  if (records.length === 0)
-    throw new SseProbeUsageError(`${file}:1: the file is empty: no records to replay`)
-  // What `--json -q` writes: the summary of a stream whose records are not in the file.
-  const summary = records.at(-1)
-  const counted = summary?.type === 'summary' ? (summary.events as unknown) : 0
-  if (typeof counted === 'number' && counted > 0 && !records.some((r) => r.type === 'open'))
-    throw new SseProbeUsageError(
-      `${file}:${summaryLine}: only the summary of a stream (its ${counted} events are not in the file): written with -q? --record (or --json without -q) writes every record`,
-    )
-  return records
 }
 
 /**
@@ -298,65 +242,6 @@ function createPlanBuilder() {
       return { connections, events, source, loopGapMs }
     },
   }
-}
-
-type Check = [test: (value: unknown) => boolean, expected: string]
-
-const oneLine: Check = [
-  (v) => typeof v === 'string' && !/[\r\n]/.test(v),
-  'a string without line breaks',
-]
-const oneLineOrNull: Check = [
-  (v) => v === null || oneLine[0](v),
-  'a string without line breaks, or null',
-]
-const text: Check = [(v) => typeof v === 'string', 'a string']
-const optionalText: Check = [(v) => v === undefined || typeof v === 'string', 'a string']
-const count: Check = [(v) => Number.isInteger(v) && (v as number) >= 0, 'a whole number']
-const optionalStatus: Check = [
-  (v) => v === undefined || (Number.isInteger(v) && (v as number) >= 100 && (v as number) <= 599),
-  'an HTTP status',
-]
-const closeCause: Check = [
-  (v) => v === 'server-closed' || v === 'network-error',
-  '"server-closed" or "network-error"',
-]
-
-/** The fields the replay reads, per record type; the rest of a record is not needed and not checked. */
-const FIELDS: Record<ProbeRecord['type'], Record<string, Check>> = {
-  open: {},
-  event: { event: oneLine, id: oneLineOrNull, lastEventId: oneLine, data: text },
-  comment: { text: oneLine },
-  retry: { ms: count },
-  close: { cause: closeCause },
-  reconnect: { lastEventId: oneLineOrNull },
-  error: { message: text, status: optionalStatus, body: optionalText },
-  summary: { reason: text },
-  // What extensions add (contracts.md): kept in a transcript, nothing to replay.
-  violation: {},
-  trigger: {},
-}
-
-function checkRecord(value: unknown): ProbeRecord {
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw new LineProblem('not a record: expected a JSON object')
-  const record = value as Record<string, unknown>
-  const type = record.type
-  if (typeof type !== 'string' || !Object.hasOwn(FIELDS, type)) {
-    throw new LineProblem(
-      `unknown record type ${JSON.stringify(type)} (expected one of ${Object.keys(FIELDS).join(', ')})`,
-    )
-  }
-  // JSON.parse reads 1e400 as Infinity.
-  if (typeof record.t !== 'number' || !(record.t >= 0) || record.t === Infinity)
-    throw new LineProblem(`${type} record: "t" must be a number of milliseconds`)
-  for (const [field, [test, expected]] of Object.entries(FIELDS[type as ProbeRecord['type']])) {
-    if (!test(record[field]))
-      throw new LineProblem(
-        `${type} record: "${field}" ${field in record ? 'must be' : 'is missing: expected'} ${expected}`,
-      )
-  }
-  return record as unknown as ProbeRecord
 }
 
 /** Where a client's connection starts, and how the log line explains it. */

@@ -3,6 +3,7 @@ import { formatDuration, MAX_DELAY_MS, parseDuration } from '../../src/engine/du
 import { visible } from '../../src/engine/escape.ts'
 import { exitCodeFor } from '../../src/engine/exit-code.ts'
 import { evaluateExpectations } from '../../src/engine/expectations.ts'
+import { pointerTokens } from '../../src/engine/json-pointer.ts'
 import { type ConnState, initialState, step, type Verdict } from '../../src/engine/reconnect.ts'
 import { createSession } from '../../src/engine/session.ts'
 import { createGapStats } from '../../src/engine/stats.ts'
@@ -27,6 +28,15 @@ describe('durations', () => {
       formatDuration(1250),
       formatDuration(125_000),
     ]).toEqual(['0.5ms', '850ms', '1.25s', '2m05s'])
+  })
+})
+
+describe('JSON pointers', () => {
+  it('reads ~1 as / and ~0 as ~, once each, after the decoding given', () => {
+    expect(pointerTokens('')).toEqual([])
+    expect(pointerTokens('/')).toEqual([''])
+    expect(pointerTokens('/a~1b/~01/0')).toEqual(['a/b', '~1', '0'])
+    expect(pointerTokens('/c%25d/a%7E1b', decodeURIComponent)).toEqual(['c%d', 'a/b'])
   })
 })
 

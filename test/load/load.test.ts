@@ -6,9 +6,10 @@ import fc from 'fast-check'
 import * as int32 from 'hdr-histogram-js/dist/Int32Histogram.js'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { roundMs } from '../../src/engine/records.ts'
+import { triggerArg } from '../../src/engine/trigger.ts'
 import { createCollector, errorKind, numberAt, numberReader } from '../../src/load/collector.ts'
 import { createLatencyHistogram } from '../../src/load/histogram.ts'
-import { connectedArg, jsonPointerArg, triggerArg } from '../../src/load/options.ts'
+import { connectedArg, jsonPointerArg } from '../../src/load/options.ts'
 import type { LoadRecord, LoadSummaryRecord } from '../../src/load/records.ts'
 import { startStatusLine } from '../../src/load/render.ts'
 import { CLI, type CliRun, runCli } from '../helpers/cli.ts'
@@ -267,6 +268,46 @@ describe('sse-probe load', () => {
     expect(run.stderr).toBe('error: the trigger was answered with HTTP 500\n')
   })
 
+  it('sends a --trigger URL alone with GET, or POST with --trigger-data, as the probe does', async () => {
+    const triggers: string[] = []
+    const server = await startServer((req, res) => {
+      if (req.url === '/publish') {
+        triggers.push(req.method!)
+        res.writeHead(204)
+        res.end()
+        return
+      }
+      res.writeHead(200, SSE)
+      res.write(': hello\n\n')
+    })
+    for (const data of [[], ['--trigger-data', 'hi']]) {
+      const args = ['load', server.url, '-c', '1', '--duration', '100ms', '--json']
+      const run = await runCli([...args, '--trigger', `${server.url}/publish`, ...data])
+      expect(run.exitCode, run.stderr).toBe(0)
+    }
+    expect(triggers).toEqual(['GET', 'POST'])
+  })
+
+  it("refuses a --trigger without a URL, or its data from stdin, in the probe's words", async () => {
+    const server = await holdingServer()
+    const expected = {
+      POST: `option '--trigger '<METHOD> <url>'' argument 'POST' is invalid. expected a method and a URL, e.g. "POST http://127.0.0.1:8000/jobs", or a URL alone (GET)`,
+      // -d @- may read stdin too, and it can be read once.
+      '@-': `option '--trigger-data <text|@file>' argument '@-' is invalid. stdin (@-) is for -d: give the body as text or @file`,
+      '@missing.json': `option '--trigger-data <text|@file>' cannot read 'missing.json': no such file`,
+    }
+    for (const [value, message] of Object.entries(expected)) {
+      const flags =
+        value === 'POST' ? ['--trigger', value] : ['--trigger', server.url, '--trigger-data', value]
+      const load = await runCli(['load', server.url, '-c', '1', ...flags])
+      const probe = await runCli([server.url, ...flags])
+      expect(load.exitCode, value).toBe(2)
+      expect(load.stderr, value).toBe(`error: ${message}\n`)
+      expect(probe.stderr, value).toBe(load.stderr)
+    }
+    expect(server.requests).toHaveLength(0)
+  })
+
   it('says on stderr, with --json, why no connection could be made', async () => {
     const server = await holdingServer(() => true)
     const run = await runCli(['load', server.url, '-c', '4', '--json'])
@@ -464,14 +505,21 @@ describe('load, pure parts', () => {
     expect(connectedArg('1500')(2000)).toEqual({ text: '1500', count: 1500 })
     expect(() => connectedArg('1.5')).toThrow()
     expect(() => connectedArg('2001')(2000)).toThrow('more than the 2000 connections -c opens')
-    expect(triggerArg('post http://h/p')).toMatchObject({ method: 'POST' })
-    expect(() => triggerArg('http://h/p')).toThrow()
   })
 
-  it('reads the --trigger URL as the probe does: no scheme means http://', () => {
-    expect(triggerArg('POST :8000/publish').url.href).toBe('http://localhost:8000/publish')
-    expect(triggerArg('POST 127.0.0.1:8000/p').url.href).toBe('http://127.0.0.1:8000/p')
-    expect(() => triggerArg('POST ftp://h/p')).toThrow('expected an http:// or https:// URL')
+  it('reads --trigger as the probe does: a URL alone is GET, or POST with a body', () => {
+    expect(triggerArg('post http://h/p', false)).toMatchObject({ method: 'POST' })
+    expect(triggerArg(' http://h/p ', false)).toMatchObject({ method: 'GET' })
+    expect(triggerArg('http://h/p', true)).toMatchObject({ method: 'POST' })
+    expect(triggerArg('POST :8000/publish', false).url.href).toBe('http://localhost:8000/publish')
+    expect(triggerArg('POST 127.0.0.1:8000/p', false).url.href).toBe('http://127.0.0.1:8000/p')
+    expect(() => triggerArg('POST ftp://h/p', false)).toThrow('expected an http:// or https:// URL')
+    expect(() => triggerArg('TRACE http://h/p', false)).toThrow('TRACE cannot')
+    // A method alone, in any case, is a forgotten URL, not the host `post`.
+    for (const text of ['POST', 'post', '', 'POST http://h/p extra'])
+      expect(() => triggerArg(text, true), text).toThrow(
+        `option '--trigger '<METHOD> <url>'' argument '${text}' is invalid. expected a method and a URL`,
+      )
   })
 
   it('keeps percentiles within what was recorded', () => {

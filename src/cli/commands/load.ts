@@ -4,6 +4,7 @@ import { SseProbeUsageError } from '../../engine/errors.ts'
 import { visible } from '../../engine/escape.ts'
 import { SIGNAL_EXIT_CODES, type StopSignal } from '../../engine/exit-code.ts'
 import { checkProxyVariables } from '../../engine/request.ts'
+import { triggerArg, triggerDataArg } from '../../engine/trigger.ts'
 import { renderK6Script } from '../../load/k6.ts'
 import type { LoadOptions } from '../../load/options.ts'
 import type { LoadRecord, LoadSummaryRecord } from '../../load/records.ts'
@@ -19,8 +20,7 @@ const NO_CONNECTION = 3
 
 /** `sse-probe load <url> -c <n>`: hold the connections, print the summary, return the exit code. */
 export async function runLoad(url: URL, flags: RawLoadFlags, context: RunContext): Promise<number> {
-  const body = await readRequestBody(flags.data, context)
-  const options = await loadOptionsFrom(url, flags, body, context)
+  const options = await loadOptionsFrom(url, flags, context)
   if (options.export === 'k6') {
     context.stdout.write(renderK6Script(options))
     return 0
@@ -68,20 +68,23 @@ export async function runLoad(url: URL, flags: RawLoadFlags, context: RunContext
 async function loadOptionsFrom(
   url: URL,
   flags: RawLoadFlags,
-  body: Buffer | undefined,
   context: Pick<RunContext, 'stdin' | 'process'>,
 ): Promise<LoadOptions> {
-  if (flags.trigger && flags.latencyField) {
+  if (flags.trigger !== undefined && flags.latencyField) {
     throw new SseProbeUsageError('--trigger and --latency-field measure fan-out two ways: give one')
   }
-  if (!flags.trigger && (flags.triggerData !== undefined || flags.triggerHeader)) {
+  if (flags.trigger === undefined && (flags.triggerData !== undefined || flags.triggerHeader)) {
     throw new SseProbeUsageError('--trigger-data and --trigger-header need --trigger')
   }
-  if (flags.expectFanoutP95 !== undefined && !flags.trigger && !flags.latencyField) {
+  if (flags.expectFanoutP95 !== undefined && flags.trigger === undefined && !flags.latencyField) {
     throw new SseProbeUsageError(
       '--expect-fanout-p95 needs --trigger or --latency-field to measure fan-out',
     )
   }
+  // Before -d @- is read: a mistyped flag does not wait for stdin.
+  const trigger =
+    flags.trigger !== undefined && triggerArg(flags.trigger, flags.triggerData !== undefined)
+  const body = await readRequestBody(flags.data, context)
   // --duration is the whole run's here, not each connection's.
   const probeFlags = { ...flags, duration: undefined, format: 'json' } as RawProbeFlags
   return {
@@ -93,12 +96,12 @@ async function loadOptionsFrom(
     json: flags.json ?? false,
     quiet: flags.quiet ?? false,
     ...(flags.color !== undefined && { color: flags.color }),
-    ...(flags.trigger && {
+    ...(trigger && {
       trigger: {
-        ...flags.trigger,
+        ...trigger,
         headers: flags.triggerHeader ?? [],
         ...(flags.triggerData !== undefined && {
-          body: await readRequestBody(flags.triggerData, context, '--trigger-data <text|@file>'),
+          body: triggerDataArg(flags.triggerData),
         }),
       },
     }),
