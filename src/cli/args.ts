@@ -333,7 +333,7 @@ function addContractOptions(command: Command): Command {
     )
     .option(
       '--trigger <"METHOD url">',
-      'send this request once the stream is open (the action that causes the events)',
+      'send this request once the stream is open, the action that causes the events (a URL alone: GET, or POST with --trigger-data)',
     )
     .option('--trigger-data <text|@file>', 'the body of the --trigger request')
     .option(
