@@ -178,7 +178,9 @@ export function methodArg(text: string): string {
     throw new SseProbeUsageError('expected an HTTP method such as GET or POST')
   }
   if (FORBIDDEN_METHODS.has(text.toUpperCase())) {
-    throw new SseProbeUsageError(`${text.toUpperCase()} cannot open an event stream`)
+    throw new SseProbeUsageError(
+      `${text.toUpperCase()} is a method fetch refuses to send (as CONNECT, TRACE and TRACK)`,
+    )
   }
   return text.toUpperCase()
 }

@@ -22,6 +22,8 @@ describe('every flag given a bad value exits 2, names the flag and the value, an
   // [arguments after the URL, the flag as the message names it, the value as the message shows it]
   const cases: [string[], string, string][] = [
     [['-X', 'GE T'], '-X, --method', 'GE T'],
+    [['-X', 'trace'], '-X, --method', 'fetch refuses to send'],
+    [['--trigger', 'CONNECT http://127.0.0.1:9/'], '--trigger', 'fetch refuses to send'],
     [['-H', 'NoColon'], '-H, --header', 'NoColon'],
     [['-H', 'Bad Name: x'], '-H, --header', 'Bad Name: x'],
     [['-H', 'X-A: b\r\nX-B: c'], '-H, --header', 'X-A: b\\r\\nX-B: c'],
