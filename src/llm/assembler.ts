@@ -10,6 +10,8 @@ export const END_EVENT: Signal = { end: 'end-event' }
 /** What a profile's parser reports as it reads a stream; the assembler keeps and times it. */
 export interface Sink {
   model(name: unknown): void
+  /** A choice the stream names, saying anything or nothing: it is one of the answer's (the SDK's `choices[index]`). */
+  choice(index: number): void
   text(choice: number, text: unknown): void
   reasoning(choice: number, text: unknown): void
   /** A tool call appears or names itself; empty ids and names change nothing (the SDKs keep the last non-empty). */
@@ -42,6 +44,7 @@ export interface SinkCall {
 export function isNoOpOnceMade({ method, args }: SinkCall): boolean {
   switch (method) {
     case 'model':
+    case 'choice':
       return true
     case 'toolStart':
       return !nonEmpty(args[2]) && !nonEmpty(args[3]) && args[4] === undefined
@@ -235,6 +238,7 @@ export function createAssembler(
     model(name) {
       if (model === null && nonEmpty(name)) model = name
     },
+    choice: choiceState,
     text(index, text) {
       if (!nonEmpty(text)) return
       started = true

@@ -33,6 +33,7 @@ const ignore = () => {}
 /** A sink for a parse whose facts are not wanted. */
 const IGNORED: Sink = {
   model: ignore,
+  choice: ignore,
   text: ignore,
   reasoning: ignore,
   toolStart: ignore,

@@ -53,6 +53,8 @@ const openaiChat: ProfileParser = (_type, data, sink) => {
   for (const choice of chunk.choices) {
     if (!isObject(choice)) continue
     const index = typeof choice.index === 'number' ? choice.index : 0
+    // Named is enough: the first choice is index 0 even when the stream ends before it says anything.
+    sink.choice(index)
     const delta = choice.delta
     if (isObject(delta)) {
       sink.text(index, delta.content)

@@ -249,6 +249,7 @@ function recordingSink(recording: Recording): Sink {
     }
   return {
     model: note('model'),
+    choice: note('choice'),
     text: note('text'),
     reasoning: note('reasoning'),
     toolStart: note('toolStart'),

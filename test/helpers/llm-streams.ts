@@ -107,6 +107,22 @@ export const chatError: LlmStream = {
   ],
 }
 
+/** Two choices (n = 2): the first names itself with an empty role chunk, the second speaks, then an error. */
+export const chatChoicesError: LlmStream = {
+  frames: [
+    chunk([
+      delta({ role: 'assistant', content: '' }, 0),
+      delta({ role: 'assistant', content: '' }, 1),
+    ]),
+    chunk([delta({ content: 'Hello' }, 1)]),
+    chunk([delta({ content: ' world' }, 1)]),
+    chatError.frames[2]!,
+  ],
+}
+
+/** The same, cut where the error was. */
+export const chatChoicesCut: LlmStream = { frames: chatChoicesError.frames.slice(0, -1), cut: true }
+
 /** Text, then the connection drops: no finish_reason, no [DONE]. */
 export const chatCut: LlmStream = {
   frames: [

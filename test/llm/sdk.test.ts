@@ -14,6 +14,8 @@ import {
   chatAzure,
   chatBadArguments,
   chatChoices,
+  chatChoicesCut,
+  chatChoicesError,
   chatCompat,
   chatCut,
   chatEmpty,
@@ -166,6 +168,28 @@ describe('openai-chat against the openai SDK', () => {
     )
     expect(llm.problems.map((p) => p.code)).toEqual(['stream-error'])
     expect(llm.text).toBe('Partial')
+  })
+
+  it('several choices, the stream fails before the first says anything: the first is index 0, as the SDK has it', async () => {
+    const streams = { chatChoicesError, chatChoicesCut }
+    const url = await serveLlmStreams(streams)
+    for (const [name, served] of Object.entries(streams)) {
+      const stream = openai(url, name).chat.completions.stream({
+        model: 'gpt-test',
+        messages: [{ role: 'user', content: 'hi' }],
+        n: 2,
+      })
+      await expect(stream.finalChatCompletion(), name).rejects.toThrow()
+      // What the SDK had assembled when the stream failed.
+      const snapshot = stream.currentChatCompletionSnapshot!
+      const { llm } = assemble(served)
+      expect(llm.text, name).toBe(snapshot.choices[0]!.message.content ?? '')
+      expect(llm.text, name).toBe('')
+      expect(
+        llm.choices?.map((c) => [c.index, c.text]),
+        name,
+      ).toEqual(snapshot.choices.map((c) => [c.index, c.message.content ?? '']))
+    }
   })
 
   it('a stream cut before [DONE]: the SDK fails, sse-probe reports no-end-marker and keeps the text', async () => {
@@ -442,6 +466,8 @@ describe('through the real CLI', () => {
       chatRefusal,
       chatAzure,
       chatCompat,
+      chatChoicesError,
+      chatChoicesCut,
       anthropicWeb,
       responsesIncomplete,
       responsesError,
