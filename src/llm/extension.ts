@@ -36,6 +36,7 @@ const IGNORED: Sink = {
   choice: ignore,
   text: ignore,
   reasoning: ignore,
+  refusal: ignore,
   toolStart: ignore,
   toolArguments: ignore,
   toolDone: ignore,

@@ -252,6 +252,7 @@ function recordingSink(recording: Recording): Sink {
     choice: note('choice'),
     text: note('text'),
     reasoning: note('reasoning'),
+    refusal: note('refusal'),
     toolStart: note('toolStart'),
     toolArguments: note('toolArguments'),
     toolDone: note('toolDone'),

@@ -806,6 +806,51 @@ export const responsesIncomplete: LlmStream = {
   ],
 }
 
+/** Only a refusal (in two deltas), then response.completed. */
+export const responsesRefusal: LlmStream = {
+  frames: [
+    responsesTools.frames[0]!,
+    rev('response.output_item.added', {
+      output_index: 0,
+      item: { ...refusalItem, status: 'in_progress', content: [] },
+    }),
+    rev('response.content_part.added', {
+      item_id: 'msg_2',
+      output_index: 0,
+      content_index: 0,
+      part: { type: 'refusal', refusal: '' },
+    }),
+    ...['I cannot ', 'help.'].map((d) =>
+      rev('response.refusal.delta', {
+        item_id: 'msg_2',
+        output_index: 0,
+        content_index: 0,
+        delta: d,
+      }),
+    ),
+    rev('response.refusal.done', {
+      item_id: 'msg_2',
+      output_index: 0,
+      content_index: 0,
+      refusal: 'I cannot help.',
+    }),
+    rev('response.content_part.done', {
+      item_id: 'msg_2',
+      output_index: 0,
+      content_index: 0,
+      part: refusalItem.content[0],
+    }),
+    rev('response.output_item.done', { output_index: 0, item: refusalItem }),
+    rev('response.completed', {
+      response: response('completed', [refusalItem], {
+        input_tokens: 5,
+        output_tokens: 4,
+        total_tokens: 9,
+      }),
+    }),
+  ],
+}
+
 /**
  * Reasoning, text and half a function call, then the server closes the response before
  * response.completed (a clean end, which the SDK resolves with the status it last had).

@@ -28,6 +28,7 @@ import {
   responsesError,
   responsesFailed,
   responsesIncomplete,
+  responsesRefusal,
   responsesTools,
   serveLlmStreams,
   textOf,
@@ -69,6 +70,12 @@ function assemble(stream: LlmStream, mode: LlmMode = 'auto') {
   const result = extension.finish!({ reason: (ended?.reason ?? 'server-closed') as never, t })
   return { ended, llm: result.summary?.llm as LlmSummary }
 }
+
+/** The no-deltas problem of an answer that is only a refusal: it quotes the refusal. */
+const refused = (refusal: string) => ({
+  code: 'no-deltas',
+  message: `the model refused: ${JSON.stringify(refusal)} (the stream carried no text, reasoning or tool-call arguments)`,
+})
 
 const openai = (url: string, name: string) =>
   new OpenAI({ apiKey: 'sk-test', baseURL: `${url}/${name}/v1`, maxRetries: 0 })
@@ -252,12 +259,14 @@ describe('openai-chat as providers and compatible servers send it today, against
     expect(llm.problems).toEqual([])
   })
 
-  it('a refusal is not text: the SDK keeps it in message.refusal', async () => {
+  it('a refusal is not text: the SDK keeps it in message.refusal; no-deltas quotes it', async () => {
     const url = await serveLlmStreams({ chatRefusal })
     const { final } = await oracle(url, 'chatRefusal')
     expect(final.choices[0]!.message.refusal).toBe("I'm sorry, I cannot help with that.")
     const { llm } = assemble(chatRefusal)
     expectSame(llm, final)
+    // Not a delta, so no-deltas: whose message says that the model refused, and what it said.
+    expect(llm.problems).toEqual([refused(final.choices[0]!.message.refusal!)])
   })
 
   it('Azure: a prompt_filter_results chunk with empty choices first, content_filter_results per choice', async () => {
@@ -409,6 +418,21 @@ describe('openai-responses against the openai SDK', () => {
     expect(llm.problems).toEqual([])
   })
 
+  it('a refusal alone: no text, and no-deltas quotes the refusal part the SDK assembles', async () => {
+    const url = await serveLlmStreams({ responsesRefusal })
+    const final = await openaiResponse(url, 'responsesRefusal')
+    const { llm, ended } = assemble(responsesRefusal)
+    expect(ended).toEqual({ reason: 'end-event', message: undefined })
+    const item = final.output[0]!
+    const part = item.type === 'message' ? item.content[0] : undefined
+    if (part?.type !== 'refusal') throw new Error('no refusal part')
+    expect(llm.text).toBe(final.output_text)
+    expect(llm.toolCalls).toEqual([])
+    expect(llm.finishReason).toBe(final.status)
+    expect(llm.usage).toEqual(final.usage)
+    expect(llm.problems).toEqual([refused(part.refusal)])
+  })
+
   it('closed before response.completed: the SDK resolves with the last status (in_progress), sse-probe says the same', async () => {
     const url = await serveLlmStreams({ responsesCut })
     const final = await openaiResponse(url, 'responsesCut')
@@ -470,6 +494,7 @@ describe('through the real CLI', () => {
       chatChoicesCut,
       anthropicWeb,
       responsesIncomplete,
+      responsesRefusal,
       responsesError,
       responsesCut,
     }
