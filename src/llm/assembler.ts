@@ -10,8 +10,12 @@ export const END_EVENT: Signal = { end: 'end-event' }
 /** What a profile's parser reports as it reads a stream; the assembler keeps and times it. */
 export interface Sink {
   model(name: unknown): void
+  /** A choice the stream names, saying anything or nothing: it is one of the answer's (the SDK's `choices[index]`). */
+  choice(index: number): void
   text(choice: number, text: unknown): void
   reasoning(choice: number, text: unknown): void
+  /** What the model says instead of answering: shown, and named by `no-deltas`, but no delta. */
+  refusal(choice: number, text: unknown): void
   /** A tool call appears or names itself; empty ids and names change nothing (the SDKs keep the last non-empty). */
   toolStart(
     choice: number,
@@ -42,6 +46,7 @@ export interface SinkCall {
 export function isNoOpOnceMade({ method, args }: SinkCall): boolean {
   switch (method) {
     case 'model':
+    case 'choice':
       return true
     case 'toolStart':
       return !nonEmpty(args[2]) && !nonEmpty(args[3]) && args[4] === undefined
@@ -100,6 +105,7 @@ interface ChoiceState {
   index: number
   text: Stitched
   reasoning: Stitched
+  refusal: Stitched
   calls: Map<number | string, CallState>
   order: CallState[]
   /** The calls before this position in `order` are complete. */
@@ -194,6 +200,7 @@ export function createAssembler(
         index,
         text: new Stitched(),
         reasoning: new Stitched(),
+        refusal: new Stitched(),
         calls: new Map(),
         order: [],
         completed: 0,
@@ -235,6 +242,7 @@ export function createAssembler(
     model(name) {
       if (model === null && nonEmpty(name)) model = name
     },
+    choice: choiceState,
     text(index, text) {
       if (!nonEmpty(text)) return
       started = true
@@ -250,6 +258,12 @@ export function createAssembler(
       const choice = choiceState(index)
       choice.reasoning.add(text)
       if (onOutput && index === firstIndex()) onOutput({ kind: 'reasoning', text })
+    },
+    refusal(index, text) {
+      if (!nonEmpty(text)) return
+      started = true
+      choiceState(index).refusal.add(text)
+      if (onOutput && index === firstIndex()) onOutput({ kind: 'refusal', text })
     },
     toolStart(index, key, id, name, fallback) {
       started = true
@@ -306,10 +320,7 @@ export function createAssembler(
     }
     // A call whose fragments were all empty (an Anthropic tool with no parameters) is output too.
     if (deltas === 0 && all.every((choice) => choice.order.length === 0))
-      found.push({
-        code: 'no-deltas',
-        message: 'the stream carried no text, reasoning or tool-call arguments',
-      })
+      found.push({ code: 'no-deltas', message: noDeltas(first, all) })
     const { inputTokens, outputTokens } = tokens(profile, usage)
     const streamedMs = firstDeltaT === undefined ? 0 : readT - firstDeltaT
     const itl = gaps.result()
@@ -368,6 +379,30 @@ export function createAssembler(
       return 0
     },
   }
+}
+
+/** The no-deltas message; when the model refused, it says so, with the start of the refusal (a CI log then explains the failure). */
+function noDeltas(first: ChoiceState | undefined, all: ChoiceState[]): string {
+  const carried = 'the stream carried no text, reasoning or tool-call arguments'
+  const refused = [first, ...all].find((choice) => choice && choice.refusal.toString() !== '')
+  // Anthropic says it by its stop reason alone.
+  if (refused === undefined)
+    return first?.finishReason === 'refusal'
+      ? `the model refused (stop reason refusal): ${carried}`
+      : carried
+  const which = all.length > 1 ? ` (choice ${refused.index})` : ''
+  return `the model refused${which}: ${startOf(refused.refusal.toString())} (${carried})`
+}
+
+const REFUSAL_SHOWN = 100
+
+/** The start of a text, quoted on one line: JSON's escapes, an ellipsis when cut. */
+function startOf(text: string): string {
+  if (text.length <= REFUSAL_SHOWN) return JSON.stringify(text)
+  // Not between the halves of a surrogate pair.
+  const high = (text.charCodeAt(REFUSAL_SHOWN - 1) & 0xfc00) === 0xd800
+  const end = high ? REFUSAL_SHOWN - 1 : REFUSAL_SHOWN
+  return `${JSON.stringify(text.slice(0, end))}…`
 }
 
 /** Fragments as joined; when none carried anything, the arguments the stream gave whole (Anthropic's input at the start). */

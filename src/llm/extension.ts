@@ -33,8 +33,10 @@ const ignore = () => {}
 /** A sink for a parse whose facts are not wanted. */
 const IGNORED: Sink = {
   model: ignore,
+  choice: ignore,
   text: ignore,
   reasoning: ignore,
+  refusal: ignore,
   toolStart: ignore,
   toolArguments: ignore,
   toolDone: ignore,

@@ -53,9 +53,12 @@ const openaiChat: ProfileParser = (_type, data, sink) => {
   for (const choice of chunk.choices) {
     if (!isObject(choice)) continue
     const index = typeof choice.index === 'number' ? choice.index : 0
+    // Named is enough: the first choice is index 0 even when the stream ends before it says anything.
+    sink.choice(index)
     const delta = choice.delta
     if (isObject(delta)) {
       sink.text(index, delta.content)
+      sink.refusal(index, delta.refusal)
       // vLLM and DeepSeek say reasoning_content, OpenRouter and Ollama reasoning; some send both, alike.
       sink.reasoning(index, delta.reasoning_content ?? delta.reasoning)
       if (Array.isArray(delta.tool_calls)) {
@@ -86,6 +89,9 @@ const openaiResponses: ProfileParser = (type, data, sink) => {
     case 'response.reasoning_text.delta':
     case 'response.reasoning_summary_text.delta':
       sink.reasoning(0, event.delta)
+      break
+    case 'response.refusal.delta':
+      sink.refusal(0, event.delta)
       break
     case 'response.function_call_arguments.delta':
       sink.toolArguments(0, key, event.delta)

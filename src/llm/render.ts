@@ -22,29 +22,34 @@ export interface LlmRenderer {
   summary(llm: LlmSummary, batched: boolean): string[]
 }
 
-/** The live text view of llm.md: text as it arrives, reasoning dimmed, tool calls when complete. */
+/** The live text view of llm.md: text as it arrives, reasoning dimmed, a refusal marked, tool calls when complete. */
 export function createLlmRenderer(c: ChalkInstance, e: ChalkInstance): LlmRenderer {
   let lineStart = true
   let last: LlmOutput['kind'] | undefined
 
   function output(piece: LlmOutput): string {
-    // A blank line between reasoning and the answer; tool calls on lines of their own.
-    const gap =
-      last !== undefined && last !== piece.kind && piece.kind !== 'tool-call'
-        ? lineStart
-          ? '\n'
-          : '\n\n'
-        : ''
-    last = piece.kind
     if (piece.kind === 'tool-call') {
+      last = piece.kind
       const { name, arguments: args, valid } = piece.call
       const text = `${lineStart ? '' : '\n'}${c.magenta('⚙')} ${c.bold(safe(name ?? '(unnamed)'))} ${valid ? safe(args) : c.red(safe(args))}\n`
       lineStart = true
       return text
     }
-    if (piece.text === '') return gap
+    // A blank line between reasoning, a refusal and the answer (tool calls are on lines of their
+    // own); a refusal starts with its marker, so that it is not taken for the answer.
+    let before = ''
+    if (last !== piece.kind) {
+      if (last !== undefined) before = lineStart ? '\n' : '\n\n'
+      if (piece.kind === 'refusal') before += c.yellow.bold('refusal: ')
+      last = piece.kind
+    }
+    if (piece.text === '') return before
     lineStart = piece.text.endsWith('\n')
-    return gap + (piece.kind === 'reasoning' ? c.dim(safe(piece.text)) : safe(piece.text))
+    const text = safe(piece.text)
+    return (
+      before +
+      (piece.kind === 'text' ? text : piece.kind === 'reasoning' ? c.dim(text) : c.yellow(text))
+    )
   }
 
   const counted = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`

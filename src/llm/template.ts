@@ -249,8 +249,10 @@ function recordingSink(recording: Recording): Sink {
     }
   return {
     model: note('model'),
+    choice: note('choice'),
     text: note('text'),
     reasoning: note('reasoning'),
+    refusal: note('refusal'),
     toolStart: note('toolStart'),
     toolArguments: note('toolArguments'),
     toolDone: note('toolDone'),

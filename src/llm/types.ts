@@ -53,5 +53,5 @@ export interface LlmSummary {
 
 /** What the stream says as it arrives, for a live view: output of the first choice only. */
 export type LlmOutput =
-  | { kind: 'text' | 'reasoning'; text: string }
+  | { kind: 'text' | 'reasoning' | 'refusal'; text: string }
   | { kind: 'tool-call'; call: LlmToolCall }

@@ -107,6 +107,22 @@ export const chatError: LlmStream = {
   ],
 }
 
+/** Two choices (n = 2): the first names itself with an empty role chunk, the second speaks, then an error. */
+export const chatChoicesError: LlmStream = {
+  frames: [
+    chunk([
+      delta({ role: 'assistant', content: '' }, 0),
+      delta({ role: 'assistant', content: '' }, 1),
+    ]),
+    chunk([delta({ content: 'Hello' }, 1)]),
+    chunk([delta({ content: ' world' }, 1)]),
+    chatError.frames[2]!,
+  ],
+}
+
+/** The same, cut where the error was. */
+export const chatChoicesCut: LlmStream = { frames: chatChoicesError.frames.slice(0, -1), cut: true }
+
 /** Text, then the connection drops: no finish_reason, no [DONE]. */
 export const chatCut: LlmStream = {
   frames: [
@@ -786,6 +802,51 @@ export const responsesIncomplete: LlmStream = {
         ),
         incomplete_details: { reason: 'max_output_tokens' },
       },
+    }),
+  ],
+}
+
+/** Only a refusal (in two deltas), then response.completed. */
+export const responsesRefusal: LlmStream = {
+  frames: [
+    responsesTools.frames[0]!,
+    rev('response.output_item.added', {
+      output_index: 0,
+      item: { ...refusalItem, status: 'in_progress', content: [] },
+    }),
+    rev('response.content_part.added', {
+      item_id: 'msg_2',
+      output_index: 0,
+      content_index: 0,
+      part: { type: 'refusal', refusal: '' },
+    }),
+    ...['I cannot ', 'help.'].map((d) =>
+      rev('response.refusal.delta', {
+        item_id: 'msg_2',
+        output_index: 0,
+        content_index: 0,
+        delta: d,
+      }),
+    ),
+    rev('response.refusal.done', {
+      item_id: 'msg_2',
+      output_index: 0,
+      content_index: 0,
+      refusal: 'I cannot help.',
+    }),
+    rev('response.content_part.done', {
+      item_id: 'msg_2',
+      output_index: 0,
+      content_index: 0,
+      part: refusalItem.content[0],
+    }),
+    rev('response.output_item.done', { output_index: 0, item: refusalItem }),
+    rev('response.completed', {
+      response: response('completed', [refusalItem], {
+        input_tokens: 5,
+        output_tokens: 4,
+        total_tokens: 9,
+      }),
     }),
   ],
 }

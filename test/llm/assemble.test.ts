@@ -268,6 +268,56 @@ describe('what is stitched', () => {
     ])
   })
 
+  it('a refusal: shown live, apart, no delta; no-deltas quotes its start on one line', () => {
+    // 99 characters, then an emoji: the quote ends before it, not between its halves.
+    const refusal = `No.\n${'x'.repeat(95)}😀 and more`
+    const { llm, outputs } = run([
+      { t: 1, data: chunk({ role: 'assistant', content: '', refusal: null }) },
+      { t: 2, data: chunk({ refusal: refusal.slice(0, 50) }) },
+      { t: 3, data: chunk({ refusal: refusal.slice(50) }) },
+      { t: 4, data: chunk({}, { choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }) },
+      { t: 5, data: '[DONE]' },
+    ])
+    expect(outputs).toEqual([
+      { kind: 'refusal', text: refusal.slice(0, 50) },
+      { kind: 'refusal', text: refusal.slice(50) },
+    ])
+    expect(llm).toMatchObject({ text: '', deltas: 0, ttftMs: null, finishReason: 'stop' })
+    expect(llm!.problems).toEqual([
+      {
+        code: 'no-deltas',
+        message: `the model refused: "No.\\n${'x'.repeat(95)}"… (the stream carried no text, reasoning or tool-call arguments)`,
+      },
+    ])
+  })
+
+  it('no-deltas names the choice that refused, and an Anthropic refusal by its stop reason', () => {
+    const choices = (...cs: unknown[]) =>
+      JSON.stringify({ object: 'chat.completion.chunk', choices: cs })
+    const chat = run([
+      { t: 1, data: choices({ index: 0, delta: { role: 'assistant' } }) },
+      { t: 2, data: choices({ index: 1, delta: { refusal: 'No.' } }) },
+      { t: 3, data: '[DONE]' },
+    ])
+    expect(chat.llm!.problems[0]!.message).toMatch(/^the model refused \(choice 1\): "No\." \(/)
+    const anthropic = run([
+      { t: 1, event: 'message_start', data: '{"type":"message_start","message":{"model":"c"}}' },
+      {
+        t: 2,
+        event: 'message_delta',
+        data: '{"type":"message_delta","delta":{"stop_reason":"refusal"}}',
+      },
+      { t: 3, event: 'message_stop', data: '{"type":"message_stop"}' },
+    ])
+    expect(anthropic.llm!.problems).toEqual([
+      {
+        code: 'no-deltas',
+        message:
+          'the model refused (stop reason refusal): the stream carried no text, reasoning or tool-call arguments',
+      },
+    ])
+  })
+
   it('long answers: text, reasoning and arguments of thousands of pieces, in order', () => {
     const pieces = Array.from({ length: 2500 }, (_, i) => `p${i};`)
     // The first fragment names the call, as the providers do.

@@ -8,9 +8,11 @@ import {
   chatCut,
   chatEmpty,
   chatError,
+  chatRefusal,
   chatTokens,
   chatTools,
   logStream,
+  responsesIncomplete,
   serveLlmStreams,
   statusStream,
 } from '../helpers/llm-streams.ts'
@@ -227,6 +229,21 @@ describe('the pretty view', () => {
     expect(run.stderr).toContain('tokens       in 52 · out 31')
     expect(run.stderr).toContain('finish       tool_calls')
     expect(run.stderr).not.toContain('batched')
+  })
+
+  it('shows a refusal as it arrives, marked and apart, and says in the summary that the model refused', async () => {
+    const url = await serveLlmStreams({ chatRefusal, responsesIncomplete })
+    const run = await runMain(['--expect-llm', '-d', '{}', `${url}/chatRefusal`])
+    expect(run.exitCode).toBe(1)
+    expect(run.stdout).toBe("refusal: I'm sorry, I cannot help with that.\n")
+    expect(run.stderr).toContain(
+      '✗ no-deltas: the model refused: "I\'m sorry, I cannot help with that." (the stream carried no text',
+    )
+    const colored = await runMain(['--color', '-d', '{}', `${url}/chatRefusal`])
+    expect(colored.stdout).toContain("\x1b[33mI'm sorry, \x1b[39m")
+    // A refusal, then the answer: a blank line between them, as after reasoning.
+    const responses = await runMain(['-d', '{}', `${url}/responsesIncomplete`])
+    expect(responses.stdout).toBe('refusal: I cannot help.\n\nBut here\n')
   })
 
   it('--events shows the usual event blocks instead', async () => {

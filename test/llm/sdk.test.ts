@@ -14,6 +14,8 @@ import {
   chatAzure,
   chatBadArguments,
   chatChoices,
+  chatChoicesCut,
+  chatChoicesError,
   chatCompat,
   chatCut,
   chatEmpty,
@@ -26,6 +28,7 @@ import {
   responsesError,
   responsesFailed,
   responsesIncomplete,
+  responsesRefusal,
   responsesTools,
   serveLlmStreams,
   textOf,
@@ -67,6 +70,12 @@ function assemble(stream: LlmStream, mode: LlmMode = 'auto') {
   const result = extension.finish!({ reason: (ended?.reason ?? 'server-closed') as never, t })
   return { ended, llm: result.summary?.llm as LlmSummary }
 }
+
+/** The no-deltas problem of an answer that is only a refusal: it quotes the refusal. */
+const refused = (refusal: string) => ({
+  code: 'no-deltas',
+  message: `the model refused: ${JSON.stringify(refusal)} (the stream carried no text, reasoning or tool-call arguments)`,
+})
 
 const openai = (url: string, name: string) =>
   new OpenAI({ apiKey: 'sk-test', baseURL: `${url}/${name}/v1`, maxRetries: 0 })
@@ -168,6 +177,28 @@ describe('openai-chat against the openai SDK', () => {
     expect(llm.text).toBe('Partial')
   })
 
+  it('several choices, the stream fails before the first says anything: the first is index 0, as the SDK has it', async () => {
+    const streams = { chatChoicesError, chatChoicesCut }
+    const url = await serveLlmStreams(streams)
+    for (const [name, served] of Object.entries(streams)) {
+      const stream = openai(url, name).chat.completions.stream({
+        model: 'gpt-test',
+        messages: [{ role: 'user', content: 'hi' }],
+        n: 2,
+      })
+      await expect(stream.finalChatCompletion(), name).rejects.toThrow()
+      // What the SDK had assembled when the stream failed.
+      const snapshot = stream.currentChatCompletionSnapshot!
+      const { llm } = assemble(served)
+      expect(llm.text, name).toBe(snapshot.choices[0]!.message.content ?? '')
+      expect(llm.text, name).toBe('')
+      expect(
+        llm.choices?.map((c) => [c.index, c.text]),
+        name,
+      ).toEqual(snapshot.choices.map((c) => [c.index, c.message.content ?? '']))
+    }
+  })
+
   it('a stream cut before [DONE]: the SDK fails, sse-probe reports no-end-marker and keeps the text', async () => {
     const url = await serveLlmStreams({ chatCut })
     const stream = openai(url, 'chatCut').chat.completions.stream({
@@ -228,12 +259,14 @@ describe('openai-chat as providers and compatible servers send it today, against
     expect(llm.problems).toEqual([])
   })
 
-  it('a refusal is not text: the SDK keeps it in message.refusal', async () => {
+  it('a refusal is not text: the SDK keeps it in message.refusal; no-deltas quotes it', async () => {
     const url = await serveLlmStreams({ chatRefusal })
     const { final } = await oracle(url, 'chatRefusal')
     expect(final.choices[0]!.message.refusal).toBe("I'm sorry, I cannot help with that.")
     const { llm } = assemble(chatRefusal)
     expectSame(llm, final)
+    // Not a delta, so no-deltas: whose message says that the model refused, and what it said.
+    expect(llm.problems).toEqual([refused(final.choices[0]!.message.refusal!)])
   })
 
   it('Azure: a prompt_filter_results chunk with empty choices first, content_filter_results per choice', async () => {
@@ -385,6 +418,21 @@ describe('openai-responses against the openai SDK', () => {
     expect(llm.problems).toEqual([])
   })
 
+  it('a refusal alone: no text, and no-deltas quotes the refusal part the SDK assembles', async () => {
+    const url = await serveLlmStreams({ responsesRefusal })
+    const final = await openaiResponse(url, 'responsesRefusal')
+    const { llm, ended } = assemble(responsesRefusal)
+    expect(ended).toEqual({ reason: 'end-event', message: undefined })
+    const item = final.output[0]!
+    const part = item.type === 'message' ? item.content[0] : undefined
+    if (part?.type !== 'refusal') throw new Error('no refusal part')
+    expect(llm.text).toBe(final.output_text)
+    expect(llm.toolCalls).toEqual([])
+    expect(llm.finishReason).toBe(final.status)
+    expect(llm.usage).toEqual(final.usage)
+    expect(llm.problems).toEqual([refused(part.refusal)])
+  })
+
   it('closed before response.completed: the SDK resolves with the last status (in_progress), sse-probe says the same', async () => {
     const url = await serveLlmStreams({ responsesCut })
     const final = await openaiResponse(url, 'responsesCut')
@@ -442,8 +490,11 @@ describe('through the real CLI', () => {
       chatRefusal,
       chatAzure,
       chatCompat,
+      chatChoicesError,
+      chatChoicesCut,
       anthropicWeb,
       responsesIncomplete,
+      responsesRefusal,
       responsesError,
       responsesCut,
     }
