@@ -8,7 +8,7 @@ import type { LlmOutput } from '../llm/types.ts'
 import type { Format } from './args.ts'
 import type { PrettyView } from './render/display.ts'
 import { renderJson, renderJsonPieces } from './render/json.ts'
-import { createPrettyRenderer } from './render/pretty.ts'
+import { createPrettyRenderer, shownGot } from './render/pretty.ts'
 import type { TtyStream } from './render/status-line.ts'
 
 /** How the probe's records are shown: the CLI's own options, which the library does not have. */
@@ -124,8 +124,12 @@ export async function createOutput(
       if (record.type !== 'summary') return
       if (record.message !== undefined && record.message !== lastError && record.exitCode > 1)
         err += `error: ${record.reason}: ${visible(record.message)}\n`
-      for (const expectation of record.expectations)
-        if (!expectation.ok) err += `error: expectation failed: ${visible(expectation.name)}\n`
+      // What was seen too: a CI log that keeps stderr alone still says why.
+      for (const expectation of record.expectations) {
+        if (expectation.ok) continue
+        const got = shownGot(expectation)
+        err += `error: expectation failed: ${visible(expectation.name)}${got && ` ${got}`}\n`
+      }
     }
   } else {
     const palette = await colors(streams, options.color)

@@ -646,7 +646,7 @@ describe('output', () => {
       headers: expect.objectContaining({ 'retry-after': '30' }),
     })
     expect(run.stderr).toBe(
-      'error: HTTP 503 Service Unavailable\nerror: expectation failed: --expect-event x\n',
+      'error: HTTP 503 Service Unavailable\nerror: expectation failed: --expect-event x (got 0)\n',
     )
     const pretty = await runCli([failing.url, '-i', '--no-color'])
     expect(pretty.stderr).toMatch(

@@ -180,6 +180,10 @@ export function createPrettyRenderer(
   }
 }
 
+/** `(got …)`: what an expectation saw, as its flag reads it; '' when it says nothing. */
+export const shownGot = (e: ExpectationResult): string =>
+  e.actual === undefined ? '' : `(got ${shownActual(e)})`
+
 /** What an expectation saw, as its flag reads it: a count, a gap, a reason, matching events. */
 function shownActual(e: ExpectationResult): string {
   const { actual } = e
@@ -231,7 +235,7 @@ export function renderSummary(s: SummaryRecord, c: ChalkInstance, block: string[
   for (const e of s.expectations) {
     const mark = e.ok ? c.green('✓') : c.red('✗')
     // What was seen, held or not (cli.md): a pass shows its margin too.
-    const got = e.actual === undefined ? '' : ` ${c.dim(`(got ${shownActual(e)})`)}`
+    const got = e.actual === undefined ? '' : ` ${c.dim(shownGot(e))}`
     lines.push(`${mark} ${visible(e.name)}${got}`)
   }
   return `${lines.join('\n')}\n`
