@@ -179,7 +179,7 @@ export function methodArg(text: string): string {
   }
   if (FORBIDDEN_METHODS.has(text.toUpperCase())) {
     throw new SseProbeUsageError(
-      `${text.toUpperCase()} is a method fetch refuses to send (as CONNECT, TRACE and TRACK)`,
+      `${text.toUpperCase()} is a method fetch refuses to send (CONNECT, TRACE, TRACK)`,
     )
   }
   return text.toUpperCase()

@@ -514,7 +514,7 @@ describe('load, pure parts', () => {
     expect(triggerArg('POST :8000/publish', false).url.href).toBe('http://localhost:8000/publish')
     expect(triggerArg('POST 127.0.0.1:8000/p', false).url.href).toBe('http://127.0.0.1:8000/p')
     expect(() => triggerArg('POST ftp://h/p', false)).toThrow('expected an http:// or https:// URL')
-    expect(() => triggerArg('TRACE http://h/p', false)).toThrow('TRACE cannot')
+    expect(() => triggerArg('TRACE http://h/p', false)).toThrow('TRACE is a method fetch refuses')
     // A method alone, in any case, is a forgotten URL, not the host `post`.
     for (const text of ['POST', 'post', '', 'POST http://h/p extra'])
       expect(() => triggerArg(text, true), text).toThrow(
