@@ -1,4 +1,5 @@
-import { isRedirect, MAX_REDIRECTS } from '../engine/connection.ts'
+import { isEventStreamType, isRedirect, MAX_REDIRECTS } from '../engine/connection.ts'
+import { contentCodings, undecodable } from '../engine/decompress.ts'
 import { formatDuration as fmt } from '../engine/duration.ts'
 import { redactUrl } from '../engine/redact.ts'
 import {
@@ -123,6 +124,11 @@ export function checkContentType(o: Observation): Judgement {
   // What came back instead (an API's JSON error, a login page) says more than its status.
   const body = r.body ? `: ${r.body}` : ''
   if (r.status !== 200) return fail(`${statusLine(r)}${body}`, statusHint(r.status))
+  if (r.verdict !== 'ok' && isEventStreamType(type)) {
+    // The right type, refused for a body the probe cannot decode (connection.ts).
+    const why = undecodable(r.headers['content-encoding'])
+    return fail(`200, ${type}, with ${why}`, HINTS.compression)
+  }
   if (r.verdict !== 'ok')
     return fail(`200 with Content-Type ${type ?? '(none)'}${body}`, HINTS.contentType)
   const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(type ?? '')?.[1]
@@ -482,9 +488,9 @@ function firstEventMs(c: ConnectionSeen): number | undefined {
   return first === undefined ? undefined : first.t - c.requestAt
 }
 
+/** The codings of a compressed response (`gzip`, `deflate, gzip`), undefined for an uncompressed one. */
 function contentEncoding(c: ConnectionSeen): string | undefined {
-  const encoding = c.response?.headers['content-encoding']?.trim().toLowerCase()
-  return encoding && encoding !== 'identity' ? encoding : undefined
+  return contentCodings(c.response?.headers['content-encoding']).join(', ') || undefined
 }
 
 function statusLine(r: ResponseSeen | undefined): string {

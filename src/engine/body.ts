@@ -1,5 +1,4 @@
-import type { Transform } from 'node:stream'
-import { createDecompressor } from './decompress.ts'
+import { contentCodings, createDecoder, type Decoder } from './decompress.ts'
 import type { Body } from './dispatch.ts'
 import { describeError } from './errors.ts'
 
@@ -29,8 +28,10 @@ export function readBody(
   contentEncoding: string | undefined,
   handlers: BodyHandlers,
 ): Promise<BodyEnd> {
-  const decompressor = createDecompressor(contentEncoding)
-  return decompressor ? readCompressed(body, decompressor, handlers) : readPlain(body, handlers)
+  const decoder = createDecoder(contentEncoding)
+  return decoder
+    ? readCompressed(body, decoder, contentEncoding!, handlers)
+    : readPlain(body, handlers)
 }
 
 const networkError = (error: unknown): BodyEnd => ({
@@ -70,24 +71,36 @@ function readPlain(body: Body, { onBytes, onData }: BodyHandlers): Promise<BodyE
   })
 }
 
-/** A compressed body goes through zlib's stream, and is read from it as before. */
+/**
+ * A compressed body goes through zlib's stream, and is read from it as before. A body that ends
+ * cleanly in the middle of its compressed stream was cut (a proxy, a crashed server's close): the
+ * stream broke, as cli.md has a body closed in its middle.
+ */
 async function readCompressed(
   body: Body,
-  decompressor: Transform,
+  { input, output }: Decoder,
+  contentEncoding: string,
   { onBytes, onData }: BodyHandlers,
 ): Promise<BodyEnd> {
+  let received = false
+  let broken: Error | undefined
   body.read({
     onData(chunk) {
+      received = true
       onBytes?.(chunk)
-      if (decompressor.write(chunk)) return
+      if (input.write(chunk)) return
       body.pause()
-      decompressor.once('drain', () => body.resume())
+      input.once('drain', () => body.resume())
     },
-    onEnd: (error) => (error ? decompressor.destroy(error) : decompressor.end()),
+    onEnd(error) {
+      broken = error
+      if (error) input.destroy(error)
+      else input.end()
+    },
   })
   let handling = false
   try {
-    for await (const chunk of decompressor) {
+    for await (const chunk of output) {
       handling = true
       const stop = onData(chunk)
       if (stop === true || (stop !== false && (await stop))) return { cause: 'stopped' }
@@ -96,9 +109,22 @@ async function readCompressed(
     return { cause: 'server-closed' }
   } catch (error) {
     if (handling) throw error
-    return networkError(error)
+    if (broken) return networkError(error)
+    // No byte at all was no stream to cut: an empty body, as an uncompressed one may be.
+    if (!received) return { cause: 'server-closed' }
+    return { cause: 'network-error', message: decodingProblem(error, contentEncoding) }
   } finally {
     body.destroy()
-    decompressor.destroy()
+    input.destroy()
+    output.destroy()
   }
+}
+
+/** Why a compressed body that arrived whole could not be decoded, in words. */
+function decodingProblem(error: unknown, contentEncoding: string): string {
+  const codings = contentCodings(contentEncoding).join(', ')
+  // zlib's "unexpected end of file": the input ended before the compressed stream did.
+  if ((error as { code?: string }).code === 'Z_BUF_ERROR')
+    return `the compressed body (${codings}) was cut off: the connection ended in the middle of it`
+  return `the compressed body (${codings}) could not be decoded: ${describeError(error)}`
 }

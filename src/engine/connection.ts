@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http'
 import type { Dispatcher } from 'undici'
+import { undecodable } from './decompress.ts'
 import { type Body, sendRequest } from './dispatch.ts'
 import { describeError } from './errors.ts'
 import { createHttp, type Http, type HttpOptions } from './http.ts'
@@ -105,7 +106,13 @@ export async function openStream(
         continue
       }
       clearTimeout(connectTimer)
-      const verdict = classify(response.statusCode, responseHeaders['content-type'])
+      const contentType = responseHeaders['content-type']
+      const encoding = responseHeaders['content-encoding']
+      const classified = classify(response.statusCode, contentType)
+      // A body in a coding the probe cannot undo is no event stream it can read either (a browser
+      // would parse the compressed bytes as text: garbage at best).
+      const unreadable = classified === 'ok' ? undecodable(encoding) : undefined
+      const verdict = unreadable === undefined ? classified : 'not-event-stream'
       const attempt = {
         type: 'response' as const,
         verdict,
@@ -129,9 +136,11 @@ export async function openStream(
       const why =
         isRedirect(response.statusCode) && location !== undefined
           ? `${status}: too many redirects (more than ${MAX_REDIRECTS})`
-          : verdict === 'not-event-stream'
-            ? `${status} with Content-Type ${responseHeaders['content-type'] ?? '(none)'}, not text/event-stream`
-            : status
+          : unreadable !== undefined
+            ? `${status} with ${unreadable}`
+            : verdict === 'not-event-stream'
+              ? `${status} with Content-Type ${contentType ?? '(none)'}, not text/event-stream`
+              : status
       // cli.md: a refused response's record carries its body, an empty one too.
       return { ...attempt, message: why, excerpt }
     }
@@ -152,8 +161,12 @@ export async function openStream(
 function classify(status: number, contentType: string | undefined): Verdict {
   if (status === 204) return 'no-content'
   if (status !== 200) return 'http-error'
-  // [spec] the MIME type essence must be text/event-stream; parameters such as charset are allowed.
-  return mimeEssence(contentType ?? '') === 'text/event-stream' ? 'ok' : 'not-event-stream'
+  return isEventStreamType(contentType) ? 'ok' : 'not-event-stream'
+}
+
+/** [spec] the MIME type essence must be text/event-stream; parameters such as charset are allowed. */
+export function isEventStreamType(contentType: string | undefined): boolean {
+  return mimeEssence(contentType ?? '') === 'text/event-stream'
 }
 
 const TOKEN = "[!#$%&'*+.^_`|~0-9a-z-]+"

@@ -1,3 +1,5 @@
+import { maxHeaderSize } from 'node:http'
+
 const TLS_CODES = new Set([
   'DEPTH_ZERO_SELF_SIGNED_CERT',
   'SELF_SIGNED_CERT_IN_CHAIN',
@@ -22,16 +24,25 @@ interface ErrorLike {
 export function describeError(error: unknown): string {
   const parts: string[] = []
   let tls = false
+  let overflow = false
   const visit = (value: unknown, depth: number) => {
     if (depth > 5 || value === null || typeof value !== 'object') return
     const e = value as ErrorLike
     if (e.code && TLS_CODES.has(e.code)) tls = true
+    if (e.code === 'UND_ERR_HEADERS_OVERFLOW') overflow = true
     const message = e.message?.trim()
     if (message && !parts.some((part) => part.includes(message))) parts.push(message)
     for (const inner of e.errors ?? []) visit(inner, depth + 1)
     visit(e.cause, depth + 1)
   }
   visit(error, 0)
+  // undici's "Headers Overflow Error" names neither whose headers nor the limit (node's, 16 KiB
+  // unless --max-http-header-size says otherwise).
+  if (overflow) {
+    const limit =
+      maxHeaderSize % 1024 === 0 ? `${maxHeaderSize / 1024} KiB` : `${maxHeaderSize} bytes`
+    return `the response headers are larger than ${limit}, more than sse-probe reads`
+  }
   const generic = /^(fetch failed|terminated|other side closed)$/
   const specific = parts.filter((part) => !generic.test(part))
   const line = (specific.length > 0 ? specific : parts).join(': ') || String(error)

@@ -99,6 +99,14 @@ describe('check: each check catches its problem', () => {
       /^200 with Content-Type text\/html: : connected retry: 2000 id: 1 data: tick 1 /,
     ],
     [
+      'a Content-Encoding the probe cannot decode',
+      { headers: { 'content-encoding': 'zstd' } },
+      [],
+      'content-type',
+      'fail',
+      /^200, text\/event-stream, with Content-Encoding zstd: sse-probe decodes gzip, deflate and br, not zstd$/,
+    ],
+    [
       'a charset other than UTF-8',
       { headers: { 'content-type': 'text/event-stream; charset=iso-8859-1' } },
       [],

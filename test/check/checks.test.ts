@@ -219,6 +219,16 @@ describe('compression', () => {
       ).status,
     ).toBe('pass')
   })
+
+  it('names the codings of a Content-Encoding list, identity and case aside', () => {
+    const listed = connection(0, {
+      response: response({ headers: { ...SSE, 'content-encoding': 'GZip, identity' } }),
+      events: events(['1'], 45),
+    })
+    expect(
+      checkCompression(observation({ connections: [listed], compressed: listed })).measured,
+    ).toBe('gzip-compressed even without Accept-Encoding: first event after 45ms')
+  })
 })
 
 describe('buffering', () => {
