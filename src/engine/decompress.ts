@@ -11,16 +11,19 @@ import {
 const zlib = () => process.getBuiltinModule('node:zlib')
 
 const DECODABLE = new Set(['gzip', 'x-gzip', 'deflate', 'br'])
+// Compressions the probe cannot undo: a body in one is refused rather than parsed as text.
+const UNDECODABLE = new Set(['zstd', 'compress', 'x-compress', 'dcb', 'dcz'])
 
 /**
- * A response's Content-Encoding as the codings to undo, in the order the server applied them:
- * lower-cased, `identity` (no coding) and empty list items dropped, as browsers read it.
+ * A response's Content-Encoding as the compressions to undo, in the order the server applied
+ * them, lower-cased. Anything else (`identity`, a server's misconfigured `utf-8`) is no coding
+ * at all: Chromium reads such a body as it is, and so does the probe.
  */
 export function contentCodings(header: string | undefined): string[] {
   return (header ?? '')
     .split(',')
     .map((coding) => coding.trim().toLowerCase())
-    .filter((coding) => coding !== '' && coding !== 'identity')
+    .filter((coding) => DECODABLE.has(coding) || UNDECODABLE.has(coding))
 }
 
 // As curl (CVE-2022-32206): each coding costs a decoder, and a hostile server could list thousands.
@@ -31,7 +34,7 @@ export function undecodable(header: string | undefined): string | undefined {
   const codings = contentCodings(header)
   if (codings.length > MAX_CODINGS)
     return `a Content-Encoding of ${codings.length} codings: sse-probe undoes at most ${MAX_CODINGS}`
-  const coding = codings.find((coding) => !DECODABLE.has(coding))
+  const coding = codings.find((coding) => UNDECODABLE.has(coding))
   if (coding === undefined) return undefined
   return `Content-Encoding ${header}: sse-probe decodes gzip, deflate and br, not ${coding}`
 }

@@ -51,6 +51,7 @@ describe('Content-Encoding, decoded as browsers do', () => {
     ['a list: the last coding is undone first', 'deflate, gzip', gzipSync(deflateSync(STREAM))],
     ['identity in a list', 'gzip, identity', gzipSync(STREAM)],
     ['identity alone', 'identity', STREAM],
+    ['a coding that is no compression, read as it is (as Chromium)', 'UTF-8', STREAM],
     ['any case and spacing', ' GZip ,Br', brotliCompressSync(gzipSync(STREAM))],
   ])('%s', async (_name, encoding, body) => {
     const server = await serve({ 'content-encoding': encoding }, body)

@@ -35,6 +35,9 @@ describe('Content-Encoding lists', () => {
   it('reads the codings in order, lower-cased, without identity or empty items', () => {
     expect(contentCodings(' Deflate,, identity ,GZIP ')).toEqual(['deflate', 'gzip'])
     expect(contentCodings('identity')).toEqual([])
+    // As Chromium: a coding that is no compression (a misconfigured charset) leaves the body as it is.
+    expect(contentCodings('utf-8')).toEqual([])
+    expect(contentCodings('gzip, zstd')).toEqual(['gzip', 'zstd'])
     expect(contentCodings(undefined)).toEqual([])
     expect(createDecoder('identity')).toBeUndefined()
   })
