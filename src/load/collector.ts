@@ -243,7 +243,8 @@ export type Collector = ReturnType<typeof createCollector>
 /**
  * What kind of error a message is, to count alike errors together: the status
  * of a refused response, else the system error code (ECONNRESET, EMFILE), else
- * the message without numbers (ports, byte counts and times differ between connections).
+ * the message without numbers (ports, byte counts and times differ between connections), a
+ * limit's size aside (`larger than 16 KiB`).
  */
 export function errorKind(message: string, status?: number): string {
   if (status === 200) return 'not text/event-stream'
@@ -256,7 +257,7 @@ export function errorKind(message: string, status?: number): string {
   const code = /\b(E[A-Z]{3,}|UND_ERR_[A-Z_]+)\b/.exec(message)
   if (code) return code[1]!
   if (message.includes('--connect-timeout')) return 'connect timeout'
-  return message.replace(/\d+(\.\d+)?/g, 'N').slice(0, 80)
+  return message.replace(/(?<!\d)\d+(\.\d+)?(?![\d.]| ?[KMG]iB\b)/g, 'N').slice(0, 80)
 }
 
 /** A number as JSON writes one: Number() alone would also take hex, `Infinity` and blanks. */

@@ -456,6 +456,10 @@ describe('load, pure parts', () => {
     expect(errorKind('connect ECONNREFUSED 127.0.0.1:4000')).toBe('ECONNREFUSED')
     expect(errorKind('no response within 10000ms (--connect-timeout)')).toBe('connect timeout')
     expect(errorKind('other side closed after 1234 bytes')).toBe('other side closed after N bytes')
+    // A limit is the same for every connection: it stays.
+    expect(errorKind('the response headers are larger than 16 KiB, more than 2.5 ms')).toBe(
+      'the response headers are larger than 16 KiB, more than N ms',
+    )
     expect(errorKind('HTTP 302 Found: too many redirects (more than 20)', 302)).toBe(
       'too many redirects',
     )

@@ -55,7 +55,7 @@ export function closedHow(record: CloseRecord): string {
 export function discardedNote(record: CloseRecord): string {
   return record.discardedBytes === undefined
     ? ''
-    : ` (incomplete event of ${record.discardedBytes} bytes discarded)`
+    : ` (incomplete event of ${record.discardedBytes} byte${record.discardedBytes === 1 ? '' : 's'} discarded)`
 }
 
 /** What a reconnection sent as Last-Event-ID. */
