@@ -10,7 +10,7 @@ import {
 } from './diff.ts'
 import { type DiffStyle, renderDiff } from './diff-render.ts'
 import { readSideFile, SideUnreadable } from './diff-sides.ts'
-import { type ProbeRecord, redactUrl } from './engine.ts'
+import { type ProbeRecord, redactUrl, visible } from './engine.ts'
 
 /** `sse-probe diff`'s own flags, as commander parsed them. */
 export interface DiffFlags {
@@ -73,8 +73,9 @@ export async function runDiff(
     )
   } catch (error) {
     if (!(error instanceof SideUnreadable)) throw error
-    // The message may quote a URL side, with the user:password@ that goes out as Authorization.
-    io.stderr.write(`sse-probe diff: ${redactUrl(error.message)}\n`)
+    // The message may quote a URL side, with the user:password@ that goes out as Authorization,
+    // and what a server said (a recorded summary's message): one line, nothing run on the terminal.
+    io.stderr.write(`sse-probe diff: ${visible(redactUrl(error.message))}\n`)
     return 3
   }
   const { records, summary } = diffSides(sides[0]!, sides[1]!, options)

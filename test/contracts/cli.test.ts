@@ -521,6 +521,14 @@ describe('sse-probe diff', () => {
     const replayed = await runMain(['diff', capture, recorded])
     expect(replayed.exitCode).toBe(3)
     expect(replayed.stderr).toMatch(/refused.ndjson: the recorded probe could not read .*HTTP 500/)
+    // What the recorded server said is shown escaped, on one line: never run on the terminal.
+    const hostile = file(
+      'hostile-refused.ndjson',
+      `${JSON.stringify({ type: 'summary', t: 1, reason: 'http-error', exitCode: 3, message: 'HTTP 500 \u001b[2J\nforged line', events: 0 })}\n`,
+    )
+    const escaped = await runMain(['diff', capture, hostile])
+    expect(escaped.exitCode).toBe(3)
+    expect(escaped.stderr).toMatch(/could not read the stream: HTTP 500 \\x1b\[2J\\nforged line\n$/)
   })
 
   it('never shows the password of a URL side: not in the timing table, not in an error', async () => {
