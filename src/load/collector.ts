@@ -240,6 +240,9 @@ export function createCollector(options: CollectorOptions) {
 
 export type Collector = ReturnType<typeof createCollector>
 
+// connection.ts's words for a body in a Content-Encoding it cannot undo, after the status.
+const UNDECODABLE = / with ((?:a )?Content-Encoding .*)$/
+
 /**
  * What kind of error a message is, to count alike errors together: the status
  * of a refused response, else the system error code (ECONNRESET, EMFILE), else
@@ -247,7 +250,8 @@ export type Collector = ReturnType<typeof createCollector>
  * limit's size aside (`larger than 16 KiB`).
  */
 export function errorKind(message: string, status?: number): string {
-  if (status === 200) return 'not text/event-stream'
+  // A 200 refused for its type, or (the right type) for a coding the probe cannot decode.
+  if (status === 200) return UNDECODABLE.exec(message)?.[1]?.slice(0, 80) ?? 'not text/event-stream'
   // A redirect loop: its last 3xx alone would read as a redirect not followed.
   if (message.includes('too many redirects')) return 'too many redirects'
   if (status !== undefined) return `HTTP ${status}`

@@ -316,6 +316,18 @@ describe('sse-probe load', () => {
     expect(run.stderr).toBe('error: no connection could be made (HTTP 503 ×4)\n')
   })
 
+  it('names a Content-Encoding it cannot decode as such, not as a wrong Content-Type', async () => {
+    const server = await startServer((_req, res) => {
+      res.writeHead(200, { ...SSE, 'content-encoding': 'zstd' })
+      res.end('(zstd bytes)')
+    })
+    const run = await runCli(['load', server.url, '-c', '2', '--json'])
+    expect(run.exitCode).toBe(3)
+    const kind = 'Content-Encoding zstd: sse-probe decodes gzip, deflate and br, not zstd'
+    expect(loadSummary(run).errors).toEqual({ [kind]: 2 })
+    expect(run.stderr).toBe(`error: no connection could be made (${kind} ×2)\n`)
+  })
+
   it('measures fan-out from a send time in the data (--latency-field)', async () => {
     const server = await startServer((_req, res) => {
       res.writeHead(200, SSE)
@@ -452,6 +464,19 @@ describe('load, pure parts', () => {
     expect(errorKind('HTTP 200 with Content-Type text/html, not text/event-stream', 200)).toBe(
       'not text/event-stream',
     )
+    // The right type in a coding the probe cannot decode: not a wrong type.
+    expect(
+      errorKind(
+        'HTTP 200 OK with Content-Encoding zstd: sse-probe decodes gzip, deflate and br, not zstd',
+        200,
+      ),
+    ).toBe('Content-Encoding zstd: sse-probe decodes gzip, deflate and br, not zstd')
+    expect(
+      errorKind(
+        'HTTP 200 OK with a Content-Encoding of 6 codings: sse-probe undoes at most 5',
+        200,
+      ),
+    ).toBe('a Content-Encoding of 6 codings: sse-probe undoes at most 5')
     expect(errorKind('read ECONNRESET')).toBe('ECONNRESET')
     expect(errorKind('connect ECONNREFUSED 127.0.0.1:4000')).toBe('ECONNREFUSED')
     expect(errorKind('no response within 10000ms (--connect-timeout)')).toBe('connect timeout')
