@@ -93,7 +93,7 @@ export function renderLoadSummary(summary: LoadSummaryRecord, chalk: ChalkInstan
 const RUN_EXPECTATIONS = /^--expect-(connected|max-errors|fanout-p95) /
 
 /** What was seen: the run's count or p95, or on how many connections a probe expectation failed. */
-function shownActual(e: LoadSummaryRecord['expectations'][number], target: number): string {
+export function shownActual(e: LoadSummaryRecord['expectations'][number], target: number): string {
   const { actual } = e
   if (actual === null) return 'not measured'
   if (!RUN_EXPECTATIONS.test(e.name)) return `failed on ${actual} of ${target} connections`

@@ -8,7 +8,7 @@ import { triggerArg, triggerDataArg } from '../../engine/trigger.ts'
 import { renderK6Script } from '../../load/k6.ts'
 import type { LoadOptions } from '../../load/options.ts'
 import type { LoadRecord, LoadSummaryRecord } from '../../load/records.ts'
-import { renderLoadSummary, startStatusLine } from '../../load/render.ts'
+import { renderLoadSummary, shownActual, startStatusLine } from '../../load/render.ts'
 import { type LoadResult, loadExpectations, startLoad } from '../../load/runner.ts'
 import type { RawLoadFlags, RawProbeFlags } from '../args.ts'
 import type { RunContext } from '../context.ts'
@@ -48,9 +48,14 @@ export async function runLoad(url: URL, flags: RawLoadFlags, context: RunContext
   const summary = summarise(options, result, signals.received)
   if (options.json) {
     write(summary)
+    // What was seen too, as the table and the probe's line say it: a CI log of stderr says why.
     for (const expectation of summary.expectations) {
-      if (!expectation.ok)
-        context.stderr.write(`error: expectation failed: ${visible(expectation.name)}\n`)
+      if (expectation.ok) continue
+      const seen =
+        expectation.actual === undefined
+          ? ''
+          : ` (${shownActual(expectation, summary.connections.target)})`
+      context.stderr.write(`error: expectation failed: ${visible(expectation.name)}${seen}\n`)
     }
   } else {
     const { chalk } = await colors(context, options.color)
