@@ -50,15 +50,25 @@ export function readTranscript(
   }
   if (records.length === 0)
     throw new SseProbeUsageError(`${file}:1: the file is empty: no records to replay`)
-  // What `--json -q` writes: the summary of a stream whose records are not in the file.
+  // What `--json -q` writes: the summary of a stream whose records are not in the file, events or
+  // (a stream of pings alone) the connections that carried them.
   const summary = records.at(-1)
-  const counted = summary?.type === 'summary' ? (summary.events as unknown) : 0
-  if (typeof counted === 'number' && counted > 0 && !records.some((r) => r.type === 'open'))
-    throw new SseProbeUsageError(
-      `${file}:${summaryLine}: only the summary of a stream (its ${counted} events are not in the file): written with -q? --record (or --json without -q) writes every record`,
-    )
+  if (summary?.type === 'summary' && !records.some((r) => r.type === 'open')) {
+    const { events, connections } = summary as unknown as Record<string, unknown>
+    const missing = counts(events)
+      ? `its ${events} events are`
+      : counts(connections)
+        ? `its ${connections} connection${connections === 1 ? ' is' : 's are'}`
+        : undefined
+    if (missing !== undefined)
+      throw new SseProbeUsageError(
+        `${file}:${summaryLine}: only the summary of a stream (${missing} not in the file): written with -q? --record (or --json without -q) writes every record`,
+      )
+  }
   return records
 }
+
+const counts = (n: unknown) => typeof n === 'number' && n > 0
 
 type Check = [test: (value: unknown) => boolean, expected: string]
 

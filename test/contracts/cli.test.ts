@@ -562,6 +562,14 @@ describe('sse-probe diff', () => {
         file('quiet.ndjson', '{"type":"summary","t":9,"reason":"end-event","events":2}\n'),
         /quiet.ndjson:1: only the summary of a stream \(its 2 events are not in the file\)/,
       ],
+      // The same of a stream of pings alone: not a stream of no events either.
+      [
+        file(
+          'quiet-pings.ndjson',
+          '{"type":"summary","t":9,"reason":"duration","events":0,"pings":3,"connections":1}\n',
+        ),
+        /quiet-pings.ndjson:1: only the summary of a stream \(its 1 connection is not in the file\)/,
+      ],
     ] as const
     for (const [side, message] of sides) {
       const run = await runMain(['diff', side, capture])

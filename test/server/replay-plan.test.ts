@@ -213,6 +213,12 @@ describe('transcripts', () => {
       1,
       'only the summary of a stream (its 13 events are not in the file): written with -q?',
     ],
+    [
+      // A stream of pings alone: no event counted, but a connection (not a first one that failed).
+      lines({ ...summary(400, 'duration'), events: 0, pings: 4, connections: 1 }),
+      1,
+      'only the summary of a stream (its 1 connection is not in the file): written with -q?',
+    ],
   ])('rejects bad input with the file and line: %#', (text, line, message) => {
     expect(() => parseReplayFile(bytes(text), 'bad.ndjson', undefined)).toThrow(
       `bad.ndjson:${line}: ${message}`,
