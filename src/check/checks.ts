@@ -124,11 +124,8 @@ export function checkContentType(o: Observation): Judgement {
   // What came back instead (an API's JSON error, a login page) says more than its status.
   const body = r.body ? `: ${r.body}` : ''
   if (r.status !== 200) return fail(`${statusLine(r)}${body}`, statusHint(r.status))
-  if (r.verdict !== 'ok' && isEventStreamType(type)) {
-    // The right type, refused for a body the probe cannot decode (connection.ts).
-    const why = undecodable(r.headers['content-encoding'])
-    return fail(`200, ${type}, with ${why}`, HINTS.compression)
-  }
+  const why = unreadableStream(r)
+  if (why !== undefined) return fail(`200, ${type}, with ${why}`, HINTS.compression)
   if (r.verdict !== 'ok')
     return fail(`200 with Content-Type ${type ?? '(none)'}${body}`, HINTS.contentType)
   const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(type ?? '')?.[1]
@@ -162,11 +159,19 @@ export function checkCompression(o: Observation): Judgement {
       `the request with Accept-Encoding: ${BROWSER_ACCEPT_ENCODING} failed: ${c.error}`,
       'retry the check',
     )
-  if (c.response?.verdict !== 'ok')
+  if (c.response?.verdict !== 'ok') {
+    // A stream in a coding the request did not offer: a browser that asked as it did cannot read it.
+    const why = unreadableStream(c.response)
+    if (why !== undefined)
+      return warn(
+        `asked with Accept-Encoding: ${BROWSER_ACCEPT_ENCODING}, the stream came with ${why}`,
+        HINTS.compression,
+      )
     return skip(
       `the request with Accept-Encoding: ${BROWSER_ACCEPT_ENCODING} got ${statusLine(c.response)}`,
       'retry the check',
     )
+  }
   const plain = o.connections[0]!
   const unasked = contentEncoding(plain)
   // Compressed without being asked (HTTP allows it): there is no uncompressed stream to compare.
@@ -491,6 +496,13 @@ function firstEventMs(c: ConnectionSeen): number | undefined {
 /** The codings of a compressed response (`gzip`, `deflate, gzip`), undefined for an uncompressed one. */
 function contentEncoding(c: ConnectionSeen): string | undefined {
   return contentCodings(c.response?.headers['content-encoding']).join(', ') || undefined
+}
+
+/** Why a 200 of the right type was refused: a body the probe cannot decode (connection.ts). */
+function unreadableStream(r: ResponseSeen | undefined): string | undefined {
+  if (r?.status !== 200 || r.verdict === 'ok' || !isEventStreamType(r.headers['content-type']))
+    return undefined
+  return undecodable(r.headers['content-encoding'])
 }
 
 function statusLine(r: ResponseSeen | undefined): string {

@@ -354,6 +354,26 @@ describe('check: each check catches its problem', () => {
   })
 })
 
+describe('check: a compressed stream no browser can read', () => {
+  it('warns when the browser-like request gets a coding it did not offer, rather than skipping', async () => {
+    const server = await startServer((req, res) => {
+      const zstd = req.headers['accept-encoding'] !== undefined
+      res.writeHead(200, {
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-cache',
+        ...(zstd && { 'content-encoding': 'zstd' }),
+      })
+      res.end(zstd ? '(zstd bytes)' : 'data: 1\n\nevent: end\ndata: x\n\n')
+    })
+    const { checks } = await runCheck(server.url)
+    expect(checks.compression).toMatchObject({
+      status: 'warn',
+      measured:
+        'asked with Accept-Encoding: gzip, deflate, br, the stream came with Content-Encoding zstd: sse-probe decodes gzip, deflate and br, not zstd',
+    })
+  })
+})
+
 describe('check: a POST stream (an LLM API)', () => {
   it('is not sent again after a clean close, which ends it as fetch-based clients end it', async () => {
     const server = await startServer((req, res) => {

@@ -220,6 +220,20 @@ describe('compression', () => {
     ).toBe('pass')
   })
 
+  it('warns when the compressed request got a coding it did not offer, one no browser then reads', () => {
+    const zstd = connection(0, {
+      response: response({
+        headers: { ...SSE, 'content-encoding': 'zstd' },
+        verdict: 'not-event-stream',
+      }),
+    })
+    expect(checkCompression(observation({ compressed: zstd }))).toMatchObject({
+      status: 'warn',
+      measured:
+        'asked with Accept-Encoding: gzip, deflate, br, the stream came with Content-Encoding zstd: sse-probe decodes gzip, deflate and br, not zstd',
+    })
+  })
+
   it('names the codings of a Content-Encoding list, identity and case aside', () => {
     const listed = connection(0, {
       response: response({ headers: { ...SSE, 'content-encoding': 'GZip, identity' } }),
