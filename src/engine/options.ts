@@ -58,7 +58,7 @@ export interface ProbeOptions {
   stream: StreamOptions
   end: EndOptions
   expect: ExpectationSpec
-  /** Records show credentials (URL user:password, Authorization, Cookie) instead of <redacted>. */
+  /** Records show credentials (URL user:password, Authorization, Cookie, API keys) instead of <redacted>. */
   showSecrets: boolean
   /** A transcript file: every record as a JSON line, credentials always redacted. */
   record?: string

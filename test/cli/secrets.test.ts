@@ -52,6 +52,13 @@ describe('credentials are never shown unless --show-secrets', () => {
     expect(server.requests[0]!.headers).toMatchObject({ 'x-api-key': 'sk-ant-secret-6' })
   })
 
+  it('--help names every header --show-secrets shows', async () => {
+    const help = (await runCli(['--help'])).stdout.replace(/\s+/g, ' ')
+    const secrets = ['Proxy-Authorization', 'Set-Cookie', 'X-Api-Key', 'Api-Key', 'X-Goog-Api-Key']
+    for (const name of secrets)
+      expect(help).toMatch(new RegExp(`--show-secrets .*[ (]${name}[ ,)]`))
+  })
+
   it('--show-secrets shows them', async () => {
     const server = await secretResponse()
     const run = await runCli([server.url, '-i', '--no-color', '--show-secrets'])
