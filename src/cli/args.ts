@@ -188,9 +188,9 @@ Exit codes:
   1    an --expect-* expectation failed, or a --schema/--openapi violation
        (with --fail-fast: at once)
   2    bad flags or URL, an unusable schema or OpenAPI document
-  3    HTTP error status, not text/event-stream, first connection impossible,
-       reconnects exhausted, event larger than --max-event-size, --trigger failed,
-       an error streamed by an LLM API
+  3    HTTP error status, not text/event-stream (or compressed as it cannot
+       decode: zstd), first connection impossible, reconnects exhausted, event
+       larger than --max-event-size, --trigger failed, an error streamed by an LLM API
   4    --timeout or --idle-timeout elapsed
   74   writing the output failed (a full disk); a closed pipe (| head) is fine
   130  interrupted (SIGINT), 143 terminated (SIGTERM), 129 hung up (SIGHUP)`
