@@ -197,7 +197,7 @@ Exit codes:
 
 const CHECK_HELP = `
 Observes the stream for the window (less if it ends), reconnecting as a browser
-does, then runs 11 checks: content-type, cache-control, compression, buffering,
+does (a POST, -d: as fetch clients do, after an error only), then runs 11 checks: content-type, cache-control, compression, buffering,
 early-headers, keep-alive, http-version, ids, retry, end-of-stream, cors.
 Each prints ✓ pass, ! warn, ✗ fail or - not measured, with what was measured and a hint.
 

@@ -2,6 +2,7 @@
 // (probe, demo, inspect, load, check, diff) starts from.
 import {
   type ContractOptions,
+  type ContractPlan,
   contractFacts,
   contractPlan,
   hasContracts,
@@ -95,13 +96,23 @@ export function displayOptionsFrom(flags: RawProbeFlags | DemoFlags): DisplayOpt
 }
 
 /**
- * The contract flags (--schema, --expect-order, --trigger…) as extensions of the probe. Schemas
- * and documents are read and compiled before any request; Ajv loads only then.
+ * The contract flags (--schema, --expect-order, --trigger…) checked, before anything waits (on
+ * `-d @-`, say): undefined without any.
  */
-export async function addContracts(options: ProbeOptions, flags: ContractOptions): Promise<void> {
-  if (!hasContracts(flags)) return
+export function contractsOf(flags: ContractOptions): ContractPlan | undefined {
+  return hasContracts(flags) ? contractPlan(flags) : undefined
+}
+
+/**
+ * The contracts as extensions of the probe. Schemas and documents are read and compiled before
+ * any request; Ajv loads only then.
+ */
+export async function addContracts(
+  options: ProbeOptions,
+  plan: ContractPlan | undefined,
+): Promise<void> {
+  if (!plan) return
   const { createContractExtensions } = await import('../contracts/index.ts')
-  const plan = contractPlan(flags)
   options.extensions.push(...(await createContractExtensions(plan, contractFacts(options))))
 }
 

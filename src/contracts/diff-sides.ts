@@ -67,7 +67,7 @@ export async function readSideFile(
     const summary = records.findLast((r) => r.type === 'summary')
     if (summary && probeFailed(summary))
       throw new SideUnreadable(
-        `${file}: the recorded probe could not read the stream: ${summary.message ?? summary.reason}`,
+        `${file}: the recorded probe failed (${summary.reason}, exit 3): ${summary.message ?? summary.reason}`,
       )
     return sideFromRecords(file, records, options)
   }

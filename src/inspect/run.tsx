@@ -4,7 +4,7 @@ import inkChalk from 'chalk'
 import { render } from 'ink'
 import type { DisplayFlags, RawProbeFlags } from '../cli/args.ts'
 import type { RunContext } from '../cli/context.ts'
-import { addContracts, probeOptionsFrom, readRequestBody } from '../cli/options.ts'
+import { addContracts, contractsOf, probeOptionsFrom, readRequestBody } from '../cli/options.ts'
 import { colors } from '../cli/output.ts'
 import { renderSummary } from '../cli/render/pretty.ts'
 import { loadTextWidth } from '../cli/render/width.ts'
@@ -46,12 +46,13 @@ export async function runInspect(
     )
     return 2
   }
+  const contracts = contractsOf(flags)
   const body = await readRequestBody(flags.data, context)
   const options = probeOptionsFrom(url, { ...flags, format: 'pretty' }, body)
   if (!options.request.proxy) checkProxyVariables(context.env)
   // As for the probe: the LLM profile's extension (its end marker ends an LLM stream rather than
   // reconnecting, which would send the request to the model again), then the contracts'.
-  await addContracts(options, flags)
+  await addContracts(options, contracts)
   const llm = llmExtensionFor(flags.llm, flags.expectLlm ?? false)
   if (llm) options.extensions.unshift(llm)
   const { chalk, chalkStderr } = await colors(context, flags.color)

@@ -137,6 +137,13 @@ function probeReadingStdin(...args: string[]) {
 }
 
 describe('signals', () => {
+  it('a bad contract flag is refused before -d @- waits on stdin', async () => {
+    const { exited, stderr } = probeReadingStdin('http://127.0.0.1:9/', '--trigger', 'POST')
+    // stdin stays open: only a check before the read lets the command end.
+    expect(await exited).toEqual([2, null])
+    expect(stderr()).toMatch(/--trigger .*'POST' is invalid/)
+  })
+
   it('a signal before the command listens (start-up, reading -d @-) is held for it: summary and 130', async () => {
     const server = await startServer((_req, res) => {
       res.writeHead(200, SSE).end('data: one\n\n')

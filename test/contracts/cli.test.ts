@@ -520,7 +520,9 @@ describe('sse-probe diff', () => {
     expect((await runMain(['--record', recorded, refused.url])).exitCode).toBe(3)
     const replayed = await runMain(['diff', capture, recorded])
     expect(replayed.exitCode).toBe(3)
-    expect(replayed.stderr).toMatch(/refused.ndjson: the recorded probe could not read .*HTTP 500/)
+    expect(replayed.stderr).toMatch(
+      /refused.ndjson: the recorded probe failed \(http-error, exit 3\): .*HTTP 500/,
+    )
     // What the recorded server said is shown escaped, on one line: never run on the terminal.
     const hostile = file(
       'hostile-refused.ndjson',
@@ -528,7 +530,9 @@ describe('sse-probe diff', () => {
     )
     const escaped = await runMain(['diff', capture, hostile])
     expect(escaped.exitCode).toBe(3)
-    expect(escaped.stderr).toMatch(/could not read the stream: HTTP 500 \\x1b\[2J\\nforged line\n$/)
+    expect(escaped.stderr).toMatch(
+      /failed \(http-error, exit 3\): HTTP 500 \\x1b\[2J\\nforged line\n$/,
+    )
   })
 
   it('never shows the password of a URL side: not in the timing table, not in an error', async () => {

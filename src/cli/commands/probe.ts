@@ -6,7 +6,13 @@ import { checkProxyVariables, type StreamRequest } from '../../engine/request.ts
 import { llmExtensionFor } from '../../llm/options.ts'
 import type { RawProbeFlags } from '../args.ts'
 import type { RunContext } from '../context.ts'
-import { addContracts, displayOptionsFrom, probeOptionsFrom, readRequestBody } from '../options.ts'
+import {
+  addContracts,
+  contractsOf,
+  displayOptionsFrom,
+  probeOptionsFrom,
+  readRequestBody,
+} from '../options.ts'
 import { createOutput, type DisplayOptions } from '../output.ts'
 import { onStopSignals } from '../signals.ts'
 
@@ -16,10 +22,11 @@ export async function runProbe(
   flags: RawProbeFlags,
   context: RunContext,
 ): Promise<number> {
+  const contracts = contractsOf(flags)
   const body = await readRequestBody(flags.data, context)
   const options = probeOptionsFrom(url, flags, body)
   if (!options.request.proxy) checkProxyVariables(context.env)
-  await addContracts(options, flags)
+  await addContracts(options, contracts)
   return probeAndSummarise(options, displayOptionsFrom(flags), context, flags)
 }
 
