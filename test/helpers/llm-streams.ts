@@ -737,6 +737,23 @@ const refusalItem = {
   content: [{ type: 'refusal', refusal: 'I cannot help.' }],
 }
 
+/** The events that close the refusal part and its item, as the Responses API sends them. */
+const refusalDone = () => [
+  rev('response.refusal.done', {
+    item_id: 'msg_2',
+    output_index: 0,
+    content_index: 0,
+    refusal: 'I cannot help.',
+  }),
+  rev('response.content_part.done', {
+    item_id: 'msg_2',
+    output_index: 0,
+    content_index: 0,
+    part: refusalItem.content[0],
+  }),
+  rev('response.output_item.done', { output_index: 0, item: refusalItem }),
+]
+
 /** A refusal (which the SDK keeps apart from output_text), then a message cut by max_output_tokens: response.incomplete. */
 export const responsesIncomplete: LlmStream = {
   frames: [
@@ -757,19 +774,7 @@ export const responsesIncomplete: LlmStream = {
       content_index: 0,
       delta: 'I cannot help.',
     }),
-    rev('response.refusal.done', {
-      item_id: 'msg_2',
-      output_index: 0,
-      content_index: 0,
-      refusal: 'I cannot help.',
-    }),
-    rev('response.content_part.done', {
-      item_id: 'msg_2',
-      output_index: 0,
-      content_index: 0,
-      part: refusalItem.content[0],
-    }),
-    rev('response.output_item.done', { output_index: 0, item: refusalItem }),
+    ...refusalDone(),
     rev('response.output_item.added', {
       output_index: 1,
       item: { ...messageItem, status: 'in_progress', content: [] },
@@ -828,19 +833,7 @@ export const responsesRefusal: LlmStream = {
         delta: d,
       }),
     ),
-    rev('response.refusal.done', {
-      item_id: 'msg_2',
-      output_index: 0,
-      content_index: 0,
-      refusal: 'I cannot help.',
-    }),
-    rev('response.content_part.done', {
-      item_id: 'msg_2',
-      output_index: 0,
-      content_index: 0,
-      part: refusalItem.content[0],
-    }),
-    rev('response.output_item.done', { output_index: 0, item: refusalItem }),
+    ...refusalDone(),
     rev('response.completed', {
       response: response('completed', [refusalItem], {
         input_tokens: 5,
