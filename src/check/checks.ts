@@ -381,14 +381,15 @@ export function checkEndOfStream(o: Observation): Judgement {
       `ended with an "${c.events.at(-1)!.event}" event after ${fmt(c.end!.t - c.requestAt)}${resumed}`,
     )
   }
+  // The connection that closed or broke (none: -1 reads as undefined), and the reconnect after it.
+  const c = o.connections[closed]
   const after = o.connections[closed + 1]
   // Only fetch-based clients send another method, and they stop at a clean close.
-  const cleanClose = closed === -1 ? undefined : o.connections[closed]!
-  if (o.method !== 'GET' && cleanClose?.end?.cause === 'server-closed')
+  if (o.method !== 'GET' && c?.end?.cause === 'server-closed')
     return pass(
-      `the stream closed after ${fmt(cleanClose.end.t - cleanClose.requestAt)}: a ${o.method} stream is read with fetch, which does not reconnect after a clean close`,
+      `the stream closed after ${fmt(c.end.t - c.requestAt)}: a ${o.method} stream is read with fetch, which does not reconnect after a clean close`,
     )
-  if (closed === -1 || (!after && !o.interrupted)) {
+  if (!c || (!after && !o.interrupted)) {
     if (o.interrupted)
       return skip(
         `the stream stayed open for the ${fmt(o.observedMs)} observed before the check was interrupted`,
@@ -399,7 +400,6 @@ export function checkEndOfStream(o: Observation): Judgement {
       'observe longer with --window to see how it ends',
     )
   }
-  const c = o.connections[closed]!
   const how = `the stream ${c.end!.cause === 'server-closed' ? 'closed' : 'broke'} after ${fmt(c.end!.t - c.requestAt)} without an "${endName}" event`
   // Ctrl-C came before the reconnect was made or answered: how the server ends is not known.
   if (!after || (o.interrupted && !after.response && after === o.connections.at(-1)))

@@ -104,7 +104,10 @@ export function startProbe(options: ProbeOptions, sink: ProbeSink): Probe {
   const emittedInHooks: ProbeRecord[] = []
   const context: ExtensionContext = {
     now,
-    emit: (record) => (inHooks ? emittedInHooks.push(record) : deliver(record)),
+    emit(record) {
+      if (inHooks) emittedInHooks.push(record)
+      else deliver(record)
+    },
     end: (reason, message) => dispatch({ type: 'stop', reason, message }),
     signal: controller.signal,
     request: { url: options.request.url, method: options.request.method },
