@@ -43,12 +43,18 @@ const DOC_ID = 'sse-probe:openapi'
 const ITEM = 'x-sse-probe-item'
 const CONTENT = 'x-sse-probe-content'
 const JSON_KEYWORD = 'x-sse-probe-json'
+const ID_KEYWORD = 'x-sse-probe-id'
 
 export async function loadOpenApi(target: OpenApiTarget): Promise<OpenApiCheck> {
   const flag = `--openapi ${target.file}`
   const document = readDocument(target.file, '--openapi')
   const version =
     isObject(document) && typeof document.openapi === 'string' ? document.openapi : undefined
+  if (isObject(document) && typeof document.swagger === 'string' && version === undefined) {
+    throw new UsageError(
+      `${flag}: a Swagger ${document.swagger} document; --openapi reads OpenAPI 3.0, 3.1 and 3.2 (convert it first, e.g. with swagger2openapi)`,
+    )
+  }
   if (!version || !/^3\.[0-2]\./.test(version)) {
     throw new UsageError(
       `${flag}: not an OpenAPI 3.0, 3.1 or 3.2 document (its "openapi" field is ${JSON.stringify(version ?? null)})`,
@@ -76,7 +82,6 @@ export async function loadOpenApi(target: OpenApiTarget): Promise<OpenApiCheck> 
   }
   const operation = findOperation(resolved, target, flag)
   const where = `${flag} (${operation.label})`
-  const itemSchema = eventStreamSchema(operation.value, where)
   const contentSchemas: unknown[] = []
   // Circular references stay $refs after dereferencing; the rewrite must see through them.
   const follow = (schema: unknown): unknown => {
@@ -88,6 +93,7 @@ export async function loadOpenApi(target: OpenApiTarget): Promise<OpenApiCheck> 
       return schema
     }
   }
+  const itemSchema = eventStreamSchema(operation.value, where, follow)
   selectBranches(resolved, follow)
   const item = rewriteData(itemSchema, contentSchemas, follow)
   resolved[ITEM] = item
@@ -100,36 +106,43 @@ export async function loadOpenApi(target: OpenApiTarget): Promise<OpenApiCheck> 
 
   // 3.0's Schema Object is draft-04's (boolean exclusiveMinimum, nullable); 3.1 and 3.2 are 2020-12.
   const ajv = createAjv(version.startsWith('3.0.') ? 'draft-04' : '2020-12')
-  ajv.addKeyword({
-    keyword: JSON_KEYWORD,
-    schemaType: 'number',
-    errors: true,
-    compile(index: number) {
-      const inner = ajv.getSchema(`${DOC_ID}#/${CONTENT}/${index}`)!
-      // [OAS 3.2] contentMediaType/contentSchema: the string is parsed and the result validated.
-      const validate: DataValidateFunction = (data: unknown, context) => {
-        const at = context?.instancePath ?? ''
-        let value: unknown
-        try {
-          value = JSON.parse(data as string)
-        } catch (error) {
-          validate.errors = [
-            jsonError(
-              at,
-              typeof data === 'string'
-                ? `is not JSON: ${(error as Error).message}`
-                : 'must be a string of JSON',
-            ),
-          ]
+  const parsing = (keyword: string, lenient: boolean) =>
+    ajv.addKeyword({
+      keyword,
+      schemaType: 'number',
+      errors: true,
+      compile(index: number) {
+        const inner = ajv.getSchema(`${DOC_ID}#/${CONTENT}/${index}`)!
+        // [OAS 3.2] contentMediaType/contentSchema: the string is parsed and the result validated.
+        const validate: DataValidateFunction = (data: unknown, context) => {
+          const at = context?.instancePath ?? ''
+          let value: unknown
+          try {
+            value = JSON.parse(data as string)
+          } catch (error) {
+            if (!lenient) {
+              validate.errors = [
+                jsonError(
+                  at,
+                  typeof data === 'string'
+                    ? `is not JSON: ${(error as Error).message}`
+                    : 'must be a string of JSON',
+                ),
+              ]
+              return false
+            }
+            value = data
+          }
+          if (inner(value)) return true
+          validate.errors = inner.errors!.map((e) => ({ ...e, instancePath: at + e.instancePath }))
           return false
         }
-        if (inner(value)) return true
-        validate.errors = inner.errors!.map((e) => ({ ...e, instancePath: at + e.instancePath }))
-        return false
-      }
-      return validate
-    },
-  })
+        return validate
+      },
+    })
+  parsing(JSON_KEYWORD, false)
+  // An id that is not JSON (`abc` for an integer id) fails as itself: `must be integer`.
+  parsing(ID_KEYWORD, true)
   ajv.addSchema(resolved as AnySchemaObject, DOC_ID, undefined, false)
   const validate = compileSchema(ajv, { $ref: `${DOC_ID}#/${ITEM}` }, where)
   return {
@@ -281,7 +294,11 @@ function bySpecificity(a: number[], b: number[]): number {
 }
 
 /** The 200 response's `text/event-stream` per-event schema: `itemSchema` (3.2), else `schema` (as Schemathesis reads 3.0/3.1). */
-function eventStreamSchema(operation: Json, where: string): AnySchema {
+function eventStreamSchema(
+  operation: Json,
+  where: string,
+  follow: (schema: unknown) => unknown,
+): AnySchema {
   const responses = isObject(operation.responses) ? operation.responses : {}
   const response = responses['200'] ?? responses['2XX']
   if (!isObject(response)) throw new UsageError(`${where}: the operation has no 200 response`)
@@ -292,10 +309,75 @@ function eventStreamSchema(operation: Json, where: string): AnySchema {
   const media = key === undefined ? undefined : content[key]
   if (!isObject(media))
     throw new UsageError(`${where}: its 200 response has no text/event-stream content`)
-  const schema = media.itemSchema ?? media.schema
-  if (!isObject(schema) && typeof schema !== 'boolean')
+  if (media.itemSchema !== undefined) {
+    if (!isObject(media.itemSchema) && typeof media.itemSchema !== 'boolean')
+      throw new UsageError(`${where}: its text/event-stream itemSchema is not a schema`)
+    return media.itemSchema as AnySchema
+  }
+  if (!isObject(media.schema) && typeof media.schema !== 'boolean')
     throw new UsageError(`${where}: its text/event-stream content has no itemSchema or schema`)
-  return schema as AnySchema
+  return eventOfStream(media.schema, where, follow)
+}
+
+const EVENT_FIELDS = ['data', 'event', 'id', 'retry']
+
+/**
+ * The event in a 3.0/3.1 `schema`, which generators write for the whole stream: [OAS 3.2] an
+ * array of events (Huma, springdoc's `Flux`) gives its `items`; a schema that names none of the
+ * event's fields describes its data (a `$ref` to the payload's model, as FastAPI and NestJS users
+ * write it); FastAPI's `type: string` for any non-JSON response class describes the stream's
+ * text, merged into the `$ref` a user adds (its object keywords kept) or alone (no events).
+ */
+function eventOfStream(
+  original: AnySchema,
+  where: string,
+  follow: (schema: unknown) => unknown,
+): AnySchema {
+  let schema = follow(original)
+  if (!isObject(schema)) return original
+  if (schema.type === 'array') return (schema.items ?? true) as AnySchema
+  if (schema.type === 'string') {
+    const { type: _, ...rest } = schema
+    if (!OBJECT_KEYWORDS.some((keyword) => keyword in rest))
+      throw new UsageError(
+        `${where}: its text/event-stream schema describes the stream as one string, not each event (give the content an itemSchema, or use --schema)`,
+      )
+    schema = rest
+  }
+  const named = fieldsNamed(schema, follow)
+  if (named.size === 0 || EVENT_FIELDS.some((field) => named.has(field))) return schema as AnySchema
+  const data = { type: 'string', contentMediaType: 'application/json', contentSchema: schema }
+  return { type: 'object', required: ['data'], properties: { data } }
+}
+
+const OBJECT_KEYWORDS = [
+  'properties',
+  'required',
+  'additionalProperties',
+  'allOf',
+  'oneOf',
+  'anyOf',
+]
+
+/** The property names a schema declares or requires, in itself and its branches. */
+function fieldsNamed(
+  original: unknown,
+  follow: (schema: unknown) => unknown,
+  names = new Set<string>(),
+  seen = new Set<unknown>(),
+): Set<string> {
+  const schema = follow(original)
+  if (!isObject(schema) || seen.has(schema)) return names
+  seen.add(schema)
+  if (isObject(schema.properties))
+    for (const name of Object.keys(schema.properties)) names.add(name)
+  if (Array.isArray(schema.required))
+    for (const name of schema.required) if (typeof name === 'string') names.add(name)
+  for (const key of ['allOf', 'oneOf', 'anyOf']) {
+    const branches = schema[key]
+    if (Array.isArray(branches)) for (const b of branches) fieldsNamed(b, follow, names, seen)
+  }
+  return names
 }
 
 /**
@@ -303,6 +385,7 @@ function eventStreamSchema(operation: Json, where: string): AnySchema {
  * the data is parsed as JSON and validated where the document says it is JSON:
  * `contentMediaType: application/json` with a `contentSchema` (the OAS meaning),
  * or a schema that does not accept a string at all (an object, as ASP.NET writes).
+ * Likewise an `id` whose schema does not accept a string is read as JSON.
  */
 function rewriteData(
   original: AnySchema,
@@ -329,6 +412,15 @@ function rewriteData(
       schema.properties = { ...properties, data: json(contentSchema, rest) }
     } else if (!acceptsString(data, follow)) {
       schema.properties = { ...properties, data: json(properties.data, {}) }
+    }
+  }
+  // Huma declares the id an integer, and writes `id: 5`: read as a number there.
+  const id = isObject(schema.properties) ? schema.properties.id : undefined
+  if (id !== undefined && !acceptsString(id, follow)) {
+    contentSchemas.push(id)
+    schema.properties = {
+      ...(schema.properties as Json),
+      id: { [ID_KEYWORD]: contentSchemas.length - 1 },
     }
   }
   for (const key of ['oneOf', 'anyOf', 'allOf']) {

@@ -143,6 +143,34 @@ describe('--openapi', () => {
       { index: 3, event: 'end', pointer: '/data', message: "must have required property 'state'" },
     ])
   })
+
+  it('a Huma stream passes its own document; a document that describes no events exits 2 first', async () => {
+    // As Huma's sse package writes it: the id as digits, the default event without `event:`.
+    const server = await sseServer(
+      'data: {"message":"Hello, world!"}\n\nid: 5\nretry: 1000\nevent: userCreate\ndata: {"user_id":1,"username":"foo"}\n\n',
+    )
+    const run = await runMain([
+      '--json',
+      '-n',
+      '2',
+      '--openapi',
+      fixture('huma.json'),
+      `${server.url}/sse`,
+    ])
+    expect(run.records.filter((r) => r.type === 'violation')).toEqual([])
+    expect(run.exitCode).toBe(0)
+    const requests = server.requests.length
+    const unusable = await runMain([
+      '--openapi',
+      fixture('fastapi-sse-starlette.json'),
+      `${server.url}/status/42/stream`,
+    ])
+    expect(unusable.exitCode).toBe(2)
+    expect(unusable.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/schema describes the stream as one string, not each event/),
+    ])
+    expect(server.requests).toHaveLength(requests)
+  })
 })
 
 describe('--expect-order', () => {

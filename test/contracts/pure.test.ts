@@ -204,6 +204,40 @@ describe('--openapi', () => {
     })
   })
 
+  it('Huma and springdoc Flux: a `schema` that is an array of events checks each event as its items', async () => {
+    const huma = await loadOpenApi(target('huma.json', '/sse'))
+    expect(huma.check({ event: 'message', data: '{"message":"hi"}' })).toBeUndefined()
+    // Huma declares the id an integer and writes `id: 5`.
+    const created = { event: 'userCreate', data: '{"user_id":1,"username":"foo"}' }
+    expect(huma.check({ ...created, id: '5', retry: 1000 })).toBeUndefined()
+    expect(huma.check({ ...created, id: 'abc' })).toEqual({
+      pointer: '/id',
+      message: 'must be integer',
+    })
+    expect(huma.check({ event: 'userCreate', data: '{"user_id":"1","username":"foo"}' })).toEqual({
+      pointer: '/data/user_id',
+      message: 'must be integer',
+    })
+    const spring = await loadOpenApi(target('springdoc-flux.yaml', '/app/api/jobs/7/events'))
+    const status = (value: object) => ({ event: 'status', id: '1', data: JSON.stringify(value) })
+    expect(spring.check(status({ state: 'DONE', progress: 100, note: null }))).toBeUndefined()
+    expect(spring.check(status({ state: 'DONE', progress: 101 }))).toEqual({
+      pointer: '/data/progress',
+      message: 'must be <= 100',
+    })
+  })
+
+  it("FastAPI with sse-starlette: the model a user's $ref adds to `type: string` describes the data", async () => {
+    const { check } = await loadOpenApi(target('fastapi-sse-starlette.json', '/jobs/42/events'))
+    expect(check({ event: 'message', data: '{"state":"running","progress":40}' })).toBeUndefined()
+    expect(check({ event: 'message', data: '{"state":"lost"}' })?.pointer).toBe('/data/state')
+    await expect(
+      loadOpenApi(target('fastapi-sse-starlette.json', '/status/42/stream')),
+    ).rejects.toThrow(
+      /\(GET \/status\/\{job_id\}\/stream, stream_status_status__job_id__stream_get\): its text\/event-stream schema describes the stream as one string, not each event/,
+    )
+  })
+
   it('3.1 with `schema` and object data, by method and server path', async () => {
     const { check } = await loadOpenApi(target('legacy31.yaml', '/v2/ticker', 'POST'))
     expect(check({ event: 'tick', data: '{"price":3}' })).toBeUndefined()
@@ -326,6 +360,11 @@ ${operations}
     )
     await expect(loadOpenApi(target('aspnet.json', '/x', 'GET', 'Nope'))).rejects.toThrow(
       /aspnet.json: no operation with operationId "Nope"/,
+    )
+    const swagger = join(mkdtempSync(join(tmpdir(), 'sse-probe-swagger-')), 'swagger.json')
+    writeFileSync(swagger, '{"swagger": "2.0", "paths": {}}')
+    await expect(loadOpenApi({ ...target('', '/x'), file: swagger })).rejects.toThrow(
+      /swagger.json: a Swagger 2.0 document; --openapi reads OpenAPI 3.0, 3.1 and 3.2/,
     )
     await expect(loadOpenApi(target('status.schema.yaml', '/x'))).rejects.toThrow(
       /not an OpenAPI 3.0, 3.1 or 3.2 document/,
