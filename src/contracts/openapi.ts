@@ -77,7 +77,7 @@ export async function loadOpenApi(target: OpenApiTarget): Promise<OpenApiCheck> 
     })) as Json
   } catch (error) {
     throw new UsageError(
-      `${flag}: cannot resolve its references: ${firstLine((error as Error).message)}`,
+      `${flag}: cannot resolve its references: ${shortened(firstLine((error as Error).message))}`,
     )
   }
   const operation = findOperation(resolved, target, flag)
@@ -149,6 +149,17 @@ export async function loadOpenApi(target: OpenApiTarget): Promise<OpenApiCheck> 
     name: target.operationId ? `${flag} --operation ${target.operationId}` : flag,
     check: checkWith(validate),
   }
+}
+
+/**
+ * The ref parser names a chain of $refs too deep to follow by its whole pointer, thousands of
+ * characters long, and suggests an option of its own that the CLI does not have.
+ */
+function shortened(text: string): string {
+  const deep = /^Maximum dereference depth \((\d+)\) exceeded at (\S+)/.exec(text)
+  if (!deep) return text
+  const at = deep[2]!.length > 80 ? `${deep[2]!.slice(0, 80)}…` : deep[2]!
+  return `$refs nested more than ${deep[1]} deep, at ${at}`
 }
 
 function jsonError(instancePath: string, message: string): ErrorObject {

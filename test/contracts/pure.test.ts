@@ -361,6 +361,29 @@ ${operations}
     await expect(loadOpenApi(target('aspnet.json', '/x', 'GET', 'Nope'))).rejects.toThrow(
       /aspnet.json: no operation with operationId "Nope"/,
     )
+    // A chain of 600 schemas, each a property of the one before: one short line, no option to set.
+    const chain = join(mkdtempSync(join(tmpdir(), 'sse-probe-chain-')), 'chain.json')
+    const schemas = Object.fromEntries(
+      Array.from({ length: 600 }, (_, i) => [
+        `S${i}`,
+        { properties: { next: { $ref: `#/components/schemas/S${i + 1}` } } },
+      ]),
+    )
+    const events = {
+      content: { 'text/event-stream': { schema: { $ref: '#/components/schemas/S0' } } },
+    }
+    writeFileSync(
+      chain,
+      JSON.stringify({
+        openapi: '3.1.0',
+        paths: { '/s': { get: { responses: { 200: events } } } },
+        components: { schemas: { ...schemas, S600: {} } },
+      }),
+    )
+    const deep = await loadOpenApi({ ...target('', '/s'), file: chain }).catch((e: Error) => e)
+    expect((deep as Error).message).toMatch(
+      /chain.json: cannot resolve its references: \$refs nested more than 500 deep, at #\/paths\/.{60,80}…$/,
+    )
     const swagger = join(mkdtempSync(join(tmpdir(), 'sse-probe-swagger-')), 'swagger.json')
     writeFileSync(swagger, '{"swagger": "2.0", "paths": {}}')
     await expect(loadOpenApi({ ...target('', '/x'), file: swagger })).rejects.toThrow(
