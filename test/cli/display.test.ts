@@ -140,6 +140,16 @@ describe('display options of the pretty format', () => {
     expect(row(/message .*b$/), merged).toBe(row(/↻ retry: 500ms/) + 1)
   })
 
+  it('shows a retry field when it changes the reconnection time, not each repeat of it', async () => {
+    const server = await sseServer(
+      'retry: 500\ndata: a\n\nretry: 500\ndata: b\n\nretry: 1000\ndata: c\n\nretry: 1000\n\n',
+    )
+    const run = await runMain([server.url, '--no-reconnect'])
+    expect(run.stderr.match(/↻ retry: \d+ms/g)).toEqual(['↻ retry: 500ms', '↻ retry: 1000ms'])
+    const json = await runMain([server.url, '--no-reconnect', '--json'])
+    expect(json.ofType('retry').map((r) => r.ms)).toEqual([500, 500, 1000, 1000])
+  })
+
   it('cuts long data after 20 lines or 4 KiB', () => {
     const lines = Array.from({ length: 100 }, (_, i) => `line ${i}`).join('\n')
     const cut = cutLongData(lines)!

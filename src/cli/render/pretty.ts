@@ -70,6 +70,8 @@ export function createPrettyRenderer(
     }
     return lastTime
   }
+  // A server may repeat its retry with every event (@fastify/sse's examples do): only a change shows.
+  let shownRetryMs: number | undefined
   const status = (t: number, text: string): Rendered => ({
     stream: 'err',
     text: `${formatTime(t, e)}  ${text}\n`,
@@ -150,6 +152,8 @@ export function createPrettyRenderer(
         )
       }
       case 'retry':
+        if (record.ms === shownRetryMs) return undefined
+        shownRetryMs = record.ms
         return status(record.t, `${e.blue('↻')} retry: ${record.ms}ms`)
       case 'close': {
         const discarded = discardedNote(record)
