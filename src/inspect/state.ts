@@ -374,6 +374,8 @@ function addRecords(
         response = { status: record.status, httpVersion: record.httpVersion }
         break
       case 'retry':
+        // inspect.md: retry changes are rows (@fastify/sse repeats the field with every event).
+        if (record.ms === retryMs) continue
         retryMs = record.ms
         break
       case 'close':

@@ -283,6 +283,23 @@ describe('inspect state: pause, pings, time, clear, detail', () => {
   })
 })
 
+describe('inspect state: retry rows', () => {
+  it('a retry field is a row when it changes the reconnection time, not when repeated', () => {
+    const retry = (t: number, ms: number): ProbeRecord => ({ type: 'retry', t, attempt: 1, ms })
+    const s = feed(start(), [
+      retry(1, 3000),
+      event(1),
+      retry(11, 500),
+      event(2),
+      retry(21, 500),
+      event(3),
+      retry(31, 2000),
+    ])
+    expect(ids(s)).toEqual(['1', 'retry', '2', '3', 'retry'])
+    expect(s.retryMs).toBe(2000)
+  })
+})
+
 describe('inspect state: connection header', () => {
   it('connecting, open, reconnecting in the retry time, ended', () => {
     let s = start()
