@@ -509,6 +509,64 @@ function carryOptions(program: Command, command: Command): void {
   }
 }
 
+/** The option a token names (`--ramp`, `--ramp=1s`, `-c`, `-c2`) and whether it holds its value. */
+function optionOf(
+  command: Command,
+  token: string,
+): { option: Option; inline: boolean } | undefined {
+  const find = (flag: string) =>
+    command.options.find((option) => option.short === flag || option.long === flag)
+  const exact = find(token)
+  if (exact) return { option: exact, inline: false }
+  const long = /^(--[^=]+)=/.exec(token)
+  const short = /^-[^-]/.test(token) && token.length > 2 ? find(token.slice(0, 2)) : undefined
+  const option = long ? find(long[1]!) : short
+  return option && { option, inline: true }
+}
+
+/**
+ * The options of a subcommand alone given before its name (`sse-probe -c 10 load URL`,
+ * `sse-probe --speed 0 serve x.ndjson`) are moved after it: the program would refuse them as
+ * unknown, and cli.md has options before a subcommand apply to it when it has them. Options the
+ * program knows stay where they are (carryOptions hands them over or refuses them); an argv
+ * with no subcommand, or an option neither knows, is left as it is for commander to report.
+ */
+export function subcommandOptionsAfterName(program: Command, argv: readonly string[]): string[] {
+  const own: string[] = []
+  const foreign: string[][] = []
+  let i = 0
+  for (; i < argv.length; i++) {
+    const token = argv[i]!
+    if (program.commands.some((command) => command.name() === token)) break
+    if (token === '--' || !token.startsWith('-') || token === '-') return [...argv]
+    const known = optionOf(program, token)
+    if (known) {
+      own.push(token)
+      if (known.option.required && !known.inline && i + 1 < argv.length) own.push(argv[++i]!)
+      continue
+    }
+    // A value of its own, or the subcommand's name: decided once the subcommand is known.
+    const next = argv[i + 1]
+    const takesNext =
+      next !== undefined &&
+      !next.startsWith('-') &&
+      !program.commands.some((command) => command.name() === next)
+    foreign.push(takesNext ? [token, argv[++i]!] : [token])
+  }
+  const command = program.commands.find((c) => c.name() === argv[i])
+  if (command === undefined || foreign.length === 0) return [...argv]
+  const moved: string[] = []
+  for (const [flag, value] of foreign) {
+    const found = optionOf(command, flag!)
+    if (found === undefined) return [...argv]
+    const wantsValue = found.option.required && !found.inline
+    // A bare word after a flag that takes none is an operand: the program's URL, not a subcommand.
+    if (value !== undefined && !wantsValue) return [...argv]
+    moved.push(flag!, ...(value === undefined ? [] : [value]))
+  }
+  return [...own, argv[i]!, ...moved, ...argv.slice(i + 1)]
+}
+
 const LOAD_HELP = `
 Opens -c connections (evenly over --ramp), holds them for --duration, then
 prints a summary: connect and first-event latency, events per second and per

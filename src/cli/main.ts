@@ -2,7 +2,13 @@ import { CommanderError } from 'commander'
 import { SseProbeUsageError } from '../engine/errors.ts'
 import { visible } from '../engine/escape.ts'
 import { redactText } from '../engine/redact.ts'
-import { commandMeant, createProgram, SHORT_USAGE, unknownCommand } from './args.ts'
+import {
+  commandMeant,
+  createProgram,
+  SHORT_USAGE,
+  subcommandOptionsAfterName,
+  unknownCommand,
+} from './args.ts'
 import type { RunContext } from './context.ts'
 import { createTerminal } from './output.ts'
 
@@ -74,7 +80,7 @@ export async function main(given: readonly string[], context: RunContext): Promi
     })
   }
   try {
-    await program.parseAsync(argv, { from: 'user' })
+    await program.parseAsync(subcommandOptionsAfterName(program, argv), { from: 'user' })
     return exitCode()
   } catch (error) {
     if (error instanceof CommanderError) {

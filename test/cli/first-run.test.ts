@@ -3,7 +3,13 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { commandMeant, unknownCommand } from '../../src/cli/args.ts'
+import {
+  type CliHandlers,
+  commandMeant,
+  createProgram,
+  subcommandOptionsAfterName,
+  unknownCommand,
+} from '../../src/cli/args.ts'
 import { CLI, runCli } from '../helpers/cli.ts'
 import { sseServer, startServer } from '../helpers/server.ts'
 import { runInTerminal, TERMINAL_TESTS } from '../helpers/tty.ts'
@@ -54,6 +60,58 @@ describe('options before a subcommand apply to it, or are refused by name', () =
     const server = await sseServer('event: end\ndata: x\n\n')
     const run = await runCli(['--json', 'check', server.url, '--window', '1s'])
     expect(run.stdout.split('\n')[0]).toMatch(/^\{"type":"check"/)
+  })
+
+  it('`sse-probe -c 2 --json load URL`: an option of the subcommand alone applies to it', async () => {
+    const server = await sseServer('event: end\ndata: x\n\n')
+    const run = await runCli([
+      '-c',
+      '2',
+      '--ramp=0s',
+      '--json',
+      'load',
+      server.url,
+      '--duration',
+      '1s',
+    ])
+    expect(run.exitCode).toBe(0)
+    const summary = JSON.parse(run.stdout.trimEnd().split('\n').at(-1)!)
+    expect(summary).toMatchObject({ type: 'load-summary', connections: { target: 2, opened: 2 } })
+  })
+
+  it.each([
+    [
+      ['--speed', '0', 'serve', 'x.ndjson'],
+      ['serve', '--speed', '0', 'x.ndjson'],
+    ],
+    [
+      ['-q', '--timing', 'diff', 'a', 'b'],
+      ['-q', 'diff', '--timing', 'a', 'b'],
+    ],
+    [
+      ['-c5', '-H', 'A: load', 'load', 'u'],
+      ['-H', 'A: load', 'load', '-c5', 'u'],
+    ],
+    // Left for commander to report: an option no command has, an operand, or after `--`.
+    [
+      ['--bogus', 'load', 'u'],
+      ['--bogus', 'load', 'u'],
+    ],
+    [
+      ['-c', '1', 'http://h/'],
+      ['-c', '1', 'http://h/'],
+    ],
+    [
+      ['--timing', 'x', 'diff', 'a', 'b'],
+      ['--timing', 'x', 'diff', 'a', 'b'],
+    ],
+    [
+      ['-q', '--', 'u'],
+      ['-q', '--', 'u'],
+    ],
+  ])('%j is parsed as %j', (given, parsed) => {
+    const { program } = createProgram({} as CliHandlers, given)
+    expect(subcommandOptionsAfterName(program, given)).toEqual(parsed)
   })
 
   it.each([
