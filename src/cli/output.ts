@@ -161,11 +161,15 @@ export async function createOutput(
       const rendered = pretty(record)
       // A status line, a comment or the summary starts on a line of its own, not after the
       // model's last words; a status line on stderr only where stdout shares its terminal, so
-      // that `> answer.txt` keeps the text as the model wrote it.
+      // that `> answer.txt` keeps the text as the model wrote it. A reconnect's new answer starts
+      // on a line of its own there too.
       if (
         llm.live &&
         rendered &&
-        (rendered.stream === 'out' || record.type === 'summary' || stdout.isTTY)
+        (rendered.stream === 'out' ||
+          record.type === 'summary' ||
+          record.type === 'reconnect' ||
+          stdout.isTTY)
       )
         out += llm.renderer!.end()
       if (rendered?.stream === 'out') toOut(rendered.text)

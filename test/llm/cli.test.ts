@@ -289,6 +289,20 @@ describe('the pretty view', () => {
     expect(run.stdout).toBe('t0 t1 t2 t3 \n')
   })
 
+  it("starts a reconnect's answer on a line of its own when stdout is not a terminal", async () => {
+    const chunk = (text: string) =>
+      `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: text } }] })}\n\n`
+    let requests = 0
+    const server = await startServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' })
+      // The first answer is cut before [DONE]; the request re-sent is answered whole.
+      if (++requests === 1) res.end(`retry: 1\n${chunk('Half an ')}${chunk('ans')}`)
+      else res.end(`${chunk('Whole')}data: [DONE]\n\n`)
+    })
+    const run = await runMain(['--llm', 'openai-chat', '--reconnect', 'always', server.url])
+    expect(run.stdout).toBe('Half an ans\nWhole\n')
+  })
+
   it('dims reasoning and keeps control characters from reaching the terminal', async () => {
     const url = await serveLlmStreams({ chatChoices })
     const run = await runMain(['--color', '-d', '{}', `${url}/chatChoices`])
