@@ -35,6 +35,9 @@ const options = {
 }
 const { metafile } = await build({
   ...options,
+  // One statement a line: Node quotes the line of an uncaught error (a library user's bad option)
+  // on stderr, and a minified line is tens of kilobytes.
+  minifyWhitespace: false,
   entryPoints: { index: 'src/index.ts' },
   inject: ['scripts/node-globals.js'],
   splitting: true,

@@ -31,7 +31,7 @@ import {
   signalOption,
   stringList,
 } from './engine/options.ts'
-import { type Probe, type ProbeSink, startProbe } from './engine/probe.ts'
+import { openRecorder, type Probe, type ProbeSink, startProbe } from './engine/probe.ts'
 import type { ProbeRecord, SummaryRecord } from './engine/records.ts'
 import { redactUrl } from './engine/redact.ts'
 import { checkProxyVariables } from './engine/request.ts'
@@ -236,23 +236,32 @@ function onAbort(signal: AbortSignal | undefined, abort: () => void): () => void
  * A probe with contract options (validated already): schemas and documents are read
  * (asynchronously, an OpenAPI document's references too) before it connects. One that cannot be
  * used rejects the summary (and the iteration) with SseProbeUsageError, and no request is sent.
+ * The transcript opens now, as without contracts: a `record` file that cannot be written throws.
  */
 function startWithContracts(
   options: EngineOptions,
   contracts: ContractPlan,
   sink: ProbeSink,
 ): Probe {
+  const recorder = openRecorder(options, sink)
   let probe: Probe | undefined
   let interrupted: Parameters<Probe['interrupt']> | undefined
   const done = import('./contracts/index.ts')
     .then(({ createContractExtensions }) =>
       createContractExtensions(contracts, contractFacts(options)),
     )
-    .then((extensions) => {
-      probe = startProbe({ ...options, extensions: [...options.extensions, ...extensions] }, sink)
-      if (interrupted) probe.interrupt(...interrupted)
-      return probe.done
-    })
+    .then(
+      (extensions) => {
+        const all = [...options.extensions, ...extensions]
+        probe = startProbe({ ...options, extensions: all }, sink, recorder)
+        if (interrupted) probe.interrupt(...interrupted)
+        return probe.done
+      },
+      (error: unknown) => {
+        recorder?.close()
+        throw error
+      },
+    )
   return {
     done,
     interrupt(...signal) {

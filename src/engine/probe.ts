@@ -17,7 +17,7 @@ import { redactHeaders, redactUrl } from './redact.ts'
 import { firstRequest, type StreamRequest } from './request.ts'
 import { createSession } from './session.ts'
 import { createEventStream } from './stream.ts'
-import { createRecorder } from './transcript.ts'
+import { createRecorder, type Recorder } from './transcript.ts'
 
 // Node defines the `performance` global with a getter: read once here, not at every network read.
 const clock = performance
@@ -66,21 +66,30 @@ export interface Probe {
 const DROPPED_MESSAGE = 'dropped on request (reconnect now)'
 
 /**
+ * The transcript of `record`, opened at once: a file that cannot be written is a usage error
+ * before anything is sent (startProbe opens it unless given one opened earlier).
+ */
+export function openRecorder(options: ProbeOptions, sink: ProbeSink): Recorder | undefined {
+  return options.record === undefined
+    ? undefined
+    : createRecorder(options.record, (message) => sink.warn?.(message))
+}
+
+/**
  * The probe loop: the only code that connects, reads and sleeps. It feeds what happens into
  * step() (reconnect.ts), which decides what to do next and when the probe ends, and reports
  * everything as records: to the extensions, the transcript, then the sink.
  */
-export function startProbe(options: ProbeOptions, sink: ProbeSink): Probe {
+export function startProbe(
+  options: ProbeOptions,
+  sink: ProbeSink,
+  recorder = openRecorder(options, sink),
+): Probe {
   const origin = clock.now()
   const startedAt = new Date().toISOString()
   const now = () => roundMs(clock.now() - origin)
   const controller = new AbortController()
   const { end: ends, extensions } = options
-  // Opened at once: a file that cannot be written is a usage error before anything is sent.
-  const recorder =
-    options.record === undefined
-      ? undefined
-      : createRecorder(options.record, (message) => sink.warn?.(message))
   const session = createSession({
     pingEvent: options.stream.pingEvent,
     expectedEvents: options.expect.events,

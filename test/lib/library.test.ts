@@ -258,6 +258,29 @@ describe('probe()', () => {
     expect(summaries.map((s) => s.expectations[0]!.ok)).toEqual([true, true])
   })
 
+  it('throws at once for a transcript it cannot write, contract options or not', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sse-probe-record-'))
+    const schema = join(dir, 'any.json')
+    writeFileSync(schema, '{}')
+    const record = join(dir, 'missing', 'run.ndjson')
+    const url = 'http://127.0.0.1:9/'
+    for (const options of [{}, { schema }, { expectOrder: 'a,b' }]) {
+      expect(() => probe(url, { ...options, record })).toThrow(
+        `option '--record <file>' cannot write '${record}': no such directory`,
+      )
+    }
+    // Opened before the schema is read, and written once it is.
+    const server = await sseServer('event: end\ndata: {}\n\n')
+    const written = join(dir, 'run.ndjson')
+    const summary = await probe(server.url, { schema, record: written }).summary
+    expect(summary).toMatchObject({ reason: 'end-event', exitCode: 0 })
+    const types = readFileSync(written, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as ProbeRecord).type)
+    expect(types).toEqual(['open', 'event', 'summary'])
+  })
+
   it('prints nothing for a YAML schema with a tag it does not know (no process warning)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sse-probe-yaml-'))
     const schema = join(dir, 'status.yaml')

@@ -107,13 +107,28 @@ describe('the built library', () => {
       const { probe } = await import(process.argv[1])
       console.log(JSON.stringify(await probe(process.argv[2], { timeout: '5s' }).summary))`
     const server = await sseServer('event: end\ndata: x\n\n')
-    // Its error would quote a line of the bundle: the summary says enough.
+    // Its error would quote the bundle: the summary says enough.
     const { stdout } = await promisify(execFile)(
       process.execPath,
       ['--input-type=module', '-e', script, join(root, 'dist', 'index.js'), server.url],
       { encoding: 'utf8' },
     ).catch((error: { stdout: string }) => error)
     expect(JSON.parse(stdout)).toMatchObject({ reason: 'end-event', exitCode: 0 })
+  })
+
+  it('a bad option left uncaught shows its message, not a line of the bundle tens of KB long', async () => {
+    const script = `const { probe } = await import(process.argv[1]); probe('http://x/', { timeout: '5' })`
+    const { stderr } = await promisify(execFile)(
+      process.execPath,
+      ['--input-type=module', '-e', script, join(root, 'dist', 'index.js')],
+      { encoding: 'utf8' },
+    ).then(
+      () => ({ stderr: 'no error' }),
+      (error: { stderr: string }) => error,
+    )
+    expect(stderr).toContain("SseProbeUsageError: option '-t, --timeout <duration>' argument '5'")
+    // Node quotes the line that threw, with a caret under the column.
+    expect(Math.max(...stderr.split('\n').map((line) => line.length))).toBeLessThan(200)
   })
 })
 
