@@ -64,18 +64,28 @@ function makeJsonStream(count) {
   return Buffer.from(parts.join(''))
 }
 
+// What OpenAI puts around each delta, as its API sends it today: ids of their real length, and
+// `obfuscation`, random characters of varying length that pad every chunk to hide the tokens'
+// sizes (a template's varying field).
+const CHAT_ID = 'chatcmpl-C5oqbXp9hz2MLfAZxQw1ktRvy0Jg3'
+const ITEM_ID = 'msg_6856e03c97888199971fa4d4fa47f4d20484fb09fc524d66'
+const PADDING = 'kX9qZr2LmT7wBv4N'
+const obfuscation = (i) => PADDING.slice(0, 1 + ((i * 7) % PADDING.length))
+
 /** `count` Chat Completions chunks of one token each, then `[DONE]`: an LLM stream for --llm. */
 function makeLlmStream(count) {
   const parts = []
   for (let i = 0; i < count; i++) {
     const chunk = {
-      id: 'chatcmpl-bench',
+      id: CHAT_ID,
       object: 'chat.completion.chunk',
-      created: 1700000000,
-      model: 'gpt-bench',
-      system_fingerprint: 'fp_bench',
+      created: 1755000000,
+      model: 'gpt-4o-mini-2024-07-18',
+      service_tier: 'default',
+      system_fingerprint: 'fp_34a54ae93c',
       choices: [{ index: 0, delta: { content: ` tok${i}` }, logprobs: null, finish_reason: null }],
       usage: null,
+      obfuscation: obfuscation(i),
     }
     parts.push(`data: ${JSON.stringify(chunk)}\n\n`)
   }
@@ -131,12 +141,12 @@ function makeResponsesStream(count) {
     parts.push(
       sse('response.output_text.delta', {
         sequence_number: i + 1,
-        item_id: 'msg_bench',
+        item_id: ITEM_ID,
         output_index: 0,
         content_index: 0,
         delta: ` tok${i}`,
         logprobs: [],
-        obfuscation: 'kX9q'.slice(i % 4),
+        obfuscation: obfuscation(i),
       }),
     )
   }
