@@ -417,7 +417,7 @@ function addOutputOptions(command: Command): Command {
     .option('-v, --verbose', 'show the request line and headers sent, on every connection (stderr)')
     .option(
       '--show-secrets',
-      'show credentials (Authorization, Proxy-Authorization, Cookie, Set-Cookie, the API key headers X-Api-Key, Api-Key and X-Goog-Api-Key, URL user:password) instead of <redacted>',
+      'show credentials (Authorization, Proxy-Authorization, Cookie, Set-Cookie, the API key headers X-Api-Key, Api-Key and X-Goog-Api-Key, URL user:password and key, api_key, apikey and access_token query parameters) instead of <redacted>',
     )
     .option(
       '--record <file>',

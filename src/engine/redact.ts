@@ -34,9 +34,13 @@ const USERINFO = /\b([a-z][a-z\d+.-]*:\/\/)[^/?#\s]*@/gi
 const SECRET_HEADER_TEXT =
   /\b(proxy-authorization|authorization|set-cookie|cookie|x-api-key|x-goog-api-key|api-key)(\s*:)[\s\S]*?(?=' is invalid|$)/gi
 
-/** A URL (the probe's, a proxy's, a redirect's) without the `user:password@` it may carry. */
+// API keys passed in the query string: Gemini's `key`, the `api_key`/`apikey` of many APIs, and
+// OAuth 2.0's `access_token` (RFC 6750).
+const SECRET_PARAM = /([?&](?:key|api_?key|access_token)=)[^&#\s'"]+/gi
+
+/** A URL (the probe's, a proxy's, a redirect's) without the `user:password@` or API key it may carry. */
 export function redactUrl(href: string): string {
-  return href.replace(USERINFO, `$1${REDACTED}@`)
+  return href.replace(USERINFO, `$1${REDACTED}@`).replace(SECRET_PARAM, `$1${REDACTED}`)
 }
 
 /** Free text that may quote what the user typed (usage errors): URL credentials and secret header values replaced. */

@@ -81,6 +81,23 @@ describe('credentials are never shown unless --show-secrets', () => {
     expect(server.requests[1]!.headers.authorization).toBe('Bearer explicit')
   })
 
+  it("an API key in the query string (Gemini's ?key=) is sent and never shown", async () => {
+    const server = await startServer((_req, res) => res.writeHead(200, SSE).end(END))
+    const url = `${server.url}/v1beta/m:streamGenerateContent?alt=sse&key=AIza-s3cret`
+    const json = await runCli([url, '--json'])
+    expect(server.requests[0]!.url).toBe('/v1beta/m:streamGenerateContent?alt=sse&key=AIza-s3cret')
+    expect(json.ofType('open')[0]!.url).toMatch(/\?alt=sse&key=<redacted>$/)
+    const pretty = await runCli([url, '-v', '--no-color'])
+    expect(pretty.stderr).toContain('key=<redacted>')
+    const check = await runCli(['check', url, '--no-color'])
+    const closed = await startServer(() => {})
+    await closed.close()
+    const refused = await runCli([`${closed.url}/?key=AIza-s3cret`, '--no-color'])
+    expect(refused.exitCode).toBe(3)
+    for (const run of [json, pretty, check, refused])
+      expect(run.stdout + run.stderr).not.toContain('s3cret')
+  })
+
   it('credentials in a redirect target are not shown', async () => {
     const target = await startServer((_req, res) => res.writeHead(200, SSE).end(END))
     const server = await startServer((_req, res) =>

@@ -21,6 +21,16 @@ describe('redaction', () => {
     expect(redactUrl('https://host/path@not-userinfo')).toBe('https://host/path@not-userinfo')
   })
 
+  it('redactUrl hides API keys in the query string', () => {
+    expect(redactUrl('https://g.example/v1:streamGenerateContent?alt=sse&key=AIzaSy-x_1')).toBe(
+      'https://g.example/v1:streamGenerateContent?alt=sse&key=<redacted>',
+    )
+    expect(redactUrl('https://h/s?API_KEY=k1&apikey=k2&access_token=t#f')).toBe(
+      'https://h/s?API_KEY=<redacted>&apikey=<redacted>&access_token=<redacted>#f',
+    )
+    expect(redactUrl('https://h/s?monkey=1&keys=2&key=')).toBe('https://h/s?monkey=1&keys=2&key=')
+  })
+
   it('redactText hides secret header values and URL credentials in a message', () => {
     expect(redactText("argument 'Authorization: Bearer x' is invalid. why")).toBe(
       "argument 'Authorization: <redacted>' is invalid. why",

@@ -1,7 +1,7 @@
 import { visible } from '../../engine/escape.ts'
 import type { ProbeOptions } from '../../engine/options.ts'
 import { type ProbeSink, startProbe } from '../../engine/probe.ts'
-import { redactHeaders } from '../../engine/redact.ts'
+import { redactHeaders, redactUrl } from '../../engine/redact.ts'
 import { checkProxyVariables, type StreamRequest } from '../../engine/request.ts'
 import { llmExtensionFor } from '../../llm/options.ts'
 import type { RawProbeFlags } from '../args.ts'
@@ -92,7 +92,8 @@ export async function probeAndSummarise(
 /** What `-v` shows of a request, as `curl -v` does: its line and headers, credentials redacted. */
 function requestLines(request: StreamRequest, showSecrets: boolean): string {
   const { url, method, headers, body } = request
-  const lines = [`${method} ${url.pathname}${url.search}`, `Host: ${url.host}`]
+  const target = `${url.pathname}${url.search}`
+  const lines = [`${method} ${showSecrets ? target : redactUrl(target)}`, `Host: ${url.host}`]
   for (const [name, value] of Object.entries(redactHeaders(headers, showSecrets))) {
     lines.push(`${name}: ${value}`)
   }
