@@ -11,6 +11,7 @@ import { loadTextWidth } from '../cli/render/width.ts'
 import { onStopSignals } from '../cli/signals.ts'
 import { type ProbeSink, startProbe } from '../engine/probe.ts'
 import type { ProbeRecord, SummaryRecord } from '../engine/records.ts'
+import { redactUrl } from '../engine/redact.ts'
 import { checkProxyVariables } from '../engine/request.ts'
 import { llmExtensionFor } from '../llm/options.ts'
 import { isCommand, type KeyInfo, keyAction, splitKeys } from './keys.ts'
@@ -62,8 +63,9 @@ export async function runInspect(
   inkChalk.level = chalk.level
 
   let state: InspectState = initialState({
-    // Without the user:password@ the URL may carry: it goes out as Authorization, never shown.
-    url: options.request.url.href,
+    // Without the user:password@ the URL may carry (it goes out as Authorization) and, unless
+    // --show-secrets, without an API key in its query.
+    url: options.showSecrets ? options.request.url.href : redactUrl(options.request.url.href),
     pingEvent: options.stream.pingEvent,
     capacity: flags.buffer,
     retryMs: options.reconnect.retryMs,

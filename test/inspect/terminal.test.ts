@@ -120,12 +120,14 @@ describe.skipIf(!HAS_TMUX && !process.env.CI)('sse-probe inspect in a terminal',
     expectRestored(term)
   })
 
-  it('the header never shows the password of the URL: it goes out as Authorization', async () => {
+  it('the header never shows the password of the URL (it goes out as Authorization) or a query API key', async () => {
     const server = await sseServer('data: a\n\nevent: end\ndata: bye\n\n')
-    const term = runInTerminal(['inspect', server.url.replace('http://', 'http://al:pa55word@')])
+    const url = `${server.url.replace('http://', 'http://al:pa55word@')}/?key=k3y`
+    const term = runInTerminal(['inspect', url])
     const screen = await term.waitFor((s) => s.includes('ended: end-event'), 'the end')
-    expect(header(screen)).toContain(`${server.url}/`)
-    expect(screen).not.toMatch(/pa55word|al:/)
+    // Nor an API key in its query.
+    expect(header(screen)).toContain(`${server.url}/?key=<redacted>`)
+    expect(screen).not.toMatch(/pa55word|al:|k3y/)
     expect(server.requests[0]?.headers.authorization).toBe(
       `Basic ${Buffer.from('al:pa55word').toString('base64')}`,
     )
