@@ -44,6 +44,13 @@ async function eventually(condition: () => boolean, ms: number): Promise<boolean
   return condition()
 }
 
+/** A raw capture (.sse) of one event: a side of `diff` that is read, not probed. */
+function oneEventCapture(): string {
+  const capture = join(mkdtempSync(join(tmpdir(), 'sse-probe-signals-')), 'one.sse')
+  writeFileSync(capture, 'data: one\n\n')
+  return capture
+}
+
 const STACK_TRACE = /\n\s+at |internal error|EPIPE/
 
 describe('pipes', () => {
@@ -179,9 +186,7 @@ describe('signals', () => {
       res.writeHead(200, SSE).end('data: one\n\n')
     })
     // The URL side used to be probed to the end after the Ctrl-C, and a verdict printed.
-    const capture = join(mkdtempSync(join(tmpdir(), 'sse-probe-signals-')), 'one.sse')
-    writeFileSync(capture, 'data: one\n\n')
-    const run = probeReadingStdin('diff', '-n', '1', server.url, capture)
+    const run = probeReadingStdin('diff', '-n', '1', server.url, oneEventCapture())
     let stdout = ''
     run.child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
     await new Promise((resolve) => setTimeout(resolve, 1000))
@@ -231,6 +236,8 @@ describe('signals', () => {
   it.each([
     ['the probe', [], /summary {2}interrupted {2}exit 143/],
     ['check', ['check'], /could not connect to .*: interrupted before it answered/],
+    // Not "give a URL side an end (-n …)": no end flag helps a host that never answered.
+    ['diff', ['diff', oneEventCapture()], /: interrupted before it answered\n$/],
   ])(
     'SIGTERM while a host has not answered: %s exits 143 at once, not after --connect-timeout',
     async (_name, command, said) => {
