@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -177,6 +177,41 @@ describe('signals', () => {
     expect(await within(exited, 5000)).toEqual([130, null])
     expect(stderr()).toMatch(/summary {2}interrupted {2}exit 130/)
     expect(requests).toBe(0)
+  })
+
+  /** A named pipe that no writer opens: reading it waits for ever, as `<(a command that hangs)` does. */
+  function writerlessPipe(): string {
+    const pipe = join(mkdtempSync(join(tmpdir(), 'sse-probe-signals-')), 'body.fifo')
+    execFileSync('mkfifo', [pipe])
+    return pipe
+  }
+
+  it('Ctrl-C while -d @<named pipe> waits for its writer stops the waiting: summary and 130', async () => {
+    // The pipe was opened on the main thread (readFileSync): no signal but SIGKILL ended it.
+    const child = spawn(process.execPath, [
+      CLI,
+      'http://127.0.0.1:9/',
+      '-d',
+      `@${writerlessPipe()}`,
+    ])
+    onTestFinished(() => void child.kill('SIGKILL'))
+    let stderr = ''
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    child.kill('SIGINT')
+    expect(await within(new Promise((resolve) => child.on('exit', resolve)), 5000)).toBe(130)
+    expect(stderr).toMatch(/summary {2}interrupted {2}exit 130/)
+  })
+
+  it('diff of a named pipe whose writer never comes: a second SIGTERM exits at once, 143', async () => {
+    // Opened in libuv's thread pool, the pipe held even process.exit(): only SIGKILL ended it.
+    const child = spawn(process.execPath, [CLI, 'diff', writerlessPipe(), oneEventCapture()])
+    onTestFinished(() => void child.kill('SIGKILL'))
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    child.kill('SIGTERM')
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    child.kill('SIGTERM')
+    expect(await within(new Promise((resolve) => child.on('exit', resolve)), 5000)).toBe(143)
   })
 
   it('diff: Ctrl-C while -d @- reads stdin stops the command before a URL side is probed, 130', async () => {
