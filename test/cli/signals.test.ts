@@ -130,9 +130,12 @@ describe('pipes', () => {
 
 /** A probe (or another command) whose body comes from `-d @-`: stdin stays open until the test ends or writes it. */
 function probeReadingStdin(...args: string[]) {
-  const child = spawn(process.execPath, [CLI, ...args, '--no-color', '-d', '@-'], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-  })
+  return started(...args, '--no-color', '-d', '@-')
+}
+
+/** The CLI, running: its stdin stays open until the test ends or writes it. */
+function started(...args: string[]) {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'] })
   onTestFinished(() => void child.kill('SIGKILL'))
   let stderr = ''
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
@@ -188,30 +191,21 @@ describe('signals', () => {
 
   it('Ctrl-C while -d @<named pipe> waits for its writer stops the waiting: summary and 130', async () => {
     // The pipe was opened on the main thread (readFileSync): no signal but SIGKILL ended it.
-    const child = spawn(process.execPath, [
-      CLI,
-      'http://127.0.0.1:9/',
-      '-d',
-      `@${writerlessPipe()}`,
-    ])
-    onTestFinished(() => void child.kill('SIGKILL'))
-    let stderr = ''
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+    const { child, exited, stderr } = started('http://127.0.0.1:9/', '-d', `@${writerlessPipe()}`)
     await new Promise((resolve) => setTimeout(resolve, 500))
     child.kill('SIGINT')
-    expect(await within(new Promise((resolve) => child.on('exit', resolve)), 5000)).toBe(130)
-    expect(stderr).toMatch(/summary {2}interrupted {2}exit 130/)
+    expect(await within(exited, 5000)).toEqual([130, null])
+    expect(stderr()).toMatch(/summary {2}interrupted {2}exit 130/)
   })
 
   it('diff of a named pipe whose writer never comes: a second SIGTERM exits at once, 143', async () => {
     // Opened in libuv's thread pool, the pipe held even process.exit(): only SIGKILL ended it.
-    const child = spawn(process.execPath, [CLI, 'diff', writerlessPipe(), oneEventCapture()])
-    onTestFinished(() => void child.kill('SIGKILL'))
+    const { child, exited } = started('diff', writerlessPipe(), oneEventCapture())
     await new Promise((resolve) => setTimeout(resolve, 500))
     child.kill('SIGTERM')
     await new Promise((resolve) => setTimeout(resolve, 100))
     child.kill('SIGTERM')
-    expect(await within(new Promise((resolve) => child.on('exit', resolve)), 5000)).toBe(143)
+    expect(await within(exited, 5000)).toEqual([143, null])
   })
 
   it('diff: Ctrl-C while -d @- reads stdin stops the command before a URL side is probed, 130', async () => {
@@ -271,8 +265,8 @@ describe('signals', () => {
   it.each([
     ['the probe', [], /summary {2}interrupted {2}exit 143/],
     ['check', ['check'], /could not connect to .*: interrupted before it answered/],
-    // Not "give a URL side an end (-n …)": no end flag helps a host that never answered.
-    ['diff', ['diff', oneEventCapture()], /: interrupted before it answered\n$/],
+    // With an end given: without one, the message says how to give a side an end.
+    ['diff', ['diff', oneEventCapture(), '-n', '1'], /: interrupted before it answered\n$/],
   ])(
     'SIGTERM while a host has not answered: %s exits 143 at once, not after --connect-timeout',
     async (_name, command, said) => {
