@@ -265,7 +265,8 @@ describe('signals', () => {
   it.each([
     ['the probe', [], /summary {2}interrupted {2}exit 143/],
     ['check', ['check'], /could not connect to .*: interrupted before it answered/],
-    // With an end given: without one, the message says how to give a side an end.
+    // Named as a host that never answered, not a bare "interrupted" (-n 1: without an end, the
+    // message says how to give a side one).
     ['diff', ['diff', oneEventCapture(), '-n', '1'], /: interrupted before it answered\n$/],
   ])(
     'SIGTERM while a host has not answered: %s exits 143 at once, not after --connect-timeout',
