@@ -1,5 +1,8 @@
 // The parsed flags as the engine's and the output's options: what every command that probes
 // (probe, demo, inspect, load, check, diff) starts from.
+
+import { constants as buffers } from 'node:buffer'
+import { statSync } from 'node:fs'
 import {
   type ContractOptions,
   type ContractPlan,
@@ -7,8 +10,9 @@ import {
   contractPlan,
   hasContracts,
 } from '../contracts/options.ts'
-import { SseProbeUsageError } from '../engine/errors.ts'
+import { fileProblem, SseProbeUsageError } from '../engine/errors.ts'
 import { type ProbeOptions, toProbeOptions } from '../engine/options.ts'
+import { readPipe } from '../engine/pipe.ts'
 import type { RequestInput } from '../engine/request.ts'
 import { bodyArg } from '../engine/validate.ts'
 import type { DemoFlags, RawProbeFlags, RawRequestFlags } from './args.ts'
@@ -134,5 +138,31 @@ export async function readRequestBody(
     )
     return Buffer.concat(chunks)
   }
-  return bodyArg(data, '-d, --data <text|@file|@->')
+  const file = data.startsWith('@') ? data.slice(1) : undefined
+  if (file === undefined || !isPipe(file)) return bodyArg(data, DATA_FLAG)
+  // `-d @<(command)` or a named pipe: its writer may never end or come, as a terminal's may not.
+  const body = await untilStopSignal(
+    context.process,
+    readPipe(file, buffers.MAX_LENGTH, (size) => cannotRead(file, `more than ${size} bytes`)).catch(
+      (error: unknown) => {
+        throw error instanceof SseProbeUsageError ? error : cannotRead(file, fileProblem(error))
+      },
+    ),
+  )
+  return body ?? Buffer.alloc(0)
+}
+
+const DATA_FLAG = '-d, --data <text|@file|@->'
+
+function cannotRead(file: string, why: string): SseProbeUsageError {
+  return new SseProbeUsageError(`option '${DATA_FLAG}' cannot read '${file}': ${why}`)
+}
+
+function isPipe(file: string): boolean {
+  try {
+    return statSync(file).isFIFO()
+  } catch {
+    // bodyArg says what is wrong with it.
+    return false
+  }
 }

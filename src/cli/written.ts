@@ -16,7 +16,13 @@ export function written(stream: Writable): Promise<void> {
 }
 
 /** Exit code when writing the output failed (EX_IOERR in sysexits.h, as 70 is EX_SOFTWARE). */
-const OUTPUT_FAILED = 74
+export const OUTPUT_FAILED = 74
+
+/**
+ * Said after the summary when a --record write failed (a full disk): the probe went on, but the
+ * transcript is incomplete, so the run exits 74 whatever its summary says, as `tee` does.
+ */
+export const RECORD_INCOMPLETE = `sse-probe: the --record transcript is incomplete: exit ${OUTPUT_FAILED}`
 
 /**
  * Follows the writes to stdout and stderr from the start: a failed one is an 'error' event, never

@@ -1,5 +1,6 @@
 import { constants } from 'node:buffer'
-import { open } from 'node:fs/promises'
+import { open, stat } from 'node:fs/promises'
+import { readPipe } from '../engine/pipe.ts'
 import type { DiffOptions, Side, StreamEvent } from './diff.ts'
 import { sideFromRecords } from './diff.ts'
 import {
@@ -33,18 +34,24 @@ export async function readSideFile(
   options: Pick<DiffOptions, 'pings' | 'pingEvent'>,
 ): Promise<Side> {
   let bytes: Buffer
+  // Its text (a transcript), or its longest event (a capture), must fit in one string.
+  const tooLarge = (size: number) =>
+    new SideUnreadable(
+      `cannot read ${file}: ${size} bytes, more than the ${constants.MAX_STRING_LENGTH} diff can compare`,
+    )
   try {
-    const handle = await open(file)
-    try {
-      // Its text (a transcript), or its longest event (a capture), must fit in one string.
-      const { size } = await handle.stat()
-      if (size > constants.MAX_STRING_LENGTH)
-        throw new SideUnreadable(
-          `cannot read ${file}: ${size} bytes, more than the ${constants.MAX_STRING_LENGTH} diff can compare`,
-        )
-      bytes = await handle.readFile()
-    } finally {
-      await handle.close()
+    // `diff <(command) golden.ndjson`: opened and read in the event loop, so Ctrl-C still works.
+    if ((await stat(file)).isFIFO())
+      bytes = await readPipe(file, constants.MAX_STRING_LENGTH, tooLarge)
+    else {
+      const handle = await open(file)
+      try {
+        const { size } = await handle.stat()
+        if (size > constants.MAX_STRING_LENGTH) throw tooLarge(size)
+        bytes = await handle.readFile()
+      } finally {
+        await handle.close()
+      }
     }
   } catch (error) {
     if (error instanceof SideUnreadable) throw error

@@ -41,8 +41,11 @@ export interface ProbeSink {
   event?(t: number, type: string, data: string): void
   /** Whether comment records are shown or kept: only then is their exact text worth recovering. */
   commentText: boolean
-  /** Something the user should know that does not end the probe (a transcript that stopped). */
-  warn?(message: string): void
+  /**
+   * The --record transcript could not be written (a full disk): it stops, the probe goes on. The
+   * CLI says so and exits 74 at the end, as `tee` does: the file is incomplete.
+   */
+  recordStopped?(message: string): void
   /** Each request, as it is about to be sent (credentials not redacted): what `-v` shows. */
   request?(request: StreamRequest): void
   /** false: no gap percentiles in the summary (`load` holds thousands of probes; they take up to 32 KiB each). */
@@ -72,7 +75,7 @@ const DROPPED_MESSAGE = 'dropped on request (reconnect now)'
 export function openRecorder(options: ProbeOptions, sink: ProbeSink): Recorder | undefined {
   return options.record === undefined
     ? undefined
-    : createRecorder(options.record, (message) => sink.warn?.(message))
+    : createRecorder(options.record, (message) => sink.recordStopped?.(message))
 }
 
 /**

@@ -16,7 +16,7 @@ export interface Recorder {
  * Credentials are redacted even with --show-secrets: a transcript is meant to
  * be kept and shared (as a CI fixture, say).
  */
-export function createRecorder(path: string, warn: (message: string) => void): Recorder {
+export function createRecorder(path: string, stopped: (message: string) => void): Recorder {
   if (path === '' || path === '-')
     throw new SseProbeUsageError(
       `option '--record <file>' takes a file name${path === '-' ? ", not '-'" : ''}: --json writes the same records to stdout`,
@@ -57,7 +57,7 @@ export function createRecorder(path: string, warn: (message: string) => void): R
       writeFileSync(fd, `${jsonText(redacted)}\n`)
     } catch (error) {
       // A full disk should not end the probe, but the user must know the transcript is incomplete.
-      warn(`--record stopped: cannot write '${path}': ${fileProblem(error)}`)
+      stopped(`--record stopped: cannot write '${path}': ${fileProblem(error)}`)
       close()
     }
   }

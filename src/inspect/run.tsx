@@ -9,6 +9,7 @@ import { colors } from '../cli/output.ts'
 import { renderSummary } from '../cli/render/pretty.ts'
 import { loadTextWidth } from '../cli/render/width.ts'
 import { onStopSignals } from '../cli/signals.ts'
+import { OUTPUT_FAILED, RECORD_INCOMPLETE } from '../cli/written.ts'
 import { type ProbeSink, startProbe } from '../engine/probe.ts'
 import type { ProbeRecord, SummaryRecord } from '../engine/records.ts'
 import { redactUrl } from '../engine/redact.ts'
@@ -96,7 +97,7 @@ export async function runInspect(
     },
     events: true,
     commentText: true,
-    warn(message) {
+    recordStopped(message) {
       warnings.push(message)
       state = reduce(state, { type: 'notice', text: message })
     },
@@ -203,7 +204,8 @@ export async function runInspect(
     probe.interrupt()
     const { exitCode } = await probe.done
     if (crash) throw crash
-    return exitCode
+    // A --record that stopped (its only warning).
+    return warnings.length > 0 ? OUTPUT_FAILED : exitCode
   } finally {
     clearInterval(ticker)
     clearTimeout(frameTimer)
@@ -215,6 +217,7 @@ export async function runInspect(
     for (const message of warnings) context.stderr.write(`sse-probe: ${message}\n`)
     const summary = await probe.done.catch(() => undefined)
     if (summary) context.stderr.write(renderSummary(summary, chalkStderr, await llmBlock(summary)))
+    if (warnings.length > 0) context.stderr.write(`${RECORD_INCOMPLETE}\n`)
   }
 
   /** The LLM lines of the summary (model, token timings, finish), as the probe prints them. */

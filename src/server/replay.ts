@@ -1,8 +1,7 @@
-import { constants, openSync } from 'node:fs'
 import { readFile, stat } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { Socket } from 'node:net'
 import { fileProblem, SseProbeUsageError } from '../engine/errors.ts'
+import { readPipe } from '../engine/pipe.ts'
 import {
   createConnectionLog,
   drop,
@@ -105,7 +104,9 @@ export async function readReplayFile(
   try {
     const stats = await stat(file)
     if (stats.size > MAX_FILE_BYTES) throw tooLarge(file, stats.size)
-    bytes = stats.isFIFO() ? await readPipe(file) : await readFile(file)
+    bytes = stats.isFIFO()
+      ? await readPipe(file, MAX_FILE_BYTES, (size) => tooLarge(file, size))
+      : await readFile(file)
   } catch (error) {
     if (error instanceof SseProbeUsageError) throw error
     throw new SseProbeUsageError(`cannot read '${file}': ${fileProblem(error)}`)
@@ -117,28 +118,4 @@ function tooLarge(file: string, size: number): SseProbeUsageError {
   return new SseProbeUsageError(
     `'${file}' is too large to replay (${Math.ceil(size / 1024 ** 2)} MiB; at most 256 MiB)`,
   )
-}
-
-/**
- * A named pipe or `<(command)`. Read as a socket: a read of a pipe in libuv's thread pool (as
- * readFile does) blocks there until the writer comes, and then even process.exit() waits for it,
- * so Ctrl-C could not stop `serve` (only SIGKILL). A socket waits in the event loop instead.
- */
-async function readPipe(file: string): Promise<Buffer> {
-  const pipe = new Socket({
-    fd: openSync(file, constants.O_RDONLY | constants.O_NONBLOCK),
-    readable: true,
-    writable: false,
-  })
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of pipe as AsyncIterable<Buffer>) {
-    size += chunk.length
-    if (size > MAX_FILE_BYTES) {
-      pipe.destroy()
-      throw tooLarge(file, size)
-    }
-    chunks.push(chunk)
-  }
-  return Buffer.concat(chunks)
 }

@@ -192,13 +192,18 @@ describe('--record <file>', () => {
   )
 
   it.runIf(existsSync('/dev/full'))(
-    'a write that fails (disk full) is reported once; the probe goes on',
+    'a write that fails (disk full) is reported once; the probe goes on, then exits 74 as tee does',
     async () => {
       const server = await sseServer('data: a\n\ndata: b\n\nevent: end\ndata: x\n\n')
       const run = await runCli([server.url, '--json', '--record', '/dev/full'])
-      expect(run.exitCode).toBe(0)
+      // A CI job recording a golden transcript must not pass with a truncated one.
+      expect(run.exitCode).toBe(74)
       expect(run.ofType('event')).toHaveLength(3)
-      expect(run.stderr).toBe("sse-probe: --record stopped: cannot write '/dev/full': ENOSPC\n")
+      expect(run.ofType('summary')[0]).toMatchObject({ reason: 'end-event' })
+      expect(run.stderr).toBe(
+        "sse-probe: --record stopped: cannot write '/dev/full': ENOSPC\n" +
+          'sse-probe: the --record transcript is incomplete: exit 74\n',
+      )
     },
   )
 })

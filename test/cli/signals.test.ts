@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -42,6 +42,13 @@ async function eventually(condition: () => boolean, ms: number): Promise<boolean
     if (condition()) return true
   }
   return condition()
+}
+
+/** A raw capture (.sse) of one event: a side of `diff` that is read, not probed. */
+function oneEventCapture(): string {
+  const capture = join(mkdtempSync(join(tmpdir(), 'sse-probe-signals-')), 'one.sse')
+  writeFileSync(capture, 'data: one\n\n')
+  return capture
 }
 
 const STACK_TRACE = /\n\s+at |internal error|EPIPE/
@@ -123,9 +130,12 @@ describe('pipes', () => {
 
 /** A probe (or another command) whose body comes from `-d @-`: stdin stays open until the test ends or writes it. */
 function probeReadingStdin(...args: string[]) {
-  const child = spawn(process.execPath, [CLI, ...args, '--no-color', '-d', '@-'], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-  })
+  return started(...args, '--no-color', '-d', '@-')
+}
+
+/** The CLI, running: its stdin stays open until the test ends or writes it. */
+function started(...args: string[]) {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'] })
   onTestFinished(() => void child.kill('SIGKILL'))
   let stderr = ''
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
@@ -172,6 +182,32 @@ describe('signals', () => {
     expect(requests).toBe(0)
   })
 
+  /** A named pipe that no writer opens: reading it waits for ever, as `<(a command that hangs)` does. */
+  function writerlessPipe(): string {
+    const pipe = join(mkdtempSync(join(tmpdir(), 'sse-probe-signals-')), 'body.fifo')
+    execFileSync('mkfifo', [pipe])
+    return pipe
+  }
+
+  it('Ctrl-C while -d @<named pipe> waits for its writer stops the waiting: summary and 130', async () => {
+    // The pipe was opened on the main thread (readFileSync): no signal but SIGKILL ended it.
+    const { child, exited, stderr } = started('http://127.0.0.1:9/', '-d', `@${writerlessPipe()}`)
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    child.kill('SIGINT')
+    expect(await within(exited, 5000)).toEqual([130, null])
+    expect(stderr()).toMatch(/summary {2}interrupted {2}exit 130/)
+  })
+
+  it('diff of a named pipe whose writer never comes: a second SIGTERM exits at once, 143', async () => {
+    // Opened in libuv's thread pool, the pipe held even process.exit(): only SIGKILL ended it.
+    const { child, exited } = started('diff', writerlessPipe(), oneEventCapture())
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    child.kill('SIGTERM')
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    child.kill('SIGTERM')
+    expect(await within(exited, 5000)).toEqual([143, null])
+  })
+
   it('diff: Ctrl-C while -d @- reads stdin stops the command before a URL side is probed, 130', async () => {
     let requests = 0
     const server = await startServer((_req, res) => {
@@ -179,9 +215,7 @@ describe('signals', () => {
       res.writeHead(200, SSE).end('data: one\n\n')
     })
     // The URL side used to be probed to the end after the Ctrl-C, and a verdict printed.
-    const capture = join(mkdtempSync(join(tmpdir(), 'sse-probe-signals-')), 'one.sse')
-    writeFileSync(capture, 'data: one\n\n')
-    const run = probeReadingStdin('diff', '-n', '1', server.url, capture)
+    const run = probeReadingStdin('diff', '-n', '1', server.url, oneEventCapture())
     let stdout = ''
     run.child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
     await new Promise((resolve) => setTimeout(resolve, 1000))
@@ -231,6 +265,9 @@ describe('signals', () => {
   it.each([
     ['the probe', [], /summary {2}interrupted {2}exit 143/],
     ['check', ['check'], /could not connect to .*: interrupted before it answered/],
+    // Named as a host that never answered, not a bare "interrupted" (-n 1: without an end, the
+    // message says how to give a side one).
+    ['diff', ['diff', oneEventCapture(), '-n', '1'], /: interrupted before it answered\n$/],
   ])(
     'SIGTERM while a host has not answered: %s exits 143 at once, not after --connect-timeout',
     async (_name, command, said) => {

@@ -200,9 +200,9 @@ describe.skipIf(!HAS_TMUX && !process.env.CI)('sse-probe inspect in a terminal',
       const term = runInTerminal(['inspect', server.url, '--record', '/dev/full'])
       await term.waitFor((s) => s.includes('--record stopped'), 'the warning')
       term.keys('q')
-      expect(await term.exited()).toBe(130)
+      expect(await term.exited()).toBe(74)
       expect(term.stderr()).toMatch(
-        /^sse-probe: --record stopped: cannot write '\/dev\/full': ENOSPC\n── summary/,
+        /^sse-probe: --record stopped: cannot write '\/dev\/full': ENOSPC\n── summary[\s\S]*\nsse-probe: the --record transcript is incomplete: exit 74\n$/,
       )
     },
   )

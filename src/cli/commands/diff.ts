@@ -67,6 +67,9 @@ export async function runDiffCommand(
             `${text}: interrupted before the stream ended: give a URL side an end (-n, --end-event, --duration, -t)`,
           )
         }
+        if (summary.reason === 'interrupted' && summary.connections === 0) {
+          throw new SideUnreadable(`${text}: interrupted before it answered`)
+        }
         if (probeFailed(summary) || summary.reason === 'interrupted') {
           throw new SideUnreadable(`${text}: ${summary.message ?? summary.reason}`)
         }

@@ -15,6 +15,7 @@ import {
 } from '../options.ts'
 import { createOutput, type DisplayOptions } from '../output.ts'
 import { onStopSignals } from '../signals.ts'
+import { OUTPUT_FAILED, RECORD_INCOMPLETE } from '../written.ts'
 
 /** `sse-probe <url>`: probe, print the summary, return the exit code. */
 export async function runProbe(
@@ -50,13 +51,17 @@ export async function probeAndSummarise(
   // has it: on an event that is both a streamed error and a --fail-fast violation, the stream
   // error ends the probe (exit 3), as it does without --fail-fast; and the summary is the same.
   if (llm) options.extensions.unshift(llm)
+  let recordStopped = false
   const sink: ProbeSink = {
     emit: output.emit,
     flush: output.flush,
     ...(output.raw && { raw: output.raw }),
     events: output.events,
     commentText: output.commentText,
-    warn: (message) => output.error(`sse-probe: ${message}`),
+    recordStopped(message) {
+      recordStopped = true
+      output.error(`sse-probe: ${message}`)
+    },
     ...(display.verbose && {
       request: (request) => output.error(requestLines(request, options.showSecrets)),
     }),
@@ -82,7 +87,9 @@ export async function probeAndSummarise(
   try {
     const summary = await probe.done
     await output.settled()
+    if (recordStopped) output.error(RECORD_INCOMPLETE)
     output.close()
+    if (recordStopped) return OUTPUT_FAILED
     return outputClosed ? 0 : summary.exitCode
   } finally {
     signals.dispose()
