@@ -334,10 +334,11 @@ const EVENT_FIELDS = ['data', 'event', 'id', 'retry']
 
 /**
  * The event in a 3.0/3.1 `schema`, which generators write for the whole stream: [OAS 3.2] an
- * array of events (Huma, springdoc's `Flux`) gives its `items`; a schema that names none of the
- * event's fields describes its data (a `$ref` to the payload's model, as FastAPI and NestJS users
- * write it); FastAPI's `type: string` for any non-JSON response class describes the stream's
- * text, merged into the `$ref` a user adds (its object keywords kept) or alone (no events).
+ * array of events (Huma, springdoc's `Flux`) gives its `items`; a schema that names a field the
+ * event does not have, and not `data`, describes its data (a `$ref` to the payload's model, as
+ * FastAPI and NestJS users write it); FastAPI's `type: string` for any non-JSON response class
+ * describes the stream's text, merged into the `$ref` a user adds (its object keywords kept) or
+ * alone (no events).
  */
 function eventOfStream(
   original: AnySchema,
@@ -355,8 +356,11 @@ function eventOfStream(
       )
     schema = rest
   }
-  const named = fieldsNamed(schema, follow)
-  if (named.size === 0 || EVENT_FIELDS.some((field) => named.has(field))) return schema as AnySchema
+  // The event's schema names its data, or only its other fields; a payload's model may well have
+  // an `id` of its own (OpenAI's chunks do).
+  const named = [...fieldsNamed(schema, follow)]
+  if (named.includes('data') || named.every((field) => EVENT_FIELDS.includes(field)))
+    return schema as AnySchema
   const data = { type: 'string', contentMediaType: 'application/json', contentSchema: schema }
   return { type: 'object', required: ['data'], properties: { data } }
 }

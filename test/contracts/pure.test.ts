@@ -238,6 +238,32 @@ describe('--openapi', () => {
     )
   })
 
+  it('3.1: a payload model with an `id` of its own (OpenAI-style chunks) describes the data', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'openapi-')), 'chunk.json')
+    const chunk = {
+      type: 'object',
+      required: ['id', 'choices'],
+      properties: { id: { type: 'string' }, choices: { type: 'array' } },
+    }
+    const content = { 'text/event-stream': { schema: { $ref: '#/components/schemas/Chunk' } } }
+    const responses = { '200': { description: 'ok', content } }
+    writeFileSync(
+      file,
+      JSON.stringify({
+        openapi: '3.1.0',
+        info: { title: 't', version: '1' },
+        paths: { '/chat': { post: { responses } } },
+        components: { schemas: { Chunk: chunk } },
+      }),
+    )
+    const { check } = await loadOpenApi({ ...target('x', '/chat', 'POST'), file })
+    expect(check({ event: 'message', data: '{"id":"chatcmpl-1","choices":[]}' })).toBeUndefined()
+    expect(check({ event: 'message', data: '{"id":"chatcmpl-1"}' })).toEqual({
+      pointer: '/data',
+      message: "must have required property 'choices'",
+    })
+  })
+
   it('3.1 with `schema` and object data, by method and server path', async () => {
     const { check } = await loadOpenApi(target('legacy31.yaml', '/v2/ticker', 'POST'))
     expect(check({ event: 'tick', data: '{"price":3}' })).toBeUndefined()
