@@ -532,12 +532,14 @@ function optionOf(
  * with no subcommand, or an option neither knows, is left as it is for commander to report.
  */
 export function subcommandOptionsAfterName(program: Command, argv: readonly string[]): string[] {
+  const commandNamed = (name: string | undefined) =>
+    program.commands.find((command) => command.name() === name)
   const own: string[] = []
   const foreign: string[][] = []
   let i = 0
   for (; i < argv.length; i++) {
     const token = argv[i]!
-    if (program.commands.some((command) => command.name() === token)) break
+    if (commandNamed(token)) break
     if (token === '--' || !token.startsWith('-') || token === '-') return [...argv]
     const known = optionOf(program, token)
     if (known) {
@@ -547,13 +549,10 @@ export function subcommandOptionsAfterName(program: Command, argv: readonly stri
     }
     // A value of its own, or the subcommand's name: decided once the subcommand is known.
     const next = argv[i + 1]
-    const takesNext =
-      next !== undefined &&
-      !next.startsWith('-') &&
-      !program.commands.some((command) => command.name() === next)
+    const takesNext = next !== undefined && !next.startsWith('-') && !commandNamed(next)
     foreign.push(takesNext ? [token, argv[++i]!] : [token])
   }
-  const command = program.commands.find((c) => c.name() === argv[i])
+  const command = commandNamed(argv[i])
   if (command === undefined || foreign.length === 0) return [...argv]
   const moved: string[] = []
   for (const [flag, value] of foreign) {

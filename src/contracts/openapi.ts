@@ -365,14 +365,8 @@ function eventOfStream(
   return { type: 'object', required: ['data'], properties: { data } }
 }
 
-const OBJECT_KEYWORDS = [
-  'properties',
-  'required',
-  'additionalProperties',
-  'allOf',
-  'oneOf',
-  'anyOf',
-]
+const BRANCH_KEYWORDS = ['allOf', 'oneOf', 'anyOf']
+const OBJECT_KEYWORDS = ['properties', 'required', 'additionalProperties', ...BRANCH_KEYWORDS]
 
 /** The property names a schema declares or requires, in itself and its branches. */
 function fieldsNamed(
@@ -388,7 +382,7 @@ function fieldsNamed(
     for (const name of Object.keys(schema.properties)) names.add(name)
   if (Array.isArray(schema.required))
     for (const name of schema.required) if (typeof name === 'string') names.add(name)
-  for (const key of ['allOf', 'oneOf', 'anyOf']) {
+  for (const key of BRANCH_KEYWORDS) {
     const branches = schema[key]
     if (Array.isArray(branches)) for (const b of branches) fieldsNamed(b, follow, names, seen)
   }
@@ -438,7 +432,7 @@ function rewriteData(
       id: { [ID_KEYWORD]: contentSchemas.length - 1 },
     }
   }
-  for (const key of ['oneOf', 'anyOf', 'allOf']) {
+  for (const key of BRANCH_KEYWORDS) {
     const branches = schema[key]
     if (Array.isArray(branches))
       for (const branch of branches) rewriteData(branch as AnySchema, contentSchemas, follow, seen)

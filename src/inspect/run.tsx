@@ -82,7 +82,7 @@ export async function runInspect(
   let frameTimer: NodeJS.Timeout | undefined
   let lastFrame = 0
   // Shown in the footer, and said again on stderr once the screen is left (--record stopped).
-  const warnings: string[] = []
+  const recordStops: string[] = []
 
   const sink: ProbeSink = {
     emit(record) {
@@ -98,7 +98,7 @@ export async function runInspect(
     events: true,
     commentText: true,
     recordStopped(message) {
-      warnings.push(message)
+      recordStops.push(message)
       state = reduce(state, { type: 'notice', text: message })
     },
   }
@@ -204,8 +204,7 @@ export async function runInspect(
     probe.interrupt()
     const { exitCode } = await probe.done
     if (crash) throw crash
-    // A --record that stopped (its only warning).
-    return warnings.length > 0 ? OUTPUT_FAILED : exitCode
+    return recordStops.length > 0 ? OUTPUT_FAILED : exitCode
   } finally {
     clearInterval(ticker)
     clearTimeout(frameTimer)
@@ -214,10 +213,10 @@ export async function runInspect(
     signals.dispose()
     ink.unmount()
     await ink.waitUntilExit().catch(() => {})
-    for (const message of warnings) context.stderr.write(`sse-probe: ${message}\n`)
+    for (const message of recordStops) context.stderr.write(`sse-probe: ${message}\n`)
     const summary = await probe.done.catch(() => undefined)
     if (summary) context.stderr.write(renderSummary(summary, chalkStderr, await llmBlock(summary)))
-    if (warnings.length > 0) context.stderr.write(`${RECORD_INCOMPLETE}\n`)
+    if (recordStops.length > 0) context.stderr.write(`${RECORD_INCOMPLETE}\n`)
   }
 
   /** The LLM lines of the summary (model, token timings, finish), as the probe prints them. */
