@@ -912,6 +912,7 @@ export function createProgram(
       addRequestOptions(load)
       addStreamOptions(load, { duration: false })
       addExpectOptions(load)
+      addLlmOptions(load, { events: false })
         .optionsGroup('Output:')
         .option('--json', 'stats records, then a load-summary record (JSON lines)')
         .option('-q, --quiet', 'no status line')

@@ -31,6 +31,8 @@ const ENDING_ERRORS: Partial<Record<EndReason, string>> = {
   'idle-timeout': 'idle timeout',
   'event-too-large': 'event too large',
   'reconnects-exhausted': 'reconnects exhausted',
+  // An error the LLM API streamed (llm.md): the probe exits 3.
+  'stream-error': 'stream error',
 }
 
 /** Beyond this many kinds, errors are counted as one more kind: a message with a port in it must not grow memory. */

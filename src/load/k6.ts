@@ -48,6 +48,11 @@ export function renderK6Script(options: LoadOptions): string {
       ? [`--expect-fanout-p95 ${formatDuration(options.expectFanoutP95Ms)}`]
       : []),
     ...probeExpectations(options.probe.expect).map(commentText),
+    // xk6-sse reads no model's stream: a stream ends at --end-event/--end-data or when it closes.
+    ...(options.llm.mode !== 'auto' && options.llm.mode !== 'off'
+      ? [`--llm ${options.llm.mode} (give its end marker as --end-event or --end-data)`]
+      : []),
+    ...(options.llm.expect ? ['--expect-llm'] : []),
     // k6 times and routes each stream itself (its iteration, HTTPS_PROXY).
     ...(end.timeoutMs ? [`-t ${formatDuration(end.timeoutMs)}`] : []),
     ...(end.idleTimeoutMs ? [`--idle-timeout ${formatDuration(end.idleTimeoutMs)}`] : []),

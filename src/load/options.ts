@@ -2,6 +2,7 @@ import { SseProbeUsageError as UsageError } from '../engine/errors.ts'
 import { pointerTokens } from '../engine/json-pointer.ts'
 import type { ProbeOptions } from '../engine/options.ts'
 import type { TriggerSpec } from '../engine/trigger.ts'
+import type { LlmMode } from '../llm/types.ts'
 
 /** `--expect-connected 2000` or `--expect-connected 95%`. */
 export interface ConnectedExpectation {
@@ -26,6 +27,8 @@ export interface LoadOptions {
   expectConnected?: ConnectedExpectation
   expectMaxErrors?: number
   expectFanoutP95Ms?: number
+  /** --llm and --expect-llm, for each connection: its profile's end marker ends it, a streamed error is an error. */
+  llm: { mode: LlmMode; expect: boolean }
   export?: 'k6'
 }
 

@@ -1,9 +1,11 @@
 import { formatDuration } from '../engine/duration.ts'
 import { createHttp } from '../engine/http.ts'
+import type { ProbeOptions } from '../engine/options.ts'
 import { type Probe, type ProbeSink, startProbe } from '../engine/probe.ts'
 import { type ExpectationResult, type ProbeRecord, roundMs } from '../engine/records.ts'
 import { redactUrl } from '../engine/redact.ts'
 import { sendTrigger, type TriggerSpec } from '../engine/trigger.ts'
+import { llmExtensionFor } from '../llm/options.ts'
 import { type Collector, createCollector } from './collector.ts'
 import type { LoadOptions } from './options.ts'
 import type { LoadEndReason, LoadRecord } from './records.ts'
@@ -106,8 +108,14 @@ export function startLoad(options: LoadOptions, hooks: LoadHooks): LoadRun {
     if (outOfFiles && collector.connecting() === 0) stop('too-many-open-files', TOO_MANY_FILES)
   }
 
+  /** Each connection's options: its own LLM profile, which keeps the state of its stream. */
+  function optionsFor(): ProbeOptions {
+    const llm = llmExtensionFor(options.llm.mode, options.llm.expect)
+    return llm ? { ...probeOptions, extensions: [llm, ...probeOptions.extensions] } : probeOptions
+  }
+
   function open(i: number) {
-    const probe = startProbe(probeOptions, sinkFor(i))
+    const probe = startProbe(optionsFor(), sinkFor(i))
     probes.push(probe)
     void probe.done.then((summary) => {
       collector.ended(i, summary.reason)

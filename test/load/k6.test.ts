@@ -198,6 +198,9 @@ describe('load --export k6, run as xk6-sse runs it', () => {
     expect(await exportK6('-c', '1', ...limits)).toContain(
       '// Not exported: -t 30s, --idle-timeout 5s, --proxy (set HTTPS_PROXY for k6).',
     )
+    expect(await exportK6('-c', '1', '--llm', 'anthropic', '--expect-llm')).toContain(
+      '// Not exported: --llm anthropic (give its end marker as --end-event or --end-data), --expect-llm.',
+    )
   })
 
   it('keeps a line break in an expectation it names inside the comment', async () => {

@@ -13,6 +13,7 @@ import { connectedArg, jsonPointerArg } from '../../src/load/options.ts'
 import type { LoadRecord, LoadSummaryRecord } from '../../src/load/records.ts'
 import { startStatusLine } from '../../src/load/render.ts'
 import { CLI, type CliRun, runCli } from '../helpers/cli.ts'
+import { chatError, chatTokens } from '../helpers/llm-streams.ts'
 import { startServer } from '../helpers/server.ts'
 
 const SSE = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' }
@@ -172,6 +173,45 @@ describe('sse-probe load', () => {
       errors: { 'HTTP 204': 3, 'idle timeout': 3 },
       expectations: [{ name: '--expect-max-errors 0', ok: false, actual: 6 }],
     })
+  })
+
+  it("ends each connection at its LLM stream's end marker, counts streamed errors, checks --expect-llm on each", async () => {
+    // A GET stream that stays open after [DONE], as a gateway's may: only the profile ends it.
+    // Every third request gets an error streamed mid-answer instead.
+    const answer = chatTokens(5, 5).frames.join('')
+    const failing = chatError.frames.join('')
+    const server = await startServer((_req, res, index) => {
+      res.writeHead(200, SSE)
+      res.write(index % 3 === 2 ? failing : answer)
+    })
+    const args = ['load', server.url, '-c', '9', '--duration', '1m', '--json', '--expect-llm']
+    const run = await runCli(args, { timeoutMs: 30_000 })
+    expect(run.exitCode).toBe(1)
+    expect(loadSummary(run)).toMatchObject({
+      reason: 'connections-ended',
+      connections: { target: 9, opened: 9, failed: 0 },
+      reconnects: { total: 0 },
+      errors: { 'stream error': 3 },
+      expectations: [{ name: '--expect-llm', ok: false, actual: 3 }],
+    })
+    expect(server.requests).toHaveLength(9)
+    expect(run.stderr).toContain(
+      'error: expectation failed: --expect-llm (failed on 3 of 9 connections)\n',
+    )
+    // --llm off: nothing ends them but the run's --duration.
+    const off = await runCli([
+      'load',
+      server.url,
+      '-c',
+      '3',
+      '--duration',
+      '300ms',
+      '--json',
+      '--llm',
+      'off',
+    ])
+    expect(off.exitCode).toBe(0)
+    expect(loadSummary(off)).toMatchObject({ reason: 'duration', errors: {} })
   })
 
   it('exits 3 when no connection could be made, and shows the summary table', async () => {

@@ -114,6 +114,7 @@ async function loadOptionsFrom(
     ...(flags.expectConnected && { expectConnected: flags.expectConnected(flags.connections) }),
     ...(flags.expectMaxErrors !== undefined && { expectMaxErrors: flags.expectMaxErrors }),
     ...(flags.expectFanoutP95 !== undefined && { expectFanoutP95Ms: flags.expectFanoutP95 }),
+    llm: { mode: flags.llm, expect: flags.expectLlm ?? false },
     ...(flags.export && { export: flags.export }),
   }
 }
