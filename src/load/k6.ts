@@ -22,6 +22,8 @@ export function renderK6Script(options: LoadOptions): string {
   const headers = requestHeaders(probe, body)
   // k6 says who it is itself.
   delete headers['user-agent']
+  // The probe holds a value as the bytes it sends (UTF-8 read as latin1); k6 sends text as UTF-8.
+  for (const name in headers) headers[name] = Buffer.from(headers[name]!, 'latin1').toString()
   if (probe.lastEventId !== '') headers['last-event-id'] = probe.lastEventId
   const params = {
     method: probe.method,

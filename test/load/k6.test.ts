@@ -215,3 +215,11 @@ describe('load --export k6, run as xk6-sse runs it', () => {
     )
   })
 })
+
+describe('load --export k6, the request', () => {
+  it('writes a header that is not ASCII as the text given, which k6 sends as UTF-8', async () => {
+    const script = await exportK6('-c', '1', '-H', 'X-Name: café ☕', '--last-event-id', 'é')
+    expect(script).toContain('"x-name": "café ☕"')
+    expect(script).toContain('"last-event-id": "é"')
+  })
+})
