@@ -12,7 +12,11 @@ const REDRAW_MS = 250
  * One status line on a terminal, redrawn at most 4 times a second: open/target,
  * events per second, reconnects, errors. Cleared before anything else is written.
  */
-export function startStatusLine(stream: Writable, collector: Collector, target: number) {
+export function startStatusLine(
+  stream: Writable & { columns?: number },
+  collector: Collector,
+  target: number,
+) {
   const startedAt = performance.now()
   // Events per second over the last second (4 redraws), not since the last redraw: a server
   // that broadcasts twice a second would otherwise make the rate jump between 0 and twice it.
@@ -26,9 +30,11 @@ export function startStatusLine(stream: Writable, collector: Collector, target: 
     if (window.length > 1000 / REDRAW_MS) window.shift()
     const errors = collector.errorCount()
     const elapsed = Math.floor((at - startedAt) / 1000) * 1000
-    stream.write(
-      `\r\x1b[2K${open}/${target} open · ${Math.round(perSecond)} events/s · ${reconnects} reconnects · ${errors} ${errors === 1 ? 'error' : 'errors'} · ${elapsed === 0 ? '0s' : formatDuration(elapsed)}`,
-    )
+    const line = `${open}/${target} open · ${Math.round(perSecond)} events/s · ${reconnects} reconnects · ${errors} ${errors === 1 ? 'error' : 'errors'} · ${elapsed === 0 ? '0s' : formatDuration(elapsed)}`
+    // Cut to the terminal's width, one column spare: \x1b[2K erases one row, so a line that wrapped
+    // would leave a row behind at every redraw. Each of its characters takes one column.
+    const width = (stream.columns || 80) - 1
+    stream.write(`\r\x1b[2K${line.length <= width ? line : `${line.slice(0, width - 1)}…`}`)
   }
   const timer = setInterval(draw, REDRAW_MS)
   timer.unref()
