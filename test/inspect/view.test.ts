@@ -79,6 +79,41 @@ describe('inspect components', () => {
     expect(tiny[0]).toMatch(/^http:/)
   })
 
+  it('are never taller than the terminal: the column names, counts and URL give way, the footer stays', () => {
+    const frame = (height: number) =>
+      draw(stateWith([tick(1), tick(2)], { type: 'resize', width: 60, height })).split('\n')
+    expect(frame(4)).toEqual([
+      expect.stringMatching(/^http:.* {2}● connecting$/),
+      expect.stringMatching(/^2\.5s · 2 events/),
+      expect.stringMatching(/^› +2 .*\{"n":2\}$/),
+      expect.stringMatching(/^↑↓ move/),
+    ])
+    expect(frame(3)).toEqual([
+      expect.stringMatching(/^http:/),
+      expect.stringMatching(/^› +2 /),
+      expect.stringMatching(/^↑↓ move/),
+    ])
+    expect(frame(2)).toEqual([expect.stringMatching(/^› +2 /), expect.stringMatching(/^↑↓ move/)])
+    expect(frame(1)).toEqual([expect.stringMatching(/^› +2 /)])
+    const detail = draw(
+      stateWith([tick(1)], { type: 'resize', width: 60, height: 3 }, { type: 'open-detail' }),
+    )
+    expect(detail.split('\n')).toHaveLength(3)
+  })
+
+  it('keep the state and paused · +N in sight on a narrow terminal: the URL and the counts are cut', () => {
+    const url = 'http://127.0.0.1:8000/a/rather/long/path/to/the/stream?with=query'
+    let state = reduce(
+      stateWith([tick(1)], { type: 'resize', width: 40, height: 10 }, { type: 'pause' }),
+      { type: 'records', records: [tick(2), tick(3)], bytes: 0, now: 3000 },
+    )
+    state = { ...state, url }
+    const [first, second] = draw(state).split('\n')
+    expect(first).toMatch(/^http:\/\/127\.0\.0\.1:8000\/a\/r… {2}● connecting$/)
+    expect(second).toMatch(/^3s · 3 events · 0 pings · … paused · \+2$/)
+    for (const line of [first!, second!]) expect(stringWidth(line)).toBeLessThanOrEqual(40)
+  })
+
   it('measure wide characters in columns: cells stay aligned, the detail pane loses nothing', () => {
     const cjk = '漢字'.repeat(30)
     const state = stateWith([tick(1, cjk), { ...tick(2), id: '日本語日本語' } as ProbeRecord], {
