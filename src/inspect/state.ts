@@ -241,7 +241,12 @@ export function reduce(state: InspectState, action: Action): InspectState {
       // Back on the last row, the grid follows the tail again.
       return select({ ...state, detail: undefined }, (w) => w.selected)
     case 'filter-start':
-      return { ...state, editing: { text: state.filter.source, previous: state.filter } }
+      // The footer's last message (filter not changed: …) would come back under the new filter.
+      return {
+        ...state,
+        editing: { text: state.filter.source, previous: state.filter },
+        notice: undefined,
+      }
     case 'filter-edit': {
       if (!state.editing) return state
       const parsed = parseFilter(action.text)
