@@ -107,7 +107,8 @@ function UrlLine({ state }: { state: InspectState }) {
 function StatsLine({ state }: { state: InspectState }) {
   const { counts } = state
   const stats = [
-    formatDuration(Math.round(state.now / 100) * 100),
+    // Tenths of a second from 1s on; below, the ms themselves, or a refused connection ended at 0ms.
+    formatDuration(state.now < 1000 ? state.now : Math.round(state.now / 100) * 100),
     `${counts.events} events`,
     `${counts.pings} pings`,
     `${counts.reconnects} reconnects`,

@@ -205,6 +205,24 @@ describe('inspect components', () => {
     expect(draw(stateWith([open, close, refused])).split('\n')[0]).toMatch(/stream {2}503 {2}● /)
   })
 
+  it('give the elapsed time of a probe that ended within its first 50ms, not 0ms', () => {
+    const refused: ProbeRecord = {
+      ...{ type: 'error', t: 23, attempt: 1, message: 'connect ECONNREFUSED 127.0.0.1:1' },
+    }
+    const summary = { type: 'summary', t: 23, reason: 'connect-failed', exitCode: 3 }
+    const start = initialState({
+      ...{ url: 'http://127.0.0.1:1/', pingEvent: 'ping', capacity: 10, retryMs: 3000 },
+      startedAt: 0,
+    })
+    const state = reduce(start, {
+      type: 'records',
+      records: [refused, summary as ProbeRecord],
+      bytes: 0,
+      now: 30,
+    })
+    expect(draw(state).split('\n')[1]).toMatch(/^23ms · 0 events/)
+  })
+
   it('scroll the detail pane down to the last line of the data', () => {
     const data = Array.from({ length: 40 }, (_, i) => `line ${i + 1}`).join('\n')
     const opened = stateWith([tick(1, data)], { type: 'open-detail' })
