@@ -390,4 +390,9 @@ describe('inspect keys', () => {
     expect(keyAction(editing, '', { return: true })).toEqual({ type: 'filter-apply' })
     expect(keyAction(editing, '', { escape: true })).toEqual({ type: 'filter-cancel' })
   })
+
+  it('Backspace takes back a whole emoji, not half of it (a lone surrogate)', () => {
+    const editing = apply(s, { type: 'filter-start' }, { type: 'filter-edit', text: 'a😀' })
+    expect(keyAction(editing, '', { backspace: true })).toEqual({ type: 'filter-edit', text: 'a' })
+  })
 })
