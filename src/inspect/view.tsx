@@ -219,7 +219,12 @@ function Detail({
       {body.map((text, i) => (
         // biome-ignore lint/suspicious/noArrayIndexKey: a line's position is its identity here
         <Text key={i} wrap="truncate">
-          {detail.json && detail.scroll + i >= detail.bodyFrom ? highlightJson(text, chalk) : text}
+          {/* Ink gives an empty Text no line: the data's blank lines went, and the pane shrank. */}
+          {text === ''
+            ? ' '
+            : detail.json && detail.scroll + i >= detail.bodyFrom
+              ? highlightJson(text, chalk)
+              : text}
         </Text>
       ))}
       {Array.from({ length: rows - 1 - body.length }, (_, i) => (

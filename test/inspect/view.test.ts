@@ -223,6 +223,20 @@ describe('inspect components', () => {
     expect(draw(state).split('\n')[1]).toMatch(/^23ms · 0 events/)
   })
 
+  it('keep the blank lines of the data in the detail pane, and the screen its height', () => {
+    const lines = draw(
+      stateWith(
+        [tick(1, 'a\n\nc')],
+        { type: 'resize', width: 100, height: 30 },
+        { type: 'open-detail' },
+      ),
+    ).split('\n')
+    expect(lines).toHaveLength(30)
+    const a = lines.indexOf('a')
+    expect(lines.slice(a - 1, a + 3)).toEqual(['', 'a', '', 'c'])
+    expect(lines[a - 2]).toMatch(/^size/)
+  })
+
   it('scroll the detail pane down to the last line of the data', () => {
     const data = Array.from({ length: 40 }, (_, i) => `line ${i + 1}`).join('\n')
     const opened = stateWith([tick(1, data)], { type: 'open-detail' })
