@@ -51,6 +51,12 @@ const tick = (n: number, data = `{"n":${n}}`): ProbeRecord => ({
 const draw = (state: ReturnType<typeof stateWith>) =>
   render(createElement(InspectScreen, { state, chalk })).lastFrame()!
 
+/** One event's detail pane open, on a screen of 100×40. */
+const drawDetail = (data: string) =>
+  draw(
+    stateWith([tick(1, data)], { type: 'resize', width: 100, height: 40 }, { type: 'open-detail' }),
+  )
+
 const settle = () => new Promise((resolve) => setTimeout(resolve, 20))
 
 describe('inspect components', () => {
@@ -172,13 +178,7 @@ describe('inspect components', () => {
   })
 
   it('show the detail pane with the data indented', () => {
-    const frame = draw(
-      stateWith(
-        [tick(1, '{"a":{"b":[1,2]}}')],
-        { type: 'resize', width: 100, height: 40 },
-        { type: 'open-detail' },
-      ),
-    )
+    const frame = drawDetail('{"a":{"b":[1,2]}}')
     expect(frame).toMatch(/── #1 .*Esc closes/)
     expect(frame).toContain('lastEventId "1"')
     expect(frame).toContain('  "a": {')
@@ -224,14 +224,8 @@ describe('inspect components', () => {
   })
 
   it('keep the blank lines of the data in the detail pane, and the screen its height', () => {
-    const lines = draw(
-      stateWith(
-        [tick(1, 'a\n\nc')],
-        { type: 'resize', width: 100, height: 30 },
-        { type: 'open-detail' },
-      ),
-    ).split('\n')
-    expect(lines).toHaveLength(30)
+    const lines = drawDetail('a\n\nc').split('\n')
+    expect(lines).toHaveLength(40)
     const a = lines.indexOf('a')
     expect(lines.slice(a - 1, a + 3)).toEqual(['', 'a', '', 'c'])
     expect(lines[a - 2]).toMatch(/^size/)
