@@ -29,9 +29,10 @@ export function keyAction(
   if (state.editing) {
     if (key.return) return { type: 'filter-apply' }
     if (key.escape) return { type: 'filter-cancel' }
-    // Terminals send DEL (0x7f) for Backspace, which Ink may report as either.
+    // Terminals send DEL (0x7f) for Backspace, which Ink may report as either. A character, not a
+    // UTF-16 unit: half an emoji left a lone surrogate in the filter, and took a second Backspace.
     if (key.backspace || key.delete)
-      return { type: 'filter-edit', text: state.editing.text.slice(0, -1) }
+      return { type: 'filter-edit', text: [...state.editing.text].slice(0, -1).join('') }
     if (key.ctrl || input === '') return undefined
     return { type: 'filter-edit', text: state.editing.text + input }
   }

@@ -147,18 +147,25 @@ export function initialState(o: InspectOptions): InspectState {
   }
 }
 
-/** Lines of the screen that are not grid or detail: two of header, the column names, the footer. */
-const CHROME_LINES = 4
+/**
+ * Lines of the screen that are not grid or detail, the first to give way first on a terminal
+ * too short for them and a row: Ink loses its place in a frame taller than the terminal, and
+ * the screen stayed garbled (header gone, a footer left above the rows) once it grew again.
+ */
+const CHROME = ['columns', 'stats', 'url', 'footer'] as const
+export type ChromeLine = (typeof CHROME)[number]
 
 /** How the screen's height is shared: the detail pane takes the lower part, at least 5 lines. */
 export function layout(state: Pick<InspectState, 'height' | 'detail'>): {
   gridRows: number
   detailRows: number
+  chrome: readonly ChromeLine[]
 } {
-  const body = Math.max(1, state.height - CHROME_LINES)
-  if (!state.detail) return { gridRows: body, detailRows: 0 }
+  const body = Math.max(1, state.height - CHROME.length)
+  const chrome = CHROME.slice(Math.max(0, CHROME.length + body - state.height))
+  if (!state.detail) return { gridRows: body, detailRows: 0, chrome }
   const detailRows = Math.max(1, Math.min(body - 1, Math.max(5, Math.floor(body * 0.6))))
-  return { gridRows: body - detailRows, detailRows }
+  return { gridRows: body - detailRows, detailRows, chrome }
 }
 
 const visibleKind = (state: Pick<InspectState, 'hidePings'>, row: Row) =>
@@ -234,7 +241,12 @@ export function reduce(state: InspectState, action: Action): InspectState {
       // Back on the last row, the grid follows the tail again.
       return select({ ...state, detail: undefined }, (w) => w.selected)
     case 'filter-start':
-      return { ...state, editing: { text: state.filter.source, previous: state.filter } }
+      // The footer's last message (filter not changed: …) would come back under the new filter.
+      return {
+        ...state,
+        editing: { text: state.filter.source, previous: state.filter },
+        notice: undefined,
+      }
     case 'filter-edit': {
       if (!state.editing) return state
       const parsed = parseFilter(action.text)

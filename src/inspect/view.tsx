@@ -1,7 +1,7 @@
 import type { ChalkInstance } from 'chalk'
 import { Box, Text, useInput } from 'ink'
 import { highlightJson } from '../cli/render/text.ts'
-import { cut } from '../cli/render/width.ts'
+import { cut, stringWidth } from '../cli/render/width.ts'
 import { formatDuration } from '../engine/duration.ts'
 import { visible } from '../engine/escape.ts'
 import { type Cells, cells, pad } from './format.ts'
@@ -10,21 +10,24 @@ import { gridWindow, type InspectState, layout, type Row, visibleRows } from './
 
 /** The whole screen, drawn from a state: header, column names, the visible rows, detail, footer. */
 export function InspectScreen({ state, chalk }: { state: InspectState; chalk: ChalkInstance }) {
-  const { gridRows, detailRows } = layout(state)
+  const { gridRows, detailRows, chrome } = layout(state)
   const rows = visibleRows(state)
   const window = gridWindow(state)
   const selectedN = window.selected < 0 ? undefined : state.shown.at(window.selected)?.n
   const widths = columnWidths(state)
   return (
     <Box flexDirection="column" width={state.width}>
-      <Header state={state} />
-      <Text bold wrap="truncate">
-        {line(
-          { n: '#', time: 'time', gap: 'gap', id: 'id', type: 'type', data: 'data' },
-          widths,
-          ' ',
-        )}
-      </Text>
+      {chrome.includes('url') && <UrlLine state={state} />}
+      {chrome.includes('stats') && <StatsLine state={state} />}
+      {chrome.includes('columns') && (
+        <Text bold wrap="truncate">
+          {line(
+            { n: '#', time: 'time', gap: 'gap', id: 'id', type: 'type', data: 'data' },
+            widths,
+            ' ',
+          )}
+        </Text>
+      )}
       {rows.map((row) => (
         <GridRow
           key={row.n}
@@ -39,7 +42,7 @@ export function InspectScreen({ state, chalk }: { state: InspectState; chalk: Ch
         <Text key={`blank-${i}`}> </Text>
       ))}
       {state.detail && <Detail state={state} rows={detailRows} chalk={chalk} />}
-      <Footer state={state} />
+      {chrome.includes('footer') && <Footer state={state} />}
     </Box>
   )
 }
@@ -75,7 +78,10 @@ function responseText(response: NonNullable<InspectState['response']>): string {
 
 const formatSeconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`
 
-function Header({ state }: { state: InspectState }) {
+/** The URL is cut first on a narrow terminal: the state (open, ended: reason) is what is watched. */
+const URL_MIN = 16
+
+function UrlLine({ state }: { state: InspectState }) {
   const c = state.connection
   const colour =
     c.state === 'open'
@@ -85,9 +91,24 @@ function Header({ state }: { state: InspectState }) {
           ? 'green'
           : 'red'
         : 'yellow'
+  const response = state.response ? `${responseText(state.response)}  ` : ''
+  const status = `● ${connectionText(state)}`
+  const url = visible(state.url)
+  const room = state.width - stringWidth(`  ${response}${status}`)
+  return (
+    <Text wrap="truncate">
+      <Text bold>{cut(url, Math.max(URL_MIN, room))}</Text>
+      {`  ${response}`}
+      <Text color={colour}>{status}</Text>
+    </Text>
+  )
+}
+
+function StatsLine({ state }: { state: InspectState }) {
   const { counts } = state
   const stats = [
-    formatDuration(Math.round(state.now / 100) * 100),
+    // Tenths of a second from 1s on; below, the ms themselves, or a refused connection ended at 0ms.
+    formatDuration(state.now < 1000 ? state.now : Math.round(state.now / 100) * 100),
     `${counts.events} events`,
     `${counts.pings} pings`,
     `${counts.reconnects} reconnects`,
@@ -96,19 +117,17 @@ function Header({ state }: { state: InspectState }) {
   ]
   if (state.filter.source) stats.push(`filter: ${visible(state.filter.source)}`)
   if (state.hidePings) stats.push('pings hidden')
+  // Kept whole on a narrow terminal, where the counts give way: a grid that stands still must say why.
+  const paused = state.paused ? ` paused · +${state.paused.events} ` : ''
   return (
-    <>
-      <Text wrap="truncate">
-        <Text bold>{visible(state.url)}</Text>
-        {'  '}
-        {state.response && `${responseText(state.response)}  `}
-        <Text color={colour}>● {connectionText(state)}</Text>
-      </Text>
-      <Text wrap="truncate">
-        {stats.join(' · ')}
-        {state.paused && <Text color="yellow" inverse>{` paused · +${state.paused.events} `}</Text>}
-      </Text>
-    </>
+    <Text wrap="truncate">
+      {cut(stats.join(' · '), state.width - stringWidth(paused))}
+      {paused && (
+        <Text color="yellow" inverse>
+          {paused}
+        </Text>
+      )}
+    </Text>
   )
 }
 
@@ -200,7 +219,12 @@ function Detail({
       {body.map((text, i) => (
         // biome-ignore lint/suspicious/noArrayIndexKey: a line's position is its identity here
         <Text key={i} wrap="truncate">
-          {detail.json && detail.scroll + i >= detail.bodyFrom ? highlightJson(text, chalk) : text}
+          {/* Ink gives an empty Text no line: the data's blank lines went, and the pane shrank. */}
+          {text === ''
+            ? ' '
+            : detail.json && detail.scroll + i >= detail.bodyFrom
+              ? highlightJson(text, chalk)
+              : text}
         </Text>
       ))}
       {Array.from({ length: rows - 1 - body.length }, (_, i) => (

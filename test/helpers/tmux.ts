@@ -19,6 +19,8 @@ export interface Terminal {
   /** tmux key names (`Up`, `Enter`, `Escape`, `C-c`, `Space`) or literal text with `{ literal }`. */
   keys(...keys: string[]): void
   type(text: string): void
+  /** Resizes the terminal, as a user drags its window's corner. */
+  resize(width: number, height: number): void
   /** Waits until the screen satisfies the test; fails with the last screen. */
   waitFor(test: (screen: string) => boolean, what: string, timeoutMs?: number): Promise<string>
   /**
@@ -111,6 +113,8 @@ export function runInTerminal(
     screen,
     keys: (...keys) => void tmux('send-keys', ...keys),
     type: (text) => void tmux('send-keys', '-l', text),
+    resize: (width, height) =>
+      void tmux('resize-window', '-x', String(width), '-y', String(height)),
     hangUp: () => void tmux('kill-server'),
     waitFor: (test, what, timeoutMs = 10_000) =>
       poll(

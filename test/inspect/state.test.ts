@@ -183,6 +183,15 @@ describe('inspect state: filter', () => {
     expect(s.filter.source).toBe('')
     expect(ids(s)).toEqual(['open', '1', '2', '3', 'comment'])
     expect(s.notice).toMatch(/^filter not changed: Invalid regular expression/)
+    // A filter that is then kept is not followed by that message, left in the footer.
+    s = apply(
+      s,
+      { type: 'filter-start' },
+      { type: 'filter-edit', text: 'tick' },
+      { type: 'filter-apply' },
+    )
+    expect(s.filter.source).toBe('tick')
+    expect(s.notice).toBeUndefined()
   })
 
   it('parseFilter refuses g and y flags silently (a stateful regex would skip rows)', () => {
@@ -380,5 +389,10 @@ describe('inspect keys', () => {
     expect(keyAction(editing, '', { backspace: true })).toEqual({ type: 'filter-edit', text: 'a' })
     expect(keyAction(editing, '', { return: true })).toEqual({ type: 'filter-apply' })
     expect(keyAction(editing, '', { escape: true })).toEqual({ type: 'filter-cancel' })
+  })
+
+  it('Backspace takes back a whole emoji, not half of it (a lone surrogate)', () => {
+    const editing = apply(s, { type: 'filter-start' }, { type: 'filter-edit', text: 'a😀' })
+    expect(keyAction(editing, '', { backspace: true })).toEqual({ type: 'filter-edit', text: 'a' })
   })
 })

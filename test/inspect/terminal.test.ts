@@ -244,6 +244,28 @@ describe.skipIf(!HAS_TMUX && !process.env.CI)('sse-probe inspect in a terminal',
     term.keys('q')
     expect(await term.exited()).toBe(130)
   })
+  it('draws the whole screen again after the terminal was shorter than the screen', async () => {
+    const server = await endlessServer(100)
+    const term = runInTerminal(['inspect', server.url], { width: 80, height: 12 })
+    await term.waitFor((s) => s.includes('● open'), 'the stream')
+    term.resize(80, 3)
+    await term.waitFor((s) => /^.*\n› .*\n↑↓ move/.test(s.trimEnd()), 'a frame of three lines')
+    // Rows arrive meanwhile: frames are drawn on the short screen.
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    term.resize(80, 12)
+    const screen = await term.waitFor(
+      (s) => /^http:.*● open\n.* events .*\n +# +time(.*\n){9}↑↓ move.*$/.test(s.trimEnd()),
+      'the header and the column names at the top, the footer at the bottom',
+    )
+    const lines = screen.trimEnd().split('\n')
+    // No line left over from the short screen: one header, one footer, rows between.
+    expect(lines.filter((line) => line.startsWith('↑↓ move'))).toEqual([lines[11]])
+    expect(lines.filter((line) => line.includes(' events · '))).toEqual([lines[1]])
+    for (const line of lines.slice(3, 11)) expect(line).toMatch(/^([ ›] +\d+ .*)?$/)
+    term.keys('q')
+    expect(await term.exited()).toBe(130)
+  })
+
   it('follows an LLM stream as the probe does: it ends at [DONE], the summary has the llm block', async () => {
     const server = await sseServer(chatTools.frames.join(''))
     const term = runInTerminal(['inspect', server.url, '--expect-llm'])

@@ -51,6 +51,12 @@ const tick = (n: number, data = `{"n":${n}}`): ProbeRecord => ({
 const draw = (state: ReturnType<typeof stateWith>) =>
   render(createElement(InspectScreen, { state, chalk })).lastFrame()!
 
+/** One event's detail pane open, on a screen of 100×40. */
+const drawDetail = (data: string) =>
+  draw(
+    stateWith([tick(1, data)], { type: 'resize', width: 100, height: 40 }, { type: 'open-detail' }),
+  )
+
 const settle = () => new Promise((resolve) => setTimeout(resolve, 20))
 
 describe('inspect components', () => {
@@ -77,6 +83,41 @@ describe('inspect components', () => {
     const tiny = draw(stateWith([tick(1)], { type: 'resize', width: 20, height: 5 })).split('\n')
     expect(tiny).toHaveLength(5)
     expect(tiny[0]).toMatch(/^http:/)
+  })
+
+  it('are never taller than the terminal: the column names, counts and URL give way, the footer stays', () => {
+    const frame = (height: number) =>
+      draw(stateWith([tick(1), tick(2)], { type: 'resize', width: 60, height })).split('\n')
+    expect(frame(4)).toEqual([
+      expect.stringMatching(/^http:.* {2}● connecting$/),
+      expect.stringMatching(/^2\.5s · 2 events/),
+      expect.stringMatching(/^› +2 .*\{"n":2\}$/),
+      expect.stringMatching(/^↑↓ move/),
+    ])
+    expect(frame(3)).toEqual([
+      expect.stringMatching(/^http:/),
+      expect.stringMatching(/^› +2 /),
+      expect.stringMatching(/^↑↓ move/),
+    ])
+    expect(frame(2)).toEqual([expect.stringMatching(/^› +2 /), expect.stringMatching(/^↑↓ move/)])
+    expect(frame(1)).toEqual([expect.stringMatching(/^› +2 /)])
+    const detail = draw(
+      stateWith([tick(1)], { type: 'resize', width: 60, height: 3 }, { type: 'open-detail' }),
+    )
+    expect(detail.split('\n')).toHaveLength(3)
+  })
+
+  it('keep the state and paused · +N in sight on a narrow terminal: the URL and the counts are cut', () => {
+    const url = 'http://127.0.0.1:8000/a/rather/long/path/to/the/stream?with=query'
+    let state = reduce(
+      stateWith([tick(1)], { type: 'resize', width: 40, height: 10 }, { type: 'pause' }),
+      { type: 'records', records: [tick(2), tick(3)], bytes: 0, now: 3000 },
+    )
+    state = { ...state, url }
+    const [first, second] = draw(state).split('\n')
+    expect(first).toMatch(/^http:\/\/127\.0\.0\.1:8000\/a\/r… {2}● connecting$/)
+    expect(second).toMatch(/^3s · 3 events · 0 pings · … paused · \+2$/)
+    for (const line of [first!, second!]) expect(stringWidth(line)).toBeLessThanOrEqual(40)
   })
 
   it('measure wide characters in columns: cells stay aligned, the detail pane loses nothing', () => {
@@ -137,13 +178,7 @@ describe('inspect components', () => {
   })
 
   it('show the detail pane with the data indented', () => {
-    const frame = draw(
-      stateWith(
-        [tick(1, '{"a":{"b":[1,2]}}')],
-        { type: 'resize', width: 100, height: 40 },
-        { type: 'open-detail' },
-      ),
-    )
+    const frame = drawDetail('{"a":{"b":[1,2]}}')
     expect(frame).toMatch(/── #1 .*Esc closes/)
     expect(frame).toContain('lastEventId "1"')
     expect(frame).toContain('  "a": {')
@@ -168,6 +203,32 @@ describe('inspect components', () => {
       status: 503,
     }
     expect(draw(stateWith([open, close, refused])).split('\n')[0]).toMatch(/stream {2}503 {2}● /)
+  })
+
+  it('give the elapsed time of a probe that ended within its first 50ms, not 0ms', () => {
+    const refused: ProbeRecord = {
+      ...{ type: 'error', t: 23, attempt: 1, message: 'connect ECONNREFUSED 127.0.0.1:1' },
+    }
+    const summary = { type: 'summary', t: 23, reason: 'connect-failed', exitCode: 3 }
+    const start = initialState({
+      ...{ url: 'http://127.0.0.1:1/', pingEvent: 'ping', capacity: 10, retryMs: 3000 },
+      startedAt: 0,
+    })
+    const state = reduce(start, {
+      type: 'records',
+      records: [refused, summary as ProbeRecord],
+      bytes: 0,
+      now: 30,
+    })
+    expect(draw(state).split('\n')[1]).toMatch(/^23ms · 0 events/)
+  })
+
+  it('keep the blank lines of the data in the detail pane, and the screen its height', () => {
+    const lines = drawDetail('a\n\nc').split('\n')
+    expect(lines).toHaveLength(40)
+    const a = lines.indexOf('a')
+    expect(lines.slice(a - 1, a + 3)).toEqual(['', 'a', '', 'c'])
+    expect(lines[a - 2]).toMatch(/^size/)
   })
 
   it('scroll the detail pane down to the last line of the data', () => {
