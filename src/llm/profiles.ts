@@ -65,8 +65,11 @@ const openaiChat: ProfileParser = (_type, data, sink) => {
         delta.tool_calls.forEach((call: Json, i: number) => {
           if (!isObject(call)) return
           const key = typeof call.index === 'number' ? call.index : i
-          sink.toolStart(index, key, call.id, call.function?.name)
-          sink.toolArguments(index, key, call.function?.arguments)
+          // A custom tool's call names itself and streams its input in `custom`, as the SDK reads it.
+          const custom = isObject(call.custom)
+          const fn = custom ? call.custom : call.function
+          sink.toolStart(index, key, call.id, fn?.name, undefined, custom)
+          sink.toolArguments(index, key, custom ? fn.input : fn?.arguments)
         })
       }
     }
@@ -94,18 +97,26 @@ const openaiResponses: ProfileParser = (type, data, sink) => {
       sink.refusal(0, event.delta)
       break
     case 'response.function_call_arguments.delta':
+    case 'response.custom_tool_call_input.delta':
       sink.toolArguments(0, key, event.delta)
       break
     case 'response.function_call_arguments.done':
       sink.toolDone(0, key, typeof event.arguments === 'string' ? event.arguments : undefined)
       break
+    case 'response.custom_tool_call_input.done':
+      sink.toolDone(0, key, typeof event.input === 'string' ? event.input : undefined)
+      break
     case 'response.output_item.added':
     case 'response.output_item.done': {
       const item = event.item
-      if (!isObject(item) || item.type !== 'function_call') break
-      const args = typeof item.arguments === 'string' ? item.arguments : undefined
+      if (!isObject(item)) break
+      // A custom tool's call carries text as its `input` where a function call has `arguments`.
+      const custom = item.type === 'custom_tool_call'
+      if (!custom && item.type !== 'function_call') break
+      const given = custom ? item.input : item.arguments
+      const args = typeof given === 'string' ? given : undefined
       if (kind === 'response.output_item.added')
-        sink.toolStart(0, key, item.call_id, item.name, args)
+        sink.toolStart(0, key, item.call_id, item.name, args, custom)
       else sink.toolDone(0, key, args)
       break
     }

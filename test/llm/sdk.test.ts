@@ -17,6 +17,7 @@ import {
   chatChoicesCut,
   chatChoicesError,
   chatCompat,
+  chatCustomTool,
   chatCut,
   chatEmpty,
   chatError,
@@ -24,6 +25,7 @@ import {
   chatRefusal,
   chatTools,
   type LlmStream,
+  responsesCustomTool,
   responsesCut,
   responsesError,
   responsesFailed,
@@ -269,6 +271,31 @@ describe('openai-chat as providers and compatible servers send it today, against
     expect(llm.problems).toEqual([refused(final.choices[0]!.message.refusal!)])
   })
 
+  it("a custom tool's call beside a function call: name and input (code, not JSON) as the SDK assembles them, no problem", async () => {
+    const url = await serveLlmStreams({ chatCustomTool })
+    const { final } = await oracle(url, 'chatCustomTool')
+    const { llm, ended } = assemble(chatCustomTool)
+    expect(ended?.reason).toBe('end-data')
+    const message = final.choices[0]!.message
+    expect(llm.text).toBe(message.content)
+    expect(llm.toolCalls).toEqual(
+      message.tool_calls!.map((call) => {
+        const [name, args] =
+          call.type === 'custom'
+            ? [call.custom.name, call.custom.input]
+            : [call.function.name, call.function.arguments]
+        return { id: call.id, name, arguments: args, valid: true }
+      }),
+    )
+    expect(llm.toolCalls[0]).toMatchObject({
+      name: 'code_exec',
+      arguments: 'print("hi")\nx = {1: 2}',
+    })
+    expect(llm.finishReason).toBe(final.choices[0]!.finish_reason)
+    expect(llm.usage).toEqual(final.usage)
+    expect(llm.problems).toEqual([])
+  })
+
   it('Azure: a prompt_filter_results chunk with empty choices first, content_filter_results per choice', async () => {
     const url = await serveLlmStreams({ chatAzure })
     const { final } = await oracle(url, 'chatAzure')
@@ -396,6 +423,23 @@ describe('openai-responses against the openai SDK', () => {
     expect(llm.problems).toEqual([])
   })
 
+  it("a custom tool's call alone: its call_id, name and input (code, not JSON) as the SDK assembles them, no problem", async () => {
+    const url = await serveLlmStreams({ responsesCustomTool })
+    const final = await openaiResponse(url, 'responsesCustomTool')
+    const { llm, ended } = assemble(responsesCustomTool)
+    expect(ended?.reason).toBe('end-event')
+    const calls = final.output.filter((item) => item.type === 'custom_tool_call')
+    expect(calls).toHaveLength(1)
+    expect(llm.toolCalls).toEqual(
+      calls.map((c) => ({ id: c.call_id, name: c.name, arguments: c.input, valid: true })),
+    )
+    expect(llm.text).toBe(final.output_text)
+    expect(llm.finishReason).toBe(final.status)
+    expect(llm.usage).toEqual(final.usage)
+    expect(llm.deltas).toBe(4)
+    expect(llm.problems).toEqual([])
+  })
+
   it('response.failed (which the SDK resolves with status failed) is a stream error', async () => {
     const url = await serveLlmStreams({ responsesFailed })
     const final = await openaiResponse(url, 'responsesFailed')
@@ -497,6 +541,8 @@ describe('through the real CLI', () => {
       responsesRefusal,
       responsesError,
       responsesCut,
+      chatCustomTool,
+      responsesCustomTool,
     }
     const url = await serveLlmStreams(streams)
     for (const [name, stream] of Object.entries(streams)) {
