@@ -40,6 +40,9 @@ function errorText(error: Json): string {
   return typeof inner === 'string' ? inner : jsonText(inner)
 }
 
+/** The key of a choice's legacy `function_call`, apart from its tool calls' indexes. */
+const FUNCTION_CALL = 'function_call'
+
 /** Chat Completions (and compatible servers): `chat.completion.chunk` objects, then `[DONE]`. */
 const openaiChat: ProfileParser = (_type, data, sink) => {
   if (data === '[DONE]') return END_DATA
@@ -61,6 +64,12 @@ const openaiChat: ProfileParser = (_type, data, sink) => {
       sink.refusal(index, delta.refusal)
       // vLLM and DeepSeek say reasoning_content, OpenRouter and Ollama reasoning; some send both, alike.
       sink.reasoning(index, delta.reasoning_content ?? delta.reasoning)
+      // The call of a (deprecated, still served) `functions` request: one per choice, no id.
+      const legacy = delta.function_call
+      if (isObject(legacy)) {
+        sink.toolStart(index, FUNCTION_CALL, undefined, legacy.name)
+        sink.toolArguments(index, FUNCTION_CALL, legacy.arguments)
+      }
       if (Array.isArray(delta.tool_calls)) {
         delta.tool_calls.forEach((call: Json, i: number) => {
           if (!isObject(call)) return

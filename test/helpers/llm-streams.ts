@@ -204,6 +204,27 @@ export const chatCustomTool: LlmStream = {
   ],
 }
 
+/** The call of a deprecated `functions` request: `delta.function_call`, finish_reason function_call. */
+export const chatFunctionCall: LlmStream = {
+  frames: [
+    chunk([
+      delta({
+        role: 'assistant',
+        content: null,
+        function_call: { name: 'get_weather', arguments: '' },
+        refusal: null,
+      }),
+    ]),
+    ...['{\n', '  "city": "Z\\u00fc', 'rich"\n}'].map((args) =>
+      chunk([delta({ function_call: { arguments: args } })]),
+    ),
+    chunk([delta({}, 0, 'function_call')]),
+    chunk([], { usage: { prompt_tokens: 60, completion_tokens: 14, total_tokens: 74 } }),
+    sse('[DONE]'),
+  ],
+  splitBytes: 6,
+}
+
 // ---- OpenAI Chat as providers and compatible servers send it today -------------------
 
 // A token for each way a text differs from the bytes on the wire: escapes, \u escapes, astral

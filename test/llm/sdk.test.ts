@@ -21,6 +21,7 @@ import {
   chatCut,
   chatEmpty,
   chatError,
+  chatFunctionCall,
   chatObfuscated,
   chatRefusal,
   chatTools,
@@ -296,6 +297,22 @@ describe('openai-chat as providers and compatible servers send it today, against
     expect(llm.problems).toEqual([])
   })
 
+  it('the function_call of a deprecated functions request: name and arguments as the SDK assembles them', async () => {
+    const url = await serveLlmStreams({ chatFunctionCall })
+    const { final } = await oracle(url, 'chatFunctionCall')
+    const { llm, ended } = assemble(chatFunctionCall)
+    expect(ended?.reason).toBe('end-data')
+    const call = final.choices[0]!.message.function_call!
+    expect(llm.toolCalls).toEqual([
+      { id: null, name: call.name, arguments: call.arguments, valid: true },
+    ])
+    expect(JSON.parse(llm.toolCalls[0]!.arguments)).toEqual({ city: 'Zürich' })
+    expect(llm.text).toBe(final.choices[0]!.message.content ?? '')
+    expect(llm.finishReason).toBe(final.choices[0]!.finish_reason)
+    expect(llm.usage).toEqual(final.usage)
+    expect(llm.problems).toEqual([])
+  })
+
   it('Azure: a prompt_filter_results chunk with empty choices first, content_filter_results per choice', async () => {
     const url = await serveLlmStreams({ chatAzure })
     const { final } = await oracle(url, 'chatAzure')
@@ -543,6 +560,7 @@ describe('through the real CLI', () => {
       responsesCut,
       chatCustomTool,
       responsesCustomTool,
+      chatFunctionCall,
     }
     const url = await serveLlmStreams(streams)
     for (const [name, stream] of Object.entries(streams)) {
