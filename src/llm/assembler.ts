@@ -16,13 +16,17 @@ export interface Sink {
   reasoning(choice: number, text: unknown): void
   /** What the model says instead of answering: shown, and named by `no-deltas`, but no delta. */
   refusal(choice: number, text: unknown): void
-  /** A tool call appears or names itself; empty ids and names change nothing (the SDKs keep the last non-empty). */
+  /**
+   * A tool call appears or names itself; empty ids and names change nothing (the SDKs keep the
+   * last non-empty). `freeForm`: a custom tool's call, whose input is text, not JSON.
+   */
   toolStart(
     choice: number,
     key: number | string,
     id: unknown,
     name: unknown,
     fallback?: string,
+    freeForm?: boolean,
   ): void
   toolArguments(choice: number, key: number | string, fragment: unknown): void
   /** The tool call is complete; `fallback`: its arguments when no fragment carried any. */
@@ -40,8 +44,8 @@ export interface SinkCall {
 
 /**
  * Whether a call changes nothing when made again, at any time after it was first made: the model
- * (the first non-empty one stays), a tool call named by neither id nor name (it exists once made),
- * and any call whose value is empty. Anything else adds to or replaces what was there.
+ * (the first non-empty one stays), a tool call named by neither id nor name (it exists once made,
+ * free-form or not), and any call whose value is empty. Anything else adds to or replaces what was there.
  */
 export function isNoOpOnceMade({ method, args }: SinkCall): boolean {
   switch (method) {
@@ -98,6 +102,8 @@ interface CallState {
   name: string | null
   arguments: Stitched
   fallback: string | undefined
+  /** A custom tool's: its input is whatever text the tool takes, never checked as JSON. */
+  freeForm: boolean
   done: boolean
 }
 
@@ -231,7 +237,14 @@ export function createAssembler(
   function callState(choice: ChoiceState, key: number | string): CallState {
     let call = choice.calls.get(key)
     if (!call) {
-      call = { id: null, name: null, arguments: new Stitched(), fallback: undefined, done: false }
+      call = {
+        id: null,
+        name: null,
+        arguments: new Stitched(),
+        fallback: undefined,
+        freeForm: false,
+        done: false,
+      }
       choice.calls.set(key, call)
       choice.order.push(call)
     }
@@ -265,12 +278,13 @@ export function createAssembler(
       choiceState(index).refusal.add(text)
       if (onOutput && index === firstIndex()) onOutput({ kind: 'refusal', text })
     },
-    toolStart(index, key, id, name, fallback) {
+    toolStart(index, key, id, name, fallback, freeForm) {
       started = true
       const call = callState(choiceState(index), key)
       if (nonEmpty(id)) call.id = id
       if (nonEmpty(name)) call.name = name
       if (fallback !== undefined) call.fallback = fallback
+      if (freeForm) call.freeForm = true
     },
     toolArguments(index, key, fragment) {
       if (!nonEmpty(fragment)) return
@@ -309,7 +323,7 @@ export function createAssembler(
     const found: LlmProblem[] = [...problems]
     for (const choice of all) {
       choice.order.forEach((call, i) => {
-        const error = jsonError(argumentsOf(call))
+        const error = call.freeForm ? undefined : jsonError(argumentsOf(call))
         if (error === undefined) return
         const where = all.length > 1 ? `choice ${choice.index} ` : ''
         found.push({
@@ -413,7 +427,8 @@ function argumentsOf(call: CallState): string {
 
 function toolCall(call: CallState): LlmToolCall {
   const args = argumentsOf(call)
-  return { id: call.id, name: call.name, arguments: args, valid: jsonError(args) === undefined }
+  const valid = call.freeForm || jsonError(args) === undefined
+  return { id: call.id, name: call.name, arguments: args, valid }
 }
 
 function jsonError(text: string): string | undefined {

@@ -40,6 +40,9 @@ function errorText(error: Json): string {
   return typeof inner === 'string' ? inner : jsonText(inner)
 }
 
+/** The key of a choice's legacy `function_call`, apart from its tool calls' indexes. */
+const FUNCTION_CALL = 'function_call'
+
 /** Chat Completions (and compatible servers): `chat.completion.chunk` objects, then `[DONE]`. */
 const openaiChat: ProfileParser = (_type, data, sink) => {
   if (data === '[DONE]') return END_DATA
@@ -61,12 +64,21 @@ const openaiChat: ProfileParser = (_type, data, sink) => {
       sink.refusal(index, delta.refusal)
       // vLLM and DeepSeek say reasoning_content, OpenRouter and Ollama reasoning; some send both, alike.
       sink.reasoning(index, delta.reasoning_content ?? delta.reasoning)
+      // The call of a (deprecated, still served) `functions` request: one per choice, no id.
+      const legacy = delta.function_call
+      if (isObject(legacy)) {
+        sink.toolStart(index, FUNCTION_CALL, undefined, legacy.name)
+        sink.toolArguments(index, FUNCTION_CALL, legacy.arguments)
+      }
       if (Array.isArray(delta.tool_calls)) {
         delta.tool_calls.forEach((call: Json, i: number) => {
           if (!isObject(call)) return
           const key = typeof call.index === 'number' ? call.index : i
-          sink.toolStart(index, key, call.id, call.function?.name)
-          sink.toolArguments(index, key, call.function?.arguments)
+          // A custom tool's call names itself and streams its input in `custom`, as the SDK reads it.
+          const custom = isObject(call.custom)
+          const fn = custom ? call.custom : call.function
+          sink.toolStart(index, key, call.id, fn?.name, undefined, custom)
+          sink.toolArguments(index, key, custom ? fn.input : fn?.arguments)
         })
       }
     }
@@ -94,18 +106,26 @@ const openaiResponses: ProfileParser = (type, data, sink) => {
       sink.refusal(0, event.delta)
       break
     case 'response.function_call_arguments.delta':
+    case 'response.custom_tool_call_input.delta':
       sink.toolArguments(0, key, event.delta)
       break
     case 'response.function_call_arguments.done':
       sink.toolDone(0, key, typeof event.arguments === 'string' ? event.arguments : undefined)
       break
+    case 'response.custom_tool_call_input.done':
+      sink.toolDone(0, key, typeof event.input === 'string' ? event.input : undefined)
+      break
     case 'response.output_item.added':
     case 'response.output_item.done': {
       const item = event.item
-      if (!isObject(item) || item.type !== 'function_call') break
-      const args = typeof item.arguments === 'string' ? item.arguments : undefined
+      if (!isObject(item)) break
+      // A custom tool's call carries text as its `input` where a function call has `arguments`.
+      const custom = item.type === 'custom_tool_call'
+      if (!custom && item.type !== 'function_call') break
+      const given = custom ? item.input : item.arguments
+      const args = typeof given === 'string' ? given : undefined
       if (kind === 'response.output_item.added')
-        sink.toolStart(0, key, item.call_id, item.name, args)
+        sink.toolStart(0, key, item.call_id, item.name, args, custom)
       else sink.toolDone(0, key, args)
       break
     }

@@ -178,6 +178,53 @@ export function chatTokens(
   return { frames, pauseMs }
 }
 
+/**
+ * A custom (free-form) tool's call beside a function call: GPT-5 names it in `custom` and streams
+ * its input, code that is not JSON, as `custom.input` fragments.
+ */
+export const chatCustomTool: LlmStream = {
+  frames: [
+    chunk([delta({ role: 'assistant', content: null, refusal: null })]),
+    chunk([delta({ content: 'Running it.' })]),
+    chunk([
+      delta({
+        tool_calls: [
+          { index: 0, id: 'call_C1', type: 'custom', custom: { name: 'code_exec', input: '' } },
+        ],
+      }),
+    ]),
+    ...['print("h', 'i")\n', 'x = {', '1: 2}'].map((input) =>
+      chunk([delta({ tool_calls: [{ index: 0, custom: { input } }] })]),
+    ),
+    chunk([delta({ tool_calls: [toolDelta(1, '', { id: 'call_F1', name: 'get_time' })] })]),
+    chunk([delta({ tool_calls: [toolDelta(1, '{"tz":"UTC"}')] })]),
+    chunk([delta({}, 0, 'tool_calls')]),
+    chunk([], { usage: { prompt_tokens: 30, completion_tokens: 17, total_tokens: 47 } }),
+    sse('[DONE]'),
+  ],
+}
+
+/** The call of a deprecated `functions` request: `delta.function_call`, finish_reason function_call. */
+export const chatFunctionCall: LlmStream = {
+  frames: [
+    chunk([
+      delta({
+        role: 'assistant',
+        content: null,
+        function_call: { name: 'get_weather', arguments: '' },
+        refusal: null,
+      }),
+    ]),
+    ...['{\n', '  "city": "Z\\u00fc', 'rich"\n}'].map((args) =>
+      chunk([delta({ function_call: { arguments: args } })]),
+    ),
+    chunk([delta({}, 0, 'function_call')]),
+    chunk([], { usage: { prompt_tokens: 60, completion_tokens: 14, total_tokens: 74 } }),
+    sse('[DONE]'),
+  ],
+  splitBytes: 6,
+}
+
 // ---- OpenAI Chat as providers and compatible servers send it today -------------------
 
 // A token for each way a text differs from the bytes on the wire: escapes, \u escapes, astral
@@ -698,6 +745,43 @@ export const responsesTools: LlmStream = {
     }),
   ],
   splitBytes: 13,
+}
+
+const customItem = (input: string, status: string) => ({
+  id: 'ctc_1',
+  type: 'custom_tool_call',
+  status,
+  call_id: 'call_RC',
+  name: 'code_exec',
+  input,
+})
+
+/** Only a custom (free-form) tool's call: its input, code that is not JSON, in custom_tool_call_input deltas. */
+export const responsesCustomTool: LlmStream = {
+  frames: [
+    responsesTools.frames[0]!,
+    rev('response.output_item.added', { output_index: 0, item: customItem('', 'in_progress') }),
+    ...['print("h', 'i")\n', 'x = {', '1: 2}'].map((d) =>
+      rev('response.custom_tool_call_input.delta', { item_id: 'ctc_1', output_index: 0, delta: d }),
+    ),
+    rev('response.custom_tool_call_input.done', {
+      item_id: 'ctc_1',
+      output_index: 0,
+      input: 'print("hi")\nx = {1: 2}',
+    }),
+    rev('response.output_item.done', {
+      output_index: 0,
+      item: customItem('print("hi")\nx = {1: 2}', 'completed'),
+    }),
+    rev('response.completed', {
+      response: response('completed', [customItem('print("hi")\nx = {1: 2}', 'completed')], {
+        input_tokens: 30,
+        output_tokens: 12,
+        total_tokens: 42,
+      }),
+    }),
+  ],
+  splitBytes: 9,
 }
 
 /** Text, then response.failed. */

@@ -17,13 +17,16 @@ import {
   chatChoicesCut,
   chatChoicesError,
   chatCompat,
+  chatCustomTool,
   chatCut,
   chatEmpty,
   chatError,
+  chatFunctionCall,
   chatObfuscated,
   chatRefusal,
   chatTools,
   type LlmStream,
+  responsesCustomTool,
   responsesCut,
   responsesError,
   responsesFailed,
@@ -236,13 +239,20 @@ describe('openai-chat as providers and compatible servers send it today, against
   function expectSame(llm: LlmSummary, final: Awaited<ReturnType<typeof oracle>>['final']) {
     const choice = final.choices[0]!
     expect(llm.text).toBe(choice.message.content ?? '')
-    expect(llm.toolCalls).toEqual(
-      (choice.message.tool_calls ?? []).map((call) => {
-        if (call.type !== 'function') throw new Error('not a function call')
-        const { id, function: fn } = call
-        return { id, name: fn.name, arguments: fn.arguments, valid: true }
+    // A custom tool's input is its arguments; a legacy function_call is a call without an id.
+    const legacy = choice.message.function_call
+    expect(llm.toolCalls).toEqual([
+      ...(choice.message.tool_calls ?? []).map((call) => {
+        const [name, args] =
+          call.type === 'custom'
+            ? [call.custom.name, call.custom.input]
+            : [call.function.name, call.function.arguments]
+        return { id: call.id, name, arguments: args, valid: true }
       }),
-    )
+      ...(legacy
+        ? [{ id: null, name: legacy.name, arguments: legacy.arguments, valid: true }]
+        : []),
+    ])
     expect(llm.finishReason).toBe(choice.finish_reason)
     expect(llm.usage).toEqual(final.usage ?? null)
     expect(llm.choices).toBeNull()
@@ -267,6 +277,30 @@ describe('openai-chat as providers and compatible servers send it today, against
     expectSame(llm, final)
     // Not a delta, so no-deltas: whose message says that the model refused, and what it said.
     expect(llm.problems).toEqual([refused(final.choices[0]!.message.refusal!)])
+  })
+
+  it("a custom tool's call beside a function call: name and input (code, not JSON) as the SDK assembles them, no problem", async () => {
+    const url = await serveLlmStreams({ chatCustomTool })
+    const { final } = await oracle(url, 'chatCustomTool')
+    const { llm, ended } = assemble(chatCustomTool)
+    expect(ended?.reason).toBe('end-data')
+    expectSame(llm, final)
+    expect(llm.toolCalls[0]).toMatchObject({
+      name: 'code_exec',
+      arguments: 'print("hi")\nx = {1: 2}',
+    })
+    expect(llm.problems).toEqual([])
+  })
+
+  it('the function_call of a deprecated functions request: name and arguments as the SDK assembles them', async () => {
+    const url = await serveLlmStreams({ chatFunctionCall })
+    const { final } = await oracle(url, 'chatFunctionCall')
+    const { llm, ended } = assemble(chatFunctionCall)
+    expect(ended?.reason).toBe('end-data')
+    expectSame(llm, final)
+    expect(final.choices[0]!.message.function_call).toBeDefined()
+    expect(JSON.parse(llm.toolCalls[0]!.arguments)).toEqual({ city: 'Zürich' })
+    expect(llm.problems).toEqual([])
   })
 
   it('Azure: a prompt_filter_results chunk with empty choices first, content_filter_results per choice', async () => {
@@ -396,6 +430,23 @@ describe('openai-responses against the openai SDK', () => {
     expect(llm.problems).toEqual([])
   })
 
+  it("a custom tool's call alone: its call_id, name and input (code, not JSON) as the SDK assembles them, no problem", async () => {
+    const url = await serveLlmStreams({ responsesCustomTool })
+    const final = await openaiResponse(url, 'responsesCustomTool')
+    const { llm, ended } = assemble(responsesCustomTool)
+    expect(ended?.reason).toBe('end-event')
+    const calls = final.output.filter((item) => item.type === 'custom_tool_call')
+    expect(calls).toHaveLength(1)
+    expect(llm.toolCalls).toEqual(
+      calls.map((c) => ({ id: c.call_id, name: c.name, arguments: c.input, valid: true })),
+    )
+    expect(llm.text).toBe(final.output_text)
+    expect(llm.finishReason).toBe(final.status)
+    expect(llm.usage).toEqual(final.usage)
+    expect(llm.deltas).toBe(4)
+    expect(llm.problems).toEqual([])
+  })
+
   it('response.failed (which the SDK resolves with status failed) is a stream error', async () => {
     const url = await serveLlmStreams({ responsesFailed })
     const final = await openaiResponse(url, 'responsesFailed')
@@ -497,6 +548,9 @@ describe('through the real CLI', () => {
       responsesRefusal,
       responsesError,
       responsesCut,
+      chatCustomTool,
+      responsesCustomTool,
+      chatFunctionCall,
     }
     const url = await serveLlmStreams(streams)
     for (const [name, stream] of Object.entries(streams)) {
