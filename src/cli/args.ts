@@ -178,8 +178,7 @@ export interface RawCheckFlags extends RawRequestFlags {
   color?: boolean
 }
 
-const DURATIONS =
-  'Durations need a unit: 250ms, 5s, 2m, 1h, 1m30s (0 alone where zero makes sense).'
+const DURATIONS = 'Durations need a unit: 250ms, 5s, 2m, 1h, 1m30s (0 alone where 0 makes sense).'
 
 const EXIT_CODES = `
 Exit codes:
@@ -190,16 +189,18 @@ Exit codes:
   2    bad flags or URL, an unusable schema or OpenAPI document
   3    HTTP error status, not text/event-stream (or compressed as it cannot
        decode: zstd), first connection impossible, reconnects exhausted, event
-       larger than --max-event-size, --trigger failed, an error streamed by an LLM API
+       larger than --max-event-size, --trigger failed, an error streamed by an
+       LLM API
   4    --timeout or --idle-timeout elapsed
   74   writing the output failed (a full disk); a closed pipe (| head) is fine
   130  interrupted (SIGINT), 143 terminated (SIGTERM), 129 hung up (SIGHUP)`
 
 const CHECK_HELP = `
 Observes the stream for the window (less if it ends), reconnecting as a browser
-does (a POST, -d: as fetch clients do, after an error only), then runs 11 checks: content-type, cache-control, compression, buffering,
-early-headers, keep-alive, http-version, ids, retry, end-of-stream, cors.
-Each prints ✓ pass, ! warn, ✗ fail or - not measured, with what was measured and a hint.
+does (a POST, -d: as fetch clients do, after an error only), then runs 11
+checks: content-type, cache-control, compression, buffering, early-headers,
+keep-alive, http-version, ids, retry, end-of-stream, cors. Each prints ✓ pass,
+! warn, ✗ fail or - not measured, with what was measured and a hint.
 
 Exit codes:
   0    no check failed (warnings allowed, unless --strict)
@@ -430,7 +431,8 @@ them, and an end event; after event 3 it sends retry: 1000 and drops the
 connection, and the probe resumes with Last-Event-ID. About 5 seconds.
 The probe's stream, expectation and output flags work as for a URL (see
 sse-probe --help and its exit codes); --timeout defaults to 20s here.
---serve-only ignores them: Ctrl-C stops the endpoint (exit 0). A --port in use: exit 2.`
+--serve-only ignores them: Ctrl-C stops the endpoint (exit 0). A --port in use:
+exit 2.`
 
 const DEMO_EXAMPLES = `Examples:
   sse-probe demo                            watch it: events, pings, the restart and the reconnect
@@ -582,13 +584,14 @@ Exit codes:
   74   writing the output failed (a full disk); a closed pipe (| head) is fine
   130  interrupted (SIGINT), 143 terminated (SIGTERM), 129 hung up (SIGHUP)`
 
-const INSPECT_NOTES = `A full-screen grid of the stream, as the EventStream tab of a browser's developer
-tools, with pings, reconnects and pauses. Needs a terminal (otherwise exit 2: use
-sse-probe <url>). Keys: ↑↓ j k PgUp PgDn g G move (G follows the tail), Enter/Esc
-detail, / filter (text, type:name, /regex/), space pause, h pings, t time,
-c clear, r reconnect now, w write the shown rows as NDJSON, q or Ctrl-C quit.
-Quitting prints the summary on stderr and exits 130 while the stream is live,
-or with the exit code of the end it reached (see sse-probe --help).`
+const INSPECT_NOTES = `A full-screen grid of the stream, as the EventStream tab of a browser's
+developer tools, with pings, reconnects and pauses. Needs a terminal (otherwise
+exit 2: use sse-probe <url>). Keys: ↑↓ j k PgUp PgDn g G move (G follows the
+tail), Enter/Esc detail, / filter (text, type:name, /regex/), space pause,
+h pings, t time, c clear, r reconnect now, w write the shown rows as NDJSON,
+q or Ctrl-C quit. Quitting prints the summary on stderr and exits 130 while the
+stream is live, or with the exit code of the end it reached (see sse-probe
+--help).`
 
 const INSPECT_EXAMPLES = `Examples:
   sse-probe inspect https://host/status/stream
@@ -941,4 +944,6 @@ Exit codes:
   0    same
   1    different
   2    bad flags or JSON pointer
-  3    a side could not be read or probed`
+  3    a side could not be read or probed
+  74   writing the output failed (a full disk); a closed pipe (| head) is fine
+  130  interrupted (SIGINT), 143 terminated (SIGTERM), 129 hung up (SIGHUP)`
