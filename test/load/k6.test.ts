@@ -146,6 +146,9 @@ describe('load --export k6, run as xk6-sse runs it', () => {
     const script = await exportK6('-c', '10', '--ramp', '1500ms', '--duration', '2s', '-k')
     expect(script).toMatch(/"duration": "1500ms",\s*"target": 10\s*\},\s*\{\s*"duration": "2s"/)
     expect(script).toContain('const HOLD_MS = 3500')
+    expect(script).toContain(
+      'from `sse-probe load http://127.0.0.1:9/stream -c 10 --ramp 1.5s --duration 2s`.',
+    )
     expect(script).toContain('insecureSkipTLSVerify: true')
   })
 
