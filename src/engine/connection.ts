@@ -108,7 +108,11 @@ export async function openStream(
       clearTimeout(connectTimer)
       const contentType = responseHeaders['content-type']
       const encoding = responseHeaders['content-encoding']
-      const classified = classify(response.statusCode, contentType)
+      // A redirect with a Location is followed: one still there went round more than the limit.
+      const classified =
+        isRedirect(response.statusCode) && location !== undefined
+          ? 'too-many-redirects'
+          : classify(response.statusCode, contentType)
       // A body in a coding the probe cannot undo is no event stream it can read either (a browser
       // would parse the compressed bytes as text: garbage at best).
       const unreadable = classified === 'ok' ? undecodable(encoding) : undefined
@@ -134,7 +138,7 @@ export async function openStream(
       const reason = response.statusText || STATUS_CODES[response.statusCode]
       const status = `HTTP ${response.statusCode}${reason ? ` ${reason}` : ''}`
       const why =
-        isRedirect(response.statusCode) && location !== undefined
+        verdict === 'too-many-redirects'
           ? `${status}: too many redirects (more than ${MAX_REDIRECTS})`
           : unreadable !== undefined
             ? `${status} with ${unreadable}`
@@ -183,7 +187,7 @@ function mimeEssence(contentType: string): string | undefined {
   return essence
 }
 
-export function isRedirect(status: number): boolean {
+function isRedirect(status: number): boolean {
   return status === 301 || status === 302 || status === 303 || status === 307 || status === 308
 }
 

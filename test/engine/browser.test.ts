@@ -719,6 +719,21 @@ const scenarios: Case[] = [
     data: ['a', 'done'],
   },
   {
+    // Fetch gives up after 20 redirects with a network error, which a reconnect retries.
+    name: 'redirect loop while reconnecting is retried',
+    replies: [
+      closes('retry: 20\nid: 1\ndata: a\n\n'),
+      { status: 302, headers: { location: 'loop' } },
+      sse([`data: b\n\n${END}`]),
+    ],
+    below: { loop: [{ status: 302, headers: { location: 'loop' } }] },
+    data: ['a', 'b', 'done'],
+    delays: [
+      [0, 1000],
+      [0, 1000],
+    ],
+  },
+  {
     name: 'permanent redirect, twice',
     replies: [{ status: 301, headers: { location: 'one' } }],
     below: {
