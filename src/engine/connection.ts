@@ -84,7 +84,7 @@ export async function openStream(
       const location = responseHeaders.location
       if (isRedirect(response.statusCode) && location !== undefined && redirects < MAX_REDIRECTS) {
         response.body.destroy()
-        const next = URL.parse(location, url.href)
+        const next = URL.parse(locationText(location), url.href)
         if (next?.protocol !== 'http:' && next?.protocol !== 'https:') {
           const target = next ? 'a URL that is not http(s)' : 'an invalid URL'
           return {
@@ -185,6 +185,15 @@ function mimeEssence(contentType: string): string | undefined {
     if (ESSENCE.test(candidate) && candidate !== '*/*') essence = candidate
   }
   return essence
+}
+
+/**
+ * A Location's bytes as URL text, as Chromium reads them: undici gives a header value's bytes as
+ * Latin-1 characters, which the URL parser would encode as UTF-8 again (`é` sent as UTF-8 became
+ * %C3%83%C2%A9); each byte past ASCII is percent-encoded as itself instead.
+ */
+function locationText(location: string): string {
+  return location.replace(/[\x80-\xff]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
 }
 
 function isRedirect(status: number): boolean {

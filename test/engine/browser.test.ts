@@ -719,6 +719,15 @@ const scenarios: Case[] = [
     data: ['a', 'done'],
   },
   {
+    // Servers write a Location as UTF-8 bytes, not percent-encoded.
+    name: 'redirect to a path in UTF-8',
+    replies: [
+      { status: 302, headers: { location: Buffer.from('caf\u00E9?q=\u00E9').toString('latin1') } },
+    ],
+    below: { 'caf\u00E9': [closes('retry: 20\ndata: a\n\n'), sse([END])] },
+    data: ['a', 'done'],
+  },
+  {
     // Fetch gives up after 20 redirects with a network error, which a reconnect retries.
     name: 'redirect loop while reconnecting is retried',
     replies: [
