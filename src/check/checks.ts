@@ -1,4 +1,4 @@
-import { isEventStreamType, isRedirect, MAX_REDIRECTS } from '../engine/connection.ts'
+import { isEventStreamType, MAX_REDIRECTS } from '../engine/connection.ts'
 import { contentCodings, undecodable } from '../engine/decompress.ts'
 import { formatDuration as fmt } from '../engine/duration.ts'
 import { redactUrl } from '../engine/redact.ts'
@@ -115,10 +115,9 @@ export function checkExitCode(results: readonly CheckResult[], strict: boolean):
 export function checkContentType(o: Observation): Judgement {
   const r = firstResponse(o)
   const type = r.headers['content-type']
-  // A redirect with a Location is followed: one still there went round more than the limit.
-  if (isRedirect(r.status) && r.headers.location !== undefined)
+  if (r.verdict === 'too-many-redirects')
     return fail(
-      `${statusLine(r)}: too many redirects (more than ${MAX_REDIRECTS}), the last to ${redactUrl(r.headers.location)}`,
+      `${statusLine(r)}: too many redirects (more than ${MAX_REDIRECTS}), the last to ${redactUrl(r.headers.location ?? '')}`,
       'the redirects go round in a loop: fix them, or check the URL the stream is really at',
     )
   // What came back instead (an API's JSON error, a login page) says more than its status.

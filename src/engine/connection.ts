@@ -84,7 +84,7 @@ export async function openStream(
       const location = responseHeaders.location
       if (isRedirect(response.statusCode) && location !== undefined && redirects < MAX_REDIRECTS) {
         response.body.destroy()
-        const next = URL.parse(location, url.href)
+        const next = URL.parse(locationText(location), url.href)
         if (next?.protocol !== 'http:' && next?.protocol !== 'https:') {
           const target = next ? 'a URL that is not http(s)' : 'an invalid URL'
           return {
@@ -108,7 +108,11 @@ export async function openStream(
       clearTimeout(connectTimer)
       const contentType = responseHeaders['content-type']
       const encoding = responseHeaders['content-encoding']
-      const classified = classify(response.statusCode, contentType)
+      // A redirect with a Location is followed: one still there went round more than the limit.
+      const classified =
+        isRedirect(response.statusCode) && location !== undefined
+          ? 'too-many-redirects'
+          : classify(response.statusCode, contentType)
       // A body in a coding the probe cannot undo is no event stream it can read either (a browser
       // would parse the compressed bytes as text: garbage at best).
       const unreadable = classified === 'ok' ? undecodable(encoding) : undefined
@@ -134,7 +138,7 @@ export async function openStream(
       const reason = response.statusText || STATUS_CODES[response.statusCode]
       const status = `HTTP ${response.statusCode}${reason ? ` ${reason}` : ''}`
       const why =
-        isRedirect(response.statusCode) && location !== undefined
+        verdict === 'too-many-redirects'
           ? `${status}: too many redirects (more than ${MAX_REDIRECTS})`
           : unreadable !== undefined
             ? `${status} with ${unreadable}`
@@ -183,7 +187,16 @@ function mimeEssence(contentType: string): string | undefined {
   return essence
 }
 
-export function isRedirect(status: number): boolean {
+/**
+ * A Location's bytes as URL text, as Chromium reads them: undici gives a header value's bytes as
+ * Latin-1 characters, which the URL parser would encode as UTF-8 again (`é` sent as UTF-8 became
+ * %C3%83%C2%A9); each byte past ASCII is percent-encoded as itself instead.
+ */
+function locationText(location: string): string {
+  return location.replace(/[\x80-\xff]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+}
+
+function isRedirect(status: number): boolean {
   return status === 301 || status === 302 || status === 303 || status === 307 || status === 308
 }
 

@@ -27,7 +27,8 @@ export interface ConnState {
   ended?: { reason: EndReason; message?: string }
 }
 
-export type Verdict = 'ok' | 'no-content' | 'http-error' | 'not-event-stream'
+/** too-many-redirects: fetch's network error, not a response (the browser retries it as one). */
+export type Verdict = 'ok' | 'no-content' | 'http-error' | 'not-event-stream' | 'too-many-redirects'
 
 export type ConnInput =
   /** An attempt is due, with the last-event-ID buffer it would send. */
@@ -103,15 +104,20 @@ export function step(s: ConnState, input: ConnInput, o: Policy): [ConnState, Eff
       if (input.verdict === 'ok') {
         return [{ ...s, opened: true, request: input.request, connectionHadEvent: false }, READ]
       }
+      if (input.verdict === 'too-many-redirects') return networkError(s, o, input.message ?? '')
       return end({ ...s, request: input.request }, input.verdict, input.message)
     case 'network-error':
-      // A first connection that cannot be made at all means a wrong URL: no point in retrying.
-      return s.opened ? retry(s, o, input.message) : end(s, 'connect-failed', input.message)
+      return networkError(s, o, input.message)
     case 'closed':
       // on-error: a body that ended cleanly was the whole answer (an LLM's), not a failure.
       if (o.when === 'on-error' && input.cause === 'server-closed') return end(s, 'server-closed')
       return retry(s, o)
   }
+}
+
+// A first connection that cannot be made at all means a wrong URL: no point in retrying.
+function networkError(s: ConnState, o: Policy, message: string): [ConnState, Effect] {
+  return s.opened ? retry(s, o, message) : end(s, 'connect-failed', message)
 }
 
 function retry(s: ConnState, o: Policy, message?: string): [ConnState, Effect] {

@@ -215,14 +215,14 @@ describe('slow, silent and broken servers', () => {
     expect(run.summary).toMatchObject({ reason: 'end-event', reconnects: 2 })
   })
 
-  it('a redirect loop ends with a clear error, exit 3', async () => {
+  it('a redirect loop on the first connection ends with a clear error, exit 3', async () => {
     const server = await startServer((req, res) =>
       res.writeHead(302, { location: req.url === '/a' ? '/b' : '/a' }).end(),
     )
     const run = await runCli([`${server.url}/a`, '--no-color'])
     expect(run.exitCode).toBe(3)
     expect(run.stderr).toMatch(/HTTP 302 Found: too many redirects \(more than 20\)/)
-    expect(run.stderr).toMatch(/summary {2}http-error/)
+    expect(run.stderr).toMatch(/summary {2}connect-failed/)
     expect(server.requests).toHaveLength(21)
   })
 

@@ -433,6 +433,23 @@ describe('fatal responses', () => {
     ).toBe('é日')
   })
 
+  it.each([
+    ['UTF-8', Buffer.from('/caf\u00E9?q=\u00E9'), '/caf%C3%A9?q=%C3%A9'],
+    ['bytes that are not UTF-8', Buffer.from([0x2f, 0xe9]), '/%E9'],
+  ])(
+    'follows a Location in %s to the URL those bytes spell, as Chromium',
+    async (_name, location, path) => {
+      const server = await startServer((req, res) => {
+        if (req.url === '/old')
+          return res.writeHead(302, { location: location.toString('latin1') }).end()
+        res.writeHead(200, { 'content-type': 'text/event-stream' }).end('event: end\ndata: x\n\n')
+      })
+      const run = await runCli([`${server.url}/old`, '--json'])
+      expect(server.requests.map((r) => r.url)).toEqual(['/old', path])
+      expect(run.ofType('open')[0]!.url).toBe(`${server.url}${path}`)
+    },
+  )
+
   it('follows redirects and keeps the final URL in the open record', async () => {
     const server = await startServer((req, res) => {
       if (req.url === '/old') return res.writeHead(302, { location: '/new' }).end()

@@ -719,6 +719,30 @@ const scenarios: Case[] = [
     data: ['a', 'done'],
   },
   {
+    // Servers write a Location as UTF-8 bytes, not percent-encoded.
+    name: 'redirect to a path in UTF-8',
+    replies: [
+      { status: 302, headers: { location: Buffer.from('caf\u00E9?q=\u00E9').toString('latin1') } },
+    ],
+    below: { 'caf\u00E9': [closes('retry: 20\ndata: a\n\n'), sse([END])] },
+    data: ['a', 'done'],
+  },
+  {
+    // Fetch gives up after 20 redirects with a network error, which a reconnect retries.
+    name: 'redirect loop while reconnecting is retried',
+    replies: [
+      closes('retry: 20\nid: 1\ndata: a\n\n'),
+      { status: 302, headers: { location: 'loop' } },
+      sse([`data: b\n\n${END}`]),
+    ],
+    below: { loop: [{ status: 302, headers: { location: 'loop' } }] },
+    data: ['a', 'b', 'done'],
+    delays: [
+      [0, 1000],
+      [0, 1000],
+    ],
+  },
+  {
     name: 'permanent redirect, twice',
     replies: [{ status: 301, headers: { location: 'one' } }],
     below: {

@@ -184,13 +184,16 @@ async function serve(res: ServerResponse, reply: Reply, ended: () => void) {
     reply.status ?? 200,
     reply.headers ?? { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' },
   )
-  if (!reply.chunks?.length) res.flushHeaders()
+  const ends = reply.then === 'end' || (reply.status !== undefined && reply.status !== 200)
+  // A reply that ends sends its headers with the end: flushHeaders() writes them as UTF-8, not
+  // byte for byte, which changes a Location of raw UTF-8 bytes.
+  if (!reply.chunks?.length && !ends) res.flushHeaders()
   for (const chunk of reply.chunks ?? []) {
     if (res.destroyed) return
     res.write(chunk)
     if (reply.pauseMs) await new Promise((resolve) => setTimeout(resolve, reply.pauseMs))
   }
-  if (reply.then === 'end' || (reply.status !== undefined && reply.status !== 200)) {
+  if (ends) {
     res.end(ended)
   } else if (reply.then === 'destroy') {
     // After the last chunk is on the wire, so the client has it before the reset.
