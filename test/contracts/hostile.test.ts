@@ -148,3 +148,35 @@ describe('a schema pattern that backtracks catastrophically on the data', () => 
     ])
   })
 })
+
+describe('schemas and data wider than a call takes arguments', () => {
+  it('an enum of 200,000 values compiles and checks; its violation lists a few and the count', async () => {
+    const values = Array.from({ length: 200_000 }, (_, i) => `value-${i}`)
+    const schema = file('huge-enum.json', JSON.stringify({ enum: values }))
+    const { url } = await sseServer('data: "value-7"\n\ndata: "other"\n\n')
+    const run = await runCli(['--json', '--max-events', '2', '--schema', schema, url])
+    expect(run.stderr).not.toContain('internal error')
+    expect(run.exitCode).toBe(1)
+    const [violation] = run.ofType('violation')
+    expect(violation).toMatchObject({
+      index: 2,
+      message: expect.stringMatching(
+        /^must be equal to one of the allowed values: "value-0", "value-1", .*"value-\d+", … \(200000 values\)$/,
+      ),
+    })
+    expect(violation!.message.length).toBeLessThan(200)
+  })
+
+  it('diff of an event with 200,000 changed fields: a record for each, exit 1', async () => {
+    const fields = (value: number) =>
+      JSON.stringify(
+        Object.fromEntries(Array.from({ length: 200_000 }, (_, i) => [`k${i}`, value])),
+      )
+    const left = file('wide-left.sse', `data: ${fields(1)}\n\n`)
+    const right = file('wide-right.sse', `data: ${fields(2)}\n\n`)
+    const run = await runCli(['diff', '--json', left, right])
+    expect(run.stderr).toBe('')
+    expect(run.exitCode).toBe(1)
+    expect(run.records.at(-1)).toMatchObject({ type: 'diff-summary', differences: 200_000 })
+  })
+})
