@@ -132,17 +132,42 @@ export function parseYamlText(text: string): unknown {
   })
 }
 
+// A violation is one line: what a schema or the data adds to its message is cut to about this.
+const MAX_SHOWN = 100
+
+/** A value as JSON, cut (never inside a surrogate pair) when longer than MAX_SHOWN. */
+function shown(value: unknown): string {
+  const text = JSON.stringify(value)
+  if (text.length <= MAX_SHOWN) return text
+  const end = /[\ud800-\udbff]/.test(text[MAX_SHOWN - 1]!) ? MAX_SHOWN - 1 : MAX_SHOWN
+  return `${text.slice(0, end)}…`
+}
+
+/** An enum's values, as many as fit in MAX_SHOWN: an enum of hundreds (time zones) stays one line. */
+function shownValues(values: readonly unknown[]): string {
+  const texts: string[] = []
+  let length = 0
+  for (const value of values) {
+    const text = shown(value)
+    if (texts.length > 0 && length + text.length > MAX_SHOWN) {
+      return `${texts.join(', ')}, … (${values.length} values)`
+    }
+    texts.push(text)
+    length += text.length + 2
+  }
+  return texts.join(', ')
+}
+
 /** Ajv's first error as a pointer and a message that says what was expected. */
 function describeAjvError(error: ErrorObject): Problem {
   const params = error.params as Record<string, unknown>
   let message = error.message ?? `fails ${error.keyword}`
-  if (error.keyword === 'additionalProperties')
-    message += `: ${JSON.stringify(params.additionalProperty)}`
+  if (error.keyword === 'additionalProperties') message += `: ${shown(params.additionalProperty)}`
   else if (error.keyword === 'unevaluatedProperties')
-    message += `: ${JSON.stringify(params.unevaluatedProperty)}`
+    message += `: ${shown(params.unevaluatedProperty)}`
   else if (error.keyword === 'enum')
-    message += `: ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`
-  else if (error.keyword === 'const') message += `: ${JSON.stringify(params.allowedValue)}`
+    message += `: ${shownValues(params.allowedValues as unknown[])}`
+  else if (error.keyword === 'const') message += `: ${shown(params.allowedValue)}`
   return { pointer: error.instancePath, message }
 }
 

@@ -167,6 +167,20 @@ describe('schemas and data wider than a call takes arguments', () => {
     expect(violation!.message.length).toBeLessThan(200)
   })
 
+  it("a const or a property name's violation stays one short line", async () => {
+    const long = 'x'.repeat(5000)
+    const schema = file(
+      'long-const.json',
+      JSON.stringify({ properties: { kind: { const: long } }, additionalProperties: false }),
+    )
+    const { url } = await sseServer(`data: {"kind":"y"}\n\ndata: {"${long}":1}\n\n`)
+    const run = await runCli(['--json', '--max-events', '2', '--schema', schema, url])
+    expect(run.ofType('violation').map((v) => v.message)).toEqual([
+      `must be equal to constant: "${'x'.repeat(99)}…`,
+      `must NOT have additional properties: "${'x'.repeat(99)}…`,
+    ])
+  })
+
   it('diff of an event with 200,000 changed fields: a record for each, exit 1', async () => {
     const fields = (value: number) =>
       JSON.stringify(
