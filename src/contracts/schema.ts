@@ -1,5 +1,12 @@
 import { readFileSync } from 'node:fs'
-import { Ajv, type AnySchema, type CodeOptions, type ErrorObject, type ValidateFunction } from 'ajv'
+import {
+  Ajv,
+  type AnySchema,
+  type CodeOptions,
+  type ErrorObject,
+  MissingRefError,
+  type ValidateFunction,
+} from 'ajv'
 import { Ajv2019 } from 'ajv/dist/2019.js'
 import { Ajv2020 } from 'ajv/dist/2020.js'
 import AjvDraft04Module from 'ajv-draft-04'
@@ -181,9 +188,21 @@ export function compileSchema(ajv: Ajv, schema: AnySchema, where: string): Valid
     const reason =
       error instanceof RangeError
         ? 'too large or too deeply nested to compile, or a $ref that refers only to itself'
-        : firstLine((error as Error).message)
+        : (otherDocument(error) ?? firstLine((error as Error).message))
     throw new UsageError(`${where}: unusable schema: ${reason}`)
   }
+}
+
+/**
+ * A `$ref` to another file or a URL (`common.json#/$defs/Id`), which Ajv reports as a reference it
+ * cannot resolve "from id #": said for what it is. Nothing is fetched or read for it: a `--schema`
+ * file is one document (an OpenAPI document's files were inlined before this).
+ */
+function otherDocument(error: unknown): string | undefined {
+  if (!(error instanceof MissingRefError)) return undefined
+  const ref = /^can't resolve reference (.*) from id /.exec(error.message)?.[1]
+  if (ref === undefined || ref.startsWith('#')) return undefined
+  return `$ref ${ref}: not in this file (a $ref to another file or a URL is not followed: put the schema under $defs)`
 }
 
 export function checkWith(validate: ValidateFunction): ValueCheck {
