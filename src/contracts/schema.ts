@@ -76,13 +76,13 @@ const schemaRegExp: NonNullable<CodeOptions['regExp']> = Object.assign(
  * First error only: a violation is one line, and stopping early is what keeps
  * validating every event cheap.
  */
-export function createAjv(dialect: Dialect): Ajv {
+export function createAjv(dialect: Dialect, allErrors = false): Ajv {
   // No validation against the meta-schema: compiling it costs more than the whole schema, and
   // compiling checks the keywords anyway (a wrong type, a bad regex, a misplaced value).
   // No logger: an unknown format is ignored, as JSON Schema says, without a warning on stderr.
   const options = {
     strict: false,
-    allErrors: false,
+    allErrors,
     allowUnionTypes: true,
     validateSchema: false,
     logger: false,
@@ -178,11 +178,26 @@ function describeAjvError(error: ErrorObject): Problem {
   return { pointer: error.instancePath, message }
 }
 
-/** Compiles a schema, turning Ajv's complaints into a usage error with the given prefix. */
-export function compileSchema(ajv: Ajv, schema: AnySchema, where: string): ValidateFunction {
+/**
+ * Compiles a schema, turning Ajv's complaints into a usage error with the given prefix. `flat`:
+ * an Ajv that reports all errors, for a schema too wide for the first-error code.
+ */
+export function compileSchema(
+  ajv: Ajv,
+  schema: AnySchema,
+  where: string,
+  flat?: () => Ajv,
+): ValidateFunction {
   try {
-    return ajv.compile(schema)
+    const validate = ajv.compile(schema)
+    // Ajv's first-error code nests a block in the one before for each check of an object (an
+    // object of 1,500 properties: 1,500 deep), and V8 parses a function at its first call: a
+    // RangeError then would be taken for data too deep on every event. Called now, it is the
+    // schema's. Ajv's all-errors code is flat: slower only on invalid data, and it holds.
+    validate(null)
+    return validate
   } catch (error) {
+    if (error instanceof RangeError && flat) return compileSchema(flat(), schema, where)
     // Ajv's code generation recurses: a $ref that only refers to itself, or thousands of nested
     // checks in one schema, overflow the stack.
     const reason =
@@ -245,8 +260,10 @@ export function loadSchema(spec: SchemaSpec): ValueCheck {
   }
   selectBranches(schema, localFollow(schema))
   nullableAsUnion(schema)
+  const dialect = dialectOf(schema)
+  const where = `${spec.name}: ${spec.file}`
   return checkWith(
-    compileSchema(createAjv(dialectOf(schema)), schema as AnySchema, `${spec.name}: ${spec.file}`),
+    compileSchema(createAjv(dialect), schema as AnySchema, where, () => createAjv(dialect, true)),
   )
 }
 

@@ -167,6 +167,19 @@ describe('schemas and data wider than a call takes arguments', () => {
     expect(violation!.message.length).toBeLessThan(200)
   })
 
+  it('an object of 3,000 properties is checked, not "nested too deeply" on every event', async () => {
+    const properties = Object.fromEntries(
+      Array.from({ length: 3000 }, (_, i) => [`k${i}`, { type: 'integer', maximum: i }]),
+    )
+    const schema = file('wide-object.json', JSON.stringify({ type: 'object', properties }))
+    const { url } = await sseServer('data: {"k1":1,"k2999":5}\n\ndata: {"k5":7}\n\n')
+    const run = await runCli(['--json', '--max-events', '2', '--schema', schema, url])
+    expect(run.ofType('violation')).toMatchObject([
+      { index: 2, pointer: '/k5', message: 'must be <= 5' },
+    ])
+    expect(run.exitCode).toBe(1)
+  })
+
   it("a const or a property name's violation stays one short line", async () => {
     const long = 'x'.repeat(5000)
     const schema = file(
