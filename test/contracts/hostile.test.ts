@@ -180,6 +180,35 @@ describe('schemas and data wider than a call takes arguments', () => {
     expect(run.exitCode).toBe(1)
   })
 
+  // Two sizes: V8 overflows parsing the first-error code of one at its first call, compiling the other.
+  it.each([1800, 3000])(
+    '--openapi: a contentSchema of %i properties is checked too',
+    async (size) => {
+      const properties = Object.fromEntries(
+        Array.from({ length: size }, (_, i) => [`k${i}`, { type: 'integer', maximum: i }]),
+      )
+      const data = {
+        type: 'string',
+        contentMediaType: 'application/json',
+        contentSchema: { properties },
+      }
+      const content = { 'text/event-stream': { itemSchema: { properties: { data } } } }
+      const document = file(
+        `wide-openapi-${size}.json`,
+        JSON.stringify({
+          openapi: '3.2.0',
+          info: { title: 'wide', version: '1' },
+          paths: { '/': { get: { responses: { 200: { description: 'events', content } } } } },
+        }),
+      )
+      const { url } = await sseServer('data: {"k1":1}\n\ndata: {"k5":7}\n\n')
+      const run = await runCli(['--json', '--max-events', '2', '--openapi', document, `${url}/`])
+      expect(run.stderr).not.toContain('unusable')
+      expect(run.ofType('violation')).toMatchObject([{ index: 2, pointer: '/data/k5' }])
+      expect(run.exitCode).toBe(1)
+    },
+  )
+
   it("a const or a property name's violation stays one short line", async () => {
     const long = 'x'.repeat(5000)
     const schema = file(
