@@ -297,7 +297,9 @@ export function compareEvents(
     }
     for (const [pi, pj] of pairByType(l, r)) {
       flush(pi, pj)
-      records.push(...changed(l[i]!, r[j]!, sx + i + 1, sy + j + 1, options))
+      // Not spread into push's arguments: an event with 100,000+ changed fields overflows the stack.
+      for (const record of changed(l[i]!, r[j]!, sx + i + 1, sy + j + 1, options))
+        records.push(record)
       i++
       j++
     }

@@ -105,46 +105,58 @@ export async function loadOpenApi(target: OpenApiTarget): Promise<OpenApiCheck> 
   nullableAsUnion(item, ...contentSchemas, ...named)
 
   // 3.0's Schema Object is draft-04's (boolean exclusiveMinimum, nullable); 3.1 and 3.2 are 2020-12.
-  const ajv = createAjv(version.startsWith('3.0.') ? 'draft-04' : '2020-12')
-  const parsing = (keyword: string, lenient: boolean) =>
-    ajv.addKeyword({
-      keyword,
-      schemaType: 'number',
-      errors: true,
-      compile(index: number) {
-        const inner = ajv.getSchema(`${DOC_ID}#/${CONTENT}/${index}`)!
-        // [OAS 3.2] contentMediaType/contentSchema: the string is parsed and the result validated.
-        const validate: DataValidateFunction = (data: unknown, context) => {
-          const at = context?.instancePath ?? ''
-          let value: unknown
-          try {
-            value = JSON.parse(data as string)
-          } catch (error) {
-            if (!lenient) {
-              validate.errors = [
-                jsonError(
-                  at,
-                  typeof data === 'string'
-                    ? `is not JSON: ${(error as Error).message}`
-                    : 'must be a string of JSON',
-                ),
-              ]
-              return false
+  const dialect = version.startsWith('3.0.') ? 'draft-04' : '2020-12'
+  // The document's Ajv; with all errors for a document too wide for first-error code (compileSchema).
+  const build = (allErrors: boolean) => {
+    const ajv = createAjv(dialect, allErrors)
+    const parsing = (keyword: string, lenient: boolean) =>
+      ajv.addKeyword({
+        keyword,
+        schemaType: 'number',
+        errors: true,
+        compile(index: number) {
+          const inner = ajv.getSchema(`${DOC_ID}#/${CONTENT}/${index}`)!
+          // Parsed by V8 now, as compileSchema does the item's: too wide, and it is compiled flat.
+          inner(null)
+          // [OAS 3.2] contentMediaType/contentSchema: the string is parsed and the result validated.
+          const validate: DataValidateFunction = (data: unknown, context) => {
+            const at = context?.instancePath ?? ''
+            let value: unknown
+            try {
+              value = JSON.parse(data as string)
+            } catch (error) {
+              if (!lenient) {
+                validate.errors = [
+                  jsonError(
+                    at,
+                    typeof data === 'string'
+                      ? `is not JSON: ${(error as Error).message}`
+                      : 'must be a string of JSON',
+                  ),
+                ]
+                return false
+              }
+              value = data
             }
-            value = data
+            if (inner(value)) return true
+            validate.errors = inner.errors!.map((e) => ({
+              ...e,
+              instancePath: at + e.instancePath,
+            }))
+            return false
           }
-          if (inner(value)) return true
-          validate.errors = inner.errors!.map((e) => ({ ...e, instancePath: at + e.instancePath }))
-          return false
-        }
-        return validate
-      },
-    })
-  parsing(JSON_KEYWORD, false)
-  // An id that is not JSON (`abc` for an integer id) fails as itself: `must be integer`.
-  parsing(ID_KEYWORD, true)
-  ajv.addSchema(resolved as AnySchemaObject, DOC_ID, undefined, false)
-  const validate = compileSchema(ajv, { $ref: `${DOC_ID}#/${ITEM}` }, where)
+          return validate
+        },
+      })
+    parsing(JSON_KEYWORD, false)
+    // An id that is not JSON (`abc` for an integer id) fails as itself: `must be integer`.
+    parsing(ID_KEYWORD, true)
+    ajv.addSchema(resolved as AnySchemaObject, DOC_ID, undefined, false)
+    return ajv
+  }
+  const validate = compileSchema(build(false), { $ref: `${DOC_ID}#/${ITEM}` }, where, () =>
+    build(true),
+  )
   return {
     name: target.operationId ? `${flag} --operation ${target.operationId}` : flag,
     check: checkWith(validate),

@@ -1,5 +1,12 @@
 import { readFileSync } from 'node:fs'
-import { Ajv, type AnySchema, type CodeOptions, type ErrorObject, type ValidateFunction } from 'ajv'
+import {
+  Ajv,
+  type AnySchema,
+  type CodeOptions,
+  type ErrorObject,
+  MissingRefError,
+  type ValidateFunction,
+} from 'ajv'
 import { Ajv2019 } from 'ajv/dist/2019.js'
 import { Ajv2020 } from 'ajv/dist/2020.js'
 import AjvDraft04Module from 'ajv-draft-04'
@@ -69,13 +76,13 @@ const schemaRegExp: NonNullable<CodeOptions['regExp']> = Object.assign(
  * First error only: a violation is one line, and stopping early is what keeps
  * validating every event cheap.
  */
-export function createAjv(dialect: Dialect): Ajv {
+export function createAjv(dialect: Dialect, allErrors = false): Ajv {
   // No validation against the meta-schema: compiling it costs more than the whole schema, and
   // compiling checks the keywords anyway (a wrong type, a bad regex, a misplaced value).
   // No logger: an unknown format is ignored, as JSON Schema says, without a warning on stderr.
   const options = {
     strict: false,
-    allErrors: false,
+    allErrors,
     allowUnionTypes: true,
     validateSchema: false,
     logger: false,
@@ -132,33 +139,85 @@ export function parseYamlText(text: string): unknown {
   })
 }
 
+// A violation is one line: what a schema or the data adds to its message is cut to about this.
+const MAX_SHOWN = 100
+
+/** A value as JSON, cut (never inside a surrogate pair) when longer than MAX_SHOWN. */
+function shown(value: unknown): string {
+  const text = JSON.stringify(value)
+  if (text.length <= MAX_SHOWN) return text
+  const end = /[\ud800-\udbff]/.test(text[MAX_SHOWN - 1]!) ? MAX_SHOWN - 1 : MAX_SHOWN
+  return `${text.slice(0, end)}…`
+}
+
+/** An enum's values, as many as fit in MAX_SHOWN: an enum of hundreds (time zones) stays one line. */
+function shownValues(values: readonly unknown[]): string {
+  const texts: string[] = []
+  let length = 0
+  for (const value of values) {
+    const text = shown(value)
+    if (texts.length > 0 && length + text.length > MAX_SHOWN) {
+      return `${texts.join(', ')}, … (${values.length} values)`
+    }
+    texts.push(text)
+    length += text.length + 2
+  }
+  return texts.join(', ')
+}
+
 /** Ajv's first error as a pointer and a message that says what was expected. */
 function describeAjvError(error: ErrorObject): Problem {
   const params = error.params as Record<string, unknown>
   let message = error.message ?? `fails ${error.keyword}`
-  if (error.keyword === 'additionalProperties')
-    message += `: ${JSON.stringify(params.additionalProperty)}`
+  if (error.keyword === 'additionalProperties') message += `: ${shown(params.additionalProperty)}`
   else if (error.keyword === 'unevaluatedProperties')
-    message += `: ${JSON.stringify(params.unevaluatedProperty)}`
+    message += `: ${shown(params.unevaluatedProperty)}`
   else if (error.keyword === 'enum')
-    message += `: ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`
-  else if (error.keyword === 'const') message += `: ${JSON.stringify(params.allowedValue)}`
+    message += `: ${shownValues(params.allowedValues as unknown[])}`
+  else if (error.keyword === 'const') message += `: ${shown(params.allowedValue)}`
   return { pointer: error.instancePath, message }
 }
 
-/** Compiles a schema, turning Ajv's complaints into a usage error with the given prefix. */
-export function compileSchema(ajv: Ajv, schema: AnySchema, where: string): ValidateFunction {
+/**
+ * Compiles a schema, turning Ajv's complaints into a usage error with the given prefix. `flat`:
+ * an Ajv that reports all errors, for a schema too wide for the first-error code.
+ */
+export function compileSchema(
+  ajv: Ajv,
+  schema: AnySchema,
+  where: string,
+  flat?: () => Ajv,
+): ValidateFunction {
   try {
-    return ajv.compile(schema)
+    const validate = ajv.compile(schema)
+    // Ajv's first-error code nests a block in the one before for each check of an object (an
+    // object of 1,500 properties: 1,500 deep), and V8 parses a function at its first call: a
+    // RangeError then would be taken for data too deep on every event. Called now, it is the
+    // schema's. Ajv's all-errors code is flat: slower only on invalid data, and it holds.
+    validate(null)
+    return validate
   } catch (error) {
+    if (error instanceof RangeError && flat) return compileSchema(flat(), schema, where)
     // Ajv's code generation recurses: a $ref that only refers to itself, or thousands of nested
     // checks in one schema, overflow the stack.
     const reason =
       error instanceof RangeError
         ? 'too large or too deeply nested to compile, or a $ref that refers only to itself'
-        : firstLine((error as Error).message)
+        : (otherDocument(error) ?? firstLine((error as Error).message))
     throw new UsageError(`${where}: unusable schema: ${reason}`)
   }
+}
+
+/**
+ * A `$ref` to another file or a URL (`common.json#/$defs/Id`), which Ajv reports as a reference it
+ * cannot resolve "from id #": said for what it is. Nothing is fetched or read for it: a `--schema`
+ * file is one document (an OpenAPI document's files were inlined before this).
+ */
+function otherDocument(error: unknown): string | undefined {
+  if (!(error instanceof MissingRefError)) return undefined
+  const ref = /^can't resolve reference (.*) from id /.exec(error.message)?.[1]
+  if (ref === undefined || ref.startsWith('#')) return undefined
+  return `$ref ${ref}: not in this file (a $ref to another file or a URL is not followed: put the schema under $defs)`
 }
 
 export function checkWith(validate: ValidateFunction): ValueCheck {
@@ -201,8 +260,10 @@ export function loadSchema(spec: SchemaSpec): ValueCheck {
   }
   selectBranches(schema, localFollow(schema))
   nullableAsUnion(schema)
+  const dialect = dialectOf(schema)
+  const where = `${spec.name}: ${spec.file}`
   return checkWith(
-    compileSchema(createAjv(dialectOf(schema)), schema as AnySchema, `${spec.name}: ${spec.file}`),
+    compileSchema(createAjv(dialect), schema as AnySchema, where, () => createAjv(dialect, true)),
   )
 }
 

@@ -28,7 +28,9 @@ export function selectBranches(root: unknown, follow: Follow): void {
     const node = stack.pop()
     if (typeof node !== 'object' || node === null || seen.has(node)) continue
     seen.add(node)
-    stack.push(...Object.values(node))
+    // One by one: spreading a node of 100,000+ members (a huge enum or properties) into push's
+    // arguments overflows the stack.
+    for (const value of Object.values(node)) stack.push(value)
     if (!Array.isArray(node))
       for (const key of ['oneOf', 'anyOf'] as const) rewriteUnion(node as Json, key, follow)
   }

@@ -101,6 +101,11 @@ describe('--schema', () => {
     for (const [args, message] of [
       [['--schema', broken], /--schema .*broken.json: unusable schema/],
       [['--schema', join(work, 'none.json')], /cannot read .*none.json: no such file/],
+      // Another file is not read, even where it exists: said so, not "can't resolve … from id #".
+      [
+        ['--schema', file('split.json', '{"properties":{"id":{"$ref":"broken.json#/$defs/Id"}}}')],
+        /split.json: unusable schema: \$ref broken.json#\/\$defs\/Id: not in this file \(a \$ref to another file or a URL is not followed/,
+      ],
       [['--openapi', fixture('aspnet.json')], /aspnet.json: no operation for GET \/nowhere/],
       [
         ['--openapi', fixture('aspnet.json'), '--operation', 'Missing'],

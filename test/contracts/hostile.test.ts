@@ -148,3 +148,91 @@ describe('a schema pattern that backtracks catastrophically on the data', () => 
     ])
   })
 })
+
+describe('schemas and data wider than a call takes arguments', () => {
+  it('an enum of 200,000 values compiles and checks; its violation lists a few and the count', async () => {
+    const values = Array.from({ length: 200_000 }, (_, i) => `value-${i}`)
+    const schema = file('huge-enum.json', JSON.stringify({ enum: values }))
+    const { url } = await sseServer('data: "value-7"\n\ndata: "other"\n\n')
+    const run = await runCli(['--json', '--max-events', '2', '--schema', schema, url])
+    expect(run.stderr).not.toContain('internal error')
+    expect(run.exitCode).toBe(1)
+    const [violation] = run.ofType('violation')
+    expect(violation).toMatchObject({
+      index: 2,
+      message: expect.stringMatching(
+        /^must be equal to one of the allowed values: "value-0", "value-1", .*"value-\d+", … \(200000 values\)$/,
+      ),
+    })
+    expect(violation!.message.length).toBeLessThan(200)
+  })
+
+  it('an object of 3,000 properties is checked, not "nested too deeply" on every event', async () => {
+    const properties = Object.fromEntries(
+      Array.from({ length: 3000 }, (_, i) => [`k${i}`, { type: 'integer', maximum: i }]),
+    )
+    const schema = file('wide-object.json', JSON.stringify({ type: 'object', properties }))
+    const { url } = await sseServer('data: {"k1":1,"k2999":5}\n\ndata: {"k5":7}\n\n')
+    const run = await runCli(['--json', '--max-events', '2', '--schema', schema, url])
+    expect(run.ofType('violation')).toMatchObject([
+      { index: 2, pointer: '/k5', message: 'must be <= 5' },
+    ])
+    expect(run.exitCode).toBe(1)
+  })
+
+  // Two sizes: V8 overflows parsing the first-error code of one at its first call, compiling the other.
+  it.each([1800, 3000])(
+    '--openapi: a contentSchema of %i properties is checked too',
+    async (size) => {
+      const properties = Object.fromEntries(
+        Array.from({ length: size }, (_, i) => [`k${i}`, { type: 'integer', maximum: i }]),
+      )
+      const data = {
+        type: 'string',
+        contentMediaType: 'application/json',
+        contentSchema: { properties },
+      }
+      const content = { 'text/event-stream': { itemSchema: { properties: { data } } } }
+      const document = file(
+        `wide-openapi-${size}.json`,
+        JSON.stringify({
+          openapi: '3.2.0',
+          info: { title: 'wide', version: '1' },
+          paths: { '/': { get: { responses: { 200: { description: 'events', content } } } } },
+        }),
+      )
+      const { url } = await sseServer('data: {"k1":1}\n\ndata: {"k5":7}\n\n')
+      const run = await runCli(['--json', '--max-events', '2', '--openapi', document, `${url}/`])
+      expect(run.stderr).not.toContain('unusable')
+      expect(run.ofType('violation')).toMatchObject([{ index: 2, pointer: '/data/k5' }])
+      expect(run.exitCode).toBe(1)
+    },
+  )
+
+  it("a const or a property name's violation stays one short line", async () => {
+    const long = 'x'.repeat(5000)
+    const schema = file(
+      'long-const.json',
+      JSON.stringify({ properties: { kind: { const: long } }, additionalProperties: false }),
+    )
+    const { url } = await sseServer(`data: {"kind":"y"}\n\ndata: {"${long}":1}\n\n`)
+    const run = await runCli(['--json', '--max-events', '2', '--schema', schema, url])
+    expect(run.ofType('violation').map((v) => v.message)).toEqual([
+      `must be equal to constant: "${'x'.repeat(99)}…`,
+      `must NOT have additional properties: "${'x'.repeat(99)}…`,
+    ])
+  })
+
+  it('diff of an event with 200,000 changed fields: a record for each, exit 1', async () => {
+    const fields = (value: number) =>
+      JSON.stringify(
+        Object.fromEntries(Array.from({ length: 200_000 }, (_, i) => [`k${i}`, value])),
+      )
+    const left = file('wide-left.sse', `data: ${fields(1)}\n\n`)
+    const right = file('wide-right.sse', `data: ${fields(2)}\n\n`)
+    const run = await runCli(['diff', '--json', left, right])
+    expect(run.stderr).toBe('')
+    expect(run.exitCode).toBe(1)
+    expect(run.records.at(-1)).toMatchObject({ type: 'diff-summary', differences: 200_000 })
+  })
+})
