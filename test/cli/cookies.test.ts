@@ -67,6 +67,20 @@ describe('cookies: a probe keeps them as its browser would', () => {
     ])
   })
 
+  it('keeps at most 180, dropping the least recently used down to 150, as Chromium does', async () => {
+    const names = Array.from({ length: 200 }, (_, i) => `c${i}`)
+    const server = await stickyServer(names.map((name) => `${name}=1`))
+    const run = await runCli([server.url, '--json'])
+    expect(run.exitCode).toBe(0)
+    // Past the 181st: the 31 oldest go (150 left), then 19 more come.
+    expect(server.cookies[1]).toBe(
+      names
+        .slice(31)
+        .map((name) => `${name}=1`)
+        .join('; '),
+    )
+  })
+
   it("keeps to a cookie's Path: one for another path is not sent", async () => {
     const server = await stickyServer([
       'here=1; Path=/stream',
