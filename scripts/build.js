@@ -5,8 +5,9 @@
 // - dist/cli-main.cjs is every command in one script: a probe loads one file rather than a dozen
 //   chunks, and src/cli/load-main.ts runs it with a code cache that holds every function a run
 //   compiled (docs/performance.md);
-// - what only `inspect` (Ink, React) and the contract flags (Ajv, yaml) need is built apart into
-//   dist/chunks/, loaded by those alone, and takes the engine from cli-main.cjs instead of a copy.
+// - what only `inspect` (Ink, React), the contract flags (Ajv, yaml) and a response that sets a
+//   cookie (tough-cookie) need is built apart into dist/chunks/, loaded by those alone, and takes
+//   the engine from cli-main.cjs instead of a copy.
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -44,8 +45,14 @@ const { metafile } = await build({
   chunkNames: 'chunks/[name]-[hash]',
   plugins: startupPlugins,
 })
-// The heavy commands first: building them finds the modules of ours they take from cli-main.cjs.
-const HEAVY = { 'cli-inspect': 'src/inspect/run.tsx', 'cli-contracts': 'src/contracts/index.ts' }
+// The heavy chunks first: building them finds the modules of ours they take from cli-main.cjs.
+const HEAVY = {
+  'cli-inspect': 'src/inspect/run.tsx',
+  'cli-contracts': 'src/contracts/index.ts',
+  'cli-cookies': 'src/engine/cookie-store.ts',
+}
+// The sources each heavy chunk holds, its own; any other module of ours it imports is hosted.
+const HEAVY_OWN = ['src/inspect', 'src/contracts', 'src/engine/cookie-store.ts']
 const hosted = new Map()
 const heavy = await build({
   ...options,
@@ -54,7 +61,7 @@ const heavy = await build({
   splitting: true,
   chunkNames: 'chunks/cli-[name]-[hash]',
   alias: { 'restore-cursor': './src/inspect/restore-cursor.ts' },
-  plugins: [hostImports(['src/inspect', 'src/contracts'], hosted), ...startupPlugins],
+  plugins: [hostImports(HEAVY_OWN, hosted), ...startupPlugins],
 })
 // A script, not a module: src/cli/load-main.ts runs it with a V8 code cache of its own.
 const cliMain = await build({
@@ -100,25 +107,29 @@ function refuse(outputs, entry, what, pattern) {
   }
 }
 
-// Importing the library must not load the CLI's argument parser, colour, spinner or screen.
+// Importing the library must not load the CLI's argument parser, colour, spinner or screen, nor
+// the cookie jar before a response sets a cookie.
 refuse(
   metafile.outputs,
   'dist/index.js',
   'the library',
-  /node_modules\/(commander|chalk|ora|ink|react|react-reconciler|yoga-layout)\//,
+  /node_modules\/(commander|chalk|ora|ink|react|react-reconciler|yoga-layout|tough-cookie|tldts|tldts-core)\//,
 )
-// Ink and React are for `inspect` alone, Ajv for the contract flags: a plain probe starts without.
+// Ink and React are for `inspect` alone, Ajv for the contract flags, tough-cookie for a response
+// that sets a cookie: a plain probe starts without.
 refuse(
   cliMain.metafile.outputs,
   'dist/cli-main.cjs',
   'cli-main.cjs',
-  /node_modules\/(ink|react|react-reconciler|yoga-layout|ajv|yaml)\//,
+  /node_modules\/(ink|react|react-reconciler|yoga-layout|ajv|yaml|tough-cookie|tldts|tldts-core)\//,
 )
 // The heavy chunks take the engine from cli-main.cjs: a copy would be a second undici, and a
 // second SseProbeUsageError that main's instanceof would not know.
 for (const [file, output] of Object.entries(heavy.metafile.outputs)) {
   const copy = Object.keys(output.inputs).find(
-    (name) => name.startsWith('src/') && !/^src\/(inspect|contracts)\//.test(name),
+    (name) =>
+      name.startsWith('src/') &&
+      !HEAVY_OWN.some((own) => name === own || name.startsWith(`${own}/`)),
   )
   if (copy) throw new Error(`${file} carries a copy of ${copy}`)
 }

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { readBody } from '../engine/body.ts'
 import { openStream } from '../engine/connection.ts'
+import { type CookieJar, createCookieJar } from '../engine/cookies.ts'
 import type { Body } from '../engine/dispatch.ts'
 import type { HttpOptions } from '../engine/http.ts'
 import { type ConnInput, type Effect, initialState, step } from '../engine/reconnect.ts'
@@ -56,13 +57,17 @@ export async function observe(
   })
   try {
     const isEnd = (e: EventSeen) => (options.endEvents.includes(e.event) ? 'end-event' : undefined)
-    const main = createWatcher(options, clock, options.lastEventId, isEnd, interrupted)
+    // The stream's cookies, as its browser keeps them: its reconnects and the resume send them.
+    // The compressed twin is another client, with a jar of its own.
+    const cookies = createCookieJar()
+    const main = createWatcher(options, clock, options.lastEventId, isEnd, interrupted, cookies)
     const compressed = createWatcher(
       options,
       clock,
       options.lastEventId,
       () => 'first-event',
       interrupted,
+      createCookieJar(),
     )
     let observedMs = 0
     const [connections, compressedConnection] = await Promise.all([
@@ -83,6 +88,7 @@ export async function observe(
         lastEventId,
         (e) => (e.ping ? undefined : 'first-event'),
         interrupted,
+        cookies,
       )
       const wait = AbortSignal.timeout(Math.min(options.windowMs, MAX_RESUME_WAIT_MS))
       resume = { ids, lastEventId, connection: await resumer.watch(open(lastEventId), wait) }
@@ -167,6 +173,7 @@ function createWatcher(
   lastEventId: string,
   stopAt: (e: EventSeen) => ReadEnd | undefined,
   interrupted: AbortSignal | undefined,
+  cookies: CookieJar,
 ): Watcher {
   let connection: ConnectionSeen | undefined
   let stopped: ReadEnd | undefined
@@ -232,7 +239,7 @@ function createWatcher(
       const own = new AbortController()
       // Ctrl-C also ends the wait for a response, which the window's end does not.
       const signal = interrupted ? AbortSignal.any([own.signal, interrupted]) : own.signal
-      const attempt = await openStream(request, http, signal)
+      const attempt = await openStream(request, http, signal, undefined, cookies)
       if (attempt.type === 'network-error') {
         seen.error = interrupted?.aborted ? 'interrupted before it answered' : attempt.message
         return seen

@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http'
 import type { Dispatcher } from 'undici'
+import type { CookieJar } from './cookies.ts'
 import { undecodable } from './decompress.ts'
 import { type Body, sendRequest } from './dispatch.ts'
 import { describeError } from './errors.ts'
@@ -33,18 +34,21 @@ export type Attempt =
 export const MAX_REDIRECTS = 20
 const EXCERPT_BYTES = 300
 const EXCERPT_WAIT_MS = 1000
-// Credentials that fetch drops when a redirect leaves the origin.
+// Credentials that fetch drops when a redirect leaves the origin (the jar's cookies follow the
+// jar's own domain rules instead).
 const ORIGIN_BOUND_HEADERS = ['authorization', 'cookie', 'proxy-authorization']
 
 /**
  * One connection attempt: follows redirects, classifies the response as the
  * EventSource rules do, and never throws (a transport error is an outcome).
+ * With a cookie jar, every response's cookies are kept and every request sends the jar's.
  */
 export async function openStream(
   request: StreamRequest,
   options: HttpOptions,
   signal: AbortSignal,
   shared?: Http,
+  cookies?: CookieJar,
 ): Promise<Attempt> {
   // A dispatcher of its own: destroying it ends the attempt at once wherever it is (connecting,
   // in a proxy's tunnel, waiting for headers, reading), which aborting a request does not (undici 7
@@ -75,11 +79,14 @@ export async function openStream(
           origin: url.origin,
           path: url.pathname + url.search,
           method: method as Dispatcher.HttpMethod,
-          headers,
+          headers: cookies ? cookies.headersFor(url, headers) : headers,
           body,
         },
         aborter?.signal,
       )
+      // Every response's, as a browser keeps them: a redirect's, an error's, a 204's too.
+      const setCookie = response.headers['set-cookie']
+      if (cookies && setCookie !== undefined) await cookies.store(url, setCookie)
       const responseHeaders = flattenHeaders(response.headers)
       const location = responseHeaders.location
       if (isRedirect(response.statusCode) && location !== undefined && redirects < MAX_REDIRECTS) {

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { readBody } from './body.ts'
 import { type Attempt, openStream } from './connection.ts'
+import { createCookieJar } from './cookies.ts'
 import { exitCodeFor, type StopSignal } from './exit-code.ts'
 import { evaluateExpectations } from './expectations.ts'
 import type { Ending, ExtensionContext } from './extension.ts'
@@ -103,6 +104,8 @@ export function startProbe(
     ...(sink.gaps === false && { gaps: false }),
   })
   let state: ConnState = initialState(options.reconnect.retryMs, firstRequest(options.request))
+  // A probe is one EventSource: its cookies are its own, in `load` too (as separate browsers').
+  const cookies = createCookieJar()
   let signal: StopSignal = 'SIGINT'
   // One clock reading per network chunk: what arrived together is stamped together. In a typed
   // array: a closure variable holding a fraction is boxed anew on each write (once per chunk).
@@ -303,12 +306,14 @@ export function startProbe(
       }
       let effect = dispatch({ type: 'connect', lastEventId })
       if (effect.type !== 'connect') return
-      sink.request?.(effect.request)
+      const { request } = effect
+      sink.request?.({ ...request, headers: cookies.headersFor(request.url, request.headers) })
       const attempt = await openStream(
-        effect.request,
+        request,
         options.request,
         controller.signal,
         options.http,
+        cookies,
       )
       if (state.ended) {
         if (attempt.type === 'response') attempt.release()

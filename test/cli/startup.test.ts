@@ -38,6 +38,18 @@ describe('start-up', () => {
     expect(run.ofType('event').map((e) => e.data)).toEqual(['hello'])
     expect(builtins).toContain('net')
     expect(builtins.filter((name) => NOT_BEFORE_NEEDED.includes(name))).toEqual([])
+    // tough-cookie and its public-suffix list: only once a response sets a cookie.
+    expect(builtins.filter((name) => name.startsWith('chunk:'))).toEqual([])
+  })
+
+  it('a response that sets a cookie loads the cookie jar, when it arrives', async () => {
+    const server = await startServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'set-cookie': 'lb=node7' })
+      res.end('data: hello\n\n')
+    })
+    const { run, builtins } = await runAndListBuiltins([server.url, '--json', '-n', '1'])
+    expect(run.ofType('event').map((e) => e.data)).toEqual(['hello'])
+    expect(builtins).toContain('chunk:cli-cookies.js')
   })
 
   it('a compressed stream still loads node:zlib, when it arrives', async () => {

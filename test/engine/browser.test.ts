@@ -743,6 +743,30 @@ const scenarios: Case[] = [
     ],
   },
   {
+    // Sticky sessions (a load balancer's cookie) rely on it: the reconnect goes to the same node.
+    name: 'cookies a stream sets are sent on the reconnect, until deleted',
+    replies: [
+      {
+        headers: { ...SSE, 'set-cookie': ['lb=node7', 'gone=1', 'elsewhere=1; Path=/other'] },
+        chunks: ['retry: 20\ndata: a\n\n'],
+        then: 'end',
+      },
+      {
+        headers: { ...SSE, 'set-cookie': 'gone=; Max-Age=0' },
+        chunks: ['data: b\n\n'],
+        then: 'end',
+      },
+      sse([END]),
+    ],
+    data: ['a', 'b', 'done'],
+  },
+  {
+    name: "a redirect's cookie is sent to its target and on the reconnect",
+    replies: [{ status: 302, headers: { location: 'next', 'set-cookie': 'hop=1' } }],
+    below: { next: [closes('retry: 20\ndata: a\n\n'), sse([END])] },
+    data: ['a', 'done'],
+  },
+  {
     name: 'permanent redirect, twice',
     replies: [{ status: 301, headers: { location: 'one' } }],
     below: {

@@ -75,6 +75,7 @@ export interface SeenRequest {
   lastEventId: string | undefined
   accept: string | undefined
   cacheControl: string | undefined
+  cookie: string | undefined
   at: number
   /** When the server finished or cut this response (undefined while held open). */
   endedAt?: number
@@ -115,7 +116,9 @@ window.runScenario = ({ url, types, durationMs, maxMs }) => new Promise((resolve
 /**
  * A node:http server for a corpus of scenarios: serves the page at /, and each
  * scenario at /s/<name>/<client>, counting requests per scenario and client so
- * the browser and the probe each see the same sequence of replies.
+ * the browser and the probe each see the same sequence of replies. A cookie a scenario sets
+ * without a Path stays below its scenario and client (its default path), in the browser's
+ * profile too.
  */
 export async function startDifferentialServer(scenarios: Scenario[]) {
   const byName = new Map(scenarios.map((s) => [s.name, s]))
@@ -146,6 +149,7 @@ export async function startDifferentialServer(scenarios: Scenario[]) {
       lastEventId: header('last-event-id'),
       accept: header('accept'),
       cacheControl: header('cache-control'),
+      cookie: header('cookie'),
       at: performance.now(),
     }
     const index = requests.filter((r) => r.below === below).length

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { runCli } from '../helpers/cli.ts'
-import { sseServer } from '../helpers/server.ts'
+import { sseServer, startServer } from '../helpers/server.ts'
 import { selfSignedCertificate } from '../helpers/tls.ts'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
@@ -114,6 +114,23 @@ describe('the built library', () => {
       { encoding: 'utf8' },
     ).catch((error: { stdout: string }) => error)
     expect(JSON.parse(stdout)).toMatchObject({ reason: 'end-event', exitCode: 0 })
+  })
+
+  it('keeps the cookies a stream sets, loading the jar from its chunk under require() too', async () => {
+    const server = await startServer((_req, res, index) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'set-cookie': `n=${index}` })
+      res.end(index === 0 ? 'retry: 10\ndata: a\n\n' : 'event: end\ndata: b\n\n')
+    })
+    const script = `
+      const { probe } = require(process.argv[1])
+      probe(process.argv[2], { timeout: '5s' }).summary.then((s) => console.log(JSON.stringify(s)))`
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['-e', script, join(root, 'dist', 'index.js'), server.url],
+      { encoding: 'utf8' },
+    )
+    expect(JSON.parse(stdout)).toMatchObject({ reason: 'end-event', exitCode: 0 })
+    expect(server.requests.map((r) => r.headers.cookie)).toEqual([undefined, 'n=0'])
   })
 
   it('a bad option left uncaught shows its message, not a line of the bundle tens of KB long', async () => {
