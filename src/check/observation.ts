@@ -1,4 +1,5 @@
 import type { Verdict } from '../engine/reconnect.ts'
+import type { StreamRequest } from '../engine/request.ts'
 
 // What check/observe.ts measures, as plain data: check/checks.ts judges it without sockets.
 
@@ -40,6 +41,8 @@ export type ReadEnd = 'end-event' | 'first-event' | 'server-closed' | 'network-e
 /** One request and, when it was an event stream that was read, everything it delivered. */
 export interface ConnectionSeen {
   requestAt: number
+  /** The request as redirects left it: what a reconnect sends again, as a browser's EventSource does. */
+  request?: StreamRequest
   headersAt?: number
   response?: ResponseSeen
   /** A transport error instead of a response. */

@@ -138,7 +138,11 @@ async function followStream(
     connections.push(connection)
     if (!reading) return connections
     const input: ConnInput = connection.response
-      ? { type: 'response', verdict: connection.response.verdict, request: effect.request }
+      ? {
+          type: 'response',
+          verdict: connection.response.verdict,
+          request: connection.request!,
+        }
       : { type: 'network-error', message: connection.error ?? '' }
     ;[state, effect] = step(state, input, RECONNECT)
     for (const ms of connection.retries) [state] = step(state, { type: 'retry', ms }, RECONNECT)
@@ -245,6 +249,7 @@ function createWatcher(
         return seen
       }
       seen.headersAt = clock()
+      seen.request = attempt.request
       seen.response = {
         url: attempt.url,
         status: attempt.status,

@@ -467,6 +467,21 @@ describe('check: connection and usage errors', () => {
     })
   })
 
+  it('reconnects to where the redirects led, as a browser does, not to the URL given', async () => {
+    const server = await startServer((req, res) => {
+      if (req.url === '/start') return res.writeHead(302, { location: '/stream' }).end()
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' })
+      res.end('retry: 10\nid: 1\ndata: a\n\n')
+    })
+    await runCheck(`${server.url}/start`, ['--window', '300ms'])
+    // The main stream's requests: /start once, then /stream for every reconnect.
+    const paths = server.requests
+      .filter((req) => req.headers['accept-encoding'] === undefined)
+      .map((req) => req.url)
+    expect(paths.length).toBeGreaterThanOrEqual(3)
+    expect(paths).toEqual(['/start', ...paths.slice(1).map(() => '/stream')])
+  })
+
   it('a redirect loop is named as one, not blamed on the Content-Type', async () => {
     const server = await startServer((req, res) =>
       res.writeHead(301, { location: `/loop${req.url}` }).end(),
