@@ -117,7 +117,7 @@ export function checkContentType(o: Observation): Judgement {
   const type = r.headers['content-type']
   if (r.verdict === 'too-many-redirects')
     return fail(
-      `${statusLine(r)}: too many redirects (more than ${MAX_REDIRECTS}), the last to ${redactUrl(r.headers.location ?? '')}`,
+      `${statusLine(r)}, the last to ${redactUrl(r.headers.location ?? '')}`,
       'the redirects go round in a loop: fix them, or check the URL the stream is really at',
     )
   // What came back instead (an API's JSON error, a login page) says more than its status.
@@ -404,7 +404,11 @@ export function checkEndOfStream(o: Observation): Judgement {
   if (!after || (o.interrupted && !after.response && after === o.connections.at(-1)))
     return skip(`${how}; the check was interrupted before the reconnect`, INTERRUPTED)
   if (after.response?.status === 204) return pass(`${how}, and the reconnect got 204: clients stop`)
-  if (after.error) return warn(`${how}; the reconnect failed: ${after.error}`, HINTS.end)
+  // A redirect loop is fetch's network error, which a browser retries as it retries a refusal.
+  const failed =
+    after.error ??
+    (after.response?.verdict === 'too-many-redirects' ? statusLine(after.response) : undefined)
+  if (failed) return warn(`${how}; the reconnect failed: ${failed}`, HINTS.end)
   if (after.response!.verdict === 'ok')
     return warn(
       `${how}, and the reconnect got a new stream: a browser reconnects (and replays) forever`,
@@ -506,7 +510,11 @@ function unreadableStream(r: ResponseSeen | undefined): string | undefined {
 
 function statusLine(r: ResponseSeen | undefined): string {
   if (!r) return 'no response'
-  return `HTTP ${r.status}${r.statusText ? ` ${r.statusText}` : ''}`
+  const line = `HTTP ${r.status}${r.statusText ? ` ${r.statusText}` : ''}`
+  // The last of too many redirects: the loop is what went wrong, not that status.
+  return r.verdict === 'too-many-redirects'
+    ? `${line}: too many redirects (more than ${MAX_REDIRECTS})`
+    : line
 }
 
 function sum(values: number[]): number {

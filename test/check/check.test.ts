@@ -499,6 +499,27 @@ describe('check: connection and usage errors', () => {
     })
   })
 
+  it('a redirect loop on the reconnects is named as one: a failed reconnect, which a browser retries', async () => {
+    const server = await startServer((req, res) => {
+      if (req.url === '/' && req.headers['last-event-id'] === undefined) {
+        res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' })
+        res.end('retry: 50\nid: 1\ndata: a\n\nid: 2\ndata: b\n\nid: 3\ndata: c\n\n')
+      } else res.writeHead(302, { location: '/loop' }).end()
+    })
+    const { checks } = await runCheck(server.url, ['--window', '1s'])
+    expect(checks['end-of-stream']).toMatchObject({
+      status: 'warn',
+      measured: expect.stringMatching(
+        /; the reconnect failed: HTTP 302 Found: too many redirects \(more than 20\)$/,
+      ),
+    })
+    expect(checks.ids).toMatchObject({
+      status: 'fail',
+      measured:
+        'a reconnect with Last-Event-ID: 2 got HTTP 302 Found: too many redirects (more than 20)',
+    })
+  })
+
   it('a 401 shows the error body and a hint about credentials, and the unmeasured checks in one line', async () => {
     const server = await startServer((_req, res) =>
       res

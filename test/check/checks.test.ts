@@ -550,6 +550,20 @@ describe('retry, end of stream, CORS', () => {
       'the reconnect failed: ECONNREFUSED',
     ],
     [
+      'a redirect loop (fetch gives up: a network error, which a browser retries)',
+      connection(2000, {
+        end: undefined,
+        response: response({
+          status: 302,
+          statusText: 'Found',
+          headers: { location: '/loop' },
+          verdict: 'too-many-redirects',
+        }),
+      }),
+      'warn',
+      'the reconnect failed: HTTP 302 Found: too many redirects (more than 20)',
+    ],
+    [
       '204',
       connection(2000, {
         end: undefined,
