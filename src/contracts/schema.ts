@@ -190,6 +190,9 @@ export function compileSchema(
 ): ValidateFunction {
   try {
     const validate = ajv.compile(schema)
+    // Ajv's `$async: true` makes a validator that returns a promise: every event would pass, and
+    // the first invalid one (or the call below) reject with no one to hear it.
+    if ('$async' in validate) throw new Error('$async (asynchronous validation) is not supported')
     // Ajv's first-error code nests a block in the one before for each check of an object (an
     // object of 1,500 properties: 1,500 deep), and V8 parses a function at its first call: a
     // RangeError then would be taken for data too deep on every event. Called now, it is the

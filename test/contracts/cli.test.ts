@@ -95,6 +95,17 @@ describe('--schema', () => {
     expect(run.summary.events).toBe(4)
   })
 
+  it('a schema with $async is refused, exit 2: its validator returns a promise', async () => {
+    const server = await sseServer('data: {"a":1}\n\n')
+    const schema = file('async.json', '{"$async": true, "type": "object"}')
+    const run = await runCli(['--schema', schema, server.url])
+    expect(run.stderr).toMatch(
+      /async.json: unusable schema: \$async \(asynchronous validation\) is not supported\n$/,
+    )
+    expect(run.exitCode).toBe(2)
+    expect(server.requests).toHaveLength(0)
+  })
+
   it('usage errors name the file, before any request', async () => {
     const server = await sseServer('data: x\n\n')
     const broken = file('broken.json', '{"type": "object", "properties": {"a": {"type": "int"}}}')
