@@ -28,7 +28,7 @@ const FRAMEWORKS: [string, () => Promise<FrameworkServer>, { skip?: boolean }][]
   [
     'Starlette StreamingResponse on uvicorn',
     startStarlette,
-    { skip: !hasStarlette && process.env.CI !== 'true' },
+    { skip: !hasStarlette && !process.env.CI },
   ],
 ]
 
