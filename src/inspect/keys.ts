@@ -1,3 +1,4 @@
+import { characters } from '../cli/render/width.ts'
 import type { Action, InspectState } from './state.ts'
 
 /** What a key asks of the world outside the state: the runner performs these. */
@@ -29,10 +30,14 @@ export function keyAction(
   if (state.editing) {
     if (key.return) return { type: 'filter-apply' }
     if (key.escape) return { type: 'filter-cancel' }
-    // Terminals send DEL (0x7f) for Backspace, which Ink may report as either. A character, not a
-    // UTF-16 unit: half an emoji left a lone surrogate in the filter, and took a second Backspace.
-    if (key.backspace || key.delete)
-      return { type: 'filter-edit', text: [...state.editing.text].slice(0, -1).join('') }
+    // Terminals send DEL (0x7f) for Backspace, which Ink may report as either. One character as the
+    // terminal draws it: a UTF-16 unit left half an emoji (a lone surrogate), a code point left 👍
+    // of 👍🏽, ❤ of ❤️ and half a flag.
+    if (key.backspace || key.delete) {
+      const { text } = state.editing
+      const last = [...characters(text)].at(-1)?.text ?? ''
+      return { type: 'filter-edit', text: text.slice(0, text.length - last.length) }
+    }
     if (key.ctrl || input === '') return undefined
     return { type: 'filter-edit', text: state.editing.text + input }
   }

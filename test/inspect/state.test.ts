@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { loadTextWidth } from '../../src/cli/render/width.ts'
 import type { ProbeRecord } from '../../src/engine/records.ts'
 import { parseFilter } from '../../src/inspect/filter.ts'
 import { keyAction, splitKeys } from '../../src/inspect/keys.ts'
@@ -354,6 +355,9 @@ describe('inspect state: connection header', () => {
 })
 
 describe('inspect keys', () => {
+  // Backspace measures characters as the terminal draws them, as the screen does.
+  beforeAll(loadTextWidth)
+
   const s = start()
   it.each([
     ['j', {}, { type: 'move', by: 1 }],
@@ -391,8 +395,14 @@ describe('inspect keys', () => {
     expect(keyAction(editing, '', { escape: true })).toEqual({ type: 'filter-cancel' })
   })
 
-  it('Backspace takes back a whole emoji, not half of it (a lone surrogate)', () => {
-    const editing = apply(s, { type: 'filter-start' }, { type: 'filter-edit', text: 'a😀' })
+  it.each([
+    ['an emoji, not half of it (a lone surrogate)', '😀'],
+    ['an emoji with its skin tone', '👍🏽'],
+    ['an emoji with its variation selector', '❤️'],
+    ['a flag', '🇫🇷'],
+    ['a family (ZWJ)', '👨‍👩‍👧'],
+  ])('Backspace takes back %s whole', (_name, emoji) => {
+    const editing = apply(s, { type: 'filter-start' }, { type: 'filter-edit', text: `a${emoji}` })
     expect(keyAction(editing, '', { backspace: true })).toEqual({ type: 'filter-edit', text: 'a' })
   })
 })
