@@ -293,6 +293,15 @@ describe('buffering', () => {
     ).toBe('pass')
   })
 
+  it('judges 150,000 reads (10,000 on each of 15 connections), not an internal error', () => {
+    const reads = Array.from({ length: 10_000 }, (_, t) => ({ t, silenceMs: 10, events: 1 }))
+    const connections = Array.from({ length: 15 }, (_, i) => connection(i * 1000, { reads }))
+    expect(checkBuffering(observation({ connections }))).toMatchObject({
+      status: 'pass',
+      measured: '150000 events in 150000 reads, at most 1 per read',
+    })
+  })
+
   it('cannot tell from fewer than 3 events', () => {
     expect(checkBuffering(withReads([[2000, 2]])).status).toBe('skip')
   })
