@@ -33,7 +33,7 @@ export function startStatusLine(
     const line = `${open}/${target} open · ${Math.round(perSecond)} events/s · ${reconnects} reconnects · ${errors} ${errors === 1 ? 'error' : 'errors'} · ${elapsed === 0 ? '0s' : formatDuration(elapsed)}`
     // Cut to the terminal's width, one column spare: \x1b[2K erases one row, so a line that wrapped
     // would leave a row behind at every redraw. Each of its characters takes one column.
-    const width = (stream.columns || 80) - 1
+    const width = Math.max(1, (stream.columns || 80) - 1)
     stream.write(`\r\x1b[2K${line.length <= width ? line : `${line.slice(0, width - 1)}…`}`)
   }
   const timer = setInterval(draw, REDRAW_MS)

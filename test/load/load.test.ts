@@ -681,22 +681,28 @@ describe('load status line', () => {
     expect(writes.at(-1)).toBe('\r\x1b[2K')
   })
 
-  it('fits the line in a narrow terminal: a line that wraps leaves a row behind at every redraw', async () => {
-    const writes: string[] = []
-    const stream = Object.assign(
-      new Writable({
-        write(chunk, _encoding, callback) {
-          writes.push(String(chunk))
-          callback()
-        },
-      }),
-      { columns: 30 },
-    )
-    const collector = createCollector({ target: 10000, pingEvent: 'ping', epochAtStart: 0 })
-    const line = startStatusLine(stream, collector, 10000)
-    await new Promise((resolve) => setTimeout(resolve, 300))
-    line.clear()
-    const draw = writes.find((text) => text.includes('open'))!.replace('\r\x1b[2K', '')
-    expect(draw).toBe('0/10000 open · 0 events/s · …')
-  })
+  it.each([
+    [30, '0/10000 open · 0 events/s · …'],
+    [1, '…'],
+  ])(
+    'fits the line in a terminal of %i columns: a line that wraps leaves a row behind at every redraw',
+    async (columns, shown) => {
+      const writes: string[] = []
+      const stream = Object.assign(
+        new Writable({
+          write(chunk, _encoding, callback) {
+            writes.push(String(chunk))
+            callback()
+          },
+        }),
+        { columns },
+      )
+      const collector = createCollector({ target: 10000, pingEvent: 'ping', epochAtStart: 0 })
+      const line = startStatusLine(stream, collector, 10000)
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      line.clear()
+      const draw = writes.find((text) => text.startsWith('\r\x1b[2K') && text.length > 4)!
+      expect(draw.replace('\r\x1b[2K', '')).toBe(shown)
+    },
+  )
 })
