@@ -73,6 +73,9 @@ export async function openStream(
   let keep = false
   try {
     for (let redirects = 0; ; redirects++) {
+      // The cookies a response set before this request (a redirect's) go with it.
+      const storing = cookies?.settled()
+      if (storing) await storing
       const response = await sendRequest(
         dispatcher,
         {
@@ -86,7 +89,7 @@ export async function openStream(
       )
       // Every response's, as a browser keeps them: a redirect's, an error's, a 204's too.
       const setCookie = response.headers['set-cookie']
-      if (cookies && setCookie !== undefined) await cookies.store(url, setCookie)
+      if (cookies && setCookie !== undefined) cookies.store(url, setCookie)
       const responseHeaders = flattenHeaders(response.headers)
       const location = responseHeaders.location
       if (isRedirect(response.statusCode) && location !== undefined && redirects < MAX_REDIRECTS) {

@@ -8,13 +8,22 @@ import type { CookieStore } from './cookie-store.ts'
 export interface CookieJar {
   /** The headers with the jar's cookies for `url` after the Cookie header the user gave (-H). */
   headersFor(url: URL, headers: Record<string, string>): Record<string, string>
-  /** Keeps the cookies of a response's Set-Cookie (one value per header line) from `url`. */
-  store(url: URL, setCookie: string | string[]): Promise<void>
+  /**
+   * Keeps the cookies of a response's Set-Cookie (one value per header line) from `url`. The first
+   * loads the jar in the background: the response is read at once (a time to first event or
+   * token counts on the wire, and API gateways set cookies on every response).
+   */
+  store(url: URL, setCookie: string | string[]): void
+  /** Resolves once every cookie given to store() is kept: the next request waits for it. */
+  settled(): Promise<void> | undefined
 }
 
 export function createCookieJar(): CookieJar {
-  let loading: Promise<CookieStore> | undefined
   let store: CookieStore | undefined
+  let loading: Promise<void> | undefined
+  const keep = (url: URL, values: string[]) => {
+    for (const value of values) store!.set(value, url.href)
+  }
   return {
     headersFor(url, headers) {
       const cookies = store?.get(url.href)
@@ -22,12 +31,21 @@ export function createCookieJar(): CookieJar {
       const given = headers.cookie
       return { ...headers, cookie: given === undefined ? cookies : `${given}; ${cookies}` }
     },
-    async store(url, setCookie) {
-      loading ??= import('./cookie-store.ts').then((module) => module.createCookieStore())
-      store = await loading
-      for (const value of Array.isArray(setCookie) ? setCookie : [setCookie]) {
-        store.set(value, url.href)
-      }
+    store(url, setCookie) {
+      const values = Array.isArray(setCookie) ? setCookie : [setCookie]
+      if (store) return keep(url, values)
+      // In order: a later response's cookies after the first's, once the jar has loaded. Never a
+      // rejection: the probe may end before anything awaits it (an unhandled one ends the process),
+      // and a cookie that could not be kept is not the stream's failure.
+      loading = (
+        loading ??
+        import('./cookie-store.ts').then((module) => {
+          store = module.createCookieStore()
+        })
+      )
+        .then(() => keep(url, values))
+        .catch(() => {})
     },
+    settled: () => loading,
   }
 }

@@ -307,7 +307,11 @@ export function startProbe(
       let effect = dispatch({ type: 'connect', lastEventId })
       if (effect.type !== 'connect') return
       const { request } = effect
-      sink.request?.({ ...request, headers: cookies.headersFor(request.url, request.headers) })
+      if (sink.request) {
+        const storing = cookies.settled()
+        if (storing) await storing
+        sink.request({ ...request, headers: cookies.headersFor(request.url, request.headers) })
+      }
       const attempt = await openStream(
         request,
         options.request,
