@@ -264,7 +264,8 @@ export function loadSchema(spec: SchemaSpec): ValueCheck {
   selectBranches(schema, localFollow(schema))
   nullableAsUnion(schema)
   const dialect = dialectOf(schema)
-  const where = `${spec.name}: ${spec.file}`
+  // `--schema status=status.json` names its file already.
+  const where = spec.name.endsWith(spec.file) ? spec.name : `${spec.name}: ${spec.file}`
   return checkWith(
     compileSchema(createAjv(dialect), schema as AnySchema, where, () => createAjv(dialect, true)),
   )
