@@ -1,6 +1,6 @@
 // tough-cookie and its public-suffix list (tldts), loaded by cookies.ts only once a response sets
 // a cookie: the build keeps this module apart from a probe's start-up (HEAVY in scripts/build.js).
-import { type Cookie, CookieJar, MemoryCookieStore, type Store } from 'tough-cookie'
+import { Cookie, CookieJar, MemoryCookieStore, type Store } from 'tough-cookie'
 
 /** One probe's cookies, in memory, as RFC 6265 keeps them for the URLs they came from and go to. */
 export interface CookieStore {
@@ -15,6 +15,9 @@ export interface CookieStore {
 // header) for as long as the probe runs.
 const MAX_COOKIES = 180
 const KEEP_COOKIES = 150
+// RFC 6265bis and browsers ignore a cookie whose name and value are longer: without it, a server
+// could have a probe send back a megabyte in every Cookie header (180 of them past 16 KiB headers).
+const MAX_NAME_VALUE = 4096
 
 export function createCookieStore(): CookieStore {
   const store: Store = new MemoryCookieStore()
@@ -22,7 +25,9 @@ export function createCookieStore(): CookieStore {
   return {
     set(setCookie, url) {
       // loose: `Set-Cookie: token` (no '=') is a cookie with an empty name, as browsers keep it (RFC 6265bis).
-      jar.setCookieSync(setCookie, url, { ignoreError: true, loose: true })
+      const cookie = Cookie.parse(setCookie, { loose: true })
+      if (!cookie || cookie.key.length + cookie.value.length > MAX_NAME_VALUE) return
+      jar.setCookieSync(cookie, url, { ignoreError: true })
       // The memory store calls back at once.
       store.getAllCookies((_error, cookies) => {
         if (!cookies || cookies.length <= MAX_COOKIES) return

@@ -81,6 +81,14 @@ describe('cookies: a probe keeps them as its browser would', () => {
     )
   })
 
+  it('ignores a cookie whose name and value pass 4096 bytes, as browsers do (no huge Cookie header)', async () => {
+    const fits = `a=${'x'.repeat(4095)}`
+    const server = await stickyServer([fits, `b=${'x'.repeat(4096)}`, `${'c'.repeat(4097)}=`])
+    const run = await runCli([server.url, '--json'])
+    expect(run.exitCode).toBe(0)
+    expect(server.cookies[1]).toBe(fits)
+  })
+
   it("keeps to a cookie's Path: one for another path is not sent", async () => {
     const server = await stickyServer([
       'here=1; Path=/stream',
