@@ -15,8 +15,9 @@ export interface CookieStore {
 // header) for as long as the probe runs.
 const MAX_COOKIES = 180
 const KEEP_COOKIES = 150
-// RFC 6265bis and browsers ignore a cookie whose name and value are longer: without it, a server
-// could have a probe send back a megabyte in every Cookie header (180 of them past 16 KiB headers).
+// RFC 6265bis and browsers ignore a cookie whose name and value are longer (or both empty): without
+// it, a server could have a probe send back a megabyte in every Cookie header (180 of them past
+// 16 KiB headers).
 const MAX_NAME_VALUE = 4096
 
 export function createCookieStore(): CookieStore {
@@ -26,7 +27,9 @@ export function createCookieStore(): CookieStore {
     set(setCookie, url) {
       // loose: `Set-Cookie: token` (no '=') is a cookie with an empty name, as browsers keep it (RFC 6265bis).
       const cookie = Cookie.parse(setCookie, { loose: true })
-      if (!cookie || cookie.key.length + cookie.value.length > MAX_NAME_VALUE) return
+      if (!cookie) return
+      const size = cookie.key.length + cookie.value.length
+      if (size === 0 || size > MAX_NAME_VALUE) return
       jar.setCookieSync(cookie, url, { ignoreError: true })
       // The memory store calls back at once.
       store.getAllCookies((_error, cookies) => {

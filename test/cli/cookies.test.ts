@@ -89,6 +89,13 @@ describe('cookies: a probe keeps them as its browser would', () => {
     expect(server.cookies[1]).toBe(fits)
   })
 
+  it('ignores a Set-Cookie with neither name nor value, as browsers do (no empty item in Cookie)', async () => {
+    const server = await stickyServer(['a=1', ';', 'b=1'])
+    const run = await runCli([server.url, '--json'])
+    expect(run.exitCode).toBe(0)
+    expect(server.cookies[1]).toBe('a=1; b=1')
+  })
+
   it("keeps to a cookie's Path: one for another path is not sent", async () => {
     const server = await stickyServer([
       'here=1; Path=/stream',
