@@ -25,3 +25,9 @@ function escapeCode(code: number): string {
 export function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }
+
+/** The first `length` UTF-16 units of a text, one fewer where the last would be half a surrogate pair. */
+export function headOf(text: string, length: number): string {
+  const high = (text.charCodeAt(length - 1) & 0xfc00) === 0xd800
+  return text.slice(0, high ? length - 1 : length)
+}

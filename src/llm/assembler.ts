@@ -1,3 +1,4 @@
+import { headOf } from '../engine/escape.ts'
 import { roundMs } from '../engine/records.ts'
 import { createGapStats } from '../engine/stats.ts'
 import type { LlmOutput, LlmProblem, LlmProfile, LlmSummary, LlmToolCall } from './types.ts'
@@ -413,10 +414,7 @@ const REFUSAL_SHOWN = 100
 /** The start of a text, quoted on one line: JSON's escapes, an ellipsis when cut. */
 function startOf(text: string): string {
   if (text.length <= REFUSAL_SHOWN) return JSON.stringify(text)
-  // Not between the halves of a surrogate pair.
-  const high = (text.charCodeAt(REFUSAL_SHOWN - 1) & 0xfc00) === 0xd800
-  const end = high ? REFUSAL_SHOWN - 1 : REFUSAL_SHOWN
-  return `${JSON.stringify(text.slice(0, end))}…`
+  return `${JSON.stringify(headOf(text, REFUSAL_SHOWN))}…`
 }
 
 /** Fragments as joined; when none carried anything, the arguments the stream gave whole (Anthropic's input at the start). */
