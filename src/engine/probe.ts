@@ -140,7 +140,8 @@ export function startProbe(
       ? sink.emit
       : (record: ProbeRecord) => {
           inHooks = true
-          for (const hook of onRecord) hook(record, context)
+          // Indexed: until it is optimised, a for-of loop costs an iterator call per record.
+          for (let i = 0; i < onRecord.length; i++) onRecord[i]!(record, context)
           inHooks = false
           deliver(record)
           if (emittedInHooks.length > 0) for (const own of emittedInHooks.splice(0)) deliver(own)

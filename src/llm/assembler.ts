@@ -184,7 +184,9 @@ export function createAssembler(
     inRead = 0
   }
 
-  function delta(output: boolean) {
+  /** A delta of choice `index` arrived (output: text or tool-call arguments): it is timed and started the answer. */
+  function delta(index: number, output: boolean): ChoiceState {
+    started = true
     if (t !== readT) {
       endRead()
       if (firstDeltaT === undefined) firstDeltaT = t
@@ -195,6 +197,8 @@ export function createAssembler(
     inRead++
     deltas++
     if (output && firstOutputT === undefined) firstOutputT = t
+    // choiceState's own first test, here too: a call less per delta until this is optimised.
+    return lastChoice?.index === index ? lastChoice : choiceState(index)
   }
 
   // Nearly every delta is the same choice's as the one before: no map lookup for it.
@@ -259,18 +263,12 @@ export function createAssembler(
     choice: choiceState,
     text(index, text) {
       if (!nonEmpty(text)) return
-      started = true
-      delta(true)
-      const choice = choiceState(index)
-      choice.text.add(text)
+      delta(index, true).text.add(text)
       if (onOutput && index === firstIndex()) onOutput({ kind: 'text', text })
     },
     reasoning(index, text) {
       if (!nonEmpty(text)) return
-      started = true
-      delta(false)
-      const choice = choiceState(index)
-      choice.reasoning.add(text)
+      delta(index, false).reasoning.add(text)
       if (onOutput && index === firstIndex()) onOutput({ kind: 'reasoning', text })
     },
     refusal(index, text) {
@@ -289,9 +287,7 @@ export function createAssembler(
     },
     toolArguments(index, key, fragment) {
       if (!nonEmpty(fragment)) return
-      started = true
-      delta(true)
-      callState(choiceState(index), key).arguments.add(fragment)
+      callState(delta(index, true), key).arguments.add(fragment)
     },
     toolDone(index, key, fallback) {
       const choice = choiceState(index)

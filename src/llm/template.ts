@@ -48,6 +48,8 @@ interface Template {
   any: RegExp
   /** The head before a delta: its fixed characters and its varying values (HeadParts). */
   head: HeadParts
+  /** Where a delta starts when the head has no varying values (most templates); else -1. */
+  start: number
   /** How many characters follow a delta (-1: they vary, it ends at its quote). */
   after: number
   delta: Delta
@@ -128,6 +130,7 @@ export function withTemplates(parse: ProfileParser): ProfileParser {
       notPlain: new RegExp(`^(?!${before.source}${PLAIN_BODY}${after.source}$)`),
       any: new RegExp(`^${before.source}(${STRING_BODY})${after.source}$`),
       head: before.parts,
+      start: before.parts.length === 1 ? head.length : -1,
       after: after.parts.length === 1 ? tail.length : -1,
       delta: delta.method as Delta,
       choice: delta.args[0] as number,
@@ -142,7 +145,7 @@ export function withTemplates(parse: ProfileParser): ProfileParser {
   return (type, data, sink) => {
     const t = template
     if (t === undefined || type !== t.type || t.notPlain.test(data)) return other(type, data, sink)
-    const start = deltaStart(t.head, data)
+    const start = t.start >= 0 ? t.start : deltaStart(t.head, data)
     deliver(
       t,
       sink,
