@@ -38,6 +38,12 @@ export interface ExtensionContext {
   emit(record: ProbeRecord): void
   /** Ends the probe; the first end wins. */
   end(reason: EndReason, message?: string): void
+  /**
+   * The extension needs no more records: from the next one on, its onRecord is not called (its
+   * isControlEvent, settle and finish are). A probe whose extensions have all detached runs as
+   * one without extensions.
+   */
+  detach(extension: ProbeExtension): void
   /** Aborted when the probe ends. */
   signal: AbortSignal
   /** The probe's request. */

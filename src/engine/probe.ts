@@ -4,7 +4,7 @@ import { type Attempt, openStream } from './connection.ts'
 import { createCookieJar } from './cookies.ts'
 import { exitCodeFor, type StopSignal } from './exit-code.ts'
 import { evaluateExpectations } from './expectations.ts'
-import type { Ending, ExtensionContext } from './extension.ts'
+import type { Ending, ExtensionContext, ProbeExtension } from './extension.ts'
 import type { ProbeOptions } from './options.ts'
 import { type ConnInput, type ConnState, type Effect, initialState, step } from './reconnect.ts'
 import {
@@ -124,6 +124,10 @@ export function startProbe(
       else deliver(record)
     },
     end: (reason, message) => dispatch({ type: 'stop', reason, message }),
+    detach(extension) {
+      detaching.push(extension)
+      if (!inHooks) detach()
+    },
     signal: controller.signal,
     request: { url: options.request.url, method: options.request.method },
   }
@@ -132,21 +136,37 @@ export function startProbe(
     recorder?.write(record)
     sink.emit(record)
   }
-  // Without extensions or a transcript, records go straight to the sink: the hot path of -q.
-  // The hooks are looked up once: a property load per record did not stay inline.
-  const onRecord = extensions.flatMap((e) => (e.onRecord ? [e.onRecord.bind(e)] : []))
-  const emit =
-    extensions.length === 0 && !recorder
-      ? sink.emit
-      : (record: ProbeRecord) => {
-          inHooks = true
-          // Indexed: until it is optimised, a for-of loop costs an iterator call per record.
-          for (let i = 0; i < onRecord.length; i++) onRecord[i]!(record, context)
-          inHooks = false
-          deliver(record)
-          if (emittedInHooks.length > 0) for (const own of emittedInHooks.splice(0)) deliver(own)
-        }
-  const wantEvents = sink.events || extensions.length > 0 || recorder !== undefined
+  // Each extension's hook, looked up once: a property load per record did not stay inline. An
+  // extension that needs no more records (the LLM profile on a stream that is not a model's)
+  // detaches, after the record at hand, and is not called again.
+  let hooked = extensions.filter((e) => e.onRecord !== undefined)
+  let onRecord = hooked.map((e) => e.onRecord!.bind(e))
+  const detaching: ProbeExtension[] = []
+  function detach() {
+    hooked = hooked.filter((e) => !detaching.includes(e))
+    onRecord = hooked.map((e) => e.onRecord!.bind(e))
+    detaching.length = 0
+    route()
+  }
+  const hookedEmit = (record: ProbeRecord) => {
+    inHooks = true
+    // Indexed: until it is optimised, a for-of loop costs an iterator call per record.
+    for (let i = 0; i < onRecord.length; i++) onRecord[i]!(record, context)
+    inHooks = false
+    if (detaching.length > 0) detach()
+    deliver(record)
+    if (emittedInHooks.length > 0) for (const own of emittedInHooks.splice(0)) deliver(own)
+  }
+  // Without hooks or a transcript, records go straight to the sink, and an event is made into a
+  // record only if the sink wants it: the hot path of -q.
+  let emit: (record: ProbeRecord) => void = sink.emit
+  let wantEvents = sink.events
+  function route() {
+    const direct = onRecord.length === 0 && !recorder
+    emit = direct ? sink.emit : hookedEmit
+    wantEvents = sink.events || !direct
+  }
+  route()
   const wantCommentText = sink.commentText || extensions.length > 0 || recorder !== undefined
 
   function dispatch(input: ConnInput): Effect {

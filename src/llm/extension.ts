@@ -77,12 +77,13 @@ export function createLlmExtension(options: LlmExtensionOptions): LlmExtension {
     createAssembler(p, profileParser(p), sentAt, options.onOutput)
 
   /** The assembler for an event, recognising the profile first if need be; undefined: not a model's stream (yet). */
-  function begin(event: EventRecord): Assembler | undefined {
+  function begin(event: EventRecord, context: ExtensionContext): Assembler | undefined {
     if (!profile) {
       if (options.mode !== 'auto' || eventsSeen >= EVENTS_TO_RECOGNISE || event.data === '')
         return undefined
-      eventsSeen++
       const recognised = detectProfile(event.event, event.data)
+      // Not a model's stream, for good: the probe goes on as one without the profile.
+      if (!recognised && ++eventsSeen === EVENTS_TO_RECOGNISE) context.detach(extension)
       if (!recognised) return undefined
       start(recognised)
     }
@@ -101,13 +102,13 @@ export function createLlmExtension(options: LlmExtensionOptions): LlmExtension {
   // hot path; what happens once (recognising, ending) is apart.
   function onEvent(event: EventRecord, context: ExtensionContext) {
     if (ended) return
-    const current = assembler ?? begin(event)
+    const current = assembler ?? begin(event, context)
     if (current === undefined) return
     const signal = current.event(event.event, event.data, event.t)
     if (signal !== undefined) stop(signal, context)
   }
 
-  return {
+  const extension: LlmExtension = {
     get profile() {
       return profile
     },
@@ -166,4 +167,5 @@ export function createLlmExtension(options: LlmExtensionOptions): LlmExtension {
       return { ...(llm && { summary: { llm } }), expectations }
     },
   }
+  return extension
 }

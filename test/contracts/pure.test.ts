@@ -445,6 +445,7 @@ describe('validation extension', () => {
       end: () => {},
       signal: new AbortController().signal,
       request: { url: new URL('http://x'), method: 'GET' },
+      detach: () => {},
     }
     for (const record of [
       event({ event: 'ping', data: 'x' }),
@@ -515,6 +516,7 @@ it('--expect-order with --fail-fast ends once, at the first type out of order', 
     end: (reason: string) => void ends.push(reason),
     signal: new AbortController().signal,
     request: { url: new URL('http://x'), method: 'GET' },
+    detach: () => {},
   }
   for (const type of ['a', 'b', 'a', 'b'])
     extension.onRecord!(event({ event: type, data: '' }), context)
@@ -540,6 +542,7 @@ describe('--trigger extension', () => {
       end: () => {},
       signal: running.signal,
       request: { url: new URL(server.url), method: 'GET' },
+      detach: () => {},
     }
     trigger.onRecord!({ type: 'open', t: 0, attempt: 1, status: 200 } as ProbeRecord, context)
     await new Promise((resolve) => setTimeout(resolve, 50))

@@ -6,7 +6,14 @@ import { runInNewContext } from 'node:vm'
 import { Headers as UndiciHeaders } from 'undici'
 import { describe, expect, it, vi } from 'vitest'
 import { createHttp } from '../../src/engine/http.ts'
-import { check, type ProbeRecord, probe, SseProbeUsageError, serve } from '../../src/index.ts'
+import {
+  check,
+  type ProbeExtension,
+  type ProbeRecord,
+  probe,
+  SseProbeUsageError,
+  serve,
+} from '../../src/index.ts'
 import { runCli } from '../helpers/cli.ts'
 import { sseServer, startServer } from '../helpers/server.ts'
 
@@ -130,6 +137,24 @@ describe('probe()', () => {
     const run = probe(server.url, { extensions: [extension], reconnect: 'never' })
     await expect(collect(run)).rejects.toBe(mine)
     await expect(run.summary).rejects.toBe(mine)
+  })
+
+  it('an extension that detaches sees no more records; its finish still adds to the summary', async () => {
+    const server = await sseServer('data: 1\n\ndata: 2\n\ndata: 3\n\n')
+    const seen: string[] = []
+    const extension: ProbeExtension = {
+      onRecord(record, context) {
+        seen.push(record.type === 'event' ? `event ${record.data}` : record.type)
+        if (record.type === 'event') context.detach(this)
+      },
+      finish: () => ({ summary: { seen: seen.length } }),
+    }
+    const run = probe(server.url, { extensions: [extension], reconnect: 'never' })
+    const records = await collect(run)
+    expect(seen).toEqual(['open', 'event 1'])
+    // The probe itself goes on: every event is yielded.
+    expect(records.filter((r) => r.type === 'event').map((r) => r.data)).toEqual(['1', '2', '3'])
+    expect((await run.summary) as unknown).toMatchObject({ events: 3, seen: 2 })
   })
 
   it('types summary.llm as the LLM summary of llm.md', async () => {

@@ -15,10 +15,16 @@ function run(steps: Step[], options: Partial<LlmExtensionOptions> = {}) {
     ...options,
   })
   const ends: { reason: string; message?: string }[] = []
+  // After how many records the extension detached (the engine then stops handing it records).
+  const detachedAfter: number[] = []
+  let seen = 0
   const context = {
     now: () => 0,
     emit() {},
     end: (reason: string, message?: string) => ends.push({ reason, message }),
+    detach: (which: unknown) => {
+      if (which === extension) detachedAfter.push(seen)
+    },
     signal: new AbortController().signal,
     request: { url: new URL('http://127.0.0.1/'), method: 'POST' },
   }
@@ -43,6 +49,7 @@ function run(steps: Step[], options: Partial<LlmExtensionOptions> = {}) {
             lastEventId: null,
             cause: 'server-closed',
           }
+    seen++
     extension.onRecord!(record as never, context as never)
   }
   const result = extension.finish!({ reason: 'server-closed', t: 0 })
@@ -50,6 +57,7 @@ function run(steps: Step[], options: Partial<LlmExtensionOptions> = {}) {
     llm: result.summary?.llm as LlmSummary | undefined,
     expectations: result.expectations,
     ends,
+    detachedAfter,
     outputs,
     extension,
   }
@@ -90,13 +98,31 @@ describe('detection', () => {
     ])
   })
 
-  it('looks at the first three events with data only', () => {
+  it('looks at the first three events with data only, then detaches from the probe', () => {
+    const late = run([{ t: 1, data: '' }, { t: 1, data: 'a' }, { t: 2, data: 'b' }, text(3, 'hi')])
+    expect(late.llm?.text).toBe('hi')
+    expect(late.detachedAfter).toEqual([])
+    const other = run([
+      { t: 1, data: 'a' },
+      { t: 1, data: '' },
+      { t: 1, data: 'b' },
+      { t: 2, data: 'c' },
+      text(3, 'hi'),
+    ])
+    expect(other.llm).toBeUndefined()
+    // Once, on the third event with data: the probe runs on as one without the profile.
+    expect(other.detachedAfter).toEqual([4])
+    // A forced profile never detaches.
     expect(
-      run([{ t: 1, data: '' }, { t: 1, data: 'a' }, { t: 2, data: 'b' }, text(3, 'hi')]).llm?.text,
-    ).toBe('hi')
-    expect(
-      run([{ t: 1, data: 'a' }, { t: 1, data: 'b' }, { t: 2, data: 'c' }, text(3, 'hi')]).llm,
-    ).toBeUndefined()
+      run(
+        [
+          { t: 1, data: 'a' },
+          { t: 1, data: 'b' },
+          { t: 2, data: 'c' },
+        ],
+        { mode: 'openai-chat' },
+      ).detachedAfter,
+    ).toEqual([])
   })
 
   it('off ignores everything; a forced profile reads from the first event', () => {
