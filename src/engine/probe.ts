@@ -139,7 +139,8 @@ export function startProbe(
   // Each extension's hook, looked up once: a property load per record did not stay inline. An
   // extension that needs no more records (the LLM profile on a stream that is not a model's)
   // detaches, after the record at hand, and is not called again.
-  let hooked = extensions.filter((e) => e.onRecord !== undefined)
+  // Truthy, as before detach existed: a JavaScript caller's `onRecord: null` is no hook.
+  let hooked = extensions.filter((e) => e.onRecord)
   let onRecord = hooked.map((e) => e.onRecord!.bind(e))
   const detaching: ProbeExtension[] = []
   function detach() {

@@ -157,6 +157,16 @@ describe('probe()', () => {
     expect((await run.summary) as unknown).toMatchObject({ events: 3, seen: 2 })
   })
 
+  it('takes an extension whose onRecord is null (JavaScript) as one without a hook', async () => {
+    const server = await sseServer('data: 1\n\ndata: 2\n\n')
+    const extension = { onRecord: null, finish: () => ({ summary: { mine: 1 } }) }
+    const run = probe(server.url, {
+      extensions: [extension as unknown as ProbeExtension],
+      reconnect: 'never',
+    })
+    expect((await run.summary) as unknown).toMatchObject({ events: 2, mine: 1 })
+  })
+
   it('types summary.llm as the LLM summary of llm.md', async () => {
     const chunk = (delta: object) =>
       `data: ${JSON.stringify({ object: 'chat.completion.chunk', choices: [{ index: 0, delta }] })}\n\n`
