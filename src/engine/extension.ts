@@ -40,8 +40,8 @@ export interface ExtensionContext {
   end(reason: EndReason, message?: string): void
   /**
    * The extension needs no more records: from the next one on, its onRecord is not called (its
-   * isControlEvent, settle and finish are). A probe whose extensions have all detached runs as
-   * one without extensions.
+   * isControlEvent, settle and finish are). A probe whose extensions have all detached makes
+   * event records only for its sink, as one without extensions.
    */
   detach(extension: ProbeExtension): void
   /** Aborted when the probe ends. */
