@@ -138,14 +138,15 @@ export function startProbe(
   }
   // Each extension's hook, looked up once: a property load per record did not stay inline. An
   // extension that needs no more records (the LLM profile on a stream that is not a model's)
-  // detaches, after the record at hand, and is not called again.
-  // Truthy, as before detach existed: a JavaScript caller's `onRecord: null` is no hook.
+  // detaches, after the record at hand, and is not called again. Picked by truthiness: a
+  // JavaScript caller's `onRecord: null` is no hook.
+  const hooksOf = (list: ProbeExtension[]) => list.map((e) => e.onRecord!.bind(e))
   let hooked = extensions.filter((e) => e.onRecord)
-  let onRecord = hooked.map((e) => e.onRecord!.bind(e))
+  let onRecord = hooksOf(hooked)
   const detaching: ProbeExtension[] = []
   function detach() {
     hooked = hooked.filter((e) => !detaching.includes(e))
-    onRecord = hooked.map((e) => e.onRecord!.bind(e))
+    onRecord = hooksOf(hooked)
     detaching.length = 0
     route()
   }

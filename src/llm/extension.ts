@@ -82,9 +82,11 @@ export function createLlmExtension(options: LlmExtensionOptions): LlmExtension {
       if (options.mode !== 'auto' || eventsSeen >= EVENTS_TO_RECOGNISE || event.data === '')
         return undefined
       const recognised = detectProfile(event.event, event.data)
-      // Not a model's stream, for good: the probe goes on as one without the profile.
-      if (!recognised && ++eventsSeen === EVENTS_TO_RECOGNISE) context.detach(extension)
-      if (!recognised) return undefined
+      if (!recognised) {
+        // Not a model's stream, for good: the probe goes on as one without the profile.
+        if (++eventsSeen === EVENTS_TO_RECOGNISE) context.detach(extension)
+        return undefined
+      }
       start(recognised)
     }
     assembler = newAssembler(profile!)
