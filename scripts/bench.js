@@ -408,7 +408,7 @@ const load = () =>
     .map((n) => fmt(n, 2))
     .join(', ')
 out(
-  `Machine: ${cpus().length} × ${cpus()[0]?.model.trim()}, Node ${nodeVersion}, ${ROUNDS} interleaved rounds (LLM profile: ${ROUNDS * 2}; memory stream: ${MEMORY_ROUNDS}); load average ${load()} at the start.`,
+  `Machine: ${cpus().length} × ${cpus()[0]?.model.trim()}, Node ${nodeVersion}, ${ROUNDS} interleaved rounds (LLM profile: ${ROUNDS * 4}; memory stream: ${MEMORY_ROUNDS}); load average ${load()} at the start.`,
 )
 out()
 
@@ -432,8 +432,9 @@ for (const [stream, { format, end }] of Object.entries(LLM_STREAMS)) {
     ],
   }
   const runs = Object.fromEntries(Object.keys(variants).map((name) => [name, []]))
-  // Twice the rounds of the stream rows: the goal's margin is a few per cent of ~450 ms runs.
-  for (let round = 0; round < ROUNDS * 2; round++) {
+  // Four times the rounds of the stream rows: the goal's margin is a few per cent of ~200 ms runs,
+  // and ten rounds' medians moved by ±4 % from run to run on a 2-core machine.
+  for (let round = 0; round < ROUNDS * 4; round++) {
     const order = Object.entries(variants)
     for (const [name, argv] of round % 2 ? order.reverse() : order)
       runs[name].push(await measure(argv, 'null'))
