@@ -60,8 +60,9 @@ function demoKindArg(text: string | undefined): DemoKind {
   )
 }
 
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value]
+/** A repeatable flag. After a `--no-…` (`--no-end-event`, false) it starts again: the last flag wins. */
+function collect(value: string, previous: string[] | false | undefined): string[] {
+  return [...(previous || []), value]
 }
 
 /** The request flags as commander parsed them (addRequestOptions). */
