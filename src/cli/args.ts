@@ -620,6 +620,10 @@ type CommandName = Exclude<(typeof COMMANDS)[number], 'help'>
  */
 export function unknownCommand(argv: readonly string[]): string | undefined {
   const [first, second] = argv
+  // `sse-probe help --json`: commander printed the whole help on stderr, exit 2, and no word of why.
+  if (first === 'help' && second?.startsWith('-')) {
+    return `error: unknown option '${second}': sse-probe help takes a command name, e.g. sse-probe help check\n`
+  }
   const word =
     first === 'help'
       ? second
