@@ -60,8 +60,9 @@ function demoKindArg(text: string | undefined): DemoKind {
   )
 }
 
-function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value]
+/** A repeatable flag. After a `--no-…` (`--no-end-event`, false) it starts again: the last flag wins. */
+function collect(value: string, previous: string[] | false | undefined): string[] {
+  return [...(previous || []), value]
 }
 
 /** The request flags as commander parsed them (addRequestOptions). */
@@ -619,6 +620,10 @@ type CommandName = Exclude<(typeof COMMANDS)[number], 'help'>
  */
 export function unknownCommand(argv: readonly string[]): string | undefined {
   const [first, second] = argv
+  // `sse-probe help --json`: commander printed the whole help on stderr, exit 2, and no word of why.
+  if (first === 'help' && second?.startsWith('-')) {
+    return `error: unknown option '${second}': sse-probe help takes a command name, e.g. sse-probe help check\n`
+  }
   const word =
     first === 'help'
       ? second

@@ -252,11 +252,21 @@ export function durationOption(flag: Flag, value: Duration | undefined, positive
     }
     return value
   }
+  // null or an object (JavaScript): a usage error, not a TypeError from parsing it as text.
+  if (typeof value !== 'string') {
+    const expected = 'expected a duration such as 5s, or a number of milliseconds'
+    throw invalidOption(FLAGS[flag], String(value), expected)
+  }
   return checked(flag, value, positive ? positiveDurationArg : durationArg)
 }
 
 function countOption(flag: Flag, value: number | undefined, least: number) {
   if (value === undefined) return undefined
+  if (typeof value !== 'number') {
+    const expected =
+      typeof value === 'string' ? 'expected a number, not a string' : 'expected a number'
+    throw invalidOption(FLAGS[flag], String(value), expected)
+  }
   if (!Number.isInteger(value) || value < least) {
     throw invalidOption(FLAGS[flag], String(value), `expected a whole number of at least ${least}`)
   }
@@ -420,8 +430,12 @@ export function requestFromLibrary(
   }
   const method = stringOption('method', options.method)
   const lastEventId = stringOption('lastEventId', options.lastEventId)
-  const proxy =
-    options.proxy === undefined ? undefined : checked('proxy', String(options.proxy), urlArg).href
+  const proxy = options.proxy
+  // Not String(null): that would be a proxy at the host "null", and a connection that fails.
+  if (proxy !== undefined && typeof proxy !== 'string' && !(proxy instanceof URL)) {
+    throw invalidOption(FLAGS.proxy, String(proxy), 'expected a string or a URL')
+  }
+  const proxyHref = proxy === undefined ? undefined : checked('proxy', String(proxy), urlArg).href
   return {
     url: parsedUrl,
     ...(method !== undefined && { method: checked('method', method, methodArg) }),
@@ -432,7 +446,7 @@ export function requestFromLibrary(
     }),
     connectTimeoutMs: durationOption('connectTimeout', options.connectTimeout, true),
     insecure: booleanOption('insecure', options.insecure),
-    ...(proxy !== undefined && { proxy }),
+    ...(proxyHref !== undefined && { proxy: proxyHref }),
   }
 }
 

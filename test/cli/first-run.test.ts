@@ -160,6 +160,15 @@ describe("commander's messages and the first commands", () => {
     expect(run.stdout).toBe('')
   })
 
+  it('help with an option instead of a command says so in one line, exit 2', async () => {
+    const run = await runCli(['help', '--json'])
+    expect(run.exitCode).toBe(2)
+    expect(run.stderr).toBe(
+      "error: unknown option '--json': sse-probe help takes a command name, e.g. sse-probe help check\n",
+    )
+    expect(run.stdout).toBe('')
+  })
+
   it('a lone word, or one before options, is still a host (`sse-probe server -i`)', () => {
     expect(unknownCommand(['server'])).toBeUndefined()
     expect(unknownCommand(['server', '-i'])).toBeUndefined()

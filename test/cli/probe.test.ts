@@ -470,6 +470,9 @@ describe('end conditions and exit codes', () => {
     [['-n', '2'], 'max-events', 0, 2],
     [['--no-end-event', '--no-reconnect'], 'server-closed', 0, 4],
     [['--end-event', 'status'], 'end-event', 0, 2],
+    // The last of --no-end-event and --end-event wins, as for every other flag.
+    [['--no-end-event', '--end-event', 'status'], 'end-event', 0, 2],
+    [['--end-event', 'status', '--no-end-event', '--no-reconnect'], 'server-closed', 0, 4],
   ])('%j ends with %s (exit %d) after %d events', async (flags, reason, exitCode, events) => {
     const server = await sseServer(stream)
     const run = await runCli([server.url, '--json', ...flags])

@@ -221,6 +221,30 @@ describe('probe()', () => {
     }
   })
 
+  it('rejects a duration, count or proxy of the wrong type (null, an object) as a usage error', async () => {
+    const url = 'http://127.0.0.1:9/'
+    const bad = (options: object) => () => probe(url, options as never)
+    for (const name of ['timeout', 'duration', 'idleTimeout', 'connectTimeout', 'retry']) {
+      for (const value of [null, {}, true]) {
+        expect(bad({ [name]: value }), `${name}: ${String(value)}`).toThrow(SseProbeUsageError)
+      }
+    }
+    expect(bad({ expectMaxGap: null })).toThrow(
+      "option '--expect-max-gap <duration>' argument 'null' is invalid. expected a duration such as 5s, or a number of milliseconds",
+    )
+    await expect(check(url, { window: null as never })).rejects.toThrow(SseProbeUsageError)
+    // A count given as text is named as such, not as "not a whole number".
+    expect(bad({ maxEvents: '2' })).toThrow(
+      "option '-n, --max-events <n>' argument '2' is invalid. expected a number, not a string",
+    )
+    // null is not the proxy at host "null": a usage error, not a connection that fails.
+    for (const proxy of [null, 8080, {}]) {
+      expect(bad({ proxy }), String(proxy)).toThrow(
+        /option '--proxy <url>' argument '.*' is invalid. expected a string or a URL/,
+      )
+    }
+  })
+
   it('takes headers as an object, data as bytes, durations as numbers of ms', async () => {
     const server = await startServer(async (req, res) => {
       let body = ''
