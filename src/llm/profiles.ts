@@ -9,7 +9,10 @@ type Json = any
 
 /** Parses data that may be JSON; anything else (a keep-alive, `[DONE]`) is undefined. */
 function parseJson(data: string): Json {
-  const first = data.charCodeAt(0)
+  // JSON may start with whitespace (`data:  {…}`, a first data line left empty): the SDKs parse it.
+  let at = 0
+  let first = data.charCodeAt(0)
+  while (first === 32 || first === 10 || first === 13 || first === 9) first = data.charCodeAt(++at)
   if (first !== 123 && first !== 91) return undefined // '{' '['
   try {
     return JSON.parse(data)

@@ -325,6 +325,28 @@ describe('openai-chat as providers and compatible servers send it today, against
     expect(llm.toolCalls[0]!.arguments).toBe('{"id": 7}')
     expect(llm.problems).toEqual([])
   })
+
+  it('JSON data after whitespace (data:  {…}, a tab): read as the SDK parses it, the first chunk recognised', async () => {
+    // Every other chunk, the first one too, begins with a space or a tab before its JSON.
+    let n = 0
+    const chatSpaced: LlmStream = {
+      frames: chatObfuscated.frames.map((frame) =>
+        frame.replace(/^data: \{/m, () =>
+          n++ % 2 === 0 ? `data: ${n % 4 === 1 ? ' ' : '\t'}{` : 'data: {',
+        ),
+      ),
+    }
+    expect(textOf(chatSpaced)).toContain('data:  {"id"')
+    expect(textOf(chatSpaced)).toContain('data: \t{"id"')
+    const url = await serveLlmStreams({ chatSpaced })
+    const { final } = await oracle(url, 'chatSpaced')
+    const { llm, ended } = assemble(chatSpaced)
+    expect(ended?.reason).toBe('end-data')
+    expect(llm.profile).toBe('openai-chat')
+    expectSame(llm, final)
+    expect(llm.deltas).toBe(160)
+    expect(llm.problems).toEqual([])
+  })
 })
 
 describe('anthropic against @anthropic-ai/sdk', () => {
