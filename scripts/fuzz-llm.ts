@@ -70,8 +70,11 @@ const TOKENS = [
   '\uFEFF',
 ]
 
+const PLAIN = ['Hello', ' world', ' the', '.', ',', ' a', ' cat', ' on', ' mat', ' 42']
 function text(r: Rng, min = 1, max = 12): string[] {
   const out: string[] = []
+  // A long answer: a run of plain tokens (a template learns), then the usual mix (escapes after it).
+  if (chance(r, 0.25)) for (let n = int(r, 10, 150); n > 0; n--) out.push(pick(r, PLAIN))
   for (let n = int(r, min, max); n > 0; n--) {
     let t = pick(r, TOKENS)
     // Now and then a token split inside a surrogate pair (a model's byte-level token).
@@ -271,11 +274,31 @@ function chatStream(r: Rng): Omit<Generated, 'ending'> {
     const refuses = (shape === 'openai' || shape === 'azure') && chance(r, 0.08)
     for (const t of chance(r, 0.85) ? text(r, 1, 20) : [])
       q.push(refuses ? { refusal: t } : { content: t })
-    const calls = chance(r, 0.3) ? int(r, 1, 3) : 0
+    const legacy = shape === 'openai' && chance(r, 0.05)
+    const calls = !legacy && chance(r, 0.3) ? int(r, 1, 3) : 0
+    if (legacy) {
+      const { fragments } = argumentFragments(r)
+      const name = pick(r, NAMES)
+      q.push({ function_call: { name, arguments: chance(r, 0.5) ? '' : fragments.shift()! } })
+      for (const f of fragments) q.push({ function_call: { arguments: f } })
+    }
     const perCall = Array.from({ length: calls }, (_, k) => {
       const { fragments } = argumentFragments(r)
       const head = { index: k, id: `call_${index}${k}x`, type: 'function' }
       const name = pick(r, NAMES)
+      if (shape === 'openai' && chance(r, 0.15)) {
+        // A custom (free-form) tool: its input streamed in `custom.input`.
+        const input = text(r, 1, 8)
+        const cname = pick(r, ['code_exec', 'sql'])
+        return [
+          {
+            ...head,
+            type: 'custom',
+            custom: { name: cname, input: chance(r, 0.5) ? '' : input.shift()! },
+          },
+          ...input.map((f) => ({ index: k, custom: { input: f } })),
+        ] as never
+      }
       if (shape === 'ollama' || chance(r, 0.1))
         return [{ ...head, function: { name, arguments: fragments.join('') } }]
       const first = chance(r, 0.5) ? '' : fragments.shift()!
@@ -286,7 +309,7 @@ function chatStream(r: Rng): Omit<Generated, 'ending'> {
     })
     // Parallel calls: in order, or their fragments interleaved by index (each call begun in order).
     const parallel = chance(r, 0.4)
-    if (calls > 1 && chance(r, 0.15)) {
+    if (calls > 1 && perCall.every((c) => c[0]!.type === 'function') && chance(r, 0.15)) {
       q.push({
         tool_calls: perCall.map((c) => ({
           ...c[0],
@@ -309,7 +332,13 @@ function chatStream(r: Rng): Omit<Generated, 'ending'> {
       q.push({ tool_calls: [pending[k]!.shift()] })
     }
     queues.push(q)
-    finishes.push(calls > 0 ? 'tool_calls' : pick(r, ['stop', 'stop', 'length', 'content_filter']))
+    finishes.push(
+      calls > 0
+        ? 'tool_calls'
+        : legacy
+          ? 'function_call'
+          : pick(r, ['stop', 'stop', 'length', 'content_filter']),
+    )
   }
   // The first chunk of each choice carries the role (the SDK needs it).
   const role: Record<string, unknown> =
@@ -436,7 +465,32 @@ function responsesStream(r: Rng): Omit<Generated, 'ending'> {
   const items = int(r, 1, 4)
   const end = pick(r, ['completed', 'completed', 'completed', 'incomplete', 'failed'])
   for (let oi = 0; oi < items; oi++) {
-    const kind = pick(r, ['message', 'message', 'reasoning', 'function_call'])
+    const kind = pick(r, ['message', 'message', 'reasoning', 'function_call', 'custom'])
+    if (kind === 'custom') {
+      const id = `ctc_${oi}`
+      const call = {
+        id,
+        type: 'custom_tool_call',
+        status: 'in_progress',
+        call_id: `call_${oi}c`,
+        name: 'code_exec',
+        input: '',
+      }
+      ev('response.output_item.added', { output_index: oi, item: call })
+      const parts = text(r, 1, 8)
+      for (const d of parts)
+        ev(
+          'response.custom_tool_call_input.delta',
+          { item_id: id, output_index: oi, delta: d },
+          true,
+        )
+      const input = parts.join('')
+      ev('response.custom_tool_call_input.done', { item_id: id, output_index: oi, input })
+      const item = { ...call, status: 'completed', input }
+      ev('response.output_item.done', { output_index: oi, item })
+      output.push(item)
+      continue
+    }
     if (kind === 'reasoning') {
       const id = `rs_${oi}`
       ev('response.output_item.added', {
@@ -565,8 +619,14 @@ function responsesStream(r: Rng): Omit<Generated, 'ending'> {
         call_id: `call_${oi}r`,
         name,
       }
-      ev('response.output_item.added', { output_index: oi, item: call })
       const { json, fragments } = argumentFragments(r)
+      // A compatible server that gives the whole call at once: arguments in the added item, no deltas.
+      const whole = chance(r, 0.15)
+      ev('response.output_item.added', {
+        output_index: oi,
+        item: whole ? { ...call, arguments: json } : call,
+      })
+      if (whole) fragments.length = 0
       for (const d of fragments)
         ev(
           'response.function_call_arguments.delta',
@@ -646,7 +706,11 @@ function anthropicStream(r: Rng): Omit<Generated, 'ending'> {
       const cites = chance(r, 0.2)
       ev('content_block_start', {
         index,
-        content_block: { type: 'text', text: '', ...(cites && { citations: [] }) },
+        content_block: {
+          type: 'text',
+          text: chance(r, 0.1) ? 'Start \u00e9 "q" ' : '',
+          ...(cites && { citations: [] }),
+        },
       })
       for (const t of text(r, 1, 20)) {
         ev('content_block_delta', { index, delta: { type: 'text_delta', text: t } })
@@ -687,7 +751,7 @@ function anthropicStream(r: Rng): Omit<Generated, 'ending'> {
     } else if (kind === 'thinking') {
       ev('content_block_start', {
         index,
-        content_block: { type: 'thinking', thinking: '', signature: '' },
+        content_block: { type: 'thinking', thinking: chance(r, 0.1) ? 'Hmm. ' : '', signature: '' },
       })
       for (const t of text(r))
         ev('content_block_delta', { index, delta: { type: 'thinking_delta', thinking: t } })
@@ -720,6 +784,8 @@ function anthropicStream(r: Rng): Omit<Generated, 'ending'> {
       })
       const { fragments } = argumentFragments(r)
       if (chance(r, 0.5)) fragments.unshift('')
+      // A tool with no parameters: one empty fragment, or none at all.
+      if (chance(r, 0.1)) fragments.splice(0, fragments.length, ...(chance(r, 0.5) ? [''] : []))
       for (const f of fragments) {
         ev('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: f } })
         ping()
@@ -731,6 +797,9 @@ function anthropicStream(r: Rng): Omit<Generated, 'ending'> {
   if (chance(r, 0.2)) usage.server_tool_use = { web_search_requests: int(r, 1, 3) }
   if (chance(r, 0.3))
     Object.assign(usage, { input_tokens: startUsage.input_tokens, cache_read_input_tokens: 7 })
+  if (chance(r, 0.1))
+    Object.assign(usage, { cache_creation_input_tokens: null, input_tokens: null })
+  if (chance(r, 0.1)) usage.cache_creation_input_tokens = 12
   ev('message_delta', {
     delta: {
       stop_reason: tools > 0 ? 'tool_use' : pick(r, ['end_turn', 'max_tokens', 'stop_sequence']),
@@ -757,13 +826,28 @@ function generate(seed: number): Generated {
 
 function bytesOf(g: Generated, seed: number, frames = g.frames): Buffer {
   const r = rng(seed ^ 0xb17e5)
-  const nl = g.crlf ? '\r\n' : '\n'
+  const nl = g.crlf ? (chance(r, 0.2) ? '\r' : '\r\n') : '\n'
   const field = g.nospace ? ':' : ': '
+  const multiline = chance(r, 0.1)
+  const ids = chance(r, 0.1)
   let s = chance(r, 0.1) ? `: keep-alive${nl}${nl}` : ''
+  if (chance(r, 0.05)) s += `retry: 3000${nl}${nl}`
+  let k = 0
+  const lead = chance(r, 0.05) ? pick(r, [' ', '\t', '  ']) : ''
   for (const f of frames) {
     if (chance(r, 0.05)) s += `: ping - ${new Date(0).toISOString()}${nl}${nl}`
     if (f.event) s += `event${field}${f.event}${nl}`
-    s += `data${field}${f.data}${nl}${nl}`
+    if (chance(r, 0.03)) s += `: interleaved${nl}`
+    if (ids) s += `id${field}${++k}${nl}`
+    // A server that writes the JSON over several data lines (joined with a line feed).
+    const data =
+      multiline && chance(r, 0.5)
+        ? f.data.replace(
+            /,"(model|choices|type|index|delta|sequence_number|usage|item_id)":/g,
+            (m) => (chance(r, 0.5) ? `,${nl}data${field}${m.slice(1)}` : m),
+          )
+        : f.data
+    s += `data${field}${lead && data.startsWith('{') && chance(r, 0.5) ? lead : ''}${data}${nl}${nl}`
   }
   return Buffer.from(s)
 }
@@ -822,6 +906,7 @@ let templatesOnly = false
 
 /** What is compared: the stitched fields, as the SDK has them and as sse-probe reports them. */
 interface Stitched {
+  finalReasoning?: string
   model: string | null
   text: string
   reasoning: string
@@ -858,7 +943,6 @@ interface Oracle {
 
 /** The two message streams of @anthropic-ai/sdk (the beta one's blocks are a superset), as read here. */
 interface AnthropicStream {
-  on(event: 'text', listener: (delta: string) => void): unknown
   finalMessage(): Promise<{
     model: string
     content: unknown[]
@@ -896,7 +980,11 @@ async function oracle(profile: LlmProfile, url: string, beta: boolean): Promise<
     const stream: AnthropicStream = beta
       ? client.beta.messages.stream(params)
       : client.messages.stream(params)
-    stream.on('text', (d) => (result.streamed += d))
+    ;(
+      stream as unknown as { on(e: string, l: (e: unknown, m: { content: Block[] }) => void): void }
+    ).on('streamEvent', (_e, m) => {
+      if (m) result.streamed = m.content.map((b) => (b.type === 'text' ? b.text : '')).join('')
+    })
     return settle(async () => {
       const m = await stream.finalMessage()
       const blocks = m.content as Block[]
@@ -929,8 +1017,19 @@ async function oracle(profile: LlmProfile, url: string, beta: boolean): Promise<
         text: f.output_text,
         reasoning,
         toolCalls: f.output.flatMap((o) =>
-          o.type === 'function_call' ? [sdkCall(o.call_id, o.name, o.arguments)] : [],
+          o.type === 'function_call'
+            ? [sdkCall(o.call_id, o.name, o.arguments)]
+            : o.type === 'custom_tool_call'
+              ? [sdkCall(o.call_id, o.name, o.input)]
+              : [],
         ),
+        finalReasoning: f.output
+          .map((o) =>
+            o.type === 'reasoning'
+              ? [...o.summary.map((p) => p.text), ...(o.content ?? []).map((p) => p.text)].join('')
+              : '',
+          )
+          .join(''),
         finishReason: f.status ?? null,
         usage: f.usage ?? null,
         choices: null,
@@ -963,11 +1062,13 @@ async function oracle(profile: LlmProfile, url: string, beta: boolean): Promise<
       index: c.index,
       text: c.message.content ?? '',
       reasoning: reasoning[c.index] ?? '',
-      toolCalls: (c.message.tool_calls ?? []).map((t) =>
-        t.type === 'function'
-          ? sdkCall(t.id, t.function.name, t.function.arguments)
-          : sdkCall(t.id, null, null),
-      ),
+      toolCalls: c.message.function_call
+        ? [sdkCall(null, c.message.function_call.name, c.message.function_call.arguments)]
+        : (c.message.tool_calls ?? []).map((t) =>
+            t.type === 'function'
+              ? sdkCall(t.id, t.function.name, t.function.arguments)
+              : sdkCall(t.id, t.custom.name, t.custom.input),
+          ),
       finishReason: c.finish_reason,
     }))
     const first = all[0]!
@@ -1100,9 +1201,15 @@ async function run(g: Generated, seed: number, frames = g.frames): Promise<Outco
       details.push(`cli: ${cli.how}, profile ${cli.llm?.profile}`)
     } else if (sdk.final) {
       const mine = stitched(g.profile, cli.llm)
-      if (!isDeepStrictEqual(mine, sdk.final)) {
+      const { finalReasoning, ...fin } = sdk.final
+      if (finalReasoning !== undefined && finalReasoning !== mine.reasoning) {
         differ.push('sdk-cli')
-        details.push(firstDifference('sdk', sdk.final, 'cli', mine))
+        details.push(
+          `finalReasoning: sdk ${JSON.stringify(finalReasoning)} / cli ${JSON.stringify(mine.reasoning)}`,
+        )
+      } else if (!isDeepStrictEqual(mine, JSON.parse(JSON.stringify(fin)))) {
+        differ.push('sdk-cli')
+        details.push(firstDifference('sdk', JSON.parse(JSON.stringify(fin)), 'cli', mine))
       }
     } else if (cli.llm.text !== sdk.streamed) {
       // The SDK threw: what it streamed before is what sse-probe must have kept.
