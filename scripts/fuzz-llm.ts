@@ -309,7 +309,11 @@ function chatStream(r: Rng): Omit<Generated, 'ending'> {
     })
     // Parallel calls: in order, or their fragments interleaved by index (each call begun in order).
     const parallel = chance(r, 0.4)
-    if (calls > 1 && perCall.every((c) => 'type' in c[0]! && c[0].type === 'function') && chance(r, 0.15)) {
+    if (
+      calls > 1 &&
+      perCall.every((c) => 'type' in c[0]! && c[0].type === 'function') &&
+      chance(r, 0.15)
+    ) {
       q.push({
         tool_calls: perCall.map((c) => ({
           ...c[0],
