@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { request as httpRequest, type ServerResponse } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -187,6 +187,65 @@ describe('--openapi', () => {
       expect.stringMatching(/schema describes the stream as one string, not each event/),
     ])
     expect(server.requests).toHaveLength(requests)
+  })
+})
+
+describe('--openapi, recursive schemas in other files', () => {
+  it('a $ref cycle inside a referenced file, or between files, is followed, not a usage error', async () => {
+    mkdirSync(join(work, 'models'), { recursive: true })
+    // A tree in one file, and a comment whose replies are in another file that refers back.
+    file(
+      'models/tree.yaml',
+      'Tree:\n  type: object\n  required: [name]\n  properties:\n    name: {type: string}\n    children: {type: array, items: {$ref: "#/Tree"}}\n',
+    )
+    file(
+      'models/comment.yaml',
+      'Comment:\n  type: object\n  required: [text]\n  properties:\n    text: {type: string}\n    replies: {$ref: "./replies.yaml#/Replies"}\n',
+    )
+    file(
+      'models/replies.yaml',
+      'Replies:\n  type: array\n  items: {$ref: "comment.yaml#/Comment"}\n',
+    )
+    const json = (ref: string) =>
+      `{type: string, contentMediaType: application/json, contentSchema: {$ref: "${ref}"}}`
+    const document = file(
+      'recursive.yaml',
+      [
+        'openapi: 3.2.0',
+        'info: {title: t, version: "1"}',
+        'paths:',
+        '  /events:',
+        '    get:',
+        '      responses:',
+        '        "200":',
+        '          description: ok',
+        '          content:',
+        '            text/event-stream:',
+        '              itemSchema:',
+        '                oneOf:',
+        `                  - {properties: {event: {const: tree}, data: ${json('./models/tree.yaml#/Tree')}}, required: [event]}`,
+        `                  - {properties: {event: {const: comment}, data: ${json('./models/comment.yaml#/Comment')}}, required: [event]}`,
+      ].join('\n'),
+    )
+    const server = await sseServer(
+      [
+        'event: tree\ndata: {"name":"a","children":[{"name":"b","children":[{"name":"c"}]}]}\n\n',
+        'event: comment\ndata: {"text":"x","replies":[{"text":"y","replies":[{"text":"z"}]}]}\n\n',
+        'event: tree\ndata: {"name":"a","children":[{"name":"b","children":[{"name":5}]}]}\n\n',
+        'event: comment\ndata: {"text":"x","replies":[{"text":"y","replies":[{}]}]}\n\n',
+      ].join(''),
+    )
+    const run = await runMain(['--json', '-n', '4', '--openapi', document, `${server.url}/events`])
+    expect(run.stderr).not.toMatch(/unusable|cannot resolve/)
+    expect(run.records.filter((r) => r.type === 'violation')).toMatchObject([
+      { index: 3, pointer: '/data/children/0/children/0/name', message: 'must be string' },
+      {
+        index: 4,
+        pointer: '/data/replies/0/replies/0',
+        message: "must have required property 'text'",
+      },
+    ])
+    expect(run.exitCode).toBe(1)
   })
 })
 
