@@ -384,6 +384,35 @@ describe('--trigger', () => {
     })
   })
 
+  it('a trigger that could not be sent measures nothing: triggerToEventMs null, --expect-within fails', async () => {
+    const closed = await startServer((_req, res) => res.end())
+    await closed.close()
+    // The stream's event comes at once, after the attempt to send the trigger began.
+    const server = await startServer((_req, res) => {
+      res.writeHead(200, SSE)
+      setTimeout(() => res.write('event: status\ndata: {}\n\n'), 5)
+    })
+    const run = await runMain([
+      '--json',
+      '--timeout',
+      '5s',
+      '--trigger',
+      `POST ${closed.url}/jobs`,
+      '--expect-within',
+      '2s',
+      `${server.url}/events`,
+    ])
+    expect(run.exitCode).toBe(3)
+    expect(run.summary.reason).toBe('trigger-failed')
+    expect(run.records.filter((r) => r.type === 'event')).not.toEqual([])
+    expect((run.summary as { triggerToEventMs?: number | null }).triggerToEventMs).toBeNull()
+    expect(run.summary.expectations).toContainEqual({
+      name: '--expect-within 2s',
+      ok: false,
+      actual: null,
+    })
+  })
+
   it('pretty: a trigger with no event after it says so, once', async () => {
     const server = await pubSub()
     const run = await runMain([
