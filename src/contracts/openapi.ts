@@ -1,3 +1,4 @@
+import { basename, dirname, relative, resolve as resolvePath } from 'node:path'
 import { $RefParser } from '@apidevtools/json-schema-ref-parser'
 import { resolve as resolveUrl } from '@apidevtools/json-schema-ref-parser/dist/lib/util/url.js'
 import type { AnySchema, AnySchemaObject, ErrorObject } from 'ajv'
@@ -77,7 +78,7 @@ export async function loadOpenApi(target: OpenApiTarget): Promise<OpenApiCheck> 
     pointCyclesIntoDocument(resolved, parser)
   } catch (error) {
     throw new UsageError(
-      `${flag}: cannot resolve its references: ${shortened(firstLine((error as Error).message))}`,
+      `${flag}: cannot resolve its references: ${shortened(firstLine((error as Error).message))}${inFile(error, target.file)}`,
     )
   }
   const operation = findOperation(resolved, target, flag)
@@ -161,6 +162,18 @@ export async function loadOpenApi(target: OpenApiTarget): Promise<OpenApiCheck> 
     name: target.operationId ? `${flag} --operation ${target.operationId}` : flag,
     check: checkWith(validate),
   }
+}
+
+/**
+ * The referenced file a ref parser error is about (a pointer missing there), as the document's
+ * $refs name it; nothing when its message names it already or it is the document itself.
+ */
+function inFile(error: unknown, document: string): string {
+  const source = (error as { source?: unknown }).source
+  if (typeof source !== 'string' || source === '' || (error as Error).message.includes(source))
+    return ''
+  const file = relative(dirname(resolvePath(document)), resolvePath(source))
+  return file === basename(document) ? '' : ` (in ${file})`
 }
 
 /**

@@ -190,7 +190,23 @@ describe('--openapi', () => {
   })
 })
 
-describe('--openapi, recursive schemas in other files', () => {
+describe('--openapi, documents in several files', () => {
+  it('a pointer missing in a referenced file names that file, before any request', async () => {
+    mkdirSync(join(work, 'parts'), { recursive: true })
+    file('parts/models.yaml', 'Progress:\n  type: object\n')
+    const document = file(
+      'missing-pointer.yaml',
+      'openapi: 3.1.0\npaths:\n  /events:\n    get:\n      responses:\n        "200":\n          content:\n            text/event-stream:\n              schema: {$ref: "./parts/models.yaml#/Progres"}\n',
+    )
+    const server = await sseServer('data: {}\n\n')
+    const run = await runMain(['--openapi', document, `${server.url}/events`])
+    expect(run.exitCode).toBe(2)
+    expect(run.stderr.trim().split('\n')).toEqual([
+      `error: --openapi ${document}: cannot resolve its references: Missing $ref pointer "#/Progres". Token "Progres" does not exist. (in parts/models.yaml)`,
+    ])
+    expect(server.requests).toHaveLength(0)
+  })
+
   it('a $ref cycle inside a referenced file, or between files, is followed, not a usage error', async () => {
     mkdirSync(join(work, 'models'), { recursive: true })
     // A tree in one file, and a comment whose replies are in another file that refers back.
