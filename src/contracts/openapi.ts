@@ -1,4 +1,6 @@
+import { basename, dirname, relative, resolve as resolvePath } from 'node:path'
 import { $RefParser } from '@apidevtools/json-schema-ref-parser'
+import { resolve as resolveUrl } from '@apidevtools/json-schema-ref-parser/dist/lib/util/url.js'
 import type { AnySchema, AnySchemaObject, ErrorObject } from 'ajv'
 import type { DataValidateFunction } from 'ajv/dist/types/index.js'
 import { escapeRegex, UsageError } from './engine.ts'
@@ -44,6 +46,7 @@ const ITEM = 'x-sse-probe-item'
 const CONTENT = 'x-sse-probe-content'
 const JSON_KEYWORD = 'x-sse-probe-json'
 const ID_KEYWORD = 'x-sse-probe-id'
+const EXTERNAL = 'x-sse-probe-external'
 
 export async function loadOpenApi(target: OpenApiTarget): Promise<OpenApiCheck> {
   const flag = `--openapi ${target.file}`
@@ -67,17 +70,15 @@ export async function loadOpenApi(target: OpenApiTarget): Promise<OpenApiCheck> 
       // Only files next to the document: a contract check must not reach the network.
       resolve: { http: false },
       parse: {
-        yaml: {
-          order: 200,
-          canParse: ['.yaml', '.yml'],
-          parse: (file: { data: Buffer | string }) => parseYamlText(file.data.toString()),
-        },
+        json: { order: 100, canParse: ['.json'], parse: parseReferenced },
+        yaml: { order: 200, canParse: ['.yaml', '.yml'], parse: parseReferenced },
       },
       dereference: { circular: 'ignore' },
     })) as Json
+    pointCyclesIntoDocument(resolved, parser)
   } catch (error) {
     throw new UsageError(
-      `${flag}: cannot resolve its references: ${shortened(firstLine((error as Error).message))}`,
+      `${flag}: cannot resolve its references: ${shortened(firstLine((error as Error).message))}${inFile(error, target.file)}`,
     )
   }
   const operation = findOperation(resolved, target, flag)
@@ -160,6 +161,68 @@ export async function loadOpenApi(target: OpenApiTarget): Promise<OpenApiCheck> 
   return {
     name: target.operationId ? `${flag} --operation ${target.operationId}` : flag,
     check: checkWith(validate),
+  }
+}
+
+/**
+ * The referenced file a ref parser error is about (a pointer missing there), as the document's
+ * $refs name it; nothing when its message names it already or it is the document itself.
+ */
+function inFile(error: unknown, document: string): string {
+  const source = (error as { source?: unknown }).source
+  if (typeof source !== 'string' || source === '' || (error as Error).message.includes(source))
+    return ''
+  const file = relative(dirname(resolvePath(document)), resolvePath(source))
+  return file === basename(document) ? '' : ` (in ${file})`
+}
+
+/**
+ * A file that the document refers to, its $refs made absolute: one that the ref parser leaves in
+ * place (a recursive schema) must still name its target once it sits inside the document.
+ */
+function parseReferenced(file: { url: string; data: Buffer | string }): unknown {
+  const text = file.data.toString().replace(/^\uFEFF/, '')
+  const value = /\.json$/i.test(file.url) ? JSON.parse(text) : parseYamlText(text)
+  forEachRef(value, (node, ref) => {
+    node.$ref = resolveUrl(file.url, ref)
+  })
+  return value
+}
+
+/**
+ * The $refs that dereferencing left (cycles) and that point into another file: Ajv knows only the
+ * document, so their targets (the very objects inlined elsewhere) are listed in it and pointed at.
+ */
+function pointCyclesIntoDocument(document: Json, parser: $RefParser): void {
+  const targets: unknown[] = []
+  const pointers = new Map<unknown, string>()
+  forEachRef(document, (node, ref) => {
+    if (ref.startsWith('#')) return
+    const target = parser.$refs.get(ref)
+    let pointer = pointers.get(target)
+    if (pointer === undefined) {
+      pointer = `#/${EXTERNAL}/${targets.push(target) - 1}`
+      pointers.set(target, pointer)
+    }
+    node.$ref = pointer
+    // Not inlined anywhere when the cycle closed at its first $ref: its own $refs are walked too.
+    return target
+  })
+  if (targets.length > 0) document[EXTERNAL] = targets
+}
+
+/** Calls `visit` for every object with a string `$ref` under `root` (and under what it returns), each once. */
+function forEachRef(root: unknown, visit: (node: Json, ref: string) => unknown): void {
+  const seen = new WeakSet<object>()
+  // A stack, not recursion: a deep document must not overflow the call stack.
+  const stack: unknown[] = [root]
+  while (stack.length > 0) {
+    const node = stack.pop()
+    if (typeof node !== 'object' || node === null || seen.has(node)) continue
+    seen.add(node)
+    if (!Array.isArray(node) && typeof (node as Json).$ref === 'string')
+      stack.push(visit(node as Json, (node as Json).$ref as string))
+    for (const value of Object.values(node)) stack.push(value)
   }
 }
 

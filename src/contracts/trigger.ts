@@ -53,6 +53,8 @@ export function createTriggerExtension(
   // Where the trigger was sent from: its records (a late answer, none at all) are emitted there.
   let sentFrom: Context | undefined
   let eventAt: number | undefined
+  // A trigger that never reached the server (refused, no such host) causes nothing to measure.
+  let unsent = false
   let withinTimer: NodeJS.Timeout | undefined
   const withinName =
     expectWithinMs === undefined ? '' : `--expect-within ${formatDuration(expectWithinMs)}`
@@ -101,6 +103,7 @@ export function createTriggerExtension(
         ms: outcome.ms,
       })
     }
+    if (outcome.status === undefined) unsent = true
     if (!outcome.ok)
       fail(context, `--trigger ${spec.method} ${url}: ${outcome.message}`, outcome.status)
   }
@@ -156,7 +159,7 @@ export function createTriggerExtension(
     finish() {
       clearTimeout(withinTimer)
       const triggerToEventMs =
-        sentAt === undefined || eventAt === undefined ? null : roundMs(eventAt - sentAt)
+        sentAt === undefined || eventAt === undefined || unsent ? null : roundMs(eventAt - sentAt)
       const expectations: ExpectationResult[] = []
       if (expectWithinMs !== undefined)
         expectations.push({

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { request as httpRequest, type ServerResponse } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -190,6 +190,81 @@ describe('--openapi', () => {
   })
 })
 
+describe('--openapi, documents in several files', () => {
+  it('a pointer missing in a referenced file names that file, before any request', async () => {
+    mkdirSync(join(work, 'parts'), { recursive: true })
+    file('parts/models.yaml', 'Progress:\n  type: object\n')
+    const document = file(
+      'missing-pointer.yaml',
+      'openapi: 3.1.0\npaths:\n  /events:\n    get:\n      responses:\n        "200":\n          content:\n            text/event-stream:\n              schema: {$ref: "./parts/models.yaml#/Progres"}\n',
+    )
+    const server = await sseServer('data: {}\n\n')
+    const run = await runMain(['--openapi', document, `${server.url}/events`])
+    expect(run.exitCode).toBe(2)
+    expect(run.stderr.trim().split('\n')).toEqual([
+      `error: --openapi ${document}: cannot resolve its references: Missing $ref pointer "#/Progres". Token "Progres" does not exist. (in parts/models.yaml)`,
+    ])
+    expect(server.requests).toHaveLength(0)
+  })
+
+  it('a $ref cycle inside a referenced file, or between files, is followed, not a usage error', async () => {
+    mkdirSync(join(work, 'models'), { recursive: true })
+    // A tree in one file, and a comment whose replies are in another file that refers back.
+    file(
+      'models/tree.yaml',
+      'Tree:\n  type: object\n  required: [name]\n  properties:\n    name: {type: string}\n    children: {type: array, items: {$ref: "#/Tree"}}\n',
+    )
+    file(
+      'models/comment.yaml',
+      'Comment:\n  type: object\n  required: [text]\n  properties:\n    text: {type: string}\n    replies: {$ref: "./replies.yaml#/Replies"}\n',
+    )
+    file(
+      'models/replies.yaml',
+      'Replies:\n  type: array\n  items: {$ref: "comment.yaml#/Comment"}\n',
+    )
+    const json = (ref: string) =>
+      `{type: string, contentMediaType: application/json, contentSchema: {$ref: "${ref}"}}`
+    const document = file(
+      'recursive.yaml',
+      [
+        'openapi: 3.2.0',
+        'info: {title: t, version: "1"}',
+        'paths:',
+        '  /events:',
+        '    get:',
+        '      responses:',
+        '        "200":',
+        '          description: ok',
+        '          content:',
+        '            text/event-stream:',
+        '              itemSchema:',
+        '                oneOf:',
+        `                  - {properties: {event: {const: tree}, data: ${json('./models/tree.yaml#/Tree')}}, required: [event]}`,
+        `                  - {properties: {event: {const: comment}, data: ${json('./models/comment.yaml#/Comment')}}, required: [event]}`,
+      ].join('\n'),
+    )
+    const server = await sseServer(
+      [
+        'event: tree\ndata: {"name":"a","children":[{"name":"b","children":[{"name":"c"}]}]}\n\n',
+        'event: comment\ndata: {"text":"x","replies":[{"text":"y","replies":[{"text":"z"}]}]}\n\n',
+        'event: tree\ndata: {"name":"a","children":[{"name":"b","children":[{"name":5}]}]}\n\n',
+        'event: comment\ndata: {"text":"x","replies":[{"text":"y","replies":[{}]}]}\n\n',
+      ].join(''),
+    )
+    const run = await runMain(['--json', '-n', '4', '--openapi', document, `${server.url}/events`])
+    expect(run.stderr).not.toMatch(/unusable|cannot resolve/)
+    expect(run.records.filter((r) => r.type === 'violation')).toMatchObject([
+      { index: 3, pointer: '/data/children/0/children/0/name', message: 'must be string' },
+      {
+        index: 4,
+        pointer: '/data/replies/0/replies/0',
+        message: "must have required property 'text'",
+      },
+    ])
+    expect(run.exitCode).toBe(1)
+  })
+})
+
 describe('--expect-order', () => {
   it('holds with repeats, fails with the collapsed sequence', async () => {
     const body = (types: string[]) => types.map((t) => `event: ${t}\ndata: x\n\n`).join('')
@@ -322,6 +397,35 @@ describe('--trigger', () => {
     expect(run.records.filter((r) => r.type === 'error').at(-1)).toMatchObject({
       message: expect.stringMatching(/--trigger POST .*\/fail: HTTP 500/),
       status: 500,
+    })
+  })
+
+  it('a trigger that could not be sent measures nothing: triggerToEventMs null, --expect-within fails', async () => {
+    const closed = await startServer((_req, res) => res.end())
+    await closed.close()
+    // The stream's event comes at once, after the attempt to send the trigger began.
+    const server = await startServer((_req, res) => {
+      res.writeHead(200, SSE)
+      setTimeout(() => res.write('event: status\ndata: {}\n\n'), 5)
+    })
+    const run = await runMain([
+      '--json',
+      '--timeout',
+      '5s',
+      '--trigger',
+      `POST ${closed.url}/jobs`,
+      '--expect-within',
+      '2s',
+      `${server.url}/events`,
+    ])
+    expect(run.exitCode).toBe(3)
+    expect(run.summary.reason).toBe('trigger-failed')
+    expect(run.records.filter((r) => r.type === 'event')).not.toEqual([])
+    expect((run.summary as { triggerToEventMs?: number | null }).triggerToEventMs).toBeNull()
+    expect(run.summary.expectations).toContainEqual({
+      name: '--expect-within 2s',
+      ok: false,
+      actual: null,
     })
   })
 
