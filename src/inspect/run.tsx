@@ -122,6 +122,18 @@ export async function runInspect(
     // them, but the header and a paused grid are left alone.
     incrementalRendering: true,
   })
+  // No autowrap while the screen is ours: a terminal that draws a character wider than measured
+  // (👍🏽 as two emoji, 4 columns, in xterm and tmux) wrapped the row onto the next line, and Ink,
+  // a line further down than it counts, left the screen garbled (header gone) for good. Without it
+  // the row's end is drawn over. Back on at every exit: the shell's lines must wrap again.
+  stdout.write('\x1b[?7l')
+  // DECAWM on again (the terminal's default), once Ink has left the alternate screen.
+  const restoreAutowrap = () => {
+    try {
+      stdout.write('\x1b[?7h')
+    } catch {}
+  }
+  process.once('exit', restoreAutowrap)
 
   function frame() {
     frameTimer = undefined
@@ -213,6 +225,8 @@ export async function runInspect(
     signals.dispose()
     ink.unmount()
     await ink.waitUntilExit().catch(() => {})
+    process.off('exit', restoreAutowrap)
+    restoreAutowrap()
     for (const message of recordStops) context.stderr.write(`sse-probe: ${message}\n`)
     const summary = await probe.done.catch(() => undefined)
     if (summary) context.stderr.write(renderSummary(summary, chalkStderr, await llmBlock(summary)))

@@ -12,8 +12,8 @@ export interface Terminal {
   dir: string
   /** The visible screen as text; with `escapes`, with its colours and styles as SGR sequences. */
   screen(options?: { escapes?: boolean }): string
-  /** The pane's modes (tmux formats): alternate screen, cursor shown. */
-  modes(): { alternateScreen: boolean; cursorShown: boolean }
+  /** The pane's modes (tmux formats): alternate screen, cursor shown, lines wrapped (DECAWM). */
+  modes(): { alternateScreen: boolean; cursorShown: boolean; autowrap: boolean }
   /** `stty -a` in the terminal once the command has exited: echo and icanon back on. */
   sttyAfter(): string
   /** tmux key names (`Up`, `Enter`, `Escape`, `C-c`, `Space`) or literal text with `{ literal }`. */
@@ -137,10 +137,18 @@ export function runInTerminal(
       ),
     stderr,
     modes: () => {
-      const [alternate, cursor] = tmux('display-message', '-p', '#{alternate_on} #{cursor_flag}')
+      const [alternate, cursor, wrap] = tmux(
+        'display-message',
+        '-p',
+        '#{alternate_on} #{cursor_flag} #{wrap_flag}',
+      )
         .trim()
         .split(' ')
-      return { alternateScreen: alternate === '1', cursorShown: cursor === '1' }
+      return {
+        alternateScreen: alternate === '1',
+        cursorShown: cursor === '1',
+        autowrap: wrap === '1',
+      }
     },
     sttyAfter: () => readFileSync(join(dir, 'stty.txt'), 'utf8'),
     pid: () => Number(readFileSync(join(dir, 'pid.txt'), 'utf8')),

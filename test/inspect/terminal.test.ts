@@ -27,7 +27,7 @@ const header = (screen: string) => screen.split('\n').slice(0, 2).join('\n')
 /** Back on the shell's screen, the cursor shown, the line discipline cooked again. */
 function expectRestored(term: Terminal) {
   expect(term.screen()).toContain('BEFORE-INSPECT')
-  expect(term.modes()).toEqual({ alternateScreen: false, cursorShown: true })
+  expect(term.modes()).toEqual({ alternateScreen: false, cursorShown: true, autowrap: true })
   expect(term.sttyAfter()).toMatch(/(^|\s)icanon(\s|$)/m)
   expect(term.sttyAfter()).toMatch(/(^|\s)echo(\s|$)/m)
 }
@@ -264,6 +264,26 @@ describe.skipIf(!HAS_TMUX && !process.env.CI)('sse-probe inspect in a terminal',
     for (const line of lines.slice(3, 11)) expect(line).toMatch(/^([ ›] +\d+ .*)?$/)
     term.keys('q')
     expect(await term.exited()).toBe(130)
+  })
+
+  it('keeps its screen when the terminal draws a character wider than measured (👍🏽: 4 columns in tmux)', async () => {
+    // string-width gives 👍🏽 2 columns, as terminals that join the skin tone draw it; tmux and
+    // xterm draw the two emoji, 4 columns: a row cut to the width ran past it.
+    const server = await sseServer(`id: 1\ndata: ${'👍🏽'.repeat(40)}\n\nid: 2\ndata: after\n\n`)
+    const term = runInTerminal(['inspect', server.url, '--no-reconnect'], { width: 60, height: 12 })
+    await term.waitFor((s) => s.includes('ended:') && / after/.test(s), 'the rows')
+    // Drawn again at another width: Ink's idea of where its lines are is then put to the test.
+    term.resize(50, 12)
+    const screen = await term.waitFor((s) => /^↑↓ move.*…$/m.test(s), 'the narrower screen')
+    const lines = screen.trimEnd().split('\n')
+    // The URL line first, one counts line, rows, the footer last: no row wrapped onto the next line.
+    expect(lines[0]).toMatch(/^http:/)
+    expect(lines.filter((line) => line.includes(' events · '))).toEqual([lines[1]])
+    expect(lines.filter((line) => line.startsWith('↑↓ move'))).toEqual([lines[11]])
+    for (const line of lines.slice(3, 11)) expect(line).toMatch(/^([ ›] +\d+ +0\.0\d\ds .*)?$/)
+    term.keys('q')
+    expect(await term.exited()).toBe(0)
+    expectRestored(term)
   })
 
   it('follows an LLM stream as the probe does: it ends at [DONE], the summary has the llm block', async () => {
