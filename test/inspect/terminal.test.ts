@@ -286,6 +286,28 @@ describe.skipIf(!HAS_TMUX && !process.env.CI)('sse-probe inspect in a terminal',
     expectRestored(term)
   })
 
+  it('opens a 2M-character event of Chinese text in the detail pane at once', async () => {
+    const text = '中文'.repeat(1e6)
+    const server = await sseServer(`data: ${text}\n\ndata: after\n\n`)
+    const term = runInTerminal(['inspect', server.url, '--no-reconnect'], {
+      width: 100,
+      height: 20,
+    })
+    await term.waitFor((s) => s.includes('ended:') && / after/.test(s), 'the rows')
+    term.keys('g', 'j')
+    await term.waitFor((s) => /^› +2 .*中文中文/m.test(s), 'the big event selected')
+    const started = performance.now()
+    term.keys('Enter')
+    const screen = await term.waitFor((s) => s.includes('Esc closes'), 'the detail pane')
+    // Laid out by segmenting all of it, it took 2 s here: each character measured as a grapheme.
+    expect(performance.now() - started).toBeLessThan(1000)
+    expect(screen).toMatch(/^size +6000000 bytes$/m)
+    term.keys('G')
+    await term.waitFor((s) => /^(中文){25}$/m.test(s) && !/more lines/.test(s), 'its last line')
+    term.keys('q')
+    expect(await term.exited()).toBe(0)
+  })
+
   it('follows an LLM stream as the probe does: it ends at [DONE], the summary has the llm block', async () => {
     const server = await sseServer(chatTools.frames.join(''))
     const term = runInTerminal(['inspect', server.url, '--expect-llm'])
