@@ -20,6 +20,8 @@ export interface KeyInfo {
   delete?: boolean
 }
 
+const CONTROL = /^[\x00-\x1f\x7f]$/
+
 /** One key press → a state change, a command, or nothing. Pure, as the reducer. */
 export function keyAction(
   state: InspectState,
@@ -38,7 +40,9 @@ export function keyAction(
       const last = [...characters(text)].at(-1)?.text ?? ''
       return { type: 'filter-edit', text: text.slice(0, text.length - last.length) }
     }
-    if (key.ctrl || input === '') return undefined
+    // A control character read with other keys comes as text (Ctrl-U typed just after /): not
+    // something to filter on, and it sat in the filter as \x15.
+    if (key.ctrl || input === '' || CONTROL.test(input)) return undefined
     return { type: 'filter-edit', text: state.editing.text + input }
   }
   if (key.upArrow || input === 'k') return { type: 'move', by: -1 }

@@ -308,6 +308,20 @@ describe.skipIf(!HAS_TMUX && !process.env.CI)('sse-probe inspect in a terminal',
     expect(await term.exited()).toBe(0)
   })
 
+  it('leaves a control key read together with / out of the filter (Ctrl-U just after /)', async () => {
+    const server = await endlessServer(100)
+    const term = runInTerminal(['inspect', server.url])
+    await term.waitFor((s) => s.includes('● open'), 'the stream')
+    // One send-keys: the terminal hands both over in one read.
+    term.keys('/', 'C-u')
+    term.type('status')
+    term.keys('Enter')
+    const screen = await term.waitFor((s) => /filter: /.test(header(s)), 'the filter')
+    expect(header(screen)).toMatch(/ · filter: status$/m)
+    term.keys('q')
+    expect(await term.exited()).toBe(130)
+  })
+
   it('follows an LLM stream as the probe does: it ends at [DONE], the summary has the llm block', async () => {
     const server = await sseServer(chatTools.frames.join(''))
     const term = runInTerminal(['inspect', server.url, '--expect-llm'])
