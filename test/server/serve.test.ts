@@ -172,6 +172,28 @@ describe('sse-probe serve: a recorded session, probed again', () => {
     expect(server.stderr()).toContain('refused as recorded (no response)')
   })
 
+  it("answers a browser's CORS preflight (a fetch with a JSON body or Authorization) without replaying to it", async () => {
+    const server = await startCli(['serve', '--speed', '0', file('preflight.ndjson', RECORDING)])
+    const preflight = await fetch(server.url, {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'http://app.example',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization,content-type',
+      },
+    })
+    expect(preflight.status).toBe(204)
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('*')
+    expect(preflight.headers.get('access-control-allow-methods')).toBe('POST')
+    expect(preflight.headers.get('access-control-allow-headers')).toBe('authorization,content-type')
+    expect(await preflight.text()).toBe('')
+    const run = await runCli([server.url, '--json', '-d', '{}'])
+    expect(eventsOf(run).map((e) => e[2])).toEqual(['a', 'b', 'c'])
+    const { stderr } = await server.stop()
+    expect(stderr).not.toContain('OPTIONS')
+    expect(stderr.match(/▶ POST \//g)).toHaveLength(1)
+  })
+
   it('a fresh client starts from the beginning again, also after a recording without ids', async () => {
     const server = await startCli([
       'serve',
