@@ -34,6 +34,7 @@ export async function listenLocally(
   host = HOST,
 ): Promise<LocalServer> {
   const server = createServer((req, res) => {
+    if (isPreflight(req)) return allowPreflight(req, res)
     const controller = new AbortController()
     res.on('close', () => controller.abort())
     void Promise.resolve(handler(req, res, controller.signal)).catch(() => res.destroy())
@@ -73,6 +74,32 @@ export function startStream(res: ServerResponse): void {
   })
   // The client sees the connection open at once, even when the first message is a while away.
   res.flushHeaders()
+}
+
+/**
+ * A browser's CORS preflight: the OPTIONS request it sends before a cross-origin fetch with a
+ * JSON body or an Authorization header (an LLM client's POST), not a client of the stream.
+ */
+function isPreflight(req: IncomingMessage): boolean {
+  return (
+    req.method === 'OPTIONS' &&
+    req.headers.origin !== undefined &&
+    req.headers['access-control-request-method'] !== undefined
+  )
+}
+
+/** Allows whatever the preflight asks, as the streams' Access-Control-Allow-Origin: * does. */
+function allowPreflight(req: IncomingMessage, res: ServerResponse): void {
+  req.resume()
+  const headers = req.headers['access-control-request-headers']
+  res
+    .writeHead(204, {
+      'access-control-allow-origin': '*',
+      'access-control-allow-methods': req.headers['access-control-request-method']!,
+      ...(headers && { 'access-control-allow-headers': headers }),
+      'access-control-max-age': '600',
+    })
+    .end()
 }
 
 /** Writes and waits until the text has left (or the client has gone), so a slow reader is not buried. */

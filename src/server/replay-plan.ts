@@ -254,7 +254,7 @@ export interface ReplayStart {
 
 /**
  * Where to start for a client that sent this Last-Event-ID (null: none).
- * `expected` is the connection the recording went on to after the last close
+ * `expected` is the connection the recording went on to after a close
  * or refusal served: a client that reconnects as the recorded one did gets
  * it, failed reconnects included. Otherwise Last-Event-ID resumes after the
  * block that set that id, and no Last-Event-ID starts from the beginning.

@@ -25,6 +25,9 @@ export interface ReplayOptions {
   log?: (text: string) => void
 }
 
+// A client reconnects after its reconnection time (the recorded retry, or a few seconds).
+const RECONNECT_WITHIN_MS = 60_000
+
 /**
  * Serves a replay plan on 127.0.0.1, on every path and method (a recorded POST
  * stream is replayed for a POST too). Steps are scheduled from the connection's
@@ -33,18 +36,27 @@ export interface ReplayOptions {
 export function startReplay(plan: ReplayPlan, options: ReplayOptions): Promise<LocalServer> {
   const log = options.log && createConnectionLog(options.log)
   const scaled = (ms: number) => (options.speed === 0 ? 0 : ms / options.speed)
-  // The connection the recording went on to after the close or refusal just served: for the
-  // client that reconnects now. Taken by the next client, so a later fresh one starts over.
-  let expected: number | undefined
-  const after = (c: number) => (c + 1 < plan.connections.length ? c + 1 : undefined)
+  // The connections the recording went on to after the closes and refusals served, oldest first:
+  // one for each client that is to reconnect, so that clients served side by side (tests run in
+  // parallel) each get their own; a client that has not come back in time is gone.
+  const pending: { connection: number; until: number }[] = []
+  const expect = (c: number) => {
+    if (c + 1 < plan.connections.length)
+      pending.push({ connection: c + 1, until: performance.now() + RECONNECT_WITHIN_MS })
+  }
+  const take = (lastEventId: string | null) => {
+    while (pending[0] && pending[0].until < performance.now()) pending.shift()
+    const i = pending.findIndex((p) => plan.connections[p.connection]!.lastEventId === lastEventId)
+    return i === -1 ? undefined : pending.splice(i, 1)[0]!.connection
+  }
 
   async function handle(req: IncomingMessage, res: ServerResponse, signal: AbortSignal) {
-    const start = resolveStart(plan, lastEventIdOf(req), expected, options.loop)
-    expected = undefined
+    const lastEventId = lastEventIdOf(req)
+    const start = resolveStart(plan, lastEventId, take(lastEventId), options.loop)
     const first = plan.connections[start.connection]
     if (first?.type === 'refuse') {
       log?.(req, `${start.note}: refused as recorded (${first.status ?? 'no response'})`)
-      expected = after(start.connection)
+      expect(start.connection)
       if (first.status === undefined) res.destroy()
       else
         res
@@ -54,7 +66,7 @@ export function startReplay(plan: ReplayPlan, options: ReplayOptions): Promise<L
     }
     if (first?.type === 'no-content') {
       log?.(req, `${start.note}: 204 as recorded`)
-      expected = after(start.connection)
+      expect(start.connection)
       res.writeHead(204).end()
       return
     }
@@ -76,7 +88,7 @@ export function startReplay(plan: ReplayPlan, options: ReplayOptions): Promise<L
       }
       if (stream.close) {
         if (!(await wait(stream.close.delayMs))) return
-        expected = after(c)
+        expect(c)
         if (stream.close.cause === 'server-closed') res.end()
         else drop(res)
         return

@@ -1,6 +1,8 @@
-import { createServer } from 'node:net'
+import { createServer as createHttpServer } from 'node:http'
+import { type AddressInfo, createServer } from 'node:net'
 import { describe, expect, it } from 'vitest'
 import { DEMO_EVENTS, DEMO_PATH } from '../../src/server/demo-endpoint.ts'
+import { chromiumInstalled, launchChromium } from '../helpers/browser.ts'
 import { runCli, startCli } from '../helpers/cli.ts'
 
 const ids = DEMO_EVENTS.map((e) => e.id)
@@ -113,4 +115,40 @@ describe('sse-probe demo', () => {
     expect(free.ofType('open')[0]!.url).toBe(`http://127.0.0.1:${port}${DEMO_PATH}`)
     expect((await runCli(['demo', '--port', '70000'])).exitCode).toBe(2)
   })
+
+  // "CORS is open, so a page on any origin can use it": a model client's fetch (a JSON body, an
+  // Authorization header) is preceded by a preflight, which was answered with the stream itself,
+  // without Access-Control-Allow-Headers, so the browser refused the request.
+  it.skipIf(!chromiumInstalled())(
+    'demo llm --serve-only: a page on another origin can POST JSON with an Authorization header',
+    async () => {
+      const demo = await startCli(['demo', 'llm', '--serve-only'])
+      const page = createHttpServer((_, res) => res.writeHead(200).end('<!doctype html>'))
+      await new Promise<void>((resolve) => page.listen(0, '127.0.0.1', resolve))
+      const browser = await launchChromium()
+      try {
+        await browser.page.goto(`http://127.0.0.1:${(page.address() as AddressInfo).port}/`)
+        const answer = await browser.page.evaluate(async (url) => {
+          try {
+            const res = await fetch(url, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json', authorization: 'Bearer sk-demo' },
+              body: '{"model":"sse-probe-demo-1","stream":true,"messages":[]}',
+            })
+            return `${res.status} ${(await res.text()).trimEnd().split('\n').at(-1)}`
+          } catch (error) {
+            return String(error)
+          }
+        }, demo.url)
+        expect(answer).toBe('200 data: [DONE]')
+      } finally {
+        await browser.close()
+        page.close()
+      }
+      const { stderr } = await demo.stop()
+      // The preflight is not a client of the stream: only the POST is logged.
+      expect(stderr).toMatch(/▶ POST \/v1\/chat\/completions .*→ streaming an answer\n/)
+      expect(stderr).not.toContain('OPTIONS')
+    },
+  )
 })

@@ -140,20 +140,7 @@ describe('sse-probe serve: a recorded session, probed again', () => {
   )
 
   it('replays failed reconnects: no response, then a stream again', async () => {
-    const server = await startCli([
-      'serve',
-      file('failing.ndjson', [
-        OPEN,
-        ev(1, '1', 'a'),
-        { type: 'retry', t: 2, attempt: 1, ms: 20 },
-        { type: 'close', t: 3, attempt: 1, cause: 'server-closed' },
-        { type: 'reconnect', t: 30, attempt: 2, delayMs: 20, lastEventId: '1' },
-        { type: 'error', t: 31, attempt: 2, message: 'other side closed' },
-        { type: 'reconnect', t: 60, attempt: 3, delayMs: 20, lastEventId: '1' },
-        { ...OPEN, t: 61 },
-        ev(62, '2', 'b', 'end'),
-      ]),
-    ])
+    const server = await startCli(['serve', file('failing.ndjson', FAILED_RECONNECT)])
     const run = await runCli([server.url, '--json'])
     expect(run.records.map((r) => r.type)).toEqual([
       'open',
@@ -172,20 +159,74 @@ describe('sse-probe serve: a recorded session, probed again', () => {
     expect(server.stderr()).toContain('refused as recorded (no response)')
   })
 
+  it("answers a browser's CORS preflight (a fetch with a JSON body or Authorization) without replaying to it", async () => {
+    const server = await startCli(['serve', '--speed', '0', file('preflight.ndjson', RECORDING)])
+    const preflight = await fetch(server.url, {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'http://app.example',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization,content-type',
+      },
+    })
+    expect(preflight.status).toBe(204)
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('*')
+    expect(preflight.headers.get('access-control-allow-methods')).toBe('POST')
+    expect(preflight.headers.get('access-control-allow-headers')).toBe('authorization,content-type')
+    expect(await preflight.text()).toBe('')
+    const run = await runCli([server.url, '--json', '-d', '{}'])
+    expect(eventsOf(run).map((e) => e[2])).toEqual(['a', 'b', 'c'])
+    const { stderr } = await server.stop()
+    expect(stderr).not.toContain('OPTIONS')
+    expect(stderr.match(/▶ POST \//g)).toHaveLength(1)
+  })
+
+  // Which recorded connection a reconnect gets was one slot for all clients: the first to
+  // reconnect took it, and the others were served the recording from the start again (no ids) or
+  // skipped its failed reconnect (with ids).
+  it('clients served side by side each replay the recording: its reconnects, failed ones included', async () => {
+    // Slow enough (the first close after 900ms, reconnects after 500ms or 1s) that the clients,
+    // started together, all connect before the first close and all close before the first
+    // reconnect: without ids, a fresh client and a reconnecting one are the same request.
+    const slower = (records: object[]) =>
+      records.map((r) => {
+        const { t, ms, delayMs } = r as { t: number; ms?: number; delayMs?: number }
+        return {
+          ...r,
+          t: t * 300,
+          ...(ms !== undefined && { ms: ms * 50 }),
+          ...(delayMs !== undefined && { delayMs: delayMs * 50 }),
+        }
+      })
+    const noIds = await startCli([
+      'serve',
+      file('parallel-noids.ndjson', slower(RECONNECT_WITHOUT_IDS)),
+    ])
+    const failing = await startCli([
+      'serve',
+      file('parallel-failing.ndjson', slower(FAILED_RECONNECT)),
+    ])
+    const clients = (url: string) =>
+      Promise.all([1, 2, 3].map(() => runCli([url, '--json', '--timeout', '5s'])))
+    for (const run of await clients(noIds.url)) {
+      expect(eventsOf(run).map((e) => e[2])).toEqual(['a1', 'b1'])
+      expect(run.summary).toMatchObject({ reason: 'end-event', reconnects: 1 })
+    }
+    for (const run of await clients(failing.url)) {
+      expect(run.records.map((r) => r.type)).toEqual([
+        ...FAILED_RECONNECT.map((r) => r.type),
+        'summary',
+      ])
+      expect(eventsOf(run).map((e) => e[2])).toEqual(['a', 'b'])
+    }
+  })
+
   it('a fresh client starts from the beginning again, also after a recording without ids', async () => {
     const server = await startCli([
       'serve',
       '--speed',
       '0',
-      file('noids.ndjson', [
-        OPEN,
-        ev(1, null, 'a1'),
-        { type: 'retry', t: 2, attempt: 1, ms: 10 },
-        { type: 'close', t: 3, attempt: 1, cause: 'server-closed' },
-        { type: 'reconnect', t: 20, attempt: 2, delayMs: 10, lastEventId: null },
-        { ...OPEN, t: 21 },
-        ev(22, null, 'b1', 'end'),
-      ]),
+      file('noids.ndjson', RECONNECT_WITHOUT_IDS),
     ])
     for (let run = 0; run < 2; run++) {
       expect((await runCli([server.url, '--json'])).ofType('event').map((e) => e.data)).toEqual([
@@ -284,6 +325,30 @@ const OPEN = {
 function ev(t: number, id: string | null, data: string, event = 'message') {
   return { type: 'event', t, attempt: 1, event, id, lastEventId: id ?? '', data, dt: null }
 }
+
+/** A close and a reconnect, in a stream without ids. */
+const RECONNECT_WITHOUT_IDS = [
+  OPEN,
+  ev(1, null, 'a1'),
+  { type: 'retry', t: 2, attempt: 1, ms: 10 },
+  { type: 'close', t: 3, attempt: 1, cause: 'server-closed' },
+  { type: 'reconnect', t: 20, attempt: 2, delayMs: 10, lastEventId: null },
+  { ...OPEN, t: 21 },
+  ev(22, null, 'b1', 'end'),
+]
+
+/** A drop, a reconnect that gets no response, and one that gets the stream again. */
+const FAILED_RECONNECT = [
+  OPEN,
+  ev(1, '1', 'a'),
+  { type: 'retry', t: 2, attempt: 1, ms: 20 },
+  { type: 'close', t: 3, attempt: 1, cause: 'server-closed' },
+  { type: 'reconnect', t: 30, attempt: 2, delayMs: 20, lastEventId: '1' },
+  { type: 'error', t: 31, attempt: 2, message: 'other side closed' },
+  { type: 'reconnect', t: 60, attempt: 3, delayMs: 20, lastEventId: '1' },
+  { ...OPEN, t: 61 },
+  ev(62, '2', 'b', 'end'),
+]
 const RECORDING = [
   OPEN,
   ev(5, '1', 'a'),
