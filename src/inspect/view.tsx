@@ -146,7 +146,8 @@ const MIN_DATA = 12
 function columnWidths(state: InspectState): Widths {
   const widths = {
     n: Math.max(3, String(state.nextN).length),
-    time: state.wallTime ? 12 : 9,
+    // Since start: 9 columns (9999.999s) for the first 2.8 hours, one more for each digit after.
+    time: state.wallTime ? 12 : Math.max(9, `${(state.now / 1000).toFixed(3)}s`.length),
     gap: 8,
     id: 8,
     type: 10,

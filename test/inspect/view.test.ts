@@ -76,6 +76,28 @@ describe('inspect components', () => {
     expect(lines[15]).toMatch(/q quit/)
   })
 
+  it('keep the columns aligned past 10,000 s since the start: the time column widens', () => {
+    const late = (n: number, t: number): ProbeRecord => ({ ...tick(n), t })
+    const records = [late(1, 9_999_000), late(2, 10_000_500), late(3, 123_456_789)]
+    const start = initialState({
+      url: 'http://127.0.0.1:8000/status/stream',
+      pingEvent: 'ping',
+      capacity: 100,
+      retryMs: 3000,
+      startedAt: 0,
+      width: 100,
+      height: 16,
+    })
+    const state = reduce(start, { type: 'records', records, bytes: 99, now: 123_457_000 })
+    const rows = draw(state)
+      .split('\n')
+      .filter((line) => /tick/.test(line))
+    expect(rows).toHaveLength(3)
+    // Each row's type column starts in the same place.
+    expect(new Set(rows.map((row) => row.indexOf('tick'))).size).toBe(1)
+    expect(rows[2]).toContain('123456.789s')
+  })
+
   it('fit small terminals: the data column stays, the screen is no taller than the terminal', () => {
     const narrow = draw(stateWith([tick(1), tick(2)], { type: 'resize', width: 40, height: 10 }))
     expect(narrow).toMatch(/^› +2 +0\.002s +tick +\{"n":2\}$/m)
