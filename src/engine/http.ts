@@ -55,7 +55,10 @@ export function createHttp(options: HttpOptions): Http {
         const alpn = (socket as { alpnProtocol?: string | false }).alpnProtocol
         const key = originKey(target.protocol, target.hostname, target.port)
         alpnByOrigin.set(key, alpn === 'h2' ? '2' : '1.1')
-        if (alpn !== 'h2') onHttp10(socket as Socket, () => alpnByOrigin.set(key, '1.0'))
+        if (alpn !== 'h2') {
+          onHttp10(socket as Socket, () => alpnByOrigin.set(key, '1.0'))
+          resetIsABreak(socket as Socket)
+        }
       }
       callback(error as null, socket as never)
     })
@@ -82,6 +85,19 @@ function onHttp10(socket: Socket, callback: () => void): void {
     }
     return chunk
   }
+}
+
+/**
+ * undici ends a body that runs to the connection's close (HTTP/1.0, no length, not chunked) as a
+ * complete one when the connection is reset (client-h1.js, for macOS): a server that crashed in
+ * the middle of the stream would read as a clean close (`--reconnect on-error` would stop). A reset
+ * is a break, as in Chromium (ERR_CONNECTION_RESET) and cli.md: its code is renamed before undici
+ * sees it, so that undici fails the body with it.
+ */
+function resetIsABreak(socket: Socket): void {
+  socket.prependListener('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'ECONNRESET') error.code = 'ECONNRESET (a break)'
+  })
 }
 
 function originKey(protocol: string, hostname: string, port: string): string {

@@ -173,6 +173,23 @@ describe('slow, silent and broken servers', () => {
     expect(server.requests[1]!.headers['last-event-id']).toBe('1')
   })
 
+  it('a reset of a body that runs to the close (no length, not chunked) is a break, not a clean close', async () => {
+    const server = await startRawServer((socket, index) => {
+      if (index > 0) return void socket.end(rawResponse('event: end\ndata: b\n\n'))
+      socket.write(
+        'HTTP/1.0 200 OK\r\ncontent-type: text/event-stream\r\n\r\nretry: 20\ndata: a\n\ndata: par',
+      )
+      setTimeout(() => socket.resetAndDestroy(), 100)
+    })
+    // on-error: a clean close would end the probe, a break reconnects.
+    const run = await runCli([server.url, '--json', '--reconnect', 'on-error'])
+    expect(run.ofType('close')[0]).toMatchObject({
+      cause: 'network-error',
+      message: expect.stringContaining('ECONNRESET'),
+    })
+    expect(run.summary).toMatchObject({ reason: 'end-event', reconnects: 1 })
+  })
+
   it('answers headers, then silence: --idle-timeout ends it with exit 4', async () => {
     const server = await startServer((_req, res) => {
       res.writeHead(200, SSE)
