@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process'
+import type { Socket } from 'node:net'
 import { createGzip } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 import { createSession, MAX_EVENT_TYPES, OTHER_EVENT_TYPES } from '../../src/engine/session.ts'
@@ -188,6 +189,51 @@ describe('slow, silent and broken servers', () => {
       message: expect.stringContaining('ECONNRESET'),
     })
     expect(run.summary).toMatchObject({ reason: 'end-event', reconnects: 1 })
+  })
+
+  it.each([
+    [
+      'in a write of its own',
+      (socket: Socket, response: Buffer) => {
+        socket.write('HTTP/1.1 100 Continue\r\n\r\n')
+        setTimeout(() => socket.end(response), 50)
+      },
+    ],
+    [
+      'twice, with the response',
+      (socket: Socket, response: Buffer) =>
+        socket.end(
+          Buffer.concat([
+            Buffer.from('HTTP/1.1 100 Continue\r\nx-a: 1\r\n\r\nHTTP/1.1 100\r\n\r\n'),
+            response,
+          ]),
+        ),
+    ],
+  ])('a 100 Continue nobody asked for (%s) is skipped, as Chromium does', async (_, answer) => {
+    const server = await startRawServer((socket) =>
+      answer(
+        socket,
+        rawResponse('data: a\n\nevent: end\ndata: b\n\n', 'content-type: text/event-stream\r\n'),
+      ),
+    )
+    const run = await runCli([server.url, '--json'])
+    expect(run.stderr).toBe('')
+    expect(run.ofType('event').map((e) => e.data)).toEqual(['a', 'b'])
+    expect(run.summary).toMatchObject({ reason: 'end-event', exitCode: 0 })
+  })
+
+  it('a 101 Switching Protocols to a request that asked for no upgrade: one clear line, exit 3', async () => {
+    const server = await startRawServer((socket) =>
+      socket.end(
+        'HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: upgrade\r\n\r\n',
+      ),
+    )
+    const run = await runCli([server.url, '--json'])
+    expect(run.exitCode).toBe(3)
+    expect(run.stderr).toBe(
+      'error: the server switched protocols (HTTP 101 Switching Protocols) though the request asked for no upgrade\n',
+    )
+    expect(run.summary).toMatchObject({ reason: 'connect-failed' })
   })
 
   it('answers headers, then silence: --idle-timeout ends it with exit 4', async () => {
