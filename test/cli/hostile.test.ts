@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process'
 import type { Socket } from 'node:net'
-import { createGzip } from 'node:zlib'
+import { createGzip, deflateSync, gzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 import { createSession, MAX_EVENT_TYPES, OTHER_EVENT_TYPES } from '../../src/engine/session.ts'
 import { CLI, runCli } from '../helpers/cli.ts'
@@ -235,6 +235,29 @@ describe('slow, silent and broken servers', () => {
     )
     expect(run.summary).toMatchObject({ reason: 'connect-failed' })
   })
+
+  it.each([
+    ['gzip', gzipSync],
+    ['deflate', deflateSync],
+  ] as const)(
+    'a %s stream with a newline after its compressed data reads as Chromium does: a clean close, the summary',
+    async (coding, compress) => {
+      const server = await startRawServer((socket) => {
+        socket.write(
+          `HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-encoding: ${coding}\r\n\r\n`,
+        )
+        socket.write(compress('data: a\n\n'))
+        // A later read: zlib has ended its output by then.
+        setTimeout(() => socket.end('\n'), 100)
+      })
+      const run = await runCli([server.url, '--json', '--no-reconnect', '--timeout', '10s'])
+      expect(run.stderr).toBe('')
+      expect(run.exitCode).toBe(0)
+      expect(run.ofType('event').map((e) => e.data)).toEqual(['a'])
+      expect(run.ofType('close')).toMatchObject([{ cause: 'server-closed' }])
+      expect(run.summary).toMatchObject({ reason: 'server-closed' })
+    },
+  )
 
   it('answers headers, then silence: --idle-timeout ends it with exit 4', async () => {
     const server = await startServer((_req, res) => {
