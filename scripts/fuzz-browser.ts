@@ -5,7 +5,12 @@
  * WHATWG spec (which also pins the probe's comments, retries and `id`). Each divergence is shrunk
  * to a small stream and printed with what each side saw.
  *
- *   npm run build && node scripts/fuzz-browser.ts [--seed 1] [--streams 1000] [--minutes 40] [--jobs 3]
+ * Some streams are served compressed (gzip, zlib or raw deflate, br; flushed at each write, the
+ * probe asking with Accept-Encoding as the browser does), and a share (--reconnects) is cut into
+ * several connections, each closed or broken, then a 204: the events, their lastEventId and the
+ * Last-Event-ID of every reconnect are compared across them (those are not shrunk).
+ *
+ *   npm run build && node scripts/fuzz-browser.ts [--seed 1] [--streams 1000] [--minutes 40] [--jobs 3] [--reconnects 0.3]
  *
  * Exit 1 if any divergence was found. A script, not a test: a run takes minutes.
  */
@@ -14,6 +19,8 @@ import { createServer, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import type { Gzip } from 'node:zlib'
+import { createBrotliCompress, createDeflate, createDeflateRaw, createGzip } from 'node:zlib'
 import type { Page } from 'playwright-core'
 import { chromiumInstalled, launchChromium } from '../test/helpers/browser.ts'
 import { int, pick, type Rng, rng } from './fuzz-random.ts'
@@ -56,13 +63,33 @@ function asciiRun(r: Rng, length: number): string {
 }
 
 const TYPES = ['message', 'tick', 'error', 'open', 'a b', '\u00E9', 'end', 'x:y', ' t', 'T']
-const RETRIES = ['0', '7', '007', '1000', '12a', ' 5', '-1', '1.5', '', '+3', '1e3', '99999999999']
+const RETRIES = [
+  '0',
+  '7',
+  '007',
+  '1000',
+  '12a',
+  ' 5',
+  '-1',
+  '1.5',
+  '',
+  '+3',
+  '1e3',
+  '99999999999',
+].concat(['0000', ' ', '\t5', '5 ', '\u0665', '5\0', '\uFF15', '18446744073709551616'])
+/**
+ * With reconnects the browser waits each retry out: none longer than a few ms. Neither an empty
+ * one nor one past 64 bits, which Chromium takes its own way (browser.test.ts pins both).
+ */
+const FAST_RETRIES = ['0', '3', '007', '12a', ' 5', '-1', '1.5', '+3', '1e3', '\u0665', '5 ', 'x']
 const UNKNOWN = ['foo', 'Data', 'dat', 'datas', ' data', 'DATA', 'even', 'eventt', 'ids', 'retr']
 const UNKNOWN_MORE = ['retryy', '\uFEFFdata', 'i d', 'da\u00E9ta', 'Event', 'ID']
 
 interface Gen {
   r: Rng
   distinct: number
+  /** Served over several connections: retries kept short. */
+  fast?: boolean
 }
 
 /** One line's bytes, without its end. */
@@ -90,10 +117,11 @@ function line(g: Gen): number[] {
   if (k < 0.62)
     return [...utf8('id'), ...sep(), ...(r() < 0.5 ? utf8(`${int(r, 0, 99)}`) : value(r))]
   if (k < 0.64) return utf8('id')
-  if (k < 0.71) return [...utf8('retry'), ...sep(), ...utf8(pick(r, RETRIES))]
+  if (k < 0.71)
+    return [...utf8('retry'), ...sep(), ...utf8(pick(r, g.fast ? FAST_RETRIES : RETRIES))]
   if (k < 0.82) return [...utf8(':'), ...value(r)]
   if (k < 0.9) return [...utf8(pick(r, r() < 0.7 ? UNKNOWN : UNKNOWN_MORE)), ...sep(), ...value(r)]
-  if (k < 0.93) return utf8(pick(r, ['retry', 'foo', ':', '']))
+  if (k < 0.93) return utf8(pick(r, g.fast ? ['foo', ':', '', 'id'] : ['retry', 'foo', ':', '']))
   if (k < 0.96) {
     // A long line: a large event, or one line that spans many chunks.
     const n = int(r, 2_000, r() < 0.2 ? 300_000 : 20_000)
@@ -105,9 +133,9 @@ function line(g: Gen): number[] {
 const ENDS: Record<string, number[]> = { lf: [10], cr: [13], crlf: [13, 10] }
 
 /** A stream as pieces of bytes: lines and blank lines, each with its line end. */
-function generate(seed: number): number[][] {
+function generate(seed: number, fast = false): number[][] {
   const r = rng(seed)
-  const g: Gen = { r, distinct: 0 }
+  const g: Gen = { r, distinct: 0, fast }
   const mode = pick(r, ['lf', 'lf', 'cr', 'crlf', 'mixed'])
   const end = () => ENDS[mode === 'mixed' ? pick(r, ['lf', 'cr', 'crlf']) : mode]!
   const pieces: number[][] = []
@@ -136,7 +164,12 @@ function generate(seed: number): number[][] {
 interface Chunked {
   chunks: number[][]
   delays: number[]
+  /** Served compressed, flushed at each write. */
+  encoding?: Encoding
 }
+
+const ENCODINGS = ['gzip', 'deflate', 'deflate-raw', 'br'] as const
+type Encoding = (typeof ENCODINGS)[number]
 
 function chunk(pieces: number[][], seed: number): Chunked {
   const r = rng(seed ^ 0x5eed)
@@ -158,7 +191,30 @@ function chunk(pieces: number[][], seed: number): Chunked {
     chunks.push(bytes.slice(from, at))
     from = at
   }
-  return { chunks, delays: chunks.map(() => pick(r, [0, 1, 2, 5])) }
+  const delays = chunks.map(() => pick(r, [0, 1, 2, 5]))
+  return r() < 0.2 ? { chunks, delays, encoding: pick(r, ENCODINGS) } : { chunks, delays }
+}
+
+/** A stream over several connections: how each ends (a clean close, or a break), then a 204. */
+interface Connections {
+  connections: (Chunked & { then: 'end' | 'destroy' })[]
+}
+
+function connections(seed: number): Connections {
+  const r = rng(seed ^ 0xc0ffee)
+  const bytes = generate(seed, true).flat()
+  const cuts = new Set<number>()
+  for (let n = int(r, 1, 3); n > 0; n--) cuts.add(int(r, 0, bytes.length))
+  const all: Connections['connections'] = []
+  let from = 0
+  for (const at of [...[...cuts].sort((x, y) => x - y), bytes.length]) {
+    // Each connection says how long to wait before the next (a leading BOM, now and then).
+    const start = [...(r() < 0.3 ? [0xef, 0xbb, 0xbf] : []), ...utf8('retry: 1\n')]
+    const own = chunk([start, bytes.slice(from, at)], seed + all.length)
+    all.push({ ...own, then: r() < 0.7 ? 'end' : 'destroy' })
+    from = at
+  }
+  return { connections: all }
 }
 
 // ---------------------------------------------------------------- the spec's parser
@@ -177,14 +233,21 @@ interface Seen {
  * line end (event_source_parser.cc `continue`s past it), so "BOM LF data: a" is one line, an
  * unknown field "\ndata".
  */
-function reference(bytes: Uint8Array, chromium = false): Seen {
+function reference(
+  bytes: Uint8Array,
+  chromium = false,
+  /** The last event ID string the connection starts with. */
+  lastEventId = '',
+): Seen & { lastEventId: string } {
   const text = new TextDecoder('utf-8').decode(bytes)
   const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf
   let from = chromium && bom ? 1 : 0
   const seen: Required<Seen> = { events: [], ids: [], comments: [], retries: [] }
   let data = ''
   let type = ''
-  let idBuffer = ''
+  let idBuffer = lastEventId
+  // [spec] the event source's last event ID string: the buffer as the last blank line left it.
+  let idString = lastEventId
   let blockId: string | null = null
   let i = 0
   for (;;) {
@@ -196,6 +259,7 @@ function reference(bytes: Uint8Array, chromium = false): Seen {
     const line = text.slice(i, lineEnd)
     i = from = lineEnd + (text[lineEnd] === '\r' && text[lineEnd + 1] === '\n' ? 2 : 1)
     if (line === '') {
+      idString = idBuffer
       if (data !== '') {
         seen.events.push([type || 'message', data.slice(0, -1), idBuffer])
         seen.ids.push(blockId)
@@ -218,15 +282,16 @@ function reference(bytes: Uint8Array, chromium = false): Seen {
     else if (field === 'id' && !val.includes('\0')) idBuffer = blockId = val
     else if (field === 'retry' && /^[0-9]+$/.test(val)) seen.retries.push(Number(val))
   }
-  return seen
+  return { ...seen, lastEventId: idString }
 }
 
 // ---------------------------------------------------------------- the server and the clients
 
 const PAGE = `<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>fuzz</title>
 <script>
-// What an EventSource dispatches until its first error (the end of the stream).
-window.run = ({ url, types, maxMs }) => new Promise((resolve) => {
+// What an EventSource dispatches until its first error (the end of the stream), or with
+// \`all\`, until it gives up (a 204 after the reconnects).
+window.run = ({ url, types, maxMs, all }) => new Promise((resolve) => {
   const events = []
   const source = new EventSource(url)
   let timer
@@ -236,24 +301,48 @@ window.run = ({ url, types, maxMs }) => new Promise((resolve) => {
       if (e instanceof MessageEvent) events.push([e.type, e.data, e.lastEventId])
     })
   }
-  source.addEventListener('error', (e) => { if (!(e instanceof MessageEvent)) finish('error') })
+  source.addEventListener('error', (e) => {
+    if (!(e instanceof MessageEvent) && (!all || source.readyState === EventSource.CLOSED)) finish('error')
+  })
   timer = setTimeout(() => finish('timeout'), maxMs)
 })
 </script>`
 
 const streams = new Map<string, Chunked>()
+/** Streams over several connections, with the Last-Event-ID of each request, by client. */
+const multi = new Map<string, Connections & { requests: Record<string, (string | null)[]> }>()
 
-async function serve(res: ServerResponse, stream: Chunked) {
+/** Any of zlib's compressors: each can flush what it holds. */
+function compressor(encoding: Encoding): Pick<Gzip, 'write' | 'flush' | 'end' | 'on'> {
+  if (encoding === 'gzip') return createGzip()
+  if (encoding === 'deflate') return createDeflate()
+  if (encoding === 'deflate-raw') return createDeflateRaw()
+  return createBrotliCompress()
+}
+
+async function serve(res: ServerResponse, stream: Chunked, then: 'end' | 'destroy' = 'end') {
   res.socket?.setNoDelay(true)
-  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' })
+  const { encoding } = stream
+  const headers = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' }
+  const coding = encoding === 'deflate-raw' ? 'deflate' : encoding
+  res.writeHead(200, coding ? { ...headers, 'content-encoding': coding } : headers)
   res.flushHeaders()
+  // Each write is flushed through the compressor, so the client can decode it as it comes.
+  const zip = encoding && compressor(encoding)
+  zip?.on('data', (out: Buffer) => res.destroyed || res.write(out))
   for (const [i, c] of stream.chunks.entries()) {
     if (res.destroyed) return
-    res.write(Uint8Array.from(c))
+    if (zip) {
+      zip.write(Uint8Array.from(c))
+      await new Promise<void>((resolve) => zip.flush(() => resolve()))
+    } else res.write(Uint8Array.from(c))
     const delay = stream.delays[i]!
     await new Promise((resolve) => (delay ? setTimeout(resolve, delay) : setImmediate(resolve)))
   }
-  res.end()
+  if (zip) await new Promise<void>((resolve) => zip.end(() => resolve()))
+  await new Promise((resolve) => setTimeout(resolve, 5))
+  if (then === 'destroy') res.destroy()
+  else res.end()
 }
 
 const server = createServer((req, res) => {
@@ -262,13 +351,27 @@ const server = createServer((req, res) => {
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE)
     return
   }
-  const stream = streams.get(req.url?.split('/')[2] ?? '')
+  const [, kind, key = '', client = ''] = req.url?.split('/') ?? []
+  const several = kind === 'm' ? multi.get(key) : undefined
+  if (several) {
+    const requests = (several.requests[client] ??= [])
+    const id = req.headers['last-event-id']
+    requests.push(typeof id === 'string' ? Buffer.from(id, 'latin1').toString('utf8') : null)
+    const connection = several.connections[requests.length - 1]
+    if (!connection) res.writeHead(204).end()
+    else void serve(res, connection, connection.then)
+    return
+  }
+  const stream = streams.get(key)
   if (!stream) res.writeHead(404).end()
   else void serve(res, stream)
 })
 
-function runProbe(url: string): Promise<Seen & { how: string }> {
-  const args = [CLI, url, '--json', '--no-reconnect', '--no-end-event', '--timeout', '60s']
+const ACCEPT_ENCODING = ['-H', 'Accept-Encoding: gzip, deflate, br']
+
+function runProbe(url: string, reconnect = false): Promise<Seen & { how: string }> {
+  const args = [CLI, url, '--json', '--no-end-event', '--timeout', '60s', ...ACCEPT_ENCODING]
+  if (!reconnect) args.push('--no-reconnect')
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
   const out: Buffer[] = []
   let stderr = ''
@@ -290,7 +393,8 @@ function runProbe(url: string): Promise<Seen & { how: string }> {
         if (record.type === 'event') {
           seen.events.push([record.event, record.data, record.lastEventId])
           seen.ids.push(record.id)
-        } else if (record.type === 'comment') seen.comments.push(record.text)
+        } else if (record.type === 'error' && reconnect) seen.how += `; error: ${record.message}`
+        else if (record.type === 'comment') seen.comments.push(record.text)
         else if (record.type === 'retry') seen.retries.push(record.ms)
         else if (record.type === 'summary') seen.how = `${record.reason}, exit ${code}`
       }
@@ -323,7 +427,7 @@ async function run(stream: Chunked): Promise<Outcome> {
   const key = `${served++}`
   streams.set(key, stream)
   const bytes = Uint8Array.from(stream.chunks.flat())
-  const spec = reference(bytes)
+  const { lastEventId: _id, ...spec } = reference(bytes)
   const chromium = reference(bytes, true)
   const types = ['message', ...[...spec.events, ...chromium.events].map((e) => e[0])]
   try {
@@ -348,12 +452,63 @@ async function run(stream: Chunked): Promise<Outcome> {
   }
 }
 
+/** The stream's connections served to both clients; the Last-Event-ID of each request is compared too. */
+async function runMulti(stream: Connections): Promise<Outcome> {
+  const key = `${served++}`
+  multi.set(key, { ...stream, requests: {} })
+  const spec: Required<Seen> & { lastEventIds: (string | null)[] } = {
+    events: [],
+    ids: [],
+    comments: [],
+    retries: [],
+    lastEventIds: [null],
+  }
+  let lastEventId = ''
+  for (const connection of stream.connections) {
+    const seen = reference(Uint8Array.from(connection.chunks.flat()), false, lastEventId)
+    spec.events.push(...seen.events)
+    lastEventId = seen.lastEventId
+    // A header value as the server reads it: without the spaces and tabs around it.
+    spec.lastEventIds.push(lastEventId === '' ? null : lastEventId.replace(/^[ \t]+|[ \t]+$/g, ''))
+  }
+  const types = ['message', ...spec.events.map((e) => e[0])]
+  try {
+    const run = { url: `${base}/m/${key}/browser`, types, maxMs: 60_000, all: true }
+    const [browser, probe] = await Promise.all([
+      page.evaluate(`run(${JSON.stringify(run)})`) as Promise<Seen & { how: string }>,
+      runProbe(`${base}/m/${key}/probe`, true),
+    ])
+    const requests = multi.get(key)!.requests
+    const sent = (client: string) => ({ lastEventIds: requests[client] ?? [] })
+    const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
+    const mine = { events: spec.events, lastEventIds: spec.lastEventIds }
+    const probeSaw = { events: probe.events, ...sent('probe') }
+    const browserSaw = { events: browser.events, ...sent('browser') }
+    const differ = [
+      ...(same(probeSaw, browserSaw) ? [] : ['probe-browser']),
+      ...(same(probeSaw, mine) ? [] : ['probe-spec']),
+      ...(same(browserSaw, mine) ? [] : ['browser-spec']),
+    ]
+    const inconclusive = browser.how === 'timeout' || !/no-content/.test(probe.how)
+    return {
+      browser: { ...browser, ...sent('browser') },
+      probe: { ...probe, ...sent('probe') },
+      spec: mine,
+      differ,
+      quirk: false,
+      inconclusive,
+    }
+  } finally {
+    multi.delete(key)
+  }
+}
+
 // ---------------------------------------------------------------- shrinking and printing
 
 /** Pieces, each marked with whether a new write starts before it. */
 type Cut = { bytes: number[]; write: boolean; delay: number }[]
 
-function fromCut(cut: Cut): Chunked {
+function fromCut(cut: Cut, encoding?: Encoding): Chunked {
   const chunks: number[][] = []
   const delays: number[] = []
   for (const piece of cut) {
@@ -362,7 +517,8 @@ function fromCut(cut: Cut): Chunked {
       delays.push(piece.delay)
     } else chunks[chunks.length - 1]!.push(...piece.bytes)
   }
-  return { chunks: chunks.filter((c) => c.length > 0), delays }
+  const kept = chunks.filter((c) => c.length > 0)
+  return encoding ? { chunks: kept, delays, encoding } : { chunks: kept, delays }
 }
 
 /** Splits a stream's chunks further at line ends, so that shrinking can drop whole lines. */
@@ -400,7 +556,8 @@ async function shrink(stream: Chunked, differ: string[], budget = 200): Promise<
     for (let at = 0; at + size <= cut.length && tries < budget; ) {
       const candidate = [...cut.slice(0, at), ...cut.slice(at + size)]
       tries++
-      if (candidate.length > 0 && (await stillDiffers(fromCut(candidate), differ))) cut = candidate
+      if (candidate.length > 0 && (await stillDiffers(fromCut(candidate, stream.encoding), differ)))
+        cut = candidate
       else at += size
     }
   }
@@ -409,7 +566,7 @@ async function shrink(stream: Chunked, differ: string[], budget = 200): Promise<
     if (!cut[i]!.write) continue
     const candidate = cut.map((p, j) => (j === i ? { ...p, write: false } : p))
     tries++
-    if (await stillDiffers(fromCut(candidate), differ)) cut = candidate
+    if (await stillDiffers(fromCut(candidate, stream.encoding), differ)) cut = candidate
   }
   // Shorten long pieces (a long line that does not matter).
   for (let i = 0; i < cut.length && tries < budget; i++) {
@@ -418,9 +575,9 @@ async function shrink(stream: Chunked, differ: string[], budget = 200): Promise<
     const keep = bytes.slice(0, 24).concat(bytes.slice(-8))
     const candidate = cut.map((p, j) => (j === i ? { ...p, bytes: keep } : p))
     tries++
-    if (await stillDiffers(fromCut(candidate), differ)) cut = candidate
+    if (await stillDiffers(fromCut(candidate, stream.encoding), differ)) cut = candidate
   }
-  return fromCut(cut)
+  return fromCut(cut, stream.encoding)
 }
 
 /** A chunk as a readable JS string of bytes: printable ASCII as is, the rest as \xNN. */
@@ -454,6 +611,7 @@ async function main() {
       streams: { type: 'string', default: '1000000' },
       minutes: { type: 'string', default: '40' },
       jobs: { type: 'string', default: '3' },
+      reconnects: { type: 'string', default: '0.3' },
     },
   })
   if (!chromiumInstalled()) throw new Error('no Chromium at /usr/bin/chromium')
@@ -466,7 +624,11 @@ async function main() {
   page = browser.page
   await page.goto(`${base}/`)
 
-  const found = new Map<string, { index: number; stream: Chunked; outcome: Outcome }>()
+  const share = Number(values.reconnects)
+  const found = new Map<
+    string,
+    { index: number; stream: Chunked | Connections; outcome: Outcome }
+  >()
   let next = 0
   let done = 0
   let inconclusive = 0
@@ -478,8 +640,11 @@ async function main() {
   async function worker() {
     while (next < total && Date.now() < deadline) {
       const index = next++
-      const stream = chunk(generate(seed + index), seed + index)
-      const outcome = await run(stream)
+      const several = rng((seed + index) ^ 0x7ec0)() < share
+      const stream = several
+        ? connections(seed + index)
+        : chunk(generate(seed + index), seed + index)
+      const outcome = 'connections' in stream ? await runMulti(stream) : await run(stream)
       done++
       events += outcome.browser.events.length
       comments += outcome.spec.comments?.length ?? 0
@@ -488,7 +653,7 @@ async function main() {
       else if (outcome.differ.length > 0) {
         diverged++
         // One shrunk case per kind of divergence; the rest are counted.
-        const kind = outcome.differ.join('+')
+        const kind = `${several ? 'reconnects: ' : ''}${outcome.differ.join('+')}`
         if (!found.has(kind)) {
           found.set(kind, { index, stream, outcome })
           console.log(`stream ${seed + index}: ${kind}`)
@@ -508,11 +673,20 @@ async function main() {
       `${diverged} divergent, ${quirks} with Chromium's BOM quirk, ${inconclusive} inconclusive`,
   )
 
-  for (const [kind, { index, stream }] of found) {
+  for (const [kind, { index, stream, outcome: first }] of found) {
+    if ('connections' in stream) {
+      console.log(`\n== ${kind} (stream ${seed + index}), not shrunk:`)
+      for (const { chunks, encoding, then } of stream.connections)
+        console.log(`  [${chunks.map(show).join(', ')}] ${encoding ?? ''} then ${then}`)
+      console.log(`  spec:    ${JSON.stringify(abbreviate(first.spec))}`)
+      console.log(`  probe:   ${JSON.stringify(abbreviate(first.probe))}`)
+      console.log(`  browser: ${JSON.stringify(abbreviate(first.browser))}`)
+      continue
+    }
     const small = await shrink(stream, kind.split('+'))
     const outcome = await run(small)
     console.log(`\n== ${kind} (stream ${seed + index}), shrunk to ${small.chunks.length} writes:`)
-    console.log(`  [${small.chunks.map(show).join(', ')}]`)
+    console.log(`  [${small.chunks.map(show).join(', ')}] ${small.encoding ?? ''}`)
     console.log(`  spec:    ${JSON.stringify(abbreviate(outcome.spec))}`)
     console.log(`  probe:   ${JSON.stringify(abbreviate(outcome.probe))}`)
     console.log(`  browser: ${JSON.stringify(abbreviate(outcome.browser))}`)

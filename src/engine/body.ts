@@ -93,9 +93,10 @@ async function readCompressed(
       input.once('drain', () => body.resume())
     },
     onEnd(error) {
+      // What arrived before a break is still decoded and read, as a browser reads it: destroying
+      // the decoder dropped the events it had not put out yet (all of a large read's).
       broken = error
-      if (error) input.destroy(error)
-      else input.end()
+      input.end()
     },
   })
   let handling = false
@@ -106,10 +107,11 @@ async function readCompressed(
       if (stop === true || (stop !== false && (await stop))) return { cause: 'stopped' }
       handling = false
     }
-    return { cause: 'server-closed' }
+    return broken ? networkError(broken) : { cause: 'server-closed' }
   } catch (error) {
     if (handling) throw error
-    if (broken) return networkError(error)
+    // The break, not what it did to the compressed data (cut it short).
+    if (broken) return networkError(broken)
     // No byte at all was no stream to cut: an empty body, as an uncompressed one may be.
     if (!received) return { cause: 'server-closed' }
     return { cause: 'network-error', message: decodingProblem(error, contentEncoding) }

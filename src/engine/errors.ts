@@ -17,6 +17,14 @@ interface ErrorLike {
   errors?: unknown[]
 }
 
+// undici's words for a response it will not read, which name neither the response nor the problem.
+const UNDICI_WORDS: Record<string, string> = {
+  'bad upgrade':
+    'the server switched protocols (HTTP 101 Switching Protocols) though the request asked for no upgrade',
+  'bad response':
+    'the server sent a response sse-probe cannot read (an interim 100 Continue that came in pieces, or an answer to no request)',
+}
+
 /**
  * One line for a transport error. undici's errors nest the reason in `cause` and
  * happy-eyeballs failures in `AggregateError.errors`; the user wants the innermost.
@@ -46,6 +54,8 @@ export function describeError(error: unknown): string {
   const generic = /^(fetch failed|terminated|other side closed)$/
   const specific = parts.filter((part) => !generic.test(part))
   const line = (specific.length > 0 ? specific : parts).join(': ') || String(error)
+  const said = UNDICI_WORDS[line]
+  if (said !== undefined) return said
   // OpenSSL's words for a TLS hello answered in plain HTTP.
   if (/wrong version number|packet length too long|ssl3_get_record|http request/i.test(line)) {
     return 'TLS handshake failed: the server speaks plain HTTP on that port; use http:// instead of https://'

@@ -55,7 +55,10 @@ export function createHttp(options: HttpOptions): Http {
         const alpn = (socket as { alpnProtocol?: string | false }).alpnProtocol
         const key = originKey(target.protocol, target.hostname, target.port)
         alpnByOrigin.set(key, alpn === 'h2' ? '2' : '1.1')
-        if (alpn !== 'h2') onHttp10(socket as Socket, () => alpnByOrigin.set(key, '1.0'))
+        if (alpn !== 'h2') {
+          firstResponse(socket as Socket, () => alpnByOrigin.set(key, '1.0'))
+          resetIsABreak(socket as Socket)
+        }
       }
       callback(error as null, socket as never)
     })
@@ -69,19 +72,49 @@ export function createHttp(options: HttpOptions): Http {
 }
 
 /**
- * Calls back when the socket's first response is HTTP/1.0 (Python's http.server, Werkzeug), which
- * undici does not say: it is in the status line, the first bytes undici reads from the socket.
+ * The start of the socket's first response, the first bytes undici reads from it. Calls back when
+ * it is HTTP/1.0 (Python's http.server, Werkzeug), which undici does not say. Drops the
+ * `100 Continue` responses before it: HTTP lets a server send them unasked (and Chromium skips
+ * them), but undici fails the request on one ('bad response').
  */
-function onHttp10(socket: Socket, callback: () => void): void {
+function firstResponse(socket: Socket, onHttp10: () => void): void {
   const read = socket.read
   socket.read = function (this: Socket, size?: number) {
     const chunk: Buffer | null = read.call(this, size)
-    if (chunk !== null) {
-      socket.read = read
-      if (chunk.toString('latin1', 0, 9) === 'HTTP/1.0 ') callback()
-    }
-    return chunk
+    if (chunk === null) return chunk
+    const rest = withoutContinues(chunk)
+    // Only a 100 Continue so far: the response itself is still to come.
+    if (rest.length === 0) return socket.read(size)
+    socket.read = read
+    if (rest.toString('latin1', 0, 9) === 'HTTP/1.0 ') onHttp10()
+    return rest
   }
+}
+
+const CONTINUE = /^HTTP\/1\.[01] 100[ \r]/
+
+/** The bytes after the whole `100 Continue` responses they start with (one cut short is left). */
+function withoutContinues(chunk: Buffer): Buffer {
+  let at = 0
+  while (CONTINUE.test(chunk.toString('latin1', at, at + 13))) {
+    const end = chunk.indexOf('\r\n\r\n', at)
+    if (end === -1) break
+    at = end + 4
+  }
+  return at === 0 ? chunk : chunk.subarray(at)
+}
+
+/**
+ * undici ends a body that runs to the connection's close (HTTP/1.0, no length, not chunked) as a
+ * complete one when the connection is reset (client-h1.js, for macOS): a server that crashed in
+ * the middle of the stream would read as a clean close (`--reconnect on-error` would stop). A reset
+ * is a break, as in Chromium (ERR_CONNECTION_RESET) and cli.md: its code is renamed before undici
+ * sees it, so that undici fails the body with it.
+ */
+function resetIsABreak(socket: Socket): void {
+  socket.prependListener('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'ECONNRESET') error.code = 'ECONNRESET (a break)'
+  })
 }
 
 function originKey(protocol: string, hostname: string, port: string): string {

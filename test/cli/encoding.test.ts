@@ -109,6 +109,26 @@ describe('Content-Encoding, decoded as browsers do', () => {
     expect(run.exitCode).toBe(3)
   })
 
+  it.each([
+    ['gzip', gzipSync],
+    ['br', brotliCompressSync],
+    ['deflate', deflateSync],
+  ] as const)(
+    'a %s stream that breaks right after a large read: every event that arrived is read, then the break',
+    async (encoding, compress) => {
+      // Decoding takes a while: the break comes before the decoder has put it all out.
+      const events = `${'data: x\n\n'.repeat(50_000)}data: last\n\n`
+      const server = await startServer((_req, res) => {
+        res.writeHead(200, { ...SSE, 'content-encoding': encoding })
+        res.write(compress(events), () => res.destroy())
+      })
+      const run = await probe(server.url, '--no-reconnect')
+      expect(run.ofType('close')).toMatchObject([{ cause: 'network-error' }])
+      expect(run.summary.events).toBe(50_001)
+      expect(run.ofType('event').at(-1)!.data).toBe('last')
+    },
+  )
+
   it('an empty compressed body is a clean close: there was no stream to cut', async () => {
     const server = await serve({ 'content-encoding': 'gzip' }, '')
     const run = await probe(server.url, '--reconnect', 'on-error')

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process'
-import { createGzip } from 'node:zlib'
+import type { Socket } from 'node:net'
+import { createGzip, deflateSync, gzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 import { createSession, MAX_EVENT_TYPES, OTHER_EVENT_TYPES } from '../../src/engine/session.ts'
 import { CLI, runCli } from '../helpers/cli.ts'
@@ -172,6 +173,91 @@ describe('slow, silent and broken servers', () => {
     )
     expect(server.requests[1]!.headers['last-event-id']).toBe('1')
   })
+
+  it('a reset of a body that runs to the close (no length, not chunked) is a break, not a clean close', async () => {
+    const server = await startRawServer((socket, index) => {
+      if (index > 0) return void socket.end(rawResponse('event: end\ndata: b\n\n'))
+      socket.write(
+        'HTTP/1.0 200 OK\r\ncontent-type: text/event-stream\r\n\r\nretry: 20\ndata: a\n\ndata: par',
+      )
+      setTimeout(() => socket.resetAndDestroy(), 100)
+    })
+    // on-error: a clean close would end the probe, a break reconnects.
+    const run = await runCli([server.url, '--json', '--reconnect', 'on-error'])
+    expect(run.ofType('close')[0]).toMatchObject({
+      cause: 'network-error',
+      message: expect.stringContaining('ECONNRESET'),
+    })
+    expect(run.summary).toMatchObject({ reason: 'end-event', reconnects: 1 })
+  })
+
+  it.each([
+    [
+      'in a write of its own',
+      (socket: Socket, response: Buffer) => {
+        socket.write('HTTP/1.1 100 Continue\r\n\r\n')
+        setTimeout(() => socket.end(response), 50)
+      },
+    ],
+    [
+      'twice, with the response',
+      (socket: Socket, response: Buffer) =>
+        socket.end(
+          Buffer.concat([
+            Buffer.from('HTTP/1.1 100 Continue\r\nx-a: 1\r\n\r\nHTTP/1.1 100\r\n\r\n'),
+            response,
+          ]),
+        ),
+    ],
+  ])('a 100 Continue nobody asked for (%s) is skipped, as Chromium does', async (_, answer) => {
+    const server = await startRawServer((socket) =>
+      answer(
+        socket,
+        rawResponse('data: a\n\nevent: end\ndata: b\n\n', 'content-type: text/event-stream\r\n'),
+      ),
+    )
+    const run = await runCli([server.url, '--json'])
+    expect(run.stderr).toBe('')
+    expect(run.ofType('event').map((e) => e.data)).toEqual(['a', 'b'])
+    expect(run.summary).toMatchObject({ reason: 'end-event', exitCode: 0 })
+  })
+
+  it('a 101 Switching Protocols to a request that asked for no upgrade: one clear line, exit 3', async () => {
+    const server = await startRawServer((socket) =>
+      socket.end(
+        'HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: upgrade\r\n\r\n',
+      ),
+    )
+    const run = await runCli([server.url, '--json'])
+    expect(run.exitCode).toBe(3)
+    expect(run.stderr).toBe(
+      'error: the server switched protocols (HTTP 101 Switching Protocols) though the request asked for no upgrade\n',
+    )
+    expect(run.summary).toMatchObject({ reason: 'connect-failed' })
+  })
+
+  it.each([
+    ['gzip', gzipSync],
+    ['deflate', deflateSync],
+  ] as const)(
+    'a %s stream with a newline after its compressed data reads as Chromium does: a clean close, the summary',
+    async (coding, compress) => {
+      const server = await startRawServer((socket) => {
+        socket.write(
+          `HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-encoding: ${coding}\r\n\r\n`,
+        )
+        socket.write(compress('data: a\n\n'))
+        // A later read: zlib has ended its output by then.
+        setTimeout(() => socket.end('\n'), 100)
+      })
+      const run = await runCli([server.url, '--json', '--no-reconnect', '--timeout', '10s'])
+      expect(run.stderr).toBe('')
+      expect(run.exitCode).toBe(0)
+      expect(run.ofType('event').map((e) => e.data)).toEqual(['a'])
+      expect(run.ofType('close')).toMatchObject([{ cause: 'server-closed' }])
+      expect(run.summary).toMatchObject({ reason: 'server-closed' })
+    },
+  )
 
   it('answers headers, then silence: --idle-timeout ends it with exit 4', async () => {
     const server = await startServer((_req, res) => {

@@ -590,6 +590,17 @@ const scenarios: Case[] = [
     data: ['a'],
   },
   {
+    // HTTP lets a server send them unasked; undici refused a 100 Continue ('bad response').
+    name: 'informational responses before the response are skipped',
+    replies: [sse([`data: a\n\n${END}`], { interim: ['100 Continue', '102 Processing'] })],
+    data: ['a', 'done'],
+  },
+  {
+    name: 'a 100 Continue before a reconnect',
+    replies: [closes('retry: 20\nid: 1\ndata: a\n\n'), sse([END], { interim: ['100 Continue'] })],
+    data: ['a', 'done'],
+  },
+  {
     name: '404 is fatal',
     replies: [{ status: 404, headers: SSE, chunks: [`data: a\n\n${END}`] }],
     data: [],

@@ -53,6 +53,8 @@ export interface Reply {
   then?: 'hold' | 'end' | 'destroy'
   /** No response: reset the connection (a network error), or answer with bytes that are not HTTP. */
   noResponse?: 'reset' | 'not-http'
+  /** Informational responses written before it, each on its own (the client asked for none). */
+  interim?: ('100 Continue' | '102 Processing')[]
 }
 
 export interface Scenario {
@@ -183,6 +185,11 @@ async function serve(res: ServerResponse, reply: Reply, ended: () => void) {
     else res.socket?.end('not http\r\n\r\n')
     ended()
     return
+  }
+  for (const status of reply.interim ?? []) {
+    if (status === '100 Continue') res.writeContinue()
+    else res.writeProcessing()
+    await new Promise((resolve) => setTimeout(resolve, 20))
   }
   res.writeHead(
     reply.status ?? 200,
