@@ -40,12 +40,6 @@ export function createHttp(options: HttpOptions): Http {
       httpVersion: () => '1.1',
     }
   }
-  if (PROXY_VARIABLES.some((name) => process.env[name])) {
-    return {
-      dispatcher: new EnvHttpProxyAgent({ ...proxied, connect: tls }),
-      httpVersion: () => '1.1',
-    }
-  }
   // undici does not say which protocol a response came over; the ALPN result of the socket does.
   const alpnByOrigin = new Map<string, string>()
   const connect = buildConnector({ ...tls, allowH2: true })
@@ -62,8 +56,13 @@ export function createHttp(options: HttpOptions): Http {
       }
       callback(error as null, socket as never)
     })
+  // With proxy variables, the hosts NO_PROXY names are reached directly through the same connector
+  // (the proxied ones go through the proxy's own, over HTTP/1.1).
+  const proxyVariables = PROXY_VARIABLES.some((name) => process.env[name])
   return {
-    dispatcher: new Agent({ ...common, connect: connector }),
+    dispatcher: proxyVariables
+      ? new EnvHttpProxyAgent({ ...proxied, connect: connector })
+      : new Agent({ ...common, connect: connector }),
     httpVersion(origin) {
       const url = new URL(origin)
       return alpnByOrigin.get(originKey(url.protocol, url.hostname, url.port)) ?? '1.1'

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { runCli } from '../helpers/cli.ts'
+import { startH2Server } from '../helpers/h2-server.ts'
 import { startRawServer } from '../helpers/hostile-servers.ts'
 import { sseServer, startServer, writeSlowly } from '../helpers/server.ts'
 
@@ -769,6 +770,23 @@ describe('request', () => {
     const env = await runCli([`${target.url}/env`, '--json'], { env: { HTTP_PROXY: proxy.url } })
     expect(env.ofType('event')[0]!.data).toBe('via proxy')
     expect(proxied).toEqual([`${target.url}/flag`, `${target.url}/env`])
+  })
+
+  it('a host NO_PROXY names is reached directly, as without proxy variables (HTTP/2, HTTP/1.0)', async () => {
+    const h2 = await startH2Server((_req, res) =>
+      res.writeHead(200, SSE).end('event: end\ndata: x\n\n'),
+    )
+    const http10 = await startRawServer((socket) => {
+      socket.end('HTTP/1.0 200 OK\r\nContent-Type: text/event-stream\r\n\r\ndata: one\n\n')
+    })
+    // Nothing listens on the proxy's port: a request sent there would fail.
+    const proxy = 'http://127.0.0.1:9'
+    const env = { HTTPS_PROXY: proxy, https_proxy: proxy, HTTP_PROXY: proxy, http_proxy: proxy }
+    Object.assign(env, { NO_PROXY: '127.0.0.1', no_proxy: '127.0.0.1' })
+    const direct = await runCli([h2.url, '--json', '-k'], { env })
+    expect(direct.ofType('open')[0]?.httpVersion).toBe('2')
+    const old = await runCli([http10.url, '--json', '--reconnect', 'never'], { env })
+    expect(old.ofType('open')[0]?.httpVersion).toBe('1.0')
   })
 })
 
