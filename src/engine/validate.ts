@@ -139,7 +139,29 @@ export function headerArg(text: string, previous: [string, string][] = []): [str
   if (colon < 1) throw new SseProbeUsageError('expected "Name: value"')
   const name = text.slice(0, colon).trim()
   if (!HEADER_NAME.test(name)) throw new SseProbeUsageError(`"${name}" is not a valid header name`)
-  return [...previous, [name, text.slice(colon + 1).trim()]]
+  const value = text.slice(colon + 1).trim()
+  checkFraming(name, value, previous)
+  return [...previous, [name, value]]
+}
+
+// Headers that frame the message, which the HTTP client (undici) writes itself and refuses from a
+// caller: refused here, before any request, rather than as a failed connection.
+const CLIENT_HEADERS = new Set(['transfer-encoding', 'keep-alive', 'upgrade', 'expect'])
+
+function checkFraming(name: string, value: string, previous: [string, string][]): void {
+  const key = name.toLowerCase()
+  if (CLIENT_HEADERS.has(key)) {
+    throw new SseProbeUsageError(`sse-probe cannot send ${name}: its HTTP client sets that header`)
+  }
+  if (key === 'connection' && !value.split(',').every((token) => HEADER_NAME.test(token.trim()))) {
+    throw new SseProbeUsageError('Connection takes a list of header names, such as close')
+  }
+  if (key === 'content-length') {
+    if (!/^\d+$/.test(value)) throw new SseProbeUsageError('Content-Length takes a number of bytes')
+    if (previous.some(([other]) => other.toLowerCase() === key)) {
+      throw new SseProbeUsageError('Content-Length given twice')
+    }
+  }
 }
 
 /** --last-event-id: sent as a header, so held to the same rules as a header value. */

@@ -28,6 +28,13 @@ describe('every flag given a bad value exits 2, names the flag and the value, an
     [['-H', 'Bad Name: x'], '-H, --header', 'Bad Name: x'],
     [['-H', 'X-A: b\r\nX-B: c'], '-H, --header', 'X-A: b\\r\\nX-B: c'],
     [['-H', 'X-A: \x01'], '-H, --header', 'X-A: \\x01'],
+    [['-H', 'Transfer-Encoding: chunked'], '-H, --header', 'Transfer-Encoding: chunked'],
+    [['-H', 'expect: 100-continue'], '-H, --header', 'expect: 100-continue'],
+    [['-H', 'Keep-Alive: 5'], '-H, --header', 'Keep-Alive: 5'],
+    [['-H', 'UPGRADE: h2c'], '-H, --header', 'UPGRADE: h2c'],
+    [['-H', 'Connection: keep alive'], '-H, --header', 'Connection: keep alive'],
+    [['-H', 'Content-Length: five'], '-H, --header', 'Content-Length: five'],
+    [['-H', 'Content-Length: 1', '-H', 'content-length: 1'], '-H, --header', 'content-length: 1'],
     [['-d', '@/nonexistent/body.json'], '-d, --data', '/nonexistent/body.json'],
     [['--last-event-id', 'a\nb'], '--last-event-id', 'a\\nb'],
     [['--connect-timeout', '0'], '--connect-timeout', '0'],
@@ -176,5 +183,10 @@ describe('validators', () => {
     expect(() => checkProxyVariables({ http_proxy: 'socks5://proxy:1080' })).not.toThrow()
     expect(() => checkProxyVariables({ http_proxy: '', HTTP_PROXY: 'garbage' })).not.toThrow() // the empty lower-case one wins
     expect(() => checkProxyVariables({ https_proxy: 'proxy:3128' })).toThrow('https_proxy')
+  })
+
+  it('framing headers undici takes from a caller stay allowed', () => {
+    expect(headerArg('connection: close')).toEqual([['connection', 'close']])
+    expect(headerArg('Content-Length: 3')).toEqual([['Content-Length', '3']])
   })
 })
