@@ -35,8 +35,16 @@ export const MAX_REDIRECTS = 20
 const EXCERPT_BYTES = 300
 const EXCERPT_WAIT_MS = 1000
 // Credentials that fetch drops when a redirect leaves the origin (the jar's cookies follow the
-// jar's own domain rules instead).
-const ORIGIN_BOUND_HEADERS = ['authorization', 'cookie', 'proxy-authorization']
+// jar's own domain rules instead), and the model providers' API keys, credentials as much
+// (cli.md: credentials are not forwarded to another origin).
+const ORIGIN_BOUND_HEADERS = [
+  'authorization',
+  'cookie',
+  'proxy-authorization',
+  'x-api-key',
+  'api-key',
+  'x-goog-api-key',
+]
 
 /**
  * One connection attempt: follows redirects, classifies the response as the

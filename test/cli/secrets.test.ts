@@ -163,7 +163,7 @@ describe('credentials are never shown unless --show-secrets', () => {
 })
 
 describe('redirects to another origin', () => {
-  it('do not forward Authorization and Cookie (as fetch), but other headers; the same origin keeps them', async () => {
+  it('do not forward Authorization, Cookie (as fetch) and API keys, but other headers; the same origin keeps them', async () => {
     const other = await startServer((_req, res) => res.writeHead(200, SSE).end(END))
     const server = await startServer((req, res) => {
       if (req.url === '/same') return res.writeHead(307, { location: '/away' }).end()
@@ -178,6 +178,12 @@ describe('redirects to another origin', () => {
       'Cookie: sid=1',
       '-H',
       'X-Trace: t',
+      '-H',
+      'X-Api-Key: k1',
+      '-H',
+      'api-key: k2',
+      '-H',
+      'X-GOOG-API-KEY: k3',
     ])
     expect(run.exitCode).toBe(0)
     expect(server.requests.map((r) => [r.url, r.headers.authorization, r.headers.cookie])).toEqual([
@@ -188,6 +194,12 @@ describe('redirects to another origin', () => {
     expect(headers['x-trace']).toBe('t')
     expect(headers.authorization).toBeUndefined()
     expect(headers.cookie).toBeUndefined()
+    expect([headers['x-api-key'], headers['api-key'], headers['x-goog-api-key']]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+    ])
+    expect(server.requests[1]!.headers['x-goog-api-key']).toBe('k3')
   })
 })
 
