@@ -172,12 +172,22 @@ export async function openStream(
       type: 'network-error',
       message: timeout
         ? `no response within ${options.connectTimeoutMs}ms (--connect-timeout)`
-        : describeError(error),
+        : unanswered(describeError(error), url),
     }
   } finally {
     clearTimeout(connectTimer)
     if (!keep) release()
   }
+}
+
+/**
+ * A TLS server that gets a plain HTTP request closes the connection without a word (Node, Go):
+ * undici's 'other side closed' does not say that the scheme is the likely mistake.
+ */
+function unanswered(message: string, url: URL): string {
+  return message === 'other side closed' && url.protocol === 'http:'
+    ? 'the server closed the connection without answering (is it an https:// port?)'
+    : message
 }
 
 function classify(status: number, contentType: string | undefined): Verdict {

@@ -1,4 +1,4 @@
-import { maxHeaderSize } from 'node:http'
+import { maxHeaderSize, STATUS_CODES } from 'node:http'
 
 const TLS_CODES = new Set([
   'DEPTH_ZERO_SELF_SIGNED_CERT',
@@ -59,6 +59,18 @@ export function describeError(error: unknown): string {
   // OpenSSL's words for a TLS hello answered in plain HTTP.
   if (/wrong version number|packet length too long|ssl3_get_record|http request/i.test(line)) {
     return 'TLS handshake failed: the server speaks plain HTTP on that port; use http:// instead of https://'
+  }
+  // undici's words for a proxy that answered CONNECT with anything but 200.
+  const refused = /^Proxy response \((\d+)\) !== 200 when HTTP Tunneling$/.exec(line)
+  if (refused) {
+    const status = Number(refused[1])
+    const auth =
+      status === 407
+        ? ' (give its credentials in the proxy URL: http://user:password@proxy:3128)'
+        : ''
+    return (
+      `the proxy refused the tunnel: HTTP ${status} ${STATUS_CODES[status] ?? ''}`.trimEnd() + auth
+    )
   }
   if (/socket disconnected before secure TLS connection/i.test(line)) {
     return 'the server closed the connection during the TLS handshake (is it an https:// port?)'

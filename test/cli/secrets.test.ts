@@ -238,6 +238,32 @@ describe('TLS', () => {
     },
   )
 
+  it('plain http:// to a TLS port says the scheme is the likely mistake', async () => {
+    const url = await https(false)
+    const run = await runCli([url.replace('https:', 'http:'), '--json'])
+    expect(run.exitCode).toBe(3)
+    expect(run.summary.message).toBe(
+      'the server closed the connection without answering (is it an https:// port?)',
+    )
+  })
+
+  it.each([
+    [403, 'the proxy refused the tunnel: HTTP 403 Forbidden'],
+    [407, 'the proxy refused the tunnel: HTTP 407 Proxy Authentication Required (give its'],
+  ])('a proxy refusing CONNECT (%i) says so', async (status, message) => {
+    const proxy = await startServer((_req, res) => res.writeHead(status).end())
+    const connects: string[] = []
+    proxy.server.on('connect', (req, socket) => {
+      connects.push(req.url!)
+      socket.end(`HTTP/1.1 ${status} No\r\nContent-Length: 0\r\n\r\n`)
+    })
+    const run = await runCli(['https://127.0.0.1:9/', '--json', '--proxy', proxy.url])
+    expect(connects).toEqual(['127.0.0.1:9'])
+    expect(run.exitCode).toBe(3)
+    expect(run.summary.reason).toBe('connect-failed')
+    expect(run.summary.message).toContain(message)
+  })
+
   it('-k works over HTTP/2 too', async () => {
     const url = await listen(
       createSecureServer(selfSignedCertificate(), (_req, res) => res.writeHead(200, SSE).end(END)),
