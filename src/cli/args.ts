@@ -193,6 +193,7 @@ Exit codes:
        larger than --max-event-size, --trigger failed, an error streamed by an
        LLM API
   4    --timeout or --idle-timeout elapsed
+  70   an internal error: a bug in sse-probe (please report it)
   74   writing the output failed (a full disk); a closed pipe (| head) is fine
   130  interrupted (SIGINT), 143 terminated (SIGTERM), 129 hung up (SIGHUP)`
 
@@ -208,6 +209,7 @@ Exit codes:
   1    a check failed, or warned with --strict
   2    bad flags or URL
   3    could not connect at all
+  70   an internal error: a bug in sse-probe (please report it)
   74   writing the output failed (a full disk)
   130  interrupted (SIGINT), 143 terminated (SIGTERM), 129 hung up (SIGHUP):
        the report covers what was seen`
@@ -582,6 +584,7 @@ Exit codes:
   1    an expectation failed
   2    bad flags or URL
   3    no connection could be made, too few file descriptors, trigger failed
+  70   an internal error: a bug in sse-probe (please report it)
   74   writing the output failed (a full disk); a closed pipe (| head) is fine
   130  interrupted (SIGINT), 143 terminated (SIGTERM), 129 hung up (SIGHUP)`
 
@@ -950,5 +953,6 @@ Exit codes:
   1    different
   2    bad flags or JSON pointer
   3    a side could not be read or probed
+  70   an internal error: a bug in sse-probe (please report it)
   74   writing the output failed (a full disk); a closed pipe (| head) is fine
   130  interrupted (SIGINT), 143 terminated (SIGTERM), 129 hung up (SIGHUP)`
