@@ -325,7 +325,7 @@ export async function serve(
   if (typeof source === 'string') plan = await readReplayFile(source, intervalMs)
   else if (Array.isArray(source)) {
     // Events alone are enough: a connection opens before them, as a recording would show it.
-    const opened = source.find((record) => record.type !== 'summary')?.type === 'open'
+    const opened = source.find((record) => record?.type !== 'summary')?.type === 'open'
     const open = {
       type: 'open',
       t: 0,
@@ -335,7 +335,9 @@ export async function serve(
       httpVersion: '1.1',
       headers: {},
     }
-    const lines = [...(opened ? [] : [open]), ...source].map((r) => JSON.stringify(r)).join('\n')
+    const lines = [...(opened ? [] : [open]), ...source]
+      .map((r) => JSON.stringify(r) ?? 'null')
+      .join('\n')
     try {
       plan = parseReplayFile(Buffer.from(lines), 'records', intervalMs)
     } catch (error) {

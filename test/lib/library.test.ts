@@ -477,6 +477,19 @@ describe('serve()', () => {
     await expect(bad([])).rejects.toThrow(/^records: nothing to replay/)
   })
 
+  it('an element that is no record at all (null, undefined, a number) is a usage error, not a TypeError', async () => {
+    const event = { type: 'event', t: 0, attempt: 1, event: 'm', id: null, lastEventId: '' }
+    const bad = (records: unknown[]) => serve(records as ProbeRecord[])
+    for (const first of [null, undefined, 5, 'x', []]) {
+      const rejected = bad([first])
+      await expect(rejected).rejects.toThrow(SseProbeUsageError)
+      await expect(rejected).rejects.toThrow(/^records\[0\]: not a record/)
+    }
+    await expect(bad([{ ...event, data: 'a', dt: null }, null])).rejects.toThrow(
+      /^records\[1\]: not a record/,
+    )
+  })
+
   it('takes interval 0 for a raw capture, as serve --interval 0 does', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sse-probe-serve-'))
     const file = join(dir, 'capture.sse')
