@@ -20,6 +20,9 @@ import {
   urlArg,
 } from './validate.ts'
 
+/** The hooks of a ProbeExtension (extension.ts), each a function when given. */
+const EXTENSION_HOOKS = ['onRecord', 'isControlEvent', 'settle', 'finish'] as const
+
 /** When a closed or broken stream is reconnected (cli.md, --reconnect). */
 export type ReconnectWhen = 'always' | 'on-error' | 'never'
 export const RECONNECT_WHEN: readonly ReconnectWhen[] = ['always', 'on-error', 'never']
@@ -474,6 +477,16 @@ export function fromLibraryOptions(
   const extensions = options.extensions ?? []
   if (!Array.isArray(extensions) || extensions.some((e) => e === null || typeof e !== 'object')) {
     throw new SseProbeUsageError('option extensions: expected an array of ProbeExtension objects')
+  }
+  for (const [index, extension] of extensions.entries()) {
+    const hooks = extension as unknown as Record<string, unknown>
+    const hook = EXTENSION_HOOKS.find(
+      (name) => hooks[name] != null && typeof hooks[name] !== 'function',
+    )
+    if (hook)
+      throw new SseProbeUsageError(
+        `option extensions: extensions[${index}].${hook} is not a function`,
+      )
   }
   const reconnect = options.reconnect
   if (

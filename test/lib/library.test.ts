@@ -412,6 +412,23 @@ describe('probe()', () => {
   })
 })
 
+describe('probe() extensions', () => {
+  it('an extension whose hook is not a function is a usage error, thrown at once', () => {
+    for (const hook of ['onRecord', 'isControlEvent', 'settle', 'finish']) {
+      const extension = { [hook]: 5 } as unknown as ProbeExtension
+      expect(() => probe('http://127.0.0.1:1/', { extensions: [extension] })).toThrow(
+        new SseProbeUsageError(`option extensions: extensions[0].${hook} is not a function`),
+      )
+    }
+    // An absent hook, undefined or null, is no hook.
+    const run = probe('http://127.0.0.1:1/', {
+      extensions: [{ onRecord: undefined }, { finish: null } as unknown as ProbeExtension],
+    })
+    run.abort()
+    return expect(run.summary).resolves.toMatchObject({ reason: 'interrupted' })
+  })
+})
+
 describe('serve()', () => {
   it('replays an array of records as a mock endpoint, which probe() reads back', async () => {
     const server = await serve(
