@@ -321,6 +321,10 @@ export async function serve(
       throw new SseProbeUsageError('expected a port number from 0 to 65535 (0: any free port)')
     })
   }
+  // Checked before listening: a server that failed to start must not be left bound.
+  const host = options.host
+  if (host !== undefined && (typeof host !== 'string' || host === ''))
+    throw new SseProbeUsageError('option host: expected a host name or an IP address')
   let plan: Awaited<ReturnType<typeof readReplayFile>>
   if (typeof source === 'string') plan = await readReplayFile(source, intervalMs)
   else if (Array.isArray(source)) {
@@ -356,7 +360,7 @@ export async function serve(
     port,
     speed,
     loop: booleanOption('loop', options.loop),
-    ...(options.host !== undefined && { host: options.host }),
+    ...(host !== undefined && { host }),
   })
   return server
 }

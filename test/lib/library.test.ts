@@ -507,6 +507,29 @@ describe('serve()', () => {
     )
   })
 
+  it('a host that is not a string is a usage error, and leaves no server bound', async () => {
+    const records = [
+      {
+        type: 'event',
+        t: 0,
+        attempt: 1,
+        event: 'm',
+        id: null,
+        lastEventId: '',
+        data: 'a',
+        dt: null,
+      },
+    ] as ProbeRecord[]
+    const servers = () => process.getActiveResourcesInfo().filter((r) => r === 'TCPServerWrap')
+    const before = servers().length
+    for (const host of [5, '', null]) {
+      await expect(serve(records, { host: host as string })).rejects.toThrow(
+        new SseProbeUsageError('option host: expected a host name or an IP address'),
+      )
+    }
+    expect(servers().length).toBe(before)
+  })
+
   it('takes interval 0 for a raw capture, as serve --interval 0 does', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sse-probe-serve-'))
     const file = join(dir, 'capture.sse')
