@@ -1,3 +1,4 @@
+import { fstatSync } from 'node:fs'
 import type { Writable } from 'node:stream'
 import type { ChalkInstance, ColorSupportLevel } from 'chalk'
 import { formatDuration } from '../engine/duration.ts'
@@ -238,6 +239,12 @@ export async function createOutput(
       llm.loading = llm.load().then((renderer) => {
         llm.renderer = renderer
         llm.live = llmLive
+        // Piped (`| tee`, `| cat`), the text reaches the terminal later than the spinner's own
+        // writes, which then erase the model's unfinished line: no spinner over a live answer.
+        if (llmLive && !stdout.isTTY && isPipe(stdout)) {
+          spinner?.stop()
+          spinner = undefined
+        }
         for (const action of llm.pending) action()
         llm.pending = []
       })
@@ -319,6 +326,17 @@ function colorLevel(
   if (flag === true) return detected ? detected.level : 1
   if (env.NO_COLOR && env.FORCE_COLOR === undefined) return 0
   return detected ? detected.level : 0
+}
+
+/** Whether a stream writes to a pipe (whose reader may well print to the terminal), not a file. */
+function isPipe(stream: Writable): boolean {
+  const fd = (stream as { fd?: unknown }).fd
+  if (typeof fd !== 'number') return false
+  try {
+    return fstatSync(fd).isFIFO()
+  } catch {
+    return false
+  }
 }
 
 function drained(stream: Writable): Promise<void> {

@@ -35,7 +35,7 @@ let sessions = 0
  */
 export async function runInTerminal(
   args: string[],
-  { columns = 100, rows = 30 } = {},
+  { columns = 100, rows = 30, pipe = false } = {},
 ): Promise<Terminal> {
   if (!HAS_TMUX)
     throw new Error('tmux is not installed, but CI is set: .ci/run should have installed it')
@@ -43,7 +43,8 @@ export async function runInTerminal(
   const tmux = (...words: string[]) =>
     execFileSync('tmux', ['-L', socket, '-f', '/dev/null', ...words], { encoding: 'utf8' })
   const quote = (word: string) => `'${word.replaceAll("'", "'\\''")}'`
-  const command = [process.execPath, CLI, ...args].map(quote).join(' ')
+  // pipe: stdout goes through `cat` to the same terminal, as `| tee` has it.
+  const command = `${[process.execPath, CLI, ...args].map(quote).join(' ')}${pipe ? ' | cat' : ''}`
   // The exit code is printed where the test can read it, and the pane stays for the last screen.
   tmux(
     'new-session',

@@ -28,4 +28,13 @@ describe.runIf(TERMINAL_TESTS)('the LLM view on a terminal', () => {
     expect(text, rows.join('\n')).toBeGreaterThan(0)
     expect(rows[text + 1]).toMatch(/^ +\d+\.\d{3}s {2}■ connection broke/)
   })
+
+  it('keeps the text when stdout is piped to the terminal the spinner is on', async () => {
+    const url = await serveLlmStreams({ chatTools: paced(chatTools) })
+    const terminal = await runInTerminal(['-d', '{}', `${url}/chatTools`], { pipe: true })
+    expect(await terminal.exitCode()).toBe(0)
+    const rows = terminal.screen()
+    expect(rows, rows.join('\n')).toContain('Checking the weather in Zürich 🌦')
+    expect(rows.join('\n')).not.toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] /)
+  })
 })
