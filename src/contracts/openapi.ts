@@ -3,7 +3,7 @@ import { $RefParser } from '@apidevtools/json-schema-ref-parser'
 import { resolve as resolveUrl } from '@apidevtools/json-schema-ref-parser/dist/lib/util/url.js'
 import type { AnySchema, AnySchemaObject, ErrorObject } from 'ajv'
 import type { DataValidateFunction } from 'ajv/dist/types/index.js'
-import { escapeRegex, UsageError } from './engine.ts'
+import { escapeRegex, forEachObject, UsageError } from './engine.ts'
 import {
   checkWith,
   compileSchema,
@@ -213,17 +213,10 @@ function pointCyclesIntoDocument(document: Json, parser: $RefParser): void {
 
 /** Calls `visit` for every object with a string `$ref` under `root` (and under what it returns), each once. */
 function forEachRef(root: unknown, visit: (node: Json, ref: string) => unknown): void {
-  const seen = new WeakSet<object>()
-  // A stack, not recursion: a deep document must not overflow the call stack.
-  const stack: unknown[] = [root]
-  while (stack.length > 0) {
-    const node = stack.pop()
-    if (typeof node !== 'object' || node === null || seen.has(node)) continue
-    seen.add(node)
-    if (!Array.isArray(node) && typeof (node as Json).$ref === 'string')
-      stack.push(visit(node as Json, (node as Json).$ref as string))
-    for (const value of Object.values(node)) stack.push(value)
-  }
+  forEachObject(root, (node) => {
+    const ref = (node as Json).$ref
+    return !Array.isArray(node) && typeof ref === 'string' ? visit(node as Json, ref) : undefined
+  })
 }
 
 /**

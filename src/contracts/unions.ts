@@ -1,4 +1,4 @@
-import { pointerTokens } from './engine.ts'
+import { forEachObject, pointerTokens } from './engine.ts'
 
 /**
  * Discriminated unions: a `oneOf` or `anyOf` whose branches fix one property
@@ -21,19 +21,10 @@ type Value = string | number | boolean
  * branch and those). Without the property the union stays as it was.
  */
 export function selectBranches(root: unknown, follow: Follow): void {
-  const seen = new WeakSet<object>()
-  // A stack, not recursion: a deep document must not overflow the call stack.
-  const stack: unknown[] = [root]
-  while (stack.length > 0) {
-    const node = stack.pop()
-    if (typeof node !== 'object' || node === null || seen.has(node)) continue
-    seen.add(node)
-    // One by one: spreading a node of 100,000+ members (a huge enum or properties) into push's
-    // arguments overflows the stack.
-    for (const value of Object.values(node)) stack.push(value)
+  forEachObject(root, (node) => {
     if (!Array.isArray(node))
       for (const key of ['oneOf', 'anyOf'] as const) rewriteUnion(node as Json, key, follow)
-  }
+  })
 }
 
 function rewriteUnion(schema: Json, key: 'oneOf' | 'anyOf', follow: Follow): void {

@@ -64,3 +64,22 @@ export function nestedDeeperThan(value: unknown, depth: number): boolean {
   }
   return false
 }
+
+/**
+ * Calls `visit` once for every object and array under `root` (the same object reached twice is
+ * visited once), after its members are queued; what `visit` returns is walked too. A stack, not
+ * recursion: a deep document must not overflow the call stack.
+ */
+export function forEachObject(root: unknown, visit: (node: object) => unknown): void {
+  const seen = new WeakSet<object>()
+  const stack: unknown[] = [root]
+  while (stack.length > 0) {
+    const node = stack.pop()
+    if (typeof node !== 'object' || node === null || seen.has(node)) continue
+    seen.add(node)
+    // One by one: spreading a node of 100,000+ members (a huge enum or properties) into push's
+    // arguments overflows the stack.
+    for (const value of Object.values(node)) stack.push(value)
+    stack.push(visit(node))
+  }
+}
