@@ -418,7 +418,10 @@ function addOutputOptions(command: Command): Command {
     .option('--pretty-json', 'indent JSON data instead of compacting it')
     .option('-i, --include', 'show response status and headers')
     .option('-q, --quiet', 'print only the summary and errors')
-    .option('-v, --verbose', 'show the request line and headers sent, on every connection (stderr)')
+    .option(
+      '-v, --verbose',
+      'show the request line and headers sent, on every connection and redirect (stderr)',
+    )
     .option(
       '--show-secrets',
       'show credentials (Authorization, Proxy-Authorization, Cookie, Set-Cookie, the API key headers X-Api-Key, Api-Key and X-Goog-Api-Key, URL user:password and key, api_key, apikey and access_token query parameters) instead of <redacted>',

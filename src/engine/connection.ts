@@ -57,6 +57,8 @@ export async function openStream(
   signal: AbortSignal,
   shared?: Http,
   cookies?: CookieJar,
+  /** Each request as sent (a redirect's too), its cookies included: what -v shows. */
+  onRequest?: (request: StreamRequest) => void,
 ): Promise<Attempt> {
   // A dispatcher of its own: destroying it ends the attempt at once wherever it is (connecting,
   // in a proxy's tunnel, waiting for headers, reading), which aborting a request does not (undici 7
@@ -84,13 +86,15 @@ export async function openStream(
       // The cookies a response set before this request (a redirect's) go with it.
       const storing = cookies?.settled()
       if (storing) await storing
+      const sent = cookies ? cookies.headersFor(url, headers) : headers
+      onRequest?.({ url, method, headers: sent, ...(body && { body }) })
       const response = await sendRequest(
         dispatcher,
         {
           origin: url.origin,
           path: url.pathname + url.search,
           method: method as Dispatcher.HttpMethod,
-          headers: cookies ? cookies.headersFor(url, headers) : headers,
+          headers: sent,
           body,
         },
         aborter?.signal,

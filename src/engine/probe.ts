@@ -47,7 +47,7 @@ export interface ProbeSink {
    * CLI says so and exits 74 at the end, as `tee` does: the file is incomplete.
    */
   recordStopped?(message: string): void
-  /** Each request, as it is about to be sent (credentials not redacted): what `-v` shows. */
+  /** Each request as it is about to be sent, a redirect's too (credentials not redacted): what `-v` shows. */
   request?(request: StreamRequest): void
   /** false: no gap percentiles in the summary (`load` holds thousands of probes; they take up to 32 KiB each). */
   gaps?: boolean
@@ -329,18 +329,13 @@ export function startProbe(
       }
       let effect = dispatch({ type: 'connect', lastEventId })
       if (effect.type !== 'connect') return
-      const { request } = effect
-      if (sink.request) {
-        const storing = cookies.settled()
-        if (storing) await storing
-        sink.request({ ...request, headers: cookies.headersFor(request.url, request.headers) })
-      }
       const attempt = await openStream(
-        request,
+        effect.request,
         options.request,
         controller.signal,
         options.http,
         cookies,
+        sink.request?.bind(sink),
       )
       if (state.ended) {
         if (attempt.type === 'response') attempt.release()

@@ -319,6 +319,30 @@ describe('-v, --verbose', () => {
     expect(server.requests[1]!.headers['last-event-id']).toBe('7')
   })
 
+  it('shows each request of a redirect chain, as sent to each hop', async () => {
+    const target = await startServer((req, res) => {
+      if (req.url === '/moved') return res.writeHead(307, { location: '/stream' }).end()
+      res.writeHead(200, SSE).end('event: end\ndata: x\n\n')
+    })
+    const first = await startServer((_req, res) =>
+      res.writeHead(302, { location: `${target.url}/moved` }).end(),
+    )
+    const run = await runCli(['-v', '--no-color', '-H', 'Authorization: Bearer k', first.url])
+    expect(run.exitCode).toBe(0)
+    const sent = run.stderr.split('\n').filter((line) => line.startsWith('> '))
+    expect(sent.filter((line) => /^> GET /.test(line))).toEqual([
+      '> GET /',
+      '> GET /moved',
+      '> GET /stream',
+    ])
+    const hosts = sent.filter((line) => line.startsWith('> Host: '))
+    expect(hosts).toEqual(
+      [first.url, target.url, target.url].map((u) => `> Host: ${new URL(u).host}`),
+    )
+    // The credentials stay with the first origin: the other hops' requests show none.
+    expect(sent.filter((line) => /^> authorization:/i.test(line))).toHaveLength(1)
+  })
+
   it('goes to stderr, also with --json', async () => {
     const server = await sseServer('event: end\ndata: x\n\n')
     const run = await runCli(['--json', '--verbose', server.url])
