@@ -15,7 +15,7 @@ import {
   serve,
 } from '../../src/index.ts'
 import { runCli } from '../helpers/cli.ts'
-import { sseServer, startServer } from '../helpers/server.ts'
+import { sseServer, startServer, writeSlowly } from '../helpers/server.ts'
 
 const STREAM =
   'retry: 10\nid: 1\nevent: status\ndata: {"a":1}\n\n: ping\n\nevent: end\ndata: bye\n\n'
@@ -409,6 +409,53 @@ describe('probe()', () => {
     // The server was held back: it could not run far ahead of what was read.
     expect(written).toBeLessThan(50_000_000)
     expect(await run.summary).toMatchObject({ reason: 'interrupted' })
+  })
+})
+
+// What an SSE client library is configured with (LaunchDarkly's sse-contract-tests test service:
+// method, body, headers, initial Last-Event-ID, initial retry delay, read timeout), as options.
+describe('probe() as an SSE client', () => {
+  it('sends method, body and headers on every connection, and Last-Event-ID from the stream', async () => {
+    const seen: { method?: string; headers: Record<string, unknown>; body: string }[] = []
+    const server = await startServer(async (req, res, index) => {
+      let body = ''
+      for await (const chunk of req) body += chunk
+      seen.push({ method: req.method, headers: req.headers, body })
+      res.writeHead(200, { 'content-type': 'text/event-stream' })
+      // The second event's id line is in an unterminated event: discarded with it.
+      res.end(
+        index === 0 ? 'id: abc\ndata: Hello\n\nid: def\ndata: Goodbye' : 'event: end\ndata:\n\n',
+      )
+    })
+    const summary = await probe(server.url, {
+      method: 'REPORT',
+      data: '{"hello": "world"}',
+      header: { 'content-type': 'application/json; charset=utf-8', 'header-name-1': 'value-1' },
+      lastEventId: 'initial',
+      retry: 0,
+      reconnect: 'always',
+    }).summary
+    expect(summary).toMatchObject({ reason: 'end-event', connections: 2 })
+    expect(seen.map((request) => request.headers['last-event-id'])).toEqual(['initial', 'abc'])
+    for (const request of seen) {
+      expect(request).toMatchObject({ method: 'REPORT', body: '{"hello": "world"}' })
+      expect(request.headers).toMatchObject({
+        accept: 'text/event-stream',
+        'cache-control': 'no-cache',
+        'content-type': 'application/json; charset=utf-8',
+        'header-name-1': 'value-1',
+      })
+    }
+  })
+
+  it('an idle timeout is reset by any byte, not only by a complete line', async () => {
+    const server = await startServer(async (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' })
+      await writeSlowly(res, ['data: ', ...'partial', '\n\nevent: end\ndata:\n\n'], 100)
+      res.end()
+    })
+    const summary = await probe(server.url, { idleTimeout: 300 }).summary
+    expect(summary).toMatchObject({ reason: 'end-event', events: 2 })
   })
 })
 
