@@ -166,7 +166,9 @@ export async function openStream(
             ? `${status} with ${unreadable}`
             : verdict === 'not-event-stream'
               ? `${status} with Content-Type ${contentType ?? '(none)'}, not text/event-stream`
-              : status
+              : isRedirect(response.statusCode)
+                ? `${status} without a Location header: a redirect to nowhere`
+                : status
       // cli.md: a refused response's record carries its body, an empty one too.
       return { ...attempt, message: why, excerpt }
     }

@@ -301,6 +301,15 @@ describe('slow, silent and broken servers', () => {
     expect(run.summary).toMatchObject({ reason: 'end-event', reconnects: 2 })
   })
 
+  it('a redirect without a Location says so, exit 3', async () => {
+    const server = await startServer((_req, res) => res.writeHead(301).end())
+    const run = await runCli([server.url, '--no-color'])
+    expect(run.exitCode).toBe(3)
+    expect(run.stderr).toMatch(
+      /HTTP 301 Moved Permanently without a Location header: a redirect to nowhere/,
+    )
+  })
+
   it('a redirect loop on the first connection ends with a clear error, exit 3', async () => {
     const server = await startServer((req, res) =>
       res.writeHead(302, { location: req.url === '/a' ? '/b' : '/a' }).end(),
