@@ -92,7 +92,7 @@ export interface ProbeOptions extends ProbeLibraryOptions, ContractOptions {
   expectLlm?: boolean
 }
 
-/** A running probe: its records as an async iterable (the summary last), its summary, abort(). */
+/** A running probe: its records as an async iterable (the summary last), its summary, abort(), reconnect(). */
 export interface ProbeRun extends AsyncIterable<ProbeRecord> {
   /**
    * Resolves when the probe ends, whether or not anyone iterates. Asked for before iterating,
@@ -101,6 +101,13 @@ export interface ProbeRun extends AsyncIterable<ProbeRecord> {
   readonly summary: Promise<SummaryRecord>
   /** Ends the probe as Ctrl-C does: reason `interrupted`, exit code 130, summary still produced. */
   abort(): void
+  /**
+   * Drops the connection now, as inspect's `r` does, to watch the resume: the probe reconnects
+   * with Last-Event-ID as after any drop (a reconnect wait is cut short). False, and nothing
+   * done, when there is nothing to drop: a request still waiting for its response, a probe that
+   * has ended, or `reconnect: 'never'` (a drop would end it).
+   */
+  reconnect(): boolean
 }
 
 // Records held for a slow consumer before the connection is read no further (TCP then holds the
@@ -204,6 +211,7 @@ export function probe(url: string | URL, options: ProbeOptions = {}): ProbeRun {
       return running.done
     },
     abort,
+    reconnect: () => !settled && probeOptions.reconnect.when !== 'never' && running.reconnect(),
     [Symbol.asyncIterator]: records,
   }
 }

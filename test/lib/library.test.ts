@@ -459,6 +459,38 @@ describe('probe() as an SSE client', () => {
   })
 })
 
+describe('probe().reconnect()', () => {
+  it('drops the connection; the probe resumes with Last-Event-ID', async () => {
+    const server = await startServer((_req, res, index) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' })
+      // The first connection stays open after its event: only reconnect() ends it.
+      if (index === 0) res.write('id: 7\ndata: a\n\n')
+      else res.end('event: end\ndata: b\n\n')
+    })
+    const run = probe(server.url, { retry: 0 })
+    const types: string[] = []
+    for await (const record of run) {
+      types.push(record.type)
+      if (record.type === 'event' && record.data === 'a') expect(run.reconnect()).toBe(true)
+    }
+    expect(types).toEqual(['open', 'event', 'close', 'reconnect', 'open', 'event', 'summary'])
+    expect(server.requests[1]!.headers['last-event-id']).toBe('7')
+    expect(await run.summary).toMatchObject({ reason: 'end-event', connections: 2 })
+    // Ended: nothing to drop.
+    expect(run.reconnect()).toBe(false)
+  })
+
+  it("does nothing with reconnect: 'never', where a drop would end the probe", async () => {
+    const server = await startServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' })
+      res.write('data: a\n\n')
+    })
+    const run = probe(server.url, { reconnect: 'never', maxEvents: 2, timeout: 500 })
+    for await (const record of run) if (record.type === 'event') expect(run.reconnect()).toBe(false)
+    expect(await run.summary).toMatchObject({ reason: 'timeout', connections: 1 })
+  })
+})
+
 describe('probe() extensions', () => {
   it('an extension whose hook is not a function is a usage error, thrown at once', () => {
     for (const hook of ['onRecord', 'isControlEvent', 'settle', 'finish']) {
