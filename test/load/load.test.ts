@@ -127,6 +127,26 @@ describe('sse-probe load', () => {
     expect(summary.events.perConnection.min).toBeGreaterThanOrEqual(2)
   })
 
+  it('counts a reconnect storm across the end of a second in one worst second', async () => {
+    // Half the streams close 700 ms after the first request, half 600 ms later: both halves fall
+    // within one second, but on either side of the run's second 1.
+    let firstAt = 0
+    const server = await startServer((_req, res, index) => {
+      firstAt ||= Date.now()
+      res.writeHead(200, SSE)
+      res.write('retry: 0\ndata: a\n\n')
+      if (index >= 40) return
+      const closeAt = firstAt + (index % 2 === 0 ? 700 : 1300)
+      setTimeout(() => res.destroy(), closeAt - Date.now())
+    })
+    const run = await runCli(['load', server.url, '-c', '40', '--duration', '2s', '--json'], {
+      timeoutMs: 30_000,
+    })
+    const summary = loadSummary(run)
+    expect(summary.reconnects.total).toBe(40)
+    expect(summary.reconnects.maxPerSecond).toBe(40)
+  })
+
   it('counts refused connections by kind and fails --expect-connected', async () => {
     const server = await holdingServer((index) => index % 4 === 3)
     const args = [
@@ -593,6 +613,23 @@ describe('load, pure parts', () => {
       expect(() => triggerArg(text, true), text).toThrow(
         `option '--trigger '<METHOD> <url>'' argument '${text}' is invalid. expected a method and a URL`,
       )
+  })
+
+  it('counts the worst second of reconnects over any second, not clock seconds', () => {
+    const collector = createCollector({ target: 30, pingEvent: 'ping', epochAtStart: 0 })
+    const reconnect = (i: number, at: number) => {
+      collector.start(i, 0)
+      collector.record(
+        i,
+        { type: 'reconnect', t: at, attempt: 2, delayMs: 0, lastEventId: null },
+        at,
+      )
+    }
+    for (let i = 0; i < 10; i++) reconnect(i, 950 + i)
+    for (let i = 10; i < 20; i++) reconnect(i, 1050 + i)
+    // A second later the window holds only these: the worst stays 20.
+    for (let i = 20; i < 30; i++) reconnect(i, 2100 + i)
+    expect(collector.summary(3000).reconnects).toMatchObject({ total: 30, maxPerSecond: 20 })
   })
 
   it('keeps percentiles within what was recorded', () => {
