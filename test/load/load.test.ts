@@ -173,6 +173,28 @@ describe('sse-probe load', () => {
     expect(pretty.stdout).toContain('✗ --expect-min-events 3 (failed on 10 of 40 connections)')
   })
 
+  it('passes --expect-connected 7% with exactly 7 of 100 connections open', async () => {
+    const server = await holdingServer((index) => index >= 7)
+    const run = await runCli(
+      [
+        'load',
+        server.url,
+        '-c',
+        '100',
+        '--duration',
+        '300ms',
+        '--expect-connected',
+        '7%',
+        '--json',
+      ],
+      { timeoutMs: 30_000 },
+    )
+    expect(loadSummary(run).expectations).toEqual([
+      { name: '--expect-connected 7%', ok: true, actual: 7 },
+    ])
+    expect(run.exitCode).toBe(0)
+  })
+
   it('counts connections that end on --idle-timeout or a 204 as errors, by kind', async () => {
     // Every other request gets 204; the others one event, then silence.
     const server = await startServer((_req, res, index) => {
@@ -595,6 +617,13 @@ describe('load, pure parts', () => {
   it('resolves --expect-connected against -c', () => {
     expect(connectedArg('95%')(2000)).toEqual({ text: '95%', count: 1900 })
     expect(connectedArg('33.3%')(10)).toEqual({ text: '33.3%', count: 4 })
+    // Exactly: in floating point each of these came out one more.
+    expect(connectedArg('55%')(100).count).toBe(55)
+    expect(connectedArg('7%')(100).count).toBe(7)
+    expect(connectedArg('14%')(5000).count).toBe(700)
+    expect(connectedArg('99.9%')(1000).count).toBe(999)
+    expect(connectedArg('0.01%')(10).count).toBe(1)
+    expect(connectedArg('0%')(10).count).toBe(0)
     expect(connectedArg('1500')(2000)).toEqual({ text: '1500', count: 1500 })
     expect(() => connectedArg('1.5')).toThrow()
     expect(() => connectedArg('2001')(2000)).toThrow('more than the 2000 connections -c opens')
