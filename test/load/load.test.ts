@@ -327,6 +327,38 @@ describe('sse-probe load', () => {
     expect(published).toBe('{"msg":"hi"}')
   })
 
+  it('does not take an event that came with the headers, before the trigger was sent, for its fan-out', async () => {
+    const streams = new Set<ServerResponse>()
+    let publishedAt = 0
+    const server = await startServer((req, res) => {
+      if (req.url === '/publish') {
+        res.end()
+        setTimeout(() => {
+          publishedAt = Date.now()
+          for (const stream of streams) stream.write('event: news\ndata: published\n\n')
+        }, 200)
+        return
+      }
+      // A welcome with the headers, in one write: read with them, before the trigger is sent.
+      res.writeHead(200, SSE)
+      res.write('data: welcome\n\n')
+      streams.add(res)
+      res.on('close', () => streams.delete(res))
+    })
+    const run = await runCli(
+      [
+        ...['load', server.url, '-c', '1', '--duration', '700ms', '--json'],
+        ...['--trigger', `POST ${server.url}/publish`],
+      ],
+      { timeoutMs: 30_000 },
+    )
+    expect(publishedAt).toBeGreaterThan(0)
+    const summary = loadSummary(run)
+    expect(summary.events.total).toBe(2)
+    // Fan-out is the news, 200 ms after the trigger, not the welcome.
+    expect(summary.fanoutMs!.p50).toBeGreaterThanOrEqual(200)
+  })
+
   it('ends with exit 3 when the trigger is refused', async () => {
     const server = await startServer((req, res) => {
       if (req.url === '/publish') {
