@@ -66,8 +66,10 @@ export function createCollector(options: CollectorOptions) {
   let ended = 0
   let events = 0
   let reconnects = 0
-  let stormSecond = -1
-  let stormCount = 0
+  // The reconnect times of the last second, oldest at `recentStart`: the most in any one second is
+  // the storm. A window, not clock seconds: a storm across a second's end was counted in halves.
+  const recent: number[] = []
+  let recentStart = 0
   let maxPerSecond = 0
   let triggerAt: number | undefined
   let lastStats = { t: 0, events: 0 }
@@ -90,6 +92,17 @@ export function createCollector(options: CollectorOptions) {
     if (count !== undefined) errors.set(kind, count + 1)
     else if (errors.size < MAX_ERROR_KINDS) errors.set(kind, 1)
     else errors.set(OTHER_ERRORS, (errors.get(OTHER_ERRORS) ?? 0) + 1)
+  }
+
+  function countStorm(at: number) {
+    recent.push(at)
+    while (recent[recentStart]! <= at - 1000) recentStart++
+    // What left the window is dropped once it is half the array, not at every reconnect.
+    if (recentStart > 1024 && recentStart * 2 > recent.length) {
+      recent.splice(0, recentStart)
+      recentStart = 0
+    }
+    maxPerSecond = Math.max(maxPerSecond, recent.length - recentStart)
   }
 
   function onEvent(i: number, type: string, data: string, at: number) {
@@ -136,10 +149,7 @@ export function createCollector(options: CollectorOptions) {
           reconnects++
           requestAt[i] = at
           reconnectDelay.record(record.delayMs)
-          const second = Math.floor(at / 1000)
-          stormCount = second === stormSecond ? stormCount + 1 : 1
-          stormSecond = second
-          if (stormCount > maxPerSecond) maxPerSecond = stormCount
+          countStorm(at)
           return setState(i, BETWEEN)
         }
         case 'close':

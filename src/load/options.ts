@@ -61,8 +61,18 @@ export function connectedArg(text: string): (target: number) => ConnectedExpecta
       throw new UsageError(
         `--expect-connected ${text} is more than the ${target} connections -c opens`,
       )
-    return { text, count: match[2] === '%' ? Math.ceil((value / 100) * target) : value }
+    return { text, count: match[2] === '%' ? percentOf(match[1]!, target) : value }
   }
+}
+
+/**
+ * `percent`% of `target`, rounded up, in exact arithmetic: in floating point 55% of 100 is
+ * 55.00000000000001, and 56 connections were expected.
+ */
+function percentOf(percent: string, target: number): number {
+  const [whole, fraction = ''] = percent.split('.')
+  const divisor = 100n * 10n ** BigInt(fraction.length)
+  return Number((BigInt(whole! + fraction) * BigInt(target) + divisor - 1n) / divisor)
 }
 
 /** [RFC 6901] a JSON pointer: '' (the whole value) or '/a/0/b', with ~1 for '/' and ~0 for '~'. */

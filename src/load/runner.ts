@@ -158,7 +158,13 @@ export function startLoad(options: LoadOptions, hooks: LoadHooks): LoadRun {
     endIfOutOfFiles()
     if (ending || holdTimer || collector.started() < target || collector.connecting() > 0) return
     holdTimer = setTimeout(() => stop('duration'), options.durationMs)
-    if (options.trigger) trigger(options.trigger)
+    const spec = options.trigger
+    // Once the read that opened the last connection is parsed: an event that came with its headers
+    // (a welcome, the current state) was sent before the trigger, and is not its fan-out.
+    if (spec)
+      setImmediate(() => {
+        if (!ending) trigger(spec)
+      })
   }
 
   function trigger(spec: TriggerSpec) {

@@ -225,4 +225,12 @@ describe('load --export k6, the request', () => {
     expect(script).toContain('"x-name": "café ☕"')
     expect(script).toContain('"last-event-id": "é"')
   })
+
+  it("names a Host header as not exported: xk6-sse (Go) sends the URL's host instead", async () => {
+    const script = await exportK6('-c', '1', '-H', 'Host: app.example')
+    expect(script).not.toContain('"host"')
+    expect(script).toContain(
+      "// Not exported: -H 'Host: app.example' (put that name in the URL, its address in k6's hosts option).",
+    )
+  })
 })

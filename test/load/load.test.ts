@@ -127,6 +127,26 @@ describe('sse-probe load', () => {
     expect(summary.events.perConnection.min).toBeGreaterThanOrEqual(2)
   })
 
+  it('counts a reconnect storm across the end of a second in one worst second', async () => {
+    // Half the streams close 700 ms after the first request, half 600 ms later: both halves fall
+    // within one second, but on either side of the run's second 1.
+    let firstAt = 0
+    const server = await startServer((_req, res, index) => {
+      firstAt ||= Date.now()
+      res.writeHead(200, SSE)
+      res.write('retry: 0\ndata: a\n\n')
+      if (index >= 40) return
+      const closeAt = firstAt + (index % 2 === 0 ? 700 : 1300)
+      setTimeout(() => res.destroy(), closeAt - Date.now())
+    })
+    const run = await runCli(['load', server.url, '-c', '40', '--duration', '2s', '--json'], {
+      timeoutMs: 30_000,
+    })
+    const summary = loadSummary(run)
+    expect(summary.reconnects.total).toBe(40)
+    expect(summary.reconnects.maxPerSecond).toBe(40)
+  })
+
   it('counts refused connections by kind and fails --expect-connected', async () => {
     const server = await holdingServer((index) => index % 4 === 3)
     const args = [
@@ -151,6 +171,28 @@ describe('sse-probe load', () => {
     const pretty = await runCli(args, { timeoutMs: 30_000 })
     expect(pretty.stdout).toContain('✗ --expect-connected 100% (30)')
     expect(pretty.stdout).toContain('✗ --expect-min-events 3 (failed on 10 of 40 connections)')
+  })
+
+  it('passes --expect-connected 7% with exactly 7 of 100 connections open', async () => {
+    const server = await holdingServer((index) => index >= 7)
+    const run = await runCli(
+      [
+        'load',
+        server.url,
+        '-c',
+        '100',
+        '--duration',
+        '300ms',
+        '--expect-connected',
+        '7%',
+        '--json',
+      ],
+      { timeoutMs: 30_000 },
+    )
+    expect(loadSummary(run).expectations).toEqual([
+      { name: '--expect-connected 7%', ok: true, actual: 7 },
+    ])
+    expect(run.exitCode).toBe(0)
   })
 
   it('counts connections that end on --idle-timeout or a 204 as errors, by kind', async () => {
@@ -283,6 +325,38 @@ describe('sse-probe load', () => {
     expect(authorization).toBe(`Basic ${Buffer.from('ops:s3cret').toString('base64')}`)
     expect(run.stdout).not.toContain('s3cret')
     expect(published).toBe('{"msg":"hi"}')
+  })
+
+  it('does not take an event that came with the headers, before the trigger was sent, for its fan-out', async () => {
+    const streams = new Set<ServerResponse>()
+    let publishedAt = 0
+    const server = await startServer((req, res) => {
+      if (req.url === '/publish') {
+        res.end()
+        setTimeout(() => {
+          publishedAt = Date.now()
+          for (const stream of streams) stream.write('event: news\ndata: published\n\n')
+        }, 200)
+        return
+      }
+      // A welcome with the headers, in one write: read with them, before the trigger is sent.
+      res.writeHead(200, SSE)
+      res.write('data: welcome\n\n')
+      streams.add(res)
+      res.on('close', () => streams.delete(res))
+    })
+    const run = await runCli(
+      [
+        ...['load', server.url, '-c', '1', '--duration', '700ms', '--json'],
+        ...['--trigger', `POST ${server.url}/publish`],
+      ],
+      { timeoutMs: 30_000 },
+    )
+    expect(publishedAt).toBeGreaterThan(0)
+    const summary = loadSummary(run)
+    expect(summary.events.total).toBe(2)
+    // Fan-out is the news, 200 ms after the trigger, not the welcome.
+    expect(summary.fanoutMs!.p50).toBeGreaterThanOrEqual(200)
   })
 
   it('ends with exit 3 when the trigger is refused', async () => {
@@ -575,6 +649,13 @@ describe('load, pure parts', () => {
   it('resolves --expect-connected against -c', () => {
     expect(connectedArg('95%')(2000)).toEqual({ text: '95%', count: 1900 })
     expect(connectedArg('33.3%')(10)).toEqual({ text: '33.3%', count: 4 })
+    // Exactly: in floating point each of these came out one more.
+    expect(connectedArg('55%')(100).count).toBe(55)
+    expect(connectedArg('7%')(100).count).toBe(7)
+    expect(connectedArg('14%')(5000).count).toBe(700)
+    expect(connectedArg('99.9%')(1000).count).toBe(999)
+    expect(connectedArg('0.01%')(10).count).toBe(1)
+    expect(connectedArg('0%')(10).count).toBe(0)
     expect(connectedArg('1500')(2000)).toEqual({ text: '1500', count: 1500 })
     expect(() => connectedArg('1.5')).toThrow()
     expect(() => connectedArg('2001')(2000)).toThrow('more than the 2000 connections -c opens')
@@ -593,6 +674,23 @@ describe('load, pure parts', () => {
       expect(() => triggerArg(text, true), text).toThrow(
         `option '--trigger '<METHOD> <url>'' argument '${text}' is invalid. expected a method and a URL`,
       )
+  })
+
+  it('counts the worst second of reconnects over any second, not clock seconds', () => {
+    const collector = createCollector({ target: 30, pingEvent: 'ping', epochAtStart: 0 })
+    const reconnect = (i: number, at: number) => {
+      collector.start(i, 0)
+      collector.record(
+        i,
+        { type: 'reconnect', t: at, attempt: 2, delayMs: 0, lastEventId: null },
+        at,
+      )
+    }
+    for (let i = 0; i < 10; i++) reconnect(i, 950 + i)
+    for (let i = 10; i < 20; i++) reconnect(i, 1050 + i)
+    // A second later the window holds only these: the worst stays 20.
+    for (let i = 20; i < 30; i++) reconnect(i, 2100 + i)
+    expect(collector.summary(3000).reconnects).toMatchObject({ total: 30, maxPerSecond: 20 })
   })
 
   it('keeps percentiles within what was recorded', () => {
