@@ -68,8 +68,11 @@ export function createTriggerExtension(
   let failure: Ending | undefined
 
   async function send(context: Context) {
+    // At least until the read that opened the stream is parsed: an event that came with the
+    // headers (a welcome, the current state) was sent before the trigger, not caused by it.
     if (spec.delayMs > 0)
       await sleep(spec.delayMs, undefined, { signal: context.signal }).catch(() => {})
+    else await new Promise((resolve) => setImmediate(resolve))
     if (context.signal.aborted) return
     const t = context.now()
     sentAt = t

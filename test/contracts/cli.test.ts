@@ -363,6 +363,35 @@ describe('--trigger', () => {
     })
   })
 
+  it('an event sent with the headers came before the trigger: it is not the one measured', async () => {
+    let stream: ServerResponse | undefined
+    const server = await startServer((req, res) => {
+      if (req.url === '/events') {
+        stream = res
+        // One write with the headers: the welcome arrives in the read that opens the stream.
+        res.writeHead(200, SSE)
+        res.write('event: welcome\ndata: {}\n\n')
+        return
+      }
+      setTimeout(() => stream?.write('event: job\ndata: {}\n\n'), 300)
+      res.writeHead(202).end()
+    })
+    const run = await runMain([
+      '--json',
+      '--end-event',
+      'job',
+      '--timeout',
+      '5s',
+      '--trigger',
+      `POST ${server.url}/publish`,
+      `${server.url}/events`,
+    ])
+    expect(run.exitCode).toBe(0)
+    expect((run.summary as { triggerToEventMs?: number | null }).triggerToEventMs).toBeGreaterThan(
+      250,
+    )
+  })
+
   it('the pretty summary gives --expect-within what it saw as a duration, as the trigger line', async () => {
     const server = await pubSub()
     const run = await runMain([
