@@ -236,6 +236,20 @@ describe('slow, silent and broken servers', () => {
     expect(run.summary).toMatchObject({ reason: 'connect-failed' })
   })
 
+  it('a reason phrase of megabytes (no header limit covers it) is cut in the error, the summary and check', async () => {
+    const server = await startRawServer((socket) =>
+      socket.end(`HTTP/1.1 500 ${'O'.repeat(3_000_000)}\r\ncontent-length: 0\r\n\r\n`),
+    )
+    const run = await runCli([server.url, '--json'])
+    expect(run.exitCode).toBe(3)
+    expect(run.summary.message).toBe(`HTTP 500 ${'O'.repeat(200)}…`)
+    expect(run.ofType('error')[0]!.message).toBe(run.summary.message)
+    expect(run.stderr).toBe(`error: ${run.summary.message}\n`)
+    const check = await runCli(['check', server.url])
+    expect(check.exitCode).toBe(1)
+    expect(check.stdout.length + check.stderr.length).toBeLessThan(2000)
+  })
+
   it.each([
     ['gzip', gzipSync],
     ['deflate', deflateSync],
