@@ -5,6 +5,7 @@ import { redactUrl } from '../engine/redact.ts'
 import {
   BROWSER_ACCEPT_ENCODING,
   type ConnectionSeen,
+  MAX_SEEN,
   type Observation,
   type ResponseSeen,
 } from './observation.ts'
@@ -394,6 +395,12 @@ export function checkEndOfStream(o: Observation): Judgement {
       return skip(
         `the stream stayed open for the ${fmt(o.observedMs)} observed before the check was interrupted`,
         INTERRUPTED,
+      )
+    // A fast stream fills what the check keeps before the window is over.
+    if (o.connections.at(-1)?.end?.cause === 'full')
+      return skip(
+        `the stream stayed open for the ${fmt(o.observedMs)} observed, when the check had read the ${MAX_SEEN.toLocaleString('en-US')} events or reads it keeps`,
+        'watch how it ends with sse-probe <url>, which reads without that limit',
       )
     return skip(
       `the stream stayed open for the whole ${fmt(o.windowMs)} window`,
