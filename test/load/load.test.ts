@@ -525,6 +525,16 @@ describe('load, pure parts', () => {
     expect(errorKind('connect ECONNREFUSED 127.0.0.1:4000')).toBe('ECONNREFUSED')
     expect(errorKind('no response within 10000ms (--connect-timeout)')).toBe('connect timeout')
     expect(errorKind('other side closed after 1234 bytes')).toBe('other side closed after N bytes')
+    // Digits in a name stay: the errors `load` printed read `the HTTP/N protocol`, `NGHTTPN_…`.
+    expect(
+      errorKind('Response does not match the HTTP/1.1 protocol (Invalid header value char)'),
+    ).toBe('Response does not match the HTTP/1.1 protocol (Invalid header value char)')
+    expect(errorKind('Stream closed with error code NGHTTP2_ENHANCE_YOUR_CALM')).toBe(
+      'Stream closed with error code NGHTTP2_ENHANCE_YOUR_CALM',
+    )
+    expect(errorKind('HTTP/2: "GOAWAY" frame received with code 0')).toBe(
+      'HTTP/2: "GOAWAY" frame received with code N',
+    )
     // A limit is the same for every connection: it stays.
     expect(errorKind('the response headers are larger than 16 KiB, more than 2.5 ms')).toBe(
       'the response headers are larger than 16 KiB, more than N ms',
