@@ -1,3 +1,4 @@
+import { constants } from 'node:buffer'
 import { spawnSync } from 'node:child_process'
 import type { Socket } from 'node:net'
 import { createGzip, deflateSync, gzipSync } from 'node:zlib'
@@ -378,6 +379,22 @@ describe('bounded memory: --max-event-size', () => {
       /summary {2}event-too-large: received more than 16777216 bytes of a line or event that had not ended \(--max-event-size 16777216\) {2}exit 3/,
     )
     expect(server.sent()).toBeLessThan(100 * 2 ** 20)
+  })
+
+  it('raised past what a string holds, a line of 600 MB is too large, not an internal error', async () => {
+    const server = await startServer(async (_req, res) => {
+      res.writeHead(200, SSE).write('data: ')
+      const chunk = Buffer.alloc(2 ** 20, 'x')
+      for (let i = 0; i < 600 && !res.destroyed; i++) if (!res.write(chunk)) await drained(res)
+      res.end('\n\n')
+    })
+    const run = await runCli([server.url, '--json', '--max-event-size', '1GiB'])
+    expect(run.stderr).not.toMatch(/internal error/)
+    expect(run.exitCode).toBe(3)
+    expect(run.summary).toMatchObject({
+      reason: 'event-too-large',
+      message: `received more than ${Math.floor(constants.MAX_STRING_LENGTH / 2)} characters of a line or event that had not ended, the most sse-probe can hold (--max-event-size 1073741824)`,
+    })
   })
 
   it('counts bytes, not characters: an event of multi-byte characters can be too large', async () => {
