@@ -28,8 +28,10 @@ export interface EventStream {
 }
 
 // V8's longest string is 2^29 - 24 characters: past it the parser's joining of a line, or of an
-// event's data lines, throws. Half of it leaves room for both, whatever --max-event-size allows.
-const MAX_HELD = Math.floor(constants.MAX_STRING_LENGTH / 2)
+// event's data lines, throws, and so does a record or a pretty block whose escapes make an event
+// up to 6 times longer (a control character is \u0001 in JSON). An eighth leaves room for all,
+// whatever --max-event-size allows.
+const MAX_HELD = Math.floor(constants.MAX_STRING_LENGTH / 8)
 
 export function createEventStream(
   callbacks: StreamCallbacks,

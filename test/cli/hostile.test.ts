@@ -393,9 +393,28 @@ describe('bounded memory: --max-event-size', () => {
     expect(run.exitCode).toBe(3)
     expect(run.summary).toMatchObject({
       reason: 'event-too-large',
-      message: `received more than ${Math.floor(constants.MAX_STRING_LENGTH / 2)} characters of a line or event that had not ended, the most sse-probe can hold (--max-event-size 1073741824)`,
+      message: `received more than ${Math.floor(constants.MAX_STRING_LENGTH / 8)} characters of a line or event that had not ended, the most sse-probe can hold (--max-event-size 1073741824)`,
     })
   })
+
+  it.each([
+    ['--json', []],
+    ['pretty', ['--no-color']],
+  ])(
+    'raised, an event of 100 MB of control characters (6 times longer escaped) is too large for %s, not a crash',
+    async (_format, flags) => {
+      const server = await startServer(async (_req, res) => {
+        res.writeHead(200, SSE).write('data: ')
+        const chunk = Buffer.alloc(2 ** 20, 1)
+        for (let i = 0; i < 100 && !res.destroyed; i++) if (!res.write(chunk)) await drained(res)
+        res.end('\n\n')
+      })
+      const run = await runCli([server.url, '--max-event-size', '200MiB', '-q', ...flags])
+      expect(run.stderr).not.toMatch(/internal error|Fatal|stack trace/)
+      expect(run.exitCode).toBe(3)
+      expect(run.stderr).toMatch(/event-too-large: received more than 67108861 characters/)
+    },
+  )
 
   it('counts bytes, not characters: an event of multi-byte characters can be too large', async () => {
     const server = await sseServer(`data: ${'é'.repeat(600)}\n\n`)
