@@ -13,6 +13,7 @@ import { connectedArg, jsonPointerArg } from '../../src/load/options.ts'
 import type { LoadRecord, LoadSummaryRecord } from '../../src/load/records.ts'
 import { startStatusLine } from '../../src/load/render.ts'
 import { CLI, type CliRun, runCli } from '../helpers/cli.ts'
+import { startRawServer } from '../helpers/hostile-servers.ts'
 import { chatError, chatTokens } from '../helpers/llm-streams.ts'
 import { startServer } from '../helpers/server.ts'
 
@@ -480,6 +481,21 @@ describe('sse-probe load', () => {
       connections: { target: 6, opened: 3, failed: 0 },
       errors: {},
     })
+  })
+
+  it('SIGINT while TLS handshakes hang: the summary and 130 at once, not after --connect-timeout', async () => {
+    // Accepts, reads the TLS hello, never answers it.
+    const server = await startRawServer(() => {})
+    const url = server.url.replace('http:', 'https:')
+    const started = performance.now()
+    const run = await runCli(['load', url, '-c', '2', '--connect-timeout', '30s', '--json'], {
+      onSpawn: (child) => {
+        void waitFor(() => server.connections.length === 2).then(() => child.kill('SIGINT'))
+      },
+    })
+    expect(run.exitCode).toBe(130)
+    expect(loadSummary(run)).toMatchObject({ reason: 'interrupted', exitCode: 130 })
+    expect(performance.now() - started).toBeLessThan(10_000)
   })
 
   it('refuses bad flags with exit 2', async () => {
