@@ -1,4 +1,4 @@
-import { isEventStreamType, MAX_REDIRECTS } from '../engine/connection.ts'
+import { isEventStreamType, MAX_REDIRECTS, shownContentType } from '../engine/connection.ts'
 import { contentCodings, undecodable } from '../engine/decompress.ts'
 import { formatDuration as fmt } from '../engine/duration.ts'
 import { redactUrl } from '../engine/redact.ts'
@@ -127,7 +127,7 @@ export function checkContentType(o: Observation): Judgement {
   const why = unreadableStream(r)
   if (why !== undefined) return fail(`200, ${type}, with ${why}`, HINTS.compression)
   if (r.verdict !== 'ok')
-    return fail(`200 with Content-Type ${type ?? '(none)'}${body}`, HINTS.contentType)
+    return fail(`200 with Content-Type ${shownContentType(type)}${body}`, HINTS.contentType)
   const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(type ?? '')?.[1]
   if (charset && !/^utf-?8$/i.test(charset))
     return warn(`200, ${type}: SSE is decoded as UTF-8 whatever the charset says`, HINTS.charset)

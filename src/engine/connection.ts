@@ -165,7 +165,7 @@ export async function openStream(
           : unreadable !== undefined
             ? `${status} with ${unreadable}`
             : verdict === 'not-event-stream'
-              ? `${status} with Content-Type ${contentType === undefined ? '(none)' : clipped(contentType, SHOWN_MAX)}, not text/event-stream`
+              ? `${status} with Content-Type ${shownContentType(contentType)}, not text/event-stream`
               : status
       // cli.md: a refused response's record carries its body, an empty one too.
       return { ...attempt, message: why, excerpt }
@@ -198,6 +198,12 @@ function classify(status: number, contentType: string | undefined): Verdict {
   if (status === 204) return 'no-content'
   if (status !== 200) return 'http-error'
   return isEventStreamType(contentType) ? 'ok' : 'not-event-stream'
+}
+
+/** A response's Content-Type as a message quotes it: one that is missing or empty says so. */
+export function shownContentType(contentType: string | undefined): string {
+  if (contentType === undefined) return '(none)'
+  return contentType.trim() === '' ? '(empty)' : clipped(contentType, SHOWN_MAX)
 }
 
 /** [spec] the MIME type essence must be text/event-stream; parameters such as charset are allowed. */

@@ -251,6 +251,20 @@ describe('slow, silent and broken servers', () => {
     expect(check.stdout.length + check.stderr.length).toBeLessThan(2000)
   })
 
+  it('an empty Content-Type is named as such, not quoted as nothing', async () => {
+    const server = await startRawServer((socket) =>
+      socket.end(rawResponse('data: a\n\n', 'content-type: \r\n')),
+    )
+    const run = await runCli([server.url, '--json'])
+    expect(run.exitCode).toBe(3)
+    expect(run.summary.message).toBe('HTTP 200 OK with Content-Type (empty), not text/event-stream')
+    const check = await runCli(['check', server.url, '--json'])
+    expect(check.records[0]).toMatchObject({
+      id: 'content-type',
+      measured: '200 with Content-Type (empty): data: a',
+    })
+  })
+
   it.each([
     ['gzip', gzipSync],
     ['deflate', deflateSync],
