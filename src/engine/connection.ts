@@ -189,9 +189,12 @@ export async function openStream(
  * undici's 'other side closed' does not say that the scheme is the likely mistake.
  */
 function unanswered(message: string, url: URL): string {
-  return message === 'other side closed' && url.protocol === 'http:'
-    ? 'the server closed the connection without answering (is it an https:// port?)'
-    : message
+  if (message === 'other side closed' && url.protocol === 'http:')
+    return 'the server closed the connection without answering (is it an https:// port?)'
+  // Node's words name neither who reset nor when: before any answer (in a TLS handshake too).
+  if (message === 'read ECONNRESET')
+    return 'the server reset the connection before answering (ECONNRESET)'
+  return message
 }
 
 function classify(status: number, contentType: string | undefined): Verdict {

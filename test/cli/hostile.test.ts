@@ -251,6 +251,19 @@ describe('slow, silent and broken servers', () => {
     expect(check.stdout.length + check.stderr.length).toBeLessThan(2000)
   })
 
+  it.each(['http', 'https'])(
+    'a reset before any answer (%s: the request, the TLS hello) says who and when, not "read ECONNRESET"',
+    async (scheme) => {
+      const server = await startRawServer((socket) => socket.resetAndDestroy())
+      const run = await runCli([server.url.replace('http:', `${scheme}:`), '--json'])
+      expect(run.exitCode).toBe(3)
+      expect(run.summary).toMatchObject({
+        reason: 'connect-failed',
+        message: 'the server reset the connection before answering (ECONNRESET)',
+      })
+    },
+  )
+
   it('an empty Content-Type is named as such, not quoted as nothing', async () => {
     const server = await startRawServer((socket) =>
       socket.end(rawResponse('data: a\n\n', 'content-type: \r\n')),
