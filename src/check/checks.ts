@@ -1,10 +1,11 @@
-import { isEventStreamType, MAX_REDIRECTS } from '../engine/connection.ts'
+import { isEventStreamType, MAX_REDIRECTS, shownContentType } from '../engine/connection.ts'
 import { contentCodings, undecodable } from '../engine/decompress.ts'
 import { formatDuration as fmt } from '../engine/duration.ts'
 import { redactUrl } from '../engine/redact.ts'
 import {
   BROWSER_ACCEPT_ENCODING,
   type ConnectionSeen,
+  MAX_SEEN,
   type Observation,
   type ResponseSeen,
 } from './observation.ts'
@@ -126,7 +127,7 @@ export function checkContentType(o: Observation): Judgement {
   const why = unreadableStream(r)
   if (why !== undefined) return fail(`200, ${type}, with ${why}`, HINTS.compression)
   if (r.verdict !== 'ok')
-    return fail(`200 with Content-Type ${type ?? '(none)'}${body}`, HINTS.contentType)
+    return fail(`200 with Content-Type ${shownContentType(type)}${body}`, HINTS.contentType)
   const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(type ?? '')?.[1]
   if (charset && !/^utf-?8$/i.test(charset))
     return warn(`200, ${type}: SSE is decoded as UTF-8 whatever the charset says`, HINTS.charset)
@@ -394,6 +395,12 @@ export function checkEndOfStream(o: Observation): Judgement {
       return skip(
         `the stream stayed open for the ${fmt(o.observedMs)} observed before the check was interrupted`,
         INTERRUPTED,
+      )
+    // A fast stream fills what the check keeps before the window is over.
+    if (o.connections.at(-1)?.end?.cause === 'full')
+      return skip(
+        `the stream stayed open for the ${fmt(o.observedMs)} observed, when the check had read the ${MAX_SEEN.toLocaleString('en-US')} events or reads it keeps`,
+        'watch how it ends with sse-probe <url>, which reads without that limit',
       )
     return skip(
       `the stream stayed open for the whole ${fmt(o.windowMs)} window`,

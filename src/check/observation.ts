@@ -6,6 +6,9 @@ import type { StreamRequest } from '../engine/request.ts'
 /** What browsers send; the probe itself asks for no compression. */
 export const BROWSER_ACCEPT_ENCODING = 'gzip, deflate, br'
 
+/** Events and reads kept per connection: plenty to judge by, and a fast stream cannot fill memory. */
+export const MAX_SEEN = 10_000
+
 /** What one network read of a response body brought. Times are ms since the check started. */
 interface ReadSeen {
   t: number
@@ -36,7 +39,14 @@ export interface ResponseSeen {
   body?: string
 }
 
-export type ReadEnd = 'end-event' | 'first-event' | 'server-closed' | 'network-error' | 'window'
+/** `full`: the connection delivered MAX_SEEN events or reads, and reading stopped there. */
+export type ReadEnd =
+  | 'end-event'
+  | 'first-event'
+  | 'server-closed'
+  | 'network-error'
+  | 'window'
+  | 'full'
 
 /** One request and, when it was an event stream that was read, everything it delivered. */
 export interface ConnectionSeen {

@@ -13,6 +13,7 @@ import {
   type ConnectionSeen,
   type EventSeen,
   idsSeen,
+  MAX_SEEN,
   type Observation,
   type ReadEnd,
   type ResumeSeen,
@@ -164,9 +165,6 @@ interface Watcher {
   readonly lastEventId: string
 }
 
-// Events and reads kept per connection: plenty to judge by, and a fast stream cannot fill memory.
-const MAX_SEEN = 10_000
-
 /**
  * Opens and reads connections, timing every network read. `stopAt` ends reading
  * at an event (the end event, or the first event when that is all a probe needs).
@@ -190,7 +188,7 @@ function createWatcher(
         const seen = { t: readAt, event, id, ping: event === PING_EVENT }
         connection.events.push(seen)
         if (!seen.ping) events++
-        stopped = stopAt(seen) ?? (connection.events.length >= MAX_SEEN ? 'window' : undefined)
+        stopped = stopAt(seen) ?? (connection.events.length >= MAX_SEEN ? 'full' : undefined)
       },
       onComment() {
         if (!connection || stopped) return
@@ -218,7 +216,7 @@ function createWatcher(
         events = 0
         stream.feed(chunk)
         seen.reads.push({ t: readAt, silenceMs: roundMs(readAt - lastReadAt), events })
-        if (seen.reads.length >= MAX_SEEN) stopped ??= 'window'
+        if (seen.reads.length >= MAX_SEEN) stopped ??= 'full'
         lastReadAt = readAt
         return stopped !== undefined
       },

@@ -12,7 +12,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js'
 import AjvDraft04Module from 'ajv-draft-04'
 import addFormatsModule from 'ajv-formats'
 import { parse as parseYaml } from 'yaml'
-import { headOf } from '../engine/escape.ts'
+import { clipped } from '../engine/escape.ts'
 import { fileProblem, UsageError, userRegex } from './engine.ts'
 import { localFollow, selectBranches } from './unions.ts'
 
@@ -145,8 +145,7 @@ const MAX_SHOWN = 100
 
 /** A value as JSON, cut (never inside a surrogate pair) when longer than MAX_SHOWN. */
 function shown(value: unknown): string {
-  const text = JSON.stringify(value)
-  return text.length <= MAX_SHOWN ? text : `${headOf(text, MAX_SHOWN)}…`
+  return clipped(JSON.stringify(value), MAX_SHOWN)
 }
 
 /** An enum's values, as many as fit in MAX_SHOWN: an enum of hundreds (time zones) stays one line. */

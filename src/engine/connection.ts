@@ -4,6 +4,7 @@ import type { CookieJar } from './cookies.ts'
 import { undecodable } from './decompress.ts'
 import { type Body, sendRequest } from './dispatch.ts'
 import { describeError } from './errors.ts'
+import { clipped } from './escape.ts'
 import { createHttp, type Http, type HttpOptions } from './http.ts'
 import type { Verdict } from './reconnect.ts'
 import { redactUrl } from './redact.ts'
@@ -34,6 +35,9 @@ export type Attempt =
 export const MAX_REDIRECTS = 20
 const EXCERPT_BYTES = 300
 const EXCERPT_WAIT_MS = 1000
+// Server text quoted in a one-line message (reason phrase, Content-Type, Location) is cut to this:
+// llhttp reads a status line of any length, which no header limit bounds.
+const SHOWN_MAX = 200
 // Credentials that fetch drops when a redirect leaves the origin (the jar's cookies follow the
 // jar's own domain rules instead), and the model providers' API keys, credentials as much
 // (cli.md: credentials are not forwarded to another origin).
@@ -111,7 +115,7 @@ export async function openStream(
           const target = next ? 'a URL that is not http(s)' : 'an invalid URL'
           return {
             type: 'network-error',
-            message: `HTTP ${response.statusCode} redirect to ${target}, not followed: ${redactUrl(location)}`,
+            message: `HTTP ${response.statusCode} redirect to ${target}, not followed: ${clipped(redactUrl(location), SHOWN_MAX)}`,
           }
         }
         if (next.origin !== url.origin) headers = omit(headers, ORIGIN_BOUND_HEADERS)
@@ -146,7 +150,7 @@ export async function openStream(
         url: url.href,
         httpVersion: httpVersion(url.origin),
         status: response.statusCode,
-        statusText: response.statusText,
+        statusText: clipped(response.statusText, SHOWN_MAX),
         headers: responseHeaders,
         body: response.body,
         release,
@@ -157,7 +161,7 @@ export async function openStream(
         return { ...attempt, message: 'HTTP 204 No Content: the server asked the client to stop' }
       const excerpt = await readExcerpt(response.body)
       // HTTP/2 has no reason phrase: use the standard one.
-      const reason = response.statusText || STATUS_CODES[response.statusCode]
+      const reason = attempt.statusText || STATUS_CODES[response.statusCode]
       const status = `HTTP ${response.statusCode}${reason ? ` ${reason}` : ''}`
       const why =
         verdict === 'too-many-redirects'
@@ -165,7 +169,7 @@ export async function openStream(
           : unreadable !== undefined
             ? `${status} with ${unreadable}`
             : verdict === 'not-event-stream'
-              ? `${status} with Content-Type ${contentType ?? '(none)'}, not text/event-stream`
+              ? `${status} with Content-Type ${shownContentType(contentType)}, not text/event-stream`
               : isRedirect(response.statusCode)
                 ? `${status} without a Location header: a redirect to nowhere`
                 : status
@@ -191,15 +195,24 @@ export async function openStream(
  * undici's 'other side closed' does not say that the scheme is the likely mistake.
  */
 function unanswered(message: string, url: URL): string {
-  return message === 'other side closed' && url.protocol === 'http:'
-    ? 'the server closed the connection without answering (is it an https:// port?)'
-    : message
+  if (message === 'other side closed' && url.protocol === 'http:')
+    return 'the server closed the connection without answering (is it an https:// port?)'
+  // Node's words name neither who reset nor when: before any answer (in a TLS handshake too).
+  if (message === 'read ECONNRESET')
+    return 'the server reset the connection before answering (ECONNRESET)'
+  return message
 }
 
 function classify(status: number, contentType: string | undefined): Verdict {
   if (status === 204) return 'no-content'
   if (status !== 200) return 'http-error'
   return isEventStreamType(contentType) ? 'ok' : 'not-event-stream'
+}
+
+/** A response's Content-Type as a message quotes it: one that is missing or empty says so. */
+export function shownContentType(contentType: string | undefined): string {
+  if (contentType === undefined) return '(none)'
+  return contentType.trim() === '' ? '(empty)' : clipped(contentType, SHOWN_MAX)
 }
 
 /** [spec] the MIME type essence must be text/event-stream; parameters such as charset are allowed. */

@@ -89,8 +89,11 @@ class StreamHandler implements Dispatcher.DispatchHandler, Body {
 
   #onAbort = () => {
     const reason = this.#signal!.reason ?? new Error(ABORTED)
-    if (this.#resolve) this.#controller?.abort(reason)
-    else this.destroy(reason)
+    if (!this.#resolve) this.destroy(reason)
+    else if (this.#controller) this.#controller.abort(reason)
+    // Not started: undici is still connecting (a TLS handshake that never ends), which an abort
+    // does not end. The request fails now; onRequestStart aborts it if it ever starts.
+    else this.onResponseError(undefined, reason)
   }
 
   #deliver = () => {
@@ -126,7 +129,7 @@ class StreamHandler implements Dispatcher.DispatchHandler, Body {
 
   onRequestStart(controller: Dispatcher.DispatchController) {
     this.#controller = controller
-    if (this.#signal?.aborted) this.#onAbort()
+    if (this.#signal?.aborted) controller.abort(this.#signal.reason ?? new Error(ABORTED))
   }
 
   onResponseStart(

@@ -31,3 +31,8 @@ export function headOf(text: string, length: number): string {
   const high = (text.charCodeAt(length - 1) & 0xfc00) === 0xd800
   return text.slice(0, high ? length - 1 : length)
 }
+
+/** A text cut to about `length` UTF-16 units (never inside a surrogate pair), with an ellipsis when cut. */
+export function clipped(text: string, length: number): string {
+  return text.length <= length ? text : `${headOf(text, length)}…`
+}

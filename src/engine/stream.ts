@@ -1,3 +1,4 @@
+import { constants } from 'node:buffer'
 import { createParser, type EventSourceMessage } from 'eventsource-parser'
 import { createCommentText } from './comment-text.ts'
 import { createUtf8Decoder } from './utf8.ts'
@@ -26,6 +27,12 @@ export interface EventStream {
   lastEventId(): string
 }
 
+// V8's longest string is 2^29 - 24 characters: past it the parser's joining of a line, or of an
+// event's data lines, throws, and so does a record or a pretty block whose escapes make an event
+// up to 6 times longer (a control character is \u0001 in JSON). An eighth leaves room for all,
+// whatever --max-event-size allows.
+const MAX_HELD = Math.floor(constants.MAX_STRING_LENGTH / 8)
+
 export function createEventStream(
   callbacks: StreamCallbacks,
   /** exactComments: recover the space after a comment's colon (costs a scan of each chunk with a comment). */
@@ -40,8 +47,9 @@ export function createEventStream(
   const commentText = options.exactComments === false ? undefined : createCommentText()
   const types = createTypeTable()
 
+  const held = Math.min(options.maxEventSize, MAX_HELD)
   const parser = createParser({
-    maxBufferSize: options.maxEventSize,
+    maxBufferSize: held,
     // [spec] an id field sets the last-event-ID buffer, even in a block without data.
     onId(id) {
       if (discarding === false) lastEventId = id
@@ -70,7 +78,9 @@ export function createEventStream(
     onError(error) {
       if (error.type === 'max-buffer-size-exceeded')
         reportTooLarge(
-          `more than ${options.maxEventSize} bytes of a line or event that had not ended`,
+          held < options.maxEventSize
+            ? `more than ${held} characters of a line or event that had not ended, the most sse-probe can hold`
+            : `more than ${options.maxEventSize} bytes of a line or event that had not ended`,
         )
     },
   })

@@ -273,7 +273,8 @@ export function errorKind(message: string, status?: number): string {
   const code = /\b(E[A-Z]{3,}|UND_ERR_[A-Z_]+)\b/.exec(message)
   if (code) return code[1]!
   if (message.includes('--connect-timeout')) return 'connect timeout'
-  return message.replace(/(?<!\d)\d+(\.\d+)?(?![\d.]| ?[KMG]iB\b)/g, 'N').slice(0, 80)
+  // Digits within a name (NGHTTP2_…, HTTP/1.1) are part of it, not a count.
+  return message.replace(/(?<!\w|HTTP\/[\d.]*)\d+(\.\d+)?(?![\d.]| ?[KMG]iB\b)/g, 'N').slice(0, 80)
 }
 
 /** A number as JSON writes one: Number() alone would also take hex, `Infinity` and blanks. */

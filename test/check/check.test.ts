@@ -331,6 +331,24 @@ describe('check: each check catches its problem', () => {
     expect(run.exitCode).toBe(0)
   })
 
+  it('a stream that fills what the check keeps before the window is over: end-of-stream says so', async () => {
+    const server = await startServer(async (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' })
+      while (!res.destroyed) {
+        res.write('data: x\n\n'.repeat(100))
+        await new Promise((resolve) => setImmediate(resolve))
+      }
+    })
+    const { run, checks } = await runCheck(server.url, ['--window', '20s'])
+    expect(checks['end-of-stream']).toMatchObject({
+      status: 'skip',
+      measured: expect.stringMatching(
+        /^the stream stayed open for the [\d.]+m?s observed, when the check had read the 10,000 events or reads it keeps$/,
+      ),
+    })
+    expect(run.exitCode).toBe(0)
+  })
+
   it('an error status fails content-type and leaves the stream checks unmeasured', async () => {
     const server = await startServer((_req, res) =>
       res.writeHead(500, { 'content-type': 'text/plain' }).end('oops'),

@@ -1,3 +1,4 @@
+import { constants } from 'node:buffer'
 import { spawnSync } from 'node:child_process'
 import type { Socket } from 'node:net'
 import { createGzip, deflateSync, gzipSync } from 'node:zlib'
@@ -236,6 +237,47 @@ describe('slow, silent and broken servers', () => {
     expect(run.summary).toMatchObject({ reason: 'connect-failed' })
   })
 
+  it('a reason phrase of megabytes (no header limit covers it) is cut in the error, the summary and check', async () => {
+    const server = await startRawServer((socket) =>
+      socket.end(`HTTP/1.1 500 ${'O'.repeat(3_000_000)}\r\ncontent-length: 0\r\n\r\n`),
+    )
+    const run = await runCli([server.url, '--json'])
+    expect(run.exitCode).toBe(3)
+    expect(run.summary.message).toBe(`HTTP 500 ${'O'.repeat(200)}…`)
+    expect(run.ofType('error')[0]!.message).toBe(run.summary.message)
+    expect(run.stderr).toBe(`error: ${run.summary.message}\n`)
+    const check = await runCli(['check', server.url])
+    expect(check.exitCode).toBe(1)
+    expect(check.stdout.length + check.stderr.length).toBeLessThan(2000)
+  })
+
+  it.each(['http', 'https'])(
+    'a reset before any answer (%s: the request, the TLS hello) says who and when, not "read ECONNRESET"',
+    async (scheme) => {
+      const server = await startRawServer((socket) => socket.resetAndDestroy())
+      const run = await runCli([server.url.replace('http:', `${scheme}:`), '--json'])
+      expect(run.exitCode).toBe(3)
+      expect(run.summary).toMatchObject({
+        reason: 'connect-failed',
+        message: 'the server reset the connection before answering (ECONNRESET)',
+      })
+    },
+  )
+
+  it('an empty Content-Type is named as such, not quoted as nothing', async () => {
+    const server = await startRawServer((socket) =>
+      socket.end(rawResponse('data: a\n\n', 'content-type: \r\n')),
+    )
+    const run = await runCli([server.url, '--json'])
+    expect(run.exitCode).toBe(3)
+    expect(run.summary.message).toBe('HTTP 200 OK with Content-Type (empty), not text/event-stream')
+    const check = await runCli(['check', server.url, '--json'])
+    expect(check.records[0]).toMatchObject({
+      id: 'content-type',
+      measured: '200 with Content-Type (empty): data: a',
+    })
+  })
+
   it.each([
     ['gzip', gzipSync],
     ['deflate', deflateSync],
@@ -374,6 +416,41 @@ describe('bounded memory: --max-event-size', () => {
     )
     expect(server.sent()).toBeLessThan(100 * 2 ** 20)
   })
+
+  it('raised past what a string holds, a line of 600 MB is too large, not an internal error', async () => {
+    const server = await startServer(async (_req, res) => {
+      res.writeHead(200, SSE).write('data: ')
+      const chunk = Buffer.alloc(2 ** 20, 'x')
+      for (let i = 0; i < 600 && !res.destroyed; i++) if (!res.write(chunk)) await drained(res)
+      res.end('\n\n')
+    })
+    const run = await runCli([server.url, '--json', '--max-event-size', '1GiB'])
+    expect(run.stderr).not.toMatch(/internal error/)
+    expect(run.exitCode).toBe(3)
+    expect(run.summary).toMatchObject({
+      reason: 'event-too-large',
+      message: `received more than ${Math.floor(constants.MAX_STRING_LENGTH / 8)} characters of a line or event that had not ended, the most sse-probe can hold (--max-event-size 1073741824)`,
+    })
+  })
+
+  it.each([
+    ['--json', []],
+    ['pretty', ['--no-color']],
+  ])(
+    'raised, an event of 100 MB of control characters (6 times longer escaped) is too large for %s, not a crash',
+    async (_format, flags) => {
+      const server = await startServer(async (_req, res) => {
+        res.writeHead(200, SSE).write('data: ')
+        const chunk = Buffer.alloc(2 ** 20, 1)
+        for (let i = 0; i < 100 && !res.destroyed; i++) if (!res.write(chunk)) await drained(res)
+        res.end('\n\n')
+      })
+      const run = await runCli([server.url, '--max-event-size', '200MiB', '-q', ...flags])
+      expect(run.stderr).not.toMatch(/internal error|Fatal|stack trace/)
+      expect(run.exitCode).toBe(3)
+      expect(run.stderr).toMatch(/event-too-large: received more than 67108861 characters/)
+    },
+  )
 
   it('counts bytes, not characters: an event of multi-byte characters can be too large', async () => {
     const server = await sseServer(`data: ${'é'.repeat(600)}\n\n`)

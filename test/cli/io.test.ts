@@ -40,6 +40,18 @@ describe('stdout whose reader has gone (EPIPE)', () => {
       expect({ exitCode, stderr }).toEqual({ exitCode: 0, stderr: '' })
     },
   )
+
+  it('`sse-probe load … --json | <closed>` stops at the next stats record, quietly with 0, not after --duration', async () => {
+    const server = await endlessServer()
+    const started = performance.now()
+    const { exitCode, stderr } = await run(
+      ['load', server.url, '-c', '2', '--json', '--interval', '100ms', '--duration', '60s'],
+      ['ignore', 'pipe', 'pipe'],
+      true,
+    )
+    expect({ exitCode, stderr }).toEqual({ exitCode: 0, stderr: '' })
+    expect(performance.now() - started).toBeLessThan(10_000)
+  })
 })
 
 // /dev/full: every write fails with ENOSPC, as on a full disk.
@@ -63,6 +75,25 @@ describe.runIf(existsSync('/dev/full'))('stdout on a full disk (ENOSPC)', () => 
     expect(exitCode).toBe(74)
     expect(stderr).toMatch(NO_SPACE)
     expect(stderr).not.toMatch(STACK_TRACE)
+  })
+
+  it('load --json stops at once too: exit 74, not after --duration', async () => {
+    const server = await endlessServer()
+    const started = performance.now()
+    const { exitCode, stderr } = await toFullDisk([
+      'load',
+      server.url,
+      '-c',
+      '2',
+      '--json',
+      '--interval',
+      '100ms',
+      '--duration',
+      '60s',
+    ])
+    expect(exitCode).toBe(74)
+    expect(stderr).toMatch(NO_SPACE)
+    expect(performance.now() - started).toBeLessThan(10_000)
   })
 
   it.each([

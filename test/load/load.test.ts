@@ -13,6 +13,7 @@ import { connectedArg, jsonPointerArg } from '../../src/load/options.ts'
 import type { LoadRecord, LoadSummaryRecord } from '../../src/load/records.ts'
 import { startStatusLine } from '../../src/load/render.ts'
 import { CLI, type CliRun, runCli } from '../helpers/cli.ts'
+import { startRawServer } from '../helpers/hostile-servers.ts'
 import { chatError, chatTokens } from '../helpers/llm-streams.ts'
 import { startServer } from '../helpers/server.ts'
 
@@ -556,6 +557,21 @@ describe('sse-probe load', () => {
     })
   })
 
+  it('SIGINT while TLS handshakes hang: the summary and 130 at once, not after --connect-timeout', async () => {
+    // Accepts, reads the TLS hello, never answers it.
+    const server = await startRawServer(() => {})
+    const url = server.url.replace('http:', 'https:')
+    const started = performance.now()
+    const run = await runCli(['load', url, '-c', '2', '--connect-timeout', '30s', '--json'], {
+      onSpawn: (child) => {
+        void waitFor(() => server.connections.length === 2).then(() => child.kill('SIGINT'))
+      },
+    })
+    expect(run.exitCode).toBe(130)
+    expect(loadSummary(run)).toMatchObject({ reason: 'interrupted', exitCode: 130 })
+    expect(performance.now() - started).toBeLessThan(10_000)
+  })
+
   it('refuses bad flags with exit 2', async () => {
     const server = await holdingServer()
     for (const args of [
@@ -599,6 +615,16 @@ describe('load, pure parts', () => {
     expect(errorKind('connect ECONNREFUSED 127.0.0.1:4000')).toBe('ECONNREFUSED')
     expect(errorKind('no response within 10000ms (--connect-timeout)')).toBe('connect timeout')
     expect(errorKind('other side closed after 1234 bytes')).toBe('other side closed after N bytes')
+    // Digits in a name stay: the errors `load` printed read `the HTTP/N protocol`, `NGHTTPN_…`.
+    expect(
+      errorKind('Response does not match the HTTP/1.1 protocol (Invalid header value char)'),
+    ).toBe('Response does not match the HTTP/1.1 protocol (Invalid header value char)')
+    expect(errorKind('Stream closed with error code NGHTTP2_ENHANCE_YOUR_CALM')).toBe(
+      'Stream closed with error code NGHTTP2_ENHANCE_YOUR_CALM',
+    )
+    expect(errorKind('HTTP/2: "GOAWAY" frame received with code 0')).toBe(
+      'HTTP/2: "GOAWAY" frame received with code N',
+    )
     // A limit is the same for every connection: it stays.
     expect(errorKind('the response headers are larger than 16 KiB, more than 2.5 ms')).toBe(
       'the response headers are larger than 16 KiB, more than N ms',

@@ -26,13 +26,19 @@ export async function runLoad(url: URL, flags: RawLoadFlags, context: RunContext
     return 0
   }
   if (!options.probe.request.proxy) checkProxyVariables(context.env)
-  // Records are written as they come and the summary at the end: a reader that has gone is not an error.
-  context.stdout.on('error', () => {})
+  // As the probe's: once a write has failed (`load --json | head`, noticed at the next stats
+  // record; a full disk), holding the connections serves nobody, so the run stops, writing nothing
+  // more. The CLI's entry exits 0 for a reader that has gone, 74 for another failure.
+  let outputFailed = false
   // Load-level errors (trigger, file descriptors) also end the run: people read them in the summary.
   const write = (record: LoadRecord) => {
-    if (options.json) context.stdout.write(`${JSON.stringify(record)}\n`)
+    if (options.json && !outputFailed) context.stdout.write(`${JSON.stringify(record)}\n`)
   }
   const run = startLoad(options, { emit: write })
+  context.stdout.on('error', () => {
+    outputFailed = true
+    run.stop('interrupted')
+  })
   const statusLine =
     !options.json && !options.quiet && context.stderr.isTTY
       ? startStatusLine(context.stderr, run.collector, options.connections)
@@ -45,6 +51,7 @@ export async function runLoad(url: URL, flags: RawLoadFlags, context: RunContext
     signals.dispose()
     statusLine?.clear()
   }
+  if (outputFailed) return 0
   const summary = summarise(options, result, signals.received)
   if (options.json) {
     write(summary)
