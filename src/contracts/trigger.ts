@@ -107,17 +107,17 @@ export function createTriggerExtension(
       })
     }
     if (outcome.status === undefined) unsent = true
-    if (!outcome.ok)
-      fail(context, `--trigger ${spec.method} ${url}: ${outcome.message}`, outcome.status)
+    if (!outcome.ok) fail(context, `--trigger ${spec.method} ${url}: ${outcome.message}`, outcome)
   }
 
-  function fail(context: Context, message: string, status?: number) {
+  function fail(context: Context, message: string, answer?: { status?: number; body?: string }) {
     context.emit({
       type: 'error',
       t: context.now(),
       attempt: 1,
       message,
-      ...(status !== undefined && { status }),
+      ...(answer?.status !== undefined && { status: answer.status }),
+      ...(answer?.body !== undefined && { body: answer.body }),
     })
     failure = { reason: 'trigger-failed', message }
     context.end(failure.reason, message)

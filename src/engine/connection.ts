@@ -264,7 +264,7 @@ function omit(headers: Record<string, string>, names: readonly string[]): Record
 }
 
 /** The start of a refused response's body, on one line, to show with the error. */
-function readExcerpt(body: Body): Promise<string> {
+export function readExcerpt(body: Body): Promise<string> {
   const chunks: Buffer[] = []
   let length = 0
   return new Promise((resolve) => {

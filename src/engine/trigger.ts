@@ -1,3 +1,4 @@
+import { readExcerpt } from './connection.ts'
 import { sendRequest } from './dispatch.ts'
 import { describeError, SseProbeUsageError } from './errors.ts'
 import { roundMs } from './records.ts'
@@ -59,7 +60,8 @@ export function triggerDataArg(data: string): Buffer {
 
 export type TriggerOutcome =
   | { ok: true; status: number; ms: number }
-  | { ok: false; status?: number; ms: number; message: string }
+  /** `body`: the start of a 4xx/5xx answer's body, which says why (an API's validation error). */
+  | { ok: false; status?: number; ms: number; message: string; body?: string }
 
 /** Sends the trigger; a transport error or a 4xx/5xx answer is a failed trigger. */
 export async function sendTrigger(
@@ -89,15 +91,12 @@ export async function sendTrigger(
       },
       signal,
     )
-    response.body.destroy()
     if (response.statusCode >= 400) {
-      return {
-        ok: false,
-        status: response.statusCode,
-        ms: ms(),
-        message: `HTTP ${response.statusCode}`,
-      }
+      const status = response.statusCode
+      const message = `HTTP ${status}`
+      return { ok: false, status, ms: ms(), message, body: await readExcerpt(response.body) }
     }
+    response.body.destroy()
     return { ok: true, status: response.statusCode, ms: ms() }
   } catch (error) {
     return { ok: false, ms: ms(), message: describeError(error) }

@@ -349,6 +349,31 @@ describe('check: each check catches its problem', () => {
     expect(run.exitCode).toBe(0)
   })
 
+  it('an end event written right after the last status (a generator yielding both) is not a proxy burst', async () => {
+    // sse-starlette's bytes for `yield status; yield end`: two sends back to back, one read.
+    const status = (i: number) =>
+      `id: ${i}\r\nevent: status\r\ndata: {"step": ${i}, "progress": ${i * 33}}\r\n\r\n`
+    const server = await startServer(async (req, res) => {
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-store',
+        'x-accel-buffering': 'no',
+      })
+      res.write(': retry set\r\nretry: 1000\r\n\r\n')
+      for (let i = Number(req.headers['last-event-id'] ?? 0) + 1; i <= 3; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 300))
+        res.write(status(i))
+      }
+      res.write('event: end\r\ndata: {"result": "ok"}\r\n\r\n')
+      res.end()
+    })
+    const { checks } = await runCheck(server.url)
+    expect(checks.buffering).toMatchObject({
+      status: 'pass',
+      measured: expect.stringMatching(/^4 events in \d+ reads, at most 2 per read$/),
+    })
+  })
+
   it('an error status fails content-type and leaves the stream checks unmeasured', async () => {
     const server = await startServer((_req, res) =>
       res.writeHead(500, { 'content-type': 'text/plain' }).end('oops'),

@@ -302,6 +302,27 @@ describe('buffering', () => {
     })
   })
 
+  it('the end event sharing the last read does not make it a burst; held events with it still do', () => {
+    const ended = (last: number) =>
+      observation({
+        connections: [
+          connection(0, {
+            reads: [
+              { t: 300, silenceMs: 300, events: 1 },
+              { t: 600, silenceMs: 300, events: 1 },
+              { t: 900, silenceMs: 300, events: last },
+            ],
+            end: { t: 900, cause: 'end-event' },
+          }),
+        ],
+      })
+    expect(checkBuffering(ended(2))).toMatchObject({
+      status: 'pass',
+      measured: '4 events in 3 reads, at most 2 per read',
+    })
+    expect(checkBuffering(ended(3)).status).toBe('warn')
+  })
+
   it('cannot tell from fewer than 3 events', () => {
     expect(checkBuffering(withReads([[2000, 2]])).status).toBe('skip')
   })

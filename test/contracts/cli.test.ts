@@ -429,6 +429,22 @@ describe('--trigger', () => {
     })
   })
 
+  it("a refused trigger shows why: its answer's body (FastAPI's 422), as for a refused stream", async () => {
+    const detail =
+      '{"detail":[{"loc":["body","name"],"msg":"field required","type":"value_error.missing"}]}'
+    const server = await startServer((req, res) => {
+      if (req.method === 'GET') return void res.writeHead(200, SSE).flushHeaders()
+      res.writeHead(422, { 'content-type': 'application/json' }).end(detail)
+    })
+    const args = ['--timeout', '5s', '--trigger', `POST ${server.url}/jobs`, '--trigger-data']
+    const json = await runCli([...args, '{"nam":"x"}', '--json', `${server.url}/events`])
+    expect(json.exitCode).toBe(3)
+    expect(json.ofType('error')).toMatchObject([{ status: 422, body: detail }])
+    const pretty = await runCli([...args, '{"nam":"x"}', `${server.url}/events`])
+    expect(pretty.exitCode).toBe(3)
+    expect(pretty.stderr).toContain(`/jobs: HTTP 422\n           ${detail}\n`)
+  })
+
   it('a trigger that could not be sent measures nothing: triggerToEventMs null, --expect-within fails', async () => {
     const closed = await startServer((_req, res) => res.end())
     await closed.close()
