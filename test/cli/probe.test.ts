@@ -623,6 +623,16 @@ describe('output', () => {
     expect(hidden.stderr).toMatch(/pings {8}1/)
   })
 
+  it('pretty: a ping event is dim throughout, its type not bold (bold shows over dim)', async () => {
+    const server = await sseServer('event: ping\ndata: {}\n\nevent: end\ndata: x\n\n')
+    const run = await runCli([server.url], { env: { FORCE_COLOR: '1' } })
+    const pingLine = run.stdout.split('\n').find((line) => line.includes('ping'))!
+    expect(pingLine.startsWith('\x1b[2m')).toBe(true)
+    expect(pingLine).not.toContain('\x1b[1m')
+    const endLine = run.stdout.split('\n').find((line) => line.includes('end'))!
+    expect(endLine).toContain('\x1b[1m')
+  })
+
   it('pretty: no spinner when stderr is not a TTY', async () => {
     const server = await startServer((_req, res) => {
       res.writeHead(200, SSE).write(': x\n\n')

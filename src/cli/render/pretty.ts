@@ -92,7 +92,9 @@ export function createPrettyRenderer(
     if (display.dataOnly) return { stream: 'out', text: dataOnly(record.data) }
     const id = record.id === null ? '' : `id ${record.id === '' ? '""' : visible(record.id)}`
     const dt = record.dt === null ? '' : `+${formatDuration(record.dt)}`
-    const styled = [c.bold.cyan(visible(record.event)), id && c.yellow(id), dt && c.dim(dt)]
+    // A ping's type is not bold: bold (SGR 1) over dim shows it at full strength in most terminals.
+    const type = ping ? c.cyan(visible(record.event)) : c.bold.cyan(visible(record.event))
+    const styled = [type, id && c.yellow(id), dt && c.dim(dt)]
     const head = [time(record.t), ...styled].filter(Boolean).join('  ')
     let text: string
     if (display.compact) {
