@@ -182,7 +182,7 @@ export async function openStream(
       type: 'network-error',
       message: timeout
         ? `no response within ${options.connectTimeoutMs}ms (--connect-timeout)`
-        : unanswered(describeError(error), url),
+        : unanswered(error, url),
     }
   } finally {
     clearTimeout(connectTimer)
@@ -194,9 +194,15 @@ export async function openStream(
  * A TLS server that gets a plain HTTP request closes the connection without a word (Node, Go):
  * undici's 'other side closed' does not say that the scheme is the likely mistake.
  */
-function unanswered(message: string, url: URL): string {
-  if (message === 'other side closed' && url.protocol === 'http:')
-    return 'the server closed the connection without answering (is it an https:// port?)'
+function unanswered(error: unknown, url: URL): string {
+  const message = describeError(error)
+  if (message === 'other side closed' && url.protocol === 'http:') {
+    // undici says what the socket had read: a part of a response is no TLS server's silence.
+    const read = (error as { socket?: { bytesRead?: number } }).socket?.bytesRead
+    return read
+      ? 'the server closed the connection before its response headers were complete'
+      : 'the server closed the connection without answering (is it an https:// port?)'
+  }
   // Node's words name neither who reset nor when: before any answer (in a TLS handshake too).
   if (message === 'read ECONNRESET')
     return 'the server reset the connection before answering (ECONNRESET)'

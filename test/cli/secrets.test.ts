@@ -1,6 +1,6 @@
 import { createSecureServer } from 'node:http2'
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https'
-import type { AddressInfo } from 'node:net'
+import { type AddressInfo, createServer as createNetServer } from 'node:net'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { runCli } from '../helpers/cli.ts'
 import { startServer } from '../helpers/server.ts'
@@ -244,6 +244,20 @@ describe('TLS', () => {
     expect(run.exitCode).toBe(3)
     expect(run.summary.message).toBe(
       'the server closed the connection without answering (is it an https:// port?)',
+    )
+  })
+
+  it('a server that closes in the middle of its headers is not taken for a TLS port', async () => {
+    const server = createNetServer((socket) =>
+      socket.once('data', () => socket.end('HTTP/1.1 200 OK\r\nContent-Type: text/ev')),
+    )
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const { port } = server.address() as AddressInfo
+    const run = await runCli([`http://127.0.0.1:${port}/`, '--json'])
+    server.close()
+    expect(run.exitCode).toBe(3)
+    expect(run.summary.message).toBe(
+      'the server closed the connection before its response headers were complete',
     )
   })
 
