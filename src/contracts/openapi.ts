@@ -249,8 +249,15 @@ export function findOperation(
   const operations: { template: string; method: string; value: Json; servers: unknown }[] = []
   for (const [template, item] of Object.entries(paths)) {
     if (!isObject(item)) continue
-    for (const method of METHODS) {
-      const value = item[method]
+    // [OAS 3.2] Methods without a field of their own (LINK, PURGE) are under additionalOperations.
+    const additional = isObject(item.additionalOperations) ? item.additionalOperations : {}
+    const entries = [
+      ...METHODS.map((method) => [method, item[method]] as const),
+      ...Object.entries(additional).map(
+        ([method, value]) => [method.toLowerCase(), value] as const,
+      ),
+    ]
+    for (const [method, value] of entries) {
       if (isObject(value))
         operations.push({
           template,
@@ -379,15 +386,17 @@ function eventStreamSchema(
   follow: (schema: unknown) => unknown,
 ): AnySchema {
   const responses = isObject(operation.responses) ? operation.responses : {}
-  const response = responses['200'] ?? responses['2XX']
-  if (!isObject(response)) throw new UsageError(`${where}: the operation has no 200 response`)
+  // [OAS] `default` stands for every status the operation lists no response for, 200 among them.
+  const status = ['200', '2XX', 'default'].find((key) => isObject(responses[key]))
+  if (status === undefined) throw new UsageError(`${where}: the operation has no 200 response`)
+  const response = responses[status] as Json
   const content = isObject(response.content) ? response.content : {}
   const key = Object.keys(content).find(
     (type) => type.split(';')[0]!.trim().toLowerCase() === 'text/event-stream',
   )
   const media = key === undefined ? undefined : content[key]
   if (!isObject(media))
-    throw new UsageError(`${where}: its 200 response has no text/event-stream content`)
+    throw new UsageError(`${where}: its ${status} response has no text/event-stream content`)
   if (media.itemSchema !== undefined) {
     if (!isObject(media.itemSchema) && typeof media.itemSchema !== 'boolean')
       throw new UsageError(`${where}: its text/event-stream itemSchema is not a schema`)
