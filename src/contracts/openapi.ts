@@ -12,6 +12,7 @@ import {
   nullableAsUnion,
   parseYamlText,
   readDocument,
+  subschemaSlots,
   type ValueCheck,
 } from './schema.ts'
 import { selectBranches } from './unions.ts'
@@ -39,14 +40,15 @@ export interface OpenApiTarget {
 type Json = Record<string, unknown>
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace', 'query']
-// Where the chosen schemas are put inside the document, so that the $refs the ref
-// parser leaves (circular ones) resolve against the document, as they were written.
+// The schema Ajv is given: the chosen schemas and the targets of the $refs that the ref parser
+// leaves (circular ones), all of it the objects of the dereferenced document.
 const DOC_ID = 'sse-probe:openapi'
 const ITEM = 'x-sse-probe-item'
 const CONTENT = 'x-sse-probe-content'
 const JSON_KEYWORD = 'x-sse-probe-json'
 const ID_KEYWORD = 'x-sse-probe-id'
-const EXTERNAL = 'x-sse-probe-external'
+const CYCLE = 'x-sse-probe-cycle'
+const SHARED = 'x-sse-probe-shared'
 
 export async function loadOpenApi(target: OpenApiTarget): Promise<OpenApiCheck> {
   const flag = `--openapi ${target.file}`
@@ -97,13 +99,15 @@ export async function loadOpenApi(target: OpenApiTarget): Promise<OpenApiCheck> 
   const itemSchema = eventStreamSchema(operation.value, where, follow)
   selectBranches(resolved, follow)
   const item = rewriteData(itemSchema, contentSchemas, follow)
-  resolved[ITEM] = item
-  resolved[CONTENT] = contentSchemas
+  const cycles = Array.isArray(resolved[CYCLE]) ? resolved[CYCLE] : []
+  // Not the whole document: Ajv walks every object of what it is given for $ids, as a tree, and
+  // the dereferenced document repeats each shared schema wherever it was referenced (OpenAI's
+  // took 30 s). Only these are ever compiled.
   // After the rewrites above, which read the properties and branches that this hides in an anyOf.
-  // The schemas a circular $ref still points at are the components'.
-  const components = isObject(resolved.components) ? resolved.components : {}
-  const named = isObject(components.schemas) ? Object.values(components.schemas) : []
-  nullableAsUnion(item, ...contentSchemas, ...named)
+  nullableAsUnion(item, ...contentSchemas, ...cycles)
+  const shared: unknown[] = []
+  referShared([item, ...contentSchemas, ...cycles], shared)
+  const schema = { [ITEM]: item, [CONTENT]: contentSchemas, [CYCLE]: cycles, [SHARED]: shared }
 
   // 3.0's Schema Object is draft-04's (boolean exclusiveMinimum, nullable); 3.1 and 3.2 are 2020-12.
   const dialect = version.startsWith('3.0.') ? 'draft-04' : '2020-12'
@@ -152,7 +156,7 @@ export async function loadOpenApi(target: OpenApiTarget): Promise<OpenApiCheck> 
     parsing(JSON_KEYWORD, false)
     // An id that is not JSON (`abc` for an integer id) fails as itself: `must be integer`.
     parsing(ID_KEYWORD, true)
-    ajv.addSchema(resolved as AnySchemaObject, DOC_ID, undefined, false)
+    ajv.addSchema(schema as AnySchemaObject, DOC_ID, undefined, false)
     return ajv
   }
   const validate = compileSchema(build(false), { $ref: `${DOC_ID}#/${ITEM}` }, where, () =>
@@ -190,25 +194,66 @@ function parseReferenced(file: { url: string; data: Buffer | string }): unknown 
 }
 
 /**
- * The $refs that dereferencing left (cycles) and that point into another file: Ajv knows only the
- * document, so their targets (the very objects inlined elsewhere) are listed in it and pointed at.
+ * The $refs that dereferencing left (cycles), in the document or into another file: Ajv is given
+ * the chosen schemas only, so their targets (the very objects inlined elsewhere) are listed in the
+ * document, and in what Ajv is given, and pointed at.
  */
 function pointCyclesIntoDocument(document: Json, parser: $RefParser): void {
   const targets: unknown[] = []
   const pointers = new Map<unknown, string>()
   forEachRef(document, (node, ref) => {
-    if (ref.startsWith('#')) return
-    const target = parser.$refs.get(ref)
+    let target: unknown
+    try {
+      target = parser.$refs.get(ref)
+    } catch {
+      // Not a pointer the ref parser follows ($ref in an example's data): left as written.
+      return
+    }
     let pointer = pointers.get(target)
     if (pointer === undefined) {
-      pointer = `#/${EXTERNAL}/${targets.push(target) - 1}`
+      pointer = `#/${CYCLE}/${targets.push(target) - 1}`
       pointers.set(target, pointer)
     }
     node.$ref = pointer
     // Not inlined anywhere when the cycle closed at its first $ref: its own $refs are walked too.
     return target
   })
-  if (targets.length > 0) document[EXTERNAL] = targets
+  if (targets.length > 0) document[CYCLE] = targets
+}
+
+/**
+ * Each schema that the dereferenced document holds in several places is put in `shared` once and
+ * referred to there: Ajv compiles a schema into every place it sits, and OpenAI's stream events,
+ * whose parts share parts hundreds of times over, ran out of memory. Rewrites in place, last.
+ */
+function referShared(roots: unknown[], shared: unknown[]): void {
+  const uses = new Map<object, number>()
+  const nodes: Json[] = []
+  // A stack, not recursion: a deep document must not overflow the call stack.
+  const stack = [...roots]
+  while (stack.length > 0) {
+    const node = stack.pop()
+    if (!isObject(node)) continue
+    const count = (uses.get(node) ?? 0) + 1
+    uses.set(node, count)
+    if (count > 1) continue
+    nodes.push(node)
+    for (const [holder, key] of subschemaSlots(node)) stack.push(holder[key])
+  }
+  const index = new Map<object, number>()
+  for (const node of nodes) {
+    for (const [holder, key] of subschemaSlots(node)) {
+      const child = holder[key]
+      if (!isObject(child) || uses.get(child)! < 2) continue
+      let at = index.get(child)
+      if (at === undefined) {
+        at = shared.push(child) - 1
+        index.set(child, at)
+      }
+      // Absolute: a schema's own $id would change what `#/…` means beneath it.
+      holder[key] = { $ref: `${DOC_ID}#/${SHARED}/${at}` }
+    }
+  }
 }
 
 /** Calls `visit` for every object with a string `$ref` under `root` (and under what it returns), each once. */

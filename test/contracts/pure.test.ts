@@ -264,6 +264,34 @@ describe('--openapi', () => {
     })
   })
 
+  it('schemas shared many times over (OpenAI stream events) load at once: Ajv is given each once', async () => {
+    // S0 has two properties that are S1, S1 two that are S2, …: 2^15 places once dereferenced.
+    const depth = 15
+    const schemas: Record<string, object> = { [`S${depth}`]: { type: 'integer' } }
+    for (let i = 0; i < depth; i++) {
+      const next = { $ref: `#/components/schemas/S${i + 1}` }
+      schemas[`S${i}`] = { type: 'object', properties: { a: next, b: next } }
+    }
+    const events = {
+      content: { 'text/event-stream': { schema: { $ref: '#/components/schemas/S0' } } },
+    }
+    const file = join(mkdtempSync(join(tmpdir(), 'sse-probe-shared-')), 'shared.json')
+    writeFileSync(
+      file,
+      JSON.stringify({
+        openapi: '3.1.0',
+        paths: { '/s': { get: { responses: { 200: events } } } },
+        components: { schemas },
+      }),
+    )
+    const { check } = await loadOpenApi({ ...target('', '/s'), file })
+    expect(check({ event: 'message', data: '{"a":{"b":{"a":{}}}}' })).toBeUndefined()
+    expect(check({ event: 'message', data: '{"a":{"b":{"a":"x"}}}' })).toEqual({
+      pointer: '/data/a/b/a',
+      message: 'must be object',
+    })
+  }, 10_000)
+
   it('3.1 with `schema` and object data, by method and server path', async () => {
     const { check } = await loadOpenApi(target('legacy31.yaml', '/v2/ticker', 'POST'))
     expect(check({ event: 'tick', data: '{"price":3}' })).toBeUndefined()
@@ -317,6 +345,11 @@ describe('--openapi', () => {
     })
     expect(root(null)).toBeUndefined()
     expect(root({ n: null })).toBeUndefined()
+    // One schema for all items, as springdoc writes a list of nullable enum values.
+    const items = { type: 'string', enum: ['a'], nullable: true }
+    const list = schema('list.json', { type: 'array', items })
+    expect(list(['a', null])).toBeUndefined()
+    expect(list(['a', 'x'])?.pointer).toBe('/1')
     expect(root({ n: 'x' })?.pointer).toBe('/n')
   })
 
