@@ -453,10 +453,11 @@ function eventStreamSchema(
 }
 
 const EVENT_FIELDS = ['data', 'event', 'id', 'retry']
+const isEventField = (name: string) => EVENT_FIELDS.includes(name)
 
 /**
  * The event in a 3.0/3.1 `schema`, which generators write for the whole stream: [OAS 3.2] an
- * array of events (Huma, springdoc's `Flux`) gives its `items`; a schema that names a field the
+ * array of events (Huma, springdoc's `Flux`) gives its `items`, an array of data the event's data; a schema that names a field the
  * event does not have, and not `data`, describes its data (a `$ref` to the payload's model, as
  * FastAPI and NestJS users write it); FastAPI's `type: string` for any non-JSON response class
  * describes the stream's text, merged into the `$ref` a user adds (its object keywords kept) or
@@ -469,7 +470,14 @@ function eventOfStream(
 ): AnySchema {
   let schema = follow(original)
   if (!isObject(schema)) return original
-  if (schema.type === 'array') return (schema.items ?? true) as AnySchema
+  if (schema.type === 'array') {
+    // Huma's and springdoc's ServerSentEvent items are events; poem's `EventStream<T>` and
+    // springdoc's `Flux<T>` items are T, each event's data: read as JSON where T is not a string.
+    const items = (schema.items ?? true) as AnySchema
+    const named = [...fieldsNamed(items, follow)]
+    if (named.includes('data') || (named.length > 0 && named.every(isEventField))) return items
+    return { type: 'object', required: ['data'], properties: { data: items } }
+  }
   if (schema.type === 'string') {
     const { type: _, ...rest } = schema
     if (!OBJECT_KEYWORDS.some((keyword) => keyword in rest))
@@ -481,8 +489,7 @@ function eventOfStream(
   // The event's schema names its data, or only its other fields; a payload's model may well have
   // an `id` of its own (OpenAI's chunks do).
   const named = [...fieldsNamed(schema, follow)]
-  if (named.includes('data') || named.every((field) => EVENT_FIELDS.includes(field)))
-    return schema as AnySchema
+  if (named.includes('data') || named.every(isEventField)) return schema as AnySchema
   const data = { type: 'string', contentMediaType: 'application/json', contentSchema: schema }
   return { type: 'object', required: ['data'], properties: { data } }
 }

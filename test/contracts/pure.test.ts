@@ -227,6 +227,47 @@ describe('--openapi', () => {
     })
   })
 
+  it("poem's EventStream<T> and springdoc's Flux<T>: an array of T, each event's data", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sse-probe-poem-'))
+    const load = (items: object) => {
+      const events = { type: 'array', format: 'event-stream', items }
+      const content = { 'text/event-stream': { schema: events } }
+      writeFileSync(
+        join(dir, 'poem.json'),
+        JSON.stringify({
+          openapi: '3.0.0',
+          info: { title: 'Event', version: '1.0' },
+          servers: [],
+          tags: [],
+          paths: { '/events': { get: { responses: { 200: { description: '', content } } } } },
+          components: {
+            schemas: {
+              Event: {
+                type: 'object',
+                title: 'Event',
+                required: ['value'],
+                properties: { value: { type: 'integer', format: 'int32' } },
+              },
+            },
+          },
+        }),
+      )
+      return loadOpenApi({ ...target('', '/events'), file: join(dir, 'poem.json') })
+    }
+    // As poem writes it: the model's JSON in `data:`, with or without an event type.
+    const poem = await load({ $ref: '#/components/schemas/Event' })
+    expect(poem.check({ event: 'message', data: '{"value":1}' })).toBeUndefined()
+    expect(poem.check({ event: 'push', data: '{"value":1}' })).toBeUndefined()
+    expect(poem.check({ event: 'message', data: '{"value":"1"}' })).toEqual({
+      pointer: '/data/value',
+      message: 'must be integer',
+    })
+    // springdoc's Flux<String>: Spring writes the string as it is.
+    const strings = await load({ type: 'string', maxLength: 5 })
+    expect(strings.check({ event: 'message', data: 'hello' })).toBeUndefined()
+    expect(strings.check({ event: 'message', data: 'hello!' })?.pointer).toBe('/data')
+  })
+
   it("FastAPI with sse-starlette: the model a user's $ref adds to `type: string` describes the data", async () => {
     const { check } = await loadOpenApi(target('fastapi-sse-starlette.json', '/jobs/42/events'))
     expect(check({ event: 'message', data: '{"state":"running","progress":40}' })).toBeUndefined()
