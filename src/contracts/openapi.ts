@@ -371,16 +371,29 @@ function serverPaths(servers: unknown): string[] {
 /**
  * [OAS] What follows the origin, which variables may spell (`{scheme}://{host}:{port}/v1`) or
  * stand for (`{endpoint}/openai`, as TypeSpec writes for Azure: the path of its default, if
- * any); a relative URL (`./v1`) is taken from the root.
+ * any); a relative URL (`./v1`) is taken from the root. A variable right after the host whose
+ * default is a path (`{scheme}://{host}{basePath}`, as Swagger 2.0's fields are carried over)
+ * begins the path.
  */
 function serverPath(url: string, variables: Json): string {
+  const defaultOf = (name: string) => {
+    const variable = variables[name]
+    return isObject(variable) && typeof variable.default === 'string' ? variable.default : ''
+  }
   let path = url.replace(/[?#].*$/, '')
   const origin = /^(?:(?:[a-z][a-z0-9+.-]*|\{[^}]*\}):)?\/\/[^/]*/i.exec(path)
   const leading = /^\{([^}]*)\}/.exec(path)
-  if (origin) path = path.slice(origin[0].length)
-  else if (leading) {
-    const variable = variables[leading[1]!]
-    const value = isObject(variable) && typeof variable.default === 'string' ? variable.default : ''
+  if (origin) {
+    path = path.slice(origin[0].length)
+    const authority = origin[0].slice(origin[0].indexOf('//') + 2)
+    for (const variable of authority.matchAll(/\{([^}]*)\}/g)) {
+      const value = defaultOf(variable[1]!)
+      if (!value.startsWith('/')) continue
+      path = value + authority.slice(variable.index + variable[0].length) + path
+      break
+    }
+  } else if (leading) {
+    const value = defaultOf(leading[1]!)
     const base = value.includes('//') ? serverPath(value, {}) : value.startsWith('/') ? value : ''
     path = base + path.slice(leading[0].length)
   }

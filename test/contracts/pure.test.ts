@@ -437,9 +437,13 @@ ${operations}
   })
 
   it('server URLs whose origin is a variable, protocol-relative or relative', () => {
+    const variables = {
+      endpoint: { default: 'https://x.openai.azure.com' },
+      basePath: { default: '/v1' },
+    }
     const operation = (url: string, path: string) => {
       const document = {
-        servers: [{ url, variables: { endpoint: { default: 'https://x.openai.azure.com' } } }],
+        servers: [{ url, variables }],
         paths: { '/deployments/{id}/events': { get: { operationId: 'events' } } },
       }
       return findOperation(document, target('', path), 'f').label
@@ -449,6 +453,8 @@ ${operations}
     expect(operation('{scheme}://{host}:{port}/v1', '/v1/deployments/a/events')).toBe(found)
     expect(operation('//cdn.example.com/v1', '/v1/deployments/a/events')).toBe(found)
     expect(operation('./v1', '/v1/deployments/a/events')).toBe(found)
+    // Swagger 2.0's host and basePath carried over as variables.
+    expect(operation('{scheme}://{host}{basePath}', '/v1/deployments/a/events')).toBe(found)
     // The app itself, without the path its servers add (FastAPI behind a proxy, its root_path).
     expect(operation('https://api.example.com/v2', '/deployments/a/events')).toBe(found)
     expect(() => operation('{endpoint}/openai', '/v2/deployments/a/events')).toThrow(/no operation/)
