@@ -12,6 +12,7 @@ import {
   nullableAsUnion,
   parseYamlText,
   readDocument,
+  subschemaSlots,
   type ValueCheck,
 } from './schema.ts'
 import { selectBranches } from './unions.ts'
@@ -39,14 +40,15 @@ export interface OpenApiTarget {
 type Json = Record<string, unknown>
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace', 'query']
-// Where the chosen schemas are put inside the document, so that the $refs the ref
-// parser leaves (circular ones) resolve against the document, as they were written.
+// The schema Ajv is given: the chosen schemas and the targets of the $refs that the ref parser
+// leaves (circular ones), all of it the objects of the dereferenced document.
 const DOC_ID = 'sse-probe:openapi'
 const ITEM = 'x-sse-probe-item'
 const CONTENT = 'x-sse-probe-content'
 const JSON_KEYWORD = 'x-sse-probe-json'
 const ID_KEYWORD = 'x-sse-probe-id'
-const EXTERNAL = 'x-sse-probe-external'
+const CYCLE = 'x-sse-probe-cycle'
+const SHARED = 'x-sse-probe-shared'
 
 export async function loadOpenApi(target: OpenApiTarget): Promise<OpenApiCheck> {
   const flag = `--openapi ${target.file}`
@@ -97,13 +99,15 @@ export async function loadOpenApi(target: OpenApiTarget): Promise<OpenApiCheck> 
   const itemSchema = eventStreamSchema(operation.value, where, follow)
   selectBranches(resolved, follow)
   const item = rewriteData(itemSchema, contentSchemas, follow)
-  resolved[ITEM] = item
-  resolved[CONTENT] = contentSchemas
+  const cycles = Array.isArray(resolved[CYCLE]) ? resolved[CYCLE] : []
+  // Not the whole document: Ajv walks every object of what it is given for $ids, as a tree, and
+  // the dereferenced document repeats each shared schema wherever it was referenced (OpenAI's
+  // took 30 s). Only these are ever compiled.
   // After the rewrites above, which read the properties and branches that this hides in an anyOf.
-  // The schemas a circular $ref still points at are the components'.
-  const components = isObject(resolved.components) ? resolved.components : {}
-  const named = isObject(components.schemas) ? Object.values(components.schemas) : []
-  nullableAsUnion(item, ...contentSchemas, ...named)
+  nullableAsUnion(item, ...contentSchemas, ...cycles)
+  const shared: unknown[] = []
+  referShared([item, ...contentSchemas, ...cycles], shared)
+  const schema = { [ITEM]: item, [CONTENT]: contentSchemas, [CYCLE]: cycles, [SHARED]: shared }
 
   // 3.0's Schema Object is draft-04's (boolean exclusiveMinimum, nullable); 3.1 and 3.2 are 2020-12.
   const dialect = version.startsWith('3.0.') ? 'draft-04' : '2020-12'
@@ -152,7 +156,7 @@ export async function loadOpenApi(target: OpenApiTarget): Promise<OpenApiCheck> 
     parsing(JSON_KEYWORD, false)
     // An id that is not JSON (`abc` for an integer id) fails as itself: `must be integer`.
     parsing(ID_KEYWORD, true)
-    ajv.addSchema(resolved as AnySchemaObject, DOC_ID, undefined, false)
+    ajv.addSchema(schema as AnySchemaObject, DOC_ID, undefined, false)
     return ajv
   }
   const validate = compileSchema(build(false), { $ref: `${DOC_ID}#/${ITEM}` }, where, () =>
@@ -190,25 +194,66 @@ function parseReferenced(file: { url: string; data: Buffer | string }): unknown 
 }
 
 /**
- * The $refs that dereferencing left (cycles) and that point into another file: Ajv knows only the
- * document, so their targets (the very objects inlined elsewhere) are listed in it and pointed at.
+ * The $refs that dereferencing left (cycles), in the document or into another file: Ajv is given
+ * the chosen schemas only, so their targets (the very objects inlined elsewhere) are listed in the
+ * document, and in what Ajv is given, and pointed at.
  */
 function pointCyclesIntoDocument(document: Json, parser: $RefParser): void {
   const targets: unknown[] = []
   const pointers = new Map<unknown, string>()
   forEachRef(document, (node, ref) => {
-    if (ref.startsWith('#')) return
-    const target = parser.$refs.get(ref)
+    let target: unknown
+    try {
+      target = parser.$refs.get(ref)
+    } catch {
+      // Not a pointer the ref parser follows ($ref in an example's data): left as written.
+      return
+    }
     let pointer = pointers.get(target)
     if (pointer === undefined) {
-      pointer = `#/${EXTERNAL}/${targets.push(target) - 1}`
+      pointer = `#/${CYCLE}/${targets.push(target) - 1}`
       pointers.set(target, pointer)
     }
     node.$ref = pointer
     // Not inlined anywhere when the cycle closed at its first $ref: its own $refs are walked too.
     return target
   })
-  if (targets.length > 0) document[EXTERNAL] = targets
+  if (targets.length > 0) document[CYCLE] = targets
+}
+
+/**
+ * Each schema that the dereferenced document holds in several places is put in `shared` once and
+ * referred to there: Ajv compiles a schema into every place it sits, and OpenAI's stream events,
+ * whose parts share parts hundreds of times over, ran out of memory. Rewrites in place, last.
+ */
+function referShared(roots: unknown[], shared: unknown[]): void {
+  const uses = new Map<object, number>()
+  const nodes: Json[] = []
+  // A stack, not recursion: a deep document must not overflow the call stack.
+  const stack = [...roots]
+  while (stack.length > 0) {
+    const node = stack.pop()
+    if (!isObject(node)) continue
+    const count = (uses.get(node) ?? 0) + 1
+    uses.set(node, count)
+    if (count > 1) continue
+    nodes.push(node)
+    for (const [holder, key] of subschemaSlots(node)) stack.push(holder[key])
+  }
+  const index = new Map<object, number>()
+  for (const node of nodes) {
+    for (const [holder, key] of subschemaSlots(node)) {
+      const child = holder[key]
+      if (!isObject(child) || uses.get(child)! < 2) continue
+      let at = index.get(child)
+      if (at === undefined) {
+        at = shared.push(child) - 1
+        index.set(child, at)
+      }
+      // Absolute: a schema's own $id would change what `#/…` means beneath it.
+      holder[key] = { $ref: `${DOC_ID}#/${SHARED}/${at}` }
+    }
+  }
 }
 
 /** Calls `visit` for every object with a string `$ref` under `root` (and under what it returns), each once. */
@@ -249,8 +294,15 @@ export function findOperation(
   const operations: { template: string; method: string; value: Json; servers: unknown }[] = []
   for (const [template, item] of Object.entries(paths)) {
     if (!isObject(item)) continue
-    for (const method of METHODS) {
-      const value = item[method]
+    // [OAS 3.2] Methods without a field of their own (LINK, PURGE) are under additionalOperations.
+    const additional = isObject(item.additionalOperations) ? item.additionalOperations : {}
+    const entries = [
+      ...METHODS.map((method) => [method, item[method]] as const),
+      ...Object.entries(additional).map(
+        ([method, value]) => [method.toLowerCase(), value] as const,
+      ),
+    ]
+    for (const [method, value] of entries) {
       if (isObject(value))
         operations.push({
           template,
@@ -319,16 +371,29 @@ function serverPaths(servers: unknown): string[] {
 /**
  * [OAS] What follows the origin, which variables may spell (`{scheme}://{host}:{port}/v1`) or
  * stand for (`{endpoint}/openai`, as TypeSpec writes for Azure: the path of its default, if
- * any); a relative URL (`./v1`) is taken from the root.
+ * any); a relative URL (`./v1`) is taken from the root. A variable right after the host whose
+ * default is a path (`{scheme}://{host}{basePath}`, as Swagger 2.0's fields are carried over)
+ * begins the path.
  */
 function serverPath(url: string, variables: Json): string {
+  const defaultOf = (name: string) => {
+    const variable = variables[name]
+    return isObject(variable) && typeof variable.default === 'string' ? variable.default : ''
+  }
   let path = url.replace(/[?#].*$/, '')
   const origin = /^(?:(?:[a-z][a-z0-9+.-]*|\{[^}]*\}):)?\/\/[^/]*/i.exec(path)
   const leading = /^\{([^}]*)\}/.exec(path)
-  if (origin) path = path.slice(origin[0].length)
-  else if (leading) {
-    const variable = variables[leading[1]!]
-    const value = isObject(variable) && typeof variable.default === 'string' ? variable.default : ''
+  if (origin) {
+    path = path.slice(origin[0].length)
+    const authority = origin[0].slice(origin[0].indexOf('//') + 2)
+    for (const variable of authority.matchAll(/\{([^}]*)\}/g)) {
+      const value = defaultOf(variable[1]!)
+      if (!value.startsWith('/')) continue
+      path = value + authority.slice(variable.index + variable[0].length) + path
+      break
+    }
+  } else if (leading) {
+    const value = defaultOf(leading[1]!)
     const base = value.includes('//') ? serverPath(value, {}) : value.startsWith('/') ? value : ''
     path = base + path.slice(leading[0].length)
   }
@@ -379,15 +444,17 @@ function eventStreamSchema(
   follow: (schema: unknown) => unknown,
 ): AnySchema {
   const responses = isObject(operation.responses) ? operation.responses : {}
-  const response = responses['200'] ?? responses['2XX']
-  if (!isObject(response)) throw new UsageError(`${where}: the operation has no 200 response`)
+  // [OAS] `default` stands for every status the operation lists no response for, 200 among them.
+  const status = ['200', '2XX', 'default'].find((key) => isObject(responses[key]))
+  if (status === undefined) throw new UsageError(`${where}: the operation has no 200 response`)
+  const response = responses[status] as Json
   const content = isObject(response.content) ? response.content : {}
   const key = Object.keys(content).find(
     (type) => type.split(';')[0]!.trim().toLowerCase() === 'text/event-stream',
   )
   const media = key === undefined ? undefined : content[key]
   if (!isObject(media))
-    throw new UsageError(`${where}: its 200 response has no text/event-stream content`)
+    throw new UsageError(`${where}: its ${status} response has no text/event-stream content`)
   if (media.itemSchema !== undefined) {
     if (!isObject(media.itemSchema) && typeof media.itemSchema !== 'boolean')
       throw new UsageError(`${where}: its text/event-stream itemSchema is not a schema`)
@@ -399,10 +466,11 @@ function eventStreamSchema(
 }
 
 const EVENT_FIELDS = ['data', 'event', 'id', 'retry']
+const isEventField = (name: string) => EVENT_FIELDS.includes(name)
 
 /**
  * The event in a 3.0/3.1 `schema`, which generators write for the whole stream: [OAS 3.2] an
- * array of events (Huma, springdoc's `Flux`) gives its `items`; a schema that names a field the
+ * array of events (Huma, springdoc's `Flux`) gives its `items`, an array of data the event's data; a schema that names a field the
  * event does not have, and not `data`, describes its data (a `$ref` to the payload's model, as
  * FastAPI and NestJS users write it); FastAPI's `type: string` for any non-JSON response class
  * describes the stream's text, merged into the `$ref` a user adds (its object keywords kept) or
@@ -415,7 +483,14 @@ function eventOfStream(
 ): AnySchema {
   let schema = follow(original)
   if (!isObject(schema)) return original
-  if (schema.type === 'array') return (schema.items ?? true) as AnySchema
+  if (schema.type === 'array') {
+    // Huma's and springdoc's ServerSentEvent items are events; poem's `EventStream<T>` and
+    // springdoc's `Flux<T>` items are T, each event's data: read as JSON where T is not a string.
+    const items = (schema.items ?? true) as AnySchema
+    const named = [...fieldsNamed(items, follow)]
+    if (named.includes('data') || (named.length > 0 && named.every(isEventField))) return items
+    return { type: 'object', required: ['data'], properties: { data: items } }
+  }
   if (schema.type === 'string') {
     const { type: _, ...rest } = schema
     if (!OBJECT_KEYWORDS.some((keyword) => keyword in rest))
@@ -427,8 +502,7 @@ function eventOfStream(
   // The event's schema names its data, or only its other fields; a payload's model may well have
   // an `id` of its own (OpenAI's chunks do).
   const named = [...fieldsNamed(schema, follow)]
-  if (named.includes('data') || named.every((field) => EVENT_FIELDS.includes(field)))
-    return schema as AnySchema
+  if (named.includes('data') || named.every(isEventField)) return schema as AnySchema
   const data = { type: 'string', contentMediaType: 'application/json', contentSchema: schema }
   return { type: 'object', required: ['data'], properties: { data } }
 }

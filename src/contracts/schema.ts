@@ -274,6 +274,8 @@ export function loadSchema(spec: SchemaSpec): ValueCheck {
 const SUBSCHEMA = [
   ...['additionalProperties', 'additionalItems', 'not', 'if', 'then', 'else', 'contains'],
   ...['propertyNames', 'unevaluatedItems', 'unevaluatedProperties', 'contentSchema', 'itemSchema'],
+  // One schema for every item (2020-12, and draft-04 without a list).
+  'items',
 ]
 const SUBSCHEMA_LISTS = ['allOf', 'anyOf', 'oneOf', 'prefixItems', 'items']
 const SUBSCHEMA_MAPS = [
@@ -296,16 +298,11 @@ export function nullableAsUnion(...roots: unknown[]): void {
   const seen = new WeakSet<object>()
   // A stack, not recursion: a deep document must not overflow the call stack.
   const stack: unknown[] = [...roots]
-  const add = (values: unknown[]) => {
-    for (const value of values) stack.push(value)
-  }
   while (stack.length > 0) {
     const node = stack.pop()
     if (!isSchemaObject(node) || seen.has(node)) continue
     seen.add(node)
-    for (const key of SUBSCHEMA) stack.push(node[key])
-    for (const key of SUBSCHEMA_LISTS) if (Array.isArray(node[key])) add(node[key])
-    for (const key of SUBSCHEMA_MAPS) if (isSchemaObject(node[key])) add(Object.values(node[key]))
+    for (const [holder, key] of subschemaSlots(node)) stack.push(holder[key])
     if (node.nullable !== true) continue
     const branch: Record<string, unknown> = {}
     for (const [key, value] of Object.entries(node)) {
@@ -316,6 +313,24 @@ export function nullableAsUnion(...roots: unknown[]): void {
     delete node.nullable
     node.anyOf = [branch, { type: 'null' }]
   }
+}
+
+/** Where a schema holds a schema: the object or list that holds it, and its key there. */
+export type Slot = [holder: Record<string | number, unknown>, key: string | number]
+
+/** The places in a schema object that hold schemas (never data: `const`, `enum`, `example`). */
+export function subschemaSlots(node: Record<string, unknown>): Slot[] {
+  const slots: Slot[] = []
+  for (const key of SUBSCHEMA) if (isSchemaObject(node[key])) slots.push([node, key])
+  for (const key of SUBSCHEMA_LISTS) {
+    const list = node[key]
+    if (Array.isArray(list)) for (const i of list.keys()) slots.push([list as never, i])
+  }
+  for (const key of SUBSCHEMA_MAPS) {
+    const map = node[key]
+    if (isSchemaObject(map)) for (const name of Object.keys(map)) slots.push([map, name])
+  }
+  return slots
 }
 
 const isSchemaObject = (value: unknown): value is Record<string, unknown> =>

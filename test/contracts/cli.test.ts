@@ -190,6 +190,57 @@ describe('--openapi', () => {
   })
 })
 
+describe('--openapi, OpenAPI 3.2 documents', () => {
+  it('finds a LINK operation under additionalOperations, and a stream described as the default response', async () => {
+    const document = file(
+      'additional.yaml',
+      [
+        'openapi: 3.2.0',
+        'servers: [{url: "http://{host}:{port}/{base}/v1", variables: {host: {default: localhost}, port: {default: "80"}, base: {default: api}}}]',
+        'paths:',
+        '  /jobs/{id}/events:',
+        '    additionalOperations:',
+        '      LINK: {operationId: linkEvents, responses: {"200": {$ref: "#/components/responses/Events"}}}',
+        '  /feed:',
+        '    get:',
+        '      operationId: feed',
+        '      responses: {default: {$ref: "#/components/responses/Events"}}',
+        'components:',
+        '  responses:',
+        '    Events:',
+        '      description: events',
+        '      content:',
+        '        text/event-stream:',
+        '          itemSchema:',
+        '            properties:',
+        '              data: {contentMediaType: application/json, contentSchema: {required: [progress]}}',
+      ].join('\n'),
+    )
+    const server = await sseServer('data: {"progress":1}\n\ndata: {}\n\n')
+    const violations = async (args: string[], path: string) => {
+      const run = await runMain([
+        '--json',
+        '-n',
+        '2',
+        '--openapi',
+        document,
+        ...args,
+        server.url + path,
+      ])
+      expect(run.exitCode).toBe(1)
+      return run.records.filter((r) => r.type === 'violation')
+    }
+    const missing = {
+      index: 2,
+      pointer: '/data',
+      message: "must have required property 'progress'",
+    }
+    expect(await violations(['-X', 'LINK'], '/api/v1/jobs/7/events')).toMatchObject([missing])
+    expect(await violations(['--operation', 'linkEvents'], '/x')).toMatchObject([missing])
+    expect(await violations([], '/api/v1/feed')).toMatchObject([missing])
+  })
+})
+
 describe('--openapi, documents in several files', () => {
   it('a pointer missing in a referenced file names that file, before any request', async () => {
     mkdirSync(join(work, 'parts'), { recursive: true })

@@ -227,6 +227,47 @@ describe('--openapi', () => {
     })
   })
 
+  it("poem's EventStream<T> and springdoc's Flux<T>: an array of T, each event's data", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sse-probe-poem-'))
+    const load = (items: object) => {
+      const events = { type: 'array', format: 'event-stream', items }
+      const content = { 'text/event-stream': { schema: events } }
+      writeFileSync(
+        join(dir, 'poem.json'),
+        JSON.stringify({
+          openapi: '3.0.0',
+          info: { title: 'Event', version: '1.0' },
+          servers: [],
+          tags: [],
+          paths: { '/events': { get: { responses: { 200: { description: '', content } } } } },
+          components: {
+            schemas: {
+              Event: {
+                type: 'object',
+                title: 'Event',
+                required: ['value'],
+                properties: { value: { type: 'integer', format: 'int32' } },
+              },
+            },
+          },
+        }),
+      )
+      return loadOpenApi({ ...target('', '/events'), file: join(dir, 'poem.json') })
+    }
+    // As poem writes it: the model's JSON in `data:`, with or without an event type.
+    const poem = await load({ $ref: '#/components/schemas/Event' })
+    expect(poem.check({ event: 'message', data: '{"value":1}' })).toBeUndefined()
+    expect(poem.check({ event: 'push', data: '{"value":1}' })).toBeUndefined()
+    expect(poem.check({ event: 'message', data: '{"value":"1"}' })).toEqual({
+      pointer: '/data/value',
+      message: 'must be integer',
+    })
+    // springdoc's Flux<String>: Spring writes the string as it is.
+    const strings = await load({ type: 'string', maxLength: 5 })
+    expect(strings.check({ event: 'message', data: 'hello' })).toBeUndefined()
+    expect(strings.check({ event: 'message', data: 'hello!' })?.pointer).toBe('/data')
+  })
+
   it("FastAPI with sse-starlette: the model a user's $ref adds to `type: string` describes the data", async () => {
     const { check } = await loadOpenApi(target('fastapi-sse-starlette.json', '/jobs/42/events'))
     expect(check({ event: 'message', data: '{"state":"running","progress":40}' })).toBeUndefined()
@@ -263,6 +304,34 @@ describe('--openapi', () => {
       message: "must have required property 'choices'",
     })
   })
+
+  it('schemas shared many times over (OpenAI stream events) load at once: Ajv is given each once', async () => {
+    // S0 has two properties that are S1, S1 two that are S2, …: 2^15 places once dereferenced.
+    const depth = 15
+    const schemas: Record<string, object> = { [`S${depth}`]: { type: 'integer' } }
+    for (let i = 0; i < depth; i++) {
+      const next = { $ref: `#/components/schemas/S${i + 1}` }
+      schemas[`S${i}`] = { type: 'object', properties: { a: next, b: next } }
+    }
+    const events = {
+      content: { 'text/event-stream': { schema: { $ref: '#/components/schemas/S0' } } },
+    }
+    const file = join(mkdtempSync(join(tmpdir(), 'sse-probe-shared-')), 'shared.json')
+    writeFileSync(
+      file,
+      JSON.stringify({
+        openapi: '3.1.0',
+        paths: { '/s': { get: { responses: { 200: events } } } },
+        components: { schemas },
+      }),
+    )
+    const { check } = await loadOpenApi({ ...target('', '/s'), file })
+    expect(check({ event: 'message', data: '{"a":{"b":{"a":{}}}}' })).toBeUndefined()
+    expect(check({ event: 'message', data: '{"a":{"b":{"a":"x"}}}' })).toEqual({
+      pointer: '/data/a/b/a',
+      message: 'must be object',
+    })
+  }, 10_000)
 
   it('3.1 with `schema` and object data, by method and server path', async () => {
     const { check } = await loadOpenApi(target('legacy31.yaml', '/v2/ticker', 'POST'))
@@ -317,6 +386,11 @@ describe('--openapi', () => {
     })
     expect(root(null)).toBeUndefined()
     expect(root({ n: null })).toBeUndefined()
+    // One schema for all items, as springdoc writes a list of nullable enum values.
+    const items = { type: 'string', enum: ['a'], nullable: true }
+    const list = schema('list.json', { type: 'array', items })
+    expect(list(['a', null])).toBeUndefined()
+    expect(list(['a', 'x'])?.pointer).toBe('/1')
     expect(root({ n: 'x' })?.pointer).toBe('/n')
   })
 
@@ -363,9 +437,13 @@ ${operations}
   })
 
   it('server URLs whose origin is a variable, protocol-relative or relative', () => {
+    const variables = {
+      endpoint: { default: 'https://x.openai.azure.com' },
+      basePath: { default: '/v1' },
+    }
     const operation = (url: string, path: string) => {
       const document = {
-        servers: [{ url, variables: { endpoint: { default: 'https://x.openai.azure.com' } } }],
+        servers: [{ url, variables }],
         paths: { '/deployments/{id}/events': { get: { operationId: 'events' } } },
       }
       return findOperation(document, target('', path), 'f').label
@@ -375,6 +453,8 @@ ${operations}
     expect(operation('{scheme}://{host}:{port}/v1', '/v1/deployments/a/events')).toBe(found)
     expect(operation('//cdn.example.com/v1', '/v1/deployments/a/events')).toBe(found)
     expect(operation('./v1', '/v1/deployments/a/events')).toBe(found)
+    // Swagger 2.0's host and basePath carried over as variables.
+    expect(operation('{scheme}://{host}{basePath}', '/v1/deployments/a/events')).toBe(found)
     // The app itself, without the path its servers add (FastAPI behind a proxy, its root_path).
     expect(operation('https://api.example.com/v2', '/deployments/a/events')).toBe(found)
     expect(() => operation('{endpoint}/openai', '/v2/deployments/a/events')).toThrow(/no operation/)
