@@ -245,13 +245,18 @@ export async function runInspect(
 function writeRows(state: InspectState): string {
   const records = displayedRecords(state)
   const stamp = new Date().toISOString().replace(/[:.]/g, '-')
-  const path = resolvePath(`sse-probe-inspect-${stamp}.ndjson`)
-  try {
-    writeFileSync(path, records.map((record) => `${JSON.stringify(record)}\n`).join(''), {
-      flag: 'wx',
-    })
-  } catch (error) {
-    return `could not write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`
+  const text = records.map((record) => `${JSON.stringify(record)}\n`).join('')
+  // Never over a file: w pressed twice in a millisecond (typed fast, a key held) takes -2, -3…;
+  // the second press said 'could not write …: EEXIST' after the first had written.
+  for (let copy = 1; ; copy++) {
+    const path = resolvePath(`sse-probe-inspect-${stamp}${copy > 1 ? `-${copy}` : ''}.ndjson`)
+    try {
+      writeFileSync(path, text, { flag: 'wx' })
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      if (code === 'EEXIST') continue
+      return `could not write ${path}: ${code ?? (error as Error).message}`
+    }
+    return `wrote ${records.length} ${records.length === 1 ? 'record' : 'records'} to ${path}`
   }
-  return `wrote ${records.length} ${records.length === 1 ? 'record' : 'records'} to ${path}`
 }
