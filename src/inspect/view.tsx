@@ -150,7 +150,9 @@ const MIN_DATA = 12
 
 function columnWidths(state: InspectState): Widths {
   const widths = {
-    n: Math.max(3, String(state.nextN).length),
+    // The last row kept, not the next number: rows held by a pause widened the column of a grid
+    // that must stand still (999 → 1000).
+    n: Math.max(3, String(state.rows.at(state.rows.length - 1)?.n ?? 0).length),
     // Since start: 9 columns (9999.999s) for the first 2.8 hours, one more for each digit after.
     time: state.wallTime ? 12 : Math.max(9, `${(state.now / 1000).toFixed(3)}s`.length),
     gap: 8,

@@ -217,6 +217,16 @@ describe('inspect components', () => {
     expect(frame).not.toContain('{"n":2}')
   })
 
+  it('keep a paused grid where it stands when the rows held pass a power of ten (# widens later)', () => {
+    const rows = Array.from({ length: 998 }, (_, i) => tick(i + 1))
+    const paused = stateWith(rows, { type: 'pause' })
+    const grid = (state: ReturnType<typeof stateWith>) => draw(state).split('\n').slice(2, -1)
+    const more = [tick(999), tick(1000)]
+    const held = reduce(paused, { type: 'records', records: more, bytes: 0, now: 3000 })
+    expect(grid(held)).toEqual(grid(paused))
+    expect(grid(reduce(held, { type: 'pause' })).at(-1)).toMatch(/^› 1000 /)
+  })
+
   it('show the detail pane with the data indented', () => {
     const frame = drawDetail('{"a":{"b":[1,2]}}')
     expect(frame).toMatch(/── #1 .*Esc closes/)
