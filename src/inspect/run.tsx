@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs'
 import { resolve as resolvePath } from 'node:path'
+import { ReadStream } from 'node:tty'
 import inkChalk from 'chalk'
 import { render } from 'ink'
 import type { DisplayFlags, RawProbeFlags } from '../cli/args.ts'
@@ -40,7 +41,7 @@ export async function runInspect(
   flags: RawInspectFlags,
   context: RunContext,
 ): Promise<number> {
-  const stdin = context.stdin as NodeJS.ReadStream
+  let stdin = context.stdin as NodeJS.ReadStream
   const stdout = context.stdout as NodeJS.WriteStream
   if (!stdout.isTTY || !stdin.isTTY) {
     context.stderr.write(
@@ -50,6 +51,10 @@ export async function runInspect(
   }
   const contracts = contractsOf(flags)
   const body = await readRequestBody(flags.data, context)
+  // -d @- read the body typed at the terminal up to Ctrl-D, which ends that stream: the keys are
+  // read from the terminal anew (Ink read nothing from the ended one: q and every key did nothing).
+  const reopened = stdin.readableEnded ? new ReadStream(0) : undefined
+  if (reopened) stdin = reopened
   const options = probeOptionsFrom(url, { ...flags, format: 'pretty' }, body)
   if (!options.request.proxy) checkProxyVariables(context.env)
   // As for the probe: the LLM profile's extension (its end marker ends an LLM stream rather than
@@ -222,6 +227,7 @@ export async function runInspect(
     clearTimeout(frameTimer)
     stdout.off('resize', onResize)
     stdin.off('end', onHangUp)
+    reopened?.destroy()
     signals.dispose()
     ink.unmount()
     await ink.waitUntilExit().catch(() => {})
