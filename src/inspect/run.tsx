@@ -227,10 +227,11 @@ export async function runInspect(
     clearTimeout(frameTimer)
     stdout.off('resize', onResize)
     stdin.off('end', onHangUp)
-    reopened?.destroy()
     signals.dispose()
     ink.unmount()
     await ink.waitUntilExit().catch(() => {})
+    // Once Ink has set the terminal back to cooked mode through it.
+    reopened?.destroy()
     process.off('exit', restoreAutowrap)
     restoreAutowrap()
     for (const message of recordStops) context.stderr.write(`sse-probe: ${message}\n`)
