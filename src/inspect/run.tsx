@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs'
 import { resolve as resolvePath } from 'node:path'
+import { ReadStream } from 'node:tty'
 import inkChalk from 'chalk'
 import { render } from 'ink'
 import type { DisplayFlags, RawProbeFlags } from '../cli/args.ts'
@@ -40,7 +41,7 @@ export async function runInspect(
   flags: RawInspectFlags,
   context: RunContext,
 ): Promise<number> {
-  const stdin = context.stdin as NodeJS.ReadStream
+  let stdin = context.stdin as NodeJS.ReadStream
   const stdout = context.stdout as NodeJS.WriteStream
   if (!stdout.isTTY || !stdin.isTTY) {
     context.stderr.write(
@@ -50,6 +51,10 @@ export async function runInspect(
   }
   const contracts = contractsOf(flags)
   const body = await readRequestBody(flags.data, context)
+  // -d @- read the body typed at the terminal up to Ctrl-D, which ends that stream: the keys are
+  // read from the terminal anew (Ink read nothing from the ended one: q and every key did nothing).
+  const reopened = stdin.readableEnded ? new ReadStream(0) : undefined
+  if (reopened) stdin = reopened
   const options = probeOptionsFrom(url, { ...flags, format: 'pretty' }, body)
   if (!options.request.proxy) checkProxyVariables(context.env)
   // As for the probe: the LLM profile's extension (its end marker ends an LLM stream rather than
@@ -225,6 +230,8 @@ export async function runInspect(
     signals.dispose()
     ink.unmount()
     await ink.waitUntilExit().catch(() => {})
+    // Once Ink has set the terminal back to cooked mode through it.
+    reopened?.destroy()
     process.off('exit', restoreAutowrap)
     restoreAutowrap()
     for (const message of recordStops) context.stderr.write(`sse-probe: ${message}\n`)
@@ -245,13 +252,18 @@ export async function runInspect(
 function writeRows(state: InspectState): string {
   const records = displayedRecords(state)
   const stamp = new Date().toISOString().replace(/[:.]/g, '-')
-  const path = resolvePath(`sse-probe-inspect-${stamp}.ndjson`)
-  try {
-    writeFileSync(path, records.map((record) => `${JSON.stringify(record)}\n`).join(''), {
-      flag: 'wx',
-    })
-  } catch (error) {
-    return `could not write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`
+  const text = records.map((record) => `${JSON.stringify(record)}\n`).join('')
+  // Never over a file: w pressed twice in a millisecond (typed fast, a key held) takes -2, -3…;
+  // the second press said 'could not write …: EEXIST' after the first had written.
+  for (let copy = 1; ; copy++) {
+    const path = resolvePath(`sse-probe-inspect-${stamp}${copy > 1 ? `-${copy}` : ''}.ndjson`)
+    try {
+      writeFileSync(path, text, { flag: 'wx' })
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      if (code === 'EEXIST') continue
+      return `could not write ${path}: ${code ?? (error as Error).message}`
+    }
+    return `wrote ${records.length} ${records.length === 1 ? 'record' : 'records'} to ${path}`
   }
-  return `wrote ${records.length} ${records.length === 1 ? 'record' : 'records'} to ${path}`
 }

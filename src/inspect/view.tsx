@@ -78,7 +78,10 @@ function responseText(response: NonNullable<InspectState['response']>): string {
 
 const formatSeconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`
 
-/** The URL is cut first on a narrow terminal: the state (open, ended: reason) is what is watched. */
+/**
+ * On a narrow terminal the state (open, reconnecting in 2.1s, ended: reason) is what is watched:
+ * it stays whole; the URL keeps its first columns, then the response gives way, then the URL.
+ */
 const URL_MIN = 16
 
 function UrlLine({ state }: { state: InspectState }) {
@@ -91,13 +94,15 @@ function UrlLine({ state }: { state: InspectState }) {
           ? 'green'
           : 'red'
         : 'yellow'
-  const response = state.response ? `${responseText(state.response)}  ` : ''
   const status = `● ${connectionText(state)}`
   const url = visible(state.url)
+  const whole = state.response ? `${responseText(state.response)}  ` : ''
+  // At 40 columns the URL's minimum pushed 'reconnecting in 1.0s' and 'ended: server-closed' out.
+  const response = state.width - stringWidth(`  ${whole}${status}`) >= URL_MIN ? whole : ''
   const room = state.width - stringWidth(`  ${response}${status}`)
   return (
     <Text wrap="truncate">
-      <Text bold>{cut(url, Math.max(URL_MIN, room))}</Text>
+      <Text bold>{cut(url, room)}</Text>
       {`  ${response}`}
       <Text color={colour}>{status}</Text>
     </Text>
@@ -145,7 +150,9 @@ const MIN_DATA = 12
 
 function columnWidths(state: InspectState): Widths {
   const widths = {
-    n: Math.max(3, String(state.nextN).length),
+    // The last row kept, not the next number: rows held by a pause widened the column of a grid
+    // that must stand still (999 → 1000).
+    n: Math.max(3, String(state.rows.at(state.rows.length - 1)?.n ?? 0).length),
     // Since start: 9 columns (9999.999s) for the first 2.8 hours, one more for each digit after.
     time: state.wallTime ? 12 : Math.max(9, `${(state.now / 1000).toFixed(3)}s`.length),
     gap: 8,

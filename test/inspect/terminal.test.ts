@@ -244,6 +244,44 @@ describe.skipIf(!HAS_TMUX && !process.env.CI)('sse-probe inspect in a terminal',
     term.keys('q')
     expect(await term.exited()).toBe(130)
   })
+
+  it('reads its keys after -d @- took the body from the terminal (typed, then Ctrl-D)', async () => {
+    const bodies: string[] = []
+    const server = await startServer(async (req, res) => {
+      let body = ''
+      for await (const chunk of req) body += chunk
+      bodies.push(body)
+      res.writeHead(200, { 'content-type': 'text/event-stream' })
+      res.write('data: one\n\n')
+    })
+    const term = runInTerminal(['inspect', server.url, '-d', '@-'])
+    await term.waitFor((s) => s.includes('BEFORE-INSPECT'), 'the shell')
+    term.type('{"q":1}')
+    term.keys('Enter', 'C-d')
+    await term.waitFor((s) => / one/.test(s), 'the stream')
+    expect(bodies).toEqual(['{"q":1}\n'])
+    // The keys were read from the ended stream: h and q did nothing.
+    term.keys('h')
+    await term.waitFor((s) => s.includes('pings hidden'), 'h to answer')
+    term.keys('q')
+    expect(await term.exited()).toBe(130)
+    expectRestored(term)
+  })
+
+  it('w pressed again within the same millisecond writes a file of its own, not EEXIST', async () => {
+    const server = await sseServer('id: 1\ndata: one\n\n')
+    const term = runInTerminal(['inspect', server.url, '--reconnect', 'never'])
+    await term.waitFor((s) => s.includes('ended: server-closed'), 'the end')
+    // A key held down, or typed over a slow link: presses read together, in one millisecond.
+    term.type('wwwwwwwwww')
+    const files = () => readdirSync(term.dir).filter((name) => name.endsWith('.ndjson'))
+    await term.waitFor((s) => s.includes('could not') || files().length === 10, 'ten files')
+    expect(term.screen()).not.toContain('could not')
+    for (const file of files())
+      expect(readFileSync(join(term.dir, file), 'utf8')).toContain('"data":"one"')
+    term.keys('q')
+    expect(await term.exited()).toBe(0)
+  })
   it('draws the whole screen again after the terminal was shorter than the screen', async () => {
     const server = await endlessServer(100)
     const term = runInTerminal(['inspect', server.url], { width: 80, height: 12 })

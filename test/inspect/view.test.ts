@@ -142,6 +142,24 @@ describe('inspect components', () => {
     for (const line of [first!, second!]) expect(stringWidth(line)).toBeLessThanOrEqual(40)
   })
 
+  it('keep a reconnect countdown and an end reason whole at 40 and 20 columns: the response gives way', () => {
+    const open: ProbeRecord = {
+      ...{ type: 'open', t: 1, attempt: 1, url: 'http://127.0.0.1:8000/status/stream' },
+      ...{ status: 200, httpVersion: '1.1', headers: {} },
+    }
+    const close: ProbeRecord = { type: 'close', t: 2, attempt: 1, cause: 'server-closed' }
+    const summary = { type: 'summary', t: 3, reason: 'server-closed', exitCode: 0 } as ProbeRecord
+    const header = (width: number, ...records: ProbeRecord[]) =>
+      draw(stateWith([open, tick(1), ...records], { type: 'resize', width, height: 10 })).split(
+        '\n',
+      )[0]!
+    expect(header(40, close)).toMatch(/^http:\/\/127\.0\.0\.… {2}● reconnecting in 0\.5s$/)
+    expect(header(40, close, summary)).toMatch(/^http:\/\/127\.0\.0\.… {2}● ended: server-closed$/)
+    // Where it fits, the response stays.
+    expect(header(40)).toMatch(/^http:\/\/127\.0\.0\.1:… {2}200 HTTP\/1\.1 {2}● open$/)
+    expect(header(20)).toMatch(/^http:\/\/127\.… {2}● open$/)
+  })
+
   it('measure wide characters in columns: cells stay aligned, the detail pane loses nothing', () => {
     const cjk = '漢字'.repeat(30)
     const state = stateWith([tick(1, cjk), { ...tick(2), id: '日本語日本語' } as ProbeRecord], {
@@ -197,6 +215,16 @@ describe('inspect components', () => {
     expect(frame).toMatch(/filter: tick +paused · \+2$/m)
     expect(frame).toContain('/tick')
     expect(frame).not.toContain('{"n":2}')
+  })
+
+  it('keep a paused grid where it stands when the rows held pass a power of ten (# widens later)', () => {
+    const rows = Array.from({ length: 998 }, (_, i) => tick(i + 1))
+    const paused = stateWith(rows, { type: 'pause' })
+    const grid = (state: ReturnType<typeof stateWith>) => draw(state).split('\n').slice(2, -1)
+    const more = [tick(999), tick(1000)]
+    const held = reduce(paused, { type: 'records', records: more, bytes: 0, now: 3000 })
+    expect(grid(held)).toEqual(grid(paused))
+    expect(grid(reduce(held, { type: 'pause' })).at(-1)).toMatch(/^› 1000 /)
   })
 
   it('show the detail pane with the data indented', () => {
