@@ -225,11 +225,12 @@ export function createAssembler(
 
   const firstIndex = () => (choices.has(0) ? 0 : (choices.keys().next().value ?? 0))
 
+  // The view shows index 0 as it arrives: another choice may speak before index 0 is named, and
+  // what is printed cannot be taken back. A stream that never names it is shown at the end (flush).
   function complete(choice: ChoiceState, call: CallState) {
     if (call.done) return
     call.done = true
-    if (onOutput && choice.index === firstIndex())
-      onOutput({ kind: 'tool-call', call: toolCall(call) })
+    if (onOutput && choice.index === 0) onOutput({ kind: 'tool-call', call: toolCall(call) })
   }
 
   // From where the last one stopped: a server that sends a finish with each of 100k calls would
@@ -264,18 +265,18 @@ export function createAssembler(
     text(index, text) {
       if (!nonEmpty(text)) return
       delta(index, true).text.add(text)
-      if (onOutput && index === firstIndex()) onOutput({ kind: 'text', text })
+      if (onOutput && index === 0) onOutput({ kind: 'text', text })
     },
     reasoning(index, text) {
       if (!nonEmpty(text)) return
       delta(index, false).reasoning.add(text)
-      if (onOutput && index === firstIndex()) onOutput({ kind: 'reasoning', text })
+      if (onOutput && index === 0) onOutput({ kind: 'reasoning', text })
     },
     refusal(index, text) {
       if (!nonEmpty(text)) return
       started = true
       choiceState(index).refusal.add(text)
-      if (onOutput && index === firstIndex()) onOutput({ kind: 'refusal', text })
+      if (onOutput && index === 0) onOutput({ kind: 'refusal', text })
     },
     toolStart(index, key, id, name, fallback, freeForm) {
       started = true
@@ -378,6 +379,8 @@ export function createAssembler(
     started: () => started,
     flush() {
       for (const choice of choices.values()) completeAll(choice)
+      const first = choices.get(firstIndex())
+      if (onOutput && first && first.index !== 0) showWhole(first, onOutput)
     },
     summary,
     medianDeltasPerRead() {
@@ -390,6 +393,15 @@ export function createAssembler(
       return 0
     },
   }
+}
+
+/** A choice's output at once, for a view that could not show it as it arrived. */
+function showWhole(choice: ChoiceState, onOutput: (output: LlmOutput) => void) {
+  for (const kind of ['reasoning', 'refusal', 'text'] as const) {
+    const text = choice[kind].toString()
+    if (text !== '') onOutput({ kind, text })
+  }
+  for (const call of choice.order) onOutput({ kind: 'tool-call', call: toolCall(call) })
 }
 
 /** The no-deltas message; when the model refused, it says so, with the start of the refusal (a CI log then explains the failure). */

@@ -91,6 +91,30 @@ export const chatChoices: LlmStream = {
   ],
 }
 
+/** Two choices (n = 2), the second speaking before the first is named (choices arrive in any order). */
+export const chatChoiceOneFirst: LlmStream = {
+  frames: [
+    chunk([delta({ role: 'assistant', content: 'Second ' }, 1)]),
+    chunk([delta({ role: 'assistant', content: 'First ' }, 0)]),
+    chunk([delta({ content: 'choice' }, 1)]),
+    chunk([delta({ content: 'choice' }, 0)]),
+    chunk([delta({}, 0, 'stop'), delta({}, 1, 'stop')]),
+    sse('[DONE]'),
+  ],
+}
+
+/** A server that numbers its only choice 1: never index 0. */
+export const chatNoChoiceZero: LlmStream = {
+  frames: [
+    chunk([delta({ role: 'assistant', reasoning_content: 'Hmm' }, 1)]),
+    chunk([delta({ content: 'Only ' }, 1)]),
+    chunk([delta({ content: 'choice' }, 1)]),
+    chunk([delta({ tool_calls: [toolDelta(0, '{}', { id: 'call_1', name: 'now' })] }, 1)]),
+    chunk([delta({}, 1, 'tool_calls')]),
+    sse('[DONE]'),
+  ],
+}
+
 /** Text, then an error object where the next chunk should be (as OpenAI and many gateways do). */
 export const chatError: LlmStream = {
   frames: [

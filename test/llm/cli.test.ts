@@ -4,10 +4,12 @@ import type { LlmSummary } from '../../src/llm/types.ts'
 import {
   anthropicToolOnly,
   chatBadArguments,
+  chatChoiceOneFirst,
   chatChoices,
   chatCut,
   chatEmpty,
   chatError,
+  chatNoChoiceZero,
   chatRefusal,
   chatTokens,
   chatTools,
@@ -312,6 +314,17 @@ describe('the pretty view', () => {
     expect(run.stderr).toContain(
       "choices      2  (the text above is the first one's; --json has each)",
     )
+  })
+
+  it('shows index 0 live though another choice speaks first; a stream without index 0 at the end', async () => {
+    const url = await serveLlmStreams({ chatChoiceOneFirst, chatNoChoiceZero })
+    // The view is the summary's text: the second choice's first words were printed before.
+    const run = await runMain(['-d', '{}', `${url}/chatChoiceOneFirst`])
+    expect(run.stdout).toBe('First choice\n')
+    // Its first choice is the answer, known only once the stream has ended.
+    const none = await runMain(['-d', '{}', `${url}/chatNoChoiceZero`])
+    expect(none.stdout).toBe('Hmm\n\nOnly choice\n⚙ now {}\n')
+    expect(none.exitCode).toBe(0)
   })
 })
 
