@@ -77,6 +77,8 @@ const HINTS = {
     'on a request with Last-Event-ID, send the events that came after that id, then continue live',
   retry: 'send "retry: <ms>" once at the start of the stream to choose how soon clients reconnect',
   end: 'send a final event (e.g. "event: end") and close the EventSource on it, or answer the reconnect with 204',
+  cutOff:
+    'end every event with a blank line (two line ends), the last one too: an event is dispatched only then',
   cors: 'answer with Access-Control-Allow-Origin: <the page origin> (and Access-Control-Allow-Credentials: true for withCredentials)',
 }
 
@@ -421,7 +423,11 @@ export function checkEndOfStream(o: Observation): Judgement {
       'observe longer with --window to see how it ends',
     )
   }
-  const how = `the stream ${c.end!.cause === 'server-closed' ? 'closed' : 'broke'} after ${fmt(c.end!.t - c.requestAt)} without an "${endName}" event`
+  // An end event the close cut off was sent without the blank line that completes it: no client sees it.
+  const cutOff =
+    c.end!.cause === 'server-closed' && c.cutOff !== undefined && o.endEvents.includes(c.cutOff)
+  const how = `the stream ${c.end!.cause === 'server-closed' ? 'closed' : 'broke'} after ${fmt(c.end!.t - c.requestAt)} ${cutOff ? `in the middle of its "${c.cutOff}" event (no blank line after it), which clients discard` : `without an "${endName}" event`}`
+  const hint = cutOff ? HINTS.cutOff : HINTS.end
   // Ctrl-C came before the reconnect was made or answered: how the server ends is not known.
   if (!after || (o.interrupted && !after.response && after === o.connections.at(-1)))
     return skip(`${how}; the check was interrupted before the reconnect`, INTERRUPTED)
@@ -430,15 +436,15 @@ export function checkEndOfStream(o: Observation): Judgement {
   const failed =
     after.error ??
     (after.response?.verdict === 'too-many-redirects' ? statusLine(after.response) : undefined)
-  if (failed) return warn(`${how}; the reconnect failed: ${failed}`, HINTS.end)
+  if (failed) return warn(`${how}; the reconnect failed: ${failed}`, hint)
   if (after.response!.verdict === 'ok')
     return warn(
       `${how}, and the reconnect got a new stream: a browser reconnects (and replays) forever`,
-      HINTS.end,
+      hint,
     )
   return warn(
     `${how}; the reconnect got ${statusLine(after.response)}: a browser stops with an error`,
-    HINTS.end,
+    hint,
   )
 }
 

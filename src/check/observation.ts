@@ -61,6 +61,8 @@ export interface ConnectionSeen {
   events: EventSeen[]
   comments: number
   retries: number[]
+  /** The type of an event the body ended in the middle of (discarded, as clients do). */
+  cutOff?: string
   /** How reading ended; absent when the body was not read. */
   end?: { t: number; cause: ReadEnd }
 }

@@ -221,7 +221,8 @@ function createWatcher(
         return stopped !== undefined
       },
     })
-    stream.end()
+    const { discardedType } = stream.end()
+    if (discardedType !== undefined) seen.cutOff = discardedType
     if (stopped) return stopped
     if (signal.aborted) return 'window'
     return end.cause === 'network-error' ? 'network-error' : 'server-closed'

@@ -68,7 +68,7 @@ export async function openStream(
   // in a proxy's tunnel, waiting for headers, reading), which aborting a request does not (undici 7
   // leaves connects pending and opens spare connections), and it is what `release` frees.
   // A shared one (thousands of probes in `load`) is never destroyed: its request is aborted.
-  const { dispatcher, httpVersion } = shared ?? createHttp(options)
+  const { dispatcher, httpVersion, connected } = shared ?? createHttp(options)
   const aborter = shared ? new AbortController() : undefined
   const destroy = aborter ? () => aborter.abort() : () => void dispatcher.destroy().catch(() => {})
   const release = () => {
@@ -178,11 +178,17 @@ export async function openStream(
     }
   } catch (error) {
     const timeout = timedOut || (error as { code?: string }).code === 'UND_ERR_CONNECT_TIMEOUT'
+    if (!timeout) return { type: 'network-error', message: unanswered(error, url) }
+    const within = `within ${options.connectTimeoutMs}ms (--connect-timeout)`
+    // A server that took the request and holds its headers back (nginx's proxy_buffering, PHP's
+    // output_buffering: they go out with the first full buffer) is no unreachable host. A shared
+    // dispatcher's connection to the origin may be another request's: only our own one tells.
     return {
       type: 'network-error',
-      message: timeout
-        ? `no response within ${options.connectTimeoutMs}ms (--connect-timeout)`
-        : unanswered(error, url),
+      message:
+        !shared && connected(url.origin)
+          ? `the server took the connection but sent no response headers ${within}: it or a proxy may be buffering the response`
+          : `no response ${within}`,
     }
   } finally {
     clearTimeout(connectTimer)

@@ -18,6 +18,8 @@ export interface Http {
   dispatcher: Dispatcher
   /** '2' when the origin's last TLS handshake chose h2, '1.0' when its last connection answered HTTP/1.0, else '1.1'. */
   httpVersion(origin: string): string
+  /** Whether a connection to the origin was made (TCP and TLS done); false through --proxy. */
+  connected(origin: string): boolean
 }
 
 const PROXY_VARIABLES = ['http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY']
@@ -38,6 +40,7 @@ export function createHttp(options: HttpOptions): Http {
     return {
       dispatcher: new ProxyAgent({ ...proxied, uri: options.proxy }),
       httpVersion: () => '1.1',
+      connected: () => false,
     }
   }
   // undici does not say which protocol a response came over; the ALPN result of the socket does.
@@ -63,10 +66,9 @@ export function createHttp(options: HttpOptions): Http {
     dispatcher: proxyVariables
       ? new EnvHttpProxyAgent({ ...proxied, connect: connector })
       : new Agent({ ...common, connect: connector }),
-    httpVersion(origin) {
-      const url = new URL(origin)
-      return alpnByOrigin.get(originKey(url.protocol, url.hostname, url.port)) ?? '1.1'
-    },
+    httpVersion: (origin) => alpnByOrigin.get(keyOf(origin)) ?? '1.1',
+    // Set once a socket to the origin is connected (its TLS handshake done).
+    connected: (origin) => alpnByOrigin.has(keyOf(origin)),
   }
 }
 
@@ -118,4 +120,9 @@ function resetIsABreak(socket: Socket): void {
 
 function originKey(protocol: string, hostname: string, port: string): string {
   return `${protocol}//${hostname}:${port || (protocol === 'https:' ? '443' : '80')}`
+}
+
+function keyOf(origin: string): string {
+  const url = new URL(origin)
+  return originKey(url.protocol, url.hostname, url.port)
 }

@@ -16,10 +16,10 @@ export interface EventStream {
   /** Bytes of the response body, in order; decoded as UTF-8 across chunk boundaries. */
   feed(bytes: Uint8Array): void
   /**
-   * The body ended or broke. Returns the data of an event that was still incomplete,
+   * The body ended or broke. Returns the data and type of an event that was still incomplete,
    * which is discarded as the spec says, and readies the parser for the next connection.
    */
-  end(): { discardedData?: string }
+  end(): { discardedData?: string; discardedType?: string }
   /**
    * The last-event-ID buffer: persists across events and reconnects, changed only by `id:`. A
    * method: an object literal with a getter is kept as a dictionary, and every feed() looked up.
@@ -104,12 +104,12 @@ export function createEventStream(
       commentText?.afterFeed()
     },
     end() {
-      let discardedData: string | undefined
+      let discarded: EventSourceMessage | undefined
       if (!tooLarge) {
         discarding = undefined
         // Two line ends complete whatever block was pending, so the parser shows it to us.
         parser.feed(`${decoder.end()}\n\n`)
-        if (discarding) discardedData = (discarding as EventSourceMessage).data
+        discarded = discarding as EventSourceMessage | undefined
       }
       discarding = false
       tooLarge = false
@@ -117,7 +117,8 @@ export function createEventStream(
       startStream()
       commentText?.reset()
       decoder = createUtf8Decoder()
-      return { discardedData }
+      if (!discarded) return {}
+      return { discardedData: discarded.data, discardedType: discarded.event ?? 'message' }
     },
     lastEventId() {
       return lastEventId

@@ -196,6 +196,15 @@ describe('check: each check catches its problem', () => {
       /^the stream closed after [\d.]+m?s without an "end" event, and the reconnect got a new stream: a browser reconnects \(and replays\) forever$/,
     ],
     [
+      // A hand-written server (Go, PHP, http.server) that forgot the blank line after its last event.
+      'an end event the close cuts off',
+      { end: 'cut-event', retry: 100 },
+      ['--window', '1s'],
+      'end-of-stream',
+      'warn',
+      /^the stream closed after [\d.]+m?s in the middle of its "end" event \(no blank line after it\), which clients discard, and the reconnect got a new stream/,
+    ],
+    [
       'no CORS headers for the origin',
       {},
       ['--origin', ORIGIN],

@@ -338,7 +338,7 @@ describe('slow, silent and broken servers', () => {
       'summary',
     ])
     expect(run.ofType('error')[0]!.message).toContain(
-      'no response within 300ms (--connect-timeout)',
+      'sent no response headers within 300ms (--connect-timeout)',
     )
     expect(run.summary).toMatchObject({ reason: 'end-event', reconnects: 2 })
   })

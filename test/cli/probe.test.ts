@@ -871,11 +871,28 @@ describe('connection setup', () => {
   it('--connect-timeout is kept to the millisecond scale, not rounded to seconds', async () => {
     const silent = await startRawServer(() => {})
     const run = await runCli([silent.url, '--json', '--connect-timeout', '150ms'])
-    expect(run.summary).toMatchObject({
+    expect(run.summary).toMatchObject({ reason: 'connect-failed' })
+    expect(run.summary.message).toContain('within 150ms (--connect-timeout)')
+    expect(run.ofType('error')[0]!.t).toBeLessThan(900)
+  })
+
+  it('--connect-timeout: a server that took the request and holds its headers back (a buffering nginx or PHP) is not said to be unreachable', async () => {
+    // nginx's proxy_buffering and PHP's output_buffering send the headers with the first full buffer.
+    const holding = await startRawServer(() => {})
+    const held = await runCli([holding.url, '--json', '--connect-timeout', '150ms'])
+    expect(held.summary).toMatchObject({
+      reason: 'connect-failed',
+      message:
+        'the server took the connection but sent no response headers within 150ms (--connect-timeout): it or a proxy may be buffering the response',
+    })
+    // No TLS handshake (the connection is not made): no response at all.
+    const handshake = await startRawServer(() => {})
+    const url = handshake.url.replace('http:', 'https:')
+    const unmade = await runCli([url, '--json', '--connect-timeout', '150ms'])
+    expect(unmade.summary).toMatchObject({
       reason: 'connect-failed',
       message: 'no response within 150ms (--connect-timeout)',
     })
-    expect(run.ofType('error')[0]!.t).toBeLessThan(900)
   })
 
   it('--connect-timeout covers the tunnel of an https:// URL through a proxy that never answers', async () => {

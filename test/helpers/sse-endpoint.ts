@@ -33,7 +33,8 @@ export interface EndpointShape {
   retry?: number | null
   greeting?: boolean
   /** 'close-then-204' answers a reconnect that has seen everything with 204. */
-  end?: 'event' | 'close' | 'close-then-204' | 'never'
+  /** 'cut-event': the end event without its blank line, so the close cuts it off (hand-written servers). */
+  end?: 'event' | 'cut-event' | 'close' | 'close-then-204' | 'never'
   /** Send nothing, headers included, for this long. */
   holdHeadersMs?: number
   /** Compress with gzip when the client accepts it, without flushing (as compression middleware does). */
@@ -107,6 +108,7 @@ export function sseEndpoint(shape: EndpointShape = {}) {
     await pause(intervalMs)
     if (closed) return
     if (end === 'event') finish('event: end\ndata: bye\n\n')
+    else if (end === 'cut-event') finish('event: end\ndata: bye\n')
     else if (end !== 'never') finish()
   }
 }
