@@ -448,9 +448,14 @@ export function checkCors(o: Observation): Judgement {
       'not checked without --origin',
       "give --origin with your page's origin (e.g. --origin https://app.example)",
     )
-  const headers = firstResponse(o).headers
+  const { headers, url } = firstResponse(o)
+  // A page may read a stream of its own origin whatever these headers say: CORS does not apply.
+  if (URL.parse(url)?.origin === o.origin)
+    return pass(`${o.origin} is the stream's own origin: CORS does not apply`)
   const allowed = headers['access-control-allow-origin']?.trim()
-  const credentials = headers['access-control-allow-credentials']?.trim().toLowerCase() === 'true'
+  // Byte for byte, as the Fetch standard compares it: browsers refuse "True".
+  const allowCredentials = headers['access-control-allow-credentials']?.trim()
+  const credentials = allowCredentials === 'true'
   const sent = `Origin: ${o.origin}`
   if (allowed === undefined)
     return fail(
@@ -464,11 +469,16 @@ export function checkCors(o: Observation): Judgement {
       `Access-Control-Allow-Origin: * with cookies: browsers refuse * for withCredentials`,
       HINTS.cors,
     )
-  if (o.credentials && !credentials)
+  if (o.credentials && !credentials) {
+    const seen =
+      allowCredentials === undefined
+        ? 'no Access-Control-Allow-Credentials: true'
+        : `Access-Control-Allow-Credentials: ${allowCredentials}, which browsers take only as "true"`
     return fail(
-      `allows ${o.origin} but not credentials (no Access-Control-Allow-Credentials: true), and the request carries cookies`,
+      `allows ${o.origin} but not credentials (${seen}), and the request carries cookies`,
       HINTS.cors,
     )
+  }
   if (allowed === '*')
     return pass(
       'Access-Control-Allow-Origin: * (without credentials: withCredentials needs the exact origin)',

@@ -204,6 +204,14 @@ describe('check: each check catches its problem', () => {
       /^no Access-Control-Allow-Origin for Origin: https:\/\/app\.example/,
     ],
     [
+      'Access-Control-Allow-Credentials: True, which browsers compare byte for byte',
+      { cors: true, headers: { 'access-control-allow-credentials': 'True' } },
+      ['--origin', ORIGIN, '-H', 'Cookie: session=1'],
+      'cors',
+      'fail',
+      /^allows https:\/\/app\.example but not credentials \(Access-Control-Allow-Credentials: True, which browsers take only as "true"\)/,
+    ],
+    [
       'CORS * with cookies',
       { headers: { 'access-control-allow-origin': '*' } },
       ['--origin', ORIGIN, '-H', 'Cookie: session=1'],
@@ -271,6 +279,15 @@ describe('check: each check catches its problem', () => {
       /^Access-Control-Allow-Origin: https:\/\/app\.example, with credentials$/,
     ],
   ]
+
+  it("passes CORS for a page of the stream's own origin, which needs no CORS headers", async () => {
+    const server = await startServer(sseEndpoint())
+    const { checks } = await runCheck(server.url, ['--origin', new URL(server.url).origin])
+    expect(checks.cors).toMatchObject({
+      status: 'pass',
+      measured: `${new URL(server.url).origin} is the stream's own origin: CORS does not apply`,
+    })
+  })
 
   it.each(passing)('passes: %s', async (_case, shape, flags, id, measured) => {
     const server = await startServer(sseEndpoint(shape))
