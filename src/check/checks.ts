@@ -44,6 +44,10 @@ const skip = (measured: string, hint: string): Judgement => ({ status: 'skip', m
 // A read that completes several events after this much silence looks held back on the way.
 const BURST_SILENCE_MS = 250
 const MIN_EVENTS_FOR_BUFFERING = 3
+// A compressed first event this much later than the uncompressed one was held by the compressor;
+// one that flushes every event (Express compression's res.flush(), nginx's unbuffered gzip) adds
+// about nothing.
+const COMPRESSED_LATE_MS = 250
 // Response headers this late are noticed: EventSource's open fires late and proxies may give up.
 const LATE_HEADERS_MS = 1000
 // Headers and the first body bytes this close together were sent together.
@@ -196,6 +200,13 @@ export function checkCompression(o: Observation): Judgement {
       HINTS.compression,
     )
   const later = compressedMs - plainMs
+  // Only a stream still going well after it tells a compressor that flushes every event from one
+  // that held the event until the stream ended.
+  const plainEndMs = plain.end!.t - plain.requestAt
+  if (later < COMPRESSED_LATE_MS && compressedMs + COMPRESSED_LATE_MS <= plainEndMs)
+    return pass(
+      `${encoding}-compressed, without holding events back: first event after ${fmt(compressedMs)}, uncompressed ${fmt(plainMs)}`,
+    )
   const comparison =
     later > 0
       ? `${fmt(later)} later than uncompressed (${fmt(plainMs)})`

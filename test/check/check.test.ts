@@ -1,5 +1,9 @@
 import type { ChildProcess } from 'node:child_process'
-import { describe, expect, it } from 'vitest'
+import { once } from 'node:events'
+import type { AddressInfo } from 'node:net'
+import compression from 'compression'
+import express from 'express'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import type { CheckId, CheckStatus } from '../../src/check/checks.ts'
 import { startBufferingProxy } from '../helpers/buffering-proxy.ts'
 import { runCheck } from '../helpers/check.ts'
@@ -456,6 +460,50 @@ describe('check: a compressed stream no browser can read', () => {
       status: 'warn',
       measured:
         'asked with Accept-Encoding: gzip, deflate, br, the stream came with Content-Encoding zstd: sse-probe decodes gzip, deflate and br, not zstd',
+    })
+  })
+})
+
+describe('check: Express behind the compression middleware', () => {
+  async function startCompressed(flush: boolean) {
+    const app = express()
+    app.use(compression())
+    app.get('/', (req, res) => {
+      res.set({ 'content-type': 'text/event-stream', 'cache-control': 'no-cache' }).flushHeaders()
+      let id = 0
+      const timer = setInterval(() => {
+        res.write(`id: ${++id}\ndata: tick ${id}\n\n`)
+        if (flush) res.flush()
+      }, 300)
+      req.on('close', () => clearInterval(timer))
+    })
+    const server = app.listen(0, '127.0.0.1')
+    await once(server, 'listening')
+    onTestFinished(() => {
+      server.closeAllConnections()
+      server.close()
+    })
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}/`
+  }
+
+  it('passes res.flush() after every event, as the compressor holds nothing back', async () => {
+    const { checks } = await runCheck(await startCompressed(true))
+    expect(checks.compression).toEqual({
+      type: 'check',
+      id: 'compression',
+      status: 'pass',
+      measured: expect.stringMatching(
+        /^(br|gzip)-compressed, without holding events back: first event after [\d.]+ms, uncompressed [\d.]+ms$/,
+      ),
+      hint: null,
+    })
+  })
+
+  it('warns without res.flush(): the compressor holds the events', async () => {
+    const { checks } = await runCheck(await startCompressed(false))
+    expect(checks.compression).toMatchObject({
+      status: 'warn',
+      measured: expect.stringMatching(/^(br|gzip)-compressed: no event within the window/),
     })
   })
 })

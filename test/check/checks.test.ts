@@ -173,6 +173,31 @@ describe('compression', () => {
     })
   })
 
+  it('passes a compressor that flushes every event: the first came as soon as uncompressed', () => {
+    const o = observation({
+      connections: [connection(0, { events: events(['1'], 40) })],
+      compressed: compressed(60),
+    })
+    expect(checkCompression(o)).toEqual({
+      status: 'pass',
+      measured:
+        'br-compressed, without holding events back: first event after 60ms, uncompressed 40ms',
+    })
+  })
+
+  it('cannot tell flushing from holding in a stream that ended at once: warns', () => {
+    const o = observation({
+      connections: [
+        connection(0, { events: events(['1'], 40), end: { t: 50, cause: 'end-event' } }),
+      ],
+      compressed: compressed(60),
+    })
+    expect(checkCompression(o)).toMatchObject({
+      status: 'warn',
+      measured: 'br-compressed: first event after 60ms, 20ms later than uncompressed (40ms)',
+    })
+  })
+
   it('warns also when no compressed event came, or none at all to compare', () => {
     expect(
       checkCompression(
