@@ -59,6 +59,10 @@ const KEEP_ALIVE_MARGIN_MS = 30_000
 // The low end of the advised ping interval (sse-starlette's default): a connection open for less
 // than this may belong to a server that pings properly and has not had to yet.
 const PING_INTERVAL_MS = 15_000
+// A connection that breaks at the end of its longest silence, this long or more, again and again,
+// is being cut by an idle timeout on the way (nginx's proxy_read_timeout), however short.
+const IDLE_CUT_MIN_MS = 500
+const IDLE_CUTS = 2
 
 const LONGER_WINDOW = 'observe longer with --window'
 const INTERRUPTED = 'let the check run its whole window'
@@ -284,6 +288,14 @@ export function checkKeepAlive(o: Observation): Judgement {
       `${silence}: longer than the 60s idle timeout of nginx and AWS ALB`,
       HINTS.keepAlive,
     )
+  const cuts = idleCuts(o).map(trailingSilence)
+  if (cuts.length > 0) {
+    const [shortest, longestCut] = [fmt(Math.min(...cuts)), fmt(Math.max(...cuts))]
+    return warn(
+      `${cuts.length} connections broke after ${shortest}${longestCut !== shortest ? ` to ${longestCut}` : ''} of silence (${pings} ping${plural(pings)} or comment${plural(pings)} in all): an idle timeout on the way cuts quiet connections`,
+      `send a comment (": ping") more often than every ${shortest}, or raise the idle timeout on the way (nginx: proxy_read_timeout)`,
+    )
+  }
   if (pings === 0 && !streamEnded(o)) {
     const measured = `no ping or comment in ${fmt(openMs)} of streaming; ${silence}`
     const longestOpen = Math.max(0, ...connections.map((c) => c.end!.t - c.requestAt))
@@ -400,8 +412,11 @@ export function checkRetry(o: Observation): Judgement {
 export function checkEndOfStream(o: Observation): Judgement {
   const endName = o.endEvents[0] ?? 'end'
   const ended = o.connections.findIndex((c) => c.end?.cause === 'end-event')
+  // A connection an idle timeout cut (keep-alive says so) is not the server ending the stream.
+  const cuts = idleCuts(o)
   const closed = o.connections.findIndex(
-    (c) => c.end?.cause === 'server-closed' || c.end?.cause === 'network-error',
+    (c) =>
+      (c.end?.cause === 'server-closed' || c.end?.cause === 'network-error') && !cuts.includes(c),
   )
   // A stream that dropped and resumed but then ended properly ends properly: the drop is not the end.
   if (ended !== -1) {
@@ -427,6 +442,11 @@ export function checkEndOfStream(o: Observation): Judgement {
       return skip(
         `the stream stayed open for the ${fmt(o.observedMs)} observed before the check was interrupted`,
         INTERRUPTED,
+      )
+    if (cuts.length > 0)
+      return skip(
+        `the connections broke when idle (see keep-alive): how the stream ends was not seen`,
+        'fix keep-alive first, then observe how the stream ends',
       )
     // A fast stream fills what the check keeps before the window is over.
     if (o.connections.at(-1)?.end?.cause === 'full')
@@ -539,6 +559,25 @@ function longestSilence(c: ConnectionSeen): number {
   let longest = 0
   for (let i = 1; i < times.length; i++) longest = Math.max(longest, times[i]! - times[i - 1]!)
   return longest
+}
+
+/** The silence between a connection's last read (or its request) and the end of reading. */
+function trailingSilence(c: ConnectionSeen): number {
+  return c.end!.t - (c.reads.at(-1)?.t ?? c.requestAt)
+}
+
+/**
+ * The connections that broke at the end of their longest silence, when IDLE_CUTS or more did:
+ * an idle timeout on the way, not the server, ended them.
+ */
+function idleCuts(o: Observation): ConnectionSeen[] {
+  const cuts = readConnections(o).filter((c) => {
+    const silence = trailingSilence(c)
+    return (
+      c.end!.cause === 'network-error' && silence >= IDLE_CUT_MIN_MS && silence >= longestSilence(c)
+    )
+  })
+  return cuts.length >= IDLE_CUTS ? cuts : []
 }
 
 function firstEventMs(c: ConnectionSeen): number | undefined {

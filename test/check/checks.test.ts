@@ -452,6 +452,27 @@ describe('keep-alive', () => {
     )
   })
 
+  it('names an idle timeout that cuts connections at their longest silence, and does not blame their end', () => {
+    // Each connection: an event at once, then 1s of nothing, then the proxy breaks it.
+    const cut = (at: number) =>
+      connection(at, {
+        reads: [{ t: at + 10, silenceMs: 10, events: 1 }],
+        events: events([String(at)], at + 10),
+        end: { t: at + 1010, cause: 'network-error' },
+      })
+    const o = observation({ connections: [cut(0), cut(1100), cut(2200)] })
+    expect(checkKeepAlive(o)).toEqual({
+      status: 'warn',
+      measured:
+        '3 connections broke after 1s of silence (0 pings or comments in all): an idle timeout on the way cuts quiet connections',
+      hint: 'send a comment (": ping") more often than every 1s, or raise the idle timeout on the way (nginx: proxy_read_timeout)',
+    })
+    expect(checkEndOfStream(o).status).toBe('skip')
+    // One break is a server restart as much as a timeout: not judged as one.
+    const once = observation({ connections: [cut(0), connection(1100)] })
+    expect(checkKeepAlive(once).measured).not.toContain('broke')
+  })
+
   it('does not judge a stream without pings that no connection streamed 15s of', () => {
     // sse-starlette pings every 15s: a 5s window cannot tell it from a server that never pings.
     expect(checkKeepAlive(silent(14_000, 0))).toEqual({
