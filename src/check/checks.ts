@@ -88,21 +88,24 @@ const HINTS = {
   cors: 'answer with Access-Control-Allow-Origin: <the page origin> (and Access-Control-Allow-Credentials: true for withCredentials)',
 }
 
+/** The checks after content-type, in report order. */
+const CHECKS: [CheckId, (o: Observation) => Judgement][] = [
+  ['cache-control', checkCacheControl],
+  ['compression', checkCompression],
+  ['buffering', checkBuffering],
+  ['early-headers', checkEarlyHeaders],
+  ['keep-alive', checkKeepAlive],
+  ['http-version', checkHttpVersion],
+  ['ids', checkIds],
+  ['retry', checkRetry],
+  ['end-of-stream', checkEndOfStream],
+  ['cors', checkCors],
+]
+
 /** Every check, in report order. The first connection's response is the one judged. */
 export function runChecks(o: Observation): CheckResult[] {
   const response = o.connections[0]?.response
-  const checks: [CheckId, (o: Observation) => Judgement][] = [
-    ['cache-control', checkCacheControl],
-    ['compression', checkCompression],
-    ['buffering', checkBuffering],
-    ['early-headers', checkEarlyHeaders],
-    ['keep-alive', checkKeepAlive],
-    ['http-version', checkHttpVersion],
-    ['ids', checkIds],
-    ['retry', checkRetry],
-    ['end-of-stream', checkEndOfStream],
-    ['cors', checkCors],
-  ]
+  if (!response) return unansweredChecks(o)
   const notStream =
     response?.verdict === 'ok'
       ? undefined
@@ -112,8 +115,29 @@ export function runChecks(o: Observation): CheckResult[] {
         )
   return [
     { id: 'content-type', ...checkContentType(o) },
-    ...checks.map(([id, check]) => ({ id, ...(notStream ?? check(o)) })),
+    ...CHECKS.map(([id, check]) => ({ id, ...(notStream ?? check(o)) })),
   ]
+}
+
+/**
+ * A connection made but never answered within --connect-timeout: headers held back until the
+ * stream has brought enough (a buffering proxy in front of a live stream) or forever.
+ */
+function unansweredChecks(o: Observation): CheckResult[] {
+  const error = o.connections[0]!.error!
+  const none = skip('no response to observe: its headers never came', 'fix early-headers first')
+  const ids: CheckId[] = ['content-type', ...CHECKS.map(([id]) => id)]
+  return ids.map((id) =>
+    id === 'early-headers'
+      ? {
+          id,
+          ...fail(
+            `connected, but ${error}: the headers are held back, e.g. by a buffering proxy until its buffer fills, or by a server that sends them only with the first event`,
+            `${HINTS.headers}; turn buffering off on the way: X-Accel-Buffering: no (nginx), proxy_buffering off (a longer --connect-timeout waits for them)`,
+          ),
+        }
+      : { id, ...none },
+  )
 }
 
 /** 1 when a check failed, or warned with --strict; skipped checks never count. */

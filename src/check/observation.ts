@@ -57,6 +57,8 @@ export interface ConnectionSeen {
   response?: ResponseSeen
   /** A transport error instead of a response. */
   error?: string
+  /** The error is --connect-timeout after the connection was made: no response headers came. */
+  unanswered?: true
   reads: ReadSeen[]
   events: EventSeen[]
   comments: number

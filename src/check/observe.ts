@@ -244,6 +244,7 @@ function createWatcher(
       const attempt = await openStream(request, http, signal, undefined, cookies)
       if (attempt.type === 'network-error') {
         seen.error = interrupted?.aborted ? 'interrupted before it answered' : attempt.message
+        if (attempt.connected && !interrupted?.aborted) seen.unanswered = true
         return seen
       }
       seen.headersAt = clock()

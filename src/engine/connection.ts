@@ -30,7 +30,12 @@ export type Attempt =
       /** The start of a refused response's body, on one line. */
       excerpt?: string
     }
-  | { type: 'network-error'; message: string }
+  | {
+      type: 'network-error'
+      message: string
+      /** The connect timeout came after a connection was made: the response headers never did. */
+      connected?: true
+    }
 
 export const MAX_REDIRECTS = 20
 const EXCERPT_BYTES = 300
@@ -78,6 +83,9 @@ export async function openStream(
   signal.addEventListener('abort', destroy, { once: true })
   if (signal.aborted) destroy()
   let timedOut = false
+  // Only an own dispatcher's connections are this attempt's (a shared one serves other probes).
+  let connected = false
+  if (!shared) dispatcher.once('connect', () => (connected = true))
   const connectTimer = setTimeout(() => {
     timedOut = true
     destroy()
@@ -183,6 +191,7 @@ export async function openStream(
       message: timeout
         ? `no response within ${options.connectTimeoutMs}ms (--connect-timeout)`
         : unanswered(error, url),
+      ...(timeout && connected ? { connected: true as const } : {}),
     }
   } finally {
     clearTimeout(connectTimer)

@@ -542,6 +542,26 @@ describe('check: connection and usage errors', () => {
     )
   })
 
+  it('a connection whose response headers never come is judged, not "could not connect"', async () => {
+    // What a buffering proxy in front of a live stream does: the headers wait for its buffer.
+    const held = await startServer(() => {})
+    const { run, checks, summary } = await runCheck(held.url, ['--connect-timeout', '500ms'])
+    expect(run.stderr).not.toContain('could not connect')
+    expect(checks['early-headers']).toEqual({
+      type: 'check',
+      id: 'early-headers',
+      status: 'fail',
+      measured:
+        'connected, but no response within 500ms (--connect-timeout): the headers are held back, e.g. by a buffering proxy until its buffer fills, or by a server that sends them only with the first event',
+      hint: expect.stringContaining('proxy_buffering off'),
+    })
+    expect(Object.values(checks).filter((c) => c.status !== 'skip')).toHaveLength(1)
+    expect(checks.cors.measured).toBe('no response to observe: its headers never came')
+    expect(summary).toMatchObject({ exitCode: 1, fail: 1, skip: 10 })
+    expect(summary).not.toHaveProperty('message')
+    expect(run.exitCode).toBe(1)
+  })
+
   it('never shows the password of a URL, and a bad proxy variable is a usage error', async () => {
     const closed = await startServer(() => {})
     await closed.close()

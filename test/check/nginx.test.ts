@@ -91,4 +91,15 @@ describe.skipIf(!nginx && !inCi)('check behind nginx', () => {
         'the connections broke when idle (see keep-alive): how the stream ends was not seen',
     })
   })
+
+  it('catches proxy_buffering on in front of a live stream: the headers wait for the buffer', async () => {
+    const upstream = await startServer(sseEndpoint({ count: 1000, intervalMs: 200 }))
+    const proxy = await startNginx(nginx!, upstream.url, BUFFERING)
+    const { run, checks } = await runCheck(proxy.url, ['--connect-timeout', '2s'])
+    expect(checks['early-headers']).toMatchObject({
+      status: 'fail',
+      measured: expect.stringMatching(/^connected, but no response within 2000ms/),
+    })
+    expect(run.exitCode).toBe(1)
+  })
 })
