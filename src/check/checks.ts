@@ -511,8 +511,9 @@ export function checkCors(o: Observation): Judgement {
       "give --origin with your page's origin (e.g. --origin https://app.example)",
     )
   const { headers, url } = firstResponse(o)
-  // A page may read a stream of its own origin whatever these headers say: CORS does not apply.
-  if (URL.parse(url)?.origin === o.origin)
+  // A page may read a stream of its own origin whatever these headers say: CORS does not apply
+  // (unless a redirect went through another origin, after which the browser sends Origin: null).
+  if (URL.parse(o.url)?.origin === o.origin && URL.parse(url)?.origin === o.origin)
     return pass(`${o.origin} is the stream's own origin: CORS does not apply`)
   const allowed = headers['access-control-allow-origin']?.trim()
   // Byte for byte, as the Fetch standard compares it: browsers refuse "True".

@@ -75,6 +75,8 @@ export interface ResumeSeen {
 }
 
 export interface Observation {
+  /** The stream's URL as given, before any redirect. */
+  url: string
   windowMs: number
   /** Ctrl-C ended the window early (and no resume was tried). */
   interrupted: boolean

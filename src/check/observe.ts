@@ -96,6 +96,7 @@ export async function observe(
     }
     const credentials = options.headers.some(([name]) => name.toLowerCase() === 'cookie')
     return {
+      url: first.url.href,
       windowMs: options.windowMs,
       interrupted: interrupted?.aborted ?? false,
       observedMs,

@@ -55,6 +55,7 @@ const events = (ids: (string | null)[], t = 10) =>
 
 function observation(overrides: Partial<Observation> = {}): Observation {
   return {
+    url: 'http://127.0.0.1:8000/stream',
     windowMs: 20_000,
     interrupted: false,
     observedMs: 20_000,
@@ -755,6 +756,23 @@ describe('retry, end of stream, CORS', () => {
     const result = withCors(headers, credentials)
     expect(result.status).toBe(status)
     expect(result.measured).toContain(measured)
+  })
+
+  it("needs no CORS headers for the page's own origin, unless a redirect went through another", () => {
+    const at = (url: string, final: string) =>
+      checkCors(
+        observation({
+          url,
+          origin: 'https://app.example',
+          connections: [connection(0, { response: response({ url: final }) })],
+        }),
+      )
+    expect(at('https://app.example/s', 'https://app.example/s')).toEqual({
+      status: 'pass',
+      measured: "https://app.example is the stream's own origin: CORS does not apply",
+    })
+    expect(at('https://api.example/s', 'https://app.example/s').status).toBe('fail')
+    expect(at('https://app.example/s', 'https://api.example/s').status).toBe('fail')
   })
 })
 
