@@ -626,9 +626,12 @@ function statusLine(r: ResponseSeen | undefined): string {
   if (!r) return 'no response'
   const line = `HTTP ${r.status}${r.statusText ? ` ${r.statusText}` : ''}`
   // The last of too many redirects: the loop is what went wrong, not that status.
-  return r.verdict === 'too-many-redirects'
-    ? `${line}: too many redirects (more than ${MAX_REDIRECTS})`
-    : line
+  if (r.verdict === 'too-many-redirects')
+    return `${line}: too many redirects (more than ${MAX_REDIRECTS})`
+  // A 200 that is no event stream: its status alone reads as a success.
+  if (r.status === 200 && r.verdict === 'not-event-stream')
+    return `${line} with ${unreadableStream(r) ?? `Content-Type ${shownContentType(r.headers['content-type'])}`}`
+  return line
 }
 
 function sum(values: number[]): number {

@@ -421,6 +421,26 @@ describe('check: each check catches its problem', () => {
     expect(run.exitCode).toBe(0)
   })
 
+  it('a resume answered with JSON says so, not a bare "got HTTP 200 OK"', async () => {
+    const server = await startServer((req, res) => {
+      if (req.headers['last-event-id'] !== undefined) {
+        res.writeHead(200, { 'content-type': 'application/json' })
+        return res.end('{"error":"unknown id"}')
+      }
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' })
+      res.end('retry: 100\n\nid: 1\ndata: a\n\nid: 2\ndata: b\n\n')
+    })
+    const { checks } = await runCheck(server.url)
+    expect(checks.ids).toMatchObject({
+      status: 'fail',
+      measured:
+        'a reconnect with Last-Event-ID: 1 got HTTP 200 OK with Content-Type application/json',
+    })
+    expect(checks['end-of-stream'].measured).toMatch(
+      /; the reconnect got HTTP 200 OK with Content-Type application\/json: a browser stops with an error$/,
+    )
+  })
+
   it('an error status fails content-type and leaves the stream checks unmeasured', async () => {
     const server = await startServer((_req, res) =>
       res.writeHead(500, { 'content-type': 'text/plain' }).end('oops'),
