@@ -210,6 +210,13 @@ export function checkCompression(o: Observation): Judgement {
   if (unasked !== undefined) {
     const firstMs = firstEventMs(plain)
     const first = firstMs === undefined ? 'no event' : `first event after ${fmt(firstMs)}`
+    // Unless the user asked for it (-H Accept-Encoding): then it is no fault of the server's.
+    const asked = plain.request?.headers['accept-encoding']
+    if (asked !== undefined)
+      return skip(
+        `${unasked}-compressed, as -H Accept-Encoding: ${asked} asked: no uncompressed stream to compare (${first})`,
+        'leave Accept-Encoding out of -H: check asks for a compressed stream alongside',
+      )
     return warn(`${unasked}-compressed even without Accept-Encoding: ${first}`, HINTS.compression)
   }
   const encoding = contentEncoding(c)

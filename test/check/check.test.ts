@@ -519,6 +519,17 @@ describe('check: Express behind the compression middleware', () => {
     })
   })
 
+  it('does not say "even without Accept-Encoding" when -H asked for it', async () => {
+    const url = await startCompressed(true)
+    const { checks } = await runCheck(url, ['-H', 'Accept-Encoding: gzip'])
+    expect(checks.compression).toMatchObject({
+      status: 'skip',
+      measured: expect.stringMatching(
+        /^gzip-compressed, as -H Accept-Encoding: gzip asked: no uncompressed stream to compare \(first event after [\d.]+ms\)$/,
+      ),
+    })
+  })
+
   it('warns without res.flush(): the compressor holds the events', async () => {
     const { checks } = await runCheck(await startCompressed(false))
     expect(checks.compression).toMatchObject({
