@@ -1,6 +1,7 @@
 import { isEventStreamType, MAX_REDIRECTS, shownContentType } from '../engine/connection.ts'
 import { contentCodings, undecodable } from '../engine/decompress.ts'
 import { formatDuration as fmt } from '../engine/duration.ts'
+import { clipped } from '../engine/escape.ts'
 import { redactUrl } from '../engine/redact.ts'
 import {
   BROWSER_ACCEPT_ENCODING,
@@ -431,6 +432,12 @@ export function checkIds(o: Observation): Judgement {
 
 export function checkRetry(o: Observation): Judgement {
   const retries = o.connections.flatMap((c) => c.retries)
+  const invalid = o.connections.find((c) => c.invalidRetry !== undefined)?.invalidRetry
+  if (retries.length === 0 && invalid !== undefined)
+    return warn(
+      `retry: ${clipped(invalid, 40)} is not a number of milliseconds: clients ignore it and pick their own reconnection time`,
+      'send the reconnection time in milliseconds, digits only (e.g. "retry: 3000")',
+    )
   if (retries.length === 0)
     return warn(
       'no retry: field; browsers pick their own reconnection time (a few seconds)',

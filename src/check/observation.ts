@@ -63,6 +63,8 @@ export interface ConnectionSeen {
   events: EventSeen[]
   comments: number
   retries: number[]
+  /** The first retry field that was not digits only, which clients ignore. */
+  invalidRetry?: string
   /** How reading ended; absent when the body was not read. */
   end?: { t: number; cause: ReadEnd }
 }

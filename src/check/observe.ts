@@ -198,6 +198,9 @@ function createWatcher(
       onRetry(ms) {
         if (!stopped) connection?.retries.push(ms)
       },
+      onInvalidRetry(value) {
+        if (connection && !stopped) connection.invalidRetry ??= value
+      },
       // Past 16 MiB the parser stops for the rest of that connection, which is still timed.
       onTooLarge() {},
     },

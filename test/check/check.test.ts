@@ -9,7 +9,7 @@ import { startBufferingProxy } from '../helpers/buffering-proxy.ts'
 import { runCheck } from '../helpers/check.ts'
 import { runCli, startCli } from '../helpers/cli.ts'
 import { startH2Server } from '../helpers/h2-server.ts'
-import { startServer } from '../helpers/server.ts'
+import { sseServer, startServer } from '../helpers/server.ts'
 import { type EndpointShape, sseEndpoint } from '../helpers/sse-endpoint.ts'
 import { runInTerminal, TERMINAL_TESTS } from '../helpers/tty.ts'
 
@@ -419,6 +419,19 @@ describe('check: each check catches its problem', () => {
       hint: expect.stringContaining('--window shorter than the stream'),
     })
     expect(run.exitCode).toBe(0)
+  })
+
+  it('a retry field with a unit is named, not reported as missing', async () => {
+    const server = await sseServer('retry: 5s\n\nid: 1\ndata: a\n\nevent: end\ndata: bye\n\n')
+    const { checks } = await runCheck(server.url)
+    expect(checks.retry).toEqual({
+      type: 'check',
+      id: 'retry',
+      status: 'warn',
+      measured:
+        'retry: 5s is not a number of milliseconds: clients ignore it and pick their own reconnection time',
+      hint: 'send the reconnection time in milliseconds, digits only (e.g. "retry: 3000")',
+    })
   })
 
   it('a resume answered with JSON says so, not a bare "got HTTP 200 OK"', async () => {
