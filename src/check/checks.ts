@@ -364,7 +364,7 @@ export function checkIds(o: Observation): Judgement {
   const withoutId = events.filter((e) => !e.id).length
   if (withoutId > 0)
     return warn(
-      `${withoutId} of ${events.length} event${plural(events.length)} without an id: clients cannot resume`,
+      `${withoutId} of ${events.length} event${plural(events.length)} without an id: ${withoutId === events.length ? 'clients cannot resume' : 'a client that drops after one of them resumes from an earlier id'}`,
       HINTS.ids,
     )
   const r = o.resume

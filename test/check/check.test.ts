@@ -421,6 +421,17 @@ describe('check: each check catches its problem', () => {
     expect(run.exitCode).toBe(0)
   })
 
+  it('ids on some events: clients can resume, from an earlier id; on none: they cannot', async () => {
+    const some = await sseServer(
+      'retry: 1000\n\nid: 1\ndata: a\n\ndata: b\n\nid: 3\ndata: c\n\nevent: end\ndata: bye\n\n',
+    )
+    expect((await runCheck(some.url)).checks.ids).toMatchObject({
+      status: 'warn',
+      measured:
+        '1 of 3 events without an id: a client that drops after one of them resumes from an earlier id',
+    })
+  })
+
   it('a retry field with a unit is named, not reported as missing', async () => {
     const server = await sseServer('retry: 5s\n\nid: 1\ndata: a\n\nevent: end\ndata: bye\n\n')
     const { checks } = await runCheck(server.url)

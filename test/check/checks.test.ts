@@ -569,7 +569,9 @@ describe('ids and resuming', () => {
           connections: [connection(0, { events: [ping, ...events(['1', '']), end] })],
         }),
       ).measured,
-    ).toBe('1 of 2 events without an id: clients cannot resume')
+    ).toBe(
+      '1 of 2 events without an id: a client that drops after one of them resumes from an earlier id',
+    )
     expect(
       idsSeen([connection(0, { events: [ping, ...events(['1', '2', '1', '']), end] })], ['end']),
     ).toEqual(['1', '2'])
