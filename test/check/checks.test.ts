@@ -577,19 +577,6 @@ describe('ids and resuming', () => {
     ).toEqual(['1', '2'])
   })
 
-  it('does not fail a 204 to the resume of a stream that had ended: a finished stream may answer so', () => {
-    const got = connection(0, {
-      response: response({ status: 204, verdict: 'no-content' }),
-      end: undefined,
-    })
-    const ended = resumedWith(got)
-    ended.connections[0]!.end = { t: 100, cause: 'end-event' }
-    expect(checkIds(ended)).toMatchObject({
-      status: 'skip',
-      measured: expect.stringContaining('after the stream had ended got 204'),
-    })
-  })
-
   it('says that resuming was not tested when Ctrl-C ended the check', () => {
     expect(
       checkIds(
