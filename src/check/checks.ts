@@ -108,7 +108,7 @@ export function runChecks(o: Observation): CheckResult[] {
   const response = o.connections[0]?.response
   if (!response) return unansweredChecks(o)
   const notStream =
-    response?.verdict === 'ok'
+    response.verdict === 'ok'
       ? undefined
       : skip(
           `no event stream to observe (${statusLine(response)})`,

@@ -83,9 +83,10 @@ export async function openStream(
   signal.addEventListener('abort', destroy, { once: true })
   if (signal.aborted) destroy()
   let timedOut = false
-  // Only an own dispatcher's connections are this attempt's (a shared one serves other probes).
-  let connected = false
-  if (!shared) dispatcher.once('connect', () => (connected = true))
+  // The origins this attempt connected to; only an own dispatcher's connections are its own (a
+  // shared one serves other probes).
+  const connected = new Set<string>()
+  if (!shared) dispatcher.on('connect', (origin) => connected.add(new URL(origin).origin))
   const connectTimer = setTimeout(() => {
     timedOut = true
     destroy()
@@ -191,7 +192,7 @@ export async function openStream(
       message: timeout
         ? `no response within ${options.connectTimeoutMs}ms (--connect-timeout)`
         : unanswered(error, url),
-      ...(timeout && connected ? { connected: true as const } : {}),
+      ...(timeout && connected.has(url.origin) ? { connected: true as const } : {}),
     }
   } finally {
     clearTimeout(connectTimer)
