@@ -1,6 +1,7 @@
 import { isEventStreamType, MAX_REDIRECTS, shownContentType } from '../engine/connection.ts'
 import { contentCodings, undecodable } from '../engine/decompress.ts'
 import { formatDuration as fmt } from '../engine/duration.ts'
+import { clipped } from '../engine/escape.ts'
 import { redactUrl } from '../engine/redact.ts'
 import {
   BROWSER_ACCEPT_ENCODING,
@@ -44,6 +45,10 @@ const skip = (measured: string, hint: string): Judgement => ({ status: 'skip', m
 // A read that completes several events after this much silence looks held back on the way.
 const BURST_SILENCE_MS = 250
 const MIN_EVENTS_FOR_BUFFERING = 3
+// A compressed first event this much later than the uncompressed one was held by the compressor;
+// one that flushes every event (Express compression's res.flush(), nginx's unbuffered gzip) adds
+// about nothing.
+const COMPRESSED_LATE_MS = 250
 // Response headers this late are noticed: EventSource's open fires late and proxies may give up.
 const LATE_HEADERS_MS = 1000
 // Headers and the first body bytes this close together were sent together.
@@ -55,6 +60,10 @@ const KEEP_ALIVE_MARGIN_MS = 30_000
 // The low end of the advised ping interval (sse-starlette's default): a connection open for less
 // than this may belong to a server that pings properly and has not had to yet.
 const PING_INTERVAL_MS = 15_000
+// A connection that breaks at the end of its longest silence, this long or more, again and again,
+// is being cut by an idle timeout on the way (nginx's proxy_read_timeout), however short.
+const IDLE_CUT_MIN_MS = 500
+const IDLE_CUTS = 2
 
 const LONGER_WINDOW = 'observe longer with --window'
 const INTERRUPTED = 'let the check run its whole window'
@@ -82,23 +91,26 @@ const HINTS = {
   cors: 'answer with Access-Control-Allow-Origin: <the page origin> (and Access-Control-Allow-Credentials: true for withCredentials)',
 }
 
+/** The checks after content-type, in report order. */
+const CHECKS: [CheckId, (o: Observation) => Judgement][] = [
+  ['cache-control', checkCacheControl],
+  ['compression', checkCompression],
+  ['buffering', checkBuffering],
+  ['early-headers', checkEarlyHeaders],
+  ['keep-alive', checkKeepAlive],
+  ['http-version', checkHttpVersion],
+  ['ids', checkIds],
+  ['retry', checkRetry],
+  ['end-of-stream', checkEndOfStream],
+  ['cors', checkCors],
+]
+
 /** Every check, in report order. The first connection's response is the one judged. */
 export function runChecks(o: Observation): CheckResult[] {
   const response = o.connections[0]?.response
-  const checks: [CheckId, (o: Observation) => Judgement][] = [
-    ['cache-control', checkCacheControl],
-    ['compression', checkCompression],
-    ['buffering', checkBuffering],
-    ['early-headers', checkEarlyHeaders],
-    ['keep-alive', checkKeepAlive],
-    ['http-version', checkHttpVersion],
-    ['ids', checkIds],
-    ['retry', checkRetry],
-    ['end-of-stream', checkEndOfStream],
-    ['cors', checkCors],
-  ]
+  if (!response) return unansweredChecks(o)
   const notStream =
-    response?.verdict === 'ok'
+    response.verdict === 'ok'
       ? undefined
       : skip(
           `no event stream to observe (${statusLine(response)})`,
@@ -106,8 +118,29 @@ export function runChecks(o: Observation): CheckResult[] {
         )
   return [
     { id: 'content-type', ...checkContentType(o) },
-    ...checks.map(([id, check]) => ({ id, ...(notStream ?? check(o)) })),
+    ...CHECKS.map(([id, check]) => ({ id, ...(notStream ?? check(o)) })),
   ]
+}
+
+/**
+ * A connection made but never answered within --connect-timeout: headers held back until the
+ * stream has brought enough (a buffering proxy in front of a live stream) or forever.
+ */
+function unansweredChecks(o: Observation): CheckResult[] {
+  const error = o.connections[0]!.error!
+  const none = skip('no response to observe: its headers never came', 'fix early-headers first')
+  const ids: CheckId[] = ['content-type', ...CHECKS.map(([id]) => id)]
+  return ids.map((id) =>
+    id === 'early-headers'
+      ? {
+          id,
+          ...fail(
+            `connected, but ${error}: the headers are held back, e.g. by a buffering proxy until its buffer fills, or by a server that sends them only with the first event`,
+            `${HINTS.headers}; turn buffering off on the way: X-Accel-Buffering: no (nginx), proxy_buffering off (a longer --connect-timeout waits for them)`,
+          ),
+        }
+      : { id, ...none },
+  )
 }
 
 /** 1 when a check failed, or warned with --strict; skipped checks never count. */
@@ -180,6 +213,13 @@ export function checkCompression(o: Observation): Judgement {
   if (unasked !== undefined) {
     const firstMs = firstEventMs(plain)
     const first = firstMs === undefined ? 'no event' : `first event after ${fmt(firstMs)}`
+    // Unless the user asked for it (-H Accept-Encoding): then it is no fault of the server's.
+    const asked = plain.request?.headers['accept-encoding']
+    if (asked !== undefined)
+      return skip(
+        `${unasked}-compressed, as -H Accept-Encoding: ${asked} asked: no uncompressed stream to compare (${first})`,
+        'leave Accept-Encoding out of -H: check asks for a compressed stream alongside',
+      )
     return warn(`${unasked}-compressed even without Accept-Encoding: ${first}`, HINTS.compression)
   }
   const encoding = contentEncoding(c)
@@ -198,6 +238,13 @@ export function checkCompression(o: Observation): Judgement {
       HINTS.compression,
     )
   const later = compressedMs - plainMs
+  // Only a stream still going well after it tells a compressor that flushes every event from one
+  // that held the event until the stream ended.
+  const plainEndMs = plain.end!.t - plain.requestAt
+  if (later < COMPRESSED_LATE_MS && compressedMs + COMPRESSED_LATE_MS <= plainEndMs)
+    return pass(
+      `${encoding}-compressed, without holding events back: first event after ${fmt(compressedMs)}, uncompressed ${fmt(plainMs)}`,
+    )
   const comparison =
     later > 0
       ? `${fmt(later)} later than uncompressed (${fmt(plainMs)})`
@@ -275,6 +322,14 @@ export function checkKeepAlive(o: Observation): Judgement {
       `${silence}: longer than the 60s idle timeout of nginx and AWS ALB`,
       HINTS.keepAlive,
     )
+  const cuts = idleCuts(o).map(trailingSilence)
+  if (cuts.length > 0) {
+    const [shortest, longestCut] = [fmt(Math.min(...cuts)), fmt(Math.max(...cuts))]
+    return warn(
+      `${cuts.length} connections broke after ${shortest}${longestCut !== shortest ? ` to ${longestCut}` : ''} of silence (${pings} ping${plural(pings)} or comment${plural(pings)} in all): an idle timeout on the way cuts quiet connections`,
+      `send a comment (": ping") more often than every ${shortest}, or raise the idle timeout on the way (nginx: proxy_read_timeout)`,
+    )
+  }
   if (pings === 0 && !streamEnded(o)) {
     const measured = `no ping or comment in ${fmt(openMs)} of streaming; ${silence}`
     const longestOpen = Math.max(0, ...connections.map((c) => c.end!.t - c.requestAt))
@@ -311,7 +366,7 @@ export function checkIds(o: Observation): Judgement {
   const withoutId = events.filter((e) => !e.id).length
   if (withoutId > 0)
     return warn(
-      `${withoutId} of ${events.length} event${plural(events.length)} without an id: clients cannot resume`,
+      `${withoutId} of ${events.length} event${plural(events.length)} without an id: ${withoutId === events.length ? 'clients cannot resume' : 'a client that drops after one of them resumes from an earlier id'}`,
       HINTS.ids,
     )
   const r = o.resume
@@ -372,6 +427,12 @@ export function checkIds(o: Observation): Judgement {
 
 export function checkRetry(o: Observation): Judgement {
   const retries = o.connections.flatMap((c) => c.retries)
+  const invalid = o.connections.find((c) => c.invalidRetry !== undefined)?.invalidRetry
+  if (retries.length === 0 && invalid !== undefined)
+    return warn(
+      `retry: ${clipped(invalid, 40)} is not a number of milliseconds: clients ignore it and pick their own reconnection time`,
+      'send the reconnection time in milliseconds, digits only (e.g. "retry: 3000")',
+    )
   if (retries.length === 0)
     return warn(
       'no retry: field; browsers pick their own reconnection time (a few seconds)',
@@ -384,8 +445,11 @@ export function checkRetry(o: Observation): Judgement {
 export function checkEndOfStream(o: Observation): Judgement {
   const endName = o.endEvents[0] ?? 'end'
   const ended = o.connections.findIndex((c) => c.end?.cause === 'end-event')
+  // A connection an idle timeout cut (keep-alive says so) is not the server ending the stream.
+  const cuts = idleCuts(o)
   const closed = o.connections.findIndex(
-    (c) => c.end?.cause === 'server-closed' || c.end?.cause === 'network-error',
+    (c) =>
+      (c.end?.cause === 'server-closed' || c.end?.cause === 'network-error') && !cuts.includes(c),
   )
   // A stream that dropped and resumed but then ended properly ends properly: the drop is not the end.
   if (ended !== -1) {
@@ -411,6 +475,11 @@ export function checkEndOfStream(o: Observation): Judgement {
       return skip(
         `the stream stayed open for the ${fmt(o.observedMs)} observed before the check was interrupted`,
         INTERRUPTED,
+      )
+    if (cuts.length > 0)
+      return skip(
+        `the connections broke when idle (see keep-alive): how the stream ends was not seen`,
+        'fix keep-alive first, then observe how the stream ends',
       )
     // A fast stream fills what the check keeps before the window is over.
     if (o.connections.at(-1)?.end?.cause === 'full')
@@ -454,9 +523,15 @@ export function checkCors(o: Observation): Judgement {
       'not checked without --origin',
       "give --origin with your page's origin (e.g. --origin https://app.example)",
     )
-  const headers = firstResponse(o).headers
+  const { headers, url } = firstResponse(o)
+  // A page may read a stream of its own origin whatever these headers say: CORS does not apply
+  // (unless a redirect went through another origin, after which the browser sends Origin: null).
+  if (URL.parse(o.url)?.origin === o.origin && URL.parse(url)?.origin === o.origin)
+    return pass(`${o.origin} is the stream's own origin: CORS does not apply`)
   const allowed = headers['access-control-allow-origin']?.trim()
-  const credentials = headers['access-control-allow-credentials']?.trim().toLowerCase() === 'true'
+  // Byte for byte, as the Fetch standard compares it: browsers refuse "True".
+  const allowCredentials = headers['access-control-allow-credentials']?.trim()
+  const credentials = allowCredentials === 'true'
   const sent = `Origin: ${o.origin}`
   if (allowed === undefined)
     return fail(
@@ -470,11 +545,16 @@ export function checkCors(o: Observation): Judgement {
       `Access-Control-Allow-Origin: * with cookies: browsers refuse * for withCredentials`,
       HINTS.cors,
     )
-  if (o.credentials && !credentials)
+  if (o.credentials && !credentials) {
+    const seen =
+      allowCredentials === undefined
+        ? 'no Access-Control-Allow-Credentials: true'
+        : `Access-Control-Allow-Credentials: ${allowCredentials}, which browsers take only as "true"`
     return fail(
-      `allows ${o.origin} but not credentials (no Access-Control-Allow-Credentials: true), and the request carries cookies`,
+      `allows ${o.origin} but not credentials (${seen}), and the request carries cookies`,
       HINTS.cors,
     )
+  }
   if (allowed === '*')
     return pass(
       'Access-Control-Allow-Origin: * (without credentials: withCredentials needs the exact origin)',
@@ -519,6 +599,25 @@ function longestSilence(c: ConnectionSeen): number {
   return longest
 }
 
+/** The silence between a connection's last read (or its request) and the end of reading. */
+function trailingSilence(c: ConnectionSeen): number {
+  return c.end!.t - (c.reads.at(-1)?.t ?? c.requestAt)
+}
+
+/**
+ * The connections that broke at the end of their longest silence, when IDLE_CUTS or more did:
+ * an idle timeout on the way, not the server, ended them.
+ */
+function idleCuts(o: Observation): ConnectionSeen[] {
+  const cuts = readConnections(o).filter((c) => {
+    const silence = trailingSilence(c)
+    return (
+      c.end!.cause === 'network-error' && silence >= IDLE_CUT_MIN_MS && silence >= longestSilence(c)
+    )
+  })
+  return cuts.length >= IDLE_CUTS ? cuts : []
+}
+
 function firstEventMs(c: ConnectionSeen): number | undefined {
   const first = c.events[0]
   return first === undefined ? undefined : first.t - c.requestAt
@@ -540,9 +639,12 @@ function statusLine(r: ResponseSeen | undefined): string {
   if (!r) return 'no response'
   const line = `HTTP ${r.status}${r.statusText ? ` ${r.statusText}` : ''}`
   // The last of too many redirects: the loop is what went wrong, not that status.
-  return r.verdict === 'too-many-redirects'
-    ? `${line}: too many redirects (more than ${MAX_REDIRECTS})`
-    : line
+  if (r.verdict === 'too-many-redirects')
+    return `${line}: too many redirects (more than ${MAX_REDIRECTS})`
+  // A 200 that is no event stream: its status alone reads as a success.
+  if (r.status === 200 && r.verdict === 'not-event-stream')
+    return `${line} with ${unreadableStream(r) ?? `Content-Type ${shownContentType(r.headers['content-type'])}`}`
+  return line
 }
 
 function sum(values: number[]): number {

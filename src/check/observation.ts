@@ -57,12 +57,16 @@ export interface ConnectionSeen {
   response?: ResponseSeen
   /** A transport error instead of a response. */
   error?: string
+  /** The error is --connect-timeout after the connection was made: no response headers came. */
+  unanswered?: true
   reads: ReadSeen[]
   events: EventSeen[]
   comments: number
   retries: number[]
   /** The type of an event the body ended in the middle of (discarded, as clients do). */
   cutOff?: string
+  /** The first retry field that was not digits only, which clients ignore. */
+  invalidRetry?: string
   /** How reading ended; absent when the body was not read. */
   end?: { t: number; cause: ReadEnd }
 }
@@ -75,6 +79,8 @@ export interface ResumeSeen {
 }
 
 export interface Observation {
+  /** The stream's URL as given, before any redirect. */
+  url: string
   windowMs: number
   /** Ctrl-C ended the window early (and no resume was tried). */
   interrupted: boolean

@@ -96,6 +96,7 @@ export async function observe(
     }
     const credentials = options.headers.some(([name]) => name.toLowerCase() === 'cookie')
     return {
+      url: first.url.href,
       windowMs: options.windowMs,
       interrupted: interrupted?.aborted ?? false,
       observedMs,
@@ -197,6 +198,9 @@ function createWatcher(
       onRetry(ms) {
         if (!stopped) connection?.retries.push(ms)
       },
+      onInvalidRetry(value) {
+        if (connection && !stopped) connection.invalidRetry ??= value
+      },
       // Past 16 MiB the parser stops for the rest of that connection, which is still timed.
       onTooLarge() {},
     },
@@ -245,6 +249,7 @@ function createWatcher(
       const attempt = await openStream(request, http, signal, undefined, cookies)
       if (attempt.type === 'network-error') {
         seen.error = interrupted?.aborted ? 'interrupted before it answered' : attempt.message
+        if (attempt.connected && !interrupted?.aborted) seen.unanswered = true
         return seen
       }
       seen.headersAt = clock()

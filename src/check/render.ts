@@ -61,8 +61,10 @@ const COULD_NOT_CONNECT = 3
 
 /** The report on an observation; `url` as it may be shown (credentials redacted). */
 export function judge(observation: Observation, url: string, strict: boolean): CheckReport {
-  const error = observation.connections[0]!.error
-  if (error !== undefined) return { url, results: [], exitCode: COULD_NOT_CONNECT, message: error }
+  const { error, unanswered } = observation.connections[0]!
+  // A connection whose response headers were held past --connect-timeout is something to judge.
+  if (error !== undefined && !unanswered)
+    return { url, results: [], exitCode: COULD_NOT_CONNECT, message: error }
   const results = runChecks(observation)
   return { url, observation, results, exitCode: checkExitCode(results, strict) }
 }

@@ -30,7 +30,12 @@ export type Attempt =
       /** The start of a refused response's body, on one line. */
       excerpt?: string
     }
-  | { type: 'network-error'; message: string }
+  | {
+      type: 'network-error'
+      message: string
+      /** The connect timeout came after a connection was made: the response headers never did. */
+      connected?: true
+    }
 
 export const MAX_REDIRECTS = 20
 const EXCERPT_BYTES = 300
@@ -183,12 +188,13 @@ export async function openStream(
     // A server that took the request and holds its headers back (nginx's proxy_buffering, PHP's
     // output_buffering: they go out with the first full buffer) is no unreachable host. A shared
     // dispatcher's connection to the origin may be another request's: only our own one tells.
+    const made = !shared && connected(url.origin)
     return {
       type: 'network-error',
-      message:
-        !shared && connected(url.origin)
-          ? `the server took the connection but sent no response headers ${within}: it or a proxy may be buffering the response`
-          : `no response ${within}`,
+      message: made
+        ? `the server took the connection but sent no response headers ${within}: it or a proxy may be buffering the response`
+        : `no response ${within}`,
+      ...(made && { connected: true as const }),
     }
   } finally {
     clearTimeout(connectTimer)

@@ -8,6 +8,8 @@ export interface StreamCallbacks {
   onEvent(type: string, id: string | null, data: string, lastEventId: string): void
   onComment(text: string): void
   onRetry(ms: number): void
+  /** A retry field that is not digits only, which the spec ignores (`retry: 5s`). */
+  onInvalidRetry?(value: string): void
   /** A line or event grew past maxEventSize; says what was received. Nothing more is parsed until end(). */
   onTooLarge(message: string): void
 }
@@ -76,6 +78,8 @@ export function createEventStream(
       if (discarding === false) callbacks.onRetry(ms)
     },
     onError(error) {
+      if (error.type === 'invalid-retry' && discarding === false)
+        callbacks.onInvalidRetry?.(error.value ?? '')
       if (error.type === 'max-buffer-size-exceeded')
         reportTooLarge(
           held < options.maxEventSize

@@ -1,11 +1,15 @@
 import type { ChildProcess } from 'node:child_process'
-import { describe, expect, it } from 'vitest'
+import { once } from 'node:events'
+import type { AddressInfo } from 'node:net'
+import compression from 'compression'
+import express from 'express'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import type { CheckId, CheckStatus } from '../../src/check/checks.ts'
 import { startBufferingProxy } from '../helpers/buffering-proxy.ts'
 import { runCheck } from '../helpers/check.ts'
 import { runCli, startCli } from '../helpers/cli.ts'
 import { startH2Server } from '../helpers/h2-server.ts'
-import { startServer } from '../helpers/server.ts'
+import { sseServer, startServer } from '../helpers/server.ts'
 import { type EndpointShape, sseEndpoint } from '../helpers/sse-endpoint.ts'
 import { runInTerminal, TERMINAL_TESTS } from '../helpers/tty.ts'
 
@@ -213,6 +217,14 @@ describe('check: each check catches its problem', () => {
       /^no Access-Control-Allow-Origin for Origin: https:\/\/app\.example/,
     ],
     [
+      'Access-Control-Allow-Credentials: True, which browsers compare byte for byte',
+      { cors: true, headers: { 'access-control-allow-credentials': 'True' } },
+      ['--origin', ORIGIN, '-H', 'Cookie: session=1'],
+      'cors',
+      'fail',
+      /^allows https:\/\/app\.example but not credentials \(Access-Control-Allow-Credentials: True, which browsers take only as "true"\)/,
+    ],
+    [
       'CORS * with cookies',
       { headers: { 'access-control-allow-origin': '*' } },
       ['--origin', ORIGIN, '-H', 'Cookie: session=1'],
@@ -280,6 +292,15 @@ describe('check: each check catches its problem', () => {
       /^Access-Control-Allow-Origin: https:\/\/app\.example, with credentials$/,
     ],
   ]
+
+  it("passes CORS for a page of the stream's own origin, which needs no CORS headers", async () => {
+    const server = await startServer(sseEndpoint())
+    const { checks } = await runCheck(server.url, ['--origin', new URL(server.url).origin])
+    expect(checks.cors).toMatchObject({
+      status: 'pass',
+      measured: `${new URL(server.url).origin} is the stream's own origin: CORS does not apply`,
+    })
+  })
 
   it.each(passing)('passes: %s', async (_case, shape, flags, id, measured) => {
     const server = await startServer(sseEndpoint(shape))
@@ -383,6 +404,50 @@ describe('check: each check catches its problem', () => {
     })
   })
 
+  it('ids on some events: clients can resume, from an earlier id; on none: they cannot', async () => {
+    const some = await sseServer(
+      'retry: 1000\n\nid: 1\ndata: a\n\ndata: b\n\nid: 3\ndata: c\n\nevent: end\ndata: bye\n\n',
+    )
+    expect((await runCheck(some.url)).checks.ids).toMatchObject({
+      status: 'warn',
+      measured:
+        '1 of 3 events without an id: a client that drops after one of them resumes from an earlier id',
+    })
+  })
+
+  it('a retry field with a unit is named, not reported as missing', async () => {
+    const server = await sseServer('retry: 5s\n\nid: 1\ndata: a\n\nevent: end\ndata: bye\n\n')
+    const { checks } = await runCheck(server.url)
+    expect(checks.retry).toEqual({
+      type: 'check',
+      id: 'retry',
+      status: 'warn',
+      measured:
+        'retry: 5s is not a number of milliseconds: clients ignore it and pick their own reconnection time',
+      hint: 'send the reconnection time in milliseconds, digits only (e.g. "retry: 3000")',
+    })
+  })
+
+  it('a resume answered with JSON says so, not a bare "got HTTP 200 OK"', async () => {
+    const server = await startServer((req, res) => {
+      if (req.headers['last-event-id'] !== undefined) {
+        res.writeHead(200, { 'content-type': 'application/json' })
+        return res.end('{"error":"unknown id"}')
+      }
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' })
+      res.end('retry: 100\n\nid: 1\ndata: a\n\nid: 2\ndata: b\n\n')
+    })
+    const { checks } = await runCheck(server.url)
+    expect(checks.ids).toMatchObject({
+      status: 'fail',
+      measured:
+        'a reconnect with Last-Event-ID: 1 got HTTP 200 OK with Content-Type application/json',
+    })
+    expect(checks['end-of-stream'].measured).toMatch(
+      /; the reconnect got HTTP 200 OK with Content-Type application\/json: a browser stops with an error$/,
+    )
+  })
+
   it('an error status fails content-type and leaves the stream checks unmeasured', async () => {
     const server = await startServer((_req, res) =>
       res.writeHead(500, { 'content-type': 'text/plain' }).end('oops'),
@@ -426,6 +491,61 @@ describe('check: a compressed stream no browser can read', () => {
   })
 })
 
+describe('check: Express behind the compression middleware', () => {
+  async function startCompressed(flush: boolean) {
+    const app = express()
+    app.use(compression())
+    app.get('/', (req, res) => {
+      res.set({ 'content-type': 'text/event-stream', 'cache-control': 'no-cache' }).flushHeaders()
+      let id = 0
+      const timer = setInterval(() => {
+        res.write(`id: ${++id}\ndata: tick ${id}\n\n`)
+        if (flush) res.flush()
+      }, 300)
+      req.on('close', () => clearInterval(timer))
+    })
+    const server = app.listen(0, '127.0.0.1')
+    await once(server, 'listening')
+    onTestFinished(() => {
+      server.closeAllConnections()
+      server.close()
+    })
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}/`
+  }
+
+  it('passes res.flush() after every event, as the compressor holds nothing back', async () => {
+    const { checks } = await runCheck(await startCompressed(true))
+    expect(checks.compression).toEqual({
+      type: 'check',
+      id: 'compression',
+      status: 'pass',
+      measured: expect.stringMatching(
+        /^(br|gzip)-compressed, without holding events back: first event after [\d.]+ms, uncompressed [\d.]+ms$/,
+      ),
+      hint: null,
+    })
+  })
+
+  it('does not say "even without Accept-Encoding" when -H asked for it', async () => {
+    const url = await startCompressed(true)
+    const { checks } = await runCheck(url, ['-H', 'Accept-Encoding: gzip'])
+    expect(checks.compression).toMatchObject({
+      status: 'skip',
+      measured: expect.stringMatching(
+        /^gzip-compressed, as -H Accept-Encoding: gzip asked: no uncompressed stream to compare \(first event after [\d.]+ms\)$/,
+      ),
+    })
+  })
+
+  it('warns without res.flush(): the compressor holds the events', async () => {
+    const { checks } = await runCheck(await startCompressed(false))
+    expect(checks.compression).toMatchObject({
+      status: 'warn',
+      measured: expect.stringMatching(/^(br|gzip)-compressed: no event within the window/),
+    })
+  })
+})
+
 describe('check: a POST stream (an LLM API)', () => {
   it('is not sent again after a clean close, which ends it as fetch-based clients end it', async () => {
     const server = await startServer((req, res) => {
@@ -458,6 +578,26 @@ describe('check: connection and usage errors', () => {
     expect(run.stderr).toMatch(
       /^error: could not connect to http:\/\/127\.0\.0\.1:\d+\/: .*ECONNREFUSED/,
     )
+  })
+
+  it('a connection whose response headers never come is judged, not "could not connect"', async () => {
+    // What a buffering proxy in front of a live stream does: the headers wait for its buffer.
+    const held = await startServer(() => {})
+    const { run, checks, summary } = await runCheck(held.url, ['--connect-timeout', '500ms'])
+    expect(run.stderr).not.toContain('could not connect')
+    expect(checks['early-headers']).toEqual({
+      type: 'check',
+      id: 'early-headers',
+      status: 'fail',
+      measured:
+        'connected, but no response within 500ms (--connect-timeout): the headers are held back, e.g. by a buffering proxy until its buffer fills, or by a server that sends them only with the first event',
+      hint: expect.stringContaining('proxy_buffering off'),
+    })
+    expect(Object.values(checks).filter((c) => c.status !== 'skip')).toHaveLength(1)
+    expect(checks.cors.measured).toBe('no response to observe: its headers never came')
+    expect(summary).toMatchObject({ exitCode: 1, fail: 1, skip: 10 })
+    expect(summary).not.toHaveProperty('message')
+    expect(run.exitCode).toBe(1)
   })
 
   it('never shows the password of a URL, and a bad proxy variable is a usage error', async () => {

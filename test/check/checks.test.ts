@@ -55,6 +55,7 @@ const events = (ids: (string | null)[], t = 10) =>
 
 function observation(overrides: Partial<Observation> = {}): Observation {
   return {
+    url: 'http://127.0.0.1:8000/stream',
     windowMs: 20_000,
     interrupted: false,
     observedMs: 20_000,
@@ -170,6 +171,31 @@ describe('compression', () => {
     expect(checkCompression(o)).toMatchObject({
       status: 'warn',
       measured: 'br-compressed: first event after 1.54s, 1.5s later than uncompressed (40ms)',
+    })
+  })
+
+  it('passes a compressor that flushes every event: the first came as soon as uncompressed', () => {
+    const o = observation({
+      connections: [connection(0, { events: events(['1'], 40) })],
+      compressed: compressed(60),
+    })
+    expect(checkCompression(o)).toEqual({
+      status: 'pass',
+      measured:
+        'br-compressed, without holding events back: first event after 60ms, uncompressed 40ms',
+    })
+  })
+
+  it('cannot tell flushing from holding in a stream that ended at once: warns', () => {
+    const o = observation({
+      connections: [
+        connection(0, { events: events(['1'], 40), end: { t: 50, cause: 'end-event' } }),
+      ],
+      compressed: compressed(60),
+    })
+    expect(checkCompression(o)).toMatchObject({
+      status: 'warn',
+      measured: 'br-compressed: first event after 60ms, 20ms later than uncompressed (40ms)',
     })
   })
 
@@ -427,6 +453,27 @@ describe('keep-alive', () => {
     )
   })
 
+  it('names an idle timeout that cuts connections at their longest silence, and does not blame their end', () => {
+    // Each connection: an event at once, then 1s of nothing, then the proxy breaks it.
+    const cut = (at: number) =>
+      connection(at, {
+        reads: [{ t: at + 10, silenceMs: 10, events: 1 }],
+        events: events([String(at)], at + 10),
+        end: { t: at + 1010, cause: 'network-error' },
+      })
+    const o = observation({ connections: [cut(0), cut(1100), cut(2200)] })
+    expect(checkKeepAlive(o)).toEqual({
+      status: 'warn',
+      measured:
+        '3 connections broke after 1s of silence (0 pings or comments in all): an idle timeout on the way cuts quiet connections',
+      hint: 'send a comment (": ping") more often than every 1s, or raise the idle timeout on the way (nginx: proxy_read_timeout)',
+    })
+    expect(checkEndOfStream(o).status).toBe('skip')
+    // One break is a server restart as much as a timeout: not judged as one.
+    const once = observation({ connections: [cut(0), connection(1100)] })
+    expect(checkKeepAlive(once).measured).not.toContain('broke')
+  })
+
   it('does not judge a stream without pings that no connection streamed 15s of', () => {
     // sse-starlette pings every 15s: a 5s window cannot tell it from a server that never pings.
     expect(checkKeepAlive(silent(14_000, 0))).toEqual({
@@ -522,7 +569,9 @@ describe('ids and resuming', () => {
           connections: [connection(0, { events: [ping, ...events(['1', '']), end] })],
         }),
       ).measured,
-    ).toBe('1 of 2 events without an id: clients cannot resume')
+    ).toBe(
+      '1 of 2 events without an id: a client that drops after one of them resumes from an earlier id',
+    )
     expect(
       idsSeen([connection(0, { events: [ping, ...events(['1', '2', '1', '']), end] })], ['end']),
     ).toEqual(['1', '2'])
@@ -696,6 +745,23 @@ describe('retry, end of stream, CORS', () => {
     const result = withCors(headers, credentials)
     expect(result.status).toBe(status)
     expect(result.measured).toContain(measured)
+  })
+
+  it("needs no CORS headers for the page's own origin, unless a redirect went through another", () => {
+    const at = (url: string, final: string) =>
+      checkCors(
+        observation({
+          url,
+          origin: 'https://app.example',
+          connections: [connection(0, { response: response({ url: final }) })],
+        }),
+      )
+    expect(at('https://app.example/s', 'https://app.example/s')).toEqual({
+      status: 'pass',
+      measured: "https://app.example is the stream's own origin: CORS does not apply",
+    })
+    expect(at('https://api.example/s', 'https://app.example/s').status).toBe('fail')
+    expect(at('https://app.example/s', 'https://api.example/s').status).toBe('fail')
   })
 })
 

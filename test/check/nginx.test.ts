@@ -20,7 +20,7 @@ const BUFFERING = 'proxy_buffering on;'
 const GZIP = 'proxy_http_version 1.1; gzip on; gzip_types text/event-stream;'
 
 describe.skipIf(!nginx && !inCi)('check behind nginx', () => {
-  async function behindNginx(shape: EndpointShape, directives: string) {
+  async function behindNginx(shape: EndpointShape, directives: string, window = '4s') {
     // Each test fails on its own, so that CI's pass/fail count shows it.
     if (!nginx)
       throw new Error(
@@ -28,7 +28,7 @@ describe.skipIf(!nginx && !inCi)('check behind nginx', () => {
       )
     const upstream = await startServer(sseEndpoint(shape))
     const proxy = await startNginx(nginx, upstream.url, directives)
-    return runCheck(proxy.url, ['--window', '4s'])
+    return runCheck(proxy.url, ['--window', window])
   }
 
   it('catches proxy_buffering on: events arrive in bursts', async () => {
@@ -64,5 +64,42 @@ describe.skipIf(!nginx && !inCi)('check behind nginx', () => {
       /, ([\d.]+)(ms|s) later than uncompressed/.exec(checks.compression.measured) ?? []
     // nginx's gzip holds the whole 1.2s stream; uncompressed, events pass at once.
     expect(Number(later) * (unit === 's' ? 1000 : 1)).toBeGreaterThan(500)
+  })
+
+  it('catches a short proxy_read_timeout cutting a quiet stream, and does not blame its end', async () => {
+    // An event every 2.5s through a 1s idle timeout: every connection breaks after 1s of silence.
+    const { checks, summary } = await behindNginx(
+      { count: 10, intervalMs: 2500, retry: 100, greeting: false },
+      'proxy_buffering off; proxy_http_version 1.1; proxy_read_timeout 1s;',
+      '6s',
+    )
+    expect(summary.connections).toBeGreaterThanOrEqual(2)
+    expect(checks['keep-alive']).toEqual({
+      type: 'check',
+      id: 'keep-alive',
+      status: 'warn',
+      measured: expect.stringMatching(
+        /^\d+ connections broke after (9\d\dms|1(\.\d+)?s)( to [\d.]+m?s)? of silence \(0 pings or comments in all\): an idle timeout on the way cuts quiet connections$/,
+      ),
+      hint: expect.stringMatching(
+        /^send a comment \(": ping"\) more often than every (9\d\dms|1(\.\d+)?s), or raise the idle timeout on the way \(nginx: proxy_read_timeout\)$/,
+      ),
+    })
+    expect(checks['end-of-stream']).toMatchObject({
+      status: 'skip',
+      measured:
+        'the connections broke when idle (see keep-alive): how the stream ends was not seen',
+    })
+  })
+
+  it('catches proxy_buffering on in front of a live stream: the headers wait for the buffer', async () => {
+    const upstream = await startServer(sseEndpoint({ count: 1000, intervalMs: 200 }))
+    const proxy = await startNginx(nginx!, upstream.url, BUFFERING)
+    const { run, checks } = await runCheck(proxy.url, ['--connect-timeout', '2s'])
+    expect(checks['early-headers']).toMatchObject({
+      status: 'fail',
+      measured: expect.stringMatching(/^connected, but no response within 2000ms/),
+    })
+    expect(run.exitCode).toBe(1)
   })
 })
