@@ -590,7 +590,7 @@ describe('check: connection and usage errors', () => {
       id: 'early-headers',
       status: 'fail',
       measured:
-        'connected, but no response within 500ms (--connect-timeout): the headers are held back, e.g. by a buffering proxy until its buffer fills, or by a server that sends them only with the first event',
+        'the server took the connection but sent no response headers within 500ms (--connect-timeout): it or a proxy may be buffering the response (e.g. a buffering proxy until its buffer fills, or a server that sends its headers only with the first event)',
       hint: expect.stringContaining('proxy_buffering off'),
     })
     expect(Object.values(checks).filter((c) => c.status !== 'skip')).toHaveLength(1)

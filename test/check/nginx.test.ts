@@ -98,7 +98,9 @@ describe.skipIf(!nginx && !inCi)('check behind nginx', () => {
     const { run, checks } = await runCheck(proxy.url, ['--connect-timeout', '2s'])
     expect(checks['early-headers']).toMatchObject({
       status: 'fail',
-      measured: expect.stringMatching(/^connected, but no response within 2000ms/),
+      measured: expect.stringMatching(
+        /^the server took the connection but sent no response headers within 2000ms/,
+      ),
     })
     expect(run.exitCode).toBe(1)
   })
