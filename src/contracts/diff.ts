@@ -212,6 +212,10 @@ export function canonical(value: unknown): string {
 interface Compared {
   event: StreamEvent
   data: Normalised
+  /** The id as compared ('' for all with --ignore-ids). */
+  id: string
+  /** The data as compared. */
+  text: string
   key: string
 }
 
@@ -219,11 +223,8 @@ function prepare(events: readonly StreamEvent[], options: DiffOptions): Compared
   return events.map((event) => {
     const data = normalise(event.data, options.ignore)
     const text = data.json ? `j${canonical(data.value)}` : `t${data.value}`
-    return {
-      event,
-      data,
-      key: `${event.event}\n${options.ignoreIds ? '' : (event.id ?? '\0')}\n${text}`,
-    }
+    const id = options.ignoreIds ? '' : (event.id ?? '\0')
+    return { event, data, id, text, key: `${event.event}\n${id}\n${text}` }
   })
 }
 
@@ -348,27 +349,38 @@ const MAX_PAIRING_CELLS = 1_000_000
 
 /**
  * The events of a stretch that correspond, as [left index, right index] pairs
- * in order: the longest common subsequence of their types.
+ * in order: events of the same type, preferring those that share their id or
+ * their data (a field that changed in every event, a timestamp, must not pair
+ * each event with its neighbour's once one is inserted).
  */
 function pairByType(l: Compared[], r: Compared[]): [number, number][] {
-  const same = (i: number, j: number) => l[i]!.event.event === r[j]!.event.event
+  const score = (i: number, j: number) => {
+    const a = l[i]!
+    const b = r[j]!
+    if (a.event.event !== b.event.event) return 0
+    return 1 + (a.id === b.id ? 1 : 0) + (a.text === b.text ? 1 : 0)
+  }
   const pairs: [number, number][] = []
   if (l.length * r.length > MAX_PAIRING_CELLS) {
     for (let i = 0, j = 0; i < l.length && j < r.length; i++, j++)
-      if (same(i, j)) pairs.push([i, j])
+      if (score(i, j) > 0) pairs.push([i, j])
     return pairs
   }
+  // The pairing of the highest total score (a longest common subsequence, weighted).
   const width = r.length + 1
   const table = new Uint32Array((l.length + 1) * width)
+  const best = (i: number, j: number) =>
+    Math.max(table[(i + 1) * width + j]!, table[i * width + j + 1]!)
   for (let i = l.length - 1; i >= 0; i--) {
     for (let j = r.length - 1; j >= 0; j--) {
-      table[i * width + j] = same(i, j)
-        ? table[(i + 1) * width + j + 1]! + 1
-        : Math.max(table[(i + 1) * width + j]!, table[i * width + j + 1]!)
+      const s = score(i, j)
+      table[i * width + j] = Math.max(best(i, j), s && s + table[(i + 1) * width + j + 1]!)
     }
   }
   for (let i = 0, j = 0; i < l.length && j < r.length; ) {
-    if (same(i, j)) pairs.push([i++, j++])
+    const s = score(i, j)
+    if (s > 0 && table[i * width + j] === s + table[(i + 1) * width + j + 1]!)
+      pairs.push([i++, j++])
     else if (table[(i + 1) * width + j]! >= table[i * width + j + 1]!) i++
     else j++
   }

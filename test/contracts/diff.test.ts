@@ -43,6 +43,29 @@ describe('compareEvents', () => {
     ])
   })
 
+  // Every event differed (a timestamp), so the whole stream was one changed stretch, and events
+  // of a type were paired in turn: each one after the insertion with its neighbour.
+  it('an inserted event is one difference also when every event has a changed field', () => {
+    const left = seq(6)
+    const stamped = left.map((e, i) => ({ ...e, data: JSON.stringify({ n: i + 1, at: 'now' }) }))
+    const right = [...stamped.slice(0, 3), ev('x', { n: 99 }), ...stamped.slice(3)]
+    const records = compareEvents(left, right, options)
+    expect(records.filter((r) => r.kind !== 'changed')).toEqual([
+      { type: 'diff', kind: 'extra', left: null, right: 4, event: 'status', id: 'x' },
+    ])
+    // Each other event is paired with the one of the same id: only its timestamp changed.
+    expect(records.filter((r) => r.kind === 'changed')).toEqual(
+      [1, 2, 3, 4, 5, 6].map((n) =>
+        expect.objectContaining({
+          left: n,
+          right: n > 3 ? n + 1 : n,
+          id: String(n),
+          pointer: '/at',
+        }),
+      ),
+    )
+  })
+
   it('an empty side: every event of the other is missing or extra; both empty are the same', () => {
     const two = seq(2)
     expect(compareEvents([], two, options)).toMatchObject([
