@@ -167,7 +167,8 @@ function normalise(data: string, ignore: readonly string[][]): Normalised {
   if (!/^\s*(?:[[{"\d-]|(?:true|false|null)\s*$)/.test(data)) return { json: false, value: data }
   let value: unknown
   try {
-    value = JSON.parse(data)
+    // A reviver costs on every value: only for data with a number long enough to be inexact.
+    value = /\d{16}/.test(data) ? JSON.parse(data, exactIntegers) : JSON.parse(data)
   } catch {
     return { json: false, value: data }
   }
@@ -177,9 +178,29 @@ function normalise(data: string, ignore: readonly string[][]): Normalised {
   return { json: true, value }
 }
 
+// Not in TypeScript's ES2023 lib; in V8 (Node 21+): the reviver's source text, and values that
+// JSON.stringify writes as that text.
+interface JsonWithSource {
+  rawJSON(text: string): object
+  isRawJSON(value: unknown): boolean
+}
+const { rawJSON, isRawJSON } = JSON as unknown as JsonWithSource
+
+/**
+ * An integer beyond 2^53 (a 64-bit id) is kept exact, as its digits: read as a double,
+ * 12345678901234567890 and 12345678901234567891 are the same number. Integers a double holds
+ * stay numbers, so 1e20 and 100000000000000000000 are equal.
+ */
+function exactIntegers(_key: string, value: unknown, context?: { source?: string }): unknown {
+  const source = context?.source
+  if (typeof value !== 'number' || Number.isSafeInteger(value) || !source) return value
+  if (!/^-?\d+$/.test(source) || BigInt(source) === BigInt(value)) return value
+  return rawJSON(BigInt(source).toString())
+}
+
 /** The value a JSON pointer token names in an object or array, if it has one (never a prototype's). */
 function child(node: unknown, token: string): { value: unknown } | undefined {
-  if (typeof node !== 'object' || node === null) return undefined
+  if (typeof node !== 'object' || node === null || isRawJSON(node)) return undefined
   // An array's members are its indices: not `length`, not `01`.
   if (Array.isArray(node) && !/^(?:0|[1-9]\d*)$/.test(token)) return undefined
   return Object.hasOwn(node, token)
@@ -199,6 +220,7 @@ function drop(value: unknown, pointer: readonly string[]) {
 
 /** JSON text with object keys sorted: equal for values equal as JSON, whatever the key order. */
 export function canonical(value: unknown): string {
+  if (isRawJSON(value)) return JSON.stringify(value)
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`
   if (typeof value === 'object' && value !== null) {
     const entries = Object.keys(value)
@@ -235,7 +257,7 @@ function changedFields(
   pointer = '',
 ): { pointer: string; left: unknown; right: unknown }[] {
   const isObject = (v: unknown): v is Record<string, unknown> =>
-    typeof v === 'object' && v !== null && !Array.isArray(v)
+    typeof v === 'object' && v !== null && !Array.isArray(v) && !isRawJSON(v)
   if (isObject(left) && isObject(right)) {
     const keys = [...new Set([...Object.keys(left), ...Object.keys(right)])].sort()
     return keys.flatMap((key) =>

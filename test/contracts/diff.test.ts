@@ -161,6 +161,40 @@ describe('compareEvents', () => {
     ])
   })
 
+  // Read as doubles, two 64-bit ids that differ in their last digits were the same number.
+  it('integers beyond 2^53 are compared exactly, and reported with all their digits', () => {
+    const big = (n: string) => ev('1', `{"user":${n},"n":1}`)
+    const [record] = compareEvents(
+      [big('12345678901234567890')],
+      [big('12345678901234567891')],
+      options,
+    )
+    expect(JSON.stringify(record)).toBe(
+      '{"type":"diff","kind":"changed","left":1,"right":1,"event":"status","id":"1","pointer":"/user","leftValue":12345678901234567890,"rightValue":12345678901234567891}',
+    )
+    // Equal ones are equal, also written otherwise where a double holds them exactly.
+    expect(
+      compareEvents([big('12345678901234567890')], [big('12345678901234567890')], options),
+    ).toEqual([])
+    expect(compareEvents([big('100000000000000000000')], [big('1e20')], options)).toEqual([])
+    expect(
+      compareEvents([big('-9007199254740993')], [big('-9007199254740992')], options),
+    ).toHaveLength(1)
+    // --ignore reaches them, and cannot reach inside them.
+    expect(
+      compareEvents([big('12345678901234567890')], [big('12345678901234567891')], {
+        ...options,
+        ignore: [['user']],
+      }),
+    ).toEqual([])
+    expect(
+      compareEvents([big('12345678901234567890')], [big('12345678901234567891')], {
+        ...options,
+        ignore: [['user', 'rawJSON']],
+      }),
+    ).toHaveLength(1)
+  })
+
   it('a key named like a property of every object is a field like any other', () => {
     for (const key of ['__proto__', 'constructor', 'toString']) {
       expect(compareEvents([ev('1', `{"${key}":5}`)], [ev('1', '{}')], options)).toEqual([
