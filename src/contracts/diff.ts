@@ -167,7 +167,8 @@ function normalise(data: string, ignore: readonly string[][]): Normalised {
   if (!/^\s*(?:[[{"\d-]|(?:true|false|null)\s*$)/.test(data)) return { json: false, value: data }
   let value: unknown
   try {
-    value = JSON.parse(data)
+    // A reviver costs on every value: only for data with a number long enough to be inexact.
+    value = /\d{16}/.test(data) ? JSON.parse(data, exactIntegers) : JSON.parse(data)
   } catch {
     return { json: false, value: data }
   }
@@ -177,9 +178,29 @@ function normalise(data: string, ignore: readonly string[][]): Normalised {
   return { json: true, value }
 }
 
+// Not in TypeScript's ES2023 lib; in V8 (Node 21+): the reviver's source text, and values that
+// JSON.stringify writes as that text.
+interface JsonWithSource {
+  rawJSON(text: string): object
+  isRawJSON(value: unknown): boolean
+}
+const { rawJSON, isRawJSON } = JSON as unknown as JsonWithSource
+
+/**
+ * An integer beyond 2^53 (a 64-bit id) is kept exact, as its digits: read as a double,
+ * 12345678901234567890 and 12345678901234567891 are the same number. Integers a double holds
+ * stay numbers, so 1e20 and 100000000000000000000 are equal.
+ */
+function exactIntegers(_key: string, value: unknown, context?: { source?: string }): unknown {
+  const source = context?.source
+  if (typeof value !== 'number' || Number.isSafeInteger(value) || !source) return value
+  if (!/^-?\d+$/.test(source) || BigInt(source) === BigInt(value)) return value
+  return rawJSON(BigInt(source).toString())
+}
+
 /** The value a JSON pointer token names in an object or array, if it has one (never a prototype's). */
 function child(node: unknown, token: string): { value: unknown } | undefined {
-  if (typeof node !== 'object' || node === null) return undefined
+  if (typeof node !== 'object' || node === null || isRawJSON(node)) return undefined
   // An array's members are its indices: not `length`, not `01`.
   if (Array.isArray(node) && !/^(?:0|[1-9]\d*)$/.test(token)) return undefined
   return Object.hasOwn(node, token)
@@ -199,6 +220,7 @@ function drop(value: unknown, pointer: readonly string[]) {
 
 /** JSON text with object keys sorted: equal for values equal as JSON, whatever the key order. */
 export function canonical(value: unknown): string {
+  if (isRawJSON(value)) return JSON.stringify(value)
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`
   if (typeof value === 'object' && value !== null) {
     const entries = Object.keys(value)
@@ -212,6 +234,10 @@ export function canonical(value: unknown): string {
 interface Compared {
   event: StreamEvent
   data: Normalised
+  /** The id as compared ('' for all with --ignore-ids). */
+  id: string
+  /** The data as compared. */
+  text: string
   key: string
 }
 
@@ -219,11 +245,8 @@ function prepare(events: readonly StreamEvent[], options: DiffOptions): Compared
   return events.map((event) => {
     const data = normalise(event.data, options.ignore)
     const text = data.json ? `j${canonical(data.value)}` : `t${data.value}`
-    return {
-      event,
-      data,
-      key: `${event.event}\n${options.ignoreIds ? '' : (event.id ?? '\0')}\n${text}`,
-    }
+    const id = options.ignoreIds ? '' : (event.id ?? '\0')
+    return { event, data, id, text, key: `${event.event}\n${id}\n${text}` }
   })
 }
 
@@ -234,7 +257,7 @@ function changedFields(
   pointer = '',
 ): { pointer: string; left: unknown; right: unknown }[] {
   const isObject = (v: unknown): v is Record<string, unknown> =>
-    typeof v === 'object' && v !== null && !Array.isArray(v)
+    typeof v === 'object' && v !== null && !Array.isArray(v) && !isRawJSON(v)
   if (isObject(left) && isObject(right)) {
     const keys = [...new Set([...Object.keys(left), ...Object.keys(right)])].sort()
     return keys.flatMap((key) =>
@@ -348,27 +371,38 @@ const MAX_PAIRING_CELLS = 1_000_000
 
 /**
  * The events of a stretch that correspond, as [left index, right index] pairs
- * in order: the longest common subsequence of their types.
+ * in order: events of the same type, preferring those that share their id or
+ * their data (a field that changed in every event, a timestamp, must not pair
+ * each event with its neighbour's once one is inserted).
  */
 function pairByType(l: Compared[], r: Compared[]): [number, number][] {
-  const same = (i: number, j: number) => l[i]!.event.event === r[j]!.event.event
+  const score = (i: number, j: number) => {
+    const a = l[i]!
+    const b = r[j]!
+    if (a.event.event !== b.event.event) return 0
+    return 1 + (a.id === b.id ? 1 : 0) + (a.text === b.text ? 1 : 0)
+  }
   const pairs: [number, number][] = []
   if (l.length * r.length > MAX_PAIRING_CELLS) {
     for (let i = 0, j = 0; i < l.length && j < r.length; i++, j++)
-      if (same(i, j)) pairs.push([i, j])
+      if (score(i, j) > 0) pairs.push([i, j])
     return pairs
   }
+  // The pairing of the highest total score (a longest common subsequence, weighted).
   const width = r.length + 1
   const table = new Uint32Array((l.length + 1) * width)
+  const best = (i: number, j: number) =>
+    Math.max(table[(i + 1) * width + j]!, table[i * width + j + 1]!)
   for (let i = l.length - 1; i >= 0; i--) {
     for (let j = r.length - 1; j >= 0; j--) {
-      table[i * width + j] = same(i, j)
-        ? table[(i + 1) * width + j + 1]! + 1
-        : Math.max(table[(i + 1) * width + j]!, table[i * width + j + 1]!)
+      const s = score(i, j)
+      table[i * width + j] = Math.max(best(i, j), s && s + table[(i + 1) * width + j + 1]!)
     }
   }
   for (let i = 0, j = 0; i < l.length && j < r.length; ) {
-    if (same(i, j)) pairs.push([i++, j++])
+    const s = score(i, j)
+    if (s > 0 && table[i * width + j] === s + table[(i + 1) * width + j + 1]!)
+      pairs.push([i++, j++])
     else if (table[(i + 1) * width + j]! >= table[i * width + j + 1]!) i++
     else j++
   }

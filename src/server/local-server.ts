@@ -138,8 +138,16 @@ export async function pause(ms: number, signal: AbortSignal): Promise<boolean> {
 /** The Last-Event-ID a client sent, or null (an empty header is the same as none). */
 export function lastEventIdOf(req: IncomingMessage): string | null {
   const header = req.headers['last-event-id']
-  return typeof header === 'string' && header !== '' ? header : null
+  if (typeof header !== 'string' || header === '') return null
+  // Node reads header bytes as latin1; EventSource (and the probe) send the id as UTF-8.
+  try {
+    return UTF8.decode(Buffer.from(header, 'latin1'))
+  } catch {
+    return header
+  }
 }
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true })
 
 /** One line per client connection: when, what it asked for, and what the server does about it. */
 export function createConnectionLog(write: (text: string) => void) {
@@ -148,7 +156,10 @@ export function createConnectionLog(write: (text: string) => void) {
     const t = `${((performance.now() - started) / 1000).toFixed(3)}s`.padStart(9)
     const id = lastEventIdOf(req)
     const asked = id === null ? 'no Last-Event-ID' : `Last-Event-ID: ${visible(id)}`
-    write(`${t}  ▶ ${visible(req.method ?? '')} ${visible(req.url ?? '')}  ${asked}  → ${what}\n`)
+    // What the server does quotes the client's Last-Event-ID: escaped as well.
+    write(
+      `${t}  ▶ ${visible(req.method ?? '')} ${visible(req.url ?? '')}  ${asked}  → ${visible(what)}\n`,
+    )
   }
 }
 

@@ -51,6 +51,9 @@ export function startReplay(plan: ReplayPlan, options: ReplayOptions): Promise<L
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse, signal: AbortSignal) {
+    // Chromium silently retries a request that fails on a reused idle connection: a recorded
+    // failed reconnect (no response) must reach the client on a fresh one to fail again.
+    res.shouldKeepAlive = false
     const lastEventId = lastEventIdOf(req)
     const start = resolveStart(plan, lastEventId, take(lastEventId), options.loop)
     const first = plan.connections[start.connection]

@@ -43,6 +43,29 @@ describe('compareEvents', () => {
     ])
   })
 
+  // Every event differed (a timestamp), so the whole stream was one changed stretch, and events
+  // of a type were paired in turn: each one after the insertion with its neighbour.
+  it('an inserted event is one difference also when every event has a changed field', () => {
+    const left = seq(6)
+    const stamped = left.map((e, i) => ({ ...e, data: JSON.stringify({ n: i + 1, at: 'now' }) }))
+    const right = [...stamped.slice(0, 3), ev('x', { n: 99 }), ...stamped.slice(3)]
+    const records = compareEvents(left, right, options)
+    expect(records.filter((r) => r.kind !== 'changed')).toEqual([
+      { type: 'diff', kind: 'extra', left: null, right: 4, event: 'status', id: 'x' },
+    ])
+    // Each other event is paired with the one of the same id: only its timestamp changed.
+    expect(records.filter((r) => r.kind === 'changed')).toEqual(
+      [1, 2, 3, 4, 5, 6].map((n) =>
+        expect.objectContaining({
+          left: n,
+          right: n > 3 ? n + 1 : n,
+          id: String(n),
+          pointer: '/at',
+        }),
+      ),
+    )
+  })
+
   it('an empty side: every event of the other is missing or extra; both empty are the same', () => {
     const two = seq(2)
     expect(compareEvents([], two, options)).toMatchObject([
@@ -136,6 +159,40 @@ describe('compareEvents', () => {
     expect(compareEvents([ev('1', 'hi"')], [ev('1', '"hi"')], options)).toMatchObject([
       { pointer: '', leftValue: 'hi"', rightValue: '"hi"' },
     ])
+  })
+
+  // Read as doubles, two 64-bit ids that differ in their last digits were the same number.
+  it('integers beyond 2^53 are compared exactly, and reported with all their digits', () => {
+    const big = (n: string) => ev('1', `{"user":${n},"n":1}`)
+    const [record] = compareEvents(
+      [big('12345678901234567890')],
+      [big('12345678901234567891')],
+      options,
+    )
+    expect(JSON.stringify(record)).toBe(
+      '{"type":"diff","kind":"changed","left":1,"right":1,"event":"status","id":"1","pointer":"/user","leftValue":12345678901234567890,"rightValue":12345678901234567891}',
+    )
+    // Equal ones are equal, also written otherwise where a double holds them exactly.
+    expect(
+      compareEvents([big('12345678901234567890')], [big('12345678901234567890')], options),
+    ).toEqual([])
+    expect(compareEvents([big('100000000000000000000')], [big('1e20')], options)).toEqual([])
+    expect(
+      compareEvents([big('-9007199254740993')], [big('-9007199254740992')], options),
+    ).toHaveLength(1)
+    // --ignore reaches them, and cannot reach inside them.
+    expect(
+      compareEvents([big('12345678901234567890')], [big('12345678901234567891')], {
+        ...options,
+        ignore: [['user']],
+      }),
+    ).toEqual([])
+    expect(
+      compareEvents([big('12345678901234567890')], [big('12345678901234567891')], {
+        ...options,
+        ignore: [['user', 'rawJSON']],
+      }),
+    ).toHaveLength(1)
   })
 
   it('a key named like a property of every object is a field like any other', () => {

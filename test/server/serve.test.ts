@@ -7,6 +7,12 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { ProbeRecord } from '../../src/engine/records.ts'
 import { startDemoEndpoint } from '../../src/server/demo-endpoint.ts'
+import {
+  chromiumInstalled,
+  launchChromium,
+  runInBrowser,
+  startDifferentialServer,
+} from '../helpers/browser.ts'
 import { type CliRun, runCli, startCli } from '../helpers/cli.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'sse-probe-serve-'))
@@ -157,6 +163,43 @@ describe('sse-probe serve: a recorded session, probed again', () => {
     expect(run.ofType('close')).toMatchObject([{ cause: 'server-closed' }])
     expect(run.summary).toMatchObject({ reason: 'end-event', reconnects: 2 })
     expect(server.stderr()).toContain('refused as recorded (no response)')
+  })
+
+  // The replay's responses were keep-alive: Chromium sent the reconnect on the idle connection
+  // the recorded close left, and retried the dropped request on a new one at once, unseen.
+  it.skipIf(!chromiumInstalled())(
+    "fails a recorded failed reconnect again for Chromium's EventSource too",
+    async () => {
+      const server = await startCli(['serve', file('failing-browser.ndjson', FAILED_RECONNECT)])
+      const page = await startDifferentialServer([])
+      const browser = await launchChromium()
+      try {
+        await browser.page.goto(`${page.url}/`)
+        const seen = await runInBrowser(browser.page, server.url, { name: 'replay', replies: [] })
+        expect(seen.log).toEqual([
+          { kind: 'open' },
+          { kind: 'event', type: 'message', data: 'a', lastEventId: '1' },
+          { kind: 'error', closed: false },
+          { kind: 'error', closed: false },
+          { kind: 'open' },
+          { kind: 'event', type: 'end', data: 'b', lastEventId: '2' },
+        ])
+      } finally {
+        await browser.close()
+        await page.close()
+      }
+      expect(server.stderr().match(/▶ GET \//g)).toHaveLength(3)
+    },
+  )
+
+  it('resumes after an id that is not ASCII, sent as UTF-8', async () => {
+    const server = await startCli([
+      'serve',
+      file('unicode-id.ndjson', [OPEN, ev(1, 'é😀', 'a'), ev(2, '2', 'b', 'end')]),
+    ])
+    const run = await runCli([server.url, '--json', '--last-event-id', 'é😀'])
+    expect(eventsOf(run)).toEqual([['end', '2', 'b']])
+    expect(server.stderr()).toContain('Last-Event-ID: é😀  → resuming after id é😀')
   })
 
   it("answers a browser's CORS preflight (a fetch with a JSON body or Authorization) without replaying to it", async () => {
