@@ -9,6 +9,7 @@ import {
   type DataPattern,
   durationArg,
   headerArg,
+  isFilePath,
   lastEventIdArg,
   methodArg,
   originArg,
@@ -674,6 +675,18 @@ function editDistance(a: string, b: string): number {
   return d[a.length]![b.length]!
 }
 
+/** The probe's URL: a file named instead is most likely a recording, which serve replays. */
+function probeUrlArg(text: string): URL {
+  try {
+    return urlArg(text)
+  } catch (error) {
+    if (!isFilePath(text.trim())) throw error
+    throw new SseProbeUsageError(
+      `${(error as Error).message}; to replay a recording: sse-probe serve ${text}`,
+    )
+  }
+}
+
 /**
  * The whole command line. Actions import their implementation lazily so that
  * `--help` and `--version` load nothing but commander.
@@ -687,7 +700,7 @@ export function createProgram(
     .description(
       'Inspect and test a Server-Sent Events endpoint, following reconnects as a browser does.',
     )
-    .argument('<url>', 'the event stream (http:// or https://)', urlArg)
+    .argument('<url>', 'the event stream (http:// or https://)', probeUrlArg)
     .usage('[options] <url>')
     // Subcommands reuse the probe's flag names (--json, --color): each command parses its own,
     // and carryOptions() hands it those given before its name.

@@ -89,6 +89,10 @@ export function byteSizeArg(text: string): number {
 export function urlArg(text: string): URL {
   let url: URL
   const trimmed = text.trim()
+  // `./session.ndjson` would otherwise become the host `.`, and a failed DNS lookup of it.
+  if (isFilePath(trimmed)) {
+    throw new SseProbeUsageError('expected an http:// or https:// URL, not a file path')
+  }
   // `http:/host` too: a slash short, as browsers and the URL parser read it (not a host `http`).
   const full = /^(?:[a-z][a-z\d+.-]*:\/\/|https?:\/)/i.test(trimmed)
     ? trimmed
@@ -114,6 +118,11 @@ export function urlArg(text: string): URL {
     throw new SseProbeUsageError(`expected an http:// or https:// URL, not ${url.protocol}`)
   }
   return url
+}
+
+/** `./x`, `../x`, `/x`, `~/x` (and Windows' `.\\x`): a file, not a URL (`//host/x` is one). */
+export function isFilePath(text: string): boolean {
+  return /^(?:\.{1,2}[\\/]|~[\\/]|\/(?!\/))/.test(text)
 }
 
 /** A browser origin (scheme, host, port), as a page at that address sends it in `Origin`. */

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process'
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -186,6 +186,28 @@ describe("commander's messages and the first commands", () => {
       expect(run.exitCode).toBe(3)
       expect(run.stderr.trimEnd().split('\n').at(-1)).toBe(
         `sse-probe: '${word}' was read as a host name (http://${word}/); did you mean sse-probe ${meant}?`,
+      )
+    },
+  )
+
+  it('a recording in this folder, named alone, is probed as a host, then serve is named', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'sse-probe-first-'))
+    writeFileSync(join(folder, 'session.ndjson'), '{"type":"open"}\n')
+    // Through a proxy nothing listens on: no DNS lookup of the name, on any machine.
+    const run = await runCli(['session.ndjson', '--proxy', 'http://127.0.0.1:9'], { cwd: folder })
+    expect(run.exitCode).toBe(3)
+    expect(run.stderr.trimEnd().split('\n').at(-1)).toBe(
+      "sse-probe: 'session.ndjson' was read as a host name (http://session.ndjson/); did you mean sse-probe serve session.ndjson?",
+    )
+  })
+
+  it.each([['./session.ndjson'], ['../x.sse'], ['/tmp/x.ndjson'], ['~/x.sse']])(
+    'a file path %j is no URL (not the host `.`): exit 2 naming serve, before any request',
+    async (path) => {
+      const run = await runCli([path])
+      expect(run.exitCode).toBe(2)
+      expect(run.stderr).toBe(
+        `error: command-argument value '${path}' is invalid for argument 'url'. expected an http:// or https:// URL, not a file path; to replay a recording: sse-probe serve ${path}\n`,
       )
     },
   )
