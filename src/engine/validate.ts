@@ -93,6 +93,13 @@ export function urlArg(text: string): URL {
   if (isFilePath(trimmed)) {
     throw new SseProbeUsageError('expected an http:// or https:// URL, not a file path')
   }
+  // `https//host`: the colon left out would make `https` the host, and a failed DNS lookup of it.
+  const colonless = /^(https?)\/\/(.*)$/i.exec(trimmed)
+  if (colonless) {
+    throw new SseProbeUsageError(
+      `expected an http:// or https:// URL: did you mean ${colonless[1]}://${colonless[2]}?`,
+    )
+  }
   // `http:/host` too: a slash short, as browsers and the URL parser read it (not a host `http`).
   const full = /^(?:[a-z][a-z\d+.-]*:\/\/|https?:\/)/i.test(trimmed)
     ? trimmed
@@ -108,10 +115,13 @@ export function urlArg(text: string): URL {
     const port = /^[a-z]+:\/\/[^/?#]*:(\d+)(?:[/?#]|$)/i.exec(full)?.[1]
     // `https://` or `http://:8000/`: a URL that names no server, which the refusal alone hides.
     const noHost = /^[a-z]+:\/\/(?:[^/?#]*@)?(?::\d*)?(?:[/?#]|$)/i.test(full)
+    // `::1:8000`: an IPv6 address without the brackets that set it apart from the port.
+    const host = trimmed.replace(/^[a-z]+:\/\//i, '').split(/[/?#]/)[0]!
+    const ipv6 = /^[\da-f:.]+$/i.test(host) && (host.includes('::') || host.split(':').length > 3)
     throw new SseProbeUsageError(
       port !== undefined && Number(port) > 65535
         ? `port ${port} is out of range (0 to 65535)`
-        : `expected an http:// or https:// URL${noHost ? ': this one has no host' : ''}`,
+        : `expected an http:// or https:// URL${noHost ? ': this one has no host' : ipv6 ? ': an IPv6 address goes in brackets, e.g. [::1]:8000' : ''}`,
     )
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
@@ -120,7 +130,7 @@ export function urlArg(text: string): URL {
   return url
 }
 
-/** `./x`, `../x`, `/x`, `~/x` (and Windows' `.\\x`): a file, not a URL (`//host/x` is one). */
+/** `./x`, `../x`, `/x`, `~/x` (and Windows' `.\x`): a file, not a URL (`//host/x` is one). */
 export function isFilePath(text: string): boolean {
   return /^(?:\.{1,2}[\\/]|~[\\/]|\/(?!\/))/.test(text)
 }
