@@ -616,6 +616,9 @@ export interface CliHandlers {
   diff(left: string, right: string, flags: DiffFlags): Promise<number>
 }
 
+// A URL without a scheme is taken (cli.md): the help must not say that one is needed.
+const URL_ARGUMENT = 'the event stream (no scheme means http://)'
+
 const COMMANDS = ['demo', 'inspect', 'serve', 'check', 'diff', 'load', 'help'] as const
 type CommandName = Exclude<(typeof COMMANDS)[number], 'help'>
 
@@ -700,7 +703,7 @@ export function createProgram(
     .description(
       'Inspect and test a Server-Sent Events endpoint, following reconnects as a browser does.',
     )
-    .argument('<url>', 'the event stream (http:// or https://)', probeUrlArg)
+    .argument('<url>', URL_ARGUMENT, probeUrlArg)
     .usage('[options] <url>')
     // Subcommands reuse the probe's flag names (--json, --color): each command parses its own,
     // and carryOptions() hands it those given before its name.
@@ -760,7 +763,7 @@ export function createProgram(
         .description(
           'watch a stream full screen: filter, pause, inspect one event, force a reconnect',
         )
-        .argument('<url>', 'the event stream (http:// or https://)', urlArg)
+        .argument('<url>', URL_ARGUMENT, urlArg)
         .addHelpText('after', `\n${DURATIONS}\n\n${INSPECT_NOTES}\n\n${INSPECT_EXAMPLES}`)
       addRequestOptions(inspect)
       addStreamOptions(inspect)
@@ -821,7 +824,7 @@ export function createProgram(
       const check = program
         .command('check')
         .description('lint an endpoint against SSE best practice')
-        .argument('<url>', 'the event stream', urlArg)
+        .argument('<url>', URL_ARGUMENT, urlArg)
         .addHelpText('after', `${CHECK_HELP}\n\n${DURATIONS}\n\n${CHECK_EXAMPLES}`)
       addRequestOptions(check)
         .optionsGroup('Check:')
@@ -887,7 +890,7 @@ export function createProgram(
         .description(
           'hold many connections at once and measure what each saw (latency, fan-out, reconnect storms)',
         )
-        .argument('<url>', 'the event stream', urlArg)
+        .argument('<url>', URL_ARGUMENT, urlArg)
         .optionsGroup('Load:')
         .requiredOption('-c, --connections <n>', 'connections to hold', connectionsArg)
         .addOption(

@@ -303,6 +303,10 @@ describe('--help: grouped, with examples, for every command', () => {
     expect(run.exitCode).toBe(0)
     const found = run.stdout.split('\n').filter((line) => /^[A-Z][\w ]+:$/.test(line))
     expect(found.filter((heading) => headings.includes(heading))).toEqual(headings)
+    // A URL without a scheme means http://: the help says so wherever a URL is taken.
+    if (/^Usage: .*<url>/m.test(run.stdout)) {
+      expect(run.stdout).toMatch(/^ {2}url {2,}the event stream \(no scheme means http:\/\/\)$/m)
+    }
     // Every option is in a named group: commander's catch-all says nothing.
     expect(found).not.toContain('Options:')
     const examples = run.stdout.slice(run.stdout.lastIndexOf('\nExamples:\n'))
