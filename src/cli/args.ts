@@ -623,6 +623,20 @@ const COMMANDS = ['demo', 'inspect', 'serve', 'check', 'diff', 'load', 'help'] a
 type CommandName = Exclude<(typeof COMMANDS)[number], 'help'>
 
 /**
+ * The command line of a request for help, as commander reads it: `help help` and `help --help`
+ * (which commander printed as an error, exit 2), and `--help check`, where an option given
+ * before a subcommand applies to it (cli.md), help too: commander showed the program's help.
+ */
+export function helpArgv(argv: readonly string[]): readonly string[] {
+  const [first, second = ''] = argv
+  if (first === 'help' && /^(help|--help|-h)$/.test(second)) return ['--help']
+  if ((first === '--help' || first === '-h') && COMMANDS.includes(second as CommandName)) {
+    return second === 'help' ? ['--help'] : [second, '--help']
+  }
+  return argv
+}
+
+/**
  * A mistyped command name, which commander would otherwise take for the probe's URL:
  * `sse-probe help chekc` printed the whole help with no word of what was wrong, and `sse-probe
  * chekc URL` said "too many arguments". A lone word stays a URL: `sse-probe server` may be a host.

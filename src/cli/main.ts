@@ -7,6 +7,7 @@ import { urlArg } from '../engine/validate.ts'
 import {
   commandMeant,
   createProgram,
+  helpArgv,
   SHORT_USAGE,
   subcommandOptionsAfterName,
   unknownCommand,
@@ -20,8 +21,7 @@ import { createTerminal } from './output.ts'
  */
 export async function main(given: readonly string[], context: RunContext): Promise<number> {
   const terminal = createTerminal(context)
-  // `help help` and `help --help` ask for help too: commander printed it as an error, exit 2.
-  const argv = given[0] === 'help' && /^(help|--help|-h)$/.test(given[1] ?? '') ? ['--help'] : given
+  const argv = helpArgv(given)
   if (argv.length === 0) {
     terminal.err(SHORT_USAGE)
     return 2

@@ -244,6 +244,19 @@ describe("commander's messages and the first commands", () => {
     },
   )
 
+  it.each([
+    ['--help', 'check'],
+    ['-h', 'serve'],
+  ])(
+    '`sse-probe %s %s`: help given before a command is its help, exit 0',
+    async (flag, command) => {
+      const [asked, own] = await Promise.all([runCli([flag, command]), runCli([command, '--help'])])
+      expect(asked.exitCode).toBe(0)
+      expect(asked.stdout).toMatch(new RegExp(`^Usage: sse-probe ${command} `))
+      expect(asked.stdout).toBe(own.stdout)
+    },
+  )
+
   it('`sse-probe help` is `sse-probe --help` (which answers from the prebuilt text)', async () => {
     const [viaHelp, prebuilt] = await Promise.all([runCli(['help']), runCli(['--help'])])
     expect(viaHelp.exitCode).toBe(0)
