@@ -93,6 +93,12 @@ export function urlArg(text: string): URL {
   if (isFilePath(trimmed)) {
     throw new SseProbeUsageError('expected an http:// or https:// URL, not a file path')
   }
+  // `'localhost:8000/x'` from cmd.exe, which passes single quotes on: a host `'localhost` otherwise.
+  if (/^(['"]).*\1$/.test(trimmed)) {
+    throw new SseProbeUsageError(
+      'expected an http:// or https:// URL: leave out the quotes around it (cmd.exe passes them on)',
+    )
+  }
   // `https//host`: the colon left out would make `https` the host, and a failed DNS lookup of it.
   const colonless = /^(https?)\/\/(.*)$/i.exec(trimmed)
   if (colonless) {
