@@ -9,6 +9,7 @@ import {
   type DataPattern,
   durationArg,
   headerArg,
+  isFilePath,
   lastEventIdArg,
   methodArg,
   originArg,
@@ -615,8 +616,25 @@ export interface CliHandlers {
   diff(left: string, right: string, flags: DiffFlags): Promise<number>
 }
 
+// A URL without a scheme is taken (cli.md): the help must not say that one is needed.
+const URL_ARGUMENT = 'the event stream (no scheme means http://)'
+
 const COMMANDS = ['demo', 'inspect', 'serve', 'check', 'diff', 'load', 'help'] as const
 type CommandName = Exclude<(typeof COMMANDS)[number], 'help'>
+
+/**
+ * The command line of a request for help, as commander reads it: `help help` and `help --help`
+ * (which commander printed as an error, exit 2), and `--help check`, where an option given
+ * before a subcommand applies to it (cli.md), help too: commander showed the program's help.
+ */
+export function helpArgv(argv: readonly string[]): readonly string[] {
+  const [first, second = ''] = argv
+  if (first === 'help' && /^(help|--help|-h)$/.test(second)) return ['--help']
+  if ((first === '--help' || first === '-h') && COMMANDS.includes(second as CommandName)) {
+    return second === 'help' ? ['--help'] : [second, '--help']
+  }
+  return argv
+}
 
 /**
  * A mistyped command name, which commander would otherwise take for the probe's URL:
@@ -674,6 +692,18 @@ function editDistance(a: string, b: string): number {
   return d[a.length]![b.length]!
 }
 
+/** The probe's URL: a file named instead is most likely a recording, which serve replays. */
+function probeUrlArg(text: string): URL {
+  try {
+    return urlArg(text)
+  } catch (error) {
+    if (!isFilePath(text.trim())) throw error
+    throw new SseProbeUsageError(
+      `${(error as Error).message}; to replay a recording: sse-probe serve ${text}`,
+    )
+  }
+}
+
 /**
  * The whole command line. Actions import their implementation lazily so that
  * `--help` and `--version` load nothing but commander.
@@ -687,7 +717,7 @@ export function createProgram(
     .description(
       'Inspect and test a Server-Sent Events endpoint, following reconnects as a browser does.',
     )
-    .argument('<url>', 'the event stream (http:// or https://)', urlArg)
+    .argument('<url>', URL_ARGUMENT, probeUrlArg)
     .usage('[options] <url>')
     // Subcommands reuse the probe's flag names (--json, --color): each command parses its own,
     // and carryOptions() hands it those given before its name.
@@ -747,7 +777,7 @@ export function createProgram(
         .description(
           'watch a stream full screen: filter, pause, inspect one event, force a reconnect',
         )
-        .argument('<url>', 'the event stream (http:// or https://)', urlArg)
+        .argument('<url>', URL_ARGUMENT, urlArg)
         .addHelpText('after', `\n${DURATIONS}\n\n${INSPECT_NOTES}\n\n${INSPECT_EXAMPLES}`)
       addRequestOptions(inspect)
       addStreamOptions(inspect)
@@ -808,7 +838,7 @@ export function createProgram(
       const check = program
         .command('check')
         .description('lint an endpoint against SSE best practice')
-        .argument('<url>', 'the event stream', urlArg)
+        .argument('<url>', URL_ARGUMENT, urlArg)
         .addHelpText('after', `${CHECK_HELP}\n\n${DURATIONS}\n\n${CHECK_EXAMPLES}`)
       addRequestOptions(check)
         .optionsGroup('Check:')
@@ -874,7 +904,7 @@ export function createProgram(
         .description(
           'hold many connections at once and measure what each saw (latency, fan-out, reconnect storms)',
         )
-        .argument('<url>', 'the event stream', urlArg)
+        .argument('<url>', URL_ARGUMENT, urlArg)
         .optionsGroup('Load:')
         .requiredOption('-c, --connections <n>', 'connections to hold', connectionsArg)
         .addOption(

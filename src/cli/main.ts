@@ -1,10 +1,13 @@
+import { statSync } from 'node:fs'
 import { CommanderError } from 'commander'
 import { SseProbeUsageError } from '../engine/errors.ts'
 import { visible } from '../engine/escape.ts'
 import { redactText } from '../engine/redact.ts'
+import { urlArg } from '../engine/validate.ts'
 import {
   commandMeant,
   createProgram,
+  helpArgv,
   SHORT_USAGE,
   subcommandOptionsAfterName,
   unknownCommand,
@@ -18,8 +21,7 @@ import { createTerminal } from './output.ts'
  */
 export async function main(given: readonly string[], context: RunContext): Promise<number> {
   const terminal = createTerminal(context)
-  // `help help` and `help --help` ask for help too: commander printed it as an error, exit 2.
-  const argv = given[0] === 'help' && /^(help|--help|-h)$/.test(given[1] ?? '') ? ['--help'] : given
+  const argv = helpArgv(given)
   if (argv.length === 0) {
     terminal.err(SHORT_USAGE)
     return 2
@@ -35,10 +37,14 @@ export async function main(given: readonly string[], context: RunContext): Promi
       async probe(url, flags) {
         const { runProbe } = await import('./commands/probe.ts')
         const code = await runProbe(url, flags, context)
-        const meant = code === 3 ? commandMeant(argv) : undefined
+        if (code !== 3) return code
+        // `sse-probe session.ndjson`: a recording in this folder, read as a host that never answered.
+        const file = argv.find((arg) => probedFile(arg, url))
+        const typed = file ?? argv[0]!
+        const meant = file !== undefined ? `serve ${file}` : commandMeant(argv)
         if (meant !== undefined) {
           terminal.err(
-            `sse-probe: '${visible(argv[0]!)}' was read as a host name (${visible(url.href)}); did you mean sse-probe ${meant}?\n`,
+            `sse-probe: '${visible(typed)}' was read as a host name (${visible(url.href)}); did you mean sse-probe ${visible(meant)}?\n`,
           )
         }
         return code
@@ -105,4 +111,13 @@ export async function main(given: readonly string[], context: RunContext): Promi
 function errorLine(text: string, showSecrets: boolean): string {
   const [, message, suggestion = ''] = /^([\s\S]*?)(\n\(Did you mean [^\n]*\?\))?\n?$/.exec(text)!
   return `${visible(showSecrets ? message! : redactText(message!))}${suggestion}\n`
+}
+
+/** Whether the argument names a file here and is the URL that was probed. */
+function probedFile(arg: string, url: URL): boolean {
+  try {
+    return statSync(arg).isFile() && urlArg(arg).href === url.href
+  } catch {
+    return false
+  }
 }

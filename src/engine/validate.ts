@@ -89,6 +89,23 @@ export function byteSizeArg(text: string): number {
 export function urlArg(text: string): URL {
   let url: URL
   const trimmed = text.trim()
+  // `./session.ndjson` would otherwise become the host `.`, and a failed DNS lookup of it.
+  if (isFilePath(trimmed)) {
+    throw new SseProbeUsageError('expected an http:// or https:// URL, not a file path')
+  }
+  // `'localhost:8000/x'` from cmd.exe, which passes single quotes on: a host `'localhost` otherwise.
+  if (/^(['"]).*\1$/.test(trimmed)) {
+    throw new SseProbeUsageError(
+      'expected an http:// or https:// URL: leave out the quotes around it (cmd.exe passes them on)',
+    )
+  }
+  // `https//host`: the colon left out would make `https` the host, and a failed DNS lookup of it.
+  const colonless = /^(https?)\/\/(.*)$/i.exec(trimmed)
+  if (colonless) {
+    throw new SseProbeUsageError(
+      `expected an http:// or https:// URL: did you mean ${colonless[1]}://${colonless[2]}?`,
+    )
+  }
   // `http:/host` too: a slash short, as browsers and the URL parser read it (not a host `http`).
   const full = /^(?:[a-z][a-z\d+.-]*:\/\/|https?:\/)/i.test(trimmed)
     ? trimmed
@@ -104,16 +121,24 @@ export function urlArg(text: string): URL {
     const port = /^[a-z]+:\/\/[^/?#]*:(\d+)(?:[/?#]|$)/i.exec(full)?.[1]
     // `https://` or `http://:8000/`: a URL that names no server, which the refusal alone hides.
     const noHost = /^[a-z]+:\/\/(?:[^/?#]*@)?(?::\d*)?(?:[/?#]|$)/i.test(full)
+    // `::1:8000`: an IPv6 address without the brackets that set it apart from the port.
+    const host = trimmed.replace(/^[a-z]+:\/\//i, '').split(/[/?#]/)[0]!
+    const ipv6 = /^[\da-f:.]+$/i.test(host) && (host.includes('::') || host.split(':').length > 3)
     throw new SseProbeUsageError(
       port !== undefined && Number(port) > 65535
         ? `port ${port} is out of range (0 to 65535)`
-        : `expected an http:// or https:// URL${noHost ? ': this one has no host' : ''}`,
+        : `expected an http:// or https:// URL${noHost ? ': this one has no host' : ipv6 ? ': an IPv6 address goes in brackets, e.g. [::1]:8000' : ''}`,
     )
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new SseProbeUsageError(`expected an http:// or https:// URL, not ${url.protocol}`)
   }
   return url
+}
+
+/** `./x`, `../x`, `/x`, `~/x` (and Windows' `.\x`): a file, not a URL (`//host/x` is one). */
+export function isFilePath(text: string): boolean {
+  return /^(?:\.{1,2}[\\/]|~[\\/]|\/(?!\/))/.test(text)
 }
 
 /** A browser origin (scheme, host, port), as a page at that address sends it in `Origin`. */

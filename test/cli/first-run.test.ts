@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process'
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -190,6 +190,28 @@ describe("commander's messages and the first commands", () => {
     },
   )
 
+  it('a recording in this folder, named alone, is probed as a host, then serve is named', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'sse-probe-first-'))
+    writeFileSync(join(folder, 'session.ndjson'), '{"type":"open"}\n')
+    // Through a proxy nothing listens on: no DNS lookup of the name, on any machine.
+    const run = await runCli(['session.ndjson', '--proxy', 'http://127.0.0.1:9'], { cwd: folder })
+    expect(run.exitCode).toBe(3)
+    expect(run.stderr.trimEnd().split('\n').at(-1)).toBe(
+      "sse-probe: 'session.ndjson' was read as a host name (http://session.ndjson/); did you mean sse-probe serve session.ndjson?",
+    )
+  })
+
+  it.each([['./session.ndjson'], ['../x.sse'], ['/tmp/x.ndjson'], ['~/x.sse']])(
+    'a file path %j is no URL (not the host `.`): exit 2 naming serve, before any request',
+    async (path) => {
+      const run = await runCli([path])
+      expect(run.exitCode).toBe(2)
+      expect(run.stderr).toBe(
+        `error: command-argument value '${path}' is invalid for argument 'url'. expected an http:// or https:// URL, not a file path; to replay a recording: sse-probe serve ${path}\n`,
+      )
+    },
+  )
+
   it('no hint for a host that is no command, or a probe that did not fail to connect', () => {
     expect(commandMeant(['localhost'])).toBeUndefined()
     expect(commandMeant(['staging'])).toBeUndefined()
@@ -219,6 +241,19 @@ describe("commander's messages and the first commands", () => {
       expect(viaHelp.exitCode).toBe(0)
       expect(viaHelp.stdout).toMatch(new RegExp(`^Usage: sse-probe ${command} `))
       expect(viaHelp.stdout).toBe(viaFlag.stdout)
+    },
+  )
+
+  it.each([
+    ['--help', 'check'],
+    ['-h', 'serve'],
+  ])(
+    '`sse-probe %s %s`: help given before a command is its help, exit 0',
+    async (flag, command) => {
+      const [asked, own] = await Promise.all([runCli([flag, command]), runCli([command, '--help'])])
+      expect(asked.exitCode).toBe(0)
+      expect(asked.stdout).toMatch(new RegExp(`^Usage: sse-probe ${command} `))
+      expect(asked.stdout).toBe(own.stdout)
     },
   )
 
@@ -281,6 +316,10 @@ describe('--help: grouped, with examples, for every command', () => {
     expect(run.exitCode).toBe(0)
     const found = run.stdout.split('\n').filter((line) => /^[A-Z][\w ]+:$/.test(line))
     expect(found.filter((heading) => headings.includes(heading))).toEqual(headings)
+    // A URL without a scheme means http://: the help says so wherever a URL is taken.
+    if (/^Usage: .*<url>/m.test(run.stdout)) {
+      expect(run.stdout).toMatch(/^ {2}url {2,}the event stream \(no scheme means http:\/\/\)$/m)
+    }
     // Every option is in a named group: commander's catch-all says nothing.
     expect(found).not.toContain('Options:')
     const examples = run.stdout.slice(run.stdout.lastIndexOf('\nExamples:\n'))

@@ -118,6 +118,19 @@ describe('every flag given a bad value exits 2, names the flag and the value, an
     },
   )
 
+  it.each([
+    ['https//localhost:8000/stream', 'did you mean https://localhost:8000/stream?'],
+    ['http//127.0.0.1:8000/', 'did you mean http://127.0.0.1:8000/?'],
+    ['::1:8000/stream', 'an IPv6 address goes in brackets, e.g. [::1]:8000'],
+    ["'localhost:8000/stream'", 'leave out the quotes around it (cmd.exe passes them on)'],
+    ['"http://127.0.0.1:8000/"', 'leave out the quotes around it (cmd.exe passes them on)'],
+    ['http://fe80::1:8000/', 'an IPv6 address goes in brackets, e.g. [::1]:8000'],
+  ])('the URL %j says what is wrong with it, before any lookup', async (url, hint) => {
+    const run = await runMain([url])
+    expect(run.exitCode).toBe(2)
+    expect(run.stderr).toContain(` URL: ${hint}\n`)
+  })
+
   it.each([['localhost:99999/stream'], ['http://127.0.0.1:123456/']])(
     'the URL %j names its port as the problem',
     async (url) => {

@@ -50,6 +50,8 @@ export interface RunOptions {
   /** Called once the process has started, e.g. to send it a signal later. */
   onSpawn?: (child: import('node:child_process').ChildProcess) => void
   timeoutMs?: number
+  /** The folder the command runs in (default: this process's). */
+  cwd?: string
 }
 
 /** Runs the built CLI as a child process, with colour forced off unless the test sets it. */
@@ -57,6 +59,7 @@ export function runCli(args: string[], options: RunOptions = {}): Promise<CliRun
   const spawnOptions: SpawnOptions = {
     env: { ...process.env, FORCE_COLOR: undefined, NO_COLOR: undefined, ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
+    cwd: options.cwd,
   }
   const child = spawn(process.execPath, [CLI, ...args], spawnOptions)
   options.onSpawn?.(child)
