@@ -135,8 +135,8 @@ function unansweredChecks(o: Observation): CheckResult[] {
       ? {
           id,
           ...fail(
-            // The probe's message: the connection was made, its headers never came.
-            `${error} (e.g. a buffering proxy until its buffer fills, or a server that sends its headers only with the first event)`,
+            // The probe's message names buffering already; the other cause is the server's own.
+            `${error} (or the server sends its headers only with its first event)`,
             `${HINTS.headers}; turn buffering off on the way: X-Accel-Buffering: no (nginx), proxy_buffering off (a longer --connect-timeout waits for them)`,
           ),
         }

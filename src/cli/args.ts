@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import { Command, Option } from 'commander'
 import { SseProbeUsageError } from '../engine/errors.ts'
 import { RECONNECT_WHEN, type ReconnectWhen } from '../engine/options.ts'
@@ -692,14 +693,18 @@ function editDistance(a: string, b: string): number {
   return d[a.length]![b.length]!
 }
 
-/** The probe's URL: a file named instead is most likely a recording, which serve replays. */
+/**
+ * The probe's URL: a file named instead is most likely a recording, which serve replays. An
+ * absolute path is one only if the file is there: `/api/stream` is as likely the server's path.
+ */
 function probeUrlArg(text: string): URL {
   try {
     return urlArg(text)
   } catch (error) {
-    if (!isFilePath(text.trim())) throw error
+    const path = text.trim()
+    if (!isFilePath(path) || (path.startsWith('/') && !existsSync(path))) throw error
     throw new SseProbeUsageError(
-      `${(error as Error).message}; to replay a recording: sse-probe serve ${text}`,
+      `expected an http:// or https:// URL, not a file path; to replay a recording: sse-probe serve ${text}`,
     )
   }
 }

@@ -192,10 +192,11 @@ const { rawJSON, isRawJSON } = JSON as unknown as JsonWithSource
  * stay numbers, so 1e20 and 100000000000000000000 are equal.
  */
 function exactIntegers(_key: string, value: unknown, context?: { source?: string }): unknown {
-  const source = context?.source
-  if (typeof value !== 'number' || Number.isSafeInteger(value) || !source) return value
-  if (!/^-?\d+$/.test(source) || BigInt(source) === BigInt(value)) return value
-  return rawJSON(BigInt(source).toString())
+  // `…890.0` is the integer `…890` too (JSON compares as 1 and 1.0 are equal).
+  const digits = context?.source?.match(/^(-?\d+)(?:\.0*)?$/)?.[1]
+  if (typeof value !== 'number' || Number.isSafeInteger(value) || digits === undefined) return value
+  const exact = BigInt(digits)
+  return exact === BigInt(value) ? value : rawJSON(exact.toString())
 }
 
 /** The value a JSON pointer token names in an object or array, if it has one (never a prototype's). */

@@ -25,4 +25,9 @@ export { CONNECT_TIMEOUT_MS } from '../engine/request.ts'
 export { createGapStats } from '../engine/stats.ts'
 export { createEventStream } from '../engine/stream.ts'
 export { readTranscript } from '../engine/transcript-read.ts'
-export { sendTrigger, type TriggerOutcome, type TriggerSpec } from '../engine/trigger.ts'
+export {
+  afterOpeningRead,
+  sendTrigger,
+  type TriggerOutcome,
+  type TriggerSpec,
+} from '../engine/trigger.ts'

@@ -470,7 +470,8 @@ const isEventField = (name: string) => EVENT_FIELDS.includes(name)
 
 /**
  * The event in a 3.0/3.1 `schema`, which generators write for the whole stream: [OAS 3.2] an
- * array of events (Huma, springdoc's `Flux`) gives its `items`, an array of data the event's data; a schema that names a field the
+ * array of events (Huma, springdoc's `Flux`) gives its `items`, an array of data (poem, `Flux<T>`)
+ * the event's data; a schema that names a field the
  * event does not have, and not `data`, describes its data (a `$ref` to the payload's model, as
  * FastAPI and NestJS users write it); FastAPI's `type: string` for any non-JSON response class
  * describes the stream's text, merged into the `$ref` a user adds (its object keywords kept) or

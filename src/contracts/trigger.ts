@@ -1,6 +1,7 @@
 import { once } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 import {
+  afterOpeningRead,
   CONNECT_TIMEOUT_MS,
   createHttp,
   type Ending,
@@ -68,11 +69,9 @@ export function createTriggerExtension(
   let failure: Ending | undefined
 
   async function send(context: Context) {
-    // At least until the read that opened the stream is parsed: an event that came with the
-    // headers (a welcome, the current state) was sent before the trigger, not caused by it.
     if (spec.delayMs > 0)
       await sleep(spec.delayMs, undefined, { signal: context.signal }).catch(() => {})
-    else await new Promise((resolve) => setImmediate(resolve))
+    else await afterOpeningRead()
     if (context.signal.aborted) return
     const t = context.now()
     sentAt = t

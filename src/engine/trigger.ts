@@ -63,6 +63,13 @@ export type TriggerOutcome =
   /** `body`: the start of a 4xx/5xx answer's body, which says why (an API's validation error). */
   | { ok: false; status?: number; ms: number; message: string; body?: string }
 
+/**
+ * When a trigger may go once its stream is open: after the network read that opened it is parsed.
+ * An event that came with the headers (a welcome, the current state) was sent before the trigger,
+ * and is not what it caused (its fan-out, its time to the first event).
+ */
+export const afterOpeningRead = () => new Promise<void>((resolve) => setImmediate(resolve))
+
 /** Sends the trigger; a transport error or a 4xx/5xx answer is a failed trigger. */
 export async function sendTrigger(
   spec: TriggerSpec,

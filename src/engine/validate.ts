@@ -91,7 +91,12 @@ export function urlArg(text: string): URL {
   const trimmed = text.trim()
   // `./session.ndjson` would otherwise become the host `.`, and a failed DNS lookup of it.
   if (isFilePath(trimmed)) {
-    throw new SseProbeUsageError('expected an http:// or https:// URL, not a file path')
+    // `/api/stream` may as well be the server's path as a file's.
+    throw new SseProbeUsageError(
+      trimmed.startsWith('/')
+        ? `expected an http:// or https:// URL: a path needs a host, e.g. localhost:8000${trimmed}`
+        : 'expected an http:// or https:// URL, not a file path',
+    )
   }
   // `'localhost:8000/x'` from cmd.exe, which passes single quotes on: a host `'localhost` otherwise.
   if (/^(['"]).*\1$/.test(trimmed)) {

@@ -4,7 +4,7 @@ import type { ProbeOptions } from '../engine/options.ts'
 import { type Probe, type ProbeSink, startProbe } from '../engine/probe.ts'
 import { type ExpectationResult, type ProbeRecord, roundMs } from '../engine/records.ts'
 import { redactUrl } from '../engine/redact.ts'
-import { sendTrigger, type TriggerSpec } from '../engine/trigger.ts'
+import { afterOpeningRead, sendTrigger, type TriggerSpec } from '../engine/trigger.ts'
 import { llmExtensionFor } from '../llm/options.ts'
 import { type Collector, createCollector } from './collector.ts'
 import type { LoadOptions } from './options.ts'
@@ -159,10 +159,8 @@ export function startLoad(options: LoadOptions, hooks: LoadHooks): LoadRun {
     if (ending || holdTimer || collector.started() < target || collector.connecting() > 0) return
     holdTimer = setTimeout(() => stop('duration'), options.durationMs)
     const spec = options.trigger
-    // Once the read that opened the last connection is parsed: an event that came with its headers
-    // (a welcome, the current state) was sent before the trigger, and is not its fan-out.
     if (spec)
-      setImmediate(() => {
+      void afterOpeningRead().then(() => {
         if (!ending) trigger(spec)
       })
   }

@@ -590,7 +590,7 @@ describe('check: connection and usage errors', () => {
       id: 'early-headers',
       status: 'fail',
       measured:
-        'the server took the connection but sent no response headers within 500ms (--connect-timeout): it or a proxy may be buffering the response (e.g. a buffering proxy until its buffer fills, or a server that sends its headers only with the first event)',
+        'the server took the connection but sent no response headers within 500ms (--connect-timeout): it or a proxy may be buffering the response (or the server sends its headers only with its first event)',
       hint: expect.stringContaining('proxy_buffering off'),
     })
     expect(Object.values(checks).filter((c) => c.status !== 'skip')).toHaveLength(1)

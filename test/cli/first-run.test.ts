@@ -201,7 +201,9 @@ describe("commander's messages and the first commands", () => {
     )
   })
 
-  it.each([['./session.ndjson'], ['../x.sse'], ['/tmp/x.ndjson'], ['~/x.sse']])(
+  const recording = join(mkdtempSync(join(tmpdir(), 'sse-probe-')), 'x.ndjson')
+  writeFileSync(recording, '{"type":"open"}\n')
+  it.each([['./session.ndjson'], ['../x.sse'], [recording], ['~/x.sse']])(
     'a file path %j is no URL (not the host `.`): exit 2 naming serve, before any request',
     async (path) => {
       const run = await runCli([path])
@@ -211,6 +213,14 @@ describe("commander's messages and the first commands", () => {
       )
     },
   )
+
+  it('a server path without a host (no such file here) asks for the host, not for serve', async () => {
+    const run = await runCli(['/api/stream'])
+    expect(run.exitCode).toBe(2)
+    expect(run.stderr).toContain(
+      'expected an http:// or https:// URL: a path needs a host, e.g. localhost:8000/api/stream',
+    )
+  })
 
   it('no hint for a host that is no command, or a probe that did not fail to connect', () => {
     expect(commandMeant(['localhost'])).toBeUndefined()

@@ -177,6 +177,10 @@ describe('compareEvents', () => {
       compareEvents([big('12345678901234567890')], [big('12345678901234567890')], options),
     ).toEqual([])
     expect(compareEvents([big('100000000000000000000')], [big('1e20')], options)).toEqual([])
+    // As 1 and 1.0 are.
+    expect(
+      compareEvents([big('12345678901234567890')], [big('12345678901234567890.0')], options),
+    ).toEqual([])
     expect(
       compareEvents([big('-9007199254740993')], [big('-9007199254740992')], options),
     ).toHaveLength(1)
