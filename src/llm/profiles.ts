@@ -247,6 +247,8 @@ export function detectProfile(type: string, data: string): LlmProfile | undefine
   const json = parseJson(data)
   if (!isObject(json)) return undefined
   if (json.object === 'chat.completion.chunk') return 'openai-chat'
+  // Azure OpenAI's first chunk (no object, empty choices): an error may follow it at once.
+  if (Array.isArray(json.choices) && Array.isArray(json.prompt_filter_results)) return 'openai-chat'
   if (typeof json.type === 'string' && json.type.startsWith('response.')) return 'openai-responses'
   if (type === 'message_start' && json.type === 'message_start') return 'anthropic'
   return undefined

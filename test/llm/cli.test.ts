@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import type { LlmSummary } from '../../src/llm/types.ts'
 import {
   anthropicToolOnly,
+  chatAzure,
   chatBadArguments,
   chatChoiceOneFirst,
   chatChoices,
@@ -13,6 +14,7 @@ import {
   chatRefusal,
   chatTokens,
   chatTools,
+  type LlmStream,
   logStream,
   responsesIncomplete,
   serveLlmStreams,
@@ -80,6 +82,17 @@ describe('sse-probe --json on LLM streams', () => {
     )
     expect(llmOf(run.summary)!.problems.map((p) => p.code)).toEqual(['stream-error'])
     expect(run.stderr).toContain('stream-error')
+  })
+
+  it("an error right after Azure's prompt-filter chunk is a stream error, not a plain stream's close", async () => {
+    const azureError: LlmStream = {
+      frames: [chatAzure.frames[0]!, chatError.frames.at(-1)!],
+    }
+    const url = await serveLlmStreams({ azureError })
+    const run = await runMain(['--json', '-d', '{}', `${url}/azureError`])
+    expect(run.exitCode).toBe(3)
+    expect(run.summary.reason).toBe('stream-error')
+    expect(llmOf(run.summary)!.profile).toBe('openai-chat')
   })
 
   it('--expect-llm fails on invalid tool arguments, a cut stream, no output; holds on a good stream', async () => {
