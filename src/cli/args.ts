@@ -598,9 +598,9 @@ developer tools, with pings, reconnects and pauses. Needs a terminal (otherwise
 exit 2: use sse-probe <url>). Keys: ↑↓ j k PgUp PgDn g G move (G follows the
 tail), Enter/Esc detail, / filter (text, type:name, /regex/), space pause,
 h pings, t time, c clear, r reconnect now, w write the shown rows as NDJSON,
-q or Ctrl-C quit. Quitting prints the summary on stderr and exits 130 while the
-stream is live, or with the exit code of the end it reached (see sse-probe
---help).`
+q or Ctrl-C quit, Ctrl-Z suspend (fg resumes). Quitting prints the summary on
+stderr and exits 130 while the stream is live, or with the exit code of the end
+it reached (see sse-probe --help).`
 
 const INSPECT_EXAMPLES = `Examples:
   sse-probe inspect https://host/status/stream

@@ -2,7 +2,11 @@ import { characters } from '../cli/render/width.ts'
 import type { Action, InspectState } from './state.ts'
 
 /** What a key asks of the world outside the state: the runner performs these. */
-export type Command = { type: 'quit' } | { type: 'reconnect' } | { type: 'write' }
+export type Command =
+  | { type: 'quit' }
+  | { type: 'reconnect' }
+  | { type: 'write' }
+  | { type: 'suspend' }
 
 /** The parts of Ink's `Key` the screen reads (named as Ink names them). */
 export interface KeyInfo {
@@ -29,6 +33,8 @@ export function keyAction(
   key: KeyInfo,
 ): Action | Command | undefined {
   if (key.ctrl && input === 'c') return { type: 'quit' }
+  // Raw mode reads Ctrl-Z as a key: suspended as the terminal would, as less and vim do.
+  if (key.ctrl && input === 'z') return { type: 'suspend' }
   if (state.editing) {
     if (key.return) return { type: 'filter-apply' }
     if (key.escape) return { type: 'filter-cancel' }
@@ -91,5 +97,10 @@ export function splitKeys(input: string, key: KeyInfo): [string, KeyInfo][] {
 }
 
 export function isCommand(value: Action | Command): value is Command {
-  return value.type === 'quit' || value.type === 'reconnect' || value.type === 'write'
+  return (
+    value.type === 'quit' ||
+    value.type === 'reconnect' ||
+    value.type === 'write' ||
+    value.type === 'suspend'
+  )
 }

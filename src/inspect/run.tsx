@@ -197,11 +197,40 @@ export async function runInspect(
       return schedule()
     }
     if (action.type === 'quit') return quit()
+    if (action.type === 'suspend') return suspend()
     if (action.type === 'reconnect') {
       state = reduce(state, { type: 'notice', text: reconnectNow() })
       return schedule()
     }
     state = reduce(state, { type: 'notice', text: writeRows(state) })
+    schedule()
+  }
+
+  // Ctrl-Z: the shell's screen and modes back, stopped until `fg` (SIGCONT), then the screen is
+  // taken and drawn whole again. A process group with no shell to bring it back (orphaned) is
+  // not stopped by SIGTSTP: the screen comes back at once.
+  let suspended: NodeJS.Timeout | undefined
+  function suspend() {
+    if (suspended) return
+    stdout.write(LEAVE_SCREEN)
+    stdin.setRawMode(false)
+    process.once('SIGCONT', resume)
+    suspended = setTimeout(resume, SUSPEND_CHECK_MS)
+    try {
+      process.kill(process.pid, 'SIGTSTP')
+    } catch {
+      // No job control here (Windows): the timer resumes.
+    }
+  }
+  function resume() {
+    if (!suspended) return
+    clearTimeout(suspended)
+    suspended = undefined
+    process.off('SIGCONT', resume)
+    stdin.setRawMode(true)
+    stdout.write(ENTER_SCREEN)
+    // What Ink drew is gone: the next frame is drawn whole.
+    ink.clear()
     schedule()
   }
 
@@ -228,6 +257,8 @@ export async function runInspect(
     stdout.off('resize', onResize)
     stdin.off('end', onHangUp)
     signals.dispose()
+    clearTimeout(suspended)
+    process.off('SIGCONT', resume)
     ink.unmount()
     await ink.waitUntilExit().catch(() => {})
     // Once Ink has set the terminal back to cooked mode through it.
@@ -247,6 +278,12 @@ export async function runInspect(
     return createLlmRenderer(chalk, chalkStderr).summary(summary.llm, llm.batched)
   }
 }
+
+// The alternate screen left with the cursor shown and autowrap on, as the shell has them; and back.
+const LEAVE_SCREEN = '\x1b[?7h\x1b[?25h\x1b[?1049l'
+const ENTER_SCREEN = '\x1b[?1049h\x1b[?25l\x1b[?7l'
+/** After SIGTSTP, the screen is taken back this soon if the process was not stopped. */
+const SUSPEND_CHECK_MS = 100
 
 /** `w`: what the grid holds, as NDJSON records, in a new file in the working directory. */
 function writeRows(state: InspectState): string {

@@ -1,7 +1,9 @@
+import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import type { ProbeRecord } from '../../src/engine/records.ts'
+import { CLI } from '../helpers/cli.ts'
 import { chatTools } from '../helpers/llm-streams.ts'
 import { runMain } from '../helpers/main.ts'
 import { sseServer, startServer } from '../helpers/server.ts'
@@ -215,6 +217,34 @@ describe.skipIf(!HAS_TMUX && !process.env.CI)('sse-probe inspect in a terminal',
     expect(await term.exited()).toBe(143)
     expectRestored(term)
     expect(term.stderr()).toMatch(/── summary {2}interrupted/)
+  })
+
+  it('Ctrl-Z suspends it under a shell with job control; fg brings the screen back whole', async () => {
+    const server = await endlessServer(100)
+    const socket = `sse-probe-suspend-${process.pid}`
+    const tmux = (...args: string[]) =>
+      execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' })
+    onTestFinished(() => void spawnSync('tmux', ['-L', socket, 'kill-server']))
+    tmux('new-session', '-d', '-x', '100', '-y', '20', 'bash', '--norc', '--noprofile', '-i')
+    const screen = () => tmux('capture-pane', '-p')
+    const until = async (test: (text: string) => boolean, what: string) => {
+      for (const deadline = Date.now() + 10_000; !test(screen()); ) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${screen()}`)
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+    }
+    const command = [process.execPath, CLI, 'inspect', server.url].map((a) => `'${a}'`).join(' ')
+    tmux('send-keys', `PS1='$ '; ${command}`, 'Enter')
+    await until((text) => text.includes('● open'), 'the stream')
+    tmux('send-keys', 'C-z')
+    // The shell's screen, its prompt, the job stopped.
+    await until((text) => /Stopped/.test(text) && !text.includes('● open'), 'the job stopped')
+    tmux('send-keys', 'fg', 'Enter')
+    await until((text) => text.includes('● open') && /#\s+time/.test(text), 'the screen again')
+    tmux('send-keys', 'q')
+    await until((text) => text.includes('── summary'), 'the summary')
+    tmux('send-keys', 'echo "code=$?"', 'Enter')
+    await until((text) => text.includes('code=130'), 'exit 130')
   })
 
   it('ends when its terminal goes away, even with no SIGHUP: 129 and the summary', async () => {
