@@ -13,6 +13,7 @@ import {
   isFilePath,
   lastEventIdArg,
   methodArg,
+  NOT_A_FILE_PATH,
   originArg,
   portArg,
   positiveCountArg,
@@ -704,7 +705,7 @@ function probeUrlArg(text: string): URL {
     const path = text.trim()
     if (!isFilePath(path) || (path.startsWith('/') && !existsSync(path))) throw error
     throw new SseProbeUsageError(
-      `expected an http:// or https:// URL, not a file path; to replay a recording: sse-probe serve ${text}`,
+      `${NOT_A_FILE_PATH}; to replay a recording: sse-probe serve ${text}`,
     )
   }
 }

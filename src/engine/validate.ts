@@ -95,7 +95,7 @@ export function urlArg(text: string): URL {
     throw new SseProbeUsageError(
       trimmed.startsWith('/')
         ? `expected an http:// or https:// URL: a path needs a host, e.g. localhost:8000${trimmed}`
-        : 'expected an http:// or https:// URL, not a file path',
+        : NOT_A_FILE_PATH,
     )
   }
   // `'localhost:8000/x'` from cmd.exe, which passes single quotes on: a host `'localhost` otherwise.
@@ -140,6 +140,8 @@ export function urlArg(text: string): URL {
   }
   return url
 }
+
+export const NOT_A_FILE_PATH = 'expected an http:// or https:// URL, not a file path'
 
 /** `./x`, `../x`, `/x`, `~/x` (and Windows' `.\x`): a file, not a URL (`//host/x` is one). */
 export function isFilePath(text: string): boolean {
