@@ -15,7 +15,7 @@ export function llmModeArg(text: string): LlmMode {
 
 /**
  * The extension for a probe's `llm` / `expectLlm` options (the library's and the CLI's), or none
- * for `off` without --expect-llm (the stream is then not looked at).
+ * for `off` (the stream is then not looked at).
  */
 export function llmExtensionFor(
   mode: unknown,
@@ -30,6 +30,10 @@ export function llmExtensionFor(
       throw invalidOption(LLM_FLAG, String(mode), (error as Error).message)
     }
   }
-  if (checked === 'off' && !expect) return undefined
+  if (checked === 'off') {
+    // It could only fail: a usage error says why rather than a red CI run.
+    if (expect) throw new SseProbeUsageError('--expect-llm conflicts with --llm off')
+    return undefined
+  }
   return createLlmExtension({ mode: checked, expect, ...hooks })
 }

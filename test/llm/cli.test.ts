@@ -229,6 +229,11 @@ describe('detection never fires on other streams', () => {
         if (format.length > 0) expect(llmOf(auto.summary), name).toBeUndefined()
       }
   })
+  it('--expect-llm with --llm off is a usage error: it could never hold', async () => {
+    const run = await runMain(['--llm', 'off', '--expect-llm', 'http://127.0.0.1:9/'])
+    expect(run.exitCode).toBe(2)
+    expect(run.stderr).toBe('error: --expect-llm conflicts with --llm off\n')
+  })
 })
 
 describe('the pretty view', () => {
@@ -388,6 +393,10 @@ describe('the library', () => {
       .summary
     expect(cut.exitCode).toBe(1)
     expect(() => probe(url, { llm: 'gemini' as never })).toThrow(SseProbeUsageError)
+    // It could never hold.
+    expect(() => probe(url, { llm: 'off', expectLlm: true })).toThrow(
+      '--expect-llm conflicts with --llm off',
+    )
   })
 
   it('a reconnect whose answer has not begun when the probe ends leaves the last answer summarised', async () => {
