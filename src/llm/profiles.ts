@@ -110,9 +110,11 @@ const openaiResponses: ProfileParser = (type, data, sink) => {
       break
     case 'response.function_call_arguments.delta':
     case 'response.custom_tool_call_input.delta':
+    case 'response.mcp_call_arguments.delta':
       sink.toolArguments(0, key, event.delta)
       break
     case 'response.function_call_arguments.done':
+    case 'response.mcp_call_arguments.done':
       sink.toolDone(0, key, typeof event.arguments === 'string' ? event.arguments : undefined)
       break
     case 'response.custom_tool_call_input.done':
@@ -124,11 +126,13 @@ const openaiResponses: ProfileParser = (type, data, sink) => {
       if (!isObject(item)) break
       // A custom tool's call carries text as its `input` where a function call has `arguments`.
       const custom = item.type === 'custom_tool_call'
-      if (!custom && item.type !== 'function_call') break
+      // An MCP server's tool call (which the SDK assembles as a function call's) has no call_id: its id names it.
+      const mcp = item.type === 'mcp_call'
+      if (!custom && !mcp && item.type !== 'function_call') break
       const given = custom ? item.input : item.arguments
       const args = typeof given === 'string' ? given : undefined
       if (kind === 'response.output_item.added')
-        sink.toolStart(0, key, item.call_id, item.name, args, custom)
+        sink.toolStart(0, key, mcp ? item.id : item.call_id, item.name, args, custom)
       else sink.toolDone(0, key, args)
       break
     }

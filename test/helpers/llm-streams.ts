@@ -808,6 +808,169 @@ export const responsesCustomTool: LlmStream = {
   splitBytes: 9,
 }
 
+const fnItem = (at: number, args: string, status: string) => ({
+  id: `fc_${at}`,
+  type: 'function_call',
+  status,
+  call_id: `call_P${at}`,
+  name: `tool_${at}`,
+  arguments: args,
+})
+const mcpItem = (args: string, status: string) => ({
+  id: 'mcp_1',
+  type: 'mcp_call',
+  status,
+  server_label: 'tracker',
+  name: 'search_issues',
+  arguments: args,
+  ...(status === 'completed' && { output: '2 issues', error: null }),
+})
+const codeItem = (code: string, status: string) => ({
+  id: 'ci_1',
+  type: 'code_interpreter_call',
+  status,
+  code,
+  container_id: 'cntr_1',
+  outputs: null,
+})
+const imageItem = (result: string | null, status: string) => ({
+  id: 'ig_1',
+  type: 'image_generation_call',
+  status,
+  result,
+})
+const thoughtItem = (text: string) => ({
+  id: 'rs_2',
+  type: 'reasoning',
+  summary: [],
+  content: text ? [{ type: 'reasoning_text', text }] : [],
+})
+const citation = {
+  type: 'url_citation',
+  url: 'https://example.com/i',
+  title: 'Issues',
+  start_index: 0,
+  end_index: 3,
+}
+const citedItem = {
+  ...messageItem,
+  id: 'msg_6',
+  content: [{ type: 'output_text', text: 'Two issues.', annotations: [citation] }],
+}
+const at = (output_index: number, item_id: string) => ({ item_id, output_index })
+
+/**
+ * The rarer items of a response: two function calls whose arguments interleave by output_index,
+ * an MCP server's call (mcp_call_arguments deltas), a code interpreter and an image generation
+ * with their partial events, reasoning as reasoning_text (an open-weight model's), text with an
+ * annotation.
+ */
+export const responsesServerTools: LlmStream = {
+  frames: [
+    responsesTools.frames[0]!,
+    rev('response.output_item.added', { output_index: 0, item: fnItem(0, '', 'in_progress') }),
+    rev('response.output_item.added', { output_index: 1, item: fnItem(1, '', 'in_progress') }),
+    rev('response.function_call_arguments.delta', { ...at(0, 'fc_0'), delta: '{"a":' }),
+    rev('response.function_call_arguments.delta', { ...at(1, 'fc_1'), delta: '{"b":"é' }),
+    rev('response.function_call_arguments.delta', { ...at(0, 'fc_0'), delta: '1}' }),
+    rev('response.function_call_arguments.delta', { ...at(1, 'fc_1'), delta: '"}' }),
+    rev('response.function_call_arguments.done', { ...at(0, 'fc_0'), arguments: '{"a":1}' }),
+    rev('response.output_item.done', { output_index: 0, item: fnItem(0, '{"a":1}', 'completed') }),
+    rev('response.function_call_arguments.done', { ...at(1, 'fc_1'), arguments: '{"b":"é"}' }),
+    rev('response.output_item.done', {
+      output_index: 1,
+      item: fnItem(1, '{"b":"é"}', 'completed'),
+    }),
+    rev('response.output_item.added', { output_index: 2, item: mcpItem('', 'in_progress') }),
+    rev('response.mcp_call.in_progress', at(2, 'mcp_1')),
+    rev('response.mcp_call_arguments.delta', { ...at(2, 'mcp_1'), delta: '{"query":' }),
+    rev('response.mcp_call_arguments.delta', { ...at(2, 'mcp_1'), delta: ' "crash"}' }),
+    rev('response.mcp_call_arguments.done', { ...at(2, 'mcp_1'), arguments: '{"query": "crash"}' }),
+    rev('response.mcp_call.completed', at(2, 'mcp_1')),
+    rev('response.output_item.done', {
+      output_index: 2,
+      item: mcpItem('{"query": "crash"}', 'completed'),
+    }),
+    rev('response.output_item.added', { output_index: 3, item: codeItem('', 'in_progress') }),
+    rev('response.code_interpreter_call.in_progress', at(3, 'ci_1')),
+    rev('response.code_interpreter_call_code.delta', { ...at(3, 'ci_1'), delta: 'print(' }),
+    rev('response.code_interpreter_call_code.delta', { ...at(3, 'ci_1'), delta: '2)' }),
+    rev('response.code_interpreter_call_code.done', { ...at(3, 'ci_1'), code: 'print(2)' }),
+    rev('response.code_interpreter_call.interpreting', at(3, 'ci_1')),
+    rev('response.code_interpreter_call.completed', at(3, 'ci_1')),
+    rev('response.output_item.done', { output_index: 3, item: codeItem('print(2)', 'completed') }),
+    rev('response.output_item.added', { output_index: 4, item: imageItem(null, 'in_progress') }),
+    rev('response.image_generation_call.in_progress', at(4, 'ig_1')),
+    rev('response.image_generation_call.generating', at(4, 'ig_1')),
+    rev('response.image_generation_call.partial_image', {
+      ...at(4, 'ig_1'),
+      partial_image_index: 0,
+      partial_image_b64: 'iVBORw0KGgo=',
+    }),
+    rev('response.image_generation_call.completed', at(4, 'ig_1')),
+    rev('response.output_item.done', {
+      output_index: 4,
+      item: imageItem('iVBORw0KGgo=', 'completed'),
+    }),
+    rev('response.output_item.added', { output_index: 5, item: thoughtItem('') }),
+    rev('response.content_part.added', {
+      ...at(5, 'rs_2'),
+      content_index: 0,
+      part: { type: 'reasoning_text', text: '' },
+    }),
+    ...['Two ', 'found.'].map((delta) =>
+      rev('response.reasoning_text.delta', { ...at(5, 'rs_2'), content_index: 0, delta }),
+    ),
+    rev('response.reasoning_text.done', { ...at(5, 'rs_2'), content_index: 0, text: 'Two found.' }),
+    rev('response.content_part.done', {
+      ...at(5, 'rs_2'),
+      content_index: 0,
+      part: { type: 'reasoning_text', text: 'Two found.' },
+    }),
+    rev('response.output_item.done', { output_index: 5, item: thoughtItem('Two found.') }),
+    rev('response.output_item.added', {
+      output_index: 6,
+      item: { ...citedItem, status: 'in_progress', content: [] },
+    }),
+    rev('response.content_part.added', {
+      ...at(6, 'msg_6'),
+      content_index: 0,
+      part: { type: 'output_text', text: '', annotations: [] },
+    }),
+    rev('response.output_text.delta', { ...at(6, 'msg_6'), content_index: 0, delta: 'Two' }),
+    rev('response.output_text.annotation.added', {
+      ...at(6, 'msg_6'),
+      content_index: 0,
+      annotation_index: 0,
+      annotation: citation,
+    }),
+    rev('response.output_text.delta', { ...at(6, 'msg_6'), content_index: 0, delta: ' issues.' }),
+    rev('response.output_text.done', { ...at(6, 'msg_6'), content_index: 0, text: 'Two issues.' }),
+    rev('response.content_part.done', {
+      ...at(6, 'msg_6'),
+      content_index: 0,
+      part: citedItem.content[0],
+    }),
+    rev('response.output_item.done', { output_index: 6, item: citedItem }),
+    rev('response.completed', {
+      response: response(
+        'completed',
+        [
+          fnItem(0, '{"a":1}', 'completed'),
+          fnItem(1, '{"b":"é"}', 'completed'),
+          mcpItem('{"query": "crash"}', 'completed'),
+          codeItem('print(2)', 'completed'),
+          imageItem('iVBORw0KGgo=', 'completed'),
+          thoughtItem('Two found.'),
+          citedItem,
+        ],
+        { input_tokens: 80, output_tokens: 40, total_tokens: 120 },
+      ),
+    }),
+  ],
+  splitBytes: 5,
+}
+
 /** Text, then response.failed. */
 export const responsesFailed: LlmStream = {
   frames: [

@@ -32,6 +32,7 @@ import {
   responsesFailed,
   responsesIncomplete,
   responsesRefusal,
+  responsesServerTools,
   responsesTools,
   serveLlmStreams,
   textOf,
@@ -469,6 +470,34 @@ describe('openai-responses against the openai SDK', () => {
     expect(llm.problems).toEqual([])
   })
 
+  it("calls interleaved by output_index, an MCP server's call, code interpreter and image partial events, reasoning_text, an annotation: as the SDK assembles them", async () => {
+    const url = await serveLlmStreams({ responsesServerTools })
+    const stream = openai(url, 'responsesServerTools').responses.stream({
+      model: 'gpt-test',
+      input: 'hi',
+    })
+    let reasoning = ''
+    stream.on('response.reasoning_text.delta', (event) => (reasoning += event.delta))
+    const final = await stream.finalResponse()
+    const { llm, ended } = assemble(responsesServerTools)
+    expect(ended?.reason).toBe('end-event')
+    // The calls whose arguments the SDK assembles, in output order (an MCP call has no call_id).
+    const calls = final.output.flatMap((item) =>
+      item.type === 'function_call'
+        ? [{ id: item.call_id, name: item.name, arguments: item.arguments, valid: true }]
+        : item.type === 'mcp_call'
+          ? [{ id: item.id, name: item.name, arguments: item.arguments, valid: true }]
+          : [],
+    )
+    expect(calls).toHaveLength(3)
+    expect(llm.toolCalls).toEqual(calls)
+    expect(llm.text).toBe(final.output_text)
+    expect(llm.reasoning).toBe(reasoning)
+    expect(llm.finishReason).toBe(final.status)
+    expect(llm.usage).toEqual(final.usage)
+    expect(llm.problems).toEqual([])
+  })
+
   it('response.failed (which the SDK resolves with status failed) is a stream error', async () => {
     const url = await serveLlmStreams({ responsesFailed })
     const final = await openaiResponse(url, 'responsesFailed')
@@ -573,6 +602,7 @@ describe('through the real CLI', () => {
       chatCustomTool,
       responsesCustomTool,
       chatFunctionCall,
+      responsesServerTools,
     }
     const url = await serveLlmStreams(streams)
     for (const [name, stream] of Object.entries(streams)) {
