@@ -615,14 +615,19 @@ function responsesStream(r: Rng): Omit<Generated, 'ending'> {
     } else {
       const id = `fc_${oi}`
       const name = pick(r, NAMES)
-      const call = {
-        id,
-        type: 'function_call',
-        status: 'in_progress',
-        arguments: '',
-        call_id: `call_${oi}r`,
-        name,
-      }
+      // An MCP server's call: the same events under mcp_call names, no call_id.
+      const mcp = chance(r, 0.2)
+      const call = mcp
+        ? { id, type: 'mcp_call', status: 'in_progress', arguments: '', server_label: 'srv', name }
+        : {
+            id,
+            type: 'function_call',
+            status: 'in_progress',
+            arguments: '',
+            call_id: `call_${oi}r`,
+            name,
+          }
+      const args = mcp ? 'response.mcp_call_arguments' : 'response.function_call_arguments'
       const { json, fragments } = argumentFragments(r)
       // A compatible server that gives the whole call at once: arguments in the added item, no deltas.
       const whole = chance(r, 0.15)
@@ -632,12 +637,8 @@ function responsesStream(r: Rng): Omit<Generated, 'ending'> {
       })
       if (whole) fragments.length = 0
       for (const d of fragments)
-        ev(
-          'response.function_call_arguments.delta',
-          { item_id: id, output_index: oi, delta: d },
-          true,
-        )
-      ev('response.function_call_arguments.done', {
+        ev(`${args}.delta`, { item_id: id, output_index: oi, delta: d }, true)
+      ev(`${args}.done`, {
         item_id: id,
         output_index: oi,
         arguments: json,
@@ -1025,7 +1026,9 @@ async function oracle(profile: LlmProfile, url: string, beta: boolean): Promise<
             ? [sdkCall(o.call_id, o.name, o.arguments)]
             : o.type === 'custom_tool_call'
               ? [sdkCall(o.call_id, o.name, o.input)]
-              : [],
+              : o.type === 'mcp_call'
+                ? [sdkCall(o.id, o.name, o.arguments)]
+                : [],
         ),
         finalReasoning: f.output
           .map((o) =>
