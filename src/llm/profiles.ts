@@ -47,11 +47,13 @@ function errorText(error: Json): string {
 const FUNCTION_CALL = 'function_call'
 
 /** Chat Completions (and compatible servers): `chat.completion.chunk` objects, then `[DONE]`. */
-const openaiChat: ProfileParser = (_type, data, sink) => {
+const openaiChat: ProfileParser = (type, data, sink) => {
   if (data === '[DONE]') return END_DATA
   const chunk = parseJson(data)
+  // The openai SDK throws on an `error` event (a gateway's way to say it) and on any data with an
+  // `error`: the stream failed.
+  if (type === 'error') return { error: errorMessage(chunk ?? data) }
   if (!isObject(chunk)) return undefined
-  // The openai SDK throws on any data with an `error`: the stream failed.
   if (chunk.error) return { error: errorMessage(chunk.error) }
   sink.model(chunk.model)
   if (chunk.usage) sink.usage(chunk.usage)

@@ -131,6 +131,14 @@ export const chatError: LlmStream = {
   ],
 }
 
+/** Text, then an `error` event whose data has no `error` key (as some gateways say it). */
+export const chatErrorEvent: LlmStream = {
+  frames: [
+    ...chatError.frames.slice(0, 2),
+    sse({ message: 'upstream failed', type: 'upstream_error' }, 'error'),
+  ],
+}
+
 /** Two choices (n = 2): the first names itself with an empty role chunk, the second speaks, then an error. */
 export const chatChoicesError: LlmStream = {
   frames: [

@@ -21,6 +21,7 @@ import {
   chatCut,
   chatEmpty,
   chatError,
+  chatErrorEvent,
   chatFunctionCall,
   chatObfuscated,
   chatRefusal,
@@ -177,6 +178,19 @@ describe('openai-chat against the openai SDK', () => {
       (error as InstanceType<typeof OpenAI.APIError>).error &&
         'The server had an error while processing your request.',
     )
+    expect(llm.problems.map((p) => p.code)).toEqual(['stream-error'])
+    expect(llm.text).toBe('Partial')
+  })
+
+  it('an error event is a stream error, as the SDK throws it, whatever its data holds', async () => {
+    const url = await serveLlmStreams({ chatErrorEvent })
+    const error = await openai(url, 'chatErrorEvent')
+      .chat.completions.stream({ model: 'gpt-test', messages: [{ role: 'user', content: 'hi' }] })
+      .finalChatCompletion()
+      .catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(OpenAI.APIError)
+    const { llm, ended } = assemble(chatErrorEvent)
+    expect(ended).toEqual({ reason: 'stream-error', message: 'upstream_error: upstream failed' })
     expect(llm.problems.map((p) => p.code)).toEqual(['stream-error'])
     expect(llm.text).toBe('Partial')
   })
