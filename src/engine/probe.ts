@@ -150,10 +150,26 @@ export function startProbe(
     detaching.length = 0
     route()
   }
+  // An onRecord that returns a promise (an async function, which the void return type lets
+  // through): its rejection fails the probe as a throw does (the summary rejects with it),
+  // instead of going unhandled and crashing the caller's process. Once the summary is out,
+  // there is nothing left to fail.
+  let hookFailure: { error: unknown } | undefined
+  const failHook = (error: unknown) => {
+    hookFailure ??= { error }
+    dispatch({ type: 'stop', reason: 'interrupted' })
+  }
+  const watchHook = (result: unknown) => {
+    const then = (result as PromiseLike<unknown> | null)?.then
+    if (typeof then === 'function') then.call(result, undefined, failHook)
+  }
   const hookedEmit = (record: ProbeRecord) => {
     inHooks = true
     // Indexed: until it is optimised, a for-of loop costs an iterator call per record.
-    for (let i = 0; i < onRecord.length; i++) onRecord[i]!(record, context)
+    for (let i = 0; i < onRecord.length; i++) {
+      const result: unknown = onRecord[i]!(record, context)
+      if (result !== undefined) watchHook(result)
+    }
     inHooks = false
     if (detaching.length > 0) detach()
     deliver(record)
@@ -411,6 +427,10 @@ export function startProbe(
   const done = new Promise<void>((resolve) => process.nextTick(resolve))
     .then(run)
     .then(settle)
+    .then((ending) => {
+      if (hookFailure) throw hookFailure.error
+      return ending
+    })
     .then(
       (ending) => {
         const summary = summarise(ending)

@@ -139,6 +139,21 @@ describe('probe()', () => {
     await expect(run.summary).rejects.toBe(mine)
   })
 
+  it('an async onRecord that rejects ends the probe the same way, not as an unhandled rejection', async () => {
+    const server = await startServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' }).end('data: 1\n\n')
+    })
+    const mine = new Error('my async extension broke')
+    const extension: ProbeExtension = {
+      async onRecord(record) {
+        if (record.type === 'event') throw mine
+      },
+    }
+    const run = probe(server.url, { extensions: [extension], reconnect: 'never' })
+    await expect(collect(run)).rejects.toBe(mine)
+    await expect(run.summary).rejects.toBe(mine)
+  })
+
   it('an extension that detaches sees no more records; its finish still adds to the summary', async () => {
     const server = await sseServer('data: 1\n\ndata: 2\n\ndata: 3\n\n')
     const seen: string[] = []
