@@ -167,8 +167,9 @@ function normalise(data: string, ignore: readonly string[][]): Normalised {
   if (!/^\s*(?:[[{"\d-]|(?:true|false|null)\s*$)/.test(data)) return { json: false, value: data }
   let value: unknown
   try {
-    // A reviver costs on every value: only for data with a number long enough to be inexact.
-    value = /\d{16}/.test(data) ? JSON.parse(data, exactIntegers) : JSON.parse(data)
+    // A reviver costs on every value: only for data with a number long enough to be inexact, or
+    // with an exponent that may take it beyond a double's range.
+    value = /\d{16}|e[+-]?\d{3}/i.test(data) ? JSON.parse(data, exactNumbers) : JSON.parse(data)
   } catch {
     return { json: false, value: data }
   }
@@ -189,12 +190,18 @@ const { rawJSON, isRawJSON } = JSON as unknown as JsonWithSource
 /**
  * An integer beyond 2^53 (a 64-bit id) is kept exact, as its digits: read as a double,
  * 12345678901234567890 and 12345678901234567891 are the same number. Integers a double holds
- * stay numbers, so 1e20 and 100000000000000000000 are equal.
+ * stay numbers, so 1e20 and 100000000000000000000 are equal. A number beyond a double's range is
+ * kept as written: read as one, 1e400 is Infinity (written null, so equal to null) and 1e-400 is 0.
  */
-function exactIntegers(_key: string, value: unknown, context?: { source?: string }): unknown {
+function exactNumbers(_key: string, value: unknown, context?: { source?: string }): unknown {
+  const source = context?.source
+  if (typeof value !== 'number' || source === undefined) return value
+  const mantissa = source.replace(/e.*/i, '')
+  if (!Number.isFinite(value) || (value === 0 && /[1-9]/.test(mantissa)))
+    return rawJSON(source.toLowerCase().replace('e+', 'e'))
   // `…890.0` is the integer `…890` too (JSON compares as 1 and 1.0 are equal).
-  const digits = context?.source?.match(/^(-?\d+)(?:\.0*)?$/)?.[1]
-  if (typeof value !== 'number' || Number.isSafeInteger(value) || digits === undefined) return value
+  const digits = /^(-?\d+)(?:\.0*)?$/.exec(source)?.[1]
+  if (Number.isSafeInteger(value) || digits === undefined) return value
   const exact = BigInt(digits)
   return exact === BigInt(value) ? value : rawJSON(exact.toString())
 }

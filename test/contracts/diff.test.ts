@@ -199,6 +199,18 @@ describe('compareEvents', () => {
     ).toHaveLength(1)
   })
 
+  // Read as doubles, 1e400 was Infinity, which JSON writes null: `1e400` and `null` were the same.
+  it('numbers beyond the range of a double are compared as written, not as Infinity or 0', () => {
+    const n = (text: string) => ev('1', `{"n":${text}}`)
+    const [record, ...rest] = compareEvents([n('1e400')], [n('null')], options)
+    expect(rest).toEqual([])
+    expect(JSON.stringify(record)).toContain('"pointer":"/n","leftValue":1e400,"rightValue":null')
+    expect(compareEvents([n('1e400')], [n('-1e400')], options)).toHaveLength(1)
+    expect(compareEvents([n('1e-400')], [n('0')], options)).toHaveLength(1)
+    expect(compareEvents([ev('1', '1E+400')], [ev('1', '1e400')], options)).toEqual([])
+    expect(compareEvents([n('0.0e-400')], [n('0')], options)).toEqual([])
+  })
+
   it('a key named like a property of every object is a field like any other', () => {
     for (const key of ['__proto__', 'constructor', 'toString']) {
       expect(compareEvents([ev('1', `{"${key}":5}`)], [ev('1', '{}')], options)).toEqual([
