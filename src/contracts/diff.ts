@@ -357,21 +357,58 @@ function stretches(left: Compared[], right: Compared[]): [number, number, number
     x = i
     y = j
   }
-  let a = 0
-  let b = 0
-  // fast-myers-diff calls the comparison with index -1 when a side is empty; none here.
-  if (li.length > 0) {
-    const lk = li.map((i) => left[i]!.key)
-    const rk = ri.map((j) => right[j]!.key)
-    for (const [sx, ex, , ey] of myersDiff(lk, rk)) {
-      for (; a < sx; a++, b++) pair(li[a]!, ri[b]!)
-      a = ex
-      b = ey
+  const lk = li.map((i) => left[i]!.key)
+  const rk = ri.map((j) => right[j]!.key)
+  const unique = uniqueLcs(lk, rk)
+  if (unique) for (const [a, b] of unique) pair(li[a]!, ri[b]!)
+  else {
+    let a = 0
+    let b = 0
+    // fast-myers-diff calls the comparison with index -1 when a side is empty; none here.
+    if (li.length > 0) {
+      for (const [sx, ex, , ey] of myersDiff(lk, rk)) {
+        for (; a < sx; a++, b++) pair(li[a]!, ri[b]!)
+        a = ex
+        b = ey
+      }
     }
+    for (; a < li.length; a++, b++) pair(li[a]!, ri[b]!)
   }
-  for (; a < li.length; a++, b++) pair(li[a]!, ri[b]!)
   pair(left.length, right.length)
   return out
+}
+
+/**
+ * A longest common subsequence of two sequences of the same keys, each key once on each side
+ * (events with ids, or with a timestamp): a longest increasing subsequence of the right-hand
+ * positions, in N log N steps. Myers' (N + M) × D steps took 15 s for 20,000 events reordered.
+ * Undefined when a key repeats, which Myers aligns.
+ */
+function uniqueLcs(lk: readonly string[], rk: readonly string[]) {
+  const at = new Map<string, number>()
+  for (const [j, key] of rk.entries()) {
+    if (at.has(key)) return undefined
+    at.set(key, j)
+  }
+  if (new Set(lk).size !== lk.length) return undefined
+  const positions = lk.map((key) => at.get(key)!)
+  // tails[k]: the index of the smallest last position of an increasing run of length k + 1.
+  const tails: number[] = []
+  const previous = new Int32Array(positions.length)
+  for (const [i, position] of positions.entries()) {
+    let low = 0
+    let high = tails.length
+    while (low < high) {
+      const middle = (low + high) >> 1
+      if (positions[tails[middle]!]! < position) low = middle + 1
+      else high = middle
+    }
+    previous[i] = low > 0 ? tails[low - 1]! : -1
+    tails[low] = i
+  }
+  const pairs: [number, number][] = []
+  for (let i = tails.at(-1) ?? -1; i >= 0; i = previous[i]!) pairs.push([i, positions[i]!])
+  return pairs.reverse()
 }
 
 // Past this many cells the pairing of one stretch falls back to a greedy walk: memory stays bounded.
