@@ -167,8 +167,9 @@ function normalise(data: string, ignore: readonly string[][]): Normalised {
   if (!/^\s*(?:[[{"\d-]|(?:true|false|null)\s*$)/.test(data)) return { json: false, value: data }
   let value: unknown
   try {
-    // A reviver costs on every value: only for data with a number long enough to be inexact.
-    value = /\d{16}/.test(data) ? JSON.parse(data, exactIntegers) : JSON.parse(data)
+    // A reviver costs on every value: only for data with a number long enough to be inexact, or
+    // with an exponent that may take it beyond a double's range.
+    value = /\d{16}|e[+-]?\d{3}/i.test(data) ? JSON.parse(data, exactNumbers) : JSON.parse(data)
   } catch {
     return { json: false, value: data }
   }
@@ -189,12 +190,18 @@ const { rawJSON, isRawJSON } = JSON as unknown as JsonWithSource
 /**
  * An integer beyond 2^53 (a 64-bit id) is kept exact, as its digits: read as a double,
  * 12345678901234567890 and 12345678901234567891 are the same number. Integers a double holds
- * stay numbers, so 1e20 and 100000000000000000000 are equal.
+ * stay numbers, so 1e20 and 100000000000000000000 are equal. A number beyond a double's range is
+ * kept as written: read as one, 1e400 is Infinity (written null, so equal to null) and 1e-400 is 0.
  */
-function exactIntegers(_key: string, value: unknown, context?: { source?: string }): unknown {
+function exactNumbers(_key: string, value: unknown, context?: { source?: string }): unknown {
+  const source = context?.source
+  if (typeof value !== 'number' || source === undefined) return value
+  const mantissa = source.replace(/e.*/i, '')
+  if (!Number.isFinite(value) || (value === 0 && /[1-9]/.test(mantissa)))
+    return rawJSON(source.toLowerCase().replace('e+', 'e'))
   // `…890.0` is the integer `…890` too (JSON compares as 1 and 1.0 are equal).
-  const digits = context?.source?.match(/^(-?\d+)(?:\.0*)?$/)?.[1]
-  if (typeof value !== 'number' || Number.isSafeInteger(value) || digits === undefined) return value
+  const digits = /^(-?\d+)(?:\.0*)?$/.exec(source)?.[1]
+  if (Number.isSafeInteger(value) || digits === undefined) return value
   const exact = BigInt(digits)
   return exact === BigInt(value) ? value : rawJSON(exact.toString())
 }
@@ -350,21 +357,58 @@ function stretches(left: Compared[], right: Compared[]): [number, number, number
     x = i
     y = j
   }
-  let a = 0
-  let b = 0
-  // fast-myers-diff calls the comparison with index -1 when a side is empty; none here.
-  if (li.length > 0) {
-    const lk = li.map((i) => left[i]!.key)
-    const rk = ri.map((j) => right[j]!.key)
-    for (const [sx, ex, , ey] of myersDiff(lk, rk)) {
-      for (; a < sx; a++, b++) pair(li[a]!, ri[b]!)
-      a = ex
-      b = ey
+  const lk = li.map((i) => left[i]!.key)
+  const rk = ri.map((j) => right[j]!.key)
+  const unique = uniqueLcs(lk, rk)
+  if (unique) for (const [a, b] of unique) pair(li[a]!, ri[b]!)
+  else {
+    let a = 0
+    let b = 0
+    // fast-myers-diff calls the comparison with index -1 when a side is empty; none here.
+    if (li.length > 0) {
+      for (const [sx, ex, , ey] of myersDiff(lk, rk)) {
+        for (; a < sx; a++, b++) pair(li[a]!, ri[b]!)
+        a = ex
+        b = ey
+      }
     }
+    for (; a < li.length; a++, b++) pair(li[a]!, ri[b]!)
   }
-  for (; a < li.length; a++, b++) pair(li[a]!, ri[b]!)
   pair(left.length, right.length)
   return out
+}
+
+/**
+ * A longest common subsequence of two sequences of the same keys, each key once on each side
+ * (events with ids, or with a timestamp): a longest increasing subsequence of the right-hand
+ * positions, in N log N steps. Myers' (N + M) × D steps took 15 s for 20,000 events reordered.
+ * Undefined when a key repeats, which Myers aligns.
+ */
+function uniqueLcs(lk: readonly string[], rk: readonly string[]) {
+  const at = new Map<string, number>()
+  for (const [j, key] of rk.entries()) {
+    if (at.has(key)) return undefined
+    at.set(key, j)
+  }
+  if (new Set(lk).size !== lk.length) return undefined
+  const positions = lk.map((key) => at.get(key)!)
+  // tails[k]: the index of the smallest last position of an increasing run of length k + 1.
+  const tails: number[] = []
+  const previous = new Int32Array(positions.length)
+  for (const [i, position] of positions.entries()) {
+    let low = 0
+    let high = tails.length
+    while (low < high) {
+      const middle = (low + high) >> 1
+      if (positions[tails[middle]!]! < position) low = middle + 1
+      else high = middle
+    }
+    previous[i] = low > 0 ? tails[low - 1]! : -1
+    tails[low] = i
+  }
+  const pairs: [number, number][] = []
+  for (let i = tails.at(-1) ?? -1; i >= 0; i = previous[i]!) pairs.push([i, positions[i]!])
+  return pairs.reverse()
 }
 
 // Past this many cells the pairing of one stretch falls back to a greedy walk: memory stays bounded.

@@ -746,6 +746,14 @@ describe('sse-probe diff', () => {
     expect(live.requests.length).toBe(1)
   })
 
+  it('a number beyond the range of a double is not taken for null', async () => {
+    const golden = file('huge-number.sse', 'id: 1\ndata: {"n":1e400}\n\n')
+    const live = await sseServer('id: 1\ndata: {"n":null}\n\n')
+    const run = await runMain(['diff', '--json', '--no-reconnect', golden, live.url])
+    expect(run.exitCode).toBe(1)
+    expect(run.stdout).toContain('"pointer":"/n","leftValue":1e400,"rightValue":null')
+  })
+
   it('a raw capture, and an unreadable side exits 3', async () => {
     const capture = file('capture.sse', 'data: a\n\n: ping\n\nevent: ping\ndata: \n\ndata: b\n\n')
     const other = file('other.sse', 'data: a\n\ndata: b\n\n')
