@@ -247,13 +247,15 @@ export function startProbe(
     if (state.ended) interruptedWhileSettling.abort()
     else dispatch({ type: 'stop', reason, ...(message !== undefined && { message }) })
   }
+  // --duration first: timers of equal length fire in the order they were set, and when both are
+  // due at once the window has ended while --timeout has not elapsed *before* it (cli.md).
   const timers = [
+    ends.durationMs && setTimeout(() => deadline('duration'), ends.durationMs),
     ends.timeoutMs &&
       setTimeout(
         () => deadline('timeout', `no end after ${ends.timeoutMs}ms (--timeout)`),
         ends.timeoutMs,
       ),
-    ends.durationMs && setTimeout(() => deadline('duration'), ends.durationMs),
   ]
 
   /**

@@ -492,6 +492,13 @@ describe('end conditions and exit codes', () => {
     expect(run.summary.t).toBeGreaterThanOrEqual(290)
   })
 
+  it('--duration equal to --timeout is a window that ended, not a timeout', async () => {
+    const flags = ['--json', '--duration', '300ms', '--timeout', '300ms']
+    const run = await runCli([(await silentStream()).url, ...flags])
+    expect(run.summary).toMatchObject({ reason: 'duration', exitCode: 0 })
+    expect(run.exitCode).toBe(0)
+  })
+
   it('--timeout fails with exit 4', async () => {
     const run = await runCli([(await silentStream()).url, '--json', '--timeout', '300ms'])
     expect(run.exitCode).toBe(4)
