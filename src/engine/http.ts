@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net'
+import { proxyVariables } from './request.ts'
 import {
   Agent,
   buildConnector,
@@ -61,10 +62,10 @@ export function createHttp(options: HttpOptions): Http {
     })
   // With proxy variables, the hosts NO_PROXY names are reached directly through the same connector
   // (the proxied ones go through the proxy's own, over HTTP/1.1).
-  const proxyVariables = PROXY_VARIABLES.some((name) => process.env[name])
+  const hasProxyVariables = PROXY_VARIABLES.some((name) => process.env[name])
   return {
-    dispatcher: proxyVariables
-      ? new EnvHttpProxyAgent({ ...proxied, connect: connector })
+    dispatcher: hasProxyVariables
+      ? new EnvHttpProxyAgent({ ...proxied, ...proxyVariables(process.env), connect: connector })
       : new Agent({ ...common, connect: connector }),
     httpVersion: (origin) => alpnByOrigin.get(keyOf(origin)) ?? '1.1',
     // Set once a socket to the origin is connected (its TLS handshake done).

@@ -164,18 +164,27 @@ function percentDecoded(text: string): string {
 
 const PROXY_SCHEMES = ['http:', 'https:', 'socks:', 'socks5:']
 
-/** The proxy variables undici reads (lower case first): a malformed one is a usage error, not a crash. */
-export function checkProxyVariables(env: NodeJS.ProcessEnv): void {
-  for (const [lower, upper] of [
-    ['http_proxy', 'HTTP_PROXY'],
-    ['https_proxy', 'HTTPS_PROXY'],
+/**
+ * The proxy variables (lower case first), as the URLs undici is given: a `host:port` without a
+ * scheme (`HTTPS_PROXY=proxy.corp:3128`, common in corporate shells) is http://, as curl reads it;
+ * anything else that is not a proxy URL is a usage error, not a crash.
+ */
+export function proxyVariables(env: NodeJS.ProcessEnv): {
+  httpProxy?: string
+  httpsProxy?: string
+} {
+  const urls: { httpProxy?: string; httpsProxy?: string } = {}
+  for (const [key, lower, upper] of [
+    ['httpProxy', 'http_proxy', 'HTTP_PROXY'],
+    ['httpsProxy', 'https_proxy', 'HTTPS_PROXY'],
   ] as const) {
     const name = env[lower] !== undefined ? lower : upper
-    const value = env[name]
+    const value = env[name]?.trim()
     if (!value) continue
+    const url = HOST_AND_PORT.test(value) ? `http://${value}` : value
     let scheme: string | undefined
     try {
-      scheme = new URL(value).protocol
+      scheme = new URL(url).protocol
     } catch {
       // reported below
     }
@@ -184,5 +193,15 @@ export function checkProxyVariables(env: NodeJS.ProcessEnv): void {
         `environment variable ${name} '${redactUrl(value)}' is not a proxy URL such as http://proxy.example:3128`,
       )
     }
+    urls[key] = url
   }
+  return urls
+}
+
+// `proxy.corp:3128`, `user:pw@10.0.0.1:3128`, `[::1]:3128`: the URL parser would read a scheme.
+const HOST_AND_PORT = /^(?:[^:/?#@\s]+(?::[^/?#@\s]*)?@)?(?:[^:/?#@\s[\]]+|\[[\da-f:.]+\]):\d+\/?$/i
+
+/** Checks the proxy variables before anything is sent (see proxyVariables). */
+export function checkProxyVariables(env: NodeJS.ProcessEnv): void {
+  proxyVariables(env)
 }

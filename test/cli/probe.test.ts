@@ -786,7 +786,13 @@ describe('request', () => {
     expect(flag.ofType('event')[0]!.data).toBe('via proxy')
     const env = await runCli([`${target.url}/env`, '--json'], { env: { HTTP_PROXY: proxy.url } })
     expect(env.ofType('event')[0]!.data).toBe('via proxy')
-    expect(proxied).toEqual([`${target.url}/flag`, `${target.url}/env`])
+    // Without a scheme, as corporate shells often set it: http://, as curl reads it.
+    const bare = proxy.url.replace('http://', '')
+    const schemeless = await runCli([`${target.url}/bare`, '--json'], {
+      env: { HTTP_PROXY: bare, http_proxy: bare },
+    })
+    expect(schemeless.ofType('event')[0]!.data).toBe('via proxy')
+    expect(proxied).toEqual([`${target.url}/flag`, `${target.url}/env`, `${target.url}/bare`])
   })
 
   it('a host NO_PROXY names is reached directly, as without proxy variables (HTTP/2, HTTP/1.0)', async () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { MAX_DELAY_MS } from '../../src/engine/duration.ts'
 import {
   checkProxyVariables,
+  proxyVariables,
   requestHeaders,
   toRequestOptions,
   withLastEventId,
@@ -195,7 +196,17 @@ describe('validators', () => {
     ).not.toThrow()
     expect(() => checkProxyVariables({ http_proxy: 'socks5://proxy:1080' })).not.toThrow()
     expect(() => checkProxyVariables({ http_proxy: '', HTTP_PROXY: 'garbage' })).not.toThrow() // the empty lower-case one wins
-    expect(() => checkProxyVariables({ https_proxy: 'proxy:3128' })).toThrow('https_proxy')
+    expect(() => checkProxyVariables({ https_proxy: 'proxy:3128/x' })).toThrow('https_proxy')
+  })
+
+  it('a proxy variable without a scheme is http://, as curl reads it', () => {
+    expect(
+      proxyVariables({ https_proxy: 'proxy.corp:3128', HTTP_PROXY: 'u:p@10.0.0.1:8080' }),
+    ).toEqual({ httpsProxy: 'http://proxy.corp:3128', httpProxy: 'http://u:p@10.0.0.1:8080' })
+    expect(proxyVariables({ HTTPS_PROXY: '[::1]:3128', HTTP_PROXY: 'https://proxy:443' })).toEqual({
+      httpsProxy: 'http://[::1]:3128',
+      httpProxy: 'https://proxy:443',
+    })
   })
 
   it('framing headers undici takes from a caller stay allowed', () => {
