@@ -20,8 +20,9 @@ export function renderK6Script(options: LoadOptions): string {
   const { request: probe, end, reconnect } = options.probe
   const { body } = probe
   const headers = requestHeaders(probe, body)
-  // k6 says who it is itself.
-  delete headers['user-agent']
+  // k6 says who it is itself, unless the user named another agent (-H 'User-Agent: …').
+  if (!probe.headers.some(([name]) => name.toLowerCase() === 'user-agent'))
+    delete headers['user-agent']
   // The probe holds a value as the bytes it sends (UTF-8 read as latin1); k6 sends text as UTF-8.
   for (const name in headers) headers[name] = Buffer.from(headers[name]!, 'latin1').toString()
   if (probe.lastEventId !== '') headers['last-event-id'] = probe.lastEventId

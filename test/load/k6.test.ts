@@ -233,4 +233,11 @@ describe('load --export k6, the request', () => {
       "// Not exported: -H 'Host: app.example' (put that name in the URL, its address in k6's hosts option).",
     )
   })
+
+  it("keeps a User-Agent the user gave, and leaves sse-probe's own to k6", async () => {
+    expect(await exportK6('-c', '1', '-H', 'User-Agent: MyApp/1.0')).toContain(
+      '"user-agent": "MyApp/1.0"',
+    )
+    expect(await exportK6('-c', '1')).not.toContain('user-agent')
+  })
 })
