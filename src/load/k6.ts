@@ -115,6 +115,8 @@ ${probe.insecure ? '  insecureSkipTLSVerify: true,\n' : ''}  scenarios: {
 let first = true
 // Its events over all its streams, as -n counts them.
 let received = 0
+// Whether this iteration opens a stream again, after one that ended or broke.
+let reconnecting = false
 
 export default function () {
   const startedAt = Date.now()
@@ -170,8 +172,13 @@ ${
   first = false
   if (!accepted && !broken) errors.add(1)
   // As an EventSource: a refused stream or an end event is not opened again, a stream that
-  // ends is, after the reconnection time.
-  const again = accepted && !ended && (RECONNECT === 'always' || (RECONNECT === 'on-error' && broken))
+  // ends is, after the reconnection time, and so is a reconnect that could not be made at all
+  // (no response: the server restarting), as a network error while reconnecting is retried.
+  const unreachable = !(response && response.status)
+  const again =
+    (accepted && !ended && (RECONNECT === 'always' || (RECONNECT === 'on-error' && broken))) ||
+    (reconnecting && unreachable)
+  reconnecting = again
   const rest = holdEnd - Date.now()
   if (rest > 0) sleep(Math.min(rest, again ? RETRY_MS : rest) / 1000)
 }
