@@ -62,6 +62,10 @@ export function renderK6Script(options: LoadOptions): string {
     // k6 times and routes each stream itself (its iteration, HTTPS_PROXY).
     ...(end.timeoutMs ? [`-t ${formatDuration(end.timeoutMs)}`] : []),
     ...(end.idleTimeoutMs ? [`--idle-timeout ${formatDuration(end.idleTimeoutMs)}`] : []),
+    // A virtual user reconnects until the hold is over.
+    ...(Number.isFinite(reconnect.maxReconnects)
+      ? [`--max-reconnects ${reconnect.maxReconnects}`]
+      : []),
     ...(probe.proxy !== undefined ? ['--proxy (set HTTPS_PROXY for k6)'] : []),
     ...(host !== undefined
       ? [

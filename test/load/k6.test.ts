@@ -252,6 +252,13 @@ describe('load --export k6, the request', () => {
     )
   })
 
+  it('names --max-reconnects as not exported: a virtual user reconnects until the hold is over', async () => {
+    expect(await exportK6('-c', '1', '--max-reconnects', '3')).toContain(
+      '// Not exported: --max-reconnects 3.',
+    )
+    expect(await exportK6('-c', '1')).not.toContain('Not exported')
+  })
+
   it("keeps a User-Agent the user gave, and leaves sse-probe's own to k6", async () => {
     expect(await exportK6('-c', '1', '-H', 'User-Agent: MyApp/1.0')).toContain(
       '"user-agent": "MyApp/1.0"',
