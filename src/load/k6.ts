@@ -20,8 +20,9 @@ export function renderK6Script(options: LoadOptions): string {
   const { request: probe, end, reconnect } = options.probe
   const { body } = probe
   const headers = requestHeaders(probe, body)
-  // k6 says who it is itself.
-  delete headers['user-agent']
+  // k6 says who it is itself, unless the user named another agent (-H 'User-Agent: …').
+  if (!probe.headers.some(([name]) => name.toLowerCase() === 'user-agent'))
+    delete headers['user-agent']
   // The probe holds a value as the bytes it sends (UTF-8 read as latin1); k6 sends text as UTF-8.
   for (const name in headers) headers[name] = Buffer.from(headers[name]!, 'latin1').toString()
   if (probe.lastEventId !== '') headers['last-event-id'] = probe.lastEventId
@@ -61,6 +62,10 @@ export function renderK6Script(options: LoadOptions): string {
     // k6 times and routes each stream itself (its iteration, HTTPS_PROXY).
     ...(end.timeoutMs ? [`-t ${formatDuration(end.timeoutMs)}`] : []),
     ...(end.idleTimeoutMs ? [`--idle-timeout ${formatDuration(end.idleTimeoutMs)}`] : []),
+    // A virtual user reconnects until the hold is over.
+    ...(Number.isFinite(reconnect.maxReconnects)
+      ? [`--max-reconnects ${reconnect.maxReconnects}`]
+      : []),
     ...(probe.proxy !== undefined ? ['--proxy (set HTTPS_PROXY for k6)'] : []),
     ...(host !== undefined
       ? [
@@ -114,6 +119,8 @@ ${probe.insecure ? '  insecureSkipTLSVerify: true,\n' : ''}  scenarios: {
 let first = true
 // Its events over all its streams, as -n counts them.
 let received = 0
+// Whether this iteration opens a stream again, after one that ended or broke.
+let reconnecting = false
 
 export default function () {
   const startedAt = Date.now()
@@ -169,8 +176,13 @@ ${
   first = false
   if (!accepted && !broken) errors.add(1)
   // As an EventSource: a refused stream or an end event is not opened again, a stream that
-  // ends is, after the reconnection time.
-  const again = accepted && !ended && (RECONNECT === 'always' || (RECONNECT === 'on-error' && broken))
+  // ends is, after the reconnection time, and so is a reconnect that could not be made at all
+  // (no response: the server restarting), as a network error while reconnecting is retried.
+  const unreachable = !(response && response.status)
+  const again =
+    (accepted && !ended && (RECONNECT === 'always' || (RECONNECT === 'on-error' && broken))) ||
+    (reconnecting && unreachable)
+  reconnecting = again
   const rest = holdEnd - Date.now()
   if (rest > 0) sleep(Math.min(rest, again ? RETRY_MS : rest) / 1000)
 }

@@ -3,7 +3,10 @@ import { runCli } from '../helpers/cli.ts'
 
 /** What one sse.open of xk6-sse sees: its status, the blocks it passes on, how the stream stops. */
 interface Stream {
-  /** 'throws': sse.open throws, as for a connection that cannot be made. */
+  /**
+   * 'throws': sse.open throws, as for a connection that cannot be made with k6's throw option;
+   * 0: without it, sse.open returns a response without a status, and no client is set up.
+   */
   status: number | 'throws'
   blocks?: { name?: string; data?: string; comment?: string }[]
   /** 'eof': the server closed it; 'error': a read error; 'hold': it stays open until closed. */
@@ -53,6 +56,7 @@ function runScript(
         for (const handler of handlers[name] ?? []) handler(value)
       }
       if (stream.status === 'throws') throw new Error('dial tcp: connection refused')
+      if (stream.status === 0) return { status: 0, error: 'dial tcp: connection refused' }
       setup(client)
       if (stream.status !== 200) return { status: stream.status }
       for (const message of stream.warnings ?? []) emit('error', { error: () => message })
@@ -130,6 +134,20 @@ describe('load --export k6, run as xk6-sse runs it', () => {
       { status: 503 },
     ])
     expect(iterations.map((i) => i.sleptMs)).toEqual([500, 9500])
+  })
+
+  it('opens a stream again while the server cannot be reached, as a reconnect retries network errors', async () => {
+    const script = await exportK6('-c', '10', '--duration', '10s', '--retry', '1s')
+    const restart = runScript(script, [
+      { status: 200, blocks: [{ data: 'a' }], then: 'eof' },
+      { status: 0 },
+      { status: 'throws' },
+      { status: 200, blocks: [{ data: 'b' }], then: 'eof' },
+      { status: 503 },
+    ])
+    expect(restart.map((i) => i.sleptMs)).toEqual([1000, 1000, 1000, 1000, 6000])
+    // The first connection that cannot be made is not tried again, as sse-probe's is not.
+    expect(runScript(script, [{ status: 0 }])[0]!.sleptMs).toBe(10_000)
   })
 
   it('ends a stream that broke, to open it again, and reads on past a line it does not know', async () => {
@@ -232,5 +250,19 @@ describe('load --export k6, the request', () => {
     expect(script).toContain(
       "// Not exported: -H 'Host: app.example' (put that name in the URL, its address in k6's hosts option).",
     )
+  })
+
+  it('names --max-reconnects as not exported: a virtual user reconnects until the hold is over', async () => {
+    expect(await exportK6('-c', '1', '--max-reconnects', '3')).toContain(
+      '// Not exported: --max-reconnects 3.',
+    )
+    expect(await exportK6('-c', '1')).not.toContain('Not exported')
+  })
+
+  it("keeps a User-Agent the user gave, and leaves sse-probe's own to k6", async () => {
+    expect(await exportK6('-c', '1', '-H', 'User-Agent: MyApp/1.0')).toContain(
+      '"user-agent": "MyApp/1.0"',
+    )
+    expect(await exportK6('-c', '1')).not.toContain('user-agent')
   })
 })
