@@ -777,6 +777,56 @@ const scenarios: Case[] = [
     below: { next: [closes('retry: 20\ndata: a\n\n'), sse([END])] },
     data: ['a', 'done'],
   },
+  // Reconnects: what the last-event-ID buffer, retry and the response of a reconnect do to the next one
+  {
+    name: 'an empty id clears the Last-Event-ID of the reconnect',
+    replies: [closes('retry: 20\nid: 1\ndata: a\n\nid\ndata: b\n\n'), sse([`data: c\n\n${END}`])],
+    data: ['a', 'b', 'c', 'done'],
+  },
+  {
+    name: 'an id with NUL leaves the Last-Event-ID of the reconnect',
+    replies: [
+      closes('retry: 20\nid: 1\ndata: a\n\nid: 2\0\ndata: b\n\n'),
+      sse([`data: c\n\n${END}`]),
+    ],
+    data: ['a', 'b', 'c', 'done'],
+  },
+  {
+    name: 'the last retry of a stream sets the delay',
+    replies: [
+      closes('retry: 900\ndata: a\n\nretry: 20\ndata: b\n\n'),
+      closes('retry: 700\ndata: c\n\n'),
+      sse([END]),
+    ],
+    data: ['a', 'b', 'c', 'done'],
+    delays: [
+      [0, 400],
+      [600, 2500],
+    ],
+  },
+  {
+    name: 'a redirect on the reconnect only, and the next reconnect to its target',
+    replies: [
+      closes('retry: 20\nid: 1\ndata: a\n\n'),
+      { status: 307, headers: { location: 'next' } },
+    ],
+    below: { next: [closes('id: 2\ndata: b\n\n'), sse([END])] },
+    data: ['a', 'b', 'done'],
+  },
+  {
+    name: 'a reconnect answered with headers, then silence',
+    replies: [closes('retry: 20\nid: 1\ndata: a\n\n'), sse([])],
+    durationMs: 1000,
+    data: ['a'],
+  },
+  {
+    name: '503 with Retry-After on reconnect is fatal',
+    replies: [
+      closes('retry: 20\ndata: a\n\n'),
+      { status: 503, headers: { ...SSE, 'retry-after': '0' } },
+    ],
+    data: ['a'],
+  },
   {
     name: 'permanent redirect, twice',
     replies: [{ status: 301, headers: { location: 'one' } }],
