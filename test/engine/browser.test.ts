@@ -828,6 +828,34 @@ const scenarios: Case[] = [
     data: ['a'],
   },
   {
+    // Fetch makes it a network error, which a reconnect retries as any other.
+    name: 'a redirect to a URL that is not http(s) while reconnecting is retried',
+    replies: [
+      closes('retry: 20\nid: 1\ndata: a\n\n'),
+      { status: 302, headers: { location: 'ftp://127.0.0.1/x' } },
+      sse([`data: b\n\n${END}`]),
+    ],
+    data: ['a', 'b', 'done'],
+    chromium: {
+      why: 'fails the connection, as for a response that is not HTTP: the spec lets a user agent do so when it knows reconnecting to be futile, but the probe retries every network error',
+      log: [
+        { kind: 'open' },
+        message('a', '1'),
+        { kind: 'error', closed: false },
+        { kind: 'error', closed: true },
+      ],
+    },
+  },
+  {
+    name: 'a redirect without a Location while reconnecting is fatal',
+    replies: [
+      closes('retry: 20\nid: 1\ndata: a\n\n'),
+      { status: 302, headers: {} },
+      sse([`data: b\n\n${END}`]),
+    ],
+    data: ['a'],
+  },
+  {
     name: 'permanent redirect, twice',
     replies: [{ status: 301, headers: { location: 'one' } }],
     below: {
