@@ -217,6 +217,26 @@ describe('records and reconnection', () => {
     expect(run.ofType('event').map((e) => e.data)).toEqual(['whole', 'x'])
   })
 
+  it.each([true, false])(
+    'says a chunked body closed mid-stream was closed, not a protocol error (keep-alive %s)',
+    async (keepAlive) => {
+      const server = await startServer((_req, res, index) => {
+        res.shouldKeepAlive = keepAlive
+        res.writeHead(200, SSE)
+        if (index === 0) {
+          res.write('retry: 10\ndata: a\n\n')
+          setTimeout(() => res.destroy(), 20)
+        } else res.end('event: end\ndata: x\n\n')
+      })
+      const run = await runCli([server.url, '--json'])
+      expect(run.ofType('close')[0]).toMatchObject({
+        cause: 'network-error',
+        message: 'other side closed',
+      })
+      expect(run.summary).toMatchObject({ reason: 'end-event', reconnects: 1 })
+    },
+  )
+
   it('gives the same records whether the stream arrives in one chunk or byte by byte', async () => {
     const body =
       '\uFEFF: hi\r\nretry: 10\r\nid: 7\nevent: status\rdata: é€\n\ndata: x\r\ndata: y\r\n\r\nevent: end\ndata: z\n\n'

@@ -777,6 +777,84 @@ const scenarios: Case[] = [
     below: { next: [closes('retry: 20\ndata: a\n\n'), sse([END])] },
     data: ['a', 'done'],
   },
+  // Reconnects: what the last-event-ID buffer, retry and the response of a reconnect do to the next one
+  {
+    name: 'an empty id clears the Last-Event-ID of the reconnect',
+    replies: [closes('retry: 20\nid: 1\ndata: a\n\nid\ndata: b\n\n'), sse([`data: c\n\n${END}`])],
+    data: ['a', 'b', 'c', 'done'],
+  },
+  {
+    name: 'an id with NUL leaves the Last-Event-ID of the reconnect',
+    replies: [
+      closes('retry: 20\nid: 1\ndata: a\n\nid: 2\0\ndata: b\n\n'),
+      sse([`data: c\n\n${END}`]),
+    ],
+    data: ['a', 'b', 'c', 'done'],
+  },
+  {
+    name: 'the last retry of a stream sets the delay',
+    replies: [
+      closes('retry: 900\ndata: a\n\nretry: 20\ndata: b\n\n'),
+      closes('retry: 700\ndata: c\n\n'),
+      sse([END]),
+    ],
+    data: ['a', 'b', 'c', 'done'],
+    delays: [
+      [0, 400],
+      [600, 2500],
+    ],
+  },
+  {
+    name: 'a redirect on the reconnect only, and the next reconnect to its target',
+    replies: [
+      closes('retry: 20\nid: 1\ndata: a\n\n'),
+      { status: 307, headers: { location: 'next' } },
+    ],
+    below: { next: [closes('id: 2\ndata: b\n\n'), sse([END])] },
+    data: ['a', 'b', 'done'],
+  },
+  {
+    name: 'a reconnect answered with headers, then silence',
+    replies: [closes('retry: 20\nid: 1\ndata: a\n\n'), sse([])],
+    durationMs: 1000,
+    data: ['a'],
+  },
+  {
+    name: '503 with Retry-After on reconnect is fatal',
+    replies: [
+      closes('retry: 20\ndata: a\n\n'),
+      { status: 503, headers: { ...SSE, 'retry-after': '0' } },
+    ],
+    data: ['a'],
+  },
+  {
+    // Fetch makes it a network error, which a reconnect retries as any other.
+    name: 'a redirect to a URL that is not http(s) while reconnecting is retried',
+    replies: [
+      closes('retry: 20\nid: 1\ndata: a\n\n'),
+      { status: 302, headers: { location: 'ftp://127.0.0.1/x' } },
+      sse([`data: b\n\n${END}`]),
+    ],
+    data: ['a', 'b', 'done'],
+    chromium: {
+      why: 'fails the connection, as for a response that is not HTTP: the spec lets a user agent do so when it knows reconnecting to be futile, but the probe retries every network error',
+      log: [
+        { kind: 'open' },
+        message('a', '1'),
+        { kind: 'error', closed: false },
+        { kind: 'error', closed: true },
+      ],
+    },
+  },
+  {
+    name: 'a redirect without a Location while reconnecting is fatal',
+    replies: [
+      closes('retry: 20\nid: 1\ndata: a\n\n'),
+      { status: 302, headers: {} },
+      sse([`data: b\n\n${END}`]),
+    ],
+    data: ['a'],
+  },
   {
     name: 'permanent redirect, twice',
     replies: [{ status: 301, headers: { location: 'one' } }],
