@@ -23,6 +23,9 @@ const UNDICI_WORDS: Record<string, string> = {
     'the server switched protocols (HTTP 101 Switching Protocols) though the request asked for no upgrade',
   'bad response':
     'the server sent a response sse-probe cannot read (an interim 100 Continue that came in pieces, or an answer to no request)',
+  // A chunked body closed before its last chunk, on a connection not kept alive: no protocol
+  // violation, and the same close as on a kept-alive one.
+  'Response does not match the HTTP/1.1 protocol (Invalid EOF state)': 'other side closed',
 }
 
 /**
@@ -56,10 +59,6 @@ export function describeError(error: unknown): string {
   const line = (specific.length > 0 ? specific : parts).join(': ') || String(error)
   const said = UNDICI_WORDS[line]
   if (said !== undefined) return said
-  // A server that closes a chunked body before its last chunk: undici's words on a connection
-  // that is not kept alive. It is no protocol violation, and the same close as on a kept-alive one.
-  if (line === 'Response does not match the HTTP/1.1 protocol (Invalid EOF state)')
-    return 'other side closed'
   // OpenSSL's words for a TLS hello answered in plain HTTP.
   if (/wrong version number|packet length too long|ssl3_get_record|http request/i.test(line)) {
     return 'TLS handshake failed: the server speaks plain HTTP on that port; use http:// instead of https://'
