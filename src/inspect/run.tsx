@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs'
-import { resolve as resolvePath } from 'node:path'
+import { dirname, resolve as resolvePath } from 'node:path'
 import { ReadStream } from 'node:tty'
 import inkChalk from 'chalk'
 import { render } from 'ink'
@@ -293,7 +293,8 @@ function writeRows(state: InspectState): string {
   // Never over a file: w pressed twice in a millisecond (typed fast, a key held) takes -2, -3…;
   // the second press said 'could not write …: EEXIST' after the first had written.
   for (let copy = 1; ; copy++) {
-    const path = resolvePath(`sse-probe-inspect-${stamp}${copy > 1 ? `-${copy}` : ''}.ndjson`)
+    const name = `sse-probe-inspect-${stamp}${copy > 1 ? `-${copy}` : ''}.ndjson`
+    const path = resolvePath(name)
     try {
       writeFileSync(path, text, { flag: 'wx' })
     } catch (error) {
@@ -301,6 +302,10 @@ function writeRows(state: InspectState): string {
       if (code === 'EEXIST') continue
       return `could not write ${path}: ${code ?? (error as Error).message}`
     }
-    return `wrote ${records.length} ${records.length === 1 ? 'record' : 'records'} to ${path}`
+    // The name before the directory: the footer is cut at the terminal's width, and the
+    // directory (the one inspect was started in) went first: at 80 columns, in any but a short
+    // one, the name was cut inside its timestamp.
+    const count = `${records.length} ${records.length === 1 ? 'record' : 'records'}`
+    return `wrote ${count} to ${name} in ${dirname(path)}`
   }
 }

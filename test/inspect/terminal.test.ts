@@ -312,6 +312,19 @@ describe.skipIf(!HAS_TMUX && !process.env.CI)('sse-probe inspect in a terminal',
     term.keys('q')
     expect(await term.exited()).toBe(0)
   })
+  it('w on an 80-column terminal shows the whole name of the file it wrote, then its directory', async () => {
+    const server = await sseServer('id: 1\ndata: one\n\n')
+    const term = runInTerminal(['inspect', server.url, '--reconnect', 'never'], { width: 80 })
+    await term.waitFor((s) => s.includes('ended: server-closed'), 'the end')
+    term.keys('w')
+    const screen = await term.waitFor((s) => /wrote \d+ records? to /.test(s), 'the written file')
+    const [file] = readdirSync(term.dir).filter((name) => name.endsWith('.ndjson'))
+    // The directory (/tmp/sse-probe-inspect-…/) came first, and the name was cut in its timestamp.
+    expect(screen).toContain(`wrote 3 records to ${file} in `)
+    term.keys('q')
+    expect(await term.exited()).toBe(0)
+  })
+
   it('draws the whole screen again after the terminal was shorter than the screen', async () => {
     const server = await endlessServer(100)
     const term = runInTerminal(['inspect', server.url], { width: 80, height: 12 })
