@@ -1,6 +1,6 @@
-import { writeFileSync } from 'node:fs'
+import { closeSync, openSync, writeFileSync } from 'node:fs'
 import { dirname, resolve as resolvePath } from 'node:path'
-import { ReadStream } from 'node:tty'
+import { isatty, ReadStream } from 'node:tty'
 import inkChalk from 'chalk'
 import { render } from 'ink'
 import type { DisplayFlags, RawProbeFlags } from '../cli/args.ts'
@@ -43,9 +43,12 @@ export async function runInspect(
 ): Promise<number> {
   let stdin = context.stdin as NodeJS.ReadStream
   const stdout = context.stdout as NodeJS.WriteStream
-  if (!stdout.isTTY || !stdin.isTTY) {
+  // stdin a pipe (a body for -d @-, `jq … | sse-probe inspect <url> -d @-`): the keys are read
+  // from the terminal itself, as less reads them; it said 'needs a terminal' from one.
+  let reopened = stdout.isTTY && !stdin.isTTY ? openTerminal() : undefined
+  if (!stdout.isTTY || !(stdin.isTTY || reopened)) {
     context.stderr.write(
-      'error: sse-probe inspect needs a terminal (stdin and stdout); to print or pipe the stream use: sse-probe <url>\n',
+      'error: sse-probe inspect needs a terminal; to print or pipe the stream use: sse-probe <url>\n',
     )
     return 2
   }
@@ -53,7 +56,7 @@ export async function runInspect(
   const body = await readRequestBody(flags.data, context)
   // -d @- read the body typed at the terminal up to Ctrl-D, which ends that stream: the keys are
   // read from the terminal anew (Ink read nothing from the ended one: q and every key did nothing).
-  const reopened = stdin.readableEnded ? new ReadStream(0) : undefined
+  if (!reopened && stdin.readableEnded) reopened = new ReadStream(0)
   if (reopened) stdin = reopened
   const options = probeOptionsFrom(url, { ...flags, format: 'pretty' }, body)
   if (!options.request.proxy) checkProxyVariables(context.env)
@@ -284,6 +287,19 @@ const LEAVE_SCREEN = '\x1b[?7h\x1b[?25h\x1b[?1049l'
 const ENTER_SCREEN = '\x1b[?1049h\x1b[?25l\x1b[?7l'
 /** After SIGTSTP, the screen is taken back this soon if the process was not stopped. */
 const SUSPEND_CHECK_MS = 100
+
+/** The process's terminal (/dev/tty), to read keys from when stdin is not it; none without one. */
+function openTerminal(): ReadStream | undefined {
+  let fd: number | undefined
+  try {
+    fd = openSync('/dev/tty', 'r')
+    if (isatty(fd)) return new ReadStream(fd)
+  } catch {
+    // No controlling terminal (a daemon, CI), or not on this system (Windows).
+  }
+  if (fd !== undefined) closeSync(fd)
+  return undefined
+}
 
 /** `w`: what the grid holds, as NDJSON records, in a new file in the working directory. */
 function writeRows(state: InspectState): string {

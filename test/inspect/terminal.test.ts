@@ -298,6 +298,29 @@ describe.skipIf(!HAS_TMUX && !process.env.CI)('sse-probe inspect in a terminal',
     expectRestored(term)
   })
 
+  it('reads its keys from the terminal when stdin is a pipe: -d @- takes the body from it', async () => {
+    const bodies: string[] = []
+    const server = await startServer(async (req, res) => {
+      let body = ''
+      for await (const chunk of req) body += chunk
+      bodies.push(body)
+      res.writeHead(200, { 'content-type': 'text/event-stream' })
+      res.write('data: one\n\n')
+    })
+    const term = runInTerminal(['inspect', server.url, '-d', '@-'], {
+      files: { 'body.json': '{"q":1}' },
+      stdin: 'body.json',
+    })
+    // It said 'needs a terminal' (exit 2) from a terminal.
+    await term.waitFor((s) => / one/.test(s), 'the stream')
+    expect(bodies).toEqual(['{"q":1}'])
+    term.keys('h')
+    await term.waitFor((s) => s.includes('pings hidden'), 'h to answer')
+    term.keys('q')
+    expect(await term.exited()).toBe(130)
+    expectRestored(term)
+  })
+
   it('w pressed again within the same millisecond writes a file of its own, not EEXIST', async () => {
     const server = await sseServer('id: 1\ndata: one\n\n')
     const term = runInTerminal(['inspect', server.url, '--reconnect', 'never'])
