@@ -412,6 +412,30 @@ describe.skipIf(!HAS_TMUX && !process.env.CI)('sse-probe inspect in a terminal',
     expect(await term.exited()).toBe(0)
   })
 
+  it('opens a big event of emoji and accented text in the detail pane at once, and lays it out again at once', async () => {
+    // 600,000 characters the terminal draws as one each (👍, é): each measured by string-width.
+    const text = '👍é'.repeat(3e5)
+    const server = await sseServer(`data: ${text}\n\ndata: after\n\n`)
+    const term = runInTerminal(['inspect', server.url, '--no-reconnect'], {
+      width: 100,
+      height: 20,
+    })
+    await term.waitFor((s) => s.includes('ended:') && / after/.test(s), 'the rows')
+    term.keys('g', 'j')
+    await term.waitFor((s) => /^› +2 .*👍é👍é/m.test(s), 'the big event selected')
+    let started = performance.now()
+    term.keys('Enter')
+    await term.waitFor((s) => s.includes('Esc closes'), 'the detail pane')
+    // It took 5 s here, and as long again at each resize and t.
+    expect(performance.now() - started).toBeLessThan(1500)
+    started = performance.now()
+    term.keys('t')
+    await term.waitFor((s) => /^time +\d\d:\d\d:\d\d\.\d{3}$/m.test(s), 'the wall clock')
+    expect(performance.now() - started).toBeLessThan(1500)
+    term.keys('q')
+    expect(await term.exited()).toBe(0)
+  })
+
   it('leaves a control key read together with / out of the filter (Ctrl-U just after /)', async () => {
     const server = await endlessServer(100)
     const term = runInTerminal(['inspect', server.url])
