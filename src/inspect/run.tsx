@@ -3,6 +3,7 @@ import { dirname, resolve as resolvePath } from 'node:path'
 import { isatty, ReadStream } from 'node:tty'
 import inkChalk from 'chalk'
 import { render } from 'ink'
+import { type ReactNode, useLayoutEffect } from 'react'
 import type { DisplayFlags, RawProbeFlags } from '../cli/args.ts'
 import type { RunContext } from '../cli/context.ts'
 import { addContracts, contractsOf, probeOptionsFrom, readRequestBody } from '../cli/options.ts'
@@ -114,7 +115,12 @@ export async function runInspect(
   // Before the screen is taken: a usage error (a --record file that cannot be written) is
   // then printed where the user sees it.
   const probe = startProbe(options, sink)
-  const ink = render(<InspectApp state={state} chalk={chalk} onKey={onKey} />, {
+  const screen = () => (
+    <NoAutowrap stdout={stdout}>
+      <InspectApp state={state} chalk={chalk} onKey={onKey} />
+    </NoAutowrap>
+  )
+  const ink = render(screen(), {
     stdout,
     stdin,
     stderr: context.stderr as NodeJS.WriteStream,
@@ -130,18 +136,6 @@ export async function runInspect(
     // them, but the header and a paused grid are left alone.
     incrementalRendering: true,
   })
-  // No autowrap while the screen is ours: a terminal that draws a character wider than measured
-  // (👍🏽 as two emoji, 4 columns, in xterm and tmux) wrapped the row onto the next line, and Ink,
-  // a line further down than it counts, left the screen garbled (header gone) for good. Without it
-  // the row's end is drawn over. Back on at every exit: the shell's lines must wrap again.
-  stdout.write('\x1b[?7l')
-  // DECAWM on again (the terminal's default), once Ink has left the alternate screen.
-  const restoreAutowrap = () => {
-    try {
-      stdout.write('\x1b[?7h')
-    } catch {}
-  }
-  process.once('exit', restoreAutowrap)
 
   function frame() {
     frameTimer = undefined
@@ -152,7 +146,7 @@ export async function runInspect(
       pendingBytes = 0
     }
     state = reduce(state, { type: 'tick', now: now() })
-    ink.rerender(<InspectApp state={state} chalk={chalk} onKey={onKey} />)
+    ink.rerender(screen())
   }
 
   function schedule() {
@@ -266,8 +260,6 @@ export async function runInspect(
     await ink.waitUntilExit().catch(() => {})
     // Once Ink has set the terminal back to cooked mode through it.
     reopened?.destroy()
-    process.off('exit', restoreAutowrap)
-    restoreAutowrap()
     for (const message of recordStops) context.stderr.write(`sse-probe: ${message}\n`)
     const summary = await probe.done.catch(() => undefined)
     if (summary) context.stderr.write(renderSummary(summary, chalkStderr, await llmBlock(summary)))
@@ -280,6 +272,26 @@ export async function runInspect(
     const { createLlmRenderer } = await import('../llm/render.ts')
     return createLlmRenderer(chalk, chalkStderr).summary(summary.llm, llm.batched)
   }
+}
+
+/**
+ * No autowrap while the screen is ours: a terminal that draws a character wider than measured
+ * (👍🏽 as two emoji, 4 columns, in xterm and tmux) wrapped the row onto the next line, and Ink,
+ * a line further down than it counts, left the screen garbled (header gone) for good. Without it
+ * the row's end is drawn over. On again (the terminal's default) as Ink unmounts, which it does
+ * on every way out: an 'exit' listener missed the signals Ink's signal-exit handles (SIGQUIT,
+ * SIGUSR2…), which end the process without one, and the shell's long lines no longer wrapped.
+ */
+function NoAutowrap({ stdout, children }: { stdout: NodeJS.WriteStream; children: ReactNode }) {
+  useLayoutEffect(() => {
+    stdout.write('\x1b[?7l')
+    return () => {
+      try {
+        stdout.write('\x1b[?7h')
+      } catch {}
+    }
+  }, [stdout])
+  return children
 }
 
 // The alternate screen left with the cursor shown and autowrap on, as the shell has them; and back.

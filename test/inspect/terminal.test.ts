@@ -219,6 +219,16 @@ describe.skipIf(!HAS_TMUX && !process.env.CI)('sse-probe inspect in a terminal',
     expect(term.stderr()).toMatch(/── summary {2}interrupted/)
   })
 
+  it('restores the terminal, autowrap too, when a signal it does not stop on kills it (SIGQUIT)', async () => {
+    const server = await endlessServer(100)
+    const term = runInTerminal(['inspect', server.url])
+    await term.waitFor((s) => s.includes('● open'), 'the stream')
+    process.kill(term.pid(), 'SIGQUIT')
+    // Killed by it, as Node is; Ink left the screen, but autowrap stayed off.
+    expect(await term.exited()).toBe(131)
+    expectRestored(term)
+  })
+
   it('Ctrl-Z suspends it under a shell with job control; fg brings the screen back whole', async () => {
     const server = await endlessServer(100)
     const socket = `sse-probe-suspend-${process.pid}`
