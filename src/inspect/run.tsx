@@ -1,8 +1,9 @@
-import { writeFileSync } from 'node:fs'
-import { resolve as resolvePath } from 'node:path'
-import { ReadStream } from 'node:tty'
+import { closeSync, openSync, writeFileSync } from 'node:fs'
+import { dirname, resolve as resolvePath } from 'node:path'
+import { isatty, ReadStream } from 'node:tty'
 import inkChalk from 'chalk'
 import { render } from 'ink'
+import { type ReactNode, useLayoutEffect } from 'react'
 import type { DisplayFlags, RawProbeFlags } from '../cli/args.ts'
 import type { RunContext } from '../cli/context.ts'
 import { addContracts, contractsOf, probeOptionsFrom, readRequestBody } from '../cli/options.ts'
@@ -43,9 +44,12 @@ export async function runInspect(
 ): Promise<number> {
   let stdin = context.stdin as NodeJS.ReadStream
   const stdout = context.stdout as NodeJS.WriteStream
-  if (!stdout.isTTY || !stdin.isTTY) {
+  // stdin a pipe (a body for -d @-, `jq … | sse-probe inspect <url> -d @-`): the keys are read
+  // from the terminal itself, as less reads them; it said 'needs a terminal' from one.
+  let reopened = stdout.isTTY && !stdin.isTTY ? openTerminal() : undefined
+  if (!stdout.isTTY || !(stdin.isTTY || reopened)) {
     context.stderr.write(
-      'error: sse-probe inspect needs a terminal (stdin and stdout); to print or pipe the stream use: sse-probe <url>\n',
+      'error: sse-probe inspect needs a terminal; to print or pipe the stream use: sse-probe <url>\n',
     )
     return 2
   }
@@ -53,7 +57,7 @@ export async function runInspect(
   const body = await readRequestBody(flags.data, context)
   // -d @- read the body typed at the terminal up to Ctrl-D, which ends that stream: the keys are
   // read from the terminal anew (Ink read nothing from the ended one: q and every key did nothing).
-  const reopened = stdin.readableEnded ? new ReadStream(0) : undefined
+  if (!reopened && stdin.readableEnded) reopened = new ReadStream(0)
   if (reopened) stdin = reopened
   const options = probeOptionsFrom(url, { ...flags, format: 'pretty' }, body)
   if (!options.request.proxy) checkProxyVariables(context.env)
@@ -111,7 +115,12 @@ export async function runInspect(
   // Before the screen is taken: a usage error (a --record file that cannot be written) is
   // then printed where the user sees it.
   const probe = startProbe(options, sink)
-  const ink = render(<InspectApp state={state} chalk={chalk} onKey={onKey} />, {
+  const screen = () => (
+    <NoAutowrap stdout={stdout}>
+      <InspectApp state={state} chalk={chalk} onKey={onKey} />
+    </NoAutowrap>
+  )
+  const ink = render(screen(), {
     stdout,
     stdin,
     stderr: context.stderr as NodeJS.WriteStream,
@@ -127,18 +136,6 @@ export async function runInspect(
     // them, but the header and a paused grid are left alone.
     incrementalRendering: true,
   })
-  // No autowrap while the screen is ours: a terminal that draws a character wider than measured
-  // (👍🏽 as two emoji, 4 columns, in xterm and tmux) wrapped the row onto the next line, and Ink,
-  // a line further down than it counts, left the screen garbled (header gone) for good. Without it
-  // the row's end is drawn over. Back on at every exit: the shell's lines must wrap again.
-  stdout.write('\x1b[?7l')
-  // DECAWM on again (the terminal's default), once Ink has left the alternate screen.
-  const restoreAutowrap = () => {
-    try {
-      stdout.write('\x1b[?7h')
-    } catch {}
-  }
-  process.once('exit', restoreAutowrap)
 
   function frame() {
     frameTimer = undefined
@@ -149,7 +146,7 @@ export async function runInspect(
       pendingBytes = 0
     }
     state = reduce(state, { type: 'tick', now: now() })
-    ink.rerender(<InspectApp state={state} chalk={chalk} onKey={onKey} />)
+    ink.rerender(screen())
   }
 
   function schedule() {
@@ -263,8 +260,6 @@ export async function runInspect(
     await ink.waitUntilExit().catch(() => {})
     // Once Ink has set the terminal back to cooked mode through it.
     reopened?.destroy()
-    process.off('exit', restoreAutowrap)
-    restoreAutowrap()
     for (const message of recordStops) context.stderr.write(`sse-probe: ${message}\n`)
     const summary = await probe.done.catch(() => undefined)
     if (summary) context.stderr.write(renderSummary(summary, chalkStderr, await llmBlock(summary)))
@@ -279,11 +274,44 @@ export async function runInspect(
   }
 }
 
+/**
+ * No autowrap while the screen is ours: a terminal that draws a character wider than measured
+ * (👍🏽 as two emoji, 4 columns, in xterm and tmux) wrapped the row onto the next line, and Ink,
+ * a line further down than it counts, left the screen garbled (header gone) for good. Without it
+ * the row's end is drawn over. On again (the terminal's default) as Ink unmounts, which it does
+ * on every way out: an 'exit' listener missed the signals Ink's signal-exit handles (SIGQUIT,
+ * SIGUSR2…), which end the process without one, and the shell's long lines no longer wrapped.
+ */
+function NoAutowrap({ stdout, children }: { stdout: NodeJS.WriteStream; children: ReactNode }) {
+  useLayoutEffect(() => {
+    stdout.write('\x1b[?7l')
+    return () => {
+      try {
+        stdout.write('\x1b[?7h')
+      } catch {}
+    }
+  }, [stdout])
+  return children
+}
+
 // The alternate screen left with the cursor shown and autowrap on, as the shell has them; and back.
 const LEAVE_SCREEN = '\x1b[?7h\x1b[?25h\x1b[?1049l'
 const ENTER_SCREEN = '\x1b[?1049h\x1b[?25l\x1b[?7l'
 /** After SIGTSTP, the screen is taken back this soon if the process was not stopped. */
 const SUSPEND_CHECK_MS = 100
+
+/** The process's terminal (/dev/tty), to read keys from when stdin is not it; none without one. */
+function openTerminal(): ReadStream | undefined {
+  let fd: number | undefined
+  try {
+    fd = openSync('/dev/tty', 'r')
+    if (isatty(fd)) return new ReadStream(fd)
+  } catch {
+    // No controlling terminal (a daemon, CI), or not on this system (Windows).
+  }
+  if (fd !== undefined) closeSync(fd)
+  return undefined
+}
 
 /** `w`: what the grid holds, as NDJSON records, in a new file in the working directory. */
 function writeRows(state: InspectState): string {
@@ -293,7 +321,8 @@ function writeRows(state: InspectState): string {
   // Never over a file: w pressed twice in a millisecond (typed fast, a key held) takes -2, -3…;
   // the second press said 'could not write …: EEXIST' after the first had written.
   for (let copy = 1; ; copy++) {
-    const path = resolvePath(`sse-probe-inspect-${stamp}${copy > 1 ? `-${copy}` : ''}.ndjson`)
+    const name = `sse-probe-inspect-${stamp}${copy > 1 ? `-${copy}` : ''}.ndjson`
+    const path = resolvePath(name)
     try {
       writeFileSync(path, text, { flag: 'wx' })
     } catch (error) {
@@ -301,6 +330,10 @@ function writeRows(state: InspectState): string {
       if (code === 'EEXIST') continue
       return `could not write ${path}: ${code ?? (error as Error).message}`
     }
-    return `wrote ${records.length} ${records.length === 1 ? 'record' : 'records'} to ${path}`
+    // The name before the directory: the footer is cut at the terminal's width, and the
+    // directory (the one inspect was started in) went first: at 80 columns, in any but a short
+    // one, the name was cut inside its timestamp.
+    const count = `${records.length} ${records.length === 1 ? 'record' : 'records'}`
+    return `wrote ${count} to ${name} in ${dirname(path)}`
   }
 }

@@ -47,12 +47,15 @@ export function runInTerminal(
     height = 30,
     env = {},
     files = {},
+    stdin,
   }: {
     width?: number
     height?: number
     env?: Record<string, string>
     /** Files to put in the working directory first (a schema), by name. */
     files?: Record<string, string>
+    /** A file of the working directory to read stdin from, instead of the terminal. */
+    stdin?: string
   } = {},
 ): Terminal {
   const dir = mkdtempSync(join(tmpdir(), 'sse-probe-inspect-'))
@@ -71,7 +74,7 @@ export function runInTerminal(
     'echo $$ > shell.txt',
     'echo BEFORE-INSPECT',
     // In the foreground, so that the terminal is its stdin; the inner shell becomes it (exec) to give its pid.
-    `sh -c ${quote(`echo $$ > pid.txt; exec ${[process.execPath, CLI, ...args].map(quote).join(' ')} 2>stderr.txt`)}`,
+    `sh -c ${quote(`echo $$ > pid.txt; exec ${[process.execPath, CLI, ...args].map(quote).join(' ')} 2>stderr.txt${stdin ? ` <${quote(stdin)}` : ''}`)}`,
     // The terminal's settings first: code.txt tells the test that both are there.
     'code=$?',
     'stty -a > stty.txt',

@@ -219,6 +219,16 @@ describe.skipIf(!HAS_TMUX && !process.env.CI)('sse-probe inspect in a terminal',
     expect(term.stderr()).toMatch(/── summary {2}interrupted/)
   })
 
+  it('restores the terminal, autowrap too, when a signal it does not stop on kills it (SIGQUIT)', async () => {
+    const server = await endlessServer(100)
+    const term = runInTerminal(['inspect', server.url])
+    await term.waitFor((s) => s.includes('● open'), 'the stream')
+    process.kill(term.pid(), 'SIGQUIT')
+    // Killed by it, as Node is; Ink left the screen, but autowrap stayed off.
+    expect(await term.exited()).toBe(131)
+    expectRestored(term)
+  })
+
   it('Ctrl-Z suspends it under a shell with job control; fg brings the screen back whole', async () => {
     const server = await endlessServer(100)
     const socket = `sse-probe-suspend-${process.pid}`
@@ -298,6 +308,29 @@ describe.skipIf(!HAS_TMUX && !process.env.CI)('sse-probe inspect in a terminal',
     expectRestored(term)
   })
 
+  it('reads its keys from the terminal when stdin is a pipe: -d @- takes the body from it', async () => {
+    const bodies: string[] = []
+    const server = await startServer(async (req, res) => {
+      let body = ''
+      for await (const chunk of req) body += chunk
+      bodies.push(body)
+      res.writeHead(200, { 'content-type': 'text/event-stream' })
+      res.write('data: one\n\n')
+    })
+    const term = runInTerminal(['inspect', server.url, '-d', '@-'], {
+      files: { 'body.json': '{"q":1}' },
+      stdin: 'body.json',
+    })
+    // It said 'needs a terminal' (exit 2) from a terminal.
+    await term.waitFor((s) => / one/.test(s), 'the stream')
+    expect(bodies).toEqual(['{"q":1}'])
+    term.keys('h')
+    await term.waitFor((s) => s.includes('pings hidden'), 'h to answer')
+    term.keys('q')
+    expect(await term.exited()).toBe(130)
+    expectRestored(term)
+  })
+
   it('w pressed again within the same millisecond writes a file of its own, not EEXIST', async () => {
     const server = await sseServer('id: 1\ndata: one\n\n')
     const term = runInTerminal(['inspect', server.url, '--reconnect', 'never'])
@@ -312,6 +345,19 @@ describe.skipIf(!HAS_TMUX && !process.env.CI)('sse-probe inspect in a terminal',
     term.keys('q')
     expect(await term.exited()).toBe(0)
   })
+  it('w on an 80-column terminal shows the whole name of the file it wrote, then its directory', async () => {
+    const server = await sseServer('id: 1\ndata: one\n\n')
+    const term = runInTerminal(['inspect', server.url, '--reconnect', 'never'], { width: 80 })
+    await term.waitFor((s) => s.includes('ended: server-closed'), 'the end')
+    term.keys('w')
+    const screen = await term.waitFor((s) => /wrote \d+ records? to /.test(s), 'the written file')
+    const [file] = readdirSync(term.dir).filter((name) => name.endsWith('.ndjson'))
+    // The directory (/tmp/sse-probe-inspect-…/) came first, and the name was cut in its timestamp.
+    expect(screen).toContain(`wrote 3 records to ${file} in `)
+    term.keys('q')
+    expect(await term.exited()).toBe(0)
+  })
+
   it('draws the whole screen again after the terminal was shorter than the screen', async () => {
     const server = await endlessServer(100)
     const term = runInTerminal(['inspect', server.url], { width: 80, height: 12 })
@@ -372,6 +418,30 @@ describe.skipIf(!HAS_TMUX && !process.env.CI)('sse-probe inspect in a terminal',
     expect(screen).toMatch(/^size +6000000 bytes$/m)
     term.keys('G')
     await term.waitFor((s) => /^(中文){25}$/m.test(s) && !/more lines/.test(s), 'its last line')
+    term.keys('q')
+    expect(await term.exited()).toBe(0)
+  })
+
+  it('opens a big event of emoji and accented text in the detail pane at once, and lays it out again at once', async () => {
+    // 600,000 characters the terminal draws as one each (👍, é): each measured by string-width.
+    const text = '👍é'.repeat(3e5)
+    const server = await sseServer(`data: ${text}\n\ndata: after\n\n`)
+    const term = runInTerminal(['inspect', server.url, '--no-reconnect'], {
+      width: 100,
+      height: 20,
+    })
+    await term.waitFor((s) => s.includes('ended:') && / after/.test(s), 'the rows')
+    term.keys('g', 'j')
+    await term.waitFor((s) => /^› +2 .*👍é👍é/m.test(s), 'the big event selected')
+    let started = performance.now()
+    term.keys('Enter')
+    await term.waitFor((s) => s.includes('Esc closes'), 'the detail pane')
+    // It took 5 s here, and as long again at each resize and t.
+    expect(performance.now() - started).toBeLessThan(1500)
+    started = performance.now()
+    term.keys('t')
+    await term.waitFor((s) => /^time +\d\d:\d\d:\d\d\.\d{3}$/m.test(s), 'the wall clock')
+    expect(performance.now() - started).toBeLessThan(1500)
     term.keys('q')
     expect(await term.exited()).toBe(0)
   })

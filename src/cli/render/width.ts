@@ -32,7 +32,26 @@ export const NARROW = /^[\x20-\x7e]*$/
 /** The characters as the terminal draws them, wide (CJK, emoji) or joined (ZWJ, accents). */
 export function* characters(text: string): Generator<{ text: string; width: number }> {
   for (const { segment } of graphemes!.segment(text))
-    yield { text: segment, width: measure!(segment) }
+    yield { text: segment, width: widthOf(segment) }
+}
+
+/**
+ * The widths of the characters met so far. string-width takes microseconds a call, segmenting
+ * again what it is given: inspect's detail pane took 5 s to open a 600,000-emoji event (2 s for
+ * a megabyte of Hindi), and again at each resize or `t`. Text repeats its characters: a lookup.
+ */
+const widths = new Map<string, number>()
+/** Enough for any script's characters; past it (text of ever new emoji sequences) it starts anew. */
+const WIDTHS_KEPT = 65_536
+
+function widthOf(character: string): number {
+  let width = widths.get(character)
+  if (width === undefined) {
+    if (widths.size >= WIDTHS_KEPT) widths.clear()
+    width = measure!(character)
+    widths.set(character, width)
+  }
+  return width
 }
 
 /** Cuts text to `width` columns, marking the cut with `…`; wide characters take two. */
