@@ -536,6 +536,22 @@ function optionOf(
 }
 
 /**
+ * How many of the first words are options of the program and their values (`--json`, `-H 'X: 1'`):
+ * what follows is the word a user meant as a command (`sse-probe --json chekc URL`), which cli.md
+ * lets options precede. Stops at help, which helpArgv reads, and at an option the program does not
+ * know, whose value cannot be told from an operand.
+ */
+export function leadingOptionCount(program: Command, argv: readonly string[]): number {
+  let i = 0
+  while (i < argv.length && !/^(--help|-h)$/.test(argv[i]!)) {
+    const known = optionOf(program, argv[i]!)
+    if (known === undefined) break
+    i += known.option.required && !known.inline ? 2 : 1
+  }
+  return Math.min(i, argv.length)
+}
+
+/**
  * The options of a subcommand alone given before its name (`sse-probe -c 10 load URL`,
  * `sse-probe --speed 0 serve x.ndjson`) are moved after it: the program would refuse them as
  * unknown, and cli.md has options before a subcommand apply to it when it has them. Options the

@@ -8,6 +8,7 @@ import {
   commandMeant,
   createProgram,
   helpArgv,
+  leadingOptionCount,
   SHORT_USAGE,
   subcommandOptionsAfterName,
   unknownCommand,
@@ -21,17 +22,12 @@ import { createTerminal } from './output.ts'
  */
 export async function main(given: readonly string[], context: RunContext): Promise<number> {
   const terminal = createTerminal(context)
-  const argv = helpArgv(given)
-  if (argv.length === 0) {
+  if (given.length === 0) {
     terminal.err(SHORT_USAGE)
     return 2
   }
-  const showSecrets = argv.includes('--show-secrets')
-  const unknown = unknownCommand(argv)
-  if (unknown !== undefined) {
-    terminal.err(errorLine(unknown, showSecrets))
-    return 2
-  }
+  const showSecrets = given.includes('--show-secrets')
+  // `given` names the same commands as the help it may become: the same subcommands are built.
   const { program, exitCode } = createProgram(
     {
       async probe(url, flags) {
@@ -40,8 +36,8 @@ export async function main(given: readonly string[], context: RunContext): Promi
         if (code !== 3) return code
         // `sse-probe session.ndjson`: a recording in this folder, read as a host that never answered.
         const file = argv.find((arg) => probedFile(arg, url))
-        const typed = file ?? argv[0]!
-        const meant = file !== undefined ? `serve ${file}` : commandMeant(argv)
+        const typed = file ?? words[0]!
+        const meant = file !== undefined ? `serve ${file}` : commandMeant(words)
         if (meant !== undefined) {
           terminal.err(
             `sse-probe: '${visible(typed)}' was read as a host name (${visible(url.href)}); did you mean sse-probe ${visible(meant)}?\n`,
@@ -75,8 +71,19 @@ export async function main(given: readonly string[], context: RunContext): Promi
         return runDiffCommand(left, right, flags, context)
       },
     },
-    argv,
+    given,
   )
+  // Options may come before the command (cli.md): its words are read after them, so that
+  // `sse-probe --json chekc URL` and `sse-probe -q help chekc` name the typo as without them.
+  const words = given.slice(leadingOptionCount(program, given))
+  const help = helpArgv(words)
+  // Help ignores the options, so a line that asks for help becomes that request alone.
+  const argv = help === words ? given : help
+  const unknown = unknownCommand(help)
+  if (unknown !== undefined) {
+    terminal.err(errorLine(unknown, showSecrets))
+    return 2
+  }
   // Subcommands copy these settings only when created, so each gets them here.
   for (const command of [program, ...program.commands]) {
     command.exitOverride().configureOutput({

@@ -3,9 +3,9 @@ import type { Dispatcher } from 'undici'
 import type { CookieJar } from './cookies.ts'
 import { undecodable } from './decompress.ts'
 import { type Body, sendRequest } from './dispatch.ts'
-import { describeError } from './errors.ts'
+import { describeError, failedAtProxy } from './errors.ts'
 import { clipped } from './escape.ts'
-import { createHttp, type Http, type HttpOptions } from './http.ts'
+import { createHttp, type Http, type HttpOptions, proxyOf } from './http.ts'
 import type { Verdict } from './reconnect.ts'
 import { redactUrl } from './redact.ts'
 import type { StreamRequest } from './request.ts'
@@ -183,7 +183,7 @@ export async function openStream(
     }
   } catch (error) {
     const timeout = timedOut || (error as { code?: string }).code === 'UND_ERR_CONNECT_TIMEOUT'
-    if (!timeout) return { type: 'network-error', message: unanswered(error, url) }
+    if (!timeout) return { type: 'network-error', message: unanswered(error, url, options.proxy) }
     const within = `within ${options.connectTimeoutMs}ms (--connect-timeout)`
     // A server that took the request and holds its headers back (nginx's proxy_buffering, PHP's
     // output_buffering: they go out with the first full buffer) is no unreachable host. A shared
@@ -206,8 +206,13 @@ export async function openStream(
  * A TLS server that gets a plain HTTP request closes the connection without a word (Node, Go):
  * undici's 'other side closed' does not say that the scheme is the likely mistake.
  */
-function unanswered(error: unknown, url: URL): string {
+function unanswered(error: unknown, url: URL, proxyFlag: string | undefined): string {
   const message = describeError(error)
+  // "getaddrinfo ENOTFOUND proxy.corp" reads as a wrong URL: name the proxy and who set it.
+  const proxy = proxyOf(url, proxyFlag)
+  if (proxy && failedAtProxy(error, url, proxy.url)) {
+    return `cannot reach the proxy ${proxy.url.origin} (${proxy.from}): ${message}`
+  }
   if (message === 'other side closed' && url.protocol === 'http:') {
     // undici says what the socket had read: a part of a response is no TLS server's silence.
     const read = (error as { socket?: { bytesRead?: number } }).socket?.bytesRead

@@ -81,6 +81,29 @@ export function describeError(error: unknown): string {
   return tls ? `TLS error: ${line} (use -k/--insecure to accept any certificate)` : line
 }
 
+const DEFAULT_PORTS: Record<string, string> = { 'http:': '80', 'https:': '443' }
+const portOf = (url: URL) => url.port || DEFAULT_PORTS[url.protocol] || ''
+
+/**
+ * Whether a transport error is the proxy's, not the target's: Node's connect and DNS errors name
+ * the host or port they tried, and through a proxy that is the proxy's. Where the two share the
+ * name or port, nothing tells them apart: false.
+ */
+export function failedAtProxy(error: unknown, target: URL, proxy: URL): boolean {
+  const visit = (value: unknown, depth: number): boolean => {
+    if (depth > 5 || value === null || typeof value !== 'object') return false
+    const e = value as ErrorLike & { hostname?: string; port?: number; syscall?: string }
+    if (e.syscall === 'getaddrinfo' && e.hostname !== undefined) {
+      return e.hostname === proxy.hostname && proxy.hostname !== target.hostname
+    }
+    if (e.syscall === 'connect' && e.port !== undefined) {
+      return String(e.port) === portOf(proxy) && portOf(proxy) !== portOf(target)
+    }
+    return (e.errors ?? []).some((inner) => visit(inner, depth + 1)) || visit(e.cause, depth + 1)
+  }
+  return visit(error, 0)
+}
+
 // A newcomer reads these better than the code, which `ENOENT` alone is.
 const FILE_PROBLEMS: Record<string, string> = {
   ENOENT: 'no such file',

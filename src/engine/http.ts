@@ -26,6 +26,27 @@ export interface Http {
 const PROXY_VARIABLES = ['http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY']
 
 /**
+ * The proxy a request to the URL is sent to, and who named it: `--proxy`, else the variable undici
+ * reads for its scheme (NO_PROXY aside: a host it names fails under its own name).
+ */
+export function proxyOf(
+  url: URL,
+  proxy: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): { url: URL; from: string } | undefined {
+  // As undici: the lower-case name wins when set, even empty; https falls back to the http proxy.
+  const named = (lower: string, upper: string) => (env[lower] !== undefined ? lower : upper)
+  const http = named('http_proxy', 'HTTP_PROXY')
+  const https = named('https_proxy', 'HTTPS_PROXY')
+  const from = proxy
+    ? '--proxy'
+    : [...(url.protocol === 'https:' ? [https] : []), http].find((name) => env[name])
+  const href = proxy || (from && env[from])
+  const parsed = href ? URL.parse(href) : null
+  return parsed && from ? { url: parsed, from } : undefined
+}
+
+/**
  * A dispatcher for one connection attempt (connection.ts destroys it to end the attempt), or one
  * shared by many probes (`load`). Body and header timeouts are off: a quiet stream is healthy,
  * and the probe enforces --idle-timeout and --connect-timeout itself.

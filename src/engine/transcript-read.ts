@@ -113,9 +113,10 @@ function checkRecord(value: unknown): ProbeRecord {
   const record = value as Record<string, unknown>
   const type = record.type
   if (typeof type !== 'string' || !Object.hasOwn(FIELDS, type)) {
-    throw new LineProblem(
-      `unknown record type ${JSON.stringify(type)} (expected one of ${Object.keys(FIELDS).join(', ')})`,
-    )
+    // JSON.stringify(undefined) is no JSON: a line without a type (another tool's log) says so.
+    const what =
+      type === undefined ? 'no record type' : `unknown record type ${JSON.stringify(type)}`
+    throw new LineProblem(`${what} (expected one of ${Object.keys(FIELDS).join(', ')})`)
   }
   // JSON.parse reads 1e400 as Infinity.
   if (typeof record.t !== 'number' || !(record.t >= 0) || record.t === Infinity)

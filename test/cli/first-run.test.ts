@@ -153,6 +153,16 @@ describe("commander's messages and the first commands", () => {
       ['help', 'nothing'],
       "error: unknown command 'nothing'; the commands are demo, inspect, serve, check, diff, load\n",
     ],
+    // Options may come before a command (cli.md): the typo after them is still named.
+    [
+      ['--json', 'chekc', 'http://127.0.0.1:9/'],
+      "error: unknown command 'chekc'\n(Did you mean check?)\n",
+    ],
+    [
+      ['-H', 'X-A: 1', '-q', 'chekc', 'http://127.0.0.1:9/'],
+      "error: unknown command 'chekc'\n(Did you mean check?)\n",
+    ],
+    [['-q', 'help', 'chekc'], "error: unknown command 'chekc'\n(Did you mean check?)\n"],
   ])('a mistyped command %j is named, with the one meant, exit 2', async (args, message) => {
     const run = await runCli(args)
     expect(run.exitCode).toBe(2)
@@ -181,8 +191,16 @@ describe("commander's messages and the first commands", () => {
   ])(
     'a lone %j that is no host is probed, then the command meant is named',
     async (word, meant) => {
-      // Through a proxy nothing listens on: no DNS lookup of the word, on any machine.
-      const run = await runCli([word, '--proxy', 'http://127.0.0.1:9'])
+      // Through a proxy nothing listens on: no DNS lookup of the word, on any machine. The
+      // options before it are no command: the word after them is the one typed.
+      const run = await runCli([
+        '--no-color',
+        '-H',
+        'X-A: 1',
+        word,
+        '--proxy',
+        'http://127.0.0.1:9',
+      ])
       expect(run.exitCode).toBe(3)
       expect(run.stderr.trimEnd().split('\n').at(-1)).toBe(
         `sse-probe: '${word}' was read as a host name (http://${word}/); did you mean sse-probe ${meant}?`,
@@ -266,6 +284,16 @@ describe("commander's messages and the first commands", () => {
       expect(asked.stdout).toBe(own.stdout)
     },
   )
+
+  it('`sse-probe -q --help check`: help after other options is still that of the command', async () => {
+    const [asked, own] = await Promise.all([
+      runCli(['-q', '--help', 'check']),
+      runCli(['check', '--help']),
+    ])
+    expect(asked.exitCode).toBe(0)
+    expect(asked.stdout).toMatch(/^Usage: sse-probe check /)
+    expect(asked.stdout).toBe(own.stdout)
+  })
 
   it('`sse-probe help` is `sse-probe --help` (which answers from the prebuilt text)', async () => {
     const [viaHelp, prebuilt] = await Promise.all([runCli(['help']), runCli(['--help'])])

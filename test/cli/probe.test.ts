@@ -815,6 +815,24 @@ describe('request', () => {
     expect(proxied).toEqual([`${target.url}/flag`, `${target.url}/env`, `${target.url}/bare`])
   })
 
+  it('a proxy that cannot be reached is named, with the flag or variable that set it', async () => {
+    const target = await sseServer('event: end\ndata: x\n\n')
+    // Nothing listens on the proxy's port. Node's words alone read as a wrong URL.
+    const flag = await runCli([target.url, '--json', '--proxy', 'http://127.0.0.1:9'])
+    expect(flag.exitCode).toBe(3)
+    expect(flag.summary.message).toBe(
+      'cannot reach the proxy http://127.0.0.1:9 (--proxy): connect ECONNREFUSED 127.0.0.1:9',
+    )
+    const env = await runCli([target.url, '--json'], {
+      env: { HTTP_PROXY: 'http://user:secret@127.0.0.1:9' },
+    })
+    expect(env.exitCode).toBe(3)
+    expect(env.summary.message).toBe(
+      'cannot reach the proxy http://127.0.0.1:9 (HTTP_PROXY): connect ECONNREFUSED 127.0.0.1:9',
+    )
+    expect(env.stdout + env.stderr).not.toContain('secret')
+  })
+
   it('a host NO_PROXY names is reached directly, as without proxy variables (HTTP/2, HTTP/1.0)', async () => {
     const h2 = await startH2Server((_req, res) =>
       res.writeHead(200, SSE).end('event: end\ndata: x\n\n'),

@@ -150,6 +150,11 @@ describe('transcripts', () => {
       'unknown record type "ping" (expected one of open, event, comment, retry, close, reconnect, error, summary, violation, trigger)',
     ],
     [
+      lines(open(0), { level: 'info', msg: 'x' }),
+      2,
+      'no record type (expected one of open, event, comment, retry, close, reconnect, error, summary, violation, trigger)',
+    ],
+    [
       lines(open(0), { type: 'event', t: 1, id: null, lastEventId: '', data: 'x' }),
       2,
       'event record: "event" is missing: expected a string without line breaks',
