@@ -27,23 +27,27 @@ const PROXY_VARIABLES = ['http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY
 
 /**
  * The proxy a request to the URL is sent to, and who named it: `--proxy`, else the variable undici
- * reads for its scheme (NO_PROXY aside: a host it names fails under its own name).
+ * reads for its scheme, https falling back to the http one (NO_PROXY aside: a host it names fails
+ * under its own name).
  */
 export function proxyOf(
   url: URL,
   proxy: string | undefined,
   env: NodeJS.ProcessEnv = process.env,
 ): { url: URL; from: string } | undefined {
-  // As undici: the lower-case name wins when set, even empty; https falls back to the http proxy.
-  const named = (lower: string, upper: string) => (env[lower] !== undefined ? lower : upper)
-  const http = named('http_proxy', 'HTTP_PROXY')
-  const https = named('https_proxy', 'HTTPS_PROXY')
-  const from = proxy
-    ? '--proxy'
-    : [...(url.protocol === 'https:' ? [https] : []), http].find((name) => env[name])
-  const href = proxy || (from && env[from])
-  const parsed = href ? URL.parse(href) : null
-  return parsed && from ? { url: parsed, from } : undefined
+  if (proxy) {
+    const parsed = URL.parse(proxy)
+    return parsed ? { url: parsed, from: '--proxy' } : undefined
+  }
+  const { http, https } = proxyVariables(env)
+  const variable = (url.protocol === 'https:' ? https : undefined) ?? http
+  return variable && { url: new URL(variable.url), from: variable.name }
+}
+
+/** The proxy variables' URLs, for undici (which would read a `host:port` as a URL with a scheme). */
+function proxyUrls(env: NodeJS.ProcessEnv): { httpProxy?: string; httpsProxy?: string } {
+  const { http, https } = proxyVariables(env)
+  return { ...(http && { httpProxy: http.url }), ...(https && { httpsProxy: https.url }) }
 }
 
 /**
@@ -86,7 +90,7 @@ export function createHttp(options: HttpOptions): Http {
   const hasProxyVariables = PROXY_VARIABLES.some((name) => process.env[name])
   return {
     dispatcher: hasProxyVariables
-      ? new EnvHttpProxyAgent({ ...proxied, ...proxyVariables(process.env), connect: connector })
+      ? new EnvHttpProxyAgent({ ...proxied, ...proxyUrls(process.env), connect: connector })
       : new Agent({ ...common, connect: connector }),
     httpVersion: (origin) => alpnByOrigin.get(keyOf(origin)) ?? '1.1',
     // Set once a socket to the origin is connected (its TLS handshake done).

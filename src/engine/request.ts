@@ -164,19 +164,26 @@ function percentDecoded(text: string): string {
 
 const PROXY_SCHEMES = ['http:', 'https:', 'socks:', 'socks5:']
 
+/** A proxy variable: the URL it names, and its name (HTTPS_PROXY, https_proxy…). */
+export interface ProxyVariable {
+  url: string
+  name: string
+}
+
 /**
- * The proxy variables (lower case first), as the URLs undici is given: a `host:port` without a
- * scheme (`HTTPS_PROXY=proxy.corp:3128`, common in corporate shells) is http://, as curl reads it;
- * anything else that is not a proxy URL is a usage error, not a crash.
+ * The proxy variables as undici reads them (the lower-case name wins when set, even empty), as
+ * URLs: a `host:port` without a scheme (`HTTPS_PROXY=proxy.corp:3128`, common in corporate
+ * shells) is http://, as curl reads it; anything else that is not a proxy URL is a usage error,
+ * not a crash.
  */
 export function proxyVariables(env: NodeJS.ProcessEnv): {
-  httpProxy?: string
-  httpsProxy?: string
+  http?: ProxyVariable
+  https?: ProxyVariable
 } {
-  const urls: { httpProxy?: string; httpsProxy?: string } = {}
+  const variables: { http?: ProxyVariable; https?: ProxyVariable } = {}
   for (const [key, lower, upper] of [
-    ['httpProxy', 'http_proxy', 'HTTP_PROXY'],
-    ['httpsProxy', 'https_proxy', 'HTTPS_PROXY'],
+    ['http', 'http_proxy', 'HTTP_PROXY'],
+    ['https', 'https_proxy', 'HTTPS_PROXY'],
   ] as const) {
     const name = env[lower] !== undefined ? lower : upper
     const value = env[name]?.trim()
@@ -193,9 +200,9 @@ export function proxyVariables(env: NodeJS.ProcessEnv): {
         `environment variable ${name} '${redactUrl(value)}' is not a proxy URL such as http://proxy.example:3128`,
       )
     }
-    urls[key] = url
+    variables[key] = { url, name }
   }
-  return urls
+  return variables
 }
 
 // `proxy.corp:3128`, `user:pw@10.0.0.1:3128`, `[::1]:3128`: the URL parser would read a scheme.

@@ -831,6 +831,11 @@ describe('request', () => {
       'cannot reach the proxy http://127.0.0.1:9 (HTTP_PROXY): connect ECONNREFUSED 127.0.0.1:9',
     )
     expect(env.stdout + env.stderr).not.toContain('secret')
+    // Without a scheme: http://, named as such.
+    const bare = await runCli([target.url, '--json'], { env: { HTTP_PROXY: '127.0.0.1:9' } })
+    expect(bare.summary.message).toBe(
+      'cannot reach the proxy http://127.0.0.1:9 (HTTP_PROXY): connect ECONNREFUSED 127.0.0.1:9',
+    )
   })
 
   it('a host NO_PROXY names is reached directly, as without proxy variables (HTTP/2, HTTP/1.0)', async () => {

@@ -202,10 +202,13 @@ describe('validators', () => {
   it('a proxy variable without a scheme is http://, as curl reads it', () => {
     expect(
       proxyVariables({ https_proxy: 'proxy.corp:3128', HTTP_PROXY: 'u:p@10.0.0.1:8080' }),
-    ).toEqual({ httpsProxy: 'http://proxy.corp:3128', httpProxy: 'http://u:p@10.0.0.1:8080' })
+    ).toEqual({
+      https: { url: 'http://proxy.corp:3128', name: 'https_proxy' },
+      http: { url: 'http://u:p@10.0.0.1:8080', name: 'HTTP_PROXY' },
+    })
     expect(proxyVariables({ HTTPS_PROXY: '[::1]:3128', HTTP_PROXY: 'https://proxy:443' })).toEqual({
-      httpsProxy: 'http://[::1]:3128',
-      httpProxy: 'https://proxy:443',
+      https: { url: 'http://[::1]:3128', name: 'HTTPS_PROXY' },
+      http: { url: 'https://proxy:443', name: 'HTTP_PROXY' },
     })
   })
 
