@@ -323,6 +323,14 @@ describe('the pretty view', () => {
     expect(run.stdout).toBe('Half an ans\nWhole\n')
   })
 
+  it('prints an emoji whose surrogate pair a server split between two deltas whole', async () => {
+    const words = ['Zürich ', 'sun \ud83d', '\ude00 and ', '你好']
+    // Paced: each delta is a read of its own, so that each is written on its own.
+    const url = await serveLlmStreams({ split: chatTokens(4, 1, 20, (i) => words[i]!) })
+    const run = await runMain(['-d', '{}', `${url}/split`])
+    expect(run.stdout).toBe('Zürich sun 😀 and 你好\n')
+  })
+
   it('dims reasoning and keeps control characters from reaching the terminal', async () => {
     const url = await serveLlmStreams({ chatChoices })
     const run = await runMain(['--color', '-d', '{}', `${url}/chatChoices`])
