@@ -153,6 +153,7 @@ export async function createOutput(
       const { createLlmRenderer } = await import('../llm/render.ts')
       return createLlmRenderer(palette.chalk, palette.chalkStderr)
     }
+    const sharedOut = stdout.isTTY || sameFile(stdout, stderr)
     // Raw format writes the body itself: events and comments are already there.
     const inBody = (record: ProbeRecord) =>
       options.format === 'raw' && (record.type === 'event' || record.type === 'comment')
@@ -161,16 +162,16 @@ export async function createOutput(
       if (llm.live && record.type === 'event') return
       const rendered = pretty(record)
       // A status line, a comment or the summary starts on a line of its own, not after the
-      // model's last words; a status line on stderr only where stdout shares its terminal, so
-      // that `> answer.txt` keeps the text as the model wrote it. A reconnect's new answer starts
-      // on a line of its own there too.
+      // model's last words; a status line on stderr only where stdout shares its terminal or
+      // file (2>&1), so that `> answer.txt` keeps the text as the model wrote it. A reconnect's
+      // new answer starts on a line of its own there too.
       if (
         llm.live &&
         rendered &&
         (rendered.stream === 'out' ||
           record.type === 'summary' ||
           record.type === 'reconnect' ||
-          stdout.isTTY)
+          sharedOut)
       )
         out += llm.renderer!.end()
       if (rendered?.stream === 'out') toOut(rendered.text)
@@ -334,6 +335,19 @@ function isPipe(stream: Writable): boolean {
   if (typeof fd !== 'number') return false
   try {
     return fstatSync(fd).isFIFO()
+  } catch {
+    return false
+  }
+}
+
+/** Whether two streams write to one file or pipe (`2>&1`). */
+function sameFile(a: Writable, b: Writable): boolean {
+  const fdA = (a as { fd?: unknown }).fd
+  const fdB = (b as { fd?: unknown }).fd
+  if (typeof fdA !== 'number' || typeof fdB !== 'number') return false
+  try {
+    const [statA, statB] = [fstatSync(fdA), fstatSync(fdB)]
+    return statA.dev === statB.dev && statA.ino === statB.ino
   } catch {
     return false
   }

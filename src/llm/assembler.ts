@@ -385,10 +385,15 @@ export function createAssembler(
     summary,
     medianDeltasPerRead() {
       endRead()
+      // Of an even number of reads, the mean of the middle two: reads of 3 and 5 have a median of 4.
+      const lower = Math.floor((reads - 1) / 2)
+      const upper = Math.floor(reads / 2)
       let seen = 0
+      let low = 0
       for (const [count, times] of [...readsByCount].sort((a, b) => a[0] - b[0])) {
+        if (seen <= lower && seen + times > lower) low = count
         seen += times
-        if (seen * 2 >= reads) return count
+        if (seen > upper) return (low + count) / 2
       }
       return 0
     },

@@ -11,6 +11,8 @@ const safe = (text: string) =>
     ? text.replace(UNSAFE_ALL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
     : text
 
+const isHighSurrogate = (code: number) => code >= 0xd800 && code <= 0xdbff
+
 export interface LlmRenderer {
   /** What one piece of output adds to stdout; cheap per delta (the view keeps up with 10,000/s). */
   output(output: LlmOutput): string
@@ -26,12 +28,28 @@ export interface LlmRenderer {
 export function createLlmRenderer(c: ChalkInstance, e: ChalkInstance): LlmRenderer {
   let lineStart = true
   let last: LlmOutput['kind'] | undefined
+  // A server that cuts its text by UTF-16 units may end a delta inside a surrogate pair (an emoji):
+  // its first half waits for the rest, so that the terminal gets the character, not two U+FFFD.
+  let half = ''
+
+  const styled = (kind: LlmOutput['kind'] | undefined, text: string) =>
+    kind === 'reasoning' ? c.dim(text) : kind === 'refusal' ? c.yellow(text) : text
+
+  /** The first half of a pair whose second never came, as it is (the stream moved on or ends). */
+  function release(): string {
+    if (half === '') return ''
+    const text = styled(last, half)
+    half = ''
+    lineStart = false
+    return text
+  }
 
   function output(piece: LlmOutput): string {
     if (piece.kind === 'tool-call') {
+      const released = release()
       last = piece.kind
       const { name, arguments: args, valid } = piece.call
-      const text = `${lineStart ? '' : '\n'}${c.magenta('⚙')} ${c.bold(safe(name ?? '(unnamed)'))} ${valid ? safe(args) : c.red(safe(args))}\n`
+      const text = `${released}${lineStart ? '' : '\n'}${c.magenta('⚙')} ${c.bold(safe(name ?? '(unnamed)'))} ${valid ? safe(args) : c.red(safe(args))}\n`
       lineStart = true
       return text
     }
@@ -39,17 +57,20 @@ export function createLlmRenderer(c: ChalkInstance, e: ChalkInstance): LlmRender
     // own); a refusal starts with its marker, so that it is not taken for the answer.
     let before = ''
     if (last !== piece.kind) {
-      if (last !== undefined) before = lineStart ? '\n' : '\n\n'
+      before = release()
+      if (last !== undefined) before += lineStart ? '\n' : '\n\n'
       if (piece.kind === 'refusal') before += c.yellow.bold('refusal: ')
       last = piece.kind
     }
-    if (piece.text === '') return before
-    lineStart = piece.text.endsWith('\n')
-    const text = safe(piece.text)
-    return (
-      before +
-      (piece.kind === 'text' ? text : piece.kind === 'reasoning' ? c.dim(text) : c.yellow(text))
-    )
+    let text = half + piece.text
+    half = ''
+    if (isHighSurrogate(text.charCodeAt(text.length - 1))) {
+      half = text.slice(-1)
+      text = text.slice(0, -1)
+    }
+    if (text === '') return before
+    lineStart = text.endsWith('\n')
+    return before + styled(piece.kind, safe(text))
   }
 
   const counted = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`
@@ -95,9 +116,10 @@ export function createLlmRenderer(c: ChalkInstance, e: ChalkInstance): LlmRender
   return {
     output,
     end() {
-      if (lineStart) return ''
+      const released = release()
+      if (lineStart) return released
       lineStart = true
-      return '\n'
+      return `${released}\n`
     },
     lineOpen: () => !lineStart,
     summary,

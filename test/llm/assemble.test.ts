@@ -188,6 +188,13 @@ describe('timing on the wire', () => {
     expect(run(batch(4, 20)).extension.batched).toBe(true)
     expect(run(batch(3, 30)).extension.batched).toBe(false)
     expect(run(batch(5, 15)).extension.batched).toBe(false)
+    // Reads of 3 and 5 deltas in turn: a median of 4 (the mean of the middle two), of 3 and 4: 3.5.
+    const alternating = (a: number, b: number, reads: number) =>
+      Array.from({ length: reads }, (_, read) =>
+        Array.from({ length: read % 2 ? b : a }, () => text(read * 30, 'x')),
+      ).flat()
+    expect(run(alternating(3, 5, 6)).extension.batched).toBe(true)
+    expect(run(alternating(3, 4, 6)).extension.batched).toBe(false)
   })
 })
 

@@ -1,6 +1,11 @@
 // LLM streams through the real CLI, against local servers.
-import { describe, expect, it } from 'vitest'
+import { spawn } from 'node:child_process'
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import type { LlmSummary } from '../../src/llm/types.ts'
+import { CLI } from '../helpers/cli.ts'
 import {
   anthropicToolOnly,
   chatAzure,
@@ -321,6 +326,31 @@ describe('the pretty view', () => {
     })
     const run = await runMain(['--llm', 'openai-chat', '--reconnect', 'always', server.url])
     expect(run.stdout).toBe('Half an ans\nWhole\n')
+  })
+
+  it('prints an emoji whose surrogate pair a server split between two deltas whole', async () => {
+    const words = ['Zürich ', 'sun \ud83d', '\ude00 and ', '你好']
+    // Paced: each delta is a read of its own, so that each is written on its own.
+    const url = await serveLlmStreams({ split: chatTokens(4, 1, 20, (i) => words[i]!) })
+    const run = await runMain(['-d', '{}', `${url}/split`])
+    expect(run.stdout).toBe('Zürich sun 😀 and 你好\n')
+  })
+
+  it('2>&1 into one file: a status line after a cut answer starts on a line of its own', async () => {
+    const url = await serveLlmStreams({ chatCut: { ...chatCut, pauseMs: 20 } })
+    const dir = mkdtempSync(join(tmpdir(), 'sse-probe-llm-'))
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }))
+    const file = join(dir, 'out.txt')
+    const fd = openSync(file, 'w')
+    const child = spawn(process.execPath, [CLI, '-d', '{}', '--no-reconnect', `${url}/chatCut`], {
+      env: { ...process.env, FORCE_COLOR: undefined, NO_COLOR: undefined },
+      stdio: ['ignore', fd, fd],
+    })
+    const exitCode = await new Promise((resolve) => child.on('close', resolve))
+    closeSync(fd)
+    expect(exitCode).toBe(0)
+    const text = readFileSync(file, 'utf8')
+    expect(text).toMatch(/\nHalf an ans\n +\d+\.\d{3}s {2}■ connection broke: .*\n── summary/)
   })
 
   it('dims reasoning and keeps control characters from reaching the terminal', async () => {

@@ -1,6 +1,6 @@
 // The LLM view in a real terminal, stdout and stderr both on it: what a user of the CLI sees.
 import { describe, expect, it } from 'vitest'
-import { chatCut, chatTools, serveLlmStreams } from '../helpers/llm-streams.ts'
+import { chatCut, chatTokens, chatTools, serveLlmStreams } from '../helpers/llm-streams.ts'
 import { runInTerminal, TERMINAL_TESTS } from '../helpers/tty.ts'
 
 // Slow enough for the spinner to be drawn between the deltas.
@@ -27,6 +27,14 @@ describe.runIf(TERMINAL_TESTS)('the LLM view on a terminal', () => {
     const text = rows.indexOf('Half an ans')
     expect(text, rows.join('\n')).toBeGreaterThan(0)
     expect(rows[text + 1]).toMatch(/^ +\d+\.\d{3}s {2}■ connection broke/)
+  })
+
+  it('shows an emoji whose surrogate pair two deltas split, not two replacement characters', async () => {
+    const words = ['Sunny ', '\ud83d', '\ude00 today']
+    const url = await serveLlmStreams({ split: chatTokens(3, 1, 60, (i) => words[i]!) })
+    const terminal = await runInTerminal(['-d', '{}', `${url}/split`])
+    expect(await terminal.exitCode()).toBe(0)
+    expect(terminal.screen()).toContain('Sunny 😀 today')
   })
 
   it('keeps the text when stdout is piped to the terminal the spinner is on', async () => {
