@@ -75,10 +75,35 @@ export function describeError(error: unknown): string {
       `the proxy refused the tunnel: HTTP ${status} ${STATUS_CODES[status] ?? ''}`.trimEnd() + auth
     )
   }
+  const alert = tlsAlert(line)
+  if (alert !== undefined) return alert
   if (/socket disconnected before secure TLS connection/i.test(line)) {
     return 'the server closed the connection during the TLS handshake (is it an https:// port?)'
   }
   return tls ? `TLS error: ${line} (use -k/--insecure to accept any certificate)` : line
+}
+
+// OpenSSL's words, file and line included: "C0…:error:0A000410:SSL routines:ssl3_read_bytes:ssl/tls
+// alert handshake failure:../deps/openssl/openssl/ssl/record/rec_layer_s3.c:918:SSL alert number 40".
+const OPENSSL_ERROR = /^[0-9A-F]+:error:[0-9A-F]+:SSL routines:[^:]*:([^:]+):/i
+
+// What the server's alert most likely means to a user of sse-probe (which sends no client
+// certificate, and speaks TLS 1.2 and 1.3, as Node does).
+const ALERT_MEANINGS: Record<string, string> = {
+  'certificate required': 'the server requires a client certificate, which sse-probe does not send',
+  'handshake failure':
+    'no TLS version or cipher in common, or the server requires a client certificate, which sse-probe does not send',
+  'protocol version': 'no TLS version in common: sse-probe speaks TLS 1.2 and 1.3',
+}
+
+/** One line for an OpenSSL error: the alert the server sent and what it likely means, or the reason. */
+function tlsAlert(line: string): string | undefined {
+  const reason = OPENSSL_ERROR.exec(line)?.[1]
+  if (reason === undefined) return undefined
+  const alert = /alert (.+)$/.exec(reason)?.[1]
+  if (alert === undefined) return `TLS error: ${reason}`
+  const meaning = ALERT_MEANINGS[alert]
+  return `TLS handshake failed: the server sent the alert "${alert}"${meaning ? ` (${meaning})` : ''}`
 }
 
 const DEFAULT_PORTS: Record<string, string> = { 'http:': '80', 'https:': '443' }

@@ -76,6 +76,7 @@ export function createHttp(options: HttpOptions): Http {
   const connector: Connector = (target, callback) =>
     connect(target, (error, socket) => {
       if (socket) {
+        keepTlsAlert(socket as Socket)
         const alpn = (socket as { alpnProtocol?: string | false }).alpnProtocol
         const key = originKey(target.protocol, target.hostname, target.port)
         alpnByOrigin.set(key, alpn === 'h2' ? '2' : '1.1')
@@ -143,6 +144,20 @@ function withoutContinues(chunk: Buffer): Buffer {
 function resetIsABreak(socket: Socket): void {
   socket.prependListener('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'ECONNRESET') error.code = 'ECONNRESET (a break)'
+  })
+}
+
+/**
+ * A TLS 1.3 server checks the client's certificate after the handshake, and its alert ("certificate
+ * required") comes as the socket's first error; undici then reports its own "other side closed"
+ * for the close that follows. The alert becomes that error's cause, which describeError reads.
+ */
+function keepTlsAlert(socket: Socket): void {
+  let alert: Error | undefined
+  socket.prependListener('error', (error: NodeJS.ErrnoException) => {
+    if (alert === undefined) {
+      if (error.code?.startsWith('ERR_SSL_')) alert = error
+    } else if (error !== alert) error.cause ??= alert
   })
 }
 

@@ -278,6 +278,29 @@ describe('TLS', () => {
     expect(run.summary.message).toContain(message)
   })
 
+  it.each([
+    [
+      'TLS 1.3',
+      'TLSv1.3',
+      'the alert "certificate required" (the server requires a client certificate, which sse-probe does not send)',
+    ],
+    ['TLS 1.2', 'TLSv1.2', 'the alert "handshake failure" (no TLS version or cipher in common, or'],
+  ] as const)(
+    'a server that requires a client certificate (%s) says so, not "other side closed" or OpenSSL\'s words',
+    async (_, maxVersion, alert) => {
+      const url = await listen(
+        createHttpsServer(
+          { ...selfSignedCertificate(), requestCert: true, rejectUnauthorized: true, maxVersion },
+          (_req, res) => res.writeHead(200, SSE).end(END),
+        ),
+      )
+      const run = await runCli([url, '--json', '-k'])
+      expect(run.exitCode).toBe(3)
+      expect(run.summary.reason).toBe('connect-failed')
+      expect(run.summary.message).toContain(`TLS handshake failed: the server sent ${alert}`)
+    },
+  )
+
   it('-k works over HTTP/2 too', async () => {
     const url = await listen(
       createSecureServer(selfSignedCertificate(), (_req, res) => res.writeHead(200, SSE).end(END)),
