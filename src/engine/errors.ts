@@ -36,11 +36,13 @@ export function describeError(error: unknown): string {
   const parts: string[] = []
   let tls = false
   let overflow = false
+  let http2 = false
   const visit = (value: unknown, depth: number) => {
     if (depth > 5 || value === null || typeof value !== 'object') return
     const e = value as ErrorLike
     if (e.code && TLS_CODES.has(e.code)) tls = true
     if (e.code === 'UND_ERR_HEADERS_OVERFLOW') overflow = true
+    if (e.code === 'ERR_HTTP2_ERROR') http2 = true
     const message = e.message?.trim()
     if (message && !parts.some((part) => part.includes(message))) parts.push(message)
     for (const inner of e.errors ?? []) visit(inner, depth + 1)
@@ -74,6 +76,10 @@ export function describeError(error: unknown): string {
     return (
       `the proxy refused the tunnel: HTTP ${status} ${STATUS_CODES[status] ?? ''}`.trimEnd() + auth
     )
+  }
+  // nghttp2's words ("Protocol error") name neither the protocol nor who broke it.
+  if (http2) {
+    return `the server broke the HTTP/2 protocol (${line}); a server that offers h2 in its TLS handshake and answers in HTTP/1.1 does this`
   }
   const alert = tlsAlert(line)
   if (alert !== undefined) return alert

@@ -1,6 +1,7 @@
 import { createSecureServer } from 'node:http2'
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https'
 import { type AddressInfo, createServer as createNetServer } from 'node:net'
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { runCli } from '../helpers/cli.ts'
 import { startServer } from '../helpers/server.ts'
@@ -204,7 +205,9 @@ describe('redirects to another origin', () => {
 })
 
 describe('TLS', () => {
-  function listen(server: HttpsServer | ReturnType<typeof createSecureServer>): Promise<string> {
+  function listen(
+    server: HttpsServer | TlsServer | ReturnType<typeof createSecureServer>,
+  ): Promise<string> {
     onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())))
     return new Promise((resolve) =>
       server.listen(0, '127.0.0.1', () =>
@@ -300,6 +303,21 @@ describe('TLS', () => {
       expect(run.summary.message).toContain(`TLS handshake failed: the server sent ${alert}`)
     },
   )
+
+  it('a server that chooses h2 in its TLS handshake, then answers in HTTP/1.1, is said to break HTTP/2', async () => {
+    const server = createTlsServer(
+      { ...selfSignedCertificate(), ALPNProtocols: ['h2'] },
+      (socket) =>
+        socket.once('data', () =>
+          socket.end(`HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\r\n${END}`),
+        ),
+    )
+    const run = await runCli([await listen(server), '--json', '-k'])
+    expect(run.exitCode).toBe(3)
+    expect(run.summary.message).toBe(
+      'the server broke the HTTP/2 protocol (Protocol error); a server that offers h2 in its TLS handshake and answers in HTTP/1.1 does this',
+    )
+  })
 
   it('-k works over HTTP/2 too', async () => {
     const url = await listen(
