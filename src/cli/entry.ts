@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { internalErrorLine } from '../engine/escape.ts'
 import { SIGNAL_EXIT_CODES, STOP_SIGNALS, type StopSignal } from '../engine/exit-code.ts'
 import { VERSION } from '../engine/version.ts'
 import { loadCliMain } from './load-main.ts'
@@ -9,7 +10,7 @@ declare const CLI_MAIN_HASH: string
 
 // A last resort: whatever slipped through is one line, not a stack trace.
 process.on('uncaughtException', (error) => {
-  process.stderr.write(`sse-probe: internal error: ${error.message}\n`)
+  process.stderr.write(internalErrorLine(error))
   process.exit(70)
 })
 

@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs'
 import { CommanderError } from 'commander'
 import { SseProbeUsageError } from '../engine/errors.ts'
-import { visible } from '../engine/escape.ts'
+import { internalErrorLine, visible } from '../engine/escape.ts'
 import { redactText } from '../engine/redact.ts'
 import { urlArg } from '../engine/validate.ts'
 import {
@@ -104,8 +104,7 @@ export async function main(given: readonly string[], context: RunContext): Promi
       terminal.err(errorLine(`error: ${error.message}`, showSecrets))
       return 2
     }
-    const message = error instanceof Error ? error.message : String(error)
-    terminal.err(`sse-probe: internal error: ${visible(message.split('\n')[0]!)}\n`)
+    terminal.err(internalErrorLine(error))
     return 70
   }
 }

@@ -36,11 +36,13 @@ export function describeError(error: unknown): string {
   const parts: string[] = []
   let tls = false
   let overflow = false
+  let http2 = false
   const visit = (value: unknown, depth: number) => {
     if (depth > 5 || value === null || typeof value !== 'object') return
     const e = value as ErrorLike
     if (e.code && TLS_CODES.has(e.code)) tls = true
     if (e.code === 'UND_ERR_HEADERS_OVERFLOW') overflow = true
+    if (e.code === 'ERR_HTTP2_ERROR') http2 = true
     const message = e.message?.trim()
     if (message && !parts.some((part) => part.includes(message))) parts.push(message)
     for (const inner of e.errors ?? []) visit(inner, depth + 1)
@@ -75,10 +77,39 @@ export function describeError(error: unknown): string {
       `the proxy refused the tunnel: HTTP ${status} ${STATUS_CODES[status] ?? ''}`.trimEnd() + auth
     )
   }
+  // nghttp2's words ("Protocol error") name neither the protocol nor who broke it.
+  if (http2) {
+    return `the server broke the HTTP/2 protocol (${line}); a server that offers h2 in its TLS handshake and answers in HTTP/1.1 does this`
+  }
+  const alert = tlsAlert(line)
+  if (alert !== undefined) return alert
   if (/socket disconnected before secure TLS connection/i.test(line)) {
     return 'the server closed the connection during the TLS handshake (is it an https:// port?)'
   }
   return tls ? `TLS error: ${line} (use -k/--insecure to accept any certificate)` : line
+}
+
+// OpenSSL's words, file and line included: "C0…:error:0A000410:SSL routines:ssl3_read_bytes:ssl/tls
+// alert handshake failure:../deps/openssl/openssl/ssl/record/rec_layer_s3.c:918:SSL alert number 40".
+const OPENSSL_ERROR = /^[0-9A-F]+:error:[0-9A-F]+:SSL routines:[^:]*:([^:]+):/i
+
+// What the server's alert most likely means to a user of sse-probe (which sends no client
+// certificate, and speaks TLS 1.2 and 1.3, as Node does).
+const ALERT_MEANINGS: Record<string, string> = {
+  'certificate required': 'the server requires a client certificate, which sse-probe does not send',
+  'handshake failure':
+    'no TLS version or cipher in common, or the server requires a client certificate, which sse-probe does not send',
+  'protocol version': 'no TLS version in common: sse-probe speaks TLS 1.2 and 1.3',
+}
+
+/** One line for an OpenSSL error: the alert the server sent and what it likely means, or the reason. */
+function tlsAlert(line: string): string | undefined {
+  const reason = OPENSSL_ERROR.exec(line)?.[1]
+  if (reason === undefined) return undefined
+  const alert = /alert (.+)$/.exec(reason)?.[1]
+  if (alert === undefined) return `TLS error: ${reason}`
+  const meaning = ALERT_MEANINGS[alert]
+  return `TLS handshake failed: the server sent the alert "${alert}"${meaning ? ` (${meaning})` : ''}`
 }
 
 const DEFAULT_PORTS: Record<string, string> = { 'http:': '80', 'https:': '443' }

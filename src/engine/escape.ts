@@ -36,3 +36,13 @@ export function headOf(text: string, length: number): string {
 export function clipped(text: string, length: number): string {
   return text.length <= length ? text : `${headOf(text, length)}…`
 }
+
+/**
+ * What a bug (exit 70) says on stderr: one line, safe for a terminal, of bounded length. A
+ * generated assertion message quotes the failed expression's source line, which in the bundle is
+ * the whole minified script.
+ */
+export function internalErrorLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error)
+  return `sse-probe: internal error: ${clipped(visible(message.split('\n')[0]!), 500)}\n`
+}

@@ -6,6 +6,7 @@ import {
   type Connector,
   type Dispatcher,
   EnvHttpProxyAgent,
+  kParser,
   ProxyAgent,
 } from './undici-lite.ts'
 
@@ -75,12 +76,14 @@ export function createHttp(options: HttpOptions): Http {
   const connector: Connector = (target, callback) =>
     connect(target, (error, socket) => {
       if (socket) {
+        keepTlsAlert(socket as Socket)
         const alpn = (socket as { alpnProtocol?: string | false }).alpnProtocol
         const key = originKey(target.protocol, target.hostname, target.port)
         alpnByOrigin.set(key, alpn === 'h2' ? '2' : '1.1')
         if (alpn !== 'h2') {
           firstResponse(socket as Socket, () => alpnByOrigin.set(key, '1.0'))
           resetIsABreak(socket as Socket)
+          resumeAtEnd(socket as Socket)
         }
       }
       callback(error as null, socket as never)
@@ -141,6 +144,45 @@ function withoutContinues(chunk: Buffer): Buffer {
 function resetIsABreak(socket: Socket): void {
   socket.prependListener('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'ECONNRESET') error.code = 'ECONNRESET (a break)'
+  })
+}
+
+/**
+ * A TLS 1.3 server checks the client's certificate after the handshake, and its alert ("certificate
+ * required") comes as the socket's first error; undici then reports its own "other side closed"
+ * for the close that follows. The alert becomes that error's cause, which describeError reads.
+ */
+function keepTlsAlert(socket: Socket): void {
+  let alert: Error | undefined
+  socket.prependListener('error', (error: NodeJS.ErrnoException) => {
+    if (alert === undefined) {
+      if (error.code?.startsWith('ERR_SSL_')) alert = error
+    } else if (error !== alert) error.cause ??= alert
+  })
+}
+
+/** What of undici's HTTP/1 parser (client-h1.js) resumeAtEnd touches. */
+interface H1Parser {
+  paused: boolean
+  ptr: number
+  llhttp: { llhttp_resume(ptr: number): void }
+}
+
+/**
+ * undici 7 throws from the socket's 'end' listener (an AssertionError nothing can catch: exit 70)
+ * when the server closes the connection while the parser is paused, its body held back under
+ * backpressure (nodejs/undici#5360, fixed in undici 8): a compressed body that decodes slower
+ * than it arrives, then ends. Paused with the socket at its end, the parser has handed every byte
+ * on (any rest would still be in the socket, which would not have ended): it is unpaused, as
+ * undici 8 does, for undici to finish the response; the reader, paused still, takes that end in
+ * its turn (dispatch.ts).
+ */
+function resumeAtEnd(socket: Socket): void {
+  socket.prependListener('end', () => {
+    const parser = (socket as unknown as Record<symbol, H1Parser | null>)[kParser]
+    if (!parser?.paused) return
+    parser.llhttp.llhttp_resume(parser.ptr)
+    parser.paused = false
   })
 }
 

@@ -3,6 +3,7 @@
 import type * as Undici from 'undici'
 import connect from 'undici/lib/api/api-connect.js'
 import buildConnectorImpl from 'undici/lib/core/connect.js'
+import symbols from 'undici/lib/core/symbols.js'
 import AgentImpl from 'undici/lib/dispatcher/agent.js'
 import DispatcherImpl from 'undici/lib/dispatcher/dispatcher.js'
 import EnvHttpProxyAgentImpl from 'undici/lib/dispatcher/env-http-proxy-agent.js'
@@ -17,3 +18,5 @@ export const EnvHttpProxyAgent = EnvHttpProxyAgentImpl as typeof Undici.EnvHttpP
 export const buildConnector = buildConnectorImpl as typeof Undici.buildConnector
 export type { Dispatcher } from 'undici'
 export type Connector = Undici.buildConnector.connector
+/** The key under which undici keeps an HTTP/1 socket's parser. */
+export const kParser = (symbols as { kParser: symbol }).kParser

@@ -144,4 +144,17 @@ describe('a bug is exit 70, one line, never another reason', () => {
     expect(run.exitCode).toBe(70)
     expect(run.stderr).toBe('sse-probe: internal error: boom\n')
   })
+
+  it('an exception thrown outside the probe (an event listener) is one line too, however long its message', async () => {
+    const server = await startServer(
+      (_req, res) => void res.writeHead(200, SSE).write('data: a\n\n'),
+    )
+    // What an assertion in undici throws: a first line, then the quoted source (the whole bundle).
+    const thrower = `setTimeout(() => { throw new Error('failed\\n' + 'x'.repeat(300000)) }, 300)`
+    const run = await runCli([server.url, '--json', '--duration', '5s'], {
+      env: { NODE_OPTIONS: `--import=data:text/javascript,${encodeURIComponent(thrower)}` },
+    })
+    expect(run.exitCode).toBe(70)
+    expect(run.stderr).toBe('sse-probe: internal error: failed\n')
+  })
 })

@@ -486,6 +486,36 @@ describe('bounded memory: --max-event-size', () => {
     expect(run.exitCode).toBe(3)
     expect(run.summary.reason).toBe('event-too-large')
   })
+
+  it('a compressed body that runs to the close and ends while decoding is behind ends cleanly (no internal error)', async () => {
+    // 200 MB of empty lines in 200 KB: the decoder falls behind, so undici's parser is paused
+    // when the close comes (undici 7 threw from the socket's 'end' listener: exit 70).
+    const server = await startRawServer(async (socket) => {
+      socket.write(
+        'HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-encoding: gzip\r\nconnection: close\r\n\r\n',
+      )
+      const gzip = createGzip()
+      gzip.pipe(socket)
+      gzip.write('data: a\n\n')
+      const chunk = Buffer.alloc(1024 * 1024, '\n')
+      for (let i = 0; i < 200 && !socket.destroyed; i++) {
+        if (!gzip.write(chunk)) await drained(gzip)
+      }
+      gzip.end()
+    })
+    const run = await runCli([
+      server.url,
+      '--json',
+      '-H',
+      'Accept-Encoding: gzip',
+      '--reconnect',
+      'never',
+    ])
+    expect(run.stderr).toBe('')
+    expect(run.exitCode).toBe(0)
+    expect(run.summary).toMatchObject({ reason: 'server-closed', events: 1 })
+    expect(run.ofType('close')[0]).toMatchObject({ cause: 'server-closed' })
+  })
 })
 
 // `script` (util-linux) runs a command in a pseudo-terminal: the only way to see the spinner.

@@ -1,6 +1,7 @@
 import { createSecureServer } from 'node:http2'
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https'
 import { type AddressInfo, createServer as createNetServer } from 'node:net'
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { runCli } from '../helpers/cli.ts'
 import { startServer } from '../helpers/server.ts'
@@ -204,7 +205,9 @@ describe('redirects to another origin', () => {
 })
 
 describe('TLS', () => {
-  function listen(server: HttpsServer | ReturnType<typeof createSecureServer>): Promise<string> {
+  function listen(
+    server: HttpsServer | TlsServer | ReturnType<typeof createSecureServer>,
+  ): Promise<string> {
     onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())))
     return new Promise((resolve) =>
       server.listen(0, '127.0.0.1', () =>
@@ -276,6 +279,44 @@ describe('TLS', () => {
     expect(run.exitCode).toBe(3)
     expect(run.summary.reason).toBe('connect-failed')
     expect(run.summary.message).toContain(message)
+  })
+
+  it.each([
+    [
+      'TLS 1.3',
+      'TLSv1.3',
+      'the alert "certificate required" (the server requires a client certificate, which sse-probe does not send)',
+    ],
+    ['TLS 1.2', 'TLSv1.2', 'the alert "handshake failure" (no TLS version or cipher in common, or'],
+  ] as const)(
+    'a server that requires a client certificate (%s) says so, not "other side closed" or OpenSSL\'s words',
+    async (_, maxVersion, alert) => {
+      const url = await listen(
+        createHttpsServer(
+          { ...selfSignedCertificate(), requestCert: true, rejectUnauthorized: true, maxVersion },
+          (_req, res) => res.writeHead(200, SSE).end(END),
+        ),
+      )
+      const run = await runCli([url, '--json', '-k'])
+      expect(run.exitCode).toBe(3)
+      expect(run.summary.reason).toBe('connect-failed')
+      expect(run.summary.message).toContain(`TLS handshake failed: the server sent ${alert}`)
+    },
+  )
+
+  it('a server that chooses h2 in its TLS handshake, then answers in HTTP/1.1, is said to break HTTP/2', async () => {
+    const server = createTlsServer(
+      { ...selfSignedCertificate(), ALPNProtocols: ['h2'] },
+      (socket) =>
+        socket.once('data', () =>
+          socket.end(`HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\r\n${END}`),
+        ),
+    )
+    const run = await runCli([await listen(server), '--json', '-k'])
+    expect(run.exitCode).toBe(3)
+    expect(run.summary.message).toBe(
+      'the server broke the HTTP/2 protocol (Protocol error); a server that offers h2 in its TLS handshake and answers in HTTP/1.1 does this',
+    )
   })
 
   it('-k works over HTTP/2 too', async () => {
