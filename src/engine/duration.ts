@@ -22,9 +22,10 @@ export function parseDuration(text: string): number | undefined {
 
 /** A short human form of a duration: 850ms, 1.25s, 2m05s. */
 export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${ms < 10 ? ms.toFixed(1).replace(/\.0$/, '') : Math.round(ms)}ms`
-  if (ms < 60_000) return `${(ms / 1000).toFixed(2).replace(/\.?0+$/, '')}s`
-  const minutes = Math.floor(ms / 60_000)
-  const seconds = Math.floor((ms % 60_000) / 1000)
-  return `${minutes}m${String(seconds).padStart(2, '0')}s`
+  if (ms < 9.95) return `${ms.toFixed(1).replace(/\.0$/, '')}ms`
+  // Each unit from where its rounding starts: 999.6ms is 1s, not 1000ms; 59.996s is 1m00s.
+  if (ms < 999.5) return `${Math.round(ms)}ms`
+  if (ms < 59_995) return `${(ms / 1000).toFixed(2).replace(/\.?0+$/, '')}s`
+  const total = Math.round(ms / 1000)
+  return `${Math.floor(total / 60)}m${String(total % 60).padStart(2, '0')}s`
 }

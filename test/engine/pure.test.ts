@@ -27,7 +27,10 @@ describe('durations', () => {
       formatDuration(850),
       formatDuration(1250),
       formatDuration(125_000),
-    ]).toEqual(['0.5ms', '850ms', '1.25s', '2m05s'])
+      formatDuration(9.97),
+      formatDuration(999.6),
+      formatDuration(59_996),
+    ]).toEqual(['0.5ms', '850ms', '1.25s', '2m05s', '10ms', '1s', '1m00s'])
   })
 })
 
