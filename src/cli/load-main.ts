@@ -1,4 +1,4 @@
-import { readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
 import { getCompileCacheDir } from 'node:module'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -73,5 +73,11 @@ function save(file: string, script: Script) {
   try {
     writeFileSync(partial, script.createCachedData())
     renameSync(partial, file)
-  } catch {}
+  } catch {
+    // A full disk, or a folder where the file goes: a partial file left here would be one more
+    // for every run, in a temp folder that is not cleaned up.
+    try {
+      unlinkSync(partial)
+    } catch {}
+  }
 }

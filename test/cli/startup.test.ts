@@ -1,4 +1,12 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -86,6 +94,26 @@ describe("cli-main.cjs's code cache (src/cli/load-main.ts)", () => {
     expect(second.ofType('event').map((e) => e.data)).toEqual(['hello'])
     // Rejected by V8, so written anew at exit.
     expect(readFileSync(file!).length).toBeGreaterThan(10_000)
+  })
+
+  it('that cannot be written leaves no partial file behind (a folder where the file goes)', async () => {
+    const server = await sseServer('data: hello\n\n')
+    const dir = mkdtempSync(join(tmpdir(), 'sse-probe-cache-'))
+    const env = { NODE_COMPILE_CACHE: dir }
+    await runCli([server.url, '--json', '-n', '1'], { env })
+    const [file] = cacheFiles(dir)
+    const folder = join(file!, '..')
+    rmSync(file!)
+    mkdirSync(file!)
+    for (let i = 0; i < 2; i++) {
+      const run = await runCli([server.url, '--json', '-n', '1'], { env })
+      expect(run.exitCode).toBe(0)
+      expect(run.stderr).toBe('')
+      expect(run.ofType('event').map((e) => e.data)).toEqual(['hello'])
+    }
+    expect(readdirSync(folder).filter((name) => name.startsWith('sse-probe-'))).toEqual([
+      file!.slice(folder.length + 1),
+    ])
   })
 
   it('loads the heavy chunks without a warning of Node’s (--schema loads the contracts’ chunk)', async () => {
