@@ -23,6 +23,8 @@ interface ReplayStep {
 
 interface StreamConnection {
   type: 'stream'
+  /** From the request to the response headers, as recorded (a server that answers once it has something to say). */
+  respondAfterMs: number
   /** The Last-Event-ID the recorded client sent (null: none); undefined for the first connection. */
   lastEventId?: string | null
   steps: ReplayStep[]
@@ -33,6 +35,7 @@ interface StreamConnection {
 /** A reconnect the recorded server turned down: an HTTP status, or no response at all (status undefined). */
 interface RefusedConnection {
   type: 'refuse'
+  respondAfterMs: number
   lastEventId: string | null
   status?: number
   /** What the refusal's response body said: the recorded start of the body, else the error message. */
@@ -41,6 +44,7 @@ interface RefusedConnection {
 
 interface NoContentConnection {
   type: 'no-content'
+  respondAfterMs: number
   lastEventId: string | null
 }
 
@@ -140,13 +144,17 @@ function createPlanBuilder() {
   // The client's last-event-ID buffer as the recording shows it.
   let buffer = ''
   // A reconnect whose outcome has not been recorded yet.
-  let reconnect: { lastEventId: string | null } | undefined
+  let reconnect: { t: number; lastEventId: string | null } | undefined
   let events = 0
 
   function push(connection: ReplayConnection) {
     connections.push(connection)
     reconnect = undefined
   }
+
+  // The first request goes out as the probe starts (t = 0), each later one at its reconnect record.
+  const respondAfter = (t: number) =>
+    roundMs(Math.max(0, t - (reconnect?.t ?? (connections.length === 0 ? 0 : t))))
 
   function step(t: number, text: string, extra: { event: boolean; id?: string }) {
     if (!open)
@@ -165,6 +173,7 @@ function createPlanBuilder() {
             )
           lastStream = {
             type: 'stream',
+            respondAfterMs: respondAfter(record.t),
             ...(reconnect && { lastEventId: reconnect.lastEventId }),
             steps: [],
           }
@@ -212,7 +221,7 @@ function createPlanBuilder() {
             })
             buffer = record.lastEventId ?? ''
           }
-          reconnect = { lastEventId: record.lastEventId }
+          reconnect = { t: record.t, lastEventId: record.lastEventId }
           return
         case 'error':
           if (open)
@@ -221,6 +230,7 @@ function createPlanBuilder() {
             )
           return push({
             type: 'refuse',
+            respondAfterMs: respondAfter(record.t),
             lastEventId: reconnect?.lastEventId ?? null,
             ...(record.status !== undefined && { status: record.status }),
             message: record.body ?? record.message,
@@ -228,7 +238,11 @@ function createPlanBuilder() {
         case 'summary':
           // A 204 leaves no record of its own: a reconnect, then the summary says why it ended.
           if (reconnect && record.reason === 'no-content')
-            push({ type: 'no-content', lastEventId: reconnect.lastEventId })
+            push({
+              type: 'no-content',
+              respondAfterMs: respondAfter(record.t),
+              lastEventId: reconnect.lastEventId,
+            })
           return
       }
     },

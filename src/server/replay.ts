@@ -57,6 +57,9 @@ export function startReplay(plan: ReplayPlan, options: ReplayOptions): Promise<L
     const lastEventId = lastEventIdOf(req)
     const start = resolveStart(plan, lastEventId, take(lastEventId), options.loop)
     const first = plan.connections[start.connection]
+    // The recorded server took this long to answer (an LLM API thinks first); a client resuming
+    // in the middle of a connection gets the rest of it at once.
+    if (first && start.step === 0 && !(await pause(scaled(first.respondAfterMs), signal))) return
     if (first?.type === 'refuse') {
       log?.(req, `${start.note}: refused as recorded (${first.status ?? 'no response'})`)
       expect(start.connection)

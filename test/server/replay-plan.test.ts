@@ -57,6 +57,8 @@ describe('transcripts', () => {
     expect(plan.connections).toEqual([
       {
         type: 'stream',
+        // The headers came 10ms after the probe started, and 5ms after the reconnect.
+        respondAfterMs: 10,
         steps: [
           { delayMs: 2, text: 'event: status\nid: 1\ndata: a\n\n', event: true, id: '1' },
           { delayMs: 88, text: ': ping\n\n', event: false },
@@ -67,6 +69,7 @@ describe('transcripts', () => {
       },
       {
         type: 'stream',
+        respondAfterMs: 5,
         lastEventId: '2',
         steps: [
           { delayMs: 1, text: 'id: 3\ndata: c\n\n', event: true, id: '3' },
@@ -118,9 +121,9 @@ describe('transcripts', () => {
       't',
     )
     expect(plan.connections.slice(1)).toEqual([
-      { type: 'refuse', lastEventId: '1', message: 'ECONNREFUSED' },
-      { type: 'refuse', lastEventId: '1', status: 503, message: 'HTTP 503' },
-      { type: 'no-content', lastEventId: '1' },
+      { type: 'refuse', respondAfterMs: 1, lastEventId: '1', message: 'ECONNREFUSED' },
+      { type: 'refuse', respondAfterMs: 1, lastEventId: '1', status: 503, message: 'HTTP 503' },
+      { type: 'no-content', respondAfterMs: 1, lastEventId: '1' },
     ])
   })
 

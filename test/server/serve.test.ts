@@ -4,6 +4,7 @@ import { writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
 import type { ProbeRecord } from '../../src/engine/records.ts'
 import { startDemoEndpoint } from '../../src/server/demo-endpoint.ts'
@@ -14,6 +15,7 @@ import {
   startDifferentialServer,
 } from '../helpers/browser.ts'
 import { type CliRun, runCli, startCli } from '../helpers/cli.ts'
+import { startServer } from '../helpers/server.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'sse-probe-serve-'))
 function file(name: string, content: string | object[]): string {
@@ -57,6 +59,28 @@ describe('sse-probe serve: a recorded session, probed again', () => {
     )
     expect(stderr.match(/▶ GET \//g)).toHaveLength(2)
     expect(stderr).toContain('Last-Event-ID: 3  → connection 2 of the recording')
+  })
+
+  it('replays how long the server took to answer each request (headers held until it had something)', async () => {
+    // As an LLM API, or any server that sends its headers with its first write: 600ms per request.
+    const live = await startServer(async (_req, res, index) => {
+      await sleep(600)
+      res.writeHead(200, { 'content-type': 'text/event-stream' })
+      res.end(index === 0 ? 'retry: 100\nid: 1\ndata: a\n\n' : 'event: end\nid: 2\ndata: b\n\n')
+    })
+    const transcript = join(dir, 'slow-headers.ndjson')
+    const recorded = await runCli([live.url, '--json', '--record', transcript])
+    expect(recorded.summary).toMatchObject({ reason: 'end-event', connections: 2 })
+
+    const server = await startCli(['serve', transcript])
+    const replayed = await runCli([server.url, '--json'])
+    const times = (run: CliRun) => run.records.filter((r) => r.type !== 'summary').map((r) => r.t)
+    const recordedTimes = times(recorded)
+    expect(times(replayed)).toHaveLength(recordedTimes.length)
+    times(replayed).forEach((t, i) => {
+      expect(Math.abs(t - recordedTimes[i]!)).toBeLessThan(TOLERANCE_MS)
+    })
+    await server.stop()
   })
 
   it('answers Last-Event-ID by resuming after that id', async () => {
