@@ -57,11 +57,19 @@ export function startReplay(plan: ReplayPlan, options: ReplayOptions): Promise<L
     const lastEventId = lastEventIdOf(req)
     const start = resolveStart(plan, lastEventId, take(lastEventId), options.loop)
     const first = plan.connections[start.connection]
+    // Logged as the request arrives, before the recorded server's time to answer.
+    log?.(
+      req,
+      first?.type === 'refuse'
+        ? `${start.note}: refused as recorded (${first.status ?? 'no response'})`
+        : first?.type === 'no-content'
+          ? `${start.note}: 204 as recorded`
+          : start.note,
+    )
     // The recorded server took this long to answer (an LLM API thinks first); a client resuming
     // in the middle of a connection gets the rest of it at once.
     if (first && start.step === 0 && !(await pause(scaled(first.respondAfterMs), signal))) return
     if (first?.type === 'refuse') {
-      log?.(req, `${start.note}: refused as recorded (${first.status ?? 'no response'})`)
       expect(start.connection)
       if (first.status === undefined) res.destroy()
       else
@@ -71,12 +79,10 @@ export function startReplay(plan: ReplayPlan, options: ReplayOptions): Promise<L
       return
     }
     if (first?.type === 'no-content') {
-      log?.(req, `${start.note}: 204 as recorded`)
       expect(start.connection)
       res.writeHead(204).end()
       return
     }
-    log?.(req, start.note)
     startStream(res)
     let due = performance.now()
     const wait = (ms: number) => {
