@@ -24,8 +24,6 @@ export interface Http {
   connected(origin: string): boolean
 }
 
-const PROXY_VARIABLES = ['http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY']
-
 /**
  * The proxy a request to the URL is sent to, and who named it: `--proxy`, else the variable undici
  * reads for its scheme, https falling back to the http one (NO_PROXY aside: a host it names fails
@@ -90,11 +88,12 @@ export function createHttp(options: HttpOptions): Http {
     })
   // With proxy variables, the hosts NO_PROXY names are reached directly through the same connector
   // (the proxied ones go through the proxy's own, over HTTP/1.1).
-  const hasProxyVariables = PROXY_VARIABLES.some((name) => process.env[name])
+  const proxies = proxyUrls(process.env)
   return {
-    dispatcher: hasProxyVariables
-      ? new EnvHttpProxyAgent({ ...proxied, ...proxyUrls(process.env), connect: connector })
-      : new Agent({ ...common, connect: connector }),
+    dispatcher:
+      proxies.httpProxy || proxies.httpsProxy
+        ? new EnvHttpProxyAgent({ ...proxied, ...proxies, connect: connector })
+        : new Agent({ ...common, connect: connector }),
     httpVersion: (origin) => alpnByOrigin.get(keyOf(origin)) ?? '1.1',
     // Set once a socket to the origin is connected (its TLS handshake done).
     connected: (origin) => alpnByOrigin.has(keyOf(origin)),

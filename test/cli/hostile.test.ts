@@ -1,6 +1,7 @@
 import { constants } from 'node:buffer'
 import { spawnSync } from 'node:child_process'
 import type { Socket } from 'node:net'
+import type { Writable } from 'node:stream'
 import { createGzip, deflateSync, gzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 import { createSession, MAX_EVENT_TYPES, OTHER_EVENT_TYPES } from '../../src/engine/session.ts'
@@ -466,14 +467,7 @@ describe('bounded memory: --max-event-size', () => {
   it('a compressed endless line (a gzip bomb) is stopped the same way', async () => {
     const server = await startServer(async (_req, res) => {
       res.writeHead(200, { ...SSE, 'content-encoding': 'gzip' })
-      const gzip = createGzip()
-      gzip.pipe(res)
-      gzip.write('data: ')
-      const chunk = Buffer.alloc(1024 * 1024, 'x')
-      for (let i = 0; i < 400 && !res.destroyed; i++) {
-        if (!gzip.write(chunk)) await drained(gzip)
-      }
-      gzip.end()
+      await gzipInto(res, 'data: ', 'x', 400)
     })
     const run = await runCli([
       server.url,
@@ -494,14 +488,7 @@ describe('bounded memory: --max-event-size', () => {
       socket.write(
         'HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-encoding: gzip\r\nconnection: close\r\n\r\n',
       )
-      const gzip = createGzip()
-      gzip.pipe(socket)
-      gzip.write('data: a\n\n')
-      const chunk = Buffer.alloc(1024 * 1024, '\n')
-      for (let i = 0; i < 200 && !socket.destroyed; i++) {
-        if (!gzip.write(chunk)) await drained(gzip)
-      }
-      gzip.end()
+      await gzipInto(socket, 'data: a\n\n', '\n', 200)
     })
     const run = await runCli([
       server.url,
@@ -620,3 +607,15 @@ describe('pure safeguards', () => {
     expect(Object.values(eventsByType).reduce((a, b) => a + b)).toBe(events)
   })
 })
+
+/** `first`, then `mebibytes` MiB of `fill`, gzipped into the stream as fast as it takes them. */
+async function gzipInto(out: Writable, first: string, fill: string, mebibytes: number) {
+  const gzip = createGzip()
+  gzip.pipe(out)
+  gzip.write(first)
+  const chunk = Buffer.alloc(1024 * 1024, fill)
+  for (let i = 0; i < mebibytes && !out.destroyed; i++) {
+    if (!gzip.write(chunk)) await drained(gzip)
+  }
+  gzip.end()
+}
