@@ -162,12 +162,16 @@ function lifecycle(kind: string, response: Json, sink: Parameters<ProfileParser>
   return undefined
 }
 
+// The last two only a beta request streams (compaction's iterations, a fallback's credit): kept as
+// the beta SDK keeps them.
 const CUMULATIVE_USAGE = [
   'input_tokens',
   'cache_creation_input_tokens',
   'cache_read_input_tokens',
   'server_tool_use',
   'output_tokens_details',
+  'iterations',
+  'fallback_credit',
 ]
 
 // The blocks whose input the SDK assembles from input_json_delta (MCP's as the beta SDK does: only

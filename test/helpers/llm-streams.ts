@@ -630,6 +630,44 @@ export const anthropicMcp: LlmStream = {
   ],
 }
 
+/**
+ * A beta request with server-side compaction: a compaction block (its summary in one
+ * compaction_delta, not text), then the answer; message_delta's usage has the iterations.
+ */
+export const anthropicCompaction: LlmStream = {
+  frames: [
+    anthropicTools.frames[0]!,
+    ev('content_block_start', {
+      index: 0,
+      content_block: { type: 'compaction', content: null, encrypted_content: null },
+    }),
+    ev('content_block_delta', {
+      index: 0,
+      delta: {
+        type: 'compaction_delta',
+        content: 'Earlier: weather talk.',
+        encrypted_content: 'Eo8B',
+      },
+    }),
+    ev('content_block_stop', { index: 0 }),
+    ev('content_block_start', { index: 1, content_block: { type: 'text', text: '' } }),
+    ev('content_block_delta', { index: 1, delta: { type: 'text_delta', text: 'Still sunny.' } }),
+    ev('content_block_stop', { index: 1 }),
+    ev('message_delta', {
+      delta: { stop_reason: 'end_turn', stop_sequence: null },
+      usage: {
+        input_tokens: 30,
+        output_tokens: 12,
+        iterations: [
+          { type: 'compaction', input_tokens: 180000, output_tokens: 3500 },
+          { type: 'message', input_tokens: 30, output_tokens: 12 },
+        ],
+      },
+    }),
+    ev('message_stop', {}),
+  ],
+}
+
 // ---- OpenAI Responses ----------------------------------------------------------
 
 const response = (status: string, output: unknown[], usage: unknown = null) => ({

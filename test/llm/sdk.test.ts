@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest'
 import { createLlmExtension } from '../../src/llm/extension.ts'
 import type { LlmMode, LlmSummary } from '../../src/llm/types.ts'
 import {
+  anthropicCompaction,
   anthropicError,
   anthropicMcp,
   anthropicTools,
@@ -432,6 +433,25 @@ describe('anthropic against @anthropic-ai/sdk', () => {
     expect(llm.problems).toEqual([])
   })
 
+  it("compaction (beta): its summary is no text; message_delta's iterations kept in the usage, as the beta SDK keeps them", async () => {
+    const url = await serveLlmStreams({ anthropicCompaction })
+    const final = await anthropic(url, 'anthropicCompaction')
+      .beta.messages.stream({
+        model: 'claude-test',
+        max_tokens: 100,
+        messages: [{ role: 'user', content: 'hi' }],
+      })
+      .finalMessage()
+    const { llm, ended } = assemble(anthropicCompaction)
+    expect(ended?.reason).toBe('end-event')
+    expect(llm.text).toBe('Still sunny.')
+    expect(llm.deltas).toBe(1)
+    expect(llm.usage).toEqual(final.usage)
+    expect(llm.usage?.iterations).toHaveLength(2)
+    expect(llm.finishReason).toBe(final.stop_reason)
+    expect(llm.problems).toEqual([])
+  })
+
   it('an error event is a stream error, as the SDK throws it', async () => {
     const url = await serveLlmStreams({ anthropicError })
     const error = await anthropicMessage(url, 'anthropicError').catch((e: unknown) => e)
@@ -617,6 +637,7 @@ describe('through the real CLI', () => {
       responsesCustomTool,
       chatFunctionCall,
       responsesServerTools,
+      anthropicCompaction,
     }
     const url = await serveLlmStreams(streams)
     for (const [name, stream] of Object.entries(streams)) {
