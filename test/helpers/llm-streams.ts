@@ -71,6 +71,41 @@ export const chatTools: LlmStream = {
   splitBytes: 7,
 }
 
+/**
+ * An audio answer (gpt-4o-audio-preview, openai-node#1206): its transcript and audio in
+ * `delta.audio`, no content; it ends with an expires_at-only delta and no finish_reason.
+ */
+export const chatAudio: LlmStream = {
+  frames: [
+    chunk([delta({ audio: { transcript: 'Hi' } })]),
+    chunk([
+      delta({
+        role: 'assistant',
+        content: null,
+        refusal: null,
+        audio: { id: 'audio_1', data: 'CAAIAAkACgAP' },
+      }),
+    ]),
+    chunk([delta({ audio: { transcript: ' there!' } })]),
+    chunk([delta({ audio: { data: 'lBNbDTYZdhyc' } })]),
+    chunk([delta({ audio: { expires_at: 1730768595 } })]),
+    chunk([], { usage: { prompt_tokens: 20, completion_tokens: 45, total_tokens: 65 } }),
+    sse('[DONE]'),
+  ],
+}
+
+/** The audio answer with a finish_reason before its expires_at delta: the finish given stands. */
+export const chatAudioFinished: LlmStream = {
+  frames: [
+    ...chatAudio.frames.slice(0, 4),
+    chunk([delta({}, 0, 'length')]),
+    ...chatAudio.frames.slice(4),
+  ],
+}
+
+/** The audio answer closed after its expires_at delta, before [DONE]: the SDK still finishes it. */
+export const chatAudioClosed: LlmStream = { frames: chatAudio.frames.slice(0, 5) }
+
 /** Two choices interleaved (n = 2), reasoning_content in both, usage in the last chunk. */
 export const chatChoices: LlmStream = {
   frames: [

@@ -12,6 +12,9 @@ import {
   anthropicMcp,
   anthropicTools,
   anthropicWeb,
+  chatAudio,
+  chatAudioClosed,
+  chatAudioFinished,
   chatAzure,
   chatBadArguments,
   chatChoices,
@@ -293,6 +296,27 @@ describe('openai-chat as providers and compatible servers send it today, against
     expectSame(llm, final)
     // Not a delta, so no-deltas: whose message says that the model refused, and what it said.
     expect(llm.problems).toEqual([refused(final.choices[0]!.message.refusal!)])
+  })
+
+  it("an audio answer that ends with an expires_at-only delta: finished with 'stop', as the SDK finishes it; its transcript is no text", async () => {
+    const url = await serveLlmStreams({ chatAudio })
+    const { final } = await oracle(url, 'chatAudio')
+    expect(final.choices[0]!.finish_reason).toBe('stop')
+    const { llm, ended } = assemble(chatAudio)
+    expect(ended?.reason).toBe('end-data')
+    expectSame(llm, final)
+  })
+
+  it('an audio answer with a finish_reason before its expires_at delta, or closed before [DONE]: as the SDK has it', async () => {
+    const url = await serveLlmStreams({ chatAudioFinished, chatAudioClosed })
+    const given = await oracle(url, 'chatAudioFinished')
+    expect(given.final.choices[0]!.finish_reason).toBe('length')
+    expectSame(assemble(chatAudioFinished).llm, given.final)
+    const closed = await oracle(url, 'chatAudioClosed')
+    expect(closed.final.choices[0]!.finish_reason).toBe('stop')
+    const { llm } = assemble(chatAudioClosed)
+    expectSame(llm, closed.final)
+    expect(llm.problems.map((p) => p.code)).toEqual(['no-end-marker', 'no-deltas'])
   })
 
   it("a custom tool's call beside a function call: name and input (code, not JSON) as the SDK assembles them, no problem", async () => {
@@ -638,6 +662,7 @@ describe('through the real CLI', () => {
       chatFunctionCall,
       responsesServerTools,
       anthropicCompaction,
+      chatAudio,
     }
     const url = await serveLlmStreams(streams)
     for (const [name, stream] of Object.entries(streams)) {
