@@ -156,8 +156,9 @@ interface Generated {
   ending: 'end' | 'cut' | 'error'
 }
 
-/** A block of MCP tool use, which only a beta request gets. */
-const isMcp = (f: Frame) => f.event === 'content_block_start' && f.data.includes('"mcp_tool_use"')
+/** A block of MCP tool use or compaction, which only a beta request gets. */
+const isMcp = (f: Frame) =>
+  f.event === 'content_block_start' && /"(mcp_tool_use|compaction)"/.test(f.data)
 
 const ERRORS: Record<LlmProfile, Frame> = {
   'openai-chat': {
@@ -240,11 +241,17 @@ function chatStream(r: Rng): Omit<Generated, 'ending'> {
     if (chance(r, 0.02)) body.created = created + 1
     return { data: write(r, ascii, body) }
   }
+  // logprobs: true: each text delta's token again, with its bytes (the delta's text twice in a chunk).
+  const logprobs = shape === 'openai' && chance(r, 0.1)
   const choice = (index: number, delta: Record<string, unknown>, finish: string | null = null) => {
     const c: Record<string, unknown> = { index, delta }
     if (shape === 'azure')
       c.content_filter_results = finish ? {} : { hate: { filtered: false, severity: 'safe' } }
-    if (shape !== 'ollama' && shape !== 'deepseek' && !chance(r, 0.03)) c.logprobs = null
+    if (logprobs && typeof delta.content === 'string' && delta.content !== '') {
+      const token = delta.content
+      const entry = { token, logprob: -0.25, bytes: [...Buffer.from(token)] }
+      c.logprobs = { content: [{ ...entry, top_logprobs: [entry] }], refusal: null }
+    } else if (shape !== 'ollama' && shape !== 'deepseek' && !chance(r, 0.03)) c.logprobs = null
     if (shape !== 'ollama' || finish) c.finish_reason = finish
     if (shape === 'vllm' && chance(r, 0.5)) c.stop_reason = null
     return c
@@ -264,9 +271,23 @@ function chatStream(r: Rng): Omit<Generated, 'ending'> {
 
   // What each choice says, as a queue of deltas; choices interleave at random.
   const queues: Record<string, unknown>[][] = []
-  const finishes: string[] = []
+  // null: the choice ends with no finish_reason (an audio answer's expires_at delta ends it).
+  const finishes: (string | null)[] = []
   for (let index = 0; index < n; index++) {
     const q: Record<string, unknown>[] = []
+    if (shape === 'openai' && chance(r, 0.15)) {
+      // An audio answer (gpt-4o-audio-preview): transcript and audio in delta.audio, no content;
+      // it ends with an expires_at-only delta, a finish_reason after it now and then.
+      const parts = text(r, 1, 10)
+      q.push({ audio: { transcript: parts.shift()! } })
+      q.push({ audio: { id: `audio_${index}`, data: 'CAAIAAkACgAP' } })
+      for (const t of parts)
+        q.push(chance(r, 0.3) ? { audio: { data: 'lBNb' } } : { audio: { transcript: t } })
+      q.push({ audio: { expires_at: 1_730_768_595 } })
+      queues.push(q)
+      finishes.push(chance(r, 0.8) ? null : 'stop')
+      continue
+    }
     if (chance(r, 0.3))
       for (const t of text(r))
         q.push({ [reasoningKey]: t, ...(shape === 'deepseek' && { content: null }) })
@@ -274,6 +295,21 @@ function chatStream(r: Rng): Omit<Generated, 'ending'> {
     const refuses = (shape === 'openai' || shape === 'azure') && chance(r, 0.08)
     for (const t of chance(r, 0.85) ? text(r, 1, 20) : [])
       q.push(refuses ? { refusal: t } : { content: t })
+    // A search model's citations, in a delta of their own after the text.
+    if (shape === 'openai' && !refuses && chance(r, 0.05))
+      q.push({
+        annotations: [
+          {
+            type: 'url_citation',
+            url_citation: {
+              end_index: 5,
+              start_index: 0,
+              title: 'Caf\u00e9 "x"',
+              url: 'https://e.com/',
+            },
+          },
+        ],
+      })
     const legacy = shape === 'openai' && chance(r, 0.05)
     const calls = !legacy && chance(r, 0.3) ? int(r, 1, 3) : 0
     if (legacy) {
@@ -366,7 +402,7 @@ function chatStream(r: Rng): Omit<Generated, 'ending'> {
     if (q.length > 0) {
       const delta = q.shift()!
       // vLLM and others put the finish on the last delta.
-      const last = q.length === 0 && (shape === 'vllm' || chance(r, 0.1))
+      const last = q.length === 0 && finishes[i] !== null && (shape === 'vllm' || chance(r, 0.1))
       if (last) done[i] = true
       const extra =
         usageMode === 'every' ? { usage: { ...usage, completion_tokens: left[i]! - q.length } } : {}
@@ -389,6 +425,7 @@ function chatStream(r: Rng): Omit<Generated, 'ending'> {
       frames.push(chunk([choice(i, delta, last ? finishes[i]! : null)], extra))
     } else {
       done[i] = true
+      if (finishes[i] === null) continue
       // A server that counts as it goes (vLLM's continuous usage) counts in the finish chunk too.
       const extra =
         usageMode === 'every'
@@ -469,7 +506,70 @@ function responsesStream(r: Rng): Omit<Generated, 'ending'> {
   const items = int(r, 1, 4)
   const end = pick(r, ['completed', 'completed', 'completed', 'incomplete', 'failed'])
   for (let oi = 0; oi < items; oi++) {
-    const kind = pick(r, ['message', 'message', 'reasoning', 'function_call', 'custom'])
+    const kind = pick(r, [
+      'message',
+      'message',
+      'reasoning',
+      'function_call',
+      'custom',
+      'web_search',
+      'code',
+      'shell',
+    ])
+    // A long wait: the server's keepalive event (which the SDK ignores).
+    if (chance(r, 0.05)) ev('keepalive', {})
+    if (kind === 'web_search' || kind === 'code') {
+      // A hosted tool's call: status events, the code interpreter's code in deltas; no tool call.
+      const id = `${kind === 'code' ? 'ci' : 'ws'}_${oi}`
+      const type = kind === 'code' ? 'code_interpreter_call' : 'web_search_call'
+      const start =
+        kind === 'code'
+          ? { id, type, status: 'in_progress', code: '', container_id: 'cntr_1', outputs: null }
+          : { id, type, status: 'in_progress', action: { type: 'search', query: 'q' } }
+      ev('response.output_item.added', { output_index: oi, item: start })
+      const at = { item_id: id, output_index: oi }
+      ev(`response.${type}.in_progress`, at)
+      let code = ''
+      if (kind === 'code') {
+        for (const d of text(r, 1, 8)) {
+          code += d
+          ev('response.code_interpreter_call_code.delta', { ...at, delta: d }, true)
+        }
+        ev('response.code_interpreter_call_code.done', { ...at, code })
+        ev('response.code_interpreter_call.interpreting', at)
+      } else ev('response.web_search_call.searching', at)
+      ev(`response.${type}.completed`, at)
+      const item = { ...start, status: 'completed', ...(kind === 'code' && { code }) }
+      ev('response.output_item.done', { output_index: oi, item })
+      output.push(item)
+      continue
+    }
+    if (kind === 'shell') {
+      // The shell tool: commands the client runs, streamed in deltas; not a function call.
+      const id = `sh_${oi}`
+      const call = {
+        id,
+        type: 'shell_call',
+        status: 'in_progress',
+        call_id: `call_${oi}s`,
+        environment: null,
+        action: { commands: [] as string[], max_output_length: null, timeout_ms: null },
+      }
+      ev('response.output_item.added', { output_index: oi, item: call })
+      const commands: string[] = []
+      for (let ci = 0; ci < int(r, 1, 2); ci++) {
+        const at = { output_index: oi, command_index: ci }
+        ev('response.shell_call_command.added', { ...at, command: '' })
+        const parts = text(r, 1, 6)
+        for (const d of parts) ev('response.shell_call_command.delta', { ...at, delta: d }, true)
+        commands.push(parts.join(''))
+        ev('response.shell_call_command.done', { ...at, command: commands[ci] })
+      }
+      const item = { ...call, status: 'completed', action: { ...call.action, commands } }
+      ev('response.output_item.done', { output_index: oi, item })
+      output.push(item)
+      continue
+    }
     if (kind === 'custom') {
       const id = `ctc_${oi}`
       const call = {
@@ -704,9 +804,50 @@ function anthropicStream(r: Rng): Omit<Generated, 'ending'> {
   ping()
   const blocks = int(r, 1, 4)
   let tools = 0
+  let compacted = false
   for (let index = 0; index < blocks; index++) {
-    const kind = pick(r, ['text', 'text', 'thinking', 'tool_use', 'redacted', 'search_result'])
-    if (kind === 'text') {
+    const kind = pick(r, [
+      'text',
+      'text',
+      'thinking',
+      'tool_use',
+      'redacted',
+      'search_result',
+      'code_result',
+      'compaction',
+    ])
+    if (kind === 'compaction' && index === 0) {
+      // Server-side compaction (beta): its summary in one compaction_delta, no text.
+      compacted = true
+      ev('content_block_start', {
+        index,
+        content_block: { type: 'compaction', content: null, encrypted_content: null },
+      })
+      ev('content_block_delta', {
+        index,
+        delta: {
+          type: 'compaction_delta',
+          content: 'Earlier: "x" \u00e9',
+          encrypted_content: 'Eo8B',
+        },
+      })
+    } else if (kind === 'code_result' || kind === 'compaction') {
+      // Code execution's result: a whole block, no deltas, not a tool call.
+      ev('content_block_start', {
+        index,
+        content_block: {
+          type: 'bash_code_execution_tool_result',
+          tool_use_id: `srvtoolu_${index}`,
+          content: {
+            type: 'bash_code_execution_result',
+            stdout: 'ok "1"\n',
+            stderr: '',
+            return_code: 0,
+            content: [],
+          },
+        },
+      })
+    } else if (kind === 'text') {
       // With citations on, a block starts with an empty list and cites between its text deltas.
       const cites = chance(r, 0.2)
       ev('content_block_start', {
@@ -805,6 +946,11 @@ function anthropicStream(r: Rng): Omit<Generated, 'ending'> {
   if (chance(r, 0.1))
     Object.assign(usage, { cache_creation_input_tokens: null, input_tokens: null })
   if (chance(r, 0.1)) usage.cache_creation_input_tokens = 12
+  if (compacted)
+    usage.iterations = [
+      { type: 'compaction', input_tokens: 180000, output_tokens: 3500 },
+      { type: 'message', input_tokens: 30, output_tokens: usage.output_tokens },
+    ]
   ev('message_delta', {
     delta: {
       stop_reason: tools > 0 ? 'tool_use' : pick(r, ['end_turn', 'max_tokens', 'stop_sequence']),
@@ -944,7 +1090,23 @@ interface Oracle {
   final?: Stitched
   error?: string
   streamed: string
+  /**
+   * The deltas llm.md names (non-empty text, reasoning, tool-call arguments), counted from the
+   * events as the SDK parsed them: no other event may count as one.
+   */
+  deltas: number
 }
+
+const said = (value: unknown) => (typeof value === 'string' && value !== '' ? 1 : 0)
+const RESPONSES_DELTAS = new Set([
+  'response.output_text.delta',
+  'response.reasoning_text.delta',
+  'response.reasoning_summary_text.delta',
+  'response.refusal.delta',
+  'response.function_call_arguments.delta',
+  'response.custom_tool_call_input.delta',
+  'response.mcp_call_arguments.delta',
+])
 
 /** The two message streams of @anthropic-ai/sdk (the beta one's blocks are a superset), as read here. */
 interface AnthropicStream {
@@ -965,7 +1127,7 @@ interface Block {
 }
 
 async function oracle(profile: LlmProfile, url: string, beta: boolean): Promise<Oracle> {
-  const result: Oracle = { streamed: '' }
+  const result: Oracle = { streamed: '', deltas: 0 }
   const settle = async (assemble: () => Promise<Stitched>) => {
     try {
       result.final = await assemble()
@@ -987,8 +1149,32 @@ async function oracle(profile: LlmProfile, url: string, beta: boolean): Promise<
       : client.messages.stream(params)
     ;(
       stream as unknown as { on(e: string, l: (e: unknown, m: { content: Block[] }) => void): void }
-    ).on('streamEvent', (_e, m) => {
+    ).on('streamEvent', (e, m) => {
       if (m) result.streamed = m.content.map((b) => (b.type === 'text' ? b.text : '')).join('')
+      const {
+        type,
+        content_block: block,
+        delta,
+        index,
+      } = e as {
+        type: string
+        content_block?: Block
+        delta?: { type: string; text?: string; thinking?: string; partial_json?: string }
+        index: number
+      }
+      if (type === 'content_block_start' && block)
+        result.deltas += said(
+          block.type === 'text' ? block.text : block.type === 'thinking' ? block.thinking : '',
+        )
+      if (type !== 'content_block_delta' || !delta) return
+      const at = m?.content[index]?.type ?? ''
+      if (delta.type === 'text_delta') result.deltas += said(delta.text)
+      else if (delta.type === 'thinking_delta') result.deltas += said(delta.thinking)
+      else if (
+        delta.type === 'input_json_delta' &&
+        /^(tool_use|server_tool_use|mcp_tool_use)$/.test(at)
+      )
+        result.deltas += said(delta.partial_json)
     })
     return settle(async () => {
       const m = await stream.finalMessage()
@@ -1015,6 +1201,11 @@ async function oracle(profile: LlmProfile, url: string, beta: boolean): Promise<
     stream.on('response.reasoning_summary_text.delta', (e) => (reasoning += e.delta))
     stream.on('response.reasoning_text.delta', (e) => (reasoning += e.delta))
     stream.on('response.output_text.delta', (e) => (result.streamed += e.delta))
+    // A refusal is no delta (llm.md): it is in the set only to be taken out.
+    stream.on('event', (e) => {
+      if (RESPONSES_DELTAS.has(e.type) && e.type !== 'response.refusal.delta')
+        result.deltas += said((e as { delta?: unknown }).delta)
+    })
     return settle(async () => {
       const f = await stream.finalResponse()
       return {
@@ -1061,6 +1252,18 @@ async function oracle(profile: LlmProfile, url: string, beta: boolean): Promise<
       }
       reasoning[ch.index] = (reasoning[ch.index] ?? '') + (d.reasoning_content ?? d.reasoning ?? '')
       if (ch.index === 0) result.streamed += d.content ?? ''
+      const { function_call: legacy, tool_calls: calls } = d as {
+        function_call?: { arguments?: string }
+        tool_calls?: { function?: { arguments?: string }; custom?: { input?: string } }[]
+      }
+      result.deltas +=
+        said(d.content) +
+        said(d.reasoning_content ?? d.reasoning) +
+        said(legacy?.arguments) +
+        (calls ?? []).reduce(
+          (n, c) => n + said(c.custom ? c.custom.input : c.function?.arguments),
+          0,
+        )
     }
   })
   return settle(async () => {
@@ -1217,6 +1420,9 @@ async function run(g: Generated, seed: number, frames = g.frames): Promise<Outco
       } else if (!isDeepStrictEqual(mine, JSON.parse(JSON.stringify(fin)))) {
         differ.push('sdk-cli')
         details.push(firstDifference('sdk', JSON.parse(JSON.stringify(fin)), 'cli', mine))
+      } else if (cli.llm.deltas !== sdk.deltas) {
+        differ.push('sdk-cli')
+        details.push(`deltas: sdk events ${sdk.deltas} / cli ${cli.llm.deltas}`)
       }
     } else if (cli.llm.text !== sdk.streamed) {
       // The SDK threw: what it streamed before is what sse-probe must have kept.

@@ -1,5 +1,12 @@
 import { jsonText } from '../engine/json-text.ts'
-import { END_DATA, END_EVENT, isRecord, type ProfileParser, type Signal } from './assembler.ts'
+import {
+  END_DATA,
+  END_EVENT,
+  isRecord,
+  type ProfileParser,
+  type Signal,
+  type Sink,
+} from './assembler.ts'
 import { withTemplates } from './template.ts'
 import type { LlmProfile } from './types.ts'
 
@@ -46,9 +53,63 @@ function errorText(error: Json): string {
 /** The key of a choice's legacy `function_call`, apart from its tool calls' indexes. */
 const FUNCTION_CALL = 'function_call'
 
+/** Which parts of a choice's audio came, as the openai SDK keeps them. */
+interface AudioState {
+  id: boolean
+  data: boolean
+  transcript: boolean
+}
+
+/** The delta fields besides `audio` that the SDK lets an audio answer's last delta have, when null. */
+const AUDIO_END_NULLS = new Set(['content', 'refusal', 'function_call', 'role', 'tool_calls'])
+
+/**
+ * Notes a choice's audio; true when the delta is the expires_at-only one that ends an audio
+ * answer whose id, data and transcript all came.
+ */
+function noteAudio(states: Map<number, AudioState>, index: number, delta: Json): boolean {
+  const audio = delta.audio
+  if (!isObject(audio)) return false
+  let state = states.get(index)
+  if (!state) {
+    state = { id: false, data: false, transcript: false }
+    states.set(index, state)
+  }
+  if (audio.id != null) state.id = true
+  if (audio.data != null) state.data = true
+  if (audio.transcript != null) state.transcript = true
+  return (
+    audio.expires_at != null &&
+    audio.id == null &&
+    audio.data == null &&
+    audio.transcript == null &&
+    Object.keys(delta).every(
+      (key) => key === 'audio' || (AUDIO_END_NULLS.has(key) && delta[key] == null),
+    ) &&
+    state.id &&
+    state.data &&
+    state.transcript
+  )
+}
+
 /** Chat Completions (and compatible servers): `chat.completion.chunk` objects, then `[DONE]`. */
-const openaiChat: ProfileParser = (type, data, sink) => {
-  if (data === '[DONE]') return END_DATA
+function createOpenaiChatParser(): ProfileParser {
+  // An audio answer (gpt-4o-audio-preview) ends with an expires_at-only delta and no finish_reason:
+  // the SDK then finishes the choice with 'stop' (openai-node#1206), [DONE] or not. What that
+  // takes, per choice. (A delta after that one leaves the SDK with no finish: it throws.)
+  const audio = new Map<number, AudioState>()
+  const finished = new Set<number>()
+  return (type, data, sink) =>
+    data === '[DONE]' ? END_DATA : openaiChatChunk(type, data, sink, audio, finished)
+}
+
+function openaiChatChunk(
+  type: string,
+  data: string,
+  sink: Sink,
+  audio: Map<number, AudioState>,
+  finished: Set<number>,
+): Signal {
   const chunk = parseJson(data)
   // The openai SDK throws on an `error` event (a gateway's way to say it) and on any data with an
   // `error`: the stream failed.
@@ -64,7 +125,10 @@ const openaiChat: ProfileParser = (type, data, sink) => {
     // Named is enough: the first choice is index 0 even when the stream ends before it says anything.
     sink.choice(index)
     const delta = choice.delta
+    if (choice.finish_reason) finished.add(index)
     if (isObject(delta)) {
+      if (delta.audio != null && noteAudio(audio, index, delta) && !finished.has(index))
+        sink.finish(index, 'stop')
       sink.text(index, delta.content)
       sink.refusal(index, delta.refusal)
       // vLLM and DeepSeek say reasoning_content, OpenRouter and Ollama reasoning; some send both, alike.
@@ -162,12 +226,16 @@ function lifecycle(kind: string, response: Json, sink: Parameters<ProfileParser>
   return undefined
 }
 
+// The last two only a beta request streams (compaction's iterations, a fallback's credit): kept as
+// the beta SDK keeps them.
 const CUMULATIVE_USAGE = [
   'input_tokens',
   'cache_creation_input_tokens',
   'cache_read_input_tokens',
   'server_tool_use',
   'output_tokens_details',
+  'iterations',
+  'fallback_credit',
 ]
 
 // The blocks whose input the SDK assembles from input_json_delta (MCP's as the beta SDK does: only
@@ -235,7 +303,7 @@ function createAnthropicParser(): ProfileParser {
 
 /** A fresh parser for a profile (they keep state between events) that parses every event whole. */
 export function fullParser(profile: LlmProfile): ProfileParser {
-  if (profile === 'openai-chat') return openaiChat
+  if (profile === 'openai-chat') return createOpenaiChatParser()
   if (profile === 'openai-responses') return openaiResponses
   return createAnthropicParser()
 }

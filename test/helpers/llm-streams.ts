@@ -71,6 +71,41 @@ export const chatTools: LlmStream = {
   splitBytes: 7,
 }
 
+/**
+ * An audio answer (gpt-4o-audio-preview, openai-node#1206): its transcript and audio in
+ * `delta.audio`, no content; it ends with an expires_at-only delta and no finish_reason.
+ */
+export const chatAudio: LlmStream = {
+  frames: [
+    chunk([delta({ audio: { transcript: 'Hi' } })]),
+    chunk([
+      delta({
+        role: 'assistant',
+        content: null,
+        refusal: null,
+        audio: { id: 'audio_1', data: 'CAAIAAkACgAP' },
+      }),
+    ]),
+    chunk([delta({ audio: { transcript: ' there!' } })]),
+    chunk([delta({ audio: { data: 'lBNbDTYZdhyc' } })]),
+    chunk([delta({ audio: { expires_at: 1730768595 } })]),
+    chunk([], { usage: { prompt_tokens: 20, completion_tokens: 45, total_tokens: 65 } }),
+    sse('[DONE]'),
+  ],
+}
+
+/** The audio answer with a finish_reason before its expires_at delta: the finish given stands. */
+export const chatAudioFinished: LlmStream = {
+  frames: [
+    ...chatAudio.frames.slice(0, 4),
+    chunk([delta({}, 0, 'length')]),
+    ...chatAudio.frames.slice(4),
+  ],
+}
+
+/** The audio answer closed after its expires_at delta, before [DONE]: the SDK still finishes it. */
+export const chatAudioClosed: LlmStream = { frames: chatAudio.frames.slice(0, 5) }
+
 /** Two choices interleaved (n = 2), reasoning_content in both, usage in the last chunk. */
 export const chatChoices: LlmStream = {
   frames: [
@@ -625,6 +660,44 @@ export const anthropicMcp: LlmStream = {
     ev('message_delta', {
       delta: { stop_reason: 'end_turn', stop_sequence: null },
       usage: { output_tokens: 40 },
+    }),
+    ev('message_stop', {}),
+  ],
+}
+
+/**
+ * A beta request with server-side compaction: a compaction block (its summary in one
+ * compaction_delta, not text), then the answer; message_delta's usage has the iterations.
+ */
+export const anthropicCompaction: LlmStream = {
+  frames: [
+    anthropicTools.frames[0]!,
+    ev('content_block_start', {
+      index: 0,
+      content_block: { type: 'compaction', content: null, encrypted_content: null },
+    }),
+    ev('content_block_delta', {
+      index: 0,
+      delta: {
+        type: 'compaction_delta',
+        content: 'Earlier: weather talk.',
+        encrypted_content: 'Eo8B',
+      },
+    }),
+    ev('content_block_stop', { index: 0 }),
+    ev('content_block_start', { index: 1, content_block: { type: 'text', text: '' } }),
+    ev('content_block_delta', { index: 1, delta: { type: 'text_delta', text: 'Still sunny.' } }),
+    ev('content_block_stop', { index: 1 }),
+    ev('message_delta', {
+      delta: { stop_reason: 'end_turn', stop_sequence: null },
+      usage: {
+        input_tokens: 30,
+        output_tokens: 12,
+        iterations: [
+          { type: 'compaction', input_tokens: 180000, output_tokens: 3500 },
+          { type: 'message', input_tokens: 30, output_tokens: 12 },
+        ],
+      },
     }),
     ev('message_stop', {}),
   ],

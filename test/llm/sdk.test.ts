@@ -7,10 +7,14 @@ import { describe, expect, it } from 'vitest'
 import { createLlmExtension } from '../../src/llm/extension.ts'
 import type { LlmMode, LlmSummary } from '../../src/llm/types.ts'
 import {
+  anthropicCompaction,
   anthropicError,
   anthropicMcp,
   anthropicTools,
   anthropicWeb,
+  chatAudio,
+  chatAudioClosed,
+  chatAudioFinished,
   chatAzure,
   chatBadArguments,
   chatChoices,
@@ -294,6 +298,27 @@ describe('openai-chat as providers and compatible servers send it today, against
     expect(llm.problems).toEqual([refused(final.choices[0]!.message.refusal!)])
   })
 
+  it("an audio answer that ends with an expires_at-only delta: finished with 'stop', as the SDK finishes it; its transcript is no text", async () => {
+    const url = await serveLlmStreams({ chatAudio })
+    const { final } = await oracle(url, 'chatAudio')
+    expect(final.choices[0]!.finish_reason).toBe('stop')
+    const { llm, ended } = assemble(chatAudio)
+    expect(ended?.reason).toBe('end-data')
+    expectSame(llm, final)
+  })
+
+  it('an audio answer with a finish_reason before its expires_at delta, or closed before [DONE]: as the SDK has it', async () => {
+    const url = await serveLlmStreams({ chatAudioFinished, chatAudioClosed })
+    const given = await oracle(url, 'chatAudioFinished')
+    expect(given.final.choices[0]!.finish_reason).toBe('length')
+    expectSame(assemble(chatAudioFinished).llm, given.final)
+    const closed = await oracle(url, 'chatAudioClosed')
+    expect(closed.final.choices[0]!.finish_reason).toBe('stop')
+    const { llm } = assemble(chatAudioClosed)
+    expectSame(llm, closed.final)
+    expect(llm.problems.map((p) => p.code)).toEqual(['no-end-marker', 'no-deltas'])
+  })
+
   it("a custom tool's call beside a function call: name and input (code, not JSON) as the SDK assembles them, no problem", async () => {
     const url = await serveLlmStreams({ chatCustomTool })
     const { final } = await oracle(url, 'chatCustomTool')
@@ -429,6 +454,25 @@ describe('anthropic against @anthropic-ai/sdk', () => {
     ).toEqual(tools.map((b) => ({ id: b.id, name: b.name, input: b.input })))
     expect(llm.toolCalls).toHaveLength(1)
     expect(llm.text).toBe('Two issues.')
+    expect(llm.problems).toEqual([])
+  })
+
+  it("compaction (beta): its summary is no text; message_delta's iterations kept in the usage, as the beta SDK keeps them", async () => {
+    const url = await serveLlmStreams({ anthropicCompaction })
+    const final = await anthropic(url, 'anthropicCompaction')
+      .beta.messages.stream({
+        model: 'claude-test',
+        max_tokens: 100,
+        messages: [{ role: 'user', content: 'hi' }],
+      })
+      .finalMessage()
+    const { llm, ended } = assemble(anthropicCompaction)
+    expect(ended?.reason).toBe('end-event')
+    expect(llm.text).toBe('Still sunny.')
+    expect(llm.deltas).toBe(1)
+    expect(llm.usage).toEqual(final.usage)
+    expect(llm.usage?.iterations).toHaveLength(2)
+    expect(llm.finishReason).toBe(final.stop_reason)
     expect(llm.problems).toEqual([])
   })
 
@@ -617,6 +661,8 @@ describe('through the real CLI', () => {
       responsesCustomTool,
       chatFunctionCall,
       responsesServerTools,
+      anthropicCompaction,
+      chatAudio,
     }
     const url = await serveLlmStreams(streams)
     for (const [name, stream] of Object.entries(streams)) {
