@@ -3,6 +3,7 @@ import {
   compactJson,
   discardedNote,
   lastEventIdText,
+  parseJsonExact,
   wallClock,
 } from '../cli/render/text.ts'
 import { characters, NARROW, stringWidth } from '../cli/render/width.ts'
@@ -114,7 +115,7 @@ export function detailLines(
     body = (
       compact === undefined
         ? r.data || '(empty data)'
-        : JSON.stringify(JSON.parse(compact), null, 2)
+        : JSON.stringify(parseJsonExact(compact), null, 2)
     )
       .split('\n')
       .map(visible)

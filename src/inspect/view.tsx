@@ -57,7 +57,8 @@ export function InspectApp(props: {
   return <InspectScreen state={props.state} chalk={props.chalk} />
 }
 
-function connectionText(state: InspectState): string {
+/** The state; an end's message (its reason's detail) left out unless `message`. */
+function connectionText(state: InspectState, message = true): string {
   const c = state.connection
   switch (c.state) {
     case 'connecting':
@@ -67,7 +68,7 @@ function connectionText(state: InspectState): string {
     case 'waiting':
       return `reconnecting in ${formatSeconds(Math.max(0, c.at - state.now))}`
     case 'ended':
-      return `ended: ${c.reason}${c.message ? ` (${visible(c.message)})` : ''}`
+      return `ended: ${c.reason}${message && c.message ? ` (${visible(c.message)})` : ''}`
   }
 }
 
@@ -81,6 +82,8 @@ const formatSeconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`
 /**
  * On a narrow terminal the state (open, reconnecting in 2.1s, ended: reason) is what is watched:
  * it stays whole; the URL keeps its first columns, then the response gives way, then the URL.
+ * An end's message gives way first: a long one (a --connect-timeout's, a --timeout's) left no
+ * column of the URL at 80 columns.
  */
 const URL_MIN = 16
 
@@ -94,11 +97,14 @@ function UrlLine({ state }: { state: InspectState }) {
           ? 'green'
           : 'red'
         : 'yellow'
-  const status = `● ${connectionText(state)}`
+  const least = `● ${connectionText(state, false)}`
+  const full = `● ${connectionText(state)}`
   const url = visible(state.url)
   const whole = state.response ? `${responseText(state.response)}  ` : ''
+  const left = (response: string) => state.width - URL_MIN - stringWidth(`  ${response}`)
   // At 40 columns the URL's minimum pushed 'reconnecting in 1.0s' and 'ended: server-closed' out.
-  const response = state.width - stringWidth(`  ${whole}${status}`) >= URL_MIN ? whole : ''
+  const response = left(whole) >= stringWidth(least) ? whole : ''
+  const status = left(response) > stringWidth(least) ? cut(full, left(response)) : least
   const room = state.width - stringWidth(`  ${response}${status}`)
   return (
     <Text wrap="truncate">

@@ -91,6 +91,15 @@ describe('display options of the pretty format', () => {
     expect(run.stdout).toContain('           {\n             "state": "ok",\n             "n": [\n')
   })
 
+  it('shows the numbers of JSON data as sent, compacted or indented, not as doubles', async () => {
+    const server = await sseServer('data: {"id": 1234567890123456789, "big": 1e400, "p": 1.10}\n\n')
+    const compact = await runMain([server.url, '--no-reconnect', '--compact'])
+    expect(compact.stdout).toContain('{"id":1234567890123456789,"big":1e400,"p":1.10}')
+    const indented = await runMain([server.url, '--no-reconnect', '--pretty-json'])
+    expect(indented.stdout).toContain('"id": 1234567890123456789,\n')
+    expect(indented.stdout).toContain('"big": 1e400,\n')
+  })
+
   it('--json and --format raw say which display flags they ignore, and still show everything', async () => {
     const json = await probe('--json', '--only', 'status', '--compact', '--timestamps', 'wall')
     expect(json.exitCode).toBe(0)

@@ -484,6 +484,21 @@ describe.skipIf(!HAS_TMUX && !process.env.CI)('sse-probe inspect in a terminal',
     expect(term.stderr()).toMatch(/✗ --schema n\.json \(got 1\)/)
   })
 
+  it('shows the numbers of JSON data as sent, in the grid and the detail pane, not as doubles', async () => {
+    const data = '{"id":1234567890123456789,"price":1.10,"big":1e400}'
+    const server = await sseServer(`id: 1\nevent: order\ndata: ${data}\n\n`)
+    const term = runInTerminal(['inspect', server.url, '--no-reconnect'])
+    await term.waitFor((s) => s.includes('ended: server-closed'), 'the end')
+    term.keys('k', 'Enter')
+    const screen = await term.waitFor((s) => s.includes('lastEventId'), 'the detail pane')
+    expect(screen).toContain(` order      ${data}`)
+    expect(screen).toContain('"id": 1234567890123456789,')
+    expect(screen).toContain('"price": 1.10,')
+    expect(screen).toContain('"big": 1e400')
+    term.keys('q')
+    expect(await term.exited()).toBe(0)
+  })
+
   it('honours NO_COLOR in the status colours of the grid too', async () => {
     const server = await startServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' })

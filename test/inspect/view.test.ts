@@ -160,6 +160,18 @@ describe('inspect components', () => {
     expect(header(20)).toMatch(/^http:\/\/127\.… {2}● open$/)
   })
 
+  it('cut a long end message before the URL: the URL keeps its first columns, the reason stays', () => {
+    const message =
+      'the server took the connection but sent no response headers within 1000ms (--connect-timeout)'
+    const summary = { type: 'summary', t: 3, reason: 'connect-failed', exitCode: 3, message }
+    const state = stateWith([summary as ProbeRecord], { type: 'resize', width: 80, height: 10 })
+    const header = draw(state).split('\n')[0]!
+    expect(header).toMatch(
+      /^http:\/\/127\.0\.0\.… {2}● ended: connect-failed \(the server took the con.*…$/,
+    )
+    expect(stringWidth(header)).toBe(80)
+  })
+
   it('measure wide characters in columns: cells stay aligned, the detail pane loses nothing', () => {
     const cjk = '漢字'.repeat(30)
     const state = stateWith([tick(1, cjk), { ...tick(2), id: '日本語日本語' } as ProbeRecord], {

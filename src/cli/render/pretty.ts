@@ -15,6 +15,7 @@ import {
   discardedNote,
   highlightJson,
   lastEventIdText,
+  parseJsonExact,
   wallClock,
 } from './text.ts'
 import type { TextWidth } from './width.ts'
@@ -127,7 +128,7 @@ export function createPrettyRenderer(
       json === undefined
         ? data
         : display.prettyJson
-          ? JSON.stringify(JSON.parse(json), null, 2)
+          ? JSON.stringify(parseJsonExact(json), null, 2)
           : json
     const long = cutsLong ? cutLongData(text) : undefined
     const lines = (long ? long.shown : text).split('\n').map((line) => {

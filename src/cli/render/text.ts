@@ -8,10 +8,37 @@ export function compactJson(data: string): string | undefined {
   // '{' or '[' (leading white space is rare in SSE data and not worth a trim per event)
   if (first !== 123 && first !== 91) return undefined
   try {
-    return JSON.stringify(JSON.parse(data))
+    return JSON.stringify(parseJsonExact(data))
   } catch {
     return undefined
   }
+}
+
+declare global {
+  interface JSON {
+    /** Node 21+: a value that JSON.stringify writes as this text. */
+    rawJSON(text: string): unknown
+  }
+}
+
+/**
+ * A number that a double does not print back as written: 16 digits or more (with the point),
+ * an exponent, a fraction ending in 0, -0, under 1e-6. A conservative test of the text, so that
+ * the common event skips the slower parse that keeps numbers as written.
+ */
+const INEXACT_NUMBER = /[\d.]{16}|\d[eE]|\.\d*0(?!\d)|\.0{6}|-0(?![.\d])/
+
+/**
+ * JSON text parsed with its numbers kept as written: shown through a double, an id of
+ * 1234567890123456789 read 1234567890123456800 and 1e400 read null, not what the server sent.
+ */
+export function parseJsonExact(text: string): unknown {
+  if (!INEXACT_NUMBER.test(text)) return JSON.parse(text)
+  return JSON.parse(text, (_key, value: unknown, context?: { source?: string }) =>
+    typeof value === 'number' && context?.source !== undefined && String(value) !== context.source
+      ? JSON.rawJSON(context.source)
+      : value,
+  )
 }
 
 const JSON_TOKEN =
