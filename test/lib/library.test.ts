@@ -321,6 +321,35 @@ describe('probe()', () => {
     }
   })
 
+  it('takes read-only lists (`as const`) wherever it takes an array, in its types too', async () => {
+    // `tsc --noEmit` checks this file: a mutable array type in the options would refuse these.
+    const server = await startServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' })
+      res.end(`event: status\ndata: ${req.headers['x-a']}\n\nevent: done\ndata: [DONE]\n\n`)
+    })
+    const types = ['status', 'done'] as const
+    const headers = ['X-A: a'] as const
+    const extensions: readonly ProbeExtension[] = [{}]
+    const summary = await probe(server.url, {
+      header: headers,
+      endEvent: ['done'] as const,
+      endData: ['[DONE]'] as const,
+      expectEvent: types,
+      expectData: [/^a$/] as const,
+      expectOrder: types,
+      extensions,
+    }).summary
+    expect(summary).toMatchObject({ reason: 'end-event', exitCode: 0 })
+    expect(summary.expectations.map((e) => e.ok)).toEqual([true, true, true, true])
+    const report = await check(server.url, {
+      header: new Map([['X-A', 'a']]) as ReadonlyMap<string, string>,
+      endEvent: types,
+      window: '1s',
+    })
+    // The end event named in the list ends the stream as it should.
+    expect(report.checks.find((c) => c.id === 'end-of-stream')?.status).toBe('pass')
+  })
+
   it('a /g pattern in expectData matches in every probe that shares it', async () => {
     const server = await sseServer('data: done\n\n')
     const done = /done/g
