@@ -1,10 +1,11 @@
-import { getEventListeners } from 'node:events'
+import { getEventListeners, once } from 'node:events'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { createServer as createTcpServer, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runInNewContext } from 'node:vm'
 import { Headers as UndiciHeaders } from 'undici'
-import { describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import { createHttp } from '../../src/engine/http.ts'
 import {
   check,
@@ -426,6 +427,29 @@ describe('probe()', () => {
     } finally {
       await http.dispatcher.destroy()
     }
+  })
+
+  it('ended during a TLS handshake, it leaves no socket behind to keep the process alive', async () => {
+    // A server that takes the connection and never answers the TLS hello (a stuck proxy, a
+    // plain-TCP port): the socket would live on until the 10s connect timeout.
+    const open = new Set<Socket>()
+    const server = createTcpServer((socket) => {
+      open.add(socket)
+      socket.on('close', () => open.delete(socket)).on('error', () => {})
+      socket.resume()
+    })
+    server.listen(0, '127.0.0.1')
+    await once(server, 'listening')
+    onTestFinished(() => {
+      for (const socket of open) socket.destroy()
+      server.close()
+    })
+    const url = `https://127.0.0.1:${(server.address() as { port: number }).port}/`
+    const aborted = probe(url)
+    setTimeout(() => aborted.abort(), 50)
+    const ends = [probe(url, { timeout: '50ms' }).summary, aborted.summary]
+    expect((await Promise.all(ends)).map((s) => s.reason)).toEqual(['timeout', 'interrupted'])
+    await vi.waitFor(() => expect(open.size).toBe(0), { timeout: 2000 })
   })
 
   it('holds the connection back while the loop is slow (backpressure)', async () => {
