@@ -433,7 +433,9 @@ describe('probe()', () => {
     // A server that takes the connection and never answers the TLS hello (a stuck proxy, a
     // plain-TCP port): the socket would live on until the 10s connect timeout.
     const open = new Set<Socket>()
+    let connections = 0
     const server = createTcpServer((socket) => {
+      connections++
       open.add(socket)
       socket.on('close', () => open.delete(socket)).on('error', () => {})
       socket.resume()
@@ -447,8 +449,19 @@ describe('probe()', () => {
     const url = `https://127.0.0.1:${(server.address() as { port: number }).port}/`
     const aborted = probe(url)
     setTimeout(() => aborted.abort(), 50)
-    const ends = [probe(url, { timeout: '50ms' }).summary, aborted.summary]
-    expect((await Promise.all(ends)).map((s) => s.reason)).toEqual(['timeout', 'interrupted'])
+    // A trigger sent there, from a probe of a stream that stays open, ends with the probe too.
+    const stream = await startServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' })
+      res.flushHeaders()
+    })
+    const triggered = probe(stream.url, { trigger: `POST ${url}`, timeout: '200ms' })
+    const ends = [probe(url, { timeout: '50ms' }).summary, aborted.summary, triggered.summary]
+    expect((await Promise.all(ends)).map((s) => s.reason)).toEqual([
+      'timeout',
+      'interrupted',
+      'timeout',
+    ])
+    expect(connections).toBe(3)
     await vi.waitFor(() => expect(open.size).toBe(0), { timeout: 2000 })
   })
 
