@@ -379,7 +379,7 @@ export interface CheckOptions extends RequestLibraryOptions {
   window?: Duration
   /** Send Origin and check that CORS allows it. */
   origin?: string
-  endEvent?: string | string[]
+  endEvent?: string | readonly string[]
   /** Warnings fail too. */
   strict?: boolean
   /** Ends the observation early, as Ctrl-C does: the report covers what was seen, exit code 130. */

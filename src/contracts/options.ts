@@ -1,5 +1,5 @@
 import { SseProbeUsageError as UsageError } from '../engine/errors.ts'
-import { headerLines, type ProbeOptions } from '../engine/options.ts'
+import { headerLines, list, type ProbeOptions } from '../engine/options.ts'
 import type { EventRecord } from '../engine/records.ts'
 import { TRIGGER_DATA_FLAG, TRIGGER_FLAG, triggerArg, triggerDataArg } from '../engine/trigger.ts'
 import { durationArg, headerArg, invalidOption } from '../engine/validate.ts'
@@ -13,17 +13,22 @@ import type { DelayedTrigger } from './trigger.ts'
  */
 export interface ContractOptions {
   /** `--schema [<type>=]<file>`, repeatable. */
-  schema?: string | string[]
+  schema?: string | readonly string[]
   openapi?: string
   operation?: string
   /** `--expect-order queued,running,done`, or the types as an array. */
-  expectOrder?: string | string[]
+  expectOrder?: string | readonly string[]
   /** `'<METHOD> <url>'`. */
   trigger?: string
   /** Text, or `@file`. */
   triggerData?: string
   /** "Name: value", several of them, or an object. */
-  triggerHeader?: string | string[] | Record<string, string>
+  triggerHeader?:
+    | string
+    | readonly string[]
+    | Readonly<Record<string, string>>
+    | Headers
+    | ReadonlyMap<string, string>
   /** A string with a unit, or milliseconds. */
   triggerDelay?: string | number
   expectWithin?: string | number
@@ -192,8 +197,4 @@ function check<T>(name: ContractName, value: string, parse: (text: string) => T)
 
 function invalid(name: ContractName, value: string, reason: string): UsageError {
   return invalidOption(CONTRACT_FLAGS[name], value, reason)
-}
-
-function list<T>(value: T | T[] | undefined): T[] {
-  return value === undefined ? [] : Array.isArray(value) ? value : [value]
 }

@@ -86,9 +86,14 @@ export function createTriggerExtension(
       }, expectWithinMs)
     }
     const http = createHttp({ insecure: false, connectTimeoutMs: CONNECT_TIMEOUT_MS })
+    // Aborting the request leaves a connect still in its handshake to live on (undici), keeping
+    // the process alive after the probe: it ends with the request.
+    request.signal.addEventListener('abort', () => void http.destroy().catch(() => {}), {
+      once: true,
+    })
     answer = sendTrigger(spec, http.dispatcher, request.signal).then((outcome) => {
       answered = true
-      void http.dispatcher.close()
+      void http.dispatcher.close().catch(() => {})
       // Nothing after the summary: a trigger that settle() stopped waiting for leaves no record.
       if (!settled) report(context, t, outcome)
     })

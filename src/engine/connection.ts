@@ -73,9 +73,10 @@ export async function openStream(
   // in a proxy's tunnel, waiting for headers, reading), which aborting a request does not (undici 7
   // leaves connects pending and opens spare connections), and it is what `release` frees.
   // A shared one (thousands of probes in `load`) is never destroyed: its request is aborted.
-  const { dispatcher, httpVersion, connected } = shared ?? createHttp(options)
+  const http = shared ?? createHttp(options)
+  const { dispatcher, httpVersion, connected } = http
   const aborter = shared ? new AbortController() : undefined
-  const destroy = aborter ? () => aborter.abort() : () => void dispatcher.destroy().catch(() => {})
+  const destroy = aborter ? () => aborter.abort() : () => void http.destroy().catch(() => {})
   const release = () => {
     signal.removeEventListener('abort', destroy)
     if (!shared) destroy()

@@ -22,6 +22,8 @@ export interface Http {
   httpVersion(origin: string): string
   /** Whether a connection to the origin was made (TCP and TLS done); false through --proxy. */
   connected(origin: string): boolean
+  /** Ends every connection, those still connecting too: what ending an attempt needs. */
+  destroy(): Promise<void>
 }
 
 /**
@@ -62,17 +64,25 @@ export function createHttp(options: HttpOptions): Http {
   // (many proxies refuse CONNECT to port 80).
   const proxied = { ...common, requestTls: tls, proxyTls: tls, proxyTunnel: false }
   if (options.proxy) {
+    const dispatcher = new ProxyAgent({ ...proxied, uri: options.proxy })
     return {
-      dispatcher: new ProxyAgent({ ...proxied, uri: options.proxy }),
+      dispatcher,
       httpVersion: () => '1.1',
       connected: () => false,
+      destroy: () => dispatcher.destroy(),
     }
   }
   // undici does not say which protocol a response came over; the ALPN result of the socket does.
   const alpnByOrigin = new Map<string, string>()
   const connect = buildConnector({ ...tls, allowH2: true })
-  const connector: Connector = (target, callback) =>
-    connect(target, (error, socket) => {
+  // Sockets still in their TCP or TLS handshake. Destroying the dispatcher does not end them:
+  // undici waits for the handshake to finish or time out (--connect-timeout, 10s by default), and
+  // until then the socket keeps the process alive after the probe has ended (a server that
+  // accepts and never answers the TLS hello, an address that drops the SYN).
+  const connecting = new Set<Socket>()
+  const connector: Connector = (target, callback) => {
+    const pending = connect(target, (error, socket) => {
+      connecting.delete(pending)
       if (socket) {
         keepTlsAlert(socket as Socket)
         const alpn = (socket as { alpnProtocol?: string | false }).alpnProtocol
@@ -85,18 +95,28 @@ export function createHttp(options: HttpOptions): Http {
         }
       }
       callback(error as null, socket as never)
-    })
+    }) as unknown as Socket
+    connecting.add(pending)
+  }
   // With proxy variables, the hosts NO_PROXY names are reached directly through the same connector
   // (the proxied ones go through the proxy's own, over HTTP/1.1).
   const proxies = proxyUrls(process.env)
+  const dispatcher =
+    proxies.httpProxy || proxies.httpsProxy
+      ? new EnvHttpProxyAgent({ ...proxied, ...proxies, connect: connector })
+      : new Agent({ ...common, connect: connector })
   return {
-    dispatcher:
-      proxies.httpProxy || proxies.httpsProxy
-        ? new EnvHttpProxyAgent({ ...proxied, ...proxies, connect: connector })
-        : new Agent({ ...common, connect: connector }),
+    dispatcher,
     httpVersion: (origin) => alpnByOrigin.get(keyOf(origin)) ?? '1.1',
     // Set once a socket to the origin is connected (its TLS handshake done).
     connected: (origin) => alpnByOrigin.has(keyOf(origin)),
+    destroy() {
+      // The dispatcher first: a handshake failed now is then no error of a live client's.
+      const destroyed = dispatcher.destroy()
+      for (const socket of connecting) socket.destroy(new Error('connection attempt ended'))
+      connecting.clear()
+      return destroyed
+    },
   }
 }
 

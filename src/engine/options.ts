@@ -164,14 +164,14 @@ export interface ProbeLibraryOptions extends RequestLibraryOptions {
   maxEventSize?: number | string
   pingEvent?: string
   /** false: do not end on any event type (default 'end'). */
-  endEvent?: string | string[] | false
-  endData?: string | string[]
+  endEvent?: string | readonly string[] | false
+  endData?: string | readonly string[]
   maxEvents?: number
   duration?: Duration
   timeout?: Duration
   idleTimeout?: Duration
-  expectEvent?: string | string[]
-  expectData?: string | RegExp | (string | RegExp)[]
+  expectEvent?: string | readonly string[]
+  expectData?: string | RegExp | readonly (string | RegExp)[]
   expectMinEvents?: number
   expectEnd?: boolean
   expectReconnect?: boolean
@@ -182,7 +182,7 @@ export interface ProbeLibraryOptions extends RequestLibraryOptions {
   /** Ends the probe as abort() does. */
   signal?: AbortSignal
   /** Consumers taking part in the probe (see ProbeExtension). */
-  extensions?: ProbeExtension[]
+  extensions?: readonly ProbeExtension[]
   /** @internal One dispatcher for many probes (createHttp), as `load` runs them. */
   http?: Http
 }
@@ -240,8 +240,9 @@ export function checked<T>(flag: Flag, text: string, parse: (text: string) => T)
   }
 }
 
-const list = <T>(value: T | T[] | undefined): T[] =>
-  value === undefined ? [] : Array.isArray(value) ? value : [value]
+/** A repeatable option's values: none, one, or an array (read only: `as const` lists are taken). */
+export const list = <T>(value: T | readonly T[] | undefined): readonly T[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value as T]
 
 export function durationOption(flag: Flag, value: Duration | undefined, positive: boolean) {
   if (value === undefined) return undefined
@@ -359,7 +360,12 @@ export function knownOptions(options: unknown, names: readonly string[]): void {
 export interface RequestLibraryOptions {
   method?: string
   /** "Name: value", several of them, or an object. */
-  header?: string | string[] | Record<string, string> | Headers | Map<string, string>
+  header?:
+    | string
+    | readonly string[]
+    | Readonly<Record<string, string>>
+    | Headers
+    | ReadonlyMap<string, string>
   /** The request body: text as is (no @file), or bytes. Makes the default method POST. */
   data?: string | Uint8Array
   lastEventId?: string

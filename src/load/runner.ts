@@ -205,7 +205,7 @@ export function startLoad(options: LoadOptions, hooks: LoadHooks): LoadRun {
     // looks at the reason, and a connection that was still held did not end by itself.
     for (const probe of probes) probe.interrupt()
     await Promise.all(probes.map((probe) => probe.done))
-    await http.dispatcher.destroy().catch(() => {})
+    await http.destroy().catch(() => {})
     const perConnection = expectationNames.map((name, k) => ({
       name,
       failed: expectationFailures[k] ?? 0,

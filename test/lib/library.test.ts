@@ -1,10 +1,11 @@
-import { getEventListeners } from 'node:events'
+import { getEventListeners, once } from 'node:events'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { createServer as createTcpServer, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runInNewContext } from 'node:vm'
 import { Headers as UndiciHeaders } from 'undici'
-import { describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import { createHttp } from '../../src/engine/http.ts'
 import {
   check,
@@ -321,6 +322,35 @@ describe('probe()', () => {
     }
   })
 
+  it('takes read-only lists (`as const`) wherever it takes an array, in its types too', async () => {
+    // `tsc --noEmit` checks this file: a mutable array type in the options would refuse these.
+    const server = await startServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' })
+      res.end(`event: status\ndata: ${req.headers['x-a']}\n\nevent: done\ndata: [DONE]\n\n`)
+    })
+    const types = ['status', 'done'] as const
+    const headers = ['X-A: a'] as const
+    const extensions: readonly ProbeExtension[] = [{}]
+    const summary = await probe(server.url, {
+      header: headers,
+      endEvent: ['done'] as const,
+      endData: ['[DONE]'] as const,
+      expectEvent: types,
+      expectData: [/^a$/] as const,
+      expectOrder: types,
+      extensions,
+    }).summary
+    expect(summary).toMatchObject({ reason: 'end-event', exitCode: 0 })
+    expect(summary.expectations.map((e) => e.ok)).toEqual([true, true, true, true])
+    const report = await check(server.url, {
+      header: new Map([['X-A', 'a']]) as ReadonlyMap<string, string>,
+      endEvent: types,
+      window: '1s',
+    })
+    // The end event named in the list ends the stream as it should.
+    expect(report.checks.find((c) => c.id === 'end-of-stream')?.status).toBe('pass')
+  })
+
   it('a /g pattern in expectData matches in every probe that shares it', async () => {
     const server = await sseServer('data: done\n\n')
     const done = /done/g
@@ -397,6 +427,42 @@ describe('probe()', () => {
     } finally {
       await http.dispatcher.destroy()
     }
+  })
+
+  it('ended during a TLS handshake, it leaves no socket behind to keep the process alive', async () => {
+    // A server that takes the connection and never answers the TLS hello (a stuck proxy, a
+    // plain-TCP port): the socket would live on until the 10s connect timeout.
+    const open = new Set<Socket>()
+    let connections = 0
+    const server = createTcpServer((socket) => {
+      connections++
+      open.add(socket)
+      socket.on('close', () => open.delete(socket)).on('error', () => {})
+      socket.resume()
+    })
+    server.listen(0, '127.0.0.1')
+    await once(server, 'listening')
+    onTestFinished(() => {
+      for (const socket of open) socket.destroy()
+      server.close()
+    })
+    const url = `https://127.0.0.1:${(server.address() as { port: number }).port}/`
+    const aborted = probe(url)
+    setTimeout(() => aborted.abort(), 50)
+    // A trigger sent there, from a probe of a stream that stays open, ends with the probe too.
+    const stream = await startServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' })
+      res.flushHeaders()
+    })
+    const triggered = probe(stream.url, { trigger: `POST ${url}`, timeout: '200ms' })
+    const ends = [probe(url, { timeout: '50ms' }).summary, aborted.summary, triggered.summary]
+    expect((await Promise.all(ends)).map((s) => s.reason)).toEqual([
+      'timeout',
+      'interrupted',
+      'timeout',
+    ])
+    expect(connections).toBe(3)
+    await vi.waitFor(() => expect(open.size).toBe(0), { timeout: 2000 })
   })
 
   it('holds the connection back while the loop is slow (backpressure)', async () => {
