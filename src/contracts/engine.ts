@@ -8,7 +8,7 @@ export { escapeRegex, visible } from '../engine/escape.ts'
 export type { Ending, ExtensionContext, ProbeExtension } from '../engine/extension.ts'
 export { createHttp } from '../engine/http.ts'
 export { pointerTokens } from '../engine/json-pointer.ts'
-export { forEachObject, nestedDeeperThan } from '../engine/json-text.ts'
+export { forEachObject, isJsonObject, nestedDeeperThan } from '../engine/json-text.ts'
 export type {
   EndReason,
   EventRecord,
