@@ -14,18 +14,15 @@
  *
  * Exit 1 if any divergence was found. A script, not a test: a run takes minutes.
  */
-import { spawn } from 'node:child_process'
 import { createServer, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import type { Gzip } from 'node:zlib'
 import { createBrotliCompress, createDeflate, createDeflateRaw, createGzip } from 'node:zlib'
 import type { Page } from 'playwright-core'
 import { chromiumInstalled, launchChromium } from '../test/helpers/browser.ts'
+import { runCli } from './fuzz-cli.ts'
 import { int, pick, type Rng, rng } from './fuzz-random.ts'
-
-const CLI = fileURLToPath(new URL('../bin/sse-probe.js', import.meta.url))
 
 // ---------------------------------------------------------------- generation
 
@@ -369,39 +366,28 @@ const server = createServer((req, res) => {
 
 const ACCEPT_ENCODING = ['-H', 'Accept-Encoding: gzip, deflate, br']
 
-function runProbe(url: string, reconnect = false): Promise<Seen & { how: string }> {
-  const args = [CLI, url, '--json', '--no-end-event', '--timeout', '60s', ...ACCEPT_ENCODING]
+async function runProbe(url: string, reconnect = false): Promise<Seen & { how: string }> {
+  const args = [url, '--json', '--no-end-event', '--timeout', '60s', ...ACCEPT_ENCODING]
   if (!reconnect) args.push('--no-reconnect')
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
-  const out: Buffer[] = []
-  let stderr = ''
-  child.stdout.on('data', (c: Buffer) => out.push(c))
-  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c))
-  return new Promise((resolve, reject) => {
-    child.on('error', reject)
-    child.on('close', (code) => {
-      const seen: Required<Seen> & { how: string } = {
-        events: [],
-        ids: [],
-        comments: [],
-        retries: [],
-        how: `exit ${code}`,
-      }
-      for (const text of Buffer.concat(out).toString('utf8').split('\n')) {
-        if (!text) continue
-        const record = JSON.parse(text)
-        if (record.type === 'event') {
-          seen.events.push([record.event, record.data, record.lastEventId])
-          seen.ids.push(record.id)
-        } else if (record.type === 'error' && reconnect) seen.how += `; error: ${record.message}`
-        else if (record.type === 'comment') seen.comments.push(record.text)
-        else if (record.type === 'retry') seen.retries.push(record.ms)
-        else if (record.type === 'summary') seen.how = `${record.reason}, exit ${code}`
-      }
-      if (stderr.trim()) seen.how += `; stderr: ${stderr.trim()}`
-      resolve(seen)
-    })
-  })
+  const { records, code, stderr } = await runCli(args)
+  const seen: Required<Seen> & { how: string } = {
+    events: [],
+    ids: [],
+    comments: [],
+    retries: [],
+    how: `exit ${code}`,
+  }
+  for (const record of records) {
+    if (record.type === 'event') {
+      seen.events.push([record.event, record.data, record.lastEventId])
+      seen.ids.push(record.id)
+    } else if (record.type === 'error' && reconnect) seen.how += `; error: ${record.message}`
+    else if (record.type === 'comment') seen.comments.push(record.text)
+    else if (record.type === 'retry') seen.retries.push(record.ms)
+    else if (record.type === 'summary') seen.how = `${record.reason}, exit ${code}`
+  }
+  if (stderr.trim()) seen.how += `; stderr: ${stderr.trim()}`
+  return seen
 }
 
 let page: Page

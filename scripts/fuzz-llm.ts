@@ -16,10 +16,8 @@
  *
  * Exit 1 if any divergence was found. A script, not a test: a run takes minutes.
  */
-import { spawn } from 'node:child_process'
 import { createServer, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { fileURLToPath } from 'node:url'
 import { isDeepStrictEqual, parseArgs } from 'node:util'
 import Anthropic from '@anthropic-ai/sdk'
 import { createParser } from 'eventsource-parser'
@@ -28,9 +26,8 @@ import { createAssembler } from '../src/llm/assembler.ts'
 import { fullParser } from '../src/llm/profiles.ts'
 import { withTemplates } from '../src/llm/template.ts'
 import type { LlmProfile, LlmSummary } from '../src/llm/types.ts'
+import { runCli } from './fuzz-cli.ts'
 import { int, pick, type Rng, rng } from './fuzz-random.ts'
-
-const CLI = fileURLToPath(new URL('../bin/sse-probe.js', import.meta.url))
 
 // ---------------------------------------------------------------- random
 
@@ -1316,30 +1313,19 @@ function stitched(profile: LlmProfile, llm: LlmSummary): Stitched {
   }
 }
 
-function runCli(url: string): Promise<{ llm?: LlmSummary; how: string }> {
-  const args = [CLI, url, '--json', '--no-reconnect', '--timeout', '60s']
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
-  const out: Buffer[] = []
-  let stderr = ''
-  child.stdout.on('data', (c: Buffer) => out.push(c))
-  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c))
-  return new Promise((resolve, reject) => {
-    child.on('error', reject)
-    child.on('close', (code) => {
-      let llm: LlmSummary | undefined
-      let how = `exit ${code}`
-      for (const line of Buffer.concat(out).toString('utf8').split('\n')) {
-        if (!line) continue
-        const record = JSON.parse(line)
-        if (record.type === 'summary') {
-          llm = record.llm ?? undefined
-          how = `${record.reason}, exit ${code}`
-        }
-      }
-      if (stderr.trim()) how += `; stderr: ${stderr.trim().slice(0, 300)}`
-      resolve({ llm, how })
-    })
-  })
+async function cliLlmSummary(url: string): Promise<{ llm?: LlmSummary; how: string }> {
+  const args = [url, '--json', '--no-reconnect', '--timeout', '60s']
+  const { records, code, stderr } = await runCli(args)
+  let llm: LlmSummary | undefined
+  let how = `exit ${code}`
+  for (const record of records) {
+    if (record.type === 'summary') {
+      llm = record.llm ?? undefined
+      how = `${record.reason}, exit ${code}`
+    }
+  }
+  if (stderr.trim()) how += `; stderr: ${stderr.trim().slice(0, 300)}`
+  return { llm, how }
 }
 
 /** The summary in process, from the stream's events, with the template fast path or the full parse. */
@@ -1396,7 +1382,7 @@ async function run(g: Generated, seed: number, frames = g.frames): Promise<Outco
     const url = `${base}/s/${key}`
     const [sdk, cli] = await Promise.all([
       oracle(g.profile, url, frames.some(isMcp)),
-      runCli(`${url}/cli`),
+      cliLlmSummary(`${url}/cli`),
     ])
     const reason = cli.how.split(',')[0]
     // From the frames as served (a shrunk stream may have lost its end).

@@ -1,12 +1,11 @@
 import { constants } from 'node:buffer'
 import { open, stat } from 'node:fs/promises'
-import { readPipe } from '../engine/pipe.ts'
-import type { DiffOptions, Side, StreamEvent } from './diff.ts'
-import { sideFromRecords } from './diff.ts'
+import { type DiffOptions, type Side, type StreamEvent, sideFromRecords } from './diff.ts'
 import {
   createEventStream,
   fileProblem,
   type ProbeRecord,
+  readPipe,
   readTranscript,
   type SummaryRecord,
   UsageError,

@@ -4,11 +4,12 @@
  */
 export { formatDuration, parseDuration } from '../engine/duration.ts'
 export { fileProblem, SseProbeUsageError as UsageError } from '../engine/errors.ts'
-export { escapeRegex, visible } from '../engine/escape.ts'
+export { clipped, escapeRegex, visible } from '../engine/escape.ts'
 export type { Ending, ExtensionContext, ProbeExtension } from '../engine/extension.ts'
 export { createHttp } from '../engine/http.ts'
 export { pointerTokens } from '../engine/json-pointer.ts'
-export { forEachObject, nestedDeeperThan } from '../engine/json-text.ts'
+export { forEachObject, isJsonObject, nestedDeeperThan } from '../engine/json-text.ts'
+export { readPipe } from '../engine/pipe.ts'
 export type {
   EndReason,
   EventRecord,

@@ -3,7 +3,7 @@ import { $RefParser } from '@apidevtools/json-schema-ref-parser'
 import { resolve as resolveUrl } from '@apidevtools/json-schema-ref-parser/dist/lib/util/url.js'
 import type { AnySchema, AnySchemaObject, ErrorObject } from 'ajv'
 import type { DataValidateFunction } from 'ajv/dist/types/index.js'
-import { escapeRegex, forEachObject, UsageError } from './engine.ts'
+import { escapeRegex, forEachObject, isJsonObject, UsageError } from './engine.ts'
 import {
   checkWith,
   compileSchema,
@@ -54,8 +54,8 @@ export async function loadOpenApi(target: OpenApiTarget): Promise<OpenApiCheck> 
   const flag = `--openapi ${target.file}`
   const document = readDocument(target.file, '--openapi')
   const version =
-    isObject(document) && typeof document.openapi === 'string' ? document.openapi : undefined
-  if (isObject(document) && typeof document.swagger === 'string' && version === undefined) {
+    isJsonObject(document) && typeof document.openapi === 'string' ? document.openapi : undefined
+  if (isJsonObject(document) && typeof document.swagger === 'string' && version === undefined) {
     throw new UsageError(
       `${flag}: a Swagger ${document.swagger} document; --openapi reads OpenAPI 3.0, 3.1 and 3.2 (convert it first, e.g. with swagger2openapi)`,
     )
@@ -88,7 +88,7 @@ export async function loadOpenApi(target: OpenApiTarget): Promise<OpenApiCheck> 
   const contentSchemas: unknown[] = []
   // Circular references stay $refs after dereferencing; the rewrite must see through them.
   const follow = (schema: unknown): unknown => {
-    const ref = isObject(schema) ? schema.$ref : undefined
+    const ref = isJsonObject(schema) ? schema.$ref : undefined
     if (typeof ref !== 'string' || !ref.startsWith('#')) return schema
     try {
       return parser.$refs.get(ref)
@@ -233,7 +233,7 @@ function referShared(roots: unknown[], shared: unknown[]): void {
   const stack = [...roots]
   while (stack.length > 0) {
     const node = stack.pop()
-    if (!isObject(node)) continue
+    if (!isJsonObject(node)) continue
     const count = (uses.get(node) ?? 0) + 1
     uses.set(node, count)
     if (count > 1) continue
@@ -244,7 +244,7 @@ function referShared(roots: unknown[], shared: unknown[]): void {
   for (const node of nodes) {
     for (const [holder, key] of subschemaSlots(node)) {
       const child = holder[key]
-      if (!isObject(child) || uses.get(child)! < 2) continue
+      if (!isJsonObject(child) || uses.get(child)! < 2) continue
       let at = index.get(child)
       if (at === undefined) {
         at = shared.push(child) - 1
@@ -290,12 +290,12 @@ export function findOperation(
   target: Pick<OpenApiTarget, 'operationId' | 'url' | 'method'>,
   flag: string,
 ): FoundOperation {
-  const paths = isObject(document.paths) ? document.paths : {}
+  const paths = isJsonObject(document.paths) ? document.paths : {}
   const operations: { template: string; method: string; value: Json; servers: unknown }[] = []
   for (const [template, item] of Object.entries(paths)) {
-    if (!isObject(item)) continue
+    if (!isJsonObject(item)) continue
     // [OAS 3.2] Methods without a field of their own (LINK, PURGE) are under additionalOperations.
-    const additional = isObject(item.additionalOperations) ? item.additionalOperations : {}
+    const additional = isJsonObject(item.additionalOperations) ? item.additionalOperations : {}
     const entries = [
       ...METHODS.map((method) => [method, item[method]] as const),
       ...Object.entries(additional).map(
@@ -303,7 +303,7 @@ export function findOperation(
       ),
     ]
     for (const [method, value] of entries) {
-      if (isObject(value))
+      if (isJsonObject(value))
         operations.push({
           template,
           method,
@@ -362,8 +362,8 @@ function knownIds(operations: { value: Json }[]): string {
 function serverPaths(servers: unknown): string[] {
   if (!Array.isArray(servers) || servers.length === 0) return ['']
   return servers.map((server) =>
-    isObject(server) && typeof server.url === 'string'
-      ? serverPath(server.url, isObject(server.variables) ? server.variables : {})
+    isJsonObject(server) && typeof server.url === 'string'
+      ? serverPath(server.url, isJsonObject(server.variables) ? server.variables : {})
       : '',
   )
 }
@@ -378,7 +378,7 @@ function serverPaths(servers: unknown): string[] {
 function serverPath(url: string, variables: Json): string {
   const defaultOf = (name: string) => {
     const variable = variables[name]
-    return isObject(variable) && typeof variable.default === 'string' ? variable.default : ''
+    return isJsonObject(variable) && typeof variable.default === 'string' ? variable.default : ''
   }
   let path = url.replace(/[?#].*$/, '')
   const origin = /^(?:(?:[a-z][a-z0-9+.-]*|\{[^}]*\}):)?\/\/[^/]*/i.exec(path)
@@ -443,24 +443,24 @@ function eventStreamSchema(
   where: string,
   follow: (schema: unknown) => unknown,
 ): AnySchema {
-  const responses = isObject(operation.responses) ? operation.responses : {}
+  const responses = isJsonObject(operation.responses) ? operation.responses : {}
   // [OAS] `default` stands for every status the operation lists no response for, 200 among them.
-  const status = ['200', '2XX', 'default'].find((key) => isObject(responses[key]))
+  const status = ['200', '2XX', 'default'].find((key) => isJsonObject(responses[key]))
   if (status === undefined) throw new UsageError(`${where}: the operation has no 200 response`)
   const response = responses[status] as Json
-  const content = isObject(response.content) ? response.content : {}
+  const content = isJsonObject(response.content) ? response.content : {}
   const key = Object.keys(content).find(
     (type) => type.split(';')[0]!.trim().toLowerCase() === 'text/event-stream',
   )
   const media = key === undefined ? undefined : content[key]
-  if (!isObject(media))
+  if (!isJsonObject(media))
     throw new UsageError(`${where}: its ${status} response has no text/event-stream content`)
   if (media.itemSchema !== undefined) {
-    if (!isObject(media.itemSchema) && typeof media.itemSchema !== 'boolean')
+    if (!isJsonObject(media.itemSchema) && typeof media.itemSchema !== 'boolean')
       throw new UsageError(`${where}: its text/event-stream itemSchema is not a schema`)
     return media.itemSchema as AnySchema
   }
-  if (!isObject(media.schema) && typeof media.schema !== 'boolean')
+  if (!isJsonObject(media.schema) && typeof media.schema !== 'boolean')
     throw new UsageError(`${where}: its text/event-stream content has no itemSchema or schema`)
   return eventOfStream(media.schema, where, follow)
 }
@@ -483,7 +483,7 @@ function eventOfStream(
   follow: (schema: unknown) => unknown,
 ): AnySchema {
   let schema = follow(original)
-  if (!isObject(schema)) return original
+  if (!isJsonObject(schema)) return original
   if (schema.type === 'array') {
     // Huma's and springdoc's ServerSentEvent items are events; poem's `EventStream<T>` and
     // springdoc's `Flux<T>` items are T, each event's data: read as JSON where T is not a string.
@@ -519,9 +519,9 @@ function fieldsNamed(
   seen = new Set<unknown>(),
 ): Set<string> {
   const schema = follow(original)
-  if (!isObject(schema) || seen.has(schema)) return names
+  if (!isJsonObject(schema) || seen.has(schema)) return names
   seen.add(schema)
-  if (isObject(schema.properties))
+  if (isJsonObject(schema.properties))
     for (const name of Object.keys(schema.properties)) names.add(name)
   if (Array.isArray(schema.required))
     for (const name of schema.required) if (typeof name === 'string') names.add(name)
@@ -546,17 +546,17 @@ function rewriteData(
   seen = new WeakSet<object>(),
 ): AnySchema {
   const schema = follow(original)
-  if (!isObject(schema) || seen.has(schema)) return original
+  if (!isJsonObject(schema) || seen.has(schema)) return original
   seen.add(schema)
   const properties = schema.properties
-  if (isObject(properties) && properties.data !== undefined) {
+  if (isJsonObject(properties) && properties.data !== undefined) {
     const data = follow(properties.data)
     const json = (inner: unknown, rest: Json) => {
       contentSchemas.push(inner)
       return { ...rest, [JSON_KEYWORD]: contentSchemas.length - 1 }
     }
     if (
-      isObject(data) &&
+      isJsonObject(data) &&
       isJsonMediaType(data.contentMediaType) &&
       data.contentSchema !== undefined
     ) {
@@ -567,7 +567,7 @@ function rewriteData(
     }
   }
   // Huma declares the id an integer, and writes `id: 5`: read as a number there.
-  const id = isObject(schema.properties) ? schema.properties.id : undefined
+  const id = isJsonObject(schema.properties) ? schema.properties.id : undefined
   if (id !== undefined && !acceptsString(id, follow)) {
     contentSchemas.push(id)
     schema.properties = {
@@ -597,7 +597,7 @@ function acceptsString(
 ): boolean {
   const schema = follow(original)
   // A union that refers to itself: assume it may be a string, so the data is left as it is.
-  if (!isObject(schema) || depth > 20) return schema !== false
+  if (!isJsonObject(schema) || depth > 20) return schema !== false
   const type = schema.type
   if (typeof type === 'string' || Array.isArray(type))
     return ([] as unknown[]).concat(type).includes('string')
@@ -608,8 +608,4 @@ function acceptsString(
   if (Array.isArray(schema.anyOf)) return schema.anyOf.some(accepts)
   if (Array.isArray(schema.allOf)) return schema.allOf.every(accepts)
   return true
-}
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }

@@ -12,8 +12,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js'
 import AjvDraft04Module from 'ajv-draft-04'
 import addFormatsModule from 'ajv-formats'
 import { parse as parseYaml } from 'yaml'
-import { clipped } from '../engine/escape.ts'
-import { fileProblem, UsageError, userRegex } from './engine.ts'
+import { clipped, fileProblem, UsageError, userRegex } from './engine.ts'
 import { localFollow, selectBranches } from './unions.ts'
 
 /** One thing wrong with a value: where (a JSON pointer) and what. */

@@ -1,4 +1,4 @@
-import { forEachObject, pointerTokens } from './engine.ts'
+import { forEachObject, isJsonObject, pointerTokens } from './engine.ts'
 
 /**
  * Discriminated unions: a `oneOf` or `anyOf` whose branches fix one property
@@ -30,7 +30,7 @@ export function selectBranches(root: unknown, follow: Follow): void {
 function rewriteUnion(schema: Json, key: 'oneOf' | 'anyOf', follow: Follow): void {
   const branches = schema[key]
   if (!Array.isArray(branches) || branches.length < 2) return
-  const discriminator = isObject(schema.discriminator) ? schema.discriminator : {}
+  const discriminator = isJsonObject(schema.discriminator) ? schema.discriminator : {}
   const named = typeof discriminator.propertyName === 'string' ? discriminator.propertyName : null
   const candidates =
     named === null
@@ -90,8 +90,8 @@ function rewriteUnion(schema: Json, key: 'oneOf' | 'anyOf', follow: Follow): voi
 /** The properties a branch declares, its own and those of its `allOf` members. */
 function propertiesOf(branch: unknown, follow: Follow): Json {
   const schema = follow(branch)
-  if (!isObject(schema)) return {}
-  const own = isObject(schema.properties) ? schema.properties : {}
+  if (!isJsonObject(schema)) return {}
+  const own = isJsonObject(schema.properties) ? schema.properties : {}
   const members = Array.isArray(schema.allOf) ? schema.allOf : []
   return Object.assign({}, ...members.map((m) => propertiesOf(m, follow)), own)
 }
@@ -99,14 +99,14 @@ function propertiesOf(branch: unknown, follow: Follow): Json {
 /** The values a branch allows for the property, when it fixes them with `const` or `enum`. */
 function fixedValues(branch: unknown, property: string, follow: Follow): Value[] {
   const schema = follow(propertiesOf(branch, follow)[property])
-  if (!isObject(schema)) return []
+  if (!isJsonObject(schema)) return []
   const values = 'const' in schema ? [schema.const] : Array.isArray(schema.enum) ? schema.enum : []
   return values.every(isPrimitive) ? values : []
 }
 
 /** [OAS] `discriminator.mapping`: the values whose schema (a reference or a component's name) is this branch. */
 function mappedValues(mapping: unknown, branch: unknown, follow: Follow): Value[] {
-  if (!isObject(mapping)) return []
+  if (!isJsonObject(mapping)) return []
   const target = follow(branch)
   return Object.entries(mapping).flatMap(([value, ref]) => {
     if (typeof ref !== 'string') return []
@@ -118,7 +118,7 @@ function mappedValues(mapping: unknown, branch: unknown, follow: Follow): Value[
 /** A follow for one document: its `#/…` references, by JSON pointer (escapes and %-encoding decoded). */
 export function localFollow(root: unknown): Follow {
   return (schema) => {
-    const ref = isObject(schema) ? schema.$ref : undefined
+    const ref = isJsonObject(schema) ? schema.$ref : undefined
     if (typeof ref !== 'string' || !ref.startsWith('#/')) return schema
     let tokens: string[]
     try {
@@ -128,7 +128,7 @@ export function localFollow(root: unknown): Follow {
     }
     let node: unknown = root
     for (const token of tokens) {
-      if (!isObject(node) && !Array.isArray(node)) return schema
+      if (!isJsonObject(node) && !Array.isArray(node)) return schema
       node = (node as Json)[token]
     }
     return node ?? schema
@@ -137,8 +137,4 @@ export function localFollow(root: unknown): Follow {
 
 function isPrimitive(value: unknown): value is Value {
   return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
-}
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }

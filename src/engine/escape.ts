@@ -26,10 +26,12 @@ export function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }
 
+/** Whether a UTF-16 unit is the first half of a surrogate pair (false for NaN: no unit there). */
+export const isHighSurrogate = (code: number) => code >= 0xd800 && code <= 0xdbff
+
 /** The first `length` UTF-16 units of a text, one fewer where the last would be half a surrogate pair. */
 export function headOf(text: string, length: number): string {
-  const high = (text.charCodeAt(length - 1) & 0xfc00) === 0xd800
-  return text.slice(0, high ? length - 1 : length)
+  return text.slice(0, isHighSurrogate(text.charCodeAt(length - 1)) ? length - 1 : length)
 }
 
 /** A text cut to about `length` UTF-16 units (never inside a surrogate pair), with an ellipsis when cut. */

@@ -83,3 +83,7 @@ export function forEachObject(root: unknown, visit: (node: object) => unknown): 
     stack.push(visit(node))
   }
 }
+
+/** A JSON object: not null, not an array. */
+export const isJsonObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)

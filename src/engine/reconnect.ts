@@ -1,8 +1,7 @@
 import { MAX_DELAY_MS } from './duration.ts'
 import type { ReconnectOptions } from './options.ts'
 import type { EndReason } from './records.ts'
-import type { StreamRequest } from './request.ts'
-import { hasHeaderControl, withLastEventId } from './request.ts'
+import { hasHeaderControl, type StreamRequest, withLastEventId } from './request.ts'
 
 /**
  * The probe's decisions as pure transitions: the reconnection rules of the browser's

@@ -31,8 +31,10 @@ export function redactHeaders(
 // The userinfo of a URL: after the scheme, up to the last '@' before the path.
 const USERINFO = /\b([a-z][a-z\d+.-]*:\/\/)[^/?#\s]*@/gi
 // A secret header written as "Name: value" in text; commander quotes a rejected value as '…' is invalid.
-const SECRET_HEADER_TEXT =
-  /\b(proxy-authorization|authorization|set-cookie|cookie|x-api-key|x-goog-api-key|api-key)(\s*:)[\s\S]*?(?=' is invalid|$)/gi
+const SECRET_HEADER_TEXT = new RegExp(
+  `\\b(${[...SECRET_HEADERS].join('|')})(\\s*:)[\\s\\S]*?(?=' is invalid|$)`,
+  'gi',
+)
 
 // API keys passed in the query string: Gemini's `key`, the `api_key`/`apikey` of many APIs, and
 // OAuth 2.0's `access_token` (RFC 6750).

@@ -1,5 +1,6 @@
 import type { ChalkInstance } from 'chalk'
 import { formatDuration } from '../engine/duration.ts'
+import { isHighSurrogate } from '../engine/escape.ts'
 import type { LlmOutput, LlmSummary } from './types.ts'
 
 // Control characters but tab and line feed, and the bidi overrides: a model's text keeps its lines,
@@ -10,8 +11,6 @@ const safe = (text: string) =>
   UNSAFE.test(text)
     ? text.replace(UNSAFE_ALL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
     : text
-
-const isHighSurrogate = (code: number) => code >= 0xd800 && code <= 0xdbff
 
 export interface LlmRenderer {
   /** What one piece of output adds to stdout; cheap per delta (the view keeps up with 10,000/s). */

@@ -6,7 +6,7 @@ import { SseProbeUsageError } from '../engine/errors.ts'
 import { visible } from '../engine/escape.ts'
 import { STOP_SIGNALS } from '../engine/exit-code.ts'
 
-/** A local endpoint (the demo or a replay) on 127.0.0.1. */
+/** A local endpoint: the demo, or a replay. */
 export interface LocalServer {
   /** The URL to point a client at. */
   url: string
@@ -24,8 +24,8 @@ export type StreamHandler = (
 const HOST = '127.0.0.1'
 
 /**
- * Listens on 127.0.0.1 (port 0: any free port). A port that cannot be used is
- * a bad --port value: a SseProbeUsageError, exit 2.
+ * Listens on `host`, 127.0.0.1 unless said otherwise (port 0: any free port). A port that cannot
+ * be used is a bad --port value: a SseProbeUsageError, exit 2.
  */
 export async function listenLocally(
   handler: StreamHandler,

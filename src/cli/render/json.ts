@@ -1,3 +1,4 @@
+import { isHighSurrogate } from '../../engine/escape.ts'
 import { jsonText } from '../../engine/json-text.ts'
 import type { ProbeRecord } from '../../engine/records.ts'
 
@@ -57,5 +58,3 @@ export function renderJsonPieces(record: ProbeRecord): string[] {
 // A string JSON.stringify would write as it is (no surrogate at all: lone ones are escaped). Most
 // text is, and the test (anchored: 3× faster than a search) reads it faster than JSON.stringify.
 const WRITTEN_AS_IS = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/
-
-const isHighSurrogate = (code: number) => code >= 0xd800 && code <= 0xdbff

@@ -1,0 +1,30 @@
+/** The built CLI as the differential fuzzers (fuzz-browser.ts, fuzz-llm.ts) run it. */
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import type { ProbeRecord } from '../src/engine/records.ts'
+
+const CLI = fileURLToPath(new URL('../bin/sse-probe.js', import.meta.url))
+
+export interface CliRun {
+  /** Its stdout read as records, one a line (it runs with --json). */
+  records: ProbeRecord[]
+  code: number | null
+  stderr: string
+}
+
+/** Runs `sse-probe <args>` and resolves once it has exited. */
+export function runCli(args: string[]): Promise<CliRun> {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const out: Buffer[] = []
+  let stderr = ''
+  child.stdout.on('data', (c: Buffer) => out.push(c))
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c))
+  return new Promise((resolve, reject) => {
+    child.on('error', reject)
+    child.on('close', (code) => {
+      const lines = Buffer.concat(out).toString('utf8').split('\n')
+      const records = lines.filter((line) => line !== '').map((line) => JSON.parse(line))
+      resolve({ records, code, stderr })
+    })
+  })
+}
