@@ -8,7 +8,7 @@ import {
 } from '../cli/render/text.ts'
 import { characters, NARROW, stringWidth } from '../cli/render/width.ts'
 import { formatDuration } from '../engine/duration.ts'
-import { visible } from '../engine/escape.ts'
+import { headOf, visible } from '../engine/escape.ts'
 import type { InspectState, Row, RowRecord } from './state.ts'
 
 /** The text of one grid row, cell by cell, server text already escaped. */
@@ -53,7 +53,7 @@ export function cells(row: Row, context: TimeContext): Cells {
 const ONE_LINE_MAX = 4096
 
 const clipped = (text: string) =>
-  text.length > ONE_LINE_MAX ? `${visible(text.slice(0, ONE_LINE_MAX))}…` : undefined
+  text.length > ONE_LINE_MAX ? `${visible(headOf(text, ONE_LINE_MAX))}…` : undefined
 
 /** Data on one line: JSON compacted, anything else with its line breaks shown as \n. */
 function oneLine(data: string): string {

@@ -213,6 +213,9 @@ describe('inspect components', () => {
       expect(data).toMatch(/^(\{\\n "items": \[|\\x1bccc)/)
       expect(data.endsWith('…')).toBe(true)
     }
+    // Never half an emoji at the cut.
+    const emoji = tick(1, `${'a'.repeat(4095)}😀${'b'.repeat(10)}`) as RowRecord
+    expect(cells({ ...row, record: emoji }, context).data).toBe(`${'a'.repeat(4095)}…`)
     // Small JSON is still compacted.
     const small = tick(1, '{ "a" : 1 }') as RowRecord
     expect(cells({ ...row, record: small }, context).data).toBe('{"a":1}')
