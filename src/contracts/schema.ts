@@ -48,14 +48,18 @@ export function dialectOf(schema: unknown): Dialect {
   return '2020-12'
 }
 
-// Syntax that means something else without `u` (\u{…}, \p{…}), and characters beyond U+FFFF.
-const UNICODE_ONLY = /\\[pPu]\{|[\ud800-\udfff]/
-const SURROGATE = /[\ud800-\udfff]/
+// Syntax that means something else without `u` (\u{…}, \p{…}, a surrogate escape that `u` pairs
+// with the next), and characters beyond U+FFFF.
+const UNICODE_ONLY = /\\[pPu]\{|\\u[dD][89a-fA-F]|[\ud800-\udfff]/
+// A character beyond U+FFFF (a surrogate pair), and what stands for it in the protected expression.
+const PAIR = /[\ud800-\udbff][\udc00-\udfff]/g
+const ONE_UNIT = '\uffff'
 
 /**
  * Ajv's engine for `pattern` and `patternProperties`, which JSON Schema compiles with `u`. A
- * pattern valid with `u` and without its own syntax matches text without surrogates exactly as
- * it does without `u`: such text gets the protected expression, other text the `u` one.
+ * pattern valid with `u` and without its own syntax cannot name a character beyond U+FFFF: it
+ * matches one as any other non-word character, one code point. So the protected expression (V8's
+ * linear engine takes no `u`) runs on the text with each such character one code unit, U+FFFF.
  */
 const schemaRegExp: NonNullable<CodeOptions['regExp']> = Object.assign(
   (pattern: string, flags: string) => {
@@ -63,7 +67,7 @@ const schemaRegExp: NonNullable<CodeOptions['regExp']> = Object.assign(
     if (!flags.includes('u') || UNICODE_ONLY.test(pattern)) return unicode
     const plain = userRegex(pattern, flags.replace('u', ''))
     return {
-      test: (text: string) => (SURROGATE.test(text) ? unicode : plain).test(text),
+      test: (text: string) => plain.test(text.replace(PAIR, ONE_UNIT)),
       // Ajv keeps one compiled pattern per key, and keys it by this text.
       toString: () => unicode.toString(),
     }
