@@ -161,6 +161,65 @@ describe('--openapi', () => {
     ])
   })
 
+  it('a discriminator without a mapping selects the branch by its component name (the OAS Pet example)', async () => {
+    const pet = {
+      type: 'object',
+      required: ['petType'],
+      properties: { petType: { type: 'string' } },
+    }
+    const document = file(
+      'pets.json',
+      JSON.stringify({
+        openapi: '3.1.0',
+        info: { title: 'pets', version: '1' },
+        paths: {
+          '/pets': {
+            get: {
+              responses: {
+                200: {
+                  description: 'pets',
+                  content: {
+                    'text/event-stream': { schema: { $ref: '#/components/schemas/Pet' } },
+                  },
+                },
+              },
+            },
+          },
+        },
+        components: {
+          schemas: {
+            Pet: {
+              oneOf: [{ $ref: '#/components/schemas/Cat' }, { $ref: '#/components/schemas/Dog' }],
+              discriminator: { propertyName: 'petType' },
+            },
+            Cat: { ...pet, properties: { ...pet.properties, lives: { type: 'integer' } } },
+            Dog: { ...pet, properties: { ...pet.properties, bark: { type: 'boolean' } } },
+          },
+        },
+      }),
+    )
+    const server = await sseServer(
+      [
+        { petType: 'Cat', lives: 9 },
+        { petType: 'Dog', bark: true },
+        { petType: 'Dog', bark: 'loud' },
+        { petType: 'Bird' },
+      ]
+        .map((pet) => `data: ${JSON.stringify(pet)}\n\n`)
+        .join(''),
+    )
+    const run = await runMain(['--json', '-n', '4', '--openapi', document, `${server.url}/pets`])
+    expect(run.exitCode).toBe(1)
+    expect(run.records.filter((r) => r.type === 'violation')).toMatchObject([
+      { index: 3, pointer: '/data/bark', message: 'must be boolean' },
+      {
+        index: 4,
+        pointer: '/data/petType',
+        message: 'must be equal to one of the allowed values: "Cat", "Dog"',
+      },
+    ])
+  })
+
   it('a Huma stream passes its own document; a document that describes no events exits 2 first', async () => {
     // As Huma's sse package writes it: the id as digits, the default event without `event:`.
     const server = await sseServer(
