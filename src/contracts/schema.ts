@@ -263,6 +263,13 @@ export function loadSchema(spec: SchemaSpec): ValueCheck {
   ) {
     throw new UsageError(`${spec.name}: ${spec.file} is not a JSON Schema (expected an object)`)
   }
+  // Its fields are unknown keywords, which hold for any data: every event would pass.
+  const api = apiDocument(schema)
+  if (api) {
+    throw new UsageError(
+      `${spec.name}: ${spec.file} is an ${api} document, not a JSON Schema${api === 'OpenAPI' ? ' (give it to --openapi)' : ''}`,
+    )
+  }
   selectBranches(schema, localFollow(schema))
   nullableAsUnion(schema)
   const dialect = dialectOf(schema)
@@ -271,6 +278,14 @@ export function loadSchema(spec: SchemaSpec): ValueCheck {
   return checkWith(
     compileSchema(createAjv(dialect), schema as AnySchema, where, () => createAjv(dialect, true)),
   )
+}
+
+/** The kind of API description a document is (by its version field), if it is one. */
+function apiDocument(document: unknown): string | undefined {
+  if (!isSchemaObject(document)) return undefined
+  if (typeof document.openapi === 'string' || typeof document.swagger === 'string') return 'OpenAPI'
+  if (typeof document.asyncapi === 'string') return 'AsyncAPI'
+  return undefined
 }
 
 // Where a schema holds schemas (JSON Schema 2020-12 and draft-04, OpenAPI's itemSchema): its

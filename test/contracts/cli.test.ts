@@ -118,6 +118,15 @@ describe('--schema', () => {
         ['--schema', file('split.json', '{"properties":{"id":{"$ref":"broken.json#/$defs/Id"}}}')],
         /split.json: unusable schema: \$ref broken.json#\/\$defs\/Id: not in this file \(a \$ref to another file or a URL is not followed/,
       ],
+      // An API description given to --schema would pass every event: its fields are no keywords.
+      [
+        ['--schema', `status=${fixture('aspnet.json')}`],
+        /aspnet.json: .*aspnet.json is an OpenAPI document, not a JSON Schema \(give it to --openapi\)/,
+      ],
+      [
+        ['--schema', file('asyncapi.yaml', "asyncapi: '3.0.0'\nchannels: {}\n")],
+        /asyncapi.yaml: .*asyncapi.yaml is an AsyncAPI document, not a JSON Schema$/m,
+      ],
       [['--openapi', fixture('aspnet.json')], /aspnet.json: no operation for GET \/nowhere/],
       [
         ['--openapi', fixture('aspnet.json'), '--operation', 'Missing'],
