@@ -47,14 +47,18 @@ export function dialectOf(schema: unknown): Dialect {
   return '2020-12'
 }
 
-// Syntax that means something else without `u` (\u{…}, \p{…}), and characters beyond U+FFFF.
-const UNICODE_ONLY = /\\[pPu]\{|[\ud800-\udfff]/
-const SURROGATE = /[\ud800-\udfff]/
+// Syntax that means something else without `u` (\u{…}, \p{…}, a surrogate escape that `u` pairs
+// with the next), and characters beyond U+FFFF.
+const UNICODE_ONLY = /\\[pPu]\{|\\u[dD][89a-fA-F]|[\ud800-\udfff]/
+// A character beyond U+FFFF (a surrogate pair), and what stands for it in the protected expression.
+const PAIR = /[\ud800-\udbff][\udc00-\udfff]/g
+const ONE_UNIT = '\uffff'
 
 /**
  * Ajv's engine for `pattern` and `patternProperties`, which JSON Schema compiles with `u`. A
- * pattern valid with `u` and without its own syntax matches text without surrogates exactly as
- * it does without `u`: such text gets the protected expression, other text the `u` one.
+ * pattern valid with `u` and without its own syntax cannot name a character beyond U+FFFF: it
+ * matches one as any other non-word character, one code point. So the protected expression (V8's
+ * linear engine takes no `u`) runs on the text with each such character one code unit, U+FFFF.
  */
 const schemaRegExp: NonNullable<CodeOptions['regExp']> = Object.assign(
   (pattern: string, flags: string) => {
@@ -62,7 +66,7 @@ const schemaRegExp: NonNullable<CodeOptions['regExp']> = Object.assign(
     if (!flags.includes('u') || UNICODE_ONLY.test(pattern)) return unicode
     const plain = userRegex(pattern, flags.replace('u', ''))
     return {
-      test: (text: string) => (SURROGATE.test(text) ? unicode : plain).test(text),
+      test: (text: string) => plain.test(text.replace(PAIR, ONE_UNIT)),
       // Ajv keeps one compiled pattern per key, and keys it by this text.
       toString: () => unicode.toString(),
     }
@@ -258,6 +262,13 @@ export function loadSchema(spec: SchemaSpec): ValueCheck {
   ) {
     throw new UsageError(`${spec.name}: ${spec.file} is not a JSON Schema (expected an object)`)
   }
+  // Its fields are unknown keywords, which hold for any data: every event would pass.
+  const api = apiDocument(schema)
+  if (api) {
+    throw new UsageError(
+      `${spec.name}: ${spec.file} is an ${api} document, not a JSON Schema${api === 'OpenAPI' ? ' (give it to --openapi)' : ''}`,
+    )
+  }
   selectBranches(schema, localFollow(schema))
   nullableAsUnion(schema)
   const dialect = dialectOf(schema)
@@ -266,6 +277,14 @@ export function loadSchema(spec: SchemaSpec): ValueCheck {
   return checkWith(
     compileSchema(createAjv(dialect), schema as AnySchema, where, () => createAjv(dialect, true)),
   )
+}
+
+/** The kind of API description a document is (by its version field), if it is one. */
+function apiDocument(document: unknown): string | undefined {
+  if (!isSchemaObject(document)) return undefined
+  if (typeof document.openapi === 'string' || typeof document.swagger === 'string') return 'OpenAPI'
+  if (typeof document.asyncapi === 'string') return 'AsyncAPI'
+  return undefined
 }
 
 // Where a schema holds schemas (JSON Schema 2020-12 and draft-04, OpenAPI's itemSchema): its

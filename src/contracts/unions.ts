@@ -2,7 +2,8 @@ import { forEachObject, isJsonObject, pointerTokens } from './engine.ts'
 
 /**
  * Discriminated unions: a `oneOf` or `anyOf` whose branches fix one property
- * to their own values (`const`, `enum`, or a discriminator's `mapping`), as
+ * to their own values (`const`, `enum`, or a discriminator's `mapping` or, without one, the
+ * branches' names under `components/schemas`), as
  * pydantic, ASP.NET, TypeSpec and hand-written OpenAPI documents write a
  * choice of event types (TypeSpec's terminal event fixes none). Ajv reports such a union's failure with the first
  * branch's error (`/event must be equal to constant: "status"` for an `end`
@@ -38,12 +39,14 @@ function rewriteUnion(schema: Json, key: 'oneOf' | 'anyOf', follow: Follow): voi
       : [named]
   let best: { property: string; values: Value[][]; fixed: number } | undefined
   for (const property of candidates) {
-    const values = branches.map((branch) => [
-      ...new Set([
+    const values = branches.map((branch) => {
+      const own = new Set([
         ...fixedValues(branch, property, follow),
         ...mappedValues(discriminator.mapping, branch, follow),
-      ]),
-    ])
+      ])
+      // [OAS] Without a value of its own, a branch of a discriminator is selected by its name.
+      return [...(own.size > 0 || named === null ? own : componentNames(branch, follow))]
+    })
     const all = values.flat()
     const fixed = values.filter((v) => v.length > 0).length
     if (new Set(all).size === all.length && fixed > (best?.fixed ?? 0))
@@ -113,6 +116,15 @@ function mappedValues(mapping: unknown, branch: unknown, follow: Follow): Value[
     const $ref = ref.includes('/') || ref.startsWith('#') ? ref : `#/components/schemas/${ref}`
     return follow({ $ref }) === target ? [value] : []
   })
+}
+
+/** [OAS] The names under `components/schemas` of a branch: the discriminator's implicit mapping. */
+function componentNames(branch: unknown, follow: Follow): Value[] {
+  const components = { $ref: '#/components/schemas' }
+  const schemas = follow(components)
+  if (schemas === components || !isObject(schemas)) return []
+  const target = follow(branch)
+  return Object.keys(schemas).filter((name) => follow(schemas[name]) === target)
 }
 
 /** A follow for one document: its `#/…` references, by JSON pointer (escapes and %-encoding decoded). */

@@ -118,6 +118,15 @@ describe('--schema', () => {
         ['--schema', file('split.json', '{"properties":{"id":{"$ref":"broken.json#/$defs/Id"}}}')],
         /split.json: unusable schema: \$ref broken.json#\/\$defs\/Id: not in this file \(a \$ref to another file or a URL is not followed/,
       ],
+      // An API description given to --schema would pass every event: its fields are no keywords.
+      [
+        ['--schema', `status=${fixture('aspnet.json')}`],
+        /aspnet.json: .*aspnet.json is an OpenAPI document, not a JSON Schema \(give it to --openapi\)/,
+      ],
+      [
+        ['--schema', file('asyncapi.yaml', "asyncapi: '3.0.0'\nchannels: {}\n")],
+        /asyncapi.yaml: .*asyncapi.yaml is an AsyncAPI document, not a JSON Schema$/m,
+      ],
       [['--openapi', fixture('aspnet.json')], /aspnet.json: no operation for GET \/nowhere/],
       [
         ['--openapi', fixture('aspnet.json'), '--operation', 'Missing'],
@@ -158,6 +167,65 @@ describe('--openapi', () => {
         message: expect.stringMatching(/^must be equal to one of the allowed values/),
       },
       { index: 3, event: 'end', pointer: '/data', message: "must have required property 'state'" },
+    ])
+  })
+
+  it('a discriminator without a mapping selects the branch by its component name (the OAS Pet example)', async () => {
+    const pet = {
+      type: 'object',
+      required: ['petType'],
+      properties: { petType: { type: 'string' } },
+    }
+    const document = file(
+      'pets.json',
+      JSON.stringify({
+        openapi: '3.1.0',
+        info: { title: 'pets', version: '1' },
+        paths: {
+          '/pets': {
+            get: {
+              responses: {
+                200: {
+                  description: 'pets',
+                  content: {
+                    'text/event-stream': { schema: { $ref: '#/components/schemas/Pet' } },
+                  },
+                },
+              },
+            },
+          },
+        },
+        components: {
+          schemas: {
+            Pet: {
+              oneOf: [{ $ref: '#/components/schemas/Cat' }, { $ref: '#/components/schemas/Dog' }],
+              discriminator: { propertyName: 'petType' },
+            },
+            Cat: { ...pet, properties: { ...pet.properties, lives: { type: 'integer' } } },
+            Dog: { ...pet, properties: { ...pet.properties, bark: { type: 'boolean' } } },
+          },
+        },
+      }),
+    )
+    const server = await sseServer(
+      [
+        { petType: 'Cat', lives: 9 },
+        { petType: 'Dog', bark: true },
+        { petType: 'Dog', bark: 'loud' },
+        { petType: 'Bird' },
+      ]
+        .map((pet) => `data: ${JSON.stringify(pet)}\n\n`)
+        .join(''),
+    )
+    const run = await runMain(['--json', '-n', '4', '--openapi', document, `${server.url}/pets`])
+    expect(run.exitCode).toBe(1)
+    expect(run.records.filter((r) => r.type === 'violation')).toMatchObject([
+      { index: 3, pointer: '/data/bark', message: 'must be boolean' },
+      {
+        index: 4,
+        pointer: '/data/petType',
+        message: 'must be equal to one of the allowed values: "Cat", "Dog"',
+      },
     ])
   })
 

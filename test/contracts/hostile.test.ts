@@ -138,13 +138,19 @@ describe('a schema pattern that backtracks catastrophically on the data', () => 
       '{"s":"aaa"}',
       '{"pair":"😀😀"}',
       '{"pair":"abc"}',
+      // Text beyond U+FFFF is no way around the protection.
+      `{"s":"${'a'.repeat(40)}😀!"}`,
+      '{"pair":"😀\\ud83d"}',
     ]
     const { url } = await sseServer(events.map((data) => `data: ${data}\n\n`).join(''))
-    const run = await runCli(['--json', '--max-events', '4', '--schema', schema, url])
+    const run = await runCli(['--json', '--max-events', '6', '--schema', schema, url], {
+      timeoutMs: 8000,
+    })
     expect(run.exitCode).toBe(1)
     expect(run.ofType('violation').map((v) => [v.index, v.pointer])).toEqual([
       [1, '/s'],
       [4, '/pair'],
+      [5, '/s'],
     ])
   })
 })
