@@ -2,6 +2,7 @@ import {
   closedHow,
   compactJson,
   discardedNote,
+  indentJson,
   lastEventIdText,
   wallClock,
 } from '../cli/render/text.ts'
@@ -111,11 +112,7 @@ export function detailLines(
     )
     const compact = compactJson(r.data)
     json = compact !== undefined
-    body = (
-      compact === undefined
-        ? r.data || '(empty data)'
-        : JSON.stringify(JSON.parse(compact), null, 2)
-    )
+    body = (compact === undefined ? r.data || '(empty data)' : indentJson(compact))
       .split('\n')
       .map(visible)
   } else if (r.type === 'comment') {

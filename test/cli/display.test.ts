@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { cutLongData } from '../../src/cli/render/display.ts'
-import { CLI } from '../helpers/cli.ts'
+import { CLI, runCli } from '../helpers/cli.ts'
 import { chatTools, serveLlmStreams } from '../helpers/llm-streams.ts'
 import { runMain } from '../helpers/main.ts'
 import { sseServer } from '../helpers/server.ts'
@@ -89,6 +89,21 @@ describe('display options of the pretty format', () => {
   it('--pretty-json indents JSON data', async () => {
     const run = await probe('--pretty-json', '--only', 'status')
     expect(run.stdout).toContain('           {\n             "state": "ok",\n             "n": [\n')
+  })
+
+  it('JSON data is compacted and indented with its tokens as sent: no number rounded, no key lost', async () => {
+    const data =
+      '{"id": 9007199254740993, "price": 1.10, "e": 1E400, "k": 1, "k": "a \\u00e9", "n": [], "o": {}}'
+    const server = await sseServer(`data: ${data}\n\nevent: end\ndata: [ -0 ]\n\n`)
+    const compact = await runCli([server.url, '--no-reconnect'])
+    expect(compact.stdout).toContain(
+      '\n           {"id":9007199254740993,"price":1.10,"e":1E400,"k":1,"k":"a \\u00e9","n":[],"o":{}}\n',
+    )
+    expect(compact.stdout).toContain('\n           [-0]\n')
+    const indented = await runCli([server.url, '--no-reconnect', '--pretty-json'])
+    expect(indented.stdout).toContain(
+      '\n           {\n             "id": 9007199254740993,\n             "price": 1.10,\n             "e": 1E400,\n             "k": 1,\n             "k": "a \\u00e9",\n             "n": [],\n             "o": {}\n           }\n',
+    )
   })
 
   it('--json and --format raw say which display flags they ignore, and still show everything', async () => {

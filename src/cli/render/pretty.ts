@@ -14,6 +14,7 @@ import {
   compactJson,
   discardedNote,
   highlightJson,
+  indentJson,
   lastEventIdText,
   wallClock,
 } from './text.ts'
@@ -123,12 +124,7 @@ export function createPrettyRenderer(
   function renderData(data: string): string {
     if (data === '') return INDENT + c.dim('(empty data)')
     const json = compactJson(data)
-    const text =
-      json === undefined
-        ? data
-        : display.prettyJson
-          ? JSON.stringify(JSON.parse(json), null, 2)
-          : json
+    const text = json === undefined ? data : display.prettyJson ? indentJson(json) : json
     const long = cutsLong ? cutLongData(text) : undefined
     const lines = (long ? long.shown : text).split('\n').map((line) => {
       const safe = visible(line)
