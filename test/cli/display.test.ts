@@ -37,6 +37,13 @@ describe('display options of the pretty format', () => {
     ])
   })
 
+  it('--compact highlights JSON data only, not text that starts with a bracket', async () => {
+    const server = await sseServer('data: [INFO] took 200 ms: true\n\nevent: end\ndata: [200]\n\n')
+    const run = await runCli([server.url, '--no-reconnect', '--compact', '--color'])
+    expect(run.stdout).toMatch(/ {2}\[INFO\] took 200 ms: true\n/)
+    expect(run.stdout).toContain('[\x1b[33m200\x1b[39m]\n')
+  })
+
   it('--only and --exclude choose what is shown; the summary and --record see everything', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sse-probe-display-'))
     const record = join(dir, 'all.ndjson')

@@ -110,10 +110,11 @@ export function createPrettyRenderer(
 
   /** --compact: the data on one line (JSON compacted, line breaks shown as \\n), cut to the width. */
   function compactData(data: string, width: number | undefined): string {
-    let line = visible(compactJson(data) ?? data)
+    // Highlighted only when the data is JSON: `[INFO] took 200ms` starts as an array would.
+    const json = compactJson(data)
+    let line = visible(json ?? data)
     if (width !== undefined) line = options.width!.cut(line, Math.max(width, 10))
-    const json = line.charCodeAt(0) === 123 || line.charCodeAt(0) === 91
-    return json && c.level > 0 ? highlightJson(line, c) : line
+    return json !== undefined && c.level > 0 ? highlightJson(line, c) : line
   }
 
   /** --data-only: the data as sent, escaped only when it goes to a terminal. */
