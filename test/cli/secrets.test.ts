@@ -250,6 +250,21 @@ describe('TLS', () => {
     )
   })
 
+  it('a reconnect that the server closes without answering is a server going down, not a TLS port', async () => {
+    let requests = 0
+    const server = await startServer((req, res) => {
+      requests++
+      if (requests === 1) res.writeHead(200, SSE).end('retry: 10\ndata: a\n\n')
+      else if (requests === 2) req.socket.destroy()
+      else res.writeHead(204).end()
+    })
+    const run = await runCli([server.url, '--json'])
+    expect(run.exitCode).toBe(0)
+    expect(run.ofType('error').map((r) => [r.attempt, r.message])).toEqual([
+      [2, 'the server closed the connection without answering'],
+    ])
+  })
+
   it('a server that closes in the middle of its headers is not taken for a TLS port', async () => {
     const server = createNetServer((socket) =>
       socket.once('data', () => socket.end('HTTP/1.1 200 OK\r\nContent-Type: text/ev')),
