@@ -53,6 +53,14 @@ describe('credentials are never shown unless --show-secrets', () => {
     expect(server.requests[0]!.headers).toMatchObject({ 'x-api-key': 'sk-ant-secret-6' })
   })
 
+  it('-v says how large the body sent is', async () => {
+    const server = await startServer((_req, res) => res.writeHead(200, SSE).end(END))
+    const one = await runCli([server.url, '-v', '-d', '1'])
+    expect(one.stderr).toContain('\n> (a body of 1 byte)\n')
+    const two = await runCli([server.url, '-v', '-d', 'é'])
+    expect(two.stderr).toContain('\n> (a body of 2 bytes)\n')
+  })
+
   it('--help names every header --show-secrets shows', async () => {
     const help = (await runCli(['--help'])).stdout.replace(/\s+/g, ' ')
     const secrets = ['Proxy-Authorization', 'Set-Cookie', 'X-Api-Key', 'Api-Key', 'X-Goog-Api-Key']
