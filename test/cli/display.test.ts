@@ -85,6 +85,12 @@ describe('display options of the pretty format', () => {
     expect((await probe('--timestamps', 'utc')).stderr).toMatch(/expected relative or wall/)
   })
 
+  it('--timestamps wall: the data and headers under a block start where its type does', async () => {
+    const run = await probe('--timestamps', 'wall', '--only', 'tick', '-i')
+    expect(run.stdout).toMatch(/^\d\d:\d\d:\d\d\.\d{3} {2}tick.*\n {14}line one\n {14}line two\n$/)
+    expect(run.stderr).toMatch(/ {2}▶ connected .*\n {14}content-type: text\/event-stream\n/)
+  })
+
   it('--data-only prints each data and a newline, multi-line data as sent, nothing else', async () => {
     const run = await probe('--data-only')
     expect(run.stdout).toBe(

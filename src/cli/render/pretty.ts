@@ -45,8 +45,6 @@ export interface Rendered {
   text: string
 }
 
-const INDENT = ' '.repeat(11)
-
 export function createPrettyRenderer(
   options: PrettyOptions,
 ): (record: ProbeRecord) => Rendered | undefined {
@@ -54,6 +52,9 @@ export function createPrettyRenderer(
   const e = options.chalkStderr
   const display = options.view ?? toPrettyView({})
   const startedAt = options.startedAt ?? Date.now()
+  // Lines under a block's head start where its type or status does: after `   0.123s  ` or
+  // `HH:MM:SS.mmm  `.
+  const indent = ' '.repeat(display.timestamps === 'wall' ? 14 : 11)
   const formatTime = (t: number, chalk: ChalkInstance) =>
     chalk.dim(
       display.timestamps === 'wall'
@@ -82,7 +83,7 @@ export function createPrettyRenderer(
   function included(headers: Record<string, string> | undefined): string {
     if (!options.include || headers === undefined) return ''
     return Object.entries(headers)
-      .map(([name, value]) => `\n${INDENT}${e.dim(`${visible(name)}:`)} ${visible(value)}`)
+      .map(([name, value]) => `\n${indent}${e.dim(`${visible(name)}:`)} ${visible(value)}`)
       .join('')
   }
 
@@ -123,15 +124,15 @@ export function createPrettyRenderer(
   }
 
   function renderData(data: string): string {
-    if (data === '') return INDENT + c.dim('(empty data)')
+    if (data === '') return indent + c.dim('(empty data)')
     const json = compactJson(data)
     const text = json === undefined ? data : display.prettyJson ? indentJson(json) : json
     const long = cutsLong ? cutLongData(text) : undefined
     const lines = (long ? long.shown : text).split('\n').map((line) => {
       const safe = visible(line)
-      return INDENT + (json !== undefined && c.level > 0 ? highlightJson(safe, c) : safe)
+      return indent + (json !== undefined && c.level > 0 ? highlightJson(safe, c) : safe)
     })
-    if (long) lines.push(INDENT + c.dim(long.note))
+    if (long) lines.push(indent + c.dim(long.note))
     return lines.join('\n')
   }
 
@@ -167,7 +168,7 @@ export function createPrettyRenderer(
           `${e.blue('↻')} reconnecting (attempt ${record.attempt}) after ${formatDuration(record.delayMs)}, ${lastEventIdText(record.lastEventId)}`,
         )
       case 'error': {
-        const body = !record.body ? '' : `\n${INDENT}${e.dim(visible(record.body))}`
+        const body = !record.body ? '' : `\n${indent}${e.dim(visible(record.body))}`
         return status(
           record.t,
           `${e.red('✗')} ${visible(record.message)}${included(record.headers)}${body}`,
