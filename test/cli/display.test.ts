@@ -193,6 +193,8 @@ describe('display options of the pretty format', () => {
     expect(emoji.shown).not.toMatch(/[\ud800-\udbff]$/)
     expect(Buffer.byteLength(emoji.shown)).toBe(4093)
     expect(cutLongData('short\ndata')).toBeUndefined()
+    const oneMore = Array.from({ length: 21 }, (_, i) => `line ${i}`).join('\n')
+    expect(cutLongData(oneMore)?.note).toBe('… 1 more line (7 B), --full to see all')
   })
 })
 
