@@ -234,6 +234,22 @@ describe.skipIf(!HAS_TMUX && !process.env.CI)('display options on a terminal', (
     expect(line.length).toBeLessThanOrEqual(100)
   })
 
+  it("a long comment (a server's padding) is cut as long data is, --compact to the width", async () => {
+    const server = await sseServer(`:${'p'.repeat(100_000)}\n\nevent: end\ndata: bye\n\n`)
+    const term = runInTerminal([server.url, '--no-reconnect'], { width: 100, height: 100 })
+    expect(await term.exited()).toBe(0)
+    const screen = term.screen()
+    // The comment's rows (wrapped at 100 columns) hold 4 KiB of it.
+    expect(/:(p+)/.exec(screen.replace(/\n/g, ''))?.[1]).toHaveLength(4096)
+    expect(screen).toContain('\n           … 94 KiB more, --full to see all\n')
+    const compact = runInTerminal([server.url, '--no-reconnect', '--compact'], { width: 100 })
+    expect(await compact.exited()).toBe(0)
+    const rows = compact.screen().split('\n')
+    const row = rows.findIndex((text) => text.includes(':ppp'))
+    expect(rows[row]).toMatch(/^ +0\.\d{3}s {2}:p+…$/)
+    expect(rows[row + 1]).toMatch(/^ +0\.\d{3}s {2}end/)
+  })
+
   it('--compact counts columns: wide characters and escaped control characters fit the width', async () => {
     const server = await sseServer(
       [

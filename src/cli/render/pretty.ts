@@ -3,6 +3,7 @@ import { renderTrigger, renderViolation } from '../../contracts/render.ts'
 import { formatDuration } from '../../engine/duration.ts'
 import { visible } from '../../engine/escape.ts'
 import type {
+  CommentRecord,
   EventRecord,
   ExpectationResult,
   ProbeRecord,
@@ -123,6 +124,18 @@ export function createPrettyRenderer(
     return `${options.columns === undefined ? data : data.split('\n').map(visible).join('\n')}\n`
   }
 
+  /** A comment's line, cut on a terminal as long data is: a server's padding may be megabytes. */
+  function renderComment(record: CommentRecord): string {
+    const head = `${time(record.t)}  :`
+    if (display.compact && options.width) {
+      const width = options.columns! - options.width.stringWidth(head) - 2
+      return `${head}${options.width.cut(visible(record.text), Math.max(width, 10))}\n`
+    }
+    const long = cutsLong ? cutLongData(record.text) : undefined
+    if (!long) return `${head}${visible(record.text)}\n`
+    return `${head}${visible(long.shown)}\n${indent}${long.note}\n`
+  }
+
   function renderData(data: string): string {
     if (data === '') return indent + c.dim('(empty data)')
     const json = compactJson(data)
@@ -143,7 +156,7 @@ export function createPrettyRenderer(
       case 'comment':
         return options.hidePings || !showsComments(display)
           ? undefined
-          : { stream: 'out', text: c.dim(`${time(record.t)}  :${visible(record.text)}\n`) }
+          : { stream: 'out', text: c.dim(renderComment(record)) }
       case 'open': {
         const verb = record.attempt === 1 ? 'connected' : 'reconnected'
         return status(
