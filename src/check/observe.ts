@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { readBody } from '../engine/body.ts'
-import { openStream } from '../engine/connection.ts'
+import { openStream, SCHEME_HINT } from '../engine/connection.ts'
 import { type CookieJar, createCookieJar } from '../engine/cookies.ts'
 import type { Body } from '../engine/dispatch.ts'
 import type { HttpOptions } from '../engine/http.ts'
@@ -248,7 +248,9 @@ function createWatcher(
       const signal = interrupted ? AbortSignal.any([own.signal, interrupted]) : own.signal
       const attempt = await openStream(request, http, signal, undefined, cookies)
       if (attempt.type === 'network-error') {
-        seen.error = interrupted?.aborted ? 'interrupted before it answered' : attempt.message
+        seen.error = interrupted?.aborted
+          ? 'interrupted before it answered'
+          : attempt.message + (attempt.silent ? SCHEME_HINT : '')
         if (attempt.connected && !interrupted?.aborted) seen.unanswered = true
         return seen
       }

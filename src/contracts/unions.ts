@@ -122,7 +122,7 @@ function mappedValues(mapping: unknown, branch: unknown, follow: Follow): Value[
 function componentNames(branch: unknown, follow: Follow): Value[] {
   const components = { $ref: '#/components/schemas' }
   const schemas = follow(components)
-  if (schemas === components || !isObject(schemas)) return []
+  if (schemas === components || !isJsonObject(schemas)) return []
   const target = follow(branch)
   return Object.keys(schemas).filter((name) => follow(schemas[name]) === target)
 }

@@ -35,6 +35,11 @@ export type Attempt =
       message: string
       /** The connect timeout came after a connection was made: the response headers never did. */
       connected?: true
+      /**
+       * An http: server closed without a byte, as a TLS port does: SCHEME_HINT says so where the
+       * URL has not answered before (on a reconnect it is a server going down, not a wrong scheme).
+       */
+      silent?: true
     }
 
 export const MAX_REDIRECTS = 20
@@ -184,7 +189,10 @@ export async function openStream(
     }
   } catch (error) {
     const timeout = timedOut || (error as { code?: string }).code === 'UND_ERR_CONNECT_TIMEOUT'
-    if (!timeout) return { type: 'network-error', message: unanswered(error, url, options.proxy) }
+    if (!timeout) {
+      const message = unanswered(error, url, options.proxy)
+      return { type: 'network-error', message, ...(message === SILENT && { silent: true }) }
+    }
     const within = `within ${options.connectTimeoutMs}ms (--connect-timeout)`
     // A server that took the request and holds its headers back (nginx's proxy_buffering, PHP's
     // output_buffering: they go out with the first full buffer) is no unreachable host. A shared
@@ -203,6 +211,10 @@ export async function openStream(
   }
 }
 
+const SILENT = 'the server closed the connection without answering'
+/** What a silent close on the first contact adds: the likely mistake. */
+export const SCHEME_HINT = ' (is it an https:// port?)'
+
 /**
  * A TLS server that gets a plain HTTP request closes the connection without a word (Node, Go):
  * undici's 'other side closed' does not say that the scheme is the likely mistake.
@@ -219,7 +231,7 @@ function unanswered(error: unknown, url: URL, proxyFlag: string | undefined): st
     const read = (error as { socket?: { bytesRead?: number } }).socket?.bytesRead
     return read
       ? 'the server closed the connection before its response headers were complete'
-      : 'the server closed the connection without answering (is it an https:// port?)'
+      : SILENT
   }
   // Node's words name neither who reset nor when: before any answer (in a TLS handshake too).
   if (message === 'read ECONNRESET')

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { readBody } from './body.ts'
-import { type Attempt, openStream } from './connection.ts'
+import { type Attempt, openStream, SCHEME_HINT } from './connection.ts'
 import { createCookieJar } from './cookies.ts'
 import { exitCodeFor, type StopSignal } from './exit-code.ts'
 import { evaluateExpectations } from './expectations.ts'
@@ -303,8 +303,11 @@ export function startProbe(
     const t = now()
     const base = { t, attempt: state.attempt }
     if (attempt.type === 'network-error') {
-      emit({ type: 'error', ...base, message: attempt.message })
-      return attempt
+      // A reconnect's URL has answered before: its silence is no TLS port's.
+      const hint = attempt.silent && state.attempt === 1 ? SCHEME_HINT : ''
+      const message = attempt.message + hint
+      emit({ type: 'error', ...base, message })
+      return { ...attempt, message }
     }
     const headers = redactHeaders(attempt.headers, options.showSecrets)
     if (attempt.verdict === 'ok') {

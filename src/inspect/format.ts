@@ -2,8 +2,8 @@ import {
   closedHow,
   compactJson,
   discardedNote,
+  indentJson,
   lastEventIdText,
-  parseJsonExact,
   wallClock,
 } from '../cli/render/text.ts'
 import { characters, NARROW, stringWidth } from '../cli/render/width.ts'
@@ -112,11 +112,7 @@ export function detailLines(
     )
     const compact = compactJson(r.data)
     json = compact !== undefined
-    body = (
-      compact === undefined
-        ? r.data || '(empty data)'
-        : JSON.stringify(parseJsonExact(compact), null, 2)
-    )
+    body = (compact === undefined ? r.data || '(empty data)' : indentJson(compact))
       .split('\n')
       .map(visible)
   } else if (r.type === 'comment') {

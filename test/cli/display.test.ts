@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { cutLongData } from '../../src/cli/render/display.ts'
-import { CLI } from '../helpers/cli.ts'
+import { CLI, runCli } from '../helpers/cli.ts'
 import { chatTools, serveLlmStreams } from '../helpers/llm-streams.ts'
 import { runMain } from '../helpers/main.ts'
 import { sseServer } from '../helpers/server.ts'
@@ -35,6 +35,13 @@ describe('display options of the pretty format', () => {
       expect.stringMatching(/status {2}id 2 {2}\+.*ms {2}\{"state":"degraded"\}$/),
       expect.stringMatching(/end {2}\+.*ms {2}bye$/),
     ])
+  })
+
+  it('--compact highlights JSON data only, not text that starts with a bracket', async () => {
+    const server = await sseServer('data: [INFO] took 200 ms: true\n\nevent: end\ndata: [200]\n\n')
+    const run = await runCli([server.url, '--no-reconnect', '--compact', '--color'])
+    expect(run.stdout).toMatch(/ {2}\[INFO\] took 200 ms: true\n/)
+    expect(run.stdout).toContain('[\x1b[33m200\x1b[39m]\n')
   })
 
   it('--only and --exclude choose what is shown; the summary and --record see everything', async () => {
@@ -78,6 +85,12 @@ describe('display options of the pretty format', () => {
     expect((await probe('--timestamps', 'utc')).stderr).toMatch(/expected relative or wall/)
   })
 
+  it('--timestamps wall: the data and headers under a block start where its type does', async () => {
+    const run = await probe('--timestamps', 'wall', '--only', 'tick', '-i')
+    expect(run.stdout).toMatch(/^\d\d:\d\d:\d\d\.\d{3} {2}tick.*\n {14}line one\n {14}line two\n$/)
+    expect(run.stderr).toMatch(/ {2}▶ connected .*\n {14}content-type: text\/event-stream\n/)
+  })
+
   it('--data-only prints each data and a newline, multi-line data as sent, nothing else', async () => {
     const run = await probe('--data-only')
     expect(run.stdout).toBe(
@@ -98,6 +111,21 @@ describe('display options of the pretty format', () => {
     const indented = await runMain([server.url, '--no-reconnect', '--pretty-json'])
     expect(indented.stdout).toContain('"id": 1234567890123456789,\n')
     expect(indented.stdout).toContain('"big": 1e400,\n')
+  })
+
+  it('JSON data is compacted and indented with its tokens as sent: no number rounded, no key lost', async () => {
+    const data =
+      '{"id": 9007199254740993, "price": 1.10, "e": 1E400, "k": 1, "k": "a \\u00e9", "n": [], "o": {}}'
+    const server = await sseServer(`data: ${data}\n\nevent: end\ndata: [ -0 ]\n\n`)
+    const compact = await runCli([server.url, '--no-reconnect'])
+    expect(compact.stdout).toContain(
+      '\n           {"id":9007199254740993,"price":1.10,"e":1E400,"k":1,"k":"a \\u00e9","n":[],"o":{}}\n',
+    )
+    expect(compact.stdout).toContain('\n           [-0]\n')
+    const indented = await runCli([server.url, '--no-reconnect', '--pretty-json'])
+    expect(indented.stdout).toContain(
+      '\n           {\n             "id": 9007199254740993,\n             "price": 1.10,\n             "e": 1E400,\n             "k": 1,\n             "k": "a \\u00e9",\n             "n": [],\n             "o": {}\n           }\n',
+    )
   })
 
   it('--json and --format raw say which display flags they ignore, and still show everything', async () => {
@@ -174,6 +202,8 @@ describe('display options of the pretty format', () => {
     expect(emoji.shown).not.toMatch(/[\ud800-\udbff]$/)
     expect(Buffer.byteLength(emoji.shown)).toBe(4093)
     expect(cutLongData('short\ndata')).toBeUndefined()
+    const oneMore = Array.from({ length: 21 }, (_, i) => `line ${i}`).join('\n')
+    expect(cutLongData(oneMore)?.note).toBe('… 1 more line (7 B), --full to see all')
   })
 })
 
@@ -211,6 +241,22 @@ describe.skipIf(!HAS_TMUX && !process.env.CI)('display options on a terminal', (
       .find((text) => text.includes('message'))!
     expect(line).toMatch(/w…$/)
     expect(line.length).toBeLessThanOrEqual(100)
+  })
+
+  it("a long comment (a server's padding) is cut as long data is, --compact to the width", async () => {
+    const server = await sseServer(`:${'p'.repeat(100_000)}\n\nevent: end\ndata: bye\n\n`)
+    const term = runInTerminal([server.url, '--no-reconnect'], { width: 100, height: 100 })
+    expect(await term.exited()).toBe(0)
+    const screen = term.screen()
+    // The comment's rows (wrapped at 100 columns) hold 4 KiB of it.
+    expect(/:(p+)/.exec(screen.replace(/\n/g, ''))?.[1]).toHaveLength(4096)
+    expect(screen).toContain('\n           … 94 KiB more, --full to see all\n')
+    const compact = runInTerminal([server.url, '--no-reconnect', '--compact'], { width: 100 })
+    expect(await compact.exited()).toBe(0)
+    const rows = compact.screen().split('\n')
+    const row = rows.findIndex((text) => text.includes(':ppp'))
+    expect(rows[row]).toMatch(/^ +0\.\d{3}s {2}:p+…$/)
+    expect(rows[row + 1]).toMatch(/^ +0\.\d{3}s {2}end/)
   })
 
   it('--compact counts columns: wide characters and escaped control characters fit the width', async () => {

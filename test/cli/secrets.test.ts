@@ -53,6 +53,14 @@ describe('credentials are never shown unless --show-secrets', () => {
     expect(server.requests[0]!.headers).toMatchObject({ 'x-api-key': 'sk-ant-secret-6' })
   })
 
+  it('-v says how large the body sent is', async () => {
+    const server = await startServer((_req, res) => res.writeHead(200, SSE).end(END))
+    const one = await runCli([server.url, '-v', '-d', '1'])
+    expect(one.stderr).toContain('\n> (a body of 1 byte)\n')
+    const two = await runCli([server.url, '-v', '-d', 'é'])
+    expect(two.stderr).toContain('\n> (a body of 2 bytes)\n')
+  })
+
   it('--help names every header --show-secrets shows', async () => {
     const help = (await runCli(['--help'])).stdout.replace(/\s+/g, ' ')
     const secrets = ['Proxy-Authorization', 'Set-Cookie', 'X-Api-Key', 'Api-Key', 'X-Goog-Api-Key']
@@ -248,6 +256,21 @@ describe('TLS', () => {
     expect(run.summary.message).toBe(
       'the server closed the connection without answering (is it an https:// port?)',
     )
+  })
+
+  it('a reconnect that the server closes without answering is a server going down, not a TLS port', async () => {
+    let requests = 0
+    const server = await startServer((req, res) => {
+      requests++
+      if (requests === 1) res.writeHead(200, SSE).end('retry: 10\ndata: a\n\n')
+      else if (requests === 2) req.socket.destroy()
+      else res.writeHead(204).end()
+    })
+    const run = await runCli([server.url, '--json'])
+    expect(run.exitCode).toBe(0)
+    expect(run.ofType('error').map((r) => [r.attempt, r.message])).toEqual([
+      [2, 'the server closed the connection without answering'],
+    ])
   })
 
   it('a server that closes in the middle of its headers is not taken for a TLS port', async () => {

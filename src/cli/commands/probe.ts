@@ -104,6 +104,6 @@ function requestLines(request: StreamRequest, showSecrets: boolean): string {
   for (const [name, value] of Object.entries(redactHeaders(headers, showSecrets))) {
     lines.push(`${name}: ${value}`)
   }
-  if (body) lines.push(`(a body of ${body.length} bytes)`)
+  if (body) lines.push(`(a body of ${body.length} byte${body.length === 1 ? '' : 's'})`)
   return lines.map((line) => `> ${visible(line)}`).join('\n')
 }

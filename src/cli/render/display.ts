@@ -106,7 +106,7 @@ export function cutLongData(text: string): { shown: string; note: string } | und
   const size = formatSize(Buffer.byteLength(rest))
   return {
     shown,
-    note: `… ${moreLines > 0 ? `${moreLines} more lines (${size})` : `${size} more`}, --full to see all`,
+    note: `… ${moreLines > 0 ? `${moreLines} more line${moreLines === 1 ? '' : 's'} (${size})` : `${size} more`}, --full to see all`,
   }
 }
 

@@ -3,6 +3,7 @@ import { renderTrigger, renderViolation } from '../../contracts/render.ts'
 import { formatDuration } from '../../engine/duration.ts'
 import { visible } from '../../engine/escape.ts'
 import type {
+  CommentRecord,
   EventRecord,
   ExpectationResult,
   ProbeRecord,
@@ -14,8 +15,8 @@ import {
   compactJson,
   discardedNote,
   highlightJson,
+  indentJson,
   lastEventIdText,
-  parseJsonExact,
   wallClock,
 } from './text.ts'
 import type { TextWidth } from './width.ts'
@@ -45,8 +46,6 @@ export interface Rendered {
   text: string
 }
 
-const INDENT = ' '.repeat(11)
-
 export function createPrettyRenderer(
   options: PrettyOptions,
 ): (record: ProbeRecord) => Rendered | undefined {
@@ -54,6 +53,9 @@ export function createPrettyRenderer(
   const e = options.chalkStderr
   const display = options.view ?? toPrettyView({})
   const startedAt = options.startedAt ?? Date.now()
+  // Lines under a block's head start where its type or status does: after `   0.123s  ` or
+  // `HH:MM:SS.mmm  `.
+  const indent = ' '.repeat(display.timestamps === 'wall' ? 14 : 11)
   const formatTime = (t: number, chalk: ChalkInstance) =>
     chalk.dim(
       display.timestamps === 'wall'
@@ -82,7 +84,7 @@ export function createPrettyRenderer(
   function included(headers: Record<string, string> | undefined): string {
     if (!options.include || headers === undefined) return ''
     return Object.entries(headers)
-      .map(([name, value]) => `\n${INDENT}${e.dim(`${visible(name)}:`)} ${visible(value)}`)
+      .map(([name, value]) => `\n${indent}${e.dim(`${visible(name)}:`)} ${visible(value)}`)
       .join('')
   }
 
@@ -110,10 +112,11 @@ export function createPrettyRenderer(
 
   /** --compact: the data on one line (JSON compacted, line breaks shown as \\n), cut to the width. */
   function compactData(data: string, width: number | undefined): string {
-    let line = visible(compactJson(data) ?? data)
+    // Highlighted only when the data is JSON: `[INFO] took 200ms` starts as an array would.
+    const json = compactJson(data)
+    let line = visible(json ?? data)
     if (width !== undefined) line = options.width!.cut(line, Math.max(width, 10))
-    const json = line.charCodeAt(0) === 123 || line.charCodeAt(0) === 91
-    return json && c.level > 0 ? highlightJson(line, c) : line
+    return json !== undefined && c.level > 0 ? highlightJson(line, c) : line
   }
 
   /** --data-only: the data as sent, escaped only when it goes to a terminal. */
@@ -121,21 +124,28 @@ export function createPrettyRenderer(
     return `${options.columns === undefined ? data : data.split('\n').map(visible).join('\n')}\n`
   }
 
+  /** A comment's line, cut on a terminal as long data is: a server's padding may be megabytes. */
+  function renderComment(record: CommentRecord): string {
+    const head = `${time(record.t)}  :`
+    if (display.compact && options.width) {
+      const width = options.columns! - options.width.stringWidth(head) - 2
+      return `${head}${options.width.cut(visible(record.text), Math.max(width, 10))}\n`
+    }
+    const long = cutsLong ? cutLongData(record.text) : undefined
+    if (!long) return `${head}${visible(record.text)}\n`
+    return `${head}${visible(long.shown)}\n${indent}${long.note}\n`
+  }
+
   function renderData(data: string): string {
-    if (data === '') return INDENT + c.dim('(empty data)')
+    if (data === '') return indent + c.dim('(empty data)')
     const json = compactJson(data)
-    const text =
-      json === undefined
-        ? data
-        : display.prettyJson
-          ? JSON.stringify(parseJsonExact(json), null, 2)
-          : json
+    const text = json === undefined ? data : display.prettyJson ? indentJson(json) : json
     const long = cutsLong ? cutLongData(text) : undefined
     const lines = (long ? long.shown : text).split('\n').map((line) => {
       const safe = visible(line)
-      return INDENT + (json !== undefined && c.level > 0 ? highlightJson(safe, c) : safe)
+      return indent + (json !== undefined && c.level > 0 ? highlightJson(safe, c) : safe)
     })
-    if (long) lines.push(INDENT + c.dim(long.note))
+    if (long) lines.push(indent + c.dim(long.note))
     return lines.join('\n')
   }
 
@@ -146,7 +156,7 @@ export function createPrettyRenderer(
       case 'comment':
         return options.hidePings || !showsComments(display)
           ? undefined
-          : { stream: 'out', text: c.dim(`${time(record.t)}  :${visible(record.text)}\n`) }
+          : { stream: 'out', text: c.dim(renderComment(record)) }
       case 'open': {
         const verb = record.attempt === 1 ? 'connected' : 'reconnected'
         return status(
@@ -171,7 +181,7 @@ export function createPrettyRenderer(
           `${e.blue('↻')} reconnecting (attempt ${record.attempt}) after ${formatDuration(record.delayMs)}, ${lastEventIdText(record.lastEventId)}`,
         )
       case 'error': {
-        const body = !record.body ? '' : `\n${INDENT}${e.dim(visible(record.body))}`
+        const body = !record.body ? '' : `\n${indent}${e.dim(visible(record.body))}`
         return status(
           record.t,
           `${e.red('✗')} ${visible(record.message)}${included(record.headers)}${body}`,

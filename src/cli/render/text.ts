@@ -2,43 +2,48 @@ import type { ChalkInstance } from 'chalk'
 import { visible } from '../../engine/escape.ts'
 import type { CloseRecord } from '../../engine/records.ts'
 
-/** Data that is a JSON object or array, re-serialised on one line; undefined for anything else. */
+/**
+ * Data that is a JSON object or array, on one line: the white space between its tokens dropped,
+ * the tokens as sent (re-serialising would round 9007199254740993, turn 1E400 into null and drop a
+ * repeated key); undefined for anything else.
+ */
 export function compactJson(data: string): string | undefined {
   const first = data.charCodeAt(0)
   // '{' or '[' (leading white space is rare in SSE data and not worth a trim per event)
   if (first !== 123 && first !== 91) return undefined
   try {
-    return JSON.stringify(parseJsonExact(data))
+    JSON.parse(data)
   } catch {
     return undefined
   }
+  return data.replace(JSON_SPACE, '$1')
 }
 
-declare global {
-  interface JSON {
-    /** Node 21+: a value that JSON.stringify writes as this text. */
-    rawJSON(text: string): unknown
+// A string (kept whole: its spaces are data) or the white space between tokens.
+const JSON_SPACE = /("[^"\\]*(?:\\.[^"\\]*)*")|[\t\n\r ]+/g
+// The tokens of compact JSON: a string, a bracket or separator, or a number or literal.
+const COMPACT_TOKEN = /"[^"\\]*(?:\\.[^"\\]*)*"|[{}[\],:]|[^"{}[\],:]+/g
+
+/** Compact JSON (from compactJson) indented by two spaces, as JSON.stringify(…, null, 2) lays it out. */
+export function indentJson(compact: string): string {
+  const tokens = compact.match(COMPACT_TOKEN) ?? []
+  let depth = 0
+  let out = ''
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i]!
+    if (token === '{' || token === '[') {
+      const next = tokens[i + 1]
+      // An empty object or array stays on its line: {} and [].
+      if (next === '}' || next === ']') {
+        out += token + next
+        i++
+      } else out += `${token}\n${'  '.repeat(++depth)}`
+    } else if (token === '}' || token === ']') out += `\n${'  '.repeat(--depth)}${token}`
+    else if (token === ',') out += `,\n${'  '.repeat(depth)}`
+    else if (token === ':') out += ': '
+    else out += token
   }
-}
-
-/**
- * A number that a double does not print back as written: 16 digits or more (with the point),
- * an exponent, a fraction ending in 0, -0, under 1e-6. A conservative test of the text, so that
- * the common event skips the slower parse that keeps numbers as written.
- */
-const INEXACT_NUMBER = /[\d.]{16}|\d[eE]|\.\d*0(?!\d)|\.0{6}|-0(?![.\d])/
-
-/**
- * JSON text parsed with its numbers kept as written: shown through a double, an id of
- * 1234567890123456789 read 1234567890123456800 and 1e400 read null, not what the server sent.
- */
-export function parseJsonExact(text: string): unknown {
-  if (!INEXACT_NUMBER.test(text)) return JSON.parse(text)
-  return JSON.parse(text, (_key, value: unknown, context?: { source?: string }) =>
-    typeof value === 'number' && context?.source !== undefined && String(value) !== context.source
-      ? JSON.rawJSON(context.source)
-      : value,
-  )
+  return out
 }
 
 const JSON_TOKEN =
