@@ -4,7 +4,12 @@ import type { ProbeOptions } from '../engine/options.ts'
 import { type Probe, type ProbeSink, startProbe } from '../engine/probe.ts'
 import { type ExpectationResult, type ProbeRecord, roundMs } from '../engine/records.ts'
 import { redactUrl } from '../engine/redact.ts'
-import { afterOpeningRead, sendTrigger, type TriggerSpec } from '../engine/trigger.ts'
+import {
+  afterOpeningRead,
+  sendTrigger,
+  TRIGGER_ANSWER_WAIT_MS,
+  type TriggerSpec,
+} from '../engine/trigger.ts'
 import { llmExtensionFor } from '../llm/options.ts'
 import { type Collector, createCollector } from './collector.ts'
 import type { LoadOptions } from './options.ts'
@@ -61,6 +66,8 @@ export function startLoad(options: LoadOptions, hooks: LoadHooks): LoadRun {
   let holdTimer: NodeJS.Timeout | undefined
   let rampTimer: NodeJS.Timeout | undefined
   let outOfFiles = false
+  /** Once the trigger is sent: its answer (reported, or cut short by stop()), and what says none came. */
+  let sentTrigger: { answer: Promise<void>; unanswered(): void } | undefined
   let resolveEnded!: () => void
   const endedSignal = new Promise<void>((resolve) => (resolveEnded = resolve))
 
@@ -126,7 +133,26 @@ export function startLoad(options: LoadOptions, hooks: LoadHooks): LoadRun {
         if (!r.ok) expectationFailures[k] = (expectationFailures[k] ?? 0) + 1
       })
       afterSettled()
-      if (collector.running() === 0 && collector.started() === target) stop('connections-ended')
+      if (collector.running() === 0 && collector.started() === target) connectionsEnded()
+    })
+  }
+
+  /**
+   * Every connection ended by itself. The trigger's answer may still be on its way (the events it
+   * caused ended them, broadcast before the answer): it is awaited, as the probe awaits it, so that
+   * a refused trigger still fails the run; a trigger record says when none came.
+   */
+  function connectionsEnded() {
+    if (!sentTrigger) return stop('connections-ended')
+    const { answer, unanswered } = sentTrigger
+    const waiting = setTimeout(() => {
+      unanswered()
+      stop('connections-ended')
+    }, TRIGGER_ANSWER_WAIT_MS)
+    // Any stop() aborts the trigger's request, which settles the answer: the wait ends with it.
+    void answer.then(() => {
+      clearTimeout(waiting)
+      stop('connections-ended')
     })
   }
 
@@ -168,16 +194,20 @@ export function startLoad(options: LoadOptions, hooks: LoadHooks): LoadRun {
   function trigger(spec: TriggerSpec) {
     const t = now()
     collector.triggerSent(t)
-    void sendTrigger(spec, http.dispatcher, interrupt.signal).then((outcome) => {
-      if (ending) return
+    const record = (status: number | null, ms: number) =>
       hooks.emit({
         type: 'trigger',
         t: roundMs(t),
         method: spec.method,
         url: redactUrl(spec.url.href),
-        status: outcome.status ?? null,
-        ms: outcome.ms,
+        status,
+        ms,
       })
+    let answered = false
+    const answer = sendTrigger(spec, http.dispatcher, interrupt.signal).then((outcome) => {
+      answered = true
+      if (ending) return
+      record(outcome.status ?? null, outcome.ms)
       if (!outcome.ok) {
         const message =
           outcome.status === undefined
@@ -192,6 +222,7 @@ export function startLoad(options: LoadOptions, hooks: LoadHooks): LoadRun {
         stop('trigger-failed', message)
       }
     })
+    sentTrigger = { answer, unanswered: () => answered || record(null, roundMs(now() - t)) }
   }
 
   const statsTimer = options.json

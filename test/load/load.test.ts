@@ -387,6 +387,57 @@ describe('sse-probe load', () => {
     expect(run.stderr).toBe('error: the trigger was answered with HTTP 500\n')
   })
 
+  it('awaits the trigger answer when the events it caused ended every connection first', async () => {
+    // The publish endpoint broadcasts an end event, then answers: every connection has ended
+    // before the answer, which is still reported (a 500 ends the run with exit 3), or, when none
+    // comes, a trigger record says so.
+    const streams = new Set<ServerResponse>()
+    let status = 500
+    let answerMs = 100
+    const server = await startServer((req, res) => {
+      if (req.url === '/publish') {
+        for (const stream of streams) stream.write('event: end\ndata: bye\n\n')
+        setTimeout(() => {
+          res.writeHead(status)
+          res.end()
+        }, answerMs)
+        return
+      }
+      res.writeHead(200, SSE)
+      res.write(': hello\n\n')
+      streams.add(res)
+      res.on('close', () => streams.delete(res))
+    })
+    const args = [
+      'load',
+      server.url,
+      '-c',
+      '5',
+      '--json',
+      '--trigger',
+      `POST ${server.url}/publish`,
+    ]
+    const failed = await runCli(args)
+    expect(failed.exitCode).toBe(3)
+    expect(loadRecords(failed).find((r) => r.type === 'trigger')).toMatchObject({ status: 500 })
+    expect(loadSummary(failed)).toMatchObject({
+      reason: 'trigger-failed',
+      message: 'the trigger was answered with HTTP 500',
+    })
+    status = 202
+    const answered = await runCli(args)
+    expect(answered.exitCode).toBe(0)
+    expect(loadRecords(answered).find((r) => r.type === 'trigger')).toMatchObject({ status: 202 })
+    expect(loadSummary(answered).reason).toBe('connections-ended')
+    answerMs = 60_000
+    const unanswered = await runCli(args, { timeoutMs: 30_000 })
+    expect(unanswered.exitCode).toBe(0)
+    const trigger = loadRecords(unanswered).find((r) => r.type === 'trigger')
+    expect(trigger).toMatchObject({ status: null })
+    expect((trigger as { ms: number }).ms).toBeGreaterThanOrEqual(5000)
+    expect(loadSummary(unanswered).reason).toBe('connections-ended')
+  }, 40_000)
+
   it('sends a --trigger URL alone with GET, or POST with --trigger-data, as the probe does', async () => {
     const triggers: string[] = []
     const server = await startServer((req, res) => {
