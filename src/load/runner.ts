@@ -41,6 +41,7 @@ export interface LoadRun {
 const BATCH = 100
 const RAMP_TICK_MS = 10
 const TOO_MANY_FILES = 'too many open files (EMFILE): stopped opening connections'
+const OUT_OF_FILES = /\bE[MN]FILE\b/
 
 /**
  * Holds `connections` probes in one process, each an EventSource of its own (its own
@@ -90,7 +91,7 @@ export function startLoad(options: LoadOptions, hooks: LoadHooks): LoadRun {
         if (record.type === 'summary') return
         const at = startedAt + record.t
         collector.record(i, record, at)
-        if (record.type === 'error' && /\bE[MN]FILE\b/.test(record.message)) onTooManyFiles()
+        if (record.type === 'error' && OUT_OF_FILES.test(record.message)) onTooManyFiles()
         if (record.type === 'open' || record.type === 'error') afterSettled()
       },
       // Events come as arguments, not records: load only counts and times them.
@@ -208,19 +209,21 @@ export function startLoad(options: LoadOptions, hooks: LoadHooks): LoadRun {
       answered = true
       if (ending) return
       record(outcome.status ?? null, outcome.ms)
-      if (!outcome.ok) {
-        const message =
-          outcome.status === undefined
-            ? `the trigger could not be sent: ${outcome.message}`
-            : `the trigger was answered with ${outcome.message}`
-        hooks.emit({
-          type: 'error',
-          t: roundMs(now()),
-          message,
-          ...(outcome.status !== undefined && { status: outcome.status }),
-        })
-        stop('trigger-failed', message)
-      }
+      if (outcome.ok) return
+      // The connections took the last descriptors: said as for them, with the limit and the fix.
+      if (outcome.status === undefined && OUT_OF_FILES.test(outcome.message))
+        return onTooManyFiles()
+      const message =
+        outcome.status === undefined
+          ? `the trigger could not be sent: ${outcome.message}`
+          : `the trigger was answered with ${outcome.message}`
+      hooks.emit({
+        type: 'error',
+        t: roundMs(now()),
+        message,
+        ...(outcome.status !== undefined && { status: outcome.status }),
+      })
+      stop('trigger-failed', message)
     })
     sentTrigger = { answer, unanswered: () => answered || record(null, roundMs(now() - t)) }
   }

@@ -12,12 +12,29 @@ import { createLatencyHistogram } from '../../src/load/histogram.ts'
 import { connectedArg, jsonPointerArg } from '../../src/load/options.ts'
 import type { LoadRecord, LoadSummaryRecord } from '../../src/load/records.ts'
 import { startStatusLine } from '../../src/load/render.ts'
-import { CLI, type CliRun, runCli } from '../helpers/cli.ts'
+import { CLI, type CliRun, parseOutput, runCli } from '../helpers/cli.ts'
 import { startRawServer } from '../helpers/hostile-servers.ts'
 import { chatError, chatTokens } from '../helpers/llm-streams.ts'
 import { startServer } from '../helpers/server.ts'
 
 const SSE = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' }
+
+/** `sse-probe load <args>` with `ulimit -n 64`. */
+async function runShell(args: string) {
+  const child = spawn('bash', [
+    '-c',
+    `ulimit -n 64; exec "${process.execPath}" "${CLI}" load ${args}`,
+  ])
+  onTestFinished(() => {
+    if (child.exitCode === null) child.kill('SIGKILL')
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+  const exitCode = await new Promise<number | null>((resolve) => child.on('close', resolve))
+  return parseOutput(stdout, stderr, { exitCode, signal: null, stdoutBytes: Buffer.from(stdout) })
+}
 
 function loadRecords(run: CliRun): LoadRecord[] {
   return run.records as unknown as LoadRecord[]
@@ -579,6 +596,25 @@ describe('sse-probe load', () => {
     const opened = Number(/connections {2}(\d+)\/200 opened/.exec(stdout)![1])
     expect(opened).toBeGreaterThan(0)
     expect(opened).toBeLessThan(64)
+  })
+
+  it('says how to raise the limit when the connections fit and the trigger finds no descriptor', async () => {
+    const server = await startServer((req, res) => {
+      if (req.url === '/publish') return void res.end()
+      res.writeHead(200, SSE)
+      res.write(': hello\n\n')
+    })
+    // How many connections take every descriptor left: the trigger, sent once they are open,
+    // then needs one more.
+    const probe = await runShell(`${server.url} -c 200 --json`)
+    const fit = loadSummary(probe).connections.opened
+    const run = await runShell(
+      `${server.url} -c ${fit} --duration 5s --json --trigger 'POST ${server.url}/publish'`,
+    )
+    expect(run.exitCode).toBe(3)
+    expect(loadSummary(run).reason).toBe('too-many-open-files')
+    expect(run.stderr).toContain('ulimit -n is 64')
+    expect(run.stderr).not.toContain('Local (undefined')
   })
 
   it('prints the summary and exits 130 on SIGINT, not counting unanswered connections as failed', async () => {
