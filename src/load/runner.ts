@@ -65,6 +65,7 @@ export function startLoad(options: LoadOptions, hooks: LoadHooks): LoadRun {
   const interrupt = new AbortController()
   let ending: { reason: LoadEndReason; message?: string } | undefined
   let holdTimer: NodeJS.Timeout | undefined
+  let holdEndsAt = Number.POSITIVE_INFINITY
   let rampTimer: NodeJS.Timeout | undefined
   let outOfFiles = false
   /** Once the trigger is sent: its answer (reported, or cut short by stop()), and what says none came. */
@@ -146,10 +147,13 @@ export function startLoad(options: LoadOptions, hooks: LoadHooks): LoadRun {
   function connectionsEnded() {
     if (!sentTrigger) return stop('connections-ended')
     const { answer, unanswered } = sentTrigger
+    // Not past the end of the hold, and that end is this wait's: what was held has ended by itself.
+    clearTimeout(holdTimer)
+    const waitMs = Math.min(TRIGGER_ANSWER_WAIT_MS, holdEndsAt - now())
     const waiting = setTimeout(() => {
       unanswered()
       stop('connections-ended')
-    }, TRIGGER_ANSWER_WAIT_MS)
+    }, waitMs)
     // Any stop() aborts the trigger's request, which settles the answer: the wait ends with it.
     void answer.then(() => {
       clearTimeout(waiting)
@@ -184,6 +188,7 @@ export function startLoad(options: LoadOptions, hooks: LoadHooks): LoadRun {
   function afterSettled() {
     endIfOutOfFiles()
     if (ending || holdTimer || collector.started() < target || collector.connecting() > 0) return
+    holdEndsAt = now() + options.durationMs
     holdTimer = setTimeout(() => stop('duration'), options.durationMs)
     const spec = options.trigger
     if (spec)
