@@ -147,7 +147,8 @@ export function startLoad(options: LoadOptions, hooks: LoadHooks): LoadRun {
   function connectionsEnded() {
     if (!sentTrigger) return stop('connections-ended')
     const { answer, unanswered } = sentTrigger
-    // Not past the end of the hold, and that end is this wait's: what was held has ended by itself.
+    // No longer than the hold would have lasted, and its end is then this wait's: what was held
+    // ended by itself, so the run ends as connections-ended, not on --duration.
     clearTimeout(holdTimer)
     const waitMs = Math.min(TRIGGER_ANSWER_WAIT_MS, holdEndsAt - now())
     const waiting = setTimeout(() => {
