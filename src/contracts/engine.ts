@@ -29,6 +29,7 @@ export { readTranscript } from '../engine/transcript-read.ts'
 export {
   afterOpeningRead,
   sendTrigger,
+  TRIGGER_ANSWER_WAIT_MS,
   type TriggerOutcome,
   type TriggerSpec,
 } from '../engine/trigger.ts'

@@ -12,14 +12,13 @@ import {
   redactUrl,
   roundMs,
   sendTrigger,
+  TRIGGER_ANSWER_WAIT_MS,
   type TriggerOutcome,
   type TriggerSpec,
 } from './engine.ts'
 
 type Context = Parameters<NonNullable<ProbeExtension['onRecord']>>[1]
 
-/** How long a probe that ended by itself still waits for its trigger's answer. */
-const ANSWER_WAIT_MS = 5000
 /**
  * The ends reached by what the stream sent, which may come before the trigger's answer: not a
  * time window (--duration) or limit that cut the probe short, nor a failure.
@@ -130,7 +129,7 @@ export function createTriggerExtension(
   return {
     async settle(ending, interrupted) {
       if (answer !== undefined && ENDED_BY_ITSELF.has(ending.reason) && !interrupted.aborted) {
-        const waited = AbortSignal.any([interrupted, AbortSignal.timeout(ANSWER_WAIT_MS)])
+        const waited = AbortSignal.any([interrupted, AbortSignal.timeout(TRIGGER_ANSWER_WAIT_MS)])
         await Promise.race([answer, once(waited, 'abort')])
         // The stream had what it needed; the user is told the trigger never answered.
         if (!answered && sentFrom && sentAt !== undefined) {

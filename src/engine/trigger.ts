@@ -64,6 +64,12 @@ export type TriggerOutcome =
   | { ok: false; status?: number; ms: number; message: string; body?: string }
 
 /**
+ * How long a run whose streams all ended by themselves (an end event the trigger caused, say)
+ * still waits for the trigger's answer, which may come after them.
+ */
+export const TRIGGER_ANSWER_WAIT_MS = 5000
+
+/**
  * When a trigger may go once its stream is open: after the network read that opened it is parsed.
  * An event that came with the headers (a welcome, the current state) was sent before the trigger,
  * and is not what it caused (its fan-out, its time to the first event).

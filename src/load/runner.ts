@@ -4,7 +4,12 @@ import type { ProbeOptions } from '../engine/options.ts'
 import { type Probe, type ProbeSink, startProbe } from '../engine/probe.ts'
 import { type ExpectationResult, type ProbeRecord, roundMs } from '../engine/records.ts'
 import { redactUrl } from '../engine/redact.ts'
-import { afterOpeningRead, sendTrigger, type TriggerSpec } from '../engine/trigger.ts'
+import {
+  afterOpeningRead,
+  sendTrigger,
+  TRIGGER_ANSWER_WAIT_MS,
+  type TriggerSpec,
+} from '../engine/trigger.ts'
 import { llmExtensionFor } from '../llm/options.ts'
 import { type Collector, createCollector } from './collector.ts'
 import type { LoadOptions } from './options.ts'
@@ -36,6 +41,7 @@ export interface LoadRun {
 const BATCH = 100
 const RAMP_TICK_MS = 10
 const TOO_MANY_FILES = 'too many open files (EMFILE): stopped opening connections'
+const OUT_OF_FILES = /\bE[MN]FILE\b/
 
 /**
  * Holds `connections` probes in one process, each an EventSource of its own (its own
@@ -59,8 +65,11 @@ export function startLoad(options: LoadOptions, hooks: LoadHooks): LoadRun {
   const interrupt = new AbortController()
   let ending: { reason: LoadEndReason; message?: string } | undefined
   let holdTimer: NodeJS.Timeout | undefined
+  let holdEndsAt = Number.POSITIVE_INFINITY
   let rampTimer: NodeJS.Timeout | undefined
   let outOfFiles = false
+  /** Once the trigger is sent: its answer (reported, or cut short by stop()), and what says none came. */
+  let sentTrigger: { answer: Promise<void>; unanswered(): void } | undefined
   let resolveEnded!: () => void
   const endedSignal = new Promise<void>((resolve) => (resolveEnded = resolve))
 
@@ -83,7 +92,7 @@ export function startLoad(options: LoadOptions, hooks: LoadHooks): LoadRun {
         if (record.type === 'summary') return
         const at = startedAt + record.t
         collector.record(i, record, at)
-        if (record.type === 'error' && /\bE[MN]FILE\b/.test(record.message)) onTooManyFiles()
+        if (record.type === 'error' && OUT_OF_FILES.test(record.message)) onTooManyFiles()
         if (record.type === 'open' || record.type === 'error') afterSettled()
       },
       // Events come as arguments, not records: load only counts and times them.
@@ -126,7 +135,30 @@ export function startLoad(options: LoadOptions, hooks: LoadHooks): LoadRun {
         if (!r.ok) expectationFailures[k] = (expectationFailures[k] ?? 0) + 1
       })
       afterSettled()
-      if (collector.running() === 0 && collector.started() === target) stop('connections-ended')
+      if (collector.running() === 0 && collector.started() === target) connectionsEnded()
+    })
+  }
+
+  /**
+   * Every connection ended by itself. The trigger's answer may still be on its way (the events it
+   * caused ended them, broadcast before the answer): it is awaited, as the probe awaits it, so that
+   * a refused trigger still fails the run; a trigger record says when none came.
+   */
+  function connectionsEnded() {
+    if (!sentTrigger) return stop('connections-ended')
+    const { answer, unanswered } = sentTrigger
+    // No longer than the hold would have lasted, and its end is then this wait's: what was held
+    // ended by itself, so the run ends as connections-ended, not on --duration.
+    clearTimeout(holdTimer)
+    const waitMs = Math.min(TRIGGER_ANSWER_WAIT_MS, holdEndsAt - now())
+    const waiting = setTimeout(() => {
+      unanswered()
+      stop('connections-ended')
+    }, waitMs)
+    // Any stop() aborts the trigger's request, which settles the answer: the wait ends with it.
+    void answer.then(() => {
+      clearTimeout(waiting)
+      stop('connections-ended')
     })
   }
 
@@ -157,6 +189,7 @@ export function startLoad(options: LoadOptions, hooks: LoadHooks): LoadRun {
   function afterSettled() {
     endIfOutOfFiles()
     if (ending || holdTimer || collector.started() < target || collector.connecting() > 0) return
+    holdEndsAt = now() + options.durationMs
     holdTimer = setTimeout(() => stop('duration'), options.durationMs)
     const spec = options.trigger
     if (spec)
@@ -168,30 +201,37 @@ export function startLoad(options: LoadOptions, hooks: LoadHooks): LoadRun {
   function trigger(spec: TriggerSpec) {
     const t = now()
     collector.triggerSent(t)
-    void sendTrigger(spec, http.dispatcher, interrupt.signal).then((outcome) => {
-      if (ending) return
+    const record = (status: number | null, ms: number) =>
       hooks.emit({
         type: 'trigger',
         t: roundMs(t),
         method: spec.method,
         url: redactUrl(spec.url.href),
-        status: outcome.status ?? null,
-        ms: outcome.ms,
+        status,
+        ms,
       })
-      if (!outcome.ok) {
-        const message =
-          outcome.status === undefined
-            ? `the trigger could not be sent: ${outcome.message}`
-            : `the trigger was answered with ${outcome.message}`
-        hooks.emit({
-          type: 'error',
-          t: roundMs(now()),
-          message,
-          ...(outcome.status !== undefined && { status: outcome.status }),
-        })
-        stop('trigger-failed', message)
-      }
+    let answered = false
+    const answer = sendTrigger(spec, http.dispatcher, interrupt.signal).then((outcome) => {
+      answered = true
+      if (ending) return
+      record(outcome.status ?? null, outcome.ms)
+      if (outcome.ok) return
+      // The connections took the last descriptors: said as for them, with the limit and the fix.
+      if (outcome.status === undefined && OUT_OF_FILES.test(outcome.message))
+        return onTooManyFiles()
+      const message =
+        outcome.status === undefined
+          ? `the trigger could not be sent: ${outcome.message}`
+          : `the trigger was answered with ${outcome.message}`
+      hooks.emit({
+        type: 'error',
+        t: roundMs(now()),
+        message,
+        ...(outcome.status !== undefined && { status: outcome.status }),
+      })
+      stop('trigger-failed', message)
     })
+    sentTrigger = { answer, unanswered: () => answered || record(null, roundMs(now() - t)) }
   }
 
   const statsTimer = options.json

@@ -12,12 +12,29 @@ import { createLatencyHistogram } from '../../src/load/histogram.ts'
 import { connectedArg, jsonPointerArg } from '../../src/load/options.ts'
 import type { LoadRecord, LoadSummaryRecord } from '../../src/load/records.ts'
 import { startStatusLine } from '../../src/load/render.ts'
-import { CLI, type CliRun, runCli } from '../helpers/cli.ts'
+import { CLI, type CliRun, parseOutput, runCli } from '../helpers/cli.ts'
 import { startRawServer } from '../helpers/hostile-servers.ts'
 import { chatError, chatTokens } from '../helpers/llm-streams.ts'
 import { startServer } from '../helpers/server.ts'
 
 const SSE = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' }
+
+/** `sse-probe load <args>` with `ulimit -n 64`. */
+async function runShell(args: string) {
+  const child = spawn('bash', [
+    '-c',
+    `ulimit -n 64; exec "${process.execPath}" "${CLI}" load ${args}`,
+  ])
+  onTestFinished(() => {
+    if (child.exitCode === null) child.kill('SIGKILL')
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+  const exitCode = await new Promise<number | null>((resolve) => child.on('close', resolve))
+  return parseOutput(stdout, stderr, { exitCode, signal: null, stdoutBytes: Buffer.from(stdout) })
+}
 
 function loadRecords(run: CliRun): LoadRecord[] {
   return run.records as unknown as LoadRecord[]
@@ -387,6 +404,59 @@ describe('sse-probe load', () => {
     expect(run.stderr).toBe('error: the trigger was answered with HTTP 500\n')
   })
 
+  it('awaits the trigger answer when the events it caused ended every connection first', async () => {
+    // The publish endpoint broadcasts an end event, then answers: every connection has ended
+    // before the answer, which is still reported (a 500 ends the run with exit 3), or, when none
+    // comes, a trigger record says so.
+    const streams = new Set<ServerResponse>()
+    let status = 500
+    let answerMs = 100
+    const server = await startServer((req, res) => {
+      if (req.url === '/publish') {
+        for (const stream of streams) stream.write('event: end\ndata: bye\n\n')
+        setTimeout(() => {
+          res.writeHead(status)
+          res.end()
+        }, answerMs)
+        return
+      }
+      res.writeHead(200, SSE)
+      res.write(': hello\n\n')
+      streams.add(res)
+      res.on('close', () => streams.delete(res))
+    })
+    const args = [
+      'load',
+      server.url,
+      '-c',
+      '5',
+      '--json',
+      '--trigger',
+      `POST ${server.url}/publish`,
+    ]
+    const failed = await runCli(args)
+    expect(failed.exitCode).toBe(3)
+    expect(loadRecords(failed).find((r) => r.type === 'trigger')).toMatchObject({ status: 500 })
+    expect(loadSummary(failed)).toMatchObject({
+      reason: 'trigger-failed',
+      message: 'the trigger was answered with HTTP 500',
+    })
+    status = 202
+    const answered = await runCli(args)
+    expect(answered.exitCode).toBe(0)
+    expect(loadRecords(answered).find((r) => r.type === 'trigger')).toMatchObject({ status: 202 })
+    expect(loadSummary(answered).reason).toBe('connections-ended')
+    // Awaited 5 s at most, and no longer than --duration would have held the connections.
+    answerMs = 60_000
+    const unanswered = await runCli([...args, '--duration', '1500ms'])
+    expect(unanswered.exitCode).toBe(0)
+    const trigger = loadRecords(unanswered).find((r) => r.type === 'trigger')
+    expect(trigger).toMatchObject({ status: null })
+    expect((trigger as { ms: number }).ms).toBeGreaterThanOrEqual(1000)
+    expect((trigger as { ms: number }).ms).toBeLessThan(3000)
+    expect(loadSummary(unanswered).reason).toBe('connections-ended')
+  })
+
   it('sends a --trigger URL alone with GET, or POST with --trigger-data, as the probe does', async () => {
     const triggers: string[] = []
     const server = await startServer((req, res) => {
@@ -528,6 +598,25 @@ describe('sse-probe load', () => {
     const opened = Number(/connections {2}(\d+)\/200 opened/.exec(stdout)![1])
     expect(opened).toBeGreaterThan(0)
     expect(opened).toBeLessThan(64)
+  })
+
+  it('says how to raise the limit when the connections fit and the trigger finds no descriptor', async () => {
+    const server = await startServer((req, res) => {
+      if (req.url === '/publish') return void res.end()
+      res.writeHead(200, SSE)
+      res.write(': hello\n\n')
+    })
+    // How many connections take every descriptor left: the trigger, sent once they are open,
+    // then needs one more.
+    const probe = await runShell(`${server.url} -c 200 --json`)
+    const fit = loadSummary(probe).connections.opened
+    const run = await runShell(
+      `${server.url} -c ${fit} --duration 5s --json --trigger 'POST ${server.url}/publish'`,
+    )
+    expect(run.exitCode).toBe(3)
+    expect(loadSummary(run).reason).toBe('too-many-open-files')
+    expect(run.stderr).toContain('ulimit -n is 64')
+    expect(run.stderr).not.toContain('Local (undefined')
   })
 
   it('prints the summary and exits 130 on SIGINT, not counting unanswered connections as failed', async () => {
