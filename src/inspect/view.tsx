@@ -115,14 +115,17 @@ function UrlLine({ state }: { state: InspectState }) {
   )
 }
 
+/** '1 reconnect', '2 reconnects': a count read as words. */
+const counted = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`
+
 function StatsLine({ state }: { state: InspectState }) {
   const { counts } = state
   const stats = [
     // Tenths of a second from 1s on; below, the ms themselves, or a refused connection ended at 0ms.
     formatDuration(state.now < 1000 ? state.now : Math.round(state.now / 100) * 100),
-    `${counts.events} events`,
-    `${counts.pings} pings`,
-    `${counts.reconnects} reconnects`,
+    counted(counts.events, 'event'),
+    counted(counts.pings, 'ping'),
+    counted(counts.reconnects, 'reconnect'),
     formatBytes(counts.bytes),
     `${Math.round(state.rate)}/s`,
   ]

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { createServer as createHttpServer } from 'node:http'
 import { type AddressInfo, createServer } from 'node:net'
 import { describe, expect, it } from 'vitest'
@@ -60,6 +61,19 @@ describe('sse-probe demo', () => {
     expect(run.stderr).toContain('connection broke')
     expect(run.stderr).toContain('reconnecting (attempt 2) after 1s, Last-Event-ID: 3')
     expect(run.stderr).toMatch(/summary {2}end-event {2}exit 0/)
+    // The README's sample of this run, line by line: its times, ids, port and counts as numbers.
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+    const sample = /```\n(demo: a status stream[^`]*)```/.exec(readme)![1]!.trimEnd().split('\n')
+    const printed = `${run.stdout}${run.stderr}`.split('\n')
+    const shown = sample.filter((line) => line.trim() !== '…' && !line.includes(': ping'))
+    expect(shown.length).toBeGreaterThan(20)
+    for (const line of shown) {
+      const shape = line
+        .split(/\d+(?:\.\d+)?(?:ms|s)?/)
+        .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+        .join('\\d+(?:\\.\\d+)?(?:ms|s)?')
+      expect(printed, line).toContainEqual(expect.stringMatching(new RegExp(`^${shape}$`)))
+    }
   })
 
   it("takes the probe's other flags: -q, --format raw, -n, expectations", async () => {

@@ -46,6 +46,46 @@ describe('the documentation', () => {
   })
 })
 
+describe('the flags the documentation names', () => {
+  const { program } = createProgram({} as never)
+  const flags = new Set(
+    [program, ...program.commands]
+      .flatMap((command) => command.options.map((option) => option.long!))
+      .concat('--help'),
+  )
+  // Flags of other programs the pages mention: node's, npm's, jest's and the scripts' (bench, fuzz).
+  const others = new Set([
+    '--experimental-strip-types',
+    '--experimental-vm-modules',
+    '--jobs',
+    '--llm-only',
+    '--max-http-header-size',
+    '--minutes',
+    '--save-dev',
+    '--seed',
+    '--single-threaded',
+    '--streams',
+    '--test',
+    '--update-docs',
+  ])
+  // performance.md quotes V8's flags too, in its measurements. `--expect-*` stands for a group.
+  const named = (page: string) =>
+    new Set(read(page).match(/(?<![\w-])--[a-z][a-z\d-]*[a-z\d](?![\w*…-])/g))
+
+  it.each(pages.filter((page) => page !== 'docs/performance.md'))(
+    '%s names only flags that exist',
+    (page) => {
+      const unknown = [...named(page)].filter((flag) => !flags.has(flag) && !others.has(flag))
+      expect(unknown).toEqual([])
+    },
+  )
+
+  it('every flag of every command is documented', () => {
+    const documented = new Set(pages.flatMap((page) => [...named(page)]))
+    expect([...flags].filter((flag) => !documented.has(flag))).toEqual([])
+  })
+})
+
 /** The `sse-probe …` command lines of a page's code blocks (fenced or indented), synopses aside. */
 function commandLines(text: string): string[] {
   const lines: string[] = []

@@ -76,6 +76,17 @@ describe('inspect components', () => {
     expect(lines[15]).toMatch(/q quit/)
   })
 
+  it('count one event, ping and reconnect in the singular', () => {
+    const records: ProbeRecord[] = [
+      tick(1),
+      { type: 'comment', t: 2, attempt: 1, text: ' ping' },
+      { type: 'reconnect', t: 3, attempt: 2, delayMs: 3000, lastEventId: '1' },
+    ]
+    expect(draw(stateWith(records)).split('\n')[1]).toMatch(
+      /^2\.5s · 1 event · 1 ping · 1 reconnect · 1\.2 KiB/,
+    )
+  })
+
   it('keep the columns aligned past 10,000 s since the start: the time column widens', () => {
     const late = (n: number, t: number): ProbeRecord => ({ ...tick(n), t })
     const records = [late(1, 9_999_000), late(2, 10_000_500), late(3, 123_456_789)]

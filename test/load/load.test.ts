@@ -894,6 +894,37 @@ describe('load status line', () => {
     expect(writes.at(-1)).toBe('\r\x1b[2K')
   })
 
+  it('says 1 reconnect in the singular', async () => {
+    const writes: string[] = []
+    const stream = new Writable({
+      write(chunk, _encoding, callback) {
+        writes.push(String(chunk))
+        callback()
+      },
+    })
+    const collector = createCollector({ target: 10, pingEvent: 'ping', epochAtStart: Date.now() })
+    collector.start(0, 0)
+    const open = (attempt: number) =>
+      ({
+        type: 'open',
+        t: attempt,
+        attempt,
+        url: 'http://x/',
+        status: 200,
+        httpVersion: '1.1',
+        headers: {},
+      }) as const
+    collector.record(0, open(1), 1)
+    collector.record(0, { type: 'reconnect', t: 2, attempt: 2, delayMs: 0, lastEventId: null }, 2)
+    collector.record(0, open(2), 3)
+    const line = startStatusLine(stream, collector, 10)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    line.clear()
+    expect(writes.find((text) => text.includes('open'))).toMatch(
+      /^\r\x1b\[2K1\/10 open · \d+ events\/s · 1 reconnect · 0 errors/,
+    )
+  })
+
   it.each([
     [30, '0/10000 open · 0 events/s · …'],
     [1, '…'],
