@@ -511,6 +511,47 @@ describe('--trigger', () => {
     )
   })
 
+  it('a stream that ended in the read that opened it still sends the trigger, and awaits its answer', async () => {
+    const server = await startServer((req, res) => {
+      // One write with the headers: the current state and the end, then the server closes.
+      if (req.method === 'GET')
+        return void res
+          .writeHead(200, SSE)
+          .end('event: status\ndata: {}\n\nevent: end\ndata: {}\n\n')
+      res.writeHead(req.url === '/jobs' ? 202 : 500).end()
+    })
+    const probe = (path: string) =>
+      runCli([
+        '--json',
+        '--timeout',
+        '5s',
+        '--trigger',
+        `POST ${server.url}${path}`,
+        '--expect-within',
+        '1s',
+        `${server.url}/events`,
+      ])
+    const sent = await probe('/jobs')
+    expect(server.requests.map((r) => `${r.method} ${r.url}`)).toEqual([
+      'GET /events',
+      'POST /jobs',
+    ])
+    expect(sent.records.map((r) => r.type)).toEqual([
+      'open',
+      'event',
+      'event',
+      'trigger',
+      'summary',
+    ])
+    expect(sent.ofType('trigger')).toMatchObject([{ method: 'POST', status: 202 }])
+    // Its events came before it: nothing after it to measure.
+    expect(sent.summary).toMatchObject({ reason: 'end-event', exitCode: 1, triggerToEventMs: null })
+
+    const refused = await probe('/fail')
+    expect(refused.exitCode).toBe(3)
+    expect(refused.summary.reason).toBe('trigger-failed')
+  })
+
   it('the pretty summary gives --expect-within what it saw as a duration, as the trigger line', async () => {
     const server = await pubSub()
     const run = await runMain([
