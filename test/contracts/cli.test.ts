@@ -1100,6 +1100,27 @@ describe('the library', () => {
     ])
   })
 
+  it('refuses an --expect-within of 0 and a wait past 24 days, as the CLI does', async () => {
+    const { probe } = await import('../../src/index.ts')
+    const trigger = 'POST http://127.0.0.1:9/jobs'
+    const cli = await runCli([
+      '--trigger',
+      trigger,
+      '--expect-within',
+      '0ms',
+      'http://127.0.0.1:9/',
+    ])
+    expect(cli.exitCode).toBe(2)
+    const bad = (options: object) => () => probe('http://127.0.0.1:9/', { trigger, ...options })
+    expect(bad({ expectWithin: '0ms' })).toThrow(cli.stderr.replace(/^error: /, '').trim())
+    expect(bad({ expectWithin: 0 })).toThrow(
+      "option '--expect-within <duration>' argument '0' is invalid. expected milliseconds greater than zero",
+    )
+    // A longer timer fires at once (and Node prints a warning).
+    for (const name of ['triggerDelay', 'expectWithin'])
+      expect(bad({ [name]: 30 * 86_400_000 }), name).toThrow(/at most 24 days/)
+  })
+
   it('an unusable schema rejects the summary with SseProbeUsageError, before any request', async () => {
     const { probe, SseProbeUsageError } = await import('../../src/index.ts')
     const server = await sseServer('data: x\n\n')
