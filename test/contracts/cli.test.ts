@@ -1,13 +1,16 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { request as httpRequest, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import { runCli } from '../helpers/cli.ts'
 import { chatError, chatTools, textOf } from '../helpers/llm-streams.ts'
 import { runMain } from '../helpers/main.ts'
 import { sseServer, startServer } from '../helpers/server.ts'
+import { selfSignedCertificate } from '../helpers/tls.ts'
 
 const fixture = (name: string) => fileURLToPath(new URL(`fixtures/${name}`, import.meta.url))
 const work = mkdtempSync(join(tmpdir(), 'sse-probe-contracts-'))
@@ -603,6 +606,28 @@ describe('--trigger', () => {
     const pretty = await runCli([...args, '{"nam":"x"}', `${server.url}/events`])
     expect(pretty.exitCode).toBe(3)
     expect(pretty.stderr).toContain(`/jobs: HTTP 422\n           ${detail}\n`)
+  })
+
+  it('a trigger to a certificate Node does not trust names the way out, not -k (which is not its)', async () => {
+    const certificate = selfSignedCertificate()
+    const jobs = createHttpsServer(certificate, (_req, res) => res.writeHead(202).end())
+    await new Promise<void>((resolve) => jobs.listen(0, '127.0.0.1', resolve))
+    onTestFinished(() => new Promise<void>((resolve) => jobs.close(() => resolve())))
+    const trigger = `POST https://127.0.0.1:${(jobs.address() as AddressInfo).port}/jobs`
+    const stream = await startServer((_req, res) => {
+      res.writeHead(200, SSE).flushHeaders()
+      setTimeout(() => res.end('event: end\ndata: x\n\n'), 300)
+    })
+    const args = ['--json', '-k', '--trigger', trigger, `${stream.url}/events`]
+    const refused = await runCli(args)
+    expect(refused.exitCode).toBe(3)
+    expect(refused.summary.message).toBe(
+      `--trigger ${trigger}: TLS error: self-signed certificate (-k does not apply to --trigger; NODE_EXTRA_CA_CERTS=<ca.pem> makes Node trust its certificate)`,
+    )
+    const ca = file('ca.pem', certificate.cert)
+    const trusted = await runCli(args, { env: { NODE_EXTRA_CA_CERTS: ca } })
+    expect(trusted.exitCode).toBe(0)
+    expect(trusted.ofType('trigger')).toMatchObject([{ status: 202 }])
   })
 
   it('a trigger that could not be sent measures nothing: triggerToEventMs null, --expect-within fails', async () => {
