@@ -1,8 +1,15 @@
 import { SseProbeUsageError as UsageError } from '../engine/errors.ts'
-import { headerLines, list, type ProbeOptions } from '../engine/options.ts'
+import {
+  checkedAs,
+  type Duration,
+  durationAs,
+  headerLines,
+  list,
+  type ProbeOptions,
+} from '../engine/options.ts'
 import type { EventRecord } from '../engine/records.ts'
 import { TRIGGER_DATA_FLAG, TRIGGER_FLAG, triggerArg, triggerDataArg } from '../engine/trigger.ts'
-import { durationArg, headerArg, invalidOption } from '../engine/validate.ts'
+import { headerArg, invalidOption } from '../engine/validate.ts'
 import type { DelayedTrigger } from './trigger.ts'
 
 /**
@@ -179,21 +186,13 @@ function orderList(value: unknown): string[] {
   return list
 }
 
-function duration(name: 'triggerDelay' | 'expectWithin', value: unknown): number | undefined {
-  if (value === undefined) return undefined
-  if (typeof value === 'string') return check(name, value, durationArg)
-  if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value
-  throw invalid(name, String(value), 'expected a duration such as 5s, or milliseconds (0 or more)')
-}
+// As the CLI parses them: --expect-within of 0 could never hold, and no wait beyond a timer's
+// 24 days (a longer one fires at once, with a warning printed by Node).
+const duration = (name: 'triggerDelay' | 'expectWithin', value: unknown) =>
+  durationAs(CONTRACT_FLAGS[name], value as Duration | undefined, name === 'expectWithin')
 
-function check<T>(name: ContractName, value: string, parse: (text: string) => T): T {
-  try {
-    return parse(value)
-  } catch (error) {
-    if (error instanceof UsageError) throw invalid(name, value, error.message)
-    throw error
-  }
-}
+const check = <T>(name: ContractName, value: string, parse: (text: string) => T): T =>
+  checkedAs(CONTRACT_FLAGS[name], value, parse)
 
 function invalid(name: ContractName, value: string, reason: string): UsageError {
   return invalidOption(CONTRACT_FLAGS[name], value, reason)

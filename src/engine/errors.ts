@@ -28,11 +28,14 @@ const UNDICI_WORDS: Record<string, string> = {
   'Response does not match the HTTP/1.1 protocol (Invalid EOF state)': 'other side closed',
 }
 
+/** The way past a certificate that is not trusted, for a request that takes -k. */
+const INSECURE_HINT = 'use -k/--insecure to accept any certificate'
+
 /**
  * One line for a transport error. undici's errors nest the reason in `cause` and
  * happy-eyeballs failures in `AggregateError.errors`; the user wants the innermost.
  */
-export function describeError(error: unknown): string {
+export function describeError(error: unknown, certificateHint = INSECURE_HINT): string {
   const parts: string[] = []
   let tls = false
   let overflow = false
@@ -86,7 +89,7 @@ export function describeError(error: unknown): string {
   if (/socket disconnected before secure TLS connection/i.test(line)) {
     return 'the server closed the connection during the TLS handshake (is it an https:// port?)'
   }
-  return tls ? `TLS error: ${line} (use -k/--insecure to accept any certificate)` : line
+  return tls ? `TLS error: ${line} (${certificateHint})` : line
 }
 
 // OpenSSL's words, file and line included: "C0…:error:0A000410:SSL routines:ssl3_read_bytes:ssl/tls

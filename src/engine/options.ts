@@ -232,10 +232,15 @@ export type Flag = keyof typeof FLAGS
 
 /** Runs a validator on a value as the CLI would, naming the option in the error. */
 export function checked<T>(flag: Flag, text: string, parse: (text: string) => T): T {
+  return checkedAs(FLAGS[flag], text, parse)
+}
+
+/** `checked` for an option named by its flag's text (the contracts' flags are not in FLAGS). */
+export function checkedAs<T>(flagText: string, text: string, parse: (text: string) => T): T {
   try {
     return parse(text)
   } catch (error) {
-    if (error instanceof SseProbeUsageError) throw invalidOption(FLAGS[flag], text, error.message)
+    if (error instanceof SseProbeUsageError) throw invalidOption(flagText, text, error.message)
     throw error
   }
 }
@@ -245,11 +250,20 @@ export const list = <T>(value: T | readonly T[] | undefined): readonly T[] =>
   value === undefined ? [] : Array.isArray(value) ? value : [value as T]
 
 export function durationOption(flag: Flag, value: Duration | undefined, positive: boolean) {
+  return durationAs(FLAGS[flag], value, positive)
+}
+
+/** `durationOption` for an option named by its flag's text. */
+export function durationAs(
+  flagText: string,
+  value: Duration | undefined,
+  positive: boolean,
+): number | undefined {
   if (value === undefined) return undefined
   if (typeof value === 'number') {
     if (!Number.isFinite(value) || value < 0 || (positive && value === 0) || value > MAX_DELAY_MS) {
       throw invalidOption(
-        FLAGS[flag],
+        flagText,
         String(value),
         `expected milliseconds ${positive ? 'greater than zero' : '(0 or more)'}, at most 24 days`,
       )
@@ -259,9 +273,9 @@ export function durationOption(flag: Flag, value: Duration | undefined, positive
   // null or an object (JavaScript): a usage error, not a TypeError from parsing it as text.
   if (typeof value !== 'string') {
     const expected = 'expected a duration such as 5s, or a number of milliseconds'
-    throw invalidOption(FLAGS[flag], String(value), expected)
+    throw invalidOption(flagText, String(value), expected)
   }
-  return checked(flag, value, positive ? positiveDurationArg : durationArg)
+  return checkedAs(flagText, value, positive ? positiveDurationArg : durationArg)
 }
 
 function countOption(flag: Flag, value: number | undefined, least: number) {

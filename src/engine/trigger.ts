@@ -76,11 +76,15 @@ export const TRIGGER_ANSWER_WAIT_MS = 5000
  */
 export const afterOpeningRead = () => new Promise<void>((resolve) => setImmediate(resolve))
 
-/** Sends the trigger; a transport error or a 4xx/5xx answer is a failed trigger. */
+/**
+ * Sends the trigger; a transport error or a 4xx/5xx answer is a failed trigger. `certificateHint`:
+ * what to do about a certificate that is not trusted, when -k does not apply to the trigger.
+ */
 export async function sendTrigger(
   spec: TriggerSpec,
   dispatcher: Dispatcher,
   signal: AbortSignal,
+  certificateHint?: string,
 ): Promise<TriggerOutcome> {
   const startedAt = performance.now()
   const ms = () => roundMs(performance.now() - startedAt)
@@ -112,6 +116,6 @@ export async function sendTrigger(
     response.body.destroy()
     return { ok: true, status: response.statusCode, ms: ms() }
   } catch (error) {
-    return { ok: false, ms: ms(), message: describeError(error) }
+    return { ok: false, ms: ms(), message: describeError(error, certificateHint) }
   }
 }

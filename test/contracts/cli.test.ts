@@ -1,13 +1,16 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { request as httpRequest, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import { runCli } from '../helpers/cli.ts'
 import { chatError, chatTools, textOf } from '../helpers/llm-streams.ts'
 import { runMain } from '../helpers/main.ts'
 import { sseServer, startServer } from '../helpers/server.ts'
+import { selfSignedCertificate } from '../helpers/tls.ts'
 
 const fixture = (name: string) => fileURLToPath(new URL(`fixtures/${name}`, import.meta.url))
 const work = mkdtempSync(join(tmpdir(), 'sse-probe-contracts-'))
@@ -511,6 +514,47 @@ describe('--trigger', () => {
     )
   })
 
+  it('a stream that ended in the read that opened it still sends the trigger, and awaits its answer', async () => {
+    const server = await startServer((req, res) => {
+      // One write with the headers: the current state and the end, then the server closes.
+      if (req.method === 'GET')
+        return void res
+          .writeHead(200, SSE)
+          .end('event: status\ndata: {}\n\nevent: end\ndata: {}\n\n')
+      res.writeHead(req.url === '/jobs' ? 202 : 500).end()
+    })
+    const probe = (path: string) =>
+      runCli([
+        '--json',
+        '--timeout',
+        '5s',
+        '--trigger',
+        `POST ${server.url}${path}`,
+        '--expect-within',
+        '1s',
+        `${server.url}/events`,
+      ])
+    const sent = await probe('/jobs')
+    expect(server.requests.map((r) => `${r.method} ${r.url}`)).toEqual([
+      'GET /events',
+      'POST /jobs',
+    ])
+    expect(sent.records.map((r) => r.type)).toEqual([
+      'open',
+      'event',
+      'event',
+      'trigger',
+      'summary',
+    ])
+    expect(sent.ofType('trigger')).toMatchObject([{ method: 'POST', status: 202 }])
+    // Its events came before it: nothing after it to measure.
+    expect(sent.summary).toMatchObject({ reason: 'end-event', exitCode: 1, triggerToEventMs: null })
+
+    const refused = await probe('/fail')
+    expect(refused.exitCode).toBe(3)
+    expect(refused.summary.reason).toBe('trigger-failed')
+  })
+
   it('the pretty summary gives --expect-within what it saw as a duration, as the trigger line', async () => {
     const server = await pubSub()
     const run = await runMain([
@@ -562,6 +606,28 @@ describe('--trigger', () => {
     const pretty = await runCli([...args, '{"nam":"x"}', `${server.url}/events`])
     expect(pretty.exitCode).toBe(3)
     expect(pretty.stderr).toContain(`/jobs: HTTP 422\n           ${detail}\n`)
+  })
+
+  it('a trigger to a certificate Node does not trust names the way out, not -k (which is not its)', async () => {
+    const certificate = selfSignedCertificate()
+    const jobs = createHttpsServer(certificate, (_req, res) => res.writeHead(202).end())
+    await new Promise<void>((resolve) => jobs.listen(0, '127.0.0.1', resolve))
+    onTestFinished(() => new Promise<void>((resolve) => jobs.close(() => resolve())))
+    const trigger = `POST https://127.0.0.1:${(jobs.address() as AddressInfo).port}/jobs`
+    const stream = await startServer((_req, res) => {
+      res.writeHead(200, SSE).flushHeaders()
+      setTimeout(() => res.end('event: end\ndata: x\n\n'), 300)
+    })
+    const args = ['--json', '-k', '--trigger', trigger, `${stream.url}/events`]
+    const refused = await runCli(args)
+    expect(refused.exitCode).toBe(3)
+    expect(refused.summary.message).toBe(
+      `--trigger ${trigger}: TLS error: self-signed certificate (-k does not apply to --trigger; NODE_EXTRA_CA_CERTS=<ca.pem> makes Node trust its certificate)`,
+    )
+    const ca = file('ca.pem', certificate.cert)
+    const trusted = await runCli(args, { env: { NODE_EXTRA_CA_CERTS: ca } })
+    expect(trusted.exitCode).toBe(0)
+    expect(trusted.ofType('trigger')).toMatchObject([{ status: 202 }])
   })
 
   it('a trigger that could not be sent measures nothing: triggerToEventMs null, --expect-within fails', async () => {
@@ -1057,6 +1123,27 @@ describe('the library', () => {
     expect(records.filter((r) => r.type === 'violation')).toMatchObject([
       { index: 3, id: '3', pointer: '/progress' },
     ])
+  })
+
+  it('refuses an --expect-within of 0 and a wait past 24 days, as the CLI does', async () => {
+    const { probe } = await import('../../src/index.ts')
+    const trigger = 'POST http://127.0.0.1:9/jobs'
+    const cli = await runCli([
+      '--trigger',
+      trigger,
+      '--expect-within',
+      '0ms',
+      'http://127.0.0.1:9/',
+    ])
+    expect(cli.exitCode).toBe(2)
+    const bad = (options: object) => () => probe('http://127.0.0.1:9/', { trigger, ...options })
+    expect(bad({ expectWithin: '0ms' })).toThrow(cli.stderr.replace(/^error: /, '').trim())
+    expect(bad({ expectWithin: 0 })).toThrow(
+      "option '--expect-within <duration>' argument '0' is invalid. expected milliseconds greater than zero",
+    )
+    // A longer timer fires at once (and Node prints a warning).
+    for (const name of ['triggerDelay', 'expectWithin'])
+      expect(bad({ [name]: 30 * 86_400_000 }), name).toThrow(/at most 24 days/)
   })
 
   it('an unusable schema rejects the summary with SseProbeUsageError, before any request', async () => {
