@@ -70,6 +70,8 @@ export function startLoad(options: LoadOptions, hooks: LoadHooks): LoadRun {
   let outOfFiles = false
   /** Once the trigger is sent: its answer (reported, or cut short by stop()), and what says none came. */
   let sentTrigger: { answer: Promise<void>; unanswered(): void } | undefined
+  /** Once the hold began: the wait for the read that opened the connections, then the trigger. */
+  let triggerDue: Promise<void> | undefined
   let resolveEnded!: () => void
   const endedSignal = new Promise<void>((resolve) => (resolveEnded = resolve))
 
@@ -135,16 +137,20 @@ export function startLoad(options: LoadOptions, hooks: LoadHooks): LoadRun {
         if (!r.ok) expectationFailures[k] = (expectationFailures[k] ?? 0) + 1
       })
       afterSettled()
-      if (collector.running() === 0 && collector.started() === target) connectionsEnded()
+      if (collector.running() === 0 && collector.started() === target) void connectionsEnded()
     })
   }
 
   /**
    * Every connection ended by itself. The trigger's answer may still be on its way (the events it
    * caused ended them, broadcast before the answer): it is awaited, as the probe awaits it, so that
-   * a refused trigger still fails the run; a trigger record says when none came.
+   * a refused trigger still fails the run; a trigger record says when none came. The trigger is
+   * due at the open: connections that ended in the read that opened them (their end event came
+   * with the headers) still send it; when none opened, nothing it causes could be seen.
    */
-  function connectionsEnded() {
+  async function connectionsEnded() {
+    if (!sentTrigger && collector.opened() > 0) await triggerDue
+    if (ending) return
     if (!sentTrigger) return stop('connections-ended')
     const { answer, unanswered } = sentTrigger
     // No longer than the hold would have lasted, and its end is then this wait's: what was held
@@ -193,7 +199,7 @@ export function startLoad(options: LoadOptions, hooks: LoadHooks): LoadRun {
     holdTimer = setTimeout(() => stop('duration'), options.durationMs)
     const spec = options.trigger
     if (spec)
-      void afterOpeningRead().then(() => {
+      triggerDue = afterOpeningRead().then(() => {
         if (!ending) trigger(spec)
       })
   }

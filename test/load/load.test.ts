@@ -457,6 +457,48 @@ describe('sse-probe load', () => {
     expect(loadSummary(unanswered).reason).toBe('connections-ended')
   })
 
+  it('sends the trigger when every stream ended in the read that opened it, and awaits its answer', async () => {
+    // Headers, a status event and the end event in one write: each connection has ended by the
+    // time its opening read is parsed, which is when the trigger is due.
+    let status = 500
+    let triggers = 0
+    const server = await startServer((req, res) => {
+      if (req.url === '/publish') {
+        triggers++
+        res.writeHead(status)
+        res.end()
+        return
+      }
+      res.writeHead(200, SSE)
+      res.end('event: status\ndata: queued\n\nevent: end\ndata: bye\n\n')
+    })
+    const args = [
+      'load',
+      server.url,
+      '-c',
+      '3',
+      '--json',
+      '--trigger',
+      `POST ${server.url}/publish`,
+    ]
+    const failed = await runCli(args)
+    expect(failed.exitCode).toBe(3)
+    expect(loadRecords(failed).find((r) => r.type === 'trigger')).toMatchObject({ status: 500 })
+    expect(loadSummary(failed)).toMatchObject({
+      reason: 'trigger-failed',
+      message: 'the trigger was answered with HTTP 500',
+    })
+    status = 202
+    const answered = await runCli(args)
+    expect(answered.exitCode).toBe(0)
+    expect(loadRecords(answered).find((r) => r.type === 'trigger')).toMatchObject({ status: 202 })
+    expect(loadSummary(answered)).toMatchObject({
+      reason: 'connections-ended',
+      events: { total: 6 },
+    })
+    expect(triggers).toBe(2)
+  })
+
   it('sends a --trigger URL alone with GET, or POST with --trigger-data, as the probe does', async () => {
     const triggers: string[] = []
     const server = await startServer((req, res) => {
