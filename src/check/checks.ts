@@ -385,6 +385,13 @@ export function checkIds(o: Observation): Judgement {
   const mid = r.ids.indexOf(r.lastEventId)
   const expected = r.ids[mid + 1]!
   const sent = `Last-Event-ID: ${r.lastEventId}`
+  const got = c.events.find((e) => !e.ping)
+  // Ctrl-C during the resume, before its first event: the server was not given the time to answer.
+  if (o.interrupted && !got && (c.error !== undefined || c.response?.verdict === 'ok'))
+    return skip(
+      `${events.length} event${plural(events.length)} with ids; the check was interrupted before the reconnect with ${sent} brought an event`,
+      INTERRUPTED,
+    )
   if (c.error) return warn(`could not reconnect with ${sent}: ${c.error}`, 'retry the check')
   if (c.response!.status === 204)
     return fail(
@@ -393,7 +400,6 @@ export function checkIds(o: Observation): Judgement {
     )
   if (c.response!.verdict !== 'ok')
     return fail(`a reconnect with ${sent} got ${statusLine(c.response)}`, HINTS.resume)
-  const got = c.events.find((e) => !e.ping)
   if (!got)
     return warn(
       `no event within ${fmt(c.end!.t - c.requestAt)} of reconnecting with ${sent}`,

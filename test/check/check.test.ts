@@ -659,6 +659,32 @@ describe('check: connection and usage errors', () => {
     })
   })
 
+  it('Ctrl-C while the resume waits for its first event does not blame the server for it', async () => {
+    const stream = sseEndpoint({ end: 'event', count: 4 })
+    // The resume is answered, and its events come later than the Ctrl-C.
+    const server = await startServer((req, res) => {
+      if (req.headers['last-event-id'] === undefined) return stream(req, res)
+      res.writeHead(200, { 'content-type': 'text/event-stream' })
+      res.flushHeaders()
+    })
+    const { run, checks } = await runCheck(server.url, ['--window', '20s'], {
+      onSpawn(child) {
+        const waiting = setInterval(() => {
+          if (!server.requests.some((r) => r.headers['last-event-id'] !== undefined)) return
+          clearInterval(waiting)
+          setTimeout(() => child.kill('SIGINT'), 300)
+        }, 20)
+      },
+    })
+    expect(run.exitCode).toBe(130)
+    expect(checks.ids).toMatchObject({
+      status: 'skip',
+      measured:
+        '4 events with ids; the check was interrupted before the reconnect with Last-Event-ID: 2 brought an event',
+    })
+    expect(checks['end-of-stream'].status).toBe('pass')
+  })
+
   it('reconnects to where the redirects led, as a browser does, not to the URL given', async () => {
     const server = await startServer((req, res) => {
       if (req.url === '/start') return res.writeHead(302, { location: '/stream' }).end()

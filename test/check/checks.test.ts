@@ -591,6 +591,38 @@ describe('ids and resuming', () => {
     })
   })
 
+  it('does not blame a resume that Ctrl-C cut before its first event', () => {
+    const interrupted = (got: ConnectionSeen) => ({
+      ...resumedWith(got),
+      interrupted: true,
+    })
+    const skipped = {
+      status: 'skip',
+      measured:
+        '5 events with ids; the check was interrupted before the reconnect with Last-Event-ID: c brought an event',
+    }
+    expect(checkIds(interrupted(connection(0, { events: [] })))).toMatchObject(skipped)
+    expect(
+      checkIds(
+        interrupted(
+          connection(0, { error: 'interrupted before it answered', response: undefined }),
+        ),
+      ),
+    ).toMatchObject(skipped)
+    // What came before the Ctrl-C is judged.
+    expect(checkIds(interrupted(connection(0, { events: events(['a']) }))).status).toBe('fail')
+    expect(
+      checkIds(
+        interrupted(
+          connection(0, {
+            response: response({ status: 204, verdict: 'no-content' }),
+            end: undefined,
+          }),
+        ),
+      ).status,
+    ).toBe('fail')
+  })
+
   it('cannot test resuming with fewer than two ids', () => {
     expect(
       checkIds(observation({ connections: [connection(0, { events: events(['7']) })] })),
