@@ -50,6 +50,14 @@ export async function main(given: readonly string[], context: RunContext): Promi
         return runLoad(url, flags, context)
       },
       async inspect(url, flags) {
+        // Ink asks for the current folder as it loads (stack-utils): one deleted under the shell
+        // is the user's to fix, not an internal error (70).
+        if (!currentFolderExists()) {
+          terminal.err(
+            'error: sse-probe inspect cannot start: the current folder no longer exists; cd to one that does\n',
+          )
+          return 2
+        }
         // Ink and React load here only: every other command starts without them.
         const { runInspect } = await import('../inspect/run.tsx')
         return runInspect(url, flags, context)
@@ -123,6 +131,15 @@ function errorLine(text: string, showSecrets: boolean): string {
 function probedFile(arg: string, url: URL): boolean {
   try {
     return statSync(arg).isFile() && urlArg(arg).href === url.href
+  } catch {
+    return false
+  }
+}
+
+function currentFolderExists(): boolean {
+  try {
+    process.cwd()
+    return true
   } catch {
     return false
   }

@@ -72,6 +72,15 @@ export interface Output {
 }
 
 /**
+ * Whether a line that is redrawn in place (a spinner, a status line) may be drawn on `stream`: a
+ * terminal that takes cursor movements. TERM=dumb (Emacs' shell, a CI console on a pty) prints
+ * them as they are, so it gets none, as ora and npm take it.
+ */
+export function drawsLive(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): boolean {
+  return stream.isTTY === true && env.TERM !== 'dumb'
+}
+
+/**
  * The only code that writes to the terminal. Records are rendered to strings,
  * gathered per network chunk and written together; the spinner (a TTY only)
  * is cleared around every write.
@@ -87,7 +96,7 @@ export async function createOutput(
   let outPieces: string[] = []
   // A terminal without a width (a pty nobody sized) cannot have a line fitted to it.
   let spinner =
-    options.format !== 'json' && !options.quiet && stderr.isTTY && stderr.columns
+    options.format !== 'json' && !options.quiet && drawsLive(stderr, streams.env) && stderr.columns
       ? await createSpinner(stderr, stdout.isTTY ? process.stdin : undefined)
       : undefined
 

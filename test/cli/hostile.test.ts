@@ -509,11 +509,11 @@ describe('bounded memory: --max-event-size', () => {
 const hasScript = spawnSync('script', ['--version']).status === 0
 
 describe.skipIf(!hasScript)('the spinner on a terminal (needs util-linux script for a pty)', () => {
-  async function inTerminal(command: string, url: string) {
+  async function inTerminal(command: string, url: string, term = 'xterm-256color') {
     const { spawn } = await import('node:child_process')
     const env: NodeJS.ProcessEnv = {
       ...process.env,
-      TERM: 'xterm-256color',
+      TERM: term,
       FORCE_COLOR: undefined,
       NO_COLOR: undefined,
     }
@@ -557,6 +557,23 @@ describe.skipIf(!hasScript)('the spinner on a terminal (needs util-linux script 
     expect(output).toMatch(/summary {2}duration/)
     expect(output).not.toContain('streaming ·')
     expect(output.length).toBeLessThan(10_000)
+  })
+
+  // Emacs' shell and some CI consoles run on a pty with TERM=dumb: they print escapes as they are.
+  it.each([
+    ['the probe', `${probe.replace('2500ms', '1s')}`, /summary {2}duration/],
+    ['check', `${process.execPath} ${CLI} check URL --window 1s`, /exit 0/],
+    ['load', `${process.execPath} ${CLI} load URL -c 1 --duration 1s`, /load ended/],
+  ])('%s draws no live line on TERM=dumb: no escape codes', async (_name, command, done) => {
+    const server = await silentAfterHeaders()
+    const { output, exitCode } = await inTerminal(
+      `stty cols 100 rows 30; exec ${command}`,
+      server.url,
+      'dumb',
+    )
+    expect(exitCode).toBe(0)
+    expect(output).toMatch(done)
+    expect(output).not.toContain('\x1b')
   })
 })
 

@@ -1,5 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process'
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import type { ProbeRecord } from '../../src/engine/records.ts'
@@ -41,6 +42,28 @@ describe('sse-probe inspect without a terminal', () => {
     expect(run.exitCode).toBe(2)
     expect(run.stderr).toMatch(/needs a terminal.*sse-probe <url>/)
     expect(server.requests).toHaveLength(0)
+  })
+
+  it('in a folder deleted under the shell: exit 2 and one line, not an internal error', async () => {
+    const gone = mkdtempSync(join(tmpdir(), 'sse-probe-gone-'))
+    onTestFinished(() => rmSync(gone, { recursive: true, force: true }))
+    const run = spawnSync(
+      'sh',
+      [
+        '-c',
+        'cd "$1" && rmdir "$1" && exec "$2" "$3" inspect http://127.0.0.1:1/',
+        'sh',
+        gone,
+        process.execPath,
+        CLI,
+      ],
+      { encoding: 'utf8' },
+    )
+    expect({ status: run.status, stderr: run.stderr }).toEqual({
+      status: 2,
+      stderr:
+        'error: sse-probe inspect cannot start: the current folder no longer exists; cd to one that does\n',
+    })
   })
 
   it('takes the probe options: a bad one is a usage error', async () => {

@@ -9,7 +9,7 @@ import { checkProxyVariables } from '../../engine/request.ts'
 import type { RawCheckFlags } from '../args.ts'
 import type { RunContext } from '../context.ts'
 import { readRequestBody, requestInputFrom } from '../options.ts'
-import { colors, createTerminal } from '../output.ts'
+import { colors, createTerminal, drawsLive } from '../output.ts'
 import { onStopSignals } from '../signals.ts'
 
 const ERASE_LINE = '\r\x1b[2K'
@@ -35,7 +35,7 @@ export async function runCheck(
   // The report is written once at the end: a reader that has gone (`| head`) is not an error.
   context.stdout.on('error', () => {})
   const progress =
-    !json && context.stderr.isTTY
+    !json && drawsLive(context.stderr, context.env)
       ? await showTimeLeft(context, shownUrl, options.windowMs)
       : undefined
   const interrupt = new AbortController()
@@ -45,7 +45,7 @@ export async function runCheck(
     progress?.stop()
   })
   // The terminal echoed ^C where the cursor was: the report starts on that line, cleared.
-  if (signals.received && context.stdout.isTTY) terminal.out(ERASE_LINE)
+  if (signals.received && drawsLive(context.stdout, context.env)) terminal.out(ERASE_LINE)
   const judged = judge(observation, shownUrl, options.strict)
   const report = signals.received
     ? { ...judged, exitCode: SIGNAL_EXIT_CODES[signals.received] }

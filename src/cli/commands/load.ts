@@ -13,7 +13,7 @@ import { type LoadResult, loadExpectations, startLoad } from '../../load/runner.
 import type { RawLoadFlags, RawProbeFlags } from '../args.ts'
 import type { RunContext } from '../context.ts'
 import { probeOptionsFrom, readRequestBody } from '../options.ts'
-import { colors } from '../output.ts'
+import { colors, drawsLive } from '../output.ts'
 import { onStopSignals } from '../signals.ts'
 
 const NO_CONNECTION = 3
@@ -40,7 +40,7 @@ export async function runLoad(url: URL, flags: RawLoadFlags, context: RunContext
     run.stop('interrupted')
   })
   const statusLine =
-    !options.json && !options.quiet && context.stderr.isTTY
+    !options.json && !options.quiet && drawsLive(context.stderr, context.env)
       ? startStatusLine(context.stderr, run.collector, options.connections)
       : undefined
   const signals = onStopSignals(context, () => run.stop('interrupted'))
