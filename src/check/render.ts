@@ -19,6 +19,7 @@ export interface CheckSummaryRecord {
   /** Why nothing could be checked (exit 3). */
   message?: string
   observedMs: number
+  /** Connections that opened (200 and text/event-stream), as in the probe's summary. */
   connections: number
   events: number
   pass: number
@@ -47,7 +48,8 @@ function summarise(report: CheckReport): CheckSummaryRecord {
     exitCode: report.exitCode,
     ...(report.message !== undefined && { message: report.message }),
     observedMs: o?.observedMs ?? 0,
-    connections: o?.connections.length ?? 0,
+    // Refused or failed reconnects (a server restarting) are attempts, not connections.
+    connections: o?.connections.filter((c) => c.response?.verdict === 'ok').length ?? 0,
     events: o?.connections.reduce((n, c) => n + c.events.length, 0) ?? 0,
     pass: count('pass'),
     warn: count('warn'),

@@ -818,6 +818,38 @@ describe('check: the demo endpoint, a stream that drops once and resumes', () =>
   })
 })
 
+describe('check: a server that restarts mid-stream', () => {
+  it('counts the connections that opened, not the reconnects refused while it was down', async () => {
+    // Ids 1 and 2, then the process "exits": the socket breaks and the port refuses connections
+    // for 400ms (several reconnects at retry: 50), then it listens again and resumes.
+    let restarting = false
+    const server = await startServer((req, res) => {
+      const last = Number(req.headers['last-event-id'] ?? 0)
+      const restart = last === 0 && !req.headers['accept-encoding'] && !restarting
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' })
+      res.write('retry: 50\n\n')
+      for (let id = last + 1; id <= (restart ? 2 : 3); id++) res.write(`id: ${id}\ndata: ${id}\n\n`)
+      if (!restart) return void res.end('event: end\ndata: done\n\n')
+      restarting = true
+      // After the compressed twin, sent alongside, has been answered.
+      setTimeout(() => {
+        const { port } = server.server.address() as AddressInfo
+        server.server.close()
+        res.destroy()
+        setTimeout(() => server.server.listen(port, '127.0.0.1'), 400)
+      }, 50)
+    })
+    const { run, checks, summary } = await runCheck(server.url, ['--window', '3s'])
+    expect(checks['end-of-stream']).toMatchObject({
+      status: 'pass',
+      measured: expect.stringMatching(/ after \d reconnects$/),
+    })
+    // The stream and its reconnect after the restart: the refused reconnects opened nothing.
+    expect(summary).toMatchObject({ connections: 2, events: 4, fail: 0, exitCode: 0 })
+    expect(run.exitCode).toBe(0)
+  })
+})
+
 describe.runIf(TERMINAL_TESTS)('check in a terminal', () => {
   it('shows the time left, does not echo typed keys, and on Ctrl-C reports from a clean line', async () => {
     const server = await startServer(sseEndpoint({ end: 'never', count: 1000, intervalMs: 100 }))
