@@ -203,6 +203,28 @@ describe('sse-probe --json on LLM streams', () => {
   })
 })
 
+describe('timing on the wire', () => {
+  it('a POST re-sent after a connection that streamed only its role chunk: TTFT from the re-sent request', async () => {
+    const role = `data: ${JSON.stringify({ object: 'chat.completion.chunk', choices: [{ index: 0, delta: { role: 'assistant', content: '' } }] })}\n\n`
+    const token = `data: ${JSON.stringify({ object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: 'hi' } }] })}\n\n`
+    const server = await startServer(async (_req, res, index) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' })
+      res.write(`retry: 1\n${role}`)
+      await new Promise((resolve) => setTimeout(resolve, index === 0 ? 800 : 300))
+      // The first connection breaks before any token; the second answers 300 ms after its request.
+      if (index === 0) res.socket?.destroy()
+      else res.end(`${token}data: [DONE]\n\n`)
+    })
+    const run = await runMain(['--json', '-d', '{}', server.url])
+    expect(run.summary).toMatchObject({ reason: 'end-data', reconnects: 1 })
+    const llm = llmOf(run.summary)!
+    expect(llm).toMatchObject({ text: 'hi', deltas: 1 })
+    // From the first request it would be over 800 ms.
+    expect(llm.ttftMs).toBeGreaterThanOrEqual(299)
+    expect(llm.ttftMs).toBeLessThan(700)
+  })
+})
+
 describe('detection never fires on other streams', () => {
   // Timings differ from run to run; everything else must not.
   const TIMED = new Set(['t', 'dt', 'startedAt', 'date', 'firstEventMs', 'gapMs'])
