@@ -124,10 +124,10 @@ export function createLlmExtension(options: LlmExtensionOptions): LlmExtension {
         case 'reconnect':
           sentAt = record.t
           // A re-sent request streams a new answer: the summary is the last one's, problems add up.
-          if (assembler?.started()) {
-            answered = assembler
-            assembler = undefined
-          }
+          // The next event starts a new assembler even when this one has not begun (a role chunk
+          // alone), so that TTFT counts from the request that streamed the answer.
+          if (assembler?.started() || answered === undefined) answered = assembler
+          assembler = undefined
           ended = false
           return
         case 'close':

@@ -166,6 +166,19 @@ describe('timing on the wire', () => {
     expect(llm!.problems.map((p) => p.code)).toEqual(['no-end-marker'])
   })
 
+  it('a reconnect after a connection that sent only its role chunk: TTFT from the re-sent request', () => {
+    const { llm } = run([
+      { t: 10, data: chunk({ role: 'assistant', content: '' }) },
+      { t: 50, type: 'close' },
+      { t: 1000, type: 'reconnect' },
+      { t: 1100, data: chunk({ role: 'assistant', content: '' }) },
+      { t: 1200, data: chunk({ reasoning_content: 'hmm' }) },
+      text(1300, 'answer'),
+      { t: 1300, data: '[DONE]' },
+    ])
+    expect(llm).toMatchObject({ ttftMs: 200, ttfoMs: 300, text: 'answer', deltas: 2 })
+  })
+
   it('tokens per second over first to last delta; null when all came in one read or usage is unknown', () => {
     const usage = { usage: { prompt_tokens: 3, completion_tokens: 20 } }
     expect(

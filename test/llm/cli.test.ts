@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import type { LlmSummary } from '../../src/llm/types.ts'
+import { startBufferingProxy } from '../helpers/buffering-proxy.ts'
 import { CLI } from '../helpers/cli.ts'
 import {
   anthropicToolOnly,
@@ -200,6 +201,242 @@ describe('sse-probe --json on LLM streams', () => {
     const run = await runMain(['--json', '--expect-llm', `${url}/statusStream`])
     expect(run.exitCode).toBe(1)
     expect(llmOf(run.summary)).toBeUndefined()
+  })
+})
+
+describe('timing on the wire', () => {
+  const sse = (data: unknown, event?: string) =>
+    `${event ? `event: ${event}\n` : ''}data: ${JSON.stringify(data)}\n\n`
+  // Each format's frames: the start, a reasoning and a text delta, the end with the usage.
+  const formats = {
+    'openai-chat': {
+      start: [
+        sse({
+          object: 'chat.completion.chunk',
+          model: 'm',
+          choices: [{ index: 0, delta: { role: 'assistant', content: '' } }],
+        }),
+      ],
+      reasoning: (t: string) =>
+        sse({
+          object: 'chat.completion.chunk',
+          choices: [{ index: 0, delta: { reasoning_content: t } }],
+        }),
+      text: (t: string) =>
+        sse({ object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: t } }] }),
+      end: (n: number) => [
+        sse({
+          object: 'chat.completion.chunk',
+          choices: [],
+          usage: { prompt_tokens: 5, completion_tokens: n },
+        }),
+        'data: [DONE]\n\n',
+      ],
+    },
+    'openai-responses': {
+      start: [
+        sse(
+          { type: 'response.created', response: { model: 'm', status: 'in_progress', output: [] } },
+          'response.created',
+        ),
+      ],
+      reasoning: (t: string) =>
+        sse(
+          {
+            type: 'response.reasoning_summary_text.delta',
+            output_index: 0,
+            summary_index: 0,
+            delta: t,
+          },
+          'response.reasoning_summary_text.delta',
+        ),
+      text: (t: string) =>
+        sse(
+          { type: 'response.output_text.delta', output_index: 1, content_index: 0, delta: t },
+          'response.output_text.delta',
+        ),
+      end: (n: number) => [
+        sse(
+          {
+            type: 'response.completed',
+            response: {
+              model: 'm',
+              status: 'completed',
+              output: [],
+              usage: { input_tokens: 5, output_tokens: n },
+            },
+          },
+          'response.completed',
+        ),
+      ],
+    },
+    anthropic: {
+      start: [
+        sse(
+          {
+            type: 'message_start',
+            message: { model: 'm', content: [], usage: { input_tokens: 5, output_tokens: 1 } },
+          },
+          'message_start',
+        ),
+        sse(
+          {
+            type: 'content_block_start',
+            index: 0,
+            content_block: { type: 'thinking', thinking: '' },
+          },
+          'content_block_start',
+        ),
+      ],
+      reasoning: (t: string) =>
+        sse(
+          { type: 'content_block_delta', index: 0, delta: { type: 'thinking_delta', thinking: t } },
+          'content_block_delta',
+        ),
+      text: (t: string) =>
+        sse(
+          { type: 'content_block_delta', index: 1, delta: { type: 'text_delta', text: t } },
+          'content_block_delta',
+        ),
+      end: (n: number) => [
+        sse(
+          {
+            type: 'message_delta',
+            delta: { stop_reason: 'end_turn' },
+            usage: { output_tokens: n },
+          },
+          'message_delta',
+        ),
+        sse({ type: 'message_stop' }, 'message_stop'),
+      ],
+    },
+  }
+  const REASONING = 5
+  const TEXT = 20
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+  /**
+   * Headers at once, the first token 300 ms later: reasoning, then text, one token per write
+   * 20 ms apart, with one stall of `stallMs`; `together`: the writes that carry two tokens.
+   */
+  async function serveTimed(
+    format: keyof typeof formats,
+    { together = new Set<number>(), stallMs = 400 } = {},
+  ) {
+    const f = formats[format]
+    const tokens = [
+      ...Array.from({ length: REASONING }, (_, i) => f.reasoning(`r${i} `)),
+      ...Array.from({ length: TEXT }, (_, i) => f.text(`t${i} `)),
+    ]
+    return startServer(async (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' })
+      res.write(f.start.join(''))
+      await sleep(300)
+      for (let i = 0; i < tokens.length; i++) {
+        if (together.has(i)) res.write(tokens[i]! + tokens[++i]!)
+        else res.write(tokens[i])
+        if (i < tokens.length - 1) await sleep(i === 12 ? stallMs : 20)
+      }
+      res.end(f.end(tokens.length).join(''))
+    })
+  }
+
+  /** The nearest-rank percentile of llm.md's numbers. */
+  const nearestRank = (sorted: number[], p: number) =>
+    sorted[Math.max(1, Math.ceil((p / 100) * sorted.length)) - 1]
+  const round = (ms: number) => Math.round(ms * 1000) / 1000
+
+  it('times each format as the server wrote it; the numbers agree with the events and the pretty summary', async () => {
+    for (const format of Object.keys(formats) as (keyof typeof formats)[]) {
+      const server = await serveTimed(format)
+      const run = await runMain(['--json', '-d', '{}', server.url])
+      const llm = llmOf(run.summary)!
+      expect(llm, format).toMatchObject({
+        profile: format,
+        deltas: REASONING + TEXT,
+        outputTokens: REASONING + TEXT,
+        problems: [],
+      })
+      // The wire's own times: the events that carry tokens, by the data the server wrote.
+      const times = run
+        .ofType('event')
+        .filter((e) => /"(r|t)\d+ "/.test(e.data))
+        .map((e) => e.t)
+      const reads = [...new Set(times)]
+      const gaps = times.slice(1).map((t, i) => round(t - times[i]!))
+      const sorted = [...gaps].sort((a, b) => a - b)
+      expect(llm.ttftMs, format).toBe(times[0])
+      expect(llm.ttfoMs, format).toBe(times[REASONING])
+      expect(llm.reads, format).toBe(reads.length)
+      expect(llm.itlMs, format).toEqual({
+        p50: nearestRank(sorted, 50),
+        p95: nearestRank(sorted, 95),
+        max: sorted.at(-1),
+      })
+      expect(llm.tokensPerSecond, format).toBe(
+        Math.round(((REASONING + TEXT) / (times.at(-1)! - times[0]!)) * 10_000) / 10,
+      )
+      // What the server did, with room for a busy machine: timers never fire early.
+      expect(llm.ttftMs!, format).toBeGreaterThanOrEqual(299)
+      expect(llm.ttfoMs! - llm.ttftMs!, format).toBeGreaterThanOrEqual(REASONING * 15)
+      expect(llm.itlMs!.max, format).toBeGreaterThanOrEqual(399)
+      expect(llm.itlMs!.p50, format).toBeGreaterThanOrEqual(15)
+      expect(llm.maxDeltasPerRead, format).toBeLessThan(4)
+    }
+    const server = await serveTimed('anthropic')
+    const pretty = await runMain(['-d', '{}', server.url])
+    expect(pretty.stdout).toBe(
+      `${Array.from({ length: REASONING }, (_, i) => `r${i} `).join('')}\n\n${Array.from({ length: TEXT }, (_, i) => `t${i} `).join('')}\n`,
+    )
+    expect(pretty.stderr).toMatch(/\nfirst token {2}\d\S*s {2}\(first output \d\S*s\)\n/)
+    expect(pretty.stderr).toMatch(/\ntoken gaps {3}p50 \d+ms · p95 \d+ms · max \d\S*s\n/)
+    expect(pretty.stderr).toMatch(
+      /\ntokens {7}in 5 · out 25 · \d+(\.\d)? tokens\/s {2}\(25 deltas in \d+ reads\)\n/,
+    )
+    expect(pretty.stderr).not.toContain('batched')
+  })
+
+  it('warns of batching through a buffering proxy, never for tokens that share a read now and then', async () => {
+    // Two tokens in one write, four times over: a healthy stream whose median read carries one.
+    const healthy = await serveTimed('openai-chat', { together: new Set([2, 8, 14, 20]) })
+    const direct = await runMain(['--json', '-d', '{}', healthy.url])
+    expect(llmOf(direct.summary)!.maxDeltasPerRead).toBeGreaterThanOrEqual(2)
+    const pretty = await runMain(['-d', '{}', healthy.url])
+    expect(pretty.stderr).toContain('llm          openai-chat')
+    expect(pretty.stderr).not.toContain('batched')
+    // The proxy passes on what it holds every 200 ms: about 10 tokens written 20 ms apart (no
+    // stall, so that only the first and last reads can carry few).
+    const steady = await serveTimed('openai-chat', { stallMs: 20 })
+    const proxy = await startBufferingProxy(steady.url, 200)
+    const proxied = await runMain(['--json', '-d', '{}', proxy.url])
+    const llm = llmOf(proxied.summary)!
+    expect(llm.deltas).toBe(REASONING + TEXT)
+    expect(llm.reads).toBeLessThan(llm.deltas / 2)
+    expect(llm.itlMs!.p50).toBe(0)
+    const warned = await runMain(['-d', '{}', proxy.url])
+    expect(warned.stderr).toMatch(
+      /⚠ deltas arrived batched \(25 in \d reads?, up to \d+ at once\): something between the client and the model buffers the stream/,
+    )
+  })
+
+  it('a POST re-sent after a connection that streamed only its role chunk: TTFT from the re-sent request', async () => {
+    const role = `data: ${JSON.stringify({ object: 'chat.completion.chunk', choices: [{ index: 0, delta: { role: 'assistant', content: '' } }] })}\n\n`
+    const token = `data: ${JSON.stringify({ object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: 'hi' } }] })}\n\n`
+    const server = await startServer(async (_req, res, index) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' })
+      res.write(`retry: 1\n${role}`)
+      await new Promise((resolve) => setTimeout(resolve, index === 0 ? 800 : 300))
+      // The first connection breaks before any token; the second answers 300 ms after its request.
+      if (index === 0) res.socket?.destroy()
+      else res.end(`${token}data: [DONE]\n\n`)
+    })
+    const run = await runMain(['--json', '-d', '{}', server.url])
+    expect(run.summary).toMatchObject({ reason: 'end-data', reconnects: 1 })
+    const llm = llmOf(run.summary)!
+    expect(llm).toMatchObject({ text: 'hi', deltas: 1 })
+    // From the first request it would be over 800 ms.
+    expect(llm.ttftMs).toBeGreaterThanOrEqual(299)
+    expect(llm.ttftMs).toBeLessThan(700)
   })
 })
 
