@@ -104,12 +104,27 @@ export function createAjv(dialect: Dialect, allErrors = false): Ajv {
   return ajv
 }
 
+/** The file name a URL's document would be saved under: its last path segment, or document.json. */
+function savedName(url: string): string {
+  const last = url
+    .replace(/[?#].*$/, '')
+    .split('/')
+    .slice(3)
+    .pop()
+  return last || 'document.json'
+}
+
 /** A JSON or YAML file, parsed; a file that cannot be read or parsed is a usage error naming it. */
 export function readDocument(file: string, flag: string): unknown {
   let text: string
   try {
     text = readFileSync(file, 'utf8').replace(/^\uFEFF/, '')
   } catch (error) {
+    // A FastAPI user's first try is the /openapi.json it serves: "no such file" would not say why.
+    if (/^https?:\/\//i.test(file))
+      throw new UsageError(
+        `${flag}: ${file} is a URL, and the option reads a file: save it first, e.g. curl -o ${savedName(file)} '${file}'`,
+      )
     throw new UsageError(`${flag}: cannot read ${file}: ${fileProblem(error)}`)
   }
   try {

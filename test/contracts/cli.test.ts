@@ -131,6 +131,11 @@ describe('--schema', () => {
         /asyncapi.yaml: .*asyncapi.yaml is an AsyncAPI document, not a JSON Schema$/m,
       ],
       [['--openapi', fixture('aspnet.json')], /aspnet.json: no operation for GET \/nowhere/],
+      // FastAPI serves its document at /openapi.json: "no such file" would not say what is wrong.
+      [
+        ['--openapi', `${server.url}/openapi.json`],
+        /--openapi: http:\/\/\S+\/openapi.json is a URL, and the option reads a file: save it first, e.g. curl -o openapi.json 'http:\/\/\S+\/openapi.json'$/m,
+      ],
       [
         ['--openapi', fixture('aspnet.json'), '--operation', 'Missing'],
         /no operation with operationId "Missing"/,
