@@ -12,6 +12,9 @@ const SECRET_HEADERS = new Set([
 
 const REDACTED = '<redacted>'
 
+// Headers whose value is a URL: a refused redirect's Location may carry credentials or an API key.
+const URL_HEADERS = new Set(['location', 'content-location'])
+
 /** Headers with credential values replaced, for anything shown or recorded. */
 export function redactHeaders(
   headers: Record<string, string>,
@@ -19,10 +22,16 @@ export function redactHeaders(
 ): Record<string, string> {
   if (showSecrets) return headers
   let redacted: Record<string, string> | undefined
-  for (const name of Object.keys(headers)) {
-    if (SECRET_HEADERS.has(name.toLowerCase())) {
+  for (const [name, value] of Object.entries(headers)) {
+    const lower = name.toLowerCase()
+    const shown = SECRET_HEADERS.has(lower)
+      ? REDACTED
+      : URL_HEADERS.has(lower)
+        ? redactUrl(value)
+        : value
+    if (shown !== value) {
       redacted ??= { ...headers }
-      redacted[name] = REDACTED
+      redacted[name] = shown
     }
   }
   return redacted ?? headers

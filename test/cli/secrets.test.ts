@@ -1,6 +1,9 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createSecureServer } from 'node:http2'
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https'
 import { type AddressInfo, createServer as createNetServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { runCli } from '../helpers/cli.ts'
@@ -119,6 +122,28 @@ describe('credentials are never shown unless --show-secrets', () => {
     expect(json.stdout).not.toContain('s3cret')
     const pretty = await runCli([server.url, '--no-color'])
     expect(pretty.stderr).not.toContain('s3cret')
+  })
+
+  it("a refused redirect's Location is shown and recorded without its credentials", async () => {
+    // Too many redirects: the last is refused, its headers shown.
+    const server = await startServer((_req, res) =>
+      res.writeHead(302, { location: '/?a=1&api_key=s3cret-1' }).end(),
+    )
+    const far = await startServer((_req, res) =>
+      res.writeHead(302, { location: 'ftp://u:s3cret-2@example.com/' }).end(),
+    )
+    const dir = mkdtempSync(join(tmpdir(), 'sse-probe-'))
+    onTestFinished(() => rmSync(dir, { recursive: true }))
+    const record = join(dir, 'session.ndjson')
+    const json = await runCli([server.url, '--json', '--record', record])
+    expect(json.exitCode).toBe(3)
+    expect(json.ofType('error')[0]!.headers!.location).toBe('/?a=1&api_key=<redacted>')
+    const pretty = await runCli([server.url, '-i', '--no-color'])
+    expect(pretty.stderr).toContain('location: /?a=1&api_key=<redacted>')
+    const ftp = await runCli([far.url, '--json'])
+    expect(ftp.stdout).toContain('ftp://<redacted>@example.com/')
+    for (const text of [json.stdout, pretty.stderr, ftp.stdout, readFileSync(record, 'utf8')])
+      expect(text).not.toContain('s3cret')
   })
 
   it('connection errors do not show the credentials of the URL or the proxy', async () => {

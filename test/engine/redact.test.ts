@@ -13,6 +13,15 @@ describe('redaction', () => {
     })
     expect(redactHeaders(headers, true)).toBe(headers)
   })
+
+  it('redactHeaders hides the credentials in a Location URL', () => {
+    const headers = { Location: 'https://u:p@h/s?key=k&a=1', 'x-trace': 'https://u:p@h/' }
+    expect(redactHeaders(headers, false)).toEqual({
+      Location: 'https://<redacted>@h/s?key=<redacted>&a=1',
+      'x-trace': 'https://u:p@h/',
+    })
+    expect(redactHeaders(headers, true)).toBe(headers)
+  })
   it('redactUrl hides the whole userinfo and leaves other URLs alone', () => {
     expect(redactUrl('https://user:pa%40ss@host:8443/p?q#h')).toBe(
       'https://<redacted>@host:8443/p?q#h',
