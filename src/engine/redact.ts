@@ -39,11 +39,16 @@ export function redactHeaders(
 
 // The userinfo of a URL: after the scheme, up to the last '@' before the path.
 const USERINFO = /\b([a-z][a-z\d+.-]*:\/\/)[^/?#\s]*@/gi
-// A secret header written as "Name: value" in text; commander quotes a rejected value as '…' is invalid.
+// The `user:password@` of a URL typed without a scheme, which means http:// (cli.md), or with `//`.
+const BARE_USERINFO = /(^|[\s'"(]|\/\/)[^\s'"/?#@:]+:[^\s'"/?#@]*@/g
+// A secret header in text: "Name: value", and as mistyped without the colon ("Name value",
+// "Name=value"); commander quotes a rejected value as '…' is invalid.
 const SECRET_HEADER_TEXT = new RegExp(
-  `\\b(${[...SECRET_HEADERS].join('|')})(\\s*:)[\\s\\S]*?(?=' is invalid|$)`,
+  `\\b(${[...SECRET_HEADERS].join('|')})(\\s*[:=]|\\s+)[\\s\\S]*?(?=' is invalid|$)`,
   'gi',
 )
+// A credential typed without its header name, as in -H 'Bearer …'.
+const CREDENTIAL_TEXT = /\b(Bearer|Basic)\s+[^\s']+/gi
 
 // API keys passed in the query string: Gemini's `key`, the `api_key`/`apikey` of many APIs, and
 // OAuth 2.0's `access_token` (RFC 6750).
@@ -51,10 +56,17 @@ const SECRET_PARAM = /([?&](?:key|api_?key|access_token)=)[^&#\s'"]+/gi
 
 /** A URL (the probe's, a proxy's, a redirect's) without the `user:password@` or API key it may carry. */
 export function redactUrl(href: string): string {
-  return href.replace(USERINFO, `$1${REDACTED}@`).replace(SECRET_PARAM, `$1${REDACTED}`)
+  return href
+    .replace(USERINFO, `$1${REDACTED}@`)
+    .replace(BARE_USERINFO, `$1${REDACTED}@`)
+    .replace(SECRET_PARAM, `$1${REDACTED}`)
 }
 
 /** Free text that may quote what the user typed (usage errors): URL credentials and secret header values replaced. */
 export function redactText(text: string): string {
-  return redactUrl(text).replace(SECRET_HEADER_TEXT, `$1$2 ${REDACTED}`)
+  return redactUrl(text)
+    .replace(SECRET_HEADER_TEXT, (_, name: string, separator: string) => {
+      return `${name}${separator.trim()} ${REDACTED}`
+    })
+    .replace(CREDENTIAL_TEXT, `$1 ${REDACTED}`)
 }

@@ -167,6 +167,14 @@ describe('credentials are never shown unless --show-secrets', () => {
     [['http://x/', '-H', 'Authorization: Bearer s3cret\r']],
     [['http://x/', '-H', 'Cookie: sid=s3cret\x01']],
     [['http://x/', '--proxy', 'socks5://u:s3cret@proxy:1080']],
+    // The colon forgotten, or the header's name.
+    [['http://x/', '-H', 'Authorization Bearer s3cret']],
+    [['http://x/', '-H', 'x-api-key=s3cret']],
+    [['http://x/', '-H', 'Bearer s3cret']],
+    // A URL without a scheme (http://), the probe's, a proxy's or a trigger's.
+    [['u:s3cret@example.com:99999/']],
+    [['http://x/', '--proxy', 'u:s3cret@proxy host']],
+    [['load', 'http://x/', '-c', '1', '--trigger', 'POST u:s3cret@example.com:99999/']],
   ])('a usage error quoting %j redacts it', async (args) => {
     const run = await runCli(args)
     expect(run.exitCode).toBe(2)

@@ -51,5 +51,25 @@ describe('redaction', () => {
       "value 'ftp://<redacted>@h/' is invalid",
     )
     expect(redactText("argument 'X-Trace: t' is invalid")).toBe("argument 'X-Trace: t' is invalid")
+    expect(redactText("argument 'Authorization Bearer x y' is invalid. why")).toBe(
+      "argument 'Authorization <redacted>' is invalid. why",
+    )
+    expect(redactText("argument 'Api-Key=k' is invalid")).toBe(
+      "argument 'Api-Key= <redacted>' is invalid",
+    )
+    expect(redactText("argument 'Bearer x' is invalid")).toBe(
+      "argument 'Bearer <redacted>' is invalid",
+    )
+    expect(redactText("argument 'X-Trace t' is invalid")).toBe("argument 'X-Trace t' is invalid")
+    expect(redactText("value 'u:p@h:99999/' is invalid")).toBe(
+      "value '<redacted>@h:99999/' is invalid",
+    )
+    expect(redactText("value 'POST //u:p@h/' is invalid")).toBe(
+      "value 'POST //<redacted>@h/' is invalid",
+    )
+    // An address without a password is no URL's userinfo.
+    expect(redactText("value 'me@example.com' is invalid")).toBe(
+      "value 'me@example.com' is invalid",
+    )
   })
 })
