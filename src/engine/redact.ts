@@ -52,7 +52,8 @@ const CREDENTIAL_TEXT = /\b(Bearer|Basic)\s+[^\s']+/gi
 
 // API keys passed in the query string: Gemini's `key`, the `api_key`/`apikey` of many APIs, and
 // OAuth 2.0's `access_token` (RFC 6750).
-const SECRET_PARAM = /([?&](?:key|api_?key|access_token)=)[^&#\s'"]+/gi
+const SECRET_PARAM_NAME = 'key|api_?key|access_token'
+const SECRET_PARAM = new RegExp(`([?&](?:${SECRET_PARAM_NAME})=)[^&#\\s'"]+`, 'gi')
 
 /** A URL (the probe's, a proxy's, a redirect's) without the `user:password@` or API key it may carry. */
 export function redactUrl(href: string): string {
@@ -69,4 +70,33 @@ export function redactText(text: string): string {
       return `${name}${separator.trim()} ${REDACTED}`
     })
     .replace(CREDENTIAL_TEXT, `$1 ${REDACTED}`)
+}
+
+// Shorter values would blank ordinary words of the text they are looked for in.
+const SENT_SECRET_MIN = 4
+
+/**
+ * The credentials a request sends, as a server may quote them back in an error body (an echo
+ * endpoint, a gateway's debug page): each secret header's value, its token without the scheme
+ * ("Bearer …"), the user:password of Basic, each cookie's value, and the query's API keys.
+ * Longest first, so that a value is replaced whole before a part of it.
+ */
+export function sentSecrets(url: URL, headers: Iterable<[string, string]>): string[] {
+  const values: string[] = []
+  for (const [name, value] of headers) {
+    if (!SECRET_HEADERS.has(name.toLowerCase())) continue
+    const [scheme = '', token = ''] = value.trim().split(/\s+/, 2)
+    const basic = /^basic$/i.test(scheme) ? Buffer.from(token, 'base64').toString('utf8') : ''
+    const cookies = value.split(';').map((pair) => pair.slice(pair.indexOf('=') + 1))
+    values.push(value, token, basic, basic.slice(basic.indexOf(':') + 1), ...cookies)
+  }
+  const param = new RegExp(`^(?:${SECRET_PARAM_NAME})$`, 'i')
+  for (const [name, value] of url.searchParams) if (param.test(name)) values.push(value)
+  const secrets = new Set(values.map((value) => value.trim()))
+  return [...secrets].filter((v) => v.length >= SENT_SECRET_MIN).sort((a, b) => b.length - a.length)
+}
+
+/** Text from the server (a refused response's body) with the credentials it was sent <redacted>. */
+export function redactSent(text: string, secrets: readonly string[]): string {
+  return secrets.reduce((shown, secret) => shown.replaceAll(secret, REDACTED), text)
 }

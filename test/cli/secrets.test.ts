@@ -146,6 +146,44 @@ describe('credentials are never shown unless --show-secrets', () => {
       expect(text).not.toContain('s3cret')
   })
 
+  it('an error body that quotes the request back shows its credentials <redacted>', async () => {
+    // An echo endpoint: what it was sent, the secrets at the end of a body longer than the excerpt.
+    const server = await startServer((req, res) => {
+      if (req.url === '/stream') return void res.writeHead(200, SSE).write(': open\n\n')
+      const padding = 'x'.repeat(280)
+      const echo = `${padding} ${req.url} ${JSON.stringify(req.headers)}`
+      res.writeHead(req.url!.startsWith('/publish') ? 403 : 401, { 'content-type': 'text/plain' })
+      res.end(echo)
+    })
+    const secrets = [
+      '-H',
+      'Authorization: Bearer s3cret-token-1',
+      '-H',
+      'Cookie: sid=s3cret-cookie-2; lb=node7',
+    ]
+    const url = `${server.url.replace('http://', 'http://u:s3cret-pass-3@')}/?key=s3cret-key-4`
+    const dir = mkdtempSync(join(tmpdir(), 'sse-probe-'))
+    onTestFinished(() => rmSync(dir, { recursive: true }))
+    const record = join(dir, 'session.ndjson')
+    const json = await runCli([url, '--json', '--record', record, '--show-secrets', ...secrets])
+    expect(json.ofType('error')[0]!.body).toMatch(/^x+ \/\?key=<redacted> /)
+    const pretty = await runCli([url, '-i', '--no-color', '-H', 'X-Api-Key: s3cret-5'])
+    const check = await runCli(['check', url, '--json', ...secrets])
+    const trigger = await runCli([
+      `${server.url}/stream`,
+      '--json',
+      '--trigger',
+      `POST ${server.url}/publish?api_key=s3cret-6`,
+      '--trigger-header',
+      'X-Goog-Api-Key: s3cret-7',
+    ])
+    expect(trigger.ofType('error').at(-1)!.body).toMatch(/^x+ \/publish\?api_key=<r/)
+    for (const run of [pretty, check, trigger])
+      expect(run.stdout + run.stderr).not.toContain('s3cret')
+    expect(readFileSync(record, 'utf8')).not.toContain('s3cret')
+    expect(json.ofType('error')[0]!.body).not.toContain('s3cret')
+  })
+
   it('connection errors do not show the credentials of the URL or the proxy', async () => {
     const closed = await startServer(() => {})
     await closed.close()

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { redactHeaders, redactText, redactUrl } from '../../src/engine/redact.ts'
+import {
+  redactHeaders,
+  redactSent,
+  redactText,
+  redactUrl,
+  sentSecrets,
+} from '../../src/engine/redact.ts'
 
 // Redaction, in one place: what the screen, records and transcripts show of secrets is tested
 // end to end in test/cli/secrets.test.ts.
@@ -71,5 +77,33 @@ describe('redaction', () => {
     expect(redactText("value 'me@example.com' is invalid")).toBe(
       "value 'me@example.com' is invalid",
     )
+  })
+
+  it('sentSecrets lists what a request sends that an error body may quote back', () => {
+    const basic = `Basic ${Buffer.from('me:pass-1').toString('base64')}`
+    const headers: [string, string][] = [
+      ['Authorization', basic],
+      ['cookie', 'sid=abcd-2; lb=n7'],
+      ['X-Api-Key', 'key-3'],
+      ['accept', 'text/event-stream'],
+    ]
+    const secrets = sentSecrets(new URL('https://h/s?key=qk-4&a=plain'), headers)
+    expect(new Set(secrets)).toEqual(
+      new Set([
+        basic,
+        basic.slice(6),
+        'me:pass-1',
+        'pass-1',
+        'sid=abcd-2; lb=n7',
+        'abcd-2',
+        'lb=n7',
+        'key-3',
+        'qk-4',
+      ]),
+    )
+    expect(secrets[0]).toBe(basic)
+    expect(
+      redactSent(`who: me:pass-1, sid=abcd-2; lb=n7, accept text/event-stream plain n7`, secrets),
+    ).toBe('who: <redacted>, <redacted>, accept text/event-stream plain n7')
   })
 })
