@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { internalErrorLine } from '../../src/engine/escape.ts'
 import {
   redactHeaders,
   redactSent,
@@ -105,5 +106,14 @@ describe('redaction', () => {
     expect(
       redactSent(`who: me:pass-1, sid=abcd-2; lb=n7, accept text/event-stream plain n7`, secrets),
     ).toBe('who: <redacted>, <redacted>, accept text/event-stream plain n7')
+  })
+
+  it('an internal error line redacts the credentials its message quotes', () => {
+    const error = new TypeError(
+      'fetch failed for https://u:s3cret@h/?key=k1 with Authorization: Bearer t',
+    )
+    expect(internalErrorLine(error)).toBe(
+      'sse-probe: internal error: fetch failed for https://<redacted>@h/?key=<redacted> with Authorization: <redacted>\n',
+    )
   })
 })
