@@ -33,7 +33,7 @@ import {
 } from './engine/options.ts'
 import { openRecorder, type Probe, type ProbeSink, startProbe } from './engine/probe.ts'
 import type { ProbeRecord, SummaryRecord } from './engine/records.ts'
-import { redactUrl } from './engine/redact.ts'
+import { redactText, redactUrl } from './engine/redact.ts'
 import { checkProxyVariables } from './engine/request.ts'
 import { originArg, speedArg } from './engine/validate.ts'
 import { llmExtensionFor } from './llm/options.ts'
@@ -121,14 +121,17 @@ const LOW_WATER = 64
  * the endpoint ends in the summary's `reason`.
  */
 export function probe(url: string | URL, options: ProbeOptions = {}): ProbeRun {
-  knownOptions(options, [...PROBE_OPTIONS, ...CONTRACT_OPTIONS, 'llm', 'expectLlm'])
-  const { signal, llm: mode, expectLlm, ...rest } = options
-  const probeOptions = fromLibraryOptions(url, rest)
-  const llm = llmExtensionFor(mode, booleanOption('expectLlm', expectLlm))
-  if (llm) probeOptions.extensions.push(llm)
-  if (!probeOptions.request.proxy) checkProxyVariables(process.env)
-  signalOption(signal)
-  const contracts = hasContracts(rest) ? contractPlan(rest) : undefined
+  const { signal, probeOptions, contracts } = validating(options?.showSecrets, () => {
+    knownOptions(options, [...PROBE_OPTIONS, ...CONTRACT_OPTIONS, 'llm', 'expectLlm'])
+    const { signal, llm: mode, expectLlm, ...rest } = options
+    const probeOptions = fromLibraryOptions(url, rest)
+    const llm = llmExtensionFor(mode, booleanOption('expectLlm', expectLlm))
+    if (llm) probeOptions.extensions.push(llm)
+    if (!probeOptions.request.proxy) checkProxyVariables(process.env)
+    signalOption(signal)
+    const contracts = hasContracts(rest) ? contractPlan(rest) : undefined
+    return { signal, probeOptions, contracts }
+  })
   const queue: ProbeRecord[] = []
   let keep = true
   let iterating = false
@@ -219,6 +222,20 @@ export function probe(url: string | URL, options: ProbeOptions = {}): ProbeRun {
 // The probes and checks that share each AbortSignal, behind one listener on it: past 10 listeners
 // on one signal, Node warns on stderr.
 const sharing = new WeakMap<AbortSignal, Set<() => void>>()
+
+/**
+ * Runs a library call's validation. Its SseProbeUsageError has the message the CLI prints, and
+ * the CLI prints it with credentials <redacted> unless --show-secrets (cli/main.ts): an
+ * application logs what it throws, to the same CI logs.
+ */
+function validating<T>(showSecrets: unknown, validate: () => T): T {
+  try {
+    return validate()
+  } catch (error) {
+    if (!(error instanceof SseProbeUsageError) || showSecrets === true) throw error
+    throw new SseProbeUsageError(redactText(error.message))
+  }
+}
 
 /** Runs `abort` when `signal` aborts (now, if it has), until the returned function is called. */
 function onAbort(signal: AbortSignal | undefined, abort: () => void): () => void {
@@ -401,19 +418,22 @@ export interface CheckReport {
 
 /** Lints an endpoint as `sse-probe check --json` does; resolves to its records as objects. */
 export async function check(url: string | URL, options: CheckOptions = {}): Promise<CheckReport> {
-  knownOptions(options, [...REQUEST_OPTIONS, ...Object.keys(checkNames)])
-  const request = requestFromLibrary(url, options)
-  const origin = options.origin
-  const endEvent = options.endEvent
-  const checkOptions = toCheckOptions({
-    ...request,
-    windowMs: durationOption('window', options.window, true),
-    ...(origin !== undefined && { origin: checked('origin', String(origin), originArg) }),
-    ...(endEvent !== undefined && { endEvents: stringList('endEvent', endEvent) }),
-    strict: booleanOption('strict', options.strict),
+  // As `sse-probe check`, which has no --show-secrets.
+  const { request, checkOptions, signal } = validating(false, () => {
+    knownOptions(options, [...REQUEST_OPTIONS, ...Object.keys(checkNames)])
+    const request = requestFromLibrary(url, options)
+    const origin = options.origin
+    const endEvent = options.endEvent
+    const checkOptions = toCheckOptions({
+      ...request,
+      windowMs: durationOption('window', options.window, true),
+      ...(origin !== undefined && { origin: checked('origin', String(origin), originArg) }),
+      ...(endEvent !== undefined && { endEvents: stringList('endEvent', endEvent) }),
+      strict: booleanOption('strict', options.strict),
+    })
+    if (!checkOptions.proxy) checkProxyVariables(process.env)
+    return { request, checkOptions, signal: signalOption(options.signal) }
   })
-  if (!checkOptions.proxy) checkProxyVariables(process.env)
-  const signal = signalOption(options.signal)
   const interrupt = new AbortController()
   const unlink = onAbort(signal, () => interrupt.abort())
   const observation = await observe(checkOptions, signal && interrupt.signal).finally(unlink)

@@ -7,7 +7,7 @@ import { describeError, failedAtProxy } from './errors.ts'
 import { clipped } from './escape.ts'
 import { createHttp, type Http, type HttpOptions, proxyOf } from './http.ts'
 import type { Verdict } from './reconnect.ts'
-import { redactUrl } from './redact.ts'
+import { redactSent, redactUrl, sentSecrets } from './redact.ts'
 import type { StreamRequest } from './request.ts'
 
 export type Attempt =
@@ -170,7 +170,7 @@ export async function openStream(
       if (verdict === 'ok') return attempt
       if (verdict === 'no-content')
         return { ...attempt, message: 'HTTP 204 No Content: the server asked the client to stop' }
-      const excerpt = await readExcerpt(response.body)
+      const excerpt = await readExcerpt(response.body, sentSecrets(url, Object.entries(sent)))
       // HTTP/2 has no reason phrase: use the standard one.
       const reason = attempt.statusText || STATUS_CODES[response.statusCode]
       const status = `HTTP ${response.statusCode}${reason ? ` ${reason}` : ''}`
@@ -299,34 +299,37 @@ function omit(headers: Record<string, string>, names: readonly string[]): Record
   )
 }
 
-/** The start of a refused response's body, on one line, to show with the error. */
-export function readExcerpt(body: Body): Promise<string> {
+/**
+ * The start of a refused response's body, on one line, to show with the error. An error page may
+ * quote the request back: the `secrets` it was sent (sentSecrets) are <redacted>, not even shown
+ * in a transcript nor with --show-secrets (they are the user's own).
+ */
+export function readExcerpt(body: Body, secrets: readonly string[]): Promise<string> {
   const chunks: Buffer[] = []
   let length = 0
+  // Past the excerpt by the longest secret: one cut in two by its end would show its start.
+  const wanted = EXCERPT_BYTES + Buffer.byteLength(secrets[0] ?? '')
   return new Promise((resolve) => {
     // A body that breaks or dawdles still leaves what arrived.
     const done = () => {
       clearTimeout(gaveUp)
       body.destroy()
-      resolve(excerpt(chunks, length))
+      resolve(excerpt(chunks, secrets))
     }
     const gaveUp = setTimeout(done, EXCERPT_WAIT_MS)
     body.read({
       onData(chunk) {
         chunks.push(chunk)
         length += chunk.length
-        if (length >= EXCERPT_BYTES) done()
+        if (length >= wanted) done()
       },
       onEnd: () => done(),
     })
   })
 }
 
-function excerpt(chunks: Buffer[], length: number): string {
-  const text = Buffer.concat(chunks)
-    .subarray(0, EXCERPT_BYTES)
-    .toString('utf8')
-    .replace(/\s+/g, ' ')
-    .trim()
-  return length > EXCERPT_BYTES ? `${text}…` : text
+function excerpt(chunks: Buffer[], secrets: readonly string[]): string {
+  const whole = Buffer.from(redactSent(Buffer.concat(chunks).toString('utf8'), secrets))
+  const text = whole.subarray(0, EXCERPT_BYTES).toString('utf8').replace(/\s+/g, ' ').trim()
+  return whole.length > EXCERPT_BYTES ? `${text}…` : text
 }

@@ -1,3 +1,5 @@
+import { redactText } from './redact.ts'
+
 // C0 and C1 controls, DEL, and the bidi marks and overrides that reorder text on screen.
 const UNSAFE = /[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g
 // The same class without the g flag: a test per string is cheaper than a replace that finds nothing.
@@ -42,9 +44,10 @@ export function clipped(text: string, length: number): string {
 /**
  * What a bug (exit 70) says on stderr: one line, safe for a terminal, of bounded length. A
  * generated assertion message quotes the failed expression's source line, which in the bundle is
- * the whole minified script.
+ * the whole minified script. Credentials it may quote (a URL, a header) are redacted, whatever
+ * --show-secrets says: the line is made to be pasted into a bug report.
  */
 export function internalErrorLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error)
-  return `sse-probe: internal error: ${clipped(visible(message.split('\n')[0]!), 500)}\n`
+  return `sse-probe: internal error: ${clipped(visible(redactText(message.split('\n')[0]!)), 500)}\n`
 }

@@ -323,7 +323,9 @@ export function headerLines(flag: string, value: unknown): string[] {
       : Object.entries(value)
   return pairs.map(([name, text]) => {
     if (typeof text === 'string') return `${name}: ${text}`
-    throw invalidOption(flag, `${name}: ${text}`, 'expected a string value')
+    // The type says what went wrong when the value, as a secret header's, is <redacted>.
+    const type = text === null ? 'null' : typeof text
+    throw invalidOption(flag, `${name}: ${text}`, `expected a string value, not ${type}`)
   })
 }
 

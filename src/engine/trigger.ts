@@ -2,6 +2,7 @@ import { readExcerpt } from './connection.ts'
 import { sendRequest } from './dispatch.ts'
 import { describeError, SseProbeUsageError } from './errors.ts'
 import { roundMs } from './records.ts'
+import { sentSecrets } from './redact.ts'
 import { toRequestOptions, withBody } from './request.ts'
 import type { Dispatcher } from './undici-lite.ts'
 import { bodyArg, invalidOption, methodArg, urlArg } from './validate.ts'
@@ -111,7 +112,8 @@ export async function sendTrigger(
     if (response.statusCode >= 400) {
       const status = response.statusCode
       const message = `HTTP ${status}`
-      return { ok: false, status, ms: ms(), message, body: await readExcerpt(response.body) }
+      const body = await readExcerpt(response.body, sentSecrets(url, headers))
+      return { ok: false, status, ms: ms(), message, body }
     }
     response.body.destroy()
     return { ok: true, status: response.statusCode, ms: ms() }

@@ -1,6 +1,9 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createSecureServer } from 'node:http2'
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https'
 import { type AddressInfo, createServer as createNetServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { runCli } from '../helpers/cli.ts'
@@ -121,6 +124,66 @@ describe('credentials are never shown unless --show-secrets', () => {
     expect(pretty.stderr).not.toContain('s3cret')
   })
 
+  it("a refused redirect's Location is shown and recorded without its credentials", async () => {
+    // Too many redirects: the last is refused, its headers shown.
+    const server = await startServer((_req, res) =>
+      res.writeHead(302, { location: '/?a=1&api_key=s3cret-1' }).end(),
+    )
+    const far = await startServer((_req, res) =>
+      res.writeHead(302, { location: 'ftp://u:s3cret-2@example.com/' }).end(),
+    )
+    const dir = mkdtempSync(join(tmpdir(), 'sse-probe-'))
+    onTestFinished(() => rmSync(dir, { recursive: true }))
+    const record = join(dir, 'session.ndjson')
+    const json = await runCli([server.url, '--json', '--record', record])
+    expect(json.exitCode).toBe(3)
+    expect(json.ofType('error')[0]!.headers!.location).toBe('/?a=1&api_key=<redacted>')
+    const pretty = await runCli([server.url, '-i', '--no-color'])
+    expect(pretty.stderr).toContain('location: /?a=1&api_key=<redacted>')
+    const ftp = await runCli([far.url, '--json'])
+    expect(ftp.stdout).toContain('ftp://<redacted>@example.com/')
+    for (const text of [json.stdout, pretty.stderr, ftp.stdout, readFileSync(record, 'utf8')])
+      expect(text).not.toContain('s3cret')
+  })
+
+  it('an error body that quotes the request back shows its credentials <redacted>', async () => {
+    // An echo endpoint: what it was sent, the secrets at the end of a body longer than the excerpt.
+    const server = await startServer((req, res) => {
+      if (req.url === '/stream') return void res.writeHead(200, SSE).write(': open\n\n')
+      const padding = 'x'.repeat(280)
+      const echo = `${padding} ${req.url} ${JSON.stringify(req.headers)}`
+      res.writeHead(req.url!.startsWith('/publish') ? 403 : 401, { 'content-type': 'text/plain' })
+      res.end(echo)
+    })
+    const secrets = [
+      '-H',
+      'Authorization: Bearer s3cret-token-1',
+      '-H',
+      'Cookie: sid=s3cret-cookie-2; lb=node7',
+    ]
+    const url = `${server.url.replace('http://', 'http://u:s3cret-pass-3@')}/?key=s3cret-key-4`
+    const dir = mkdtempSync(join(tmpdir(), 'sse-probe-'))
+    onTestFinished(() => rmSync(dir, { recursive: true }))
+    const record = join(dir, 'session.ndjson')
+    const json = await runCli([url, '--json', '--record', record, '--show-secrets', ...secrets])
+    expect(json.ofType('error')[0]!.body).toMatch(/^x+ \/\?key=<redacted> /)
+    const pretty = await runCli([url, '-i', '--no-color', '-H', 'X-Api-Key: s3cret-5'])
+    const check = await runCli(['check', url, '--json', ...secrets])
+    const trigger = await runCli([
+      `${server.url}/stream`,
+      '--json',
+      '--trigger',
+      `POST ${server.url}/publish?api_key=s3cret-6`,
+      '--trigger-header',
+      'X-Goog-Api-Key: s3cret-7',
+    ])
+    expect(trigger.ofType('error').at(-1)!.body).toMatch(/^x+ \/publish\?api_key=<r/)
+    for (const run of [pretty, check, trigger])
+      expect(run.stdout + run.stderr).not.toContain('s3cret')
+    expect(readFileSync(record, 'utf8')).not.toContain('s3cret')
+    expect(json.ofType('error')[0]!.body).not.toContain('s3cret')
+  })
+
   it('connection errors do not show the credentials of the URL or the proxy', async () => {
     const closed = await startServer(() => {})
     await closed.close()
@@ -142,6 +205,14 @@ describe('credentials are never shown unless --show-secrets', () => {
     [['http://x/', '-H', 'Authorization: Bearer s3cret\r']],
     [['http://x/', '-H', 'Cookie: sid=s3cret\x01']],
     [['http://x/', '--proxy', 'socks5://u:s3cret@proxy:1080']],
+    // The colon forgotten, or the header's name.
+    [['http://x/', '-H', 'Authorization Bearer s3cret']],
+    [['http://x/', '-H', 'x-api-key=s3cret']],
+    [['http://x/', '-H', 'Bearer s3cret']],
+    // A URL without a scheme (http://), the probe's, a proxy's or a trigger's.
+    [['u:s3cret@example.com:99999/']],
+    [['http://x/', '--proxy', 'u:s3cret@proxy host']],
+    [['load', 'http://x/', '-c', '1', '--trigger', 'POST u:s3cret@example.com:99999/']],
   ])('a usage error quoting %j redacts it', async (args) => {
     const run = await runCli(args)
     expect(run.exitCode).toBe(2)

@@ -210,6 +210,22 @@ describe('probe()', () => {
     expect(() => probe('http://x/', { reconnect: 'sometimes' as never })).toThrow(/--reconnect/)
   })
 
+  it('a usage error redacts the credentials it quotes, as the CLI prints it, unless showSecrets', async () => {
+    const bad = [
+      { url: 'http://u:s3cret@x:99999/', options: {} },
+      { url: 'http://x/', options: { header: 'Authorization: Bearer s3cret\r' } },
+      { url: 'http://x/', options: { header: { 'X-Api-Key': 's3cret\n' } } },
+      { url: 'http://x/', options: { proxy: 'ftp://u:s3cret@proxy/' } },
+    ]
+    for (const { url, options } of bad) {
+      expect(() => probe(url, options)).toThrow(/<redacted>/)
+      expect(() => probe(url, options)).not.toThrow(/s3cret/)
+      await expect(check(url, options)).rejects.toThrow(/<redacted>/)
+      await expect(check(url, options)).rejects.not.toThrow(/s3cret/)
+      expect(() => probe(url, { ...options, showSecrets: true })).toThrow(/s3cret/)
+    }
+  })
+
   it('rejects at once an option it does not take, a value of the wrong type, a bad contract', async () => {
     const url = 'http://127.0.0.1:9/'
     const bad = (options: object) => () => probe(url, options as never)
@@ -218,7 +234,10 @@ describe('probe()', () => {
     expect(bad({ header: 5 })).toThrow(/--header .*expected a string/)
     // An unset token is not sent as "Authorization: undefined".
     expect(bad({ header: { Authorization: undefined } })).toThrow(
-      "argument 'Authorization: undefined' is invalid. expected a string value",
+      "argument 'Authorization: <redacted>' is invalid. expected a string value, not undefined",
+    )
+    expect(bad({ header: { 'X-Trace': 5 } })).toThrow(
+      "argument 'X-Trace: 5' is invalid. expected a string value, not number",
     )
     expect(bad({ expectEnd: 'no' })).toThrow("option '--expect-end' argument 'no' is invalid")
     expect(bad({ extensions: 5 })).toThrow('option extensions: expected an array')
