@@ -34,8 +34,13 @@ const INSECURE_HINT = 'use -k/--insecure to accept any certificate'
 /**
  * One line for a transport error. undici's errors nest the reason in `cause` and
  * happy-eyeballs failures in `AggregateError.errors`; the user wants the innermost.
+ * `inBody`: the error broke a response body, so its headers came in the protocol agreed.
  */
-export function describeError(error: unknown, certificateHint = INSECURE_HINT): string {
+export function describeError(
+  error: unknown,
+  certificateHint = INSECURE_HINT,
+  inBody = false,
+): string {
   const parts: string[] = []
   let tls = false
   let overflow = false
@@ -64,6 +69,8 @@ export function describeError(error: unknown, certificateHint = INSECURE_HINT): 
   const line = (specific.length > 0 ? specific : parts).join(': ') || String(error)
   const said = UNDICI_WORDS[line]
   if (said !== undefined) return said
+  const goaway = /^HTTP\/2: "GOAWAY" frame received with code (\d+)$/.exec(line)
+  if (goaway) return goawayWords(Number(goaway[1]))
   // OpenSSL's words for a TLS hello answered in plain HTTP.
   if (/wrong version number|packet length too long|ssl3_get_record|http request/i.test(line)) {
     return 'TLS handshake failed: the server speaks plain HTTP on that port; use http:// instead of https://'
@@ -80,9 +87,13 @@ export function describeError(error: unknown, certificateHint = INSECURE_HINT): 
       `the proxy refused the tunnel: HTTP ${status} ${STATUS_CODES[status] ?? ''}`.trimEnd() + auth
     )
   }
-  // nghttp2's words ("Protocol error") name neither the protocol nor who broke it.
+  // nghttp2's words ("Protocol error") name neither the protocol nor who broke it. Once the
+  // headers came in HTTP/2 the server speaks it: in a body, the likely break is a length.
   if (http2) {
-    return `the server broke the HTTP/2 protocol (${line}); a server that offers h2 in its TLS handshake and answers in HTTP/1.1 does this`
+    const likely = inBody
+      ? 'a body longer or shorter than its Content-Length does this'
+      : 'a server that offers h2 in its TLS handshake and answers in HTTP/1.1 does this'
+    return `the server broke the HTTP/2 protocol (${line}); ${likely}`
   }
   const alert = tlsAlert(line)
   if (alert !== undefined) return alert
@@ -90,6 +101,32 @@ export function describeError(error: unknown, certificateHint = INSECURE_HINT): 
     return 'the server closed the connection during the TLS handshake (is it an https:// port?)'
   }
   return tls ? `TLS error: ${line} (${certificateHint})` : line
+}
+
+// HTTP/2's error codes (RFC 9113, section 7), named as Node names a stream's.
+const HTTP2_ERRORS = [
+  'NO_ERROR',
+  'PROTOCOL_ERROR',
+  'INTERNAL_ERROR',
+  'FLOW_CONTROL_ERROR',
+  'SETTINGS_TIMEOUT',
+  'STREAM_CLOSED',
+  'FRAME_SIZE_ERROR',
+  'REFUSED_STREAM',
+  'CANCEL',
+  'COMPRESSION_ERROR',
+  'CONNECT_ERROR',
+  'ENHANCE_YOUR_CALM',
+  'INADEQUATE_SECURITY',
+  'HTTP_1_1_REQUIRED',
+]
+
+/** undici's words for a GOAWAY give its code as a bare number ("code 11"), which few know by heart. */
+function goawayWords(code: number): string {
+  const name = HTTP2_ERRORS[code]
+  if (code === 0)
+    return 'the server closed the HTTP/2 connection (GOAWAY without error, as a server that shuts down does)'
+  return `the server closed the HTTP/2 connection (GOAWAY with error code ${name ? `NGHTTP2_${name}` : code})`
 }
 
 // OpenSSL's words, file and line included: "C0…:error:0A000410:SSL routines:ssl3_read_bytes:ssl/tls

@@ -1,11 +1,13 @@
 import { constants } from 'node:buffer'
 import { spawnSync } from 'node:child_process'
+import { constants as http2 } from 'node:http2'
 import type { Socket } from 'node:net'
 import type { Writable } from 'node:stream'
 import { createGzip, deflateSync, gzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 import { createSession, MAX_EVENT_TYPES, OTHER_EVENT_TYPES } from '../../src/engine/session.ts'
 import { CLI, runCli } from '../helpers/cli.ts'
+import { startH2Server } from '../helpers/h2-server.ts'
 import {
   drained,
   endlessLineServer,
@@ -377,6 +379,34 @@ describe('slow, silent and broken servers', () => {
     expect(run.summary).toMatchObject({
       reason: 'connect-failed',
       message: expect.stringMatching(message),
+    })
+  })
+
+  it('an HTTP/2 body longer than its Content-Length breaks the stream, and the message says why', async () => {
+    const server = await startH2Server((_req, res) =>
+      res.writeHead(200, { ...SSE, 'content-length': '5' }).end('data: a\n\n'),
+    )
+    const run = await runCli([server.url, '-k', '--json', '--reconnect', 'never'])
+    expect(run.exitCode).toBe(0)
+    expect(run.ofType('close')[0]).toMatchObject({
+      cause: 'network-error',
+      message:
+        'the server broke the HTTP/2 protocol (Protocol error); a body longer or shorter than its Content-Length does this',
+    })
+  })
+
+  it('an HTTP/2 GOAWAY names its error code, not just its number', async () => {
+    const server = await startH2Server((_req, res) => {
+      res.writeHead(200, SSE).write('data: a\n\n')
+      setTimeout(() => res.stream.session?.goaway(http2.NGHTTP2_ENHANCE_YOUR_CALM), 50)
+    })
+    const run = await runCli([server.url, '-k', '--json', '--reconnect', 'never'])
+    expect(run.exitCode).toBe(0)
+    expect(run.ofType('event')).toHaveLength(1)
+    expect(run.ofType('close')[0]).toMatchObject({
+      cause: 'network-error',
+      message:
+        'the server closed the HTTP/2 connection (GOAWAY with error code NGHTTP2_ENHANCE_YOUR_CALM)',
     })
   })
 
