@@ -26,6 +26,10 @@ const UNDICI_WORDS: Record<string, string> = {
   // A chunked body closed before its last chunk, on a connection not kept alive: no protocol
   // violation, and the same close as on a kept-alive one.
   'Response does not match the HTTP/1.1 protocol (Invalid EOF state)': 'other side closed',
+  // undici puts this in place of llhttp's reason for any header it refuses once a Content-Length
+  // has come (a second one included); llhttp reads such a body to its length, so no real mismatch.
+  'Response body length does not match content-length header':
+    'Response does not match the HTTP/1.1 protocol (a second Content-Length, or an invalid header after the Content-Length)',
 }
 
 /** The way past a certificate that is not trusted, for a request that takes -k. */

@@ -346,6 +346,22 @@ describe('slow, silent and broken servers', () => {
     expect(run.summary).toMatchObject({ reason: 'end-event', reconnects: 2 })
   })
 
+  it.each([
+    ['a second Content-Length', 'content-length: 9\r\ncontent-length: 9\r\n'],
+    ['an invalid header after the Content-Length', 'content-length: 9\r\nbad header: x\r\n'],
+  ])('%s is refused as broken HTTP/1.1, not as a body of the wrong length', async (_, headers) => {
+    const server = await startRawServer((socket) =>
+      socket.end(rawResponse('data: a\n\n', `content-type: text/event-stream\r\n${headers}`)),
+    )
+    const run = await runCli([server.url, '--json'])
+    expect(run.exitCode).toBe(3)
+    expect(run.summary).toMatchObject({
+      reason: 'connect-failed',
+      message:
+        'Response does not match the HTTP/1.1 protocol (a second Content-Length, or an invalid header after the Content-Length)',
+    })
+  })
+
   it('a redirect without a Location says so, exit 3', async () => {
     const server = await startServer((_req, res) => res.writeHead(301).end())
     const run = await runCli([server.url, '--no-color'])
