@@ -304,6 +304,22 @@ describe('TLS', () => {
     expect(run.summary.message).toContain(message)
   })
 
+  it('a proxy that closes the connection of a CONNECT fails the attempt once, not in a tight loop', async () => {
+    const proxy = await startServer((_req, res) => res.writeHead(500).end())
+    const connects: string[] = []
+    proxy.server.on('connect', (req, socket) => {
+      connects.push(req.url!)
+      socket.destroy()
+    })
+    const run = await runCli(['https://127.0.0.1:9/', '--json', '--proxy', proxy.url])
+    expect(run.exitCode).toBe(3)
+    expect(run.summary).toMatchObject({
+      reason: 'connect-failed',
+      message: 'the proxy closed the connection without answering the tunnel request (CONNECT)',
+    })
+    expect(connects).toEqual(['127.0.0.1:9'])
+  })
+
   it.each([
     [
       'TLS 1.3',
