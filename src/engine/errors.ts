@@ -79,16 +79,19 @@ export function describeError(
   if (/wrong version number|packet length too long|ssl3_get_record|http request/i.test(line)) {
     return 'TLS handshake failed: the server speaks plain HTTP on that port; use http:// instead of https://'
   }
-  // undici's words for a proxy that answered CONNECT with anything but 200.
-  const refused = /^Proxy response \((\d+)\) !== 200 when HTTP Tunneling$/.exec(line)
+  // undici's words for a proxy that answered CONNECT with anything but 200, or a 407 to a request
+  // of an http:// URL (sent to the proxy whole, no tunnel).
+  const tunnel = /^Proxy response \((\d+)\) !== 200 when HTTP Tunneling$/.exec(line)
+  const refused = tunnel ?? /^Proxy Authentication Required \((407)\)$/.exec(line)
   if (refused) {
     const status = Number(refused[1])
     const auth =
       status === 407
         ? ' (give its credentials in the proxy URL: http://user:password@proxy:3128)'
         : ''
+    const what = tunnel ? 'tunnel' : 'request'
     return (
-      `the proxy refused the tunnel: HTTP ${status} ${STATUS_CODES[status] ?? ''}`.trimEnd() + auth
+      `the proxy refused the ${what}: HTTP ${status} ${STATUS_CODES[status] ?? ''}`.trimEnd() + auth
     )
   }
   // nghttp2's words ("Protocol error") name neither the protocol nor who broke it. Once the
