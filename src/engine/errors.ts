@@ -62,11 +62,12 @@ export function describeError(
   }
   visit(error, 0)
   // undici's "Headers Overflow Error" names neither whose headers nor the limit (node's, 16 KiB
-  // unless --max-http-header-size says otherwise).
+  // unless --max-http-header-size says otherwise). In a body, they are the trailers after it.
   if (overflow) {
     const limit =
       maxHeaderSize % 1024 === 0 ? `${maxHeaderSize / 1024} KiB` : `${maxHeaderSize} bytes`
-    return `the response headers are larger than ${limit}, more than sse-probe reads`
+    const what = inBody ? 'trailers (headers after a chunked body)' : 'headers'
+    return `the response ${what} are larger than ${limit}, more than sse-probe reads`
   }
   const generic = /^(fetch failed|terminated|other side closed)$/
   const specific = parts.filter((part) => !generic.test(part))

@@ -362,6 +362,22 @@ describe('slow, silent and broken servers', () => {
     })
   })
 
+  it('trailers past the header limit are named as trailers, not as the headers that came', async () => {
+    const server = await startRawServer((socket) =>
+      socket.end(
+        `HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n9\r\ndata: a\n\n\r\n0\r\nx-t: ${'b'.repeat(20_000)}\r\n\r\n`,
+      ),
+    )
+    const run = await runCli([server.url, '--json', '--reconnect', 'never'])
+    expect(run.exitCode).toBe(0)
+    expect(run.ofType('event')).toHaveLength(1)
+    expect(run.ofType('close')[0]).toMatchObject({
+      cause: 'network-error',
+      message:
+        'the response trailers (headers after a chunked body) are larger than 16 KiB, more than sse-probe reads',
+    })
+  })
+
   it('a redirect without a Location says so, exit 3', async () => {
     const server = await startServer((_req, res) => res.writeHead(301).end())
     const run = await runCli([server.url, '--no-color'])
