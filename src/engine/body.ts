@@ -36,7 +36,7 @@ export function readBody(
 
 const networkError = (error: unknown): BodyEnd => ({
   cause: 'network-error',
-  message: describeError(error),
+  message: describeError(error, undefined, true),
 })
 
 /** The common case, with a callback per network read and no promise unless the consumer is backed up. */

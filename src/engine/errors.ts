@@ -26,6 +26,10 @@ const UNDICI_WORDS: Record<string, string> = {
   // A chunked body closed before its last chunk, on a connection not kept alive: no protocol
   // violation, and the same close as on a kept-alive one.
   'Response does not match the HTTP/1.1 protocol (Invalid EOF state)': 'other side closed',
+  // undici puts this in place of llhttp's reason for any header it refuses once a Content-Length
+  // has come (a second one included); llhttp reads such a body to its length, so no real mismatch.
+  'Response body length does not match content-length header':
+    'Response does not match the HTTP/1.1 protocol (a second Content-Length, or an invalid header after the Content-Length)',
 }
 
 /** The way past a certificate that is not trusted, for a request that takes -k. */
@@ -34,8 +38,13 @@ const INSECURE_HINT = 'use -k/--insecure to accept any certificate'
 /**
  * One line for a transport error. undici's errors nest the reason in `cause` and
  * happy-eyeballs failures in `AggregateError.errors`; the user wants the innermost.
+ * `inBody`: the error broke a response body, so its headers came in the protocol agreed.
  */
-export function describeError(error: unknown, certificateHint = INSECURE_HINT): string {
+export function describeError(
+  error: unknown,
+  certificateHint = INSECURE_HINT,
+  inBody = false,
+): string {
   const parts: string[] = []
   let tls = false
   let overflow = false
@@ -53,36 +62,46 @@ export function describeError(error: unknown, certificateHint = INSECURE_HINT): 
   }
   visit(error, 0)
   // undici's "Headers Overflow Error" names neither whose headers nor the limit (node's, 16 KiB
-  // unless --max-http-header-size says otherwise).
+  // unless --max-http-header-size says otherwise). In a body, they are the trailers after it.
   if (overflow) {
     const limit =
       maxHeaderSize % 1024 === 0 ? `${maxHeaderSize / 1024} KiB` : `${maxHeaderSize} bytes`
-    return `the response headers are larger than ${limit}, more than sse-probe reads`
+    const what = inBody ? 'trailers (headers after a chunked body)' : 'headers'
+    return `the response ${what} are larger than ${limit}, more than sse-probe reads`
   }
   const generic = /^(fetch failed|terminated|other side closed)$/
   const specific = parts.filter((part) => !generic.test(part))
   const line = (specific.length > 0 ? specific : parts).join(': ') || String(error)
   const said = UNDICI_WORDS[line]
   if (said !== undefined) return said
+  const goaway = /^HTTP\/2: "GOAWAY" frame received with code (\d+)$/.exec(line)
+  if (goaway) return goawayWords(Number(goaway[1]))
   // OpenSSL's words for a TLS hello answered in plain HTTP.
   if (/wrong version number|packet length too long|ssl3_get_record|http request/i.test(line)) {
     return 'TLS handshake failed: the server speaks plain HTTP on that port; use http:// instead of https://'
   }
-  // undici's words for a proxy that answered CONNECT with anything but 200.
-  const refused = /^Proxy response \((\d+)\) !== 200 when HTTP Tunneling$/.exec(line)
+  // undici's words for a proxy that answered CONNECT with anything but 200, or a 407 to a request
+  // of an http:// URL (sent to the proxy whole, no tunnel).
+  const tunnel = /^Proxy response \((\d+)\) !== 200 when HTTP Tunneling$/.exec(line)
+  const refused = tunnel ?? /^Proxy Authentication Required \((407)\)$/.exec(line)
   if (refused) {
     const status = Number(refused[1])
     const auth =
       status === 407
         ? ' (give its credentials in the proxy URL: http://user:password@proxy:3128)'
         : ''
+    const what = tunnel ? 'tunnel' : 'request'
     return (
-      `the proxy refused the tunnel: HTTP ${status} ${STATUS_CODES[status] ?? ''}`.trimEnd() + auth
+      `the proxy refused the ${what}: HTTP ${status} ${STATUS_CODES[status] ?? ''}`.trimEnd() + auth
     )
   }
-  // nghttp2's words ("Protocol error") name neither the protocol nor who broke it.
+  // nghttp2's words ("Protocol error") name neither the protocol nor who broke it. Once the
+  // headers came in HTTP/2 the server speaks it: in a body, the likely break is a length.
   if (http2) {
-    return `the server broke the HTTP/2 protocol (${line}); a server that offers h2 in its TLS handshake and answers in HTTP/1.1 does this`
+    const likely = inBody
+      ? 'a body longer or shorter than its Content-Length does this'
+      : 'a server that offers h2 in its TLS handshake and answers in HTTP/1.1 does this'
+    return `the server broke the HTTP/2 protocol (${line}); ${likely}`
   }
   const alert = tlsAlert(line)
   if (alert !== undefined) return alert
@@ -90,6 +109,32 @@ export function describeError(error: unknown, certificateHint = INSECURE_HINT): 
     return 'the server closed the connection during the TLS handshake (is it an https:// port?)'
   }
   return tls ? `TLS error: ${line} (${certificateHint})` : line
+}
+
+// HTTP/2's error codes (RFC 9113, section 7), named as Node names a stream's.
+const HTTP2_ERRORS = [
+  'NO_ERROR',
+  'PROTOCOL_ERROR',
+  'INTERNAL_ERROR',
+  'FLOW_CONTROL_ERROR',
+  'SETTINGS_TIMEOUT',
+  'STREAM_CLOSED',
+  'FRAME_SIZE_ERROR',
+  'REFUSED_STREAM',
+  'CANCEL',
+  'COMPRESSION_ERROR',
+  'CONNECT_ERROR',
+  'ENHANCE_YOUR_CALM',
+  'INADEQUATE_SECURITY',
+  'HTTP_1_1_REQUIRED',
+]
+
+/** undici's words for a GOAWAY give its code as a bare number ("code 11"), which few know by heart. */
+function goawayWords(code: number): string {
+  const name = HTTP2_ERRORS[code]
+  if (code === 0)
+    return 'the server closed the HTTP/2 connection (GOAWAY without error, as a server that shuts down does)'
+  return `the server closed the HTTP/2 connection (GOAWAY with error code ${name ? `NGHTTP2_${name}` : code})`
 }
 
 // OpenSSL's words, file and line included: "C0…:error:0A000410:SSL routines:ssl3_read_bytes:ssl/tls

@@ -7,6 +7,7 @@ import {
   type Dispatcher,
   EnvHttpProxyAgent,
   kParser,
+  Pool,
   ProxyAgent,
 } from './undici-lite.ts'
 
@@ -62,7 +63,13 @@ export function createHttp(options: HttpOptions): Http {
   const common = { bodyTimeout: 0, headersTimeout: 0, allowH2: true }
   // As curl: plain http:// goes to the proxy in absolute form, https:// through CONNECT
   // (many proxies refuse CONNECT to port 80).
-  const proxied = { ...common, requestTls: tls, proxyTls: tls, proxyTunnel: false }
+  const proxied = {
+    ...common,
+    requestTls: tls,
+    proxyTls: tls,
+    proxyTunnel: false,
+    clientFactory: tunnelFailsOnce,
+  }
   if (options.proxy) {
     const dispatcher = new ProxyAgent({ ...proxied, uri: options.proxy })
     return {
@@ -118,6 +125,35 @@ export function createHttp(options: HttpOptions): Http {
       return destroyed
     },
   }
+}
+
+/**
+ * The client to a proxy. undici 7 takes a proxy that closes the connection of a tunnel's CONNECT
+ * for a connection that broke, and so connects again at once, for ever (tens of thousands of
+ * connections a second, until --connect-timeout; nodejs/undici#3897, fixed in undici 8): under
+ * another code the attempt fails, once, and says why.
+ */
+function tunnelFailsOnce(origin: URL, options: object): Dispatcher {
+  const pool = new Pool(origin, options)
+  const connect = pool.connect.bind(pool) as (
+    options: Dispatcher.ConnectOptions,
+  ) => Promise<Dispatcher.ConnectData>
+  Object.assign(pool, {
+    connect: (options: Dispatcher.ConnectOptions) =>
+      connect(options).catch((error: NodeJS.ErrnoException) => {
+        if (error?.code !== 'UND_ERR_SOCKET') throw error
+        throw Object.assign(
+          new Error(
+            'the proxy closed the connection without answering the tunnel request (CONNECT)',
+            {
+              cause: error,
+            },
+          ),
+          { code: 'SSE_PROBE_PROXY_CLOSED' },
+        )
+      }),
+  })
+  return pool
 }
 
 /**

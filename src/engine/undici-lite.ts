@@ -7,6 +7,7 @@ import symbols from 'undici/lib/core/symbols.js'
 import AgentImpl from 'undici/lib/dispatcher/agent.js'
 import DispatcherImpl from 'undici/lib/dispatcher/dispatcher.js'
 import EnvHttpProxyAgentImpl from 'undici/lib/dispatcher/env-http-proxy-agent.js'
+import PoolImpl from 'undici/lib/dispatcher/pool.js'
 import ProxyAgentImpl from 'undici/lib/dispatcher/proxy-agent.js'
 
 // Requests go through dispatch() (dispatch.ts); ProxyAgent's tunnels through connect().
@@ -14,6 +15,7 @@ Object.assign((DispatcherImpl as typeof Undici.Dispatcher).prototype, { connect 
 
 export const Agent = AgentImpl as typeof Undici.Agent
 export const ProxyAgent = ProxyAgentImpl as typeof Undici.ProxyAgent
+export const Pool = PoolImpl as typeof Undici.Pool
 export const EnvHttpProxyAgent = EnvHttpProxyAgentImpl as typeof Undici.EnvHttpProxyAgent
 export const buildConnector = buildConnectorImpl as typeof Undici.buildConnector
 export type { Dispatcher } from 'undici'

@@ -1,11 +1,13 @@
 import { constants } from 'node:buffer'
 import { spawnSync } from 'node:child_process'
+import { constants as http2 } from 'node:http2'
 import type { Socket } from 'node:net'
 import type { Writable } from 'node:stream'
 import { createGzip, deflateSync, gzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 import { createSession, MAX_EVENT_TYPES, OTHER_EVENT_TYPES } from '../../src/engine/session.ts'
 import { CLI, runCli } from '../helpers/cli.ts'
+import { startH2Server } from '../helpers/h2-server.ts'
 import {
   drained,
   endlessLineServer,
@@ -344,6 +346,38 @@ describe('slow, silent and broken servers', () => {
     expect(run.summary).toMatchObject({ reason: 'end-event', reconnects: 2 })
   })
 
+  it.each([
+    ['a second Content-Length', 'content-length: 9\r\ncontent-length: 9\r\n'],
+    ['an invalid header after the Content-Length', 'content-length: 9\r\nbad header: x\r\n'],
+  ])('%s is refused as broken HTTP/1.1, not as a body of the wrong length', async (_, headers) => {
+    const server = await startRawServer((socket) =>
+      socket.end(rawResponse('data: a\n\n', `content-type: text/event-stream\r\n${headers}`)),
+    )
+    const run = await runCli([server.url, '--json'])
+    expect(run.exitCode).toBe(3)
+    expect(run.summary).toMatchObject({
+      reason: 'connect-failed',
+      message:
+        'Response does not match the HTTP/1.1 protocol (a second Content-Length, or an invalid header after the Content-Length)',
+    })
+  })
+
+  it('trailers past the header limit are named as trailers, not as the headers that came', async () => {
+    const server = await startRawServer((socket) =>
+      socket.end(
+        `HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n9\r\ndata: a\n\n\r\n0\r\nx-t: ${'b'.repeat(20_000)}\r\n\r\n`,
+      ),
+    )
+    const run = await runCli([server.url, '--json', '--reconnect', 'never'])
+    expect(run.exitCode).toBe(0)
+    expect(run.ofType('event')).toHaveLength(1)
+    expect(run.ofType('close')[0]).toMatchObject({
+      cause: 'network-error',
+      message:
+        'the response trailers (headers after a chunked body) are larger than 16 KiB, more than sse-probe reads',
+    })
+  })
+
   it('a redirect without a Location says so, exit 3', async () => {
     const server = await startServer((_req, res) => res.writeHead(301).end())
     const run = await runCli([server.url, '--no-color'])
@@ -377,6 +411,34 @@ describe('slow, silent and broken servers', () => {
     expect(run.summary).toMatchObject({
       reason: 'connect-failed',
       message: expect.stringMatching(message),
+    })
+  })
+
+  it('an HTTP/2 body longer than its Content-Length breaks the stream, and the message says why', async () => {
+    const server = await startH2Server((_req, res) =>
+      res.writeHead(200, { ...SSE, 'content-length': '5' }).end('data: a\n\n'),
+    )
+    const run = await runCli([server.url, '-k', '--json', '--reconnect', 'never'])
+    expect(run.exitCode).toBe(0)
+    expect(run.ofType('close')[0]).toMatchObject({
+      cause: 'network-error',
+      message:
+        'the server broke the HTTP/2 protocol (Protocol error); a body longer or shorter than its Content-Length does this',
+    })
+  })
+
+  it('an HTTP/2 GOAWAY names its error code, not just its number', async () => {
+    const server = await startH2Server((_req, res) => {
+      res.writeHead(200, SSE).write('data: a\n\n')
+      setTimeout(() => res.stream.session?.goaway(http2.NGHTTP2_ENHANCE_YOUR_CALM), 50)
+    })
+    const run = await runCli([server.url, '-k', '--json', '--reconnect', 'never'])
+    expect(run.exitCode).toBe(0)
+    expect(run.ofType('event')).toHaveLength(1)
+    expect(run.ofType('close')[0]).toMatchObject({
+      cause: 'network-error',
+      message:
+        'the server closed the HTTP/2 connection (GOAWAY with error code NGHTTP2_ENHANCE_YOUR_CALM)',
     })
   })
 

@@ -375,6 +375,36 @@ describe('TLS', () => {
     expect(run.summary.message).toContain(message)
   })
 
+  it('a proxy answering 407 to an http:// URL (no tunnel) says to give its credentials', async () => {
+    const proxy = await startServer((_req, res) =>
+      res.writeHead(407, { 'proxy-authenticate': 'Basic realm="p"' }).end(),
+    )
+    const run = await runCli(['http://127.0.0.1:9/', '--json', '--proxy', proxy.url])
+    expect(proxy.requests.map((req) => req.url)).toEqual(['http://127.0.0.1:9/'])
+    expect(run.exitCode).toBe(3)
+    expect(run.summary).toMatchObject({
+      reason: 'connect-failed',
+      message:
+        'the proxy refused the request: HTTP 407 Proxy Authentication Required (give its credentials in the proxy URL: http://user:password@proxy:3128)',
+    })
+  })
+
+  it('a proxy that closes the connection of a CONNECT fails the attempt once, not in a tight loop', async () => {
+    const proxy = await startServer((_req, res) => res.writeHead(500).end())
+    const connects: string[] = []
+    proxy.server.on('connect', (req, socket) => {
+      connects.push(req.url!)
+      socket.destroy()
+    })
+    const run = await runCli(['https://127.0.0.1:9/', '--json', '--proxy', proxy.url])
+    expect(run.exitCode).toBe(3)
+    expect(run.summary).toMatchObject({
+      reason: 'connect-failed',
+      message: 'the proxy closed the connection without answering the tunnel request (CONNECT)',
+    })
+    expect(connects).toEqual(['127.0.0.1:9'])
+  })
+
   it.each([
     [
       'TLS 1.3',
