@@ -65,6 +65,10 @@ export async function loadOpenApi(target: OpenApiTarget): Promise<OpenApiCheck> 
       `${flag}: not an OpenAPI 3.0, 3.1 or 3.2 document (its "openapi" field is ${JSON.stringify(version ?? null)})`,
     )
   }
+  // [OAS 3.1, 3.2] A Schema Object's $ref holds next to its siblings; 3.0 ignores them.
+  const siblings = !version.startsWith('3.0.')
+  if (siblings) refsBesideSiblings(document)
+  const parse = (file: { url: string; data: Buffer | string }) => parseReferenced(file, siblings)
   const parser = new $RefParser()
   let resolved: Json
   try {
@@ -72,8 +76,8 @@ export async function loadOpenApi(target: OpenApiTarget): Promise<OpenApiCheck> 
       // Only files next to the document: a contract check must not reach the network.
       resolve: { http: false },
       parse: {
-        json: { order: 100, canParse: ['.json'], parse: parseReferenced },
-        yaml: { order: 200, canParse: ['.yaml', '.yml'], parse: parseReferenced },
+        json: { order: 100, canParse: ['.json'], parse },
+        yaml: { order: 200, canParse: ['.yaml', '.yml'], parse },
       },
       dereference: { circular: 'ignore' },
     })) as Json
@@ -184,13 +188,30 @@ function inFile(error: unknown, document: string): string {
  * A file that the document refers to, its $refs made absolute: one that the ref parser leaves in
  * place (a recursive schema) must still name its target once it sits inside the document.
  */
-function parseReferenced(file: { url: string; data: Buffer | string }): unknown {
+function parseReferenced(file: { url: string; data: Buffer | string }, siblings: boolean): unknown {
   const text = file.data.toString().replace(/^\uFEFF/, '')
   const value = /\.json$/i.test(file.url) ? JSON.parse(text) : parseYamlText(text)
   forEachRef(value, (node, ref) => {
     node.$ref = resolveUrl(file.url, ref)
   })
+  if (siblings) refsBesideSiblings(value)
   return value
+}
+
+/**
+ * [OAS 3.1, 3.2] A `$ref` with keywords beside it (`$ref: Event` with `required: [event]` and a
+ * `oneOf`, as the 3.2 specification's SSE example writes it) must hold together with them: the
+ * ref parser merges the target into the siblings instead, so the siblings' `required`, `oneOf`
+ * or `enum` replaced the target's. As an `allOf` member both hold. A Reference Object's own
+ * `summary` and `description` stay beside it.
+ */
+function refsBesideSiblings(root: unknown): void {
+  forEachRef(root, (node, ref) => {
+    const own = Object.keys(node).filter((key) => !['$ref', 'summary', 'description'].includes(key))
+    if (own.length === 0) return
+    delete node.$ref
+    node.allOf = [{ $ref: ref }, ...(Array.isArray(node.allOf) ? node.allOf : [])]
+  })
 }
 
 /**

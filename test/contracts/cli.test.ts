@@ -312,6 +312,47 @@ describe('--openapi, OpenAPI 3.2 documents', () => {
   })
 })
 
+describe("--openapi, the OAS 3.2 specification's SSE example", () => {
+  it('its stream passes; events that break it name the event and the pointer', async () => {
+    const stream = [
+      'event: addString\ndata: This data is formatted\ndata: across two lines\nretry: 5\n\n',
+      'event: addInt64\ndata: 1234.5678\nunknownField: this is ignored\n\n',
+      ': This is a comment\nevent: addJson\ndata: {"foo": 42}\n\n',
+    ].join('')
+    const broken = 'event: addJson\ndata: {"foo": "x"}\n\nevent: addJSON\ndata: {"foo": 1}\n\n'
+    const server = await sseServer(stream, broken)
+    const args = ['--json', '--no-reconnect', '--openapi', fixture('oas32-spec-sse.yaml')]
+    const good = await runCli([...args, `${server.url}/add`])
+    expect(good.exitCode).toBe(0)
+    expect(good.summary.expectations).toEqual([
+      { name: `--openapi ${fixture('oas32-spec-sse.yaml')}`, ok: true, actual: 0 },
+    ])
+    const bad = await runCli([...args, `${server.url}/add`])
+    expect(bad.exitCode).toBe(1)
+    expect(bad.ofType('violation')).toMatchObject([
+      { index: 1, event: 'addJson', pointer: '/data/foo', message: 'must be integer' },
+      { index: 2, event: 'addJSON', pointer: '/event' },
+    ])
+  })
+
+  it("a $ref's target keeps its own required next to the required its siblings add", async () => {
+    const server = await sseServer(
+      'event: progress\nid: 1\ndata: {"pct":5}\n\nevent: done\ndata: {"pct":100}\n\n',
+    )
+    const run = await runCli([
+      '--json',
+      '--no-reconnect',
+      '--openapi',
+      fixture('oas32-spec-sse.yaml'),
+      `${server.url}/jobs/7/events`,
+    ])
+    expect(run.exitCode).toBe(1)
+    expect(run.ofType('violation')).toMatchObject([
+      { index: 2, event: 'done', pointer: '', message: "must have required property 'id'" },
+    ])
+  })
+})
+
 describe('--openapi, documents in several files', () => {
   it('a pointer missing in a referenced file names that file, before any request', async () => {
     mkdirSync(join(work, 'parts'), { recursive: true })

@@ -195,6 +195,32 @@ describe('--openapi', () => {
     expect(check(message('bogus', {}))?.pointer).toBe('/data')
   })
 
+  it("the OAS 3.2 specification's SSE example: $ref with siblings, both hold", async () => {
+    const add = await loadOpenApi(target('oas32-spec-sse.yaml', '/add'))
+    // The spec's stream, as its JSON Lines rendering gives each event.
+    const text = 'This data is formatted\nacross two lines'
+    expect(add.check({ event: 'addString', data: text, retry: 5 })).toBeUndefined()
+    expect(add.check({ event: 'addInt64', data: '1234.5678' })).toBeUndefined()
+    expect(add.check({ event: 'addJson', data: '{"foo": 42}' })).toBeUndefined()
+    expect(add.check({ event: 'addJson', data: '{"foo": "x"}' })).toEqual({
+      pointer: '/data/foo',
+      message: 'must be integer',
+    })
+    expect(add.check({ event: 'addJSON', data: '{}' })?.pointer).toBe('/event')
+    // The target's `required: [data, id]` is not replaced by the siblings' `required: [event]`.
+    const job = await loadOpenApi(target('oas32-spec-sse.yaml', '/jobs/7/events'))
+    expect(job.check({ event: 'progress', id: '1', data: '{"pct":5}' })).toBeUndefined()
+    expect(job.check({ event: 'progress', data: '{"pct":5}' })).toEqual({
+      pointer: '',
+      message: "must have required property 'id'",
+    })
+    expect(job.check({ event: 'done', id: 'x', data: '{"pct":5}' })?.pointer).toBe('/id')
+    expect(job.check({ event: 'done', id: '2', data: '{}' })).toEqual({
+      pointer: '/data',
+      message: "must have required property 'pct'",
+    })
+  })
+
   it('springdoc style: a discriminator mapping on event, without const', async () => {
     const { check } = await loadOpenApi(target('springdoc.yaml', '/events'))
     expect(check({ event: 'status', data: '{"progress":5}' })).toBeUndefined()
