@@ -345,9 +345,9 @@ export function findOperation(
   }
   const method = target.method.toLowerCase()
   const path = segments(target.url.pathname).map(decodeSegment)
-  const matching = (basesOf: (o: (typeof operations)[number]) => string[]) =>
+  const matching = (basesOf: (o: (typeof operations)[number]) => string[], anyMethod = false) =>
     operations.flatMap((o) => {
-      if (o.method !== method) return []
+      if (o.method !== method && !anyMethod) return []
       const scores = basesOf(o).flatMap((base) => {
         const score = matchScore(path, segments(base + o.template))
         return score ? [score] : []
@@ -360,9 +360,12 @@ export function findOperation(
   if (candidates.length === 0) candidates = matching(() => [''])
   const [found, runnerUp] = candidates.sort((a, b) => bySpecificity(a.score, b.score))
   if (!found) {
-    throw new UsageError(
-      `${flag}: no operation for ${target.method} ${target.url.pathname} (give --operation <operationId>)${knownIds(operations)}`,
-    )
+    // The path is there for another method: the probe was sent without -X (or -d for a POST).
+    const others = [...matching((o) => serverPaths(o.servers), true), ...matching(() => [''], true)]
+    const hint = others[0]
+      ? `, only ${[...new Set(others.map(label))].join('; ')} (give -X ${others[0].method.toUpperCase()}, or --operation <operationId>)`
+      : ` (give --operation <operationId>)${knownIds(operations)}`
+    throw new UsageError(`${flag}: no operation for ${target.method} ${target.url.pathname}${hint}`)
   }
   if (runnerUp && bySpecificity(found.score, runnerUp.score) === 0) {
     throw new UsageError(
@@ -444,9 +447,13 @@ function matchScore(path: string[], template: string[]): number[] | undefined {
   const score: number[] = []
   for (const [i, part] of template.entries()) {
     const pieces = part.split(/(\{[^}]*\})/).filter((piece) => piece !== '')
-    const pattern = pieces.map((p) => (p.startsWith('{') ? '.+' : escapeRegex(p))).join('')
+    // [OAS] A literal is written percent-encoded (`my%20job`, `caf%C3%A9`); the path is decoded.
+    const literal = pieces.filter((p) => !p.startsWith('{')).map(decodeSegment)
+    let next = 0
+    const pattern = pieces
+      .map((p) => (p.startsWith('{') ? '.+' : escapeRegex(literal[next++]!)))
+      .join('')
     if (!new RegExp(`^${pattern}$`, 's').test(path[i]!)) return undefined
-    const literal = pieces.filter((p) => !p.startsWith('{'))
     score.push(literal.length === pieces.length ? Infinity : literal.join('').length)
   }
   return score

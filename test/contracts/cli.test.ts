@@ -353,6 +353,39 @@ describe("--openapi, the OAS 3.2 specification's SSE example", () => {
   })
 })
 
+describe('--openapi, the operation of the URL', () => {
+  it('a path the document has for POST only: the GET probe is told to give -X POST; -d is a POST', async () => {
+    const server = await sseServer('event: tick\ndata: {"price": 0}\n\n')
+    const args = ['--json', '--no-reconnect', '--openapi', fixture('legacy31.yaml')]
+    const get = await runCli([...args, `${server.url}/v2/ticker`])
+    expect(get.exitCode).toBe(2)
+    expect(get.stderr).toContain(
+      'legacy31.yaml: no operation for GET /v2/ticker, only POST /ticker, ticker (give -X POST, or --operation <operationId>)',
+    )
+    expect(server.requests).toHaveLength(0)
+    const post = await runCli([...args, '-d', '{}', `${server.url}/v2/ticker`])
+    expect(post.exitCode).toBe(1)
+    expect(post.ofType('violation')).toMatchObject([
+      { index: 1, event: 'tick', pointer: '/data/price', message: 'must be > 0' },
+    ])
+  })
+
+  it('a literal written percent-encoded, as the OAS path template grammar has it', async () => {
+    const server = await sseServer('data: {}\n\n')
+    const run = await runCli([
+      '--json',
+      '--no-reconnect',
+      '--openapi',
+      fixture('paths.yaml'),
+      `${server.url}/jobs/café/my events`,
+    ])
+    expect(run.exitCode).toBe(1)
+    expect(run.ofType('violation')).toMatchObject([
+      { index: 1, pointer: '', message: "must have required property 'id'" },
+    ])
+  })
+})
+
 describe('--openapi, documents in several files', () => {
   it('a pointer missing in a referenced file names that file, before any request', async () => {
     mkdirSync(join(work, 'parts'), { recursive: true })

@@ -452,6 +452,12 @@ ${operations}
     expect(operation('/blobs/a%2Fb').label).toBe('GET /blobs/{key}, blob')
     expect(operation('/blobs/a/').label).toBe('GET /blobs/{key}, blob')
     expect(() => operation('/blobs/a/b')).toThrow(/no operation for GET \/blobs\/a\/b/)
+    expect(operation('/jobs/café/my events').label).toBe('GET /jobs/caf%C3%A9/my%20events, encoded')
+    expect(operation('/jobs/caf%C3%A9/my%20events').label).toMatch(/, encoded$/)
+    // Only another method has the path: the probe needs -X (or -d for a POST).
+    expect(() => operation('/uploads/1')).toThrow(
+      'f: no operation for GET /uploads/1, only POST /uploads/{id}, upload (give -X POST, or --operation <operationId>)',
+    )
     expect(() => operation('/dup/1')).toThrow(
       'f: GET /dup/1 matches both GET /dup/{a}, dupA and GET /dup/{b}, dupB (give --operation <operationId>)',
     )
@@ -488,7 +494,10 @@ ${operations}
 
   it('usage errors name the file and what was not found', async () => {
     await expect(loadOpenApi(target('legacy31.yaml', '/v2/ticker', 'GET'))).rejects.toThrow(
-      /legacy31.yaml: no operation for GET \/v2\/ticker.*operations: ticker/,
+      /legacy31.yaml: no operation for GET \/v2\/ticker, only POST \/ticker, ticker \(give -X POST/,
+    )
+    await expect(loadOpenApi(target('legacy31.yaml', '/v2/nowhere', 'GET'))).rejects.toThrow(
+      /legacy31.yaml: no operation for GET \/v2\/nowhere.*operations: ticker/,
     )
     await expect(loadOpenApi(target('aspnet.json', '/x', 'GET', 'Nope'))).rejects.toThrow(
       /aspnet.json: no operation with operationId "Nope"/,
