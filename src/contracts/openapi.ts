@@ -66,9 +66,7 @@ export async function loadOpenApi(target: OpenApiTarget): Promise<OpenApiCheck> 
     )
   }
   // [OAS 3.1, 3.2] A Schema Object's $ref holds next to its siblings; 3.0 ignores them.
-  const siblings = !version.startsWith('3.0.')
-  if (siblings) refsBesideSiblings(document)
-  const parse = (file: { url: string; data: Buffer | string }) => parseReferenced(file, siblings)
+  if (!version.startsWith('3.0.')) refsBesideSiblings(document)
   const parser = new $RefParser()
   let resolved: Json
   try {
@@ -76,8 +74,8 @@ export async function loadOpenApi(target: OpenApiTarget): Promise<OpenApiCheck> 
       // Only files next to the document: a contract check must not reach the network.
       resolve: { http: false },
       parse: {
-        json: { order: 100, canParse: ['.json'], parse },
-        yaml: { order: 200, canParse: ['.yaml', '.yml'], parse },
+        json: { order: 100, canParse: ['.json'], parse: parseReferenced },
+        yaml: { order: 200, canParse: ['.yaml', '.yml'], parse: parseReferenced },
       },
       dereference: { circular: 'ignore' },
     })) as Json
@@ -188,30 +186,44 @@ function inFile(error: unknown, document: string): string {
  * A file that the document refers to, its $refs made absolute: one that the ref parser leaves in
  * place (a recursive schema) must still name its target once it sits inside the document.
  */
-function parseReferenced(file: { url: string; data: Buffer | string }, siblings: boolean): unknown {
+function parseReferenced(file: { url: string; data: Buffer | string }): unknown {
   const text = file.data.toString().replace(/^\uFEFF/, '')
   const value = /\.json$/i.test(file.url) ? JSON.parse(text) : parseYamlText(text)
   forEachRef(value, (node, ref) => {
     node.$ref = resolveUrl(file.url, ref)
   })
-  if (siblings) refsBesideSiblings(value)
   return value
 }
 
 /**
- * [OAS 3.1, 3.2] A `$ref` with keywords beside it (`$ref: Event` with `required: [event]` and a
- * `oneOf`, as the 3.2 specification's SSE example writes it) must hold together with them: the
- * ref parser merges the target into the siblings instead, so the siblings' `required`, `oneOf`
- * or `enum` replaced the target's. As an `allOf` member both hold. A Reference Object's own
- * `summary` and `description` stay beside it.
+ * [OAS 3.1, 3.2] A Schema Object's `$ref` with keywords beside it (`$ref: Event` with `required:
+ * [event]` and a `oneOf`, as the 3.2 specification's SSE example writes it) holds together with
+ * them: the ref parser merges the target into the siblings instead, so the siblings' `required`,
+ * `oneOf` or `enum` replaced the target's. As an `allOf` member both hold. Only in the document's
+ * schemas (under `schema`, `itemSchema`, `components/schemas`): a Reference Object elsewhere (a
+ * response's) keeps the ref parser's meaning.
  */
-function refsBesideSiblings(root: unknown): void {
-  forEachRef(root, (node, ref) => {
+function refsBesideSiblings(document: unknown): void {
+  const stack: unknown[] = []
+  forEachObject(document, (node) => {
+    if (Array.isArray(node)) return
+    for (const key of ['schema', 'itemSchema']) stack.push((node as Json)[key])
+  })
+  const components = isJsonObject(document) ? document.components : undefined
+  const schemas = isJsonObject(components) ? components.schemas : undefined
+  if (isJsonObject(schemas)) for (const schema of Object.values(schemas)) stack.push(schema)
+  const seen = new WeakSet<object>()
+  while (stack.length > 0) {
+    const node = stack.pop()
+    if (!isJsonObject(node) || seen.has(node)) continue
+    seen.add(node)
+    for (const [holder, key] of subschemaSlots(node)) stack.push(holder[key])
+    const ref = node.$ref
     const own = Object.keys(node).filter((key) => !['$ref', 'summary', 'description'].includes(key))
-    if (own.length === 0) return
+    if (typeof ref !== 'string' || own.length === 0) continue
     delete node.$ref
     node.allOf = [{ $ref: ref }, ...(Array.isArray(node.allOf) ? node.allOf : [])]
-  })
+  }
 }
 
 /**

@@ -219,6 +219,11 @@ describe('--openapi', () => {
       pointer: '/data',
       message: "must have required property 'pct'",
     })
+    // Not in a response's $ref: its extension is no schema keyword that would hide the content.
+    const feed = await loadOpenApi(target('oas32-spec-sse.yaml', '/feed'))
+    expect(feed.check({ event: 'progress', data: '{"pct":5}' })?.message).toBe(
+      "must have required property 'id'",
+    )
   })
 
   it('springdoc style: a discriminator mapping on event, without const', async () => {
