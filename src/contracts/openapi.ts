@@ -595,12 +595,14 @@ function rewriteData(
       contentSchemas.push(inner)
       return { ...rest, [JSON_KEYWORD]: contentSchemas.length - 1 }
     }
+    const contentSchema = contentKeyword(data, 'contentSchema', follow)
     if (
       isJsonObject(data) &&
-      isJsonMediaType(data.contentMediaType) &&
-      data.contentSchema !== undefined
+      isJsonMediaType(contentKeyword(data, 'contentMediaType', follow)) &&
+      contentSchema !== undefined
     ) {
-      const { contentSchema, ...rest } = data
+      // One in an allOf member stays there: without the vocabulary, Ajv only annotates with it.
+      const { contentSchema: _, ...rest } = data
       schema.properties = { ...properties, data: json(contentSchema, rest) }
     } else if (!acceptsString(data, follow)) {
       schema.properties = { ...properties, data: json(properties.data, {}) }
@@ -623,6 +625,28 @@ function rewriteData(
   for (const key of ['if', 'then', 'else'])
     rewriteData(schema[key] as AnySchema, contentSchemas, follow, seen)
   return original
+}
+
+/**
+ * A content keyword of a schema, or of a member of its `allOf`: where a `$ref` with siblings put
+ * the target (`$ref: JsonText` beside a `contentSchema`).
+ */
+function contentKeyword(
+  original: unknown,
+  key: 'contentMediaType' | 'contentSchema',
+  follow: (schema: unknown) => unknown,
+  seen = new Set<unknown>(),
+): unknown {
+  const schema = follow(original)
+  if (!isJsonObject(schema) || seen.has(schema)) return undefined
+  seen.add(schema)
+  if (schema[key] !== undefined) return schema[key]
+  const members = Array.isArray(schema.allOf) ? schema.allOf : []
+  for (const member of members) {
+    const value = contentKeyword(member, key, follow, seen)
+    if (value !== undefined) return value
+  }
+  return undefined
 }
 
 function isJsonMediaType(value: unknown): boolean {
