@@ -65,6 +65,8 @@ export async function loadOpenApi(target: OpenApiTarget): Promise<OpenApiCheck> 
       `${flag}: not an OpenAPI 3.0, 3.1 or 3.2 document (its "openapi" field is ${JSON.stringify(version ?? null)})`,
     )
   }
+  // [OAS 3.1, 3.2] A Schema Object's $ref holds next to its siblings; 3.0 ignores them.
+  if (!version.startsWith('3.0.')) refsBesideSiblings(document)
   const parser = new $RefParser()
   let resolved: Json
   try {
@@ -191,6 +193,37 @@ function parseReferenced(file: { url: string; data: Buffer | string }): unknown 
     node.$ref = resolveUrl(file.url, ref)
   })
   return value
+}
+
+/**
+ * [OAS 3.1, 3.2] A Schema Object's `$ref` with keywords beside it (`$ref: Event` with `required:
+ * [event]` and a `oneOf`, as the 3.2 specification's SSE example writes it) holds together with
+ * them: the ref parser merges the target into the siblings instead, so the siblings' `required`,
+ * `oneOf` or `enum` replaced the target's. As an `allOf` member both hold. Only in the document's
+ * schemas (under `schema`, `itemSchema`, `components/schemas`): a Reference Object elsewhere (a
+ * response's) keeps the ref parser's meaning.
+ */
+function refsBesideSiblings(document: unknown): void {
+  const stack: unknown[] = []
+  forEachObject(document, (node) => {
+    if (Array.isArray(node)) return
+    for (const key of ['schema', 'itemSchema']) stack.push((node as Json)[key])
+  })
+  const components = isJsonObject(document) ? document.components : undefined
+  const schemas = isJsonObject(components) ? components.schemas : undefined
+  if (isJsonObject(schemas)) for (const schema of Object.values(schemas)) stack.push(schema)
+  const seen = new WeakSet<object>()
+  while (stack.length > 0) {
+    const node = stack.pop()
+    if (!isJsonObject(node) || seen.has(node)) continue
+    seen.add(node)
+    for (const [holder, key] of subschemaSlots(node)) stack.push(holder[key])
+    const ref = node.$ref
+    const own = Object.keys(node).filter((key) => !['$ref', 'summary', 'description'].includes(key))
+    if (typeof ref !== 'string' || own.length === 0) continue
+    delete node.$ref
+    node.allOf = [{ $ref: ref }, ...(Array.isArray(node.allOf) ? node.allOf : [])]
+  }
 }
 
 /**
@@ -324,9 +357,9 @@ export function findOperation(
   }
   const method = target.method.toLowerCase()
   const path = segments(target.url.pathname).map(decodeSegment)
-  const matching = (basesOf: (o: (typeof operations)[number]) => string[]) =>
+  const matching = (basesOf: (o: (typeof operations)[number]) => string[], anyMethod = false) =>
     operations.flatMap((o) => {
-      if (o.method !== method) return []
+      if (o.method !== method && !anyMethod) return []
       const scores = basesOf(o).flatMap((base) => {
         const score = matchScore(path, segments(base + o.template))
         return score ? [score] : []
@@ -339,9 +372,12 @@ export function findOperation(
   if (candidates.length === 0) candidates = matching(() => [''])
   const [found, runnerUp] = candidates.sort((a, b) => bySpecificity(a.score, b.score))
   if (!found) {
-    throw new UsageError(
-      `${flag}: no operation for ${target.method} ${target.url.pathname} (give --operation <operationId>)${knownIds(operations)}`,
-    )
+    // The path is there for another method: the probe was sent without -X (or -d for a POST).
+    const others = [...matching((o) => serverPaths(o.servers), true), ...matching(() => [''], true)]
+    const hint = others[0]
+      ? `, only ${[...new Set(others.map(label))].join('; ')} (give -X ${others[0].method.toUpperCase()}, or --operation <operationId>)`
+      : ` (give --operation <operationId>)${knownIds(operations)}`
+    throw new UsageError(`${flag}: no operation for ${target.method} ${target.url.pathname}${hint}`)
   }
   if (runnerUp && bySpecificity(found.score, runnerUp.score) === 0) {
     throw new UsageError(
@@ -423,9 +459,13 @@ function matchScore(path: string[], template: string[]): number[] | undefined {
   const score: number[] = []
   for (const [i, part] of template.entries()) {
     const pieces = part.split(/(\{[^}]*\})/).filter((piece) => piece !== '')
-    const pattern = pieces.map((p) => (p.startsWith('{') ? '.+' : escapeRegex(p))).join('')
+    // [OAS] A literal is written percent-encoded (`my%20job`, `caf%C3%A9`); the path is decoded.
+    const literal = pieces.filter((p) => !p.startsWith('{')).map(decodeSegment)
+    let next = 0
+    const pattern = pieces
+      .map((p) => (p.startsWith('{') ? '.+' : escapeRegex(literal[next++]!)))
+      .join('')
     if (!new RegExp(`^${pattern}$`, 's').test(path[i]!)) return undefined
-    const literal = pieces.filter((p) => !p.startsWith('{'))
     score.push(literal.length === pieces.length ? Infinity : literal.join('').length)
   }
   return score
@@ -555,12 +595,14 @@ function rewriteData(
       contentSchemas.push(inner)
       return { ...rest, [JSON_KEYWORD]: contentSchemas.length - 1 }
     }
+    const contentSchema = contentKeyword(data, 'contentSchema', follow)
     if (
       isJsonObject(data) &&
-      isJsonMediaType(data.contentMediaType) &&
-      data.contentSchema !== undefined
+      isJsonMediaType(contentKeyword(data, 'contentMediaType', follow)) &&
+      contentSchema !== undefined
     ) {
-      const { contentSchema, ...rest } = data
+      // One in an allOf member stays there: without the vocabulary, Ajv only annotates with it.
+      const { contentSchema: _, ...rest } = data
       schema.properties = { ...properties, data: json(contentSchema, rest) }
     } else if (!acceptsString(data, follow)) {
       schema.properties = { ...properties, data: json(properties.data, {}) }
@@ -583,6 +625,28 @@ function rewriteData(
   for (const key of ['if', 'then', 'else'])
     rewriteData(schema[key] as AnySchema, contentSchemas, follow, seen)
   return original
+}
+
+/**
+ * A content keyword of a schema, or of a member of its `allOf`: where a `$ref` with siblings put
+ * the target (`$ref: JsonText` beside a `contentSchema`).
+ */
+function contentKeyword(
+  original: unknown,
+  key: 'contentMediaType' | 'contentSchema',
+  follow: (schema: unknown) => unknown,
+  seen = new Set<unknown>(),
+): unknown {
+  const schema = follow(original)
+  if (!isJsonObject(schema) || seen.has(schema)) return undefined
+  seen.add(schema)
+  if (schema[key] !== undefined) return schema[key]
+  const members = Array.isArray(schema.allOf) ? schema.allOf : []
+  for (const member of members) {
+    const value = contentKeyword(member, key, follow, seen)
+    if (value !== undefined) return value
+  }
+  return undefined
 }
 
 function isJsonMediaType(value: unknown): boolean {

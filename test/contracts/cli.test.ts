@@ -317,6 +317,80 @@ describe('--openapi, OpenAPI 3.2 documents', () => {
   })
 })
 
+describe("--openapi, the OAS 3.2 specification's SSE example", () => {
+  it('its stream passes; events that break it name the event and the pointer', async () => {
+    const stream = [
+      'event: addString\ndata: This data is formatted\ndata: across two lines\nretry: 5\n\n',
+      'event: addInt64\ndata: 1234.5678\nunknownField: this is ignored\n\n',
+      ': This is a comment\nevent: addJson\ndata: {"foo": 42}\n\n',
+    ].join('')
+    const broken = 'event: addJson\ndata: {"foo": "x"}\n\nevent: addJSON\ndata: {"foo": 1}\n\n'
+    const server = await sseServer(stream, broken)
+    const args = ['--json', '--no-reconnect', '--openapi', fixture('oas32-spec-sse.yaml')]
+    const good = await runCli([...args, `${server.url}/add`])
+    expect(good.exitCode).toBe(0)
+    expect(good.summary.expectations).toEqual([
+      { name: `--openapi ${fixture('oas32-spec-sse.yaml')}`, ok: true, actual: 0 },
+    ])
+    const bad = await runCli([...args, `${server.url}/add`])
+    expect(bad.exitCode).toBe(1)
+    expect(bad.ofType('violation')).toMatchObject([
+      { index: 1, event: 'addJson', pointer: '/data/foo', message: 'must be integer' },
+      { index: 2, event: 'addJSON', pointer: '/event' },
+    ])
+  })
+
+  it("a $ref's target keeps its own required next to the required its siblings add", async () => {
+    const server = await sseServer(
+      'event: progress\nid: 1\ndata: {"pct":5}\n\nevent: done\ndata: {"pct":100}\n\n',
+    )
+    const run = await runCli([
+      '--json',
+      '--no-reconnect',
+      '--openapi',
+      fixture('oas32-spec-sse.yaml'),
+      `${server.url}/jobs/7/events`,
+    ])
+    expect(run.exitCode).toBe(1)
+    expect(run.ofType('violation')).toMatchObject([
+      { index: 2, event: 'done', pointer: '', message: "must have required property 'id'" },
+    ])
+  })
+})
+
+describe('--openapi, the operation of the URL', () => {
+  it('a path the document has for POST only: the GET probe is told to give -X POST; -d is a POST', async () => {
+    const server = await sseServer('event: tick\ndata: {"price": 0}\n\n')
+    const args = ['--json', '--no-reconnect', '--openapi', fixture('legacy31.yaml')]
+    const get = await runCli([...args, `${server.url}/v2/ticker`])
+    expect(get.exitCode).toBe(2)
+    expect(get.stderr).toContain(
+      'legacy31.yaml: no operation for GET /v2/ticker, only POST /ticker, ticker (give -X POST, or --operation <operationId>)',
+    )
+    expect(server.requests).toHaveLength(0)
+    const post = await runCli([...args, '-d', '{}', `${server.url}/v2/ticker`])
+    expect(post.exitCode).toBe(1)
+    expect(post.ofType('violation')).toMatchObject([
+      { index: 1, event: 'tick', pointer: '/data/price', message: 'must be > 0' },
+    ])
+  })
+
+  it('a literal written percent-encoded, as the OAS path template grammar has it', async () => {
+    const server = await sseServer('data: {}\n\n')
+    const run = await runCli([
+      '--json',
+      '--no-reconnect',
+      '--openapi',
+      fixture('paths.yaml'),
+      `${server.url}/jobs/café/my events`,
+    ])
+    expect(run.exitCode).toBe(1)
+    expect(run.ofType('violation')).toMatchObject([
+      { index: 1, pointer: '', message: "must have required property 'id'" },
+    ])
+  })
+})
+
 describe('--openapi, documents in several files', () => {
   it('a pointer missing in a referenced file names that file, before any request', async () => {
     mkdirSync(join(work, 'parts'), { recursive: true })

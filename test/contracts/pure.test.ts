@@ -195,6 +195,37 @@ describe('--openapi', () => {
     expect(check(message('bogus', {}))?.pointer).toBe('/data')
   })
 
+  it("the OAS 3.2 specification's SSE example: $ref with siblings, both hold", async () => {
+    const add = await loadOpenApi(target('oas32-spec-sse.yaml', '/add'))
+    // The spec's stream, as its JSON Lines rendering gives each event.
+    const text = 'This data is formatted\nacross two lines'
+    expect(add.check({ event: 'addString', data: text, retry: 5 })).toBeUndefined()
+    expect(add.check({ event: 'addInt64', data: '1234.5678' })).toBeUndefined()
+    expect(add.check({ event: 'addJson', data: '{"foo": 42}' })).toBeUndefined()
+    expect(add.check({ event: 'addJson', data: '{"foo": "x"}' })).toEqual({
+      pointer: '/data/foo',
+      message: 'must be integer',
+    })
+    expect(add.check({ event: 'addJSON', data: '{}' })?.pointer).toBe('/event')
+    // The target's `required: [data, id]` is not replaced by the siblings' `required: [event]`.
+    const job = await loadOpenApi(target('oas32-spec-sse.yaml', '/jobs/7/events'))
+    expect(job.check({ event: 'progress', id: '1', data: '{"pct":5}' })).toBeUndefined()
+    expect(job.check({ event: 'progress', data: '{"pct":5}' })).toEqual({
+      pointer: '',
+      message: "must have required property 'id'",
+    })
+    expect(job.check({ event: 'done', id: 'x', data: '{"pct":5}' })?.pointer).toBe('/id')
+    expect(job.check({ event: 'done', id: '2', data: '{}' })).toEqual({
+      pointer: '/data',
+      message: "must have required property 'pct'",
+    })
+    // Not in a response's $ref: its extension is no schema keyword that would hide the content.
+    const feed = await loadOpenApi(target('oas32-spec-sse.yaml', '/feed'))
+    expect(feed.check({ event: 'progress', data: '{"pct":5}' })?.message).toBe(
+      "must have required property 'id'",
+    )
+  })
+
   it('springdoc style: a discriminator mapping on event, without const', async () => {
     const { check } = await loadOpenApi(target('springdoc.yaml', '/events'))
     expect(check({ event: 'status', data: '{"progress":5}' })).toBeUndefined()
@@ -426,6 +457,12 @@ ${operations}
     expect(operation('/blobs/a%2Fb').label).toBe('GET /blobs/{key}, blob')
     expect(operation('/blobs/a/').label).toBe('GET /blobs/{key}, blob')
     expect(() => operation('/blobs/a/b')).toThrow(/no operation for GET \/blobs\/a\/b/)
+    expect(operation('/jobs/café/my events').label).toBe('GET /jobs/caf%C3%A9/my%20events, encoded')
+    expect(operation('/jobs/caf%C3%A9/my%20events').label).toMatch(/, encoded$/)
+    // Only another method has the path: the probe needs -X (or -d for a POST).
+    expect(() => operation('/uploads/1')).toThrow(
+      'f: no operation for GET /uploads/1, only POST /uploads/{id}, upload (give -X POST, or --operation <operationId>)',
+    )
     expect(() => operation('/dup/1')).toThrow(
       'f: GET /dup/1 matches both GET /dup/{a}, dupA and GET /dup/{b}, dupB (give --operation <operationId>)',
     )
@@ -462,7 +499,10 @@ ${operations}
 
   it('usage errors name the file and what was not found', async () => {
     await expect(loadOpenApi(target('legacy31.yaml', '/v2/ticker', 'GET'))).rejects.toThrow(
-      /legacy31.yaml: no operation for GET \/v2\/ticker.*operations: ticker/,
+      /legacy31.yaml: no operation for GET \/v2\/ticker, only POST \/ticker, ticker \(give -X POST/,
+    )
+    await expect(loadOpenApi(target('legacy31.yaml', '/v2/nowhere', 'GET'))).rejects.toThrow(
+      /legacy31.yaml: no operation for GET \/v2\/nowhere.*operations: ticker/,
     )
     await expect(loadOpenApi(target('aspnet.json', '/x', 'GET', 'Nope'))).rejects.toThrow(
       /aspnet.json: no operation with operationId "Nope"/,
