@@ -1,5 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process'
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -323,6 +325,28 @@ describe("commander's messages and the first commands", () => {
     expect(commands(prebuilt.stdout)).toMatch(/demo[\s\S]*inspect[\s\S]*serve[\s\S]*check/)
     expect(commands(onDemand.stdout)).toBe(commands(prebuilt.stdout))
   })
+})
+
+describe('localhost is both loopback addresses, as curl and browsers read it', () => {
+  it.each([['::1'], ['127.0.0.1']])(
+    'a server listening on %s only is reached as localhost, exit 0',
+    async (address) => {
+      const server = createServer((_request, response) => {
+        response.writeHead(200, SSE)
+        response.end('event: end\ndata: hi\n\n')
+      })
+      await new Promise<void>((resolve) => server.listen(0, address, resolve))
+      try {
+        const { port } = server.address() as AddressInfo
+        const run = await runCli([`localhost:${port}/stream`, '--json'])
+        expect(run.stderr).toBe('')
+        expect(run.exitCode).toBe(0)
+      } finally {
+        server.closeAllConnections()
+        await new Promise((resolve) => server.close(resolve))
+      }
+    },
+  )
 })
 
 describe('--help: grouped, with examples, for every command', () => {
