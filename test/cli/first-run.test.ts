@@ -242,6 +242,17 @@ describe("commander's messages and the first commands", () => {
     )
   })
 
+  it.each([
+    ['8000', ':8000'],
+    ['8000/stream', ':8000/stream'],
+  ])('a port alone (%j) is no host (0.0.31.64): exit 2, naming %j', async (typed, meant) => {
+    const run = await runCli([typed])
+    expect(run.exitCode).toBe(2)
+    expect(run.stderr).toBe(
+      `error: command-argument value '${typed}' is invalid for argument 'url'. expected an http:// or https:// URL: a number alone is no host; for a port on this machine, write ${meant} or localhost${meant}\n`,
+    )
+  })
+
   it('no hint for a host that is no command, or a probe that did not fail to connect', () => {
     expect(commandMeant(['localhost'])).toBeUndefined()
     expect(commandMeant(['staging'])).toBeUndefined()
