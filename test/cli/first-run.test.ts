@@ -190,6 +190,7 @@ describe("commander's messages and the first commands", () => {
   it.each([
     ['inpsect', 'inspect'],
     ['version', '--version'],
+    ['demo-llm', 'demo llm'],
   ])(
     'a lone %j that is no host is probed, then the command meant is named',
     async (word, meant) => {
@@ -258,6 +259,8 @@ describe("commander's messages and the first commands", () => {
     expect(commandMeant(['staging'])).toBeUndefined()
     expect(commandMeant(['api.example.com'])).toBeUndefined()
     expect(commandMeant(['chek'])).toBe('check')
+    expect(commandMeant(['demo-llm'])).toBe('demo llm')
+    expect(commandMeant(['my-api'])).toBeUndefined()
   })
 
   it('`sse-probe` alone offers the demo first, in a few lines, exit 2', async () => {
