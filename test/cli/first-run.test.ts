@@ -341,6 +341,50 @@ describe("commander's messages and the first commands", () => {
   })
 })
 
+describe('a refused response says what to do about it, under its status (pretty)', () => {
+  it.each([
+    [
+      200,
+      { 'content-type': 'text/html' },
+      '<!doctype html>',
+      "an HTML page, not the stream: check the URL's path",
+    ],
+    [200, { 'content-type': 'application/json' }, '{"ok":true}', 'a JSON answer, not a stream'],
+    [401, { 'www-authenticate': 'Bearer realm="api"' }, '', '-H "Authorization: Bearer …"'],
+    [401, { 'www-authenticate': 'Basic realm="x"' }, '', 'http://user:password@host/'],
+    [403, {}, 'Forbidden', 'the credentials were refused'],
+    [405, { allow: 'POST' }, '', 'the endpoint allows POST: give the method with -X'],
+    [
+      426,
+      { upgrade: 'websocket', connection: 'Upgrade' },
+      '',
+      'a WebSocket endpoint, not Server-Sent Events',
+    ],
+  ])('HTTP %i %j', async (code, headers, body, hint) => {
+    const server = await startServer((_request, response) => {
+      response.writeHead(code, headers).end(body)
+    })
+    const run = await runCli(['--no-color', server.url])
+    expect(run.exitCode).toBe(3)
+    const lines = run.stderr.split('\n')
+    const at = lines.findIndex((line) => line.includes('✗ HTTP'))
+    const next = lines.slice(at + 1, at + 3).find((line) => line.trimStart().startsWith('→'))
+    expect(next).toContain(hint)
+  })
+
+  it('none for a status that says it all (404), nor in JSON records', async () => {
+    const server = await startServer((_request, response) => {
+      response.writeHead(404, { 'content-type': 'application/json' }).end('{"detail":"Not Found"}')
+    })
+    expect((await runCli(['--no-color', server.url])).stderr).not.toContain('→')
+    const html = await startServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'text/html' }).end('<p>')
+    })
+    const run = await runCli(['--json', html.url])
+    expect(run.stdout + run.stderr).not.toContain('→')
+  })
+})
+
 describe('localhost is both loopback addresses, as curl and browsers read it', () => {
   it.each([['::1'], ['127.0.0.1']])(
     'a server listening on %s only is reached as localhost, exit 0',
