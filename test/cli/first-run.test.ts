@@ -1,10 +1,11 @@
 import { execFileSync, spawnSync } from 'node:child_process'
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
+import { createServer as createHttp2Server } from 'node:http2'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import {
   type CliHandlers,
   commandMeant,
@@ -383,6 +384,18 @@ describe('a refused response says what to do about it, under its status (pretty)
     const run = await runCli(['--json', html.url])
     expect(run.stdout + run.stderr).not.toContain('→')
   })
+})
+
+it('an HTTP/2-only server without TLS (gRPC) is named as such, exit 3', async () => {
+  const server = createHttp2Server((_request, response) => response.end())
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())))
+  const { port } = server.address() as AddressInfo
+  const run = await runCli(['--no-color', `127.0.0.1:${port}/x`])
+  expect(run.exitCode).toBe(3)
+  expect(run.stderr).toContain(
+    '✗ the server does not answer in HTTP/1.1: an HTTP/2-only server without TLS (gRPC, h2c), or no HTTP server on that port\n',
+  )
 })
 
 describe('localhost is both loopback addresses, as curl and browsers read it', () => {
