@@ -689,6 +689,9 @@ export function unknownCommand(argv: readonly string[]): string | undefined {
  */
 export function commandMeant(argv: readonly string[]): string | undefined {
   const word = argv[0]?.toLowerCase()
+  // `demo-llm`, `demo_llm`: the demo's kind joined to it (a hyphen is no host name's hint else).
+  const kind = /^demo[-_](llm|status)$/.exec(word ?? '')?.[1]
+  if (kind) return `demo ${kind}`
   if (word === undefined || !/^[a-z]+$/.test(word) || word === 'localhost') return undefined
   if (word === 'version') return '--version'
   return COMMANDS.find((name) => name !== word && editDistance(word, name) <= 2)

@@ -23,6 +23,10 @@ const UNDICI_WORDS: Record<string, string> = {
     'the server switched protocols (HTTP 101 Switching Protocols) though the request asked for no upgrade',
   'bad response':
     'the server sent a response sse-probe cannot read (an interim 100 Continue that came in pieces, or an answer to no request)',
+  // llhttp's words for a first response byte that starts no status line: binary frames from a
+  // server that speaks HTTP/2 alone (gRPC, h2c), or another protocol on that port.
+  'Response does not match the HTTP/1.1 protocol (Expected HTTP/, RTSP/ or ICE/)':
+    'the server does not answer in HTTP/1.1: an HTTP/2-only server without TLS (gRPC, h2c), or no HTTP server on that port',
   // A chunked body closed before its last chunk, on a connection not kept alive: no protocol
   // violation, and the same close as on a kept-alive one.
   'Response does not match the HTTP/1.1 protocol (Invalid EOF state)': 'other side closed',

@@ -1,3 +1,4 @@
+import { type LookupAddress, type LookupOptions, lookup } from 'node:dns'
 import type { Socket } from 'node:net'
 import { proxyVariables } from './request.ts'
 import {
@@ -81,7 +82,7 @@ export function createHttp(options: HttpOptions): Http {
   }
   // undici does not say which protocol a response came over; the ALPN result of the socket does.
   const alpnByOrigin = new Map<string, string>()
-  const connect = buildConnector({ ...tls, allowH2: true })
+  const connect = buildConnector({ ...tls, allowH2: true, lookup: loopbackLookup })
   // Sockets still in their TCP or TLS handshake. Destroying the dispatcher does not end them:
   // undici waits for the handshake to finish or time out (--connect-timeout, 10s by default), and
   // until then the socket keeps the process alive after the probe has ended (a server that
@@ -125,6 +126,37 @@ export function createHttp(options: HttpOptions): Http {
       return destroyed
     },
   }
+}
+
+/** `localhost`, `localhost.` and `*.localhost`: loopback names (RFC 6761). */
+const LOOPBACK_NAME = /(?:^|\.)localhost\.?$/i
+const LOOPBACK: LookupAddress[] = [
+  { address: '::1', family: 6 },
+  { address: '127.0.0.1', family: 4 },
+]
+
+/**
+ * The system's lookup, but a loopback name is both loopback addresses, as curl and browsers read
+ * it: many hosts files map `localhost` to 127.0.0.1 alone, and a dev server listening on ::1
+ * only (Vite, Node's own default on some systems) would be refused. Node tries each in turn.
+ */
+function loopbackLookup(
+  hostname: string,
+  options: LookupOptions,
+  callback: (
+    error: NodeJS.ErrnoException | null,
+    address: string | LookupAddress[],
+    family?: number,
+  ) => void,
+): void {
+  if (!LOOPBACK_NAME.test(hostname)) {
+    lookup(hostname, options, callback as never)
+    return
+  }
+  const family = options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : options.family
+  const addresses = LOOPBACK.filter((entry) => !family || entry.family === family)
+  if (options.all) callback(null, addresses)
+  else callback(null, addresses[0]!.address, addresses[0]!.family)
 }
 
 /**

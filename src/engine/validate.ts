@@ -111,6 +111,14 @@ export function urlArg(text: string): URL {
       `expected an http:// or https:// URL: did you mean ${colonless[1]}://${colonless[2]}?`,
     )
   }
+  // `8000` or `8000/stream`: a port, not the host 0.0.31.64 the URL parser makes of a number.
+  const port = /^(\d{1,5})([/?#].*)?$/.exec(trimmed)
+  if (port && Number(port[1]) <= 65535) {
+    const rest = port[2] ?? ''
+    throw new SseProbeUsageError(
+      `expected an http:// or https:// URL: a number alone is no host; for a port on this machine, write :${port[1]}${rest} or localhost:${port[1]}${rest}`,
+    )
+  }
   // `http:/host` too: a slash short, as browsers and the URL parser read it (not a host `http`).
   const full = /^(?:[a-z][a-z\d+.-]*:\/\/|https?:\/)/i.test(trimmed)
     ? trimmed

@@ -1,8 +1,11 @@
 import { execFileSync, spawnSync } from 'node:child_process'
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import { createServer as createHttp2Server } from 'node:http2'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import {
   type CliHandlers,
   commandMeant,
@@ -188,6 +191,7 @@ describe("commander's messages and the first commands", () => {
   it.each([
     ['inpsect', 'inspect'],
     ['version', '--version'],
+    ['demo-llm', 'demo llm'],
   ])(
     'a lone %j that is no host is probed, then the command meant is named',
     async (word, meant) => {
@@ -240,11 +244,24 @@ describe("commander's messages and the first commands", () => {
     )
   })
 
+  it.each([
+    ['8000', ':8000'],
+    ['8000/stream', ':8000/stream'],
+  ])('a port alone (%j) is no host (0.0.31.64): exit 2, naming %j', async (typed, meant) => {
+    const run = await runCli([typed])
+    expect(run.exitCode).toBe(2)
+    expect(run.stderr).toBe(
+      `error: command-argument value '${typed}' is invalid for argument 'url'. expected an http:// or https:// URL: a number alone is no host; for a port on this machine, write ${meant} or localhost${meant}\n`,
+    )
+  })
+
   it('no hint for a host that is no command, or a probe that did not fail to connect', () => {
     expect(commandMeant(['localhost'])).toBeUndefined()
     expect(commandMeant(['staging'])).toBeUndefined()
     expect(commandMeant(['api.example.com'])).toBeUndefined()
     expect(commandMeant(['chek'])).toBe('check')
+    expect(commandMeant(['demo-llm'])).toBe('demo llm')
+    expect(commandMeant(['my-api'])).toBeUndefined()
   })
 
   it('`sse-probe` alone offers the demo first, in a few lines, exit 2', async () => {
@@ -323,6 +340,84 @@ describe("commander's messages and the first commands", () => {
     expect(commands(prebuilt.stdout)).toMatch(/demo[\s\S]*inspect[\s\S]*serve[\s\S]*check/)
     expect(commands(onDemand.stdout)).toBe(commands(prebuilt.stdout))
   })
+})
+
+describe('a refused response says what to do about it, under its status (pretty)', () => {
+  it.each([
+    [
+      200,
+      { 'content-type': 'text/html' },
+      '<!doctype html>',
+      "an HTML page, not the stream: check the URL's path",
+    ],
+    [200, { 'content-type': 'application/json' }, '{"ok":true}', 'a JSON answer, not a stream'],
+    [401, { 'www-authenticate': 'Bearer realm="api"' }, '', '-H "Authorization: Bearer …"'],
+    [401, { 'www-authenticate': 'Basic realm="x"' }, '', 'http://user:password@host/'],
+    [403, {}, 'Forbidden', 'the credentials were refused'],
+    [405, { allow: 'POST' }, '', 'the endpoint allows POST: give the method with -X'],
+    [
+      426,
+      { upgrade: 'websocket', connection: 'Upgrade' },
+      '',
+      'a WebSocket endpoint, not Server-Sent Events',
+    ],
+  ])('HTTP %i %j', async (code, headers, body, hint) => {
+    const server = await startServer((_request, response) => {
+      response.writeHead(code, headers).end(body)
+    })
+    const run = await runCli(['--no-color', server.url])
+    expect(run.exitCode).toBe(3)
+    const lines = run.stderr.split('\n')
+    const at = lines.findIndex((line) => line.includes('✗ HTTP'))
+    const next = lines.slice(at + 1, at + 3).find((line) => line.trimStart().startsWith('→'))
+    expect(next).toContain(hint)
+  })
+
+  it('none for a status that says it all (404), nor in JSON records', async () => {
+    const server = await startServer((_request, response) => {
+      response.writeHead(404, { 'content-type': 'application/json' }).end('{"detail":"Not Found"}')
+    })
+    expect((await runCli(['--no-color', server.url])).stderr).not.toContain('→')
+    const html = await startServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'text/html' }).end('<p>')
+    })
+    const run = await runCli(['--json', html.url])
+    expect(run.stdout + run.stderr).not.toContain('→')
+  })
+})
+
+it('an HTTP/2-only server without TLS (gRPC) is named as such, exit 3', async () => {
+  const server = createHttp2Server((_request, response) => response.end())
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())))
+  const { port } = server.address() as AddressInfo
+  const run = await runCli(['--no-color', `127.0.0.1:${port}/x`])
+  expect(run.exitCode).toBe(3)
+  expect(run.stderr).toContain(
+    '✗ the server does not answer in HTTP/1.1: an HTTP/2-only server without TLS (gRPC, h2c), or no HTTP server on that port\n',
+  )
+})
+
+describe('localhost is both loopback addresses, as curl and browsers read it', () => {
+  it.each([['::1'], ['127.0.0.1']])(
+    'a server listening on %s only is reached as localhost, exit 0',
+    async (address) => {
+      const server = createServer((_request, response) => {
+        response.writeHead(200, SSE)
+        response.end('event: end\ndata: hi\n\n')
+      })
+      await new Promise<void>((resolve) => server.listen(0, address, resolve))
+      try {
+        const { port } = server.address() as AddressInfo
+        const run = await runCli([`localhost:${port}/stream`, '--json'])
+        expect(run.stderr).toBe('')
+        expect(run.exitCode).toBe(0)
+      } finally {
+        server.closeAllConnections()
+        await new Promise((resolve) => server.close(resolve))
+      }
+    },
+  )
 })
 
 describe('--help: grouped, with examples, for every command', () => {

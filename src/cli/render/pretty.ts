@@ -10,6 +10,7 @@ import type {
   SummaryRecord,
 } from '../../engine/records.ts'
 import { cutLongData, type PrettyView, showsComments, showsEvent, toPrettyView } from './display.ts'
+import { refusalHint } from './refusal.ts'
 import {
   closedHow,
   compactJson,
@@ -182,9 +183,11 @@ export function createPrettyRenderer(
         )
       case 'error': {
         const body = !record.body ? '' : `\n${indent}${e.dim(visible(record.body))}`
+        const hint = refusalHint(record)
+        const next = hint === undefined ? '' : `\n${indent}${e.yellow('→')} ${visible(hint)}`
         return status(
           record.t,
-          `${e.red('✗')} ${visible(record.message)}${included(record.headers)}${body}`,
+          `${e.red('✗')} ${visible(record.message)}${included(record.headers)}${body}${next}`,
         )
       }
       case 'violation':
