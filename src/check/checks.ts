@@ -3,6 +3,7 @@ import { contentCodings, undecodable } from '../engine/decompress.ts'
 import { formatDuration as fmt } from '../engine/duration.ts'
 import { clipped } from '../engine/escape.ts'
 import { redactUrl } from '../engine/redact.ts'
+import { credentialsHint } from '../engine/refusal.ts'
 import {
   BROWSER_ACCEPT_ENCODING,
   type ConnectionSeen,
@@ -159,7 +160,7 @@ export function checkContentType(o: Observation): Judgement {
     )
   // What came back instead (an API's JSON error, a login page) says more than its status.
   const body = r.body ? `: ${r.body}` : ''
-  if (r.status !== 200) return fail(`${statusLine(r)}${body}`, statusHint(r.status))
+  if (r.status !== 200) return fail(`${statusLine(r)}${body}`, statusHint(r.status, r.headers))
   const why = unreadableStream(r)
   if (why !== undefined) return fail(`200, ${type}, with ${why}`, HINTS.compression)
   if (r.verdict !== 'ok')
@@ -570,13 +571,14 @@ export function checkCors(o: Observation): Judgement {
 }
 
 /** What to do about a refused request: most statuses are not about the stream's headers. */
-function statusHint(status: number): string {
+function statusHint(status: number, headers: Record<string, string>): string {
   if (status === 204)
     return '204 tells EventSource to stop for good: answer 200 while there is something to stream'
-  if (status === 401)
-    return 'the endpoint wants credentials: pass them with -H, e.g. -H "Authorization: Bearer …" or -H "Cookie: session=…" (a browser\'s EventSource can send only cookies)'
-  if (status === 403)
-    return 'the credentials were refused or may not read this stream: check them (-H) and their permissions'
+  const credentials = credentialsHint(status, headers)
+  // A browser's EventSource sends no header of its own: only cookies reach such an endpoint.
+  if (status === 401 && credentials)
+    return `${credentials} (a browser's EventSource can send only cookies)`
+  if (credentials) return credentials
   if (status === 404 || status === 410) return 'nothing at this URL: check the path'
   if (status === 405)
     return 'the endpoint does not take this method: EventSource sends GET; for a POST stream give -d (and -X)'

@@ -9,8 +9,8 @@ import type {
   ProbeRecord,
   SummaryRecord,
 } from '../../engine/records.ts'
+import { refusalHint } from '../../engine/refusal.ts'
 import { cutLongData, type PrettyView, showsComments, showsEvent, toPrettyView } from './display.ts'
-import { refusalHint } from './refusal.ts'
 import {
   closedHow,
   compactJson,

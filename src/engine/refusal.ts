@@ -1,4 +1,4 @@
-import type { ErrorRecord } from '../../engine/records.ts'
+import type { ErrorRecord } from './records.ts'
 
 /**
  * What to do about a refused response, read from its status and headers: the mistakes of a
@@ -8,22 +8,15 @@ import type { ErrorRecord } from '../../engine/records.ts'
 export function refusalHint(record: ErrorRecord): string | undefined {
   const { status, headers = {} } = record
   if (status === undefined) return undefined
-  const type = headers['content-type']?.split(';')[0]!.trim().toLowerCase()
+  const type = headers['content-type']?.split(';')[0]?.trim().toLowerCase()
   if (status === 200 && type === 'text/html') {
     return "an HTML page, not the stream: check the URL's path (a web app may answer every path with its page)"
   }
   if (status === 200 && (type === 'application/json' || type?.endsWith('+json'))) {
     return 'a JSON answer, not a stream: check the path, or ask for a stream in the request (LLM APIs: "stream": true in the body)'
   }
-  if (status === 401) {
-    const scheme = /^\s*(\w+)/.exec(headers['www-authenticate'] ?? '')?.[1]?.toLowerCase()
-    return scheme === 'basic'
-      ? 'the endpoint wants a user and password: put them in the URL, http://user:password@host/…'
-      : 'the endpoint wants credentials: pass them with -H, e.g. -H "Authorization: Bearer …" or -H "Cookie: session=…"'
-  }
-  if (status === 403) {
-    return 'the credentials were refused, or may not read this stream: check them (-H) and their permissions'
-  }
+  const credentials = credentialsHint(status, headers)
+  if (credentials !== undefined) return credentials
   const allow = headers.allow?.trim()
   if (status === 405 && allow) {
     return `the endpoint allows ${allow}: give the method with -X (and a body with -d)`
@@ -33,6 +26,23 @@ export function refusalHint(record: ErrorRecord): string | undefined {
   }
   if (status === 426) {
     return `the server wants another protocol (Upgrade: ${headers.upgrade ?? 'not said'}), not an event stream over HTTP`
+  }
+  return undefined
+}
+
+/** What to do about a 401 or a 403, read from the challenge the server gave; else undefined. */
+export function credentialsHint(
+  status: number,
+  headers: Record<string, string>,
+): string | undefined {
+  if (status === 401) {
+    const scheme = /^\s*(\w+)/.exec(headers['www-authenticate'] ?? '')?.[1]?.toLowerCase()
+    return scheme === 'basic'
+      ? 'the endpoint wants a user and password: put them in the URL, http://user:password@host/…'
+      : 'the endpoint wants credentials: pass them with -H, e.g. -H "Authorization: Bearer …" or -H "Cookie: session=…"'
+  }
+  if (status === 403) {
+    return 'the credentials were refused, or may not read this stream: check them (-H) and their permissions'
   }
   return undefined
 }
