@@ -362,4 +362,23 @@ describe('where a client starts', () => {
     // A different client (here: one with a Last-Event-ID) is not taken for the recorded one.
     expect(resolveStart(plan, '1', 1, false)).toMatchObject({ connection: 0, step: 1 })
   })
+
+  it('finds an id with spaces around it as the server receives it: HTTP drops them', () => {
+    const spaced = parseTranscript(
+      lines(
+        open(0),
+        event(1, ' a ', 'a'),
+        event(2, 'b\t', 'b'),
+        close(3),
+        reconnect(4, 'b\t'),
+        open(5),
+        event(6, '  ', 'c'),
+      ),
+      'r',
+    )
+    expect(resolveStart(spaced, 'b', 1, false)).toMatchObject({ connection: 1, step: 0 })
+    expect(resolveStart(spaced, 'a', undefined, false)).toMatchObject({ connection: 0, step: 1 })
+    // An id of spaces alone is an empty header: none, from the start.
+    expect(resolveStart(spaced, null, undefined, false)).toMatchObject({ connection: 0, step: 0 })
+  })
 })
