@@ -89,6 +89,14 @@ describe('--record <file>', () => {
     })
   })
 
+  it('a retry: too large for a number is recorded as the largest one, which replays', async () => {
+    const server = await sseServer(`retry: ${'9'.repeat(400)}\n\nevent: end\ndata: a\n\n`)
+    const file = tempFile('huge-retry.ndjson')
+    expect((await runCli([server.url, '-q', '--record', file])).exitCode).toBe(0)
+    expect(readRecords(file)[1]).toMatchObject({ type: 'retry', ms: Number.MAX_VALUE })
+    expect(parseTranscript(readFileSync(file, 'utf8'), file).events).toBe(1)
+  })
+
   it('records whatever the output shows: pretty and -q', async () => {
     const server = await sseServer('data: a\n\nevent: end\ndata: b\n\n')
     const file = tempFile('quiet.ndjson')

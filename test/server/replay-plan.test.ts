@@ -259,6 +259,20 @@ describe('plain event-stream files', () => {
     expect(stream!.close).toBeUndefined()
   })
 
+  it('send a huge retry as digits, which a client reads as the same number', () => {
+    const plan = parseReplayFile(bytes(`retry: ${'9'.repeat(400)}\n\ndata: a\n\n`), 'x.sse', 10)
+    const text = (plan.connections[0] as { steps: { text: string }[] }).steps[0]!.text
+    expect(text).toMatch(/^retry: \d{309}\n\n$/)
+    expect(Number(text.slice(7))).toBe(Number.MAX_VALUE)
+    const recorded = parseTranscript(
+      lines(open(0), { type: 'retry', t: 1, ms: 1.2345678901234569e23 }, event(2, null, 'a')),
+      'r',
+    )
+    const sent = (recorded.connections[0] as { steps: { text: string }[] }).steps[0]!.text
+    expect(sent).toMatch(/^retry: \d{24}\n\n$/)
+    expect(Number(sent.slice(7))).toBe(1.2345678901234569e23)
+  })
+
   it('default to 1s between events, and need at least one event', () => {
     const plan = parseReplayFile(bytes('data: a\n\ndata: b\n\n'), 'x.sse', undefined)
     expect(
