@@ -75,7 +75,9 @@ export function createEventStream(
       if (discarding === false) callbacks.onComment(commentText ? commentText.text(text) : text)
     },
     onRetry(ms) {
-      if (discarding === false) callbacks.onRetry(ms)
+      // Over 308 digits parse as Infinity, which JSON cannot hold (a record would say null): the
+      // largest number waits as long.
+      if (discarding === false) callbacks.onRetry(Math.min(ms, Number.MAX_VALUE))
     },
     onError(error) {
       if (error.type === 'invalid-retry' && discarding === false)

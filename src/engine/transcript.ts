@@ -1,4 +1,4 @@
-import { closeSync, constants, openSync, writeFileSync } from 'node:fs'
+import { closeSync, constants, ftruncateSync, openSync, writeFileSync } from 'node:fs'
 import { fileProblem, SseProbeUsageError } from './errors.ts'
 import { jsonText } from './json-text.ts'
 import type { ProbeRecord } from './records.ts'
@@ -41,6 +41,8 @@ export function createRecorder(path: string, stopped: (message: string) => void)
   } finally {
     if (probe !== undefined) closeSync(probe)
   }
+  // The bytes of the complete lines written: where a failed write is cut back to.
+  let written = 0
   function close() {
     if (fd !== undefined) closeSync(fd)
     fd = undefined
@@ -53,11 +55,18 @@ export function createRecorder(path: string, stopped: (message: string) => void)
         : record.type === 'error' && record.headers
           ? { ...record, headers: redactHeaders(record.headers, false) }
           : record
+    const line = Buffer.from(`${jsonText(redacted)}\n`)
     try {
-      writeFileSync(fd, `${jsonText(redacted)}\n`)
+      writeFileSync(fd, line)
+      written += line.length
     } catch (error) {
       // A full disk should not end the probe, but the user must know the transcript is incomplete.
       stopped(`--record stopped: cannot write '${path}': ${fileProblem(error)}`)
+      // A disk that filled in the middle of a line leaves it cut short, and serve and diff refuse a
+      // truncated transcript: the lines before it replay. (A pipe or a device cannot be cut back.)
+      try {
+        ftruncateSync(fd, written)
+      } catch {}
       close()
     }
   }

@@ -258,6 +258,15 @@ function createPlanBuilder() {
   }
 }
 
+/**
+ * The Last-Event-ID header a server receives for this last-event-ID buffer (null: none): HTTP
+ * drops the spaces and tabs around a header value, and an empty header is none. An id such as
+ * `x ` comes back as `x`, and must still be found.
+ */
+export function asReceived(id: string | null): string | null {
+  return id?.replace(/^[ \t]+|[ \t]+$/g, '') || null
+}
+
 /** Where a client's connection starts, and how the log line explains it. */
 export interface ReplayStart {
   /** An index into plan.connections; its length means "nothing left": the connection stays open, silent. */
@@ -279,13 +288,16 @@ export function resolveStart(
   expected: number | undefined,
   loop: boolean,
 ): ReplayStart {
-  if (expected !== undefined && plan.connections[expected]?.lastEventId === lastEventId) {
+  if (
+    expected !== undefined &&
+    asReceived(plan.connections[expected]?.lastEventId ?? null) === lastEventId
+  ) {
     return { connection: expected, step: 0, note: `connection ${expected + 1} of the recording` }
   }
   if (lastEventId === null) return { connection: 0, step: 0, note: 'from the start' }
   for (const [c, connection] of plan.connections.entries()) {
     if (connection.type !== 'stream') continue
-    const s = connection.steps.findIndex((step) => step.id === lastEventId)
+    const s = connection.steps.findIndex((step) => asReceived(step.id ?? null) === lastEventId)
     if (s === -1) continue
     const note = `resuming after id ${lastEventId}`
     // When only a close was left after that id, the client has seen it: that is why it reconnects.

@@ -12,7 +12,7 @@ import {
   send,
   startStream,
 } from './local-server.ts'
-import { parseReplayFile, type ReplayPlan, resolveStart } from './replay-plan.ts'
+import { asReceived, parseReplayFile, type ReplayPlan, resolveStart } from './replay-plan.ts'
 
 export interface ReplayOptions {
   port: number
@@ -46,7 +46,9 @@ export function startReplay(plan: ReplayPlan, options: ReplayOptions): Promise<L
   }
   const take = (lastEventId: string | null) => {
     while (pending[0] && pending[0].until < performance.now()) pending.shift()
-    const i = pending.findIndex((p) => plan.connections[p.connection]!.lastEventId === lastEventId)
+    const i = pending.findIndex(
+      (p) => asReceived(plan.connections[p.connection]!.lastEventId ?? null) === lastEventId,
+    )
     return i === -1 ? undefined : pending.splice(i, 1)[0]!.connection
   }
 

@@ -26,5 +26,7 @@ export function sseComment(text: string): string {
 }
 
 export function sseRetry(ms: number): string {
-  return `retry: ${ms}\n\n`
+  // Digits only, as the field allows: past 1e21 a number prints as 1.2e+23, which a client ignores
+  // where the recorded one waited that long.
+  return `retry: ${BigInt(ms)}\n\n`
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { ProbeRecord } from '../../src/engine/records.ts'
 import { parseTranscript } from '../../src/server/replay-plan.ts'
-import { runCli } from '../helpers/cli.ts'
+import { CLI, runCli } from '../helpers/cli.ts'
 import { sseServer, startServer } from '../helpers/server.ts'
 
 const SSE = { 'content-type': 'text/event-stream' }
@@ -87,6 +87,14 @@ describe('--record <file>', () => {
       status: 401,
       headers: { 'set-cookie': '<redacted>' },
     })
+  })
+
+  it('a retry: too large for a number is recorded as the largest one, which replays', async () => {
+    const server = await sseServer(`retry: ${'9'.repeat(400)}\n\nevent: end\ndata: a\n\n`)
+    const file = tempFile('huge-retry.ndjson')
+    expect((await runCli([server.url, '-q', '--record', file])).exitCode).toBe(0)
+    expect(readRecords(file)[1]).toMatchObject({ type: 'retry', ms: Number.MAX_VALUE })
+    expect(parseTranscript(readFileSync(file, 'utf8'), file).events).toBe(1)
   })
 
   it('records whatever the output shows: pretty and -q', async () => {
@@ -206,4 +214,35 @@ describe('--record <file>', () => {
       )
     },
   )
+
+  it('a file that fills up in the middle of a record keeps the lines before it, which replay', async () => {
+    const big = 'x'.repeat(1500)
+    const server = await sseServer(
+      `id: 1\ndata: ${big}\n\nid: 2\ndata: ${big}\n\nid: 3\ndata: ${big}\n\nevent: end\ndata: x\n\n`,
+    )
+    const file = tempFile('full.ndjson')
+    // A file size limit (ulimit -f, 4 blocks: 2 or 4 KiB) is a disk that fills up: a write stops part way.
+    const run = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn('sh', [
+        '-c',
+        'ulimit -f 4 && exec "$@"',
+        'sh',
+        process.execPath,
+        CLI,
+        server.url,
+        '-q',
+        '--record',
+        file,
+      ])
+      let stderr = ''
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+      child.on('close', (code) => resolve({ code, stderr }))
+    })
+    expect(run.code).toBe(74)
+    expect(run.stderr).toContain('--record stopped')
+    const text = readFileSync(file, 'utf8')
+    expect(text).toMatch(/\n$/)
+    expect(readRecords(file)[0]).toMatchObject({ type: 'open' })
+    expect(parseTranscript(text, file).events).toBeGreaterThan(0)
+  })
 })

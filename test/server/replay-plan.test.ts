@@ -259,6 +259,20 @@ describe('plain event-stream files', () => {
     expect(stream!.close).toBeUndefined()
   })
 
+  it('send a huge retry as digits, which a client reads as the same number', () => {
+    const plan = parseReplayFile(bytes(`retry: ${'9'.repeat(400)}\n\ndata: a\n\n`), 'x.sse', 10)
+    const text = (plan.connections[0] as { steps: { text: string }[] }).steps[0]!.text
+    expect(text).toMatch(/^retry: \d{309}\n\n$/)
+    expect(Number(text.slice(7))).toBe(Number.MAX_VALUE)
+    const recorded = parseTranscript(
+      lines(open(0), { type: 'retry', t: 1, ms: 1.2345678901234569e23 }, event(2, null, 'a')),
+      'r',
+    )
+    const sent = (recorded.connections[0] as { steps: { text: string }[] }).steps[0]!.text
+    expect(sent).toMatch(/^retry: \d{24}\n\n$/)
+    expect(Number(sent.slice(7))).toBe(1.2345678901234569e23)
+  })
+
   it('default to 1s between events, and need at least one event', () => {
     const plan = parseReplayFile(bytes('data: a\n\ndata: b\n\n'), 'x.sse', undefined)
     expect(
@@ -361,5 +375,24 @@ describe('where a client starts', () => {
     expect(resolveStart(failing, null, 2, false)).toMatchObject({ connection: 2, step: 0 })
     // A different client (here: one with a Last-Event-ID) is not taken for the recorded one.
     expect(resolveStart(plan, '1', 1, false)).toMatchObject({ connection: 0, step: 1 })
+  })
+
+  it('finds an id with spaces around it as the server receives it: HTTP drops them', () => {
+    const spaced = parseTranscript(
+      lines(
+        open(0),
+        event(1, ' a ', 'a'),
+        event(2, 'b\t', 'b'),
+        close(3),
+        reconnect(4, 'b\t'),
+        open(5),
+        event(6, '  ', 'c'),
+      ),
+      'r',
+    )
+    expect(resolveStart(spaced, 'b', 1, false)).toMatchObject({ connection: 1, step: 0 })
+    expect(resolveStart(spaced, 'a', undefined, false)).toMatchObject({ connection: 0, step: 1 })
+    // An id of spaces alone is an empty header: none, from the start.
+    expect(resolveStart(spaced, null, undefined, false)).toMatchObject({ connection: 0, step: 0 })
   })
 })

@@ -93,6 +93,28 @@ describe('sse-probe serve: a recorded session, probed again', () => {
     expect(run.ofType('reconnect')).toEqual([])
   })
 
+  it('gives the recorded next connection to a client whose id has spaces around it (HTTP trims them)', async () => {
+    const server = await startCli([
+      'serve',
+      file('spaced-id.ndjson', [
+        OPEN,
+        ev(1, '1 ', 'a'),
+        { type: 'retry', t: 2, attempt: 1, ms: 10 },
+        { type: 'close', t: 3, attempt: 1, cause: 'server-closed' },
+        { type: 'reconnect', t: 20, attempt: 2, delayMs: 10, lastEventId: '1 ' },
+        { ...OPEN, t: 21 },
+        ev(22, '2', 'b', 'end'),
+      ]),
+    ])
+    const run = await runCli([server.url, '--json', '--timeout', '5s'])
+    expect(eventsOf(run)).toEqual([
+      ['message', '1 ', 'a'],
+      ['end', '2', 'b'],
+    ])
+    const { stderr } = await server.stop()
+    expect(stderr).toContain('Last-Event-ID: 1  → connection 2 of the recording')
+  })
+
   it('--speed scales the recorded timing: 0 is as fast as possible', async () => {
     const slow = file('slow.ndjson', [
       OPEN,
