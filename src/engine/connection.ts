@@ -314,7 +314,7 @@ export function readExcerpt(body: Body, secrets: readonly string[]): Promise<str
     const done = () => {
       clearTimeout(gaveUp)
       body.destroy()
-      resolve(excerpt(chunks, secrets))
+      resolve(excerpt(chunks, secrets, length > wanted))
     }
     const gaveUp = setTimeout(done, EXCERPT_WAIT_MS)
     body.read({
@@ -328,8 +328,9 @@ export function readExcerpt(body: Body, secrets: readonly string[]): Promise<str
   })
 }
 
-function excerpt(chunks: Buffer[], secrets: readonly string[]): string {
+/** `cut`: reading stopped before the body's end, which redacting may have made shorter than the excerpt. */
+function excerpt(chunks: Buffer[], secrets: readonly string[], cut: boolean): string {
   const whole = Buffer.from(redactSent(Buffer.concat(chunks).toString('utf8'), secrets))
   const text = whole.subarray(0, EXCERPT_BYTES).toString('utf8').replace(/\s+/g, ' ').trim()
-  return whole.length > EXCERPT_BYTES ? `${text}…` : text
+  return cut || whole.length > EXCERPT_BYTES ? `${text}…` : text
 }

@@ -84,6 +84,6 @@ export function forEachObject(root: unknown, visit: (node: object) => unknown): 
   }
 }
 
-/** A JSON object: not null, not an array. */
-export const isJsonObject = (value: unknown): value is Record<string, unknown> =>
+/** A JSON object (not null, not an array), its values typed as the caller reads them. */
+export const isJsonObject = <Value = unknown>(value: unknown): value is Record<string, Value> =>
   typeof value === 'object' && value !== null && !Array.isArray(value)

@@ -1,4 +1,5 @@
 import { headOf } from '../engine/escape.ts'
+import { isJsonObject } from '../engine/json-text.ts'
 import { roundMs } from '../engine/records.ts'
 import { createGapStats } from '../engine/stats.ts'
 import type { LlmOutput, LlmProblem, LlmProfile, LlmSummary, LlmToolCall } from './types.ts'
@@ -56,7 +57,7 @@ export function isNoOpOnceMade({ method, args }: SinkCall): boolean {
     case 'toolStart':
       return !nonEmpty(args[2]) && !nonEmpty(args[3]) && args[4] === undefined
     case 'usage':
-      return !isRecord(args[0])
+      return !isJsonObject(args[0])
     case 'toolDone':
       return false
     default:
@@ -143,9 +144,6 @@ export const isBatched = (deltas: number, medianPerRead: number) =>
 const STITCH_BATCH = 1024
 
 const nonEmpty = (value: unknown): value is string => typeof value === 'string' && value !== ''
-/** A JSON object (not null, not an array), its values typed as the caller reads them. */
-export const isRecord = <Value = unknown>(value: unknown): value is Record<string, Value> =>
-  value !== null && typeof value === 'object' && !Array.isArray(value)
 
 /**
  * Stitches one stream's deltas the way the provider's SDK does, and times them
@@ -306,7 +304,7 @@ export function createAssembler(
       completeAll(choice)
     },
     usage(value) {
-      if (isRecord(value)) {
+      if (isJsonObject(value)) {
         started = true
         usage = value
       }

@@ -1,12 +1,5 @@
-import { jsonText } from '../engine/json-text.ts'
-import {
-  END_DATA,
-  END_EVENT,
-  isRecord,
-  type ProfileParser,
-  type Signal,
-  type Sink,
-} from './assembler.ts'
+import { isJsonObject, jsonText } from '../engine/json-text.ts'
+import { END_DATA, END_EVENT, type ProfileParser, type Signal, type Sink } from './assembler.ts'
 import { withTemplates } from './template.ts'
 import type { LlmProfile } from './types.ts'
 
@@ -28,7 +21,7 @@ function parseJson(data: string): Json {
   }
 }
 
-const isObject = isRecord<Json>
+const isObject = isJsonObject<Json>
 
 /** The message of an error object as providers send it (`{error: {message}}`, `{message}`, `{error: "…"}`), else its JSON. */
 function errorMessage(error: Json): string {

@@ -184,6 +184,23 @@ describe('credentials are never shown unless --show-secrets', () => {
     expect(json.ofType('error')[0]!.body).not.toContain('s3cret')
   })
 
+  it('an error body cut after the credentials it quotes still ends in …', async () => {
+    // Quoted twice, the token makes the read (the excerpt plus the longest secret) end before
+    // the body does, and its redacted start is shorter than the excerpt.
+    const token = 's3cret'.repeat(40)
+    const server = await startServer((req, res) => {
+      res.writeHead(401, { 'content-type': 'text/plain' })
+      res.write(
+        `${'x'.repeat(40)} ${req.headers.authorization} ${req.headers.authorization} ${'y'.repeat(20)}`,
+      )
+      setTimeout(() => res.end('z'.repeat(1000)), 100)
+    })
+    const run = await runCli([server.url, '--json', '-H', `Authorization: Bearer ${token}`])
+    expect(run.ofType('error')[0]!.body).toBe(
+      `${'x'.repeat(40)} <redacted> <redacted> ${'y'.repeat(20)}…`,
+    )
+  })
+
   it('connection errors do not show the credentials of the URL or the proxy', async () => {
     const closed = await startServer(() => {})
     await closed.close()
