@@ -41,10 +41,11 @@ export function redactHeaders(
 const USERINFO = /\b([a-z][a-z\d+.-]*:\/\/)[^/?#\s]*@/gi
 // The `user:password@` of a URL typed without a scheme, which means http:// (cli.md), or with `//`.
 const BARE_USERINFO = /(^|[\s'"(]|\/\/)[^\s'"/?#@:]+:[^\s'"/?#@]*@/g
-// A secret header in text: "Name: value", and as mistyped without the colon ("Name value",
-// "Name=value"); commander quotes a rejected value as '…' is invalid.
+// A secret header in text: "Name: value", and as mistyped without the colon ("Name=value", and
+// "Name value" as the whole of a quoted value: prose such as "cookie value must be…" keeps its
+// words); commander quotes a rejected value as '…' is invalid.
 const SECRET_HEADER_TEXT = new RegExp(
-  `\\b(${[...SECRET_HEADERS].join('|')})(\\s*[:=]|\\s+)[\\s\\S]*?(?=' is invalid|$)`,
+  `\\b(${[...SECRET_HEADERS].join('|')})(\\s*[:=]|(?<='\\1)\\s+)[\\s\\S]*?(?=' is invalid|$)`,
   'gi',
 )
 // A credential typed without its header name, as in -H 'Bearer …'.

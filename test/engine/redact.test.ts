@@ -68,6 +68,9 @@ describe('redaction', () => {
       "argument 'Bearer <redacted>' is invalid",
     )
     expect(redactText("argument 'X-Trace t' is invalid")).toBe("argument 'X-Trace t' is invalid")
+    expect(redactText('the cookie value must be a string')).toBe(
+      'the cookie value must be a string',
+    )
     expect(redactText("value 'u:p@h:99999/' is invalid")).toBe(
       "value '<redacted>@h:99999/' is invalid",
     )
