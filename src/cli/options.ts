@@ -77,11 +77,16 @@ export function displayOptionsFrom(flags: RawProbeFlags | DemoFlags): DisplayOpt
   }
   const format = flags.json ? 'json' : flags.format
   const view = toPrettyView(flags)
-  // --hide-pings is a display flag too: JSON has every comment record, raw every body byte.
+  // --hide-pings and --events are display flags too: JSON has every comment record and every
+  // event, raw every body byte.
   const ignored =
     format === 'pretty'
       ? []
-      : [...(flags.hidePings ? ['--hide-pings'] : []), ...ignoredFlags(view, format)]
+      : [
+          ...(flags.hidePings ? ['--hide-pings'] : []),
+          ...(flags.events ? ['--events'] : []),
+          ...ignoredFlags(view, format),
+        ]
   const shows = format === 'json' ? 'shows every record' : 'writes the body as received'
   return {
     format,

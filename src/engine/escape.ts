@@ -1,9 +1,14 @@
 import { redactText } from './redact.ts'
 
-// C0 and C1 controls, DEL, and the bidi marks and overrides that reorder text on screen.
-const UNSAFE = /[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g
-// The same class without the g flag: a test per string is cheaper than a replace that finds nothing.
+// C0 and C1 controls, DEL, and the bidi marks and overrides that reorder text on screen; tab and
+// line feed apart, for text that keeps its lines (a model's answer).
+const UNSAFE_BUT_LINES =
+  '\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069'
+const UNSAFE = new RegExp(`[\\t\\n${UNSAFE_BUT_LINES}]`, 'g')
+const UNSAFE_IN_LINES = new RegExp(`[${UNSAFE_BUT_LINES}]`, 'g')
+// The same classes without the g flag: a test per string is cheaper than a replace that finds nothing.
 const ANY_UNSAFE = new RegExp(UNSAFE.source)
+const ANY_UNSAFE_IN_LINES = new RegExp(UNSAFE_IN_LINES.source)
 const NAMED: Record<string, string> = { '\t': '\\t', '\n': '\\n', '\r': '\\r' }
 
 /**
@@ -12,10 +17,15 @@ const NAMED: Record<string, string> = { '\t': '\\t', '\n': '\\n', '\r': '\\r' }
  * rewrite earlier lines, retitle the window or reach the clipboard.
  */
 export function visible(text: string): string {
-  return ANY_UNSAFE.test(text)
-    ? text.replace(UNSAFE, (char) => NAMED[char] ?? escapeCode(char.charCodeAt(0)))
-    : text
+  return ANY_UNSAFE.test(text) ? text.replace(UNSAFE, escapeChar) : text
 }
+
+/** As visible, but tabs and line breaks stay: the text keeps its layout, escaped as visible escapes it. */
+export function visibleLines(text: string): string {
+  return ANY_UNSAFE_IN_LINES.test(text) ? text.replace(UNSAFE_IN_LINES, escapeChar) : text
+}
+
+const escapeChar = (char: string) => NAMED[char] ?? escapeCode(char.charCodeAt(0))
 
 function escapeCode(code: number): string {
   return code <= 0xff

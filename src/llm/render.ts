@@ -1,16 +1,7 @@
 import type { ChalkInstance } from 'chalk'
 import { formatDuration } from '../engine/duration.ts'
-import { isHighSurrogate } from '../engine/escape.ts'
+import { isHighSurrogate, visible, visibleLines } from '../engine/escape.ts'
 import type { LlmOutput, LlmSummary } from './types.ts'
-
-// Control characters but tab and line feed, and the bidi overrides: a model's text keeps its lines,
-// a hostile stream cannot move the cursor or retitle the terminal.
-const UNSAFE = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/
-const UNSAFE_ALL = new RegExp(UNSAFE.source, 'g')
-const safe = (text: string) =>
-  UNSAFE.test(text)
-    ? text.replace(UNSAFE_ALL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
-    : text
 
 export interface LlmRenderer {
   /** What one piece of output adds to stdout; cheap per delta (the view keeps up with 10,000/s). */
@@ -48,7 +39,7 @@ export function createLlmRenderer(c: ChalkInstance, e: ChalkInstance): LlmRender
       const released = release()
       last = piece.kind
       const { name, arguments: args, valid } = piece.call
-      const text = `${released}${lineStart ? '' : '\n'}${c.magenta('⚙')} ${c.bold(safe(name ?? '(unnamed)'))} ${valid ? safe(args) : c.red(safe(args))}\n`
+      const text = `${released}${lineStart ? '' : '\n'}${c.magenta('⚙')} ${c.bold(visible(name ?? '(unnamed)'))} ${valid ? visibleLines(args) : c.red(visibleLines(args))}\n`
       lineStart = true
       return text
     }
@@ -69,14 +60,14 @@ export function createLlmRenderer(c: ChalkInstance, e: ChalkInstance): LlmRender
     }
     if (text === '') return before
     lineStart = text.endsWith('\n')
-    return before + styled(piece.kind, safe(text))
+    return before + styled(piece.kind, visibleLines(text))
   }
 
   const counted = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`
 
   function summary(llm: LlmSummary, batched: boolean): string[] {
     const ms = (value: number | null) => (value === null ? '–' : formatDuration(value))
-    const lines = [`llm          ${llm.profile}${llm.model ? `  model ${safe(llm.model)}` : ''}`]
+    const lines = [`llm          ${llm.profile}${llm.model ? `  model ${visible(llm.model)}` : ''}`]
     lines.push(`first token  ${ms(llm.ttftMs)}  (first output ${ms(llm.ttfoMs)})`)
     if (llm.itlMs)
       lines.push(
@@ -87,7 +78,7 @@ export function createLlmRenderer(c: ChalkInstance, e: ChalkInstance): LlmRender
     lines.push(
       `tokens       in ${count(llm.inputTokens)} · out ${count(llm.outputTokens)}${rate}  (${counted(llm.deltas, 'delta')} in ${counted(llm.reads, 'read')})`,
     )
-    lines.push(`finish       ${llm.finishReason === null ? '–' : safe(llm.finishReason)}`)
+    lines.push(`finish       ${llm.finishReason === null ? '–' : visible(llm.finishReason)}`)
     // Only the first choice streams above: the others would go unnoticed.
     if (llm.choices)
       lines.push(
@@ -108,7 +99,7 @@ export function createLlmRenderer(c: ChalkInstance, e: ChalkInstance): LlmRender
       )
     }
     for (const problem of llm.problems)
-      lines.push(`${e.red('✗')} ${problem.code}: ${safe(problem.message)}`)
+      lines.push(`${e.red('✗')} ${problem.code}: ${visible(problem.message)}`)
     return lines
   }
 

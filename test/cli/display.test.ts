@@ -146,6 +146,11 @@ describe('display options of the pretty format', () => {
     expect(hidden.stderr).toBe(
       'sse-probe: --hide-pings is for the pretty format: --format json shows every record\n',
     )
+    const events = await probe('--format', 'raw', '--events')
+    expect(events.stdout).toBe(STREAM)
+    expect(events.stderr).toMatch(
+      /^sse-probe: --events is for the pretty format: --format raw writes the body as received\n/,
+    )
   })
 
   it('on an LLM stream, a flag that chooses or shapes events shows the events, not the text', async () => {

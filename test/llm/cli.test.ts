@@ -493,6 +493,34 @@ describe('the pretty view', () => {
     expect(run.stderr).not.toContain('batched')
   })
 
+  it('escapes control characters in the text, a tool name and the summary as everywhere else: \\x1b, \\r', async () => {
+    const words = ['Red: \x1b[31mred\x1b[0m', ' CR\r\nnext', '\tcol \u202eevil']
+    const error = JSON.stringify({ error: { message: 'overloaded \x1b]0;owned\x07' } })
+    const call = JSON.stringify({
+      object: 'chat.completion.chunk',
+      choices: [
+        {
+          index: 0,
+          delta: {
+            tool_calls: [{ index: 0, id: 'c', function: { name: 'get\nx', arguments: '{}' } }],
+          },
+          finish_reason: 'tool_calls',
+        },
+      ],
+    })
+    const tokens = chatTokens(3, 1, 1, (i) => words[i]!)
+    const url = await serveLlmStreams({
+      text: { frames: [...tokens.frames.slice(0, 4), `data: ${call}\n\n`, `data: ${error}\n\n`] },
+    })
+    const run = await runMain(['-d', '{}', `${url}/text`])
+    expect(run.exitCode).toBe(3)
+    expect(run.stdout).toBe(
+      'Red: \\x1b[31mred\\x1b[0m CR\\r\nnext\tcol \\u202eevil\n⚙ get\\nx {}\n',
+    )
+    expect(run.stderr).toContain('stream-error: overloaded \\x1b]0;owned\\x07  exit 3')
+    expect(run.stderr).toContain('✗ stream-error: overloaded \\x1b]0;owned\\x07\n')
+  })
+
   it('shows a refusal as it arrives, marked and apart, and says in the summary that the model refused', async () => {
     const url = await serveLlmStreams({ chatRefusal, responsesIncomplete })
     const run = await runMain(['--expect-llm', '-d', '{}', `${url}/chatRefusal`])

@@ -37,6 +37,19 @@ describe.runIf(TERMINAL_TESTS)('the LLM view on a terminal', () => {
     expect(terminal.screen()).toContain('Sunny 😀 today')
   })
 
+  it('Ctrl-C mid-answer ends the partial line, then prints the summary with the LLM block (exit 130)', async () => {
+    const url = await serveLlmStreams({ slow: chatTokens(100, 1, 100) })
+    const terminal = await runInTerminal(['-d', '{}', `${url}/slow`])
+    await terminal.waitFor(/t3 /)
+    terminal.keys('C-c')
+    expect(await terminal.exitCode()).toBe(130)
+    const rows = terminal.screen()
+    const summary = rows.findIndex((row) => row.startsWith('── summary  interrupted'))
+    expect(summary, rows.join('\n')).toBeGreaterThan(0)
+    expect(rows[summary - 1]).toMatch(/^t0 t1 t2 t3 (t\d+ )*t\d+$/)
+    expect(rows.slice(summary).join('\n')).toMatch(/\nllm {10}openai-chat/)
+  })
+
   it('keeps the text when stdout is piped to the terminal the spinner is on', async () => {
     const url = await serveLlmStreams({ chatTools: paced(chatTools) })
     const terminal = await runInTerminal(['-d', '{}', `${url}/chatTools`], { pipe: true })
