@@ -402,7 +402,7 @@ function addOutputOptions(command: Command): Command {
     .option('--hide-pings', 'do not show pings and comments (they are still counted)')
     .option(
       '--compact',
-      'one line per event (data cut to the terminal width; whole when not a terminal)',
+      'one line per event (data cut to the terminal width; whole when not a terminal or with --full)',
     )
     .option(
       '--only <type>',

@@ -246,6 +246,15 @@ describe.skipIf(!HAS_TMUX && !process.env.CI)('display options on a terminal', (
       .find((text) => text.includes('message'))!
     expect(line).toMatch(/w…$/)
     expect(line.length).toBeLessThanOrEqual(100)
+
+    // --full never cuts: the line stays whole, wrapped by the terminal.
+    const full = runInTerminal([server.url, '--no-reconnect', '--compact', '--full'], {
+      width: 100,
+      height: 30,
+    })
+    expect(await full.exited()).toBe(0)
+    expect(full.screen().replace(/\n/g, '')).toContain(`message  ${'w'.repeat(300)}`)
+    expect(full.screen()).not.toContain('…')
   })
 
   it("a long comment (a server's padding) is cut as long data is, --compact to the width", async () => {

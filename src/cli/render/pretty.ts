@@ -64,6 +64,8 @@ export function createPrettyRenderer(
         : `${(t / 1000).toFixed(3)}s`.padStart(9),
     )
   const cutsLong = options.columns !== undefined && !display.full
+  // --full never cuts: --compact lines too stay whole (the terminal wraps them).
+  const fit = display.full ? undefined : options.width
   // Events of one network chunk share their time: format it once.
   let lastT = -1
   let lastTime = ''
@@ -103,7 +105,7 @@ export function createPrettyRenderer(
     let text: string
     if (display.compact) {
       // Columns, not characters: the type or id may be wide (CJK, emoji) or escaped (\\x1b).
-      const width = options.width && options.columns! - options.width.stringWidth(head) - 4
+      const width = fit && options.columns! - fit.stringWidth(head) - 4
       text = `${head}  ${compactData(record.data, width)}\n`
     } else {
       text = `${head}\n${renderData(record.data)}\n`
@@ -116,7 +118,7 @@ export function createPrettyRenderer(
     // Highlighted only when the data is JSON: `[INFO] took 200ms` starts as an array would.
     const json = compactJson(data)
     let line = visible(json ?? data)
-    if (width !== undefined) line = options.width!.cut(line, Math.max(width, 10))
+    if (width !== undefined) line = fit!.cut(line, Math.max(width, 10))
     return json !== undefined && c.level > 0 ? highlightJson(line, c) : line
   }
 
@@ -128,9 +130,9 @@ export function createPrettyRenderer(
   /** A comment's line, cut on a terminal as long data is: a server's padding may be megabytes. */
   function renderComment(record: CommentRecord): string {
     const head = `${time(record.t)}  :`
-    if (display.compact && options.width) {
-      const width = options.columns! - options.width.stringWidth(head) - 2
-      return `${head}${options.width.cut(visible(record.text), Math.max(width, 10))}\n`
+    if (display.compact && fit) {
+      const width = options.columns! - fit.stringWidth(head) - 2
+      return `${head}${fit.cut(visible(record.text), Math.max(width, 10))}\n`
     }
     const long = cutsLong ? cutLongData(record.text) : undefined
     if (!long) return `${head}${visible(record.text)}\n`
