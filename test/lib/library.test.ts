@@ -381,6 +381,12 @@ describe('probe()', () => {
     expect(summaries.map((s) => s.expectations[0]!.ok)).toEqual([true, true])
   })
 
+  it('a /g pattern in expectData counts every matching event of one probe', async () => {
+    const server = await sseServer('data: a\n\ndata: b\n\ndata: c\n\n')
+    const summary = await probe(server.url, { expectData: /a|b|c/g, maxEvents: 3 }).summary
+    expect(summary.expectations).toEqual([{ name: '--expect-data a|b|c', ok: true, actual: 3 }])
+  })
+
   it('throws at once for a transcript it cannot write, contract options or not', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sse-probe-record-'))
     const schema = join(dir, 'any.json')
