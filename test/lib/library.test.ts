@@ -240,6 +240,7 @@ describe('probe()', () => {
       "argument 'X-Trace: 5' is invalid. expected a string value, not number",
     )
     expect(bad({ expectEnd: 'no' })).toThrow("option '--expect-end' argument 'no' is invalid")
+    expect(bad({ expectMinEvents: 0 })).toThrow("'--expect-min-events <n>' argument '0' is invalid")
     expect(bad({ extensions: 5 })).toThrow('option extensions: expected an array')
     expect(bad({ endEvent: 5 })).toThrow(/--end-event/)
     expect(() => probe(5 as never)).toThrow(/argument 'url'. expected a string or a URL/)
