@@ -307,7 +307,7 @@ function addExpectOptions(command: Command): Command {
     .optionsGroup('Expectations:')
     .option('--expect-event <type>', 'expect at least one event of this type, repeatable', collect)
     .option('--expect-data <regex>', 'expect an event whose data matches, repeatable', regexArg)
-    .option('--expect-min-events <n>', 'expect at least n events', countArg)
+    .option('--expect-min-events <n>', 'expect at least n events', positiveCountArg)
     .option('--expect-end', 'expect the probe to end by --end-event or --end-data')
     .option('--expect-reconnect', 'expect at least one reconnect')
     .option(

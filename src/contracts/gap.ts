@@ -1,4 +1,4 @@
-import { formatDuration, type ProbeExtension } from './engine.ts'
+import { formatDuration, formatLimit, type ProbeExtension } from './engine.ts'
 
 /**
  * `--fail-fast` with `--expect-max-gap`: ends the probe the moment a silence
@@ -8,7 +8,7 @@ import { formatDuration, type ProbeExtension } from './engine.ts'
 export function createGapWatch(maxGapMs: number): ProbeExtension {
   let timer: NodeJS.Timeout | undefined
   let lastAt: number | undefined
-  const name = `--expect-max-gap ${formatDuration(maxGapMs)}`
+  const name = `--expect-max-gap ${formatLimit(maxGapMs)}`
   return {
     onRecord(record, context) {
       if (record.type === 'close') {
@@ -31,7 +31,7 @@ export function createGapWatch(maxGapMs: number): ProbeExtension {
           () =>
             context.end(
               'expectation-failed',
-              `${name}: more than ${formatDuration(maxGapMs)} without a message`,
+              `${name}: more than ${formatLimit(maxGapMs)} without a message`,
             ),
           maxGapMs + 1,
         )

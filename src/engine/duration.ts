@@ -20,6 +20,20 @@ export function parseDuration(text: string): number | undefined {
   return ms
 }
 
+/**
+ * A limit the user gave, exactly and in a form parseDuration reads back: 1234ms is 1.234s, not
+ * formatDuration's 1.23s, and 1h is 1h, not 60m00s. For expectation names, which a user greps for.
+ */
+export function formatLimit(ms: number): string {
+  // Six decimals drop the float noise of parsing (1.1s is 1100.0000000000002ms).
+  const exact = (n: number) => String(Number(n.toFixed(6)))
+  if (ms < 1000) return `${exact(ms)}ms`
+  const hours = Math.floor(ms / 3_600_000)
+  const minutes = Math.floor((ms % 3_600_000) / 60_000)
+  const seconds = (ms % 60_000) / 1000
+  return `${hours ? `${hours}h` : ''}${minutes ? `${minutes}m` : ''}${seconds ? `${exact(seconds)}s` : ''}`
+}
+
 /** A short human form of a duration: 850ms, 1.25s, 2m05s. */
 export function formatDuration(ms: number): string {
   if (ms < 9.95) return `${ms.toFixed(1).replace(/\.0$/, '')}ms`

@@ -1,4 +1,4 @@
-import { formatDuration } from './duration.ts'
+import { formatLimit } from './duration.ts'
 import type { EndReason, ExpectationResult } from './records.ts'
 import type { SessionStats } from './session.ts'
 import type { DataPattern } from './validate.ts'
@@ -42,7 +42,7 @@ export function evaluateExpectations(
     results.push({ name: '--expect-reconnect', ok: actual > 0, actual })
   }
   if (spec.maxGapMs !== undefined) {
-    const name = `--expect-max-gap ${formatDuration(spec.maxGapMs)}`
+    const name = `--expect-max-gap ${formatLimit(spec.maxGapMs)}`
     results.push({ name, ok: stats.maxSilenceMs <= spec.maxGapMs, actual: stats.maxSilenceMs })
   }
   return results

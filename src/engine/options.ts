@@ -548,7 +548,8 @@ export function fromLibraryOptions(
     expect: {
       events: stringList('expectEvent', options.expectEvent),
       dataPatterns,
-      minEvents: countOption('expectMinEvents', options.expectMinEvents, 0),
+      // At least 0 events always holds: a check that cannot fail is a mistake (as --expect-max-gap 0).
+      minEvents: countOption('expectMinEvents', options.expectMinEvents, 1),
       end: booleanOption('expectEnd', options.expectEnd),
       reconnect: booleanOption('expectReconnect', options.expectReconnect),
       maxGapMs: durationOption('expectMaxGap', options.expectMaxGap, true),

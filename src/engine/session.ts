@@ -113,8 +113,13 @@ export function createSession(options: SessionOptions) {
         gaps?.add(dt)
       }
       clock[LAST_EVENT_AT] = t
-      for (let i = 0; i < dataPatterns.length; i++)
-        if (dataPatterns[i]!.test(data)) dataMatches[i]!++
+      for (let i = 0; i < dataPatterns.length; i++) {
+        const pattern = dataPatterns[i]!
+        // Each event is tested afresh: a /g or /y pattern (the library takes a RegExp) would
+        // otherwise start at the lastIndex the previous event's match left, and miss this one.
+        pattern.lastIndex = 0
+        if (pattern.test(data)) dataMatches[i]!++
+      }
       if (endEvents.has(event)) return 'end-event'
       // Compared only when the lengths match: hashing every large payload for a Set lookup is not free.
       if (

@@ -610,6 +610,17 @@ describe('expectations', () => {
     expect(run.summary.expectations[0]!.actual).toBeGreaterThan(300)
   })
 
+  it('--expect-max-gap is named by its exact limit, with or without --fail-fast', async () => {
+    const server = await startServer((_req, res) => {
+      res.writeHead(200, SSE).end('event: end\ndata: b\n\n')
+    })
+    for (const flags of [[], ['--fail-fast']]) {
+      const run = await runCli([server.url, '--json', '--expect-max-gap', '1234ms', ...flags])
+      // Not "1.23s": a limit of 1230ms is another limit.
+      expect(run.summary.expectations.map((e) => e.name)).toEqual(['--expect-max-gap 1.234s'])
+    }
+  })
+
   it('a failed expectation does not hide a non-zero reason', async () => {
     const server = await startServer((_req, res) => res.writeHead(500).end())
     const run = await runCli([server.url, '--json', '--expect-event', 'x'])

@@ -62,6 +62,7 @@ describe('every flag given a bad value exits 2, names the flag and the value, an
     [['--idle-timeout', '-5ms'], '--idle-timeout', '-5ms'],
     [['--expect-data', '('], '--expect-data', '('],
     [['--expect-min-events', '-2'], '--expect-min-events', '-2'],
+    [['--expect-min-events', '0'], '--expect-min-events', 'of at least 1'],
     [['--expect-max-gap', 'long'], '--expect-max-gap', 'long'],
     [['--format', 'xml'], '--format', 'xml'],
     [['--json', '--format', 'raw'], '--json', '--format raw'],

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { formatDuration, MAX_DELAY_MS, parseDuration } from '../../src/engine/duration.ts'
+import {
+  formatDuration,
+  formatLimit,
+  MAX_DELAY_MS,
+  parseDuration,
+} from '../../src/engine/duration.ts'
 import { visible } from '../../src/engine/escape.ts'
 import { exitCodeFor } from '../../src/engine/exit-code.ts'
 import { evaluateExpectations } from '../../src/engine/expectations.ts'
@@ -31,6 +36,22 @@ describe('durations', () => {
       formatDuration(999.6),
       formatDuration(59_996),
     ]).toEqual(['0.5ms', '850ms', '1.25s', '2m05s', '10ms', '1s', '1m00s'])
+  })
+})
+
+describe('formatLimit', () => {
+  it.each([
+    ['300ms', '300ms'],
+    ['1234ms', '1.234s'],
+    ['1.1s', '1.1s'],
+    ['1m', '1m'],
+    ['61500ms', '1m1.5s'],
+    ['1h', '1h'],
+    ['0.5ms', '0.5ms'],
+  ])('%s is named %s, and reads back the same', (text, name) => {
+    const ms = parseDuration(text)!
+    expect(formatLimit(ms)).toBe(name)
+    expect(parseDuration(name)).toBe(ms)
   })
 })
 

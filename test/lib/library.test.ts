@@ -240,6 +240,7 @@ describe('probe()', () => {
       "argument 'X-Trace: 5' is invalid. expected a string value, not number",
     )
     expect(bad({ expectEnd: 'no' })).toThrow("option '--expect-end' argument 'no' is invalid")
+    expect(bad({ expectMinEvents: 0 })).toThrow("'--expect-min-events <n>' argument '0' is invalid")
     expect(bad({ extensions: 5 })).toThrow('option extensions: expected an array')
     expect(bad({ endEvent: 5 })).toThrow(/--end-event/)
     expect(() => probe(5 as never)).toThrow(/argument 'url'. expected a string or a URL/)
@@ -379,6 +380,12 @@ describe('probe()', () => {
       [1, 2].map(() => probe(server.url, { expectData: done, maxEvents: 1 }).summary),
     )
     expect(summaries.map((s) => s.expectations[0]!.ok)).toEqual([true, true])
+  })
+
+  it('a /g pattern in expectData counts every matching event of one probe', async () => {
+    const server = await sseServer('data: a\n\ndata: b\n\ndata: c\n\n')
+    const summary = await probe(server.url, { expectData: /a|b|c/g, maxEvents: 3 }).summary
+    expect(summary.expectations).toEqual([{ name: '--expect-data a|b|c', ok: true, actual: 3 }])
   })
 
   it('throws at once for a transcript it cannot write, contract options or not', async () => {
