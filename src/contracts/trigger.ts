@@ -8,6 +8,7 @@ import {
   type EndReason,
   type ExpectationResult,
   formatDuration,
+  formatLimit,
   type ProbeExtension,
   redactUrl,
   roundMs,
@@ -61,7 +62,7 @@ export function createTriggerExtension(
   let unsent = false
   let withinTimer: NodeJS.Timeout | undefined
   const withinName =
-    expectWithinMs === undefined ? '' : `--expect-within ${formatDuration(expectWithinMs)}`
+    expectWithinMs === undefined ? '' : `--expect-within ${formatLimit(expectWithinMs)}`
 
   // The trigger's request ends with the probe only if the probe was cut short: otherwise its
   // answer is awaited (settle) and reported, as the stream may end before the answer comes.
@@ -90,7 +91,7 @@ export function createTriggerExtension(
         if (failFast && eventAt === undefined)
           context.end(
             'expectation-failed',
-            `${withinName}: no event within ${formatDuration(expectWithinMs)} of the trigger`,
+            `${withinName}: no event within ${formatLimit(expectWithinMs)} of the trigger`,
           )
       }, expectWithinMs)
     }

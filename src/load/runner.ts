@@ -1,4 +1,4 @@
-import { formatDuration } from '../engine/duration.ts'
+import { formatLimit } from '../engine/duration.ts'
 import { createHttp } from '../engine/http.ts'
 import type { ProbeOptions } from '../engine/options.ts'
 import { type Probe, type ProbeSink, startProbe } from '../engine/probe.ts'
@@ -285,7 +285,7 @@ export function loadExpectations(
   }
   if (options.expectFanoutP95Ms !== undefined) {
     expectations.push({
-      name: `--expect-fanout-p95 ${formatDuration(options.expectFanoutP95Ms)}`,
+      name: `--expect-fanout-p95 ${formatLimit(options.expectFanoutP95Ms)}`,
       ok: fanoutP95 !== null && fanoutP95 <= options.expectFanoutP95Ms,
       actual: fanoutP95,
     })

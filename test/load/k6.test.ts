@@ -161,11 +161,12 @@ describe('load --export k6, run as xk6-sse runs it', () => {
   })
 
   it('holds for the ramp and the duration to the millisecond, and passes on --insecure', async () => {
-    const script = await exportK6('-c', '10', '--ramp', '1500ms', '--duration', '2s', '-k')
-    expect(script).toMatch(/"duration": "1500ms",\s*"target": 10\s*\},\s*\{\s*"duration": "2s"/)
-    expect(script).toContain('const HOLD_MS = 3500')
+    const script = await exportK6('-c', '10', '--ramp', '1500ms', '--duration', '2005ms', '-k')
+    expect(script).toMatch(/"duration": "1500ms",\s*"target": 10\s*\},\s*\{\s*"duration": "2005ms"/)
+    expect(script).toContain('const HOLD_MS = 3505')
+    // The command as it reads back: 2005ms, not a rounded 2.01s.
     expect(script).toContain(
-      'from `sse-probe load http://127.0.0.1:9/stream -c 10 --ramp 1.5s --duration 2s`.',
+      'from `sse-probe load http://127.0.0.1:9/stream -c 10 --ramp 1.5s --duration 2.005s`.',
     )
     expect(script).toContain('insecureSkipTLSVerify: true')
   })
