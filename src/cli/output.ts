@@ -4,7 +4,7 @@ import type { ChalkInstance, ColorSupportLevel } from 'chalk'
 import { formatDuration } from '../engine/duration.ts'
 import { visible } from '../engine/escape.ts'
 import type { ProbeRecord } from '../engine/records.ts'
-import type { LlmRenderer } from '../llm/render.ts'
+import type { LlmNotes, LlmRenderer } from '../llm/render.ts'
 import type { LlmOutput } from '../llm/types.ts'
 import type { Format } from './args.ts'
 import type { PrettyView } from './render/display.ts'
@@ -58,9 +58,9 @@ export interface Output {
   /**
    * An LLM stream was recognised (llm.md, "Display"): loads its view, which shows the model's
    * text instead of event blocks (pretty) and the LLM block in the summary (pretty and raw).
-   * `batched` is asked when the summary is shown.
+   * `notes` are asked when the summary is shown.
    */
-  startLlm(batched: () => boolean): void
+  startLlm(notes: () => LlmNotes): void
   /** What the model says, as it arrives (see LlmOutput); wanted only when `llmLive`. */
   llmOutput(output: LlmOutput): void
   /** Whether the model's text is shown live (pretty, not -q, not --events). */
@@ -111,9 +111,9 @@ export async function createOutput(
     renderer?: LlmRenderer
     /** The model's text replaces the event blocks. */
     live: boolean
-    batched: () => boolean
+    notes: () => LlmNotes
     pending: (() => void)[]
-  } = { live: false, batched: () => false, pending: [] }
+  } = { live: false, notes: () => ({ batched: false, cut: false }), pending: [] }
   const llmLive = options.format === 'pretty' && !options.quiet && !options.events
   const inOrder = (action: () => void) => {
     if (llm.loading && !llm.renderer) llm.pending.push(action)
@@ -149,7 +149,7 @@ export async function createOutput(
       hidePings: options.hidePings,
       include: options.include,
       summaryBlock: (summary) =>
-        llm.renderer && summary.llm ? llm.renderer.summary(summary.llm, llm.batched()) : [],
+        llm.renderer && summary.llm ? llm.renderer.summary(summary.llm, llm.notes()) : [],
       ...(options.view && { view: options.view }),
       startedAt: Date.now(),
       ...(stdout.isTTY && { columns: (stdout as { columns?: number }).columns || 80 }),
@@ -243,9 +243,9 @@ export async function createOutput(
         inOrder(() => render(record))
       }
     },
-    startLlm(batched) {
+    startLlm(notes) {
       if (!llm.load || llm.loading) return
-      llm.batched = batched
+      llm.notes = notes
       llm.loading = llm.load().then((renderer) => {
         llm.renderer = renderer
         llm.live = llmLive

@@ -270,7 +270,7 @@ export async function runInspect(
   async function llmBlock(summary: SummaryRecord): Promise<string[]> {
     if (!llm || !summary.llm) return []
     const { createLlmRenderer } = await import('../llm/render.ts')
-    return createLlmRenderer(chalk, chalkStderr).summary(summary.llm, llm.batched)
+    return createLlmRenderer(chalk, chalkStderr).summary(summary.llm, llm)
   }
 }
 

@@ -18,6 +18,8 @@ export interface LlmExtension extends ProbeExtension {
   readonly profile: LlmProfile | undefined
   /** After finish: whether the deltas arrived batched (the pretty summary warns). */
   readonly batched: boolean
+  /** After finish: whether the probe stopped the answer mid-stream (Ctrl-C, -n …), before its end marker or close. */
+  readonly cut: boolean
 }
 
 // auto decides on the first events with data, so a stream that is not a model's is left alone for good.
@@ -58,6 +60,8 @@ export function createLlmExtension(options: LlmExtensionOptions): LlmExtension {
   // When the current connection's request was sent: TTFT counts from there.
   let sentAt = 0
   let ended = false
+  // The current connection closed: the stream is over, whether or not its end marker came.
+  let closed = false
   let batched = false
   const problems: LlmProblem[] = []
   // Each connection of a flapping server can find the same problem: listed once, so that hours of
@@ -117,6 +121,9 @@ export function createLlmExtension(options: LlmExtensionOptions): LlmExtension {
     get batched() {
       return batched
     },
+    get cut() {
+      return profile !== undefined && !ended && !closed
+    },
     onRecord(record, context) {
       switch (record.type) {
         case 'event':
@@ -129,8 +136,10 @@ export function createLlmExtension(options: LlmExtensionOptions): LlmExtension {
           if (assembler?.started() || answered === undefined) answered = assembler
           assembler = undefined
           ended = false
+          closed = false
           return
         case 'close':
+          closed = true
           if (profile && !ended)
             found({
               code: 'no-end-marker',

@@ -3,6 +3,12 @@ import { formatDuration } from '../engine/duration.ts'
 import { isHighSurrogate, visible, visibleLines } from '../engine/escape.ts'
 import type { LlmOutput, LlmSummary } from './types.ts'
 
+/** What the summary says besides summary.llm (see LlmExtension). */
+export interface LlmNotes {
+  batched: boolean
+  cut: boolean
+}
+
 export interface LlmRenderer {
   /** What one piece of output adds to stdout; cheap per delta (the view keeps up with 10,000/s). */
   output(output: LlmOutput): string
@@ -10,8 +16,8 @@ export interface LlmRenderer {
   end(): string
   /** Whether the streamed text stopped in the middle of a line. */
   lineOpen(): boolean
-  /** The LLM block of the pretty summary (stderr). */
-  summary(llm: LlmSummary, batched: boolean): string[]
+  /** The LLM block of the pretty summary (stderr); `notes`: the extension's batched and cut. */
+  summary(llm: LlmSummary, notes: LlmNotes): string[]
 }
 
 /** The live text view of llm.md: text as it arrives, reasoning dimmed, a refusal marked, tool calls when complete. */
@@ -65,7 +71,7 @@ export function createLlmRenderer(c: ChalkInstance, e: ChalkInstance): LlmRender
 
   const counted = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`
 
-  function summary(llm: LlmSummary, batched: boolean): string[] {
+  function summary(llm: LlmSummary, { batched, cut }: LlmNotes): string[] {
     const ms = (value: number | null) => (value === null ? '–' : formatDuration(value))
     const lines = [`llm          ${llm.profile}${llm.model ? `  model ${visible(llm.model)}` : ''}`]
     lines.push(`first token  ${ms(llm.ttftMs)}  (first output ${ms(llm.ttfoMs)})`)
@@ -91,7 +97,8 @@ export function createLlmRenderer(c: ChalkInstance, e: ChalkInstance): LlmRender
         ),
       )
     }
-    if (llm.usage === null && llm.profile === 'openai-chat') {
+    // Usage comes last: a stream the probe stopped early (Ctrl-C, -n) says nothing about it.
+    if (llm.usage === null && llm.profile === 'openai-chat' && !cut) {
       lines.push(
         e.dim(
           'no usage in the stream: send "stream_options": {"include_usage": true} to get token counts',

@@ -130,6 +130,23 @@ describe('sse-probe demo', () => {
     expect((await runCli(['demo', '--port', '70000'])).exitCode).toBe(2)
   })
 
+  // The demo asks for usage (stream_options.include_usage), which comes after the answer: stopped
+  // mid-answer, the summary told the user to ask for it.
+  it('demo llm, stopped by Ctrl-C mid-answer: exit 130, the LLM summary without the include_usage hint', async () => {
+    const run = await runCli(['demo', 'llm', '--no-color'], {
+      onSpawn: (child) =>
+        child.stdout!.once('data', () => setTimeout(() => child.kill('SIGINT'), 100)),
+    })
+    expect(run.exitCode).toBe(130)
+    expect(run.stdout).toMatch(/^Sure!/)
+    expect(run.stderr).toMatch(/summary {2}interrupted {2}exit 130/)
+    expect(run.stderr).toMatch(/tokens {7}in \? · out \?/)
+    expect(run.stderr).not.toContain('include_usage')
+    const whole = await runCli(['demo', 'llm', '-q'])
+    expect(whole.stderr).toMatch(/tokens {7}in 42 · out 56/)
+    expect(whole.stderr).not.toContain('include_usage')
+  })
+
   // "CORS is open, so a page on any origin can use it": a model client's fetch (a JSON body, an
   // Authorization header) is preceded by a preflight, which was answered with the stream itself,
   // without Access-Control-Allow-Headers, so the browser refused the request.

@@ -44,7 +44,10 @@ export async function probeAndSummarise(
   const view = display.format !== 'json'
   const live = output.llmLive
   const llm = llmExtensionFor(flags.llm, flags.expectLlm ?? false, {
-    ...(view && { onProfile: () => output.startLlm(() => llm?.batched ?? false) }),
+    ...(view && {
+      onProfile: () =>
+        output.startLlm(() => ({ batched: llm?.batched ?? false, cut: llm?.cut ?? false })),
+    }),
     ...(live && { onOutput: output.llmOutput }),
   })
   // Into the same array: the contracts' isControlEvent looks for it there. First, as the library
