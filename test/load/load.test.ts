@@ -409,7 +409,7 @@ describe('sse-probe load', () => {
     // before the answer, which is still reported (a 500 ends the run with exit 3), or, when none
     // comes, a trigger record says so.
     const streams = new Set<ServerResponse>()
-    let status = 500
+    let status = 0
     let answerMs = 100
     const server = await startServer((req, res) => {
       if (req.url === '/publish') {
@@ -434,17 +434,9 @@ describe('sse-probe load', () => {
       '--trigger',
       `POST ${server.url}/publish`,
     ]
-    const failed = await runCli(args)
-    expect(failed.exitCode).toBe(3)
-    expect(loadRecords(failed).find((r) => r.type === 'trigger')).toMatchObject({ status: 500 })
-    expect(loadSummary(failed)).toMatchObject({
-      reason: 'trigger-failed',
-      message: 'the trigger was answered with HTTP 500',
+    const answered = await failsThenAnswered(args, (answer) => {
+      status = answer
     })
-    status = 202
-    const answered = await runCli(args)
-    expect(answered.exitCode).toBe(0)
-    expect(loadRecords(answered).find((r) => r.type === 'trigger')).toMatchObject({ status: 202 })
     expect(loadSummary(answered).reason).toBe('connections-ended')
     // Awaited 5 s at most, and no longer than --duration would have held the connections.
     answerMs = 60_000
@@ -460,7 +452,7 @@ describe('sse-probe load', () => {
   it('sends the trigger when every stream ended in the read that opened it, and awaits its answer', async () => {
     // Headers, a status event and the end event in one write: each connection has ended by the
     // time its opening read is parsed, which is when the trigger is due.
-    let status = 500
+    let status = 0
     let triggers = 0
     const server = await startServer((req, res) => {
       if (req.url === '/publish') {
@@ -481,17 +473,9 @@ describe('sse-probe load', () => {
       '--trigger',
       `POST ${server.url}/publish`,
     ]
-    const failed = await runCli(args)
-    expect(failed.exitCode).toBe(3)
-    expect(loadRecords(failed).find((r) => r.type === 'trigger')).toMatchObject({ status: 500 })
-    expect(loadSummary(failed)).toMatchObject({
-      reason: 'trigger-failed',
-      message: 'the trigger was answered with HTTP 500',
+    const answered = await failsThenAnswered(args, (answer) => {
+      status = answer
     })
-    status = 202
-    const answered = await runCli(args)
-    expect(answered.exitCode).toBe(0)
-    expect(loadRecords(answered).find((r) => r.type === 'trigger')).toMatchObject({ status: 202 })
     expect(loadSummary(answered)).toMatchObject({
       reason: 'connections-ended',
       events: { total: 6 },
@@ -992,3 +976,20 @@ describe('load status line', () => {
     },
   )
 })
+
+/** The run fails on its trigger answered 500 (exit 3), and holds when it is answered 202: that run. */
+async function failsThenAnswered(args: string[], answerWith: (status: number) => void) {
+  answerWith(500)
+  const failed = await runCli(args)
+  expect(failed.exitCode).toBe(3)
+  expect(loadRecords(failed).find((r) => r.type === 'trigger')).toMatchObject({ status: 500 })
+  expect(loadSummary(failed)).toMatchObject({
+    reason: 'trigger-failed',
+    message: 'the trigger was answered with HTTP 500',
+  })
+  answerWith(202)
+  const answered = await runCli(args)
+  expect(answered.exitCode).toBe(0)
+  expect(loadRecords(answered).find((r) => r.type === 'trigger')).toMatchObject({ status: 202 })
+  return answered
+}
