@@ -886,17 +886,23 @@ async function waitFor(condition: () => boolean, ms = 10_000): Promise<void> {
   }
 }
 
+/** What the status line writes, into `writes`, and a collector of 10 connections whose first started. */
+function statusLineParts() {
+  const writes: string[] = []
+  const stream = new Writable({
+    write(chunk, _encoding, callback) {
+      writes.push(String(chunk))
+      callback()
+    },
+  })
+  const collector = createCollector({ target: 10, pingEvent: 'ping', epochAtStart: Date.now() })
+  collector.start(0, 0)
+  return { writes, stream, collector }
+}
+
 describe('load status line', () => {
   it('redraws one line at most 4 times a second', async () => {
-    const writes: string[] = []
-    const stream = new Writable({
-      write(chunk, _encoding, callback) {
-        writes.push(String(chunk))
-        callback()
-      },
-    })
-    const collector = createCollector({ target: 10, pingEvent: 'ping', epochAtStart: Date.now() })
-    collector.start(0, 0)
+    const { writes, stream, collector } = statusLineParts()
     collector.record(
       0,
       {
@@ -921,15 +927,7 @@ describe('load status line', () => {
   })
 
   it('says 1 reconnect in the singular', async () => {
-    const writes: string[] = []
-    const stream = new Writable({
-      write(chunk, _encoding, callback) {
-        writes.push(String(chunk))
-        callback()
-      },
-    })
-    const collector = createCollector({ target: 10, pingEvent: 'ping', epochAtStart: Date.now() })
-    collector.start(0, 0)
+    const { writes, stream, collector } = statusLineParts()
     const open = (attempt: number) =>
       ({
         type: 'open',
