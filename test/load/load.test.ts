@@ -604,18 +604,9 @@ describe('sse-probe load', () => {
 
   it('says once how to raise the file descriptor limit (EMFILE), then exits 3', async () => {
     const server = await holdingServer()
-    const child = spawn('bash', [
-      '-c',
-      `ulimit -n 64; exec "${process.execPath}" "${CLI}" load ${server.url} -c 200 --duration 5s --no-color`,
-    ])
-    onTestFinished(() => {
-      if (child.exitCode === null) child.kill('SIGKILL')
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
-    const exitCode = await new Promise<number | null>((resolve) => child.on('close', resolve))
+    const { exitCode, stdout, stderr } = await runShell(
+      `${server.url} -c 200 --duration 5s --no-color`,
+    )
     expect(exitCode).toBe(3)
     expect(stderr).toContain('ulimit -n is 64')
     expect(stderr).toMatch(/Raise the limit .*ulimit -n \d+/)
