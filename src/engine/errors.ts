@@ -39,6 +39,21 @@ const UNDICI_WORDS: Record<string, string> = {
 /** The way past a certificate that is not trusted, for a request that takes -k. */
 const INSECURE_HINT = 'use -k/--insecure to accept any certificate'
 
+// Node's words for one address it could not connect to: "connect ECONNREFUSED ::1:8000".
+const CONNECT_FAILURE = /^connect (E[A-Z]+) (\S+)$/
+
+/**
+ * The parts of an error on one line. Happy eyeballs (localhost is ::1 and 127.0.0.1) fails once
+ * per address, for the same reason: said once, with the addresses it tried.
+ */
+function sameFailure(parts: string[]): string {
+  const failures = parts.map((part) => CONNECT_FAILURE.exec(part))
+  const [first] = failures
+  if (parts.length > 1 && failures.every((failure) => failure && failure[1] === first![1]))
+    return `connect ${first![1]} ${failures.map((failure) => failure![2]).join(', ')}`
+  return parts.join(': ')
+}
+
 /**
  * One line for a transport error. undici's errors nest the reason in `cause` and
  * happy-eyeballs failures in `AggregateError.errors`; the user wants the innermost.
@@ -75,7 +90,7 @@ export function describeError(
   }
   const generic = /^(fetch failed|terminated|other side closed)$/
   const specific = parts.filter((part) => !generic.test(part))
-  const line = (specific.length > 0 ? specific : parts).join(': ') || String(error)
+  const line = sameFailure(specific.length > 0 ? specific : parts) || String(error)
   const said = UNDICI_WORDS[line]
   if (said !== undefined) return said
   const goaway = /^HTTP\/2: "GOAWAY" frame received with code (\d+)$/.exec(line)

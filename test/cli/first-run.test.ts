@@ -420,6 +420,16 @@ describe('localhost is both loopback addresses, as curl and browsers read it', (
   )
 })
 
+it('says once that localhost refused, with both addresses tried', async () => {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  await new Promise((resolve) => server.close(resolve))
+  const run = await runCli([`localhost:${port}/stream`, '--no-reconnect'])
+  expect(run.exitCode).toBe(3)
+  expect(run.stderr).toContain(`✗ connect ECONNREFUSED ::1:${port}, 127.0.0.1:${port}\n`)
+})
+
 describe('--help: grouped, with examples, for every command', () => {
   const groups: Record<string, string[]> = {
     '': ['Request:', 'Stream and reconnection:', 'When it ends:', 'Expectations:', 'Output:'],
