@@ -1,5 +1,5 @@
 import type { DiffRecord, DiffSummary, SideTiming } from './diff.ts'
-import { formatDuration, visible } from './engine.ts'
+import { counted, formatDuration, visible } from './engine.ts'
 
 export interface DiffStyle {
   bad(text: string): string
@@ -30,7 +30,6 @@ export function shownValues(left: unknown, right: unknown): [string, string] {
   }
   return [cut(l), cut(r)]
 }
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
 // A server's type and id are its own text: control characters are shown, never run.
 const where = (r: { event: string; id: string | null }) =>
   visible(`${r.event}${r.id === null ? '' : ` id ${r.id}`}`)
@@ -46,9 +45,9 @@ export function renderDiff(
   const { left, right } = summary.events
   lines.push(
     summary.same
-      ? style.good(`✓ same: ${plural(left, 'event')} on each side`)
+      ? style.good(`✓ same: ${counted(left, 'event')} on each side`)
       : style.bad(
-          `✗ different: ${plural(summary.differences, 'difference')} (${plural(left, 'event')} left, ${right} right)`,
+          `✗ different: ${counted(summary.differences, 'difference')} (${counted(left, 'event')} left, ${right} right)`,
         ),
   )
   let previous: DiffRecord | undefined

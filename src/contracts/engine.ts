@@ -2,6 +2,7 @@
  * What the contracts chunk (loaded by the contract flags alone) takes from the engine, in one
  * place. Not options.ts: it reads the flags before the chunk loads, so it is part of the CLI.
  */
+export { counted } from '../engine/counted.ts'
 export { formatDuration, formatLimit, parseDuration } from '../engine/duration.ts'
 export { fileProblem, SseProbeUsageError as UsageError } from '../engine/errors.ts'
 export { clipped, escapeRegex, visible } from '../engine/escape.ts'

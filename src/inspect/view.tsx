@@ -2,6 +2,7 @@ import type { ChalkInstance } from 'chalk'
 import { Box, Text, useInput } from 'ink'
 import { highlightJson } from '../cli/render/text.ts'
 import { cut, stringWidth } from '../cli/render/width.ts'
+import { counted } from '../engine/counted.ts'
 import { formatDuration } from '../engine/duration.ts'
 import { visible } from '../engine/escape.ts'
 import { type Cells, cells, pad } from './format.ts'
@@ -116,7 +117,6 @@ function UrlLine({ state }: { state: InspectState }) {
 }
 
 /** '1 reconnect', '2 reconnects': a count read as words. */
-const counted = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`
 
 function StatsLine({ state }: { state: InspectState }) {
   const { counts } = state
@@ -227,7 +227,7 @@ function Detail({
   const detail = state.detail!
   const body = detail.lines.slice(detail.scroll, detail.scroll + rows - 1)
   const more = detail.lines.length - detail.scroll - body.length
-  const title = `── #${detail.row.n} ${more > 0 ? `(${more} more ${more === 1 ? 'line' : 'lines'}, ↑↓ PgUp PgDn scroll) ` : ''}Esc closes `
+  const title = `── #${detail.row.n} ${more > 0 ? `(${counted(more, 'more line')}, ↑↓ PgUp PgDn scroll) ` : ''}Esc closes `
   return (
     <Box flexDirection="column">
       <Text dimColor wrap="truncate">

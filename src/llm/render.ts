@@ -1,4 +1,5 @@
 import type { ChalkInstance } from 'chalk'
+import { counted } from '../engine/counted.ts'
 import { formatDuration } from '../engine/duration.ts'
 import { isHighSurrogate, visible, visibleLines } from '../engine/escape.ts'
 import type { LlmOutput, LlmSummary } from './types.ts'
@@ -68,8 +69,6 @@ export function createLlmRenderer(c: ChalkInstance, e: ChalkInstance): LlmRender
     lineStart = text.endsWith('\n')
     return before + styled(piece.kind, visibleLines(text))
   }
-
-  const counted = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`
 
   function summary(llm: LlmSummary, { batched, cut }: LlmNotes): string[] {
     const ms = (value: number | null) => (value === null ? '–' : formatDuration(value))

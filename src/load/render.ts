@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream'
 import type { ChalkInstance } from 'chalk'
+import { counted } from '../engine/counted.ts'
 import { formatDuration } from '../engine/duration.ts'
 import { visible } from '../engine/escape.ts'
 import type { Collector } from './collector.ts'
@@ -30,7 +31,7 @@ export function startStatusLine(
     if (window.length > 1000 / REDRAW_MS) window.shift()
     const errors = collector.errorCount()
     const elapsed = Math.floor((at - startedAt) / 1000) * 1000
-    const line = `${open}/${target} open · ${Math.round(perSecond)} events/s · ${reconnects} ${reconnects === 1 ? 'reconnect' : 'reconnects'} · ${errors} ${errors === 1 ? 'error' : 'errors'} · ${elapsed === 0 ? '0s' : formatDuration(elapsed)}`
+    const line = `${open}/${target} open · ${Math.round(perSecond)} events/s · ${counted(reconnects, 'reconnect')} · ${counted(errors, 'error')} · ${elapsed === 0 ? '0s' : formatDuration(elapsed)}`
     // Cut to the terminal's width, one column spare: \x1b[2K erases one row, so a line that wrapped
     // would leave a row behind at every redraw. Each of its characters takes one column.
     const width = Math.max(1, (stream.columns || 80) - 1)

@@ -1,3 +1,4 @@
+import { counted } from '../../engine/counted.ts'
 import { visible } from '../../engine/escape.ts'
 import type { ProbeOptions } from '../../engine/options.ts'
 import { type ProbeSink, startProbe } from '../../engine/probe.ts'
@@ -107,6 +108,6 @@ function requestLines(request: StreamRequest, showSecrets: boolean): string {
   for (const [name, value] of Object.entries(redactHeaders(headers, showSecrets))) {
     lines.push(`${name}: ${value}`)
   }
-  if (body) lines.push(`(a body of ${body.length} byte${body.length === 1 ? '' : 's'})`)
+  if (body) lines.push(`(a body of ${counted(body.length, 'byte')})`)
   return lines.map((line) => `> ${visible(line)}`).join('\n')
 }

@@ -1,3 +1,4 @@
+import { counted } from '../../engine/counted.ts'
 import { SseProbeUsageError } from '../../engine/errors.ts'
 
 /** How the pretty format shows events: what the display flags ask for. Counting never changes. */
@@ -106,7 +107,7 @@ export function cutLongData(text: string): { shown: string; note: string } | und
   const size = formatSize(Buffer.byteLength(rest))
   return {
     shown,
-    note: `… ${moreLines > 0 ? `${moreLines} more line${moreLines === 1 ? '' : 's'} (${size})` : `${size} more`}, --full to see all`,
+    note: `… ${moreLines > 0 ? `${counted(moreLines, 'more line')} (${size})` : `${size} more`}, --full to see all`,
   }
 }
 
