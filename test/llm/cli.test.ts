@@ -581,6 +581,17 @@ describe('the pretty view', () => {
     expect(b.stderr).not.toContain('include_usage')
   })
 
+  it('no include_usage hint for an answer that failed or broke off before its finish_reason (its usage never came)', async () => {
+    const url = await serveLlmStreams({ chatError, chatCut })
+    const failed = await runMain(['-d', '{}', `${url}/chatError`])
+    expect(failed.exitCode).toBe(3)
+    expect(failed.stderr).toContain('✗ stream-error: server_error: The server had an error')
+    expect(failed.stderr).not.toContain('include_usage')
+    const cut = await runMain(['--reconnect', 'never', '-d', '{}', `${url}/chatCut`])
+    expect(cut.stderr).toContain('✗ no-end-marker')
+    expect(cut.stderr).not.toContain('include_usage')
+  })
+
   it('shows a comment in the middle of the answer on a line of its own', async () => {
     const frames = chatTokens(4, 1).frames
     frames.splice(3, 0, ': keep-alive\n\n')
