@@ -92,8 +92,28 @@ function createOpenaiChatParser(): ProfileParser {
   // takes, per choice. (A delta after that one leaves the SDK with no finish: it throws.)
   const audio = new Map<number, AudioState>()
   const finished = new Set<number>()
+  const indexless = new Map<string, string>()
   return (type, data, sink) =>
-    data === '[DONE]' ? END_DATA : openaiChatChunk(type, data, sink, audio, finished)
+    data === '[DONE]' ? END_DATA : openaiChatChunk(type, data, sink, audio, finished, indexless)
+}
+
+/**
+ * The key of a tool call that names no index (Gemini's compatibility layer gives each call whole,
+ * in a chunk of its own, without one; the SDK throws): its position in the chunk, unless it names
+ * an id other than the call's there, which makes it a call of its own. A fragment with neither
+ * continues the call at its position. `indexless`: the id first seen at each choice's position.
+ */
+function indexlessKey(
+  indexless: Map<string, string>,
+  choice: number,
+  position: number,
+  id: unknown,
+): number | string {
+  if (typeof id !== 'string' || id === '') return position
+  const at = `${choice}:${position}`
+  const first = indexless.get(at)
+  if (first === undefined) indexless.set(at, id)
+  return first === undefined || first === id ? position : `id:${id}`
 }
 
 function openaiChatChunk(
@@ -102,6 +122,7 @@ function openaiChatChunk(
   sink: Sink,
   audio: Map<number, AudioState>,
   finished: Set<number>,
+  indexless: Map<string, string>,
 ): Signal {
   const chunk = parseJson(data)
   // The openai SDK throws on an `error` event (a gateway's way to say it) and on any data with an
@@ -135,7 +156,8 @@ function openaiChatChunk(
       if (Array.isArray(delta.tool_calls)) {
         delta.tool_calls.forEach((call: Json, i: number) => {
           if (!isObject(call)) return
-          const key = typeof call.index === 'number' ? call.index : i
+          const key =
+            typeof call.index === 'number' ? call.index : indexlessKey(indexless, index, i, call.id)
           // A custom tool's call names itself and streams its input in `custom`, as the SDK reads it.
           const custom = isObject(call.custom)
           const fn = custom ? call.custom : call.function

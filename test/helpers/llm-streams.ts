@@ -436,6 +436,40 @@ export const chatCompat: LlmStream = {
   splitBytes: 5,
 }
 
+/**
+ * Gemini's compatibility layer: chunks without an id, each tool call in a chunk of its own without
+ * an index (the openai SDK throws on it), finish_reason stop; the first call's arguments in two
+ * fragments, the second naming no id, as some gateways split them.
+ */
+export const chatGemini: LlmStream = (() => {
+  const gemini = (d: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+    sse({
+      choices: [{ delta: { role: 'assistant', ...d }, index: 0, ...extra }],
+      created: 1700000000,
+      model: 'gemini-2.5-flash',
+      object: 'chat.completion.chunk',
+    })
+  const call = (id: string | undefined, args: string, name?: string) => ({
+    tool_calls: [
+      {
+        ...(id && { id, type: 'function' }),
+        function: { ...(name && { name }), arguments: args },
+      },
+    ],
+  })
+  return {
+    frames: [
+      gemini({ content: 'Checking both.' }),
+      gemini(call('function-call-1', '{"city":', 'get_weather')),
+      gemini(call(undefined, '"Paris"}')),
+      gemini(call('function-call-2', '{"city":"Rome"}', 'get_weather')),
+      gemini(call('function-call-3', '{"q":"x"}', 'search')),
+      gemini({}, { finish_reason: 'stop' }),
+      sse('[DONE]'),
+    ],
+  }
+})()
+
 // ---- Anthropic Messages ------------------------------------------------------
 
 const ev = (type: string, data: Record<string, unknown>) => sse({ type, ...data }, type)

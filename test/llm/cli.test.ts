@@ -16,6 +16,7 @@ import {
   chatCut,
   chatEmpty,
   chatError,
+  chatGemini,
   chatNoChoiceZero,
   chatRefusal,
   chatTokens,
@@ -129,6 +130,24 @@ describe('sse-probe --json on LLM streams', () => {
     expect(good.summary.expectations).toEqual([
       { name: '--expect-llm', ok: true, actual: 'openai-chat' },
     ])
+  })
+
+  it("Gemini's tool calls without an index, each in a chunk of its own: one call each, not one call of joined arguments", async () => {
+    const url = await serveLlmStreams({ chatGemini })
+    const run = await runMain(['--json', '--expect-llm', '-d', '{}', `${url}/chatGemini`])
+    expect(llmOf(run.summary)).toMatchObject({
+      text: 'Checking both.',
+      toolCalls: [
+        // Its fragment without an id continues the call at its position.
+        { id: 'function-call-1', name: 'get_weather', arguments: '{"city":"Paris"}', valid: true },
+        { id: 'function-call-2', name: 'get_weather', arguments: '{"city":"Rome"}', valid: true },
+        { id: 'function-call-3', name: 'search', arguments: '{"q":"x"}', valid: true },
+      ],
+      finishReason: 'stop',
+      problems: [],
+    })
+    expect(run.summary.reason).toBe('end-data')
+    expect(run.exitCode).toBe(0)
   })
 
   it('--expect-llm holds on an answer that is only a call of a tool with no arguments', async () => {
@@ -560,6 +579,17 @@ describe('the pretty view', () => {
     const c = await runMain(['-d', '{}', `${url}/noUsage`])
     expect(c.stderr).toContain('"stream_options": {"include_usage": true}')
     expect(b.stderr).not.toContain('include_usage')
+  })
+
+  it('no include_usage hint for an answer that failed or broke off before its finish_reason (its usage never came)', async () => {
+    const url = await serveLlmStreams({ chatError, chatCut })
+    const failed = await runMain(['-d', '{}', `${url}/chatError`])
+    expect(failed.exitCode).toBe(3)
+    expect(failed.stderr).toContain('✗ stream-error: server_error: The server had an error')
+    expect(failed.stderr).not.toContain('include_usage')
+    const cut = await runMain(['--reconnect', 'never', '-d', '{}', `${url}/chatCut`])
+    expect(cut.stderr).toContain('✗ no-end-marker')
+    expect(cut.stderr).not.toContain('include_usage')
   })
 
   it('shows a comment in the middle of the answer on a line of its own', async () => {
