@@ -96,9 +96,12 @@ export function createLlmRenderer(c: ChalkInstance, e: ChalkInstance): LlmRender
         ),
       )
     }
-    // Usage comes last, after the finish: a stream the probe stopped early (Ctrl-C, -n), or that
-    // failed or closed before its finish_reason, says nothing about it.
-    if (llm.usage === null && llm.profile === 'openai-chat' && !cut && llm.finishReason !== null) {
+    // Usage comes last: a stream the probe stopped early (Ctrl-C, -n), or that failed or closed
+    // before its end, says nothing about it.
+    const brokeOff = llm.problems.some(
+      (p) => p.code === 'stream-error' || p.code === 'no-end-marker',
+    )
+    if (llm.usage === null && llm.profile === 'openai-chat' && !cut && !brokeOff) {
       lines.push(
         e.dim(
           'no usage in the stream: send "stream_options": {"include_usage": true} to get token counts',

@@ -568,7 +568,11 @@ describe('the pretty view', () => {
     const noUsage = {
       frames: chatTokens(3, 1).frames.filter((frame) => !frame.includes('"usage":{')),
     }
-    const url = await serveLlmStreams({ batched, single, noUsage, one: chatTokens(1, 1) })
+    // A minimal writer's stream: no finish_reason either, yet it ended at [DONE].
+    const bare = {
+      frames: noUsage.frames.filter((frame) => !frame.includes('"finish_reason":"stop"')),
+    }
+    const url = await serveLlmStreams({ batched, single, noUsage, bare, one: chatTokens(1, 1) })
     const a = await runMain(['-d', '{}', `${url}/batched`])
     expect(a.stderr).toMatch(/deltas arrived batched \(40 in \d+ reads?, up to \d+ at once\)/)
     const b = await runMain(['-d', '{}', `${url}/single`])
@@ -578,10 +582,13 @@ describe('the pretty view', () => {
     expect(one.stderr).toContain('(1 delta in 1 read)')
     const c = await runMain(['-d', '{}', `${url}/noUsage`])
     expect(c.stderr).toContain('"stream_options": {"include_usage": true}')
+    const d = await runMain(['-d', '{}', `${url}/bare`])
+    expect(d.stderr).toContain('finish       –')
+    expect(d.stderr).toContain('"stream_options": {"include_usage": true}')
     expect(b.stderr).not.toContain('include_usage')
   })
 
-  it('no include_usage hint for an answer that failed or broke off before its finish_reason (its usage never came)', async () => {
+  it('no include_usage hint for an answer that failed or closed before its end (its usage never came)', async () => {
     const url = await serveLlmStreams({ chatError, chatCut })
     const failed = await runMain(['-d', '{}', `${url}/chatError`])
     expect(failed.exitCode).toBe(3)
