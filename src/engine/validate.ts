@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { MAX_DELAY_MS, parseDuration } from './duration.ts'
 import { fileProblem, SseProbeUsageError } from './errors.ts'
+import { visible } from './escape.ts'
 import { userRegex } from './regex.ts'
 import { hasHeaderControl } from './request.ts'
 
@@ -278,5 +279,8 @@ export function bodyArg(data: string, flag: string): Buffer {
 
 /** A value given to an option: the message names both as the CLI's user typed them. */
 export function invalidOption(flag: string, value: string, reason: string): SseProbeUsageError {
-  return new SseProbeUsageError(`option '${flag}' argument '${value}' is invalid. ${reason}`)
+  // The value escaped as the CLI shows it: the message stays one line whatever was passed.
+  return new SseProbeUsageError(
+    `option '${flag}' argument '${visible(value)}' is invalid. ${reason}`,
+  )
 }

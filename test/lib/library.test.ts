@@ -208,6 +208,10 @@ describe('probe()', () => {
     expect(() => probe('ftp://x/')).toThrow(SseProbeUsageError)
     expect(() => probe('http://x/', { header: 'no colon' })).toThrow(/--header/)
     expect(() => probe('http://x/', { reconnect: 'sometimes' as never })).toThrow(/--reconnect/)
+    // One line, the value escaped as the CLI prints it.
+    expect(() => probe('http://x/', { lastEventId: 'a\nb' })).toThrow(
+      "option '--last-event-id <id>' argument 'a\\nb' is invalid.",
+    )
   })
 
   it('a usage error redacts the credentials it quotes, as the CLI prints it, unless showSecrets', async () => {
