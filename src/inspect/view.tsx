@@ -116,8 +116,6 @@ function UrlLine({ state }: { state: InspectState }) {
   )
 }
 
-/** '1 reconnect', '2 reconnects': a count read as words. */
-
 function StatsLine({ state }: { state: InspectState }) {
   const { counts } = state
   const stats = [

@@ -751,6 +751,16 @@ describe('--trigger', () => {
     expect(run.stderr).toMatch(/^trigger {6}no event after it$/m)
   })
 
+  it('pretty: a trigger never sent, as the stream never opened, is not said to have had no event', async () => {
+    const server = await pubSub()
+    const closed = await startServer((_req, res) => res.end())
+    await closed.close()
+    const run = await runMain(['--trigger', `POST ${server.url}/jobs`, `${closed.url}/events`])
+    expect(run.exitCode).toBe(3)
+    expect(server.log).toEqual([])
+    expect(run.stderr).toMatch(/^trigger {6}not sent: the stream never opened$/m)
+  })
+
   it('a stream that ended before the answer waits for it: its record, and a failure exits 3', async () => {
     const server = await pubSub()
     const probe = (path: string) =>

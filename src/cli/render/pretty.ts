@@ -247,10 +247,13 @@ export function renderSummary(s: SummaryRecord, c: ChalkInstance, block: string[
     )
   }
   if (s.triggerToEventMs !== undefined) {
+    // The trigger goes out once the first connection opens: with none, it never did.
     const seen =
-      s.triggerToEventMs === null
-        ? 'no event after it'
-        : `${formatDuration(s.triggerToEventMs)} to the first event`
+      s.triggerToEventMs !== null
+        ? `${formatDuration(s.triggerToEventMs)} to the first event`
+        : s.connections === 0
+          ? 'not sent: the stream never opened'
+          : 'no event after it'
     lines.push(`trigger      ${seen}`)
   }
   lines.push(...block)
