@@ -1,6 +1,10 @@
 import { basename, dirname, relative, resolve as resolvePath } from 'node:path'
 import { $RefParser } from '@apidevtools/json-schema-ref-parser'
-import { resolve as resolveUrl } from '@apidevtools/json-schema-ref-parser/dist/lib/util/url.js'
+import {
+  cwd,
+  resolve as resolveUrl,
+  safeDecodeURIComponent,
+} from '@apidevtools/json-schema-ref-parser/dist/lib/util/url.js'
 import type { AnySchema, AnySchemaObject, ErrorObject } from 'ajv'
 import type { DataValidateFunction } from 'ajv/dist/types/index.js'
 import { escapeRegex, forEachObject, isJsonObject, UsageError } from './engine.ts'
@@ -66,7 +70,11 @@ export async function loadOpenApi(target: OpenApiTarget): Promise<OpenApiCheck> 
     )
   }
   // [OAS 3.1, 3.2] A Schema Object's $ref holds next to its siblings; 3.0 ignores them.
-  if (!version.startsWith('3.0.')) refsBesideSiblings(document)
+  const schemaTargets: SchemaTargets | undefined = version.startsWith('3.0.')
+    ? undefined
+    : new Map()
+  if (schemaTargets) refsBesideSiblings(document, resolveUrl(cwd(), target.file), schemaTargets)
+  const parseReferenced = referencedParser(schemaTargets)
   const parser = new $RefParser()
   let resolved: Json
   try {
@@ -183,16 +191,37 @@ function inFile(error: unknown, document: string): string {
 }
 
 /**
- * A file that the document refers to, its $refs made absolute: one that the ref parser leaves in
- * place (a recursive schema) must still name its target once it sits inside the document.
+ * The parser of a file that the document refers to, its $refs made absolute: one that the ref
+ * parser leaves in place (a recursive schema) must still name its target once it sits inside the
+ * document. Its schemas' $refs beside siblings are rewritten as the document's (split documents,
+ * as `redocly split` writes them, hold their schemas in files of their own).
  */
-function parseReferenced(file: { url: string; data: Buffer | string }): unknown {
-  const text = file.data.toString().replace(/^\uFEFF/, '')
-  const value = /\.json$/i.test(file.url) ? JSON.parse(text) : parseYamlText(text)
-  forEachRef(value, (node, ref) => {
-    node.$ref = resolveUrl(file.url, ref)
-  })
-  return value
+function referencedParser(schemaTargets: SchemaTargets | undefined) {
+  return (file: { url: string; data: Buffer | string }): unknown => {
+    const text = file.data.toString().replace(/^\uFEFF/, '')
+    const value = /\.json$/i.test(file.url) ? JSON.parse(text) : parseYamlText(text)
+    forEachRef(value, (node, ref) => {
+      node.$ref = resolveUrl(file.url, ref)
+    })
+    if (schemaTargets) refsBesideSiblings(value, file.url, schemaTargets)
+    return value
+  }
+}
+
+/** The pointers into each file (by its URL, decoded, without the hash) that schemas' $refs name. */
+type SchemaTargets = Map<string, Set<string>>
+
+const fileKey = (url: string) => safeDecodeURIComponent(url.split('#', 1)[0]!)
+
+/** The value at a `#/a/b` pointer, undefined when there is none. */
+function atPointer(root: unknown, hash: string): unknown {
+  let node = root
+  for (const token of hash.split('/').slice(1)) {
+    if (!isJsonObject(node) && !Array.isArray(node)) return undefined
+    const key = safeDecodeURIComponent(token).replace(/~1/g, '/').replace(/~0/g, '~')
+    node = (node as Json)[key]
+  }
+  return node
 }
 
 /**
@@ -201,10 +230,12 @@ function parseReferenced(file: { url: string; data: Buffer | string }): unknown 
  * them: the ref parser merges the target into the siblings instead, so the siblings' `required`,
  * `oneOf` or `enum` replaced the target's. As an `allOf` member both hold. Only in the document's
  * schemas (under `schema`, `itemSchema`, `components/schemas`): a Reference Object elsewhere (a
- * response's) keeps the ref parser's meaning.
+ * response's) keeps the ref parser's meaning. In a file the document refers to, also what the
+ * schemas' $refs seen so far point at (`$ref: ./Status.yaml` makes that file a schema).
  */
-function refsBesideSiblings(document: unknown): void {
+function refsBesideSiblings(document: unknown, url: string, schemaTargets: SchemaTargets): void {
   const stack: unknown[] = []
+  for (const hash of schemaTargets.get(fileKey(url)) ?? []) stack.push(atPointer(document, hash))
   forEachObject(document, (node) => {
     if (Array.isArray(node)) return
     for (const key of ['schema', 'itemSchema']) stack.push((node as Json)[key])
@@ -219,8 +250,14 @@ function refsBesideSiblings(document: unknown): void {
     seen.add(node)
     for (const [holder, key] of subschemaSlots(node)) stack.push(holder[key])
     const ref = node.$ref
+    if (typeof ref !== 'string') continue
+    const to = resolveUrl(url, ref)
+    const hash = to.slice(to.split('#', 1)[0]!.length + 1)
+    schemaTargets.set(fileKey(to), (schemaTargets.get(fileKey(to)) ?? new Set()).add(hash))
+    // Into this very file (`#/definitions/Base`): a schema here too.
+    if (fileKey(to) === fileKey(url)) stack.push(atPointer(document, hash))
     const own = Object.keys(node).filter((key) => !['$ref', 'summary', 'description'].includes(key))
-    if (typeof ref !== 'string' || own.length === 0) continue
+    if (own.length === 0) continue
     delete node.$ref
     node.allOf = [{ $ref: ref }, ...(Array.isArray(node.allOf) ? node.allOf : [])]
   }

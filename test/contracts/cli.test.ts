@@ -464,6 +464,44 @@ describe('--openapi, documents in several files', () => {
     ])
     expect(run.exitCode).toBe(1)
   })
+
+  it('3.1 split into files (redocly split): a $ref beside siblings in a referenced file holds with them', async () => {
+    mkdirSync(join(work, 'split/schemas'), { recursive: true })
+    file(
+      'split/events.yaml',
+      'get:\n  responses:\n    "200":\n      description: ok\n      content:\n        text/event-stream:\n          schema: {$ref: ./schemas/Event.yaml}\n',
+    )
+    file(
+      'split/schemas/Event.yaml',
+      'type: object\nrequired: [event, data]\nproperties:\n  event: {type: string}\n  data:\n    type: string\n    contentMediaType: application/json\n    contentSchema: {$ref: "./models.yaml#/Status"}\n',
+    )
+    // Status adds `progress` to Base's `job`; Base, in the same file, adds `at` to Stamp's `kind`.
+    file(
+      'split/schemas/models.yaml',
+      [
+        'Status: {$ref: "#/Base", required: [progress], properties: {progress: {type: integer}}}',
+        'Base: {$ref: "#/Stamp", required: [job], properties: {job: {type: string}}}',
+        'Stamp: {type: object, required: [kind], properties: {kind: {type: string}}}',
+      ].join('\n'),
+    )
+    const document = file(
+      'split/openapi.yaml',
+      'openapi: 3.1.0\ninfo: {title: t, version: "1"}\npaths:\n  /events: {$ref: ./events.yaml}\n',
+    )
+    const server = await sseServer(
+      [
+        'event: status\ndata: {"kind":"k","job":"a","progress":1}\n\n',
+        'event: status\ndata: {"kind":"k","progress":1}\n\n',
+        'event: status\ndata: {"job":"a","progress":1}\n\n',
+      ].join(''),
+    )
+    const run = await runMain(['--json', '-n', '3', '--openapi', document, `${server.url}/events`])
+    expect(run.records.filter((r) => r.type === 'violation')).toMatchObject([
+      { index: 2, pointer: '/data', message: "must have required property 'job'" },
+      { index: 3, pointer: '/data', message: "must have required property 'kind'" },
+    ])
+    expect(run.exitCode).toBe(1)
+  })
 })
 
 describe('--expect-order', () => {
