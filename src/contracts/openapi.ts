@@ -57,16 +57,18 @@ const SHARED = 'x-sse-probe-shared'
 export async function loadOpenApi(target: OpenApiTarget): Promise<OpenApiCheck> {
   const flag = `--openapi ${target.file}`
   const document = readDocument(target.file, '--openapi')
-  const version =
-    isJsonObject(document) && typeof document.openapi === 'string' ? document.openapi : undefined
-  if (isJsonObject(document) && typeof document.swagger === 'string' && version === undefined) {
+  const fields = isJsonObject(document) ? document : {}
+  const version = typeof fields.openapi === 'string' ? fields.openapi : undefined
+  // YAML reads an unquoted `swagger: 2.0` (or `openapi: 3.1`) as a number.
+  const swagger = typeof fields.swagger === 'number' ? fields.swagger.toFixed(1) : fields.swagger
+  if (typeof swagger === 'string' && version === undefined) {
     throw new UsageError(
-      `${flag}: a Swagger ${document.swagger} document; --openapi reads OpenAPI 3.0, 3.1 and 3.2 (convert it first, e.g. with swagger2openapi)`,
+      `${flag}: a Swagger ${swagger} document; --openapi reads OpenAPI 3.0, 3.1 and 3.2 (convert it first, e.g. with swagger2openapi)`,
     )
   }
   if (!version || !/^3\.[0-2]\./.test(version)) {
     throw new UsageError(
-      `${flag}: not an OpenAPI 3.0, 3.1 or 3.2 document (its "openapi" field is ${JSON.stringify(version ?? null)})`,
+      `${flag}: not an OpenAPI 3.0, 3.1 or 3.2 document (its "openapi" field is ${JSON.stringify(fields.openapi ?? null)})`,
     )
   }
   // [OAS 3.1, 3.2] A Schema Object's $ref holds next to its siblings; 3.0 ignores them.
