@@ -108,7 +108,7 @@ export async function loadOpenApi(target: OpenApiTarget): Promise<OpenApiCheck> 
       return schema
     }
   }
-  const itemSchema = eventStreamSchema(operation.value, where, follow)
+  const { schema: itemSchema, sentinel } = eventStreamSchema(operation.value, where, follow)
   selectBranches(resolved, follow)
   const item = rewriteData(itemSchema, contentSchemas, follow)
   const cycles = Array.isArray(resolved[CYCLE]) ? resolved[CYCLE] : []
@@ -174,9 +174,14 @@ export async function loadOpenApi(target: OpenApiTarget): Promise<OpenApiCheck> 
   const validate = compileSchema(build(false), { $ref: `${DOC_ID}#/${ITEM}` }, where, () =>
     build(true),
   )
+  const check = checkWith(validate)
   return {
     name: target.operationId ? `${flag} --operation ${target.operationId}` : flag,
-    check: checkWith(validate),
+    // The data that the document says ends the stream is a signal, not payload (as --end-data's).
+    check:
+      sentinel === undefined
+        ? check
+        : (event) => ((event as { data?: unknown }).data === sentinel ? undefined : check(event)),
   }
 }
 
@@ -516,12 +521,16 @@ function bySpecificity(a: number[], b: number[]): number {
   return 0
 }
 
-/** The 200 response's `text/event-stream` per-event schema: `itemSchema` (3.2), else `schema` (as Schemathesis reads 3.0/3.1). */
+/**
+ * The 200 response's `text/event-stream` per-event schema: `itemSchema` (3.2), else `schema` (as
+ * Schemathesis reads 3.0/3.1); and the data of the event that ends the stream, where Speakeasy's
+ * `x-speakeasy-sse-sentinel` names it (`[DONE]`).
+ */
 function eventStreamSchema(
   operation: Json,
   where: string,
   follow: (schema: unknown) => unknown,
-): AnySchema {
+): { schema: AnySchema; sentinel?: string } {
   const responses = isJsonObject(operation.responses) ? operation.responses : {}
   // [OAS] `default` stands for every status the operation lists no response for, 200 among them.
   const status = ['200', '2XX', 'default'].find((key) => isJsonObject(responses[key]))
@@ -534,14 +543,16 @@ function eventStreamSchema(
   const media = key === undefined ? undefined : content[key]
   if (!isJsonObject(media))
     throw new UsageError(`${where}: its ${status} response has no text/event-stream content`)
+  const sentinel = media['x-speakeasy-sse-sentinel']
+  const signal = typeof sentinel === 'string' ? { sentinel } : {}
   if (media.itemSchema !== undefined) {
     if (!isJsonObject(media.itemSchema) && typeof media.itemSchema !== 'boolean')
       throw new UsageError(`${where}: its text/event-stream itemSchema is not a schema`)
-    return media.itemSchema as AnySchema
+    return { schema: media.itemSchema as AnySchema, ...signal }
   }
   if (!isJsonObject(media.schema) && typeof media.schema !== 'boolean')
     throw new UsageError(`${where}: its text/event-stream content has no itemSchema or schema`)
-  return eventOfStream(media.schema, where, follow)
+  return { schema: eventOfStream(media.schema, where, follow), ...signal }
 }
 
 const EVENT_FIELDS = ['data', 'event', 'id', 'retry']

@@ -264,6 +264,46 @@ describe('--openapi', () => {
     ])
     expect(server.requests).toHaveLength(requests)
   })
+
+  it("Speakeasy's x-speakeasy-sse-sentinel: the stream's end marker is not payload", async () => {
+    const document = file(
+      'speakeasy.yaml',
+      [
+        'openapi: 3.1.0',
+        'info: {title: t, version: "1"}',
+        'paths:',
+        '  /chat:',
+        '    post:',
+        '      responses:',
+        '        "200":',
+        '          description: ok',
+        '          content:',
+        '            text/event-stream:',
+        "              x-speakeasy-sse-sentinel: '[DONE]'",
+        '              schema:',
+        '                type: object',
+        '                required: [data]',
+        '                properties:',
+        '                  data: {type: object, required: [content], properties: {content: {type: string}}}',
+      ].join('\n'),
+    )
+    const server = await sseServer(
+      'data: {"content":"hi"}\n\ndata: {"content":5}\n\ndata: [DONE]\n\n',
+    )
+    const run = await runMain([
+      '--json',
+      '-X',
+      'POST',
+      '--no-reconnect',
+      '--openapi',
+      document,
+      `${server.url}/chat`,
+    ])
+    expect(run.records.filter((r) => r.type === 'violation')).toMatchObject([
+      { index: 2, pointer: '/data/content', message: 'must be string' },
+    ])
+    expect(run.exitCode).toBe(1)
+  })
 })
 
 describe('--openapi, OpenAPI 3.2 documents', () => {
