@@ -150,6 +150,11 @@ describe('--openapi', () => {
       pointer: '/data/name',
       message: 'must be string',
     })
+    // Optional[str]: null is allowed too, and the message says so.
+    expect(check({ data: '{"name":"P","description":3}', event: 'message' })).toEqual({
+      pointer: '/data/description',
+      message: 'must be string or null',
+    })
   })
 
   it('hand-written 3.2: oneOf on event, recursive contentSchema, literal paths first', async () => {
