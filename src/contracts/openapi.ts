@@ -1,6 +1,10 @@
 import { basename, dirname, relative, resolve as resolvePath } from 'node:path'
 import { $RefParser } from '@apidevtools/json-schema-ref-parser'
-import { resolve as resolveUrl } from '@apidevtools/json-schema-ref-parser/dist/lib/util/url.js'
+import {
+  cwd,
+  resolve as resolveUrl,
+  safeDecodeURIComponent,
+} from '@apidevtools/json-schema-ref-parser/dist/lib/util/url.js'
 import type { AnySchema, AnySchemaObject, ErrorObject } from 'ajv'
 import type { DataValidateFunction } from 'ajv/dist/types/index.js'
 import { escapeRegex, forEachObject, isJsonObject, UsageError } from './engine.ts'
@@ -53,20 +57,26 @@ const SHARED = 'x-sse-probe-shared'
 export async function loadOpenApi(target: OpenApiTarget): Promise<OpenApiCheck> {
   const flag = `--openapi ${target.file}`
   const document = readDocument(target.file, '--openapi')
-  const version =
-    isJsonObject(document) && typeof document.openapi === 'string' ? document.openapi : undefined
-  if (isJsonObject(document) && typeof document.swagger === 'string' && version === undefined) {
+  const fields = isJsonObject(document) ? document : {}
+  const version = typeof fields.openapi === 'string' ? fields.openapi : undefined
+  // YAML reads an unquoted `swagger: 2.0` (or `openapi: 3.1`) as a number.
+  const swagger = typeof fields.swagger === 'number' ? fields.swagger.toFixed(1) : fields.swagger
+  if (typeof swagger === 'string' && version === undefined) {
     throw new UsageError(
-      `${flag}: a Swagger ${document.swagger} document; --openapi reads OpenAPI 3.0, 3.1 and 3.2 (convert it first, e.g. with swagger2openapi)`,
+      `${flag}: a Swagger ${swagger} document; --openapi reads OpenAPI 3.0, 3.1 and 3.2 (convert it first, e.g. with swagger2openapi)`,
     )
   }
   if (!version || !/^3\.[0-2]\./.test(version)) {
     throw new UsageError(
-      `${flag}: not an OpenAPI 3.0, 3.1 or 3.2 document (its "openapi" field is ${JSON.stringify(version ?? null)})`,
+      `${flag}: not an OpenAPI 3.0, 3.1 or 3.2 document (its "openapi" field is ${JSON.stringify(fields.openapi ?? null)})`,
     )
   }
   // [OAS 3.1, 3.2] A Schema Object's $ref holds next to its siblings; 3.0 ignores them.
-  if (!version.startsWith('3.0.')) refsBesideSiblings(document)
+  const schemaTargets: SchemaTargets | undefined = version.startsWith('3.0.')
+    ? undefined
+    : new Map()
+  if (schemaTargets) refsBesideSiblings(document, resolveUrl(cwd(), target.file), schemaTargets)
+  const parseReferenced = referencedParser(schemaTargets)
   const parser = new $RefParser()
   let resolved: Json
   try {
@@ -98,7 +108,7 @@ export async function loadOpenApi(target: OpenApiTarget): Promise<OpenApiCheck> 
       return schema
     }
   }
-  const itemSchema = eventStreamSchema(operation.value, where, follow)
+  const { schema: itemSchema, sentinel } = eventStreamSchema(operation.value, where, follow)
   selectBranches(resolved, follow)
   const item = rewriteData(itemSchema, contentSchemas, follow)
   const cycles = Array.isArray(resolved[CYCLE]) ? resolved[CYCLE] : []
@@ -164,9 +174,14 @@ export async function loadOpenApi(target: OpenApiTarget): Promise<OpenApiCheck> 
   const validate = compileSchema(build(false), { $ref: `${DOC_ID}#/${ITEM}` }, where, () =>
     build(true),
   )
+  const check = checkWith(validate)
   return {
     name: target.operationId ? `${flag} --operation ${target.operationId}` : flag,
-    check: checkWith(validate),
+    // The data that the document says ends the stream is a signal, not payload (as --end-data's).
+    check:
+      sentinel === undefined
+        ? check
+        : (event) => ((event as { data?: unknown }).data === sentinel ? undefined : check(event)),
   }
 }
 
@@ -183,16 +198,37 @@ function inFile(error: unknown, document: string): string {
 }
 
 /**
- * A file that the document refers to, its $refs made absolute: one that the ref parser leaves in
- * place (a recursive schema) must still name its target once it sits inside the document.
+ * The parser of a file that the document refers to, its $refs made absolute: one that the ref
+ * parser leaves in place (a recursive schema) must still name its target once it sits inside the
+ * document. Its schemas' $refs beside siblings are rewritten as the document's (split documents,
+ * as `redocly split` writes them, hold their schemas in files of their own).
  */
-function parseReferenced(file: { url: string; data: Buffer | string }): unknown {
-  const text = file.data.toString().replace(/^\uFEFF/, '')
-  const value = /\.json$/i.test(file.url) ? JSON.parse(text) : parseYamlText(text)
-  forEachRef(value, (node, ref) => {
-    node.$ref = resolveUrl(file.url, ref)
-  })
-  return value
+function referencedParser(schemaTargets: SchemaTargets | undefined) {
+  return (file: { url: string; data: Buffer | string }): unknown => {
+    const text = file.data.toString().replace(/^\uFEFF/, '')
+    const value = /\.json$/i.test(file.url) ? JSON.parse(text) : parseYamlText(text)
+    forEachRef(value, (node, ref) => {
+      node.$ref = resolveUrl(file.url, ref)
+    })
+    if (schemaTargets) refsBesideSiblings(value, file.url, schemaTargets)
+    return value
+  }
+}
+
+/** The pointers into each file (by its URL, decoded, without the hash) that schemas' $refs name. */
+type SchemaTargets = Map<string, Set<string>>
+
+const fileKey = (url: string) => safeDecodeURIComponent(url.split('#', 1)[0]!)
+
+/** The value at a `#/a/b` pointer, undefined when there is none. */
+function atPointer(root: unknown, hash: string): unknown {
+  let node = root
+  for (const token of hash.split('/').slice(1)) {
+    if (!isJsonObject(node) && !Array.isArray(node)) return undefined
+    const key = safeDecodeURIComponent(token).replace(/~1/g, '/').replace(/~0/g, '~')
+    node = (node as Json)[key]
+  }
+  return node
 }
 
 /**
@@ -201,10 +237,12 @@ function parseReferenced(file: { url: string; data: Buffer | string }): unknown 
  * them: the ref parser merges the target into the siblings instead, so the siblings' `required`,
  * `oneOf` or `enum` replaced the target's. As an `allOf` member both hold. Only in the document's
  * schemas (under `schema`, `itemSchema`, `components/schemas`): a Reference Object elsewhere (a
- * response's) keeps the ref parser's meaning.
+ * response's) keeps the ref parser's meaning. In a file the document refers to, also what the
+ * schemas' $refs seen so far point at (`$ref: ./Status.yaml` makes that file a schema).
  */
-function refsBesideSiblings(document: unknown): void {
+function refsBesideSiblings(document: unknown, url: string, schemaTargets: SchemaTargets): void {
   const stack: unknown[] = []
+  for (const hash of schemaTargets.get(fileKey(url)) ?? []) stack.push(atPointer(document, hash))
   forEachObject(document, (node) => {
     if (Array.isArray(node)) return
     for (const key of ['schema', 'itemSchema']) stack.push((node as Json)[key])
@@ -219,8 +257,14 @@ function refsBesideSiblings(document: unknown): void {
     seen.add(node)
     for (const [holder, key] of subschemaSlots(node)) stack.push(holder[key])
     const ref = node.$ref
+    if (typeof ref !== 'string') continue
+    const to = resolveUrl(url, ref)
+    const hash = to.slice(to.split('#', 1)[0]!.length + 1)
+    schemaTargets.set(fileKey(to), (schemaTargets.get(fileKey(to)) ?? new Set()).add(hash))
+    // Into this very file (`#/definitions/Base`): a schema here too.
+    if (fileKey(to) === fileKey(url)) stack.push(atPointer(document, hash))
     const own = Object.keys(node).filter((key) => !['$ref', 'summary', 'description'].includes(key))
-    if (typeof ref !== 'string' || own.length === 0) continue
+    if (own.length === 0) continue
     delete node.$ref
     node.allOf = [{ $ref: ref }, ...(Array.isArray(node.allOf) ? node.allOf : [])]
   }
@@ -477,12 +521,16 @@ function bySpecificity(a: number[], b: number[]): number {
   return 0
 }
 
-/** The 200 response's `text/event-stream` per-event schema: `itemSchema` (3.2), else `schema` (as Schemathesis reads 3.0/3.1). */
+/**
+ * The 200 response's `text/event-stream` per-event schema: `itemSchema` (3.2), else `schema` (as
+ * Schemathesis reads 3.0/3.1); and the data of the event that ends the stream, where Speakeasy's
+ * `x-speakeasy-sse-sentinel` names it (`[DONE]`).
+ */
 function eventStreamSchema(
   operation: Json,
   where: string,
   follow: (schema: unknown) => unknown,
-): AnySchema {
+): { schema: AnySchema; sentinel?: string } {
   const responses = isJsonObject(operation.responses) ? operation.responses : {}
   // [OAS] `default` stands for every status the operation lists no response for, 200 among them.
   const status = ['200', '2XX', 'default'].find((key) => isJsonObject(responses[key]))
@@ -495,14 +543,16 @@ function eventStreamSchema(
   const media = key === undefined ? undefined : content[key]
   if (!isJsonObject(media))
     throw new UsageError(`${where}: its ${status} response has no text/event-stream content`)
+  const sentinel = media['x-speakeasy-sse-sentinel']
+  const signal = typeof sentinel === 'string' ? { sentinel } : {}
   if (media.itemSchema !== undefined) {
     if (!isJsonObject(media.itemSchema) && typeof media.itemSchema !== 'boolean')
       throw new UsageError(`${where}: its text/event-stream itemSchema is not a schema`)
-    return media.itemSchema as AnySchema
+    return { schema: media.itemSchema as AnySchema, ...signal }
   }
   if (!isJsonObject(media.schema) && typeof media.schema !== 'boolean')
     throw new UsageError(`${where}: its text/event-stream content has no itemSchema or schema`)
-  return eventOfStream(media.schema, where, follow)
+  return { schema: eventOfStream(media.schema, where, follow), ...signal }
 }
 
 const EVENT_FIELDS = ['data', 'event', 'id', 'retry']

@@ -182,6 +182,25 @@ function shownValues(values: readonly unknown[]): string {
 }
 
 /** Ajv's first error as a pointer and a message that says what was expected. */
+/**
+ * The first error, or, where it is the first of a union's branches that each only fix a type
+ * (pydantic's `Optional[str]`: `anyOf: [{type: string}, {type: null}]`, and `nullable: true` as
+ * rewritten), one error naming every type: `must be string or null`, not just the first branch's.
+ */
+function unionOfTypes(errors: ErrorObject[]): ErrorObject {
+  const first = errors[0]!
+  const union = errors.findIndex((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf')
+  const branches = errors.slice(0, union)
+  if (
+    union < 2 ||
+    errors[union]!.instancePath !== first.instancePath ||
+    !branches.every((e) => e.keyword === 'type' && e.instancePath === first.instancePath)
+  )
+    return first
+  const types = branches.map((e) => (e.params as { type: string }).type)
+  return { ...first, message: `must be ${[...new Set(types)].join(' or ')}` }
+}
+
 function describeAjvError(error: ErrorObject): Problem {
   const params = error.params as Record<string, unknown>
   let message = error.message ?? `fails ${error.keyword}`
@@ -242,7 +261,7 @@ function otherDocument(error: unknown): string | undefined {
 export function checkWith(validate: ValidateFunction): ValueCheck {
   return (value) => {
     try {
-      return validate(value) ? undefined : describeAjvError(validate.errors![0]!)
+      return validate(value) ? undefined : describeAjvError(unionOfTypes(validate.errors!))
     } catch (error) {
       // A recursive schema recurses as deep as the data: a server's `[[[[…` overflows the stack.
       if (!(error instanceof RangeError)) throw error

@@ -264,6 +264,46 @@ describe('--openapi', () => {
     ])
     expect(server.requests).toHaveLength(requests)
   })
+
+  it("Speakeasy's x-speakeasy-sse-sentinel: the stream's end marker is not payload", async () => {
+    const document = file(
+      'speakeasy.yaml',
+      [
+        'openapi: 3.1.0',
+        'info: {title: t, version: "1"}',
+        'paths:',
+        '  /chat:',
+        '    post:',
+        '      responses:',
+        '        "200":',
+        '          description: ok',
+        '          content:',
+        '            text/event-stream:',
+        "              x-speakeasy-sse-sentinel: '[DONE]'",
+        '              schema:',
+        '                type: object',
+        '                required: [data]',
+        '                properties:',
+        '                  data: {type: object, required: [content], properties: {content: {type: string}}}',
+      ].join('\n'),
+    )
+    const server = await sseServer(
+      'data: {"content":"hi"}\n\ndata: {"content":5}\n\ndata: [DONE]\n\n',
+    )
+    const run = await runMain([
+      '--json',
+      '-X',
+      'POST',
+      '--no-reconnect',
+      '--openapi',
+      document,
+      `${server.url}/chat`,
+    ])
+    expect(run.records.filter((r) => r.type === 'violation')).toMatchObject([
+      { index: 2, pointer: '/data/content', message: 'must be string' },
+    ])
+    expect(run.exitCode).toBe(1)
+  })
 })
 
 describe('--openapi, OpenAPI 3.2 documents', () => {
@@ -461,6 +501,44 @@ describe('--openapi, documents in several files', () => {
         pointer: '/data/replies/0/replies/0',
         message: "must have required property 'text'",
       },
+    ])
+    expect(run.exitCode).toBe(1)
+  })
+
+  it('3.1 split into files (redocly split): a $ref beside siblings in a referenced file holds with them', async () => {
+    mkdirSync(join(work, 'split/schemas'), { recursive: true })
+    file(
+      'split/events.yaml',
+      'get:\n  responses:\n    "200":\n      description: ok\n      content:\n        text/event-stream:\n          schema: {$ref: ./schemas/Event.yaml}\n',
+    )
+    file(
+      'split/schemas/Event.yaml',
+      'type: object\nrequired: [event, data]\nproperties:\n  event: {type: string}\n  data:\n    type: string\n    contentMediaType: application/json\n    contentSchema: {$ref: "./models.yaml#/Status"}\n',
+    )
+    // Status adds `progress` to Base's `job`; Base, in the same file, adds `at` to Stamp's `kind`.
+    file(
+      'split/schemas/models.yaml',
+      [
+        'Status: {$ref: "#/Base", required: [progress], properties: {progress: {type: integer}}}',
+        'Base: {$ref: "#/Stamp", required: [job], properties: {job: {type: string}}}',
+        'Stamp: {type: object, required: [kind], properties: {kind: {type: string}}}',
+      ].join('\n'),
+    )
+    const document = file(
+      'split/openapi.yaml',
+      'openapi: 3.1.0\ninfo: {title: t, version: "1"}\npaths:\n  /events: {$ref: ./events.yaml}\n',
+    )
+    const server = await sseServer(
+      [
+        'event: status\ndata: {"kind":"k","job":"a","progress":1}\n\n',
+        'event: status\ndata: {"kind":"k","progress":1}\n\n',
+        'event: status\ndata: {"job":"a","progress":1}\n\n',
+      ].join(''),
+    )
+    const run = await runMain(['--json', '-n', '3', '--openapi', document, `${server.url}/events`])
+    expect(run.records.filter((r) => r.type === 'violation')).toMatchObject([
+      { index: 2, pointer: '/data', message: "must have required property 'job'" },
+      { index: 3, pointer: '/data', message: "must have required property 'kind'" },
     ])
     expect(run.exitCode).toBe(1)
   })

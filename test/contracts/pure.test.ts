@@ -1,6 +1,6 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { parse as parseYaml } from 'yaml'
@@ -149,6 +149,11 @@ describe('--openapi', () => {
     expect(check({ data: '{"name":1,"description":null}', event: 'message' })).toEqual({
       pointer: '/data/name',
       message: 'must be string',
+    })
+    // Optional[str]: null is allowed too, and the message says so.
+    expect(check({ data: '{"name":"P","description":3}', event: 'message' })).toEqual({
+      pointer: '/data/description',
+      message: 'must be string or null',
     })
   })
 
@@ -534,6 +539,16 @@ ${operations}
     writeFileSync(swagger, '{"swagger": "2.0", "paths": {}}')
     await expect(loadOpenApi({ ...target('', '/x'), file: swagger })).rejects.toThrow(
       /swagger.json: a Swagger 2.0 document; --openapi reads OpenAPI 3.0, 3.1 and 3.2/,
+    )
+    // Unquoted in YAML, each is a number: still named for what it is.
+    const unquoted = join(dirname(swagger), 'swagger.yaml')
+    writeFileSync(unquoted, 'swagger: 2.0\npaths: {}\n')
+    await expect(loadOpenApi({ ...target('', '/x'), file: unquoted })).rejects.toThrow(
+      /swagger.yaml: a Swagger 2.0 document; --openapi reads/,
+    )
+    writeFileSync(unquoted, 'openapi: 3.1\npaths: {}\n')
+    await expect(loadOpenApi({ ...target('', '/x'), file: unquoted })).rejects.toThrow(
+      /swagger.yaml: not an OpenAPI 3.0, 3.1 or 3.2 document \(its "openapi" field is 3.1\)/,
     )
     await expect(loadOpenApi(target('status.schema.yaml', '/x'))).rejects.toThrow(
       /not an OpenAPI 3.0, 3.1 or 3.2 document/,
