@@ -181,7 +181,6 @@ function shownValues(values: readonly unknown[]): string {
   return texts.join(', ')
 }
 
-/** Ajv's first error as a pointer and a message that says what was expected. */
 /**
  * The first error, or, where it is the first of a union's branches that each only fix a type
  * (pydantic's `Optional[str]`: `anyOf: [{type: string}, {type: null}]`, and `nullable: true` as
@@ -201,6 +200,7 @@ function unionOfTypes(errors: ErrorObject[]): ErrorObject {
   return { ...first, message: `must be ${[...new Set(types)].join(' or ')}` }
 }
 
+/** Ajv's error as a pointer and a message that says what was expected. */
 function describeAjvError(error: ErrorObject): Problem {
   const params = error.params as Record<string, unknown>
   let message = error.message ?? `fails ${error.keyword}`
