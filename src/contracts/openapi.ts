@@ -51,6 +51,7 @@ const ITEM = 'x-sse-probe-item'
 const CONTENT = 'x-sse-probe-content'
 const JSON_KEYWORD = 'x-sse-probe-json'
 const ID_KEYWORD = 'x-sse-probe-id'
+const RETRY_KEYWORD = 'x-sse-probe-retry'
 const CYCLE = 'x-sse-probe-cycle'
 const SHARED = 'x-sse-probe-shared'
 
@@ -126,7 +127,9 @@ export async function loadOpenApi(target: OpenApiTarget): Promise<OpenApiCheck> 
   // The document's Ajv; with all errors for a document too wide for first-error code (compileSchema).
   const build = (allErrors: boolean) => {
     const ajv = createAjv(dialect, allErrors)
-    const parsing = (keyword: string, lenient: boolean) =>
+    // How a field is read for the schema it declares: `json` its text parsed, `lenient` parsed where
+    // it is JSON, `digits` a number given as its digits.
+    const parsing = (keyword: string, reading: 'json' | 'lenient' | 'digits') =>
       ajv.addKeyword({
         keyword,
         schemaType: 'number',
@@ -140,9 +143,9 @@ export async function loadOpenApi(target: OpenApiTarget): Promise<OpenApiCheck> 
             const at = context?.instancePath ?? ''
             let value: unknown
             try {
-              value = JSON.parse(data as string)
+              value = reading === 'digits' ? String(data) : JSON.parse(data as string)
             } catch (error) {
-              if (!lenient) {
+              if (reading === 'json') {
                 validate.errors = [
                   jsonError(
                     at,
@@ -165,9 +168,10 @@ export async function loadOpenApi(target: OpenApiTarget): Promise<OpenApiCheck> 
           return validate
         },
       })
-    parsing(JSON_KEYWORD, false)
+    parsing(JSON_KEYWORD, 'json')
     // An id that is not JSON (`abc` for an integer id) fails as itself: `must be integer`.
-    parsing(ID_KEYWORD, true)
+    parsing(ID_KEYWORD, 'lenient')
+    parsing(RETRY_KEYWORD, 'digits')
     ajv.addSchema(schema as AnySchemaObject, DOC_ID, undefined, false)
     return ajv
   }
@@ -654,17 +658,22 @@ function rewriteData(
       // One in an allOf member stays there: without the vocabulary, Ajv only annotates with it.
       const { contentSchema: _, ...rest } = data
       schema.properties = { ...properties, data: json(contentSchema, rest) }
-    } else if (!acceptsString(data, follow)) {
+    } else if (!accepts(data, 'string', follow)) {
       schema.properties = { ...properties, data: json(properties.data, {}) }
     }
   }
-  // Huma declares the id an integer, and writes `id: 5`: read as a number there.
-  const id = isJsonObject(schema.properties) ? schema.properties.id : undefined
-  if (id !== undefined && !acceptsString(id, follow)) {
-    contentSchemas.push(id)
+  // Huma declares the id an integer, and writes `id: 5`: read as a number there. springdoc
+  // declares `retry` a string (a Java Duration), and Spring writes its milliseconds: read as digits.
+  const fields = isJsonObject(schema.properties) ? schema.properties : {}
+  for (const [field, keyword, kind] of [
+    ['id', ID_KEYWORD, 'string'],
+    ['retry', RETRY_KEYWORD, 'number'],
+  ] as const) {
+    if (fields[field] === undefined || accepts(fields[field], kind, follow)) continue
+    contentSchemas.push(fields[field])
     schema.properties = {
       ...(schema.properties as Json),
-      id: { [ID_KEYWORD]: contentSchemas.length - 1 },
+      [field]: { [keyword]: contentSchemas.length - 1 },
     }
   }
   for (const key of BRANCH_KEYWORDS) {
@@ -703,23 +712,26 @@ function isJsonMediaType(value: unknown): boolean {
   return typeof value === 'string' && /^application\/([\w.-]+\+)?json\s*(;|$)/i.test(value)
 }
 
-/** Whether a schema lets a string through, as far as its type, const, enum and branches say. */
-function acceptsString(
+/** Whether a schema lets a string (a number) through, as far as its type, const, enum and branches say. */
+function accepts(
   original: unknown,
+  kind: 'string' | 'number',
   follow: (schema: unknown) => unknown,
   depth = 0,
 ): boolean {
   const schema = follow(original)
-  // A union that refers to itself: assume it may be a string, so the data is left as it is.
+  // A union that refers to itself: assume it may be either, so the field is left as it is.
   if (!isJsonObject(schema) || depth > 20) return schema !== false
   const type = schema.type
-  if (typeof type === 'string' || Array.isArray(type))
-    return ([] as unknown[]).concat(type).includes('string')
-  if ('const' in schema) return typeof schema.const === 'string'
-  if (Array.isArray(schema.enum)) return schema.enum.some((value) => typeof value === 'string')
-  const accepts = (branch: unknown) => acceptsString(branch, follow, depth + 1)
-  if (Array.isArray(schema.oneOf)) return schema.oneOf.some(accepts)
-  if (Array.isArray(schema.anyOf)) return schema.anyOf.some(accepts)
-  if (Array.isArray(schema.allOf)) return schema.allOf.every(accepts)
+  if (typeof type === 'string' || Array.isArray(type)) {
+    const types = ([] as unknown[]).concat(type)
+    return types.includes(kind) || (kind === 'number' && types.includes('integer'))
+  }
+  if ('const' in schema) return typeof schema.const === kind
+  if (Array.isArray(schema.enum)) return schema.enum.some((value) => typeof value === kind)
+  const branchAccepts = (branch: unknown) => accepts(branch, kind, follow, depth + 1)
+  if (Array.isArray(schema.oneOf)) return schema.oneOf.some(branchAccepts)
+  if (Array.isArray(schema.anyOf)) return schema.anyOf.some(branchAccepts)
+  if (Array.isArray(schema.allOf)) return schema.allOf.every(branchAccepts)
   return true
 }
