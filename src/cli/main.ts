@@ -1,9 +1,9 @@
 import { statSync } from 'node:fs'
-import { CommanderError } from 'commander'
-import { SseProbeUsageError } from '../engine/errors.ts'
+import { CommanderError, type Option } from 'commander'
+import { SseProbeUsageError, SseProbeWholeUsageError } from '../engine/errors.ts'
 import { internalErrorLine, visible } from '../engine/escape.ts'
 import { redactText } from '../engine/redact.ts'
-import { urlArg } from '../engine/validate.ts'
+import { invalidOptionError, urlArg } from '../engine/validate.ts'
 import {
   commandMeant,
   createProgram,
@@ -99,6 +99,7 @@ export async function main(given: readonly string[], context: RunContext): Promi
       writeErr: terminal.err,
       outputError: (text, write) => write(errorLine(text, showSecrets)),
     })
+    for (const option of command.options) namingItself(option)
   }
   try {
     await program.parseAsync(subcommandOptionsAfterName(program, argv), { from: 'user' })
@@ -114,6 +115,21 @@ export async function main(given: readonly string[], context: RunContext): Promi
     }
     terminal.err(internalErrorLine(error))
     return 70
+  }
+}
+
+/** An option whose parser's error may name the flag itself (a bare number: `--timeout 5: add a unit…`). */
+function namingItself(option: Option): void {
+  const parse = option.parseArg
+  if (!parse) return
+  option.parseArg = <T>(value: string, previous: T): T => {
+    try {
+      return parse(value, previous)
+    } catch (error) {
+      const whole =
+        error instanceof SseProbeUsageError && invalidOptionError(option.flags, value, error)
+      throw whole instanceof SseProbeWholeUsageError ? whole : error
+    }
   }
 }
 

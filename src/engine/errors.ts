@@ -224,6 +224,14 @@ export function fileProblem(error: unknown): string {
  */
 export class SseProbeUsageError extends Error {
   override name = 'SseProbeUsageError'
-  readonly code = 'commander.invalidArgument'
+  readonly code: string = 'commander.invalidArgument'
   readonly exitCode = 2
+}
+
+/**
+ * A usage error whose message names the flag and the value itself (cli.md's `--timeout 5: add a
+ * unit, e.g. 5s or 5ms`): commander passes it on as it is instead of naming them again.
+ */
+export class SseProbeWholeUsageError extends SseProbeUsageError {
+  override readonly code = 'sse-probe.usage'
 }

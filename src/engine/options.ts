@@ -12,6 +12,7 @@ import {
   durationArg,
   headerArg,
   invalidOption,
+  invalidOptionError,
   lastEventIdArg,
   methodArg,
   positiveDurationArg,
@@ -240,7 +241,7 @@ export function checkedAs<T>(flagText: string, text: string, parse: (text: strin
   try {
     return parse(text)
   } catch (error) {
-    if (error instanceof SseProbeUsageError) throw invalidOption(flagText, text, error.message)
+    if (error instanceof SseProbeUsageError) throw invalidOptionError(flagText, text, error)
     throw error
   }
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { MAX_DELAY_MS, parseDuration } from './duration.ts'
-import { fileProblem, SseProbeUsageError } from './errors.ts'
+import { fileProblem, SseProbeUsageError, SseProbeWholeUsageError } from './errors.ts'
 import { visible } from './escape.ts'
 import { userRegex } from './regex.ts'
 import { hasHeaderControl } from './request.ts'
@@ -14,9 +14,7 @@ import { hasHeaderControl } from './request.ts'
 export function durationArg(text: string): number {
   const ms = parseDuration(text)
   const bare = /^\d+(?:\.\d+)?$/.exec(text.trim())?.[0]
-  if (bare !== undefined && ms === undefined) {
-    throw new SseProbeUsageError(`add a unit, e.g. ${bare}s or ${bare}ms`)
-  }
+  if (bare !== undefined && ms === undefined) throw new BareNumberError(bare)
   if (ms === undefined) {
     throw new SseProbeUsageError('expected a duration such as 250ms, 5s, 2m, 1h or 1m30s')
   }
@@ -277,10 +275,33 @@ export function bodyArg(data: string, flag: string): Buffer {
   }
 }
 
-/** A value given to an option: the message names both as the CLI's user typed them. */
+/** A number where a duration is expected: cli.md's message suggests both readings. */
+class BareNumberError extends SseProbeUsageError {
+  readonly bare: string
+  constructor(bare: string) {
+    super(`add a unit, e.g. ${bare}s or ${bare}ms`)
+    this.bare = bare
+  }
+}
+
+/**
+ * A value given to an option: the message names both as the CLI's user typed them. `flag`: the
+ * flag's text (`-t, --timeout <duration>`).
+ */
 export function invalidOption(flag: string, value: string, reason: string): SseProbeUsageError {
   // The value escaped as the CLI shows it: the message stays one line whatever was passed.
   return new SseProbeUsageError(
     `option '${flag}' argument '${visible(value)}' is invalid. ${reason}`,
   )
+}
+
+/** invalidOption for what a validator threw; a bare number reads as cli.md shows it. */
+export function invalidOptionError(
+  flag: string,
+  value: string,
+  error: SseProbeUsageError,
+): SseProbeUsageError {
+  if (!(error instanceof BareNumberError)) return invalidOption(flag, value, error.message)
+  const long = /--[\w-]+/.exec(flag)?.[0] ?? flag
+  return new SseProbeWholeUsageError(`${long} ${error.bare}: ${error.message}`)
 }

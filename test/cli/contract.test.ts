@@ -7,12 +7,9 @@ const SSE = { 'content-type': 'text/event-stream' }
 
 describe('durations need a unit', () => {
   it.each([
-    [
-      '--timeout',
-      '5',
-      "option '-t, --timeout <duration>' argument '5' is invalid. add a unit, e.g. 5s or 5ms",
-    ],
-    ['--idle-timeout', '2.5', 'add a unit, e.g. 2.5s or 2.5ms'],
+    // cli.md's wording: the flag and the number, then both readings.
+    ['--timeout', '5', 'error: --timeout 5: add a unit, e.g. 5s or 5ms\n'],
+    ['--idle-timeout', '2.5', 'error: --idle-timeout 2.5: add a unit, e.g. 2.5s or 2.5ms\n'],
     ['--duration', '0', 'expected a duration greater than zero'],
   ])('%s %s is a usage error suggesting both readings', async (flag, value, message) => {
     const run = await runMain(['http://127.0.0.1:9/', flag, value])

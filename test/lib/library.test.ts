@@ -250,7 +250,7 @@ describe('probe()', () => {
     expect(() => probe(5 as never)).toThrow(/argument 'url'. expected a string or a URL/)
     expect(bad({ expectOrder: 5 })).toThrow(/--expect-order/)
     expect(bad({ trigger: `GET ${url}`, triggerDelay: '5' })).toThrow(
-      "option '--trigger-delay <duration>' argument '5' is invalid. add a unit, e.g. 5s or 5ms",
+      '--trigger-delay 5: add a unit, e.g. 5s or 5ms',
     )
     for (const options of [{ loop: 'yes' }, { bogus: 1 }]) {
       await expect(serve([], options as never)).rejects.toThrow(SseProbeUsageError)
