@@ -129,7 +129,7 @@ export function probe(url: string | URL, options: ProbeOptions = {}): ProbeRun {
     if (llm) probeOptions.extensions.push(llm)
     if (!probeOptions.request.proxy) checkProxyVariables(process.env)
     signalOption(signal)
-    const contracts = hasContracts(rest) ? contractPlan(rest) : undefined
+    const contracts = hasContracts(rest) ? contractPlan(rest, probeOptions.request.url) : undefined
     return { signal, probeOptions, contracts }
   })
   const queue: ProbeRecord[] = []

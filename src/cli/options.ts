@@ -108,8 +108,8 @@ export function displayOptionsFrom(flags: RawProbeFlags | DemoFlags): DisplayOpt
  * The contract flags (--schema, --expect-order, --trigger…) checked, before anything waits (on
  * `-d @-`, say): undefined without any.
  */
-export function contractsOf(flags: ContractOptions): ContractPlan | undefined {
-  return hasContracts(flags) ? contractPlan(flags) : undefined
+export function contractsOf(flags: ContractOptions, url: URL): ContractPlan | undefined {
+  return hasContracts(flags) ? contractPlan(flags, url) : undefined
 }
 
 /**

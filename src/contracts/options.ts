@@ -102,7 +102,7 @@ export interface ContractPlan {
 }
 
 /** Validates everything that needs no schema: a bad value is a usage error before any request. */
-export function contractPlan(options: ContractOptions): ContractPlan {
+export function contractPlan(options: ContractOptions, streamUrl: URL): ContractPlan {
   const text = (name: ContractName, value: unknown) => {
     if (value === undefined || typeof value === 'string') return value
     throw invalid(name, String(value), 'expected a string')
@@ -117,7 +117,7 @@ export function contractPlan(options: ContractOptions): ContractPlan {
     )
   }
   const expectWithinMs = duration('expectWithin', options.expectWithin)
-  const trigger = triggerSpec(options)
+  const trigger = triggerSpec(options, streamUrl)
   if (!trigger && expectWithinMs !== undefined)
     throw new UsageError(
       `${CONTRACT_FLAGS.expectWithin} counts from the trigger: give --trigger '<METHOD> <url>' too`,
@@ -135,7 +135,7 @@ export function contractPlan(options: ContractOptions): ContractPlan {
 
 type ContractName = keyof typeof CONTRACT_FLAGS
 
-function triggerSpec(options: ContractOptions): DelayedTrigger | undefined {
+function triggerSpec(options: ContractOptions, streamUrl: URL): DelayedTrigger | undefined {
   if (options.trigger === undefined) {
     const orphan = (['triggerData', 'triggerHeader', 'triggerDelay'] as const).find(
       (name) => options[name] !== undefined,
@@ -150,7 +150,7 @@ function triggerSpec(options: ContractOptions): DelayedTrigger | undefined {
   if (typeof trigger !== 'string') throw invalid('trigger', String(trigger), 'expected a string')
   if (triggerData !== undefined && typeof triggerData !== 'string')
     throw invalid('triggerData', String(triggerData), 'expected a string')
-  const request = triggerArg(trigger, triggerData !== undefined)
+  const request = triggerArg(trigger, triggerData !== undefined, streamUrl)
   let headers: [string, string][] = []
   for (const line of headerLines(CONTRACT_FLAGS.triggerHeader, options.triggerHeader))
     headers = check('triggerHeader', line, (value) => headerArg(value, headers))

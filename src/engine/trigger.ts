@@ -29,9 +29,15 @@ const METHOD_ALONE = /^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)$/i
 
 /**
  * `--trigger '<METHOD> <url>'`, or a URL alone: GET, or POST when the trigger has a body
- * (contracts.md). The URL is read as the probe's own (`:8000/jobs` is localhost).
+ * (contracts.md). The URL is read as the probe's own (`:8000/jobs` is localhost); a path alone
+ * (`POST /jobs`) is on the stream's server, without the stream URL's credentials (as `-H`, they
+ * are the probe's).
  */
-export function triggerArg(text: string, hasBody: boolean): Pick<TriggerSpec, 'method' | 'url'> {
+export function triggerArg(
+  text: string,
+  hasBody: boolean,
+  streamUrl: URL,
+): Pick<TriggerSpec, 'method' | 'url'> {
   const parts = text.trim().split(/\s+/)
   const [method, target] = parts.length === 1 ? [hasBody ? 'POST' : 'GET', parts[0]] : parts
   if (parts.length > 2 || !target || METHOD_ALONE.test(target))
@@ -41,11 +47,19 @@ export function triggerArg(text: string, hasBody: boolean): Pick<TriggerSpec, 'm
       'expected a method and a URL, e.g. "POST http://127.0.0.1:8000/jobs", or a URL alone (GET)',
     )
   try {
-    return { method: methodArg(method!), url: urlArg(target) }
+    return { method: methodArg(method!), url: onServerOf(streamUrl, target) ?? urlArg(target) }
   } catch (error) {
     if (error instanceof SseProbeUsageError) throw invalidOption(TRIGGER_FLAG, text, error.message)
     throw error
   }
+}
+
+function onServerOf(streamUrl: URL, target: string): URL | undefined {
+  if (!target.startsWith('/') || target.startsWith('//')) return undefined
+  const url = new URL(target, streamUrl)
+  url.username = ''
+  url.password = ''
+  return url
 }
 
 /** --trigger-data: text or @file. Not stdin: -d @- may read it, and it can be read only once. */

@@ -53,7 +53,7 @@ export async function runInspect(
     )
     return 2
   }
-  const contracts = contractsOf(flags)
+  const contracts = contractsOf(flags, url)
   const body = await readRequestBody(flags.data, context)
   // -d @- read the body typed at the terminal up to Ctrl-D, which ends that stream: the keys are
   // read from the terminal anew (Ink read nothing from the ended one: q and every key did nothing).

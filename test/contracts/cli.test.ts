@@ -696,6 +696,11 @@ describe('--trigger', () => {
       'GET /events',
       'POST /jobs',
     ])
+    // A path alone is on the stream's server.
+    const relative = await runMain(['--json', '--trigger', 'POST /jobs', `${server.url}/events`])
+    expect(relative.ofType('trigger')).toMatchObject([
+      { method: 'POST', url: `${server.url}/jobs`, status: 202 },
+    ])
     expect(sent.records.map((r) => r.type)).toEqual([
       'open',
       'event',

@@ -794,16 +794,29 @@ describe('load, pure parts', () => {
   })
 
   it('reads --trigger as the probe does: a URL alone is GET, or POST with a body', () => {
-    expect(triggerArg('post http://h/p', false)).toMatchObject({ method: 'POST' })
-    expect(triggerArg(' http://h/p ', false)).toMatchObject({ method: 'GET' })
-    expect(triggerArg('http://h/p', true)).toMatchObject({ method: 'POST' })
-    expect(triggerArg('POST :8000/publish', false).url.href).toBe('http://localhost:8000/publish')
-    expect(triggerArg('POST 127.0.0.1:8000/p', false).url.href).toBe('http://127.0.0.1:8000/p')
-    expect(() => triggerArg('POST ftp://h/p', false)).toThrow('expected an http:// or https:// URL')
-    expect(() => triggerArg('TRACE http://h/p', false)).toThrow('TRACE is a method fetch refuses')
+    const stream = new URL('http://u:pw@127.0.0.1:8000/events?x=1')
+    expect(triggerArg('post http://h/p', false, stream)).toMatchObject({ method: 'POST' })
+    expect(triggerArg(' http://h/p ', false, stream)).toMatchObject({ method: 'GET' })
+    expect(triggerArg('http://h/p', true, stream)).toMatchObject({ method: 'POST' })
+    expect(triggerArg('POST :8000/publish', false, stream).url.href).toBe(
+      'http://localhost:8000/publish',
+    )
+    expect(triggerArg('POST 127.0.0.1:8000/p', false, stream).url.href).toBe(
+      'http://127.0.0.1:8000/p',
+    )
+    expect(() => triggerArg('POST ftp://h/p', false, stream)).toThrow(
+      'expected an http:// or https:// URL',
+    )
+    expect(() => triggerArg('TRACE http://h/p', false, stream)).toThrow(
+      'TRACE is a method fetch refuses',
+    )
+    // A path alone is on the stream's server, without its credentials or query.
+    expect(triggerArg('POST /jobs/42?go=1', false, stream).url.href).toBe(
+      'http://127.0.0.1:8000/jobs/42?go=1',
+    )
     // A method alone, in any case, is a forgotten URL, not the host `post`.
     for (const text of ['POST', 'post', '', 'POST http://h/p extra'])
-      expect(() => triggerArg(text, true), text).toThrow(
+      expect(() => triggerArg(text, true, stream), text).toThrow(
         `option '--trigger '<METHOD> <url>'' argument '${text}' is invalid. expected a method and a URL`,
       )
   })

@@ -95,7 +95,7 @@ async function loadOptionsFrom(
   }
   // Before -d @- is read: a mistyped flag does not wait for stdin.
   const trigger =
-    flags.trigger !== undefined && triggerArg(flags.trigger, flags.triggerData !== undefined)
+    flags.trigger !== undefined && triggerArg(flags.trigger, flags.triggerData !== undefined, url)
   const body = await readRequestBody(flags.data, context)
   // --duration is the whole run's here, not each connection's.
   const probeFlags = { ...flags, duration: undefined, format: 'json' } as RawProbeFlags

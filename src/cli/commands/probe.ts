@@ -24,7 +24,7 @@ export async function runProbe(
   flags: RawProbeFlags,
   context: RunContext,
 ): Promise<number> {
-  const contracts = contractsOf(flags)
+  const contracts = contractsOf(flags, url)
   const body = await readRequestBody(flags.data, context)
   const options = probeOptionsFrom(url, flags, body)
   if (!options.request.proxy) checkProxyVariables(context.env)
