@@ -136,7 +136,7 @@ export function startProbe(
     recorder?.write(record)
     sink.emit(record)
   }
-  // Each extension's hook, looked up once: a property load per record did not stay inline. An
+  // Each extension's hook, looked up once: a property load per record does not stay inline. An
   // extension that needs no more records (the LLM profile on a stream that is not a model's)
   // detaches, after the record at hand, and is not called again. Picked by truthiness: a
   // JavaScript caller's `onRecord: null` is no hook.
