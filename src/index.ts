@@ -219,10 +219,6 @@ export function probe(url: string | URL, options: ProbeOptions = {}): ProbeRun {
   }
 }
 
-// The probes and checks that share each AbortSignal, behind one listener on it: past 10 listeners
-// on one signal, Node warns on stderr.
-const sharing = new WeakMap<AbortSignal, Set<() => void>>()
-
 /**
  * Runs a library call's validation. Its SseProbeUsageError has the message the CLI prints, and
  * the CLI prints it with credentials <redacted> unless --show-secrets (cli/main.ts): an
@@ -236,6 +232,10 @@ function validating<T>(showSecrets: unknown, validate: () => T): T {
     throw new SseProbeUsageError(redactText(error.message))
   }
 }
+
+// The probes and checks that share each AbortSignal, behind one listener on it: past 10 listeners
+// on one signal, Node warns on stderr.
+const sharing = new WeakMap<AbortSignal, Set<() => void>>()
 
 /** Runs `abort` when `signal` aborts (now, if it has), until the returned function is called. */
 function onAbort(signal: AbortSignal | undefined, abort: () => void): () => void {

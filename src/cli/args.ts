@@ -642,8 +642,8 @@ type CommandName = Exclude<(typeof COMMANDS)[number], 'help'>
 
 /**
  * The command line of a request for help, as commander reads it: `help help` and `help --help`
- * (which commander printed as an error, exit 2), and `--help check`, where an option given
- * before a subcommand applies to it (cli.md), help too: commander showed the program's help.
+ * (which commander alone reports as an error, exit 2), and `--help check`, where an option given
+ * before a subcommand applies to it (cli.md), help too: commander alone shows the program's help.
  */
 export function helpArgv(argv: readonly string[]): readonly string[] {
   const [first, second = ''] = argv
@@ -655,14 +655,14 @@ export function helpArgv(argv: readonly string[]): readonly string[] {
 }
 
 /**
- * A mistyped command name, which commander would otherwise take for the probe's URL:
- * `sse-probe help chekc` printed the whole help with no word of what was wrong, and `sse-probe
- * chekc URL` said "too many arguments". A lone word stays a URL: `sse-probe server` may be a host.
+ * A mistyped command name, which commander would otherwise take for the probe's URL: for
+ * `sse-probe help chekc` it prints the whole help with no word of what is wrong, for `sse-probe
+ * chekc URL` "too many arguments". A lone word stays a URL: `sse-probe server` may be a host.
  * Returns the usage error, with a "Did you mean" line as commander words it, or undefined.
  */
 export function unknownCommand(argv: readonly string[]): string | undefined {
   const [first, second] = argv
-  // `sse-probe help --json`: commander printed the whole help on stderr, exit 2, and no word of why.
+  // `sse-probe help --json`: commander alone prints all its help on stderr, exit 2, no word of why.
   if (first === 'help' && second?.startsWith('-')) {
     return `error: unknown option '${second}': sse-probe help takes a command name, e.g. sse-probe help check\n`
   }

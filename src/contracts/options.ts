@@ -3,6 +3,7 @@ import {
   checkedAs,
   type Duration,
   durationAs,
+  type HeaderLines,
   headerLines,
   list,
   type ProbeOptions,
@@ -30,15 +31,9 @@ export interface ContractOptions {
   /** Text, or `@file`. */
   triggerData?: string
   /** "Name: value", several of them, or an object. */
-  triggerHeader?:
-    | string
-    | readonly string[]
-    | Readonly<Record<string, string>>
-    | Headers
-    | ReadonlyMap<string, string>
-  /** A string with a unit, or milliseconds. */
-  triggerDelay?: string | number
-  expectWithin?: string | number
+  triggerHeader?: HeaderLines
+  triggerDelay?: Duration
+  expectWithin?: Duration
   failFast?: boolean
 }
 

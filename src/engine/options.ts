@@ -154,6 +154,14 @@ export function namedTypes(flag: Flag, types: readonly string[]) {
 /** A duration in the library's options: a string with a unit, or milliseconds. */
 export type Duration = string | number
 
+/** Headers as the library takes them (headerLines reads them). */
+export type HeaderLines =
+  | string
+  | readonly string[]
+  | Readonly<Record<string, string>>
+  | Headers
+  | ReadonlyMap<string, string>
+
 /** `probe(url, options)`: every option of `sse-probe <url>` by its long name in camelCase. */
 export interface ProbeLibraryOptions extends RequestLibraryOptions {
   /** Milliseconds, as the `retry:` field it mirrors. */
@@ -377,12 +385,7 @@ export function knownOptions(options: unknown, names: readonly string[]): void {
 export interface RequestLibraryOptions {
   method?: string
   /** "Name: value", several of them, or an object. */
-  header?:
-    | string
-    | readonly string[]
-    | Readonly<Record<string, string>>
-    | Headers
-    | ReadonlyMap<string, string>
+  header?: HeaderLines
   /** The request body: text as is (no @file), or bytes. Makes the default method POST. */
   data?: string | Uint8Array
   lastEventId?: string

@@ -136,7 +136,7 @@ export function startProbe(
     recorder?.write(record)
     sink.emit(record)
   }
-  // Each extension's hook, looked up once: a property load per record did not stay inline. An
+  // Each extension's hook, looked up once: a property load per record does not stay inline. An
   // extension that needs no more records (the LLM profile on a stream that is not a model's)
   // detaches, after the record at hand, and is not called again. Picked by truthiness: a
   // JavaScript caller's `onRecord: null` is no hook.
@@ -403,8 +403,12 @@ export function startProbe(
     return meant !== undefined && exitCodeFor(ending.reason, []) === 0 ? meant : ending
   }
 
-  function summarise({ reason, message }: Ending): SummaryRecord {
+  const clearTimers = () => {
     for (const timer of [...timers, idleTimer]) if (timer) clearTimeout(timer)
+  }
+
+  function summarise({ reason, message }: Ending): SummaryRecord {
+    clearTimers()
     const t = now()
     const stats = session.stats(t)
     const expectations: ExpectationResult[] = evaluateExpectations(options.expect, stats, reason)
@@ -446,7 +450,7 @@ export function startProbe(
       (error: unknown) => {
         // A bug, not an outcome of the endpoint: no reason may stand for it (exit 70).
         controller.abort()
-        for (const timer of [...timers, idleTimer]) if (timer) clearTimeout(timer)
+        clearTimers()
         recorder?.close()
         throw error
       },

@@ -45,7 +45,7 @@ export async function runInspect(
   let stdin = context.stdin as NodeJS.ReadStream
   const stdout = context.stdout as NodeJS.WriteStream
   // stdin a pipe (a body for -d @-, `jq … | sse-probe inspect <url> -d @-`): the keys are read
-  // from the terminal itself, as less reads them; it said 'needs a terminal' from one.
+  // from the terminal itself, as less reads them, rather than refusing for want of one.
   let reopened = stdout.isTTY && !stdin.isTTY ? openTerminal() : undefined
   if (!stdout.isTTY || !(stdin.isTTY || reopened)) {
     context.stderr.write(
@@ -319,7 +319,7 @@ function writeRows(state: InspectState): string {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-')
   const text = records.map((record) => `${JSON.stringify(record)}\n`).join('')
   // Never over a file: w pressed twice in a millisecond (typed fast, a key held) takes -2, -3…;
-  // the second press said 'could not write …: EEXIST' after the first had written.
+  // without that, the second press fails with EEXIST after the first has written.
   for (let copy = 1; ; copy++) {
     const name = `sse-probe-inspect-${stamp}${copy > 1 ? `-${copy}` : ''}.ndjson`
     const path = resolvePath(name)

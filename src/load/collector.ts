@@ -67,7 +67,7 @@ export function createCollector(options: CollectorOptions) {
   let events = 0
   let reconnects = 0
   // The reconnect times of the last second, oldest at `recentStart`: the most in any one second is
-  // the storm. A window, not clock seconds: a storm across a second's end was counted in halves.
+  // the storm. A window, not clock seconds: a storm across a second's end would count in halves.
   const recent: number[] = []
   let recentStart = 0
   let maxPerSecond = 0

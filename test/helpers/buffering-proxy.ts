@@ -1,5 +1,5 @@
-import { type AddressInfo, connect, createServer, type Socket } from 'node:net'
-import { onTestFinished } from 'vitest'
+import { connect, createServer, type Socket } from 'node:net'
+import { listenUntilTestEnds } from './server.ts'
 
 /**
  * A TCP relay in front of `upstream` that holds what the server sends and passes it on
@@ -35,13 +35,8 @@ export async function startBufferingProxy(
     client.on('error', destroy).on('close', destroy)
     origin.on('error', destroy)
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  onTestFinished(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy()
-        server.close(() => resolve())
-      }),
-  )
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` }
+  const port = await listenUntilTestEnds(server, () => {
+    for (const socket of sockets) socket.destroy()
+  })
+  return { url: `http://127.0.0.1:${port}/` }
 }

@@ -18,7 +18,7 @@ import { onTestFinished } from 'vitest'
  * resumes after that id.
  */
 export const STATUS_COUNT = 3
-export const STATUS_PATH = '/status/stream'
+const STATUS_PATH = '/status/stream'
 export const RETRY_MS = 50
 export const statusData = (id: number) => `{"progress":${Math.round((id * 100) / STATUS_COUNT)}}`
 export const END_DATA = '{"result":"ok"}'

@@ -4,8 +4,7 @@ import {
   type Http2ServerResponse,
   type ServerHttp2Session,
 } from 'node:http2'
-import type { AddressInfo } from 'node:net'
-import { onTestFinished } from 'vitest'
+import { listenUntilTestEnds } from './server.ts'
 import { selfSignedCertificate } from './tls.ts'
 
 /**
@@ -29,13 +28,8 @@ export async function startH2Server(
     sessions.add(session)
     session.on('close', () => sessions.delete(session))
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  onTestFinished(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const session of sessions) session.destroy()
-        server.close(() => resolve())
-      }),
-  )
-  return { url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, requests }
+  const port = await listenUntilTestEnds(server, () => {
+    for (const session of sessions) session.destroy()
+  })
+  return { url: `https://127.0.0.1:${port}`, requests }
 }

@@ -1,7 +1,6 @@
-import { type AddressInfo, createServer, type Socket } from 'node:net'
+import { createServer, type Socket } from 'node:net'
 import type { Writable } from 'node:stream'
-import { onTestFinished } from 'vitest'
-import { startServer } from './server.ts'
+import { listenUntilTestEnds, startServer } from './server.ts'
 
 export interface RawServer {
   url: string
@@ -23,15 +22,10 @@ export async function startRawServer(
     socket.on('error', () => {})
     socket.once('data', () => handler(socket, index))
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  onTestFinished(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const socket of connections) socket.destroy()
-        server.close(() => resolve())
-      }),
-  )
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, connections }
+  const port = await listenUntilTestEnds(server, () => {
+    for (const socket of connections) socket.destroy()
+  })
+  return { url: `http://127.0.0.1:${port}/`, connections }
 }
 
 /** A complete HTTP/1.1 response that closes the connection after the body. */

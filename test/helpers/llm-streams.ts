@@ -1,7 +1,6 @@
 // LLM streams written the way the providers send them, for the SDK-oracle and CLI tests.
-import { createServer, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { onTestFinished } from 'vitest'
+import type { ServerResponse } from 'node:http'
+import { startServer } from './server.ts'
 
 export interface LlmStream {
   /** Each frame is written on its own (so it arrives as its own network read, given the pause). */
@@ -1285,7 +1284,7 @@ async function write(res: ServerResponse, text: string, splitBytes: number | und
 
 /** Serves each stream at `/<name>` (any path below it too, for SDK base URLs), on 127.0.0.1; closed after the test. */
 export async function serveLlmStreams(streams: Record<string, LlmStream>): Promise<string> {
-  const server = createServer(async (req, res) => {
+  const server = await startServer(async (req, res) => {
     req.resume()
     const name = (req.url ?? '/').split('/')[1] ?? ''
     const stream = streams[name]
@@ -1304,15 +1303,7 @@ export async function serveLlmStreams(streams: Record<string, LlmStream>): Promi
     if (stream.cut) res.socket?.destroy()
     else res.end()
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  onTestFinished(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
-  )
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  return server.url
 }
 
 /** The whole stream as one text, as the server sends it. */

@@ -9,7 +9,7 @@ export const CAN_MEASURE_RSS = existsSync('/proc/self/status')
  * Follows a child's peak resident memory (VmHWM, a high-water mark kept by the
  * kernel) until it exits; the value in MiB.
  */
-export function watchPeakRss(child: ChildProcess): () => number {
+function watchPeakRss(child: ChildProcess): () => number {
   let peakKiB = 0
   const read = () => {
     try {

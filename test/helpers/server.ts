@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Server as NetServer } from 'node:net'
 import { onTestFinished } from 'vitest'
 
 export interface TestServer {
@@ -11,6 +11,22 @@ export interface TestServer {
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse, index: number) => unknown
+
+/**
+ * Listens on 127.0.0.1 and an ephemeral port, and returns the port. When the test ends, `drop`
+ * cuts the connections still open (close() alone would wait for them) and the server closes.
+ */
+export async function listenUntilTestEnds(server: NetServer, drop: () => void): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  onTestFinished(
+    () =>
+      new Promise<void>((resolve) => {
+        drop()
+        server.close(() => resolve())
+      }),
+  )
+  return (server.address() as AddressInfo).port
+}
 
 /** A real HTTP server on 127.0.0.1 and an ephemeral port, closed when the test ends. */
 export async function startServer(handler: Handler): Promise<TestServer> {
