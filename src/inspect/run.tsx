@@ -241,6 +241,8 @@ export async function runInspect(
       : 'no connection to drop yet: the request waits for its response'
   }
 
+  // Node emits its warnings on a later tick: none has been printed over the screen yet.
+  const releaseWarnings = holdWarnings()
   try {
     // The screen stays after the stream has ended, until the user quits (the header says how it ended).
     await quitting
@@ -260,6 +262,7 @@ export async function runInspect(
     await ink.waitUntilExit().catch(() => {})
     // Once Ink has set the terminal back to cooked mode through it.
     reopened?.destroy()
+    releaseWarnings()
     for (const message of recordStops) context.stderr.write(`sse-probe: ${message}\n`)
     const summary = await probe.done.catch(() => undefined)
     if (summary) context.stderr.write(renderSummary(summary, chalkStderr, await llmBlock(summary)))
@@ -299,6 +302,24 @@ const LEAVE_SCREEN = '\x1b[?7h\x1b[?25h\x1b[?1049l'
 const ENTER_SCREEN = '\x1b[?1049h\x1b[?25l\x1b[?7l'
 /** After SIGTSTP, the screen is taken back this soon if the process was not stopped. */
 const SUSPEND_CHECK_MS = 100
+
+/**
+ * Node prints its warnings on stderr, the terminal, whenever they come (the one for
+ * NODE_TLS_REJECT_UNAUTHORIZED=0 at the first TLS connection): written over the screen, it pushed
+ * the header off for good. Held while the screen is ours, then printed by Node's own printer.
+ */
+function holdWarnings(): () => void {
+  const printers = process.listeners('warning')
+  const held: Error[] = []
+  const hold = (warning: Error) => held.push(warning)
+  for (const printer of printers) process.off('warning', printer)
+  process.on('warning', hold)
+  return () => {
+    process.off('warning', hold)
+    for (const printer of printers) process.on('warning', printer)
+    for (const warning of held) for (const printer of printers) printer(warning)
+  }
+}
 
 /** The process's terminal (/dev/tty), to read keys from when stdin is not it; none without one. */
 function openTerminal(): ReadStream | undefined {

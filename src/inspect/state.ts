@@ -1,3 +1,4 @@
+import { MAX_DELAY_MS } from '../engine/duration.ts'
 import type { EndReason, ProbeRecord, SummaryRecord } from '../engine/records.ts'
 import { Deque } from './deque.ts'
 import { type Filter, NO_FILTER, parseFilter } from './filter.ts'
@@ -395,8 +396,9 @@ function addRecords(
         // A refused response (HTTP 503): its status, with no HTTP version to tell.
         if (record.type === 'error' && record.status !== undefined)
           response = { status: record.status }
-        // Either the engine waits `retry` and tries again, or a summary says it ended.
-        connection = { state: 'waiting', at: record.t + retryMs }
+        // Either the engine waits `retry` and tries again, or a summary says it ended. A server's
+        // retry beyond a timer's reach is waited as MAX_DELAY_MS (24 days), as the engine waits it.
+        connection = { state: 'waiting', at: record.t + Math.min(retryMs, MAX_DELAY_MS) }
         break
       case 'reconnect':
         counts.reconnects++

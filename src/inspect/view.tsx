@@ -14,7 +14,13 @@ export function InspectScreen({ state, chalk }: { state: InspectState; chalk: Ch
   const { gridRows, detailRows, chrome } = layout(state)
   const rows = visibleRows(state)
   const window = gridWindow(state)
-  const selectedN = window.selected < 0 ? undefined : state.shown.at(window.selected)?.n
+  // With the pane open, its row only: once the buffer dropped it (or the filter hid it) the
+  // grid marked the oldest row left, which the pane does not show.
+  const selectedN = state.detail
+    ? state.detail.row.n
+    : window.selected < 0
+      ? undefined
+      : state.shown.at(window.selected)?.n
   const widths = columnWidths(state)
   return (
     <Box flexDirection="column" width={state.width}>

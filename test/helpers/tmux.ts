@@ -48,6 +48,7 @@ export function runInTerminal(
     env = {},
     files = {},
     stdin,
+    stderrOnTerminal = false,
   }: {
     width?: number
     height?: number
@@ -56,6 +57,8 @@ export function runInTerminal(
     files?: Record<string, string>
     /** A file of the working directory to read stdin from, instead of the terminal. */
     stdin?: string
+    /** stderr on the terminal, as a user has it, instead of stderr.txt (stderr() is then empty). */
+    stderrOnTerminal?: boolean
   } = {},
 ): Terminal {
   const dir = mkdtempSync(join(tmpdir(), 'sse-probe-inspect-'))
@@ -74,7 +77,7 @@ export function runInTerminal(
     'echo $$ > shell.txt',
     'echo BEFORE-INSPECT',
     // In the foreground, so that the terminal is its stdin; the inner shell becomes it (exec) to give its pid.
-    `sh -c ${quote(`echo $$ > pid.txt; exec ${[process.execPath, CLI, ...args].map(quote).join(' ')} 2>stderr.txt${stdin ? ` <${quote(stdin)}` : ''}`)}`,
+    `sh -c ${quote(`echo $$ > pid.txt; exec ${[process.execPath, CLI, ...args].map(quote).join(' ')}${stderrOnTerminal ? '' : ' 2>stderr.txt'}${stdin ? ` <${quote(stdin)}` : ''}`)}`,
     // The terminal's settings first: code.txt tells the test that both are there.
     'code=$?',
     'stty -a > stty.txt',

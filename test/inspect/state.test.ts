@@ -308,6 +308,14 @@ describe('inspect state: retry rows', () => {
     expect(ids(s)).toEqual(['1', 'retry', '2', '3', 'retry'])
     expect(s.retryMs).toBe(2000)
   })
+
+  it('a retry beyond a timer (2^31 ms) counts down as the engine waits it, 24 days, not 1e23 ms', () => {
+    const s = feed(start(), [
+      { type: 'retry', t: 1, attempt: 1, ms: 1e23 },
+      { type: 'close', t: 100, attempt: 1, cause: 'server-closed' },
+    ])
+    expect(s.connection).toEqual({ state: 'waiting', at: 100 + 2 ** 31 - 1 })
+  })
 })
 
 describe('inspect state: connection header', () => {

@@ -522,6 +522,24 @@ describe.skipIf(!HAS_TMUX && !process.env.CI)('sse-probe inspect in a terminal',
     expect(await term.exited()).toBe(0)
   })
 
+  it("holds Node's warnings (NODE_TLS_REJECT_UNAUTHORIZED=0) until the screen is left: printed over it, they pushed the header off", async () => {
+    const term = runInTerminal(['inspect', 'https://127.0.0.1:1/'], {
+      env: { NODE_TLS_REJECT_UNAUTHORIZED: '0' },
+      stderrOnTerminal: true,
+    })
+    await term.waitFor((s) => s.includes('ended: connect-failed'), 'the end')
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    const screen = term.screen()
+    expect(screen).not.toContain('Warning')
+    expect(screen.split('\n')[0]).toMatch(/^https:\/\/127\.0\.0\.1:1\/ .*● ended: connect-failed/)
+    term.keys('q')
+    expect(await term.exited()).toBe(3)
+    // Printed after the screen is left, before the summary.
+    expect(term.screen()).toMatch(
+      /BEFORE-INSPECT\n.*Warning: Setting the NODE_TLS_REJECT_UNAUTHORIZED[\s\S]*── summary {2}connect-failed/,
+    )
+  })
+
   it('honours NO_COLOR in the status colours of the grid too', async () => {
     const server = await startServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' })

@@ -140,6 +140,37 @@ describe('inspect components', () => {
     expect(detail.split('\n')).toHaveLength(3)
   })
 
+  it('mark no other row while the detail pane shows one the buffer dropped or the filter hides', () => {
+    const start = initialState({
+      ...{ url: 'http://127.0.0.1:8000/s', pingEvent: 'ping', capacity: 3, retryMs: 3000 },
+      ...{ startedAt: 0, width: 60, height: 16 },
+    })
+    const opened = [
+      { type: 'records', records: [tick(1), tick(2), tick(3)], bytes: 0, now: 3 },
+      { type: 'move', by: -1 },
+      { type: 'open-detail' },
+    ] as Action[]
+    const marked = (state: ReturnType<typeof reduce>) =>
+      draw(state)
+        .split('\n')
+        .filter((line) => line.startsWith('›'))
+    const detailOn2 = opened.reduce(reduce, start)
+    expect(marked(detailOn2)).toEqual([expect.stringMatching(/^› +2 /)])
+    // Rows 2 and 3 pushed out of the buffer by 4, 5 and 6: the pane still shows #2.
+    const trimmed = reduce(detailOn2, {
+      ...{ type: 'records', records: [tick(4), tick(5), tick(6)] },
+      ...{ bytes: 0, now: 6 },
+    })
+    expect(draw(trimmed)).toContain('── #2 ')
+    expect(marked(trimmed)).toEqual([])
+    const hidden = [{ type: 'filter-start' }, { type: 'filter-edit', text: '"n":3' }] as Action[]
+    expect(marked(hidden.reduce(reduce, detailOn2))).toEqual([])
+    // Closed, the selection is on a row the grid has again.
+    expect(marked(reduce(trimmed, { type: 'close-detail' }))).toEqual([
+      expect.stringMatching(/^› +4 /),
+    ])
+  })
+
   it('keep the state and paused · +N in sight on a narrow terminal: the URL and the counts are cut', () => {
     const url = 'http://127.0.0.1:8000/a/rather/long/path/to/the/stream?with=query'
     let state = reduce(
