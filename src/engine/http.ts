@@ -59,7 +59,12 @@ function proxyUrls(env: NodeJS.ProcessEnv): { httpProxy?: string; httpsProxy?: s
  * and the probe enforces --idle-timeout and --connect-timeout itself.
  */
 export function createHttp(options: HttpOptions): Http {
-  const tls = { rejectUnauthorized: !options.insecure, timeout: options.connectTimeoutMs }
+  // Without -k, Node's default: it honours NODE_TLS_REJECT_UNAUTHORIZED=0 (and warns of it), as
+  // every Node client does. The key is left out: an undefined one would verify nothing at all.
+  const tls = {
+    ...(options.insecure && { rejectUnauthorized: false }),
+    timeout: options.connectTimeoutMs,
+  }
   // HTTP/2 when the server offers it over TLS, as browsers do.
   const common = { bodyTimeout: 0, headersTimeout: 0, allowH2: true }
   // As curl: plain http:// goes to the proxy in absolute form, https:// through CONNECT

@@ -867,6 +867,22 @@ describe('request', () => {
   })
 })
 
+describe('TLS verification', () => {
+  it('refuses a self-signed certificate unless -k or NODE_TLS_REJECT_UNAUTHORIZED=0 (as every Node client, with its warning)', async () => {
+    const h2 = await startH2Server((_req, res) =>
+      res.writeHead(200, SSE).end('event: end\ndata: x\n\n'),
+    )
+    const refused = await runCli([h2.url, '--json', '--reconnect', 'never'])
+    expect(refused.exitCode).toBe(3)
+    expect(refused.summary.reason).toBe('connect-failed')
+    const env = await runCli([h2.url, '--json'], { env: { NODE_TLS_REJECT_UNAUTHORIZED: '0' } })
+    expect(env.summary).toMatchObject({ reason: 'end-event', exitCode: 0 })
+    expect(env.stderr).toContain('NODE_TLS_REJECT_UNAUTHORIZED')
+    const insecure = await runCli([h2.url, '--json', '-k'])
+    expect(insecure.summary).toMatchObject({ reason: 'end-event', exitCode: 0 })
+  })
+})
+
 describe('usage errors and signals', () => {
   it.each([
     [['ftp://x']],
