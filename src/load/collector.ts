@@ -1,3 +1,4 @@
+import { SCHEME_HINT } from '../engine/connection.ts'
 import { type EndReason, type ProbeRecord, roundMs } from '../engine/records.ts'
 import { createLatencyHistogram } from './histogram.ts'
 import type { LoadSummaryRecord, StatsRecord } from './records.ts'
@@ -72,6 +73,8 @@ export function createCollector(options: CollectorOptions) {
   let recentStart = 0
   let maxPerSecond = 0
   let triggerAt: number | undefined
+  /** The URL answered some connection over HTTP: a silent close is then no sign of a TLS port. */
+  let answered = false
   let lastStats = { t: 0, events: 0 }
 
   function setState(i: number, next: number) {
@@ -92,6 +95,21 @@ export function createCollector(options: CollectorOptions) {
     if (count !== undefined) errors.set(kind, count + 1)
     else if (errors.size < MAX_ERROR_KINDS) errors.set(kind, 1)
     else errors.set(OTHER_ERRORS, (errors.get(OTHER_ERRORS) ?? 0) + 1)
+  }
+
+  /**
+   * The errors by kind. Each connection's first attempt that met a silent close says
+   * SCHEME_HINT, as the probe does; once the URL has answered another connection, that guess is
+   * wrong (a server shedding load), and those closes are counted with the reconnects' alike.
+   */
+  function shownErrors(): Record<string, number> {
+    if (!answered) return Object.fromEntries(errors)
+    const shown: Record<string, number> = {}
+    for (const [kind, count] of errors) {
+      const plain = kind.endsWith(SCHEME_HINT) ? kind.slice(0, -SCHEME_HINT.length) : kind
+      shown[plain] = (shown[plain] ?? 0) + count
+    }
+    return shown
   }
 
   function countStorm(at: number) {
@@ -139,6 +157,7 @@ export function createCollector(options: CollectorOptions) {
         case 'event':
           return onEvent(i, record.event, record.data, at)
         case 'open':
+          answered = true
           connect.record(at - requestAt[i]!)
           if (!(flags[i]! & OPENED)) {
             flags[i]! |= OPENED
@@ -157,6 +176,7 @@ export function createCollector(options: CollectorOptions) {
             countError(errorKind(record.message ?? 'network error'))
           return setState(i, BETWEEN)
         case 'error':
+          if (record.status !== undefined) answered = true
           countError(errorKind(record.message, record.status))
           return setState(i, BETWEEN)
       }
@@ -210,7 +230,7 @@ export function createCollector(options: CollectorOptions) {
         events,
         eventsPerSecond: Math.round(perSecond * 10) / 10,
         reconnects,
-        errors: Object.fromEntries(errors),
+        errors: shownErrors(),
       }
     },
     /** The measured part of the summary, at run time t. */
@@ -244,7 +264,7 @@ export function createCollector(options: CollectorOptions) {
           maxPerSecond,
         },
         fanoutMs: fanout.percentiles(),
-        errors: Object.fromEntries(errors),
+        errors: shownErrors(),
       }
     },
   }

@@ -191,6 +191,22 @@ describe('sse-probe load', () => {
     expect(pretty.stdout).toContain('✗ --expect-min-events 3 (failed on 10 of 40 connections)')
   })
 
+  it('does not ask whether a port that answered other connections is an https:// one', async () => {
+    // A server shedding load: every fourth connection is closed before any answer.
+    const server = await startServer((req, res, index) => {
+      if (index % 4 === 3) return req.socket.destroy()
+      res.writeHead(200, SSE)
+      res.write(': hi\n\n')
+    })
+    const run = await runCli(['load', server.url, '-c', '40', '--duration', '300ms', '--json'], {
+      timeoutMs: 30_000,
+    })
+    expect(run.exitCode).toBe(0)
+    expect(loadSummary(run).errors).toEqual({
+      'the server closed the connection without answering': 10,
+    })
+  })
+
   it('passes --expect-connected 7% with exactly 7 of 100 connections open', async () => {
     const server = await holdingServer((index) => index >= 7)
     const run = await runCli(
