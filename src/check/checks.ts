@@ -124,13 +124,20 @@ export function runChecks(o: Observation): CheckResult[] {
 }
 
 /**
- * A connection made but never answered within --connect-timeout: headers held back until the
+ * A connection made but never answered within --connect-timeout (or before Ctrl-C): headers held back until the
  * stream has brought enough (a buffering proxy in front of a live stream) or forever.
  */
 function unansweredChecks(o: Observation): CheckResult[] {
   const error = o.connections[0]!.error!
-  const none = skip('no response to observe: its headers never came', 'fix early-headers first')
   const ids: CheckId[] = ['content-type', ...CHECKS.map(([id]) => id)]
+  if (o.interrupted) {
+    const none = skip(
+      `the check was interrupted after ${fmt(o.observedMs)}, before the server answered`,
+      INTERRUPTED,
+    )
+    return ids.map((id) => ({ id, ...none }))
+  }
+  const none = skip('no response to observe: its headers never came', 'fix early-headers first')
   return ids.map((id) =>
     id === 'early-headers'
       ? {
