@@ -285,7 +285,9 @@ export function checkBuffering(o: Observation): Judgement {
   }
   // Not spread into Math.max's arguments: 10,000 reads on each of a dozen connections overflow the stack.
   const most = reads.reduce((max, r) => Math.max(max, r.events), 0)
-  return pass(`${events} events in ${reads.length} reads, at most ${most} per read`)
+  return pass(
+    `${events} events in ${reads.length} read${plural(reads.length)}, at most ${most} per read`,
+  )
 }
 
 /**

@@ -349,6 +349,16 @@ describe('buffering', () => {
     expect(checkBuffering(ended(3)).status).toBe('warn')
   })
 
+  it('a fast stream that came in one read without a silence before it: "1 read"', () => {
+    const o = observation({
+      connections: [connection(0, { reads: [{ t: 20, silenceMs: 20, events: 6 }] })],
+    })
+    expect(checkBuffering(o)).toMatchObject({
+      status: 'pass',
+      measured: '6 events in 1 read, at most 6 per read',
+    })
+  })
+
   it('cannot tell from fewer than 3 events', () => {
     expect(checkBuffering(withReads([[2000, 2]])).status).toBe('skip')
   })
