@@ -789,6 +789,15 @@ describe('retry, end of stream, CORS', () => {
     expect(result.measured).toContain(measured)
   })
 
+  it('names the header to send with the origin checked, not a placeholder', () => {
+    expect(withCors({}).hint).toBe(
+      'answer with Access-Control-Allow-Origin: https://app.example (and Access-Control-Allow-Credentials: true for withCredentials)',
+    )
+    expect(withCors({ 'access-control-allow-origin': '*' }, true).hint).toBe(
+      'answer with Access-Control-Allow-Origin: https://app.example and Access-Control-Allow-Credentials: true, as withCredentials needs',
+    )
+  })
+
   it("needs no CORS headers for the page's own origin, unless a redirect went through another", () => {
     const at = (url: string, final: string) =>
       checkCors(
