@@ -89,7 +89,6 @@ const HINTS = {
   end: 'send a final event (e.g. "event: end") and close the EventSource on it, or answer the reconnect with 204',
   cutOff:
     'end every event with a blank line (two line ends), the last one too: an event is dispatched only then',
-  cors: 'answer with Access-Control-Allow-Origin: <the page origin> (and Access-Control-Allow-Credentials: true for withCredentials)',
 }
 
 /** The checks after content-type, in report order. */
@@ -124,13 +123,20 @@ export function runChecks(o: Observation): CheckResult[] {
 }
 
 /**
- * A connection made but never answered within --connect-timeout: headers held back until the
+ * A connection made but never answered within --connect-timeout (or before Ctrl-C): headers held back until the
  * stream has brought enough (a buffering proxy in front of a live stream) or forever.
  */
 function unansweredChecks(o: Observation): CheckResult[] {
   const error = o.connections[0]!.error!
-  const none = skip('no response to observe: its headers never came', 'fix early-headers first')
   const ids: CheckId[] = ['content-type', ...CHECKS.map(([id]) => id)]
+  if (o.interrupted) {
+    const none = skip(
+      `the check was interrupted after ${fmt(o.observedMs)}, before the server answered`,
+      INTERRUPTED,
+    )
+    return ids.map((id) => ({ id, ...none }))
+  }
+  const none = skip('no response to observe: its headers never came', 'fix early-headers first')
   return ids.map((id) =>
     id === 'early-headers'
       ? {
@@ -278,7 +284,9 @@ export function checkBuffering(o: Observation): Judgement {
   }
   // Not spread into Math.max's arguments: 10,000 reads on each of a dozen connections overflow the stack.
   const most = reads.reduce((max, r) => Math.max(max, r.events), 0)
-  return pass(`${events} events in ${reads.length} reads, at most ${most} per read`)
+  return pass(
+    `${events} events in ${reads.length} read${plural(reads.length)}, at most ${most} per read`,
+  )
 }
 
 /**
@@ -544,14 +552,14 @@ export function checkCors(o: Observation): Judgement {
   if (allowed === undefined)
     return fail(
       `no Access-Control-Allow-Origin for ${sent}: a page there cannot open the stream`,
-      HINTS.cors,
+      corsHint(o),
     )
   if (allowed !== '*' && allowed !== o.origin)
-    return fail(`Access-Control-Allow-Origin: ${allowed}, not ${o.origin}`, HINTS.cors)
+    return fail(`Access-Control-Allow-Origin: ${allowed}, not ${o.origin}`, corsHint(o))
   if (o.credentials && allowed === '*')
     return fail(
       `Access-Control-Allow-Origin: * with cookies: browsers refuse * for withCredentials`,
-      HINTS.cors,
+      corsHint(o),
     )
   if (o.credentials && !credentials) {
     const seen =
@@ -560,7 +568,7 @@ export function checkCors(o: Observation): Judgement {
         : `Access-Control-Allow-Credentials: ${allowCredentials}, which browsers take only as "true"`
     return fail(
       `allows ${o.origin} but not credentials (${seen}), and the request carries cookies`,
-      HINTS.cors,
+      corsHint(o),
     )
   }
   if (allowed === '*')
@@ -568,6 +576,15 @@ export function checkCors(o: Observation): Judgement {
       'Access-Control-Allow-Origin: * (without credentials: withCredentials needs the exact origin)',
     )
   return pass(`Access-Control-Allow-Origin: ${allowed}${credentials ? ', with credentials' : ''}`)
+}
+
+/** The headers to send, with the origin checked: exact, to be copied into the server's code. */
+function corsHint(o: Observation): string {
+  const allow = `answer with Access-Control-Allow-Origin: ${o.origin}`
+  // Without cookies in the check a page may still use withCredentials; with them, it needs both.
+  return o.credentials
+    ? `${allow} and Access-Control-Allow-Credentials: true, as withCredentials needs`
+    : `${allow} (and Access-Control-Allow-Credentials: true for withCredentials)`
 }
 
 /** What to do about a refused request: most statuses are not about the stream's headers. */

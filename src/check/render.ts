@@ -64,8 +64,9 @@ const COULD_NOT_CONNECT = 3
 /** The report on an observation; `url` as it may be shown (credentials redacted). */
 export function judge(observation: Observation, url: string, strict: boolean): CheckReport {
   const { error, unanswered } = observation.connections[0]!
-  // A connection whose response headers were held past --connect-timeout is something to judge.
-  if (error !== undefined && !unanswered)
+  // A connection whose response headers were held past --connect-timeout is something to judge;
+  // so is Ctrl-C before any answer: the user stopped the check, nothing failed to connect.
+  if (error !== undefined && !unanswered && !observation.interrupted)
     return { url, results: [], exitCode: COULD_NOT_CONNECT, message: error }
   const results = runChecks(observation)
   return { url, observation, results, exitCode: checkExitCode(results, strict) }

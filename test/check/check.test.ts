@@ -642,6 +642,30 @@ describe('check: connection and usage errors', () => {
     expect(pretty.stdout).toMatch(/ {2}exit 130\n$/)
   })
 
+  it('Ctrl-C before the server answers reports an interruption, not a failure to connect', async () => {
+    const server = await startServer(() => {})
+    const { run, checks, summary } = await runCheck(
+      server.url,
+      ['--window', '20s'],
+      interruptOnceRequested(server),
+    )
+    expect(run.exitCode).toBe(130)
+    expect(run.stderr).not.toContain('could not connect')
+    expect(summary).toMatchObject({ exitCode: 130, skip: 11, observedMs: expect.any(Number) })
+    expect(summary).not.toHaveProperty('message')
+    expect(summary.observedMs).toBeGreaterThan(400)
+    expect(checks['early-headers']).toMatchObject({
+      status: 'skip',
+      measured: expect.stringMatching(
+        /^the check was interrupted after [\d.]+m?s, before the server answered$/,
+      ),
+    })
+    const pretty = await runCli(['check', server.url], interruptOnceRequested(server))
+    expect(pretty.exitCode).toBe(130)
+    expect(pretty.stdout).toMatch(/^check {2}\S+ {2}interrupted after [\d.]+m?s, 0 connections/)
+    expect(pretty.stdout).toMatch(/ {2}exit 130\n$/)
+  })
+
   it('Ctrl-C while a reconnect is due does not make it, nor blame the server for it', async () => {
     const server = await startServer(sseEndpoint({ end: 'close', count: 2, retry: 10_000 }))
     const { run, checks, summary } = await runCheck(

@@ -349,6 +349,16 @@ describe('buffering', () => {
     expect(checkBuffering(ended(3)).status).toBe('warn')
   })
 
+  it('a fast stream that came in one read without a silence before it: "1 read"', () => {
+    const o = observation({
+      connections: [connection(0, { reads: [{ t: 20, silenceMs: 20, events: 6 }] })],
+    })
+    expect(checkBuffering(o)).toMatchObject({
+      status: 'pass',
+      measured: '6 events in 1 read, at most 6 per read',
+    })
+  })
+
   it('cannot tell from fewer than 3 events', () => {
     expect(checkBuffering(withReads([[2000, 2]])).status).toBe('skip')
   })
@@ -777,6 +787,15 @@ describe('retry, end of stream, CORS', () => {
     const result = withCors(headers, credentials)
     expect(result.status).toBe(status)
     expect(result.measured).toContain(measured)
+  })
+
+  it('names the header to send with the origin checked, not a placeholder', () => {
+    expect(withCors({}).hint).toBe(
+      'answer with Access-Control-Allow-Origin: https://app.example (and Access-Control-Allow-Credentials: true for withCredentials)',
+    )
+    expect(withCors({ 'access-control-allow-origin': '*' }, true).hint).toBe(
+      'answer with Access-Control-Allow-Origin: https://app.example and Access-Control-Allow-Credentials: true, as withCredentials needs',
+    )
   })
 
   it("needs no CORS headers for the page's own origin, unless a redirect went through another", () => {
