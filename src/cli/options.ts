@@ -114,15 +114,21 @@ export function contractsOf(flags: ContractOptions, url: URL): ContractPlan | un
 
 /**
  * The contracts as extensions of the probe. Schemas and documents are read and compiled before
- * any request; Ajv loads only then.
+ * any request; Ajv loads only then. A stop signal while they are read (`--schema <(command)`
+ * whose writer never comes) leaves them out: the probe then ends at once, interrupted.
  */
 export async function addContracts(
   options: ProbeOptions,
   plan: ContractPlan | undefined,
+  context: Pick<RunContext, 'process'>,
 ): Promise<void> {
   if (!plan) return
   const { createContractExtensions } = await import('../contracts/index.ts')
-  options.extensions.push(...(await createContractExtensions(plan, contractFacts(options))))
+  const extensions = await untilStopSignal(
+    context.process,
+    createContractExtensions(plan, contractFacts(options)),
+  )
+  options.extensions.push(...(extensions ?? []))
 }
 
 /** `-d text`, `-d @file` or `-d @-` (stdin), read once and sent on every (re)connection. */

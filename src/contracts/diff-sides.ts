@@ -1,12 +1,11 @@
 import { constants } from 'node:buffer'
-import { open, stat } from 'node:fs/promises'
 import { type DiffOptions, type Side, type StreamEvent, sideFromRecords } from './diff.ts'
 import {
   createEventStream,
   fileProblem,
   type ProbeRecord,
-  readPipe,
   readTranscript,
+  readWhole,
   type SummaryRecord,
   UsageError,
 } from './engine.ts'
@@ -39,19 +38,8 @@ export async function readSideFile(
       `cannot read ${file}: ${size} bytes, more than the ${constants.MAX_STRING_LENGTH} diff can compare`,
     )
   try {
-    // `diff <(command) golden.ndjson`: opened and read in the event loop, so Ctrl-C still works.
-    if ((await stat(file)).isFIFO())
-      bytes = await readPipe(file, constants.MAX_STRING_LENGTH, tooLarge)
-    else {
-      const handle = await open(file)
-      try {
-        const { size } = await handle.stat()
-        if (size > constants.MAX_STRING_LENGTH) throw tooLarge(size)
-        bytes = await handle.readFile()
-      } finally {
-        await handle.close()
-      }
-    }
+    // `diff <(command) golden.ndjson` is read in the event loop, so Ctrl-C still works.
+    bytes = await readWhole(file, constants.MAX_STRING_LENGTH, tooLarge)
   } catch (error) {
     if (error instanceof SideUnreadable) throw error
     throw new SideUnreadable(`cannot read ${file}: ${fileProblem(error)}`)

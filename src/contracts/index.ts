@@ -30,15 +30,16 @@ export async function createContractExtensions(
 ): Promise<ProbeExtension[]> {
   const { failFast } = plan
   const extensions: ProbeExtension[] = []
-  const checks: EventCheck[] = plan.schemas.map((text) => {
+  const checks: EventCheck[] = []
+  for (const text of plan.schemas) {
     const spec = parseSchemaSpec(text, existsSync)
-    return {
+    checks.push({
       name: spec.name,
       ...(spec.type !== undefined && { type: spec.type }),
       target: 'data',
-      check: loadSchema(spec),
-    }
-  })
+      check: await loadSchema(spec),
+    })
+  }
   if (plan.openapi !== undefined) {
     // The reference parser loads only for OpenAPI documents.
     const { loadOpenApi } = await import('./openapi.ts')

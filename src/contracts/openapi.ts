@@ -57,7 +57,7 @@ const SHARED = 'x-sse-probe-shared'
 
 export async function loadOpenApi(target: OpenApiTarget): Promise<OpenApiCheck> {
   const flag = `--openapi ${target.file}`
-  const document = readDocument(target.file, '--openapi')
+  const document = await readDocument(target.file, '--openapi')
   const fields = isJsonObject(document) ? document : {}
   const version = typeof fields.openapi === 'string' ? fields.openapi : undefined
   // YAML reads an unquoted `swagger: 2.0` (or `openapi: 3.1`) as a number.

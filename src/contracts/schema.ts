@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs'
+import { constants } from 'node:buffer'
 import {
   Ajv,
   type AnySchema,
@@ -12,7 +12,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js'
 import AjvDraft04Module from 'ajv-draft-04'
 import addFormatsModule from 'ajv-formats'
 import { parse as parseYaml } from 'yaml'
-import { clipped, fileProblem, UsageError, userRegex } from './engine.ts'
+import { clipped, fileProblem, readWhole, UsageError, userRegex } from './engine.ts'
 import { localFollow, selectBranches } from './unions.ts'
 
 /** One thing wrong with a value: where (a JSON pointer) and what. */
@@ -114,12 +114,21 @@ function savedName(url: string): string {
   return last || 'document.json'
 }
 
-/** A JSON or YAML file, parsed; a file that cannot be read or parsed is a usage error naming it. */
-export function readDocument(file: string, flag: string): unknown {
+/**
+ * A JSON or YAML file, parsed; a file that cannot be read or parsed is a usage error naming it.
+ * Read in the event loop, as a string at most: `<(command)` whose writer never comes stops at
+ * Ctrl-C, and a device (/dev/zero) is refused rather than read until memory runs out.
+ */
+export async function readDocument(file: string, flag: string): Promise<unknown> {
   let text: string
   try {
-    text = readFileSync(file, 'utf8').replace(/^\uFEFF/, '')
+    const tooLarge = () =>
+      new UsageError(`${flag}: cannot read ${file}: more than ${constants.MAX_STRING_LENGTH} bytes`)
+    text = (await readWhole(file, constants.MAX_STRING_LENGTH, tooLarge))
+      .toString('utf8')
+      .replace(/^\uFEFF/, '')
   } catch (error) {
+    if (error instanceof UsageError) throw error
     // A FastAPI user's first try is the /openapi.json it serves: "no such file" would not say why.
     if (/^https?:\/\//i.test(file))
       throw new UsageError(
@@ -288,8 +297,8 @@ export function parseSchemaSpec(text: string, exists: (file: string) => boolean)
 }
 
 /** Loads and compiles one `--schema` file: the check for the parsed data of an event. */
-export function loadSchema(spec: SchemaSpec): ValueCheck {
-  const schema = readDocument(spec.file, spec.name)
+export async function loadSchema(spec: SchemaSpec): Promise<ValueCheck> {
+  const schema = await readDocument(spec.file, spec.name)
   if (
     typeof schema !== 'boolean' &&
     (typeof schema !== 'object' || schema === null || Array.isArray(schema))

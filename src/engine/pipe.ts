@@ -1,5 +1,29 @@
 import { constants, openSync } from 'node:fs'
+import { open, stat } from 'node:fs/promises'
 import { Socket } from 'node:net'
+import type { Readable } from 'node:stream'
+
+/**
+ * A file read whole, at most `maxBytes` of it: a named pipe (`<(command)`) as readPipe reads it,
+ * a regular file at once, anything else (a device: /dev/zero has no size and no end) piece by
+ * piece, stopping past `maxBytes` and calling `tooLarge` rather than growing without bound.
+ */
+export async function readWhole(
+  file: string,
+  maxBytes: number,
+  tooLarge: (size: number) => Error,
+): Promise<Buffer> {
+  if ((await stat(file)).isFIFO()) return readPipe(file, maxBytes, tooLarge)
+  const handle = await open(file)
+  try {
+    const stats = await handle.stat()
+    if (stats.size > maxBytes) throw tooLarge(stats.size)
+    if (stats.isFile()) return await handle.readFile()
+    return await readUpTo(handle.createReadStream({ autoClose: false }), maxBytes, tooLarge)
+  } finally {
+    await handle.close()
+  }
+}
 
 /**
  * A named pipe or `<(command)`, read whole. Read as a socket: a read of a pipe in libuv's thread
@@ -17,12 +41,20 @@ export async function readPipe(
     readable: true,
     writable: false,
   })
+  return readUpTo(pipe, maxBytes, tooLarge)
+}
+
+async function readUpTo(
+  stream: Readable,
+  maxBytes: number,
+  tooLarge: (size: number) => Error,
+): Promise<Buffer> {
   const chunks: Buffer[] = []
   let size = 0
-  for await (const chunk of pipe as AsyncIterable<Buffer>) {
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
     size += chunk.length
     if (size > maxBytes) {
-      pipe.destroy()
+      stream.destroy()
       throw tooLarge(size)
     }
     chunks.push(chunk)

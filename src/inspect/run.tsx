@@ -63,7 +63,7 @@ export async function runInspect(
   if (!options.request.proxy) checkProxyVariables(context.env)
   // As for the probe: the LLM profile's extension (its end marker ends an LLM stream rather than
   // reconnecting, which would send the request to the model again), then the contracts'.
-  await addContracts(options, contracts)
+  await addContracts(options, contracts, context)
   const llm = llmExtensionFor(flags.llm, flags.expectLlm ?? false)
   if (llm) options.extensions.unshift(llm)
   const { chalk, chalkStderr } = await colors(context, flags.color)

@@ -198,6 +198,17 @@ describe('signals', () => {
     expect(stderr()).toMatch(/summary {2}interrupted {2}exit 130/)
   })
 
+  it('Ctrl-C while --schema or --openapi <named pipe> waits for its writer: summary and 130', async () => {
+    // Read on the main thread (readFileSync): no signal but SIGKILL ended it.
+    for (const flag of ['--schema', '--openapi']) {
+      const { child, exited, stderr } = started('http://127.0.0.1:9/', flag, writerlessPipe())
+      await new Promise((resolve) => setTimeout(resolve, 500))
+      child.kill('SIGINT')
+      expect(await within(exited, 5000)).toEqual([130, null])
+      expect(stderr()).toMatch(/summary {2}interrupted {2}exit 130/)
+    }
+  })
+
   it('diff of a named pipe whose writer never comes: a second SIGTERM exits at once, 143', async () => {
     // Opened in libuv's thread pool, the pipe held even process.exit(): only SIGKILL ended it.
     const { child, exited } = started('diff', writerlessPipe(), oneEventCapture())

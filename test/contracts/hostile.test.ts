@@ -242,3 +242,20 @@ describe('schemas and data wider than a call takes arguments', () => {
     expect(run.records.at(-1)).toMatchObject({ type: 'diff-summary', differences: 200_000 })
   })
 })
+
+describe('a device with no end (/dev/zero) given as a file', () => {
+  it('is refused once it is longer than a string can hold: --schema and --openapi exit 2, a diff side 3', async () => {
+    // It was read until memory ran out (diff: gigabytes; --schema: an abort, exit 134).
+    const { url } = await sseServer('data: {}\n\n')
+    const limit = `more than ${constants.MAX_STRING_LENGTH}`
+    for (const flag of ['--schema', '--openapi']) {
+      const run = await runCli([flag, '/dev/zero', url], { timeoutMs: 30_000 })
+      expect(run.stderr).toMatch(`: cannot read /dev/zero: ${limit} bytes\n`)
+      expect(run.stderr).toMatch(new RegExp(`^error: ${flag}`))
+      expect(run.exitCode).toBe(2)
+    }
+    const diff = await runCli(['diff', '/dev/zero', '/dev/zero'], { timeoutMs: 30_000 })
+    expect(diff.stderr).toMatch(/^sse-probe diff: cannot read \/dev\/zero: \d+ bytes, more than/)
+    expect(diff.exitCode).toBe(3)
+  }, 60_000)
+})

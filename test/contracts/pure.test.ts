@@ -49,8 +49,8 @@ describe('--schema', () => {
     expect(dialectOf({ $schema: 'http://json-schema.org/draft-04/schema#' })).toBe('draft-04')
   })
 
-  it('validates YAML 2020-12 with local $refs and formats', () => {
-    const check = loadSchema({ name: 'x', file: fixture('status.schema.yaml') })
+  it('validates YAML 2020-12 with local $refs and formats', async () => {
+    const check = await loadSchema({ name: 'x', file: fixture('status.schema.yaml') })
     expect(check({ progress: 50, at: '2026-01-01T00:00:00Z' })).toBeUndefined()
     expect(check({ progress: 101 })).toEqual({ pointer: '/progress', message: 'must be <= 100' })
     expect(check({ progress: 1, at: 'yesterday' })).toEqual({
@@ -60,8 +60,8 @@ describe('--schema', () => {
     expect(check({})).toEqual({ pointer: '', message: "must have required property 'progress'" })
   })
 
-  it('a pydantic discriminated union: the error of the branch the value selects', () => {
-    const check = loadSchema({ name: 'x', file: fixture('pydantic-union.schema.json') })
+  it('a pydantic discriminated union: the error of the branch the value selects', async () => {
+    const check = await loadSchema({ name: 'x', file: fixture('pydantic-union.schema.json') })
     expect(check({ kind: 'dog', good: true })).toBeUndefined()
     expect(check({ kind: 'dog', good: 'yes' })).toEqual({
       pointer: '/good',
@@ -78,8 +78,8 @@ describe('--schema', () => {
     })
   })
 
-  it('validates draft-07 with definitions', () => {
-    const check = loadSchema({ name: 'x', file: fixture('draft7.schema.json') })
+  it('validates draft-07 with definitions', async () => {
+    const check = await loadSchema({ name: 'x', file: fixture('draft7.schema.json') })
     expect(check({ n: 1 })).toBeUndefined()
     expect(check({ n: 1, m: 2 })).toEqual({
       pointer: '',
@@ -87,7 +87,7 @@ describe('--schema', () => {
     })
   })
 
-  it('refuses unreadable and unusable schemas, naming the file', () => {
+  it('refuses unreadable and unusable schemas, naming the file', async () => {
     const broken: [string, string][] = [
       ['minimum.json', '{"minimum":"5"}'],
       ['pattern.json', '{"pattern":"("}'],
@@ -97,25 +97,25 @@ describe('--schema', () => {
     for (const [name, schema] of broken) {
       const path = join(mkdtempSync(join(tmpdir(), 'schema-')), name)
       writeFileSync(path, schema)
-      expect(() => loadSchema({ name: '--schema x', file: path })).toThrow(new RegExp(name))
+      await expect(loadSchema({ name: '--schema x', file: path })).rejects.toThrow(new RegExp(name))
     }
     const loop = join(mkdtempSync(join(tmpdir(), 'schema-')), 'loop.json')
     writeFileSync(
       loop,
       '{"$defs":{"a":{"$ref":"#/$defs/b"},"b":{"$ref":"#/$defs/a"}},"$ref":"#/$defs/a"}',
     )
-    expect(() => loadSchema({ name: '--schema loop.json', file: loop })).toThrow(
+    await expect(loadSchema({ name: '--schema loop.json', file: loop })).rejects.toThrow(
       /loop.json: unusable schema: too large or too deeply nested to compile, or a \$ref that refers only to itself$/,
     )
-    expect(() => loadSchema({ name: '--schema nope.json', file: 'nope.json' })).toThrow(
+    await expect(loadSchema({ name: '--schema nope.json', file: 'nope.json' })).rejects.toThrow(
       /--schema nope.json: cannot read nope.json: no such file$/,
     )
-    expect(() =>
+    await expect(
       loadSchema({
         name: '--schema s',
         file: fixture('aspnet.json').replace('aspnet', '../../../package'),
       }),
-    ).toThrow(/unusable schema/)
+    ).rejects.toThrow(/unusable schema/)
   })
 })
 
@@ -402,21 +402,21 @@ describe('--openapi', () => {
     expect(check(data({ id: 1, level: 'debug', author: null }))?.pointer).toBe('/data/level')
   })
 
-  it('nullable is read in schemas only: not in data, a property named nullable, or what $defs holds', () => {
+  it('nullable is read in schemas only: not in data, a property named nullable, or what $defs holds', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sse-probe-nullable-'))
-    const schema = (name: string, value: object) => {
+    const schema = async (name: string, value: object) => {
       writeFileSync(join(dir, name), JSON.stringify(value))
-      return loadSchema({ name: '--schema', file: join(dir, name) })
+      return await loadSchema({ name: '--schema', file: join(dir, name) })
     }
-    const named = schema('named.json', {
+    const named = await schema('named.json', {
       type: 'object',
       properties: { nullable: true, name: { type: 'string' } },
       additionalProperties: false,
     })
     expect(named({ nullable: true, name: 'x' })).toBeUndefined()
-    const constant = schema('const.json', { const: { nullable: true, kind: 'a' } })
+    const constant = await schema('const.json', { const: { nullable: true, kind: 'a' } })
     expect(constant({ nullable: true, kind: 'a' })).toBeUndefined()
-    const root = schema('root.json', {
+    const root = await schema('root.json', {
       nullable: true,
       type: 'object',
       properties: { n: { $ref: '#/$defs/N' } },
@@ -426,7 +426,7 @@ describe('--openapi', () => {
     expect(root({ n: null })).toBeUndefined()
     // One schema for all items, as springdoc writes a list of nullable enum values.
     const items = { type: 'string', enum: ['a'], nullable: true }
-    const list = schema('list.json', { type: 'array', items })
+    const list = await schema('list.json', { type: 'array', items })
     expect(list(['a', null])).toBeUndefined()
     expect(list(['a', 'x'])?.pointer).toBe('/1')
     expect(root({ n: 'x' })?.pointer).toBe('/n')

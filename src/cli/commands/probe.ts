@@ -28,7 +28,7 @@ export async function runProbe(
   const body = await readRequestBody(flags.data, context)
   const options = probeOptionsFrom(url, flags, body)
   if (!options.request.proxy) checkProxyVariables(context.env)
-  await addContracts(options, contracts)
+  await addContracts(options, contracts, context)
   return probeAndSummarise(options, displayOptionsFrom(flags), context, flags)
 }
 
