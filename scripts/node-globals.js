@@ -2,6 +2,9 @@
 // whatever a test environment makes of globalThis. Fake timers never fired a probe's timeout;
 // vitest's jsdom in a vm pool gives timers that are numbers, whose unref() undici calls
 // ("connect-failed: fastNowTimeout?.unref is not a function"); jest's jsdom has no TextDecoder.
+// Fake timers replace `performance` too: check's window and a replay's timing read the clock.
+
+export { performance } from 'node:perf_hooks'
 export {
   clearImmediate,
   clearInterval,

@@ -116,6 +116,34 @@ describe('the built library', () => {
     expect(JSON.parse(stdout)).toMatchObject({ reason: 'end-event', exitCode: 0 })
   })
 
+  it("reads Node's clock when fake timers stop performance.now()", async () => {
+    // As vi.useFakeTimers() does after the import: a `performance` whose clock stands still.
+    const script = `
+      const { check, probe, serve } = await import(process.argv[1])
+      globalThis.performance = { now: () => 0, timeOrigin: 0 }
+      const report = await check(process.argv[2], { window: '300ms' })
+      const event = (t, data) => ({ type: 'event', t, attempt: 1, event: 'message', id: null, lastEventId: '', data, dt: null })
+      const server = await serve([0, 100, 200, 300].map((t) => event(t, String(t))))
+      const ts = []
+      for await (const record of probe(server.url, { maxEvents: 4, timeout: '5s' }))
+        if (record.type === 'event') ts.push(record.t)
+      await server.close()
+      console.log(JSON.stringify({ observedMs: report.summary.observedMs, replayedMs: ts[3] - ts[0] }))`
+    const server = await startServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' })
+      res.write('id: 1\ndata: open\n\n')
+    })
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--input-type=module', '-e', script, join(root, 'dist', 'index.js'), server.url],
+      { encoding: 'utf8' },
+    )
+    const { observedMs, replayedMs } = JSON.parse(stdout)
+    // A frozen clock made the window 0ms long, and stretched the replay's gaps (300ms, not 600ms).
+    expect(observedMs).toBeGreaterThan(250)
+    expect(replayedMs).toBeLessThan(500)
+  })
+
   it('keeps the cookies a stream sets, loading the jar from its chunk under require() too', async () => {
     const server = await startServer((_req, res, index) => {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'set-cookie': `n=${index}` })
@@ -143,7 +171,7 @@ describe('the built library', () => {
       () => ({ stderr: 'no error' }),
       (error: { stderr: string }) => error,
     )
-    expect(stderr).toContain("SseProbeUsageError: option '-t, --timeout <duration>' argument '5'")
+    expect(stderr).toContain('SseProbeUsageError: --timeout 5: add a unit')
     // Node quotes the line that threw, with a caret under the column.
     expect(Math.max(...stderr.split('\n').map((line) => line.length))).toBeLessThan(200)
   })
