@@ -240,6 +240,19 @@ describe('slow, silent and broken servers', () => {
     expect(run.summary).toMatchObject({ reason: 'connect-failed' })
   })
 
+  it('a status below 100 (llhttp reads any three digits) is a refused answer, not an internal error', async () => {
+    const server = await startRawServer((socket) =>
+      socket.end('HTTP/1.1 099 Odd\r\ncontent-length: 3\r\n\r\nbad'),
+    )
+    const run = await runCli([server.url, '--json'])
+    expect(run.exitCode).toBe(3)
+    expect(run.stderr).toBe('error: HTTP 99 Odd\n')
+    expect(run.summary).toMatchObject({ reason: 'http-error', message: 'HTTP 99 Odd' })
+    const check = await runCli(['check', server.url, '--json'])
+    expect(check.exitCode).toBe(1)
+    expect(check.stderr).toBe('')
+  })
+
   it('a reason phrase of megabytes (no header limit covers it) is cut in the error, the summary and check', async () => {
     const server = await startRawServer((socket) =>
       socket.end(`HTTP/1.1 500 ${'O'.repeat(3_000_000)}\r\ncontent-length: 0\r\n\r\n`),
