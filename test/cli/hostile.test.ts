@@ -226,6 +226,26 @@ describe('slow, silent and broken servers', () => {
     expect(run.summary).toMatchObject({ reason: 'end-event', exitCode: 0 })
   })
 
+  it.each([
+    ['HTTP/1.1', 'HTTP/1.1 200 OK\ncontent-type: text/event-stream\nconnection: close\n\n'],
+    ['HTTP/1.0', 'HTTP/1.0 200 OK\r\ncontent-type: text/event-stream\n\r\n'],
+    [
+      'after a 100 Continue',
+      'HTTP/1.1 100 Continue\n\nHTTP/1.1 200 OK\ncontent-type: text/event-stream\n\n',
+    ],
+  ])(
+    'header lines that end in a bare LF (%s) are read, as Chromium reads them',
+    async (_, head) => {
+      const server = await startRawServer((socket) =>
+        socket.end(`${head}data: a\n\nevent: end\ndata: b\n\n`),
+      )
+      const run = await runCli([server.url, '--json'])
+      expect(run.stderr).toBe('')
+      expect(run.ofType('event').map((e) => e.data)).toEqual(['a', 'b'])
+      expect(run.summary).toMatchObject({ reason: 'end-event', exitCode: 0 })
+    },
+  )
+
   it('a 101 Switching Protocols to a request that asked for no upgrade: one clear line, exit 3', async () => {
     const server = await startRawServer((socket) =>
       socket.end(
