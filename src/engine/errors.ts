@@ -28,6 +28,10 @@ const UNDICI_WORDS: Record<string, string> = {
   // server that speaks HTTP/2 alone (gRPC, h2c), or another protocol on that port.
   'Response does not match the HTTP/1.1 protocol (Expected HTTP/, RTSP/ or ICE/)':
     'the server does not answer in HTTP/1.1: an HTTP/2-only server without TLS (gRPC, h2c), or no HTTP server on that port',
+  // llhttp's words for a header line that starts with a space or tab: a continuation of the one
+  // before (obs-fold), which browsers join to it and llhttp refuses.
+  'Response does not match the HTTP/1.1 protocol (Unexpected whitespace after header value)':
+    'the response continues a header on the next line (obsolete line folding), which sse-probe cannot read; browsers do',
   // A chunked body closed before its last chunk, on a connection not kept alive: no protocol
   // violation, and the same close as on a kept-alive one.
   'Response does not match the HTTP/1.1 protocol (Invalid EOF state)': 'other side closed',

@@ -246,6 +246,21 @@ describe('slow, silent and broken servers', () => {
     },
   )
 
+  it('a header folded onto a continuation line is named as such, exit 3', async () => {
+    const server = await startRawServer((socket) =>
+      socket.end(
+        rawResponse('data: a\n\n', 'content-type: text/event-stream\r\nx-a: one\r\n two\r\n'),
+      ),
+    )
+    const run = await runCli([server.url, '--json'])
+    expect(run.exitCode).toBe(3)
+    expect(run.summary).toMatchObject({
+      reason: 'connect-failed',
+      message:
+        'the response continues a header on the next line (obsolete line folding), which sse-probe cannot read; browsers do',
+    })
+  })
+
   it('a 101 Switching Protocols to a request that asked for no upgrade: one clear line, exit 3', async () => {
     const server = await startRawServer((socket) =>
       socket.end(
