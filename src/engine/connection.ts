@@ -4,7 +4,7 @@ import type { CookieJar } from './cookies.ts'
 import { undecodable } from './decompress.ts'
 import { type Body, sendRequest } from './dispatch.ts'
 import { describeError, failedAtProxy } from './errors.ts'
-import { clipped } from './escape.ts'
+import { clipped, SHOWN_MAX } from './escape.ts'
 import { createHttp, type Http, type HttpOptions, proxyOf } from './http.ts'
 import type { Verdict } from './reconnect.ts'
 import { redactSent, redactUrl, sentSecrets } from './redact.ts'
@@ -45,9 +45,6 @@ export type Attempt =
 export const MAX_REDIRECTS = 20
 const EXCERPT_BYTES = 300
 const EXCERPT_WAIT_MS = 1000
-// Server text quoted in a one-line message (reason phrase, Content-Type, Location) is cut to this:
-// llhttp reads a status line of any length, which no header limit bounds.
-const SHOWN_MAX = 200
 // Credentials that fetch drops when a redirect leaves the origin (the jar's cookies follow the
 // jar's own domain rules instead), and the model providers' API keys, credentials as much
 // (cli.md: credentials are not forwarded to another origin).

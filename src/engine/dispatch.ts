@@ -138,11 +138,20 @@ class StreamHandler implements Dispatcher.DispatchHandler, Body {
     headers: IncomingHttpHeaders,
     statusMessage?: string,
   ) {
+    if (!this.#resolve) return
+    // llhttp reads any three digits; undici takes a status below 100 for an interim one, then
+    // fails an assertion at its end (an internal error whose message is a line of its source).
+    // As in Chromium it is a final answer, and not 200: it is refused, its body unread.
+    const bogus = statusCode < 100
     // 1xx: informational, the response is still to come.
-    if (statusCode < 200 || !this.#resolve) return
+    if (statusCode < 200 && !bogus) return
     this.#controller = controller
     const resolve = this.#resolve
     this.#resolve = undefined
+    if (bogus) {
+      this.#end = null
+      controller.abort(new Error(`status ${statusCode}: no HTTP status`))
+    }
     resolve({ statusCode, statusText: statusMessage ?? '', headers, body: this })
   }
 

@@ -1,4 +1,5 @@
 import { maxHeaderSize, STATUS_CODES } from 'node:http'
+import { clipped, SHOWN_MAX } from './escape.ts'
 
 const TLS_CODES = new Set([
   'DEPTH_ZERO_SELF_SIGNED_CERT',
@@ -27,6 +28,10 @@ const UNDICI_WORDS: Record<string, string> = {
   // server that speaks HTTP/2 alone (gRPC, h2c), or another protocol on that port.
   'Response does not match the HTTP/1.1 protocol (Expected HTTP/, RTSP/ or ICE/)':
     'the server does not answer in HTTP/1.1: an HTTP/2-only server without TLS (gRPC, h2c), or no HTTP server on that port',
+  // llhttp's words for a header line that starts with a space or tab: a continuation of the one
+  // before (obs-fold), which browsers join to it and llhttp refuses.
+  'Response does not match the HTTP/1.1 protocol (Unexpected whitespace after header value)':
+    'the response continues a header on the next line (obsolete line folding), which sse-probe cannot read; browsers do',
   // A chunked body closed before its last chunk, on a connection not kept alive: no protocol
   // violation, and the same close as on a kept-alive one.
   'Response does not match the HTTP/1.1 protocol (Invalid EOF state)': 'other side closed',
@@ -34,6 +39,23 @@ const UNDICI_WORDS: Record<string, string> = {
   // has come (a second one included); llhttp reads such a body to its length, so no real mismatch.
   'Response body length does not match content-length header':
     'Response does not match the HTTP/1.1 protocol (a second Content-Length, or an invalid header after the Content-Length)',
+}
+
+interface AltnameError extends ErrorLike {
+  host?: string
+  cert?: { subjectaltname?: string; subject?: { CN?: string } }
+}
+
+/**
+ * Node's words for a certificate of other names list only those of the kind asked for: "IP:
+ * 127.0.0.1 is not in the cert's list: " ends in nothing for a certificate of DNS names. All of
+ * its names are said (cut: a CDN's certificate has hundreds).
+ */
+function altnameWords(e: AltnameError): string | undefined {
+  if (e.code !== 'ERR_TLS_CERT_ALTNAME_INVALID' || !e.host) return undefined
+  const names = e.cert?.subjectaltname || (e.cert?.subject?.CN && `CN:${e.cert.subject.CN}`)
+  if (!names) return undefined
+  return `the certificate is for ${clipped(names, SHOWN_MAX)}, not ${e.host}`
 }
 
 /** The way past a certificate that is not trusted, for a request that takes -k. */
@@ -74,7 +96,7 @@ export function describeError(
     if (e.code && TLS_CODES.has(e.code)) tls = true
     if (e.code === 'UND_ERR_HEADERS_OVERFLOW') overflow = true
     if (e.code === 'ERR_HTTP2_ERROR') http2 = true
-    const message = e.message?.trim()
+    const message = altnameWords(e) ?? e.message?.trim()
     if (message && !parts.some((part) => part.includes(message))) parts.push(message)
     for (const inner of e.errors ?? []) visit(inner, depth + 1)
     visit(e.cause, depth + 1)

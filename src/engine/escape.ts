@@ -46,6 +46,10 @@ export function headOf(text: string, length: number): string {
   return text.slice(0, isHighSurrogate(text.charCodeAt(length - 1)) ? length - 1 : length)
 }
 
+// Server text quoted in a one-line message (reason phrase, Content-Type, Location, a certificate's
+// names) is cut to this: llhttp reads a status line of any length, which no header limit bounds.
+export const SHOWN_MAX = 200
+
 /** A text cut to about `length` UTF-16 units (never inside a surrogate pair), with an ellipsis when cut. */
 export function clipped(text: string, length: number): string {
   return text.length <= length ? text : `${headOf(text, length)}…`

@@ -105,6 +105,7 @@ export function createHttp(options: HttpOptions): Http {
           firstResponse(socket as Socket, () => alpnByOrigin.set(key, '1.0'))
           resetIsABreak(socket as Socket)
           resumeAtEnd(socket as Socket)
+          bareLineFeeds(socket as Socket)
         }
       }
       callback(error as null, socket as never)
@@ -213,17 +214,26 @@ function firstResponse(socket: Socket, onHttp10: () => void): void {
   }
 }
 
-const CONTINUE = /^HTTP\/1\.[01] 100[ \r]/
+const CONTINUE = /^HTTP\/1\.[01] 100[ \r\n]/
 
 /** The bytes after the whole `100 Continue` responses they start with (one cut short is left). */
 function withoutContinues(chunk: Buffer): Buffer {
   let at = 0
   while (CONTINUE.test(chunk.toString('latin1', at, at + 13))) {
-    const end = chunk.indexOf('\r\n\r\n', at)
+    const end = pastBlankLine(chunk, at)
     if (end === -1) break
-    at = end + 4
+    at = end
   }
   return at === 0 ? chunk : chunk.subarray(at)
+}
+
+/** Where the first blank line after `from` ends, -1 if none: a bare LF ends a line too (bareLineFeeds). */
+function pastBlankLine(chunk: Buffer, from: number): number {
+  for (let lf = chunk.indexOf(10, from); lf !== -1; lf = chunk.indexOf(10, lf + 1)) {
+    const next = chunk[lf + 1] === 13 ? lf + 2 : lf + 1
+    if (chunk[next] === 10) return next + 1
+  }
+  return -1
 }
 
 /**
@@ -253,11 +263,28 @@ function keepTlsAlert(socket: Socket): void {
   })
 }
 
-/** What of undici's HTTP/1 parser (client-h1.js) resumeAtEnd touches. */
+/** What of undici's HTTP/1 parser (client-h1.js) resumeAtEnd and bareLineFeeds touch. */
 interface H1Parser {
   paused: boolean
   ptr: number
-  llhttp: { llhttp_resume(ptr: number): void }
+  llhttp: {
+    llhttp_resume(ptr: number): void
+    llhttp_set_lenient_optional_cr_before_lf(ptr: number, on: number): void
+  }
+}
+
+const parserOf = (socket: Socket) => (socket as unknown as Record<symbol, H1Parser | null>)[kParser]
+
+/**
+ * Lines that end in a bare LF (`printf 'HTTP/1.1 200 OK\n…'`, a hand-made server) are read as
+ * Chromium reads them, and as RFC 9112 (2.2) lets a recipient: llhttp refuses them unless told.
+ * Set before undici's first read, once its parser exists (connectH1 makes it after this connector).
+ */
+function bareLineFeeds(socket: Socket): void {
+  socket.prependOnceListener('readable', () => {
+    const parser = parserOf(socket)
+    parser?.llhttp.llhttp_set_lenient_optional_cr_before_lf(parser.ptr, 1)
+  })
 }
 
 /**
@@ -271,7 +298,7 @@ interface H1Parser {
  */
 function resumeAtEnd(socket: Socket): void {
   socket.prependListener('end', () => {
-    const parser = (socket as unknown as Record<symbol, H1Parser | null>)[kParser]
+    const parser = parserOf(socket)
     if (!parser?.paused) return
     parser.llhttp.llhttp_resume(parser.ptr)
     parser.paused = false

@@ -226,6 +226,41 @@ describe('slow, silent and broken servers', () => {
     expect(run.summary).toMatchObject({ reason: 'end-event', exitCode: 0 })
   })
 
+  it.each([
+    ['HTTP/1.1', 'HTTP/1.1 200 OK\ncontent-type: text/event-stream\nconnection: close\n\n'],
+    ['HTTP/1.0', 'HTTP/1.0 200 OK\r\ncontent-type: text/event-stream\n\r\n'],
+    [
+      'after a 100 Continue',
+      'HTTP/1.1 100 Continue\n\nHTTP/1.1 200 OK\ncontent-type: text/event-stream\n\n',
+    ],
+  ])(
+    'header lines that end in a bare LF (%s) are read, as Chromium reads them',
+    async (_, head) => {
+      const server = await startRawServer((socket) =>
+        socket.end(`${head}data: a\n\nevent: end\ndata: b\n\n`),
+      )
+      const run = await runCli([server.url, '--json'])
+      expect(run.stderr).toBe('')
+      expect(run.ofType('event').map((e) => e.data)).toEqual(['a', 'b'])
+      expect(run.summary).toMatchObject({ reason: 'end-event', exitCode: 0 })
+    },
+  )
+
+  it('a header folded onto a continuation line is named as such, exit 3', async () => {
+    const server = await startRawServer((socket) =>
+      socket.end(
+        rawResponse('data: a\n\n', 'content-type: text/event-stream\r\nx-a: one\r\n two\r\n'),
+      ),
+    )
+    const run = await runCli([server.url, '--json'])
+    expect(run.exitCode).toBe(3)
+    expect(run.summary).toMatchObject({
+      reason: 'connect-failed',
+      message:
+        'the response continues a header on the next line (obsolete line folding), which sse-probe cannot read; browsers do',
+    })
+  })
+
   it('a 101 Switching Protocols to a request that asked for no upgrade: one clear line, exit 3', async () => {
     const server = await startRawServer((socket) =>
       socket.end(
@@ -238,6 +273,19 @@ describe('slow, silent and broken servers', () => {
       'error: the server switched protocols (HTTP 101 Switching Protocols) though the request asked for no upgrade\n',
     )
     expect(run.summary).toMatchObject({ reason: 'connect-failed' })
+  })
+
+  it('a status below 100 (llhttp reads any three digits) is a refused answer, not an internal error', async () => {
+    const server = await startRawServer((socket) =>
+      socket.end('HTTP/1.1 099 Odd\r\ncontent-length: 3\r\n\r\nbad'),
+    )
+    const run = await runCli([server.url, '--json'])
+    expect(run.exitCode).toBe(3)
+    expect(run.stderr).toBe('error: HTTP 99 Odd\n')
+    expect(run.summary).toMatchObject({ reason: 'http-error', message: 'HTTP 99 Odd' })
+    const check = await runCli(['check', server.url, '--json'])
+    expect(check.exitCode).toBe(1)
+    expect(check.stderr).toBe('')
   })
 
   it('a reason phrase of megabytes (no header limit covers it) is cut in the error, the summary and check', async () => {

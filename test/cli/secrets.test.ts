@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createSecureServer } from 'node:http2'
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https'
 import { type AddressInfo, createServer as createNetServer } from 'node:net'
@@ -334,6 +334,29 @@ describe('TLS', () => {
       const insecure = await runCli([url, '--json', '-k'])
       expect(insecure.exitCode).toBe(0)
       expect(insecure.ofType('event')[0]!.data).toBe('x')
+    },
+  )
+
+  it.each([
+    ['127.0.0.1', 'an IP address, which Node lists as none'],
+    ['localhost', 'a name'],
+  ])(
+    'a trusted certificate for another host, asked for %s (%s), names the names it has',
+    async (host) => {
+      const pair = selfSignedCertificate({ host: 'example.com' })
+      const url = await listen(
+        createHttpsServer(pair, (_req, res) => res.writeHead(200, SSE).end(END)),
+      )
+      const dir = mkdtempSync(join(tmpdir(), 'sse-probe-ca-'))
+      writeFileSync(join(dir, 'ca.pem'), pair.cert)
+      const run = await runCli([url.replace('127.0.0.1', host), '--json'], {
+        env: { NODE_EXTRA_CA_CERTS: join(dir, 'ca.pem') },
+      })
+      expect(run.exitCode).toBe(3)
+      expect(run.summary).toMatchObject({
+        reason: 'connect-failed',
+        message: `TLS error: the certificate is for DNS:example.com, not ${host} (use -k/--insecure to accept any certificate)`,
+      })
     },
   )
 

@@ -12,16 +12,21 @@ const made = new Map<string, TestCertificate>()
 
 /**
  * A self-signed certificate for 127.0.0.1 and localhost, made with the openssl
- * CLI in a temporary folder; `expired` makes one that expired in 2020.
+ * CLI in a temporary folder; `expired` makes one that expired in 2020, `host` one
+ * for that DNS name alone.
  */
-export function selfSignedCertificate(options: { expired?: boolean } = {}): TestCertificate {
-  const kind = options.expired ? 'expired' : 'valid'
+export function selfSignedCertificate(
+  options: { expired?: boolean; host?: string } = {},
+): TestCertificate {
+  const kind = `${options.expired ? 'expired' : 'valid'} ${options.host ?? ''}`
   const cached = made.get(kind)
   if (cached) return cached
   const dir = mkdtempSync(join(tmpdir(), 'sse-probe-tls-'))
   const key = join(dir, 'key.pem')
   const cert = join(dir, 'cert.pem')
-  const subject = ['-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost']
+  const subject = options.host
+    ? ['-subj', `/CN=${options.host}`, '-addext', `subjectAltName=DNS:${options.host}`]
+    : ['-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost']
   if (options.expired) {
     // openssl 3.0's x509 cannot date a certificate in the past; its `ca` command can.
     const csr = join(dir, 'req.csr')
