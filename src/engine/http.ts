@@ -278,12 +278,13 @@ const parserOf = (socket: Socket) => (socket as unknown as Record<symbol, H1Pars
 /**
  * Lines that end in a bare LF (`printf 'HTTP/1.1 200 OK\n…'`, a hand-made server) are read as
  * Chromium reads them, and as RFC 9112 (2.2) lets a recipient: llhttp refuses them unless told.
- * Set before undici's first read, once its parser exists (connectH1 makes it after this connector).
+ * Set before undici's first read, once its parser exists (connectH1 makes it after this connector);
+ * an llhttp without the switch (another undici) reads as before.
  */
 function bareLineFeeds(socket: Socket): void {
   socket.prependOnceListener('readable', () => {
     const parser = parserOf(socket)
-    parser?.llhttp.llhttp_set_lenient_optional_cr_before_lf(parser.ptr, 1)
+    parser?.llhttp.llhttp_set_lenient_optional_cr_before_lf?.(parser.ptr, 1)
   })
 }
 
