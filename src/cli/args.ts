@@ -340,7 +340,7 @@ function addContractOptions(command: Command): Command {
     )
     .option(
       '--trigger <"METHOD url">',
-      'send this request once the stream is open, the action that causes the events (a URL alone: GET, or POST with --trigger-data)',
+      "send this request once the stream is open, the action that causes the events (a URL alone: GET, or POST with --trigger-data; a path alone: on the stream's server)",
     )
     .option('--trigger-data <text|@file>', 'the body of the --trigger request')
     .option(
@@ -947,7 +947,7 @@ export function createProgram(
         )
         .option(
           '--trigger <"METHOD url">',
-          'send this request once every connection is open; fan-out is measured from it (a URL alone: GET, or POST with --trigger-data)',
+          "send this request once every connection is open; fan-out is measured from it (a URL alone: GET, or POST with --trigger-data; a path alone: on the stream's server)",
         )
         .option('--trigger-data <text|@file>', 'body of the trigger')
         .option('--trigger-header <"Name: value">', 'header of the trigger, repeatable', headerArg)
