@@ -172,7 +172,50 @@ function openaiChatChunk(
 }
 
 /** The Responses API: typed events from `response.created` to `response.completed`. */
-const openaiResponses: ProfileParser = (type, data, sink) => {
+function createOpenaiResponsesParser(): ProfileParser {
+  const texted = new TextedParts()
+  return (type, data, sink) => openaiResponsesEvent(type, data, sink, texted)
+}
+
+/**
+ * The text parts that carried text, each by its item's output index and id (a server may name
+ * either). A compatible server may give a part's text whole, without deltas (in the part or item
+ * added, `output_text.done`, the part or item done, the final response): the SDK keeps it, so it
+ * is text then, once, unless deltas carried the part's.
+ */
+class TextedParts {
+  private parts = new Set<string>()
+  /** Whether a part carried text; notes that it did when `now`. */
+  has(item: Json, content: unknown, now = false): boolean {
+    const named = [item.output_index, item.id].filter((k) => k != null)
+    // A part named by neither is one with every other such part: its text is not given twice.
+    const keys = (named.length > 0 ? named : ['?']).map((k) => `${k}:${content}`)
+    const seen = keys.some((k) => this.parts.has(k))
+    if (now) for (const k of keys) this.parts.add(k)
+    return seen
+  }
+  get any(): boolean {
+    return this.parts.size > 0
+  }
+  /** A part's text given whole: text, unless the part carried some already. */
+  whole(sink: Sink, item: Json, content: unknown, text: unknown) {
+    if (typeof text !== 'string' || text === '' || this.has(item, content, true)) return
+    sink.text(0, text)
+  }
+}
+
+/** Output texts of a message item, given whole, by content index. */
+function wholeTexts(sink: Sink, texted: TextedParts, at: Json, item: Json) {
+  if (!isObject(item) || item.type !== 'message' || !Array.isArray(item.content)) return
+  item.content.forEach((part: Json, i: number) => {
+    if (isObject(part) && part.type === 'output_text') texted.whole(sink, at, i, part.text)
+  })
+}
+
+/** The item an event is about, as TextedParts names it. */
+const itemOf = (event: Json) => ({ output_index: event.output_index, id: event.item_id })
+
+function openaiResponsesEvent(type: string, data: string, sink: Sink, texted: TextedParts): Signal {
   const event = parseJson(data)
   const kind: string = isObject(event) && typeof event.type === 'string' ? event.type : type
   if (kind === 'error') return { error: errorMessage(event ?? data) }
@@ -180,7 +223,19 @@ const openaiResponses: ProfileParser = (type, data, sink) => {
   const key = typeof event.output_index === 'number' ? event.output_index : event.item_id
   switch (kind) {
     case 'response.output_text.delta':
+      // Noted at the part's first delta, which is always parsed whole: a template serves only
+      // the events after it, with the same bytes (item and content index) around their delta.
+      if (typeof event.delta === 'string' && event.delta !== '')
+        texted.has(itemOf(event), event.content_index, true)
       sink.text(0, event.delta)
+      break
+    case 'response.output_text.done':
+      texted.whole(sink, itemOf(event), event.content_index, event.text)
+      break
+    case 'response.content_part.added':
+    case 'response.content_part.done':
+      if (isObject(event.part) && event.part.type === 'output_text')
+        texted.whole(sink, itemOf(event), event.content_index, event.part.text)
       break
     case 'response.reasoning_text.delta':
     case 'response.reasoning_summary_text.delta':
@@ -205,6 +260,7 @@ const openaiResponses: ProfileParser = (type, data, sink) => {
     case 'response.output_item.done': {
       const item = event.item
       if (!isObject(item)) break
+      wholeTexts(sink, texted, { output_index: event.output_index, id: item.id }, item)
       // A custom tool's call carries text as its `input` where a function call has `arguments`.
       const custom = item.type === 'custom_tool_call'
       // An MCP server's tool call (which the SDK assembles as a function call's) has no call_id: its id names it.
@@ -218,15 +274,25 @@ const openaiResponses: ProfileParser = (type, data, sink) => {
       break
     }
     default:
-      return lifecycle(kind, event.response, sink)
+      return lifecycle(kind, event.response, sink, texted)
   }
   return undefined
 }
 
-function lifecycle(kind: string, response: Json, sink: Parameters<ProfileParser>[2]): Signal {
+function lifecycle(kind: string, response: Json, sink: Sink, texted: TextedParts): Signal {
   if (!kind.startsWith('response.')) return undefined
   // The event's type is the end marker or the error, whatever its response object holds.
   if (isObject(response)) {
+    // The final response's text, when no part streamed any (its items are by position there).
+    if (!texted.any && Array.isArray(response.output))
+      response.output.forEach((item: Json, i: number) => {
+        wholeTexts(
+          sink,
+          texted,
+          { output_index: i, id: isObject(item) ? item.id : undefined },
+          item,
+        )
+      })
     sink.model(response.model)
     if (response.usage) sink.usage(response.usage)
     // The status the response last had, as the SDK keeps it: in_progress when the stream closes early.
@@ -319,7 +385,7 @@ function createAnthropicParser(): ProfileParser {
 /** A fresh parser for a profile (they keep state between events) that parses every event whole. */
 export function fullParser(profile: LlmProfile): ProfileParser {
   if (profile === 'openai-chat') return createOpenaiChatParser()
-  if (profile === 'openai-responses') return openaiResponses
+  if (profile === 'openai-responses') return createOpenaiResponsesParser()
   return createAnthropicParser()
 }
 

@@ -1229,6 +1229,48 @@ export const responsesRefusal: LlmStream = {
   ],
 }
 
+/** A message whose text is given whole, as a compatible server may: in the part's done events, with no delta. */
+export const responsesWholeText: LlmStream = {
+  frames: [
+    responsesTools.frames[0]!,
+    rev('response.output_item.added', {
+      output_index: 0,
+      item: { ...messageItem, status: 'in_progress', content: [] },
+    }),
+    rev('response.content_part.added', {
+      item_id: 'msg_1',
+      output_index: 0,
+      content_index: 0,
+      part: { type: 'output_text', text: '', annotations: [] },
+    }),
+    rev('response.output_text.done', {
+      item_id: 'msg_1',
+      output_index: 0,
+      content_index: 0,
+      text: 'Sure — checking.',
+    }),
+    rev('response.content_part.done', {
+      item_id: 'msg_1',
+      output_index: 0,
+      content_index: 0,
+      part: messageItem.content[0],
+    }),
+    rev('response.output_item.done', { output_index: 0, item: messageItem }),
+    rev('response.completed', {
+      response: response('completed', [messageItem], {
+        input_tokens: 5,
+        output_tokens: 4,
+        total_tokens: 9,
+      }),
+    }),
+  ],
+}
+
+/** A stream that gives its answer only in the final response (response.created, then response.completed). */
+export const responsesOnlyFinal: LlmStream = {
+  frames: [responsesTools.frames[0]!, responsesWholeText.frames.at(-1)!],
+}
+
 /**
  * Reasoning, text and half a function call, then the server closes the response before
  * response.completed (a clean end, which the SDK resolves with the status it last had).

@@ -412,6 +412,40 @@ describe('what is stitched', () => {
     })
   })
 
+  it('a Responses text part given whole is text once: not again after its deltas, whatever names the part', () => {
+    const ev = (type: string, data: object) => ({
+      t: 1,
+      event: type,
+      data: JSON.stringify({ type, ...data }),
+    })
+    const message = (text: string, id?: string) => ({
+      type: 'message',
+      id,
+      content: [{ type: 'output_text', text }],
+    })
+    const at = (named: { output_index?: number; item_id?: string }) => [
+      ev('response.created', { response: { model: 'm', output: [] } }),
+      ev('response.output_text.delta', { ...named, content_index: 0, delta: 'Hel' }),
+      ev('response.output_text.delta', { ...named, content_index: 0, delta: 'lo' }),
+      ev('response.output_text.done', { ...named, content_index: 0, text: 'Hello' }),
+      ev('response.content_part.done', {
+        ...named,
+        content_index: 0,
+        part: { type: 'output_text', text: 'Hello' },
+      }),
+      ev('response.output_item.done', { ...named, item: message('Hello', named.item_id) }),
+      // A second part, given whole only: text after the first.
+      ev('response.output_text.done', { ...named, content_index: 1, text: ' there' }),
+      ev('response.completed', { response: { status: 'completed', output: [message('x')] } }),
+    ]
+    for (const named of [{ output_index: 0, item_id: 'msg' }, { item_id: 'msg' }, {}])
+      expect(run(at(named)).llm, JSON.stringify(named)).toMatchObject({
+        text: 'Hello there',
+        deltas: 3,
+        problems: [],
+      })
+  })
+
   it('Anthropic input_json_delta of a block that is not a tool use is no call, as the SDK ignores it', () => {
     const ev = (type: string, data: object) => ({
       t: 1,

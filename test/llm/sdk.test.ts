@@ -36,9 +36,11 @@ import {
   responsesError,
   responsesFailed,
   responsesIncomplete,
+  responsesOnlyFinal,
   responsesRefusal,
   responsesServerTools,
   responsesTools,
+  responsesWholeText,
   serveLlmStreams,
   textOf,
 } from '../helpers/llm-streams.ts'
@@ -593,6 +595,19 @@ describe('openai-responses against the openai SDK', () => {
     expect(llm.problems).toEqual([refused(part.refusal)])
   })
 
+  it('text given whole, without deltas (in its done events, or only in the final response): as the SDK keeps it, once', async () => {
+    const url = await serveLlmStreams({ responsesWholeText, responsesOnlyFinal })
+    for (const [name, stream] of Object.entries({ responsesWholeText, responsesOnlyFinal })) {
+      const final = await openaiResponse(url, name)
+      const { llm, ended } = assemble(stream)
+      expect(ended?.reason, name).toBe('end-event')
+      expect(final.output_text, name).toBe('Sure — checking.')
+      expect(llm.text, name).toBe(final.output_text)
+      expect(llm.usage, name).toEqual(final.usage)
+      expect(llm.problems, name).toEqual([])
+    }
+  })
+
   it('closed before response.completed: the SDK resolves with the last status (in_progress), sse-probe says the same', async () => {
     const url = await serveLlmStreams({ responsesCut })
     const final = await openaiResponse(url, 'responsesCut')
@@ -659,6 +674,7 @@ describe('through the real CLI', () => {
       responsesCut,
       chatCustomTool,
       responsesCustomTool,
+      responsesWholeText,
       chatFunctionCall,
       responsesServerTools,
       anthropicCompaction,
