@@ -79,6 +79,8 @@ const HINTS = {
     'turn buffering off between server and client: X-Accel-Buffering: no (nginx), proxy_buffering off, and flush after every event',
   headers:
     'send the headers at once (Node: res.flushHeaders(), or write a comment such as ": connected")',
+  headersBuffered:
+    'turn buffering off between server and client: X-Accel-Buffering: no (nginx), proxy_buffering off; a buffering proxy holds the headers with the events, whatever the server flushes',
   keepAlive:
     'send a comment (": ping") every 15-30s: nginx and AWS ALB close idle connections after 60s, Cloudflare after 100s',
   httpVersion: 'serve the stream over HTTPS with HTTP/2 (browsers use HTTP/2 only over TLS)',
@@ -309,10 +311,19 @@ export function checkEarlyHeaders(o: Observation): Judgement {
   const event =
     eventMs === undefined ? `no event in ${fmt(o.observedMs)}` : `first event after ${fmt(eventMs)}`
   if (headersMs < LATE_HEADERS_MS) return pass(`headers after ${fmt(headersMs)}, ${event}`)
-  const together = c.reads[0] !== undefined && c.reads[0].t - c.headersAt! < TOGETHER_MS
+  const first = c.reads[0]
+  const together = first !== undefined && first.t - c.headersAt! < TOGETHER_MS
+  // Headers that came with a burst of events were held with them on the way (nginx's
+  // proxy_buffering): flushing them in the server changes nothing.
+  const burst = together && burstsOf(c)[0] === first ? first : undefined
+  const held = burst
+    ? `, held back with a burst of ${burst.events} events`
+    : together
+      ? ', held back until the first data'
+      : ''
   return warn(
-    `headers after ${fmt(headersMs)}${together ? ', held back until the first data' : ''}; ${event}`,
-    HINTS.headers,
+    `headers after ${fmt(headersMs)}${held}; ${event}`,
+    burst ? HINTS.headersBuffered : HINTS.headers,
   )
 }
 

@@ -92,6 +92,22 @@ describe.skipIf(!nginx && !inCi)('check behind nginx', () => {
     })
   })
 
+  it('blames the proxy, not the server, for headers held back with a buffered burst', async () => {
+    // Under one proxy buffer over 1.6s: nginx holds the headers with the whole stream.
+    const { checks } = await behindNginx({ count: 8, intervalMs: 200 }, BUFFERING)
+    expect(checks.buffering.status).toBe('warn')
+    expect(checks['early-headers']).toMatchObject({
+      status: 'warn',
+      measured: expect.stringMatching(
+        /^headers after [12](\.\d+)?s, held back with a burst of 9 events; first event after [12](\.\d+)?s$/,
+      ),
+      hint: expect.stringMatching(
+        /^turn buffering off between server and client: .*proxy_buffering off/,
+      ),
+    })
+    expect(checks['early-headers'].hint).not.toContain('flushHeaders')
+  })
+
   it('catches proxy_buffering on in front of a live stream: the headers wait for the buffer', async () => {
     const upstream = await startServer(sseEndpoint({ count: 1000, intervalMs: 200 }))
     const proxy = await startNginx(nginx!, upstream.url, BUFFERING)
