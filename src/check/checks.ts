@@ -91,6 +91,8 @@ const HINTS = {
   end: 'send a final event (e.g. "event: end") and close the EventSource on it, or answer the reconnect with 204',
   cutOff:
     'end every event with a blank line (two line ends), the last one too: an event is dispatched only then',
+  dataless:
+    'give the end event a data line, even an empty one ("data:"): a block without data is no event (sse-starlette: ServerSentEvent(event="end", data=""))',
 }
 
 /** The checks after content-type, in report order. */
@@ -519,11 +521,19 @@ export function checkEndOfStream(o: Observation): Judgement {
       'observe longer with --window to see how it ends',
     )
   }
-  // An end event the close cut off was sent without the blank line that completes it: no client sees it.
-  const cutOff =
-    c.end!.cause === 'server-closed' && c.cutOff !== undefined && o.endEvents.includes(c.cutOff)
-  const how = `the stream ${c.end!.cause === 'server-closed' ? 'closed' : 'broke'} after ${fmt(c.end!.t - c.requestAt)} ${cutOff ? `in the middle of its "${c.cutOff}" event (no blank line after it), which clients discard` : `without an "${endName}" event`}`
-  const hint = cutOff ? HINTS.cutOff : HINTS.end
+  // An end event the close cut off was sent without the blank line that completes it, or without
+  // a data line: no client sees it.
+  const clean = c.end!.cause === 'server-closed'
+  const cutOff = clean && c.cutOff !== undefined && o.endEvents.includes(c.cutOff)
+  const dataless = clean && c.dataless !== undefined && o.endEvents.includes(c.dataless)
+  const how = `the stream ${clean ? 'closed' : 'broke'} after ${fmt(c.end!.t - c.requestAt)} ${
+    cutOff
+      ? `in the middle of its "${c.cutOff}" event (no blank line after it), which clients discard`
+      : dataless
+        ? `with an "${c.dataless}" block that had no data line, which is no event: clients drop it`
+        : `without an "${endName}" event`
+  }`
+  const hint = cutOff ? HINTS.cutOff : dataless ? HINTS.dataless : HINTS.end
   // Ctrl-C came before the reconnect was made or answered: how the server ends is not known.
   if (!after || (o.interrupted && !after.response && after === o.connections.at(-1)))
     return skip(`${how}; the check was interrupted before the reconnect`, INTERRUPTED)

@@ -65,6 +65,8 @@ export interface ConnectionSeen {
   retries: number[]
   /** The type of an event the body ended in the middle of (discarded, as clients do). */
   cutOff?: string
+  /** The type of the body's last block when it had no data line (no event: clients drop it). */
+  dataless?: string
   /** The first retry field that was not digits only, which clients ignore. */
   invalidRetry?: string
   /** How reading ended; absent when the body was not read. */

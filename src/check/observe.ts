@@ -225,8 +225,9 @@ function createWatcher(
         return stopped !== undefined
       },
     })
-    const { discardedType } = stream.end()
+    const { discardedType, datalessType } = stream.end()
     if (discardedType !== undefined) seen.cutOff = discardedType
+    if (datalessType !== undefined) seen.dataless = datalessType
     if (stopped) return stopped
     if (signal.aborted) return 'window'
     return end.cause === 'network-error' ? 'network-error' : 'server-closed'

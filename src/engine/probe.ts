@@ -289,12 +289,15 @@ export function startProbe(
     })
     cutShort = undefined
     attempt.release()
-    const { discardedData } = stream.end()
+    const { discardedData, datalessType } = stream.end()
     if (state.ended || end.cause === 'stopped') return undefined
     return {
       cause: end.cause,
       ...(end.message !== undefined && { message: end.message }),
       ...(discardedData !== undefined && { discardedBytes: Buffer.byteLength(discardedData) }),
+      // The end event the server meant to send, without a data line: not one, so the probe goes on.
+      ...(datalessType !== undefined &&
+        ends.endEvents.includes(datalessType) && { datalessEnd: datalessType }),
     }
   }
 

@@ -71,6 +71,11 @@ export interface CloseRecord {
   message?: string
   /** Bytes of an event that was still incomplete when the stream ended (discarded, as the spec says). */
   discardedBytes?: number
+  /**
+   * The stream's last block named an end event type (`event: end`) but had no data line: no event
+   * (the spec dispatches only blocks with data; browsers drop it too), so the probe did not end.
+   */
+  datalessEnd?: string
 }
 
 export interface ReconnectRecord {

@@ -19,9 +19,10 @@ export interface EventStream {
   feed(bytes: Uint8Array): void
   /**
    * The body ended or broke. Returns the data and type of an event that was still incomplete,
-   * which is discarded as the spec says, and readies the parser for the next connection.
+   * which is discarded as the spec says, or the type of a last block that had no data (no event
+   * either: see datalessLastType), and readies the parser for the next connection.
    */
-  end(): { discardedData?: string; discardedType?: string }
+  end(): { discardedData?: string; discardedType?: string; datalessType?: string }
   /**
    * The last-event-ID buffer: persists across events and reconnects, changed only by `id:`. A
    * method: an object literal with a getter is kept as a dictionary, and every feed() looked up.
@@ -34,6 +35,8 @@ export interface EventStream {
 // up to 6 times longer (a control character is \u0001 in JSON). An eighth leaves room for all,
 // whatever --max-event-size allows.
 const MAX_HELD = Math.floor(constants.MAX_STRING_LENGTH / 8)
+// Characters of the stream's end kept for its last block: an `event: end` block is a few dozen.
+const TAIL = 1024
 
 export function createEventStream(
   callbacks: StreamCallbacks,
@@ -48,6 +51,10 @@ export function createEventStream(
   let tooLarge = false
   const commentText = options.exactComments === false ? undefined : createCommentText()
   const types = createTypeTable()
+  // The stream's last characters, where its last block is (datalessLastType), and whether they
+  // are all it had.
+  let tail = ''
+  let tailIsAll = true
 
   const held = Math.min(options.maxEventSize, MAX_HELD)
   const parser = createParser({
@@ -105,31 +112,65 @@ export function createEventStream(
     feed(bytes) {
       if (tooLarge) return
       const text = decoder.decode(bytes)
+      // A slice of a long chunk (no copy) or a short join: nothing per chunk that grows with it.
+      const joined = text.length >= TAIL ? text : tail + text
+      tailIsAll &&= joined.length <= TAIL
+      tail = joined.length <= TAIL ? joined : joined.slice(-TAIL)
       commentText?.beforeFeed(text)
       parser.feed(text)
       commentText?.afterFeed()
     },
     end() {
       let discarded: EventSourceMessage | undefined
+      let datalessType: string | undefined
       if (!tooLarge) {
+        const rest = decoder.end()
         discarding = undefined
         // Two line ends complete whatever block was pending, so the parser shows it to us.
-        parser.feed(`${decoder.end()}\n\n`)
+        parser.feed(`${rest}\n\n`)
         discarded = discarding as EventSourceMessage | undefined
+        if (!discarded) datalessType = datalessLastType(tail + rest, tailIsAll)
       }
+      tail = ''
+      tailIsAll = true
       discarding = false
       tooLarge = false
       parser.reset()
       startStream()
       commentText?.reset()
       decoder = createUtf8Decoder()
-      if (!discarded) return {}
+      if (!discarded) return datalessType === undefined ? {} : { datalessType }
       return { discardedData: discarded.data, discardedType: discarded.event ?? 'message' }
     },
     lastEventId() {
       return lastEventId
     },
   }
+}
+
+/**
+ * The type of the stream's last block when it was complete and had an `event` field but no
+ * `data` (sse-starlette's `ServerSentEvent(event="end")`): no event, for the spec and for
+ * browsers, which whoever sent it would not guess. `text`: the stream's end; `fromStart`: all of it.
+ */
+export function datalessLastType(text: string, fromStart: boolean): string | undefined {
+  const lines = text.split(/\r\n|\r|\n/)
+  let last = lines.length - 1
+  while (last >= 0 && lines[last] === '') last--
+  // Complete: a blank line after it (the split gives one '' per line end past the last line).
+  if (last < 0 || lines.length - 1 - last < 2) return undefined
+  let first = last
+  while (first > 0 && lines[first - 1] !== '') first--
+  // Its first line may have begun in an earlier chunk.
+  if (first === 0 && !fromStart) return undefined
+  let type: string | undefined
+  for (const line of lines.slice(first, last + 1)) {
+    const colon = line.indexOf(':')
+    const field = colon === -1 ? line : line.slice(0, colon)
+    if (field === 'data') return undefined
+    if (field === 'event') type = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, '')
+  }
+  return type === '' ? 'message' : type
 }
 
 // Types kept, past which a type is passed on as it came (a server may send a new one each

@@ -209,6 +209,15 @@ describe('check: each check catches its problem', () => {
       /^the stream closed after [\d.]+m?s in the middle of its "end" event \(no blank line after it\), which clients discard, and the reconnect got a new stream/,
     ],
     [
+      // sse-starlette's ServerSentEvent(event="end"): no data line, so no event for any client.
+      'an end event without a data line',
+      { end: 'dataless-event', retry: 100 },
+      ['--window', '1s'],
+      'end-of-stream',
+      'warn',
+      /^the stream closed after [\d.]+m?s with an "end" block that had no data line, which is no event: clients drop it, and the reconnect got a new stream/,
+    ],
+    [
       'no CORS headers for the origin',
       {},
       ['--origin', ORIGIN],

@@ -217,6 +217,29 @@ describe('records and reconnection', () => {
     expect(run.ofType('event').map((e) => e.data)).toEqual(['whole', 'x'])
   })
 
+  it("says that a last end block without a data line was no event (sse-starlette's ServerSentEvent(event='end'))", async () => {
+    const server = await startServer((_req, res) => {
+      res.writeHead(200, SSE).end('data: a\r\n\r\nevent: end\r\n\r\n')
+    })
+    const run = await runCli([server.url, '--json', '--reconnect', 'never'])
+    expect(run.ofType('close')).toMatchObject([{ cause: 'server-closed', datalessEnd: 'end' }])
+    expect(run.summary).toMatchObject({ reason: 'server-closed', events: 1 })
+    const pretty = await runCli([server.url, '--reconnect', 'never'])
+    expect(pretty.stderr).toContain(
+      'server closed the stream (its last block, event: end, had no data line: not an event, as in browsers; send "data:" with it)',
+    )
+    // Another type's block without data is none of the probe's business.
+    const other = await runCli([
+      server.url,
+      '--json',
+      '--reconnect',
+      'never',
+      '--end-event',
+      'done',
+    ])
+    expect(other.ofType('close')[0]).not.toHaveProperty('datalessEnd')
+  })
+
   it.each([true, false])(
     'says a chunked body closed mid-stream was closed, not a protocol error (keep-alive %s)',
     async (keepAlive) => {

@@ -234,3 +234,38 @@ describe('the event stream, as the WHATWG spec parses it', () => {
     })
   })
 })
+
+describe("a last block without data (sse-starlette's ServerSentEvent(event='end'))", () => {
+  it.each([
+    [['data: a\n\nevent: end\n\n'], 'end'],
+    [['data: a\r\n\r\n', 'event: end\r\n\r\n'], 'end'],
+    [['data: a\n\nid: 9\nevent:end\n: note\n\n\n'], 'end'],
+    [['data: a\n\n', 'event: end\n', '\n'], 'end'],
+    // The last event field wins; an empty one is a message.
+    [['event: x\nevent: end\n\n'], 'end'],
+    [['event:\n\n'], 'message'],
+  ])('%j: its type', (chunks, type) => {
+    expect(parse(chunks).end).toEqual({ datalessType: type })
+  })
+
+  it.each([
+    // A data line, even an empty one, makes it an event.
+    [['event: end\ndata:\n\n']],
+    [['event: end\ndata\n\n']],
+    // Not complete: discarded instead.
+    [['data: a\n\nevent: end\n']],
+    // No event field.
+    [['data: a\n\nid: 3\n\n']],
+    [['data: a\n\n']],
+  ])('%j: none', (chunks) => {
+    expect(parse(chunks).end.datalessType).toBeUndefined()
+  })
+
+  it("is read from the stream's last 1,024 characters: a block that began before them is not guessed at", () => {
+    expect(parse(['data: a\n\nev', 'ent: e', 'nd\n\n']).end).toEqual({ datalessType: 'end' })
+    expect(parse([`data: ${'x'.repeat(5000)}\n\n`, 'event: end\n\n']).end).toEqual({
+      datalessType: 'end',
+    })
+    expect(parse([`: ${'x'.repeat(5000)}\nevent: end\n\n`]).end).toEqual({})
+  })
+})

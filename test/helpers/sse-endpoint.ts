@@ -34,7 +34,8 @@ export interface EndpointShape {
   greeting?: boolean
   /** 'close-then-204' answers a reconnect that has seen everything with 204. */
   /** 'cut-event': the end event without its blank line, so the close cuts it off (hand-written servers). */
-  end?: 'event' | 'cut-event' | 'close' | 'close-then-204' | 'never'
+  /** 'dataless-event': the end event without a data line, as sse-starlette writes `ServerSentEvent(event="end")`. */
+  end?: 'event' | 'cut-event' | 'dataless-event' | 'close' | 'close-then-204' | 'never'
   /** Send nothing, headers included, for this long. */
   holdHeadersMs?: number
   /** Compress with gzip when the client accepts it, without flushing (as compression middleware does). */
@@ -109,6 +110,7 @@ export function sseEndpoint(shape: EndpointShape = {}) {
     if (closed) return
     if (end === 'event') finish('event: end\ndata: bye\n\n')
     else if (end === 'cut-event') finish('event: end\ndata: bye\n')
+    else if (end === 'dataless-event') finish('event: end\r\n\r\n')
     else if (end !== 'never') finish()
   }
 }

@@ -83,8 +83,10 @@ export function closedHow(record: CloseRecord): string {
     : `connection broke: ${visible(record.message ?? '')}`
 }
 
-/** The partial event a close threw away, if any ('' when none). */
+/** The partial event a close threw away, or a last end block that was none ('' when neither). */
 export function discardedNote(record: CloseRecord): string {
+  if (record.datalessEnd !== undefined)
+    return ` (its last block, event: ${visible(record.datalessEnd)}, had no data line: not an event, as in browsers; send "data:" with it)`
   return record.discardedBytes === undefined
     ? ''
     : ` (incomplete event of ${record.discardedBytes} byte${record.discardedBytes === 1 ? '' : 's'} discarded)`
