@@ -10,7 +10,7 @@ import {
 } from './diff.ts'
 import { type DiffStyle, renderDiff } from './diff-render.ts'
 import { readSideFile, SideUnreadable } from './diff-sides.ts'
-import { type ProbeRecord, redactUrl, visible } from './engine.ts'
+import { type ProbeRecord, redactUrl, UsageError, visible } from './engine.ts'
 
 /** `sse-probe diff`'s own flags, as commander parsed them. */
 export interface DiffFlags {
@@ -54,6 +54,9 @@ export async function runDiff(
     timing: flags.timing === true,
     tolerance: parseTolerance(flags.timeTolerance ?? '50%'),
   }
+  // Stdin can be read once.
+  if (left === '-' && right === '-')
+    throw new UsageError("only one side can be '-' (stdin): give the other as a file or a URL")
   let sides: Side[]
   try {
     // Files first: one that cannot be read, or a raw capture with --timing, ends the command

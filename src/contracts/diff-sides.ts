@@ -3,9 +3,11 @@ import { open, stat } from 'node:fs/promises'
 import { type DiffOptions, type Side, type StreamEvent, sideFromRecords } from './diff.ts'
 import {
   createEventStream,
+  fileName,
   fileProblem,
   type ProbeRecord,
   readPipe,
+  readStdin,
   readTranscript,
   type SummaryRecord,
   UsageError,
@@ -29,9 +31,10 @@ export const probeFailed = (summary: Pick<SummaryRecord, 'exitCode' | 'reason'>)
  * (`--format raw`, `.sse`), told apart as `serve` does, by a first `{`.
  */
 export async function readSideFile(
-  file: string,
+  argument: string,
   options: Pick<DiffOptions, 'pings' | 'pingEvent'>,
 ): Promise<Side> {
+  const file = fileName(argument)
   let bytes: Buffer
   // Its text (a transcript), or its longest event (a capture), must fit in one string.
   const tooLarge = (size: number) =>
@@ -40,10 +43,11 @@ export async function readSideFile(
     )
   try {
     // `diff <(command) golden.ndjson`: opened and read in the event loop, so Ctrl-C still works.
-    if ((await stat(file)).isFIFO())
-      bytes = await readPipe(file, constants.MAX_STRING_LENGTH, tooLarge)
+    if (argument === '-') bytes = await readStdin(constants.MAX_STRING_LENGTH, tooLarge)
+    else if ((await stat(argument)).isFIFO())
+      bytes = await readPipe(argument, constants.MAX_STRING_LENGTH, tooLarge)
     else {
-      const handle = await open(file)
+      const handle = await open(argument)
       try {
         const { size } = await handle.stat()
         if (size > constants.MAX_STRING_LENGTH) throw tooLarge(size)
@@ -53,7 +57,8 @@ export async function readSideFile(
       }
     }
   } catch (error) {
-    if (error instanceof SideUnreadable) throw error
+    // A usage error (stdin a terminal) is exit 2.
+    if (error instanceof SideUnreadable || error instanceof UsageError) throw error
     throw new SideUnreadable(`cannot read ${file}: ${fileProblem(error)}`)
   }
   const text = bytes.toString('utf8')

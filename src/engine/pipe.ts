@@ -1,5 +1,6 @@
 import { constants, openSync } from 'node:fs'
 import { Socket } from 'node:net'
+import { SseProbeUsageError } from './errors.ts'
 
 /**
  * A named pipe or `<(command)`, read whole. Read as a socket: a read of a pipe in libuv's thread
@@ -7,7 +8,7 @@ import { Socket } from 'node:net'
  * and then even process.exit() waits for it, so Ctrl-C could not stop the command (only SIGKILL).
  * A socket waits in the event loop instead. Past `maxBytes`, it stops and calls `tooLarge`.
  */
-export async function readPipe(
+export function readPipe(
   file: string,
   maxBytes: number,
   tooLarge: (size: number) => Error,
@@ -17,12 +18,35 @@ export async function readPipe(
     readable: true,
     writable: false,
   })
+  return readWhole(pipe, maxBytes, tooLarge)
+}
+
+/**
+ * `-` as the file of serve or diff: stdin, read whole (a pipe, a socket as a parent process
+ * gives, or a file). A terminal is refused: the end of the input (Ctrl-D) may never come.
+ */
+export function readStdin(maxBytes: number, tooLarge: (size: number) => Error): Promise<Buffer> {
+  if (process.stdin.isTTY)
+    throw new SseProbeUsageError(
+      "'-' reads stdin, which is a terminal: give a file name, or pipe a transcript in",
+    )
+  return readWhole(process.stdin, maxBytes, tooLarge)
+}
+
+/** The name of a file argument in messages: `-` is stdin. */
+export const fileName = (file: string) => (file === '-' ? 'stdin' : file)
+
+async function readWhole(
+  stream: NodeJS.ReadableStream & { destroy(): void },
+  maxBytes: number,
+  tooLarge: (size: number) => Error,
+): Promise<Buffer> {
   const chunks: Buffer[] = []
   let size = 0
-  for await (const chunk of pipe as AsyncIterable<Buffer>) {
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
     size += chunk.length
     if (size > maxBytes) {
-      pipe.destroy()
+      stream.destroy()
       throw tooLarge(size)
     }
     chunks.push(chunk)

@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { fileProblem, SseProbeUsageError } from '../engine/errors.ts'
-import { readPipe } from '../engine/pipe.ts'
+import { fileName, readPipe, readStdin } from '../engine/pipe.ts'
 import {
   createConnectionLog,
   drop,
@@ -126,21 +126,24 @@ export async function readReplayFile(
   file: string,
   intervalMs: number | undefined,
 ): Promise<ReplayPlan> {
+  const name = fileName(file)
+  const tooLarge = (size: number) => tooLargeError(name, size)
   let bytes: Buffer
   try {
-    const stats = await stat(file)
-    if (stats.size > MAX_FILE_BYTES) throw tooLarge(file, stats.size)
-    bytes = stats.isFIFO()
-      ? await readPipe(file, MAX_FILE_BYTES, (size) => tooLarge(file, size))
-      : await readFile(file)
+    if (file === '-') bytes = await readStdin(MAX_FILE_BYTES, tooLarge)
+    else {
+      const stats = await stat(file)
+      if (stats.size > MAX_FILE_BYTES) throw tooLarge(stats.size)
+      bytes = stats.isFIFO() ? await readPipe(file, MAX_FILE_BYTES, tooLarge) : await readFile(file)
+    }
   } catch (error) {
     if (error instanceof SseProbeUsageError) throw error
-    throw new SseProbeUsageError(`cannot read '${file}': ${fileProblem(error)}`)
+    throw new SseProbeUsageError(`cannot read '${name}': ${fileProblem(error)}`)
   }
-  return parseReplayFile(bytes, file, intervalMs)
+  return parseReplayFile(bytes, name, intervalMs)
 }
 
-function tooLarge(file: string, size: number): SseProbeUsageError {
+function tooLargeError(file: string, size: number): SseProbeUsageError {
   return new SseProbeUsageError(
     `'${file}' is too large to replay (${Math.ceil(size / 1024 ** 2)} MiB; at most 256 MiB)`,
   )

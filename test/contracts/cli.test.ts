@@ -1004,6 +1004,25 @@ describe('sse-probe diff', () => {
     return path
   }
 
+  it("'-' reads a side from stdin (sse-probe --json … | sse-probe diff - golden); not both", async () => {
+    const golden = await transcript(
+      (await sseServer('id: 1\ndata: a\n\nevent: end\ndata: b\n\n')).url,
+      'stdin-golden.ndjson',
+    )
+    const same = await runCli(['diff', '-', golden], { stdin: readFileSync(golden, 'utf8') })
+    expect([same.exitCode, same.stdout]).toEqual([0, expect.stringMatching(/^✓ same: 2 events/)])
+    const raw = await runCli(['diff', golden, '-'], { stdin: 'id: 1\ndata: a\n\n' })
+    expect([raw.exitCode, raw.stdout]).toEqual([
+      1,
+      expect.stringContaining('- #2 end only on the left'),
+    ])
+    const both = await runCli(['diff', '-', '-'], { stdin: '' })
+    expect([both.exitCode, both.stderr]).toEqual([
+      2,
+      "error: only one side can be '-' (stdin): give the other as a file or a URL\n",
+    ])
+  })
+
   it('a golden transcript against a live URL: one inserted event is one difference; --ignore', async () => {
     const events = (extra: boolean, stamp: string) =>
       [

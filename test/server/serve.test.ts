@@ -238,6 +238,22 @@ describe('sse-probe serve: a recorded session, probed again', () => {
     },
   )
 
+  it("'-' reads the transcript from stdin (a pipe), named stdin in messages", async () => {
+    const server = await startCli(['serve', '-', '--speed', '0'], { stdin: RECORDING_TEXT })
+    const run = await runCli([server.url, '--json'])
+    expect(eventsOf(run)).toEqual([
+      ['message', '1', 'a'],
+      ['message', '2', 'b'],
+      ['end', '3', 'c'],
+    ])
+    expect(server.stderr()).toContain('serving stdin: 3 events')
+    const cut = await runCli(['serve', '-'], { stdin: RECORDING_TEXT.slice(0, -20) })
+    expect([cut.exitCode, cut.stderr]).toEqual([
+      2,
+      'error: stdin:5: truncated: the file ends in the middle of a record\n',
+    ])
+  })
+
   it('resumes after an id that is not ASCII, sent as UTF-8', async () => {
     const server = await startCli([
       'serve',
