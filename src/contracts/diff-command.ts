@@ -32,6 +32,8 @@ export interface DiffIo {
    * records, or rejects with SideUnreadable when it could not be probed (an HTTP error, no connection).
    */
   probe(url: string): Promise<ProbeRecord[]>
+  /** Aborted by a stop signal (Ctrl-C): a file side still being read (a pipe) is given up. */
+  signal?: AbortSignal
 }
 
 /** Whether a side is a URL to probe rather than a file: an existing file always wins. */
@@ -64,7 +66,7 @@ export async function runDiff(
     const files = new Map<string, Side>()
     for (const text of [left, right]) {
       if (isLiveSide(text)) continue
-      const side = await readSideFile(text, options)
+      const side = await readSideFile(text, options, io.signal)
       checkTiming(side, options)
       files.set(text, side)
     }

@@ -33,6 +33,8 @@ export const probeFailed = (summary: Pick<SummaryRecord, 'exitCode' | 'reason'>)
 export async function readSideFile(
   argument: string,
   options: Pick<DiffOptions, 'pings' | 'pingEvent'>,
+  /** Aborted by Ctrl-C: a pipe or stdin whose writer has not finished is not waited for. */
+  signal?: AbortSignal,
 ): Promise<Side> {
   const file = fileName(argument)
   let bytes: Buffer
@@ -43,9 +45,14 @@ export async function readSideFile(
     )
   try {
     // `diff <(command) golden.ndjson`: opened and read in the event loop, so Ctrl-C still works.
-    if (argument === '-') bytes = await readStdin(constants.MAX_STRING_LENGTH, tooLarge)
+    if (argument === '-')
+      bytes = await unlessAborted(readStdin(constants.MAX_STRING_LENGTH, tooLarge), file, signal)
     else if ((await stat(argument)).isFIFO())
-      bytes = await readPipe(argument, constants.MAX_STRING_LENGTH, tooLarge)
+      bytes = await unlessAborted(
+        readPipe(argument, constants.MAX_STRING_LENGTH, tooLarge),
+        file,
+        signal,
+      )
     else {
       const handle = await open(argument)
       try {
@@ -90,6 +97,17 @@ export async function readSideFile(
         : `${file}: neither a transcript (--record) nor a raw capture (--format raw): no event or comment in it`,
     )
   return { label: file, events, timing: null }
+}
+
+/** What `reading` resolves to, unless the signal aborts first. */
+function unlessAborted<T>(reading: Promise<T>, file: string, signal?: AbortSignal): Promise<T> {
+  if (!signal) return reading
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => reject(new SideUnreadable(`${file}: interrupted before it was read`))
+    if (signal.aborted) return abort()
+    signal.addEventListener('abort', abort, { once: true })
+    reading.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort))
+  })
 }
 
 /**

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { request as httpRequest, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
@@ -1233,6 +1234,19 @@ describe('sse-probe diff', () => {
     })
     expect(run.exitCode).toBe(130)
     expect(run.stderr).toMatch(/interrupted before the stream ended: give a URL side an end \(-n/)
+  })
+
+  it('Ctrl-C while a pipe side has not been written stops the diff (it waited for a second one)', async () => {
+    const pipe = join(work, 'never-written.fifo')
+    execFileSync('mkfifo', [pipe])
+    const run = await runCli(['diff', pipe, pipe], {
+      onSpawn: (child) => void setTimeout(() => child.kill('SIGINT'), 1000),
+      timeoutMs: 5000,
+    })
+    expect([run.exitCode, run.stderr]).toEqual([
+      130,
+      `sse-probe diff: ${pipe}: interrupted before it was read\n`,
+    ])
   })
 
   it('--time-tolerance takes a duration too', async () => {
