@@ -835,7 +835,7 @@ export function createProgram(
         .description('replay a recorded stream as a local SSE endpoint, until Ctrl-C')
         .argument(
           '<file>',
-          'a transcript written by --record (or --json), or a plain event-stream file',
+          'a transcript written by --record (or --json), or a plain event-stream file; - for stdin',
         )
         .optionsGroup('Replay:')
         .addOption(
@@ -897,8 +897,8 @@ export function createProgram(
         .description(
           'compare two streams: transcripts (--record), raw captures (.sse) or URLs probed live',
         )
-        .argument('<left>', 'a transcript, a raw capture or a URL')
-        .argument('<right>', 'a transcript, a raw capture or a URL')
+        .argument('<left>', 'a transcript, a raw capture or a URL; - for stdin')
+        .argument('<right>', 'a transcript, a raw capture or a URL; - for stdin')
         .addHelpText('after', `\n${DIFF_NOTES}\n\n${DURATIONS}\n\n${DIFF_EXAMPLES}`)
         .optionsGroup('Compare:')
         .option(

@@ -10,7 +10,7 @@ import {
 } from './diff.ts'
 import { type DiffStyle, renderDiff } from './diff-render.ts'
 import { readSideFile, SideUnreadable } from './diff-sides.ts'
-import { type ProbeRecord, redactUrl, visible } from './engine.ts'
+import { type ProbeRecord, redactUrl, UsageError, visible } from './engine.ts'
 
 /** `sse-probe diff`'s own flags, as commander parsed them. */
 export interface DiffFlags {
@@ -32,6 +32,8 @@ export interface DiffIo {
    * records, or rejects with SideUnreadable when it could not be probed (an HTTP error, no connection).
    */
   probe(url: string): Promise<ProbeRecord[]>
+  /** Aborted by a stop signal (Ctrl-C): a file side still being read (a pipe) is given up. */
+  signal?: AbortSignal
 }
 
 /** Whether a side is a URL to probe rather than a file: an existing file always wins. */
@@ -54,6 +56,9 @@ export async function runDiff(
     timing: flags.timing === true,
     tolerance: parseTolerance(flags.timeTolerance ?? '50%'),
   }
+  // Stdin can be read once.
+  if (left === '-' && right === '-')
+    throw new UsageError("only one side can be '-' (stdin): give the other as a file or a URL")
   let sides: Side[]
   try {
     // Files first: one that cannot be read, or a raw capture with --timing, ends the command
@@ -61,7 +66,7 @@ export async function runDiff(
     const files = new Map<string, Side>()
     for (const text of [left, right]) {
       if (isLiveSide(text)) continue
-      const side = await readSideFile(text, options)
+      const side = await readSideFile(text, options, io.signal)
       checkTiming(side, options)
       files.set(text, side)
     }

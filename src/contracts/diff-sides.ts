@@ -2,6 +2,7 @@ import { constants } from 'node:buffer'
 import { type DiffOptions, type Side, type StreamEvent, sideFromRecords } from './diff.ts'
 import {
   createEventStream,
+  fileName,
   fileProblem,
   type ProbeRecord,
   readTranscript,
@@ -28,9 +29,12 @@ export const probeFailed = (summary: Pick<SummaryRecord, 'exitCode' | 'reason'>)
  * (`--format raw`, `.sse`), told apart as `serve` does, by a first `{`.
  */
 export async function readSideFile(
-  file: string,
+  argument: string,
   options: Pick<DiffOptions, 'pings' | 'pingEvent'>,
+  /** Aborted by Ctrl-C: a pipe or stdin whose writer has not finished is not waited for. */
+  signal?: AbortSignal,
 ): Promise<Side> {
+  const file = fileName(argument)
   let bytes: Buffer
   // Its text (a transcript), or its longest event (a capture), must fit in one string.
   const tooLarge = (size: number) =>
@@ -38,10 +42,15 @@ export async function readSideFile(
       `cannot read ${file}: ${size} bytes, more than the ${constants.MAX_STRING_LENGTH} diff can compare`,
     )
   try {
-    // `diff <(command) golden.ndjson` is read in the event loop, so Ctrl-C still works.
-    bytes = await readWhole(file, constants.MAX_STRING_LENGTH, tooLarge)
+    // `diff <(command) golden.ndjson` and `-` are read in the event loop, so Ctrl-C still works.
+    bytes = await unlessAborted(
+      readWhole(argument, constants.MAX_STRING_LENGTH, tooLarge),
+      file,
+      signal,
+    )
   } catch (error) {
-    if (error instanceof SideUnreadable) throw error
+    // A usage error (stdin a terminal) is exit 2.
+    if (error instanceof SideUnreadable || error instanceof UsageError) throw error
     throw new SideUnreadable(`cannot read ${file}: ${fileProblem(error)}`)
   }
   const text = bytes.toString('utf8')
@@ -73,6 +82,17 @@ export async function readSideFile(
         : `${file}: neither a transcript (--record) nor a raw capture (--format raw): no event or comment in it`,
     )
   return { label: file, events, timing: null }
+}
+
+/** What `reading` resolves to, unless the signal aborts first. */
+function unlessAborted<T>(reading: Promise<T>, file: string, signal?: AbortSignal): Promise<T> {
+  if (!signal) return reading
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => reject(new SideUnreadable(`${file}: interrupted before it was read`))
+    if (signal.aborted) return abort()
+    signal.addEventListener('abort', abort, { once: true })
+    reading.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort))
+  })
 }
 
 /**

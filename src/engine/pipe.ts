@@ -2,17 +2,20 @@ import { constants, openSync } from 'node:fs'
 import { open, stat } from 'node:fs/promises'
 import { Socket } from 'node:net'
 import type { Readable } from 'node:stream'
+import { SseProbeUsageError } from './errors.ts'
 
 /**
- * A file read whole, at most `maxBytes` of it: a named pipe (`<(command)`) as readPipe reads it,
- * a regular file at once, anything else (a device: /dev/zero has no size and no end) piece by
- * piece, stopping past `maxBytes` and calling `tooLarge` rather than growing without bound.
+ * A file read whole, at most `maxBytes` of it: `-` is stdin (readStdin), a named pipe
+ * (`<(command)`) is read as readPipe reads it, a regular file at once, anything else (a device:
+ * /dev/zero has no size and no end) piece by piece, stopping past `maxBytes` and calling
+ * `tooLarge` rather than growing without bound.
  */
 export async function readWhole(
   file: string,
   maxBytes: number,
   tooLarge: (size: number) => Error,
 ): Promise<Buffer> {
+  if (file === '-') return readStdin(maxBytes, tooLarge)
   if ((await stat(file)).isFIFO()) return readPipe(file, maxBytes, tooLarge)
   const handle = await open(file)
   try {
@@ -31,7 +34,7 @@ export async function readWhole(
  * and then even process.exit() waits for it, so Ctrl-C could not stop the command (only SIGKILL).
  * A socket waits in the event loop instead. Past `maxBytes`, it stops and calls `tooLarge`.
  */
-export async function readPipe(
+export function readPipe(
   file: string,
   maxBytes: number,
   tooLarge: (size: number) => Error,
@@ -43,6 +46,21 @@ export async function readPipe(
   })
   return readUpTo(pipe, maxBytes, tooLarge)
 }
+
+/**
+ * `-` as the file of serve or diff: stdin, read whole (a pipe, a socket as a parent process
+ * gives, or a file). A terminal is refused: the end of the input (Ctrl-D) may never come.
+ */
+function readStdin(maxBytes: number, tooLarge: (size: number) => Error): Promise<Buffer> {
+  if (process.stdin.isTTY)
+    throw new SseProbeUsageError(
+      "'-' reads stdin, which is a terminal: give a file name, or pipe a transcript in",
+    )
+  return readUpTo(process.stdin, maxBytes, tooLarge)
+}
+
+/** The name of a file argument in messages: `-` is stdin. */
+export const fileName = (file: string) => (file === '-' ? 'stdin' : file)
 
 async function readUpTo(
   stream: Readable,

@@ -21,7 +21,12 @@ interface ReplayStep {
   id?: string
 }
 
-interface StreamConnection {
+/** When the recorded client had the answer, in ms since it started: where a replayed reconnect keeps to the recorded timeline. */
+interface Answered {
+  at: number
+}
+
+interface StreamConnection extends Answered {
   type: 'stream'
   /** From the request to the response headers, as recorded (a server that answers once it has something to say). */
   respondAfterMs: number
@@ -33,7 +38,7 @@ interface StreamConnection {
 }
 
 /** A reconnect the recorded server turned down: an HTTP status, or no response at all (status undefined). */
-interface RefusedConnection {
+interface RefusedConnection extends Answered {
   type: 'refuse'
   respondAfterMs: number
   lastEventId: string | null
@@ -42,7 +47,7 @@ interface RefusedConnection {
   message: string
 }
 
-interface NoContentConnection {
+interface NoContentConnection extends Answered {
   type: 'no-content'
   respondAfterMs: number
   lastEventId: string | null
@@ -173,6 +178,7 @@ function createPlanBuilder() {
             )
           lastStream = {
             type: 'stream',
+            at: record.t,
             respondAfterMs: respondAfter(record.t),
             ...(reconnect && { lastEventId: reconnect.lastEventId }),
             steps: [],
@@ -230,6 +236,7 @@ function createPlanBuilder() {
             )
           return push({
             type: 'refuse',
+            at: record.t,
             respondAfterMs: respondAfter(record.t),
             lastEventId: reconnect?.lastEventId ?? null,
             ...(record.status !== undefined && { status: record.status }),
@@ -240,6 +247,7 @@ function createPlanBuilder() {
           if (reconnect && record.reason === 'no-content')
             push({
               type: 'no-content',
+              at: record.t,
               respondAfterMs: respondAfter(record.t),
               lastEventId: reconnect.lastEventId,
             })
@@ -314,4 +322,16 @@ export function resolveStart(
     step: 0,
     note: `id ${lastEventId} is not in the recording: from the start`,
   }
+}
+
+/**
+ * Where a client starting here is on the recording's timeline (ms since the recorded client
+ * started): the recorded request of a connection it starts, else the step it resumes after.
+ */
+export function recordedTimeAt(plan: ReplayPlan, { connection, step }: ReplayStart): number {
+  const answered = plan.connections[connection]
+  if (!answered) return 0
+  if (step === 0) return answered.at - answered.respondAfterMs
+  const steps = answered.type === 'stream' ? answered.steps.slice(0, step) : []
+  return steps.reduce((t, s) => t + s.delayMs, answered.at)
 }

@@ -1,7 +1,6 @@
-import { readFile, stat } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { fileProblem, SseProbeUsageError } from '../engine/errors.ts'
-import { readPipe } from '../engine/pipe.ts'
+import { fileName, readWhole } from '../engine/pipe.ts'
 import {
   createConnectionLog,
   drop,
@@ -12,7 +11,13 @@ import {
   send,
   startStream,
 } from './local-server.ts'
-import { asReceived, parseReplayFile, type ReplayPlan, resolveStart } from './replay-plan.ts'
+import {
+  asReceived,
+  parseReplayFile,
+  type ReplayPlan,
+  recordedTimeAt,
+  resolveStart,
+} from './replay-plan.ts'
 
 export interface ReplayOptions {
   port: number
@@ -24,6 +29,10 @@ export interface ReplayOptions {
   loop: boolean
   log?: (text: string) => void
 }
+
+// How late a reconnect may come and still be answered on its client's timeline (the recorded
+// server's time to answer shortened by as much): the tolerance the round trip promises.
+const KEEP_TIMELINE_MS = 50
 
 // A client reconnects after its reconnection time (the recorded retry, or a few seconds).
 const RECONNECT_WITHIN_MS = 60_000
@@ -39,17 +48,18 @@ export function startReplay(plan: ReplayPlan, options: ReplayOptions): Promise<L
   // The connections the recording went on to after the closes and refusals served, oldest first:
   // one for each client that is to reconnect, so that clients served side by side (tests run in
   // parallel) each get their own; a client that has not come back in time is gone.
-  const pending: { connection: number; until: number }[] = []
-  const expect = (c: number) => {
+  // Each carries the replay's origin: the moment that maps to the recording's t = 0.
+  const pending: { connection: number; until: number; origin: number }[] = []
+  const expect = (c: number, origin: number) => {
     if (c + 1 < plan.connections.length)
-      pending.push({ connection: c + 1, until: performance.now() + RECONNECT_WITHIN_MS })
+      pending.push({ connection: c + 1, until: performance.now() + RECONNECT_WITHIN_MS, origin })
   }
   const take = (lastEventId: string | null) => {
     while (pending[0] && pending[0].until < performance.now()) pending.shift()
     const i = pending.findIndex(
       (p) => asReceived(plan.connections[p.connection]!.lastEventId ?? null) === lastEventId,
     )
-    return i === -1 ? undefined : pending.splice(i, 1)[0]!.connection
+    return i === -1 ? undefined : pending.splice(i, 1)[0]!
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse, signal: AbortSignal) {
@@ -57,8 +67,20 @@ export function startReplay(plan: ReplayPlan, options: ReplayOptions): Promise<L
     // failed reconnect (no response) must reach the client on a fresh one to fail again.
     res.shouldKeepAlive = false
     const lastEventId = lastEventIdOf(req)
-    const start = resolveStart(plan, lastEventId, take(lastEventId), options.loop)
+    const arrived = performance.now()
+    const expected = take(lastEventId)
+    const start = resolveStart(plan, lastEventId, expected?.connection, options.loop)
     const first = plan.connections[start.connection]
+    // A reconnect the recording shows is answered at its recorded time since the first request,
+    // not a recorded delay after it arrives: each reconnect's own overhead (the client noticing
+    // the close, connecting again) would otherwise add up over a recording with many of them.
+    // A client later than that (another retry, --speed), or early, starts a timeline of its own.
+    const onTime = arrived - scaled(recordedTimeAt(plan, start))
+    const late = expected ? onTime - expected.origin : Number.NaN
+    let origin =
+      expected?.connection === start.connection && late >= 0 && late <= KEEP_TIMELINE_MS
+        ? expected.origin
+        : onTime
     // Logged as the request arrives, before the recorded server's time to answer.
     log?.(
       req,
@@ -70,9 +92,10 @@ export function startReplay(plan: ReplayPlan, options: ReplayOptions): Promise<L
     )
     // The recorded server took this long to answer (an LLM API thinks first); a client resuming
     // in the middle of a connection gets the rest of it at once.
-    if (first && start.step === 0 && !(await pause(scaled(first.respondAfterMs), signal))) return
+    const answerAt = first && start.step === 0 ? origin + scaled(first.at) : arrived
+    if (!(await pause(answerAt - performance.now(), signal))) return
     if (first?.type === 'refuse') {
-      expect(start.connection)
+      expect(start.connection, origin)
       if (first.status === undefined) res.destroy()
       else
         res
@@ -81,12 +104,12 @@ export function startReplay(plan: ReplayPlan, options: ReplayOptions): Promise<L
       return
     }
     if (first?.type === 'no-content') {
-      expect(start.connection)
+      expect(start.connection, origin)
       res.writeHead(204).end()
       return
     }
     startStream(res)
-    let due = performance.now()
+    let due = answerAt
     const wait = (ms: number) => {
       due += scaled(ms)
       return pause(due - performance.now(), signal)
@@ -102,7 +125,7 @@ export function startReplay(plan: ReplayPlan, options: ReplayOptions): Promise<L
       }
       if (stream.close) {
         if (!(await wait(stream.close.delayMs))) return
-        expect(c)
+        expect(c, origin)
         if (stream.close.cause === 'server-closed') res.end()
         else drop(res)
         return
@@ -112,6 +135,8 @@ export function startReplay(plan: ReplayPlan, options: ReplayOptions): Promise<L
       ;[c, s] = [0, 0]
       await new Promise(setImmediate)
       if (!(await wait(plan.loopGapMs))) return
+      // The recording starts again here, its first answer now.
+      origin = due - scaled(plan.connections[0]!.at)
     }
   }
 
@@ -126,21 +151,19 @@ export async function readReplayFile(
   file: string,
   intervalMs: number | undefined,
 ): Promise<ReplayPlan> {
+  const name = fileName(file)
+  const tooLarge = (size: number) => tooLargeError(name, size)
   let bytes: Buffer
   try {
-    const stats = await stat(file)
-    if (stats.size > MAX_FILE_BYTES) throw tooLarge(file, stats.size)
-    bytes = stats.isFIFO()
-      ? await readPipe(file, MAX_FILE_BYTES, (size) => tooLarge(file, size))
-      : await readFile(file)
+    bytes = await readWhole(file, MAX_FILE_BYTES, tooLarge)
   } catch (error) {
     if (error instanceof SseProbeUsageError) throw error
-    throw new SseProbeUsageError(`cannot read '${file}': ${fileProblem(error)}`)
+    throw new SseProbeUsageError(`cannot read '${name}': ${fileProblem(error)}`)
   }
-  return parseReplayFile(bytes, file, intervalMs)
+  return parseReplayFile(bytes, name, intervalMs)
 }
 
-function tooLarge(file: string, size: number): SseProbeUsageError {
+function tooLargeError(file: string, size: number): SseProbeUsageError {
   return new SseProbeUsageError(
     `'${file}' is too large to replay (${Math.ceil(size / 1024 ** 2)} MiB; at most 256 MiB)`,
   )

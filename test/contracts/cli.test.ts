@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { request as httpRequest, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
@@ -1004,6 +1005,25 @@ describe('sse-probe diff', () => {
     return path
   }
 
+  it("'-' reads a side from stdin (sse-probe --json … | sse-probe diff - golden); not both", async () => {
+    const golden = await transcript(
+      (await sseServer('id: 1\ndata: a\n\nevent: end\ndata: b\n\n')).url,
+      'stdin-golden.ndjson',
+    )
+    const same = await runCli(['diff', '-', golden], { stdin: readFileSync(golden, 'utf8') })
+    expect([same.exitCode, same.stdout]).toEqual([0, expect.stringMatching(/^✓ same: 2 events/)])
+    const raw = await runCli(['diff', golden, '-'], { stdin: 'id: 1\ndata: a\n\n' })
+    expect([raw.exitCode, raw.stdout]).toEqual([
+      1,
+      expect.stringContaining('- #2 end only on the left'),
+    ])
+    const both = await runCli(['diff', '-', '-'], { stdin: '' })
+    expect([both.exitCode, both.stderr]).toEqual([
+      2,
+      "error: only one side can be '-' (stdin): give the other as a file or a URL\n",
+    ])
+  })
+
   it('a golden transcript against a live URL: one inserted event is one difference; --ignore', async () => {
     const events = (extra: boolean, stamp: string) =>
       [
@@ -1214,6 +1234,19 @@ describe('sse-probe diff', () => {
     })
     expect(run.exitCode).toBe(130)
     expect(run.stderr).toMatch(/interrupted before the stream ended: give a URL side an end \(-n/)
+  })
+
+  it('Ctrl-C while a pipe side has not been written stops the diff (it waited for a second one)', async () => {
+    const pipe = join(work, 'never-written.fifo')
+    execFileSync('mkfifo', [pipe])
+    const run = await runCli(['diff', pipe, pipe], {
+      onSpawn: (child) => void setTimeout(() => child.kill('SIGINT'), 1000),
+      timeoutMs: 5000,
+    })
+    expect([run.exitCode, run.stderr]).toEqual([
+      130,
+      `sse-probe diff: ${pipe}: interrupted before it was read\n`,
+    ])
   })
 
   it('--time-tolerance takes a duration too', async () => {

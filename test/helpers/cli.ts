@@ -90,11 +90,15 @@ export interface RunningCli {
 }
 
 /** Starts a long-running command (`serve`, `demo --serve-only`), waits for the URL it prints, and kills it when the test ends. */
-export async function startCli(args: string[]): Promise<RunningCli> {
+export async function startCli(
+  args: string[],
+  options: { stdin?: string } = {},
+): Promise<RunningCli> {
   const child = spawn(process.execPath, [CLI, ...args], {
     env: { ...process.env, FORCE_COLOR: undefined, NO_COLOR: undefined },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   })
+  if (options.stdin !== undefined) child.stdin!.end(options.stdin)
   onTestFinished(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
   })

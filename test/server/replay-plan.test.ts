@@ -58,6 +58,7 @@ describe('transcripts', () => {
       {
         type: 'stream',
         // The headers came 10ms after the probe started, and 5ms after the reconnect.
+        at: 10,
         respondAfterMs: 10,
         steps: [
           { delayMs: 2, text: 'event: status\nid: 1\ndata: a\n\n', event: true, id: '1' },
@@ -69,6 +70,7 @@ describe('transcripts', () => {
       },
       {
         type: 'stream',
+        at: 365,
         respondAfterMs: 5,
         lastEventId: '2',
         steps: [
@@ -121,9 +123,16 @@ describe('transcripts', () => {
       't',
     )
     expect(plan.connections.slice(1)).toEqual([
-      { type: 'refuse', respondAfterMs: 1, lastEventId: '1', message: 'ECONNREFUSED' },
-      { type: 'refuse', respondAfterMs: 1, lastEventId: '1', status: 503, message: 'HTTP 503' },
-      { type: 'no-content', respondAfterMs: 1, lastEventId: '1' },
+      { type: 'refuse', at: 4, respondAfterMs: 1, lastEventId: '1', message: 'ECONNREFUSED' },
+      {
+        type: 'refuse',
+        at: 6,
+        respondAfterMs: 1,
+        lastEventId: '1',
+        status: 503,
+        message: 'HTTP 503',
+      },
+      { type: 'no-content', at: 8, respondAfterMs: 1, lastEventId: '1' },
     ])
   })
 

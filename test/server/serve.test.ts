@@ -83,6 +83,29 @@ describe('sse-probe serve: a recorded session, probed again', () => {
     await server.stop()
   })
 
+  it('keeps to the recorded timeline over many reconnects: their overhead does not add up', async () => {
+    // 60 connections of one event each, 20ms apart: a close, a reconnect 17ms (retry) later.
+    const records: object[] = [{ type: 'retry', t: 1, attempt: 1, ms: 17 }]
+    for (let k = 0; k < 60; k++) {
+      const t = k * 20
+      const attempt = k + 1
+      if (k > 0) records.push({ type: 'reconnect', t, attempt, delayMs: 17, lastEventId: `${k}` })
+      records.push({ ...OPEN, t: t + 1, attempt })
+      records.push({
+        ...ev(t + 2, `${attempt}`, `${attempt}`, k === 59 ? 'end' : 'message'),
+        attempt,
+      })
+      records.push({ type: 'close', t: t + 3, attempt, cause: 'server-closed' })
+    }
+    records.splice(2, 0, records.shift()!) // the retry after the first open
+    const server = await startCli(['serve', file('many-reconnects.ndjson', records)])
+    const run = await runCli([server.url, '--json'])
+    const events = run.ofType('event')
+    expect(events).toHaveLength(60)
+    // Each reconnect's overhead (a few ms) added up to hundreds of ms by the last event.
+    expect(events.at(-1)!.t - (59 * 20 + 2)).toBeLessThan(TOLERANCE_MS / 2)
+  })
+
   it('answers Last-Event-ID by resuming after that id', async () => {
     const server = await startCli(['serve', file('resume.ndjson', RECORDING)])
     const run = await runCli([server.url, '--json', '--last-event-id', '1'])
@@ -237,6 +260,22 @@ describe('sse-probe serve: a recorded session, probed again', () => {
       expect(server.stderr().match(/▶ GET \//g)).toHaveLength(3)
     },
   )
+
+  it("'-' reads the transcript from stdin (a pipe), named stdin in messages", async () => {
+    const server = await startCli(['serve', '-', '--speed', '0'], { stdin: RECORDING_TEXT })
+    const run = await runCli([server.url, '--json'])
+    expect(eventsOf(run)).toEqual([
+      ['message', '1', 'a'],
+      ['message', '2', 'b'],
+      ['end', '3', 'c'],
+    ])
+    expect(server.stderr()).toContain('serving stdin: 3 events')
+    const cut = await runCli(['serve', '-'], { stdin: RECORDING_TEXT.slice(0, -20) })
+    expect([cut.exitCode, cut.stderr]).toEqual([
+      2,
+      'error: stdin:5: truncated: the file ends in the middle of a record\n',
+    ])
+  })
 
   it('resumes after an id that is not ASCII, sent as UTF-8', async () => {
     const server = await startCli([

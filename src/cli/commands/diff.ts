@@ -23,7 +23,9 @@ export async function runDiffCommand(
   const { chalk } = await colors(context, flags.color)
   const body = await readRequestBody(flags.data, context)
   const running = new Set<ReturnType<typeof startProbe>>()
+  const stopped = new AbortController()
   const signals = onStopSignals(context, (name) => {
+    stopped.abort()
     for (const probe of running) probe.interrupt(name)
   })
   context.stdout.on('error', () => {})
@@ -37,6 +39,7 @@ export async function runDiffCommand(
       stdout: { write: terminal.out },
       stderr: { write: terminal.err },
       style: { bad: chalk.red, good: chalk.green, dim: chalk.dim },
+      signal: stopped.signal,
       async probe(text) {
         let url: URL
         try {

@@ -1,4 +1,5 @@
 import { formatDuration } from '../../engine/duration.ts'
+import { fileName } from '../../engine/pipe.ts'
 import { runUntilStopped } from '../../server/local-server.ts'
 import { readReplayFile, startReplay } from '../../server/replay.ts'
 import { DEFAULT_INTERVAL_MS, type ReplayPlan } from '../../server/replay-plan.ts'
@@ -27,7 +28,7 @@ export async function runServe(
     log: terminal.err,
   })
   terminal.out(`${server.url}\n`)
-  terminal.err(`serving ${file}: ${describe(plan, flags)}; Ctrl-C stops it\n`)
+  terminal.err(`serving ${fileName(file)}: ${describe(plan, flags)}; Ctrl-C stops it\n`)
   return runUntilStopped(server, context)
 }
 
