@@ -188,8 +188,10 @@ class TextedParts {
   /** Whether a part carried text; notes that it did when `now`. */
   has(item: Json, content: unknown, now = false): boolean {
     const named = [item.output_index, item.id].filter((k) => k != null)
-    // A part named by neither is one with every other such part: its text is not given twice.
-    const keys = (named.length > 0 ? named : ['?']).map((k) => `${k}:${content}`)
+    // A part named by neither is one with every other such part: its text is not given twice. A
+    // missing content index is the first part's: a server with one part may name none.
+    const part = content ?? 0
+    const keys = (named.length > 0 ? named : ['?']).map((k) => `${k}:${part}`)
     const seen = keys.some((k) => this.parts.has(k))
     if (now) for (const k of keys) this.parts.add(k)
     return seen
@@ -279,12 +281,15 @@ function openaiResponsesEvent(type: string, data: string, sink: Sink, texted: Te
   return undefined
 }
 
+const FINAL = new Set(['response.completed', 'response.incomplete', 'response.failed'])
+
 function lifecycle(kind: string, response: Json, sink: Sink, texted: TextedParts): Signal {
   if (!kind.startsWith('response.')) return undefined
   // The event's type is the end marker or the error, whatever its response object holds.
   if (isObject(response)) {
-    // The final response's text, when no part streamed any (its items are by position there).
-    if (!texted.any && Array.isArray(response.output))
+    // The final response's text, when no part streamed any (its items are by position there); not
+    // an in-progress snapshot's, which the final one completes.
+    if (!texted.any && FINAL.has(kind) && Array.isArray(response.output))
       response.output.forEach((item: Json, i: number) => {
         wholeTexts(
           sink,

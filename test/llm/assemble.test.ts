@@ -444,6 +444,21 @@ describe('what is stitched', () => {
         deltas: 3,
         problems: [],
       })
+    // Deltas that name no content index: the first part's, which the item's done names by position.
+    const unindexed = run([
+      ev('response.created', { response: { model: 'm', output: [] } }),
+      ev('response.output_text.delta', { output_index: 0, item_id: 'msg', delta: 'Hello' }),
+      ev('response.output_item.done', { output_index: 0, item: message('Hello', 'msg') }),
+      ev('response.completed', { response: { status: 'completed', output: [] } }),
+    ])
+    expect(unindexed.llm).toMatchObject({ text: 'Hello', deltas: 1 })
+    // An in-progress snapshot's text is not the answer: the final response's is.
+    const snapshot = run([
+      ev('response.created', { response: { model: 'm', output: [] } }),
+      ev('response.in_progress', { response: { status: 'in_progress', output: [message('Hel')] } }),
+      ev('response.completed', { response: { status: 'completed', output: [message('Hello')] } }),
+    ])
+    expect(snapshot.llm).toMatchObject({ text: 'Hello', finishReason: 'completed' })
   })
 
   it('Anthropic input_json_delta of a block that is not a tool use is no call, as the SDK ignores it', () => {
