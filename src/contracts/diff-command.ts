@@ -10,7 +10,7 @@ import {
 } from './diff.ts'
 import { type DiffStyle, renderDiff } from './diff-render.ts'
 import { readSideFile, SideUnreadable } from './diff-sides.ts'
-import { type ProbeRecord, redactUrl, UsageError, visible } from './engine.ts'
+import { fileName, type ProbeRecord, redactUrl, UsageError, visible } from './engine.ts'
 
 /** `sse-probe diff`'s own flags, as commander parsed them. */
 export interface DiffFlags {
@@ -87,7 +87,7 @@ export async function runDiff(
   if (flags.json)
     io.stdout.write([...records, summary].map((r) => `${JSON.stringify(r)}\n`).join(''))
   else {
-    const labels = { left: redactUrl(left), right: redactUrl(right) }
+    const labels = { left: redactUrl(fileName(left)), right: redactUrl(fileName(right)) }
     io.stdout.write(renderDiff(records, summary, labels, io.style))
   }
   return summary.same ? 0 : 1

@@ -5,8 +5,8 @@ import {
   fileName,
   fileProblem,
   type ProbeRecord,
+  readFileOrStdin,
   readTranscript,
-  readWhole,
   type SummaryRecord,
   UsageError,
 } from './engine.ts'
@@ -44,7 +44,7 @@ export async function readSideFile(
   try {
     // `diff <(command) golden.ndjson` and `-` are read in the event loop, so Ctrl-C still works.
     bytes = await unlessAborted(
-      readWhole(argument, constants.MAX_STRING_LENGTH, tooLarge),
+      readFileOrStdin(argument, constants.MAX_STRING_LENGTH, tooLarge),
       file,
       signal,
     )

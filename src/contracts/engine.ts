@@ -10,7 +10,7 @@ export type { Ending, ExtensionContext, ProbeExtension } from '../engine/extensi
 export { createHttp } from '../engine/http.ts'
 export { pointerTokens } from '../engine/json-pointer.ts'
 export { forEachObject, isJsonObject, nestedDeeperThan } from '../engine/json-text.ts'
-export { fileName, readWhole } from '../engine/pipe.ts'
+export { fileName, readFileOrStdin, readWhole } from '../engine/pipe.ts'
 export type {
   EndReason,
   EventRecord,

@@ -5,17 +5,15 @@ import type { Readable } from 'node:stream'
 import { SseProbeUsageError } from './errors.ts'
 
 /**
- * A file read whole, at most `maxBytes` of it: `-` is stdin (readStdin), a named pipe
- * (`<(command)`) is read as readPipe reads it, a regular file at once, anything else (a device:
- * /dev/zero has no size and no end) piece by piece, stopping past `maxBytes` and calling
- * `tooLarge` rather than growing without bound.
+ * A file read whole, at most `maxBytes` of it: a named pipe (`<(command)`) as readPipe reads it,
+ * a regular file at once, anything else (a device: /dev/zero has no size and no end) piece by
+ * piece, stopping past `maxBytes` and calling `tooLarge` rather than growing without bound.
  */
 export async function readWhole(
   file: string,
   maxBytes: number,
   tooLarge: (size: number) => Error,
 ): Promise<Buffer> {
-  if (file === '-') return readStdin(maxBytes, tooLarge)
   if ((await stat(file)).isFIFO()) return readPipe(file, maxBytes, tooLarge)
   const handle = await open(file)
   try {
@@ -48,10 +46,15 @@ export function readPipe(
 }
 
 /**
- * `-` as the file of serve or diff: stdin, read whole (a pipe, a socket as a parent process
- * gives, or a file). A terminal is refused: the end of the input (Ctrl-D) may never come.
+ * The file of serve or diff, read whole (readWhole); `-` is stdin (a pipe, a socket as a parent
+ * process gives, or a file). A terminal is refused: the end of the input (Ctrl-D) may never come.
  */
-function readStdin(maxBytes: number, tooLarge: (size: number) => Error): Promise<Buffer> {
+export async function readFileOrStdin(
+  file: string,
+  maxBytes: number,
+  tooLarge: (size: number) => Error,
+): Promise<Buffer> {
+  if (file !== '-') return readWhole(file, maxBytes, tooLarge)
   if (process.stdin.isTTY)
     throw new SseProbeUsageError(
       "'-' reads stdin, which is a terminal: give a file name, or pipe a transcript in",

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { fileProblem, SseProbeUsageError } from '../engine/errors.ts'
-import { fileName, readWhole } from '../engine/pipe.ts'
+import { fileName, readFileOrStdin } from '../engine/pipe.ts'
 import {
   createConnectionLog,
   drop,
@@ -155,7 +155,7 @@ export async function readReplayFile(
   const tooLarge = (size: number) => tooLargeError(name, size)
   let bytes: Buffer
   try {
-    bytes = await readWhole(file, MAX_FILE_BYTES, tooLarge)
+    bytes = await readFileOrStdin(file, MAX_FILE_BYTES, tooLarge)
   } catch (error) {
     if (error instanceof SseProbeUsageError) throw error
     throw new SseProbeUsageError(`cannot read '${name}': ${fileProblem(error)}`)

@@ -1022,6 +1022,15 @@ describe('sse-probe diff', () => {
       2,
       "error: only one side can be '-' (stdin): give the other as a file or a URL\n",
     ])
+    const body = await runCli(['diff', '-', 'http://127.0.0.1:9/', '-d', '@-'], { stdin: '{}' })
+    expect([body.exitCode, body.stderr]).toEqual([
+      2,
+      "error: -d @- and a '-' side both read stdin: give one of them as a file\n",
+    ])
+    // --schema - is no stdin: a file named -.
+    const schema = await runCli(['http://127.0.0.1:9/', '--schema', '-'], { stdin: '{}' })
+    expect(schema.exitCode).toBe(2)
+    expect(schema.stderr).toContain('no such file')
   })
 
   it('a golden transcript against a live URL: one inserted event is one difference; --ignore', async () => {

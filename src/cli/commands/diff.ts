@@ -1,5 +1,6 @@
 import { runDiff } from '../../contracts/diff-command.ts'
 import { probeFailed, SideUnreadable } from '../../contracts/diff-sides.ts'
+import { SseProbeUsageError } from '../../engine/errors.ts'
 import { SIGNAL_EXIT_CODES } from '../../engine/exit-code.ts'
 import { startProbe } from '../../engine/probe.ts'
 import type { ProbeRecord } from '../../engine/records.ts'
@@ -21,6 +22,9 @@ export async function runDiffCommand(
 ): Promise<number> {
   const terminal = createTerminal(context)
   const { chalk } = await colors(context, flags.color)
+  // Stdin can be read once.
+  if (flags.data === '@-' && (left === '-' || right === '-'))
+    throw new SseProbeUsageError("-d @- and a '-' side both read stdin: give one of them as a file")
   const body = await readRequestBody(flags.data, context)
   const running = new Set<ReturnType<typeof startProbe>>()
   const stopped = new AbortController()
