@@ -173,6 +173,52 @@ describe("commander's messages and the first commands", () => {
     expect(run.stdout).toBe('')
   })
 
+  it.each([
+    [
+      ['-N', 'URL'],
+      "error: '-N' is curl's option, not sse-probe's: events show as they arrive, so leave it out\n",
+    ],
+    [
+      ['URL', '--no-buffer'],
+      "error: '--no-buffer' is curl's option, not sse-probe's: events show as they arrive, so leave it out\n",
+    ],
+    [
+      ['-sN', 'URL'],
+      "error: '-sN' are curl's options, not sse-probe's: none is needed (no progress meter, no buffering, redirects are followed); leave them out\n",
+    ],
+    [
+      ['--data-raw', '{"a":1}', 'URL'],
+      "error: '--data-raw' is curl's option, not sse-probe's: use -d <body> (where a leading @ names a file)\n",
+    ],
+    // commander alone would answer "(Did you mean --full?)".
+    [
+      ['--url', 'URL'],
+      "error: '--url' is curl's option, not sse-probe's: give the URL as an argument\n",
+    ],
+    // commander alone: "too many arguments", the body read as a second URL.
+    [
+      ['--json', '{"a":1}', 'URL'],
+      "error: --json here asks for JSON output records; to send a JSON body as curl's --json does, use -d <body> (JSON is sent as application/json)\n",
+    ],
+    [
+      ['curl', '-N', 'URL'],
+      "error: leave out 'curl': sse-probe takes the URL and curl's -H, -d, -X, -k, -i and -v as they are\n",
+    ],
+  ])(
+    'a command line copied from curl (%j) says what to type instead, exit 2, no request',
+    async (args, message) => {
+      let requests = 0
+      const server = await startServer((_request, response) => {
+        requests++
+        response.writeHead(200, SSE).end('event: end\ndata: x\n\n')
+      })
+      const run = await runCli(args.map((arg) => (arg === 'URL' ? server.url : arg)))
+      expect(run.stderr).toBe(message)
+      expect(run.exitCode).toBe(2)
+      expect(requests).toBe(0)
+    },
+  )
+
   it('help with an option instead of a command says so in one line, exit 2', async () => {
     const run = await runCli(['help', '--json'])
     expect(run.exitCode).toBe(2)
