@@ -397,6 +397,14 @@ describe('a refused response says what to do about it, under its status (pretty)
       "an HTML page, not the stream: check the URL's path",
     ],
     [200, { 'content-type': 'application/json' }, '{"ok":true}', 'a JSON answer, not a stream'],
+    // No Content-Type at all: what Starlette's StreamingResponse sends without a media_type.
+    [200, {}, 'event: status\ndata: 1\n\n', 'Content-Type: text/event-stream'],
+    [
+      200,
+      { 'content-type': 'text/plain' },
+      ': ping\n\ndata: 1\n\n',
+      'Content-Type: text/event-stream',
+    ],
     [401, { 'www-authenticate': 'Bearer realm="api"' }, '', '-H "Authorization: Bearer …"'],
     [401, { 'www-authenticate': 'Basic realm="x"' }, '', 'http://user:password@host/'],
     [403, {}, 'Forbidden', 'the credentials were refused'],
