@@ -632,6 +632,24 @@ describe.runIf(TERMINAL_TESTS)('the spinner, in a terminal', () => {
     expect(screen).toMatch(/── summary {2}interrupted/)
     expect(screen).not.toMatch(/\^C|hello/)
   })
+  it('is not drawn when stdout is piped to the same terminal (| grep, | cat): no frame left among the events', async () => {
+    const server = await startServer((_req, res) => {
+      res.writeHead(200, SSE)
+      let n = 0
+      const timer = setInterval(() => res.write(`id: ${++n}\ndata: tick ${n}\n\n`), 150)
+      res.on('close', () => clearInterval(timer))
+    })
+    const terminal = await runInTerminal([server.url], { pipe: true })
+    await terminal.waitFor(/id 6/)
+    // Drawn, a frame would be on the last row between two events, and stay where `cat` wrote after it.
+    for (let sample = 0; sample < 5; sample++) {
+      await new Promise((resolve) => setTimeout(resolve, 70))
+      expect(terminal.screen().filter((row) => SPINNER.test(row))).toEqual([])
+    }
+    terminal.keys('C-c')
+    expect(await terminal.exitCode()).toBe(130)
+    expect(terminal.screen().join('\n')).toMatch(/── summary {2}interrupted/)
+  })
 })
 
 // This machine's system Node is older than the floor: where one is on the PATH, it is refused by name.
