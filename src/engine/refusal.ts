@@ -24,7 +24,11 @@ export function refusalHint(record: ErrorRecord): string | undefined {
   if (credentials !== undefined) return credentials
   const allow = headers.allow?.trim()
   if (status === 405 && allow) {
-    return `the endpoint allows ${allow}: give the method with -X (and a body with -d)`
+    // Only reads allowed: the request was sent with -X or -d (a body makes it a POST).
+    const readOnly = allow.split(',').every((method) => /^(GET|HEAD|OPTIONS)$/i.test(method.trim()))
+    return readOnly
+      ? `the endpoint allows ${allow}: leave out -X and -d (a body makes the request a POST)`
+      : `the endpoint allows ${allow}: give the method with -X (and a body with -d)`
   }
   if (/\bwebsocket\b/i.test(headers.upgrade ?? '')) {
     return 'a WebSocket endpoint, not Server-Sent Events (sse-probe reads text/event-stream)'

@@ -409,6 +409,8 @@ describe('a refused response says what to do about it, under its status (pretty)
     [401, { 'www-authenticate': 'Basic realm="x"' }, '', 'http://user:password@host/'],
     [403, {}, 'Forbidden', 'the credentials were refused'],
     [405, { allow: 'POST' }, '', 'the endpoint allows POST: give the method with -X'],
+    // A GET stream sent a body (-d makes a POST): adding one is not the way.
+    [405, { allow: 'GET, HEAD' }, '', 'the endpoint allows GET, HEAD: leave out -X and -d'],
     [
       426,
       { upgrade: 'websocket', connection: 'Upgrade' },
