@@ -697,6 +697,61 @@ export function commandMeant(argv: readonly string[]): string | undefined {
   return COMMANDS.find((name) => name !== word && editDistance(word, name) <= 2)
 }
 
+// curl's options that a command line copied from curl brings, which commander alone refuses
+// with no word of what to do (`--url` even draws "Did you mean --full?"): what each is here.
+const CURL_OPTIONS = new Map(
+  Object.entries({
+    '-N --no-buffer': 'events show as they arrive, so leave it out',
+    '-s --silent': 'there is no progress meter, so leave it out (-q prints only the summary)',
+    '-S --show-error': 'errors are always shown, so leave it out',
+    '-L --location': 'redirects are always followed, so leave it out',
+    '-f --fail': 'an HTTP error status always fails (exit 3), so leave it out',
+    '--data-raw': 'use -d <body> (where a leading @ names a file)',
+    '--data-binary --data-ascii': 'use -d <body>, or -d @file',
+    '--url': 'give the URL as an argument',
+    '-u --user': 'write the credentials into the URL before the host, or send the header with -H',
+    '--oauth2-bearer': 'send the token in an Authorization header with -H',
+    '-A --user-agent': 'use -H "User-Agent: …"',
+    '-b --cookie': 'use -H "Cookie: name=value"',
+    '-m --max-time': 'use -t/--timeout with a unit, e.g. -t 30s',
+    '-x': 'use --proxy <url>',
+    '-o --output': 'redirect the output instead: sse-probe --format raw <url> > file',
+    '--compressed': 'use -H "Accept-Encoding: gzip, br" (sse-probe decompresses the stream)',
+  }).flatMap(([names, hint]) => names.split(' ').map((name) => [name, hint] as const)),
+)
+// curl's switches that need no counterpart here, as they come grouped: `-sN`, `-sSL`.
+const CURL_SWITCHES = /^-[sSNLf]{2,}$/
+
+/**
+ * commander's "unknown option" error for an option of curl's, said with what to do here, or
+ * undefined for any other error.
+ */
+export function curlOptionError(text: string): string | undefined {
+  const typed = /^error: unknown option '([^']*)'/.exec(text)?.[1]
+  if (typed === undefined) return undefined
+  if (CURL_SWITCHES.test(typed)) {
+    return `error: '${typed}' are curl's options, not sse-probe's: none is needed (no progress meter, no buffering, redirects are followed); leave them out\n`
+  }
+  // `--data-raw={…}`: commander names the option with its value.
+  const flag = typed.startsWith('--') ? typed.replace(/=[\s\S]*$/, '') : typed
+  const hint = CURL_OPTIONS.get(flag)
+  return hint && `error: '${flag}' is curl's option, not sse-probe's: ${hint}\n`
+}
+
+/**
+ * A command line pasted from curl that commander would misread: `curl` kept as its first word,
+ * or curl's `--json <body>` (here --json is the output format, and the body reads as a second
+ * URL: "too many arguments"). The usage error that says what to type instead, or undefined.
+ */
+export function curlCommandLine(argv: readonly string[]): string | undefined {
+  if (argv[0] === 'curl' && argv.length > 1) {
+    return "error: leave out 'curl': sse-probe takes the URL and curl's -H, -d, -X, -k, -i and -v as they are\n"
+  }
+  const body = argv.findIndex((arg, i) => argv[i - 1] === '--json' && /^\s*[[{]/.test(arg))
+  if (body === -1) return undefined
+  return "error: --json here asks for JSON output records; to send a JSON body as curl's --json does, use -d <body> (JSON is sent as application/json)\n"
+}
+
 /** Edits (insert, delete, replace, swap two neighbours) that turn a into b. */
 function editDistance(a: string, b: string): number {
   const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)])

@@ -7,6 +7,8 @@ import { invalidOptionError, urlArg } from '../engine/validate.ts'
 import {
   commandMeant,
   createProgram,
+  curlCommandLine,
+  curlOptionError,
   helpArgv,
   leadingOptionCount,
   SHORT_USAGE,
@@ -87,7 +89,7 @@ export async function main(given: readonly string[], context: RunContext): Promi
   const help = helpArgv(words)
   // Help ignores the options, so a line that asks for help becomes that request alone.
   const argv = help === words ? given : help
-  const unknown = unknownCommand(help)
+  const unknown = curlCommandLine(given) ?? unknownCommand(help)
   if (unknown !== undefined) {
     terminal.err(errorLine(unknown, showSecrets))
     return 2
@@ -97,7 +99,7 @@ export async function main(given: readonly string[], context: RunContext): Promi
     command.exitOverride().configureOutput({
       writeOut: terminal.out,
       writeErr: terminal.err,
-      outputError: (text, write) => write(errorLine(text, showSecrets)),
+      outputError: (text, write) => write(errorLine(curlOptionError(text) ?? text, showSecrets)),
     })
     for (const option of command.options) namingItself(option)
   }

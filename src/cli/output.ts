@@ -94,9 +94,15 @@ export async function createOutput(
   let err = ''
   // Written before `out`, one by one: a line in pieces (see renderJsonPieces).
   let outPieces: string[] = []
-  // A terminal without a width (a pty nobody sized) cannot have a line fitted to it.
+  // A terminal without a width (a pty nobody sized) cannot have a line fitted to it. Piped
+  // (`| grep`, `| cat`, `| less`), what stdout shows reaches the terminal later than the
+  // spinner's own writes: it would land after a spinner frame and leave it on screen for good.
   let spinner =
-    options.format !== 'json' && !options.quiet && drawsLive(stderr, streams.env) && stderr.columns
+    options.format !== 'json' &&
+    !options.quiet &&
+    drawsLive(stderr, streams.env) &&
+    stderr.columns &&
+    (stdout.isTTY || !isPipe(stdout))
       ? await createSpinner(stderr, stdout.isTTY ? process.stdin : undefined)
       : undefined
 
@@ -249,12 +255,6 @@ export async function createOutput(
       llm.loading = llm.load().then((renderer) => {
         llm.renderer = renderer
         llm.live = llmLive
-        // Piped (`| tee`, `| cat`), the text reaches the terminal later than the spinner's own
-        // writes, which then erase the model's unfinished line: no spinner over a live answer.
-        if (llmLive && !stdout.isTTY && isPipe(stdout)) {
-          spinner?.stop()
-          spinner = undefined
-        }
         for (const action of llm.pending) action()
         llm.pending = []
       })

@@ -15,11 +15,20 @@ export function refusalHint(record: ErrorRecord): string | undefined {
   if (status === 200 && (type === 'application/json' || type?.endsWith('+json'))) {
     return 'a JSON answer, not a stream: check the path, or ask for a stream in the request (LLM APIs: "stream": true in the body)'
   }
+  // The commonest server-side slip: the events are right and the header is missing or wrong
+  // (Starlette's StreamingResponse sends none unless given a media_type).
+  if (status === 200 && SSE_BODY.test(record.body ?? '')) {
+    return 'the body is an event stream: the server must send it with Content-Type: text/event-stream'
+  }
   const credentials = credentialsHint(status, headers)
   if (credentials !== undefined) return credentials
   const allow = headers.allow?.trim()
   if (status === 405 && allow) {
-    return `the endpoint allows ${allow}: give the method with -X (and a body with -d)`
+    // Only reads allowed: the request was sent with -X or -d (a body makes it a POST).
+    const readOnly = allow.split(',').every((method) => /^(GET|HEAD|OPTIONS)$/i.test(method.trim()))
+    return readOnly
+      ? `the endpoint allows ${allow}: leave out -X and -d (a body makes the request a POST)`
+      : `the endpoint allows ${allow}: give the method with -X (and a body with -d)`
   }
   if (/\bwebsocket\b/i.test(headers.upgrade ?? '')) {
     return 'a WebSocket endpoint, not Server-Sent Events (sse-probe reads text/event-stream)'
@@ -29,6 +38,9 @@ export function refusalHint(record: ErrorRecord): string | undefined {
   }
   return undefined
 }
+
+// A body that opens with an SSE field or a comment line.
+const SSE_BODY = /^\uFEFF?\s*(?:data|event|id|retry)?:/
 
 /** What to do about a 401 or a 403, read from the challenge the server gave; else undefined. */
 export function credentialsHint(

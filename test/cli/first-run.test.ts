@@ -173,6 +173,52 @@ describe("commander's messages and the first commands", () => {
     expect(run.stdout).toBe('')
   })
 
+  it.each([
+    [
+      ['-N', 'URL'],
+      "error: '-N' is curl's option, not sse-probe's: events show as they arrive, so leave it out\n",
+    ],
+    [
+      ['URL', '--no-buffer'],
+      "error: '--no-buffer' is curl's option, not sse-probe's: events show as they arrive, so leave it out\n",
+    ],
+    [
+      ['-sN', 'URL'],
+      "error: '-sN' are curl's options, not sse-probe's: none is needed (no progress meter, no buffering, redirects are followed); leave them out\n",
+    ],
+    [
+      ['--data-raw', '{"a":1}', 'URL'],
+      "error: '--data-raw' is curl's option, not sse-probe's: use -d <body> (where a leading @ names a file)\n",
+    ],
+    // commander alone would answer "(Did you mean --full?)".
+    [
+      ['--url', 'URL'],
+      "error: '--url' is curl's option, not sse-probe's: give the URL as an argument\n",
+    ],
+    // commander alone: "too many arguments", the body read as a second URL.
+    [
+      ['--json', '{"a":1}', 'URL'],
+      "error: --json here asks for JSON output records; to send a JSON body as curl's --json does, use -d <body> (JSON is sent as application/json)\n",
+    ],
+    [
+      ['curl', '-N', 'URL'],
+      "error: leave out 'curl': sse-probe takes the URL and curl's -H, -d, -X, -k, -i and -v as they are\n",
+    ],
+  ])(
+    'a command line copied from curl (%j) says what to type instead, exit 2, no request',
+    async (args, message) => {
+      let requests = 0
+      const server = await startServer((_request, response) => {
+        requests++
+        response.writeHead(200, SSE).end('event: end\ndata: x\n\n')
+      })
+      const run = await runCli(args.map((arg) => (arg === 'URL' ? server.url : arg)))
+      expect(run.stderr).toBe(message)
+      expect(run.exitCode).toBe(2)
+      expect(requests).toBe(0)
+    },
+  )
+
   it('help with an option instead of a command says so in one line, exit 2', async () => {
     const run = await runCli(['help', '--json'])
     expect(run.exitCode).toBe(2)
@@ -351,10 +397,20 @@ describe('a refused response says what to do about it, under its status (pretty)
       "an HTML page, not the stream: check the URL's path",
     ],
     [200, { 'content-type': 'application/json' }, '{"ok":true}', 'a JSON answer, not a stream'],
+    // No Content-Type at all: what Starlette's StreamingResponse sends without a media_type.
+    [200, {}, 'event: status\ndata: 1\n\n', 'Content-Type: text/event-stream'],
+    [
+      200,
+      { 'content-type': 'text/plain' },
+      ': ping\n\ndata: 1\n\n',
+      'Content-Type: text/event-stream',
+    ],
     [401, { 'www-authenticate': 'Bearer realm="api"' }, '', '-H "Authorization: Bearer …"'],
     [401, { 'www-authenticate': 'Basic realm="x"' }, '', 'http://user:password@host/'],
     [403, {}, 'Forbidden', 'the credentials were refused'],
     [405, { allow: 'POST' }, '', 'the endpoint allows POST: give the method with -X'],
+    // A GET stream sent a body (-d makes a POST): adding one is not the way.
+    [405, { allow: 'GET, HEAD' }, '', 'the endpoint allows GET, HEAD: leave out -X and -d'],
     [
       426,
       { upgrade: 'websocket', connection: 'Upgrade' },
@@ -577,6 +633,24 @@ describe.runIf(TERMINAL_TESTS)('the spinner, in a terminal', () => {
     const screen = terminal.screen().join('')
     expect(screen).toMatch(/── summary {2}interrupted/)
     expect(screen).not.toMatch(/\^C|hello/)
+  })
+  it('is not drawn when stdout is piped to the same terminal (| grep, | cat): no frame left among the events', async () => {
+    const server = await startServer((_req, res) => {
+      res.writeHead(200, SSE)
+      let n = 0
+      const timer = setInterval(() => res.write(`id: ${++n}\ndata: tick ${n}\n\n`), 150)
+      res.on('close', () => clearInterval(timer))
+    })
+    const terminal = await runInTerminal([server.url], { pipe: true })
+    await terminal.waitFor(/id 6/)
+    // Drawn, a frame would be on the last row between two events, and stay where `cat` wrote after it.
+    for (let sample = 0; sample < 5; sample++) {
+      await new Promise((resolve) => setTimeout(resolve, 70))
+      expect(terminal.screen().filter((row) => SPINNER.test(row))).toEqual([])
+    }
+    terminal.keys('C-c')
+    expect(await terminal.exitCode()).toBe(130)
+    expect(terminal.screen().join('\n')).toMatch(/── summary {2}interrupted/)
   })
 })
 
