@@ -80,6 +80,12 @@ describe('--schema', () => {
     expect(pretty.stderr + pretty.stdout).toContain(
       '✗ event #3 status id 2  /progress must be <= 100',
     )
+    // What the summary's line saw is a count of events that broke the schema.
+    expect(pretty.stderr).toContain(`✗ --schema ${schema} (got 2 violating events)`)
+    const json = await runMain(['--json', '--schema', schema, `${server.url}/`])
+    expect(json.stderr).toContain(
+      `error: expectation failed: --schema ${schema} (got 2 violating events)`,
+    )
   })
 
   it('--fail-fast ends an endless stream at the first violation', async () => {

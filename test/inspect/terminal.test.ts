@@ -506,7 +506,7 @@ describe.skipIf(!HAS_TMUX && !process.env.CI)('sse-probe inspect in a terminal',
     expect(screen).toMatch(/ violation +--schema n\.json \/n: must be <= 100/)
     term.keys('q')
     expect(await term.exited()).toBe(1)
-    expect(term.stderr()).toMatch(/✗ --schema n\.json \(got 1\)/)
+    expect(term.stderr()).toMatch(/✗ --schema n\.json \(got 1 violating event\)/)
   })
 
   it('shows the numbers of JSON data as sent, in the grid and the detail pane, not as doubles', async () => {

@@ -1,5 +1,6 @@
 import type { ChalkInstance } from 'chalk'
 import { renderTrigger, renderViolation } from '../../contracts/render.ts'
+import { counted } from '../../engine/counted.ts'
 import { formatDuration } from '../../engine/duration.ts'
 import { visible } from '../../engine/escape.ts'
 import type {
@@ -216,7 +217,11 @@ function shownActual(e: ExpectationResult): string {
     return formatDuration(actual)
   }
   if (typeof actual === 'number' && e.name.startsWith('--expect-data')) {
-    return actual === 0 ? 'no match' : `${actual} matching event${actual === 1 ? '' : 's'}`
+    return actual === 0 ? 'no match' : counted(actual, 'matching event')
+  }
+  // A contract's count is of the events that broke it.
+  if (typeof actual === 'number' && /^--(schema|openapi) /.test(e.name)) {
+    return actual === 0 ? 'no violation' : counted(actual, 'violating event')
   }
   // --expect-order: the types seen (none of them: an empty list); --expect-within: no event after
   // the trigger.
