@@ -759,6 +759,16 @@ describe('--trigger', () => {
       message: expect.stringMatching(/--trigger POST .*\/fail: HTTP 500/),
       status: 500,
     })
+    // The summary's trigger line does not read as if it had gone through.
+    const pretty = await runMain([
+      '--timeout',
+      '5s',
+      '--trigger',
+      `POST ${server.url}/fail`,
+      `${server.url}/events`,
+    ])
+    expect(pretty.stderr).toContain('trigger      failed (above)')
+    expect(pretty.stderr).not.toContain('no event after it')
   })
 
   it("a refused trigger shows why: its answer's body (FastAPI's 422), as for a refused stream", async () => {

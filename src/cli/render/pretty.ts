@@ -258,7 +258,9 @@ export function renderSummary(s: SummaryRecord, c: ChalkInstance, block: string[
         ? `${formatDuration(s.triggerToEventMs)} to the first event`
         : s.connections === 0
           ? 'not sent: the stream never opened'
-          : 'no event after it'
+          : s.reason === 'trigger-failed'
+            ? 'failed (above)'
+            : 'no event after it'
     lines.push(`trigger      ${seen}`)
   }
   lines.push(...block)
