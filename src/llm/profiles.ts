@@ -334,6 +334,9 @@ function createAnthropicParser(): ProfileParser {
   let usage: Record<string, Json> | undefined
   const toolBlocks = new Set<unknown>()
   return (type, data, sink) => {
+    // The SDK reads an event by its data's type, but only under an event name: a `ping` event or
+    // one without a name ('message') is skipped, whatever its data says.
+    if (type === 'ping' || type === 'message') return undefined
     const event = parseJson(data)
     if (type === 'error' || (isObject(event) && event.type === 'error'))
       return { error: errorMessage(event ?? data) }

@@ -1,4 +1,5 @@
 // Hostile LLM streams: what the profile keeps must never end the command with an internal error.
+import Anthropic from '@anthropic-ai/sdk'
 import { describe, expect, it } from 'vitest'
 import { createAssembler } from '../../src/llm/assembler.ts'
 import { fullParser } from '../../src/llm/profiles.ts'
@@ -105,5 +106,40 @@ describe('streamed errors of odd shapes', () => {
     ).toEqual({
       error: '{"type":"error","error":42}',
     })
+  })
+})
+
+describe("an event name that disagrees with the data's type", () => {
+  it('Anthropic: a ping or a nameless event is skipped whatever its data says, as @anthropic-ai/sdk skips it', async () => {
+    const delta = (text: string) =>
+      `{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"${text}"}}`
+    const { url } = await sseServer(
+      MESSAGE_START +
+        anthropic(
+          'content_block_start',
+          '{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}',
+        ) +
+        anthropic('content_block_delta', delta('a')) +
+        anthropic('content_block_delta', delta('b')) +
+        anthropic('ping', delta('PING')) +
+        `data: ${delta('NAMELESS')}\n\n` +
+        anthropic('ping', '{"type":"message_stop"}') +
+        anthropic('content_block_delta', delta('c')) +
+        anthropic('content_block_stop', '{"type":"content_block_stop","index":0}') +
+        anthropic(
+          'message_delta',
+          '{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":3}}',
+        ) +
+        anthropic('message_stop', '{"type":"message_stop"}'),
+    )
+    const message = await new Anthropic({ apiKey: 'k', baseURL: url, maxRetries: 0 }).messages
+      .stream({ model: 'm', max_tokens: 9, messages: [{ role: 'user', content: 'hi' }] })
+      .finalMessage()
+    expect(message.content).toEqual([{ type: 'text', text: 'abc' }])
+    const run = await runCli(['--json', '--expect-llm', url])
+    expect(run.exitCode).toBe(0)
+    const llm = llmOf(run.summary)
+    expect(llm).toMatchObject({ text: 'abc', finishReason: 'end_turn', problems: [] })
+    expect(llm.usage).toEqual(message.usage)
   })
 })
