@@ -220,8 +220,10 @@ const itemOf = (event: Json) => ({ output_index: event.output_index, id: event.i
 function openaiResponsesEvent(type: string, data: string, sink: Sink, texted: TextedParts): Signal {
   const event = parseJson(data)
   const kind: string = isObject(event) && typeof event.type === 'string' ? event.type : type
-  if (kind === 'error') return { error: errorMessage(event ?? data) }
+  // The openai SDK throws on an `error` event and on any data with an `error`, whatever its type.
+  if (kind === 'error' || type === 'error') return { error: errorMessage(event ?? data) }
   if (!isObject(event)) return undefined
+  if (event.error) return { error: errorMessage(event.error) }
   const key = typeof event.output_index === 'number' ? event.output_index : event.item_id
   switch (kind) {
     case 'response.output_text.delta':
