@@ -220,8 +220,10 @@ const itemOf = (event: Json) => ({ output_index: event.output_index, id: event.i
 function openaiResponsesEvent(type: string, data: string, sink: Sink, texted: TextedParts): Signal {
   const event = parseJson(data)
   const kind: string = isObject(event) && typeof event.type === 'string' ? event.type : type
-  if (kind === 'error') return { error: errorMessage(event ?? data) }
+  // The openai SDK throws on an `error` event and on any data with an `error`, whatever its type.
+  if (kind === 'error' || type === 'error') return { error: errorMessage(event ?? data) }
   if (!isObject(event)) return undefined
+  if (event.error) return { error: errorMessage(event.error) }
   const key = typeof event.output_index === 'number' ? event.output_index : event.item_id
   switch (kind) {
     case 'response.output_text.delta':
@@ -334,6 +336,9 @@ function createAnthropicParser(): ProfileParser {
   let usage: Record<string, Json> | undefined
   const toolBlocks = new Set<unknown>()
   return (type, data, sink) => {
+    // The SDK reads an event by its data's type, but only under an event name: a `ping` event or
+    // one without a name ('message') is skipped, whatever its data says.
+    if (type === 'ping' || type === 'message') return undefined
     const event = parseJson(data)
     if (type === 'error' || (isObject(event) && event.type === 'error'))
       return { error: errorMessage(event ?? data) }

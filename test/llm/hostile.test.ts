@@ -1,4 +1,6 @@
 // Hostile LLM streams: what the profile keeps must never end the command with an internal error.
+import Anthropic from '@anthropic-ai/sdk'
+import OpenAI from 'openai'
 import { describe, expect, it } from 'vitest'
 import { createAssembler } from '../../src/llm/assembler.ts'
 import { fullParser } from '../../src/llm/profiles.ts'
@@ -105,5 +107,92 @@ describe('streamed errors of odd shapes', () => {
     ).toEqual({
       error: '{"type":"error","error":42}',
     })
+  })
+})
+
+describe("an event name that disagrees with the data's type", () => {
+  it('Anthropic: a ping or a nameless event is skipped whatever its data says, as @anthropic-ai/sdk skips it', async () => {
+    const delta = (text: string) =>
+      `{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"${text}"}}`
+    const { url } = await sseServer(
+      MESSAGE_START +
+        anthropic(
+          'content_block_start',
+          '{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}',
+        ) +
+        anthropic('content_block_delta', delta('a')) +
+        anthropic('content_block_delta', delta('b')) +
+        anthropic('ping', delta('PING')) +
+        `data: ${delta('NAMELESS')}\n\n` +
+        anthropic('ping', '{"type":"message_stop"}') +
+        anthropic('content_block_delta', delta('c')) +
+        anthropic('content_block_stop', '{"type":"content_block_stop","index":0}') +
+        anthropic(
+          'message_delta',
+          '{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":3}}',
+        ) +
+        anthropic('message_stop', '{"type":"message_stop"}'),
+    )
+    const message = await new Anthropic({ apiKey: 'k', baseURL: url, maxRetries: 0 }).messages
+      .stream({ model: 'm', max_tokens: 9, messages: [{ role: 'user', content: 'hi' }] })
+      .finalMessage()
+    expect(message.content).toEqual([{ type: 'text', text: 'abc' }])
+    const run = await runCli(['--json', '--expect-llm', url])
+    expect(run.exitCode).toBe(0)
+    const llm = llmOf(run.summary)
+    expect(llm).toMatchObject({ text: 'abc', finishReason: 'end_turn', problems: [] })
+    expect(llm.usage).toEqual(message.usage)
+  })
+})
+
+describe('a Responses event that the openai SDK throws on, whatever its type says', () => {
+  it('under the name error, or with an error object: stream-error, exit 3, as the SDK throws', async () => {
+    const event = (name: string, data: object) =>
+      `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`
+    const delta = (text: string, extra = {}) => ({
+      type: 'response.output_text.delta',
+      output_index: 0,
+      item_id: 'msg',
+      content_index: 0,
+      delta: text,
+      ...extra,
+    })
+    const head =
+      event('response.created', {
+        type: 'response.created',
+        response: { id: 'r', object: 'response', model: 'gpt', status: 'in_progress', output: [] },
+      }) +
+      event('response.output_item.added', {
+        type: 'response.output_item.added',
+        output_index: 0,
+        item: { id: 'msg', type: 'message', role: 'assistant', status: 'in_progress', content: [] },
+      }) +
+      event('response.output_text.delta', delta('a')) +
+      event('response.output_text.delta', delta('b'))
+    const cases = [
+      [event('error', delta('E')), '"delta":"E"'],
+      [
+        event(
+          'response.output_text.delta',
+          delta('E', { error: { code: 'server_error', message: 'boom' } }),
+        ),
+        'server_error: boom',
+      ],
+    ]
+    for (const [failing, message] of cases) {
+      const { url } = await sseServer(`${head}${failing}`)
+      const client = new OpenAI({ apiKey: 'k', baseURL: url, maxRetries: 0 })
+      await expect(
+        client.responses.stream({ model: 'm', input: 'hi' }).finalResponse(),
+      ).rejects.toThrow()
+      const run = await runCli(['--json', '--expect-llm', url])
+      expect(run.exitCode).toBe(3)
+      expect(run.summary).toMatchObject({ reason: 'stream-error' })
+      const llm = llmOf(run.summary)
+      expect(llm.text).toBe('ab')
+      expect(llm.problems).toEqual([
+        { code: 'stream-error', message: expect.stringContaining(message!) },
+      ])
+    }
   })
 })
