@@ -35,6 +35,8 @@ export interface EventStream {
 // up to 6 times longer (a control character is \u0001 in JSON). An eighth leaves room for all,
 // whatever --max-event-size allows.
 const MAX_HELD = Math.floor(constants.MAX_STRING_LENGTH / 8)
+// Characters of the stream's end read for its last block: an `event: end` block is a few dozen.
+const TAIL = 1024
 
 export function createEventStream(
   callbacks: StreamCallbacks,
@@ -49,14 +51,12 @@ export function createEventStream(
   let tooLarge = false
   const commentText = options.exactComments === false ? undefined : createCommentText()
   const types = createTypeTable()
-  // The stream's last two chunks, where its last block is (datalessLastType), and the last
-  // characters before them (a blank line there starts the block), joined only at the end: more
-  // per chunk (a join, a list of the last kilobyte's) cost ~0.5 µs a chunk, +60 % on a stream of
-  // small chunks. `chunks`: how many there were, up to 3.
-  let priorEnd = ''
-  let beforeLast = ''
-  let last = ''
-  let chunks = 0
+  // The stream's last characters, TAIL to twice as many, where its last block is (datalessLastType;
+  // read from its last TAIL whatever the chunks, so that the chunking never changes a result), and
+  // how many it had. A long chunk replaces them; short ones are joined, cut back to TAIL only past
+  // twice as many: a copy per chunk cost ~0.5 µs (+60 % on a stream of small chunks).
+  let recent = ''
+  let received = 0
 
   const held = Math.min(options.maxEventSize, MAX_HELD)
   const parser = createParser({
@@ -114,10 +114,9 @@ export function createEventStream(
     feed(bytes) {
       if (tooLarge) return
       const text = decoder.decode(bytes)
-      priorEnd = beforeLast.slice(-4)
-      beforeLast = last
-      last = text
-      if (chunks < 3) chunks++
+      received += text.length
+      if (text.length >= TAIL) recent = text
+      else recent = (recent.length > 2 * TAIL ? recent.slice(-TAIL) : recent) + text
       commentText?.beforeFeed(text)
       parser.feed(text)
       commentText?.afterFeed()
@@ -131,13 +130,14 @@ export function createEventStream(
         // Two line ends complete whatever block was pending, so the parser shows it to us.
         parser.feed(`${rest}\n\n`)
         discarded = discarding as EventSourceMessage | undefined
-        if (!discarded)
-          datalessType = datalessLastType(priorEnd + beforeLast + last + rest, chunks < 3)
+        if (!discarded) {
+          const end = recent + rest
+          const fromStart = received + rest.length <= TAIL
+          datalessType = datalessLastType(fromStart ? end : end.slice(-TAIL), fromStart)
+        }
       }
-      priorEnd = ''
-      beforeLast = ''
-      last = ''
-      chunks = 0
+      recent = ''
+      received = 0
       discarding = false
       tooLarge = false
       parser.reset()
