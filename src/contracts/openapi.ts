@@ -631,7 +631,8 @@ function fieldsNamed(
  * the data is parsed as JSON and validated where the document says it is JSON:
  * `contentMediaType: application/json` with a `contentSchema` (the OAS meaning),
  * or a schema that does not accept a string at all (an object, as ASP.NET writes).
- * Likewise an `id` whose schema does not accept a string is read as JSON.
+ * Likewise an `id` whose schema does not accept a string is read as JSON, and a `retry` whose
+ * schema does not accept a number as its digits.
  */
 function rewriteData(
   original: AnySchema,
@@ -642,13 +643,14 @@ function rewriteData(
   const schema = follow(original)
   if (!isJsonObject(schema) || seen.has(schema)) return original
   seen.add(schema)
+  // A field's schema, read through one of the document Ajv's keywords (loadOpenApi's `parsing`).
+  const readAs = (keyword: string, inner: unknown, rest: Json = {}) => {
+    contentSchemas.push(inner)
+    return { ...rest, [keyword]: contentSchemas.length - 1 }
+  }
   const properties = schema.properties
   if (isJsonObject(properties) && properties.data !== undefined) {
     const data = follow(properties.data)
-    const json = (inner: unknown, rest: Json) => {
-      contentSchemas.push(inner)
-      return { ...rest, [JSON_KEYWORD]: contentSchemas.length - 1 }
-    }
     const contentSchema = contentKeyword(data, 'contentSchema', follow)
     if (
       isJsonObject(data) &&
@@ -657,9 +659,9 @@ function rewriteData(
     ) {
       // One in an allOf member stays there: without the vocabulary, Ajv only annotates with it.
       const { contentSchema: _, ...rest } = data
-      schema.properties = { ...properties, data: json(contentSchema, rest) }
+      schema.properties = { ...properties, data: readAs(JSON_KEYWORD, contentSchema, rest) }
     } else if (!accepts(data, 'string', follow)) {
-      schema.properties = { ...properties, data: json(properties.data, {}) }
+      schema.properties = { ...properties, data: readAs(JSON_KEYWORD, properties.data) }
     }
   }
   // Huma declares the id an integer, and writes `id: 5`: read as a number there. springdoc
@@ -670,11 +672,7 @@ function rewriteData(
     ['retry', RETRY_KEYWORD, 'number'],
   ] as const) {
     if (fields[field] === undefined || accepts(fields[field], kind, follow)) continue
-    contentSchemas.push(fields[field])
-    schema.properties = {
-      ...(schema.properties as Json),
-      [field]: { [keyword]: contentSchemas.length - 1 },
-    }
+    schema.properties = { ...(schema.properties as Json), [field]: readAs(keyword, fields[field]) }
   }
   for (const key of BRANCH_KEYWORDS) {
     const branches = schema[key]

@@ -1,4 +1,5 @@
 import type { ChalkInstance } from 'chalk'
+import { counted } from '../../engine/counted.ts'
 import { visible } from '../../engine/escape.ts'
 import type { CloseRecord } from '../../engine/records.ts'
 
@@ -89,7 +90,7 @@ export function discardedNote(record: CloseRecord): string {
     return ` (its last block, event: ${visible(record.datalessEnd)}, had no data line: not an event, as in browsers; send "data:" with it)`
   return record.discardedBytes === undefined
     ? ''
-    : ` (incomplete event of ${record.discardedBytes} byte${record.discardedBytes === 1 ? '' : 's'} discarded)`
+    : ` (incomplete event of ${counted(record.discardedBytes, 'byte')} discarded)`
 }
 
 /** What a reconnection sent as Last-Event-ID. */
