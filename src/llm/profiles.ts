@@ -1,3 +1,4 @@
+import { clipped, SHOWN_MAX } from '../engine/escape.ts'
 import { isJsonObject, jsonText } from '../engine/json-text.ts'
 import { END_DATA, END_EVENT, type ProfileParser, type Signal, type Sink } from './assembler.ts'
 import { withTemplates } from './template.ts'
@@ -7,19 +8,31 @@ import type { LlmProfile } from './types.ts'
 // biome-ignore lint: the shapes are the providers', checked field by field where used
 type Json = any
 
-/** Parses data that may be JSON; anything else (a keep-alive, `[DONE]`) is undefined. */
+/**
+ * Data that JSON.parse rejects. Each SDK parses every event's data (Anthropic's: every named one
+ * but `ping`) and throws on it, so the answer fails there for every SDK client: a stream error.
+ */
+const MALFORMED: unique symbol = Symbol('malformed')
+
+/** Parses an event's data; `[DONE]` (the openai SDK's end) is undefined, data that is no JSON MALFORMED. */
 function parseJson(data: string): Json {
-  // JSON may start with whitespace (`data:  {…}`, a first data line left empty): the SDKs parse it.
-  let at = 0
-  let first = data.charCodeAt(0)
-  while (first === 32 || first === 10 || first === 13 || first === 9) first = data.charCodeAt(++at)
-  if (first !== 123 && first !== 91) return undefined // '{' '['
+  if (data === '[DONE]') return undefined
   try {
     return JSON.parse(data)
   } catch {
-    return undefined
+    return MALFORMED
   }
 }
+
+/** The stream error of an error event: its JSON as parsed, else its data as sent. */
+const errorIn = (parsed: Json, data: string): Signal => ({
+  error: errorMessage(parsed === MALFORMED || parsed === undefined ? data : parsed),
+})
+
+/** The stream error of data that is not JSON, quoted as far as one line shows it. */
+const malformed = (data: string): Signal => ({
+  error: `data that is not JSON, where the SDKs throw: ${JSON.stringify(clipped(data, SHOWN_MAX))}`,
+})
 
 const isObject = isJsonObject<Json>
 
@@ -127,7 +140,8 @@ function openaiChatChunk(
   const chunk = parseJson(data)
   // The openai SDK throws on an `error` event (a gateway's way to say it) and on any data with an
   // `error`: the stream failed.
-  if (type === 'error') return { error: errorMessage(chunk ?? data) }
+  if (type === 'error') return errorIn(chunk, data)
+  if (chunk === MALFORMED) return malformed(data)
   if (!isObject(chunk)) return undefined
   if (chunk.error) return { error: errorMessage(chunk.error) }
   sink.model(chunk.model)
@@ -221,7 +235,8 @@ function openaiResponsesEvent(type: string, data: string, sink: Sink, texted: Te
   const event = parseJson(data)
   const kind: string = isObject(event) && typeof event.type === 'string' ? event.type : type
   // The openai SDK throws on an `error` event and on any data with an `error`, whatever its type.
-  if (kind === 'error' || type === 'error') return { error: errorMessage(event ?? data) }
+  if (kind === 'error' || type === 'error') return errorIn(event, data)
+  if (event === MALFORMED) return malformed(data)
   if (!isObject(event)) return undefined
   if (event.error) return { error: errorMessage(event.error) }
   const key = typeof event.output_index === 'number' ? event.output_index : event.item_id
@@ -340,8 +355,8 @@ function createAnthropicParser(): ProfileParser {
     // one without a name ('message') is skipped, whatever its data says.
     if (type === 'ping' || type === 'message') return undefined
     const event = parseJson(data)
-    if (type === 'error' || (isObject(event) && event.type === 'error'))
-      return { error: errorMessage(event ?? data) }
+    if (type === 'error' || (isObject(event) && event.type === 'error')) return errorIn(event, data)
+    if (event === MALFORMED) return malformed(data)
     if (!isObject(event)) return undefined
     switch (event.type) {
       case 'message_start': {

@@ -503,17 +503,22 @@ describe('templates of Chat chunks (the fast path)', () => {
 
   it('leaves a raw control character in the text to the full parse, which rejects it as JSON does', () => {
     const raw = (content: string) => ({ t: 3, data: chunk({ content: 'X' }).replace('X', content) })
-    const { llm } = run([text(1, 'a'), text(2, 'b'), raw('c\u0001'), raw('d\\u0001'), text(4, 'e')])
-    // The SDKs' JSON.parse throws on the third chunk; the fourth is a valid escape.
-    expect(llm!.text).toBe('abd\u0001e')
+    const escaped = run([text(1, 'a'), text(2, 'b'), raw('c\\u0001'), text(4, 'd')])
+    expect(escaped.llm!.text).toBe('abc\u0001d')
+    // The SDKs' JSON.parse throws on it: the stream fails there.
+    const { llm, ends } = run([text(1, 'a'), text(2, 'b'), raw('c\u0001'), text(4, 'd')])
+    expect(llm!.text).toBe('ab')
+    expect(ends).toEqual([
+      { reason: 'stream-error', message: expect.stringContaining('data that is not JSON') },
+    ])
   })
 
   it('learns from and reads no chunk that means more, or less, to a full parse than its text', () => {
     const x = chunk({ content: 'X' })
-    // What a full parse reads in each: its text, or nothing, and a usage.
-    const odd: [string, string, string, object | null][] = [
-      ['a control character in the id', x.replace('{', '{"id":"\u0001",'), '', null],
-      ['cut JSON', x.slice(0, -1), '', null],
+    // What a full parse reads in each: its text, or nothing, and a usage; or no JSON, the end.
+    const odd: [string, string, string | undefined, object | null][] = [
+      ['a control character in the id', x.replace('{', '{"id":"\u0001",'), undefined, null],
+      ['cut JSON', x.slice(0, -1), undefined, null],
       ['a second choices', x.replace(/}$/, ',"choices":[]}'), '', null],
       ['choices nested', `${x.replace('"choices"', '"choices":[],"in":{"choices"')}}`, '', null],
       [
@@ -527,13 +532,15 @@ describe('templates of Chat chunks (the fast path)', () => {
     // that failed on it.
     for (const start of [['a'], ['a', 'b']])
       for (const [name, data, said, usage] of odd) {
-        const { llm } = run([
+        const { llm, ends } = run([
           ...start.map((t) => text(1, t)),
           { t: 2, data },
           text(3, 'Z'),
           text(4, 'Z'),
         ])
-        expect(llm, name).toMatchObject({ text: `${start.join('')}${said}ZZ`, usage })
+        const stitched = said === undefined ? start.join('') : `${start.join('')}${said}ZZ`
+        expect(llm, name).toMatchObject({ text: stitched, usage })
+        expect(ends.map((e) => e.reason)).toEqual(said === undefined ? ['stream-error'] : [])
       }
     const error = x.replace('{', '{"\\u0065rror":{"message":"boom"},')
     expect(run([text(1, 'a'), { t: 2, data: error }]).ends).toEqual([

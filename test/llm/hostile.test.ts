@@ -196,3 +196,104 @@ describe('a Responses event that the openai SDK throws on, whatever its type say
     }
   })
 })
+
+describe('data that is not JSON, after the profile is recognised', () => {
+  const chatText = (text: string) => chat(`{"index":0,"delta":{"content":"${text}"}}`)
+  const garbage = '{"object":"chat.completion.chunk","choices":[{"delta":'
+
+  it('Chat: a stream error where the openai SDK throws, the text before it kept, exit 3', async () => {
+    const { url } = await sseServer(
+      `${chatText('a')}${chatText('b')}data: ${garbage}\n\n${chatText('c')}data: [DONE]\n\n`,
+    )
+    const client = new OpenAI({ apiKey: 'k', baseURL: url, maxRetries: 0 })
+    const stream = client.chat.completions.stream({ model: 'm', messages: [] })
+    await expect(stream.finalChatCompletion()).rejects.toThrow('malformed server-sent event JSON')
+    const run = await runCli(['--json', '--expect-llm', url])
+    expect(run.exitCode).toBe(3)
+    expect(run.summary).toMatchObject({ reason: 'stream-error' })
+    const llm = llmOf(run.summary)
+    expect(llm.text).toBe('ab')
+    expect(llm.problems).toEqual([
+      {
+        code: 'stream-error',
+        message: `data that is not JSON, where the SDKs throw: ${JSON.stringify(garbage)}`,
+      },
+    ])
+  })
+
+  it('Responses: a stream error, as the openai SDK throws', async () => {
+    const event = (name: string, data: string) => `event: ${name}\ndata: ${data}\n\n`
+    const { url } = await sseServer(
+      event(
+        'response.created',
+        '{"type":"response.created","response":{"id":"r","object":"response","model":"m","status":"in_progress","output":[]}}',
+      ) +
+        event(
+          'response.output_item.added',
+          '{"type":"response.output_item.added","output_index":0,"item":{"id":"i","type":"message","role":"assistant","status":"in_progress","content":[]}}',
+        ) +
+        event(
+          'response.content_part.added',
+          '{"type":"response.content_part.added","output_index":0,"item_id":"i","content_index":0,"part":{"type":"output_text","text":"","annotations":[]}}',
+        ) +
+        event(
+          'response.output_text.delta',
+          '{"type":"response.output_text.delta","output_index":0,"item_id":"i","content_index":0,"delta":"a"}',
+        ) +
+        event('response.output_text.delta', 'keep-alive') +
+        event('response.completed', '{"type":"response.completed","response":{"id":"r"}}'),
+    )
+    const client = new OpenAI({ apiKey: 'k', baseURL: url, maxRetries: 0 })
+    await expect(
+      client.responses.stream({ model: 'm', input: 'hi' }).finalResponse(),
+    ).rejects.toThrow('malformed server-sent event JSON')
+    const run = await runCli(['--json', url])
+    expect(run.exitCode).toBe(3)
+    expect(llmOf(run.summary).problems).toEqual([
+      {
+        code: 'stream-error',
+        message: 'data that is not JSON, where the SDKs throw: "keep-alive"',
+      },
+    ])
+  })
+
+  it('Anthropic: a stream error under a name the SDK parses; skipped under ping or no name, as the SDK skips them', async () => {
+    const text = (t: string) =>
+      anthropic(
+        'content_block_delta',
+        `{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"${t}"}}`,
+      )
+    const body = (bad: string) =>
+      MESSAGE_START +
+      anthropic(
+        'content_block_start',
+        '{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}',
+      ) +
+      text('a') +
+      bad +
+      text('b') +
+      anthropic('content_block_stop', '{"type":"content_block_stop","index":0}') +
+      anthropic('message_stop', '{"type":"message_stop"}')
+    const outcomes = []
+    for (const bad of [
+      anthropic('content_block_delta', '{"type":'),
+      anthropic('ping', 'ping'),
+      'data: {\n\n',
+    ]) {
+      const { url } = await sseServer(body(bad))
+      const client = new Anthropic({ apiKey: 'k', baseURL: url, maxRetries: 0 })
+      const sdk = await client.messages
+        .stream({ model: 'm', max_tokens: 9, messages: [] })
+        .finalMessage()
+        .then((m) => (m.content[0] as { text: string }).text)
+        .catch(() => 'threw')
+      const run = await runCli(['--json', url])
+      outcomes.push([sdk, run.exitCode, llmOf(run.summary).text])
+    }
+    expect(outcomes).toEqual([
+      ['threw', 3, 'a'],
+      ['ab', 0, 'ab'],
+      ['ab', 0, 'ab'],
+    ])
+  })
+})
