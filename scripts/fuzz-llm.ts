@@ -139,6 +139,8 @@ interface Frame {
   data: string
   /** A comment line written before it. */
   comment?: string
+  /** Cut short: data that is not JSON, which every SDK throws on. */
+  malformed?: boolean
 }
 
 interface Generated {
@@ -149,8 +151,11 @@ interface Generated {
   nospace: boolean
   /** A short description for the report. */
   shape: string
-  /** How the stream ends: its end marker, closed before it, or an error the provider streams. */
-  ending: 'end' | 'cut' | 'error'
+  /**
+   * How the stream ends: its end marker, closed before it, an error the provider streams, or an
+   * event whose data is cut short (not JSON).
+   */
+  ending: 'end' | 'cut' | 'error' | 'malformed'
 }
 
 /** A block of MCP tool use or compaction, which only a beta request gets. */
@@ -176,8 +181,16 @@ function ending(r: Rng, g: Omit<Generated, 'ending'>): Generated {
   const k = r()
   if (k < 0.9 || g.frames.length < 2) return { ...g, ending: 'end' }
   const at = int(r, 1, g.frames.length - 1)
-  if (k < 0.96) return { ...g, frames: g.frames.slice(0, at), ending: 'cut' }
-  return { ...g, frames: [...g.frames.slice(0, at), ERRORS[g.profile]], ending: 'error' }
+  if (k < 0.95) return { ...g, frames: g.frames.slice(0, at), ending: 'cut' }
+  if (k < 0.98)
+    return { ...g, frames: [...g.frames.slice(0, at), ERRORS[g.profile]], ending: 'error' }
+  // A proper prefix of a JSON object is never JSON. Anthropic's SDK parses only named events but ping.
+  const frame = g.frames[at]!
+  if (frame.event === 'ping' || (g.profile === 'anthropic' && frame.event === undefined))
+    return { ...g, ending: 'end' }
+  const data = frame.data.slice(0, int(r, 1, frame.data.length - 1))
+  const malformed = { event: frame.event, data, malformed: true }
+  return { ...g, frames: [...g.frames.slice(0, at), malformed], ending: 'malformed' }
 }
 
 /** JSON text of an event, non-ASCII as \u escapes in some, keys in their order. */
@@ -1134,7 +1147,7 @@ async function oracle(profile: LlmProfile, url: string, beta: boolean): Promise<
     return result
   }
   if (profile === 'anthropic') {
-    const client = new Anthropic({ apiKey: 'k', baseURL: url, maxRetries: 0 })
+    const client = new Anthropic({ apiKey: 'k', baseURL: url, maxRetries: 0, logLevel: 'off' })
     const params = {
       model: 'm',
       max_tokens: 9,
@@ -1191,7 +1204,7 @@ async function oracle(profile: LlmProfile, url: string, beta: boolean): Promise<
       }
     })
   }
-  const client = new OpenAI({ apiKey: 'k', baseURL: `${url}/v1`, maxRetries: 0 })
+  const client = new OpenAI({ apiKey: 'k', baseURL: `${url}/v1`, maxRetries: 0, logLevel: 'off' })
   if (profile === 'openai-responses') {
     const stream = client.responses.stream({ model: 'm', input: 'hi' })
     let reasoning = ''
@@ -1387,7 +1400,8 @@ async function run(g: Generated, seed: number, frames = g.frames): Promise<Outco
     const reason = cli.how.split(',')[0]
     // From the frames as served (a shrunk stream may have lost its end).
     const last = frames.at(-1)!
-    const failed = last === ERRORS[g.profile] || last.event === 'response.failed'
+    const failed =
+      last === ERRORS[g.profile] || last.malformed === true || last.event === 'response.failed'
     const ends =
       last.data === '[DONE]' ||
       /^(message_stop|response\.(completed|incomplete))$/.test(last.event ?? '')
