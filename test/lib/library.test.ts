@@ -495,6 +495,85 @@ describe('probe()', () => {
     await vi.waitFor(() => expect(open.size).toBe(0), { timeout: 2000 })
   })
 
+  it('however a probe or a check ends, it leaves no socket or timer to keep the process alive', async () => {
+    // What a test runner waits on before it can exit (vitest: a hanging worker).
+    const KINDS = new Set(['TCPSocketWrap', 'TLSWrap', 'Timeout', 'GetAddrInfoReqWrap'])
+    const ours = () => process.getActiveResourcesInfo().filter((kind) => KINDS.has(kind)).length
+    const server = await startServer((req, res) => {
+      const path = req.url ?? '/'
+      if (path === '/no-headers') return
+      if (path === '/500') return void res.writeHead(500).end('no')
+      res.writeHead(200, { 'content-type': 'text/event-stream' })
+      if (path === '/end') return void res.end('data: a\n\nevent: end\ndata: b\n\n')
+      if (path === '/close') return void res.end('retry: 5000\n\n')
+      if (path === '/silent') return void res.flushHeaders()
+      const each = setInterval(() => res.write('data: x\n\n'), 5)
+      res.on('close', () => clearInterval(each))
+    })
+    const refused = createTcpServer()
+    refused.listen(0, '127.0.0.1')
+    await once(refused, 'listening')
+    const closedPort = (refused.address() as { port: number }).port
+    await new Promise((resolve) => refused.close(resolve))
+    const at = (path: string) => `${server.url}${path}`
+    const loop = async (path: string, leave: 'break' | 'throw') => {
+      const run = probe(at(path))
+      try {
+        for await (const record of run) {
+          if (record.type !== 'event') continue
+          if (leave === 'break') break
+          throw new Error('a failing assertion')
+        }
+      } catch {}
+      return run.summary
+    }
+    // Less whatever of the test's own start is gone by then (a timer of the servers' start).
+    let baseline = ours()
+    const endings = {
+      'end-event': () => probe(at('/end'), { endEvent: 'end' }).summary,
+      'max-events': () => probe(at('/stream'), { maxEvents: 2 }).summary,
+      timeout: () => probe(at('/silent'), { timeout: '50ms' }).summary,
+      'idle-timeout': () => probe(at('/silent'), { idleTimeout: '50ms' }).summary,
+      'aborted before it starts': () =>
+        probe(at('/stream'), { signal: AbortSignal.abort() }).summary,
+      'aborted awaiting headers': () =>
+        probe(at('/no-headers'), { signal: AbortSignal.timeout(50) }).summary,
+      'aborted mid-stream': () => probe(at('/stream'), { signal: AbortSignal.timeout(50) }).summary,
+      'aborted waiting to reconnect': () =>
+        probe(at('/close'), { signal: AbortSignal.timeout(100) }).summary,
+      'http-error': () => probe(at('/500')).summary,
+      'connect-failed': () => probe(`http://127.0.0.1:${closedPort}/`).summary,
+      'a loop left by break': () => loop('/stream', 'break'),
+      'a loop left by a throw': () => loop('/stream', 'throw'),
+      'a throwing extension': () =>
+        probe(at('/stream'), {
+          extensions: [
+            {
+              onRecord: () => {
+                throw new Error('bug')
+              },
+            },
+          ],
+        }).summary.catch(() => undefined),
+      'check, its window over': () => check(at('/stream'), { window: '100ms' }),
+      'check, aborted': () => check(at('/stream'), { signal: AbortSignal.timeout(50) }),
+    }
+    const left: Record<string, number> = {}
+    for (const [name, end] of Object.entries(endings)) {
+      await end()
+      // Sockets close in a turn or two of the event loop, the server's side once the probe's has.
+      let extra = ours() - baseline
+      for (let turn = 0; turn < 20 && extra > 0; turn++) {
+        await new Promise((resolve) => setTimeout(resolve, 10))
+        extra = ours() - baseline
+      }
+      // A leak is told once, by the ending that left it.
+      if (extra > 0) left[name] = extra
+      baseline = extra > 0 ? ours() : Math.min(baseline, ours())
+    }
+    expect(left).toEqual({})
+  })
+
   it('holds the connection back while the loop is slow (backpressure)', async () => {
     let written = 0
     let stalled = false
