@@ -221,7 +221,8 @@ function unanswered(error: unknown, url: URL, proxyFlag: string | undefined): st
   // "getaddrinfo ENOTFOUND proxy.corp" reads as a wrong URL: name the proxy and who set it.
   const proxy = proxyOf(url, proxyFlag)
   if (proxy && failedAtProxy(error, url, proxy.url)) {
-    return `cannot reach the proxy ${proxy.url.origin} (${proxy.from}): ${message}`
+    // Not its origin: a socks5:// URL's is "null".
+    return `cannot reach the proxy ${proxy.url.protocol}//${proxy.url.host} (${proxy.from}): ${message}`
   }
   if (message === 'other side closed' && url.protocol === 'http:') {
     // undici says what the socket had read: a part of a response is no TLS server's silence.

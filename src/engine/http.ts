@@ -69,15 +69,20 @@ export function createHttp(options: HttpOptions): Http {
   const common = { bodyTimeout: 0, headersTimeout: 0, allowH2: true }
   // As curl: plain http:// goes to the proxy in absolute form, https:// through CONNECT
   // (many proxies refuse CONNECT to port 80).
-  const proxied = {
-    ...common,
-    requestTls: tls,
-    proxyTls: tls,
-    proxyTunnel: false,
-    clientFactory: tunnelFailsOnce,
+  // No proxyTls for a SOCKS5 proxy: undici would speak TLS to it, which it does not answer.
+  const proxied = (...uris: (string | undefined)[]) => {
+    const socks = uris.some((uri) => uri !== undefined && SOCKS.test(uri))
+    quietProxyWarnings()
+    return {
+      ...common,
+      requestTls: tls,
+      ...(!socks && { proxyTls: tls }),
+      proxyTunnel: false,
+      clientFactory: tunnelFailsOnce,
+    }
   }
   if (options.proxy) {
-    const dispatcher = new ProxyAgent({ ...proxied, uri: options.proxy })
+    const dispatcher = new ProxyAgent({ ...proxied(options.proxy), uri: options.proxy })
     return {
       dispatcher,
       httpVersion: () => '1.1',
@@ -117,7 +122,11 @@ export function createHttp(options: HttpOptions): Http {
   const proxies = proxyUrls(process.env)
   const dispatcher =
     proxies.httpProxy || proxies.httpsProxy
-      ? new EnvHttpProxyAgent({ ...proxied, ...proxies, connect: connector })
+      ? new EnvHttpProxyAgent({
+          ...proxied(proxies.httpProxy, proxies.httpsProxy),
+          ...proxies,
+          connect: connector,
+        })
       : new Agent({ ...common, connect: connector })
   return {
     dispatcher,
@@ -132,6 +141,28 @@ export function createHttp(options: HttpOptions): Http {
       return destroyed
     },
   }
+}
+
+const SOCKS = /^socks5?:/i
+
+let proxyWarningsQuiet = false
+
+/**
+ * Through a proxy, undici makes Node warn on stderr of what the user cannot act on and what reads
+ * as a problem with the stream: that its SOCKS5 support is experimental, and (DEP0123) that it
+ * gives an IP address as the TLS server name, for an https:// proxy or target at an address (the
+ * direct connection leaves it out, as Node asks). Node's other warnings still print.
+ */
+function quietProxyWarnings(): void {
+  if (proxyWarningsQuiet) return
+  proxyWarningsQuiet = true
+  const printers = process.listeners('warning')
+  for (const printer of printers) process.off('warning', printer)
+  process.on('warning', (warning: Error & { code?: string }) => {
+    if (warning.code === 'DEP0123') return
+    if (warning.name === 'ExperimentalWarning' && warning.message.startsWith('SOCKS5 proxy')) return
+    for (const printer of printers) printer.call(process, warning)
+  })
 }
 
 /** `localhost`, `localhost.` and `*.localhost`: loopback names (RFC 6761). */

@@ -221,7 +221,7 @@ describe('credentials are never shown unless --show-secrets', () => {
     [['ftp://user:s3cret@example.com/']],
     [['http://x/', '-H', 'Authorization: Bearer s3cret\r']],
     [['http://x/', '-H', 'Cookie: sid=s3cret\x01']],
-    [['http://x/', '--proxy', 'socks5://u:s3cret@proxy:1080']],
+    [['http://x/', '--proxy', 'socks4://u:s3cret@proxy:1080']],
     // The colon forgotten, or the header's name.
     [['http://x/', '-H', 'Authorization Bearer s3cret']],
     [['http://x/', '-H', 'x-api-key=s3cret']],

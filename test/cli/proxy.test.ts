@@ -1,0 +1,172 @@
+import { createServer as createHttpsServer } from 'node:https'
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net'
+import { describe, expect, it, onTestFinished } from 'vitest'
+import { runCli } from '../helpers/cli.ts'
+import { listenUntilTestEnds, sseServer } from '../helpers/server.ts'
+import { selfSignedCertificate } from '../helpers/tls.ts'
+
+const SSE = { 'content-type': 'text/event-stream' }
+const END = 'event: end\ndata: x\n\n'
+
+/** Reads exactly n bytes from the socket (the SOCKS5 handshake comes in small messages); `rest` takes what is left. */
+function reader(socket: Socket): { read: (n: number) => Promise<Buffer>; rest: () => Buffer } {
+  let buffered = Buffer.alloc(0)
+  let waiting: (() => void) | undefined
+  const onData = (chunk: Buffer) => {
+    buffered = Buffer.concat([buffered, chunk])
+    waiting?.()
+  }
+  socket.on('data', onData)
+  return {
+    async read(n) {
+      while (buffered.length < n) await new Promise<void>((resolve) => (waiting = resolve))
+      const bytes = buffered.subarray(0, n)
+      buffered = buffered.subarray(n)
+      return bytes
+    },
+    rest() {
+      socket.off('data', onData)
+      return buffered
+    },
+  }
+}
+
+/**
+ * A SOCKS5 proxy (RFC 1928, with RFC 1929's username and password when `credentials` is given) on
+ * 127.0.0.1: `targets` holds the `host:port` each CONNECT asked for, as the client named it.
+ */
+async function startSocks5(credentials?: string): Promise<{ url: string; targets: string[] }> {
+  const targets: string[] = []
+  const sockets: Socket[] = []
+  const server = createServer(async (client) => {
+    sockets.push(client)
+    client.on('error', () => {})
+    const { read, rest } = reader(client)
+    const [, count] = await read(2)
+    const methods = [...(await read(count!))]
+    const method = credentials ? 2 : 0
+    if (!methods.includes(method)) return client.end(Buffer.from([5, 0xff]))
+    client.write(Buffer.from([5, method]))
+    if (credentials) {
+      const [, userLength] = await read(2)
+      const user = (await read(userLength!)).toString()
+      const [passwordLength] = await read(1)
+      const password = (await read(passwordLength!)).toString()
+      const ok = `${user}:${password}` === credentials
+      client.write(Buffer.from([1, ok ? 0 : 1]))
+      if (!ok) return client.end()
+    }
+    const [, , , type] = await read(4)
+    const host =
+      type === 1
+        ? [...(await read(4))].join('.')
+        : type === 3
+          ? (await read((await read(1))[0]!)).toString()
+          : (await read(16)).toString('hex')
+    const port = (await read(2)).readUInt16BE()
+    targets.push(`${host}:${port}`)
+    const upstream = connect(port, host === 'localhost' ? '127.0.0.1' : host, () => {
+      client.write(Buffer.from([5, 0, 0, 1, 0, 0, 0, 0, 0, 0]))
+      upstream.write(rest())
+      upstream.pipe(client)
+      client.pipe(upstream)
+    })
+    sockets.push(upstream)
+    upstream.on('error', () => client.end(Buffer.from([5, 5, 0, 1, 0, 0, 0, 0, 0, 0])))
+  })
+  const port = await listenUntilTestEnds(server, () => {
+    for (const socket of sockets) socket.destroy()
+  })
+  return { url: `socks5://127.0.0.1:${port}`, targets }
+}
+
+async function httpsSse(): Promise<string> {
+  const server = createHttpsServer(selfSignedCertificate(), (_req, res) =>
+    res.writeHead(200, SSE).end(END),
+  )
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  onTestFinished(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  )
+  return `https://127.0.0.1:${(server.address() as AddressInfo).port}/`
+}
+
+describe('SOCKS5 proxies', () => {
+  it('HTTPS_PROXY=socks5://, HTTP_PROXY=socks5h:// and --proxy socks5h:// reach the stream through it, without warnings', async () => {
+    const socks = await startSocks5()
+    const https = await httpsSse()
+    const http = await sseServer(END)
+    const env = { HTTPS_PROXY: socks.url, https_proxy: socks.url, NO_PROXY: '', no_proxy: '' }
+    const viaEnv = await runCli([https, '--json', '-k'], { env, timeoutMs: 8000 })
+    expect(viaEnv.summary).toMatchObject({ reason: 'end-event', exitCode: 0 })
+    const socks5h = socks.url.replace('socks5:', 'socks5h:')
+    const http_proxy = { HTTP_PROXY: socks5h, http_proxy: socks5h, NO_PROXY: '', no_proxy: '' }
+    const url = http.url.replace('127.0.0.1', 'localhost')
+    const viaHttpEnv = await runCli([url, '--json'], { env: http_proxy, timeoutMs: 8000 })
+    expect(viaHttpEnv.summary).toMatchObject({ reason: 'end-event', exitCode: 0 })
+    const viaFlag = await runCli([url, '--json', '--proxy', socks5h], { timeoutMs: 8000 })
+    expect(viaFlag.summary).toMatchObject({ reason: 'end-event', exitCode: 0 })
+    // The host name goes to the proxy, as curl's socks5h:// sends it.
+    const port = (u: string) => new URL(u).port
+    expect(socks.targets).toEqual([
+      `127.0.0.1:${port(https)}`,
+      `localhost:${port(http.url)}`,
+      `localhost:${port(http.url)}`,
+    ])
+    // Neither undici's "SOCKS5 proxy support is experimental" nor DEP0123 (an IP as TLS name).
+    for (const run of [viaEnv, viaHttpEnv, viaFlag]) expect(run.stderr).toBe('')
+  })
+
+  it('sends the credentials of the proxy URL; a SOCKS5 proxy that cannot be reached is named without them', async () => {
+    const socks = await startSocks5('user:s3cret')
+    const http = await sseServer(END)
+    const proxy = socks.url.replace('//', '//user:s3cret@')
+    const run = await runCli([http.url, '--json', '--proxy', proxy], { timeoutMs: 8000 })
+    expect(run.summary).toMatchObject({ reason: 'end-event', exitCode: 0 })
+    const closed = 'socks5://user:s3cret@127.0.0.1:9'
+    const unreachable = await runCli([http.url, '--json'], {
+      env: { HTTP_PROXY: closed, http_proxy: closed, NO_PROXY: '', no_proxy: '' },
+    })
+    expect(unreachable.exitCode).toBe(3)
+    expect(unreachable.summary.message).toBe(
+      'cannot reach the proxy socks5://127.0.0.1:9 (http_proxy): connect ECONNREFUSED 127.0.0.1:9',
+    )
+    expect(unreachable.stdout + unreachable.stderr).not.toContain('s3cret')
+  })
+
+  it('SOCKS4, which undici cannot speak, is a usage error', async () => {
+    const run = await runCli(['http://127.0.0.1:9/', '--proxy', 'socks4://127.0.0.1:1080'])
+    expect(run.exitCode).toBe(2)
+    expect(run.stderr).toContain('SOCKS4 is not supported: give a socks5:// or http:// proxy')
+  })
+})
+
+describe('HTTPS proxies', () => {
+  it('one at an IP address reaches the stream without a Node warning (DEP0123) on stderr', async () => {
+    const target = await sseServer(END)
+    const proxy = createHttpsServer(selfSignedCertificate(), (_req, res) =>
+      res.writeHead(500).end(),
+    )
+    const sockets: Socket[] = []
+    proxy.on('connect', (req, socket: Socket) => {
+      sockets.push(socket)
+      const [host, port] = req.url!.split(':')
+      const upstream = connect(Number(port), host, () => {
+        socket.write('HTTP/1.1 200 Connection Established\r\n\r\n')
+        upstream.pipe(socket)
+        socket.pipe(upstream)
+      })
+      sockets.push(upstream)
+    })
+    const port = await listenUntilTestEnds(proxy, () => {
+      for (const socket of sockets) socket.destroy()
+    })
+    const run = await runCli([target.url, '--json', '-k', '--proxy', `https://127.0.0.1:${port}`])
+    expect(run.summary).toMatchObject({ reason: 'end-event', exitCode: 0 })
+    expect(run.stderr).toBe('')
+  })
+})
