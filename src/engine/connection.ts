@@ -3,7 +3,7 @@ import type { Dispatcher } from 'undici'
 import type { CookieJar } from './cookies.ts'
 import { undecodable } from './decompress.ts'
 import { type Body, sendRequest } from './dispatch.ts'
-import { describeError, failedAtProxy } from './errors.ts'
+import { describeError, failedAtProxy, PROXY_CREDENTIALS_HINT } from './errors.ts'
 import { clipped, SHOWN_MAX } from './escape.ts'
 import { createHttp, type Http, type HttpOptions, proxyOf } from './http.ts'
 import type { Verdict } from './reconnect.ts'
@@ -223,6 +223,12 @@ function unanswered(error: unknown, url: URL, proxyFlag: string | undefined): st
   if (proxy && failedAtProxy(error, url, proxy.url)) {
     // Not its origin: a socks5:// URL's is "null".
     return `cannot reach the proxy ${proxy.url.protocol}//${proxy.url.host} (${proxy.from}): ${message}`
+  }
+  // A 407 to a proxy URL that had credentials: asking for them again would send the user looking
+  // for where to put them.
+  if (proxy?.url.username && message.endsWith(PROXY_CREDENTIALS_HINT)) {
+    const refused = message.slice(0, -PROXY_CREDENTIALS_HINT.length)
+    return `${refused} (the credentials in the proxy URL (${proxy.from}) were refused)`
   }
   if (message === 'other side closed' && url.protocol === 'http:') {
     // undici says what the socket had read: a part of a response is no TLS server's silence.

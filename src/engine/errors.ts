@@ -76,6 +76,10 @@ function sameFailure(parts: string[]): string {
   return parts.join(': ')
 }
 
+/** What a 407 from a proxy is told, unless its URL gave credentials (connection.ts says so then). */
+export const PROXY_CREDENTIALS_HINT =
+  ' (give its credentials in the proxy URL: http://user:password@proxy:3128)'
+
 /**
  * One line for a transport error. undici's errors nest the reason in `cause` and
  * happy-eyeballs failures in `AggregateError.errors`; the user wants the innermost.
@@ -127,10 +131,7 @@ export function describeError(
   const refused = tunnel ?? /^Proxy Authentication Required \((407)\)$/.exec(line)
   if (refused) {
     const status = Number(refused[1])
-    const auth =
-      status === 407
-        ? ' (give its credentials in the proxy URL: http://user:password@proxy:3128)'
-        : ''
+    const auth = status === 407 ? PROXY_CREDENTIALS_HINT : ''
     const what = tunnel ? 'tunnel' : 'request'
     return (
       `the proxy refused the ${what}: HTTP ${status} ${STATUS_CODES[status] ?? ''}`.trimEnd() + auth

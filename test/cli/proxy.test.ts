@@ -2,7 +2,7 @@ import { createServer as createHttpsServer } from 'node:https'
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { runCli } from '../helpers/cli.ts'
-import { listenUntilTestEnds, sseServer } from '../helpers/server.ts'
+import { listenUntilTestEnds, sseServer, startServer } from '../helpers/server.ts'
 import { selfSignedCertificate } from '../helpers/tls.ts'
 
 const SSE = { 'content-type': 'text/event-stream' }
@@ -168,5 +168,43 @@ describe('HTTPS proxies', () => {
     const run = await runCli([target.url, '--json', '-k', '--proxy', `https://127.0.0.1:${port}`])
     expect(run.summary).toMatchObject({ reason: 'end-event', exitCode: 0 })
     expect(run.stderr).toBe('')
+  })
+})
+
+describe('a proxy that wants credentials (407)', () => {
+  it('says the credentials of its URL were refused, when it had some, for a tunnel and a request', async () => {
+    const wanted = `Basic ${Buffer.from('user:right').toString('base64')}`
+    const target = await sseServer(END)
+    const proxy = await startServer(async (req, res) => {
+      if (req.headers['proxy-authorization'] !== wanted) {
+        return res.writeHead(407, { 'proxy-authenticate': 'Basic realm="corp"' }).end()
+      }
+      const upstream = await fetch(req.url!)
+      res.writeHead(upstream.status, SSE).end(await upstream.text())
+    })
+    proxy.server.on('connect', (_req, socket: Socket) =>
+      socket.end('HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n'),
+    )
+    const wrong = proxy.url.replace('//', '//user:wr0ng@')
+    const request = await runCli([target.url, '--json', '--proxy', wrong])
+    expect(request.exitCode).toBe(3)
+    expect(request.summary.message).toBe(
+      'the proxy refused the request: HTTP 407 Proxy Authentication Required (the credentials in the proxy URL (--proxy) were refused)',
+    )
+    const env = { HTTPS_PROXY: wrong, https_proxy: wrong, NO_PROXY: '', no_proxy: '' }
+    const tunnel = await runCli(['https://127.0.0.1:9/', '--json'], { env })
+    expect(tunnel.exitCode).toBe(3)
+    expect(tunnel.summary.message).toBe(
+      'the proxy refused the tunnel: HTTP 407 Proxy Authentication Required (the credentials in the proxy URL (https_proxy) were refused)',
+    )
+    for (const run of [request, tunnel]) expect(run.stdout + run.stderr).not.toContain('wr0ng')
+    // Without credentials: where to give them. With the right ones: the stream.
+    const none = await runCli([target.url, '--json', '--proxy', proxy.url])
+    expect(none.summary.message).toContain(
+      '(give its credentials in the proxy URL: http://user:password@proxy:3128)',
+    )
+    const right = proxy.url.replace('//', '//user:right@')
+    const ok = await runCli([target.url, '--json', '--proxy', right])
+    expect(ok.summary).toMatchObject({ reason: 'end-event', exitCode: 0 })
   })
 })
