@@ -1,5 +1,5 @@
 import { type LookupAddress, type LookupOptions, lookup } from 'node:dns'
-import type { Socket } from 'node:net'
+import { BlockList, isIP, type Socket } from 'node:net'
 import { proxyVariables } from './request.ts'
 import {
   Agent,
@@ -120,14 +120,18 @@ export function createHttp(options: HttpOptions): Http {
   // With proxy variables, the hosts NO_PROXY names are reached directly through the same connector
   // (the proxied ones go through the proxy's own, over HTTP/1.1).
   const proxies = proxyUrls(process.env)
+  const direct = () => new Agent({ ...common, connect: connector })
   const dispatcher =
     proxies.httpProxy || proxies.httpsProxy
-      ? new EnvHttpProxyAgent({
-          ...proxied(proxies.httpProxy, proxies.httpsProxy),
-          ...proxies,
-          connect: connector,
-        })
-      : new Agent({ ...common, connect: connector })
+      ? withAddressRanges(
+          new EnvHttpProxyAgent({
+            ...proxied(proxies.httpProxy, proxies.httpsProxy),
+            ...proxies,
+            connect: connector,
+          }),
+          direct,
+        )
+      : direct()
   return {
     dispatcher,
     httpVersion: (origin) => alpnByOrigin.get(keyOf(origin)) ?? '1.1',
@@ -141,6 +145,43 @@ export function createHttp(options: HttpOptions): Http {
       return destroyed
     },
   }
+}
+
+/**
+ * The NO_PROXY entries undici does not read, as curl (7.86 and later), Go and Python read them:
+ * address ranges (`10.0.0.0/8`, `fd00::/8`, common in corporate settings) and IPv6 addresses
+ * without brackets (`::1`, which undici takes for the host `:` and port 1). A URL whose host is an
+ * address they cover goes direct; the rest is undici's (names, `*`, ports). Nothing is added when
+ * NO_PROXY has no such entry.
+ */
+function withAddressRanges(proxied: Dispatcher, direct: () => Dispatcher): Dispatcher {
+  const ranges = new BlockList()
+  let any = false
+  for (const entry of (process.env.no_proxy ?? process.env.NO_PROXY ?? '').split(/[,\s]/)) {
+    const [address, bits, extra] = entry.replace(/^\[(.*)\]$/, '$1').split('/')
+    const family = isIP(address!)
+    if (!family || extra !== undefined || (bits === undefined && family === 4)) continue
+    const prefix = bits === undefined ? (family === 4 ? 32 : 128) : Number(bits)
+    if (!/^\d+$/.test(bits ?? '0') || prefix > (family === 4 ? 32 : 128)) continue
+    ranges.addSubnet(address!, prefix, family === 4 ? 'ipv4' : 'ipv6')
+    any = true
+  }
+  if (!any) return proxied
+  const agent = direct()
+  const covered = (origin: string | URL | undefined): boolean => {
+    const host = URL.parse(String(origin))?.hostname.replace(/^\[(.*)\]$/, '$1') ?? ''
+    const family = isIP(host)
+    return family !== 0 && ranges.check(host, family === 4 ? 'ipv4' : 'ipv6')
+  }
+  // connection.ts and trigger.ts call dispatch and destroy, nothing else.
+  return Object.assign(Object.create(proxied) as Dispatcher, {
+    dispatch: (options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler) =>
+      covered(options.origin)
+        ? agent.dispatch(options, handler)
+        : proxied.dispatch(options, handler),
+    close: () => Promise.all([proxied.close(), agent.close()]).then(() => {}),
+    destroy: () => Promise.all([proxied.destroy(), agent.destroy()]).then(() => {}),
+  })
 }
 
 const SOCKS = /^socks5?:/i

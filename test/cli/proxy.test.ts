@@ -1,3 +1,4 @@
+import { createServer as createHttpServer } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net'
 import { describe, expect, it, onTestFinished } from 'vitest'
@@ -208,3 +209,49 @@ describe('a proxy that wants credentials (407)', () => {
     expect(ok.summary).toMatchObject({ reason: 'end-event', exitCode: 0 })
   })
 })
+
+describe('NO_PROXY', () => {
+  it('address ranges (10.0.0.0/8) and IPv6 addresses without brackets (::1) are reached directly, as curl reads them', async () => {
+    const target = await sseServer(END)
+    const ipv6 = await startHttpOn('::1')
+    const proxied: string[] = []
+    const proxy = await startServer(async (req, res) => {
+      proxied.push(req.url!)
+      const upstream = await fetch(req.url!)
+      res.writeHead(upstream.status, SSE).end(await upstream.text())
+    })
+    const run = (url: string, noProxy: string) =>
+      runCli([url, '--json'], {
+        env: { HTTP_PROXY: proxy.url, http_proxy: proxy.url, NO_PROXY: noProxy, no_proxy: noProxy },
+      })
+    for (const noProxy of ['127.0.0.0/8', '10.0.0.0/8, 127.0.0.1/32', '::1/128,127.0.0.0/8']) {
+      expect((await run(`${target.url}/direct`, noProxy)).summary.reason).toBe('end-event')
+    }
+    for (const noProxy of ['::1', '::1/128', '[::1]']) {
+      expect((await run(`${ipv6}/direct`, noProxy)).summary.reason).toBe('end-event')
+    }
+    // Ranges that do not cover the host leave it to the proxy, and so does a name.
+    for (const noProxy of ['10.0.0.0/8', '127.0.0.0/33', 'localhost']) {
+      expect((await run(`${target.url}/proxied`, noProxy)).summary.reason).toBe('end-event')
+    }
+    expect(proxied).toEqual([
+      `${target.url}/proxied`,
+      `${target.url}/proxied`,
+      `${target.url}/proxied`,
+    ])
+  })
+})
+
+/** An SSE server on the given address (`::1`), its URL. */
+async function startHttpOn(address: string): Promise<string> {
+  const server = createHttpServer((_req, res) => res.writeHead(200, SSE).end(END))
+  await new Promise<void>((resolve) => server.listen(0, address, resolve))
+  onTestFinished(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  )
+  return `http://[${address}]:${(server.address() as AddressInfo).port}`
+}
