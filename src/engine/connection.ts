@@ -187,7 +187,10 @@ export async function openStream(
   } catch (error) {
     const timeout = timedOut || (error as { code?: string }).code === 'UND_ERR_CONNECT_TIMEOUT'
     if (!timeout) {
-      const message = unanswered(error, url, options.proxy)
+      const proxyAuthorization = options.headers?.some(
+        ([name]) => name.toLowerCase() === 'proxy-authorization',
+      )
+      const message = unanswered(error, url, options.proxy, proxyAuthorization)
       return { type: 'network-error', message, ...(message === SILENT && { silent: true }) }
     }
     const within = `within ${options.connectTimeoutMs}ms (--connect-timeout)`
@@ -216,7 +219,12 @@ export const SCHEME_HINT = ' (is it an https:// port?)'
  * A TLS server that gets a plain HTTP request closes the connection without a word (Node, Go):
  * undici's 'other side closed' does not say that the scheme is the likely mistake.
  */
-function unanswered(error: unknown, url: URL, proxyFlag: string | undefined): string {
+function unanswered(
+  error: unknown,
+  url: URL,
+  proxyFlag: string | undefined,
+  proxyAuthorization = false,
+): string {
   const message = describeError(error)
   // "getaddrinfo ENOTFOUND proxy.corp" reads as a wrong URL: name the proxy and who set it.
   const proxy = proxyOf(url, proxyFlag)
@@ -226,9 +234,10 @@ function unanswered(error: unknown, url: URL, proxyFlag: string | undefined): st
   }
   // A 407 to a proxy URL that had credentials: asking for them again would send the user looking
   // for where to put them.
-  if (proxy?.url.username && message.endsWith(PROXY_CREDENTIALS_HINT)) {
+  if ((proxyAuthorization || proxy?.url.username) && message.endsWith(PROXY_CREDENTIALS_HINT)) {
     const refused = message.slice(0, -PROXY_CREDENTIALS_HINT.length)
-    return `${refused} (the credentials in the proxy URL (${proxy.from}) were refused)`
+    const given = proxyAuthorization ? '-H Proxy-Authorization' : `the proxy URL (${proxy!.from})`
+    return `${refused} (the credentials in ${given} were refused)`
   }
   if (message === 'other side closed' && url.protocol === 'http:') {
     // undici says what the socket had read: a part of a response is no TLS server's silence.

@@ -16,6 +16,8 @@ export interface HttpOptions {
   insecure: boolean
   proxy?: string
   connectTimeoutMs: number
+  /** The request's headers: a `Proxy-Authorization` among them goes to the proxy. */
+  headers?: readonly (readonly [string, string])[]
 }
 
 export interface Http {
@@ -69,6 +71,11 @@ export function createHttp(options: HttpOptions): Http {
   const common = { bodyTimeout: 0, headersTimeout: 0, allowH2: true }
   // As curl: plain http:// goes to the proxy in absolute form, https:// through CONNECT
   // (many proxies refuse CONNECT to port 80).
+  // `-H 'Proxy-Authorization: …'` is the proxy's, as curl sends it: undici refuses it among a
+  // request's headers ("should be sent in ProxyAgent constructor"), and takes it as `token`.
+  const proxyAuthorization = options.headers?.findLast(
+    ([name]) => name.toLowerCase() === 'proxy-authorization',
+  )?.[1]
   // No proxyTls for a SOCKS5 proxy: undici would speak TLS to it, which it does not answer.
   const proxied = (...uris: (string | undefined)[]) => {
     const socks = uris.some((uri) => uri !== undefined && SOCKS.test(uri))
@@ -79,10 +86,13 @@ export function createHttp(options: HttpOptions): Http {
       ...(!socks && { proxyTls: tls }),
       proxyTunnel: false,
       clientFactory: tunnelFailsOnce,
+      ...(proxyAuthorization !== undefined && { token: proxyAuthorization }),
     }
   }
   if (options.proxy) {
-    const dispatcher = new ProxyAgent({ ...proxied(options.proxy), uri: options.proxy })
+    const dispatcher = withoutProxyAuthorization(
+      new ProxyAgent({ ...proxied(options.proxy), uri: options.proxy }),
+    )
     return {
       dispatcher,
       httpVersion: () => '1.1',
@@ -123,13 +133,15 @@ export function createHttp(options: HttpOptions): Http {
   const direct = () => new Agent({ ...common, connect: connector })
   const dispatcher =
     proxies.httpProxy || proxies.httpsProxy
-      ? withAddressRanges(
-          new EnvHttpProxyAgent({
-            ...proxied(proxies.httpProxy, proxies.httpsProxy),
-            ...proxies,
-            connect: connector,
-          }),
-          direct,
+      ? withoutProxyAuthorization(
+          withAddressRanges(
+            new EnvHttpProxyAgent({
+              ...proxied(proxies.httpProxy, proxies.httpsProxy),
+              ...proxies,
+              connect: connector,
+            }),
+            direct,
+          ),
         )
       : direct()
   return {
@@ -181,6 +193,27 @@ function withAddressRanges(proxied: Dispatcher, direct: () => Dispatcher): Dispa
         : proxied.dispatch(options, handler),
     close: () => Promise.all([proxied.close(), agent.close()]).then(() => {}),
     destroy: () => Promise.all([proxied.destroy(), agent.destroy()]).then(() => {}),
+  })
+}
+
+/**
+ * The dispatcher, with `Proxy-Authorization` taken out of the headers of the requests given it (the
+ * proxy agents send it, and undici refuses it there); a host NO_PROXY names has no use for it.
+ */
+function withoutProxyAuthorization(dispatcher: Dispatcher): Dispatcher {
+  const dispatch = dispatcher.dispatch.bind(dispatcher)
+  return Object.assign(dispatcher, {
+    dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler) {
+      // connection.ts and trigger.ts give a plain object.
+      const headers = options.headers
+      if (!headers || Array.isArray(headers) || Symbol.iterator in headers) {
+        return dispatch(options, handler)
+      }
+      const kept = Object.entries(headers).filter(
+        ([name]) => name.toLowerCase() !== 'proxy-authorization',
+      )
+      return dispatch({ ...options, headers: Object.fromEntries(kept) }, handler)
+    },
   })
 }
 

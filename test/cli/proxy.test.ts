@@ -1,4 +1,4 @@
-import { createServer as createHttpServer } from 'node:http'
+import { createServer as createHttpServer, type IncomingHttpHeaders } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net'
 import { describe, expect, it, onTestFinished } from 'vitest'
@@ -81,10 +81,12 @@ async function startSocks5(credentials?: string): Promise<{ url: string; targets
   return { url: `socks5://127.0.0.1:${port}`, targets }
 }
 
-async function httpsSse(): Promise<string> {
-  const server = createHttpsServer(selfSignedCertificate(), (_req, res) =>
-    res.writeHead(200, SSE).end(END),
-  )
+/** An SSE server over TLS (self-signed); `seen` gets each request's headers. */
+async function httpsSse(seen: IncomingHttpHeaders[] = []): Promise<string> {
+  const server = createHttpsServer(selfSignedCertificate(), (req, res) => {
+    seen.push(req.headers)
+    res.writeHead(200, SSE).end(END)
+  })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   onTestFinished(
     () =>
@@ -207,6 +209,59 @@ describe('a proxy that wants credentials (407)', () => {
     const right = proxy.url.replace('//', '//user:right@')
     const ok = await runCli([target.url, '--json', '--proxy', right])
     expect(ok.summary).toMatchObject({ reason: 'end-event', exitCode: 0 })
+  })
+})
+
+describe('-H Proxy-Authorization', () => {
+  it('goes to the proxy, as curl sends it: in the request of an http:// URL, in the CONNECT of an https:// one, not to the server', async () => {
+    const token = `Basic ${Buffer.from('user:right').toString('base64')}`
+    const atServer: IncomingHttpHeaders[] = []
+    const https = await httpsSse(atServer)
+    const http = await sseServer(END)
+    const seen: string[] = []
+    const proxy = await startServer(async (req, res) => {
+      seen.push(`${req.method} ${req.headers['proxy-authorization']}`)
+      if (req.headers['proxy-authorization'] !== token) return res.writeHead(407).end()
+      const upstream = await fetch(req.url!)
+      res.writeHead(upstream.status, SSE).end(await upstream.text())
+    })
+    const tunnels: Socket[] = []
+    proxy.server.on('connect', (req, socket: Socket) => {
+      seen.push(`CONNECT ${req.headers['proxy-authorization']}`)
+      if (req.headers['proxy-authorization'] !== token) {
+        return socket.end('HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n')
+      }
+      const [host, port] = req.url!.split(':')
+      const upstream = connect(Number(port), host, () => {
+        socket.write('HTTP/1.1 200 Connection Established\r\n\r\n')
+        upstream.pipe(socket)
+        socket.pipe(upstream)
+      })
+      tunnels.push(socket, upstream)
+    })
+    onTestFinished(() => {
+      for (const socket of tunnels) socket.destroy()
+    })
+    const header = `Proxy-Authorization: ${token}`
+    const plain = await runCli([http.url, '--json', '--proxy', proxy.url, '-H', header])
+    expect(plain.summary).toMatchObject({ reason: 'end-event', exitCode: 0 })
+    const env = { HTTPS_PROXY: proxy.url, https_proxy: proxy.url, NO_PROXY: '', no_proxy: '' }
+    const tunnel = await runCli([https, '--json', '-k', '-H', header], { env })
+    expect(tunnel.summary).toMatchObject({ reason: 'end-event', exitCode: 0 })
+    expect(seen).toEqual([`GET ${token}`, `CONNECT ${token}`])
+    // Not sent on through the tunnel.
+    expect(atServer).toHaveLength(1)
+    expect(atServer[0]!['proxy-authorization']).toBeUndefined()
+    const wrong = await runCli(
+      [https, '--json', '-k', '-H', 'Proxy-Authorization: Basic d3Jvbmc='],
+      {
+        env,
+      },
+    )
+    expect(wrong.exitCode).toBe(3)
+    expect(wrong.summary.message).toBe(
+      'the proxy refused the tunnel: HTTP 407 Proxy Authentication Required (the credentials in -H Proxy-Authorization were refused)',
+    )
   })
 })
 
