@@ -11,6 +11,15 @@ const TLS_CODES = new Set([
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ])
 
+// A certificate whose issuer Node does not trust (self-signed, a company's own CA, the TLS
+// inspection of a corporate proxy): NODE_EXTRA_CA_CERTS makes Node trust it, as it does curl's.
+const UNKNOWN_ISSUER = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+])
+
 interface ErrorLike {
   message?: string
   code?: string
@@ -92,12 +101,14 @@ export function describeError(
 ): string {
   const parts: string[] = []
   let tls = false
+  let unknownIssuer = false
   let overflow = false
   let http2 = false
   const visit = (value: unknown, depth: number) => {
     if (depth > 5 || value === null || typeof value !== 'object') return
     const e = value as ErrorLike
     if (e.code && TLS_CODES.has(e.code)) tls = true
+    if (e.code && UNKNOWN_ISSUER.has(e.code)) unknownIssuer = true
     if (e.code === 'UND_ERR_HEADERS_OVERFLOW') overflow = true
     if (e.code === 'ERR_HTTP2_ERROR') http2 = true
     const message = altnameWords(e) ?? e.message?.trim()
@@ -150,7 +161,12 @@ export function describeError(
   if (/socket disconnected before secure TLS connection/i.test(line)) {
     return 'the server closed the connection during the TLS handshake (is it an https:// port?)'
   }
-  return tls ? `TLS error: ${line} (${certificateHint})` : line
+  if (!tls) return line
+  const trust =
+    unknownIssuer && certificateHint === INSECURE_HINT
+      ? ', or trust its issuer with NODE_EXTRA_CA_CERTS=ca.pem'
+      : ''
+  return `TLS error: ${line} (${certificateHint}${trust})`
 }
 
 // HTTP/2's error codes (RFC 9113, section 7), named as Node names a stream's.

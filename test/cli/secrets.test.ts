@@ -319,17 +319,26 @@ describe('TLS', () => {
     )
 
   it.each([
-    [false, 'self-signed certificate'],
-    [true, 'certificate has expired'],
+    [false, 'self-signed certificate', ', or trust its issuer with NODE_EXTRA_CA_CERTS=ca.pem'],
+    [true, 'certificate has expired', ''],
   ])(
-    'a certificate that cannot be verified (expired: %s) gives a clear message suggesting -k; -k then works',
-    async (expired, why) => {
+    'a certificate that cannot be verified (expired: %s) gives a clear message suggesting -k (and NODE_EXTRA_CA_CERTS for an issuer Node does not know); -k then works',
+    async (expired, why, trust) => {
       const url = await https(expired)
       const refused = await runCli([url, '--no-color'])
       expect(refused.exitCode).toBe(3)
       expect(refused.stderr).toContain(
-        `TLS error: ${why} (use -k/--insecure to accept any certificate)`,
+        `TLS error: ${why} (use -k/--insecure to accept any certificate${trust})`,
       )
+      if (!expired) {
+        // What the message says works: Node trusts the certificate, without -k.
+        const dir = mkdtempSync(join(tmpdir(), 'sse-probe-ca-'))
+        onTestFinished(() => rmSync(dir, { recursive: true, force: true }))
+        writeFileSync(join(dir, 'ca.pem'), selfSignedCertificate().cert)
+        const env = { NODE_EXTRA_CA_CERTS: join(dir, 'ca.pem') }
+        const trusted = await runCli([url, '--json'], { env })
+        expect(trusted.summary).toMatchObject({ reason: 'end-event', exitCode: 0 })
+      }
       expect(refused.stderr).toMatch(/summary {2}connect-failed/)
       const insecure = await runCli([url, '--json', '-k'])
       expect(insecure.exitCode).toBe(0)
