@@ -232,6 +232,10 @@ function unanswered(
     // Not its origin: a socks5:// URL's is "null".
     return `cannot reach the proxy ${proxy.url.protocol}//${proxy.url.host} (${proxy.from}): ${message}`
   }
+  // An http:// URL has no certificate: through an https:// proxy, a TLS error is the proxy's.
+  if (proxy?.url.protocol === 'https:' && url.protocol === 'http:' && message.startsWith('TLS ')) {
+    return `the proxy ${proxy.url.protocol}//${proxy.url.host} (${proxy.from}): ${message}`
+  }
   // A 407 to a proxy URL that had credentials: asking for them again would send the user looking
   // for where to put them.
   if ((proxyAuthorization || proxy?.url.username) && message.endsWith(PROXY_CREDENTIALS_HINT)) {

@@ -149,7 +149,7 @@ describe('SOCKS5 proxies', () => {
 })
 
 describe('HTTPS proxies', () => {
-  it('one at an IP address reaches the stream without a Node warning (DEP0123) on stderr', async () => {
+  it('one at an IP address reaches the stream without a Node warning (DEP0123) on stderr; its certificate refused is named as its own', async () => {
     const target = await sseServer(END)
     const proxy = createHttpsServer(selfSignedCertificate(), (_req, res) =>
       res.writeHead(500).end(),
@@ -171,6 +171,12 @@ describe('HTTPS proxies', () => {
     const run = await runCli([target.url, '--json', '-k', '--proxy', `https://127.0.0.1:${port}`])
     expect(run.summary).toMatchObject({ reason: 'end-event', exitCode: 0 })
     expect(run.stderr).toBe('')
+    // Without -k, its certificate is refused, and named as the proxy's: an http:// URL has none.
+    const refused = await runCli([target.url, '--json', '--proxy', `https://127.0.0.1:${port}`])
+    expect(refused.exitCode).toBe(3)
+    expect(refused.summary.message).toBe(
+      `the proxy https://127.0.0.1:${port} (--proxy): TLS error: self-signed certificate (use -k/--insecure to accept any certificate, or trust its issuer with NODE_EXTRA_CA_CERTS=ca.pem)`,
+    )
   })
 })
 
