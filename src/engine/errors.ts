@@ -29,6 +29,10 @@ interface ErrorLike {
 
 // undici's words for a response it will not read, which name neither the response nor the problem.
 const UNDICI_WORDS: Record<string, string> = {
+  // undici's SOCKS5 client, whose words do not say whose authentication.
+  'No acceptable authentication method':
+    'the SOCKS5 proxy wants credentials: give them in the proxy URL, socks5://user:password@proxy:1080',
+  'Authentication failed': 'the SOCKS5 proxy refused the credentials in the proxy URL',
   'bad upgrade':
     'the server switched protocols (HTTP 101 Switching Protocols) though the request asked for no upgrade',
   'bad response':
@@ -130,6 +134,9 @@ export function describeError(
   const line = sameFailure(specific.length > 0 ? specific : parts) || String(error)
   const said = UNDICI_WORDS[line]
   if (said !== undefined) return said
+  // undici's words for a SOCKS5 proxy's reply to the CONNECT ("Connection refused", "TTL expired").
+  const socks = /^SOCKS5 connection failed: (.*)$/.exec(line)
+  if (socks) return `the SOCKS5 proxy could not connect to the server: ${socks[1]!.toLowerCase()}`
   const goaway = /^HTTP\/2: "GOAWAY" frame received with code (\d+)$/.exec(line)
   if (goaway) return goawayWords(Number(goaway[1]))
   // OpenSSL's words for a TLS hello answered in plain HTTP.

@@ -124,12 +124,25 @@ describe('SOCKS5 proxies', () => {
     for (const run of [viaEnv, viaHttpEnv, viaFlag]) expect(run.stderr).toBe('')
   })
 
-  it('sends the credentials of the proxy URL; a SOCKS5 proxy that cannot be reached is named without them', async () => {
+  it('sends the credentials of the proxy URL, says when they are missing or refused; a SOCKS5 proxy that cannot be reached is named without them', async () => {
     const socks = await startSocks5('user:s3cret')
     const http = await sseServer(END)
     const proxy = socks.url.replace('//', '//user:s3cret@')
     const run = await runCli([http.url, '--json', '--proxy', proxy], { timeoutMs: 8000 })
     expect(run.summary).toMatchObject({ reason: 'end-event', exitCode: 0 })
+    // Without them, or wrong ones: said in the proxy's terms, not undici's "Authentication failed".
+    const none = await runCli([http.url, '--json', '--proxy', socks.url])
+    expect(none.exitCode).toBe(3)
+    expect(none.summary.message).toBe(
+      'the SOCKS5 proxy wants credentials: give them in the proxy URL, socks5://user:password@proxy:1080',
+    )
+    const wrong = await runCli([http.url, '--json', '--proxy', proxy.replace('s3cret', 'wr0ng')])
+    expect(wrong.summary.message).toBe('the SOCKS5 proxy refused the credentials in the proxy URL')
+    // A server the proxy cannot reach: its reply, named as the proxy's.
+    const gone = await runCli(['http://127.0.0.1:9/', '--json', '--proxy', proxy])
+    expect(gone.summary.message).toBe(
+      'the SOCKS5 proxy could not connect to the server: connection refused',
+    )
     const closed = 'socks5://user:s3cret@127.0.0.1:9'
     const unreachable = await runCli([http.url, '--json'], {
       env: { HTTP_PROXY: closed, http_proxy: closed, NO_PROXY: '', no_proxy: '' },
