@@ -274,7 +274,7 @@ function loopbackLookup(
  * The client to a proxy. undici 7 takes a proxy that closes the connection of a tunnel's CONNECT
  * for a connection that broke, and so connects again at once, for ever (tens of thousands of
  * connections a second, until --connect-timeout; nodejs/undici#3897, fixed in undici 8): under
- * another code the attempt fails, once, and says why.
+ * another code the attempt fails, once, and says why (a reset as well, which read as the server's).
  */
 function tunnelFailsOnce(origin: URL, options: object): Dispatcher {
   const pool = new Pool(origin, options)
@@ -284,14 +284,18 @@ function tunnelFailsOnce(origin: URL, options: object): Dispatcher {
   Object.assign(pool, {
     connect: (options: Dispatcher.ConnectOptions) =>
       connect(options).catch((error: NodeJS.ErrnoException) => {
-        if (error?.code !== 'UND_ERR_SOCKET') throw error
+        // A reset too is the proxy's (a policy that drops the host, say), not the server's.
+        const how =
+          error?.code === 'UND_ERR_SOCKET'
+            ? 'closed the connection'
+            : error?.code === 'ECONNRESET'
+              ? 'reset the connection'
+              : undefined
+        if (how === undefined) throw error
         throw Object.assign(
-          new Error(
-            'the proxy closed the connection without answering the tunnel request (CONNECT)',
-            {
-              cause: error,
-            },
-          ),
+          new Error(`the proxy ${how} without answering the tunnel request (CONNECT)`, {
+            cause: error,
+          }),
           { code: 'SSE_PROBE_PROXY_CLOSED' },
         )
       }),

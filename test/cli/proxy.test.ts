@@ -368,3 +368,30 @@ describe('load through a proxy', () => {
     expect(refused.stdout + refused.stderr).not.toContain('wr0ng')
   })
 })
+
+describe('a proxy that resets the tunnel request', () => {
+  it('is said to, not taken for the server', async () => {
+    const sockets: Socket[] = []
+    const proxy = createServer((socket) => {
+      sockets.push(socket)
+      socket.on('error', () => {})
+      socket.once('data', () => socket.resetAndDestroy())
+    })
+    const port = await listenUntilTestEnds(proxy, () => {
+      for (const socket of sockets) socket.destroy()
+    })
+    const run = await runCli([
+      'https://127.0.0.1:9/',
+      '--json',
+      '--proxy',
+      `http://127.0.0.1:${port}`,
+    ])
+    expect(run.exitCode).toBe(3)
+    expect(run.summary).toMatchObject({
+      reason: 'connect-failed',
+      message:
+        'the proxy reset the connection without answering the tunnel request (CONNECT): read ECONNRESET',
+    })
+    expect(sockets).toHaveLength(1)
+  })
+})

@@ -741,6 +741,11 @@ describe('load, pure parts', () => {
     ).toBe('the proxy refused the tunnel: HTTP 407 Proxy Authentication Required')
     expect(
       errorKind(
+        'the proxy reset the connection without answering the tunnel request (CONNECT): read ECONNRESET',
+      ),
+    ).toBe('the proxy reset the connection without answering the tunnel request (CONNECT)')
+    expect(
+      errorKind(
         'cannot reach the proxy http://127.0.0.1:9 (HTTPS_PROXY): connect ECONNREFUSED 127.0.0.1:9',
       ),
     ).toBe('cannot reach the proxy http://127.0.0.1:9 (HTTPS_PROXY): ECONNREFUSED')
