@@ -191,7 +191,11 @@ export async function openStream(
         ([name]) => name.toLowerCase() === 'proxy-authorization',
       )
       const message = unanswered(error, url, options.proxy, proxyAuthorization)
-      return { type: 'network-error', message, ...(message === SILENT && { silent: true }) }
+      if (message === SILENT) return { type: 'network-error', message, silent: true }
+      // A TLS error or refusal at the origin a redirect led to would read as the URL's own.
+      const elsewhere =
+        url.origin !== request.url.origin ? `after a redirect to ${url.origin}: ` : ''
+      return { type: 'network-error', message: elsewhere + message }
     }
     const within = `within ${options.connectTimeoutMs}ms (--connect-timeout)`
     // A server that took the request and holds its headers back (nginx's proxy_buffering, PHP's

@@ -346,6 +346,19 @@ describe('TLS', () => {
     },
   )
 
+  it('a certificate refused where a redirect led names that origin, not the URL given', async () => {
+    const url = await https(false)
+    const redirecting = await startServer((_req, res) =>
+      res.writeHead(302, { location: `${url}stream?key=s3cret` }).end(),
+    )
+    const run = await runCli([redirecting.url.replace('//', '//u:s3cret@'), '--json'])
+    expect(run.exitCode).toBe(3)
+    expect(run.summary.message).toMatch(
+      /^after a redirect to https:\/\/127\.0\.0\.1:\d+: TLS error: self-signed certificate \(/,
+    )
+    expect(run.stdout + run.stderr).not.toContain('s3cret')
+  })
+
   it.each([
     ['127.0.0.1', 'an IP address, which Node lists as none'],
     ['localhost', 'a name'],
