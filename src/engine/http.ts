@@ -79,7 +79,6 @@ export function createHttp(options: HttpOptions): Http {
   // No proxyTls for a SOCKS5 proxy: undici would speak TLS to it, which it does not answer.
   const proxied = (...uris: (string | undefined)[]) => {
     const socks = uris.some((uri) => uri !== undefined && SOCKS.test(uri))
-    quietProxyWarnings()
     return {
       ...common,
       requestTls: tls,
@@ -218,26 +217,6 @@ function withoutProxyAuthorization(dispatcher: Dispatcher): Dispatcher {
 }
 
 const SOCKS = /^socks5?:/i
-
-let proxyWarningsQuiet = false
-
-/**
- * Through a proxy, undici makes Node warn on stderr of what the user cannot act on and what reads
- * as a problem with the stream: that its SOCKS5 support is experimental, and (DEP0123) that it
- * gives an IP address as the TLS server name, for an https:// proxy or target at an address (the
- * direct connection leaves it out, as Node asks). Node's other warnings still print.
- */
-function quietProxyWarnings(): void {
-  if (proxyWarningsQuiet) return
-  proxyWarningsQuiet = true
-  const printers = process.listeners('warning')
-  for (const printer of printers) process.off('warning', printer)
-  process.on('warning', (warning: Error & { code?: string }) => {
-    if (warning.code === 'DEP0123') return
-    if (warning.name === 'ExperimentalWarning' && warning.message.startsWith('SOCKS5 proxy')) return
-    for (const printer of printers) printer.call(process, warning)
-  })
-}
 
 /** `localhost`, `localhost.` and `*.localhost`: loopback names (RFC 6761). */
 const LOOPBACK_NAME = /(?:^|\.)localhost\.?$/i
