@@ -18,6 +18,7 @@ import {
   portArg,
   positiveCountArg,
   positiveDurationArg,
+  proxyArg,
   regexArg,
   retryArg,
   speedArg,
@@ -233,8 +234,8 @@ function addRequestOptions(command: Command): Command {
     .option('-k, --insecure', 'accept any TLS certificate')
     .option(
       '--proxy <url>',
-      'HTTP(S) proxy (default: HTTPS_PROXY / HTTP_PROXY / NO_PROXY)',
-      (text) => urlArg(text).href,
+      'HTTP(S) or SOCKS5 proxy (default: HTTPS_PROXY / HTTP_PROXY / NO_PROXY)',
+      (text) => proxyArg(text).href,
     )
 }
 

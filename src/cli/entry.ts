@@ -16,6 +16,18 @@ process.on('uncaughtException', (error) => {
 
 const output = watchOutput(process)
 
+// Warnings undici makes Node print through a proxy, which the user cannot act on and which read as
+// a problem with the stream: that its SOCKS5 support is experimental, and (DEP0123) that it gives
+// an IP address as the TLS server name of an https:// proxy or target at an address. The CLI's
+// policy, not the library's: a program that imports the engine keeps its warnings as they are.
+const printers = process.listeners('warning')
+for (const printer of printers) process.off('warning', printer)
+process.on('warning', (warning: Error & { code?: string }) => {
+  if (warning.code === 'DEP0123') return
+  if (warning.name === 'ExperimentalWarning' && warning.message.startsWith('SOCKS5 proxy')) return
+  for (const printer of printers) printer.call(process, warning)
+})
+
 // Loading the CLI takes ~100 ms before a command listens for signals: a Ctrl-C then is held for
 // the command (which ends with its summary and code) rather than killing the process without
 // them. A second one exits at once, as it does once the command listens. This listener stays for

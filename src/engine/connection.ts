@@ -3,7 +3,7 @@ import type { Dispatcher } from 'undici'
 import type { CookieJar } from './cookies.ts'
 import { undecodable } from './decompress.ts'
 import { type Body, sendRequest } from './dispatch.ts'
-import { describeError, failedAtProxy } from './errors.ts'
+import { describeError, failedAtProxy, PROXY_CREDENTIALS_HINT } from './errors.ts'
 import { clipped, SHOWN_MAX } from './escape.ts'
 import { createHttp, type Http, type HttpOptions, proxyOf } from './http.ts'
 import type { Verdict } from './reconnect.ts'
@@ -187,8 +187,15 @@ export async function openStream(
   } catch (error) {
     const timeout = timedOut || (error as { code?: string }).code === 'UND_ERR_CONNECT_TIMEOUT'
     if (!timeout) {
-      const message = unanswered(error, url, options.proxy)
-      return { type: 'network-error', message, ...(message === SILENT && { silent: true }) }
+      const proxyAuthorization = options.headers?.some(
+        ([name]) => name.toLowerCase() === 'proxy-authorization',
+      )
+      const message = unanswered(error, url, options.proxy, proxyAuthorization)
+      if (message === SILENT) return { type: 'network-error', message, silent: true }
+      // A TLS error or refusal at the origin a redirect led to would read as the URL's own.
+      const elsewhere =
+        url.origin !== request.url.origin ? `after a redirect to ${url.origin}: ` : ''
+      return { type: 'network-error', message: elsewhere + message }
     }
     const within = `within ${options.connectTimeoutMs}ms (--connect-timeout)`
     // A server that took the request and holds its headers back (nginx's proxy_buffering, PHP's
@@ -216,12 +223,29 @@ export const SCHEME_HINT = ' (is it an https:// port?)'
  * A TLS server that gets a plain HTTP request closes the connection without a word (Node, Go):
  * undici's 'other side closed' does not say that the scheme is the likely mistake.
  */
-function unanswered(error: unknown, url: URL, proxyFlag: string | undefined): string {
+function unanswered(
+  error: unknown,
+  url: URL,
+  proxyFlag: string | undefined,
+  proxyAuthorization = false,
+): string {
   const message = describeError(error)
   // "getaddrinfo ENOTFOUND proxy.corp" reads as a wrong URL: name the proxy and who set it.
   const proxy = proxyOf(url, proxyFlag)
   if (proxy && failedAtProxy(error, url, proxy.url)) {
-    return `cannot reach the proxy ${proxy.url.origin} (${proxy.from}): ${message}`
+    // Not its origin: a socks5:// URL's is "null".
+    return `cannot reach the proxy ${proxy.url.protocol}//${proxy.url.host} (${proxy.from}): ${message}`
+  }
+  // An http:// URL has no certificate: through an https:// proxy, a TLS error is the proxy's.
+  if (proxy?.url.protocol === 'https:' && url.protocol === 'http:' && message.startsWith('TLS ')) {
+    return `the proxy ${proxy.url.protocol}//${proxy.url.host} (${proxy.from}): ${message}`
+  }
+  // A 407 to a proxy URL that had credentials: asking for them again would send the user looking
+  // for where to put them.
+  if ((proxyAuthorization || proxy?.url.username) && message.endsWith(PROXY_CREDENTIALS_HINT)) {
+    const refused = message.slice(0, -PROXY_CREDENTIALS_HINT.length)
+    const given = proxyAuthorization ? '-H Proxy-Authorization' : `the proxy URL (${proxy!.from})`
+    return `${refused} (the credentials in ${given} were refused)`
   }
   if (message === 'other side closed' && url.protocol === 'http:') {
     // undici says what the socket had read: a part of a response is no TLS server's silence.

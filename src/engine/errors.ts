@@ -11,6 +11,15 @@ const TLS_CODES = new Set([
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ])
 
+// A certificate whose issuer Node does not trust (self-signed, a company's own CA, the TLS
+// inspection of a corporate proxy): NODE_EXTRA_CA_CERTS makes Node trust it, as it does curl's.
+const UNKNOWN_ISSUER = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+])
+
 interface ErrorLike {
   message?: string
   code?: string
@@ -20,6 +29,10 @@ interface ErrorLike {
 
 // undici's words for a response it will not read, which name neither the response nor the problem.
 const UNDICI_WORDS: Record<string, string> = {
+  // undici's SOCKS5 client, whose words do not say whose authentication.
+  'No acceptable authentication method':
+    'the SOCKS5 proxy wants credentials: give them in the proxy URL, socks5://user:password@proxy:1080',
+  'Authentication failed': 'the SOCKS5 proxy refused the credentials in the proxy URL',
   'bad upgrade':
     'the server switched protocols (HTTP 101 Switching Protocols) though the request asked for no upgrade',
   'bad response':
@@ -76,6 +89,10 @@ function sameFailure(parts: string[]): string {
   return parts.join(': ')
 }
 
+/** What a 407 from a proxy is told, unless its URL gave credentials (connection.ts says so then). */
+export const PROXY_CREDENTIALS_HINT =
+  ' (give its credentials in the proxy URL: http://user:password@proxy:3128)'
+
 /**
  * One line for a transport error. undici's errors nest the reason in `cause` and
  * happy-eyeballs failures in `AggregateError.errors`; the user wants the innermost.
@@ -88,12 +105,14 @@ export function describeError(
 ): string {
   const parts: string[] = []
   let tls = false
+  let unknownIssuer = false
   let overflow = false
   let http2 = false
   const visit = (value: unknown, depth: number) => {
     if (depth > 5 || value === null || typeof value !== 'object') return
     const e = value as ErrorLike
     if (e.code && TLS_CODES.has(e.code)) tls = true
+    if (e.code && UNKNOWN_ISSUER.has(e.code)) unknownIssuer = true
     if (e.code === 'UND_ERR_HEADERS_OVERFLOW') overflow = true
     if (e.code === 'ERR_HTTP2_ERROR') http2 = true
     const message = altnameWords(e) ?? e.message?.trim()
@@ -115,6 +134,9 @@ export function describeError(
   const line = sameFailure(specific.length > 0 ? specific : parts) || String(error)
   const said = UNDICI_WORDS[line]
   if (said !== undefined) return said
+  // undici's words for a SOCKS5 proxy's reply to the CONNECT ("Connection refused", "TTL expired").
+  const socks = /^SOCKS5 connection failed: (.*)$/.exec(line)
+  if (socks) return `the SOCKS5 proxy could not connect to the server: ${socks[1]!.toLowerCase()}`
   const goaway = /^HTTP\/2: "GOAWAY" frame received with code (\d+)$/.exec(line)
   if (goaway) return goawayWords(Number(goaway[1]))
   // OpenSSL's words for a TLS hello answered in plain HTTP.
@@ -127,10 +149,7 @@ export function describeError(
   const refused = tunnel ?? /^Proxy Authentication Required \((407)\)$/.exec(line)
   if (refused) {
     const status = Number(refused[1])
-    const auth =
-      status === 407
-        ? ' (give its credentials in the proxy URL: http://user:password@proxy:3128)'
-        : ''
+    const auth = status === 407 ? PROXY_CREDENTIALS_HINT : ''
     const what = tunnel ? 'tunnel' : 'request'
     return (
       `the proxy refused the ${what}: HTTP ${status} ${STATUS_CODES[status] ?? ''}`.trimEnd() + auth
@@ -149,7 +168,12 @@ export function describeError(
   if (/socket disconnected before secure TLS connection/i.test(line)) {
     return 'the server closed the connection during the TLS handshake (is it an https:// port?)'
   }
-  return tls ? `TLS error: ${line} (${certificateHint})` : line
+  if (!tls) return line
+  const trust =
+    unknownIssuer && certificateHint === INSECURE_HINT
+      ? ', or trust its issuer with NODE_EXTRA_CA_CERTS=ca.pem'
+      : ''
+  return `TLS error: ${line} (${certificateHint}${trust})`
 }
 
 // HTTP/2's error codes (RFC 9113, section 7), named as Node names a stream's.

@@ -1,5 +1,5 @@
 import { type LookupAddress, type LookupOptions, lookup } from 'node:dns'
-import type { Socket } from 'node:net'
+import { BlockList, isIP, type Socket } from 'node:net'
 import { proxyVariables } from './request.ts'
 import {
   Agent,
@@ -16,6 +16,8 @@ export interface HttpOptions {
   insecure: boolean
   proxy?: string
   connectTimeoutMs: number
+  /** The request's headers: a `Proxy-Authorization` among them goes to the proxy. */
+  headers?: readonly (readonly [string, string])[]
 }
 
 export interface Http {
@@ -69,15 +71,27 @@ export function createHttp(options: HttpOptions): Http {
   const common = { bodyTimeout: 0, headersTimeout: 0, allowH2: true }
   // As curl: plain http:// goes to the proxy in absolute form, https:// through CONNECT
   // (many proxies refuse CONNECT to port 80).
-  const proxied = {
-    ...common,
-    requestTls: tls,
-    proxyTls: tls,
-    proxyTunnel: false,
-    clientFactory: tunnelFailsOnce,
+  // `-H 'Proxy-Authorization: …'` is the proxy's, as curl sends it: undici refuses it among a
+  // request's headers ("should be sent in ProxyAgent constructor"), and takes it as `token`.
+  const proxyAuthorization = options.headers?.findLast(
+    ([name]) => name.toLowerCase() === 'proxy-authorization',
+  )?.[1]
+  // No proxyTls for a SOCKS5 proxy: undici would speak TLS to it, which it does not answer.
+  const proxied = (...uris: (string | undefined)[]) => {
+    const socks = uris.some((uri) => uri !== undefined && SOCKS.test(uri))
+    return {
+      ...common,
+      requestTls: tls,
+      ...(!socks && { proxyTls: tls }),
+      proxyTunnel: false,
+      clientFactory: tunnelFailsOnce,
+      ...(proxyAuthorization !== undefined && { token: proxyAuthorization }),
+    }
   }
   if (options.proxy) {
-    const dispatcher = new ProxyAgent({ ...proxied, uri: options.proxy })
+    const dispatcher = withoutProxyAuthorization(
+      new ProxyAgent({ ...proxied(options.proxy), uri: options.proxy }),
+    )
     return {
       dispatcher,
       httpVersion: () => '1.1',
@@ -115,10 +129,20 @@ export function createHttp(options: HttpOptions): Http {
   // With proxy variables, the hosts NO_PROXY names are reached directly through the same connector
   // (the proxied ones go through the proxy's own, over HTTP/1.1).
   const proxies = proxyUrls(process.env)
+  const direct = () => new Agent({ ...common, connect: connector })
   const dispatcher =
     proxies.httpProxy || proxies.httpsProxy
-      ? new EnvHttpProxyAgent({ ...proxied, ...proxies, connect: connector })
-      : new Agent({ ...common, connect: connector })
+      ? withoutProxyAuthorization(
+          withAddressRanges(
+            new EnvHttpProxyAgent({
+              ...proxied(proxies.httpProxy, proxies.httpsProxy),
+              ...proxies,
+              connect: connector,
+            }),
+            direct,
+          ),
+        )
+      : direct()
   return {
     dispatcher,
     httpVersion: (origin) => alpnByOrigin.get(keyOf(origin)) ?? '1.1',
@@ -133,6 +157,66 @@ export function createHttp(options: HttpOptions): Http {
     },
   }
 }
+
+/**
+ * The NO_PROXY entries undici does not read, as curl (7.86 and later), Go and Python read them:
+ * address ranges (`10.0.0.0/8`, `fd00::/8`, common in corporate settings) and IPv6 addresses
+ * without brackets (`::1`, which undici takes for the host `:` and port 1). A URL whose host is an
+ * address they cover goes direct; the rest is undici's (names, `*`, ports). Nothing is added when
+ * NO_PROXY has no such entry.
+ */
+function withAddressRanges(proxied: Dispatcher, direct: () => Dispatcher): Dispatcher {
+  const ranges = new BlockList()
+  let any = false
+  for (const entry of (process.env.no_proxy ?? process.env.NO_PROXY ?? '').split(/[,\s]/)) {
+    const [address, bits, extra] = entry.replace(/^\[(.*)\]$/, '$1').split('/')
+    const family = isIP(address!)
+    if (!family || extra !== undefined || (bits === undefined && family === 4)) continue
+    const prefix = bits === undefined ? (family === 4 ? 32 : 128) : Number(bits)
+    if (!/^\d+$/.test(bits ?? '0') || prefix > (family === 4 ? 32 : 128)) continue
+    ranges.addSubnet(address!, prefix, family === 4 ? 'ipv4' : 'ipv6')
+    any = true
+  }
+  if (!any) return proxied
+  const agent = direct()
+  const covered = (origin: string | URL | undefined): boolean => {
+    const host = URL.parse(String(origin))?.hostname.replace(/^\[(.*)\]$/, '$1') ?? ''
+    const family = isIP(host)
+    return family !== 0 && ranges.check(host, family === 4 ? 'ipv4' : 'ipv6')
+  }
+  // connection.ts and trigger.ts call dispatch and destroy, nothing else.
+  return Object.assign(Object.create(proxied) as Dispatcher, {
+    dispatch: (options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler) =>
+      covered(options.origin)
+        ? agent.dispatch(options, handler)
+        : proxied.dispatch(options, handler),
+    close: () => Promise.all([proxied.close(), agent.close()]).then(() => {}),
+    destroy: () => Promise.all([proxied.destroy(), agent.destroy()]).then(() => {}),
+  })
+}
+
+/**
+ * The dispatcher, with `Proxy-Authorization` taken out of the headers of the requests given it (the
+ * proxy agents send it, and undici refuses it there); a host NO_PROXY names has no use for it.
+ */
+function withoutProxyAuthorization(dispatcher: Dispatcher): Dispatcher {
+  const dispatch = dispatcher.dispatch.bind(dispatcher)
+  return Object.assign(dispatcher, {
+    dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler) {
+      // connection.ts and trigger.ts give a plain object.
+      const headers = options.headers
+      if (!headers || Array.isArray(headers) || Symbol.iterator in headers) {
+        return dispatch(options, handler)
+      }
+      const kept = Object.entries(headers).filter(
+        ([name]) => name.toLowerCase() !== 'proxy-authorization',
+      )
+      return dispatch({ ...options, headers: Object.fromEntries(kept) }, handler)
+    },
+  })
+}
+
+const SOCKS = /^socks5?:/i
 
 /** `localhost`, `localhost.` and `*.localhost`: loopback names (RFC 6761). */
 const LOOPBACK_NAME = /(?:^|\.)localhost\.?$/i
@@ -169,7 +253,7 @@ function loopbackLookup(
  * The client to a proxy. undici 7 takes a proxy that closes the connection of a tunnel's CONNECT
  * for a connection that broke, and so connects again at once, for ever (tens of thousands of
  * connections a second, until --connect-timeout; nodejs/undici#3897, fixed in undici 8): under
- * another code the attempt fails, once, and says why.
+ * another code the attempt fails, once, and says why (a reset as well, which read as the server's).
  */
 function tunnelFailsOnce(origin: URL, options: object): Dispatcher {
   const pool = new Pool(origin, options)
@@ -179,14 +263,18 @@ function tunnelFailsOnce(origin: URL, options: object): Dispatcher {
   Object.assign(pool, {
     connect: (options: Dispatcher.ConnectOptions) =>
       connect(options).catch((error: NodeJS.ErrnoException) => {
-        if (error?.code !== 'UND_ERR_SOCKET') throw error
+        // A reset too is the proxy's (a policy that drops the host, say), not the server's.
+        const how =
+          error?.code === 'UND_ERR_SOCKET'
+            ? 'closed the connection'
+            : error?.code === 'ECONNRESET'
+              ? 'reset the connection'
+              : undefined
+        if (how === undefined) throw error
         throw Object.assign(
-          new Error(
-            'the proxy closed the connection without answering the tunnel request (CONNECT)',
-            {
-              cause: error,
-            },
-          ),
+          new Error(`the proxy ${how} without answering the tunnel request (CONNECT)`, {
+            cause: error,
+          }),
           { code: 'SSE_PROBE_PROXY_CLOSED' },
         )
       }),

@@ -16,6 +16,7 @@ import {
   lastEventIdArg,
   methodArg,
   positiveDurationArg,
+  proxyArg,
   regexArg,
   retryArg,
   urlArg,
@@ -464,7 +465,7 @@ export function requestFromLibrary(
   if (proxy !== undefined && typeof proxy !== 'string' && !(proxy instanceof URL)) {
     throw invalidOption(FLAGS.proxy, String(proxy), 'expected a string or a URL')
   }
-  const proxyHref = proxy === undefined ? undefined : checked('proxy', String(proxy), urlArg).href
+  const proxyHref = proxy === undefined ? undefined : checked('proxy', String(proxy), proxyArg).href
   return {
     url: parsedUrl,
     ...(method !== undefined && { method: checked('method', method, methodArg) }),

@@ -162,7 +162,7 @@ function percentDecoded(text: string): string {
   }
 }
 
-const PROXY_SCHEMES = ['http:', 'https:', 'socks:', 'socks5:']
+const PROXY_SCHEMES = ['http:', 'https:', 'socks:', 'socks5:', 'socks5h:']
 
 /** A proxy variable: the URL it names, and its name (HTTPS_PROXY, https_proxy…). */
 export interface ProxyVariable {
@@ -200,7 +200,8 @@ export function proxyVariables(env: NodeJS.ProcessEnv): {
         `environment variable ${name} '${redactUrl(value)}' is not a proxy URL such as http://proxy.example:3128`,
       )
     }
-    variables[key] = { url, name }
+    // undici knows no socks5h: its socks5 sends the proxy the host name, as curl's socks5h does.
+    variables[key] = { url: url.replace(/^(?:socks5h|socks):/i, 'socks5:'), name }
   }
   return variables
 }

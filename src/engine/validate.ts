@@ -82,6 +82,27 @@ export function byteSizeArg(text: string): number {
 }
 
 /**
+ * A proxy URL (`--proxy`, the library's `proxy`): an http:// or https:// one as urlArg reads it, or
+ * a SOCKS5 proxy as curl names it (`socks5://`, `socks5h://`, `socks://`), made `socks5://` for
+ * undici, which sends the proxy the host name as curl's `socks5h://` does.
+ */
+export function proxyArg(text: string): URL {
+  const trimmed = text.trim()
+  const socks = /^(?:socks5h?|socks):\/\//i.exec(trimmed)
+  if (!socks) {
+    if (/^socks4a?:\/\//i.test(trimmed)) {
+      throw new SseProbeUsageError('SOCKS4 is not supported: give a socks5:// or http:// proxy')
+    }
+    return urlArg(text)
+  }
+  const url = URL.parse(`socks5://${trimmed.slice(socks[0].length)}`)
+  if (!url?.hostname) {
+    throw new SseProbeUsageError('expected a proxy URL such as socks5://proxy.example:1080')
+  }
+  return url
+}
+
+/**
  * A URL without a scheme means http:// (`localhost:8000/stream`), and `:8000/stream` means
  * localhost, as HTTPie reads them.
  */

@@ -290,7 +290,16 @@ export function errorKind(message: string, status?: number): string {
   // Without the Location, which differs between connections.
   const redirect = /^(HTTP 3\d\d redirect to [^,]+), not followed/.exec(message)
   if (redirect) return redirect[1]!
+  // A proxy's refusal is the same for every connection: its status stays, and whose it is.
+  const refused =
+    /^the proxy (?:refused the (?:tunnel|request): HTTP \d+[^(]*|(?:closed|reset) the connection without answering the tunnel request \(CONNECT\))/.exec(
+      message,
+    )
+  if (refused) return refused[0].trimEnd().slice(0, 80)
   const code = /\b(E[A-Z]{3,}|UND_ERR_[A-Z_]+)\b/.exec(message)
+  // An unreachable proxy, named: ECONNREFUSED alone reads as the stream's server's.
+  const proxy = /^cannot reach the proxy \S+ \([^)]+\)/.exec(message)
+  if (proxy) return `${proxy[0]}: ${code?.[1] ?? 'unreachable'}`.slice(0, 80)
   if (code) return code[1]!
   if (message.includes('--connect-timeout')) return 'connect timeout'
   // Digits within a name (NGHTTP2_…, HTTP/1.1) are part of it, not a count.

@@ -221,7 +221,7 @@ describe('credentials are never shown unless --show-secrets', () => {
     [['ftp://user:s3cret@example.com/']],
     [['http://x/', '-H', 'Authorization: Bearer s3cret\r']],
     [['http://x/', '-H', 'Cookie: sid=s3cret\x01']],
-    [['http://x/', '--proxy', 'socks5://u:s3cret@proxy:1080']],
+    [['http://x/', '--proxy', 'socks4://u:s3cret@proxy:1080']],
     // The colon forgotten, or the header's name.
     [['http://x/', '-H', 'Authorization Bearer s3cret']],
     [['http://x/', '-H', 'x-api-key=s3cret']],
@@ -319,23 +319,45 @@ describe('TLS', () => {
     )
 
   it.each([
-    [false, 'self-signed certificate'],
-    [true, 'certificate has expired'],
+    [false, 'self-signed certificate', ', or trust its issuer with NODE_EXTRA_CA_CERTS=ca.pem'],
+    [true, 'certificate has expired', ''],
   ])(
-    'a certificate that cannot be verified (expired: %s) gives a clear message suggesting -k; -k then works',
-    async (expired, why) => {
+    'a certificate that cannot be verified (expired: %s) gives a clear message suggesting -k (and NODE_EXTRA_CA_CERTS for an issuer Node does not know); -k then works',
+    async (expired, why, trust) => {
       const url = await https(expired)
       const refused = await runCli([url, '--no-color'])
       expect(refused.exitCode).toBe(3)
       expect(refused.stderr).toContain(
-        `TLS error: ${why} (use -k/--insecure to accept any certificate)`,
+        `TLS error: ${why} (use -k/--insecure to accept any certificate${trust})`,
       )
+      if (!expired) {
+        // What the message says works: Node trusts the certificate, without -k.
+        const dir = mkdtempSync(join(tmpdir(), 'sse-probe-ca-'))
+        onTestFinished(() => rmSync(dir, { recursive: true, force: true }))
+        writeFileSync(join(dir, 'ca.pem'), selfSignedCertificate().cert)
+        const env = { NODE_EXTRA_CA_CERTS: join(dir, 'ca.pem') }
+        const trusted = await runCli([url, '--json'], { env })
+        expect(trusted.summary).toMatchObject({ reason: 'end-event', exitCode: 0 })
+      }
       expect(refused.stderr).toMatch(/summary {2}connect-failed/)
       const insecure = await runCli([url, '--json', '-k'])
       expect(insecure.exitCode).toBe(0)
       expect(insecure.ofType('event')[0]!.data).toBe('x')
     },
   )
+
+  it('a certificate refused where a redirect led names that origin, not the URL given', async () => {
+    const url = await https(false)
+    const redirecting = await startServer((_req, res) =>
+      res.writeHead(302, { location: `${url}stream?key=s3cret` }).end(),
+    )
+    const run = await runCli([redirecting.url.replace('//', '//u:s3cret@'), '--json'])
+    expect(run.exitCode).toBe(3)
+    expect(run.summary.message).toMatch(
+      /^after a redirect to https:\/\/127\.0\.0\.1:\d+: TLS error: self-signed certificate \(/,
+    )
+    expect(run.stdout + run.stderr).not.toContain('s3cret')
+  })
 
   it.each([
     ['127.0.0.1', 'an IP address, which Node lists as none'],

@@ -41,7 +41,7 @@ describe('every flag given a bad value exits 2, names the flag and the value, an
     [['--connect-timeout', '0'], '--connect-timeout', '0'],
     [['--connect-timeout', 'soon'], '--connect-timeout', 'soon'],
     [['--connect-timeout', '-1s'], '--connect-timeout', '-1s'],
-    [['--proxy', 'socks5://proxy:1080'], '--proxy', 'socks5://proxy:1080'],
+    [['--proxy', 'socks4://proxy:1080'], '--proxy', 'socks4://proxy:1080'],
     [['--proxy', 'not a url'], '--proxy', 'not a url'],
     [['--retry', '-5'], '--retry', '-5'],
     [['--retry', '5x'], '--retry', '5x'],

@@ -733,6 +733,22 @@ describe('load, pure parts', () => {
         200,
       ),
     ).toBe('a Content-Encoding of 6 codings: sse-probe undoes at most 5')
+    // A proxy's refusal keeps its status; an unreachable proxy is named with the code.
+    expect(
+      errorKind(
+        'the proxy refused the tunnel: HTTP 407 Proxy Authentication Required (give its credentials in the proxy URL: http://user:password@proxy:3128)',
+      ),
+    ).toBe('the proxy refused the tunnel: HTTP 407 Proxy Authentication Required')
+    expect(
+      errorKind(
+        'the proxy reset the connection without answering the tunnel request (CONNECT): read ECONNRESET',
+      ),
+    ).toBe('the proxy reset the connection without answering the tunnel request (CONNECT)')
+    expect(
+      errorKind(
+        'cannot reach the proxy http://127.0.0.1:9 (HTTPS_PROXY): connect ECONNREFUSED 127.0.0.1:9',
+      ),
+    ).toBe('cannot reach the proxy http://127.0.0.1:9 (HTTPS_PROXY): ECONNREFUSED')
     expect(errorKind('read ECONNRESET')).toBe('ECONNRESET')
     expect(errorKind('connect ECONNREFUSED 127.0.0.1:4000')).toBe('ECONNREFUSED')
     expect(errorKind('no response within 10000ms (--connect-timeout)')).toBe('connect timeout')
