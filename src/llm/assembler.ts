@@ -132,7 +132,8 @@ export interface Assembler {
   started(): boolean
   /** Completes the tool calls still open, so a live view shows them before the summary. */
   flush(): void
-  summary(problems: readonly LlmProblem[]): LlmSummary
+  /** `stopped`: the probe stopped the stream before its end (Ctrl-C, -n, --duration). */
+  summary(problems: readonly LlmProblem[], stopped?: boolean): LlmSummary
   /** The median number of deltas per read that carried any (0 without deltas). */
   medianDeltasPerRead(): number
 }
@@ -311,7 +312,7 @@ export function createAssembler(
     },
   }
 
-  function summary(problems: readonly LlmProblem[]): LlmSummary {
+  function summary(problems: readonly LlmProblem[], stopped = false): LlmSummary {
     endRead()
     const all = [...choices.values()].sort((a, b) => a.index - b.index)
     const first = choices.get(firstIndex())
@@ -330,7 +331,7 @@ export function createAssembler(
     }
     // A call whose fragments were all empty (an Anthropic tool with no parameters) is output too.
     if (deltas === 0 && all.every((choice) => choice.order.length === 0))
-      found.push({ code: 'no-deltas', message: noDeltas(first, all) })
+      found.push({ code: 'no-deltas', message: noDeltas(first, all, stopped) })
     const { inputTokens, outputTokens } = tokens(profile, usage)
     const streamedMs = firstDeltaT === undefined ? 0 : readT - firstDeltaT
     const itl = gaps.result()
@@ -408,8 +409,11 @@ function showWhole(choice: ChoiceState, onOutput: (output: LlmOutput) => void) {
 }
 
 /** The no-deltas message; when the model refused, it says so, with the start of the refusal (a CI log then explains the failure). */
-function noDeltas(first: ChoiceState | undefined, all: ChoiceState[]): string {
-  const carried = 'the stream carried no text, reasoning or tool-call arguments'
+function noDeltas(first: ChoiceState | undefined, all: ChoiceState[], stopped: boolean): string {
+  // A model that had not begun when the probe stopped (Ctrl-C, --duration) said nothing yet.
+  const carried = stopped
+    ? 'no text, reasoning or tool-call arguments came before the probe stopped the stream'
+    : 'the stream carried no text, reasoning or tool-call arguments'
   const refused = [first, ...all].find((choice) => choice && choice.refusal.toString() !== '')
   // Anthropic says it by its stop reason alone.
   if (refused === undefined)

@@ -160,7 +160,7 @@ export function createLlmExtension(options: LlmExtensionOptions): LlmExtension {
         // A reconnect whose answer has not begun (cut by --duration, say): the last answer stands.
         if (!assembler?.started()) assembler = answered ?? assembler ?? newAssembler(profile)
         assembler.flush()
-        llm = assembler.summary(problems)
+        llm = assembler.summary(problems, extension.cut)
         batched = isBatched(llm.deltas, assembler.medianDeltasPerRead())
       }
       if (options.expect)

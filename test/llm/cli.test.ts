@@ -616,6 +616,24 @@ describe('the pretty view', () => {
     expect(run.stdout).toBe('t0 t1 t2 t3 \n')
   })
 
+  it('no-deltas says the probe stopped the stream when it did so before the model said anything', async () => {
+    const role = `data: ${JSON.stringify({ object: 'chat.completion.chunk', choices: [{ index: 0, delta: { role: 'assistant' } }] })}\n\n`
+    const server = await startServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' })
+      // /held: the model is still thinking when --duration ends the probe; /closed: it never will.
+      if (req.url === '/held') res.write(role)
+      else res.end(role)
+    })
+    const held = await runMain(['--json', '--duration', '200ms', `${server.url}/held`])
+    const closed = await runMain(['--json', '--no-reconnect', `${server.url}/closed`])
+    const noDeltas = (run: typeof held) =>
+      llmOf(run.summary)?.problems.find((p) => p.code === 'no-deltas')?.message
+    expect(noDeltas(held)).toBe(
+      'no text, reasoning or tool-call arguments came before the probe stopped the stream',
+    )
+    expect(noDeltas(closed)).toBe('the stream carried no text, reasoning or tool-call arguments')
+  })
+
   it("starts a reconnect's answer on a line of its own when stdout is not a terminal", async () => {
     const chunk = (text: string) =>
       `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: text } }] })}\n\n`
