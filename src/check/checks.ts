@@ -7,6 +7,7 @@ import { credentialsHint } from '../engine/refusal.ts'
 import {
   BROWSER_ACCEPT_ENCODING,
   type ConnectionSeen,
+  MAX_KEPT_MIB,
   MAX_SEEN,
   type Observation,
   type ResponseSeen,
@@ -381,6 +382,9 @@ function checkHttpVersion(o: Observation): Judgement {
   )
 }
 
+// An id quoted in a message: a server's may be megabytes long.
+const shownId = (id: string) => clipped(id, 80)
+
 export function checkIds(o: Observation): Judgement {
   const events = o.connections
     .flatMap((c) => c.events)
@@ -400,13 +404,13 @@ export function checkIds(o: Observation): Judgement {
     )
   if (!r)
     return skip(
-      `one id (${events[0]!.id}) in ${events.length} event${plural(events.length)}: two are needed to test resuming`,
+      `one id (${shownId(events[0]!.id!)}) in ${events.length} event${plural(events.length)}: two are needed to test resuming`,
       LONGER_WINDOW,
     )
   const c = r.connection
   const mid = r.ids.indexOf(r.lastEventId)
-  const expected = r.ids[mid + 1]!
-  const sent = `Last-Event-ID: ${r.lastEventId}`
+  const expected = shownId(r.ids[mid + 1]!)
+  const sent = `Last-Event-ID: ${shownId(r.lastEventId)}`
   const got = c.events.find((e) => !e.ping)
   // Ctrl-C during the resume, before its first event: the server was not given the time to answer.
   if (o.interrupted && !got && (c.error !== undefined || c.response?.verdict === 'ok'))
@@ -427,8 +431,8 @@ export function checkIds(o: Observation): Judgement {
       `no event within ${fmt(c.end!.t - c.requestAt)} of reconnecting with ${sent}`,
       HINTS.resume,
     )
-  const gotId = got.id ?? '(none)'
-  if (got.id === expected)
+  const gotId = got.id === null ? '(none)' : shownId(got.id)
+  if (got.id === r.ids[mid + 1])
     return pass(
       `${events.length} events with ids; a reconnect with ${sent} resumed right after it, at id ${expected}`,
     )
@@ -513,7 +517,7 @@ export function checkEndOfStream(o: Observation): Judgement {
     // A fast stream fills what the check keeps before the window is over.
     if (o.connections.at(-1)?.end?.cause === 'full')
       return skip(
-        `the stream stayed open for the ${fmt(o.observedMs)} observed, when the check had read the ${MAX_SEEN.toLocaleString('en-US')} events or reads it keeps`,
+        `the stream stayed open for the ${fmt(o.observedMs)} observed, when the check had read all it keeps (${MAX_SEEN.toLocaleString('en-US')} events or reads, ${MAX_KEPT_MIB} MiB of event types and ids)`,
         'watch how it ends with sse-probe <url>, which reads without that limit',
       )
     return skip(

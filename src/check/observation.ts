@@ -6,8 +6,12 @@ import type { StreamRequest } from '../engine/request.ts'
 /** What browsers send; the probe itself asks for no compression. */
 export const BROWSER_ACCEPT_ENCODING = 'gzip, deflate, br'
 
-/** Events and reads kept per connection: plenty to judge by, and a fast stream cannot fill memory. */
+/**
+ * Events and reads kept over the stream's connections: plenty to judge by, and a fast stream
+ * cannot fill memory. Nor can long event types and ids: MAX_KEPT_MIB of their characters.
+ */
 export const MAX_SEEN = 10_000
+export const MAX_KEPT_MIB = 64
 
 /** What one network read of a response body brought. Times are ms since the check started. */
 interface ReadSeen {
@@ -39,7 +43,7 @@ export interface ResponseSeen {
   body?: string
 }
 
-/** `full`: the connection delivered MAX_SEEN events or reads, and reading stopped there. */
+/** `full`: the connections delivered MAX_SEEN events or reads (or MAX_KEPT_MIB), and reading stopped there. */
 export type ReadEnd =
   | 'end-event'
   | 'first-event'

@@ -13,6 +13,7 @@ import {
   type ConnectionSeen,
   type EventSeen,
   idsSeen,
+  MAX_KEPT_MIB,
   MAX_SEEN,
   type Observation,
   type ReadEnd,
@@ -27,6 +28,9 @@ const DEFAULT_RETRY_MS = 3000
 // A server that answers retry: 0 and closes at once must not turn the check into a flood.
 const MIN_RECONNECT_DELAY_MS = 100
 const MAX_RESUME_WAIT_MS = 10_000
+// Characters of event types and ids a watcher keeps: 10,000 events whose type or id is megabytes
+// long must not fill memory either.
+const MAX_KEPT_CHARS = MAX_KEPT_MIB * 1024 ** 2
 /**
  * EventSource's rules for GET; a request with another method is read with fetch, whose clients
  * reconnect after an error but not after a clean close (as the probe's default): re-sending a
@@ -182,6 +186,12 @@ function createWatcher(
   let stopped: ReadEnd | undefined
   let readAt = 0
   let events = 0
+  // What this watcher keeps, over all its connections: a server that sends 9,999 events and closes
+  // with retry: 0 is reconnected to ten times a second, for the whole window.
+  let keptEvents = 0
+  let keptReads = 0
+  let keptChars = 0
+  const full = () => keptEvents >= MAX_SEEN || keptReads >= MAX_SEEN || keptChars > MAX_KEPT_CHARS
   const stream = createEventStream(
     {
       onEvent(event, id) {
@@ -189,14 +199,19 @@ function createWatcher(
         const seen = { t: readAt, event, id, ping: event === PING_EVENT }
         connection.events.push(seen)
         if (!seen.ping) events++
-        stopped = stopAt(seen) ?? (connection.events.length >= MAX_SEEN ? 'full' : undefined)
+        keptEvents++
+        keptChars += event.length + (id?.length ?? 0)
+        stopped = stopAt(seen) ?? (full() ? 'full' : undefined)
       },
       onComment() {
         if (!connection || stopped) return
         connection.comments++
       },
       onRetry(ms) {
-        if (!stopped) connection?.retries.push(ms)
+        if (!connection || stopped) return
+        // Only the last one counts (and whether there was one): a server may send millions.
+        if (connection.retries.length < MAX_SEEN) connection.retries.push(ms)
+        else connection.retries[MAX_SEEN - 1] = ms
       },
       onInvalidRetry(value) {
         if (connection && !stopped) connection.invalidRetry ??= value
@@ -220,13 +235,17 @@ function createWatcher(
         events = 0
         stream.feed(chunk)
         seen.reads.push({ t: readAt, silenceMs: roundMs(readAt - lastReadAt), events })
-        if (seen.reads.length >= MAX_SEEN) stopped ??= 'full'
+        keptReads++
+        if (full()) stopped ??= 'full'
         lastReadAt = readAt
         return stopped !== undefined
       },
     })
     const { discardedType, datalessType } = stream.end()
-    if (discardedType !== undefined) seen.cutOff = discardedType
+    if (discardedType !== undefined) {
+      seen.cutOff = discardedType
+      keptChars += discardedType.length
+    }
     if (datalessType !== undefined) seen.dataless = datalessType
     if (stopped) return stopped
     if (signal.aborted) return 'window'

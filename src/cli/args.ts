@@ -142,7 +142,9 @@ export interface DiffFlags
 
 /** `sse-probe load`: the probe's request, stream and expectation flags, and its own. */
 export interface RawLoadFlags
-  extends Omit<RawProbeFlags, keyof DisplayFlags | 'duration' | 'triggerHeader'> {
+  extends Omit<RawProbeFlags, keyof DisplayFlags | 'duration' | 'triggerHeader' | 'maxEventSize'> {
+  /** Undefined: shared out over the connections (loadMaxEventSize). */
+  maxEventSize?: number
   connections: number
   ramp: number
   duration: number
@@ -239,8 +241,17 @@ function addRequestOptions(command: Command): Command {
     )
 }
 
-/** How the stream is followed and when the probe ends (`load` has a --duration of its own). */
-function addStreamOptions(command: Command, { duration = true } = {}): Command {
+/**
+ * How the stream is followed and when the probe ends (`load` has a --duration of its own, and
+ * shares its default --max-event-size out over its connections).
+ */
+function addStreamOptions(command: Command, { duration = true, load = false } = {}): Command {
+  const maxEventSize = new Option(
+    '--max-event-size <bytes>',
+    load
+      ? 'a line or event larger than this ends a connection (default: 16MiB, or 1GiB shared out over the connections, at least 64KiB each)'
+      : 'a line or event larger than this ends the probe (exit 3)',
+  ).argParser(byteSizeArg)
   command
     .optionsGroup('Stream and reconnection:')
     .addOption(
@@ -262,14 +273,7 @@ function addStreamOptions(command: Command, { duration = true } = {}): Command {
       'give up (exit 3) after n reconnects in a row without an event',
       countArg,
     )
-    .addOption(
-      new Option(
-        '--max-event-size <bytes>',
-        'a line or event larger than this ends the probe (exit 3)',
-      )
-        .argParser(byteSizeArg)
-        .default(16 * 1024 ** 2, '16MiB'),
-    )
+    .addOption(load ? maxEventSize : maxEventSize.default(16 * 1024 ** 2, '16MiB'))
     .option('--ping-event <type>', 'event type counted as a ping', 'ping')
     .optionsGroup('When it ends:')
     .option(
@@ -1035,7 +1039,7 @@ export function createProgram(
         )
         .addHelpText('after', `${LOAD_HELP}\n\n${DURATIONS}\n\n${LOAD_EXAMPLES}`)
       addRequestOptions(load)
-      addStreamOptions(load, { duration: false })
+      addStreamOptions(load, { duration: false, load: true })
       addExpectOptions(load)
       addLlmOptions(load, { events: false })
         .optionsGroup('Output:')

@@ -1,3 +1,4 @@
+import { clipped } from '../engine/escape.ts'
 import type { DiffRecord, DiffSummary, SideTiming } from './diff.ts'
 import { counted, formatDuration, visible } from './engine.ts'
 
@@ -30,9 +31,10 @@ export function shownValues(left: unknown, right: unknown): [string, string] {
   }
   return [cut(l), cut(r)]
 }
-// A server's type and id are its own text: control characters are shown, never run.
+// A server's type and id are its own text: control characters are shown, never run; and a type
+// or id of megabytes is cut (--json has them whole), not printed on every line of a difference.
 const where = (r: { event: string; id: string | null }) =>
-  visible(`${r.event}${r.id === null ? '' : ` id ${r.id}`}`)
+  visible(`${clipped(r.event, MAX_VALUE)}${r.id === null ? '' : ` id ${clipped(r.id, MAX_VALUE)}`}`)
 
 /** Pretty `diff`: the verdict, each difference, then the timing side by side. */
 export function renderDiff(

@@ -23,6 +23,9 @@ export interface SessionStats extends SummaryCounts {
 
 // A server that puts a unique value in `event:` must not make the summary (and memory) grow per event.
 export const MAX_EVENT_TYPES = 100
+// Nor one that sends types of megabytes: a hundred of them, each kept as a key, took GBs and
+// made the summary longer than a string can be (an internal error, exit 70).
+export const MAX_COUNTED_TYPE_LENGTH = 256
 export const OTHER_EVENT_TYPES = '(other types)'
 
 /**
@@ -98,7 +101,10 @@ export function createSession(options: SessionOptions) {
       if (event === pingEvent) pings++
       const count = eventsByType.get(event)
       if (count !== undefined) eventsByType.set(event, count + 1)
-      else if (eventsByType.size < MAX_EVENT_TYPES || expectedEvents.has(event))
+      else if (
+        (eventsByType.size < MAX_EVENT_TYPES && event.length <= MAX_COUNTED_TYPE_LENGTH) ||
+        expectedEvents.has(event)
+      )
         eventsByType.set(event, 1)
       else eventsByType.set(OTHER_EVENT_TYPES, (eventsByType.get(OTHER_EVENT_TYPES) ?? 0) + 1)
       message(t)

@@ -114,8 +114,14 @@ export interface InspectOptions {
  */
 export const MAX_BUFFER_CHARS = 64 * 2 ** 20
 
+// A type and an id count too: a server may send megabytes of them (lastEventId is the id of this
+// row or of an earlier one, the same string, not a copy).
 const rowChars = ({ record: r }: Row) =>
-  r.type === 'event' ? r.data.length : r.type === 'comment' ? r.text.length : 0
+  r.type === 'event'
+    ? r.data.length + r.event.length + (r.id?.length ?? 0)
+    : r.type === 'comment'
+      ? r.text.length
+      : 0
 
 /** The rows as received: at most --buffer of them, and MAX_BUFFER_CHARS of data. */
 const rowBuffer = () => new Deque<Row>(rowChars)

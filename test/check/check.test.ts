@@ -5,6 +5,9 @@ import compression from 'compression'
 import express from 'express'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import type { CheckId, CheckStatus } from '../../src/check/checks.ts'
+import { MAX_SEEN } from '../../src/check/observation.ts'
+import { observe } from '../../src/check/observe.ts'
+import { toCheckOptions } from '../../src/check/options.ts'
 import { startBufferingProxy } from '../helpers/buffering-proxy.ts'
 import { runCheck } from '../helpers/check.ts'
 import { runCli, startCli } from '../helpers/cli.ts'
@@ -382,10 +385,59 @@ describe('check: each check catches its problem', () => {
     expect(checks['end-of-stream']).toMatchObject({
       status: 'skip',
       measured: expect.stringMatching(
-        /^the stream stayed open for the [\d.]+m?s observed, when the check had read the 10,000 events or reads it keeps$/,
+        /^the stream stayed open for the [\d.]+m?s observed, when the check had read all it keeps \(10,000 events or reads, 64 MiB of event types and ids\)$/,
       ),
     })
     expect(run.exitCode).toBe(0)
+  })
+
+  it('a server that sends a batch and closes with retry: 0 fills what the check keeps once, not per connection', async () => {
+    // 6,000 events a connection, ten connections a second: 340 MB in 20s, GBs in a longer window.
+    const batch = Array.from({ length: 6000 }, () => 'data: x\n\n').join('')
+    const server = await sseServer(`retry: 0\n${batch}`)
+    const { run, checks, summary } = await runCheck(server.url, ['--window', '3s'])
+    expect(summary).toMatchObject({ connections: 2, events: 10_000 })
+    expect(server.requests.length).toBeLessThanOrEqual(3)
+    expect(checks['end-of-stream']).toMatchObject({
+      status: 'warn',
+      measured: expect.stringMatching(/^the stream closed after [\d.]+m?s without an "end" event/),
+    })
+    expect(run.exitCode).toBe(0)
+  })
+
+  it('millions of retry: lines are not all kept; the last one counts', async () => {
+    const server = await sseServer(
+      `${'retry: 1000\n'.repeat(3 * MAX_SEEN)}retry: 1234\ndata: x\n\nevent: end\ndata: bye\n\n`,
+    )
+    const observation = await observe(toCheckOptions({ url: new URL(server.url), windowMs: 5000 }))
+    const retries = observation.connections.flatMap((c) => c.retries)
+    expect(retries.length).toBe(MAX_SEEN)
+    expect(retries.at(-1)).toBe(1234)
+  })
+
+  it('event types and ids of a megabyte each: the check keeps 64 MiB of them, then stops reading', async () => {
+    const mebibyte = 'i'.repeat(2 ** 20)
+    const server = await startServer(async (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' })
+      for (let i = 0; i < 200 && !res.destroyed; i++) {
+        if (!res.write(`id: ${i}${mebibyte}\nevent: e${i}\ndata: x\n\n`))
+          await new Promise((resolve) => res.once('drain', resolve))
+      }
+      res.end()
+    })
+    const { run, checks, summary } = await runCheck(server.url, ['--window', '20s'])
+    // The 64th brings a little more than 64 MiB.
+    expect(summary.events).toBe(64)
+    expect(checks['end-of-stream'].measured).toMatch(/when the check had read all it keeps/)
+    // The resume sends a megabyte of Last-Event-ID, which node:http refuses: ids fails, quoting
+    // the id cut short, not a megabyte of it.
+    expect(checks.ids).toMatchObject({
+      status: 'fail',
+      measured: expect.stringMatching(
+        /^a reconnect with Last-Event-ID: 31i{78}… got HTTP 431 Request Header Fields Too Large$/,
+      ),
+    })
+    expect(run.exitCode).toBe(1)
   })
 
   it('an end event written right after the last status (a generator yielding both) is not a proxy burst', async () => {

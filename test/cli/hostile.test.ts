@@ -5,7 +5,12 @@ import type { Socket } from 'node:net'
 import type { Writable } from 'node:stream'
 import { createGzip, deflateSync, gzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
-import { createSession, MAX_EVENT_TYPES, OTHER_EVENT_TYPES } from '../../src/engine/session.ts'
+import {
+  createSession,
+  MAX_COUNTED_TYPE_LENGTH,
+  MAX_EVENT_TYPES,
+  OTHER_EVENT_TYPES,
+} from '../../src/engine/session.ts'
 import { CLI, runCli } from '../helpers/cli.ts'
 import { startH2Server } from '../helpers/h2-server.ts'
 import {
@@ -515,6 +520,17 @@ describe('slow, silent and broken servers', () => {
       expectations: [{ name: '--expect-event t2999', ok: true }],
     })
   })
+
+  it('a server that sends event types of megabytes does not keep them for the summary', async () => {
+    // A hundred types of 15 MB each took 3.4 GB and ended in an internal error (exit 70).
+    const long = 'e'.repeat(100_000)
+    const events = Array.from({ length: 20 }, (_, i) => `event: ${i}${long}\ndata: x\n\n`)
+    const server = await sseServer(`${events.join('')}event: end\ndata: bye\n\n`)
+    const run = await runCli([server.url, '--no-color', '-q'])
+    expect(run.exitCode).toBe(0)
+    expect(run.stderr).toMatch(/events {7}21 {2}\(\(other types\) 20, end 1\)\n/)
+    expect(run.stderr.length).toBeLessThan(2000)
+  })
 })
 
 describe('bounded memory: --max-event-size', () => {
@@ -732,6 +748,26 @@ describe('pure safeguards', () => {
     expect(Object.keys(eventsByType)).toHaveLength(MAX_EVENT_TYPES + 2)
     expect(eventsByType).toMatchObject({ t0: 2, [OTHER_EVENT_TYPES]: 50, late: 1 })
     expect(Object.values(eventsByType).reduce((a, b) => a + b)).toBe(events)
+  })
+
+  it('an event type longer than the limit is counted with the others, unless an expectation names it', () => {
+    const long = 'e'.repeat(MAX_COUNTED_TYPE_LENGTH + 1)
+    const session = createSession({
+      pingEvent: 'ping',
+      expectedEvents: [`${long}!`],
+      endEvents: [],
+      endData: [],
+      dataPatterns: [],
+    })
+    session.event(0, 'e'.repeat(MAX_COUNTED_TYPE_LENGTH), 'x')
+    session.event(0, long, 'x')
+    session.event(0, long, 'x')
+    session.event(0, `${long}!`, 'x')
+    expect(session.stats(0).eventsByType).toEqual({
+      ['e'.repeat(MAX_COUNTED_TYPE_LENGTH)]: 1,
+      [OTHER_EVENT_TYPES]: 2,
+      [`${long}!`]: 1,
+    })
   })
 })
 

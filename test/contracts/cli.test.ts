@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it, onTestFinished } from 'vitest'
+import { MAX_LIVE_EVENTS } from '../../src/cli/commands/diff.ts'
 import { runCli } from '../helpers/cli.ts'
 import { chatError, chatTools, textOf } from '../helpers/llm-streams.ts'
 import { runMain } from '../helpers/main.ts'
@@ -1259,6 +1260,18 @@ describe('sse-probe diff', () => {
     })
     expect(run.exitCode).toBe(130)
     expect(run.stderr).toMatch(/interrupted before the stream ended: give a URL side an end \(-n/)
+  })
+
+  it('a live side of more than a million events is refused with one line, exit 3, not kept until the heap runs out', async () => {
+    // Two endless fast streams with no end reached 5 GB and crashed within a minute.
+    const server = await sseServer('data: x\n\n'.repeat(MAX_LIVE_EVENTS + 1))
+    const run = await runCli(['diff', server.url, `${server.url}?b`, '--no-reconnect'], {
+      timeoutMs: 30_000,
+    })
+    expect(run.exitCode).toBe(3)
+    expect(run.stderr).toMatch(
+      /^sse-probe diff: http:\/\/127\.0\.0\.1:\d+\/?(\?b)?: more than 1,000,000 events or 256 MiB of them, which diff keeps to compare: give a URL side an end \(-n, --end-event, --duration, -t\)\n$/,
+    )
   })
 
   it('Ctrl-C while a pipe side has not been written stops the diff (it waited for a second one)', async () => {

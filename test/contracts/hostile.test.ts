@@ -46,6 +46,18 @@ describe('data nested 100k deep', () => {
   })
 })
 
+describe('diff of event types and ids of megabytes', () => {
+  it('pretty: each is cut to 120 characters, not printed whole on every line', async () => {
+    const long = (c: string) => c.repeat(1_000_000)
+    const left = file('long-left.sse', `event: ${long('e')}\nid: ${long('i')}\ndata: 1\n\n`)
+    const right = file('long-right.sse', `event: ${long('e')}\nid: ${long('i')}\ndata: 2\n\n`)
+    const run = await runCli(['diff', '--no-color', left, right])
+    expect(run.exitCode).toBe(1)
+    expect(run.stdout).toContain(`#1 ${'e'.repeat(120)}… id ${'i'.repeat(120)}…`)
+    expect(run.stdout.length).toBeLessThan(2000)
+  })
+})
+
 describe('diff on a file larger than a string can hold', () => {
   it('says so, exit 3 (not an internal error)', async () => {
     // Sparse: no disk used. Reading it takes half a gigabyte for a moment.

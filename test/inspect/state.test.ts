@@ -83,7 +83,10 @@ describe('inspect state: rows and counts', () => {
     // One string, shared: the test itself holds a mebibyte, the buffer counts each row's.
     const mebibyte = 'x'.repeat(2 ** 20)
     const big = (from: number, to: number) =>
-      Array.from({ length: to - from + 1 }, (_, i) => event(from + i, { data: mebibyte }))
+      Array.from({ length: to - from + 1 }, (_, i) =>
+        // A mebibyte a row with its type and id, which count too.
+        event(from + i, { data: mebibyte.slice(`tick${from + i}`.length) }),
+      )
     const fit = MAX_BUFFER_CHARS / 2 ** 20
     let s = feed(start({ capacity: 10_000 }), big(1, fit + 10))
     expect(s.counts.events).toBe(fit + 10)
@@ -95,6 +98,16 @@ describe('inspect state: rows and counts', () => {
     // One row larger than the whole budget is still shown.
     s = feed(apply(s, { type: 'pause' }), [event(1, { data: 'y'.repeat(MAX_BUFFER_CHARS + 1) })])
     expect(s.rows.length).toBe(1)
+  })
+
+  it('counts event types and ids in MAX_BUFFER_CHARS too', () => {
+    const half = 'x'.repeat(2 ** 19)
+    const fit = MAX_BUFFER_CHARS / 2 ** 20
+    const rows = Array.from({ length: fit + 10 }, (_, i) =>
+      event(i + 1, { event: half, id: half, data: '' }),
+    )
+    const s = feed(start({ capacity: 10_000 }), rows)
+    expect(s.rows.length).toBe(fit)
   })
 
   it('follows the tail while the selection is on the last row', () => {

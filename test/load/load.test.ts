@@ -5,6 +5,7 @@ import { Writable } from 'node:stream'
 import fc from 'fast-check'
 import * as int32 from 'hdr-histogram-js/dist/Int32Histogram.js'
 import { describe, expect, it, onTestFinished } from 'vitest'
+import { loadMaxEventSize } from '../../src/cli/commands/load.ts'
 import { roundMs } from '../../src/engine/records.ts'
 import { triggerArg } from '../../src/engine/trigger.ts'
 import { createCollector, errorKind, numberAt, numberReader } from '../../src/load/collector.ts'
@@ -90,6 +91,26 @@ describe('sse-probe load', () => {
     const stats = loadRecords(run).filter((r) => r.type === 'stats')
     expect(stats.length).toBeGreaterThanOrEqual(2)
     expect(stats.at(-1)).toMatchObject({ open: 300, opened: 300, failed: 0, events: 900 })
+  })
+
+  it('shares a default --max-event-size of 1 GiB out over the connections; one given is kept', async () => {
+    // A thousand connections each holding a 16 MiB line ran the heap out of memory (a crash).
+    expect(loadMaxEventSize(1)).toBe(16 * 1024 ** 2)
+    expect(loadMaxEventSize(300)).toBe(3_579_139)
+    expect(loadMaxEventSize(100_000)).toBe(64 * 1024)
+    const line = `data: ${'x'.repeat(4_000_000)}\n\n`
+    const server = await startServer((_req, res, index) => {
+      res.writeHead(200, SSE)
+      res.write(index === 0 ? line : 'data: a\n\n')
+    })
+    const load = (...flags: string[]) =>
+      runCli(['load', server.url, '-c', '300', '--duration', '1s', '--json', ...flags], {
+        timeoutMs: 30_000,
+      })
+    const shared = loadSummary(await load())
+    expect(shared).toMatchObject({ events: { total: 299 }, errors: { 'event too large': 1 } })
+    const given = loadSummary(await load('--max-event-size', '16MiB'))
+    expect(given).toMatchObject({ events: { total: 300 }, errors: {} })
   })
 
   it('counts the reconnects of a server restart and resumes with Last-Event-ID', async () => {

@@ -13,6 +13,11 @@ import { probeOptionsFrom, readRequestBody } from '../options.ts'
 import { colors, createTerminal } from '../output.ts'
 import { onStopSignals } from '../signals.ts'
 
+// What a live side may bring, as diff keeps every event until the stream ends: two endless fast
+// streams with no end given ran the heap out of memory (a crash) within a minute.
+export const MAX_LIVE_EVENTS = 1_000_000
+const MAX_LIVE_CHARS = 256 * 1024 ** 2
+
 /** `sse-probe diff <left> <right>`: URL sides are probed here, with the request, stream and end flags. */
 export async function runDiffCommand(
   left: string,
@@ -60,14 +65,32 @@ export async function runDiffCommand(
         // A Ctrl-C that came first (while -d @- was read, held until now) stops the command.
         if (signals.received) throw new SideUnreadable(`${text}: interrupted before it was probed`)
         const records: ProbeRecord[] = []
+        let events = 0
+        let chars = 0
+        let overflowed = false
         const probe = startProbe(options, {
-          emit: (record) => void records.push(record),
+          emit(record) {
+            if (overflowed) return
+            if (record.type === 'event') {
+              chars += record.data.length + record.event.length + (record.id?.length ?? 0)
+              if (++events > MAX_LIVE_EVENTS || chars > MAX_LIVE_CHARS) {
+                overflowed = true
+                for (const side of running) side.interrupt()
+                return
+              }
+            }
+            records.push(record)
+          },
           flush: () => undefined,
           events: true,
           commentText: flags.pings === true,
         })
         running.add(probe)
         const summary = await probe.done
+        if (overflowed)
+          throw new SideUnreadable(
+            `${text}: more than ${MAX_LIVE_EVENTS.toLocaleString('en-US')} events or 256 MiB of them, which diff keeps to compare: give a URL side an end (-n, --end-event, --duration, -t)`,
+          )
         if (summary.reason === 'interrupted' && !bounded) {
           // A stream that closes and is reconnected to forever never ends by itself.
           throw new SideUnreadable(

@@ -98,7 +98,12 @@ async function loadOptionsFrom(
     flags.trigger !== undefined && triggerArg(flags.trigger, flags.triggerData !== undefined, url)
   const body = await readRequestBody(flags.data, context)
   // --duration is the whole run's here, not each connection's.
-  const probeFlags = { ...flags, duration: undefined, format: 'json' } as RawProbeFlags
+  const probeFlags = {
+    ...flags,
+    duration: undefined,
+    format: 'json',
+    maxEventSize: flags.maxEventSize ?? loadMaxEventSize(flags.connections),
+  } as RawProbeFlags
   return {
     probe: probeOptionsFrom(url, probeFlags, body),
     connections: flags.connections,
@@ -187,4 +192,13 @@ function openFilesLimit(): string | undefined {
       return undefined
     }
   }
+}
+
+/**
+ * The default --max-event-size of each of `connections`: every connection may hold a line that
+ * long at once, and a thousand of 16 MiB (a server sending endless lines) ran the heap out of
+ * memory, a crash. 1 GiB over all of them, but never less than 64 KiB each.
+ */
+export function loadMaxEventSize(connections: number): number {
+  return Math.max(64 * 1024, Math.min(16 * 1024 ** 2, Math.floor(1024 ** 3 / connections)))
 }
