@@ -334,34 +334,20 @@ describe('load through a proxy', () => {
   it('counts a refusing proxy by its status and an unreachable one by its name, not as HTTP N or the server ECONNREFUSED', async () => {
     const target = await sseServer(END)
     const proxy = await startServer((_req, res) => res.writeHead(407).end())
-    const refused = await runCli([
-      'load',
-      target.url,
-      '-c',
-      '2',
-      '--json',
-      '--proxy',
-      proxy.url.replace('//', '//u:wr0ng@'),
-    ])
-    expect(refused.exitCode).toBe(3)
-    const errors = (run: typeof refused) =>
+    const loadThrough = (proxyUrl: string) =>
+      runCli(['load', target.url, '-c', '2', '--json', '--proxy', proxyUrl])
+    const errors = (run: Awaited<ReturnType<typeof loadThrough>>) =>
       run.stdout
         .trim()
         .split('\n')
         .map((line) => JSON.parse(line) as { type: string; errors?: object })
         .find((record) => record.type === 'load-summary')?.errors
+    const refused = await loadThrough(proxy.url.replace('//', '//u:wr0ng@'))
+    expect(refused.exitCode).toBe(3)
     expect(errors(refused)).toEqual({
       'the proxy refused the request: HTTP 407 Proxy Authentication Required': 2,
     })
-    const unreachable = await runCli([
-      'load',
-      target.url,
-      '-c',
-      '2',
-      '--json',
-      '--proxy',
-      'http://127.0.0.1:9',
-    ])
+    const unreachable = await loadThrough('http://127.0.0.1:9')
     expect(errors(unreachable)).toEqual({
       'cannot reach the proxy http://127.0.0.1:9 (--proxy): ECONNREFUSED': 2,
     })

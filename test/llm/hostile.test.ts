@@ -26,6 +26,16 @@ const MESSAGE_START = anthropic(
   '{"type":"message_start","message":{"model":"claude","content":[],"usage":{"input_tokens":1,"output_tokens":1}}}',
 )
 
+/** The CLI on a stream that its SDK fails on: stream-error, exit 3, the text before it kept. */
+async function expectStreamError(url: string, text: string, message: unknown) {
+  const run = await runCli(['--json', '--expect-llm', url])
+  expect(run.exitCode).toBe(3)
+  expect(run.summary).toMatchObject({ reason: 'stream-error' })
+  const llm = llmOf(run.summary)
+  expect(llm.text).toBe(text)
+  expect(llm.problems).toEqual([{ code: 'stream-error', message }])
+}
+
 describe('JSON nested 100k deep in a chunk', () => {
   it('a usage object: the --json summary is written whole, exit 0', async () => {
     const { url } = await sseServer(
@@ -185,14 +195,7 @@ describe('a Responses event that the openai SDK throws on, whatever its type say
       await expect(
         client.responses.stream({ model: 'm', input: 'hi' }).finalResponse(),
       ).rejects.toThrow()
-      const run = await runCli(['--json', '--expect-llm', url])
-      expect(run.exitCode).toBe(3)
-      expect(run.summary).toMatchObject({ reason: 'stream-error' })
-      const llm = llmOf(run.summary)
-      expect(llm.text).toBe('ab')
-      expect(llm.problems).toEqual([
-        { code: 'stream-error', message: expect.stringContaining(message!) },
-      ])
+      await expectStreamError(url, 'ab', expect.stringContaining(message!))
     }
   })
 })
@@ -208,17 +211,11 @@ describe('data that is not JSON, after the profile is recognised', () => {
     const client = new OpenAI({ apiKey: 'k', baseURL: url, maxRetries: 0 })
     const stream = client.chat.completions.stream({ model: 'm', messages: [] })
     await expect(stream.finalChatCompletion()).rejects.toThrow('malformed server-sent event JSON')
-    const run = await runCli(['--json', '--expect-llm', url])
-    expect(run.exitCode).toBe(3)
-    expect(run.summary).toMatchObject({ reason: 'stream-error' })
-    const llm = llmOf(run.summary)
-    expect(llm.text).toBe('ab')
-    expect(llm.problems).toEqual([
-      {
-        code: 'stream-error',
-        message: `data that is not JSON, where the SDKs throw: ${JSON.stringify(garbage)}`,
-      },
-    ])
+    await expectStreamError(
+      url,
+      'ab',
+      `data that is not JSON, where the SDKs throw: ${JSON.stringify(garbage)}`,
+    )
   })
 
   it('Responses: a stream error, as the openai SDK throws', async () => {
@@ -247,14 +244,7 @@ describe('data that is not JSON, after the profile is recognised', () => {
     await expect(
       client.responses.stream({ model: 'm', input: 'hi' }).finalResponse(),
     ).rejects.toThrow('malformed server-sent event JSON')
-    const run = await runCli(['--json', url])
-    expect(run.exitCode).toBe(3)
-    expect(llmOf(run.summary).problems).toEqual([
-      {
-        code: 'stream-error',
-        message: 'data that is not JSON, where the SDKs throw: "keep-alive"',
-      },
-    ])
+    await expectStreamError(url, 'a', 'data that is not JSON, where the SDKs throw: "keep-alive"')
   })
 
   it('Anthropic: a stream error under a name the SDK parses; skipped under ping or no name, as the SDK skips them', async () => {
