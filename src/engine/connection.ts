@@ -173,7 +173,7 @@ export async function openStream(
       const status = `HTTP ${response.statusCode}${reason ? ` ${reason}` : ''}`
       const why =
         verdict === 'too-many-redirects'
-          ? `${status}: too many redirects (more than ${MAX_REDIRECTS})`
+          ? `${status}: too many redirects (more than ${MAX_REDIRECTS})${selfRedirect(location)}`
           : unreadable !== undefined
             ? `${status} with ${unreadable}`
             : verdict === 'not-event-stream'
@@ -296,6 +296,14 @@ function mimeEssence(contentType: string): string | undefined {
  * Latin-1 characters, which the URL parser would encode as UTF-8 again (`é` sent as UTF-8 became
  * %C3%83%C2%A9); each byte past ASCII is percent-encoded as itself instead.
  */
+/**
+ * Fetch follows an empty Location to the URL itself (an empty relative reference), round and
+ * round until its limit, where Chromium takes the response for no redirect: say why it looped.
+ */
+function selfRedirect(location: string | undefined): string {
+  return location?.trim() === '' ? ', each to the same URL: the Location header is empty' : ''
+}
+
 function locationText(location: string): string {
   return location.replace(/[\x80-\xff]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
 }
