@@ -292,11 +292,6 @@ function mimeEssence(contentType: string): string | undefined {
 }
 
 /**
- * A Location's bytes as URL text, as Chromium reads them: undici gives a header value's bytes as
- * Latin-1 characters, which the URL parser would encode as UTF-8 again (`é` sent as UTF-8 became
- * %C3%83%C2%A9); each byte past ASCII is percent-encoded as itself instead.
- */
-/**
  * Fetch follows an empty Location to the URL itself (an empty relative reference), round and
  * round until its limit, where Chromium takes the response for no redirect: say why it looped.
  */
@@ -304,6 +299,11 @@ function selfRedirect(location: string | undefined): string {
   return location?.trim() === '' ? ', each to the same URL: the Location header is empty' : ''
 }
 
+/**
+ * A Location's bytes as URL text, as Chromium reads them: undici gives a header value's bytes as
+ * Latin-1 characters, which the URL parser would encode as UTF-8 again (`é` sent as UTF-8 became
+ * %C3%83%C2%A9); each byte past ASCII is percent-encoded as itself instead.
+ */
 function locationText(location: string): string {
   return location.replace(/[\x80-\xff]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
 }
