@@ -173,7 +173,7 @@ export async function openStream(
       const status = `HTTP ${response.statusCode}${reason ? ` ${reason}` : ''}`
       const why =
         verdict === 'too-many-redirects'
-          ? `${status}: too many redirects (more than ${MAX_REDIRECTS})`
+          ? `${status}: too many redirects (more than ${MAX_REDIRECTS})${selfRedirect(location)}`
           : unreadable !== undefined
             ? `${status} with ${unreadable}`
             : verdict === 'not-event-stream'
@@ -289,6 +289,14 @@ function mimeEssence(contentType: string): string | undefined {
     if (ESSENCE.test(candidate) && candidate !== '*/*') essence = candidate
   }
   return essence
+}
+
+/**
+ * Fetch follows an empty Location to the URL itself (an empty relative reference), round and
+ * round until its limit, where Chromium takes the response for no redirect: say why it looped.
+ */
+function selfRedirect(location: string | undefined): string {
+  return location?.trim() === '' ? ', each to the same URL: the Location header is empty' : ''
 }
 
 /**

@@ -451,6 +451,16 @@ describe('slow, silent and broken servers', () => {
     expect(server.requests).toHaveLength(21)
   })
 
+  it('a redirect with an empty Location says so: fetch follows it to the same URL, until its limit', async () => {
+    const server = await startServer((_req, res) => res.writeHead(307, { location: '' }).end())
+    const run = await runCli([server.url, '--no-color'])
+    expect(run.exitCode).toBe(3)
+    expect(run.stderr).toMatch(
+      /HTTP 307 Temporary Redirect: too many redirects \(more than 20\), each to the same URL: the Location header is empty/,
+    )
+    expect(server.requests).toHaveLength(21)
+  })
+
   it.each([
     [
       'ftp://example.com/stream',

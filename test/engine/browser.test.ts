@@ -154,6 +154,25 @@ const scenarios: Case[] = [
     data: ['a', 'b', 'done'],
   },
   {
+    // launchdarkly/sse-contract-tests' "CRLF where CR is end of 1 chunk".
+    name: 'CRLF split after every CR, blank lines too',
+    replies: [
+      sse(['data: Hello\r', '\ndata: World\r', '\n\r\ndata: OK\r', '\n', '\r', '\n', END], {
+        pauseMs: 15,
+      }),
+    ],
+    data: ['Hello\nWorld', 'OK', 'done'],
+  },
+  {
+    name: 'runs of CR blank lines, and CR then CRLF across chunks',
+    replies: [
+      sse(['data: a\r\r\r\rdata: b\r\r', 'data: c\r', '\r\n', 'data: d\r\n\r\n', END], {
+        pauseMs: 15,
+      }),
+    ],
+    data: ['a', 'b', 'c', 'd', 'done'],
+  },
+  {
     name: 'byte by byte',
     replies: [
       sse(
@@ -503,6 +522,52 @@ const scenarios: Case[] = [
     data: ['\u20AC \u{1F600}', '\uFFFD', 'done'],
   },
   {
+    // A field name with invalid UTF-8 is no known field; an id with it is sent back as UTF-8 of U+FFFD.
+    name: 'invalid UTF-8 in field names, a type and an id',
+    replies: [
+      closes(
+        bytes(
+          'retry: 20\ndat',
+          [0xff],
+          'a: x\ndata',
+          [0xc3],
+          ': y\nid: q',
+          [0xff],
+          'r\nevent: t',
+          [0xe2, 0x82],
+          '\ndata: z\n\n',
+        ),
+      ),
+      sse([END]),
+    ],
+    types: ['t\uFFFD'],
+    data: ['z', 'done'],
+  },
+  {
+    name: 'a body shorter than its Content-Length is a broken connection',
+    replies: [
+      {
+        headers: { ...SSE, 'content-length': '100' },
+        chunks: ['retry: 20\nid: 7\ndata: a\n\n'],
+        then: 'destroy',
+      },
+      sse([END]),
+    ],
+    data: ['a', 'done'],
+  },
+  {
+    name: 'bytes past the Content-Length are not the stream',
+    replies: [
+      {
+        headers: { ...SSE, 'content-length': '23' },
+        chunks: ['retry: 20\ndata: a\n\ndata: b\n\n'],
+        then: 'end',
+      },
+      sse([END]),
+    ],
+    data: ['a', 'done'],
+  },
+  {
     name: 'large data',
     replies: [sse([`data: ${'x'.repeat(300_000)}\ndata: ${'y'.repeat(70_000)}\n\n`, END])],
     data: [`${'x'.repeat(300_000)}\n${'y'.repeat(70_000)}`, 'done'],
@@ -844,6 +909,15 @@ const scenarios: Case[] = [
         { kind: 'error', closed: false },
         { kind: 'error', closed: true },
       ],
+    },
+  },
+  {
+    name: 'a redirect with an empty Location',
+    replies: [{ status: 307, headers: { location: '' } }],
+    data: [],
+    chromium: {
+      why: 'takes a redirect with an empty Location for a refusal; fetch follows it to the same URL, round and round until its limit: a network error, which on the first connection ends the probe (connect-failed)',
+      log: [{ kind: 'error', closed: true }],
     },
   },
   {
