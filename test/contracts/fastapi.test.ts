@@ -125,4 +125,27 @@ describe('FastAPI 0.142.2', () => {
     ])
     expect(server.requests).toHaveLength(0)
   })
+
+  it("pydantic's formats: a timedelta's ISO 8601 duration holds; a naive datetime is told why it fails", async () => {
+    // datetime, date, time, timedelta (PT1M30.5S, -PT23H59M59.999995S, P2DT3H), UUID, Decimal,
+    // AnyUrl, IPv4Address, enums, sets, tuples, bytes, dicts, nested and recursive models.
+    const server = await replay(bytes('fastapi-0.142.2-types.sse'))
+    const openapi = fixture('fastapi-0.142.2-types-openapi.json')
+    const run = await runCli([
+      '--json',
+      '--no-reconnect',
+      '--openapi',
+      openapi,
+      `${server.url}/rich`,
+    ])
+    expect(violations(run.records)).toEqual([
+      expect.objectContaining({
+        index: 4,
+        pointer: '/data/when',
+        message:
+          'must match format "date-time" (RFC 3339, with a time zone offset: 2026-01-01T10:00:00Z)',
+      }),
+    ])
+    expect(run.exitCode).toBe(1)
+  })
 })
