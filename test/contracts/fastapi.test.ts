@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
+import { runCheck } from '../helpers/check.ts'
 import { runCli } from '../helpers/cli.ts'
 import { startServer, writeSlowly } from '../helpers/server.ts'
 
@@ -147,5 +148,17 @@ describe('FastAPI 0.142.2', () => {
       }),
     ])
     expect(run.exitCode).toBe(1)
+  })
+
+  it('check: a native ServerSentEvent(event="end") without data is no event; the advice names fastapi.sse', async () => {
+    const server = await replay(bytes('fastapi-0.142.2-native-end-nodata.sse'))
+    const { checks } = await runCheck(`${server.url}/native/status/events`)
+    expect(checks['end-of-stream']).toMatchObject({
+      status: 'warn',
+      measured: expect.stringContaining('"end" block that had no data line'),
+      hint: expect.stringContaining(
+        'ServerSentEvent(event="end", data="") in sse-starlette and in fastapi.sse',
+      ),
+    })
   })
 })
