@@ -735,14 +735,17 @@ function accepts(
 }
 
 /**
- * The usage error for a response without `text/event-stream` content. FastAPI documents an
- * endpoint that returns sse-starlette's (or any) EventSourceResponse as `application/json`: it
- * cannot see the stream, so the message says what the document declares and what to do instead.
+ * The usage error for a response without `text/event-stream` content. FastAPI cannot see the
+ * stream of an endpoint that returns sse-starlette's EventSourceResponse: it documents it as
+ * `application/json`, or with no content at all when that class is the `response_class`.
  */
 function noEventStream(where: string, status: string, types: string[]): string {
   const base = `${where}: its ${status} response has no text/event-stream content`
-  if (types.length === 0) return base
   const shown = types.slice(0, 3).map((type) => visible(clipped(type, 60)))
   const declared = `${shown.join(', ')}${types.length > 3 ? ', …' : ''}`
-  return `${base} (it declares ${declared}; FastAPI does so for an endpoint that returns its own EventSourceResponse): check the data with --schema [<type>=]<file> instead`
+  const why =
+    types.length === 0
+      ? 'it declares no content, as FastAPI does for response_class=EventSourceResponse from sse-starlette'
+      : `it declares ${declared}; FastAPI does so for an endpoint that returns its own EventSourceResponse`
+  return `${base} (${why}): check the data with --schema [<type>=]<file> instead`
 }

@@ -161,4 +161,26 @@ describe('FastAPI 0.142.2', () => {
       ),
     })
   })
+
+  it('sse-starlette endpoints as FastAPI documents them: the usage error says what the response declares', async () => {
+    const server = await replay(bytes('fastapi-0.142.2-sse-starlette-3.5.0.sse'))
+    const document = fixture('fastapi-0.142.2-sse-starlette-openapi.json')
+    const probe = (path: string) =>
+      runCli(['--json', '--openapi', document, `${server.url}${path}`])
+    const bare = await probe('/status/7/stream')
+    expect(bare.exitCode).toBe(2)
+    expect(bare.stderr).toMatch(
+      /its 200 response has no text\/event-stream content \(it declares no content, as FastAPI does for response_class=EventSourceResponse from sse-starlette\): check the data with --schema/,
+    )
+    const json = await probe('/jobs/7/events')
+    expect(json.exitCode).toBe(2)
+    expect(json.stderr).toMatch(/\(it declares application\/json;/)
+    // A text/event-stream schema the user writes in `responses` describes each event's data:
+    // the status events hold, the end event's `{}` has no state.
+    const described = await probe('/jobs2/7/events')
+    expect(violations(described.records)).toMatchObject([
+      { index: 5, event: 'end', pointer: '/data', message: "must have required property 'state'" },
+    ])
+    expect(server.requests).toHaveLength(1)
+  })
 })
