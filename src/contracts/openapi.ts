@@ -746,6 +746,6 @@ function noEventStream(where: string, status: string, types: string[]): string {
   const why =
     types.length === 0
       ? 'it declares no content, as FastAPI does for response_class=EventSourceResponse from sse-starlette'
-      : `it declares ${declared}; FastAPI does so for an endpoint that returns its own EventSourceResponse`
+      : `it declares ${declared}; FastAPI does so for an endpoint that returns sse-starlette's EventSourceResponse`
   return `${base} (${why}): check the data with --schema [<type>=]<file> instead`
 }
