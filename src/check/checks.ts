@@ -93,7 +93,7 @@ const HINTS = {
   cutOff:
     'end every event with a blank line (two line ends), the last one too: an event is dispatched only then',
   dataless:
-    'give the end event a data line, even an empty one ("data:"): a block without data is no event (sse-starlette: ServerSentEvent(event="end", data=""))',
+    'give the end event a data line, even an empty one ("data:"): a block without data is no event (ServerSentEvent(event="end", data="") in sse-starlette and in fastapi.sse)',
 }
 
 /** The checks after content-type, in report order. */

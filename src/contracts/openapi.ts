@@ -7,6 +7,7 @@ import {
 } from '@apidevtools/json-schema-ref-parser/dist/lib/util/url.js'
 import type { AnySchema, AnySchemaObject, ErrorObject } from 'ajv'
 import type { DataValidateFunction } from 'ajv/dist/types/index.js'
+import { clipped, visible } from '../engine/escape.ts'
 import { escapeRegex, forEachObject, isJsonObject, UsageError } from './engine.ts'
 import {
   checkWith,
@@ -545,8 +546,7 @@ function eventStreamSchema(
     (type) => type.split(';')[0]!.trim().toLowerCase() === 'text/event-stream',
   )
   const media = key === undefined ? undefined : content[key]
-  if (!isJsonObject(media))
-    throw new UsageError(`${where}: its ${status} response has no text/event-stream content`)
+  if (!isJsonObject(media)) throw new UsageError(noEventStream(where, status, Object.keys(content)))
   const sentinel = media['x-speakeasy-sse-sentinel']
   const signal = typeof sentinel === 'string' ? { sentinel } : {}
   if (media.itemSchema !== undefined) {
@@ -732,4 +732,20 @@ function accepts(
   if (Array.isArray(schema.anyOf)) return schema.anyOf.some(branchAccepts)
   if (Array.isArray(schema.allOf)) return schema.allOf.every(branchAccepts)
   return true
+}
+
+/**
+ * The usage error for a response without `text/event-stream` content. FastAPI cannot see the
+ * stream of an endpoint that returns sse-starlette's EventSourceResponse: it documents it as
+ * `application/json`, or with no content at all when that class is the `response_class`.
+ */
+function noEventStream(where: string, status: string, types: string[]): string {
+  const base = `${where}: its ${status} response has no text/event-stream content`
+  const shown = types.slice(0, 3).map((type) => visible(clipped(type, 60)))
+  const declared = `${shown.join(', ')}${types.length > 3 ? ', …' : ''}`
+  const why =
+    types.length === 0
+      ? 'it declares no content, as FastAPI does for response_class=EventSourceResponse from sse-starlette'
+      : `it declares ${declared}; FastAPI does so for an endpoint that returns sse-starlette's EventSourceResponse`
+  return `${base} (${why}): check the data with --schema [<type>=]<file> instead`
 }

@@ -101,8 +101,17 @@ export function createAjv(dialect: Dialect, allErrors = false): Ajv {
           ? new AjvDraft04(options)
           : new Ajv(options)
   addFormats(ajv)
+  ajv.addFormat('duration', ISO_DURATION)
   return ajv
 }
+
+/**
+ * `duration` as ISO 8601 writes it, and as parsers (Java's Duration, Temporal, .NET, pydantic)
+ * read it: RFC 3339's grammar, which ajv-formats checks, plus a sign and a fraction of the last
+ * unit. pydantic writes a `timedelta` so: `PT1M30.5S`, `-PT23H59M59.999995S`.
+ */
+const ISO_DURATION =
+  /^[-+]?P(?!$)(?:\d+(?:[.,]\d+)?W|(?:\d+Y)?(?:\d+M)?(?:\d+(?:[.,]\d+)?D)?(?:T(?=\d)(?:\d+H)?(?:\d+M)?(?:\d+(?:[.,]\d+)?S)?)?)$/
 
 /** The file name a URL's document would be saved under: its last path segment, or document.json. */
 function savedName(url: string): string {
@@ -209,6 +218,15 @@ function unionOfTypes(errors: ErrorObject[]): ErrorObject {
   return { ...first, message: `must be ${[...new Set(types)].join(' or ')}` }
 }
 
+/**
+ * RFC 3339 times need an offset, which a naive Python `datetime` or `time` (pydantic writes them
+ * as they are) lacks: the one reason most such values fail, said with the violation.
+ */
+const ZONED: Record<string, string> = {
+  'date-time': 'RFC 3339, with a time zone offset: 2026-01-01T10:00:00Z',
+  time: 'RFC 3339, with a time zone offset: 10:00:00Z',
+}
+
 /** Ajv's error as a pointer and a message that says what was expected. */
 function describeAjvError(error: ErrorObject): Problem {
   const params = error.params as Record<string, unknown>
@@ -219,6 +237,8 @@ function describeAjvError(error: ErrorObject): Problem {
   else if (error.keyword === 'enum')
     message += `: ${shownValues(params.allowedValues as unknown[])}`
   else if (error.keyword === 'const') message += `: ${shown(params.allowedValue)}`
+  else if (error.keyword === 'format' && ZONED[params.format as string])
+    message += ` (${ZONED[params.format as string]})`
   return { pointer: error.instancePath, message }
 }
 

@@ -19,7 +19,8 @@ type Value = string | number | boolean
  * Rewrites, in place, every discriminated union under `root` into an equivalent
  * `allOf`: the value must be one of the branches' values, and the branch for
  * the value must hold (or, where some branches fix no value, the union of that
- * branch and those). Without the property the union stays as it was.
+ * branch and those). Without the property the union stays as it was, unless an
+ * explicit `discriminator` names it: then it is required.
  */
 export function selectBranches(root: unknown, follow: Follow): void {
   forEachObject(root, (node) => {
@@ -64,10 +65,13 @@ function rewriteUnion(schema: Json, key: 'oneOf' | 'anyOf', follow: Follow): voi
     required: [property],
     properties: { [property]: v.length === 1 ? { const: v[0] } : { enum: v } },
   })
+  // [OAS] The property an explicit discriminator names must be present (pydantic, too, rejects a
+  // tagged union's value without its tag), unless a 3.2 `defaultMapping` picks a branch for it.
+  const required = named !== null && discriminator.defaultMapping === undefined
   const select = {
     if: { required: [property] },
     then: open.length === 0 ? { properties: { [property]: { enum: all } } } : {},
-    else: { [key]: branches },
+    else: required ? { required: [property] } : { [key]: branches },
   }
   const checks = branches.flatMap((branch, i) =>
     values[i]!.length === 0 ? [] : [{ if: is(values[i]!), then: union([branch, ...open]) }],

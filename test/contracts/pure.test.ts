@@ -55,7 +55,8 @@ describe('--schema', () => {
     expect(check({ progress: 101 })).toEqual({ pointer: '/progress', message: 'must be <= 100' })
     expect(check({ progress: 1, at: 'yesterday' })).toEqual({
       pointer: '/at',
-      message: 'must match format "date-time"',
+      message:
+        'must match format "date-time" (RFC 3339, with a time zone offset: 2026-01-01T10:00:00Z)',
     })
     expect(check({})).toEqual({ pointer: '', message: "must have required property 'progress'" })
   })
@@ -195,7 +196,8 @@ describe('--openapi', () => {
     })
     expect(check(message('userconnect', { username: 'a', time: 'now' }))).toEqual({
       pointer: '/data/time',
-      message: 'must match format "date-time"',
+      message:
+        'must match format "date-time" (RFC 3339, with a time zone offset: 2026-01-01T10:00:00Z)',
     })
     expect(check(message('bogus', {}))?.pointer).toBe('/data')
   })
