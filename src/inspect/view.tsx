@@ -1,7 +1,7 @@
 import type { ChalkInstance } from 'chalk'
 import { Box, Text, useInput } from 'ink'
 import { highlightJson } from '../cli/render/text.ts'
-import { cut, stringWidth } from '../cli/render/width.ts'
+import { cut, cutStart, stringWidth } from '../cli/render/width.ts'
 import { counted } from '../engine/counted.ts'
 import { formatDuration } from '../engine/duration.ts'
 import { visible } from '../engine/escape.ts'
@@ -260,19 +260,24 @@ const HINTS =
   '↑↓ move  Enter detail  / filter  space pause  h pings  t time  c clear  r reconnect  w write  q quit'
 
 function Footer({ state }: { state: InspectState }) {
-  if (state.editing)
+  if (state.editing) {
+    // The end, where the typing goes on, and the cursor: a filter wider than the terminal was cut
+    // at its end, and what was typed next went unseen. The hint then has no room.
+    const text = visible(state.editing.text)
+    const shown = cutStart(text, state.width - 2)
     return (
       <Text wrap="truncate">
         <Text color="cyan">/</Text>
-        {visible(state.editing.text)}
+        {shown}
         <Text inverse> </Text>
-        {state.editing.error ? (
+        {shown !== text ? null : state.editing.error ? (
           <Text color="red">{`  ${state.editing.error}`}</Text>
         ) : (
           <Text dimColor>{'  Enter keeps it, Esc cancels; type:name, /regex/ or text'}</Text>
         )}
       </Text>
     )
+  }
   if (state.notice) return <Text wrap="truncate">{state.notice}</Text>
   return (
     <Text dimColor wrap="truncate">

@@ -274,6 +274,29 @@ describe('inspect components', () => {
     expect(frame).not.toContain('{"n":2}')
   })
 
+  it('show the end of a filter wider than the terminal, where the typing goes on, and the cursor', () => {
+    const typing = (text: string) =>
+      draw(
+        stateWith(
+          [tick(1)],
+          { type: 'resize', width: 30, height: 8 },
+          { type: 'filter-start' },
+          { type: 'filter-edit', text },
+        ),
+      )
+        .split('\n')
+        .at(-1)!
+    expect(typing('type:status')).toMatch(/^\/type:status {3}Enter keeps/)
+    const long = typing('type:status-and-something-longer')
+    // The cursor (an inverse space, trimmed from this uncoloured frame) takes the last column.
+    expect(long).toBe('/…status-and-something-longer')
+    expect(stringWidth(long)).toBe(29)
+    // Wide characters are counted in columns: never half of one, never past the width.
+    const wide = typing(`abc${'中文'.repeat(20)}`)
+    expect(wide).toMatch(/^\/…(文)?(中文)+$/)
+    expect(stringWidth(wide)).toBeLessThanOrEqual(29)
+  })
+
   it('keep a paused grid where it stands when the rows held pass a power of ten (# widens later)', () => {
     const rows = Array.from({ length: 998 }, (_, i) => tick(i + 1))
     const paused = stateWith(rows, { type: 'pause' })
