@@ -278,7 +278,10 @@ function Footer({ state }: { state: InspectState }) {
       </Text>
     )
   }
-  if (state.notice) return <Text wrap="truncate">{state.notice}</Text>
+  // Escaped: `w`'s notice names the working directory, whose name may hold a line break or an
+  // escape sequence; drawn as it was, the screen took a line more than Ink counts, the URL line
+  // went off the top for good.
+  if (state.notice) return <Text wrap="truncate">{visible(state.notice)}</Text>
   return (
     <Text dimColor wrap="truncate">
       {HINTS}

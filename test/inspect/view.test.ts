@@ -297,6 +297,17 @@ describe('inspect components', () => {
     expect(stringWidth(wide)).toBeLessThanOrEqual(29)
   })
 
+  it('escape a notice: w names the working directory, whose name may hold a line break or ESC', () => {
+    const state = reduce(stateWith([tick(1)]), {
+      type: 'notice',
+      text: 'wrote 1 record to x.ndjson in /tmp/dir\nline2\x1b[31mred',
+    })
+    const lines = draw(state).split('\n')
+    expect(lines).toHaveLength(16)
+    expect(lines[0]).toMatch(/^http:\/\/127\.0\.0\.1:8000\/status\/stream /)
+    expect(lines.at(-1)).toBe('wrote 1 record to x.ndjson in /tmp/dir\\nline2\\x1b[31mred')
+  })
+
   it('keep a paused grid where it stands when the rows held pass a power of ten (# widens later)', () => {
     const rows = Array.from({ length: 998 }, (_, i) => tick(i + 1))
     const paused = stateWith(rows, { type: 'pause' })
