@@ -296,6 +296,8 @@ describe('inspect state: pause, pings, time, clear, detail', () => {
     expect(last).toBeGreaterThan(5)
     s = apply(s, { type: 'move', by: 1 })
     expect(s.detail?.scroll).toBe(last)
+    // Enter again (a key held, pressed twice): the pane stays where it was scrolled to.
+    expect(apply(s, { type: 'open-detail' })).toBe(s)
     s = apply(s, { type: 'close-detail' })
     expect(s.detail).toBeUndefined()
   })
