@@ -1,5 +1,5 @@
 import type { ChalkInstance } from 'chalk'
-import { Box, Text, useInput } from 'ink'
+import { Box, Text, useInput, usePaste } from 'ink'
 import { highlightJson } from '../cli/render/text.ts'
 import { cut, cutStart, stringWidth } from '../cli/render/width.ts'
 import { counted } from '../engine/counted.ts'
@@ -54,13 +54,16 @@ export function InspectScreen({ state, chalk }: { state: InspectState; chalk: Ch
   )
 }
 
-/** The screen plus its keys: each key goes to `onKey`, which owns the state. */
+/** The screen plus its keys: each key goes to `onKey`, each paste to `onPaste`, which own the state. */
 export function InspectApp(props: {
   state: InspectState
   chalk: ChalkInstance
   onKey: (input: string, key: KeyInfo) => void
+  onPaste: (text: string) => void
 }) {
   useInput((input, key) => props.onKey(input, key))
+  // Bracketed paste: a paste arrives whole, never read as keys.
+  usePaste((text) => props.onPaste(text))
   return <InspectScreen state={props.state} chalk={props.chalk} />
 }
 

@@ -388,6 +388,7 @@ describe('inspect components', () => {
         state: stateWith([tick(1)]),
         chalk,
         onKey: (input, key) => keys.push([input, key]),
+        onPaste: () => {},
       }),
     )
     await settle()
@@ -401,6 +402,24 @@ describe('inspect components', () => {
     expect(keys[4]![1].pageDown).toBe(true)
     app.unmount()
   })
+  it('hand a bracketed paste to onPaste whole, none of it to onKey', async () => {
+    const keys: string[] = []
+    const pastes: string[] = []
+    const app = render(
+      createElement(InspectApp, {
+        state: stateWith([tick(1)]),
+        chalk,
+        onKey: (input) => keys.push(input),
+        onPaste: (text) => pastes.push(text),
+      }),
+    )
+    await settle()
+    app.stdin.write('\x1b[200~status\rqc\x1b[201~')
+    await settle()
+    expect({ keys, pastes }).toEqual({ keys: [], pastes: ['status\rqc'] })
+    app.unmount()
+  })
+
   it('read Esc and the key after it in one chunk (Alt+key to Ink) as two keys', async () => {
     const keys: string[] = []
     const app = render(
@@ -411,6 +430,7 @@ describe('inspect components', () => {
           for (const [char, info] of splitKeys(input, key))
             keys.push(info.escape ? 'Esc' : info.return ? 'Enter' : info.upArrow ? 'Up' : char)
         },
+        onPaste: () => {},
       }),
     )
     await settle()
