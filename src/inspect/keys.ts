@@ -81,6 +81,17 @@ export function keyAction(
 }
 
 /**
+ * Pasted text (bracketed paste): typed into the `/` prompt on one line, line breaks and tabs as
+ * spaces and other control characters left out; elsewhere ignored. Read as keys, a line break
+ * in it applied the filter, and the rest ran as commands (`c` cleared the grid, `q` quit).
+ */
+export function pasteAction(state: InspectState, text: string): Action | undefined {
+  if (!state.editing) return undefined
+  const line = text.replace(/[\r\n\t]+/g, ' ').replace(/[\x00-\x1f\x7f-\x9f]/g, '')
+  return line === '' ? undefined : { type: 'filter-edit', text: state.editing.text + line }
+}
+
+/**
  * Ink hands over several characters at once as one input (a paste, or keys typed faster than
  * they are read): each is then a key of its own, a carriage return being Enter.
  */

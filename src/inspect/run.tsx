@@ -17,7 +17,7 @@ import type { ProbeRecord, SummaryRecord } from '../engine/records.ts'
 import { redactUrl } from '../engine/redact.ts'
 import { checkProxyVariables } from '../engine/request.ts'
 import { llmExtensionFor } from '../llm/options.ts'
-import { isCommand, type KeyInfo, keyAction, splitKeys } from './keys.ts'
+import { isCommand, type KeyInfo, keyAction, pasteAction, splitKeys } from './keys.ts'
 import { displayedRecords, type InspectState, initialState, reduce } from './state.ts'
 import { InspectApp } from './view.tsx'
 
@@ -117,7 +117,7 @@ export async function runInspect(
   const probe = startProbe(options, sink)
   const screen = () => (
     <NoAutowrap stdout={stdout}>
-      <InspectApp state={state} chalk={chalk} onKey={onKey} />
+      <InspectApp state={state} chalk={chalk} onKey={onKey} onPaste={onPaste} />
     </NoAutowrap>
   )
   const ink = render(screen(), {
@@ -184,6 +184,13 @@ export async function runInspect(
 
   function onKey(input: string, key: KeyInfo) {
     for (const [char, info] of splitKeys(input, key)) onOneKey(char, info)
+  }
+
+  function onPaste(text: string) {
+    const action = pasteAction(state, text)
+    if (!action) return
+    state = reduce(state, action)
+    schedule()
   }
 
   function onOneKey(input: string, key: KeyInfo) {
@@ -297,9 +304,10 @@ function NoAutowrap({ stdout, children }: { stdout: NodeJS.WriteStream; children
   return children
 }
 
-// The alternate screen left with the cursor shown and autowrap on, as the shell has them; and back.
-const LEAVE_SCREEN = '\x1b[?7h\x1b[?25h\x1b[?1049l'
-const ENTER_SCREEN = '\x1b[?1049h\x1b[?25l\x1b[?7l'
+// The alternate screen left with the cursor shown, autowrap on and bracketed paste off, as the
+// shell has them; and back.
+const LEAVE_SCREEN = '\x1b[?2004l\x1b[?7h\x1b[?25h\x1b[?1049l'
+const ENTER_SCREEN = '\x1b[?1049h\x1b[?25l\x1b[?7l\x1b[?2004h'
 /** After SIGTSTP, the screen is taken back this soon if the process was not stopped. */
 const SUSPEND_CHECK_MS = 100
 

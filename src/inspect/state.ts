@@ -231,6 +231,9 @@ export function reduce(state: InspectState, action: Action): InspectState {
     case 'last':
       return state.detail ? scrollDetail(state, Infinity) : select(state, (w) => w.count - 1)
     case 'open-detail': {
+      // Already open on the selected row (the keys scroll the pane): it stays where it was scrolled
+      // to, and a 2M-character event is not laid out again at each Enter (30 ms a press).
+      if (state.detail) return state
       const { selected, top } = gridWindow(state)
       const row = selected < 0 ? undefined : state.shown.at(selected)
       if (!row) return state

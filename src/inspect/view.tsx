@@ -1,7 +1,7 @@
 import type { ChalkInstance } from 'chalk'
-import { Box, Text, useInput } from 'ink'
+import { Box, Text, useInput, usePaste } from 'ink'
 import { highlightJson } from '../cli/render/text.ts'
-import { cut, stringWidth } from '../cli/render/width.ts'
+import { cut, cutStart, stringWidth } from '../cli/render/width.ts'
 import { counted } from '../engine/counted.ts'
 import { formatDuration } from '../engine/duration.ts'
 import { visible } from '../engine/escape.ts'
@@ -54,13 +54,16 @@ export function InspectScreen({ state, chalk }: { state: InspectState; chalk: Ch
   )
 }
 
-/** The screen plus its keys: each key goes to `onKey`, which owns the state. */
+/** The screen plus its keys: each key goes to `onKey`, each paste to `onPaste`, which own the state. */
 export function InspectApp(props: {
   state: InspectState
   chalk: ChalkInstance
   onKey: (input: string, key: KeyInfo) => void
+  onPaste: (text: string) => void
 }) {
   useInput((input, key) => props.onKey(input, key))
+  // Bracketed paste: a paste arrives whole, never read as keys.
+  usePaste((text) => props.onPaste(text))
   return <InspectScreen state={props.state} chalk={props.chalk} />
 }
 
@@ -260,20 +263,28 @@ const HINTS =
   '↑↓ move  Enter detail  / filter  space pause  h pings  t time  c clear  r reconnect  w write  q quit'
 
 function Footer({ state }: { state: InspectState }) {
-  if (state.editing)
+  if (state.editing) {
+    // The end, where the typing goes on, and the cursor: a filter wider than the terminal was cut
+    // at its end, and what was typed next went unseen. The hint then has no room.
+    const text = visible(state.editing.text)
+    const shown = cutStart(text, state.width - 2)
     return (
       <Text wrap="truncate">
         <Text color="cyan">/</Text>
-        {visible(state.editing.text)}
+        {shown}
         <Text inverse> </Text>
-        {state.editing.error ? (
+        {shown !== text ? null : state.editing.error ? (
           <Text color="red">{`  ${state.editing.error}`}</Text>
         ) : (
           <Text dimColor>{'  Enter keeps it, Esc cancels; type:name, /regex/ or text'}</Text>
         )}
       </Text>
     )
-  if (state.notice) return <Text wrap="truncate">{state.notice}</Text>
+  }
+  // Escaped: `w`'s notice names the working directory, whose name may hold a line break or an
+  // escape sequence; drawn as it was, the screen took a line more than Ink counts, the URL line
+  // went off the top for good.
+  if (state.notice) return <Text wrap="truncate">{visible(state.notice)}</Text>
   return (
     <Text dimColor wrap="truncate">
       {HINTS}

@@ -19,6 +19,8 @@ export interface Terminal {
   /** tmux key names (`Up`, `Enter`, `Escape`, `C-c`, `Space`) or literal text with `{ literal }`. */
   keys(...keys: string[]): void
   type(text: string): void
+  /** Pastes text as a terminal does: bracketed (ESC[200~ … ESC[201~) when the program asked for it. */
+  paste(text: string): void
   /** Resizes the terminal, as a user drags its window's corner. */
   resize(width: number, height: number): void
   /** Waits until the screen satisfies the test; fails with the last screen. */
@@ -119,6 +121,10 @@ export function runInTerminal(
     screen,
     keys: (...keys) => void tmux('send-keys', ...keys),
     type: (text) => void tmux('send-keys', '-l', text),
+    paste: (text) => {
+      tmux('set-buffer', '--', text)
+      tmux('paste-buffer', '-p', '-d')
+    },
     resize: (width, height) =>
       void tmux('resize-window', '-x', String(width), '-y', String(height)),
     hangUp: () => void tmux('kill-server'),

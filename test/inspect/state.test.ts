@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { loadTextWidth } from '../../src/cli/render/width.ts'
 import type { ProbeRecord } from '../../src/engine/records.ts'
 import { parseFilter } from '../../src/inspect/filter.ts'
-import { keyAction, splitKeys } from '../../src/inspect/keys.ts'
+import { keyAction, pasteAction, splitKeys } from '../../src/inspect/keys.ts'
 import {
   type Action,
   displayedRecords,
@@ -296,6 +296,8 @@ describe('inspect state: pause, pings, time, clear, detail', () => {
     expect(last).toBeGreaterThan(5)
     s = apply(s, { type: 'move', by: 1 })
     expect(s.detail?.scroll).toBe(last)
+    // Enter again (a key held, pressed twice): the pane stays where it was scrolled to.
+    expect(apply(s, { type: 'open-detail' })).toBe(s)
     s = apply(s, { type: 'close-detail' })
     expect(s.detail).toBeUndefined()
   })
@@ -372,6 +374,19 @@ describe('inspect state: connection header', () => {
     s = feed(s, events(1, 500))
     s = apply(s, { type: 'tick', now: 500 })
     expect(s.rate).toBe(1000)
+  })
+})
+
+describe('inspect paste', () => {
+  it('types a paste into the / prompt on one line; elsewhere a paste does nothing', () => {
+    const editing = apply(start(), { type: 'filter-start' }, { type: 'filter-edit', text: 'a' })
+    expect(pasteAction(editing, 'type:\r\nstatus\tq\x1b[31m')).toEqual({
+      type: 'filter-edit',
+      text: 'atype: status q[31m',
+    })
+    expect(pasteAction(editing, '\x07')).toBeUndefined()
+    // Not read as keys: q would quit, c clear the grid, r reconnect.
+    expect(pasteAction(start(), 'qcr\r')).toBeUndefined()
   })
 })
 

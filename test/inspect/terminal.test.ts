@@ -471,6 +471,30 @@ describe.skipIf(!HAS_TMUX && !process.env.CI)('sse-probe inspect in a terminal',
     expect(await term.exited()).toBe(0)
   })
 
+  it('types a paste into the filter on one line, ignores one on the grid: not read as keys (q, c)', async () => {
+    const server = await endlessServer(100)
+    const term = runInTerminal(['inspect', server.url])
+    await term.waitFor((s) => s.includes('● open'), 'the stream')
+    term.keys('/')
+    await term.waitFor((s) => s.includes('Enter keeps it'), 'the prompt')
+    // Read as keys, the line break applied the filter and q quit.
+    term.paste('type:status\nqc')
+    await term.waitFor((s) => s.includes('/type:status qc '), 'the paste in the prompt')
+    term.keys('Escape')
+    await term.waitFor((s) => s.includes('↑↓ move'), 'the prompt to close')
+    term.paste('cq')
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(term.screen()).toMatch(/● open/)
+    expect(term.screen()).toMatch(/^› +\d+ /m)
+    term.keys('q')
+    expect(await term.exited()).toBe(130)
+    expectRestored(term)
+    // Bracketed paste off again: the shell's next paste comes without ESC[200~.
+    term.paste('PASTED')
+    await term.waitFor((s) => s.includes('PASTED'), 'the paste echoed')
+    expect(term.screen()).not.toContain('200~')
+  })
+
   it('leaves a control key read together with / out of the filter (Ctrl-U just after /)', async () => {
     const server = await endlessServer(100)
     const term = runInTerminal(['inspect', server.url])

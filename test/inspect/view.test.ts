@@ -274,6 +274,40 @@ describe('inspect components', () => {
     expect(frame).not.toContain('{"n":2}')
   })
 
+  it('show the end of a filter wider than the terminal, where the typing goes on, and the cursor', () => {
+    const typing = (text: string) =>
+      draw(
+        stateWith(
+          [tick(1)],
+          { type: 'resize', width: 30, height: 8 },
+          { type: 'filter-start' },
+          { type: 'filter-edit', text },
+        ),
+      )
+        .split('\n')
+        .at(-1)!
+    expect(typing('type:status')).toMatch(/^\/type:status {3}Enter keeps/)
+    const long = typing('type:status-and-something-longer')
+    // The cursor (an inverse space, trimmed from this uncoloured frame) takes the last column.
+    expect(long).toBe('/…status-and-something-longer')
+    expect(stringWidth(long)).toBe(29)
+    // Wide characters are counted in columns: never half of one, never past the width.
+    const wide = typing(`abc${'中文'.repeat(20)}`)
+    expect(wide).toMatch(/^\/…(文)?(中文)+$/)
+    expect(stringWidth(wide)).toBeLessThanOrEqual(29)
+  })
+
+  it('escape a notice: w names the working directory, whose name may hold a line break or ESC', () => {
+    const state = reduce(stateWith([tick(1)]), {
+      type: 'notice',
+      text: 'wrote 1 record to x.ndjson in /tmp/dir\nline2\x1b[31mred',
+    })
+    const lines = draw(state).split('\n')
+    expect(lines).toHaveLength(16)
+    expect(lines[0]).toMatch(/^http:\/\/127\.0\.0\.1:8000\/status\/stream /)
+    expect(lines.at(-1)).toBe('wrote 1 record to x.ndjson in /tmp/dir\\nline2\\x1b[31mred')
+  })
+
   it('keep a paused grid where it stands when the rows held pass a power of ten (# widens later)', () => {
     const rows = Array.from({ length: 998 }, (_, i) => tick(i + 1))
     const paused = stateWith(rows, { type: 'pause' })
@@ -354,6 +388,7 @@ describe('inspect components', () => {
         state: stateWith([tick(1)]),
         chalk,
         onKey: (input, key) => keys.push([input, key]),
+        onPaste: () => {},
       }),
     )
     await settle()
@@ -367,6 +402,24 @@ describe('inspect components', () => {
     expect(keys[4]![1].pageDown).toBe(true)
     app.unmount()
   })
+  it('hand a bracketed paste to onPaste whole, none of it to onKey', async () => {
+    const keys: string[] = []
+    const pastes: string[] = []
+    const app = render(
+      createElement(InspectApp, {
+        state: stateWith([tick(1)]),
+        chalk,
+        onKey: (input) => keys.push(input),
+        onPaste: (text) => pastes.push(text),
+      }),
+    )
+    await settle()
+    app.stdin.write('\x1b[200~status\rqc\x1b[201~')
+    await settle()
+    expect({ keys, pastes }).toEqual({ keys: [], pastes: ['status\rqc'] })
+    app.unmount()
+  })
+
   it('read Esc and the key after it in one chunk (Alt+key to Ink) as two keys', async () => {
     const keys: string[] = []
     const app = render(
@@ -377,6 +430,7 @@ describe('inspect components', () => {
           for (const [char, info] of splitKeys(input, key))
             keys.push(info.escape ? 'Esc' : info.return ? 'Enter' : info.upArrow ? 'Up' : char)
         },
+        onPaste: () => {},
       }),
     )
     await settle()

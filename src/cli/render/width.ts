@@ -70,3 +70,17 @@ export function cut(text: string, width: number): string {
   }
   return text
 }
+
+/** Cuts text to its last `width` columns, marking the cut with a leading `…`: where typing goes on. */
+export function cutStart(text: string, width: number): string {
+  if (width <= 0) return ''
+  if (stringWidth(text) <= width) return text
+  const kept = [...characters(text)]
+  let used = 1
+  let start = kept.length
+  while (start > 0 && used + kept[start - 1]!.width <= width) used += kept[--start]!.width
+  return `…${kept
+    .slice(start)
+    .map((character) => character.text)
+    .join('')}`
+}
