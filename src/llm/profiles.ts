@@ -356,7 +356,8 @@ function createAnthropicParser(): ProfileParser {
     if (type === 'ping' || type === 'message') return undefined
     const event = parseJson(data)
     if (type === 'error' || (isObject(event) && event.type === 'error')) return errorIn(event, data)
-    if (event === MALFORMED) return malformed(data)
+    // The SDK skips a named event with empty data (`data:`) before it parses any.
+    if (event === MALFORMED) return data === '' ? undefined : malformed(data)
     if (!isObject(event)) return undefined
     switch (event.type) {
       case 'message_start': {
