@@ -270,6 +270,7 @@ describe('data that is not JSON, after the profile is recognised', () => {
       anthropic('ping', 'ping'),
       'data: {\n\n',
       anthropic('content_block_delta', ''),
+      anthropic('message_delta', '[DONE]'),
     ]) {
       const { url } = await sseServer(body(bad))
       const client = new Anthropic({ apiKey: 'k', baseURL: url, maxRetries: 0 })
@@ -286,6 +287,7 @@ describe('data that is not JSON, after the profile is recognised', () => {
       ['ab', 0, 'ab'],
       ['ab', 0, 'ab'],
       ['ab', 0, 'ab'],
+      ['threw', 3, 'a'],
     ])
   })
 })
