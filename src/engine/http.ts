@@ -184,7 +184,7 @@ function withAddressRanges(proxied: Dispatcher, direct: () => Dispatcher): Dispa
     const family = isIP(host)
     return family !== 0 && ranges.check(host, family === 4 ? 'ipv4' : 'ipv6')
   }
-  // connection.ts and trigger.ts call dispatch and destroy, nothing else.
+  // What the engine calls on a dispatcher: dispatch, close (trigger.ts) and destroy, nothing else.
   return Object.assign(Object.create(proxied) as Dispatcher, {
     dispatch: (options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler) =>
       covered(options.origin)

@@ -62,6 +62,9 @@ export function createLlmExtension(options: LlmExtensionOptions): LlmExtension {
   let ended = false
   // The current connection closed: the stream is over, whether or not its end marker came.
   let closed = false
+  // A response is being read: only then can the probe, ending, have stopped the answer (a refused
+  // reconnect or a forced profile's refused request stopped nothing).
+  let open = false
   let batched = false
   const problems: LlmProblem[] = []
   // Each connection of a flapping server can find the same problem: listed once, so that hours of
@@ -137,9 +140,14 @@ export function createLlmExtension(options: LlmExtensionOptions): LlmExtension {
           assembler = undefined
           ended = false
           closed = false
+          open = false
+          return
+        case 'open':
+          open = true
           return
         case 'close':
           closed = true
+          open = false
           if (profile && !ended)
             found({
               code: 'no-end-marker',
@@ -160,7 +168,7 @@ export function createLlmExtension(options: LlmExtensionOptions): LlmExtension {
         // A reconnect whose answer has not begun (cut by --duration, say): the last answer stands.
         if (!assembler?.started()) assembler = answered ?? assembler ?? newAssembler(profile)
         assembler.flush()
-        llm = assembler.summary(problems, extension.cut)
+        llm = assembler.summary(problems, open && extension.cut)
         batched = isBatched(llm.deltas, assembler.medianDeltasPerRead())
       }
       if (options.expect)

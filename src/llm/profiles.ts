@@ -354,9 +354,11 @@ function createAnthropicParser(): ProfileParser {
     // The SDK reads an event by its data's type, but only under an event name: a `ping` event or
     // one without a name ('message') is skipped, whatever its data says.
     if (type === 'ping' || type === 'message') return undefined
-    const event = parseJson(data)
+    // `[DONE]` is the openai SDK's end, no word to this one, which parses it and throws.
+    const event = data === '[DONE]' ? MALFORMED : parseJson(data)
     if (type === 'error' || (isObject(event) && event.type === 'error')) return errorIn(event, data)
-    if (event === MALFORMED) return malformed(data)
+    // The SDK skips a named event with empty data (`data:`) before it parses any.
+    if (event === MALFORMED) return data === '' ? undefined : malformed(data)
     if (!isObject(event)) return undefined
     switch (event.type) {
       case 'message_start': {

@@ -1274,6 +1274,17 @@ describe('sse-probe diff', () => {
     )
   })
 
+  it('with --pings, comments count towards the limit too, as they are kept to compare', async () => {
+    const server = await sseServer(':x\n'.repeat(MAX_LIVE_EVENTS + 1))
+    const run = await runCli(['diff', '--pings', server.url, `${server.url}?b`, '--no-reconnect'], {
+      timeoutMs: 30_000,
+    })
+    expect(run.exitCode).toBe(3)
+    expect(run.stderr).toMatch(
+      /: more than 1,000,000 events and comments or 256 MiB of them, which diff keeps to compare/,
+    )
+  })
+
   it('Ctrl-C while a pipe side has not been written stops the diff (it waited for a second one)', async () => {
     const pipe = join(work, 'never-written.fifo')
     execFileSync('mkfifo', [pipe])

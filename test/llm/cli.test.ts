@@ -618,20 +618,28 @@ describe('the pretty view', () => {
 
   it('no-deltas says the probe stopped the stream when it did so before the model said anything', async () => {
     const role = `data: ${JSON.stringify({ object: 'chat.completion.chunk', choices: [{ index: 0, delta: { role: 'assistant' } }] })}\n\n`
+    let requests = 0
     const server = await startServer((req, res) => {
+      // /refused: its reconnect is refused, and nothing stopped the stream but the server.
+      if (req.url === '/refused' && requests++ > 0) return void res.writeHead(503).end()
+      if (req.url === '/503') return void res.writeHead(503).end()
       res.writeHead(200, { 'content-type': 'text/event-stream' })
       // /held: the model is still thinking when --duration ends the probe; /closed: it never will.
       if (req.url === '/held') res.write(role)
-      else res.end(role)
+      else res.end(`retry: 10\n${role}`)
     })
     const held = await runMain(['--json', '--duration', '200ms', `${server.url}/held`])
     const closed = await runMain(['--json', '--no-reconnect', `${server.url}/closed`])
+    const refused = await runMain(['--json', `${server.url}/refused`])
+    const forced = await runMain(['--json', '--llm', 'openai-chat', `${server.url}/503`])
     const noDeltas = (run: typeof held) =>
       llmOf(run.summary)?.problems.find((p) => p.code === 'no-deltas')?.message
     expect(noDeltas(held)).toBe(
       'no text, reasoning or tool-call arguments came before the probe stopped the stream',
     )
-    expect(noDeltas(closed)).toBe('the stream carried no text, reasoning or tool-call arguments')
+    for (const run of [closed, refused, forced])
+      expect(noDeltas(run)).toBe('the stream carried no text, reasoning or tool-call arguments')
+    expect(refused.summary).toMatchObject({ reason: 'http-error' })
   })
 
   it("starts a reconnect's answer on a line of its own when stdout is not a terminal", async () => {

@@ -247,7 +247,7 @@ describe('data that is not JSON, after the profile is recognised', () => {
     await expectStreamError(url, 'a', 'data that is not JSON, where the SDKs throw: "keep-alive"')
   })
 
-  it('Anthropic: a stream error under a name the SDK parses; skipped under ping or no name, as the SDK skips them', async () => {
+  it('Anthropic: a stream error under a name the SDK parses; skipped under ping or no name, or when empty, as the SDK skips them', async () => {
     const text = (t: string) =>
       anthropic(
         'content_block_delta',
@@ -269,6 +269,8 @@ describe('data that is not JSON, after the profile is recognised', () => {
       anthropic('content_block_delta', '{"type":'),
       anthropic('ping', 'ping'),
       'data: {\n\n',
+      anthropic('content_block_delta', ''),
+      anthropic('message_delta', '[DONE]'),
     ]) {
       const { url } = await sseServer(body(bad))
       const client = new Anthropic({ apiKey: 'k', baseURL: url, maxRetries: 0 })
@@ -284,6 +286,8 @@ describe('data that is not JSON, after the profile is recognised', () => {
       ['threw', 3, 'a'],
       ['ab', 0, 'ab'],
       ['ab', 0, 'ab'],
+      ['ab', 0, 'ab'],
+      ['threw', 3, 'a'],
     ])
   })
 })

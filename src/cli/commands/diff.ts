@@ -38,6 +38,7 @@ export async function runDiffCommand(
     for (const probe of running) probe.interrupt(name)
   })
   context.stdout.on('error', () => {})
+  const pings = flags.pings === true
   const bounded =
     [flags.maxEvents, flags.duration, flags.timeout, flags.idleTimeout, flags.endData].some(
       (f) => f !== undefined,
@@ -71,8 +72,13 @@ export async function runDiffCommand(
         const probe = startProbe(options, {
           emit(record) {
             if (overflowed) return
-            if (record.type === 'event') {
-              chars += record.data.length + record.event.length + (record.id?.length ?? 0)
+            // Comments are compared only with --pings: without it, nothing needs them kept.
+            if (record.type === 'comment' && !pings) return
+            if (record.type === 'event' || record.type === 'comment') {
+              chars +=
+                record.type === 'comment'
+                  ? record.text.length
+                  : record.data.length + record.event.length + (record.id?.length ?? 0)
               if (++events > MAX_LIVE_EVENTS || chars > MAX_LIVE_CHARS) {
                 overflowed = true
                 for (const side of running) side.interrupt()
@@ -83,13 +89,13 @@ export async function runDiffCommand(
           },
           flush: () => undefined,
           events: true,
-          commentText: flags.pings === true,
+          commentText: pings,
         })
         running.add(probe)
         const summary = await probe.done
         if (overflowed)
           throw new SideUnreadable(
-            `${text}: more than ${MAX_LIVE_EVENTS.toLocaleString('en-US')} events or 256 MiB of them, which diff keeps to compare: give a URL side an end (-n, --end-event, --duration, -t)`,
+            `${text}: more than ${MAX_LIVE_EVENTS.toLocaleString('en-US')} events${pings ? ' and comments' : ''} or 256 MiB of them, which diff keeps to compare: give a URL side an end (-n, --end-event, --duration, -t)`,
           )
         if (summary.reason === 'interrupted' && !bounded) {
           // A stream that closes and is reconnected to forever never ends by itself.
