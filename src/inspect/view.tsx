@@ -125,6 +125,16 @@ function UrlLine({ state }: { state: InspectState }) {
   )
 }
 
+/**
+ * Events per second over the last second while the stream runs; once it has ended, over the whole
+ * run (`avg`): the last second's reading would otherwise stand for good (a burst's 430,000/s).
+ */
+function rateText(state: InspectState): string {
+  if (state.connection.state !== 'ended') return `${Math.round(state.rate)}/s`
+  const average = state.now > 0 ? (state.counts.events * 1000) / state.now : 0
+  return `${Math.round(average)}/s avg`
+}
+
 function StatsLine({ state }: { state: InspectState }) {
   const { counts } = state
   const stats = [
@@ -134,7 +144,7 @@ function StatsLine({ state }: { state: InspectState }) {
     counted(counts.pings, 'ping'),
     counted(counts.reconnects, 'reconnect'),
     formatBytes(counts.bytes),
-    `${Math.round(state.rate)}/s`,
+    rateText(state),
   ]
   if (state.filter.source) stats.push(`filter: ${visible(state.filter.source)}`)
   if (state.hidePings) stats.push('pings hidden')

@@ -346,6 +346,16 @@ describe('inspect components', () => {
     expect(draw(stateWith([open, close, refused])).split('\n')[0]).toMatch(/stream {2}503 {2}● /)
   })
 
+  it("give the run's average rate once the stream has ended, not its last second's", () => {
+    const burst = Array.from({ length: 40 }, (_, i) => tick(i + 1))
+    const running = reduce(stateWith(burst), { type: 'tick', now: 2540 })
+    expect(draw(running).split('\n')[1]).toMatch(/ · \d+\/s$/)
+    const summary = { type: 'summary', t: 4000, reason: 'end-event', exitCode: 0 } as ProbeRecord
+    const ended = reduce(running, { type: 'records', records: [summary], bytes: 0, now: 4000 })
+    // 40 events in 4s.
+    expect(draw(ended).split('\n')[1]).toMatch(/ · 10\/s avg$/)
+  })
+
   it('give the elapsed time of a probe that ended within its first 50ms, not 0ms', () => {
     const refused: ProbeRecord = {
       ...{ type: 'error', t: 23, attempt: 1, message: 'connect ECONNREFUSED 127.0.0.1:1' },
