@@ -287,6 +287,9 @@ export function errorKind(message: string, status?: number): string {
   // A redirect loop: its last 3xx alone would read as a redirect not followed.
   if (message.includes('too many redirects')) return 'too many redirects'
   if (status !== undefined) return `HTTP ${status}`
+  // The failure at another origin a redirect led to: its kind, after where (the same for all).
+  const elsewhere = /^after a redirect to \S+: /.exec(message)
+  if (elsewhere) return elsewhere[0] + errorKind(message.slice(elsewhere[0].length))
   // Without the Location, which differs between connections.
   const redirect = /^(HTTP 3\d\d redirect to [^,]+), not followed/.exec(message)
   if (redirect) return redirect[1]!

@@ -770,6 +770,17 @@ describe('load, pure parts', () => {
         'cannot reach the proxy http://127.0.0.1:9 (HTTPS_PROXY): connect ECONNREFUSED 127.0.0.1:9',
       ),
     ).toBe('cannot reach the proxy http://127.0.0.1:9 (HTTPS_PROXY): ECONNREFUSED')
+    // At the origin a redirect led to: said so, and the kind there as anywhere.
+    expect(
+      errorKind(
+        'after a redirect to https://h: the proxy refused the tunnel: HTTP 407 Proxy Authentication Required (give its credentials in the proxy URL: http://user:password@proxy:3128)',
+      ),
+    ).toBe(
+      'after a redirect to https://h: the proxy refused the tunnel: HTTP 407 Proxy Authentication Required',
+    )
+    expect(
+      errorKind('after a redirect to https://h:8443: connect ECONNREFUSED 10.0.0.2:8443'),
+    ).toBe('after a redirect to https://h:8443: ECONNREFUSED')
     expect(errorKind('read ECONNRESET')).toBe('ECONNRESET')
     expect(errorKind('connect ECONNREFUSED 127.0.0.1:4000')).toBe('ECONNREFUSED')
     expect(errorKind('no response within 10000ms (--connect-timeout)')).toBe('connect timeout')
