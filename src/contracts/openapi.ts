@@ -546,6 +546,8 @@ function eventStreamSchema(
     (type) => type.split(';')[0]!.trim().toLowerCase() === 'text/event-stream',
   )
   const media = key === undefined ? undefined : content[key]
+  if (key !== undefined && !isJsonObject(media))
+    throw new UsageError(`${where}: its ${status} response's ${key} content is not an object`)
   if (!isJsonObject(media)) throw new UsageError(noEventStream(where, status, Object.keys(content)))
   const sentinel = media['x-speakeasy-sse-sentinel']
   const signal = typeof sentinel === 'string' ? { sentinel } : {}

@@ -319,6 +319,19 @@ describe('--openapi', () => {
     )
   })
 
+  it('a text/event-stream entry that is no object says so, not that the response has none', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'openapi-')), 'null.json')
+    const responses = { '200': { description: 'ok', content: { 'text/event-stream': null } } }
+    const paths = { '/s': { get: { responses } } }
+    writeFileSync(
+      file,
+      JSON.stringify({ openapi: '3.1.0', info: { title: 't', version: '1' }, paths }),
+    )
+    await expect(loadOpenApi({ ...target('x', '/s'), file })).rejects.toThrow(
+      /: its 200 response's text\/event-stream content is not an object$/,
+    )
+  })
+
   it('3.1: a payload model with an `id` of its own (OpenAI-style chunks) describes the data', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'openapi-')), 'chunk.json')
     const chunk = {
