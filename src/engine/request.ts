@@ -195,6 +195,11 @@ export function proxyVariables(env: NodeJS.ProcessEnv): {
     } catch {
       // reported below
     }
+    if (scheme === 'socks4:' || scheme === 'socks4a:') {
+      throw new SseProbeUsageError(
+        `environment variable ${name} '${redactUrl(value)}': SOCKS4 is not supported: give a socks5:// or http:// proxy`,
+      )
+    }
     if (!scheme || !PROXY_SCHEMES.includes(scheme)) {
       throw new SseProbeUsageError(
         `environment variable ${name} '${redactUrl(value)}' is not a proxy URL such as http://proxy.example:3128`,

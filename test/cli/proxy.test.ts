@@ -158,6 +158,14 @@ describe('SOCKS5 proxies', () => {
     const run = await runCli(['http://127.0.0.1:9/', '--proxy', 'socks4://127.0.0.1:1080'])
     expect(run.exitCode).toBe(2)
     expect(run.stderr).toContain('SOCKS4 is not supported: give a socks5:// or http:// proxy')
+    // The same from the environment, the password kept out.
+    const env = await runCli(['http://127.0.0.1:9/'], {
+      env: { HTTPS_PROXY: '', https_proxy: '', HTTP_PROXY: 'socks4://u:s3cret@127.0.0.1:1080' },
+    })
+    expect(env.exitCode).toBe(2)
+    expect(env.stderr).toContain(
+      "environment variable HTTP_PROXY 'socks4://<redacted>@127.0.0.1:1080': SOCKS4 is not supported",
+    )
   })
 })
 
