@@ -209,7 +209,8 @@ function createWatcher(
       },
       onRetry(ms) {
         if (!connection || stopped) return
-        // Only the last one counts (and whether there was one): a server may send millions.
+        // What is judged is the last one (and whether there was one), the reconnect waits it: a
+        // server may send millions, so at most MAX_SEEN are kept, the last always in place.
         if (connection.retries.length < MAX_SEEN) connection.retries.push(ms)
         else connection.retries[MAX_SEEN - 1] = ms
       },
