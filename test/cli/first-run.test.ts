@@ -440,6 +440,34 @@ describe('a refused response says what to do about it, under its status (pretty)
     const run = await runCli(['--json', html.url])
     expect(run.stdout + run.stderr).not.toContain('→')
   })
+
+  it.each([
+    ['text/html', '<h1>502 Bad Gateway</h1>', 'an HTML page where this URL streamed before'],
+    [
+      'application/json',
+      '{"detail":"maintenance"}',
+      'a JSON answer where this URL streamed before',
+    ],
+  ])(
+    'on a reconnect (%s), not "check the path": that URL streamed before',
+    async (type, body, hint) => {
+      // A restarted server (or the proxy in front of it) answering the reconnect with its error page.
+      const server = await startServer((_request, response, index) => {
+        if (index === 0) {
+          response.writeHead(200, { 'content-type': 'text/event-stream' })
+          response.end('retry: 20\nid: 1\nevent: status\ndata: {}\n\n')
+        } else response.writeHead(200, { 'content-type': type }).end(body)
+      })
+      const run = await runCli(['--no-color', server.url])
+      expect(run.exitCode).toBe(3)
+      const lines = run.stderr.split('\n')
+      const at = lines.findIndex((line) => line.includes('✗ HTTP'))
+      const next = lines.slice(at + 1, at + 3).find((line) => line.trimStart().startsWith('→'))
+      expect(next).toContain(hint)
+      expect(run.stderr).not.toContain("check the URL's path")
+      expect(run.stderr).not.toContain('check the path')
+    },
+  )
 })
 
 it('an HTTP/2-only server without TLS (gRPC) is named as such, exit 3', async () => {
