@@ -620,6 +620,24 @@ describe('-v, --verbose', () => {
 describe.runIf(TERMINAL_TESTS)('the spinner, in a terminal', () => {
   const SPINNER = /^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] /
 
+  it('says "waiting to reconnect" between a failed reconnect and the next, not "reconnecting"', async () => {
+    // A server killed mid-stream: the first connection breaks, and the reconnects find it down.
+    const server = await startServer((req, res, index) => {
+      if (index > 0) return req.socket.destroy()
+      res.writeHead(200, SSE)
+      res.end('retry: 2500\nid: 1\nevent: status\ndata: {}\n\n')
+    })
+    const terminal = await runInTerminal([server.url], { columns: 100, rows: 20 })
+    // The first reconnect attempt (after 2.5s) failed: the next one is 2.5s away.
+    await terminal.waitFor(/reconnecting \(attempt 2\)[\s\S]*✗/, 15_000)
+    await new Promise((resolve) => setTimeout(resolve, 400))
+    const rows = terminal.screen().filter((row) => row !== '')
+    expect(rows.join('\n')).not.toContain('attempt 3')
+    expect(rows.at(-1)).toMatch(new RegExp(`${SPINNER.source}waiting to reconnect · 1 event`))
+    terminal.keys('C-c')
+    expect(await terminal.exitCode()).toBe(130)
+  })
+
   it('does not echo typed keys, counts what is printed, leaves no stale line when narrowed', async () => {
     const server = await startServer((_req, res) => {
       res.writeHead(200, SSE)
