@@ -38,6 +38,11 @@ export function refusalHint(record: ErrorRecord): string | undefined {
   if (/\bwebsocket\b/i.test(headers.upgrade ?? '')) {
     return 'a WebSocket endpoint, not Server-Sent Events (sse-probe reads text/event-stream)'
   }
+  // A server restarting (or the proxy in front of it while it is down) answers a reconnect with
+  // 502/503: EventSource stops for good on it, and a page stops updating without a word.
+  if (record.attempt > 1 && status >= 500) {
+    return "a browser's EventSource stops here too (it retries a broken connection, never an error status): answer 200 with the stream once back, or have the page reconnect itself"
+  }
   if (status === 426) {
     return `the server wants another protocol (Upgrade: ${headers.upgrade ?? 'not said'}), not an event stream over HTTP`
   }

@@ -441,6 +441,29 @@ describe('a refused response says what to do about it, under its status (pretty)
     expect(run.stdout + run.stderr).not.toContain('→')
   })
 
+  it.each([502, 503])(
+    'HTTP %i on a reconnect says that EventSource stops there too',
+    async (code) => {
+      const server = await startServer((_request, response, index) => {
+        if (index === 0) {
+          response.writeHead(200, { 'content-type': 'text/event-stream' })
+          response.end('retry: 20\nid: 1\nevent: status\ndata: {}\n\n')
+        } else response.writeHead(code, { 'content-type': 'text/plain' }).end('down')
+      })
+      const run = await runCli(['--no-color', server.url])
+      expect(run.exitCode).toBe(3)
+      const lines = run.stderr.split('\n')
+      const at = lines.findIndex((line) => line.includes(`✗ HTTP ${code}`))
+      const next = lines.slice(at + 1, at + 3).find((line) => line.trimStart().startsWith('→'))
+      expect(next).toContain("a browser's EventSource stops here too")
+      // On the first connection the status says it all.
+      const first = await startServer((_request, response) => {
+        response.writeHead(code, { 'content-type': 'text/plain' }).end('down')
+      })
+      expect((await runCli(['--no-color', first.url])).stderr).not.toContain('→')
+    },
+  )
+
   it.each([
     ['text/html', '<h1>502 Bad Gateway</h1>', 'an HTML page where this URL streamed before'],
     [
