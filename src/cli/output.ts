@@ -400,7 +400,9 @@ async function createSpinner(stream: TtyStream, keyboard: NodeJS.ReadStream | un
     observe(record: ProbeRecord) {
       if (record.type === 'event') events++
       else if (record.type === 'open') state = 'streaming'
-      else if (record.type === 'close') state = 'waiting to reconnect'
+      // A reconnect that failed (refused, reset) waits for the next, as after a close; a fatal
+      // error ends the probe, and the spinner with it.
+      else if (record.type === 'close' || record.type === 'error') state = 'waiting to reconnect'
       else if (record.type === 'reconnect') state = 'reconnecting'
     },
     clear: line.clear,

@@ -9,10 +9,15 @@ export function refusalHint(record: ErrorRecord): string | undefined {
   const { status, headers = {} } = record
   if (status === undefined) return undefined
   const type = headers['content-type']?.split(';')[0]?.trim().toLowerCase()
+  // A reconnect asks the URL that streamed before: the path is right, and what came back is
+  // most likely an error page (a restarting server, or a proxy in front of it).
+  if (record.attempt > 1 && status === 200 && (type === 'text/html' || isJson(type))) {
+    return `${type === 'text/html' ? 'an HTML page' : 'a JSON answer'} where this URL streamed before: most likely an error or maintenance page from the server or a proxy in front of it`
+  }
   if (status === 200 && type === 'text/html') {
     return "an HTML page, not the stream: check the URL's path (a web app may answer every path with its page)"
   }
-  if (status === 200 && (type === 'application/json' || type?.endsWith('+json'))) {
+  if (status === 200 && isJson(type)) {
     return 'a JSON answer, not a stream: check the path, or ask for a stream in the request (LLM APIs: "stream": true in the body)'
   }
   // The commonest server-side slip: the events are right and the header is missing or wrong
@@ -33,11 +38,19 @@ export function refusalHint(record: ErrorRecord): string | undefined {
   if (/\bwebsocket\b/i.test(headers.upgrade ?? '')) {
     return 'a WebSocket endpoint, not Server-Sent Events (sse-probe reads text/event-stream)'
   }
+  // A server restarting (or the proxy in front of it while it is down) answers a reconnect with
+  // 502/503: EventSource stops for good on it, and a page stops updating without a word.
+  if (record.attempt > 1 && status >= 500) {
+    return "a browser's EventSource stops here too (it retries a broken connection, never an error status): answer 200 with the stream once back, or have the page reconnect itself"
+  }
   if (status === 426) {
     return `the server wants another protocol (Upgrade: ${headers.upgrade ?? 'not said'}), not an event stream over HTTP`
   }
   return undefined
 }
+
+const isJson = (type: string | undefined) =>
+  type === 'application/json' || type?.endsWith('+json') === true
 
 // A body that opens with an SSE field or a comment line.
 const SSE_BODY = /^\uFEFF?\s*(?:data|event|id|retry)?:/

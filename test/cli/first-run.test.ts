@@ -440,6 +440,57 @@ describe('a refused response says what to do about it, under its status (pretty)
     const run = await runCli(['--json', html.url])
     expect(run.stdout + run.stderr).not.toContain('→')
   })
+
+  it.each([502, 503])(
+    'HTTP %i on a reconnect says that EventSource stops there too',
+    async (code) => {
+      const server = await startServer((_request, response, index) => {
+        if (index === 0) {
+          response.writeHead(200, { 'content-type': 'text/event-stream' })
+          response.end('retry: 20\nid: 1\nevent: status\ndata: {}\n\n')
+        } else response.writeHead(code, { 'content-type': 'text/plain' }).end('down')
+      })
+      const run = await runCli(['--no-color', server.url])
+      expect(run.exitCode).toBe(3)
+      const lines = run.stderr.split('\n')
+      const at = lines.findIndex((line) => line.includes(`✗ HTTP ${code}`))
+      const next = lines.slice(at + 1, at + 3).find((line) => line.trimStart().startsWith('→'))
+      expect(next).toContain("a browser's EventSource stops here too")
+      // On the first connection the status says it all.
+      const first = await startServer((_request, response) => {
+        response.writeHead(code, { 'content-type': 'text/plain' }).end('down')
+      })
+      expect((await runCli(['--no-color', first.url])).stderr).not.toContain('→')
+    },
+  )
+
+  it.each([
+    ['text/html', '<h1>502 Bad Gateway</h1>', 'an HTML page where this URL streamed before'],
+    [
+      'application/json',
+      '{"detail":"maintenance"}',
+      'a JSON answer where this URL streamed before',
+    ],
+  ])(
+    'on a reconnect (%s), not "check the path": that URL streamed before',
+    async (type, body, hint) => {
+      // A restarted server (or the proxy in front of it) answering the reconnect with its error page.
+      const server = await startServer((_request, response, index) => {
+        if (index === 0) {
+          response.writeHead(200, { 'content-type': 'text/event-stream' })
+          response.end('retry: 20\nid: 1\nevent: status\ndata: {}\n\n')
+        } else response.writeHead(200, { 'content-type': type }).end(body)
+      })
+      const run = await runCli(['--no-color', server.url])
+      expect(run.exitCode).toBe(3)
+      const lines = run.stderr.split('\n')
+      const at = lines.findIndex((line) => line.includes('✗ HTTP'))
+      const next = lines.slice(at + 1, at + 3).find((line) => line.trimStart().startsWith('→'))
+      expect(next).toContain(hint)
+      expect(run.stderr).not.toContain("check the URL's path")
+      expect(run.stderr).not.toContain('check the path')
+    },
+  )
 })
 
 it('an HTTP/2-only server without TLS (gRPC) is named as such, exit 3', async () => {
@@ -591,6 +642,24 @@ describe('-v, --verbose', () => {
 
 describe.runIf(TERMINAL_TESTS)('the spinner, in a terminal', () => {
   const SPINNER = /^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] /
+
+  it('says "waiting to reconnect" between a failed reconnect and the next, not "reconnecting"', async () => {
+    // A server killed mid-stream: the first connection breaks, and the reconnects find it down.
+    const server = await startServer((req, res, index) => {
+      if (index > 0) return req.socket.destroy()
+      res.writeHead(200, SSE)
+      res.end('retry: 2500\nid: 1\nevent: status\ndata: {}\n\n')
+    })
+    const terminal = await runInTerminal([server.url], { columns: 100, rows: 20 })
+    // The first reconnect attempt (after 2.5s) failed: the next one is 2.5s away.
+    await terminal.waitFor(/reconnecting \(attempt 2\)[\s\S]*✗/, 15_000)
+    await new Promise((resolve) => setTimeout(resolve, 400))
+    const rows = terminal.screen().filter((row) => row !== '')
+    expect(rows.join('\n')).not.toContain('attempt 3')
+    expect(rows.at(-1)).toMatch(new RegExp(`${SPINNER.source}waiting to reconnect · 1 event`))
+    terminal.keys('C-c')
+    expect(await terminal.exitCode()).toBe(130)
+  })
 
   it('does not echo typed keys, counts what is printed, leaves no stale line when narrowed', async () => {
     const server = await startServer((_req, res) => {
