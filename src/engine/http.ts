@@ -91,6 +91,7 @@ export function createHttp(options: HttpOptions): Http {
   if (options.proxy) {
     const dispatcher = withoutProxyAuthorization(
       new ProxyAgent({ ...proxied(options.proxy), uri: options.proxy }),
+      proxyAuthorization,
     )
     return {
       dispatcher,
@@ -141,6 +142,7 @@ export function createHttp(options: HttpOptions): Http {
             }),
             direct,
           ),
+          proxyAuthorization,
         )
       : direct()
   return {
@@ -196,10 +198,12 @@ function withAddressRanges(proxied: Dispatcher, direct: () => Dispatcher): Dispa
 }
 
 /**
- * The dispatcher, with `Proxy-Authorization` taken out of the headers of the requests given it (the
- * proxy agents send it, and undici refuses it there); a host NO_PROXY names has no use for it.
+ * The dispatcher, with the `Proxy-Authorization` the user `given` taken out of the headers of the
+ * requests given it (the proxy agents send it, and undici refuses it there); a host NO_PROXY names
+ * has no use for it. Without one, the dispatcher as it is: no request's headers are copied.
  */
-function withoutProxyAuthorization(dispatcher: Dispatcher): Dispatcher {
+function withoutProxyAuthorization(dispatcher: Dispatcher, given: string | undefined): Dispatcher {
+  if (given === undefined) return dispatcher
   const dispatch = dispatcher.dispatch.bind(dispatcher)
   return Object.assign(dispatcher, {
     dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler) {

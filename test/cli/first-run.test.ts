@@ -388,6 +388,23 @@ describe("commander's messages and the first commands", () => {
   })
 })
 
+/** The hint line (→) under the line of stderr that has `marker`. */
+function hintAfter(stderr: string, marker: string): string | undefined {
+  const lines = stderr.split('\n')
+  const at = lines.findIndex((line) => line.includes(marker))
+  return lines.slice(at + 1, at + 3).find((line) => line.trimStart().startsWith('→'))
+}
+
+/** A stream that closes at once (retry: 20), then answers the reconnect with this response. */
+function streamsThenAnswers(status: number, type: string, body: string) {
+  return startServer((_request, response, index) => {
+    if (index === 0) {
+      response.writeHead(200, { 'content-type': 'text/event-stream' })
+      response.end('retry: 20\nid: 1\nevent: status\ndata: {}\n\n')
+    } else response.writeHead(status, { 'content-type': type }).end(body)
+  })
+}
+
 describe('a refused response says what to do about it, under its status (pretty)', () => {
   it.each([
     [
@@ -423,10 +440,7 @@ describe('a refused response says what to do about it, under its status (pretty)
     })
     const run = await runCli(['--no-color', server.url])
     expect(run.exitCode).toBe(3)
-    const lines = run.stderr.split('\n')
-    const at = lines.findIndex((line) => line.includes('✗ HTTP'))
-    const next = lines.slice(at + 1, at + 3).find((line) => line.trimStart().startsWith('→'))
-    expect(next).toContain(hint)
+    expect(hintAfter(run.stderr, '✗ HTTP')).toContain(hint)
   })
 
   it('none for a status that says it all (404), nor in JSON records', async () => {
@@ -444,18 +458,12 @@ describe('a refused response says what to do about it, under its status (pretty)
   it.each([502, 503])(
     'HTTP %i on a reconnect says that EventSource stops there too',
     async (code) => {
-      const server = await startServer((_request, response, index) => {
-        if (index === 0) {
-          response.writeHead(200, { 'content-type': 'text/event-stream' })
-          response.end('retry: 20\nid: 1\nevent: status\ndata: {}\n\n')
-        } else response.writeHead(code, { 'content-type': 'text/plain' }).end('down')
-      })
+      const server = await streamsThenAnswers(code, 'text/plain', 'down')
       const run = await runCli(['--no-color', server.url])
       expect(run.exitCode).toBe(3)
-      const lines = run.stderr.split('\n')
-      const at = lines.findIndex((line) => line.includes(`✗ HTTP ${code}`))
-      const next = lines.slice(at + 1, at + 3).find((line) => line.trimStart().startsWith('→'))
-      expect(next).toContain("a browser's EventSource stops here too")
+      expect(hintAfter(run.stderr, `✗ HTTP ${code}`)).toContain(
+        "a browser's EventSource stops here too",
+      )
       // On the first connection the status says it all.
       const first = await startServer((_request, response) => {
         response.writeHead(code, { 'content-type': 'text/plain' }).end('down')
@@ -475,18 +483,10 @@ describe('a refused response says what to do about it, under its status (pretty)
     'on a reconnect (%s), not "check the path": that URL streamed before',
     async (type, body, hint) => {
       // A restarted server (or the proxy in front of it) answering the reconnect with its error page.
-      const server = await startServer((_request, response, index) => {
-        if (index === 0) {
-          response.writeHead(200, { 'content-type': 'text/event-stream' })
-          response.end('retry: 20\nid: 1\nevent: status\ndata: {}\n\n')
-        } else response.writeHead(200, { 'content-type': type }).end(body)
-      })
+      const server = await streamsThenAnswers(200, type, body)
       const run = await runCli(['--no-color', server.url])
       expect(run.exitCode).toBe(3)
-      const lines = run.stderr.split('\n')
-      const at = lines.findIndex((line) => line.includes('✗ HTTP'))
-      const next = lines.slice(at + 1, at + 3).find((line) => line.trimStart().startsWith('→'))
-      expect(next).toContain(hint)
+      expect(hintAfter(run.stderr, '✗ HTTP')).toContain(hint)
       expect(run.stderr).not.toContain("check the URL's path")
       expect(run.stderr).not.toContain('check the path')
     },

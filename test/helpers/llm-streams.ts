@@ -1232,17 +1232,8 @@ export const responsesRefusal: LlmStream = {
 /** A message whose text is given whole, as a compatible server may: in the part's done events, with no delta. */
 export const responsesWholeText: LlmStream = {
   frames: [
-    responsesTools.frames[0]!,
-    rev('response.output_item.added', {
-      output_index: 0,
-      item: { ...messageItem, status: 'in_progress', content: [] },
-    }),
-    rev('response.content_part.added', {
-      item_id: 'msg_1',
-      output_index: 0,
-      content_index: 0,
-      part: { type: 'output_text', text: '', annotations: [] },
-    }),
+    // response.created, the message item and its text part added, as in responsesFailed.
+    ...responsesFailed.frames.slice(0, 3),
     rev('response.output_text.done', {
       item_id: 'msg_1',
       output_index: 0,
