@@ -52,10 +52,22 @@ interface Template {
   start: number
   /** How many characters follow a delta (-1: they vary, it ends at its quote). */
   after: number
+  /** The data's JSON text around a delta, for a writer of JSON lines (see DataJsonSlot). */
+  headJson: Escaped
+  tailJson: Escaped
   delta: Delta
   choice: number
   key: number | string
   served: number
+}
+
+/**
+ * Where a parser made by withTemplates puts, for each event, the JSON text of its data (the
+ * string `JSON.stringify(data)` returns) when a template read it, else undefined: the template
+ * knows its bytes, so a writer of JSON lines need not escape them again.
+ */
+export interface DataJsonSlot {
+  text: string | undefined
 }
 
 /**
@@ -69,7 +81,7 @@ interface Template {
  * in its place, which must change that argument and nothing else: the string found in the bytes
  * is then the one the parse read.
  */
-export function withTemplates(parse: ProfileParser): ProfileParser {
+export function withTemplates(parse: ProfileParser, json?: DataJsonSlot): ProfileParser {
   let template: Template | undefined
   let shortLived = 0
   const recording: Recording = { calls: [], next: undefined }
@@ -84,6 +96,7 @@ export function withTemplates(parse: ProfileParser): ProfileParser {
 
   /** An event the plain test did not take: the template with escapes, else the full parse. */
   function other(type: string, data: string, sink: Sink): Signal {
+    if (json !== undefined) json.text = undefined
     const t = template
     if (t !== undefined && type === t.type) {
       const text = escapedDelta(t, data)
@@ -125,11 +138,16 @@ export function withTemplates(parse: ProfileParser): ProfileParser {
     if (!sameCalls(probe.calls, expected)) return undefined
     const before = withVarying(head)
     const after = withVarying(tail)
+    // In the data's JSON text, the quote before its head and the one after its tail.
+    before.fixed[0] = `"${before.fixed[0]}`
+    after.fixed[after.fixed.length - 1] += '"'
     return {
       type,
       notPlain: new RegExp(`^(?!${before.source}${PLAIN_BODY}${after.source}$)`),
       any: new RegExp(`^${before.source}(${STRING_BODY})${after.source}$`),
       head: before.parts,
+      headJson: before,
+      tailJson: after,
       start: before.parts.length === 1 ? head.length : -1,
       after: after.parts.length === 1 ? tail.length : -1,
       delta: delta.method as Delta,
@@ -146,11 +164,11 @@ export function withTemplates(parse: ProfileParser): ProfileParser {
     const t = template
     if (t === undefined || type !== t.type || t.notPlain.test(data)) return other(type, data, sink)
     const start = t.start >= 0 ? t.start : deltaStart(t.head, data)
-    deliver(
-      t,
-      sink,
-      data.slice(start, t.after < 0 ? data.indexOf('"', start) : data.length - t.after),
-    )
+    const end = t.after < 0 ? data.indexOf('"', start) : data.length - t.after
+    const delta = data.slice(start, end)
+    deliver(t, sink, delta)
+    if (json !== undefined)
+      json.text = `${escapedRun(t.headJson, data, 0, start)}${delta}${escapedRun(t.tailJson, data, end, data.length)}`
     return undefined
   }
 }
@@ -185,20 +203,65 @@ type HeadParts = number[]
 const NUMBER = -1
 const STRING = -2
 
+/**
+ * A run of a template's bytes as it is written in a JSON string: its fixed characters escaped
+ * (`fixed[i]` stands for the fixed characters `parts` counts before the i-th varying value), its
+ * varying values as they are (a number, or a string whose characters need no escape).
+ */
+interface Escaped {
+  parts: HeadParts
+  fixed: string[]
+}
+
 /** A template's bytes as a regular expression, with any value in the VARYING fields; and as HeadParts. */
-function withVarying(bytes: string): { source: string; parts: HeadParts } {
+function withVarying(bytes: string): Escaped & { source: string } {
   let source = ''
   const parts: HeadParts = []
+  const fixed: string[] = []
   let last = 0
+  const fixedUpTo = (end: number) => {
+    const run = bytes.slice(last, end)
+    source += escapeRegex(run)
+    fixed.push(JSON.stringify(run).slice(1, -1))
+    parts.push(run.length)
+  }
   for (const field of bytes.matchAll(VARYING_FIELD)) {
     const key = field[0].slice(0, field[0].indexOf(':') + 1)
     const { value, number } = VARYING[key]!
-    source += `${escapeRegex(bytes.slice(last, field.index))}${escapeRegex(key)}${value}`
-    parts.push(field.index - last + key.length, number ? NUMBER : STRING)
+    fixedUpTo(field.index + key.length)
+    source += value
+    parts.push(number ? NUMBER : STRING)
     last = field.index + field[0].length
   }
-  parts.push(bytes.length - last)
-  return { source: source + escapeRegex(bytes.slice(last)), parts }
+  fixedUpTo(bytes.length)
+  return { source, parts, fixed }
+}
+
+/** The JSON string text of the run of data from `at` to `end` that a template's Escaped stands for. */
+function escapedRun({ parts, fixed }: Escaped, data: string, at: number, end: number): string {
+  if (parts.length === 1) return fixed[0]!
+  // One varying value: where it starts and ends is known from the run's ends, with no search.
+  if (parts.length === 3) {
+    return parts[1] === NUMBER
+      ? `${fixed[0]}${data.slice(at + parts[0]!, end - parts[2]!)}${fixed[1]}`
+      : `${fixed[0]}\\"${data.slice(at + parts[0]! + 1, end - parts[2]! - 1)}\\"${fixed[1]}`
+  }
+  let text = fixed[0]!
+  at += parts[0]!
+  for (let i = 1, k = 1; i < parts.length; i += 2, k++) {
+    const from = at
+    if (parts[i] === NUMBER) {
+      let code = data.charCodeAt(at)
+      while (code >= 48 && code <= 57) code = data.charCodeAt(++at)
+      text += data.slice(from, at)
+    } else {
+      at = data.indexOf('"', at + 1) + 1
+      text += `\\"${data.slice(from + 1, at - 1)}\\"`
+    }
+    text += fixed[k]!
+    at += parts[i + 1]!
+  }
+  return text
 }
 
 /** Where the delta of data that the template matched starts: after its head's fixed and varying characters. */
