@@ -16,13 +16,14 @@ const PLAIN_BODY = '[^"\\\\\\x00-\\x1f]*'
 // Fields no profile reads whose values change from event to event: OpenAI's random padding
 // (Chat chunks, Responses events) and the Responses event counter. A template takes other values
 // there (a string without escapes, a whole number); the event still means what the template means.
+// A string's quotes count as fixed characters: its value is what is between them.
 const VARYING: Record<string, { value: string; number: boolean }> = {
-  '"obfuscation":': { value: '"[^"\\\\\\x00-\\x1f]*"', number: false },
+  '"obfuscation":': { value: '[^"\\\\\\x00-\\x1f]*', number: false },
   '"sequence_number":': { value: '(?:0|[1-9]\\d*)', number: true },
 }
 const VARYING_FIELD = new RegExp(
   Object.entries(VARYING)
-    .map(([key, { value }]) => `${escapeRegex(key)}${value}`)
+    .map(([key, { value, number }]) => `${escapeRegex(key)}${number ? value : `"${value}"`}`)
     .join('|'),
   'g',
 )
@@ -196,8 +197,9 @@ const sameCalls = (a: SinkCall[], b: SinkCall[]) =>
   )
 
 /**
- * The bytes before a delta, as counts of characters: fixed ones (literal bytes, a varying field's
- * key), then for each varying field NUMBER or STRING and the fixed ones after it.
+ * Bytes around a delta, as counts of characters: fixed ones (literal bytes, a varying field's
+ * key, a string's opening quote), then for each varying value NUMBER or STRING (the characters
+ * between its quotes) and the fixed ones after it.
  */
 type HeadParts = number[]
 const NUMBER = -1
@@ -228,10 +230,11 @@ function withVarying(bytes: string): Escaped & { source: string } {
   for (const field of bytes.matchAll(VARYING_FIELD)) {
     const key = field[0].slice(0, field[0].indexOf(':') + 1)
     const { value, number } = VARYING[key]!
-    fixedUpTo(field.index + key.length)
+    const quote = number ? 0 : 1
+    fixedUpTo(field.index + key.length + quote)
     source += value
     parts.push(number ? NUMBER : STRING)
-    last = field.index + field[0].length
+    last = field.index + field[0].length - quote
   }
   fixedUpTo(bytes.length)
   return { source, parts, fixed }
@@ -241,24 +244,14 @@ function withVarying(bytes: string): Escaped & { source: string } {
 function escapedRun({ parts, fixed }: Escaped, data: string, at: number, end: number): string {
   if (parts.length === 1) return fixed[0]!
   // One varying value: where it starts and ends is known from the run's ends, with no search.
-  if (parts.length === 3) {
-    return parts[1] === NUMBER
-      ? `${fixed[0]}${data.slice(at + parts[0]!, end - parts[2]!)}${fixed[1]}`
-      : `${fixed[0]}\\"${data.slice(at + parts[0]! + 1, end - parts[2]! - 1)}\\"${fixed[1]}`
-  }
+  if (parts.length === 3)
+    return `${fixed[0]}${data.slice(at + parts[0]!, end - parts[2]!)}${fixed[1]}`
   let text = fixed[0]!
   at += parts[0]!
   for (let i = 1, k = 1; i < parts.length; i += 2, k++) {
     const from = at
-    if (parts[i] === NUMBER) {
-      let code = data.charCodeAt(at)
-      while (code >= 48 && code <= 57) code = data.charCodeAt(++at)
-      text += data.slice(from, at)
-    } else {
-      at = data.indexOf('"', at + 1) + 1
-      text += `\\"${data.slice(from + 1, at - 1)}\\"`
-    }
-    text += fixed[k]!
+    at = valueEnd(parts[i]!, data, at)
+    text += `${data.slice(from, at)}${fixed[k]}`
     at += parts[i + 1]!
   }
   return text
@@ -267,13 +260,15 @@ function escapedRun({ parts, fixed }: Escaped, data: string, at: number, end: nu
 /** Where the delta of data that the template matched starts: after its head's fixed and varying characters. */
 function deltaStart(head: HeadParts, data: string): number {
   let at = head[0]!
-  for (let i = 1; i < head.length; i += 2) {
-    if (head[i] === NUMBER) {
-      let code = data.charCodeAt(at)
-      while (code >= 48 && code <= 57) code = data.charCodeAt(++at)
-    } else at = data.indexOf('"', at + 1) + 1
-    at += head[i + 1]!
-  }
+  for (let i = 1; i < head.length; i += 2) at = valueEnd(head[i]!, data, at) + head[i + 1]!
+  return at
+}
+
+/** Where a varying value of data that starts at `at` ends: after its digits, at a string's closing quote. */
+function valueEnd(kind: number, data: string, at: number): number {
+  if (kind === STRING) return data.indexOf('"', at)
+  let code = data.charCodeAt(at)
+  while (code >= 48 && code <= 57) code = data.charCodeAt(++at)
   return at
 }
 
