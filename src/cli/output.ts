@@ -8,7 +8,7 @@ import type { LlmNotes, LlmRenderer } from '../llm/render.ts'
 import type { LlmOutput } from '../llm/types.ts'
 import type { Format } from './args.ts'
 import type { PrettyView } from './render/display.ts'
-import { renderJson, renderJsonPieces } from './render/json.ts'
+import { createJsonRenderer, renderJsonPieces } from './render/json.ts'
 import { createPrettyRenderer, shownGot } from './render/pretty.ts'
 import type { TtyStream } from './render/status-line.ts'
 
@@ -130,6 +130,7 @@ export async function createOutput(
     // stderr holds the human-readable errors, for whoever reads the job's log: each error
     // record, and why a failing probe ended when no error record said it already.
     let lastError: string | undefined
+    const renderJson = createJsonRenderer()
     render = (record) => {
       if (hiddenByQuiet(record)) return
       if (record.type === 'summary') {

@@ -87,3 +87,11 @@ export function forEachObject(root: unknown, visit: (node: object) => unknown): 
 /** A JSON object (not null, not an array), its values typed as the caller reads them. */
 export const isJsonObject = <Value = unknown>(value: unknown): value is Record<string, Value> =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
+
+/**
+ * On an event record, where an extension that has read the data's bytes knows it (the LLM
+ * profile's templates, when asked): `JSON.stringify(record.data)`, so that a writer of JSON
+ * lines need not escape the data again. A symbol: records written or compared never show it.
+ */
+export const DATA_JSON = Symbol('data as JSON text')
+export type WithDataJson = { [DATA_JSON]?: string }

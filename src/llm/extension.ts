@@ -1,7 +1,9 @@
 import type { ExtensionContext, ProbeExtension } from '../engine/extension.ts'
+import { DATA_JSON, type WithDataJson } from '../engine/json-text.ts'
 import type { EventRecord, ExpectationResult } from '../engine/records.ts'
 import { type Assembler, createAssembler, isBatched, type Signal, type Sink } from './assembler.ts'
 import { detectProfile, fullParser, profileParser } from './profiles.ts'
+import type { DataJsonSlot } from './template.ts'
 import type { LlmMode, LlmOutput, LlmProblem, LlmProfile, LlmSummary } from './types.ts'
 
 export interface LlmExtensionOptions {
@@ -12,6 +14,8 @@ export interface LlmExtensionOptions {
   onProfile?(profile: LlmProfile): void
   /** Output of the first choice as it arrives. */
   onOutput?(output: LlmOutput): void
+  /** Give each event that a template read its data's JSON text (DATA_JSON), for a writer of JSON lines. */
+  dataJson?: boolean
 }
 
 export interface LlmExtension extends ProbeExtension {
@@ -80,8 +84,9 @@ export function createLlmExtension(options: LlmExtensionOptions): LlmExtension {
   }
   if (options.mode !== 'auto' && options.mode !== 'off') start(options.mode)
 
+  const dataJson: DataJsonSlot | undefined = options.dataJson ? { text: undefined } : undefined
   const newAssembler = (p: LlmProfile) =>
-    createAssembler(p, profileParser(p), sentAt, options.onOutput)
+    createAssembler(p, profileParser(p, dataJson), sentAt, options.onOutput)
 
   /** The assembler for an event, recognising the profile first if need be; undefined: not a model's stream (yet). */
   function begin(event: EventRecord, context: ExtensionContext): Assembler | undefined {
@@ -114,6 +119,7 @@ export function createLlmExtension(options: LlmExtensionOptions): LlmExtension {
     const current = assembler ?? begin(event, context)
     if (current === undefined) return
     const signal = current.event(event.event, event.data, event.t)
+    if (dataJson?.text !== undefined) (event as WithDataJson)[DATA_JSON] = dataJson.text
     if (signal !== undefined) stop(signal, context)
   }
 

@@ -20,7 +20,7 @@ export function llmModeArg(text: string): LlmMode {
 export function llmExtensionFor(
   mode: unknown,
   expect: boolean,
-  hooks: Pick<LlmExtensionOptions, 'onProfile' | 'onOutput'> = {},
+  hooks: Pick<LlmExtensionOptions, 'onProfile' | 'onOutput' | 'dataJson'> = {},
 ): LlmExtension | undefined {
   let checked: LlmMode = 'auto'
   if (mode !== undefined) {

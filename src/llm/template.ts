@@ -16,13 +16,14 @@ const PLAIN_BODY = '[^"\\\\\\x00-\\x1f]*'
 // Fields no profile reads whose values change from event to event: OpenAI's random padding
 // (Chat chunks, Responses events) and the Responses event counter. A template takes other values
 // there (a string without escapes, a whole number); the event still means what the template means.
+// A string's quotes count as fixed characters: its value is what is between them.
 const VARYING: Record<string, { value: string; number: boolean }> = {
-  '"obfuscation":': { value: '"[^"\\\\\\x00-\\x1f]*"', number: false },
+  '"obfuscation":': { value: '[^"\\\\\\x00-\\x1f]*', number: false },
   '"sequence_number":': { value: '(?:0|[1-9]\\d*)', number: true },
 }
 const VARYING_FIELD = new RegExp(
   Object.entries(VARYING)
-    .map(([key, { value }]) => `${escapeRegex(key)}${value}`)
+    .map(([key, { value, number }]) => `${escapeRegex(key)}${number ? value : `"${value}"`}`)
     .join('|'),
   'g',
 )
@@ -52,10 +53,22 @@ interface Template {
   start: number
   /** How many characters follow a delta (-1: they vary, it ends at its quote). */
   after: number
+  /** The data's JSON text around a delta, for a writer of JSON lines (see DataJsonSlot). */
+  headJson: Escaped
+  tailJson: Escaped
   delta: Delta
   choice: number
   key: number | string
   served: number
+}
+
+/**
+ * Where a parser made by withTemplates puts, for each event, the JSON text of its data (the
+ * string `JSON.stringify(data)` returns) when a template read it, else undefined: the template
+ * knows its bytes, so a writer of JSON lines need not escape them again.
+ */
+export interface DataJsonSlot {
+  text: string | undefined
 }
 
 /**
@@ -69,7 +82,7 @@ interface Template {
  * in its place, which must change that argument and nothing else: the string found in the bytes
  * is then the one the parse read.
  */
-export function withTemplates(parse: ProfileParser): ProfileParser {
+export function withTemplates(parse: ProfileParser, json?: DataJsonSlot): ProfileParser {
   let template: Template | undefined
   let shortLived = 0
   const recording: Recording = { calls: [], next: undefined }
@@ -84,6 +97,7 @@ export function withTemplates(parse: ProfileParser): ProfileParser {
 
   /** An event the plain test did not take: the template with escapes, else the full parse. */
   function other(type: string, data: string, sink: Sink): Signal {
+    if (json !== undefined) json.text = undefined
     const t = template
     if (t !== undefined && type === t.type) {
       const text = escapedDelta(t, data)
@@ -125,11 +139,16 @@ export function withTemplates(parse: ProfileParser): ProfileParser {
     if (!sameCalls(probe.calls, expected)) return undefined
     const before = withVarying(head)
     const after = withVarying(tail)
+    // In the data's JSON text, the quote before its head and the one after its tail.
+    before.fixed[0] = `"${before.fixed[0]}`
+    after.fixed[after.fixed.length - 1] += '"'
     return {
       type,
       notPlain: new RegExp(`^(?!${before.source}${PLAIN_BODY}${after.source}$)`),
       any: new RegExp(`^${before.source}(${STRING_BODY})${after.source}$`),
       head: before.parts,
+      headJson: before,
+      tailJson: after,
       start: before.parts.length === 1 ? head.length : -1,
       after: after.parts.length === 1 ? tail.length : -1,
       delta: delta.method as Delta,
@@ -146,11 +165,11 @@ export function withTemplates(parse: ProfileParser): ProfileParser {
     const t = template
     if (t === undefined || type !== t.type || t.notPlain.test(data)) return other(type, data, sink)
     const start = t.start >= 0 ? t.start : deltaStart(t.head, data)
-    deliver(
-      t,
-      sink,
-      data.slice(start, t.after < 0 ? data.indexOf('"', start) : data.length - t.after),
-    )
+    const end = t.after < 0 ? data.indexOf('"', start) : data.length - t.after
+    const delta = data.slice(start, end)
+    deliver(t, sink, delta)
+    if (json !== undefined)
+      json.text = `${escapedRun(t.headJson, data, 0, start)}${delta}${escapedRun(t.tailJson, data, end, data.length)}`
     return undefined
   }
 }
@@ -178,39 +197,78 @@ const sameCalls = (a: SinkCall[], b: SinkCall[]) =>
   )
 
 /**
- * The bytes before a delta, as counts of characters: fixed ones (literal bytes, a varying field's
- * key), then for each varying field NUMBER or STRING and the fixed ones after it.
+ * Bytes around a delta, as counts of characters: fixed ones (literal bytes, a varying field's
+ * key, a string's opening quote), then for each varying value NUMBER or STRING (the characters
+ * between its quotes) and the fixed ones after it.
  */
 type HeadParts = number[]
 const NUMBER = -1
 const STRING = -2
 
+/**
+ * A run of a template's bytes as it is written in a JSON string: its fixed characters escaped
+ * (`fixed[i]` stands for the fixed characters `parts` counts before the i-th varying value), its
+ * varying values as they are (a number, or a string whose characters need no escape).
+ */
+interface Escaped {
+  parts: HeadParts
+  fixed: string[]
+}
+
 /** A template's bytes as a regular expression, with any value in the VARYING fields; and as HeadParts. */
-function withVarying(bytes: string): { source: string; parts: HeadParts } {
+function withVarying(bytes: string): Escaped & { source: string } {
   let source = ''
   const parts: HeadParts = []
+  const fixed: string[] = []
   let last = 0
+  const fixedUpTo = (end: number) => {
+    const run = bytes.slice(last, end)
+    source += escapeRegex(run)
+    fixed.push(JSON.stringify(run).slice(1, -1))
+    parts.push(run.length)
+  }
   for (const field of bytes.matchAll(VARYING_FIELD)) {
     const key = field[0].slice(0, field[0].indexOf(':') + 1)
     const { value, number } = VARYING[key]!
-    source += `${escapeRegex(bytes.slice(last, field.index))}${escapeRegex(key)}${value}`
-    parts.push(field.index - last + key.length, number ? NUMBER : STRING)
-    last = field.index + field[0].length
+    const quote = number ? 0 : 1
+    fixedUpTo(field.index + key.length + quote)
+    source += value
+    parts.push(number ? NUMBER : STRING)
+    last = field.index + field[0].length - quote
   }
-  parts.push(bytes.length - last)
-  return { source: source + escapeRegex(bytes.slice(last)), parts }
+  fixedUpTo(bytes.length)
+  return { source, parts, fixed }
+}
+
+/** The JSON string text of the run of data from `at` to `end` that a template's Escaped stands for. */
+function escapedRun({ parts, fixed }: Escaped, data: string, at: number, end: number): string {
+  if (parts.length === 1) return fixed[0]!
+  // One varying value: where it starts and ends is known from the run's ends, with no search.
+  if (parts.length === 3)
+    return `${fixed[0]}${data.slice(at + parts[0]!, end - parts[2]!)}${fixed[1]}`
+  let text = fixed[0]!
+  at += parts[0]!
+  for (let i = 1, k = 1; i < parts.length; i += 2, k++) {
+    const from = at
+    at = valueEnd(parts[i]!, data, at)
+    text += `${data.slice(from, at)}${fixed[k]}`
+    at += parts[i + 1]!
+  }
+  return text
 }
 
 /** Where the delta of data that the template matched starts: after its head's fixed and varying characters. */
 function deltaStart(head: HeadParts, data: string): number {
   let at = head[0]!
-  for (let i = 1; i < head.length; i += 2) {
-    if (head[i] === NUMBER) {
-      let code = data.charCodeAt(at)
-      while (code >= 48 && code <= 57) code = data.charCodeAt(++at)
-    } else at = data.indexOf('"', at + 1) + 1
-    at += head[i + 1]!
-  }
+  for (let i = 1; i < head.length; i += 2) at = valueEnd(head[i]!, data, at) + head[i + 1]!
+  return at
+}
+
+/** Where a varying value of data that starts at `at` ends: after its digits, at a string's closing quote. */
+function valueEnd(kind: number, data: string, at: number): number {
+  if (kind === STRING) return data.indexOf('"', at)
+  let code = data.charCodeAt(at)
+  while (code >= 48 && code <= 57) code = data.charCodeAt(++at)
   return at
 }
 

@@ -384,6 +384,14 @@ describe('what is stitched', () => {
     expect(llm!.deltas).toBe(7500)
   })
 
+  it('a text of tens of thousands of pieces comes back code unit for code unit: halves of a pair, lone surrogates, NUL', () => {
+    const kinds = ['\ud83d', '\ude00', ' é', '\ud800', 'x'.repeat(40), '\u0000', '', '日本']
+    const pieces = Array.from({ length: 40_000 }, (_, i) => `${kinds[i % kinds.length]}${i}`)
+    const { llm } = run(pieces.map((piece, i) => text(i, piece)))
+    expect(llm!.text.length).toBeGreaterThan(400_000)
+    expect(llm!.text).toBe(pieces.join(''))
+  })
+
   it('a Responses function call without argument deltas takes the arguments of its item', () => {
     const ev = (type: string, data: object) => ({
       t: 1,

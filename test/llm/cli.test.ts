@@ -3,12 +3,14 @@ import { spawn } from 'node:child_process'
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createParser } from 'eventsource-parser'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import type { LlmSummary } from '../../src/llm/types.ts'
 import { startBufferingProxy } from '../helpers/buffering-proxy.ts'
 import { CLI } from '../helpers/cli.ts'
 import {
   anthropicToolOnly,
+  anthropicTools,
   chatAzure,
   chatBadArguments,
   chatChoiceOneFirst,
@@ -18,12 +20,14 @@ import {
   chatError,
   chatGemini,
   chatNoChoiceZero,
+  chatObfuscated,
   chatRefusal,
   chatTokens,
   chatTools,
   type LlmStream,
   logStream,
   responsesIncomplete,
+  responsesTools,
   serveLlmStreams,
   statusStream,
 } from '../helpers/llm-streams.ts'
@@ -199,6 +203,20 @@ describe('sse-probe --json on LLM streams', () => {
     const lines = run.stdout.split('\n')
     expect(lines.at(-1)).toBe('')
     expect(JSON.parse(lines.at(-2)!).llm.text).toBe(text)
+  })
+
+  it("writes each event's line as JSON.stringify does, the deltas a template read too", async () => {
+    // Padding that varies (Chat, Responses), a counter before the delta, \\u escapes, a tool call.
+    const streams = { chatObfuscated, chatTools, chatAzure, anthropicTools, responsesTools }
+    const url = await serveLlmStreams(streams)
+    for (const [name, stream] of Object.entries(streams)) {
+      const sent: string[] = []
+      createParser({ onEvent: (event) => sent.push(event.data) }).feed(stream.frames.join(''))
+      const run = await runMain(['--json', '--no-reconnect', '-d', '{}', `${url}/${name}`])
+      const lines = run.stdout.split('\n').filter((line) => line.startsWith('{"type":"event"'))
+      expect(lines.map((line) => JSON.parse(line).data)).toEqual(sent)
+      for (const line of lines) expect(line).toBe(JSON.stringify(JSON.parse(line)))
+    }
   })
 
   it('reads chunks that carry tens of kilobytes besides their delta (not an internal error)', async () => {

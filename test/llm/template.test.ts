@@ -4,7 +4,7 @@ import fastCheck from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { createAssembler, type ProfileParser } from '../../src/llm/assembler.ts'
 import { fullParser } from '../../src/llm/profiles.ts'
-import { withTemplates } from '../../src/llm/template.ts'
+import { type DataJsonSlot, withTemplates } from '../../src/llm/template.ts'
 import type { LlmProfile } from '../../src/llm/types.ts'
 import * as streams from '../helpers/llm-streams.ts'
 
@@ -30,9 +30,19 @@ function read(profile: LlmProfile, events: Event[], templates: boolean) {
     parses++
     return full(type, data, sink)
   }
-  const assembler = createAssembler(profile, templates ? withTemplates(counted) : counted, 0)
-  const signals = events.map((event, i) => assembler.event(event.type, event.data, i))
-  return { summary: assembler.summary([]), signals, parses }
+  const slot: DataJsonSlot = { text: undefined }
+  const assembler = createAssembler(profile, templates ? withTemplates(counted, slot) : counted, 0)
+  let jsonTexts = 0
+  const signals = events.map((event, i) => {
+    const signal = assembler.event(event.type, event.data, i)
+    // What a template gives the --json writer must be what JSON.stringify would have written.
+    if (slot.text !== undefined) {
+      expect(slot.text).toBe(JSON.stringify(event.data))
+      jsonTexts++
+    }
+    return signal
+  })
+  return { summary: assembler.summary([]), signals, parses, jsonTexts }
 }
 
 /** Reads the events both ways: equal in every field; the full parses the templates took. */
@@ -142,6 +152,15 @@ const SHAPES: Record<string, [LlmProfile, (text: string, i: number) => Event]> =
         'pad'.slice(i % 3),
       ),
   ],
+  // Two varying values before the delta, and escapes in the fixed bytes: the JSON text of each
+  // data is then pieced together by a walk through the head.
+  'Responses output_text (padding first, an escaped model)': [
+    'openai-responses',
+    (delta, i) => ({
+      type: 'response.output_text.delta',
+      data: `{"type":"response.output_text.delta","sequence_number":${i + 4},"obfuscation":"${'pad'.slice(i % 3)}","item_id":"msg_\\u00e9\\"1\\/","delta":${JSON.stringify(delta)},"sequence_number":${i},"obfuscation":"x${i}"}`,
+    }),
+  ],
   'Responses function_call_arguments': [
     'openai-responses',
     (delta, i) =>
@@ -187,6 +206,8 @@ describe('templates', () => {
       const { profile, events } = deltas(shape, texts)
       // The opening events, the first delta and its check with another string.
       expect(readsAsFullParse(profile, events)).toBe(OPENING[profile].length + 2)
+      // The JSON text of each data the template read (all but the first delta) for --json.
+      expect(read(profile, events, true).jsonTexts).toBe(texts.length - 1)
     })
 
   it('read deltas with escapes, quotes, keys and any character as the full parse does', () => {

@@ -50,6 +50,7 @@ export async function probeAndSummarise(
         output.startLlm(() => ({ batched: llm?.batched ?? false, cut: llm?.cut ?? false })),
     }),
     ...(live && { onOutput: output.llmOutput }),
+    ...(!view && !display.quiet && { dataJson: true }),
   })
   // Into the same array: the contracts' isControlEvent looks for it there. First, as the library
   // has it: on an event that is both a streamed error and a --fail-fast violation, the stream

@@ -1,10 +1,51 @@
 import { isHighSurrogate } from '../../engine/escape.ts'
-import { jsonText } from '../../engine/json-text.ts'
+import { DATA_JSON, jsonText, type WithDataJson } from '../../engine/json-text.ts'
 import type { ProbeRecord } from '../../engine/records.ts'
 
 /** One record per line; JSON.stringify escapes every control character. */
 export function renderJson(record: ProbeRecord): string {
   return `${jsonText(record)}\n`
+}
+
+/**
+ * renderJson for a stream of records, faster on events: their lines are written by hand around
+ * the JSON text of the data (an extension's, DATA_JSON, else JSON.stringify's), with the part
+ * between the time and the data kept from the last event, the same for each delta of an answer
+ * (JSON.stringify of a whole event record took ~15 % of `--json`'s instructions).
+ */
+export function createJsonRenderer(): (record: ProbeRecord) => string {
+  const between = {
+    attempt: 0,
+    event: '',
+    id: null as string | null,
+    lastEventId: '',
+    head: '',
+    text: '',
+  }
+  return (record) => {
+    if (record.type !== 'event') return renderJson(record)
+    const { attempt, event, id, lastEventId } = record
+    const b = between
+    if (
+      attempt !== b.attempt ||
+      event !== b.event ||
+      id !== b.id ||
+      lastEventId !== b.lastEventId
+    ) {
+      // Where a server gives ids, each event has its own, which is then the last event id too.
+      const idJson = id === null ? 'null' : JSON.stringify(id)
+      const lastJson = lastEventId === id ? idJson : JSON.stringify(lastEventId)
+      if (attempt !== b.attempt || event !== b.event)
+        b.head = `,"attempt":${attempt},"event":${JSON.stringify(event)},"id":`
+      b.text = `${b.head}${idJson},"lastEventId":${lastJson},"data":`
+      b.attempt = attempt
+      b.event = event
+      b.id = id
+      b.lastEventId = lastEventId
+    }
+    const data = (record as WithDataJson)[DATA_JSON] ?? JSON.stringify(record.data)
+    return `{"type":"event","t":${record.t}${b.text}${data},"dt":${record.dt}}\n`
+  }
 }
 
 // Characters of a long string per piece: its JSON (up to 6 characters each) stays below V8's
