@@ -366,16 +366,18 @@ const server = createServer((req, res) => {
 
 const ACCEPT_ENCODING = ['-H', 'Accept-Encoding: gzip, deflate, br']
 
+const NOT_STRINGIFIED = 'a line not as JSON.stringify writes it'
+
 async function runProbe(url: string, reconnect = false): Promise<Seen & { how: string }> {
   const args = [url, '--json', '--no-end-event', '--timeout', '60s', ...ACCEPT_ENCODING]
   if (!reconnect) args.push('--no-reconnect')
-  const { records, code, stderr } = await runCli(args)
+  const { records, code, stderr, notStringified } = await runCli(args)
   const seen: Required<Seen> & { how: string } = {
     events: [],
     ids: [],
     comments: [],
     retries: [],
-    how: `exit ${code}`,
+    how: `exit ${code}${notStringified ? `; ${NOT_STRINGIFIED}: ${notStringified.slice(0, 300)}` : ''}`,
   }
   for (const record of records) {
     if (record.type === 'event') {
@@ -430,6 +432,7 @@ async function run(stream: Chunked): Promise<Outcome> {
       ...(quirk || same(probe.events, browser.events) ? [] : ['probe-browser']),
       ...(same(probeAll, spec) ? [] : ['probe-spec']),
       ...(quirk || same(browser.events, spec.events) ? [] : ['browser-spec']),
+      ...(probe.how.includes(NOT_STRINGIFIED) ? ['probe-json'] : []),
     ]
     const inconclusive = browser.how === 'timeout' || !/server-closed/.test(probe.how)
     return { browser, probe, spec, differ, quirk, inconclusive }

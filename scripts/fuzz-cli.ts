@@ -10,6 +10,8 @@ export interface CliRun {
   records: ProbeRecord[]
   code: number | null
   stderr: string
+  /** The first line that is not what JSON.stringify writes of its record (the --json writer builds event lines by hand). */
+  notStringified?: string
 }
 
 /** Runs `sse-probe <args>` and resolves once it has exited. */
@@ -22,9 +24,13 @@ export function runCli(args: string[]): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     child.on('error', reject)
     child.on('close', (code) => {
-      const lines = Buffer.concat(out).toString('utf8').split('\n')
-      const records = lines.filter((line) => line !== '').map((line) => JSON.parse(line))
-      resolve({ records, code, stderr })
+      const lines = Buffer.concat(out)
+        .toString('utf8')
+        .split('\n')
+        .filter((line) => line !== '')
+      const records = lines.map((line) => JSON.parse(line))
+      const notStringified = lines.find((line, i) => JSON.stringify(records[i]) !== line)
+      resolve({ records, code, stderr, ...(notStringified !== undefined && { notStringified }) })
     })
   })
 }

@@ -24,7 +24,7 @@ import { createParser } from 'eventsource-parser'
 import OpenAI from 'openai'
 import { createAssembler } from '../src/llm/assembler.ts'
 import { fullParser } from '../src/llm/profiles.ts'
-import { withTemplates } from '../src/llm/template.ts'
+import { type DataJsonSlot, withTemplates } from '../src/llm/template.ts'
 import type { LlmProfile, LlmSummary } from '../src/llm/types.ts'
 import { runCli } from './fuzz-cli.ts'
 import { int, pick, type Rng, rng } from './fuzz-random.ts'
@@ -1062,6 +1062,8 @@ let base = ''
 let nextKey = 0
 let events = 0
 let parses = 0
+/** Template events whose data's JSON text (what --json writes) was not JSON.stringify's. */
+let wrongJson = 0
 /** `--templates-only`: only the in-process check of the fast path against the full parse (fast). */
 let templatesOnly = false
 
@@ -1326,11 +1328,14 @@ function stitched(profile: LlmProfile, llm: LlmSummary): Stitched {
   }
 }
 
+const NOT_STRINGIFIED = 'a line not as JSON.stringify writes it'
+
 async function cliLlmSummary(url: string): Promise<{ llm?: LlmSummary; how: string }> {
   const args = [url, '--json', '--no-reconnect', '--timeout', '60s']
-  const { records, code, stderr } = await runCli(args)
+  const { records, code, stderr, notStringified } = await runCli(args)
   let llm: LlmSummary | undefined
   let how = `exit ${code}`
+  if (notStringified) how += `; ${NOT_STRINGIFIED}: ${notStringified.slice(0, 300)}`
   for (const record of records) {
     if (record.type === 'summary') {
       llm = record.llm ?? undefined
@@ -1345,11 +1350,12 @@ async function cliLlmSummary(url: string): Promise<{ llm?: LlmSummary; how: stri
 function inProcess(profile: LlmProfile, bytes: Buffer, templates: boolean): LlmSummary {
   const full = fullParser(profile)
   // Events the full parse did not see were served by a template (the count is for the report).
+  const slot: DataJsonSlot = { text: undefined }
   const parse = templates
     ? withTemplates((type, data, sink) => {
         parses++
         return full(type, data, sink)
-      })
+      }, slot)
     : full
   const assembler = createAssembler(profile, parse, 0)
   let t = 0
@@ -1359,6 +1365,8 @@ function inProcess(profile: LlmProfile, bytes: Buffer, templates: boolean): LlmS
       if (ended) return
       if (templates) events++
       const signal = assembler.event(m.event ?? 'message', m.data, ++t)
+      // What --json writes of a template's event: the data's JSON text, as JSON.stringify's.
+      if (slot.text !== undefined && slot.text !== JSON.stringify(m.data)) wrongJson++
       if (signal) ended = true
     },
   })
@@ -1369,7 +1377,7 @@ function inProcess(profile: LlmProfile, bytes: Buffer, templates: boolean): LlmS
 // ---------------------------------------------------------------- one stream
 
 interface Outcome {
-  /** 'sdk-cli', 'template-full', 'cli-failed'; empty when all agree. */
+  /** 'sdk-cli', 'template-full', 'template-json', 'cli-failed', 'cli-json'; empty when all agree. */
   differ: string[]
   sdkError?: string
   detail: string
@@ -1380,7 +1388,12 @@ async function run(g: Generated, seed: number, frames = g.frames): Promise<Outco
   const differ: string[] = []
   const details: string[] = []
   const full = inProcess(g.profile, bytes, false)
+  const wrongBefore = wrongJson
   const fast = inProcess(g.profile, bytes, true)
+  if (wrongJson > wrongBefore) {
+    differ.push('template-json')
+    details.push(`${wrongJson - wrongBefore} template events' JSON text not JSON.stringify's`)
+  }
   const { ttftMs, ttfoMs, itlMs, reads, maxDeltasPerRead, tokensPerSecond, ...a } = full
   const b = (({ ttftMs, ttfoMs, itlMs, reads, maxDeltasPerRead, tokensPerSecond, ...rest }) =>
     rest)(fast)
@@ -1406,7 +1419,10 @@ async function run(g: Generated, seed: number, frames = g.frames): Promise<Outco
       last.data === '[DONE]' ||
       /^(message_stop|response\.(completed|incomplete))$/.test(last.event ?? '')
     const expected = failed ? 'stream-error' : ends ? /^end-/ : 'server-closed'
-    if (!cli.llm || cli.llm.profile !== g.profile || !reason?.match(expected)) {
+    if (cli.how.includes(NOT_STRINGIFIED)) {
+      differ.push('cli-json')
+      details.push(`cli: ${cli.how}`)
+    } else if (!cli.llm || cli.llm.profile !== g.profile || !reason?.match(expected)) {
       differ.push('cli-failed')
       details.push(`cli: ${cli.how}, profile ${cli.llm?.profile}`)
     } else if (sdk.final) {
