@@ -385,11 +385,18 @@ describe('what is stitched', () => {
   })
 
   it('a text of tens of thousands of pieces comes back code unit for code unit: halves of a pair, lone surrogates, NUL', () => {
-    const kinds = ['\ud83d', '\ude00', ' é', '\ud800', 'x'.repeat(40), '\u0000', '', '日本']
-    const pieces = Array.from({ length: 40_000 }, (_, i) => `${kinds[i % kinds.length]}${i}`)
+    const latin1 = [' é', '\u00ff', 'x'.repeat(40), '\u0000', '']
+    const kinds = [...latin1, '\ud83d', '\ude00', '\ud800', '日本']
+    // Latin-1 alone for the first batches (a byte a character), then anything.
+    const pieces = Array.from(
+      { length: 40_000 },
+      (_, i) => `${i < 5000 ? latin1[i % latin1.length] : kinds[i % kinds.length]}${i}`,
+    )
     const { llm } = run(pieces.map((piece, i) => text(i, piece)))
     expect(llm!.text.length).toBeGreaterThan(400_000)
     expect(llm!.text).toBe(pieces.join(''))
+    const { llm: narrow } = run(pieces.slice(0, 5000).map((piece, i) => text(i, piece)))
+    expect(narrow!.text).toBe(pieces.slice(0, 5000).join(''))
   })
 
   it('a Responses function call without argument deltas takes the arguments of its item', () => {
