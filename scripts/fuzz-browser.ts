@@ -21,7 +21,7 @@ import type { Gzip } from 'node:zlib'
 import { createBrotliCompress, createDeflate, createDeflateRaw, createGzip } from 'node:zlib'
 import type { Page } from 'playwright-core'
 import { chromiumInstalled, launchChromium } from '../test/helpers/browser.ts'
-import { runCli } from './fuzz-cli.ts'
+import { NOT_STRINGIFIED, runCli } from './fuzz-cli.ts'
 import { int, pick, type Rng, rng } from './fuzz-random.ts'
 
 // ---------------------------------------------------------------- generation
@@ -365,8 +365,6 @@ const server = createServer((req, res) => {
 })
 
 const ACCEPT_ENCODING = ['-H', 'Accept-Encoding: gzip, deflate, br']
-
-const NOT_STRINGIFIED = 'a line not as JSON.stringify writes it'
 
 async function runProbe(url: string, reconnect = false): Promise<Seen & { how: string }> {
   const args = [url, '--json', '--no-end-event', '--timeout', '60s', ...ACCEPT_ENCODING]

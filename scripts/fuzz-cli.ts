@@ -14,6 +14,9 @@ export interface CliRun {
   notStringified?: string
 }
 
+/** How a fuzzer reports a CliRun's notStringified line. */
+export const NOT_STRINGIFIED = 'a line not as JSON.stringify writes it'
+
 /** Runs `sse-probe <args>` and resolves once it has exited. */
 export function runCli(args: string[]): Promise<CliRun> {
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })

@@ -26,7 +26,7 @@ import { createAssembler } from '../src/llm/assembler.ts'
 import { fullParser } from '../src/llm/profiles.ts'
 import { type DataJsonSlot, withTemplates } from '../src/llm/template.ts'
 import type { LlmProfile, LlmSummary } from '../src/llm/types.ts'
-import { runCli } from './fuzz-cli.ts'
+import { NOT_STRINGIFIED, runCli } from './fuzz-cli.ts'
 import { int, pick, type Rng, rng } from './fuzz-random.ts'
 
 // ---------------------------------------------------------------- random
@@ -1328,14 +1328,13 @@ function stitched(profile: LlmProfile, llm: LlmSummary): Stitched {
   }
 }
 
-const NOT_STRINGIFIED = 'a line not as JSON.stringify writes it'
-
-async function cliLlmSummary(url: string): Promise<{ llm?: LlmSummary; how: string }> {
+async function cliLlmSummary(
+  url: string,
+): Promise<{ llm?: LlmSummary; how: string; notStringified?: string }> {
   const args = [url, '--json', '--no-reconnect', '--timeout', '60s']
   const { records, code, stderr, notStringified } = await runCli(args)
   let llm: LlmSummary | undefined
   let how = `exit ${code}`
-  if (notStringified) how += `; ${NOT_STRINGIFIED}: ${notStringified.slice(0, 300)}`
   for (const record of records) {
     if (record.type === 'summary') {
       llm = record.llm ?? undefined
@@ -1343,7 +1342,7 @@ async function cliLlmSummary(url: string): Promise<{ llm?: LlmSummary; how: stri
     }
   }
   if (stderr.trim()) how += `; stderr: ${stderr.trim().slice(0, 300)}`
-  return { llm, how }
+  return { llm, how, ...(notStringified !== undefined && { notStringified }) }
 }
 
 /** The summary in process, from the stream's events, with the template fast path or the full parse. */
@@ -1419,9 +1418,9 @@ async function run(g: Generated, seed: number, frames = g.frames): Promise<Outco
       last.data === '[DONE]' ||
       /^(message_stop|response\.(completed|incomplete))$/.test(last.event ?? '')
     const expected = failed ? 'stream-error' : ends ? /^end-/ : 'server-closed'
-    if (cli.how.includes(NOT_STRINGIFIED)) {
+    if (cli.notStringified !== undefined) {
       differ.push('cli-json')
-      details.push(`cli: ${cli.how}`)
+      details.push(`cli: ${NOT_STRINGIFIED}: ${cli.notStringified.slice(0, 300)}`)
     } else if (!cli.llm || cli.llm.profile !== g.profile || !reason?.match(expected)) {
       differ.push('cli-failed')
       details.push(`cli: ${cli.how}, profile ${cli.llm?.profile}`)

@@ -47,15 +47,16 @@ interface Template {
   notPlain: RegExp
   /** The template with any delta, captured. */
   any: RegExp
-  /** The head before a delta: its fixed characters and its varying values (HeadParts). */
-  head: HeadParts
+  /**
+   * The bytes before and after a delta: where its varying values are, and the rest escaped, for
+   * the data's JSON text (see DataJsonSlot).
+   */
+  head: Escaped
+  tail: Escaped
   /** Where a delta starts when the head has no varying values (most templates); else -1. */
   start: number
   /** How many characters follow a delta (-1: they vary, it ends at its quote). */
   after: number
-  /** The data's JSON text around a delta, for a writer of JSON lines (see DataJsonSlot). */
-  headJson: Escaped
-  tailJson: Escaped
   delta: Delta
   choice: number
   key: number | string
@@ -146,9 +147,8 @@ export function withTemplates(parse: ProfileParser, json?: DataJsonSlot): Profil
       type,
       notPlain: new RegExp(`^(?!${before.source}${PLAIN_BODY}${after.source}$)`),
       any: new RegExp(`^${before.source}(${STRING_BODY})${after.source}$`),
-      head: before.parts,
-      headJson: before,
-      tailJson: after,
+      head: before,
+      tail: after,
       start: before.parts.length === 1 ? head.length : -1,
       after: after.parts.length === 1 ? tail.length : -1,
       delta: delta.method as Delta,
@@ -164,12 +164,12 @@ export function withTemplates(parse: ProfileParser, json?: DataJsonSlot): Profil
   return (type, data, sink) => {
     const t = template
     if (t === undefined || type !== t.type || t.notPlain.test(data)) return other(type, data, sink)
-    const start = t.start >= 0 ? t.start : deltaStart(t.head, data)
+    const start = t.start >= 0 ? t.start : deltaStart(t.head.parts, data)
     const end = t.after < 0 ? data.indexOf('"', start) : data.length - t.after
     const delta = data.slice(start, end)
     deliver(t, sink, delta)
     if (json !== undefined)
-      json.text = `${escapedRun(t.headJson, data, 0, start)}${delta}${escapedRun(t.tailJson, data, end, data.length)}`
+      json.text = `${escapedRun(t.head, data, 0, start)}${delta}${escapedRun(t.tail, data, end, data.length)}`
     return undefined
   }
 }
@@ -201,7 +201,7 @@ const sameCalls = (a: SinkCall[], b: SinkCall[]) =>
  * key, a string's opening quote), then for each varying value NUMBER or STRING (the characters
  * between its quotes) and the fixed ones after it.
  */
-type HeadParts = number[]
+type RunParts = number[]
 const NUMBER = -1
 const STRING = -2
 
@@ -211,14 +211,14 @@ const STRING = -2
  * varying values as they are (a number, or a string whose characters need no escape).
  */
 interface Escaped {
-  parts: HeadParts
+  parts: RunParts
   fixed: string[]
 }
 
-/** A template's bytes as a regular expression, with any value in the VARYING fields; and as HeadParts. */
+/** A template's bytes as a regular expression, with any value in the VARYING fields; and as RunParts. */
 function withVarying(bytes: string): Escaped & { source: string } {
   let source = ''
-  const parts: HeadParts = []
+  const parts: RunParts = []
   const fixed: string[] = []
   let last = 0
   const fixedUpTo = (end: number) => {
@@ -258,7 +258,7 @@ function escapedRun({ parts, fixed }: Escaped, data: string, at: number, end: nu
 }
 
 /** Where the delta of data that the template matched starts: after its head's fixed and varying characters. */
-function deltaStart(head: HeadParts, data: string): number {
+function deltaStart(head: RunParts, data: string): number {
   let at = head[0]!
   for (let i = 1; i < head.length; i += 2) at = valueEnd(head[i]!, data, at) + head[i + 1]!
   return at
