@@ -2,10 +2,10 @@
 // stream of 100k deltas goes through the SSE parser in 64 KiB reads, each event becomes a record,
 // the profile reads it (or not, with `off`), and the JSON lines of each read are written to
 // /dev/null, as the CLI does. Wall time on a shared machine moves by more than the profile costs;
-// instructions do not (±0.3 % from run to run), so this is run under cachegrind:
+// instructions hardly do (±0.6 % from run to run), so this is run under cachegrind:
 //
 //   valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null \
-//     node --single-threaded --no-memory-reducer scripts/bench/llm-hot-path.ts.responses auto
+//     node --single-threaded --no-memory-reducer scripts/bench/llm-hot-path.ts responses auto
 //
 // and compared with the same command with `off`. Usage: llm-hot-path.ts chat|anthropic|responses auto|off
 import { closeSync, openSync, writeSync } from 'node:fs'
