@@ -30,14 +30,17 @@ const ITEM_ID = 'msg_6856e03c97888199971fa4d4fa47f4d20484fb09fc524d66'
 const PADDING = 'kX9qZr2LmT7wBv4N'
 const obfuscation = (i: number) => PADDING.slice(0, 1 + ((i * 7) % PADDING.length))
 
-/** `count` Chat Completions chunks of one token each, then `[DONE]`: an LLM stream for --llm. */
-export function makeLlmStream(count: number): Buffer {
+/**
+ * `count` Chat Completions chunks of one token each, then `[DONE]`: an LLM stream for --llm.
+ * `stamped`: each chunk with an id and a time of its own, as some compatible servers write them.
+ */
+export function makeLlmStream(count: number, stamped = false): Buffer {
   const parts = []
   for (let i = 0; i < count; i++) {
     const chunk = {
-      id: CHAT_ID,
+      id: stamped ? `${CHAT_ID.slice(0, -6)}${String(i).padStart(6, '0')}` : CHAT_ID,
       object: 'chat.completion.chunk',
-      created: 1755000000,
+      created: stamped ? 1755000000 + i : 1755000000,
       model: 'gpt-4o-mini-2024-07-18',
       service_tier: 'default',
       system_fingerprint: 'fp_34a54ae93c',

@@ -13,17 +13,21 @@ const STRING_BODY = '(?:[^"\\\\\\x00-\\x1f]|\\\\.)*'
 // A body without escapes (most deltas): its text is its characters, with no search for one.
 const PLAIN_BODY = '[^"\\\\\\x00-\\x1f]*'
 
+// A varying value: a string without escapes (PLAIN_BODY: its quotes count as fixed characters, its
+// value is what is between them), or a whole number.
+const NUMBER_VALUE = '(?:0|[1-9]\\d*)'
+
 // Fields no profile reads whose values change from event to event: OpenAI's random padding
 // (Chat chunks, Responses events) and the Responses event counter. A template takes other values
-// there (a string without escapes, a whole number); the event still means what the template means.
-// A string's quotes count as fixed characters: its value is what is between them.
-const VARYING: Record<string, { value: string; number: boolean }> = {
-  '"obfuscation":': { value: '[^"\\\\\\x00-\\x1f]*', number: false },
-  '"sequence_number":': { value: '(?:0|[1-9]\\d*)', number: true },
+// there from the start; the event still means what the template means. (Other servers' such
+// fields are found as the stream goes: see changedValues.)
+const VARYING: Record<string, { number: boolean }> = {
+  '"obfuscation":': { number: false },
+  '"sequence_number":': { number: true },
 }
 const VARYING_FIELD = new RegExp(
   Object.entries(VARYING)
-    .map(([key, { value, number }]) => `${escapeRegex(key)}${number ? value : `"${value}"`}`)
+    .map(([key, { number }]) => `${escapeRegex(key)}${number ? NUMBER_VALUE : `"${PLAIN_BODY}"`}`)
     .join('|'),
   'g',
 )
@@ -33,6 +37,18 @@ const VARYING_FIELD = new RegExp(
 // chunk, interleaved choices): its events get the full parse, with no more learning.
 const TEMPLATE_WORTH = 64
 const MAX_SHORT_LIVED = 8
+// The most values of the bytes around a delta that a template learns to take any value in.
+const MAX_LEARNT = 8
+// Keys of what identifies or dates a chunk, whose values some servers change in every one: where
+// they change and the parse makes the same calls with other values, a template takes any value.
+// Not any key: a profile may keep a value apart from its calls (which Responses item carried text).
+// The VARYING fields' too, which change with them.
+const UNREAD_KEYS = new Set([
+  '"id"',
+  '"created"',
+  '"system_fingerprint"',
+  ...Object.keys(VARYING).map((key) => key.slice(0, -1)),
+])
 // The most characters around a delta that a template is made of. V8 compiles no regular expression
 // with a run of more than 32,767 fixed characters ("too large") and overflows its stack compiling
 // a few thousand varying fields: such events (rare, and long) get the full parse.
@@ -61,6 +77,10 @@ interface Template {
   choice: number
   key: number | string
   served: number
+  /** The bytes before and after the delta of the event it was learnt from, to compare the next one's with. */
+  around: [head: string, tail: string]
+  /** Which of their JSON tokens take any value of their kind (changedValues). */
+  learnt: [head: number[], tail: number[]]
 }
 
 /**
@@ -111,7 +131,7 @@ export function withTemplates(parse: ProfileParser, json?: DataJsonSlot): Profil
     recording.calls = []
     recording.next = sink
     const signal = parse(type, data, recorder)
-    const learnt = signal === undefined ? learn(type, data, recording.calls) : undefined
+    const learnt = signal === undefined ? learn(type, data, recording.calls, t) : undefined
     if (learnt !== undefined) {
       if (t !== undefined && t.served < TEMPLATE_WORTH) shortLived++
       template = shortLived < MAX_SHORT_LIVED ? learnt : undefined
@@ -119,7 +139,12 @@ export function withTemplates(parse: ProfileParser, json?: DataJsonSlot): Profil
     return signal
   }
 
-  function learn(type: string, data: string, calls: SinkCall[]): Template | undefined {
+  function learn(
+    type: string,
+    data: string,
+    calls: SinkCall[],
+    previous: Template | undefined,
+  ): Template | undefined {
     const delta = deltaCall(calls)
     if (delta === undefined) return undefined
     const text = delta.args[delta.args.length - 1] as string
@@ -129,17 +154,38 @@ export function withTemplates(parse: ProfileParser, json?: DataJsonSlot): Profil
     if (at < 0 || data.includes(literal, at + 1)) return undefined
     const head = data.slice(0, at + 1)
     const tail = data.slice(at + literal.length - 1)
-    // The same bytes around another string: the parse must make the same calls with it.
+    const method = delta.method as Delta
+    const choice = delta.args[0] as number
+    const key = method === 'toolArguments' ? (delta.args[1] as number | string) : 0
+    // The same bytes around another string (and other values where the previous template's event
+    // had other values): the parse must make the same calls with it.
     const another = `${text}x`
-    const probe: Recording = { calls: [], next: undefined }
-    const probeData = `${head}${JSON.stringify(another).slice(1, -1)}${tail}`
-    if (parse(type, probeData, recordingSink(probe)) !== undefined) return undefined
     const expected = calls.map((call) =>
       call === delta ? { ...call, args: [...call.args.slice(0, -1), another] } : call,
     )
-    if (!sameCalls(probe.calls, expected)) return undefined
-    const before = withVarying(head)
-    const after = withVarying(tail)
+    const makesExpectedCalls = (head: string, tail: string) => {
+      const probe: Recording = { calls: [], next: undefined }
+      const probeData = `${head}${JSON.stringify(another).slice(1, -1)}${tail}`
+      return (
+        parse(type, probeData, recordingSink(probe)) === undefined &&
+        sameCalls(probe.calls, expected)
+      )
+    }
+    const changed =
+      previous?.type === type &&
+      previous.delta === method &&
+      previous.choice === choice &&
+      previous.key === key
+        ? changedAround(previous, head, tail)
+        : undefined
+    const learnt =
+      changed !== undefined &&
+      makesExpectedCalls(otherValues(head, changed[0].spans), otherValues(tail, changed[1].spans))
+        ? changed
+        : undefined
+    if (learnt === undefined && !makesExpectedCalls(head, tail)) return undefined
+    const before = withVarying(head, learnt?.[0].spans ?? [])
+    const after = withVarying(tail, learnt?.[1].spans ?? [])
     // In the data's JSON text, the quote before its head and the one after its tail.
     before.fixed[0] = `"${before.fixed[0]}`
     after.fixed[after.fixed.length - 1] += '"'
@@ -151,10 +197,12 @@ export function withTemplates(parse: ProfileParser, json?: DataJsonSlot): Profil
       tail: after,
       start: before.parts.length === 1 ? head.length : -1,
       after: after.parts.length === 1 ? tail.length : -1,
-      delta: delta.method as Delta,
-      choice: delta.args[0] as number,
-      key: delta.method === 'toolArguments' ? (delta.args[1] as number | string) : 0,
+      delta: method,
+      choice,
+      key,
       served: 0,
+      around: [head, tail],
+      learnt: [learnt?.[0].tokens ?? [], learnt?.[1].tokens ?? []],
     }
   }
 
@@ -215,8 +263,25 @@ interface Escaped {
   fixed: string[]
 }
 
-/** A template's bytes as a regular expression, with any value in the VARYING fields; and as RunParts. */
-function withVarying(bytes: string): Escaped & { source: string } {
+/** A value in a run of bytes that a template takes any value of its kind in: from, to (its characters, without quotes). */
+interface Span {
+  from: number
+  to: number
+  number: boolean
+}
+
+/** A template's bytes as a regular expression, with any value in the VARYING fields and the spans; and as RunParts. */
+function withVarying(bytes: string, learnt: Span[]): Escaped & { source: string } {
+  const spans = [...learnt]
+  for (const field of bytes.matchAll(VARYING_FIELD)) {
+    const key = field[0].slice(0, field[0].indexOf(':') + 1)
+    const { number } = VARYING[key]!
+    const quote = number ? 0 : 1
+    const from = field.index + key.length + quote
+    if (!learnt.some((span) => span.from === from))
+      spans.push({ from, to: field.index + field[0].length - quote, number })
+  }
+  spans.sort((a, b) => a.from - b.from)
   let source = ''
   const parts: RunParts = []
   const fixed: string[] = []
@@ -227,17 +292,110 @@ function withVarying(bytes: string): Escaped & { source: string } {
     fixed.push(JSON.stringify(run).slice(1, -1))
     parts.push(run.length)
   }
-  for (const field of bytes.matchAll(VARYING_FIELD)) {
-    const key = field[0].slice(0, field[0].indexOf(':') + 1)
-    const { value, number } = VARYING[key]!
-    const quote = number ? 0 : 1
-    fixedUpTo(field.index + key.length + quote)
-    source += value
+  for (const { from, to, number } of spans) {
+    fixedUpTo(from)
+    source += number ? NUMBER_VALUE : PLAIN_BODY
     parts.push(number ? NUMBER : STRING)
-    last = field.index + field[0].length - quote
+    last = to
   }
   fixedUpTo(bytes.length)
   return { source, parts, fixed }
+}
+
+// The tokens of a run of JSON text, any space before each.
+const JSON_TOKEN =
+  /\s*("(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|[{}[\]:,]|true|false|null)/y
+const PLAIN_STRING = new RegExp(`^"${PLAIN_BODY}"$`)
+const WHOLE_NUMBER = new RegExp(`^${NUMBER_VALUE}$`)
+
+/** The tokens of a run of JSON text, with where each starts (plus offset). */
+function tokensOf(run: string, offset: number): { at: number; text: string }[] | undefined {
+  const tokens: { at: number; text: string }[] = []
+  JSON_TOKEN.lastIndex = 0
+  while (JSON_TOKEN.lastIndex < run.length) {
+    const match = JSON_TOKEN.exec(run)
+    if (match === null) return undefined
+    const text = match[1]!
+    tokens.push({ at: offset + match.index + match[0].length - text.length, text })
+  }
+  return tokens
+}
+
+const kindOf = (token: string) =>
+  PLAIN_STRING.test(token) ? 'string' : WHOLE_NUMBER.test(token) ? 'number' : undefined
+
+interface Changed {
+  /** Which of the run's tokens. */
+  tokens: number[]
+  spans: Span[]
+}
+
+/** Where the bytes before and after a delta differ in values alone from the previous template's event's (changedValues); undefined if nowhere. */
+function changedAround(
+  previous: Template,
+  head: string,
+  tail: string,
+): [Changed, Changed] | undefined {
+  // The head ends with the delta's opening quote, the tail starts with its closing one.
+  const before = changedValues(
+    previous.around[0].slice(0, -1),
+    head.slice(0, -1),
+    0,
+    previous.learnt[0],
+  )
+  const after = changedValues(previous.around[1].slice(1), tail.slice(1), 1, previous.learnt[1])
+  if (before === undefined || after === undefined || before.spans.length + after.spans.length === 0)
+    return undefined
+  return [before, after]
+}
+
+/**
+ * Where a run of the bytes around a delta (from `offset` in the head or tail) differs from the
+ * same run of the previous template's event in values alone, those the previous template took
+ * any of included: each the value of one of UNREAD_KEYS, a string without escapes or a whole
+ * number in both. Undefined when they differ otherwise (other fields, other kinds, too many).
+ * Whether the parse reads them is for the caller to check.
+ */
+function changedValues(
+  before: string,
+  now: string,
+  offset: number,
+  also: number[],
+): Changed | undefined {
+  const was = tokensOf(before, offset)
+  const is = tokensOf(now, offset)
+  if (was === undefined || is === undefined || was.length !== is.length) return undefined
+  const tokens: number[] = []
+  for (let i = 0; i < is.length; i++) {
+    if (is[i]!.text === was[i]!.text && !also.includes(i)) continue
+    const kind = kindOf(is[i]!.text)
+    const unread = is[i - 1]?.text === ':' && UNREAD_KEYS.has(is[i - 2]?.text ?? '')
+    if (!unread || kind === undefined || kind !== kindOf(was[i]!.text)) return undefined
+    tokens.push(i)
+  }
+  if (tokens.length > MAX_LEARNT) return undefined
+  const spans = tokens.map((i) => {
+    const { at, text } = is[i]!
+    const number = text[0] !== '"'
+    return {
+      from: number ? at : at + 1,
+      to: number ? at + text.length : at + text.length - 1,
+      number,
+    }
+  })
+  return { tokens, spans }
+}
+
+/** The run of bytes with another value in each span: a number with a digit before it, a string with one more character. */
+function otherValues(bytes: string, spans: Span[]): string {
+  let text = ''
+  let last = 0
+  for (const { from, to, number } of spans) {
+    const value = bytes.slice(from, to)
+    text += `${bytes.slice(last, from)}${number ? `1${value}` : `${value}x`}`
+    last = to
+  }
+  return text + bytes.slice(last)
 }
 
 /** The JSON string text of the run of data from `at` to `end` that a template's Escaped stands for. */

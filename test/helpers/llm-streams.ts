@@ -335,6 +335,40 @@ export const chatObfuscated: LlmStream = (() => {
   return { frames, pauseMs: 0 }
 })()
 
+/**
+ * A server that stamps every chunk with an id and a time of its own (as some compatible servers
+ * and test doubles do): text, then a tool call's arguments, each chunk different from the last
+ * in more than its delta; the fingerprint changes once.
+ */
+export const chatStamped: LlmStream = (() => {
+  const extra = (i: number) => ({
+    id: `chatcmpl-${1000 + i}`,
+    created: 1700000000 + i,
+    system_fingerprint: i < 50 ? 'fp_a' : 'fp_b',
+    obfuscation: 'Qm3x'.slice(i % 4),
+  })
+  const frames = [chunk([delta({ role: 'assistant', content: '' })], extra(0))]
+  for (let i = 1; i <= 80; i++)
+    frames.push(chunk([delta({ content: TOKENS[i % TOKENS.length] })], extra(i)))
+  frames.push(
+    chunk([delta({ tool_calls: [toolDelta(0, '', { id: 'call_s', name: 'lookup' })] })], extra(81)),
+  )
+  for (let i = 82; i < 120; i++)
+    frames.push(
+      chunk([delta({ tool_calls: [toolDelta(0, i === 82 ? '{"q":"' : 'ab')] })], extra(i)),
+    )
+  frames.push(
+    chunk([delta({ tool_calls: [toolDelta(0, '"}')] })], extra(120)),
+    chunk([delta({}, 0, 'tool_calls')], extra(121)),
+    chunk([], {
+      ...extra(122),
+      usage: { prompt_tokens: 5, completion_tokens: 119, total_tokens: 124 },
+    }),
+    sse('[DONE]'),
+  )
+  return { frames, pauseMs: 0 }
+})()
+
 /** A refusal: the SDK keeps it in message.refusal, not in the content. */
 export const chatRefusal: LlmStream = {
   frames: [

@@ -22,6 +22,7 @@ import {
   chatNoChoiceZero,
   chatObfuscated,
   chatRefusal,
+  chatStamped,
   chatTokens,
   chatTools,
   type LlmStream,
@@ -206,8 +207,16 @@ describe('sse-probe --json on LLM streams', () => {
   })
 
   it("writes each event's line as JSON.stringify does, the deltas a template read too", async () => {
-    // Padding that varies (Chat, Responses), a counter before the delta, \\u escapes, a tool call.
-    const streams = { chatObfuscated, chatTools, chatAzure, anthropicTools, responsesTools }
+    // Padding that varies (Chat, Responses), a counter before the delta, \\u escapes, a tool call,
+    // an id and a time in every chunk.
+    const streams = {
+      chatObfuscated,
+      chatStamped,
+      chatTools,
+      chatAzure,
+      anthropicTools,
+      responsesTools,
+    }
     const url = await serveLlmStreams(streams)
     for (const [name, stream] of Object.entries(streams)) {
       const sent: string[] = []

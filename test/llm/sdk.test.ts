@@ -29,6 +29,7 @@ import {
   chatFunctionCall,
   chatObfuscated,
   chatRefusal,
+  chatStamped,
   chatTools,
   type LlmStream,
   responsesCustomTool,
@@ -287,6 +288,18 @@ describe('openai-chat as providers and compatible servers send it today, against
     expectSame(llm, final)
     expect(llm.model).toBe(final.model)
     expect(llm.deltas).toBe(160)
+    expect(llm.problems).toEqual([])
+  })
+
+  it('a server that stamps every chunk with an id and a time of its own: text and a tool call as the SDK stitches them', async () => {
+    const url = await serveLlmStreams({ chatStamped })
+    const { final } = await oracle(url, 'chatStamped')
+    const { llm } = assemble(chatStamped)
+    expectSame(llm, final)
+    expect(llm.deltas).toBe(119)
+    expect(llm.toolCalls).toEqual([
+      { id: 'call_s', name: 'lookup', arguments: `{"q":"${'ab'.repeat(37)}"}`, valid: true },
+    ])
     expect(llm.problems).toEqual([])
   })
 
@@ -662,6 +675,7 @@ describe('through the real CLI', () => {
       responsesTools,
       responsesFailed,
       chatObfuscated,
+      chatStamped,
       chatRefusal,
       chatAzure,
       chatCompat,

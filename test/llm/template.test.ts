@@ -2,7 +2,7 @@
 import { createParser } from 'eventsource-parser'
 import fastCheck from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { createAssembler, type ProfileParser } from '../../src/llm/assembler.ts'
+import { createAssembler, type ProfileParser, type Sink } from '../../src/llm/assembler.ts'
 import { fullParser } from '../../src/llm/profiles.ts'
 import { type DataJsonSlot, withTemplates } from '../../src/llm/template.ts'
 import type { LlmProfile } from '../../src/llm/types.ts'
@@ -319,13 +319,134 @@ describe('templates', () => {
     ])
   })
 
-  it('stop learning once templates keep failing (an id per chunk): every event is parsed whole', () => {
+  it('learn the values that change from chunk to chunk where the profile reads none (an id, a timestamp)', () => {
+    const texts = Array.from({ length: 100 }, (_, i) => ` t${i}`)
+    // The first delta and its check; the first that differs, and its check with other values.
+    const perChunk: [string, (i: number) => object, number][] = [
+      ['an id per chunk', (i) => ({ id: `chatcmpl-${i}` }), 4],
+      ['a timestamp per chunk', (i) => ({ created: 1700000000 + i }), 4],
+      ['a timestamp per second', (i) => ({ created: 1700000000 + Math.floor(i / 30) }), 4],
+      [
+        'an id per chunk, and padding',
+        (i) => ({ id: `c${i}`, obfuscation: 'xyz'.slice(i % 3) }),
+        4,
+      ],
+      // Once more when the fingerprint first changes; then the three are taken as any value.
+      [
+        'both, and a fingerprint now and then',
+        (i) => ({ id: `c${i}`, created: 1700000000 + i, system_fingerprint: `fp_${i >> 3}` }),
+        6,
+      ],
+    ]
+    for (const [name, extra, parses] of perChunk) {
+      const events = texts.map((text, i) => chat({ content: text }, extra(i)))
+      expect(readsAsFullParse('openai-chat', events), name).toBe(parses)
+      expect(read('openai-chat', events, true).jsonTexts, name).toBe(texts.length - parses / 2)
+    }
+    // Not the values a profile keeps apart from the sink's calls: which Responses item and part
+    // carried text (its text given whole at its end is then not text again).
+    const item = (id: string, index: number) => [
+      ...texts.map((text, i) =>
+        responses('response.output_text.delta', i, {
+          item_id: id,
+          output_index: index,
+          content_index: 0,
+          delta: text,
+        }),
+      ),
+      responses('response.output_text.done', 0, {
+        item_id: id,
+        output_index: index,
+        content_index: 0,
+        text: texts.join(''),
+      }),
+    ]
+    const items = [...item('msg_a', 0), ...item('msg_b', 1), ...item('msg_c', 2)]
+    expect(read('openai-responses', items, true).summary.text).toBe(texts.join('').repeat(3))
+    expect(readsAsFullParse('openai-responses', items)).toBe(2 + 2 + 2 + 2 + 1)
+  })
+
+  it('stop learning once templates keep failing (a model per chunk): every event is parsed whole', () => {
     const events = Array.from({ length: 100 }, (_, i) =>
-      chat({ content: `t${i}` }, { id: `c${i}` }),
+      chat({ content: `t${i}` }, { model: `m${i}` }),
     )
     // The first nine are learnt (one more parse each): the eighth template that served fewer than
-    // its worth ends the learning.
+    // its worth ends the learning. A model is no chunk's id or time: never taken as any value.
     expect(readsAsFullParse('openai-chat', events)).toBe(100 + 9)
+  })
+
+  it('take a changing id or time as any value only where the parse makes the same calls with another', () => {
+    // A parser that reads `created`: usage once it passes 10 (null before, which changes nothing).
+    const parse: ProfileParser = (_type, data, sink) => {
+      const { created, text } = JSON.parse(data)
+      sink.text(0, text)
+      sink.usage(created > 10 ? { created } : null)
+      return undefined
+    }
+    const callsOf = (parser: ProfileParser) => {
+      const calls: unknown[][] = []
+      const sink = Object.fromEntries(
+        ['model', 'choice', 'text', 'reasoning', 'refusal']
+          .concat(['toolStart', 'toolArguments', 'toolDone', 'finish', 'usage'])
+          .map((method) => [method, (...args: unknown[]) => calls.push([method, ...args])]),
+      ) as unknown as Sink
+      for (let i = 1; i <= 20; i++)
+        parser('message', JSON.stringify({ created: i, text: `t${i}` }), sink)
+      return calls.filter(([method, arg]) => method === 'text' || arg !== null)
+    }
+    // The second event's check, with 12 for 2, makes a usage call: `created` is not taken as any
+    // value, and the template of each event serves none.
+    expect(callsOf(withTemplates(parse))).toEqual(callsOf(parse))
+  })
+
+  it('take values that change as any value only where the full parse reads the same', () => {
+    // Values that vary as ids and timestamps do, and as values the profile reads do (the model,
+    // a choice's or tool call's index, reasoning beside the text, the finish reason, usage), in
+    // every mix.
+    const value = fastCheck.oneof(
+      fastCheck.constantFrom('a', 'b', 'x\\"y', '', '\u00e9'),
+      fastCheck.constantFrom(0, 1, 12, -1, 1.5, null, true),
+    )
+    const chunk = fastCheck.record(
+      {
+        id: value,
+        created: value,
+        model: fastCheck.constantFrom('m1', 'm2'),
+        index: fastCheck.constantFrom(0, 0, 0, 1),
+        tool: fastCheck.constantFrom(undefined, 0, 1),
+        reasoning: fastCheck.constantFrom('', '', 'r'),
+        finish: fastCheck.constantFrom(null, null, 'stop'),
+        usage: fastCheck.constantFrom(undefined, null, { completion_tokens: 3 }),
+      },
+      { requiredKeys: ['id', 'created'] },
+    )
+    fastCheck.assert(
+      fastCheck.property(fastCheck.array(chunk, { minLength: 2, maxLength: 40 }), (chunks) => {
+        const events = chunks.map(
+          ({ id, created, model, index, tool, reasoning, finish, usage }, i) => ({
+            type: 'message',
+            data: JSON.stringify({
+              id,
+              object: 'chat.completion.chunk',
+              created,
+              model,
+              choices: [
+                {
+                  index: index ?? 0,
+                  delta:
+                    tool === undefined
+                      ? { content: `t${i}`, reasoning_content: reasoning }
+                      : { tool_calls: [{ index: tool, function: { arguments: `a${i}` } }] },
+                  finish_reason: finish ?? null,
+                },
+              ],
+              ...(usage !== undefined && { usage }),
+            }),
+          }),
+        )
+        readsAsFullParse('openai-chat', events)
+      }),
+    )
   })
 
   it('read every stream of the SDK-oracle tests as the full parse does, with its deltas repeated', () => {
