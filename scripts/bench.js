@@ -53,7 +53,10 @@ const curl = ['/usr/bin/curl', '/usr/local/bin/curl'].find((path) => existsSync(
 // Each LLM format, and what ends --llm off where the profile ends by itself.
 const LLM_STREAMS = {
   '100k LLM chunks': { format: 'openai-chat', end: ['--end-data', '[DONE]'] },
-  '100k LLM chunks, an id and time each': { format: 'openai-chat', end: ['--end-data', '[DONE]'] },
+  '100k LLM chunks, id, time and usage each': {
+    format: 'openai-chat',
+    end: ['--end-data', '[DONE]'],
+  },
   '100k Anthropic deltas': { format: 'anthropic', end: ['--end-event', 'message_stop'] },
   '100k Responses deltas': {
     format: 'openai-responses',
@@ -62,7 +65,7 @@ const LLM_STREAMS = {
 }
 const streams = {
   '100k LLM chunks': makeLlmStream(100_000),
-  '100k LLM chunks, an id and time each': makeLlmStream(100_000, true),
+  '100k LLM chunks, id, time and usage each': makeLlmStream(100_000, true),
   '100k Anthropic deltas': makeAnthropicStream(100_000),
   '100k Responses deltas': makeResponsesStream(100_000),
   '200k x 64 B': makeStream(200_000, 64),

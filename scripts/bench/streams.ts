@@ -32,7 +32,8 @@ const obfuscation = (i: number) => PADDING.slice(0, 1 + ((i * 7) % PADDING.lengt
 
 /**
  * `count` Chat Completions chunks of one token each, then `[DONE]`: an LLM stream for --llm.
- * `stamped`: each chunk with an id and a time of its own, as some compatible servers write them.
+ * `stamped`: each chunk with an id and a time of its own, as some compatible servers write them,
+ * and usage counted as it goes (vLLM's `continuous_usage_stats`).
  */
 export function makeLlmStream(count: number, stamped = false): Buffer {
   const parts = []
@@ -45,7 +46,7 @@ export function makeLlmStream(count: number, stamped = false): Buffer {
       service_tier: 'default',
       system_fingerprint: 'fp_34a54ae93c',
       choices: [{ index: 0, delta: { content: ` tok${i}` }, logprobs: null, finish_reason: null }],
-      usage: null,
+      usage: stamped ? { prompt_tokens: 9, completion_tokens: i + 1, total_tokens: i + 10 } : null,
       obfuscation: obfuscation(i),
     }
     parts.push(`data: ${JSON.stringify(chunk)}\n\n`)

@@ -65,8 +65,13 @@ export function isNoOpOnceMade({ method, args }: SinkCall): boolean {
   }
 }
 
-/** One profile's reading of events: type and data in, facts out through the sink. */
-export type ProfileParser = (type: string, data: string, sink: Sink) => Signal
+/**
+ * One profile's reading of events: type and data in, facts out through the sink. `settle`: makes
+ * the calls it held back (see withTemplates), before a summary.
+ */
+export type ProfileParser = ((type: string, data: string, sink: Sink) => Signal) & {
+  settle?(sink: Sink): void
+}
 
 /**
  * A string built from many small pieces. `+=` alone would keep a cons string per piece (and the
@@ -337,6 +342,7 @@ export function createAssembler(
   }
 
   function summary(problems: readonly LlmProblem[], stopped = false): LlmSummary {
+    parse.settle?.(sink)
     endRead()
     const all = [...choices.values()].sort((a, b) => a.index - b.index)
     const first = choices.get(firstIndex())

@@ -1,4 +1,5 @@
 import { escapeRegex } from '../engine/escape.ts'
+import { isJsonObject } from '../engine/json-text.ts'
 import {
   isNoOpOnceMade,
   type ProfileParser,
@@ -49,6 +50,9 @@ const UNREAD_KEYS = new Set([
   '"system_fingerprint"',
   ...Object.keys(VARYING).map((key) => key.slice(0, -1)),
 ])
+// And a usage object's counts, in a chunk that gives one (see withTemplates): the parse must make
+// the same calls with other counts but for the usage object.
+const TOKEN_COUNT = /^"[a-z_]+_tokens"$/
 // The most characters around a delta that a template is made of. V8 compiles no regular expression
 // with a run of more than 32,767 fixed characters ("too large") and overflows its stack compiling
 // a few thousand varying fields: such events (rare, and long) get the full parse.
@@ -76,6 +80,8 @@ interface Template {
   delta: Delta
   choice: number
   key: number | string
+  /** Its events also give a usage object (a server that counts tokens as it goes): held back, see withTemplates. */
+  usage: boolean
   served: number
   /** The bytes before and after the delta of the event it was learnt from, to compare the next one's with. */
   around: [head: string, tail: string]
@@ -106,6 +112,10 @@ export interface DataJsonSlot {
 export function withTemplates(parse: ProfileParser, json?: DataJsonSlot): ProfileParser {
   let template: Template | undefined
   let shortLived = 0
+  // The last event a template with usage served: a usage call replaces the one before, so only
+  // the last of a run counts. It is parsed again for its usage before any other event's calls.
+  let heldType = ''
+  let held: string | undefined
   const recording: Recording = { calls: [], next: undefined }
   const recorder = recordingSink(recording)
 
@@ -116,14 +126,28 @@ export function withTemplates(parse: ProfileParser, json?: DataJsonSlot): Profil
     else sink.toolArguments(t.choice, t.key, text)
   }
 
+  function hold(t: Template, data: string) {
+    heldType = t.type
+    held = data
+  }
+
+  function settle(sink: Sink) {
+    if (held === undefined) return
+    const data = held
+    held = undefined
+    parse(heldType, data, usageOnly(sink))
+  }
+
   /** An event the plain test did not take: the template with escapes, else the full parse. */
   function other(type: string, data: string, sink: Sink): Signal {
     if (json !== undefined) json.text = undefined
+    settle(sink)
     const t = template
     if (t !== undefined && type === t.type) {
       const text = escapedDelta(t, data)
       if (text !== undefined) {
         deliver(t, sink, text)
+        if (t.usage) hold(t, data)
         return undefined
       }
     }
@@ -145,8 +169,9 @@ export function withTemplates(parse: ProfileParser, json?: DataJsonSlot): Profil
     calls: SinkCall[],
     previous: Template | undefined,
   ): Template | undefined {
-    const delta = deltaCall(calls)
-    if (delta === undefined) return undefined
+    const found = deltaCall(calls)
+    if (found === undefined) return undefined
+    const { delta, usage } = found
     const text = delta.args[delta.args.length - 1] as string
     const literal = JSON.stringify(text)
     if (data.length - literal.length > MAX_AROUND) return undefined
@@ -200,6 +225,7 @@ export function withTemplates(parse: ProfileParser, json?: DataJsonSlot): Profil
       delta: method,
       choice,
       key,
+      usage,
       served: 0,
       around: [head, tail],
       learnt: [learnt?.[0].tokens ?? [], learnt?.[1].tokens ?? []],
@@ -209,40 +235,71 @@ export function withTemplates(parse: ProfileParser, json?: DataJsonSlot): Profil
   // The hot part alone, small enough to be inlined into the engine's optimised code. The test
   // fails on a match: a regular expression that fails writes no last-match record (two stores of
   // a young string into an old object, each a write barrier, cost more than the lookahead).
-  return (type, data, sink) => {
+  const templated: ProfileParser = (type, data, sink) => {
     const t = template
     if (t === undefined || type !== t.type || t.notPlain.test(data)) return other(type, data, sink)
     const start = t.start >= 0 ? t.start : deltaStart(t.head.parts, data)
     const end = t.after < 0 ? data.indexOf('"', start) : data.length - t.after
     const delta = data.slice(start, end)
     deliver(t, sink, delta)
+    if (t.usage) hold(t, data)
     if (json !== undefined)
       json.text = `${escapedRun(t.head, data, 0, start)}${delta}${escapedRun(t.tail, data, end, data.length)}`
     return undefined
   }
+  templated.settle = settle
+  return templated
 }
 
-/** The one call that adds a string, if every other call changes nothing when made again. */
-function deltaCall(calls: SinkCall[]): SinkCall | undefined {
+/**
+ * The one call that adds a string, if every other call changes nothing when made again, or gives
+ * a usage object (once: which one only the last event of a run decides); and whether one did.
+ */
+function deltaCall(calls: SinkCall[]): { delta: SinkCall; usage: boolean } | undefined {
   let delta: SinkCall | undefined
+  let usage = false
   for (const call of calls) {
     if (isNoOpOnceMade(call)) continue
+    if (call.method === 'usage' && !usage) {
+      usage = true
+      continue
+    }
     const isDelta =
       call.method === 'text' || call.method === 'reasoning' || call.method === 'toolArguments'
     if (!isDelta || delta !== undefined) return undefined
     delta = call
   }
-  return delta
+  return delta && { delta, usage }
 }
 
+/** The same calls, but for the usage objects they give, which the held-back event's parse gives exactly. */
 const sameCalls = (a: SinkCall[], b: SinkCall[]) =>
   a.length === b.length &&
   a.every(
     (call, i) =>
       call.method === b[i]!.method &&
       call.args.length === b[i]!.args.length &&
-      call.args.every((arg, j) => arg === b[i]!.args[j]),
+      call.args.every(
+        (arg, j) =>
+          arg === b[i]!.args[j] ||
+          (call.method === 'usage' && isJsonObject(arg) && isJsonObject(b[i]!.args[j])),
+      ),
   )
+
+const ignore = () => {}
+/** A sink that passes on the usage calls alone. */
+const usageOnly = (sink: Sink): Sink => ({
+  model: ignore,
+  choice: ignore,
+  text: ignore,
+  reasoning: ignore,
+  refusal: ignore,
+  toolStart: ignore,
+  toolArguments: ignore,
+  toolDone: ignore,
+  finish: ignore,
+  usage: (usage) => sink.usage(usage),
+})
 
 /**
  * Bytes around a delta, as counts of characters: fixed ones (literal bytes, a varying field's
@@ -369,7 +426,8 @@ function changedValues(
   for (let i = 0; i < is.length; i++) {
     if (is[i]!.text === was[i]!.text && !also.includes(i)) continue
     const kind = kindOf(is[i]!.text)
-    const unread = is[i - 1]?.text === ':' && UNREAD_KEYS.has(is[i - 2]?.text ?? '')
+    const key = is[i - 1]?.text === ':' ? (is[i - 2]?.text ?? '') : ''
+    const unread = UNREAD_KEYS.has(key) || TOKEN_COUNT.test(key)
     if (!unread || kind === undefined || kind !== kindOf(was[i]!.text)) return undefined
     tokens.push(i)
   }

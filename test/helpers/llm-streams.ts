@@ -369,6 +369,39 @@ export const chatStamped: LlmStream = (() => {
   return { frames, pauseMs: 0 }
 })()
 
+/** vLLM with `stream_options: {include_usage: true, continuous_usage_stats: true}`: usage counted in every chunk. */
+export const chatCountedUsage: LlmStream = (() => {
+  const usage = (completion: number) => ({
+    prompt_tokens: 12,
+    total_tokens: 12 + completion,
+    completion_tokens: completion,
+  })
+  const vllm = (d: Record<string, unknown>, completion: number, finish: string | null = null) =>
+    sse({
+      id: 'chatcmpl-vu',
+      object: 'chat.completion.chunk',
+      created: 1700000000,
+      model: 'meta-llama/Llama-3.1-8B-Instruct',
+      choices: [{ index: 0, delta: d, logprobs: null, finish_reason: finish, stop_reason: null }],
+      usage: usage(completion),
+    })
+  const frames = [vllm({ role: 'assistant', content: '' }, 0)]
+  for (let i = 1; i <= 90; i++) frames.push(vllm({ content: TOKENS[i % TOKENS.length] }, i))
+  frames.push(
+    vllm({ content: '' }, 90, 'stop'),
+    sse({
+      id: 'chatcmpl-vu',
+      object: 'chat.completion.chunk',
+      created: 1700000000,
+      model: 'meta-llama/Llama-3.1-8B-Instruct',
+      choices: [],
+      usage: usage(90),
+    }),
+    sse('[DONE]'),
+  )
+  return { frames, pauseMs: 0 }
+})()
+
 /** A refusal: the SDK keeps it in message.refusal, not in the content. */
 export const chatRefusal: LlmStream = {
   frames: [

@@ -15,6 +15,7 @@ import {
   chatBadArguments,
   chatChoiceOneFirst,
   chatChoices,
+  chatCountedUsage,
   chatCut,
   chatEmpty,
   chatError,
@@ -212,6 +213,7 @@ describe('sse-probe --json on LLM streams', () => {
     const streams = {
       chatObfuscated,
       chatStamped,
+      chatCountedUsage,
       chatTools,
       chatAzure,
       anthropicTools,

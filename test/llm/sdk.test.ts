@@ -21,6 +21,7 @@ import {
   chatChoicesCut,
   chatChoicesError,
   chatCompat,
+  chatCountedUsage,
   chatCustomTool,
   chatCut,
   chatEmpty,
@@ -301,6 +302,15 @@ describe('openai-chat as providers and compatible servers send it today, against
       { id: 'call_s', name: 'lookup', arguments: `{"q":"${'ab'.repeat(37)}"}`, valid: true },
     ])
     expect(llm.problems).toEqual([])
+  })
+
+  it("vLLM's usage counted in every chunk: the last one, as the SDK keeps it", async () => {
+    const url = await serveLlmStreams({ chatCountedUsage })
+    const { final } = await oracle(url, 'chatCountedUsage')
+    const { llm } = assemble(chatCountedUsage)
+    expectSame(llm, final)
+    expect(llm.usage).toEqual({ prompt_tokens: 12, total_tokens: 102, completion_tokens: 90 })
+    expect(llm.deltas).toBe(90)
   })
 
   it('a refusal is not text: the SDK keeps it in message.refusal; no-deltas quotes it', async () => {
@@ -676,6 +686,7 @@ describe('through the real CLI', () => {
       responsesFailed,
       chatObfuscated,
       chatStamped,
+      chatCountedUsage,
       chatRefusal,
       chatAzure,
       chatCompat,

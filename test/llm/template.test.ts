@@ -319,7 +319,7 @@ describe('templates', () => {
     ])
   })
 
-  it('learn the values that change from chunk to chunk where the profile reads none (an id, a timestamp)', () => {
+  it('learn the values that change from chunk to chunk where the profile reads none (an id, a timestamp) or only its usage', () => {
     const texts = Array.from({ length: 100 }, (_, i) => ` t${i}`)
     // The first delta and its check; the first that differs, and its check with other values.
     const perChunk: [string, (i: number) => object, number][] = [
@@ -343,6 +343,25 @@ describe('templates', () => {
       expect(readsAsFullParse('openai-chat', events), name).toBe(parses)
       expect(read('openai-chat', events, true).jsonTexts, name).toBe(texts.length - parses / 2)
     }
+    // Usage counted in every chunk (vLLM's continuous_usage_stats): the last chunk a template read
+    // is parsed once more for its usage, at the summary.
+    const counted = texts.map((text, i) =>
+      chat(
+        { content: text },
+        { usage: { prompt_tokens: 9, total_tokens: 10 + i, completion_tokens: i + 1 } },
+      ),
+    )
+    expect(readsAsFullParse('openai-chat', counted)).toBe(4 + 1)
+    expect(read('openai-chat', counted, true).summary.usage).toEqual({
+      prompt_tokens: 9,
+      total_tokens: 109,
+      completion_tokens: 100,
+    })
+    // And before the next event parsed whole, whose usage then replaces it.
+    const last = { prompt_tokens: 9, total_tokens: 11, completion_tokens: 2 }
+    const recounted = [...counted, chat({}, { usage: last })]
+    expect(read('openai-chat', recounted, true).summary.usage).toEqual(last)
+    readsAsFullParse('openai-chat', recounted)
     // Not the values a profile keeps apart from the sink's calls: which Responses item and part
     // carried text (its text given whole at its end is then not text again).
     const item = (id: string, index: number) => [
@@ -416,7 +435,7 @@ describe('templates', () => {
         tool: fastCheck.constantFrom(undefined, 0, 1),
         reasoning: fastCheck.constantFrom('', '', 'r'),
         finish: fastCheck.constantFrom(null, null, 'stop'),
-        usage: fastCheck.constantFrom(undefined, null, { completion_tokens: 3 }),
+        usage: fastCheck.constantFrom(undefined, null, 'fixed', 'counted'),
       },
       { requiredKeys: ['id', 'created'] },
     )
@@ -440,7 +459,14 @@ describe('templates', () => {
                   finish_reason: finish ?? null,
                 },
               ],
-              ...(usage !== undefined && { usage }),
+              ...(usage !== undefined && {
+                usage:
+                  usage === 'fixed'
+                    ? { completion_tokens: 3 }
+                    : usage === 'counted'
+                      ? { prompt_tokens: 2, completion_tokens: i }
+                      : null,
+              }),
             }),
           }),
         )
