@@ -361,15 +361,18 @@ function withVarying(bytes: string, learnt: Span[]): Escaped & { source: string 
 
 // The tokens of a run of JSON text, any space before each.
 const JSON_TOKEN =
-  /\s*("(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|[{}[\]:,]|true|false|null)/y
+  /[ \t\n\r]*("(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|[{}[\]:,]|true|false|null)/y
+const TRAILING_SPACE = /[ \t\n\r]*$/
 const PLAIN_STRING = new RegExp(`^"${PLAIN_BODY}"$`)
 const WHOLE_NUMBER = new RegExp(`^${NUMBER_VALUE}$`)
 
 /** The tokens of a run of JSON text, with where each starts (plus offset). */
 function tokensOf(run: string, offset: number): { at: number; text: string }[] | undefined {
   const tokens: { at: number; text: string }[] = []
+  // Space after the last token: a head written with `": "` (Python's json.dumps) ends with one.
+  const end = run.length - TRAILING_SPACE.exec(run)![0].length
   JSON_TOKEN.lastIndex = 0
-  while (JSON_TOKEN.lastIndex < run.length) {
+  while (JSON_TOKEN.lastIndex < end) {
     const match = JSON_TOKEN.exec(run)
     if (match === null) return undefined
     const text = match[1]!

@@ -338,11 +338,24 @@ describe('templates', () => {
         6,
       ],
     ]
-    for (const [name, extra, parses] of perChunk) {
-      const events = texts.map((text, i) => chat({ content: text }, extra(i)))
-      expect(readsAsFullParse('openai-chat', events), name).toBe(parses)
-      expect(read('openai-chat', events, true).jsonTexts, name).toBe(texts.length - parses / 2)
-    }
+    // As JSON.stringify writes them, and as Python's json.dumps does (a space after `:` and `,`).
+    const pythonJson = (value: unknown): string =>
+      Array.isArray(value)
+        ? `[${value.map(pythonJson).join(', ')}]`
+        : typeof value === 'object' && value !== null
+          ? `{${Object.entries(value)
+              .map(([key, item]) => `${JSON.stringify(key)}: ${pythonJson(item)}`)
+              .join(', ')}}`
+          : JSON.stringify(value)
+    for (const write of [(data: string) => data, (data: string) => pythonJson(JSON.parse(data))])
+      for (const [name, extra, parses] of perChunk) {
+        const events = texts.map((text, i) => {
+          const event = chat({ content: text }, extra(i))
+          return { ...event, data: write(event.data) }
+        })
+        expect(readsAsFullParse('openai-chat', events), name).toBe(parses)
+        expect(read('openai-chat', events, true).jsonTexts, name).toBe(texts.length - parses / 2)
+      }
     // Usage counted in every chunk (vLLM's continuous_usage_stats): the last chunk a template read
     // is parsed once more for its usage, at the summary.
     const counted = texts.map((text, i) =>
