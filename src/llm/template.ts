@@ -173,12 +173,10 @@ export function withTemplates(parse: ProfileParser, json?: DataJsonSlot): Profil
     if (found === undefined) return undefined
     const { delta, usage } = found
     const text = delta.args[delta.args.length - 1] as string
-    const literal = JSON.stringify(text)
-    if (data.length - literal.length > MAX_AROUND) return undefined
-    const at = data.indexOf(literal)
-    if (at < 0 || data.includes(literal, at + 1)) return undefined
-    const head = data.slice(0, at + 1)
-    const tail = data.slice(at + literal.length - 1)
+    const written = stringAt(data, text)
+    if (written === undefined || data.length - written.length > MAX_AROUND) return undefined
+    const head = data.slice(0, written.at + 1)
+    const tail = data.slice(written.at + written.length - 1)
     const method = delta.method as Delta
     const choice = delta.args[0] as number
     const key = method === 'toolArguments' ? (delta.args[1] as number | string) : 0
@@ -491,7 +489,26 @@ function valueEnd(kind: number, data: string, at: number): number {
   return at
 }
 
-/** The delta of data that the template matches with escapes in its string; else undefined. */
+/**
+ * Where data writes the string `text` (from its opening quote, and how long), if once: as
+ * JSON.stringify writes it, else with escapes of its own (Python's json.dumps writes é as \u00e9).
+ * Whether the parse read it there is for the caller to check.
+ */
+function stringAt(data: string, text: string): { at: number; length: number } | undefined {
+  const literal = JSON.stringify(text)
+  const at = data.indexOf(literal)
+  if (at >= 0) return data.includes(literal, at + 1) ? undefined : { at, length: literal.length }
+  const strings = tokensOf(data, 0)?.filter(
+    (token) => token.text.includes('\\') && stringBody(token.text.slice(1, -1)) === text,
+  )
+  if (strings?.length !== 1) return undefined
+  return { at: strings[0]!.at, length: strings[0]!.text.length }
+}
+
+/**
+ * The delta of data that the template matches with escapes in its string; else undefined. (No JSON
+ * text for --json: escaping the escapes cost more than JSON.stringify of the data in the writer.)
+ */
 function escapedDelta(t: Template, data: string): string | undefined {
   let body: string | undefined
   try {

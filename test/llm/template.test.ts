@@ -79,6 +79,17 @@ const responses = (type: string, sequence: number, data: object, obfuscation?: s
   }),
 })
 
+/** JSON as Python's json.dumps writes it: a space after `:` and `,`, and (ensure_ascii) \u escapes for all but ASCII. */
+const pythonJson = (value: unknown): string =>
+  (Array.isArray(value)
+    ? `[${value.map(pythonJson).join(', ')}]`
+    : typeof value === 'object' && value !== null
+      ? `{${Object.entries(value)
+          .map(([key, item]) => `${JSON.stringify(key)}: ${pythonJson(item)}`)
+          .join(', ')}}`
+      : JSON.stringify(value)
+  ).replace(/[^\x00-\x7f]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`)
+
 /** Deltas of each profile and shape: an event for each string, as the providers write them. */
 const SHAPES: Record<string, [LlmProfile, (text: string, i: number) => Event]> = {
   'Chat text': ['openai-chat', (text) => chat({ content: text })],
@@ -339,14 +350,6 @@ describe('templates', () => {
       ],
     ]
     // As JSON.stringify writes them, and as Python's json.dumps does (a space after `:` and `,`).
-    const pythonJson = (value: unknown): string =>
-      Array.isArray(value)
-        ? `[${value.map(pythonJson).join(', ')}]`
-        : typeof value === 'object' && value !== null
-          ? `{${Object.entries(value)
-              .map(([key, item]) => `${JSON.stringify(key)}: ${pythonJson(item)}`)
-              .join(', ')}}`
-          : JSON.stringify(value)
     for (const write of [(data: string) => data, (data: string) => pythonJson(JSON.parse(data))])
       for (const [name, extra, parses] of perChunk) {
         const events = texts.map((text, i) => {
@@ -396,6 +399,20 @@ describe('templates', () => {
     const items = [...item('msg_a', 0), ...item('msg_b', 1), ...item('msg_c', 2)]
     expect(read('openai-responses', items, true).summary.text).toBe(texts.join('').repeat(3))
     expect(readsAsFullParse('openai-responses', items)).toBe(2 + 2 + 2 + 2 + 1)
+  })
+
+  it("read deltas that a server writes with escapes of its own (json.dumps's \\u4f60) from the first", () => {
+    const texts = Array.from({ length: 100 }, (_, i) => `${'你好世界'[i % 4]}${i % 10 ? '' : '\n'}`)
+    for (const shape of ['Chat text', 'Chat tool arguments', 'Azure text (keys in order)']) {
+      const { profile, events } = deltas(shape, texts)
+      const written = events.map((event) => ({
+        ...event,
+        data: pythonJson(JSON.parse(event.data)),
+      }))
+      expect(written.at(-1)!.data).toContain('\\u')
+      // The first delta and its check: the template's expression reads the others.
+      expect(readsAsFullParse(profile, written), shape).toBe(OPENING[profile].length + 2)
+    }
   })
 
   it('stop learning once templates keep failing (a model per chunk): every event is parsed whole', () => {
