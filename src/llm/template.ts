@@ -370,11 +370,16 @@ function tokensOf(run: string, offset: number): { at: number; text: string }[] |
   // Space after the last token: a head written with `": "` (Python's json.dumps) ends with one.
   const end = run.length - TRAILING_SPACE.exec(run)![0].length
   JSON_TOKEN.lastIndex = 0
-  while (JSON_TOKEN.lastIndex < end) {
-    const match = JSON_TOKEN.exec(run)
-    if (match === null) return undefined
-    const text = match[1]!
-    tokens.push({ at: offset + match.index + match[0].length - text.length, text })
+  try {
+    while (JSON_TOKEN.lastIndex < end) {
+      const match = JSON_TOKEN.exec(run)
+      if (match === null) return undefined
+      const text = match[1]!
+      tokens.push({ at: offset + match.index + match[0].length - text.length, text })
+    }
+  } catch {
+    // A string of millions of characters and escapes: past V8's backtracking stack (escapedDelta).
+    return undefined
   }
   return tokens
 }

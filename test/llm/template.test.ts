@@ -328,6 +328,12 @@ describe('templates', () => {
       chat({ content: 'b' }),
       chat({ content: big }),
     ])
+    // Written with escapes of its own, where the template is learnt by reading the data's strings.
+    const events = ['你', '好', '你'.repeat(3_000_000), '好'].map((text) => {
+      const event = chat({ content: text })
+      return { ...event, data: pythonJson(JSON.parse(event.data)) }
+    })
+    readsAsFullParse('openai-chat', events)
   })
 
   it('learn the values that change from chunk to chunk where the profile reads none (an id, a timestamp) or only its usage', () => {
