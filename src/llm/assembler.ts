@@ -38,6 +38,21 @@ export interface Sink {
   usage(usage: unknown): void
 }
 
+const ignore = () => {}
+/** A sink for a parse whose facts are not wanted. */
+export const IGNORED: Sink = {
+  model: ignore,
+  choice: ignore,
+  text: ignore,
+  reasoning: ignore,
+  refusal: ignore,
+  toolStart: ignore,
+  toolArguments: ignore,
+  toolDone: ignore,
+  finish: ignore,
+  usage: ignore,
+}
+
 /** A call of a sink's method, as a recording notes it. */
 export interface SinkCall {
   method: keyof Sink

@@ -1,7 +1,7 @@
 import type { ExtensionContext, ProbeExtension } from '../engine/extension.ts'
 import { DATA_JSON, type WithDataJson } from '../engine/json-text.ts'
 import type { EventRecord, ExpectationResult } from '../engine/records.ts'
-import { type Assembler, createAssembler, isBatched, type Signal, type Sink } from './assembler.ts'
+import { type Assembler, createAssembler, IGNORED, isBatched, type Signal } from './assembler.ts'
 import { detectProfile, fullParser, profileParser } from './profiles.ts'
 import type { DataJsonSlot } from './template.ts'
 import type { LlmMode, LlmOutput, LlmProblem, LlmProfile, LlmSummary } from './types.ts'
@@ -33,21 +33,6 @@ const END_MARKER: Record<LlmProfile, string> = {
   'openai-chat': 'data [DONE]',
   'openai-responses': 'response.completed',
   anthropic: 'message_stop',
-}
-
-const ignore = () => {}
-/** A sink for a parse whose facts are not wanted. */
-const IGNORED: Sink = {
-  model: ignore,
-  choice: ignore,
-  text: ignore,
-  reasoning: ignore,
-  refusal: ignore,
-  toolStart: ignore,
-  toolArguments: ignore,
-  toolDone: ignore,
-  finish: ignore,
-  usage: ignore,
 }
 
 /**

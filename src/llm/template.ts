@@ -1,6 +1,7 @@
 import { escapeRegex } from '../engine/escape.ts'
 import { isJsonObject } from '../engine/json-text.ts'
 import {
+  IGNORED,
   isNoOpOnceMade,
   type ProfileParser,
   type Signal,
@@ -284,20 +285,8 @@ const sameCalls = (a: SinkCall[], b: SinkCall[]) =>
       ),
   )
 
-const ignore = () => {}
 /** A sink that passes on the usage calls alone. */
-const usageOnly = (sink: Sink): Sink => ({
-  model: ignore,
-  choice: ignore,
-  text: ignore,
-  reasoning: ignore,
-  refusal: ignore,
-  toolStart: ignore,
-  toolArguments: ignore,
-  toolDone: ignore,
-  finish: ignore,
-  usage: (usage) => sink.usage(usage),
-})
+const usageOnly = (sink: Sink): Sink => ({ ...IGNORED, usage: (usage) => sink.usage(usage) })
 
 /**
  * Bytes around a delta, as counts of characters: fixed ones (literal bytes, a varying field's
