@@ -7,6 +7,7 @@ import type {
   ViolationRecord,
 } from './engine.ts'
 import type { Problem, ValueCheck } from './schema.ts'
+import { createShapedJsonParser } from './shaped-json.ts'
 
 /** One `--schema` or `--openapi` flag, compiled. */
 export interface EventCheck {
@@ -43,6 +44,7 @@ export function createValidationExtension(
   let index = 0
   // A retry field in the block of an event: the retry record comes just before it, in the same read.
   let retry: { t: number; attempt: number; ms: number } | undefined
+  const parseJson = createShapedJsonParser()
 
   function report(record: EventRecord, i: number, problem: Problem, context: ExtensionContext) {
     const check = checks[i]!
@@ -87,7 +89,7 @@ export function createValidationExtension(
         let problem: Problem | undefined
         if (check.target === 'event') problem = check.check(eventObject(record, blockRetry))
         else {
-          if (data === UNPARSED) data = parseData(record.data)
+          if (data === UNPARSED) data = parseData(record.data, parseJson)
           problem = data instanceof NotJson ? data.problem : check.check(data)
         }
         if (problem) {
@@ -125,9 +127,9 @@ class NotJson {
   }
 }
 
-function parseData(data: string): unknown {
+function parseData(data: string, parseJson: (data: string) => unknown): unknown {
   try {
-    return JSON.parse(data)
+    return parseJson(data)
   } catch (error) {
     return new NotJson({ pointer: '', message: `data is not JSON: ${(error as Error).message}` })
   }

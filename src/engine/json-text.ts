@@ -95,3 +95,42 @@ export const isJsonObject = <Value = unknown>(value: unknown): value is Record<s
  */
 export const DATA_JSON = Symbol('data as JSON text')
 export type WithDataJson = { [DATA_JSON]?: string }
+
+/**
+ * A regular expression's source for the body of a JSON string without escapes (between its
+ * quotes): no quote, backslash or raw control character. Its text is its characters.
+ */
+export const PLAIN_BODY = '[^"\\\\\\x00-\\x1f]*'
+
+// A token of JSON text, any space before it.
+const JSON_TOKEN =
+  /[ \t\n\r]*("(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|[{}[\]:,]|true|false|null)/y
+const TRAILING_SPACE = /[ \t\n\r]*$/
+
+export interface JsonToken {
+  /** Where it starts (plus the offset asked for). */
+  at: number
+  text: string
+}
+
+/**
+ * The tokens of a run of JSON text (space after the last one allowed: Python's json.dumps writes
+ * `": "`); undefined where something else is. Not a check of JSON's grammar: of its words alone.
+ */
+export function jsonTokens(run: string, offset = 0): JsonToken[] | undefined {
+  const tokens: JsonToken[] = []
+  const end = run.length - TRAILING_SPACE.exec(run)![0].length
+  JSON_TOKEN.lastIndex = 0
+  try {
+    while (JSON_TOKEN.lastIndex < end) {
+      const match = JSON_TOKEN.exec(run)
+      if (match === null) return undefined
+      const text = match[1]!
+      tokens.push({ at: offset + match.index + match[0].length - text.length, text })
+    }
+  } catch {
+    // A string of millions of characters and escapes: past V8's backtracking stack.
+    return undefined
+  }
+  return tokens
+}

@@ -1,5 +1,5 @@
 import { escapeRegex } from '../engine/escape.ts'
-import { isJsonObject } from '../engine/json-text.ts'
+import { isJsonObject, jsonTokens, PLAIN_BODY } from '../engine/json-text.ts'
 import {
   IGNORED,
   isNoOpOnceMade,
@@ -12,8 +12,6 @@ import {
 // A JSON string's body: no quote, backslash or raw control character (JSON.parse, and so the
 // SDKs, reject a raw one), or an escape (checked when decoded).
 const STRING_BODY = '(?:[^"\\\\\\x00-\\x1f]|\\\\.)*'
-// A body without escapes (most deltas): its text is its characters, with no search for one.
-const PLAIN_BODY = '[^"\\\\\\x00-\\x1f]*'
 
 // A varying value: a string without escapes (PLAIN_BODY: its quotes count as fixed characters, its
 // value is what is between them), or a whole number.
@@ -353,32 +351,8 @@ function withVarying(bytes: string, learnt: Span[]): Escaped & { source: string 
   return { source, parts, fixed, ends }
 }
 
-// The tokens of a run of JSON text, any space before each.
-const JSON_TOKEN =
-  /[ \t\n\r]*("(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|[{}[\]:,]|true|false|null)/y
-const TRAILING_SPACE = /[ \t\n\r]*$/
 const PLAIN_STRING = new RegExp(`^"${PLAIN_BODY}"$`)
 const WHOLE_NUMBER = new RegExp(`^${NUMBER_VALUE}$`)
-
-/** The tokens of a run of JSON text, with where each starts (plus offset). */
-function tokensOf(run: string, offset: number): { at: number; text: string }[] | undefined {
-  const tokens: { at: number; text: string }[] = []
-  // Space after the last token: a head written with `": "` (Python's json.dumps) ends with one.
-  const end = run.length - TRAILING_SPACE.exec(run)![0].length
-  JSON_TOKEN.lastIndex = 0
-  try {
-    while (JSON_TOKEN.lastIndex < end) {
-      const match = JSON_TOKEN.exec(run)
-      if (match === null) return undefined
-      const text = match[1]!
-      tokens.push({ at: offset + match.index + match[0].length - text.length, text })
-    }
-  } catch {
-    // A string of millions of characters and escapes: past V8's backtracking stack (escapedDelta).
-    return undefined
-  }
-  return tokens
-}
 
 const kindOf = (token: string) =>
   PLAIN_STRING.test(token) ? 'string' : WHOLE_NUMBER.test(token) ? 'number' : undefined
@@ -421,8 +395,8 @@ function changedValues(
   offset: number,
   also: number[],
 ): Changed | undefined {
-  const was = tokensOf(before, offset)
-  const is = tokensOf(now, offset)
+  const was = jsonTokens(before, offset)
+  const is = jsonTokens(now, offset)
   if (was === undefined || is === undefined || was.length !== is.length) return undefined
   const tokens: number[] = []
   for (let i = 0; i < is.length; i++) {
@@ -496,7 +470,7 @@ function stringAt(data: string, text: string): { at: number; length: number } | 
   const literal = JSON.stringify(text)
   const at = data.indexOf(literal)
   if (at >= 0) return data.includes(literal, at + 1) ? undefined : { at, length: literal.length }
-  const strings = tokensOf(data, 0)?.filter(
+  const strings = jsonTokens(data, 0)?.filter(
     (token) => token.text.includes('\\') && stringBody(token.text.slice(1, -1)) === text,
   )
   if (strings?.length !== 1) return undefined
