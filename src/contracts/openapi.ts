@@ -20,6 +20,7 @@ import {
   subschemaSlots,
   type ValueCheck,
 } from './schema.ts'
+import { createShapedJsonParser } from './shaped-json.ts'
 import { selectBranches } from './unions.ts'
 
 /**
@@ -139,12 +140,18 @@ export async function loadOpenApi(target: OpenApiTarget): Promise<OpenApiCheck> 
           const inner = ajv.getSchema(`${DOC_ID}#/${CONTENT}/${index}`)!
           // Parsed by V8 now, as compileSchema does the item's: too wide, and it is compiled flat.
           inner(null)
+          const parseJson = createShapedJsonParser()
           // [OAS 3.2] contentMediaType/contentSchema: the string is parsed and the result validated.
           const validate: DataValidateFunction = (data: unknown, context) => {
             const at = context?.instancePath ?? ''
             let value: unknown
             try {
-              value = reading === 'digits' ? String(data) : JSON.parse(data as string)
+              value =
+                reading === 'digits'
+                  ? String(data)
+                  : typeof data === 'string'
+                    ? parseJson(data)
+                    : JSON.parse(data as string)
             } catch (error) {
               if (reading === 'json') {
                 validate.errors = [
