@@ -43,11 +43,17 @@ export function createShapedJsonParser(): (data: string) => unknown {
     }
     const value: unknown = JSON.parse(data)
     if (shortLived < MAX_SHORT_LIVED) {
-      const learnt = learn(data)
-      if (learnt !== undefined) {
-        if (s !== undefined && s.served < SHAPE_WORTH) shortLived++
-        shape = learnt
+      let learnt: Shape | undefined
+      try {
+        learnt = learn(data)
+      } catch {
+        // Node run with --disallow-code-generation-from-strings (no `new Function`), or a call
+        // at the edge of the stack: the value stands, as JSON.parse read it.
       }
+      // Data it cannot learn count as a shape that did not last: a stream of them is not read
+      // twice over for good.
+      if (learnt === undefined || (s !== undefined && s.served < SHAPE_WORTH)) shortLived++
+      if (learnt !== undefined) shape = learnt
     }
     return value
   }
@@ -62,9 +68,9 @@ interface Slot {
 
 /** The shape of data that JSON.parse read; undefined for data a shape does not take (see MAX_*). */
 function learn(data: string): Shape | undefined {
-  if (data.length > MAX_LEARNT_LENGTH) return undefined
+  if (data.length > MAX_LEARNT_LENGTH || !/^[ \t\n\r]*[[{]/.test(data)) return undefined
   const tokens = jsonTokens(data)
-  if (tokens === undefined || (tokens[0]?.text !== '{' && tokens[0]?.text !== '[')) return undefined
+  if (tokens === undefined) return undefined
   const slots: Slot[] = []
   const value = valueSource(tokens, { next: 0, depth: 0 }, slots)
   if (value === undefined || slots.length > MAX_VALUES) return undefined
@@ -80,14 +86,11 @@ function learn(data: string): Shape | undefined {
     last = to
   })
   pattern += escapeRegex(data.slice(last))
-  let build: Shape['build']
-  try {
-    build = new Function('data', `${reader}return ${value}`) as Shape['build']
-  } catch {
-    // Node run with --disallow-code-generation-from-strings: JSON.parse reads every event.
-    return undefined
+  return {
+    notThis: new RegExp(`^(?!${pattern}$)`),
+    build: new Function('data', `${reader}return ${value}`) as Shape['build'],
+    served: 0,
   }
-  return { notThis: new RegExp(`^(?!${pattern}$)`), build, served: 0 }
 }
 
 /**

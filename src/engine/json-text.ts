@@ -105,7 +105,6 @@ export const PLAIN_BODY = '[^"\\\\\\x00-\\x1f]*'
 // A token of JSON text, any space before it.
 const JSON_TOKEN =
   /[ \t\n\r]*("(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|[{}[\]:,]|true|false|null)/y
-const TRAILING_SPACE = /[ \t\n\r]*$/
 
 export interface JsonToken {
   /** Where it starts (plus the offset asked for). */
@@ -119,7 +118,8 @@ export interface JsonToken {
  */
 export function jsonTokens(run: string, offset = 0): JsonToken[] | undefined {
   const tokens: JsonToken[] = []
-  const end = run.length - TRAILING_SPACE.exec(run)![0].length
+  let end = run.length
+  while (end > 0 && isJsonSpace(run.charCodeAt(end - 1))) end--
   JSON_TOKEN.lastIndex = 0
   try {
     while (JSON_TOKEN.lastIndex < end) {
@@ -134,3 +134,7 @@ export function jsonTokens(run: string, offset = 0): JsonToken[] | undefined {
   }
   return tokens
 }
+
+// Tab, line feed, carriage return, space. (A regular expression anchored at the end, /\s*$/, is
+// tried from every position: a run of n spaces costs n² steps.)
+const isJsonSpace = (code: number) => code === 32 || code === 10 || code === 13 || code === 9

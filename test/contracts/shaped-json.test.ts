@@ -142,6 +142,17 @@ describe('shaped JSON parsing', () => {
     )
   })
 
+  it('stops trying to learn data it cannot learn (too many values), reading them with JSON.parse', () => {
+    const parse = createShapedJsonParser()
+    const datas = Array.from({ length: 50 }, (_, i) => JSON.stringify({ a: Array(300).fill(i) }))
+    const parsedData = vi.spyOn(JSON, 'parse')
+    const values = datas.map((data) => parse(data))
+    const tries = parsedData.mock.calls.filter(([text]) => text === '"a"').length
+    vi.restoreAllMocks()
+    expect(tries).toBe(8)
+    expect(values.map(canonical)).toEqual(datas.map((data) => canonical(JSON.parse(data))))
+  })
+
   it('keeps a key __proto__ an own property, as JSON.parse does', () => {
     const parse = createShapedJsonParser()
     for (let i = 0; i < 3; i++) {

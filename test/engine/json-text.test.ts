@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { jsonText, nestedDeeperThan } from '../../src/engine/json-text.ts'
+import { jsonText, jsonTokens, nestedDeeperThan } from '../../src/engine/json-text.ts'
 
 const nest = (depth: number, leaf: unknown, wrap: (v: unknown) => unknown) => {
   let value = leaf
@@ -47,5 +47,22 @@ describe('nestedDeeperThan', () => {
     expect(nestedDeeperThan([], 0)).toBe(true)
     expect(nestedDeeperThan({ a: [{ b: 1 }] }, 3)).toBe(false)
     expect(nestedDeeperThan({ a: [{ b: [] }] }, 3)).toBe(true)
+  })
+})
+
+describe('jsonTokens', () => {
+  it('gives each token with where it starts, space before and after allowed', () => {
+    expect(jsonTokens(' {"a": [1, -2.5e3, "x\\"y"]}\n', 10)).toEqual(
+      ['{', '"a"', ':', '[', '1', ',', '-2.5e3', ',', '"x\\"y"', ']', '}'].map((text, i) => ({
+        at: 10 + [1, 2, 5, 7, 8, 9, 11, 17, 19, 25, 26][i]!,
+        text,
+      })),
+    )
+    expect(jsonTokens('{"a" @}')).toBeUndefined()
+  })
+
+  it('reads a long run of space in one pass (an end-anchored expression took n² steps: minutes here)', () => {
+    const space = ' '.repeat(300_000)
+    expect(jsonTokens(`${space}1${space}`)).toEqual([{ at: 300_000, text: '1' }])
   })
 })
