@@ -1,5 +1,11 @@
 import { escapeRegex } from '../engine/escape.ts'
-import { type JsonToken, jsonTokens, PLAIN_BODY } from '../engine/json-text.ts'
+import {
+  type JsonToken,
+  jsonTokens,
+  PLAIN_BODY,
+  type ValueSpan,
+  valueSpan,
+} from '../engine/json-text.ts'
 
 // A JSON number's text, which Number() reads to the same value as JSON.parse.
 const NUMBER = '-?(?:0|[1-9]\\d*)(?:\\.\\d+)?(?:[eE][+-]?\\d+)?'
@@ -59,19 +65,12 @@ export function createShapedJsonParser(): (data: string) => unknown {
   }
 }
 
-/** A value of the data that a shape takes any value of its kind in: from, to (a string's characters, without quotes). */
-interface Slot {
-  from: number
-  to: number
-  number: boolean
-}
-
 /** The shape of data that JSON.parse read; undefined for data a shape does not take (see MAX_*). */
 function learn(data: string): Shape | undefined {
   if (data.length > MAX_LEARNT_LENGTH || !/^[ \t\n\r]*[[{]/.test(data)) return undefined
   const tokens = jsonTokens(data)
   if (tokens === undefined) return undefined
-  const slots: Slot[] = []
+  const slots: ValueSpan[] = []
   const value = valueSource(tokens, { next: 0, depth: 0 }, slots)
   if (value === undefined || slots.length > MAX_VALUES) return undefined
   let pattern = ''
@@ -95,14 +94,15 @@ function learn(data: string): Shape | undefined {
 
 /**
  * The JavaScript source of the value whose tokens start at `at.next` (which it moves past them),
- * with `v<i>` for each string without escapes and `+v<i>` for each number (added to slots).
+ * with `v<i>` for each string without escapes and `+v<i>` for each number (its place added to
+ * slots: the shape takes any value of its kind there).
  * Undefined where an object literal would not make what JSON.parse makes: a key `__proto__` (which
  * sets a literal's prototype) or the same key twice; or nested deeper than MAX_DEPTH.
  */
 function valueSource(
   tokens: JsonToken[],
   at: { next: number; depth: number },
-  slots: Slot[],
+  slots: ValueSpan[],
 ): string | undefined {
   const token = tokens[at.next++]!
   const { text } = token
@@ -134,10 +134,10 @@ function valueSource(
   if (text[0] === '"') {
     // With escapes: a fixed string, as the first event's.
     if (text.includes('\\')) return JSON.stringify(JSON.parse(text))
-    slots.push({ from: token.at + 1, to: token.at + text.length - 1, number: false })
+    slots.push(valueSpan(token))
     return `v${slots.length - 1}`
   }
   if (text === 'true' || text === 'false' || text === 'null') return text
-  slots.push({ from: token.at, to: token.at + text.length, number: true })
+  slots.push(valueSpan(token))
   return `+v${slots.length - 1}`
 }

@@ -112,6 +112,20 @@ export interface JsonToken {
   text: string
 }
 
+/** Where a value is in the text: from, to (a string's characters, without its quotes). */
+export interface ValueSpan {
+  from: number
+  to: number
+  number: boolean
+}
+
+/** Where the value of a string or number token is. */
+export function valueSpan({ at, text }: JsonToken): ValueSpan {
+  return text[0] === '"'
+    ? { from: at + 1, to: at + text.length - 1, number: false }
+    : { from: at, to: at + text.length, number: true }
+}
+
 /**
  * The tokens of a run of JSON text (space after the last one allowed: Python's json.dumps writes
  * `": "`); undefined where something else is. Not a check of JSON's grammar: of its words alone.

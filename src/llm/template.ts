@@ -1,5 +1,11 @@
 import { escapeRegex } from '../engine/escape.ts'
-import { isJsonObject, jsonTokens, PLAIN_BODY } from '../engine/json-text.ts'
+import {
+  isJsonObject,
+  jsonTokens,
+  PLAIN_BODY,
+  type ValueSpan,
+  valueSpan,
+} from '../engine/json-text.ts'
 import {
   IGNORED,
   isNoOpOnceMade,
@@ -309,15 +315,8 @@ interface Escaped {
   ends: string[]
 }
 
-/** A value in a run of bytes that a template takes any value of its kind in: from, to (its characters, without quotes). */
-interface Span {
-  from: number
-  to: number
-  number: boolean
-}
-
 /** A template's bytes as a regular expression, with any value in the VARYING fields and the spans; and as RunParts. */
-function withVarying(bytes: string, learnt: Span[]): Escaped & { source: string } {
+function withVarying(bytes: string, learnt: ValueSpan[]): Escaped & { source: string } {
   const spans = [...learnt]
   for (const field of bytes.matchAll(VARYING_FIELD)) {
     const key = field[0].slice(0, field[0].indexOf(':') + 1)
@@ -360,7 +359,7 @@ const kindOf = (token: string) =>
 interface Changed {
   /** Which of the run's tokens. */
   tokens: number[]
-  spans: Span[]
+  spans: ValueSpan[]
 }
 
 /** Where the bytes before and after a delta differ in values alone from the previous template's event's (changedValues); undefined if nowhere. */
@@ -408,20 +407,11 @@ function changedValues(
     tokens.push(i)
   }
   if (tokens.length > MAX_LEARNT) return undefined
-  const spans = tokens.map((i) => {
-    const { at, text } = is[i]!
-    const number = text[0] !== '"'
-    return {
-      from: number ? at : at + 1,
-      to: number ? at + text.length : at + text.length - 1,
-      number,
-    }
-  })
-  return { tokens, spans }
+  return { tokens, spans: tokens.map((i) => valueSpan(is[i]!)) }
 }
 
 /** The run of bytes with another value in each span: a number with a digit before it, a string with one more character. */
-function otherValues(bytes: string, spans: Span[]): string {
+function otherValues(bytes: string, spans: ValueSpan[]): string {
   let text = ''
   let last = 0
   for (const { from, to, number } of spans) {
@@ -470,7 +460,7 @@ function stringAt(data: string, text: string): { at: number; length: number } | 
   const literal = JSON.stringify(text)
   const at = data.indexOf(literal)
   if (at >= 0) return data.includes(literal, at + 1) ? undefined : { at, length: literal.length }
-  const strings = jsonTokens(data, 0)?.filter(
+  const strings = jsonTokens(data)?.filter(
     (token) => token.text.includes('\\') && stringBody(token.text.slice(1, -1)) === text,
   )
   if (strings?.length !== 1) return undefined
