@@ -1,3 +1,4 @@
+import { constants } from 'node:buffer'
 import { headOf } from '../engine/escape.ts'
 import { isJsonObject } from '../engine/json-text.ts'
 import { roundMs } from '../engine/records.ts'
@@ -88,6 +89,11 @@ export type ProfileParser = ((type: string, data: string, sink: Sink) => Signal)
   settle?(sink: Sink): void
 }
 
+// The longest string V8 makes (2^29 - 24 characters).
+const MAX_STITCHED = constants.MAX_STRING_LENGTH
+// A piece this long skips the batch, which 1,024 of them could make longer than a string can be.
+const LONG_PIECE = 64 * 1024
+
 /**
  * A string built from many small pieces. `+=` alone would keep a cons string per piece (and the
  * piece) alive to the end: for 100k tokens, megabytes that every scavenge copies. So the pieces
@@ -96,48 +102,87 @@ export type ProfileParser = ((type: string, data: string, sink: Sink) => Signal)
  * string), else as UTF-16 code units (lone surrogates too). Kept as V8 strings, the batches made
  * the young generation grow in some runs and not in others (+1,500–7,000 page faults on 100k
  * deltas, up to a tenth of a `--json` run). A text of fewer pieces stays a string.
+ *
+ * A text longer than a string can be (a hostile or broken server) is cut at `limit` characters,
+ * and says so (`cut`): the summary is still made, with a problem.
  */
-class Stitched {
+export class Stitched {
   private stored: Buffer | undefined
   private bytes = 0
   private encoding: 'latin1' | 'utf16le' = 'latin1'
   private batch = ''
   private count = 0
+  private made = ''
+  private madeOf = -1
+  private overflowed = false
+  private readonly limit: number
+
+  constructor(limit: number) {
+    this.limit = limit
+  }
 
   add(piece: string) {
+    if (piece.length > LONG_PIECE) return this.addLong(piece)
     this.batch += piece
     if (++this.count === STITCH_BATCH) this.endBatch()
   }
 
+  /** Whether characters were left out: the text would have been longer than `limit`. */
+  cut(): boolean {
+    if (this.count > 0) this.endBatch()
+    return this.overflowed
+  }
+
+  toString(): string {
+    if (this.count > 0 && (this.stored !== undefined || this.batch.length > this.limit))
+      this.endBatch()
+    if (this.stored === undefined) return this.batch
+    // Made once: a summary asks more than once, and a long text is hundreds of megabytes.
+    if (this.madeOf !== this.bytes) {
+      this.made = this.stored.toString(this.encoding, 0, this.bytes)
+      this.madeOf = this.bytes
+    }
+    return this.made
+  }
+
+  private addLong(piece: string) {
+    if (this.count > 0) this.endBatch()
+    this.storeText(piece)
+  }
+
   private endBatch() {
-    if (this.encoding === 'latin1' && BEYOND_LATIN1.test(this.batch)) {
+    this.storeText(this.batch)
+    this.batch = ''
+    this.count = 0
+  }
+
+  private storeText(text: string) {
+    if (this.encoding === 'latin1' && BEYOND_LATIN1.test(text)) {
       const stored = this.stored?.toString('latin1', 0, this.bytes) ?? ''
       this.encoding = 'utf16le'
       this.stored = undefined
       this.bytes = 0
       this.store(stored)
     }
-    this.store(this.batch)
-    this.batch = ''
-    this.count = 0
+    this.store(text)
   }
 
   private store(text: string) {
-    const size = this.encoding === 'latin1' ? text.length : 2 * text.length
+    const unit = this.encoding === 'latin1' ? 1 : 2
+    const room = this.limit - this.bytes / unit
+    if (text.length > room) {
+      this.overflowed = true
+      text = text.slice(0, room)
+    }
+    const size = unit * text.length
     if (this.stored === undefined || this.bytes + size > this.stored.length) {
       const grown = Buffer.allocUnsafeSlow(
-        Math.max(2 * (this.stored?.length ?? 0), this.bytes + size),
+        Math.min(Math.max(2 * (this.stored?.length ?? 0), this.bytes + size), unit * this.limit),
       )
       this.stored?.copy(grown, 0, 0, this.bytes)
       this.stored = grown
     }
     this.bytes += this.stored.write(text, this.bytes, this.encoding)
-  }
-
-  toString(): string {
-    if (this.stored === undefined) return this.batch
-    if (this.count > 0) this.endBatch()
-    return this.stored.toString(this.encoding, 0, this.bytes)
   }
 }
 
@@ -199,6 +244,8 @@ export function createAssembler(
   parse: ProfileParser,
   sentAt: number,
   onOutput?: (output: LlmOutput) => void,
+  /** The most characters a stitched string keeps (see Stitched). */
+  textLimit = MAX_STITCHED,
 ): Assembler {
   const choices = new Map<number, ChoiceState>()
   let model: string | null = null
@@ -252,9 +299,9 @@ export function createAssembler(
     if (!state) {
       state = {
         index,
-        text: new Stitched(),
-        reasoning: new Stitched(),
-        refusal: new Stitched(),
+        text: new Stitched(textLimit),
+        reasoning: new Stitched(textLimit),
+        refusal: new Stitched(textLimit),
         calls: new Map(),
         order: [],
         completed: 0,
@@ -289,7 +336,7 @@ export function createAssembler(
       call = {
         id: null,
         name: null,
-        arguments: new Stitched(),
+        arguments: new Stitched(textLimit),
         fallback: undefined,
         freeForm: false,
         done: false,
@@ -364,10 +411,16 @@ export function createAssembler(
     const toolCalls = first ? first.order.map(toolCall) : []
     const found: LlmProblem[] = [...problems]
     for (const choice of all) {
+      const where = all.length > 1 ? `choice ${choice.index} ` : ''
+      for (const kind of ['text', 'reasoning', 'refusal'] as const)
+        if (choice[kind].cut()) found.push(tooLong(`${where}${kind}`, textLimit))
       choice.order.forEach((call, i) => {
+        if (call.arguments.cut())
+          found.push(
+            tooLong(`${where}tool call ${i} (${call.name ?? 'unnamed'}): arguments`, textLimit),
+          )
         const error = call.freeForm ? undefined : jsonError(argumentsOf(call))
         if (error === undefined) return
-        const where = all.length > 1 ? `choice ${choice.index} ` : ''
         found.push({
           code: 'invalid-tool-arguments',
           message: `${where}tool call ${i} (${call.name ?? 'unnamed'}): arguments are not JSON: ${error}`,
@@ -478,6 +531,12 @@ function startOf(text: string): string {
 }
 
 /** Fragments as joined; when none carried anything, the arguments the stream gave whole (Anthropic's input at the start). */
+/** A stitched string cut where a string ends (see Stitched). */
+const tooLong = (what: string, limit: number): LlmProblem => ({
+  code: 'text-too-long',
+  message: `${what} longer than the ${limit.toLocaleString('en-US')} characters a string can hold: cut there`,
+})
+
 function argumentsOf(call: CallState): string {
   const joined = call.arguments.toString()
   return joined === '' && call.fallback !== undefined ? call.fallback : joined

@@ -22,7 +22,12 @@ export interface LlmChoice {
   finishReason: string | null
 }
 
-type LlmProblemCode = 'stream-error' | 'no-end-marker' | 'invalid-tool-arguments' | 'no-deltas'
+type LlmProblemCode =
+  | 'stream-error'
+  | 'no-end-marker'
+  | 'invalid-tool-arguments'
+  | 'no-deltas'
+  | 'text-too-long'
 
 export interface LlmProblem {
   code: LlmProblemCode

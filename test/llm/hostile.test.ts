@@ -2,11 +2,11 @@
 import Anthropic from '@anthropic-ai/sdk'
 import OpenAI from 'openai'
 import { describe, expect, it } from 'vitest'
-import { createAssembler } from '../../src/llm/assembler.ts'
+import { createAssembler, Stitched } from '../../src/llm/assembler.ts'
 import { fullParser } from '../../src/llm/profiles.ts'
 import type { LlmSummary } from '../../src/llm/types.ts'
 import { runCli } from '../helpers/cli.ts'
-import { sseServer } from '../helpers/server.ts'
+import { sseServer, startServer } from '../helpers/server.ts'
 
 // JSON.parse reads this; JSON.stringify overflows the stack on it.
 const DEPTH = 100_000
@@ -79,6 +79,89 @@ describe('JSON nested 100k deep in a chunk', () => {
     expect(summary?.slice(0, 52)).toBe('── summary  stream-error: {"type":"error","error":[[')
     expect(run.exitCode).toBe(3)
   })
+})
+
+describe('a stitched text longer than a string can hold', () => {
+  const stitch = (limit: number, ...pieces: string[]) => {
+    const stitched = new Stitched(limit)
+    for (const piece of pieces) stitched.add(piece)
+    return stitched
+  }
+
+  it('is cut at the limit, and says so; a text of exactly the limit is whole', () => {
+    const cut = stitch(10, 'abcdef', 'ghijkl', 'mn')
+    expect(cut.toString()).toBe('abcdefghij')
+    expect(cut.cut()).toBe(true)
+    const whole = stitch(10, 'abcde', 'fghij')
+    expect(whole.toString()).toBe('abcdefghij')
+    expect(whole.cut()).toBe(false)
+  })
+
+  it('counts characters, not bytes, once a character beyond Latin-1 comes', () => {
+    const pieces = ['a'.repeat(1500), '€', 'b'.repeat(600)]
+    const cut = stitch(2000, ...pieces)
+    expect(cut.toString()).toBe(pieces.join('').slice(0, 2000))
+    expect(cut.cut()).toBe(true)
+  })
+
+  it('takes long pieces apart from the batch, in order', () => {
+    const pieces = ['x', 'a'.repeat(70_000), 'y', '€'.repeat(70_000), 'z']
+    expect(stitch(1_000_000, ...pieces).toString()).toBe(pieces.join(''))
+    const cut = stitch(100_000, ...pieces)
+    expect(cut.toString()).toBe(pieces.join('').slice(0, 100_000))
+    expect(cut.cut()).toBe(true)
+  })
+
+  it("the summary names each string cut: the text, a tool call's arguments", () => {
+    const assembler = createAssembler('openai-chat', fullParser('openai-chat'), 0, undefined, 8)
+    const chunk = (delta: object) =>
+      JSON.stringify({ object: 'chat.completion.chunk', choices: [{ index: 0, delta }] })
+    assembler.event('message', chunk({ content: 'hello ' }), 1)
+    assembler.event('message', chunk({ content: 'world' }), 2)
+    const call = { index: 0, id: 'c', function: { name: 'f', arguments: '{"a":"1234' } }
+    assembler.event('message', chunk({ tool_calls: [call] }), 3)
+    assembler.event(
+      'message',
+      chunk({ tool_calls: [{ index: 0, function: { arguments: '5"}' } }] }),
+      4,
+    )
+    const summary = assembler.summary([])
+    expect(summary.text).toBe('hello wo')
+    expect(summary.toolCalls).toMatchObject([{ arguments: '{"a":"12', valid: false }])
+    expect(summary.problems).toEqual([
+      {
+        code: 'text-too-long',
+        message: 'text longer than the 8 characters a string can hold: cut there',
+      },
+      {
+        code: 'text-too-long',
+        message:
+          'tool call 0 (f): arguments longer than the 8 characters a string can hold: cut there',
+      },
+      {
+        code: 'invalid-tool-arguments',
+        message: expect.stringMatching(/^tool call 0 \(f\): arguments are not JSON: /),
+      },
+    ])
+  })
+
+  it('through the CLI: the summary is printed with text-too-long, not an internal error', async () => {
+    // 67 deltas of 8 MiB: past V8's 536,870,888 characters.
+    const delta = `data: ${JSON.stringify({ object: 'chat.completion.chunk', model: 'm', choices: [{ index: 0, delta: { content: 'x'.repeat(8 * 1024 ** 2) } }] })}\n\n`
+    const { url } = await startServer(async (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' })
+      for (let i = 0; i < 67 && !res.destroyed; i++)
+        if (!res.write(delta)) await new Promise((resolve) => res.once('drain', resolve))
+      res.end('data: [DONE]\n\n')
+    })
+    const run = await runCli(['-q', '--no-color', '--expect-llm', url], { timeoutMs: 90_000 })
+    expect(run.stderr).not.toContain('internal error')
+    expect(run.stderr).toContain(
+      '✗ text-too-long: text longer than the 536,870,888 characters a string can hold: cut there',
+    )
+    expect(run.stderr).toContain('── summary  end-data  exit 1')
+    expect(run.exitCode).toBe(1)
+  }, 120_000)
 })
 
 describe('many parallel tool calls', () => {
