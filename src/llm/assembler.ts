@@ -35,7 +35,7 @@ export interface Sink {
   /** The tool call is complete; `fallback`: its arguments when no fragment carried any. */
   toolDone(choice: number, key: number | string, fallback?: string): void
   finish(choice: number, reason: unknown): void
-  /** The usage so far, as the provider's SDK keeps it (replaced, not merged). */
+  /** The usage so far, as the provider's SDK keeps it (replaced, not merged; anything but an object clears it). */
   usage(usage: unknown): void
 }
 
@@ -189,6 +189,7 @@ export class Stitched {
 const BEYOND_LATIN1 = /[^\u0000-\u00ff]/
 
 interface CallState {
+  key: number | string
   id: string | null
   name: string | null
   arguments: Stitched
@@ -334,6 +335,7 @@ export function createAssembler(
     let call = choice.calls.get(key)
     if (!call) {
       call = {
+        key,
         id: null,
         name: null,
         arguments: new Stitched(textLimit),
@@ -396,25 +398,30 @@ export function createAssembler(
       completeAll(choice)
     },
     usage(value) {
-      if (isJsonObject(value)) {
-        started = true
-        usage = value
-      }
+      if (isJsonObject(value)) started = true
+      usage = isJsonObject(value) ? value : null
     },
   }
+
+  // A Chat answer's calls as the SDK keeps them, by index (SGLang may stream call 1 before call 0);
+  // the others' in the order they came, which is their index's.
+  const callsOf = (choice: ChoiceState) =>
+    profile === 'openai-chat' && choice.order.every((call) => typeof call.key === 'number')
+      ? [...choice.order].sort((a, b) => (a.key as number) - (b.key as number))
+      : choice.order
 
   function summary(problems: readonly LlmProblem[], stopped = false): LlmSummary {
     parse.settle?.(sink)
     endRead()
     const all = [...choices.values()].sort((a, b) => a.index - b.index)
     const first = choices.get(firstIndex())
-    const toolCalls = first ? first.order.map(toolCall) : []
+    const toolCalls = first ? callsOf(first).map(toolCall) : []
     const found: LlmProblem[] = [...problems]
     for (const choice of all) {
       const where = all.length > 1 ? `choice ${choice.index} ` : ''
       for (const kind of ['text', 'reasoning', 'refusal'] as const)
         if (choice[kind].cut()) found.push(tooLong(`${where}${kind}`, textLimit))
-      choice.order.forEach((call, i) => {
+      callsOf(choice).forEach((call, i) => {
         if (call.arguments.cut())
           found.push(
             tooLong(`${where}tool call ${i} (${call.name ?? 'unnamed'}): arguments`, textLimit),
@@ -459,7 +466,7 @@ export function createAssembler(
               index: c.index,
               text: c.text.toString(),
               reasoning: c.reasoning.toString(),
-              toolCalls: c.order.map(toolCall),
+              toolCalls: callsOf(c).map(toolCall),
               finishReason: c.finishReason,
             }))
           : null,

@@ -106,8 +106,19 @@ function createOpenaiChatParser(): ProfileParser {
   const audio = new Map<number, AudioState>()
   const finished = new Set<number>()
   const indexless = new Map<string, string>()
+  const seen = { chunk: false }
   return (type, data, sink) =>
-    data === '[DONE]' ? END_DATA : openaiChatChunk(type, data, sink, audio, finished, indexless)
+    data === '[DONE]'
+      ? END_DATA
+      : openaiChatChunk(type, data, sink, { audio, finished, indexless, seen })
+}
+
+interface ChatState {
+  audio: Map<number, AudioState>
+  finished: Set<number>
+  indexless: Map<string, string>
+  /** Whether a chunk came: the SDK takes the completion's fields from the first as they are. */
+  seen: { chunk: boolean }
 }
 
 /**
@@ -133,9 +144,7 @@ function openaiChatChunk(
   type: string,
   data: string,
   sink: Sink,
-  audio: Map<number, AudioState>,
-  finished: Set<number>,
-  indexless: Map<string, string>,
+  { audio, finished, indexless, seen }: ChatState,
 ): Signal {
   const chunk = parseJson(data)
   // The openai SDK throws on an `error` event (a gateway's way to say it) and on any data with an
@@ -145,7 +154,11 @@ function openaiChatChunk(
   if (!isObject(chunk)) return undefined
   if (chunk.error) return { error: errorMessage(chunk.error) }
   sink.model(chunk.model)
-  if (chunk.usage) sink.usage(chunk.usage)
+  // The SDK takes the usage (as the completion's other fields) from the first chunk, then only from
+  // chunks with an id: a usage chunk of TGI (whose ids are all "") is not the SDK's; a later
+  // "usage": null clears it.
+  if ((!seen.chunk || chunk.id) && Object.hasOwn(chunk, 'usage')) sink.usage(chunk.usage)
+  seen.chunk = true
   if (!Array.isArray(chunk.choices)) return undefined
   for (const choice of chunk.choices) {
     if (!isObject(choice)) continue

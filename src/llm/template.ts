@@ -87,6 +87,8 @@ interface Template {
   key: number | string
   /** Its events also give a usage object (a server that counts tokens as it goes): held back, see withTemplates. */
   usage: boolean
+  /** Its events clear the usage (a usage call with no object). */
+  clearsUsage: boolean
   served: number
   /** The bytes before and after the delta of the event it was learnt from, to compare the next one's with. */
   around: [head: string, tail: string]
@@ -126,6 +128,8 @@ export function withTemplates(parse: ProfileParser, json?: DataJsonSlot): Profil
 
   function deliver(t: Template, sink: Sink, text: string) {
     t.served++
+    // Its events say "usage": null, which clears a usage an earlier chunk gave (as the SDK has it).
+    if (t.clearsUsage) sink.usage(null)
     if (t.delta === 'text') sink.text(t.choice, text)
     else if (t.delta === 'reasoning') sink.reasoning(t.choice, text)
     else sink.toolArguments(t.choice, t.key, text)
@@ -229,6 +233,7 @@ export function withTemplates(parse: ProfileParser, json?: DataJsonSlot): Profil
       choice,
       key,
       usage,
+      clearsUsage: calls.some((call) => call.method === 'usage' && !isJsonObject(call.args[0])),
       served: 0,
       around: [head, tail],
       learnt: [learnt?.[0].tokens ?? [], learnt?.[1].tokens ?? []],

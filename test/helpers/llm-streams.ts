@@ -369,6 +369,55 @@ export const chatStamped: LlmStream = (() => {
   return { frames, pauseMs: 0 }
 })()
 
+/**
+ * HuggingFace TGI: every chunk's id is "", its usage on the last: after the first chunk the SDK
+ * takes the completion's fields, usage among them, only from chunks with an id, so it has none.
+ */
+export const chatEmptyIds: LlmStream = (() => {
+  const frames = [chunk([delta({ role: 'assistant', content: '' })], { id: '' })]
+  for (let i = 1; i <= 40; i++)
+    frames.push(chunk([delta({ content: TOKENS[i % TOKENS.length] })], { id: '' }))
+  frames.push(
+    chunk([delta({}, 0, 'stop')], {
+      id: '',
+      usage: { prompt_tokens: 7, completion_tokens: 40, total_tokens: 47 },
+    }),
+    sse('[DONE]'),
+  )
+  return { frames, pauseMs: 0 }
+})()
+
+/**
+ * A usage in the first chunk and in a chunk of its own among the text's, whose chunks have an id
+ * and "usage": null: each clears the SDK's usage (served by a template too); the last has none.
+ */
+export const chatUsageCleared: LlmStream = (() => {
+  const usage = (n: number) => ({
+    usage: { prompt_tokens: 7, completion_tokens: n, total_tokens: 7 + n },
+  })
+  const frames = [chunk([delta({ role: 'assistant', content: '' })], usage(0))]
+  for (let i = 1; i <= 40; i++) {
+    frames.push(chunk([delta({ content: TOKENS[i % TOKENS.length] })]))
+    if (i === 20) frames.push(chunk([], usage(i)))
+  }
+  // No usage key: the usage stays as the text's chunks left it.
+  frames.push(chunk([delta({}, 0, 'stop')], { usage: undefined }), sse('[DONE]'))
+  return { frames, pauseMs: 0 }
+})()
+
+/** SGLang: a call's first index is its tool's place in the request, so call 1 can come before call 0. */
+export const chatCallsOutOfOrder: LlmStream = {
+  frames: [
+    chunk([delta({ role: 'assistant', content: null })]),
+    chunk([delta({ tool_calls: [toolDelta(1, '{"a":3,', { id: 'call_k', name: 'multiply' })] })]),
+    chunk([delta({ tool_calls: [toolDelta(1, '"b":12}')] })]),
+    chunk([delta({ tool_calls: [toolDelta(0, '{"a":11,', { id: 'call_m', name: 'add' })] })]),
+    chunk([delta({ tool_calls: [toolDelta(0, '"b":49}')] })]),
+    chunk([delta({}, 0, 'tool_calls')]),
+    sse('[DONE]'),
+  ],
+}
+
 /** vLLM with `stream_options: {include_usage: true, continuous_usage_stats: true}`: usage counted in every chunk. */
 export const chatCountedUsage: LlmStream = (() => {
   const usage = (completion: number) => ({

@@ -65,6 +65,7 @@ function run(steps: Step[], options: Partial<LlmExtensionOptions> = {}) {
 
 const chunk = (delta: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
   JSON.stringify({
+    id: 'chatcmpl-t',
     object: 'chat.completion.chunk',
     model: 'm',
     choices: [{ index: 0, delta, finish_reason: null }],
@@ -509,7 +510,7 @@ describe('templates of Chat chunks (the fast path)', () => {
       text(2, 'b'),
       { t: 2, data: chunk({ content: 'c' }, { usage }) },
       text(3, 'd'),
-      { t: 3, data: chunk({ content: 'e' }, { id: 'x', usage: null }) },
+      { t: 3, data: chunk({ content: 'e' }, { id: 'x' }) },
       { t: 3, data: chunk({ content: 'f' }, { error: { message: 'boom' } }) },
     ])
     expect(llm).toMatchObject({ text: 'abcde', usage, outputTokens: 2 })

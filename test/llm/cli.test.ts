@@ -274,6 +274,7 @@ describe('timing on the wire', () => {
         sse({ object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: t } }] }),
       end: (n: number) => [
         sse({
+          id: 'chatcmpl-1',
           object: 'chat.completion.chunk',
           choices: [],
           usage: { prompt_tokens: 5, completion_tokens: n },

@@ -19,7 +19,7 @@ const depthOf = (value: unknown) => {
 const llmOf = (summary: unknown) => (summary as { llm: LlmSummary }).llm
 
 const chat = (extra: string) =>
-  `data: {"object":"chat.completion.chunk","model":"m","choices":[${extra}]}\n\n`
+  `data: {"id":"c","object":"chat.completion.chunk","model":"m","choices":[${extra}]}\n\n`
 const anthropic = (type: string, data: string) => `event: ${type}\ndata: ${data}\n\n`
 const MESSAGE_START = anthropic(
   'message_start',
@@ -40,7 +40,7 @@ describe('JSON nested 100k deep in a chunk', () => {
   it('a usage object: the --json summary is written whole, exit 0', async () => {
     const { url } = await sseServer(
       chat('{"index":0,"delta":{"content":"hi"}}') +
-        `data: {"object":"chat.completion.chunk","model":"m","choices":[],"usage":{"deep":${deep}}}\n\n` +
+        `data: {"id":"c","object":"chat.completion.chunk","model":"m","choices":[],"usage":{"deep":${deep}}}\n\n` +
         'data: [DONE]\n\n',
     )
     const run = await runCli(['--json', url])

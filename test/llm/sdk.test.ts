@@ -17,6 +17,7 @@ import {
   chatAudioFinished,
   chatAzure,
   chatBadArguments,
+  chatCallsOutOfOrder,
   chatChoices,
   chatChoicesCut,
   chatChoicesError,
@@ -25,6 +26,7 @@ import {
   chatCustomTool,
   chatCut,
   chatEmpty,
+  chatEmptyIds,
   chatError,
   chatErrorEvent,
   chatFunctionCall,
@@ -32,6 +34,7 @@ import {
   chatRefusal,
   chatStamped,
   chatTools,
+  chatUsageCleared,
   type LlmStream,
   responsesCustomTool,
   responsesCut,
@@ -311,6 +314,29 @@ describe('openai-chat as providers and compatible servers send it today, against
     expectSame(llm, final)
     expect(llm.usage).toEqual({ prompt_tokens: 12, total_tokens: 102, completion_tokens: 90 })
     expect(llm.deltas).toBe(90)
+  })
+
+  it('usage as the SDK takes it: not from a chunk whose id is "" (TGI), cleared by a later "usage": null', async () => {
+    const url = await serveLlmStreams({ chatEmptyIds, chatUsageCleared })
+    for (const [name, stream] of [
+      ['chatEmptyIds', chatEmptyIds],
+      ['chatUsageCleared', chatUsageCleared],
+    ] as const) {
+      const { final } = await oracle(url, name)
+      const { llm } = assemble(stream)
+      expectSame(llm, final)
+      expect(final.usage ?? null, name).toBeNull()
+      expect(llm.deltas, name).toBe(40)
+    }
+  })
+
+  it('calls whose indexes come out of order (SGLang): in index order, as the SDK keeps them', async () => {
+    const url = await serveLlmStreams({ chatCallsOutOfOrder })
+    const { final } = await oracle(url, 'chatCallsOutOfOrder')
+    const { llm } = assemble(chatCallsOutOfOrder)
+    expectSame(llm, final)
+    expect(llm.toolCalls.map((call) => call.id)).toEqual(['call_m', 'call_k'])
+    expect(llm.problems).toEqual([])
   })
 
   it('a refusal is not text: the SDK keeps it in message.refusal; no-deltas quotes it', async () => {
@@ -679,6 +705,7 @@ describe('through the real CLI', () => {
       chatError,
       chatCut,
       chatBadArguments,
+      chatCallsOutOfOrder,
       chatEmpty,
       anthropicTools,
       anthropicError,
