@@ -69,6 +69,18 @@ function collect(value: string, previous: string[] | false | undefined): string[
   return [...(previous || []), value]
 }
 
+/**
+ * A body, given once. curl joins repeated -d with `&`, which a JSON body does not survive, and
+ * commander would keep the last alone: either sends what the user did not write.
+ */
+function bodyArg(text: string, previous: string | undefined): string {
+  if (previous !== undefined)
+    throw new SseProbeUsageError(
+      'the body is given twice: pass it whole, once (@file for a long one)',
+    )
+  return text
+}
+
 /** The request flags as commander parsed them (addRequestOptions). */
 export interface RawRequestFlags {
   method?: string
@@ -226,7 +238,7 @@ function addRequestOptions(command: Command): Command {
     .optionsGroup('Request:')
     .option('-X, --method <method>', 'HTTP method (default GET, POST with --data)', methodArg)
     .option('-H, --header <"Name: value">', 'extra request header, repeatable', headerArg)
-    .option('-d, --data <text|@file|@->', 'request body: text, @file, or @- for stdin')
+    .option('-d, --data <text|@file|@->', 'request body: text, @file, or @- for stdin', bodyArg)
     .option('--last-event-id <id>', 'Last-Event-ID header for the first connection', lastEventIdArg)
     .addOption(
       new Option('--connect-timeout <duration>', 'give up on a connection attempt after this long')
@@ -347,7 +359,7 @@ function addContractOptions(command: Command): Command {
       '--trigger <"METHOD url">',
       "send this request once the stream is open, the action that causes the events (a URL alone: GET, or POST with --trigger-data; a path alone: on the stream's server)",
     )
-    .option('--trigger-data <text|@file>', 'the body of the --trigger request')
+    .option('--trigger-data <text|@file>', 'the body of the --trigger request', bodyArg)
     .option(
       '--trigger-header <"Name: value">',
       'a header of the --trigger request, repeatable',
@@ -1009,7 +1021,7 @@ export function createProgram(
           '--trigger <"METHOD url">',
           "send this request once every connection is open; fan-out is measured from it (a URL alone: GET, or POST with --trigger-data; a path alone: on the stream's server)",
         )
-        .option('--trigger-data <text|@file>', 'body of the trigger')
+        .option('--trigger-data <text|@file>', 'body of the trigger', bodyArg)
         .option('--trigger-header <"Name: value">', 'header of the trigger, repeatable', headerArg)
         .option(
           '--latency-field <pointer>',

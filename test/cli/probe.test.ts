@@ -75,6 +75,23 @@ describe('records and reconnection', () => {
     })
   })
 
+  it('a body given twice is refused (exit 2) before any request, not sent as the last alone', async () => {
+    const server = await sseServer('event: end\ndata: x\n\n')
+    for (const args of [
+      ['-d', '{"a":1}', '-d', 'more'],
+      ['--data', '@-', '-d', 'x'],
+      ['--trigger', '/t', '--trigger-data', 'a', '--trigger-data', 'b'],
+      ['load', '-c', '1', '-d', 'a', '-d', 'b'],
+    ]) {
+      const run = await runCli([...args, server.url])
+      expect(run.exitCode, args.join(' ')).toBe(2)
+      expect(run.stderr).toMatch(
+        /^error: option '.*' argument '.*' is invalid\. the body is given twice: pass it whole, once \(@file for a long one\)\n$/,
+      )
+    }
+    expect(server.requests).toHaveLength(0)
+  })
+
   it('sends no Last-Event-ID once an empty id: has reset the buffer', async () => {
     const server = await sseServer(
       'retry: 10\nid: 5\ndata: a\n\nid:\ndata: b\n\n',
