@@ -53,6 +53,12 @@ export function positiveCountArg(text: string): number {
 function wholeNumber(text: string, least: number, expected: string): number {
   const count = /^\d+$/.test(text.trim()) ? Number(text) : -1
   if (count < least) throw new SseProbeUsageError(`expected a whole number ${expected}`)
+  // Past 2^53 a number is no longer the one typed (99999999999999999999 reads as 1e20): an
+  // expectation's name would not say what was asked.
+  if (!Number.isSafeInteger(count))
+    throw new SseProbeUsageError(
+      `expected a whole number ${expected}, at most ${Number.MAX_SAFE_INTEGER}`,
+    )
   return count
 }
 

@@ -170,6 +170,19 @@ describe('validators', () => {
     expect([countArg('0'), positiveCountArg(' 7 ')]).toEqual([0, 7])
   })
 
+  it('a count past 2^53, which would no longer be the number typed, is refused', async () => {
+    expect(countArg(String(Number.MAX_SAFE_INTEGER))).toBe(Number.MAX_SAFE_INTEGER)
+    for (const parse of [countArg, positiveCountArg])
+      expect(() => parse('99999999999999999999')).toThrow(/, at most 9007199254740991$/)
+    const run = await runMain([
+      '--expect-min-events',
+      '99999999999999999999',
+      'http://127.0.0.1:1/',
+    ])
+    expect(run.exitCode).toBe(2)
+    expect(run.stderr).toContain('at most 9007199254740991')
+  })
+
   it('--retry is milliseconds, and a bad value is told so rather than "expected a duration"', () => {
     expect([retryArg('250'), retryArg('3s')]).toEqual([250, 3000])
     for (const bad of ['-1', '1.5', 'soon'])
