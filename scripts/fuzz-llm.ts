@@ -22,9 +22,10 @@ import { isDeepStrictEqual, parseArgs } from 'node:util'
 import Anthropic from '@anthropic-ai/sdk'
 import { createParser } from 'eventsource-parser'
 import OpenAI from 'openai'
+import { DATA_JSON } from '../src/engine/json-text.ts'
 import { createAssembler } from '../src/llm/assembler.ts'
 import { fullParser } from '../src/llm/profiles.ts'
-import { type DataJsonSlot, withTemplates } from '../src/llm/template.ts'
+import { withTemplates } from '../src/llm/template.ts'
 import type { LlmProfile, LlmSummary } from '../src/llm/types.ts'
 import { NOT_STRINGIFIED, runCli } from './fuzz-cli.ts'
 import { int, pick, type Rng, rng } from './fuzz-random.ts'
@@ -1349,12 +1350,12 @@ async function cliLlmSummary(
 function inProcess(profile: LlmProfile, bytes: Buffer, templates: boolean): LlmSummary {
   const full = fullParser(profile)
   // Events the full parse did not see were served by a template (the count is for the report).
-  const slot: DataJsonSlot = { text: undefined }
+  const records: { data: string; [DATA_JSON]?: string }[] = []
   const parse = templates
     ? withTemplates((type, data, sink) => {
         parses++
         return full(type, data, sink)
-      }, slot)
+      })
     : full
   const assembler = createAssembler(profile, parse, 0)
   let t = 0
@@ -1363,14 +1364,21 @@ function inProcess(profile: LlmProfile, bytes: Buffer, templates: boolean): LlmS
     onEvent(m) {
       if (ended) return
       if (templates) events++
-      const signal = assembler.event(m.event ?? 'message', m.data, ++t)
-      // What --json writes of a template's event: the data's JSON text, as JSON.stringify's.
-      if (slot.text !== undefined && slot.text !== JSON.stringify(m.data)) wrongJson++
+      const record = { data: m.data }
+      records.push(record)
+      // Three events a read: a template's are put off to the end of theirs.
+      const signal = assembler.event(m.event ?? 'message', m.data, Math.floor(++t / 3), record)
       if (signal) ended = true
     },
   })
   parser.feed(bytes.toString('utf8'))
-  return assembler.summary([])
+  const summary = assembler.summary([])
+  // What --json writes of a template's event: the data's JSON text, as JSON.stringify's.
+  for (const record of records) {
+    const text = record[DATA_JSON]
+    if (text !== undefined && text !== JSON.stringify(record.data)) wrongJson++
+  }
+  return summary
 }
 
 // ---------------------------------------------------------------- one stream

@@ -9,6 +9,11 @@ export interface ProbeExtension {
   /** Every record the engine produces, in order, before it is yielded/printed/recorded. */
   onRecord?(record: ProbeRecord, context: ExtensionContext): void
   /**
+   * After the records of one network read, before they are printed: work put off for a read's
+   * records is done here (the LLM templates', see withTemplates). Not called once detached.
+   */
+  afterRead?(): void
+  /**
    * Whether an event is a signal of this extension's rather than payload (an LLM stream's end
    * marker): contracts do not validate it. Asked only of events that fail a check.
    */

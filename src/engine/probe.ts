@@ -283,6 +283,7 @@ export function startProbe(
       },
       onData(chunk) {
         stream.feed(chunk)
+        for (let i = 0; i < hooked.length; i++) hooked[i]!.afterRead?.()
         const backlog = sink.flush()
         return backlog ? drained(backlog) : state.ended !== undefined
       },

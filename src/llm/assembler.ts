@@ -39,6 +39,8 @@ export interface Sink {
   usage(usage: unknown): void
 }
 
+export type DeltaKind = 'text' | 'reasoning' | 'toolArguments'
+
 const ignore = () => {}
 /** A sink for a parse whose facts are not wanted. */
 export const IGNORED: Sink = {
@@ -82,11 +84,20 @@ export function isNoOpOnceMade({ method, args }: SinkCall): boolean {
 }
 
 /**
- * One profile's reading of events: type and data in, facts out through the sink. `settle`: makes
- * the calls it held back (see withTemplates), before a summary.
+ * One profile's reading of events: type and data in, facts out through the sink. `record`: the
+ * event's, which gets the JSON text of its data (DATA_JSON, for a writer of JSON lines) when the
+ * parser knows it without escaping the data again (see withTemplates), by the time it is flushed.
+ * `settle`: makes the calls it held back, before a summary.
  */
-export type ProfileParser = ((type: string, data: string, sink: Sink) => Signal) & {
+export type ProfileParser = ((
+  type: string,
+  data: string,
+  sink: Sink,
+  record?: object,
+) => Signal) & {
   settle?(sink: Sink): void
+  /** Makes the calls it put off (see withTemplates): before the next read's, or a summary. */
+  flush?(sink: Sink): void
 }
 
 // The longest string V8 makes (2^29 - 24 characters).
@@ -212,14 +223,16 @@ interface ChoiceState {
 }
 
 export interface Assembler {
-  /** One event of the stream, received at `t` (events of one network read share it). */
-  event(type: string, data: string, t: number): Signal
+  /** One event of the stream, received at `t` (events of one network read share it); `record`: see ProfileParser. */
+  event(type: string, data: string, t: number, record?: object): Signal
   /**
    * Whether any event has meant something to the profile. A method, not a getter: an object
    * literal with an accessor is kept as a dictionary, and every event's call of `event` was then a
    * generic property lookup.
    */
   started(): boolean
+  /** A network read's events have all come: what the parser put off is made now. */
+  afterRead(): void
   /** Completes the tool calls still open, so a live view shows them before the summary. */
   flush(): void
   /** `stopped`: the probe stopped the stream before its end (Ctrl-C, -n, --duration). */
@@ -475,13 +488,25 @@ export function createAssembler(
   }
 
   return {
-    event(type, data, at) {
+    event(type, data, at, record) {
       // Stored only when it changes: a number in a closure is a heap object, each store a barrier.
-      if (at !== t) t = at
-      return parse(type, data, sink)
+      if (at !== t) {
+        // Without afterRead (a caller of the assembler alone), a new read's first event flushes.
+        parse.flush?.(sink)
+        t = at
+      }
+      const signal = parse(type, data, sink, record)
+      // A live view shows each delta as it comes.
+      if (onOutput) parse.flush?.(sink)
+      return signal
     },
-    started: () => started,
+    afterRead: () => parse.flush?.(sink),
+    started: () => {
+      parse.flush?.(sink)
+      return started
+    },
     flush() {
+      parse.flush?.(sink)
       for (const choice of choices.values()) completeAll(choice)
       const first = choices.get(firstIndex())
       if (onOutput && first && first.index !== 0) showWhole(first, onOutput)

@@ -1,9 +1,7 @@
 import type { ExtensionContext, ProbeExtension } from '../engine/extension.ts'
-import { DATA_JSON, type WithDataJson } from '../engine/json-text.ts'
 import type { EventRecord, ExpectationResult } from '../engine/records.ts'
 import { type Assembler, createAssembler, IGNORED, isBatched, type Signal } from './assembler.ts'
 import { detectProfile, fullParser, profileParser } from './profiles.ts'
-import type { DataJsonSlot } from './template.ts'
 import type { LlmMode, LlmOutput, LlmProblem, LlmProfile, LlmSummary } from './types.ts'
 
 export interface LlmExtensionOptions {
@@ -55,6 +53,7 @@ export function createLlmExtension(options: LlmExtensionOptions): LlmExtension {
   // reconnect or a forced profile's refused request stopped nothing).
   let open = false
   let batched = false
+  const dataJson = options.dataJson === true
   const problems: LlmProblem[] = []
   // Each connection of a flapping server can find the same problem: listed once, so that hours of
   // reconnects leave a summary of the same size (the summary counts the reconnects).
@@ -69,9 +68,8 @@ export function createLlmExtension(options: LlmExtensionOptions): LlmExtension {
   }
   if (options.mode !== 'auto' && options.mode !== 'off') start(options.mode)
 
-  const dataJson: DataJsonSlot | undefined = options.dataJson ? { text: undefined } : undefined
   const newAssembler = (p: LlmProfile) =>
-    createAssembler(p, profileParser(p, dataJson), sentAt, options.onOutput)
+    createAssembler(p, profileParser(p), sentAt, options.onOutput)
 
   /** The assembler for an event, recognising the profile first if need be; undefined: not a model's stream (yet). */
   function begin(event: EventRecord, context: ExtensionContext): Assembler | undefined {
@@ -103,8 +101,7 @@ export function createLlmExtension(options: LlmExtensionOptions): LlmExtension {
     if (ended) return
     const current = assembler ?? begin(event, context)
     if (current === undefined) return
-    const signal = current.event(event.event, event.data, event.t)
-    if (dataJson?.text !== undefined) (event as WithDataJson)[DATA_JSON] = dataJson.text
+    const signal = current.event(event.event, event.data, event.t, dataJson ? event : undefined)
     if (signal !== undefined) stop(signal, context)
   }
 
@@ -146,6 +143,9 @@ export function createLlmExtension(options: LlmExtensionOptions): LlmExtension {
             })
           return
       }
+    },
+    afterRead() {
+      assembler?.afterRead()
     },
     isControlEvent(record) {
       if (!profile) return false

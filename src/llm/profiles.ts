@@ -1,7 +1,7 @@
 import { clipped, SHOWN_MAX } from '../engine/escape.ts'
 import { isJsonObject, jsonText } from '../engine/json-text.ts'
 import { END_DATA, END_EVENT, type ProfileParser, type Signal, type Sink } from './assembler.ts'
-import { type DataJsonSlot, withTemplates } from './template.ts'
+import { withTemplates } from './template.ts'
 import type { LlmProfile } from './types.ts'
 
 // Provider JSON is read loosely: a field of the wrong type is treated as absent, never thrown on.
@@ -430,8 +430,8 @@ export function fullParser(profile: LlmProfile): ProfileParser {
 }
 
 /** A fresh parser for a profile that reads most deltas from a template (see withTemplates). */
-export const profileParser = (profile: LlmProfile, dataJson?: DataJsonSlot): ProfileParser =>
-  withTemplates(fullParser(profile), dataJson)
+export const profileParser = (profile: LlmProfile): ProfileParser =>
+  withTemplates(fullParser(profile))
 
 /**
  * Recognises a profile from one event with data (llm.md, "recognised by");

@@ -1,12 +1,15 @@
 import { escapeRegex } from '../engine/escape.ts'
 import {
+  DATA_JSON,
   isJsonObject,
   jsonTokens,
   PLAIN_BODY,
   type ValueSpan,
   valueSpan,
+  type WithDataJson,
 } from '../engine/json-text.ts'
 import {
+  type DeltaKind,
   IGNORED,
   isNoOpOnceMade,
   type ProfileParser,
@@ -63,8 +66,6 @@ const TOKEN_COUNT = /^"[a-z_]+_tokens"$/
 // a few thousand varying fields: such events (rare, and long) get the full parse.
 const MAX_AROUND = 16 * 1024
 
-type Delta = 'text' | 'reasoning' | 'toolArguments'
-
 interface Template {
   /** The SSE event type, which some profiles read. */
   type: string
@@ -74,7 +75,7 @@ interface Template {
   any: RegExp
   /**
    * The bytes before and after a delta: where its varying values are, and the rest escaped, for
-   * the data's JSON text (see DataJsonSlot).
+   * the data's JSON text (see flush).
    */
   head: Escaped
   tail: Escaped
@@ -82,7 +83,7 @@ interface Template {
   start: number
   /** How many characters follow a delta (-1: they vary, it ends at its quote). */
   after: number
-  delta: Delta
+  delta: DeltaKind
   choice: number
   key: number | string
   /** Its events also give a usage object (a server that counts tokens as it goes): held back, see withTemplates. */
@@ -97,15 +98,6 @@ interface Template {
 }
 
 /**
- * Where a parser made by withTemplates puts, for each event, the JSON text of its data (the
- * string `JSON.stringify(data)` returns) when a template read it, else undefined: the template
- * knows its bytes, so a writer of JSON lines need not escape them again.
- */
-export interface DataJsonSlot {
-  text: string | undefined
-}
-
-/**
  * A profile's parser that reads most deltas without parsing. A model streams its answer as
  * events whose data are the same bytes around a different piece of text, so an event whose full
  * parse made one call that adds a string (its delta) and otherwise only calls that change nothing
@@ -116,7 +108,7 @@ export interface DataJsonSlot {
  * in its place, which must change that argument and nothing else: the string found in the bytes
  * is then the one the parse read.
  */
-export function withTemplates(parse: ProfileParser, json?: DataJsonSlot): ProfileParser {
+export function withTemplates(parse: ProfileParser): ProfileParser {
   let template: Template | undefined
   let shortLived = 0
   // The last event a template with usage served: a usage call replaces the one before, so only
@@ -140,7 +132,37 @@ export function withTemplates(parse: ProfileParser, json?: DataJsonSlot): Profil
     held = data
   }
 
+  // The events a template read since the last flush, as data and record by turns (see flush).
+  let pending: (string | object | undefined)[] = []
+  let pendingTemplate: Template | undefined
+
+  /**
+   * Makes the calls of the events a template read, and their records' JSON text. Done for a
+   * network read's events at once (or before any other call): taking each event through the line
+   * parser, the probe, the extension and the template in turn, the code of them all did not fit
+   * in the processor's instruction cache, which missed it three times as often (docs/performance.md).
+   */
+  function flush(sink: Sink) {
+    const n = pending.length
+    if (n === 0) return
+    const t = pendingTemplate!
+    const read = pending
+    pending = []
+    for (let i = 0; i < n; i += 2) {
+      const data = read[i] as string
+      const start = t.start >= 0 ? t.start : deltaStart(t.head, data)
+      const end = t.after < 0 ? data.indexOf('"', start) : data.length - t.after
+      const delta = data.slice(start, end)
+      deliver(t, sink, delta)
+      const record = read[i + 1] as WithDataJson | undefined
+      if (record !== undefined)
+        record[DATA_JSON] =
+          `${escapedRun(t.head, data, 0, start)}${delta}${escapedRun(t.tail, data, end, data.length)}`
+    }
+  }
+
   function settle(sink: Sink) {
+    flush(sink)
     if (held === undefined) return
     const data = held
     held = undefined
@@ -149,7 +171,6 @@ export function withTemplates(parse: ProfileParser, json?: DataJsonSlot): Profil
 
   /** An event the plain test did not take: the template with escapes, else the full parse. */
   function other(type: string, data: string, sink: Sink): Signal {
-    if (json !== undefined) json.text = undefined
     settle(sink)
     const t = template
     if (t !== undefined && type === t.type) {
@@ -186,7 +207,7 @@ export function withTemplates(parse: ProfileParser, json?: DataJsonSlot): Profil
     if (written === undefined || data.length - written.length > MAX_AROUND) return undefined
     const head = data.slice(0, written.at + 1)
     const tail = data.slice(written.at + written.length - 1)
-    const method = delta.method as Delta
+    const method = delta.method as DeltaKind
     const choice = delta.args[0] as number
     const key = method === 'toolArguments' ? (delta.args[1] as number | string) : 0
     // The same bytes around another string (and other values where the previous template's event
@@ -240,22 +261,20 @@ export function withTemplates(parse: ProfileParser, json?: DataJsonSlot): Profil
     }
   }
 
-  // The hot part alone, small enough to be inlined into the engine's optimised code. The test
-  // fails on a match: a regular expression that fails writes no last-match record (two stores of
-  // a young string into an old object, each a write barrier, cost more than the lookahead).
-  const templated: ProfileParser = (type, data, sink) => {
+  // The hot part alone, small enough to be inlined into the engine's optimised code: the test, and
+  // the event noted for the flush. The test fails on a match: a regular expression that fails
+  // writes no last-match record (two stores of a young string into an old object, each a write
+  // barrier, cost more than the lookahead).
+  const templated: ProfileParser = (type, data, sink, record) => {
     const t = template
     if (t === undefined || type !== t.type || t.notPlain.test(data)) return other(type, data, sink)
-    const start = t.start >= 0 ? t.start : deltaStart(t.head, data)
-    const end = t.after < 0 ? data.indexOf('"', start) : data.length - t.after
-    const delta = data.slice(start, end)
-    deliver(t, sink, delta)
+    if (pending.length === 0) pendingTemplate = t
+    pending.push(data, record)
     if (t.usage) hold(t, data)
-    if (json !== undefined)
-      json.text = `${escapedRun(t.head, data, 0, start)}${delta}${escapedRun(t.tail, data, end, data.length)}`
     return undefined
   }
   templated.settle = settle
+  templated.flush = flush
   return templated
 }
 

@@ -173,6 +173,25 @@ describe('probe()', () => {
     expect((await run.summary) as unknown).toMatchObject({ events: 3, seen: 2 })
   })
 
+  it("calls an extension's afterRead after the records of each network read, and not once detached", async () => {
+    const server = await startServer(async (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' })
+      // A read each, the pause long enough for the client to have read the first.
+      await writeSlowly(res, ['data: 1\n\ndata: 2\n\n', 'data: 3\n\ndata: 4\n\n'], 200)
+      res.end('data: 5\n\n')
+    })
+    const seen: string[] = []
+    const extension: ProbeExtension = {
+      onRecord(record, context) {
+        if (record.type === 'event') seen.push(record.data)
+        if (record.type === 'event' && record.data === '4') context.detach(this)
+      },
+      afterRead: () => void seen.push('read'),
+    }
+    await collect(probe(server.url, { extensions: [extension], reconnect: 'never' }))
+    expect(seen).toEqual(['1', '2', 'read', '3', '4'])
+  })
+
   it('takes an extension whose onRecord is null (JavaScript) as one without a hook', async () => {
     const server = await sseServer('data: 1\n\ndata: 2\n\n')
     const extension = { onRecord: null, finish: () => ({ summary: { mine: 1 } }) }
