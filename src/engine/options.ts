@@ -23,7 +23,7 @@ import {
 } from './validate.ts'
 
 /** The hooks of a ProbeExtension (extension.ts), each a function when given. */
-const EXTENSION_HOOKS = ['onRecord', 'isControlEvent', 'settle', 'finish'] as const
+const EXTENSION_HOOKS = ['onRecord', 'afterRead', 'isControlEvent', 'settle', 'finish'] as const
 
 /** When a closed or broken stream is reconnected (cli.md, --reconnect). */
 export type ReconnectWhen = 'always' | 'on-error' | 'never'

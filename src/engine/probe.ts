@@ -143,9 +143,11 @@ export function startProbe(
   const hooksOf = (list: ProbeExtension[]) => list.map((e) => e.onRecord!.bind(e))
   let hooked = extensions.filter((e) => e.onRecord)
   let onRecord = hooksOf(hooked)
+  let readHooked = extensions.filter((e) => e.afterRead)
   const detaching: ProbeExtension[] = []
   function detach() {
     hooked = hooked.filter((e) => !detaching.includes(e))
+    readHooked = readHooked.filter((e) => !detaching.includes(e))
     onRecord = hooksOf(hooked)
     detaching.length = 0
     route()
@@ -283,7 +285,7 @@ export function startProbe(
       },
       onData(chunk) {
         stream.feed(chunk)
-        for (let i = 0; i < hooked.length; i++) hooked[i]!.afterRead?.()
+        for (let i = 0; i < readHooked.length; i++) readHooked[i]!.afterRead!()
         const backlog = sink.flush()
         return backlog ? drained(backlog) : state.ended !== undefined
       },

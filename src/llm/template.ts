@@ -340,7 +340,7 @@ interface Escaped {
 }
 
 /** A template's bytes as a regular expression, with any value in the VARYING fields and the spans; and as RunParts. */
-function withVarying(bytes: string, learnt: ValueSpan[]): Escaped & { source: string } {
+function withVarying(bytes: string, learnt: LearntSpan[]): Escaped & { source: string } {
   const spans = [...learnt]
   for (const field of bytes.matchAll(VARYING_FIELD)) {
     const key = field[0].slice(0, field[0].indexOf(':') + 1)
@@ -348,7 +348,7 @@ function withVarying(bytes: string, learnt: ValueSpan[]): Escaped & { source: st
     const quote = number ? 0 : 1
     const from = field.index + key.length + quote
     if (!learnt.some((span) => span.from === from))
-      spans.push({ from, to: field.index + field[0].length - quote, number })
+      spans.push({ from, to: field.index + field[0].length - quote, number, truthy: false })
   }
   spans.sort((a, b) => a.from - b.from)
   let source = ''
@@ -362,9 +362,9 @@ function withVarying(bytes: string, learnt: ValueSpan[]): Escaped & { source: st
     fixed.push(JSON.stringify(run).slice(1, -1))
     parts.push(run.length)
   }
-  for (const { from, to, number } of spans) {
+  for (const { from, to, number, truthy } of spans) {
     fixedUpTo(from)
-    source += number ? NUMBER_VALUE : PLAIN_BODY
+    source += number ? (truthy ? TRUTHY_NUMBER : NUMBER_VALUE) : truthy ? TRUTHY_BODY : PLAIN_BODY
     parts.push(VALUE)
     // JSON text goes on after a value: the head up to the delta's quote, the tail to its `}`.
     ends.push(bytes[to]!)
@@ -380,10 +380,18 @@ const WHOLE_NUMBER = new RegExp(`^${NUMBER_VALUE}$`)
 const kindOf = (token: string) =>
   PLAIN_STRING.test(token) ? 'string' : WHOLE_NUMBER.test(token) ? 'number' : undefined
 
+/**
+ * A value a template takes any of. `truthy`: a chunk's `id`, whose being empty (or 0) the Chat
+ * parse reads as the SDK does (a chunk without one gives no usage): any value but those.
+ */
+type LearntSpan = ValueSpan & { truthy: boolean }
+const TRUTHY_NUMBER = '[1-9]\\d*'
+const TRUTHY_BODY = `${PLAIN_BODY.slice(0, -1)}+`
+
 interface Changed {
   /** Which of the run's tokens. */
   tokens: number[]
-  spans: ValueSpan[]
+  spans: LearntSpan[]
 }
 
 /** Where the bytes before and after a delta differ in values alone from the previous template's event's (changedValues); undefined if nowhere. */
@@ -425,14 +433,21 @@ function changedValues(
   for (let i = 0; i < is.length; i++) {
     if (is[i]!.text === was[i]!.text && !also.includes(i)) continue
     const kind = kindOf(is[i]!.text)
-    const key = is[i - 1]?.text === ':' ? (is[i - 2]?.text ?? '') : ''
+    const key = keyOf(is, i)
     const unread = UNREAD_KEYS.has(key) || TOKEN_COUNT.test(key)
     if (!unread || kind === undefined || kind !== kindOf(was[i]!.text)) return undefined
     tokens.push(i)
   }
   if (tokens.length > MAX_LEARNT) return undefined
-  return { tokens, spans: tokens.map((i) => valueSpan(is[i]!)) }
+  return {
+    tokens,
+    spans: tokens.map((i) => ({ ...valueSpan(is[i]!), truthy: keyOf(is, i) === '"id"' })),
+  }
 }
+
+/** The key of the value that is the i-th token, if it is one's. */
+const keyOf = (tokens: { text: string }[], i: number) =>
+  tokens[i - 1]?.text === ':' ? (tokens[i - 2]?.text ?? '') : ''
 
 /** The run of bytes with another value in each span: a number with a digit before it, a string with one more character. */
 function otherValues(bytes: string, spans: ValueSpan[]): string {

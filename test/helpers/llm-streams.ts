@@ -405,6 +405,26 @@ export const chatUsageCleared: LlmStream = (() => {
   return { frames, pauseMs: 0 }
 })()
 
+/**
+ * Ids that change, then ids that are empty: a template that takes any id must not take "" (the
+ * SDK takes no usage from such a chunk, "usage": null or counted). `counted`: usage in every chunk.
+ */
+export function chatIdsThenEmpty(counted: boolean): LlmStream {
+  const usage = (n: number) => ({ prompt_tokens: 1, completion_tokens: n, total_tokens: 1 + n })
+  const frames = [chunk([delta({ role: 'assistant', content: '' })], { id: 'a0' })]
+  for (let i = 1; i <= 20; i++)
+    frames.push(
+      chunk([delta({ content: ` w${i}` })], { id: `a${i}`, usage: counted ? usage(i) : null }),
+    )
+  if (!counted) frames.push(chunk([], { id: 'b', usage: usage(20) }))
+  for (let i = 1; i <= 10; i++)
+    frames.push(
+      chunk([delta({ content: ` z${i}` })], { id: '', usage: counted ? usage(20 + i) : null }),
+    )
+  frames.push(chunk([delta({}, 0, 'stop')], { id: '', usage: undefined }), sse('[DONE]'))
+  return { frames, pauseMs: 0 }
+}
+
 /** SGLang: a call's first index is its tool's place in the request, so call 1 can come before call 0. */
 export const chatCallsOutOfOrder: LlmStream = {
   frames: [

@@ -188,8 +188,12 @@ describe('probe()', () => {
       },
       afterRead: () => void seen.push('read'),
     }
-    await collect(probe(server.url, { extensions: [extension], reconnect: 'never' }))
+    // One without onRecord is called after each read too.
+    let reads = 0
+    const readsOnly: ProbeExtension = { afterRead: () => void reads++ }
+    await collect(probe(server.url, { extensions: [extension, readsOnly], reconnect: 'never' }))
     expect(seen).toEqual(['1', '2', 'read', '3', '4'])
+    expect(reads).toBe(3)
   })
 
   it('takes an extension whose onRecord is null (JavaScript) as one without a hook', async () => {
@@ -702,7 +706,7 @@ describe('probe().reconnect()', () => {
 
 describe('probe() extensions', () => {
   it('an extension whose hook is not a function is a usage error, thrown at once', () => {
-    for (const hook of ['onRecord', 'isControlEvent', 'settle', 'finish']) {
+    for (const hook of ['onRecord', 'afterRead', 'isControlEvent', 'settle', 'finish']) {
       const extension = { [hook]: 5 } as unknown as ProbeExtension
       expect(() => probe('http://127.0.0.1:1/', { extensions: [extension] })).toThrow(
         new SseProbeUsageError(`option extensions: extensions[0].${hook} is not a function`),

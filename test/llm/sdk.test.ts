@@ -30,6 +30,7 @@ import {
   chatError,
   chatErrorEvent,
   chatFunctionCall,
+  chatIdsThenEmpty,
   chatObfuscated,
   chatRefusal,
   chatStamped,
@@ -327,6 +328,17 @@ describe('openai-chat as providers and compatible servers send it today, against
       expectSame(llm, final)
       expect(final.usage ?? null, name).toBeNull()
       expect(llm.deltas, name).toBe(40)
+    }
+  })
+
+  it('usage where ids change, then are empty: a template takes no empty id, whose usage the SDK ignores', async () => {
+    const streams = { cleared: chatIdsThenEmpty(false), counted: chatIdsThenEmpty(true) }
+    const url = await serveLlmStreams(streams)
+    for (const [name, stream] of Object.entries(streams)) {
+      const { final } = await oracle(url, name)
+      const { llm } = assemble(stream)
+      expectSame(llm, final)
+      expect(llm.usage, name).toEqual({ prompt_tokens: 1, completion_tokens: 20, total_tokens: 21 })
     }
   })
 
