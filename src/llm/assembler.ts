@@ -411,8 +411,8 @@ export function createAssembler(
       completeAll(choice)
     },
     usage(value) {
-      if (isJsonObject(value)) started = true
       usage = isJsonObject(value) ? value : null
+      if (usage !== null) started = true
     },
   }
 
@@ -562,13 +562,13 @@ function startOf(text: string): string {
   return `${JSON.stringify(headOf(text, REFUSAL_SHOWN))}…`
 }
 
-/** Fragments as joined; when none carried anything, the arguments the stream gave whole (Anthropic's input at the start). */
 /** A stitched string cut where a string ends (see Stitched). */
 const tooLong = (what: string, limit: number): LlmProblem => ({
   code: 'text-too-long',
   message: `${what} longer than the ${limit.toLocaleString('en-US')} characters a string can hold: cut there`,
 })
 
+/** Fragments as joined; when none carried anything, the arguments the stream gave whole (Anthropic's input at the start). */
 function argumentsOf(call: CallState): string {
   const joined = call.arguments.toString()
   return joined === '' && call.fallback !== undefined ? call.fallback : joined

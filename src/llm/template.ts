@@ -2,6 +2,7 @@ import { escapeRegex } from '../engine/escape.ts'
 import {
   DATA_JSON,
   isJsonObject,
+  type JsonToken,
   jsonTokens,
   PLAIN_BODY,
   type ValueSpan,
@@ -446,7 +447,7 @@ function changedValues(
 }
 
 /** The key of the value that is the i-th token, if it is one's. */
-const keyOf = (tokens: { text: string }[], i: number) =>
+const keyOf = (tokens: JsonToken[], i: number) =>
   tokens[i - 1]?.text === ':' ? (tokens[i - 2]?.text ?? '') : ''
 
 /** The run of bytes with another value in each span: a number with a digit before it, a string with one more character. */
