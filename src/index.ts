@@ -70,6 +70,7 @@ export type {
   TriggerRecord,
   ViolationRecord,
 } from './engine/records.ts'
+export type { KnownBlocks } from './engine/stream.ts'
 export type {
   LlmChoice,
   LlmMode,

@@ -1,7 +1,7 @@
 // The per-event cost of the LLM profile under --json, in process and without the network: a bench
 // stream of 100k deltas goes through the SSE parser in 64 KiB reads, each event becomes a record,
-// the profile reads it (or not, with `off`), and the JSON lines of each read are written to
-// /dev/null, as the CLI does. Wall time on a shared machine moves by more than the profile costs;
+// the profile reads it (or not, with `off`) and then each read's end, and the JSON lines of each
+// read are written to /dev/null, as the CLI does. Wall time on a shared machine moves by more than the profile costs;
 // instructions hardly do (±0.6 % from run to run), so this is run under cachegrind:
 //
 //   valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null \
@@ -39,6 +39,7 @@ const context: ExtensionContext = {
     ended = true
   },
   detach() {},
+  knownBlocks: (blocks) => stream.knownBlocks(blocks),
   signal: new AbortController().signal,
   request: { url: new URL('http://127.0.0.1/'), method: 'GET' },
 }
@@ -74,6 +75,7 @@ let written = 0
 for (let at = 0; at < body.length && !ended; at += READ) {
   t += 1.5
   stream.feed(body.subarray(at, at + READ))
+  llm?.afterRead?.(context)
   let lines = ''
   for (const record of read) lines += render(record)
   read = []

@@ -1,4 +1,5 @@
 import type { EndReason, EventRecord, ExpectationResult, ProbeRecord } from './records.ts'
+import type { KnownBlocks } from './stream.ts'
 
 /**
  * How a consumer (llm/, contracts/, load/) takes part in a probe without touching the loop: it
@@ -12,7 +13,7 @@ export interface ProbeExtension {
    * After the records of one network read, before they are printed: work put off for a read's
    * records is done here (the LLM templates', see withTemplates). Not called once detached.
    */
-  afterRead?(): void
+  afterRead?(context: ExtensionContext): void
   /**
    * Whether an event is a signal of this extension's rather than payload (an LLM stream's end
    * marker): contracts do not validate it. Asked only of events that fail a check.
@@ -49,6 +50,11 @@ export interface ExtensionContext {
    * event records only for its sink, as one without extensions.
    */
   detach(extension: ProbeExtension): void
+  /**
+   * Events that the stream may read without its line parser, from the next network read on (the
+   * same events, sooner): see EventStream.knownBlocks. Undefined: none.
+   */
+  knownBlocks(blocks: KnownBlocks | undefined): void
   /** Aborted when the probe ends. */
   signal: AbortSignal
   /** The probe's request. */

@@ -128,6 +128,7 @@ export function startProbe(
       detaching.push(extension)
       if (!inHooks) detach()
     },
+    knownBlocks: (blocks) => stream.knownBlocks(blocks),
     signal: controller.signal,
     request: { url: options.request.url, method: options.request.method },
   }
@@ -285,7 +286,7 @@ export function startProbe(
       },
       onData(chunk) {
         stream.feed(chunk)
-        for (let i = 0; i < readHooked.length; i++) readHooked[i]!.afterRead!()
+        for (let i = 0; i < readHooked.length; i++) readHooked[i]!.afterRead!(context)
         const backlog = sink.flush()
         return backlog ? drained(backlog) : state.ended !== undefined
       },

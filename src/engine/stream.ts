@@ -1,6 +1,7 @@
 import { constants } from 'node:buffer'
 import { createParser, type EventSourceMessage } from 'eventsource-parser'
 import { createCommentText } from './comment-text.ts'
+import { escapeRegex } from './escape.ts'
 import { createUtf8Decoder } from './utf8.ts'
 
 export interface StreamCallbacks {
@@ -14,9 +15,28 @@ export interface StreamCallbacks {
   onTooLarge(message: string): void
 }
 
+/**
+ * Events of one type whose data one regular expression matches, which the stream reads without
+ * its line parser (see EventStream.knownBlocks).
+ */
+export interface KnownBlocks {
+  type: string
+  /** The source of an expression that matches such data exactly; it must match no CR or LF. */
+  data: string
+  /** The data of the last event read this way, set before the event is passed on. */
+  last: string | undefined
+}
+
 export interface EventStream {
   /** Bytes of the response body, in order; decoded as UTF-8 across chunk boundaries. */
   feed(bytes: Uint8Array): void
+  /**
+   * From the next feed on, blocks that are exactly such an event (an `event: type` line unless
+   * the type is `message`, one `data: ` line, a blank line; LF or CRLF) are read at once when the
+   * parser is between blocks, giving the same events: an LLM answer's deltas (see withTemplates).
+   * Undefined: no more.
+   */
+  knownBlocks(blocks: KnownBlocks | undefined): void
   /**
    * The body ended or broke. Returns the data and type of an event that was still incomplete,
    * which is discarded as the spec says, or the type of a last block that had no data (no event
@@ -70,14 +90,8 @@ export function createEventStream(
         discarding = message
         return
       }
-      if (tooLarge) return
-      // The parser's limit counts UTF-16 units; an event of multi-byte characters may pass it and still be too large.
-      if (message.data.length * 3 > options.maxEventSize) {
-        const bytes = Buffer.byteLength(message.data)
-        if (bytes > options.maxEventSize) return reportTooLarge(`an event of ${bytes} bytes`)
-      }
       const type = message.event === undefined ? 'message' : types.of(message.event)
-      callbacks.onEvent(type, message.id ?? null, message.data, lastEventId)
+      dispatch(type, message.id ?? null, message.data)
     },
     // [spec] at the end of the stream an incomplete line is discarded, whatever its field.
     onComment(text) {
@@ -100,6 +114,62 @@ export function createEventStream(
     },
   })
 
+  function dispatch(type: string, id: string | null, data: string) {
+    if (tooLarge) return
+    // The parser's limit counts UTF-16 units; an event of multi-byte characters may pass it and still be too large.
+    if (data.length * 3 > options.maxEventSize) {
+      const bytes = Buffer.byteLength(data)
+      if (bytes > options.maxEventSize) return reportTooLarge(`an event of ${bytes} bytes`)
+    }
+    callbacks.onEvent(type, id, data, lastEventId)
+  }
+
+  /** Text for the parser, with what recovers comments' exact text around it. */
+  function parse(text: string) {
+    commentText?.beforeFeed(text)
+    parser.feed(text)
+    commentText?.afterFeed()
+  }
+
+  // Known blocks: the expression of a whole block (sticky), the type as the parser's events have
+  // it, and whether the parser is between blocks (what it was fed ended with a blank line).
+  let known: { blocks: KnownBlocks; block: RegExp; type: string } | undefined
+  let betweenBlocks = true
+
+  /**
+   * Reads the known blocks of a text where the parser is between blocks, and gives it the rest,
+   * each time up to a blank line (where it is between blocks again) or the end.
+   */
+  function readKnown(text: string, { blocks, block, type }: NonNullable<typeof known>) {
+    let at = 0
+    if (!betweenBlocks) {
+      at = blockEnd(text, 0)
+      if (at === -1) return parse(text)
+      parse(text.slice(0, at))
+    }
+    while (at < text.length && !tooLarge) {
+      block.lastIndex = at
+      if (block.test(text)) {
+        const end = block.lastIndex
+        // After the `data: ` that follows the type's line (the first LF) or starts the block.
+        const from = (type === 'message' ? at : text.indexOf('\n', at) + 1) + 6
+        let to = text.indexOf('\n', from)
+        if (text.charCodeAt(to - 1) === CR) to--
+        const data = text.slice(from, to)
+        blocks.last = data
+        dispatch(type, null, data)
+        at = end
+        continue
+      }
+      const next = blockEnd(text, at)
+      if (next === -1) break
+      parse(text.slice(at, next))
+      at = next
+    }
+    if (at < text.length && !tooLarge) parse(at === 0 ? text : text.slice(at))
+    betweenBlocks = at >= text.length || BLANK_LINE_AT_END.test(text)
+  }
+
   // The parser strips a leading BOM itself, but also the characters "ï»¿" (a BOM read as Latin-1),
   // which are ordinary text in a decoded stream: giving it a BOM first disarms that check.
   const startStream = () => parser.feed('\uFEFF')
@@ -117,9 +187,20 @@ export function createEventStream(
       received += text.length
       if (text.length >= TAIL) recent = text
       else recent = (recent.length > 2 * TAIL ? recent.slice(-TAIL) : recent) + text
-      commentText?.beforeFeed(text)
-      parser.feed(text)
-      commentText?.afterFeed()
+      if (known === undefined) parse(text)
+      else readKnown(text, known)
+    },
+    knownBlocks(blocks) {
+      known = blocks && {
+        blocks,
+        block: new RegExp(
+          `${blocks.type === 'message' ? '' : `event: ${escapeRegex(blocks.type)}\\r?\\n`}data: (?:${blocks.data})\\r?\\n\\r?\\n`,
+          'y',
+        ),
+        type: types.of(blocks.type),
+      }
+      // What the parser was fed before is unknown here: it is between blocks after a blank line.
+      betweenBlocks = false
     },
     end() {
       let discarded: EventSourceMessage | undefined
@@ -138,6 +219,7 @@ export function createEventStream(
       }
       recent = ''
       received = 0
+      betweenBlocks = true
       discarding = false
       tooLarge = false
       parser.reset()
@@ -151,6 +233,17 @@ export function createEventStream(
       return lastEventId
     },
   }
+}
+
+const CR = 13
+// A blank line: a line end right after another (LF, or CRLF; a CR alone is left to the parser).
+const BLANK_LINE = /\n\r?\n/g
+const BLANK_LINE_AT_END = /\n\r?\n$/
+
+/** Where the first blank line from `from` ends, or -1. */
+function blockEnd(text: string, from: number): number {
+  BLANK_LINE.lastIndex = from
+  return BLANK_LINE.test(text) ? BLANK_LINE.lastIndex : -1
 }
 
 /**

@@ -3,6 +3,7 @@ import { headOf } from '../engine/escape.ts'
 import { isJsonObject } from '../engine/json-text.ts'
 import { roundMs } from '../engine/records.ts'
 import { createGapStats } from '../engine/stats.ts'
+import type { KnownBlocks } from '../engine/stream.ts'
 import type { LlmOutput, LlmProblem, LlmProfile, LlmSummary, LlmToolCall } from './types.ts'
 
 /** What one event means for the probe: nothing, the end marker, or an error the provider streamed. */
@@ -98,6 +99,8 @@ export type ProfileParser = ((
   settle?(sink: Sink): void
   /** Makes the calls it put off (see withTemplates): before the next read's, or a summary. */
   flush?(sink: Sink): void
+  /** The events it reads fastest, for the stream to read at once (see withTemplates). */
+  knownBlocks?(): KnownBlocks | undefined
 }
 
 // The longest string V8 makes (2^29 - 24 characters).
@@ -233,6 +236,8 @@ export interface Assembler {
   started(): boolean
   /** A network read's events have all come: what the parser put off is made now. */
   afterRead(): void
+  /** The events its parser reads fastest (see withTemplates). */
+  knownBlocks(): KnownBlocks | undefined
   /** Completes the tool calls still open, so a live view shows them before the summary. */
   flush(): void
   /** `stopped`: the probe stopped the stream before its end (Ctrl-C, -n, --duration). */
@@ -501,6 +506,7 @@ export function createAssembler(
       return signal
     },
     afterRead: () => parse.flush?.(sink),
+    knownBlocks: () => parse.knownBlocks?.(),
     started: () => {
       parse.flush?.(sink)
       return started

@@ -1,5 +1,6 @@
 import type { ExtensionContext, ProbeExtension } from '../engine/extension.ts'
 import type { EventRecord, ExpectationResult } from '../engine/records.ts'
+import type { KnownBlocks } from '../engine/stream.ts'
 import { type Assembler, createAssembler, IGNORED, isBatched, type Signal } from './assembler.ts'
 import { detectProfile, fullParser, profileParser } from './profiles.ts'
 import type { LlmMode, LlmOutput, LlmProblem, LlmProfile, LlmSummary } from './types.ts'
@@ -53,6 +54,7 @@ export function createLlmExtension(options: LlmExtensionOptions): LlmExtension {
   // reconnect or a forced profile's refused request stopped nothing).
   let open = false
   let batched = false
+  let knownBlocks: KnownBlocks | undefined
   const dataJson = options.dataJson === true
   const problems: LlmProblem[] = []
   // Each connection of a flapping server can find the same problem: listed once, so that hours of
@@ -144,8 +146,14 @@ export function createLlmExtension(options: LlmExtensionOptions): LlmExtension {
           return
       }
     },
-    afterRead() {
+    afterRead(context) {
       assembler?.afterRead()
+      // The stream reads the template's events at once from the next read on.
+      const blocks = assembler?.knownBlocks()
+      if (blocks !== knownBlocks) {
+        knownBlocks = blocks
+        context.knownBlocks(blocks)
+      }
     },
     isControlEvent(record) {
       if (!profile) return false

@@ -9,6 +9,7 @@ import {
   valueSpan,
   type WithDataJson,
 } from '../engine/json-text.ts'
+import type { KnownBlocks } from '../engine/stream.ts'
 import {
   type DeltaKind,
   IGNORED,
@@ -72,6 +73,8 @@ interface Template {
   type: string
   /** Matches data that is NOT the template with a plain delta (see withTemplates). */
   notPlain: RegExp
+  /** The events with such data, for the stream to read at once (no CR or LF in its fixed bytes). */
+  blocks: KnownBlocks | undefined
   /** The template with any delta, captured. */
   any: RegExp
   /**
@@ -243,9 +246,14 @@ export function withTemplates(parse: ProfileParser): ProfileParser {
     // In the data's JSON text, the quote before its head and the one after its tail.
     before.fixed[0] = `"${before.fixed[0]}`
     after.fixed[after.fixed.length - 1] += '"'
+    const plain = `${before.source}${PLAIN_BODY}${after.source}`
     return {
       type,
-      notPlain: new RegExp(`^(?!${before.source}${PLAIN_BODY}${after.source}$)`),
+      notPlain: new RegExp(`^(?!${plain}$)`),
+      blocks:
+        LINE_END.test(head) || LINE_END.test(tail)
+          ? undefined
+          : { type, data: plain, last: undefined },
       any: new RegExp(`^${before.source}(${STRING_BODY})${after.source}$`),
       head: before,
       tail: after,
@@ -268,7 +276,9 @@ export function withTemplates(parse: ProfileParser): ProfileParser {
   // barrier, cost more than the lookahead).
   const templated: ProfileParser = (type, data, sink, record) => {
     const t = template
-    if (t === undefined || type !== t.type || t.notPlain.test(data)) return other(type, data, sink)
+    // Data the stream read as the template's blocks has been tested.
+    if (t === undefined || type !== t.type || (t.blocks?.last !== data && t.notPlain.test(data)))
+      return other(type, data, sink)
     if (pending.length === 0) pendingTemplate = t
     pending.push(data, record)
     if (t.usage) hold(t, data)
@@ -276,6 +286,7 @@ export function withTemplates(parse: ProfileParser): ProfileParser {
   }
   templated.settle = settle
   templated.flush = flush
+  templated.knownBlocks = () => template?.blocks
   return templated
 }
 
@@ -374,6 +385,8 @@ function withVarying(bytes: string, learnt: LearntSpan[]): Escaped & { source: s
   fixedUpTo(bytes.length)
   return { source, parts, fixed, ends }
 }
+
+const LINE_END = /[\r\n]/
 
 const PLAIN_STRING = new RegExp(`^"${PLAIN_BODY}"$`)
 const WHOLE_NUMBER = new RegExp(`^${NUMBER_VALUE}$`)

@@ -598,6 +598,7 @@ describe('validation extension', () => {
       signal: new AbortController().signal,
       request: { url: new URL('http://x'), method: 'GET' },
       detach: () => {},
+      knownBlocks: () => {},
     }
     for (const record of [
       event({ event: 'ping', data: 'x' }),
@@ -669,6 +670,7 @@ it('--expect-order with --fail-fast ends once, at the first type out of order', 
     signal: new AbortController().signal,
     request: { url: new URL('http://x'), method: 'GET' },
     detach: () => {},
+    knownBlocks: () => {},
   }
   for (const type of ['a', 'b', 'a', 'b'])
     extension.onRecord!(event({ event: type, data: '' }), context)
@@ -695,6 +697,7 @@ describe('--trigger extension', () => {
       signal: running.signal,
       request: { url: new URL(server.url), method: 'GET' },
       detach: () => {},
+      knownBlocks: () => {},
     }
     trigger.onRecord!({ type: 'open', t: 0, attempt: 1, status: 200 } as ProbeRecord, context)
     await new Promise((resolve) => setTimeout(resolve, 50))

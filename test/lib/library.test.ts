@@ -9,6 +9,7 @@ import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import { createHttp } from '../../src/engine/http.ts'
 import {
   check,
+  type KnownBlocks,
   type ProbeExtension,
   type ProbeRecord,
   probe,
@@ -194,6 +195,45 @@ describe('probe()', () => {
     await collect(probe(server.url, { extensions: [extension, readsOnly], reconnect: 'never' }))
     expect(seen).toEqual(['1', '2', 'read', '3', '4'])
     expect(reads).toBe(3)
+  })
+
+  it('reads the blocks an extension knows without the line parser: the same records', async () => {
+    const block = (n: number) => `event: delta\r\ndata: {"n":${n}}\r\n\r\n`
+    const server = await startServer(async (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' })
+      // Reads that end inside a block, a comment and an id among the known blocks.
+      await writeSlowly(
+        res,
+        [
+          `${block(1)}${block(2)}event: de`,
+          `lta\r\ndata: {"n":3}\r\n\r\n${block(4)}`,
+          `: c\n\n${block(5)}id: 9\n${block(6)}${block(7)}`,
+        ],
+        150,
+      )
+      res.end()
+    })
+    const blocks: KnownBlocks = { type: 'delta', data: '\\{"n":\\d+\\}', last: undefined }
+    const readAsBlocks: string[] = []
+    const extension: ProbeExtension = {
+      onRecord(record) {
+        if (record.type === 'event' && record.data === blocks.last) readAsBlocks.push(record.data)
+      },
+      afterRead: (context) => context.knownBlocks(blocks),
+    }
+    const withBlocks = await collect(
+      probe(server.url, { extensions: [extension], reconnect: 'never' }),
+    )
+    const without = await collect(probe(server.url, { reconnect: 'never' }))
+    const comparable = (records: ProbeRecord[]) =>
+      records
+        .filter((r) => r.type === 'event' || r.type === 'comment')
+        .map(({ t: _t, ...r }) => ({ ...r, dt: undefined }))
+    expect(comparable(withBlocks)).toEqual(comparable(without))
+    expect(comparable(without)).toHaveLength(8)
+    // From the second read on, once the parser is between blocks: not 3 (begun in the first read),
+    // nor 6 (its block has an id).
+    expect(readAsBlocks).toEqual(['{"n":4}', '{"n":5}', '{"n":7}'])
   })
 
   it('takes an extension whose onRecord is null (JavaScript) as one without a hook', async () => {

@@ -34,7 +34,7 @@ import {
   statusStream,
 } from '../helpers/llm-streams.ts'
 import { runMain } from '../helpers/main.ts'
-import { startServer } from '../helpers/server.ts'
+import { startServer, writeSlowly } from '../helpers/server.ts'
 
 const SUMMARY_LLM_FIELDS = [
   'profile',
@@ -518,6 +518,60 @@ describe('detection never fires on other streams', () => {
         expect(auto.stdout, name).toContain(shown)
         expect(normalise(auto.stderr), name).toBe(normalise(off.stderr))
         if (format.length > 0) expect(llmOf(auto.summary), name).toBeUndefined()
+      }
+  })
+  it("a model's stream gives exactly the event records of --llm off, its deltas read as known blocks", async () => {
+    // Many deltas in few reads (so that the stream reads the template's blocks at once), some
+    // with escapes (so that others are parsed), cut inside blocks; LF and CRLF.
+    const tokens = Array.from({ length: 300 }, (_, i) => (i % 7 === 3 ? `"q${i}"\n` : ` t${i}`))
+    const formats = {
+      chat: [
+        ...tokens.map(
+          (content) =>
+            `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content } }] })}\n\n`,
+        ),
+        'data: [DONE]\n\n',
+      ],
+      responses: [
+        ...tokens.map(
+          (delta, i) =>
+            `event: response.output_text.delta\ndata: ${JSON.stringify({ type: 'response.output_text.delta', sequence_number: i + 1, item_id: 'msg_1', output_index: 0, content_index: 0, delta })}\n\n`,
+        ),
+        `event: response.completed\ndata: ${JSON.stringify({ type: 'response.completed', response: { id: 'r', status: 'completed', output: [] } })}\n\n`,
+      ],
+      anthropic: [
+        `event: message_start\ndata: ${JSON.stringify({ type: 'message_start', message: { id: 'm', model: 'c', usage: { input_tokens: 1, output_tokens: 1 } } })}\n\n`,
+        ...tokens.map(
+          (text) =>
+            `event: content_block_delta\ndata: ${JSON.stringify({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } })}\n\n`,
+        ),
+        `event: message_stop\ndata: ${JSON.stringify({ type: 'message_stop' })}\n\n`,
+      ],
+    }
+    for (const [name, blocks] of Object.entries(formats))
+      for (const crlf of [false, true]) {
+        const body = blocks.join('').replaceAll(crlf ? '\n' : '\0', '\r\n')
+        const server = await startServer(async (_req, res) => {
+          res.writeHead(200, { 'content-type': 'text/event-stream' })
+          const third = Math.floor(body.length / 3) + 11
+          await writeSlowly(
+            res,
+            [body.slice(0, third), body.slice(third, 2 * third), body.slice(2 * third)],
+            30,
+          )
+          res.end()
+        })
+        const once = ['--json', '--reconnect', 'never']
+        const auto = await runMain([...once, server.url])
+        const off = await runMain([...once, '--llm', 'off', server.url])
+        const events = (stdout: string) =>
+          normalise(stdout)
+            .split('\n')
+            .filter((line) => line.includes('"type":"event"'))
+        const which = `${name}${crlf ? ' CRLF' : ''}`
+        expect(llmOf(auto.summary)?.text, which).toBe(tokens.join(''))
+        expect(events(auto.stdout), which).toEqual(events(off.stdout))
+        expect(events(off.stdout).length, which).toBe(blocks.length)
       }
   })
   it('--expect-llm with --llm off is a usage error: it could never hold', async () => {

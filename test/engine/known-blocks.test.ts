@@ -1,0 +1,173 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { createEventStream, type KnownBlocks } from '../../src/engine/stream.ts'
+
+// The data of a known block: what an LLM template's expression is like (a plain string in fixed bytes).
+const DATA = '\\{"t":"d","v":"[^"\\\\\\x00-\\x1f]*"\\}'
+const known = (type: string): KnownBlocks => ({ type, data: DATA, last: undefined })
+
+/**
+ * Everything the stream reports, in order, and what it discarded at each end: `blocks` is given
+ * to the stream before the chunk of index `from` (never: -1). `ends`: chunks after which the
+ * connection ends (a reconnect's stream goes on with the next).
+ */
+function parse(
+  chunks: Uint8Array[],
+  blocks: KnownBlocks | undefined,
+  { from = 0, ends = [] as number[], maxEventSize = 1 << 20, exactComments = true } = {},
+) {
+  const seen: unknown[] = []
+  let readAsBlocks = 0
+  const stream = createEventStream(
+    {
+      onEvent(event, id, data, lastEventId) {
+        if (blocks?.last === data) readAsBlocks++
+        seen.push(['event', event, id, data, lastEventId])
+      },
+      onComment: (text) => seen.push(['comment', text]),
+      onRetry: (ms) => seen.push(['retry', ms]),
+      onInvalidRetry: (value) => seen.push(['invalid-retry', value]),
+      onTooLarge: (message) => seen.push(['too-large', message]),
+    },
+    { lastEventId: 'start', maxEventSize, exactComments },
+  )
+  chunks.forEach((chunk, i) => {
+    if (i === from) stream.knownBlocks(blocks)
+    stream.feed(chunk)
+    if (ends.includes(i)) seen.push(['end', stream.end()])
+  })
+  seen.push(['end', stream.end(), stream.lastEventId()])
+  return { seen, readAsBlocks }
+}
+
+const bytes = (text: string) => new TextEncoder().encode(text)
+
+/** The bytes cut at the given positions. */
+function cut(all: Uint8Array, positions: number[]): Uint8Array[] {
+  const points = [...new Set(positions.map((p) => p % (all.length + 1)))].sort((a, b) => a - b)
+  const chunks: Uint8Array[] = []
+  let start = 0
+  for (const point of [...points, all.length]) {
+    chunks.push(all.subarray(start, point))
+    start = point
+  }
+  return chunks
+}
+
+const text = fc.string({
+  unit: fc.constantFrom('a', ' ', 'é', '\\', '"', '\n', '\r', 'x', ':', '😀'),
+})
+const lineEnd = fc.constantFrom('\n', '\r\n', '\r')
+const value = (v: string) => JSON.stringify({ t: 'd', v })
+
+/** A block as servers write them, near misses of the known shape among them. */
+const block = fc.oneof(
+  // The known shape (escapes in `v` make it a near miss).
+  fc
+    .record({ type: fc.constantFrom('delta', 'message', 'other'), v: text, end: lineEnd })
+    .map(
+      ({ type, v, end }) =>
+        `${type === 'message' ? '' : `event: ${type}${end}`}data: ${value(v)}${end}${end}`,
+    ),
+  {
+    weight: 8,
+    arbitrary: fc
+      .record({
+        type: fc.constantFrom('delta', 'message'),
+        v: text,
+        end: fc.constantFrom('\n', '\r\n'),
+      })
+      .map(
+        ({ type, v, end }) =>
+          `${type === 'message' ? '' : `event: ${type}${end}`}data: ${value(v.replace(/["\\\n\r]/g, ''))}${end}${end}`,
+      ),
+  },
+  // Near misses: no space, two spaces, data before event, an id, two data lines, trailing bytes.
+  text.map((v) => `event:delta\ndata:${value(v)}\n\n`),
+  text.map((v) => `event: delta\ndata:  ${value(v)}\n\n`),
+  text.map((v) => `data: ${value(v)}\nevent: delta\n\n`),
+  fc
+    .tuple(text, text)
+    .map(([id, v]) => `event: delta\nid: ${id.replace(/[\r\n]/g, '')}\ndata: ${value(v)}\n\n`),
+  text.map((v) => `event: delta\ndata: ${value(v)}\ndata: ${value(v)}\n\n`),
+  text.map((v) => `event: delta\ndata: ${value(v)}x\n\n`),
+  // Everything else a stream carries.
+  text.map((c) => `:${c.replace(/[\r\n]/g, '')}\n`),
+  fc.constantFrom(
+    'retry: 1000\n\n',
+    'retry: 5s\n\n',
+    '\n',
+    '\r\n',
+    '\r',
+    'id: 7\n\n',
+    'event: delta\n\n',
+  ),
+  fc.tuple(text, lineEnd).map(([t, end]) => `${t}${end}`),
+)
+
+const stream = fc
+  .tuple(fc.boolean(), fc.array(block, { maxLength: 20 }))
+  .map(([bom, blocks]) => `${bom ? '\uFEFF' : ''}${blocks.join('')}`)
+
+describe('known blocks', () => {
+  it('give exactly the events, comments, retries and ends that the parser gives, however the bytes are cut', () => {
+    let readAsBlocks = 0
+    fc.assert(
+      fc.property(
+        stream,
+        fc.array(fc.nat(), { maxLength: 8 }),
+        fc.constantFrom('delta', 'message'),
+        fc.nat(4),
+        fc.array(fc.nat(8), { maxLength: 2 }),
+        (text, positions, type, from, ends) => {
+          const chunks = cut(bytes(text), positions)
+          const blocks = known(type)
+          const withBlocks = parse(chunks, blocks, { from, ends })
+          expect(withBlocks.seen).toEqual(parse(chunks, undefined, { ends }).seen)
+          readAsBlocks += withBlocks.readAsBlocks
+        },
+      ),
+      { numRuns: 6000 },
+    )
+    // Not vacuous: blocks were read as such.
+    expect(readAsBlocks).toBeGreaterThan(1000)
+  })
+
+  it('read the blocks that follow a cut block, once a blank line ends it', () => {
+    const one = (v: string) => `event: delta\ndata: ${value(v)}\n\n`
+    const all = bytes(`${one('a')}${one('b')}${one('c')}${one('d')}`)
+    const half = Math.floor(one('a').length / 2)
+    const blocks = known('delta')
+    const { seen, readAsBlocks } = parse([all.subarray(0, half), all.subarray(half)], blocks)
+    expect(seen).toEqual(parse([all], undefined).seen)
+    // The first block is the parser's (it had begun); the next three are read as blocks.
+    expect(readAsBlocks).toBe(3)
+  })
+
+  it('keep --max-event-size: a known block past it ends the stream as one parsed would', () => {
+    const one = (v: string) => `event: delta\ndata: ${value(v)}\n\n`
+    const chunks = [bytes(`${one('a')}${one('x'.repeat(100))}${one('b')}`)]
+    const blocks = known('delta')
+    const { seen } = parse(chunks, blocks, { maxEventSize: 64 })
+    expect(seen).toEqual(parse(chunks, undefined, { maxEventSize: 64 }).seen)
+    expect(seen).toContainEqual([
+      'too-large',
+      'received an event of 116 bytes (--max-event-size 64)',
+    ])
+  })
+
+  it('are read again by the parser alone once unset', () => {
+    const one = (v: string) => `event: delta\ndata: ${value(v)}\n\n`
+    const blocks = known('delta')
+    const stream = createEventStream(
+      { onEvent: () => {}, onComment: () => {}, onRetry: () => {}, onTooLarge: () => {} },
+      { lastEventId: '', maxEventSize: 1 << 20 },
+    )
+    stream.knownBlocks(blocks)
+    stream.feed(bytes(`${one('a')}${one('b')}`))
+    expect(blocks.last).toBe(value('b'))
+    stream.knownBlocks(undefined)
+    stream.feed(bytes(one('c')))
+    expect(blocks.last).toBe(value('b'))
+  })
+})
