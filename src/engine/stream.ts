@@ -21,7 +21,7 @@ export interface StreamCallbacks {
  */
 export interface KnownBlocks {
   type: string
-  /** The source of an expression that matches such data exactly; it must match no CR or LF. */
+  /** The source of an expression that matches such data exactly (one line: it must match no LF). */
   data: string
   /** The data of the last event read this way, set before the event is passed on. */
   last: string | undefined
@@ -32,9 +32,10 @@ export interface EventStream {
   feed(bytes: Uint8Array): void
   /**
    * From the next feed on, blocks that are exactly such an event (an `event: type` line unless
-   * the type is `message`, one `data: ` line, a blank line; LF or CRLF) are read at once when the
-   * parser is between blocks, giving the same events: an LLM answer's deltas (see withTemplates).
-   * Undefined: no more.
+   * the type is `message`, one `data: ` line, a blank line; LF) are read at once when the parser
+   * is between blocks, in a chunk without CR, giving the same events: an LLM answer's deltas (see
+   * withTemplates). Undefined: no more. Throws on a type that is no event's or a source that is
+   * not an expression of its own.
    */
   knownBlocks(blocks: KnownBlocks | undefined): void
   /**
@@ -83,7 +84,7 @@ export function createEventStream(
     maxBufferSize: held,
     // [spec] an id field sets the last-event-ID buffer, even in a block without data.
     onId(id) {
-      if (discarding === false) lastEventId = id
+      if (reading()) lastEventId = id
     },
     onEvent(message) {
       if (discarding !== false) {
@@ -95,16 +96,15 @@ export function createEventStream(
     },
     // [spec] at the end of the stream an incomplete line is discarded, whatever its field.
     onComment(text) {
-      if (discarding === false) callbacks.onComment(commentText ? commentText.text(text) : text)
+      if (reading()) callbacks.onComment(commentText ? commentText.text(text) : text)
     },
     onRetry(ms) {
       // Over 308 digits parse as Infinity, which JSON cannot hold (a record would say null): the
       // largest number waits as long.
-      if (discarding === false) callbacks.onRetry(Math.min(ms, Number.MAX_VALUE))
+      if (reading()) callbacks.onRetry(Math.min(ms, Number.MAX_VALUE))
     },
     onError(error) {
-      if (error.type === 'invalid-retry' && discarding === false)
-        callbacks.onInvalidRetry?.(error.value ?? '')
+      if (error.type === 'invalid-retry' && reading()) callbacks.onInvalidRetry?.(error.value ?? '')
       if (error.type === 'max-buffer-size-exceeded')
         reportTooLarge(
           held < options.maxEventSize
@@ -113,6 +113,11 @@ export function createEventStream(
         )
     },
   })
+
+  // Nothing more is passed on after a too-large event until end(), whatever the parser still
+  // reads of the same chunk (so that it does not depend on where the chunk ends); nor while end()
+  // flushes the parser.
+  const reading = () => discarding === false && !tooLarge
 
   function dispatch(type: string, id: string | null, data: string) {
     if (tooLarge) return
@@ -132,42 +137,47 @@ export function createEventStream(
   }
 
   // Known blocks: the expression of a whole block (sticky), the type as the parser's events have
-  // it, and whether the parser is between blocks (what it was fed ended with a blank line).
-  let known: { blocks: KnownBlocks; block: RegExp; type: string } | undefined
+  // it, where a block's data starts, and whether the parser is between blocks (what it was fed
+  // ended with a blank line).
+  let known: { blocks: KnownBlocks; block: RegExp; type: string; dataFrom: number } | undefined
   let betweenBlocks = true
 
   /**
-   * Reads the known blocks of a text where the parser is between blocks, and gives it the rest,
-   * each time up to a blank line (where it is between blocks again) or the end.
+   * Reads the known blocks of a text without CR where the parser is between blocks, and gives it
+   * the rest, each time up to a blank line (where it is between blocks again) or the end.
    */
-  function readKnown(text: string, { blocks, block, type }: NonNullable<typeof known>) {
+  function readKnown(text: string, { blocks, block, type, dataFrom }: NonNullable<typeof known>) {
     let at = 0
     if (!betweenBlocks) {
       at = blockEnd(text, 0)
       if (at === -1) return parse(text)
       parse(text.slice(0, at))
     }
+    let misses = 0
     while (at < text.length && !tooLarge) {
       block.lastIndex = at
-      if (block.test(text)) {
+      if (test(block, text)) {
         const end = block.lastIndex
-        // After the `data: ` that follows the type's line (the first LF) or starts the block.
-        const from = (type === 'message' ? at : text.indexOf('\n', at) + 1) + 6
-        let to = text.indexOf('\n', from)
-        if (text.charCodeAt(to - 1) === CR) to--
-        const data = text.slice(from, to)
-        blocks.last = data
-        dispatch(type, null, data)
-        at = end
-        continue
+        const from = at + dataFrom
+        // One line of data, as the expression must match (a caller's might match an LF).
+        if (text.indexOf('\n', from) === end - 2) {
+          misses = 0
+          const data = text.slice(from, end - 2)
+          blocks.last = data
+          dispatch(type, null, data)
+          at = end
+          continue
+        }
       }
+      // Blocks of other shapes in a row (deltas with escapes, say): the parser reads the rest.
+      if (++misses === MISSES_IN_A_ROW) break
       const next = blockEnd(text, at)
       if (next === -1) break
       parse(text.slice(at, next))
       at = next
     }
     if (at < text.length && !tooLarge) parse(at === 0 ? text : text.slice(at))
-    betweenBlocks = at >= text.length || BLANK_LINE_AT_END.test(text)
+    betweenBlocks = at >= text.length || text.endsWith('\n\n')
   }
 
   // The parser strips a leading BOM itself, but also the characters "ï»¿" (a BOM read as Latin-1),
@@ -176,6 +186,7 @@ export function createEventStream(
   startStream()
 
   function reportTooLarge(received: string) {
+    if (tooLarge) return
     tooLarge = true
     callbacks.onTooLarge(`received ${received} (--max-event-size ${options.maxEventSize})`)
   }
@@ -188,16 +199,27 @@ export function createEventStream(
       if (text.length >= TAIL) recent = text
       else recent = (recent.length > 2 * TAIL ? recent.slice(-TAIL) : recent) + text
       if (known === undefined) parse(text)
-      else readKnown(text, known)
+      else if (!text.includes('\r')) readKnown(text, known)
+      else {
+        // The parser's alone: with a CR in its input, it checks the size of each data line it
+        // reads (and says "more than N bytes … not ended" where it would else say "an event of").
+        parse(text)
+        betweenBlocks = false
+      }
     },
     knownBlocks(blocks) {
+      if (blocks !== undefined) {
+        if (blocks.type === '' || /[\r\n]/.test(blocks.type))
+          throw new TypeError(`knownBlocks: not an event type: ${JSON.stringify(blocks.type)}`)
+        // A source that is not an expression of its own (unbalanced) would change the block's.
+        new RegExp(blocks.data)
+      }
+      const typeLine = blocks?.type === 'message' ? '' : `event: ${blocks?.type}\n`
       known = blocks && {
         blocks,
-        block: new RegExp(
-          `${blocks.type === 'message' ? '' : `event: ${escapeRegex(blocks.type)}\\r?\\n`}data: (?:${blocks.data})\\r?\\n\\r?\\n`,
-          'y',
-        ),
+        block: new RegExp(`${escapeRegex(typeLine)}data: (?:${blocks.data})\\n\\n`, 'y'),
         type: types.of(blocks.type),
+        dataFrom: typeLine.length + 'data: '.length,
       }
       // What the parser was fed before is unknown here: it is between blocks after a blank line.
       betweenBlocks = false
@@ -235,15 +257,23 @@ export function createEventStream(
   }
 }
 
-const CR = 13
-// A blank line: a line end right after another (LF, or CRLF; a CR alone is left to the parser).
-const BLANK_LINE = /\n\r?\n/g
-const BLANK_LINE_AT_END = /\n\r?\n$/
+// Known blocks missed in a row after which the parser reads the rest of a network read: each costs
+// a test, a search for its end and a call of the parser of its own.
+const MISSES_IN_A_ROW = 2
 
-/** Where the first blank line from `from` ends, or -1. */
+/** A known block's test, false where V8 gives up (a caller's expression that backtracks too much throws). */
+function test(block: RegExp, text: string): boolean {
+  try {
+    return block.test(text)
+  } catch {
+    return false
+  }
+}
+
+/** Where the first blank line from `from` of a text without CR ends, or -1. */
 function blockEnd(text: string, from: number): number {
-  BLANK_LINE.lastIndex = from
-  return BLANK_LINE.test(text) ? BLANK_LINE.lastIndex : -1
+  const at = text.indexOf('\n\n', from)
+  return at === -1 ? -1 : at + 2
 }
 
 /**
