@@ -208,21 +208,23 @@ export function createEventStream(
       }
     },
     knownBlocks(blocks) {
-      if (blocks !== undefined) {
-        if (blocks.type === '' || /[\r\n]/.test(blocks.type))
-          throw new TypeError(`knownBlocks: not an event type: ${JSON.stringify(blocks.type)}`)
-        // A source that is not an expression of its own (unbalanced) would change the block's.
-        new RegExp(blocks.data)
+      // What the parser was fed before is unknown here: it is between blocks after a blank line.
+      betweenBlocks = false
+      if (blocks === undefined) {
+        known = undefined
+        return
       }
-      const typeLine = blocks?.type === 'message' ? '' : `event: ${blocks?.type}\n`
-      known = blocks && {
+      if (blocks.type === '' || /[\r\n]/.test(blocks.type))
+        throw new TypeError(`knownBlocks: not an event type: ${JSON.stringify(blocks.type)}`)
+      // A source that is not an expression of its own (unbalanced) would change the block's.
+      new RegExp(blocks.data)
+      const typeLine = blocks.type === 'message' ? '' : `event: ${blocks.type}\n`
+      known = {
         blocks,
         block: new RegExp(`${escapeRegex(typeLine)}data: (?:${blocks.data})\\n\\n`, 'y'),
         type: types.of(blocks.type),
         dataFrom: typeLine.length + 'data: '.length,
       }
-      // What the parser was fed before is unknown here: it is between blocks after a blank line.
-      betweenBlocks = false
     },
     end() {
       let discarded: EventSourceMessage | undefined
