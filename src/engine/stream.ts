@@ -23,7 +23,7 @@ export interface KnownBlocks {
   type: string
   /** The source of an expression that matches such data exactly (one line: it must match no LF). */
   data: string
-  /** The data of the last event read this way, set before the event is passed on. */
+  /** The data of the event read this way that is being passed on (undefined once the read is over). */
   last: string | undefined
 }
 
@@ -178,6 +178,8 @@ export function createEventStream(
     }
     if (at < text.length && !tooLarge) parse(at === 0 ? text : text.slice(at))
     betweenBlocks = at >= text.length || text.endsWith('\n\n')
+    // A slice of the read: kept, it would keep the whole read (`load` holds thousands of streams).
+    blocks.last = undefined
   }
 
   // The parser strips a leading BOM itself, but also the characters "ï»¿" (a BOM read as Latin-1),
