@@ -27,6 +27,7 @@ import { createAssembler } from '../src/llm/assembler.ts'
 import { fullParser } from '../src/llm/profiles.ts'
 import { withTemplates } from '../src/llm/template.ts'
 import type { LlmProfile, LlmSummary } from '../src/llm/types.ts'
+import { cut as cutAt } from '../test/helpers/chunks.ts'
 import { NOT_STRINGIFIED, runCli } from './fuzz-cli.ts'
 import { int, pick, type Rng, rng } from './fuzz-random.ts'
 
@@ -1015,7 +1016,7 @@ function bytesOf(g: Generated, seed: number, frames = g.frames): Buffer {
 }
 
 /** The writes of a stream: cut at random places, preferring inside characters and after a backslash or CR. */
-function cut(bytes: Buffer, seed: number): Buffer[] {
+function cut(bytes: Buffer, seed: number): Uint8Array[] {
   const r = rng(seed ^ 0x5eed)
   const cuts = new Set<number>()
   const wanted = int(r, 0, Math.min(60, bytes.length - 1))
@@ -1026,21 +1027,14 @@ function cut(bytes: Buffer, seed: number): Buffer[] {
     if (k >= 0.3 && k < 0.5 && bytes[at - 1] !== 0x5c && bytes[at - 1] !== 13) continue
     cuts.add(at)
   }
-  const sorted = [...cuts].sort((a, b) => a - b)
-  const out: Buffer[] = []
-  let from = 0
-  for (const at of [...sorted, bytes.length]) {
-    out.push(bytes.subarray(from, at))
-    from = at
-  }
-  return out
+  return cutAt(bytes, [...cuts])
 }
 
 // ---------------------------------------------------------------- server, SDKs, CLI
 
-const served = new Map<string, Buffer[]>()
+const served = new Map<string, Uint8Array[]>()
 
-async function serve(res: ServerResponse, writes: Buffer[]) {
+async function serve(res: ServerResponse, writes: Uint8Array[]) {
   res.socket?.setNoDelay(true)
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' })
   res.flushHeaders()

@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { createEventStream, type KnownBlocks } from '../../src/engine/stream.ts'
+import { cut } from '../helpers/chunks.ts'
 
 // The data of a known block: what an LLM template's expression is like (a plain string in fixed bytes).
 const DATA = '\\{"t":"d","v":"[^"\\\\\\x00-\\x1f]*"\\}'
@@ -41,18 +42,6 @@ function parse(
 }
 
 const bytes = (text: string) => new TextEncoder().encode(text)
-
-/** The bytes cut at the given positions. */
-function cut(all: Uint8Array, positions: number[]): Uint8Array[] {
-  const points = [...new Set(positions.map((p) => p % (all.length + 1)))].sort((a, b) => a - b)
-  const chunks: Uint8Array[] = []
-  let start = 0
-  for (const point of [...points, all.length]) {
-    chunks.push(all.subarray(start, point))
-    start = point
-  }
-  return chunks
-}
 
 const value = (v: string) => JSON.stringify({ t: 'd', v })
 

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { createPrettyRenderer } from '../../src/cli/render/pretty.ts'
 import type { EndReason, ProbeRecord } from '../../src/engine/records.ts'
 import { createEventStream } from '../../src/engine/stream.ts'
+import { cut } from '../helpers/chunks.ts'
 import { runCli } from '../helpers/cli.ts'
 import { startRawServer } from '../helpers/hostile-servers.ts'
 import { startServer } from '../helpers/server.ts'
@@ -44,18 +45,6 @@ function parse(chunks: Uint8Array[], maxEventSize = 1 << 20) {
   for (const chunk of chunks) stream.feed(chunk)
   const end = stream.end()
   return { seen, end, lastEventId: stream.lastEventId() }
-}
-
-/** The bytes cut at the given positions. */
-function cut(bytes: Uint8Array, positions: number[]): Uint8Array[] {
-  const points = [...new Set(positions.map((p) => p % (bytes.length + 1)))].sort((a, b) => a - b)
-  const chunks: Uint8Array[] = []
-  let start = 0
-  for (const point of [...points, bytes.length]) {
-    chunks.push(bytes.subarray(start, point))
-    start = point
-  }
-  return chunks
 }
 
 const utf8 = (text: string) => new Uint8Array(Buffer.from(text))
